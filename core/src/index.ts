@@ -1,2 +1,24 @@
-export * from './flow/state.js';
+import 'reflect-metadata';
+
+export * from './flow/index.js';
 export { Cert } from './certs/cert.js';
+
+export * from './kernel/errors.js';
+export { Kernel, type AddonInput, type KernelOptions, type KernelState } from './kernel/kernel.js';
+export { Logger, LOG_LEVELS, termLog, type LogListener, type TermLogOptions } from './kernel/log.js';
+export { KERNEL, OPTIONS, COMMANDS, LOG, ADDONS } from './kernel/tokens.js';
+export { ctx, currentKernel, runWithKernel } from './kernel/context.js';
+
+export { OptionsManager, type ConfigureListener, type ValueSource } from './options/manager.js';
+export { CORE_OPTIONS } from './options/core-options.js';
+export { readConfigFile, parseConfig, type ConfigFile } from './options/config.js';
+export * from './options/types.js';
+
+export { CommandManager, type FlowResolver } from './commands/manager.js';
+export { lex, quote } from './commands/lexer.js';
+export * from './commands/types.js';
+
+export * from './hooks/hookmap.js';
+export * from './hooks/data.js';
+export * from './hooks/decorators.js';
+export { HookDispatcher, HookTable, type AddonRecord } from './hooks/dispatcher.js';

@@ -1,0 +1,166 @@
+import type { ArgSpec, ArgValues, CommandSpec } from '../commands/types.js';
+import type { OptionSpec, OptionTypeName, OptionValue } from '../options/types.js';
+import type { HookHandler, HookName } from './hookmap.js';
+
+/**
+ * Decorator metadata lives in WeakMaps keyed by the class, never in a global registry, so a
+ * reloaded script's old classes are garbage-collected with their metadata.
+ */
+
+/** A DI token: a symbol that remembers the type of what it resolves to. */
+export type Token<T> = symbol & { readonly __type?: T };
+
+/** Anything that can be injected: a typed token, or a class registered in the kernel container. */
+export type InjectionKey<T = unknown> = Token<T> | (abstract new (...args: never[]) => T);
+
+export function token<T>(description: string): Token<T> {
+  return Symbol(description) as Token<T>;
+}
+
+/** Where an addon sits in the chain: `pre` addons run first, `post` addons last, others in manifest order. */
+export type AddonOrder = 'pre' | 'normal' | 'post';
+
+export interface AddonMeta {
+  /** Unique addon name, e.g. `anticache`; errors and logs carry it. */
+  readonly name: string;
+  readonly order?: AddonOrder;
+  /** One line shown in listings. */
+  readonly description?: string;
+}
+
+export interface OptionDecl {
+  readonly key: string | symbol;
+  readonly spec: OptionSpec;
+}
+
+export interface CommandDecl {
+  readonly key: string | symbol;
+  readonly spec: CommandSpec;
+}
+
+export interface HookDecl {
+  readonly key: string | symbol;
+  readonly hook: HookName;
+}
+
+export interface ClassMeta {
+  addon?: AddonMeta;
+  readonly options: OptionDecl[];
+  readonly commands: CommandDecl[];
+  readonly hooks: HookDecl[];
+  readonly injects: Array<InjectionKey | undefined>;
+}
+
+const META = new WeakMap<object, ClassMeta>();
+
+function own(ctor: object): ClassMeta {
+  let m = META.get(ctor);
+  if (!m) {
+    m = { options: [], commands: [], hooks: [], injects: [] };
+    META.set(ctor, m);
+  }
+  return m;
+}
+
+/** The decorator metadata of a class, merged with its base classes' (base first). */
+export function getClassMeta(ctor: object): ClassMeta {
+  const chain: ClassMeta[] = [];
+  for (let c: object | null = ctor; c && c !== Function.prototype && c !== Object; c = Object.getPrototypeOf(c)) {
+    const m = META.get(c);
+    if (m) chain.unshift(m);
+  }
+  const out: ClassMeta = { options: [], commands: [], hooks: [], injects: [] };
+  for (const m of chain) {
+    if (m.addon) out.addon = m.addon;
+    out.options.push(...m.options);
+    out.commands.push(...m.commands);
+    out.hooks.push(...m.hooks);
+  }
+  const last = META.get(ctor);
+  if (last) out.injects.push(...last.injects);
+  return out;
+}
+
+type AnyClass = abstract new (...args: never[]) => object;
+
+/** Mark a class as an addon and name it. */
+export function addon(meta: AddonMeta): <C extends AnyClass>(ctor: C) => void {
+  return (ctor) => {
+    own(ctor).addon = meta;
+  };
+}
+
+/** The option declaration `@option` takes: a spec whose name defaults to the property's name. */
+export interface OptionInput<T extends OptionTypeName> {
+  readonly name?: string;
+  readonly type: T;
+  readonly default: OptionValue<T>;
+  readonly help: string;
+  readonly choices?: readonly string[];
+}
+
+/**
+ * Declare an option on a property; the property then always reads the option's current value
+ * (and assigning it sets the option). The property's type must match the option's type:
+ * `@option({ type: 'bool', default: false, help: '...' }) anticache!: boolean;`
+ */
+export function option<T extends OptionTypeName>(
+  input: OptionInput<T>,
+): <K extends string>(target: { [P in K]: OptionValue<T> }, key: K) => void {
+  return (target, key) => {
+    const spec: OptionSpec = {
+      name: input.name ?? key,
+      type: input.type,
+      default: input.default,
+      help: input.help,
+      ...(input.choices ? { choices: input.choices } : {}),
+    };
+    own(target.constructor).options.push({ key, spec });
+  };
+}
+
+export interface CommandInput<A extends readonly ArgSpec[]> {
+  readonly help?: string;
+  /** Argument types in order; the method's parameters must match them. */
+  readonly args?: A;
+  readonly returns?: string;
+}
+
+/**
+ * Expose a method as a command: `@command('myaddon.inc', { args: ['int'] }) inc(n: number) {}`.
+ * Arguments from a command line are parsed by their declared type.
+ */
+export function command<const A extends readonly ArgSpec[] = []>(
+  name: string,
+  input: CommandInput<A> = {},
+): <M extends (...args: ArgValues<A>) => unknown>(target: object, key: string | symbol, desc: TypedPropertyDescriptor<M>) => void {
+  return (target, key) => {
+    own(target.constructor).commands.push({
+      key,
+      spec: { name, help: input.help ?? '', args: input.args ?? [], ...(input.returns ? { returns: input.returns } : {}) },
+    });
+  };
+}
+
+/**
+ * Run a method on a hook: `@hook('response') onResponse(flow: HTTPFlow) {}`. The method's
+ * parameters must fit the hook (see HookMap); it may return a promise, which is awaited.
+ */
+export function hook<K extends HookName>(
+  name: K,
+): <M extends HookHandler<K>>(target: object, key: string | symbol, desc: TypedPropertyDescriptor<M>) => void {
+  return (target, key) => {
+    own(target.constructor).hooks.push({ key, hook: name });
+  };
+}
+
+/**
+ * Inject a kernel service (or anything registered in the kernel's container) into a constructor
+ * parameter: `constructor(@inject(OPTIONS) private options: OptionsManager) {}`. Needed where no
+ * `design:paramtypes` metadata exists (esbuild-compiled scripts), harmless elsewhere.
+ */
+export function inject<T>(key: InjectionKey<T>): (target: object, prop: string | symbol | undefined, index: number) => void {
+  return (target, _prop, index) => {
+    own(target).injects[index] = key as InjectionKey;
+  };
+}

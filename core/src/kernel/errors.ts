@@ -1,0 +1,94 @@
+/**
+ * Every error the kernel raises, declared once with a stable code. Tests assert on `code`;
+ * messages say what went wrong, where, and how to fix it.
+ */
+export type ErrorCode =
+  | 'MITMTS_ERR_UNKNOWN_OPTION'
+  | 'MITMTS_ERR_OPTION_TYPE'
+  | 'MITMTS_ERR_OPTION_CHOICE'
+  | 'MITMTS_ERR_OPTION_DUPLICATE'
+  | 'MITMTS_ERR_OPTION_INVALID'
+  | 'MITMTS_ERR_CONFIG_FILE'
+  | 'MITMTS_ERR_UNKNOWN_COMMAND'
+  | 'MITMTS_ERR_COMMAND_ARGS'
+  | 'MITMTS_ERR_COMMAND_DUPLICATE'
+  | 'MITMTS_ERR_COMMAND_FAILED'
+  | 'MITMTS_ERR_ADDON_DUPLICATE'
+  | 'MITMTS_ERR_ADDON_INVALID'
+  | 'MITMTS_ERR_ADDON_LOAD'
+  | 'MITMTS_ERR_UNKNOWN_HOOK'
+  | 'MITMTS_ERR_INJECT'
+  | 'MITMTS_ERR_CLI_USAGE'
+  | 'MITMTS_ERR_MANIFEST';
+
+export class MitmtsError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'MitmtsError';
+  }
+}
+
+/**
+ * An invalid option value or option update. Raised by the options manager, and by addons'
+ * `configure` hooks to reject a change: the whole update is then rolled back.
+ */
+export class OptionsError extends MitmtsError {
+  constructor(message: string, code: ErrorCode = 'MITMTS_ERR_OPTION_INVALID') {
+    super(code, message);
+    this.name = 'OptionsError';
+  }
+}
+
+/** A command that cannot run: unknown, wrong arity, wrong argument type, or failed. */
+export class CommandError extends MitmtsError {
+  constructor(message: string, code: ErrorCode = 'MITMTS_ERR_COMMAND_FAILED') {
+    super(code, message);
+    this.name = 'CommandError';
+  }
+}
+
+/** Thrown by a hook to stop dispatch to later addons for this event (silently). */
+export class AddonHalt extends Error {
+  constructor() {
+    super('AddonHalt');
+    this.name = 'AddonHalt';
+  }
+}
+
+/** Close names for "did you mean" suggestions, best first (Levenshtein distance). */
+export function closeMatches(word: string, candidates: Iterable<string>, max = 3): string[] {
+  const scored: Array<[number, string]> = [];
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  for (const c of candidates) {
+    const d = distance(word, c);
+    if (d <= limit || c.startsWith(word) || (word.length >= 4 && c.includes(word))) scored.push([d, c]);
+  }
+  scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+  const best = scored[0]?.[0] ?? 0;
+  return scored.filter(([d]) => d <= best).slice(0, max).map(([, c]) => c);
+}
+
+export function didYouMean(word: string, candidates: Iterable<string>): string {
+  const m = closeMatches(word, candidates);
+  if (m.length === 0) return '';
+  return ` Did you mean ${m.slice(0, -1).join(', ')}${m.length > 1 ? ' or ' : ''}${m[m.length - 1]}?`;
+}
+
+/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
+function distance(a: string, b: string): number {
+  if (a === b) return 0;
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i++) d.push([i]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}

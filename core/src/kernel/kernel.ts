@@ -1,0 +1,359 @@
+import 'reflect-metadata';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { CommandManager } from '../commands/manager.js';
+import type { CommandSpec } from '../commands/types.js';
+import { getClassMeta, type AddonOrder, type ClassMeta, type InjectionKey } from '../hooks/decorators.js';
+import type { Loader } from '../hooks/data.js';
+import { HookDispatcher, type AddonRecord } from '../hooks/dispatcher.js';
+import type { HookMap, HookName, HookResult } from '../hooks/hookmap.js';
+import { CORE_OPTIONS } from '../options/core-options.js';
+import { OptionsManager } from '../options/manager.js';
+import type { OptionTypeName, OptionValue } from '../options/types.js';
+import { runWithKernel } from './context.js';
+import { MitmtsError, OptionsError } from './errors.js';
+import { Logger, termLog, type LogLevel, type TermLogOptions } from './log.js';
+import { ADDONS, COMMANDS, KERNEL, LOG, OPTIONS } from './tokens.js';
+
+/** A class (constructed by the kernel, with injection) or a ready instance. */
+export type AddonInput = object | (abstract new (...args: never[]) => object);
+
+export interface KernelOptions {
+  /** Print log entries to the terminal (default false; the CLI turns it on). */
+  termlog?: boolean | Omit<TermLogOptions, 'verbosity'>;
+  /** Declare mitmproxy's core options (default true). */
+  coreOptions?: boolean;
+}
+
+export type KernelState = 'new' | 'starting' | 'running' | 'stopping' | 'done';
+
+/**
+ * The kernel: a DI container, options, commands, log and the addon chain. It knows no addon;
+ * a distribution hands it the addons to load. Two kernels in one process share nothing.
+ */
+export class Kernel {
+  readonly container: DependencyContainer;
+  readonly options = new OptionsManager();
+  readonly commands = new CommandManager();
+  readonly log = new Logger();
+  readonly addons: HookDispatcher;
+  private stateValue: KernelState = 'new';
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(opts: KernelOptions = {}) {
+    this.addons = new HookDispatcher(this.log);
+    this.container = rootContainer.createChildContainer();
+    this.container.registerInstance(KERNEL, this);
+    this.container.registerInstance(OPTIONS, this.options);
+    this.container.registerInstance(COMMANDS, this.commands);
+    this.container.registerInstance(LOG, this.log);
+    this.container.registerInstance(ADDONS, this.addons);
+    this.container.registerInstance(Kernel, this);
+    this.container.registerInstance(OptionsManager, this.options);
+    this.container.registerInstance(CommandManager, this.commands);
+    this.container.registerInstance(Logger, this.log);
+    this.container.registerInstance(HookDispatcher, this.addons);
+    if (opts.coreOptions !== false) for (const spec of CORE_OPTIONS) this.options.declare(spec, 'core');
+    if (opts.termlog) {
+      const verbosity = (): LogLevel => (this.options.has('termlog_verbosity') ? this.options.get<LogLevel>('termlog_verbosity') : 'info');
+      this.log.onEntry(termLog({ ...(typeof opts.termlog === 'object' ? opts.termlog : {}), verbosity }));
+    }
+    this.options.onConfigure((updated) => {
+      if (this.stateValue !== 'running' && this.stateValue !== 'starting') return;
+      const r = this.addons.trigger('configure', updated);
+      if (r) r.catch((err: unknown) => this.addons.reportError('kernel', 'configure', err));
+    });
+    this.log.onEntry((entry) => {
+      if (this.addons.has('add_log')) void this.addons.trigger('add_log', entry);
+    });
+  }
+
+  get state(): KernelState {
+    return this.stateValue;
+  }
+
+  /**
+   * Add addons (classes are constructed with injection). Each is named, its options and
+   * commands registered, `load` called, then it joins the chain. Once the kernel runs, a new
+   * addon also gets `configure` with every option name and `running`.
+   */
+  async add(...inputs: AddonInput[]): Promise<object[]> {
+    const out: object[] = [];
+    for (const input of inputs) out.push((await this.addRecord(input)).instance);
+    return out;
+  }
+
+  /** Add one addon at a chain position; returns its record. */
+  async addRecord(input: AddonInput, index?: number): Promise<AddonRecord> {
+    return runWithKernel(this, async () => {
+      const record = this.materialize(input, null, new Set(this.addons.names()));
+      await this.loadRecord(record);
+      this.addons.insert(record, index);
+      await this.afterJoin(record);
+      return record;
+    });
+  }
+
+  /**
+   * Swap an addon for a new one in the same chain position: the new one is loaded and
+   * configured first; only if that succeeds does it replace the old one, which then gets
+   * `done`. On failure the old one keeps running and the error is thrown.
+   */
+  async replace(old: object, input: AddonInput): Promise<AddonRecord> {
+    return runWithKernel(this, async () => {
+      const oldRecord = this.addons.find(old);
+      if (!oldRecord || oldRecord.parent) throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', 'replace(): the old addon is not a top-level addon of this kernel.');
+      const taken = new Set(this.addons.names());
+      const drop = (r: AddonRecord): void => {
+        taken.delete(r.name);
+        r.children.forEach(drop);
+      };
+      drop(oldRecord);
+      const record = this.materialize(input, null, taken);
+      await this.loadRecord(record, oldRecord);
+      if (this.running) await this.configureRecord(record);
+      const fresh = this.commandNames(record);
+      const stale = this.commandNames(oldRecord);
+      this.addons.replace(oldRecord, record);
+      await this.finishQuiet(oldRecord);
+      for (const name of stale) if (!fresh.has(name)) this.commands.remove(name);
+      if (this.stateValue === 'running') await this.addons.tableFor(record).trigger('running');
+      return record;
+    });
+  }
+
+  /** Remove an addon (by instance or name): it gets `done` and its commands go. */
+  async remove(addon: object | string): Promise<void> {
+    const record = typeof addon === 'string' ? this.addons.get(addon) : this.addons.find(addon);
+    if (!record) throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `No such addon: ${typeof addon === 'string' ? addon : addon.constructor.name}.`);
+    if (record.parent) throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `Addon ${record.name} is a child of ${record.parent.name}; remove the parent.`);
+    this.addons.remove(record);
+    await this.finish(record);
+    this.unregisterCommands(record);
+  }
+
+  /** The instance of an addon by name. */
+  get<T extends object = object>(name: string): T | undefined {
+    return this.addons.get(name)?.instance as T | undefined;
+  }
+
+  /** Resolve something registered in this kernel's container (services, tokens). */
+  resolve<T>(key: InjectionKey<T>): T {
+    return this.container.resolve(key as never) as T;
+  }
+
+  /**
+   * Let an addon register start-up work (e.g. loading scripts) that `start()` waits for before
+   * checking that every option set on the command line found its owner.
+   */
+  track<T>(work: Promise<T>): Promise<T> {
+    const p = work.finally(() => this.pending.delete(p));
+    this.pending.add(p);
+    return work;
+  }
+
+  /** Fire a hook on the whole chain. */
+  trigger<K extends HookName>(name: K, ...args: HookMap[K]): HookResult {
+    return runWithKernel(this, () => this.addons.trigger(name, ...args));
+  }
+
+  /**
+   * Start: `configure` with every option name on every addon, wait for tracked start-up work,
+   * apply deferred option values (an option still unknown is an error), then `running`.
+   */
+  async start(): Promise<void> {
+    if (this.stateValue !== 'new') throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `Kernel already ${this.stateValue}.`);
+    await runWithKernel(this, async () => {
+      this.stateValue = 'starting';
+      try {
+        this.options.processDeferred();
+        await this.addons.trigger('configure', new Set(this.options.names()));
+        while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+        this.options.processDeferred();
+        this.options.assertNoPending();
+      } catch (err) {
+        this.stateValue = 'new';
+        throw err;
+      }
+      this.stateValue = 'running';
+      await this.addons.trigger('running');
+    });
+  }
+
+  /** Fire `done` on every addon in chain order, once. */
+  async shutdown(): Promise<void> {
+    if (this.stateValue === 'done' || this.stateValue === 'stopping') return;
+    this.stateValue = 'stopping';
+    await runWithKernel(this, async () => {
+      for (const r of this.addons.list()) await this.finishQuiet(r);
+    });
+    this.stateValue = 'done';
+  }
+
+  private get running(): boolean {
+    return this.stateValue === 'running' || this.stateValue === 'starting';
+  }
+
+  private materialize(input: AddonInput, parent: AddonRecord | null, taken: Set<string>): AddonRecord {
+    const instance = isClass(input) ? this.construct(input) : input;
+    if (instance === null || typeof instance !== 'object') {
+      throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `An addon must be a class or an object, got ${instance === null ? 'null' : typeof instance}.`);
+    }
+    const meta = getClassMeta(instance.constructor);
+    const name = addonName(instance, meta);
+    if (taken.has(name)) {
+      throw new MitmtsError('MITMTS_ERR_ADDON_DUPLICATE', `An addon named ${name} is already loaded; addon names must be unique (set one with @addon({ name })).`);
+    }
+    taken.add(name);
+    const order: AddonOrder = meta.addon?.order ?? 'normal';
+    const children: AddonRecord[] = [];
+    const record: AddonRecord = { name, instance, order, meta, children, parent };
+    const kids = (instance as { addons?: unknown }).addons;
+    if (Array.isArray(kids)) for (const k of kids) children.push(this.materialize(k as AddonInput, record, taken));
+    return record;
+  }
+
+  private construct(ctor: abstract new (...args: never[]) => object): object {
+    const meta = getClassMeta(ctor);
+    const name = meta.addon?.name ?? ctor.name;
+    const paramTypes = (Reflect.getMetadata('design:paramtypes', ctor) as unknown[] | undefined) ?? [];
+    const count = Math.max(ctor.length, meta.injects.length, paramTypes.length);
+    const scoped = this.container.createChildContainer();
+    scoped.registerInstance(LOG, this.log.child(meta.addon?.name ?? ctor.name.toLowerCase()));
+    const args: unknown[] = [];
+    for (let i = 0; i < count; i++) {
+      const key = meta.injects[i] ?? paramTypes[i];
+      if (key === undefined || key === Object || key === String || key === Number || key === Boolean) {
+        throw new MitmtsError(
+          'MITMTS_ERR_INJECT',
+          `Cannot construct addon ${name}: constructor parameter ${i + 1} has no injection token. Add @inject(TOKEN) (e.g. @inject(OPTIONS)) to it.`,
+        );
+      }
+      try {
+        args.push(scoped.resolve(key as never));
+      } catch (err) {
+        throw new MitmtsError(
+          'MITMTS_ERR_INJECT',
+          `Cannot construct addon ${name}: nothing is registered for constructor parameter ${i + 1} (${describeKey(key)}).`,
+          { cause: err },
+        );
+      }
+    }
+    try {
+      return new (ctor as unknown as new (...a: unknown[]) => object)(...args);
+    } catch (err) {
+      throw new MitmtsError('MITMTS_ERR_ADDON_LOAD', `addon ${name}: constructor failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+  }
+
+  /** Options, commands, `load`, deferred values: for a record and its children. */
+  private async loadRecord(record: AddonRecord, replacing?: AddonRecord): Promise<void> {
+    const registered: AddonRecord[] = [];
+    const visit = async (r: AddonRecord): Promise<void> => {
+      for (const o of r.meta.options) {
+        this.options.declare(o.spec, r.name);
+        this.bindOption(r.instance, o.key, o.spec.name);
+      }
+      for (const c of r.meta.commands) {
+        const fn = (r.instance as Record<string | symbol, unknown>)[c.key];
+        if (typeof fn !== 'function') continue;
+        this.commands.add(c.spec, (fn as (...a: never[]) => unknown).bind(r.instance), r.name);
+      }
+      registered.push(r);
+      const load = (r.instance as { load?: unknown }).load;
+      const loadHooks = r.meta.hooks.filter((h) => h.hook === 'load');
+      try {
+        if (typeof load === 'function' && !r.meta.hooks.some((h) => h.key === 'load')) await load.call(r.instance, this.loader(r));
+        for (const h of loadHooks) await (r.instance as Record<string | symbol, (l: Loader) => unknown>)[h.key]!(this.loader(r));
+      } catch (err) {
+        if (err instanceof OptionsError) throw err;
+        throw new MitmtsError('MITMTS_ERR_ADDON_LOAD', `addon ${r.name}: load failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      }
+      for (const child of r.children) await visit(child);
+    };
+    try {
+      await visit(record);
+    } catch (err) {
+      for (const r of registered) if (!replacing) this.unregisterCommands(r);
+      throw err;
+    }
+    this.options.processDeferred();
+  }
+
+  private async afterJoin(record: AddonRecord): Promise<void> {
+    if (this.running) await this.configureRecord(record);
+    if (this.stateValue === 'running') await this.addons.tableFor(record).trigger('running');
+  }
+
+  private async configureRecord(record: AddonRecord): Promise<void> {
+    await this.addons.tableFor(record).trigger('configure', new Set(this.options.names()));
+  }
+
+  private loader(r: AddonRecord): Loader {
+    return {
+      addOption: <T extends OptionTypeName>(name: string, type: T, defaultValue: OptionValue<T>, help: string, choices?: readonly string[]) => {
+        this.options.declare({ name, type, default: defaultValue, help, ...(choices ? { choices } : {}) }, r.name);
+      },
+      addCommand: (name: string, fn: (...args: never[]) => unknown, spec?: Omit<CommandSpec, 'name'>) => {
+        this.commands.add({ ...spec, name }, fn, r.name);
+      },
+    };
+  }
+
+  /** The decorated property reads the option's current value; assigning sets the option. */
+  private bindOption(instance: object, key: string | symbol, name: string): void {
+    const options = this.options;
+    Object.defineProperty(instance, key, {
+      configurable: true,
+      enumerable: true,
+      get: () => options.get(name),
+      set: (value: unknown) => options.update({ [name]: value }),
+    });
+  }
+
+  private async finish(record: AddonRecord): Promise<void> {
+    await this.finishQuiet(record);
+    this.unregisterCommands(record);
+  }
+
+  private async finishQuiet(record: AddonRecord): Promise<void> {
+    try {
+      await this.addons.tableFor(record).trigger('done');
+    } catch (err) {
+      this.addons.reportError(record.name, 'done', err);
+    }
+  }
+
+  private commandNames(record: AddonRecord): Set<string> {
+    const out = new Set<string>();
+    const walk = (r: AddonRecord): void => {
+      for (const c of r.meta.commands) out.add(c.spec.name);
+      r.children.forEach(walk);
+    };
+    walk(record);
+    return out;
+  }
+
+  private unregisterCommands(record: AddonRecord): void {
+    this.commands.removeOwner(record.name);
+    record.children.forEach((c) => this.unregisterCommands(c));
+  }
+}
+
+function isClass(input: AddonInput): input is abstract new (...args: never[]) => object {
+  return typeof input === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(input));
+}
+
+function addonName(instance: object, meta: ClassMeta): string {
+  if (meta.addon?.name) return meta.addon.name;
+  const own = (instance as { name?: unknown }).name;
+  if (typeof own === 'string' && own) return own;
+  const ctorName = instance.constructor?.name;
+  if (ctorName && ctorName !== 'Object') return ctorName.toLowerCase();
+  throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', 'An addon object needs a name: give it a `name` property or use a class with @addon({ name }).');
+}
+
+function describeKey(key: unknown): string {
+  if (typeof key === 'symbol') return key.description ?? 'a symbol token';
+  if (typeof key === 'function') return key.name || 'an anonymous class';
+  return String(key);
+}

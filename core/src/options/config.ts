@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { isMap, isScalar, LineCounter, parseDocument, type Pair } from 'yaml';
+import { OptionsError } from '../kernel/errors.js';
+
+export interface ConfigFile {
+  path: string;
+  /** option name -> typed YAML value */
+  values: Record<string, unknown>;
+  /** option name -> 1-based line in the file */
+  lines: Record<string, number>;
+}
+
+/**
+ * Read `config.yaml`: a YAML mapping of option names to values. Missing file: null. Invalid
+ * YAML or anything but a mapping: an OptionsError naming the file and line.
+ * Relative paths in `scripts` are resolved against the file's directory, as mitmproxy does.
+ */
+export async function readConfigFile(path: string): Promise<ConfigFile | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new OptionsError(`Cannot read config file ${path}: ${(err as Error).message}`, 'MITMTS_ERR_CONFIG_FILE');
+  }
+  return parseConfig(text, path);
+}
+
+export function parseConfig(text: string, path: string): ConfigFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = lineCounter.linePos(first.pos[0]);
+    const where = pos ? `${path}:${pos.line}:${pos.col}` : path;
+    throw new OptionsError(`${where}: invalid YAML: ${first.message.split('\n')[0]}`, 'MITMTS_ERR_CONFIG_FILE');
+  }
+  const out: ConfigFile = { path, values: {}, lines: {} };
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return out;
+  if (!isMap(doc.contents)) {
+    const line = doc.contents.range ? lineCounter.linePos(doc.contents.range[0]).line : 1;
+    throw new OptionsError(
+      `${path}:${line}: expected a mapping of option names to values (e.g. "anticache: true"), found no keys.`,
+      'MITMTS_ERR_CONFIG_FILE',
+    );
+  }
+  for (const item of doc.contents.items as Pair[]) {
+    const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+    const line = isScalar(item.key) && item.key.range ? lineCounter.linePos(item.key.range[0]).line : 0;
+    const value: unknown = item.value === null ? null : isScalar(item.value) ? item.value.value : (item.value as { toJSON(): unknown }).toJSON();
+    out.values[key] = value;
+    out.lines[key] = line;
+  }
+  return out;
+}
