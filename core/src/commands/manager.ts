@@ -9,6 +9,7 @@ export type FlowResolver = (spec: string) => Flow[];
 interface Registered {
   info: CommandInfo;
   fn: (...args: unknown[]) => unknown;
+  self: unknown;
 }
 
 /**
@@ -25,7 +26,8 @@ export class CommandManager {
     this.resolver = resolver;
   }
 
-  add(spec: CommandSpec, fn: (...args: never[]) => unknown, owner: string): void {
+  /** Register a command; `self` is `this` for the call (parameter names are read from `fn`). */
+  add(spec: CommandSpec, fn: (...args: never[]) => unknown, owner: string, self?: unknown): void {
     if (!/^[a-z0-9_][a-z0-9_.\-]*$/i.test(spec.name)) {
       throw new CommandError(`Invalid command name ${JSON.stringify(spec.name)} (declared by ${owner}): use dotted words, e.g. myaddon.run.`, 'MITMTS_ERR_COMMAND_DUPLICATE');
     }
@@ -46,7 +48,7 @@ export class CommandManager {
       owner,
       signature: signature(spec.name, args, spec.returns),
     };
-    this.commands.set(spec.name, { info, fn: fn as (...args: unknown[]) => unknown });
+    this.commands.set(spec.name, { info, fn: fn as (...args: unknown[]) => unknown, self });
   }
 
   remove(name: string): void {
@@ -115,7 +117,7 @@ export class CommandManager {
 
   private async invoke(c: Registered, args: unknown[]): Promise<unknown> {
     try {
-      return await c.fn(...args);
+      return await c.fn.apply(c.self, args);
     } catch (err) {
       if (err instanceof CommandError) throw err;
       const e = new CommandError(`Command ${c.info.name} failed: ${(err as Error)?.message ?? String(err)}`);

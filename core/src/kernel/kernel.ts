@@ -38,6 +38,8 @@ export class Kernel {
   readonly addons: HookDispatcher;
   private stateValue: KernelState = 'new';
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly exitWaiters: Array<(code: number) => void> = [];
+  private exitCode: number | null = null;
 
   constructor(opts: KernelOptions = {}) {
     this.addons = new HookDispatcher(this.log);
@@ -179,6 +181,22 @@ export class Kernel {
     });
   }
 
+  /**
+   * Ask whoever runs this kernel (the command line, createProxy) to shut down, e.g. when
+   * mitmdump-style file reading is over. Resolves `whenExitRequested()`.
+   */
+  requestShutdown(exitCode = 0): void {
+    if (this.exitCode !== null) return;
+    this.exitCode = exitCode;
+    for (const w of this.exitWaiters.splice(0)) w(exitCode);
+  }
+
+  /** Resolves with the exit code once an addon called `requestShutdown()`. */
+  whenExitRequested(): Promise<number> {
+    if (this.exitCode !== null) return Promise.resolve(this.exitCode);
+    return new Promise((resolve) => this.exitWaiters.push(resolve));
+  }
+
   /** Fire `done` on every addon in chain order, once. */
   async shutdown(): Promise<void> {
     if (this.stateValue === 'done' || this.stateValue === 'stopping') return;
@@ -256,7 +274,7 @@ export class Kernel {
       for (const c of r.meta.commands) {
         const fn = (r.instance as Record<string | symbol, unknown>)[c.key];
         if (typeof fn !== 'function') continue;
-        this.commands.add(c.spec, (fn as (...a: never[]) => unknown).bind(r.instance), r.name);
+        this.commands.add(c.spec, fn as (...a: never[]) => unknown, r.name, r.instance);
       }
       registered.push(r);
       const load = (r.instance as { load?: unknown }).load;

@@ -6,6 +6,8 @@ import { checkValue, parseValues, show, valuesEqual } from './values.js';
 export interface ValueSource {
   /** e.g. `--set`, `--anticache`, `/home/u/.mitmproxy/config.yaml:3` */
   readonly label: string;
+  /** A deferred value nobody claims is dropped silently instead of being an error. */
+  readonly optional?: boolean;
 }
 
 interface Entry {
@@ -164,7 +166,9 @@ export class OptionsManager {
 
   /** Deferred values no addon has declared: each an error once every addon is loaded. */
   pendingDeferred(): Array<{ name: string; source: ValueSource }> {
-    return [...this.deferred].filter(([n]) => !this.entries.has(n)).map(([name, d]) => ({ name, source: d.source }));
+    return [...this.deferred]
+      .filter(([n, d]) => !this.entries.has(n) && !d.source.optional)
+      .map(([name, d]) => ({ name, source: d.source }));
   }
 
   /** Throw the unknown-option error for the first deferred value nobody declared. */

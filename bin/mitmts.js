@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// The default mitmts distribution: the kernel plus the addons listed in package.json "mitmts.addons".
+import { readFileSync } from 'node:fs';
+import { main } from '@mitmts/core';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const dist = {
+  name: 'mitmts',
+  version: pkg.version,
+  addons: pkg.mitmts.addons,
+  importer: (specifier) => import(specifier),
+};
+const code = await main(process.argv.slice(2), dist, { stdout: process.stdout, stderr: process.stderr });
+process.exitCode = code;
+// Let pending output drain, but never hang on a stray handle.
+setTimeout(() => process.exit(code), 1000).unref();

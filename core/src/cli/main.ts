@@ -1,0 +1,149 @@
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { Kernel } from '../kernel/kernel.js';
+import { MitmtsError } from '../kernel/errors.js';
+import { readConfigFile } from '../options/config.js';
+import { TYPE_DESCRIPTIONS } from '../options/types.js';
+import { optionFlags, parseArgs, usageText, type ParsedArgs } from './argv.js';
+import { loadManifest, type Distribution } from './manifest.js';
+
+export interface CliIO {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Install SIGINT/SIGTERM handlers (default true; tests turn it off). */
+  readonly signals?: boolean;
+}
+
+/** `~` and `~/x` expanded. */
+export function expandHome(p: string): string {
+  return p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
+}
+
+/** Subcommands a distribution can add (`flows`, `new`, `build`). */
+export type Subcommand = (argv: string[], io: CliIO) => Promise<number>;
+
+/**
+ * Apply the command line and config.yaml to a kernel's options. Precedence, lowest first:
+ * defaults < config.yaml < `--set` < dedicated flags < the positional filter (mitmts puts
+ * `--set` above config.yaml, the reverse of mitmproxy; see mitmproxy issue 5069). Values for
+ * options no addon has declared yet are deferred until one does.
+ */
+export async function applyCommandLine(kernel: Kernel, args: ParsedArgs): Promise<void> {
+  const opts = kernel.options;
+  const confdirFlag = args.flags.get('confdir')?.value as string | undefined;
+  const confdirSet = [...args.sets].reverse().find((s) => s.startsWith('confdir='))?.slice('confdir='.length);
+  const confdir = expandHome(confdirFlag ?? confdirSet ?? (opts.get('confdir') as string));
+  for (const name of ['config.yaml', 'config.yml']) {
+    const file = await readConfigFile(join(confdir, name));
+    if (!file) continue;
+    for (const [key, raw] of Object.entries(file.values)) {
+      let value = raw;
+      if (key === 'scripts' && Array.isArray(raw)) {
+        value = raw.map((p) => (typeof p === 'string' && !isAbsolute(expandHome(p)) ? resolve(dirname(file.path), p) : p));
+      }
+      opts.update({ [key]: value }, { defer: true, source: { label: `${file.path}:${file.lines[key]} (key ${key})` } });
+    }
+  }
+  opts.set(args.sets, { defer: true, source: { label: '--set' } });
+  for (const [option, { value, flag }] of args.flags) opts.update({ [option]: value }, { defer: true, source: { label: flag } });
+  if (args.quiet) opts.update({ termlog_verbosity: 'error', flow_detail: 0 }, { defer: true, source: { label: '-q' } });
+  if (args.verbose) opts.update({ termlog_verbosity: 'debug', flow_detail: 2 }, { defer: true, source: { label: '-v' } });
+  if (args.filter !== null) {
+    opts.update(
+      { dumper_filter: args.filter, save_stream_filter: args.filter, readfile_filter: args.filter },
+      { defer: true, source: { label: 'the filter argument', optional: true } },
+    );
+  }
+}
+
+/** `--options`: every option with type, default, current value and help, as commented YAML. */
+export function formatOptions(kernel: Kernel): string {
+  const out: string[] = [];
+  for (const o of kernel.options.list()) {
+    for (const line of wrap(o.help, 96)) out.push(`# ${line}`);
+    out.push(`# Type ${TYPE_DESCRIPTIONS[o.type]}${o.choices ? `, one of: ${o.choices.join(', ')}` : ''}. Default: ${JSON.stringify(o.default)}. Declared by ${o.owner}.`);
+    out.push(`${o.name}: ${JSON.stringify(o.value)}`, '');
+  }
+  return out.join('\n');
+}
+
+/** `--commands`: every command with its signature and help. */
+export function formatCommands(kernel: Kernel): string {
+  return kernel.commands
+    .list()
+    .map((c) => `${c.signature}\n${c.help ? `    ${c.help}\n` : ''}`)
+    .join('');
+}
+
+/**
+ * The `mitmts` command line (mitmdump's flags). Loads the distribution's addons, applies
+ * config.yaml and argv, starts the kernel and runs until SIGINT/SIGTERM or until an addon asks
+ * to shut down. Returns the exit code.
+ */
+export async function main(argv: readonly string[], dist: Distribution, io: CliIO, subcommands: Record<string, Subcommand> = {}): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first !== undefined && Object.hasOwn(subcommands, first)) return subcommands[first]!(rest, io);
+  if (argv.includes('--version')) {
+    io.stdout.write(`Mitmts: ${dist.version}\nNode.js: ${process.version}\nPlatform: ${process.platform}-${process.arch}\n`);
+    return 0;
+  }
+  const kernel = new Kernel({ termlog: { out: io.stdout, err: io.stderr } });
+  let started = false;
+  try {
+    await loadManifest(kernel, dist);
+    const extra = optionFlags(kernel.options.list());
+    let args: ParsedArgs;
+    try {
+      args = parseArgs(argv, extra);
+    } catch (err) {
+      io.stderr.write(`mitmts: ${(err as Error).message}\n\n${usageText(extra)}`);
+      return 1;
+    }
+    if (args.help) {
+      io.stdout.write(usageText(extra));
+      return 0;
+    }
+    await applyCommandLine(kernel, args);
+    if (args.options || args.commands) {
+      kernel.options.processDeferred();
+      io.stdout.write(args.options ? formatOptions(kernel) : formatCommands(kernel));
+      return 0;
+    }
+    const stop = new Promise<number>((resolveStop) => {
+      if (io.signals === false) return;
+      let signalled = false;
+      const onSignal = (): void => {
+        if (signalled) process.exit(130);
+        signalled = true;
+        resolveStop(0);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    await kernel.start();
+    started = true;
+    // Like mitmdump, keep running until told to stop, even with no server listening.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const code = await Promise.race([stop, kernel.whenExitRequested()]).finally(() => clearInterval(keepAlive));
+    await kernel.shutdown();
+    return code;
+  } catch (err) {
+    const message = err instanceof MitmtsError || (err as Error)?.name === 'OptionsError' ? (err as Error).message : ((err as Error)?.stack ?? String(err));
+    io.stderr.write(`mitmts: ${message}\n`);
+    if (started) await kernel.shutdown().catch(() => undefined);
+    return 1;
+  }
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + word.length + 1 > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
