@@ -1,2 +1,2 @@
 export * from './flow/state.js';
-export { Cert } from './certs/cert.js';
+export * from './certs/index.js';
