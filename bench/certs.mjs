@@ -48,24 +48,7 @@ async function main() {
     await CertStore.fromConfdir(dir);
     const loadCa = performance.now() - t;
 
-    // First new host end to end on a fresh store: names, leaf, secure context.
-    t = performance.now();
-    const n0 = selectNames({ sni: 'first.example.com' });
-    store.secureContext(store.getCert(n0.cn, n0.sans));
-    const firstHost = performance.now() - t;
-
-    const leafNew = timeIt(1000, (i) => store.getCert(`leaf${i}.example.com`, [`leaf${i}.example.com`]));
-    const leafCached = timeIt(100_000, () => store.getCert('leaf999.example.com', ['leaf999.example.com']));
-    const ctxNew = timeIt(300, (i) => store.secureContext(store.getCert(`ctx${i}.example.com`, [`ctx${i}.example.com`])));
-    const ctxCached = timeIt(100_000, () => store.secureContext(store.getCert('ctx299.example.com', ['ctx299.example.com'])));
-
-    console.log(`CA key generation, RSA 2048: native ${nativeKeygen.toFixed(0)} ms, forge pure JS ${forgeKeygen.toFixed(0)} ms`);
-    console.log(`CA creation with all files (fromConfdir, new): ${createCa.toFixed(0)} ms; loading existing: ${loadCa.toFixed(1)} ms`);
-    console.log(`first new host (names + leaf + secure context): ${firstHost.toFixed(2)} ms`);
-    console.log(`leaf generation, new host: ${us(leafNew)}; cached: ${us(leafCached)}`);
-    console.log(`leaf + secure context, new host: ${us(ctxNew)}; cached: ${us(ctxCached)}`);
-
-    // Handshakes for never-seen names.
+    // Handshake server: names from the SNI, certificate and secure context from the store.
     const server = tls.createServer({
       SNICallback(servername, cb) {
         const n = selectNames({ sni: servername, localAddress: '127.0.0.1' });
@@ -76,6 +59,30 @@ async function main() {
     server.on('tlsClientError', () => {});
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     const port = server.address().port;
+
+    // First new host, cold (nothing warmed up): one verified handshake, client in this thread.
+    t = performance.now();
+    await new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, servername: 'first.example.com', ca: store.caCertPem }, () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', reject);
+    });
+    const firstHost = performance.now() - t;
+
+    const leafNew = timeIt(1000, (i) => store.getCert(`leaf${i}.example.com`, [`leaf${i}.example.com`]));
+    const leafCached = timeIt(100_000, () => store.getCert('leaf999.example.com', ['leaf999.example.com']));
+    const ctxNew = timeIt(300, (i) => store.secureContext(store.getCert(`ctx${i}.example.com`, [`ctx${i}.example.com`])));
+    const ctxCached = timeIt(100_000, () => store.secureContext(store.getCert('ctx299.example.com', ['ctx299.example.com'])));
+
+    console.log(`CA key generation, RSA 2048: native ${nativeKeygen.toFixed(0)} ms, forge pure JS ${forgeKeygen.toFixed(0)} ms`);
+    console.log(`CA creation with all files (fromConfdir, new): ${createCa.toFixed(0)} ms; loading existing: ${loadCa.toFixed(1)} ms`);
+    console.log(`first new host, cold, verified handshake end to end: ${firstHost.toFixed(1)} ms`);
+    console.log(`leaf generation, new host: ${us(leafNew)}; cached: ${us(leafCached)}`);
+    console.log(`leaf + secure context, new host: ${us(ctxNew)}; cached: ${us(ctxCached)}`);
+
+    // Handshakes for never-seen names, clients in a worker thread.
     const worker = new Worker(new URL(import.meta.url), {
       workerData: { port, ca: store.caCertPem, seconds, concurrency },
     });

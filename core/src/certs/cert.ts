@@ -119,8 +119,8 @@ export class Cert {
   }
 
   /**
-   * Raw DER slices of the TBS fields that an issuing CA copies into the certificates it signs:
-   * the subject Name and the SubjectPublicKeyInfo, plus the extensions by OID.
+   * Raw DER slices of TBS fields: the issuer and subject Names and the SubjectPublicKeyInfo
+   * (what an issuing CA copies into the certificates it signs), plus the extensions by OID.
    */
   tbs(): ParsedTbs {
     return (this.parsed ??= parseTbs(this.toDer()));
@@ -144,8 +144,10 @@ export class Cert {
   }
 }
 
-function pairs(dn: string): Array<[string, string]> {
+// Node gives `undefined` (not '') for an empty Name.
+function pairs(dn: string | undefined): Array<[string, string]> {
   const out: Array<[string, string]> = [];
+  if (!dn) return out;
   for (const line of dn.split('\n')) {
     const i = line.indexOf('=');
     if (i > 0) out.push([line.slice(0, i), line.slice(i + 1)]);
@@ -153,7 +155,7 @@ function pairs(dn: string): Array<[string, string]> {
   return out;
 }
 
-function field(dn: string, key: string): string | null {
+function field(dn: string | undefined, key: string): string | null {
   for (const [k, v] of pairs(dn)) if (k === key) return v;
   return null;
 }
@@ -166,6 +168,7 @@ export interface RawExtension {
 
 /** DER slices of a certificate's TBS part. */
 export interface ParsedTbs {
+  issuer: Buffer;
   subject: Buffer;
   publicKey: Buffer;
   extensions: Map<string, RawExtension>;
@@ -188,7 +191,7 @@ function parseTbs(der: Buffer): ParsedTbs {
       extensions.set(id, { critical, value: der.subarray(octet.start, octet.end) });
     }
   }
-  return { subject: slice(4), publicKey: slice(5), extensions };
+  return { issuer: slice(2), subject: slice(4), publicKey: slice(5), extensions };
 }
 
 /** URIs from CRLDistributionPoints: DistributionPoint [0] -> fullName [0] -> URI [6]. */

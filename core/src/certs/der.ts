@@ -196,10 +196,10 @@ export function toPem(label: string, der: Buffer): string {
   return out + `-----END ${label}-----\n`;
 }
 
-/** Every PEM block in `text`, in order, with its label and exact text. */
+/** Every PEM block in `text`, in order, with its label and its text (`\n` line ends, ending in `\n`). */
 export function pemBlocks(text: string): Array<{ label: string; pem: string }> {
   const out: Array<{ label: string; pem: string }> = [];
   const re = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) out.push({ label: m[1]!, pem: m[0] + '\n' });
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) out.push({ label: m[1]!, pem: m[0].replace(/\r\n?/g, '\n') + '\n' });
   return out;
 }
