@@ -1,6 +1,6 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
-import { children, extension, name, OID, oid, readTlv, seq, bool, type Asn1 } from './der.js';
+import { bool, children, extension, name, octets, OID, oid, readTlv, seq, type Asn1 } from './der.js';
 import { randomSerial, signerFor, signTbs } from './sign.js';
 import { buildTbs } from './tbs.js';
 
@@ -49,7 +49,7 @@ export function createCa(opts: NewCaOptions): NewCa {
       extension(OID.basicConstraints, true, seq([bool(true)])),
       extension(OID.extKeyUsage, false, seq([oid(OID.serverAuth)])),
       extension(OID.keyUsage, true, keyCertSignCrlSign()),
-      extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(spki))),
+      extension(OID.subjectKeyIdentifier, false, octets(keyIdentifier(spki))),
     ],
   });
   return { key, certDer: signTbs(tbs, signer) };
@@ -67,8 +67,4 @@ export function keyIdentifier(spki: Buffer): Buffer {
 /** KeyUsage BIT STRING with keyCertSign (bit 5) and cRLSign (bit 6): one unused bit, 0x06. */
 function keyCertSignCrlSign(): Asn1 {
   return forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.BITSTRING, false, '\x01\x06');
-}
-
-function octetString(b: Buffer): Asn1 {
-  return forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OCTETSTRING, false, b.toString('latin1'));
 }

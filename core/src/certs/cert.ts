@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { children, OID, readTlv } from './der.js';
-import { oidFromDer } from './oid.js';
+import { OID, oidFromDer } from './oid.js';
+import { children, readTlv } from './tlv.js';
 
 /**
  * A parsed X.509 certificate, as flows carry them (`client.certificateList`,

@@ -125,7 +125,7 @@ export function loadPrivateKey(pem: string, passphrase: string | null, path: str
   const encrypted = pem.includes('ENCRYPTED');
   if (encrypted && (passphrase === null || passphrase === '')) {
     throw new CertError(
-      'MITMTS_ERR_CA_PASSPHRASE',
+      'MITMTS_ERR_CERT_PASSPHRASE',
       `The private key in ${path} is encrypted: set the cert_passphrase option to its passphrase.`,
       path,
     );
@@ -135,7 +135,7 @@ export function loadPrivateKey(pem: string, passphrase: string | null, path: str
   } catch (e) {
     if (encrypted) {
       throw new CertError(
-        'MITMTS_ERR_CA_PASSPHRASE',
+        'MITMTS_ERR_CERT_PASSPHRASE',
         `Cannot decrypt the private key in ${path}: the cert_passphrase option is wrong (${(e as Error).message}).`,
         path,
         { cause: e },
@@ -145,7 +145,10 @@ export function loadPrivateKey(pem: string, passphrase: string | null, path: str
   }
 }
 
-/** Read the DH parameters file, writing the built-in parameters first if it does not exist. */
+/**
+ * Read the DH parameters file, writing the built-in parameters first if it does not exist.
+ * (Node ignores DH parameters it cannot parse: DHE cipher suites are then simply not offered.)
+ */
 export async function loadDhparam(path: string): Promise<Buffer> {
   try {
     return await readFile(path);

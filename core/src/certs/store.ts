@@ -115,7 +115,7 @@ export class CertStore {
    * mitmproxy's files if `<basename>-ca.pem` does not exist. Existing files (made by mitmproxy
    * or by mitmts) are used as they are; a missing DH parameters file is recreated.
    *
-   * @throws CertError `MITMTS_ERR_CA_INVALID`, `MITMTS_ERR_CA_PASSPHRASE`, `MITMTS_ERR_CERT_KEY_MISMATCH`
+   * @throws CertError `MITMTS_ERR_CA_INVALID`, `MITMTS_ERR_CERT_PASSPHRASE`, `MITMTS_ERR_CERT_KEY_MISMATCH`
    */
   static async fromConfdir(confdir: string, opts: CertStoreOptions = {}): Promise<CertStore> {
     const basename = opts.basename ?? 'mitmproxy';
@@ -224,7 +224,7 @@ export class CertStore {
    * with `passphrase` (default: the store's). A CA certificate is accepted with a warning.
    *
    * @throws CertError `MITMTS_ERR_CERT_FILE_MISSING`, `MITMTS_ERR_CERT_FILE_INVALID`,
-   *   `MITMTS_ERR_CERT_KEY_MISMATCH`, `MITMTS_ERR_CERT_KEY_MISSING`, `MITMTS_ERR_CA_PASSPHRASE`
+   *   `MITMTS_ERR_CERT_KEY_MISMATCH`, `MITMTS_ERR_CERT_KEY_MISSING`, `MITMTS_ERR_CERT_PASSPHRASE`
    */
   async addCertFromSpec(spec: string, passphrase: string | null = this.passphrase): Promise<CertEntry> {
     const eq = spec.indexOf('=');

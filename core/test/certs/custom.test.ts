@@ -79,8 +79,8 @@ describe('custom serving certificates (certs option)', async () => {
     writeFileSync(p, made.certPem + (made.key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'pw' }) as string));
     const entry = await s.addCertFromSpec(p);
     expect(entry.keyPem).not.toContain('ENCRYPTED');
-    await expect((await store()).addCertFromSpec(p)).rejects.toMatchObject({ code: 'MITMTS_ERR_CA_PASSPHRASE' });
-    await expect((await store()).addCertFromSpec(p, 'nope')).rejects.toMatchObject({ code: 'MITMTS_ERR_CA_PASSPHRASE' });
+    await expect((await store()).addCertFromSpec(p)).rejects.toMatchObject({ code: 'MITMTS_ERR_CERT_PASSPHRASE' });
+    await expect((await store()).addCertFromSpec(p, 'nope')).rejects.toMatchObject({ code: 'MITMTS_ERR_CERT_PASSPHRASE' });
     expect((await (await store()).addCertFromSpec(p, 'pw')).cert.cn).toBe('enc.test');
   });
 

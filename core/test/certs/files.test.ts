@@ -163,8 +163,8 @@ describe('loading existing CA files', () => {
     // The generated entries carry the decrypted key, usable without the passphrase.
     const entry = store.getCert('example.com', ['example.com']);
     expect(createPrivateKey(entry.keyPem).equals(ca.key)).toBe(true);
-    await expect(CertStore.fromConfdir(dir)).rejects.toMatchObject({ code: 'MITMTS_ERR_CA_PASSPHRASE' });
-    await expect(CertStore.fromConfdir(dir, { passphrase: 'wrong' })).rejects.toMatchObject({ code: 'MITMTS_ERR_CA_PASSPHRASE' });
+    await expect(CertStore.fromConfdir(dir)).rejects.toMatchObject({ code: 'MITMTS_ERR_CERT_PASSPHRASE' });
+    await expect(CertStore.fromConfdir(dir, { passphrase: 'wrong' })).rejects.toMatchObject({ code: 'MITMTS_ERR_CERT_PASSPHRASE' });
   });
 
   it('ignores a passphrase for an unencrypted key (as mitmproxy)', async () => {
