@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 export * from './flow/index.js';
-export { Cert } from './certs/cert.js';
+export * from './certs/index.js';
 
 export * from './kernel/errors.js';
 export { Kernel, type AddonInput, type KernelOptions, type KernelState } from './kernel/kernel.js';

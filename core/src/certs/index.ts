@@ -1,0 +1,10 @@
+export { Cert, type ParsedTbs, type RawExtension } from './cert.js';
+export { CertError, type CertErrorCode } from './errors.js';
+export { CertStore, type CertEntry, type CertLog, type CertLogLevel, type CertStoreOptions } from './store.js';
+export { selectNames, crlPath, crlUrlFor, type NameSelectionInput, type SelectedNames } from './select.js';
+export { caPaths, expandHome, type CaPaths } from './files.js';
+export { asteriskForms, canonicalIp, ipBytes, normalizeName } from './names.js';
+export { CA_BACKDATE_DAYS, CA_EXPIRY_DAYS } from './ca.js';
+export { LEAF_BACKDATE_DAYS, LEAF_VALIDITY_DAYS } from './leaf.js';
+export { CRL_VALIDITY_DAYS } from './crl.js';
+export { DEFAULT_DHPARAM } from './dhparam.js';

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { CertStore } from '../../src/certs/index.js';
+import { tempDir } from './helpers.js';
+
+describe('CertStore cache', async () => {
+  const confdir = tempDir();
+  const shared = await CertStore.fromConfdir(confdir);
+
+  it('returns the same entry for the same (CN, SANs)', () => {
+    const a = shared.getCert('example.com', ['example.com', '1.2.3.4']);
+    expect(shared.getCert('example.com', ['example.com', '1.2.3.4'])).toBe(a);
+    // Organization and CRL URL are not part of the key (as in mitmproxy).
+    expect(shared.getCert('example.com', ['example.com', '1.2.3.4'], 'Other Org')).toBe(a);
+    // Names are normalized before the lookup.
+    const idn = shared.getCert('bücher.de', ['bücher.de']);
+    expect(shared.getCert('xn--bcher-kva.de', ['xn--bcher-kva.de'])).toBe(idn);
+  });
+
+  it('keys by CN and the SAN list in order', () => {
+    const a = shared.getCert('example.com', ['example.com', '1.2.3.4']);
+    expect(shared.getCert('example.com', ['1.2.3.4', 'example.com'])).not.toBe(a);
+    expect(shared.getCert(null, ['example.com', '1.2.3.4'])).not.toBe(a);
+    expect(shared.getCert('example.com', ['example.com'])).not.toBe(a);
+  });
+
+  it('shares one key between all generated entries', () => {
+    const a = shared.getCert('k1.example', ['k1.example']);
+    const b = shared.getCert('k2.example', ['k2.example']);
+    expect(a.keyPem).toBe(b.keyPem);
+    expect(a.keyPem).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
+  });
+
+  it('keeps at most 100 generated entries, evicting the least recently used', async () => {
+    const store = await CertStore.fromConfdir(confdir);
+    expect(CertStore.STORE_CAP).toBe(100);
+    const first = store.getCert('h0.example', ['h0.example']);
+    const second = store.getCert('h1.example', ['h1.example']);
+    for (let i = 2; i < 100; i++) store.getCert(`h${i}.example`, [`h${i}.example`]);
+    expect(store.generatedCount).toBe(100);
+    // Touch h0: now h1 is the least recently used.
+    expect(store.getCert('h0.example', ['h0.example'])).toBe(first);
+    store.getCert('h100.example', ['h100.example']);
+    expect(store.generatedCount).toBe(100);
+    expect(store.getCert('h0.example', ['h0.example'])).toBe(first);
+    const again = store.getCert('h1.example', ['h1.example']);
+    expect(again).not.toBe(second);
+    expect(again.cert.serial).not.toBe(second.cert.serial);
+    expect(store.generatedCount).toBe(100);
+  });
+
+  it('honours cacheSize', async () => {
+    const store = await CertStore.fromConfdir(confdir, { cacheSize: 2 });
+    const a = store.getCert('a.example', ['a.example']);
+    store.getCert('b.example', ['b.example']);
+    store.getCert('c.example', ['c.example']);
+    expect(store.generatedCount).toBe(2);
+    expect(store.getCert('a.example', ['a.example'])).not.toBe(a);
+  });
+
+  it('caches one secure context per entry', () => {
+    const a = shared.getCert('ctx.example', ['ctx.example']);
+    const ctx = shared.secureContext(a);
+    expect(shared.secureContext(a)).toBe(ctx);
+    expect(shared.secureContext(shared.getCert('ctx.example', ['ctx.example']))).toBe(ctx);
+    expect(shared.secureContext(shared.getCert('ctx2.example', ['ctx2.example']))).not.toBe(ctx);
+  });
+});
