@@ -49,7 +49,6 @@ function kmp(m: number, c: number): number {
   return 0;
 }
 
-const LFLF = Buffer.from('\n\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 /** A chunk size above this gets no more digits: sizes stay below 2^44 bytes (16 TiB). */
 const MAX_CHUNK_BEFORE_DIGIT = 0xffffffffff;
@@ -94,6 +93,8 @@ export abstract class Http1Parser<H> {
   private parts: Buffer[] = [];
   private partsLen = 0;
   private match = 0;
+  /** Last byte of the stored parts (-1 at the start of a block), to spot a bare LF at a border. */
+  private lastByte = -1;
 
   // Body.
   private kind: BodyKind = 'none';
@@ -351,6 +352,7 @@ export abstract class Http1Parser<H> {
       } else {
         this.state = S_HEAD;
         this.match = 0;
+        this.lastByte = -1;
         this.msgStart = this.chunkBase + pos;
         return pos;
       }
@@ -389,10 +391,13 @@ export abstract class Http1Parser<H> {
     }
     if (end < 0 || end - pos > allowance) {
       if (len - pos >= allowance) return this.tooLarge(chunk, pos);
-      if (chunk.indexOf(LFLF, pos) >= 0) {
-        const at = chunk.indexOf(LFLF, pos);
-        return this.badEnding(LF, at, this.state === S_HEAD ? 'a message head' : 'the trailers');
+      // A bare LF can never become valid: report it now rather than when the limit is hit.
+      for (let i = chunk.indexOf(LF, pos); i >= 0; i = chunk.indexOf(LF, i + 1)) {
+        if ((i > pos ? chunk[i - 1] : this.lastByte) !== CR) {
+          return this.badEnding(LF, i, this.state === S_HEAD ? 'a message head' : 'the trailers');
+        }
       }
+      this.lastByte = chunk[len - 1]!;
       const rest = len - pos;
       if (rest >= 3) {
         m = kmp(kmp(kmp(0, chunk[len - 3]!), chunk[len - 2]!), chunk[len - 1]!);
@@ -537,6 +542,7 @@ export abstract class Http1Parser<H> {
           if (this.remaining === 0) {
             this.state = S_TRAILERS;
             this.match = 2; // as if after a CRLF: an immediate CRLF ends the (empty) trailer block
+            this.lastByte = -1;
             this.msgStart = this.chunkBase + pos;
             return pos;
           }
