@@ -75,7 +75,7 @@ type FastBufferCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: 
  * Node's internal Buffer class (`Buffer[Symbol.species]`). Constructing a view with it costs a
  * third of `buf.subarray()` (which goes through the species lookup on every call).
  */
-const FastBuffer = (Buffer as unknown as { [Symbol.species]: FastBufferCtor })[Symbol.species];
+export const FastBuffer = (Buffer as unknown as { [Symbol.species]: FastBufferCtor })[Symbol.species];
 
 /** A Buffer viewing `buf[start..end)` without copying. */
 export function view(buf: Buffer, start: number, end: number): Buffer {

@@ -4,7 +4,7 @@
  * @internal
  */
 import type { Buffer } from 'node:buffer';
-import { COLON, CR, HTAB, LF, SP, VALUE, describeByte, equalsLower, excerpt, latin1, lower, view } from './chars.js';
+import { COLON, CR, FastBuffer, HTAB, LF, SP, VALUE, describeByte, equalsLower, excerpt, latin1, lower } from './chars.js';
 import { HeadError, Http1ErrorCodes } from './errors.js';
 import type { RawHeaders } from './types.js';
 
@@ -64,6 +64,9 @@ export function parseFields(
   scan: FieldScan | null,
   base: number,
 ): void {
+  // views are built from the backing store directly: `buf.buffer`/`byteOffset` once per block
+  const ab = buf.buffer;
+  const bo = buf.byteOffset;
   while (pos < limit) {
     const lineStart = pos;
     let c = buf[pos];
@@ -88,8 +91,8 @@ export function parseFields(
     let valueEnd = pos;
     while (valueEnd > valueStart && ((c = buf[valueEnd - 1]) === SP || c === HTAB)) valueEnd--;
     pos += 2;
-    const name = view(buf, lineStart, nameEnd);
-    const value = view(buf, valueStart, valueEnd);
+    const name = new FastBuffer(ab, bo + lineStart, nameEnd - lineStart);
+    const value = new FastBuffer(ab, bo + valueStart, valueEnd - valueStart);
     out.push([name, value]);
     if (scan !== null) note(scan, buf, lineStart, nameEnd - lineStart, value);
   }

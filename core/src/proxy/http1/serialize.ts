@@ -120,34 +120,32 @@ function writeHeaders(out: Buffer, o: number, headers: OutboundHeaders, validate
   out[o] = LF;
 }
 
+/** Index of the first byte of `b` not in `allowed`, or -1. */
+function firstInvalid(b: Buffer, allowed: Uint8Array): number {
+  const n = b.length;
+  for (let i = 0; i < n; i++) if (allowed[b[i]!] !== 1) return i;
+  return -1;
+}
+
 /** Rejects header names that would end early or break the line, and values with control bytes. */
 export function checkField(name: Buffer, value: Buffer, side: Http1Side): void {
+  if (name.length !== 0 && firstInvalid(name, LAX_NAME) < 0 && firstInvalid(value, VALUE) < 0) return;
+  const n = latin1(name, 0, name.length);
   if (name.length === 0) {
     throw new Http1Error(Http1ErrorCodes.BAD_OUTBOUND, 'Cannot send a header with an empty name.', side);
   }
-  for (let i = 0; i < name.length; i++) {
-    if (LAX_NAME[name[i]!] !== 1) {
-      throw new Http1Error(
-        Http1ErrorCodes.BAD_OUTBOUND,
-        `Cannot send header name "${latin1(name, 0, name.length)}": it contains ${describeByte(name[i])}.`,
-        side,
-        -1,
-        latin1(name, 0, name.length),
-      );
-    }
+  const i = firstInvalid(name, LAX_NAME);
+  if (i >= 0) {
+    throw new Http1Error(Http1ErrorCodes.BAD_OUTBOUND, `Cannot send header name "${n}": it contains ${describeByte(name[i])}.`, side, -1, n);
   }
-  for (let i = 0; i < value.length; i++) {
-    if (VALUE[value[i]!] !== 1) {
-      const n = latin1(name, 0, name.length);
-      throw new Http1Error(
-        Http1ErrorCodes.BAD_OUTBOUND,
-        `Cannot send the value of header "${n}": it contains ${describeByte(value[i])} at index ${i}, which would corrupt or split the message.`,
-        side,
-        -1,
-        n,
-      );
-    }
-  }
+  const j = firstInvalid(value, VALUE);
+  throw new Http1Error(
+    Http1ErrorCodes.BAD_OUTBOUND,
+    `Cannot send the value of header "${n}": it contains ${describeByte(value[j])} at index ${j}, which would corrupt or split the message.`,
+    side,
+    -1,
+    n,
+  );
 }
 
 /** Checks `s` against a byte class; chars above 0xff are allowed only if `wide` (sent as UTF-8). */
