@@ -315,3 +315,59 @@ describe('RequestParser: end of stream and limits', () => {
     expect(rec.events.map((e) => e.type)).toEqual(['head', 'data']);
   });
 });
+
+describe('RequestParser: large bodies and odd starts', () => {
+  it('streams a 1 MiB Content-Length body in socket-sized views without copying', () => {
+    const size = 1 << 20;
+    const chunks: Buffer[] = [];
+    let ended = false;
+    const parser = new RequestParser({
+      onHead: () => {},
+      onData: (c) => chunks.push(c),
+      onTrailers: () => {},
+      onEnd: () => (ended = true),
+      onError: (e) => {
+        throw e;
+      },
+    });
+    const body = Buffer.alloc(size, 7);
+    const input = Buffer.concat([Buffer.from(`PUT /big HTTP/1.1\r\nContent-Length: ${size}\r\n\r\n`), body, Buffer.from('GET / HTTP/1.1\r\n\r\n')]);
+    const pushed: Buffer[] = [];
+    for (let i = 0; i < input.length; i += 65536) {
+      const c = Buffer.from(input.subarray(i, i + 65536)); // fresh buffers, like socket reads
+      pushed.push(c);
+      parser.push(c);
+    }
+    expect(ended).toBe(true);
+    expect(chunks.reduce((n, c) => n + c.length, 0)).toBe(size);
+    expect(chunks.every((c) => pushed.some((p) => p.buffer === c.buffer))).toBe(true);
+    expect(parser.bodyBytes).toBe(size);
+    expect(parser.bufferedBytes).toBe(18); // the pipelined GET waits
+  });
+
+  it('decodes a chunked body whose chunks straddle socket reads', () => {
+    const parts: string[] = [];
+    let wire = '';
+    for (let i = 1; i <= 40; i++) {
+      const data = String.fromCharCode(64 + (i % 26)).repeat(i * 7);
+      parts.push(data);
+      wire += data.length.toString(16) + (i % 3 === 0 ? ';i=' + i : '') + '\r\n' + data + '\r\n';
+    }
+    wire += '0\r\n\r\n';
+    const input = 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n' + wire;
+    const pieces: string[] = [];
+    for (let i = 0; i < input.length; i += 13) pieces.push(input.slice(i, i + 13));
+    const rec = parseRequests(pieces);
+    expect(rec.events.slice(1)).toEqual([{ type: 'data', data: parts.join('') }, { type: 'end' }]);
+  });
+
+  it('answers the HTTP/2 connection preface with 505', () => {
+    const rec = parseRequests('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+    expect(rec.error?.code).toBe(Http1ErrorCodes.UNSUPPORTED_VERSION);
+    expect(rec.error?.status).toBe(505);
+  });
+
+  it('skips empty lines before a request, even split', () => {
+    expect(digest(parseRequests(['\r', '\n\r\n', 'GET / HTTP/1.1\r\n\r\n']).events)).toMatchObject([{ type: 'head', headSize: 18 }, { type: 'end' }]);
+  });
+});
