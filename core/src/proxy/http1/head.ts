@@ -68,7 +68,7 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, strict
   const targetStart = ++pos;
   while (TARGET[buf[pos]!] === 1) pos++;
   if (pos === targetStart || buf[pos] !== SP) throw badRequestLine(buf, start, pos, 'request-target');
-  const target = latin1(buf, targetStart, pos);
+  const target = pos - targetStart === 1 && buf[targetStart] === 0x2f ? '/' : latin1(buf, targetStart, pos);
   pos++;
   const httpVersion = version(buf, pos, Http1ErrorCodes.BAD_REQUEST_LINE, start, 'request line');
   pos += 8;

@@ -302,7 +302,9 @@ export abstract class Http1Parser<H> {
         this.commit(next);
         if (next >= chunk.length) {
           if (this.qi === q.length - 1) {
-            q.length = 0;
+            // pop() when possible: setting length to 0 is a slow runtime call
+            if (q.length === 1) q.pop();
+            else q.length = 0;
             this.qi = this.qpos = 0;
           } else {
             q[this.qi++] = EMPTY;
