@@ -81,7 +81,10 @@ class Parser {
     const items: FilterNode[] = [];
     for (;;) {
       this.skipWs();
-      if (this.atOperandEnd()) break;
+      if (this.atOperandEnd()) {
+        if (!inGroup && this.pos < this.text.length) this.fail(this.pos, "unexpected ')' without a matching '('");
+        break;
+      }
       items.push(this.parseOr());
     }
     if (!items.length) this.fail(this.pos, inGroup ? "expected an expression after '('" : 'expected an expression');
