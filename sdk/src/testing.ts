@@ -86,3 +86,17 @@ export async function withAddons(addons: readonly AddonInput[], options: Readonl
   await kernel.start();
   return tctx;
 }
+
+export {
+  tflow,
+  ttcpflow,
+  tudpflow,
+  tdnsflow,
+  twebsocketflow,
+  tclientConn,
+  tserverConn,
+  treq,
+  tresp,
+  terr,
+  twebsocket,
+} from '@mitmts/core/flow/testing';

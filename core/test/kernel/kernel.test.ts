@@ -8,7 +8,8 @@ import { Logger } from '../../src/kernel/log.js';
 import { COMMANDS, LOG, OPTIONS } from '../../src/kernel/tokens.js';
 import type { OptionsManager } from '../../src/options/manager.js';
 import type { CommandManager } from '../../src/commands/manager.js';
-import { HTTPFlow } from '../../src/flow/index.js';
+import { tflow } from '../../src/flow/testing.js';
+import type { HTTPFlow } from '../../src/flow/index.js';
 
 function capture(k: Kernel): LogEntry[] {
   const entries: LogEntry[] = [];
@@ -78,7 +79,7 @@ describe('Kernel', () => {
     expect(c.events).toEqual(['running']);
     k.options.update({ counter_step: 5 });
     expect(c.configured.at(-1)).toEqual(['counter_step']);
-    await k.trigger('response', new HTTPFlow());
+    await k.trigger('response', tflow());
     expect(c.count).toBe(5);
     expect(await k.commands.execute('counter.get')).toBe(5);
     await k.commands.execute('counter.add 10');
@@ -113,7 +114,7 @@ describe('Kernel', () => {
       { name: 'last', request: () => void order.push('last') },
     );
     await k.start();
-    await k.trigger('request', new HTTPFlow());
+    await k.trigger('request', tflow());
     expect(order).toEqual(['first', 'last']);
     const err = log.find((e) => e.level === 'error')!;
     expect(err.message).toMatch(/^addon broken: request failed: nope\nTypeError: nope\n\s+at /);
@@ -131,7 +132,7 @@ describe('Kernel', () => {
       { name: 'e', request() { order.push('e'); } },
     );
     await k.start();
-    const r = k.trigger('request', new HTTPFlow());
+    const r = k.trigger('request', tflow());
     expect(r).toBeInstanceOf(Promise);
     await r;
     expect(order).toEqual(['a', 'b', 'c', 'e']);
@@ -141,7 +142,7 @@ describe('Kernel', () => {
     const k = new Kernel();
     let n = 0;
     await k.add({ name: 'a', request: () => void n++ }, { name: 'b', request: () => void n++ });
-    expect(k.trigger('request', new HTTPFlow())).toBeUndefined();
+    expect(k.trigger('request', tflow())).toBeUndefined();
     expect(n).toBe(2);
   });
 
@@ -152,7 +153,7 @@ describe('Kernel', () => {
       { name: 'a', request: () => { seen.push('a'); throw new AddonHalt(); } },
       { name: 'b', request: () => void seen.push('b') },
     );
-    await k.trigger('request', new HTTPFlow());
+    await k.trigger('request', tflow());
     expect(seen).toEqual(['a']);
   });
 
@@ -177,7 +178,7 @@ describe('Kernel', () => {
       request: () => void seen.push('parent'),
     };
     await k.add(Late, parent, { name: 'other', request: () => void seen.push('other') }, Early);
-    await k.trigger('request', new HTTPFlow());
+    await k.trigger('request', tflow());
     expect(seen).toEqual(['early', 'parent', 'child1', 'child2', 'other', 'late']);
     expect(k.addons.names()).toEqual(['early', 'parent', 'child1', 'child2', 'other', 'late']);
   });
@@ -226,7 +227,7 @@ describe('Kernel', () => {
     expect(fresh.events).toEqual(['running']);
     expect(fresh.counter_step).toBe(7);
     expect(k.commands.get('counter.get').owner).toBe('counter');
-    await k.trigger('response', new HTTPFlow());
+    await k.trigger('response', tflow());
     expect(fresh.count).toBe(7);
     expect(old.count).toBe(0);
     expect(log.filter((e) => e.level === 'error')).toEqual([]);
@@ -237,7 +238,7 @@ describe('Kernel', () => {
     const [old] = (await k.add(Counter)) as [Counter];
     const table = k.addons.table;
     const fresh = (await k.replace(old, Counter)).instance as Counter;
-    await table.trigger('response', new HTTPFlow());
+    await table.trigger('response', tflow());
     expect(old.count).toBe(1);
     expect(fresh.count).toBe(0);
   });
@@ -261,7 +262,7 @@ describe('Kernel', () => {
     expect(a.resolve(COMMANDS)).toBe(a.commands);
     expect(b.resolve(COMMANDS)).toBe(b.commands);
     expect(a.resolve(COMMANDS)).not.toBe(b.resolve(COMMANDS) as CommandManager);
-    await a.trigger('response', new HTTPFlow());
+    await a.trigger('response', tflow());
     expect(ca.count).toBe(3);
     expect(cb.count).toBe(0);
     a.container.register('shared', { useValue: 'only in a' });
@@ -277,9 +278,9 @@ describe('Kernel', () => {
     await b.add(make());
     a.options.update({ listen_port: 1111 });
     b.options.update({ listen_port: 2222 });
-    await a.trigger('request', new HTTPFlow());
-    await b.trigger('request', new HTTPFlow());
-    await a.trigger('request', new HTTPFlow());
+    await a.trigger('request', tflow());
+    await b.trigger('request', tflow());
+    await a.trigger('request', tflow());
     expect(seen).toEqual([1111, 2222, 1111]);
   });
 
