@@ -1,0 +1,144 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { OptionsError } from '../kernel/errors.js';
+import type { OptionsManager } from '../options/manager.js';
+import { HostMatcher } from './hosts.js';
+import { parseModes, type ProxyMode } from './modes.js';
+import { nodeTlsVersion } from './options.js';
+import { parseSize } from './sizes.js';
+
+/**
+ * The proxy runtime's view of the options, computed once per option change (never per
+ * request). Connections read the current object; a change applies to the next exchange.
+ */
+export interface RuntimeConfig {
+  readonly modes: readonly ProxyMode[];
+  readonly listenHost: string;
+  readonly listenPort: number | null;
+  readonly streamLargeBodies: number | null;
+  readonly bodySizeLimit: number | null;
+  readonly storeStreamedBodies: boolean;
+  readonly validateInbound: boolean;
+  readonly connectionStrategy: 'eager' | 'lazy';
+  readonly ignoreHosts: HostMatcher;
+  readonly allowHosts: HostMatcher;
+  readonly tcpHosts: HostMatcher;
+  readonly rawTcp: boolean;
+  readonly upstreamCert: boolean;
+  readonly sslInsecure: boolean;
+  readonly connectAddr: string | null;
+  readonly tcpTimeout: number;
+  readonly keepHostHeader: boolean;
+  readonly tlsClientMin: tls.SecureVersion | undefined;
+  readonly tlsClientMax: tls.SecureVersion | undefined;
+  readonly tlsServerMin: tls.SecureVersion | undefined;
+  readonly tlsServerMax: tls.SecureVersion | undefined;
+  readonly ciphersClient: string | null;
+  readonly ciphersServer: string | null;
+  readonly ecdhCurveClient: string | null;
+  readonly ecdhCurveServer: string | null;
+  readonly requestClientCert: boolean;
+  /** The secure context for verifying servers (built on first use, then shared). */
+  upstreamContext(): tls.SecureContext;
+}
+
+const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
+
+/** The system's trusted CAs (Debian/Red Hat/macOS bundles), next to Node's bundled roots. */
+function systemCas(): string[] {
+  for (const f of SYSTEM_BUNDLES) {
+    try {
+      return [readFileSync(f, 'latin1')];
+    } catch {
+      // try the next location
+    }
+  }
+  return [];
+}
+
+function trustedCaDir(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    try {
+      const text = readFileSync(join(dir, name), 'latin1');
+      if (text.includes('-----BEGIN CERTIFICATE-----')) out.push(text);
+    } catch {
+      // unreadable entries are skipped, as OpenSSL's CApath lookup would
+    }
+  }
+  return out;
+}
+
+export function buildConfig(o: OptionsManager): RuntimeConfig {
+  const str = (n: string): string => o.get<string>(n);
+  const optStr = (n: string): string | null => o.get<string | null>(n);
+  const bool = (n: string): boolean => o.get<boolean>(n);
+  const list = (n: string): readonly string[] => o.get<readonly string[]>(n);
+  const matcher = (n: string): HostMatcher => {
+    try {
+      return new HostMatcher(list(n));
+    } catch (err) {
+      throw new OptionsError(`Option ${n}: invalid regular expression: ${(err as Error).message}`);
+    }
+  };
+  const ignoreHosts = matcher('ignore_hosts');
+  const allowHosts = matcher('allow_hosts');
+  if (!ignoreHosts.empty && !allowHosts.empty) {
+    throw new OptionsError('--ignore-hosts and --allow-hosts are mutually exclusive; please choose one.');
+  }
+  const connectAddr = optStr('connect_addr');
+  if (connectAddr !== null && !/^[\d.]+$|:/.test(connectAddr)) {
+    throw new OptionsError(`Option connect_addr: invalid IP address ${JSON.stringify(connectAddr)}.`);
+  }
+  const trustedCa = optStr('ssl_verify_upstream_trusted_ca');
+  const trustedDir = optStr('ssl_verify_upstream_trusted_confdir');
+  let trusted: string[] | null = null;
+  try {
+    if (trustedCa) trusted = [readFileSync(trustedCa, 'latin1')];
+    if (trustedDir) trusted = [...(trusted ?? []), ...trustedCaDir(trustedDir)];
+  } catch (err) {
+    throw new OptionsError(`Cannot read the trusted CAs for upstream verification: ${(err as Error).message}`);
+  }
+  let ctx: tls.SecureContext | undefined;
+  const minClient = nodeTlsVersion(str('tls_version_client_min'));
+  const maxClient = nodeTlsVersion(str('tls_version_client_max'));
+  const minServer = nodeTlsVersion(str('tls_version_server_min'));
+  const maxServer = nodeTlsVersion(str('tls_version_server_max'));
+  return {
+    modes: parseModes(list('mode'), str('listen_host'), o.get<number | null>('listen_port')),
+    listenHost: str('listen_host'),
+    listenPort: o.get<number | null>('listen_port'),
+    streamLargeBodies: parseSize('stream_large_bodies', optStr('stream_large_bodies')),
+    bodySizeLimit: parseSize('body_size_limit', optStr('body_size_limit')),
+    storeStreamedBodies: bool('store_streamed_bodies'),
+    validateInbound: bool('validate_inbound_headers'),
+    connectionStrategy: str('connection_strategy') as 'eager' | 'lazy',
+    ignoreHosts,
+    allowHosts,
+    tcpHosts: matcher('tcp_hosts'),
+    rawTcp: bool('rawtcp'),
+    upstreamCert: bool('upstream_cert'),
+    sslInsecure: bool('ssl_insecure'),
+    connectAddr,
+    tcpTimeout: o.get<number>('tcp_timeout'),
+    keepHostHeader: bool('keep_host_header'),
+    tlsClientMin: minClient,
+    tlsClientMax: maxClient,
+    tlsServerMin: minServer,
+    tlsServerMax: maxServer,
+    ciphersClient: optStr('ciphers_client'),
+    ciphersServer: optStr('ciphers_server'),
+    ecdhCurveClient: optStr('tls_ecdh_curve_client'),
+    ecdhCurveServer: optStr('tls_ecdh_curve_server'),
+    requestClientCert: bool('request_client_cert'),
+    upstreamContext(): tls.SecureContext {
+      if (!ctx) {
+        // As mitmproxy: the trusted CA options replace the default store; else Node's bundled
+        // roots plus the system's bundle.
+        ctx = tls.createSecureContext({ ca: trusted ?? [...tls.rootCertificates, ...systemCas()] });
+      }
+      return ctx;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { OptionSpec } from '../options/types.js';
+
+const TLS_VERSIONS = ['UNBOUNDED', 'SSL3', 'TLS1', 'TLS1_1', 'TLS1_2', 'TLS1_3'];
+
+/** Options of the proxy runtime (mitmproxy's proxyserver.py and tlsconfig.py). */
+export const PROXY_OPTIONS: readonly OptionSpec[] = [
+  { name: 'store_streamed_bodies', type: 'bool', default: false, help: 'Store HTTP request and response bodies when streamed (see `stream_large_bodies`). This increases memory consumption, but makes it possible to inspect streamed bodies.' },
+  { name: 'connection_strategy', type: 'str', default: 'eager', choices: ['eager', 'lazy'], help: 'Determine when server connections should be established. When set to lazy, mitmts tries to defer establishing an upstream connection as long as possible. This makes it possible to use server replay while being offline. When set to eager, mitmts can detect protocols with server-side greetings, as well as accurately mirror TLS ALPN negotiation.' },
+  { name: 'stream_large_bodies', type: 'str?', default: null, help: 'Stream data to the client if request or response body exceeds the given threshold. If streamed, the body will not be stored in any way, and such responses cannot be modified. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.' },
+  { name: 'body_size_limit', type: 'str?', default: null, help: 'Byte size limit of HTTP request and response bodies. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.' },
+  { name: 'keep_host_header', type: 'bool', default: false, help: 'Reverse Proxy: Keep the original host header instead of rewriting it to the reverse proxy target.' },
+  { name: 'proxy_debug', type: 'bool', default: false, help: 'Enable debug logs in the proxy core.' },
+  { name: 'normalize_outbound_headers', type: 'bool', default: true, help: 'Normalize outgoing HTTP/2 header names, but emit a warning when doing so. HTTP/2 does not allow uppercase header names. This option makes sure that HTTP/2 headers set in custom scripts are lowercased before they are sent.' },
+  { name: 'validate_inbound_headers', type: 'bool', default: true, help: 'Make sure that incoming HTTP requests are not malformed. Disabling this option makes mitmts vulnerable to HTTP smuggling attacks.' },
+  { name: 'connect_addr', type: 'str?', default: null, help: 'Set the local IP address that mitmts should use when connecting to upstream servers.' },
+  { name: 'tls_version_client_min', type: 'str', default: 'TLS1_2', choices: TLS_VERSIONS, help: 'Set the minimum TLS version for client connections. SSL3, TLS1 and TLS1_1 are insecure.' },
+  { name: 'tls_version_client_max', type: 'str', default: 'UNBOUNDED', choices: TLS_VERSIONS, help: 'Set the maximum TLS version for client connections.' },
+  { name: 'tls_version_server_min', type: 'str', default: 'TLS1_2', choices: TLS_VERSIONS, help: 'Set the minimum TLS version for server connections. SSL3, TLS1 and TLS1_1 are insecure.' },
+  { name: 'tls_version_server_max', type: 'str', default: 'UNBOUNDED', choices: TLS_VERSIONS, help: 'Set the maximum TLS version for server connections.' },
+  { name: 'tls_ecdh_curve_client', type: 'str?', default: null, help: 'Use a specific elliptic curve for ECDHE key exchange on client connections. OpenSSL syntax, for example "prime256v1" (see `openssl ecparam -list_curves`).' },
+  { name: 'tls_ecdh_curve_server', type: 'str?', default: null, help: 'Use a specific elliptic curve for ECDHE key exchange on server connections. OpenSSL syntax, for example "prime256v1" (see `openssl ecparam -list_curves`).' },
+  { name: 'request_client_cert', type: 'bool', default: false, help: 'Requests a client certificate (TLS message \'CertificateRequest\') to establish a mutual TLS connection between client and mitmts (combined with \'client_certs\' option for mitmts and upstream).' },
+  { name: 'ciphers_client', type: 'str?', default: null, help: 'Set supported ciphers for client <-> mitmts connections using OpenSSL syntax.' },
+  { name: 'ciphers_server', type: 'str?', default: null, help: 'Set supported ciphers for mitmts <-> server connections using OpenSSL syntax.' },
+];
+
+/** Node's names for mitmproxy's TLS version choices (UNBOUNDED: no bound). */
+export function nodeTlsVersion(v: string): import('node:tls').SecureVersion | undefined {
+  switch (v) {
+    case 'SSL3':
+    case 'TLS1':
+      return 'TLSv1';
+    case 'TLS1_1':
+      return 'TLSv1.1';
+    case 'TLS1_2':
+      return 'TLSv1.2';
+    case 'TLS1_3':
+      return 'TLSv1.3';
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,50 @@
+import type net from 'node:net';
+import tls from 'node:tls';
+import type { TlsSettings } from '../../hooks/data.js';
+
+/**
+ * Run the client-side TLS handshake on a socket whose first bytes (the ClientHello) were already
+ * read: they are put back, then Node's TLSSocket takes the socket over (its native handle, no JS
+ * stream in between).
+ */
+export function acceptTls(socket: net.Socket, buffered: Buffer, settings: TlsSettings): Promise<tls.TLSSocket> {
+  socket.removeAllListeners('data');
+  socket.removeAllListeners('end');
+  socket.pause();
+  if (buffered.length > 0) socket.unshift(buffered);
+  const t = new tls.TLSSocket(socket, {
+    isServer: true,
+    ...(settings.secureContext ? { secureContext: settings.secureContext } : {}),
+    ...(settings.alpnProtocols && settings.alpnProtocols.length ? { ALPNProtocols: settings.alpnProtocols } : {}),
+    requestCert: settings.requestCert ?? false,
+    rejectUnauthorized: false,
+  });
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      cleanup();
+      t.destroy();
+      reject(err);
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error('the client closed the connection during the TLS handshake'));
+    };
+    const cleanup = (): void => {
+      t.removeListener('error', onError);
+      t.removeListener('close', onClose);
+    };
+    t.once('secure', () => {
+      cleanup();
+      resolve(t);
+    });
+    t.once('error', onError);
+    t.once('close', onClose);
+  });
+}
+
+/** Does this handshake error mean the client rejected our certificate? */
+export function clientDistrustsCert(err: Error): boolean {
+  return /alert (unknown ca|bad certificate|certificate unknown|unsupported certificate)|ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN)/i.test(
+    `${err.message} ${(err as NodeJS.ErrnoException).code ?? ''}`,
+  );
+}
