@@ -1,3 +1,4 @@
+export * from './flow/state.js';
+export { Cert } from './certs/cert.js';
 export * from './flow/index.js';
 export * from './filter/index.js';
-export { Cert } from './certs/cert.js';
