@@ -53,7 +53,11 @@ export class Headers {
    */
   fields: Array<[Buffer, Buffer]>;
 
-  constructor(fields?: Iterable<readonly [HeaderInput, HeaderInput]> | null) {
+  constructor(fields?: Iterable<readonly [HeaderInput, HeaderInput]> | Headers | null) {
+    if (fields instanceof Headers) {
+      this.fields = fields.fields.slice();
+      return;
+    }
     const out: Array<[Buffer, Buffer]> = [];
     if (fields) for (const [k, v] of fields) out.push([headerBytes(k), headerBytes(v)]);
     this.fields = out;

@@ -130,6 +130,9 @@ describe('Headers', () => {
     expect(Headers.from([['a', 'b']]).get('a')).toBe('b');
     expect(Headers.from({ x: 'y' }).get('X')).toBe('y');
     expect(Headers.from(null).fields).toEqual([]);
+    const copy = new Headers(h);
+    expect(copy.equals(h)).toBe(true);
+    expect(copy.fields).not.toBe(h.fields);
     const state = h.getState();
     expect(state.every(([k, v]) => Buffer.isBuffer(k) && Buffer.isBuffer(v))).toBe(true);
     expect(Headers.fromState(state).equals(h)).toBe(true);
