@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The default mitmts distribution: the kernel plus the addons listed in package.json "mitmts.addons".
 import { readFileSync } from 'node:fs';
-import { main } from '@mitmts/core';
+import { main, ProxyServer } from '@mitmts/core';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const dist = {
@@ -9,6 +9,7 @@ const dist = {
   version: pkg.version,
   addons: pkg.mitmts.addons,
   importer: (specifier) => import(specifier),
+  builtins: [ProxyServer],
 };
 const code = await main(process.argv.slice(2), dist, { stdout: process.stdout, stderr: process.stderr });
 process.exitCode = code;

@@ -28,3 +28,9 @@ export { main, applyCommandLine, formatOptions, formatCommands, expandHome, type
 export { parseArgs, usageText, optionFlags, type ParsedArgs } from './cli/argv.js';
 export { FLAGS, type FlagSpec, type FlagKind } from './cli/flags.js';
 export { loadManifest, addonsOf, type Distribution } from './cli/manifest.js';
+
+export { ProxyServer, type ListenAddress } from './proxy/server.js';
+export { parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec } from './proxy/modes.js';
+export { PROXY_OPTIONS } from './proxy/options.js';
+export { parseSize } from './proxy/sizes.js';
+export * as http1 from './proxy/http1/index.js';

@@ -46,8 +46,15 @@ export async function applyCommandLine(kernel: Kernel, args: ParsedArgs): Promis
   }
   opts.set(args.sets, { defer: true, source: { label: '--set' } });
   for (const [option, { value, flag }] of args.flags) opts.update({ [option]: value }, { defer: true, source: { label: flag } });
-  if (args.quiet) opts.update({ termlog_verbosity: 'error', flow_detail: 0 }, { defer: true, source: { label: '-q' } });
-  if (args.verbose) opts.update({ termlog_verbosity: 'debug', flow_detail: 2 }, { defer: true, source: { label: '-v' } });
+  // flow_detail belongs to the dumper addon, which a custom build may leave out.
+  if (args.quiet) {
+    opts.update({ termlog_verbosity: 'error' }, { source: { label: '-q' } });
+    opts.update({ flow_detail: 0 }, { defer: true, source: { label: '-q', optional: true } });
+  }
+  if (args.verbose) {
+    opts.update({ termlog_verbosity: 'debug' }, { source: { label: '-v' } });
+    opts.update({ flow_detail: 2 }, { defer: true, source: { label: '-v', optional: true } });
+  }
   if (args.filter !== null) {
     opts.update(
       { dumper_filter: args.filter, save_stream_filter: args.filter, readfile_filter: args.filter },

@@ -80,8 +80,7 @@ export function termLog(opts: TermLogOptions): LogListener {
     const stream = LOG_LEVELS[entry.level] >= LOG_LEVELS.warn ? err : out;
     const color = opts.color ?? (stream as { isTTY?: boolean }).isTTY === true;
     const prefix = entry.level === 'info' ? '' : `[${entry.level}] `;
-    const who = entry.addon ? `${entry.addon}: ` : '';
-    const text = `${prefix}${who}${entry.message}`;
+    const text = `${prefix}${entry.message}`;
     stream.write(color && COLORS[entry.level] ? `${COLORS[entry.level]}${text}\x1b[0m\n` : `${text}\n`);
   };
 }

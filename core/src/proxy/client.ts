@@ -368,10 +368,9 @@ export class ClientConnection implements ConnectionContext {
     pipeBoth(stream, clientData, sc.socket, pending);
   }
 
-  /** End the connection after pending writes. */
+  /** The client stream was ended by its layer (pending writes flush): drop the server side. */
   closeSoon(): void {
     this.sc?.close();
-    if (!this.socket.destroyed) this.socket.end();
   }
 
   destroy(): void {

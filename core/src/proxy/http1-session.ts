@@ -50,6 +50,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
   private parseError: Http1Error | null = null;
   private active = false;
   private closed = false;
+  /** The stream now belongs to another layer (CONNECT tunnel, upgrade). */
+  private handedOver = false;
   private clientGone: Deferred = new Deferred();
 
   constructor(
@@ -132,6 +134,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
         this.writeError(400, 'CONNECT inside a CONNECT tunnel is not supported.');
         return false;
       }
+      this.handedOver = true;
       await conn.connect(this, head);
       return false;
     }
@@ -326,6 +329,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
       response.timestampEnd = Date.now() / 1000;
       await hook(table, 'response', flow);
       this.stream.write(serializeResponseHead(toHead(response)));
+      this.handedOver = true;
       this.conn.tunnelRaw(this.stream, this.parser.takeRemaining(), sc, reader.takeRemaining());
       return false;
     }
@@ -432,6 +436,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
 
   private finishExchange(keepAlive: boolean): void {
     this.active = false;
+    if (this.handedOver) return;
     if (!keepAlive || this.closed || this.parseError) return this.close();
     this.parser.next();
     this.resumeParser();
@@ -464,6 +469,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
   }
 
   close(): void {
+    this.handedOver = false;
     if (this.closed) return;
     this.closed = true;
     this.stream.end();

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Cert } from '../certs/cert.js';
-import { ConnectionState, type Client, type Server } from '../flow/index.js';
+import { ConnectionStatus, type Client, type Server } from '../flow/index.js';
 import type { ServerConnectionHookData, TlsData, TlsSettings } from '../hooks/data.js';
 import type { HookTable } from '../hooks/dispatcher.js';
 import { ResponseParser, type ResponseHandler, type ResponseHead, type RawHeaders } from './http1/index.js';
@@ -105,7 +105,7 @@ export class ServerConnection implements ResponseHandler {
     server.sockname = [socket.localAddress ?? '', socket.localPort ?? 0];
     server.timestampStart = now;
     server.timestampTcpSetup = now;
-    server.state = ConnectionState.OPEN;
+    server.state = ConnectionStatus.OPEN;
     const r3 = table.trigger('server_connected', data);
     if (r3) await r3;
     if (cfg.tcpTimeout > 0) socket.setTimeout(cfg.tcpTimeout * 1000, () => socket.destroy());
@@ -160,7 +160,7 @@ export class ServerConnection implements ResponseHandler {
     if (this.closed) return;
     this.closed = true;
     this.server.timestampEnd = Date.now() / 1000;
-    this.server.state = ConnectionState.CLOSED;
+    this.server.state = ConnectionStatus.CLOSED;
     const h = this.handler;
     this.handler = null;
     h?.onClose(this.closeError);

@@ -1,0 +1,185 @@
+import net from 'node:net';
+import { CertStore } from '../certs/store.js';
+import { caPaths } from '../certs/files.js';
+import type { Flow } from '../flow/index.js';
+import type { Loader } from '../hooks/data.js';
+import { addon, command, inject } from '../hooks/decorators.js';
+import type { HookTable } from '../hooks/dispatcher.js';
+import { OptionsError } from '../kernel/errors.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Logger } from '../kernel/log.js';
+import { KERNEL, LOG } from '../kernel/tokens.js';
+import { ClientConnection, type ProxyRuntime } from './client.js';
+import { buildConfig, type RuntimeConfig } from './config.js';
+import { listenAddress, type ProxyMode } from './modes.js';
+import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
+
+/** A listening proxy server. */
+export interface ListenAddress {
+  readonly mode: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+const CERT_OPTIONS = new Set(['confdir', 'certs', 'cert_passphrase', 'key_size', 'tls_version_client_min', 'tls_version_client_max', 'ciphers_client', 'tls_ecdh_curve_client']);
+const LISTEN_OPTIONS = new Set(['mode', 'listen_host', 'listen_port', 'server']);
+const SUPPORTED_MODES = new Set(['regular']);
+
+/**
+ * The proxy runtime as a built-in addon (mitmproxy's proxyserver + tlsconfig): declares the
+ * runtime's options, starts one listener per `mode` when the kernel runs, and hands each
+ * connection to the layers. Policy lives in hooks; this is mechanics.
+ */
+@addon({ name: 'proxyserver', order: 'pre' })
+export class ProxyServer implements ProxyRuntime {
+  config!: RuntimeConfig;
+  certs!: CertStore;
+  caCertPath = '';
+  private servers: Array<{ server: net.Server; address: ListenAddress }> = [];
+  private readonly connections = new Set<ClientConnection>();
+  private readonly flowListeners: Array<(flow: Flow) => void> = [];
+  private certsDirty = true;
+  private isRunning = false;
+
+  constructor(
+    @inject(KERNEL) private readonly kernel: Kernel,
+    @inject(LOG) readonly log: Logger,
+  ) {}
+
+  get hooks(): HookTable {
+    return this.kernel.addons.table;
+  }
+
+  /** Where the servers listen (after `running`). */
+  get addresses(): readonly ListenAddress[] {
+    return this.servers.map((s) => s.address);
+  }
+
+  /** Receive every flow the runtime creates (the flow store subscribes here). */
+  onFlow(listener: (flow: Flow) => void): void {
+    this.flowListeners.push(listener);
+  }
+
+  track(flow: Flow): void {
+    for (const l of this.flowListeners) l(flow);
+  }
+
+  opened(conn: ClientConnection): void {
+    this.connections.add(conn);
+  }
+
+  closed(conn: ClientConnection): void {
+    this.connections.delete(conn);
+  }
+
+  load(loader: Loader): void {
+    for (const o of PROXY_OPTIONS) loader.addOption(o.name, o.type, o.default as never, o.help, o.choices);
+  }
+
+  configure(updated: ReadonlySet<string>): void {
+    const cfg = buildConfig(this.kernel.options);
+    for (const m of cfg.modes) {
+      if (!SUPPORTED_MODES.has(m.type)) {
+        throw new OptionsError(`Proxy mode ${m.fullSpec} is not supported by mitmts yet (supported: ${[...SUPPORTED_MODES].join(', ')}).`);
+      }
+    }
+    this.config = cfg;
+    if ([...updated].some((n) => CERT_OPTIONS.has(n))) this.certsDirty = true;
+    if (this.isRunning && [...updated].some((n) => LISTEN_OPTIONS.has(n) || CERT_OPTIONS.has(n))) {
+      void this.kernel.track(this.restart().catch((err: unknown) => this.log.error(`Cannot restart the proxy servers: ${(err as Error).message}`)));
+    }
+  }
+
+  async running(): Promise<void> {
+    this.isRunning = true;
+    try {
+      await this.loadCerts();
+      if (this.kernel.options.get<boolean>('server')) await this.listen();
+    } catch (err) {
+      // Without its listeners the proxy is useless: say why and ask to stop (exit code 1).
+      this.log.error((err as Error).message);
+      this.kernel.requestShutdown(1);
+    }
+  }
+
+  async done(): Promise<void> {
+    this.isRunning = false;
+    await this.stop();
+  }
+
+  @command('proxyserver.active_connections', { help: 'The number of client connections open right now.', returns: 'int' })
+  activeConnections(): number {
+    return this.connections.size;
+  }
+
+  private async loadCerts(): Promise<void> {
+    if (!this.certsDirty && this.certs) return;
+    const o = this.kernel.options;
+    const confdir = o.get<string>('confdir');
+    const min = nodeTlsVersion(o.get<string>('tls_version_client_min'));
+    const max = nodeTlsVersion(o.get<string>('tls_version_client_max'));
+    const ciphers = o.get<string | null>('ciphers_client');
+    const curve = o.get<string | null>('tls_ecdh_curve_client');
+    const store = await CertStore.fromConfdir(confdir, {
+      keySize: o.get<number>('key_size'),
+      passphrase: o.get<string | null>('cert_passphrase'),
+      log: (level, msg) => this.log.log(level, msg),
+      secureContextOptions: {
+        ...(min ? { minVersion: min } : {}),
+        ...(max ? { maxVersion: max } : {}),
+        ...(ciphers ? { ciphers } : {}),
+        ...(curve ? { ecdhCurve: curve } : {}),
+      },
+    });
+    for (const spec of o.get<readonly string[]>('certs')) await store.addCertFromSpec(spec);
+    this.certs = store;
+    this.caCertPath = caPaths(confdir, 'mitmproxy').caCertPem;
+    this.certsDirty = false;
+  }
+
+  private async listen(): Promise<void> {
+    const cfg = this.config;
+    for (const mode of cfg.modes) {
+      const { host, port } = listenAddress(mode, cfg.listenHost, cfg.listenPort);
+      const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, mode));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) => {
+          reject(
+            new OptionsError(
+              err.code === 'EADDRINUSE'
+                ? `Cannot listen on ${host || '*'}:${port}: the address is already in use. Stop the other program or choose another port with -p.`
+                : `Cannot listen on ${host || '*'}:${port}: ${err.message}`,
+            ),
+          );
+        });
+        server.listen({ port: port ?? 8080, ...(host ? { host } : {}) }, () => resolve());
+      });
+      server.on('error', (err) => this.log.error(`Proxy server error: ${err.message}`));
+      const a = server.address() as net.AddressInfo;
+      const address: ListenAddress = { mode: mode.fullSpec, host: host || '*', port: a.port };
+      this.servers.push({ server, address });
+      this.log.info(`HTTP(S) proxy listening at ${address.host}:${address.port}.`);
+    }
+  }
+
+  private accept(socket: net.Socket, mode: ProxyMode): void {
+    const conn = new ClientConnection(this, socket, mode);
+    conn.start().catch((err: unknown) => {
+      this.log.error(`${conn.describe()}: internal error: ${(err as Error)?.stack ?? String(err)}`);
+      socket.destroy();
+    });
+  }
+
+  private async stop(): Promise<void> {
+    const servers = this.servers;
+    this.servers = [];
+    for (const c of this.connections) c.destroy();
+    await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  }
+
+  private async restart(): Promise<void> {
+    await this.stop();
+    await this.loadCerts();
+    if (this.kernel.options.get<boolean>('server')) await this.listen();
+  }
+}

@@ -1,0 +1,77 @@
+import type { Duplex } from 'node:stream';
+import { FlowError, TCPFlow, TCPMessage } from '../flow/index.js';
+import type { ClientConnection } from './client.js';
+import type { ServerConnection } from './upstream.js';
+
+/**
+ * The raw TCP layer: a TCPFlow with `tcp_start`, one `tcp_message` per chunk in either
+ * direction (an addon may change `flow.messages.at(-1).content`), then `tcp_end` or `tcp_error`.
+ * Chunks of one direction are delivered in order; the two directions do not wait for each other.
+ */
+export async function relayTcp(conn: ClientConnection, client: Duplex, clientData: Buffer, sc: ServerConnection, serverData: Buffer): Promise<void> {
+  const table = conn.hooks;
+  const flow = new TCPFlow(conn.client, sc.server, true);
+  conn.track(flow);
+  const s = table.triggerFlow('tcp_start', flow);
+  if (s) await s;
+  const server = sc.socket;
+  const hasHooks = table.has('tcp_message');
+  let error: string | null = null;
+  let finished = false;
+
+  const lane = (from: Duplex, to: Duplex, fromClient: boolean): ((chunk: Buffer) => void) => {
+    let queue: Promise<void> = Promise.resolve();
+    return (chunk: Buffer) => {
+      const msg = new TCPMessage(fromClient, chunk);
+      flow.messages.push(msg);
+      if (!hasHooks) {
+        if (!to.write(chunk)) {
+          from.pause();
+          to.once('drain', () => from.resume());
+        }
+        return;
+      }
+      from.pause();
+      queue = queue.then(async () => {
+        const r = table.triggerFlow('tcp_message', flow);
+        if (r) await r;
+        if (msg.content.length > 0) to.write(msg.content);
+        from.resume();
+      });
+    };
+  };
+
+  const toServer = lane(client, server, true);
+  const toClient = lane(server, client, false);
+  client.on('data', toServer);
+  server.on('data', toClient);
+  const done = new Promise<void>((resolve) => {
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      client.destroy();
+      server.destroy();
+      resolve();
+    };
+    client.once('close', finish);
+    server.once('close', finish);
+    client.on('end', () => server.end());
+    server.on('end', () => client.end());
+    client.on('error', (e: Error) => (error ??= `Client connection error: ${e.message}`));
+    server.on('error', (e: Error) => (error ??= `Server connection error: ${e.message}`));
+  });
+  if (clientData.length) toServer(clientData);
+  if (serverData.length) toClient(serverData);
+  client.resume();
+  server.resume();
+  await done;
+  flow.live = false;
+  if (error) {
+    flow.error = new FlowError(error);
+    const r = table.triggerFlow('tcp_error', flow);
+    if (r) await r;
+  } else {
+    const r = table.triggerFlow('tcp_end', flow);
+    if (r) await r;
+  }
+}
