@@ -7,7 +7,8 @@ export * from './certs/index.js';
 export * from './kernel/errors.js';
 export { Kernel, type AddonInput, type KernelOptions, type KernelState } from './kernel/kernel.js';
 export { Logger, LOG_LEVELS, termLog, type LogListener, type TermLogOptions } from './kernel/log.js';
-export { KERNEL, OPTIONS, COMMANDS, LOG, ADDONS } from './kernel/tokens.js';
+export { KERNEL, OPTIONS, COMMANDS, LOG, ADDONS, FLOWS } from './kernel/tokens.js';
+export { FlowStore } from './kernel/flowstore.js';
 export { ctx, currentKernel, runWithKernel } from './kernel/context.js';
 
 export { OptionsManager, type ConfigureListener, type ValueSource } from './options/manager.js';

@@ -1,5 +1,7 @@
 /**
  * @mitmts/sdk: what addon authors import. Decorators, the typed hook map, flow types, `ctx`,
- * injection tokens and the kernel services. The test harness is `@mitmts/sdk/testing`.
+ * injection tokens, the kernel services, and `createProxy` to embed a proxy. The test harness
+ * is `@mitmts/sdk/testing`.
  */
 export * from '@mitmts/core';
+export { createProxy, type CreateProxyOptions, type EmbeddedProxy } from './proxy.js';

@@ -95,6 +95,8 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
     return 0;
   }
   const kernel = new Kernel({ termlog: { out: io.stdout, err: io.stderr } });
+  // Like mitmdump, keep no flows in memory (a long capture must not grow without bound).
+  kernel.flows.limit = 0;
   let started = false;
   try {
     await loadManifest(kernel, dist);

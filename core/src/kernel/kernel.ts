@@ -12,7 +12,8 @@ import type { OptionTypeName, OptionValue } from '../options/types.js';
 import { runWithKernel } from './context.js';
 import { MitmtsError, OptionsError } from './errors.js';
 import { Logger, termLog, type LogLevel, type TermLogOptions } from './log.js';
-import { ADDONS, COMMANDS, KERNEL, LOG, OPTIONS } from './tokens.js';
+import { ADDONS, COMMANDS, FLOWS, KERNEL, LOG, OPTIONS } from './tokens.js';
+import { FlowStore } from './flowstore.js';
 
 /** A class (constructed by the kernel, with injection) or a ready instance. */
 export type AddonInput = object | (abstract new (...args: never[]) => object);
@@ -36,6 +37,8 @@ export class Kernel {
   readonly commands = new CommandManager();
   readonly log = new Logger();
   readonly addons: HookDispatcher;
+  /** Flows seen (bounded; `flows.limit`), for commands' flow specs and embedders. */
+  readonly flows = new FlowStore();
   private stateValue: KernelState = 'new';
   private readonly pending = new Set<Promise<unknown>>();
   private readonly exitWaiters: Array<(code: number) => void> = [];
@@ -49,6 +52,9 @@ export class Kernel {
     this.container.registerInstance(COMMANDS, this.commands);
     this.container.registerInstance(LOG, this.log);
     this.container.registerInstance(ADDONS, this.addons);
+    this.container.registerInstance(FLOWS, this.flows);
+    this.container.registerInstance(FlowStore, this.flows);
+    this.commands.setFlowResolver((spec) => this.flows.resolve(spec));
     this.container.registerInstance(Kernel, this);
     this.container.registerInstance(OptionsManager, this.options);
     this.container.registerInstance(CommandManager, this.commands);

@@ -4,6 +4,7 @@ import type { HookDispatcher } from '../hooks/dispatcher.js';
 import type { OptionsManager } from '../options/manager.js';
 import type { Kernel } from './kernel.js';
 import type { Logger } from './log.js';
+import type { FlowStore } from './flowstore.js';
 
 /** Injection tokens for the kernel's services: `constructor(@inject(OPTIONS) o: OptionsManager)`. */
 export const KERNEL = token<Kernel>('mitmts.kernel');
@@ -13,3 +14,5 @@ export const COMMANDS = token<CommandManager>('mitmts.commands');
 export const LOG = token<Logger>('mitmts.log');
 /** The addon chain. */
 export const ADDONS = token<HookDispatcher>('mitmts.addons');
+/** The kernel's flow store. */
+export const FLOWS = token<FlowStore>('mitmts.flows');

@@ -61,6 +61,7 @@ export class ProxyServer implements ProxyRuntime {
   }
 
   track(flow: Flow): void {
+    this.kernel.flows.add(flow);
     for (const l of this.flowListeners) l(flow);
   }
 

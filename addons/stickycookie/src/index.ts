@@ -1,0 +1,2 @@
+// Skeleton: the addon lands with its implementation, tests and README.
+export {};
