@@ -52,6 +52,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
   private closed = false;
   /** The stream now belongs to another layer (CONNECT tunnel, upgrade). */
   private handedOver = false;
+  /** Bytes of the current response went to the client already (no error page possible). */
+  private responseStarted = false;
   private clientGone: Deferred = new Deferred();
 
   constructor(
@@ -88,6 +90,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     this.trailers = null;
     this.messageEnded = false;
     this.sink = null;
+    this.responseStarted = false;
     this.exchange(head).then(
       (keepAlive) => this.finishExchange(keepAlive),
       (err: unknown) => this.abort(err),
@@ -152,12 +155,14 @@ export class Http1Session implements Http1Handler<RequestHead> {
       // The body goes upstream as it arrives; `request` fires once it is through.
       const sc = await this.upstreamOrFail(flow, table);
       if (!sc) return false;
-      const response = this.readResponse(sc, flow, head.expectContinue);
-      sc.write(this.requestHead(flow.request, true));
-      await this.pipeRequestBody(sc, flow, streamRequest);
-      request.timestampEnd = Date.now() / 1000;
-      await hook(table, 'request', flow);
-      return this.handleResponse(flow, sc, await response, head);
+      return this.guard(flow, table, async () => {
+        const response = this.readResponse(sc, flow, head.expectContinue);
+        sc.write(this.requestHead(flow.request, true));
+        await this.pipeRequestBody(sc, flow, streamRequest);
+        request.timestampEnd = Date.now() / 1000;
+        await hook(table, 'request', flow);
+        return this.handleResponse(flow, sc, await response, head, table);
+      });
     }
 
     if (head.expectContinue && head.bodyKind !== 'none') {
@@ -177,9 +182,35 @@ export class Http1Session implements Http1Handler<RequestHead> {
     }
     const sc = await this.upstreamOrFail(flow, table);
     if (!sc) return false;
-    const response = this.readResponse(sc, flow, false);
-    sc.write(this.requestHead(flow.request, false, request.rawContent));
-    return this.handleResponse(flow, sc, await response, head);
+    return this.guard(flow, table, async () => {
+      const response = this.readResponse(sc, flow, false);
+      sc.write(this.requestHead(flow.request, false, request.rawContent));
+      return this.handleResponse(flow, sc, await response, head, table);
+    });
+  }
+
+  /**
+   * Run the upstream part of an exchange. If the server fails (reset, bad response, gone), the
+   * flow gets the error and the `error` hook fires; the client gets a 502 page if nothing of the
+   * response was sent yet, else its connection is cut (the response cannot be completed).
+   */
+  private async guard(flow: HTTPFlow, table: HookTable, run: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await run();
+    } catch (err) {
+      const upstream = err instanceof UpstreamError || (err instanceof Http1Error && err.side === 'response');
+      if (!upstream) throw err;
+      const message = err instanceof Http1Error ? `HTTP protocol error in server response: ${err.message}` : err.message;
+      if (!this.responseStarted) {
+        await this.failFlow(flow, table, message, 502);
+        return false;
+      }
+      flow.error = new FlowError(message);
+      this.conn.log.info(`${this.conn.describe()}: ${message}`);
+      await hook(table, 'error', flow);
+      this.conn.destroy();
+      return false;
+    }
   }
 
   private makeRequest(head: RequestHead): Request | null {
@@ -311,8 +342,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     return reader.head.promise.then(() => reader);
   }
 
-  private async handleResponse(flow: HTTPFlow, sc: ServerConnection, reader: ResponseReader, reqHead: RequestHead): Promise<boolean> {
-    const table = this.conn.hooks;
+  private async handleResponse(flow: HTTPFlow, sc: ServerConnection, reader: ResponseReader, reqHead: RequestHead, table: HookTable): Promise<boolean> {
     const head = reader.responseHead!;
     const response = new Response({
       httpVersion: head.httpVersion,
@@ -348,6 +378,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
       // An unknown-length body outgrew stream_large_bodies: stream from here on.
       setting = true;
     }
+    this.responseStarted = true;
     const keepAlive = await this.streamResponse(flow, reader, setting, reqHead);
     response.timestampEnd = Date.now() / 1000;
     await hook(table, 'response', flow);
