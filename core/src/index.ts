@@ -9,7 +9,7 @@ export { Kernel, type AddonInput, type KernelOptions, type KernelState } from '.
 export { Logger, LOG_LEVELS, termLog, type LogListener, type TermLogOptions } from './kernel/log.js';
 export { KERNEL, OPTIONS, COMMANDS, LOG, ADDONS, FLOWS } from './kernel/tokens.js';
 export { FlowStore } from './kernel/flowstore.js';
-export { ctx, currentKernel, runWithKernel } from './kernel/context.js';
+export { ctx, currentKernel, runWithKernel, enterKernel } from './kernel/context.js';
 
 export { OptionsManager, type ConfigureListener, type ValueSource } from './options/manager.js';
 export { CORE_OPTIONS } from './options/core-options.js';

@@ -36,6 +36,7 @@ export class HookTable {
   constructor(
     private readonly handlers: ReadonlyMap<HookName, readonly Handler[]>,
     private readonly report: ErrorReporter,
+    private readonly enter: () => void,
   ) {}
 
   /** Does any addon handle this hook? (Skip building hook data when none does.) */
@@ -47,6 +48,7 @@ export class HookTable {
   trigger<K extends HookName>(name: K, ...args: HookMap[K]): HookResult {
     const list = this.handlers.get(name);
     if (list === undefined) return;
+    this.enter();
     for (let i = 0; i < list.length; i++) {
       const h = list[i]!;
       let r: unknown;
@@ -92,6 +94,7 @@ export class HookTable {
     }
     for (let j = i + 1; j < list.length; j++) {
       const h = list[j]!;
+      this.enter();
       try {
         await h.fn.apply(h.self, args as unknown[]);
       } catch (err) {
@@ -113,7 +116,11 @@ export class HookDispatcher {
   private records: AddonRecord[] = [];
   private current: HookTable;
 
-  constructor(private readonly log: Logger) {
+  constructor(
+    private readonly log: Logger,
+    /** Called before handlers run (the kernel makes itself the current `ctx`). */
+    private readonly enter: () => void = () => undefined,
+  ) {
     this.current = this.build();
   }
 
@@ -227,7 +234,7 @@ export class HookDispatcher {
       r.children.forEach(visit);
     };
     records.forEach(visit);
-    return new HookTable(map, (addon, hook, err) => this.reportError(addon, hook, err));
+    return new HookTable(map, (addon, hook, err) => this.reportError(addon, hook, err), this.enter);
   }
 }
 

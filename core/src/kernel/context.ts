@@ -1,28 +1,38 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CommandManager } from '../commands/manager.js';
 import type { OptionsManager } from '../options/manager.js';
 import type { Kernel } from './kernel.js';
 import type { Logger } from './log.js';
 
-const storage = new AsyncLocalStorage<Kernel>();
-let latest: Kernel | undefined;
+let current: Kernel | undefined;
 
-/** Run `fn` (and everything it starts asynchronously) with `kernel` as the current context. */
+/**
+ * Make `kernel` the current context for `ctx` and run `fn`. The kernel sets itself current
+ * whenever it dispatches a hook, so `ctx` inside a hook is that hook's kernel.
+ *
+ * Deliberately not AsyncLocalStorage: on Node 20 it turns on promise hooks for the whole
+ * process, which costs every promise on the proxy's hot path. The price: with two kernels in
+ * one process, `ctx` read after an `await` inside a hook may see the other kernel. Addons that
+ * live next to other kernels use injection (`@inject(OPTIONS)`), which is always exact.
+ */
 export function runWithKernel<T>(kernel: Kernel, fn: () => T): T {
-  latest = kernel;
-  return storage.getStore() === kernel ? fn() : storage.run(kernel, fn);
+  current = kernel;
+  return fn();
 }
 
-/** The kernel of the current async context, else the most recently started one. */
+/** Set the current kernel (the dispatcher calls this before each hook). */
+export function enterKernel(kernel: Kernel): void {
+  current = kernel;
+}
+
+/** The kernel that most recently dispatched a hook or ran start-up work. */
 export function currentKernel(): Kernel {
-  const k = storage.getStore() ?? latest;
-  if (!k) throw new Error('ctx is used outside of a running mitmts kernel: create one first (createProxy, or the test harness).');
-  return k;
+  if (!current) throw new Error('ctx is used outside of a running mitmts kernel: create one first (createProxy, or the test harness).');
+  return current;
 }
 
 /**
  * mitmproxy's `ctx`, for scripts: the options, commands and log of the kernel running the
- * current hook. Two kernels in one process each see their own. Prefer injection in addons.
+ * current hook. Prefer injection in addons.
  */
 export const ctx = {
   get kernel(): Kernel {

@@ -9,7 +9,7 @@ import type { HookMap, HookName, HookResult } from '../hooks/hookmap.js';
 import { CORE_OPTIONS } from '../options/core-options.js';
 import { OptionsManager } from '../options/manager.js';
 import type { OptionTypeName, OptionValue } from '../options/types.js';
-import { runWithKernel } from './context.js';
+import { enterKernel, runWithKernel } from './context.js';
 import { MitmtsError, OptionsError } from './errors.js';
 import { Logger, termLog, type LogLevel, type TermLogOptions } from './log.js';
 import { ADDONS, COMMANDS, FLOWS, KERNEL, LOG, OPTIONS } from './tokens.js';
@@ -45,7 +45,7 @@ export class Kernel {
   private exitCode: number | null = null;
 
   constructor(opts: KernelOptions = {}) {
-    this.addons = new HookDispatcher(this.log);
+    this.addons = new HookDispatcher(this.log, () => enterKernel(this));
     this.container = rootContainer.createChildContainer();
     this.container.registerInstance(KERNEL, this);
     this.container.registerInstance(OPTIONS, this.options);

@@ -146,7 +146,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     const flow = new HTTPFlow(conn.client, conn.placeholderServer(request.host, request.port), true);
     flow.request = request;
     conn.track(flow);
-    await hook(table, 'requestheaders', flow);
+    { const h = hookAsync(table, 'requestheaders', flow); if (h) await h; }
     const cfg = conn.config;
     let streamRequest: StreamSetting = request.stream;
     if (!streamRequest && cfg.streamLargeBodies !== null && head.contentLength > cfg.streamLargeBodies) streamRequest = true;
@@ -156,12 +156,13 @@ export class Http1Session implements Http1Handler<RequestHead> {
       const sc = await this.upstreamOrFail(flow, table);
       if (!sc) return false;
       return this.guard(flow, table, async () => {
-        const response = this.readResponse(sc, flow, head.expectContinue);
+        const reader = this.readResponse(sc, flow, head.expectContinue);
         sc.write(this.requestHead(flow.request, true));
         await this.pipeRequestBody(sc, flow, streamRequest);
         request.timestampEnd = Date.now() / 1000;
-        await hook(table, 'request', flow);
-        return this.handleResponse(flow, sc, await response, head, table);
+        { const h = hookAsync(table, 'request', flow); if (h) await h; }
+        await reader.head.promise;
+        return this.handleResponse(flow, sc, reader, head, table);
       });
     }
 
@@ -169,23 +170,25 @@ export class Http1Session implements Http1Handler<RequestHead> {
       this.stream.write(CONTINUE);
       request.headers.delete('expect');
     }
-    await this.readRequestBody();
+    const pending = this.readRequestBody();
+    if (pending) await pending;
     request.rawContent = this.takeBody();
     if (this.trailers) request.trailers = Headers.fromRaw(this.trailers);
     request.timestampEnd = Date.now() / 1000;
-    await hook(table, 'request', flow);
+    { const h = hookAsync(table, 'request', flow); if (h) await h; }
 
     if (flow.response) {
       // Answered by an addon: the server is never contacted.
-      await hook(table, 'response', flow);
+      { const h = hookAsync(table, 'response', flow); if (h) await h; }
       return this.sendBuffered(flow, head.keepAlive);
     }
     const sc = await this.upstreamOrFail(flow, table);
     if (!sc) return false;
     return this.guard(flow, table, async () => {
-      const response = this.readResponse(sc, flow, false);
+      const reader = this.readResponse(sc, flow, false);
       sc.write(this.requestHead(flow.request, false, request.rawContent));
-      return this.handleResponse(flow, sc, await response, head, table);
+      await reader.head.promise;
+      return this.handleResponse(flow, sc, reader, head, table);
     });
   }
 
@@ -207,7 +210,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
       }
       flow.error = new FlowError(message);
       this.conn.log.info(`${this.conn.describe()}: ${message}`);
-      await hook(table, 'error', flow);
+      { const h = hookAsync(table, 'error', flow); if (h) await h; }
       this.conn.destroy();
       return false;
     }
@@ -280,13 +283,13 @@ export class Http1Session implements Http1Handler<RequestHead> {
     return Buffer.concat([head, body], head.length + body.length);
   }
 
-  private readRequestBody(): Promise<void> {
-    if (this.messageEnded) return Promise.resolve();
-    if (this.parseError) return Promise.reject(this.parseError);
-    this.bodyEnd = new Deferred();
-    const p = this.bodyEnd.promise.finally(() => (this.bodyEnd = null));
-    this.resumeParser();
-    return p;
+  /** Let the parser read the body; returns a promise only if it is not complete yet. */
+  private readRequestBody(): Promise<void> | void {
+    if (!this.messageEnded && !this.parseError) this.resumeParser();
+    if (this.parseError) throw this.parseError;
+    if (this.messageEnded) return;
+    const d = (this.bodyEnd = new Deferred());
+    return d.promise.finally(() => (this.bodyEnd = null));
   }
 
   private takeBody(): Buffer {
@@ -314,7 +317,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
     };
     for (const b of this.body) this.sink(b);
     this.body = [];
-    await this.readRequestBody();
+    const pending = this.readRequestBody();
+    if (pending) await pending;
     if (fn) for (const out of asChunks(fn(Buffer.alloc(0)))) send(out);
     if (chunked) sc.write(encodeLastChunk(this.trailers));
     this.sink = null;
@@ -334,12 +338,12 @@ export class Http1Session implements Http1Handler<RequestHead> {
   }
 
   /** Collect one response from the server connection; resolves with its head. */
-  private readResponse(sc: ServerConnection, flow: HTTPFlow, forwardContinue: boolean): Promise<ResponseReader> {
-    const reader = new ResponseReader(sc, (head) => {
-      if (forwardContinue && head.statusCode === 100) this.stream.write(serializeResponseHead(head));
-    });
+  private readResponse(sc: ServerConnection, flow: HTTPFlow, forwardContinue: boolean): ResponseReader {
+    const reader = new ResponseReader(sc, forwardContinue ? (head) => {
+      if (head.statusCode === 100) this.stream.write(serializeResponseHead(head));
+    } : null);
     sc.begin(reader, flow.request.method);
-    return reader.head.promise.then(() => reader);
+    return reader;
   }
 
   private async handleResponse(flow: HTTPFlow, sc: ServerConnection, reader: ResponseReader, reqHead: RequestHead, table: HookTable): Promise<boolean> {
@@ -353,11 +357,11 @@ export class Http1Session implements Http1Handler<RequestHead> {
       timestampStart: Date.now() / 1000,
     });
     flow.response = response;
-    await hook(table, 'responseheaders', flow);
+    { const h = hookAsync(table, 'responseheaders', flow); if (h) await h; }
     if (head.bodyKind === 'tunnel') {
       // 101 Switching Protocols: HTTP ends here; the bytes flow on untouched (WebSocket later).
       response.timestampEnd = Date.now() / 1000;
-      await hook(table, 'response', flow);
+      { const h = hookAsync(table, 'response', flow); if (h) await h; }
       this.stream.write(serializeResponseHead(toHead(response)));
       this.handedOver = true;
       this.conn.tunnelRaw(this.stream, this.parser.takeRemaining(), sc, reader.takeRemaining());
@@ -367,12 +371,13 @@ export class Http1Session implements Http1Handler<RequestHead> {
     let setting: StreamSetting = response.stream;
     if (!setting && cfg.streamLargeBodies !== null && head.contentLength > cfg.streamLargeBodies) setting = true;
     if (!setting) {
-      const overflow = await reader.readBody(cfg.streamLargeBodies);
+      const read = reader.readBody(cfg.streamLargeBodies);
+      const overflow = read === true || read === false ? read : await read;
       if (!overflow) {
         response.rawContent = reader.takeBody();
         if (reader.trailers) response.trailers = Headers.fromRaw(reader.trailers);
         response.timestampEnd = Date.now() / 1000;
-        await hook(table, 'response', flow);
+        { const h = hookAsync(table, 'response', flow); if (h) await h; }
         return this.sendBuffered(flow, reqHead.keepAlive && head.keepAlive, sc);
       }
       // An unknown-length body outgrew stream_large_bodies: stream from here on.
@@ -381,7 +386,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     this.responseStarted = true;
     const keepAlive = await this.streamResponse(flow, reader, setting, reqHead);
     response.timestampEnd = Date.now() / 1000;
-    await hook(table, 'response', flow);
+    { const h = hookAsync(table, 'response', flow); if (h) await h; }
     if (!head.keepAlive) sc.close();
     return keepAlive && head.keepAlive;
   }
@@ -452,7 +457,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
   async failFlow(flow: HTTPFlow, table: HookTable, message: string, status: number): Promise<void> {
     flow.error = new FlowError(message);
     this.conn.log.info(`${this.conn.describe()}: ${message}`);
-    await hook(table, 'error', flow);
+    { const h = hookAsync(table, 'error', flow); if (h) await h; }
     if (!this.closed) this.writeError(status, message);
   }
 
@@ -511,11 +516,18 @@ export class Http1Session implements Http1Handler<RequestHead> {
   static readonly Killed = Killed;
 }
 
-/** Await a flow hook (only if it went async); a flow killed by it aborts the exchange. */
-async function hook(table: HookTable, name: HookName, flow: HTTPFlow): Promise<void> {
+/**
+ * Run a flow hook. Returns a promise only if a handler was async (the caller awaits it);
+ * a flow killed by the hook aborts the exchange.
+ */
+function hookAsync(table: HookTable, name: HookName, flow: HTTPFlow): Promise<void> | void {
   const r = table.triggerFlow(name as 'request', flow);
-  if (r) await r;
-  if (flow.error && flow.error.msg === FlowError.KILLED_MESSAGE) throw new Killed('killed');
+  if (r) return r.then(() => checkKilled(flow));
+  checkKilled(flow);
+}
+
+function checkKilled(flow: HTTPFlow): void {
+  if (flow.error !== null && flow.error.msg === FlowError.KILLED_MESSAGE) throw new Killed('killed');
 }
 
 function toHead(r: Response): { httpVersion: string; statusCode: number; reason: string; headers: RawHeaders } {
@@ -565,7 +577,7 @@ class ResponseReader implements ExchangeHandler {
 
   constructor(
     private readonly sc: ServerConnection,
-    private readonly informational: (head: ResponseHead) => void,
+    private readonly informational: ((head: ResponseHead) => void) | null,
   ) {}
 
   onHead(head: ResponseHead): void {
@@ -574,7 +586,7 @@ class ResponseReader implements ExchangeHandler {
     this.head.resolve();
   }
   onInformational(head: ResponseHead): void {
-    this.informational(head);
+    this.informational?.(head);
   }
   onData(chunk: Buffer): void {
     if (this.sink) return this.sink(chunk);
@@ -609,12 +621,19 @@ class ResponseReader implements ExchangeHandler {
   }
 
   /** Buffer the body; resolves true instead if it grows beyond `limit` (then stream it). */
-  readBody(limit: number | null): Promise<boolean> {
-    if (this.ended) return Promise.resolve(false);
-    if (this.failure) return Promise.reject(this.failure);
+  readBody(limit: number | null): Promise<boolean> | boolean {
     this.limit = limit;
+    if (!this.ended && !this.failure) {
+      if (limit !== null && this.length > limit) return true;
+      this.sc.parser.resume();
+    }
+    if (this.failure) throw this.failure;
+    if (this.ended) return false;
+    if (limit !== null && this.length > limit) {
+      this.sc.parser.pause();
+      return true;
+    }
     this.overflow = new Deferred<boolean>();
-    this.sc.parser.resume();
     return this.overflow.promise;
   }
 
