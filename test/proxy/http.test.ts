@@ -291,6 +291,17 @@ describe('body limits and streaming', () => {
     }
   });
 
+  it('rejects a response body over body_size_limit with a 502 that says so', async () => {
+    const p = await createProxy({ options: { body_size_limit: '2' } });
+    try {
+      const r = await curl(['-i', '-x', p.url, `${up.url}/cl`]);
+      expect(r.stdout).toMatch(/^HTTP\/1\.1 502 /);
+      expect(r.stdout).toMatch(/larger than|too large|limit/i);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('streams with a transform function set in responseheaders', async () => {
     const p = await createProxy({
       addons: [{ name: 'upper', responseheaders: (f: HTTPFlow) => void (f.response!.stream = (c: Buffer) => Buffer.from(c.toString('latin1').toUpperCase(), 'latin1')) }],

@@ -121,6 +121,7 @@ export class ServerConnection implements ResponseHandler {
   /** Start an exchange: the next response's framing depends on the request method. */
   begin(handler: ExchangeHandler, method: string): void {
     this.handler = handler;
+    this.parser.bodySizeLimit = this.cfg.bodySizeLimit ?? Infinity;
     this.parser.next(method);
   }
 
