@@ -132,6 +132,20 @@ describe('TLS interception', () => {
     expect(body).toBe('200 secure /node-https');
   });
 
+  it("works with Python's urllib (HTTP and HTTPS through the proxy, our CA)", async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const script = [
+      'import ssl, sys, urllib.request',
+      'ctx = ssl.create_default_context(cafile=sys.argv[2])',
+      "opener = urllib.request.build_opener(urllib.request.ProxyHandler({'http': sys.argv[1], 'https': sys.argv[1]}), urllib.request.HTTPSHandler(context=ctx))",
+      'print(opener.open(sys.argv[3]).read().decode())',
+    ].join('\n');
+    // Async: the proxy runs in this process and must keep serving while Python waits.
+    const { stdout } = await promisify(execFile)('python3', ['-c', script, proxy.url, proxy.caCertPath, `${up.url}/python`], { encoding: 'utf8' });
+    expect(stdout.trim()).toBe('secure /python');
+  });
+
   it("works with undici's ProxyAgent", async () => {
     const agent = new ProxyAgent({ uri: proxy.url, requestTls: { ca: readFileSync(proxy.caCertPath, 'latin1') } });
     try {
