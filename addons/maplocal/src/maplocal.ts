@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { addon, inject, LOG, option, Response, type AddonHooks, type HTTPFlow, type Logger } from '@mitmts/sdk';
+import { addon, inject, LOG, option, Response, type AddonHooks, type HookResult, type HTTPFlow, type Logger } from '@mitmts/sdk';
 import { fileCandidates, findFile } from './files.js';
 import { contentTypeFor } from './mime.js';
 import { parseMapLocalSpec, type MapLocalSpec } from './spec.js';
@@ -35,8 +35,13 @@ export class MapLocal implements AddonHooks {
     this.specs = this.mapLocal.map(parseMapLocalSpec);
   }
 
-  async request(flow: HTTPFlow): Promise<void> {
+  request(flow: HTTPFlow): HookResult {
+    // Synchronous (no promise) for flows this addon has nothing to do with.
     if (flow.response || flow.error || !flow.live || this.specs.length === 0) return;
+    return this.serve(flow);
+  }
+
+  private async serve(flow: HTTPFlow): Promise<void> {
     const url = flow.request.prettyUrl;
     const tried: string[] = [];
     for (const spec of this.specs) {

@@ -8,6 +8,7 @@ import {
   pySub,
   readReplacement,
   type AddonHooks,
+  type HookResult,
   type HTTPFlow,
   type Logger,
   type OptionsManager,
@@ -50,39 +51,54 @@ export class ModifyBody implements AddonHooks {
     }
   }
 
-  async request(flow: HTTPFlow): Promise<void> {
-    if (flow.response || flow.error || !flow.live) return;
-    await this.run(flow);
+  request(flow: HTTPFlow): HookResult {
+    if (flow.response || flow.error || !flow.live || this.specs.length === 0) return;
+    return this.run(flow, 0);
   }
 
-  async response(flow: HTTPFlow): Promise<void> {
-    if (flow.error || !flow.live) return;
-    await this.run(flow);
+  response(flow: HTTPFlow): HookResult {
+    if (flow.error || !flow.live || this.specs.length === 0) return;
+    return this.run(flow, 0);
   }
 
-  private async run(flow: HTTPFlow): Promise<void> {
-    for (const spec of this.specs) {
+  /**
+   * Apply the rules from `from` on, in order. Stays synchronous (no promise) until a rule with
+   * an `@file` replacement matches; the rest then runs after the file is read.
+   */
+  private run(flow: HTTPFlow, from: number): HookResult {
+    for (let i = from; i < this.specs.length; i++) {
+      const spec = this.specs[i]!;
       if (!spec.matches(flow)) continue;
-      const template = await this.template(spec);
-      if (template === null) continue;
-      const message = flow.response ?? flow.request;
-      let content: Buffer | null;
-      try {
-        content = message.content;
-      } catch (err) {
-        this.log.warn(`modify_body: cannot decode the ${flow.response ? 'response' : 'request'} body of ${flow.request.url}: ${(err as Error).message}`);
-        return;
+      if (spec.template) {
+        if (!this.apply(flow, spec, spec.template)) return;
+        continue;
       }
-      if (content === null) continue;
-      const before = content.toString('latin1');
-      const after = pySub(spec.regex, template, before);
-      if (after !== before) message.content = Buffer.from(after, 'latin1');
+      return this.fileTemplate(spec).then((t) => {
+        if (t && !this.apply(flow, spec, t)) return;
+        return this.run(flow, i + 1);
+      });
     }
   }
 
-  /** The spec's template: parsed once for literals, read and parsed per use for `@file`. */
-  private async template(spec: ModifyBodySpec): Promise<PyTemplate | null> {
-    if (spec.template) return spec.template;
+  /** Replace in the current side's body; false if the body cannot be decoded (stop). */
+  private apply(flow: HTTPFlow, spec: ModifyBodySpec, template: PyTemplate): boolean {
+    const message = flow.response ?? flow.request;
+    let content: Buffer | null;
+    try {
+      content = message.content;
+    } catch (err) {
+      this.log.warn(`modify_body: cannot decode the ${flow.response ? 'response' : 'request'} body of ${flow.request.url}: ${(err as Error).message}`);
+      return false;
+    }
+    if (content === null) return true;
+    const before = content.toString('latin1');
+    const after = pySub(spec.regex, template, before);
+    if (after !== before) message.content = Buffer.from(after, 'latin1');
+    return true;
+  }
+
+  /** An `@file` rule's template: the file is read and parsed on every use. */
+  private async fileTemplate(spec: ModifyBodySpec): Promise<PyTemplate | null> {
     let bytes: Buffer;
     try {
       bytes = await readReplacement(spec.replacement);

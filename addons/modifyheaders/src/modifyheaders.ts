@@ -1,4 +1,4 @@
-import { addon, inject, LOG, option, readReplacement, type AddonHooks, type Headers, type HTTPFlow, type Logger } from '@mitmts/sdk';
+import { addon, inject, LOG, option, readReplacement, type AddonHooks, type Headers, type HookResult, type HTTPFlow, type Logger } from '@mitmts/sdk';
 import { badValue, fileValue, parseModifyHeadersSpec, type ModifyHeadersSpec } from './spec.js';
 
 /**
@@ -28,30 +28,42 @@ export class ModifyHeaders implements AddonHooks {
     this.specs = this.modifyHeaders.map(parseModifyHeadersSpec);
   }
 
-  async request(flow: HTTPFlow): Promise<void> {
-    if (flow.response || flow.error || !flow.live) return;
-    await this.run(flow, flow.request.headers);
+  request(flow: HTTPFlow): HookResult {
+    if (flow.response || flow.error || !flow.live || this.specs.length === 0) return;
+    return this.run(flow, flow.request.headers);
   }
 
-  async response(flow: HTTPFlow): Promise<void> {
-    if (flow.error || !flow.live || !flow.response) return;
-    await this.run(flow, flow.response.headers);
+  response(flow: HTTPFlow): HookResult {
+    if (flow.error || !flow.live || !flow.response || this.specs.length === 0) return;
+    return this.run(flow, flow.response.headers);
   }
 
-  private async run(flow: HTTPFlow, headers: Headers): Promise<void> {
-    if (this.specs.length === 0) return;
+  private run(flow: HTTPFlow, headers: Headers): HookResult {
     // Filters see the unmodified flow; then every matching name is removed before any is set,
     // so several rules for one name add several headers.
     const matching = this.specs.filter((s) => s.matches(flow));
+    if (matching.length === 0) return;
     for (const spec of matching) headers.delete(spec.name);
-    for (const spec of matching) {
-      const value = await this.value(spec);
-      if (value && value.length > 0) headers.add(spec.name, value);
+    return this.add(headers, matching, 0);
+  }
+
+  /** Add the values from `from` on; synchronous until an `@file` value has to be read. */
+  private add(headers: Headers, specs: readonly ModifyHeadersSpec[], from: number): HookResult {
+    for (let i = from; i < specs.length; i++) {
+      const spec = specs[i]!;
+      if (spec.value.file === null) {
+        if (spec.value.bytes.length > 0) headers.add(spec.name, spec.value.bytes);
+        continue;
+      }
+      return this.readValue(spec).then((v) => {
+        if (v && v.length > 0) headers.add(spec.name, v);
+        return this.add(headers, specs, i + 1);
+      });
     }
   }
 
-  private async value(spec: ModifyHeadersSpec): Promise<Buffer | null> {
-    if (spec.value.file === null) return spec.value.bytes;
+  /** An `@file` rule's value, read on every use; null (after a warning) if it cannot be used. */
+  private async readValue(spec: ModifyHeadersSpec): Promise<Buffer | null> {
     let bytes: Buffer;
     try {
       bytes = fileValue(await readReplacement(spec.value));
