@@ -66,6 +66,15 @@ describe('stickyauth (unit)', () => {
     expect(g.request.headers.getAllRaw('authorization')).toEqual([Buffer.from([0x42, 0xff, 0x00])]);
   });
 
+  it('remembers several Authorization headers joined with a comma, as mitmproxy reads them', async () => {
+    const tctx = await withAddon(StickyAuth);
+    tctx.configure({ stickyauth: '.' });
+    await tctx.trigger('request', tflow({ req: treq({ headers: new Headers([['Authorization', 'Basic a'], ['authorization', 'Bearer b']]) }) }));
+    const g = withoutAuth('address');
+    await tctx.trigger('request', g);
+    expect(g.request.headers.getAll('authorization')).toEqual(['Basic a, Bearer b']);
+  });
+
   it('rejects a bad filter naming the option, and keeps the previous filter', async () => {
     const tctx = await withAddon(StickyAuth);
     tctx.configure({ stickyauth: '~m POST' });
