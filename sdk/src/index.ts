@@ -5,3 +5,13 @@
  */
 export * from '@mitmts/core';
 export { createProxy, type CreateProxyOptions, type EmbeddedProxy } from './proxy.js';
+export {
+  parseModifySpec,
+  parseReplacement,
+  readReplacement,
+  escapedStrToBytes,
+  SpecError,
+  type ModifySpec,
+  type ParseModifySpecOptions,
+  type Replacement,
+} from './spec.js';

@@ -1,2 +1,2 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { AntiCache } from './anticache.js';
+export { AntiCache as default } from './anticache.js';

@@ -1,2 +1,2 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { AntiComp } from './anticomp.js';
+export { AntiComp as default } from './anticomp.js';

@@ -1,2 +1,2 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { MapLocal } from './maplocal.js';
+export { MapLocal as default } from './maplocal.js';

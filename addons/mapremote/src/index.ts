@@ -1,2 +1,2 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { MapRemote } from './mapremote.js';
+export { MapRemote as default } from './mapremote.js';

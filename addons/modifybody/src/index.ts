@@ -1,2 +1,2 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { ModifyBody } from './modifybody.js';
+export { ModifyBody as default } from './modifybody.js';

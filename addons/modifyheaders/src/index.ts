@@ -1,2 +1,2 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { ModifyHeaders } from './modifyheaders.js';
+export { ModifyHeaders as default } from './modifyheaders.js';

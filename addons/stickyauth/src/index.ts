@@ -1,2 +1,2 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { StickyAuth } from './stickyauth.js';
+export { StickyAuth as default } from './stickyauth.js';

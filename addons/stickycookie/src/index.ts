@@ -1,2 +1,3 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { StickyCookie } from './stickycookie.js';
+export { CookieJar } from './jar.js';
+export { StickyCookie as default } from './stickycookie.js';

@@ -2,5 +2,16 @@ export { parseFilter, matchFilter, matchAll, describeNode, type Filter, type Par
 export { FilterError, FilterErrorCode } from './errors.js';
 export { OPERATORS, FILTER_HELP, type OperatorSpec, type Matcher, type ArgKind } from './operators.js';
 export type { FilterNode } from './parser.js';
-export { compilePyRegex, translatePyRegex, PyRegexError, type PyRegexOptions } from './pyregex/index.js';
+export {
+  compilePyRegex,
+  translatePyRegex,
+  PyRegexError,
+  compilePyPattern,
+  compilePyTemplate,
+  pyGroup,
+  pySub,
+  type PyRegexOptions,
+  type PyPattern,
+  type PyTemplate,
+} from './pyregex/index.js';
 export { pyRepr, pyStr } from './pyrepr.js';

@@ -44,10 +44,8 @@ function latin1(v: string | Buffer): string {
  * cheap: nothing is parsed or copied until a derived view (url, query, cookies, forms) is read.
  */
 export class Request extends Message {
-  /** Target server host. Setting it also updates the Host header and authority, if present. */
   private _host: string;
-  /** Target port. */
-  port: number;
+  private _port: number;
   private _method: string;
   private _methodUpper: string | undefined;
   private _scheme: string;
@@ -59,7 +57,7 @@ export class Request extends Message {
   constructor(init: RequestInit) {
     super(init);
     this._host = init.host;
-    this.port = init.port;
+    this._port = init.port;
     this._method = latin1(init.method);
     this._methodUpper = undefined;
     this._scheme = latin1(init.scheme);
@@ -128,7 +126,7 @@ export class Request extends Message {
   setState(state: RequestState): void {
     this.setMessageState(state);
     this._host = state.host;
-    this.port = state.port;
+    this._port = state.port;
     this._method = state.method.toString('latin1');
     this._methodUpper = undefined;
     this._scheme = state.scheme.toString('latin1');
@@ -172,15 +170,32 @@ export class Request extends Message {
     this._scheme = latin1(v);
   }
 
+  /** Target server host. Setting it also updates the Host header and authority, if present. */
   get host(): string {
     return this._host;
   }
 
   set host(v: string | Buffer) {
-    const h = typeof v === 'string' ? v : domainToUnicode(bytesToText(v)) || bytesToText(v);
-    this._host = h;
-    if (this.headers.has('Host')) this.headers.set('Host', v);
-    if (this.authority) this.authority = url.hostport(this._scheme, this._host, this.port);
+    this._host = typeof v === 'string' ? v : domainToUnicode(bytesToText(v)) || bytesToText(v);
+    this.updateHostAndAuthority();
+  }
+
+  /** Target port. Setting it also updates the Host header and authority, if present. */
+  get port(): number {
+    return this._port;
+  }
+
+  set port(v: number) {
+    if (!Number.isInteger(v)) throw new TypeError(`Port must be an integer, not ${String(v)}.`);
+    this._port = v;
+    this.updateHostAndAuthority();
+  }
+
+  /** Keep an existing Host header and authority in step with host and port (`host[:port]`). */
+  private updateHostAndAuthority(): void {
+    const hp = url.hostport(this._scheme, this._host, this._port);
+    if (this.headers.has('Host')) this.headers.set('Host', hp);
+    if (this.authority) this.authority = hp;
   }
 
   /**
@@ -265,7 +280,7 @@ export class Request extends Message {
     const s = typeof v === 'string' ? v : bytesToText(v);
     const [scheme, host, port, path] = url.parseUrl(s);
     this._scheme = scheme;
-    this.port = port;
+    this._port = port;
     this.host = host;
     this.path = path;
   }

@@ -57,11 +57,28 @@ describe('Request basics', () => {
     r.headers.set('Host', 'foo');
     r.authority = 'foo';
     r.host = 'example.org';
-    expect(r.headers.get('Host')).toBe('example.org');
+    // Current mitmproxy writes host:port (port left out when it is the scheme's default).
+    expect(r.headers.get('Host')).toBe('example.org:22');
     expect(r.authority).toBe('example.org:22');
     r.url = 'http://foo.bar/baz';
     expect(r.headers.get('host')).toBe('foo.bar');
     expect(r.authority).toBe('foo.bar');
+    r.url = 'http://localhost:8000/x';
+    expect(r.headers.get('host')).toBe('localhost:8000');
+    expect(r.authority).toBe('localhost:8000');
+  });
+
+  it('setting port updates the Host header and authority if present', () => {
+    const r = treq();
+    r.port = 8080;
+    expect(r.headers.has('host')).toBe(false);
+    r.headers.set('Host', 'address:22');
+    r.port = 80;
+    expect(r.headers.get('Host')).toBe('address');
+    r.authority = 'address';
+    r.port = 81;
+    expect([r.headers.get('Host'), r.authority]).toEqual(['address:81', 'address:81']);
+    expect(() => (r.port = 1.5)).toThrow(/Port must be an integer/);
   });
 
   it('prettyHost/prettyUrl prefer the Host header', () => {

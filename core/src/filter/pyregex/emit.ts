@@ -13,12 +13,17 @@ const INF = Number.POSITIVE_INFINITY;
 export interface Emitted {
   source: string;
   flags: string;
+  /** For each Python group number (index), the JavaScript group number (emulation adds groups). */
+  groups: number[];
+  /** Python group number of each named group. */
+  names: Map<string, number>;
 }
 
 interface Ctx {
   jsI: boolean;
   nextGroup: number;
   groupMap: Map<number, number>;
+  names: Map<string, number>;
 }
 
 function lit(cp: number): string {
@@ -212,6 +217,7 @@ function emit(n: RNode, ctx: Ctx): string {
       if (n.index === null) return `(?:${emit(n.body, ctx)})`;
       const js = ++ctx.nextGroup;
       ctx.groupMap.set(n.index, js);
+      if (n.name !== null) ctx.names.set(n.name, n.index);
       return `(${n.name !== null ? `?<${n.name}>` : ''}${emit(n.body, ctx)})`;
     }
     case 'look':
@@ -233,7 +239,9 @@ function emit(n: RNode, ctx: Ctx): string {
 
 /** RegExp source and flags for a parsed Python pattern. */
 export function emitPyRegex(node: RNode, binary: boolean): Emitted {
-  const ctx: Ctx = { jsI: canUseJsI(node, binary), nextGroup: 0, groupMap: new Map() };
+  const ctx: Ctx = { jsI: canUseJsI(node, binary), nextGroup: 0, groupMap: new Map(), names: new Map() };
   const source = emit(node, ctx);
-  return { source, flags: ctx.jsI ? 'vi' : 'v' };
+  const groups = [0];
+  for (let i = 1; ctx.groupMap.has(i); i++) groups.push(ctx.groupMap.get(i)!);
+  return { source, flags: ctx.jsI ? 'vi' : 'v', groups, names: ctx.names };
 }

@@ -41,3 +41,5 @@ export function translatePyRegex(pattern: string, opts: PyRegexOptions = {}): { 
   const flags: PyFlags = { i: !!opts.ignoreCase, m: !!opts.multiline, s: !!opts.dotAll, x: false, a: binary };
   return emitPyRegex(parsePyRegex(pattern, binary, flags).node, binary);
 }
+
+export { compilePyPattern, compilePyTemplate, pyGroup, pySub, type PyPattern, type PyTemplate } from './sub.js';

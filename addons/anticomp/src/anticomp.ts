@@ -1,0 +1,15 @@
+import { addon, option, type AddonHooks, type HTTPFlow } from '@mitmts/sdk';
+
+/**
+ * Sets `Accept-Encoding: identity` on every request, asking servers for uncompressed responses
+ * (mitmproxy's `anticomp`).
+ */
+@addon({ name: 'anticomp', description: 'Ask servers for uncompressed responses.' })
+export class AntiComp implements AddonHooks {
+  @option({ type: 'bool', default: false, help: 'Try to convince servers to send us un-compressed data.' })
+  anticomp!: boolean;
+
+  request(flow: HTTPFlow): void {
+    if (this.anticomp) flow.request.anticomp();
+  }
+}

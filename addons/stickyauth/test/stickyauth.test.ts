@@ -1,0 +1,145 @@
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProxy, Headers, OptionsError, type EmbeddedProxy } from '@mitmts/sdk';
+import { tflow, treq, withAddon } from '@mitmts/sdk/testing';
+import { StickyAuth } from '../src/index.js';
+
+const withAuth = (host: string, auth: string) =>
+  tflow({ req: treq({ host, headers: new Headers([['Authorization', auth]]) }) });
+const withoutAuth = (host: string) => tflow({ req: treq({ host, headers: new Headers() }) });
+
+describe('stickyauth (unit)', () => {
+  it('does nothing while the option is unset', async () => {
+    const tctx = await withAddon(StickyAuth);
+    await tctx.trigger('request', withAuth('a.example', 'Basic Zm9vOmJhcg=='));
+    const f = withoutAuth('a.example');
+    await tctx.trigger('request', f);
+    expect(f.request.headers.has('authorization')).toBe(false);
+    expect(tctx.addon<StickyAuth>('stickyauth').hosts.size).toBe(0);
+  });
+
+  it('adds the remembered Authorization to matching requests to the same host only', async () => {
+    const tctx = await withAddon(StickyAuth);
+    tctx.configure({ stickyauth: '.' });
+    await tctx.trigger('request', withAuth('a.example', 'Basic Zm9vOmJhcg=='));
+    const same = withoutAuth('a.example');
+    const other = withoutAuth('b.example');
+    await tctx.trigger('request', same);
+    await tctx.trigger('request', other);
+    expect(same.request.headers.get('authorization')).toBe('Basic Zm9vOmJhcg==');
+    expect(other.request.headers.has('authorization')).toBe(false);
+  });
+
+  it('never replaces an Authorization the request sends, and remembers the newest one', async () => {
+    const tctx = await withAddon(StickyAuth);
+    tctx.configure({ stickyauth: '.' });
+    await tctx.trigger('request', withAuth('a.example', 'Bearer one'));
+    const explicit = withAuth('a.example', 'Bearer two');
+    await tctx.trigger('request', explicit);
+    expect(explicit.request.headers.getAll('authorization')).toEqual(['Bearer two']);
+    const later = withoutAuth('a.example');
+    await tctx.trigger('request', later);
+    expect(later.request.headers.get('authorization')).toBe('Bearer two');
+  });
+
+  it('adds only where the filter matches, but remembers from every request', async () => {
+    const tctx = await withAddon(StickyAuth);
+    tctx.configure({ stickyauth: '~m POST' });
+    await tctx.trigger('request', withAuth('a.example', 'Bearer t'));
+    const get = withoutAuth('a.example');
+    await tctx.trigger('request', get);
+    expect(get.request.headers.has('authorization')).toBe(false);
+    const post = withoutAuth('a.example');
+    post.request.method = 'POST';
+    await tctx.trigger('request', post);
+    expect(post.request.headers.get('authorization')).toBe('Bearer t');
+  });
+
+  it('keeps the bytes of a non-ASCII credential', async () => {
+    const tctx = await withAddon(StickyAuth);
+    tctx.configure({ stickyauth: '.' });
+    const f = tflow({ req: treq({ headers: new Headers([[Buffer.from('authorization'), Buffer.from([0x42, 0xff, 0x00])]]) }) });
+    await tctx.trigger('request', f);
+    const g = withoutAuth('address');
+    await tctx.trigger('request', g);
+    expect(g.request.headers.getAllRaw('authorization')).toEqual([Buffer.from([0x42, 0xff, 0x00])]);
+  });
+
+  it('remembers several Authorization headers joined with a comma, as mitmproxy reads them', async () => {
+    const tctx = await withAddon(StickyAuth);
+    tctx.configure({ stickyauth: '.' });
+    await tctx.trigger('request', tflow({ req: treq({ headers: new Headers([['Authorization', 'Basic a'], ['authorization', 'Bearer b']]) }) }));
+    const g = withoutAuth('address');
+    await tctx.trigger('request', g);
+    expect(g.request.headers.getAll('authorization')).toEqual(['Basic a, Bearer b']);
+  });
+
+  it('rejects a bad filter naming the option, and keeps the previous filter', async () => {
+    const tctx = await withAddon(StickyAuth);
+    tctx.configure({ stickyauth: '~m POST' });
+    let err: unknown;
+    try {
+      tctx.configure({ stickyauth: '~m POST & (' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(OptionsError);
+    expect((err as Error).message).toMatch(/^Invalid stickyauth filter '~m POST & \(': Invalid filter expression at position \d+: /);
+    expect(tctx.kernel.options.get('stickyauth')).toBe('~m POST');
+    await tctx.trigger('request', withAuth('a.example', 'Bearer t'));
+    const post = withoutAuth('a.example');
+    post.request.method = 'POST';
+    await tctx.trigger('request', post);
+    expect(post.request.headers.get('authorization')).toBe('Bearer t');
+  });
+
+  it('turns off again with an empty filter', async () => {
+    const tctx = await withAddon(StickyAuth);
+    tctx.configure({ stickyauth: '.' });
+    await tctx.trigger('request', withAuth('a.example', 'Bearer t'));
+    tctx.configure({ stickyauth: '' });
+    const f = withoutAuth('a.example');
+    await tctx.trigger('request', f);
+    expect(f.request.headers.has('authorization')).toBe(false);
+  });
+});
+
+describe('stickyauth (end to end)', () => {
+  let upstream: Server;
+  let base: string;
+  let seen: IncomingHttpHeaders[];
+  let proxy: EmbeddedProxy;
+
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: proxy.host, port: proxy.port, path: base + path, agent: false, headers: { host: new URL(base).host, ...headers } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  beforeAll(async () => {
+    seen = [];
+    upstream = createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(req.headers.authorization === 'Basic dXNlcjpwdw==' ? 200 : 401).end();
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    proxy = await createProxy({ addons: [StickyAuth], options: { stickyauth: '~d 127.0.0.1' } });
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await new Promise((r) => upstream.close(r));
+  });
+
+  it('logs in once, then unauthenticated requests through the proxy are authorized', async () => {
+    expect(await get('/login', { authorization: 'Basic dXNlcjpwdw==' })).toBe(200);
+    expect(await get('/private')).toBe(200);
+    expect(seen.at(-1)!.authorization).toBe('Basic dXNlcjpwdw==');
+  });
+});
