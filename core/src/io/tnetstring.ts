@@ -325,9 +325,13 @@ class ReverseWriter {
     else (this.buf as RawBuffer).utf8Write(s, this.pos, n);
     return n;
   }
-  /** Prefix `<len>:` in front of what was written since `mark` (a previous `pos`). */
+  /** Bytes written so far (stable across buffer growth, unlike `pos`). */
+  get size(): number {
+    return this.buf.length - this.pos;
+  }
+  /** Prefix `<len>:` in front of what was written since `mark` (a previous `size`). */
   prefix(mark: number): void {
-    const len = mark - this.pos;
+    const len = this.size - mark;
     this.byte(Ch.Colon);
     this.ascii(String(len));
   }
@@ -387,7 +391,7 @@ function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined): void
     return;
   }
   w.byte(Array.isArray(v) ? Ch.RBracket : Ch.RBrace);
-  const mark = w.pos;
+  const mark = w.size;
   if (Array.isArray(v)) {
     const items = schema !== undefined && schema !== FLOAT && 'items' in schema ? schema.items : undefined;
     const tuple = schema !== undefined && schema !== FLOAT && 'tuple' in schema ? schema.tuple : undefined;
