@@ -1,2 +1,3 @@
-export * from './flow/state.js';
+export * from './flow/index.js';
+export * from './filter/index.js';
 export { Cert } from './certs/cert.js';

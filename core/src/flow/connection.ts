@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { Cert } from '../certs/cert.js';
+import type { Address, ClientState, ConnectionState as ConnectionStateData, ServerState, TlsVersionName } from './state.js';
+
+/** Socket state of a live connection (not serialized). */
+export enum ConnectionState {
+  CLOSED = 0,
+  CAN_READ = 1,
+  CAN_WRITE = 2,
+  OPEN = 3,
+}
+
+export type TransportProtocol = 'tcp' | 'udp';
+
+const TLS_VERSIONS: ReadonlySet<string> = new Set(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3', 'DTLSv0.9', 'DTLSv1', 'DTLSv1.2', 'QUICv1']);
+
+/** Raised by `fromState` for a state that does not match the schema. */
+export class StateError extends Error {
+  readonly code = 'MITMTS_ERR_INVALID_STATE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateError';
+  }
+}
+
+/** Reject keys the schema does not know, as mitmproxy's dataclass loaders do. */
+export function checkKeys(state: object, allowed: readonly string[], what: string): void {
+  const extra = Object.keys(state).filter((k) => !allowed.includes(k));
+  if (extra.length) throw new StateError(`Unexpected fields in ${what} state: ${extra.join(', ')}.`);
+}
+
+const CONNECTION_KEYS = [
+  'id', 'peername', 'sockname', 'transport_protocol', 'error', 'tls', 'certificate_list', 'alpn', 'alpn_offers',
+  'cipher', 'cipher_list', 'tls_version', 'sni', 'timestamp_start', 'timestamp_end', 'timestamp_tls_setup',
+] as const;
+
+/** Common fields accepted by the {@link Client} and {@link Server} constructors. */
+export interface ConnectionInit {
+  id?: string;
+  peername?: Address | null;
+  sockname?: Address | null;
+  transportProtocol?: TransportProtocol;
+  error?: string | null;
+  tls?: boolean;
+  certificateList?: Cert[];
+  alpn?: Buffer | null;
+  alpnOffers?: Buffer[];
+  cipher?: string | null;
+  cipherList?: string[];
+  tlsVersion?: TlsVersionName | null;
+  sni?: string | null;
+  timestampStart?: number | null;
+  timestampEnd?: number | null;
+  timestampTlsSetup?: number | null;
+  state?: ConnectionState;
+}
+
+function copyAddress(a: Address | null | undefined): Address | null {
+  return a ? (a.slice() as Address) : null;
+}
+
+/** Connection metadata shared by {@link Client} and {@link Server} (no socket: I/O is the runtime's). */
+export abstract class Connection {
+  /** Unique id; equal ids mean the same connection, also across saved flows. */
+  id: string;
+  /** Socket state (live connections only; not serialized). */
+  state: ConnectionState;
+  transportProtocol: TransportProtocol;
+  /** The remote `[ip, port]` of this connection. */
+  peername: Address | null;
+  /** Our local `[ip, port]`. */
+  sockname: Address | null;
+  /** An error that makes further connections to this endpoint pointless (e.g. untrusted cert). */
+  error: string | null;
+  /** True if TLS should be (or was) established. */
+  tls: boolean;
+  /** Negotiated ALPN protocol. */
+  alpn: Buffer | null;
+  /** ALPN protocols offered in the ClientHello. */
+  alpnOffers: Buffer[];
+  /** Active cipher name (OpenSSL naming). */
+  cipher: string | null;
+  /** Ciphers offered / accepted. */
+  cipherList: string[];
+  tlsVersion: TlsVersionName | null;
+  /** Server Name Indication from the ClientHello. */
+  sni: string | null;
+  timestampStart: number | null;
+  /** Connection closed. */
+  timestampEnd: number | null;
+  /** TLS handshake completed. */
+  timestampTlsSetup: number | null;
+
+  private _certificateList: Cert[] | null;
+  private _certificatePems: Buffer[] | null;
+
+  constructor(init: ConnectionInit, defaultState: ConnectionState) {
+    this.id = init.id ?? randomUUID();
+    this.state = init.state ?? defaultState;
+    this.transportProtocol = init.transportProtocol ?? 'tcp';
+    this.peername = init.peername ?? null;
+    this.sockname = init.sockname ?? null;
+    this.error = init.error ?? null;
+    this.tls = init.tls ?? false;
+    this._certificateList = init.certificateList ?? [];
+    this._certificatePems = null;
+    this.alpn = init.alpn ?? null;
+    this.alpnOffers = init.alpnOffers ?? [];
+    this.cipher = init.cipher ?? null;
+    this.cipherList = init.cipherList ?? [];
+    this.tlsVersion = init.tlsVersion ?? null;
+    this.sni = init.sni ?? null;
+    this.timestampStart = init.timestampStart ?? null;
+    this.timestampEnd = init.timestampEnd ?? null;
+    this.timestampTlsSetup = init.timestampTlsSetup ?? null;
+  }
+
+  /**
+   * The peer's certificate chain, end-entity first. Certificates loaded from a saved flow are
+   * parsed on first access.
+   */
+  get certificateList(): Cert[] {
+    if (this._certificateList === null) {
+      this._certificateList = (this._certificatePems ?? []).map((p) => Cert.fromPem(p));
+      this._certificatePems = null;
+    }
+    return this._certificateList;
+  }
+
+  set certificateList(v: Cert[]) {
+    this._certificateList = v;
+    this._certificatePems = null;
+  }
+
+  /** True while the socket is open for reading and writing. */
+  get connected(): boolean {
+    return this.state === ConnectionState.OPEN;
+  }
+
+  /** True once the TLS handshake completed. */
+  get tlsEstablished(): boolean {
+    return this.timestampTlsSetup !== null;
+  }
+
+  /** Same connection (by id). */
+  equals(other: Connection): boolean {
+    return this.id === other.id;
+  }
+
+  protected connectionState(): ConnectionStateData {
+    return {
+      id: this.id,
+      peername: copyAddress(this.peername),
+      sockname: copyAddress(this.sockname),
+      transport_protocol: this.transportProtocol,
+      error: this.error,
+      tls: this.tls,
+      certificate_list: this._certificateList === null ? this._certificatePems!.slice() : this._certificateList.map((c) => c.toPem()),
+      alpn: this.alpn,
+      alpn_offers: this.alpnOffers.slice(),
+      cipher: this.cipher,
+      cipher_list: this.cipherList.slice(),
+      tls_version: this.tlsVersion,
+      sni: this.sni,
+      timestamp_start: this.timestampStart,
+      timestamp_end: this.timestampEnd,
+      timestamp_tls_setup: this.timestampTlsSetup,
+    };
+  }
+
+  protected setConnectionState(s: ConnectionStateData, what: string): void {
+    if (s.transport_protocol !== 'tcp' && s.transport_protocol !== 'udp') {
+      throw new StateError(`Invalid transport_protocol in ${what} state: '${String(s.transport_protocol)}' (expected 'tcp' or 'udp').`);
+    }
+    if (s.tls_version !== null && !TLS_VERSIONS.has(s.tls_version)) {
+      throw new StateError(`Invalid tls_version in ${what} state: '${String(s.tls_version)}'.`);
+    }
+    if (typeof s.id !== 'string') throw new StateError(`Missing id in ${what} state.`);
+    this.id = s.id;
+    this.peername = copyAddress(s.peername);
+    this.sockname = copyAddress(s.sockname);
+    this.transportProtocol = s.transport_protocol;
+    this.error = s.error;
+    this.tls = s.tls;
+    this._certificatePems = s.certificate_list.slice();
+    this._certificateList = null;
+    this.alpn = s.alpn;
+    this.alpnOffers = s.alpn_offers.slice();
+    this.cipher = s.cipher;
+    this.cipherList = s.cipher_list.slice();
+    this.tlsVersion = s.tls_version;
+    this.sni = s.sni;
+    this.timestampStart = s.timestamp_start;
+    this.timestampEnd = s.timestamp_end;
+    this.timestampTlsSetup = s.timestamp_tls_setup;
+  }
+}
+
+function fmtAddress(a: Address | null): string {
+  if (!a) return '<no address>';
+  return a[0].includes(':') ? `[${a[0]}]:${a[1]}` : `${a[0]}:${a[1]}`;
+}
+
+function tlsInfo(c: Connection): string {
+  if (c.alpn) return `, alpn=${c.alpn.toString('utf8')}`;
+  if (c.tlsEstablished) return ', tls';
+  return '';
+}
+
+/** Fields for `new Client(...)`: peername, sockname and timestampStart are required. */
+export interface ClientInit extends ConnectionInit {
+  peername: Address;
+  sockname: Address;
+  timestampStart: number;
+  mitmcert?: Cert | null;
+  proxyMode?: string;
+}
+
+const CLIENT_KEYS = [...CONNECTION_KEYS, 'mitmcert', 'proxy_mode'];
+
+/** The connection between a client and mitmts. */
+export class Client extends Connection {
+  declare peername: Address;
+  declare sockname: Address;
+  declare timestampStart: number;
+  /** The certificate mitmts presented to the client. */
+  mitmcert: Cert | null;
+  /** The proxy mode spec this connection came in on, e.g. `regular` or `reverse:https://example.com`. */
+  proxyMode: string;
+
+  constructor(init: ClientInit) {
+    super(init, ConnectionState.OPEN);
+    this.mitmcert = init.mitmcert ?? null;
+    this.proxyMode = init.proxyMode ?? 'regular';
+  }
+
+  static fromState(state: ClientState): Client {
+    const c = new Client({ peername: ['', 0], sockname: ['', 0], timestampStart: 0 });
+    c.setState(state);
+    return c;
+  }
+
+  getState(): ClientState {
+    return {
+      ...(this.connectionState() as ClientState),
+      mitmcert: this.mitmcert ? this.mitmcert.toPem() : null,
+      proxy_mode: this.proxyMode,
+    };
+  }
+
+  setState(state: ClientState): void {
+    checkKeys(state, CLIENT_KEYS, 'client connection');
+    this.setConnectionState(state, 'client connection');
+    this.mitmcert = state.mitmcert ? Cert.fromPem(state.mitmcert) : null;
+    this.proxyMode = state.proxy_mode;
+  }
+
+  copy(): Client {
+    return Client.fromState(this.getState());
+  }
+
+  override toString(): string {
+    return `Client(${fmtAddress(this.peername)}, state=${ConnectionState[this.state].toLowerCase()}${tlsInfo(this)})`;
+  }
+}
+
+/** Fields for `new Server(...)`. */
+export interface ServerInit extends ConnectionInit {
+  /** The `[host, port]` to connect to (host may be a name or an IP). */
+  address?: Address | null;
+  timestampTcpSetup?: number | null;
+  via?: [scheme: string, address: Address] | null;
+}
+
+const SERVER_KEYS = [...CONNECTION_KEYS, 'address', 'timestamp_tcp_setup', 'via'];
+
+/** The connection between mitmts and an upstream server. */
+export class Server extends Connection {
+  /** TCP handshake completed. */
+  timestampTcpSetup: number | null;
+  private _address: Address | null;
+  private _via: [scheme: string, address: Address] | null;
+
+  constructor(init: ServerInit = {}) {
+    super(init, ConnectionState.CLOSED);
+    this._address = init.address ?? null;
+    this.timestampTcpSetup = init.timestampTcpSetup ?? null;
+    this._via = init.via ?? null;
+  }
+
+  /** The server's `[host, port]`. Cannot change while the connection is open. */
+  get address(): Address | null {
+    return this._address;
+  }
+
+  set address(v: Address | null) {
+    this.assertChangeable('address', this._address, v);
+    this._address = v;
+  }
+
+  /** The upstream proxy (`[scheme, address]`) this connection goes through, if any. */
+  get via(): [scheme: string, address: Address] | null {
+    return this._via;
+  }
+
+  set via(v: [scheme: string, address: Address] | null) {
+    this.assertChangeable('via', this._via, v);
+    this._via = v;
+  }
+
+  private assertChangeable(name: string, old: unknown, v: unknown): void {
+    if (this.state === ConnectionState.OPEN && JSON.stringify(old) !== JSON.stringify(v)) {
+      throw new Error(`Cannot change server.${name} on an open connection; open a new server connection instead.`);
+    }
+  }
+
+  static fromState(state: ServerState): Server {
+    const s = new Server();
+    s.setState(state);
+    return s;
+  }
+
+  getState(): ServerState {
+    return {
+      ...(this.connectionState() as ServerState),
+      address: copyAddress(this._address),
+      timestamp_tcp_setup: this.timestampTcpSetup,
+      via: this._via ? [this._via[0], this._via[1].slice() as Address] : null,
+    };
+  }
+
+  setState(state: ServerState): void {
+    checkKeys(state, SERVER_KEYS, 'server connection');
+    this.setConnectionState(state, 'server connection');
+    this._address = copyAddress(state.address);
+    this.timestampTcpSetup = state.timestamp_tcp_setup;
+    this._via = state.via ? [state.via[0], state.via[1].slice() as Address] : null;
+  }
+
+  copy(): Server {
+    return Server.fromState(this.getState());
+  }
+
+  override toString(): string {
+    const local = this.sockname ? `, src_port=${this.sockname[1]}` : '';
+    return `Server(${fmtAddress(this._address)}, state=${ConnectionState[this.state].toLowerCase()}${tlsInfo(this)}${local})`;
+  }
+}

@@ -1,0 +1,65 @@
+import type { HTTPFlowState } from './state.js';
+import { Flow, BASE_FLOW_KEYS, registerFlowType } from './flow.js';
+import type { Client, Server } from './connection.js';
+import { Request } from './request.js';
+import { Response } from './response.js';
+import { WebSocketData } from './websocket.js';
+
+const KEYS = [...BASE_FLOW_KEYS, 'request', 'response', 'websocket'];
+
+/**
+ * One HTTP request/response exchange (and, after an upgrade, its WebSocket messages).
+ * A flow can have both a response and an error, e.g. when the response could not be sent on.
+ */
+export class HTTPFlow extends Flow {
+  readonly type = 'http' as const;
+  /** The client's request. Always set once the flow reaches any hook. */
+  declare request: Request;
+  /** The server's response, or null. */
+  response: Response | null = null;
+  /** WebSocket data if this flow upgraded to WebSocket, else null. */
+  websocket: WebSocketData | null = null;
+
+  constructor(clientConn: Client, serverConn: Server, live = false) {
+    super(clientConn, serverConn, live);
+  }
+
+  /** Alias for the request's `timestampStart`. */
+  override get timestampStart(): number {
+    return this.request.timestampStart;
+  }
+
+  static override fromState(state: HTTPFlowState): HTTPFlow {
+    // Connections are replaced by setState.
+    const f = new HTTPFlow(undefined as never, undefined as never);
+    f.setState(state);
+    return f;
+  }
+
+  getState(): HTTPFlowState {
+    return this.withBackup({
+      ...this.baseState(),
+      type: 'http',
+      request: this.request.getState(),
+      response: this.response ? this.response.getState() : null,
+      websocket: this.websocket ? this.websocket.getState() : null,
+    });
+  }
+
+  setState(state: HTTPFlowState): void {
+    this.setBaseState(state, KEYS);
+    this.request = Request.fromState(state.request);
+    this.response = state.response ? Response.fromState(state.response) : null;
+    this.websocket = state.websocket ? WebSocketData.fromState(state.websocket) : null;
+  }
+
+  override toString(): string {
+    const parts = [`request = ${this.request}`];
+    if (this.response) parts.push(`response = ${this.response}`);
+    if (this.websocket) parts.push(`websocket = ${this.websocket}`);
+    if (this.error) parts.push(`error = ${this.error}`);
+    return `<HTTPFlow\n  ${parts.join('\n  ')}>`;
+  }
+}
+
+registerFlowType('http', (s) => HTTPFlow.fromState(s as HTTPFlowState));
