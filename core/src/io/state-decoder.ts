@@ -76,12 +76,20 @@ export class FlowStateDecoder {
   /** Bytes held back until the format is known, or the whole HAR document. */
   private held: Buffer[] = [];
   private heldLength = 0;
+  /** Where the state yielded last came from (record index and byte offset; -1 for HAR). */
+  readonly last = { index: -1, offset: -1 };
+
+  private decode(rec: RawRecord): FlowState {
+    this.last.index = rec.index;
+    this.last.offset = rec.offset;
+    return decodeRecord(rec, this.ctx);
+  }
 
   /** States completed by `chunk`. The caller may reuse `chunk` afterwards. */
   *push(chunk: Buffer): Generator<FlowState> {
     if (chunk.length === 0) return;
     if (this.mode === 'tnetstring') {
-      for (const rec of this.splitter.push(chunk)) yield decodeRecord(rec, this.ctx);
+      for (const rec of this.splitter.push(chunk)) yield this.decode(rec);
       return;
     }
     this.held.push(Buffer.from(chunk));
@@ -94,7 +102,7 @@ export class FlowStateDecoder {
     if (mode === 'tnetstring') {
       this.held = [];
       this.heldLength = 0;
-      for (const rec of this.splitter.push(head)) yield decodeRecord(rec, this.ctx);
+      for (const rec of this.splitter.push(head)) yield this.decode(rec);
     }
   }
 
@@ -105,13 +113,17 @@ export class FlowStateDecoder {
       this.mode = this.detect(head, true) ?? 'tnetstring';
       if (this.mode === 'tnetstring') {
         this.held = [];
-        for (const rec of this.splitter.push(head)) yield decodeRecord(rec, this.ctx);
+        for (const rec of this.splitter.push(head)) yield this.decode(rec);
       }
     }
     if (this.mode === 'har') {
       const doc = Buffer.concat(this.held);
       this.held = [];
-      yield* harToFlowStates(doc);
+      let index = 0;
+      for (const state of harToFlowStates(doc)) {
+        this.last.index = index++;
+        yield state;
+      }
       return;
     }
     this.splitter.end();

@@ -1,0 +1,13 @@
+/**
+ * Flow files: mitmproxy-compatible `.mitm` (tnetstring, format 21, older formats migrated on
+ * read) and HAR.
+ */
+export { FlowReadError, FlowReadErrorCode, TnetstringError, type FlowReadErrorDetails } from './errors.js';
+export * as tnetstring from './tnetstring.js';
+export { TnetFloat, type TnetValue } from './tnetstring.js';
+export { pyFloatRepr, parsePyFloat } from './pyfloat.js';
+export { encodeFlowState } from './state-schema.js';
+export { checkFlowState } from './state-check.js';
+export { migrateFlowState, MigrationContext, MIGRATABLE_VERSIONS, UnsupportedVersionError } from './migrations.js';
+export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, type FlowReaderOptions, type FlowSource } from './reader.js';
+export { FlowWriter, FilteredFlowWriter, encodeFlow, type FlowSink, type FlowWriterOptions } from './writer.js';
