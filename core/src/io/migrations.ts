@@ -441,3 +441,14 @@ export function migrateFlowState(state: Record<string, unknown>, ctx: MigrationC
   }
   return data as FlowState;
 }
+
+/**
+ * Apply exactly one converter (the one for the state's current version). For tests and tools
+ * that want to look at intermediate formats.
+ */
+export function migrateStep(state: Record<string, unknown>, ctx: MigrationContext = new MigrationContext()): Record<string, unknown> {
+  const key = versionKey(state.version);
+  const convert = key === undefined ? undefined : CONVERTERS.get(key);
+  if (convert === undefined) throw new UnsupportedVersionError(key ?? String(state.version), false);
+  return convert(state as D, ctx);
+}

@@ -21,8 +21,9 @@ function connection(c: D | null | undefined): void {
   address(c.peername);
   address(c.sockname);
   address(c.address);
-  if (Buffer.isBuffer(c.sni)) c.sni = c.sni.toString('utf8');
-  if (Buffer.isBuffer(c.cipher)) c.cipher = c.cipher.toString('utf8');
+  for (const k of ['id', 'sni', 'cipher', 'tls_version', 'error', 'proxy_mode']) {
+    if (Buffer.isBuffer(c[k])) c[k] = c[k].toString('utf8');
+  }
   if (typeof c.alpn === 'string') c.alpn = Buffer.from(c.alpn);
 }
 

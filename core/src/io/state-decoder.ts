@@ -57,6 +57,7 @@ export function decodeRecord(rec: RawRecord, ctx: MigrationContext): FlowState {
       { offset: rec.offset, record: rec.index, cause: e },
     );
   }
+  normalizeFlowState(state);
   if (typeof state.type !== 'string' || !FLOW_TYPES.has(state.type)) {
     throw new FlowReadError(
       FlowReadErrorCode.INVALID,
@@ -64,7 +65,7 @@ export function decodeRecord(rec: RawRecord, ctx: MigrationContext): FlowState {
       { offset: rec.offset, record: rec.index },
     );
   }
-  return normalizeFlowState(state);
+  return state;
 }
 
 const BOM = [0xef, 0xbb, 0xbf];
