@@ -11,3 +11,21 @@ export { checkFlowState } from './state-check.js';
 export { migrateFlowState, migrateStep, MigrationContext, MIGRATABLE_VERSIONS, UnsupportedVersionError } from './migrations.js';
 export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, type FlowReaderOptions, type FlowSource } from './reader.js';
 export { FlowWriter, FilteredFlowWriter, encodeFlow, type FlowSink, type FlowWriterOptions } from './writer.js';
+export { harToFlows, harToFlowStates, parseIsoTimestamp } from './har-import.js';
+export {
+  flowsToHar,
+  flowToHarEntry,
+  serializeHar,
+  isoTimestamp,
+  isMostlyBinary,
+  type Har,
+  type HarEntry,
+  type HarRequest,
+  type HarResponse,
+  type HarContent,
+  type HarCookie,
+  type HarTimings,
+  type HarNameValue,
+  type HarWebSocketMessage,
+  type HarExportOptions,
+} from './har-export.js';
