@@ -1,3 +1,4 @@
 export * from './flow/index.js';
 export * from './filter/index.js';
+export * from './io/index.js';
 export { Cert } from './certs/cert.js';

@@ -8,7 +8,7 @@ export { TnetFloat, type TnetValue } from './tnetstring.js';
 export { pyFloatRepr, parsePyFloat } from './pyfloat.js';
 export { encodeFlowState } from './state-schema.js';
 export { checkFlowState } from './state-check.js';
-export { migrateFlowState, migrateStep, MigrationContext, MIGRATABLE_VERSIONS, UnsupportedVersionError } from './migrations.js';
+export { migrateFlowState, migrateStep, setFastMigration, MigrationContext, MIGRATABLE_VERSIONS, UnsupportedVersionError } from './migrations.js';
 export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, type FlowReaderOptions, type FlowSource } from './reader.js';
 export { FlowWriter, FilteredFlowWriter, encodeFlow, type FlowSink, type FlowWriterOptions } from './writer.js';
 export { harToFlows, harToFlowStates, parseIsoTimestamp } from './har-import.js';

@@ -52,24 +52,19 @@ function special(body: string): number | undefined {
  * Returns `undefined` for anything Python would reject.
  */
 export function parsePyFloat(s: string): number | undefined {
-  // Fast path: plain decimal / exponent literals, the only thing mitmproxy writes.
-  let ok = s.length > 0;
-  let digits = false;
-  for (let i = 0; i < s.length && ok; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits = true;
-    else if (c !== 46 && c !== 101 && c !== 69 && c !== 43 && c !== 45) ok = false;
-  }
-  if (ok && digits) {
-    const n = Number(s);
-    if (n === n) return n;
-    return undefined;
+  const n = Number(s);
+  if (n === n) {
+    // Number() also takes what Python's float() rejects: "", "  ", 0x/0o/0b prefixes.
+    if (n === 0 && !/\d/.test(s)) return undefined;
+    const c0 = s.charCodeAt(0);
+    const c1 = s.charCodeAt(1) | 32;
+    if (c0 === 48 && (c1 === 120 || c1 === 111 || c1 === 98)) return undefined;
+    return n;
   }
   const t = s.trim().toLowerCase();
   const sign = t.startsWith('-') ? -1 : 1;
   const body = t.startsWith('-') || t.startsWith('+') ? t.slice(1) : t;
   const sp = special(body);
   if (sp !== undefined) return sign * sp;
-  if (t !== s && t.length > 0) return parsePyFloat(t);
   return undefined;
 }

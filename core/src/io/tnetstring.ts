@@ -40,31 +40,21 @@ const latin1 = (buf: Buffer, s: number, e: number): string => (buf as RawBuffer)
 /** Longest accepted length prefix, as in mitmproxy ("absurdly large length prefix"). */
 const MAX_PREFIX_DIGITS = 12;
 
-const enum Ch {
-  Colon = 58,
-  Zero = 48,
-  Nine = 57,
-  Comma = 44,
-  Semi = 59,
-  Hash = 35,
-  Caret = 94,
-  Bang = 33,
-  Tilde = 126,
-  RBracket = 93,
-  RBrace = 125,
-  Minus = 45,
-  Plus = 43,
-}
+// Byte values are written as literals (with the character in a comment) so that V8 sees
+// constants in the hot loop: `switch` on them compiles to a jump table.
 
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
 /** Read position of the decoder; decoding is synchronous, so module state is safe. */
-let P = 0;
+// eslint-disable-next-line no-var -- `var`: no temporal-dead-zone checks on every access
+var P = 0;
 /** Offset added to positions in error messages and offsets (the buffer's place in a larger input). */
-let B = 0;
+// eslint-disable-next-line no-var
+var B = 0;
 /** End of the input being decoded: running into it means truncation, not corruption. */
-let E = 0;
+// eslint-disable-next-line no-var
+var E = 0;
 
 function describeByte(b: number | undefined): string {
   if (b === undefined) return 'end of input';
@@ -88,15 +78,15 @@ function readPrefix(buf: Buffer, end: number): number {
       throw new TnetstringError(`${where} inside the length prefix that starts at byte ${B + start}`, B + start, truncated);
     }
     const c = buf[i]!;
-    if (c === Ch.Colon) break;
-    if (c < Ch.Zero || c > Ch.Nine) {
+    if (c === 58 /* ':' */) break;
+    if (c < 48 /* '0' */ || c > 57 /* '9' */) {
       throw new TnetstringError(
         `expected a decimal length prefix and ':' at byte ${B + i}, found ${describeByte(c)}`,
         B + i,
         false,
       );
     }
-    n = n * 10 + (c - Ch.Zero);
+    n = n * 10 + (c - 48 /* '0' */);
     i++;
     if (i - start > MAX_PREFIX_DIGITS) {
       throw new TnetstringError(`length prefix at byte ${B + start} is longer than ${MAX_PREFIX_DIGITS} digits`, B + start, false);
@@ -112,18 +102,18 @@ function readPrefix(buf: Buffer, end: number): number {
 function decodeInt(buf: Buffer, s: number, e: number): number | bigint {
   let i = s;
   let neg = false;
-  if (i < e && (buf[i] === Ch.Minus || buf[i] === Ch.Plus)) {
-    neg = buf[i] === Ch.Minus;
+  if (i < e && (buf[i] === 45 /* '-' */ || buf[i] === 43 /* '+' */)) {
+    neg = buf[i] === 45 /* '-' */;
     i++;
   }
   if (i === e) throw new TnetstringError(`invalid integer literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
   let n = 0;
   for (let j = i; j < e; j++) {
     const c = buf[j]!;
-    if (c < Ch.Zero || c > Ch.Nine) {
+    if (c < 48 /* '0' */ || c > 57 /* '9' */) {
       throw new TnetstringError(`invalid integer literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
     }
-    n = n * 10 + (c - Ch.Zero);
+    n = n * 10 + (c - 48 /* '0' */);
   }
   if (e - i > 15 && n > Number.MAX_SAFE_INTEGER) {
     const big = BigInt(latin1(buf, i, e));
@@ -152,6 +142,56 @@ function keyString(k: TnetValue, at: number): string {
   throw new TnetstringError(`dict key at byte ${B + at} is not a string (found ${k === null ? 'null' : Array.isArray(k) ? 'list' : typeof k})`, B + at, false);
 }
 
+// Dict keys repeat in every record (`timestamp_start`, `headers`, ...). Decoding them through a
+// small cache returns the same internalized string each time: no utf8 decode, and V8 adds
+// properties by pointer instead of hashing a fresh string. Slots are chosen by a hash of the
+// bytes and verified byte for byte.
+const KEY_CACHE_SLOTS = 1024;
+const MAX_CACHED_KEY = 40;
+const keyCacheBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(KEY_CACHE_SLOTS).fill(undefined);
+const keyCacheStrings: string[] = new Array<string>(KEY_CACHE_SLOTS).fill('');
+
+function readKey(buf: Buffer, end: number): string {
+  const at = P;
+  const len = readPrefix(buf, end);
+  const s = P;
+  const e = s + len;
+  if (len <= MAX_CACHED_KEY && e < end) {
+    const tag = buf[e];
+    if (tag === 59 /* ';' */ || tag === 44 /* ',' */) {
+      // Length and three sample bytes pick the slot; the comparison below checks every byte.
+      let h = len === 0 ? 0 : Math.imul(len, 0x9e3779b1) ^ Math.imul(buf[s]!, 0x85ebca6b) ^ Math.imul(buf[e - 1]!, 0xc2b2ae35) ^ Math.imul(buf[s + (len >> 1)]!, 0x27d4eb2f);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0x5bd1e995);
+      h ^= h >>> 15;
+      P = e + 1;
+      // Two-way set associative: look at two neighbouring slots.
+      const slot = (h & (KEY_CACHE_SLOTS - 1)) & ~1;
+      for (let w = slot; w < slot + 2; w++) {
+        const cached = keyCacheBytes[w];
+        if (cached === undefined || cached.length !== len) continue;
+        let same = true;
+        for (let j = 0; j < len; j++) {
+          if (cached[j] !== buf[s + j]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return keyCacheStrings[w]!;
+      }
+      // Internalize once (a computed property name yields V8's internalized copy).
+      const str = Object.keys({ [(buf as RawBuffer).utf8Slice(s, e)]: 0 })[0]!;
+      const w = keyCacheBytes[slot] === undefined ? slot : slot + 1;
+      keyCacheBytes[w] = Uint8Array.prototype.slice.call(buf, s, e);
+      keyCacheStrings[w] = str;
+      return str;
+    }
+  }
+  P = at;
+  const k = readValue(buf, end);
+  return keyString(k, at);
+}
+
 function readValue(buf: Buffer, end: number): TnetValue {
   const at = P;
   const len = readPrefix(buf, end);
@@ -174,36 +214,36 @@ function readValue(buf: Buffer, end: number): TnetValue {
   const tag = buf[e]!;
   P = e + 1;
   switch (tag) {
-    case Ch.Comma:
+    case 44 /* ',' */:
       return buf.subarray(s, e);
-    case Ch.Semi:
+    case 59 /* ';' */:
       return (buf as RawBuffer).utf8Slice(s, e);
-    case Ch.Hash:
+    case 35 /* '#' */:
       return decodeInt(buf, s, e);
-    case Ch.Caret:
+    case 94 /* '^' */:
       return decodeFloat(buf, s, e);
-    case Ch.Bang:
+    case 33 /* '!' */:
       if (len === 4 && buf[s] === 116 && buf[s + 1] === 114 && buf[s + 2] === 117 && buf[s + 3] === 101) return true;
       if (len === 5 && buf[s] === 102 && buf[s + 1] === 97 && buf[s + 2] === 108 && buf[s + 3] === 115 && buf[s + 4] === 101) return false;
       throw new TnetstringError(`invalid boolean literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
-    case Ch.Tilde:
+    case 126 /* '~' */:
       if (len !== 0) throw new TnetstringError(`null at byte ${B + at} has a non-empty payload (${len} bytes)`, B + at, false);
       return null;
-    case Ch.RBracket: {
+    case 93 /* ']' */: {
       const list: TnetValue[] = [];
       P = s;
       while (P < e) list.push(readValue(buf, e));
       P = e + 1;
       return list;
     }
-    case Ch.RBrace: {
+    case 125 /* '}' */: {
       const obj: { [key: string]: TnetValue } = {};
       P = s;
       while (P < e) {
         const keyAt = P;
-        const k = readValue(buf, e);
+        const k = readKey(buf, e);
         if (P >= e) throw new TnetstringError(`dict at byte ${B + at} has a key without a value (key at byte ${B + keyAt})`, B + keyAt, false);
-        setKey(obj, keyString(k, keyAt), readValue(buf, e));
+        setKey(obj, k, readValue(buf, e));
       }
       P = e + 1;
       return obj;
@@ -332,7 +372,7 @@ class ReverseWriter {
   /** Prefix `<len>:` in front of what was written since `mark` (a previous `size`). */
   prefix(mark: number): void {
     const len = this.size - mark;
-    this.byte(Ch.Colon);
+    this.byte(58 /* ':' */);
     this.ascii(String(len));
   }
   result(): Buffer {
@@ -356,9 +396,9 @@ function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined): void
     case 'number': {
       const isFloat = schema === FLOAT || !Number.isInteger(v);
       const s = isFloat ? pyFloatRepr(v) : intString(v);
-      w.byte(isFloat ? Ch.Caret : Ch.Hash);
+      w.byte(isFloat ? 94 /* '^' */ : 35 /* '#' */);
       w.ascii(s);
-      w.byte(Ch.Colon);
+      w.byte(58 /* ':' */);
       w.ascii(String(s.length));
       return;
     }
@@ -368,9 +408,9 @@ function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined): void
       return;
     }
     case 'string': {
-      w.byte(Ch.Semi);
+      w.byte(59 /* ';' */);
       const n = w.utf8(v);
-      w.byte(Ch.Colon);
+      w.byte(58 /* ':' */);
       w.ascii(String(n));
       return;
     }
@@ -380,9 +420,9 @@ function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined): void
       throw new TypeError(`cannot encode a ${typeof v} as tnetstring`);
   }
   if (v instanceof Uint8Array) {
-    w.byte(Ch.Comma);
+    w.byte(44 /* ',' */);
     w.bytes(v);
-    w.byte(Ch.Colon);
+    w.byte(58 /* ':' */);
     w.ascii(String(v.length));
     return;
   }
@@ -390,7 +430,7 @@ function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined): void
     put(w, v.value, FLOAT);
     return;
   }
-  w.byte(Array.isArray(v) ? Ch.RBracket : Ch.RBrace);
+  w.byte(Array.isArray(v) ? 93 /* ']' */ : 125 /* '}' */);
   const mark = w.size;
   if (Array.isArray(v)) {
     const items = schema !== undefined && schema !== FLOAT && 'items' in schema ? schema.items : undefined;

@@ -14,8 +14,12 @@ import {
   MigrationContext,
   MIGRATABLE_VERSIONS,
   readStatesSync,
+  setFastMigration,
+  tnetstring,
   UnsupportedVersionError,
 } from '../../src/io/index.js';
+import { FLOWS_MITM } from './fixtures.js';
+import { readFileSync } from 'node:fs';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type D = Record<string, any>;
@@ -402,6 +406,45 @@ describe('migration chain', () => {
     migrateStep(d);
     migrateStep(d);
     expect(d).toEqual({ version: 21, client_conn: { tls_version: 'QUICv1' }, server_conn: { tls_version: 'TLSv1.3' } });
+  });
+
+  it('the fused 17 -> 21 fast path gives exactly what the four converters give', () => {
+    const raw = readFileSync(FLOWS_MITM);
+    // A format 17 state with the unusual cases: bytes hosts, sni true, QUIC, missing timestamp, an extra key.
+    // Format 17 states with the unusual cases: bytes hosts, sni true, QUIC, a missing timestamp;
+    // `exact` has mitmproxy 8's key sets (fast path), `extra` one more key (step by step path).
+    const client = {
+      address: [B('caf\xc3\xa9'), 1], alpn: null, cipher_name: 'C', id: 'c', mitmcert: null, sni: null, timestamp_end: null,
+      timestamp_start: null, timestamp_tls_setup: null, tls_established: true, tls_extensions: [], tls_version: 'QUIC', state: 0,
+      sockname: ['', 0], error: null, tls: true, certificate_list: [], alpn_offers: [], cipher_list: [],
+    };
+    const server = {
+      address: ['h', 2], alpn: null, id: 's', ip_address: null, sni: true, source_address: [B('\xff'), 3], timestamp_end: null,
+      timestamp_start: null, timestamp_tcp_setup: null, timestamp_tls_setup: null, tls_established: false, tls_version: 'QUIC', via: null,
+      state: 0, error: null, tls: false, certificate_list: [], alpn_offers: [], cipher_name: null, cipher_list: [], via2: null,
+    };
+    const base = { version: 17, type: 'tcp', id: 'x', messages: [], error: null, intercepted: false, is_replay: null, marked: '', metadata: {}, comment: '', timestamp_created: 1.5 };
+    const exact = tnetstring.encode({ ...base, client_conn: client, server_conn: server });
+    const tricky = tnetstring.encode({ ...base, client_conn: { ...client, extra: 1 }, server_conn: server });
+    for (const input of [raw, exact, tricky]) {
+      setFastMigration(false);
+      let slow: D[];
+      try {
+        slow = [...readStatesSync(input)] as D[];
+      } finally {
+        setFastMigration(true);
+      }
+      const fast = [...readStatesSync(input)] as D[];
+      expect(fast).toEqual(slow);
+    }
+    const t = [...readStatesSync(exact)][0] as D;
+    expect(checkFlowState(t)).toEqual([]);
+    expect(([...readStatesSync(tricky)][0] as D).client_conn.extra).toBe(1);
+    expect(t.client_conn.peername).toEqual(['café', 1]);
+    expect(t.server_conn.sockname).toEqual(['\\xff', 3]);
+    expect(t.server_conn.sni).toBe('h');
+    expect(t.client_conn.tls_version).toBe('QUICv1');
+    expect(t.client_conn.timestamp_start).toBe(0);
   });
 
   it('leaves format 21 states alone and rejects unknown and newer versions', () => {
