@@ -29,3 +29,6 @@ export {
   type HarWebSocketMessage,
   type HarExportOptions,
 } from './har-export.js';
+export { FlowFields, FLOW_FIELDS, DEFAULT_FIELDS, UnknownFieldError, bodyJson, type BodyJson, type JsonValue, type FlowJsonOptions } from './flow-json.js';
+export { SummaryCounter, type FlowSummary, type SummaryTable } from './flow-summary.js';
+export { runFlowsCommand, parseFlowsArgs, FLOWS_HELP } from './flows-command.js';
