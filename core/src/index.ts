@@ -1,4 +1,5 @@
+export * from './flow/state.js';
+export { Cert } from './certs/cert.js';
 export * from './flow/index.js';
 export * from './filter/index.js';
 export * from './io/index.js';
-export { Cert } from './certs/cert.js';

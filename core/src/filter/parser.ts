@@ -13,6 +13,12 @@
  * Operators must end at a word end (whitespace, a non-ASCII character or the end), so `~q&~s`
  * and `(~q)` are errors; regex arguments and bare words are unquoted words (anything but
  * whitespace and `()~'"`) or quoted strings with backslash escapes.
+ *
+ * This follows shared/reference/flowfilter.md, which differs from what mitmproxy's pyparsing
+ * grammar does in two corners (checked against a replica of that grammar on pyparsing 3.3.2):
+ * a dangling `!`, `&` or `|` (`~q &`, `!`) is an error here, where pyparsing reads it as a bare
+ * regex; and juxtaposition works inside parentheses (`(~q ~s )`), where pyparsing only accepts
+ * `!`/`&`/`|` expressions. Everything else parses to the same tree.
  */
 import { FilterError, FilterErrorCode } from './errors.js';
 import { OPERATORS } from './operators.js';

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Cert } from '../certs/cert.js';
 import type { Address, ClientState, ConnectionState as ConnectionStateData, ServerState, TlsVersionName } from './state.js';
 
-/** Socket state of a live connection (not serialized). */
-export enum ConnectionState {
+/** Socket state of a live connection (mitmproxy's `ConnectionState`; not serialized). */
+export enum ConnectionStatus {
   CLOSED = 0,
   CAN_READ = 1,
   CAN_WRITE = 2,
@@ -52,7 +52,7 @@ export interface ConnectionInit {
   timestampStart?: number | null;
   timestampEnd?: number | null;
   timestampTlsSetup?: number | null;
-  state?: ConnectionState;
+  state?: ConnectionStatus;
 }
 
 function copyAddress(a: Address | null | undefined): Address | null {
@@ -64,7 +64,7 @@ export abstract class Connection {
   /** Unique id; equal ids mean the same connection, also across saved flows. */
   id: string;
   /** Socket state (live connections only; not serialized). */
-  state: ConnectionState;
+  state: ConnectionStatus;
   transportProtocol: TransportProtocol;
   /** The remote `[ip, port]` of this connection. */
   peername: Address | null;
@@ -94,7 +94,7 @@ export abstract class Connection {
   private _certificateList: Cert[] | null;
   private _certificatePems: Buffer[] | null;
 
-  constructor(init: ConnectionInit, defaultState: ConnectionState) {
+  constructor(init: ConnectionInit, defaultState: ConnectionStatus) {
     this.id = init.id ?? randomUUID();
     this.state = init.state ?? defaultState;
     this.transportProtocol = init.transportProtocol ?? 'tcp';
@@ -134,7 +134,7 @@ export abstract class Connection {
 
   /** True while the socket is open for reading and writing. */
   get connected(): boolean {
-    return this.state === ConnectionState.OPEN;
+    return this.state === ConnectionStatus.OPEN;
   }
 
   /** True once the TLS handshake completed. */
@@ -229,7 +229,7 @@ export class Client extends Connection {
   proxyMode: string;
 
   constructor(init: ClientInit) {
-    super(init, ConnectionState.OPEN);
+    super(init, ConnectionStatus.OPEN);
     this.mitmcert = init.mitmcert ?? null;
     this.proxyMode = init.proxyMode ?? 'regular';
   }
@@ -260,7 +260,7 @@ export class Client extends Connection {
   }
 
   override toString(): string {
-    return `Client(${fmtAddress(this.peername)}, state=${ConnectionState[this.state].toLowerCase()}${tlsInfo(this)})`;
+    return `Client(${fmtAddress(this.peername)}, state=${ConnectionStatus[this.state].toLowerCase()}${tlsInfo(this)})`;
   }
 }
 
@@ -282,7 +282,7 @@ export class Server extends Connection {
   private _via: [scheme: string, address: Address] | null;
 
   constructor(init: ServerInit = {}) {
-    super(init, ConnectionState.CLOSED);
+    super(init, ConnectionStatus.CLOSED);
     this._address = init.address ?? null;
     this.timestampTcpSetup = init.timestampTcpSetup ?? null;
     this._via = init.via ?? null;
@@ -309,7 +309,7 @@ export class Server extends Connection {
   }
 
   private assertChangeable(name: string, old: unknown, v: unknown): void {
-    if (this.state === ConnectionState.OPEN && JSON.stringify(old) !== JSON.stringify(v)) {
+    if (this.state === ConnectionStatus.OPEN && JSON.stringify(old) !== JSON.stringify(v)) {
       throw new Error(`Cannot change server.${name} on an open connection; open a new server connection instead.`);
     }
   }
@@ -343,6 +343,6 @@ export class Server extends Connection {
 
   override toString(): string {
     const local = this.sockname ? `, src_port=${this.sockname[1]}` : '';
-    return `Server(${fmtAddress(this._address)}, state=${ConnectionState[this.state].toLowerCase()}${tlsInfo(this)}${local})`;
+    return `Server(${fmtAddress(this._address)}, state=${ConnectionStatus[this.state].toLowerCase()}${tlsInfo(this)}${local})`;
   }
 }

@@ -170,10 +170,40 @@ export function formatSetCookieHeader(cookies: Iterable<readonly [string, string
   return out.join(', ');
 }
 
-/** Parse an HTTP date (RFC 1123/850/asctime); seconds since the epoch or null. */
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const M = '(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*';
+const TIME = '(\\d{1,2}):(\\d{2})(?::(\\d{2}))?';
+const ZONE = '(?:\\s*(gmt|utc|ut|z|[+-]\\d{4}|[a-z]{1,5}))?';
+// RFC 1123 / RFC 850: "Wed, 21 Oct 2015 07:28:00 GMT", "Sunday, 06-Nov-94 08:49:37 GMT".
+const RFC1123 = new RegExp(`^(?:[a-z]+,?\\s*)?(\\d{1,2})[\\s-]+${M}[\\s-]+(\\d{2,4})\\s+${TIME}${ZONE}$`, 'i');
+// asctime: "Sun Nov  6 08:49:37 1994".
+const ASCTIME = new RegExp(`^(?:[a-z]+,?\\s+)?${M}\\s+(\\d{1,2})\\s+${TIME}\\s+(\\d{4})${ZONE}$`, 'i');
+
+function zoneOffset(z: string | undefined): number {
+  if (!z) return 0;
+  const m = /^([+-])(\d{2})(\d{2})$/.exec(z);
+  if (m) return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 3600 + Number(m[3]) * 60);
+  const named: Record<string, number> = { est: -5, edt: -4, cst: -6, cdt: -5, mst: -7, mdt: -6, pst: -8, pdt: -7 };
+  return (named[z.toLowerCase()] ?? 0) * 3600;
+}
+
+/**
+ * Parse an HTTP date (RFC 1123, RFC 850 or asctime, as Python's `email.utils.parsedate_tz`
+ * accepts them); seconds since the epoch, or null if it is not a date.
+ */
 export function parseHttpDate(s: string): number | null {
-  const t = Date.parse(s.trim());
-  return Number.isNaN(t) ? null : t / 1000;
+  const t = s.trim();
+  const a = RFC1123.exec(t);
+  const b = a ? null : ASCTIME.exec(t);
+  if (!a && !b) return null;
+  const [day, mon, year, hh, mm, ss, zone] = a
+    ? [a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6], a[7]]
+    : [b![2]!, b![1]!, b![6]!, b![3]!, b![4]!, b![5], b![7]];
+  let y = Number(year);
+  if (year.length <= 2) y += y > 68 ? 1900 : 2000;
+  const month = MONTHS.indexOf(mon.slice(0, 3).toLowerCase());
+  const utc = Date.UTC(y, month, Number(day), Number(hh), Number(mm), Number(ss ?? 0)) / 1000;
+  return utc - zoneOffset(zone);
 }
 
 /** Format seconds since the epoch as an RFC 1123 GMT date (`Wed, 21 Oct 2015 07:28:00 GMT`). */

@@ -10,15 +10,26 @@ export type HeadersInit =
   | Iterable<readonly [HeaderInput, HeaderInput]>
   | Record<string, HeaderInput | HeaderInput[]>;
 
+const keyCache = new Map<string, string>();
+
 /** Lookup key for a header name: ASCII-lowercased latin1 view of its bytes. */
 function keyOf(name: HeaderInput): string {
-  if (typeof name !== 'string') return asciiLower(name.toString('latin1'));
-  if (isLatin1String(name)) return asciiLower(name);
-  return asciiLower(Buffer.from(name, 'utf8').toString('latin1'));
+  if (typeof name !== 'string') return asciiLower(str(name));
+  let key = keyCache.get(name);
+  if (key === undefined) {
+    key = asciiLower(isLatin1String(name) ? name : Buffer.from(name, 'utf8').toString('latin1'));
+    if (keyCache.size >= 1024) keyCache.clear();
+    keyCache.set(name, key);
+  }
+  return key;
 }
 
+type Latin1Sliceable = Buffer & { latin1Slice?: (start: number, end: number) => string };
+const fastLatin1 = typeof (Buffer.prototype as Latin1Sliceable).latin1Slice === 'function';
+
+/** Latin1 view of a header name or value (Buffer#latin1Slice skips toString's argument checks). */
 function str(b: Buffer): string {
-  return b.toString('latin1');
+  return fastLatin1 ? (b as Latin1Sliceable).latin1Slice!(0, b.length) : b.toString('latin1');
 }
 
 /**
@@ -36,12 +47,17 @@ function str(b: Buffer): string {
  */
 export class Headers {
   /**
-   * The raw header fields in wire order. The proxy runtime forwards these byte-exact; mutating
-   * methods replace or splice entries, never re-encode untouched ones.
+   * The raw header fields in wire order. The proxy runtime forwards these byte-exact. Mutating
+   * methods never change the array in place: they assign a new array (sharing untouched pairs),
+   * so `headers.fields === fieldsAsParsed` tells the runtime that nothing changed through the API.
    */
   fields: Array<[Buffer, Buffer]>;
 
-  constructor(fields?: Iterable<readonly [HeaderInput, HeaderInput]> | null) {
+  constructor(fields?: Iterable<readonly [HeaderInput, HeaderInput]> | Headers | null) {
+    if (fields instanceof Headers) {
+      this.fields = fields.fields.slice();
+      return;
+    }
     const out: Array<[Buffer, Buffer]> = [];
     if (fields) for (const [k, v] of fields) out.push([headerBytes(k), headerBytes(v)]);
     this.fields = out;
@@ -89,9 +105,11 @@ export class Headers {
   /** The value for `name`, with repeated fields folded into one string joined by `", "`. */
   get(name: HeaderInput): string | undefined {
     const key = keyOf(name);
+    const fields = this.fields;
     let out: string | undefined;
-    for (const [k, v] of this.fields) {
-      if (equalsAsciiCI(k, key)) out = out === undefined ? str(v) : out + ', ' + str(v);
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (equalsAsciiCI(f[0], key)) out = out === undefined ? str(f[1]) : out + ', ' + str(f[1]);
     }
     return out;
   }
@@ -114,7 +132,8 @@ export class Headers {
 
   has(name: HeaderInput): boolean {
     const key = keyOf(name);
-    for (const [k] of this.fields) if (equalsAsciiCI(k, key)) return true;
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) if (equalsAsciiCI(fields[i]![0], key)) return true;
     return false;
   }
 
@@ -150,7 +169,9 @@ export class Headers {
 
   /** Append a field at the end. */
   add(name: HeaderInput, value: HeaderInput): this {
-    this.fields.push([headerBytes(name), headerBytes(value)]);
+    const out = this.fields.slice();
+    out.push([headerBytes(name), headerBytes(value)]);
+    this.fields = out;
     return this;
   }
 
@@ -158,7 +179,9 @@ export class Headers {
   insert(index: number, name: HeaderInput, value: HeaderInput): this {
     const n = this.fields.length;
     const i = index < 0 ? Math.max(0, n + index) : Math.min(index, n);
-    this.fields.splice(i, 0, [headerBytes(name), headerBytes(value)]);
+    const out = this.fields.slice();
+    out.splice(i, 0, [headerBytes(name), headerBytes(value)]);
+    this.fields = out;
     return this;
   }
 
@@ -229,8 +252,9 @@ export class Headers {
 
   /** The HTTP/1 header block: `name: value\r\n` per field (empty string if no fields). */
   toString(): string {
+    const fields = this.fields;
     let out = '';
-    for (const [k, v] of this.fields) out += str(k) + ': ' + str(v) + '\r\n';
+    for (let i = 0; i < fields.length; i++) out += str(fields[i]![0]) + ': ' + str(fields[i]![1]) + '\r\n';
     return out;
   }
 

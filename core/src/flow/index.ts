@@ -1,5 +1,4 @@
 export * from './state.js';
-export * from './bytes.js';
 export { Headers, type HeaderInput, type HeadersInit } from './headers.js';
 export { BaseMultiDict, MultiDict, MultiDictView, toPairs, type MultiDictInit } from './multidict.js';
 export * as encoding from './encoding.js';
@@ -19,7 +18,7 @@ export {
   Connection,
   Client,
   Server,
-  ConnectionState,
+  ConnectionStatus,
   StateError,
   type TransportProtocol,
   type ConnectionInit,

@@ -25,6 +25,9 @@ export interface MessageInit {
   timestampEnd?: number | null;
 }
 
+/** Decoded bodies up to this size are cached per message (repeated `.content` reads, filters). */
+const DECODE_CACHE_LIMIT = 1 << 20;
+
 function str(v: string | Buffer): string {
   return typeof v === 'string' ? v : v.toString('latin1');
 }
@@ -112,7 +115,7 @@ export abstract class Message {
     if (cached && cached.raw === raw && cached.ce === ce) return cached.value;
     try {
       const value = decodeContent(raw, ce);
-      this._decoded = { raw, ce, value };
+      if (value.length <= DECODE_CACHE_LIMIT) this._decoded = { raw, ce, value };
       return value;
     } catch (err) {
       if (strict) throw err;
@@ -139,7 +142,7 @@ export abstract class Message {
     } else {
       try {
         raw = encodeContent(value, ce);
-        this._decoded = { raw, ce, value };
+        if (value.length <= DECODE_CACHE_LIMIT) this._decoded = { raw, ce, value };
       } catch {
         this.headers.delete('content-encoding');
         raw = value;

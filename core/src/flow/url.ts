@@ -34,7 +34,21 @@ export function unparse(scheme: string, host: string, port: number, path = ''): 
   return `${scheme}://${hostport(scheme, host, port)}${path}`;
 }
 
-const LABEL = /^[A-Za-z0-9\-_]{1,63}$/;
+/** True if `h` (ASCII) is dot-separated labels of 1-63 letters, digits, `-` or `_`. */
+function isDnsName(h: string): boolean {
+  let len = 0;
+  for (let i = 0; i < h.length; i++) {
+    const c = h.charCodeAt(i);
+    if (c === 0x2e) {
+      if (len === 0) return false;
+      len = 0;
+      continue;
+    }
+    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f;
+    if (!ok || ++len > 63) return false;
+  }
+  return len > 0;
+}
 
 /** True for a valid DNS name (underscores allowed), IPv4 or IPv6 address. */
 export function isValidHost(host: string): boolean {
@@ -46,8 +60,7 @@ export function isValidHost(host: string): boolean {
   }
   if (h.length > 255) return false;
   if (h.endsWith('.')) h = h.slice(0, -1);
-  if (h.split('.').every((l) => LABEL.test(l))) return true;
-  return isIP(h) !== 0;
+  return isDnsName(h) || isIP(h) !== 0;
 }
 
 export function isValidPort(port: number): boolean {

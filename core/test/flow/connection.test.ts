@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Cert } from '../../src/certs/cert.js';
-import { Client, ConnectionState, Server, StateError, tclientConn, tserverConn } from '../../src/flow/index.js';
+import { Client, ConnectionStatus, Server, StateError, tclientConn, tserverConn } from '../../src/flow/index.js';
 
 const pem = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/example-com.pem'));
 
@@ -14,7 +14,7 @@ describe('connections', () => {
     expect(c.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(c.id).not.toBe(new Client({ peername: ['a', 1], sockname: ['b', 2], timestampStart: 1 }).id);
     expect([c.connected, c.tls, c.tlsEstablished, c.proxyMode, c.transportProtocol, c.certificateList]).toEqual([true, false, false, 'regular', 'tcp', []]);
-    expect([s.connected, s.state, s.timestampStart, s.peername, s.via]).toEqual([false, ConnectionState.CLOSED, null, null, null]);
+    expect([s.connected, s.state, s.timestampStart, s.peername, s.via]).toEqual([false, ConnectionStatus.CLOSED, null, null, null]);
     expect(String(c)).toBe('Client(127.0.0.1:5000, state=open)');
     expect(String(s)).toBe('Server(example.com:443, state=closed)');
   });
@@ -22,7 +22,7 @@ describe('connections', () => {
   it('a server address cannot change while the connection is open', () => {
     const s = new Server({ address: ['a', 1] });
     s.address = ['b', 2];
-    s.state = ConnectionState.OPEN;
+    s.state = ConnectionStatus.OPEN;
     s.address = ['b', 2];
     expect(() => (s.address = ['c', 3])).toThrow(/Cannot change server.address on an open connection/);
     expect(() => (s.via = ['http', ['proxy', 8080]])).toThrow(/server.via/);

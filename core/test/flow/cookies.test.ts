@@ -71,3 +71,15 @@ describe('cookie parsing and formatting', () => {
     ]);
   });
 });
+
+describe('HTTP dates', () => {
+  it('parses the formats Python parsedate_tz accepts, rejects garbage', () => {
+    expect(cookies.parseHttpDate('Tue, 08-Mar-2011 00:20:38 GMT')).toBe(1299543638);
+    expect(cookies.parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT')).toBe(784111777);
+    expect(cookies.parseHttpDate('Sun Nov  6 08:49:37 1994')).toBe(784111777);
+    expect(cookies.parseHttpDate('Wed, 21 Oct 2015 07:28:00 +0200')).toBe(1445405280);
+    expect(cookies.parseHttpDate('garbage 12')).toBeNull();
+    expect(cookies.parseHttpDate('2015-10-21')).toBeNull();
+    expect(cookies.formatHttpDate(1445412480.9)).toBe('Wed, 21 Oct 2015 07:28:00 GMT');
+  });
+});

@@ -107,6 +107,22 @@ describe('Headers', () => {
     expect(h.equals(c)).toBe(false);
   });
 
+  it('mutations assign a new fields array, so the runtime can detect changes by identity', () => {
+    const parsed: Array<[Buffer, Buffer]> = [[Buffer.from('A'), Buffer.from('1')]];
+    const h = Headers.fromRaw(parsed);
+    h.get('a');
+    h.has('a');
+    h.toString();
+    expect(h.fields).toBe(parsed);
+    for (const mutate of [(x: Headers) => x.add('b', '2'), (x: Headers) => x.insert(0, 'b', '2'), (x: Headers) => x.set('a', '2'), (x: Headers) => x.delete('a')]) {
+      const y = Headers.fromRaw(parsed);
+      mutate(y);
+      expect(y.fields).not.toBe(parsed);
+    }
+    expect(parsed.length).toBe(1);
+    expect(parsed[0]![1].toString()).toBe('1');
+  });
+
   it('builds from objects and other inputs; state round-trips', () => {
     const h = Headers.fromObject({ 'content-type': 'text/html', 'set-cookie': ['a=1', 'b=2'] });
     expect(h.getAll('set-cookie')).toEqual(['a=1', 'b=2']);
@@ -114,6 +130,9 @@ describe('Headers', () => {
     expect(Headers.from([['a', 'b']]).get('a')).toBe('b');
     expect(Headers.from({ x: 'y' }).get('X')).toBe('y');
     expect(Headers.from(null).fields).toEqual([]);
+    const copy = new Headers(h);
+    expect(copy.equals(h)).toBe(true);
+    expect(copy.fields).not.toBe(h.fields);
     const state = h.getState();
     expect(state.every(([k, v]) => Buffer.isBuffer(k) && Buffer.isBuffer(v))).toBe(true);
     expect(Headers.fromState(state).equals(h)).toBe(true);

@@ -201,3 +201,88 @@ describe('Message text and charsets', () => {
     expect(r.isHttp10).toBe(true);
   });
 });
+
+describe('cases from mitmproxy’s own test suite', () => {
+  it('content-length follows content, not rawContent', () => {
+    const r = tresp();
+    r.content = Buffer.from('foo');
+    expect(r.headers.get('content-length')).toBe('3');
+    r.content = Buffer.alloc(0);
+    expect(r.headers.get('content-length')).toBe('0');
+    r.rawContent = Buffer.from('bar');
+    expect(r.headers.get('content-length')).toBe('0');
+  });
+
+  it('unknown and byte-to-text content encodings', () => {
+    for (const ce of ['zopfli', 'utf8']) {
+      const r = tresp();
+      r.headers.set('content-encoding', ce);
+      r.rawContent = Buffer.from('foo');
+      expect(() => r.content).toThrow(ContentEncodingError);
+      expect(r.headers.get('content-encoding')).toBe(ce);
+      expect(r.getContent(false)!.toString()).toBe('foo');
+    }
+  });
+
+  it('text guesses like mitmproxy', () => {
+    const r = tresp({ content: Buffer.from([0xfc]) });
+    expect(r.text).toBe('ü');
+    r.encode('gzip');
+    expect(r.text).toBe('ü');
+    r.headers.set('content-type', 'text/html; charset=latin1');
+    expect(r.text).toBe('ü');
+    r.headers.set('content-type', 'text/html; charset=utf8');
+    expect(() => r.text).toThrow();
+    const j = tresp({ content: Buffer.from('"ü"') });
+    j.headers.set('content-type', 'application/json');
+    expect(j.text).toBe('"ü"');
+  });
+
+  it('falls back to UTF-8 when the charset cannot encode the text', () => {
+    const r = tresp();
+    r.content = null;
+    expect(r.headers.has('content-type')).toBe(false);
+    r.headers.set('content-type', 'text/html; charset=latin1; foo=bar');
+    r.text = '☃';
+    expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8; foo=bar');
+    expect(r.rawContent).toEqual(Buffer.from([0xe2, 0x98, 0x83]));
+    r.headers.set('content-type', 'gibberish');
+    r.text = '☃';
+    expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    r.headers.delete('content-type');
+    r.text = '☃';
+    expect(r.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(r.rawContent).toEqual(Buffer.from([0xe2, 0x98, 0x83]));
+  });
+
+  it('response cookies with parameters, empty values and several headers', () => {
+    const r = tresp({
+      headers: new Headers([['Set-Cookie', 'cookiename=cookievalue;domain=example.com;expires=Wed Oct  21 16:29:41 2015;path=/; HttpOnly']]),
+    });
+    const c = r.cookies;
+    expect(c.size).toBe(1);
+    const [value, attrs] = c.get('cookiename')!;
+    expect(value).toBe('cookievalue');
+    expect(attrs.size).toBe(4);
+    expect([attrs.get('domain'), attrs.get('expires'), attrs.get('path'), attrs.get('httponly')]).toEqual(['example.com', 'Wed Oct  21 16:29:41 2015', '/', null]);
+    const e = tresp({ headers: new Headers([['Set-Cookie', 'cookiename=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/']]) });
+    expect(e.cookies.get('cookiename')![0]).toBe('');
+    expect(e.cookies.get('cookiename')![1].size).toBe(2);
+    const two = tresp({ headers: new Headers([['Set-Cookie', 'cookiename=cookievalue'], ['Set-Cookie', 'othercookie=othervalue']]) });
+    expect(two.cookies.keys()).toEqual(['cookiename', 'othercookie']);
+  });
+
+  it('refresh() keeps the date for "now = timestampStart" and moves cookies', () => {
+    const r = tresp();
+    r.headers.set('date', 'Sat, 01 Jan 2000 00:00:02 GMT');
+    r.refresh(946681202);
+    expect(r.headers.get('date')).toBe('Sat, 01 Jan 2000 00:00:02 GMT');
+    r.refresh(946681262);
+    expect(r.headers.get('date')).toBe('Sat, 01 Jan 2000 00:01:02 GMT');
+    const cookie = 'MOO=BAR; Expires=Tue, 08-Mar-2011 00:20:38 GMT; Path=foo.com; Secure';
+    r.headers.set('set-cookie', cookie);
+    r.refresh();
+    expect(r.headers.get('set-cookie')).not.toBe(cookie);
+    expect(r.headers.get('set-cookie')).toMatch(/^MOO=BAR; Expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT; Path=foo.com; Secure$/);
+  });
+});
