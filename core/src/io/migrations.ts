@@ -394,13 +394,19 @@ const SERVER_17 = new Set([
   'cipher_name', 'cipher_list', 'via2',
 ]);
 
-function hasExactly(o: D, keys: ReadonlySet<string>): boolean {
-  let n = 0;
-  for (const k in o) {
-    if (!keys.has(k)) return false;
-    n++;
-  }
-  return n === keys.size;
+/** Files list each dict in reverse of mitmproxy's get_state() order. */
+const CLIENT_17_FILE_ORDER = [...CLIENT_17].reverse();
+const SERVER_17_FILE_ORDER = [...SERVER_17].reverse();
+
+/** True if `o` has exactly `keys`; checks the usual file order first (a pointer compare per key). */
+function hasExactly(o: D, keys: ReadonlySet<string>, fileOrder: readonly string[]): boolean {
+  const ks = Object.keys(o);
+  if (ks.length !== keys.size) return false;
+  let i = 0;
+  while (i < ks.length && ks[i] === fileOrder[i]) i++;
+  if (i === ks.length) return true;
+  for (const k of ks) if (!keys.has(k)) return false;
+  return true;
 }
 
 const quic = (x: unknown): unknown => (x === 'QUIC' ? 'QUICv1' : x);
@@ -418,7 +424,7 @@ const textHost = (a: unknown): unknown => {
 function fastForward17(d: D): D | undefined {
   const c = d.client_conn;
   const v = d.server_conn;
-  if (c == null || v == null || !hasExactly(c, CLIENT_17) || !hasExactly(v, SERVER_17)) return undefined;
+  if (c == null || v == null || !hasExactly(c, CLIENT_17, CLIENT_17_FILE_ORDER) || !hasExactly(v, SERVER_17, SERVER_17_FILE_ORDER)) return undefined;
   d.client_conn = {
     peername: textHost(c.address ?? null),
     sockname: textHost(c.sockname),
