@@ -64,39 +64,37 @@ function describeByte(b: number | undefined): string {
 
 /**
  * Parse the length prefix at `P`. Returns the payload length and leaves `P` at the first
- * payload byte. Throws a truncated error if `end` comes first.
+ * payload byte. Kept small (errors are built in `prefixError`) so that V8 inlines it.
  */
 function readPrefix(buf: Buffer, end: number): number {
   const start = P;
   let i = start;
   let n = 0;
-  for (;;) {
-    if (i >= end) {
-      const truncated = end === E;
-      const where = truncated ? 'the input ends' : 'its enclosing list or dict ends';
-      if (i === start) throw new TnetstringError(`expected a tnetstring length prefix at byte ${B + start}, but ${where}`, B + start, truncated);
-      throw new TnetstringError(`${where} inside the length prefix that starts at byte ${B + start}`, B + start, truncated);
-    }
-    const c = buf[i]!;
-    if (c === 58 /* ':' */) break;
-    if (c < 48 /* '0' */ || c > 57 /* '9' */) {
-      throw new TnetstringError(
-        `expected a decimal length prefix and ':' at byte ${B + i}, found ${describeByte(c)}`,
-        B + i,
-        false,
-      );
-    }
-    n = n * 10 + (c - 48 /* '0' */);
+  let c = 0;
+  while (i < end && (c = buf[i]!) !== 58 /* ':' */) {
+    if (c < 48 /* '0' */ || c > 57 /* '9' */ || i - start >= MAX_PREFIX_DIGITS) prefixError(buf, start, i, end);
+    n = n * 10 + (c - 48);
     i++;
-    if (i - start > MAX_PREFIX_DIGITS) {
-      throw new TnetstringError(`length prefix at byte ${B + start} is longer than ${MAX_PREFIX_DIGITS} digits`, B + start, false);
-    }
   }
-  if (i === start) {
-    throw new TnetstringError(`expected a decimal length prefix before ':' at byte ${B + i}`, B + i, false);
-  }
+  if (i >= end || i === start) prefixError(buf, start, i, end);
   P = i + 1;
   return n;
+}
+
+/** Why the prefix starting at `start` is bad (`i`: where parsing stopped). */
+function prefixError(buf: Buffer, start: number, i: number, end: number): never {
+  if (i >= end) {
+    const truncated = end === E;
+    const where = truncated ? 'the input ends' : 'its enclosing list or dict ends';
+    if (i === start) throw new TnetstringError(`expected a tnetstring length prefix at byte ${B + start}, but ${where}`, B + start, truncated);
+    throw new TnetstringError(`${where} inside the length prefix that starts at byte ${B + start}`, B + start, truncated);
+  }
+  const c = buf[i]!;
+  if (c >= 48 && c <= 57) {
+    throw new TnetstringError(`length prefix at byte ${B + start} is longer than ${MAX_PREFIX_DIGITS} digits`, B + start, false);
+  }
+  if (c === 58 /* ':' */) throw new TnetstringError(`expected a decimal length prefix before ':' at byte ${B + i}`, B + i, false);
+  throw new TnetstringError(`expected a decimal length prefix and ':' at byte ${B + i}, found ${describeByte(c)}`, B + i, false);
 }
 
 function decodeInt(buf: Buffer, s: number, e: number): number | bigint {
@@ -197,20 +195,7 @@ function readValue(buf: Buffer, end: number): TnetValue {
   const len = readPrefix(buf, end);
   const s = P;
   const e = s + len;
-  if (e >= end) {
-    if (end === E) {
-      throw new TnetstringError(
-        `tnetstring at byte ${B + at} declares ${len} payload bytes but the input ends after ${Math.max(0, end - s)}`,
-        B + at,
-        true,
-      );
-    }
-    throw new TnetstringError(
-      `value at byte ${B + at} declares ${len} payload bytes, more than the ${Math.max(0, end - s)} left in its enclosing list or dict`,
-      B + at,
-      false,
-    );
-  }
+  if (e >= end) overrunError(at, len, s, end);
   const tag = buf[e]!;
   P = e + 1;
   switch (tag) {
@@ -225,36 +210,65 @@ function readValue(buf: Buffer, end: number): TnetValue {
     case 33 /* '!' */:
       if (len === 4 && buf[s] === 116 && buf[s + 1] === 114 && buf[s + 2] === 117 && buf[s + 3] === 101) return true;
       if (len === 5 && buf[s] === 102 && buf[s + 1] === 97 && buf[s + 2] === 108 && buf[s + 3] === 115 && buf[s + 4] === 101) return false;
-      throw new TnetstringError(`invalid boolean literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
+      return literalError('boolean', buf, s, e);
     case 126 /* '~' */:
-      if (len !== 0) throw new TnetstringError(`null at byte ${B + at} has a non-empty payload (${len} bytes)`, B + at, false);
+      if (len !== 0) nullError(at, len);
       return null;
-    case 93 /* ']' */: {
-      const list: TnetValue[] = [];
-      P = s;
-      while (P < e) list.push(readValue(buf, e));
-      P = e + 1;
-      return list;
-    }
-    case 125 /* '}' */: {
-      const obj: { [key: string]: TnetValue } = {};
-      P = s;
-      while (P < e) {
-        const keyAt = P;
-        const k = readKey(buf, e);
-        if (P >= e) throw new TnetstringError(`dict at byte ${B + at} has a key without a value (key at byte ${B + keyAt})`, B + keyAt, false);
-        setKey(obj, k, readValue(buf, e));
-      }
-      P = e + 1;
-      return obj;
-    }
+    case 93 /* ']' */:
+      return readList(buf, s, e);
+    case 125 /* '}' */:
+      return readDict(buf, at, s, e);
     default:
-      throw new TnetstringError(
-        `unknown tnetstring type tag ${describeByte(tag)} at byte ${B + e} (value starting at byte ${B + at}); expected one of , ; # ^ ! ~ ] }`,
-        B + e,
-        false,
-      );
+      return tagError(tag, at, e);
   }
+}
+
+function readList(buf: Buffer, s: number, e: number): TnetValue[] {
+  const list: TnetValue[] = [];
+  P = s;
+  while (P < e) list.push(readValue(buf, e));
+  P = e + 1;
+  return list;
+}
+
+function readDict(buf: Buffer, at: number, s: number, e: number): { [key: string]: TnetValue } {
+  const obj: { [key: string]: TnetValue } = {};
+  P = s;
+  while (P < e) {
+    const keyAt = P;
+    const k = readKey(buf, e);
+    if (P >= e) throw new TnetstringError(`dict at byte ${B + at} has a key without a value (key at byte ${B + keyAt})`, B + keyAt, false);
+    setKey(obj, k, readValue(buf, e));
+  }
+  P = e + 1;
+  return obj;
+}
+
+function overrunError(at: number, len: number, s: number, end: number): never {
+  if (end === E) {
+    throw new TnetstringError(`tnetstring at byte ${B + at} declares ${len} payload bytes but the input ends after ${Math.max(0, end - s)}`, B + at, true);
+  }
+  throw new TnetstringError(
+    `value at byte ${B + at} declares ${len} payload bytes, more than the ${Math.max(0, end - s)} left in its enclosing list or dict`,
+    B + at,
+    false,
+  );
+}
+
+function nullError(at: number, len: number): never {
+  throw new TnetstringError(`null at byte ${B + at} has a non-empty payload (${len} bytes)`, B + at, false);
+}
+
+function literalError(kind: 'boolean', buf: Buffer, s: number, e: number): never {
+  throw new TnetstringError(`invalid ${kind} literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
+}
+
+function tagError(tag: number, at: number, e: number): never {
+  throw new TnetstringError(
+    `unknown tnetstring type tag ${describeByte(tag)} at byte ${B + e} (value starting at byte ${B + at}); expected one of , ; # ^ ! ~ ] }`,
+    B + e,
+    false,
+  );
 }
 
 /**

@@ -172,6 +172,32 @@ describe('reading mitmdump 8.1.1 files (format 17)', () => {
   });
 });
 
+describe('streaming', () => {
+  it('yields each flow as soon as its record has arrived (no read-ahead to the end)', async () => {
+    const bytes = readFileSync(FLOWS_MITM);
+    const first = [...new FlowReader(bytes)][0]!;
+    const firstLen = encodedLength(bytes);
+    let sentRest = false;
+    async function* source() {
+      yield bytes.subarray(0, firstLen);
+      sentRest = true;
+      yield bytes.subarray(firstLen);
+    }
+    const it = new FlowReader(source())[Symbol.asyncIterator]();
+    const r = await it.next();
+    expect(r.value!.id).toBe(first.id);
+    expect(sentRest).toBe(false);
+    let n = 1;
+    while (!(await it.next()).done) n++;
+    expect(n).toBe(15);
+  });
+});
+
+function encodedLength(b: Buffer): number {
+  const colon = b.indexOf(0x3a);
+  return colon + 1 + Number(b.subarray(0, colon).toString()) + 1;
+}
+
 describe('filters give mitmproxy answers on the recorded flows', () => {
   it('covers at least 40 expressions', () => {
     expect(exp.filters.length).toBeGreaterThanOrEqual(40);
