@@ -37,6 +37,14 @@ function message(m: D | null | undefined, isRequest: boolean): void {
   } else if (typeof m.reason === 'string') m.reason = Buffer.from(m.reason);
 }
 
+/** Add `backup: null` where a state (or its backup) lacks the key (mitmproxy 8 writes it only when a backup exists). */
+export function addMissingBackup(state: FlowState): FlowState {
+  const d = state as D;
+  if (!('backup' in d)) d.backup = null;
+  else if (d.backup != null) addMissingBackup(d.backup);
+  return state;
+}
+
 /** Complete a migrated state in place so it matches the format 21 schema's types. */
 export function normalizeFlowState(state: FlowState): FlowState {
   const d = state as D;

@@ -8,7 +8,7 @@ import type { FlowState } from '../flow/state.js';
 import { FlowReadError, FlowReadErrorCode, TnetstringError } from './errors.js';
 import { harToFlowStates } from './har-import.js';
 import { MigrationContext, migrateFlowState, UnsupportedVersionError, versionKey } from './migrations.js';
-import { normalizeFlowState } from './normalize.js';
+import { addMissingBackup, normalizeFlowState } from './normalize.js';
 import { RecordSplitter, type RawRecord } from './record-splitter.js';
 import { decodeAt, type TnetValue } from './tnetstring.js';
 
@@ -44,6 +44,8 @@ export function decodeRecord(rec: RawRecord, ctx: MigrationContext): FlowState {
   }
   const dict = value as Record<string, unknown>;
   const version = versionKey(dict.version) ?? JSON.stringify(dict.version) ?? 'missing';
+  // Files from mitmproxy 8 on (format 17+) already carry text where text is due.
+  const modern = typeof dict.version === 'number' && dict.version >= 17;
   let state: FlowState;
   try {
     state = migrateFlowState(dict, ctx);
@@ -57,7 +59,8 @@ export function decodeRecord(rec: RawRecord, ctx: MigrationContext): FlowState {
       { offset: rec.offset, record: rec.index, cause: e },
     );
   }
-  normalizeFlowState(state);
+  if (modern) addMissingBackup(state);
+  else normalizeFlowState(state);
   if (typeof state.type !== 'string' || !FLOW_TYPES.has(state.type)) {
     throw new FlowReadError(
       FlowReadErrorCode.INVALID,
