@@ -541,6 +541,11 @@ export function migrateFlowState(state: Record<string, unknown>, ctx: MigrationC
     }
     data = convert(data, ctx);
   }
+  // A modified flow carries its earlier state, written at the same (old) version: migrate it too.
+  const backup = data.backup;
+  if (backup !== null && typeof backup === 'object' && !Array.isArray(backup) && !Buffer.isBuffer(backup) && 'version' in backup) {
+    data.backup = migrateFlowState(backup, ctx);
+  }
   return data as FlowState;
 }
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFilter } from '../../src/filter/index.js';
 import type { AnyFlow, Client, HTTPFlow, Message, Request, Response, Server, TCPFlow } from '../../src/flow/index.js';
-import { FlowReader } from '../../src/io/index.js';
+import { checkFlowState, FlowReader } from '../../src/io/index.js';
 import { expected, FLOWS_MITM } from './fixtures.js';
 
 const exp = expected();
@@ -213,5 +213,24 @@ describe('filters give mitmproxy answers on the recorded flows', () => {
       expect(flows.filter((f) => sensitive.match(f)).map((f) => f.id), x.expr).toEqual(x.matches_8_1_1);
     }
     expect(differing.length).toBeGreaterThan(0);
+  });
+});
+
+describe('modified flows (backup)', () => {
+  it('migrates the nested format 17 backup that mitmproxy 8.1.1 writes, so revert() works', () => {
+    const path = FLOWS_MITM.replace('flows.mitm', 'modified.mitm');
+    const states = [...new FlowReader(path).readStates()];
+    expect(states).toHaveLength(1);
+    expect(checkFlowState(states[0]!)).toEqual([]);
+    const f = [...new FlowReader(path)][0]! as HTTPFlow;
+    expect(f.comment).toBe('edited after recording');
+    expect(f.response!.statusCode).toBe(418);
+    expect(f.request.headers.get('x-edited')).toBe('yes');
+    expect(f.modified()).toBe(true);
+    f.revert();
+    expect(f.comment).toBe('');
+    expect(f.response!.statusCode).toBe(200);
+    expect(f.request.headers.has('x-edited')).toBe(false);
+    expect(f.id).toBe(exp.flows[0].id);
   });
 });
