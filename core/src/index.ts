@@ -35,3 +35,4 @@ export { parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec
 export { PROXY_OPTIONS } from './proxy/options.js';
 export { parseSize } from './proxy/sizes.js';
 export * as http1 from './proxy/http1/index.js';
+export * from './io/index.js';

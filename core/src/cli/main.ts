@@ -6,6 +6,7 @@ import { readConfigFile } from '../options/config.js';
 import { TYPE_DESCRIPTIONS } from '../options/types.js';
 import { optionFlags, parseArgs, usageText, type ParsedArgs } from './argv.js';
 import { loadManifest, type Distribution } from './manifest.js';
+import { runFlowsCommand } from '../io/flows-command.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -89,7 +90,8 @@ export function formatCommands(kernel: Kernel): string {
  */
 export async function main(argv: readonly string[], dist: Distribution, io: CliIO, subcommands: Record<string, Subcommand> = {}): Promise<number> {
   const [first, ...rest] = argv;
-  if (first !== undefined && Object.hasOwn(subcommands, first)) return subcommands[first]!(rest, io);
+  const all: Record<string, Subcommand> = { flows: (a, o) => runFlowsCommand(a, o.stdout, o.stderr), ...subcommands };
+  if (first !== undefined && Object.hasOwn(all, first)) return all[first]!(rest, io);
   if (argv.includes('--version')) {
     io.stdout.write(`Mitmts: ${dist.version}\nNode.js: ${process.version}\nPlatform: ${process.platform}-${process.arch}\n`);
     return 0;
