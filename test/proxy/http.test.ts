@@ -314,6 +314,28 @@ describe('body limits and streaming', () => {
     }
   });
 
+  it('survives a throwing stream function: that flow fails, the next request works', async () => {
+    const p = await createProxy({
+      addons: [
+        {
+          name: 'bad',
+          responseheaders: (f: HTTPFlow) => {
+            if (f.request.path === '/plain') f.response!.stream = () => { throw new Error('transform broke'); };
+          },
+        },
+      ],
+    });
+    try {
+      const r = await curl(['-x', p.url, `${up.url}/plain`]);
+      expect(r.code).not.toBe(0);
+      expect(p.logs.some((e) => e.level === 'error' && e.message.includes('response stream function failed: transform broke'))).toBe(true);
+      const again = await rawExchange(p.port, `GET ${up.url}/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(again.response).toMatch(/^HTTP\/1\.1 200 OK/);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('streams request bodies upstream when asked in requestheaders', async () => {
     const p = await createProxy({ addons: [{ name: 's', requestheaders: (f: HTTPFlow) => void (f.request.stream = true) }] });
     try {

@@ -131,6 +131,12 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
     });
+    // Last resort: a bug in one connection's code must not take the proxy down for everyone.
+    const onCrash = (err: unknown): void => kernel.log.error(`internal error (the proxy keeps running): ${(err as Error)?.stack ?? String(err)}`);
+    if (io.signals !== false) {
+      process.on('uncaughtException', onCrash);
+      process.on('unhandledRejection', onCrash);
+    }
     await kernel.start();
     started = true;
     // Like mitmdump, keep running until told to stop, even with no server listening.

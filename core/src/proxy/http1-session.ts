@@ -300,7 +300,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
   }
 
   private async pipeRequestBody(sc: ServerConnection, flow: HTTPFlow, setting: StreamSetting): Promise<void> {
-    const fn = typeof setting === 'function' ? setting : null;
+    const fn = typeof setting === 'function' ? this.guardStream(setting, flow, 'request') : null;
     const chunked = isChunked(flow.request.headers.fields) || (fn !== null && getHeader(flow.request.headers.fields, 'content-length') !== undefined);
     const keep = this.conn.config.storeStreamedBodies ? ([] as Buffer[]) : null;
     const send = (data: Buffer): void => {
@@ -393,7 +393,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
 
   private async streamResponse(flow: HTTPFlow, reader: ResponseReader, setting: StreamSetting, reqHead: RequestHead): Promise<boolean> {
     const response = flow.response!;
-    const fn = typeof setting === 'function' ? setting : null;
+    const fn = typeof setting === 'function' ? this.guardStream(setting, flow, 'response') : null;
     let fields = response.headers.fields;
     const bodiless = flow.request.method === 'HEAD' || response.statusCode < 200 || response.statusCode === 204 || response.statusCode === 304;
     let chunked = !bodiless && isChunked(fields);
@@ -428,6 +428,24 @@ export class Http1Session implements Http1Handler<RequestHead> {
     if (chunked) out.write(encodeLastChunk(reader.trailers));
     response.rawContent = keep ? Buffer.concat(keep) : null;
     return reqHead.keepAlive && !untilClose;
+  }
+
+  /**
+   * An addon's stream function runs inside socket events: if it throws, the error is logged
+   * with the flow, the flow fails and this connection is cut; nothing else is affected.
+   */
+  private guardStream(fn: (chunk: Buffer) => Buffer | Iterable<Buffer>, flow: HTTPFlow, side: string): (chunk: Buffer) => Buffer | Iterable<Buffer> {
+    return (chunk) => {
+      try {
+        return fn(chunk);
+      } catch (err) {
+        const msg = `${side} stream function failed: ${(err as Error)?.message ?? String(err)}`;
+        this.conn.log.error(`${this.conn.describe()}: ${msg}${(err as Error)?.stack ? `\n${(err as Error).stack}` : ''}`);
+        flow.error = new FlowError(msg);
+        this.conn.destroy();
+        return [];
+      }
+    };
   }
 
   /** Write a buffered response (from the server or an addon); framing fixed if the body changed. */
