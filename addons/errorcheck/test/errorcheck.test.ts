@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
-import { addon, inject, Kernel, LOG, type Logger } from '@mitmts/sdk';
+import { addon, createProxy, inject, Kernel, LOG, type Logger } from '@mitmts/sdk';
 import { withAddons } from '@mitmts/sdk/testing';
 import { ErrorCheck } from '@mitmts/addon-errorcheck';
 
@@ -91,6 +91,19 @@ function run(env: Record<string, string>): Promise<{ code: number | null; stdout
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+describe('errorcheck with createProxy', () => {
+  it('makes createProxy reject with the start-up errors', async () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await expect(createProxy({ addons: [noisy('configure', ['bad certificate file']), ErrorCheck] })).rejects.toThrow(
+        'The proxy did not start: bad certificate file.',
+      );
+    } finally {
+      write.mockRestore();
+    }
+  });
+});
 
 describe('errorcheck on the command line', () => {
   it('exits 1 after printing the start-up errors, as mitmdump does', async () => {
