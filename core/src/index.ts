@@ -2,6 +2,7 @@ import 'reflect-metadata';
 
 export * from './flow/index.js';
 export * from './filter/index.js';
+export * from './io/index.js';
 export * from './certs/index.js';
 
 export * from './kernel/errors.js';

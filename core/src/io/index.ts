@@ -1,0 +1,34 @@
+/**
+ * Flow files: mitmproxy-compatible `.mitm` (tnetstring, format 21, older formats migrated on
+ * read) and HAR.
+ */
+export { FlowReadError, FlowReadErrorCode, TnetstringError, type FlowReadErrorDetails } from './errors.js';
+export * as tnetstring from './tnetstring.js';
+export { TnetFloat, type TnetValue } from './tnetstring.js';
+export { pyFloatRepr, parsePyFloat } from './pyfloat.js';
+export { encodeFlowState } from './state-schema.js';
+export { checkFlowState } from './state-check.js';
+export { migrateFlowState, migrateStep, setFastMigration, MigrationContext, MIGRATABLE_VERSIONS, UnsupportedVersionError } from './migrations.js';
+export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, type FlowReaderOptions, type FlowSource } from './reader.js';
+export { FlowWriter, FilteredFlowWriter, encodeFlow, type FlowSink, type FlowWriterOptions } from './writer.js';
+export { harToFlows, harToFlowStates, parseIsoTimestamp } from './har-import.js';
+export {
+  flowsToHar,
+  flowToHarEntry,
+  serializeHar,
+  isoTimestamp,
+  isMostlyBinary,
+  type Har,
+  type HarEntry,
+  type HarRequest,
+  type HarResponse,
+  type HarContent,
+  type HarCookie,
+  type HarTimings,
+  type HarNameValue,
+  type HarWebSocketMessage,
+  type HarExportOptions,
+} from './har-export.js';
+export { FlowFields, FLOW_FIELDS, DEFAULT_FIELDS, UnknownFieldError, bodyJson, type BodyJson, type JsonValue, type FlowJsonOptions } from './flow-json.js';
+export { SummaryCounter, type FlowSummary, type SummaryTable } from './flow-summary.js';
+export { runFlowsCommand, parseFlowsArgs, FLOWS_HELP } from './flows-command.js';

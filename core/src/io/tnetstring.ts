@@ -1,0 +1,472 @@
+/**
+ * tnetstrings as mitmproxy writes them: `<length>:<payload><type>` with the types
+ * `,` bytes, `;` text (mitmproxy's extension), `#` int, `^` float, `!` bool, `~` null,
+ * `]` list and `}` dict (see shared/reference/flow-format.md §1).
+ *
+ * Decoding is the hot path of reading flow files: it works on one Buffer with offsets, returns
+ * bytes payloads as zero-copy views (`subarray`) of that Buffer, and allocates nothing besides
+ * the resulting values. Encoding writes back to front into one growing Buffer, so every length
+ * prefix is known when it is written (no intermediate strings or per-value Buffers).
+ */
+import { TnetstringError } from './errors.js';
+import { parsePyFloat, pyFloatRepr } from './pyfloat.js';
+
+/** A float that must be written as `^` even if its value is integral (`1.0`). */
+export class TnetFloat {
+  constructor(readonly value: number) {}
+}
+
+/** Any value a tnetstring can carry. Bytes decode to `Buffer`, text to `string`. */
+export type TnetValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Buffer
+  | TnetFloat
+  | TnetValue[]
+  | { [key: string]: TnetValue };
+
+/** Node's Buffer methods without argument normalization (present on every Buffer, untyped). */
+interface RawBuffer extends Buffer {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+  utf8Write(s: string, offset: number, length: number): number;
+  latin1Write(s: string, offset: number, length: number): number;
+}
+const latin1 = (buf: Buffer, s: number, e: number): string => (buf as RawBuffer).latin1Slice(s, e);
+
+/** Longest accepted length prefix, as in mitmproxy ("absurdly large length prefix"). */
+const MAX_PREFIX_DIGITS = 12;
+
+// Byte values are written as literals (with the character in a comment) so that V8 sees
+// constants in the hot loop: `switch` on them compiles to a jump table.
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** Read position of the decoder; decoding is synchronous, so module state is safe. */
+// eslint-disable-next-line no-var -- `var`: no temporal-dead-zone checks on every access
+var P = 0;
+/** Offset added to positions in error messages and offsets (the buffer's place in a larger input). */
+// eslint-disable-next-line no-var
+var B = 0;
+/** End of the input being decoded: running into it means truncation, not corruption. */
+// eslint-disable-next-line no-var
+var E = 0;
+
+function describeByte(b: number | undefined): string {
+  if (b === undefined) return 'end of input';
+  if (b >= 0x20 && b < 0x7f) return `'${String.fromCharCode(b)}' (0x${b.toString(16).padStart(2, '0')})`;
+  return `byte 0x${b.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * Parse the length prefix at `P`. Returns the payload length and leaves `P` at the first
+ * payload byte. Throws a truncated error if `end` comes first.
+ */
+function readPrefix(buf: Buffer, end: number): number {
+  const start = P;
+  let i = start;
+  let n = 0;
+  for (;;) {
+    if (i >= end) {
+      const truncated = end === E;
+      const where = truncated ? 'the input ends' : 'its enclosing list or dict ends';
+      if (i === start) throw new TnetstringError(`expected a tnetstring length prefix at byte ${B + start}, but ${where}`, B + start, truncated);
+      throw new TnetstringError(`${where} inside the length prefix that starts at byte ${B + start}`, B + start, truncated);
+    }
+    const c = buf[i]!;
+    if (c === 58 /* ':' */) break;
+    if (c < 48 /* '0' */ || c > 57 /* '9' */) {
+      throw new TnetstringError(
+        `expected a decimal length prefix and ':' at byte ${B + i}, found ${describeByte(c)}`,
+        B + i,
+        false,
+      );
+    }
+    n = n * 10 + (c - 48 /* '0' */);
+    i++;
+    if (i - start > MAX_PREFIX_DIGITS) {
+      throw new TnetstringError(`length prefix at byte ${B + start} is longer than ${MAX_PREFIX_DIGITS} digits`, B + start, false);
+    }
+  }
+  if (i === start) {
+    throw new TnetstringError(`expected a decimal length prefix before ':' at byte ${B + i}`, B + i, false);
+  }
+  P = i + 1;
+  return n;
+}
+
+function decodeInt(buf: Buffer, s: number, e: number): number | bigint {
+  let i = s;
+  let neg = false;
+  if (i < e && (buf[i] === 45 /* '-' */ || buf[i] === 43 /* '+' */)) {
+    neg = buf[i] === 45 /* '-' */;
+    i++;
+  }
+  if (i === e) throw new TnetstringError(`invalid integer literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
+  let n = 0;
+  for (let j = i; j < e; j++) {
+    const c = buf[j]!;
+    if (c < 48 /* '0' */ || c > 57 /* '9' */) {
+      throw new TnetstringError(`invalid integer literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
+    }
+    n = n * 10 + (c - 48 /* '0' */);
+  }
+  if (e - i > 15 && n > Number.MAX_SAFE_INTEGER) {
+    const big = BigInt(latin1(buf, i, e));
+    return neg ? -big : big;
+  }
+  return neg ? -n : n;
+}
+
+function decodeFloat(buf: Buffer, s: number, e: number): number {
+  const text = latin1(buf, s, e);
+  const v = parsePyFloat(text);
+  if (v === undefined) throw new TnetstringError(`invalid float literal ${JSON.stringify(text)} at byte ${B + s}`, B + s, false);
+  return v;
+}
+
+function setKey(obj: { [key: string]: TnetValue }, key: string, value: TnetValue): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/** Dict keys: text or bytes (Python 2 era files) both become strings; other types are stringified. */
+function keyString(k: TnetValue, at: number): string {
+  if (typeof k === 'string') return k;
+  if (Buffer.isBuffer(k)) return k.toString('utf8');
+  if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return String(k);
+  throw new TnetstringError(`dict key at byte ${B + at} is not a string (found ${k === null ? 'null' : Array.isArray(k) ? 'list' : typeof k})`, B + at, false);
+}
+
+// Dict keys repeat in every record (`timestamp_start`, `headers`, ...). Decoding them through a
+// small cache returns the same internalized string each time: no utf8 decode, and V8 adds
+// properties by pointer instead of hashing a fresh string. Slots are chosen by a hash of the
+// bytes and verified byte for byte.
+const KEY_CACHE_SLOTS = 1024;
+const MAX_CACHED_KEY = 40;
+const keyCacheBytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(KEY_CACHE_SLOTS).fill(undefined);
+const keyCacheStrings: string[] = new Array<string>(KEY_CACHE_SLOTS).fill('');
+
+function readKey(buf: Buffer, end: number): string {
+  const at = P;
+  const len = readPrefix(buf, end);
+  const s = P;
+  const e = s + len;
+  if (len <= MAX_CACHED_KEY && e < end) {
+    const tag = buf[e];
+    if (tag === 59 /* ';' */ || tag === 44 /* ',' */) {
+      // Length and three sample bytes pick the slot; the comparison below checks every byte.
+      let h = len === 0 ? 0 : Math.imul(len, 0x9e3779b1) ^ Math.imul(buf[s]!, 0x85ebca6b) ^ Math.imul(buf[e - 1]!, 0xc2b2ae35) ^ Math.imul(buf[s + (len >> 1)]!, 0x27d4eb2f);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0x5bd1e995);
+      h ^= h >>> 15;
+      P = e + 1;
+      // Two-way set associative: look at two neighbouring slots.
+      const slot = (h & (KEY_CACHE_SLOTS - 1)) & ~1;
+      for (let w = slot; w < slot + 2; w++) {
+        const cached = keyCacheBytes[w];
+        if (cached === undefined || cached.length !== len) continue;
+        let same = true;
+        for (let j = 0; j < len; j++) {
+          if (cached[j] !== buf[s + j]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return keyCacheStrings[w]!;
+      }
+      // Internalize once (a computed property name yields V8's internalized copy).
+      const str = Object.keys({ [(buf as RawBuffer).utf8Slice(s, e)]: 0 })[0]!;
+      const w = keyCacheBytes[slot] === undefined ? slot : slot + 1;
+      keyCacheBytes[w] = Uint8Array.prototype.slice.call(buf, s, e);
+      keyCacheStrings[w] = str;
+      return str;
+    }
+  }
+  P = at;
+  const k = readValue(buf, end);
+  return keyString(k, at);
+}
+
+function readValue(buf: Buffer, end: number): TnetValue {
+  const at = P;
+  const len = readPrefix(buf, end);
+  const s = P;
+  const e = s + len;
+  if (e >= end) {
+    if (end === E) {
+      throw new TnetstringError(
+        `tnetstring at byte ${B + at} declares ${len} payload bytes but the input ends after ${Math.max(0, end - s)}`,
+        B + at,
+        true,
+      );
+    }
+    throw new TnetstringError(
+      `value at byte ${B + at} declares ${len} payload bytes, more than the ${Math.max(0, end - s)} left in its enclosing list or dict`,
+      B + at,
+      false,
+    );
+  }
+  const tag = buf[e]!;
+  P = e + 1;
+  switch (tag) {
+    case 44 /* ',' */:
+      return buf.subarray(s, e);
+    case 59 /* ';' */:
+      return (buf as RawBuffer).utf8Slice(s, e);
+    case 35 /* '#' */:
+      return decodeInt(buf, s, e);
+    case 94 /* '^' */:
+      return decodeFloat(buf, s, e);
+    case 33 /* '!' */:
+      if (len === 4 && buf[s] === 116 && buf[s + 1] === 114 && buf[s + 2] === 117 && buf[s + 3] === 101) return true;
+      if (len === 5 && buf[s] === 102 && buf[s + 1] === 97 && buf[s + 2] === 108 && buf[s + 3] === 115 && buf[s + 4] === 101) return false;
+      throw new TnetstringError(`invalid boolean literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
+    case 126 /* '~' */:
+      if (len !== 0) throw new TnetstringError(`null at byte ${B + at} has a non-empty payload (${len} bytes)`, B + at, false);
+      return null;
+    case 93 /* ']' */: {
+      const list: TnetValue[] = [];
+      P = s;
+      while (P < e) list.push(readValue(buf, e));
+      P = e + 1;
+      return list;
+    }
+    case 125 /* '}' */: {
+      const obj: { [key: string]: TnetValue } = {};
+      P = s;
+      while (P < e) {
+        const keyAt = P;
+        const k = readKey(buf, e);
+        if (P >= e) throw new TnetstringError(`dict at byte ${B + at} has a key without a value (key at byte ${B + keyAt})`, B + keyAt, false);
+        setKey(obj, k, readValue(buf, e));
+      }
+      P = e + 1;
+      return obj;
+    }
+    default:
+      throw new TnetstringError(
+        `unknown tnetstring type tag ${describeByte(tag)} at byte ${B + e} (value starting at byte ${B + at}); expected one of , ; # ^ ! ~ ] }`,
+        B + e,
+        false,
+      );
+  }
+}
+
+/**
+ * Decode the value starting at `offset`. Returns the value and the offset just past it.
+ * Error messages and offsets are positions in `buf` plus `base` (where `buf` sits in a larger
+ * input).
+ */
+export function decodeAt(buf: Buffer, offset = 0, end = buf.length, base = 0): { value: TnetValue; end: number } {
+  P = offset;
+  B = base;
+  E = end;
+  const value = readValue(buf, end);
+  return { value, end: P };
+}
+
+/** Decode exactly one tnetstring that fills `buf` (trailing bytes are an error). */
+export function decode(buf: Buffer): TnetValue {
+  const r = decodeAt(buf, 0, buf.length, 0);
+  if (r.end !== buf.length) {
+    throw new TnetstringError(`unexpected data after the tnetstring at byte ${r.end}`, r.end, false);
+  }
+  return r.value;
+}
+
+/**
+ * Total byte length of the tnetstring starting at `offset` (prefix, payload and type tag),
+ * or -1 if the prefix itself is not complete before `end`. Throws on a malformed prefix.
+ * Used to split a stream into records without decoding them.
+ */
+export function measure(buf: Buffer, offset: number, end: number, base = 0): number {
+  P = offset;
+  B = base;
+  E = end;
+  let len: number;
+  try {
+    len = readPrefix(buf, end);
+  } catch (e) {
+    if (e instanceof TnetstringError && e.truncated) return -1;
+    throw e;
+  }
+  return P - offset + len + 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+/**
+ * Which values to write as floats. A schema node is `FLOAT` (numbers here are `^`), a dict
+ * schema (`{ fields, order }`: per-key schemas and the canonical key order), a list schema
+ * (`{ items }`) or a tuple schema (`{ tuple }`). Values outside the schema are written
+ * generically: integral numbers as `#`, others as `^`.
+ */
+export type TnetSchema = typeof FLOAT | TnetDictSchema | TnetListSchema | TnetTupleSchema;
+export const FLOAT = 'float' as const;
+export interface TnetDictSchema {
+  fields: { [key: string]: TnetSchema | undefined };
+  /** Keys written first, in this order; other keys follow in insertion order. */
+  order?: readonly string[];
+}
+export interface TnetListSchema {
+  items: TnetSchema;
+}
+export interface TnetTupleSchema {
+  tuple: ReadonlyArray<TnetSchema | undefined>;
+}
+
+/** Back-to-front writer: data occupies `buf[pos..]`. */
+class ReverseWriter {
+  buf: Buffer;
+  pos: number;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+    this.pos = size;
+  }
+  ensure(n: number): void {
+    if (this.pos >= n) return;
+    const used = this.buf.length - this.pos;
+    let size = this.buf.length * 2;
+    while (size - used < n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, size - used, this.pos);
+    this.buf = next;
+    this.pos = size - used;
+  }
+  /** Write an ASCII string (digits, literals). */
+  ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    this.pos -= n;
+    const b = this.buf;
+    const p = this.pos;
+    for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
+  }
+  byte(c: number): void {
+    this.ensure(1);
+    this.buf[--this.pos] = c;
+  }
+  bytes(src: Uint8Array): void {
+    this.ensure(src.length);
+    this.pos -= src.length;
+    this.buf.set(src, this.pos);
+  }
+  utf8(s: string): number {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.ensure(n);
+    this.pos -= n;
+    if (n === s.length) (this.buf as RawBuffer).latin1Write(s, this.pos, n);
+    else (this.buf as RawBuffer).utf8Write(s, this.pos, n);
+    return n;
+  }
+  /** Bytes written so far (stable across buffer growth, unlike `pos`). */
+  get size(): number {
+    return this.buf.length - this.pos;
+  }
+  /** Prefix `<len>:` in front of what was written since `mark` (a previous `size`). */
+  prefix(mark: number): void {
+    const len = this.size - mark;
+    this.byte(58 /* ':' */);
+    this.ascii(String(len));
+  }
+  result(): Buffer {
+    return this.buf.subarray(this.pos);
+  }
+}
+
+function intString(v: number): string {
+  return Math.abs(v) < 1e21 ? String(v) : BigInt(v).toString();
+}
+
+function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined): void {
+  if (v === null || v === undefined) {
+    w.ascii('0:~');
+    return;
+  }
+  switch (typeof v) {
+    case 'boolean':
+      w.ascii(v ? '4:true!' : '5:false!');
+      return;
+    case 'number': {
+      const isFloat = schema === FLOAT || !Number.isInteger(v);
+      const s = isFloat ? pyFloatRepr(v) : intString(v);
+      w.byte(isFloat ? 94 /* '^' */ : 35 /* '#' */);
+      w.ascii(s);
+      w.byte(58 /* ':' */);
+      w.ascii(String(s.length));
+      return;
+    }
+    case 'bigint': {
+      const s = v.toString();
+      w.ascii(`${s.length}:${s}#`);
+      return;
+    }
+    case 'string': {
+      w.byte(59 /* ';' */);
+      const n = w.utf8(v);
+      w.byte(58 /* ':' */);
+      w.ascii(String(n));
+      return;
+    }
+    case 'object':
+      break;
+    default:
+      throw new TypeError(`cannot encode a ${typeof v} as tnetstring`);
+  }
+  if (v instanceof Uint8Array) {
+    w.byte(44 /* ',' */);
+    w.bytes(v);
+    w.byte(58 /* ':' */);
+    w.ascii(String(v.length));
+    return;
+  }
+  if (v instanceof TnetFloat) {
+    put(w, v.value, FLOAT);
+    return;
+  }
+  w.byte(Array.isArray(v) ? 93 /* ']' */ : 125 /* '}' */);
+  const mark = w.size;
+  if (Array.isArray(v)) {
+    const items = schema !== undefined && schema !== FLOAT && 'items' in schema ? schema.items : undefined;
+    const tuple = schema !== undefined && schema !== FLOAT && 'tuple' in schema ? schema.tuple : undefined;
+    for (let i = v.length - 1; i >= 0; i--) put(w, v[i], items ?? tuple?.[i]);
+  } else {
+    const obj = v as { [key: string]: unknown };
+    const dict = schema !== undefined && schema !== FLOAT && 'fields' in schema ? schema : undefined;
+    const order = dict?.order;
+    // Entries are written back to front, so the file holds them in reverse order of the
+    // object (or schema) order: exactly what mitmproxy's writer produces for its dicts.
+    if (order === undefined) {
+      for (const k in obj) putEntry(w, k, obj[k], dict);
+    } else {
+      for (let i = 0; i < order.length; i++) {
+        const k = order[i]!;
+        if (Object.prototype.hasOwnProperty.call(obj, k)) putEntry(w, k, obj[k], dict);
+      }
+      for (const k in obj) if (!order.includes(k)) putEntry(w, k, obj[k], dict);
+    }
+  }
+  w.prefix(mark);
+}
+
+function putEntry(w: ReverseWriter, key: string, value: unknown, dict: TnetDictSchema | undefined): void {
+  put(w, value, dict?.fields[key]);
+  put(w, key, undefined);
+}
+
+/**
+ * Encode a value. Numbers are written as `#` when integral and `^` otherwise, unless `schema`
+ * marks them as floats; `TnetFloat` forces `^`. Objects are dicts with text keys; `undefined`
+ * is written as null.
+ */
+export function encode(value: unknown, schema?: TnetSchema): Buffer {
+  const w = new ReverseWriter(4096);
+  put(w, value, schema);
+  return w.result();
+}
