@@ -40,7 +40,7 @@ describe('keepserving', () => {
     const tctx = await withAddons([FakeReader, KeepServing], { rfile: 'dump.mitm' });
     expect(await exitWithin(tctx.kernel, 300)).toBe('running');
     tctx.addon<FakeReader>('fakereader').reading = false;
-    expect(await exitWithin(tctx.kernel, 1000)).toBe(0);
+    expect(await exitWithin(tctx.kernel, 3000)).toBe(0);
     await tctx.done();
   });
 
@@ -49,7 +49,7 @@ describe('keepserving', () => {
     tctx.addon<FakeReader>('fakereader').reading = false;
     expect(await exitWithin(tctx.kernel, 300)).toBe('running');
     tctx.addon<FakeReplay>('fakereplay').count = 0;
-    expect(await exitWithin(tctx.kernel, 1000)).toBe(0);
+    expect(await exitWithin(tctx.kernel, 3000)).toBe(0);
     await tctx.done();
   });
 
@@ -74,7 +74,7 @@ describe('keepserving', () => {
     }
     const tctx = await withAddons([RfileOnly, KeepServing], { rfile: 'x' });
     expect(await tctx.addon<KeepServing>('keepserving').keepgoing()).toBe(false);
-    expect(await exitWithin(tctx.kernel, 1000)).toBe(0);
+    expect(await exitWithin(tctx.kernel, 3000)).toBe(0);
     await tctx.done();
   });
 
@@ -96,7 +96,7 @@ describe('keepserving with a running proxy', () => {
       // A client is still connected: the proxy must not go away under it.
       expect(await exitWithin(proxy.kernel, 400)).toBe('running');
       client.end();
-      expect(await exitWithin(proxy.kernel, 2000)).toBe(0);
+      expect(await exitWithin(proxy.kernel, 3000)).toBe(0);
     } finally {
       await proxy.close();
     }

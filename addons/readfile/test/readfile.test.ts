@@ -151,7 +151,15 @@ describe('readfile', () => {
   });
 });
 
-function mitmts(args: string[], input?: string, killAfterMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Run the CLI until it exits. With `stopWhen`, it is expected to keep running: once its stdout
+ * satisfies `stopWhen` it gets 500 ms more, then SIGTERM; `exitedEarly` says whether it left first.
+ */
+function mitmts(
+  args: string[],
+  input?: string,
+  stopWhen?: (stdout: string) => boolean,
+): Promise<{ code: number | null; stdout: string; stderr: string; exitedEarly: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/mitmts.js', '--set', `confdir=${tmp()}`, ...args], {
       cwd: ROOT,
@@ -161,13 +169,21 @@ function mitmts(args: string[], input?: string, killAfterMs?: number): Promise<{
     if (input) createReadStream(input).pipe(child.stdin!);
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    let signalled = false;
+    let stopping = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d;
+      if (stopWhen && !stopping && stopWhen(stdout)) {
+        stopping = true;
+        setTimeout(() => ((signalled = true), child.kill('SIGTERM')), 500);
+      }
+    });
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
-    const timer = killAfterMs ? setTimeout(() => child.kill('SIGTERM'), killAfterMs) : setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, exitedEarly: !signalled });
     });
   });
 }
@@ -201,8 +217,9 @@ describe('mitmts -r on the command line', () => {
   });
 
   it('keeps running with keepserving', async () => {
-    const { code, stdout } = await mitmts(['-n', '-r', FIXTURE, '--set', 'keepserving'], undefined, 1500);
+    const { code, stdout, exitedEarly } = await mitmts(['-n', '-r', FIXTURE, '--set', 'keepserving'], undefined, (out) => out === MITMDUMP_OUTPUT);
     expect(stdout).toBe(MITMDUMP_OUTPUT);
+    expect(exitedEarly).toBe(false);
     expect(code).toBe(0);
   });
 
