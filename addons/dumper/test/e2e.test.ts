@@ -140,6 +140,42 @@ describe('dumper through a running proxy', () => {
     expect(normalize(text).replaceAll(String(upstreamPort), 'UP')).toBe(EXPECTED_DETAIL_1);
   });
 
+  it('prints raw TCP messages relayed through a CONNECT tunnel', async () => {
+    const echo = createServer((s) => s.on('data', (d: Buffer) => s.write(d)));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    const echoPort = (echo.address() as AddressInfo).port;
+    const proxy = await createProxy({ addons: [Dumper] });
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => (text += d));
+    proxy.kernel.get<Dumper>('dumper')!.out = out;
+    let clientPort = 0;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const s = connect(proxy.port, proxy.host, () => {
+          clientPort = s.localPort!;
+          s.write(`CONNECT 127.0.0.1:${echoPort} HTTP/1.1\r\nhost: 127.0.0.1:${echoPort}\r\n\r\n`);
+        });
+        let got = '';
+        s.on('data', (d: Buffer) => {
+          got += d.toString('latin1');
+          if (got.endsWith('\r\n\r\n') && !got.includes('ping')) s.write('ping\x00');
+          else if (got.endsWith('ping\x00')) s.end();
+        });
+        s.on('close', () => resolve());
+        s.on('error', reject);
+      });
+      await proxy.flows.waitFor((f) => f.type === 'tcp' && f.error === null && (f as unknown as { messages: unknown[] }).messages.length === 2, 2000);
+    } finally {
+      await proxy.close();
+      echo.close();
+    }
+    expect(text.split('\n').slice(0, 2)).toEqual([
+      `127.0.0.1:${clientPort} -> tcp -> 127.0.0.1:${echoPort}`,
+      `127.0.0.1:${clientPort} <- tcp <- 127.0.0.1:${echoPort}`,
+    ]);
+  });
+
   const mitmdump = spawnSync('mitmdump', ['--version'], { stdio: 'ignore' }).status === 0;
   it.runIf(mitmdump).each([1, 2, 3])('prints what mitmdump prints at --flow-detail %i (mitmts CLI vs installed mitmdump)', async (detail) => {
     const common = ['--flow-detail', String(detail), '--set', 'termlog_verbosity=error'];
