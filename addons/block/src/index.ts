@@ -1,2 +1,3 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { Block } from './block.js';
+import { Block } from './block.js';
+export default Block;

@@ -1,2 +1,3 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { BlockList } from './blocklist.js';
+import { BlockList } from './blocklist.js';
+export default BlockList;

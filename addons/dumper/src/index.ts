@@ -1,2 +1,3 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { Dumper } from './dumper.js';
+import { Dumper } from './dumper.js';
+export default Dumper;

@@ -1,2 +1,3 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { ErrorCheck } from './errorcheck.js';
+import { ErrorCheck } from './errorcheck.js';
+export default ErrorCheck;

@@ -1,2 +1,3 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { KeepServing } from './keepserving.js';
+import { KeepServing } from './keepserving.js';
+export default KeepServing;

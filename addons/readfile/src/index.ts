@@ -1,2 +1,4 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { ReadFile } from './readfile.js';
+export { eventSequence, type FlowEvent } from './eventsequence.js';
+import { ReadFile } from './readfile.js';
+export default ReadFile;

@@ -1,2 +1,3 @@
-// Skeleton: the addon lands with its implementation, tests and README.
-export {};
+export { Save } from './save.js';
+import { Save } from './save.js';
+export default Save;

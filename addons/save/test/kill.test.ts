@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FlowReader, type HTTPFlow } from '@mitmts/sdk';
+
+const ROOT = join(import.meta.dirname, '../../..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function get(proxyPort: number, url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: proxyPort, path: url, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('save_stream_file survives SIGKILL', () => {
+  let upstream: Server;
+  let upstreamPort: number;
+  let hanging: (() => void) | null = null;
+  const held: Socket[] = [];
+  beforeAll(async () => {
+    upstream = createServer((s) => {
+      s.once('data', (d: Buffer) => {
+        if (d.toString('latin1').startsWith('GET /hang')) {
+          held.push(s);
+          hanging?.();
+          return;
+        }
+        s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+      });
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    upstreamPort = (upstream.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    held.forEach((s) => s.destroy());
+    upstream.close();
+  });
+
+  it('keeps every completed flow, loses only the one in progress, and the file stays readable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mitmts-kill-'));
+    const file = join(dir, 'flows.mitm');
+    const port = await freePort();
+    const child = spawn(process.execPath, ['bin/mitmts.js', '-q', '-p', String(port), '--set', `confdir=${dir}`, '-w', file], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
+    try {
+      await waitForPort(port);
+      for (let i = 0; i < 3; i++) expect(await get(port, `http://127.0.0.1:${upstreamPort}/done/${i}`)).toBe('ok');
+      // A fourth request is in flight (the server holds it) when the process dies.
+      const inFlight = new Promise<void>((r) => (hanging = r));
+      get(port, `http://127.0.0.1:${upstreamPort}/hang`).catch(() => undefined);
+      await inFlight;
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(await exited).toBe('SIGKILL');
+    const flows = [...new FlowReader(file)] as HTTPFlow[];
+    expect(flows.map((f) => f.request.path)).toEqual(['/done/0', '/done/1', '/done/2']);
+    expect(flows.every((f) => f.response?.statusCode === 200)).toBe(true);
+    expect(stderr).toBe('');
+  });
+});
