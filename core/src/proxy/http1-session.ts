@@ -157,7 +157,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
       await this.pipeRequestBody(sc, flow, streamRequest);
       request.timestampEnd = Date.now() / 1000;
       await hook(table, 'request', flow);
-      return this.handleResponse(flow, sc, await response, head);
+      return this.handleResponse(flow, table, sc, await response, head);
     }
 
     if (head.expectContinue && head.bodyKind !== 'none') {
@@ -179,7 +179,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     if (!sc) return false;
     const response = this.readResponse(sc, flow, false);
     sc.write(this.requestHead(flow.request, false, request.rawContent));
-    return this.handleResponse(flow, sc, await response, head);
+    return this.handleResponse(flow, table, sc, await response, head);
   }
 
   private makeRequest(head: RequestHead): Request | null {
@@ -311,8 +311,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     return reader.head.promise.then(() => reader);
   }
 
-  private async handleResponse(flow: HTTPFlow, sc: ServerConnection, reader: ResponseReader, reqHead: RequestHead): Promise<boolean> {
-    const table = this.conn.hooks;
+  private async handleResponse(flow: HTTPFlow, table: HookTable, sc: ServerConnection, reader: ResponseReader, reqHead: RequestHead): Promise<boolean> {
     const head = reader.responseHead!;
     const response = new Response({
       httpVersion: head.httpVersion,
