@@ -91,19 +91,21 @@ export class Script {
     for (const w of bundle.warnings) log.warn(`script ${this.path}: ${w}`);
     const filename = `${this.path}.mitmts-${++this.attempts}.cjs`;
     registerBundle(filename, new SourceMapLookup(bundle.map, (s) => (s.includes(':') && !s.startsWith('/') ? s : resolve(dirname(this.path), s))));
+    let wrapper: object | null = null;
     try {
       const exports = evaluateBundle(bundle, this.path, filename, this.host.hostModules, this.host.npm);
-      const wrapper = { name: `scriptmanager:${this.path}`, addons: addonsFromExports(exports, this.path) };
+      wrapper = { name: `scriptmanager:${this.path}`, addons: addonsFromExports(exports, this.path) };
       if (this.wrapper && kernel.addons.find(this.wrapper)) await kernel.replace(this.wrapper, wrapper);
       else await this.host.add(this, wrapper);
-      this.wrapper = wrapper;
     } catch (err) {
       this.fail(err);
-      unregisterBundle(filename);
+      // A first version whose configure threw has joined the chain anyway (as in mitmproxy,
+      // it stays loaded with the error reported): keep track of it.
+      if (wrapper && kernel.addons.find(wrapper)) this.keep(wrapper, filename);
+      else unregisterBundle(filename);
       return;
     }
-    this.maps.push(filename);
-    while (this.maps.length > KEEP_MAPS) unregisterBundle(this.maps.shift()!);
+    this.keep(wrapper, filename);
     this.version++;
     this.host.emit({ type: 'loaded', path: this.path, version: this.version, ms: performance.now() - t0 });
   }
@@ -125,6 +127,12 @@ export class Script {
     this.watcher.close();
     void this.compiler.dispose();
     for (const m of this.maps.splice(0)) unregisterBundle(m);
+  }
+
+  private keep(wrapper: object, filename: string): void {
+    this.wrapper = wrapper;
+    this.maps.push(filename);
+    while (this.maps.length > KEEP_MAPS) unregisterBundle(this.maps.shift()!);
   }
 
   private fail(err: unknown): void {

@@ -226,6 +226,28 @@ describe('hot reload', () => {
     expect(await tctx.call('cmd.tag')).toBe('c1');
   });
 
+  it('a first version whose configure rejects an option stays loaded with the error reported, and reloads cleanly', async () => {
+    const src = (tag: string) => `
+import { addon, option, OptionsError } from '@mitmts/sdk';
+@addon({ name: 'strict' })
+class Strict {
+  @option({ type: 'int', default: 1, help: 'At most 10.' }) strict_n!: number;
+  configure(u: ReadonlySet<string>): void { if (u.has('strict_n') && this.strict_n > 10) throw new OptionsError('strict_n must be <= 10'); }
+  request(f: any): void { f.request.headers.set('x-version', '${tag}'); }
+}
+export default Strict;`;
+    const p = put(tempDir(), 'strict.ts', src('s1'));
+    const { tctx, loader } = await start([p], { strict_n: 50 });
+    expect(tctx.messages('error')[0]).toMatch(/^error in script .*strict\.ts: .*strict\.ts:6:\d+: OptionsError: strict_n must be <= 10/);
+    expect(await versionOf(tctx)).toBe('s1');
+    tctx.configure({ strict_n: 5 });
+    const loaded = nextEvent(loader, p, 'loaded');
+    writeFileSync(p, src('s2'));
+    await loaded;
+    expect(await versionOf(tctx)).toBe('s2');
+    expect(tctx.kernel.addons.names()).toEqual(['script', `scriptmanager:${p}`, 'strict']);
+  });
+
   it('a script whose first load fails joins the chain once a save fixes it', async () => {
     const dir = tempDir();
     const other = put(dir, 'other.ts', `export default { name: 'other' };`);
