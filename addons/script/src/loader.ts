@@ -9,7 +9,7 @@ import { evaluateBundle } from './evaluate.js';
 import { addonsFromExports } from './exports.js';
 import { replayFlow } from './replay.js';
 import { SourceMapLookup } from './sourcemap.js';
-import { registerBundle, unregisterBundle } from './stack.js';
+import { bundleFilename, registerBundle, unregisterBundle } from './stack.js';
 import { Script, type ScriptEvent, type ScriptHost } from './script.js';
 
 /** Listens to script loads, failures and removals. */
@@ -20,8 +20,6 @@ const HOST_MODULES: ReadonlyMap<string, unknown> = new Map([
   ['@mitmts/sdk', sdk],
   ['@mitmts/core', sdk],
 ]);
-
-let runs = 0;
 
 /**
  * `-s` scripts (mitmproxy's ScriptLoader): every path in the `scripts` option is compiled with
@@ -95,7 +93,7 @@ export class ScriptLoader implements ScriptHost {
       this.log.error(`No such script: ${p}`);
       return;
     }
-    const filename = `${p}.mitmts-run-${++runs}.cjs`;
+    const filename = bundleFilename(p, 'run');
     let inputs: readonly string[] = [p];
     try {
       const bundle = await compileOnce(p, new Set(this.hostModules.keys()), this.npm);

@@ -7,7 +7,7 @@ import { describeScriptError } from './errors.js';
 import { evaluateBundle } from './evaluate.js';
 import { addonsFromExports } from './exports.js';
 import { SourceMapLookup } from './sourcemap.js';
-import { registerBundle, unregisterBundle } from './stack.js';
+import { bundleFilename, registerBundle, unregisterBundle } from './stack.js';
 import { FileWatcher } from './watch.js';
 
 /** What happened to a script: reported to `ScriptLoader.onEvent` listeners. */
@@ -47,7 +47,6 @@ export class Script {
   /** Versions that made it into the chain. */
   version = 0;
   private inputs: readonly string[] = [];
-  private attempts = 0;
   private readonly maps: string[] = [];
   private readonly compiler: ScriptCompiler;
   private readonly watcher: FileWatcher;
@@ -89,7 +88,7 @@ export class Script {
     this.inputs = bundle.inputs;
     this.watcher.set(bundle.inputs);
     for (const w of bundle.warnings) log.warn(`script ${this.path}: ${w}`);
-    const filename = `${this.path}.mitmts-${++this.attempts}.cjs`;
+    const filename = bundleFilename(this.path);
     registerBundle(filename, new SourceMapLookup(bundle.map, (s) => (s.includes(':') && !s.startsWith('/') ? s : resolve(dirname(this.path), s))));
     let wrapper: object | null = null;
     try {

@@ -15,6 +15,13 @@ const bundles = new Map<string, SourceMapLookup>();
 let previous: Prepare | undefined;
 let installed = false;
 
+let counter = 0;
+
+/** A file name for a new bundle of `path`, unique in this process (two kernels may load one script). */
+export function bundleFilename(path: string, kind = 'script'): string {
+  return `${path}.mitmts-${kind}-${++counter}.cjs`;
+}
+
 /** Map frames whose file name is `filename` through `map` (until unregistered). */
 export function registerBundle(filename: string, map: SourceMapLookup): void {
   bundles.set(filename, map);

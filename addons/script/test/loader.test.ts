@@ -194,6 +194,7 @@ describe('hot reload', () => {
     ['a throwing load', `export default {\n  name: 'broken',\n  load() { throw new TypeError('load boom'); },\n};`, /broken\.ts:3:18: addon broken: load failed: load boom/],
     ['an unresolved import', `import x from 'not-installed-pkg';\nexport default x;`, /broken\.ts:1:15: Cannot find package "not-installed-pkg" .*npm install not-installed-pkg/],
     ['no addon', `export const x = 1;`, /provides no addon/],
+    ['a constructor parameter without @inject', `import type { Logger } from '@mitmts/sdk';\nexport default class NoInject {\n  constructor(readonly log: Logger) {}\n}`, /constructor parameter 1 has no injection token\. Add @inject\(TOKEN\)/],
   ])('%s: reports file and line, keeps the previous version, loads the next good save', async (_what, bad, message) => {
     const dir = tempDir();
     const p = put(dir, 'broken.ts', lifecycleScript('good1'));
