@@ -50,7 +50,7 @@ export default Local;
 `;
 
 describe('mitmts build', () => {
-  it('bundles a manifest into one file that runs from an empty directory with a real client', async () => {
+  it('bundles a manifest into one file that runs from an empty directory with a real client', { timeout: 120_000 }, async () => {
     const dir = tempDir('mitmts-build-');
     writeFileSync(join(dir, 'local.ts'), LOCAL_ADDON);
     writeFileSync(join(dir, 'mitmts.json'), JSON.stringify({ name: 'tiny', version: '2.0.0', addons: ['./local.ts', '@mitmts/addon-script'] }));

@@ -6,7 +6,7 @@ import { ScriptLoader } from '@mitmts/addon-script';
 import { BIN, linkDependencies, projectTest, run, tempDir } from './run.js';
 
 describe('mitmts new: each template generates, installs and passes its own tests', () => {
-  it('script: one file with a typed hook and a test, which also runs with -s', async () => {
+  it('script: one file with a typed hook and a test, which also runs with -s', { timeout: 180_000 }, async () => {
     const dir = tempDir('mitmts-new-script-');
     const gen = await run([BIN, 'new', 'script', 'tag-it'], dir);
     expect(gen.code).toBe(0);
@@ -25,7 +25,7 @@ describe('mitmts new: each template generates, installs and passes its own tests
     await tctx.done();
   });
 
-  it('addon: a package laid out like the built-in ones', async () => {
+  it('addon: a package laid out like the built-in ones', { timeout: 180_000 }, async () => {
     const dir = tempDir('mitmts-new-addon-');
     const gen = await run([BIN, 'new', 'addon', 'stamp'], dir);
     expect(gen.code).toBe(0);
@@ -43,7 +43,7 @@ describe('mitmts new: each template generates, installs and passes its own tests
     expect(existsSync(join(root, 'dist/index.js'))).toBe(true);
   });
 
-  it('build: a manifest and an entry point; its tests build a single file and run it from an empty directory', async () => {
+  it('build: a manifest and an entry point; its tests build a single file and run it from an empty directory', { timeout: 180_000 }, async () => {
     const dir = tempDir('mitmts-new-build-');
     const gen = await run([BIN, 'new', 'build', 'edge'], dir);
     expect(gen.code).toBe(0);
