@@ -297,7 +297,8 @@ export class Kernel {
     try {
       await visit(record);
     } catch (err) {
-      for (const r of registered) if (!replacing) this.unregisterCommands(r);
+      if (replacing) this.restoreCommands(replacing, registered);
+      else for (const r of registered) this.unregisterCommands(r);
       throw err;
     }
     this.options.processDeferred();
@@ -355,6 +356,20 @@ export class Kernel {
     };
     walk(record);
     return out;
+  }
+
+  /** A replacement failed to load: the old addon's commands point at it again; new names go. */
+  private restoreCommands(old: AddonRecord, tried: readonly AddonRecord[]): void {
+    const oldNames = this.commandNames(old);
+    for (const r of tried) for (const c of r.meta.commands) if (!oldNames.has(c.spec.name)) this.commands.remove(c.spec.name);
+    const walk = (r: AddonRecord): void => {
+      for (const c of r.meta.commands) {
+        const fn = (r.instance as Record<string | symbol, unknown>)[c.key];
+        if (typeof fn === 'function') this.commands.add(c.spec, fn as (...a: never[]) => unknown, r.name, r.instance);
+      }
+      r.children.forEach(walk);
+    };
+    walk(old);
   }
 
   private unregisterCommands(record: AddonRecord): void {

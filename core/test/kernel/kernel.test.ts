@@ -233,6 +233,26 @@ describe('Kernel', () => {
     expect(log.filter((e) => e.level === 'error')).toEqual([]);
   });
 
+  it('a replacement that fails to load leaves the old addon\'s commands pointing at the old addon', async () => {
+    const k = new Kernel();
+    const [old] = (await k.add(Counter)) as [Counter];
+    await k.start();
+    old.count = 3;
+    @addon({ name: 'counter' })
+    class BrokenCounter {
+      @command('counter.get', { returns: 'int' }) get(): number {
+        return -1;
+      }
+      @command('counter.extra') extra(): void {}
+      load(): void {
+        throw new Error('broken');
+      }
+    }
+    await expect(k.replace(old, BrokenCounter)).rejects.toThrowError('addon counter: load failed: broken');
+    expect(await k.commands.call('counter.get')).toBe(3);
+    expect(k.commands.has('counter.extra')).toBe(false);
+  });
+
   it('keeps in-flight hook tables: a table taken before a swap still calls the old addon', async () => {
     const k = new Kernel();
     const [old] = (await k.add(Counter)) as [Counter];

@@ -1,0 +1,21 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectTest, REPO } from './run.js';
+
+const EXAMPLES = join(REPO, 'templates/examples');
+
+describe('templates/examples', () => {
+  it('every example has a test beside it', () => {
+    const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !['support.ts', 'vitest.config.ts'].includes(f));
+    expect(files.length).toBeGreaterThanOrEqual(12);
+    for (const f of files) expect(readdirSync(EXAMPLES), f).toContain(f.replace(/\.ts$/, '.test.ts'));
+  });
+
+  it('type-checks and passes its own suite (each example through a real proxy)', { timeout: 300_000 }, async () => {
+    const r = await projectTest(EXAMPLES);
+    expect(r.out).toMatch(/Test Files\s+\d+ passed/);
+    expect(r.out).not.toMatch(/failed/);
+    expect(r.code).toBe(0);
+  });
+});

@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, realpathSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REPO = join(import.meta.dirname, '../..');
+export const BIN = join(REPO, 'bin/mitmts.js');
+
+/** A fresh directory outside the repository. */
+export function tempDir(prefix: string): string {
+  return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+}
+
+/**
+ * "npm install" without a network: the generated project resolves its dependencies (the local
+ * @mitmts packages, vitest, typescript, @types/node) from this repository's node_modules.
+ */
+export function linkDependencies(projectDir: string): void {
+  symlinkSync(join(REPO, 'node_modules'), join(projectDir, 'node_modules'), 'dir');
+}
+
+/** Run a Node program to completion; resolves with its exit code and output. */
+export function run(args: readonly string[], cwd: string, timeoutMs = 120_000): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+/** A generated project's `npm test`: type-check, then its vitest suite. */
+export async function projectTest(dir: string): Promise<{ code: number | null; out: string }> {
+  const tsc = await run([join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir);
+  if (tsc.code !== 0) return tsc;
+  return run([join(REPO, 'node_modules/vitest/vitest.mjs'), 'run'], dir);
+}
