@@ -19,7 +19,8 @@ describe('http-redirect-requests', () => {
     expect(r.status).toBe(200);
     const echo = JSON.parse(r.body) as Echo;
     expect(echo.url).toBe('/some/path?x=1');
-    expect(echo.headers.host).toBe('127.0.0.1');
+    // Setting host and port updates the Host header to host:port, as current mitmproxy does.
+    expect(echo.headers.host).toBe(`127.0.0.1:${up.port}`);
   });
 
   it('rejects a target without a port, keeping the previous one', async () => {
