@@ -116,8 +116,10 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
     }
     await applyCommandLine(kernel, args);
     if (args.options || args.commands) {
-      kernel.options.processDeferred();
+      // Configure (so -s scripts load and declare their options and commands), never serve.
+      await kernel.start({ running: false });
       io.stdout.write(args.options ? formatOptions(kernel) : formatCommands(kernel));
+      await kernel.shutdown();
       return 0;
     }
     const stop = new Promise<number>((resolveStop) => {

@@ -166,9 +166,10 @@ export class Kernel {
 
   /**
    * Start: `configure` with every option name on every addon, wait for tracked start-up work,
-   * apply deferred option values (an option still unknown is an error), then `running`.
+   * apply deferred option values (an option still unknown is an error), then `running`
+   * (unless `running: false`).
    */
-  async start(): Promise<void> {
+  async start(opts: { running?: boolean } = {}): Promise<void> {
     if (this.stateValue !== 'new') throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `Kernel already ${this.stateValue}.`);
     await runWithKernel(this, async () => {
       this.stateValue = 'starting';
@@ -183,7 +184,9 @@ export class Kernel {
         throw err;
       }
       this.stateValue = 'running';
-      await this.addons.trigger('running');
+      // `running: false`: configured (scripts loaded, options complete) but not serving, e.g.
+      // for `mitmts --options`.
+      if (opts.running !== false) await this.addons.trigger('running');
     });
   }
 
