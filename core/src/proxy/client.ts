@@ -328,36 +328,30 @@ export class ClientConnection implements ConnectionContext {
   }
 
   private async tcp(stream: Duplex, clientData: Buffer, serverData: Buffer, target: { host: string; port: number }, tlsOpts: UpstreamTls | null): Promise<void> {
-    let sc = this.sc;
-    try {
-      if (!sc || !sc.alive) {
-        sc = await ServerConnection.open(this.server.address ? this.server : new Server({ address: [target.host, target.port] }), this.client, this.hooks, this.config, tlsOpts, this);
-        this.sc = sc;
-      }
-    } catch (err) {
-      if (!(err instanceof UpstreamError)) throw err;
-      this.log.info(`${this.describe()}: ${err.message}`);
-      return this.destroy();
-    }
-    const pending = Buffer.concat([serverData, sc.detach()]);
-    await relayTcp(this, stream, clientData, sc, pending);
+    const sc = await this.serverForRelay(target, tlsOpts);
+    if (!sc) return this.destroy();
+    await relayTcp(this, stream, clientData, sc, Buffer.concat([serverData, sc.detach()]));
   }
 
   /** Pass bytes through untouched (ignore_hosts): no flow, no hooks beyond the connection ones. */
   private async passthrough(stream: Duplex, clientData: Buffer, target: { host: string; port: number }, serverData: Buffer = Buffer.alloc(0)): Promise<void> {
-    let sc = this.sc;
+    const sc = await this.serverForRelay(target, null);
+    if (!sc) return this.destroy();
+    pipeBoth(stream, clientData, sc.socket, Buffer.concat([serverData, sc.detach()]));
+  }
+
+  /** The open server connection, or a new one to the tunnel's target; null (logged) if it fails. */
+  private async serverForRelay(target: { host: string; port: number }, tlsOpts: UpstreamTls | null): Promise<ServerConnection | null> {
+    if (this.sc && this.sc.alive) return this.sc;
     try {
-      if (!sc || !sc.alive) {
-        sc = await ServerConnection.open(this.server.address ? this.server : new Server({ address: [target.host, target.port] }), this.client, this.hooks, this.config, null, this);
-        this.sc = sc;
-      }
+      const server = this.server.address ? this.server : new Server({ address: [target.host, target.port] });
+      this.sc = await ServerConnection.open(server, this.client, this.hooks, this.config, tlsOpts, this);
+      return this.sc;
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       this.log.info(`${this.describe()}: ${err.message}`);
-      return this.destroy();
+      return null;
     }
-    const pending = Buffer.concat([serverData, sc.detach()]);
-    pipeBoth(stream, clientData, sc.socket, pending);
   }
 
   /** After a 101 upgrade: relay raw bytes both ways (WebSocket parsing comes later). */
