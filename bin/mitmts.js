@@ -1,23 +1,46 @@
 #!/usr/bin/env node
 // The default mitmts distribution: the kernel plus the addons listed in package.json "mitmts.addons".
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { main, ProxyServer } from '@mitmts/core';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const dist = {
-  name: 'mitmts',
-  version: pkg.version,
-  addons: pkg.mitmts.addons,
-  importer: (specifier) => import(specifier),
-  builtins: [ProxyServer],
-};
-// `new` and `build` load the SDK's tooling (and esbuild) only when asked for.
-const subcommands = {
-  new: async (argv, io) => (await import('@mitmts/sdk/cli')).newCommand(fileURLToPath(new URL('../templates', import.meta.url)), pkg.version)(argv, io),
-  build: async (argv, io) => (await import('@mitmts/sdk/cli')).buildCommand()(argv, io),
-};
-const code = await main(process.argv.slice(2), dist, { stdout: process.stdout, stderr: process.stderr }, subcommands);
-process.exitCode = code;
-// Let pending output drain, but never hang on a stray handle.
-setTimeout(() => process.exit(code), 1000).unref();
+const root = new URL('..', import.meta.url);
+const argv = process.argv.slice(2);
+
+/**
+ * `npm run build` also bundles this distribution into dist/mitmts.mjs, which starts in a
+ * fraction of the time. Use it unless a package was rebuilt since (then the bundle is stale)
+ * or MITMTS_NO_BUNDLE is set; `new` and `build` always take the unbundled path.
+ */
+function freshBundle() {
+  if (process.env.MITMTS_NO_BUNDLE || argv[0] === 'new' || argv[0] === 'build') return null;
+  const bundle = fileURLToPath(new URL('dist/mitmts.mjs', root));
+  if (!existsSync(bundle)) return null;
+  const built = statSync(bundle).mtimeMs;
+  const infos = ['core', 'sdk', ...readdirSync(new URL('addons', root)).map((a) => `addons/${a}`)].map((d) => new URL(`${d}/tsconfig.tsbuildinfo`, root));
+  for (const info of infos) if (existsSync(info) && statSync(info).mtimeMs > built) return null;
+  return bundle;
+}
+
+const bundle = freshBundle();
+if (bundle) {
+  await import(bundle);
+} else {
+  const { main, ProxyServer } = await import('@mitmts/core');
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+  const dist = {
+    name: 'mitmts',
+    version: pkg.version,
+    addons: pkg.mitmts.addons,
+    importer: (specifier) => import(specifier),
+    builtins: [ProxyServer],
+  };
+  // `new` and `build` load the SDK's tooling (and esbuild) only when asked for.
+  const subcommands = {
+    new: async (a, io) => (await import('@mitmts/sdk/cli')).newCommand(fileURLToPath(new URL('templates', root)), pkg.version)(a, io),
+    build: async (a, io) => (await import('@mitmts/sdk/cli')).buildCommand()(a, io),
+  };
+  const code = await main(argv, dist, { stdout: process.stdout, stderr: process.stderr }, subcommands);
+  process.exitCode = code;
+  // Let pending output drain, but never hang on a stray handle.
+  setTimeout(() => process.exit(code), 1000).unref();
+}

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import asn1 from 'node-forge/lib/asn1.js';
 import { bool, children, extension, name, octets, OID, oid, readTlv, seq, type Asn1 } from './der.js';
 import { randomSerial, signerFor, signTbs } from './sign.js';
 import { buildTbs } from './tbs.js';
@@ -66,5 +66,5 @@ export function keyIdentifier(spki: Buffer): Buffer {
 
 /** KeyUsage BIT STRING with keyCertSign (bit 5) and cRLSign (bit 6): one unused bit, 0x06. */
 function keyCertSignCrlSign(): Asn1 {
-  return forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.BITSTRING, false, '\x01\x06');
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, '\x01\x06');
 }

@@ -1,4 +1,6 @@
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import asn1 from 'node-forge/lib/asn1.js';
+import util from 'node-forge/lib/util.js';
 import { readTlv } from './tlv.js';
 
 export { OID } from './oid.js';
@@ -9,7 +11,6 @@ export { children, derHeader, pemBlocks, readTlv, toPem, type Tlv } from './tlv.
  * (one char per byte); `toBuffer` converts its output.
  */
 
-const asn1 = forge.asn1;
 const { Class, Type } = asn1;
 export type Asn1 = forge.asn1.Asn1;
 
@@ -51,7 +52,7 @@ export function uint(bytes: Buffer | number): Asn1 {
 }
 
 export function utf8(s: string): Asn1 {
-  return asn1.create(Class.UNIVERSAL, Type.UTF8, false, forge.util.encodeUtf8(s));
+  return asn1.create(Class.UNIVERSAL, Type.UTF8, false, util.encodeUtf8(s));
 }
 
 export function octets(bytes: Buffer | Asn1): Asn1 {

@@ -52,10 +52,10 @@ export async function writeNewCa(paths: CaPaths, basename: string, keySize: numb
   const keyPem = ca.key.export({ type: 'pkcs1', format: 'pem' }) as string;
   const certPem = toPem('CERTIFICATE', ca.certDer);
 
-  await writeSecret(paths.caP12, toPkcs12(certPem, keyPem, basename));
+  await writeSecret(paths.caP12, await toPkcs12(certPem, keyPem, basename));
   await writeFile(paths.caCertPem, certPem);
   await writeFile(paths.caCertCer, certPem);
-  await writeFile(paths.caCertP12, toPkcs12(certPem, null, basename));
+  await writeFile(paths.caCertP12, await toPkcs12(certPem, null, basename));
   await writeFile(paths.dhparam, DEFAULT_DHPARAM);
   const tmp = `${paths.caPem}.${process.pid}.tmp`;
   await writeSecret(tmp, keyPem + certPem);

@@ -1,5 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, LineCounter, parseDocument, type Pair } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Pair } from 'yaml';
+
+// yaml is loaded on first use: most runs have no config.yaml, and start-up time matters.
+let yamlModule: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  return (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+}
 import { OptionsError } from '../kernel/errors.js';
 
 export interface ConfigFile {
@@ -27,6 +34,7 @@ export async function readConfigFile(path: string): Promise<ConfigFile | null> {
 }
 
 export function parseConfig(text: string, path: string): ConfigFile {
+  const { isMap, isScalar, LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const first = doc.errors[0];
