@@ -1,3 +1,4 @@
+/// <reference path="./forge-modules.d.ts" />
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import asn1 from 'node-forge/lib/asn1.js';
 import { bool, children, extension, name, octets, OID, oid, readTlv, seq, type Asn1 } from './der.js';

@@ -1,3 +1,4 @@
+/// <reference path="./forge-modules.d.ts" />
 import type forge from 'node-forge';
 import asn1 from 'node-forge/lib/asn1.js';
 import util from 'node-forge/lib/util.js';
