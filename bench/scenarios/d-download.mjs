@@ -1,0 +1,55 @@
+// (d) One large streamed download over plain HTTP (1 GiB; 256 MiB with --quick): MB/s through
+// each proxy with stream_large_bodies=1m, and direct; peak RSS (VmHWM) of the proxy process.
+import { fmt, mib, pct, ratio, table, times } from '../lib/format.mjs';
+import { memOf, withCpu } from '../lib/sys.mjs';
+
+export const title = '(d) Large streamed download (stream_large_bodies=1m)';
+
+export async function run(env) {
+  const up = env.upstream;
+  const bytes = env.downloadBytes;
+  const authority = `127.0.0.1:${up.http}`;
+  const path = `/big?bytes=${bytes}`;
+  env.log(`  ${mib(bytes)} body over HTTP/1.1 (Content-Length), one connection; MB = 10^6 bytes`);
+  const download = async (proxy, pids) => {
+    const request = `GET ${proxy === null ? path : `http://${authority}${path}`} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`;
+    const { result, cpu } = await withCpu(pids, () => env.loadgen({ mode: 'download', proxy, target: { host: '127.0.0.1', port: up.http }, tls: null, request, timeoutMs: 600_000 }, 660_000));
+    if (result.status !== 200 || result.bytes !== bytes) throw new Error(`download through ${proxy === null ? 'nothing' : `port ${proxy}`}: status ${result.status}, ${result.bytes} of ${bytes} bytes`);
+    return { ...result, cpu: { proxy: proxy === null ? null : cpu[pids[0]], upstream: cpu[up.pid], system: cpu.system } };
+  };
+  const res = { bytes };
+  res.direct = await download(null, [up.pid]);
+  for (const kind of env.proxies) {
+    const p = await env.startProxy(kind, { sets: ['stream_large_bodies=1m'] });
+    try {
+      const before = memOf(p.pid);
+      const r = await download(p.port, [p.pid, up.pid]);
+      const after = memOf(p.pid);
+      res[kind] = { ...r, rssBeforeBytes: before?.rss ?? null, peakRssBytes: after?.hwm ?? null, rssAfterBytes: after?.rss ?? null };
+    } finally {
+      await env.stopProxy(p, 'd');
+    }
+  }
+  report(env, res);
+  return res;
+}
+
+function report(env, res) {
+  const rows = [['', 'MB/s', 'seconds', 'first byte', 'proxy RSS before', 'peak RSS (VmHWM)', 'proxy CPU', 'upstream CPU', 'machine busy', 'vs direct']];
+  for (const k of ['direct', ...env.proxies]) {
+    const r = res[k];
+    if (!r) continue;
+    rows.push([k, fmt(r.mbPerSec), r.seconds.toFixed(2), `${r.ttfbMs.toFixed(1)} ms`, mib(r.rssBeforeBytes), mib(r.peakRssBytes), pct(r.cpu.proxy), pct(r.cpu.upstream), pct(r.cpu.system), pct(ratio(r.mbPerSec, res.direct.mbPerSec))]);
+  }
+  env.log(table(rows));
+  res.ratios = { mitmtsVsDirect: ratio(res.mitmts?.mbPerSec, res.direct?.mbPerSec), mitmtsVsMitmdump: ratio(res.mitmts?.mbPerSec, res.mitmdump?.mbPerSec) };
+  env.log(`  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}`);
+}
+
+export function summary(res) {
+  const m = res.mitmts;
+  return [
+    { scenario: 'd', metric: `streamed download through mitmts (${mib(res.bytes)})`, value: `${fmt(m?.mbPerSec)} MB/s`, target: '>= 1,000 MB/s', pass: m?.mbPerSec >= 1000, extra: `direct ${fmt(res.direct?.mbPerSec)}, mitmdump ${fmt(res.mitmdump?.mbPerSec)} MB/s` },
+    { scenario: 'd', metric: 'peak RSS of mitmts during the download', value: mib(m?.peakRssBytes), target: '< 100 MiB', pass: m?.peakRssBytes < 100 * 1048576, extra: `mitmdump ${mib(res.mitmdump?.peakRssBytes)}` },
+  ];
+}
