@@ -32,11 +32,13 @@ function usage() {
   --connections N    keep-alive connections for (a) and (b) (default 32)
   --duration S       measured seconds for (a), (b), (c) (default 5; warm-up 2)
   --no-wrk           use the Node load generator for (a) even if wrk is installed
+  --wait-idle S      before each measurement, wait up to S seconds for other load on the
+                     machine to fall below 15% of the CPU (default 0: just report it)
 `;
 }
 
 function parseArgs(argv) {
-  const o = { only: null, quick: false, mitmdump: true, profile: false, connections: 32, duration: null, wrk: true };
+  const o = { only: null, quick: false, mitmdump: true, profile: false, connections: 32, duration: null, wrk: true, waitIdle: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -52,6 +54,7 @@ function parseArgs(argv) {
     else if (a === '--no-wrk') o.wrk = false;
     else if (a === '--connections') o.connections = Number(next());
     else if (a === '--duration') o.duration = Number(next());
+    else if (a === '--wait-idle') o.waitIdle = Number(next());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(usage());
       process.exit(0);
@@ -59,6 +62,7 @@ function parseArgs(argv) {
   }
   for (const s of o.only ?? []) if (!SCENARIOS[s]) throw new Error(`Unknown scenario "${s}" in --only; known: ${Object.keys(SCENARIOS).join(', ')}.`);
   if (!(o.connections > 0)) throw new Error('--connections must be a positive number.');
+  if (!(o.waitIdle >= 0)) throw new Error('--wait-idle must be a number of seconds (0 or more).');
   if (o.duration !== null && !(o.duration > 0)) throw new Error('--duration must be a positive number of seconds.');
   return o;
 }
@@ -86,6 +90,7 @@ async function main() {
     warmupS: opts.quick ? 1 : 2,
     durationS: opts.duration ?? (opts.quick ? 2 : 5),
     downloadBytes: opts.quick ? 256 * 1048576 : 1024 * 1048576,
+    waitIdleS: opts.waitIdle,
   });
   const cpus = os.availableParallelism?.() ?? os.cpus().length;
   const meta = {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Child, runToEnd } from './children.mjs';
 import { formatProfile, summarizeProfile } from './profile.mjs';
 import { ROOT, startProxy } from './proxies.mjs';
+import { machineBusy } from './sys.mjs';
 import { upstreamCert } from './upstream-cert.mjs';
 
 const LOADGEN = join(ROOT, 'bench/lib/loadgen.mjs');
@@ -23,6 +24,24 @@ export class BenchEnv {
     mkdirSync(this.dataDir, { recursive: true });
     this.upstream = null;
     this.profiles = [];
+  }
+
+  /**
+   * Other load on the machine right before a measurement: samples 300 ms of /proc/stat (our own
+   * idle children use ~0). With --wait-idle S, waits up to S seconds for it to fall below 15%.
+   * Returns the last share of all cores busy; logs it when high.
+   */
+  async background(label) {
+    const deadline = performance.now() + (this.waitIdleS ?? 0) * 1000;
+    let busy = await machineBusy(300);
+    let waited = false;
+    while (busy > 0.15 && performance.now() < deadline) {
+      if (!waited) this.log(`  waiting for the machine to go idle before ${label} (${(100 * busy).toFixed(0)}% busy)...`);
+      waited = true;
+      busy = await machineBusy(1000);
+    }
+    if (busy > 0.15) this.log(`  note: ${(100 * busy).toFixed(0)}% of the CPU was busy with other work right before ${label}`);
+    return busy;
   }
 
   log(msg) {

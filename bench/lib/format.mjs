@@ -10,6 +10,10 @@ export function ms(n) {
   return n < 10 ? `${n.toFixed(2)} ms` : `${n.toFixed(1)} ms`;
 }
 
+export function us(n) {
+  return n === null || n === undefined || !Number.isFinite(n) ? '-' : `${n.toFixed(0)} µs`;
+}
+
 export function mib(bytes) {
   return bytes === null || bytes === undefined ? '-' : `${(bytes / 1048576).toFixed(1)} MiB`;
 }

@@ -78,7 +78,7 @@ function latencySummary(lat) {
  * whether to count; they call `ctx.error(err)` on failures.
  */
 async function timed(startOne, parallel) {
-  const ctx = { measuring: false, stopped: false, errors: 0, warmupErrors: 0, lastError: null, count: 0, bad: 0, lat: [], reconnects: 0 };
+  const ctx = { measuring: false, stopped: false, errors: 0, warmupErrors: 0, lastError: null, count: 0, total: 0, bad: 0, lat: [], reconnects: 0 };
   ctx.error = (err) => {
     if (ctx.measuring) ctx.errors++;
     else ctx.warmupErrors++;
@@ -108,6 +108,7 @@ async function requests() {
         const reader = new ResponseReader((status) => {
           const t = performance.now();
           inFlight = false;
+          ctx.total++;
           if (ctx.measuring) {
             ctx.count++;
             if (status !== 200) ctx.bad++;
@@ -145,6 +146,8 @@ async function requests() {
   for (const s of sockets) s.destroy();
   return {
     requests: ctx.count,
+    // Including the warm-up: what the proxy's CPU time over the whole run is divided by.
+    totalRequests: ctx.total,
     seconds,
     rps: ctx.count / seconds,
     non200: ctx.bad,
@@ -164,6 +167,7 @@ async function handshake() {
     const t0 = performance.now();
     openSocket(name).then(
       (sock) => {
+        ctx.total++;
         if (ctx.measuring) {
           ctx.count++;
           ctx.lat.push(performance.now() - t0);
@@ -179,7 +183,7 @@ async function handshake() {
     );
   };
   const { ctx, seconds } = await timed(one, cfg.concurrency);
-  return { handshakes: ctx.count, seconds, perSecond: ctx.count / seconds, names: n, errors: ctx.errors, warmupErrors: ctx.warmupErrors, lastError: ctx.lastError, latencyMs: latencySummary(ctx.lat) };
+  return { handshakes: ctx.count, totalHandshakes: ctx.total, seconds, perSecond: ctx.count / seconds, names: n, errors: ctx.errors, warmupErrors: ctx.warmupErrors, lastError: ctx.lastError, latencyMs: latencySummary(ctx.lat) };
 }
 
 async function handshakeSeq() {

@@ -95,7 +95,7 @@ export async function machineBusy(ms = 1000) {
 
 /**
  * Measure CPU use over an async task: `{ result, cpu: { [pid]: fraction of one core, system:
- * fraction of all cores busy } }`.
+ * fraction of all cores busy }, cpuSeconds: { [pid]: CPU seconds used }, wall: seconds }`.
  */
 export async function withCpu(pids, task) {
   const t0 = performance.now();
@@ -105,12 +105,14 @@ export async function withCpu(pids, task) {
   const wall = (performance.now() - t0) / 1000;
   const sys1 = systemTicks();
   const cpu = {};
+  const cpuSeconds = {};
   pids.forEach((p, i) => {
     const after = cpuSecondsOf(p);
-    cpu[p] = after === null || before[i] === null ? null : (after - before[i]) / wall;
+    cpuSeconds[p] = after === null || before[i] === null ? null : after - before[i];
+    cpu[p] = cpuSeconds[p] === null ? null : cpuSeconds[p] / wall;
   });
   cpu.system = sys0 && sys1 && sys1.total > sys0.total ? (sys1.busy - sys0.busy) / (sys1.total - sys0.total) : null;
-  return { result, cpu };
+  return { result, cpu, cpuSeconds, wall };
 }
 
 export function cpuCount() {

@@ -13,9 +13,11 @@ export async function run(env) {
   env.log(`  ${mib(bytes)} body over HTTP/1.1 (Content-Length), one connection; MB = 10^6 bytes`);
   const download = async (proxy, pids) => {
     const request = `GET ${proxy === null ? path : `http://${authority}${path}`} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`;
-    const { result, cpu } = await withCpu(pids, () => env.loadgen({ mode: 'download', proxy, target: { host: '127.0.0.1', port: up.http }, tls: null, request, timeoutMs: 600_000 }, 660_000));
+    const backgroundBusy = await env.background(proxy === null ? 'the direct download' : 'the proxied download');
+    const { result, cpu, cpuSeconds } = await withCpu(pids, () => env.loadgen({ mode: 'download', proxy, target: { host: '127.0.0.1', port: up.http }, tls: null, request, timeoutMs: 600_000 }, 660_000));
     if (result.status !== 200 || result.bytes !== bytes) throw new Error(`download through ${proxy === null ? 'nothing' : `port ${proxy}`}: status ${result.status}, ${result.bytes} of ${bytes} bytes`);
-    return { ...result, cpu: { proxy: proxy === null ? null : cpu[pids[0]], upstream: cpu[up.pid], system: cpu.system } };
+    const perGB = (pid) => (cpuSeconds[pid] === null || cpuSeconds[pid] === undefined ? null : cpuSeconds[pid] / (bytes / 1e9));
+    return { ...result, backgroundBusy, cpu: { proxy: proxy === null ? null : cpu[pids[0]], upstream: cpu[up.pid], system: cpu.system }, cpuSecondsPerGB: { proxy: proxy === null ? null : perGB(pids[0]), upstream: perGB(up.pid) } };
   };
   const res = { bytes };
   res.direct = await download(null, [up.pid]);
@@ -35,15 +37,15 @@ export async function run(env) {
 }
 
 function report(env, res) {
-  const rows = [['', 'MB/s', 'seconds', 'first byte', 'proxy RSS before', 'peak RSS (VmHWM)', 'proxy CPU', 'upstream CPU', 'machine busy', 'vs direct']];
+  const rows = [['', 'MB/s', 'seconds', 'first byte', 'proxy RSS before', 'peak RSS (VmHWM)', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU s/GB', 'vs direct']];
   for (const k of ['direct', ...env.proxies]) {
     const r = res[k];
     if (!r) continue;
-    rows.push([k, fmt(r.mbPerSec), r.seconds.toFixed(2), `${r.ttfbMs.toFixed(1)} ms`, mib(r.rssBeforeBytes), mib(r.peakRssBytes), pct(r.cpu.proxy), pct(r.cpu.upstream), pct(r.cpu.system), pct(ratio(r.mbPerSec, res.direct.mbPerSec))]);
+    rows.push([k, fmt(r.mbPerSec), r.seconds.toFixed(2), `${r.ttfbMs.toFixed(1)} ms`, mib(r.rssBeforeBytes), mib(r.peakRssBytes), pct(r.cpu.proxy), pct(r.cpu.upstream), pct(r.cpu.system), r.cpuSecondsPerGB.proxy === null ? '-' : r.cpuSecondsPerGB.proxy.toFixed(2), pct(ratio(r.mbPerSec, res.direct.mbPerSec))]);
   }
   env.log(table(rows));
   res.ratios = { mitmtsVsDirect: ratio(res.mitmts?.mbPerSec, res.direct?.mbPerSec), mitmtsVsMitmdump: ratio(res.mitmts?.mbPerSec, res.mitmdump?.mbPerSec) };
-  env.log(`  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}`);
+  env.log(`  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}; CPU s/GB: proxy CPU seconds per 10^9 bytes relayed`);
 }
 
 export function summary(res) {

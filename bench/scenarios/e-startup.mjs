@@ -44,6 +44,11 @@ export async function run(env) {
       starts,
     };
   }
+  if (env.profileDir && env.proxies.includes('mitmts')) {
+    // --profile: one more start under --cpu-prof, stopped right after it listens.
+    const p = await env.startProxy('mitmts', { tag: 'startup' });
+    await env.stopProxy(p, 'e (start-up until listening, then shutdown)');
+  }
   report(env, res);
   return res;
 }
