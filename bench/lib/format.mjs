@@ -14,6 +14,12 @@ export function us(n) {
   return n === null || n === undefined || !Number.isFinite(n) ? '-' : `${n.toFixed(0)} µs`;
 }
 
+/** CPU time per unit with its user/kernel split: `56 µs (35+21)`. */
+export function usSplit(x) {
+  if (!x || x.total === null || x.total === undefined) return '-';
+  return `${x.total.toFixed(0)} µs (${x.user.toFixed(0)}+${x.sys.toFixed(0)})`;
+}
+
 export function mib(bytes) {
   return bytes === null || bytes === undefined ? '-' : `${(bytes / 1048576).toFixed(1)} MiB`;
 }

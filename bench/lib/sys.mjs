@@ -60,8 +60,11 @@ export function memOf(pid) {
 
 const CLK_TCK = 100; // USER_HZ on Linux
 
-/** User + system CPU seconds a process has used so far; null once it is gone. */
-export function cpuSecondsOf(pid) {
+/**
+ * User and system (kernel) CPU seconds a process has used so far, and its minor page faults
+ * (fresh memory touched: a sign of allocation churn); null once it is gone.
+ */
+export function cpuTimesOf(pid) {
   let text;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -70,7 +73,13 @@ export function cpuSecondsOf(pid) {
   }
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  return { user: Number(f[11]) / CLK_TCK, sys: Number(f[12]) / CLK_TCK, minflt: Number(f[7]) };
+}
+
+/** User + system CPU seconds a process has used so far; null once it is gone. */
+export function cpuSecondsOf(pid) {
+  const t = cpuTimesOf(pid);
+  return t === null ? null : t.user + t.sys;
 }
 
 /** Busy and total jiffies of the whole machine (all cores), from /proc/stat. */
@@ -95,24 +104,28 @@ export async function machineBusy(ms = 1000) {
 
 /**
  * Measure CPU use over an async task: `{ result, cpu: { [pid]: fraction of one core, system:
- * fraction of all cores busy }, cpuSeconds: { [pid]: CPU seconds used }, wall: seconds }`.
+ * fraction of all cores busy }, cpuSeconds: { [pid]: CPU seconds used }, cpuSplit: { [pid]:
+ * { user, sys (seconds), minflt (minor page faults) } }, wall: seconds }`.
  */
 export async function withCpu(pids, task) {
   const t0 = performance.now();
-  const before = pids.map((p) => cpuSecondsOf(p));
+  const before = pids.map((p) => cpuTimesOf(p));
   const sys0 = systemTicks();
   const result = await task();
   const wall = (performance.now() - t0) / 1000;
   const sys1 = systemTicks();
   const cpu = {};
   const cpuSeconds = {};
+  const cpuSplit = {};
   pids.forEach((p, i) => {
-    const after = cpuSecondsOf(p);
-    cpuSeconds[p] = after === null || before[i] === null ? null : after - before[i];
+    const after = cpuTimesOf(p);
+    const b = before[i];
+    cpuSplit[p] = after === null || b === null ? null : { user: after.user - b.user, sys: after.sys - b.sys, minflt: after.minflt - b.minflt };
+    cpuSeconds[p] = cpuSplit[p] === null ? null : cpuSplit[p].user + cpuSplit[p].sys;
     cpu[p] = cpuSeconds[p] === null ? null : cpuSeconds[p] / wall;
   });
   cpu.system = sys0 && sys1 && sys1.total > sys0.total ? (sys1.busy - sys0.busy) / (sys1.total - sys0.total) : null;
-  return { result, cpu, cpuSeconds, wall };
+  return { result, cpu, cpuSeconds, cpuSplit, wall };
 }
 
 export function cpuCount() {
@@ -121,4 +134,13 @@ export function cpuCount() {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU per unit of work from a `withCpu` split: `{ total, user, sys }` times `scale` (1e6: µs per
+ * unit, 1e3: ms), or null when unknown.
+ */
+export function perUnit(split, n, scale = 1e6) {
+  if (!split || !n) return null;
+  return { total: (scale * (split.user + split.sys)) / n, user: (scale * split.user) / n, sys: (scale * split.sys) / n };
 }

@@ -6,7 +6,7 @@
 // the origin (one fixed certificate), for scale.
 import { randomBytes } from 'node:crypto';
 import { fmt, ms, pct, ratio, table, times } from '../lib/format.mjs';
-import { withCpu } from '../lib/sys.mjs';
+import { perUnit, withCpu } from '../lib/sys.mjs';
 
 export const title = '(c) Fresh TLS handshakes for never-seen host names (CONNECT + SNI hostN.test)';
 
@@ -38,8 +38,8 @@ export async function run(env) {
   {
     await env.background('direct handshake latency');
     const latency = await seq(null, env.cert.certPath, `dseq-${run}-`);
-    const { result, cpu, cpuSeconds } = await hs(null, env.cert.certPath, `d-${run}-`, [up.pid]);
-    const cpuMsPerHandshake = cpuSeconds[up.pid] === null ? null : (1000 * cpuSeconds[up.pid]) / result.totalHandshakes;
+    const { result, cpu, cpuSplit } = await hs(null, env.cert.certPath, `d-${run}-`, [up.pid]);
+    const cpuMsPerHandshake = perUnit(cpuSplit[up.pid], result.totalHandshakes, 1e3);
     res.direct = { ...result, firstMs: latency.firstMs, seqLatencyMs: latency.latencyMs, cpu: { upstream: cpu[up.pid], system: cpu.system }, cpuMsPerHandshake };
   }
   for (const kind of env.proxies) {
@@ -49,8 +49,8 @@ export async function run(env) {
       await env.background(`${kind} handshake latency`);
       const latency = await seq(p.port, p.caPath, `seq-${kind}-${run}-`);
       const minted = await checkMinting(env, p, target, `v-${kind}-${run}`);
-      const { result, cpu, cpuSeconds } = await hs(p.port, p.caPath, `h-${kind}-${run}-`, [p.pid]);
-      const cpuMsPerHandshake = cpuSeconds[p.pid] === null ? null : (1000 * cpuSeconds[p.pid]) / result.totalHandshakes;
+      const { result, cpu, cpuSplit } = await hs(p.port, p.caPath, `h-${kind}-${run}-`, [p.pid]);
+      const cpuMsPerHandshake = perUnit(cpuSplit[p.pid], result.totalHandshakes, 1e3);
       res[kind] = { ...result, firstMs: latency.firstMs, seqLatencyMs: latency.latencyMs, seqAll: latency.all, minted, cpu: { proxy: cpu[p.pid], system: cpu.system }, cpuMsPerHandshake };
     } finally {
       await env.stopProxy(p, 'c');
@@ -79,11 +79,11 @@ function report(env, res) {
   for (const k of ['direct', ...env.proxies]) {
     const r = res[k];
     if (!r) continue;
-    rows.push([k, fmt(r.perSecond), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), ms(r.firstMs), ms(r.seqLatencyMs?.p50), ms(r.seqLatencyMs?.p90), pct(r.cpu.proxy ?? r.cpu.upstream), ms(r.cpuMsPerHandshake), pct(r.cpu.system)]);
+    rows.push([k, fmt(r.perSecond), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), ms(r.firstMs), ms(r.seqLatencyMs?.p50), ms(r.seqLatencyMs?.p90), pct(r.cpu.proxy ?? r.cpu.upstream), ms(r.cpuMsPerHandshake?.total), pct(r.cpu.system)]);
   }
   env.log(table(rows));
   res.ratios = { mitmtsVsMitmdump: ratio(res.mitmts?.perSecond, res.mitmdump?.perSecond), mitmtsVsDirect: ratio(res.mitmts?.perSecond, res.direct?.perSecond) };
-  res.ratios.mitmdumpCpuPerHandshakeVsMitmts = ratio(res.mitmdump?.cpuMsPerHandshake, res.mitmts?.cpuMsPerHandshake);
+  res.ratios.mitmdumpCpuPerHandshakeVsMitmts = ratio(res.mitmdump?.cpuMsPerHandshake?.total, res.mitmts?.cpuMsPerHandshake?.total);
   env.log(`  mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}, mitmts/direct ${times(res.ratios.mitmtsVsDirect)}; CPU per handshake: mitmdump ${times(res.ratios.mitmdumpCpuPerHandshakeVsMitmts)} mitmts's`);
   env.log('  latency = CONNECT sent to TLS established, per new name; server = the proxy (direct: the origin)');
   if (res.mitmts?.minted) env.log(`  leaf per name checked: e.g. ${res.mitmts.minted.sanExample} issued by ${res.mitmts.minted.issuer}${res.mitmdump?.minted ? `; mitmdump: ${res.mitmdump.minted.sanExample}` : ''}`);
@@ -92,7 +92,7 @@ function report(env, res) {
 export function summary(res) {
   const rows = [];
   const r = res.ratios.mitmtsVsMitmdump;
-  rows.push({ scenario: 'c', metric: 'new-name handshakes/s, mitmts/mitmdump', value: r === null ? '-' : times(r), target: '>= 3x', pass: r === null ? null : r >= 3, extra: `${fmt(res.mitmts?.perSecond)} vs ${fmt(res.mitmdump?.perSecond)} /s; CPU/handshake ${ms(res.mitmts?.cpuMsPerHandshake)} vs ${ms(res.mitmdump?.cpuMsPerHandshake)}` });
+  rows.push({ scenario: 'c', metric: 'new-name handshakes/s, mitmts/mitmdump', value: r === null ? '-' : times(r), target: '>= 3x', pass: r === null ? null : r >= 3, extra: `${fmt(res.mitmts?.perSecond)} vs ${fmt(res.mitmdump?.perSecond)} /s; CPU/handshake ${ms(res.mitmts?.cpuMsPerHandshake?.total)} vs ${ms(res.mitmdump?.cpuMsPerHandshake?.total)}` });
   const p50 = res.mitmts?.seqLatencyMs?.p50;
   rows.push({ scenario: 'c', metric: 'first handshake for a new host (p50, sequential)', value: ms(p50), target: '< 20 ms', pass: p50 < 20, extra: `mitmdump ${ms(res.mitmdump?.seqLatencyMs?.p50)}; direct TLS ${ms(res.direct?.seqLatencyMs?.p50)}` });
   rows.push({ scenario: 'c', metric: 'very first new host after start (cold)', value: ms(res.mitmts?.firstMs), target: '-', pass: null, extra: `mitmdump ${ms(res.mitmdump?.firstMs)}` });

@@ -1,7 +1,7 @@
 // (d) One large streamed download over plain HTTP (1 GiB; 256 MiB with --quick): MB/s through
 // each proxy with stream_large_bodies=1m, and direct; peak RSS (VmHWM) of the proxy process.
 import { fmt, mib, pct, ratio, table, times } from '../lib/format.mjs';
-import { memOf, withCpu } from '../lib/sys.mjs';
+import { memOf, perUnit, withCpu } from '../lib/sys.mjs';
 
 export const title = '(d) Large streamed download (stream_large_bodies=1m)';
 
@@ -14,10 +14,18 @@ export async function run(env) {
   const download = async (proxy, pids) => {
     const request = `GET ${proxy === null ? path : `http://${authority}${path}`} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`;
     const backgroundBusy = await env.background(proxy === null ? 'the direct download' : 'the proxied download');
-    const { result, cpu, cpuSeconds } = await withCpu(pids, () => env.loadgen({ mode: 'download', proxy, target: { host: '127.0.0.1', port: up.http }, tls: null, request, timeoutMs: 600_000 }, 660_000));
+    const { result, cpu, cpuSplit } = await withCpu(pids, () => env.loadgen({ mode: 'download', proxy, target: { host: '127.0.0.1', port: up.http }, tls: null, request, timeoutMs: 600_000 }, 660_000));
     if (result.status !== 200 || result.bytes !== bytes) throw new Error(`download through ${proxy === null ? 'nothing' : `port ${proxy}`}: status ${result.status}, ${result.bytes} of ${bytes} bytes`);
-    const perGB = (pid) => (cpuSeconds[pid] === null || cpuSeconds[pid] === undefined ? null : cpuSeconds[pid] / (bytes / 1e9));
-    return { ...result, backgroundBusy, cpu: { proxy: proxy === null ? null : cpu[pids[0]], upstream: cpu[up.pid], system: cpu.system }, cpuSecondsPerGB: { proxy: proxy === null ? null : perGB(pids[0]), upstream: perGB(up.pid) } };
+    const perGB = (pid) => perUnit(cpuSplit[pid], bytes / 1e9, 1);
+    const proxySplit = proxy === null ? null : cpuSplit[pids[0]];
+    return {
+      ...result,
+      backgroundBusy,
+      cpu: { proxy: proxy === null ? null : cpu[pids[0]], upstream: cpu[up.pid], system: cpu.system },
+      cpuSecondsPerGB: { proxy: proxy === null ? null : perGB(pids[0]), upstream: perGB(up.pid) },
+      // Minor page faults per MB relayed: fresh memory per read (allocation churn) shows here.
+      proxyPageFaultsPerMB: proxySplit ? proxySplit.minflt / (bytes / 1e6) : null,
+    };
   };
   const res = { bytes };
   res.direct = await download(null, [up.pid]);
@@ -37,11 +45,12 @@ export async function run(env) {
 }
 
 function report(env, res) {
-  const rows = [['', 'MB/s', 'seconds', 'first byte', 'proxy RSS before', 'peak RSS (VmHWM)', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU s/GB', 'vs direct']];
+  const rows = [['', 'MB/s', 'seconds', 'first byte', 'proxy RSS before', 'peak RSS (VmHWM)', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU s/GB (user+sys)', 'page faults/MB', 'vs direct']];
   for (const k of ['direct', ...env.proxies]) {
     const r = res[k];
     if (!r) continue;
-    rows.push([k, fmt(r.mbPerSec), r.seconds.toFixed(2), `${r.ttfbMs.toFixed(1)} ms`, mib(r.rssBeforeBytes), mib(r.peakRssBytes), pct(r.cpu.proxy), pct(r.cpu.upstream), pct(r.cpu.system), r.cpuSecondsPerGB.proxy === null ? '-' : r.cpuSecondsPerGB.proxy.toFixed(2), pct(ratio(r.mbPerSec, res.direct.mbPerSec))]);
+    rows.push([k, fmt(r.mbPerSec), r.seconds.toFixed(2), `${r.ttfbMs.toFixed(1)} ms`, mib(r.rssBeforeBytes), mib(r.peakRssBytes), pct(r.cpu.proxy), pct(r.cpu.upstream), pct(r.cpu.system), r.cpuSecondsPerGB.proxy === null ? '-' : `${r.cpuSecondsPerGB.proxy.total.toFixed(2)} (${r.cpuSecondsPerGB.proxy.user.toFixed(2)}+${r.cpuSecondsPerGB.proxy.sys.toFixed(2)})`,
+      r.proxyPageFaultsPerMB === null ? '-' : r.proxyPageFaultsPerMB.toFixed(1), pct(ratio(r.mbPerSec, res.direct.mbPerSec))]);
   }
   env.log(table(rows));
   res.ratios = { mitmtsVsDirect: ratio(res.mitmts?.mbPerSec, res.direct?.mbPerSec), mitmtsVsMitmdump: ratio(res.mitmts?.mbPerSec, res.mitmdump?.mbPerSec) };
