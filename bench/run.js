@@ -32,13 +32,15 @@ function usage() {
   --connections N    keep-alive connections for (a) and (b) (default 32)
   --duration S       measured seconds for (a), (b), (c) (default 5; warm-up 2)
   --no-wrk           use the Node load generator for (a) even if wrk is installed
+  --repeat N         measure (a)-(d) N times, targets interleaved, and keep the median round
+                     per target (default 1; 3 on a machine with other load)
   --wait-idle S      before each measurement, wait up to S seconds for other load on the
                      machine to fall below 15% of the CPU (default 0: just report it)
 `;
 }
 
 function parseArgs(argv) {
-  const o = { only: null, quick: false, mitmdump: true, profile: false, connections: 32, duration: null, wrk: true, waitIdle: 0 };
+  const o = { only: null, quick: false, mitmdump: true, profile: false, connections: 32, duration: null, wrk: true, waitIdle: 0, repeat: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -55,6 +57,7 @@ function parseArgs(argv) {
     else if (a === '--connections') o.connections = Number(next());
     else if (a === '--duration') o.duration = Number(next());
     else if (a === '--wait-idle') o.waitIdle = Number(next());
+    else if (a === '--repeat') o.repeat = Number(next());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(usage());
       process.exit(0);
@@ -62,6 +65,7 @@ function parseArgs(argv) {
   }
   for (const s of o.only ?? []) if (!SCENARIOS[s]) throw new Error(`Unknown scenario "${s}" in --only; known: ${Object.keys(SCENARIOS).join(', ')}.`);
   if (!(o.connections > 0)) throw new Error('--connections must be a positive number.');
+  if (!(Number.isInteger(o.repeat) && o.repeat >= 1)) throw new Error('--repeat must be a whole number, 1 or more.');
   if (!(o.waitIdle >= 0)) throw new Error('--wait-idle must be a number of seconds (0 or more).');
   if (o.duration !== null && !(o.duration > 0)) throw new Error('--duration must be a positive number of seconds.');
   return o;
@@ -91,6 +95,7 @@ async function main() {
     durationS: opts.duration ?? (opts.quick ? 2 : 5),
     downloadBytes: opts.quick ? 256 * 1048576 : 1024 * 1048576,
     waitIdleS: opts.waitIdle,
+    repeat: opts.repeat,
   });
   const cpus = os.availableParallelism?.() ?? os.cpus().length;
   const meta = {
@@ -106,6 +111,7 @@ async function main() {
     connections: env.connections,
     warmupS: env.warmupS,
     durationS: env.durationS,
+    repeat: env.repeat,
   };
   env.log(`mitmts benchmarks (${meta.date}, commit ${meta.commit ?? '?'}, Node ${meta.node}${meta.mitmdump ? `, ${meta.mitmdump}` : ', mitmdump not compared'})`);
   env.log(`Machine: ${cpus} core(s) (${meta.cpuModel}). The load generator, the upstream server and the proxy all share them, so`);

@@ -44,6 +44,32 @@ export class BenchEnv {
     return busy;
   }
 
+  /**
+   * Run `once()` (which measures every target once and returns `{ direct, mitmts, mitmdump }`)
+   * `this.repeat` times, the targets interleaved in each round, and keep per target the round
+   * with the median `metric`; every round's metric is kept in `rounds`. One round: as is.
+   */
+  async repeated(once, metric) {
+    const n = this.repeat ?? 1;
+    const all = [];
+    for (let i = 0; i < n; i++) {
+      if (n > 1) this.log(`  round ${i + 1} of ${n}`);
+      all.push(await once());
+    }
+    if (n === 1) return all[0];
+    const out = {};
+    for (const key of Object.keys(all[0])) {
+      const runs = all.map((r) => r[key]).filter((r) => r && typeof metric(r) === 'number');
+      if (runs.length === 0) {
+        out[key] = all[0][key];
+        continue;
+      }
+      const sorted = [...runs].sort((a, b) => metric(a) - metric(b));
+      out[key] = { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds: runs.map(metric) };
+    }
+    return out;
+  }
+
   log(msg) {
     process.stdout.write(`${msg}\n`);
   }

@@ -43,3 +43,8 @@ export function table(rows, indent = '  ') {
   const line = (r) => indent + r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
   return [line(rows[0]), indent + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
+
+/** The per-round values of a repeated measurement (`--repeat`), or '' for one round. */
+export function rounds(r) {
+  return r?.rounds && r.rounds.length > 1 ? r.rounds.map((x) => fmt(x)).join(' / ') : '';
+}

@@ -1,7 +1,7 @@
 // (a) HTTP/1.1 keep-alive small GETs, with one response hook loaded in each proxy: req/s direct,
 // through mitmts, through mitmdump. wrk when available (absolute-form requests to the proxy via
 // a Lua script), else the Node generator; the same generator and connection count for all.
-import { fmt, ms, pct, ratio, table, times, usSplit } from '../lib/format.mjs';
+import { fmt, ms, pct, ratio, rounds, table, times, usSplit } from '../lib/format.mjs';
 import { perUnit, withCpu } from '../lib/sys.mjs';
 import { runWrk, writeDirectScript, writeProxyScript } from '../lib/wrk.mjs';
 
@@ -33,17 +33,20 @@ export async function run(env) {
   // CPU time per request (µs, user + kernel): robust to other load on the machine, unlike req/s.
   const perRequest = (pids, split, n) => ({ proxy: pids.length > 1 ? perUnit(split[pids[0]], n) : null, upstream: perUnit(split[up.pid], n) });
 
-  const res = { generator, connections: env.connections, seconds: env.durationS };
-  res.direct = await measure('direct', up.http, false, [up.pid]);
-  for (const kind of env.proxies) {
-    const p = await env.startProxy(kind, { hook: true });
-    try {
-      await checkHook(env, p, hostHeader);
-      res[kind] = { ...(await measure(kind, p.port, true, [p.pid, up.pid])), hookVia: p.hookVia };
-    } finally {
-      await env.stopProxy(p, 'a');
+  const round = async () => {
+    const r = { direct: await measure('direct', up.http, false, [up.pid]) };
+    for (const kind of env.proxies) {
+      const p = await env.startProxy(kind, { hook: true });
+      try {
+        await checkHook(env, p, hostHeader);
+        r[kind] = { ...(await measure(kind, p.port, true, [p.pid, up.pid])), hookVia: p.hookVia };
+      } finally {
+        await env.stopProxy(p, 'a');
+      }
     }
-  }
+    return r;
+  };
+  const res = { generator, connections: env.connections, seconds: env.durationS, ...(await env.repeated(round, (r) => r.rps)) };
   report(env, res);
   return res;
 }
@@ -57,11 +60,11 @@ async function checkHook(env, p, hostHeader) {
 }
 
 export function report(env, res) {
-  const rows = [['', 'req/s', 'p50', 'p99', 'errors', 'non-200', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU/req (user+sys)', 'origin CPU/req (user+sys)', 'vs direct']];
+  const rows = [['', 'req/s', 'p50', 'p99', 'errors', 'non-200', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU/req (user+sys)', 'origin CPU/req (user+sys)', 'vs direct', 'rounds']];
   for (const k of ['direct', ...env.proxies]) {
     const r = res[k];
     if (!r) continue;
-    rows.push([k, fmt(r.rps), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), fmt(r.non200), pct(r.cpu?.proxy), pct(r.cpu?.upstream), pct(r.cpu?.system), usSplit(r.cpuUsPerRequest?.proxy), usSplit(r.cpuUsPerRequest?.upstream), pct(ratio(r.rps, res.direct.rps))]);
+    rows.push([k, fmt(r.rps), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), fmt(r.non200), pct(r.cpu?.proxy), pct(r.cpu?.upstream), pct(r.cpu?.system), usSplit(r.cpuUsPerRequest?.proxy), usSplit(r.cpuUsPerRequest?.upstream), pct(ratio(r.rps, res.direct.rps)), rounds(r)]);
   }
   env.log(table(rows));
   res.ratios = { mitmtsVsDirect: ratio(res.mitmts?.rps, res.direct?.rps), mitmtsVsMitmdump: ratio(res.mitmts?.rps, res.mitmdump?.rps), mitmdumpVsDirect: ratio(res.mitmdump?.rps, res.direct?.rps) };

@@ -1,7 +1,7 @@
 // (b) HTTPS keep-alive small GETs through CONNECT with TLS interception, response hook loaded:
 // the Node generator opens each connection with CONNECT, then TLS (trusting the proxy's CA),
 // then sends small GETs one at a time. Direct: the same generator, TLS straight to the origin.
-import { fmt, ms, pct, ratio, table, times, usSplit } from '../lib/format.mjs';
+import { fmt, ms, pct, ratio, rounds, table, times, usSplit } from '../lib/format.mjs';
 import { perUnit, withCpu } from '../lib/sys.mjs';
 
 export const title = '(b) HTTPS keep-alive small GETs through CONNECT + TLS interception, response hook loaded';
@@ -26,31 +26,34 @@ export async function run(env) {
       cpuUsPerRequest: { proxy: proxy === null ? null : per(pids[0]), upstream: per(up.pid) },
     };
   };
-  const res = { generator: 'node', connections: env.connections, seconds: env.durationS };
-  res.direct = await measure(null, env.cert.certPath, [up.pid]);
-  for (const kind of env.proxies) {
-    // ssl_insecure: the origin's certificate is self-signed.
-    const p = await env.startProxy(kind, { hook: true, sets: ['ssl_insecure=true'] });
-    try {
-      const probe = await env.loadgen({ mode: 'probe', proxy: p.port, target, tls: { servername: SNI, caPath: p.caPath }, request });
-      if (probe.status !== 200 || !/\r\nx-bench: 1\r\n/i.test(probe.head)) {
-        throw new Error(`${kind} did not intercept or did not run the hook (status ${probe.status}):\n${probe.head}`);
+  const round = async () => {
+    const r = { direct: await measure(null, env.cert.certPath, [up.pid]) };
+    for (const kind of env.proxies) {
+      // ssl_insecure: the origin's certificate is self-signed.
+      const p = await env.startProxy(kind, { hook: true, sets: ['ssl_insecure=true'] });
+      try {
+        const probe = await env.loadgen({ mode: 'probe', proxy: p.port, target, tls: { servername: SNI, caPath: p.caPath }, request });
+        if (probe.status !== 200 || !/\r\nx-bench: 1\r\n/i.test(probe.head)) {
+          throw new Error(`${kind} did not intercept or did not run the hook (status ${probe.status}):\n${probe.head}`);
+        }
+        r[kind] = { ...(await measure(p.port, p.caPath, [p.pid, up.pid])), hookVia: p.hookVia, leafIssuer: probe.peer?.issuer ?? null };
+      } finally {
+        await env.stopProxy(p, 'b');
       }
-      res[kind] = { ...(await measure(p.port, p.caPath, [p.pid, up.pid])), hookVia: p.hookVia, leafIssuer: probe.peer?.issuer ?? null };
-    } finally {
-      await env.stopProxy(p, 'b');
     }
-  }
+    return r;
+  };
+  const res = { generator: 'node', connections: env.connections, seconds: env.durationS, ...(await env.repeated(round, (r) => r.rps)) };
   report(env, res);
   return res;
 }
 
 function report(env, res) {
-  const rows = [['', 'req/s', 'p50', 'p99', 'errors', 'non-200', 'reconnects', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU/req (user+sys)', 'origin CPU/req (user+sys)', 'vs direct']];
+  const rows = [['', 'req/s', 'p50', 'p99', 'errors', 'non-200', 'reconnects', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU/req (user+sys)', 'origin CPU/req (user+sys)', 'vs direct', 'rounds']];
   for (const k of ['direct', ...env.proxies]) {
     const r = res[k];
     if (!r) continue;
-    rows.push([k, fmt(r.rps), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), fmt(r.non200), fmt(r.reconnects), pct(r.cpu?.proxy), pct(r.cpu?.upstream), pct(r.cpu?.system), usSplit(r.cpuUsPerRequest?.proxy), usSplit(r.cpuUsPerRequest?.upstream), pct(ratio(r.rps, res.direct.rps))]);
+    rows.push([k, fmt(r.rps), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), fmt(r.non200), fmt(r.reconnects), pct(r.cpu?.proxy), pct(r.cpu?.upstream), pct(r.cpu?.system), usSplit(r.cpuUsPerRequest?.proxy), usSplit(r.cpuUsPerRequest?.upstream), pct(ratio(r.rps, res.direct.rps)), rounds(r)]);
   }
   env.log(table(rows));
   res.ratios = { mitmtsVsDirect: ratio(res.mitmts?.rps, res.direct?.rps), mitmtsVsMitmdump: ratio(res.mitmts?.rps, res.mitmdump?.rps), mitmdumpVsDirect: ratio(res.mitmdump?.rps, res.direct?.rps) };

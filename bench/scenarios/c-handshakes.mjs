@@ -5,7 +5,7 @@
 // must get two different leaves naming them) and handshakes. Direct: TLS handshakes straight to
 // the origin (one fixed certificate), for scale.
 import { randomBytes } from 'node:crypto';
-import { fmt, ms, pct, ratio, table, times } from '../lib/format.mjs';
+import { fmt, ms, pct, ratio, rounds, table, times } from '../lib/format.mjs';
 import { perUnit, withCpu } from '../lib/sys.mjs';
 
 export const title = '(c) Fresh TLS handshakes for never-seen host names (CONNECT + SNI hostN.test)';
@@ -18,7 +18,6 @@ export async function run(env) {
   const concurrency = 8;
   const seqCount = env.quick ? 10 : 30;
   env.log(`  ${concurrency} parallel handshake loops, ${env.warmupS} s warm-up, ${env.durationS} s measured; latency: ${seqCount} sequential new names on a fresh process`);
-  const run = randomBytes(4).toString('hex');
   // Direct: names under bench.test, which the origin's certificate covers (*.bench.test).
   const suffix = (proxy) => (proxy === null ? '.bench.test' : '.test');
   const hs = async (proxy, caPath, prefix, pids) => {
@@ -34,28 +33,30 @@ export async function run(env) {
   };
   const seq = (proxy, caPath, prefix) => env.loadgen({ mode: 'handshake-seq', proxy, target, tls: { caPath }, count: seqCount, namePrefix: prefix, nameSuffix: suffix(proxy) });
 
-  const res = { concurrency, seconds: env.durationS };
-  {
+  const round = async () => {
+    const run = randomBytes(4).toString('hex');
+    const r = {};
     await env.background('direct handshake latency');
-    const latency = await seq(null, env.cert.certPath, `dseq-${run}-`);
-    const { result, cpu, cpuSplit } = await hs(null, env.cert.certPath, `d-${run}-`, [up.pid]);
-    const cpuMsPerHandshake = perUnit(cpuSplit[up.pid], result.totalHandshakes, 1e3);
-    res.direct = { ...result, firstMs: latency.firstMs, seqLatencyMs: latency.latencyMs, cpu: { upstream: cpu[up.pid], system: cpu.system }, cpuMsPerHandshake };
-  }
-  for (const kind of env.proxies) {
-    const p = await env.startProxy(kind, { sets: SETS });
-    try {
-      // First: the very first handshakes of a fresh process, one at a time.
-      await env.background(`${kind} handshake latency`);
-      const latency = await seq(p.port, p.caPath, `seq-${kind}-${run}-`);
-      const minted = await checkMinting(env, p, target, `v-${kind}-${run}`);
-      const { result, cpu, cpuSplit } = await hs(p.port, p.caPath, `h-${kind}-${run}-`, [p.pid]);
-      const cpuMsPerHandshake = perUnit(cpuSplit[p.pid], result.totalHandshakes, 1e3);
-      res[kind] = { ...result, firstMs: latency.firstMs, seqLatencyMs: latency.latencyMs, seqAll: latency.all, minted, cpu: { proxy: cpu[p.pid], system: cpu.system }, cpuMsPerHandshake };
-    } finally {
-      await env.stopProxy(p, 'c');
+    const dLatency = await seq(null, env.cert.certPath, `dseq-${run}-`);
+    const d = await hs(null, env.cert.certPath, `d-${run}-`, [up.pid]);
+    r.direct = { ...d.result, firstMs: dLatency.firstMs, seqLatencyMs: dLatency.latencyMs, cpu: { upstream: d.cpu[up.pid], system: d.cpu.system }, cpuMsPerHandshake: perUnit(d.cpuSplit[up.pid], d.result.totalHandshakes, 1e3) };
+    for (const kind of env.proxies) {
+      const p = await env.startProxy(kind, { sets: SETS });
+      try {
+        // First: the very first handshakes of a fresh process, one at a time.
+        await env.background(`${kind} handshake latency`);
+        const latency = await seq(p.port, p.caPath, `seq-${kind}-${run}-`);
+        const minted = await checkMinting(env, p, target, `v-${kind}-${run}`);
+        const { result, cpu, cpuSplit } = await hs(p.port, p.caPath, `h-${kind}-${run}-`, [p.pid]);
+        const cpuMsPerHandshake = perUnit(cpuSplit[p.pid], result.totalHandshakes, 1e3);
+        r[kind] = { ...result, firstMs: latency.firstMs, seqLatencyMs: latency.latencyMs, seqAll: latency.all, minted, cpu: { proxy: cpu[p.pid], system: cpu.system }, cpuMsPerHandshake };
+      } finally {
+        await env.stopProxy(p, 'c');
+      }
     }
-  }
+    return r;
+  };
+  const res = { concurrency, seconds: env.durationS, ...(await env.repeated(round, (r) => r.perSecond)) };
   report(env, res);
   return res;
 }
@@ -75,11 +76,11 @@ async function checkMinting(env, p, target, prefix) {
 }
 
 function report(env, res) {
-  const rows = [['', 'handshakes/s', 'p50 (parallel)', 'p99 (parallel)', 'errors', 'very first', 'new name p50 (seq)', 'p90 (seq)', 'server CPU', 'server CPU/handshake', 'machine busy']];
+  const rows = [['', 'handshakes/s', 'p50 (parallel)', 'p99 (parallel)', 'errors', 'very first', 'new name p50 (seq)', 'p90 (seq)', 'server CPU', 'server CPU/handshake', 'machine busy', 'rounds']];
   for (const k of ['direct', ...env.proxies]) {
     const r = res[k];
     if (!r) continue;
-    rows.push([k, fmt(r.perSecond), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), ms(r.firstMs), ms(r.seqLatencyMs?.p50), ms(r.seqLatencyMs?.p90), pct(r.cpu.proxy ?? r.cpu.upstream), ms(r.cpuMsPerHandshake?.total), pct(r.cpu.system)]);
+    rows.push([k, fmt(r.perSecond), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), ms(r.firstMs), ms(r.seqLatencyMs?.p50), ms(r.seqLatencyMs?.p90), pct(r.cpu.proxy ?? r.cpu.upstream), ms(r.cpuMsPerHandshake?.total), pct(r.cpu.system), rounds(r)]);
   }
   env.log(table(rows));
   res.ratios = { mitmtsVsMitmdump: ratio(res.mitmts?.perSecond, res.mitmdump?.perSecond), mitmtsVsDirect: ratio(res.mitmts?.perSecond, res.direct?.perSecond) };

@@ -1,6 +1,6 @@
 // (d) One large streamed download over plain HTTP (1 GiB; 256 MiB with --quick): MB/s through
 // each proxy with stream_large_bodies=1m, and direct; peak RSS (VmHWM) of the proxy process.
-import { fmt, mib, pct, ratio, table, times } from '../lib/format.mjs';
+import { fmt, mib, pct, ratio, rounds, table, times } from '../lib/format.mjs';
 import { memOf, perUnit, withCpu } from '../lib/sys.mjs';
 
 export const title = '(d) Large streamed download (stream_large_bodies=1m)';
@@ -27,30 +27,33 @@ export async function run(env) {
       proxyPageFaultsPerMB: proxySplit ? proxySplit.minflt / (bytes / 1e6) : null,
     };
   };
-  const res = { bytes };
-  res.direct = await download(null, [up.pid]);
-  for (const kind of env.proxies) {
-    const p = await env.startProxy(kind, { sets: ['stream_large_bodies=1m'] });
-    try {
-      const before = memOf(p.pid);
-      const r = await download(p.port, [p.pid, up.pid]);
-      const after = memOf(p.pid);
-      res[kind] = { ...r, rssBeforeBytes: before?.rss ?? null, peakRssBytes: after?.hwm ?? null, rssAfterBytes: after?.rss ?? null };
-    } finally {
-      await env.stopProxy(p, 'd');
+  const round = async () => {
+    const r = { direct: await download(null, [up.pid]) };
+    for (const kind of env.proxies) {
+      const p = await env.startProxy(kind, { sets: ['stream_large_bodies=1m'] });
+      try {
+        const before = memOf(p.pid);
+        const d = await download(p.port, [p.pid, up.pid]);
+        const after = memOf(p.pid);
+        r[kind] = { ...d, rssBeforeBytes: before?.rss ?? null, peakRssBytes: after?.hwm ?? null, rssAfterBytes: after?.rss ?? null };
+      } finally {
+        await env.stopProxy(p, 'd');
+      }
     }
-  }
+    return r;
+  };
+  const res = { bytes, ...(await env.repeated(round, (r) => r.mbPerSec)) };
   report(env, res);
   return res;
 }
 
 function report(env, res) {
-  const rows = [['', 'MB/s', 'seconds', 'first byte', 'proxy RSS before', 'peak RSS (VmHWM)', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU s/GB (user+sys)', 'page faults/MB', 'vs direct']];
+  const rows = [['', 'MB/s', 'seconds', 'first byte', 'proxy RSS before', 'peak RSS (VmHWM)', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU s/GB (user+sys)', 'page faults/MB', 'vs direct', 'rounds']];
   for (const k of ['direct', ...env.proxies]) {
     const r = res[k];
     if (!r) continue;
     rows.push([k, fmt(r.mbPerSec), r.seconds.toFixed(2), `${r.ttfbMs.toFixed(1)} ms`, mib(r.rssBeforeBytes), mib(r.peakRssBytes), pct(r.cpu.proxy), pct(r.cpu.upstream), pct(r.cpu.system), r.cpuSecondsPerGB.proxy === null ? '-' : `${r.cpuSecondsPerGB.proxy.total.toFixed(2)} (${r.cpuSecondsPerGB.proxy.user.toFixed(2)}+${r.cpuSecondsPerGB.proxy.sys.toFixed(2)})`,
-      r.proxyPageFaultsPerMB === null ? '-' : r.proxyPageFaultsPerMB.toFixed(1), pct(ratio(r.mbPerSec, res.direct.mbPerSec))]);
+      r.proxyPageFaultsPerMB === null ? '-' : r.proxyPageFaultsPerMB.toFixed(1), pct(ratio(r.mbPerSec, res.direct.mbPerSec)), rounds(r)]);
   }
   env.log(table(rows));
   res.ratios = { mitmtsVsDirect: ratio(res.mitmts?.mbPerSec, res.direct?.mbPerSec), mitmtsVsMitmdump: ratio(res.mitmts?.mbPerSec, res.mitmdump?.mbPerSec) };
