@@ -119,7 +119,7 @@ export class BenchEnv {
     try {
       const summary = summarizeProfile(p.profilePath, ROOT);
       this.log(`\n  CPU profile of mitmts, scenario ${scenario} (${p.profilePath}):\n${formatProfile(summary, 15).replace(/^/gm, '    ')}\n`);
-      const kept = { scenario, path: p.profilePath, busyMs: summary.busyMs, idleMs: summary.idleMs, top: summary.frames.slice(0, 15), files: summary.files.slice(0, 10) };
+      const kept = { scenario, path: p.profilePath, busyMs: summary.busyMs, idleMs: summary.idleMs, top: summary.frames.slice(0, 15), files: summary.files.slice(0, 10), categories: summary.categories };
       this.profiles.push(kept);
       return kept;
     } catch (err) {

@@ -26,6 +26,7 @@ export function summarizeProfile(path, root) {
   }
   const frames = new Map();
   const files = new Map();
+  const cats = new Map();
   let total = 0;
   let idle = 0;
   for (const [id, us] of selfById) {
@@ -45,6 +46,8 @@ export function summarizeProfile(path, root) {
     frames.set(key, f);
     const file = w ? w.replace(/:\d+$/, '') : name.startsWith('(') ? name : '(native/builtin)';
     files.set(file, (files.get(file) ?? 0) + us);
+    const cat = category(name, file);
+    cats.set(cat, (cats.get(cat) ?? 0) + us);
   }
   const busy = total - idle;
   const out = (us) => ({ selfMs: us / 1000, pct: busy > 0 ? (100 * us) / busy : 0 });
@@ -54,7 +57,24 @@ export function summarizeProfile(path, root) {
     busyMs: busy / 1000,
     frames: [...frames.values()].sort((a, b) => b.selfUs - a.selfUs).map((f) => ({ name: f.name, where: f.where, ...out(f.selfUs) })),
     files: [...files.entries()].sort((a, b) => b[1] - a[1]).map(([file, us]) => ({ file, ...out(us) })),
+    categories: [...cats.entries()].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, ...out(us) })),
   };
+}
+
+const SOCKET_NATIVE = new Set(['writeBuffer', 'writev', 'writeUtf8String', 'writeLatin1String', 'read', 'readStart', 'readStop', 'close', 'shutdown', 'connect', 'setNoDelay']);
+
+/** A coarse bucket for a frame: where the busy time goes at a glance. */
+function category(name, file) {
+  if (name === '(garbage collector)') return 'garbage collection';
+  if (name === '(program)') return '(program: V8/native outside JS)';
+  if (SOCKET_NATIVE.has(name) && file === '(native/builtin)') return 'native stream read/write (syscalls; + encryption on TLS sockets)';
+  if (/async_hooks|promiseInitHook|promiseBeforeHook|promiseAfterHook|promiseResolveHook/.test(file + name)) return 'async_hooks / AsyncLocalStorage';
+  if (/^node:(_tls|internal\/tls|internal\/crypto)|^node:tls/.test(file) || ['initRead', 'signOneShot'].includes(name)) return 'TLS and crypto (Node + OpenSSL)';
+  if (/^node:internal\/(modules|deps\/cjs-module-lexer|bootstrap)|^node:internal\/url/.test(file) || ['openFileHandle', 'readFileUtf8', 'internalModuleStat'].includes(name)) return 'module loading';
+  if (/^(core|sdk|addons|bench)\//.test(file)) return 'mitmts code';
+  if (file.includes('node_modules/')) return 'dependencies (node_modules)';
+  if (file.startsWith('node:')) return 'Node internals (streams, net, events, timers)';
+  return 'other native';
 }
 
 /** The top `n` frames (and top files) as printable lines. */
@@ -66,5 +86,7 @@ export function formatProfile(summary, n = 15) {
   }
   lines.push('  by file:');
   for (const f of summary.files.slice(0, 8)) lines.push(`  ${f.selfMs.toFixed(1).padStart(7)} ${f.pct.toFixed(1).padStart(5)}  ${f.file}`);
+  lines.push('  by kind:');
+  for (const c of summary.categories) lines.push(`  ${c.selfMs.toFixed(1).padStart(7)} ${c.pct.toFixed(1).padStart(5)}  ${c.name}`);
   return lines.join('\n');
 }
