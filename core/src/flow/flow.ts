@@ -38,8 +38,7 @@ export abstract class Flow {
   /** `http`, `tcp`, `udp` or `dns`. */
   abstract readonly type: FlowType;
 
-  /** Unique id (UUID). */
-  id: string;
+  private _id: string | undefined;
   /** The client that connected to mitmts. */
   clientConn: Client;
   /**
@@ -68,11 +67,20 @@ export abstract class Flow {
   private _resume: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(clientConn: Client, serverConn: Server, live = false) {
-    this.id = randomUUID();
+    this._id = undefined;
     this.clientConn = clientConn;
     this.serverConn = serverConn;
     this.live = live;
     this.timestampCreated = Date.now() / 1000;
+  }
+
+  /** Unique id (UUID), made on first use: most live flows never need one. */
+  get id(): string {
+    return (this._id ??= randomUUID());
+  }
+
+  set id(v: string) {
+    this._id = v;
   }
 
   /** Start of the flow (the client connection's start; HTTP flows use the request's). */

@@ -52,6 +52,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
   private closed = false;
   /** The stream now belongs to another layer (CONNECT tunnel, upgrade). */
   private handedOver = false;
+  /** The current request's head as parsed (to tell whether an addon changed it). */
+  private rawRequest: RequestHead | null = null;
   /** Bytes of the current response went to the client already (no error page possible). */
   private responseStarted = false;
   private clientGone: Deferred = new Deferred();
@@ -143,6 +145,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     }
     const request = this.makeRequest(head);
     if (!request) return false;
+    this.rawRequest = head;
     const flow = new HTTPFlow(conn.client, conn.placeholderServer(request.host, request.port), true);
     flow.request = request;
     conn.track(flow);
@@ -269,12 +272,15 @@ export class Http1Session implements Http1Handler<RequestHead> {
   /** Request head bytes for upstream: origin-form target, Host added if missing, framing fixed. */
   private requestHead(req: Request, streaming: boolean, body?: Buffer | null): Buffer {
     let fields = req.headers.fields;
+    // Bytes no addon touched came through the parser's checks: no need to check them again.
+    const raw = this.rawRequest;
+    const pristine = raw !== null && fields === raw.headers && req.method === raw.method && req.path === raw.path;
     if (getHeader(fields, 'host') === undefined && req.httpVersion !== 'HTTP/2.0') {
       fields = [[Buffer.from('Host'), Buffer.from(hostHeaderValue(req), 'latin1')], ...fields];
     }
     if (!streaming) fields = fixLength(fields, body ?? null, false);
     else if (typeof req.stream === 'function' && getHeader(fields, 'content-length') !== undefined) fields = toChunked(fields);
-    const head = serializeRequestHead({ method: req.method, target: req.path, httpVersion: req.httpVersion, headers: fields });
+    const head = serializeRequestHead({ method: req.method, target: req.path, httpVersion: req.httpVersion, headers: fields }, { validate: !pristine });
     if (streaming || !body || body.length === 0) {
       if (!streaming && isChunked(fields)) return Buffer.concat([head, encodeLastChunk(req.trailers?.fields ?? null)]);
       return head;
@@ -378,7 +384,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
         if (reader.trailers) response.trailers = Headers.fromRaw(reader.trailers);
         response.timestampEnd = Date.now() / 1000;
         { const h = hookAsync(table, 'response', flow); if (h) await h; }
-        return this.sendBuffered(flow, reqHead.keepAlive && head.keepAlive, sc);
+        return this.sendBuffered(flow, reqHead.keepAlive && head.keepAlive, sc, head);
       }
       // An unknown-length body outgrew stream_large_bodies: stream from here on.
       setting = true;
@@ -449,14 +455,15 @@ export class Http1Session implements Http1Handler<RequestHead> {
   }
 
   /** Write a buffered response (from the server or an addon); framing fixed if the body changed. */
-  private sendBuffered(flow: HTTPFlow, keepAlive: boolean, sc?: ServerConnection): boolean {
+  private sendBuffered(flow: HTTPFlow, keepAlive: boolean, sc?: ServerConnection, raw?: ResponseHead): boolean {
     const response = flow.response!;
     const method = flow.request.method;
     const bodiless = method === 'HEAD' || response.statusCode < 200 || response.statusCode === 204 || response.statusCode === 304;
     const body = response.rawContent;
     let fields = response.headers.fields;
     if (!bodiless) fields = fixLength(fields, body, true);
-    const head = serializeResponseHead({ httpVersion: response.httpVersion, statusCode: response.statusCode, reason: response.reason, headers: fields });
+    const pristine = raw !== undefined && fields === raw.headers && response.statusCode === raw.statusCode && response.reason === raw.reason;
+    const head = serializeResponseHead({ httpVersion: response.httpVersion, statusCode: response.statusCode, reason: response.reason, headers: fields }, { validate: !pristine });
     let data: Buffer;
     if (bodiless || !body || body.length === 0) {
       data = !bodiless && isChunked(fields) ? Buffer.concat([head, encodeLastChunk(response.trailers?.fields ?? null)]) : head;
