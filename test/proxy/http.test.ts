@@ -411,3 +411,34 @@ describe('body limits and streaming', () => {
     }
   }, 60_000);
 });
+
+describe('streamed bodies with store_streamed_bodies', () => {
+  it('keeps an exact copy of a streamed response body', async () => {
+    const size = 3 * 1024 * 1024;
+    const body = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) body[i] = (i * 7 + (i >> 16)) & 0xff;
+    const big = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(size) });
+      res.end(body);
+    });
+    const seen: HTTPFlow[] = [];
+    const p = await createProxy({ options: { stream_large_bodies: '100k', store_streamed_bodies: true }, addons: [{ name: 'keep', response: (f: HTTPFlow) => void seen.push(f) }] });
+    try {
+      const got = await new Promise<Buffer>((resolve, reject) => {
+        const req = http.request({ host: p.host, port: p.port, path: `${big.url}/big` }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => resolve(Buffer.concat(parts)));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(got.equals(body)).toBe(true);
+      expect(seen[0]!.response!.rawContent!.equals(body)).toBe(true);
+    } finally {
+      await p.close();
+      await big.close();
+    }
+  });
+});

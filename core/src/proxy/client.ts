@@ -132,7 +132,7 @@ export class ClientConnection implements ConnectionContext {
     }
     this.server = server;
     const tlsOpts: UpstreamTls | null = wantTls ? { sni: net.isIP(req.host) ? null : req.host, alpn: ['http/1.1'] } : null;
-    const sc = await ServerConnection.open(server, this.client, this.hooks, this.config, tlsOpts, this);
+    const sc = await ServerConnection.open(server, this.client, this.hooks, this.config, tlsOpts, this, !wantTls);
     this.sc = sc;
     return sc;
   }

@@ -311,7 +311,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
     const keep = this.conn.config.storeStreamedBodies ? ([] as Buffer[]) : null;
     const send = (data: Buffer): void => {
       if (data.length === 0) return;
-      keep?.push(data);
+      // A copy: the data may sit in a read buffer that is reused for the next read.
+      keep?.push(Buffer.from(data));
       if (!sc.write(chunked ? encodeChunk(data) : data)) {
         this.parser.pause();
         sc.socket.once('drain', () => this.resumeParser());
@@ -420,7 +421,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
     out.write(serializeResponseHead({ httpVersion: response.httpVersion, statusCode: response.statusCode, reason: response.reason, headers: fields }));
     const send = (data: Buffer): void => {
       if (data.length === 0) return;
-      keep?.push(data);
+      // A copy: the data may sit in a read buffer that is reused for the next read.
+      keep?.push(Buffer.from(data));
       if (!out.write(chunked ? encodeChunk(data) : data)) reader.pauseUntilDrain(out);
     };
     const write = (chunk: Buffer): void => {
@@ -429,7 +431,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     };
     for (const b of reader.drainBuffered()) write(b);
     process.nextTick(() => out.uncork());
-    await Promise.race([reader.streamBody(write), this.clientGone.promise.then(() => Promise.reject(new UpstreamError('Client disconnected.')))]);
+    await Promise.race([reader.streamBody(write, out), this.clientGone.promise.then(() => Promise.reject(new UpstreamError('Client disconnected.')))]);
     if (fn) for (const o of asChunks(fn(Buffer.alloc(0)))) send(o);
     if (chunked) out.write(encodeLastChunk(reader.trailers));
     response.rawContent = keep ? Buffer.concat(keep) : null;
@@ -598,6 +600,7 @@ class ResponseReader implements ExchangeHandler {
   private limit: number | null = null;
   private overflow: Deferred<boolean> | null = null;
   private sink: ((chunk: Buffer) => void) | null = null;
+  private out: Duplex | null = null;
   private failure: Error | null = null;
 
   constructor(
@@ -614,7 +617,13 @@ class ResponseReader implements ExchangeHandler {
     this.informational?.(head);
   }
   onData(chunk: Buffer): void {
-    if (this.sink) return this.sink(chunk);
+    if (this.sink) {
+      this.sink(chunk);
+      // A write the kernel did not take at once still points into the read buffer.
+      if (this.out !== null && this.out.writableLength > 0) this.sc.lent = true;
+      return;
+    }
+    this.sc.lent = true;
     this.chunks.push(chunk);
     this.length += chunk.length;
     if (this.limit !== null && this.length > this.limit && this.overflow) {
@@ -627,6 +636,7 @@ class ResponseReader implements ExchangeHandler {
   }
   onEnd(): void {
     this.ended = true;
+    this.sc.streaming = false;
     this.overflow?.resolve(false);
     this.end?.resolve();
   }
@@ -640,6 +650,7 @@ class ResponseReader implements ExchangeHandler {
 
   private fail(err: Error): void {
     this.failure = err;
+    this.sc.streaming = false;
     this.head.reject(err);
     this.overflow?.reject(err);
     this.end?.reject(err);
@@ -676,9 +687,11 @@ class ResponseReader implements ExchangeHandler {
     return c;
   }
 
-  /** Hand every further body chunk to `sink`; resolves at the end of the body. */
-  streamBody(sink: (chunk: Buffer) => void): Promise<void> {
+  /** Hand every further body chunk to `sink` (which writes to `out`); resolves at the end of the body. */
+  streamBody(sink: (chunk: Buffer) => void, out: Duplex): Promise<void> {
     this.sink = sink;
+    this.out = out;
+    this.sc.streaming = true;
     if (this.ended) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
     this.end = new Deferred();

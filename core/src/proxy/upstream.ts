@@ -40,6 +40,14 @@ export class ServerConnection implements ResponseHandler {
   private closeError: Error | null = null;
   private readonly onChunk = (chunk: Buffer): void => this.parser.push(chunk);
   private readonly onEndOfStream = (): void => this.parser.finish();
+  /**
+   * Set while processing a pooled read when something kept a reference to the bytes (a parsed
+   * head, a buffered body, a queued client write): that read buffer must not be reused.
+   */
+  lent = false;
+  /** A body is being streamed through: reads are handed on without a copy. */
+  streaming = false;
+  private detached = false;
 
   private constructor(
     readonly server: Server,
@@ -48,11 +56,33 @@ export class ServerConnection implements ResponseHandler {
     private readonly client: Client,
     private readonly cfg: RuntimeConfig,
     private readonly context: TlsData['context'],
+    pool: ReadPool | null,
   ) {
     this.socket = socket;
     this.parser = new ResponseParser(this, { strict: cfg.validateInbound });
+    if (pool) pool.attach((view) => this.onPooledRead(view, pool));
     this.listen(socket);
     socket.on('close', () => this.onSocketClose());
+  }
+
+  /**
+   * A read into the pooled buffer. The parser and the exchange see a view of it; unless one of
+   * them kept a reference, the same buffer takes the next read (no allocation, no page faults).
+   */
+  private onPooledRead(view: Buffer, pool: ReadPool): void {
+    if (this.detached) {
+      pool.reuse = false;
+      this.socket.emit('data', view);
+      return;
+    }
+    if (!this.streaming) {
+      // Heads and buffered bodies keep what they parse: give them their own (small) copy.
+      this.parser.push(Buffer.from(view));
+      return;
+    }
+    this.lent = false;
+    this.parser.push(view);
+    if (this.lent || this.parser.bufferedBytes > 0) pool.reuse = false;
   }
 
   private listen(s: net.Socket | tls.TLSSocket): void {
@@ -65,6 +95,7 @@ export class ServerConnection implements ResponseHandler {
 
   /** Stop parsing: a relay takes the socket over. Returns bytes the parser had buffered. */
   detach(): Buffer {
+    this.detached = true;
     this.socket.removeListener('data', this.onChunk);
     this.socket.removeListener('end', this.onEndOfStream);
     return this.parser.takeRemaining();
@@ -85,15 +116,25 @@ export class ServerConnection implements ResponseHandler {
    * `server_connected` or `server_connect_error`, then TLS if asked (`tls_start_server`,
    * `tls_established_server` / `tls_failed_server`).
    */
-  static async open(server: Server, client: Client, table: HookTable, cfg: RuntimeConfig, tlsOpts: UpstreamTls | null, context: TlsData['context']): Promise<ServerConnection> {
+  static async open(
+    server: Server,
+    client: Client,
+    table: HookTable,
+    cfg: RuntimeConfig,
+    tlsOpts: UpstreamTls | null,
+    context: TlsData['context'],
+    /** Read into reused buffers (only for connections that stay plain TCP: not before TLS). */
+    pooledReads = false,
+  ): Promise<ServerConnection> {
     const data: ServerConnectionHookData = { server, client };
     const r = table.trigger('server_connect', data);
     if (r) await r;
     if (server.error) throw new UpstreamError(server.error);
     const [host, port] = server.address!;
+    const pool = pooledReads && !tlsOpts ? new ReadPool() : null;
     let socket: net.Socket;
     try {
-      socket = await tcpConnect(host, port, cfg.connectAddr);
+      socket = await tcpConnect(host, port, cfg.connectAddr, pool);
     } catch (err) {
       server.error = connectErrorMessage(host, port, err);
       const r2 = table.trigger('server_connect_error', data);
@@ -109,7 +150,7 @@ export class ServerConnection implements ResponseHandler {
     const r3 = table.trigger('server_connected', data);
     if (r3) await r3;
     if (cfg.tcpTimeout > 0) socket.setTimeout(cfg.tcpTimeout * 1000, () => socket.destroy());
-    const sc = new ServerConnection(server, socket, table, client, cfg, context);
+    const sc = new ServerConnection(server, socket, table, client, cfg, context, pool);
     if (tlsOpts) await sc.startTls(tlsOpts);
     return sc;
   }
@@ -134,15 +175,18 @@ export class ServerConnection implements ResponseHandler {
   }
 
   onHead(head: ResponseHead): void {
+    this.lent = true;
     this.handler?.onHead(head);
   }
   onInformational(head: ResponseHead): void {
+    this.lent = true;
     this.handler?.onInformational(head);
   }
   onData(chunk: Buffer): void {
     this.handler?.onData(chunk);
   }
   onTrailers(trailers: RawHeaders): void {
+    this.lent = true;
     this.handler?.onTrailers(trailers);
   }
   onEnd(): void {
@@ -170,9 +214,42 @@ export class ServerConnection implements ResponseHandler {
   }
 }
 
-function tcpConnect(host: string, port: number, localAddress: string | null): Promise<net.Socket> {
+const READ_SIZE = 64 * 1024;
+
+/**
+ * Read buffers for one connection (net's `onread`): the same 64 KiB buffer serves every read
+ * unless the previous read's bytes are still referenced, then a fresh one is made. Streaming a
+ * large body then allocates nothing per read.
+ */
+export class ReadPool {
+  private buf: Buffer = Buffer.allocUnsafeSlow(READ_SIZE);
+  /** Cleared when the last read's bytes are still in use. */
+  reuse = true;
+  private sink: (view: Buffer) => void = () => undefined;
+
+  attach(sink: (view: Buffer) => void): void {
+    this.sink = sink;
+  }
+
+  /** net's `onread` option for this pool. */
+  get onread(): net.OnReadOpts {
+    return {
+      buffer: () => {
+        if (!this.reuse) this.buf = Buffer.allocUnsafeSlow(READ_SIZE);
+        this.reuse = true;
+        return this.buf;
+      },
+      callback: (n: number) => {
+        this.sink(this.buf.subarray(0, n));
+        return true;
+      },
+    };
+  }
+}
+
+function tcpConnect(host: string, port: number, localAddress: string | null, pool: ReadPool | null): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}) });
+    const socket = net.connect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}), ...(pool ? { onread: pool.onread } : {}) });
     const timer = setTimeout(() => {
       socket.destroy(Object.assign(new Error(`timed out after ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' }));
     }, CONNECT_TIMEOUT_MS);
