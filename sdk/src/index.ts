@@ -7,6 +7,7 @@ export * from '@mitmts/core';
 export { createProxy, type CreateProxyOptions, type EmbeddedProxy } from './proxy.js';
 export {
   parseModifySpec,
+  filterOption,
   parseReplacement,
   readReplacement,
   escapedStrToBytes,

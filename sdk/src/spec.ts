@@ -160,3 +160,17 @@ export function parseReplacement(option: string, spec: string, replacement: stri
 export async function readReplacement(r: Replacement): Promise<Buffer> {
   return r.file === null ? r.bytes : readFile(r.file);
 }
+
+/**
+ * Compile the value of a filter option (`dumper_filter`, `stickycookie`, ...): null or empty
+ * means "no filter" (null); a bad expression is an OptionsError naming the option and saying
+ * what is wrong where. For `configure`, so a bad value is rejected when it is set.
+ */
+export function filterOption(option: string, expr: string | null): Filter | null {
+  if (!expr) return null;
+  try {
+    return parseFilter(expr);
+  } catch (err) {
+    throw new OptionsError(`Invalid ${option} ${JSON.stringify(expr)}: ${(err as Error).message}`);
+  }
+}

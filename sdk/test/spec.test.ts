@@ -118,3 +118,13 @@ describe('parseReplacement / readReplacement', () => {
     );
   });
 });
+
+describe('filterOption', () => {
+  it('compiles a filter option, null for none, and names the option on errors', async () => {
+    const { filterOption, tflow } = await import('@mitmts/sdk').then(async (sdk) => ({ ...sdk, tflow: (await import('@mitmts/sdk/testing')).tflow }));
+    expect(filterOption('dumper_filter', null)).toBeNull();
+    expect(filterOption('dumper_filter', '')).toBeNull();
+    expect(filterOption('dumper_filter', '~q')!(tflow())).toBe(true);
+    expect(() => filterOption('dumper_filter', '~nope')).toThrowError(/^Invalid dumper_filter "~nope": /);
+  });
+});

@@ -1,15 +1,14 @@
 import {
   addon,
-  inject,
-  OPTIONS,
-  option,
-  OptionsError,
-  parseFilter,
   type AddonHooks,
   type DNSFlow,
   type Filter,
+  filterOption,
   type Flow,
   type HTTPFlow,
+  inject,
+  option,
+  OPTIONS,
   type OptionsManager,
   type TCPFlow,
   type UDPFlow,
@@ -54,16 +53,7 @@ export class Dumper implements AddonHooks {
 
   configure(updated: ReadonlySet<string>): void {
     if (!updated.has('dumper_filter')) return;
-    const expr = this.dumper_filter;
-    if (!expr) {
-      this.filter = null;
-      return;
-    }
-    try {
-      this.filter = parseFilter(expr);
-    } catch (err) {
-      throw new OptionsError(`Invalid dumper_filter ${JSON.stringify(expr)}: ${(err as Error).message}`);
-    }
+    this.filter = filterOption('dumper_filter', this.dumper_filter);
   }
 
   /** Is this flow printed at all (detail above 0 and the filter matches)? */

@@ -4,20 +4,19 @@ import { join } from 'node:path';
 import {
   addon,
   command,
-  FlowReader,
-  inject,
-  KERNEL,
-  LOG,
-  option,
-  OptionsError,
-  parseMode,
-  parseFilter,
   type Filter,
+  filterOption,
   type Flow,
+  FlowReader,
   type FlowSource,
   type HTTPFlow,
+  inject,
   type Kernel,
+  KERNEL,
+  LOG,
   type Logger,
+  option,
+  parseMode,
 } from '@mitmts/sdk';
 import { eventSequence } from './eventsequence.js';
 
@@ -50,12 +49,7 @@ export class ReadFile {
 
   configure(updated: ReadonlySet<string>): void {
     if (!updated.has('readfile_filter')) return;
-    const expr = this.readfile_filter;
-    try {
-      this.filter = expr ? parseFilter(expr) : null;
-    } catch (err) {
-      throw new OptionsError(`Invalid readfile_filter ${JSON.stringify(expr)}: ${(err as Error).message}`);
-    }
+    this.filter = filterOption('readfile_filter', this.readfile_filter);
   }
 
   /**

@@ -4,20 +4,20 @@ import {
   addon,
   command,
   CommandError,
+  type DNSFlow,
   encodeFlow,
+  type Filter,
+  filterOption,
+  type Flow,
   FlowWriter,
+  type HTTPFlow,
   inject,
   KERNEL,
+  type Kernel,
   LOG,
+  type Logger,
   option,
   OptionsError,
-  parseFilter,
-  type DNSFlow,
-  type Filter,
-  type Flow,
-  type HTTPFlow,
-  type Kernel,
-  type Logger,
   type TCPFlow,
   type UDPFlow,
 } from '@mitmts/sdk';
@@ -67,14 +67,7 @@ export class Save {
     const filterChanged = updated.has('save_stream_filter');
     if (!fileChanged && !filterChanged) return;
     let filter = this.filter;
-    if (filterChanged) {
-      const expr = this.save_stream_filter;
-      try {
-        filter = expr ? parseFilter(expr) : null;
-      } catch (err) {
-        throw new OptionsError(`Invalid save_stream_filter ${JSON.stringify(expr)}: ${(err as Error).message}`);
-      }
-    }
+    if (filterChanged) filter = filterOption('save_stream_filter', this.save_stream_filter);
     const file = this.save_stream_file;
     if (!file) {
       this.filter = filter;

@@ -1,4 +1,4 @@
-import { addon, FilterError, option, OptionsError, parseFilter, type AddonHooks, type Filter, type HTTPFlow } from '@mitmts/sdk';
+import { addon, filterOption, option, type AddonHooks, type Filter, type HTTPFlow } from '@mitmts/sdk';
 
 const COMMA = Buffer.from(', ');
 
@@ -18,17 +18,7 @@ export class StickyAuth implements AddonHooks {
 
   configure(updated: ReadonlySet<string>): void {
     if (!updated.has('stickyauth')) return;
-    const expr = this.stickyauth;
-    if (!expr) {
-      this.flt = null;
-      return;
-    }
-    try {
-      this.flt = parseFilter(expr);
-    } catch (err) {
-      if (err instanceof FilterError) throw new OptionsError(`Invalid stickyauth filter '${expr}': ${err.message}.`);
-      throw err;
-    }
+    this.flt = filterOption('stickyauth', this.stickyauth);
   }
 
   request(flow: HTTPFlow): void {

@@ -85,7 +85,7 @@ describe('stickyauth (unit)', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(OptionsError);
-    expect((err as Error).message).toMatch(/^Invalid stickyauth filter '~m POST & \(': Invalid filter expression at position \d+: /);
+    expect((err as Error).message).toMatch(/^Invalid stickyauth "~m POST & \(": Invalid filter expression at position \d+: /);
     expect(tctx.kernel.options.get('stickyauth')).toBe('~m POST');
     await tctx.trigger('request', withAuth('a.example', 'Bearer t'));
     const post = withoutAuth('a.example');

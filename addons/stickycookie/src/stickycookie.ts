@@ -1,4 +1,4 @@
-import { addon, cookies, FilterError, option, OptionsError, parseFilter, type AddonHooks, type Filter, type HTTPFlow } from '@mitmts/sdk';
+import { addon, cookies, filterOption, option, type AddonHooks, type Filter, type HTTPFlow } from '@mitmts/sdk';
 import { CookieJar } from './jar.js';
 
 /** The URL path of a request target, without query and fragment. */
@@ -23,17 +23,7 @@ export class StickyCookie implements AddonHooks {
 
   configure(updated: ReadonlySet<string>): void {
     if (!updated.has('stickycookie')) return;
-    const expr = this.stickycookie;
-    if (!expr) {
-      this.flt = null;
-      return;
-    }
-    try {
-      this.flt = parseFilter(expr);
-    } catch (err) {
-      if (err instanceof FilterError) throw new OptionsError(`Invalid stickycookie filter '${expr}': ${err.message}.`);
-      throw err;
-    }
+    this.flt = filterOption('stickycookie', this.stickycookie);
   }
 
   response(flow: HTTPFlow): void {

@@ -93,7 +93,7 @@ describe('stickycookie (unit)', () => {
     const tctx = await withAddon(StickyCookie);
     tctx.configure({ stickycookie: '~d example.com' });
     expect(() => tctx.configure({ stickycookie: '~nope' })).toThrow(OptionsError);
-    expect(() => tctx.configure({ stickycookie: '~nope' })).toThrow(/^Invalid stickycookie filter '~nope': /);
+    expect(() => tctx.configure({ stickycookie: '~nope' })).toThrow(/^Invalid stickycookie "~nope": /);
     expect(tctx.kernel.options.get('stickycookie')).toBe('~d example.com');
     await tctx.trigger('response', setting(['a=1']));
     expect(await sent(tctx, to())).toBe('a=1');
