@@ -89,14 +89,17 @@ export class FlowStateDecoder {
     return decodeRecord(rec, this.ctx);
   }
 
-  /** States completed by `chunk`. The caller may reuse `chunk` afterwards. */
-  *push(chunk: Buffer): Generator<FlowState> {
+  /**
+   * States completed by `chunk`. The caller may reuse `chunk` afterwards, unless it passes
+   * `owned` (the chunk is never written again, so states may point into it).
+   */
+  *push(chunk: Buffer, owned = false): Generator<FlowState> {
     if (chunk.length === 0) return;
     if (this.mode === 'tnetstring') {
-      for (const rec of this.splitter.push(chunk)) yield this.decode(rec);
+      for (const rec of this.splitter.push(chunk, owned)) yield this.decode(rec);
       return;
     }
-    this.held.push(Buffer.from(chunk));
+    this.held.push(owned ? chunk : Buffer.from(chunk));
     this.heldLength += chunk.length;
     if (this.mode === 'har') return;
     const head = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held);
@@ -106,7 +109,8 @@ export class FlowStateDecoder {
     if (mode === 'tnetstring') {
       this.held = [];
       this.heldLength = 0;
-      for (const rec of this.splitter.push(head)) yield this.decode(rec);
+      // `head` is ours: a copy, a concatenation or an owned chunk.
+      for (const rec of this.splitter.push(head, true)) yield this.decode(rec);
     }
   }
 
@@ -117,7 +121,7 @@ export class FlowStateDecoder {
       this.mode = this.detect(head, true) ?? 'tnetstring';
       if (this.mode === 'tnetstring') {
         this.held = [];
-        for (const rec of this.splitter.push(head)) yield this.decode(rec);
+        for (const rec of this.splitter.push(head, true)) yield this.decode(rec);
       }
     }
     if (this.mode === 'har') {

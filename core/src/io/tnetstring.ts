@@ -10,6 +10,7 @@
  */
 import { TnetstringError } from './errors.js';
 import { parsePyFloat, pyFloatRepr } from './pyfloat.js';
+import { SHAPE_ROOT, shapeBuilder, shapeChild, type ShapeNode, type TnetDict } from './dict-shapes.js';
 
 /** A float that must be written as `^` even if its value is integral (`1.0`). */
 export class TnetFloat {
@@ -231,16 +232,65 @@ function readList(buf: Buffer, s: number, e: number): TnetValue[] {
   return list;
 }
 
-function readDict(buf: Buffer, at: number, s: number, e: number): { [key: string]: TnetValue } {
-  const obj: { [key: string]: TnetValue } = {};
+// Values (and keys) of the dicts being decoded, innermost last: a dict's entries sit at
+// [its base, SP). Reset by `decodeAt`, so an error thrown halfway leaves nothing behind.
+const VALS: TnetValue[] = [];
+const KEYS: string[] = [];
+// eslint-disable-next-line no-var
+var SP = 0;
+
+/** The child of `node` whose key encoding is at `P` (then `P` moves past it), if any. */
+function matchShape(node: ShapeNode, buf: Buffer, e: number): ShapeNode | undefined {
+  const kids = node.children;
+  const p = P;
+  for (let c = 0; c < kids.length; c++) {
+    const kid = kids[c]!;
+    const enc = kid.enc;
+    const n = enc.length;
+    // `<` and not `<=`: a key must be followed by its value (the generic path reports it).
+    if (p + n >= e) continue;
+    let j = 0;
+    while (j < n && enc[j] === buf[p + j]) j++;
+    if (j === n) {
+      P = p + n;
+      return kid;
+    }
+  }
+  return undefined;
+}
+
+function readDict(buf: Buffer, at: number, s: number, e: number): TnetDict {
+  const base = SP;
+  let node: ShapeNode | undefined = SHAPE_ROOT;
   P = s;
   while (P < e) {
     const keyAt = P;
-    const k = readKey(buf, e);
+    let next: ShapeNode | undefined = node === undefined ? undefined : matchShape(node, buf, e);
+    let k: string;
+    if (next !== undefined) {
+      k = next.key;
+    } else {
+      k = readKey(buf, e);
+      if (node !== undefined) next = shapeChild(node, k, buf, keyAt, P);
+    }
+    node = next;
     if (P >= e) throw new TnetstringError(`dict at byte ${B + at} has a key without a value (key at byte ${B + keyAt})`, B + keyAt, false);
-    setKey(obj, k, readValue(buf, e));
+    const slot = SP++;
+    KEYS[slot] = k;
+    VALS[slot] = readValue(buf, e);
   }
   P = e + 1;
+  const build = node === undefined ? undefined : node.build ?? shapeBuilder(node);
+  let obj: TnetDict;
+  if (build !== undefined) {
+    obj = build(VALS, base);
+  } else {
+    obj = {};
+    for (let i = base; i < SP; i++) setKey(obj, KEYS[i]!, VALS[i]!);
+  }
+  // Drop the references, so that the stack keeps no record alive.
+  for (let i = base; i < SP; i++) VALS[i] = null;
+  SP = base;
   return obj;
 }
 
@@ -280,6 +330,11 @@ export function decodeAt(buf: Buffer, offset = 0, end = buf.length, base = 0): {
   P = offset;
   B = base;
   E = end;
+  if (SP !== 0) {
+    // A previous decode failed halfway.
+    VALS.fill(null, 0, SP);
+    SP = 0;
+  }
   const value = readValue(buf, end);
   return { value, end: P };
 }
