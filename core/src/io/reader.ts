@@ -28,7 +28,8 @@ function named(e: unknown, name: string | undefined): unknown {
 
 function toFlow(state: FlowState, decoder: FlowStateDecoder): AnyFlow {
   try {
-    return flowFromState(state);
+    // The state was decoded for this flow alone: the flow may take over its arrays.
+    return flowFromState(state, true);
   } catch (e) {
     const { index, offset } = decoder.last;
     const where = offset >= 0 ? `flow record #${index + 1} at byte ${offset}` : `HAR entry #${index + 1}`;
