@@ -398,13 +398,19 @@ const SERVER_17 = new Set([
 const CLIENT_17_FILE_ORDER = [...CLIENT_17].reverse();
 const SERVER_17_FILE_ORDER = [...SERVER_17].reverse();
 
-/** True if `o` has exactly `keys`; checks the usual file order first (a pointer compare per key). */
+/** True if `o` has exactly `keys`; checks the usual file order first (a pointer compare per key, no allocation). */
 function hasExactly(o: D, keys: ReadonlySet<string>, fileOrder: readonly string[]): boolean {
+  let i = 0;
+  for (const k in o) {
+    if (k !== fileOrder[i]) return hasExactlySlow(o, keys);
+    i++;
+  }
+  return i === fileOrder.length;
+}
+
+function hasExactlySlow(o: D, keys: ReadonlySet<string>): boolean {
   const ks = Object.keys(o);
   if (ks.length !== keys.size) return false;
-  let i = 0;
-  while (i < ks.length && ks[i] === fileOrder[i]) i++;
-  if (i === ks.length) return true;
   for (const k of ks) if (!keys.has(k)) return false;
   return true;
 }

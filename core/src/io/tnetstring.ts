@@ -9,7 +9,7 @@
  * prefix is known when it is written (no intermediate strings or per-value Buffers).
  */
 import { TnetstringError } from './errors.js';
-import { parsePyFloat, pyFloatRepr } from './pyfloat.js';
+import { parseDecimalBytes, parsePyFloat, pyFloatRepr } from './pyfloat.js';
 import { SHAPE_ROOT, shapeBuilder, shapeChild, type ShapeNode, type TnetDict } from './dict-shapes.js';
 
 /** A float that must be written as `^` even if its value is integral (`1.0`). */
@@ -122,6 +122,8 @@ function decodeInt(buf: Buffer, s: number, e: number): number | bigint {
 }
 
 function decodeFloat(buf: Buffer, s: number, e: number): number {
+  const fast = parseDecimalBytes(buf, s, e);
+  if (fast !== undefined) return fast;
   const text = latin1(buf, s, e);
   const v = parsePyFloat(text);
   if (v === undefined) throw new TnetstringError(`invalid float literal ${JSON.stringify(text)} at byte ${B + s}`, B + s, false);
@@ -234,8 +236,10 @@ function readList(buf: Buffer, s: number, e: number): TnetValue[] {
 
 // Values (and keys) of the dicts being decoded, innermost last: a dict's entries sit at
 // [its base, SP). Reset by `decodeAt`, so an error thrown halfway leaves nothing behind.
-const VALS: TnetValue[] = [];
-const KEYS: string[] = [];
+// eslint-disable-next-line no-var
+var VALS: TnetValue[] = [];
+// eslint-disable-next-line no-var
+var KEYS: string[] = [];
 // eslint-disable-next-line no-var
 var SP = 0;
 
