@@ -206,7 +206,15 @@ export interface ClientInit extends ConnectionInit {
 }
 
 const CLIENT_KEYS = new StateKeys([...CONNECTION_KEYS, 'mitmcert', 'proxy_mode'], 'client connection');
-const NO_ADDRESS: Address = ['', 0];
+
+// Placeholders for connections being loaded (setState replaces every one of them), so that
+// loading allocates nothing it throws away.
+const NO_ADDRESS: Address = Object.freeze(['', 0]) as unknown as Address;
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+const LOADING_CLIENT: ClientInit = Object.freeze({
+  id: '', peername: NO_ADDRESS, sockname: NO_ADDRESS, timestampStart: 0, certificateList: NONE, alpnOffers: NONE, cipherList: NONE,
+});
+const LOADING_SERVER: ServerInit = Object.freeze({ id: '', certificateList: NONE, alpnOffers: NONE, cipherList: NONE });
 
 /** The connection between a client and mitmts. */
 export class Client extends Connection {
@@ -245,7 +253,7 @@ export class Client extends Connection {
    * of copying them: only for a state nobody uses afterwards (the flow reader's).
    */
   static fromState(state: ClientState, adopt = false): Client {
-    const c = new Client({ id: '', peername: NO_ADDRESS, sockname: NO_ADDRESS, timestampStart: 0 });
+    const c = new Client(LOADING_CLIENT);
     c.setState(state, adopt);
     return c;
   }
@@ -330,7 +338,7 @@ export class Server extends Connection {
 
   /** Load a server from its state; `adopt` as for {@link Client.fromState}. */
   static fromState(state: ServerState, adopt = false): Server {
-    const s = new Server({ id: '' });
+    const s = new Server(LOADING_SERVER);
     s.setState(state, adopt);
     return s;
   }

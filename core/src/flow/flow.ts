@@ -30,6 +30,9 @@ export function loadFlow(state: FlowState, adopt = false): Flow {
   return load(state, adopt);
 }
 
+/** Placeholder while a flow is loaded (setState replaces it): saves an allocation per flow. */
+const LOADING_METADATA: Record<string, unknown> = Object.freeze({});
+
 export const BASE_FLOW_KEYS = [
   'version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay', 'marked',
   'metadata', 'comment', 'timestamp_created', 'backup',
@@ -70,7 +73,7 @@ export abstract class Flow {
   /** When the flow was created, seconds since the epoch (unchanged by replays). */
   timestampCreated: number;
   /** Arbitrary data attached by addons; saved with the flow (keep values serializable). */
-  metadata: Record<string, unknown> = {};
+  metadata: Record<string, unknown>;
   /** A user comment. */
   comment = '';
 
@@ -82,11 +85,13 @@ export abstract class Flow {
    * everything, the id included.)
    */
   constructor(clientConn: Client, serverConn: Server, live = false) {
-    this.id = clientConn === undefined ? '' : randomUUID();
+    const loading = clientConn === undefined;
+    this.id = loading ? '' : randomUUID();
     this.clientConn = clientConn;
     this.serverConn = serverConn;
     this.live = live;
-    this.timestampCreated = Date.now() / 1000;
+    this.timestampCreated = loading ? 0 : Date.now() / 1000;
+    this.metadata = loading ? LOADING_METADATA : {};
   }
 
   /** Start of the flow (the client connection's start; HTTP flows use the request's). */

@@ -22,7 +22,7 @@ export type TnetDict = { [key: string]: TnetValue };
 export type DictBuilder = (values: TnetValue[], base: number) => TnetDict;
 
 const MAX_NODES = 4096;
-const MAX_CHILDREN = 8;
+const MAX_CHILDREN = 32;
 const MAX_KEYS = 64;
 const MAX_BUILDERS = 1024;
 

@@ -205,7 +205,7 @@ function readValue(buf: Buffer, end: number): TnetValue {
     case 44 /* ',' */:
       return buf.subarray(s, e);
     case 59 /* ';' */:
-      return (buf as RawBuffer).utf8Slice(s, e);
+      return len === 0 ? '' : (buf as RawBuffer).utf8Slice(s, e);
     case 35 /* '#' */:
       return decodeInt(buf, s, e);
     case 94 /* '^' */:
