@@ -109,35 +109,31 @@ export function parseDecimalBytes(buf: Uint8Array, s: number, e: number): number
   let i = s;
   const neg = i < e && buf[i] === 45; /* '-' */
   if (neg) i++;
-  // Significant digits: `hi` holds the first 15, `lo` the (at most 4) after them.
+  // Significant digits: `hi` takes them until it has 15 (leading zeros leave it 0), `lo` the rest.
   let hi = 0;
   let lo = 0;
-  let n = 0;
   let loDigits = 0;
-  let decimals = 0;
-  let seenDigit = false;
-  let seenDot = false;
+  let dot = -1;
+  const first = i;
   for (; i < e; i++) {
-    const c = buf[i]!;
-    if (c >= 48 && c <= 57) {
-      seenDigit = true;
-      if (seenDot) decimals++;
-      if (n === 0 && c === 48) continue; // leading zero
-      if (n < 15) hi = hi * 10 + (c - 48);
-      else {
-        lo = lo * 10 + (c - 48);
-        loDigits++;
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) {
+      if (d === -2 /* '.' */ && dot === -1) {
+        dot = i;
+        continue;
       }
-      n++;
-    } else if (c === 46 /* '.' */ && !seenDot) {
-      seenDot = true;
-    } else {
       return undefined;
     }
+    if (hi < 1e14) hi = hi * 10 + d;
+    else {
+      lo = lo * 10 + d;
+      loDigits++;
+    }
   }
-  if (!seenDigit || n > 19 || decimals > 22) return undefined;
+  const decimals = dot === -1 ? 0 : e - dot - 1;
+  if (e - first === (dot === -1 ? 0 : 1) || loDigits > 4 || decimals > 22) return undefined;
   let v: number;
-  if (n <= 15) {
+  if (loDigits === 0) {
     v = hi / POW10[decimals]!;
   } else {
     // M = hi * 10^loDigits + lo, exactly, as sHi + sLo.
