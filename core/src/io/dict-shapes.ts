@@ -38,6 +38,8 @@ export class ShapeNode {
   build: DictBuilder | undefined = undefined;
   /** True if no builder can be made (limits); the decoder builds key by key. */
   noBuild = false;
+  /** `enc` as little-endian 32-bit words (its last `enc.length % 4` bytes are compared singly). */
+  readonly words: Int32Array;
 
   constructor(
     /** The key (empty for the root). */
@@ -47,7 +49,11 @@ export class ShapeNode {
     readonly parent: ShapeNode | undefined,
     /** Number of keys from the root to this node. */
     readonly depth: number,
-  ) {}
+  ) {
+    const n = enc.length >> 2;
+    this.words = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.words[i] = enc[4 * i]! | (enc[4 * i + 1]! << 8) | (enc[4 * i + 2]! << 16) | (enc[4 * i + 3]! << 24);
+  }
 }
 
 /** The empty key sequence: every dict starts here. */
