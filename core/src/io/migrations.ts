@@ -539,15 +539,16 @@ export const MIGRATABLE_VERSIONS: readonly string[] = [...CONVERTERS.keys()];
 export function migrateFlowState(state: Record<string, unknown>, ctx: MigrationContext = new MigrationContext()): FlowState {
   let data = state as D;
   for (;;) {
-    const key = versionKey(data.version);
-    if (key === String(FLOW_FORMAT_VERSION)) break;
-    if (key === '17' && !fastPathDisabled) {
+    const v = data.version;
+    if (v === FLOW_FORMAT_VERSION) break;
+    if (v === 17 && !fastPathDisabled) {
       const done = fastForward17(data);
       if (done !== undefined) {
         data = done;
         continue;
       }
     }
+    const key = versionKey(v);
     const convert = key === undefined ? undefined : CONVERTERS.get(key);
     if (convert === undefined) {
       const shown = key ?? JSON.stringify(data.version) ?? 'missing';
