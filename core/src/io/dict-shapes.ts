@@ -38,7 +38,13 @@ export class ShapeNode {
   build: DictBuilder | undefined = undefined;
   /** True if no builder can be made (limits); the decoder builds key by key. */
   noBuild = false;
-  /** `enc` as little-endian 32-bit words (its last `enc.length % 4` bytes are compared singly). */
+  /** Length of `enc`. */
+  readonly length: number;
+  /**
+   * `enc` as little-endian 32-bit words: whole words from the start, and a last word that ends
+   * where `enc` ends (overlapping the one before unless the length is a multiple of 4). Empty
+   * for encodings shorter than 4 bytes.
+   */
   readonly words: Int32Array;
 
   constructor(
@@ -50,9 +56,13 @@ export class ShapeNode {
     /** Number of keys from the root to this node. */
     readonly depth: number,
   ) {
-    const n = enc.length >> 2;
-    this.words = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.words[i] = enc[4 * i]! | (enc[4 * i + 1]! << 8) | (enc[4 * i + 2]! << 16) | (enc[4 * i + 3]! << 24);
+    const n = enc.length;
+    this.length = n;
+    const word = (o: number): number => enc[o]! | (enc[o + 1]! << 8) | (enc[o + 2]! << 16) | (enc[o + 3]! << 24);
+    const full = n < 4 ? 0 : (n - 1) >> 2;
+    this.words = new Int32Array(n < 4 ? 0 : full + 1);
+    for (let i = 0; i < full; i++) this.words[i] = word(4 * i);
+    if (n >= 4) this.words[full] = word(n - 4);
   }
 }
 

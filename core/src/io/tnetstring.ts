@@ -242,6 +242,9 @@ var VALS: TnetValue[] = [];
 var KEYS: string[] = [];
 // eslint-disable-next-line no-var
 var SP = 0;
+/** Highest SP of the current decode (the stack is cleared up to it at the end). */
+// eslint-disable-next-line no-var
+var HIGH = 0;
 /** The input of the current decode, for reading key encodings four bytes at a time. */
 // eslint-disable-next-line no-var
 var DV: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
@@ -253,58 +256,72 @@ function matchShape(node: ShapeNode, buf: Buffer, e: number): ShapeNode | undefi
   const dv = DV;
   for (let c = 0; c < kids.length; c++) {
     const kid = kids[c]!;
-    const enc = kid.enc;
-    const n = enc.length;
+    const n = kid.length;
     // `<` and not `<=`: a key must be followed by its value (the generic path reports it).
     if (p + n >= e) continue;
-    // Four bytes at a time, then the rest.
-    const words = kid.words;
-    let k = 0;
-    while (k < words.length && dv.getInt32(p + 4 * k, true) === words[k]) k++;
-    if (k < words.length) continue;
-    let j = 4 * k;
-    while (j < n && enc[j] === buf[p + j]) j++;
-    if (j === n) {
-      P = p + n;
-      return kid;
+    if (n < 4) {
+      if (!matchBytes(kid.enc, buf, p)) continue;
+    } else {
+      // Four bytes at a time; the last word ends with the encoding (it may overlap the one before).
+      const words = kid.words;
+      const full = words.length - 1;
+      let k = 0;
+      while (k < full && dv.getInt32(p + 4 * k, true) === words[k]) k++;
+      if (k < full || dv.getInt32(p + n - 4, true) !== words[full]) continue;
     }
+    P = p + n;
+    return kid;
   }
   return undefined;
 }
 
+function matchBytes(enc: Uint8Array, buf: Buffer, p: number): boolean {
+  for (let j = 0; j < enc.length; j++) if (enc[j] !== buf[p + j]) return false;
+  return true;
+}
+
 function readDict(buf: Buffer, at: number, s: number, e: number): TnetDict {
   const base = SP;
+  // The shape of the keys so far; undefined once past the trie's limits (keys then go to KEYS).
   let node: ShapeNode | undefined = SHAPE_ROOT;
   P = s;
   while (P < e) {
     const keyAt = P;
-    let next: ShapeNode | undefined = node === undefined ? undefined : matchShape(node, buf, e);
-    let k: string;
-    if (next !== undefined) {
-      k = next.key;
+    if (node !== undefined) {
+      let next = matchShape(node, buf, e);
+      if (next === undefined) {
+        const k = readKey(buf, e);
+        next = shapeChild(node, k, buf, keyAt, P);
+        if (next === undefined) {
+          pathKeys(node, base);
+          KEYS[SP] = k;
+        }
+      }
+      node = next;
     } else {
-      k = readKey(buf, e);
-      if (node !== undefined) next = shapeChild(node, k, buf, keyAt, P);
+      KEYS[SP] = readKey(buf, e);
     }
-    node = next;
     if (P >= e) throw new TnetstringError(`dict at byte ${B + at} has a key without a value (key at byte ${B + keyAt})`, B + keyAt, false);
     const slot = SP++;
-    KEYS[slot] = k;
     VALS[slot] = readValue(buf, e);
   }
   P = e + 1;
-  const build = node === undefined ? undefined : node.build ?? shapeBuilder(node);
-  let obj: TnetDict;
-  if (build !== undefined) {
-    obj = build(VALS, base);
-  } else {
-    obj = {};
-    for (let i = base; i < SP; i++) setKey(obj, KEYS[i]!, VALS[i]!);
-  }
-  // Drop the references, so that the stack keeps no record alive.
-  for (let i = base; i < SP; i++) VALS[i] = null;
+  const top = SP;
+  if (top > HIGH) HIGH = top;
   SP = base;
+  if (node !== undefined) {
+    const build = node.build ?? shapeBuilder(node);
+    if (build !== undefined) return build(VALS, base);
+    pathKeys(node, base);
+  }
+  const obj: TnetDict = {};
+  for (let i = base; i < top; i++) setKey(obj, KEYS[i]!, VALS[i]!);
   return obj;
+}
+
+/** Write the keys of `node`'s path to KEYS from `base` on (for building a dict key by key). */
+function pathKeys(node: ShapeNode, base: number): void {
+  for (let n: ShapeNode = node; n.parent !== undefined; n = n.parent) KEYS[base + n.depth - 1] = n.key;
 }
 
 function overrunError(at: number, len: number, s: number, end: number): never {
@@ -344,12 +361,17 @@ export function decodeAt(buf: Buffer, offset = 0, end = buf.length, base = 0): {
   P = offset;
   B = base;
   E = end;
-  if (SP !== 0) {
-    // A previous decode failed halfway.
-    VALS.fill(null, 0, SP);
+  SP = 0;
+  let value: TnetValue;
+  try {
+    value = readValue(buf, end);
+  } finally {
+    // Drop the stack's references, so that it keeps no input alive (SP: a failed decode).
+    const high = HIGH > SP ? HIGH : SP;
+    if (high > 0) VALS.fill(null, 0, high);
+    HIGH = 0;
     SP = 0;
   }
-  const value = readValue(buf, end);
   return { value, end: P };
 }
 
