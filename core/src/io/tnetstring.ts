@@ -227,15 +227,22 @@ function readValue(buf: Buffer, end: number): TnetValue {
 }
 
 function readList(buf: Buffer, s: number, e: number): TnetValue[] {
-  const list: TnetValue[] = [];
+  // Items go on the value stack first, so that the list is allocated once, at its size.
+  const base = SP;
   P = s;
-  while (P < e) list.push(readValue(buf, e));
+  while (P < e) {
+    const slot = SP++;
+    VALS[slot] = readValue(buf, e);
+  }
   P = e + 1;
-  return list;
+  const top = SP;
+  if (top > HIGH) HIGH = top;
+  SP = base;
+  return top === base ? [] : VALS.slice(base, top);
 }
 
-// Values (and keys) of the dicts being decoded, innermost last: a dict's entries sit at
-// [its base, SP). Reset by `decodeAt`, so an error thrown halfway leaves nothing behind.
+// Values of the lists and dicts being decoded (and keys of dicts), innermost last: a
+// container's entries sit at [its base, SP). Reset by `decodeAt`, so an error thrown halfway leaves nothing behind.
 // eslint-disable-next-line no-var
 var VALS: TnetValue[] = [];
 // eslint-disable-next-line no-var
