@@ -27,7 +27,7 @@ export function isLatin1String(s: string): boolean {
 
 /** Latin1 view of bytes: one char per byte. */
 export function latin1(buf: Buffer): string {
-  return buf.toString('latin1');
+  return (buf as LatinSliceable).latin1Slice(0, buf.length);
 }
 
 /**
@@ -41,11 +41,11 @@ export function headerBytes(v: Buffer | string): Buffer {
 
 /** Decode bytes as UTF-8 if valid, else latin1 (lossless either way). */
 export function bytesToText(buf: Buffer): string {
-  if (isAscii(buf)) return buf.toString('latin1');
+  if (isAscii(buf)) return latin1(buf);
   try {
     return utf8Strict.decode(buf);
   } catch {
-    return buf.toString('latin1');
+    return latin1(buf);
   }
 }
 
