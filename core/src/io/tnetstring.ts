@@ -238,7 +238,17 @@ function readList(buf: Buffer, s: number, e: number): TnetValue[] {
   const top = SP;
   if (top > HIGH) HIGH = top;
   SP = base;
-  return top === base ? [] : VALS.slice(base, top);
+  // Pairs (header fields, addresses) and the empty list are the common cases.
+  switch (top - base) {
+    case 0:
+      return [];
+    case 1:
+      return [VALS[base]!];
+    case 2:
+      return [VALS[base]!, VALS[base + 1]!];
+    default:
+      return VALS.slice(base, top);
+  }
 }
 
 // Values of the lists and dicts being decoded (and keys of dicts), innermost last: a
