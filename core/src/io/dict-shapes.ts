@@ -78,7 +78,7 @@ export function shapeChild(node: ShapeNode, key: string, buf: Uint8Array, s: num
   for (const kid of kids) if (kid.key === key && sameBytes(kid.enc, buf, s, e)) return kid;
   if (kids.length >= MAX_CHILDREN || nodeCount >= MAX_NODES || node.depth >= MAX_KEYS) return undefined;
   // A copy, so that the trie keeps no read buffer alive.
-  const kid = new ShapeNode(key, Uint8Array.prototype.slice.call(buf, s, e), node, node.depth + 1);
+  const kid = new ShapeNode(key, Uint8Array.from(buf.subarray(s, e)), node, node.depth + 1);
   kids.push(kid);
   nodeCount++;
   return kid;

@@ -252,7 +252,8 @@ function readList(buf: Buffer, s: number, e: number): TnetValue[] {
 }
 
 // Values of the lists and dicts being decoded (and keys of dicts), innermost last: a
-// container's entries sit at [its base, SP). Reset by `decodeAt`, so an error thrown halfway leaves nothing behind.
+// container's entries sit at [its base, SP). `decodeAt` resets and clears it, also after an
+// error thrown halfway.
 // eslint-disable-next-line no-var
 var VALS: TnetValue[] = [];
 // eslint-disable-next-line no-var
