@@ -9,7 +9,7 @@ import type { TCPFlow, UDPFlow } from '../flow/tcp-flow.js';
 import type { DNSFlow } from '../flow/dns.js';
 import type { Headers } from '../flow/headers.js';
 import type { Message } from '../flow/message.js';
-import { equalsAsciiCI } from '../flow/bytes.js';
+import { equalsAsciiCI, latin1 } from '../flow/bytes.js';
 import { compilePyRegex } from './pyregex/index.js';
 import { pyStr } from './pyrepr.js';
 
@@ -38,7 +38,6 @@ const isHttp = (f: Flow): f is HTTPFlow => f.type === 'http';
 const isDns = (f: Flow): f is DNSFlow => f.type === 'dns';
 const isStream = (f: Flow): f is TCPFlow | UDPFlow => f.type === 'tcp' || f.type === 'udp';
 
-const latin1 = (b: Buffer): string => b.toString('latin1');
 
 function contentType(re: RegExp, h: Headers): boolean {
   for (const [k, v] of h.fields) if (equalsAsciiCI(k, 'content-type') && re.test(latin1(v))) return true;

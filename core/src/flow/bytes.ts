@@ -27,7 +27,7 @@ export function isLatin1String(s: string): boolean {
 
 /** Latin1 view of bytes: one char per byte. */
 export function latin1(buf: Buffer): string {
-  return buf.toString('latin1');
+  return (buf as LatinSliceable).latin1Slice(0, buf.length);
 }
 
 /**
@@ -41,11 +41,11 @@ export function headerBytes(v: Buffer | string): Buffer {
 
 /** Decode bytes as UTF-8 if valid, else latin1 (lossless either way). */
 export function bytesToText(buf: Buffer): string {
-  if (isAscii(buf)) return buf.toString('latin1');
+  if (isAscii(buf)) return latin1(buf);
   try {
     return utf8Strict.decode(buf);
   } catch {
-    return buf.toString('latin1');
+    return latin1(buf);
   }
 }
 
@@ -126,3 +126,36 @@ export function deepCopyState<T>(v: T): T {
   }
   return out as T;
 }
+
+// Short values that repeat in every flow: methods, schemes, HTTP versions, reason phrases.
+const COMMON_LATIN1 = [
+  'GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE',
+  'http', 'https', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/3', '',
+  'OK', 'Created', 'Accepted', 'No Content', 'Partial Content', 'Moved Permanently', 'Found', 'See Other',
+  'Not Modified', 'Temporary Redirect', 'Permanent Redirect', 'Bad Request', 'Unauthorized', 'Forbidden',
+  'Not Found', 'Method Not Allowed', 'Conflict', 'Too Many Requests', 'Internal Server Error', 'Bad Gateway',
+  'Service Unavailable', 'Gateway Timeout', 'Switching Protocols',
+];
+const commonByLength: string[][] = [];
+for (const s of COMMON_LATIN1) (commonByLength[s.length] ??= []).push(s);
+
+/**
+ * Latin1 view of a short field (method, scheme, HTTP version, reason). Common values come back
+ * as shared constants, without decoding or allocating; anything else is decoded.
+ */
+export function latin1Of(buf: Buffer): string {
+  const n = buf.length;
+  const candidates = n < commonByLength.length ? commonByLength[n] : undefined;
+  if (candidates !== undefined) {
+    for (let c = 0; c < candidates.length; c++) {
+      const s = candidates[c]!;
+      let i = 0;
+      while (i < n && buf[i] === s.charCodeAt(i)) i++;
+      if (i === n) return s;
+    }
+  }
+  return (buf as LatinSliceable).latin1Slice(0, n);
+}
+
+/** Node's Buffer#latin1Slice (present on every Buffer, untyped): toString('latin1') without argument checks. */
+type LatinSliceable = Buffer & { latin1Slice(start: number, end: number): string };

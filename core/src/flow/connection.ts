@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cert } from '../certs/cert.js';
 import type { Address, ClientState, ConnectionState as ConnectionStateData, ServerState, TlsVersionName } from './state.js';
+import { StateError, StateKeys } from './state-keys.js';
 
 /** Socket state of a live connection (mitmproxy's `ConnectionState`; not serialized). */
 export enum ConnectionStatus {
@@ -14,20 +15,7 @@ export type TransportProtocol = 'tcp' | 'udp';
 
 const TLS_VERSIONS: ReadonlySet<string> = new Set(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3', 'DTLSv0.9', 'DTLSv1', 'DTLSv1.2', 'QUICv1']);
 
-/** Raised by `fromState` for a state that does not match the schema. */
-export class StateError extends Error {
-  readonly code = 'MITMTS_ERR_INVALID_STATE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'StateError';
-  }
-}
-
-/** Reject keys the schema does not know, as mitmproxy's dataclass loaders do. */
-export function checkKeys(state: object, allowed: readonly string[], what: string): void {
-  const extra = Object.keys(state).filter((k) => !allowed.includes(k));
-  if (extra.length) throw new StateError(`Unexpected fields in ${what} state: ${extra.join(', ')}.`);
-}
+export { StateError, checkKeys } from './state-keys.js';
 
 const CONNECTION_KEYS = [
   'id', 'peername', 'sockname', 'transport_protocol', 'error', 'tls', 'certificate_list', 'alpn', 'alpn_offers',
@@ -168,7 +156,8 @@ export abstract class Connection {
     };
   }
 
-  protected setConnectionState(s: ConnectionStateData, what: string): void {
+  /** Load the common fields; with `adopt`, the state's arrays are taken over instead of copied. */
+  protected setConnectionState(s: ConnectionStateData, what: string, adopt: boolean): void {
     if (s.transport_protocol !== 'tcp' && s.transport_protocol !== 'udp') {
       throw new StateError(`Invalid transport_protocol in ${what} state: '${String(s.transport_protocol)}' (expected 'tcp' or 'udp').`);
     }
@@ -177,17 +166,17 @@ export abstract class Connection {
     }
     if (typeof s.id !== 'string') throw new StateError(`Missing id in ${what} state.`);
     this.id = s.id;
-    this.peername = copyAddress(s.peername);
-    this.sockname = copyAddress(s.sockname);
+    this.peername = adopt ? s.peername : copyAddress(s.peername);
+    this.sockname = adopt ? s.sockname : copyAddress(s.sockname);
     this.transportProtocol = s.transport_protocol;
     this.error = s.error;
     this.tls = s.tls;
-    this._certificatePems = s.certificate_list.slice();
+    this._certificatePems = adopt ? s.certificate_list : s.certificate_list.slice();
     this._certificateList = null;
     this.alpn = s.alpn;
-    this.alpnOffers = s.alpn_offers.slice();
+    this.alpnOffers = adopt ? s.alpn_offers : s.alpn_offers.slice();
     this.cipher = s.cipher;
-    this.cipherList = s.cipher_list.slice();
+    this.cipherList = adopt ? s.cipher_list : s.cipher_list.slice();
     this.tlsVersion = s.tls_version;
     this.sni = s.sni;
     this.timestampStart = s.timestamp_start;
@@ -216,42 +205,75 @@ export interface ClientInit extends ConnectionInit {
   proxyMode?: string;
 }
 
-const CLIENT_KEYS = [...CONNECTION_KEYS, 'mitmcert', 'proxy_mode'];
+const CLIENT_KEYS = new StateKeys([...CONNECTION_KEYS, 'mitmcert', 'proxy_mode'], 'client connection');
+
+// Placeholders for connections being loaded (setState replaces every one of them), so that
+// loading allocates nothing it throws away.
+const NO_ADDRESS: Address = Object.freeze(['', 0]) as unknown as Address;
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+const LOADING_CLIENT: ClientInit = Object.freeze({
+  id: '', peername: NO_ADDRESS, sockname: NO_ADDRESS, timestampStart: 0, certificateList: NONE, alpnOffers: NONE, cipherList: NONE,
+});
+const LOADING_SERVER: ServerInit = Object.freeze({ id: '', certificateList: NONE, alpnOffers: NONE, cipherList: NONE });
 
 /** The connection between a client and mitmts. */
 export class Client extends Connection {
   declare peername: Address;
   declare sockname: Address;
   declare timestampStart: number;
-  /** The certificate mitmts presented to the client. */
-  mitmcert: Cert | null;
   /** The proxy mode spec this connection came in on, e.g. `regular` or `reverse:https://example.com`. */
   proxyMode: string;
+  /** The certificate, once parsed or set (undefined: only the PEM from a saved state is known). */
+  private _mitmcert: Cert | null | undefined;
+  private _mitmcertPem: Buffer | null;
 
   constructor(init: ClientInit) {
     super(init, ConnectionStatus.OPEN);
-    this.mitmcert = init.mitmcert ?? null;
     this.proxyMode = init.proxyMode ?? 'regular';
+    this._mitmcert = init.mitmcert ?? null;
+    this._mitmcertPem = null;
   }
 
-  static fromState(state: ClientState): Client {
-    const c = new Client({ peername: ['', 0], sockname: ['', 0], timestampStart: 0 });
-    c.setState(state);
+  /** The certificate mitmts presented to the client. One loaded from a saved flow is parsed on first access. */
+  get mitmcert(): Cert | null {
+    if (this._mitmcert === undefined) {
+      this._mitmcert = Cert.fromPem(this._mitmcertPem!);
+      this._mitmcertPem = null;
+    }
+    return this._mitmcert;
+  }
+
+  set mitmcert(v: Cert | null) {
+    this._mitmcert = v;
+    this._mitmcertPem = null;
+  }
+
+  /**
+   * Load a client from its state. With `adopt` the client takes over the state's arrays instead
+   * of copying them: only for a state nobody uses afterwards (the flow reader's).
+   */
+  static fromState(state: ClientState, adopt = false): Client {
+    const c = new Client(LOADING_CLIENT);
+    c.setState(state, adopt);
     return c;
   }
 
   getState(): ClientState {
+    const cert = this._mitmcert;
     return {
       ...(this.connectionState() as ClientState),
-      mitmcert: this.mitmcert ? this.mitmcert.toPem() : null,
+      // An unparsed certificate goes back byte for byte.
+      mitmcert: cert === undefined ? this._mitmcertPem : cert ? cert.toPem() : null,
       proxy_mode: this.proxyMode,
     };
   }
 
-  setState(state: ClientState): void {
-    checkKeys(state, CLIENT_KEYS, 'client connection');
-    this.setConnectionState(state, 'client connection');
-    this.mitmcert = state.mitmcert ? Cert.fromPem(state.mitmcert) : null;
+  setState(state: ClientState, adopt = false): void {
+    CLIENT_KEYS.check(state);
+    this.setConnectionState(state, 'client connection', adopt);
+    const pem = state.mitmcert;
+    this._mitmcert = pem ? undefined : null;
+    this._mitmcertPem = pem ? pem : null;
     this.proxyMode = state.proxy_mode;
   }
 
@@ -272,7 +294,7 @@ export interface ServerInit extends ConnectionInit {
   via?: [scheme: string, address: Address] | null;
 }
 
-const SERVER_KEYS = [...CONNECTION_KEYS, 'address', 'timestamp_tcp_setup', 'via'];
+const SERVER_KEYS = new StateKeys([...CONNECTION_KEYS, 'address', 'timestamp_tcp_setup', 'via'], 'server connection');
 
 /** The connection between mitmts and an upstream server. */
 export class Server extends Connection {
@@ -314,9 +336,10 @@ export class Server extends Connection {
     }
   }
 
-  static fromState(state: ServerState): Server {
-    const s = new Server();
-    s.setState(state);
+  /** Load a server from its state; `adopt` as for {@link Client.fromState}. */
+  static fromState(state: ServerState, adopt = false): Server {
+    const s = new Server(LOADING_SERVER);
+    s.setState(state, adopt);
     return s;
   }
 
@@ -329,12 +352,13 @@ export class Server extends Connection {
     };
   }
 
-  setState(state: ServerState): void {
-    checkKeys(state, SERVER_KEYS, 'server connection');
-    this.setConnectionState(state, 'server connection');
-    this._address = copyAddress(state.address);
+  setState(state: ServerState, adopt = false): void {
+    SERVER_KEYS.check(state);
+    this.setConnectionState(state, 'server connection', adopt);
+    this._address = adopt ? state.address : copyAddress(state.address);
     this.timestampTcpSetup = state.timestamp_tcp_setup;
-    this._via = state.via ? [state.via[0], state.via[1].slice() as Address] : null;
+    const via = state.via;
+    this._via = via === null ? null : adopt ? via : [via[0], via[1].slice() as Address];
   }
 
   copy(): Server {

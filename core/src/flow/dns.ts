@@ -1,5 +1,5 @@
 import type { DNSFlowState, DNSMessageState, DNSQuestionState, DNSResourceRecordState } from './state.js';
-import { Flow, BASE_FLOW_KEYS, registerFlowType } from './flow.js';
+import { Flow, flowStateKeys, registerFlowType } from './flow.js';
 import { checkKeys, type Client, type Server } from './connection.js';
 
 /** Common DNS record types. */
@@ -300,7 +300,7 @@ export class DNSMessage {
   }
 }
 
-const KEYS = [...BASE_FLOW_KEYS, 'request', 'response'];
+const KEYS = flowStateKeys('dns', ['request', 'response']);
 
 /** A DNS query and its response. */
 export class DNSFlow extends Flow {
@@ -312,9 +312,9 @@ export class DNSFlow extends Flow {
     super(clientConn, serverConn, live);
   }
 
-  static override fromState(state: DNSFlowState): DNSFlow {
+  static override fromState(state: DNSFlowState, adopt = false): DNSFlow {
     const f = new DNSFlow(undefined as never, undefined as never);
-    f.setState(state);
+    f.setState(state, adopt);
     return f;
   }
 
@@ -327,8 +327,8 @@ export class DNSFlow extends Flow {
     });
   }
 
-  setState(state: DNSFlowState): void {
-    this.setBaseState(state, KEYS);
+  setState(state: DNSFlowState, adopt = false): void {
+    this.setBaseState(state, KEYS, adopt);
     this.request = DNSMessage.fromState(state.request);
     this.response = state.response ? DNSMessage.fromState(state.response) : null;
   }
@@ -338,4 +338,4 @@ export class DNSFlow extends Flow {
   }
 }
 
-registerFlowType('dns', (s) => DNSFlow.fromState(s as DNSFlowState));
+registerFlowType('dns', (s, adopt) => DNSFlow.fromState(s as DNSFlowState, adopt));

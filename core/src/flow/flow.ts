@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FLOW_FORMAT_VERSION, type BaseFlowState, type FlowState, type Serializable } from './state.js';
-import { Client, Server, StateError } from './connection.js';
+import { Client, Server } from './connection.js';
+import { StateError, StateKeys } from './state-keys.js';
 import { FlowError, FlowControlError } from './error.js';
 import { deepCopyState, stateEquals } from './bytes.js';
 
@@ -10,7 +11,7 @@ export type FlowType = FlowState['type'];
 /** Which side is replayed: the client's request (client replay) or the server's response. */
 export type ReplayKind = 'request' | 'response';
 
-type FlowLoader = (state: FlowState) => Flow;
+type FlowLoader = (state: FlowState, adopt: boolean) => Flow;
 const loaders = new Map<string, FlowLoader>();
 
 /** Register how to load a flow type from its state (called by each flow module). */
@@ -18,17 +19,29 @@ export function registerFlowType(type: FlowType, load: FlowLoader): void {
   loaders.set(type, load);
 }
 
-/** Load any flow from its state, dispatching on `state.type`. */
-export function loadFlow(state: FlowState): Flow {
+/**
+ * Load any flow from its state, dispatching on `state.type`. With `adopt` the flow takes over
+ * the state's arrays and objects instead of copying them: only for a state nobody uses
+ * afterwards (the flow reader's).
+ */
+export function loadFlow(state: FlowState, adopt = false): Flow {
   const load = loaders.get(state.type);
   if (!load) throw new StateError(`Unknown flow type: '${String(state.type)}' (expected http, tcp, udp or dns).`);
-  return load(state);
+  return load(state, adopt);
 }
+
+/** Placeholder while a flow is loaded (setState replaces it): saves an allocation per flow. */
+const LOADING_METADATA: Record<string, unknown> = Object.freeze({});
 
 export const BASE_FLOW_KEYS = [
   'version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay', 'marked',
   'metadata', 'comment', 'timestamp_created', 'backup',
 ] as const;
+
+/** The keys of a flow state of `type` with `extra` keys beyond the base ones. */
+export function flowStateKeys(type: FlowType, extra: readonly string[]): StateKeys {
+  return new StateKeys([...BASE_FLOW_KEYS, ...extra], `${type} flow`);
+}
 
 /**
  * Base of all flows: a collection of objects for one network exchange, shared between the proxy
@@ -59,19 +72,25 @@ export abstract class Flow {
   /** When the flow was created, seconds since the epoch (unchanged by replays). */
   timestampCreated: number;
   /** Arbitrary data attached by addons; saved with the flow (keep values serializable). */
-  metadata: Record<string, unknown> = {};
+  metadata: Record<string, unknown>;
   /** A user comment. */
   comment = '';
 
   private _backup: FlowState | null = null;
   private _resume: { promise: Promise<void>; resolve: () => void } | null = null;
 
+  /**
+   * A new flow (its random id is made on first use). Loaders pass no connections: `setState`
+   * then fills in everything, the id included.
+   */
   constructor(clientConn: Client, serverConn: Server, live = false) {
+    const loading = clientConn === undefined;
     this._id = undefined;
     this.clientConn = clientConn;
     this.serverConn = serverConn;
     this.live = live;
-    this.timestampCreated = Date.now() / 1000;
+    this.timestampCreated = loading ? 0 : Date.now() / 1000;
+    this.metadata = loading ? LOADING_METADATA : {};
   }
 
   /** Unique id (UUID), made on first use: most live flows never need one. */
@@ -154,8 +173,11 @@ export abstract class Flow {
   /** Serializable state (flow format 21, snake_case keys, Buffers for bytes). */
   abstract getState(): FlowState;
 
-  /** Restore from a state (same type). */
-  abstract setState(state: FlowState): void;
+  /**
+   * Restore from a state (same type). With `adopt` the flow takes over the state's arrays and
+   * objects instead of copying them: only for a state nobody uses afterwards.
+   */
+  abstract setState(state: FlowState, adopt?: boolean): void;
 
   /** A copy with a new id; the copy is not live. */
   copy(): this {
@@ -206,21 +228,20 @@ export abstract class Flow {
     return state;
   }
 
-  protected setBaseState(state: BaseFlowState, keys: readonly string[]): void {
-    const extra = Object.keys(state).filter((k) => !keys.includes(k));
-    if (extra.length) throw new StateError(`Unexpected fields in ${this.type} flow state: ${extra.join(', ')}.`);
+  protected setBaseState(state: BaseFlowState, keys: StateKeys, adopt: boolean): void {
+    keys.check(state);
     if (state.type !== this.type) throw new StateError(`Cannot load a '${state.type}' flow state into a ${this.type} flow.`);
     if (state.version !== FLOW_FORMAT_VERSION) {
       throw new StateError(`Flow state has version ${state.version}, expected ${FLOW_FORMAT_VERSION}: migrate it first (core/src/io).`);
     }
     this.id = state.id;
     this.error = state.error ? FlowError.fromState(state.error) : null;
-    this.clientConn = Client.fromState(state.client_conn);
-    this.serverConn = Server.fromState(state.server_conn);
+    this.clientConn = Client.fromState(state.client_conn, adopt);
+    this.serverConn = Server.fromState(state.server_conn, adopt);
     this.intercepted = state.intercepted;
     this.isReplay = state.is_replay;
     this.marked = state.marked;
-    this.metadata = deepCopyState(state.metadata) as Record<string, unknown>;
+    this.metadata = adopt ? state.metadata : (deepCopyState(state.metadata) as Record<string, unknown>);
     this.comment = state.comment;
     this.timestampCreated = state.timestamp_created;
     this._backup = state.backup ?? null;

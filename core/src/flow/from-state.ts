@@ -11,11 +11,13 @@ export type AnyFlow = HTTPFlow | TCPFlow | UDPFlow | DNSFlow;
 void [HTTPFlow, TCPFlow, UDPFlow, DNSFlow];
 
 /**
- * Load a flow from its serialized state (format 21), dispatching on `state.type`.
+ * Load a flow from its serialized state (format 21), dispatching on `state.type`. With `adopt`
+ * the flow takes over the state's arrays and objects instead of copying them: pass it only for
+ * a state nobody uses afterwards (the flow reader does).
  * @throws StateError for an unknown type, a wrong version or unexpected fields.
  */
-export function flowFromState(state: FlowState): AnyFlow {
-  return loadFlow(state) as AnyFlow;
+export function flowFromState(state: FlowState, adopt = false): AnyFlow {
+  return loadFlow(state, adopt) as AnyFlow;
 }
 
 export type { Flow };

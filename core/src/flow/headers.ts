@@ -27,6 +27,9 @@ function keyOf(name: HeaderInput): string {
 type Latin1Sliceable = Buffer & { latin1Slice?: (start: number, end: number) => string };
 const fastLatin1 = typeof (Buffer.prototype as Latin1Sliceable).latin1Slice === 'function';
 
+/** Where {@link Headers.toString} assembles header blocks (reused: decoding copies out). */
+let blockScratch = Buffer.allocUnsafeSlow(4096);
+
 /** Latin1 view of a header name or value (Buffer#latin1Slice skips toString's argument checks). */
 function str(b: Buffer): string {
   return fastLatin1 ? (b as Latin1Sliceable).latin1Slice!(0, b.length) : b.toString('latin1');
@@ -90,8 +93,12 @@ export class Headers {
     return Headers.fromObject(init as Record<string, HeaderInput | HeaderInput[]>);
   }
 
-  static fromState(state: HeadersState): Headers {
-    return Headers.fromRaw(state.map(([k, v]) => [k, v]));
+  /**
+   * Headers from their state. With `adopt` the state's field array becomes {@link fields}
+   * instead of being copied: only for a state nobody uses afterwards.
+   */
+  static fromState(state: HeadersState, adopt = false): Headers {
+    return Headers.fromRaw(adopt ? state : state.map(([k, v]) => [k, v]));
   }
 
   getState(): HeadersState {
@@ -250,12 +257,31 @@ export class Headers {
     return seen.size;
   }
 
-  /** The HTTP/1 header block: `name: value\r\n` per field (empty string if no fields). */
+  /**
+   * The HTTP/1 header block: `name: value\r\n` per field (empty string if no fields), as a
+   * latin1 string. (Filters match `~h` against it: the block is assembled as bytes and decoded
+   * once, which gives the regex a flat string.)
+   */
   toString(): string {
     const fields = this.fields;
-    let out = '';
-    for (let i = 0; i < fields.length; i++) out += str(fields[i]![0]) + ': ' + str(fields[i]![1]) + '\r\n';
-    return out;
+    if (fields.length === 0) return '';
+    let n = 0;
+    for (let i = 0; i < fields.length; i++) n += fields[i]![0].length + fields[i]![1].length + 4;
+    if (n > blockScratch.length) blockScratch = Buffer.allocUnsafeSlow(Math.max(n, blockScratch.length * 2));
+    const out = blockScratch;
+    let o = 0;
+    for (let i = 0; i < fields.length; i++) {
+      const [k, v] = fields[i]!;
+      out.set(k, o);
+      o += k.length;
+      out[o++] = 0x3a; // ':'
+      out[o++] = 0x20;
+      out.set(v, o);
+      o += v.length;
+      out[o++] = 0x0d;
+      out[o++] = 0x0a;
+    }
+    return fastLatin1 ? (out as Latin1Sliceable).latin1Slice!(0, n) : out.toString('latin1', 0, n);
   }
 
   /** The header block as bytes, like mitmproxy's `bytes(headers)`. */

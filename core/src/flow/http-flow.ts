@@ -1,11 +1,11 @@
 import type { HTTPFlowState } from './state.js';
-import { Flow, BASE_FLOW_KEYS, registerFlowType } from './flow.js';
+import { Flow, flowStateKeys, registerFlowType } from './flow.js';
 import type { Client, Server } from './connection.js';
 import { Request } from './request.js';
 import { Response } from './response.js';
 import { WebSocketData } from './websocket.js';
 
-const KEYS = [...BASE_FLOW_KEYS, 'request', 'response', 'websocket'];
+const KEYS = flowStateKeys('http', ['request', 'response', 'websocket']);
 
 /**
  * One HTTP request/response exchange (and, after an upgrade, its WebSocket messages).
@@ -29,10 +29,11 @@ export class HTTPFlow extends Flow {
     return this.request.timestampStart;
   }
 
-  static override fromState(state: HTTPFlowState): HTTPFlow {
-    // Connections are replaced by setState.
+  /** Load a flow from its state; `adopt` as for {@link Flow.setState}. */
+  static override fromState(state: HTTPFlowState, adopt = false): HTTPFlow {
+    // Connections (and the id) are set by setState.
     const f = new HTTPFlow(undefined as never, undefined as never);
-    f.setState(state);
+    f.setState(state, adopt);
     return f;
   }
 
@@ -46,10 +47,10 @@ export class HTTPFlow extends Flow {
     });
   }
 
-  setState(state: HTTPFlowState): void {
-    this.setBaseState(state, KEYS);
-    this.request = Request.fromState(state.request);
-    this.response = state.response ? Response.fromState(state.response) : null;
+  setState(state: HTTPFlowState, adopt = false): void {
+    this.setBaseState(state, KEYS, adopt);
+    this.request = Request.fromState(state.request, adopt);
+    this.response = state.response ? Response.fromState(state.response, adopt) : null;
     this.websocket = state.websocket ? WebSocketData.fromState(state.websocket) : null;
   }
 
@@ -62,4 +63,4 @@ export class HTTPFlow extends Flow {
   }
 }
 
-registerFlowType('http', (s) => HTTPFlow.fromState(s as HTTPFlowState));
+registerFlowType('http', (s, adopt) => HTTPFlow.fromState(s as HTTPFlowState, adopt));

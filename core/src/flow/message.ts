@@ -3,6 +3,7 @@ import { Headers, type HeadersInit } from './headers.js';
 import { decode as decodeContent, encode as encodeContent } from './encoding.js';
 import { assembleContentType, inferContentEncoding, parseContentType } from './content-type.js';
 import { decodeText, encodeText } from './charset.js';
+import { latin1Of } from './bytes.js';
 
 /**
  * How a message body is handled by the proxy: `false` buffers it (the default, so hooks see the
@@ -29,7 +30,7 @@ export interface MessageInit {
 const DECODE_CACHE_LIMIT = 1 << 20;
 
 function str(v: string | Buffer): string {
-  return typeof v === 'string' ? v : v.toString('latin1');
+  return typeof v === 'string' ? v : latin1Of(v);
 }
 
 /** Base of {@link Request} and {@link Response}: version, headers, body, trailers, timestamps. */
@@ -242,7 +243,7 @@ export abstract class Message {
   }
 
   protected setMessageState(state: MessageState): void {
-    this._httpVersion = state.http_version.toString('latin1');
+    this._httpVersion = latin1Of(state.http_version);
     this.headers = Headers.fromState(state.headers);
     this._content = state.content;
     this._decoded = null;

@@ -3,7 +3,7 @@ import type { RequestState } from './state.js';
 import { Headers, type HeaderInput } from './headers.js';
 import { Message, type MessageInit } from './message.js';
 import { MultiDictView, toPairs, type BaseMultiDict, type MultiDictInit } from './multidict.js';
-import { bytesToText, isAsciiString, textToBytes } from './bytes.js';
+import { bytesToText, isAsciiString, latin1Of, textToBytes } from './bytes.js';
 import * as url from './url.js';
 import { formatCookieHeader, parseCookieHeaders } from './cookies.js';
 import { decodeMultipart, encodeMultipart, makeBoundary } from './multipart.js';
@@ -36,7 +36,7 @@ export function makeHeaders(h: MakeHeaders | undefined): Headers {
 }
 
 function latin1(v: string | Buffer): string {
-  return typeof v === 'string' ? v : v.toString('latin1');
+  return typeof v === 'string' ? v : latin1Of(v);
 }
 
 /**
@@ -105,9 +105,26 @@ export class Request extends Message {
     return req;
   }
 
-  static fromState(state: RequestState): Request {
-    const r = new Request({ host: '', port: 0, method: '', scheme: '', path: '' });
-    r.setState(state);
+  /**
+   * A request from its state. With `adopt` the request takes over the state's header arrays
+   * instead of copying them: only for a state nobody uses afterwards (the flow reader's).
+   */
+  static fromState(state: RequestState, adopt = false): Request {
+    const r = new Request({
+      httpVersion: state.http_version,
+      headers: Headers.fromState(state.headers, adopt),
+      content: state.content,
+      trailers: state.trailers ? Headers.fromState(state.trailers, adopt) : null,
+      timestampStart: 0,
+      timestampEnd: state.timestamp_end,
+      host: state.host,
+      port: state.port,
+      method: state.method,
+      scheme: state.scheme,
+      authority: state.authority,
+      path: state.path,
+    });
+    r.timestampStart = state.timestamp_start;
     return r;
   }
 
@@ -127,9 +144,9 @@ export class Request extends Message {
     this.setMessageState(state);
     this._host = state.host;
     this._port = state.port;
-    this._method = state.method.toString('latin1');
+    this._method = latin1Of(state.method);
     this._methodUpper = undefined;
-    this._scheme = state.scheme.toString('latin1');
+    this._scheme = latin1Of(state.scheme);
     this._rawAuthority = state.authority;
     this._authority = undefined;
     this._rawPath = state.path;

@@ -11,6 +11,8 @@ import {
   refreshSetCookieHeader,
 } from './cookies.js';
 import { RESPONSES } from './status-codes.js';
+import { Headers } from './headers.js';
+import { latin1Of } from './bytes.js';
 
 /** Fields for `new Response(...)`. */
 export interface ResponseInit extends MessageInit {
@@ -32,7 +34,7 @@ export class Response extends Message {
     super(init);
     this.statusCode = init.statusCode;
     const r = init.reason ?? '';
-    this._reason = typeof r === 'string' ? r : r.toString('latin1');
+    this._reason = typeof r === 'string' ? r : latin1Of(r);
   }
 
   /**
@@ -57,9 +59,19 @@ export class Response extends Message {
     return resp;
   }
 
-  static fromState(state: ResponseState): Response {
-    const r = new Response({ statusCode: 0 });
-    r.setState(state);
+  /** A response from its state; `adopt` as for {@link Request.fromState}. */
+  static fromState(state: ResponseState, adopt = false): Response {
+    const r = new Response({
+      httpVersion: state.http_version,
+      headers: Headers.fromState(state.headers, adopt),
+      content: state.content,
+      trailers: state.trailers ? Headers.fromState(state.trailers, adopt) : null,
+      timestampStart: 0,
+      timestampEnd: state.timestamp_end,
+      statusCode: state.status_code,
+      reason: state.reason,
+    });
+    r.timestampStart = state.timestamp_start;
     return r;
   }
 
@@ -74,7 +86,7 @@ export class Response extends Message {
   setState(state: ResponseState): void {
     this.setMessageState(state);
     this.statusCode = state.status_code;
-    this._reason = state.reason.toString('latin1');
+    this._reason = latin1Of(state.reason);
   }
 
   copy(): Response {

@@ -1,9 +1,10 @@
 import type { TCPFlowState, UDPFlowState } from './state.js';
-import { Flow, BASE_FLOW_KEYS, registerFlowType } from './flow.js';
+import { Flow, flowStateKeys, registerFlowType } from './flow.js';
 import type { Client, Server } from './connection.js';
 import { TCPMessage, UDPMessage } from './tcp.js';
 
-const KEYS = [...BASE_FLOW_KEYS, 'messages'];
+const TCP_KEYS = flowStateKeys('tcp', ['messages']);
+const UDP_KEYS = flowStateKeys('udp', ['messages']);
 
 /** A raw TCP connection: the messages exchanged in both directions. */
 export class TCPFlow extends Flow {
@@ -14,9 +15,9 @@ export class TCPFlow extends Flow {
     super(clientConn, serverConn, live);
   }
 
-  static override fromState(state: TCPFlowState): TCPFlow {
+  static override fromState(state: TCPFlowState, adopt = false): TCPFlow {
     const f = new TCPFlow(undefined as never, undefined as never);
-    f.setState(state);
+    f.setState(state, adopt);
     return f;
   }
 
@@ -24,8 +25,8 @@ export class TCPFlow extends Flow {
     return this.withBackup({ ...this.baseState(), type: 'tcp', messages: this.messages.map((m) => m.getState()) });
   }
 
-  setState(state: TCPFlowState): void {
-    this.setBaseState(state, KEYS);
+  setState(state: TCPFlowState, adopt = false): void {
+    this.setBaseState(state, TCP_KEYS, adopt);
     this.messages = state.messages.map((m) => TCPMessage.fromState(m));
   }
 
@@ -43,9 +44,9 @@ export class UDPFlow extends Flow {
     super(clientConn, serverConn, live);
   }
 
-  static override fromState(state: UDPFlowState): UDPFlow {
+  static override fromState(state: UDPFlowState, adopt = false): UDPFlow {
     const f = new UDPFlow(undefined as never, undefined as never);
-    f.setState(state);
+    f.setState(state, adopt);
     return f;
   }
 
@@ -53,8 +54,8 @@ export class UDPFlow extends Flow {
     return this.withBackup({ ...this.baseState(), type: 'udp', messages: this.messages.map((m) => m.getState()) });
   }
 
-  setState(state: UDPFlowState): void {
-    this.setBaseState(state, KEYS);
+  setState(state: UDPFlowState, adopt = false): void {
+    this.setBaseState(state, UDP_KEYS, adopt);
     this.messages = state.messages.map((m) => UDPMessage.fromState(m));
   }
 
@@ -63,5 +64,5 @@ export class UDPFlow extends Flow {
   }
 }
 
-registerFlowType('tcp', (s) => TCPFlow.fromState(s as TCPFlowState));
-registerFlowType('udp', (s) => UDPFlow.fromState(s as UDPFlowState));
+registerFlowType('tcp', (s, adopt) => TCPFlow.fromState(s as TCPFlowState, adopt));
+registerFlowType('udp', (s, adopt) => UDPFlow.fromState(s as UDPFlowState, adopt));

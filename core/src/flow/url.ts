@@ -145,6 +145,8 @@ const AUTHORITY = /^([^:]+|\[.+\])(?::([0-9]+))?$/;
  * throws; without, it is returned whole as the host.
  */
 export function parseAuthority(authority: string, check: boolean): [host: string, port: number | null] {
+  // Without a port or brackets, an unchecked authority is its host either way (valid or not).
+  if (!check && authority.charCodeAt(0) !== 0x5b /* '[' */ && !authority.includes(':')) return [authority, null];
   const m = AUTHORITY.exec(authority);
   let ok = !!m;
   let host = m ? m[1]! : authority;

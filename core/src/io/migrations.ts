@@ -394,18 +394,32 @@ const SERVER_17 = new Set([
   'cipher_name', 'cipher_list', 'via2',
 ]);
 
-/** Files list each dict in reverse of mitmproxy's get_state() order. */
-const CLIENT_17_FILE_ORDER = [...CLIENT_17].reverse();
-const SERVER_17_FILE_ORDER = [...SERVER_17].reverse();
+/**
+ * Key orders that passed {@link hasExactly} last, per key set: files list each dict in one
+ * order (mitmproxy's writer prepends, so the reverse of get_state()), so after the first
+ * record the check is a pointer compare per key.
+ */
+const lastOrder = new Map<ReadonlySet<string>, readonly string[]>([
+  [CLIENT_17, [...CLIENT_17].reverse()],
+  [SERVER_17, [...SERVER_17].reverse()],
+]);
 
-/** True if `o` has exactly `keys`; checks the usual file order first (a pointer compare per key). */
-function hasExactly(o: D, keys: ReadonlySet<string>, fileOrder: readonly string[]): boolean {
+/** True if `o` has exactly `keys`; checks the order seen last first (no allocation). */
+function hasExactly(o: D, keys: ReadonlySet<string>): boolean {
+  const order = lastOrder.get(keys)!;
+  let i = 0;
+  for (const k in o) {
+    if (k !== order[i]) return hasExactlySlow(o, keys);
+    i++;
+  }
+  return i === order.length;
+}
+
+function hasExactlySlow(o: D, keys: ReadonlySet<string>): boolean {
   const ks = Object.keys(o);
   if (ks.length !== keys.size) return false;
-  let i = 0;
-  while (i < ks.length && ks[i] === fileOrder[i]) i++;
-  if (i === ks.length) return true;
   for (const k of ks) if (!keys.has(k)) return false;
+  lastOrder.set(keys, ks);
   return true;
 }
 
@@ -424,7 +438,7 @@ const textHost = (a: unknown): unknown => {
 function fastForward17(d: D): D | undefined {
   const c = d.client_conn;
   const v = d.server_conn;
-  if (c == null || v == null || !hasExactly(c, CLIENT_17, CLIENT_17_FILE_ORDER) || !hasExactly(v, SERVER_17, SERVER_17_FILE_ORDER)) return undefined;
+  if (c == null || v == null || !hasExactly(c, CLIENT_17) || !hasExactly(v, SERVER_17)) return undefined;
   d.client_conn = {
     peername: textHost(c.address ?? null),
     sockname: textHost(c.sockname),
@@ -525,15 +539,16 @@ export const MIGRATABLE_VERSIONS: readonly string[] = [...CONVERTERS.keys()];
 export function migrateFlowState(state: Record<string, unknown>, ctx: MigrationContext = new MigrationContext()): FlowState {
   let data = state as D;
   for (;;) {
-    const key = versionKey(data.version);
-    if (key === String(FLOW_FORMAT_VERSION)) break;
-    if (key === '17' && !fastPathDisabled) {
+    const v = data.version;
+    if (v === FLOW_FORMAT_VERSION) break;
+    if (v === 17 && !fastPathDisabled) {
       const done = fastForward17(data);
       if (done !== undefined) {
         data = done;
         continue;
       }
     }
+    const key = versionKey(v);
     const convert = key === undefined ? undefined : CONVERTERS.get(key);
     if (convert === undefined) {
       const shown = key ?? JSON.stringify(data.version) ?? 'missing';

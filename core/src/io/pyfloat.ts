@@ -68,3 +68,90 @@ export function parsePyFloat(s: string): number | undefined {
   if (sp !== undefined) return sign * sp;
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Parsing straight from bytes
+
+/** Powers of ten that doubles hold exactly. */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+/** 2^27 + 1: Veltkamp's splitter for exact products without a fused multiply-add. */
+const SPLITTER = 134217729;
+/** Relative nudge for the rounding check below: far above the error of `corr`, far below an ulp. */
+const NUDGE = 2 ** -30;
+
+// Low part of the last `twoProduct` (module state: no allocation per call).
+// eslint-disable-next-line no-var
+var productLow = 0;
+
+/** `a * b` rounded; the exact rest goes to `productLow` (Dekker). */
+function twoProduct(a: number, b: number): number {
+  const p = a * b;
+  let c = SPLITTER * a;
+  const ah = c - (c - a);
+  const al = a - ah;
+  c = SPLITTER * b;
+  const bh = c - (c - b);
+  const bl = b - bh;
+  productLow = ah * bh - p + ah * bl + al * bh + al * bl;
+  return p;
+}
+
+/**
+ * The value of the decimal literal `buf[s, e)` if it is a plain decimal (`-?digits[.digits]`,
+ * what mitmproxy writes for timestamps) with at most 19 significant digits and 22 decimals;
+ * `undefined` for anything else (exponents, inf, nan, blanks, invalid text, ties too close to
+ * call), which the caller then parses from text. The result is exactly `Number(text)`:
+ * up to 15 digits the quotient of two exact doubles is correctly rounded; beyond, the
+ * remainder of that quotient is computed exactly (Dekker products) and corrects it, and a
+ * result that a nudge of the correction would change goes back to the text path.
+ */
+export function parseDecimalBytes(buf: Uint8Array, s: number, e: number): number | undefined {
+  let i = s;
+  const neg = i < e && buf[i] === 45; /* '-' */
+  if (neg) i++;
+  // Significant digits: `hi` takes them until it has 15 (leading zeros leave it 0), `lo` the rest.
+  let hi = 0;
+  let lo = 0;
+  let loDigits = 0;
+  let dot = -1;
+  const first = i;
+  for (; i < e; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) {
+      if (d === -2 /* '.' */ && dot === -1) {
+        dot = i;
+        continue;
+      }
+      return undefined;
+    }
+    if (hi < 1e14) hi = hi * 10 + d;
+    else {
+      lo = lo * 10 + d;
+      loDigits++;
+    }
+  }
+  const decimals = dot === -1 ? 0 : e - dot - 1;
+  if (e - first === (dot === -1 ? 0 : 1) || loDigits > 4 || decimals > 22) return undefined;
+  let v: number;
+  if (loDigits === 0) {
+    v = hi / POW10[decimals]!;
+  } else {
+    // M = hi * 10^loDigits + lo, exactly, as sHi + sLo.
+    const p = twoProduct(hi, POW10[loDigits]!);
+    const rest = productLow + lo; // small integers: exact
+    const sHi = p + rest;
+    const sLo = rest - (sHi - p); // exact since |rest| <= |p|
+    if (decimals === 0) {
+      v = sHi;
+    } else {
+      const d = POW10[decimals]!;
+      const q = sHi / d;
+      const qd = twoProduct(q, d);
+      // M - q*d; sHi - qd is exact (Sterbenz), the rest is tiny.
+      const corr = (sHi - qd - productLow + sLo) / d;
+      v = q + corr;
+      if (q + corr * (1 + NUDGE) !== v || q + corr * (1 - NUDGE) !== v) return undefined;
+    }
+  }
+  return neg ? -v : v;
+}

@@ -6,7 +6,7 @@
 import { flowFromState, type AnyFlow } from '../flow/from-state.js';
 import type { FlowState } from '../flow/state.js';
 import { FlowReadError, FlowReadErrorCode } from './errors.js';
-import { asyncChunks, DEFAULT_CHUNK_SIZE, type FlowSource, sourceName, syncChunks } from './sources.js';
+import { asyncChunks, DEFAULT_CHUNK_SIZE, type FlowSource, ownsChunks, sourceName, syncChunks } from './sources.js';
 import { FlowStateDecoder } from './state-decoder.js';
 
 export type { FlowSource } from './sources.js';
@@ -14,7 +14,11 @@ export type { FlowSource } from './sources.js';
 export interface FlowReaderOptions {
   /** Name used in error messages (defaults to the path for file sources). */
   name?: string;
-  /** Read size for file sources, in bytes (default 1 MiB). */
+  /**
+   * Read size for file sources, in bytes (default 64 KiB). Flows are views of the chunk they
+   * were read in, so this is also the most one flow kept alone holds in memory (or its own
+   * record, if larger).
+   */
   chunkSize?: number;
 }
 
@@ -24,7 +28,8 @@ function named(e: unknown, name: string | undefined): unknown {
 
 function toFlow(state: FlowState, decoder: FlowStateDecoder): AnyFlow {
   try {
-    return flowFromState(state);
+    // The state was decoded for this flow alone: the flow may take over its arrays.
+    return flowFromState(state, true);
   } catch (e) {
     const { index, offset } = decoder.last;
     const where = offset >= 0 ? `flow record #${index + 1} at byte ${offset}` : `HAR entry #${index + 1}`;
@@ -41,7 +46,8 @@ export function* readStatesSync(source: FlowSource, options: FlowReaderOptions =
   const name = options.name ?? sourceName(source);
   const decoder = new FlowStateDecoder();
   try {
-    for (const chunk of syncChunks(source, options.chunkSize ?? DEFAULT_CHUNK_SIZE)) yield* decoder.push(chunk);
+    const owned = ownsChunks(source);
+    for (const chunk of syncChunks(source, options.chunkSize ?? DEFAULT_CHUNK_SIZE)) yield* decoder.push(chunk, owned);
     yield* decoder.end();
   } catch (e) {
     throw named(e, name);
@@ -53,7 +59,8 @@ export async function* readStates(source: FlowSource, options: FlowReaderOptions
   const name = options.name ?? sourceName(source);
   const decoder = new FlowStateDecoder();
   try {
-    for await (const chunk of asyncChunks(source, options.chunkSize ?? DEFAULT_CHUNK_SIZE)) yield* decoder.push(chunk);
+    const owned = ownsChunks(source);
+    for await (const chunk of asyncChunks(source, options.chunkSize ?? DEFAULT_CHUNK_SIZE)) yield* decoder.push(chunk, owned);
     yield* decoder.end();
   } catch (e) {
     throw named(e, name);
@@ -71,8 +78,8 @@ export async function* readStates(source: FlowSource, options: FlowReaderOptions
  *
  * Errors are {@link FlowReadError}s (`code` TRUNCATED, CORRUPT, VERSION, INVALID, HAR), thrown
  * after every flow before the problem was yielded. An empty input is zero flows.
- * Bytes fields of the flows are views into a per-record copy of the input, never into a
- * reused read buffer.
+ * Bytes fields of the flows are views into the file's read chunks (fresh for every read) or
+ * into copies of the input, never into a buffer that is reused.
  */
 export class FlowReader implements AsyncIterable<AnyFlow>, Iterable<AnyFlow> {
   constructor(
@@ -85,8 +92,9 @@ export class FlowReader implements AsyncIterable<AnyFlow>, Iterable<AnyFlow> {
     const name = this.options.name ?? sourceName(this.source);
     const decoder = new FlowStateDecoder();
     try {
+      const owned = ownsChunks(this.source);
       for await (const chunk of asyncChunks(this.source, this.options.chunkSize ?? DEFAULT_CHUNK_SIZE)) {
-        for (const state of decoder.push(chunk)) yield toFlow(state, decoder);
+        for (const state of decoder.push(chunk, owned)) yield toFlow(state, decoder);
       }
       for (const state of decoder.end()) yield toFlow(state, decoder);
     } catch (e) {
@@ -99,8 +107,9 @@ export class FlowReader implements AsyncIterable<AnyFlow>, Iterable<AnyFlow> {
     const name = this.options.name ?? sourceName(this.source);
     const decoder = new FlowStateDecoder();
     try {
+      const owned = ownsChunks(this.source);
       for (const chunk of syncChunks(this.source, this.options.chunkSize ?? DEFAULT_CHUNK_SIZE)) {
-        for (const state of decoder.push(chunk)) yield toFlow(state, decoder);
+        for (const state of decoder.push(chunk, owned)) yield toFlow(state, decoder);
       }
       for (const state of decoder.end()) yield toFlow(state, decoder);
     } catch (e) {

@@ -1,7 +1,8 @@
 /**
  * Byte sources for the flow reader: files (sync and async), Buffers, Node streams and any
- * (async) iterable of byte chunks. Chunks yielded for files reuse one read buffer; consumers
- * copy what they keep (the record splitter does).
+ * (async) iterable of byte chunks. Files are read into a fresh Buffer per read, which the
+ * reader owns ({@link ownsChunks}): records are decoded in place, without copies. Chunks of
+ * other sources may be reused by whoever made them; the record splitter copies what it keeps.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -19,8 +20,12 @@ export type FlowSource =
   | AsyncIterable<Uint8Array | string>
   | Iterable<Uint8Array>;
 
-/** Read size for files: large enough to amortize syscalls, small enough to stay cache friendly. */
-export const DEFAULT_CHUNK_SIZE = 1 << 20;
+/**
+ * Read size for files: large enough to amortize syscalls, small enough to stay cache friendly.
+ * Flows read from a file are views of their read chunk, so this is also what one flow kept
+ * alone keeps alive at most (besides its own record, if that is larger).
+ */
+export const DEFAULT_CHUNK_SIZE = 1 << 16;
 
 export function sourcePath(source: FlowSource): string | undefined {
   if (typeof source === 'string') return source;
@@ -38,11 +43,19 @@ function toBuffer(c: Uint8Array | string): Buffer {
   return Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 }
 
+/**
+ * True if every chunk of `source` is a fresh Buffer nobody writes again (files), so that
+ * decoded values may point into it.
+ */
+export function ownsChunks(source: FlowSource): boolean {
+  return sourcePath(source) !== undefined;
+}
+
 function* fileChunksSync(path: string, chunkSize: number): Generator<Buffer> {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(chunkSize);
     for (;;) {
+      const buf = Buffer.allocUnsafeSlow(chunkSize);
       const n = readSync(fd, buf, 0, chunkSize, null);
       if (n === 0) return;
       yield buf.subarray(0, n);
@@ -55,8 +68,8 @@ function* fileChunksSync(path: string, chunkSize: number): Generator<Buffer> {
 async function* fileChunks(path: string, chunkSize: number): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(chunkSize);
     for (;;) {
+      const buf = Buffer.allocUnsafeSlow(chunkSize);
       const { bytesRead } = await fh.read(buf, 0, chunkSize, null);
       if (bytesRead === 0) return;
       yield buf.subarray(0, bytesRead);

@@ -12,8 +12,6 @@ import { addMissingBackup, normalizeFlowState } from './normalize.js';
 import { RecordSplitter, type RawRecord } from './record-splitter.js';
 import { decodeAt, type TnetValue } from './tnetstring.js';
 
-const FLOW_TYPES = new Set(['http', 'tcp', 'udp', 'dns']);
-
 function typeName(v: TnetValue): string {
   if (v === null) return 'null';
   if (Buffer.isBuffer(v)) return 'bytes';
@@ -21,9 +19,13 @@ function typeName(v: TnetValue): string {
   return typeof v === 'object' ? 'float' : typeof v;
 }
 
+/** Where a record is, for error messages. */
+function where(rec: RawRecord): string {
+  return `flow record #${rec.index + 1} at byte ${rec.offset}`;
+}
+
 /** Decode, migrate and normalize one raw record. */
 export function decodeRecord(rec: RawRecord, ctx: MigrationContext): FlowState {
-  const where = `flow record #${rec.index + 1} at byte ${rec.offset}`;
   let value: TnetValue;
   try {
     value = decodeAt(rec.bytes, 0, rec.bytes.length, rec.offset).value;
@@ -31,40 +33,42 @@ export function decodeRecord(rec: RawRecord, ctx: MigrationContext): FlowState {
     if (!(e instanceof TnetstringError)) throw e;
     throw new FlowReadError(
       FlowReadErrorCode.CORRUPT,
-      `${where} is damaged: ${e.message}. Everything before this record was read; the file is corrupt from byte ${e.offset}.`,
+      `${where(rec)} is damaged: ${e.message}. Everything before this record was read; the file is corrupt from byte ${e.offset}.`,
       { offset: e.offset, record: rec.index, cause: e },
     );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value)) {
     throw new FlowReadError(
       FlowReadErrorCode.CORRUPT,
-      `${where} is a ${typeName(value)}, expected a dict (a tnetstring ending in '}'): this is not a mitmproxy flow file.`,
+      `${where(rec)} is a ${typeName(value)}, expected a dict (a tnetstring ending in '}'): this is not a mitmproxy flow file.`,
       { offset: rec.offset, record: rec.index },
     );
   }
   const dict = value as Record<string, unknown>;
-  const version = versionKey(dict.version) ?? JSON.stringify(dict.version) ?? 'missing';
   // Files from mitmproxy 8 on (format 17+) already carry text where text is due.
   const modern = typeof dict.version === 'number' && dict.version >= 17;
+  const version = dict.version;
   let state: FlowState;
   try {
     state = migrateFlowState(dict, ctx);
   } catch (e) {
     if (e instanceof UnsupportedVersionError) {
-      throw new FlowReadError(FlowReadErrorCode.VERSION, `${where}: ${e.message}.`, { offset: rec.offset, record: rec.index, cause: e });
+      throw new FlowReadError(FlowReadErrorCode.VERSION, `${where(rec)}: ${e.message}.`, { offset: rec.offset, record: rec.index, cause: e });
     }
+    const shown = versionKey(version) ?? JSON.stringify(version) ?? 'missing';
     throw new FlowReadError(
       FlowReadErrorCode.INVALID,
-      `${where} (flow format ${version}) is not a valid flow: migrating it to format 21 failed (${(e as Error).message}). The record is damaged or was not written by mitmproxy.`,
+      `${where(rec)} (flow format ${shown}) is not a valid flow: migrating it to format 21 failed (${(e as Error).message}). The record is damaged or was not written by mitmproxy.`,
       { offset: rec.offset, record: rec.index, cause: e },
     );
   }
   if (modern) addMissingBackup(state);
   else normalizeFlowState(state);
-  if (typeof state.type !== 'string' || !FLOW_TYPES.has(state.type)) {
+  const type: unknown = state.type;
+  if (type !== 'http' && type !== 'tcp' && type !== 'udp' && type !== 'dns') {
     throw new FlowReadError(
       FlowReadErrorCode.INVALID,
-      `${where} has unknown flow type ${JSON.stringify(state.type)}; expected one of http, tcp, udp, dns.`,
+      `${where(rec)} has unknown flow type ${JSON.stringify(type)}; expected one of http, tcp, udp, dns.`,
       { offset: rec.offset, record: rec.index },
     );
   }
@@ -89,14 +93,17 @@ export class FlowStateDecoder {
     return decodeRecord(rec, this.ctx);
   }
 
-  /** States completed by `chunk`. The caller may reuse `chunk` afterwards. */
-  *push(chunk: Buffer): Generator<FlowState> {
+  /**
+   * States completed by `chunk`. The caller may reuse `chunk` afterwards, unless it passes
+   * `owned` (the chunk is never written again, so states may point into it).
+   */
+  *push(chunk: Buffer, owned = false): Generator<FlowState> {
     if (chunk.length === 0) return;
     if (this.mode === 'tnetstring') {
-      for (const rec of this.splitter.push(chunk)) yield this.decode(rec);
+      for (const rec of this.splitter.push(chunk, owned)) yield this.decode(rec);
       return;
     }
-    this.held.push(Buffer.from(chunk));
+    this.held.push(owned ? chunk : Buffer.from(chunk));
     this.heldLength += chunk.length;
     if (this.mode === 'har') return;
     const head = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held);
@@ -106,7 +113,8 @@ export class FlowStateDecoder {
     if (mode === 'tnetstring') {
       this.held = [];
       this.heldLength = 0;
-      for (const rec of this.splitter.push(head)) yield this.decode(rec);
+      // `head` is ours: a copy, a concatenation or an owned chunk.
+      for (const rec of this.splitter.push(head, true)) yield this.decode(rec);
     }
   }
 
@@ -117,7 +125,7 @@ export class FlowStateDecoder {
       this.mode = this.detect(head, true) ?? 'tnetstring';
       if (this.mode === 'tnetstring') {
         this.held = [];
-        for (const rec of this.splitter.push(head)) yield this.decode(rec);
+        for (const rec of this.splitter.push(head, true)) yield this.decode(rec);
       }
     }
     if (this.mode === 'har') {

@@ -9,7 +9,8 @@
  * prefix is known when it is written (no intermediate strings or per-value Buffers).
  */
 import { TnetstringError } from './errors.js';
-import { parsePyFloat, pyFloatRepr } from './pyfloat.js';
+import { parseDecimalBytes, parsePyFloat, pyFloatRepr } from './pyfloat.js';
+import { SHAPE_ROOT, shapeBuilder, shapeChild, type ShapeNode, type TnetDict } from './dict-shapes.js';
 
 /** A float that must be written as `^` even if its value is integral (`1.0`). */
 export class TnetFloat {
@@ -121,6 +122,8 @@ function decodeInt(buf: Buffer, s: number, e: number): number | bigint {
 }
 
 function decodeFloat(buf: Buffer, s: number, e: number): number {
+  const fast = parseDecimalBytes(buf, s, e);
+  if (fast !== undefined) return fast;
   const text = latin1(buf, s, e);
   const v = parsePyFloat(text);
   if (v === undefined) throw new TnetstringError(`invalid float literal ${JSON.stringify(text)} at byte ${B + s}`, B + s, false);
@@ -202,7 +205,7 @@ function readValue(buf: Buffer, end: number): TnetValue {
     case 44 /* ',' */:
       return buf.subarray(s, e);
     case 59 /* ';' */:
-      return (buf as RawBuffer).utf8Slice(s, e);
+      return len === 0 ? '' : (buf as RawBuffer).utf8Slice(s, e);
     case 35 /* '#' */:
       return decodeInt(buf, s, e);
     case 94 /* '^' */:
@@ -224,24 +227,119 @@ function readValue(buf: Buffer, end: number): TnetValue {
 }
 
 function readList(buf: Buffer, s: number, e: number): TnetValue[] {
-  const list: TnetValue[] = [];
+  // Items go on the value stack first, so that the list is allocated once, at its size.
+  const base = SP;
   P = s;
-  while (P < e) list.push(readValue(buf, e));
+  while (P < e) {
+    const slot = SP++;
+    VALS[slot] = readValue(buf, e);
+  }
   P = e + 1;
-  return list;
+  const top = SP;
+  if (top > HIGH) HIGH = top;
+  SP = base;
+  // Pairs (header fields, addresses) and the empty list are the common cases.
+  switch (top - base) {
+    case 0:
+      return [];
+    case 1:
+      return [VALS[base]!];
+    case 2:
+      return [VALS[base]!, VALS[base + 1]!];
+    default:
+      return VALS.slice(base, top);
+  }
 }
 
-function readDict(buf: Buffer, at: number, s: number, e: number): { [key: string]: TnetValue } {
-  const obj: { [key: string]: TnetValue } = {};
+// Values of the lists and dicts being decoded (and keys of dicts), innermost last: a
+// container's entries sit at [its base, SP). `decodeAt` resets and clears it, also after an
+// error thrown halfway.
+// eslint-disable-next-line no-var
+var VALS: TnetValue[] = [];
+// eslint-disable-next-line no-var
+var KEYS: string[] = [];
+// eslint-disable-next-line no-var
+var SP = 0;
+/** Highest SP of the current decode (the stack is cleared up to it at the end). */
+// eslint-disable-next-line no-var
+var HIGH = 0;
+/** The input of the current decode, for reading key encodings four bytes at a time. */
+// eslint-disable-next-line no-var
+var DV: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+/** The child of `node` whose key encoding is at `P` (then `P` moves past it), if any. */
+function matchShape(node: ShapeNode, buf: Buffer, e: number): ShapeNode | undefined {
+  const kids = node.children;
+  const p = P;
+  const dv = DV;
+  for (let c = 0; c < kids.length; c++) {
+    const kid = kids[c]!;
+    const n = kid.length;
+    // `<` and not `<=`: a key must be followed by its value (the generic path reports it).
+    if (p + n >= e) continue;
+    if (n < 4) {
+      if (!matchBytes(kid.enc, buf, p)) continue;
+    } else {
+      // Four bytes at a time; the last word ends with the encoding (it may overlap the one before).
+      const words = kid.words;
+      const full = words.length - 1;
+      let k = 0;
+      while (k < full && dv.getInt32(p + 4 * k, true) === words[k]) k++;
+      if (k < full || dv.getInt32(p + n - 4, true) !== words[full]) continue;
+    }
+    P = p + n;
+    return kid;
+  }
+  return undefined;
+}
+
+function matchBytes(enc: Uint8Array, buf: Buffer, p: number): boolean {
+  for (let j = 0; j < enc.length; j++) if (enc[j] !== buf[p + j]) return false;
+  return true;
+}
+
+function readDict(buf: Buffer, at: number, s: number, e: number): TnetDict {
+  const base = SP;
+  // The shape of the keys so far; undefined once past the trie's limits (keys then go to KEYS).
+  let node: ShapeNode | undefined = SHAPE_ROOT;
   P = s;
   while (P < e) {
     const keyAt = P;
-    const k = readKey(buf, e);
+    if (node !== undefined) {
+      let next = matchShape(node, buf, e);
+      if (next === undefined) {
+        const k = readKey(buf, e);
+        next = shapeChild(node, k, buf, keyAt, P);
+        if (next === undefined) {
+          pathKeys(node, base);
+          KEYS[SP] = k;
+        }
+      }
+      node = next;
+    } else {
+      KEYS[SP] = readKey(buf, e);
+    }
     if (P >= e) throw new TnetstringError(`dict at byte ${B + at} has a key without a value (key at byte ${B + keyAt})`, B + keyAt, false);
-    setKey(obj, k, readValue(buf, e));
+    const slot = SP++;
+    VALS[slot] = readValue(buf, e);
   }
   P = e + 1;
+  const top = SP;
+  if (top > HIGH) HIGH = top;
+  SP = base;
+  if (node !== undefined) {
+    const build = node.build ?? shapeBuilder(node);
+    if (build !== undefined) return build(VALS, base);
+    pathKeys(node, base);
+  }
+  const obj: TnetDict = {};
+  for (let i = base; i < top; i++) setKey(obj, KEYS[i]!, VALS[i]!);
   return obj;
+}
+
+/** Write the keys of `node`'s path to KEYS from `base` on (for building a dict key by key). */
+function pathKeys(node: ShapeNode, base: number): void {
+  for (let n: ShapeNode = node; n.parent !== undefined; n = n.parent) KEYS[base + n.depth - 1] = n.key;
 }
 
 function overrunError(at: number, len: number, s: number, end: number): never {
@@ -277,10 +375,21 @@ function tagError(tag: number, at: number, e: number): never {
  * input).
  */
 export function decodeAt(buf: Buffer, offset = 0, end = buf.length, base = 0): { value: TnetValue; end: number } {
+  DV = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   P = offset;
   B = base;
   E = end;
-  const value = readValue(buf, end);
+  SP = 0;
+  let value: TnetValue;
+  try {
+    value = readValue(buf, end);
+  } finally {
+    // Drop the stack's references, so that it keeps no input alive (SP: a failed decode).
+    const high = HIGH > SP ? HIGH : SP;
+    if (high > 0) VALS.fill(null, 0, high);
+    HIGH = 0;
+    SP = 0;
+  }
   return { value, end: P };
 }
 
