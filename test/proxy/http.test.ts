@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, hook, addon, Response, type EmbeddedProxy, type HTTPFlow, type Client, type ServerConnectionHookData } from '@mitmts/sdk';
+import { createProxy, hook, addon, Response, type EmbeddedProxy, type HTTPFlow, type Client, type NextLayer, type ServerConnectionHookData } from '@mitmts/sdk';
 import { curl, httpServer, rawExchange, tcpServer, tempFile, type Upstream } from '../helpers/servers.js';
 
 /** Records the hooks each flow went through, in order. */
@@ -245,6 +245,25 @@ describe('connection hooks', () => {
       const r = await curl(['-x', p.url, `${up.url}/x`]);
       expect(r.code).not.toBe(0);
       expect(p.logs.some((e) => e.message.includes('client connection refused: not welcome'))).toBe(true);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('asks next_layer for the first layer and for the layer inside a CONNECT tunnel', async () => {
+    const layers: string[] = [];
+    const p = await createProxy({
+      options: { ssl_insecure: true },
+      addons: [{ name: 'nl', next_layer: (d: NextLayer) => void layers.push(`${d.layer}:${d.dataClient().toString('latin1', 0, 7)}`) }],
+    });
+    try {
+      expect((await curl(['-x', p.url, `${up.url}/nl`])).stdout).toBe('hello /nl');
+      expect(layers).toEqual([`http:GET htt`]);
+      layers.length = 0;
+      // A CONNECT tunnel: the first layer (the CONNECT request), then the tunnel's (plain HTTP inside).
+      const r = await curl(['-p', '-x', p.url, `${up.url}/tunnel`]);
+      expect(r.stdout).toBe('hello /tunnel');
+      expect(layers).toEqual(['http:CONNECT', 'http:GET /tu']);
     } finally {
       await p.close();
     }

@@ -97,7 +97,22 @@ export class ClientConnection implements ConnectionContext {
       socket.destroy();
       return;
     }
-    new Http1Session(this, socket, null, null);
+    let initial: Buffer | null = null;
+    if (this.hooks.has('next_layer')) {
+      // mitmproxy asks next_layer for the first layer too. In regular mode it is HTTP (proxy
+      // requests and CONNECT); an addon may look at the first bytes, or drop the connection.
+      const first = await firstBytes(socket, null);
+      if (!first) return this.destroy();
+      initial = first.data;
+      const nl: NextLayer = { context: this, dataClient: () => first.data, dataServer: () => Buffer.alloc(0), layer: 'http', ignoreConnection: false };
+      const r2 = this.hooks.trigger('next_layer', nl);
+      if (r2) await r2;
+      if (nl.layer !== 'http' || nl.ignoreConnection) {
+        this.log.info(`${this.describe()}: next_layer chose ${nl.ignoreConnection ? 'to ignore the connection' : `layer ${nl.layer}`}, but a regular-mode connection has no target before its first request; closing it.`);
+        return this.destroy();
+      }
+    }
+    new Http1Session(this, socket, null, initial);
     socket.resume();
   }
 
