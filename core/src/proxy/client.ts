@@ -202,7 +202,7 @@ export class ClientConnection implements ConnectionContext {
     flow.response = new Response({ httpVersion: 'HTTP/1.1', statusCode: 200, reason: 'Connection established', headers: new Headers(), content: Buffer.alloc(0), timestampStart: now, timestampEnd: now });
     session.stream.write(CONNECTION_ESTABLISHED);
     await triggerFlow(table, 'http_connected', flow);
-    const rest = sessionRemaining(session);
+    const rest = session.takeRemaining();
     this.socket.removeAllListeners('data');
     this.socket.removeAllListeners('end');
     await this.tunnel(target, rest, ignore);
@@ -403,9 +403,6 @@ async function triggerFlow(table: HookTable, name: 'http_connect' | 'http_connec
   if (r) await r;
 }
 
-function sessionRemaining(session: Http1Session): Buffer {
-  return (session as unknown as { parser: { takeRemaining(): Buffer } }).parser.takeRemaining();
-}
 
 /** The first bytes from either side (client first if both); null if the client went away. */
 function firstBytes(client: Duplex, sc: ServerConnection | null): Promise<{ from: 'client' | 'server'; data: Buffer } | null> {

@@ -539,8 +539,10 @@ export class Http1Session implements Http1Handler<RequestHead> {
     this.conn.closeSoon();
   }
 
-  /** Run a flow hook; a killed flow ends the exchange (mitmproxy kills the connection). */
-  static readonly Killed = Killed;
+  /** The stream goes to another layer (a CONNECT tunnel): the bytes read past the request. */
+  takeRemaining(): Buffer {
+    return this.parser.takeRemaining();
+  }
 }
 
 /**
