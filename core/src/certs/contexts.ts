@@ -76,11 +76,6 @@ export class SecureContexts {
     return this.bind(entry);
   }
 
-  /** Warm up: create the shared context (OpenSSL's first context and key load cost the most). */
-  prepare(entry: CertEntry): void {
-    if (this.sharedNative === null && entry.keyPem === this.sharedKeyPem && entry.chainPem.length === 0) this.bind(entry);
-  }
-
   private bind(entry: CertEntry): SecureContext {
     const native = this.sharedNative;
     if (native === null) return this.createShared(entry);

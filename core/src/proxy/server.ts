@@ -95,7 +95,10 @@ export class ProxyServer implements ProxyRuntime {
     this.isRunning = true;
     try {
       await this.loadCerts();
-      if (this.kernel.options.get<boolean>('server')) await this.listen();
+      if (this.kernel.options.get<boolean>('server')) {
+        await this.listen();
+        this.warmUp();
+      }
     } catch (err) {
       // Without its listeners the proxy is useless: say why and ask to stop (exit code 1).
       this.log.error((err as Error).message);
@@ -136,6 +139,16 @@ export class ProxyServer implements ProxyRuntime {
     this.certs = store;
     this.caCertPath = caPaths(confdir, 'mitmproxy').caCertPem;
     this.certsDirty = false;
+  }
+
+  /**
+   * Right after the listeners are up, do the one-time work of the first TLS interception (see
+   * CertStore.warmUp), so that the first client does not wait for it. A full TLS handshake in
+   * memory would warm up ~2 ms more of the first interception, but costs 0.4 MiB of idle RSS.
+   */
+  private warmUp(): void {
+    const certs = this.certs;
+    setImmediate(() => certs.warmUp());
   }
 
   private async listen(): Promise<void> {
@@ -181,6 +194,9 @@ export class ProxyServer implements ProxyRuntime {
   private async restart(): Promise<void> {
     await this.stop();
     await this.loadCerts();
-    if (this.kernel.options.get<boolean>('server')) await this.listen();
+    if (this.kernel.options.get<boolean>('server')) {
+      await this.listen();
+      this.warmUp();
+    }
   }
 }

@@ -123,4 +123,14 @@ describe('CertStore cache', async () => {
     const entry = await store.addCertFromSpec(`custom.example=${p}`);
     expect(store.handshakeContext(entry)).toBe(store.secureContext(entry));
   });
+
+  it('warms up without caching the throwaway leaf', async () => {
+    const store = await CertStore.fromConfdir(confdir);
+    store.warmUp();
+    expect(store.generatedCount).toBe(0);
+    // The shared context exists now: the next new host's first handshake uses it.
+    const a = store.getCert('after-warm-up.example', ['after-warm-up.example']);
+    const b = store.getCert('other.example', ['other.example']);
+    expect(store.handshakeContext(a)).toBe(store.handshakeContext(b));
+  });
 });
