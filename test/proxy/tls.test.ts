@@ -276,6 +276,27 @@ describe('TLS interception', () => {
     }
   });
 
+  it('resumes the TLS sessions of returning clients', async () => {
+    const ca = readFileSync(proxy.caCertPath);
+    let session: Buffer | undefined;
+    const reused: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t = await new Promise<tls.TLSSocket>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: proxy.port, method: 'CONNECT', path: `localhost:${up.port}` });
+        req.on('connect', (_res, socket) => {
+          const s = tls.connect({ socket, ca, servername: 'localhost', ...(session ? { session } : {}) }, () => resolve(s));
+          s.on('session', (x: Buffer) => (session = x));
+          s.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(await getOver(t, 'localhost', '/resume')).toContain('secure /resume');
+      reused.push(t.isSessionReused());
+    }
+    expect(reused).toEqual([false, true, true, true]);
+  });
+
   it('presents the certificate and key an addon put into tls_start_client', async () => {
     const ca = await testCa();
     const own = ca.issue('addon-cert.test');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { CertEntry } from './store.js';
 
@@ -31,6 +32,9 @@ interface NativeContext {
  *   connection is created (SSL_new; documented in SSL_CTX_use_certificate(3)), so the next swap
  *   does not affect sockets that exist already. After `OWN_CONTEXT_AFTER` handshakes an entry
  *   gets its own context.
+ *
+ * All contexts share one set of session ticket keys (random, per store), so a client resumes
+ * its TLS session whichever context served it before (Node gives each context its own keys).
  */
 export class SecureContexts {
   private readonly owned = new WeakMap<CertEntry, SecureContext>();
@@ -40,11 +44,15 @@ export class SecureContexts {
   private bound: CertEntry | null = null;
   private unshareable = false;
 
+  private readonly options: SecureContextOptions;
+
   constructor(
-    private readonly options: SecureContextOptions,
+    options: SecureContextOptions,
     private readonly dhparams: Buffer,
     private readonly sharedKeyPem: string,
-  ) {}
+  ) {
+    this.options = { ticketKeys: randomBytes(48), ...options };
+  }
 
   /** The entry's own context (cached; no crypto work after the first call). */
   own(entry: CertEntry): SecureContext {

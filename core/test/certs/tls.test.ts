@@ -185,4 +185,23 @@ describe('handshakes of new hosts through the shared context', async () => {
     // The first rounds shared one context; later rounds used each host's own.
     expect(new Set(contexts).size).toBe(3);
   });
+
+  it('resume TLS sessions across contexts (one set of ticket keys per store)', async () => {
+    const { port, contexts } = await batchServer(store, 1);
+    let session: Buffer | undefined;
+    const reused: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      const sock = connect({ host: '127.0.0.1', port, servername: 'resume.shared.test', ca: store.caCertPem, ...(session ? { session } : {}) });
+      sock.on('session', (s: Buffer) => (session = s));
+      await once(sock, 'secureConnect');
+      sock.write('ping\n');
+      await once(sock, 'data');
+      reused.push(sock.isSessionReused());
+      sock.destroy();
+    }
+    expect(reused).toEqual([false, true, true, true]);
+    // Shared context twice, then the host's own: resumption does not depend on which one.
+    expect(new Set(contexts).size).toBe(2);
+  });
 });
+
