@@ -276,6 +276,21 @@ describe('TLS interception', () => {
     }
   });
 
+  it("issues leaves with the CA's own RSA key pair under leaf_key=ca (as mitmproxy)", async () => {
+    const p = await createProxy({ options: { leaf_key: 'ca', ssl_insecure: true } });
+    try {
+      const t = await connectTls(p.port, 'localhost', up.port, readFileSync(p.caCertPath), 'rsa-leaf.test');
+      const leaf = new Cert(t.getPeerX509Certificate()!.raw);
+      t.destroy();
+      const ca = new Cert(readFileSync(p.caCertPath));
+      expect(leaf.keyinfo).toEqual(['RSA', 2048]);
+      expect(leaf.x509.publicKey.equals(ca.x509.publicKey)).toBe(true);
+      expect(leaf.x509.verify(ca.x509.publicKey)).toBe(true);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('resumes the TLS sessions of returning clients', async () => {
     const ca = readFileSync(proxy.caCertPath);
     let session: Buffer | undefined;

@@ -95,6 +95,7 @@ export class CertStore {
 
   private readonly caKey: KeyObject;
   private caKeyPemCache: string | null = null;
+  private caSerial: bigint | undefined;
   private readonly signer: Signer;
   private readonly leafKey: LeafKey;
   private readonly leaves: LeafFactory;
@@ -229,12 +230,12 @@ export class CertStore {
 
   /** `selectNames` with the CA serial filled in (for the CRL URL). */
   selectNames(input: NameSelectionInput): SelectedNames {
-    return selectNames({ ...input, caSerial: this.ca.serial });
+    return selectNames({ ...input, caSerial: (this.caSerial ??= this.ca.serial) });
   }
 
   /** The request path answered with `emptyCrl()`: `/mitmproxy-<CA serial>.crl`. */
   get crlPath(): string {
-    return crlPath(this.ca.serial);
+    return crlPath((this.caSerial ??= this.ca.serial));
   }
 
   /** A freshly signed empty CRL (DER, valid 7 days), for requests whose path ends with `crlPath`. */

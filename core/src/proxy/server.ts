@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { CertStore } from '../certs/store.js';
 import { caPaths } from '../certs/files.js';
+import type { LeafKeyType } from '../certs/leafkey.js';
 import type { Flow } from '../flow/index.js';
 import type { Loader } from '../hooks/data.js';
 import { addon, command, inject } from '../hooks/decorators.js';
@@ -21,7 +22,7 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-const CERT_OPTIONS = new Set(['confdir', 'certs', 'cert_passphrase', 'key_size', 'tls_version_client_min', 'tls_version_client_max', 'ciphers_client', 'tls_ecdh_curve_client']);
+const CERT_OPTIONS = new Set(['confdir', 'certs', 'cert_passphrase', 'key_size', 'leaf_key', 'tls_version_client_min', 'tls_version_client_max', 'ciphers_client', 'tls_ecdh_curve_client']);
 const LISTEN_OPTIONS = new Set(['mode', 'listen_host', 'listen_port', 'server']);
 const SUPPORTED_MODES = new Set(['regular']);
 
@@ -127,6 +128,7 @@ export class ProxyServer implements ProxyRuntime {
     const store = await CertStore.fromConfdir(confdir, {
       keySize: o.get<number>('key_size'),
       passphrase: o.get<string | null>('cert_passphrase'),
+      leafKey: o.get<string>('leaf_key') as LeafKeyType,
       log: (level, msg) => this.log.log(level, msg),
       secureContextOptions: {
         ...(min ? { minVersion: min } : {}),
