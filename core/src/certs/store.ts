@@ -227,7 +227,6 @@ export class CertStore {
     this.handshakeContext(this.newEntry(name, [name], null, null));
   }
 
-
   /** `selectNames` with the CA serial filled in (for the CRL URL). */
   selectNames(input: NameSelectionInput): SelectedNames {
     return selectNames({ ...input, caSerial: (this.caSerial ??= this.ca.serial) });
