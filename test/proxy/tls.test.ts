@@ -261,6 +261,91 @@ describe('TLS interception', () => {
     }
   });
 
+  it('gives new hosts in parallel each their own leaf (ECDSA P-256, signed by the CA), verified by the clients', async () => {
+    const ca = readFileSync(proxy.caCertPath);
+    const names = ['p1.par.test', 'p2.par.test', 'p3.par.test', 'p4.par.test', 'p5.par.test'];
+    for (let round = 0; round < 3; round++) {
+      const sockets = await Promise.all(names.map((n) => connectTls(proxy.port, 'localhost', up.port, ca, n)));
+      const leaves = sockets.map((t) => new Cert(t.getPeerX509Certificate()!.raw));
+      expect(leaves.map((l, i) => l.altnames.includes(names[i]!))).toEqual(names.map(() => true));
+      for (const l of leaves) {
+        expect(l.keyinfo).toEqual(['EC', 256]);
+        expect(l.issuer).toContainEqual(['CN', 'mitmproxy']);
+      }
+      for (const t of sockets) t.destroy();
+    }
+  });
+
+  it("issues leaves with the CA's own RSA key pair under leaf_key=ca (as mitmproxy)", async () => {
+    const p = await createProxy({ options: { leaf_key: 'ca', ssl_insecure: true } });
+    try {
+      const t = await connectTls(p.port, 'localhost', up.port, readFileSync(p.caCertPath), 'rsa-leaf.test');
+      const leaf = new Cert(t.getPeerX509Certificate()!.raw);
+      t.destroy();
+      const ca = new Cert(readFileSync(p.caCertPath));
+      expect(leaf.keyinfo).toEqual(['RSA', 2048]);
+      expect(leaf.x509.publicKey.equals(ca.x509.publicKey)).toBe(true);
+      expect(leaf.x509.verify(ca.x509.publicKey)).toBe(true);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('resumes the TLS sessions of returning clients', async () => {
+    const ca = readFileSync(proxy.caCertPath);
+    let session: Buffer | undefined;
+    const reused: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t = await new Promise<tls.TLSSocket>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: proxy.port, method: 'CONNECT', path: `localhost:${up.port}` });
+        req.on('connect', (_res, socket) => {
+          const s = tls.connect({ socket, ca, servername: 'localhost', ...(session ? { session } : {}) }, () => resolve(s));
+          s.on('session', (x: Buffer) => (session = x));
+          s.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(await getOver(t, 'localhost', '/resume')).toContain('secure /resume');
+      reused.push(t.isSessionReused());
+    }
+    expect(reused).toEqual([false, true, true, true]);
+  });
+
+  it('presents the certificate and key an addon put into tls_start_client', async () => {
+    const ca = await testCa();
+    const own = ca.issue('addon-cert.test');
+    const p = await createProxy({
+      options: { ssl_insecure: true },
+      addons: [
+        {
+          name: 'owncert',
+          tls_start_client: (d: TlsData) => {
+            if (d.conn.sni !== 'addon-cert.test') return;
+            expect(d.settings.cert).toMatch(/^-----BEGIN CERTIFICATE-----/);
+            expect(d.settings.key).toMatch(/PRIVATE KEY-----/);
+            d.settings.cert = own.cert;
+            d.settings.key = own.key;
+          },
+        },
+      ],
+    });
+    try {
+      const t = await connectTls(p.port, 'localhost', up.port, readFileSync(ca.caCertPath), 'addon-cert.test');
+      const presented = new Cert(t.getPeerX509Certificate()!.raw);
+      t.destroy();
+      expect(presented.altnames).toEqual(['addon-cert.test']);
+      expect(presented.issuer).toContainEqual(['CN', 'upstream']);
+      // Other names still get the proxy's own leaves.
+      const u = await connectTls(p.port, 'localhost', up.port, readFileSync(p.caCertPath), 'plain.test');
+      const leaf = new Cert(u.getPeerX509Certificate()!.raw);
+      u.destroy();
+      expect(leaf.issuer).toContainEqual(['CN', 'mitmproxy']);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('lets http_connect refuse a CONNECT', async () => {
     const { Response } = await import('@mitmts/sdk');
     const p = await createProxy({ addons: [{ name: 'no', http_connect: (f: HTTPFlow) => void (f.response = Response.make(403, 'no tunnels')) }] });

@@ -126,12 +126,13 @@ export class Cert {
     return (this.parsed ??= parseTbs(this.toDer()));
   }
 
-  /** [algorithm, bits] of the public key, e.g. ['RSA', 2048]. */
+  /** [algorithm, bits] of the public key, e.g. ['RSA', 2048], ['EC', 256] (the curve's size). */
   get keyinfo(): [string, number] {
     const k = this.x509.publicKey;
     const type = (k.asymmetricKeyType ?? 'unknown').toUpperCase();
-    const bits = k.asymmetricKeyDetails?.modulusLength ?? k.asymmetricKeyDetails?.namedCurve?.length ?? 0;
-    return [type === 'EC' ? 'EC' : type, bits];
+    const d = k.asymmetricKeyDetails;
+    const bits = d?.modulusLength ?? curveBits(d?.namedCurve) ?? 0;
+    return [type, bits];
   }
 
   /** SHA-256 fingerprint as raw bytes. */
@@ -142,6 +143,12 @@ export class Cert {
   equals(other: Cert): boolean {
     return this.toDer().equals(other.toDer());
   }
+}
+
+/** Key size of a named curve: the number in its name (prime256v1, secp384r1, secp521r1, ...). */
+function curveBits(curve: string | undefined): number | undefined {
+  const m = curve === undefined ? null : /(\d{3})/.exec(curve);
+  return m ? Number(m[1]) : undefined;
 }
 
 // Node gives `undefined` (not '') for an empty Name.

@@ -1,6 +1,7 @@
 export { Cert, type ParsedTbs, type RawExtension } from './cert.js';
 export { CertError, type CertErrorCode } from './errors.js';
 export { CertStore, type CertEntry, type CertLog, type CertLogLevel, type CertStoreOptions } from './store.js';
+export type { LeafKeyType } from './leafkey.js';
 export { selectNames, crlPath, crlUrlFor, type NameSelectionInput, type SelectedNames } from './select.js';
 export { caPaths, expandHome, type CaPaths } from './files.js';
 export { asteriskForms, canonicalIp, ipBytes, normalizeName } from './names.js';

@@ -32,8 +32,8 @@ export interface LeafRequest {
 
 /**
  * Issues leaf certificates for one CA. Everything that is the same for every leaf (issuer name,
- * public key = the CA's own, signature algorithm, EKU and AKI extensions) is encoded once; a
- * leaf costs one forge TBS encoding plus one native signature.
+ * the shared leaf public key, signature algorithm, EKU and AKI extensions) is encoded once; a
+ * leaf costs one forge TBS encoding plus one native signature by the CA.
  */
 export class LeafFactory {
   private readonly issuer: Buffer;
@@ -41,13 +41,19 @@ export class LeafFactory {
   private readonly ekuDer: Buffer;
   private readonly akiDer: Buffer;
 
+  /**
+   * @param ca the issuing CA
+   * @param signer signs with the CA's private key
+   * @param leafSpki DER SubjectPublicKeyInfo every leaf carries (see `LeafKey`)
+   */
   constructor(
     ca: Cert,
     private readonly signer: Signer,
+    leafSpki: Buffer,
   ) {
     const tbs = ca.tbs();
     this.issuer = tbs.subject;
-    this.publicKey = tbs.publicKey;
+    this.publicKey = leafSpki;
     const keyId = ca.subjectKeyIdentifier ?? keyIdentifier(tbs.publicKey);
     this.ekuDer = toBuffer(extension(OID.extKeyUsage, false, seq([oid(OID.serverAuth)])));
     this.akiDer = toBuffer(extension(OID.authorityKeyIdentifier, false, seq([implicitPrim(0, keyId)])));

@@ -1,12 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
-import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import type { SecureContext, SecureContextOptions } from 'node:tls';
 import { Cert } from './cert.js';
+import { chainText, SecureContexts } from './contexts.js';
 import { createEmptyCrl } from './crl.js';
 import { pemBlocks, toPem } from './der.js';
 import { CertError } from './errors.js';
 import { caPaths, expandHome, loadDhparam, loadPrivateKey, readCa, writeNewCa, type CaPaths } from './files.js';
 import { LeafFactory } from './leaf.js';
+import { caLeafKey, createLeafKey, type LeafKey, type LeafKeyType } from './leafkey.js';
 import { asteriskForms, normalizeName } from './names.js';
 import { crlPath, selectNames, type NameSelectionInput, type SelectedNames } from './select.js';
 import { signerFor, type Signer } from './sign.js';
@@ -31,6 +33,11 @@ export interface CertStoreOptions {
   secureContextOptions?: SecureContextOptions;
   /** How many generated certificates to keep (least recently used are evicted). Default 100. */
   cacheSize?: number;
+  /**
+   * The key pair of generated leaves: one ECDSA P-256 key per store (`'ecdsa'`, default), or
+   * the CA's own key pair as mitmproxy does (`'ca'`). See `LeafKeyType`.
+   */
+  leafKey?: LeafKeyType;
 }
 
 /** A certificate the proxy can present: the leaf, its key, and the chain served after it. */
@@ -38,7 +45,7 @@ export interface CertEntry {
   readonly cert: Cert;
   /** The leaf certificate, PEM. */
   readonly certPem: string;
-  /** The private key for the leaf, unencrypted PEM. */
+  /** The private key for the leaf, unencrypted PEM (for generated leaves: the shared leaf key). */
   readonly keyPem: string;
   /** PEM certificates served after the leaf (intermediates, CA), possibly empty. */
   readonly chainPem: readonly string[];
@@ -56,12 +63,17 @@ interface StoreInit {
 
 /**
  * The proxy's certificates: the CA (mitmproxy-compatible files in the confdir), generated leaf
- * certificates per host (signed by the CA, using the CA's own key pair like mitmproxy, cached),
- * user-supplied serving certificates (`certs` option), and a secure context per entry.
+ * certificates per host (signed by the CA, cached), user-supplied serving certificates (`certs`
+ * option), and TLS secure contexts presenting them.
  *
- * Hot path: for a known host, `getCert` is a few map lookups and `secureContext` a WeakMap hit.
- * A new host costs one forge TBS encoding + one native signature (~0.5 ms), and its secure
- * context one `tls.createSecureContext` (~1 ms, OpenSSL).
+ * Generated leaves all carry one shared ECDSA P-256 key pair made when the store opens (unlike
+ * mitmproxy, whose leaves carry the CA's RSA key pair; `leafKey: 'ca'` restores that): the CA
+ * still signs every leaf, but the signature each handshake needs is ~10x cheaper. See
+ * `core/src/certs/README.md`.
+ *
+ * Hot path: for a known host, `getCert` is a few map lookups and `handshakeContext` a WeakMap
+ * hit. A new host costs one forge TBS encoding + one native RSA signature by the CA (~0.35 ms),
+ * and its first handshakes one certificate parse each on the shared context (~0.25 ms).
  */
 export class CertStore {
   /** Default number of generated certificates kept (mitmproxy's STORE_CAP). */
@@ -78,34 +90,39 @@ export class CertStore {
   /** Warnings found while loading (also sent to `log`). */
   readonly warnings: string[];
 
+  /** Which key pair generated leaves carry. */
+  readonly leafKeyType: LeafKeyType;
+
   private readonly caKey: KeyObject;
-  private readonly caKeyPem: string;
+  private caKeyPemCache: string | null = null;
+  private caSerial: bigint | undefined;
   private readonly signer: Signer;
+  private readonly leafKey: LeafKey;
   private readonly leaves: LeafFactory;
   private readonly defaultChainPem: readonly string[];
   private readonly passphrase: string | null;
   private readonly log: CertLog | undefined;
-  private readonly contextOptions: SecureContextOptions;
+  private readonly contexts: SecureContexts;
   private readonly cap: number;
   private readonly generated = new Map<string, CertEntry>();
   private readonly custom = new Map<string, CertEntry>();
-  private readonly contexts = new WeakMap<CertEntry, SecureContext>();
 
   private constructor(init: StoreInit) {
     this.paths = init.paths;
     this.ca = init.ca;
     this.caCertPem = init.ca.toPem().toString('latin1');
     this.caKey = init.caKey;
-    this.caKeyPem = exportKeyPem(init.caKey);
     this.signer = signerFor(init.caKey);
-    this.leaves = new LeafFactory(init.ca, this.signer);
+    this.leafKeyType = init.opts.leafKey ?? 'ecdsa';
+    this.leafKey = this.leafKeyType === 'ca' ? caLeafKey(init.caKey, init.ca.tbs().publicKey, this.caKeyPem) : createLeafKey();
+    this.leaves = new LeafFactory(init.ca, this.signer, this.leafKey.spki);
     // With extra certificates in the CA file, mitmproxy serves the CA file as the chain.
     this.defaultChainPem = init.extraChainPem.length > 0 ? [this.caCertPem, ...init.extraChainPem] : [];
     this.dhparams = init.dhparams;
     this.warnings = init.warnings;
     this.passphrase = init.opts.passphrase ?? null;
     this.log = init.opts.log;
-    this.contextOptions = init.opts.secureContextOptions ?? {};
+    this.contexts = new SecureContexts(init.opts.secureContextOptions ?? {}, this.dhparams, this.leafKey.pem);
     this.cap = init.opts.cacheSize ?? CertStore.STORE_CAP;
     for (const w of this.warnings) this.log?.('warn', w);
   }
@@ -159,14 +176,7 @@ export class CertStore {
       this.generated.set(key, cached);
       return cached;
     }
-    const der = this.leaves.create({ commonName: cn, sans: names, organization, crlUrl });
-    const certPem = toPem('CERTIFICATE', der);
-    const entry: CertEntry = {
-      cert: Cert.lazyFromDer(der, certPem),
-      certPem,
-      keyPem: this.caKeyPem,
-      chainPem: this.defaultChainPem,
-    };
+    const entry = this.newEntry(cn, names, organization, crlUrl);
     this.generated.set(key, entry);
     if (this.generated.size > this.cap) this.generated.delete(this.generated.keys().next().value!);
     return entry;
@@ -174,26 +184,57 @@ export class CertStore {
 
   /**
    * A TLS secure context presenting `entry` (key, certificate + chain, DH parameters, plus the
-   * store's `secureContextOptions`). Cached per entry: for a known host this does no crypto work.
+   * store's `secureContextOptions`), its own. Cached per entry: for a known host this does no
+   * crypto work. To accept one connection, `handshakeContext` is cheaper for a new host.
    */
   secureContext(entry: CertEntry): SecureContext {
-    let ctx = this.contexts.get(entry);
-    if (ctx === undefined) {
-      const cert = entry.chainPem.length > 0 ? entry.certPem + entry.chainPem.join('') : entry.certPem;
-      ctx = createSecureContext({ ...this.contextOptions, key: entry.keyPem, cert, dhparam: this.dhparams });
-      this.contexts.set(entry, ctx);
-    }
-    return ctx;
+    return this.contexts.own(entry);
+  }
+
+  /**
+   * A TLS secure context presenting `entry` to ONE server-side TLS socket, which must be created
+   * before control returns to the event loop (`new tls.TLSSocket(socket, { isServer: true,
+   * secureContext })` right after this call): a generated leaf's first handshakes are served by a
+   * context shared by all generated leaves, on which only the certificate is swapped (one parse
+   * instead of a new context and a key parse); a leaf used more often gets its own context.
+   */
+  handshakeContext(entry: CertEntry): SecureContext {
+    return this.contexts.forHandshake(entry);
+  }
+
+  /**
+   * A new, uncached secure context for a certificate chain and private key given as PEM, with the
+   * store's `secureContextOptions` and DH parameters (e.g. what an addon put into the TLS
+   * settings of `tls_start_client`).
+   */
+  secureContextFromPem(cert: string | Buffer | Array<string | Buffer>, key: string | Buffer): SecureContext {
+    return this.contexts.fromPem(cert, key);
+  }
+
+  /** The certificate chain `entry` presents, as one PEM string (the leaf first). */
+  chainText(entry: CertEntry): string {
+    return chainText(entry);
+  }
+
+  /**
+   * Do the one-time work of a process's first interception now (e.g. right after start-up), so
+   * that the first client does not wait for it: issue a throwaway leaf (not cached: the first
+   * CA signature, the certificate encoder's first run) and load the shared leaf key into its
+   * context (OpenSSL's first context). About 3 ms of CPU, some 0.2 MiB.
+   */
+  warmUp(): void {
+    const name = 'mitmts-warm-up.invalid';
+    this.handshakeContext(this.newEntry(name, [name], null, null));
   }
 
   /** `selectNames` with the CA serial filled in (for the CRL URL). */
   selectNames(input: NameSelectionInput): SelectedNames {
-    return selectNames({ ...input, caSerial: this.ca.serial });
+    return selectNames({ ...input, caSerial: (this.caSerial ??= this.ca.serial) });
   }
 
   /** The request path answered with `emptyCrl()`: `/mitmproxy-<CA serial>.crl`. */
   get crlPath(): string {
-    return crlPath(this.ca.serial);
+    return crlPath((this.caSerial ??= this.ca.serial));
   }
 
   /** A freshly signed empty CRL (DER, valid 7 days), for requests whose path ends with `crlPath`. */
@@ -291,6 +332,17 @@ export class CertStore {
       keyPem = this.caKeyPem;
     }
     return { cert, certPem: certs[0]!.pem, keyPem, chainPem: certs.slice(1).map((b) => b.pem) };
+  }
+
+  private newEntry(cn: string | null, sans: readonly string[], organization: string | null, crlUrl: string | null): CertEntry {
+    const der = this.leaves.create({ commonName: cn, sans, organization, crlUrl });
+    const certPem = toPem('CERTIFICATE', der);
+    return { cert: Cert.lazyFromDer(der, certPem), certPem, keyPem: this.leafKey.pem, chainPem: this.defaultChainPem };
+  }
+
+  /** The CA key's PEM (custom certificates made for the CA key, and `leafKey: 'ca'`). */
+  private get caKeyPem(): string {
+    return (this.caKeyPemCache ??= exportKeyPem(this.caKey));
   }
 
   private lookupCustom(cn: string | null, sans: readonly string[]): CertEntry | undefined {

@@ -78,7 +78,11 @@ export interface ClientHelloData {
  * (the default policy fills them; an addon may change them). Maps onto node:tls options.
  */
 export interface TlsSettings {
-  /** Server side towards the client: certificate chain and key (PEM), or a ready secure context. */
+  /**
+   * Server side towards the client: certificate chain and key (PEM), or a ready secure context
+   * (which wins). `tls_start_client` receives the chain and key the proxy chose; an addon may
+   * replace them.
+   */
   cert?: string | Buffer | Array<string | Buffer>;
   key?: string | Buffer;
   secureContext?: import('node:tls').SecureContext;

@@ -3,7 +3,7 @@ import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { CertStore } from '../certs/store.js';
 import { Client, FlowError, Headers, HTTPFlow, Request, Response, Server, type Flow } from '../flow/index.js';
-import type { ClientHello, ConnectionContext, LayerName, NextLayer, TlsData } from '../hooks/data.js';
+import type { ClientHello, ConnectionContext, LayerName, NextLayer, TlsData, TlsSettings } from '../hooks/data.js';
 import type { HookTable } from '../hooks/dispatcher.js';
 import type { Logger } from '../kernel/log.js';
 import type { RuntimeConfig } from './config.js';
@@ -296,17 +296,22 @@ export class ClientConnection implements ConnectionContext {
     const entry = certs.getCert(names.cn, names.sans, names.organization, names.crlUrl);
     const negotiated = this.sc?.server.alpn?.toString('latin1');
     const clientAlpn = negotiated ? [negotiated] : hello.alpnProtocols.includes('http/1.1') ? ['http/1.1'] : http1;
+    const certPem = certs.chainText(entry);
     const data: TlsData = {
       conn: client,
       context: this,
       isDtls: false,
-      settings: { secureContext: certs.secureContext(entry), alpnProtocols: clientAlpn, requestCert: cfg.requestClientCert },
+      settings: { cert: certPem, key: entry.keyPem, alpnProtocols: clientAlpn, requestCert: cfg.requestClientCert },
     };
     const r2 = table.trigger('tls_start_client', data);
     if (r2) await r2;
     let tlsSocket: tls.TLSSocket;
     try {
-      tlsSocket = await acceptTls(this.socket, buf, data.settings);
+      // The context is resolved right before the TLS socket is created (synchronously, see
+      // CertStore.handshakeContext); an addon may have given its own context or PEMs.
+      const s = data.settings;
+      const ctx = s.secureContext ?? (s.cert === certPem && s.key === entry.keyPem ? certs.handshakeContext(entry) : addonContext(certs, s));
+      tlsSocket = await acceptTls(this.socket, buf, s, ctx);
     } catch (err) {
       const e = err as Error;
       const name = hello.sni ?? target.host;
@@ -396,6 +401,14 @@ export class ClientConnection implements ConnectionContext {
     const r = this.hooks.trigger('client_disconnected', this.client);
     if (r) r.catch(() => undefined);
   }
+}
+
+/** A context from the PEMs an addon put into `tls_start_client`'s settings. */
+function addonContext(certs: CertStore, s: TlsSettings): tls.SecureContext {
+  if (s.cert === undefined || s.key === undefined) {
+    throw new Error('tls_start_client left a certificate without a key (or a key without a certificate) in data.settings: set both cert and key, or a secureContext.');
+  }
+  return certs.secureContextFromPem(s.cert, s.key);
 }
 
 async function triggerFlow(table: HookTable, name: 'http_connect' | 'http_connected' | 'http_connect_error', flow: HTTPFlow): Promise<void> {

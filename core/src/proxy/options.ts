@@ -21,6 +21,7 @@ export const PROXY_OPTIONS: readonly OptionSpec[] = [
   { name: 'tls_ecdh_curve_server', type: 'str?', default: null, help: 'Use a specific elliptic curve for ECDHE key exchange on server connections. OpenSSL syntax, for example "prime256v1" (see `openssl ecparam -list_curves`).' },
   { name: 'request_client_cert', type: 'bool', default: false, help: 'Requests a client certificate (TLS message \'CertificateRequest\') to establish a mutual TLS connection between client and mitmts (combined with \'client_certs\' option for mitmts and upstream).' },
   { name: 'ciphers_client', type: 'str?', default: null, help: 'Set supported ciphers for client <-> mitmts connections using OpenSSL syntax.' },
+  { name: 'leaf_key', type: 'str', default: 'ecdsa', choices: ['ecdsa', 'ca'], help: 'Key pair of the certificates mitmts generates for intercepted hosts (always signed by the CA): one ECDSA P-256 key shared by all of them (fast handshakes), or the CA\'s own key pair as mitmproxy does (for clients without ECDSA support).' },
   { name: 'ciphers_server', type: 'str?', default: null, help: 'Set supported ciphers for mitmts <-> server connections using OpenSSL syntax.' },
 ];
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { CertStore } from '../certs/store.js';
 import { caPaths } from '../certs/files.js';
+import type { LeafKeyType } from '../certs/leafkey.js';
 import type { Flow } from '../flow/index.js';
 import type { Loader } from '../hooks/data.js';
 import { addon, command, inject } from '../hooks/decorators.js';
@@ -21,7 +22,7 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-const CERT_OPTIONS = new Set(['confdir', 'certs', 'cert_passphrase', 'key_size', 'tls_version_client_min', 'tls_version_client_max', 'ciphers_client', 'tls_ecdh_curve_client']);
+const CERT_OPTIONS = new Set(['confdir', 'certs', 'cert_passphrase', 'key_size', 'leaf_key', 'tls_version_client_min', 'tls_version_client_max', 'ciphers_client', 'tls_ecdh_curve_client']);
 const LISTEN_OPTIONS = new Set(['mode', 'listen_host', 'listen_port', 'server']);
 const SUPPORTED_MODES = new Set(['regular']);
 
@@ -95,7 +96,10 @@ export class ProxyServer implements ProxyRuntime {
     this.isRunning = true;
     try {
       await this.loadCerts();
-      if (this.kernel.options.get<boolean>('server')) await this.listen();
+      if (this.kernel.options.get<boolean>('server')) {
+        await this.listen();
+        this.warmUp();
+      }
     } catch (err) {
       // Without its listeners the proxy is useless: say why and ask to stop (exit code 1).
       this.log.error((err as Error).message);
@@ -124,6 +128,7 @@ export class ProxyServer implements ProxyRuntime {
     const store = await CertStore.fromConfdir(confdir, {
       keySize: o.get<number>('key_size'),
       passphrase: o.get<string | null>('cert_passphrase'),
+      leafKey: o.get<string>('leaf_key') as LeafKeyType,
       log: (level, msg) => this.log.log(level, msg),
       secureContextOptions: {
         ...(min ? { minVersion: min } : {}),
@@ -136,6 +141,16 @@ export class ProxyServer implements ProxyRuntime {
     this.certs = store;
     this.caCertPath = caPaths(confdir, 'mitmproxy').caCertPem;
     this.certsDirty = false;
+  }
+
+  /**
+   * Right after the listeners are up, do the one-time work of the first TLS interception (see
+   * CertStore.warmUp), so that the first client does not wait for it. A full TLS handshake in
+   * memory would warm up ~2 ms more of the first interception, but costs 0.4 MiB of idle RSS.
+   */
+  private warmUp(): void {
+    const certs = this.certs;
+    setImmediate(() => certs.warmUp());
   }
 
   private async listen(): Promise<void> {
@@ -181,6 +196,9 @@ export class ProxyServer implements ProxyRuntime {
   private async restart(): Promise<void> {
     await this.stop();
     await this.loadCerts();
-    if (this.kernel.options.get<boolean>('server')) await this.listen();
+    if (this.kernel.options.get<boolean>('server')) {
+      await this.listen();
+      this.warmUp();
+    }
   }
 }

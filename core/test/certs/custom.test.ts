@@ -69,7 +69,7 @@ describe('custom serving certificates (certs option)', async () => {
     const p = join(files, 'cakey.pem');
     writeFileSync(p, made.certPem);
     const entry = await s.addCertFromSpec(`ca-key.test=${p}`);
-    expect(entry.keyPem).toBe(s.getCert('x.test', ['x.test']).keyPem);
+    expect(createPrivateKey(entry.keyPem).equals(createPrivateKey(caKeyPem))).toBe(true);
   });
 
   it('decrypt the key with the passphrase', async () => {

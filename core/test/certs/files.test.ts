@@ -160,9 +160,13 @@ describe('loading existing CA files', () => {
     const dir = confdirWith(label.replace(/\W/g, '_'), keyPem() + certPem);
     const store = await CertStore.fromConfdir(dir, { passphrase: 's3cret' });
     expect(store.ca.toDer().equals(ca.certDer)).toBe(true);
-    // The generated entries carry the decrypted key, usable without the passphrase.
+    // Generated entries carry a key usable without the passphrase: the shared leaf key, or with
+    // leafKey 'ca' the decrypted CA key.
     const entry = store.getCert('example.com', ['example.com']);
-    expect(createPrivateKey(entry.keyPem).equals(ca.key)).toBe(true);
+    expect(entry.keyPem).not.toContain('ENCRYPTED');
+    expect(entry.cert.x509.checkPrivateKey(createPrivateKey(entry.keyPem))).toBe(true);
+    const asMitmproxy = await CertStore.fromConfdir(dir, { passphrase: 's3cret', leafKey: 'ca' });
+    expect(createPrivateKey(asMitmproxy.getCert('example.com', ['example.com']).keyPem).equals(ca.key)).toBe(true);
     await expect(CertStore.fromConfdir(dir)).rejects.toMatchObject({ code: 'MITMTS_ERR_CERT_PASSPHRASE' });
     await expect(CertStore.fromConfdir(dir, { passphrase: 'wrong' })).rejects.toMatchObject({ code: 'MITMTS_ERR_CERT_PASSPHRASE' });
   });

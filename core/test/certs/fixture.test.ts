@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,7 +32,17 @@ describe('a CA made by mitmproxy', async () => {
     expect(leaf.tbs().extensions.get('2.5.29.35')!.value.subarray(-20).equals(store.ca.subjectKeyIdentifier!)).toBe(true);
     expect(leaf.x509.checkHost('example.com')).toBe('example.com');
     expect(leaf.x509.checkIP('192.0.2.7')).toBe('192.0.2.7');
-    expect(leaf.x509.publicKey.equals(store.ca.x509.publicKey)).toBe(true);
+    // The shared ECDSA leaf key, not the CA's RSA key; the CA's RSA key signs.
+    expect(leaf.keyinfo[0]).toBe('EC');
+    expect(leaf.x509.checkPrivateKey(createPrivateKey(entry.keyPem))).toBe(true);
+    expect(store.ca.keyinfo).toEqual(['RSA', 2048]);
+  });
+
+  it("issues leaves with its own key pair under leafKey 'ca' (as mitmproxy)", async () => {
+    const asMitmproxy = await CertStore.fromConfdir(dir, { leafKey: 'ca' });
+    const leaf = asMitmproxy.getCert('example.com', ['example.com']).cert;
+    expect(leaf.x509.verify(asMitmproxy.ca.x509.publicKey)).toBe(true);
+    expect(leaf.x509.publicKey.equals(asMitmproxy.ca.x509.publicKey)).toBe(true);
   });
 
   it('matches the structure of a CA mitmts creates', async () => {

@@ -64,7 +64,7 @@ describe('generated leaf certificates', async () => {
     expect(cert.notafter.getTime() - cert.notbefore.getTime()).toBe(LEAF_VALIDITY_DAYS * DAY);
   });
 
-  it('have EKU serverAuth, AKI = the CA SKI, no SKI, no BasicConstraints, and the CA public key', () => {
+  it('have EKU serverAuth, AKI = the CA SKI, no SKI, no BasicConstraints, and the shared leaf key', () => {
     const { cert } = store.getCert('ext.example', ['ext.example']);
     const ext = cert.tbs().extensions;
     expect([...ext.keys()]).toEqual([OID.extKeyUsage, OID.subjectAltName, OID.authorityKeyIdentifier]);
@@ -73,7 +73,8 @@ describe('generated leaf certificates', async () => {
     expect(ext.get(OID.authorityKeyIdentifier)!.value.toString('hex')).toBe('30168014' + store.ca.subjectKeyIdentifier!.toString('hex'));
     expect(cert.subjectKeyIdentifier).toBeNull();
     expect(cert.isCa).toBe(false);
-    expect(cert.x509.publicKey.equals(store.ca.x509.publicKey)).toBe(true);
+    expect(cert.x509.publicKey.equals(store.getCert('other.example', ['other.example']).cert.x509.publicKey)).toBe(true);
+    expect(cert.x509.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     expect(cert.issuer).toEqual(store.ca.subject);
     expect(cert.tbs().issuer.equals(store.ca.tbs().subject)).toBe(true);
   });

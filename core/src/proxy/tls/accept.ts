@@ -5,16 +5,17 @@ import type { TlsSettings } from '../../hooks/data.js';
 /**
  * Run the client-side TLS handshake on a socket whose first bytes (the ClientHello) were already
  * read: they are put back, then Node's TLSSocket takes the socket over (its native handle, no JS
- * stream in between).
+ * stream in between). The TLS socket is created before this function returns (what
+ * `CertStore.handshakeContext` needs); `settings` gives ALPN and client certificate requests.
  */
-export function acceptTls(socket: net.Socket, buffered: Buffer, settings: TlsSettings): Promise<tls.TLSSocket> {
+export function acceptTls(socket: net.Socket, buffered: Buffer, settings: TlsSettings, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
   socket.removeAllListeners('data');
   socket.removeAllListeners('end');
   socket.pause();
   if (buffered.length > 0) socket.unshift(buffered);
   const t = new tls.TLSSocket(socket, {
     isServer: true,
-    ...(settings.secureContext ? { secureContext: settings.secureContext } : {}),
+    secureContext,
     ...(settings.alpnProtocols && settings.alpnProtocols.length ? { ALPNProtocols: settings.alpnProtocols } : {}),
     requestCert: settings.requestCert ?? false,
     rejectUnauthorized: false,
