@@ -173,7 +173,9 @@ async function handshake() {
           ctx.lat.push(performance.now() - t0);
         }
         sock.on('error', () => undefined);
-        sock.destroy();
+        // end(), not destroy(): the client's TLS Finished must reach the server, or the
+        // server side never completes its handshake.
+        sock.end();
         one(ctx);
       },
       (err) => {
@@ -193,7 +195,7 @@ async function handshakeSeq() {
     const sock = await openSocket(`${cfg.namePrefix}${i}${cfg.nameSuffix ?? '.test'}`);
     lat.push(performance.now() - t0);
     sock.on('error', () => undefined);
-    sock.destroy();
+    sock.end();
   }
   const rest = lat.slice(1);
   return { firstMs: lat[0], latencyMs: latencySummary(rest), all: lat };
