@@ -146,7 +146,22 @@ export class Headers {
 
   /** Set `name` to one value (or several, see {@link setAll}), replacing existing fields in place. */
   set(name: HeaderInput, value: HeaderInput | HeaderInput[]): this {
-    this.setAll(name, Array.isArray(value) ? value : [value]);
+    if (Array.isArray(value)) return this.setAll(name, value);
+    // One value (the common case): replace the first field in place of a copy, drop the others.
+    const key = keyOf(name);
+    const fields = this.fields;
+    const out: Array<[Buffer, Buffer]> = [];
+    let done = false;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (!equalsAsciiCI(f[0], key)) out.push(f);
+      else if (!done) {
+        out.push([f[0], headerBytes(value)]);
+        done = true;
+      }
+    }
+    if (!done) out.push([headerBytes(name), headerBytes(value)]);
+    this.fields = out;
     return this;
   }
 

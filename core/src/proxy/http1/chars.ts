@@ -52,9 +52,17 @@ export const HEX = (() => {
   return t;
 })();
 
-/** Lower-case ASCII bytes of a literal, for {@link equalsLower}. */
+const lowerCache = new Map<string, Uint8Array>();
+
+/** Lower-case ASCII bytes of a literal, for {@link equalsLower} (cached per literal). */
 export function lower(literal: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(literal.toLowerCase(), 'latin1'));
+  // Callers pass header-name literals on hot paths: build each byte table once.
+  let v = lowerCache.get(literal);
+  if (v === undefined) {
+    v = Uint8Array.from(Buffer.from(literal.toLowerCase(), 'latin1'));
+    if (lowerCache.size < 512) lowerCache.set(literal, v);
+  }
+  return v;
 }
 
 /**
