@@ -123,20 +123,31 @@ export class ClientConnection implements ConnectionContext {
     return new Server({ address: [host, port] });
   }
 
+  /** The open server connection, if this flow's request can reuse it (the common keep-alive case). */
+  reusableUpstream(flow: HTTPFlow): ServerConnection | null {
+    const req = flow.request;
+    const te = this.tunnelError;
+    if (te && te.host === req.host && te.port === req.port) return null;
+    const cur = this.sc;
+    if (cur && cur.alive && !cur.handler) {
+      const a = cur.server.address;
+      if (a && a[0] === req.host && a[1] === req.port && cur.server.tls === (req.scheme === 'https')) {
+        flow.serverConn = cur.server;
+        return cur;
+      }
+    }
+    return null;
+  }
+
   /** The server connection for this flow's request: reused when it goes to the same place. */
   async upstreamFor(flow: HTTPFlow): Promise<ServerConnection> {
+    const reused = this.reusableUpstream(flow);
+    if (reused) return reused;
     const req = flow.request;
     const wantTls = req.scheme === 'https';
     const te = this.tunnelError;
     if (te && te.host === req.host && te.port === req.port) throw new UpstreamError(te.message);
     const cur = this.sc;
-    if (cur && cur.alive && !cur.handler) {
-      const a = cur.server.address;
-      if (a && a[0] === req.host && a[1] === req.port && cur.server.tls === wantTls) {
-        flow.serverConn = cur.server;
-        return cur;
-      }
-    }
     if (cur) cur.close();
     this.sc = null;
     let server = flow.serverConn;

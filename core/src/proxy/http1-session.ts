@@ -156,17 +156,20 @@ export class Http1Session implements Http1Handler<RequestHead> {
 
     if (streamRequest) {
       // The body goes upstream as it arrives; `request` fires once it is through.
-      const sc = await this.upstreamOrFail(flow, table);
+      const opening = this.upstreamOrFail(flow, table);
+      const sc = opening instanceof Promise ? await opening : opening;
       if (!sc) return false;
-      return this.guard(flow, table, async () => {
+      try {
         const reader = this.readResponse(sc, flow, head.expectContinue);
         sc.write(this.requestHead(flow.request, true));
         await this.pipeRequestBody(sc, flow, streamRequest);
         request.timestampEnd = Date.now() / 1000;
         { const h = hookAsync(table, 'request', flow); if (h) await h; }
         await reader.head.promise;
-        return this.handleResponse(flow, sc, reader, head, table);
-      });
+        return await this.handleResponse(flow, sc, reader, head, table);
+      } catch (err) {
+        return this.upstreamFailed(flow, table, err);
+      }
     }
 
     if (head.expectContinue && head.bodyKind !== 'none') {
@@ -185,38 +188,37 @@ export class Http1Session implements Http1Handler<RequestHead> {
       { const h = hookAsync(table, 'response', flow); if (h) await h; }
       return this.sendBuffered(flow, head.keepAlive);
     }
-    const sc = await this.upstreamOrFail(flow, table);
+    const opening = this.upstreamOrFail(flow, table);
+    const sc = opening instanceof Promise ? await opening : opening;
     if (!sc) return false;
-    return this.guard(flow, table, async () => {
+    try {
       const reader = this.readResponse(sc, flow, false);
       sc.write(this.requestHead(flow.request, false, request.rawContent));
       await reader.head.promise;
-      return this.handleResponse(flow, sc, reader, head, table);
-    });
+      return await this.handleResponse(flow, sc, reader, head, table);
+    } catch (err) {
+      return this.upstreamFailed(flow, table, err);
+    }
   }
 
   /**
-   * Run the upstream part of an exchange. If the server fails (reset, bad response, gone), the
-   * flow gets the error and the `error` hook fires; the client gets a 502 page if nothing of the
-   * response was sent yet, else its connection is cut (the response cannot be completed).
+   * The upstream part of an exchange failed. If the server is to blame (reset, bad response,
+   * gone), the flow gets the error and the `error` hook fires; the client gets a 502 page if
+   * nothing of the response was sent yet, else its connection is cut. Anything else is rethrown.
    */
-  private async guard(flow: HTTPFlow, table: HookTable, run: () => Promise<boolean>): Promise<boolean> {
-    try {
-      return await run();
-    } catch (err) {
-      const upstream = err instanceof UpstreamError || (err instanceof Http1Error && err.side === 'response');
-      if (!upstream) throw err;
-      const message = err instanceof Http1Error ? `HTTP protocol error in server response: ${err.message}` : err.message;
-      if (!this.responseStarted) {
-        await this.failFlow(flow, table, message, 502);
-        return false;
-      }
-      flow.error = new FlowError(message);
-      this.conn.log.info(`${this.conn.describe()}: ${message}`);
-      { const h = hookAsync(table, 'error', flow); if (h) await h; }
-      this.conn.destroy();
+  private async upstreamFailed(flow: HTTPFlow, table: HookTable, err: unknown): Promise<boolean> {
+    const upstream = err instanceof UpstreamError || (err instanceof Http1Error && err.side === 'response');
+    if (!upstream) throw err;
+    const message = err instanceof Http1Error ? `HTTP protocol error in server response: ${err.message}` : err.message;
+    if (!this.responseStarted) {
+      await this.failFlow(flow, table, message, 502);
       return false;
     }
+    flow.error = new FlowError(message);
+    this.conn.log.info(`${this.conn.describe()}: ${message}`);
+    { const h = hookAsync(table, 'error', flow); if (h) await h; }
+    this.conn.destroy();
+    return false;
   }
 
   private makeRequest(head: RequestHead): Request | null {
@@ -334,7 +336,12 @@ export class Http1Session implements Http1Handler<RequestHead> {
 
   // --- upstream and the response ---------------------------------------------------------
 
-  private async upstreamOrFail(flow: HTTPFlow, table: HookTable): Promise<ServerConnection | null> {
+  /** The server connection, or null after a 502; a promise only when a connection is opened. */
+  private upstreamOrFail(flow: HTTPFlow, table: HookTable): ServerConnection | Promise<ServerConnection | null> {
+    return this.conn.reusableUpstream(flow) ?? this.openUpstream(flow, table);
+  }
+
+  private async openUpstream(flow: HTTPFlow, table: HookTable): Promise<ServerConnection | null> {
     try {
       return await this.conn.upstreamFor(flow);
     } catch (err) {
