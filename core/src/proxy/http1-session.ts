@@ -166,7 +166,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
         request.timestampEnd = Date.now() / 1000;
         { const h = hookAsync(table, 'request', flow); if (h) await h; }
         await reader.head.promise;
-        return await this.handleResponse(flow, sc, reader, head, table);
+        const r = this.handleResponse(flow, sc, reader, head, table);
+        return r instanceof Promise ? await r : r;
       } catch (err) {
         return this.upstreamFailed(flow, table, err);
       }
@@ -195,7 +196,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
       const reader = this.readResponse(sc, flow, false);
       sc.write(this.requestHead(flow.request, false, request.rawContent));
       await reader.head.promise;
-      return await this.handleResponse(flow, sc, reader, head, table);
+      const r = this.handleResponse(flow, sc, reader, head, table);
+      return r instanceof Promise ? await r : r;
     } catch (err) {
       return this.upstreamFailed(flow, table, err);
     }
@@ -360,9 +362,14 @@ export class Http1Session implements Http1Handler<RequestHead> {
     return reader;
   }
 
-  private async handleResponse(flow: HTTPFlow, sc: ServerConnection, reader: ResponseReader, reqHead: RequestHead, table: HookTable): Promise<boolean> {
+  /**
+   * The response from its head on: `responseheaders`, then a buffered body (`response`, one
+   * write) or a streamed one. Synchronous while every hook is; a promise only where something
+   * had to be waited for (a hook, body bytes still on the way).
+   */
+  private handleResponse(flow: HTTPFlow, sc: ServerConnection, reader: ResponseReader, reqHead: RequestHead, table: HookTable): boolean | Promise<boolean> {
     const head = reader.responseHead!;
-    const response = new Response({
+    flow.response = new Response({
       httpVersion: head.httpVersion,
       statusCode: head.statusCode,
       reason: head.reason,
@@ -370,39 +377,57 @@ export class Http1Session implements Http1Handler<RequestHead> {
       content: null,
       timestampStart: Date.now() / 1000,
     });
-    flow.response = response;
-    { const h = hookAsync(table, 'responseheaders', flow); if (h) await h; }
-    if (head.bodyKind === 'tunnel') {
-      // 101 Switching Protocols: HTTP ends here; the bytes flow on untouched (WebSocket later).
-      response.timestampEnd = Date.now() / 1000;
-      { const h = hookAsync(table, 'response', flow); if (h) await h; }
-      this.stream.write(serializeResponseHead(toHead(response)));
-      this.handedOver = true;
-      this.conn.tunnelRaw(this.stream, this.parser.takeRemaining(), sc, reader.takeRemaining());
-      return false;
-    }
+    const h = hookAsync(table, 'responseheaders', flow);
+    if (h) return h.then(() => this.responseBody(flow, sc, reader, reqHead, table));
+    return this.responseBody(flow, sc, reader, reqHead, table);
+  }
+
+  private responseBody(flow: HTTPFlow, sc: ServerConnection, reader: ResponseReader, reqHead: RequestHead, table: HookTable): boolean | Promise<boolean> {
+    const head = reader.responseHead!;
+    const response = flow.response!;
+    if (head.bodyKind === 'tunnel') return this.switchProtocols(flow, sc, reader, table);
     const cfg = this.conn.config;
     let setting: StreamSetting = response.stream;
     if (!setting && cfg.streamLargeBodies !== null && head.contentLength > cfg.streamLargeBodies) setting = true;
-    if (!setting) {
-      const read = reader.readBody(cfg.streamLargeBodies);
-      const overflow = read === true || read === false ? read : await read;
-      if (!overflow) {
-        response.rawContent = reader.takeBody();
-        if (reader.trailers) response.trailers = Headers.fromRaw(reader.trailers);
-        response.timestampEnd = Date.now() / 1000;
-        { const h = hookAsync(table, 'response', flow); if (h) await h; }
-        return this.sendBuffered(flow, reqHead.keepAlive && head.keepAlive, sc, head);
-      }
-      // An unknown-length body outgrew stream_large_bodies: stream from here on.
-      setting = true;
-    }
+    if (setting) return this.streamed(flow, sc, reader, setting, reqHead, table);
+    const read = reader.readBody(cfg.streamLargeBodies);
+    if (read === false) return this.buffered(flow, sc, reader, reqHead, table);
+    // An unknown-length body that outgrows stream_large_bodies is streamed from there on.
+    if (read === true) return this.streamed(flow, sc, reader, true, reqHead, table);
+    return read.then((overflow) => (overflow ? this.streamed(flow, sc, reader, true, reqHead, table) : this.buffered(flow, sc, reader, reqHead, table)));
+  }
+
+  private buffered(flow: HTTPFlow, sc: ServerConnection, reader: ResponseReader, reqHead: RequestHead, table: HookTable): boolean | Promise<boolean> {
+    const response = flow.response!;
+    const head = reader.responseHead!;
+    response.rawContent = reader.takeBody();
+    if (reader.trailers) response.trailers = Headers.fromRaw(reader.trailers);
+    response.timestampEnd = Date.now() / 1000;
+    const keepAlive = reqHead.keepAlive && head.keepAlive;
+    const h = hookAsync(table, 'response', flow);
+    if (h) return h.then(() => this.sendBuffered(flow, keepAlive, sc, head));
+    return this.sendBuffered(flow, keepAlive, sc, head);
+  }
+
+  private async streamed(flow: HTTPFlow, sc: ServerConnection, reader: ResponseReader, setting: StreamSetting, reqHead: RequestHead, table: HookTable): Promise<boolean> {
+    const head = reader.responseHead!;
     this.responseStarted = true;
     const keepAlive = await this.streamResponse(flow, reader, setting, reqHead);
-    response.timestampEnd = Date.now() / 1000;
+    flow.response!.timestampEnd = Date.now() / 1000;
     { const h = hookAsync(table, 'response', flow); if (h) await h; }
     if (!head.keepAlive) sc.close();
     return keepAlive && head.keepAlive;
+  }
+
+  /** 101 Switching Protocols: HTTP ends here; the bytes flow on untouched (WebSocket later). */
+  private async switchProtocols(flow: HTTPFlow, sc: ServerConnection, reader: ResponseReader, table: HookTable): Promise<boolean> {
+    const response = flow.response!;
+    response.timestampEnd = Date.now() / 1000;
+    { const h = hookAsync(table, 'response', flow); if (h) await h; }
+    this.stream.write(serializeResponseHead(toHead(response)));
+    this.handedOver = true;
+    this.conn.tunnelRaw(this.stream, this.parser.takeRemaining(), sc, reader.takeRemaining());
+    return false;
   }
 
   private async streamResponse(flow: HTTPFlow, reader: ResponseReader, setting: StreamSetting, reqHead: RequestHead): Promise<boolean> {
