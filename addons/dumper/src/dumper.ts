@@ -42,8 +42,16 @@ export class Dumper implements AddonHooks {
   @option({ type: 'str?', default: null, help: 'Limit which flows are dumped.' })
   dumper_filter!: string | null;
 
-  /** Where the output goes (default: stdout). */
-  out: NodeJS.WritableStream = process.stdout;
+  private outStream: NodeJS.WritableStream | null = null;
+
+  /** Where the output goes (default: stdout, opened on the first line printed). */
+  get out(): NodeJS.WritableStream {
+    return (this.outStream ??= process.stdout);
+  }
+
+  set out(stream: NodeJS.WritableStream) {
+    this.outStream = stream;
+  }
   /** Force colour on or off; by default, colour when `out` is a terminal. */
   color: boolean | undefined = undefined;
 

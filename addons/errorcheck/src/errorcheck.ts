@@ -13,8 +13,16 @@ export class ErrorCheck {
    * log has printed them already; turn it on where nothing else shows the log.
    */
   repeatErrors = false;
-  /** Where the exit notice goes (default: stderr). */
-  stderr: NodeJS.WritableStream = process.stderr;
+  private stderrStream: NodeJS.WritableStream | null = null;
+
+  /** Where the exit notice goes (default: stderr, opened only when something is written). */
+  get stderr(): NodeJS.WritableStream {
+    return (this.stderrStream ??= process.stderr);
+  }
+
+  set stderr(stream: NodeJS.WritableStream) {
+    this.stderrStream = stream;
+  }
   /** The error messages logged during start-up. */
   readonly errors: string[] = [];
   private stopListening: (() => void) | null;

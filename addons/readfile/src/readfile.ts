@@ -35,8 +35,16 @@ export class ReadFile {
   @option({ type: 'str?', default: null, help: 'Read only matching flows.' })
   readfile_filter!: string | null;
 
-  /** Where `-` reads from (default: stdin). */
-  stdin: NodeJS.ReadableStream = process.stdin;
+  private stdinStream: NodeJS.ReadableStream | null = null;
+
+  /** Where `-` reads from (default: stdin, opened only when `-` is read: an idle proxy needs no stdin stream). */
+  get stdin(): NodeJS.ReadableStream {
+    return (this.stdinStream ??= process.stdin);
+  }
+
+  set stdin(stream: NodeJS.ReadableStream) {
+    this.stdinStream = stream;
+  }
 
   private filter: Filter | null = null;
   private task: Promise<number> | null = null;
