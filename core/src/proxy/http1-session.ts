@@ -57,6 +57,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
   /** Bytes of the current response went to the client already (no error page possible). */
   private responseStarted = false;
   private clientGone: Deferred = new Deferred();
+  private readonly exchangeDone = (keepAlive: boolean): void => this.finishExchange(keepAlive);
+  private readonly exchangeFailed = (err: unknown): void => this.abort(err);
 
   constructor(
     readonly conn: ClientConnection,
@@ -93,10 +95,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     this.messageEnded = false;
     this.sink = null;
     this.responseStarted = false;
-    this.exchange(head).then(
-      (keepAlive) => this.finishExchange(keepAlive),
-      (err: unknown) => this.abort(err),
-    );
+    this.exchange(head).then(this.exchangeDone, this.exchangeFailed);
   }
 
   onData(chunk: Buffer): void {
@@ -508,8 +507,11 @@ export class Http1Session implements Http1Handler<RequestHead> {
     }
     this.stream.write(data);
     if (sc && !keepAlive) sc.close();
-    const connectionClose = /(^|,)\s*close\s*(,|$)/i.test(getHeader(fields, 'connection') ?? '');
-    return keepAlive && !connectionClose;
+    if (!keepAlive) return false;
+    // The server's own Connection: close is in `keepAlive` already; look again only at headers
+    // an addon set or changed.
+    if (raw !== undefined && fields === raw.headers) return true;
+    return !/(^|,)\s*close\s*(,|$)/i.test(getHeader(fields, 'connection') ?? '');
   }
 
   /** The flow failed before a response could be sent: error hook, then an error page. */
