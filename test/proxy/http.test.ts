@@ -238,6 +238,42 @@ describe('HTTP/1.1 through the proxy', () => {
   });
 });
 
+describe('framing corner cases', () => {
+  it('reads a body until the server closes and gives the client a Content-Length', async () => {
+    const closer = await tcpServer((sock) => {
+      sock.once('data', () => sock.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close'));
+    });
+    try {
+      const r = await curl(['-i', '-x', proxy.url, `${closer.url}/close-delimited`]);
+      expect(r.stdout).toMatch(/content-length: 11\r\n/i);
+      expect(r.stdout.endsWith('\r\n\r\nuntil close')).toBe(true);
+    } finally {
+      await closer.close();
+    }
+  });
+});
+
+describe('connection_strategy', () => {
+  it('eager: a CONNECT to an unreachable server is answered 502; lazy: 200, then the error inside the tunnel', async () => {
+    const free = await new Promise<number>((r) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const port = (s.address() as net.AddressInfo).port;
+        s.close(() => r(port));
+      });
+    });
+    const eager = await rawExchange(proxy.port, `CONNECT 127.0.0.1:${free} HTTP/1.1\r\nHost: 127.0.0.1:${free}\r\n\r\n`);
+    expect(eager.response).toMatch(/^HTTP\/1\.1 502 Bad Gateway/);
+    const p = await createProxy({ options: { connection_strategy: 'lazy' } });
+    try {
+      const lazy = await rawExchange(p.port, `CONNECT 127.0.0.1:${free} HTTP/1.1\r\nHost: x\r\n\r\nGET /inside HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(lazy.response).toMatch(/^HTTP\/1\.1 200 Connection established\r\n\r\nHTTP\/1\.1 502 Bad Gateway/);
+      expect(lazy.response).toContain('connection refused');
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe('connection hooks', () => {
   it('refuses a client whose client_connected hook sets an error', async () => {
     const p = await createProxy({ addons: [{ name: 'refuse', client_connected: (c: Client) => void (c.error = 'not welcome') }] });

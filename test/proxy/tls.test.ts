@@ -185,6 +185,17 @@ describe('TLS interception', () => {
     }
   });
 
+  it('trusts the CAs of ssl_verify_upstream_trusted_confdir', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mitmts-trusted-'));
+    cpSync(up.ca.caCertPath, join(dir, 'upstream.pem'));
+    const p = await createProxy({ options: { ssl_verify_upstream_trusted_confdir: dir } });
+    try {
+      expect((await curl(['--cacert', p.caCertPath, '-x', p.url, `${up.url}/trusted-dir`])).stdout).toBe('secure /trusted-dir');
+    } finally {
+      await p.close();
+    }
+  });
+
   it("keeps using an existing mitmproxy CA from the confdir", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mitmts-existing-'));
     cpSync(FIXTURE_CA, dir, { recursive: true });
