@@ -1,7 +1,7 @@
 import { AddonHalt, OptionsError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/log.js';
 import type { AddonOrder, ClassMeta } from './decorators.js';
-import { FLOW_HOOKS, HOOK_NAMES, type HookMap, type HookName, type HookResult } from './hookmap.js';
+import { HOOK_NAMES, type HookMap, type HookName, type HookResult } from './hookmap.js';
 
 /** One addon in the chain (child addons hang below their parent). */
 export interface AddonRecord {
@@ -255,4 +255,3 @@ function handlersOf(r: AddonRecord): Array<[HookName, (...args: unknown[]) => un
   return out;
 }
 
-export { FLOW_HOOKS };

@@ -38,7 +38,6 @@ export class ProxyServer implements ProxyRuntime {
   caCertPath = '';
   private servers: Array<{ server: net.Server; address: ListenAddress }> = [];
   private readonly connections = new Set<ClientConnection>();
-  private readonly flowListeners: Array<(flow: Flow) => void> = [];
   private certsDirty = true;
   private isRunning = false;
 
@@ -56,14 +55,9 @@ export class ProxyServer implements ProxyRuntime {
     return this.servers.map((s) => s.address);
   }
 
-  /** Receive every flow the runtime creates (the flow store subscribes here). */
-  onFlow(listener: (flow: Flow) => void): void {
-    this.flowListeners.push(listener);
-  }
-
+  /** Every flow the runtime creates goes to the kernel's flow store (`kernel.flows.onAdd` to watch). */
   track(flow: Flow): void {
     this.kernel.flows.add(flow);
-    for (const l of this.flowListeners) l(flow);
   }
 
   opened(conn: ClientConnection): void {
