@@ -39,7 +39,16 @@ if (bundle) {
     new: async (a, io) => (await import('@mitmts/sdk/cli')).newCommand(fileURLToPath(new URL('templates', root)), pkg.version)(a, io),
     build: async (a, io) => (await import('@mitmts/sdk/cli')).buildCommand()(a, io),
   };
-  const code = await main(argv, dist, { stdout: process.stdout, stderr: process.stderr }, subcommands);
+  // Getters: stdout and stderr are opened only when something is printed.
+  const io = {
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+  };
+  const code = await main(argv, dist, io, subcommands);
   process.exitCode = code;
   // Let pending output drain, but never hang on a stray handle.
   setTimeout(() => process.exit(code), 1000).unref();

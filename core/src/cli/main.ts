@@ -96,7 +96,16 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
     io.stdout.write(`Mitmts: ${dist.version}\nNode.js: ${process.version}\nPlatform: ${process.platform}-${process.arch}\n`);
     return 0;
   }
-  const kernel = new Kernel({ termlog: { out: io.stdout, err: io.stderr } });
+  const kernel = new Kernel({
+    termlog: {
+      get out() {
+        return io.stdout;
+      },
+      get err() {
+        return io.stderr;
+      },
+    },
+  });
   // Like mitmdump, keep no flows in memory (a long capture must not grow without bound).
   kernel.flows.limit = 0;
   let started = false;

@@ -63,7 +63,9 @@ export class Kernel {
     if (opts.coreOptions !== false) for (const spec of CORE_OPTIONS) this.options.declare(spec, 'core');
     if (opts.termlog) {
       const verbosity = (): LogLevel => (this.options.has('termlog_verbosity') ? this.options.get<LogLevel>('termlog_verbosity') : 'info');
-      this.log.onEntry(termLog({ ...(typeof opts.termlog === 'object' ? opts.termlog : {}), verbosity }));
+      const t = typeof opts.termlog === 'object' ? opts.termlog : {};
+      // Not spread: the streams may be getters that open stdout/stderr only when used.
+      this.log.onEntry(termLog({ get out() { return t.out; }, get err() { return t.err; }, ...(t.color !== undefined ? { color: t.color } : {}), verbosity }));
     }
     this.options.onConfigure((updated) => {
       if (this.stateValue !== 'running' && this.stateValue !== 'starting') return;

@@ -73,11 +73,10 @@ const COLORS: Record<LogLevel, string> = { debug: '\x1b[2m', info: '', alert: '\
 
 /** The terminal printer, honouring `termlog_verbosity` (`-q` = error, `-v` = debug). */
 export function termLog(opts: TermLogOptions): LogListener {
-  const out = opts.out ?? process.stdout;
-  const err = opts.err ?? process.stderr;
   return (entry) => {
     if (LOG_LEVELS[entry.level] < LOG_LEVELS[opts.verbosity()]) return;
-    const stream = LOG_LEVELS[entry.level] >= LOG_LEVELS.warn ? err : out;
+    // Streams are looked up on the first line printed: a quiet proxy never opens stdout.
+    const stream = LOG_LEVELS[entry.level] >= LOG_LEVELS.warn ? (opts.err ?? process.stderr) : (opts.out ?? process.stdout);
     const color = opts.color ?? (stream as { isTTY?: boolean }).isTTY === true;
     const prefix = entry.level === 'info' ? '' : `[${entry.level}] `;
     const text = `${prefix}${entry.message}`;

@@ -71,7 +71,8 @@ export function entrySource(manifest: BuildManifest): string {
     `  importer: async (spec) => modules.get(spec),`,
     `  builtins: [ProxyServer],`,
     `};`,
-    `const code = await main(process.argv.slice(2), dist, { stdout: process.stdout, stderr: process.stderr });`,
+    `const io = { get stdout() { return process.stdout; }, get stderr() { return process.stderr; } };`,
+    `const code = await main(process.argv.slice(2), dist, io);`,
     `process.exitCode = code;`,
     `setTimeout(() => process.exit(code), 1000).unref();`,
   );
