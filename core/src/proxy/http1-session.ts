@@ -216,7 +216,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
       return false;
     }
     flow.error = new FlowError(message);
-    this.conn.log.info(`${this.conn.describe()}: ${message}`);
+    // The flow carries the error (the dumper prints it): the log line is for debugging.
+    this.conn.log.debug(`${this.conn.describe()}: ${message}`);
     { const h = hookAsync(table, 'error', flow); if (h) await h; }
     this.conn.destroy();
     return false;
@@ -517,7 +518,8 @@ export class Http1Session implements Http1Handler<RequestHead> {
   /** The flow failed before a response could be sent: error hook, then an error page. */
   async failFlow(flow: HTTPFlow, table: HookTable, message: string, status: number): Promise<void> {
     flow.error = new FlowError(message);
-    this.conn.log.info(`${this.conn.describe()}: ${message}`);
+    // The flow carries the error (the dumper prints it): the log line is for debugging.
+    this.conn.log.debug(`${this.conn.describe()}: ${message}`);
     { const h = hookAsync(table, 'error', flow); if (h) await h; }
     if (!this.closed) this.writeError(status, message);
   }
