@@ -108,8 +108,8 @@ function contentLength(scan: FieldScan, strict: boolean): number {
   return result;
 }
 
-function list(v: Buffer, name: string): number[] {
-  const out: number[] = [];
+/** Calls `each(start, end)` for every comma-separated element of `v`, with OWS trimmed. */
+function forEachElement(v: Buffer, each: (start: number, end: number) => void): void {
   let start = 0;
   for (let i = 0; i <= v.length; i++) {
     if (i === v.length || v[i] === 0x2c) {
@@ -117,10 +117,15 @@ function list(v: Buffer, name: string): number[] {
       let e = i;
       while (s < e && (v[s] === SP || v[s] === HTAB)) s++;
       while (e > s && (v[e - 1] === SP || v[e - 1] === HTAB)) e--;
-      out.push(decimal(v, s, e, false, name));
       start = i + 1;
+      each(s, e);
     }
   }
+}
+
+function list(v: Buffer, name: string): number[] {
+  const out: number[] = [];
+  forEachElement(v, (s, e) => out.push(decimal(v, s, e, false, name)));
   return out;
 }
 
@@ -189,28 +194,20 @@ function transferEncoding(scan: FieldScan, version: Http1Version, strict: boolea
 /** Splits a coding list into lower-case tokens; empty elements are an error in strict mode. */
 function tokens(v: Buffer, strict: boolean, name: string): string[] {
   const out: string[] = [];
-  let start = 0;
-  for (let i = 0; i <= v.length; i++) {
-    if (i === v.length || v[i] === 0x2c) {
-      let s = start;
-      let e = i;
-      while (s < e && (v[s] === SP || v[s] === HTAB)) s++;
-      while (e > s && (v[e - 1] === SP || v[e - 1] === HTAB)) e--;
-      start = i + 1;
-      if (s === e) {
-        if (strict) {
-          throw new HeadError(Http1ErrorCodes.BAD_TRANSFER_ENCODING, `Empty element in Transfer-Encoding ${excerpt(v, 0, v.length)}.`, -1, name);
-        }
-        continue;
+  forEachElement(v, (s, e) => {
+    if (s === e) {
+      if (strict) {
+        throw new HeadError(Http1ErrorCodes.BAD_TRANSFER_ENCODING, `Empty element in Transfer-Encoding ${excerpt(v, 0, v.length)}.`, -1, name);
       }
-      for (let k = s; k < e; k++) {
-        if (TOKEN[v[k]!] !== 1) {
-          throw new HeadError(Http1ErrorCodes.BAD_TRANSFER_ENCODING, `Invalid transfer coding in Transfer-Encoding ${excerpt(v, 0, v.length)}.`, -1, name);
-        }
-      }
-      out.push(latin1(v, s, e).toLowerCase());
+      return;
     }
-  }
+    for (let k = s; k < e; k++) {
+      if (TOKEN[v[k]!] !== 1) {
+        throw new HeadError(Http1ErrorCodes.BAD_TRANSFER_ENCODING, `Invalid transfer coding in Transfer-Encoding ${excerpt(v, 0, v.length)}.`, -1, name);
+      }
+    }
+    out.push(latin1(v, s, e).toLowerCase());
+  });
   if (out.length === 0) {
     throw new HeadError(Http1ErrorCodes.BAD_TRANSFER_ENCODING, 'Empty Transfer-Encoding header.', -1, name);
   }
