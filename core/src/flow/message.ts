@@ -124,6 +124,13 @@ export abstract class Message {
     }
   }
 
+  /** `make()`'s body: a Buffer is the decoded content, a string goes through {@link text}. */
+  protected setBody(content: string | Buffer): void {
+    if (Buffer.isBuffer(content)) this.content = content;
+    else if (typeof content === 'string') this.text = content;
+    else throw new TypeError(`Expected content to be a string or Buffer, not ${typeof content}.`);
+  }
+
   /**
    * Set the decoded body: it is encoded with the message's Content-Encoding (an unknown encoding
    * is dropped from the headers) and Content-Length is updated unless Transfer-Encoding is set.

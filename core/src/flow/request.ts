@@ -99,9 +99,7 @@ export class Request extends Message {
       timestampEnd: now,
     });
     req.url = url;
-    if (Buffer.isBuffer(content)) req.content = content;
-    else if (typeof content === 'string') req.text = content;
-    else throw new TypeError(`Expected content to be a string or Buffer, not ${typeof content}.`);
+    req.setBody(content);
     return req;
   }
 

@@ -53,9 +53,7 @@ export class Response extends Message {
       timestampStart: now,
       timestampEnd: now,
     });
-    if (Buffer.isBuffer(content)) resp.content = content;
-    else if (typeof content === 'string') resp.text = content;
-    else throw new TypeError(`Expected content to be a string or Buffer, not ${typeof content}.`);
+    resp.setBody(content);
     return resp;
   }
 
