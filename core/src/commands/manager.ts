@@ -1,5 +1,5 @@
 import type { Flow } from '../flow/index.js';
-import { CommandError, didYouMean } from '../kernel/errors.js';
+import { CommandError, compareNames, didYouMean } from '../kernel/errors.js';
 import { lex, quote } from './lexer.js';
 import type { ArgObject, ArgSpec, ArgType, CommandInfo, CommandSpec } from './types.js';
 
@@ -70,7 +70,7 @@ export class CommandManager {
 
   /** Every command, sorted by name. */
   list(): CommandInfo[] {
-    return [...this.commands.values()].map((c) => c.info).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.commands.values()].map((c) => c.info).sort((a, b) => compareNames(a.name, b.name));
   }
 
   /** Call with already-typed arguments (from code: other addons, the web UI). */

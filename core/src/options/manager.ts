@@ -1,4 +1,4 @@
-import { OptionsError, didYouMean } from '../kernel/errors.js';
+import { OptionsError, compareNames, didYouMean } from '../kernel/errors.js';
 import type { OptionInfo, OptionSpec, OptionTypeName, OptionValue } from './types.js';
 import { checkValue, parseValues, show, valuesEqual } from './values.js';
 
@@ -83,7 +83,7 @@ export class OptionsManager {
   list(): OptionInfo[] {
     return [...this.entries.values()]
       .map((e) => ({ ...e.spec, owner: e.owner, value: e.value }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => compareNames(a.name, b.name));
   }
 
   names(): string[] {
