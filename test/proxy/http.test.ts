@@ -497,3 +497,44 @@ describe('streamed bodies with store_streamed_bodies', () => {
     }
   });
 });
+
+describe('tcp_timeout', () => {
+  /** Resolves with the ms until the proxy closed the connection; sends `every` ms if given. */
+  const closedAfter = (port: number, every: number | null, stopAfterMs: number): Promise<number | 'open'> =>
+    new Promise((resolve, reject) => {
+      const started = Date.now();
+      const s = net.connect(port, '127.0.0.1');
+      let timer: NodeJS.Timeout | undefined;
+      s.on('connect', () => {
+        if (every !== null) timer = setInterval(() => s.write('x'), every);
+      });
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        clearInterval(timer);
+        resolve(Date.now() - started);
+      });
+      setTimeout(() => {
+        clearInterval(timer);
+        if (!s.destroyed) {
+          s.destroy();
+          resolve('open');
+        }
+      }, stopAfterMs).unref();
+      s.on('timeout', reject);
+    });
+
+  it('closes an idle client connection after tcp_timeout seconds, and not one that is active', async () => {
+    const p = await createProxy({ options: { tcp_timeout: 1 } });
+    try {
+      const [idle, active] = await Promise.all([closedAfter(p.port, null, 4000), closedAfter(p.port, 200, 2600)]);
+      expect(idle).not.toBe('open');
+      expect(idle as number).toBeGreaterThanOrEqual(950);
+      expect(idle as number).toBeLessThan(2500);
+      // The active one sends a byte every 200 ms (a request line still being typed, as far as the
+      // proxy can tell), so it is still open.
+      expect(active).toBe('open');
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -9,6 +9,7 @@ import type { Logger } from '../kernel/log.js';
 import type { RuntimeConfig } from './config.js';
 import { Http1Session, type Target } from './http1-session.js';
 import { serializeResponseHead, type RequestHead } from './http1/index.js';
+import { idleSweeper } from './idle.js';
 import type { ProxyMode } from './modes.js';
 import { relayTcp } from './tcp.js';
 import { acceptTls, clientDistrustsCert } from './tls/accept.js';
@@ -88,7 +89,7 @@ export class ClientConnection implements ConnectionContext {
     socket.on('error', (err) => this.log.debug(`${this.describe()}: client connection error: ${err.message}`));
     socket.on('close', () => this.onClose());
     const cfg = this.config;
-    if (cfg.tcpTimeout > 0) socket.setTimeout(cfg.tcpTimeout * 1000, () => socket.destroy());
+    if (cfg.tcpTimeout > 0) idleSweeper.watch(socket, cfg.tcpTimeout * 1000, () => socket.destroy());
     socket.pause();
     const r = this.hooks.trigger('client_connected', this.client);
     if (r) await r;

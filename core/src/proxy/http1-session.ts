@@ -31,6 +31,8 @@ export interface Target {
 
 const HIGH_WATER = 1 << 20;
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+/** The body of a request without one: shared (zero bytes cannot be changed). */
+const NO_BODY = Buffer.alloc(0);
 
 class Killed extends Error {}
 
@@ -303,6 +305,11 @@ export class Http1Session implements Http1Handler<RequestHead> {
   }
 
   private takeBody(): Buffer {
+    // No body (most requests): one shared empty buffer, not a new one per request.
+    if (this.bodyLength === 0) {
+      this.body = [];
+      return NO_BODY;
+    }
     const b = this.body.length === 1 ? this.body[0]! : Buffer.concat(this.body, this.bodyLength);
     this.body = [];
     this.bodyLength = 0;

@@ -8,6 +8,7 @@ import { ResponseParser, type ResponseHandler, type ResponseHead, type RawHeader
 import type { Http1Error } from './http1/index.js';
 import { tlsVersionName } from './tls/info.js';
 import type { RuntimeConfig } from './config.js';
+import { idleSweeper } from './idle.js';
 
 /** Why an upstream connection could not be used: becomes the flow's error and a 502 page. */
 export class UpstreamError extends Error {
@@ -149,7 +150,7 @@ export class ServerConnection implements ResponseHandler {
     server.state = ConnectionStatus.OPEN;
     const r3 = table.trigger('server_connected', data);
     if (r3) await r3;
-    if (cfg.tcpTimeout > 0) socket.setTimeout(cfg.tcpTimeout * 1000, () => socket.destroy());
+    if (cfg.tcpTimeout > 0) idleSweeper.watch(socket, cfg.tcpTimeout * 1000, () => socket.destroy());
     const sc = new ServerConnection(server, socket, table, client, cfg, context, pool);
     if (tlsOpts) await sc.startTls(tlsOpts);
     return sc;
