@@ -1,39 +1,17 @@
 // wrk as the load generator for plain HTTP: found on PATH, installed with apt-get when missing
 // and possible, else null (the harness falls back to the Node generator).
-import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { installDebianPackages, which } from '../../scripts/debian.mjs';
 import { runToEnd } from './children.mjs';
-
-function which(cmd) {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    const p = join(dir || '.', cmd);
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
 
 /** The wrk binary, installing Debian's `wrk` package if needed and possible. */
 export function findWrk({ install = true, log = () => undefined } = {}) {
-  let p = which('wrk');
+  const p = which('wrk');
   if (p || !install) return p;
-  if (process.getuid?.() !== 0 || !which('apt-get')) {
-    log('wrk is not installed and cannot be installed here (needs root and apt-get); using the Node load generator.');
-    return null;
-  }
-  log('wrk is not installed; installing it with apt-get (Debian package wrk)...');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const update of [false, true]) {
-    try {
-      if (update) execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env, timeout: 180_000 });
-      execFileSync('apt-get', ['install', '-y', '-qq', 'wrk'], { stdio: 'ignore', env, timeout: 180_000 });
-      p = which('wrk');
-      if (p) return p;
-    } catch {
-      // try again after apt-get update, then give up
-    }
-  }
-  log('apt-get could not install wrk; using the Node load generator.');
+  const failed = installDebianPackages(['wrk'], { log, timeoutMs: 180_000 });
+  if (failed === null && which('wrk')) return which('wrk');
+  log(`wrk is not installed and could not be installed (${failed ?? 'not on PATH after install'}); using the Node load generator.`);
   return null;
 }
 
