@@ -1,0 +1,7 @@
+export { Core, FLOW_SET_ATTRIBUTES, ENCODINGS } from './core.js';
+export { Comment } from './comment.js';
+export { serializeOptions } from './yaml.js';
+import { Comment } from './comment.js';
+import { Core } from './core.js';
+/** Both addons, as mitmproxy loads them (`core` first, `comment` later in the chain). */
+export default [Core, Comment];
