@@ -1,8 +1,13 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compileFunction } from 'node:vm';
 import { BUNDLE_PARAMS, type Bundle, type NpmModules } from './bundle.js';
+
+let vmModule: typeof import('node:vm') | undefined;
+/** node:vm, loaded with the first script: a proxy without scripts never needs it. */
+function vm(): typeof import('node:vm') {
+  return (vmModule ??= createRequire(import.meta.url)('node:vm') as typeof import('node:vm'));
+}
 
 /**
  * Run a bundle as a CommonJS module in this realm (so `instanceof`, Buffers and the host's SDK
@@ -34,7 +39,7 @@ export function evaluateBundle(
     if (!ns) throw new Error(`mitmts: package module ${path} was not preloaded.`);
     return ns;
   };
-  const fn = compileFunction(bundle.code, [...BUNDLE_PARAMS], { filename });
+  const fn = vm().compileFunction(bundle.code, [...BUNDLE_PARAMS], { filename });
   fn.call(module.exports, module.exports, require, module, scriptPath, dirname(scriptPath), npmLookup, meta);
   return module.exports;
 }
