@@ -523,6 +523,26 @@ describe('tcp_timeout', () => {
       s.on('timeout', reject);
     });
 
+  it('gives up on a server that accepts but never answers: 502, flow error, error hook', async () => {
+    const held: net.Socket[] = [];
+    const silent = await tcpServer((sock) => void held.push(sock));
+    const errors: string[] = [];
+    const p = await createProxy({ options: { tcp_timeout: 1 }, addons: [{ name: 'err', error: (f: HTTPFlow) => void errors.push(f.error?.msg ?? '') }] });
+    try {
+      const started = Date.now();
+      const r = await rawExchange(p.port, `GET ${silent.url}/silent HTTP/1.1\r\nHost: x\r\n\r\n`, 8000);
+      expect(r.response).toMatch(/^HTTP\/1\.1 502 Bad Gateway/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBe('Server connection lost: no data for 1 s (tcp_timeout)');
+      expect(r.response).toContain('no data for 1 s (tcp_timeout)');
+    } finally {
+      for (const s of held) s.destroy();
+      await p.close();
+      await silent.close();
+    }
+  });
+
   it('closes an idle client connection after tcp_timeout seconds, and not one that is active', async () => {
     const p = await createProxy({ options: { tcp_timeout: 1 } });
     try {

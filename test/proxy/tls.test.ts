@@ -222,6 +222,24 @@ describe('TLS interception', () => {
     }
   });
 
+  it('intercepts only allow_hosts: other hosts pass through untouched', async () => {
+    const p = await createProxy({ options: { allow_hosts: ['^127\\.0\\.0\\.1:'], ssl_verify_upstream_trusted_ca: up.ca.caCertPath } });
+    try {
+      const ca = await testCa();
+      // localhost is not allowed: passed through, the client verifies the real server certificate.
+      const passed = await curl(['--cacert', ca.caCertPath, '-x', p.url, `${up.url}/not-allowed`]);
+      expect(passed.stdout).toBe('secure /not-allowed');
+      // 127.0.0.1 is allowed: intercepted, the client must trust the proxy's CA.
+      const intercepted = await curl(['--cacert', p.caCertPath, '-x', p.url, `https://127.0.0.1:${up.port}/allowed`]);
+      expect(intercepted.stdout).toBe('secure /allowed');
+      const paths = p.flows.all().filter((f): f is HTTPFlow => f.type === 'http').map((f) => f.request.path);
+      expect(paths).toContain('/allowed');
+      expect(paths).not.toContain('/not-allowed');
+    } finally {
+      await p.close();
+    }
+  });
+
   it('lets tls_clienthello ignore a connection', async () => {
     const p = await createProxy({ addons: [{ name: 'ign', tls_clienthello: (d: ClientHelloData) => void (d.ignoreConnection = true) }] });
     try {

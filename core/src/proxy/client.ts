@@ -89,7 +89,7 @@ export class ClientConnection implements ConnectionContext {
     socket.on('error', (err) => this.log.debug(`${this.describe()}: client connection error: ${err.message}`));
     socket.on('close', () => this.onClose());
     const cfg = this.config;
-    if (cfg.tcpTimeout > 0) idleSweeper.watch(socket, cfg.tcpTimeout * 1000, () => socket.destroy());
+    if (cfg.tcpTimeout > 0) idleSweeper.watch(socket, cfg.tcpTimeout * 1000, () => this.idle());
     socket.pause();
     const r = this.hooks.trigger('client_connected', this.client);
     if (r) await r;
@@ -397,6 +397,17 @@ export class ClientConnection implements ConnectionContext {
   /** The client stream was ended by its layer (pending writes flush): drop the server side. */
   closeSoon(): void {
     this.sc?.close();
+  }
+
+  /**
+   * tcp_timeout passed without a byte: close. A client whose request waits for a silent server
+   * stays (true: keep watching); the server connection's own timeout fails that exchange, and
+   * the client gets a 502 that says why.
+   */
+  private idle(): boolean {
+    if (this.sc?.waiting && this.sc.alive) return true;
+    this.socket.destroy();
+    return false;
   }
 
   destroy(): void {

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 interface Watched {
   readonly socket: Socket;
   readonly timeoutMs: number;
-  readonly onIdle: () => void;
+  readonly onIdle: () => boolean | void;
   bytes: number;
   since: number;
 }
@@ -20,8 +20,11 @@ export class IdleSweeper {
   private timer: NodeJS.Timeout | null = null;
   private periodMs = 1000;
 
-  /** Call `onIdle` once `socket` has moved no byte for `timeoutMs`; stops when it closes. */
-  watch(socket: Socket, timeoutMs: number, onIdle: () => void): void {
+  /**
+   * Call `onIdle` once `socket` has moved no byte for `timeoutMs`; stops when it closes, or after
+   * `onIdle` unless that returns true (keep watching: the idle time starts again).
+   */
+  watch(socket: Socket, timeoutMs: number, onIdle: () => boolean | void): void {
     if (socket.destroyed) return;
     const w: Watched = { socket, timeoutMs, onIdle, bytes: socket.bytesRead + socket.bytesWritten, since: Date.now() };
     this.watched.add(w);
@@ -54,8 +57,8 @@ export class IdleSweeper {
         w.bytes = bytes;
         w.since = now;
       } else if (now - w.since >= w.timeoutMs) {
-        this.unwatch(w);
-        w.onIdle();
+        if (w.onIdle() === true) w.since = now;
+        else this.unwatch(w);
       }
     }
   }

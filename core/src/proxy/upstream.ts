@@ -150,7 +150,10 @@ export class ServerConnection implements ResponseHandler {
     server.state = ConnectionStatus.OPEN;
     const r3 = table.trigger('server_connected', data);
     if (r3) await r3;
-    if (cfg.tcpTimeout > 0) idleSweeper.watch(socket, cfg.tcpTimeout * 1000, () => socket.destroy());
+    if (cfg.tcpTimeout > 0) {
+      const why = `no data for ${cfg.tcpTimeout} s (tcp_timeout)`;
+      idleSweeper.watch(socket, cfg.tcpTimeout * 1000, () => void socket.destroy(Object.assign(new Error(why), { code: 'ETIMEDOUT' })));
+    }
     const sc = new ServerConnection(server, socket, table, client, cfg, context, pool);
     if (tlsOpts) await sc.startTls(tlsOpts);
     return sc;
@@ -158,6 +161,11 @@ export class ServerConnection implements ResponseHandler {
 
   get alive(): boolean {
     return !this.closed && !this.socket.destroyed;
+  }
+
+  /** True while an exchange waits for or reads a response. */
+  get waiting(): boolean {
+    return this.handler !== null;
   }
 
   /** Start an exchange: the next response's framing depends on the request method. */
