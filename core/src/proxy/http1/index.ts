@@ -18,6 +18,7 @@ export type {
   ResponseHandler,
   ResponseHead,
   TargetForm,
+  TargetParts,
 } from './types.js';
 export {
   serializeRequestHead,

@@ -4,17 +4,7 @@
  */
 import { HOST } from './chars.js';
 import { HeadError, Http1ErrorCodes } from './errors.js';
-import type { TargetForm } from './types.js';
-
-/** The target-derived fields of a request head. */
-export interface TargetParts {
-  form: TargetForm;
-  scheme: string;
-  authority: string;
-  host: string;
-  port: number;
-  path: string;
-}
+import type { TargetForm, TargetParts } from './types.js';
 
 const BAD = Http1ErrorCodes.BAD_TARGET;
 

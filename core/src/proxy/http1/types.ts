@@ -53,12 +53,8 @@ export interface Framing {
  */
 export type TargetForm = 'origin' | 'absolute' | 'authority' | 'asterisk';
 
-/** A parsed request head. Strings are latin1-decoded bytes, so `Buffer.from(s, 'latin1')` gives the wire bytes back. */
-export interface RequestHead extends Framing {
-  /** Method as received (case kept; methods are case-sensitive). */
-  method: string;
-  /** Request-target exactly as received. */
-  target: string;
+/** The fields of a request head that come from its request-target. */
+export interface TargetParts {
   form: TargetForm;
   /** `http` / `https` (lower case) for absolute form, else `''`. */
   scheme: string;
@@ -70,6 +66,14 @@ export interface RequestHead extends Framing {
   port: number;
   /** Path with query for origin and absolute form (`/` if absolute form had none), `*` for asterisk form, `''` for authority form. */
   path: string;
+}
+
+/** A parsed request head. Strings are latin1-decoded bytes, so `Buffer.from(s, 'latin1')` gives the wire bytes back. */
+export interface RequestHead extends Framing, TargetParts {
+  /** Method as received (case kept; methods are case-sensitive). */
+  method: string;
+  /** Request-target exactly as received. */
+  target: string;
   httpVersion: Http1Version;
   headers: RawHeaders;
 }
