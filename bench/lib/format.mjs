@@ -48,3 +48,17 @@ export function table(rows, indent = '  ') {
 export function rounds(r) {
   return r?.rounds && r.rounds.length > 1 ? r.rounds.map((x) => fmt(x)).join(' / ') : '';
 }
+
+/**
+ * Ratios of a throughput scenario's results (`{ direct, mitmts, mitmdump }` with `rps` and
+ * `cpuUsPerRequest`): req/s against each other, CPU per request against the origin's.
+ */
+export function throughputRatios(res) {
+  return {
+    mitmtsVsDirect: ratio(res.mitmts?.rps, res.direct?.rps),
+    mitmtsVsMitmdump: ratio(res.mitmts?.rps, res.mitmdump?.rps),
+    mitmdumpVsDirect: ratio(res.mitmdump?.rps, res.direct?.rps),
+    mitmtsCpuPerRequestVsOrigin: ratio(res.mitmts?.cpuUsPerRequest?.proxy?.total, res.direct?.cpuUsPerRequest?.upstream?.total),
+    mitmdumpCpuPerRequestVsMitmts: ratio(res.mitmdump?.cpuUsPerRequest?.proxy?.total, res.mitmts?.cpuUsPerRequest?.proxy?.total),
+  };
+}

@@ -1,7 +1,7 @@
 // (a) HTTP/1.1 keep-alive small GETs, with one response hook loaded in each proxy: req/s direct,
 // through mitmts, through mitmdump. wrk when available (absolute-form requests to the proxy via
 // a Lua script), else the Node generator; the same generator and connection count for all.
-import { fmt, ms, pct, ratio, rounds, table, times, usSplit } from '../lib/format.mjs';
+import { fmt, ms, pct, ratio, rounds, table, throughputRatios, times, usSplit } from '../lib/format.mjs';
 import { perUnit, withCpu } from '../lib/sys.mjs';
 import { runWrk, writeDirectScript, writeProxyScript } from '../lib/wrk.mjs';
 
@@ -67,9 +67,7 @@ export function report(env, res) {
     rows.push([k, fmt(r.rps), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), fmt(r.non200), pct(r.cpu?.proxy), pct(r.cpu?.upstream), pct(r.cpu?.system), usSplit(r.cpuUsPerRequest?.proxy), usSplit(r.cpuUsPerRequest?.upstream), pct(ratio(r.rps, res.direct.rps)), rounds(r)]);
   }
   env.log(table(rows));
-  res.ratios = { mitmtsVsDirect: ratio(res.mitmts?.rps, res.direct?.rps), mitmtsVsMitmdump: ratio(res.mitmts?.rps, res.mitmdump?.rps), mitmdumpVsDirect: ratio(res.mitmdump?.rps, res.direct?.rps) };
-  res.ratios.mitmtsCpuPerRequestVsOrigin = ratio(res.mitmts?.cpuUsPerRequest?.proxy?.total, res.direct?.cpuUsPerRequest?.upstream?.total);
-  res.ratios.mitmdumpCpuPerRequestVsMitmts = ratio(res.mitmdump?.cpuUsPerRequest?.proxy?.total, res.mitmts?.cpuUsPerRequest?.proxy?.total);
+  res.ratios = throughputRatios(res);
   env.log(`  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}, mitmdump/direct ${pct(res.ratios.mitmdumpVsDirect)}`);
   env.log(`  CPU per request: mitmts ${times(res.ratios.mitmtsCpuPerRequestVsOrigin)} the origin's (direct run), mitmdump ${times(res.ratios.mitmdumpCpuPerRequestVsMitmts)} mitmts's`);
   env.log('  (proxy/upstream CPU: share of one core; machine busy: share of all cores; CPU/req: CPU time of that process per request, user + kernel)');

@@ -1,7 +1,7 @@
 // (b) HTTPS keep-alive small GETs through CONNECT with TLS interception, response hook loaded:
 // the Node generator opens each connection with CONNECT, then TLS (trusting the proxy's CA),
 // then sends small GETs one at a time. Direct: the same generator, TLS straight to the origin.
-import { fmt, ms, pct, ratio, rounds, table, times, usSplit } from '../lib/format.mjs';
+import { fmt, ms, pct, ratio, rounds, table, throughputRatios, times, usSplit } from '../lib/format.mjs';
 import { perUnit, withCpu } from '../lib/sys.mjs';
 
 export const title = '(b) HTTPS keep-alive small GETs through CONNECT + TLS interception, response hook loaded';
@@ -56,9 +56,7 @@ function report(env, res) {
     rows.push([k, fmt(r.rps), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), fmt(r.non200), fmt(r.reconnects), pct(r.cpu?.proxy), pct(r.cpu?.upstream), pct(r.cpu?.system), usSplit(r.cpuUsPerRequest?.proxy), usSplit(r.cpuUsPerRequest?.upstream), pct(ratio(r.rps, res.direct.rps)), rounds(r)]);
   }
   env.log(table(rows));
-  res.ratios = { mitmtsVsDirect: ratio(res.mitmts?.rps, res.direct?.rps), mitmtsVsMitmdump: ratio(res.mitmts?.rps, res.mitmdump?.rps), mitmdumpVsDirect: ratio(res.mitmdump?.rps, res.direct?.rps) };
-  res.ratios.mitmtsCpuPerRequestVsOrigin = ratio(res.mitmts?.cpuUsPerRequest?.proxy?.total, res.direct?.cpuUsPerRequest?.upstream?.total);
-  res.ratios.mitmdumpCpuPerRequestVsMitmts = ratio(res.mitmdump?.cpuUsPerRequest?.proxy?.total, res.mitmts?.cpuUsPerRequest?.proxy?.total);
+  res.ratios = throughputRatios(res);
   env.log(`  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}, mitmdump/direct ${pct(res.ratios.mitmdumpVsDirect)}`);
   env.log(`  CPU per request: mitmts ${times(res.ratios.mitmtsCpuPerRequestVsOrigin)} the origin's (direct run; the proxy does TLS on both sides), mitmdump ${times(res.ratios.mitmdumpCpuPerRequestVsMitmts)} mitmts's`);
 }
