@@ -240,6 +240,21 @@ describe('TLS interception', () => {
     }
   });
 
+  it('answers 502 inside the tunnel when an HTTPS server never answers (tcp_timeout)', async () => {
+    const silent = await httpsServer(() => undefined);
+    const p = await createProxy({ options: { tcp_timeout: 1, ssl_verify_upstream_trusted_ca: silent.ca.caCertPath } });
+    try {
+      const r = await curl(['--cacert', p.caCertPath, '-x', p.url, '-s', '-w', '\n%{http_code}', `${silent.url}/silent`]);
+      expect(r.stdout).toMatch(/no data for 1 s \(tcp_timeout\)[\s\S]*\n502$/);
+      const f = p.flows.all().find((x): x is HTTPFlow => x.type === 'http' && (x as HTTPFlow).request.path === '/silent');
+      expect(f?.error?.msg).toBe('Server connection lost: no data for 1 s (tcp_timeout)');
+    } finally {
+      silent.server.closeAllConnections();
+      await p.close();
+      await silent.close();
+    }
+  });
+
   it('lets tls_clienthello ignore a connection', async () => {
     const p = await createProxy({ addons: [{ name: 'ign', tls_clienthello: (d: ClientHelloData) => void (d.ignoreConnection = true) }] });
     try {

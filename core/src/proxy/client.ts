@@ -406,7 +406,7 @@ export class ClientConnection implements ConnectionContext {
    */
   private idle(): boolean {
     if (this.sc?.waiting && this.sc.alive) return true;
-    this.socket.destroy();
+    this.destroy();
     return false;
   }
 
