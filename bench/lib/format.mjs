@@ -60,5 +60,26 @@ export function throughputRatios(res) {
     mitmdumpVsDirect: ratio(res.mitmdump?.rps, res.direct?.rps),
     mitmtsCpuPerRequestVsOrigin: ratio(res.mitmts?.cpuUsPerRequest?.proxy?.total, res.direct?.cpuUsPerRequest?.upstream?.total),
     mitmdumpCpuPerRequestVsMitmts: ratio(res.mitmdump?.cpuUsPerRequest?.proxy?.total, res.mitmts?.cpuUsPerRequest?.proxy?.total),
+    mitmtsVsDirectPaired: pairedRatio(res.mitmts, res.direct),
   };
+}
+
+/**
+ * With --repeat: the median of the per-round ratios a/b. Each round measures every target back
+ * to back, so a round's ratio cancels load that drifts between rounds; shown beside the
+ * ratio of the per-target medians (which decides PASS/MISS), never instead of it. Null
+ * without rounds.
+ */
+export function pairedRatio(a, b) {
+  const ra = a?.rounds;
+  const rb = b?.rounds;
+  if (!ra || !rb || ra.length < 2 || ra.length !== rb.length) return null;
+  const rs = ra.map((x, i) => ratio(x, rb[i])).filter((x) => x !== null).sort((x, y) => x - y);
+  return rs.length ? rs[Math.floor((rs.length - 1) / 2)] : null;
+}
+
+/** `" (paired per-round median 51.0%)"` for a throughput result with rounds, else `""`. */
+export function pairedNote(res) {
+  const p = res.ratios?.mitmtsVsDirectPaired;
+  return p === null || p === undefined ? '' : ` (paired per-round median ${pct(p)})`;
 }

@@ -1,7 +1,7 @@
 // (a) HTTP/1.1 keep-alive small GETs, with one response hook loaded in each proxy: req/s direct,
 // through mitmts, through mitmdump. wrk when available (absolute-form requests to the proxy via
 // a Lua script), else the Node generator; the same generator and connection count for all.
-import { fmt, ms, pct, ratio, rounds, table, throughputRatios, times, usSplit } from '../lib/format.mjs';
+import { fmt, ms, pairedNote, pct, ratio, rounds, table, throughputRatios, times, usSplit } from '../lib/format.mjs';
 import { perUnit, withCpu } from '../lib/sys.mjs';
 import { runWrk, writeDirectScript, writeProxyScript } from '../lib/wrk.mjs';
 
@@ -68,11 +68,11 @@ export function report(env, res) {
   }
   env.log(table(rows));
   res.ratios = throughputRatios(res);
-  env.log(`  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}, mitmdump/direct ${pct(res.ratios.mitmdumpVsDirect)}`);
+  env.log(`  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}${pairedNote(res)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}, mitmdump/direct ${pct(res.ratios.mitmdumpVsDirect)}`);
   env.log(`  CPU per request: mitmts ${times(res.ratios.mitmtsCpuPerRequestVsOrigin)} the origin's (direct run), mitmdump ${times(res.ratios.mitmdumpCpuPerRequestVsMitmts)} mitmts's`);
   env.log('  (proxy/upstream CPU: share of one core; machine busy: share of all cores; CPU/req: CPU time of that process per request, user + kernel)');
 }
 
 export function summary(res) {
-  return [{ scenario: 'a', metric: 'HTTP keep-alive req/s, mitmts/direct (hook loaded)', value: pct(res.ratios.mitmtsVsDirect), target: '>= 50%', pass: res.ratios.mitmtsVsDirect >= 0.5, extra: `${fmt(res.mitmts?.rps)} vs ${fmt(res.direct?.rps)} req/s; mitmdump ${pct(res.ratios.mitmdumpVsDirect)}; mitmts ${usSplit(res.mitmts?.cpuUsPerRequest?.proxy)} CPU/req` }];
+  return [{ scenario: 'a', metric: 'HTTP keep-alive req/s, mitmts/direct (hook loaded)', value: pct(res.ratios.mitmtsVsDirect), target: '>= 50%', pass: res.ratios.mitmtsVsDirect >= 0.5, extra: `${fmt(res.mitmts?.rps)} vs ${fmt(res.direct?.rps)} req/s${pairedNote(res)}; mitmdump ${pct(res.ratios.mitmdumpVsDirect)}; mitmts ${usSplit(res.mitmts?.cpuUsPerRequest?.proxy)} CPU/req` }];
 }
