@@ -46,6 +46,7 @@ export function dumpDom(chromium: string, home: string, proxyUrl: string, url: s
     '--headless',
     '--no-sandbox',
     '--disable-gpu',
+    '--disable-dev-shm-usage',
     '--disable-quic',
     '--no-first-run',
     '--disable-background-networking',
