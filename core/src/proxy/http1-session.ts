@@ -286,7 +286,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     }
     if (!streaming) fields = fixLength(fields, body ?? null, false);
     else if (typeof req.stream === 'function' && getHeader(fields, 'content-length') !== undefined) fields = toChunked(fields);
-    const head = serializeRequestHead({ method: req.method, target: req.path, httpVersion: req.httpVersion, headers: fields }, { validate: !pristine });
+    const head = serializeRequestHead({ method: req.method, target: req.path, httpVersion: req.httpVersion, headers: fields }, { validate: !pristine, checked: raw?.headers });
     if (streaming || !body || body.length === 0) {
       if (!streaming && isChunked(fields)) return Buffer.concat([head, encodeLastChunk(req.trailers?.fields ?? null)]);
       return head;
@@ -504,7 +504,7 @@ export class Http1Session implements Http1Handler<RequestHead> {
     let fields = response.headers.fields;
     if (!bodiless) fields = fixLength(fields, body, true);
     const pristine = raw !== undefined && fields === raw.headers && response.statusCode === raw.statusCode && response.reason === raw.reason;
-    const head = serializeResponseHead({ httpVersion: response.httpVersion, statusCode: response.statusCode, reason: response.reason, headers: fields }, { validate: !pristine });
+    const head = serializeResponseHead({ httpVersion: response.httpVersion, statusCode: response.statusCode, reason: response.reason, headers: fields }, { validate: !pristine, checked: raw?.headers });
     let data: Buffer;
     if (bodiless || !body || body.length === 0) {
       data = !bodiless && isChunked(fields) ? Buffer.concat([head, encodeLastChunk(response.trailers?.fields ?? null)]) : head;

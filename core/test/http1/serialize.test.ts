@@ -90,6 +90,20 @@ describe('head serialization round trips', () => {
     // validation can be skipped for heads known to come from the parser
     expect(serializeRequestHead({ method: 'GET', target: '/a b', httpVersion: 'HTTP/1.1', headers: [] }, { validate: false }).toString()).toBe('GET /a b HTTP/1.1\r\n\r\n');
   });
+
+  it('checks only the fields that are not pairs of `checked` (the parser\'s)', () => {
+    // A pair object from `checked` is taken as checked, even with bytes that would fail: the
+    // identity is the contract (Headers shares untouched pairs and never mutates them).
+    const parsed: Array<[Buffer, Buffer]> = [[B('A'), B('1')], [B('X-Raw'), B('a\x01b')], [B('C'), B('3')]];
+    const kept = [parsed[0]!, parsed[1]!, [B('New'), B('ok')] as [Buffer, Buffer], parsed[2]!];
+    const head = { httpVersion: 'HTTP/1.1', statusCode: 200, reason: 'OK', headers: kept };
+    expect(serializeResponseHead(head, { checked: parsed }).toString()).toBe('HTTP/1.1 200 OK\r\nA: 1\r\nX-Raw: a\x01b\r\nNew: ok\r\nC: 3\r\n\r\n');
+    // Without `checked` every field is checked; a new or replaced field always is.
+    expect(() => serializeResponseHead(head)).toThrow(/X-Raw/);
+    const replaced = [parsed[0]!, [B('X-Raw'), B('a\x01b')] as [Buffer, Buffer], parsed[2]!];
+    expect(() => serializeResponseHead({ ...head, headers: replaced }, { checked: parsed })).toThrow(/X-Raw/);
+    expect(() => serializeRequestHead({ method: 'GET', target: '/', httpVersion: 'HTTP/1.1', headers: [[B('Evil'), B('a\r\nb')]] }, { checked: parsed })).toThrow(/Evil/);
+  });
 });
 
 describe('chunked encoding', () => {

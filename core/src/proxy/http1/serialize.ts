@@ -35,6 +35,12 @@ export interface SerializeOptions {
    * unchanged.
    */
   validate?: boolean;
+  /**
+   * Fields already checked (the parser's, for a head an addon then changed): a field that is the
+   * same pair object as the next one of these is not checked again. Headers' mutating methods
+   * share untouched pairs, so only the fields an addon set are checked.
+   */
+  checked?: OutboundHeaders;
 }
 
 const FIXED_HEADER_BYTES = 4; // ": " and CRLF
@@ -59,7 +65,7 @@ export function serializeRequestHead(head: RequestHeadInit, options?: SerializeO
   o += writeLatin1(out, httpVersion, o);
   out[o++] = CR;
   out[o++] = LF;
-  writeHeaders(out, o, headers, validate, 'request');
+  writeHeaders(out, o, headers, validate, 'request', options?.checked);
   return out;
 }
 
@@ -87,7 +93,7 @@ export function serializeResponseHead(head: ResponseHeadInit, options?: Serializ
   o += wide ? out.write(reason, o, 'utf8') : writeLatin1(out, reason, o);
   out[o++] = CR;
   out[o++] = LF;
-  writeHeaders(out, o, headers, validate, 'response');
+  writeHeaders(out, o, headers, validate, 'response', options?.checked);
   return out;
 }
 
@@ -101,12 +107,16 @@ function headersSize(headers: OutboundHeaders): number {
   return size;
 }
 
-function writeHeaders(out: Buffer, o: number, headers: OutboundHeaders, validate: boolean, side: Http1Side): void {
+function writeHeaders(out: Buffer, o: number, headers: OutboundHeaders, validate: boolean, side: Http1Side, checked: OutboundHeaders | undefined): void {
+  let c = 0;
   for (let i = 0; i < headers.length; i++) {
     const f = headers[i]!;
     const name = f[0];
     const value = f[1];
-    if (validate) checkField(name, value, side);
+    if (validate) {
+      if (checked !== undefined && checked[c] === f) c++;
+      else checkField(name, value, side);
+    }
     out.set(name, o);
     o += name.length;
     out[o++] = COLON;
