@@ -169,6 +169,8 @@ describe('HTTP/1.1 through the proxy', () => {
     expect(r.stdout).toContain('x-by: mitmts');
     expect(r.stdout.endsWith('from the proxy')).toBe(true);
     expect(seen.length).toBe(n);
+    // As mitmproxy: the addon's response also goes through responseheaders, then response.
+    expect(rec.events.filter((e) => e.endsWith(' /answer'))).toEqual(['requestheaders /answer', 'request /answer', 'responseheaders /answer', 'response /answer']);
   });
 
   it('lets an addon modify the response body (Content-Length follows, chunked stays chunked)', async () => {

@@ -186,7 +186,12 @@ export class Http1Session implements Http1Handler<RequestHead> {
     { const h = hookAsync(table, 'request', flow); if (h) await h; }
 
     if (flow.response) {
-      // Answered by an addon: the server is never contacted.
+      // Answered by an addon: the server is never contacted. As mitmproxy, `responseheaders`
+      // fires for that response too, then `response`.
+      flow.response.timestampStart = Date.now() / 1000;
+      { const h = hookAsync(table, 'responseheaders', flow); if (h) await h; }
+    }
+    if (flow.response) {
       { const h = hookAsync(table, 'response', flow); if (h) await h; }
       return this.sendBuffered(flow, head.keepAlive);
     }
