@@ -1,0 +1,3 @@
+export { SaveHar } from './savehar.js';
+import { SaveHar } from './savehar.js';
+export default SaveHar;
