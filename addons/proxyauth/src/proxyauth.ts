@@ -78,39 +78,54 @@ export class ProxyAuth implements AddonHooks {
     this.valid.clear();
   }
 
-  async http_connect(flow: HTTPFlow): Promise<void> {
-    if (this.validator && (await this.authenticate(flow))) {
-      this.authenticated.set(flow.clientConn, flow.metadata.proxyauth as [string, string]);
-    }
+  // The hooks stay synchronous unless a check has to wait (bcrypt): with proxyauth unset, or
+  // credentials already seen, a request costs no promise.
+  http_connect(flow: HTTPFlow): void | Promise<void> {
+    if (!this.validator) return;
+    const remember = (ok: boolean): void => {
+      if (ok) this.authenticated.set(flow.clientConn, flow.metadata.proxyauth as [string, string]);
+    };
+    const ok = this.authenticate(flow);
+    if (typeof ok === 'boolean') return remember(ok);
+    return ok.then(remember);
   }
 
-  async requestheaders(flow: HTTPFlow): Promise<void> {
+  requestheaders(flow: HTTPFlow): void | Promise<void> {
     if (!this.validator) return;
     const known = this.authenticated.get(flow.clientConn);
-    if (known) flow.metadata.proxyauth = known;
-    else if (!flow.isReplay) await this.authenticate(flow);
+    if (known) {
+      flow.metadata.proxyauth = known;
+      return;
+    }
+    if (flow.isReplay) return;
+    const ok = this.authenticate(flow);
+    if (typeof ok !== 'boolean') return ok.then(() => undefined);
   }
 
   /** True if the flow carries valid credentials (the header is then removed); else a 401/407 answer is set. */
-  private async authenticate(flow: HTTPFlow): Promise<boolean> {
+  private authenticate(flow: HTTPFlow): boolean | Promise<boolean> {
     const isProxy = isHttpProxy(flow.clientConn);
     const header = isProxy ? 'proxy-authorization' : 'authorization';
     const value = flow.request.headers.get(header) ?? '';
-    let creds = this.valid.get(value) ?? null;
-    if (!creds) {
-      const parsed = parseBasicAuth(value);
-      if (parsed && this.validator && (await this.validator(parsed[0], parsed[1]))) {
-        creds = parsed;
-        if (this.valid.size >= CACHE_SIZE) this.valid.delete(this.valid.keys().next().value!);
-        this.valid.set(value, parsed);
+    const known = this.valid.get(value);
+    if (known) return this.accept(flow, header, known);
+    const parsed = parseBasicAuth(value);
+    const verdict = parsed && this.validator ? this.validator(parsed[0], parsed[1]) : false;
+    const decide = (ok: boolean): boolean => {
+      if (!ok || !parsed) {
+        flow.response = authRequired(isProxy);
+        return false;
       }
-    }
-    if (creds) {
-      flow.metadata.proxyauth = creds;
-      flow.request.headers.delete(header);
-      return true;
-    }
-    flow.response = authRequired(isProxy);
-    return false;
+      if (this.valid.size >= CACHE_SIZE) this.valid.delete(this.valid.keys().next().value!);
+      this.valid.set(value, parsed);
+      return this.accept(flow, header, parsed);
+    };
+    return typeof verdict === 'boolean' ? decide(verdict) : verdict.then(decide);
+  }
+
+  private accept(flow: HTTPFlow, header: string, creds: [string, string]): true {
+    flow.metadata.proxyauth = creds;
+    flow.request.headers.delete(header);
+    return true;
   }
 }
