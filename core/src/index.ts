@@ -13,7 +13,7 @@ export { ctx, currentKernel, runWithKernel, enterKernel } from './kernel/context
 
 export { OptionsManager, type ConfigureListener, type ValueSource } from './options/manager.js';
 export { CORE_OPTIONS } from './options/core-options.js';
-export { readConfigFile, parseConfig, type ConfigFile } from './options/config.js';
+export { readConfigFile, parseConfig, formatConfig, type ConfigFile } from './options/config.js';
 export * from './options/types.js';
 
 export { CommandManager, type FlowResolver } from './commands/manager.js';

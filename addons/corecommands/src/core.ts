@@ -4,6 +4,7 @@ import {
   command,
   CommandError,
   expandHome,
+  formatConfig,
   type Flow,
   HTTPFlow,
   inject,
@@ -16,7 +17,6 @@ import {
   parseConfig,
   RESPONSES,
 } from '@mitmts/sdk';
-import { serializeOptions } from './yaml.js';
 
 /** What `flow.set` can change (mitmproxy's `flow.set.options`). */
 export const FLOW_SET_ATTRIBUTES = ['host', 'status_code', 'method', 'path', 'url', 'reason'] as const;
@@ -96,7 +96,7 @@ export class Core {
     for (const name of Object.keys(existing)) if (options.has(name)) values[name] = options.get(name);
     Object.assign(values, options.changed());
     try {
-      writeFileSync(file, serializeOptions(values));
+      writeFileSync(file, formatConfig(values));
     } catch (err) {
       throw new CommandError(`Cannot save options to ${file}: ${(err as Error).message}`);
     }

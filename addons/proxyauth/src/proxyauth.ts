@@ -1,4 +1,4 @@
-import { addon, type AddonHooks, type Client, type HTTPFlow, option, OptionsError, Response, RESPONSES } from '@mitmts/sdk';
+import { addon, type AddonHooks, type Client, type HTTPFlow, option, OptionsError, parseMode, Response, RESPONSES } from '@mitmts/sdk';
 import { htpasswdValidator, type Validator } from './htpasswd.js';
 
 const REALM = 'mitmproxy';
@@ -32,10 +32,23 @@ export function parseBasicAuth(value: string): [string, string] | null {
   return colon < 0 ? null : [decoded.slice(0, colon), decoded.slice(colon + 1)];
 }
 
+/** Mode spec -> whether it is an HTTP proxy mode (few distinct specs: parsed once each). */
+const proxyModes = new Map<string, boolean>();
+
 /** Regular and upstream proxies use Proxy-Authorization and 407; other modes act as a server (401). */
 function isHttpProxy(client: Client): boolean {
-  const kind = client.proxyMode.split(/[:@]/)[0];
-  return kind === 'regular' || kind === 'upstream';
+  let is = proxyModes.get(client.proxyMode);
+  if (is === undefined) {
+    let type: string;
+    try {
+      type = parseMode(client.proxyMode).type;
+    } catch {
+      type = 'regular';
+    }
+    is = type === 'regular' || type === 'upstream';
+    proxyModes.set(client.proxyMode, is);
+  }
+  return is;
 }
 
 /** The answer to a request without valid credentials. */

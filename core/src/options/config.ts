@@ -33,6 +33,16 @@ export async function readConfigFile(path: string): Promise<ConfigFile | null> {
   return parseConfig(text, path);
 }
 
+/**
+ * Option values as config.yaml text (what `parseConfig` reads back): one key per option, sorted
+ * by name.
+ */
+export function formatConfig(values: Readonly<Record<string, unknown>>): string {
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(values).sort()) sorted[k] = values[k];
+  return Object.keys(sorted).length === 0 ? '' : yaml().stringify(sorted);
+}
+
 export function parseConfig(text: string, path: string): ConfigFile {
   const { isMap, isScalar, LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
