@@ -85,8 +85,9 @@ describe.skipIf(missing !== null)('Chromium through the proxy', () => {
     const home = browserProfile(certutil);
     const before = proxy.logs.length;
     const { dom, stderr } = await dumpDom(chromium, home, proxy.url, `https://localhost:${secure.port}/untrusted`);
-    expect(dom).not.toContain('from the origin');
-    expect(stderr).toContain('ERR_CERT_AUTHORITY_INVALID');
+    expect(dom, stderr).not.toContain('from the origin');
+    // The browser's own wording of the refusal differs between Chromium versions (older ones
+    // print ERR_CERT_AUTHORITY_INVALID on stderr, 150 does not): the proxy's hint is the product.
     const warnings = proxy.logs.slice(before).filter((l) => l.level === 'warn').map((l) => l.message);
     expect(warnings.some((m) => m.includes('does not trust the proxy') && m.includes(proxy.caCertPath))).toBe(true);
     expect(flowsFor(`https://localhost:${secure.port}/untrusted`)).toHaveLength(0);
