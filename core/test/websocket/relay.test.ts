@@ -421,3 +421,30 @@ describe('WebSocketRelay: retention', () => {
     expect(new PeerDecoder(true).push(h.server()).messages).toHaveLength(1000);
   });
 });
+
+describe('WebSocketRelay: the recorded flow in a .mitm file', () => {
+  it('saves and loads what the relay recorded: injected, dropped, binary, close', async () => {
+    const { tflow } = await import('../../src/flow/index.js');
+    const { FlowReader, encodeFlow } = await import('../../src/io/index.js');
+    const flow = tflow({ resp: true });
+    const h = harness({ data: (flow.websocket = new WebSocketData()), onMessage: (m) => (m.text === 'drop me' ? m.drop() : undefined) });
+    const c = clientPeer();
+    h.relay.fromClient(Buffer.concat([c.message('hello'), c.message('drop me')]));
+    h.relay.fromServer(serverPeer().message(Buffer.from([0, 1, 2]), { binary: true }));
+    h.relay.inject(true, 'injected');
+    h.relay.fromClient(c.control(Opcode.CLOSE, Buffer.concat([hex('0f a0'), Buffer.from('bye')])));
+    h.relay.fromServer(serverPeer().control(Opcode.CLOSE, hex('0f a0')));
+    const bytes = encodeFlow(flow);
+    // the message tuple has mitmproxy's shape: [int, bool, bytes, float, bool (dropped), bool (injected)]
+    expect(bytes.toString('latin1')).toMatch(/1:1#4:true!7:drop me,\d+:\d+\.\d+\^4:true!5:false!\]/);
+    const [back] = [...new FlowReader(bytes)] as Array<typeof flow>;
+    expect(back!.websocket!.messages.map((m) => [m.type, m.fromClient, m.content.toString('hex'), m.dropped, m.injected])).toEqual([
+      [1, true, Buffer.from('hello').toString('hex'), false, false],
+      [1, true, Buffer.from('drop me').toString('hex'), true, false],
+      [2, false, '000102', false, false],
+      [1, false, Buffer.from('injected').toString('hex'), false, true],
+    ]);
+    expect(back!.websocket).toMatchObject({ closedByClient: true, closeCode: 4000, closeReason: 'bye' });
+    expect(back!.websocket!.timestampEnd).toBeCloseTo(flow.websocket!.timestampEnd!, 3);
+  });
+});
