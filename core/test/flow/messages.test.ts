@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { WEBSOCKET_OMITTED } from '../../src/flow/http-flow.js';
 import {
   DNSMessage,
   HTTPFlow,
+  WEBSOCKET_OMITTED,
   DNSResourceRecord,
   DNSType,
   TCPMessage,
