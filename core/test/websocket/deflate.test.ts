@@ -4,7 +4,7 @@ import { inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DeflateDirection, type DeflateParams, WebSocketError, WebSocketErrorCodes as C } from '../../src/proxy/websocket/index.js';
 import { SyncZlib } from '../../src/proxy/websocket/zlib-sync.js';
-import { hex } from './helpers.js';
+import { hex, thrown } from './helpers.js';
 
 const TAKEOVER: DeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
 const NO_TAKEOVER: DeflateParams = { ...TAKEOVER, serverNoContextTakeover: true, clientNoContextTakeover: true };
@@ -37,26 +37,12 @@ describe.each([true, false])('DeflateDirection (zlib handle: %s)', (viaHandle) =
   });
 
   it('refuses data that does not inflate (1007) and decoded messages over the limit (1009)', () => {
-    const bad = (() => {
-      try {
-        dir(TAKEOVER).inflate([hex('ff ff ff ff')], 100);
-      } catch (e) {
-        return e as WebSocketError;
-      }
-      return null;
-    })();
-    expect([bad?.code, bad?.closeCode]).toEqual([C.BAD_COMPRESSION, 1007]);
+    const bad = thrown(() => dir(TAKEOVER).inflate([hex('ff ff ff ff')], 100), WebSocketError);
+    expect([bad.code, bad.closeCode]).toEqual([C.BAD_COMPRESSION, 1007]);
     const bomb = new DeflateDirection(TAKEOVER, false, { viaHandle }).deflate(Buffer.alloc(1 << 20));
     expect(bomb.length).toBeLessThan(2000);
-    const e = (() => {
-      try {
-        dir(TAKEOVER).inflate([bomb], 65536);
-      } catch (x) {
-        return x as WebSocketError;
-      }
-      return null;
-    })();
-    expect([e?.code, e?.closeCode]).toEqual([C.TOO_BIG, 1009]);
+    const e = thrown(() => dir(TAKEOVER).inflate([bomb], 65536), WebSocketError);
+    expect([e.code, e.closeCode]).toEqual([C.TOO_BIG, 1009]);
   });
 
   it('compresses with its own context: the tail stripped, decodable by a peer, later messages referring to earlier ones', () => {

@@ -11,7 +11,7 @@ import {
   randomMaskKey,
   serializeFrame,
 } from '../../src/proxy/websocket/index.js';
-import { hex, pieces } from './helpers.js';
+import { hex, pieces, thrown } from './helpers.js';
 
 const client = () => new FrameReader({ masked: true });
 const server = () => new FrameReader({ masked: false });
@@ -25,15 +25,7 @@ function readAll(r: FrameReader, ...chunks: Buffer[]) {
   return out;
 }
 
-function errorOf(fn: () => unknown): WebSocketError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebSocketError);
-    return e as WebSocketError;
-  }
-  throw new Error('no error thrown');
-}
+const errorOf = (fn: () => unknown): WebSocketError => thrown(fn, WebSocketError);
 
 describe('FrameReader: RFC 6455 section 5.7 examples', () => {
   it('reads a single-frame unmasked text message', () => {

@@ -15,16 +15,9 @@ import {
   parseExtensions,
   rawHeaderSource,
 } from '../../src/proxy/websocket/index.js';
+import { thrown } from './helpers.js';
 
-function thrown(fn: () => unknown): WebSocketHandshakeError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebSocketHandshakeError);
-    return e as WebSocketHandshakeError;
-  }
-  throw new Error('no error thrown');
-}
+const fails = (fn: () => unknown): WebSocketHandshakeError => thrown(fn, WebSocketHandshakeError);
 
 describe('parseExtensions', () => {
   it('parses names, parameters, quoted values and several extensions', () => {
@@ -45,7 +38,7 @@ describe('parseExtensions', () => {
     ['permessage-deflate x', /unexpected "x" at character 20/],
     ['(bad)', /expected an extension name at character 1/],
   ])('refuses %j', (value, message) => {
-    const e = thrown(() => parseExtensions(value));
+    const e = fails(() => parseExtensions(value));
     expect(e.code).toBe(HC.BAD_EXTENSION);
     expect(e.header).toBe('Sec-WebSocket-Extensions');
     expect(e.message).toMatch(message);
@@ -94,14 +87,14 @@ describe('permessage-deflate negotiation', () => {
   it('checks the answer against the offers as a client does', () => {
     const offers = parseDeflateOffers('permessage-deflate; client_max_window_bits=12; server_max_window_bits=11; server_no_context_takeover').offers;
     expect(acceptDeflateAnswer('permessage-deflate; server_max_window_bits=10; server_no_context_takeover', offers)!.clientMaxWindowBits).toBe(12);
-    expect(thrown(() => acceptDeflateAnswer('permessage-deflate; server_max_window_bits=12; server_no_context_takeover', offers)).message).toMatch(/fits none of the client's offers/);
-    expect(thrown(() => acceptDeflateAnswer('permessage-deflate; server_max_window_bits=10', offers)).message).toMatch(/fits none/);
-    expect(thrown(() => acceptDeflateAnswer('permessage-deflate; server_max_window_bits=10; server_no_context_takeover; client_max_window_bits=13', offers)).message).toMatch(/fits none/);
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate; server_max_window_bits=12; server_no_context_takeover', offers)).message).toMatch(/fits none of the client's offers/);
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate; server_max_window_bits=10', offers)).message).toMatch(/fits none/);
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate; server_max_window_bits=10; server_no_context_takeover; client_max_window_bits=13', offers)).message).toMatch(/fits none/);
     const plain = parseDeflateOffers('permessage-deflate').offers;
-    expect(thrown(() => acceptDeflateAnswer('permessage-deflate; client_max_window_bits=10', plain)).message).toMatch(/fits none/);
-    expect(thrown(() => acceptDeflateAnswer('permessage-deflate', [])).message).toMatch(/did not offer permessage-deflate/);
-    expect(thrown(() => acceptDeflateAnswer('permessage-deflate, permessage-deflate', plain)).message).toMatch(/more than once/);
-    expect(thrown(() => acceptDeflateAnswer('permessage-deflate; client_max_window_bits', plain)).message).toMatch(/client_max_window_bits must be a number from 8 to 15, got no value/);
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate; client_max_window_bits=10', plain)).message).toMatch(/fits none/);
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate', [])).message).toMatch(/did not offer permessage-deflate/);
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate, permessage-deflate', plain)).message).toMatch(/more than once/);
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate; client_max_window_bits', plain)).message).toMatch(/client_max_window_bits must be a number from 8 to 15, got no value/);
   });
 });
 
@@ -140,7 +133,7 @@ describe('handshake', () => {
   ])('refuses an upgrade request: %s with %j', (method, changes, message, header) => {
     const h = request.copy();
     for (const [k, v] of changes as Array<[string, string]>) h.set(k, v);
-    const e = thrown(() => checkUpgradeRequest(method as string, h));
+    const e = fails(() => checkUpgradeRequest(method as string, h));
     expect(e.code).toBe(HC.BAD_REQUEST);
     expect(e.message).toMatch(message as RegExp);
     expect(e.header).toBe(header);
@@ -180,7 +173,7 @@ describe('handshake', () => {
   ])('refuses a %i answer with %j', (status, changes, message, header) => {
     const pairs = new Map(base);
     for (const [k, v] of changes as Array<[string, string]>) pairs.set(k, v);
-    const e = thrown(() => checkUpgradeResponse(request, status as number, rawHeaderSource([...pairs])));
+    const e = fails(() => checkUpgradeResponse(request, status as number, rawHeaderSource([...pairs])));
     expect(e.code).toBe(HC.BAD_RESPONSE);
     expect(e.message).toMatch(message as RegExp);
     expect(e.header).toBe(header);

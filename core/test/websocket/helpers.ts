@@ -14,3 +14,14 @@ export function pieces(b: Buffer, size: number): Buffer[] {
 export function* splits(b: Buffer): Generator<[Buffer, Buffer]> {
   for (let i = 0; i <= b.length; i++) yield [b.subarray(0, i), b.subarray(i)];
 }
+
+/** The error `fn` throws, checked to be an instance of `type` (fails the test if nothing is thrown). */
+export function thrown<E extends Error>(fn: () => unknown, type: abstract new (...args: never[]) => E): E {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof type)) throw new Error(`expected a ${type.name}, got ${String(e)}`);
+    return e;
+  }
+  throw new Error(`expected a ${type.name}, nothing was thrown`);
+}

@@ -16,7 +16,7 @@ import {
   parseClosePayload,
   serializeFrame,
 } from '../../src/proxy/websocket/index.js';
-import { hex, splits } from './helpers.js';
+import { hex, splits, thrown } from './helpers.js';
 
 function frame(opcode: number, payload: string | Buffer, fin = true, rsv = 0): Frame {
   const wire = serializeFrame({ opcode, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, fin, rsv });
@@ -25,14 +25,7 @@ function frame(opcode: number, payload: string | Buffer, fin = true, rsv = 0): F
   return r.read()!;
 }
 
-function thrown(fn: () => unknown): WebSocketError {
-  try {
-    fn();
-  } catch (e) {
-    return e as WebSocketError;
-  }
-  throw new Error('no error thrown');
-}
+const fails = (fn: () => unknown): WebSocketError => thrown(fn, WebSocketError);
 
 describe('MessageAssembler', () => {
   it('passes single-frame messages through with their raw frame', () => {
@@ -63,24 +56,24 @@ describe('MessageAssembler', () => {
   });
 
   it('refuses continuation without a message, and a new message inside a fragmented one', () => {
-    expect(thrown(() => new MessageAssembler().add(frame(Opcode.CONTINUATION, 'x'))).code).toBe(C.BAD_FRAGMENTATION);
+    expect(fails(() => new MessageAssembler().add(frame(Opcode.CONTINUATION, 'x'))).code).toBe(C.BAD_FRAGMENTATION);
     const a = new MessageAssembler();
     a.add(frame(Opcode.TEXT, 'x', false));
-    const e = thrown(() => a.add(frame(Opcode.BINARY, 'y')));
+    const e = fails(() => a.add(frame(Opcode.BINARY, 'y')));
     expect([e.code, e.closeCode]).toEqual([C.BAD_FRAGMENTATION, 1002]);
   });
 
   it('enforces the message size across fragments (close 1009) and the frame count', () => {
     const a = new MessageAssembler({ maxMessageSize: 10 });
     a.add(frame(Opcode.BINARY, Buffer.alloc(6), false));
-    const e = thrown(() => a.add(frame(Opcode.CONTINUATION, Buffer.alloc(5))));
+    const e = fails(() => a.add(frame(Opcode.CONTINUATION, Buffer.alloc(5))));
     expect([e.code, e.closeCode, e.closeReason]).toEqual([C.TOO_BIG, 1009, 'message too big']);
     expect(new MessageAssembler({ maxMessageSize: 10 }).add(frame(Opcode.BINARY, Buffer.alloc(10)))!.size).toBe(10);
     const b = new MessageAssembler({ maxFrames: 3 });
     b.add(frame(Opcode.BINARY, 'a', false));
     b.add(frame(Opcode.CONTINUATION, 'b', false));
     b.add(frame(Opcode.CONTINUATION, 'c', false));
-    expect(thrown(() => b.add(frame(Opcode.CONTINUATION, 'd'))).code).toBe(C.TOO_BIG);
+    expect(fails(() => b.add(frame(Opcode.CONTINUATION, 'd'))).code).toBe(C.TOO_BIG);
   });
 
   it('allows compressed messages DEFLATE overhead over the limit on the wire', () => {
@@ -94,7 +87,7 @@ describe('MessageAssembler', () => {
     expect(a.add(frame(Opcode.TEXT, Buffer.from([0x68, 0xe2, 0x82]), false))).toBeNull(); // "h" + half of "€"
     expect(Buffer.concat(a.add(frame(Opcode.CONTINUATION, Buffer.from([0xac])))!.payloads).toString()).toBe('h€');
     const b = new MessageAssembler();
-    const e = thrown(() => b.add(frame(Opcode.TEXT, Buffer.from([0x61, 0xff]), false)));
+    const e = fails(() => b.add(frame(Opcode.TEXT, Buffer.from([0x61, 0xff]), false)));
     expect([e.code, e.closeCode]).toEqual([C.INVALID_UTF8, 1007]);
     // not checked when compressed: the payload is DEFLATE data
     expect(new MessageAssembler().add(frame(Opcode.TEXT, Buffer.from([0xff]), true, RSV1))!.compressed).toBe(true);
@@ -159,7 +152,7 @@ describe('close payloads', () => {
     ['code 5000', '13 88', C.BAD_CLOSE, 1002],
     ['reason not UTF-8', '03 e8 ff', C.INVALID_UTF8, 1007],
   ])('refuses %s', (_what, bytes, code, closeCode) => {
-    const e = thrown(() => parseClosePayload(hex(bytes)));
+    const e = fails(() => parseClosePayload(hex(bytes)));
     expect([e.code, e.closeCode]).toEqual([code, closeCode]);
   });
 

@@ -9,9 +9,8 @@
  * HTTP/2 or HTTP/1.1 over TCP, which the proxy can intercept) and drop `ech`.
  */
 import { Buffer } from 'node:buffer';
-import { isIPv4 } from 'node:net';
 import { type DNSResourceRecord, DNSType, packDomainName } from '../../flow/dns.js';
-import { formatIPv6, parseIPv6 } from '../socks5/address.js';
+import { formatIp, ipBytes } from '../../certs/names.js';
 import { DnsWireError, DnsWireErrorCodes as C } from './errors.js';
 import { readName } from './names.js';
 
@@ -127,8 +126,8 @@ export function formatSvcb(d: SvcbData): string {
     if (k === SvcParamKey.NO_DEFAULT_ALPN) return 'no-default-alpn';
     if (k === SvcParamKey.PORT) return `port=${v.readUInt16BE(0)}`;
     if (k === SvcParamKey.MANDATORY) return `mandatory=${Array.from({ length: v.length / 2 }, (_, i) => keyName(v.readUInt16BE(2 * i))).join(',')}`;
-    if (k === SvcParamKey.IPV4HINT) return `ipv4hint=${Array.from({ length: v.length / 4 }, (_, i) => [...v.subarray(4 * i, 4 * i + 4)].join('.')).join(',')}`;
-    if (k === SvcParamKey.IPV6HINT) return `ipv6hint=${Array.from({ length: v.length / 16 }, (_, i) => formatIPv6(v, 16 * i)).join(',')}`;
+    if (k === SvcParamKey.IPV4HINT) return `ipv4hint=${Array.from({ length: v.length / 4 }, (_, i) => formatIp(v.subarray(4 * i, 4 * i + 4))).join(',')}`;
+    if (k === SvcParamKey.IPV6HINT) return `ipv6hint=${Array.from({ length: v.length / 16 }, (_, i) => formatIp(v.subarray(16 * i, 16 * i + 16))).join(',')}`;
     if (k === SvcParamKey.ECH) return `ech=${v.toString('base64')}`;
     return `${keyName(k)}=${v.toString('hex')}`;
   });
@@ -185,5 +184,11 @@ export function editSvcbRecord(record: DNSResourceRecord, edit: (d: SvcbData) =>
 
 /** An `ipv4hint`/`ipv6hint` value from addresses (for building records in tests and addons). */
 export function addressHint(addresses: readonly string[]): Buffer {
-  return Buffer.concat(addresses.map((a) => (isIPv4(a) ? Buffer.from(a.split('.').map(Number)) : parseIPv6(a))));
+  return Buffer.concat(
+    addresses.map((a) => {
+      const b = ipBytes(a);
+      if (b === null) throw new TypeError(`Not an IP address: ${JSON.stringify(a)}`);
+      return b;
+    }),
+  );
 }

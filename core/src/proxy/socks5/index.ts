@@ -2,7 +2,7 @@
  * SOCKS5 codec (RFC 1928, username/password RFC 1929): the server side of the handshake for the
  * socks5 mode, and a client side for tests and SOCKS5 upstreams. Socket-free; see README.md.
  */
-export { AddressType, type Socks5Address, encodeAddress, formatIPv6, parseIPv6, readAddress } from './address.js';
+export { AddressType, type Socks5Address, encodeAddress, readAddress } from './address.js';
 export { Socks5Error, Socks5ErrorCodes, type Socks5ErrorCode } from './errors.js';
 export {
   Socks5Command,
