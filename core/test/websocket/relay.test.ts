@@ -254,6 +254,7 @@ describe('WebSocketRelay: control frames and close', () => {
     expect(h.data).toMatchObject({ closedByClient: true, closeCode: 4000, closeReason: 'bye' });
     expect(h.data.timestampEnd).not.toBeNull();
     expect(h.ends).toEqual([]);
+    expect(h.relay.closing).toBe(true);
     // the server may still send before answering the close
     h.relay.fromServer(serverPeer().message('last words'));
     const reply = serverPeer().control(Opcode.CLOSE, hex('0f a0'));
@@ -263,6 +264,7 @@ describe('WebSocketRelay: control frames and close', () => {
     expect(h.ends).toEqual(['closed']);
     expect(h.data.closeCode).toBe(4000);
     expect(h.relay.ended).toBe(true);
+    expect(h.relay.closing).toBe(false);
   });
 
   it('records a close without code as 1005, and ignores data after a peer closed', () => {

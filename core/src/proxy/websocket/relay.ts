@@ -118,6 +118,14 @@ export class WebSocketRelay {
     return this.done;
   }
 
+  /**
+   * Whether a close frame has passed in one direction and the relay waits for the other peer's
+   * (the runtime may bound that wait with a timer, then call {@link close} or {@link connectionLost}).
+   */
+  get closing(): boolean {
+    return !this.done && (this.c2s.closeSent || this.s2c.closeSent);
+  }
+
   /** Bytes received from a peer and not yet processed (a held lane keeps them). */
   bufferedBytes(fromClient: boolean): number {
     return (fromClient ? this.c2s : this.s2c).reader.bufferedBytes;
