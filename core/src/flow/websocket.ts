@@ -160,7 +160,7 @@ export class WebSocketData {
     const maxN = r.maxMessages ?? Infinity;
     const maxB = r.maxBytes ?? Infinity;
     const n = this.messages.length;
-    if (n > maxN + Math.max(64, maxN >> 3) || this.keptBytes > maxB + Math.max(4096, maxB / 8)) this.trim(maxN, maxB);
+    if (n > maxN + Math.max(64, Math.floor(maxN / 8)) || this.keptBytes > maxB + Math.max(4096, maxB / 8)) this.trim(maxN, maxB);
   }
 
   private trim(maxN: number, maxB: number): void {
