@@ -33,7 +33,7 @@ export class WebSocketMessage {
     this.type = type;
     this.fromClient = fromClient;
     this.content = content;
-    this.timestamp = timestamp || Date.now() / 1000;
+    this.timestamp = timestamp ?? Date.now() / 1000; // 0.0 is a valid saved timestamp, not "now"
     this.dropped = dropped;
     this.injected = injected;
   }

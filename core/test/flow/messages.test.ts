@@ -30,6 +30,7 @@ describe('WebSocket data', () => {
     m.drop();
     expect(m.dropped).toBe(true);
     expect(WebSocketMessage.fromState(m.getState())).toEqual(m);
+    expect(WebSocketMessage.fromState([1, true, Buffer.from('x'), 0, false, false]).timestamp).toBe(0);
     const b = new WebSocketMessage(WebSocketOpcode.BINARY, false, Buffer.from([0xff]));
     expect(() => b.text).toThrow("Binary WebSocket frames do not have a 'text' attribute.");
     expect(() => (b.text = 'x')).toThrow(/Binary/);
@@ -54,7 +55,7 @@ describe('WebSocket data', () => {
 
 describe('WebSocket retention', () => {
   // timestamps start at 1: the constructor takes 0 for "now"
-  const msg = (i: number, size = 1) => new WebSocketMessage(WebSocketOpcode.BINARY, i % 2 === 0, Buffer.alloc(size, i & 0xff), i + 1);
+  const msg = (i: number, size = 1) => new WebSocketMessage(WebSocketOpcode.BINARY, i % 2 === 0, Buffer.alloc(size, i & 0xff), i + 1); // timestamps from 1, easy to tell from indexes
 
   it('keeps everything without a retention, as mitmproxy', () => {
     const ws = new WebSocketData();
