@@ -20,7 +20,7 @@ import * as d from './scenarios/d-download.mjs';
 import * as e from './scenarios/e-startup.mjs';
 import * as external from './scenarios/external.mjs';
 
-const SCENARIOS = { a, b, c, d, e, flows: external.flows, scripts: external.scripts };
+const SCENARIOS = { a, b, c, d, e, flows: external.flows, scripts: external.scripts, websocket: external.websocket };
 
 function usage() {
   return `usage: node bench/run.js [options]
