@@ -103,6 +103,7 @@ export class FrameWriter {
   /** A DATA frame; `padding` (0-255) adds the PADDED flag and that many zero bytes. */
   data(streamId: number, payload: Buffer, endStream: boolean, padding?: number): void {
     const padded = padding !== undefined;
+    if (payload.length <= COPY_LIMIT) this.ensure(FRAME_HEADER_SIZE + 256 + payload.length);
     const flags = (endStream ? Flag.END_STREAM : 0) | (padded ? Flag.PADDED : 0);
     this.header(payload.length + (padded ? padding + 1 : 0), FrameType.DATA, flags, streamId);
     if (padded) this.u8(padding);
@@ -144,6 +145,7 @@ export class FrameWriter {
 
   /** A PRIORITY frame. */
   priority(streamId: number, dependency: number, weight: number, exclusive = false): void {
+    this.ensure(FRAME_HEADER_SIZE + 5);
     this.header(5, FrameType.PRIORITY, 0, streamId);
     this.u32((exclusive ? 0x80000000 : 0) + dependency);
     this.u8(weight - 1);
@@ -151,6 +153,7 @@ export class FrameWriter {
 
   /** A RST_STREAM frame. */
   rstStream(streamId: number, errorCode: number): void {
+    this.ensure(FRAME_HEADER_SIZE + 4);
     this.header(4, FrameType.RST_STREAM, 0, streamId);
     this.u32(errorCode);
   }
@@ -167,6 +170,7 @@ export class FrameWriter {
 
   /** A PING frame with an 8-byte payload. */
   ping(payload: Buffer, ack = false): void {
+    this.ensure(FRAME_HEADER_SIZE + 8);
     this.header(8, FrameType.PING, ack ? Flag.ACK : 0, 0);
     this.raw(payload.subarray(0, 8));
   }
@@ -181,6 +185,7 @@ export class FrameWriter {
 
   /** A WINDOW_UPDATE frame. */
   windowUpdate(streamId: number, increment: number): void {
+    this.ensure(FRAME_HEADER_SIZE + 4);
     this.header(4, FrameType.WINDOW_UPDATE, 0, streamId);
     this.u32(increment);
   }

@@ -35,10 +35,21 @@ function hashName(name: Uint8Array): number {
   return h;
 }
 
-/** Continues a name hash over a separator and the value bytes. */
+/**
+ * Continues a name hash over the value: its length and at most 24 of its bytes (all of a short
+ * value; for a long one, 16 spread over it and its last 8). Lookups verify the bytes, so a
+ * collision only costs a missed index, and hashing stays O(1) for long cookies and user agents.
+ */
 function hashValue(h: number, value: Uint8Array, start: number, end: number): number {
-  h = Math.imul(h ^ 0x100, FNV_PRIME);
-  for (let i = start; i < end; i++) h = Math.imul(h ^ value[i]!, FNV_PRIME);
+  const len = end - start;
+  h = Math.imul(h ^ (0x100 + len), FNV_PRIME);
+  if (len <= 24) {
+    for (let i = start; i < end; i++) h = Math.imul(h ^ value[i]!, FNV_PRIME);
+    return h;
+  }
+  const step = len >>> 4;
+  for (let i = start; i < end - 8; i += step) h = Math.imul(h ^ value[i]!, FNV_PRIME);
+  for (let i = end - 8; i < end; i++) h = Math.imul(h ^ value[i]!, FNV_PRIME);
   return h;
 }
 
@@ -48,9 +59,12 @@ function sameName(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
-  if (a.length !== end - start) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+function sameBytes(a: Buffer, b: Uint8Array, start: number, end: number): boolean {
+  const n = a.length;
+  if (n !== end - start) return false;
+  // a native compare wins over a JS loop past a few dozen bytes
+  if (n > 24 && start === 0 && b instanceof Buffer) return a.equals(b);
+  for (let i = 0; i < n; i++) if (a[i] !== b[start + i]) return false;
   return true;
 }
 
@@ -62,6 +76,16 @@ for (let i = STATIC_COUNT; i >= 1; i--) {
   const nh = hashName(e.name);
   STATIC_BY_NAME.set(nh, i);
   if (e.value.length > 0) STATIC_BY_PAIR.set(hashValue(nh, e.value, 0, e.value.length), i);
+}
+
+/** Static entries by name Buffer and value string, for `fieldString`. */
+const STATIC_STRINGS = new Map<Buffer, Map<string, number>>();
+for (let i = 1; i <= STATIC_COUNT; i++) {
+  const e = STATIC_TABLE[i]!;
+  if (e.value.length === 0) continue;
+  let m = STATIC_STRINGS.get(e.name);
+  if (m === undefined) STATIC_STRINGS.set(e.name, (m = new Map()));
+  m.set(e.valueString(), i);
 }
 
 /** Names whose values are not worth indexing (they rarely repeat), as nghttp2 decides. */
@@ -89,6 +113,8 @@ export class HpackEncoder {
   /** Smallest size the table had since the last block, -1 when no update is due (section 4.2). */
   private minSizeSinceBlock = -1;
   private scratch = Buffer.allocUnsafe(256);
+  /** Dynamic entries added by `fieldString`, by name Buffer and value string. */
+  private readonly strings = new Map<Buffer, Map<string, HeaderEntry>>();
 
   constructor(options: HpackEncoderOptions = {}) {
     this.huffman = options.huffman ?? true;
@@ -123,20 +149,26 @@ export class HpackEncoder {
    * Encodes one field. `value[start..end)` are the value bytes. `neverIndex` forces a
    * never-indexed literal. Needs `fieldBound(name.length, end - start)` bytes of room.
    */
-  field(out: ByteSink, name: Buffer, value: Uint8Array, start: number, end: number, neverIndex: boolean): void {
+  field(out: ByteSink, name: Buffer, value: Uint8Array, start: number, end: number, neverIndex: boolean): HeaderEntry | null {
     const nh = hashName(name);
     const ph = hashValue(nh, value, start, end);
     // exact matches: one index
     const si = STATIC_BY_PAIR.get(ph);
     if (si !== undefined) {
       const e = STATIC_TABLE[si]!;
-      if (sameName(name, e.name) && sameBytes(e.value, value, start, end)) return integer(out, si, 7, 0x80);
+      if (sameName(name, e.name) && sameBytes(e.value, value, start, end)) {
+        integer(out, si, 7, 0x80);
+        return null;
+      }
     }
     const table = this.table;
     const de = this.byPair.get(ph);
     if (de !== undefined && sameName(name, de.name) && sameBytes(de.value, value, start, end)) {
       const i = table.indexOfSeq(de.seq);
-      if (i >= 0) return integer(out, STATIC_COUNT + 1 + i, 7, 0x80);
+      if (i >= 0) {
+        integer(out, STATIC_COUNT + 1 + i, 7, 0x80);
+        return null;
+      }
     }
     // name index
     let nameIndex = 0;
@@ -175,17 +207,39 @@ export class HpackEncoder {
       }
       if (nameIndex === 0) this.string(out, lname, 0, lname.length);
       this.string(out, value, start, end);
-      return;
+      return entry.seq >= 0 ? entry : null;
     }
     if (nameIndex === 0) this.lowerString(out, name);
     this.string(out, value, start, end);
+    return null;
   }
 
-  /** Encodes a field whose value is a latin1 string (a pseudo-header). */
+  /**
+   * Encodes a field whose value is a latin1 string (a pseudo-header). `name` must be one of the
+   * static table's name Buffers (`staticName`) or another Buffer kept for the connection's
+   * life: repeated values are found by string (the strings of decoded heads are the same objects
+   * each time), without converting them to bytes again.
+   */
   fieldString(out: ByteSink, name: Buffer, value: string, neverIndex: boolean): void {
+    if (!neverIndex) {
+      const si = STATIC_STRINGS.get(name)?.get(value);
+      if (si !== undefined) return integer(out, si, 7, 0x80);
+      const cache = this.strings.get(name);
+      const hit = cache?.get(value);
+      if (hit !== undefined) {
+        const i = this.table.indexOfSeq(hit.seq);
+        if (i >= 0) return integer(out, STATIC_COUNT + 1 + i, 7, 0x80);
+        cache!.delete(value);
+      }
+    }
     if (this.scratch.length < value.length) this.scratch = Buffer.allocUnsafe(value.length * 2);
     const n = writeLatin1(this.scratch, value, 0);
-    this.field(out, name, this.scratch, 0, n, neverIndex);
+    const added = this.field(out, name, this.scratch, 0, n, neverIndex);
+    if (added === null) return;
+    let cache = this.strings.get(name);
+    if (cache === undefined) this.strings.set(name, (cache = new Map()));
+    else if (cache.size >= 64) cache.clear();
+    cache.set(value, added);
   }
 
   private lowerString(out: ByteSink, name: Buffer): void {
