@@ -48,6 +48,7 @@ async function relay() {
   const entry = store.getCert('127.0.0.1', ['127.0.0.1', 'localhost']);
   const ctx = store.secureContext(entry);
 
+  const stats = { downReads: 0, upReads: 0, downWrites: 0, upWrites: 0 };
   /** A flow-like object: heads as header pairs, bodies buffered. */
   class Flow {
     constructor(id, head) {
@@ -77,6 +78,7 @@ async function relay() {
       this.s = s;
     }
     write(b) {
+      stats.downWrites++;
       this.s.down.write(b);
     }
     onHeaders(id, head, end) {
@@ -117,6 +119,7 @@ async function relay() {
       this.s = s;
     }
     write(b) {
+      stats.upWrites++;
       this.s.up.write(b);
     }
     onHeaders(upId, head, end) {
@@ -181,12 +184,14 @@ async function relay() {
       this.client.start();
       this.server.start();
       down.on('data', (c) => {
+        stats.downReads++;
         // what the client sends triggers upstream writes: one write per read on each leg
         this.server.cork();
         this.client.receive(c);
         this.server.uncork();
       });
       up.on('data', (c) => {
+        stats.upReads++;
         this.client.cork();
         this.server.receive(c);
         this.client.uncork();
@@ -248,7 +253,10 @@ async function relay() {
   });
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
   // a normal exit writes the --cpu-prof profile
-  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGTERM', () => {
+    if (process.env.H2_SPIKE_STATS) console.log('relay I/O:', JSON.stringify(stats));
+    process.exit(0);
+  });
   void ErrorCode;
 }
 

@@ -384,6 +384,26 @@ describe('RST_STREAM, GOAWAY, PING', () => {
   });
 });
 
+describe('handler exceptions', () => {
+  it('an API error thrown inside an event (another leg cannot open) goes to the caller, not a GOAWAY', () => {
+    const other = new Http2Connection('client', new Rec(), { provisionalMaxConcurrentStreams: 1 });
+    other.start();
+    other.openStream(get(), true);
+    const { conn, peer, rec } = rawServer();
+    rec.after = (e) => {
+      if (e.type === 'headers') other.openStream(get(), true); // throws CANNOT_OPEN
+    };
+    peer.w.headers(1, peer.block(REQ), Flag.END_HEADERS | Flag.END_STREAM);
+    expect(() => conn.receive(peer.take())).toThrow(expect.objectContaining({ code: Http2ErrorCodes.CANNOT_OPEN }));
+    expect(conn.isClosed).toBe(false);
+    expect(rec.error).toBeUndefined();
+    rec.after = null;
+    peer.w.headers(3, peer.block(REQ), Flag.END_HEADERS | Flag.END_STREAM);
+    conn.receive(peer.take());
+    expect(rec.of('headers').map((h) => h.id)).toEqual([1, 3]);
+  });
+});
+
 describe('SETTINGS', () => {
   it.each([
     ['ENABLE_PUSH 2', [[SettingId.ENABLE_PUSH, 2]], Http2ErrorCodes.PROTOCOL],

@@ -110,7 +110,7 @@ describe('the codec (client role) against node:http2 servers', () => {
       : http2.createServer();
     server.on('stream', (stream, headers) => {
       stream.on('error', () => undefined); // resets the tests make on purpose
-      handler(stream, headers, stream.session!);
+      handler(stream, headers, stream.session as http2.ServerHttp2Session);
     });
     server.on('sessionError', () => undefined);
     server.listen(0, '127.0.0.1');

@@ -6,39 +6,20 @@
  */
 import { Buffer } from 'node:buffer';
 import type { OutboundHeaders } from '../http1/serialize.js';
-import {
-  DEFAULT_HEADER_TABLE_SIZE,
-  DEFAULT_WINDOW,
-  ErrorCode,
-  FRAME_HEADER_SIZE,
-  Flag,
-  FrameType,
-  MAX_MAX_FRAME_SIZE,
-  MAX_STREAM_ID,
-  MAX_WINDOW,
-  MIN_MAX_FRAME_SIZE,
-  PREFACE,
-  SettingId,
-} from './constants.js';
+import { DEFAULT_WINDOW, ErrorCode, Flag, FrameType, MAX_STREAM_ID, MAX_WINDOW, PREFACE } from './constants.js';
 import { Http2Error, Http2ErrorCodes, type Http2ErrorCodeName } from './errors.js';
-import { DEFAULT_FLOOD_LIMITS, RateBucket } from './flood.js';
+import { RateBucket } from './flood.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
 import { FrameWriter } from './frame-writer.js';
 import { readGoaway, readSettings } from './frames.js';
 import { BlockKind, HeadBuilder, type BlockKindValue } from './head-builder.js';
 import { HpackDecoder, type HeaderSink } from './hpack/decoder.js';
-import { HpackEncoder, fieldBound } from './hpack/encoder.js';
-import { staticName } from './hpack/static-table.js';
+import { HpackEncoder } from './hpack/encoder.js';
 import { checkOutboundFields, checkPseudo } from './outbound.js';
+import { Sender } from './sender.js';
+import { applyPeerSettings, defaultSettings, ourSettingsEntries, resolveOptions } from './settings.js';
 import { Stream } from './stream.js';
 import type { FloodLimits, Http2Handler, Http2Head, Http2Options, Http2RequestInit, Http2ResponseInit, Http2Role, Http2Settings, ResetCause } from './types.js';
-
-const N_METHOD = staticName(':method')!;
-const N_SCHEME = staticName(':scheme')!;
-const N_AUTHORITY = staticName(':authority')!;
-const N_PATH = staticName(':path')!;
-const N_STATUS = staticName(':status')!;
-const N_PROTOCOL = Buffer.from(':protocol', 'latin1');
 
 /** Receive states. */
 const PREFACE_IN = 0;
@@ -47,26 +28,8 @@ const OPEN = 2;
 const DEAD = 3;
 
 const DISCARD: HeaderSink = { field() {} };
-const EMPTY = Buffer.alloc(0);
-
-/** Default settings before the peer announces any (RFC 9113 section 6.5.2). */
-function defaultSettings(): Http2Settings {
-  return {
-    headerTableSize: DEFAULT_HEADER_TABLE_SIZE,
-    enablePush: true,
-    maxConcurrentStreams: Infinity,
-    initialWindowSize: DEFAULT_WINDOW,
-    maxFrameSize: MIN_MAX_FRAME_SIZE,
-    maxHeaderListSize: Infinity,
-    enableConnectProtocol: false,
-  };
-}
-
-function positive(name: string, v: number | undefined, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`HTTP/2 option ${name} must be an integer from ${min} to ${max}, got ${v}`);
-  return v;
-}
+/** Errors of the sending API: thrown to the caller, never a reason to end the connection. */
+const API_ERRORS = new Set<string>([Http2ErrorCodes.BAD_OUTBOUND, Http2ErrorCodes.STREAM_STATE, Http2ErrorCodes.CANNOT_OPEN]);
 
 /**
  * An HTTP/2 connection endpoint (RFC 9113 with HPACK, RFC 7541), socket-free.
@@ -91,6 +54,7 @@ export class Http2Connection {
   private readonly reader: FrameReader;
   private readonly decoder: HpackDecoder;
   private readonly encoder: HpackEncoder;
+  private readonly sender: Sender;
   private readonly builder: HeadBuilder;
   private readonly streams = new Map<number, Stream>();
   private readonly validate: boolean;
@@ -125,12 +89,10 @@ export class Http2Connection {
   // flow control: connection level
   private recvWindow = DEFAULT_WINDOW;
   private connUnacked = 0;
-  private sendWindow = DEFAULT_WINDOW;
   /** Stream receive window for new streams: max(default, ours) until our SETTINGS are acknowledged. */
   private streamRecvInitial: number;
   private settingsAckPending = 0;
   private remoteSettingsSeen = false;
-  private readonly pending = new Set<Stream>();
 
   // streams
   private lastPeerStreamId = 0;
@@ -146,30 +108,26 @@ export class Http2Connection {
     this.role = role;
     this.handler = handler;
     this.writeOut = (data) => handler.write(data);
-    this.validate = options.validateHeaders ?? true;
-    this.now = options.now ?? Date.now;
-    this.floods = { ...DEFAULT_FLOOD_LIMITS, ...options.floods };
-    this.resetBucket = new RateBucket(this.floods.resets);
-    this.pingBucket = new RateBucket(this.floods.pings);
-    this.settingsBucket = new RateBucket(this.floods.settings);
-    this.emptyBucket = new RateBucket(this.floods.emptyFrames);
-    const maxHeaderListSize = positive('maxHeaderListSize', options.maxHeaderListSize, 65536, 1024, 0x7fffffff);
-    this.localSettings = {
-      headerTableSize: positive('headerTableSize', options.headerTableSize, DEFAULT_HEADER_TABLE_SIZE, 0, 0x7fffffff),
-      enablePush: false,
-      maxConcurrentStreams: positive('maxConcurrentStreams', options.maxConcurrentStreams, 100, 1, 0x7fffffff),
-      initialWindowSize: positive('initialWindowSize', options.initialWindowSize, 256 * 1024, 1, MAX_WINDOW),
-      maxFrameSize: positive('maxFrameSize', options.maxFrameSize, MIN_MAX_FRAME_SIZE, MIN_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE),
-      maxHeaderListSize,
-      enableConnectProtocol: role === 'server' && (options.enableConnectProtocol ?? false),
-    };
-    this.maxHeaderBlockSize = positive('maxHeaderBlockSize', options.maxHeaderBlockSize, 2 * maxHeaderListSize, 1024, 0x7fffffff);
-    this.connWindowSize = positive('connectionWindowSize', options.connectionWindowSize, 1024 * 1024, DEFAULT_WINDOW, MAX_WINDOW);
-    this.provisionalLimit = positive('provisionalMaxConcurrentStreams', options.provisionalMaxConcurrentStreams, 100, 1, 0x7fffffff);
-    this.streamRecvInitial = Math.max(DEFAULT_WINDOW, this.localSettings.initialWindowSize);
-    this.decoder = new HpackDecoder(this.localSettings.headerTableSize, maxHeaderListSize);
-    this.encoder = new HpackEncoder({ huffman: options.huffman ?? true });
-    this.builder = new HeadBuilder(this.validate, this.localSettings.enableConnectProtocol);
+    const o = resolveOptions(role, options);
+    this.localSettings = o.local;
+    this.validate = o.validate;
+    this.now = o.now;
+    this.floods = o.floods;
+    this.resetBucket = new RateBucket(o.floods.resets);
+    this.pingBucket = new RateBucket(o.floods.pings);
+    this.settingsBucket = new RateBucket(o.floods.settings);
+    this.emptyBucket = new RateBucket(o.floods.emptyFrames);
+    this.maxHeaderBlockSize = o.maxHeaderBlockSize;
+    this.connWindowSize = o.connectionWindowSize;
+    this.provisionalLimit = o.provisionalMaxConcurrentStreams;
+    this.streamRecvInitial = Math.max(DEFAULT_WINDOW, o.local.initialWindowSize);
+    this.decoder = new HpackDecoder(o.local.headerTableSize, o.local.maxHeaderListSize);
+    this.encoder = new HpackEncoder({ huffman: o.huffman });
+    this.sender = new Sender(this.out, this.encoder, this.remoteSettings, {
+      endSent: (s) => this.markEndSent(s),
+      drained: (id) => this.handler.onWindowAvailable?.(id),
+    });
+    this.builder = new HeadBuilder(this.validate, o.local.enableConnectProtocol);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     const sink: FrameSink = {
@@ -195,16 +153,8 @@ export class Http2Connection {
     if (this.started) return;
     this.started = true;
     const out = this.out;
-    const ls = this.localSettings;
     if (this.role === 'client') out.raw(PREFACE);
-    const entries: Array<[number, number]> = [[SettingId.MAX_CONCURRENT_STREAMS, ls.maxConcurrentStreams]];
-    if (this.role === 'client') entries.unshift([SettingId.ENABLE_PUSH, 0]);
-    if (ls.headerTableSize !== DEFAULT_HEADER_TABLE_SIZE) entries.push([SettingId.HEADER_TABLE_SIZE, ls.headerTableSize]);
-    if (ls.initialWindowSize !== DEFAULT_WINDOW) entries.push([SettingId.INITIAL_WINDOW_SIZE, ls.initialWindowSize]);
-    if (ls.maxFrameSize !== MIN_MAX_FRAME_SIZE) entries.push([SettingId.MAX_FRAME_SIZE, ls.maxFrameSize]);
-    entries.push([SettingId.MAX_HEADER_LIST_SIZE, ls.maxHeaderListSize]);
-    if (ls.enableConnectProtocol) entries.push([SettingId.ENABLE_CONNECT_PROTOCOL, 1]);
-    out.settings(entries);
+    out.settings(ourSettingsEntries(this.role, this.localSettings));
     this.settingsAckPending++;
     if (this.connWindowSize > DEFAULT_WINDOW) {
       out.windowUpdate(0, this.connWindowSize - DEFAULT_WINDOW);
@@ -229,7 +179,9 @@ export class Http2Connection {
       if (this.state === PREFACE_IN) pos = this.readPreface(chunk);
       if (pos < chunk.length && this.state !== DEAD) this.reader.push(chunk, pos);
     } catch (err) {
-      if (!(err instanceof Http2Error) || err.streamId !== 0) throw err;
+      // our own protocol errors end this connection; anything else (a handler's exception, a
+      // misuse of another connection's API inside a handler) is the caller's
+      if (!(err instanceof Http2Error) || err.streamId !== 0 || API_ERRORS.has(err.code)) throw err;
       this.fail(err);
     } finally {
       this.inReceive = false;
@@ -315,17 +267,7 @@ export class Http2Connection {
     s.headOut = true;
     this.streams.set(id, s);
     this.localActive++;
-    const out = this.out;
-    const enc = this.encoder;
-    const bound =
-      fieldBound(7, req.method.length) + fieldBound(7, req.scheme.length) + fieldBound(10, req.authority.length) + fieldBound(5, req.path.length) + fieldBound(9, protocol.length);
-    const at = this.beginHeaders(id, bound + this.fieldsBound(req.headers), endStream);
-    enc.fieldString(out, N_METHOD, req.method, false);
-    if (req.scheme !== '') enc.fieldString(out, N_SCHEME, req.scheme, false);
-    if (req.authority !== '') enc.fieldString(out, N_AUTHORITY, req.authority, false);
-    if (req.path !== '') enc.fieldString(out, N_PATH, req.path, false);
-    if (protocol !== '') enc.fieldString(out, N_PROTOCOL, protocol, false);
-    this.endHeaders(at, id, req.headers);
+    this.sender.request(id, req, endStream);
     if (endStream) {
       s.localEnded = true;
       s.endSent = true;
@@ -352,9 +294,7 @@ export class Http2Connection {
     const interim = status < 200;
     if (interim && endStream) throw this.misuse(streamId, `an interim ${status} response cannot end the stream`);
     checkOutboundFields(res.headers, 'response');
-    const at = this.beginHeaders(streamId, 16 + this.fieldsBound(res.headers), endStream);
-    this.encoder.fieldString(this.out, N_STATUS, statusString(status), false);
-    this.endHeaders(at, streamId, res.headers);
+    this.sender.response(streamId, status, res.headers, endStream);
     if (!interim) s.headOut = true;
     if (endStream) this.markEndSent(s);
     this.flush();
@@ -372,18 +312,9 @@ export class Http2Connection {
     if (s.localEnded) throw this.misuse(streamId, 'DATA after the stream was ended');
     if (!s.headOut) throw this.misuse(streamId, 'DATA before the response head');
     if (endStream) s.localEnded = true;
-    if (s.queue !== null) {
-      this.enqueue(s, chunk, endStream);
-      return false;
-    }
-    const off = this.writeData(s, chunk, 0, endStream);
-    if (off === chunk.length) {
-      this.flush();
-      return true;
-    }
-    this.enqueue(s, off === 0 ? chunk : chunk.subarray(off), endStream);
+    const all = this.sender.data(s, chunk, endStream);
     this.flush();
-    return false;
+    return all;
   }
 
   /**
@@ -397,11 +328,7 @@ export class Http2Connection {
     if (!s.headOut) throw this.misuse(streamId, 'trailers before the response head');
     checkOutboundFields(trailers, 'trailers');
     s.localEnded = true;
-    if (s.queue !== null) {
-      s.queuedTrailers = trailers;
-      return;
-    }
-    this.writeTrailers(s, trailers);
+    this.sender.trailers(s, trailers);
     this.flush();
   }
 
@@ -775,41 +702,8 @@ export class Http2Connection {
     const entries = readSettings(payload);
     if (entries === null) throw new Http2Error(Http2ErrorCodes.FRAME_SIZE, `SETTINGS frame of ${payload.length} bytes (not a multiple of 6)`, ErrorCode.FRAME_SIZE_ERROR);
     const rs = this.remoteSettings;
-    let windowDelta = 0;
-    for (const [key, v] of entries) {
-      switch (key) {
-        case SettingId.HEADER_TABLE_SIZE:
-          rs.headerTableSize = v;
-          this.encoder.setPeerTableSize(v);
-          break;
-        case SettingId.ENABLE_PUSH:
-          if (v > 1) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `SETTINGS_ENABLE_PUSH = ${v} (must be 0 or 1)`);
-          if (v === 1 && this.role === 'client') throw new Http2Error(Http2ErrorCodes.PROTOCOL, 'a server sent SETTINGS_ENABLE_PUSH = 1');
-          rs.enablePush = v === 1;
-          break;
-        case SettingId.MAX_CONCURRENT_STREAMS:
-          rs.maxConcurrentStreams = v;
-          break;
-        case SettingId.INITIAL_WINDOW_SIZE:
-          if (v > MAX_WINDOW) throw new Http2Error(Http2ErrorCodes.FLOW_CONTROL, `SETTINGS_INITIAL_WINDOW_SIZE = ${v} (over 2^31-1)`, ErrorCode.FLOW_CONTROL_ERROR);
-          windowDelta += v - rs.initialWindowSize;
-          rs.initialWindowSize = v;
-          break;
-        case SettingId.MAX_FRAME_SIZE:
-          if (v < MIN_MAX_FRAME_SIZE || v > MAX_MAX_FRAME_SIZE) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `SETTINGS_MAX_FRAME_SIZE = ${v} (must be 16384 to 16777215)`);
-          rs.maxFrameSize = v;
-          break;
-        case SettingId.MAX_HEADER_LIST_SIZE:
-          rs.maxHeaderListSize = v;
-          break;
-        case SettingId.ENABLE_CONNECT_PROTOCOL:
-          if (v > 1 || (v === 0 && rs.enableConnectProtocol)) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `SETTINGS_ENABLE_CONNECT_PROTOCOL = ${v} (must be 0 or 1, and cannot go back to 0)`);
-          rs.enableConnectProtocol = v === 1;
-          break;
-        default:
-        // unknown settings are ignored (RFC 9113 section 6.5.2)
-      }
-    }
+    const { windowDelta, tableSize } = applyPeerSettings(rs, entries, this.role);
+    if (tableSize) this.encoder.setPeerTableSize(rs.headerTableSize);
     if (windowDelta !== 0) {
       for (const s of this.streams.values()) {
         if (s.closed) continue;
@@ -819,7 +713,7 @@ export class Http2Connection {
     }
     this.out.settings([], true);
     this.remoteSettingsSeen = true;
-    if (windowDelta > 0) this.flushQueues();
+    if (windowDelta > 0) this.sender.flush();
     this.handler.onSettings?.(rs);
   }
 
@@ -837,11 +731,12 @@ export class Http2Connection {
     const inc = payload.readUInt32BE(0) & 0x7fffffff;
     if (id === 0) {
       if (inc === 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, 'WINDOW_UPDATE of 0 on the connection');
-      this.sendWindow += inc;
-      if (this.sendWindow > MAX_WINDOW) throw new Http2Error(Http2ErrorCodes.FLOW_CONTROL, 'WINDOW_UPDATE overflows the connection window (over 2^31-1)', ErrorCode.FLOW_CONTROL_ERROR);
-      if (this.pending.size > 0) {
+      const sender = this.sender;
+      sender.window += inc;
+      if (sender.window > MAX_WINDOW) throw new Http2Error(Http2ErrorCodes.FLOW_CONTROL, 'WINDOW_UPDATE overflows the connection window (over 2^31-1)', ErrorCode.FLOW_CONTROL_ERROR);
+      if (sender.waiting) {
         if (inc < 1024) this.empty('tiny WINDOW_UPDATEs');
-        this.flushQueues();
+        sender.flush();
       }
       return;
     }
@@ -856,7 +751,7 @@ export class Http2Connection {
     if (s.sendWindow > MAX_WINDOW) return this.streamError(id, Http2ErrorCodes.FLOW_CONTROL, `WINDOW_UPDATE overflows stream ${id}'s window (over 2^31-1)`, ErrorCode.FLOW_CONTROL_ERROR);
     if (s.queue !== null) {
       if (inc < 1024) this.empty('tiny WINDOW_UPDATEs');
-      this.flushQueues();
+      this.sender.flush();
     }
   }
 
@@ -902,150 +797,7 @@ export class Http2Connection {
     }
   }
 
-  // ------------------------------------------------------------------ sending internals
-
-  /** Upper bound of the encoded size of `fields`. */
-  private fieldsBound(fields: OutboundHeaders): number {
-    let n = 0;
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
-      n += fieldBound(f[0].length, f[1].length);
-    }
-    return n;
-  }
-
-  /** Writes a HEADERS frame header with a placeholder length; returns its position. */
-  private beginHeaders(id: number, bound: number, endStream: boolean): number {
-    const out = this.out;
-    out.ensure(FRAME_HEADER_SIZE + 24 + bound);
-    const at = out.pos;
-    out.header(0, FrameType.HEADERS, Flag.END_HEADERS | (endStream ? Flag.END_STREAM : 0), id);
-    this.encoder.beginBlock(out);
-    return at;
-  }
-
-  /** Encodes the regular fields, then fixes the frame length (splitting into CONTINUATION if needed). */
-  private endHeaders(at: number, id: number, fields: OutboundHeaders): void {
-    const out = this.out;
-    const enc = this.encoder;
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
-      const v = f[1];
-      enc.field(out, f[0], v, 0, v.length, false);
-    }
-    const start = at + FRAME_HEADER_SIZE;
-    const len = out.pos - start;
-    const max = this.remoteSettings.maxFrameSize;
-    if (len <= max) {
-      out.patchLength(at, len);
-      return;
-    }
-    // split: HEADERS without END_HEADERS, then CONTINUATIONs
-    const block = Buffer.from(out.buf.subarray(start, out.pos));
-    const flags = out.buf[at + 4]!;
-    out.pos = at;
-    out.header(max, FrameType.HEADERS, flags & ~Flag.END_HEADERS, id);
-    out.raw(block.subarray(0, max));
-    for (let off = max; off < block.length; off += max) {
-      const piece = block.subarray(off, Math.min(off + max, block.length));
-      out.continuation(id, piece, off + max >= block.length);
-    }
-  }
-
-  private writeTrailers(s: Stream, trailers: OutboundHeaders): void {
-    const at = this.beginHeaders(s.id, this.fieldsBound(trailers), true);
-    this.endHeaders(at, s.id, trailers);
-    this.markEndSent(s);
-  }
-
-  /**
-   * Writes DATA frames for `buf[off..]` as far as both windows allow; returns the offset reached.
-   * An empty `buf` writes one empty frame (END_STREAM if `end`).
-   */
-  private writeData(s: Stream, buf: Buffer, off: number, end: boolean): number {
-    const out = this.out;
-    const total = buf.length;
-    if (total === 0) {
-      out.data(s.id, EMPTY, end);
-      if (end) this.markEndSent(s);
-      return 0;
-    }
-    const max = this.remoteSettings.maxFrameSize;
-    let avail = Math.min(s.sendWindow, this.sendWindow);
-    while (off < total && avail > 0) {
-      let n = total - off;
-      if (n > avail) n = avail;
-      if (n > max) n = max;
-      const last = off + n === total;
-      out.data(s.id, off === 0 && last ? buf : buf.subarray(off, off + n), end && last);
-      off += n;
-      avail -= n;
-      s.sendWindow -= n;
-      this.sendWindow -= n;
-    }
-    if (off === total && end) this.markEndSent(s);
-    return off;
-  }
-
-  private enqueue(s: Stream, chunk: Buffer, end: boolean): void {
-    if (s.queue === null) {
-      s.queue = [];
-      s.queueHead = 0;
-      s.queueOffset = 0;
-      this.pending.add(s);
-    }
-    s.queue.push(chunk);
-    s.queuedBytes += chunk.length;
-    if (end) s.queueEnd = true;
-  }
-
-  /** Writes queued DATA round-robin, one frame per stream per turn, while windows allow. */
-  private flushQueues(): void {
-    if (this.pending.size === 0) return;
-    const max = this.remoteSettings.maxFrameSize;
-    const drained: number[] = [];
-    let progress = true;
-    while (progress && this.pending.size > 0) {
-      progress = false;
-      for (const s of this.pending) {
-        const q = s.queue!;
-        const chunk = q[s.queueHead]!;
-        const left = chunk.length - s.queueOffset;
-        const lastChunk = s.queueHead === q.length - 1;
-        if (left === 0) {
-          // an empty chunk: an empty DATA frame, as the user sent it
-          this.out.data(s.id, EMPTY, lastChunk && s.queueEnd);
-        } else {
-          const avail = Math.min(s.sendWindow, this.sendWindow, max);
-          if (avail <= 0) continue;
-          const n = Math.min(left, avail);
-          const done = n === left;
-          this.out.data(s.id, chunk.subarray(s.queueOffset, s.queueOffset + n), done && lastChunk && s.queueEnd);
-          s.sendWindow -= n;
-          this.sendWindow -= n;
-          s.queuedBytes -= n;
-          s.queueOffset += n;
-          if (!done) {
-            progress = true;
-            continue;
-          }
-        }
-        progress = true;
-        s.queueHead++;
-        s.queueOffset = 0;
-        if (s.queueHead < q.length) continue;
-        // queue written
-        s.queue = null;
-        this.pending.delete(s);
-        const trailers = s.queuedTrailers;
-        s.queuedTrailers = null;
-        if (trailers !== null) this.writeTrailers(s, trailers);
-        else if (s.queueEnd) this.markEndSent(s);
-        drained.push(s.id);
-      }
-    }
-    for (const id of drained) this.handler.onWindowAvailable?.(id);
-  }
+  // ------------------------------------------------------------------ stream bookkeeping
 
   /** END_STREAM went out. */
   private markEndSent(s: Stream): void {
@@ -1071,12 +823,7 @@ export class Http2Connection {
     s.remoteEnded = true;
     if (s.peerInitiated) this.peerActive--;
     else this.localActive--;
-    if (s.queue !== null) {
-      s.queue = null;
-      s.queuedBytes = 0;
-      s.queuedTrailers = null;
-      this.pending.delete(s);
-    }
+    this.sender.drop(s);
     if (this.dataStream === s) this.dataStream = null;
     if (release && s.unconsumed > 0) {
       this.credit(s.unconsumed);
@@ -1160,10 +907,5 @@ export class Http2Connection {
     if (this.corked > 0 || this.out.pending === 0) return;
     this.out.drain(this.writeOut);
   }
-}
-
-const STATUS_STRINGS: string[] = [];
-function statusString(status: number): string {
-  return (STATUS_STRINGS[status] ??= String(status));
 }
 

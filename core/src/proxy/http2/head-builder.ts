@@ -71,6 +71,11 @@ function sameLower(a: Uint8Array, lower: Uint8Array): boolean {
   return true;
 }
 
+/** A name for an error message. */
+function shown(name: Buffer): string {
+  return latin1(name, 0, name.length);
+}
+
 function pseudoBit(name: Buffer): number {
   switch (name.length) {
     case 5:
@@ -177,19 +182,20 @@ export class HeadBuilder implements HeaderSink {
   }
 
   private pseudo(name: Buffer, value: Buffer, entry: HeaderEntry | null): void {
-    const shown = latin1(name, 0, name.length);
-    if (this.kind === BlockKind.TRAILERS) return this.fail(`pseudo-header ${shown} in trailers`, name);
-    if (this.sawRegular && this.validate) return this.fail(`pseudo-header ${shown} after a regular field`, name);
+    if (this.kind === BlockKind.TRAILERS) return this.fail(`pseudo-header ${shown(name)} in trailers`, name);
+    if (this.sawRegular && this.validate) return this.fail(`pseudo-header ${shown(name)} after a regular field`, name);
     const bit = pseudoBit(name);
     const allowed =
       this.kind === BlockKind.REQUEST
         ? PSEUDO_METHOD | PSEUDO_SCHEME | PSEUDO_AUTHORITY | PSEUDO_PATH | (this.connectProtocol ? PSEUDO_PROTOCOL : 0)
         : PSEUDO_STATUS;
-    if ((bit & allowed) === 0) return this.fail(`${bit === 0 ? 'unknown' : 'unexpected'} pseudo-header ${shown} in a ${this.kind === BlockKind.REQUEST ? 'request' : 'response'}`, name);
-    if (this.seen & bit) return this.fail(`pseudo-header ${shown} twice`, name);
+    if ((bit & allowed) === 0) {
+      return this.fail(`${bit === 0 ? 'unknown' : 'unexpected'} pseudo-header ${shown(name)} in a ${this.kind === BlockKind.REQUEST ? 'request' : 'response'}`, name);
+    }
+    if (this.seen & bit) return this.fail(`pseudo-header ${shown(name)} twice`, name);
     this.seen |= bit;
     if (entry === null || !entry.checked) {
-      for (let i = 0; i < value.length; i++) if (BAD_VALUE[value[i]!]) return this.fail(`a CR, LF or NUL byte in ${shown}`, name);
+      for (let i = 0; i < value.length; i++) if (BAD_VALUE[value[i]!]) return this.fail(`a CR, LF or NUL byte in ${shown(name)}`, name);
       if (entry !== null) entry.checked = true;
     }
     const s = entry !== null ? entry.valueString() : latin1(value, 0, value.length);
@@ -226,17 +232,17 @@ export class HeadBuilder implements HeaderSink {
       if (!ok[name[i]!]) {
         const c = name[i]!;
         const what = c >= 0x41 && c <= 0x5a ? 'an upper-case letter' : `byte 0x${c.toString(16).padStart(2, '0')}`;
-        return this.fail(`${what} in field name ${JSON.stringify(latin1(name, 0, name.length))}`, name), false;
+        return this.fail(`${what} in field name ${JSON.stringify(shown(name))}`, name), false;
       }
     }
     const n = value.length;
     for (let i = 0; i < n; i++) {
-      if (BAD_VALUE[value[i]!]) return this.fail(`a CR, LF or NUL byte in the value of ${latin1(name, 0, name.length)}`, name), false;
+      if (BAD_VALUE[value[i]!]) return this.fail(`a CR, LF or NUL byte in the value of ${shown(name)}`, name), false;
     }
     if (this.validate && n > 0) {
       const a = value[0]!;
       const z = value[n - 1]!;
-      if (a === SP || a === HTAB || z === SP || z === HTAB) return this.fail(`whitespace around the value of ${latin1(name, 0, name.length)}`, name), false;
+      if (a === SP || a === HTAB || z === SP || z === HTAB) return this.fail(`whitespace around the value of ${shown(name)}`, name), false;
     }
     return true;
   }
@@ -263,14 +269,14 @@ export class HeadBuilder implements HeaderSink {
       default:
         return true;
     }
-    if (bad) return this.fail(`connection-specific field ${latin1(name, 0, name.length)}`, name), false;
+    if (bad) return this.fail(`connection-specific field ${shown(name)}`, name), false;
     return true;
   }
 
   private fail(message: string, name?: Buffer): void {
     if (this.error !== null) return;
     this.error = message;
-    this.errorHeader = name === undefined ? undefined : latin1(name, 0, name.length);
+    this.errorHeader = name === undefined ? undefined : shown(name);
   }
 
   private failed(message: string): null {
