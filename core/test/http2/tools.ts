@@ -8,12 +8,36 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
-import { ensureCommands } from '../../../scripts/debian.mjs';
+import { execFileSync } from 'node:child_process';
+import { canInstall, ensureCommands, installDebianPackages } from '../../../scripts/debian.mjs';
 import { CertStore } from '../../src/certs/index.js';
 
 /** The peers' paths, or why they are missing (then the interop tests skip and say so). */
 export function ensurePeers(): { paths: Record<string, string> } | { missing: string } {
   return ensureCommands({ curl: 'curl', nghttp: 'nghttp2-client', nghttpd: 'nghttp2-server' });
+}
+
+/**
+ * Debian's Python with the `h2` module (python3-h2), for a client that sends what well-behaved
+ * clients refuse to (request smuggling attempts). `/usr/bin/python3`: the Debian modules are
+ * for it, not for a pyenv python on PATH.
+ */
+export function ensurePythonH2(): { python: string } | { missing: string } {
+  const python = '/usr/bin/python3';
+  const has = (): boolean => {
+    try {
+      execFileSync(python, ['-c', 'import h2'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (has()) return { python };
+  if (!canInstall()) return { missing: 'python3-h2 is not installed, and this user cannot install it (needs root and apt-get)' };
+  const failed = installDebianPackages(['python3', 'python3-h2']);
+  if (failed !== null) throw new Error(`cannot install python3-h2: ${failed}`);
+  if (!has()) throw new Error('python3-h2 is still missing after apt-get install');
+  return { python };
 }
 
 /** A scratch directory with a CA (our CertStore) and a leaf for localhost / 127.0.0.1. */
