@@ -88,6 +88,26 @@ describe('receiving: windows follow the reader', () => {
     expect(rec.out).toEqual([]);
   });
 
+  it('a stream reset between the pieces of one DATA frame: the rest of the frame is credited too', () => {
+    const { conn, peer, rec } = rawServer({ connectionWindowSize: 65535 });
+    rec.after = (e) => {
+      if (e.type === 'data' && e.id === 1) conn.reset(1);
+    };
+    peer.w.headers(1, peer.block(POST), Flag.END_HEADERS);
+    peer.w.data(1, Buffer.alloc(16384), false);
+    const bytes = peer.take();
+    const cutAt = bytes.length - 8384;
+    conn.receive(bytes.subarray(0, cutAt));
+    conn.receive(bytes.subarray(cutAt));
+    rec.after = null;
+    peer.w.headers(3, peer.block(POST), Flag.END_HEADERS);
+    peer.w.data(3, Buffer.alloc(16384), false);
+    conn.receive(peer.take());
+    conn.consume(3, 16384);
+    const wu = peer.frames(rec.takeOut()).filter((f) => f.type === FrameType.WINDOW_UPDATE && f.streamId === 0);
+    expect(wu.map((f) => f.payload.readUInt32BE(0))).toEqual([32768]);
+  });
+
   it('a stream that ended keeps its unconsumed bytes out of the window until they are consumed', () => {
     const { conn, peer, rec, send } = rawServer({ connectionWindowSize: 65535 });
     peer.w.headers(1, peer.block(POST), Flag.END_HEADERS);

@@ -85,6 +85,8 @@ export class Http2Connection {
   private dataStream: Stream | null = null;
   private dataEnd = false;
   private dataStreamId = 0;
+  /** The current frame's stream was closed between its pieces: the rest is credited, not delivered. */
+  private dataOrphaned = false;
 
   // flow control: connection level
   private recvWindow = DEFAULT_WINDOW;
@@ -471,6 +473,7 @@ export class Http2Connection {
     this.dataStreamId = id;
     this.dataEnd = end;
     this.dataStream = null;
+    this.dataOrphaned = false;
     const content = length - padding - (flags & Flag.PADDED ? 1 : 0);
     const s = this.streams.get(id);
     if (s === undefined || s.closed) {
@@ -516,7 +519,10 @@ export class Http2Connection {
   /** Content of the current DATA frame. */
   private onDataChunk(chunk: Buffer, last: boolean): void {
     const s = this.dataStream;
-    if (s === null) return;
+    if (s === null) {
+      if (this.dataOrphaned) this.credit(chunk.length);
+      return;
+    }
     const end = last && this.dataEnd;
     if (last) this.dataStream = null;
     if (end) s.remoteEnded = true;
@@ -824,7 +830,10 @@ export class Http2Connection {
     if (s.peerInitiated) this.peerActive--;
     else this.localActive--;
     this.sender.drop(s);
-    if (this.dataStream === s) this.dataStream = null;
+    if (this.dataStream === s) {
+      this.dataStream = null;
+      this.dataOrphaned = true;
+    }
     if (release && s.unconsumed > 0) {
       this.credit(s.unconsumed);
       s.unconsumed = 0;
@@ -834,6 +843,7 @@ export class Http2Connection {
 
   /** Gives `n` consumed bytes back to the connection window (WINDOW_UPDATE once half of it is used). */
   private credit(n: number): void {
+    if (this.state === DEAD) return; // nothing more is sent, not even WINDOW_UPDATE
     this.connUnacked += n;
     if (this.connUnacked >= this.connWindowSize >>> 1) {
       this.out.windowUpdate(0, this.connUnacked);
