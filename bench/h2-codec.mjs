@@ -8,6 +8,7 @@
 // The relay's share is the CPU of a run through the relay minus the CPU of the same streams
 // sent from the client straight to the origin (both ends are codec connections too).
 import { Buffer } from 'node:buffer';
+import { Flow, hook } from './lib/h2-flow.mjs';
 
 const { Http2Connection } = await import('../core/dist/proxy/http2/index.js');
 const { HpackDecoder } = await import('../core/dist/proxy/http2/hpack/decoder.js');
@@ -77,21 +78,6 @@ class OriginEnd extends Sink {
   }
 }
 
-class Flow {
-  constructor(id, head) {
-    this.id = id;
-    this.request = head;
-    this.requestBody = [];
-    this.response = null;
-    this.responseBody = [];
-    this.upstreamId = 0;
-    this.marked = false;
-  }
-}
-function hook(flow, phase) {
-  const headers = phase === 'request' ? flow.request.headers : flow.response.headers;
-  for (let i = 0; i < headers.length; i++) if (headers[i][0].length === 10 && headers[i][0].latin1Slice(0, 10) === 'user-agent') flow.marked = true;
-}
 const flows = new Map();
 const byUp = new Map();
 class RelayDown extends Sink {

@@ -27,6 +27,7 @@ import { fork } from 'node:child_process';
 import { Child, installCleanup, runToEnd, stopAll } from './lib/children.mjs';
 import { freePort, waitForPort, withCpu, perUnit, machineBusy } from './lib/sys.mjs';
 import { summarizeProfile, formatProfile } from './lib/profile.mjs';
+import { Flow, hook } from './lib/h2-flow.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = join(self, '..', '..');
@@ -49,27 +50,6 @@ async function relay() {
   const ctx = store.secureContext(entry);
 
   const stats = { downReads: 0, upReads: 0, downWrites: 0, upWrites: 0 };
-  /** A flow-like object: heads as header pairs, bodies buffered. */
-  class Flow {
-    constructor(id, head) {
-      this.id = id;
-      this.request = head;
-      this.requestBody = [];
-      this.response = null;
-      this.responseBody = [];
-      this.upstreamId = 0;
-      this.marked = false;
-    }
-  }
-
-  /** One synchronous hook, like an addon reading a header and setting a field. */
-  function hook(flow, phase) {
-    const headers = phase === 'request' ? flow.request.headers : flow.response.headers;
-    for (let i = 0; i < headers.length; i++) {
-      if (headers[i][0].length === 10 && headers[i][0].latin1Slice(0, 10) === 'user-agent') flow.marked = true;
-    }
-  }
-
   const concat = (parts) => (parts.length === 0 ? null : parts.length === 1 ? parts[0] : Buffer.concat(parts));
 
   /** The client-facing leg's events. */

@@ -21,7 +21,5 @@ export {
 export { DEFAULT_FLOOD_LIMITS } from './flood.js';
 export { FrameWriter } from './frame-writer.js';
 export { readFrameHeader, readGoaway, readPriority, readSettings, splitFrames, unpadded, type Frame, type FrameHeader, type PriorityFields } from './frames.js';
-export { HpackDecoder, type HeaderSink } from './hpack/decoder.js';
-export { HpackEncoder, type HpackEncoderOptions } from './hpack/encoder.js';
 export type { RawHeaders } from '../http1/types.js';
 export type { OutboundHeaders } from '../http1/serialize.js';
