@@ -202,6 +202,15 @@ describe('requests and responses between two codec connections', () => {
     expect(str(rec.of('headers')[0]!.head.headers)).toEqual([['x-a', 'b'.repeat(100)]]);
   });
 
+  it('an undecodable header block is a connection error (COMPRESSION_ERROR): the HPACK state is lost', () => {
+    const { peer, rec, send } = rawServer();
+    peer.w.headers(1, Buffer.from([0xff, 0x7f]), Flag.END_HEADERS | Flag.END_STREAM); // index 254: no such entry
+    const frames = send();
+    expect(rec.error).toMatchObject({ code: Http2ErrorCodes.COMPRESSION, errorCode: ErrorCode.COMPRESSION_ERROR, streamId: 0 });
+    expect(frames.at(-1)!.type).toBe(FrameType.GOAWAY);
+    expect(frames.at(-1)!.payload.readUInt32BE(4)).toBe(ErrorCode.COMPRESSION_ERROR);
+  });
+
   it('unknown frame types are ignored, also on streams', () => {
     const { peer, rec, send } = rawServer();
     peer.w.frame(0xfa, 0, 0, Buffer.from('ext'));
