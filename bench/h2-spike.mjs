@@ -41,7 +41,7 @@ const opt = (name, dflt) => {
 // ------------------------------------------------------------------------------------- relay
 
 async function relay() {
-  const { Http2Connection, ErrorCode } = await import('../core/dist/proxy/http2/index.js');
+  const { Http2Connection } = await import('../core/dist/proxy/http2/index.js');
   const { CertStore } = await import('../core/dist/certs/index.js');
   const [upPort, confdir, mode] = argv.slice(1);
   const plain = mode === 'relay-only';
@@ -237,7 +237,6 @@ async function relay() {
     if (process.env.H2_SPIKE_STATS) console.log('relay I/O:', JSON.stringify(stats));
     process.exit(0);
   });
-  void ErrorCode;
 }
 
 // ----------------------------------------------------------------------------- node upstream
