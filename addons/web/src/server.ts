@@ -116,6 +116,10 @@ export class WebServer {
     if (!this.auth.hostOk(req)) throw new HttpError(403, 'Invalid Host header: open the web UI by its loopback address (127.0.0.1 or localhost).');
     const url = new URL(req.url ?? '/', 'http://web.invalid');
     const path = url.pathname;
+    if (path === '/favicon.ico') {
+      res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
+      return;
+    }
     const asset = method === 'GET' && path.startsWith('/static/') ? this.assets?.files.get(path.slice(8)) : undefined;
     if (asset) {
       // The page's code and styles hold no data: served without the token so the login page can use them.
