@@ -39,11 +39,15 @@ export class UpdateHub {
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private version = 0;
+  /** Unsent bytes after which a client is dropped. */
+  maxBuffered: number;
 
   constructor(
     private readonly backend: FlowBackend,
     private readonly opts: HubOptions,
-  ) {}
+  ) {
+    this.maxBuffered = opts.maxBuffered;
+  }
 
   get size(): number {
     return this.clients.size;
@@ -198,7 +202,7 @@ export class UpdateHub {
   private send(c: UiClient, data: string): boolean {
     const ws = c.ws;
     if (ws.readyState !== ws.OPEN) return false;
-    if (ws.bufferedAmount > this.opts.maxBuffered) {
+    if (ws.bufferedAmount > this.maxBuffered) {
       this.opts.log.warn(`Web UI client dropped: it did not read its updates (${ws.bufferedAmount} bytes unsent).`);
       ws.terminate();
       this.detach(c);
