@@ -52,6 +52,8 @@ export class Web {
 
   private running_: Running | null = null;
   private isRunning = false;
+  /** The flow store's limit before the UI raised it. */
+  private savedLimit = 0;
   /** Start/stop work in progress: changes apply in order. */
   private work: Promise<void> = Promise.resolve();
 
@@ -66,6 +68,8 @@ export class Web {
   }
 
   configure(updated: ReadonlySet<string>): void {
+    // Keep every flow from the start (flows read with -r arrive before the server runs).
+    if (updated.has('web') && this.web && !this.running_) this.keepFlows();
     if (updated.has('web_port') && (this.web_port < 0 || this.web_port > 65535)) {
       throw new OptionsError(`Option web_port: ${this.web_port} is not a port (0-65535).`);
     }
@@ -101,12 +105,18 @@ export class Web {
     void this.kernel.track(this.work);
   }
 
+  /** Like mitmweb's view, the UI keeps every flow until it is cleared or deleted. Returns the old limit. */
+  private keepFlows(): number {
+    const flows = this.kernel.flows;
+    if (flows.limit !== Infinity) this.savedLimit = flows.limit;
+    flows.limit = Infinity;
+    return this.savedLimit;
+  }
+
   private async start(): Promise<void> {
     const [{ WebServer }, { MemoryBackend }, { WebLive }] = await Promise.all([import('./server.js'), import('./memory-backend.js'), import('./live.js')]);
     const flows = this.kernel.flows;
-    const flowLimit = flows.limit;
-    // Like mitmweb's view, the UI keeps every flow until it is cleared or deleted.
-    flows.limit = Infinity;
+    const flowLimit = this.keepFlows();
     const backend = new MemoryBackend(flows);
     let server: WebServer;
     try {

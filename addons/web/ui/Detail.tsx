@@ -1,4 +1,5 @@
 /** The selected flow: actions, then tabs for request, response, messages, connection, timing. */
+import { useComputed } from '@preact/signals';
 import { useEffect, useState } from 'preact/hooks';
 import type { WebConnection, WebFlow, WebMessage, WebStreamMessage } from '../src/protocol.js';
 import { act, edit, flowPath, post, refreshSelected } from './actions.js';
@@ -203,11 +204,12 @@ function Toolbar({ flow }: { flow: WebFlow }) {
 export function Detail() {
   const [tab, setTab] = useState<Tab>('request');
   const id = s.selectedId.value;
-  const row = s.rows.value.find((r) => r.id === id);
+  // Only the selected row's version, so a batch of other rows does not re-render the details.
+  const version = useComputed(() => s.rows.value.find((r) => r.id === s.selectedId.value)?.v).value;
   // Refetch when the selection or its row changes.
   useEffect(() => {
     void refreshSelected();
-  }, [id, row?.v]);
+  }, [id, version]);
   const flow = s.selected.value;
   if (!id || !flow || flow.id !== id) return <div class="detail empty">{id ? 'Loading…' : 'Select a flow.'}</div>;
   const tabs: Tab[] = flow.type === 'http' ? ['request', 'response'] : [];

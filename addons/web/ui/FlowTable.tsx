@@ -52,6 +52,8 @@ function Row({ r, index }: { r: FlowRow; index: number }) {
 declare global {
   interface Window {
     __mitmtsRowLatency?: number[];
+    /** Only rows whose response came after this time (ms since the epoch) are measured. */
+    __mitmtsLatencySince?: number;
   }
 }
 
@@ -95,8 +97,9 @@ export function FlowTable() {
     const win = window.__mitmtsRowLatency;
     if (win) {
       const now = Date.now();
+      const since = window.__mitmtsLatencySince ?? 0;
       for (const r of s.rows.value) {
-        if (r.response_end && !seen.current.has(r.id)) {
+        if (r.response_end && r.response_end * 1000 >= since && !seen.current.has(r.id)) {
           seen.current.add(r.id);
           win.push(now - r.response_end * 1000);
         }
