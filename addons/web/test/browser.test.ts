@@ -16,6 +16,12 @@ import { ensureChromium } from '../../../test/helpers/browser.js';
 import { HoldAddon, startWeb, type WebRig } from './helpers.js';
 
 const run = promisify(execFile);
+
+/** The page's `document`, as far as the functions evaluated in it use it (the tests compile without the DOM lib). */
+interface PageNode {
+  readonly textContent: string | null;
+}
+declare const document: { querySelector(s: string): PageNode | null; querySelectorAll(s: string): Iterable<PageNode> & { readonly length: number }; readonly cookie: string };
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/web/', import.meta.url));
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
