@@ -121,8 +121,7 @@ const upload: Handler = async (ctx, req, res) => {
   } catch (err) {
     throw new HttpError(400, (err as Error).message);
   }
-  ctx.backend.clear();
-  ctx.hub.cleared();
+  clearAll(ctx);
   for (const f of flows) addFlow(ctx, f);
   sendJson(res, 200, { loaded: flows.length });
 };
@@ -178,7 +177,7 @@ const flowDelete: Handler = async (ctx, _req, res, [id]) => {
     else f.kill();
   }
   ctx.backend.remove(f.id);
-  ctx.hub.deleted(f.id);
+  ctx.hub.deleted(f);
   sendJson(res, 200, { removed: f.id });
 };
 
@@ -239,9 +238,14 @@ const exportHar: Handler = (ctx, _req, res, _p, url) => {
   sendText(res, 200, serializeHar(flowsToHar(matching(ctx, url))).toString('utf8'), 'application/json; charset=utf-8');
 };
 
-const clear: Handler = (ctx, _req, res) => {
+function clearAll(ctx: ApiContext): void {
+  const flows = [...ctx.backend.all()];
   ctx.backend.clear();
-  ctx.hub.cleared();
+  ctx.hub.cleared(flows);
+}
+
+const clear: Handler = (ctx, _req, res) => {
+  clearAll(ctx);
   sendJson(res, 200, {});
 };
 

@@ -33,6 +33,8 @@ export class UpdateHub {
   private readonly versions = new WeakMap<Flow, number>();
   /** Flows announced with `flows/add` (to mitmweb-style clients). */
   private readonly announced = new WeakSet<Flow>();
+  /** Deleted flows: hooks that still fire for them (a killed flow's error) must not bring them back. */
+  private readonly forgotten = new WeakSet<Flow>();
   private readonly changed = new Map<Flow, 'add' | 'update'>();
   private readonly removed: string[] = [];
   private reset = false;
@@ -58,8 +60,9 @@ export class UpdateHub {
     return this.versions.get(flow) ?? 0;
   }
 
-  /** A flow was added or changed. */
+  /** A flow was added or changed (a deleted flow that is still live stays deleted). */
   touched(flow: Flow): void {
+    if (this.forgotten.has(flow)) return;
     this.versions.set(flow, ++this.version);
     this.backend.put(flow);
     if (!this.announced.has(flow)) {
@@ -69,14 +72,17 @@ export class UpdateHub {
     this.schedule();
   }
 
-  /** A flow was deleted. */
-  deleted(id: string): void {
-    this.removed.push(id);
+  /** A flow was deleted (call after removing it from the backend). */
+  deleted(flow: Flow): void {
+    this.forgotten.add(flow);
+    this.changed.delete(flow);
+    this.removed.push(flow.id);
     this.schedule();
   }
 
-  /** Every flow was deleted. */
-  cleared(): void {
+  /** Every flow was deleted: `flows` are the ones the backend had. */
+  cleared(flows: Iterable<Flow>): void {
+    for (const f of flows) this.forgotten.add(f);
     this.reset = true;
     this.changed.clear();
     this.removed.length = 0;

@@ -161,6 +161,17 @@ describe('flows', () => {
     expect((await b).status).toBe(200);
   });
 
+  it('deleting a held (live) flow kills it, and the hooks that follow do not bring it back', async () => {
+    const pending = viaProxy(rig, 'GET', '/hold/del').catch(() => ({ status: 0, body: '' }));
+    const f = await held('/hold/del');
+    expect((await api(rig, 'DELETE', `/flows/${f.id}`)).status).toBe(200);
+    expect((await pending).status).not.toBe(200);
+    expect(f.error?.msg).toBe('Connection killed.');
+    rig.web.server!.hub.flush();
+    expect((await api(rig, 'GET', `/flows/${f.id}`)).status).toBe(404);
+    expect((await flows()).some((x) => x.id === f.id)).toBe(false);
+  });
+
   it('replays and exports through their addons, or answers 501 naming the addon to load', async () => {
     await viaProxy(rig, 'GET', '/export');
     const f = await byPath('/export');
