@@ -116,7 +116,7 @@ export class HttpExchange {
       this.server = server;
       const request = this.flow.request;
       server.send(request, request.rawContent ?? NONE_BODY, this.client.received);
-      return andThen(server.response(null), (head) => this.responseHeaders(head));
+      return andThen(server.response(null, this.cfg.bodySizeLimit), (head) => this.responseHeaders(head));
     });
   }
 
@@ -128,7 +128,7 @@ export class HttpExchange {
       const request = this.flow.request;
       const fn = typeof setting === 'function' ? this.guard(setting, 'request') : null;
       const relay = new BodyRelay(server.startRequest(request, this.client.received, fn !== null), fn, this.cfg.storeStreamedBodies);
-      const head = server.response(this.client.expectContinue ? (h) => this.forwardContinue(h) : null);
+      const head = server.response(this.client.expectContinue ? (h) => this.forwardContinue(h) : null, this.cfg.bodySizeLimit);
       return andThen(this.client.streamBody(relay), () => {
         this.checkStreamFailure();
         const kept = relay.kept();

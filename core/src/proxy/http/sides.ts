@@ -137,9 +137,11 @@ export interface ServerSide {
   startRequest(request: Request, from: ReceivedRequest | null, lengthMayChange: boolean): BodyWriter;
   /**
    * The final response head (call right after sending; await it later). Interim heads go to
-   * `onInterim`. Rejects with an UpstreamError when the server fails.
+   * `onInterim`; a body over `bodySizeLimit` bytes fails the exchange (`body_size_limit`; the
+   * codec refuses a declared length before the first byte). Rejects with an UpstreamError when
+   * the server fails.
    */
-  response(onInterim: ((head: ResponseHeadInfo) => void) | null): ResponseHeadInfo | Promise<ResponseHeadInfo>;
+  response(onInterim: ((head: ResponseHeadInfo) => void) | null, bodySizeLimit: number | null): ResponseHeadInfo | Promise<ResponseHeadInfo>;
   /**
    * Buffer the response body. Resolves with it, or with null once it outgrows `limit` (then the
    * rest is to be streamed: call {@link streamBody}, which sends what was read so far first).

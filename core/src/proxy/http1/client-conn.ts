@@ -1,5 +1,4 @@
 import type { Request, Server } from '../../flow/index.js';
-import type { RuntimeConfig } from '../config.js';
 import { Deferred } from '../deferred.js';
 import { UpstreamError } from '../errors.js';
 import type { BodyWriter, ReceivedRequest, ResponseHeadInfo, ServerSide, UpgradedStream } from '../http/sides.js';
@@ -34,11 +33,12 @@ export class Http1ClientConn implements TransportReader, ResponseHandler {
 
   constructor(
     readonly transport: ServerTransport,
-    private readonly cfg: RuntimeConfig,
+    /** `validate_inbound_headers`. */
+    strict: boolean,
     /** Debug log for the stray bytes of a dirty connection. */
     private readonly debug: (message: string) => void,
   ) {
-    this.parser = new ResponseParser(this, { strict: cfg.validateInbound });
+    this.parser = new ResponseParser(this, { strict });
     transport.attach(this);
   }
 
@@ -66,7 +66,6 @@ export class Http1ClientConn implements TransportReader, ResponseHandler {
 
   /** The request is on its way: the response's framing depends on its method. */
   begin(method: string): void {
-    this.parser.bodySizeLimit = this.cfg.bodySizeLimit ?? Infinity;
     this.parser.next(method);
   }
 
@@ -198,8 +197,9 @@ export class Http1ServerSide implements ServerSide {
     return new RequestBodyWriter(this.conn.transport, isChunked(fields));
   }
 
-  response(onInterim: ((head: ResponseHeadInfo) => void) | null): ResponseHeadInfo | Promise<ResponseHeadInfo> {
+  response(onInterim: ((head: ResponseHeadInfo) => void) | null, bodySizeLimit: number | null): ResponseHeadInfo | Promise<ResponseHeadInfo> {
     this.onInterim = onInterim;
+    this.conn.parser.bodySizeLimit = bodySizeLimit ?? Infinity;
     if (this.head !== null) return this.head;
     if (this.failure !== null) throw this.failure;
     this.headWait = new Deferred<ResponseHeadInfo>();
