@@ -15,6 +15,7 @@ import { buildConfig, type RuntimeConfig } from './config.js';
 import { listenAddress, type ProxyMode } from './modes.js';
 import { MODE_HANDLERS } from './modes/index.js';
 import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
+import { CLIENT_REPLAY, ClientReplayer } from './replay.js';
 
 /** A listening proxy server. */
 export interface ListenAddress {
@@ -44,7 +45,10 @@ export class ProxyServer implements ProxyRuntime {
   constructor(
     @inject(KERNEL) private readonly kernel: Kernel,
     @inject(LOG) readonly log: Logger,
-  ) {}
+  ) {
+    // Addons added after the runtime get client replay by injection (`@inject(CLIENT_REPLAY)`).
+    kernel.container.registerInstance(CLIENT_REPLAY, new ClientReplayer(this));
+  }
 
   get hooks(): HookTable {
     return this.kernel.addons.table;
