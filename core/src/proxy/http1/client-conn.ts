@@ -3,6 +3,7 @@ import { Deferred } from '../deferred.js';
 import { UpstreamError } from '../errors.js';
 import type { BodyWriter, ReceivedRequest, ResponseHeadInfo, ServerSide, UpgradedStream } from '../http/sides.js';
 import type { ServerTransport, TransportReader } from '../transport.js';
+import { Http1BodyWriter } from './body-writer.js';
 import { encodeChunk, encodeLastChunk } from './chunked.js';
 import type { Http1Error } from './errors.js';
 import { fixLength, hostHeaderValue, toChunked } from './outbound.js';
@@ -194,7 +195,7 @@ export class Http1ServerSide implements ServerSide {
     if (lengthMayChange && declared) fields = toChunked(fields);
     this.conn.begin(request.method);
     this.conn.transport.write(serializeHead(request, fields, from));
-    return new RequestBodyWriter(this.conn.transport, isChunked(fields));
+    return new Http1BodyWriter(this.conn.transport.socket, isChunked(fields));
   }
 
   response(onInterim: ((head: ResponseHeadInfo) => void) | null, bodySizeLimit: number | null): ResponseHeadInfo | Promise<ResponseHeadInfo> {
@@ -334,30 +335,6 @@ export class Http1ServerSide implements ServerSide {
       socket.resume();
       parser.resume();
     });
-  }
-}
-
-/** A streamed request body on its way to the server. */
-class RequestBodyWriter implements BodyWriter {
-  constructor(
-    private readonly transport: ServerTransport,
-    private readonly chunked: boolean,
-  ) {}
-
-  write(chunk: Buffer): boolean {
-    return this.transport.write(this.chunked ? encodeChunk(chunk) : chunk);
-  }
-
-  get retained(): boolean {
-    return this.transport.socket.writableLength > 0;
-  }
-
-  onDrain(resume: () => void): void {
-    this.transport.socket.once('drain', resume);
-  }
-
-  end(trailers: RawHeaders | null): void {
-    if (this.chunked) this.transport.write(encodeLastChunk(trailers));
   }
 }
 

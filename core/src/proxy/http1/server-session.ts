@@ -8,6 +8,7 @@ import { HttpExchange } from '../http/exchange.js';
 import type { BodyWriter, ClientSide, ResponseHeadInfo, Target, UpgradedStream } from '../http/sides.js';
 import { andThen, settle } from '../http/step.js';
 import type { TunnelRequest } from '../connect.js';
+import { Http1BodyWriter } from './body-writer.js';
 import { encodeChunk, encodeLastChunk } from './chunked.js';
 import { Http1Error } from './errors.js';
 import { bodilessResponse, fixLength, saysClose, toChunked, withoutContentLength } from './outbound.js';
@@ -369,7 +370,7 @@ export class Http1Request implements ClientSide {
     process.nextTick(() => out.uncork());
     this.headSent = true;
     this.keepAlive = this.head.keepAlive && !untilClose && from.keepAlive;
-    return new ResponseBodyWriter(out, chunked);
+    return new Http1BodyWriter(out, chunked);
   }
 
   fail(status: number, message: string): void {
@@ -388,30 +389,6 @@ export class Http1Request implements ClientSide {
     s.write(serializeResponse(flow.response!, flow.response!.headers.fields));
     this.headSent = true;
     s.conn.upgraded(flow, { stream: s.stream, rest: s.handOver() }, server);
-  }
-}
-
-/** A streamed response body on its way to the client. */
-class ResponseBodyWriter implements BodyWriter {
-  constructor(
-    private readonly out: Duplex,
-    private readonly chunked: boolean,
-  ) {}
-
-  write(chunk: Buffer): boolean {
-    return this.out.write(this.chunked ? encodeChunk(chunk) : chunk);
-  }
-
-  get retained(): boolean {
-    return this.out.writableLength > 0;
-  }
-
-  onDrain(resume: () => void): void {
-    this.out.once('drain', resume);
-  }
-
-  end(trailers: RawHeaders | null): void {
-    if (this.chunked) this.out.write(encodeLastChunk(trailers));
   }
 }
 
