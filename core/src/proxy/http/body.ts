@@ -5,11 +5,14 @@ export type StreamFunction = (chunk: Buffer) => Buffer | Iterable<Buffer>;
 
 const EMPTY = Buffer.alloc(0);
 
+/** Sees each chunk that goes through (after the stream function), e.g. a per-chunk hook. */
+export type ChunkTap = (chunk: Buffer) => void;
+
 /**
  * Sits between a streamed body's producer and its receiver: runs the flow's stream function on
  * each chunk (and once more with an empty chunk at the end, to flush), keeps a copy of what went
- * through when asked (`store_streamed_bodies`), and passes backpressure both ways. A recorder for
- * live `text/event-stream` bodies or a per-chunk hook belongs here too: one more step in `send`.
+ * through when asked (`store_streamed_bodies`; a live `text/event-stream` recorder), shows each
+ * chunk to a tap if there is one, and passes backpressure both ways.
  */
 export class BodyRelay implements BodyWriter {
   private readonly parts: Buffer[] | null;
@@ -18,6 +21,7 @@ export class BodyRelay implements BodyWriter {
     private readonly out: BodyWriter,
     private readonly fn: StreamFunction | null,
     keep: boolean,
+    private readonly tap: ChunkTap | null = null,
   ) {
     this.parts = keep ? [] : null;
   }
@@ -54,6 +58,7 @@ export class BodyRelay implements BodyWriter {
     if (data.length === 0) return true;
     // A copy: the data may sit in a read buffer that is reused for the next read.
     this.parts?.push(Buffer.from(data));
+    this.tap?.(data);
     return this.out.write(data);
   }
 }

@@ -27,6 +27,8 @@ type FlowHook = 'requestheaders' | 'request' | 'responseheaders' | 'response' | 
 /** The proxy's own `100 Continue` (for buffered requests that expect one). */
 const CONTINUE: ResponseHeadInfo = { httpVersion: 'HTTP/1.1', statusCode: 100, reason: 'Continue', headers: [], contentLength: -1, keepAlive: true };
 const NONE: Buffer[] = [];
+/** The body of a request without one. */
+const NO_BODY = Buffer.alloc(0);
 
 /** Thrown out of a hook step when the hook killed the flow; ends the exchange without an answer. */
 class Killed extends Error {}
@@ -115,7 +117,7 @@ export class HttpExchange {
     return andThen(this.connector.serverFor(this.flow), (server) => {
       this.server = server;
       const request = this.flow.request;
-      server.send(request, request.rawContent ?? NONE_BODY, this.client.received);
+      server.send(request, request.rawContent ?? NO_BODY, this.client.received);
       return andThen(server.response(null, this.cfg.bodySizeLimit), (head) => this.responseHeaders(head));
     });
   }
@@ -278,7 +280,6 @@ export class HttpExchange {
   }
 }
 
-const NONE_BODY = Buffer.alloc(0);
 
 /**
  * A flow failed before a response could be sent: its error, a debug line (the flow carries the
