@@ -8,7 +8,6 @@ import type { RuntimeConfig } from './config.js';
 import { DirectConnector, type ConnectorEnv } from './connector.js';
 import { HttpExchange, type ExchangeContext } from './http/exchange.js';
 import type { BodyWriter, ClientSide, HeaderPairs, ResponseHeadInfo, UpgradedStream } from './http/sides.js';
-import { settle } from './http/step.js';
 
 /**
  * Client replay (mitmproxy's `replay.client`): send a flow's request to its server again
@@ -63,16 +62,12 @@ export class ClientReplayer implements ClientReplay {
         flow.live = false;
         resolve();
       };
-      settle(
-        () => exchange.run(),
-        finish,
-        (err) => {
-          const msg = `Cannot replay ${flow.request.method} ${flow.request.url}: ${(err as Error)?.message ?? String(err)}`;
-          env.log.info(msg);
-          if (flow.error === null) flow.error = new FlowError(msg);
-          finish();
-        },
-      );
+      exchange.start(finish, (err) => {
+        const msg = `Cannot replay ${flow.request.method} ${flow.request.url}: ${(err as Error)?.message ?? String(err)}`;
+        env.log.info(msg);
+        if (flow.error === null) flow.error = new FlowError(msg);
+        finish();
+      });
     });
   }
 }

@@ -5,7 +5,7 @@ import type { RuntimeConfig } from '../config.js';
 import { clientDisconnected, UpstreamError } from '../errors.js';
 import { BodyRelay, type StreamFunction } from './body.js';
 import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
-import { andThen, type Step } from './step.js';
+import { andThen, settle, type Step } from './step.js';
 
 /** What an exchange needs from the connection it runs on (a client connection, a replay). */
 export interface ExchangeContext {
@@ -70,12 +70,28 @@ export class HttpExchange {
   }
 
   /**
-   * Run the flow's lifecycle. Returns a promise only when something had to be waited for (a
-   * hook, a connect, the server). Kills and server failures end here; only errors of the client
-   * side (a malformed body, a client gone) and bugs are thrown on, for the client's session.
+   * Run the flow's lifecycle, then call `done`, or `failed` with an error of the client side (a
+   * malformed body, a client gone) or a bug. Kills and server failures end in `done`: they are
+   * handled here. Synchronous when nothing had to be waited for (a hook, a connect, the server).
    */
+  start(done: () => void, failed: (err: unknown) => void): void {
+    let r: Step;
+    try {
+      r = this.begin();
+    } catch (err) {
+      return settle(() => this.failed(err), done, failed);
+    }
+    if (r instanceof Promise) r.then(done, (err: unknown) => settle(() => this.failed(err), done, failed));
+    else done();
+  }
+
+  /** {@link start} as a step: a promise only when something had to be waited for. */
   run(): Step {
-    return this.attempt(() => andThen(this.hook('requestheaders'), () => this.readRequest()));
+    return this.attempt(() => this.begin());
+  }
+
+  private begin(): Step {
+    return andThen(this.hook('requestheaders'), () => this.readRequest());
   }
 
   // --- the request -------------------------------------------------------------------------

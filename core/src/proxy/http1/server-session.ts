@@ -6,7 +6,7 @@ import { clientDisconnected, UpstreamError } from '../errors.js';
 import { errorResponse } from '../errorpage.js';
 import { HttpExchange } from '../http/exchange.js';
 import type { BodyWriter, ClientSide, ResponseHeadInfo, Target, UpgradedStream } from '../http/sides.js';
-import { andThen, settle } from '../http/step.js';
+import { andThen } from '../http/step.js';
 import type { TunnelRequest } from '../connect.js';
 import { Http1BodyWriter } from './body-writer.js';
 import { encodeChunk, encodeLastChunk } from './chunked.js';
@@ -75,8 +75,7 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
     if (!request) return this.finishExchange();
     const side = new Http1Request(this, head);
     this.current = side;
-    const exchange = HttpExchange.forRequest(this.conn, this.conn.connector, side, request);
-    settle(() => exchange.run(), this.exchangeDone, this.exchangeFailed);
+    HttpExchange.forRequest(this.conn, this.conn.connector, side, request).start(this.exchangeDone, this.exchangeFailed);
   }
 
   onData(chunk: Buffer): void {
@@ -230,7 +229,8 @@ export class Http1Request implements ClientSide {
   private length = 0;
   private ended = false;
   private sink: BodyWriter | null = null;
-  private bodyEnd: Deferred | null = null;
+  /** Resolves with the body (once whole) when a reader waits for it. */
+  private bodyEnd: Deferred<Buffer> | null = null;
   /** Bytes of the response went out (no error page possible any more). */
   private headSent = false;
 
@@ -251,7 +251,8 @@ export class Http1Request implements ClientSide {
   // --- the request body ------------------------------------------------------------------------
 
   readBody(): Buffer | Promise<Buffer> {
-    return andThen(this.bodyRead(), () => this.takeBody());
+    const wait = this.bodyRead();
+    return wait === null ? this.takeBody() : wait;
   }
 
   streamBody(into: BodyWriter): void | Promise<void> {
@@ -259,7 +260,7 @@ export class Http1Request implements ClientSide {
     for (const b of this.chunks) into.write(b);
     this.chunks = [];
     this.length = 0;
-    return andThen(this.bodyRead(), () => {
+    return andThen(this.bodyRead() ?? undefined, () => {
       this.sink = null;
       into.end(this.trailers);
     });
@@ -283,7 +284,8 @@ export class Http1Request implements ClientSide {
     this.ended = true;
     const d = this.bodyEnd;
     this.bodyEnd = null;
-    d?.resolve();
+    // Streamed bodies went to the sink already.
+    d?.resolve(this.sink === null ? this.takeBody() : NO_BODY);
   }
 
   /** The parser failed while the body was awaited: true if that wait took the error. */
@@ -301,13 +303,13 @@ export class Http1Request implements ClientSide {
     d?.reject(clientDisconnected());
   }
 
-  /** Let the parser read the body; a promise only if it is not complete yet. */
-  private bodyRead(): void | Promise<void> {
+  /** Let the parser read the body; null if it is complete, else a promise of the end. */
+  private bodyRead(): Promise<Buffer> | null {
     const s = this.session;
     if (!this.ended && s.parseError === null) s.resumeParser();
     if (s.parseError !== null) throw s.parseError;
-    if (this.ended) return;
-    this.bodyEnd = new Deferred();
+    if (this.ended) return null;
+    this.bodyEnd = new Deferred<Buffer>();
     return this.bodyEnd.promise;
   }
 
