@@ -27,7 +27,14 @@ function setup(o: Setup = {}) {
   const client = new FakeClient(log, o.client);
   const server = new FakeServer(log, { body: [Buffer.from('hello')], ...o.server });
   const exchange = new HttpExchange(flow, client, new FakeConnector(log, server, o.connector), ctx);
-  return { log, logs, flow, client, server, run: () => exchange.run() };
+  return { log, logs, flow, client, server, run: () => run(exchange) };
+}
+
+/** Start the exchange: undefined if it finished at once (the fast path), else a promise of its end. */
+function run(exchange: HttpExchange): Promise<void> | undefined {
+  let doneAtOnce = false;
+  const p = new Promise<void>((resolve, reject) => exchange.start(() => ((doneAtOnce = true), resolve()), reject));
+  return doneAtOnce ? undefined : p;
 }
 
 const OK_TAIL = ['hook responseheaders', 'server.readBody limit=null', 'hook response', 'client.sendResponse 200 from server "hello"', 'server.release'];

@@ -85,11 +85,6 @@ export class HttpExchange {
     else done();
   }
 
-  /** {@link start} as a step: a promise only when something had to be waited for. */
-  run(): Step {
-    return this.attempt(() => this.begin());
-  }
-
   private begin(): Step {
     return andThen(this.hook('requestheaders'), () => this.readRequest());
   }
