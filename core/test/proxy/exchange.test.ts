@@ -269,7 +269,7 @@ describe('limits and trailers', () => {
     expect(t.flow.response!.trailers!.get('x-resp-trailer')).toBe('2');
   });
 
-  it('passes trailers of streamed bodies on', async () => {
+  it('passes trailers of streamed bodies on, and keeps them on the flow', async () => {
     const t = setup({
       client: { body: [Buffer.from('x')], trailers: pairs(['X-Req-Trailer', '1']) },
       server: { trailers: pairs(['X-Resp-Trailer', '2']) },
@@ -279,6 +279,8 @@ describe('limits and trailers', () => {
     await t.run();
     expect(t.server.requestTrailers!.map(([k]) => k.toString())).toEqual(['X-Req-Trailer']);
     expect(t.client.streamedTrailers!.map(([k]) => k.toString())).toEqual(['X-Resp-Trailer']);
+    expect(t.flow.request.trailers!.get('x-req-trailer')).toBe('1');
+    expect(t.flow.response!.trailers!.get('x-resp-trailer')).toBe('2');
   });
 });
 

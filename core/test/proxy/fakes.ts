@@ -233,7 +233,8 @@ export class FakeServer implements ServerSide {
       for (const c of this.o.body ?? []) into.write(c);
       if (this.o.failAt === 'body') throw new UpstreamError('Server connection lost: read ECONNRESET');
       if (this.o.hang) return new Promise<void>(() => undefined);
-      into.end(this.o.trailers ?? null);
+      this.trailers = this.o.trailers ?? null;
+      into.end(this.trailers);
     };
     return this.o.async ? later(undefined).then(pump) : pump();
   }

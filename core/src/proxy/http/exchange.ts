@@ -146,6 +146,8 @@ export class HttpExchange {
         this.checkStreamFailure();
         const kept = relay.kept();
         if (kept !== null) request.rawContent = kept;
+        const t = this.client.trailers;
+        if (t) request.trailers = Headers.fromRaw(t);
         request.timestampEnd = now();
         return andThen(this.hook('request'), () => andThen(head, (h) => this.responseHeaders(h)));
       });
@@ -202,6 +204,8 @@ export class HttpExchange {
     return Promise.race([server.streamBody(relay), gone]).then(() => {
       this.checkStreamFailure();
       response.rawContent = relay.kept();
+      const t = server.trailers;
+      if (t) response.trailers = Headers.fromRaw(t);
       response.timestampEnd = now();
       return andThen(this.hook('response'), () => server.release());
     });
