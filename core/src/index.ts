@@ -31,6 +31,7 @@ export { FLAGS, type FlagSpec, type FlagKind } from './cli/flags.js';
 export { loadManifest, addonsOf, type Distribution } from './cli/manifest.js';
 
 export { ProxyServer, type ListenAddress } from './proxy/server.js';
+export { CLIENT_REPLAY, type ClientReplay } from './proxy/replay.js';
 export { parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec } from './proxy/modes.js';
 export { PROXY_OPTIONS } from './proxy/options.js';
 export { parseSize } from './proxy/sizes.js';
