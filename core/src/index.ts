@@ -32,7 +32,8 @@ export { loadManifest, addonsOf, type Distribution } from './cli/manifest.js';
 
 export { ProxyServer, type ListenAddress } from './proxy/server.js';
 export { CLIENT_REPLAY, type ClientReplay } from './proxy/replay.js';
-export { parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec } from './proxy/modes.js';
+export { modeDescription, parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec } from './proxy/modes.js';
+export { setUpstreamProxy, type Via } from './proxy/upstream-proxy.js';
 export { PROXY_OPTIONS } from './proxy/options.js';
 export { parseSize } from './proxy/sizes.js';
 export * as http1 from './proxy/http1/index.js';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { OptionsError } from '../kernel/errors.js';
 import type { OptionsManager } from '../options/manager.js';
+import { clientCertLookup, type ClientCertLookup } from './client-certs.js';
 import { HostMatcher } from './hosts.js';
 import { parseModes, type ProxyMode } from './modes.js';
 import { nodeTlsVersion } from './options.js';
@@ -39,9 +40,21 @@ export interface RuntimeConfig {
   readonly ecdhCurveClient: string | null;
   readonly ecdhCurveServer: string | null;
   readonly requestClientCert: boolean;
-  /** The secure context for verifying servers (built on first use, then shared). */
-  upstreamContext(): tls.SecureContext;
+  /** `http_connect_send_host_header`: CONNECT requests to upstream proxies carry a Host header. */
+  readonly connectSendHostHeader: boolean;
+  /** `proxyauth` is set: SOCKS5 clients must send a username and password (checked by the `socks5_auth` hook). */
+  readonly proxyAuth: boolean;
+  /** `client_certs`: the certificate to present to the server with this name (SNI, else address host). */
+  readonly clientCertFor: ClientCertLookup;
+  /**
+   * The secure context for verifying servers (built on first use, then shared); with a client
+   * certificate (`cert` and `key` PEM), one context per certificate, also shared.
+   */
+  upstreamContext(clientCert?: { cert: TlsCredential; key: TlsCredential }): tls.SecureContext;
 }
+
+/** A PEM (or several) as node:tls takes it. */
+type TlsCredential = string | Buffer | Array<string | Buffer>;
 
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 
@@ -119,6 +132,7 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     throw new OptionsError(`Cannot read the trusted CAs for upstream verification: ${(err as Error).message}`);
   }
   let ctx: tls.SecureContext | undefined;
+  const withCert = new Map<TlsCredential, tls.SecureContext>();
   const sslInsecure = bool('ssl_insecure');
   const minClient = nodeTlsVersion(str('tls_version_client_min'));
   const maxClient = nodeTlsVersion(str('tls_version_client_max'));
@@ -151,12 +165,22 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     ecdhCurveClient: optStr('tls_ecdh_curve_client'),
     ecdhCurveServer: optStr('tls_ecdh_curve_server'),
     requestClientCert: bool('request_client_cert'),
-    upstreamContext(): tls.SecureContext {
-      if (!ctx) {
-        // As mitmproxy: the trusted CA options replace the default store; else Node's bundled
-        // roots plus the system's bundle. With ssl_insecure nothing is verified: no CAs to load.
-        ctx = tls.createSecureContext(sslInsecure ? {} : { ca: trusted ?? defaultTrustedCas() });
+    connectSendHostHeader: bool('http_connect_send_host_header'),
+    proxyAuth: o.has('proxyauth') && !!o.get<string | null>('proxyauth'),
+    clientCertFor: clientCertLookup(optStr('client_certs')),
+    upstreamContext(clientCert?: { cert: TlsCredential; key: TlsCredential }): tls.SecureContext {
+      // As mitmproxy: the trusted CA options replace the default store; else Node's bundled
+      // roots plus the system's bundle. With ssl_insecure nothing is verified: no CAs to load.
+      const ca = (): { ca?: string[] } => (sslInsecure ? {} : { ca: trusted ?? defaultTrustedCas() });
+      if (clientCert) {
+        let c = withCert.get(clientCert.cert);
+        if (!c) {
+          c = tls.createSecureContext({ ...ca(), cert: clientCert.cert, key: clientCert.key });
+          withCert.set(clientCert.cert, c);
+        }
+        return c;
       }
+      ctx ??= tls.createSecureContext(ca());
       return ctx;
     },
   };

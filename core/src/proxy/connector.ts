@@ -5,6 +5,7 @@ import { UpstreamError } from './errors.js';
 import { Http1ClientConn } from './http1/client-conn.js';
 import type { Connector, ServerSide } from './http/sides.js';
 import { ServerTransport, type TransportEnv, type UpstreamTls } from './transport.js';
+import { sameVia, type Via } from './upstream-proxy.js';
 
 /** What a connector needs from where it runs: the transport's hooks and settings, a log. */
 export interface ConnectorEnv extends TransportEnv {
@@ -32,18 +33,25 @@ export class DirectConnector implements Connector {
   private http1: Http1ClientConn | null = null;
   /** An eager connect for a CONNECT tunnel failed: requests into the tunnel get this error. */
   tunnelError: { host: string; port: number; message: string } | null = null;
+  /** The upstream proxy new servers go through (upstream mode); a flow may choose another (`setUpstreamProxy`). */
+  defaultVia: Via | null = null;
 
   constructor(
     private readonly env: ConnectorEnv,
     /** SNI for new HTTPS connections. */
-    private readonly sni: (req: Request) => string | null = hostSni,
+    public sni: (req: Request) => string | null = hostSni,
   ) {}
+
+  /** A server to connect to, through the default upstream proxy if there is one. */
+  newServer(host: string, port: number): Server {
+    return new Server({ address: [host, port], via: this.defaultVia });
+  }
 
   serverConnFor(host: string, port: number): Server {
     const t = this.transport;
     const a = t?.server.address;
-    if (t && t.alive && a && a[0] === host && a[1] === port) return t.server;
-    return new Server({ address: [host, port] });
+    if (t && t.alive && a && a[0] === host && a[1] === port && sameVia(t.server.via, this.defaultVia)) return t.server;
+    return this.newServer(host, port);
   }
 
   serverFor(flow: HTTPFlow): ServerSide | Promise<ServerSide> {
@@ -53,7 +61,7 @@ export class DirectConnector implements Connector {
     const t = this.transport;
     if (t !== null && this.idle(t)) {
       const a = t.server.address;
-      if (a && a[0] === req.host && a[1] === req.port && t.server.tls === (req.scheme === 'https')) {
+      if (a && a[0] === req.host && a[1] === req.port && t.server.tls === (req.scheme === 'https') && sameVia(flow.serverConn.via, t.server.via)) {
         flow.serverConn = t.server;
         return this.http1On(t).exchange();
       }
@@ -79,7 +87,7 @@ export class DirectConnector implements Connector {
   async forRelay(target: { host: string; port: number }, tlsOpts: UpstreamTls | null): Promise<ServerTransport | null> {
     if (this.transport && this.transport.alive) return this.transport;
     try {
-      return await this.connectTo(this.server.address ? this.server : new Server({ address: [target.host, target.port] }), tlsOpts);
+      return await this.connectTo(this.server.address ? this.server : this.newServer(target.host, target.port), tlsOpts);
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       this.env.log.info(`${this.env.describe()}: ${err.message}`);
@@ -99,13 +107,14 @@ export class DirectConnector implements Connector {
     let server = flow.serverConn;
     const a = server.address;
     if (!a || a[0] !== req.host || a[1] !== req.port || server.timestampStart !== null) {
-      server = new Server({ address: [req.host, req.port] });
+      server = new Server({ address: [req.host, req.port], via: server.via });
       flow.serverConn = server;
     }
     this.server = server;
     const wantTls = req.scheme === 'https';
     const tlsOpts: UpstreamTls | null = wantTls ? { sni: this.sni(req), alpn: ['http/1.1'] } : null;
-    const t = await ServerTransport.open(server, this.env, tlsOpts, !wantTls);
+    // Through an upstream proxy, HTTPS needs a CONNECT tunnel; plain HTTP goes in absolute form.
+    const t = await ServerTransport.open(server, this.env, tlsOpts, !wantTls, wantTls);
     this.transport = t;
     return this.http1On(t).exchange();
   }

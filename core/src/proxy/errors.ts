@@ -4,7 +4,11 @@
  * becomes the flow's error and the text of the 502 page.
  */
 export class UpstreamError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The system error code of a failed connect (`ECONNREFUSED`, `ENOTFOUND`, ...), when there is one. */
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'UpstreamError';
   }

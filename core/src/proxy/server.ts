@@ -12,8 +12,8 @@ import type { Logger } from '../kernel/log.js';
 import { KERNEL, LOG } from '../kernel/tokens.js';
 import { ClientConnection, type ProxyRuntime } from './connection.js';
 import { buildConfig, type RuntimeConfig } from './config.js';
-import { listenAddress, type ProxyMode } from './modes.js';
-import { MODE_HANDLERS } from './modes/index.js';
+import { listenAddress, modeDescription, type ProxyMode } from './modes.js';
+import { LISTENER_SETUP, MODE_HANDLERS, modeRefusal } from './modes/index.js';
 import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
 import { CLIENT_REPLAY, ClientReplayer } from './replay.js';
 
@@ -79,6 +79,8 @@ export class ProxyServer implements ProxyRuntime {
   configure(updated: ReadonlySet<string>): void {
     const cfg = buildConfig(this.kernel.options);
     for (const m of cfg.modes) {
+      const refused = modeRefusal(m);
+      if (refused !== null) throw new OptionsError(refused);
       if (!MODE_HANDLERS[m.type]) {
         throw new OptionsError(`Proxy mode ${m.fullSpec} is not supported by mitmts yet (supported: ${Object.keys(MODE_HANDLERS).join(', ')}).`);
       }
@@ -161,18 +163,19 @@ export class ProxyServer implements ProxyRuntime {
           reject(
             new OptionsError(
               err.code === 'EADDRINUSE'
-                ? `Cannot listen on ${host || '*'}:${port}: the address is already in use. Stop the other program or choose another port with -p.`
-                : `Cannot listen on ${host || '*'}:${port}: ${err.message}`,
+                ? `Cannot listen on ${host || '*'}:${port} for mode ${mode.fullSpec}: the address is already in use. Stop the other program or choose another port (-p, or MODE@PORT).`
+                : `Cannot listen on ${host || '*'}:${port} for mode ${mode.fullSpec}: ${err.message}`,
             ),
           );
         });
         server.listen({ port: port ?? 8080, ...(host ? { host } : {}) }, () => resolve());
       });
-      server.on('error', (err) => this.log.error(`Proxy server error: ${err.message}`));
+      server.on('error', (err) => this.log.error(`Proxy server error (${mode.fullSpec}): ${err.message}`));
       const a = server.address() as net.AddressInfo;
       const address: ListenAddress = { mode: mode.fullSpec, host: host || '*', port: a.port };
       this.servers.push({ server, address });
-      this.log.info(`HTTP(S) proxy listening at ${address.host}:${address.port}.`);
+      LISTENER_SETUP[mode.type]?.(server, mode.fullSpec, this.log);
+      this.log.info(`${modeDescription(mode)} listening at ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}.`);
     }
   }
 

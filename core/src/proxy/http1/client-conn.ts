@@ -186,7 +186,7 @@ export class Http1ServerSide implements ServerSide {
 
   send(request: Request, body: Buffer, from: ReceivedRequest | null): void {
     this.conn.begin(request.method);
-    this.conn.transport.write(bufferedRequest(request, body, from));
+    this.conn.transport.write(bufferedRequest(request, body, from, this.conn.transport.forwardProxy));
   }
 
   startRequest(request: Request, from: ReceivedRequest | null, lengthMayChange: boolean): BodyWriter {
@@ -194,7 +194,7 @@ export class Http1ServerSide implements ServerSide {
     const declared = getHeader(fields, 'content-length') !== undefined;
     if (lengthMayChange && declared) fields = toChunked(fields);
     this.conn.begin(request.method);
-    this.conn.transport.write(serializeHead(request, fields, from));
+    this.conn.transport.write(serializeHead(request, fields, from, this.conn.transport.forwardProxy));
     return new Http1BodyWriter(this.conn.transport.socket, isChunked(fields));
   }
 
@@ -338,10 +338,10 @@ export class Http1ServerSide implements ServerSide {
   }
 }
 
-/** Head and whole body of a buffered request, in one Buffer: origin-form target, Host added if missing, framing fixed. */
-function bufferedRequest(req: Request, body: Buffer, from: ReceivedRequest | null): Buffer {
+/** Head and whole body of a buffered request, in one Buffer: origin-form target (absolute form to a proxy), Host added if missing, framing fixed. */
+function bufferedRequest(req: Request, body: Buffer, from: ReceivedRequest | null, absolute: boolean): Buffer {
   const fields = fixLength(withHost(req, req.headers.fields), body, false);
-  const head = serializeHead(req, fields, from);
+  const head = serializeHead(req, fields, from, absolute);
   const chunked = isChunked(fields);
   if (body.length === 0) return chunked ? Buffer.concat([head, encodeLastChunk(req.trailers?.fields ?? null)]) : head;
   if (chunked) return Buffer.concat([head, encodeChunk(body), encodeLastChunk(req.trailers?.fields ?? null)]);
@@ -353,8 +353,12 @@ function withHost(req: Request, fields: RawHeaders): RawHeaders {
   return [[Buffer.from('Host'), Buffer.from(hostHeaderValue(req.host, req.port, req.scheme), 'latin1')], ...fields];
 }
 
-/** Bytes no addon touched came through the parser's checks: no need to check them again. */
-function serializeHead(req: Request, fields: RawHeaders, from: ReceivedRequest | null): Buffer {
-  const pristine = from !== null && req.headers.fields === from.headers && req.method === from.method && req.path === from.path;
-  return serializeRequestHead({ method: req.method, target: req.path, httpVersion: req.httpVersion, headers: fields }, { validate: !pristine, checked: from?.headers });
+/**
+ * Bytes no addon touched came through the parser's checks: no need to check them again. To an
+ * upstream proxy (`absolute`) the target is the whole URL, checked (its host may be an addon's).
+ */
+function serializeHead(req: Request, fields: RawHeaders, from: ReceivedRequest | null, absolute: boolean): Buffer {
+  const pristine = !absolute && from !== null && req.headers.fields === from.headers && req.method === from.method && req.path === from.path;
+  const target = absolute ? `${req.scheme}://${hostHeaderValue(req.host, req.port, req.scheme)}${req.path}` : req.path;
+  return serializeRequestHead({ method: req.method, target, httpVersion: req.httpVersion, headers: fields }, { validate: !pristine, checked: from?.headers });
 }
