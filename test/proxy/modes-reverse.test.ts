@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow, type TCPFlow } from '@mitmts/sdk';
+import { fixtureConfdir, listenerPort } from '../helpers/modes.js';
 import { curl, httpServer, httpsServer, rawExchange, tcpServer, type Upstream } from '../helpers/servers.js';
 
 /** What the target servers saw. */
@@ -22,12 +23,7 @@ const flows: HTTPFlow[] = [];
 const tcpEvents: string[] = [];
 let tcpEnded: (flow: TCPFlow) => void = () => undefined;
 
-/** The listener of the mode spec that starts with `prefix`. */
-function port(prefix: string): number {
-  const a = proxy.addresses.find((x) => x.mode.startsWith(prefix));
-  if (!a) throw new Error(`no listener for ${prefix}`);
-  return a.port;
-}
+const port = (prefix: string): number => listenerPort(proxy, prefix);
 
 beforeAll(async () => {
   plain = await httpServer(handler);
@@ -38,6 +34,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => tlsEcho.listen(0, '127.0.0.1', r));
   const tlsEchoPort = (tlsEcho.address() as net.AddressInfo).port;
   proxy = await createProxy({
+    confdir: fixtureConfdir(),
     options: {
       ssl_verify_upstream_trusted_ca: secure.ca.caCertPath,
       mode: [
