@@ -47,14 +47,23 @@ export interface RuntimeConfig {
   /** `client_certs`: the certificate to present to the server with this name (SNI, else address host). */
   readonly clientCertFor: ClientCertLookup;
   /**
-   * The secure context for verifying servers (built on first use, then shared); with a client
-   * certificate (`cert` and `key` PEM), one context per certificate, also shared.
+   * The secure context for connections to servers: the trusted CAs (built on first use, then
+   * shared), and the settings node:tls only takes from a context (it ignores them next to one):
+   * TLS versions, ciphers, curves, a client certificate. One context per distinct setting, shared.
    */
-  upstreamContext(clientCert?: { cert: TlsCredential; key: TlsCredential }): tls.SecureContext;
+  upstreamContext(settings?: UpstreamContextSettings): tls.SecureContext;
 }
 
-/** A PEM (or several) as node:tls takes it. */
-type TlsCredential = string | Buffer | Array<string | Buffer>;
+/** What an upstream secure context holds besides the CAs. */
+export type UpstreamContextSettings = Pick<tls.SecureContextOptions, 'cert' | 'key' | 'minVersion' | 'maxVersion' | 'ciphers' | 'ecdhCurve'>;
+
+/** Distinct upstream contexts kept (settings come from options and hooks: few, but bounded). */
+const CONTEXTS_KEPT = 64;
+
+function settingsKey(s: UpstreamContextSettings): string {
+  const pem = (v: unknown): string => (Array.isArray(v) ? v.map(pem).join('') : v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('latin1') : String(v));
+  return [s.minVersion, s.maxVersion, s.ciphers, s.ecdhCurve, pem(s.cert), pem(s.key)].map((v) => v ?? '').join('\0');
+}
 
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 
@@ -132,7 +141,7 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     throw new OptionsError(`Cannot read the trusted CAs for upstream verification: ${(err as Error).message}`);
   }
   let ctx: tls.SecureContext | undefined;
-  const withCert = new Map<TlsCredential, tls.SecureContext>();
+  const contexts = new Map<string, tls.SecureContext>();
   const sslInsecure = bool('ssl_insecure');
   const minClient = nodeTlsVersion(str('tls_version_client_min'));
   const maxClient = nodeTlsVersion(str('tls_version_client_max'));
@@ -168,20 +177,19 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     connectSendHostHeader: bool('http_connect_send_host_header'),
     proxyAuth: o.has('proxyauth') && !!o.get<string | null>('proxyauth'),
     clientCertFor: clientCertLookup(optStr('client_certs')),
-    upstreamContext(clientCert?: { cert: TlsCredential; key: TlsCredential }): tls.SecureContext {
+    upstreamContext(settings?: UpstreamContextSettings): tls.SecureContext {
       // As mitmproxy: the trusted CA options replace the default store; else Node's bundled
       // roots plus the system's bundle. With ssl_insecure nothing is verified: no CAs to load.
       const ca = (): { ca?: string[] } => (sslInsecure ? {} : { ca: trusted ?? defaultTrustedCas() });
-      if (clientCert) {
-        let c = withCert.get(clientCert.cert);
-        if (!c) {
-          c = tls.createSecureContext({ ...ca(), cert: clientCert.cert, key: clientCert.key });
-          withCert.set(clientCert.cert, c);
-        }
-        return c;
+      const key = settings ? settingsKey(settings) : '';
+      if (key.replace(/\0/g, '') === '') return (ctx ??= tls.createSecureContext(ca()));
+      let c = contexts.get(key);
+      if (!c) {
+        c = tls.createSecureContext({ ...ca(), ...settings });
+        if (contexts.size >= CONTEXTS_KEPT) contexts.delete(contexts.keys().next().value!);
+        contexts.set(key, c);
       }
-      ctx ??= tls.createSecureContext(ca());
-      return ctx;
+      return c;
     },
   };
 }

@@ -5,7 +5,7 @@ import { ConnectionStatus, type Client, type Server } from '../flow/index.js';
 import type { ConnectionContext, ServerConnectionHookData, TlsData, TlsSettings } from '../hooks/data.js';
 import type { HookTable } from '../hooks/dispatcher.js';
 import type { ClientCert } from './client-certs.js';
-import type { RuntimeConfig } from './config.js';
+import type { RuntimeConfig, UpstreamContextSettings } from './config.js';
 import { UpstreamError } from './errors.js';
 import { idleSweeper } from './idle.js';
 import { tlsVersionName } from './tls/info.js';
@@ -72,7 +72,11 @@ export class ServerTransport {
     if (r !== null) r.onRead(chunk, false);
     else this.hold(chunk);
   };
-  private readonly onEndOfStream = (): void => this.reader?.onReadEnd();
+  private readonly onEndOfStream = (): void => {
+    // After a TLS error, or a silent close right after we sent a client certificate, "the server
+    // closed the connection" says less than the reason: the reader gets that on close (onLost).
+    if (this.closeError === null && this.silentAfterCert === null) this.reader?.onReadEnd();
+  };
 
   private constructor(
     readonly server: Server,
@@ -355,12 +359,8 @@ async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv
       ...(s.servername ? { servername: s.servername } : {}),
       ...(s.alpnProtocols && s.alpnProtocols.length ? { ALPNProtocols: s.alpnProtocols } : {}),
       rejectUnauthorized: s.rejectUnauthorized ?? true,
-      // node:tls ignores cert and key next to a secureContext: they go into the context.
-      secureContext: s.ca ? tls.createSecureContext({ ca: s.ca, ...certKey(s) }) : cfg.upstreamContext(s.cert && s.key ? { cert: s.cert, key: s.key } : undefined),
-      ...(s.minVersion ? { minVersion: s.minVersion } : {}),
-      ...(s.maxVersion ? { maxVersion: s.maxVersion } : {}),
-      ...(s.ciphers ? { ciphers: s.ciphers } : {}),
-      ...(s.ecdhCurve ? { ecdhCurve: s.ecdhCurve } : {}),
+      // node:tls ignores versions, ciphers, curves, cert and key next to a secureContext: they go into it.
+      secureContext: s.ca ? tls.createSecureContext({ ca: s.ca, ...contextSettings(s) }) : cfg.upstreamContext(contextSettings(s)),
     });
     t.once('secureConnect', () => {
       t.removeListener('error', reject);
@@ -384,8 +384,15 @@ async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv
   return { socket: tlsSocket, clientCert: sent };
 }
 
-function certKey(s: TlsSettings): { cert?: TlsSettings['cert']; key?: TlsSettings['key'] } {
-  return s.cert && s.key ? { cert: s.cert, key: s.key } : {};
+/** The settings that belong in the secure context (a client certificate only with its key). */
+function contextSettings(s: TlsSettings): UpstreamContextSettings {
+  return {
+    ...(s.cert && s.key ? { cert: s.cert, key: s.key } : {}),
+    ...(s.minVersion ? { minVersion: s.minVersion } : {}),
+    ...(s.maxVersion ? { maxVersion: s.maxVersion } : {}),
+    ...(s.ciphers ? { ciphers: s.ciphers } : {}),
+    ...(s.ecdhCurve ? { ecdhCurve: s.ecdhCurve } : {}),
+  };
 }
 
 /** A TLS 1.3 server's "certificate required" alert (after the handshake), in words; else null. */
