@@ -37,4 +37,5 @@ export { setUpstreamProxy, type Via } from './proxy/upstream-proxy.js';
 export { PROXY_OPTIONS } from './proxy/options.js';
 export { parseSize } from './proxy/sizes.js';
 export * as http1 from './proxy/http1/index.js';
+export * as dnswire from './proxy/dns/index.js';
 export * from './io/index.js';

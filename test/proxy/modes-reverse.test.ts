@@ -15,7 +15,7 @@ const handler = (req: import('node:http').IncomingMessage, res: import('node:htt
 };
 
 let plain: Upstream;
-let secure: Upstream & { ca: { caCertPath: string } };
+let secure: Awaited<ReturnType<typeof httpsServer>>;
 let echo: Upstream;
 let tlsEcho: net.Server & { port?: number };
 let proxy: EmbeddedProxy;

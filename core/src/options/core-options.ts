@@ -17,7 +17,7 @@ export const CORE_OPTIONS: readonly OptionSpec[] = [
   { name: 'allow_hosts', type: 'str[]', default: [], help: 'Opposite of --ignore-hosts.' },
   { name: 'listen_host', type: 'str', default: '', help: 'Address to bind proxy server(s) to (may be overridden for individual modes, see `mode`).' },
   { name: 'listen_port', type: 'int?', default: null, help: 'Port to bind proxy server(s) to (may be overridden for individual modes, see `mode`). By default, the port is mode-specific. The default regular HTTP proxy spawns on port 8080.' },
-  { name: 'mode', type: 'str[]', default: ['regular'], help: 'The proxy server type(s) to spawn. Can be passed multiple times. Modes: regular, transparent, socks5, reverse:SPEC, upstream:SPEC, wireguard[:PATH], local[:APP], tun[:NAME], dns. Listen address per mode: MODE@[HOST:]PORT.' },
+  { name: 'mode', type: 'str[]', default: ['regular'], help: 'The proxy server type(s) to spawn. Can be passed multiple times. Modes: regular, transparent (Linux), socks5, reverse:SPEC (http, https, tls, tcp, dns targets), upstream:SPEC (http, https proxies), dns. Listen address per mode: MODE@[HOST:]PORT. wireguard, local, tun and HTTP/3 modes are refused with what to use instead (see docs/modes.md).' },
   { name: 'upstream_cert', type: 'bool', default: true, help: 'Connect to upstream server to look up certificate details.' },
   { name: 'http2', type: 'bool', default: true, help: 'Enable/disable HTTP/2 support. HTTP/2 support is enabled by default.' },
   { name: 'http2_ping_keepalive', type: 'int', default: 58, help: 'Send a PING frame if an HTTP/2 connection is idle for more than the specified number of seconds to prevent the remote site from closing it. Set to 0 to disable this feature.' },

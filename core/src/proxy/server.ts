@@ -13,7 +13,8 @@ import { KERNEL, LOG } from '../kernel/tokens.js';
 import { ClientConnection, type ProxyRuntime } from './connection.js';
 import { buildConfig, type RuntimeConfig } from './config.js';
 import { listenAddress, modeDescription, type ProxyMode } from './modes.js';
-import { LISTENER_SETUP, MODE_HANDLERS, modeRefusal } from './modes/index.js';
+import { DnsUdpListener } from './modes/dns.js';
+import { LISTENER_SETUP, listensOnUdp, MODE_HANDLERS, modeRefusal } from './modes/index.js';
 import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
 import { CLIENT_REPLAY, ClientReplayer } from './replay.js';
 
@@ -37,7 +38,7 @@ export class ProxyServer implements ProxyRuntime {
   config!: RuntimeConfig;
   certs!: CertStore;
   caCertPath = '';
-  private servers: Array<{ server: net.Server; address: ListenAddress }> = [];
+  private servers: Array<{ server: net.Server; address: ListenAddress; udp: DnsUdpListener | null }> = [];
   private readonly connections = new Set<ClientConnection>();
   private certsDirty = true;
   private isRunning = false;
@@ -173,8 +174,10 @@ export class ProxyServer implements ProxyRuntime {
       server.on('error', (err) => this.log.error(`Proxy server error (${mode.fullSpec}): ${err.message}`));
       const a = server.address() as net.AddressInfo;
       const address: ListenAddress = { mode: mode.fullSpec, host: host || '*', port: a.port };
-      this.servers.push({ server, address });
+      const entry = { server, address, udp: null as DnsUdpListener | null };
+      this.servers.push(entry);
       LISTENER_SETUP[mode.type]?.(server, mode.fullSpec, this.log);
+      if (listensOnUdp(mode)) entry.udp = await DnsUdpListener.listen(this, mode, host, a.port).catch((err: Error) => Promise.reject(new OptionsError(err.message)));
       this.log.info(`${modeDescription(mode)} listening at ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}.`);
     }
   }
@@ -191,7 +194,7 @@ export class ProxyServer implements ProxyRuntime {
     const servers = this.servers;
     this.servers = [];
     for (const c of this.connections) c.destroy();
-    await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await Promise.all(servers.map(({ server, udp }) => Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), udp?.close()])));
   }
 
   private async restart(): Promise<void> {

@@ -2,6 +2,7 @@ import type net from 'node:net';
 import type { Logger } from '../../kernel/log.js';
 import type { ModeHandler } from '../connection.js';
 import type { ProxyMode } from '../modes.js';
+import { dnsTcpMode } from './dns.js';
 import { regularMode } from './regular.js';
 import { reverseMode } from './reverse.js';
 import { socks5Mode } from './socks5.js';
@@ -20,7 +21,13 @@ export const MODE_HANDLERS: Readonly<Partial<Record<ProxyMode['type'], ModeHandl
   reverse: reverseMode,
   socks5: socks5Mode,
   transparent: transparentMode,
+  dns: dnsTcpMode,
 };
+
+/** Modes that also listen on UDP, on the same port as their TCP listener: dns, `reverse:dns`. */
+export function listensOnUdp(mode: ProxyMode): boolean {
+  return mode.type === 'dns' || (mode.type === 'reverse' && mode.server?.scheme === 'dns');
+}
 
 /** Work a mode's TCP listener needs once it listens (transparent: `IP_TRANSPARENT`). */
 export const LISTENER_SETUP: Readonly<Partial<Record<ProxyMode['type'], (server: net.Server, spec: string, log: Logger) => void>>> = {

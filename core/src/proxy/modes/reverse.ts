@@ -8,6 +8,7 @@ import type { Target } from '../http/sides.js';
 import { hostHeaderValue } from '../http1/outbound.js';
 import { looksLikeTls } from '../tls/clienthello.js';
 import { firstBytes } from '../relay.js';
+import { dnsTcpMode } from './dns.js';
 import type { UpstreamTls } from '../transport.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -18,10 +19,12 @@ const EMPTY = Buffer.alloc(0);
  * sniffed from its first bytes: a client may speak plain HTTP to a `reverse:https` listener); each
  * request's host, port and scheme become the target's and its Host header is rewritten unless
  * `keep_host_header`. `tls`: TLS with the client, raw TCP (`tcp_*` hooks) over TLS to the server.
- * `tcp`: raw TCP. `next_layer` may change the layer, as everywhere.
+ * `tcp`: raw TCP. `dns`: DNS over TCP to that name server (UDP: `DnsUdpListener`). `next_layer`
+ * may change the layer, as everywhere.
  */
 export async function reverseMode(conn: ClientConnection): Promise<void> {
   const spec = conn.proxyMode.server!;
+  if (spec.scheme === 'dns') return dnsTcpMode(conn);
   const cfg = conn.config;
   const target = { host: spec.host, port: spec.port };
   const isHttp = spec.scheme === 'http' || spec.scheme === 'https';
