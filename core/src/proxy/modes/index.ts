@@ -54,7 +54,7 @@ export function modeRefusal(mode: ProxyMode): string | null {
         if (scheme === 'http3' || scheme === 'quic') {
           return `HTTP/3 and QUIC need QUIC, which Node 20 does not have. Use reverse:https://${mode.data.replace(/^[a-z0-9]+:\/\//i, '')} instead: clients fall back to HTTP/1.1 or HTTP/2 over TCP; ${SEE}.`;
         }
-        if (scheme === 'udp' || scheme === 'dtls') return `reverse proxies for UDP (udp, dtls) are not supported; mitmts relays TCP targets (http, https, tls, tcp) and DNS (dns); ${SEE}.`;
+        if (scheme === 'udp' || scheme === 'dtls') return `mitmts has no UDP relay (udp, dtls targets); it reverse-proxies TCP targets (http, https, tls, tcp) and DNS (dns); ${SEE}.`;
         return null;
       }
       default:
