@@ -1,7 +1,7 @@
 // `npm run bench`: mitmts against a direct connection and against mitmdump (when installed), in
 // one run, as separate processes. See bench/README.md.
 //
-//   node bench/run.js [--only a,b,c,d,e,flows,scripts,web] [--quick] [--no-mitmdump] [--profile]
+//   node bench/run.js [--only a,b,c,d,e,reverse,flows,scripts,web] [--quick] [--no-mitmdump] [--profile]
 //                     [--connections N] [--duration S] [--no-wrk]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,9 +18,10 @@ import * as b from './scenarios/b-https.mjs';
 import * as c from './scenarios/c-handshakes.mjs';
 import * as d from './scenarios/d-download.mjs';
 import * as e from './scenarios/e-startup.mjs';
+import * as reverse from './scenarios/f-reverse.mjs';
 import * as external from './scenarios/external.mjs';
 
-const SCENARIOS = { a, b, c, d, e, flows: external.flows, scripts: external.scripts, websocket: external.websocket, web: external.web };
+const SCENARIOS = { a, b, c, d, e, reverse, flows: external.flows, scripts: external.scripts, websocket: external.websocket, web: external.web };
 
 function usage() {
   return `usage: node bench/run.js [options]
@@ -29,9 +30,9 @@ function usage() {
   --no-mitmdump      skip mitmdump even if installed
   --profile          run mitmts under node --cpu-prof and print the top 15 self-time frames
                      per scenario (slows mitmts down: numbers are not for the targets)
-  --connections N    keep-alive connections for (a) and (b) (default 32)
+  --connections N    keep-alive connections for (a), (b) and (reverse) (default 32)
   --duration S       measured seconds for (a), (b), (c) (default 5; warm-up 2)
-  --no-wrk           use the Node load generator for (a) even if wrk is installed
+  --no-wrk           use the Node load generator for (a) and (reverse) even if wrk is installed
   --repeat N         measure (a)-(d) N times, targets interleaved, and keep the median round
                      per target (default 1; 3 on a machine with other load)
   --wait-idle S      before each measurement, wait up to S seconds for other load on the
@@ -84,7 +85,7 @@ async function main() {
   installCleanup();
   const selected = opts.only ?? Object.keys(SCENARIOS);
   const mitmdump = opts.mitmdump ? mitmdumpAvailable() : null;
-  const needsWrk = selected.includes('a') && opts.wrk;
+  const needsWrk = (selected.includes('a') || selected.includes('reverse')) && opts.wrk;
   const env = new BenchEnv({
     quick: opts.quick,
     mitmdump: mitmdump !== null,
@@ -124,7 +125,7 @@ async function main() {
   else if (!mitmdump) env.log(`mitmdump not found at ${MITMDUMP}: mitmdump not compared.`);
 
   const results = { meta, scenarios: {}, errors: {}, summary: [], profiles: [] };
-  const needsUpstream = selected.some((s) => ['a', 'b', 'c', 'd'].includes(s));
+  const needsUpstream = selected.some((s) => ['a', 'b', 'c', 'd', 'reverse'].includes(s));
   try {
     if (needsUpstream) {
       const up = await env.startUpstream();
