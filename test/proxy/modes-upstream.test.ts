@@ -56,8 +56,12 @@ beforeAll(async () => {
       {
         name: 'route',
         // Per-flow upstream on the regular listener: 127.0.0.1 through one, localhost through two.
+        // A whole tunnel through one upstream: chosen on the CONNECT.
+        http_connect: (f: HTTPFlow) => {
+          if (f.request.host === '127.0.0.1' && f.request.port === secure.port) setUpstreamProxy(f, ['http', ['127.0.0.1', open1.port]]);
+        },
         requestheaders: (f: HTTPFlow) => {
-          if (f.clientConn.proxyMode !== 'regular@0' || f.request.path.startsWith('/direct')) return;
+          if (f.clientConn.proxyMode !== 'regular@0' || f.request.path.startsWith('/direct') || f.request.path.startsWith('/whole')) return;
           setUpstreamProxy(f, `http://127.0.0.1:${f.request.host === '127.0.0.1' ? open1.port : open2.port}`);
         },
         response: (f: HTTPFlow) => void flows.push(f),
@@ -145,6 +149,15 @@ describe('per-flow upstream proxies (setUpstreamProxy)', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('/tunnelled via two auth=-');
     expect(flows.find((x) => x.request.path === '/tunnelled')!.serverConn.via).toEqual(['http', ['127.0.0.1', open2.port]]);
+  });
+
+  it('an upstream chosen in http_connect carries the whole tunnel (its eager connection too)', async () => {
+    const r = await curl(['-x', `http://127.0.0.1:${listener('regular')}`, '--cacert', proxy.caCertPath, `https://127.0.0.1:${secure.port}/whole-tunnel`]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('/whole-tunnel via one auth=-');
+    const connect = proxy.flows.all().find((x) => (x as HTTPFlow).request?.method === 'CONNECT' && (x as HTTPFlow).request.host === '127.0.0.1') as HTTPFlow;
+    expect(connect.serverConn.via).toEqual(['http', ['127.0.0.1', open1.port]]);
+    expect(flows.find((x) => x.request.path === '/whole-tunnel')!.serverConn).toBe(connect.serverConn);
   });
 
   it('refuses a bad upstream spec with a message naming it', () => {

@@ -50,7 +50,7 @@ export class DirectConnector implements Connector {
   serverConnFor(host: string, port: number): Server {
     const t = this.transport;
     const a = t?.server.address;
-    if (t && t.alive && a && a[0] === host && a[1] === port && sameVia(t.server.via, this.defaultVia)) return t.server;
+    if (t && t.alive && a && a[0] === host && a[1] === port) return t.server;
     return this.newServer(host, port);
   }
 
