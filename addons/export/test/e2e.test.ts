@@ -99,7 +99,7 @@ const RUNNERS: Array<[string, string, (cmd: string) => Promise<{ code: number; s
   ['curl under sh', 'curl', (cmd) => run('sh', [script('replay.sh', cmd)])],
   ['fetch under Node', 'fetch', (cmd) => run(process.execPath, [script('fetch.mjs', `await ${cmd}`)])],
   ['python-requests', 'python-requests', (cmd) => run('/usr/bin/python3', [script('replay.py', cmd)])],
-  ...(httpie ? ([['HTTPie under sh', 'httpie', (cmd: string) => run('sh', [script('replay.sh', cmd)])]] as const) : []),
+  ...(httpie ? [['HTTPie under sh', 'httpie', (cmd: string) => run('sh', [script('replay.sh', cmd)])] as [string, string, (cmd: string) => Promise<{ code: number; stderr: string }>]] : []),
 ];
 
 describe.each(RUNNERS)('export %s, run against the server', (_name, format, runner) => {
