@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { CommandError, createProxy, FlowWriter, Headers, HTTPFlow, OptionsError, Request, Response, type EmbeddedProxy } from '@mitmts/sdk';
 import { tflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
 import { ServerPlayback } from '../src/index.js';
@@ -183,6 +183,7 @@ describe('serverplayback (end to end)', () => {
     });
 
   it('serves the recorded response without a server, then the extra status', async () => {
+    expectTypeOf(proxy.command('replay.server.count')).resolves.toEqualTypeOf<number>();
     expect(await proxy.command('replay.server.count')).toBe(1);
     expect(await get('/page')).toEqual({ status: 200, body: 'recorded page' });
     expect(await proxy.command('replay.server.count')).toBe(0);
