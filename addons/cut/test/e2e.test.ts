@@ -1,31 +1,29 @@
 // cut on the wire: flows made by curl through a running proxy, cut by commands as the web UI calls them.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy } from '@mitmts/sdk';
+import { localServer, type LocalServer } from '@mitmts/sdk/testing';
 import { Cut } from '../src/index.js';
 
-let server: Server;
+let server: LocalServer;
 let base: string;
 let proxy: EmbeddedProxy;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await localServer((req, res) => {
     req.resume();
     res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'text/plain' });
     res.end(`body of ${req.url}`);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.url;
   proxy = await createProxy({ addons: [Cut] });
 });
 afterAll(async () => {
   await proxy.close();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 const curl = (...args: string[]): Promise<void> =>

@@ -1,8 +1,7 @@
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Headers, Request, type EmbeddedProxy } from '@mitmts/sdk';
-import { tflow, withAddon } from '@mitmts/sdk/testing';
+import { localServer, requestVia, tflow, withAddon, type LocalServer } from '@mitmts/sdk/testing';
 import { DisableH2C } from '../src/index.js';
 
 const H2C = { connection: 'keep-alive, Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA' };
@@ -38,35 +37,24 @@ describe('disableh2c (unit)', () => {
 });
 
 describe('disableh2c (end to end)', () => {
-  let server: Server;
-  let base: string;
+  let server: LocalServer;
   let proxy: EmbeddedProxy;
   const seen: IncomingHttpHeaders[] = [];
   beforeAll(async () => {
-    server = createServer((req, res) => {
+    server = await localServer((req, res) => {
       seen.push(req.headers);
       res.end('still HTTP/1');
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     proxy = await createProxy({ addons: [DisableH2C] });
   });
   afterAll(async () => {
     await proxy.close();
-    await new Promise((r) => server.close(r));
+    await server.close();
   });
 
   it('the server never sees the h2c offer, the client gets its HTTP/1 answer', async () => {
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: proxy.host, port: proxy.port, path: `${base}/`, headers: { host: new URL(base).host, ...H2C }, agent: false }, (res) => {
-        let b = '';
-        res.on('data', (d: Buffer) => (b += d));
-        res.on('end', () => resolve(b));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-    expect(body).toBe('still HTTP/1');
+    const { body } = await requestVia(proxy, `${server.url}/`, { headers: H2C });
+    expect(body.toString()).toBe('still HTTP/1');
     expect(seen.at(-1)).toMatchObject({ connection: 'keep-alive' });
     expect(seen.at(-1)!.upgrade).toBeUndefined();
     expect(seen.at(-1)!['http2-settings']).toBeUndefined();

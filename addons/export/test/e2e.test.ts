@@ -3,13 +3,12 @@
 // bash, HTTPie and Python's requests under Debian's /usr/bin/python3, fetch under Node.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { localServer, requestVia, type LocalServer } from '@mitmts/sdk/testing';
 import { canInstall, installDebianPackages, which } from '../../../scripts/debian.mjs';
 import { Export } from '../src/index.js';
 
@@ -20,13 +19,13 @@ interface Seen {
   body: Buffer;
 }
 
-let server: Server;
+let server: LocalServer;
 let base: string;
 let proxy: EmbeddedProxy;
 const seen: Seen[] = [];
 
 beforeAll(async () => {
-  server = createServer((req: IncomingMessage, res) => {
+  server = await localServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
@@ -36,29 +35,20 @@ beforeAll(async () => {
       res.end('ok');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.url;
   proxy = await createProxy({ addons: [Export] });
 });
 afterAll(async () => {
   await proxy.close();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 
 /** Send a request through the proxy; resolve with its flow. */
-function through(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<HTTPFlow> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: proxy.host, port: proxy.port, method, path: `${base}${path}`, headers: { host: new URL(base).host, ...headers }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        const f = proxy.flows.all().findLast((x) => (x as HTTPFlow).request?.path === path) as HTTPFlow | undefined;
-        if (f) resolve(f);
-        else reject(new Error(`no flow for ${path}`));
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+async function through(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<HTTPFlow> {
+  await requestVia(proxy, `${base}${path}`, { method, headers, ...(body ? { body } : {}) });
+  const f = proxy.flows.all().findLast((x) => (x as HTTPFlow).request?.path === path) as HTTPFlow | undefined;
+  if (!f) throw new Error(`no flow for ${path}`);
+  return f;
 }
 
 function run(file: string, args: string[]): Promise<{ code: number; stderr: string }> {

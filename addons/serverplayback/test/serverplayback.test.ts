@@ -1,10 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { CommandError, createProxy, FlowWriter, Headers, HTTPFlow, OptionsError, Request, Response, type EmbeddedProxy } from '@mitmts/sdk';
-import { tflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
+import { requestVia, tflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
 import { ServerPlayback } from '../src/index.js';
 
 function recorded(method: string, url: string, status: number, body: string, headers: Record<string, string> = {}): HTTPFlow {
@@ -171,16 +170,10 @@ describe('serverplayback (end to end)', () => {
   });
   afterAll(() => proxy.close());
 
-  const get = (path: string): Promise<{ status: number; body: string }> =>
-    new Promise((resolve, reject) => {
-      const req = httpRequest({ host: proxy.host, port: proxy.port, path: `http://127.0.0.1:9${path}`, agent: false }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = async (path: string): Promise<{ status: number; body: string }> => {
+    const r = await requestVia(proxy, `http://127.0.0.1:9${path}`);
+    return { status: r.status, body: r.body.toString() };
+  };
 
   it('serves the recorded response without a server, then the extra status', async () => {
     expectTypeOf(proxy.command('replay.server.count')).resolves.toEqualTypeOf<number>();

@@ -1,8 +1,6 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Response, type EmbeddedProxy } from '@mitmts/sdk';
-import { tflow, withAddon } from '@mitmts/sdk/testing';
+import { localServer, requestVia, tflow, withAddon, type LocalServer } from '@mitmts/sdk/testing';
 import { ServerSideEvents } from '../src/index.js';
 
 describe('serversideevents (unit)', () => {
@@ -22,35 +20,24 @@ describe('serversideevents (unit)', () => {
 });
 
 describe('serversideevents (end to end)', () => {
-  let server: Server;
-  let base: string;
+  let server: LocalServer;
   let proxy: EmbeddedProxy;
   beforeAll(async () => {
-    server = createServer((_req, res) => {
+    server = await localServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: one\n\n');
       res.end('data: two\n\n');
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     proxy = await createProxy({ addons: [ServerSideEvents] });
   });
   afterAll(async () => {
     await proxy.close();
-    await new Promise((r) => server.close(r));
+    await server.close();
   });
 
   it('the events arrive (once the stream ends) and the log says why they were held', async () => {
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: proxy.host, port: proxy.port, path: `${base}/events`, headers: { host: new URL(base).host }, agent: false }, (res) => {
-        let b = '';
-        res.on('data', (d: Buffer) => (b += d));
-        res.on('end', () => resolve(b));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-    expect(body).toBe('data: one\n\ndata: two\n\n');
-    expect(proxy.logs.some((e) => e.level === 'warn' && e.message.startsWith(`${base}/events: server-sent events are held`))).toBe(true);
+    const { body } = await requestVia(proxy, `${server.url}/events`);
+    expect(body.toString()).toBe('data: one\n\ndata: two\n\n');
+    expect(proxy.logs.some((e) => e.level === 'warn' && e.message.startsWith(`${server.url}/events: server-sent events are held`))).toBe(true);
   });
 });

@@ -1,9 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Response, type EmbeddedProxy } from '@mitmts/sdk';
-import { tflow, withAddon } from '@mitmts/sdk/testing';
+import { localServer, tflow, withAddon, type LocalServer } from '@mitmts/sdk/testing';
 import { rewriteAltSvc, UpdateAltSvc } from '../src/index.js';
 
 describe('rewriteAltSvc', () => {
@@ -51,28 +49,25 @@ describe('updatealtsvc (unit)', () => {
 });
 
 describe('updatealtsvc (end to end)', () => {
-  let server: Server;
-  let base: string;
+  let server: LocalServer;
   let proxy: EmbeddedProxy;
   beforeAll(async () => {
-    server = createServer((req, res) => {
+    server = await localServer((req, res) => {
       res.setHeader('alt-svc', req.url === '/only-h3' ? 'h3=":443"; ma=86400' : 'h3=":443"; ma=86400, h2=":443"; ma=86400');
       res.end('ok');
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     proxy = await createProxy({ addons: [UpdateAltSvc] });
   });
   afterAll(async () => {
     await proxy.close();
-    await new Promise((r) => server.close(r));
+    await server.close();
   });
 
   const headersVia = (url: string): Promise<string> =>
     new Promise((resolve, reject) => execFile('curl', ['-sS', '-D', '-', '-o', '/dev/null', '-x', proxy.url, url], (err, out) => (err ? reject(err) : resolve(out))));
 
   it('curl never sees an HTTP/3 advertisement', async () => {
-    expect(await headersVia(`${base}/`)).toMatch(/\r\nalt-svc: h2=":443"; ma=86400\r\n/i);
-    expect(await headersVia(`${base}/only-h3`)).not.toMatch(/alt-svc/i);
+    expect(await headersVia(`${server.url}/`)).toMatch(/\r\nalt-svc: h2=":443"; ma=86400\r\n/i);
+    expect(await headersVia(`${server.url}/only-h3`)).not.toMatch(/alt-svc/i);
   });
 });

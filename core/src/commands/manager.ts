@@ -122,27 +122,8 @@ export class CommandManager {
   }
 
   /** Run a command with string arguments, each converted by its declared type. */
-  async callStrings(name: string, words: readonly string[]): Promise<unknown> {
-    const c = this.lookup(name);
-    const params = c.info.args;
-    const values: unknown[] = [];
-    let wi = 0;
-    for (let pi = 0; pi < params.length; pi++) {
-      const p = params[pi]!;
-      if (p.type === 'str[]' && pi === params.length - 1) {
-        values.push(words.slice(wi));
-        wi = words.length;
-        break;
-      }
-      if (wi >= words.length) {
-        if (p.optional) break;
-        throw this.arity(c.info, words.length);
-      }
-      values.push(await this.convert(c.info, p, words[wi]!));
-      wi++;
-    }
-    if (wi < words.length) throw this.arity(c.info, words.length);
-    return this.invoke(c, values);
+  callStrings(name: string, words: readonly string[]): Promise<unknown> {
+    return this.callMixed(name, words);
   }
 
   private async invoke(c: Registered, args: unknown[]): Promise<unknown> {
