@@ -21,10 +21,9 @@ export function cleanResponse(f: Flow): Response {
  * computes it) and without a Host header that only repeats the URL's host.
  */
 export function headersToSend(r: Request): Array<[string, string]> {
-  const host = r.headers.get('host');
   return r.headers.items(true).filter(([k, v]) => {
     const name = k.toLowerCase();
-    return name !== 'content-length' && !(name === 'host' && (v === r.host || host === r.host));
+    return name !== 'content-length' && !(name === 'host' && v === r.host);
   });
 }
 
