@@ -1,0 +1,137 @@
+/**
+ * The one writer of a store: flows that changed are collected during an event-loop turn and
+ * written together at its end (one transaction, an upsert per flow), so a flow that changes
+ * several times in a turn is written once, and a crash loses at most the last turn's batch.
+ *
+ * A flow still in progress is written once it has been in progress for `inflightMs` (and then
+ * at most once per `inflightMs` while it goes on), and again when it completes. Most flows
+ * complete sooner and are written once: writing every flow at its request too doubles the
+ * store's cost per flow (measured in docs/flow-store.md). `inflightMs` 0 writes at every change.
+ */
+import type { DNSFlow, Flow, HTTPFlow } from '@mitmts/sdk';
+import type { StoreDatabase } from './db.js';
+import { storeError, type StoreError } from './errors.js';
+
+export interface WriterStats {
+  /** Flow writes committed (a flow written at its request and again at its response counts twice). */
+  readonly written: number;
+  /** Transactions committed. */
+  readonly batches: number;
+  /** Flow writes lost to errors (disk full). */
+  readonly dropped: number;
+  /** Flows with changes not written yet (this turn's, and flows in progress). */
+  readonly pending: number;
+}
+
+/** True once a flow will not change by itself any more (response complete, error, connection closed). */
+export function settled(flow: Flow): boolean {
+  if (flow.error) return true;
+  switch (flow.type) {
+    case 'http': {
+      const f = flow as HTTPFlow;
+      return f.response !== null && f.response.timestampEnd !== null && (f.websocket === null || f.websocket.timestampEnd !== null);
+    }
+    case 'dns':
+      return (flow as DNSFlow).response !== null;
+    default:
+      return !flow.live;
+  }
+}
+
+export class StoreWriter {
+  private readonly dirty = new Set<Flow>();
+  /** Flows in progress with unwritten changes, and since when (ms). */
+  private readonly inflight = new Map<Flow, number>();
+  private sweeper: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private written = 0;
+  private batches = 0;
+  private dropped = 0;
+  private closed = false;
+  private readonly flushSoon = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  constructor(
+    private readonly store: StoreDatabase,
+    /** Write a flow in progress after this many ms (0: at every change). */
+    private readonly inflightMs: number,
+    /** A batch failed: `lost` flow writes are gone. */
+    private readonly onError: (err: StoreError, lost: number) => void,
+    /** A batch was committed (the kernel re-measures kept flows). */
+    private readonly onWritten: (flows: readonly Flow[]) => void = () => undefined,
+  ) {}
+
+  /** Write `flow` (again) at the end of this event-loop turn. */
+  mark(flow: Flow): void {
+    if (this.closed) return;
+    if (this.inflightMs > 0 && !settled(flow)) {
+      if (!this.inflight.has(flow)) this.inflight.set(flow, Date.now());
+      this.sweeper ??= setInterval(() => this.sweep(), this.inflightMs).unref();
+      return;
+    }
+    this.inflight.delete(flow);
+    this.dirty.add(flow);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushSoon);
+    }
+  }
+
+  /** Flows in progress for long enough join the next batch. */
+  private sweep(): void {
+    const due = Date.now() - this.inflightMs;
+    for (const [flow, since] of this.inflight) {
+      if (since > due) continue;
+      this.inflight.delete(flow);
+      this.dirty.add(flow);
+    }
+    if (this.dirty.size) this.schedule();
+    if (this.inflight.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+  }
+
+  /** Write what is pending now; with `inflight`, also the changes of flows in progress (for a reader that must see everything). */
+  flush(inflight = false): void {
+    if (inflight) {
+      for (const flow of this.inflight.keys()) this.dirty.add(flow);
+      this.inflight.clear();
+    }
+    if (this.dirty.size === 0) return;
+    const batch = [...this.dirty];
+    this.dirty.clear();
+    try {
+      this.store.writeBatch(batch);
+    } catch (err) {
+      this.dropped += batch.length;
+      this.onError(storeError(err, this.store.path, 'write to'), batch.length);
+      return;
+    }
+    this.written += batch.length;
+    this.batches++;
+    this.onWritten(batch);
+  }
+
+  /** Stop: write what is pending (unless `flush` is false, e.g. after the database failed). */
+  close(flush: boolean): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    if (flush) this.flush(true);
+    this.dropped += this.inflight.size;
+    this.inflight.clear();
+    this.dropped += this.dirty.size;
+    this.dirty.clear();
+    this.closed = true;
+  }
+
+  get stats(): WriterStats {
+    return { written: this.written, batches: this.batches, dropped: this.dropped, pending: this.dirty.size + this.inflight.size };
+  }
+}
