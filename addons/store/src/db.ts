@@ -131,8 +131,13 @@ export class StoreDatabase {
 
   /** The flow a stored form holds. Throws FlowReadError for a damaged record. */
   flow(r: { record: Buffer; ext: string | null }, seq: number): Flow {
+    return this.decode(this.record(r), seq);
+  }
+
+  /** The flow of a record (see {@link record}). */
+  decode(record: Buffer, seq: number): Flow {
     try {
-      const state = tnetstring.decode(this.record(r)) as unknown as FlowState;
+      const state = tnetstring.decode(record) as unknown as FlowState;
       return flowFromState(state, true);
     } catch (err) {
       throw new FlowReadError(FlowReadErrorCode.CORRUPT, `${this.path}: the flow stored as seq ${seq} cannot be read: ${(err as Error).message}`, { record: seq, cause: err });

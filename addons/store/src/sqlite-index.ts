@@ -1,8 +1,9 @@
 /**
  * The {@link FlowIndex} over a store database. Filters run as SQL prefilters (sql-filter.ts):
- * candidates that SQL cannot decide (not "sure") are decoded and the real filter decides. Long
- * scans go in chunks of rows (keyset on the sort), yielding to the event loop between chunks,
- * so a query never stalls the proxy serving in the same process.
+ * candidates that SQL cannot decide (not "sure") get a quick look at their raw record for body
+ * filters (raw-filter.ts), then are decoded and the real filter decides. Long scans go in chunks
+ * of rows (keyset on the sort), yielding to the event loop between chunks, so a query never
+ * stalls the proxy serving in the same process.
  */
 import {
   type BodySearchMatch,
@@ -26,15 +27,16 @@ import {
   windowLimit,
 } from '@mitmts/sdk';
 import type { StoreDatabase } from './db.js';
+import { filterRawTest, type RawTest, searchRawTest } from './raw-filter.js';
 import { ROW_SELECT, SORT_SQL, toFlowRow, type DbRow } from './schema.js';
-import { prefilter } from './sql-filter.js';
+import { prefilter, type Prefilter, type Sql } from './sql-filter.js';
 
 /** Rows fetched per query while scanning. */
 const CHUNK = 500;
 
 /** A stored flow as selected; `sure`: the prefilter alone says it matches. */
-type StoredRow = { seq: number; record: Buffer; ext: string | null; sure: number };
-type Scanned = DbRow & StoredRow;
+type StoredRow = { seq: number; type: string; record: Buffer; ext: string | null; sure: number };
+type Scanned = DbRow & StoredRow & { sort_value: string | number };
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -43,6 +45,18 @@ export interface SqliteIndexOptions {
   readonly beforeRead?: () => void;
   /** Flows still in memory, returned live by `get` (the kernel's flow store). */
   readonly live?: (id: string) => Flow | undefined;
+}
+
+/** A filter ready to run over the table: its prefilter and raw test. */
+interface Plan {
+  readonly filter: Filter | null;
+  readonly pre: Prefilter;
+  readonly raw: RawTest | null;
+}
+
+function plan(input: FlowFilterInput): Plan {
+  const filter = toFilter(input);
+  return { filter, pre: prefilter(filter), raw: filter ? filterRawTest(filter.ast) : null };
 }
 
 export class SqliteFlowIndex implements FlowIndex {
@@ -57,14 +71,13 @@ export class SqliteFlowIndex implements FlowIndex {
 
   async window(query: FlowQuery = {}): Promise<FlowWindow> {
     this.opts.beforeRead?.();
-    const filter = toFilter(query.filter);
     const sort = query.sort ?? 'seq';
     const desc = query.desc ?? false;
     const limit = windowLimit(query.limit);
     const after = query.after ? decodeCursor(query.after, sort, desc) : null;
     const rows: FlowRow[] = [];
-    for await (const { sure: _, ...row } of this.matching(filter, sort, desc, after ? [after.value, after.seq] : null)) {
-      rows.push(row);
+    for await (const r of this.rows(plan(query.filter), sort, desc, after ? [after.value, after.seq] : null)) {
+      rows.push(toFlowRow(r));
       if (rows.length > limit) break;
     }
     const more = rows.length > limit;
@@ -74,13 +87,14 @@ export class SqliteFlowIndex implements FlowIndex {
 
   async count(filter?: FlowFilterInput): Promise<number> {
     this.opts.beforeRead?.();
-    const f = toFilter(filter);
-    const pre = prefilter(f);
-    const count = (where: string, params: readonly unknown[]): number => this.store.db.prepare(`SELECT count(*) FROM flows WHERE ${where}`).pluck().get(...params) as number;
-    if (pre.exact) return count(pre.where.sql, pre.where.params);
-    let n = count(`(${pre.where.sql}) AND (${pre.sure.sql})`, [...pre.where.params, ...pre.sure.params]);
-    // The rest of the candidates are decoded.
-    for await (const r of this.matching(f, 'seq', false, null)) if (!r.sure) n++;
+    const p = plan(filter);
+    const { where, sure } = p.pre;
+    const count = (c: Sql): number => this.store.db.prepare(`SELECT count(*) FROM flows WHERE ${c.sql}`).pluck().get(...c.params) as number;
+    if (p.pre.exact) return count(where);
+    let n = count({ sql: `(${where.sql}) AND (${sure.sql})`, params: [...where.params, ...sure.params] });
+    // The candidates SQL could not decide are decoded.
+    const undecided: Plan = { ...p, pre: { where: { sql: `(${where.sql}) AND NOT (${sure.sql})`, params: [...where.params, ...sure.params] }, sure: { sql: '0', params: [] }, exact: false } };
+    for await (const _ of this.rows(undecided, 'seq', false, null)) n++;
     return n;
   }
 
@@ -95,24 +109,27 @@ export class SqliteFlowIndex implements FlowIndex {
   async searchBodies(query: BodySearchQuery): Promise<BodySearchResult> {
     this.opts.beforeRead?.();
     const re = bodyRegex(query.pattern, query.caseSensitive);
-    const filter = toFilter(query.filter);
-    const pre = prefilter(filter);
+    const hasPattern = searchRawTest(query.pattern, query.caseSensitive ?? false);
+    const p = plan(query.filter);
     const limit = windowLimit(query.limit, 50);
     const scanLimit = query.scanLimit ?? 10_000;
     let before = query.after ? decodeCursor(query.after, 'seq', true).seq : Number.MAX_SAFE_INTEGER;
     const matches: BodySearchMatch[] = [];
     let scanned = 0;
-    const stmt = this.store.db.prepare(`SELECT ${ROW_SELECT}, record, ext, (${pre.sure.sql}) AS sure FROM flows WHERE (${pre.where.sql}) AND seq < ? ORDER BY seq DESC LIMIT ?`);
+    const { where, sure } = p.pre;
+    const stmt = this.store.db.prepare(`SELECT ${ROW_SELECT}, record, ext, (${sure.sql}) AS sure FROM flows WHERE (${where.sql}) AND seq < ? ORDER BY seq DESC LIMIT ?`);
     const next = (): string => encodeCursor({ sort: 'seq', desc: true, value: before, seq: before });
     for (;;) {
       if (scanned >= scanLimit) return { matches, scanned, next: next() };
-      const chunk = stmt.all(...pre.sure.params, ...pre.where.params, before, Math.min(CHUNK, scanLimit - scanned)) as Scanned[];
+      const chunk = stmt.all(...sure.params, ...where.params, before, Math.min(CHUNK, scanLimit - scanned)) as Scanned[];
       if (chunk.length === 0) return { matches, scanned, next: null };
       for (const r of chunk) {
         scanned++;
         before = r.seq;
-        const flow = this.store.flow(r, r.seq);
-        if (filter && !r.sure && !filter.match(flow)) continue;
+        const record = this.store.record(r);
+        if (hasPattern && !this.rawMayMatch(r, record, hasPattern)) continue;
+        const flow = r.sure ? this.store.decode(record, r.seq) : this.check(r, record, p);
+        if (!flow) continue;
         const hits = bodyHits(flow, re, query.side ?? 'all');
         if (hits.length) matches.push({ row: toFlowRow(r), hits });
         if (matches.length >= limit) return { matches, scanned, next: next() };
@@ -132,60 +149,70 @@ export class SqliteFlowIndex implements FlowIndex {
 
   /** Every flow matching `filter`, in seq order, synchronously (readers of a database file). */
   *scan(filter: Filter | null): Generator<Flow> {
-    for (const { r, flow } of this.stored(filter)) yield flow ?? this.store.flow(r, r.seq);
+    for (const { r, record, flow } of this.stored(filter)) yield flow ?? this.store.decode(record, r.seq);
   }
 
   /** Raw records (the `.mitm` bytes) of the flows matching `filter`, in seq order. */
   *records(filter: Filter | null): Generator<Buffer> {
-    for (const { r } of this.stored(filter)) yield this.store.record(r);
+    for (const { record } of this.stored(filter)) yield record;
   }
 
-  /** Stored rows matching `filter` in seq order, with the flow when the filter needed it decoded. */
-  private *stored(filter: Filter | null): Generator<{ r: StoredRow; flow: Flow | undefined }> {
-    const pre = prefilter(filter);
-    const stmt = this.store.db.prepare(`SELECT seq, record, ext, (${pre.sure.sql}) AS sure FROM flows WHERE (${pre.where.sql}) AND seq > ? ORDER BY seq LIMIT ${CHUNK}`);
+  /** Stored flows matching `filter` in seq order: the record, and the flow if deciding needed it. */
+  private *stored(filter: Filter | null): Generator<{ r: StoredRow; record: Buffer; flow: Flow | null }> {
+    const p = plan(filter);
+    const { where, sure } = p.pre;
+    const stmt = this.store.db.prepare(`SELECT seq, type, record, ext, (${sure.sql}) AS sure FROM flows WHERE (${where.sql}) AND seq > ? ORDER BY seq LIMIT ${CHUNK}`);
     let last = 0;
     for (;;) {
-      const chunk = stmt.all(...pre.sure.params, ...pre.where.params, last) as StoredRow[];
+      const chunk = stmt.all(...sure.params, ...where.params, last) as StoredRow[];
       if (chunk.length === 0) return;
       for (const r of chunk) {
         last = r.seq;
-        let flow: Flow | undefined;
-        if (!r.sure && filter !== null) {
-          flow = this.store.flow(r, r.seq);
-          if (!filter.match(flow)) continue;
+        const record = this.store.record(r);
+        if (r.sure || p.filter === null) {
+          yield { r, record, flow: null };
+          continue;
         }
-        yield { r, flow };
+        const flow = this.check(r, record, p);
+        if (flow) yield { r, record, flow };
       }
     }
   }
 
-  /**
-   * Rows matching `filter` in the given order, after a keyset position (with `sure`: whether
-   * SQL alone decided). Rows SQL cannot decide are decoded and filtered.
-   */
-  private async *matching(filter: Filter | null, sort: FlowSortKey, desc: boolean, after: [string | number, number] | null): AsyncGenerator<FlowRow & { sure: boolean }> {
-    const pre = prefilter(filter);
+  /** Rows matching in the given order, after a keyset position, in chunks; undecided ones are decoded. */
+  private async *rows(p: Plan, sort: FlowSortKey, desc: boolean, after: [string | number, number] | null): AsyncGenerator<Scanned> {
+    const { where, sure } = p.pre;
     const order = SORT_SQL[sort];
     const dir = desc ? 'DESC' : 'ASC';
     const keyset = `(${order}, seq) ${desc ? '<' : '>'} (?, ?)`;
-    const cols = pre.exact ? ROW_SELECT : `${ROW_SELECT}, record, ext`;
+    const cols = p.pre.exact ? ROW_SELECT : `${ROW_SELECT}, record, ext`;
     const sql = (withKeyset: boolean): string =>
-      `SELECT ${cols}, ${order} AS sort_value, (${pre.sure.sql}) AS sure FROM flows WHERE (${pre.where.sql})${withKeyset ? ` AND ${keyset}` : ''} ORDER BY ${order} ${dir}, seq ${dir} LIMIT ${CHUNK}`;
+      `SELECT ${cols}, ${order} AS sort_value, (${sure.sql}) AS sure FROM flows WHERE (${where.sql})${withKeyset ? ` AND ${keyset}` : ''} ORDER BY ${order} ${dir}, seq ${dir} LIMIT ${CHUNK}`;
     const first = this.store.db.prepare(sql(false));
     const next = this.store.db.prepare(sql(true));
     let pos = after;
     for (;;) {
-      const params: unknown[] = [...pre.sure.params, ...pre.where.params];
+      const params: unknown[] = [...sure.params, ...where.params];
       if (pos) params.push(pos[0], pos[1]);
-      const chunk = (pos ? next : first).all(...params) as Array<Scanned & { sort_value: string | number }>;
+      const chunk = (pos ? next : first).all(...params) as Scanned[];
       for (const r of chunk) {
         pos = [r.sort_value, r.seq];
-        if (!r.sure && filter && !filter.match(this.store.flow(r, r.seq))) continue;
-        yield { ...toFlowRow(r), sure: r.sure === 1 };
+        if (r.sure || p.filter === null || this.check(r, this.store.record(r), p)) yield r;
       }
       if (chunk.length < CHUNK) return;
       await tick();
     }
+  }
+
+  /** A candidate SQL could not decide: the raw test, then decoded and filtered. The flow if it matches. */
+  private check(r: StoredRow, record: Buffer, p: Plan): Flow | null {
+    if (p.raw && !this.rawMayMatch(r, record, p.raw)) return null;
+    const flow = this.store.decode(record, r.seq);
+    return p.filter === null || p.filter.match(flow) ? flow : null;
+  }
+
+  /** The raw test applies to records holding their bodies, of flows whose bodies are searched as bytes. */
+  private rawMayMatch(r: StoredRow, record: Buffer, test: RawTest): boolean {
+    return r.ext !== null || r.type === 'dns' || test(record);
   }
 }

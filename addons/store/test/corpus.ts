@@ -51,6 +51,11 @@ export function corpus(): Flow[] {
   http((f) => (f.isReplay = 'response'));
   http((f) => (f.error = terr('Connection killed.')), { err: true });
   http(() => undefined, { resp: false });
+  // A compressed body: its text is not in the record's bytes (the raw test must not skip it).
+  http((f) => {
+    f.response!.headers = new Headers([['content-type', 'text/plain'], ['Content-Encoding', 'gzip']]);
+    f.response!.content = Buffer.from('a gzipped needle');
+  });
   flows.push(twebsocketflow());
   const tcp = ttcpflow();
   tcp.messages.push(new TCPMessage(true, Buffer.from('needle in tcp')));
@@ -75,4 +80,5 @@ export const EXPRESSIONS = [
   '~d example & ~c 404', '~d example | ~c 404', '!(~d example | ~c 404)', '!~d example & !~h foo',
   '!(~h content & ~d example)', '~d example ~c 404', '( ~d example | ~tcp ) & !~e', '!!~q', '!(~b needle)',
   '~u "(a|b)+"', '~d [ae]xample', '~d exam?ple', '~marker ^', '~comment $',
+  '~b gzipped', '~bs "gzipped needle"', '~b needle | ~d example', '~b needle & ~c 200', '~b ^a', '~b nee.le',
 ];
