@@ -7,10 +7,10 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { encodeFlow, flowFromState, flowRow, type Flow, type FlowRow, FlowReadError, FlowReadErrorCode, tnetstring, type FlowState } from '@mitmts/sdk';
+import { encodeFlowState, flowFromState, flowRow, type Flow, type FlowRow, FlowReadError, FlowReadErrorCode, tnetstring, type FlowState } from '@mitmts/sdk';
 import { BodyFiles } from './bodies.js';
 import { StoreError, storeError } from './errors.js';
-import { RecordCodec } from './record.js';
+import { type ExternalBodies, RecordCodec } from './record.js';
 import { APPLICATION_ID, COLUMNS, CREATE_INDEXES, CREATE_TABLE, rowValues, SCHEMA_VERSION } from './schema.js';
 
 export type Database = BetterSqlite3.Database;
@@ -44,15 +44,20 @@ export interface OpenOptions {
 /** What is stored for one flow: its row (the indexed columns) and its record. */
 export interface StoreItem {
   readonly row: FlowRow;
-  /** The flow's tnetstring record (`encodeFlow`). */
+  /** The flow's tnetstring record (`encodeFlow`), or one with these bodies already emptied. */
   readonly record: Buffer;
+  /** Bodies cut out of `record` (stored as files). */
+  readonly bodies?: Partial<Record<'request' | 'response', Buffer>>;
 }
 
 /** An open store database: the connection, its statements and the record codec. */
 export class StoreDatabase {
   readonly db: Database;
   readonly codec: RecordCodec;
-  private upsertStmt: BetterSqlite3.Statement | null = null;
+  private upsertFlow: BetterSqlite3.Statement | null = null;
+  private upsertRecord: BetterSqlite3.Statement | null = null;
+  private readonly begin: BetterSqlite3.Statement;
+  private readonly commit: BetterSqlite3.Statement;
 
   private constructor(
     readonly path: string,
@@ -61,6 +66,8 @@ export class StoreDatabase {
   ) {
     this.db = db;
     this.codec = new RecordCodec(new BodyFiles(`${path}.bodies`), bodyThreshold);
+    this.begin = db.prepare('BEGIN');
+    this.commit = db.prepare('COMMIT');
   }
 
   /** Open (and create, unless read-only) the store at `path`. Throws {@link StoreError}. */
@@ -91,8 +98,22 @@ export class StoreDatabase {
 
   /** Upsert flows by id in one transaction (a row keeps its seq). */
   writeBatch(flows: Iterable<Flow>): number {
+    const threshold = this.codec.threshold;
     const items = function* (): Generator<StoreItem> {
-      for (const flow of flows) yield { row: flowRow(flow, 0), record: encodeFlow(flow) };
+      for (const flow of flows) {
+        const state = flow.getState();
+        // Bodies over the threshold go to files: encode the state without them (no big record to cut).
+        let bodies: ExternalBodies | undefined;
+        if (state.type === 'http') {
+          for (const side of ['request', 'response'] as const) {
+            const m = state[side];
+            if (!m?.content || m.content.length <= threshold) continue;
+            (bodies ??= {})[side] = m.content;
+            state[side] = { ...m, content: Buffer.alloc(0) } as never;
+          }
+        }
+        yield { row: flowRow(flow, 0), record: encodeFlowState(state), ...(bodies ? { bodies } : {}) };
+      }
     };
     return this.writeRecords(items());
   }
@@ -102,21 +123,21 @@ export class StoreDatabase {
    * transaction. For writers that already have the record (imports, benchmarks).
    */
   writeRecords(items: Iterable<StoreItem>): number {
-    const stmt = (this.upsertStmt ??= this.db.prepare(
-      `INSERT INTO flows (${COLUMNS.join(', ')}, record, ext) VALUES (${COLUMNS.map(() => '?').join(', ')}, ?, ?)
-       ON CONFLICT(id) DO UPDATE SET ${[...COLUMNS.slice(1), 'record', 'ext'].map((c) => `${c} = excluded.${c}`).join(', ')}`,
-    ));
+    const flows = (this.upsertFlow ??= this.db.prepare(
+      `INSERT INTO flows (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT(id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')} RETURNING seq`,
+    ).pluck());
+    const records = (this.upsertRecord ??= this.db.prepare('INSERT OR REPLACE INTO records (seq, record, ext) VALUES (?, ?, ?)'));
     let n = 0;
-    this.db.exec('BEGIN');
+    this.begin.run();
     try {
-      for (const { row, record } of items) {
-        const { blob, ext } = this.codec.pack(record);
-        const values = rowValues(row);
-        values.push(blob, ext);
-        stmt.run(values);
+      for (const { row, record, bodies } of items) {
+        const seq = flows.get(rowValues(row)) as number;
+        const { blob, ext } = this.codec.pack(record, bodies);
+        records.run(seq, blob, ext);
         n++;
       }
-      this.db.exec('COMMIT');
+      this.commit.run();
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw err;

@@ -18,7 +18,8 @@ const LEVEL = { compressionLevel: 1 };
 /** zstd frames start with 28 b5 2f fd; tnetstring records with a digit. */
 const isZstd = (b: Buffer): boolean => b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
 
-export type ExternalBodies = Partial<Record<'request' | 'response', string>>;
+/** Per side, a body (when writing) or its hash (as stored in `ext`). */
+export type ExternalBodies<T = Buffer> = Partial<Record<'request' | 'response', T>>;
 
 export class RecordCodec {
   constructor(
@@ -27,18 +28,24 @@ export class RecordCodec {
     readonly threshold: number,
   ) {}
 
-  /** The stored form of a flow's record (its encoded state). */
-  pack(record: Buffer): { blob: Buffer; ext: string | null } {
-    let ext: ExternalBodies | null = null;
-    if (record.length > this.threshold) {
-      for (const side of ['request', 'response'] as const) {
-        const body = valueAt(record, PATHS[side]);
+  /**
+   * The stored form of a flow's record (its encoded state). `cut`: bodies the caller already
+   * emptied in the record (to be stored as files); without it, bodies over the threshold are
+   * found in the record and cut out here.
+   */
+  pack(record: Buffer, cut?: ExternalBodies): { blob: Buffer; ext: string | null } {
+    let ext: ExternalBodies<string> | null = null;
+    for (const side of ['request', 'response'] as const) {
+      let body = cut?.[side];
+      if (body === undefined && cut === undefined && record.length > this.threshold) {
+        const v = valueAt(record, PATHS[side]);
         // 0x2c ',': bytes (null content is '~').
-        if (body === null || body.type !== 0x2c || body.payload.length <= this.threshold) continue;
-        const hash = this.bodies.put(body.payload);
-        record = replaceAt(record, PATHS[side], EMPTY)!;
-        (ext ??= {})[side] = hash;
+        if (v !== null && v.type === 0x2c && v.payload.length > this.threshold) {
+          body = v.payload;
+          record = replaceAt(record, PATHS[side], EMPTY)!;
+        }
       }
+      if (body !== undefined) (ext ??= {})[side] = this.bodies.put(body);
     }
     const blob = record.length >= COMPRESS_MIN ? compress(record, LEVEL) : record;
     return { blob, ext: ext ? JSON.stringify(ext) : null };
@@ -48,7 +55,7 @@ export class RecordCodec {
   unpack(blob: Buffer, ext: string | null): Buffer {
     let record = isZstd(blob) ? decompress(blob) : blob;
     if (ext !== null) {
-      const bodies = JSON.parse(ext) as ExternalBodies;
+      const bodies = JSON.parse(ext) as ExternalBodies<string>;
       for (const side of ['request', 'response'] as const) {
         const hash = bodies[side];
         if (hash === undefined) continue;

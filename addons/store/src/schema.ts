@@ -1,8 +1,9 @@
 /**
- * The database layout. One table, `flows`: a row per flow with the {@link FlowRow} fields as
- * columns (what filters and sorts read), the flow's full state as a tnetstring record (zstd
- * compressed; large bodies cut out into files, listed in `ext`), and `seq`, the order flows
- * were first stored in. Rows are upserted by flow id as flows progress.
+ * The database layout. `flows`: a row per flow with the {@link FlowRow} fields as columns (what
+ * filters and sorts read), `seq` (the order flows were first stored in) and `ascii` (whether
+ * every text column a filter searches is ASCII). `records`: per seq, the flow's full state as a
+ * tnetstring record (zstd compressed; large bodies cut out into files, listed in `ext`), kept
+ * apart so that scans of the columns read narrow rows. Rows are upserted by flow id.
  */
 import type { FlowRow, FlowSortKey, FlowType, ReplayKind } from '@mitmts/sdk';
 
@@ -15,8 +16,12 @@ export const SCHEMA_VERSION = 1;
 export const COLUMNS = [
   'id', 'type', 'ts_created', 'ts_start', 'ts_end', 'method', 'scheme', 'host', 'pretty_host', 'port', 'path', 'url',
   'http_version', 'status', 'has_response', 'req_ctype', 'resp_ctype', 'req_size', 'resp_size', 'websocket', 'marked',
-  'comment', 'error', 'is_replay', 'intercepted', 'tls', 'src', 'dst',
+  'comment', 'error', 'is_replay', 'intercepted', 'tls', 'src', 'dst', 'ascii',
 ] as const;
+
+/** The columns {@link COLUMNS}'s `ascii` flag covers: the ones filters search with LIKE/GLOB. */
+const SEARCHED = (r: FlowRow): string => r.host + r.prettyHost + r.url + r.method + r.requestContentType + r.responseContentType + r.clientAddress + r.serverAddress + r.marked + r.comment;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 export const CREATE_TABLE = `
 CREATE TABLE IF NOT EXISTS flows (
@@ -49,6 +54,10 @@ CREATE TABLE IF NOT EXISTS flows (
   tls INTEGER NOT NULL,
   src TEXT NOT NULL,
   dst TEXT NOT NULL,
+  ascii INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+  seq INTEGER PRIMARY KEY,
   record BLOB NOT NULL,
   ext TEXT
 )`;
@@ -91,7 +100,7 @@ export function rowValues(r: FlowRow): unknown[] {
     r.id, r.type, r.timestampCreated, r.timestampStart, r.timestampEnd, r.method, r.scheme, r.host, r.prettyHost, r.port,
     r.path, r.url, r.httpVersion, r.status ?? 0, r.hasResponse ? 1 : 0, r.requestContentType, r.responseContentType,
     r.requestSize, r.responseSize, r.websocket ? 1 : 0, r.marked, r.comment, r.error, r.isReplay, r.intercepted ? 1 : 0,
-    r.tls ? 1 : 0, r.clientAddress, r.serverAddress,
+    r.tls ? 1 : 0, r.clientAddress, r.serverAddress, NON_ASCII.test(SEARCHED(r)) ? 0 : 1,
   ];
 }
 
@@ -126,6 +135,7 @@ export interface DbRow {
   tls: number;
   src: string;
   dst: string;
+  ascii: number;
 }
 
 /** The columns a {@link DbRow} is selected with. */

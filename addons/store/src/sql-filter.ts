@@ -9,7 +9,8 @@
  * Regexes become `LIKE` (case-insensitive, ASCII folding) or `GLOB` (case-sensitive) when they
  * are literal alternations (`example`, `api\.example\.com`, `^/v1|^/v2`). Python folds more
  * than ASCII (`k` matches the Kelvin sign), so a case-insensitive candidate condition also
- * admits every value with a non-ASCII character, and the real filter decides those.
+ * admits every row with a non-ASCII character in a searched column (`ascii = 0`), and the real
+ * filter decides those.
  */
 import { regexLiterals, type Filter, type FilterNode, type LiteralBranch } from '@mitmts/sdk';
 
@@ -67,8 +68,8 @@ function not(p: Sql): Sql {
 
 const both = (f: (parts: readonly Sql[]) => Sql, cs: readonly Cond[]): Cond => ({ n: f(cs.map((c) => c.n)), s: f(cs.map((c) => c.s)) });
 
-/** The column holds a non-ASCII character (its length in characters and in bytes differ). */
-const nonAscii = (col: string): string => `length(${col}) <> length(CAST(${col} AS BLOB))`;
+/** Some searched column of the row holds a non-ASCII character (the writer sets `ascii`). */
+const NON_ASCII = raw('ascii = 0');
 
 function likePattern(b: LiteralBranch): string {
   let p = b.anchoredStart ? '' : '%';
@@ -99,10 +100,10 @@ function branchCond(col: string, b: LiteralBranch, folded: boolean): Cond {
     return { n: c, s: wild || b.anchoredEnd ? FALSE : c };
   }
   const like: Sql = { sql: `${col} LIKE ? ESCAPE '\\'`, params: [likePattern(b)] };
-  const n = or([like, raw(nonAscii(col))]);
+  const n = or([like, NON_ASCII]);
   // Upper-casing can turn a non-ASCII character into ASCII ones (ß -> SS): nothing is sure on a folded column.
   const sound = !folded && b.fold === 'all' && ascii && !wild && !b.anchoredEnd;
-  return { n, s: sound ? and([like, raw(`NOT (${nonAscii(col)})`)]) : FALSE };
+  return { n, s: sound ? and([like, raw('ascii = 1')]) : FALSE };
 }
 
 /** The regex of `node` on the given columns (any of them matching), or UNKNOWN. */

@@ -22,6 +22,7 @@ import {
   type FlowSortKey,
   type FlowWindow,
   type FlowWindowRow,
+  scanBudget,
   sortValue,
   toFilter,
   windowLimit,
@@ -31,6 +32,8 @@ import { filterRawTest, type RawTest, searchRawTest } from './raw-filter.js';
 import { ROW_SELECT, SORT_SQL, toFlowRow, type DbRow } from './schema.js';
 import { prefilter, type Prefilter, type Sql } from './sql-filter.js';
 
+/** The rows with their records (kept in their own table so that column scans read narrow rows). */
+const WITH_RECORDS = 'flows JOIN records USING (seq)';
 /** Rows fetched per query while scanning. */
 const CHUNK = 500;
 
@@ -45,6 +48,12 @@ export interface SqliteIndexOptions {
   readonly beforeRead?: () => void;
   /** Flows still in memory, returned live by `get` (the kernel's flow store). */
   readonly live?: (id: string) => Flow | undefined;
+}
+
+/** How many undecided rows a scan may still decode, and the last position it looked at. */
+interface Budget {
+  left: number;
+  last: [string | number, number] | null;
 }
 
 /** A filter ready to run over the table: its prefilter and raw test. */
@@ -75,14 +84,17 @@ export class SqliteFlowIndex implements FlowIndex {
     const desc = query.desc ?? false;
     const limit = windowLimit(query.limit);
     const after = query.after ? decodeCursor(query.after, sort, desc) : null;
+    const budget: Budget = { left: scanBudget(query.scanLimit), last: null };
     const rows: FlowRow[] = [];
-    for await (const r of this.rows(plan(query.filter), sort, desc, after ? [after.value, after.seq] : null)) {
+    for await (const r of this.rows(plan(query.filter), sort, desc, after ? [after.value, after.seq] : null, budget)) {
       rows.push(toFlowRow(r));
       if (rows.length > limit) break;
     }
-    const more = rows.length > limit;
     const out: FlowWindowRow[] = rows.slice(0, limit).map((r) => ({ ...r, cursor: encodeCursor({ sort, desc, value: sortValue(r, sort), seq: r.seq }) }));
-    return { rows: out, next: more ? out[out.length - 1]!.cursor : null };
+    if (rows.length > limit) return { rows: out, next: out[out.length - 1]!.cursor };
+    // Out of budget: continue after the last row looked at.
+    const next = budget.left === 0 && budget.last ? encodeCursor({ sort, desc, value: budget.last[0], seq: budget.last[1] }) : null;
+    return { rows: out, next };
   }
 
   async count(filter?: FlowFilterInput): Promise<number> {
@@ -102,7 +114,7 @@ export class SqliteFlowIndex implements FlowIndex {
     const live = this.opts.live?.(id);
     if (live) return live;
     this.opts.beforeRead?.();
-    const r = this.store.db.prepare('SELECT seq, record, ext FROM flows WHERE id = ?').get(id) as { seq: number; record: Buffer; ext: string | null } | undefined;
+    const r = this.store.db.prepare(`SELECT seq, record, ext FROM ${WITH_RECORDS} WHERE id = ?`).get(id) as { seq: number; record: Buffer; ext: string | null } | undefined;
     return r ? this.store.flow(r, r.seq) : undefined;
   }
 
@@ -117,7 +129,7 @@ export class SqliteFlowIndex implements FlowIndex {
     const matches: BodySearchMatch[] = [];
     let scanned = 0;
     const { where, sure } = p.pre;
-    const stmt = this.store.db.prepare(`SELECT ${ROW_SELECT}, record, ext, (${sure.sql}) AS sure FROM flows WHERE (${where.sql}) AND seq < ? ORDER BY seq DESC LIMIT ?`);
+    const stmt = this.store.db.prepare(`SELECT ${ROW_SELECT}, record, ext, (${sure.sql}) AS sure FROM ${WITH_RECORDS} WHERE (${where.sql}) AND seq < ? ORDER BY seq DESC LIMIT ?`);
     const next = (): string => encodeCursor({ sort: 'seq', desc: true, value: before, seq: before });
     for (;;) {
       if (scanned >= scanLimit) return { matches, scanned, next: next() };
@@ -161,7 +173,7 @@ export class SqliteFlowIndex implements FlowIndex {
   private *stored(filter: Filter | null): Generator<{ r: StoredRow; record: Buffer; flow: Flow | null }> {
     const p = plan(filter);
     const { where, sure } = p.pre;
-    const stmt = this.store.db.prepare(`SELECT seq, type, record, ext, (${sure.sql}) AS sure FROM flows WHERE (${where.sql}) AND seq > ? ORDER BY seq LIMIT ${CHUNK}`);
+    const stmt = this.store.db.prepare(`SELECT seq, type, record, ext, (${sure.sql}) AS sure FROM ${WITH_RECORDS} WHERE (${where.sql}) AND seq > ? ORDER BY seq LIMIT ${CHUNK}`);
     let last = 0;
     for (;;) {
       const chunk = stmt.all(...sure.params, ...where.params, last) as StoredRow[];
@@ -179,15 +191,18 @@ export class SqliteFlowIndex implements FlowIndex {
     }
   }
 
-  /** Rows matching in the given order, after a keyset position, in chunks; undecided ones are decoded. */
-  private async *rows(p: Plan, sort: FlowSortKey, desc: boolean, after: [string | number, number] | null): AsyncGenerator<Scanned> {
+  /**
+   * Rows matching in the given order, after a keyset position, in chunks; undecided ones are
+   * decoded, at most `budget.left` of them (then it stops, `budget.last` where it stopped).
+   */
+  private async *rows(p: Plan, sort: FlowSortKey, desc: boolean, after: [string | number, number] | null, budget: Budget = { left: Infinity, last: null }): AsyncGenerator<Scanned> {
     const { where, sure } = p.pre;
     const order = SORT_SQL[sort];
     const dir = desc ? 'DESC' : 'ASC';
     const keyset = `(${order}, seq) ${desc ? '<' : '>'} (?, ?)`;
-    const cols = p.pre.exact ? ROW_SELECT : `${ROW_SELECT}, record, ext`;
+    const [cols, from] = p.pre.exact ? [ROW_SELECT, 'flows'] : [`${ROW_SELECT}, record, ext`, WITH_RECORDS];
     const sql = (withKeyset: boolean): string =>
-      `SELECT ${cols}, ${order} AS sort_value, (${sure.sql}) AS sure FROM flows WHERE (${where.sql})${withKeyset ? ` AND ${keyset}` : ''} ORDER BY ${order} ${dir}, seq ${dir} LIMIT ${CHUNK}`;
+      `SELECT ${cols}, ${order} AS sort_value, (${sure.sql}) AS sure FROM ${from} WHERE (${where.sql})${withKeyset ? ` AND ${keyset}` : ''} ORDER BY ${order} ${dir}, seq ${dir} LIMIT ${CHUNK}`;
     const first = this.store.db.prepare(sql(false));
     const next = this.store.db.prepare(sql(true));
     let pos = after;
@@ -196,7 +211,11 @@ export class SqliteFlowIndex implements FlowIndex {
       if (pos) params.push(pos[0], pos[1]);
       const chunk = (pos ? next : first).all(...params) as Scanned[];
       for (const r of chunk) {
-        pos = [r.sort_value, r.seq];
+        if (!r.sure && p.filter !== null) {
+          if (budget.left === 0) return;
+          budget.left--;
+        }
+        pos = budget.last = [r.sort_value, r.seq];
         if (r.sure || p.filter === null || this.check(r, this.store.record(r), p)) yield r;
       }
       if (chunk.length < CHUNK) return;

@@ -43,6 +43,17 @@ describe('the SQLite index answers like the in-memory one', () => {
     expect(a.flat().length).toBe(await memory.count(q.filter));
   });
 
+  it.each(['~h content', '~b e & ~c 200', '!~hs json'])('with a scanLimit, pages are partial but together complete: %s', async (filter) => {
+    for (const index of [sqlite, memory]) {
+      for (const desc of [false, true]) {
+        const whole = (await pages(index, { filter, sort: 'host', desc, limit: 1000 })).flat();
+        const partial = await pages(index, { filter, sort: 'host', desc, limit: 3, scanLimit: 2 });
+        expect(partial.flat()).toEqual(whole);
+        expect(partial.some((p) => p.length < 3 && p !== partial.at(-1))).toBe(true);
+      }
+    }
+  });
+
   it('rows carry the same fields', async () => {
     const a = (await sqlite.window({ limit: 1000 })).rows;
     const b = (await memory.window({ limit: 1000 })).rows;

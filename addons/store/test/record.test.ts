@@ -17,7 +17,7 @@ describe('stored records', () => {
     const store = StoreDatabase.open(join(tmp(), 'f.db'));
     const flows = [tflow({ resp: true }), tflow({ err: true }), ttcpflow()];
     store.writeBatch(flows);
-    const rows = store.db.prepare('SELECT seq, record, ext FROM flows ORDER BY seq').all() as Array<{ seq: number; record: Buffer; ext: string | null }>;
+    const rows = store.db.prepare('SELECT seq, record, ext FROM records ORDER BY seq').all() as Array<{ seq: number; record: Buffer; ext: string | null }>;
     rows.forEach((r, i) => {
       expect(r.record.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])); // zstd
       expect(r.record.length).toBeLessThan(encodeFlow(flows[i]!).length);
@@ -37,7 +37,7 @@ describe('stored records', () => {
     const twin = tflow({ resp: true });
     twin.response!.rawContent = big;
     store.writeBatch([f, twin]);
-    const rows = store.db.prepare('SELECT seq, record, ext FROM flows ORDER BY seq').all() as Array<{ seq: number; record: Buffer; ext: string | null }>;
+    const rows = store.db.prepare('SELECT seq, record, ext FROM records ORDER BY seq').all() as Array<{ seq: number; record: Buffer; ext: string | null }>;
     expect(Object.keys(JSON.parse(rows[0]!.ext!) as object).sort()).toEqual(['request', 'response']);
     expect(rows[0]!.record.length).toBeLessThan(1000);
     // Equal bodies are stored once.
@@ -71,7 +71,7 @@ describe('stored records', () => {
     f.response!.rawContent = Buffer.alloc(100, 'z');
     store.writeBatch([f]);
     const other = StoreDatabase.open(join(tmp(), 'g.db'));
-    const r = store.db.prepare('SELECT seq, record, ext FROM flows').get() as { seq: number; record: Buffer; ext: string | null };
+    const r = store.db.prepare('SELECT seq, record, ext FROM records').get() as { seq: number; record: Buffer; ext: string | null };
     // The same row read through a store whose body directory does not have the file.
     expect(() => other.flow(r, r.seq)).toThrow(/body file .* is missing/);
     store.close();

@@ -4,5 +4,5 @@
  */
 export * from './query.js';
 export { flowRow, sortValue, encodeCursor, decodeCursor, CursorError, bodyRegex, bodyHits, type Cursor } from './row.js';
-export { toFilter, windowLimit } from './memory.js';
+export { toFilter, windowLimit, scanBudget } from './memory.js';
 export { regexLiterals, type LiteralBranch, type LiteralPattern } from './literals.js';

@@ -21,6 +21,13 @@ export function windowLimit(limit: number | undefined, fallback = 100): number {
   return Math.min(limit, MAX_WINDOW);
 }
 
+/** A query's scan limit (at least 1; default: none). */
+export function scanBudget(n: number | undefined): number {
+  if (n === undefined) return Infinity;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`scanLimit must be a positive integer, got ${String(n)}.`);
+  return n;
+}
+
 /** What the memory index reads from its store: flows with their seq, in seq order. */
 export interface KeptFlows {
   entries(): Iterable<{ readonly flow: Flow; readonly seq: number }>;
@@ -37,20 +44,32 @@ export class MemoryFlowIndex implements FlowIndex {
     const sort = query.sort ?? 'seq';
     const desc = query.desc ?? false;
     const limit = windowLimit(query.limit);
+    const scanLimit = scanBudget(query.scanLimit);
     const after = query.after ? decodeCursor(query.after, sort, desc) : null;
-    let rows: FlowRow[] = [];
-    for (const e of this.kept.entries()) {
-      if (filter && !filter.match(e.flow)) continue;
-      const row = flowRow(e.flow, e.seq);
+    const cursor = (r: FlowRow): string => encodeCursor({ sort, desc, value: sortValue(r, sort), seq: r.seq });
+    // Every kept flow in window order (rows are cheap; the filter runs only as far as needed).
+    const all = Array.from(this.kept.entries(), (e) => ({ flow: e.flow, row: flowRow(e.flow, e.seq) }));
+    if (sort !== 'seq') all.sort((a, b) => compareRows(a.row, b.row, sort));
+    if (desc) all.reverse();
+    const rows: FlowWindowRow[] = [];
+    let scanned = 0;
+    /** The last flow looked at: a partial scan continues after it. */
+    let last: FlowRow | null = null;
+    for (const { flow, row } of all) {
       if (after && !isAfter(row, after)) continue;
-      rows.push(row);
+      if (filter) {
+        if (scanned === scanLimit) return { rows, next: cursor(last!) };
+        scanned++;
+        if (!filter.match(flow)) {
+          last = row;
+          continue;
+        }
+      }
+      if (rows.length === limit) return { rows, next: rows[limit - 1]!.cursor };
+      rows.push({ ...row, cursor: cursor(row) });
+      last = row;
     }
-    if (sort !== 'seq') rows.sort((a, b) => compareRows(a, b, sort));
-    if (desc) rows.reverse();
-    const more = rows.length > limit;
-    rows = rows.slice(0, limit);
-    const out: FlowWindowRow[] = rows.map((r) => ({ ...r, cursor: encodeCursor({ sort, desc, value: sortValue(r, sort), seq: r.seq }) }));
-    return { rows: out, next: more ? out[out.length - 1]!.cursor : null };
+    return { rows, next: null };
   }
 
   async count(filter?: FlowFilterInput): Promise<number> {

@@ -89,6 +89,13 @@ export interface FlowQuery {
   readonly after?: string | null;
   /** Rows per window (default 100, at most {@link MAX_WINDOW}). */
   readonly limit?: number;
+  /**
+   * Stop after running the filter on this many flows, even if the window is not full; `next`
+   * then continues the scan (default: no limit). The SQLite index counts only the flows its
+   * SQL prefilter could not decide. A UI sets it to stay responsive on filters no index can
+   * answer (`~h`, `~b`) over millions of flows.
+   */
+  readonly scanLimit?: number;
 }
 
 /** The most rows one window returns. */
@@ -102,7 +109,10 @@ export interface FlowWindowRow extends FlowRow {
 /** A page of rows. */
 export interface FlowWindow {
   readonly rows: readonly FlowWindowRow[];
-  /** Cursor for the next window, or null if there are no more rows. */
+  /**
+   * Cursor for the next window, or null if there are no more rows. With `scanLimit`, a window
+   * can hold fewer rows than asked and still have a `next`.
+   */
   readonly next: string | null;
 }
 
