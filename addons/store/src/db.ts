@@ -10,8 +10,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { encodeFlowState, flowFromState, flowRow, type Flow, type FlowRow, FlowReadError, FlowReadErrorCode, tnetstring, type FlowState } from '@mitmts/sdk';
 import { BodyFiles } from './bodies.js';
 import { StoreError, storeError } from './errors.js';
-import { type ExternalBodies, RecordCodec } from './record.js';
-import { APPLICATION_ID, COLUMNS, CREATE_INDEXES, CREATE_TABLE, rowValues, SCHEMA_VERSION } from './schema.js';
+import { compressRecord, type ExternalBodies, RecordCodec } from './record.js';
+import { APPLICATION_ID, CREATE_INDEXES, CREATE_TABLE, rowValues, SCHEMA_VERSION, UPSERT_FLOW, UPSERT_RECORD } from './schema.js';
 
 export type Database = BetterSqlite3.Database;
 type Sqlite = typeof BetterSqlite3;
@@ -98,43 +98,41 @@ export class StoreDatabase {
 
   /** Upsert flows by id in one transaction (a row keeps its seq). */
   writeBatch(flows: Iterable<Flow>): number {
+    return this.writeRecords(this.items(flows));
+  }
+
+  /** Flows as what is stored for them: the state encoded without bodies over the threshold (cut out, to go to files). */
+  *items(flows: Iterable<Flow>): Generator<StoreItem> {
     const threshold = this.codec.threshold;
-    const items = function* (): Generator<StoreItem> {
-      for (const flow of flows) {
-        const state = flow.getState();
-        // Bodies over the threshold go to files: encode the state without them (no big record to cut).
-        let bodies: ExternalBodies | undefined;
-        if (state.type === 'http') {
-          for (const side of ['request', 'response'] as const) {
-            const m = state[side];
-            if (!m?.content || m.content.length <= threshold) continue;
-            (bodies ??= {})[side] = m.content;
-            state[side] = { ...m, content: Buffer.alloc(0) } as never;
-          }
+    for (const flow of flows) {
+      const state = flow.getState();
+      let bodies: ExternalBodies | undefined;
+      if (state.type === 'http') {
+        for (const side of ['request', 'response'] as const) {
+          const m = state[side];
+          if (!m?.content || m.content.length <= threshold) continue;
+          (bodies ??= {})[side] = m.content;
+          state[side] = { ...m, content: Buffer.alloc(0) } as never;
         }
-        yield { row: flowRow(flow, 0), record: encodeFlowState(state), ...(bodies ? { bodies } : {}) };
       }
-    };
-    return this.writeRecords(items());
+      yield { row: flowRow(flow, 0), record: encodeFlowState(state), ...(bodies ? { bodies } : {}) };
+    }
   }
 
   /**
    * Upsert rows with their records (a flow's `encodeFlow` bytes and its `flowRow`) in one
-   * transaction. For writers that already have the record (imports, benchmarks).
+   * transaction, on this connection. For writers that already have the record (imports,
+   * benchmarks); a proxy writes through a `WriterThread` instead.
    */
   writeRecords(items: Iterable<StoreItem>): number {
-    const flows = (this.upsertFlow ??= this.db.prepare(
-      `INSERT INTO flows (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
-       ON CONFLICT(id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')} RETURNING seq`,
-    ).pluck());
-    const records = (this.upsertRecord ??= this.db.prepare('INSERT OR REPLACE INTO records (seq, record, ext) VALUES (?, ?, ?)'));
+    const flows = (this.upsertFlow ??= this.db.prepare(UPSERT_FLOW).pluck());
+    const records = (this.upsertRecord ??= this.db.prepare(UPSERT_RECORD));
     let n = 0;
     this.begin.run();
     try {
-      for (const { row, record, bodies } of items) {
-        const seq = flows.get(rowValues(row)) as number;
-        const { blob, ext } = this.codec.pack(record, bodies);
-        records.run(seq, blob, ext);
+      for (const row of this.packed(items)) {
+        const seq = flows.get(row.slice(0, -2)) as number;
+        records.run(seq, compressRecord(row.at(-2) as Buffer), row.at(-1));
         n++;
       }
       this.commit.run();
@@ -143,6 +141,19 @@ export class StoreDatabase {
       throw err;
     }
     return n;
+  }
+
+  /**
+   * What goes into the tables for each item: the row's values, then the record (large bodies
+   * cut out into files, not compressed yet) and `ext`.
+   */
+  *packed(items: Iterable<StoreItem>): Generator<unknown[]> {
+    for (const { row, record: whole, bodies } of items) {
+      const { record, ext } = this.codec.cut(whole, bodies);
+      const values = rowValues(row);
+      values.push(record, ext);
+      yield values;
+    }
   }
 
   /** The record (the flow's tnetstring bytes) of a stored form. */

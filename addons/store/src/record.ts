@@ -9,12 +9,18 @@ import type { BodyFiles } from './bodies.js';
 import { encodeBytes, replaceAt, valueAt } from './tnet.js';
 
 /** Records shorter than this are stored as they are (compression would not pay). */
-const COMPRESS_MIN = 128;
+export const COMPRESS_MIN = 128;
 const CONTENT = Buffer.from('content', 'latin1');
 const PATHS = { request: [Buffer.from('request', 'latin1'), CONTENT], response: [Buffer.from('response', 'latin1'), CONTENT] } as const;
 const EMPTY = encodeBytes(Buffer.alloc(0));
 /** zstd level 1: the fastest; flow records still shrink to about half. */
-const LEVEL = { compressionLevel: 1 };
+export const COMPRESS_LEVEL = 1;
+const LEVEL = { compressionLevel: COMPRESS_LEVEL };
+
+/** A record as stored: compressed unless short. (The writer thread does the same, with these constants.) */
+export function compressRecord(record: Buffer): Buffer {
+  return record.length >= COMPRESS_MIN ? compress(record, LEVEL) : record;
+}
 /** zstd frames start with 28 b5 2f fd; tnetstring records with a digit. */
 const isZstd = (b: Buffer): boolean => b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
 
@@ -29,11 +35,12 @@ export class RecordCodec {
   ) {}
 
   /**
-   * The stored form of a flow's record (its encoded state). `cut`: bodies the caller already
-   * emptied in the record (to be stored as files); without it, bodies over the threshold are
-   * found in the record and cut out here.
+   * A flow's record (its encoded state) with its large bodies stored as files: the record to
+   * store (compress it with {@link compressRecord}) and `ext`. `cut`: bodies the caller already
+   * emptied in the record; without it, bodies over the threshold are found in the record and
+   * cut out here.
    */
-  pack(record: Buffer, cut?: ExternalBodies): { blob: Buffer; ext: string | null } {
+  cut(record: Buffer, cut?: ExternalBodies): { record: Buffer; ext: string | null } {
     let ext: ExternalBodies<string> | null = null;
     for (const side of ['request', 'response'] as const) {
       let body = cut?.[side];
@@ -47,8 +54,7 @@ export class RecordCodec {
       }
       if (body !== undefined) (ext ??= {})[side] = this.bodies.put(body);
     }
-    const blob = record.length >= COMPRESS_MIN ? compress(record, LEVEL) : record;
-    return { blob, ext: ext ? JSON.stringify(ext) : null };
+    return { record, ext: ext ? JSON.stringify(ext) : null };
   }
 
   /** The record a stored form came from. */

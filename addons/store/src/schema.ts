@@ -78,6 +78,13 @@ export const CREATE_INDEXES = [
   'CREATE INDEX IF NOT EXISTS flows_error ON flows(seq) WHERE error IS NOT NULL',
 ];
 
+/** Upsert a flow's row by id (a row keeps its seq); returns the seq. Parameters: {@link rowValues}. */
+export const UPSERT_FLOW = `INSERT INTO flows (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
+ON CONFLICT(id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')} RETURNING seq`;
+
+/** Store a flow's record. Parameters: seq, record, ext. */
+export const UPSERT_RECORD = 'INSERT OR REPLACE INTO records (seq, record, ext) VALUES (?, ?, ?)';
+
 /** The SQL a sort key orders by (the same values as core's `sortValue`). */
 export const SORT_SQL: Readonly<Record<FlowSortKey, string>> = {
   seq: 'seq',

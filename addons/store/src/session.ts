@@ -5,6 +5,7 @@
  */
 import { addon, type Flow, type Kernel } from '@mitmts/sdk';
 import { StoreDatabase } from './db.js';
+import { WriterThread } from './writer-thread.js';
 import type { StoreError } from './errors.js';
 import { SqliteFlowIndex } from './sqlite-index.js';
 import { StoreWriter } from './writer.js';
@@ -43,13 +44,14 @@ export class StoreSession {
   private constructor(
     private readonly kernel: Kernel,
     readonly db: StoreDatabase,
+    private readonly thread: WriterThread,
     opts: SessionOptions,
   ) {
     const flows = kernel.flows;
-    this.writer = new StoreWriter(db, opts.inflightMs, opts.onError, (batch) => {
+    this.writer = new StoreWriter(db, thread, opts.inflightMs, opts.onError, (batch) => {
       for (const f of batch) flows.touch(f);
     });
-    this.index = new SqliteFlowIndex(db, { beforeRead: () => this.writer.flush(true), live: (id) => flows.get(id) });
+    this.index = new SqliteFlowIndex(db, { beforeRead: () => this.writer.settled(), live: (id) => flows.get(id) });
     this.recorder = new Recorder(this.writer);
     this.before = { limit: flows.limit, maxBytes: flows.maxBytes };
     this.bound(opts.memoryFlows, opts.memoryBytes);
@@ -58,10 +60,18 @@ export class StoreSession {
   /** Open the store at `path` and start recording. Throws StoreError (nothing is changed then). */
   static async open(kernel: Kernel, path: string, opts: SessionOptions): Promise<StoreSession> {
     const db = StoreDatabase.open(path, { bodyThreshold: opts.bodyThreshold });
-    const s = new StoreSession(kernel, db, opts);
+    let thread: WriterThread;
+    try {
+      thread = await WriterThread.start(path);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    const s = new StoreSession(kernel, db, thread, opts);
     try {
       await kernel.add(s.recorder);
     } catch (err) {
+      await thread.stop();
       db.close();
       s.restoreBounds();
       throw err;
@@ -82,7 +92,8 @@ export class StoreSession {
     this.unplug = null;
     this.restoreBounds();
     if (this.kernel.get('store-recorder') === this.recorder) await this.kernel.remove(this.recorder);
-    this.writer.close(flush);
+    await this.writer.close(flush);
+    await this.thread.stop();
     this.db.close();
   }
 

@@ -44,8 +44,8 @@ type Scanned = DbRow & StoredRow & { sort_value: string | number };
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface SqliteIndexOptions {
-  /** Called before every read: the writer flushes what it holds, so reads see every flow. */
-  readonly beforeRead?: () => void;
+  /** Awaited before every read: the writer commits what it holds, so reads see every flow. */
+  readonly beforeRead?: () => void | Promise<void>;
   /** Flows still in memory, returned live by `get` (the kernel's flow store). */
   readonly live?: (id: string) => Flow | undefined;
 }
@@ -79,7 +79,7 @@ export class SqliteFlowIndex implements FlowIndex {
   }
 
   async window(query: FlowQuery = {}): Promise<FlowWindow> {
-    this.opts.beforeRead?.();
+    await this.opts.beforeRead?.();
     const sort = query.sort ?? 'seq';
     const desc = query.desc ?? false;
     const limit = windowLimit(query.limit);
@@ -98,7 +98,7 @@ export class SqliteFlowIndex implements FlowIndex {
   }
 
   async count(filter?: FlowFilterInput): Promise<number> {
-    this.opts.beforeRead?.();
+    await this.opts.beforeRead?.();
     const p = plan(filter);
     const { where, sure } = p.pre;
     const count = (c: Sql): number => this.store.db.prepare(`SELECT count(*) FROM flows WHERE ${c.sql}`).pluck().get(...c.params) as number;
@@ -113,13 +113,13 @@ export class SqliteFlowIndex implements FlowIndex {
   async get(id: string): Promise<Flow | undefined> {
     const live = this.opts.live?.(id);
     if (live) return live;
-    this.opts.beforeRead?.();
+    await this.opts.beforeRead?.();
     const r = this.store.db.prepare(`SELECT seq, record, ext FROM ${WITH_RECORDS} WHERE id = ?`).get(id) as { seq: number; record: Buffer; ext: string | null } | undefined;
     return r ? this.store.flow(r, r.seq) : undefined;
   }
 
   async searchBodies(query: BodySearchQuery): Promise<BodySearchResult> {
-    this.opts.beforeRead?.();
+    await this.opts.beforeRead?.();
     const re = bodyRegex(query.pattern, query.caseSensitive);
     const hasPattern = searchRawTest(query.pattern, query.caseSensitive ?? false);
     const p = plan(query.filter);
@@ -151,7 +151,7 @@ export class SqliteFlowIndex implements FlowIndex {
   }
 
   async *flows(filter?: FlowFilterInput): AsyncIterable<Flow> {
-    this.opts.beforeRead?.();
+    await this.opts.beforeRead?.();
     let n = 0;
     for (const flow of this.scan(toFilter(filter))) {
       yield flow;

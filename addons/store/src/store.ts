@@ -109,7 +109,7 @@ export class Store {
     } catch (err) {
       throw new CommandError(`store.export: ${(err as Error).message}`);
     }
-    session.writer.flush(true);
+    await session.writer.settled();
     try {
       if (/\.z?har$/i.test(path)) {
         const flows = [];

@@ -1,7 +1,9 @@
 /**
  * The one writer of a store: flows that changed are collected during an event-loop turn and
  * written together at its end (one transaction, an upsert per flow), so a flow that changes
- * several times in a turn is written once, and a crash loses at most the last turn's batch.
+ * several times in a turn is written once. The flows are encoded here; compression and the
+ * transaction run in the writer thread (writer-thread.ts). A crash loses at most the batches
+ * not committed yet (the last turn's, and at most {@link MAX_OUTSTANDING} in the thread).
  *
  * A flow still in progress is written once it has been in progress for `inflightMs` (and then
  * at most once per `inflightMs` while it goes on), and again when it completes. Most flows
@@ -11,6 +13,10 @@
 import type { DNSFlow, Flow, HTTPFlow } from '@mitmts/sdk';
 import type { StoreDatabase } from './db.js';
 import { storeError, type StoreError } from './errors.js';
+import type { WriterThread } from './writer-thread.js';
+
+/** Batches posted to the writer thread and not committed yet, at most: then flows wait here (deduplicated). */
+export const MAX_OUTSTANDING = 4;
 
 export interface WriterStats {
   /** Flow writes committed (a flow written at its request and again at its response counts twice). */
@@ -48,6 +54,8 @@ export class StoreWriter {
   private batches = 0;
   private dropped = 0;
   private closed = false;
+  /** A flush found the thread busy: flush again when a batch is committed. */
+  private blocked = false;
   private readonly flushSoon = (): void => {
     this.scheduled = false;
     this.flush();
@@ -55,6 +63,7 @@ export class StoreWriter {
 
   constructor(
     private readonly store: StoreDatabase,
+    private readonly thread: WriterThread,
     /** Write a flow in progress after this many ms (0: at every change). */
     private readonly inflightMs: number,
     /** A batch failed: `lost` flow writes are gone. */
@@ -105,30 +114,62 @@ export class StoreWriter {
       this.inflight.clear();
     }
     if (this.dirty.size === 0) return;
-    const batch = [...this.dirty];
-    this.dirty.clear();
-    try {
-      this.store.writeBatch(batch);
-    } catch (err) {
-      this.dropped += batch.length;
-      this.onError(storeError(err, this.store.path, 'write to'), batch.length);
+    if (this.thread.outstanding >= MAX_OUTSTANDING) {
+      this.blocked = true;
       return;
     }
-    this.written += batch.length;
-    this.batches++;
-    this.onWritten(batch);
+    const batch = [...this.dirty];
+    this.dirty.clear();
+    let rows: unknown[][];
+    try {
+      rows = [...this.store.packed(this.store.items(batch))];
+    } catch (err) {
+      this.lost(storeError(err, this.store.path, 'write to'), batch.length);
+      return;
+    }
+    this.thread.write(rows).then(
+      () => {
+        this.written += batch.length;
+        this.batches++;
+        this.onWritten(batch);
+        this.resume();
+      },
+      (err: StoreError) => {
+        this.lost(err, batch.length);
+        this.resume();
+      },
+    );
+  }
+
+  /** Resolves once every change so far is committed (or failed): for readers that must see everything. */
+  async settled(): Promise<void> {
+    this.flush(true);
+    while (this.dirty.size > 0 || this.thread.outstanding > 0) {
+      await this.thread.settled();
+      this.flush(true);
+    }
   }
 
   /** Stop: write what is pending (unless `flush` is false, e.g. after the database failed). */
-  close(flush: boolean): void {
+  async close(flush: boolean): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
-    if (flush) this.flush(true);
-    this.dropped += this.inflight.size;
+    if (flush) await this.settled();
+    this.dropped += this.inflight.size + this.dirty.size;
     this.inflight.clear();
-    this.dropped += this.dirty.size;
     this.dirty.clear();
     this.closed = true;
+  }
+
+  private lost(err: StoreError, n: number): void {
+    this.dropped += n;
+    this.onError(err, n);
+  }
+
+  private resume(): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    this.schedule();
   }
 
   get stats(): WriterStats {
