@@ -58,7 +58,7 @@ export async function captureBodies(env, dir, count) {
     const mem = memOf(p.pid);
     clearInterval(sampler);
     await env.stopProxy(p, 'store-bodies');
-    const { StoreDatabase } = await import('@mitmts/addon-store');
+    const { StoreDatabase } = await import('@mitmts/addon-store/engine');
     const store = StoreDatabase.open(db, { readonly: true });
     const stored = store.db.prepare('SELECT count(*) FROM flows').pluck().get();
     store.close();

@@ -57,7 +57,7 @@ async function database(env, n) {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `flows-${n}-v${GENERATOR_VERSION}.db`);
   if (existsSync(path)) return { path, generated: null };
-  const { StoreDatabase } = await import('@mitmts/addon-store');
+  const { StoreDatabase } = await import('@mitmts/addon-store/engine');
   const tmp = `${path}.tmp`;
   for (const s of ['', '-wal', '-shm']) rmSync(tmp + s, { force: true });
   const store = StoreDatabase.open(tmp);
@@ -122,7 +122,7 @@ export async function queryBenchmarks(env, _dir, n) {
   }
   env.log(table(rows));
 
-  const { StoreDatabase, SqliteFlowIndex } = await import('@mitmts/addon-store');
+  const { StoreDatabase, SqliteFlowIndex } = await import('@mitmts/addon-store/engine');
   const store = StoreDatabase.open(db.path, { readonly: true });
   const index = new SqliteFlowIndex(store);
   try {

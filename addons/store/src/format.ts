@@ -1,15 +1,17 @@
 /**
  * Store databases as flow files: registered with core (`registerFlowFileFormat`) by SQLite's
  * magic, so `mitmts flows flows.db [FILTER]`, `mitmts -r flows.db` and `FlowReader` read them
- * like `.mitm` files, with the filter answered from the indexes where it can be.
+ * like `.mitm` files, with the filter answered from the indexes where it can be. The reading
+ * code (and better-sqlite3) loads in `prepare()`, which asynchronous readers await: a proxy that
+ * never reads a store file never loads it.
  */
 import { type Filter, type Flow, type FlowFile, type FlowFileFormat, FlowReadError, FlowReadErrorCode } from '@mitmts/sdk';
-import { StoreDatabase } from './db.js';
 import { StoreError, storeError } from './errors.js';
-import { SqliteFlowIndex } from './sqlite-index.js';
 
 /** The first 16 bytes of every SQLite database file. */
 export const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+let engine: typeof import('./engine.js') | null = null;
 
 function readError(err: unknown, path: string): FlowReadError {
   if (err instanceof FlowReadError) return err;
@@ -29,14 +31,20 @@ function* guarded(flows: Iterable<Flow>, path: string): Generator<Flow> {
 export const storeFlowFormat: FlowFileFormat = {
   name: 'mitmts store (SQLite)',
   magic: SQLITE_MAGIC,
+  async prepare(): Promise<void> {
+    engine ??= await import('./engine.js');
+  },
   open(path: string): FlowFile {
-    let db: StoreDatabase;
+    if (engine === null) {
+      throw new FlowReadError(FlowReadErrorCode.CORRUPT, `${path} is a mitmts store: read it asynchronously (for await ... of new FlowReader(path)), or await storeFlowFormat.prepare() first.`);
+    }
+    let db: import('./engine.js').StoreDatabase;
     try {
-      db = StoreDatabase.open(path, { readonly: true });
+      db = engine.StoreDatabase.open(path, { readonly: true });
     } catch (err) {
       throw readError(err, path);
     }
-    const index = new SqliteFlowIndex(db);
+    const index = new engine.SqliteFlowIndex(db);
     return {
       flows: (filter: Filter | null) => guarded(index.scan(filter), path),
       close: () => db.close(),

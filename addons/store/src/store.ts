@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { addon, command, CommandError, type Filter, flowsToHar, inject, KERNEL, type Kernel, LOG, type Logger, option, OptionsError, parseFilter, parseSize, serializeHar } from '@mitmts/sdk';
 import type { StoreError } from './errors.js';
-import { StoreSession, type SessionOptions } from './session.js';
+import type { StoreSession, SessionOptions } from './session.js';
 
 const OPTIONS = ['store', 'store_body_threshold', 'store_inflight_ms', 'store_memory_flows', 'store_memory_bytes'];
 /** How often a disk that stays full is reported again. */
@@ -74,6 +74,8 @@ export class Store {
     const path = this.store;
     if (!path) return;
     try {
+      // Loaded with the first store: a proxy without one never loads the writer (nor its worker thread's module).
+      const { StoreSession } = await import('./session.js');
       this.session = await StoreSession.open(this.kernel, path, { ...opts, onError: (err, lost) => this.failed(err, lost) });
       this.log.info(`Recording flows in ${path}.`);
     } catch (err) {

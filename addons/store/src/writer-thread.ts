@@ -10,7 +10,7 @@
  * one `StoreDatabase.writeRecords` runs (the same statements, from schema.ts).
  */
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { storeError, type StoreError } from './errors.js';
 import { COMPRESS_LEVEL, COMPRESS_MIN } from './record.js';
 import { UPSERT_FLOW, UPSERT_RECORD } from './schema.js';
@@ -77,9 +77,13 @@ export class WriterThread {
   private readonly idle: Array<() => void> = [];
   private readonly stopped: Promise<void>;
 
-  private constructor(private readonly path: string, ready: (r: Reply) => void) {
+  private constructor(
+    private readonly path: string,
+    WorkerClass: typeof Worker,
+    ready: (r: Reply) => void,
+  ) {
     const resolve = createRequire(import.meta.url).resolve;
-    this.worker = new Worker(`(() => {${WORKER_SOURCE}})()`, {
+    this.worker = new WorkerClass(`(() => {${WORKER_SOURCE}})()`, {
       eval: true,
       workerData: {
         path,
@@ -110,9 +114,11 @@ export class WriterThread {
   }
 
   /** Start the worker and open its connection; throws StoreError if it cannot. */
-  static start(path: string): Promise<WriterThread> {
+  static async start(path: string): Promise<WriterThread> {
+    // Loaded here: a proxy that never opens a store never loads worker_threads.
+    const { Worker: WorkerClass } = await import('node:worker_threads');
     return new Promise((resolve, reject) => {
-      const t: WriterThread = new WriterThread(path, (r) => (r.ready ? resolve(t) : (void t.worker.terminate(), reject(toStoreError(r.error!, path, 'open')))));
+      const t: WriterThread = new WriterThread(path, WorkerClass, (r) => (r.ready ? resolve(t) : (void t.worker.terminate(), reject(toStoreError(r.error!, path, 'open')))));
     });
   }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CursorError, encodeFlow, FLOW_SORT_KEYS, type Flow, type FlowIndex, type FlowQuery, FlowStore } from '@mitmts/sdk';
-import { SqliteFlowIndex, StoreDatabase } from '@mitmts/addon-store';
+import { SqliteFlowIndex, StoreDatabase } from '@mitmts/addon-store/engine';
 import { corpus } from './corpus.js';
 
 let flows: Flow[];

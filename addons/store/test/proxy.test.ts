@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFlow, FlowReader } from '@mitmts/sdk';
-import '@mitmts/addon-store';
+import { storeFlowFormat } from '@mitmts/addon-store';
 import { get, mitmts, origin, run } from './helpers.js';
 
 let up: Awaited<ReturnType<typeof origin>>;
@@ -13,6 +13,8 @@ let dir: string;
 let db: string;
 
 beforeAll(async () => {
+  // The tests below read the database synchronously ([...new FlowReader(db)]).
+  await storeFlowFormat.prepare!();
   up = await origin();
   dir = mkdtempSync(join(tmpdir(), 'mitmts-store-e2e-'));
   db = join(dir, 'flows.db');

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeFlow, FlowReader } from '@mitmts/sdk';
 import { tflow, ttcpflow } from '@mitmts/sdk/testing';
-import { StoreDatabase } from '@mitmts/addon-store';
+import { storeFlowFormat } from '@mitmts/addon-store';
+import { StoreDatabase } from '@mitmts/addon-store/engine';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'mitmts-store-'));
 
@@ -57,7 +58,8 @@ describe('stored records', () => {
     const flows = [tflow({ resp: true }), ttcpflow()];
     store.writeBatch(flows);
     store.close();
-    await import('@mitmts/addon-store'); // registers the format
+    // Importing the package registered the format; synchronous reading needs its code loaded.
+    await storeFlowFormat.prepare!();
     expect([...new FlowReader(path)].map((x) => encodeFlow(x))).toEqual(flows.map((x) => encodeFlow(x)));
     const states = [];
     for await (const s of new FlowReader(path).readStates()) states.push(s);

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy } from '@mitmts/sdk';
-import { Store, StoreDatabase } from '@mitmts/addon-store';
+import { Store } from '@mitmts/addon-store';
+import { StoreDatabase } from '@mitmts/addon-store/engine';
 import { get, mitmts, origin } from './helpers.js';
 
 let up: Awaited<ReturnType<typeof origin>>;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Flow, parseFilter } from '@mitmts/sdk';
-import { prefilter, SqliteFlowIndex, StoreDatabase } from '@mitmts/addon-store';
+import { prefilter, SqliteFlowIndex, StoreDatabase } from '@mitmts/addon-store/engine';
 import { corpus, EXPRESSIONS } from './corpus.js';
 
 let flows: Flow[];

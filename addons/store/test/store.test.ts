@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeFlow, type Flow, type HTTPFlow, OptionsError } from '@mitmts/sdk';
 import { type TestContext, tflow, ttcpflow, withAddons } from '@mitmts/sdk/testing';
-import { loadSqlite, Store, StoreDatabase } from '@mitmts/addon-store';
+import { Store } from '@mitmts/addon-store';
+import { loadSqlite, StoreDatabase } from '@mitmts/addon-store/engine';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'mitmts-store-'));
 let contexts: TestContext[] = [];

@@ -26,6 +26,12 @@ export interface FlowFileFormat {
   readonly name: string;
   /** The first bytes of every file of this format, e.g. `SQLite format 3\0`. */
   readonly magic: Uint8Array;
+  /**
+   * Load what reading needs (asynchronous readers await it before {@link open}), so that a
+   * format costs nothing until a file of it is read. Synchronous readers do not call it: then
+   * `open` must work without it or say that the file has to be read asynchronously.
+   */
+  prepare?(): Promise<void>;
   /** Open a file (its magic matched) for reading. */
   open(path: string): FlowFile;
 }

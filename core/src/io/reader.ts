@@ -36,6 +36,15 @@ function registeredFile(source: FlowSource): FlowFile | null {
   return format ? format.open(path!) : null;
 }
 
+/** {@link registeredFile}, letting the format load what it needs first. */
+async function registeredFileAsync(source: FlowSource): Promise<FlowFile | null> {
+  const path = sourcePath(source);
+  const format = path === undefined ? undefined : flowFileFormatOf(path);
+  if (!format) return null;
+  await format.prepare?.();
+  return format.open(path!);
+}
+
 function* flowsOf(file: FlowFile, filter: Filter | null): Generator<AnyFlow> {
   try {
     yield* file.flows(filter) as Iterable<AnyFlow>;
@@ -83,7 +92,7 @@ export function* readStatesSync(source: FlowSource, options: FlowReaderOptions =
 
 /** Format 21 states from any source, asynchronously. */
 export async function* readStates(source: FlowSource, options: FlowReaderOptions = {}): AsyncGenerator<FlowState> {
-  const file = registeredFile(source);
+  const file = await registeredFileAsync(source);
   if (file !== null) {
     for (const flow of flowsOf(file, null)) yield flow.getState();
     return;
@@ -122,7 +131,7 @@ export class FlowReader implements AsyncIterable<AnyFlow>, Iterable<AnyFlow> {
   /** Flows, asynchronously (any source). */
   async *stream(): AsyncGenerator<AnyFlow> {
     const filter = this.options.filter ?? null;
-    const file = registeredFile(this.source);
+    const file = await registeredFileAsync(this.source);
     if (file !== null) return yield* flowsOf(file, filter);
     const name = this.options.name ?? sourceName(this.source);
     const decoder = new FlowStateDecoder();
