@@ -5,7 +5,9 @@
 //   2. memory: 1 GiB of distinct 1 MiB bodies captured with the store on; target: RSS < 150 MiB;
 //   3. queries over 1,000,000 flows written straight through the store's writer (not through the
 //      proxy): `mitmts flows DB '~d example & ~c 404'` (target < 1 s), other filters, windows
-//      and a body search (bench/lib/store-data.mjs).
+//      and a body search (bench/lib/store-data.mjs);
+//   4. the opt-in sinks' CPU per flow on the proxy's thread (ClickHouse, OpenTelemetry), for
+//      docs/scale-out.md (bench/lib/store-sinks.mjs).
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmt, mib, pct, ratio, table, usSplit } from '../lib/format.mjs';
@@ -13,6 +15,7 @@ import { memOf, perUnit, withCpu } from '../lib/sys.mjs';
 import { runWrk, writeProxyScript } from '../lib/wrk.mjs';
 import { captureBodies } from '../lib/store-bodies.mjs';
 import { queryBenchmarks } from '../lib/store-data.mjs';
+import { sinkCosts } from '../lib/store-sinks.mjs';
 
 export const title = '(store) SQLite flow store: throughput, memory, queries over 1,000,000 flows';
 /** Not part of a plain `npm run bench`: it writes a ~1 GB database and takes minutes. */
@@ -71,6 +74,15 @@ export async function run(env) {
 
   env.log(`\n  3. queries over ${fmt(env.quick ? 100_000 : 1_000_000)} flows`);
   res.queries = await queryBenchmarks(env, dir, env.quick ? 100_000 : 1_000_000);
+
+  const n = env.quick ? 5000 : 20_000;
+  env.log(`\n  4. sinks: ${fmt(n)} flows through each, CPU of the proxy's thread per flow (receivers in another process)`);
+  res.sinks = await sinkCosts(n);
+  env.log(table([
+    ['sink', 'CPU per flow', 'flows/s of one core at 100%', 'received'],
+    ['ClickHouse (batches of 1,000)', `${res.sinks.clickhouse.cpuUsPerFlow.toFixed(1)} µs`, fmt(1e6 / res.sinks.clickhouse.cpuUsPerFlow), `${fmt(res.sinks.clickhouse.rowsReceived)} rows`],
+    ['OpenTelemetry (OTLP/HTTP JSON)', `${res.sinks.otel.cpuUsPerFlow.toFixed(1)} µs`, fmt(1e6 / res.sinks.otel.cpuUsPerFlow), ''],
+  ]));
   return res;
 }
 
