@@ -20,8 +20,11 @@ import { StoreWriter } from './writer.js';
 class Recorder {
   constructor(private readonly writer: StoreWriter) {}
 
-  update(flows: readonly Flow[]): void {
-    for (const f of flows) this.writer.mark(f);
+  /** Synchronous, unless the writer is far behind: then the flow waits (backpressure). */
+  update(flows: readonly Flow[]): void | Promise<void> {
+    let wait: void | Promise<void> = undefined;
+    for (const f of flows) wait = this.writer.mark(f) ?? wait;
+    return wait;
   }
 }
 

@@ -91,7 +91,7 @@ export class Store {
   status(): string {
     if (!this.session) return this.failure ? `off: ${this.failure}` : 'off (option store is not set)';
     const s = this.session.writer.stats;
-    return `recording in ${this.session.db.path}: ${s.written} flow writes in ${s.batches} batches, ${s.dropped} lost, ${s.pending} pending`;
+    return `recording in ${this.session.db.path}: ${s.written} flow writes in ${s.batches} batches, ${s.dropped} lost, ${s.pending} pending${s.throttled ? `, traffic slowed ${s.throttled} times for the store to catch up` : ''}`;
   }
 
   @command('store.export', {

@@ -17,6 +17,14 @@ import type { WriterThread } from './writer-thread.js';
 
 /** Batches posted to the writer thread and not committed yet, at most: then flows wait here (deduplicated). */
 export const MAX_OUTSTANDING = 4;
+/**
+ * Flows waiting for the writer thread, at most: beyond this the recorder's hook waits until half
+ * of them are written, which slows the traffic down to what the store can write, instead of
+ * holding ever more flows in memory.
+ */
+export const MAX_WAITING = 10_000;
+/** Flows encoded in one turn at most. */
+const MAX_BATCH = 1000;
 
 export interface WriterStats {
   /** Flow writes committed (a flow written at its request and again at its response counts twice). */
@@ -27,6 +35,8 @@ export interface WriterStats {
   readonly dropped: number;
   /** Flows with changes not written yet (this turn's, and flows in progress). */
   readonly pending: number;
+  /** Times a hook had to wait because the writer was {@link MAX_WAITING} flows behind. */
+  readonly throttled: number;
 }
 
 /** True once a flow will not change by itself any more (response complete, error, connection closed). */
@@ -56,6 +66,9 @@ export class StoreWriter {
   private closed = false;
   /** A flush found the thread busy: flush again when a batch is committed. */
   private blocked = false;
+  /** Hooks waiting for the backlog to shrink, and how often that happened. */
+  private readonly drained: Array<() => void> = [];
+  private throttled = 0;
   private readonly flushSoon = (): void => {
     this.scheduled = false;
     this.flush();
@@ -72,8 +85,11 @@ export class StoreWriter {
     private readonly onWritten: (flows: readonly Flow[]) => void = () => undefined,
   ) {}
 
-  /** Write `flow` (again) at the end of this event-loop turn. */
-  mark(flow: Flow): void {
+  /**
+   * Write `flow` (again) at the end of this event-loop turn. Returns a promise only when the
+   * writer is {@link MAX_WAITING} flows behind: the caller (a hook) should wait for it.
+   */
+  mark(flow: Flow): void | Promise<void> {
     if (this.closed) return;
     if (this.inflightMs > 0 && !settled(flow)) {
       if (!this.inflight.has(flow)) this.inflight.set(flow, Date.now());
@@ -83,6 +99,9 @@ export class StoreWriter {
     this.inflight.delete(flow);
     this.dirty.add(flow);
     this.schedule();
+    if (this.dirty.size < MAX_WAITING) return;
+    this.throttled++;
+    return new Promise((resolve) => this.drained.push(resolve));
   }
 
   private schedule(): void {
@@ -118,8 +137,16 @@ export class StoreWriter {
       this.blocked = true;
       return;
     }
-    const batch = [...this.dirty];
-    this.dirty.clear();
+    // At most MAX_BATCH flows per turn: a backlog is encoded over several turns, never in one long one.
+    const batch: Flow[] = [];
+    for (const f of this.dirty) {
+      batch.push(f);
+      this.dirty.delete(f);
+      if (batch.length === MAX_BATCH) {
+        this.schedule();
+        break;
+      }
+    }
     let rows: unknown[][];
     try {
       rows = [...this.store.packed(this.store.items(batch))];
@@ -159,6 +186,7 @@ export class StoreWriter {
     this.inflight.clear();
     this.dirty.clear();
     this.closed = true;
+    for (const f of this.drained.splice(0)) f();
   }
 
   private lost(err: StoreError, n: number): void {
@@ -167,12 +195,13 @@ export class StoreWriter {
   }
 
   private resume(): void {
+    if (this.dirty.size < MAX_WAITING / 2) for (const f of this.drained.splice(0)) f();
     if (!this.blocked) return;
     this.blocked = false;
     this.schedule();
   }
 
   get stats(): WriterStats {
-    return { written: this.written, batches: this.batches, dropped: this.dropped, pending: this.dirty.size + this.inflight.size };
+    return { written: this.written, batches: this.batches, dropped: this.dropped, pending: this.dirty.size + this.inflight.size, throttled: this.throttled };
   }
 }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeFlow, type Flow, type HTTPFlow, OptionsError } from '@mitmts/sdk';
 import { type TestContext, tflow, ttcpflow, withAddons } from '@mitmts/sdk/testing';
 import { Store } from '@mitmts/addon-store';
-import { loadSqlite, StoreDatabase } from '@mitmts/addon-store/engine';
+import { loadSqlite, MAX_WAITING, StoreDatabase, StoreWriter, WriterThread } from '@mitmts/addon-store/engine';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'mitmts-store-'));
 let contexts: TestContext[] = [];
@@ -115,6 +115,26 @@ describe('store: recording', () => {
     }
     await vi.waitFor(() => expect(tctx.kernel.flows.bytes).toBeLessThanOrEqual(100 * 1024));
     expect(tctx.kernel.flows.size).toBe(3);
+  });
+});
+
+describe('store: backpressure', () => {
+  it('makes the hook wait when the writer is MAX_WAITING flows behind, until it caught up', async () => {
+    const dir = tmp();
+    const db = StoreDatabase.open(join(dir, 'flows.db'));
+    const thread = await WriterThread.start(join(dir, 'flows.db'));
+    const writer = new StoreWriter(db, thread, 0, () => undefined);
+    const flows = Array.from({ length: MAX_WAITING }, () => tflow({ resp: true }));
+    const waits = flows.map((f) => writer.mark(f));
+    expect(waits.slice(0, -1).every((w) => w === undefined)).toBe(true);
+    const last = waits.at(-1);
+    expect(last).toBeInstanceOf(Promise);
+    await last;
+    expect(writer.stats.throttled).toBe(1);
+    await writer.close(true);
+    await thread.stop();
+    expect(db.db.prepare('SELECT count(*) FROM flows').pluck().get()).toBe(MAX_WAITING);
+    db.close();
   });
 });
 
