@@ -61,6 +61,13 @@ describe('a database recorded by a real proxy', () => {
     expect(readFileSync(out)).toEqual(Buffer.concat([...new FlowReader(db)].map((f) => encodeFlow(f))));
   });
 
+  it('mitmts -r with a filter replays only what matches (answered by the database)', async () => {
+    const r = await run(['-n', '-r', db, '~c 404', '--set', `confdir=${join(dir, 'conf')}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/status\/404/);
+    expect(r.stdout).not.toMatch(/\/status\/200/);
+  });
+
   it('a damaged database is a read error, exit status 1', async () => {
     const bad = join(dir, 'bad.db');
     const { writeFileSync } = await import('node:fs');
