@@ -2,5 +2,5 @@ import { ClickHouseSink } from './clickhouse.js';
 
 export { ClickHouseSink };
 export { BatchQueue, type QueueOptions, type QueueStats } from './queue.js';
-export { flowToRow, tableDdl, clickhouseTime, type ClickHouseRow, type RowOptions } from './row.js';
+export { flowToRow, tableDdl, type ClickHouseRow, type RowOptions } from './row.js';
 export default ClickHouseSink;

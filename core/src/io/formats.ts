@@ -43,11 +43,6 @@ export function registerFlowFileFormat(format: FlowFileFormat): void {
   formats.set(format.name, format);
 }
 
-/** The registered formats. */
-export function flowFileFormats(): FlowFileFormat[] {
-  return [...formats.values()];
-}
-
 /** The registered format whose magic starts the file at `path`, if any (unreadable files: none). */
 export function flowFileFormatOf(path: string): FlowFileFormat | undefined {
   if (formats.size === 0) return undefined;

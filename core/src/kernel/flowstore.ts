@@ -134,11 +134,6 @@ export class FlowStore {
     return this.entries.get(id)?.flow;
   }
 
-  /** The position of a kept flow (its `seq` in {@link memory}'s rows). */
-  seqOf(id: string): number | undefined {
-    return this.entries.get(id)?.seq;
-  }
-
   remove(id: string): boolean {
     return this.drop(id);
   }
