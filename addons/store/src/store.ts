@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { addon, command, CommandError, type Filter, flowsToHar, inject, KERNEL, type Kernel, LOG, type Logger, option, OptionsError, parseFilter, parseSize, serializeHar } from '@mitmts/sdk';
 import type { StoreError } from './errors.js';
 import type { StoreSession, SessionOptions } from './session.js';
@@ -8,8 +8,9 @@ const OPTIONS = ['store', 'store_body_threshold', 'store_inflight_ms', 'store_me
 const FULL_REPORT_MS = 10_000;
 
 /**
- * Record every flow in a SQLite database (`--set store=flows.db`) as it progresses: inserted
- * at its request, updated at its response or error, one transaction per event-loop turn. The
+ * Record every flow in a SQLite database (`--set store=flows.db`) as it progresses: written
+ * when it completes (and while in progress, after `store_inflight_ms`), upserted by id, one
+ * transaction per event-loop turn, in a writer thread. The
  * kernel then keeps only the newest flows in memory; the web UI, `mitmts flows flows.db` and
  * `mitmts -r flows.db` read the rest from the database. A database that cannot be used (damaged,
  * locked, not a store) turns the store off with a message; the proxy keeps serving.
@@ -113,28 +114,7 @@ export class Store {
     }
     await session.writer.settled();
     try {
-      if (/\.z?har$/i.test(path)) {
-        const flows = [];
-        for await (const f of session.index.flows(filter)) flows.push(f);
-        const fd = openSync(path, 'w');
-        try {
-          writeSync(fd, serializeHar(flowsToHar(flows), { compress: /\.zhar$/i.test(path) }));
-        } finally {
-          closeSync(fd);
-        }
-        return flows.length;
-      }
-      const fd = openSync(path, 'w');
-      let n = 0;
-      try {
-        for (const record of session.index.records(filter)) {
-          writeSync(fd, record);
-          n++;
-        }
-      } finally {
-        closeSync(fd);
-      }
-      return n;
+      return /\.z?har$/i.test(path) ? await exportHar(session, filter, path) : exportMitm(session, filter, path);
     } catch (err) {
       throw new CommandError(`store.export to ${path} failed: ${(err as Error).message}`);
     }
@@ -169,4 +149,28 @@ export class Store {
     this.disable(err);
     if (s) void s.close(false).catch((e: unknown) => this.log.debug(`closing the store after an error: ${(e as Error).message}`));
   }
+}
+
+/** The stored records (the .mitm bytes) of the matching flows, copied to `path`. */
+function exportMitm(session: StoreSession, filter: Filter | null, path: string): number {
+  const fd = openSync(path, 'w');
+  let n = 0;
+  try {
+    for (const record of session.index.records(filter)) {
+      writeSync(fd, record);
+      n++;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return n;
+}
+
+/** The matching HTTP flows as HAR (`.zhar`: compressed), as savehar writes it; other flows are left out. */
+async function exportHar(session: StoreSession, filter: Filter | null, path: string): Promise<number> {
+  const flows = [];
+  for await (const f of session.index.flows(filter)) flows.push(f);
+  const har = flowsToHar(flows);
+  writeFileSync(path, serializeHar(har, { compress: /\.zhar$/i.test(path) }));
+  return har.log.entries.length;
 }
