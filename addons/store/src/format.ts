@@ -5,7 +5,9 @@
  * code (and better-sqlite3) loads in `prepare()`, which asynchronous readers await: a proxy that
  * never reads a store file never loads it.
  */
-import { type Filter, type Flow, type FlowFile, type FlowFileFormat, FlowReadError, FlowReadErrorCode } from '@mitmts/sdk';
+import type { Filter, Flow } from '@mitmts/sdk';
+// Only the light part of the SDK: `mitmts flows` imports this module before reading anything.
+import { type FlowFile, type FlowFileFormat, FlowReadError, FlowReadErrorCode } from '@mitmts/sdk/formats';
 import { StoreError, storeError } from './errors.js';
 
 /** The first 16 bytes of every SQLite database file. */
@@ -36,7 +38,7 @@ export const storeFlowFormat: FlowFileFormat = {
   },
   open(path: string): FlowFile {
     if (engine === null) {
-      throw new FlowReadError(FlowReadErrorCode.CORRUPT, `${path} is a mitmts store: read it asynchronously (for await ... of new FlowReader(path)), or await storeFlowFormat.prepare() first.`);
+      throw new FlowReadError(FlowReadErrorCode.CORRUPT, `${path} is a mitmts store: read it asynchronously (for await ... of new FlowReader(path)), or await prepareFlowFile(path) first.`);
     }
     let db: import('./engine.js').StoreDatabase;
     try {

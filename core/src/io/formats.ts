@@ -64,3 +64,15 @@ export function flowFileFormatOf(path: string): FlowFileFormat | undefined {
   }
   return undefined;
 }
+
+/**
+ * Await this before reading `path` synchronously: if the file is in a registered format, its
+ * code is loaded (`prepare()`). Asynchronous readers (`for await ... of new FlowReader(path)`)
+ * do it themselves. Resolves to whether the file is in a registered format.
+ */
+export async function prepareFlowFile(path: string): Promise<boolean> {
+  const format = flowFileFormatOf(path);
+  if (!format) return false;
+  await format.prepare?.();
+  return true;
+}

@@ -9,7 +9,7 @@ import type { Filter } from '../../src/filter/filter.js';
 import { parseFilter } from '../../src/filter/filter.js';
 import { tflow, ttcpflow } from '../../src/flow/testing.js';
 import type { Flow } from '../../src/flow/flow.js';
-import { flowFileFormatOf, registerFlowFileFormat, type FlowFileFormat } from '../../src/io/formats.js';
+import { flowFileFormatOf, prepareFlowFile, registerFlowFileFormat, type FlowFileFormat } from '../../src/io/formats.js';
 import { FlowReader, readStates } from '../../src/io/reader.js';
 import { FLOWS_MITM } from './fixtures.js';
 
@@ -59,6 +59,26 @@ describe('registered flow file formats', () => {
     for await (const s of readStates(path)) states.push(s);
     expect(states).toEqual(flows.map((f) => f.getState()));
     expect(closed).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a format that loads its code lazily: async readers prepare it, sync readers after prepareFlowFile', async () => {
+    let loaded = false;
+    const magic = Buffer.from('LAZYFMT\0');
+    registerFlowFileFormat({
+      name: 'lazy',
+      magic,
+      prepare: async () => void (loaded = true),
+      open: () => {
+        if (!loaded) throw new Error('not prepared');
+        return { flows: () => flows, close: () => undefined };
+      },
+    });
+    const path = join(mkdtempSync(join(tmpdir(), 'mitmts-formats-')), 'x.lazy');
+    writeFileSync(path, magic);
+    expect(() => [...new FlowReader(path)]).toThrow('not prepared');
+    expect(await prepareFlowFile(FLOWS_MITM)).toBe(false);
+    expect(await prepareFlowFile(path)).toBe(true);
+    expect([...new FlowReader(path)]).toEqual(flows);
   });
 
   it('FlowReader applies its filter to .mitm files too', () => {
