@@ -5,7 +5,7 @@ import { MitmtsError } from '../kernel/errors.js';
 import { readConfigFile } from '../options/config.js';
 import { TYPE_DESCRIPTIONS } from '../options/types.js';
 import { optionFlags, parseArgs, usageText, type ParsedArgs } from './argv.js';
-import { loadManifest, type Distribution } from './manifest.js';
+import { loadFlowFormats, loadManifest, type Distribution } from './manifest.js';
 import { runFlowsCommand } from '../io/flows-command.js';
 
 export interface CliIO {
@@ -90,7 +90,16 @@ export function formatCommands(kernel: Kernel): string {
  */
 export async function main(argv: readonly string[], dist: Distribution, io: CliIO, subcommands: Record<string, Subcommand> = {}): Promise<number> {
   const [first, ...rest] = argv;
-  const all: Record<string, Subcommand> = { flows: (a, o) => runFlowsCommand(a, o.stdout, o.stderr), ...subcommands };
+  const flows: Subcommand = async (a, o) => {
+    try {
+      await loadFlowFormats(dist);
+    } catch (err) {
+      o.stderr.write(`mitmts flows: ${(err as Error).message}\n`);
+      return 1;
+    }
+    return runFlowsCommand(a, o.stdout, o.stderr);
+  };
+  const all: Record<string, Subcommand> = { flows, ...subcommands };
   if (first !== undefined && Object.hasOwn(all, first)) return all[first]!(rest, io);
   if (argv.includes('--version')) {
     io.stdout.write(`Mitmts: ${dist.version}\nNode.js: ${process.version}\nPlatform: ${process.platform}-${process.arch}\n`);
@@ -110,6 +119,7 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
   kernel.flows.limit = 0;
   let started = false;
   try {
+    await loadFlowFormats(dist);
     await loadManifest(kernel, dist);
     const extra = optionFlags(kernel.options.list());
     let args: ParsedArgs;

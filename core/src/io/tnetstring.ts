@@ -568,11 +568,17 @@ function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined): void
     if (order === undefined) {
       for (const k in obj) putEntry(w, k, obj[k], dict);
     } else {
+      let written = 0;
       for (let i = 0; i < order.length; i++) {
         const k = order[i]!;
-        if (Object.prototype.hasOwnProperty.call(obj, k)) putEntry(w, k, obj[k], dict);
+        if (Object.prototype.hasOwnProperty.call(obj, k)) {
+          putEntry(w, k, obj[k], dict);
+          written++;
+        }
       }
-      for (const k in obj) if (!order.includes(k)) putEntry(w, k, obj[k], dict);
+      // Keys beyond the schema's order are rare (states have exactly the schema's keys): look
+      // for them only when there are some, not with a scan of the order per key.
+      if (written !== Object.keys(obj).length) for (const k in obj) if (!order.includes(k)) putEntry(w, k, obj[k], dict);
     }
   }
   w.prefix(mark);
