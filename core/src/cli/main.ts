@@ -148,8 +148,13 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
       process.on('uncaughtException', onCrash);
       process.on('unhandledRejection', onCrash);
     }
-    await kernel.start();
+    // A signal during start-up (a hook that never settles) ends the process too.
+    const early = await Promise.race([kernel.start().then(() => null), stop]);
     started = true;
+    if (early !== null) {
+      await kernel.shutdown();
+      return early;
+    }
     // Like mitmdump, keep running until told to stop, even with no server listening.
     const keepAlive = setInterval(() => undefined, 1 << 30);
     const code = await Promise.race([stop, kernel.whenExitRequested()]).finally(() => clearInterval(keepAlive));

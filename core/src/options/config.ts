@@ -27,7 +27,9 @@ export async function readConfigFile(path: string): Promise<ConfigFile | null> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // ENOTDIR: the confdir's path runs through a file; the CA store reports that clearly.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw new OptionsError(`Cannot read config file ${path}: ${(err as Error).message}`, 'MITMTS_ERR_CONFIG_FILE');
   }
   return parseConfig(text, path);
