@@ -37,13 +37,12 @@ export async function applyCommandLine(kernel: Kernel, args: ParsedArgs): Promis
   for (const name of ['config.yaml', 'config.yml']) {
     const file = await readConfigFile(join(confdir, name));
     if (!file) continue;
-    for (const [key, raw] of Object.entries(file.values)) {
-      let value = raw;
-      if (key === 'scripts' && Array.isArray(raw)) {
-        value = raw.map((p) => (typeof p === 'string' && !isAbsolute(expandHome(p)) ? resolve(dirname(file.path), p) : p));
-      }
-      opts.update({ [key]: value }, { defer: true, source: { label: `${file.path}:${file.lines[key]} (key ${key})` } });
+    const scripts = file.values['scripts'];
+    if (Array.isArray(scripts)) {
+      file.values['scripts'] = scripts.map((p: unknown) => (typeof p === 'string' && !isAbsolute(expandHome(p)) ? resolve(dirname(file.path), p) : p));
     }
+    // One update per file (each update runs every configure listener), each key's line kept for errors.
+    opts.update(file.values, { defer: true, source: (key) => ({ label: `${file.path}:${file.lines[key]} (key ${key})` }) });
   }
   opts.set(args.sets, { defer: true, source: { label: '--set' } });
   for (const [option, { value, flag }] of args.flags) opts.update({ [option]: value }, { defer: true, source: { label: flag } });

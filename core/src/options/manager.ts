@@ -16,6 +16,14 @@ interface Entry {
   value: OptionValue;
 }
 
+/** One source for a whole update, or one per option name (config.yaml: each key's line). */
+export type SourceOf = ValueSource | ((name: string) => ValueSource);
+
+function sourceFor(source: SourceOf | undefined, name: string, fallback: string): ValueSource {
+  if (source === undefined) return { label: fallback };
+  return typeof source === 'function' ? source(name) : source;
+}
+
 type Deferred =
   | { kind: 'typed'; value: unknown; source: ValueSource }
   | { kind: 'strings'; values: Array<string | undefined>; source: ValueSource };
@@ -103,17 +111,17 @@ export class OptionsManager {
    * Set typed values atomically. Unknown names are an error, or, with `defer`, kept until an
    * addon declares them.
    */
-  update(changes: Readonly<Record<string, unknown>>, opts: { defer?: boolean; source?: ValueSource } = {}): void {
+  update(changes: Readonly<Record<string, unknown>>, opts: { defer?: boolean; source?: SourceOf } = {}): void {
     const typed = new Map<string, OptionValue>();
     const later = new Map<string, Deferred>();
     for (const [name, value] of Object.entries(changes)) {
       const e = this.entries.get(name);
       if (!e) {
         if (!opts.defer) throw this.unknown(name);
-        later.set(name, { kind: 'typed', value, source: opts.source ?? { label: 'update' } });
+        later.set(name, { kind: 'typed', value, source: sourceFor(opts.source, name, 'update') });
         continue;
       }
-      typed.set(name, checkValue(e.spec, value, opts.source ? ` (from ${opts.source.label})` : ''));
+      typed.set(name, checkValue(e.spec, value, opts.source ? ` (from ${sourceFor(opts.source, name, 'update').label})` : ''));
     }
     this.apply(typed);
     for (const [k, v] of later) this.deferred.set(k, v);
