@@ -4,6 +4,7 @@ import { Kernel } from '../kernel/kernel.js';
 import { MitmtsError } from '../kernel/errors.js';
 import { readConfigFile } from '../options/config.js';
 import { TYPE_DESCRIPTIONS } from '../options/types.js';
+import { rangeText } from '../options/values.js';
 import { optionFlags, parseArgs, usageText, type ParsedArgs } from './argv.js';
 import { loadManifest, type Distribution } from './manifest.js';
 import { runFlowsCommand } from '../io/flows-command.js';
@@ -68,7 +69,8 @@ export function formatOptions(kernel: Kernel): string {
   const out: string[] = [];
   for (const o of kernel.options.list()) {
     for (const line of wrap(o.help, 96)) out.push(`# ${line}`);
-    out.push(`# Type ${TYPE_DESCRIPTIONS[o.type]}${o.choices ? `, one of: ${o.choices.join(', ')}` : ''}. Default: ${JSON.stringify(o.default)}. Declared by ${o.owner}.`);
+    const range = o.min !== undefined || o.max !== undefined ? `, ${rangeText(o)}` : '';
+    out.push(`# Type ${TYPE_DESCRIPTIONS[o.type]}${o.choices ? `, one of: ${o.choices.join(', ')}` : ''}${range}. Default: ${JSON.stringify(o.default)}. Declared by ${o.owner}.`);
     out.push(`${o.name}: ${JSON.stringify(o.value)}`, '');
   }
   return out.join('\n');

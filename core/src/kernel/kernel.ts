@@ -8,7 +8,7 @@ import { HookDispatcher, type AddonRecord } from '../hooks/dispatcher.js';
 import type { HookMap, HookName, HookResult } from '../hooks/hookmap.js';
 import { CORE_OPTIONS } from '../options/core-options.js';
 import { OptionsManager } from '../options/manager.js';
-import type { OptionTypeName, OptionValue } from '../options/types.js';
+import type { OptionSpec, OptionTypeName, OptionValue } from '../options/types.js';
 import { enterKernel, runWithKernel } from './context.js';
 import { MitmtsError, OptionsError } from './errors.js';
 import { Logger, termLog, type LogLevel, type TermLogOptions } from './log.js';
@@ -320,8 +320,9 @@ export class Kernel {
 
   private loader(r: AddonRecord): Loader {
     return {
-      addOption: <T extends OptionTypeName>(name: string, type: T, defaultValue: OptionValue<T>, help: string, choices?: readonly string[]) => {
-        this.options.declare({ name, type, default: defaultValue, help, ...(choices ? { choices } : {}) }, r.name);
+      addOption: <T extends OptionTypeName>(spec: string | OptionSpec<T>, type?: T, defaultValue?: OptionValue<T>, help?: string, choices?: readonly string[]) => {
+        if (typeof spec !== 'string') return this.options.declare(spec, r.name);
+        this.options.declare({ name: spec, type: type!, default: defaultValue!, help: help ?? '', ...(choices ? { choices } : {}) }, r.name);
       },
       addCommand: (name: string, fn: (...args: never[]) => unknown, spec?: Omit<CommandSpec, 'name'>) => {
         this.commands.add({ ...spec, name }, fn, r.name);

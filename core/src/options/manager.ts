@@ -24,6 +24,11 @@ function sourceFor(source: SourceOf | undefined, name: string, fallback: string)
   return typeof source === 'function' ? source(name) : source;
 }
 
+/** ` (from <label>)` for error messages, or nothing without a source. */
+function where(source: SourceOf | undefined, name: string): string {
+  return source === undefined ? '' : ` (from ${sourceFor(source, name, '').label})`;
+}
+
 type Deferred =
   | { kind: 'typed'; value: unknown; source: ValueSource }
   | { kind: 'strings'; values: Array<string | undefined>; source: ValueSource };
@@ -121,9 +126,9 @@ export class OptionsManager {
         later.set(name, { kind: 'typed', value, source: sourceFor(opts.source, name, 'update') });
         continue;
       }
-      typed.set(name, checkValue(e.spec, value, opts.source ? ` (from ${sourceFor(opts.source, name, 'update').label})` : ''));
+      typed.set(name, checkValue(e.spec, value, where(opts.source, name)));
     }
-    this.apply(typed);
+    this.apply(typed, (name) => where(opts.source, name));
     for (const [k, v] of later) this.deferred.set(k, v);
   }
 
@@ -149,9 +154,9 @@ export class OptionsManager {
         later.set(name, { kind: 'strings', values, source: opts.source ?? { label: '--set' } });
         continue;
       }
-      typed.set(name, parseValues(e.spec, values, e.value));
+      typed.set(name, parseValues(e.spec, values, e.value, where(opts.source, name)));
     }
-    this.apply(typed);
+    this.apply(typed, (name) => where(opts.source, name));
     for (const [k, v] of later) this.deferred.set(k, v);
   }
 
@@ -163,12 +168,16 @@ export class OptionsManager {
       if (!e) continue;
       typed.set(
         name,
-        d.kind === 'typed' ? checkValue(e.spec, d.value, ` (from ${d.source.label})`) : parseValues(e.spec, d.values, e.value),
+        d.kind === 'typed' ? checkValue(e.spec, d.value, ` (from ${d.source.label})`) : parseValues(e.spec, d.values, e.value, ` (from ${d.source.label})`),
       );
     }
     if (typed.size === 0) return [];
-    for (const name of typed.keys()) this.deferred.delete(name);
-    this.apply(typed);
+    const sources = new Map<string, ValueSource>();
+    for (const name of typed.keys()) {
+      sources.set(name, this.deferred.get(name)!.source);
+      this.deferred.delete(name);
+    }
+    this.apply(typed, (name) => where(sources.get(name), name));
     return [...typed.keys()];
   }
 
@@ -208,7 +217,18 @@ export class OptionsManager {
     return out;
   }
 
-  private apply(typed: Map<string, OptionValue>): void {
+  /** Run the `check`s of the options in `typed` (other options read as after the update). */
+  private runChecks(typed: ReadonlyMap<string, OptionValue>, whereOf: (name: string) => string): void {
+    const get = (name: string): OptionValue => (typed.has(name) ? typed.get(name)! : this.get(name));
+    for (const [name, value] of typed) {
+      const spec = this.entries.get(name)!.spec;
+      const why = spec.check?.(value, get);
+      if (why !== undefined) throw new OptionsError(`Option ${name}${whereOf(name)}: ${why}`, 'MITMTS_ERR_OPTION_VALUE');
+    }
+  }
+
+  private apply(typed: Map<string, OptionValue>, whereOf: (name: string) => string = () => ''): void {
+    this.runChecks(typed, whereOf);
     const previous = new Map<string, OptionValue>();
     for (const [name, value] of typed) {
       const e = this.entries.get(name)!;

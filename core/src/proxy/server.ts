@@ -69,7 +69,7 @@ export class ProxyServer implements ProxyRuntime {
   }
 
   load(loader: Loader): void {
-    for (const o of PROXY_OPTIONS) loader.addOption(o.name, o.type, o.default as never, o.help, o.choices);
+    for (const o of PROXY_OPTIONS) loader.addOption(o);
   }
 
   configure(updated: ReadonlySet<string>): void {
