@@ -6,6 +6,7 @@ import { readConfigFile } from '../options/config.js';
 import { TYPE_DESCRIPTIONS } from '../options/types.js';
 import { rangeText } from '../options/values.js';
 import { optionFlags, parseArgs, usageText, type ParsedArgs } from './argv.js';
+import { exposureNotice, type ListenerAddress } from './exposure.js';
 import { loadManifest, type Distribution } from './manifest.js';
 import { runFlowsCommand } from '../io/flows-command.js';
 
@@ -156,6 +157,7 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
       await kernel.shutdown();
       return early;
     }
+    noticeExposure(kernel);
     // Like mitmdump, keep running until told to stop, even with no server listening.
     const keepAlive = setInterval(() => undefined, 1 << 30);
     const code = await Promise.race([stop, kernel.whenExitRequested()]).finally(() => clearInterval(keepAlive));
@@ -167,6 +169,14 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
     if (started) await kernel.shutdown().catch(() => undefined);
     return 1;
   }
+}
+
+/** Warn once when the proxy listens beyond loopback without proxyauth (see exposure.ts). */
+function noticeExposure(kernel: Kernel): void {
+  const server = kernel.get<{ addresses?: readonly ListenerAddress[] }>('proxyserver');
+  const auth = kernel.options.has('proxyauth') ? kernel.options.get<string | null>('proxyauth') : null;
+  const notice = exposureNotice(server?.addresses ?? [], auth);
+  if (notice) kernel.log.warn(notice);
 }
 
 function wrap(text: string, width: number): string[] {
