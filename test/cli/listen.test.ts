@@ -1,20 +1,8 @@
-import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { exposureNotice } from '../../core/dist/cli/exposure.js';
-import { listeningPort, mitmts, tempDir } from '../helpers/process.js';
+import { listeningPort, mitmts, proxyRoundTrip, tempDir } from '../helpers/process.js';
 
 const NOTICE = /\[warn\] The proxy at \S+ accepts clients from other machines and proxyauth is not set/;
-
-/** One request through the proxy (to a closed port: a 502), on a raw socket; resolves with the status line. */
-function roundTrip(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => s.write('GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: 127.0.0.1:1\r\nConnection: close\r\n\r\n'));
-    let data = '';
-    s.on('data', (d: Buffer) => (data += d.toString('latin1')));
-    s.on('end', () => resolve(data.split('\r\n')[0]!));
-    s.on('error', reject);
-  });
-}
 
 /**
  * Start mitmts, and once it answered a request (so start-up, notice included, is over: the
@@ -24,7 +12,7 @@ async function stopAfter(args: string[], check: (out: string, port: number) => v
   const child = mitmts(['--set', `confdir=${tempDir()}`, '-p', '0', ...args]);
   try {
     const port = await listeningPort(child);
-    expect(await roundTrip(port)).toMatch(/^HTTP\/1\.1 (502|407) /);
+    expect(await proxyRoundTrip(port)).toMatch(/^HTTP\/1\.1 (502|407) /);
     check(child.all, port);
   } finally {
     await child.stop('SIGTERM');

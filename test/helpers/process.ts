@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,4 +70,18 @@ export function mitmts(args: readonly string[], opts: { env?: NodeJS.ProcessEnv;
 export async function listeningPort(child: Child): Promise<number> {
   const m = await child.waitFor(/proxy listening at \S+:(\d+)\./);
   return Number(m[1]);
+}
+
+/**
+ * One request through the proxy at `port` to a closed port (so the proxy answers 502 itself),
+ * on a raw socket; resolves with the response's status line.
+ */
+export function proxyRoundTrip(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write('GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: 127.0.0.1:1\r\nConnection: close\r\n\r\n'));
+    let data = '';
+    s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+    s.on('close', () => resolve(data.split('\r\n')[0]!));
+    s.on('error', reject);
+  });
 }
