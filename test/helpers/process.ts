@@ -42,10 +42,18 @@ export class Child {
     return this.out + this.err;
   }
 
-  /** Resolves with the first match of `re` in stdout+stderr; rejects if the process exits first. */
-  async waitFor(re: RegExp): Promise<RegExpMatchArray> {
+  /** Where the output is now, for `waitFor` to look only at what comes after. */
+  mark(): { out: number; err: number } {
+    return { out: this.out.length, err: this.err.length };
+  }
+
+  /**
+   * Resolves with the first match of `re` in stdout or stderr (after `since`, a `mark()`);
+   * rejects if the process exits first.
+   */
+  async waitFor(re: RegExp, since = { out: 0, err: 0 }): Promise<RegExpMatchArray> {
     for (;;) {
-      const m = this.out.match(re) ?? this.err.match(re);
+      const m = this.out.slice(since.out).match(re) ?? this.err.slice(since.err).match(re);
       if (m) return m;
       if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
         throw new Error(`process exited (${this.proc.exitCode ?? this.proc.signalCode}) before printing ${re}:\n${this.all}`);

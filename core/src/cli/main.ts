@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { guardSignals } from '../hooks/watchdog.js';
 import { Kernel } from '../kernel/kernel.js';
 import { MitmtsError } from '../kernel/errors.js';
 import { readConfigFile } from '../options/config.js';
@@ -158,6 +159,8 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
       return early;
     }
     noticeExposure(kernel);
+    // SIGTERM/SIGINT end the process even while a hook blocks the event loop (hook_watchdog).
+    if (io.signals !== false) guardSignals();
     // Like mitmdump, keep running until told to stop, even with no server listening.
     const keepAlive = setInterval(() => undefined, 1 << 30);
     const code = await Promise.race([stop, kernel.whenExitRequested()]).finally(() => clearInterval(keepAlive));

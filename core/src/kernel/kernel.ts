@@ -5,6 +5,7 @@ import type { CommandSpec } from '../commands/types.js';
 import { getClassMeta, type AddonOrder, type ClassMeta, type InjectionKey } from '../hooks/decorators.js';
 import type { Loader } from '../hooks/data.js';
 import { HookDispatcher, type AddonRecord } from '../hooks/dispatcher.js';
+import { watchBlocks } from '../hooks/watchdog.js';
 import type { HookMap, HookName, HookResult } from '../hooks/hookmap.js';
 import { CORE_OPTIONS } from '../options/core-options.js';
 import { OptionsManager } from '../options/manager.js';
@@ -69,6 +70,7 @@ export class Kernel {
     }
     this.options.onConfigure((updated) => {
       if (this.stateValue !== 'running' && this.stateValue !== 'starting') return;
+      if (updated.has('hook_watchdog')) this.watchHooks();
       const r = this.addons.trigger('configure', updated);
       if (r) r.catch((err: unknown) => this.addons.reportError('kernel', 'configure', err));
     });
@@ -186,6 +188,7 @@ export class Kernel {
         throw err;
       }
       this.stateValue = 'running';
+      this.watchHooks();
       // `running: false`: configured (scripts loaded, options complete) but not serving, e.g.
       // for `mitmts --options`.
       if (opts.running !== false) await this.addons.trigger('running');
@@ -215,7 +218,13 @@ export class Kernel {
     await runWithKernel(this, async () => {
       for (const r of this.addons.list()) await this.finishQuiet(r);
     });
+    watchBlocks(this.log, 0);
     this.stateValue = 'done';
+  }
+
+  /** Start, adjust or stop the hook watchdog for this kernel (option `hook_watchdog`). */
+  private watchHooks(): void {
+    watchBlocks(this.log, this.options.has('hook_watchdog') ? this.options.get<number>('hook_watchdog') : 0);
   }
 
   private get running(): boolean {
