@@ -70,7 +70,7 @@ const exprs = [
   '~src ^10\\.0\\.0\\.1: & ~dst example',
   // Repeated groups: run by the linear-time engine (re2js), not V8's.
   '~u "(/[a-z0-9]+)+\\?"',
-  '~b "(payload \\d+ )+payload"',
+  '~b "(payload [0-9]+ )+payload"',
 ];
 
 for (const e of exprs) {
