@@ -1,22 +1,10 @@
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertStore } from '../../core/dist/certs/index.js';
-import { listeningPort, mitmts, tempDir, type Child } from '../helpers/process.js';
+import { listeningPort, mitmts, proxyRoundTrip, tempDir, type Child } from '../helpers/process.js';
 
 const SCRIPT = join(import.meta.dirname, '../fixtures/watchdog/slowaddon.ts');
 const BLOCKED = /\[error\] addon slowaddon: hook request has blocked the event loop for \d+\.\d s/g;
-
-/** GET http://127.0.0.1:1<path> through the proxy; resolves with the status line (or '' if cut). */
-function get(port: number, path: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.write(`GET http://127.0.0.1:1${path} HTTP/1.1\r\nHost: 127.0.0.1:1\r\nConnection: close\r\n\r\n`));
-    let data = '';
-    s.on('data', (d: Buffer) => (data += d.toString('latin1')));
-    s.on('close', () => resolve(data.split('\r\n')[0]!));
-    s.on('error', () => resolve(''));
-  });
-}
 
 // The CA is made beforehand: generating its key blocks the event loop too (a second or more on a
 // loaded machine), which the watchdog would rightly report.
@@ -36,15 +24,15 @@ describe('hook watchdog (hook_watchdog=1, a real script addon)', { timeout: 90_0
     try {
       const port = await listeningPort(child);
       // Waits 2.5 s without blocking: served, nothing reported.
-      expect(await get(port, '/await')).toMatch(/^HTTP\/1\.1 502 /);
+      expect(await proxyRoundTrip(port, '/await')).toMatch(/^HTTP\/1\.1 502 /);
       expect(child.all).not.toMatch(/blocked the event loop/);
       // Blocks 1.5 s: reported while blocked, then how long it lasted; the request is served.
-      expect(await get(port, '/busy')).toMatch(/^HTTP\/1\.1 502 /);
+      expect(await proxyRoundTrip(port, '/busy')).toMatch(/^HTTP\/1\.1 502 /);
       expect(child.all.match(BLOCKED)).toHaveLength(1);
       await child.waitFor(/\[warn\] addon slowaddon: hook request blocked the event loop for 1\.\d s \(see hook_watchdog\)\./);
       // Never returns: reported, and SIGTERM still ends the process.
       const before = child.mark();
-      void get(port, '/spin');
+      void proxyRoundTrip(port, '/spin');
       await child.waitFor(/blocked the event loop for \d\.\d s: nothing else runs until it returns \(a synchronous loop\?\)\. SIGTERM and SIGINT still stop the process\./, before);
       expect(child.all.match(BLOCKED)).toHaveLength(2);
       child.proc.kill('SIGTERM');
@@ -59,7 +47,7 @@ describe('hook watchdog (hook_watchdog=1, a real script addon)', { timeout: 90_0
     const child = start();
     try {
       const port = await listeningPort(child);
-      void get(port, '/spin');
+      void proxyRoundTrip(port, '/spin');
       await child.waitFor(/^spinning$/m);
       child.proc.kill('SIGINT');
       expect(await child.exited).toEqual({ code: null, signal: 'SIGINT' });
