@@ -12,7 +12,7 @@ let confdir = '';
 beforeAll(async () => {
   confdir = tempDir();
   await CertStore.fromConfdir(confdir);
-});
+}, 90_000);
 
 function start(): Child {
   return mitmts(['--set', `confdir=${confdir}`, '-p', '0', '-s', SCRIPT, '--set', 'hook_watchdog=1']);
