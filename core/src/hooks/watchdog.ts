@@ -108,7 +108,6 @@ function startWorker(limitMs: number): void {
     eval: true,
     workerData: { memory, limitMs, labels: [...ids].map(([l, i]) => [i, l]), signals: signalsGuarded },
   });
-  worker.unref();
   worker.on('message', (m: { blocked?: number; label?: string }) => {
     if (m.blocked === undefined) return;
     const msg = `${m.label ?? 'Code outside the addon hooks'} blocked the event loop for ${(m.blocked / 1000).toFixed(1)} s (see hook_watchdog).`;
@@ -117,6 +116,8 @@ function startWorker(limitMs: number): void {
   worker.on('error', (err) => {
     for (const log of retainers.keys()) log.warn(`The hook watchdog stopped: ${err.message}`);
   });
+  // After the listeners: adding a 'message' listener refs the worker's port again.
+  worker.unref();
 }
 
 /** Shape of `workerData`. */
