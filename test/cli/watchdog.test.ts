@@ -14,8 +14,8 @@ beforeAll(async () => {
   await CertStore.fromConfdir(confdir);
 }, 90_000);
 
-function start(): Child {
-  return mitmts(['--set', `confdir=${confdir}`, '-p', '0', '-s', SCRIPT, '--set', 'hook_watchdog=1']);
+function start(extra: string[] = []): Child {
+  return mitmts(['--set', `confdir=${confdir}`, '-p', '0', '-s', SCRIPT, '--set', 'hook_watchdog=1', ...extra]);
 }
 
 describe('hook watchdog (hook_watchdog=1, a real script addon)', { timeout: 90_000 }, () => {
@@ -45,9 +45,12 @@ describe('hook watchdog (hook_watchdog=1, a real script addon)', { timeout: 90_0
   });
 
   it('SIGINT sent while the hook blocks, before the report, ends the process at the limit', async () => {
-    const child = start();
+    const child = start(['--set', 'termlog_verbosity=debug']);
     try {
       const port = await listeningPort(child);
+      // The worker starts with the kernel; until it holds its own signal handlers, a signal to a
+      // blocked process waits for the main thread like before.
+      await child.waitFor(/Hook watchdog: SIGTERM and SIGINT are guarded\./);
       void proxyRoundTrip(port, '/spin');
       await child.waitFor(/^spinning$/m);
       child.proc.kill('SIGINT');

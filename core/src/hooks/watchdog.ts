@@ -43,6 +43,7 @@ const RELEASE_KEY = Symbol.for('mitmts.watchdog.release');
 /** What the log of a kernel that enabled the watchdog gets. */
 export interface WatchdogLog {
   warn(msg: string): void;
+  debug(msg: string): void;
 }
 
 const labels: string[] = [''];
@@ -108,7 +109,8 @@ function startWorker(limitMs: number): void {
     eval: true,
     workerData: { memory, limitMs, labels: [...ids].map(([l, i]) => [i, l]), signals: signalsGuarded },
   });
-  worker.on('message', (m: { blocked?: number; label?: string }) => {
+  worker.on('message', (m: { blocked?: number; label?: string; guarded?: boolean }) => {
+    if (m.guarded) for (const log of retainers.keys()) log.debug('Hook watchdog: SIGTERM and SIGINT are guarded.');
     if (m.blocked === undefined) return;
     const msg = `${m.label ?? 'Code outside the addon hooks'} blocked the event loop for ${(m.blocked / 1000).toFixed(1)} s (see hook_watchdog).`;
     for (const log of retainers.keys()) log.warn(msg);
@@ -266,6 +268,7 @@ function watchdogMain(req: NodeJS.Require): void {
     } catch {
       signalHandles = [];
     }
+    if (signalHandles.length > 0) parentPort!.postMessage({ guarded: true });
   }
 
   parentPort!.on('message', (m: { label?: [number, string]; limitMs?: number; signals?: boolean }) => {
