@@ -2,7 +2,7 @@
  * Flow files: mitmproxy-compatible `.mitm` (tnetstring, format 21, older formats migrated on
  * read) and HAR.
  */
-export { FlowReadError, FlowReadErrorCode, TnetstringError, type FlowReadErrorDetails } from './errors.js';
+export { FlowReadError, FlowReadErrorCode, TnetstringDepthError, TnetstringError, type FlowReadErrorDetails } from './errors.js';
 export * as tnetstring from './tnetstring.js';
 export { TnetFloat, type TnetValue } from './tnetstring.js';
 export { pyFloatRepr, parsePyFloat } from './pyfloat.js';
