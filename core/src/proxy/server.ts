@@ -12,6 +12,7 @@ import type { Logger } from '../kernel/log.js';
 import { KERNEL, LOG } from '../kernel/tokens.js';
 import { ClientConnection, type ProxyRuntime } from './connection.js';
 import { buildConfig, type RuntimeConfig } from './config.js';
+import { FdPressure } from './fdlimit.js';
 import { listenAddress, modeDescription, type ProxyMode } from './modes.js';
 import { DnsUdpListener } from './modes/dns.js';
 import { LISTENER_SETUP, listensOnUdp, MODE_HANDLERS, modeRefusal } from './modes/index.js';
@@ -42,6 +43,12 @@ export class ProxyServer implements ProxyRuntime {
   private readonly connections = new Set<ClientConnection>();
   private certsDirty = true;
   private isRunning = false;
+  private fdPressure: FdPressure | undefined;
+
+  /** Out-of-descriptors reporting while listening (libuv refuses clients silently then). */
+  private get fds(): FdPressure {
+    return (this.fdPressure ??= new FdPressure(this.log));
+  }
 
   constructor(
     @inject(KERNEL) private readonly kernel: Kernel,
@@ -74,7 +81,7 @@ export class ProxyServer implements ProxyRuntime {
   }
 
   load(loader: Loader): void {
-    for (const o of PROXY_OPTIONS) loader.addOption(o.name, o.type, o.default as never, o.help, o.choices);
+    for (const o of PROXY_OPTIONS) loader.addOption(o);
   }
 
   configure(updated: ReadonlySet<string>): void {
@@ -171,7 +178,9 @@ export class ProxyServer implements ProxyRuntime {
         });
         server.listen({ port: port ?? 8080, ...(host ? { host } : {}) }, () => resolve());
       });
-      server.on('error', (err) => this.log.error(`Proxy server error (${mode.fullSpec}): ${err.message}`));
+      server.on('error', (err: NodeJS.ErrnoException) => {
+        if (!this.fds.report(err)) this.log.error(`Proxy server error (${mode.fullSpec}): ${err.message}`);
+      });
       const a = server.address() as net.AddressInfo;
       const address: ListenAddress = { mode: mode.fullSpec, host: host || '*', port: a.port };
       const entry = { server, address, udp: null as DnsUdpListener | null };
@@ -180,6 +189,7 @@ export class ProxyServer implements ProxyRuntime {
       if (listensOnUdp(mode)) entry.udp = await DnsUdpListener.listen(this, mode, host, a.port).catch((err: Error) => Promise.reject(new OptionsError(err.message)));
       this.log.info(`${modeDescription(mode)} listening at ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}.`);
     }
+    this.fds.start();
   }
 
   private accept(socket: net.Socket, mode: ProxyMode): void {
@@ -193,6 +203,7 @@ export class ProxyServer implements ProxyRuntime {
   private async stop(): Promise<void> {
     const servers = this.servers;
     this.servers = [];
+    this.fds.stop();
     for (const c of this.connections) c.destroy();
     await Promise.all(servers.map(({ server, udp }) => Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), udp?.close()])));
   }
