@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { browserProfile, dumpDom, ensureChromium } from '../helpers/browser.js';
-import { fixtureConfdir, listenerPort } from '../helpers/modes.js';
+import { confdirWithCa } from '../helpers/cli.js';
+import { listenerPort } from '../helpers/modes.js';
 import { httpsServer, type Upstream } from '../helpers/servers.js';
 
 const tools = ensureChromium();
@@ -22,7 +23,7 @@ describe.skipIf(missing !== null)('Chromium through a socks5 listener', () => {
       res.end(`<!doctype html><html><body><p id="page">${req.url} over socks</p></body></html>`);
     });
     proxy = await createProxy({
-      confdir: fixtureConfdir(),
+      confdir: confdirWithCa(),
       options: { mode: ['socks5@0'], ssl_verify_upstream_trusted_ca: secure.ca.caCertPath },
       addons: [
         {

@@ -4,13 +4,13 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { fixtureConfdir } from '../helpers/modes.js';
+import { confdirWithCa } from '../helpers/cli.js';
 
 const BIN = join(import.meta.dirname, '../../bin/mitmts.js');
 const run = promisify(execFile);
 
 async function refusal(spec: string): Promise<{ code: number; stderr: string }> {
-  const err = (await run(process.execPath, [BIN, '--mode', spec, '--set', `confdir=${fixtureConfdir()}`], { timeout: 30_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
+  const err = (await run(process.execPath, [BIN, '--mode', spec, '--set', `confdir=${confdirWithCa()}`], { timeout: 30_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
   return { code: err.code, stderr: err.stderr };
 }
 
@@ -40,7 +40,7 @@ describe('mitmts --mode', () => {
   });
 
   it('starts one listener per mode, each logged with its mode, all with one addon chain', async () => {
-    const child = spawn(process.execPath, [BIN, '--set', `confdir=${fixtureConfdir()}`, '--listen-host', '127.0.0.1', '--mode', 'regular@0', '--mode', 'socks5@0', '--mode', 'reverse:https://example.com@0', '--mode', 'upstream:http://127.0.0.1:3128@0', '--mode', 'dns@0']);
+    const child = spawn(process.execPath, [BIN, '--set', `confdir=${confdirWithCa()}`, '--listen-host', '127.0.0.1', '--mode', 'regular@0', '--mode', 'socks5@0', '--mode', 'reverse:https://example.com@0', '--mode', 'upstream:http://127.0.0.1:3128@0', '--mode', 'dns@0']);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));

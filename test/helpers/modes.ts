@@ -1,17 +1,8 @@
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EmbeddedProxy } from '@mitmts/sdk';
 
 /** The CA in test/fixtures (made once): proxies that use it start without generating a key. */
 export const FIXTURE_CA_CERT = join(import.meta.dirname, '../fixtures/mitmproxy-ca/mitmproxy-ca-cert.pem');
-
-/** A fresh confdir holding the fixture CA (each proxy gets its own directory, all share the CA). */
-export function fixtureConfdir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mitmts-modes-'));
-  cpSync(join(import.meta.dirname, '../fixtures/mitmproxy-ca'), dir, { recursive: true });
-  return dir;
-}
 
 /** The port of the listener whose mode spec starts with `prefix`. */
 export function listenerPort(proxy: EmbeddedProxy, prefix: string): number {

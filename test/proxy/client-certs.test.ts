@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { fixtureConfdir } from '../helpers/modes.js';
+import { confdirWithCa } from '../helpers/cli.js';
 import { curl, testCa } from '../helpers/servers.js';
 
 /** An RSA key made natively (fast), as forge and PEM. */
@@ -61,7 +61,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as net.AddressInfo).port;
-  proxy = await createProxy({ confdir: fixtureConfdir(), options: { ssl_verify_upstream_trusted_ca: ca.caCertPath } });
+  proxy = await createProxy({ confdir: confdirWithCa(), options: { ssl_verify_upstream_trusted_ca: ca.caCertPath } });
 });
 
 afterAll(async () => {

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, DNSClass, DNSMessage, DNSQuestion, DNSResourceRecord, DNSType, dnswire, ipBytes, type DNSFlow, type EmbeddedProxy } from '@mitmts/sdk';
 import { DnsResolver } from '@mitmts/addon-dnsresolver';
 import { StripDnsHttpsRecords } from '@mitmts/addon-stripdnshttpsrecords';
-import { fixtureConfdir, listenerPort } from '../helpers/modes.js';
+import { confdirWithCa } from '../helpers/cli.js';
+import { listenerPort } from '../helpers/modes.js';
 
 const { addressHint, frameTcp, packMessage, packSvcb, parseSvcb, svcbAlpn, SvcParamKey, TcpMessageReader, unpackMessage } = dnswire;
 
@@ -59,7 +60,7 @@ beforeAll(async () => {
   udp.on('message', (msg, from) => udp.send(respond(msg), from.port, from.address));
   await new Promise<void>((r) => udp.bind(nsPort, '127.0.0.1', r));
   proxy = await createProxy({
-    confdir: fixtureConfdir(),
+    confdir: confdirWithCa(),
     options: { mode: ['dns@0', `reverse:dns://127.0.0.1:${nsPort}@0`], dns_name_servers: [`127.0.0.1:${nsPort}`] },
     addons: [
       {
@@ -203,7 +204,7 @@ describe('reverse:dns', () => {
 describe('dns mode without a resolver addon', () => {
   it('answers SERVFAIL and fires dns_error with what to do', async () => {
     const errors: string[] = [];
-    const bare = await createProxy({ confdir: fixtureConfdir(), options: { mode: ['dns@0'] }, addons: [{ name: 'e', dns_error: (f: DNSFlow) => void errors.push(f.error!.msg) }] });
+    const bare = await createProxy({ confdir: confdirWithCa(), options: { mode: ['dns@0'] }, addons: [{ name: 'e', dns_error: (f: DNSFlow) => void errors.push(f.error!.msg) }] });
     try {
       const m = await new Promise<DNSMessage>((resolve) => {
         const s = dgram.createSocket('udp4');

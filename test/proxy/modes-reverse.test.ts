@@ -3,7 +3,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow, type TCPFlow } from '@mitmts/sdk';
-import { fixtureConfdir, listenerPort } from '../helpers/modes.js';
+import { confdirWithCa } from '../helpers/cli.js';
+import { listenerPort } from '../helpers/modes.js';
 import { curl, httpServer, httpsServer, rawExchange, tcpServer, type Upstream } from '../helpers/servers.js';
 
 /** What the target servers saw. */
@@ -34,7 +35,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => tlsEcho.listen(0, '127.0.0.1', r));
   const tlsEchoPort = (tlsEcho.address() as net.AddressInfo).port;
   proxy = await createProxy({
-    confdir: fixtureConfdir(),
+    confdir: confdirWithCa(),
     options: {
       ssl_verify_upstream_trusted_ca: secure.ca.caCertPath,
       mode: [

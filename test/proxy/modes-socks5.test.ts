@@ -3,7 +3,8 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow, type Socks5AuthData, type TCPFlow } from '@mitmts/sdk';
 import { ProxyAuth } from '@mitmts/addon-proxyauth';
-import { fixtureConfdir, listenerPort } from '../helpers/modes.js';
+import { confdirWithCa } from '../helpers/cli.js';
+import { listenerPort } from '../helpers/modes.js';
 import { curl, httpServer, httpsServer, tcpServer, type Upstream } from '../helpers/servers.js';
 
 const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -34,9 +35,9 @@ beforeAll(async () => {
     s.on('data', (d: Buffer) => s.end(`250 got ${d.toString().trim()}\r\n`));
   });
   const options = { ssl_verify_upstream_trusted_ca: secure.ca.caCertPath, mode: ['socks5@0', 'regular@0'] };
-  proxy = await createProxy({ confdir: fixtureConfdir(), options });
+  proxy = await createProxy({ confdir: confdirWithCa(), options });
   authed = await createProxy({
-    confdir: fixtureConfdir(),
+    confdir: confdirWithCa(),
     options: { ...options, proxyauth: 'bob:s3cret' },
     addons: [new ProxyAuth(), { name: 'authwatch', socks5_auth: (d: Socks5AuthData) => void authCalls.push([d.username, d.valid]) }],
   });

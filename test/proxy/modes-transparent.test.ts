@@ -13,9 +13,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFlowsFromPaths, type HTTPFlow } from '@mitmts/sdk';
+import { createProxy, readFlowsFromPaths, type HTTPFlow } from '@mitmts/sdk';
 import { ensureCommands } from '../../scripts/debian.mjs';
-import { FIXTURE_CA_CERT, fixtureConfdir } from '../helpers/modes.js';
+import { confdirWithCa } from '../helpers/cli.js';
+import { FIXTURE_CA_CERT } from '../helpers/modes.js';
 import { testCa } from '../helpers/servers.js';
 
 const BIN = join(import.meta.dirname, '../../bin/mitmts.js');
@@ -117,7 +118,7 @@ describe.skipIf(skip !== null)('transparent mode in network namespaces', () => {
     writeFileSync(join(dir, 'server.crt'), cert);
     server = await start(inNs(NS.server, process.execPath, join(dir, 'server.mjs'), join(dir, 'server.key'), join(dir, 'server.crt')), /ready/, 'the server');
     proxy = await start(
-      inNs(NS.proxy, process.execPath, BIN, '--mode', 'transparent@0.0.0.0:8080', '--set', `confdir=${fixtureConfdir()}`, '--set', `ssl_verify_upstream_trusted_ca=${ca.caCertPath}`, '-w', flowsFile),
+      inNs(NS.proxy, process.execPath, BIN, '--mode', 'transparent@0.0.0.0:8080', '--set', `confdir=${confdirWithCa()}`, '--set', `ssl_verify_upstream_trusted_ca=${ca.caCertPath}`, '-w', flowsFile),
       /Transparent proxy listening at 0\.0\.0\.0:8080\./,
       'mitmts',
     );
@@ -144,6 +145,19 @@ describe.skipIf(skip !== null)('transparent mode in network namespaces', () => {
 
   it('REDIRECT: the original destination comes from the conntrack table', () => {
     expect(curlIn('http://10.99.2.6/redirect')).toBe('/redirect at 10.99.2.6:80 from 10.99.2.1');
+  });
+
+  it('a loopback listener is warned about: routed traffic cannot reach it', async () => {
+    const p = await createProxy({ confdir: confdirWithCa(), options: { mode: ['transparent@127.0.0.1:0'] } });
+    try {
+      const warnings = p.logs.filter((e) => e.level === 'warn').map((e) => e.message);
+      expect(warnings).toContain(
+        "Transparent proxy (transparent@127.0.0.1:0) listens on loopback (127.0.0.1): only this machine's own programs, through an OUTPUT REDIRECT rule, can reach it. " +
+          'For traffic routed through this machine, listen on every address: --mode transparent@0.0.0.0:PORT. See docs/modes.md.',
+      );
+    } finally {
+      await p.close();
+    }
   });
 
   it('the saved flows name the original destinations and the mode', async () => {

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, setUpstreamProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { ProxyAuth } from '@mitmts/addon-proxyauth';
 import { UpstreamAuth } from '@mitmts/addon-upstreamauth';
-import { FIXTURE_CA_CERT, fixtureConfdir, listenerPort } from '../helpers/modes.js';
+import { confdirWithCa } from '../helpers/cli.js';
+import { FIXTURE_CA_CERT, listenerPort } from '../helpers/modes.js';
 import { curl, httpServer, httpsServer, rawExchange, type Upstream } from '../helpers/servers.js';
 
 const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
@@ -26,7 +27,7 @@ const connectUpstream: HTTPFlow[] = [];
 /** A second mitmts as an upstream proxy; it marks what it forwards with `X-Hop: name`. */
 function upstreamProxy(name: string, ca: string, extra: Record<string, unknown> = {}): Promise<EmbeddedProxy> {
   return createProxy({
-    confdir: fixtureConfdir(),
+    confdir: confdirWithCa(),
     options: { ssl_verify_upstream_trusted_ca: ca, ...extra },
     addons: [new ProxyAuth(), { name: `hop-${name}`, requestheaders: (f: HTTPFlow) => void f.request.headers.set('X-Hop', name) }],
   });
@@ -45,7 +46,7 @@ beforeAll(async () => {
   const trust = join(auth.confdir, 'trusted-upstreams.pem');
   writeFileSync(trust, [FIXTURE_CA_CERT, secure.ca.caCertPath].map((p) => readFileSync(p, 'latin1')).join(''));
   proxy = await createProxy({
-    confdir: fixtureConfdir(),
+    confdir: confdirWithCa(),
     options: {
       mode: [`upstream:http://127.0.0.1:${auth.port}@0`, 'regular@0'],
       upstream_auth: 'alice:s3cret',

@@ -58,6 +58,13 @@ export function prepareTransparentListener(server: net.Server, spec: string, log
       `Proxy mode ${spec}: transparent mode needs Linux (TPROXY or conntrack to find each connection's original destination); on ${process.platform} use regular or socks5 mode. See docs/modes.md.`,
     );
   }
+  const host = (server.address() as net.AddressInfo | null)?.address ?? '';
+  if (host.startsWith('127.') || host === '::1') {
+    log.warn(
+      `Transparent proxy (${spec}) listens on loopback (${host}): only this machine's own programs, through an OUTPUT REDIRECT rule, can reach it. ` +
+        `For traffic routed through this machine, listen on every address: --mode transparent@0.0.0.0:PORT. See docs/modes.md.`,
+    );
+  }
   const why = enableTproxy(server);
   if (why === null) return;
   if (!existsSync(CONNTRACK_TABLE)) {
