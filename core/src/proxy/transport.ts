@@ -248,7 +248,10 @@ export class ServerTransport {
     server.timestampEnd = Date.now() / 1000;
     server.state = ConnectionStatus.CLOSED;
     const cert = this.silentAfterCert;
-    const why = this.closeError ?? (cert !== null ? new Error(`the server closed the TLS connection right after the handshake; it may have rejected the client certificate ${cert} (client_certs)`) : null);
+    // A server that rejects a TLS 1.3 client certificate closes after the handshake; our first
+    // write may then fail (EPIPE) before the close is read: say what it probably means either way.
+    const lost = this.closeError;
+    const why = cert === null ? lost : new Error(`${lost?.message ?? 'the server closed the TLS connection right after the handshake'}; it may have rejected the client certificate ${cert} (client_certs)`);
     this.reader?.onLost(why);
     const r = this.env.hooks.trigger('server_disconnected', { server, client: this.env.client });
     if (r) r.catch(() => undefined);
