@@ -4,8 +4,9 @@ import { firstBytes } from '../relay.js';
 
 /**
  * Regular mode (an explicit HTTP proxy): the first layer is HTTP/1 with requests in absolute
- * form and CONNECT for tunnels. As mitmproxy, `next_layer` is asked for it too (an addon may look
- * at the first bytes, or drop the connection).
+ * form and CONNECT for tunnels, or cleartext HTTP/2 with prior knowledge (each request names its
+ * destination in `:scheme` and `:authority`). As mitmproxy, `next_layer` is asked for it too (an
+ * addon may look at the first bytes, or drop the connection).
  */
 export async function regularMode(conn: ClientConnection): Promise<void> {
   let initial: Buffer | null = null;
@@ -21,5 +22,5 @@ export async function regularMode(conn: ClientConnection): Promise<void> {
       return conn.destroy();
     }
   }
-  conn.serveHttp1(conn.socket, null, initial);
+  return conn.serveHttp(conn.socket, null, initial);
 }
