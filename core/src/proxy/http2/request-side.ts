@@ -168,10 +168,10 @@ export class Http2Request implements ClientSide, Connector {
 
   // --- events from the session ---------------------------------------------------------------
 
-  /** The client reset the stream, or its connection ended. */
-  clientGone(code: number, cause: ResetCause): void {
+  /** The client reset the stream, its connection ended, or the codec refused the rest of the request (`why`). */
+  clientGone(code: number, cause: ResetCause, why?: string): void {
     if (this.gone !== null) return;
-    this.gone = cause === 'peer' ? `Client reset the stream: ${errorCodeName(code)}.` : 'Client disconnected.';
+    this.gone = why ?? (cause === 'peer' ? `Client reset the stream: ${errorCodeName(code)}.` : 'Client disconnected.');
     this.body.fail(new UpstreamError(this.gone));
     this.closedWait?.resolve();
     this.server?.abort(this.gone);

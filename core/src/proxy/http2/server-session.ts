@@ -96,8 +96,12 @@ export class Http2ServerSession implements Http2Handler {
   }
 
   onStreamClose(id: number): void {
+    const side = this.streams.get(id);
+    if (side === undefined) return;
     this.streams.delete(id);
     this.drains.forget(id);
+    // closed before its request ended: the codec refused the rest (a stream error)
+    if (!side.body.ended) side.clientGone(ErrorCode.PROTOCOL_ERROR, 'peer');
   }
 
   onWindowAvailable(id: number): void {
@@ -106,14 +110,20 @@ export class Http2ServerSession implements Http2Handler {
 
   onStreamError(err: Http2Error): void {
     // Malformed requests (smuggling attempts among them) end here: the codec reset the stream.
+    // A request whose body broke the rules (content-length vs DATA) has a flow: it fails.
     this.conn.log.info(`${this.conn.describe()}: HTTP/2 stream ${err.streamId} refused: ${err.message}`);
+    this.streams.get(err.streamId)?.clientGone(err.errorCode, 'peer', `HTTP/2 protocol error in client request: ${err.message}`);
   }
 
   onError(err: Http2Error): void {
     this.conn.log.info(`${this.conn.describe()}: HTTP/2 connection error, closing it: ${err.message}`);
-    this.closed = true;
-    this.stream.end();
-    this.conn.closeSoon();
+    // the codec's GOAWAY goes out when its receive() returns; then the stream ends
+    queueMicrotask(() => {
+      if (this.closed) return;
+      this.closed = true;
+      this.stream.end();
+      this.conn.closeSoon();
+    });
   }
 
   // --- exchanges -------------------------------------------------------------------------------
