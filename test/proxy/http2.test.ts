@@ -385,6 +385,48 @@ describe('streams on one connection (Node http2 client)', () => {
     }
   });
 
+  it('flow control follows the reader: a client that stops reading stops the server after a bounded amount', async () => {
+    const size = 32 << 20;
+    let written = 0;
+    const origin = await h2Origin((stream) => {
+      stream.respond({ ':status': 200, 'content-length': String(size) });
+      const chunk = Buffer.alloc(16 << 10, 0x62);
+      const pump = (): void => {
+        while (written < size && !stream.destroyed) {
+          const more = stream.write(chunk, () => undefined);
+          written += chunk.length;
+          if (written >= size) stream.end();
+          if (!more) return void stream.once('drain', pump);
+        }
+      };
+      stream.on('error', () => undefined);
+      pump();
+    });
+    proxy.kernel.options.update({ stream_large_bodies: '1m' });
+    try {
+      const s = await h2Through(proxy.port, 'localhost', origin.port, caPem);
+      const down = s.request({ [PATH]: '/slow-reader' });
+      let received = 0;
+      down.on('data', (c: Buffer) => {
+        received += c.length;
+        down.pause();
+      });
+      await new Promise((r) => down.once('data', r));
+      // the reader is paused: wait until the server can send no more
+      await quiet(() => written);
+      expect(written, `the server sent ${written} bytes to a client that read ${received}`).toBeLessThan(2 << 20);
+      down.removeAllListeners('data');
+      down.on('data', (c: Buffer) => (received += c.length));
+      down.resume();
+      await new Promise((r) => down.on('close', r));
+      s.close();
+      expect(received).toBe(size);
+    } finally {
+      proxy.kernel.options.update({ stream_large_bodies: null });
+      await origin.close();
+    }
+  });
+
   it('server data that comes while the request hook runs is held, then forwarded in order', async () => {
     const early = await h2Origin((stream) => {
       // answers as soon as the head arrives, before the streamed request body ends
@@ -435,5 +477,19 @@ async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   while (!cond()) {
     if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Wait until `value()` stops changing (a peer stopped by flow control). */
+async function quiet(value: () => number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let same = 0;
+  while (same < 5) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the peer to stop');
+    await new Promise((r) => setTimeout(r, 100));
+    const v = value();
+    same = v === last ? same + 1 : 0;
+    last = v;
   }
 }
