@@ -159,17 +159,18 @@ export class Http2ClientConn implements TransportReader, Http2Handler {
       // prior knowledge: a server that speaks HTTP/2 starts with SETTINGS
       if (chunk.length >= 4 && chunk[3] !== FrameType.SETTINGS) return this.notHttp2(`it answered ${JSON.stringify(chunk.toString('latin1', 0, Math.min(chunk.length, 24)))}`);
     }
+    // the client's connection is corked until the exchanges this read resumed had their turn
+    // (their promise reactions are queued during receive(), before this microtask)
     const peer = this.owner.clientLeg;
-    if (peer !== null) {
-      peer.cork();
-      queueMicrotask(this.uncorkClient);
-    }
+    peer?.cork();
     try {
       this.h2.receive(chunk);
     } catch (err) {
       this.owner.error(`internal error on an HTTP/2 server connection: ${(err as Error)?.stack ?? String(err)}`);
       this.lost = `Internal error: ${(err as Error)?.message ?? String(err)}`;
       this.transport.close();
+    } finally {
+      if (peer !== null) queueMicrotask(this.uncorkClient);
     }
     // views of a pooled read may be held by the other leg
     return pooled;
