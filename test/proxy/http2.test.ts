@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addon, createProxy, FlowReader, FlowWriter, hook, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { h2cOrigin, h2cThrough, h2Origin, h2Request, h2Through } from '../helpers/h2.js';
-import { curl, httpServer, testCa, type TestCa } from '../helpers/servers.js';
+import { curl, httpServer, rawExchange, testCa, type TestCa } from '../helpers/servers.js';
 
 const FIXTURE_CA = join(import.meta.dirname, '../fixtures/mitmproxy-ca');
 const { HTTP2_HEADER_PATH: PATH, HTTP2_HEADER_METHOD: METHOD } = http2.constants;
@@ -223,6 +223,31 @@ describe('cleartext HTTP/2 with prior knowledge in regular mode', () => {
   });
 });
 
+describe('the http2 option off', () => {
+  it('clients are offered HTTP/1.1 only, servers too; a prior-knowledge preface is answered 505', async () => {
+    proxy.kernel.options.update({ http2: false });
+    try {
+      // lazy: with http2 on the client would get h2 here
+      const r = await withStrategy('lazy', () => curl(['--http2', '--cacert', proxyCa, '-x', proxy.url, '-w', ' %{http_version}', `https://localhost:${h1.port}/off`]));
+      expect(r.stdout).toBe('h1 /off 1.1');
+      expect(watch.flow('/off').request.httpVersion).toBe('HTTP/1.1');
+      // an h2-only origin is not offered h2: the upstream handshake fails, the client gets a 502
+      const only = await h2Origin((stream) => stream.respond({ ':status': 204 }, { endStream: true }), { allowHTTP1: false });
+      try {
+        const r2 = await curl(['--http2', '--cacert', proxyCa, '-x', proxy.url, '-w', ' %{http_code} %{http_version}', `https://localhost:${only.port}/off-h2only`]);
+        expect(r2.stdout).toMatch(/ 502 1\.1$/);
+      } finally {
+        await only.close();
+      }
+      const pri = await rawExchange(proxy.port, Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from('000000040000000000', 'hex')]));
+      expect(pri.response).toMatch(/^HTTP\/1\.1 505 [^]*HTTP version &#34;HTTP\/2\.0&#34; is not supported over HTTP\/1 framing/);
+      expect(pri.closed).toBe(true);
+    } finally {
+      proxy.kernel.options.update({ http2: true });
+    }
+  });
+});
+
 describe('streams on one connection (Node http2 client)', () => {
   it('50 streams to a server that allows 2 at a time: all answered, never more than 2 open upstream', async () => {
     let open = 0;
@@ -259,6 +284,23 @@ describe('streams on one connection (Node http2 client)', () => {
     expect((await h2Request(s, { [PATH]: '/after-kill' })).body.toString()).toBe('h2 /after-kill');
     s.close();
     expect(h2Seen.some((x) => x.path === '/kill')).toBe(false);
+  });
+
+  it('http2_ping_keepalive: an idle server connection gets a PING, and the client connection stays usable', async () => {
+    proxy.kernel.options.update({ http2_ping_keepalive: 1 });
+    const pinged = await h2Origin((stream) => stream.respond({ ':status': 204 }, { endStream: true }));
+    try {
+      const s = await h2Through(proxy.port, 'localhost', pinged.port, caPem);
+      expect((await h2Request(s, { [PATH]: '/before-idle' })).status).toBe(204);
+      const ping = await new Promise<Buffer>((resolve) => pinged.sessions[0]!.once('ping', resolve));
+      expect(ping.length).toBe(8);
+      expect((await h2Request(s, { [PATH]: '/after-idle' })).status).toBe(204);
+      s.close();
+      expect(pinged.sessions.length).toBe(1);
+    } finally {
+      proxy.kernel.options.update({ http2_ping_keepalive: 58 });
+      await pinged.close();
+    }
   });
 
   it("a server's RST_STREAM reaches the client with its code", async () => {
