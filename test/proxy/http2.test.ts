@@ -180,6 +180,34 @@ describe('HTTP/2 through CONNECT and TLS interception (curl --http2)', () => {
     expect(f.response!.headers.fields.map(([n]) => n.toString())).toContain('X-Mixed-Case');
   });
 
+  it('concurrent streams to an HTTP/1.1-only origin (lazy): one connection per concurrent stream, reused once free', async () => {
+    // the origin answers only when all five requests are in: serialized on one connection they would never be
+    const waiting: Array<() => void> = [];
+    let connections = 0;
+    const server = https.createServer(ca.issue('localhost', '127.0.0.1'), (req, res) => {
+      const answer = (): void => void res.end(`h1 ${req.url}`);
+      if (req.url === '/later') return answer();
+      waiting.push(answer);
+      if (waiting.length === 5) for (const w of waiting) w();
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      await withStrategy('lazy', async () => {
+        const s = await h2Through(proxy.port, 'localhost', port, caPem);
+        const results = await Promise.all(Array.from({ length: 5 }, (_, i) => h2Request(s, { [PATH]: `/par${i}` })));
+        expect(results.map((r) => r.body.toString())).toEqual(Array.from({ length: 5 }, (_, i) => `h1 /par${i}`));
+        expect((await h2Request(s, { [PATH]: '/later' })).body.toString()).toBe('h1 /later');
+        s.close();
+      });
+      expect(connections).toBe(5);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('eager: the client is offered what the server took (HTTP/1.1 here)', async () => {
     const r = await curl(['--http2', '--cacert', proxyCa, '-x', proxy.url, '-w', ' %{http_version}', `https://localhost:${h1.port}/eager-h1`]);
     expect(r.stdout).toBe('h1 /eager-h1 1.1');

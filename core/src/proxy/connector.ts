@@ -8,7 +8,6 @@ import type { Http2Connection } from './http2/connection.js';
 import type { Http2ServerSide } from './http2/server-side.js';
 import { HTTP2 } from './http2/translate.js';
 import type { Connector, ServerSide } from './http/sides.js';
-import { andThen } from './http/step.js';
 import { ServerTransport, type TransportEnv, type UpstreamTls } from './transport.js';
 
 /** What a connector needs from where it runs: the transport's hooks and settings, a log. */
@@ -89,7 +88,7 @@ export class DirectConnector implements Connector, Http2ConnOwner {
     const req = flow.request;
     const te = this.tunnelError;
     if (te && te.host === req.host && te.port === req.port) throw new UpstreamError(te.message);
-    return andThen(this.acquire(flow), (c) => {
+    return this.acquire(flow, (c) => {
       flow.serverConn = c.server;
       return c instanceof Http2ClientConn ? c.exchange(flow) : c.exchange();
     });
@@ -152,18 +151,17 @@ export class DirectConnector implements Connector, Http2ConnOwner {
   moveStream(side: Http2ServerSide): void {
     const flow = side.flow;
     const why = (msg: string): void => side.fail(new UpstreamError(`The server sent GOAWAY before processing the request, and sending it again failed: ${msg}`));
-    let next: ServerConn | Promise<ServerConn>;
-    try {
-      next = this.acquire(flow);
-    } catch (err) {
-      return why((err as Error).message);
-    }
     const adopt = (c: ServerConn): void => {
       if (c instanceof Http2ClientConn) c.adopt(side);
       else why('the new connection does not speak HTTP/2');
     };
-    if (next instanceof Promise) next.then(adopt, (err: unknown) => why((err as Error).message));
-    else adopt(next);
+    let next: void | Promise<void>;
+    try {
+      next = this.acquire(flow, adopt);
+    } catch (err) {
+      return why((err as Error).message);
+    }
+    if (next instanceof Promise) next.catch((err: unknown) => why((err as Error).message));
   }
 
   debug(message: string): void {
@@ -176,22 +174,26 @@ export class DirectConnector implements Connector, Http2ConnOwner {
 
   // --- connections ----------------------------------------------------------------------------------
 
-  /** A connection for this flow's request: a free one to the same place (synchronous), or a new one. */
-  private acquire(flow: HTTPFlow): ServerConn | Promise<ServerConn> {
+  /**
+   * A connection for this flow's request, a free one to the same place (synchronous) or a new
+   * one, handed to `use` in the same turn it is found, so that `use` claims it before a
+   * concurrent request (another stream of an HTTP/2 client) could see it free.
+   */
+  private acquire<T>(flow: HTTPFlow, use: (c: ServerConn) => T): T | Promise<T> {
     const req = flow.request;
     const tls = req.scheme === 'https';
     const conns = this.conns;
     for (let i = conns.length - 1; i >= 0; i--) {
       const c = conns[i]!;
-      if (free(c) && goesTo(c.server, req.host, req.port, tls)) return c;
+      if (free(c) && goesTo(c.server, req.host, req.port, tls)) return use(c);
     }
     const t = this.transport;
     if (t !== null && this.unclaimed(t) && goesTo(t.server, req.host, req.port, tls) && (tls || req.httpVersion !== HTTP2)) {
       const c = this.adopt(t);
       this.conns.push(c);
-      return c;
+      return use(c);
     }
-    return this.open(flow);
+    return this.open(flow, use);
   }
 
   /** A transport no protocol client runs on yet (an eager connect), open and clean. */
@@ -201,14 +203,14 @@ export class DirectConnector implements Connector, Http2ConnOwner {
     return true;
   }
 
-  private async open(flow: HTTPFlow): Promise<ServerConn> {
+  private async open<T>(flow: HTTPFlow, use: (c: ServerConn) => T): Promise<T> {
     const req = flow.request;
     const key = `${req.scheme}://${req.host}:${req.port}`;
     const wait = this.opening.get(key);
     if (wait !== undefined && !this.http1Only.has(key)) {
       // the connection being opened may be HTTP/2: then it carries this request too
       await wait.catch(() => undefined);
-      return this.acquire(flow);
+      return this.acquire(flow, use);
     }
     this.dropIdle(req);
     let server = flow.serverConn;
@@ -225,7 +227,7 @@ export class DirectConnector implements Connector, Http2ConnOwner {
       this.conns.push(c);
       this.transport = c.transport;
       this.server = c.server;
-      return c;
+      return use(c);
     } finally {
       if (this.opening.get(key) === opening) this.opening.delete(key);
     }
