@@ -61,7 +61,7 @@ export function h2Request(session: http2.ClientHttp2Session, headers: http2.Outg
     const r: H2Result = { status: 0, headers: {}, rawHeaders: [], body: Buffer.alloc(0), trailers: null, interim: [], rstCode: 0 };
     const chunks: Buffer[] = [];
     stream.on('headers', (h) => r.interim.push(h));
-    stream.on('response', (h, flags, raw) => {
+    stream.on('response', (h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, _flags: number, raw: unknown) => {
       r.status = Number(h[':status']);
       r.headers = h;
       r.rawHeaders = (raw as unknown as string[]) ?? [];
@@ -70,6 +70,7 @@ export function h2Request(session: http2.ClientHttp2Session, headers: http2.Outg
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('error', () => undefined);
     stream.on('close', () => {
+      session.off('error', reject);
       r.body = Buffer.concat(chunks);
       r.rstCode = stream.rstCode ?? 0;
       resolve(r);
@@ -88,7 +89,7 @@ export async function h2Origin(
   const server = http2.createSecureServer({ ...ca.issue('localhost', '127.0.0.1'), ...options });
   const sessions: http2.ServerHttp2Session[] = [];
   server.on('session', (s) => sessions.push(s));
-  server.on('stream', (stream, headers) => onStream(stream, headers, stream.session!));
+  server.on('stream', (stream, headers) => onStream(stream, headers, stream.session as http2.ServerHttp2Session));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     server,

@@ -78,7 +78,7 @@ beforeAll(async () => {
   cpSync(FIXTURE_CA, confdir, { recursive: true });
   h2 = await h2Origin((stream, headers) => {
     const path = String(headers[PATH]);
-    h2Seen.push({ path, id: stream.id });
+    h2Seen.push({ path, id: stream.id ?? 0 });
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('error', () => undefined);
@@ -115,7 +115,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   h1 = { port: (server.address() as net.AddressInfo).port, seen, close: () => new Promise((r) => server.close(() => r())) };
-  server.on('connection', (s) => s.setNoDelay(true));
+  server.on('connection', (s: net.Socket) => s.setNoDelay(true));
   watch = new Watch();
   proxy = await createProxy({ confdir, addons: [watch], options: { ssl_verify_upstream_trusted_ca: ca.caCertPath } });
   proxyCa = proxy.caCertPath;
@@ -424,7 +424,7 @@ describe('streams on one connection (Node http2 client)', () => {
     let first: http2.ServerHttp2Session | null = null;
     const pending: http2.ServerHttp2Stream[] = [];
     const g = await h2Origin((stream, headers) => {
-      const session = stream.session!;
+      const session = stream.session as http2.ServerHttp2Session;
       stream.on('error', () => undefined);
       first ??= session;
       if (session !== first) {
