@@ -19,8 +19,10 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const zstd = require(workerData.zstd);
-const level = { compressionLevel: workerData.level };
-const compress = (r) => (r.length >= workerData.compressMin ? zstd.compress(r, level) : r);
+// One compressor, its parameters set once (zstd.compress sets them up again for every record).
+const compressor = new zstd.Compressor();
+compressor.setParameters({ compressionLevel: workerData.level });
+const compress = (r) => (r.length >= workerData.compressMin ? compressor.compress(r) : r);
 const fail = (err) => ({ code: err && err.code, message: String((err && err.message) || err) });
 let db, flows, records, begin, commit;
 try {
@@ -44,10 +46,13 @@ parentPort.on('message', (m) => {
     return;
   }
   try {
+    const { n, cols, values, lengths, blob, ext } = m;
+    const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
     begin.run();
-    for (const row of m.rows) {
-      const seq = flows.get(row.slice(0, -2));
-      records.run(seq, compress(row[row.length - 2]), row[row.length - 1]);
+    for (let i = 0, at = 0; i < n; i++) {
+      const seq = flows.get(values.slice(i * cols, (i + 1) * cols));
+      const record = bytes.subarray(at, (at += lengths[i]));
+      records.run(seq, compress(record), ext[i]);
     }
     commit.run();
     parentPort.postMessage({ id: m.id });
@@ -68,6 +73,42 @@ interface Reply {
 /** An error from the worker, as the error it was there (code and message), mapped to a StoreError. */
 function toStoreError(e: { code?: string; message: string }, path: string, doing: string): StoreError {
   return storeError(Object.assign(new Error(e.message), { code: e.code }), path, doing);
+}
+
+/** A batch as posted: the column values of every row in one flat array, the records in one buffer. */
+interface PackedBatch {
+  readonly n: number;
+  readonly cols: number;
+  readonly values: unknown[];
+  readonly lengths: number[];
+  readonly blob: Uint8Array;
+  readonly ext: Array<string | null>;
+}
+
+/**
+ * Rows (column values, then record and ext) as one message: structured cloning copies a flat
+ * array of numbers and strings cheaply, while a Buffer per record costs a copy of its whole
+ * backing store each; the records are concatenated into one buffer of their own, transferred.
+ */
+function packBatch(rows: readonly unknown[][]): PackedBatch {
+  const cols = rows.length ? rows[0]!.length - 2 : 0;
+  const values: unknown[] = [];
+  const lengths: number[] = [];
+  const ext: Array<string | null> = [];
+  let total = 0;
+  for (const row of rows) total += (row[cols] as Buffer).length;
+  // Not from Buffer's shared pool: this memory is handed over to the worker.
+  const blob = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const row of rows) {
+    for (let c = 0; c < cols; c++) values.push(row[c]);
+    const record = row[cols] as Buffer;
+    blob.set(record, at);
+    at += record.length;
+    lengths.push(record.length);
+    ext.push(row[cols + 1] as string | null);
+  }
+  return { n: rows.length, cols, values, lengths, blob, ext };
 }
 
 export class WriterThread {
@@ -128,11 +169,13 @@ export class WriterThread {
   }
 
   /** Commit these rows (`StoreDatabase.packed` output) in one transaction. */
-  write(rows: unknown[][]): Promise<void> {
+  write(rows: readonly unknown[][]): Promise<void> {
     const id = this.nextId++;
+    const message = { id, ...packBatch(rows) };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, rows });
+      // The records travel as one buffer, moved to the worker (not copied record by record).
+      this.worker.postMessage(message, [message.blob.buffer as ArrayBuffer]);
     });
   }
 
