@@ -169,17 +169,28 @@ export class SqliteFlowIndex implements FlowIndex {
     for (const { record } of this.stored(filter)) yield record;
   }
 
-  /** Stored flows matching `filter` in seq order: the record, and the flow if deciding needed it. */
+  /**
+   * Stored flows matching `filter` in seq order: the record, and the flow if deciding needed it.
+   * First the matching seqs, from the columns alone (so SQLite can answer from an index that
+   * holds the filtered columns, instead of a table lookup per candidate in seq order), then
+   * their records in chunks.
+   */
   private *stored(filter: Filter | null): Generator<{ r: StoredRow; record: Buffer; flow: Flow | null }> {
     const p = plan(filter);
     const { where, sure } = p.pre;
-    const stmt = this.store.db.prepare(`SELECT seq, type, record, ext, (${sure.sql}) AS sure FROM ${WITH_RECORDS} WHERE (${where.sql}) AND seq > ? ORDER BY seq LIMIT ${CHUNK}`);
-    let last = 0;
-    for (;;) {
-      const chunk = stmt.all(...sure.params, ...where.params, last) as StoredRow[];
-      if (chunk.length === 0) return;
-      for (const r of chunk) {
-        last = r.seq;
+    // seq * 2 + sure: one number per candidate.
+    const seqs = this.store.db.prepare(`SELECT seq * 2 + coalesce((${sure.sql}), 0) FROM flows WHERE ${where.sql}`).pluck().all(...sure.params, ...where.params) as number[];
+    seqs.sort((a, b) => a - b);
+    const fetch = this.store.db.prepare(`SELECT seq, type, record, ext FROM ${WITH_RECORDS} WHERE seq IN (${Array(CHUNK).fill('?').join(', ')}) ORDER BY seq`);
+    for (let i = 0; i < seqs.length; i += CHUNK) {
+      const part = seqs.slice(i, i + CHUNK);
+      const ids = part.map((x) => Math.floor(x / 2));
+      while (ids.length < CHUNK) ids.push(-1);
+      const rows = fetch.all(...ids) as Array<Omit<StoredRow, 'sure'>>;
+      let k = 0;
+      for (const row of rows) {
+        while (Math.floor(part[k]! / 2) !== row.seq) k++;
+        const r: StoredRow = { ...row, sure: part[k]! % 2 };
         const record = this.store.record(r);
         if (r.sure || p.filter === null) {
           yield { r, record, flow: null };
