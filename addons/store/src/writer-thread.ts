@@ -112,22 +112,28 @@ function packBatch(rows: readonly unknown[][]): PackedBatch {
 }
 
 export class WriterThread {
-  private readonly worker: Worker;
+  private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (err: StoreError) => void }>();
   private readonly idle: Array<() => void> = [];
-  private readonly stopped: Promise<void>;
+  private stopped: Promise<void> = Promise.resolve();
+  /** Why the worker could not open its connection (later writes fail with it). */
+  private failure: StoreError | null = null;
 
   private constructor(
     private readonly path: string,
-    WorkerClass: typeof Worker,
-    ready: (r: Reply) => void,
-  ) {
+    private readonly WorkerClass: typeof Worker,
+    private readonly ready: (r: Reply) => void = () => undefined,
+  ) {}
+
+  /** The worker, started on first use. */
+  private run(): Worker {
+    if (this.worker) return this.worker;
     const resolve = createRequire(import.meta.url).resolve;
-    this.worker = new WorkerClass(`(() => {${WORKER_SOURCE}})()`, {
+    const worker = new this.WorkerClass(`(() => {${WORKER_SOURCE}})()`, {
       eval: true,
       workerData: {
-        path,
+        path: this.path,
         sqlite: resolve('better-sqlite3'),
         zstd: resolve('zstd-napi'),
         level: COMPRESS_LEVEL,
@@ -137,9 +143,14 @@ export class WriterThread {
         upsertRecord: UPSERT_RECORD,
       },
     });
-    this.stopped = new Promise((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.on('message', (r: Reply) => {
-      if (r.ready !== undefined) return ready(r);
+    this.worker = worker;
+    this.stopped = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (r: Reply) => {
+      if (r.ready !== undefined) {
+        // Batches posted before the connection failed get no answer: fail them here.
+        if (!r.ready) this.fail(toStoreError(r.error!, this.path, 'open'));
+        return this.ready(r);
+      }
       if (r.id === undefined) return;
       const p = this.pending.get(r.id);
       this.pending.delete(r.id);
@@ -147,11 +158,15 @@ export class WriterThread {
       else p?.resolve();
       if (this.pending.size === 0) for (const f of this.idle.splice(0)) f();
     });
-    this.worker.on('error', (err) => {
-      for (const p of this.pending.values()) p.reject(toStoreError(err, this.path, 'write to'));
-      this.pending.clear();
-      for (const f of this.idle.splice(0)) f();
-    });
+    worker.on('error', (err) => this.fail(toStoreError(err, this.path, 'write to')));
+    return worker;
+  }
+
+  private fail(err: StoreError): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const f of this.idle.splice(0)) f();
   }
 
   /** Start the worker and open its connection; throws StoreError if it cannot. */
@@ -159,8 +174,19 @@ export class WriterThread {
     // Loaded here: a proxy that never opens a store never loads worker_threads.
     const { Worker: WorkerClass } = await import('node:worker_threads');
     return new Promise((resolve, reject) => {
-      const t: WriterThread = new WriterThread(path, WorkerClass, (r) => (r.ready ? resolve(t) : (void t.worker.terminate(), reject(toStoreError(r.error!, path, 'open')))));
+      const t: WriterThread = new WriterThread(path, WorkerClass, (r) => (r.ready ? resolve(t) : (void t.worker?.terminate(), reject(toStoreError(r.error!, path, 'open')))));
+      t.run();
     });
+  }
+
+  /**
+   * A writer thread that starts its worker (a V8 isolate with SQLite loaded: ~9 MiB) with the
+   * first batch, so an idle proxy with a store does not pay for it. The caller has checked that
+   * the database opens; if the worker's connection still fails, the first batch fails with why.
+   */
+  static async lazy(path: string): Promise<WriterThread> {
+    const { Worker: WorkerClass } = await import('node:worker_threads');
+    return new WriterThread(path, WorkerClass);
   }
 
   /** Batches posted and not yet committed (or failed). */
@@ -170,12 +196,14 @@ export class WriterThread {
 
   /** Commit these rows (`StoreDatabase.packed` output) in one transaction. */
   write(rows: readonly unknown[][]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const worker = this.run();
     const id = this.nextId++;
     const message = { id, ...packBatch(rows) };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // The records travel as one buffer, moved to the worker (not copied record by record).
-      this.worker.postMessage(message, [message.blob.buffer as ArrayBuffer]);
+      worker.postMessage(message, [message.blob.buffer as ArrayBuffer]);
     });
   }
 
@@ -188,7 +216,10 @@ export class WriterThread {
   /** Wait for the posted batches, close the worker's connection, end the worker. */
   async stop(): Promise<void> {
     await this.settled();
-    this.worker.postMessage('stop');
+    const worker = this.worker;
+    if (!worker) return;
+    if (this.failure) await worker.terminate();
+    else worker.postMessage('stop');
     await this.stopped;
   }
 }
