@@ -198,18 +198,21 @@ export function compareRows(a: FlowRow, b: FlowRow, key: FlowSortKey): number {
   return a.seq - b.seq;
 }
 
-/** True if `row` comes after the cursor in its sort order. */
-export function isAfter(row: FlowRow, c: Cursor): boolean {
+/** Where `row` is relative to the cursor in its sort order: < 0 before, > 0 after, 0 at it. */
+function fromCursor(row: FlowRow, c: Cursor): number {
   const v = sortValue(row, c.sort);
   const cmp = v < c.value ? -1 : v > c.value ? 1 : row.seq - c.seq;
-  return c.desc ? cmp < 0 : cmp > 0;
+  return c.desc ? -cmp : cmp;
+}
+
+/** True if `row` comes after the cursor in its sort order. */
+export function isAfter(row: FlowRow, c: Cursor): boolean {
+  return fromCursor(row, c) > 0;
 }
 
 /** True if `row` comes before the cursor in its sort order. */
 export function isBefore(row: FlowRow, c: Cursor): boolean {
-  const v = sortValue(row, c.sort);
-  const cmp = v < c.value ? -1 : v > c.value ? 1 : row.seq - c.seq;
-  return c.desc ? cmp > 0 : cmp < 0;
+  return fromCursor(row, c) < 0;
 }
 
 /** Bytes a flow holds in memory, roughly: bodies, headers, messages, plus a fixed overhead. */
