@@ -127,8 +127,8 @@ export class UpdateHub {
 
   /**
    * Send what changed since the last batch. Views read the backend asynchronously: one batch
-   * goes out at a time, and changes that arrive meanwhile go in the next one. The promise
-   * resolves once this batch (and any it had to wait for) is sent.
+   * goes out at a time. A call while one is being sent asks for another right after it; the
+   * promise resolves when the batch being sent (this one, or the one in progress) is out.
    */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
@@ -139,7 +139,7 @@ export class UpdateHub {
       this.again = true;
       return this.flushing;
     }
-    const run = this.send1().catch((err: unknown) => this.opts.log.warn(`Web UI update failed: ${(err as Error).message}`));
+    const run = this.sendBatch().catch((err: unknown) => this.opts.log.warn(`Web UI update failed: ${(err as Error).message}`));
     this.flushing = run.finally(() => {
       this.flushing = null;
       if (this.again) {
@@ -150,7 +150,7 @@ export class UpdateHub {
     return this.flushing;
   }
 
-  private async send1(): Promise<void> {
+  private async sendBatch(): Promise<void> {
     this.backend.sync();
     const legacy: string[] = [];
     if (this.hasLegacy()) {
