@@ -229,11 +229,13 @@ function readValue(buf: Buffer, end: number): TnetValue {
 function readList(buf: Buffer, s: number, e: number): TnetValue[] {
   // Items go on the value stack first, so that the list is allocated once, at its size.
   const base = SP;
+  if (++DEPTH > MAX_DEPTH) depthError(s);
   P = s;
   while (P < e) {
     const slot = SP++;
     VALS[slot] = readValue(buf, e);
   }
+  DEPTH--;
   P = e + 1;
   const top = SP;
   if (top > HIGH) HIGH = top;
@@ -260,6 +262,15 @@ var VALS: TnetValue[] = [];
 var KEYS: string[] = [];
 // eslint-disable-next-line no-var
 var SP = 0;
+/**
+ * Lists and dicts open around the value being read. Bounded so that a hostile or damaged file
+ * gets a clear error instead of overflowing the call stack (the decoder recurses per level, as
+ * does everything that walks a decoded state); mitmproxy's own states nest fewer than 10 deep.
+ */
+// eslint-disable-next-line no-var
+var DEPTH = 0;
+/** Deepest nesting accepted (Python's default recursion limit stops mitmproxy near 500 too). */
+export const MAX_DEPTH = 512;
 /** Highest SP of the current decode (the stack is cleared up to it at the end). */
 // eslint-disable-next-line no-var
 var HIGH = 0;
@@ -300,6 +311,7 @@ function matchBytes(enc: Uint8Array, buf: Buffer, p: number): boolean {
 
 function readDict(buf: Buffer, at: number, s: number, e: number): TnetDict {
   const base = SP;
+  if (++DEPTH > MAX_DEPTH) depthError(at);
   // The shape of the keys so far; undefined once past the trie's limits (keys then go to KEYS).
   let node: ShapeNode | undefined = SHAPE_ROOT;
   P = s;
@@ -323,6 +335,7 @@ function readDict(buf: Buffer, at: number, s: number, e: number): TnetDict {
     const slot = SP++;
     VALS[slot] = readValue(buf, e);
   }
+  DEPTH--;
   P = e + 1;
   const top = SP;
   if (top > HIGH) HIGH = top;
@@ -353,6 +366,10 @@ function overrunError(at: number, len: number, s: number, end: number): never {
   );
 }
 
+function depthError(at: number): never {
+  throw new TnetstringError(`lists and dicts nested more than ${MAX_DEPTH} deep at byte ${B + at}`, B + at, false);
+}
+
 function nullError(at: number, len: number): never {
   throw new TnetstringError(`null at byte ${B + at} has a non-empty payload (${len} bytes)`, B + at, false);
 }
@@ -380,6 +397,7 @@ export function decodeAt(buf: Buffer, offset = 0, end = buf.length, base = 0): {
   B = base;
   E = end;
   SP = 0;
+  DEPTH = 0;
   let value: TnetValue;
   try {
     value = readValue(buf, end);
