@@ -2,8 +2,9 @@
  * Writing flow format 17, the format of mitmproxy 7 and 8 (Debian's mitmproxy 8.1.1 reads
  * nothing newer). Converters 17 -> 21 (migrations.ts) run backwards:
  * - 20 -> 21 renamed tls_version "QUIC" to "QUICv1": back to "QUIC";
- * - 19 -> 20 dropped the connections' runtime `state`: written as 3 (open) for a connection
- *   without an end time, else 0 (closed), which is what mitmproxy 8 saved in practice;
+ * - 19 -> 20 dropped the connections' runtime `state`: written as mitmproxy 8 saved it in
+ *   practice: 0 (closed) for a connection with an end time or none at all, and for TCP and
+ *   WebSocket flows (saved when they end), else 3 (open);
  * - 18 -> 19 renamed the connection keys (peername, sockname, cipher, via) and dropped
  *   `tls_established` and `tls_extensions`: renamed back, `tls_established` derived from the
  *   TLS setup time, `tls_extensions` an empty list, `transport_protocol` dropped;
@@ -25,9 +26,9 @@ export const FLOW_FORMAT_17 = 17;
 type D = Record<string, any>;
 
 const quic = (v: unknown): unknown => (v === 'QUICv1' ? 'QUIC' : v);
-const connState = (c: D): number => (c.timestamp_end == null && c.timestamp_start != null ? 3 : 0);
+const connState = (c: D, ended: boolean): number => (ended || c.timestamp_end != null || c.timestamp_start == null ? 0 : 3);
 
-function client17(c: D): D {
+function client17(c: D, ended: boolean): D {
   return {
     address: c.peername,
     alpn: c.alpn,
@@ -41,7 +42,7 @@ function client17(c: D): D {
     tls_established: c.timestamp_tls_setup != null,
     tls_extensions: [],
     tls_version: quic(c.tls_version),
-    state: connState(c),
+    state: connState(c, ended),
     sockname: c.sockname,
     error: c.error,
     tls: c.tls,
@@ -51,7 +52,7 @@ function client17(c: D): D {
   };
 }
 
-function server17(s: D): D {
+function server17(s: D, ended: boolean): D {
   return {
     address: s.address,
     alpn: s.alpn,
@@ -66,7 +67,7 @@ function server17(s: D): D {
     tls_established: s.timestamp_tls_setup != null,
     tls_version: quic(s.tls_version),
     via: null,
-    state: connState(s),
+    state: connState(s, ended),
     error: s.error,
     tls: s.tls,
     certificate_list: s.certificate_list,
@@ -84,11 +85,12 @@ function server17(s: D): D {
 export function downgradeTo17(state: FlowState): D | null {
   const s = state as unknown as D;
   if (s.type !== 'http' && s.type !== 'tcp') return null;
+  const ended = s.type === 'tcp' || s.websocket != null;
   const out: D = {
     id: s.id,
     error: s.error,
-    client_conn: client17(s.client_conn),
-    server_conn: server17(s.server_conn),
+    client_conn: client17(s.client_conn, ended),
+    server_conn: server17(s.server_conn, ended),
     intercepted: s.intercepted,
     is_replay: s.is_replay,
     marked: s.marked,
