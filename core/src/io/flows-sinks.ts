@@ -115,10 +115,14 @@ export class Groups implements FlowSink {
     if (this.schema) {
       const req = bodySamples(flow.request);
       if (req.json !== undefined) g.requestShape.add(req.json);
-      if (flow.response !== null) {
-        const resp = bodySamples(flow.response);
+      const status = flow.response?.statusCode ?? 0;
+      if (status >= 200 && status < 300) {
+        const resp = bodySamples(flow.response!);
         if (resp.json !== undefined) g.responseShape.add(resp.json);
         if (resp.events !== undefined) for (const [event, data] of resp.events) g.eventShape(event).add(data);
+      } else if (status >= 400) {
+        const resp = bodySamples(flow.response!);
+        if (resp.json !== undefined) g.errorShape.add(resp.json);
       }
     }
     return Promise.resolve(true);

@@ -125,11 +125,14 @@ function textJson(content: Buffer, charset: string, o: BodyOptions): BodyJson | 
   return { size, encoding: 'utf-8', truncated: cut.length < size, data: o.redactor.text(text) };
 }
 
-/** A structured rendering (`data` a JSON value) shrunk to the budget; undefined if it cannot fit. */
-function structured(size: number, encoding: string, data: JsonValue, o: BodyOptions, extra: JsonObject = {}): BodyJson | undefined {
+/**
+ * A structured rendering (`data` a JSON value) shrunk to the budget; undefined if it cannot fit.
+ * `cut`: the value was already shortened while parsing (nesting past the limit).
+ */
+function structured(size: number, encoding: string, data: JsonValue, o: BodyOptions, extra: JsonObject = {}, cut = false): BodyJson | undefined {
   const fit = fitJson(data, o.maxBody);
   if (fit === undefined) return undefined;
-  return { size, encoding, ...extra, truncated: fit.cut, data: fit.value };
+  return { size, encoding, ...extra, truncated: cut || fit.cut, data: fit.value };
 }
 
 /** First non-blank byte `{` or `[` (checked before decoding a whole body as text). */
@@ -142,17 +145,22 @@ function startsLikeJson(b: Buffer): boolean {
   return false;
 }
 
-/** JSON text to a bounded value, or undefined if it is not JSON. */
-function parseJson(text: string): JsonValue | undefined {
+/**
+ * JSON text to a value nested at most {@link NO_LIMITS}' depth, or undefined if it is not JSON.
+ * `cuts.n` counts what the depth limit cut.
+ */
+function parseJson(text: string, cuts?: { n: number }): JsonValue | undefined {
   const t = text.trimStart();
   const c = t.charCodeAt(0);
   // Only objects and arrays: a bare number or string is better shown as text.
   if (c !== 0x7b && c !== 0x5b) return undefined;
+  let parsed: unknown;
   try {
-    return shrink(JSON.parse(t), NO_LIMITS);
+    parsed = JSON.parse(t);
   } catch {
     return undefined;
   }
+  return shrink(parsed, NO_LIMITS, 0, 0, cuts);
 }
 
 /** Event data that is JSON becomes a value; `[DONE]` and other text stays a string. */
@@ -233,9 +241,10 @@ export function renderBody(content: Buffer, contentType: string | undefined, o: 
   }
   if (size <= PARSE_LIMIT && startsLikeJson(content) && (media === undefined || media.endsWith('json') || media.startsWith('text/'))) {
     const text = asText(content, charset);
-    const value = text === undefined ? undefined : parseJson(text);
+    const cuts = { n: 0 };
+    const value = text === undefined ? undefined : parseJson(text, cuts);
     if (value !== undefined) {
-      const out = structured(size, 'json', o.redactor.json(value), o);
+      const out = structured(size, 'json', o.redactor.json(value), o, {}, cuts.n > 0);
       if (out !== undefined) return out;
     }
   }

@@ -10,19 +10,8 @@ import type { JsonObject, JsonValue } from './json.js';
 const cache = new Map<string, JsonValue>();
 const CACHE_LIMIT = 1000;
 
-/** `CN=a\nO=b` (Node's form) as `CN=a, O=b`. */
-const dn = (s: string): string => s.split('\n').filter(Boolean).join(', ');
-
-/** `DNS:a, IP Address:1.2.3.4` as `["a", "IP:1.2.3.4"]` (DNS names bare, other kinds prefixed). */
-function sans(s: string | undefined): string[] {
-  if (!s) return [];
-  return s.split(/,\s*/).map((n) => (n.startsWith('DNS:') ? n.slice(4) : n.replace(/^IP Address:/, 'IP:')));
-}
-
-const iso = (s: string): string => {
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? s : new Date(t).toISOString();
-};
+/** `[["CN", "a"], ["O", "b"]]` as `CN=a, O=b`. */
+const dn = (pairs: Array<[string, string]>): string => pairs.map(([k, v]) => `${k}=${v}`).join(', ');
 
 /** One certificate as a JSON summary; `{error}` if unparsable. */
 export function certJson(cert: Cert): JsonValue {
@@ -31,15 +20,14 @@ export function certJson(cert: Cert): JsonValue {
   if (hit !== undefined) return hit;
   let out: JsonObject;
   try {
-    const c = cert.x509;
     out = {
-      subject: dn(c.subject),
-      issuer: dn(c.issuer),
-      sans: sans(c.subjectAltName),
-      not_before: iso(c.validFrom),
-      not_after: iso(c.validTo),
-      serial: c.serialNumber,
-      sha256: c.fingerprint256.replace(/:/g, '').toLowerCase(),
+      subject: dn(cert.subject),
+      issuer: dn(cert.issuer),
+      sans: cert.altnames,
+      not_before: cert.notbefore.toISOString(),
+      not_after: cert.notafter.toISOString(),
+      serial: cert.x509.serialNumber,
+      sha256: cert.x509.fingerprint256.replace(/:/g, '').toLowerCase(),
     };
   } catch (e) {
     out = { error: `unreadable certificate: ${(e as Error).message}` };

@@ -3,7 +3,8 @@
  * template collapses the path segments that are ids (`/users/42/orders/9f1c...` becomes
  * `/users/{id}/orders/{id}`). Each group counts its flows, statuses and content types, keeps one
  * example (the first successful flow, else the first), the query parameter names seen, and with
- * `--schema` the merged shapes of its JSON request and response bodies.
+ * `--schema` the merged shapes of its JSON request bodies, successful response bodies, error
+ * response bodies and event-stream events.
  */
 import type { HTTPFlow } from '../../flow/http-flow.js';
 import { decodeQuery, defaultPort, splitPath } from '../../flow/url.js';
@@ -78,7 +79,10 @@ export class EndpointGroup {
   private example: JsonValue = null;
   private exampleOk = false;
   readonly requestShape = new Shape();
+  /** Bodies of successful (2xx) responses. */
   readonly responseShape = new Shape();
+  /** Bodies of error (4xx, 5xx) responses, apart: they would make every field look optional. */
+  readonly errorShape = new Shape();
   private events: Map<string, Shape> | null = null;
 
   constructor(
@@ -132,6 +136,7 @@ export class EndpointGroup {
     if (schema) {
       out.request_schema = this.requestShape.n > 0 ? this.requestShape.toJson() : null;
       out.response_schema = this.responseShape.n > 0 ? this.responseShape.toJson() : null;
+      if (this.errorShape.n > 0) out.error_schema = this.errorShape.toJson();
       if (this.events !== null) {
         const ev: JsonObject = {};
         for (const [name, shape] of this.events) ev[name] = shape.toJson();

@@ -28,7 +28,7 @@ export const MAX_JSON_DEPTH = 64;
 export const NO_LIMITS: ShrinkLimits = { str: Infinity, items: Infinity, depth: MAX_JSON_DEPTH };
 
 /** Tighter and tighter limits, tried in turn by {@link fitJson}. */
-const LEVELS: readonly ShrinkLimits[] = [
+export const LEVELS: readonly ShrinkLimits[] = [
   NO_LIMITS,
   { str: 4096, items: 256, depth: 32 },
   { str: 1024, items: 64, depth: 16 },
@@ -50,13 +50,15 @@ export const cutString = (s: string, keep: number): string => `${s.slice(0, keep
  * null; a bigint its decimal string). Cuts are marked: a string ends in `…[+N chars]`, a list
  * gets a last item `…[+N items]`, an object a last key `…` with `+N keys`, and a value nested
  * too deep becomes `…{N keys}` or `…[N items]`. `exempt` levels from the top keep all their
- * items (the fields of an output line).
+ * items (the fields of an output line). `cuts.n` counts the cuts made, when given.
  */
-export function shrink(v: unknown, limits: ShrinkLimits, exempt = 0, depth = 0): JsonValue {
+export function shrink(v: unknown, limits: ShrinkLimits, exempt = 0, depth = 0, cuts?: { n: number }): JsonValue {
   if (v === null || v === undefined) return null;
   switch (typeof v) {
     case 'string':
-      return v.length > limits.str ? cutString(v, limits.str) : v;
+      if (v.length <= limits.str) return v;
+      if (cuts) cuts.n++;
+      return cutString(v, limits.str);
     case 'number':
       return Number.isFinite(v) ? v : String(v);
     case 'boolean':
@@ -70,19 +72,31 @@ export function shrink(v: unknown, limits: ShrinkLimits, exempt = 0, depth = 0):
   }
   const max = depth < exempt ? Infinity : limits.items;
   if (Array.isArray(v)) {
-    if (depth >= limits.depth) return `…[${plural(v.length, 'item')}]`;
+    if (depth >= limits.depth) {
+      if (cuts) cuts.n++;
+      return `…[${plural(v.length, 'item')}]`;
+    }
     const n = Math.min(v.length, max);
     const out: JsonValue[] = new Array<JsonValue>(n);
-    for (let i = 0; i < n; i++) out[i] = shrink(v[i], limits, exempt, depth + 1);
-    if (n < v.length) out.push(`…[+${plural(v.length - n, 'item')}]`);
+    for (let i = 0; i < n; i++) out[i] = shrink(v[i], limits, exempt, depth + 1, cuts);
+    if (n < v.length) {
+      if (cuts) cuts.n++;
+      out.push(`…[+${plural(v.length - n, 'item')}]`);
+    }
     return out;
   }
   const keys = Object.keys(v);
-  if (depth >= limits.depth) return `…{${plural(keys.length, 'key')}}`;
+  if (depth >= limits.depth) {
+    if (cuts) cuts.n++;
+    return `…{${plural(keys.length, 'key')}}`;
+  }
   const out: JsonObject = {};
   const n = Math.min(keys.length, max);
-  for (let i = 0; i < n; i++) out[keys[i]!] = shrink((v as Record<string, unknown>)[keys[i]!], limits, exempt, depth + 1);
-  if (n < keys.length) out['…'] = `+${plural(keys.length - n, 'key')}`;
+  for (let i = 0; i < n; i++) out[keys[i]!] = shrink((v as Record<string, unknown>)[keys[i]!], limits, exempt, depth + 1, cuts);
+  if (n < keys.length) {
+    if (cuts) cuts.n++;
+    out['…'] = `+${plural(keys.length - n, 'key')}`;
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
  * values shrunk with the cuts marked), and the whole output bounded (`--budget`): once the next
  * line would not fit, printing stops and a last line says how much was left out.
  */
-import { fitJson, shrink, type JsonObject } from './json.js';
+import { LEVELS, shrink, type JsonObject } from './json.js';
 
 export interface OutputLimits {
   /** Longest line in bytes (without the newline); 0 for no bound. */
@@ -14,8 +14,6 @@ export interface OutputLimits {
 
 /** Smallest `--max-line` accepted: room for a few shrunk fields and the cut marker. */
 export const MIN_MAX_LINE = 256;
-/** Bytes kept free for the budget marker line. */
-const MARKER_ROOM = 200;
 /** The key a line gets when it was shrunk to fit `--max-line`. */
 export const CUT_KEY = '_cut';
 
@@ -46,28 +44,39 @@ function lineWriter(out: NodeJS.WritableStream): (line: string) => Promise<boole
 }
 
 /**
- * A line within `maxLine` bytes: as is when it fits; else every value shrunk (the fields
- * themselves are kept) and `_cut` added; as a last resort only the first fields that fit.
+ * A line within `maxLine` bytes: as is when it fits; else the biggest field is shrunk a level
+ * at a time (see {@link LEVELS}) until the line fits, so small fields stay whole, and `_cut` is
+ * added; as a last resort only the leading fields that fit are kept.
  */
 export function boundedLine(obj: JsonObject, maxLine: number): string {
   const whole = JSON.stringify(obj);
   if (maxLine <= 0 || Buffer.byteLength(whole) <= maxLine) return whole;
-  const marker = `,"${CUT_KEY}":"line shortened to --max-line ${maxLine}"}`;
-  const room = maxLine - Buffer.byteLength(marker) + 1;
-  const fit = fitJson(obj, room, 1);
-  if (fit !== undefined) return fit.text.slice(0, -1) + (fit.text === '{}' ? marker.slice(1) : marker);
-  // Too many fields even when tiny: keep the leading ones.
-  const tiny = shrink(obj, { str: 8, items: 0, depth: 2 }, 1) as JsonObject;
-  const kept: JsonObject = {};
-  let used = 2 + Buffer.byteLength(marker);
-  for (const k of Object.keys(tiny)) {
-    const entry = Buffer.byteLength(JSON.stringify({ [k]: tiny[k]! })) - 1;
-    if (used + entry > maxLine) break;
-    kept[k] = tiny[k]!;
-    used += entry;
+  const marker = `"${CUT_KEY}":"line shortened to --max-line ${maxLine}"`;
+  const keys = Object.keys(obj);
+  const level = keys.map(() => 0);
+  const text = keys.map((k) => JSON.stringify(k) + ':' + JSON.stringify(obj[k]));
+  const size = text.map((t) => Buffer.byteLength(t));
+  // Braces, commas and the marker.
+  const frame = 2 + keys.length + Buffer.byteLength(marker);
+  let total = frame + size.reduce((a, b) => a + b, 0);
+  while (total > maxLine) {
+    let i = -1;
+    for (let j = 0; j < keys.length; j++) if (level[j]! < LEVELS.length - 1 && (i < 0 || size[j]! > size[i]!)) i = j;
+    if (i < 0) break;
+    level[i]!++;
+    const t = JSON.stringify(keys[i]) + ':' + JSON.stringify(shrink(obj[keys[i]!], LEVELS[level[i]!]!));
+    total += Buffer.byteLength(t) - size[i]!;
+    text[i] = t;
+    size[i] = Buffer.byteLength(t);
   }
-  const text = JSON.stringify(kept);
-  return text.slice(0, -1) + (text === '{}' ? marker.slice(1) : marker);
+  const kept: string[] = [];
+  let used = frame - keys.length;
+  for (let j = 0; j < keys.length; j++) {
+    if (used + size[j]! + 1 > maxLine) break;
+    kept.push(text[j]!);
+    used += size[j]! + 1;
+  }
+  return `{${[...kept, marker].join(',')}}`;
 }
 
 /** Bounded NDJSON output of records (flows, groups, summaries). */
@@ -99,7 +108,7 @@ export class RecordOutput {
     }
     const line = boundedLine(obj, this.limits.maxLine);
     const bytes = Buffer.byteLength(line) + 1;
-    if (this.used + bytes > this.limits.budget - (Number.isFinite(this.limits.budget) ? MARKER_ROOM : 0)) {
+    if (this.used + bytes > this.limits.budget - this.markerRoom) {
       this.exhausted = true;
       this.leftOut++;
       return true;
@@ -114,21 +123,27 @@ export class RecordOutput {
     this.leftOut++;
   }
 
+  /** Bytes kept free for the marker: its length with the largest numbers it can hold. */
+  private get markerRoom(): number {
+    return Number.isFinite(this.limits.budget) ? Buffer.byteLength(this.marker(1e15, 1e15, 1e15)) + 1 : 0;
+  }
+
+  private marker(used: number, printed: number, leftOut: number): string {
+    return JSON.stringify({
+      _truncated: {
+        reason: 'output budget reached',
+        budget_bytes: this.limits.budget,
+        printed_bytes: used,
+        printed,
+        left_out: leftOut,
+        unit: this.unit,
+        hint: 'raise --budget, narrow the filter, or use --group endpoint',
+      },
+    });
+  }
+
   /** After the last record: the budget marker, when something was left out. */
   async finish(): Promise<void> {
-    if (!this.exhausted) return;
-    await this.write(
-      JSON.stringify({
-        _truncated: {
-          reason: 'output budget reached',
-          budget_bytes: this.limits.budget,
-          printed_bytes: this.used,
-          printed: this.printed,
-          left_out: this.leftOut,
-          unit: this.unit,
-          hint: 'raise --budget/--budget-tokens, narrow the filter, or use --group endpoint',
-        },
-      }),
-    );
+    if (this.exhausted) await this.write(this.marker(this.used, this.printed, this.leftOut));
   }
 }

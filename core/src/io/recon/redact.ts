@@ -19,6 +19,11 @@ const SECRET_WORDS = new Set([
 ]);
 /** Word pairs that make a name secret (`api_key`, `x-goog-api-key`, `privateKey`). */
 const SECRET_PAIRS = new Set(['api key', 'private key', 'access key', 'secret key']);
+/**
+ * A last word that makes a name describe a secret rather than hold one: `token_type`,
+ * `token_url`, `session_count`, `authorization_endpoint`.
+ */
+const DESCRIBING_WORDS = new Set(['type', 'types', 'count', 'limit', 'expires', 'expiry', 'ttl', 'length', 'size', 'kind', 'format', 'url', 'uri', 'endpoint', 'path', 'method', 'methods', 'scheme']);
 /** Whole names that are secret although their word is too common alone. */
 const SECRET_NAMES = new Set(['key', 'code_verifier', 'x-amz-security-token']);
 
@@ -40,6 +45,7 @@ export function isSecretName(name: string): boolean {
   const w = words(name);
   v = SECRET_NAMES.has(name.toLowerCase()) || w.some((x) => SECRET_WORDS.has(x));
   for (let i = 0; !v && i + 1 < w.length; i++) v = SECRET_PAIRS.has(`${w[i]} ${w[i + 1]}`);
+  if (v && w.length > 1 && DESCRIBING_WORDS.has(w[w.length - 1]!)) v = false;
   if (nameCache.size > 10_000) nameCache.clear();
   nameCache.set(name, v);
   return v;
