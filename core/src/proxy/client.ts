@@ -12,7 +12,8 @@ import { serializeResponseHead, type RequestHead } from './http1/index.js';
 import { idleSweeper } from './idle.js';
 import type { ProxyMode } from './modes.js';
 import { relayTcp } from './tcp.js';
-import { acceptTls, clientDistrustsCert } from './tls/accept.js';
+import { acceptTls } from './tls/accept.js';
+import { describeClientTlsFailure } from './tls/hints.js';
 import { ClientHelloError, looksLikeTls, parseClientHello } from './tls/clienthello.js';
 import { tlsVersionName } from './tls/info.js';
 import { ServerConnection, UpstreamError, type UpstreamTls } from './upstream.js';
@@ -328,14 +329,8 @@ export class ClientConnection implements ConnectionContext {
       const e = err as Error;
       const name = hello.sni ?? target.host;
       client.error = `Client TLS handshake failed: ${e.message}`;
-      if (clientDistrustsCert(e)) {
-        this.log.warn(
-          `${this.describe()}: Client TLS handshake failed. The client does not trust the proxy's certificate for ${name} (${e.message.replace(/^.*?:(?=[^:]*$)/, '').trim()}). ` +
-            `Install the mitmts CA certificate in the client: ${this.runtime.caCertPath} (see https://docs.mitmproxy.org/stable/concepts-certificates/).`,
-        );
-      } else {
-        this.log.info(`${this.describe()}: Client TLS handshake failed for ${name}: ${e.message}`);
-      }
+      const hint = describeClientTlsFailure({ error: e, clientHello: hello, serverName: name, caCertPath: this.runtime.caCertPath });
+      this.log[hint.level](`${this.describe()}: ${hint.message}`);
       const r3 = table.trigger('tls_failed_client', data);
       if (r3) await r3;
       return this.destroy();

@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
-import type { TlsSettings } from '../../hooks/data.js';
+import type { ClientHello, TlsSettings } from '../../hooks/data.js';
+import { describeClientTlsFailure } from './hints.js';
 
 /**
  * Run the client-side TLS handshake on a socket whose first bytes (the ClientHello) were already
@@ -43,9 +44,12 @@ export function acceptTls(socket: net.Socket, buffered: Buffer, settings: TlsSet
   });
 }
 
-/** Does this handshake error mean the client rejected our certificate? */
-export function clientDistrustsCert(err: Error): boolean {
-  return /alert (unknown ca|bad certificate|certificate unknown|unsupported certificate)|ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN)/i.test(
-    `${err.message} ${(err as NodeJS.ErrnoException).code ?? ''}`,
-  );
+/**
+ * Does this handshake error mean the client rejected our certificate? Either it sent a distrust
+ * alert, or it is a client that rejects by closing without one (Node.js, Java's HttpClient:
+ * pass its ClientHello to tell). The log line and the fix: `describeClientTlsFailure` in
+ * hints.ts.
+ */
+export function clientDistrustsCert(err: Error, clientHello: ClientHello | null = null): boolean {
+  return describeClientTlsFailure({ error: err, clientHello, serverName: '', caCertPath: '' }).distrust;
 }
