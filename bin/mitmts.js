@@ -36,6 +36,7 @@ if (bundle) {
   };
   // `new` and `build` load the SDK's tooling (and esbuild) only when asked for.
   const subcommands = {
+    run: async (a, io) => (await import('@mitmts/sdk/run')).runCommand(dist)(a, io),
     new: async (a, io) => (await import('@mitmts/sdk/cli')).newCommand(fileURLToPath(new URL('templates', root)), pkg.version)(a, io),
     build: async (a, io) => (await import('@mitmts/sdk/cli')).buildCommand()(a, io),
   };

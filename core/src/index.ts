@@ -25,7 +25,7 @@ export * from './hooks/data.js';
 export * from './hooks/decorators.js';
 export { HookDispatcher, HookTable, type AddonRecord } from './hooks/dispatcher.js';
 
-export { main, applyCommandLine, formatOptions, formatCommands, expandHome, type CliIO, type Subcommand } from './cli/main.js';
+export { main, applyCommandLine, distributionKernel, formatOptions, formatCommands, expandHome, type CliIO, type Subcommand } from './cli/main.js';
 export { parseArgs, usageText, optionFlags, type ParsedArgs } from './cli/argv.js';
 export { FLAGS, type FlagSpec, type FlagKind } from './cli/flags.js';
 export { loadManifest, addonsOf, type Distribution } from './cli/manifest.js';
