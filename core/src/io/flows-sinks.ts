@@ -14,9 +14,12 @@ import { EndpointGroups } from './recon/endpoints.js';
 import type { JsonObject } from './recon/json.js';
 import type { RecordOutput } from './recon/output.js';
 
-/** A consumer of matching flows. `add` resolves to false when output should stop (pipe closed). */
+/**
+ * A consumer of matching flows. `add` is false (or resolves to false) when output should stop
+ * (the pipe closed); synchronous while nothing has to wait, so a flow costs no promise.
+ */
 export interface FlowSink {
-  add(flow: AnyFlow, file: string): Promise<boolean>;
+  add(flow: AnyFlow, file: string): Promise<boolean> | boolean;
   /** After the last flow (also after a read error: what was gathered is printed). */
   finish(): Promise<void>;
 }
@@ -29,10 +32,10 @@ export class FlowList implements FlowSink {
     private readonly options: FlowJsonOptions,
   ) {}
 
-  add(flow: AnyFlow, file: string): Promise<boolean> {
+  add(flow: AnyFlow, file: string): Promise<boolean> | boolean {
     if (this.out.exhausted) {
       this.out.skip();
-      return Promise.resolve(true);
+      return true;
     }
     return this.out.record(this.fields.extract(flow, { ...this.options, file }));
   }
@@ -61,12 +64,12 @@ export class DedupList implements FlowSink {
     private readonly options: FlowJsonOptions,
   ) {}
 
-  add(flow: AnyFlow, file: string): Promise<boolean> {
+  add(flow: AnyFlow, file: string): boolean {
     const key = requestKey(flow);
     const hit = this.seen.get(key);
     if (hit !== undefined) hit.count++;
     else this.seen.set(key, { line: this.fields.extract(flow, { ...this.options, file }), count: 1 });
-    return Promise.resolve(true);
+    return true;
   }
 
   async finish(): Promise<void> {
@@ -82,9 +85,9 @@ export class Summary implements FlowSink {
   private readonly counter = new SummaryCounter();
   constructor(private readonly out: RecordOutput) {}
 
-  add(flow: AnyFlow): Promise<boolean> {
+  add(flow: AnyFlow): boolean {
     this.counter.add(flow);
-    return Promise.resolve(true);
+    return true;
   }
 
   async finish(): Promise<void> {
@@ -105,10 +108,10 @@ export class Groups implements FlowSink {
     private readonly schema: boolean,
   ) {}
 
-  add(flow: AnyFlow, file: string): Promise<boolean> {
+  add(flow: AnyFlow, file: string): boolean {
     if (flow.type !== 'http') {
       this.others.set(flow.type, (this.others.get(flow.type) ?? 0) + 1);
-      return Promise.resolve(true);
+      return true;
     }
     const g = this.groups.groupOf(flow);
     g.add(flow, (f: HTTPFlow) => this.fields.extract(f, { ...this.options, file }));
@@ -125,7 +128,7 @@ export class Groups implements FlowSink {
         if (resp.json !== undefined) g.errorShape.add(resp.json);
       }
     }
-    return Promise.resolve(true);
+    return true;
   }
 
   async finish(): Promise<void> {

@@ -17,30 +17,52 @@ export const MIN_MAX_LINE = 256;
 /** The key a line gets when it was shrunk to fit `--max-line`. */
 export const CUT_KEY = '_cut';
 
-/** Write a line, waiting when the stream asks for it; false once the reader went away. */
-function lineWriter(out: NodeJS.WritableStream): (line: string) => Promise<boolean> {
-  let closed = false;
-  out.on('error', () => (closed = true));
-  return async (line) => {
-    if (closed) return false;
-    if (out.write(line + '\n')) return true;
+/**
+ * Lines to a stream, gathered into writes of about 64 KiB (one system call per line costs more
+ * than producing the line). `flush` waits when the stream asks for it; false once the reader
+ * went away (e.g. `| head`).
+ */
+class LineWriter {
+  private pending: string[] = [];
+  private size = 0;
+  private closed = false;
+
+  constructor(private readonly out: NodeJS.WritableStream) {
+    out.on('error', () => (this.closed = true));
+  }
+
+  /** Queue a line; flushes when enough is queued. */
+  add(line: string): Promise<boolean> | boolean {
+    if (this.closed) return false;
+    this.pending.push(line);
+    this.size += line.length;
+    return this.size >= 1 << 16 ? this.flush() : true;
+  }
+
+  async flush(): Promise<boolean> {
+    if (this.closed) return false;
+    if (this.pending.length === 0) return true;
+    const text = this.pending.join('\n') + '\n';
+    this.pending = [];
+    this.size = 0;
+    if (this.out.write(text)) return true;
     await new Promise<void>((resolve) => {
       const done = (): void => {
-        out.off('drain', done);
-        out.off('error', fail);
-        out.off('close', fail);
+        this.out.off('drain', done);
+        this.out.off('error', fail);
+        this.out.off('close', fail);
         resolve();
       };
       const fail = (): void => {
-        closed = true;
+        this.closed = true;
         done();
       };
-      out.on('drain', done);
-      out.on('error', fail);
-      out.on('close', fail);
+      this.out.on('drain', done);
+      this.out.on('error', fail);
+      this.out.on('close', fail);
     });
-    return !closed;
-  };
+    return !this.closed;
+  }
 }
 
 /**
@@ -81,7 +103,7 @@ export function boundedLine(obj: JsonObject, maxLine: number): string {
 
 /** Bounded NDJSON output of records (flows, groups, summaries). */
 export class RecordOutput {
-  private readonly write: (line: string) => Promise<boolean>;
+  private readonly lines: LineWriter;
   private used = 0;
   private printed = 0;
   private leftOut = 0;
@@ -94,14 +116,14 @@ export class RecordOutput {
     /** What a record is, for the marker (`flows`, `endpoints`). */
     private readonly unit: string,
   ) {
-    this.write = lineWriter(out);
+    this.lines = new LineWriter(out);
   }
 
   /**
    * Print one record, or count it as left out once the budget is spent. Resolves to false when
    * the reader went away (e.g. `| head`): stop reading.
    */
-  async record(obj: JsonObject): Promise<boolean> {
+  record(obj: JsonObject): Promise<boolean> | boolean {
     if (this.exhausted) {
       this.leftOut++;
       return true;
@@ -115,7 +137,7 @@ export class RecordOutput {
     }
     this.used += bytes;
     this.printed++;
-    return this.write(line);
+    return this.lines.add(line);
   }
 
   /** Count a record that was not even rendered because the budget is spent. */
@@ -144,6 +166,7 @@ export class RecordOutput {
 
   /** After the last record: the budget marker, when something was left out. */
   async finish(): Promise<void> {
-    if (this.exhausted) await this.write(this.marker(this.used, this.printed, this.leftOut));
+    if (this.exhausted) this.lines.add(this.marker(this.used, this.printed, this.leftOut));
+    await this.lines.flush();
   }
 }
