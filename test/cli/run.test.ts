@@ -65,12 +65,15 @@ const flowsIn = (file: string): HTTPFlow[] => [...new FlowReader(file)].filter((
 describe('mitmts run', () => {
   it('captures a Node.js program that knows nothing of proxies (fetch, node:https, node:http), tagged, with its exit code', { timeout: 60_000 }, async () => {
     const file = join(dir, 'node.mitm');
-    const r = await mitmts(['run', ...base(), '-q', '-w', file, '--', process.execPath, join(FIXTURES, 'client.mjs'), secure.url, plain.url, '3']);
+    // -s and -w work as with mitmts itself: the script's header is in the saved flows.
+    const script = join(import.meta.dirname, '../../templates/examples/http-add-header.ts');
+    const r = await mitmts(['run', ...base(), '-q', '-s', script, '-w', file, '--', process.execPath, join(FIXTURES, 'client.mjs'), secure.url, plain.url, '3']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('fetch 200 origin saw POST /fetch {"via":"fetch"}\nhttps 200 origin saw GET /https\nhttp 200 origin saw GET /http\n');
     expect(r.code).toBe(3);
     const flows = flowsIn(file);
     expect(flows.map((f) => f.request.url)).toEqual([`${secure.url}/fetch`, `${secure.url}/https`, `${plain.url}/http`]);
+    expect(flows.map((f) => f.response?.headers.get('count'))).toEqual(['1', '2', '3']);
     const cmd = `${process.execPath} ${join(FIXTURES, 'client.mjs')} ${secure.url} ${plain.url} 3`;
     for (const f of flows) {
       expect(f.metadata['mitmts.run']).toBe(cmd);

@@ -49,10 +49,13 @@ function sizeArg(name: string, v: string | undefined): number {
   return Number(m[1]) * (m[2]!.toLowerCase() === 'k' ? 1024 : m[2]!.toLowerCase() === 'm' ? 1024 * 1024 : 1);
 }
 
-/** Names that are files, never filters: flow files, HAR, the flow store, or a path. */
+/**
+ * Names that are files, never filters: flow files, HAR, the flow store, or a path that starts
+ * like one (`/`, `./`, `../`, `~/`). `example.com/api` stays a filter (a URL regex).
+ */
 const FILE_LIKE = /\.(mitm|flows?|har|zhar|json|db|sqlite3?|dump)$/i;
 export function looksLikeFile(word: string): boolean {
-  return FILE_LIKE.test(word) || (/[\\/]/.test(word) && !/^[~!(]/.test(word.trim()));
+  return FILE_LIKE.test(word) || /^(\.{0,2}\/|~\/)/.test(word);
 }
 
 export function parseFlowsArgs(argv: readonly string[]): FlowsArgs {

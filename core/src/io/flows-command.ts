@@ -26,9 +26,9 @@ Read mitmproxy flow files (.mitm, any format version mitmproxy reads) or HAR fil
 flows matching FILTER (mitmproxy filter syntax, e.g. '~d example.com & ~c 200'), and print one
 JSON object per flow, one per line. FILE may be - for standard input.
 
-The last argument is the filter unless it is an existing file or looks like one (a path, or a
-name ending in .mitm, .har, .json, .db, ...): a missing file is an error, never a filter. Use
---filter when a filter could be mistaken for a file name.
+The last argument is the filter unless it is an existing file or looks like one (starting with
+/, ./, ../ or ~/, or ending in .mitm, .har, .json, .db, ...): a missing file is an error, never
+a filter. Use --filter when a filter could be mistaken for a file name.
 
 Output:
   --fields LIST       comma-separated fields to print, in this order; +a,+b adds to the default

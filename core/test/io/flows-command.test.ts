@@ -195,5 +195,8 @@ describe('mitmts flows', () => {
     expect(parseFlowsArgs([FLOWS_MITM, HAR])).toMatchObject({ files: [FLOWS_MITM, HAR], filter: undefined });
     expect(parseFlowsArgs([FLOWS_MITM])).toMatchObject({ files: [FLOWS_MITM], filter: undefined });
     expect(parseFlowsArgs(['--', '--odd-name', 'x'])).toMatchObject({ files: ['--odd-name'], filter: 'x' });
+    // Names that look like files are files (then missing), whatever else they could be.
+    for (const f of ['gone.mitm', 'gone.har', 'flows.db', './gone', '/tmp/gone', '~/gone']) expect(parseFlowsArgs([FLOWS_MITM, f]).files, f).toEqual([FLOWS_MITM, f]);
+    expect(parseFlowsArgs([FLOWS_MITM, 'example.com/api'])).toMatchObject({ files: [FLOWS_MITM], filter: 'example.com/api' });
   });
 });
