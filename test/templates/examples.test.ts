@@ -13,7 +13,7 @@ describe('templates/examples', () => {
   });
 
   it('type-checks and passes its own suite (each example through a real proxy)', { timeout: 300_000 }, async () => {
-    const r = await projectTest(EXAMPLES);
+    const r = await projectTest(EXAMPLES, 240_000);
     expect(r.out).toMatch(/Test Files\s+\d+ passed/);
     expect(r.out).not.toMatch(/failed/);
     expect(r.code).toBe(0);

@@ -2,35 +2,20 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bodyJson, DEFAULT_FIELDS, FLOWS_HELP, parseFlowsArgs, runFlowsCommand, tnetstring } from '../../src/io/index.js';
+import { bodyJson, DEFAULT_FIELDS, FLOWS_HELP, parseFlowsArgs, tnetstring } from '../../src/io/index.js';
 import { expected, FLOWS_MITM } from './fixtures.js';
+import { runFlows } from './run-flows.js';
 
 const HAR = fileURLToPath(new URL('../../../test/fixtures/har/browser.har', import.meta.url));
 const exp = expected();
 /** The PNG the fixture server sent (mitmproxy's own dump of the flow). */
 const pngBytes = (): Buffer => Buffer.from(exp.flows.find((f) => f.request.path === '/image.png')!.response.content, 'base64');
 
-async function run(argv: string[], stdin?: NodeJS.ReadableStream): Promise<{ code: number; out: string; err: string; lines: any[] }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  out.on('data', (c: Buffer) => o.push(c));
-  err.on('data', (c: Buffer) => e.push(c));
-  const code = await runFlowsCommand(argv, out, err, stdin);
-  const text = Buffer.concat(o).toString('utf8');
-  let lines: any[] = [];
-  try {
-    lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  } catch {
-    lines = [];
-  }
-  return { code, out: text, err: Buffer.concat(e).toString('utf8'), lines };
-}
+const run = runFlows;
 
 describe('mitmts flows', () => {
   it('prints every flow with the default fields, in file order', async () => {

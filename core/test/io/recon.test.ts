@@ -2,24 +2,13 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runFlowsCommand, tnetstring } from '../../src/io/index.js';
+import { tnetstring } from '../../src/io/index.js';
 import { API_KEY, apiCaptureFile, apiFlows, TOKEN } from './api-capture.js';
 import { FLOWS_MITM } from './fixtures.js';
+import { runFlows } from './run-flows.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string; lines: any[] }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  out.on('data', (c: Buffer) => o.push(c));
-  err.on('data', (c: Buffer) => e.push(c));
-  const code = await runFlowsCommand(argv, out, err);
-  const text = Buffer.concat(o).toString('utf8');
-  return { code, out: text, err: Buffer.concat(e).toString('utf8'), lines: text.split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
-}
+const run = runFlows;
 
 const SECRETS = [TOKEN, API_KEY, 'hunter2', 's3cr3t-session', 'at-secret-value-1234567890'];
 const EVERYTHING = [
