@@ -1,6 +1,6 @@
 /** The pieces of `mitmts flows` recon output, table-driven. */
 import { describe, expect, it } from 'vitest';
-import { bodyJson, isIdSegment, isSecretName, parseSse, pathTemplate, Redactor, redactText, Shape, SseParser } from '../../src/io/index.js';
+import { bodyJson, isIdSegment, isSecretName, parseSse, pathTemplate, Redactor, redactText, Shape, SseParser, TnetFloat } from '../../src/io/index.js';
 import { fitJson, shrink, NO_LIMITS } from '../../src/io/recon/json.js';
 import { boundedLine } from '../../src/io/recon/output.js';
 
@@ -119,6 +119,8 @@ describe('bounded JSON', () => {
     });
     expect(shrink([[[1]]], { str: 9, items: 9, depth: 2 })).toEqual([['…[1 item]']]);
     expect(shrink(10n ** 30n, NO_LIMITS)).toBe('1000000000000000000000000000000');
+    // Metadata read from flow files: bytes and wrapped floats.
+    expect(shrink({ b: Buffer.from('text'), x: Buffer.from([0xff, 0]), f: new TnetFloat(1) }, NO_LIMITS)).toEqual({ b: 'text', x: 'base64:/wA=', f: 1 });
   });
   it('fits a value within a byte budget with the loosest limits that work', () => {
     const v = { text: 'x'.repeat(5000), list: Array.from({ length: 500 }, (_, i) => i) };

@@ -3,6 +3,7 @@
  * cuts strings, lists, objects and nesting to limits, marking every cut, and `fitJson` finds
  * the loosest limits under which a value serializes within a byte budget.
  */
+import { TnetFloat } from '../tnetstring.js';
 
 /** JSON-compatible output values. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -70,6 +71,9 @@ export function shrink(v: unknown, limits: ShrinkLimits, exempt = 0, depth = 0, 
     default:
       return null;
   }
+  // Values of flow metadata read from files: bytes as text (or base64), floats as numbers.
+  if (v instanceof Uint8Array) return shrink(bytesText(v), limits, exempt, depth, cuts);
+  if (v instanceof TnetFloat) return v.value;
   const max = depth < exempt ? Infinity : limits.items;
   if (Array.isArray(v)) {
     if (depth >= limits.depth) {
@@ -98,6 +102,13 @@ export function shrink(v: unknown, limits: ShrinkLimits, exempt = 0, depth = 0, 
     out['…'] = `+${plural(keys.length - n, 'key')}`;
   }
   return out;
+}
+
+/** Bytes as UTF-8 text when they are, else `base64:...`. */
+function bytesText(b: Uint8Array): string {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const text = buf.toString('utf8');
+  return Buffer.byteLength(text) === buf.length && !text.includes('\ufffd') ? text : `base64:${buf.toString('base64')}`;
 }
 
 /** UTF-8 length of a string, without encoding it when it is plain ASCII-sized anyway. */
