@@ -104,8 +104,10 @@ describe('mitmts run', () => {
 
   it.skipIf(missingCurl !== null)('captures curl, flags before the command without --', { timeout: 60_000 }, async () => {
     const file = join(dir, 'curl.mitm');
-    const r = await mitmts(['run', ...base(), '-q', '-w', file, 'curl', '-sS', '-d', 'x=1', `${secure.url}/curl`]);
+    // Without -q: the proxy's flow lines go to standard error, standard output is curl's alone.
+    const r = await mitmts(['run', ...base(), '-w', file, 'curl', '-sS', '-d', 'x=1', `${secure.url}/curl`]);
     expect(r).toMatchObject({ code: 0, stdout: 'origin saw POST /curl x=1' });
+    expect(r.stderr).toContain(`POST ${secure.url}/curl`);
     const [f] = flowsIn(file);
     expect(f!.metadata['mitmts.run']).toBe(`curl -sS -d x=1 ${secure.url}/curl`);
   });

@@ -214,6 +214,10 @@ export function runCommand(dist: Distribution): Subcommand {
     const tmp = mkdtempSync(join(tmpdir(), 'mitmts-run-'));
     try {
       await loadManifest(kernel, dist);
+      // The command's standard output is its own: the flow lines of the dumper (mitmdump's
+      // output, by default on stdout) go to standard error with the log.
+      const dumper = kernel.get<{ out?: NodeJS.WritableStream }>('dumper');
+      if (dumper !== undefined && 'out' in dumper) dumper.out = io.stderr;
       const extra = optionFlags(kernel.options.list());
       let run: RunArgs;
       let args: ParsedArgs;
@@ -264,6 +268,7 @@ export function runCommand(dist: Distribution): Subcommand {
       const preload = preloadPath();
       if (preload === null) kernel.log.warn('mitmts run: the Node.js preload was not found: Node programs will not send fetch/http traffic through the proxy unless they read HTTPS_PROXY themselves');
       if (started && kernel.get('runtag') === undefined) kernel.log.warn(`mitmts run: this build has no runtag addon: flows will not be tagged with the command line`);
+      if (proxyUrl.username) kernel.log.info('mitmts run: the proxy URL has its own credentials: they are used as given, and flows are not tagged');
       kernel.log.info(`mitmts run: ${cmd} (run ${tag.id}) through the proxy at ${proxyUrl.href}`);
       const env = runEnvironment(process.env, { proxyUrl: taggedUrl(proxyUrl, tag), bypass: run.bypass, caCert, caBundle, preload });
       // Last resort, as in mitmts itself: a bug in one connection must not take the proxy away
