@@ -40,7 +40,7 @@ export interface BodyJson {
 const PARSE_LIMIT = 16 << 20;
 
 /** Back off to a UTF-8 character boundary so a cut never splits a character. */
-export function utf8Cut(b: Buffer, max: number): Buffer {
+function utf8Cut(b: Buffer, max: number): Buffer {
   if (b.length <= max) return b;
   let end = max;
   // Drop continuation bytes, then the lead byte if its sequence did not fit.

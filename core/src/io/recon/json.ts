@@ -111,11 +111,6 @@ function bytesText(b: Uint8Array): string {
   return Buffer.byteLength(text) === buf.length && !text.includes('\ufffd') ? text : `base64:${buf.toString('base64')}`;
 }
 
-/** UTF-8 length of a string, without encoding it when it is plain ASCII-sized anyway. */
-export function byteLength(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
-}
-
 /** Serialize, or undefined when the value is too deep for JSON.stringify. */
 function tryStringify(v: JsonValue): string | undefined {
   try {
@@ -132,11 +127,11 @@ function tryStringify(v: JsonValue): string | undefined {
  */
 export function fitJson(v: JsonValue, maxBytes: number, exempt = 0): { text: string; value: JsonValue; cut: boolean } | undefined {
   const whole = tryStringify(v);
-  if (whole !== undefined && byteLength(whole) <= maxBytes) return { text: whole, value: v, cut: false };
+  if (whole !== undefined && Buffer.byteLength(whole) <= maxBytes) return { text: whole, value: v, cut: false };
   for (let i = 1; i < LEVELS.length; i++) {
     const value = shrink(v, LEVELS[i]!, exempt);
     const text = JSON.stringify(value);
-    if (byteLength(text) <= maxBytes) return { text, value, cut: true };
+    if (Buffer.byteLength(text) <= maxBytes) return { text, value, cut: true };
   }
   return undefined;
 }
