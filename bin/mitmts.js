@@ -25,6 +25,9 @@ const bundle = argv[0] === 'flows' ? null : freshBundle();
 if (argv[0] === 'flows') {
   // Reading flow files needs no kernel, no addons: load just that (a third of the start-up CPU
   // of the whole distribution, which matters when a tool or a model calls it in a loop).
+  // The distribution's flow formats (the store's databases) register themselves when imported.
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+  for (const spec of pkg.mitmts.flowFormats ?? []) await import(spec);
   const { runFlowsCommand } = await import('@mitmts/core/io/flows-command');
   process.exitCode = await runFlowsCommand(argv.slice(1), process.stdout, process.stderr);
 } else if (bundle) {
@@ -36,6 +39,7 @@ if (argv[0] === 'flows') {
     name: 'mitmts',
     version: pkg.version,
     addons: pkg.mitmts.addons,
+    flowFormats: pkg.mitmts.flowFormats ?? [],
     importer: (specifier) => import(specifier),
     builtins: [ProxyServer],
   };

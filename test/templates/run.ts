@@ -36,10 +36,11 @@ export function run(args: readonly string[], cwd: string, timeoutMs = 120_000): 
 }
 
 /**
- * A generated project's `npm test`: type-check, then its vitest suite. `timeoutMs` bounds the
- * suite (the examples' suite runs 20 real proxies: give it what the calling test allows).
+ * A generated project's `npm test`: type-check, then its vitest suite. The suite gets most of
+ * the caller's budget (the examples' suite starts a proxy per file: on a loaded machine it
+ * outlasted the default 120 s and was cut off mid-output).
  */
-export async function projectTest(dir: string, timeoutMs = 120_000): Promise<{ code: number | null; out: string }> {
+export async function projectTest(dir: string, timeoutMs = 280_000): Promise<{ code: number | null; out: string }> {
   const tsc = await run([join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir);
   if (tsc.code !== 0) return tsc;
   return run([join(REPO, 'node_modules/vitest/vitest.mjs'), 'run'], dir, timeoutMs);

@@ -8,6 +8,12 @@ import { WebSocketData } from './websocket.js';
 const KEYS = flowStateKeys('http', ['request', 'response', 'websocket']);
 
 /**
+ * Metadata key of a saved flow whose WebSocket retention left messages out:
+ * `{ messages: number, bytes: number }` (read back into `WebSocketData.omittedMessages/Bytes`).
+ */
+export const WEBSOCKET_OMITTED = 'websocket_omitted';
+
+/**
  * One HTTP request/response exchange (and, after an upgrade, its WebSocket messages).
  * A flow can have both a response and an error, e.g. when the response could not be sent on.
  */
@@ -38,12 +44,16 @@ export class HTTPFlow extends Flow {
   }
 
   getState(): HTTPFlowState {
+    const base = this.baseState();
+    const ws = this.websocket;
+    // mitmproxy's WebSocketData state takes no extra keys: what retention left out goes in metadata.
+    if (ws !== null && ws.omittedMessages > 0) base.metadata[WEBSOCKET_OMITTED] = { messages: ws.omittedMessages, bytes: ws.omittedBytes };
     return this.withBackup({
-      ...this.baseState(),
+      ...base,
       type: 'http',
       request: this.request.getState(),
       response: this.response ? this.response.getState() : null,
-      websocket: this.websocket ? this.websocket.getState() : null,
+      websocket: ws ? ws.getState() : null,
     });
   }
 
@@ -52,6 +62,13 @@ export class HTTPFlow extends Flow {
     this.request = Request.fromState(state.request, adopt);
     this.response = state.response ? Response.fromState(state.response, adopt) : null;
     this.websocket = state.websocket ? WebSocketData.fromState(state.websocket) : null;
+    const omitted = this.metadata[WEBSOCKET_OMITTED] as { messages?: unknown; bytes?: unknown } | undefined;
+    if (this.websocket !== null && omitted !== null && typeof omitted === 'object' && typeof omitted.messages === 'number') {
+      this.websocket.omittedMessages = omitted.messages;
+      this.websocket.omittedBytes = typeof omitted.bytes === 'number' ? omitted.bytes : 0;
+      if (this.metadata === state.metadata) this.metadata = { ...this.metadata };
+      delete this.metadata[WEBSOCKET_OMITTED];
+    }
   }
 
   override toString(): string {

@@ -27,8 +27,8 @@ export {
 } from './connection.js';
 export { FlowError, FlowControlError } from './error.js';
 export { Flow, type FlowType, type ReplayKind } from './flow.js';
-export { HTTPFlow } from './http-flow.js';
-export { WebSocketData, WebSocketMessage, WebSocketOpcode } from './websocket.js';
+export { HTTPFlow, WEBSOCKET_OMITTED } from './http-flow.js';
+export { WebSocketData, WebSocketMessage, WebSocketOpcode, type WebSocketRetention } from './websocket.js';
 export { TCPMessage, UDPMessage } from './tcp.js';
 export { TCPFlow, UDPFlow } from './tcp-flow.js';
 export {

@@ -33,7 +33,7 @@ export class WebSocketMessage {
     this.type = type;
     this.fromClient = fromClient;
     this.content = content;
-    this.timestamp = timestamp || Date.now() / 1000;
+    this.timestamp = timestamp ?? Date.now() / 1000; // 0.0 is a valid saved timestamp, not "now"
     this.dropped = dropped;
     this.injected = injected;
   }
@@ -82,9 +82,35 @@ export class WebSocketMessage {
 
 const WS_KEYS = ['messages', 'closed_by_client', 'close_code', 'close_reason', 'timestamp_end'];
 
-/** Everything about one WebSocket connection, attached to its handshake flow as `flow.websocket`. */
+/**
+ * How many messages a {@link WebSocketData} keeps in `messages` (the oldest are left out first,
+ * the newest is always kept). Unset fields do not limit; with neither set every message is kept,
+ * as mitmproxy does.
+ */
+export interface WebSocketRetention {
+  /** Keep at least the last `maxMessages` messages. */
+  maxMessages?: number;
+  /** Keep at least the newest messages whose contents add up to `maxBytes`. */
+  maxBytes?: number;
+}
+
+/**
+ * Everything about one WebSocket connection, attached to its handshake flow as `flow.websocket`.
+ *
+ * A long-lived connection would keep every message in memory (mitmproxy issue #6620); a
+ * {@link retention} bounds `messages`, and {@link omittedMessages} / {@link omittedBytes} say what
+ * was left out, so the flow never pretends to be complete.
+ */
 export class WebSocketData {
   messages: WebSocketMessage[] = [];
+  /** Bounds on `messages`, applied by {@link addMessage}; null keeps everything. Not saved. */
+  retention: WebSocketRetention | null = null;
+  /** Messages left out of `messages` by the retention (saved in the flow's metadata). */
+  omittedMessages = 0;
+  /** Content bytes of the messages left out. */
+  omittedBytes = 0;
+  /** Content bytes of `messages` as counted when they were added (only tracked under a byte bound). */
+  private keptBytes = 0;
   /** True if the client closed the connection, false if the server did, null while open. */
   closedByClient: boolean | null = null;
   /** Close code (RFC 6455 7.1.5). */
@@ -118,7 +144,48 @@ export class WebSocketData {
     this.timestampEnd = state.timestamp_end;
   }
 
+  /**
+   * Append a message (the relay calls this for every message, before the `websocket_message`
+   * hook, so `messages.at(-1)` is the current one), then apply the {@link retention}.
+   *
+   * Trimming happens in batches so that a long session does not shift a big array per message:
+   * the array grows to the bound plus an eighth (at least 64 messages) before the oldest are cut
+   * back to the bound. So "keep N" keeps between N and about 1.125 N messages.
+   */
+  addMessage(message: WebSocketMessage): void {
+    this.messages.push(message);
+    const r = this.retention;
+    if (r === null) return;
+    if (r.maxBytes !== undefined) this.keptBytes += message.content.length;
+    const maxN = r.maxMessages ?? Infinity;
+    const maxB = r.maxBytes ?? Infinity;
+    const n = this.messages.length;
+    if (n > maxN + Math.max(64, Math.floor(maxN / 8)) || this.keptBytes > maxB + Math.max(4096, maxB / 8)) this.trim(maxN, maxB);
+  }
+
+  private trim(maxN: number, maxB: number): void {
+    const msgs = this.messages;
+    let cut = Math.max(0, msgs.length - Math.max(1, maxN));
+    if (maxB !== Infinity) {
+      let bytes = 0;
+      for (let i = msgs.length - 1; i >= cut; i--) {
+        bytes += msgs[i]!.content.length;
+        if (bytes > maxB && i < msgs.length - 1) {
+          cut = i + 1;
+          bytes -= msgs[i]!.content.length;
+          break;
+        }
+      }
+      this.keptBytes = bytes;
+    }
+    if (cut === 0) return;
+    for (let i = 0; i < cut; i++) this.omittedBytes += msgs[i]!.content.length;
+    this.omittedMessages += cut;
+    msgs.splice(0, cut);
+  }
+
   toString(): string {
-    return `<WebSocketData (${this.messages.length} messages)>`;
+    const omitted = this.omittedMessages ? `, ${this.omittedMessages} omitted` : '';
+    return `<WebSocketData (${this.messages.length} messages${omitted})>`;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `mitmts flows FILE... [FILTER]`: read `.mitm` or HAR files, filter them, print one JSON
+ * `mitmts flows FILE... [FILTER]`: read `.mitm`, HAR or store files, filter them, print one JSON
  * object per flow (NDJSON), per distinct request (`--dedup`), per endpoint (`--group`,
  * `--schema`) or a summary. Built for reading by people and models: every line bounded
  * (`--max-line`), the whole output bounded (`--budget`), secrets redacted, bodies rendered as
@@ -15,6 +15,7 @@ import { DEFAULT_FIELDS, FLOW_FIELDS, FlowFields, UnknownFieldError, type FlowJs
 import { DedupList, FlowList, Groups, Summary, type FlowSink } from './flows-sinks.js';
 import { RecordOutput } from './recon/output.js';
 import { Redactor } from './recon/redact.js';
+import { prepareFlowFile } from './formats.js';
 import { FlowReader } from './reader.js';
 
 export { parseFlowsArgs } from './flows-args.js';
@@ -22,9 +23,10 @@ export { parseFlowsArgs } from './flows-args.js';
 export const FLOWS_HELP = `Usage: mitmts flows FILE... [FILTER] [options]
        mitmts flows convert IN OUT --to 17|21 [FILTER]
 
-Read mitmproxy flow files (.mitm, any format version mitmproxy reads) or HAR files, keep the
-flows matching FILTER (mitmproxy filter syntax, e.g. '~d example.com & ~c 200'), and print one
-JSON object per flow, one per line. FILE may be - for standard input.
+Read mitmproxy flow files (.mitm, any format version mitmproxy reads), HAR files or flow store
+databases (--set store=flows.db; their indexes answer the filter), keep the flows matching
+FILTER (mitmproxy filter syntax, e.g. '~d example.com & ~c 200'), and print one JSON object per
+flow, one per line. FILE may be - for standard input.
 
 The last argument is the filter unless it is an existing file or looks like one (starting with
 /, ./, ../ or ~/, or ending in .mitm, .har, .json, .db, ...): a missing file is an error, never
@@ -159,10 +161,10 @@ export async function runFlowsCommand(
       if (matched >= args.limit) break;
       const source = file === '-' ? stdin : file;
       const name = file === '-' ? '<stdin>' : file;
-      const reader = new FlowReader(source, { name, chunkSize: READ_CHUNK });
+      if (file !== '-') await prepareFlowFile(file); // a registered format (the store) loads its reader first
+      const reader = new FlowReader(source, { name, chunkSize: READ_CHUNK, filter });
       // Files are read synchronously (no thread-pool round trip per chunk); stdin is a stream.
       for await (const flow of file === '-' ? reader : { [Symbol.iterator]: () => reader[Symbol.iterator]() }) {
-        if (filter !== null && !filter.match(flow)) continue;
         matched++;
         const more = sink.add(flow, name);
         if (more === false || (more !== true && !(await more))) return 0; // the reader closed the pipe (e.g. `| head`)

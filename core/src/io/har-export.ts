@@ -266,7 +266,8 @@ export function flowToHarEntry(flow: HTTPFlow, serversSeen: Set<string> = new Se
       type: m.fromClient ? 'send' : 'receive',
       time: m.timestamp,
       opcode: m.type,
-      data: m.isText ? m.text : m.content.toString('base64'),
+      // Text as text (lenient: a message an addon made invalid still exports), binary as base64, as Chrome writes them.
+      data: m.isText ? m.content.toString('utf8') : m.content.toString('base64'),
     }));
   }
   return entry;

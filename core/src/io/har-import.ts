@@ -14,6 +14,7 @@ import { Headers } from '../flow/headers.js';
 import { HTTPFlow } from '../flow/http-flow.js';
 import { Request } from '../flow/request.js';
 import { Response } from '../flow/response.js';
+import { WebSocketData, WebSocketMessage, WebSocketOpcode } from '../flow/websocket.js';
 import type { FlowState } from '../flow/state.js';
 import { RESPONSES } from '../flow/status-codes.js';
 import { FlowReadError, FlowReadErrorCode } from './errors.js';
@@ -124,7 +125,41 @@ function entryToFlow(e: Json, i: number): HTTPFlow {
   flow.request = request;
   flow.response = response;
   flow.timestampCreated = start;
+  if (e._webSocketMessages !== undefined) flow.websocket = webSocketData(e._webSocketMessages, `${where}._webSocketMessages`);
   return flow;
+}
+
+/**
+ * `_webSocketMessages` as Chrome DevTools and mitmproxy write them: `{type: "send" | "receive",
+ * time (seconds since the epoch), opcode, data}`; text (opcode 1) as is, binary (opcode 2) as
+ * base64. A close frame (opcode 8, as some tools add, with `code`/`reason`) records the close;
+ * other control frames carry nothing the flow keeps and are skipped.
+ */
+function webSocketData(list: Json, where: string): WebSocketData {
+  need(Array.isArray(list), `${where} is not a list`);
+  const ws = new WebSocketData();
+  list.forEach((m: Json, i: number) => {
+    const at = `${where}[${i}]`;
+    need(m !== null && typeof m === 'object', `${at} is not an object`);
+    need(m.type === 'send' || m.type === 'receive', `${at}.type must be "send" or "receive"`);
+    need(typeof m.time === 'number' && typeof m.opcode === 'number', `${at} needs a number time and opcode`);
+    const fromClient = m.type === 'send';
+    if (m.opcode === WebSocketOpcode.CLOSE) {
+      if (ws.closeCode === null && typeof m.code === 'number') {
+        ws.closeCode = m.code;
+        ws.closeReason = typeof m.reason === 'string' ? m.reason : '';
+        ws.closedByClient = fromClient;
+        ws.timestampEnd = m.time;
+      }
+      return;
+    }
+    if (m.opcode !== WebSocketOpcode.TEXT && m.opcode !== WebSocketOpcode.BINARY) return;
+    const data: unknown = m.data ?? '';
+    need(typeof data === 'string', `${at}.data is not a string`);
+    const content = m.opcode === WebSocketOpcode.TEXT ? Buffer.from(data, 'utf8') : Buffer.from(data, 'base64');
+    ws.messages.push(new WebSocketMessage(m.opcode, fromClient, content, m.time));
+  });
+  return ws;
 }
 
 /** Parse a HAR document (bytes of JSON, optionally with a BOM) into HTTP flows. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   DNSMessage,
+  HTTPFlow,
+  WEBSOCKET_OMITTED,
   DNSResourceRecord,
   DNSType,
   TCPMessage,
@@ -28,6 +30,7 @@ describe('WebSocket data', () => {
     m.drop();
     expect(m.dropped).toBe(true);
     expect(WebSocketMessage.fromState(m.getState())).toEqual(m);
+    expect(WebSocketMessage.fromState([1, true, Buffer.from('x'), 0, false, false]).timestamp).toBe(0);
     const b = new WebSocketMessage(WebSocketOpcode.BINARY, false, Buffer.from([0xff]));
     expect(() => b.text).toThrow("Binary WebSocket frames do not have a 'text' attribute.");
     expect(() => (b.text = 'x')).toThrow(/Binary/);
@@ -47,6 +50,62 @@ describe('WebSocket data', () => {
     expect(() => WebSocketData.fromState({ ...ws.getState(), x: 1 } as never)).toThrow(/Unexpected fields/);
     expect(f.response!.statusCode).toBe(101);
     expect(f.request.headers.get('upgrade')).toBe('websocket');
+  });
+});
+
+describe('WebSocket retention', () => {
+  // timestamps start at 1: the constructor takes 0 for "now"
+  const msg = (i: number, size = 1) => new WebSocketMessage(WebSocketOpcode.BINARY, i % 2 === 0, Buffer.alloc(size, i & 0xff), i + 1); // timestamps from 1, easy to tell from indexes
+
+  it('keeps everything without a retention, as mitmproxy', () => {
+    const ws = new WebSocketData();
+    for (let i = 0; i < 5000; i++) ws.addMessage(msg(i));
+    expect(ws.messages).toHaveLength(5000);
+    expect([ws.omittedMessages, ws.omittedBytes]).toEqual([0, 0]);
+  });
+
+  it('keeps at least the last N messages (trimmed in batches), counting what it left out', () => {
+    const ws = new WebSocketData();
+    ws.retention = { maxMessages: 1000 };
+    for (let i = 0; i < 10_000; i++) {
+      ws.addMessage(msg(i, 3));
+      expect(ws.messages.at(-1)!.timestamp).toBe(i + 1);
+      expect(ws.messages.length).toBeLessThanOrEqual(1000 + 125);
+    }
+    expect(ws.messages.length).toBeGreaterThanOrEqual(1000);
+    expect(ws.omittedMessages + ws.messages.length).toBe(10_000);
+    expect(ws.omittedBytes).toBe(3 * ws.omittedMessages);
+    expect(ws.messages[0]!.timestamp).toBe(ws.omittedMessages + 1);
+    expect(String(ws)).toBe(`<WebSocketData (${ws.messages.length} messages, ${ws.omittedMessages} omitted)>`);
+  });
+
+  it('keeps the newest messages within a byte bound, and always the newest one', () => {
+    const ws = new WebSocketData();
+    ws.retention = { maxBytes: 100_000 };
+    for (let i = 0; i < 1000; i++) ws.addMessage(msg(i, 1000));
+    const kept = ws.messages.reduce((n, m) => n + m.content.length, 0);
+    expect(kept).toBeGreaterThanOrEqual(100_000 - 1000);
+    expect(kept).toBeLessThanOrEqual(100_000 + 100_000 / 8);
+    expect(ws.omittedBytes + kept).toBe(1000 * 1000);
+    ws.addMessage(msg(5000, 10_000_000));
+    expect(ws.messages.at(-1)!.timestamp).toBe(5001);
+    expect(ws.messages).toHaveLength(1);
+  });
+
+  it('saves the omitted counts in the flow metadata and reads them back', () => {
+    const f = twebsocketflow();
+    const ws = f.websocket!;
+    ws.retention = { maxMessages: 1 };
+    for (let i = 0; i < 200; i++) ws.addMessage(msg(i));
+    const state = f.getState();
+    expect(state.metadata[WEBSOCKET_OMITTED]).toEqual({ messages: ws.omittedMessages, bytes: ws.omittedBytes });
+    expect(Object.keys(state.websocket!).sort()).toEqual(['close_code', 'close_reason', 'closed_by_client', 'messages', 'timestamp_end']);
+    const back = HTTPFlow.fromState(state);
+    expect([back.websocket!.omittedMessages, back.websocket!.omittedBytes]).toEqual([ws.omittedMessages, ws.omittedBytes]);
+    expect(back.metadata[WEBSOCKET_OMITTED]).toBeUndefined();
+    expect(back.getState()).toEqual(state);
+    // a flow that left nothing out carries no such key
+    expect(twebsocketflow().getState().metadata[WEBSOCKET_OMITTED]).toBeUndefined();
   });
 });
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { HTTPFlow } from '../../src/flow/index.js';
+import { type HTTPFlow, type WebSocketMessage, WebSocketOpcode } from '../../src/flow/index.js';
 import {
   FlowReadErrorCode,
   FlowReader,
@@ -174,6 +174,43 @@ describe('HAR import', () => {
       // HAR's "HTTP/2.0" is not one of the spellings mitmproxy maps to HTTP/2.
       expect(b.request.httpVersion).toBe('HTTP/1.1');
     });
+  });
+
+  it('round-trips WebSocket messages: type, direction, content (text and binary), time', () => {
+    const ws = mitmFlows.find((f) => (f as HTTPFlow).websocket) as HTTPFlow;
+    const [back] = harToFlows(serializeHar(flowsToHar([ws]))) as [HTTPFlow];
+    expect(back.websocket).not.toBeNull();
+    const key = (m: WebSocketMessage) => [m.type, m.fromClient, m.content.toString('hex'), m.timestamp];
+    expect(back.websocket!.messages.map(key)).toEqual(ws.websocket!.messages.map(key));
+    expect(back.websocket!.messages.some((m) => m.type === WebSocketOpcode.BINARY)).toBe(true);
+    // and the imported flow saves as a format 21 state mitmproxy reads
+    expect(back.getState().websocket!.messages[0]).toHaveLength(6);
+  });
+
+  it("imports Chrome DevTools' _webSocketMessages, a close frame's code, and skips other control frames", () => {
+    const entry = {
+      startedDateTime: '2024-01-02T03:04:05.000Z',
+      time: 12,
+      _resourceType: 'websocket',
+      request: { method: 'GET', url: 'wss://echo.example/socket', httpVersion: 'HTTP/1.1', headers: [{ name: 'Upgrade', value: 'websocket' }] },
+      response: { status: 101, httpVersion: 'HTTP/1.1', headers: [{ name: 'Upgrade', value: 'websocket' }], content: { size: 0, mimeType: 'x-unknown' } },
+      _webSocketMessages: [
+        { type: 'send', time: 1704164645.5, opcode: 1, data: 'héllo' },
+        { type: 'receive', time: 1704164645.6, opcode: 2, data: Buffer.from([0, 1, 254, 255]).toString('base64') },
+        { type: 'receive', time: 1704164645.7, opcode: 9, data: '' },
+        { type: 'send', time: 1704164645.8, opcode: 8, data: '', code: 4000, reason: 'bye' },
+      ],
+    };
+    const [f] = harToFlows(JSON.stringify({ log: { entries: [entry] } })) as [HTTPFlow];
+    const ws = f.websocket!;
+    expect(ws.messages.map((m) => [m.type, m.fromClient, m.content.toString('hex'), m.timestamp])).toEqual([
+      [1, true, Buffer.from('héllo').toString('hex'), 1704164645.5],
+      [2, false, '0001feff', 1704164645.6],
+    ]);
+    expect([ws.closeCode, ws.closeReason, ws.closedByClient, ws.timestampEnd]).toEqual([4000, 'bye', true, 1704164645.8]);
+    expect(() => harToFlows(JSON.stringify({ log: { entries: [{ ...entry, _webSocketMessages: [{ type: 'up', time: 1, opcode: 1, data: '' }] }] } }))).toThrow(
+      /log\.entries\[0\]\._webSocketMessages\[0\]\.type must be "send" or "receive"/,
+    );
   });
 
   it('rejects what is not HAR with a HAR error', () => {

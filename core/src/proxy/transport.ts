@@ -1,0 +1,367 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { Cert } from '../certs/cert.js';
+import { ConnectionStatus, type Client, type Server } from '../flow/index.js';
+import type { ConnectionContext, ServerConnectionHookData, TlsData, TlsSettings } from '../hooks/data.js';
+import type { HookTable } from '../hooks/dispatcher.js';
+import type { RuntimeConfig } from './config.js';
+import { UpstreamError } from './errors.js';
+import { idleSweeper } from './idle.js';
+import { tlsVersionName } from './tls/info.js';
+
+/** TLS towards the server. */
+export interface UpstreamTls {
+  /** SNI to send (null: none, e.g. for IP addresses). */
+  readonly sni: string | null;
+  readonly alpn: readonly string[];
+}
+
+/**
+ * The protocol client running on a transport (HTTP/1 today, HTTP/2 next): it gets the bytes the
+ * server sends.
+ */
+export interface TransportReader {
+  /**
+   * Bytes from the server. With `pooled`, `chunk` is a view into a read buffer that the next
+   * read reuses, unless this returns true: the reader kept a reference to it.
+   */
+  onRead(chunk: Buffer, pooled: boolean): boolean;
+  /** The server ended its side. */
+  onReadEnd(): void;
+  /** The socket closed (`error`: why, if it failed). */
+  onLost(error: Error | null): void;
+  /** Bytes received and not consumed, when the transport leaves the protocol (a relay takes it). */
+  takeRemaining(): Buffer;
+}
+
+/** Where a transport's hooks and settings come from. */
+export interface TransportEnv {
+  readonly client: Client;
+  readonly hooks: HookTable;
+  readonly config: RuntimeConfig;
+  /** The connection context TLS hooks see. */
+  readonly context: ConnectionContext;
+}
+
+const CONNECT_TIMEOUT_MS = 30_000;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A connection to a server, below any protocol: `server_connect` (an addon may refuse), TCP,
+ * `server_connected` / `server_connect_error`, then TLS if asked (`tls_start_server`,
+ * `tls_established_server` / `tls_failed_server`), `tcp_timeout`, `server_disconnected`. The
+ * protocol client on top (HTTP/1, later HTTP/2) attaches as its {@link TransportReader}; a relay
+ * takes the raw socket with {@link detach}. Reads of plain TCP connections can go into one reused
+ * buffer ({@link ReadPool}).
+ */
+export class ServerTransport {
+  socket: net.Socket | tls.TLSSocket;
+  private closed = false;
+  private closeError: Error | null = null;
+  private reader: TransportReader | null = null;
+  /** Bytes that came while no reader was attached. */
+  private pending: Buffer[] = [];
+  private onPending: (() => void) | null = null;
+  private detached = false;
+  private readonly onChunk = (chunk: Buffer): void => {
+    const r = this.reader;
+    if (r !== null) r.onRead(chunk, false);
+    else this.hold(chunk);
+  };
+  private readonly onEndOfStream = (): void => this.reader?.onReadEnd();
+
+  private constructor(
+    readonly server: Server,
+    socket: net.Socket,
+    private readonly env: TransportEnv,
+    pool: ReadPool | null,
+  ) {
+    this.socket = socket;
+    if (pool) pool.attach((view) => this.onPooledRead(view, pool));
+    this.listen(socket);
+    socket.on('close', () => this.onSocketClose());
+  }
+
+  /**
+   * Open a connection to `server.address`: `server_connect`, TCP, `server_connected` (or
+   * `server_connect_error`), then TLS with `tlsOpts`. Rejects with an UpstreamError naming the
+   * cause. `pooledReads` reads plain TCP into one reused buffer (not for TLS).
+   */
+  static async open(server: Server, env: TransportEnv, tlsOpts: UpstreamTls | null, pooledReads = false): Promise<ServerTransport> {
+    const table = env.hooks;
+    const cfg = env.config;
+    const data: ServerConnectionHookData = { server, client: env.client };
+    const r = table.trigger('server_connect', data);
+    if (r) await r;
+    if (server.error) throw new UpstreamError(server.error);
+    const [host, port] = server.address!;
+    const pool = pooledReads && !tlsOpts ? new ReadPool() : null;
+    let socket: net.Socket;
+    try {
+      socket = await tcpConnect(host, port, cfg.connectAddr, pool);
+    } catch (err) {
+      server.error = connectErrorMessage(host, port, err);
+      const r2 = table.trigger('server_connect_error', data);
+      if (r2) await r2;
+      throw new UpstreamError(server.error);
+    }
+    const now = Date.now() / 1000;
+    server.peername = [socket.remoteAddress ?? host, socket.remotePort ?? port];
+    server.sockname = [socket.localAddress ?? '', socket.localPort ?? 0];
+    server.timestampStart = now;
+    server.timestampTcpSetup = now;
+    server.state = ConnectionStatus.OPEN;
+    const r3 = table.trigger('server_connected', data);
+    if (r3) await r3;
+    if (cfg.tcpTimeout > 0) {
+      const why = `no data for ${cfg.tcpTimeout} s (tcp_timeout)`;
+      idleSweeper.watch(socket, cfg.tcpTimeout * 1000, () => void socket.destroy(Object.assign(new Error(why), { code: 'ETIMEDOUT' })));
+    }
+    const t = new ServerTransport(server, socket, env, pool);
+    if (tlsOpts) await t.startTls(tlsOpts);
+    return t;
+  }
+
+  get alive(): boolean {
+    return !this.closed && !this.socket.destroyed;
+  }
+
+  /** Bytes came while no reader was attached (a server that spoke first). */
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  /** Upgrade this (plain) connection to TLS: `tls_start_server`, handshake, `tls_established_server`. */
+  async startTls(opts: UpstreamTls): Promise<void> {
+    const raw = this.socket as net.Socket;
+    raw.removeListener('data', this.onChunk);
+    raw.removeListener('end', this.onEndOfStream);
+    const t = await upstreamTls(raw, this.server, this.env, opts);
+    this.socket = t;
+    this.listen(t);
+  }
+
+  /** A protocol client takes the server's bytes from now on. */
+  attach(reader: TransportReader): void {
+    this.reader = reader;
+  }
+
+  /** Call `cb` once bytes are pending (no reader attached), e.g. a server greeting. */
+  whenPending(cb: () => void): void {
+    if (this.pending.length > 0) cb();
+    else this.onPending = cb;
+  }
+
+  /** Take the bytes that came while no reader was attached. */
+  takePending(): Buffer {
+    const p = this.pending;
+    this.pending = [];
+    this.onPending = null;
+    return p.length === 0 ? EMPTY : p.length === 1 ? p[0]! : Buffer.concat(p);
+  }
+
+  /**
+   * Leave the protocol: a relay takes the raw socket (its own `data` listeners). Returns the
+   * bytes read and not yet consumed (pending, or the reader's).
+   */
+  detach(): Buffer {
+    this.detached = true;
+    this.socket.removeListener('data', this.onChunk);
+    this.socket.removeListener('end', this.onEndOfStream);
+    const rest = this.reader?.takeRemaining() ?? EMPTY;
+    this.reader = null;
+    const pending = this.takePending();
+    return pending.length === 0 ? rest : rest.length === 0 ? pending : Buffer.concat([pending, rest]);
+  }
+
+  write(data: Buffer): boolean {
+    return this.socket.write(data);
+  }
+
+  close(): void {
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  /**
+   * A read into the pooled buffer. The reader sees a view of it; unless the reader kept a
+   * reference, the same buffer takes the next read (no allocation, no page faults).
+   */
+  private onPooledRead(view: Buffer, pool: ReadPool): void {
+    if (this.detached) {
+      pool.reuse = false;
+      this.socket.emit('data', view);
+      return;
+    }
+    const r = this.reader;
+    if (r === null) this.hold(Buffer.from(view));
+    else if (r.onRead(view, true)) pool.reuse = false;
+  }
+
+  private hold(chunk: Buffer): void {
+    this.pending.push(chunk);
+    const cb = this.onPending;
+    this.onPending = null;
+    cb?.();
+  }
+
+  private listen(s: net.Socket | tls.TLSSocket): void {
+    s.on('data', this.onChunk);
+    s.on('end', this.onEndOfStream);
+    s.on('error', (err) => {
+      this.closeError = err;
+    });
+  }
+
+  private onSocketClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const server = this.server;
+    server.timestampEnd = Date.now() / 1000;
+    server.state = ConnectionStatus.CLOSED;
+    this.reader?.onLost(this.closeError);
+    const r = this.env.hooks.trigger('server_disconnected', { server, client: this.env.client });
+    if (r) r.catch(() => undefined);
+  }
+}
+
+const READ_SIZE = 64 * 1024;
+
+/**
+ * Read buffers for one connection (net's `onread`): the same 64 KiB buffer serves every read
+ * unless the previous read's bytes are still referenced, then a fresh one is made. Streaming a
+ * large body then allocates nothing per read.
+ */
+export class ReadPool {
+  private buf: Buffer = Buffer.allocUnsafeSlow(READ_SIZE);
+  /** Cleared when the last read's bytes are still in use. */
+  reuse = true;
+  private sink: (view: Buffer) => void = () => undefined;
+
+  attach(sink: (view: Buffer) => void): void {
+    this.sink = sink;
+  }
+
+  /** net's `onread` option for this pool. */
+  get onread(): net.OnReadOpts {
+    return {
+      buffer: () => {
+        if (!this.reuse) this.buf = Buffer.allocUnsafeSlow(READ_SIZE);
+        this.reuse = true;
+        return this.buf;
+      },
+      callback: (n: number) => {
+        this.sink(this.buf.subarray(0, n));
+        return true;
+      },
+    };
+  }
+}
+
+function tcpConnect(host: string, port: number, localAddress: string | null, pool: ReadPool | null): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}), ...(pool ? { onread: pool.onread } : {}) });
+    const timer = setTimeout(() => {
+      socket.destroy(Object.assign(new Error(`timed out after ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' }));
+    }, CONNECT_TIMEOUT_MS);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+function connectErrorMessage(host: string, port: number, err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ENOTFOUND: 'name does not resolve',
+    EAI_AGAIN: 'name resolution failed temporarily',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    ECONNRESET: 'connection reset',
+  };
+  const reason = (e.code && why[e.code]) ?? e.message;
+  return `Failed to connect to ${host}:${port}: ${reason}${e.code ? ` (${e.code})` : ''}`;
+}
+
+async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv, opts: UpstreamTls): Promise<tls.TLSSocket> {
+  const cfg = env.config;
+  const table = env.hooks;
+  server.tls = true;
+  server.sni = opts.sni;
+  server.alpnOffers = opts.alpn.map((a) => Buffer.from(a));
+  const settings: TlsSettings = {
+    servername: opts.sni,
+    alpnProtocols: [...opts.alpn],
+    rejectUnauthorized: !cfg.sslInsecure,
+    ...(cfg.tlsServerMin ? { minVersion: cfg.tlsServerMin } : {}),
+    ...(cfg.tlsServerMax ? { maxVersion: cfg.tlsServerMax } : {}),
+    ...(cfg.ciphersServer ? { ciphers: cfg.ciphersServer } : {}),
+    ...(cfg.ecdhCurveServer ? { ecdhCurve: cfg.ecdhCurveServer } : {}),
+  };
+  const data: TlsData = { conn: server, context: env.context, isDtls: false, settings };
+  const r = table.trigger('tls_start_server', data);
+  if (r) await r;
+  const s = data.settings;
+  const tlsSocket = await new Promise<tls.TLSSocket>((resolve, reject) => {
+    const t = tls.connect({
+      socket,
+      ...(s.servername ? { servername: s.servername } : {}),
+      ...(s.alpnProtocols && s.alpnProtocols.length ? { ALPNProtocols: s.alpnProtocols } : {}),
+      rejectUnauthorized: s.rejectUnauthorized ?? true,
+      secureContext: s.ca ? tls.createSecureContext({ ca: s.ca }) : cfg.upstreamContext(),
+      ...(s.minVersion ? { minVersion: s.minVersion } : {}),
+      ...(s.maxVersion ? { maxVersion: s.maxVersion } : {}),
+      ...(s.ciphers ? { ciphers: s.ciphers } : {}),
+      ...(s.ecdhCurve ? { ecdhCurve: s.ecdhCurve } : {}),
+      ...(s.cert ? { cert: s.cert } : {}),
+      ...(s.key ? { key: s.key } : {}),
+    });
+    t.once('secureConnect', () => {
+      t.removeListener('error', reject);
+      resolve(t);
+    });
+    t.once('error', reject);
+  }).catch(async (err: Error) => {
+    server.error = `TLS handshake with ${server.address![0]}:${server.address![1]} failed: ${tlsErrorText(err)}`;
+    socket.destroy();
+    const r2 = table.trigger('tls_failed_server', data);
+    if (r2) await r2;
+    throw new UpstreamError(server.error);
+  });
+  server.timestampTlsSetup = Date.now() / 1000;
+  server.tlsVersion = tlsVersionName(tlsSocket.getProtocol());
+  server.cipher = tlsSocket.getCipher()?.name ?? null;
+  server.alpn = tlsSocket.alpnProtocol ? Buffer.from(tlsSocket.alpnProtocol) : null;
+  server.certificateList = peerChain(tlsSocket);
+  const r3 = table.trigger('tls_established_server', data);
+  if (r3) await r3;
+  return tlsSocket;
+}
+
+/** The peer's certificate chain, leaf first. */
+export function peerChain(socket: tls.TLSSocket): Cert[] {
+  const out: Cert[] = [];
+  let c = socket.getPeerCertificate(true) as tls.DetailedPeerCertificate | undefined;
+  const seen = new Set<string>();
+  while (c && c.raw && !seen.has(c.fingerprint256)) {
+    seen.add(c.fingerprint256);
+    out.push(Cert.fromDer(c.raw));
+    c = c.issuerCertificate;
+  }
+  return out;
+}
+
+export function tlsErrorText(err: Error): string {
+  const e = err as NodeJS.ErrnoException & { reason?: string };
+  if (e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN' || e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || e.code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || e.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || e.code === 'CERT_HAS_EXPIRED') {
+    return `certificate verify failed: ${e.message} (${e.code}). Use --ssl-insecure (-k) to skip verification, or --set ssl_verify_upstream_trusted_ca=<ca.pem> to trust the server's CA.`;
+  }
+  return e.reason ?? e.message;
+}

@@ -1,0 +1,380 @@
+/**
+ * The WebSocket relay: everything between two WebSocket peers after the handshake, without
+ * sockets. The runtime feeds it each side's bytes and writes what it hands back; in between it
+ * reads frames, reassembles messages into `flow.websocket.messages`, runs the message hook (an
+ * addon may change `content`/`type` or `drop()` a message), passes ping/pong on, records the close,
+ * and decides per message whether the original frames can go out as they came (the common case,
+ * zero copies) or the message must be encoded again.
+ *
+ * Each direction is a lane with its own frame reader, assembler and permessage-deflate state. A
+ * hook that returns a promise holds its lane (later bytes wait, in order) but not the other lane.
+ */
+import { Buffer, isUtf8 } from 'node:buffer';
+import { type WebSocketData, WebSocketMessage } from '../../flow/websocket.js';
+import { type AssembledMessage, type AssemblerLimits, MessageAssembler } from './assembler.js';
+import { parseClosePayload, serializeClose } from './close.js';
+import { DeflateDirection } from './deflate.js';
+import { CloseCode, WebSocketError, WebSocketErrorCodes as C } from './errors.js';
+import type { DeflateParams } from './extensions.js';
+import { type Frame, Opcode, RSV1, serializeFrame } from './frame.js';
+import { FrameReader } from './reader.js';
+
+/** Size of the fragments of a changed message whose original was fragmented (as mitmproxy: servers differ in what they accept). */
+export const FRAGMENT_SIZE = 4000;
+
+/** Why a relay ended. */
+export type RelayEnd =
+  /** Both peers sent a close frame and each was passed on. */
+  | 'closed'
+  /** A peer broke the protocol (or a limit): the relay sent close frames with the error's code to both. */
+  | 'error'
+  /** A peer's connection ended without finishing the close handshake ({@link WebSocketRelay.connectionLost}). */
+  | 'lost'
+  /** The proxy closed both sides ({@link WebSocketRelay.close}). */
+  | 'killed';
+
+/** What a relay needs from the runtime. */
+export interface WebSocketRelayOptions extends AssemblerLimits {
+  /** The flow's WebSocket data: messages are added with `addMessage` (its retention applies), the close is recorded. */
+  data: WebSocketData;
+  /** permessage-deflate parameters agreed in the handshake, or null. */
+  deflate?: DeflateParams | null;
+  /** zlib level for messages the proxy compresses again (default zlib's default). */
+  deflateLevel?: number;
+  /**
+   * The `websocket_message` hook: called with each message after it was added to `data.messages`.
+   * It may change `content` or `type`, or call `drop()`. A returned promise holds this direction
+   * until it settles. Null or absent: no hook (messages are still recorded).
+   */
+  onMessage?: ((message: WebSocketMessage) => void | Promise<void>) | null;
+  /** Write bytes to a peer (`toClient`: to the client, else to the server). Called synchronously, in order. */
+  send(toClient: boolean, bytes: Buffer): void;
+  /**
+   * The relay is done (called once, after the last `send`). The runtime ends both connections
+   * (after a 'closed' end: once the writes are flushed) and runs `websocket_end`.
+   */
+  onEnd(how: RelayEnd): void;
+  /** A protocol error or limit broke one direction (for the log); {@link onEnd} follows. */
+  onError?(error: WebSocketError): void;
+  /** A ping or pong passed (for the log). */
+  onControl?(fromClient: boolean, opcode: number, payload: Buffer): void;
+  /**
+   * A lane was held by an async hook (`true`) or released (`false`): the runtime may pause reading
+   * that peer meanwhile; bytes pushed while held are kept, not lost.
+   */
+  onHold?(fromClient: boolean, held: boolean): void;
+  /** @internal For tests: force the public-API zlib route. */
+  zlibViaHandle?: boolean;
+}
+
+/** One direction: what one peer sends to the other. */
+class Lane {
+  readonly reader: FrameReader;
+  readonly assembler: MessageAssembler;
+  readonly deflate: DeflateDirection | null;
+  /** Bytes for the receiving peer, waiting for the next flush (adjacent views merged). */
+  out: Buffer[] = [];
+  /** Messages injected into this lane, sent at the next message boundary. */
+  readonly injected: WebSocketMessage[] = [];
+  /** An async hook is running: frames wait. */
+  held = false;
+  /** Re-entrancy guard: a hook may inject while this lane is being pumped. */
+  pumping = false;
+  /** The sender's close frame passed: nothing more is read from it. */
+  closed = false;
+  /** A close frame went to the receiver (from the sender or from the proxy). */
+  closeSent = false;
+
+  constructor(
+    readonly fromClient: boolean,
+    o: WebSocketRelayOptions,
+  ) {
+    this.assembler = new MessageAssembler(o);
+    this.deflate = o.deflate ? new DeflateDirection(o.deflate, fromClient, { level: o.deflateLevel, viaHandle: o.zlibViaHandle }) : null;
+    this.reader = new FrameReader({ masked: fromClient, allowedRsv: o.deflate ? RSV1 : 0, maxPayload: this.assembler.wireLimit(o.deflate != null) });
+  }
+}
+
+/**
+ * Relays one WebSocket connection between a client and a server. See the file comment; the
+ * README in this folder shows the runtime's side.
+ */
+export class WebSocketRelay {
+  private readonly o: WebSocketRelayOptions;
+  private readonly data: WebSocketData;
+  private readonly c2s: Lane;
+  private readonly s2c: Lane;
+  private done = false;
+
+  constructor(options: WebSocketRelayOptions) {
+    this.o = options;
+    this.data = options.data;
+    this.c2s = new Lane(true, options);
+    this.s2c = new Lane(false, options);
+  }
+
+  /** Whether the relay has ended (see {@link WebSocketRelayOptions.onEnd}). */
+  get ended(): boolean {
+    return this.done;
+  }
+
+  /**
+   * Whether a close frame has passed in one direction and the relay waits for the other peer's
+   * (the runtime may bound that wait with a timer, then call {@link close} or {@link connectionLost}).
+   */
+  get closing(): boolean {
+    return !this.done && (this.c2s.closeSent || this.s2c.closeSent);
+  }
+
+  /** Bytes received from a peer and not yet processed (a held lane keeps them). */
+  bufferedBytes(fromClient: boolean): number {
+    return (fromClient ? this.c2s : this.s2c).reader.bufferedBytes;
+  }
+
+  /** Bytes received from the client. */
+  fromClient(chunk: Buffer): void {
+    this.receive(this.c2s, chunk);
+  }
+
+  /** Bytes received from the server. */
+  fromServer(chunk: Buffer): void {
+    this.receive(this.s2c, chunk);
+  }
+
+  /**
+   * Send a message the proxy made (`inject.websocket`): recorded as `injected`, run through the
+   * message hook like any other, then sent as one uncompressed frame (so no compression context
+   * is disturbed) at the next message boundary of that direction.
+   * @throws Error when the relay has ended or a close frame already went to that peer.
+   */
+  inject(toClient: boolean, content: Buffer | string, isText = true): WebSocketMessage {
+    const lane = toClient ? this.s2c : this.c2s;
+    if (this.done || lane.closeSent || lane.closed) {
+      throw new Error(`Cannot inject a WebSocket message to the ${toClient ? 'client' : 'server'}: the connection is ${this.done ? 'closed' : 'closing'}.`);
+    }
+    const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    const m = new WebSocketMessage(isText ? Opcode.TEXT : Opcode.BINARY, !toClient, body, undefined, false, true);
+    lane.injected.push(m);
+    this.pump(lane);
+    return m;
+  }
+
+  /**
+   * A peer's connection ended (TCP close or error) before the close handshake finished. Records
+   * close code 1006 unless a close frame was already recorded, and ends the relay.
+   */
+  connectionLost(client: boolean): void {
+    if (this.done) return;
+    this.record(client, CloseCode.ABNORMAL, '');
+    this.finish('lost');
+  }
+
+  /**
+   * The proxy closes the connection itself (flow killed, shutdown): a close frame with `code`
+   * to each peer that has not had one, then the end.
+   */
+  close(code: number = CloseCode.GOING_AWAY, reason = ''): void {
+    if (this.done) return;
+    if (this.data.closeCode === null) {
+      this.data.closeCode = code;
+      this.data.closeReason = reason;
+      this.data.timestampEnd = Date.now() / 1000;
+    }
+    this.closeBoth(code, reason);
+    this.finish('killed');
+  }
+
+  private receive(lane: Lane, chunk: Buffer): void {
+    if (this.done || lane.closed) return;
+    lane.reader.push(chunk);
+    this.pump(lane);
+  }
+
+  /** Process what a lane has, until it runs dry, is held, or the relay ends; then flush. */
+  private pump(lane: Lane): void {
+    if (lane.pumping || lane.held) return;
+    lane.pumping = true;
+    try {
+      while (!lane.held && !this.done) {
+        const injected = lane.injected.shift();
+        if (injected) {
+          this.message(lane, null, injected);
+          continue;
+        }
+        if (lane.closed) break;
+        const frame = lane.reader.read();
+        if (frame === null) break;
+        if (frame.opcode >= Opcode.CLOSE) this.control(lane, frame);
+        else {
+          const m = lane.assembler.add(frame);
+          if (m !== null) this.message(lane, m, null);
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof WebSocketError)) throw e;
+      e.side = lane.fromClient ? 'client' : 'server';
+      if (e.offset < 0) e.offset = lane.reader.offset;
+      this.fail(lane, e);
+    } finally {
+      lane.pumping = false;
+    }
+    this.flush();
+  }
+
+  private control(lane: Lane, f: Frame): void {
+    if (f.opcode !== Opcode.CLOSE) {
+      this.o.onControl?.(lane.fromClient, f.opcode, f.payload);
+      this.emit(lane, f.raw);
+      return;
+    }
+    const { code, reason } = parseClosePayload(f.payload);
+    this.record(lane.fromClient, code, reason);
+    this.emit(lane, f.raw);
+    lane.closed = true;
+    lane.closeSent = true;
+    if (this.c2s.closed && this.s2c.closed) this.finish('closed');
+  }
+
+  /** One complete message (from the wire, or injected when `asm` is null). */
+  private message(lane: Lane, asm: AssembledMessage | null, injected: WebSocketMessage | null): void {
+    let msg: WebSocketMessage;
+    if (asm !== null) {
+      let content: Buffer;
+      if (asm.compressed) {
+        content = lane.deflate!.inflate(asm.payloads, lane.assembler.maxMessageSize);
+        if (asm.opcode === Opcode.TEXT && !isUtf8(content)) {
+          throw new WebSocketError(C.INVALID_UTF8, 'invalid UTF-8 in text message', 'a compressed text message is not valid UTF-8 once inflated');
+        }
+      } else content = asm.payloads.length === 1 ? asm.payloads[0]! : Buffer.concat(asm.payloads, asm.size);
+      msg = new WebSocketMessage(asm.opcode, lane.fromClient, content);
+    } else msg = injected!;
+    const content = msg.content;
+    const type = msg.type;
+    this.data.addMessage(msg);
+    const hook = this.o.onMessage;
+    if (hook) {
+      let r: void | Promise<void>;
+      try {
+        r = hook(msg);
+      } catch {
+        r = undefined; // the hook dispatcher reports addon errors; the message goes on as it is now
+      }
+      if (r && typeof r.then === 'function') {
+        this.hold(lane, true);
+        const resume = (): void => {
+          this.hold(lane, false);
+          if (this.done) return;
+          this.forward(lane, asm, msg, content, type);
+          this.flush();
+          this.pump(lane);
+        };
+        r.then(resume, resume);
+        return;
+      }
+    }
+    this.forward(lane, asm, msg, content, type);
+  }
+
+  private hold(lane: Lane, held: boolean): void {
+    lane.held = held;
+    this.o.onHold?.(lane.fromClient, held);
+  }
+
+  /** Send a message on after the hook: original frames when possible, else encoded again. */
+  private forward(lane: Lane, asm: AssembledMessage | null, msg: WebSocketMessage, content: Buffer, type: number): void {
+    if (lane.closeSent) return; // a proxy-sent close went out while a hook ran
+    if (msg.dropped) {
+      if (asm?.compressed) lane.deflate!.diverge();
+      return;
+    }
+    const changed = msg.type !== type || (msg.content !== content && !msg.content.equals(content));
+    if (asm !== null && !changed && !(asm.compressed && lane.deflate!.mustReencode)) {
+      for (const raw of asm.frames) this.emit(lane, raw);
+      return;
+    }
+    const compress = asm !== null && asm.compressed;
+    const payload = compress ? lane.deflate!.deflate(msg.content) : msg.content;
+    const sizes = fragmentSizes(asm, payload.length);
+    const opcode = msg.type === Opcode.TEXT ? Opcode.TEXT : Opcode.BINARY;
+    let off = 0;
+    for (let i = 0; i < sizes.length; i++) {
+      const part = payload.subarray(off, off + sizes[i]!);
+      off += sizes[i]!;
+      this.emit(
+        lane,
+        serializeFrame({ fin: i === sizes.length - 1, rsv: i === 0 && compress ? RSV1 : 0, opcode: i === 0 ? opcode : Opcode.CONTINUATION, payload: part, mask: lane.fromClient }),
+      );
+    }
+  }
+
+  /** The first close wins: who closed, the code and reason, when. */
+  private record(fromClient: boolean, code: number, reason: string): void {
+    const d = this.data;
+    if (d.closeCode !== null) return;
+    d.closedByClient = fromClient;
+    d.closeCode = code;
+    d.closeReason = reason;
+    d.timestampEnd = Date.now() / 1000;
+  }
+
+  /** Fail the connection after a protocol error in `lane`: close frames with the error's code to both peers. */
+  private fail(lane: Lane, e: WebSocketError): void {
+    this.o.onError?.(e);
+    this.record(lane.fromClient, e.closeCode, e.closeReason);
+    this.closeBoth(e.closeCode, e.closeReason);
+    this.finish('error');
+  }
+
+  private closeBoth(code: number, reason: string): void {
+    for (const lane of [this.c2s, this.s2c]) {
+      if (lane.closeSent) continue;
+      lane.closeSent = true;
+      this.emit(lane, serializeClose(code, reason, lane.fromClient));
+    }
+  }
+
+  /** Queue bytes for a lane's receiver, merging views that continue the previous one (one write for many frames). */
+  private emit(lane: Lane, b: Buffer): void {
+    const out = lane.out;
+    const n = out.length;
+    if (n > 0) {
+      const last = out[n - 1]!;
+      if (last.buffer === b.buffer && last.byteOffset + last.length === b.byteOffset) {
+        out[n - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + b.length);
+        return;
+      }
+    }
+    out.push(b);
+  }
+
+  private flush(): void {
+    for (const lane of [this.c2s, this.s2c]) {
+      if (lane.out.length === 0) continue;
+      const pieces = lane.out;
+      lane.out = [];
+      for (const p of pieces) this.o.send(!lane.fromClient, p);
+    }
+  }
+
+  private finish(how: RelayEnd): void {
+    if (this.done) return;
+    this.done = true;
+    this.flush();
+    this.c2s.deflate?.close();
+    this.s2c.deflate?.close();
+    this.o.onEnd(how);
+  }
+}
+
+/**
+ * Fragment sizes for a message encoded again: one frame if the original was one frame (or the
+ * message was injected), the original sizes if the payload kept its length, else
+ * {@link FRAGMENT_SIZE} pieces.
+ */
+function fragmentSizes(asm: AssembledMessage | null, length: number): number[] {
+  if (asm === null || asm.frames.length === 1 || length === 0) return [length];
+  if (asm.size === length) return asm.payloads.map((p) => p.length);
+  const sizes: number[] = [];
+  for (let left = length; left > 0; left -= FRAGMENT_SIZE) sizes.push(Math.min(FRAGMENT_SIZE, left));
+  return sizes;
+}
