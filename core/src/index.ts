@@ -36,5 +36,6 @@ export { CLIENT_REPLAY, type ClientReplay } from './proxy/replay.js';
 export { parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec } from './proxy/modes.js';
 export { PROXY_OPTIONS } from './proxy/options.js';
 export { parseSize } from './proxy/sizes.js';
+export { liveMatcher, LIVE_BODIES_DEFAULT, type LiveMatcher } from './proxy/http/live.js';
 export * as http1 from './proxy/http1/index.js';
 export * from './io/index.js';
