@@ -1,15 +1,15 @@
-import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { ClientHello, TlsSettings } from '../../hooks/data.js';
 import { describeClientTlsFailure } from './hints.js';
 
 /**
- * Run the client-side TLS handshake on a socket whose first bytes (the ClientHello) were already
- * read: they are put back, then Node's TLSSocket takes the socket over (its native handle, no JS
- * stream in between). The TLS socket is created before this function returns (what
+ * Run the client-side TLS handshake on a client stream whose first bytes (the ClientHello) were
+ * already read: they are put back, then Node's TLSSocket takes the stream over (a socket: its
+ * native handle, no JS stream in between; a TLS stream to the proxy itself: TLS inside TLS). The TLS socket is created before this function returns (what
  * `CertStore.handshakeContext` needs); `settings` gives ALPN and client certificate requests.
  */
-export function acceptTls(socket: net.Socket, buffered: Buffer, settings: TlsSettings, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
+export function acceptTls(socket: Duplex, buffered: Buffer, settings: TlsSettings, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
   socket.removeAllListeners('data');
   socket.removeAllListeners('end');
   socket.pause();

@@ -66,6 +66,26 @@ export async function interceptTls(conn: ClientConnection, target: Target, initi
   return { kind: 'intercepted', stream, alpn: stream.alpnProtocol || null, upstream };
 }
 
+/**
+ * TLS to the proxy itself (a client with `HTTPS_PROXY=https://...`, regular mode): the handshake
+ * with a leaf for the name the client asked for (its SNI, else the proxy's address), HTTP/1.1 by
+ * ALPN, the usual TLS hooks. The decrypted stream, or null (the client left, the handshake failed:
+ * logged, hooks fired).
+ */
+export async function acceptProxyTls(conn: ClientConnection, initial: Buffer): Promise<tls.TLSSocket | null> {
+  const read = await readClientHello(conn, initial);
+  if (read.kind !== 'hello') {
+    if (read.kind === 'not-tls') conn.log.info(`${conn.describe()}: the bytes sent to the proxy are neither TLS nor HTTP; closing the connection.`);
+    return null;
+  }
+  const { hello, data } = read;
+  conn.client.sni = hello.sni;
+  conn.client.alpnOffers = hello.alpnProtocols.map((p) => Buffer.from(p, 'latin1'));
+  const self = { host: conn.socket.localAddress ?? '127.0.0.1', port: conn.socket.localPort ?? 0 };
+  const alpn = hello.alpnProtocols.includes('http/1.1') ? ['http/1.1'] : [];
+  return handshake(conn, self, hello, data, alpn, null);
+}
+
 /** The ClientHello, reading more bytes while it is incomplete. */
 async function readClientHello(conn: ClientConnection, initial: Buffer): Promise<{ kind: 'hello'; hello: ClientHello; data: Buffer } | TlsOutcome> {
   let data = initial;
@@ -73,7 +93,7 @@ async function readClientHello(conn: ClientConnection, initial: Buffer): Promise
     for (;;) {
       const hello = parseClientHello(data);
       if (hello) return { kind: 'hello', hello, data };
-      const more = await firstBytes(conn.socket, null);
+      const more = await firstBytes(conn.stream, null);
       if (!more) return { kind: 'closed' };
       data = Buffer.concat([data, more.data]);
     }
@@ -130,7 +150,7 @@ async function handshake(
     // CertStore.handshakeContext); an addon may have given its own context or PEMs.
     const s = tlsData.settings;
     const ctx = s.secureContext ?? (s.cert === certPem && s.key === entry.keyPem ? certs.handshakeContext(entry) : addonContext(certs, s));
-    stream = await acceptTls(conn.socket, data, s, ctx);
+    stream = await acceptTls(conn.stream, data, s, ctx);
   } catch (err) {
     const e = err as Error;
     const name = hello.sni ?? target.host;
