@@ -244,13 +244,11 @@ function readList(buf: Buffer, at: number, s: number, e: number): TnetValue[] {
   enter(at);
   // Items go on the value stack first, so that the list is allocated once, at its size.
   const base = SP;
-  if (++DEPTH > MAX_DEPTH) depthError(s);
   P = s;
   while (P < e) {
     const slot = SP++;
     VALS[slot] = readValue(buf, e);
   }
-  DEPTH--;
   P = e + 1;
   DEPTH--;
   const top = SP;
@@ -278,15 +276,6 @@ var VALS: TnetValue[] = [];
 var KEYS: string[] = [];
 // eslint-disable-next-line no-var
 var SP = 0;
-/**
- * Lists and dicts open around the value being read. Bounded so that a hostile or damaged file
- * gets a clear error instead of overflowing the call stack (the decoder recurses per level, as
- * does everything that walks a decoded state); mitmproxy's own states nest fewer than 10 deep.
- */
-// eslint-disable-next-line no-var
-var DEPTH = 0;
-/** Deepest nesting accepted (Python's default recursion limit stops mitmproxy near 500 too). */
-export const MAX_DEPTH = 512;
 /** Highest SP of the current decode (the stack is cleared up to it at the end). */
 // eslint-disable-next-line no-var
 var HIGH = 0;
@@ -328,7 +317,6 @@ function matchBytes(enc: Uint8Array, buf: Buffer, p: number): boolean {
 function readDict(buf: Buffer, at: number, s: number, e: number): TnetDict {
   enter(at);
   const base = SP;
-  if (++DEPTH > MAX_DEPTH) depthError(at);
   // The shape of the keys so far; undefined once past the trie's limits (keys then go to KEYS).
   let node: ShapeNode | undefined = SHAPE_ROOT;
   P = s;
@@ -352,7 +340,6 @@ function readDict(buf: Buffer, at: number, s: number, e: number): TnetDict {
     const slot = SP++;
     VALS[slot] = readValue(buf, e);
   }
-  DEPTH--;
   P = e + 1;
   DEPTH--;
   const top = SP;
@@ -382,10 +369,6 @@ function overrunError(at: number, len: number, s: number, end: number): never {
     B + at,
     false,
   );
-}
-
-function depthError(at: number): never {
-  throw new TnetstringError(`lists and dicts nested more than ${MAX_DEPTH} deep at byte ${B + at}`, B + at, false);
 }
 
 function nullError(at: number, len: number): never {

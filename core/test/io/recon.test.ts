@@ -180,6 +180,6 @@ describe('mitmts flows: files and errors', () => {
     expect(r.code).toBe(1);
     expect(r.lines).toHaveLength(15);
     expect(r.err.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.err).toMatch(new RegExp(`^mitmts flows: ${path}: flow record #16 at byte ${bytes.length} is damaged: lists and dicts nested more than 512 deep at byte \\d+\\.`));
+    expect(r.err).toMatch(new RegExp(`^mitmts flows: ${path}: flow record #16 at byte ${bytes.length} is damaged: value at byte \\d+ nests lists and dicts more than 1000 levels deep`));
   });
 });
