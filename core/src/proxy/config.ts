@@ -42,6 +42,10 @@ export interface RuntimeConfig {
   readonly ecdhCurveClient: string | null;
   readonly ecdhCurveServer: string | null;
   readonly requestClientCert: boolean;
+  /** `http2`: offer HTTP/2 to clients (ALPN h2, cleartext prior knowledge) and to servers. */
+  readonly http2: boolean;
+  /** `http2_ping_keepalive`: seconds of silence before a PING on a server HTTP/2 connection (0: never). */
+  readonly http2PingKeepalive: number;
   /** The secure context for verifying servers (built on first use, then shared). */
   upstreamContext(): tls.SecureContext;
 }
@@ -155,6 +159,8 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     ecdhCurveClient: optStr('tls_ecdh_curve_client'),
     ecdhCurveServer: optStr('tls_ecdh_curve_server'),
     requestClientCert: bool('request_client_cert'),
+    http2: bool('http2'),
+    http2PingKeepalive: o.get<number>('http2_ping_keepalive'),
     upstreamContext(): tls.SecureContext {
       if (!ctx) {
         // As mitmproxy: the trusted CA options replace the default store; else Node's bundled
