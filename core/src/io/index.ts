@@ -9,7 +9,7 @@ export { pyFloatRepr, parsePyFloat } from './pyfloat.js';
 export { encodeFlowState } from './state-schema.js';
 export { checkFlowState } from './state-check.js';
 export { migrateFlowState, migrateStep, setFastMigration, MigrationContext, MIGRATABLE_VERSIONS, UnsupportedVersionError } from './migrations.js';
-export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, type FlowReaderOptions, type FlowSource } from './reader.js';
+export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, readFlowsFromPathsSync, type FlowReaderOptions, type FlowSource } from './reader.js';
 export { FlowWriter, FilteredFlowWriter, encodeFlow, type FlowSink, type FlowWriterOptions } from './writer.js';
 export { harToFlows, harToFlowStates, parseIsoTimestamp } from './har-import.js';
 export {
