@@ -12,6 +12,7 @@ import type { Logger } from '../kernel/log.js';
 import { KERNEL, LOG } from '../kernel/tokens.js';
 import { ClientConnection, type ProxyRuntime } from './connection.js';
 import { buildConfig, type RuntimeConfig } from './config.js';
+import { FdPressure } from './fdlimit.js';
 import { listenAddress, type ProxyMode } from './modes.js';
 import { MODE_HANDLERS } from './modes/index.js';
 import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
@@ -41,6 +42,12 @@ export class ProxyServer implements ProxyRuntime {
   private readonly connections = new Set<ClientConnection>();
   private certsDirty = true;
   private isRunning = false;
+  private fdPressure: FdPressure | undefined;
+
+  /** Out-of-descriptors reporting while listening (libuv refuses clients silently then). */
+  private get fds(): FdPressure {
+    return (this.fdPressure ??= new FdPressure(this.log));
+  }
 
   constructor(
     @inject(KERNEL) private readonly kernel: Kernel,
@@ -73,7 +80,7 @@ export class ProxyServer implements ProxyRuntime {
   }
 
   load(loader: Loader): void {
-    for (const o of PROXY_OPTIONS) loader.addOption(o.name, o.type, o.default as never, o.help, o.choices);
+    for (const o of PROXY_OPTIONS) loader.addOption(o);
   }
 
   configure(updated: ReadonlySet<string>): void {
@@ -168,12 +175,15 @@ export class ProxyServer implements ProxyRuntime {
         });
         server.listen({ port: port ?? 8080, ...(host ? { host } : {}) }, () => resolve());
       });
-      server.on('error', (err) => this.log.error(`Proxy server error: ${err.message}`));
+      server.on('error', (err: NodeJS.ErrnoException) => {
+        if (!this.fds.report(err)) this.log.error(`Proxy server error: ${err.message}`);
+      });
       const a = server.address() as net.AddressInfo;
       const address: ListenAddress = { mode: mode.fullSpec, host: host || '*', port: a.port };
       this.servers.push({ server, address });
       this.log.info(`HTTP(S) proxy listening at ${address.host}:${address.port}.`);
     }
+    this.fds.start();
   }
 
   private accept(socket: net.Socket, mode: ProxyMode): void {
@@ -187,6 +197,7 @@ export class ProxyServer implements ProxyRuntime {
   private async stop(): Promise<void> {
     const servers = this.servers;
     this.servers = [];
+    this.fds.stop();
     for (const c of this.connections) c.destroy();
     await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
