@@ -3,12 +3,14 @@
 // running site, which sees the same requests (method, target, headers in order, body bytes, and
 // for HTTPS the same SNI). Also: the site down (flows get the error, exit status 0 as mitmproxy),
 // a replay killed by a script, and client_replay_concurrency above 1 (requests overlap).
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlowReader, FlowWriter, Request, type HTTPFlow } from '@mitmts/sdk';
 import { tflow } from '@mitmts/sdk/testing';
@@ -65,6 +67,7 @@ function flowFile(name: string, urls: readonly string[]): string {
   return path;
 }
 
+const exec = promisify(execFile);
 const readFlows = (path: string): HTTPFlow[] => [...new FlowReader(path)] as HTTPFlow[];
 
 describe('mitmts -w through a site, then mitmts -n -C against it', () => {
@@ -124,6 +127,18 @@ describe('mitmts -w through a site, then mitmts -n -C against it', () => {
     );
     expect(flows[2]!.serverConn.sni).toBe('localhost');
     expect(run.output).toMatch(/\[replay\]: PUT https:\/\/localhost:\d+\/api\/upload/);
+  });
+
+  it('the store records the replays (mitmts flows DB ~replayq lists them with their new responses)', async () => {
+    const db = join(dir, 'replayed.db');
+    const run = await runMitmts(['-n', '-C', rec, '--set', `store=${db}`, ...trustSite], confdir);
+    expect(run.code, run.output).toBe(0);
+    expect(seen.splice(0)).toHaveLength(4);
+    const list = await exec(process.execPath, [join(import.meta.dirname, '../../bin/mitmts.js'), 'flows', db, '~replayq', '--fields', 'request.method,request.path,response.status_code,is_replay']);
+    const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => [r['request.method'], r['request.path'], r['response.status_code'], r.is_replay])).toEqual(
+      recorded.map((s) => [s.method, s.target, 200, 'request']),
+    );
   });
 
   it('a replay killed by a script (-s) never reaches the site; the others go on', async () => {
