@@ -138,7 +138,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * The addon that applies rules (`createProxy` adds one after your addons: `proxy.rule(...)`).
  * Add your own instance to a kernel to use rules elsewhere: `new Rules()` then `rules.rule(...)`.
  */
-@addon({ name: 'rules', description: 'Stub rules: reply, pass through with a transform, close, delay.' })
+@addon({ name: 'embed.rules', description: 'Stub rules: reply, pass through with a transform, close, delay.' })
 export class Rules {
   private entries: Entry[] = [];
   private readonly chosen = new WeakMap<HTTPFlow, Entry>();

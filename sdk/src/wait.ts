@@ -40,7 +40,7 @@ interface Waiter {
 }
 
 /** The addon behind `proxy.waitForFlow`: last in the chain, so a flow is seen as the other addons left it. */
-@addon({ name: 'flow-waiter', order: 'post' })
+@addon({ name: 'embed.flow-waiter', order: 'post' })
 export class FlowWaiter {
   private waiters = new Set<Waiter>();
 
