@@ -58,6 +58,8 @@ export interface CoreOptionValues {
   readonly listen_host?: string;
   /** Port to bind proxy server(s) to (may be overridden for individual modes, see `mode`). */
   readonly listen_port?: number | null;
+  /** Responses matching this filter go to the client chunk by chunk as they arrive (each Server-Sent Event as it is sent) and are still recorded whole; the response_chunk and sse_event hooks see them as they pass, response fires at the end. */
+  readonly live_bodies?: string;
   /** The proxy server type(s) to spawn. */
   readonly mode?: readonly string[];
   /** Normalize outgoing HTTP/2 header names, but emit a warning when doing so. */
@@ -84,7 +86,7 @@ export interface CoreOptionValues {
   readonly ssl_verify_upstream_trusted_confdir?: string | null;
   /** Store HTTP request and response bodies when streamed (see `stream_large_bodies`). */
   readonly store_streamed_bodies?: boolean;
-  /** Stream data to the client if request or response body exceeds the given threshold. */
+  /** Stream data to the client if request or response body exceeds the given threshold (by its Content-Length, or once a body of unknown length has grown past it). */
   readonly stream_large_bodies?: string | null;
   /** Generic TCP SSL proxy mode for all hosts that match the pattern. */
   readonly tcp_hosts?: readonly string[];
