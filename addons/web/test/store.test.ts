@@ -34,7 +34,7 @@ const list = async (query: string): Promise<Page> => {
   expect(res.status, res.text).toBe(200);
   return res.json() as Page;
 };
-const paths = (p: Page): string[] => p.flows.map((f) => f.request.path);
+const paths = (p: Page): string[] => p.flows.map((f) => f.request!.path);
 
 describe('the web UI over a SQLite store', () => {
   it('keeps the memory bound the store set (the UI does not raise it)', () => {
@@ -70,7 +70,7 @@ describe('the web UI over a SQLite store', () => {
     expect(rig.proxy.kernel.flows.get(oldest!.id)).toBeUndefined();
     const res = await api(rig, 'GET', `/flows/${oldest!.id}`);
     expect(res.status).toBe(200);
-    expect((res.json() as WebFlow).request.path).toBe(pathOf(0));
+    expect((res.json() as WebFlow).request!.path).toBe(pathOf(0));
     const body = await api(rig, 'GET', `/flows/${oldest!.id}/response/content.data`);
     expect(body.text).toBe(JSON.stringify({ path: pathOf(0), body: '' }));
   });

@@ -81,7 +81,7 @@ describe('FlowView windows', () => {
   it('shows the first rows of a window and the count', async () => {
     const t = setup(10);
     await t.view.setWindow(0, 4);
-    const d = await t.step()!;
+    const d = (await t.step())!;
     expect(d.count).toBe(10);
     expect(d.total).toBe(10);
     expect(d.offset).toBe(0);
@@ -94,7 +94,7 @@ describe('FlowView windows', () => {
     await t.view.setWindow(0, 4);
     await t.step();
     t.add(flow('/new'));
-    const d = await t.step()!;
+    const d = (await t.step())!;
     expect(d.ops).toEqual([]);
     expect(d.count).toBe(11);
     expect(paths(t.page)).toEqual(['/p0', '/p1', '/p2', '/p3']);
@@ -107,7 +107,7 @@ describe('FlowView windows', () => {
     expect(paths(t.page)).toEqual(['/p6', '/p7', '/p8', '/p9']);
     t.add(flow('/p10'));
     t.add(flow('/p11'));
-    const d = await t.step()!;
+    const d = (await t.step())!;
     expect(d.offset).toBe(8);
     expect(paths(t.page)).toEqual(['/p8', '/p9', '/p10', '/p11']);
     expect(d.ops.filter((o) => o[0] === 'r')).toHaveLength(2);
@@ -121,7 +121,7 @@ describe('FlowView windows', () => {
     await t.step();
     expect(paths(t.page)).toEqual(['/p5', '/p6', '/p7']);
     t.add(flow('/low', 100));
-    const d = await t.step()!;
+    const d = (await t.step())!;
     expect(d.offset).toBe(6);
     expect(d.ops).toEqual([]);
     expect(paths(t.page)).toEqual(['/p5', '/p6', '/p7']);
@@ -133,11 +133,11 @@ describe('FlowView windows', () => {
     await t.step();
     t.flows[1]!.comment = 'hi';
     t.touch(t.flows[1]!);
-    let d = await t.step()!;
+    let d = (await t.step())!;
     expect(d.ops).toHaveLength(1);
     expect(d.ops[0]![0]).toBe('u');
     t.touch(t.flows[8]!);
-    d = await t.step()!;
+    d = (await t.step())!;
     expect(d).toBeNull();
   });
 
@@ -210,7 +210,7 @@ describe('FlowView sort orders', () => {
     expect(paths(t.page)).toEqual(['/p0', '/p2', '/p4', '/p3', '/p1']);
     t.flows[1]!.response!.statusCode = 450;
     t.touch(t.flows[1]!);
-    const d = await t.step()!;
+    const d = (await t.step())!;
     expect(paths(t.page)).toEqual(['/p0', '/p1', '/p2', '/p4', '/p3']);
     expect(d.ops.filter((o) => o[0] === 'r').map((o) => o[1])).toEqual([t.flows[1]!.id]);
   });
@@ -245,7 +245,7 @@ describe('FlowView removals', () => {
     await t.view.setWindow(0, 3);
     await t.step();
     t.backend.remove(t.flows[1]!.id);
-    const d = await t.step()!;
+    const d = (await t.step())!;
     expect(d.count).toBe(5);
     expect(d.total).toBe(5);
     expect(paths(t.page)).toEqual(['/p0', '/p2', '/p3']);
@@ -268,7 +268,7 @@ describe('FlowView removals', () => {
     await t.view.setWindow(0, 3);
     await t.step();
     t.backend.clear();
-    const d = await t.step()!;
+    const d = (await t.step())!;
     expect(d.count).toBe(0);
     expect(t.page.rows).toEqual([]);
     expect(t.store.size).toBe(0);

@@ -10,7 +10,10 @@ export class UpstreamError extends Error {
   }
 }
 
+/** A flow's error when its client went away before the exchange ended (mitmproxy's words). */
+export const CLIENT_DISCONNECTED = 'Client disconnected.';
+
 /** The client went away while its request was being read or its response written. */
 export function clientDisconnected(): UpstreamError {
-  return new UpstreamError('Client disconnected.');
+  return new UpstreamError(CLIENT_DISCONNECTED);
 }

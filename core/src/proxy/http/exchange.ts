@@ -2,7 +2,7 @@ import { FlowError, Headers, HTTPFlow, Response, type Client, type Flow, type Re
 import type { HookTable } from '../../hooks/dispatcher.js';
 import type { Logger } from '../../kernel/log.js';
 import type { RuntimeConfig } from '../config.js';
-import { clientDisconnected, UpstreamError } from '../errors.js';
+import { CLIENT_DISCONNECTED, clientDisconnected, UpstreamError } from '../errors.js';
 import { BodyRelay, type StreamFunction } from './body.js';
 import { LiveBody } from './live.js';
 import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
@@ -31,8 +31,15 @@ const NONE: Buffer[] = [];
 /** The body of a request without one. */
 const NO_BODY = Buffer.alloc(0);
 
-/** Thrown out of a hook step when the hook killed the flow; ends the exchange without an answer. */
-class Killed extends Error {}
+/**
+ * Thrown out of a hook step when the hook killed the flow (or the client left meanwhile); ends
+ * the exchange without an answer. As mitmproxy, a kill before the response hook fires `error`.
+ */
+class Killed extends Error {
+  constructor(readonly emitErrorHook: boolean) {
+    super('killed');
+  }
+}
 
 /**
  * One HTTP exchange, protocol-neutral: everything hooks can observe. The order
@@ -53,6 +60,9 @@ export class HttpExchange {
   private streamFailure: string | null = null;
   /** The client waits for the server's `100 Continue` before it sends its (streamed) body. */
   private continueWanted = false;
+  /** The client left while a hook waited (watched from the first hook that waits). */
+  private clientLeft = false;
+  private watchingClient = false;
 
   constructor(
     readonly flow: HTTPFlow,
@@ -82,14 +92,31 @@ export class HttpExchange {
     try {
       r = this.begin();
     } catch (err) {
-      return settle(() => this.failed(err), done, failed);
+      return this.settleFailure(err, done, failed);
     }
-    if (r instanceof Promise) r.then(done, (err: unknown) => settle(() => this.failed(err), done, failed));
-    else done();
+    if (r instanceof Promise) r.then(() => this.ended(done), (err: unknown) => this.settleFailure(err, done, failed));
+    else this.ended(done);
+  }
+
+  /**
+   * The exchange is over, and so is the flow's life (mitmproxy's `flow_done`): `live` turns
+   * false, unless a WebSocket layer carries the flow on.
+   */
+  private ended(then: () => void): void {
+    if (this.flow.websocket === null) this.flow.live = false;
+    then();
+  }
+
+  private settleFailure(err: unknown, done: () => void, failed: (err: unknown) => void): void {
+    settle(
+      () => this.failed(err),
+      () => this.ended(done),
+      (e: unknown) => this.ended(() => failed(e)),
+    );
   }
 
   private begin(): Step {
-    return andThen(this.hook('requestheaders'), () => this.readRequest());
+    return andThen(this.hook('requestheaders', true), () => this.readRequest());
   }
 
   // --- the request -------------------------------------------------------------------------
@@ -108,7 +135,7 @@ export class HttpExchange {
       const t = client.trailers;
       if (t) request.trailers = Headers.fromRaw(t);
       request.timestampEnd = now();
-      return andThen(this.hook('request'), () => this.requestDone());
+      return andThen(this.hook('request', true), () => this.requestDone());
     });
   }
 
@@ -118,10 +145,10 @@ export class HttpExchange {
     // Answered by an addon: the server is never contacted. As mitmproxy, `responseheaders` fires
     // for that response too, then `response`.
     response.timestampStart = now();
-    return andThen(this.hook('responseheaders'), () => {
+    return andThen(this.hook('responseheaders', true), () => {
       const r = this.flow.response;
       if (r === null) return this.forward();
-      return andThen(this.hook('response'), () => this.client.sendResponse(this.flow.response!, null));
+      return andThen(this.hook('response', false), () => this.client.sendResponse(this.flow.response!, null));
     });
   }
 
@@ -153,7 +180,7 @@ export class HttpExchange {
         const t = this.client.trailers;
         if (t) request.trailers = Headers.fromRaw(t);
         request.timestampEnd = now();
-        return andThen(this.hook('request'), () => andThen(head, (h) => this.responseHeaders(h)));
+        return andThen(this.hook('request', true), () => andThen(head, (h) => this.responseHeaders(h)));
       });
     });
   }
@@ -178,7 +205,7 @@ export class HttpExchange {
       content: null,
       timestampStart: now(),
     });
-    return andThen(this.hook('responseheaders'), () => this.responseBody(head));
+    return andThen(this.hook('responseheaders', true), () => this.responseBody(head));
   }
 
   private responseBody(head: ResponseHeadInfo): Step {
@@ -199,7 +226,7 @@ export class HttpExchange {
     const t = server.trailers;
     if (t) response.trailers = Headers.fromRaw(t);
     response.timestampEnd = now();
-    return andThen(this.hook('response'), () => {
+    return andThen(this.hook('response', false), () => {
       this.client.sendResponse(this.flow.response!, head);
       server.release();
     });
@@ -219,24 +246,50 @@ export class HttpExchange {
       const t = server.trailers;
       if (t) response.trailers = Headers.fromRaw(t);
       response.timestampEnd = now();
-      return andThen(andThen(live?.finish(), () => this.hook('response')), () => server.release());
+      return andThen(andThen(live?.finish(), () => this.hook('response', false)), () => server.release());
     });
   }
 
   /** 101 Switching Protocols: HTTP ends here; both streams go on to the next layer. */
   private switchProtocols(): Step {
     this.flow.response!.timestampEnd = now();
-    return andThen(this.hook('response'), () => this.client.upgrade(this.flow, this.server!.takeOver()));
+    return andThen(this.hook('response', false), () => this.client.upgrade(this.flow, this.server!.takeOver()));
   }
 
   // --- hooks and failures ------------------------------------------------------------------
 
-  /** Run a flow hook; a flow the hook killed ends the exchange. */
-  private hook(name: FlowHook): Step {
+  /**
+   * Run a flow hook; a flow the hook killed ends the exchange (with the `error` hook if
+   * `emitErrorHook`: mitmproxy's `check_killed`). A client that leaves while the hook waits (a
+   * held flow) ends it too, with the flow's error "Client disconnected." even if the flow was
+   * killed because of that (the intercept addon kills the held flows of a client that left).
+   */
+  private hook(name: FlowHook, emitErrorHook: boolean): Step {
     const flow = this.flow;
     const r = this.table.triggerFlow(name as 'request', flow);
-    if (r) return r.then(() => checkKilled(flow));
-    checkKilled(flow);
+    if (r) {
+      this.watchClient();
+      return r.then(() => this.afterHook(emitErrorHook));
+    }
+    checkKilled(flow, emitErrorHook);
+  }
+
+  private watchClient(): void {
+    if (this.watchingClient) return;
+    this.watchingClient = true;
+    void this.client.closed.then(() => {
+      this.clientLeft = true;
+    });
+  }
+
+  private afterHook(emitErrorHook: boolean): void {
+    const flow = this.flow;
+    if (this.clientLeft) {
+      if (flow.error === null || flow.error.msg === FlowError.KILLED_MESSAGE) flow.error = new FlowError(CLIENT_DISCONNECTED);
+      flow.live = false;
+      throw new Killed(emitErrorHook);
+    }
+    checkKilled(flow, emitErrorHook);
   }
 
   /** Run a step; what it throws or rejects with goes to {@link failed}. */
@@ -251,7 +304,7 @@ export class HttpExchange {
   }
 
   private failed(err: unknown): Step {
-    if (err instanceof Killed) return this.abort();
+    if (err instanceof Killed) return err.emitErrorHook ? andThen(this.table.triggerFlow('error', this.flow), () => this.abort()) : this.abort();
     if (this.upstreamPhase && err instanceof UpstreamError) {
       this.upstreamPhase = false;
       const message = this.streamFailure ?? err.message;
@@ -270,7 +323,7 @@ export class HttpExchange {
     this.server?.abort();
     const flow = this.flow;
     return andThen(failFlow(this.ctx, this.table, flow, message), () => {
-      checkKilled(flow);
+      checkKilled(flow, false);
       this.client.fail(502, message);
     });
   }
@@ -328,8 +381,8 @@ function streamSetting(own: StreamSetting, contentLength: number, threshold: num
   return threshold !== null && contentLength > threshold;
 }
 
-function checkKilled(flow: HTTPFlow): void {
-  if (flow.error !== null && flow.error.msg === FlowError.KILLED_MESSAGE) throw new Killed('killed');
+function checkKilled(flow: HTTPFlow, emitErrorHook: boolean): void {
+  if (flow.error !== null && flow.error.msg === FlowError.KILLED_MESSAGE) throw new Killed(emitErrorHook);
 }
 
 function now(): number {

@@ -37,8 +37,8 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
   closed = false;
   /** The stream now belongs to another layer (CONNECT tunnel, upgrade). */
   private handedOver = false;
-  /** Resolves when the client stream closes. */
-  readonly clientGone = new Deferred();
+  /** The client stream closed (each request's `closed` resolves then). */
+  clientLeft = false;
   private readonly exchangeDone = (): void => this.finishExchange();
   private readonly exchangeFailed = (err: unknown): void => this.abort(err);
 
@@ -60,7 +60,7 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
     stream.on('end', () => this.parser.finish());
     stream.on('close', () => {
       this.closed = true;
-      this.clientGone.resolve();
+      this.clientLeft = true;
       this.current?.clientClosed();
     });
     if (initial && initial.length > 0) this.parser.push(initial);
@@ -234,6 +234,8 @@ export class Http1Request implements ClientSide {
   private bodyEnd: Deferred<Buffer> | null = null;
   /** Bytes of the response went out (no error page possible any more). */
   private headSent = false;
+  /** {@link closed}, made when first asked for: per request, so that waiters end with it. */
+  private gone: Deferred | null = null;
 
   constructor(
     private readonly session: Http1ServerSession,
@@ -246,7 +248,11 @@ export class Http1Request implements ClientSide {
   }
 
   get closed(): Promise<void> {
-    return this.session.clientGone.promise;
+    if (this.gone === null) {
+      this.gone = new Deferred();
+      if (this.session.clientLeft) this.gone.resolve();
+    }
+    return this.gone.promise;
   }
 
   // --- the request body ------------------------------------------------------------------------
@@ -302,6 +308,7 @@ export class Http1Request implements ClientSide {
     const d = this.bodyEnd;
     this.bodyEnd = null;
     d?.reject(clientDisconnected());
+    this.gone?.resolve();
   }
 
   /** Let the parser read the body; null if it is complete, else a promise of the end. */
