@@ -16,6 +16,7 @@ import { listenAddress, type ProxyMode } from './modes.js';
 import { MODE_HANDLERS } from './modes/index.js';
 import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
 import { CLIENT_REPLAY, ClientReplayer } from './replay.js';
+import { injectWebSocket, type LiveWebSockets } from './websocket/layer.js';
 
 /** A listening proxy server. */
 export interface ListenAddress {
@@ -39,6 +40,7 @@ export class ProxyServer implements ProxyRuntime {
   caCertPath = '';
   private servers: Array<{ server: net.Server; address: ListenAddress }> = [];
   private readonly connections = new Set<ClientConnection>();
+  readonly webSockets: LiveWebSockets = new Map();
   private certsDirty = true;
   private isRunning = false;
 
@@ -113,6 +115,15 @@ export class ProxyServer implements ProxyRuntime {
   @command('proxyserver.active_connections', { help: 'The number of client connections open right now.', returns: 'int' })
   activeConnections(): number {
     return this.connections.size;
+  }
+
+  @command('inject.websocket', {
+    args: ['flow', { name: 'to_client', type: 'bool' }, { name: 'message', type: 'bytes' }, { name: 'is_text', type: 'bool', optional: true }],
+    help: 'Inject a WebSocket message into a live WebSocket flow: to the client if to_client is true, else to the server; a text message unless is_text is false. It goes out at the next message boundary of that direction, uncompressed, and is recorded with injected set (after the websocket_message hook, like any message).',
+  })
+  injectWebSocket(flow: Flow, toClient: boolean, message: Buffer, isText?: boolean): void {
+    const why = injectWebSocket(this.webSockets, flow, toClient, message, isText ?? true);
+    if (why !== null) this.log.warn(why);
   }
 
   private async loadCerts(): Promise<void> {
