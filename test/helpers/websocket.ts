@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer, type ClientOptions } from 'ws';
+import type { Client, HTTPFlow } from '@mitmts/sdk';
 import { canInstall, installDebianPackages } from '../../scripts/debian.mjs';
 import { testCa } from './servers.js';
 
@@ -178,4 +179,39 @@ export function pythonClient(proxyPort: number, url: string, deflate: boolean, n
       }
     });
   });
+}
+
+/** An addon recording the WebSocket hooks in order, with the flow's state when each fired. */
+export class HookLog {
+  readonly name = 'hooklog';
+  readonly events: string[] = [];
+  private waiters: Array<{ path: string | undefined; resolve: (f: HTTPFlow) => void }> = [];
+  private gone: Array<(c: Client) => void> = [];
+  websocket_start(f: HTTPFlow): void {
+    this.events.push(`start ${f.websocket !== null}`);
+  }
+  websocket_message(): void {
+    this.events.push('message');
+  }
+  websocket_end(f: HTTPFlow): void {
+    this.events.push(`end ${f.websocket!.closeCode} live=${f.live}`);
+    this.waiters = this.waiters.filter((w) => (w.path === undefined || w.path === f.request.path ? void w.resolve(f) : true));
+  }
+  response(f: HTTPFlow): void {
+    if (f.response?.statusCode === 101) this.events.push(`response websocket=${f.websocket !== null}`);
+  }
+  client_disconnected(c: Client): void {
+    for (const w of this.gone.splice(0)) w(c);
+  }
+  /** The next flow (with this request path, if given) whose `websocket_end` fires. */
+  nextEnd(path?: string): Promise<HTTPFlow> {
+    return new Promise((resolve) => this.waiters.push({ path, resolve }));
+  }
+  /** The next client connection to end (after everything on it). */
+  nextDisconnect(): Promise<Client> {
+    return new Promise((resolve) => this.gone.push(resolve));
+  }
+  count(prefix: string): number {
+    return this.events.filter((e) => e.startsWith(prefix)).length;
+  }
 }

@@ -6,34 +6,10 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createProxy, type EmbeddedProxy, type HTTPFlow, type TCPFlow } from '@mitmts/sdk';
-import { bytesOf, echo, echoRoundTrips, pythonClient, pythonWebsockets, testMessages, wsClient, wsServer, type WsServer } from '../helpers/websocket.js';
+import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { bytesOf, echo, echoRoundTrips, HookLog, pythonClient, pythonWebsockets, testMessages, wsClient, wsServer, type WsServer } from '../helpers/websocket.js';
 
 const N = 1000;
-
-/** Records the WebSocket hooks in order, with the flow's state when each fired. */
-class HookLog {
-  readonly name = 'hooklog';
-  readonly events: string[] = [];
-  private waiters: Array<(f: HTTPFlow) => void> = [];
-  websocket_start(f: HTTPFlow): void {
-    this.events.push(`start ${f.websocket !== null}`);
-  }
-  websocket_message(): void {
-    this.events.push('message');
-  }
-  websocket_end(f: HTTPFlow): void {
-    this.events.push(`end ${f.websocket!.closeCode} live=${f.live}`);
-    for (const w of this.waiters.splice(0)) w(f);
-  }
-  response(f: HTTPFlow): void {
-    if (f.response?.statusCode === 101) this.events.push(`response websocket=${f.websocket !== null}`);
-  }
-  /** The next flow whose `websocket_end` fires. */
-  nextEnd(): Promise<HTTPFlow> {
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-}
 
 let proxy: EmbeddedProxy;
 let log: HookLog;

@@ -36,6 +36,8 @@ export interface WebSocketContext {
   readonly webSockets: LiveWebSockets;
   /** `host:port` of the client, for log lines. */
   describe(): string;
+  /** @internal For tests: another close timeout than {@link CLOSE_TIMEOUT_MS}. */
+  readonly closeTimeoutMs?: number;
 }
 
 /**
@@ -153,7 +155,7 @@ export async function relayWebSocket(ctx: WebSocketContext, flow: HTTPFlow, clie
 
   const how = await end;
   ctx.webSockets.delete(flow);
-  finishStreams(c, s);
+  finishStreams(ctx.closeTimeoutMs ?? CLOSE_TIMEOUT_MS, c, s);
   if (how === 'lost') ctx.log.debug(`${ctx.describe()}: WebSocket connection lost (${data.closedByClient ? 'client' : 'server'} side)`);
   await endFlow(ctx, flow);
 }
@@ -176,13 +178,14 @@ function closeIfKilled(flow: HTTPFlow, relay: WebSocketRelay): void {
 
 /** One close frame passed and the other peer has {@link CLOSE_TIMEOUT_MS} to answer. */
 function closeTimeout(ctx: WebSocketContext, relay: WebSocketRelay, c: Peer, s: Peer): NodeJS.Timeout {
+  const ms = ctx.closeTimeoutMs ?? CLOSE_TIMEOUT_MS;
   const t = setTimeout(() => {
     if (relay.ended) return;
-    ctx.log.info(`${ctx.describe()}: no answer to the WebSocket close frame within ${CLOSE_TIMEOUT_MS / 1000} s; closing both connections.`);
+    ctx.log.info(`${ctx.describe()}: no answer to the WebSocket close frame within ${ms / 1000} s; closing both connections.`);
     relay.connectionLost(true);
     c.stream.destroy();
     s.stream.destroy();
-  }, CLOSE_TIMEOUT_MS);
+  }, ms);
   t.unref();
   return t;
 }
@@ -192,12 +195,12 @@ function closeTimeout(ctx: WebSocketContext, relay: WebSocketRelay, c: Peer, s: 
  * whose connection was lost sees the other's end as it happened: no close frame is invented).
  * Peers that keep their side open are closed after {@link CLOSE_TIMEOUT_MS}.
  */
-function finishStreams(...peers: Peer[]): void {
+function finishStreams(ms: number, ...peers: Peer[]): void {
   for (const p of peers) {
     const st = p.stream;
     if (st.destroyed) continue;
     st.end();
-    const t = setTimeout(() => st.destroy(), CLOSE_TIMEOUT_MS);
+    const t = setTimeout(() => st.destroy(), ms);
     t.unref();
     st.once('close', () => clearTimeout(t));
   }
