@@ -64,8 +64,8 @@ describe('hooks change messages', () => {
   it('a hook edits message 10 of 100 (and an async one message 20) on a compressed connection: the server decodes all 100', async () => {
     const up = await server({ deflate: true });
     const received = new Promise<string[]>((resolve) => up.wss.on('connection', (peer) => void collect(peer, 100).then(resolve)));
-    const ended = log.nextEnd();
-    const ws = wsClient(through(), `${up.url}/`, { deflate: true });
+    const ended = log.nextEnd('/edit');
+    const ws = wsClient(through(), `${up.url}/edit`, { deflate: true });
     await once(ws, 'open');
     expect(ws.extensions).toBe('permessage-deflate');
     const words = (i: number) => `message ${i} the same words the same words the same words`;
@@ -118,7 +118,7 @@ describe('inject.websocket', () => {
   it('sends text to the client and binary to the server (echoed back); both recorded as injected', async () => {
     const up = await server({ deflate: true });
     echo(up);
-    const ended = log.nextEnd();
+    const ended = log.nextEnd('/inject');
     const ws = wsClient(through(), `${up.url}/inject`, { deflate: true });
     await once(ws, 'open');
     const flow = proxy.flows.all().find((f) => f.type === 'http' && (f as HTTPFlow).request.path === '/inject' && (f as HTTPFlow).websocket) as HTTPFlow;
@@ -153,7 +153,7 @@ describe('inject.websocket', () => {
     const got = once(ws, 'message');
     await proxy.kernel.commands.execute('inject.websocket "~websocket & ~u /by-filter" true "hi there"');
     expect(String(((await got) as [Buffer])[0])).toBe('hi there');
-    const ended = log.nextEnd();
+    const ended = log.nextEnd('/by-filter');
     ws.close();
     const f = await ended;
     const before = proxy.logs.length;
@@ -166,8 +166,8 @@ describe('closing', () => {
   it('server-initiated close: code and reason reach the client and are recorded as the server\'s', async () => {
     const up = await server();
     up.wss.on('connection', (peer) => peer.on('message', () => peer.close(4001, 'server says bye')));
-    const ended = log.nextEnd();
-    const ws = wsClient(through(), `${up.url}/`);
+    const ended = log.nextEnd('/server-close');
+    const ws = wsClient(through(), `${up.url}/server-close`);
     await once(ws, 'open');
     ws.send('bye?');
     const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
@@ -185,7 +185,7 @@ describe('closing', () => {
         peer.on('close', (code) => resolve(code));
       }),
     );
-    const ended = log.nextEnd();
+    const ended = log.nextEnd('/big');
     const ws = wsClient(through(), `${up.url}/big`);
     await once(ws, 'open');
     ws.send(Buffer.alloc(32 * 1024 * 1024, 7));
@@ -208,9 +208,9 @@ describe('closing', () => {
         peer.on('close', (code) => resolve(code));
       }),
     );
-    const ended = log.nextEnd();
+    const ended = log.nextEnd('/lost');
     const gone = log.nextDisconnect();
-    const ws = wsClient(through(), `${up.url}/`);
+    const ws = wsClient(through(), `${up.url}/lost`);
     await once(ws, 'open');
     ws.send('ping?');
     if (lost === 'client') {
@@ -232,8 +232,8 @@ describe('options', () => {
     proxy.kernel.options.update({ websocket_messages_keep: 10 });
     const up = await server();
     echo(up);
-    const ended = log.nextEnd();
-    const ws = wsClient(through(), `${up.url}/`);
+    const ended = log.nextEnd('/keep');
+    const ws = wsClient(through(), `${up.url}/keep`);
     await once(ws, 'open');
     const echoes = collect(ws, 200);
     for (let i = 0; i < 200; i++) ws.send(`m${i}`);

@@ -60,7 +60,7 @@ describe.each([false, true])('WebSocket through the proxy, permessage-deflate %s
     it(`ws client: ${N} text and binary messages each way, byte-identical, recorded; hooks in order`, async () => {
       const up = await server({ tls: scheme === 'wss', deflate });
       echo(up);
-      const ended = log.nextEnd();
+      const ended = log.nextEnd('/echo?x=1');
       const ws = wsClient(through(), `${up.url}/echo?x=1`, { deflate });
       await once(ws, 'open');
       expect(ws.extensions).toBe(deflate ? 'permessage-deflate' : '');
@@ -87,7 +87,7 @@ describe.each([false, true])('WebSocket through the proxy, permessage-deflate %s
       if (why) return ctx.skip(`Python websockets unavailable: ${why}`);
       const up = await server({ tls: scheme === 'wss', deflate });
       echo(up);
-      const ended = log.nextEnd();
+      const ended = log.nextEnd('/py');
       const r = await pythonClient(proxy.port, `${up.url}/py`, deflate, N, proxy.caCertPath);
       expect(r).toMatchObject({ ok: true, count: N, close_code: 4000 });
       expect(r.extensions ?? null).toBe(deflate ? 'permessage-deflate' : null);
