@@ -123,15 +123,19 @@ export function testMessages(n: number): Array<string | Buffer> {
 /** Bytes of a message as sent. */
 export const bytesOf = (m: string | Buffer): Buffer => (typeof m === 'string' ? Buffer.from(m) : m);
 
-/** Send each message, wait for its echo, and check it byte for byte; then close with 4000. */
+/** Send every message (without waiting), check each echo byte for byte and in order; then close with 4000. */
 export async function echoRoundTrips(ws: WebSocket, msgs: Array<string | Buffer>): Promise<void> {
   if (ws.readyState !== WebSocket.OPEN) await once(ws, 'open');
-  for (const [i, m] of msgs.entries()) {
-    const got = once(ws, 'message');
-    ws.send(m);
-    const [data, isBinary] = (await got) as [Buffer, boolean];
-    if (isBinary !== (typeof m !== 'string') || !data.equals(bytesOf(m))) throw new Error(`echo ${i} differs (${data.length} bytes, binary ${isBinary})`);
-  }
+  const echoed = new Promise<void>((resolve, reject) => {
+    let i = 0;
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const m = msgs[i]!;
+      if (isBinary !== (typeof m !== 'string') || !data.equals(bytesOf(m))) reject(new Error(`echo ${i} differs (${data.length} bytes, binary ${isBinary})`));
+      if (++i === msgs.length) resolve();
+    });
+  });
+  for (const m of msgs) ws.send(m);
+  await echoed;
   ws.close(4000, 'done');
   const [code] = (await once(ws, 'close')) as [number];
   if (code !== 4000) throw new Error(`closed with ${code}`);
