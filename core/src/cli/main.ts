@@ -116,11 +116,11 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
     try {
       args = parseArgs(argv, extra);
     } catch (err) {
-      io.stderr.write(`mitmts: ${(err as Error).message}\n\n${usageText(extra)}`);
+      io.stderr.write(`mitmts: ${(err as Error).message}\n\n${usageText(extra, (o) => kernel.options.has(o))}`);
       return 1;
     }
     if (args.help) {
-      io.stdout.write(usageText(extra));
+      io.stdout.write(usageText(extra, (o) => kernel.options.has(o)));
       return 0;
     }
     await applyCommandLine(kernel, args);
