@@ -129,8 +129,8 @@ describe('inject.websocket', () => {
         if (out.length === 2) resolve(out);
       });
     });
-    await proxy.kernel.commands.call('inject.websocket', flow, true, Buffer.from('hello client, from the proxy'), true);
-    await proxy.kernel.commands.call('inject.websocket', flow, false, Buffer.from([1, 2, 3]), false);
+    await proxy.command('inject.websocket', flow, true, Buffer.from('hello client, from the proxy'), true);
+    await proxy.command('inject.websocket', flow, false, Buffer.from([1, 2, 3]), false);
     expect(await got).toEqual([
       ['hello client, from the proxy', false],
       ['010203', true],
@@ -145,19 +145,19 @@ describe('inject.websocket', () => {
     expect(log.count('message')).toBe(3); // both injected ones and the echo passed the hook
   });
 
-  it('from a command line, with the flow named by a filter; a closed flow gets a warning', async () => {
+  it('with string arguments (the flow named by a filter, as on a command line); a closed flow gets a warning', async () => {
     const up = await server();
     echo(up);
     const ws = wsClient(through(), `${up.url}/by-filter`);
     await once(ws, 'open');
     const got = once(ws, 'message');
-    await proxy.kernel.commands.execute('inject.websocket "~websocket & ~u /by-filter" true "hi there"');
+    await proxy.command('inject.websocket', '~websocket & ~u /by-filter', 'true', 'hi there');
     expect(String(((await got) as [Buffer])[0])).toBe('hi there');
     const ended = log.nextEnd('/by-filter');
     ws.close();
     const f = await ended;
     const before = proxy.logs.length;
-    await proxy.kernel.commands.call('inject.websocket', f, true, Buffer.from('too late'), true);
+    await proxy.command('inject.websocket', f, true, Buffer.from('too late'));
     expect(proxy.logs.slice(before).map((e) => `${e.level} ${e.message}`)).toEqual(['warn Flow is not from a live WebSocket connection.']);
   });
 });

@@ -2,18 +2,16 @@
 // hardump=flows.har`), read back: the .mitm file carries the messages (and the filter operators
 // look into them), the HAR file has them as `_webSocketMessages`. (mitmproxy 8.1.1 cannot read
 // format 21 files; our reading of its WebSocket flows is tested in core/test/io.)
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFilter, readFlowsFromPaths, type HarEntry, type HTTPFlow } from '@mitmts/sdk';
+import { startMitmts, type RunningMitmts } from '../helpers/cli.js';
 import { wsClient, wsServer, type WsServer } from '../helpers/websocket.js';
 
-const BIN = join(import.meta.dirname, '../../bin/mitmts.js');
-
-/** What the client sends: the dump script's filters look for these words. */
+/** What the client sends (text, binary, non-ASCII, one message in several frames' worth). */
 const SENT: Array<string | Buffer> = ['hello websocket', 'second text frame', Buffer.from([0xfe, 0xff, 0, 1, 0xff, 0xfe]), 'Ünïcode ünïcödé', 'x'.repeat(5000)];
 /** The server's answer to a message. */
 const answer = (m: Buffer, binary: boolean): Buffer => (binary ? Buffer.from(m).reverse() : Buffer.from(`echo: ${m.toString()}`));
@@ -23,22 +21,14 @@ describe('WebSocket flows in files written by the command line', () => {
   const mitm = join(dir, 'flows.mitm');
   const har = join(dir, 'flows.har');
   let up: WsServer;
-  let child: ChildProcess;
+  let mitmts: RunningMitmts;
   let flows: HTTPFlow[];
 
   beforeAll(async () => {
     up = await wsServer({ deflate: true });
     up.wss.on('connection', (ws) => ws.on('message', (d: Buffer, binary) => ws.send(answer(d, binary), { binary })));
-    child = spawn(process.execPath, [BIN, '--listen-host', '127.0.0.1', '-p', '0', '--set', `confdir=${join(dir, 'conf')}`, '-w', mitm, '--set', `hardump=${har}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d;
-        const m = /proxy listening at [^\s]*:(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`mitmts exited (${code}): ${out}`)));
-    });
+    mitmts = await startMitmts(['-w', mitm, '--set', `hardump=${har}`]);
+    const port = Number(new URL(mitmts.url).port);
     const ws = wsClient({ port, ca: '' }, `${up.url}/capture`, { deflate: true });
     await once(ws, 'open');
     for (const m of SENT) {
@@ -47,16 +37,13 @@ describe('WebSocket flows in files written by the command line', () => {
     }
     ws.close(4000, 'captured');
     await once(ws, 'close');
-    // websocket_end wrote the flow; SIGINT runs `done` (the HAR dump) and exits.
-    const exited = once(child, 'exit');
-    child.kill('SIGINT');
-    const [code] = (await exited) as [number];
-    expect(code, out).toBe(0);
+    // websocket_end wrote the flow; SIGTERM runs `done` (the HAR dump) and exits.
+    expect(await mitmts.stop(), mitmts.output()).toBe(0);
     flows = (await readFlowsFromPaths([mitm])) as HTTPFlow[];
   }, 60_000);
 
   afterAll(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await mitmts?.stop();
     await up?.close();
   });
 
