@@ -112,6 +112,27 @@ describe('hooks change messages', () => {
     expect(f.websocket).toMatchObject({ closeCode: 1001 });
     expect(log.count('end')).toBe(1);
   });
+
+  it('a flow killed from outside (flow.kill(), as the flow.kill command does) closes at its next message', async () => {
+    const up = await server();
+    let serverGot = 0;
+    const serverClose = new Promise<number>((resolve) =>
+      up.wss.on('connection', (peer) => {
+        peer.on('message', () => serverGot++);
+        peer.on('close', (code) => resolve(code));
+      }),
+    );
+    const ended = log.nextEnd('/kill-outside');
+    const ws = wsClient(through(), `${up.url}/kill-outside`);
+    await once(ws, 'open');
+    const flow = proxy.flows.all().find((f) => f.type === 'http' && (f as HTTPFlow).request.path === '/kill-outside') as HTTPFlow;
+    flow.kill();
+    ws.send('after the kill');
+    expect(((await once(ws, 'close')) as [number])[0]).toBe(1001);
+    expect(await serverClose).toBe(1001);
+    expect(serverGot).toBe(0);
+    expect((await ended).websocket!.closeCode).toBe(1001);
+  });
 });
 
 describe('inject.websocket', () => {

@@ -119,8 +119,7 @@ export async function relayWebSocket(ctx: WebSocketContext, flow: HTTPFlow, clie
     maxMessageSize: cfg.websocketMaxMessageSize,
     onMessage: () => {
       const table = ctx.hooks;
-      if (!table.has('websocket_message') && !table.has('update')) return;
-      const r = table.triggerFlow('websocket_message', flow);
+      const r = table.has('websocket_message') || table.has('update') ? table.triggerFlow('websocket_message', flow) : undefined;
       if (r) return r.then(() => closeIfKilled(flow, relay));
       closeIfKilled(flow, relay);
     },
@@ -171,7 +170,7 @@ function killed(flow: HTTPFlow): boolean {
   return flow.error !== null && flow.error.msg === FlowError.KILLED_MESSAGE;
 }
 
-/** A hook killed the flow: close frames (1001 Going Away) to both peers. */
+/** The flow was killed (by this message's hook, or since the last message): close frames (1001 Going Away) to both peers. */
 function closeIfKilled(flow: HTTPFlow, relay: WebSocketRelay): void {
   if (killed(flow)) relay.close(CloseCode.GOING_AWAY);
 }
