@@ -37,8 +37,15 @@ describe('WebSocket flows in files written by the command line', () => {
     }
     ws.close(4000, 'captured');
     await once(ws, 'close');
-    // websocket_end wrote the flow; SIGTERM runs `done` (the HAR dump) and exits.
+    // A second connection is still open when the proxy stops.
+    const open = wsClient({ port, ca: '' }, `${up.url}/open-at-exit`);
+    await once(open, 'open');
+    open.send('still here');
+    await once(open, 'message');
+    const openClosed = once(open, 'close');
+    // websocket_end wrote the flows; SIGTERM runs `done` (the HAR dump) and exits.
     expect(await mitmts.stop(), mitmts.output()).toBe(0);
+    expect(((await openClosed) as [number])[0]).toBe(1001);
     flows = (await readFlowsFromPaths([mitm])) as HTTPFlow[];
   }, 60_000);
 
@@ -48,7 +55,7 @@ describe('WebSocket flows in files written by the command line', () => {
   });
 
   it('.mitm: the flow carries every message decoded, in order, and the close', () => {
-    expect(flows).toHaveLength(1);
+    expect(flows.map((f) => f.request.path)).toEqual(['/capture', '/open-at-exit']);
     const f = flows[0]!;
     expect(f.request.path).toBe('/capture');
     expect(f.response!.statusCode).toBe(101);
@@ -66,6 +73,12 @@ describe('WebSocket flows in files written by the command line', () => {
     expect(f.websocket).toMatchObject({ closedByClient: true, closeCode: 4000, closeReason: 'captured' });
     expect(f.websocket!.timestampEnd).toBeGreaterThan(0);
     expect(f.live).toBe(false);
+  });
+
+  it('.mitm: a connection still open at exit was closed with 1001 and saved', () => {
+    const f = flows[1]!;
+    expect(f.websocket).toMatchObject({ closeCode: 1001, closeReason: 'proxy shutting down' });
+    expect(f.websocket!.messages.map((m) => m.content.toString())).toEqual(['still here', 'echo: still here']);
   });
 
   it('HAR: _webSocketMessages as Chrome writes them (text as text, binary as base64)', () => {

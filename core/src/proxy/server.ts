@@ -16,6 +16,7 @@ import { listenAddress, type ProxyMode } from './modes.js';
 import { MODE_HANDLERS } from './modes/index.js';
 import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
 import { CLIENT_REPLAY, ClientReplayer } from './replay.js';
+import { CloseCode } from './websocket/errors.js';
 import { injectWebSocket, type LiveWebSockets } from './websocket/layer.js';
 
 /** A listening proxy server. */
@@ -198,6 +199,8 @@ export class ProxyServer implements ProxyRuntime {
   private async stop(): Promise<void> {
     const servers = this.servers;
     this.servers = [];
+    // WebSocket peers get a close frame (1001) and their flows end (websocket_end) before the sockets go.
+    for (const relay of this.webSockets.values()) relay.close(CloseCode.GOING_AWAY, 'proxy shutting down');
     for (const c of this.connections) c.destroy();
     await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
