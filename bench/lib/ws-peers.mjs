@@ -46,33 +46,48 @@ function scan(buf, onFrame) {
   return [n, off];
 }
 
+/**
+ * Read a WebSocket connection: `onHead(head)` once the HTTP head arrived (return false to stop),
+ * then `onFrames(buf)` with the bytes after it, which returns how many it used (the rest waits
+ * for more).
+ */
+function framed(socket, onHead, onFrames) {
+  let buf = Buffer.alloc(0);
+  let open = false;
+  socket.on('data', (d) => {
+    buf = buf.length ? Buffer.concat([buf, d]) : d;
+    if (!open) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0 || onHead(buf.subarray(0, end).toString('latin1')) === false) return;
+      open = true;
+      buf = buf.subarray(end + 4);
+    }
+    buf = buf.subarray(onFrames(buf));
+  });
+}
+
 function server() {
   const srv = net.createServer({ noDelay: true }, (s) => {
-    let buf = Buffer.alloc(0);
-    let open = false;
-    s.on('data', (d) => {
-      buf = buf.length ? Buffer.concat([buf, d]) : d;
-      if (!open) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buf.subarray(0, end).toString('latin1');
+    framed(
+      s,
+      (head) => {
         const key = /sec-websocket-key: *(\S+)/i.exec(head)[1];
         const ext = /sec-websocket-extensions: *permessage-deflate/i.test(head) ? `Sec-WebSocket-Extensions: ${NO_TAKEOVER}\r\n` : '';
         s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${createHash('sha1').update(key + GUID).digest('base64')}\r\n${ext}\r\n`);
-        open = true;
-        buf = buf.subarray(end + 4);
-      }
-      const out = [];
-      const [, used] = scan(buf, (b, off, head, masked, len) => {
-        const key = b.subarray(off + head, off + head + 4);
-        const payload = Buffer.from(b.subarray(off + head + 4, off + head + 4 + len));
-        for (let i = 0; i < len; i++) payload[i] ^= key[i & 3];
-        if ((b[off] & 0x0f) === 0x8) return void s.end();
-        out.push(Buffer.from([b[off], len < 126 ? len : 126]), len < 126 ? Buffer.alloc(0) : Buffer.from([len >> 8, len & 255]), payload);
-      });
-      buf = buf.subarray(used);
-      if (out.length) s.write(Buffer.concat(out));
-    });
+      },
+      (buf) => {
+        const out = [];
+        const [, used] = scan(buf, (b, off, head, masked, len) => {
+          const key = b.subarray(off + head, off + head + 4);
+          const payload = Buffer.from(b.subarray(off + head + 4, off + head + 4 + len));
+          for (let i = 0; i < len; i++) payload[i] ^= key[i & 3];
+          if ((b[off] & 0x0f) === 0x8) return void s.end();
+          out.push(Buffer.from([b[off], len < 126 ? len : 126]), len < 126 ? Buffer.alloc(0) : Buffer.from([len >> 8, len & 255]), payload);
+        });
+        if (out.length) s.write(Buffer.concat(out));
+        return used;
+      },
+    );
     s.on('error', () => undefined);
   });
   srv.listen(0, '127.0.0.1', () => process.send({ port: srv.address().port }));
@@ -106,28 +121,26 @@ async function client(cfg) {
       () =>
         new Promise((resolve, reject) => {
           const s = net.connect({ host: '127.0.0.1', port: cfg.proxy ?? port, noDelay: true });
-          let buf = Buffer.alloc(0);
-          let open = false;
           s.on('error', reject);
-          s.on('data', (d) => {
-            buf = buf.length ? Buffer.concat([buf, d]) : d;
-            if (!open) {
-              const end = buf.indexOf('\r\n\r\n');
-              if (end < 0) return;
-              const head = buf.subarray(0, end).toString('latin1');
-              if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
-              if (cfg.deflate && !/permessage-deflate/i.test(head)) return reject(new Error('permessage-deflate was not agreed'));
-              open = true;
-              buf = buf.subarray(end + 4);
+          framed(
+            s,
+            (head) => {
+              const why = !head.startsWith('HTTP/1.1 101') ? `upgrade refused: ${head.split('\r\n')[0]}` : cfg.deflate && !/permessage-deflate/i.test(head) ? 'permessage-deflate was not agreed' : null;
+              if (why) {
+                reject(new Error(why));
+                return false;
+              }
               resolve(s);
-            }
-            const [n, used] = scan(buf, null);
-            buf = buf.subarray(used);
-            if (n === 0) return;
-            total += n;
-            if (measuring) measured += n;
-            s.write(n <= cfg.window ? block.subarray(0, n * frame.length) : Buffer.concat(Array.from({ length: n }, () => frame)));
-          });
+            },
+            (buf) => {
+              const [n, used] = scan(buf, null);
+              if (n === 0) return used;
+              total += n;
+              if (measuring) measured += n;
+              s.write(n <= cfg.window ? block.subarray(0, n * frame.length) : Buffer.concat(Array.from({ length: n }, () => frame)));
+              return used;
+            },
+          );
           s.write(request);
         }),
     ),
