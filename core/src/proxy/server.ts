@@ -120,7 +120,7 @@ export class ProxyServer implements ProxyRuntime {
 
   @command('inject.websocket', {
     args: ['flow', { name: 'to_client', type: 'bool' }, { name: 'message', type: 'bytes' }, { name: 'is_text', type: 'bool', optional: true }],
-    help: 'Inject a WebSocket message into a live WebSocket flow: to the client if to_client is true, else to the server; a text message unless is_text is false. It goes out at the next message boundary of that direction, uncompressed, and is recorded with injected set (after the websocket_message hook, like any message).',
+    help: 'Inject a WebSocket message into a live WebSocket flow: to the client if to_client is true, else to the server; a text message unless is_text is false. It is recorded with `injected` set, passes the websocket_message hook like any message, and goes out uncompressed at the next message boundary of that direction. A flow that is not a live WebSocket connection gets a warning.',
   })
   injectWebSocket(flow: Flow, toClient: boolean, message: Buffer, isText?: boolean): void {
     const why = injectWebSocket(this.webSockets, flow, toClient, message, isText ?? true);

@@ -3,9 +3,9 @@ import type { HookTable } from '../../hooks/dispatcher.js';
 import type { Logger } from '../../kernel/log.js';
 import type { RuntimeConfig } from '../config.js';
 import { clientDisconnected, UpstreamError } from '../errors.js';
+import { isWebSocketHandshake } from '../websocket/handshake.js';
 import { BodyRelay, type StreamFunction } from './body.js';
 import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
-import { isWebSocketHandshake } from '../websocket/handshake.js';
 import { andThen, settle, type Step } from './step.js';
 
 /** What an exchange needs from the connection it runs on (a client connection, a replay). */

@@ -124,8 +124,8 @@ export async function relayWebSocket(ctx: WebSocketContext, flow: HTTPFlow, clie
       closeIfKilled(flow, relay);
     },
     send: (toClient, bytes) => {
-      const [to, from] = toClient ? [c, s] : [s, c];
-      if (!to.write(bytes)) from.blockOn(to.stream);
+      const to = toClient ? c : s;
+      if (!to.write(bytes)) (toClient ? s : c).blockOn(to.stream);
       if (closeTimer === null && relay.closing) closeTimer = closeTimeout(ctx, relay, c, s);
     },
     onEnd: (how) => {
