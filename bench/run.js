@@ -20,12 +20,15 @@ import * as d from './scenarios/d-download.mjs';
 import * as e from './scenarios/e-startup.mjs';
 import * as f from './scenarios/f-websocket.mjs';
 import * as external from './scenarios/external.mjs';
+import * as store from './scenarios/store.mjs';
 
-const SCENARIOS = { a, b, c, d, e, f, flows: external.flows, scripts: external.scripts, websocket: external.websocket, web: external.web };
+/** Scenarios with `optional` set run only when named in --only. */
+const SCENARIOS = { a, b, c, d, e, f, flows: external.flows, scripts: external.scripts, websocket: external.websocket, web: external.web, store };
 
 function usage() {
   return `usage: node bench/run.js [options]
-  --only LIST        scenarios to run, comma-separated: ${Object.keys(SCENARIOS).join(',')} (default: all)
+  --only LIST        scenarios to run, comma-separated: ${Object.keys(SCENARIOS).join(',')}
+                     (default: all but the optional ones: ${Object.keys(SCENARIOS).filter((k) => SCENARIOS[k].optional).join(',')})
   --quick            short runs (1 s warm-up, 2 s measured, 256 MiB download, fewer repeats)
   --no-mitmdump      skip mitmdump even if installed
   --profile          run mitmts under node --cpu-prof and print the top 15 self-time frames
@@ -83,9 +86,9 @@ function versionOf(cmd, args) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   installCleanup();
-  const selected = opts.only ?? Object.keys(SCENARIOS);
+  const selected = opts.only ?? Object.keys(SCENARIOS).filter((k) => !SCENARIOS[k].optional);
   const mitmdump = opts.mitmdump ? mitmdumpAvailable() : null;
-  const needsWrk = selected.includes('a') && opts.wrk;
+  const needsWrk = (selected.includes('a') || selected.includes('store')) && opts.wrk;
   const env = new BenchEnv({
     quick: opts.quick,
     mitmdump: mitmdump !== null,
@@ -125,7 +128,7 @@ async function main() {
   else if (!mitmdump) env.log(`mitmdump not found at ${MITMDUMP}: mitmdump not compared.`);
 
   const results = { meta, scenarios: {}, errors: {}, summary: [], profiles: [] };
-  const needsUpstream = selected.some((s) => ['a', 'b', 'c', 'd'].includes(s));
+  const needsUpstream = selected.some((s) => ['a', 'b', 'c', 'd', 'store'].includes(s));
   try {
     if (needsUpstream) {
       const up = await env.startUpstream();

@@ -12,6 +12,7 @@ import type { Logger } from '../kernel/log.js';
 import { KERNEL, LOG } from '../kernel/tokens.js';
 import { ClientConnection, type ProxyRuntime } from './connection.js';
 import { buildConfig, type RuntimeConfig } from './config.js';
+import { FdPressure } from './fdlimit.js';
 import { listenAddress, type ProxyMode } from './modes.js';
 import { MODE_HANDLERS } from './modes/index.js';
 import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
@@ -44,6 +45,12 @@ export class ProxyServer implements ProxyRuntime {
   readonly webSockets: LiveWebSockets = new Map();
   private certsDirty = true;
   private isRunning = false;
+  private fdPressure: FdPressure | undefined;
+
+  /** Out-of-descriptors reporting while listening (libuv refuses clients silently then). */
+  private get fds(): FdPressure {
+    return (this.fdPressure ??= new FdPressure(this.log));
+  }
 
   constructor(
     @inject(KERNEL) private readonly kernel: Kernel,
@@ -76,7 +83,7 @@ export class ProxyServer implements ProxyRuntime {
   }
 
   load(loader: Loader): void {
-    for (const o of PROXY_OPTIONS) loader.addOption(o.name, o.type, o.default as never, o.help, o.choices);
+    for (const o of PROXY_OPTIONS) loader.addOption(o);
   }
 
   configure(updated: ReadonlySet<string>): void {
@@ -180,12 +187,15 @@ export class ProxyServer implements ProxyRuntime {
         });
         server.listen({ port: port ?? 8080, ...(host ? { host } : {}) }, () => resolve());
       });
-      server.on('error', (err) => this.log.error(`Proxy server error: ${err.message}`));
+      server.on('error', (err: NodeJS.ErrnoException) => {
+        if (!this.fds.report(err)) this.log.error(`Proxy server error: ${err.message}`);
+      });
       const a = server.address() as net.AddressInfo;
       const address: ListenAddress = { mode: mode.fullSpec, host: host || '*', port: a.port };
       this.servers.push({ server, address });
       this.log.info(`HTTP(S) proxy listening at ${address.host}:${address.port}.`);
     }
+    this.fds.start();
   }
 
   private accept(socket: net.Socket, mode: ProxyMode): void {
@@ -199,6 +209,7 @@ export class ProxyServer implements ProxyRuntime {
   private async stop(): Promise<void> {
     const servers = this.servers;
     this.servers = [];
+    this.fds.stop();
     // WebSocket peers get a close frame (1001) and their flows end (websocket_end) before the sockets go.
     for (const relay of this.webSockets.values()) relay.close(CloseCode.GOING_AWAY, 'proxy shutting down');
     for (const c of this.connections) c.destroy();

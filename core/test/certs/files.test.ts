@@ -234,3 +234,20 @@ describe('loading existing CA files', () => {
   });
 });
 
+
+describe('CertStore.fromConfdir: a confdir that cannot be created', () => {
+  it('rejects with MITMTS_ERR_CONFDIR under /proc (no endless mkdir loop)', async () => {
+    const err = await CertStore.fromConfdir('/proc/mitmts-no-such/confdir').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CertError);
+    expect((err as CertError).code).toBe('MITMTS_ERR_CONFDIR');
+    expect((err as CertError).path).toBe('/proc/mitmts-no-such/confdir');
+  });
+
+  it('names the file that sits where a directory should be', async () => {
+    const file = join(tempDir(), 'plain-file');
+    writeFileSync(file, '');
+    const err = (await CertStore.fromConfdir(join(file, 'a', 'b')).catch((e: unknown) => e)) as CertError;
+    expect(err.code).toBe('MITMTS_ERR_CONFDIR');
+    expect(err.message).toContain(`${file} is a file, not a directory`);
+  });
+});
