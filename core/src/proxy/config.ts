@@ -179,8 +179,7 @@ function positiveSize(o: OptionsManager, name: string): number {
 }
 
 function webSocketRetention(o: OptionsManager): WebSocketRetention | null {
-  const count = o.get<number>('websocket_messages_keep');
-  if (count < 0) throw new OptionsError(`Option websocket_messages_keep: must be 0 (keep all) or a positive number of messages, got ${count}.`);
+  const count = o.get<number>('websocket_messages_keep'); // at least 0 (the option's bound)
   const bytes = parseSize('websocket_messages_keep_size', o.get<string | null>('websocket_messages_keep_size'));
   if (count === 0 && bytes === null) return null;
   return { ...(count > 0 ? { maxMessages: count } : {}), ...(bytes !== null ? { maxBytes: bytes } : {}) };
