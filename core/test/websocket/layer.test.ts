@@ -58,7 +58,7 @@ function handshakeFlow(): HTTPFlow {
 type Handler = (flow: HTTPFlow) => void | Promise<void>;
 
 function context(hooks: Partial<Record<HookName, Handler>>, logs: LogEntry[] = [], closeTimeoutMs?: number): WebSocketContext & { webSockets: LiveWebSockets } {
-  const map = new Map(Object.entries(hooks).map(([name, fn]) => [name as HookName, [{ addon: 'test', fn: fn as (...a: unknown[]) => unknown, self: {} }]]));
+  const map = new Map(Object.entries(hooks).map(([name, fn]) => [name as HookName, [{ addon: 'test', fn: fn as (...a: unknown[]) => unknown, self: {}, id: 0 }]]));
   const log = new Logger();
   log.onEntry((e) => logs.push(e));
   return {
