@@ -49,6 +49,10 @@ export interface RuntimeConfig {
   readonly websocketMaxMessageSize: number;
   /** `websocket_messages_keep` / `websocket_messages_keep_size`; null keeps every message. */
   readonly websocketRetention: WebSocketRetention | null;
+  /** `http2`: offer HTTP/2 to clients (ALPN h2, cleartext prior knowledge) and to servers. */
+  readonly http2: boolean;
+  /** `http2_ping_keepalive`: seconds of silence before a PING on a server HTTP/2 connection (0: never). */
+  readonly http2PingKeepalive: number;
   /** The secure context for verifying servers (built on first use, then shared). */
   upstreamContext(): tls.SecureContext;
 }
@@ -165,6 +169,8 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     websocket: bool('websocket'),
     websocketMaxMessageSize: positiveSize(o, 'websocket_max_message_size'),
     websocketRetention: webSocketRetention(o),
+    http2: bool('http2'),
+    http2PingKeepalive: o.get<number>('http2_ping_keepalive'),
     upstreamContext(): tls.SecureContext {
       if (!ctx) {
         // As mitmproxy: the trusted CA options replace the default store; else Node's bundled

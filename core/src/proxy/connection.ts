@@ -13,7 +13,8 @@ import type { Target, UpgradedStream } from './http/sides.js';
 import { Http1ServerSession } from './http1/server-session.js';
 import type { RequestHead } from './http1/index.js';
 import { idleSweeper } from './idle.js';
-import { innerLayerByAlpn, innerLayerByBytes, tunnelLayer } from './layers.js';
+import { Http2ServerSession } from './http2/server-session.js';
+import { innerLayerByAlpn, innerLayerByBytes, startsWithPreface, tunnelLayer } from './layers.js';
 import type { ProxyMode } from './modes.js';
 import { firstBytes, pipeBoth } from './relay.js';
 import { relayTcp } from './tcp.js';
@@ -128,6 +129,32 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
     stream.resume();
   }
 
+  /**
+   * HTTP/2 on `stream` (ALPN `h2`, or a cleartext stream that started with the preface): each
+   * stream one flow; requests go to `target`, or where their `:scheme`/`:authority` say when null.
+   */
+  serveHttp2(stream: Duplex, target: Target | null, initial: Buffer | null): void {
+    new Http2ServerSession(this, stream, target, initial);
+    stream.resume();
+  }
+
+  /**
+   * HTTP on a cleartext stream: HTTP/2 with prior knowledge when it starts with the connection
+   * preface (gRPC's cleartext form; only with the `http2` option), else HTTP/1. Regular mode
+   * calls it with no target, reverse mode with its fixed one.
+   */
+  async serveHttp(stream: Duplex, target: Target | null, initial: Buffer | null): Promise<void> {
+    if (!this.config.http2) return this.serveHttp1(stream, target, initial);
+    let data = initial ?? EMPTY;
+    for (;;) {
+      const h2 = data.length > 0 ? startsWithPreface(data) : null;
+      if (h2 !== null) return h2 ? this.serveHttp2(stream, target, data) : this.serveHttp1(stream, target, data);
+      const more = await firstBytes(stream, null);
+      if (!more) return this.destroy();
+      data = data.length > 0 ? Buffer.concat([data, more.data]) : more.data;
+    }
+  }
+
   /** A CONNECT request on an HTTP/1 session: see {@link handleConnect}. */
   connect(req: TunnelRequest, head: RequestHead): Promise<void> {
     return handleConnect(this, req, head);
@@ -167,7 +194,7 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
       case 'tls':
         return this.intercept(target, clientData);
       case 'http':
-        return this.serveHttp1(this.stream, { scheme: 'http', ...target }, clientData);
+        return this.serveHttp(this.stream, { scheme: 'http', ...target }, clientData);
       case 'tcp':
         return this.tcp(this.stream, clientData, serverData, target, null);
       default:
@@ -188,7 +215,9 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
         return this.passthrough(this.stream, t.data, target);
     }
     const https: Target = { scheme: 'https', ...target };
-    if (innerLayerByAlpn(t.alpn) === 'http1') return this.serveHttp1(t.stream, https, null);
+    const layer = innerLayerByAlpn(t.alpn);
+    if (layer === 'http1') return this.serveHttp1(t.stream, https, null);
+    if (layer === 'http2') return this.serveHttp2(t.stream, https, null);
     const inner = await firstBytes(t.stream, this.connector.transport);
     if (!inner) return this.destroy();
     if (innerLayerByBytes(inner, this.config.rawTcp) === 'http1') return this.serveHttp1(t.stream, https, inner.from === 'client' ? inner.data : null);

@@ -4,8 +4,8 @@
  * becomes the flow's error and the text of the 502 page.
  */
 export class UpstreamError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'UpstreamError';
   }
 }

@@ -338,7 +338,7 @@ async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv
     socket.destroy();
     const r2 = table.trigger('tls_failed_server', data);
     if (r2) await r2;
-    throw new UpstreamError(server.error);
+    throw new UpstreamError(server.error, { cause: err });
   });
   server.timestampTlsSetup = Date.now() / 1000;
   server.tlsVersion = tlsVersionName(tlsSocket.getProtocol());

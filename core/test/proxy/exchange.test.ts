@@ -207,10 +207,16 @@ describe('streaming', () => {
     expect(t.flow.request.rawContent).toBeNull();
   });
 
-  it('forwards the server 100 Continue to a client that streams its body', async () => {
+  it('forwards the server 100 Continue to a client that streams its body, and other interim responses', async () => {
     const t = setup({ client: { expectContinue: true, body: [Buffer.from('abc')] }, server: { interim: [100, 102] }, hooks: { requestheaders: (f) => void (f.request.stream = true) }, method: 'POST' });
     await t.run();
-    expect(t.log.filter((e) => e.startsWith('client.interim'))).toEqual(['client.interim 100']);
+    expect(t.log.filter((e) => e.startsWith('client.interim'))).toEqual(['client.interim 100', 'client.interim 102']);
+  });
+
+  it('forwards 103 Early Hints for a buffered request, but not the server 100 (the proxy answered its own)', async () => {
+    const t = setup({ client: { expectContinue: true, body: [Buffer.from('abc')] }, server: { interim: [100, 103] }, method: 'POST' });
+    await t.run();
+    expect(t.log.filter((e) => e.startsWith('client.interim'))).toEqual(['client.interim 100', 'client.interim 103']);
   });
 });
 

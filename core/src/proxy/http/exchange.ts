@@ -52,6 +52,8 @@ export class HttpExchange {
   private upstreamPhase = false;
   /** A stream function threw (the flow's error); the exchange ends once its pumps stop. */
   private streamFailure: string | null = null;
+  /** The client waits for the server's `100 Continue` before it sends its (streamed) body. */
+  private continueWanted = false;
 
   constructor(
     readonly flow: HTTPFlow,
@@ -131,7 +133,7 @@ export class HttpExchange {
       this.server = server;
       const request = this.flow.request;
       server.send(request, request.rawContent ?? NO_BODY, this.client.received);
-      return andThen(server.response(null, this.cfg.bodySizeLimit), (head) => this.responseHeaders(head));
+      return andThen(server.response(this.interim, this.cfg.bodySizeLimit), (head) => this.responseHeaders(head));
     });
   }
 
@@ -143,7 +145,8 @@ export class HttpExchange {
       const request = this.flow.request;
       const fn = typeof setting === 'function' ? this.guard(setting, 'request') : null;
       const relay = new BodyRelay(server.startRequest(request, this.client.received, fn !== null), fn, this.cfg.storeStreamedBodies);
-      const head = server.response(this.client.expectContinue ? (h) => this.forwardContinue(h) : null, this.cfg.bodySizeLimit);
+      this.continueWanted = this.client.expectContinue;
+      const head = server.response(this.interim, this.cfg.bodySizeLimit);
       return andThen(this.client.streamBody(relay), () => {
         this.checkStreamFailure();
         const kept = relay.kept();
@@ -156,10 +159,14 @@ export class HttpExchange {
     });
   }
 
-  /** The client sent its body without waiting: only the server's `100 Continue` goes back. */
-  private forwardContinue(head: ResponseHeadInfo): void {
-    if (head.statusCode === 100) this.client.sendInterim(head);
-  }
+  /**
+   * The server's interim responses go to the client as they come (103 Early Hints among them);
+   * a `100 Continue` only to a client that waits for it before it streams its body (a buffered
+   * request was answered by the proxy's own).
+   */
+  private readonly interim = (head: ResponseHeadInfo): void => {
+    if (head.statusCode !== 100 || this.continueWanted) this.client.sendInterim(head);
+  };
 
   // --- the response ------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import { Http1Error } from './errors.js';
 import { bodilessResponse, fixLength, saysClose, toChunked, withoutContentLength } from './outbound.js';
 import { getHeader, isChunked } from './raw-headers.js';
 import { RequestParser } from './request-parser.js';
+import { h1Reason, h1Version, HTTP2 } from '../http2/translate.js';
 import { serializeResponseHead } from './serialize.js';
 import type { Http1Handler, RawHeaders, RequestHead } from './types.js';
 
@@ -328,7 +329,7 @@ export class Http1Request implements ClientSide {
   // --- the response ------------------------------------------------------------------------------
 
   sendInterim(head: ResponseHeadInfo): void {
-    this.session.write(serializeResponseHead(head));
+    this.session.write(serializeResponseHead({ httpVersion: h1Version(head.httpVersion), statusCode: head.statusCode, reason: h1Reason(head), headers: head.headers }));
   }
 
   sendResponse(response: Response, from: ResponseHeadInfo | null): void {
@@ -365,7 +366,15 @@ export class Http1Request implements ClientSide {
         untilClose = true;
       }
     }
-    if (!bodiless && !chunked && getHeader(fields, 'content-length') === undefined) untilClose = true;
+    if (!bodiless && !chunked && getHeader(fields, 'content-length') === undefined) {
+      // HTTP/2 frames bodies itself: an HTTP/1.1 client gets chunked coding instead of a close
+      if (response.httpVersion === HTTP2 && this.head.httpVersion === 'HTTP/1.1') {
+        fields = toChunked(fields);
+        chunked = true;
+      } else {
+        untilClose = true;
+      }
+    }
     const out = this.session.stream;
     out.cork();
     this.session.write(serializeResponse(response, fields));
@@ -415,7 +424,7 @@ function newRequest(head: RequestHead, host: string, port: number, scheme: strin
  */
 function serializeResponse(r: Response, fields: RawHeaders, options?: { validate: boolean; checked: RawHeaders | undefined }): Buffer {
   try {
-    return serializeResponseHead({ httpVersion: r.httpVersion, statusCode: r.statusCode, reason: r.reason, headers: fields }, options);
+    return serializeResponseHead({ httpVersion: h1Version(r.httpVersion), statusCode: r.statusCode, reason: h1Reason(r), headers: fields }, options);
   } catch (err) {
     if (err instanceof Http1Error) throw new UpstreamError(`HTTP protocol error in server response: ${err.message}`);
     throw err;

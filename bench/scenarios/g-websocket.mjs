@@ -1,4 +1,4 @@
-// (f) WebSocket echo through the proxy: small text messages from 8 connections, 64 in flight on
+// (g) WebSocket echo through the proxy: small text messages from 8 connections, 64 in flight on
 // each, to an echo server (bench/lib/ws-peers.mjs), direct, through mitmts and through mitmdump
 // (absolute-form upgrade, regular mode, no addon hooks). Echoes/s, and the proxy's CPU time per
 // relayed message (each echo is two: client to server and back), user + kernel from /proc: the
@@ -9,7 +9,7 @@ import { Child, runToEnd } from '../lib/children.mjs';
 import { fmt, pct, ratio, rounds, table, times } from '../lib/format.mjs';
 import { perUnit, withCpu } from '../lib/sys.mjs';
 
-export const title = '(f) WebSocket echo: small messages through the proxy';
+export const title = '(g) WebSocket echo: small messages through the proxy';
 
 const PEERS = 'bench/lib/ws-peers.mjs';
 const CONNECTIONS = 8;
@@ -63,7 +63,7 @@ export async function run(env) {
           try {
             r[t.label] = await measure(t.label, p, [p.pid, server.pid]);
           } finally {
-            await env.stopProxy(p, 'f');
+            await env.stopProxy(p, 'g');
           }
         }
         return r;
@@ -116,7 +116,7 @@ export function summary(res) {
     const md = r.mitmdump?.cpuUsPerMessage?.total ?? null;
     const label = key === 'plain' ? '' : ', permessage-deflate';
     rows.push({
-      scenario: 'f',
+      scenario: 'g',
       metric: `WebSocket proxy CPU per unmodified message${label}`,
       value: mt === null ? '-' : `${mt.toFixed(2)} µs`,
       target: key === 'plain' ? '<= 2 µs' : '-',
@@ -125,10 +125,10 @@ export function summary(res) {
     });
     const kept = r[KEEP]?.cpuUsPerMessage?.total ?? null;
     if (kept !== null) {
-      rows.push({ scenario: 'f', metric: 'WebSocket proxy CPU per unmodified message, keeping 1,000', value: `${kept.toFixed(2)} µs`, target: '<= 2 µs', pass: kept <= 2, extra: `websocket_messages_keep=1000; echoes/s ${pct(ratio(r[KEEP].rate, r.direct?.rate))} of direct` });
+      rows.push({ scenario: 'g', metric: 'WebSocket proxy CPU per unmodified message, keeping 1,000', value: `${kept.toFixed(2)} µs`, target: '<= 2 µs', pass: kept <= 2, extra: `websocket_messages_keep=1000; echoes/s ${pct(ratio(r[KEEP].rate, r.direct?.rate))} of direct` });
     }
     if (md !== null && mt !== null) {
-      rows.push({ scenario: 'f', metric: `WebSocket CPU per message, mitmdump/mitmts${label}`, value: times(md / mt), target: key === 'plain' ? '>= 10x' : '-', pass: key === 'plain' ? md / mt >= 10 : null, extra: `mitmdump ${md.toFixed(2)} µs, echoes/s ${pct(ratio(r.mitmdump?.rate, r.direct?.rate))} of direct` });
+      rows.push({ scenario: 'g', metric: `WebSocket CPU per message, mitmdump/mitmts${label}`, value: times(md / mt), target: key === 'plain' ? '>= 10x' : '-', pass: key === 'plain' ? md / mt >= 10 : null, extra: `mitmdump ${md.toFixed(2)} µs, echoes/s ${pct(ratio(r.mitmdump?.rate, r.direct?.rate))} of direct` });
     }
   }
   return rows;
