@@ -20,6 +20,7 @@ import { firstBytes, pipeBoth } from './relay.js';
 import { relayTcp } from './tcp.js';
 import { interceptTls } from './tls/intercept.js';
 import type { UpstreamTls } from './transport.js';
+import { type LiveWebSockets, relayWebSocket } from './websocket/layer.js';
 
 /** What connections need from the proxy server. */
 export interface ProxyRuntime {
@@ -31,6 +32,8 @@ export interface ProxyRuntime {
   /** The CA certificate file users install, for the "does not trust" hint. */
   readonly caCertPath: string;
   track(flow: Flow): void;
+  /** Live WebSocket relays, by flow. */
+  readonly webSockets: LiveWebSockets;
   opened(conn: ClientConnection): void;
   closed(conn: ClientConnection): void;
 }
@@ -235,11 +238,29 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
   }
 
   /**
-   * After a 101 upgrade: both raw streams and the bytes each side sent past the heads. Relayed
-   * untouched today; the WebSocket layer takes over here.
+   * After a 101 upgrade: both raw streams and the bytes each side sent past the heads. A
+   * WebSocket handshake (the exchange gave the flow `flow.websocket`; not with `websocket` off)
+   * goes to the WebSocket layer; any other protocol is relayed as a TCP flow (`rawtcp`), or the
+   * connection is closed, as mitmproxy does.
    */
-  upgraded(_flow: HTTPFlow, client: UpgradedStream, server: UpgradedStream): void {
-    pipeBoth(client.stream, client.rest, server.stream, server.rest);
+  upgraded(flow: HTTPFlow, client: UpgradedStream, server: UpgradedStream): void {
+    const fail = (err: unknown): void => {
+      this.log.error(`${this.describe()}: internal error: ${(err as Error)?.stack ?? String(err)}`);
+      this.destroy();
+    };
+    if (flow.websocket !== null) {
+      relayWebSocket(this, flow, client, server).catch(fail);
+    } else if (this.config.rawTcp) {
+      relayTcp(this, client.stream, client.rest, { server: flow.serverConn, socket: server.stream }, server.rest).catch(fail);
+    } else {
+      this.log.warn(`${this.describe()}: the server switched protocols (101), but no protocol is enabled to upgrade to (websocket, rawtcp); closing the connection.`);
+      this.destroy();
+    }
+  }
+
+  /** Live WebSocket relays of this proxy, by flow (for `inject.websocket`). */
+  get webSockets(): LiveWebSockets {
+    return this.runtime.webSockets;
   }
 
   /** The client stream was ended by its layer (pending writes flush): drop the server side. */

@@ -1,8 +1,7 @@
 import type { Duplex } from 'node:stream';
-import { FlowError, TCPFlow, TCPMessage } from '../flow/index.js';
+import { FlowError, TCPFlow, TCPMessage, type Server } from '../flow/index.js';
 import type { HookTable } from '../hooks/dispatcher.js';
 import type { ClientConnection } from './connection.js';
-import type { ServerTransport } from './transport.js';
 
 /**
  * The raw TCP layer: a TCPFlow with `tcp_start`, one `tcp_message` per chunk in either
@@ -11,7 +10,7 @@ import type { ServerTransport } from './transport.js';
  * A killed flow (in `tcp_start`, in `tcp_message`, or by a command between two messages) stops:
  * nothing more is forwarded, both connections close, and `tcp_error` fires with the kill.
  */
-export async function relayTcp(conn: ClientConnection, client: Duplex, clientData: Buffer, sc: ServerTransport, serverData: Buffer): Promise<void> {
+export async function relayTcp(conn: ClientConnection, client: Duplex, clientData: Buffer, sc: { readonly server: Server; readonly socket: Duplex }, serverData: Buffer): Promise<void> {
   const table = conn.hooks;
   const flow = new TCPFlow(conn.client, sc.server, true);
   conn.track(flow);

@@ -1,8 +1,9 @@
-import { FlowError, Headers, HTTPFlow, Response, type Client, type Flow, type Request, type StreamSetting } from '../../flow/index.js';
+import { FlowError, Headers, HTTPFlow, Response, WebSocketData, type Client, type Flow, type Request, type StreamSetting } from '../../flow/index.js';
 import type { HookTable } from '../../hooks/dispatcher.js';
 import type { Logger } from '../../kernel/log.js';
 import type { RuntimeConfig } from '../config.js';
 import { CLIENT_DISCONNECTED, clientDisconnected, UpstreamError } from '../errors.js';
+import { isWebSocketHandshake } from '../websocket/handshake.js';
 import { BodyRelay, type StreamFunction } from './body.js';
 import { LiveBody } from './live.js';
 import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
@@ -250,9 +251,15 @@ export class HttpExchange {
     });
   }
 
-  /** 101 Switching Protocols: HTTP ends here; both streams go on to the next layer. */
+  /**
+   * 101 Switching Protocols: HTTP ends here; both streams go on to the next layer. As mitmproxy,
+   * a WebSocket handshake (with `websocket` on) gets `flow.websocket` before the `response` hook,
+   * so that addons can tell a WebSocket connection follows.
+   */
   private switchProtocols(): Step {
-    this.flow.response!.timestampEnd = now();
+    const flow = this.flow;
+    flow.response!.timestampEnd = now();
+    if (this.cfg.websocket && isWebSocketHandshake(flow.request.headers, 101, flow.response!.headers)) flow.websocket = new WebSocketData();
     return andThen(this.hook('response', false), () => this.client.upgrade(this.flow, this.server!.takeOver()));
   }
 
