@@ -1,10 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import type { WebSocketRetention } from '../flow/websocket.js';
 import { OptionsError } from '../kernel/errors.js';
 import type { OptionsManager } from '../options/manager.js';
 import { clientCertLookup, type ClientCertLookup } from './client-certs.js';
 import { HostMatcher } from './hosts.js';
+import { liveMatcher, type LiveMatcher } from './http/live.js';
 import { parseModes, type ProxyMode } from './modes.js';
 import { nodeTlsVersion } from './options.js';
 import { parseSize } from './sizes.js';
@@ -20,6 +22,8 @@ export interface RuntimeConfig {
   readonly streamLargeBodies: number | null;
   readonly bodySizeLimit: number | null;
   readonly storeStreamedBodies: boolean;
+  /** `live_bodies`: which responses go to the client as they arrive, recorded whole (null: none). */
+  readonly liveBodies: LiveMatcher | null;
   readonly validateInbound: boolean;
   readonly connectionStrategy: 'eager' | 'lazy';
   readonly ignoreHosts: HostMatcher;
@@ -46,6 +50,16 @@ export interface RuntimeConfig {
   readonly proxyAuth: boolean;
   /** `client_certs`: the certificate to present to the server with this name (SNI, else address host). */
   readonly clientCertFor: ClientCertLookup;
+  /** `websocket`: WebSocket connections are relayed message by message (else as TCP). */
+  readonly websocket: boolean;
+  /** `websocket_max_message_size` in bytes. */
+  readonly websocketMaxMessageSize: number;
+  /** `websocket_messages_keep` / `websocket_messages_keep_size`; null keeps every message. */
+  readonly websocketRetention: WebSocketRetention | null;
+  /** `http2`: offer HTTP/2 to clients (ALPN h2, cleartext prior knowledge) and to servers. */
+  readonly http2: boolean;
+  /** `http2_ping_keepalive`: seconds of silence before a PING on a server HTTP/2 connection (0: never). */
+  readonly http2PingKeepalive: number;
   /**
    * The secure context for connections to servers: the trusted CAs (built on first use, then
    * shared), and the settings node:tls only takes from a context (it ignores them next to one):
@@ -154,6 +168,7 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     streamLargeBodies: parseSize('stream_large_bodies', optStr('stream_large_bodies')),
     bodySizeLimit: parseSize('body_size_limit', optStr('body_size_limit')),
     storeStreamedBodies: bool('store_streamed_bodies'),
+    liveBodies: liveMatcher(str('live_bodies')),
     validateInbound: bool('validate_inbound_headers'),
     connectionStrategy: str('connection_strategy') as 'eager' | 'lazy',
     ignoreHosts,
@@ -177,6 +192,11 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     connectSendHostHeader: bool('http_connect_send_host_header'),
     proxyAuth: o.has('proxyauth') && !!o.get<string | null>('proxyauth'),
     clientCertFor: clientCertLookup(optStr('client_certs')),
+    websocket: bool('websocket'),
+    websocketMaxMessageSize: positiveSize(o, 'websocket_max_message_size'),
+    websocketRetention: webSocketRetention(o),
+    http2: bool('http2'),
+    http2PingKeepalive: o.get<number>('http2_ping_keepalive'),
     upstreamContext(settings?: UpstreamContextSettings): tls.SecureContext {
       // As mitmproxy: the trusted CA options replace the default store; else Node's bundled
       // roots plus the system's bundle. With ssl_insecure nothing is verified: no CAs to load.
@@ -192,4 +212,17 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
       return c;
     },
   };
+}
+
+function positiveSize(o: OptionsManager, name: string): number {
+  const n = parseSize(name, o.get<string>(name))!;
+  if (n < 1) throw new OptionsError(`Option ${name}: must be at least 1 byte, got ${JSON.stringify(o.get<string>(name))}.`);
+  return n;
+}
+
+function webSocketRetention(o: OptionsManager): WebSocketRetention | null {
+  const count = o.get<number>('websocket_messages_keep'); // at least 0 (the option's bound)
+  const bytes = parseSize('websocket_messages_keep_size', o.get<string | null>('websocket_messages_keep_size'));
+  if (count === 0 && bytes === null) return null;
+  return { ...(count > 0 ? { maxMessages: count } : {}), ...(bytes !== null ? { maxBytes: bytes } : {}) };
 }

@@ -8,13 +8,17 @@ export class UpstreamError extends Error {
     message: string,
     /** The system error code of a failed connect (`ECONNREFUSED`, `ENOTFOUND`, ...), when there is one. */
     readonly code?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'UpstreamError';
   }
 }
 
+/** A flow's error when its client went away before the exchange ended (mitmproxy's words). */
+export const CLIENT_DISCONNECTED = 'Client disconnected.';
+
 /** The client went away while its request was being read or its response written. */
 export function clientDisconnected(): UpstreamError {
-  return new UpstreamError('Client disconnected.');
+  return new UpstreamError(CLIENT_DISCONNECTED);
 }

@@ -64,7 +64,7 @@ export async function reverseMode(conn: ClientConnection): Promise<void> {
       return conn.intercept(target, clientData, route);
     }
     case 'http':
-      return conn.serveHttp1(conn.socket, http ?? { scheme: 'http', ...target }, clientData);
+      return conn.serveHttp(conn.stream, http ?? { scheme: 'http', ...target }, clientData);
     case 'tcp':
       return conn.tcp(conn.socket, clientData, serverData, target, serverTls);
     default:
