@@ -4,6 +4,7 @@ import type { Logger } from '../../kernel/log.js';
 import type { RuntimeConfig } from '../config.js';
 import { clientDisconnected, UpstreamError } from '../errors.js';
 import { BodyRelay, type StreamFunction } from './body.js';
+import { streamedForSize, streamThreshold } from './ceiling.js';
 import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
 import { andThen, settle, type Step } from './step.js';
 
@@ -94,8 +95,11 @@ export class HttpExchange {
   private readRequest(): Step {
     const client = this.client;
     const request = this.flow.request;
-    const setting = streamSetting(request.stream, client.contentLength, this.cfg.streamLargeBodies);
-    if (setting) return this.streamRequest(setting);
+    const setting = streamSetting(request.stream, client.contentLength, streamThreshold(this.ctx));
+    if (setting) {
+      if (!request.stream) streamedForSize(this.ctx, this.flow, request, client.contentLength);
+      return this.streamRequest(setting);
+    }
     if (client.expectContinue && client.hasBody) {
       client.sendInterim(CONTINUE);
       request.headers.delete('expect');
@@ -175,11 +179,19 @@ export class HttpExchange {
 
   private responseBody(head: ResponseHeadInfo): Step {
     if (head.statusCode === 101) return this.switchProtocols();
-    const threshold = this.cfg.streamLargeBodies;
-    const setting = streamSetting(this.flow.response!.stream, head.contentLength, threshold);
-    if (setting) return this.streamResponse(head, setting);
-    // An unknown-length body that outgrows stream_large_bodies is streamed from there on.
-    return andThen(this.server!.readBody(threshold), (body) => (body === null ? this.streamResponse(head, true) : this.bufferedResponse(head, body)));
+    const threshold = streamThreshold(this.ctx);
+    const response = this.flow.response!;
+    const setting = streamSetting(response.stream, head.contentLength, threshold);
+    if (setting) {
+      if (!response.stream) streamedForSize(this.ctx, this.flow, response, head.contentLength);
+      return this.streamResponse(head, setting);
+    }
+    // An unknown-length body that outgrows the threshold is streamed from there on.
+    return andThen(this.server!.readBody(threshold), (body) => {
+      if (body !== null) return this.bufferedResponse(head, body);
+      streamedForSize(this.ctx, this.flow, response, -1);
+      return this.streamResponse(head, true);
+    });
   }
 
   private bufferedResponse(head: ResponseHeadInfo, body: Buffer): Step {

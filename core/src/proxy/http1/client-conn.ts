@@ -3,8 +3,9 @@ import { Deferred } from '../deferred.js';
 import { UpstreamError } from '../errors.js';
 import type { BodyWriter, ReceivedRequest, ResponseHeadInfo, ServerSide, UpgradedStream } from '../http/sides.js';
 import type { ServerTransport, TransportReader } from '../transport.js';
-import { Http1BodyWriter } from './body-writer.js';
-import { encodeChunk, encodeLastChunk } from './chunked.js';
+import type { Writable } from 'node:stream';
+import { Http1BodyWriter, writeMessage } from './body-writer.js';
+import { BodyCollector } from './collector.js';
 import type { Http1Error } from './errors.js';
 import { fixLength, hostHeaderValue, toChunked } from './outbound.js';
 import { getHeader, isChunked } from './raw-headers.js';
@@ -29,7 +30,10 @@ export class Http1ClientConn implements TransportReader, ResponseHandler {
    * head, a buffered body, a queued client write): that read buffer must not be reused.
    */
   lent = false;
-  /** A body is being streamed through: pooled reads are handed on without a copy. */
+  /**
+   * A body is being streamed through, or collected into its own buffer: pooled reads are handed
+   * on without a copy.
+   */
   streaming = false;
 
   constructor(
@@ -169,8 +173,7 @@ export class Http1ServerSide implements ServerSide {
   private head: ResponseHead | null = null;
   private headWait: Deferred<ResponseHeadInfo> | null = null;
   private onInterim: ((head: ResponseHeadInfo) => void) | null = null;
-  private chunks: Buffer[] = [];
-  private length = 0;
+  private readonly body = new BodyCollector();
   private ended = false;
   private end: Deferred | null = null;
   private limit: number | null = null;
@@ -186,7 +189,7 @@ export class Http1ServerSide implements ServerSide {
 
   send(request: Request, body: Buffer, from: ReceivedRequest | null): void {
     this.conn.begin(request.method);
-    this.conn.transport.write(bufferedRequest(request, body, from));
+    writeBufferedRequest(this.conn.transport.socket, request, body, from);
   }
 
   startRequest(request: Request, from: ReceivedRequest | null, lengthMayChange: boolean): BodyWriter {
@@ -210,25 +213,26 @@ export class Http1ServerSide implements ServerSide {
   readBody(limit: number | null): Buffer | null | Promise<Buffer | null> {
     this.limit = limit;
     const parser = this.conn.parser;
+    const head = this.head;
+    if (head !== null && head.bodyKind === 'length' && (limit === null || head.contentLength <= limit)) this.body.expect(head.contentLength);
     if (!this.ended && this.failure === null) {
-      if (limit !== null && this.length > limit) return null;
+      if (limit !== null && this.body.length > limit) return null;
       parser.resume();
     }
     if (this.failure !== null) throw this.failure;
-    if (this.ended) return this.takeBody();
-    if (limit !== null && this.length > limit) {
+    if (this.ended) return this.body.take();
+    if (limit !== null && this.body.length > limit) {
       parser.pause();
       return null;
     }
     this.overflow = new Deferred<boolean>();
-    return this.overflow.promise.then((over) => (over ? null : this.takeBody()));
+    return this.overflow.promise.then((over) => (over ? null : this.body.take()));
   }
 
   streamBody(into: BodyWriter): void | Promise<void> {
     this.sink = into;
-    const buffered = this.chunks;
-    this.chunks = [];
-    this.length = 0;
+    this.conn.streaming = false;
+    const buffered = this.body.drain();
     let ready = true;
     for (const b of buffered) if (!into.write(b)) ready = false;
     if (this.ended) {
@@ -275,10 +279,10 @@ export class Http1ServerSide implements ServerSide {
       if (sink.retained) this.conn.lent = true;
       return;
     }
-    this.conn.lent = true;
-    this.chunks.push(chunk);
-    this.length += chunk.length;
-    if (this.limit !== null && this.length > this.limit && this.overflow) {
+    const body = this.body;
+    if (body.add(chunk)) this.conn.streaming = true;
+    else this.conn.lent = true;
+    if (this.limit !== null && body.length > this.limit && this.overflow) {
       this.conn.parser.pause();
       this.overflow.resolve(true);
     }
@@ -290,6 +294,7 @@ export class Http1ServerSide implements ServerSide {
 
   onEnd(): void {
     this.ended = true;
+    this.conn.streaming = false;
     this.overflow?.resolve(false);
     if (this.sink !== null && this.end !== null) {
       this.sink.end(this.trailers);
@@ -318,13 +323,6 @@ export class Http1ServerSide implements ServerSide {
     this.end?.reject(err);
   }
 
-  private takeBody(): Buffer {
-    const b = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
-    this.chunks = [];
-    this.length = 0;
-    return b;
-  }
-
   private pauseUntilDrain(into: BodyWriter): void {
     const parser = this.conn.parser;
     if (parser.isPaused) return;
@@ -338,14 +336,13 @@ export class Http1ServerSide implements ServerSide {
   }
 }
 
-/** Head and whole body of a buffered request, in one Buffer: origin-form target, Host added if missing, framing fixed. */
-function bufferedRequest(req: Request, body: Buffer, from: ReceivedRequest | null): Buffer {
+/**
+ * Head and whole body of a buffered request (origin-form target, Host added if missing, framing
+ * fixed) in one corked write; the body is not copied.
+ */
+function writeBufferedRequest(out: Writable, req: Request, body: Buffer, from: ReceivedRequest | null): void {
   const fields = fixLength(withHost(req, req.headers.fields), body, false);
-  const head = serializeHead(req, fields, from);
-  const chunked = isChunked(fields);
-  if (body.length === 0) return chunked ? Buffer.concat([head, encodeLastChunk(req.trailers?.fields ?? null)]) : head;
-  if (chunked) return Buffer.concat([head, encodeChunk(body), encodeLastChunk(req.trailers?.fields ?? null)]);
-  return Buffer.concat([head, body], head.length + body.length);
+  writeMessage(out, serializeHead(req, fields, from), body, isChunked(fields), req.trailers?.fields ?? null);
 }
 
 function withHost(req: Request, fields: RawHeaders): RawHeaders {

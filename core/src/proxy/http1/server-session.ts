@@ -8,8 +8,8 @@ import { HttpExchange } from '../http/exchange.js';
 import type { BodyWriter, ClientSide, ResponseHeadInfo, Target, UpgradedStream } from '../http/sides.js';
 import { andThen } from '../http/step.js';
 import type { TunnelRequest } from '../connect.js';
-import { Http1BodyWriter } from './body-writer.js';
-import { encodeChunk, encodeLastChunk } from './chunked.js';
+import { Http1BodyWriter, writeMessage } from './body-writer.js';
+import { BodyCollector } from './collector.js';
 import { Http1Error } from './errors.js';
 import { bodilessResponse, fixLength, saysClose, toChunked, withoutContentLength } from './outbound.js';
 import { getHeader, isChunked } from './raw-headers.js';
@@ -225,8 +225,7 @@ export class Http1Request implements ClientSide {
   trailers: RawHeaders | null = null;
   /** The connection may carry the next request after this exchange. */
   keepAlive = false;
-  private chunks: Buffer[] = [];
-  private length = 0;
+  private readonly body = new BodyCollector();
   private ended = false;
   private sink: BodyWriter | null = null;
   /** Resolves with the body (once whole) when a reader waits for it. */
@@ -251,15 +250,14 @@ export class Http1Request implements ClientSide {
   // --- the request body ------------------------------------------------------------------------
 
   readBody(): Buffer | Promise<Buffer> {
+    if (this.head.bodyKind === 'length') this.body.expect(this.contentLength);
     const wait = this.bodyRead();
-    return wait === null ? this.takeBody() : wait;
+    return wait === null ? this.body.take() : wait;
   }
 
   streamBody(into: BodyWriter): void | Promise<void> {
     this.sink = into;
-    for (const b of this.chunks) into.write(b);
-    this.chunks = [];
-    this.length = 0;
+    for (const b of this.body.drain()) into.write(b);
     return andThen(this.bodyRead() ?? undefined, () => {
       this.sink = null;
       into.end(this.trailers);
@@ -269,8 +267,7 @@ export class Http1Request implements ClientSide {
   onData(chunk: Buffer): void {
     const sink = this.sink;
     if (sink === null) {
-      this.chunks.push(chunk);
-      this.length += chunk.length;
+      this.body.add(chunk);
       return;
     }
     if (!sink.write(chunk)) {
@@ -285,7 +282,7 @@ export class Http1Request implements ClientSide {
     const d = this.bodyEnd;
     this.bodyEnd = null;
     // Streamed bodies went to the sink already.
-    d?.resolve(this.sink === null ? this.takeBody() : NO_BODY);
+    d?.resolve(this.sink === null ? this.body.take() : NO_BODY);
   }
 
   /** The parser failed while the body was awaited: true if that wait took the error. */
@@ -313,18 +310,6 @@ export class Http1Request implements ClientSide {
     return this.bodyEnd.promise;
   }
 
-  private takeBody(): Buffer {
-    // No body (most requests): one shared empty buffer, not a new one per request.
-    if (this.length === 0) {
-      this.chunks = [];
-      return NO_BODY;
-    }
-    const b = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
-    this.chunks = [];
-    this.length = 0;
-    return b;
-  }
-
   // --- the response ------------------------------------------------------------------------------
 
   sendInterim(head: ResponseHeadInfo): void {
@@ -338,12 +323,7 @@ export class Http1Request implements ClientSide {
     if (!bodiless) fields = fixLength(fields, body, true);
     const pristine = from !== null && fields === from.headers && response.statusCode === from.statusCode && response.reason === from.reason;
     const head = serializeResponse(response, fields, { validate: !pristine, checked: from?.headers });
-    const trailers = (): RawHeaders | null => response.trailers?.fields ?? null;
-    let data: Buffer;
-    if (bodiless || !body || body.length === 0) data = !bodiless && isChunked(fields) ? Buffer.concat([head, encodeLastChunk(trailers())]) : head;
-    else if (isChunked(fields)) data = Buffer.concat([head, encodeChunk(body), encodeLastChunk(trailers())]);
-    else data = Buffer.concat([head, body], head.length + body.length);
-    this.session.write(data);
+    if (!this.session.closed) writeMessage(this.session.stream, head, body, isChunked(fields), response.trailers?.fields ?? null, bodiless);
     this.headSent = true;
     if (!this.head.keepAlive || (from !== null && !from.keepAlive)) return;
     // The server's own Connection: close is in `from.keepAlive` already; look again only at
