@@ -10,6 +10,7 @@ import { andThen } from '../http/step.js';
 import type { TunnelRequest } from '../connect.js';
 import { Http1BodyWriter, writeMessage } from './body-writer.js';
 import { BodyCollector } from './collector.js';
+import { headTimeouts, type HeadWaiter } from './head-timeout.js';
 import { Http1Error } from './errors.js';
 import { bodilessResponse, fixLength, saysClose, toChunked, withoutContentLength } from './outbound.js';
 import { getHeader, isChunked } from './raw-headers.js';
@@ -27,12 +28,14 @@ const NO_BODY = Buffer.alloc(0);
  * {@link Http1Request} as its client side; keep-alive and pipelined requests follow in order.
  * CONNECT goes to the connection (a tunnel), a 101 hands the stream to the next layer.
  */
-export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequest {
+export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequest, HeadWaiter {
   readonly parser: RequestParser;
   /** The request being handled. */
   private current: Http1Request | null = null;
   parseError: Http1Error | null = null;
   private active = false;
+  /** A request head was received on this stream (after it, idle time between requests is tcp_timeout's). */
+  private served = false;
   closed = false;
   /** The stream now belongs to another layer (CONNECT tunnel, upgrade). */
   private handedOver = false;
@@ -63,6 +66,7 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
       this.current?.clientClosed();
     });
     if (initial && initial.length > 0) this.parser.push(initial);
+    if (cfg.requestHeadTimeout > 0) headTimeouts.watch(this, cfg.requestHeadTimeout * 1000);
   }
 
   // --- request parser events -------------------------------------------------------------
@@ -70,6 +74,7 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
   onHead(head: RequestHead): void {
     this.parser.pause();
     this.active = true;
+    this.served = true;
     if (head.method === 'CONNECT') return this.connectRequest(head);
     const request = this.makeRequest(head);
     if (!request) return this.finishExchange();
@@ -98,6 +103,23 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
     this.conn.log.info(`${this.conn.describe()}: bad request: ${error.message}`);
     this.writeError(error.status, error.message);
     this.close();
+  }
+
+  // --- request_head_timeout (see HeadTimeouts) ---------------------------------------------
+
+  headState(): 'done' | 'busy' | 'waiting' {
+    if (this.closed || this.handedOver) return 'done';
+    if (this.active) return 'busy';
+    return !this.served || this.parser.bufferedBytes > 0 ? 'waiting' : 'busy';
+  }
+
+  headTimedOut(seconds: number): void {
+    const started = this.parser.bufferedBytes > 0;
+    this.conn.log.debug(`${this.conn.describe()}: ${started ? 'request head not complete' : 'no request'} after ${seconds} s (request_head_timeout): closing the connection.`);
+    if (started) this.writeError(408, `Request head not complete after ${seconds} s (request_head_timeout).`);
+    this.close();
+    // Do not wait for the client to close its side: the descriptor goes once the answer is out.
+    this.stream.end(() => this.conn.destroy());
   }
 
   // --- requests ------------------------------------------------------------------------------
