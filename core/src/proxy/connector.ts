@@ -122,7 +122,7 @@ export class DirectConnector implements Connector {
     if (h === null || h.transport !== t) {
       const log = this.env.log;
       const who = this.env.describe();
-      h = this.http1 = new Http1ClientConn(t, this.env.config.validateInbound, (msg) => log.debug(`${who}: ${msg}`));
+      h = this.http1 = new Http1ClientConn(t, this.env.config.validateInbound, (msg) => log.debug(`${who}: ${msg}`), this.env.config.keepHopByHop);
     }
     return h;
   }

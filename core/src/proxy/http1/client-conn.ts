@@ -3,12 +3,12 @@ import { Deferred } from '../deferred.js';
 import { UpstreamError } from '../errors.js';
 import type { BodyWriter, ReceivedRequest, ResponseHeadInfo, ServerSide, UpgradedStream } from '../http/sides.js';
 import type { ServerTransport, TransportReader } from '../transport.js';
-import type { Writable } from 'node:stream';
 import { Http1BodyWriter, writeMessage } from './body-writer.js';
 import { BodyCollector } from './collector.js';
 import type { Http1Error } from './errors.js';
 import { fixLength, hostHeaderValue, toChunked } from './outbound.js';
 import { getHeader, isChunked } from './raw-headers.js';
+import { withoutHopByHop } from './hop-by-hop.js';
 import { ResponseParser } from './response-parser.js';
 import { serializeRequestHead } from './serialize.js';
 import type { RawHeaders, ResponseHandler, ResponseHead } from './types.js';
@@ -42,6 +42,8 @@ export class Http1ClientConn implements TransportReader, ResponseHandler {
     strict: boolean,
     /** Debug log for the stray bytes of a dirty connection. */
     private readonly debug: (message: string) => void,
+    /** `keep_hop_by_hop_headers`: forward the client's hop-by-hop headers (mitmproxy's behaviour). */
+    readonly keepHopByHop = false,
   ) {
     this.parser = new ResponseParser(this, { strict });
     transport.attach(this);
@@ -189,11 +191,11 @@ export class Http1ServerSide implements ServerSide {
 
   send(request: Request, body: Buffer, from: ReceivedRequest | null): void {
     this.conn.begin(request.method);
-    writeBufferedRequest(this.conn.transport.socket, request, body, from);
+    writeBufferedRequest(this.conn, request, body, from);
   }
 
   startRequest(request: Request, from: ReceivedRequest | null, lengthMayChange: boolean): BodyWriter {
-    let fields = withHost(request, request.headers.fields);
+    let fields = forServer(this.conn, withHost(request, request.headers.fields));
     const declared = getHeader(fields, 'content-length') !== undefined;
     if (lengthMayChange && declared) fields = toChunked(fields);
     this.conn.begin(request.method);
@@ -340,9 +342,17 @@ export class Http1ServerSide implements ServerSide {
  * Head and whole body of a buffered request (origin-form target, Host added if missing, framing
  * fixed) in one corked write; the body is not copied.
  */
-function writeBufferedRequest(out: Writable, req: Request, body: Buffer, from: ReceivedRequest | null): void {
-  const fields = fixLength(withHost(req, req.headers.fields), body, false);
-  writeMessage(out, serializeHead(req, fields, from), body, isChunked(fields), req.trailers?.fields ?? null);
+function writeBufferedRequest(conn: Http1ClientConn, req: Request, body: Buffer, from: ReceivedRequest | null): void {
+  const fields = fixLength(forServer(conn, withHost(req, req.headers.fields)), body, false);
+  writeMessage(conn.transport.socket, serializeHead(req, fields, from), body, isChunked(fields), req.trailers?.fields ?? null);
+}
+
+/**
+ * The request's fields without the client's hop-by-hop headers (unless keep_hop_by_hop_headers).
+ * Proxy-Authorization stays only on the way to an upstream proxy.
+ */
+function forServer(conn: Http1ClientConn, fields: RawHeaders): RawHeaders {
+  return conn.keepHopByHop ? fields : withoutHopByHop(fields, { request: true, keepProxyAuthorization: conn.server.via !== null });
 }
 
 function withHost(req: Request, fields: RawHeaders): RawHeaders {

@@ -11,6 +11,7 @@ import type { TunnelRequest } from '../connect.js';
 import { Http1BodyWriter, writeMessage } from './body-writer.js';
 import { BodyCollector } from './collector.js';
 import { headTimeouts, type HeadWaiter } from './head-timeout.js';
+import { responseFieldsForClient } from './hop-by-hop.js';
 import { Http1Error } from './errors.js';
 import { bodilessResponse, fixLength, saysClose, toChunked, withoutContentLength } from './outbound.js';
 import { getHeader, isChunked } from './raw-headers.js';
@@ -343,14 +344,20 @@ export class Http1Request implements ClientSide {
     const body = response.rawContent;
     let fields = response.headers.fields;
     if (!bodiless) fields = fixLength(fields, body, true);
+    // The server's own Connection: close is in `from.keepAlive` already; look again only at
+    // headers an addon set or changed.
+    this.keepAlive = this.head.keepAlive && (from === null || from.keepAlive) && ((from !== null && fields === from.headers) || !saysClose(getHeader(fields, 'connection')));
+    fields = this.hopByHop(fields);
     const pristine = from !== null && fields === from.headers && response.statusCode === from.statusCode && response.reason === from.reason;
     const head = serializeResponse(response, fields, { validate: !pristine, checked: from?.headers });
     if (!this.session.closed) writeMessage(this.session.stream, head, body, isChunked(fields), response.trailers?.fields ?? null, bodiless);
     this.headSent = true;
-    if (!this.head.keepAlive || (from !== null && !from.keepAlive)) return;
-    // The server's own Connection: close is in `from.keepAlive` already; look again only at
-    // headers an addon set or changed.
-    this.keepAlive = (from !== null && fields === from.headers) || !saysClose(getHeader(fields, 'connection'));
+  }
+
+  /** Without the server's hop-by-hop headers, with the proxy's own Connection (unless keep_hop_by_hop_headers). */
+  private hopByHop(fields: RawHeaders): RawHeaders {
+    if (this.session.conn.config.keepHopByHop) return fields;
+    return responseFieldsForClient(fields, this.keepAlive, this.head.httpVersion === 'HTTP/1.0');
   }
 
   startResponse(response: Response, from: ResponseHeadInfo, lengthMayChange: boolean): BodyWriter {
@@ -368,12 +375,12 @@ export class Http1Request implements ClientSide {
       }
     }
     if (!bodiless && !chunked && getHeader(fields, 'content-length') === undefined) untilClose = true;
+    this.keepAlive = this.head.keepAlive && !untilClose && from.keepAlive;
     const out = this.session.stream;
     out.cork();
-    this.session.write(serializeResponse(response, fields));
+    this.session.write(serializeResponse(response, this.hopByHop(fields)));
     process.nextTick(() => out.uncork());
     this.headSent = true;
-    this.keepAlive = this.head.keepAlive && !untilClose && from.keepAlive;
     return new Http1BodyWriter(out, chunked);
   }
 
