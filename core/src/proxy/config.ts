@@ -141,7 +141,7 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     listenPort: o.get<number | null>('listen_port'),
     streamLargeBodies,
     bodySizeLimit,
-    bufferCeiling: streamLargeBodies === null && bodySizeLimit === null ? parseSize('max_buffered_body', optStr('max_buffered_body')) : null,
+    bufferCeiling: streamLargeBodies === null && bodySizeLimit === null ? parseSize('max_buffered_body', optStr('max_buffered_body') || null) : null,
     requestHeadTimeout: o.get<number>('request_head_timeout'),
     keepHopByHop: bool('keep_hop_by_hop_headers'),
     storeStreamedBodies: bool('store_streamed_bodies'),

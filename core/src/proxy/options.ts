@@ -38,10 +38,10 @@ function checkVersionRange(side: 'client' | 'server', end: 'min' | 'max') {
   };
 }
 
-/** `check` of a size option: a number of bytes with an optional k, m or g suffix. */
+/** `check` of a size option: a number of bytes with an optional k, m or g suffix (empty: none). */
 function checkSize(name: string) {
   return (value: OptionValue): string | undefined => {
-    if (typeof value !== 'string') return undefined;
+    if (typeof value !== 'string' || value === '') return undefined;
     try {
       parseSize(name, value);
       return undefined;
@@ -57,7 +57,7 @@ export const PROXY_OPTIONS: readonly OptionSpec[] = [
   { name: 'connection_strategy', type: 'str', default: 'eager', choices: ['eager', 'lazy'], help: 'Determine when server connections should be established. When set to lazy, mitmts tries to defer establishing an upstream connection as long as possible. This makes it possible to use server replay while being offline. When set to eager, mitmts can detect protocols with server-side greetings, as well as accurately mirror TLS ALPN negotiation.' },
   { name: 'stream_large_bodies', type: 'str?', default: null, help: 'Stream data to the client if request or response body exceeds the given threshold. If streamed, the body will not be stored in any way, and such responses cannot be modified. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.' },
   { name: 'body_size_limit', type: 'str?', default: null, help: 'Byte size limit of HTTP request and response bodies. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.' },
-  { name: 'max_buffered_body', type: 'str?', default: '64m', check: checkSize('max_buffered_body'), help: 'Largest HTTP request or response body held in memory for the hooks when neither stream_large_bodies nor body_size_limit is set: a larger body is streamed (the flow keeps no copy of it: its stream is true and its content missing) and a warning names this option. Understands k/m/g suffixes. Unset it (--set max_buffered_body=) to buffer every body, as mitmproxy does. Not in mitmproxy.' },
+  { name: 'max_buffered_body', type: 'str?', default: '64m', check: checkSize('max_buffered_body'), help: 'Largest HTTP request or response body held in memory for the hooks when neither stream_large_bodies nor body_size_limit is set: a larger body is streamed (the flow keeps no copy of it: its stream is true and its content missing) and a warning names this option. Understands k/m/g suffixes. Set it empty (--set max_buffered_body=) to buffer every body, as mitmproxy does. Not in mitmproxy.' },
   { name: 'request_head_timeout', type: 'int', default: 30, min: 0, help: 'Close a client connection whose request head (request line and headers) is not complete this many seconds after its first byte, or after the connection opened for its first request; a partial head gets a 408 response. Guards against slowloris clients. 0 turns it off (mitmproxy has no such limit). Not in mitmproxy.' },
   { name: 'keep_hop_by_hop_headers', type: 'bool', default: false, help: 'Forward hop-by-hop headers (Connection and the fields it names, Keep-Alive, TE other than trailers, Proxy-Connection, Upgrade outside an upgrade, a client\'s Proxy-Authorization) as mitmproxy does. By default they are removed when a message is forwarded, as RFC 9110 section 7.6.1 says. Not in mitmproxy.' },
   { name: 'keep_host_header', type: 'bool', default: false, help: 'Reverse Proxy: Keep the original host header instead of rewriting it to the reverse proxy target.' },
