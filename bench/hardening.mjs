@@ -175,8 +175,8 @@ function httpsConn(port, request) {
 
 let TLS_PORT = 0;
 
-async function idleCase(label, n, open) {
-  const p = await startProxy('mitmts', { dataDir, sets: [] });
+async function idleCase(label, n, open, sets = []) {
+  const p = await startProxy('mitmts', { dataDir, sets });
   const socks = [];
   try {
     // Warm up (first connection, first TLS leaf) before the baseline.
@@ -211,8 +211,9 @@ async function idle() {
   try {
     await idleCase('TCP, no request yet', n, plainConn);
     await idleCase('HTTP after one request (client side + pooled server side)', n, httpConn);
-    await idleCase('HTTPS intercepted, no request yet (client TLS; server TLS for the certificate)', n, (port) => httpsConn(port, false));
-    await idleCase('HTTPS after one request', n, (port) => httpsConn(port, true));
+    const trust = [`ssl_verify_upstream_trusted_ca=${join(keyDir, 'c.pem')}`];
+    await idleCase('HTTPS intercepted, no request yet (client TLS; server TLS for the certificate)', n, (port) => httpsConn(port, false), trust);
+    await idleCase('HTTPS after one request', n, (port) => httpsConn(port, true), trust);
   } finally {
     secure.closeAllConnections();
     secure.close();
