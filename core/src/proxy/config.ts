@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { OptionsError } from '../kernel/errors.js';
 import type { OptionsManager } from '../options/manager.js';
 import { HostMatcher } from './hosts.js';
+import { liveMatcher, type LiveMatcher } from './http/live.js';
 import { parseModes, type ProxyMode } from './modes.js';
 import { nodeTlsVersion } from './options.js';
 import { parseSize } from './sizes.js';
@@ -28,6 +29,8 @@ export interface RuntimeConfig {
   /** `keep_hop_by_hop_headers`: forward hop-by-hop headers as mitmproxy does. */
   readonly keepHopByHop: boolean;
   readonly storeStreamedBodies: boolean;
+  /** `live_bodies`: which responses go to the client as they arrive, recorded whole (null: none). */
+  readonly liveBodies: LiveMatcher | null;
   readonly validateInbound: boolean;
   readonly connectionStrategy: 'eager' | 'lazy';
   readonly ignoreHosts: HostMatcher;
@@ -145,6 +148,7 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     requestHeadTimeout: o.get<number>('request_head_timeout'),
     keepHopByHop: bool('keep_hop_by_hop_headers'),
     storeStreamedBodies: bool('store_streamed_bodies'),
+    liveBodies: liveMatcher(str('live_bodies')),
     validateInbound: bool('validate_inbound_headers'),
     connectionStrategy: str('connection_strategy') as 'eager' | 'lazy',
     ignoreHosts,

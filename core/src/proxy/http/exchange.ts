@@ -5,6 +5,7 @@ import type { RuntimeConfig } from '../config.js';
 import { clientDisconnected, UpstreamError } from '../errors.js';
 import { BodyRelay, type StreamFunction } from './body.js';
 import { streamedForSize, streamThreshold } from './ceiling.js';
+import { LiveBody } from './live.js';
 import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
 import { andThen, settle, type Step } from './step.js';
 
@@ -184,13 +185,15 @@ export class HttpExchange {
     const setting = streamSetting(response.stream, head.contentLength, threshold);
     if (setting) {
       if (!response.stream) streamedForSize(this.ctx, this.flow, response, head.contentLength);
-      return this.streamResponse(head, setting);
+      return this.streamResponse(head, setting, null);
     }
+    // A live body (an event stream): forwarded as it arrives, recorded, its hooks fired.
+    if (this.cfg.liveBodies?.(this.flow)) return this.streamResponse(head, false, new LiveBody(this.flow, this.table));
     // An unknown-length body that outgrows the threshold is streamed from there on.
     return andThen(this.server!.readBody(threshold), (body) => {
       if (body !== null) return this.bufferedResponse(head, body);
       streamedForSize(this.ctx, this.flow, response, -1);
-      return this.streamResponse(head, true);
+      return this.streamResponse(head, true, null);
     });
   }
 
@@ -207,11 +210,13 @@ export class HttpExchange {
     });
   }
 
-  private streamResponse(head: ResponseHeadInfo, setting: StreamSetting): Promise<void> {
+  /** Stream the response body (a live one is kept whole and tapped by its hooks). */
+  private streamResponse(head: ResponseHeadInfo, setting: StreamSetting, live: LiveBody | null): Promise<void> {
     const server = this.server!;
     const response = this.flow.response!;
     const fn = typeof setting === 'function' ? this.guard(setting, 'response') : null;
-    const relay = new BodyRelay(this.client.startResponse(response, head, fn !== null), fn, this.cfg.storeStreamedBodies);
+    const keep = live !== null || this.cfg.storeStreamedBodies;
+    const relay = new BodyRelay(this.client.startResponse(response, head, fn !== null), fn, keep, live?.tap ?? null);
     const gone = this.client.closed.then(() => Promise.reject(clientDisconnected()));
     return Promise.race([server.streamBody(relay), gone]).then(() => {
       this.checkStreamFailure();
@@ -219,7 +224,7 @@ export class HttpExchange {
       const t = server.trailers;
       if (t) response.trailers = Headers.fromRaw(t);
       response.timestampEnd = now();
-      return andThen(this.hook('response'), () => server.release());
+      return andThen(andThen(live?.finish(), () => this.hook('response')), () => server.release());
     });
   }
 
