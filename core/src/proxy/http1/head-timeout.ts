@@ -37,6 +37,16 @@ export class HeadTimeouts {
     if (this.timer === null || period < this.periodMs) this.start(period);
   }
 
+  /**
+   * A connection whose mode waits for its first bytes (to tell TLS from HTTP) before any HTTP/1
+   * session exists: `close` runs if none came within `timeoutMs`; call `done()` once they came.
+   */
+  waitForFirstBytes(socket: { readonly destroyed: boolean }, timeoutMs: number, close: () => void): { done(): void } {
+    let waiting = true;
+    this.watch({ headState: () => (waiting && !socket.destroyed ? 'waiting' : 'done'), headTimedOut: close }, timeoutMs);
+    return { done: () => void (waiting = false) };
+  }
+
   private start(period: number): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.periodMs = period;
