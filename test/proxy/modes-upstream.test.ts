@@ -107,6 +107,27 @@ describe('upstream mode, chained through a second mitmts that requires proxyauth
     expect(f.serverConn.tls).toBe(true);
   });
 
+  it('an HTTP/2 client: its streams share one connection through the upstream proxy, HTTP/1.1 on the server leg', async () => {
+    // lazy: the client gets h2 before any server connection (eager passes the server's http/1.1 on)
+    proxy.kernel.options.update({ connection_strategy: 'lazy' });
+    let r;
+    try {
+      r = await curl(['--http2', '-x', `http://127.0.0.1:${listener('upstream:')}`, '--cacert', proxy.caCertPath, `${secure.url}/h2-one`, `${secure.url}/h2-two`]);
+    } finally {
+      proxy.kernel.options.update({ connection_strategy: 'eager' });
+    }
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('/h2-one via auth auth=-/h2-two via auth auth=-');
+    const [one, two] = ['/h2-one', '/h2-two'].map((path) => flows.find((x) => x.request.path === path)!);
+    for (const f of [one!, two!]) {
+      expect(f.request.httpVersion).toBe('HTTP/2.0');
+      expect(f.serverConn.via).toEqual(['http', ['127.0.0.1', auth.port]]);
+      expect(f.serverConn.alpn?.toString()).not.toBe('h2');
+    }
+    expect(one!.clientConn.id).toBe(two!.clientConn.id);
+    expect(two!.serverConn).toBe(one!.serverConn);
+  });
+
   it('wrong credentials: the upstream answers 407 for HTTP; a refused CONNECT is a 502 naming the proxy', async () => {
     proxy.kernel.options.update({ upstream_auth: 'alice:wrong' });
     try {
