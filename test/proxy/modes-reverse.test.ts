@@ -92,6 +92,18 @@ describe('reverse mode', () => {
     expect(f.serverConn.address).toEqual(['127.0.0.1', plain.port]);
   });
 
+  it('HTTP/2 to reverse:http (h2c prior knowledge): HTTP/1.1 to the target, Host rewritten; curl --http2 to reverse:https gets the target\'s HTTP/1.1', async () => {
+    const h2c = await curl(['--http2-prior-knowledge', `http://127.0.0.1:${port('reverse:http://127.0.0.1:' + plain.port)}/h2c`]);
+    expect(h2c.stderr).toBe('');
+    expect(h2c.stdout).toBe(`http /h2c for 127.0.0.1:${plain.port}`);
+    const h2 = await curl(['--http2', '--cacert', proxy.caCertPath, `https://localhost:${port('reverse:https://localhost:' + secure.port)}/h2`]);
+    expect(h2.stderr).toBe('');
+    expect(h2.stdout).toBe(`https /h2 for localhost:${secure.port}`);
+    expect(flows.find((x) => x.request.path === '/h2c')!.request.httpVersion).toBe('HTTP/2.0');
+    // eager: the target (HTTP/1.1 only) was connected first; its protocol is passed on to the client
+    expect(flows.find((x) => x.request.path === '/h2')!.request.httpVersion).toBe('HTTP/1.1');
+  });
+
   it('an absolute-form request still goes to the target', async () => {
     const p = port('reverse:http://127.0.0.1:' + plain.port);
     const r = await rawExchange(p, 'GET http://elsewhere.example/abs HTTP/1.1\r\nHost: elsewhere.example\r\nConnection: close\r\n\r\n');
