@@ -48,6 +48,8 @@ export interface CoreOptionValues {
   readonly http_connect_send_host_header?: boolean;
   /** Ignore host and forward all traffic without processing it. */
   readonly ignore_hosts?: readonly string[];
+  /** Forward hop-by-hop headers (Connection and the fields it names, Keep-Alive, TE other than trailers, Proxy-Connection, Upgrade outside an upgrade, a client's Proxy-Authorization) as mitmproxy does. */
+  readonly keep_hop_by_hop_headers?: boolean;
   /** Reverse Proxy: Keep the original host header instead of rewriting it to the reverse proxy target. */
   readonly keep_host_header?: boolean;
   /** TLS key size for certificates and CA. */
@@ -60,6 +62,8 @@ export interface CoreOptionValues {
   readonly listen_port?: number | null;
   /** Responses matching this filter go to the client chunk by chunk as they arrive (each Server-Sent Event as it is sent) and are still recorded whole; the response_chunk and sse_event hooks see them as they pass, response fires at the end. */
   readonly live_bodies?: string;
+  /** Largest HTTP request or response body held in memory for the hooks when neither stream_large_bodies nor body_size_limit is set: a larger body is streamed (the flow keeps no copy of it: its stream is true and its content missing) and a warning names this option. */
+  readonly max_buffered_body?: string | null;
   /** The proxy server type(s) to spawn. */
   readonly mode?: readonly string[];
   /** Normalize outgoing HTTP/2 header names, but emit a warning when doing so. */
@@ -72,6 +76,8 @@ export interface CoreOptionValues {
   readonly rawtcp?: boolean;
   /** Requests a client certificate (TLS message 'CertificateRequest') to establish a mutual TLS connection between client and mitmts (combined with 'client_certs' option for mitmts and upstream). */
   readonly request_client_cert?: boolean;
+  /** Close a client connection whose request head (request line and headers) is not complete this many seconds after its first byte, or after the connection opened for its first request; a partial head gets a 408 response. */
+  readonly request_head_timeout?: number;
   /** Start a proxy server. */
   readonly server?: boolean;
   /** Record ignored flows in the UI even if we do not perform TLS interception. */
@@ -114,6 +120,12 @@ export interface CoreOptionValues {
   readonly validate_inbound_headers?: boolean;
   /** Enable/disable WebSocket support. */
   readonly websocket?: boolean;
+  /** mitmts addition (mitmproxy has no limit): the largest WebSocket message mitmts relays, counted after permessage-deflate decompression, and the most bytes one message may hold in memory. */
+  readonly websocket_max_message_size?: string;
+  /** mitmts addition: how many of the newest WebSocket messages each flow keeps in flow.websocket.messages (at least this many; the oldest are cut in batches, so up to an eighth more, at least 64 more, may be held between cuts). */
+  readonly websocket_messages_keep?: number;
+  /** mitmts addition: like websocket_messages_keep, but bounds the total content size of the messages each flow keeps (the newest message is always kept). */
+  readonly websocket_messages_keep_size?: string | null;
 }
 
 /** Options of addon packages, declared by augmentation (see {@link CoreOptionValues}). */
