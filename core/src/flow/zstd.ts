@@ -12,9 +12,9 @@ let impl: Zstd | null = null;
 /**
  * zstd, loaded on first use: Node's own where it exists (22.15+), else the native `zstd-napi`
  * package (an optional dependency). A proxy that never meets a zstd body never loads it, and an
- * installation without the native build (npm 11 skips dependency install scripts unless they
- * are allowed; a single-file build cannot carry native code) still starts: only zstd bodies fail,
- * with this message.
+ * installation without the native build (no prebuilt binary and no compiler, install scripts
+ * denied, or a single-file build, which cannot carry native code) still starts: only zstd
+ * bodies fail, with this message.
  * @throws Error saying how to get zstd when neither is available.
  */
 export function zstd(): Zstd {

@@ -21,12 +21,39 @@ export type ErrorCode =
   | 'MITMTS_ERR_CLI_USAGE'
   | 'MITMTS_ERR_MANIFEST';
 
+const BRAND = Symbol.for('mitmts.brand');
+
+/**
+ * `value instanceof cls`, also true for an instance of the same class from another copy of
+ * @mitmts/core (an addon that brought its own): classes carry a `Symbol.for` brand, and an
+ * instance matches when a class on its prototype chain has the same brand.
+ */
+function isInstance(cls: object, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
+  if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(cls, BRAND)) return false;
+  const brand = (cls as { [BRAND]: string })[BRAND];
+  for (let p: unknown = Object.getPrototypeOf(value); p; p = Object.getPrototypeOf(p)) {
+    const ctor = (p as { constructor?: unknown }).constructor;
+    if (typeof ctor === 'function' && Object.prototype.hasOwnProperty.call(ctor, BRAND) && (ctor as unknown as { [BRAND]: string })[BRAND] === brand) return true;
+  }
+  return false;
+}
+
+function brand(cls: object, name: string): void {
+  Object.defineProperty(cls, BRAND, { value: `mitmts.${name}` });
+}
+
 export class MitmtsError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = 'MitmtsError';
+  }
+
+  /** Recognises errors of the same class from another copy of @mitmts/core. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
   }
 }
 
@@ -55,7 +82,18 @@ export class AddonHalt extends Error {
     super('AddonHalt');
     this.name = 'AddonHalt';
   }
+
+  /** Recognises an AddonHalt from another copy of @mitmts/core. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
+  }
 }
+
+// The classes the kernel tells apart with `instanceof` (the dispatcher: halt, rejected options).
+brand(MitmtsError, 'MitmtsError');
+brand(OptionsError, 'OptionsError');
+brand(CommandError, 'CommandError');
+brand(AddonHalt, 'AddonHalt');
 
 /**
  * Order names by code unit, as Python's sorted() does (mitmproxy's listings). Not localeCompare:
