@@ -11,3 +11,12 @@ export function workspaces(): Workspace[];
 export function publishable(): Workspace[];
 /** Copy the root LICENSE into every publishable workspace. */
 export function copyLicenses(): void;
+/** What `npm pack --json` reports for one tarball. */
+export interface PackReport {
+  readonly name: string;
+  readonly version: string;
+  readonly filename: string;
+  readonly files: ReadonlyArray<{ readonly path: string }>;
+}
+/** `npm pack` every publishable workspace into `dest`. */
+export function packAll(dest: string, env?: NodeJS.ProcessEnv): PackReport[];

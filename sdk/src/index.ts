@@ -6,6 +6,17 @@
 export * from '@mitmts/core';
 export { createProxy, type CreateProxyOptions, type EmbeddedProxy } from './proxy.js';
 export {
+  defineAddon,
+  type AddonDefinition,
+  type CheckedOption,
+  type CommandDefinition,
+  type DefinedAddon,
+  type DefinedAddonContext,
+  type DefinedHooks,
+  type OptionDefinition,
+  type OptionValues,
+} from './define.js';
+export {
   parseModifySpec,
   filterOption,
   parseReplacement,

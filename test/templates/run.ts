@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,14 +9,6 @@ export const BIN = join(REPO, 'bin/mitmts.js');
 /** A fresh directory outside the repository. */
 export function tempDir(prefix: string): string {
   return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-}
-
-/**
- * "npm install" without a network: the generated project resolves its dependencies (the local
- * @mitmts packages, vitest, typescript, @types/node) from this repository's node_modules.
- */
-export function linkDependencies(projectDir: string): void {
-  symlinkSync(join(REPO, 'node_modules'), join(projectDir, 'node_modules'), 'dir');
 }
 
 /** Run a Node program to completion; resolves with its exit code and output. */

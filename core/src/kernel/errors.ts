@@ -108,7 +108,7 @@ export function closeMatches(word: string, candidates: Iterable<string>, max = 3
   const scored: Array<[number, string]> = [];
   const limit = Math.max(2, Math.floor(word.length / 3));
   for (const c of candidates) {
-    const d = distance(word, c);
+    const d = editDistance(word, c);
     if (d <= limit || c.startsWith(word) || (word.length >= 4 && c.includes(word))) scored.push([d, c]);
   }
   scored.sort((a, b) => a[0] - b[0] || compareNames(a[1], b[1]));
@@ -123,7 +123,7 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
 }
 
 /** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
-function distance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   if (a === b) return 0;
   const d: number[][] = [];
   for (let i = 0; i <= a.length; i++) d.push([i]);
