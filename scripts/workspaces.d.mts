@@ -1,9 +1,27 @@
 /** The repository root (absolute, with a trailing slash). */
 export const ROOT: string;
+/** The package.json fields the repository's tools read. */
+export interface PackageJson {
+  readonly name: string;
+  readonly version: string;
+  readonly private?: boolean;
+  readonly license?: string;
+  readonly type?: string;
+  readonly files?: readonly string[];
+  readonly engines?: { readonly node?: string };
+  readonly publishConfig?: { readonly access?: string };
+  readonly bin?: Readonly<Record<string, string>>;
+  readonly dependencies?: Readonly<Record<string, string>>;
+  readonly optionalDependencies?: Readonly<Record<string, string>>;
+  readonly peerDependencies?: Readonly<Record<string, string>>;
+  readonly peerDependenciesMeta?: Readonly<Record<string, { readonly optional?: boolean }>>;
+  /** The CLI's manifest of default addons. */
+  readonly mitmts?: { readonly addons: readonly string[] };
+}
 export interface Workspace {
   /** Absolute directory. */
   readonly dir: string;
-  readonly pkg: { readonly name: string; readonly version: string; readonly private?: boolean } & Readonly<Record<string, unknown>>;
+  readonly pkg: PackageJson;
 }
 /** Every workspace of the root package.json. */
 export function workspaces(): Workspace[];

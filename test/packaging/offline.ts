@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { packAll, publishable, ROOT } from '../../scripts/workspaces.mjs';
+import { packAll, publishable, ROOT, type PackageJson } from '../../scripts/workspaces.mjs';
 
 /** A closed port on loopback (discard): a proxy there refuses every connection at once. */
 const NO_NETWORK = 'http://127.0.0.1:9';
@@ -68,7 +68,7 @@ export interface Packed {
   readonly name: string;
   readonly version: string;
   readonly file: string;
-  readonly pkg: Readonly<Record<string, unknown>>;
+  readonly pkg: PackageJson;
   /** The files inside, as `npm pack` listed them. */
   readonly files: readonly string[];
 }
@@ -126,7 +126,7 @@ export function writeOfflineProject(dir: string, packed: readonly Packed[], devD
     let entry: LockEntry;
     const p = ours.get(name);
     if (p) {
-      const { dependencies, optionalDependencies, peerDependencies, peerDependenciesMeta, bin, engines, license } = p.pkg as LockEntry;
+      const { dependencies, optionalDependencies, peerDependencies, peerDependenciesMeta, bin, engines, license } = p.pkg;
       entry = { version: p.version, resolved: `file:${relative(dir, p.file)}`, integrity: `sha512-${createHash('sha512').update(readFileSync(p.file)).digest('base64')}` };
       Object.assign(entry, JSON.parse(JSON.stringify({ license, dependencies, optionalDependencies, peerDependencies, peerDependenciesMeta, bin, engines })));
     } else {
