@@ -100,3 +100,15 @@ export {
   terr,
   twebsocket,
 } from '@mitmts/core/flow/testing';
+export {
+  startOrigin,
+  requestVia,
+  waitForFlow,
+  type Origin,
+  type OriginHandler,
+  type OriginOptions,
+  type OriginRequest,
+  type ProxiedRequestInit,
+  type ProxiedResponse,
+  type ProxyEndpoint,
+} from './e2e.js';
