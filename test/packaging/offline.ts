@@ -6,11 +6,11 @@
  * repository's lockfile (with their registry tarball URLs, which is what the cache is keyed by),
  * so no registry metadata is needed. Proxies point at a closed port: any network access fails.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { packAll, publishable, ROOT, type PackageJson } from '../../scripts/workspaces.mjs';
+import { runCommand, type RunResult } from '../templates/run.js';
 
 /** A closed port on loopback (discard): a proxy there refuses every connection at once. */
 const NO_NETWORK = 'http://127.0.0.1:9';
@@ -19,7 +19,7 @@ const NO_NETWORK = 'http://127.0.0.1:9';
  * The environment for every command run in the offline project: offline npm, unreachable
  * proxies, and a PATH without this repository's `node_modules/.bin` (which `npm test` adds).
  */
-export function offlineEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function offlineEnv(): Record<string, string> {
   const keep = ['HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'USER', 'npm_config_cache', 'npm_config_registry', 'npm_config_userconfig'];
   const env: Record<string, string> = {};
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k]!;
@@ -38,29 +38,12 @@ export function offlineEnv(extra: Readonly<Record<string, string>> = {}): Record
     npm_config_loglevel: 'warn',
     FORCE_COLOR: '0',
     NO_COLOR: '1',
-    ...extra,
   };
-}
-
-export interface RunResult {
-  readonly code: number | null;
-  readonly out: string;
 }
 
 /** Run a command to completion in the offline environment; stdout and stderr interleaved. */
 export function run(cmd: string, args: readonly string[], cwd: string, timeoutMs = 240_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: offlineEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+  return runCommand(cmd, args, cwd, offlineEnv(), timeoutMs);
 }
 
 /** A tarball `npm pack` made, with the package.json it holds. */
@@ -135,9 +118,9 @@ export function writeOfflineProject(dir: string, packed: readonly Packed[], devD
         if (optional) return;
         throw new Error(`${name} (needed by ${from}) is not in package-lock.json: run npm install in the repository.`);
       }
-      const { dev, devOptional, peer, ...rest } = locked;
-      void dev, devOptional, peer;
-      entry = { ...rest, resolved: tarballUrl(registry, name, locked.version!) };
+      // dev/devOptional/peer describe the repository's tree, not this project's: npm recomputes them.
+      entry = Object.fromEntries(Object.entries(locked).filter(([k]) => k !== 'dev' && k !== 'devOptional' && k !== 'peer'));
+      entry.resolved = tarballUrl(registry, name, locked.version!);
     }
     packages[key] = entry;
     for (const [dep, opt] of edges(entry)) add(dep, opt, name);

@@ -11,10 +11,16 @@ export function tempDir(prefix: string): string {
   return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
 }
 
-/** Run a Node program to completion; resolves with its exit code and output. */
-export function run(args: readonly string[], cwd: string, timeoutMs = 120_000): Promise<{ code: number | null; out: string }> {
+export interface RunResult {
+  readonly code: number | null;
+  /** stdout and stderr, interleaved. */
+  readonly out: string;
+}
+
+/** Run a command to completion (killed after `timeoutMs`); resolves with its exit code and output. */
+export function runCommand(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));
@@ -27,8 +33,13 @@ export function run(args: readonly string[], cwd: string, timeoutMs = 120_000): 
   });
 }
 
+/** Run a Node program to completion; resolves with its exit code and output. */
+export function run(args: readonly string[], cwd: string, timeoutMs = 120_000): Promise<RunResult> {
+  return runCommand(process.execPath, args, cwd, { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, timeoutMs);
+}
+
 /** A generated project's `npm test`: type-check, then its vitest suite. */
-export async function projectTest(dir: string): Promise<{ code: number | null; out: string }> {
+export async function projectTest(dir: string): Promise<RunResult> {
   const tsc = await run([join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir);
   if (tsc.code !== 0) return tsc;
   return run([join(REPO, 'node_modules/vitest/vitest.mjs'), 'run'], dir);
