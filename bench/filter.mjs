@@ -68,6 +68,9 @@ const exprs = [
   '~bq secret',
   '~bs "response 4999"',
   '~src ^10\\.0\\.0\\.1: & ~dst example',
+  // Repeated groups: run by the linear-time engine (re2js), not V8's.
+  '~u "(/[a-z0-9]+)+\\?"',
+  '~b "(payload [0-9]+ )+payload"',
 ];
 
 for (const e of exprs) {

@@ -1,7 +1,7 @@
 // `npm run bench`: mitmts against a direct connection and against mitmdump (when installed), in
 // one run, as separate processes. See bench/README.md.
 //
-//   node bench/run.js [--only a,b,c,d,e,flows,scripts] [--quick] [--no-mitmdump] [--profile]
+//   node bench/run.js [--only a,b,c,d,e,flows,scripts,web] [--quick] [--no-mitmdump] [--profile]
 //                     [--connections N] [--duration S] [--no-wrk]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,12 +19,15 @@ import * as c from './scenarios/c-handshakes.mjs';
 import * as d from './scenarios/d-download.mjs';
 import * as e from './scenarios/e-startup.mjs';
 import * as external from './scenarios/external.mjs';
+import * as store from './scenarios/store.mjs';
 
-const SCENARIOS = { a, b, c, d, e, flows: external.flows, scripts: external.scripts, websocket: external.websocket };
+/** Scenarios with `optional` set run only when named in --only. */
+const SCENARIOS = { a, b, c, d, e, flows: external.flows, scripts: external.scripts, websocket: external.websocket, web: external.web, store };
 
 function usage() {
   return `usage: node bench/run.js [options]
-  --only LIST        scenarios to run, comma-separated: ${Object.keys(SCENARIOS).join(',')} (default: all)
+  --only LIST        scenarios to run, comma-separated: ${Object.keys(SCENARIOS).join(',')}
+                     (default: all but the optional ones: ${Object.keys(SCENARIOS).filter((k) => SCENARIOS[k].optional).join(',')})
   --quick            short runs (1 s warm-up, 2 s measured, 256 MiB download, fewer repeats)
   --no-mitmdump      skip mitmdump even if installed
   --profile          run mitmts under node --cpu-prof and print the top 15 self-time frames
@@ -82,9 +85,9 @@ function versionOf(cmd, args) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   installCleanup();
-  const selected = opts.only ?? Object.keys(SCENARIOS);
+  const selected = opts.only ?? Object.keys(SCENARIOS).filter((k) => !SCENARIOS[k].optional);
   const mitmdump = opts.mitmdump ? mitmdumpAvailable() : null;
-  const needsWrk = selected.includes('a') && opts.wrk;
+  const needsWrk = (selected.includes('a') || selected.includes('store')) && opts.wrk;
   const env = new BenchEnv({
     quick: opts.quick,
     mitmdump: mitmdump !== null,
@@ -124,7 +127,7 @@ async function main() {
   else if (!mitmdump) env.log(`mitmdump not found at ${MITMDUMP}: mitmdump not compared.`);
 
   const results = { meta, scenarios: {}, errors: {}, summary: [], profiles: [] };
-  const needsUpstream = selected.some((s) => ['a', 'b', 'c', 'd'].includes(s));
+  const needsUpstream = selected.some((s) => ['a', 'b', 'c', 'd', 'store'].includes(s));
   try {
     if (needsUpstream) {
       const up = await env.startUpstream();

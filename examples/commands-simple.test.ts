@@ -10,7 +10,7 @@ afterAll(() => proxy.close());
 
 describe('commands-simple', () => {
   it('registers myaddon.inc', async () => {
-    await proxy.kernel.commands.execute('myaddon.inc');
+    await proxy.command('myaddon.inc');
     await proxy.kernel.commands.execute('myaddon.inc');
     expect(messages(proxy, 'info').filter((m) => m.startsWith('num ='))).toEqual(['num = 1', 'num = 2']);
     expect(proxy.kernel.commands.get('myaddon.inc').help).toBe('Increment the counter and log it.');

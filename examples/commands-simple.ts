@@ -1,6 +1,7 @@
 /**
  * The simplest command: `myaddon.inc` increments a counter.
- * Run: mitmts -s commands-simple.ts, then call the command (from another addon, or the UI).
+ * Run: mitmts -s commands-simple.ts; other addons and scripts call it, and so does a program that
+ * embeds the proxy: `await proxy.command('myaddon.inc')` (createProxy from @mitmts/sdk).
  * (mitmproxy: examples/addons/commands-simple.py)
  */
 import { addon, command, inject, LOG, type Logger } from '@mitmts/sdk';

@@ -39,3 +39,23 @@ export function installDebianPackages(packages, { log = () => undefined, timeout
   }
   return `apt-get install ${packages.join(' ')} failed: ${why}`;
 }
+
+/**
+ * Commands a test needs, from Debian packages: `{ command: package }`. Returns the paths of the
+ * commands, installing the packages of missing ones where this process may (root with apt-get,
+ * as in CI); elsewhere `{ missing }` says why the test cannot run. A failed install throws.
+ */
+export function ensureCommands(commands, options = {}) {
+  const find = () => Object.fromEntries(Object.keys(commands).map((c) => [c, which(c)]));
+  let paths = find();
+  const absent = Object.keys(commands).filter((c) => paths[c] === null);
+  if (absent.length === 0) return { paths };
+  const packages = [...new Set(absent.map((c) => commands[c]))];
+  if (!canInstall()) return { missing: `${absent.join(', ')} not installed (Debian ${packages.join(', ')}), and this user cannot install them (needs root and apt-get)` };
+  const failed = installDebianPackages(packages, options);
+  if (failed !== null) throw new Error(`cannot install ${packages.join(', ')}: ${failed}`);
+  paths = find();
+  const still = Object.keys(commands).filter((c) => paths[c] === null);
+  if (still.length > 0) throw new Error(`${still.join(', ')} still missing after apt-get install ${packages.join(' ')}`);
+  return { paths };
+}

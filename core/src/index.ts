@@ -9,6 +9,7 @@ export { Kernel, type AddonInput, type KernelOptions, type KernelState } from '.
 export { Logger, LOG_LEVELS, termLog, type LogListener, type TermLogOptions } from './kernel/log.js';
 export { KERNEL, OPTIONS, COMMANDS, LOG, ADDONS, FLOWS } from './kernel/tokens.js';
 export { FlowStore } from './kernel/flowstore.js';
+export * from './store/index.js';
 export { ctx, currentKernel, runWithKernel, enterKernel } from './kernel/context.js';
 
 export { OptionsManager, type ConfigureListener, type ValueSource } from './options/manager.js';
@@ -30,9 +31,10 @@ export { HookDispatcher, HookTable, type AddonRecord } from './hooks/dispatcher.
 export { main, applyCommandLine, formatOptions, formatCommands, expandHome, type CliIO, type Subcommand } from './cli/main.js';
 export { parseArgs, usageText, optionFlags, type ParsedArgs } from './cli/argv.js';
 export { FLAGS, type FlagSpec, type FlagKind } from './cli/flags.js';
-export { loadManifest, addonsOf, type Distribution } from './cli/manifest.js';
+export { loadManifest, loadFlowFormats, addonsOf, type Distribution } from './cli/manifest.js';
 
 export { ProxyServer, type ListenAddress } from './proxy/server.js';
+export { CLIENT_REPLAY, type ClientReplay } from './proxy/replay.js';
 export { parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec } from './proxy/modes.js';
 export { PROXY_OPTIONS } from './proxy/options.js';
 export { parseSize } from './proxy/sizes.js';

@@ -27,6 +27,8 @@ export interface OriginRequest {
   /** The request target as received (`/path?query`). */
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
+  /** Header names and values as received (case, order and repeats kept), alternating. */
+  readonly rawHeaders: readonly string[];
   readonly body: Buffer;
 }
 
@@ -72,7 +74,7 @@ export async function startOrigin(handler: OriginHandler = echoTarget, opts: Ori
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: OriginRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      const r: OriginRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
       requests.push(r);
       handler(r, res);
     });
@@ -144,7 +146,7 @@ function read(req: http.ClientRequest, body: string | Buffer | undefined): Promi
 
 /**
  * Send one request through a proxy with Node's HTTP client and read the whole response. An
- * `http:` URL goes in absolute form, as a client configured with a proxy sends it; an `https:`
+ * `http:` URL goes in absolute form exactly as given (not normalised), as a client configured with a proxy sends it; an `https:`
  * URL opens a CONNECT tunnel and speaks TLS inside it, trusting the proxy's CA (a CONNECT the
  * proxy refuses resolves with the proxy's answer). Rejects with the socket error (e.g.
  * `ECONNRESET`) when the proxy closes the connection without an answer.
@@ -155,7 +157,7 @@ export async function requestVia(proxy: ProxyEndpoint, url: string, init: Proxie
   const headers = { host: u.host, ...init.headers };
   const local = init.localAddress !== undefined ? { localAddress: init.localAddress } : {};
   if (u.protocol === 'http:') {
-    return read(http.request({ host: proxy.host, port: proxy.port, method, path: u.href, headers, agent: false, ...local }), init.body);
+    return read(http.request({ host: proxy.host, port: proxy.port, method, path: url, headers, agent: false, ...local }), init.body);
   }
   if (!proxy.caCertPath) throw new Error(`requestVia ${url}: an HTTPS request needs the proxy's CA (caCertPath).`);
   const port = u.port || '443';

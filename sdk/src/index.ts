@@ -5,6 +5,7 @@
  */
 export * from '@mitmts/core';
 export { createProxy, type CreateProxyOptions, type EmbeddedProxy } from './proxy.js';
+export type { CommandSignatures, CommandArgs, CommandResult } from './commands.js';
 export {
   defineAddon,
   type AddonDefinition,

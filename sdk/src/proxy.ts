@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caPaths, FlowStore, Kernel, ProxyServer, type AddonInput, type LogEntry } from '@mitmts/core';
+import type { CommandArgs, CommandResult, CommandSignatures } from './commands.js';
 
 export interface CreateProxyOptions {
   /** Addons (classes or instances) in chain order, after the proxy runtime itself. */
@@ -37,6 +38,15 @@ export interface EmbeddedProxy {
   readonly confdir: string;
   /** The CA certificate clients must trust (PEM). */
   readonly caCertPath: string;
+  /**
+   * Run a command by name, as a script or the web UI would: `await proxy.command('replay.server.count')`.
+   * Arguments are typed values (a `Flow`, a number) or strings, which are parsed by the declared
+   * parameter type as on a command line (`'@all'`, `'~d example.com'`, `'3'`). Rejects with the
+   * command manager's `CommandError` (`MITMTS_ERR_UNKNOWN_COMMAND`, `MITMTS_ERR_COMMAND_ARGS`, or
+   * the command's own failure). Commands declared in {@link CommandSignatures} get typed results.
+   */
+  command<K extends keyof CommandSignatures>(name: K, ...args: CommandArgs<K>): Promise<CommandResult<K>>;
+  command(name: string, ...args: unknown[]): Promise<unknown>;
   /** Stop listening, fire `done` on every addon. */
   close(): Promise<void>;
 }
@@ -76,6 +86,7 @@ export async function createProxy(opts: CreateProxyOptions = {}): Promise<Embedd
     logs,
     confdir,
     caCertPath: caPaths(confdir, 'mitmproxy').caCertPem,
+    command: ((name: string, ...args: unknown[]) => kernel.commands.callMixed(name, args)) as EmbeddedProxy['command'],
     close: () => kernel.shutdown(),
   };
 }

@@ -28,6 +28,8 @@ export class Dumper implements AddonHooks {
   @option({
     type: 'int',
     default: 1,
+    min: 0,
+    max: 4,
     help:
       'The display detail level for flows in mitmdump: 0 (quiet) to 4 (very verbose). 0: no output; ' +
       '1: shortened request URL with response status code; 2: full request URL with response status code and HTTP headers; ' +

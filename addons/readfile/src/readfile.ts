@@ -98,9 +98,9 @@ export class ReadFile {
   async loadFlows(source: FlowSource, name: string): Promise<number> {
     let count = 0;
     try {
-      for await (const flow of new FlowReader(source, { name })) {
+      // The reader applies the filter (a store database answers it from its indexes).
+      for await (const flow of new FlowReader(source, { name, filter: this.filter })) {
         if (this.stopped) break;
-        if (this.filter && !this.filter(flow)) continue;
         await this.loadFlow(flow);
         count++;
       }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -13,6 +13,12 @@ const FIXTURE = join(ROOT, 'test/fixtures/mitmproxy-8.1.1/flows.mitm');
 const MITMDUMP_OUTPUT = readFileSync(join(import.meta.dirname, 'fixtures/mitmdump-8.1.1-r-flows.txt'), 'utf8');
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'mitmts-rf-'));
+/** A confdir whose CA exists already (a first start would print where it created one). */
+const confdirWithCa = (): string => {
+  const dir = tmp();
+  cpSync(join(ROOT, 'test/fixtures/mitmproxy-ca'), dir, { recursive: true });
+  return dir;
+};
 
 /** Records every flow hook it sees (and the update hooks after them). */
 @addon({ name: 'recorder' })
@@ -162,7 +168,7 @@ function mitmts(
   stopWhen?: (stdout: string) => boolean,
 ): Promise<{ code: number | null; stdout: string; stderr: string; exitedEarly: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mitmts.js', '--set', `confdir=${tmp()}`, ...args], {
+    const child = spawn(process.execPath, ['bin/mitmts.js', '--set', `confdir=${confdirWithCa()}`, ...args], {
       cwd: ROOT,
       stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, COLUMNS: '80' },

@@ -6,7 +6,8 @@ export type CertErrorCode =
   | 'MITMTS_ERR_CERT_KEY_MISSING'
   | 'MITMTS_ERR_CA_INVALID'
   | 'MITMTS_ERR_CERT_PASSPHRASE'
-  | 'MITMTS_ERR_CERT_KEY_TYPE';
+  | 'MITMTS_ERR_CERT_KEY_TYPE'
+  | 'MITMTS_ERR_CONFDIR';
 
 /**
  * An error of the certificate store. The message says what went wrong, with which file, and how

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createCa } from './ca.js';
 import { Cert } from './cert.js';
 import { pemBlocks, toPem } from './der.js';
@@ -46,7 +46,15 @@ export function expandHome(p: string): string {
  * is written last (through a temporary file and a rename), so its presence means a complete set.
  */
 export async function writeNewCa(paths: CaPaths, basename: string, keySize: number): Promise<void> {
-  await mkdir(paths.confdir, { recursive: true });
+  await makeConfdir(paths.confdir);
+  try {
+    await writeCaFiles(paths, basename, keySize);
+  } catch (e) {
+    throw confdirError(paths.confdir, `cannot write the new CA's files there (${errnoText(e)})`, e);
+  }
+}
+
+async function writeCaFiles(paths: CaPaths, basename: string, keySize: number): Promise<void> {
   const ca = createCa({ keySize, commonName: basename, organization: basename });
   // "Traditional OpenSSL" RSA key format: -----BEGIN RSA PRIVATE KEY-----.
   const keyPem = ca.key.export({ type: 'pkcs1', format: 'pem' }) as string;
@@ -60,6 +68,57 @@ export async function writeNewCa(paths: CaPaths, basename: string, keySize: numb
   const tmp = `${paths.caPem}.${process.pid}.tmp`;
   await writeSecret(tmp, keyPem + certPem);
   await rename(tmp, paths.caPem);
+}
+
+/**
+ * Create the confdir and its missing parents, one level at a time. Not `mkdir({ recursive })`:
+ * on Node 20 it loops forever (one libuv thread at 100% CPU, and an exit that waits for it) when
+ * mkdir answers ENOENT for a parent that exists, as `/proc` does.
+ *
+ * @throws CertError `MITMTS_ERR_CONFDIR` naming the path, the cause and the fix.
+ */
+export async function makeConfdir(confdir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = resolve(confdir); ; p = dirname(p)) {
+    try {
+      if ((await stat(p)).isDirectory()) break;
+      throw confdirError(confdir, `${p} is a file, not a directory`);
+    } catch (e) {
+      if (e instanceof CertError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') continue; // a parent is a file: the walk up finds and names it
+      if (code !== 'ENOENT') throw confdirError(confdir, `cannot look at ${p} (${errnoText(e)})`, e);
+      missing.push(p);
+      if (dirname(p) === p) break;
+    }
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      await mkdir(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue; // made meanwhile by another process
+      // ENOENT for a directory whose parent exists: a file system that takes no new entries (/proc).
+      const why = code === 'ENOENT' ? `the file system does not allow new directories there (${errnoText(e)})` : errnoText(e);
+      throw confdirError(confdir, `cannot create ${dir}: ${why}`, e);
+    }
+  }
+}
+
+function confdirError(confdir: string, cause: string, e?: unknown): CertError {
+  return new CertError(
+    'MITMTS_ERR_CONFDIR',
+    `Cannot use ${confdir} as the confdir: ${cause}. Choose a writable directory with --set confdir=DIR.`,
+    confdir,
+    e === undefined ? undefined : { cause: e },
+  );
+}
+
+/** `EACCES: permission denied` from a Node fs error. */
+function errnoText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const detail = err.message?.match(/^[A-Z]+: ([^,]+)/)?.[1];
+  return err.code ? `${err.code}${detail ? `: ${detail}` : ''}` : String(err?.message ?? e);
 }
 
 async function writeSecret(path: string, data: string | Buffer): Promise<void> {

@@ -137,8 +137,11 @@ export class CertStore {
   static async fromConfdir(confdir: string, opts: CertStoreOptions = {}): Promise<CertStore> {
     const basename = opts.basename ?? 'mitmproxy';
     const paths = caPaths(confdir, basename);
-    if (!(await exists(paths.caPem))) await writeNewCa(paths, basename, opts.keySize ?? 2048);
+    const created = !(await exists(paths.caPem));
+    if (created) await writeNewCa(paths, basename, opts.keySize ?? 2048);
     const loaded = await readCa(paths.caPem, opts.passphrase ?? null);
+    // Said once, when the CA is made; after that only in the debug log (-v).
+    opts.log?.(created ? 'info' : 'debug', caNotice(paths, created));
     const dhparams = await loadDhparam(paths.dhparam);
     const warnings: string[] = [];
     if (loaded.cert.hasExpired) {
@@ -384,4 +387,14 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Where the CA is and how clients come to trust it. */
+function caNotice(paths: CaPaths, created: boolean): string {
+  if (!created) return `Using the certificate authority in ${paths.caPem} (clients trust ${paths.caCertPem}).`;
+  return (
+    `Created a new certificate authority in ${paths.confdir}. To intercept HTTPS, clients must trust its certificate ` +
+    `${paths.caCertPem}: open http://mitm.it through the proxy for install steps per system, or point tools at the file ` +
+    '(curl --cacert, NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE, SSL_CERT_FILE, Java keytool -importcert).'
+  );
 }

@@ -167,8 +167,12 @@ export function parseArgs(argv: readonly string[], extra: readonly FlagSpec[] = 
   return out;
 }
 
-/** The usage text: `mitmts --help`, and after a usage error. */
-export function usageText(extra: readonly FlagSpec[] = []): string {
+/**
+ * The usage text: `mitmts --help`, and after a usage error. With `declared`, a flag is listed
+ * only if its option is declared (by the kernel or a loaded addon): `-S` shows once server
+ * replay is in the build, never before.
+ */
+export function usageText(extra: readonly FlagSpec[] = [], declared: (option: string) => boolean = () => true): string {
   const lines = [
     'usage: mitmts [options] [filter ...]',
     '       mitmts flows FILE... [FILTER] [--fields ...] [--limit N] [--summary]',
@@ -183,6 +187,7 @@ export function usageText(extra: readonly FlagSpec[] = []): string {
     '  -v, --verbose         verbose (termlog_verbosity=debug, flow_detail=2)',
   ];
   for (const f of [...FLAGS, ...extra]) {
+    if (!declared(f.option)) continue;
     const names = [f.short ? `-${f.short}` : null, f.kind === 'bool' ? `--${f.long}, --no-${f.long}` : `--${f.long}`].filter(Boolean).join(', ');
     const meta = f.kind === 'bool' ? '' : ` ${f.metavar ?? f.option.toUpperCase()}`;
     const left = `  ${names}${meta}`;

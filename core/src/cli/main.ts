@@ -1,11 +1,14 @@
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { guardSignals } from '../hooks/watchdog.js';
 import { Kernel } from '../kernel/kernel.js';
 import { MitmtsError } from '../kernel/errors.js';
 import { readConfigFile } from '../options/config.js';
 import { TYPE_DESCRIPTIONS } from '../options/types.js';
+import { rangeText } from '../options/values.js';
 import { optionFlags, parseArgs, usageText, type ParsedArgs } from './argv.js';
-import { loadManifest, type Distribution } from './manifest.js';
+import { exposureNotice, type ListenerAddress } from './exposure.js';
+import { loadFlowFormats, loadManifest, type Distribution } from './manifest.js';
 import { runFlowsCommand } from '../io/flows-command.js';
 
 export interface CliIO {
@@ -37,13 +40,12 @@ export async function applyCommandLine(kernel: Kernel, args: ParsedArgs): Promis
   for (const name of ['config.yaml', 'config.yml']) {
     const file = await readConfigFile(join(confdir, name));
     if (!file) continue;
-    for (const [key, raw] of Object.entries(file.values)) {
-      let value = raw;
-      if (key === 'scripts' && Array.isArray(raw)) {
-        value = raw.map((p) => (typeof p === 'string' && !isAbsolute(expandHome(p)) ? resolve(dirname(file.path), p) : p));
-      }
-      opts.update({ [key]: value }, { defer: true, source: { label: `${file.path}:${file.lines[key]} (key ${key})` } });
+    const scripts = file.values['scripts'];
+    if (Array.isArray(scripts)) {
+      file.values['scripts'] = scripts.map((p: unknown) => (typeof p === 'string' && !isAbsolute(expandHome(p)) ? resolve(dirname(file.path), p) : p));
     }
+    // One update per file (each update runs every configure listener), each key's line kept for errors.
+    opts.update(file.values, { defer: true, source: (key) => ({ label: `${file.path}:${file.lines[key]} (key ${key})` }) });
   }
   opts.set(args.sets, { defer: true, source: { label: '--set' } });
   for (const [option, { value, flag }] of args.flags) opts.update({ [option]: value }, { defer: true, source: { label: flag } });
@@ -69,7 +71,8 @@ export function formatOptions(kernel: Kernel): string {
   const out: string[] = [];
   for (const o of kernel.options.list()) {
     for (const line of wrap(o.help, 96)) out.push(`# ${line}`);
-    out.push(`# Type ${TYPE_DESCRIPTIONS[o.type]}${o.choices ? `, one of: ${o.choices.join(', ')}` : ''}. Default: ${JSON.stringify(o.default)}. Declared by ${o.owner}.`);
+    const range = o.min !== undefined || o.max !== undefined ? `, ${rangeText(o)}` : '';
+    out.push(`# Type ${TYPE_DESCRIPTIONS[o.type]}${o.choices ? `, one of: ${o.choices.join(', ')}` : ''}${range}. Default: ${JSON.stringify(o.default)}. Declared by ${o.owner}.`);
     out.push(`${o.name}: ${JSON.stringify(o.value)}`, '');
   }
   return out.join('\n');
@@ -90,7 +93,16 @@ export function formatCommands(kernel: Kernel): string {
  */
 export async function main(argv: readonly string[], dist: Distribution, io: CliIO, subcommands: Record<string, Subcommand> = {}): Promise<number> {
   const [first, ...rest] = argv;
-  const all: Record<string, Subcommand> = { flows: (a, o) => runFlowsCommand(a, o.stdout, o.stderr), ...subcommands };
+  const flows: Subcommand = async (a, o) => {
+    try {
+      await loadFlowFormats(dist);
+    } catch (err) {
+      o.stderr.write(`mitmts flows: ${(err as Error).message}\n`);
+      return 1;
+    }
+    return runFlowsCommand(a, o.stdout, o.stderr);
+  };
+  const all: Record<string, Subcommand> = { flows, ...subcommands };
   if (first !== undefined && Object.hasOwn(all, first)) return all[first]!(rest, io);
   if (argv.includes('--version')) {
     io.stdout.write(`Mitmts: ${dist.version}\nNode.js: ${process.version}\nPlatform: ${process.platform}-${process.arch}\n`);
@@ -110,17 +122,18 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
   kernel.flows.limit = 0;
   let started = false;
   try {
+    await loadFlowFormats(dist);
     await loadManifest(kernel, dist);
     const extra = optionFlags(kernel.options.list());
     let args: ParsedArgs;
     try {
       args = parseArgs(argv, extra);
     } catch (err) {
-      io.stderr.write(`mitmts: ${(err as Error).message}\n\n${usageText(extra)}`);
+      io.stderr.write(`mitmts: ${(err as Error).message}\n\n${usageText(extra, (o) => kernel.options.has(o))}`);
       return 1;
     }
     if (args.help) {
-      io.stdout.write(usageText(extra));
+      io.stdout.write(usageText(extra, (o) => kernel.options.has(o)));
       return 0;
     }
     await applyCommandLine(kernel, args);
@@ -148,8 +161,16 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
       process.on('uncaughtException', onCrash);
       process.on('unhandledRejection', onCrash);
     }
-    await kernel.start();
+    // A signal during start-up (a hook that never settles) ends the process too.
+    const early = await Promise.race([kernel.start().then(() => null), stop]);
     started = true;
+    if (early !== null) {
+      await kernel.shutdown();
+      return early;
+    }
+    noticeExposure(kernel);
+    // SIGTERM/SIGINT end the process even while a hook blocks the event loop (hook_watchdog).
+    if (io.signals !== false) guardSignals();
     // Like mitmdump, keep running until told to stop, even with no server listening.
     const keepAlive = setInterval(() => undefined, 1 << 30);
     const code = await Promise.race([stop, kernel.whenExitRequested()]).finally(() => clearInterval(keepAlive));
@@ -161,6 +182,14 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
     if (started) await kernel.shutdown().catch(() => undefined);
     return 1;
   }
+}
+
+/** Warn once when the proxy listens beyond loopback without proxyauth (see exposure.ts). */
+function noticeExposure(kernel: Kernel): void {
+  const server = kernel.get<{ addresses?: readonly ListenerAddress[] }>('proxyserver');
+  const auth = kernel.options.has('proxyauth') ? kernel.options.get<string | null>('proxyauth') : null;
+  const notice = exposureNotice(server?.addresses ?? [], auth);
+  if (notice) kernel.log.warn(notice);
 }
 
 function wrap(text: string, width: number): string[] {

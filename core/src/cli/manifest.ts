@@ -11,6 +11,23 @@ export interface Distribution {
   readonly importer: (specifier: string) => Promise<unknown>;
   /** Addons (objects or classes) added before the manifest's, e.g. the proxy runtime. */
   readonly builtins?: readonly AddonInput[];
+  /**
+   * Modules that register flow file formats when imported (e.g. `@mitmts/addon-store` for its
+   * SQLite files), imported before `mitmts flows` or the proxy starts, so that both read those
+   * files. Modules of the addon manifest need not be listed for the proxy, only for `flows`.
+   */
+  readonly flowFormats?: readonly string[];
+}
+
+/** Import the distribution's flow format modules (they register themselves). */
+export async function loadFlowFormats(dist: Distribution): Promise<void> {
+  for (const spec of dist.flowFormats ?? []) {
+    try {
+      await dist.importer(spec);
+    } catch (err) {
+      throw new MitmtsError('MITMTS_ERR_MANIFEST', `Cannot load flow format package ${spec}: ${(err as Error).message}`, { cause: err });
+    }
+  }
 }
 
 /** The addons a module provides: `export default` (one or an array) or `export const addons = [...]`. */

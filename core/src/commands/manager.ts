@@ -83,6 +83,36 @@ export class CommandManager {
     return this.invoke(c, args);
   }
 
+  /**
+   * Call with arguments that are typed values or strings, mixed: a string given for a parameter
+   * whose type is not a string type is parsed by that type, as on a command line (`'@all'` for
+   * `flows`, `'3'` for `int`); any other value is passed as it is. A trailing `str[]` parameter
+   * takes the remaining strings, or one array.
+   */
+  async callMixed(name: string, args: readonly unknown[]): Promise<unknown> {
+    const c = this.lookup(name);
+    const params = c.info.args;
+    const values: unknown[] = [];
+    let ai = 0;
+    for (let pi = 0; pi < params.length; pi++) {
+      const p = params[pi]!;
+      if (p.type === 'str[]' && pi === params.length - 1 && !(args.length === ai + 1 && Array.isArray(args[ai]))) {
+        if (args.slice(ai).some((a) => typeof a !== 'string')) throw this.arity(c.info, args.length);
+        values.push(args.slice(ai));
+        ai = args.length;
+        break;
+      }
+      if (ai >= args.length) {
+        if (p.optional) break;
+        throw this.arity(c.info, args.length);
+      }
+      const a = args[ai++];
+      values.push(typeof a === 'string' && !STRING_TYPES.has(p.type) ? await this.convert(c.info, p, a) : a);
+    }
+    if (ai < args.length) throw this.arity(c.info, args.length);
+    return this.invoke(c, values);
+  }
+
   /** Parse and run a command line: `flow.mark @all ":default:"`. */
   async execute(line: string): Promise<unknown> {
     const words = lex(line);
@@ -92,27 +122,8 @@ export class CommandManager {
   }
 
   /** Run a command with string arguments, each converted by its declared type. */
-  async callStrings(name: string, words: readonly string[]): Promise<unknown> {
-    const c = this.lookup(name);
-    const params = c.info.args;
-    const values: unknown[] = [];
-    let wi = 0;
-    for (let pi = 0; pi < params.length; pi++) {
-      const p = params[pi]!;
-      if (p.type === 'str[]' && pi === params.length - 1) {
-        values.push(words.slice(wi));
-        wi = words.length;
-        break;
-      }
-      if (wi >= words.length) {
-        if (p.optional) break;
-        throw this.arity(c.info, words.length);
-      }
-      values.push(await this.convert(c.info, p, words[wi]!));
-      wi++;
-    }
-    if (wi < words.length) throw this.arity(c.info, words.length);
-    return this.invoke(c, values);
+  callStrings(name: string, words: readonly string[]): Promise<unknown> {
+    return this.callMixed(name, words);
   }
 
   private async invoke(c: Registered, args: unknown[]): Promise<unknown> {
@@ -185,6 +196,9 @@ export class CommandManager {
     );
   }
 }
+
+/** Parameter types whose values are strings: a string argument for them is taken as it is. */
+const STRING_TYPES: ReadonlySet<ArgType> = new Set<ArgType>(['str', 'path', 'cmd', 'marker']);
 
 function normalizeArg(a: ArgSpec, fallbackName: string): ArgObject {
   return typeof a === 'string' ? { name: fallbackName, type: a as ArgType } : a;

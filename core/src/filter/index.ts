@@ -4,6 +4,7 @@ export { OPERATORS, FILTER_HELP, type OperatorSpec, type Matcher, type ArgKind }
 export type { FilterNode } from './parser.js';
 export {
   compilePyRegex,
+  compileFilterRegex,
   translatePyRegex,
   PyRegexError,
   compilePyPattern,
@@ -11,6 +12,7 @@ export {
   pyGroup,
   pySub,
   type PyRegexOptions,
+  type RegexTester,
   type PyPattern,
   type PyTemplate,
 } from './pyregex/index.js';

@@ -10,7 +10,7 @@ import type { DNSFlow } from '../flow/dns.js';
 import type { Headers } from '../flow/headers.js';
 import type { Message } from '../flow/message.js';
 import { equalsAsciiCI, latin1 } from '../flow/bytes.js';
-import { compilePyRegex } from './pyregex/index.js';
+import { compileFilterRegex, type RegexTester } from './pyregex/index.js';
 import { pyStr } from './pyrepr.js';
 
 /** A compiled filter's test. */
@@ -31,7 +31,7 @@ export interface OperatorSpec {
   readonly reFlags?: 'm' | 's';
   /** True if the subject is bytes (the pattern is UTF-8 encoded and matched against bytes). */
   readonly binary?: boolean;
-  readonly build: (arg: RegExp | number) => Matcher;
+  readonly build: (arg: RegexTester | number) => Matcher;
 }
 
 const isHttp = (f: Flow): f is HTTPFlow => f.type === 'http';
@@ -39,25 +39,25 @@ const isDns = (f: Flow): f is DNSFlow => f.type === 'dns';
 const isStream = (f: Flow): f is TCPFlow | UDPFlow => f.type === 'tcp' || f.type === 'udp';
 
 
-function contentType(re: RegExp, h: Headers): boolean {
+function contentType(re: RegexTester, h: Headers): boolean {
   for (const [k, v] of h.fields) if (equalsAsciiCI(k, 'content-type') && re.test(latin1(v))) return true;
   return false;
 }
 
 /** A message body for matching: decoded if possible, raw otherwise; empty/absent bodies skipped. */
-function body(re: RegExp, m: Message | null): boolean {
+function body(re: RegexTester, m: Message | null): boolean {
   if (!m) return false;
   const raw = m.rawContent;
   if (!raw || raw.length === 0) return false;
   return re.test(latin1(m.getContent(false)!));
 }
 
-function dnsText(re: RegExp, m: DNSFlow['request'] | null): boolean {
+function dnsText(re: RegexTester, m: DNSFlow['request'] | null): boolean {
   return !!m && re.test(latin1(Buffer.from(m.toText(), 'utf8')));
 }
 
 /** `side`: all messages, only the client's, or only the server's. */
-function bodies(re: RegExp, f: Flow, side: 'all' | 'client' | 'server'): boolean {
+function bodies(re: RegexTester, f: Flow, side: 'all' | 'client' | 'server'): boolean {
   if (isHttp(f)) {
     if (side !== 'server' && body(re, f.request)) return true;
     if (side !== 'client' && body(re, f.response)) return true;
@@ -93,15 +93,15 @@ const ASSET_TYPES = [
   'image/.*',
   'font/.*',
   'application/font.*',
-].map((p) => compilePyRegex(p, { binary: true }));
+].map((p) => compileFilterRegex(p, { binary: true }));
 
 const regex = (
   name: string,
   describe: string,
   help: string,
-  build: (re: RegExp) => Matcher,
+  build: (re: RegexTester) => Matcher,
   opts: { binary?: boolean; reFlags?: 'm' | 's' } = {},
-): OperatorSpec => ({ name, arg: 'regex', describe, help, ...opts, build: (a) => build(a as RegExp) });
+): OperatorSpec => ({ name, arg: 'regex', describe, help, ...opts, build: (a) => build(a as RegexTester) });
 
 const unary = (name: string, describe: string, help: string, m: Matcher): OperatorSpec => ({
   name,

@@ -22,7 +22,7 @@
  */
 import { FilterError, FilterErrorCode } from './errors.js';
 import { OPERATORS } from './operators.js';
-import { compilePyRegex, PyRegexError } from './pyregex/index.js';
+import { compileFilterRegex, PyRegexError, type RegexTester } from './pyregex/index.js';
 
 /** A parsed filter expression. */
 export type FilterNode =
@@ -39,7 +39,7 @@ export type FilterNode =
       /** Case-insensitive regex matching (the default). */
       ignoreCase: boolean;
       /** The compiled regex, for regex operators. */
-      re: RegExp | null;
+      re: RegexTester | null;
     }
   | { kind: 'not'; child: FilterNode }
   | { kind: 'and'; children: FilterNode[] }
@@ -217,9 +217,9 @@ class Parser {
   private regexNode(op: string, source: string, pos: number, bare: boolean, argPos = pos): FilterNode {
     const spec = OPERATORS.get(op)!;
     const ignoreCase = !this.caseSensitive;
-    let re: RegExp;
+    let re: RegexTester;
     try {
-      re = compilePyRegex(spec.binary ? Buffer.from(source, 'utf8').toString('latin1') : source, {
+      re = compileFilterRegex(spec.binary ? Buffer.from(source, 'utf8').toString('latin1') : source, {
         binary: spec.binary ?? false,
         ignoreCase,
         multiline: spec.reFlags === 'm',

@@ -1,5 +1,5 @@
 import type { Client, Server } from '../flow/index.js';
-import type { OptionTypeName, OptionValue } from '../options/types.js';
+import type { OptionSpec, OptionTypeName, OptionValue } from '../options/types.js';
 import type { CommandSpec } from '../commands/types.js';
 
 /** Log levels, most severe last; mitmproxy's five. */
@@ -23,6 +23,8 @@ export interface Loader {
     help: string,
     choices?: readonly string[],
   ): void;
+  /** Declare an option from a whole spec (bounds and checks included). */
+  addOption<T extends OptionTypeName>(spec: OptionSpec<T>): void;
   addCommand(name: string, fn: (...args: never[]) => unknown, spec?: Omit<CommandSpec, 'name'>): void;
 }
 

@@ -109,6 +109,11 @@ export interface OptionInput<T extends OptionTypeName> {
   readonly default: OptionValue<T>;
   readonly help: string;
   readonly choices?: readonly string[];
+  /** Bounds of an `int`/`int?` option (see `OptionSpec.min`). */
+  readonly min?: number;
+  readonly max?: number;
+  /** A value check beyond type and bounds (see `OptionSpec.check`). */
+  check?(value: OptionValue<T>, get: (name: string) => OptionValue): string | undefined;
 }
 
 /**
@@ -120,13 +125,8 @@ export function option<T extends OptionTypeName>(
   input: OptionInput<T>,
 ): <K extends string>(target: { [P in K]: OptionValue<T> }, key: K) => void {
   return (target, key) => {
-    const spec: OptionSpec = {
-      name: input.name ?? key,
-      type: input.type,
-      default: input.default,
-      help: input.help,
-      ...(input.choices ? { choices: input.choices } : {}),
-    };
+    const { name, ...rest } = input;
+    const spec = { ...rest, name: name ?? key } as OptionSpec;
     own(target.constructor).options.push({ key, spec });
   };
 }

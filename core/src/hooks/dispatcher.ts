@@ -2,6 +2,7 @@ import { AddonHalt, OptionsError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/log.js';
 import type { AddonOrder, ClassMeta } from './decorators.js';
 import { HOOK_NAMES, type HookMap, type HookName, type HookResult } from './hookmap.js';
+import { HOOK_SLOT, handlerId } from './watchdog.js';
 
 /** One addon in the chain (child addons hang below their parent). */
 export interface AddonRecord {
@@ -17,6 +18,8 @@ interface Handler {
   readonly addon: string;
   readonly fn: (...args: unknown[]) => unknown;
   readonly self: object;
+  /** Written to `HOOK_SLOT` while the handler's synchronous part runs (see watchdog.ts). */
+  readonly id: number;
 }
 
 type ErrorReporter = (addon: string, hook: HookName, err: unknown) => void;
@@ -53,7 +56,7 @@ export class HookTable {
       const h = list[i]!;
       let r: unknown;
       try {
-        r = h.fn.apply(h.self, args);
+        r = callWatched(h, args);
       } catch (err) {
         if (err instanceof AddonHalt) return;
         if (err instanceof OptionsError && (name === 'configure' || name === 'load')) throw err;
@@ -96,7 +99,7 @@ export class HookTable {
       const h = list[j]!;
       this.enter();
       try {
-        await h.fn.apply(h.self, args as unknown[]);
+        await callWatched(h, args);
       } catch (err) {
         if (err instanceof AddonHalt) return;
         if (err instanceof OptionsError && (name === 'configure' || name === 'load')) throw err;
@@ -229,12 +232,27 @@ export class HookDispatcher {
       for (const [name, fn] of handlersOf(r)) {
         let list = map.get(name);
         if (!list) map.set(name, (list = []));
-        list.push({ addon: r.name, fn, self: r.instance });
+        list.push({ addon: r.name, fn, self: r.instance, id: handlerId(r.name, name) });
       }
       r.children.forEach(visit);
     };
     records.forEach(visit);
     return new HookTable(map, (addon, hook, err) => this.reportError(addon, hook, err), this.enter);
+  }
+}
+
+/**
+ * Call a handler with the watchdog's slot holding its id during its synchronous part; afterwards
+ * the slot holds the enclosing handler's id (a hook fired from a hook) or, at top level, "this
+ * one ran last" (-id).
+ */
+function callWatched(h: Handler, args: readonly unknown[]): unknown {
+  const outer = HOOK_SLOT[0]!;
+  HOOK_SLOT[0] = h.id;
+  try {
+    return h.fn.apply(h.self, args as unknown[]);
+  } finally {
+    HOOK_SLOT[0] = outer > 0 ? outer : -h.id;
   }
 }
 

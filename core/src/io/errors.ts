@@ -69,7 +69,7 @@ export class FlowReadError extends Error {
  * `truncated` tells a cut input (more bytes would have helped) from a corrupt one.
  */
 export class TnetstringError extends Error {
-  override readonly name = 'TnetstringError';
+  override readonly name: string = 'TnetstringError';
   constructor(
     message: string,
     readonly offset: number,
@@ -77,4 +77,16 @@ export class TnetstringError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A tnetstring nests lists and dicts deeper than {@link TnetstringDepthError.LIMIT} levels: no
+ * flow comes near it (mitmproxy's own writer, recursive Python, stops at about 1,000), and
+ * decoding deeper would exhaust the stack. A kind of corrupt input (`truncated` false).
+ */
+export class TnetstringDepthError extends TnetstringError {
+  override readonly name = 'TnetstringDepthError';
+  /** The most lists and dicts one value may nest. */
+  static readonly LIMIT = 1000;
+  readonly limit = TnetstringDepthError.LIMIT;
 }

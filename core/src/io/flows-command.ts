@@ -206,8 +206,7 @@ export async function runFlowsCommand(
       if (printed >= args.limit) break;
       const source = file === '-' ? stdin : file;
       const name = file === '-' ? '<stdin>' : file;
-      for await (const flow of new FlowReader(source, { name })) {
-        if (filter !== null && !filter.match(flow)) continue;
+      for await (const flow of new FlowReader(source, { name, filter })) {
         printed++;
         if (summary !== null) summary.add(flow);
         else if (!(await write(JSON.stringify(fields.extract(flow, { maxBody: args.maxBody, maxMessages: args.maxMessages, file: name }))))) {

@@ -2,7 +2,7 @@
  * Flow files: mitmproxy-compatible `.mitm` (tnetstring, format 21, older formats migrated on
  * read) and HAR.
  */
-export { FlowReadError, FlowReadErrorCode, TnetstringError, type FlowReadErrorDetails } from './errors.js';
+export { FlowReadError, FlowReadErrorCode, TnetstringDepthError, TnetstringError, type FlowReadErrorDetails } from './errors.js';
 export * as tnetstring from './tnetstring.js';
 export { TnetFloat, type TnetValue } from './tnetstring.js';
 export { pyFloatRepr, parsePyFloat } from './pyfloat.js';
@@ -10,6 +10,7 @@ export { encodeFlowState } from './state-schema.js';
 export { checkFlowState } from './state-check.js';
 export { migrateFlowState, migrateStep, setFastMigration, MigrationContext, MIGRATABLE_VERSIONS, UnsupportedVersionError } from './migrations.js';
 export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, type FlowReaderOptions, type FlowSource } from './reader.js';
+export { registerFlowFileFormat, flowFileFormatOf, prepareFlowFile, type FlowFile, type FlowFileFormat } from './formats.js';
 export { FlowWriter, FilteredFlowWriter, encodeFlow, type FlowSink, type FlowWriterOptions } from './writer.js';
 export { harToFlows, harToFlowStates, parseIsoTimestamp } from './har-import.js';
 export {

@@ -4,9 +4,11 @@
  * are decoded as they arrive and nothing is kept after a flow was yielded.
  */
 import { flowFromState, type AnyFlow } from '../flow/from-state.js';
+import type { Filter } from '../filter/filter.js';
 import type { FlowState } from '../flow/state.js';
 import { FlowReadError, FlowReadErrorCode } from './errors.js';
-import { asyncChunks, DEFAULT_CHUNK_SIZE, type FlowSource, ownsChunks, sourceName, syncChunks } from './sources.js';
+import { flowFileFormatOf, type FlowFile } from './formats.js';
+import { asyncChunks, DEFAULT_CHUNK_SIZE, type FlowSource, ownsChunks, sourceName, sourcePath, syncChunks } from './sources.js';
 import { FlowStateDecoder } from './state-decoder.js';
 
 export type { FlowSource } from './sources.js';
@@ -20,6 +22,35 @@ export interface FlowReaderOptions {
    * record, if larger).
    */
   chunkSize?: number;
+  /**
+   * Only flows matching this filter (flows, not raw states). A registered indexed format (the
+   * store's SQLite files) uses it to skip what cannot match.
+   */
+  filter?: Filter | null;
+}
+
+/** The file at `source` if it is in a format a package registered (formats.ts), else null. */
+function registeredFile(source: FlowSource): FlowFile | null {
+  const path = sourcePath(source);
+  const format = path === undefined ? undefined : flowFileFormatOf(path);
+  return format ? format.open(path!) : null;
+}
+
+/** {@link registeredFile}, letting the format load what it needs first. */
+async function registeredFileAsync(source: FlowSource): Promise<FlowFile | null> {
+  const path = sourcePath(source);
+  const format = path === undefined ? undefined : flowFileFormatOf(path);
+  if (!format) return null;
+  await format.prepare?.();
+  return format.open(path!);
+}
+
+function* flowsOf(file: FlowFile, filter: Filter | null): Generator<AnyFlow> {
+  try {
+    yield* file.flows(filter) as Iterable<AnyFlow>;
+  } finally {
+    file.close();
+  }
 }
 
 function named(e: unknown, name: string | undefined): unknown {
@@ -43,6 +74,11 @@ function toFlow(state: FlowState, decoder: FlowStateDecoder): AnyFlow {
 
 /** Format 21 states from a source, synchronously (files, bytes, sync iterables). */
 export function* readStatesSync(source: FlowSource, options: FlowReaderOptions = {}): Generator<FlowState> {
+  const file = registeredFile(source);
+  if (file !== null) {
+    for (const flow of flowsOf(file, null)) yield flow.getState();
+    return;
+  }
   const name = options.name ?? sourceName(source);
   const decoder = new FlowStateDecoder();
   try {
@@ -56,6 +92,11 @@ export function* readStatesSync(source: FlowSource, options: FlowReaderOptions =
 
 /** Format 21 states from any source, asynchronously. */
 export async function* readStates(source: FlowSource, options: FlowReaderOptions = {}): AsyncGenerator<FlowState> {
+  const file = await registeredFileAsync(source);
+  if (file !== null) {
+    for (const flow of flowsOf(file, null)) yield flow.getState();
+    return;
+  }
   const name = options.name ?? sourceName(source);
   const decoder = new FlowStateDecoder();
   try {
@@ -89,14 +130,23 @@ export class FlowReader implements AsyncIterable<AnyFlow>, Iterable<AnyFlow> {
 
   /** Flows, asynchronously (any source). */
   async *stream(): AsyncGenerator<AnyFlow> {
+    const filter = this.options.filter ?? null;
+    const file = await registeredFileAsync(this.source);
+    if (file !== null) return yield* flowsOf(file, filter);
     const name = this.options.name ?? sourceName(this.source);
     const decoder = new FlowStateDecoder();
     try {
       const owned = ownsChunks(this.source);
       for await (const chunk of asyncChunks(this.source, this.options.chunkSize ?? DEFAULT_CHUNK_SIZE)) {
-        for (const state of decoder.push(chunk, owned)) yield toFlow(state, decoder);
+        for (const state of decoder.push(chunk, owned)) {
+          const flow = toFlow(state, decoder);
+          if (filter === null || filter.match(flow)) yield flow;
+        }
       }
-      for (const state of decoder.end()) yield toFlow(state, decoder);
+      for (const state of decoder.end()) {
+        const flow = toFlow(state, decoder);
+        if (filter === null || filter.match(flow)) yield flow;
+      }
     } catch (e) {
       throw named(e, name);
     }
@@ -104,14 +154,23 @@ export class FlowReader implements AsyncIterable<AnyFlow>, Iterable<AnyFlow> {
 
   /** Flows, synchronously (files, Buffers and sync iterables only). */
   *streamSync(): Generator<AnyFlow> {
+    const filter = this.options.filter ?? null;
+    const file = registeredFile(this.source);
+    if (file !== null) return yield* flowsOf(file, filter);
     const name = this.options.name ?? sourceName(this.source);
     const decoder = new FlowStateDecoder();
     try {
       const owned = ownsChunks(this.source);
       for (const chunk of syncChunks(this.source, this.options.chunkSize ?? DEFAULT_CHUNK_SIZE)) {
-        for (const state of decoder.push(chunk, owned)) yield toFlow(state, decoder);
+        for (const state of decoder.push(chunk, owned)) {
+          const flow = toFlow(state, decoder);
+          if (filter === null || filter.match(flow)) yield flow;
+        }
       }
-      for (const state of decoder.end()) yield toFlow(state, decoder);
+      for (const state of decoder.end()) {
+        const flow = toFlow(state, decoder);
+        if (filter === null || filter.match(flow)) yield flow;
+      }
     } catch (e) {
       throw named(e, name);
     }

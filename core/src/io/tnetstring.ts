@@ -8,7 +8,7 @@
  * the resulting values. Encoding writes back to front into one growing Buffer, so every length
  * prefix is known when it is written (no intermediate strings or per-value Buffers).
  */
-import { TnetstringError } from './errors.js';
+import { TnetstringDepthError, TnetstringError } from './errors.js';
 import { parseDecimalBytes, parsePyFloat, pyFloatRepr } from './pyfloat.js';
 import { SHAPE_ROOT, shapeBuilder, shapeChild, type ShapeNode, type TnetDict } from './dict-shapes.js';
 
@@ -218,7 +218,7 @@ function readValue(buf: Buffer, end: number): TnetValue {
       if (len !== 0) nullError(at, len);
       return null;
     case 93 /* ']' */:
-      return readList(buf, s, e);
+      return readList(buf, at, s, e);
     case 125 /* '}' */:
       return readDict(buf, at, s, e);
     default:
@@ -226,7 +226,22 @@ function readValue(buf: Buffer, end: number): TnetValue {
   }
 }
 
-function readList(buf: Buffer, s: number, e: number): TnetValue[] {
+/** Lists and dicts open around the value being read (bounded: see TnetstringDepthError). */
+// eslint-disable-next-line no-var
+var DEPTH = 0;
+
+function enter(at: number): void {
+  if (++DEPTH > TnetstringDepthError.LIMIT) {
+    throw new TnetstringDepthError(
+      `value at byte ${B + at} nests lists and dicts more than ${TnetstringDepthError.LIMIT} levels deep; no flow does, so the input is corrupt or hostile`,
+      B + at,
+      false,
+    );
+  }
+}
+
+function readList(buf: Buffer, at: number, s: number, e: number): TnetValue[] {
+  enter(at);
   // Items go on the value stack first, so that the list is allocated once, at its size.
   const base = SP;
   P = s;
@@ -235,6 +250,7 @@ function readList(buf: Buffer, s: number, e: number): TnetValue[] {
     VALS[slot] = readValue(buf, e);
   }
   P = e + 1;
+  DEPTH--;
   const top = SP;
   if (top > HIGH) HIGH = top;
   SP = base;
@@ -299,6 +315,7 @@ function matchBytes(enc: Uint8Array, buf: Buffer, p: number): boolean {
 }
 
 function readDict(buf: Buffer, at: number, s: number, e: number): TnetDict {
+  enter(at);
   const base = SP;
   // The shape of the keys so far; undefined once past the trie's limits (keys then go to KEYS).
   let node: ShapeNode | undefined = SHAPE_ROOT;
@@ -324,6 +341,7 @@ function readDict(buf: Buffer, at: number, s: number, e: number): TnetDict {
     VALS[slot] = readValue(buf, e);
   }
   P = e + 1;
+  DEPTH--;
   const top = SP;
   if (top > HIGH) HIGH = top;
   SP = base;
@@ -380,6 +398,7 @@ export function decodeAt(buf: Buffer, offset = 0, end = buf.length, base = 0): {
   B = base;
   E = end;
   SP = 0;
+  DEPTH = 0;
   let value: TnetValue;
   try {
     value = readValue(buf, end);
@@ -568,11 +587,17 @@ function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined): void
     if (order === undefined) {
       for (const k in obj) putEntry(w, k, obj[k], dict);
     } else {
+      let written = 0;
       for (let i = 0; i < order.length; i++) {
         const k = order[i]!;
-        if (Object.prototype.hasOwnProperty.call(obj, k)) putEntry(w, k, obj[k], dict);
+        if (Object.prototype.hasOwnProperty.call(obj, k)) {
+          putEntry(w, k, obj[k], dict);
+          written++;
+        }
       }
-      for (const k in obj) if (!order.includes(k)) putEntry(w, k, obj[k], dict);
+      // Keys beyond the schema's order are rare (states have exactly the schema's keys): look
+      // for them only when there are some, not with a scan of the order per key.
+      if (written !== Object.keys(obj).length) for (const k in obj) if (!order.includes(k)) putEntry(w, k, obj[k], dict);
     }
   }
   w.prefix(mark);

@@ -5,10 +5,11 @@ import type { CommandSpec } from '../commands/types.js';
 import { getClassMeta, type AddonOrder, type ClassMeta, type InjectionKey } from '../hooks/decorators.js';
 import type { Loader } from '../hooks/data.js';
 import { HookDispatcher, type AddonRecord } from '../hooks/dispatcher.js';
+import { watchBlocks } from '../hooks/watchdog.js';
 import type { HookMap, HookName, HookResult } from '../hooks/hookmap.js';
 import { CORE_OPTIONS } from '../options/core-options.js';
 import { OptionsManager } from '../options/manager.js';
-import type { OptionTypeName, OptionValue } from '../options/types.js';
+import type { OptionSpec, OptionTypeName, OptionValue } from '../options/types.js';
 import { enterKernel, runWithKernel } from './context.js';
 import { MitmtsError, OptionsError } from './errors.js';
 import { Logger, termLog, type LogLevel, type TermLogOptions } from './log.js';
@@ -69,6 +70,7 @@ export class Kernel {
     }
     this.options.onConfigure((updated) => {
       if (this.stateValue !== 'running' && this.stateValue !== 'starting') return;
+      if (updated.has('hook_watchdog')) this.watchHooks();
       const r = this.addons.trigger('configure', updated);
       if (r) r.catch((err: unknown) => this.addons.reportError('kernel', 'configure', err));
     });
@@ -186,6 +188,7 @@ export class Kernel {
         throw err;
       }
       this.stateValue = 'running';
+      this.watchHooks();
       // `running: false`: configured (scripts loaded, options complete) but not serving, e.g.
       // for `mitmts --options`.
       if (opts.running !== false) await this.addons.trigger('running');
@@ -215,7 +218,13 @@ export class Kernel {
     await runWithKernel(this, async () => {
       for (const r of this.addons.list()) await this.finishQuiet(r);
     });
+    watchBlocks(this.log, 0);
     this.stateValue = 'done';
+  }
+
+  /** Start, adjust or stop the hook watchdog for this kernel (option `hook_watchdog`). */
+  private watchHooks(): void {
+    watchBlocks(this.log, this.options.has('hook_watchdog') ? this.options.get<number>('hook_watchdog') : 0);
   }
 
   private get running(): boolean {
@@ -320,8 +329,9 @@ export class Kernel {
 
   private loader(r: AddonRecord): Loader {
     return {
-      addOption: <T extends OptionTypeName>(name: string, type: T, defaultValue: OptionValue<T>, help: string, choices?: readonly string[]) => {
-        this.options.declare({ name, type, default: defaultValue, help, ...(choices ? { choices } : {}) }, r.name);
+      addOption: <T extends OptionTypeName>(spec: string | OptionSpec<T>, type?: T, defaultValue?: OptionValue<T>, help?: string, choices?: readonly string[]) => {
+        if (typeof spec !== 'string') return this.options.declare(spec, r.name);
+        this.options.declare({ name: spec, type: type!, default: defaultValue!, help: help ?? '', ...(choices ? { choices } : {}) }, r.name);
       },
       addCommand: (name: string, fn: (...args: never[]) => unknown, spec?: Omit<CommandSpec, 'name'>) => {
         this.commands.add({ ...spec, name }, fn, r.name);

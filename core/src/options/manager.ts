@@ -16,6 +16,19 @@ interface Entry {
   value: OptionValue;
 }
 
+/** One source for a whole update, or one per option name (config.yaml: each key's line). */
+export type SourceOf = ValueSource | ((name: string) => ValueSource);
+
+function sourceFor(source: SourceOf | undefined, name: string, fallback: string): ValueSource {
+  if (source === undefined) return { label: fallback };
+  return typeof source === 'function' ? source(name) : source;
+}
+
+/** ` (from <label>)` for error messages, or nothing without a source. */
+function where(source: SourceOf | undefined, name: string): string {
+  return source === undefined ? '' : ` (from ${sourceFor(source, name, '').label})`;
+}
+
 type Deferred =
   | { kind: 'typed'; value: unknown; source: ValueSource }
   | { kind: 'strings'; values: Array<string | undefined>; source: ValueSource };
@@ -103,19 +116,19 @@ export class OptionsManager {
    * Set typed values atomically. Unknown names are an error, or, with `defer`, kept until an
    * addon declares them.
    */
-  update(changes: Readonly<Record<string, unknown>>, opts: { defer?: boolean; source?: ValueSource } = {}): void {
+  update(changes: Readonly<Record<string, unknown>>, opts: { defer?: boolean; source?: SourceOf } = {}): void {
     const typed = new Map<string, OptionValue>();
     const later = new Map<string, Deferred>();
     for (const [name, value] of Object.entries(changes)) {
       const e = this.entries.get(name);
       if (!e) {
         if (!opts.defer) throw this.unknown(name);
-        later.set(name, { kind: 'typed', value, source: opts.source ?? { label: 'update' } });
+        later.set(name, { kind: 'typed', value, source: sourceFor(opts.source, name, 'update') });
         continue;
       }
-      typed.set(name, checkValue(e.spec, value, opts.source ? ` (from ${opts.source.label})` : ''));
+      typed.set(name, checkValue(e.spec, value, where(opts.source, name)));
     }
-    this.apply(typed);
+    this.apply(typed, (name) => where(opts.source, name));
     for (const [k, v] of later) this.deferred.set(k, v);
   }
 
@@ -141,9 +154,9 @@ export class OptionsManager {
         later.set(name, { kind: 'strings', values, source: opts.source ?? { label: '--set' } });
         continue;
       }
-      typed.set(name, parseValues(e.spec, values, e.value));
+      typed.set(name, parseValues(e.spec, values, e.value, where(opts.source, name)));
     }
-    this.apply(typed);
+    this.apply(typed, (name) => where(opts.source, name));
     for (const [k, v] of later) this.deferred.set(k, v);
   }
 
@@ -155,12 +168,16 @@ export class OptionsManager {
       if (!e) continue;
       typed.set(
         name,
-        d.kind === 'typed' ? checkValue(e.spec, d.value, ` (from ${d.source.label})`) : parseValues(e.spec, d.values, e.value),
+        d.kind === 'typed' ? checkValue(e.spec, d.value, ` (from ${d.source.label})`) : parseValues(e.spec, d.values, e.value, ` (from ${d.source.label})`),
       );
     }
     if (typed.size === 0) return [];
-    for (const name of typed.keys()) this.deferred.delete(name);
-    this.apply(typed);
+    const sources = new Map<string, ValueSource>();
+    for (const name of typed.keys()) {
+      sources.set(name, this.deferred.get(name)!.source);
+      this.deferred.delete(name);
+    }
+    this.apply(typed, (name) => where(sources.get(name), name));
     return [...typed.keys()];
   }
 
@@ -200,7 +217,18 @@ export class OptionsManager {
     return out;
   }
 
-  private apply(typed: Map<string, OptionValue>): void {
+  /** Run the `check`s of the options in `typed` (other options read as after the update). */
+  private runChecks(typed: ReadonlyMap<string, OptionValue>, whereOf: (name: string) => string): void {
+    const get = (name: string): OptionValue => (typed.has(name) ? typed.get(name)! : this.get(name));
+    for (const [name, value] of typed) {
+      const spec = this.entries.get(name)!.spec;
+      const why = spec.check?.(value, get);
+      if (why !== undefined) throw new OptionsError(`Option ${name}${whereOf(name)}: ${why}`, 'MITMTS_ERR_OPTION_VALUE');
+    }
+  }
+
+  private apply(typed: Map<string, OptionValue>, whereOf: (name: string) => string = () => ''): void {
+    this.runChecks(typed, whereOf);
     const previous = new Map<string, OptionValue>();
     for (const [name, value] of typed) {
       const e = this.entries.get(name)!;

@@ -27,6 +27,17 @@ export interface OptionSpec<T extends OptionTypeName = OptionTypeName> {
   readonly help: string;
   /** Allowed values (for `str`, `str?` and `str[]` options). */
   readonly choices?: readonly string[];
+  /** Smallest allowed value (for `int` and `int?` options). */
+  readonly min?: number;
+  /** Largest allowed value (for `int` and `int?` options). */
+  readonly max?: number;
+  /**
+   * A check beyond type, choices and bounds, run whenever the option changes (before any
+   * addon's `configure` sees the value): return why `value` is bad (a phrase completing
+   * "Option NAME: ...", naming the fix), or undefined. `get` reads other options as they will be
+   * after this update. Not part of the plain-data spec (not printed, not serialized).
+   */
+  check?(value: OptionValue<T>, get: (name: string) => OptionValue): string | undefined;
 }
 
 /** A registered option: its spec, its owner and its current value. */

@@ -18,11 +18,11 @@ export function checkValue(spec: OptionSpec, value: unknown, where = ''): Option
       return value as boolean;
     case 'int':
       if (typeof value !== 'number' || !Number.isInteger(value)) bad();
-      return value as number;
+      return checkRange(spec, value as number, where);
     case 'int?':
       if (value === null) return null;
       if (typeof value !== 'number' || !Number.isInteger(value)) bad();
-      return value as number;
+      return checkRange(spec, value as number, where);
     case 'str':
       if (typeof value !== 'string') bad();
       checkChoice(spec, value as string);
@@ -41,6 +41,23 @@ export function checkValue(spec: OptionSpec, value: unknown, where = ''): Option
   }
 }
 
+function checkRange(spec: OptionSpec, value: number, where: string): number {
+  const { min, max } = spec;
+  if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
+    throw new OptionsError(`Option ${spec.name}${where}: ${value} is out of range: expected ${rangeText(spec)}.`, 'MITMTS_ERR_OPTION_RANGE');
+  }
+  return value;
+}
+
+/** `an integer from 0 to 4`, `an integer of at least 1`, ... (for errors and `--options`). */
+export function rangeText(spec: Pick<OptionSpec, 'min' | 'max'>): string {
+  const { min, max } = spec;
+  if (min !== undefined && max !== undefined) return `an integer from ${min} to ${max}`;
+  if (min !== undefined) return `an integer of at least ${min}`;
+  if (max !== undefined) return `an integer of at most ${max}`;
+  return 'an integer';
+}
+
 function checkChoice(spec: OptionSpec, value: string): void {
   if (spec.choices && !spec.choices.includes(value)) {
     throw new OptionsError(
@@ -55,10 +72,10 @@ function checkChoice(spec: OptionSpec, value: string): void {
  * `values` holds every value given for this option (`--set name=a --set name=b`), `undefined`
  * entries stand for a bare `--set name`.
  */
-export function parseValues(spec: OptionSpec, values: ReadonlyArray<string | undefined>, current: OptionValue): OptionValue {
+export function parseValues(spec: OptionSpec, values: ReadonlyArray<string | undefined>, current: OptionValue, where = ''): OptionValue {
   if (spec.type === 'str[]') {
     const list = values.filter((v): v is string => v !== undefined);
-    return checkValue(spec, list);
+    return checkValue(spec, list, where);
   }
   if (values.length > 1) {
     throw new OptionsError(
@@ -88,15 +105,15 @@ export function parseValues(spec: OptionSpec, values: ReadonlyArray<string | und
           'MITMTS_ERR_OPTION_TYPE',
         );
       }
-      return checkValue(spec, Number.parseInt(raw, 10));
+      return checkValue(spec, Number.parseInt(raw, 10), where);
     }
     case 'str':
       if (raw === undefined) {
         throw new OptionsError(`Option ${spec.name} is required: --set ${spec.name}=<str>.`, 'MITMTS_ERR_OPTION_TYPE');
       }
-      return checkValue(spec, raw);
+      return checkValue(spec, raw, where);
     case 'str?':
-      return raw === undefined ? null : checkValue(spec, raw);
+      return raw === undefined ? null : checkValue(spec, raw, where);
   }
 }
 

@@ -10,10 +10,13 @@ import { OptionsError } from '../kernel/errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../kernel/log.js';
 import { KERNEL, LOG } from '../kernel/tokens.js';
-import { ClientConnection, type ProxyRuntime } from './client.js';
+import { ClientConnection, type ProxyRuntime } from './connection.js';
 import { buildConfig, type RuntimeConfig } from './config.js';
+import { FdPressure } from './fdlimit.js';
 import { listenAddress, type ProxyMode } from './modes.js';
+import { MODE_HANDLERS } from './modes/index.js';
 import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
+import { CLIENT_REPLAY, ClientReplayer } from './replay.js';
 
 /** A listening proxy server. */
 export interface ListenAddress {
@@ -24,7 +27,6 @@ export interface ListenAddress {
 
 const CERT_OPTIONS = new Set(['confdir', 'certs', 'cert_passphrase', 'key_size', 'leaf_key', 'tls_version_client_min', 'tls_version_client_max', 'ciphers_client', 'tls_ecdh_curve_client']);
 const LISTEN_OPTIONS = new Set(['mode', 'listen_host', 'listen_port', 'server']);
-const SUPPORTED_MODES = new Set(['regular']);
 
 /**
  * The proxy runtime as a built-in addon (mitmproxy's proxyserver + tlsconfig): declares the
@@ -40,11 +42,20 @@ export class ProxyServer implements ProxyRuntime {
   private readonly connections = new Set<ClientConnection>();
   private certsDirty = true;
   private isRunning = false;
+  private fdPressure: FdPressure | undefined;
+
+  /** Out-of-descriptors reporting while listening (libuv refuses clients silently then). */
+  private get fds(): FdPressure {
+    return (this.fdPressure ??= new FdPressure(this.log));
+  }
 
   constructor(
     @inject(KERNEL) private readonly kernel: Kernel,
     @inject(LOG) readonly log: Logger,
-  ) {}
+  ) {
+    // Addons added after the runtime get client replay by injection (`@inject(CLIENT_REPLAY)`).
+    kernel.container.registerInstance(CLIENT_REPLAY, new ClientReplayer(this));
+  }
 
   get hooks(): HookTable {
     return this.kernel.addons.table;
@@ -69,14 +80,14 @@ export class ProxyServer implements ProxyRuntime {
   }
 
   load(loader: Loader): void {
-    for (const o of PROXY_OPTIONS) loader.addOption(o.name, o.type, o.default as never, o.help, o.choices);
+    for (const o of PROXY_OPTIONS) loader.addOption(o);
   }
 
   configure(updated: ReadonlySet<string>): void {
     const cfg = buildConfig(this.kernel.options);
     for (const m of cfg.modes) {
-      if (!SUPPORTED_MODES.has(m.type)) {
-        throw new OptionsError(`Proxy mode ${m.fullSpec} is not supported by mitmts yet (supported: ${[...SUPPORTED_MODES].join(', ')}).`);
+      if (!MODE_HANDLERS[m.type]) {
+        throw new OptionsError(`Proxy mode ${m.fullSpec} is not supported by mitmts yet (supported: ${Object.keys(MODE_HANDLERS).join(', ')}).`);
       }
     }
     this.config = cfg;
@@ -164,17 +175,20 @@ export class ProxyServer implements ProxyRuntime {
         });
         server.listen({ port: port ?? 8080, ...(host ? { host } : {}) }, () => resolve());
       });
-      server.on('error', (err) => this.log.error(`Proxy server error: ${err.message}`));
+      server.on('error', (err: NodeJS.ErrnoException) => {
+        if (!this.fds.report(err)) this.log.error(`Proxy server error: ${err.message}`);
+      });
       const a = server.address() as net.AddressInfo;
       const address: ListenAddress = { mode: mode.fullSpec, host: host || '*', port: a.port };
       this.servers.push({ server, address });
       this.log.info(`HTTP(S) proxy listening at ${address.host}:${address.port}.`);
     }
+    this.fds.start();
   }
 
   private accept(socket: net.Socket, mode: ProxyMode): void {
     const conn = new ClientConnection(this, socket, mode);
-    conn.start().catch((err: unknown) => {
+    conn.start(MODE_HANDLERS[mode.type]!).catch((err: unknown) => {
       this.log.error(`${conn.describe()}: internal error: ${(err as Error)?.stack ?? String(err)}`);
       socket.destroy();
     });
@@ -183,6 +197,7 @@ export class ProxyServer implements ProxyRuntime {
   private async stop(): Promise<void> {
     const servers = this.servers;
     this.servers = [];
+    this.fds.stop();
     for (const c of this.connections) c.destroy();
     await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }

@@ -1,14 +1,14 @@
 import type { Duplex } from 'node:stream';
 import { FlowError, TCPFlow, TCPMessage } from '../flow/index.js';
-import type { ClientConnection } from './client.js';
-import type { ServerConnection } from './upstream.js';
+import type { ClientConnection } from './connection.js';
+import type { ServerTransport } from './transport.js';
 
 /**
  * The raw TCP layer: a TCPFlow with `tcp_start`, one `tcp_message` per chunk in either
  * direction (an addon may change `flow.messages.at(-1).content`), then `tcp_end` or `tcp_error`.
  * Chunks of one direction are delivered in order; the two directions do not wait for each other.
  */
-export async function relayTcp(conn: ClientConnection, client: Duplex, clientData: Buffer, sc: ServerConnection, serverData: Buffer): Promise<void> {
+export async function relayTcp(conn: ClientConnection, client: Duplex, clientData: Buffer, sc: ServerTransport, serverData: Buffer): Promise<void> {
   const table = conn.hooks;
   const flow = new TCPFlow(conn.client, sc.server, true);
   conn.track(flow);

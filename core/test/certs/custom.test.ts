@@ -86,7 +86,7 @@ describe('custom serving certificates (certs option)', async () => {
 
   it('warn when the certificate is a CA', async () => {
     const logged: string[] = [];
-    const s = await CertStore.fromConfdir(confdir, { log: (_l, m) => logged.push(m) });
+    const s = await CertStore.fromConfdir(confdir, { log: (l, m) => l === 'warn' && logged.push(m) });
     const ca = forgeCert({ cn: 'Some CA', ca: true });
     const p = join(files, 'someca.pem');
     writeFileSync(p, ca.certPem + ca.keyPem);

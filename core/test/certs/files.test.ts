@@ -186,7 +186,21 @@ describe('loading existing CA files', () => {
     expect(store.warnings).toHaveLength(1);
     expect(store.warnings[0]).toMatch(/expired/);
     expect(store.warnings[0]).toContain(dir);
-    expect(logged).toEqual([['warn', store.warnings[0]]]);
+    expect(logged.filter(([level]) => level === 'warn')).toEqual([['warn', store.warnings[0]]]);
+  });
+
+  it('says where a new CA is and how to trust it, once: later starts say it only in the debug log', async () => {
+    const dir = join(tempDir(), 'notice');
+    const first: Array<[string, string]> = [];
+    await CertStore.fromConfdir(dir, { log: (level, msg) => first.push([level, msg]) });
+    expect(first).toHaveLength(1);
+    expect(first[0]![0]).toBe('info');
+    expect(first[0]![1]).toContain(`Created a new certificate authority in ${dir}.`);
+    expect(first[0]![1]).toContain(join(dir, 'mitmproxy-ca-cert.pem'));
+    expect(first[0]![1]).toMatch(/http:\/\/mitm\.it.*NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE/);
+    const again: Array<[string, string]> = [];
+    await CertStore.fromConfdir(dir, { log: (level, msg) => again.push([level, msg]) });
+    expect(again).toEqual([['debug', `Using the certificate authority in ${join(dir, 'mitmproxy-ca.pem')} (clients trust ${join(dir, 'mitmproxy-ca-cert.pem')}).`]]);
   });
 
   it('serves extra certificates in the CA file as the chain of generated certificates', async () => {
@@ -220,3 +234,20 @@ describe('loading existing CA files', () => {
   });
 });
 
+
+describe('CertStore.fromConfdir: a confdir that cannot be created', () => {
+  it('rejects with MITMTS_ERR_CONFDIR under /proc (no endless mkdir loop)', async () => {
+    const err = await CertStore.fromConfdir('/proc/mitmts-no-such/confdir').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CertError);
+    expect((err as CertError).code).toBe('MITMTS_ERR_CONFDIR');
+    expect((err as CertError).path).toBe('/proc/mitmts-no-such/confdir');
+  });
+
+  it('names the file that sits where a directory should be', async () => {
+    const file = join(tempDir(), 'plain-file');
+    writeFileSync(file, '');
+    const err = (await CertStore.fromConfdir(join(file, 'a', 'b')).catch((e: unknown) => e)) as CertError;
+    expect(err.code).toBe('MITMTS_ERR_CONFDIR');
+    expect(err.message).toContain(`${file} is a file, not a directory`);
+  });
+});

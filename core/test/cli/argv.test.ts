@@ -66,4 +66,13 @@ describe('parseArgs', () => {
     expect(u).toContain('-p, --listen-port PORT');
     expect(u).toContain('-n, --server, --no-server');
   });
+
+  it('lists only the flags whose option is declared (a flag of an addon not in the build is left out)', () => {
+    const declared = new Set(['listen_port', 'server_replay']);
+    const u = usageText([], (o) => declared.has(o));
+    expect(u).toContain('-S, --server-replay PATH');
+    expect(u).toContain('-p, --listen-port PORT');
+    expect(u).not.toContain('--client-replay');
+    expect(u).not.toContain('--anticache');
+  });
 });

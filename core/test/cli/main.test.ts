@@ -93,6 +93,34 @@ describe('option precedence', () => {
   });
 });
 
+describe('config.yaml at scale', () => {
+  it('reads 20,000 keys, applying each file in one update (one configure round), and names the line of a bad key', async () => {
+    const k = new Kernel();
+    await k.add(Demo);
+    const lines = ['anticomp: true', 'flow_detail: 3'];
+    for (let i = 0; i < 20_000; i++) lines.push(`script_option_${i}: ${i}`);
+    const dir = confdir(`${lines.join('\n')}\n`);
+    let rounds = 0;
+    k.options.onConfigure((updated) => {
+      if (updated.has('anticomp') || updated.has('flow_detail')) rounds++;
+    });
+    await applyCommandLine(k, parseArgs(['--confdir', dir]));
+    expect(rounds).toBe(1);
+    expect(k.options.get('flow_detail')).toBe(3);
+    // The unknown keys were deferred with their own line each.
+    expect(k.options.pendingDeferred()).toHaveLength(20_000);
+    expect(k.options.pendingDeferred()[19_999]!.source.label).toBe(`${join(dir, 'config.yaml')}:20002 (key script_option_19999)`);
+  });
+
+  it('reports a key set twice with both lines', async () => {
+    const k = new Kernel();
+    const dir = confdir('anticomp: true\nflow_detail: 1\nanticomp: false\n');
+    await expect(applyCommandLine(k, parseArgs(['--confdir', dir]))).rejects.toThrowError(
+      `${join(dir, 'config.yaml')}:3: option anticomp is set twice (first on line 1); remove one of them.`,
+    );
+  });
+});
+
 describe('main', () => {
   it('runs until an addon asks to stop, firing running and done', async () => {
     Demo.log = [];

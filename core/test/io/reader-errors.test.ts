@@ -158,3 +158,21 @@ describe('reading bad input', () => {
     expect(() => [...new FlowReader(Readable.from([bytes]))]).toThrow(/iterate with `for await` instead/);
   });
 });
+
+describe('reading a record nested too deeply', () => {
+  it('is a CORRUPT FlowReadError naming the record and the limit (no RangeError)', async () => {
+    let inner = '0:~';
+    for (let i = 0; i < 50_000; i++) inner = `${inner.length}:${inner}]`;
+    const record = `1:x;${inner}`;
+    const file = join(mkdtempSync(join(tmpdir(), 'mitmts-nest-')), 'nested.mitm');
+    writeFileSync(file, Buffer.concat([bytes, Buffer.from(`${record.length}:${record}}`, 'latin1')]));
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const f of new FlowReader(file)) seen.push(f.id);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(allIds);
+    expect(err).toBeInstanceOf(FlowReadError);
+    expect((err as FlowReadError).code).toBe(FlowReadErrorCode.CORRUPT);
+    expect((err as Error).message).toMatch(new RegExp(`^${file}: flow record #${allIds.length + 1} at byte ${bytes.length} is damaged: .*more than 1000 levels deep`));
+  });
+});

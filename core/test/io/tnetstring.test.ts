@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TnetstringError } from '../../src/io/errors.js';
+import { TnetstringDepthError, TnetstringError } from '../../src/io/errors.js';
 import { parsePyFloat, pyFloatRepr } from '../../src/io/pyfloat.js';
 import { decode, decodeAt, encode, FLOAT, measure, TnetFloat } from '../../src/io/tnetstring.js';
 
@@ -137,5 +137,44 @@ describe('tnetstring decode', () => {
     expect(measure(b('123'), 0, 3)).toBe(-1);
     expect(measure(b('5:he'), 0, 4)).toBe(8);
     expect(() => measure(b('x'), 0, 1)).toThrow(TnetstringError);
+  });
+});
+
+/** `depth` lists nested around a null, written inside out (`[[[null]]]`). */
+function nestedLists(depth: number): Buffer {
+  let inner = '0:~';
+  for (let i = 0; i < depth; i++) inner = `${inner.length}:${inner}]`;
+  return Buffer.from(inner, 'latin1');
+}
+
+describe('tnetstring decode: nesting limit', () => {
+  it(`decodes ${TnetstringDepthError.LIMIT} nested lists`, () => {
+    let v = decode(nestedLists(TnetstringDepthError.LIMIT));
+    let depth = 0;
+    while (Array.isArray(v)) {
+      v = v[0]!;
+      depth++;
+    }
+    expect(depth).toBe(TnetstringDepthError.LIMIT);
+  });
+
+  it('refuses one level more with a TnetstringDepthError, not a RangeError, and decodes on afterwards', () => {
+    const err = (() => {
+      try {
+        decode(nestedLists(TnetstringDepthError.LIMIT + 1));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(TnetstringDepthError);
+    expect(err).toBeInstanceOf(TnetstringError);
+    expect((err as TnetstringDepthError).truncated).toBe(false);
+    expect((err as Error).message).toMatch(/more than 1000 levels deep/);
+    // The depth counter starts over with the next input.
+    expect(decode(nestedLists(3))).toEqual([[[null]]]);
+  });
+
+  it('refuses 100,000 levels (a hostile file) without exhausting the stack', () => {
+    expect(() => decode(nestedLists(100_000))).toThrow(TnetstringDepthError);
   });
 });

@@ -20,7 +20,8 @@ function copyOfCore(dir: string, version?: string): string {
   cpSync(join(REPO, 'core/dist'), join(pkg, 'dist'), { recursive: true });
   cpSync(join(REPO, 'core/package.json'), join(pkg, 'package.json'));
   if (version) writeFileSync(join(pkg, 'dist/version.js'), `export const VERSION = ${JSON.stringify(version)};\n`);
-  for (const dep of ['tsyringe', 'reflect-metadata', 'node-forge', 'yaml', 'tslib']) {
+  const manifest = JSON.parse(readFileSync(join(REPO, 'core/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  for (const dep of [...Object.keys(manifest.dependencies), 'tslib']) {
     if (existsSync(join(REPO, 'node_modules', dep))) symlinkSync(join(REPO, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
   }
   return pkg;

@@ -157,3 +157,51 @@ describe('config.yaml', () => {
     expect(parseConfig('# nothing\n', '/x/config.yaml').values).toEqual({});
   });
 });
+
+describe('OptionsManager: bounds and checks', () => {
+  function bounded(): OptionsManager {
+    const m = new OptionsManager();
+    m.declare({ name: 'flow_detail', type: 'int', default: 1, min: 0, max: 4, help: 'detail' }, 'dumper');
+    m.declare({ name: 'listen_port', type: 'int?', default: null, min: 0, max: 65535, help: 'port' }, 'core');
+    const order = ['low', 'mid', 'high'];
+    const range = (end: 'min' | 'max') => (v: unknown, get: (n: string) => unknown) => {
+      const lo = end === 'min' ? v : get('level_min');
+      const hi = end === 'max' ? v : get('level_max');
+      return order.indexOf(String(lo)) > order.indexOf(String(hi)) ? `${String(lo)} is above ${String(hi)}.` : undefined;
+    };
+    m.declare({ name: 'level_min', type: 'str', default: 'low', choices: order, check: range('min'), help: 'min' }, 'x');
+    m.declare({ name: 'level_max', type: 'str', default: 'high', choices: order, check: range('max'), help: 'max' }, 'x');
+    return m;
+  }
+
+  it('rejects ints out of range from code, --set and deferred values, naming the range', () => {
+    const m = bounded();
+    expect(codeOf(() => m.update({ flow_detail: 9 }))).toBe('MITMTS_ERR_OPTION_RANGE');
+    expect(() => m.set(['flow_detail=-1'], { source: { label: '--set' } })).toThrowError('Option flow_detail (from --set): -1 is out of range: expected an integer from 0 to 4.');
+    expect(() => m.update({ listen_port: 70000 })).toThrowError('expected an integer from 0 to 65535');
+    m.update({ flow_detail: 4, listen_port: null });
+    expect(m.get('flow_detail')).toBe(4);
+    const late = new OptionsManager();
+    late.update({ depth: 11 }, { defer: true, source: { label: 'config.yaml:2' } });
+    late.declare({ name: 'depth', type: 'int', default: 0, max: 10, help: 'd' }, 'x');
+    expect(() => late.processDeferred()).toThrowError('Option depth (from config.yaml:2): 11 is out of range: expected an integer of at most 10.');
+  });
+
+  it('refuses a default outside its own bounds at declaration', () => {
+    expect(() => new OptionsManager().declare({ name: 'n', type: 'int', default: 5, max: 4, help: 'n' }, 'x')).toThrowError(/out of range/);
+  });
+
+  it('runs checks against the other options as they will be after the update, atomically', () => {
+    const m = bounded();
+    let configured = 0;
+    m.onConfigure(() => configured++);
+    expect(codeOf(() => m.update({ level_min: 'high', level_max: 'mid' }))).toBe('MITMTS_ERR_OPTION_VALUE');
+    expect(() => m.update({ level_max: 'low', level_min: 'mid' }, { source: { label: 'config.yaml:7' } })).toThrowError('Option level_max (from config.yaml:7): mid is above low.');
+    expect([m.get('level_min'), m.get('level_max'), configured]).toEqual(['low', 'high', 0]);
+    // Moving both ends together is fine even though either change alone would be refused.
+    m.update({ level_min: 'high' });
+    expect(() => m.update({ level_max: 'low' })).toThrowError('high is above low');
+    m.update({ level_min: 'low', level_max: 'low' });
+    expect([m.get('level_min'), m.get('level_max'), configured]).toEqual(['low', 'low', 2]);
+  });
+});

@@ -38,6 +38,7 @@ if (bundle) {
     name: 'mitmts',
     version: pkg.version,
     addons: pkg.mitmts.addons,
+    flowFormats: pkg.mitmts.flowFormats ?? [],
     importer: (specifier) => import(specifier),
     builtins: [ProxyServer],
   };

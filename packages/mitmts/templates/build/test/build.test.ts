@@ -28,7 +28,7 @@ describe('__name__', () => {
     }
   });
 
-  it('builds into one file that runs with nothing installed beside it', async () => {
+  it('builds into one file that runs with nothing installed beside it', { timeout: 60_000 }, async () => {
     const out = join(mkdtempSync(join(tmpdir(), '__name__-build-')), '__name__.mjs');
     const result = await buildProxy({ manifest: join(import.meta.dirname, '../mitmts.json'), outfile: out });
     expect(result.bytes).toBeGreaterThan(0);

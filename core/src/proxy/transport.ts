@@ -2,132 +2,95 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Cert } from '../certs/cert.js';
 import { ConnectionStatus, type Client, type Server } from '../flow/index.js';
-import type { ServerConnectionHookData, TlsData, TlsSettings } from '../hooks/data.js';
+import type { ConnectionContext, ServerConnectionHookData, TlsData, TlsSettings } from '../hooks/data.js';
 import type { HookTable } from '../hooks/dispatcher.js';
-import { ResponseParser, type ResponseHandler, type ResponseHead, type RawHeaders } from './http1/index.js';
-import type { Http1Error } from './http1/index.js';
-import { tlsVersionName } from './tls/info.js';
 import type { RuntimeConfig } from './config.js';
+import { UpstreamError } from './errors.js';
 import { idleSweeper } from './idle.js';
+import { tlsVersionName } from './tls/info.js';
 
-/** Why an upstream connection could not be used: becomes the flow's error and a 502 page. */
-export class UpstreamError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UpstreamError';
-  }
-}
-
+/** TLS towards the server. */
 export interface UpstreamTls {
   /** SNI to send (null: none, e.g. for IP addresses). */
   readonly sni: string | null;
   readonly alpn: readonly string[];
 }
 
-/** Receives one exchange's response events from a {@link ServerConnection}. */
-export type ExchangeHandler = ResponseHandler & { onClose(error: Error | null): void };
+/**
+ * The protocol client running on a transport (HTTP/1 today, HTTP/2 next): it gets the bytes the
+ * server sends.
+ */
+export interface TransportReader {
+  /**
+   * Bytes from the server. With `pooled`, `chunk` is a view into a read buffer that the next
+   * read reuses, unless this returns true: the reader kept a reference to it.
+   */
+  onRead(chunk: Buffer, pooled: boolean): boolean;
+  /** The server ended its side. */
+  onReadEnd(): void;
+  /** The socket closed (`error`: why, if it failed). */
+  onLost(error: Error | null): void;
+  /** Bytes received and not consumed, when the transport leaves the protocol (a relay takes it). */
+  takeRemaining(): Buffer;
+}
+
+/** Where a transport's hooks and settings come from. */
+export interface TransportEnv {
+  readonly client: Client;
+  readonly hooks: HookTable;
+  readonly config: RuntimeConfig;
+  /** The connection context TLS hooks see. */
+  readonly context: ConnectionContext;
+}
 
 const CONNECT_TIMEOUT_MS = 30_000;
+const EMPTY = Buffer.alloc(0);
 
 /**
- * A connection to an upstream server: the socket (TCP, maybe TLS), its `Server` flow object,
- * and a response parser whose events go to the exchange currently using the connection.
+ * A connection to a server, below any protocol: `server_connect` (an addon may refuse), TCP,
+ * `server_connected` / `server_connect_error`, then TLS if asked (`tls_start_server`,
+ * `tls_established_server` / `tls_failed_server`), `tcp_timeout`, `server_disconnected`. The
+ * protocol client on top (HTTP/1, later HTTP/2) attaches as its {@link TransportReader}; a relay
+ * takes the raw socket with {@link detach}. Reads of plain TCP connections can go into one reused
+ * buffer ({@link ReadPool}).
  */
-export class ServerConnection implements ResponseHandler {
-  readonly parser: ResponseParser;
-  handler: ExchangeHandler | null = null;
-  closed = false;
+export class ServerTransport {
   socket: net.Socket | tls.TLSSocket;
+  private closed = false;
   private closeError: Error | null = null;
-  private readonly onChunk = (chunk: Buffer): void => this.parser.push(chunk);
-  private readonly onEndOfStream = (): void => this.parser.finish();
-  /**
-   * Set while processing a pooled read when something kept a reference to the bytes (a parsed
-   * head, a buffered body, a queued client write): that read buffer must not be reused.
-   */
-  lent = false;
-  /** A body is being streamed through: reads are handed on without a copy. */
-  streaming = false;
+  private reader: TransportReader | null = null;
+  /** Bytes that came while no reader was attached. */
+  private pending: Buffer[] = [];
+  private onPending: (() => void) | null = null;
   private detached = false;
+  private readonly onChunk = (chunk: Buffer): void => {
+    const r = this.reader;
+    if (r !== null) r.onRead(chunk, false);
+    else this.hold(chunk);
+  };
+  private readonly onEndOfStream = (): void => this.reader?.onReadEnd();
 
   private constructor(
     readonly server: Server,
     socket: net.Socket,
-    private readonly table: HookTable,
-    private readonly client: Client,
-    private readonly cfg: RuntimeConfig,
-    private readonly context: TlsData['context'],
+    private readonly env: TransportEnv,
     pool: ReadPool | null,
   ) {
     this.socket = socket;
-    this.parser = new ResponseParser(this, { strict: cfg.validateInbound });
     if (pool) pool.attach((view) => this.onPooledRead(view, pool));
     this.listen(socket);
     socket.on('close', () => this.onSocketClose());
   }
 
   /**
-   * A read into the pooled buffer. The parser and the exchange see a view of it; unless one of
-   * them kept a reference, the same buffer takes the next read (no allocation, no page faults).
+   * Open a connection to `server.address`: `server_connect`, TCP, `server_connected` (or
+   * `server_connect_error`), then TLS with `tlsOpts`. Rejects with an UpstreamError naming the
+   * cause. `pooledReads` reads plain TCP into one reused buffer (not for TLS).
    */
-  private onPooledRead(view: Buffer, pool: ReadPool): void {
-    if (this.detached) {
-      pool.reuse = false;
-      this.socket.emit('data', view);
-      return;
-    }
-    if (!this.streaming) {
-      // Heads and buffered bodies keep what they parse: give them their own (small) copy.
-      this.parser.push(Buffer.from(view));
-      return;
-    }
-    this.lent = false;
-    this.parser.push(view);
-    if (this.lent || this.parser.bufferedBytes > 0) pool.reuse = false;
-  }
-
-  private listen(s: net.Socket | tls.TLSSocket): void {
-    s.on('data', this.onChunk);
-    s.on('end', this.onEndOfStream);
-    s.on('error', (err) => {
-      this.closeError = err;
-    });
-  }
-
-  /** Stop parsing: a relay takes the socket over. Returns bytes the parser had buffered. */
-  detach(): Buffer {
-    this.detached = true;
-    this.socket.removeListener('data', this.onChunk);
-    this.socket.removeListener('end', this.onEndOfStream);
-    return this.parser.takeRemaining();
-  }
-
-  /** Upgrade this (plain) connection to TLS: `tls_start_server`, handshake, `tls_established_server`. */
-  async startTls(opts: UpstreamTls): Promise<void> {
-    const raw = this.socket as net.Socket;
-    raw.removeListener('data', this.onChunk);
-    raw.removeListener('end', this.onEndOfStream);
-    const t = await upstreamTls(raw, this.server, this.table, this.cfg, opts, this.context);
-    this.socket = t;
-    this.listen(t);
-  }
-
-  /**
-   * Open a connection: `server_connect` (an addon may refuse by setting `server.error`), TCP,
-   * `server_connected` or `server_connect_error`, then TLS if asked (`tls_start_server`,
-   * `tls_established_server` / `tls_failed_server`).
-   */
-  static async open(
-    server: Server,
-    client: Client,
-    table: HookTable,
-    cfg: RuntimeConfig,
-    tlsOpts: UpstreamTls | null,
-    context: TlsData['context'],
-    /** Read into reused buffers (only for connections that stay plain TCP: not before TLS). */
-    pooledReads = false,
-  ): Promise<ServerConnection> {
-    const data: ServerConnectionHookData = { server, client };
+  static async open(server: Server, env: TransportEnv, tlsOpts: UpstreamTls | null, pooledReads = false): Promise<ServerTransport> {
+    const table = env.hooks;
+    const cfg = env.config;
+    const data: ServerConnectionHookData = { server, client: env.client };
     const r = table.trigger('server_connect', data);
     if (r) await r;
     if (server.error) throw new UpstreamError(server.error);
@@ -154,25 +117,61 @@ export class ServerConnection implements ResponseHandler {
       const why = `no data for ${cfg.tcpTimeout} s (tcp_timeout)`;
       idleSweeper.watch(socket, cfg.tcpTimeout * 1000, () => void socket.destroy(Object.assign(new Error(why), { code: 'ETIMEDOUT' })));
     }
-    const sc = new ServerConnection(server, socket, table, client, cfg, context, pool);
-    if (tlsOpts) await sc.startTls(tlsOpts);
-    return sc;
+    const t = new ServerTransport(server, socket, env, pool);
+    if (tlsOpts) await t.startTls(tlsOpts);
+    return t;
   }
 
   get alive(): boolean {
     return !this.closed && !this.socket.destroyed;
   }
 
-  /** True while an exchange waits for or reads a response. */
-  get waiting(): boolean {
-    return this.handler !== null;
+  /** Bytes came while no reader was attached (a server that spoke first). */
+  get hasPending(): boolean {
+    return this.pending.length > 0;
   }
 
-  /** Start an exchange: the next response's framing depends on the request method. */
-  begin(handler: ExchangeHandler, method: string): void {
-    this.handler = handler;
-    this.parser.bodySizeLimit = this.cfg.bodySizeLimit ?? Infinity;
-    this.parser.next(method);
+  /** Upgrade this (plain) connection to TLS: `tls_start_server`, handshake, `tls_established_server`. */
+  async startTls(opts: UpstreamTls): Promise<void> {
+    const raw = this.socket as net.Socket;
+    raw.removeListener('data', this.onChunk);
+    raw.removeListener('end', this.onEndOfStream);
+    const t = await upstreamTls(raw, this.server, this.env, opts);
+    this.socket = t;
+    this.listen(t);
+  }
+
+  /** A protocol client takes the server's bytes from now on. */
+  attach(reader: TransportReader): void {
+    this.reader = reader;
+  }
+
+  /** Call `cb` once bytes are pending (no reader attached), e.g. a server greeting. */
+  whenPending(cb: () => void): void {
+    if (this.pending.length > 0) cb();
+    else this.onPending = cb;
+  }
+
+  /** Take the bytes that came while no reader was attached. */
+  takePending(): Buffer {
+    const p = this.pending;
+    this.pending = [];
+    this.onPending = null;
+    return p.length === 0 ? EMPTY : p.length === 1 ? p[0]! : Buffer.concat(p);
+  }
+
+  /**
+   * Leave the protocol: a relay takes the raw socket (its own `data` listeners). Returns the
+   * bytes read and not yet consumed (pending, or the reader's).
+   */
+  detach(): Buffer {
+    this.detached = true;
+    this.socket.removeListener('data', this.onChunk);
+    this.socket.removeListener('end', this.onEndOfStream);
+    const rest = this.reader?.takeRemaining() ?? EMPTY;
+    this.reader = null;
+    const pending = this.takePending();
+    return pending.length === 0 ? rest : rest.length === 0 ? pending : Buffer.concat([pending, rest]);
   }
 
   write(data: Buffer): boolean {
@@ -183,42 +182,44 @@ export class ServerConnection implements ResponseHandler {
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
-  onHead(head: ResponseHead): void {
-    this.lent = true;
-    this.handler?.onHead(head);
+  /**
+   * A read into the pooled buffer. The reader sees a view of it; unless the reader kept a
+   * reference, the same buffer takes the next read (no allocation, no page faults).
+   */
+  private onPooledRead(view: Buffer, pool: ReadPool): void {
+    if (this.detached) {
+      pool.reuse = false;
+      this.socket.emit('data', view);
+      return;
+    }
+    const r = this.reader;
+    if (r === null) this.hold(Buffer.from(view));
+    else if (r.onRead(view, true)) pool.reuse = false;
   }
-  onInformational(head: ResponseHead): void {
-    this.lent = true;
-    this.handler?.onInformational(head);
+
+  private hold(chunk: Buffer): void {
+    this.pending.push(chunk);
+    const cb = this.onPending;
+    this.onPending = null;
+    cb?.();
   }
-  onData(chunk: Buffer): void {
-    this.handler?.onData(chunk);
-  }
-  onTrailers(trailers: RawHeaders): void {
-    this.lent = true;
-    this.handler?.onTrailers(trailers);
-  }
-  onEnd(): void {
-    const h = this.handler;
-    this.handler = null;
-    h?.onEnd();
-  }
-  onError(error: Http1Error): void {
-    const h = this.handler;
-    this.handler = null;
-    this.close();
-    h?.onError(error);
+
+  private listen(s: net.Socket | tls.TLSSocket): void {
+    s.on('data', this.onChunk);
+    s.on('end', this.onEndOfStream);
+    s.on('error', (err) => {
+      this.closeError = err;
+    });
   }
 
   private onSocketClose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.server.timestampEnd = Date.now() / 1000;
-    this.server.state = ConnectionStatus.CLOSED;
-    const h = this.handler;
-    this.handler = null;
-    h?.onClose(this.closeError);
-    const r = this.table.trigger('server_disconnected', { server: this.server, client: this.client });
+    const server = this.server;
+    server.timestampEnd = Date.now() / 1000;
+    server.state = ConnectionStatus.CLOSED;
+    this.reader?.onLost(this.closeError);
+    const r = this.env.hooks.trigger('server_disconnected', { server, client: this.env.client });
     if (r) r.catch(() => undefined);
   }
 }
@@ -289,14 +290,9 @@ function connectErrorMessage(host: string, port: number, err: unknown): string {
   return `Failed to connect to ${host}:${port}: ${reason}${e.code ? ` (${e.code})` : ''}`;
 }
 
-async function upstreamTls(
-  socket: net.Socket,
-  server: Server,
-  table: HookTable,
-  cfg: RuntimeConfig,
-  opts: UpstreamTls,
-  context: TlsData['context'],
-): Promise<tls.TLSSocket> {
+async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv, opts: UpstreamTls): Promise<tls.TLSSocket> {
+  const cfg = env.config;
+  const table = env.hooks;
   server.tls = true;
   server.sni = opts.sni;
   server.alpnOffers = opts.alpn.map((a) => Buffer.from(a));
@@ -309,7 +305,7 @@ async function upstreamTls(
     ...(cfg.ciphersServer ? { ciphers: cfg.ciphersServer } : {}),
     ...(cfg.ecdhCurveServer ? { ecdhCurve: cfg.ecdhCurveServer } : {}),
   };
-  const data: TlsData = { conn: server, context, isDtls: false, settings };
+  const data: TlsData = { conn: server, context: env.context, isDtls: false, settings };
   const r = table.trigger('tls_start_server', data);
   if (r) await r;
   const s = data.settings;

@@ -1,0 +1,3 @@
+export { Intercept } from './intercept.js';
+import { Intercept } from './intercept.js';
+export default Intercept;

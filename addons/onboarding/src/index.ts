@@ -1,0 +1,4 @@
+export { Onboarding } from './onboarding.js';
+export { onboardingPage } from './page.js';
+import { Onboarding } from './onboarding.js';
+export default Onboarding;

@@ -1,0 +1,3 @@
+export { ServerSideEvents } from './serversideevents.js';
+import { ServerSideEvents } from './serversideevents.js';
+export default ServerSideEvents;

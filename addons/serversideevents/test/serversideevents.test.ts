@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProxy, Response, type EmbeddedProxy } from '@mitmts/sdk';
+import { startOrigin, requestVia, tflow, withAddon, type Origin } from '@mitmts/sdk/testing';
+import { ServerSideEvents } from '../src/index.js';
+
+describe('serversideevents (unit)', () => {
+  it('warns about a buffered event stream, not about a streamed one or other content', async () => {
+    const tctx = await withAddon(ServerSideEvents);
+    const sse = tflow({ resp: Response.make(200, '', { 'content-type': 'text/event-stream; charset=utf-8' }) });
+    await tctx.trigger('responseheaders', sse);
+    expect(tctx.messages('warn')).toEqual([
+      'http://address:22/path: server-sent events are held until the response ends, because it is not streamed. Stream it: set flow.response.stream = true in a script (responseheaders), or use stream_large_bodies.',
+    ]);
+    const streamed = tflow({ resp: Response.make(200, '', { 'content-type': 'text/event-stream' }) });
+    streamed.response!.stream = true;
+    await tctx.trigger('responseheaders', streamed);
+    await tctx.trigger('responseheaders', tflow({ resp: true }));
+    expect(tctx.messages('warn')).toHaveLength(1);
+  });
+});
+
+describe('serversideevents (end to end)', () => {
+  let server: Origin;
+  let proxy: EmbeddedProxy;
+  beforeAll(async () => {
+    server = await startOrigin((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      res.end('data: two\n\n');
+    });
+    proxy = await createProxy({ addons: [ServerSideEvents] });
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await server.close();
+  });
+
+  it('the events arrive (once the stream ends) and the log says why they were held', async () => {
+    const { body } = await requestVia(proxy, `${server.url}/events`);
+    expect(body.toString()).toBe('data: one\n\ndata: two\n\n');
+    expect(proxy.logs.some((e) => e.level === 'warn' && e.message.startsWith(`${server.url}/events: server-sent events are held`))).toBe(true);
+  });
+});

@@ -1,0 +1,5 @@
+import { OTelSink } from './otel.js';
+
+export { OTelSink };
+export { flowToSpan, redactUrl, type SpanData } from './span.js';
+export default OTelSink;

@@ -1,0 +1,198 @@
+/**
+ * Opening a store: better-sqlite3 is loaded on first use (an idle proxy without `store` never
+ * loads it), the file is created or checked (a SQLite file that is not a mitmts store is
+ * refused), WAL mode is set for writers, and the statements are prepared once.
+ */
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { encodeFlowState, flowFromState, flowRow, type Flow, type FlowRow, FlowReadError, FlowReadErrorCode, tnetstring, type FlowState } from '@mitmts/sdk';
+import { BodyFiles } from './bodies.js';
+import { StoreError, storeError } from './errors.js';
+import { compressRecord, type ExternalBodies, RecordCodec } from './record.js';
+import { APPLICATION_ID, CREATE_INDEXES, CREATE_TABLE, rowValues, SCHEMA_VERSION, UPSERT_FLOW, UPSERT_RECORD } from './schema.js';
+
+export type Database = BetterSqlite3.Database;
+type Sqlite = typeof BetterSqlite3;
+
+let sqlite: Sqlite | null = null;
+
+/** better-sqlite3, loaded on first use. */
+export function loadSqlite(): Sqlite {
+  if (sqlite) return sqlite;
+  try {
+    // createRequire: resolved where this package is installed, also from a bundled build.
+    sqlite = createRequire(import.meta.url)('better-sqlite3') as Sqlite;
+  } catch (err) {
+    throw new StoreError(
+      'MITMTS_ERR_STORE_SQLITE',
+      `The store needs better-sqlite3 12.x, which could not be loaded (${(err as Error).message}). Install it beside mitmts: npm install better-sqlite3@12.`,
+      { cause: err },
+    );
+  }
+  return sqlite;
+}
+
+export interface OpenOptions {
+  /** Open for reading only (the file must exist). */
+  readonly readonly?: boolean;
+  /** Bodies larger than this go to files (writers; default 256 KiB). */
+  readonly bodyThreshold?: number;
+}
+
+/** What is stored for one flow: its row (the indexed columns) and its record. */
+export interface StoreItem {
+  readonly row: FlowRow;
+  /** The flow's tnetstring record (`encodeFlow`), or one with these bodies already emptied. */
+  readonly record: Buffer;
+  /** Bodies cut out of `record` (stored as files). */
+  readonly bodies?: Partial<Record<'request' | 'response', Buffer>>;
+}
+
+/** An open store database: the connection, its statements and the record codec. */
+export class StoreDatabase {
+  readonly db: Database;
+  readonly codec: RecordCodec;
+  private upsertFlow: BetterSqlite3.Statement | null = null;
+  private upsertRecord: BetterSqlite3.Statement | null = null;
+  private readonly begin: BetterSqlite3.Statement;
+  private readonly commit: BetterSqlite3.Statement;
+
+  private constructor(
+    readonly path: string,
+    db: Database,
+    bodyThreshold: number,
+  ) {
+    this.db = db;
+    this.codec = new RecordCodec(new BodyFiles(`${path}.bodies`), bodyThreshold);
+    this.begin = db.prepare('BEGIN');
+    this.commit = db.prepare('COMMIT');
+  }
+
+  /** Open (and create, unless read-only) the store at `path`. Throws {@link StoreError}. */
+  static open(path: string, opts: OpenOptions = {}): StoreDatabase {
+    const Sqlite = loadSqlite();
+    let db: Database | null = null;
+    const readonly = opts.readonly ?? false;
+    try {
+      // Like save_stream_file: missing directories are created.
+      if (!readonly) mkdirSync(dirname(path), { recursive: true });
+      db = new Sqlite(path, { readonly, fileMustExist: readonly, timeout: 1000 });
+      checkOrCreate(db, path, readonly);
+      if (!readonly) {
+        db.pragma('journal_mode = WAL');
+        // WAL + NORMAL: a commit survives a crash of the process (not of the machine) without an fsync per batch.
+        db.pragma('synchronous = NORMAL');
+        // Take the write lock once now, so that a locked file is found at start-up, not at the first flow.
+        db.exec('BEGIN IMMEDIATE; COMMIT');
+        // While running, never block the proxy long on another writer's lock.
+        db.pragma('busy_timeout = 100');
+      }
+      return new StoreDatabase(path, db, opts.bodyThreshold ?? 256 * 1024);
+    } catch (err) {
+      db?.close();
+      throw storeError(err, path, readonly ? 'read' : 'open');
+    }
+  }
+
+  /** Upsert flows by id in one transaction (a row keeps its seq). */
+  writeBatch(flows: Iterable<Flow>): number {
+    return this.writeRecords(this.items(flows));
+  }
+
+  /** Flows as what is stored for them: the state encoded without bodies over the threshold (cut out, to go to files). */
+  *items(flows: Iterable<Flow>): Generator<StoreItem> {
+    const threshold = this.codec.threshold;
+    for (const flow of flows) {
+      const state = flow.getState();
+      let bodies: ExternalBodies | undefined;
+      if (state.type === 'http') {
+        for (const side of ['request', 'response'] as const) {
+          const m = state[side];
+          if (!m?.content || m.content.length <= threshold) continue;
+          (bodies ??= {})[side] = m.content;
+          state[side] = { ...m, content: Buffer.alloc(0) } as never;
+        }
+      }
+      yield { row: flowRow(flow, 0), record: encodeFlowState(state), ...(bodies ? { bodies } : {}) };
+    }
+  }
+
+  /**
+   * Upsert rows with their records (a flow's `encodeFlow` bytes and its `flowRow`) in one
+   * transaction, on this connection. For writers that already have the record (imports,
+   * benchmarks); a proxy writes through a `WriterThread` instead.
+   */
+  writeRecords(items: Iterable<StoreItem>): number {
+    const flows = (this.upsertFlow ??= this.db.prepare(UPSERT_FLOW).pluck());
+    const records = (this.upsertRecord ??= this.db.prepare(UPSERT_RECORD));
+    let n = 0;
+    this.begin.run();
+    try {
+      for (const row of this.packed(items)) {
+        const seq = flows.get(row.slice(0, -2)) as number;
+        records.run(seq, compressRecord(row.at(-2) as Buffer), row.at(-1));
+        n++;
+      }
+      this.commit.run();
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    }
+    return n;
+  }
+
+  /**
+   * What goes into the tables for each item: the row's values, then the record (large bodies
+   * cut out into files, not compressed yet) and `ext`.
+   */
+  *packed(items: Iterable<StoreItem>): Generator<unknown[]> {
+    for (const { row, record: whole, bodies } of items) {
+      const { record, ext } = this.codec.cut(whole, bodies);
+      const values = rowValues(row);
+      values.push(record, ext);
+      yield values;
+    }
+  }
+
+  /** The record (the flow's tnetstring bytes) of a stored form. */
+  record(r: { record: Buffer; ext: string | null }): Buffer {
+    return this.codec.unpack(r.record, r.ext);
+  }
+
+  /** The flow a stored form holds. Throws FlowReadError for a damaged record. */
+  flow(r: { record: Buffer; ext: string | null }, seq: number): Flow {
+    return this.decode(this.record(r), seq);
+  }
+
+  /** The flow of a record (see {@link record}). */
+  decode(record: Buffer, seq: number): Flow {
+    try {
+      const state = tnetstring.decode(record) as unknown as FlowState;
+      return flowFromState(state, true);
+    } catch (err) {
+      throw new FlowReadError(FlowReadErrorCode.CORRUPT, `${this.path}: the flow stored as seq ${seq} cannot be read: ${(err as Error).message}`, { record: seq, cause: err });
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function checkOrCreate(db: Database, path: string, readonly: boolean): void {
+  const app = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (app === 0 && version === 0) {
+    const tables = db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() as number;
+    if (tables > 0) throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} is a SQLite database but not a mitmts store (it has other tables): choose another file.`);
+    if (readonly) throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} is an empty SQLite database, not a mitmts store.`);
+    db.exec(`${CREATE_TABLE}; ${CREATE_INDEXES.join('; ')}; PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION}`);
+    return;
+  }
+  if (app !== APPLICATION_ID) throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} is a SQLite database but not a mitmts store (application_id ${app}): choose another file.`);
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} was written by a newer mitmts (store layout ${version}; this one reads up to ${SCHEMA_VERSION}): upgrade mitmts to read it.`);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * A flow's stored form: its tnetstring record (exactly what a `.mitm` file holds for it),
+ * zstd-compressed, with bodies over the threshold cut out into {@link BodyFiles} and named in
+ * `ext` (`{"request": "<sha256>", "response": "<sha256>"}`). Unpacking restores the record byte
+ * for byte, so exporting to `.mitm` is a copy.
+ */
+import { loadZstd } from './zstd.js';
+import type { BodyFiles } from './bodies.js';
+import { encodeBytes, replaceAt, valueAt } from './tnet.js';
+
+/** Records shorter than this are stored as they are (compression would not pay). */
+export const COMPRESS_MIN = 128;
+const CONTENT = Buffer.from('content', 'latin1');
+const PATHS = { request: [Buffer.from('request', 'latin1'), CONTENT], response: [Buffer.from('response', 'latin1'), CONTENT] } as const;
+const EMPTY = encodeBytes(Buffer.alloc(0));
+/** zstd level 1: the fastest; flow records still shrink to about half. */
+export const COMPRESS_LEVEL = 1;
+const LEVEL = { compressionLevel: COMPRESS_LEVEL };
+
+/** A record as stored: compressed unless short. (The writer thread does the same, with these constants.) */
+export function compressRecord(record: Buffer): Buffer {
+  return record.length >= COMPRESS_MIN ? loadZstd().compress(record, LEVEL) : record;
+}
+/** zstd frames start with 28 b5 2f fd; tnetstring records with a digit. */
+const isZstd = (b: Buffer): boolean => b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
+
+/** Per side, a body (when writing) or its hash (as stored in `ext`). */
+export type ExternalBodies<T = Buffer> = Partial<Record<'request' | 'response', T>>;
+
+export class RecordCodec {
+  constructor(
+    private readonly bodies: BodyFiles,
+    /** Bodies larger than this many bytes go to files. */
+    readonly threshold: number,
+  ) {}
+
+  /**
+   * A flow's record (its encoded state) with its large bodies stored as files: the record to
+   * store (compress it with {@link compressRecord}) and `ext`. `cut`: bodies the caller already
+   * emptied in the record; without it, bodies over the threshold are found in the record and
+   * cut out here.
+   */
+  cut(record: Buffer, cut?: ExternalBodies): { record: Buffer; ext: string | null } {
+    let ext: ExternalBodies<string> | null = null;
+    for (const side of ['request', 'response'] as const) {
+      let body = cut?.[side];
+      if (body === undefined && cut === undefined && record.length > this.threshold) {
+        const v = valueAt(record, PATHS[side]);
+        // 0x2c ',': bytes (null content is '~').
+        if (v !== null && v.type === 0x2c && v.payload.length > this.threshold) {
+          body = v.payload;
+          record = replaceAt(record, PATHS[side], EMPTY)!;
+        }
+      }
+      if (body !== undefined) (ext ??= {})[side] = this.bodies.put(body);
+    }
+    return { record, ext: ext ? JSON.stringify(ext) : null };
+  }
+
+  /** The record a stored form came from. */
+  unpack(blob: Buffer, ext: string | null): Buffer {
+    let record = isZstd(blob) ? loadZstd().decompress(blob) : blob;
+    if (ext !== null) {
+      const bodies = JSON.parse(ext) as ExternalBodies<string>;
+      for (const side of ['request', 'response'] as const) {
+        const hash = bodies[side];
+        if (hash === undefined) continue;
+        record = replaceAt(record, PATHS[side], encodeBytes(this.bodies.get(hash))) ?? record;
+      }
+    }
+    return record;
+  }
+}

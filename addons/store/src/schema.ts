@@ -1,0 +1,183 @@
+/**
+ * The database layout. `flows`: a row per flow with the {@link FlowRow} fields as columns (what
+ * filters and sorts read), `seq` (the order flows were first stored in) and `ascii` (whether
+ * every text column a filter searches is ASCII). `records`: per seq, the flow's full state as a
+ * tnetstring record (zstd compressed; large bodies cut out into files, listed in `ext`), kept
+ * apart so that scans of the columns read narrow rows. Rows are upserted by flow id.
+ */
+import type { FlowRow, FlowSortKey, FlowType, ReplayKind } from '@mitmts/sdk';
+
+/** `PRAGMA application_id`: marks a SQLite file as a mitmts store ('mtts'). */
+export const APPLICATION_ID = 0x6d747473;
+/** `PRAGMA user_version`: the layout version this code reads and writes. */
+export const SCHEMA_VERSION = 1;
+
+/** The indexed columns, in insert order (`seq` is assigned by SQLite). */
+export const COLUMNS = [
+  'id', 'type', 'ts_created', 'ts_start', 'ts_end', 'method', 'scheme', 'host', 'pretty_host', 'port', 'path', 'url',
+  'http_version', 'status', 'has_response', 'req_ctype', 'resp_ctype', 'req_size', 'resp_size', 'websocket', 'marked',
+  'comment', 'error', 'is_replay', 'intercepted', 'tls', 'src', 'dst', 'ascii',
+] as const;
+
+/** The columns {@link COLUMNS}'s `ascii` flag covers: the ones filters search with LIKE/GLOB. */
+const SEARCHED = (r: FlowRow): string => r.host + r.prettyHost + r.url + r.method + r.requestContentType + r.responseContentType + r.clientAddress + r.serverAddress + r.marked + r.comment;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+export const CREATE_TABLE = `
+CREATE TABLE IF NOT EXISTS flows (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  ts_created REAL NOT NULL,
+  ts_start REAL,
+  ts_end REAL,
+  method TEXT NOT NULL,
+  scheme TEXT NOT NULL,
+  host TEXT NOT NULL,
+  pretty_host TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  url TEXT NOT NULL,
+  http_version TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  has_response INTEGER NOT NULL,
+  req_ctype TEXT NOT NULL,
+  resp_ctype TEXT NOT NULL,
+  req_size INTEGER NOT NULL,
+  resp_size INTEGER NOT NULL,
+  websocket INTEGER NOT NULL,
+  marked TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  error TEXT,
+  is_replay TEXT,
+  intercepted INTEGER NOT NULL,
+  tls INTEGER NOT NULL,
+  src TEXT NOT NULL,
+  dst TEXT NOT NULL,
+  ascii INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+  seq INTEGER PRIMARY KEY,
+  record BLOB NOT NULL,
+  ext TEXT
+)`;
+
+/**
+ * Indexes: what filters select on often and a UI sorts by. Each index costs every write (see
+ * docs/flow-store.md for the measured price), so columns that are rarely selective (scheme,
+ * method, type, http_version) or that filters only search inside (url, path, content types)
+ * have none: their filters scan the narrow rows, never the records. Marks, comments and errors
+ * are rare: partial indexes over the few rows that have one.
+ */
+export const CREATE_INDEXES = [
+  'CREATE INDEX IF NOT EXISTS flows_host ON flows(host)',
+  'CREATE INDEX IF NOT EXISTS flows_status ON flows(status)',
+  'CREATE INDEX IF NOT EXISTS flows_ts ON flows(ts_created)',
+  "CREATE INDEX IF NOT EXISTS flows_marked ON flows(marked) WHERE marked <> ''",
+  "CREATE INDEX IF NOT EXISTS flows_comment ON flows(comment) WHERE comment <> ''",
+  'CREATE INDEX IF NOT EXISTS flows_error ON flows(seq) WHERE error IS NOT NULL',
+];
+
+/** Upsert a flow's row by id (a row keeps its seq); returns the seq. Parameters: {@link rowValues}. */
+export const UPSERT_FLOW = `INSERT INTO flows (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
+ON CONFLICT(id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')} RETURNING seq`;
+
+/** Store a flow's record. Parameters: seq, record, ext. */
+export const UPSERT_RECORD = 'INSERT OR REPLACE INTO records (seq, record, ext) VALUES (?, ?, ?)';
+
+/** The SQL a sort key orders by (the same values as core's `sortValue`). */
+export const SORT_SQL: Readonly<Record<FlowSortKey, string>> = {
+  seq: 'seq',
+  timestamp: 'ts_created',
+  method: 'method',
+  url: 'url',
+  host: 'host',
+  port: 'port',
+  status: 'status',
+  size: '(req_size + resp_size)',
+  duration: '(CASE WHEN ts_start IS NULL OR ts_end IS NULL THEN -1 ELSE ts_end - ts_start END)',
+  type: 'type',
+  comment: 'comment',
+  version: 'http_version',
+};
+
+/** The column values of a row, in {@link COLUMNS} order. */
+export function rowValues(r: FlowRow): unknown[] {
+  return [
+    r.id, r.type, r.timestampCreated, r.timestampStart, r.timestampEnd, r.method, r.scheme, r.host, r.prettyHost, r.port,
+    r.path, r.url, r.httpVersion, r.status ?? 0, r.hasResponse ? 1 : 0, r.requestContentType, r.responseContentType,
+    r.requestSize, r.responseSize, r.websocket ? 1 : 0, r.marked, r.comment, r.error, r.isReplay, r.intercepted ? 1 : 0,
+    r.tls ? 1 : 0, r.clientAddress, r.serverAddress, NON_ASCII.test(SEARCHED(r)) ? 0 : 1,
+  ];
+}
+
+/** A row as SQLite returns it (`SELECT seq, <COLUMNS>`). */
+export interface DbRow {
+  seq: number;
+  id: string;
+  type: string;
+  ts_created: number;
+  ts_start: number | null;
+  ts_end: number | null;
+  method: string;
+  scheme: string;
+  host: string;
+  pretty_host: string;
+  port: number;
+  path: string;
+  url: string;
+  http_version: string;
+  status: number;
+  has_response: number;
+  req_ctype: string;
+  resp_ctype: string;
+  req_size: number;
+  resp_size: number;
+  websocket: number;
+  marked: string;
+  comment: string;
+  error: string | null;
+  is_replay: string | null;
+  intercepted: number;
+  tls: number;
+  src: string;
+  dst: string;
+  ascii: number;
+}
+
+/** The columns a {@link DbRow} is selected with. */
+export const ROW_SELECT = `seq, ${COLUMNS.join(', ')}`;
+
+export function toFlowRow(r: DbRow): FlowRow {
+  return {
+    seq: r.seq,
+    id: r.id,
+    type: r.type as FlowType,
+    timestampCreated: r.ts_created,
+    timestampStart: r.ts_start,
+    timestampEnd: r.ts_end,
+    method: r.method,
+    scheme: r.scheme,
+    host: r.host,
+    prettyHost: r.pretty_host,
+    port: r.port,
+    path: r.path,
+    url: r.url,
+    httpVersion: r.http_version,
+    status: r.type === 'http' && r.has_response ? r.status : null,
+    hasResponse: r.has_response === 1,
+    requestContentType: r.req_ctype,
+    responseContentType: r.resp_ctype,
+    requestSize: r.req_size,
+    responseSize: r.resp_size,
+    websocket: r.websocket === 1,
+    marked: r.marked,
+    comment: r.comment,
+    error: r.error,
+    isReplay: r.is_replay as ReplayKind | null,
+    intercepted: r.intercepted === 1,
+    tls: r.tls === 1,
+    clientAddress: r.src,
+    serverAddress: r.dst,
+  };
+}

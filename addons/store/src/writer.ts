@@ -1,0 +1,207 @@
+/**
+ * The one writer of a store: flows that changed are collected during an event-loop turn and
+ * written together at its end (one transaction, an upsert per flow), so a flow that changes
+ * several times in a turn is written once. The flows are encoded here; compression and the
+ * transaction run in the writer thread (writer-thread.ts). A crash loses at most the batches
+ * not committed yet (the last turn's, and at most {@link MAX_OUTSTANDING} in the thread).
+ *
+ * A flow still in progress is written once it has been in progress for `inflightMs` (and then
+ * at most once per `inflightMs` while it goes on), and again when it completes. Most flows
+ * complete sooner and are written once: writing every flow at its request too doubles the
+ * store's cost per flow (measured in docs/flow-store.md). `inflightMs` 0 writes at every change.
+ */
+import type { DNSFlow, Flow, HTTPFlow } from '@mitmts/sdk';
+import type { StoreDatabase } from './db.js';
+import { storeError, type StoreError } from './errors.js';
+import type { WriterThread } from './writer-thread.js';
+
+/** Batches posted to the writer thread and not committed yet, at most: then flows wait here (deduplicated). */
+export const MAX_OUTSTANDING = 4;
+/**
+ * Flows waiting for the writer thread, at most: beyond this the recorder's hook waits until half
+ * of them are written, which slows the traffic down to what the store can write, instead of
+ * holding ever more flows in memory.
+ */
+export const MAX_WAITING = 10_000;
+/** Flows encoded in one turn at most. */
+const MAX_BATCH = 1000;
+
+export interface WriterStats {
+  /** Flow writes committed (a flow written at its request and again at its response counts twice). */
+  readonly written: number;
+  /** Transactions committed. */
+  readonly batches: number;
+  /** Flow writes lost to errors (disk full). */
+  readonly dropped: number;
+  /** Flows with changes not written yet (this turn's, and flows in progress). */
+  readonly pending: number;
+  /** Times a hook had to wait because the writer was {@link MAX_WAITING} flows behind. */
+  readonly throttled: number;
+}
+
+/** True once a flow will not change by itself any more (response complete, error, connection closed). */
+export function settled(flow: Flow): boolean {
+  if (flow.error) return true;
+  switch (flow.type) {
+    case 'http': {
+      const f = flow as HTTPFlow;
+      return f.response !== null && f.response.timestampEnd !== null && (f.websocket === null || f.websocket.timestampEnd !== null);
+    }
+    case 'dns':
+      return (flow as DNSFlow).response !== null;
+    default:
+      return !flow.live;
+  }
+}
+
+export class StoreWriter {
+  private readonly dirty = new Set<Flow>();
+  /** Flows in progress with unwritten changes, and since when (ms). */
+  private readonly inflight = new Map<Flow, number>();
+  private sweeper: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private written = 0;
+  private batches = 0;
+  private dropped = 0;
+  private closed = false;
+  /** A flush found the thread busy: flush again when a batch is committed. */
+  private blocked = false;
+  /** Hooks waiting for the backlog to shrink, and how often that happened. */
+  private readonly drained: Array<() => void> = [];
+  private throttled = 0;
+  private readonly flushSoon = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  constructor(
+    private readonly store: StoreDatabase,
+    private readonly thread: WriterThread,
+    /** Write a flow in progress after this many ms (0: at every change). */
+    private readonly inflightMs: number,
+    /** A batch failed: `lost` flow writes are gone. */
+    private readonly onError: (err: StoreError, lost: number) => void,
+    /** A batch was committed (the kernel re-measures kept flows). */
+    private readonly onWritten: (flows: readonly Flow[]) => void = () => undefined,
+  ) {}
+
+  /**
+   * Write `flow` (again) at the end of this event-loop turn. Returns a promise only when the
+   * writer is {@link MAX_WAITING} flows behind: the caller (a hook) should wait for it.
+   */
+  mark(flow: Flow): void | Promise<void> {
+    if (this.closed) return;
+    if (this.inflightMs > 0 && !settled(flow)) {
+      if (!this.inflight.has(flow)) this.inflight.set(flow, Date.now());
+      this.sweeper ??= setInterval(() => this.sweep(), this.inflightMs).unref();
+      return;
+    }
+    this.inflight.delete(flow);
+    this.dirty.add(flow);
+    this.schedule();
+    if (this.dirty.size < MAX_WAITING) return;
+    this.throttled++;
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  private schedule(): void {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushSoon);
+    }
+  }
+
+  /** Flows in progress for long enough join the next batch. */
+  private sweep(): void {
+    const due = Date.now() - this.inflightMs;
+    for (const [flow, since] of this.inflight) {
+      if (since > due) continue;
+      this.inflight.delete(flow);
+      this.dirty.add(flow);
+    }
+    if (this.dirty.size) this.schedule();
+    if (this.inflight.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+  }
+
+  /** Write what is pending now; with `inflight`, also the changes of flows in progress (for a reader that must see everything). */
+  flush(inflight = false): void {
+    if (inflight) {
+      for (const flow of this.inflight.keys()) this.dirty.add(flow);
+      this.inflight.clear();
+    }
+    if (this.dirty.size === 0) return;
+    if (this.thread.outstanding >= MAX_OUTSTANDING) {
+      this.blocked = true;
+      return;
+    }
+    // At most MAX_BATCH flows per turn: a backlog is encoded over several turns, never in one long one.
+    const batch: Flow[] = [];
+    for (const f of this.dirty) {
+      batch.push(f);
+      this.dirty.delete(f);
+      if (batch.length === MAX_BATCH) {
+        this.schedule();
+        break;
+      }
+    }
+    let rows: unknown[][];
+    try {
+      rows = [...this.store.packed(this.store.items(batch))];
+    } catch (err) {
+      this.lost(storeError(err, this.store.path, 'write to'), batch.length);
+      return;
+    }
+    this.thread.write(rows).then(
+      () => {
+        this.written += batch.length;
+        this.batches++;
+        this.onWritten(batch);
+        this.resume();
+      },
+      (err: StoreError) => {
+        this.lost(err, batch.length);
+        this.resume();
+      },
+    );
+  }
+
+  /** Resolves once every change so far is committed (or failed): for readers that must see everything. */
+  async settled(): Promise<void> {
+    this.flush(true);
+    while (this.dirty.size > 0 || this.thread.outstanding > 0) {
+      await this.thread.settled();
+      this.flush(true);
+    }
+  }
+
+  /** Stop: write what is pending (unless `flush` is false, e.g. after the database failed). */
+  async close(flush: boolean): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    if (flush) await this.settled();
+    this.dropped += this.inflight.size + this.dirty.size;
+    this.inflight.clear();
+    this.dirty.clear();
+    this.closed = true;
+    for (const f of this.drained.splice(0)) f();
+  }
+
+  private lost(err: StoreError, n: number): void {
+    this.dropped += n;
+    this.onError(err, n);
+  }
+
+  private resume(): void {
+    if (this.dirty.size < MAX_WAITING / 2) for (const f of this.drained.splice(0)) f();
+    if (!this.blocked) return;
+    this.blocked = false;
+    this.schedule();
+  }
+
+  get stats(): WriterStats {
+    return { written: this.written, batches: this.batches, dropped: this.dropped, pending: this.dirty.size + this.inflight.size, throttled: this.throttled };
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The `/updates` WebSocket: flow changes are collected and sent in batches, at most one per
+ * frame interval, so 1,000 flows/s cost a few dozen messages per second per page. A page that
+ * sends `view/set` gets deltas of its own window (`view/update`); any other client gets
+ * mitmweb's `flows/add|update|remove` messages (one per changed flow per batch). Clients that
+ * do not read are dropped once their unsent data passes a bound: the proxy never buffers
+ * without limit for a stuck browser.
+ */
+import type { Flow, Logger } from '@mitmts/sdk';
+import type { WebSocket } from 'ws';
+import type { FlowBackend, FlowEntry } from './backend.js';
+import { flowJson, flowRow } from './flow-json.js';
+import type { ClientMessage, ServerMessage, SortSpecJson, WebEvent } from './protocol.js';
+import { FlowView } from './view.js';
+
+export interface HubOptions {
+  readonly log: Logger;
+  /** Unsent bytes after which a client is dropped. */
+  readonly maxBuffered: number;
+  /** Longest wait before a batch of flow changes goes out (ms). */
+  readonly frameMs: number;
+}
+
+interface UiClient {
+  readonly ws: WebSocket;
+  view: FlowView | null;
+  /** The page asked for something: answer in the next batch even if no flow changed. */
+  dirty: boolean;
+}
+
+export class UpdateHub {
+  private readonly clients = new Set<UiClient>();
+  private readonly versions = new WeakMap<Flow, number>();
+  /** Flows announced with `flows/add` (to mitmweb-style clients). */
+  private readonly announced = new WeakSet<Flow>();
+  /** Deleted flows: hooks that still fire for them (a killed flow's error) must not bring them back. */
+  private readonly forgotten = new WeakSet<Flow>();
+  private readonly changed = new Map<Flow, 'add' | 'update'>();
+  private readonly removed: string[] = [];
+  private reset = false;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private version = 0;
+  /** Unsent bytes after which a client is dropped. */
+  maxBuffered: number;
+
+  constructor(
+    private readonly backend: FlowBackend,
+    private readonly opts: HubOptions,
+  ) {
+    this.maxBuffered = opts.maxBuffered;
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** The current version of a flow (changes whenever the flow is touched). */
+  versionOf(flow: Flow): number {
+    return this.versions.get(flow) ?? 0;
+  }
+
+  /** A flow was added or changed (a deleted flow that is still live stays deleted). */
+  touched(flow: Flow): void {
+    if (this.forgotten.has(flow)) return;
+    this.versions.set(flow, ++this.version);
+    this.backend.put(flow);
+    if (!this.announced.has(flow)) {
+      this.announced.add(flow);
+      this.changed.set(flow, 'add');
+    } else if (!this.changed.has(flow)) this.changed.set(flow, 'update');
+    this.schedule();
+  }
+
+  /** A flow was deleted (call after removing it from the backend). */
+  deleted(flow: Flow): void {
+    this.forgotten.add(flow);
+    this.changed.delete(flow);
+    this.removed.push(flow.id);
+    this.schedule();
+  }
+
+  /** Every flow was deleted: `flows` are the ones the backend had. */
+  cleared(flows: Iterable<Flow>): void {
+    for (const f of flows) this.forgotten.add(f);
+    this.reset = true;
+    this.changed.clear();
+    this.removed.length = 0;
+    this.schedule();
+  }
+
+  attach(ws: WebSocket): void {
+    const client: UiClient = { ws, view: null, dirty: false };
+    this.clients.add(client);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) return;
+      this.onMessage(client, data.toString('utf8'));
+    });
+    ws.on('close', () => this.detach(client));
+    ws.on('error', () => this.detach(client));
+  }
+
+  /** Send to every client now (options, state, events). */
+  broadcast(msg: ServerMessage): void {
+    if (this.clients.size === 0) return;
+    const data = JSON.stringify(msg);
+    for (const c of this.clients) this.send(c, data);
+  }
+
+  event(e: WebEvent): void {
+    this.broadcast({ type: 'events/add', payload: e });
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    for (const c of [...this.clients]) {
+      c.ws.terminate();
+      this.detach(c);
+    }
+  }
+
+  /** Send what changed since the last batch. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    this.backend.sync();
+    const legacy: string[] = [];
+    if (this.hasLegacy()) {
+      if (this.reset) legacy.push(JSON.stringify({ type: 'flows/reset', payload: null } satisfies ServerMessage));
+      for (const [flow, kind] of this.changed) {
+        if (this.backend.get(flow.id) !== flow) continue;
+        const type = kind === 'add' ? 'flows/add' : 'flows/update';
+        legacy.push(JSON.stringify({ type, payload: { flow: flowJson(flow), matching_filters: {} } } satisfies ServerMessage));
+      }
+      for (const id of this.removed) legacy.push(JSON.stringify({ type: 'flows/remove', payload: id } satisfies ServerMessage));
+    }
+    const anyChange = this.reset || this.changed.size > 0 || this.removed.length > 0;
+    this.reset = false;
+    this.changed.clear();
+    this.removed.length = 0;
+    for (const c of this.clients) {
+      if (c.view === null) {
+        for (const m of legacy) if (!this.send(c, m)) break;
+        continue;
+      }
+      if (!anyChange && !c.dirty) continue;
+      const force = c.dirty;
+      c.dirty = false;
+      const delta = c.view.diff(force);
+      if (delta) this.send(c, JSON.stringify({ type: 'view/update', payload: delta } satisfies ServerMessage));
+    }
+  }
+
+  private hasLegacy(): boolean {
+    for (const c of this.clients) if (c.view === null) return true;
+    return false;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), this.opts.frameMs);
+  }
+
+  /** Answer a page's request at once (after pending I/O), not after a frame. */
+  private scheduleSoon(): void {
+    if (this.immediate) return;
+    this.immediate = setImmediate(() => this.flush());
+  }
+
+  private onMessage(c: UiClient, text: string): void {
+    let msg: ClientMessage;
+    try {
+      msg = JSON.parse(text) as ClientMessage;
+    } catch {
+      return;
+    }
+    if (msg?.type === 'view/set') {
+      const p = msg.payload;
+      c.view ??= this.newView();
+      const sort: SortSpecJson = p?.sort ?? { column: 'seq', desc: false };
+      this.backend.sync();
+      const result = c.view.set(String(p?.filter ?? ''), sort);
+      this.send(c, JSON.stringify({ type: 'view/filter', payload: result } satisfies ServerMessage));
+      c.dirty = true;
+      this.scheduleSoon();
+    } else if (msg?.type === 'view/window') {
+      c.view ??= this.newView();
+      this.backend.sync();
+      c.view.setWindow(Number(msg.payload?.offset) || 0, Number(msg.payload?.limit) || 0);
+      c.dirty = true;
+      this.scheduleSoon();
+    }
+  }
+
+  private newView(): FlowView {
+    return new FlowView(this.backend, {
+      row: (e: FlowEntry) => flowRow(e.flow, this.versionOf(e.flow)),
+      version: (e: FlowEntry) => this.versionOf(e.flow),
+    });
+  }
+
+  /** Send unless the client is too far behind, in which case it is dropped. */
+  private send(c: UiClient, data: string): boolean {
+    const ws = c.ws;
+    if (ws.readyState !== ws.OPEN) return false;
+    if (ws.bufferedAmount > this.maxBuffered) {
+      this.opts.log.warn(`Web UI client dropped: it did not read its updates (${ws.bufferedAmount} bytes unsent).`);
+      ws.terminate();
+      this.detach(c);
+      return false;
+    }
+    ws.send(data);
+    return true;
+  }
+
+  private detach(c: UiClient): void {
+    if (!this.clients.delete(c)) return;
+    c.view?.close();
+    c.view = null;
+  }
+}

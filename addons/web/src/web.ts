@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import { addon, inject, KERNEL, type Kernel, LOG, type Logger, option, OptionsError } from '@mitmts/sdk';
+import type { WebState } from './protocol.js';
+import type { WebServer } from './server.js';
+import type { WebLive } from './live.js';
+import type { MemoryBackend } from './memory-backend.js';
+
+const VERSION = '0.1.0';
+const WEB_OPTIONS = new Set(['web', 'web_host', 'web_port', 'web_password']);
+
+/** Open a URL in the desktop's browser; a missing opener is not an error. */
+function openBrowser(url: string, log: Logger): void {
+  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => log.info(`No browser opened (${cmd} is not available): open ${url} yourself.`));
+    child.unref();
+  } catch {
+    log.info(`No browser opened: open ${url} yourself.`);
+  }
+}
+
+interface Running {
+  readonly server: WebServer;
+  readonly backend: MemoryBackend;
+  readonly live: WebLive;
+  readonly offLog: () => void;
+  readonly flowLimit: number;
+}
+
+/**
+ * The web UI (mitmweb's job): an HTTP server with the page, a REST API and a WebSocket of live
+ * updates, started when the `web` option is on. The server's code is loaded only then, so a
+ * proxy without the UI pays nothing for it.
+ */
+@addon({ name: 'web', description: 'The web UI: flows live in the browser, a REST and WebSocket API.' })
+export class Web {
+  @option({ type: 'bool', default: false, help: 'Start the web UI (like mitmweb): open the URL it prints, token included.' })
+  web!: boolean;
+
+  @option({ type: 'str', default: '127.0.0.1', help: 'Web UI host.' })
+  web_host!: string;
+
+  @option({ type: 'int', default: 8081, help: 'Web UI port (0: any free port).' })
+  web_port!: number;
+
+  @option({ type: 'str?', default: null, help: 'Password for the web UI (used as the token). Default: a random token, printed at start with the full URL.' })
+  web_password!: string | null;
+
+  @option({ type: 'bool', default: true, help: 'Open a browser on the web UI when it starts (never fails if none can be opened).' })
+  web_open_browser!: boolean;
+
+  private running_: Running | null = null;
+  private isRunning = false;
+  /** The flow store's limit before the UI raised it. */
+  private savedLimit = 0;
+  /** Start/stop work in progress: changes apply in order. */
+  private work: Promise<void> = Promise.resolve();
+
+  constructor(
+    @inject(KERNEL) private readonly kernel: Kernel,
+    @inject(LOG) private readonly log: Logger,
+  ) {}
+
+  /** The running server (for tests and embedders), or null. */
+  get server(): WebServer | null {
+    return this.running_?.server ?? null;
+  }
+
+  configure(updated: ReadonlySet<string>): void {
+    // Keep every flow from the start (flows read with -r arrive before the server runs).
+    if (updated.has('web') && this.web && !this.running_) this.keepFlows();
+    if (updated.has('web_port') && (this.web_port < 0 || this.web_port > 65535)) {
+      throw new OptionsError(`Option web_port: ${this.web_port} is not a port (0-65535).`);
+    }
+    if (updated.has('web_password') && this.web_password?.startsWith('$argon2')) {
+      throw new OptionsError('Option web_password: argon2 hashes are not supported by mitmts; give the password itself.');
+    }
+    this.running_?.server.optionsChanged(updated);
+    if (this.isRunning && [...updated].some((n) => WEB_OPTIONS.has(n))) this.restart();
+  }
+
+  running(): Promise<void> {
+    this.isRunning = true;
+    this.restart();
+    return this.work;
+  }
+
+  async done(): Promise<void> {
+    this.isRunning = false;
+    await this.work;
+    await this.stop();
+  }
+
+  /** Wait for start/stop work queued so far (a changed option restarts the server). */
+  settled(): Promise<void> {
+    return this.work;
+  }
+
+  private restart(): void {
+    this.work = this.work.then(async () => {
+      await this.stop();
+      if (this.isRunning && this.web) await this.start();
+    });
+    void this.kernel.track(this.work);
+  }
+
+  /** Like mitmweb's view, the UI keeps every flow until it is cleared or deleted. Returns the old limit. */
+  private keepFlows(): number {
+    const flows = this.kernel.flows;
+    if (flows.limit !== Infinity) this.savedLimit = flows.limit;
+    flows.limit = Infinity;
+    return this.savedLimit;
+  }
+
+  private async start(): Promise<void> {
+    const [{ WebServer }, { MemoryBackend }, { WebLive }] = await Promise.all([import('./server.js'), import('./memory-backend.js'), import('./live.js')]);
+    const flows = this.kernel.flows;
+    const flowLimit = this.keepFlows();
+    const backend = new MemoryBackend(flows);
+    let server: WebServer;
+    try {
+      server = await WebServer.start(this.kernel, backend, {
+        host: this.web_host,
+        port: this.web_port,
+        token: this.web_password ?? (await import('./auth.js')).Auth.randomToken(),
+        log: this.log,
+        state: () => this.state(),
+      });
+    } catch (err) {
+      backend.close();
+      flows.limit = flowLimit;
+      this.log.error(`Web UI cannot listen on ${this.web_host}:${this.web_port}: ${(err as Error).message}. The proxy keeps running without it.`);
+      return;
+    }
+    const live = new WebLive((f) => server.hub.touched(f));
+    await this.kernel.add(live);
+    const offLog = this.kernel.log.onEntry((e) => server.hub.event(server.events.add(e)));
+    this.running_ = { server, backend, live, offLog, flowLimit };
+    this.log.info(`Web server listening at ${server.url}`);
+    if (this.web_open_browser) openBrowser(server.url, this.log);
+  }
+
+  private async stop(): Promise<void> {
+    const r = this.running_;
+    if (!r) return;
+    this.running_ = null;
+    r.offLog();
+    if (this.kernel.addons.find(r.live)) await this.kernel.remove(r.live);
+    await r.server.close();
+    r.backend.close();
+    this.kernel.flows.limit = r.flowLimit;
+  }
+
+  private state(): WebState {
+    const proxy = this.kernel.get<{ addresses?: ReadonlyArray<{ mode: string; host: string; port: number }> }>('proxyserver');
+    return {
+      version: VERSION,
+      platform: `${process.platform}-${process.arch}`,
+      servers: (proxy?.addresses ?? []).map((a) => ({ mode: a.mode, host: a.host, port: a.port })),
+      features: {
+        intercept: this.kernel.options.has('intercept'),
+        replay: this.kernel.commands.has('replay.client'),
+        export: this.kernel.commands.has('export'),
+      },
+    };
+  }
+}

@@ -1,0 +1,208 @@
+// The web UI in headless Chromium (Debian's, driven by playwright-core) against a running proxy
+// with curl as the client: live rows, filters and their errors, a held request edited and
+// resumed, export and replay, auth, and the virtual table at 20,000 flows. Screenshots go to
+// test-artifacts/web/ (ignored by git). Chromium is installed by the test where it can be.
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { parseFilter, type HTTPFlow } from '@mitmts/sdk';
+import { tflow, treq } from '@mitmts/sdk/testing';
+import { Core } from '@mitmts/addon-corecommands';
+import { ensureChromium } from '../../../test/helpers/browser.js';
+import { HoldAddon, startWeb, type WebRig } from './helpers.js';
+
+const run = promisify(execFile);
+
+/** The page's `document`, as far as the functions evaluated in it use it (the tests compile without the DOM lib). */
+interface PageNode {
+  readonly textContent: string | null;
+}
+declare const document: { querySelector(s: string): PageNode | null; querySelectorAll(s: string): Iterable<PageNode> & { readonly length: number }; readonly cookie: string };
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/web/', import.meta.url));
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const tools = ensureChromium();
+const missing = 'missing' in tools ? tools.missing : null;
+if (missing) console.warn(`web UI browser tests skipped: ${missing}`);
+
+describe.skipIf(missing !== null)('web UI in Chromium', () => {
+  let rig: WebRig;
+  let browser: Browser;
+  let page: Page;
+  const hold = new HoldAddon();
+
+  const curl = (path: string, ...args: string[]): Promise<{ stdout: string }> => run('curl', ['-s', '-x', rig.proxy.url, ...args, `${rig.upstream}${path}`]);
+  const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+  const row = (text: string) => page.locator('.flow-row', { hasText: text });
+
+  async function setFilter(text: string): Promise<void> {
+    await page.fill('input[name=filter]', text);
+  }
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    rig = await startWeb([Core, hold]);
+    browser = await chromium.launch({ executablePath: (tools as { chromium: string }).chromium, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+    await page.goto(`${rig.base}/?token=${rig.token}`);
+    await page.waitForSelector('.counts');
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await rig?.close();
+  });
+
+  it('shows flows made by curl as they happen', async () => {
+    await curl('/live/one');
+    await row('/live/one').waitFor();
+    await curl('/live/two');
+    await row('/live/two').waitFor();
+    await expect(row('/live/two').locator('.c-status').textContent()).resolves.toBe('200');
+    await shot('live');
+  });
+
+  it('narrows with a filter and shows an invalid filter\'s error (the CLI\'s message)', async () => {
+    await setFilter('~u /live/two');
+    await page.waitForFunction(() => document.querySelectorAll('.flow-row').length === 1);
+    await expect(page.locator('.flow-row').textContent()).resolves.toContain('/live/two');
+    let expected = '';
+    try {
+      parseFilter('~c abc');
+    } catch (err) {
+      expected = (err as Error).message;
+    }
+    await setFilter('~c abc');
+    await expect(page.locator('.filter-error').textContent({ timeout: 5000 })).resolves.toBe(expected);
+    await shot('filter-error');
+    await setFilter('');
+    await page.waitForSelector('.filter-error', { state: 'detached' });
+  });
+
+  it('searches response bodies on the server (~bs)', async () => {
+    await curl('/body/needle');
+    await setFilter('~bs "hello /body/needle"');
+    await page.waitForFunction(() => document.querySelectorAll('.flow-row').length === 1);
+    await expect(page.locator('.flow-row').textContent()).resolves.toContain('/body/needle');
+    await setFilter('');
+  });
+
+  it('holds a request, edits a header in the page, resumes it: the server sees the edit', async () => {
+    const done = curl('/hold/ui', '-H', 'x-token: before');
+    await row('/hold/ui').locator('.tag', { hasText: 'held' }).waitFor();
+    await row('/hold/ui').click();
+    await page.locator('.first-line button', { hasText: 'Edit' }).click();
+    const headers = page.locator('textarea[name=headers]');
+    await headers.fill((await headers.inputValue()).replace('x-token: before', 'x-token: after'));
+    await shot('intercept-edit');
+    await page.locator('button', { hasText: 'Save' }).click();
+    await page.locator('.headers td', { hasText: 'after' }).waitFor();
+    await page.locator('.toolbar button', { hasText: 'Resume' }).click();
+    const { stdout } = await done;
+    expect(stdout).toBe('hello /hold/ui');
+    expect(rig.last!.headers['x-token']).toBe('after');
+    await row('/hold/ui').locator('.c-status', { hasText: '200' }).waitFor();
+  });
+
+  it('exports as curl (the export command\'s output) and replays, or says which addon is missing', async () => {
+    await row('/live/one').click();
+    await page.locator('.toolbar select[aria-label=export]').selectOption('curl');
+    const flow = rig.proxy.flows.all().find((f) => (f as HTTPFlow).request.path === '/live/one')!;
+    if (rig.proxy.kernel.commands.has('export')) {
+      const text = await page.locator('.export-text').inputValue();
+      expect(text).toBe(String(await rig.proxy.kernel.commands.call('export', 'curl', flow)));
+      await page.locator('.modal button', { hasText: 'Close' }).click();
+    } else {
+      await expect(page.locator('.notice').textContent()).resolves.toMatch(/Export as curl: This build has no export command: load the export addon/);
+    }
+    const replay = page.locator('.toolbar button', { hasText: 'Replay' });
+    if (rig.proxy.kernel.commands.has('replay.client')) {
+      await replay.click();
+      await page.locator('.flow-row .tag', { hasText: 'replay' }).first().waitFor();
+    } else {
+      await expect(replay.isDisabled()).resolves.toBe(true);
+    }
+    await shot('export');
+  });
+
+  it('marks, comments, duplicates and deletes from the toolbar', async () => {
+    await row('/live/two').click();
+    await page.locator('.toolbar button', { hasText: /^Mark$/ }).click();
+    await row('/live/two').locator('.tag.mark').waitFor();
+    page.once('dialog', (d) => void d.accept('a note'));
+    await page.locator('.toolbar button', { hasText: 'Comment' }).click();
+    await page.locator('.comment', { hasText: 'a note' }).waitFor();
+    await page.locator('.toolbar button', { hasText: 'Duplicate' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('.flow-row')].filter((r) => r.textContent!.includes('/live/two')).length === 2);
+    await row('/live/two').last().click();
+    await page.locator('.toolbar button', { hasText: 'Delete' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('.flow-row')].filter((r) => r.textContent!.includes('/live/two')).length === 1);
+  });
+
+  it('shows JSON bodies pretty-printed and the connection details', async () => {
+    await curl('/json/x', '-d', 'a=1');
+    await row('/json/x').click();
+    await page.locator('.tabs button', { hasText: 'response' }).click();
+    await expect(page.locator('pre.body.json').textContent()).resolves.toBe(JSON.stringify({ path: '/json/x', body: 'a=1' }, null, 2));
+    await page.locator('.tabs button', { hasText: 'connection' }).click();
+    await page.locator('.kv th', { hasText: 'address' }).waitFor();
+    await shot('detail');
+  });
+
+  it('sets options with the command line\'s errors', async () => {
+    await page.locator('header button', { hasText: 'Options' }).click();
+    const input = page.locator('tr[data-option=tcp_timeout] input');
+    await input.fill('soon');
+    await input.press('Enter');
+    await expect(page.locator('tr[data-option=tcp_timeout] .error').textContent()).resolves.toBe('Option tcp_timeout: expected int, got "soon".');
+    await input.fill('30');
+    await input.press('Enter');
+    await page.locator('tr[data-option=tcp_timeout] .error').waitFor({ state: 'detached' });
+    expect(rig.proxy.kernel.options.get('tcp_timeout')).toBe(30);
+    await page.locator('header button', { hasText: 'Flows' }).click();
+  });
+
+  it('keeps fewer than 100 rows in the DOM with 20,000 flows, also at the end', async () => {
+    const server = rig.web.server!;
+    for (let i = 0; i < 20_000; i++) {
+      const f = tflow({ req: treq({ path: Buffer.from(`/many/${i}`) }), resp: true });
+      rig.proxy.flows.add(f);
+      server.hub.touched(f);
+    }
+    const urlShown = (path: string) => page.locator('.flow-row .c-url', { hasText: new RegExp(`${path}$`) });
+    await page.waitForFunction(() => Number(/\d+/.exec(document.querySelector('.counts')!.textContent!)![0]) >= 20_000);
+    await page.locator('.tbody').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await urlShown('/many/19999').waitFor();
+    const n = await page.locator('.flow-row').count();
+    expect(n).toBeGreaterThan(10);
+    expect(n).toBeLessThan(100);
+    await page.locator('.tbody').evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+    await urlShown('/many/99\\d\\d').first().waitFor();
+    expect(await page.locator('.flow-row').count()).toBeLessThan(100);
+    await shot('many');
+  }, 60_000);
+
+  it('asks for the token (login page), refuses a wrong one, and refuses a POST without the XSRF header', async () => {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    const login = await p.goto(rig.base);
+    expect(login!.status()).toBe(401);
+    await p.locator('form#login input[name=token]').waitFor();
+    await p.screenshot({ path: join(ARTIFACTS, 'login.png') });
+    expect((await p.goto(`${rig.base}/?token=wrong`))!.status()).toBe(403);
+    await p.goto(`${rig.base}/?token=${rig.token}`);
+    await p.locator('.counts').waitFor();
+    const status = await p.evaluate(async () => (await fetch('/clear', { method: 'POST' })).status);
+    expect(status).toBe(403);
+    const ok = await p.evaluate(async () => {
+      const xsrf = /_mitmproxy_xsrf=([^;]*)/.exec(document.cookie)![1]!;
+      return (await fetch('/flows/nope', { method: 'DELETE', headers: { 'X-XSRFToken': xsrf } })).status;
+    });
+    expect(ok).toBe(404);
+    await ctx.close();
+  });
+});

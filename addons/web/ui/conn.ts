@@ -1,0 +1,106 @@
+/**
+ * The `/updates` WebSocket: the page's view (filter, sort, window) lives in the server; the page
+ * asks for windows and applies the deltas it gets back.
+ */
+import type { ClientMessage, FlowRow, RowOp, ServerMessage, ViewDelta } from '../src/protocol.js';
+import { getJson } from './api.js';
+import * as s from './state.js';
+
+let ws: WebSocket | null = null;
+let lastWindow = { offset: 0, limit: 0 };
+/** Called after each applied delta with the offset before it (the table keeps rows still). */
+let onDelta: (before: number, requested: number) => void = () => undefined;
+/** Offset the page last asked for. */
+let requested = 0;
+
+function sendMsg(m: ClientMessage): void {
+  if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+}
+
+export function setDeltaListener(fn: (before: number, requested: number) => void): void {
+  onDelta = fn;
+}
+
+/** Ask for rows [offset, offset + limit). */
+export function requestWindow(offset: number, limit: number): void {
+  offset = Math.max(0, Math.floor(offset));
+  if (offset === lastWindow.offset && limit === lastWindow.limit) return;
+  lastWindow = { offset, limit };
+  requested = offset;
+  sendMsg({ type: 'view/window', payload: { offset, limit } });
+}
+
+export function setView(filter: string, sort = s.sort.value): void {
+  s.filterText.value = filter;
+  s.sort.value = sort;
+  sendMsg({ type: 'view/set', payload: { filter, sort } });
+}
+
+function applyOps(list: FlowRow[], ops: RowOp[]): FlowRow[] {
+  const out = list.slice();
+  const removed = new Set<string>();
+  for (const op of ops) if (op[0] === 'r') removed.add(op[1]);
+  const kept = removed.size ? out.filter((r) => !removed.has(r.id)) : out;
+  for (const op of ops) if (op[0] === 'i') kept.splice(op[1], 0, op[2]);
+  for (const op of ops) {
+    if (op[0] !== 'u') continue;
+    const i = kept.findIndex((r) => r.id === op[1].id);
+    if (i >= 0) kept[i] = op[1];
+  }
+  return kept;
+}
+
+function applyDelta(d: ViewDelta): void {
+  const before = s.offset.value;
+  s.rows.value = applyOps(s.rows.value, d.ops);
+  s.offset.value = d.offset;
+  s.count.value = d.count;
+  s.total.value = d.total;
+  onDelta(before, requested);
+  requested = d.offset;
+}
+
+function onMessage(m: ServerMessage): void {
+  switch (m.type) {
+    case 'view/update':
+      applyDelta(m.payload);
+      break;
+    case 'view/filter':
+      s.filterError.value = m.payload.error ?? null;
+      break;
+    case 'events/add':
+      s.events.value = [...s.events.value.slice(-1999), m.payload];
+      break;
+    case 'options/update':
+      s.options.value = { ...s.options.value, ...m.payload };
+      break;
+    case 'state/update':
+      s.serverState.value = m.payload;
+      break;
+    default:
+      break;
+  }
+}
+
+export function connect(): void {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  ws = new WebSocket(`${proto}//${location.host}/updates`);
+  ws.onopen = () => {
+    s.connected.value = true;
+    s.rows.value = [];
+    const limit = lastWindow.limit;
+    lastWindow = { offset: -1, limit: 0 };
+    sendMsg({ type: 'view/set', payload: { filter: s.filterText.value, sort: s.sort.value } });
+    if (limit) requestWindow(requested, limit);
+  };
+  ws.onmessage = (e) => onMessage(JSON.parse(e.data as string) as ServerMessage);
+  ws.onclose = () => {
+    s.connected.value = false;
+    setTimeout(connect, 1000);
+  };
+  void Promise.all([
+    getJson<typeof s.events.value>('/events').then((ev) => (s.events.value = ev.slice(-2000))),
+    getJson<typeof s.options.value>('/options').then((o) => (s.options.value = o)),
+    getJson<NonNullable<typeof s.serverState.value>>('/state').then((st) => (s.serverState.value = st)),
+  ]).catch((err: Error) => (s.notice.value = err.message));
+}

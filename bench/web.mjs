@@ -1,0 +1,241 @@
+// Benchmark: the web UI (addons/web) in headless Chromium against a running mitmts.
+//
+//   node bench/web.mjs [--flows N] [--rate R] [--seconds S] [--search N]
+//   (npm run bench runs it with the defaults: 100,000 flows, 1,000 flows/s for 10 s, 10,000 for search)
+//
+// 1. first paint: mitmts reads a .mitm file of N flows (`-r`), then the page is opened; the
+//    time from navigation start to the first flow row on screen (and the browser's first
+//    contentful paint);
+// 2. row elements in the DOM after scrolling to the end of the N flows;
+// 3. from the response to its row on screen while curl-like clients send R flows/s for S s
+//    (latency = paint time - response.timestamp_end; both clocks are this machine's), and the
+//    page's long tasks (PerformanceObserver 'longtask'); mitmts's CPU per 1,000 flows;
+// 4. a body search (`~bs needle-K`) over 10,000 flows with 2 KiB bodies: from sending the
+//    filter on the WebSocket to the answer with the matching count.
+// Targets (issue 12): first paint < 1 s; < 100 rows in the DOM; latency < 100 ms with no long
+// task over 50 ms; body search < 500 ms.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
+import { encodeFlowState } from '../core/dist/index.js';
+import { tflow, treq, tresp } from '../sdk/dist/testing.js';
+import { Child, installCleanup, stopAll } from './lib/children.mjs';
+import { ROOT } from './lib/proxies.mjs';
+import { cpuSecondsOf, freePort, machineBusy, waitForPort } from './lib/sys.mjs';
+
+const argv = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const QUICK = process.env.MITMTS_BENCH_QUICK === '1';
+const N = arg('--flows', 100_000);
+const RATE = arg('--rate', 1000);
+const SECONDS = arg('--seconds', QUICK ? 4 : 10);
+const SEARCH_N = arg('--search', 10_000);
+const TOKEN = 'benchtoken';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+installCleanup();
+const dir = mkdtempSync(join(tmpdir(), 'mitmts-bench-web-'));
+const results = [];
+const report = (metric, value, target, pass) => {
+  results.push({ metric, value, target, pass });
+  console.log(`  ${metric}: ${value}${target ? ` (target ${target}: ${pass ? 'PASS' : 'MISS'})` : ''}`);
+};
+
+/** A .mitm file of `n` HTTP flows (bodies of `bodyBytes`, every 100th holding `needle-<i>`). */
+function writeFlows(path, n, bodyBytes) {
+  const base = tflow({ req: treq(), resp: tresp() }).getState();
+  const t0 = Date.now() / 1000 - n / 100;
+  const chunks = [];
+  for (let i = 0; i < n; i++) {
+    const s = structuredClone(base);
+    s.id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    s.request.path = Buffer.from(`/item/${i}?q=${i % 97}`);
+    s.request.host = `host${i % 50}.example`;
+    s.request.timestamp_start = t0 + i / 100;
+    s.request.timestamp_end = t0 + i / 100 + 0.001;
+    s.response.timestamp_start = t0 + i / 100 + 0.01;
+    s.response.timestamp_end = t0 + i / 100 + 0.02;
+    s.response.status_code = i % 13 === 0 ? 404 : 200;
+    const text = bodyBytes ? `${i % 100 === 0 ? `needle-${i} ` : ''}${'lorem ipsum dolor sit amet '.repeat(Math.ceil(bodyBytes / 27))}`.slice(0, bodyBytes) : `item ${i}`;
+    s.response.content = Buffer.from(text);
+    s.response.headers = [[Buffer.from('content-type'), Buffer.from('text/plain')], [Buffer.from('content-length'), Buffer.from(String(s.response.content.length))]];
+    s.timestamp_created = s.request.timestamp_start;
+    chunks.push(encodeFlowState(s));
+  }
+  writeFileSync(path, Buffer.concat(chunks));
+}
+
+/** mitmts with the web UI, reading `file`; resolves once every flow is in the UI's store. */
+async function startMitmts(file, n) {
+  const [port, webPort] = [await freePort(), await freePort()];
+  const confdir = join(dir, `conf-${port}`);
+  mkdirSync(confdir);
+  const args = [
+    join(ROOT, 'bin/mitmts.js'), '-q', '--listen-host', '127.0.0.1', '-p', String(port), '--set', `confdir=${confdir}`,
+    '--web', '--set', `web_port=${webPort}`, '--set', `web_password=${TOKEN}`, '--set', 'web_open_browser=false',
+    '--set', 'keepserving=true', ...(file ? ['-r', file] : []),
+  ];
+  const child = new Child(`mitmts --web (${n} flows)`, process.execPath, args, { cwd: ROOT });
+  await waitForPort(webPort, { child, timeoutMs: 60_000 });
+  const t0 = performance.now();
+  let last = { count: -1, at: t0 };
+  for (;;) {
+    const r = await fetch(`http://127.0.0.1:${webPort}/flows?limit=0`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { count } = await r.json();
+    if (count >= n) break;
+    if (count !== last.count) last = { count, at: performance.now() };
+    else if (performance.now() - last.at > 15_000) throw new Error(`only ${count} of ${n} flows in the web UI, and no more for 15 s`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  return { child, port, webPort, url: `http://127.0.0.1:${webPort}/?token=${TOKEN}`, loadSeconds: (performance.now() - t0) / 1000 };
+}
+
+/** The page's probes: first row, latency of new rows, long tasks. */
+const PROBES = () => {
+  window.__longtasks = [];
+  new PerformanceObserver((l) => window.__longtasks.push(...l.getEntries().map((e) => e.duration))).observe({ entryTypes: ['longtask'] });
+  new MutationObserver((_m, obs) => {
+    if (document.querySelector('.flow-row')) {
+      window.__firstRow = performance.now();
+      obs.disconnect();
+    }
+  }).observe(document, { childList: true, subtree: true });
+};
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+
+/** `rate` requests/s through the proxy for `seconds`, over 16 keep-alive connections. */
+async function load(proxyPort, upstreamPort, rate, seconds) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  let sent = 0;
+  let done = 0;
+  let failed = 0;
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(rate * seconds, Math.floor(((performance.now() - t0) / 1000) * rate));
+      while (sent < due) {
+        const i = sent++;
+        const req = http.request({ host: '127.0.0.1', port: proxyPort, path: `http://127.0.0.1:${upstreamPort}/live/${i}`, agent, headers: { host: `127.0.0.1:${upstreamPort}` } }, (res) => {
+          done++;
+          res.resume();
+        });
+        req.on('error', () => failed++);
+        req.end();
+      }
+      if (sent >= rate * seconds) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 5);
+  });
+  while (done + failed < sent && performance.now() - t0 < (seconds + 10) * 1000) await new Promise((r) => setTimeout(r, 20));
+  agent.destroy();
+  return { sent, done, failed, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function main() {
+  const b = await machineBusy(1000);
+  const busy = b === null ? 'unknown' : `${(b * 100).toFixed(0)}% of all cores busy`;
+  console.log(`Web UI benchmark (${N} flows; ${RATE} flows/s for ${SECONDS} s; body search over ${SEARCH_N} flows). Other load on the machine: ${busy}.`);
+  const file = join(dir, 'flows.mitm');
+  let t = performance.now();
+  writeFlows(file, N, 0);
+  console.log(`  wrote ${N} flows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  const m = await startMitmts(file, N);
+  console.log(`  mitmts loaded them (-r) in ${m.loadSeconds.toFixed(1)} s`);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.addInitScript(PROBES);
+    await page.goto(m.url);
+    await page.waitForSelector('.flow-row');
+    const firstRow = await page.evaluate(() => window.__firstRow);
+    const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN);
+    report(`first flow row on screen, ${N} flows loaded (navigation start to row)`, `${firstRow.toFixed(0)} ms (first contentful paint ${fcp.toFixed(0)} ms)`, '< 1000 ms', firstRow < 1000);
+
+    await page.locator('.tbody').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.locator('.flow-row .c-url', { hasText: new RegExp(`/item/${N - 1}\\?`) }).waitFor();
+    const rowsInDom = await page.locator('.flow-row').count();
+    report('row elements in the DOM after scrolling to the end', String(rowsInDom), '< 100', rowsInDom < 100);
+
+    // Live: the page follows the end; new flows arrive at RATE/s.
+    const upstream = http.createServer((_q, r) => r.end('ok'));
+    await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
+    await page.evaluate(() => {
+      window.__mitmtsRowLatency = [];
+      window.__mitmtsLatencySince = Date.now();
+      window.__longtasks = [];
+    });
+    const cpu0 = cpuSecondsOf(m.child.pid);
+    const l = await load(m.port, upstream.address().port, RATE, SECONDS);
+    await page.locator('.flow-row .c-url', { hasText: new RegExp(`/live/${l.sent - 1}$`) }).waitFor({ timeout: 20_000 });
+    const cpu = cpuSecondsOf(m.child.pid) - cpu0;
+    upstream.close();
+    const lat = await page.evaluate(() => window.__mitmtsRowLatency);
+    const longtasks = await page.evaluate(() => window.__longtasks);
+    console.log(`  load: ${l.done} flows in ${l.seconds.toFixed(1)} s (${(l.done / l.seconds).toFixed(0)}/s), ${l.failed} failed; mitmts CPU ${((cpu * 1000) / (l.done / 1000)).toFixed(0)} ms per 1,000 flows (${((cpu / l.seconds) * 100).toFixed(0)}% of one core)`);
+    console.log(`  rows measured on screen: ${lat.length} (rows that scrolled past between frames are not painted, so not measured)`);
+    const p50 = pct(lat, 50);
+    const p95 = pct(lat, 95);
+    const max = Math.max(...lat);
+    report('response to row on screen', `p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, max ${max.toFixed(0)} ms`, 'p95 < 100 ms', p95 < 100);
+    const maxLong = longtasks.length ? Math.max(...longtasks) : 0;
+    report('long tasks in the page during the load', `${longtasks.length} (longest ${maxLong.toFixed(0)} ms)`, 'none over 50 ms', longtasks.length === 0);
+  } finally {
+    await browser.close();
+    await m.child.stop();
+  }
+
+  const searchFile = join(dir, 'search.mitm');
+  writeFlows(searchFile, SEARCH_N, 2048);
+  const s = await startMitmts(searchFile, SEARCH_N);
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${s.webPort}/updates`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+    const waitFor = (test) => new Promise((resolve) => {
+      const on = (d) => {
+        const msg = JSON.parse(String(d));
+        if (test(msg)) {
+          ws.off('message', on);
+          resolve(msg);
+        }
+      };
+      ws.on('message', on);
+    });
+    ws.send(JSON.stringify({ type: 'view/window', payload: { offset: 0, limit: 100 } }));
+    await waitFor((x) => x.type === 'view/update');
+    const times = [];
+    for (let k = 0; k < 5; k++) {
+      const needle = `needle-${k * 100}`;
+      t = performance.now();
+      ws.send(JSON.stringify({ type: 'view/set', payload: { filter: `~bs ${needle}\\b`, sort: { column: 'seq', desc: false } } }));
+      const d = await waitFor((x) => x.type === 'view/update');
+      times.push(performance.now() - t);
+      if (d.payload.count !== 1) throw new Error(`~bs ${needle} matched ${d.payload.count} flows, expected 1`);
+    }
+    ws.close();
+    report(`body search (~bs) over ${SEARCH_N} flows of 2 KiB, filter sent to answer`, `median ${pct(times, 50).toFixed(0)} ms (${times.map((x) => x.toFixed(0)).join(', ')})`, '< 500 ms', pct(times, 50) < 500);
+  } finally {
+    await s.child.stop();
+  }
+  console.log(`  (The machine may be shared with other work: ${busy}. CPU per 1,000 flows is the least load-sensitive figure.)`);
+  const missed = results.filter((r) => r.target && !r.pass).length;
+  console.log(`web UI: ${results.length - missed} of ${results.length} targets met`);
+}
+
+try {
+  await main();
+} finally {
+  await stopAll();
+}

@@ -1,0 +1,16 @@
+/**
+ * The server half of an exchange failed: no connection (refused, unresolvable, `server_connect`
+ * said no, TLS), or it broke (reset, closed early, an invalid response). The message is final: it
+ * becomes the flow's error and the text of the 502 page.
+ */
+export class UpstreamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** The client went away while its request was being read or its response written. */
+export function clientDisconnected(): UpstreamError {
+  return new UpstreamError('Client disconnected.');
+}

@@ -1,0 +1,325 @@
+import { FlowError, Headers, HTTPFlow, Response, type Client, type Flow, type Request, type StreamSetting } from '../../flow/index.js';
+import type { HookTable } from '../../hooks/dispatcher.js';
+import type { Logger } from '../../kernel/log.js';
+import type { RuntimeConfig } from '../config.js';
+import { clientDisconnected, UpstreamError } from '../errors.js';
+import { BodyRelay, type StreamFunction } from './body.js';
+import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
+import { andThen, settle, type Step } from './step.js';
+
+/** What an exchange needs from the connection it runs on (a client connection, a replay). */
+export interface ExchangeContext {
+  /** The client the flows belong to (`flow.clientConn`). */
+  readonly client: Client;
+  readonly config: RuntimeConfig;
+  /** The current hook table (an exchange takes it once and keeps it). */
+  readonly hooks: HookTable;
+  readonly log: Logger;
+  /** `host:port` of the client, for log lines. */
+  describe(): string;
+  /** A new flow exists (the flow store takes it). */
+  track(flow: Flow): void;
+}
+
+/** The hooks of an HTTP flow's lifecycle. */
+type FlowHook = 'requestheaders' | 'request' | 'responseheaders' | 'response' | 'error';
+
+/** The proxy's own `100 Continue` (for buffered requests that expect one). */
+const CONTINUE: ResponseHeadInfo = { httpVersion: 'HTTP/1.1', statusCode: 100, reason: 'Continue', headers: [], contentLength: -1, keepAlive: true };
+const NONE: Buffer[] = [];
+/** The body of a request without one. */
+const NO_BODY = Buffer.alloc(0);
+
+/** Thrown out of a hook step when the hook killed the flow; ends the exchange without an answer. */
+class Killed extends Error {}
+
+/**
+ * One HTTP exchange, protocol-neutral: everything hooks can observe. The order
+ * `requestheaders` → `request` → `responseheaders` → `response` (or `error`); a kill at any hook
+ * drops the exchange; an addon's response (set in `requestheaders`/`request`) also goes through
+ * `responseheaders` and `response`, and the server is never contacted; `stream_large_bodies` and
+ * stream functions decide buffered or streamed bodies; a server that fails gives the flow an
+ * error and the client a 502 (or a cut exchange once the response started). It never sees a wire
+ * head or a socket: the {@link ClientSide}, {@link ServerSide} and {@link Connector} do.
+ */
+export class HttpExchange {
+  private readonly table: HookTable;
+  private readonly cfg: RuntimeConfig;
+  private server: ServerSide | null = null;
+  /** From the connect on, an UpstreamError is the server's: error hook and 502. */
+  private upstreamPhase = false;
+  /** A stream function threw (the flow's error); the exchange ends once its pumps stop. */
+  private streamFailure: string | null = null;
+
+  constructor(
+    readonly flow: HTTPFlow,
+    private readonly client: ClientSide,
+    private readonly connector: Connector,
+    private readonly ctx: ExchangeContext,
+  ) {
+    this.table = ctx.hooks;
+    this.cfg = ctx.config;
+  }
+
+  /** A new live flow for `request`, tracked, with the server it would go to as its `serverConn`. */
+  static forRequest(ctx: ExchangeContext, connector: Connector, client: ClientSide, request: Request): HttpExchange {
+    const flow = new HTTPFlow(ctx.client, connector.serverConnFor(request.host, request.port), true);
+    flow.request = request;
+    ctx.track(flow);
+    return new HttpExchange(flow, client, connector, ctx);
+  }
+
+  /**
+   * Run the flow's lifecycle, then call `done`, or `failed` with an error of the client side (a
+   * malformed body, a client gone) or a bug. Kills and server failures end in `done`: they are
+   * handled here. Synchronous when nothing had to be waited for (a hook, a connect, the server).
+   */
+  start(done: () => void, failed: (err: unknown) => void): void {
+    let r: Step;
+    try {
+      r = this.begin();
+    } catch (err) {
+      return settle(() => this.failed(err), done, failed);
+    }
+    if (r instanceof Promise) r.then(done, (err: unknown) => settle(() => this.failed(err), done, failed));
+    else done();
+  }
+
+  private begin(): Step {
+    return andThen(this.hook('requestheaders'), () => this.readRequest());
+  }
+
+  // --- the request -------------------------------------------------------------------------
+
+  private readRequest(): Step {
+    const client = this.client;
+    const request = this.flow.request;
+    const setting = streamSetting(request.stream, client.contentLength, this.cfg.streamLargeBodies);
+    if (setting) return this.streamRequest(setting);
+    if (client.expectContinue && client.hasBody) {
+      client.sendInterim(CONTINUE);
+      request.headers.delete('expect');
+    }
+    return andThen(client.readBody(), (body) => {
+      request.rawContent = body;
+      const t = client.trailers;
+      if (t) request.trailers = Headers.fromRaw(t);
+      request.timestampEnd = now();
+      return andThen(this.hook('request'), () => this.requestDone());
+    });
+  }
+
+  private requestDone(): Step {
+    const response = this.flow.response;
+    if (response === null) return this.forward();
+    // Answered by an addon: the server is never contacted. As mitmproxy, `responseheaders` fires
+    // for that response too, then `response`.
+    response.timestampStart = now();
+    return andThen(this.hook('responseheaders'), () => {
+      const r = this.flow.response;
+      if (r === null) return this.forward();
+      return andThen(this.hook('response'), () => this.client.sendResponse(this.flow.response!, null));
+    });
+  }
+
+  /** A buffered request goes to the server in one piece; then the response. */
+  private forward(): Step {
+    this.upstreamPhase = true;
+    return andThen(this.connector.serverFor(this.flow), (server) => {
+      this.server = server;
+      const request = this.flow.request;
+      server.send(request, request.rawContent ?? NO_BODY, this.client.received);
+      return andThen(server.response(null, this.cfg.bodySizeLimit), (head) => this.responseHeaders(head));
+    });
+  }
+
+  /** A streamed request: the body goes upstream as it arrives; `request` fires once it is through. */
+  private streamRequest(setting: StreamSetting): Step {
+    this.upstreamPhase = true;
+    return andThen(this.connector.serverFor(this.flow), (server) => {
+      this.server = server;
+      const request = this.flow.request;
+      const fn = typeof setting === 'function' ? this.guard(setting, 'request') : null;
+      const relay = new BodyRelay(server.startRequest(request, this.client.received, fn !== null), fn, this.cfg.storeStreamedBodies);
+      const head = server.response(this.client.expectContinue ? (h) => this.forwardContinue(h) : null, this.cfg.bodySizeLimit);
+      return andThen(this.client.streamBody(relay), () => {
+        this.checkStreamFailure();
+        const kept = relay.kept();
+        if (kept !== null) request.rawContent = kept;
+        const t = this.client.trailers;
+        if (t) request.trailers = Headers.fromRaw(t);
+        request.timestampEnd = now();
+        return andThen(this.hook('request'), () => andThen(head, (h) => this.responseHeaders(h)));
+      });
+    });
+  }
+
+  /** The client sent its body without waiting: only the server's `100 Continue` goes back. */
+  private forwardContinue(head: ResponseHeadInfo): void {
+    if (head.statusCode === 100) this.client.sendInterim(head);
+  }
+
+  // --- the response ------------------------------------------------------------------------
+
+  private responseHeaders(head: ResponseHeadInfo): Step {
+    this.flow.response = new Response({
+      httpVersion: head.httpVersion,
+      statusCode: head.statusCode,
+      reason: head.reason,
+      headers: Headers.fromRaw(head.headers),
+      content: null,
+      timestampStart: now(),
+    });
+    return andThen(this.hook('responseheaders'), () => this.responseBody(head));
+  }
+
+  private responseBody(head: ResponseHeadInfo): Step {
+    if (head.statusCode === 101) return this.switchProtocols();
+    const threshold = this.cfg.streamLargeBodies;
+    const setting = streamSetting(this.flow.response!.stream, head.contentLength, threshold);
+    if (setting) return this.streamResponse(head, setting);
+    // An unknown-length body that outgrows stream_large_bodies is streamed from there on.
+    return andThen(this.server!.readBody(threshold), (body) => (body === null ? this.streamResponse(head, true) : this.bufferedResponse(head, body)));
+  }
+
+  private bufferedResponse(head: ResponseHeadInfo, body: Buffer): Step {
+    const server = this.server!;
+    const response = this.flow.response!;
+    response.rawContent = body;
+    const t = server.trailers;
+    if (t) response.trailers = Headers.fromRaw(t);
+    response.timestampEnd = now();
+    return andThen(this.hook('response'), () => {
+      this.client.sendResponse(this.flow.response!, head);
+      server.release();
+    });
+  }
+
+  private streamResponse(head: ResponseHeadInfo, setting: StreamSetting): Promise<void> {
+    const server = this.server!;
+    const response = this.flow.response!;
+    const fn = typeof setting === 'function' ? this.guard(setting, 'response') : null;
+    const relay = new BodyRelay(this.client.startResponse(response, head, fn !== null), fn, this.cfg.storeStreamedBodies);
+    const gone = this.client.closed.then(() => Promise.reject(clientDisconnected()));
+    return Promise.race([server.streamBody(relay), gone]).then(() => {
+      this.checkStreamFailure();
+      response.rawContent = relay.kept();
+      const t = server.trailers;
+      if (t) response.trailers = Headers.fromRaw(t);
+      response.timestampEnd = now();
+      return andThen(this.hook('response'), () => server.release());
+    });
+  }
+
+  /** 101 Switching Protocols: HTTP ends here; both streams go on to the next layer. */
+  private switchProtocols(): Step {
+    this.flow.response!.timestampEnd = now();
+    return andThen(this.hook('response'), () => this.client.upgrade(this.flow, this.server!.takeOver()));
+  }
+
+  // --- hooks and failures ------------------------------------------------------------------
+
+  /** Run a flow hook; a flow the hook killed ends the exchange. */
+  private hook(name: FlowHook): Step {
+    const flow = this.flow;
+    const r = this.table.triggerFlow(name as 'request', flow);
+    if (r) return r.then(() => checkKilled(flow));
+    checkKilled(flow);
+  }
+
+  /** Run a step; what it throws or rejects with goes to {@link failed}. */
+  private attempt(step: () => Step): Step {
+    let r: Step;
+    try {
+      r = step();
+    } catch (err) {
+      return this.failed(err);
+    }
+    return r instanceof Promise ? r.then(undefined, (err: unknown) => this.failed(err)) : r;
+  }
+
+  private failed(err: unknown): Step {
+    if (err instanceof Killed) return this.abort();
+    if (this.upstreamPhase && err instanceof UpstreamError) {
+      this.upstreamPhase = false;
+      const message = this.streamFailure ?? err.message;
+      return this.attempt(() => this.upstreamFailed(message));
+    }
+    this.server?.abort();
+    throw err;
+  }
+
+  /**
+   * The server side failed (no connection, reset, a bad response): the flow gets the error and
+   * the `error` hook fires; the client gets a 502 page, or its exchange is cut if the response
+   * had started.
+   */
+  private upstreamFailed(message: string): Step {
+    this.server?.abort();
+    const flow = this.flow;
+    return andThen(failFlow(this.ctx, this.table, flow, message), () => {
+      checkKilled(flow);
+      this.client.fail(502, message);
+    });
+  }
+
+  /** Killed, or a stream function threw: drop both halves without an answer. */
+  private abort(): void {
+    this.server?.abort();
+    this.client.abort();
+  }
+
+  /**
+   * An addon's stream function runs inside socket events: if it throws, the error is logged with
+   * the flow, the flow fails and this exchange is cut (its connection, for HTTP/1); nothing else
+   * is affected.
+   */
+  private guard(fn: StreamFunction, side: 'request' | 'response'): StreamFunction {
+    return (chunk) => {
+      if (this.streamFailure !== null) return NONE;
+      try {
+        return fn(chunk);
+      } catch (err) {
+        const msg = `${side} stream function failed: ${(err as Error)?.message ?? String(err)}`;
+        this.ctx.log.error(`${this.ctx.describe()}: ${msg}${(err as Error)?.stack ? `\n${(err as Error).stack}` : ''}`);
+        this.flow.error = new FlowError(msg);
+        this.streamFailure = msg;
+        this.abort();
+        return NONE;
+      }
+    };
+  }
+
+  private checkStreamFailure(): void {
+    if (this.streamFailure !== null) throw new UpstreamError(this.streamFailure);
+  }
+}
+
+
+/**
+ * A flow failed before a response could be sent: its error, a debug line (the flow carries the
+ * error; the dumper prints it), the `error` hook. The caller then answers the client.
+ */
+export function failFlow(ctx: ExchangeContext, table: HookTable, flow: HTTPFlow, message: string): Step {
+  flow.error = new FlowError(message);
+  ctx.log.debug(`${ctx.describe()}: ${message}`);
+  return table.triggerFlow('error', flow);
+}
+
+/**
+ * Stream this body? The message's own setting (`flow.request.stream`, `flow.response.stream`),
+ * else `stream_large_bodies` by the declared length. (A body of unknown length is measured as it
+ * is buffered: see `ServerSide.readBody`.)
+ */
+function streamSetting(own: StreamSetting, contentLength: number, threshold: number | null): StreamSetting {
+  if (own) return own;
+  return threshold !== null && contentLength > threshold;
+}
+
+function checkKilled(flow: HTTPFlow): void {
+  if (flow.error !== null && flow.error.msg === FlowError.KILLED_MESSAGE) throw new Killed('killed');
+}
+
+function now(): number {
+  return Date.now() / 1000;
+}

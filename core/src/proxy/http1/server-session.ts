@@ -1,0 +1,427 @@
+import type { Duplex } from 'node:stream';
+import { Headers, Request, type HTTPFlow, type Response } from '../../flow/index.js';
+import type { ClientConnection } from '../connection.js';
+import { Deferred } from '../deferred.js';
+import { clientDisconnected, UpstreamError } from '../errors.js';
+import { errorResponse } from '../errorpage.js';
+import { HttpExchange } from '../http/exchange.js';
+import type { BodyWriter, ClientSide, ResponseHeadInfo, Target, UpgradedStream } from '../http/sides.js';
+import { andThen } from '../http/step.js';
+import type { TunnelRequest } from '../connect.js';
+import { Http1BodyWriter } from './body-writer.js';
+import { encodeChunk, encodeLastChunk } from './chunked.js';
+import { Http1Error } from './errors.js';
+import { bodilessResponse, fixLength, saysClose, toChunked, withoutContentLength } from './outbound.js';
+import { getHeader, isChunked } from './raw-headers.js';
+import { RequestParser } from './request-parser.js';
+import { serializeResponseHead } from './serialize.js';
+import type { Http1Handler, RawHeaders, RequestHead } from './types.js';
+
+const HIGH_WATER = 1 << 20;
+/** The body of a request without one: shared (zero bytes cannot be changed). */
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * The HTTP/1 connection on one client stream (the raw socket, or the decrypted TLS stream):
+ * parses requests one at a time and runs each as an {@link HttpExchange} with an
+ * {@link Http1Request} as its client side; keep-alive and pipelined requests follow in order.
+ * CONNECT goes to the connection (a tunnel), a 101 hands the stream to the next layer.
+ */
+export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequest {
+  readonly parser: RequestParser;
+  /** The request being handled. */
+  private current: Http1Request | null = null;
+  parseError: Http1Error | null = null;
+  private active = false;
+  closed = false;
+  /** The stream now belongs to another layer (CONNECT tunnel, upgrade). */
+  private handedOver = false;
+  /** Resolves when the client stream closes. */
+  readonly clientGone = new Deferred();
+  private readonly exchangeDone = (): void => this.finishExchange();
+  private readonly exchangeFailed = (err: unknown): void => this.abort(err);
+
+  constructor(
+    readonly conn: ClientConnection,
+    readonly stream: Duplex,
+    readonly target: Target | null,
+    initial: Buffer | null,
+  ) {
+    const cfg = conn.config;
+    this.parser = new RequestParser(this, {
+      strict: cfg.validateInbound,
+      ...(cfg.bodySizeLimit !== null ? { bodySizeLimit: cfg.bodySizeLimit } : {}),
+    });
+    stream.on('data', (chunk: Buffer) => {
+      this.parser.push(chunk);
+      if (this.parser.isPaused && this.parser.bufferedBytes > HIGH_WATER) stream.pause();
+    });
+    stream.on('end', () => this.parser.finish());
+    stream.on('close', () => {
+      this.closed = true;
+      this.clientGone.resolve();
+      this.current?.clientClosed();
+    });
+    if (initial && initial.length > 0) this.parser.push(initial);
+  }
+
+  // --- request parser events -------------------------------------------------------------
+
+  onHead(head: RequestHead): void {
+    this.parser.pause();
+    this.active = true;
+    if (head.method === 'CONNECT') return this.connectRequest(head);
+    const request = this.makeRequest(head);
+    if (!request) return this.finishExchange();
+    const side = new Http1Request(this, head);
+    this.current = side;
+    HttpExchange.forRequest(this.conn, this.conn.connector, side, request).start(this.exchangeDone, this.exchangeFailed);
+  }
+
+  onData(chunk: Buffer): void {
+    this.current?.onData(chunk);
+  }
+
+  onTrailers(trailers: RawHeaders): void {
+    if (this.current) this.current.trailers = trailers;
+  }
+
+  onEnd(): void {
+    this.current?.bodyEnded();
+  }
+
+  onError(error: Http1Error): void {
+    this.parseError = error;
+    if (this.current?.bodyFailed(error)) return;
+    if (this.active) return;
+    // A malformed request head: answer and close; nothing else is affected.
+    this.conn.log.info(`${this.conn.describe()}: bad request: ${error.message}`);
+    this.writeError(error.status, error.message);
+    this.close();
+  }
+
+  // --- requests ------------------------------------------------------------------------------
+
+  private connectRequest(head: RequestHead): void {
+    if (this.target) {
+      this.writeError(400, 'CONNECT inside a CONNECT tunnel is not supported.');
+      return this.finishExchange();
+    }
+    this.handedOver = true;
+    this.conn.connect(this, head).then(this.exchangeDone, this.exchangeFailed);
+  }
+
+  private makeRequest(head: RequestHead): Request | null {
+    const t = this.target;
+    if (t) {
+      if (head.form !== 'origin' && head.form !== 'asterisk' && head.form !== 'absolute') {
+        this.rejectForm(head, 'origin');
+        return null;
+      }
+      const absolute = head.form === 'absolute';
+      return newRequest(head, absolute ? head.host : t.host, absolute ? head.port : t.port, t.scheme, '');
+    }
+    if (head.form !== 'absolute') {
+      this.rejectForm(head, 'absolute');
+      return null;
+    }
+    return newRequest(head, head.host, head.port, head.scheme, head.authority);
+  }
+
+  private rejectForm(head: RequestHead, expected: string): void {
+    const got = head.form === 'origin' ? 'relative' : head.form;
+    const msg =
+      expected === 'absolute'
+        ? `Invalid HTTP request form (expected: absolute, got: ${got}). Configure the client to use mitmts as its HTTP proxy (e.g. curl -x http://host:port), or run mitmts in reverse mode.`
+        : `Invalid HTTP request form (expected: ${expected}, got: ${got}).`;
+    this.conn.log.info(`${this.conn.describe()}: ${msg}`);
+    this.writeError(400, msg);
+  }
+
+  // --- the connection --------------------------------------------------------------------------
+
+  write(data: Buffer): void {
+    if (!this.closed) this.stream.write(data);
+  }
+
+  writeError(status: number, message: string): void {
+    if (this.closed) return;
+    const r = errorResponse(status, message);
+    this.stream.write(serializeResponseHead(toHead(r)));
+    this.stream.write(r.rawContent!);
+  }
+
+  /** The stream goes to another layer: its bytes read past the last head, listeners removed. */
+  handOver(): Buffer {
+    this.handedOver = true;
+    this.stream.removeAllListeners('data');
+    this.stream.removeAllListeners('end');
+    return this.parser.takeRemaining();
+  }
+
+  // TunnelRequest (CONNECT)
+  respond(data: Buffer): void {
+    this.write(data);
+  }
+
+  fail(status: number, message: string): void {
+    this.writeError(status, message);
+    this.close();
+  }
+
+  takeOver(): Buffer {
+    return this.handOver();
+  }
+
+  resumeParser(): void {
+    if (this.stream.isPaused()) this.stream.resume();
+    this.parser.resume();
+  }
+
+  private finishExchange(): void {
+    this.active = false;
+    const side = this.current;
+    this.current = null;
+    if (this.handedOver) return;
+    if (side === null || !side.keepAlive || this.closed || this.parseError || this.stream.destroyed || !this.parser.isIdle) return this.close();
+    this.parser.next();
+    this.resumeParser();
+  }
+
+  /** The exchange threw: a client-side error (bad body, client gone) or a bug. */
+  private abort(err: unknown): void {
+    this.active = false;
+    this.current = null;
+    if (err instanceof Http1Error) {
+      this.conn.log.info(`${this.conn.describe()}: ${err.message}`);
+      if (err.side === 'request') this.writeError(err.status, err.message);
+      this.close();
+      return;
+    }
+    if (err instanceof UpstreamError) {
+      this.conn.log.info(`${this.conn.describe()}: ${err.message}`);
+      this.conn.destroy();
+      return;
+    }
+    this.conn.log.error(`${this.conn.describe()}: internal error: ${(err as Error)?.stack ?? String(err)}`);
+    this.conn.destroy();
+  }
+
+  close(): void {
+    this.handedOver = false;
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.stream.destroyed) this.stream.end();
+    this.conn.closeSoon();
+  }
+}
+
+/** The client half of one HTTP/1 request (see {@link ClientSide}). */
+export class Http1Request implements ClientSide {
+  readonly contentLength: number;
+  readonly hasBody: boolean;
+  readonly expectContinue: boolean;
+  readonly received: RequestHead;
+  trailers: RawHeaders | null = null;
+  /** The connection may carry the next request after this exchange. */
+  keepAlive = false;
+  private chunks: Buffer[] = [];
+  private length = 0;
+  private ended = false;
+  private sink: BodyWriter | null = null;
+  /** Resolves with the body (once whole) when a reader waits for it. */
+  private bodyEnd: Deferred<Buffer> | null = null;
+  /** Bytes of the response went out (no error page possible any more). */
+  private headSent = false;
+
+  constructor(
+    private readonly session: Http1ServerSession,
+    private readonly head: RequestHead,
+  ) {
+    this.contentLength = head.contentLength;
+    this.hasBody = head.bodyKind !== 'none';
+    this.expectContinue = head.expectContinue;
+    this.received = head;
+  }
+
+  get closed(): Promise<void> {
+    return this.session.clientGone.promise;
+  }
+
+  // --- the request body ------------------------------------------------------------------------
+
+  readBody(): Buffer | Promise<Buffer> {
+    const wait = this.bodyRead();
+    return wait === null ? this.takeBody() : wait;
+  }
+
+  streamBody(into: BodyWriter): void | Promise<void> {
+    this.sink = into;
+    for (const b of this.chunks) into.write(b);
+    this.chunks = [];
+    this.length = 0;
+    return andThen(this.bodyRead() ?? undefined, () => {
+      this.sink = null;
+      into.end(this.trailers);
+    });
+  }
+
+  onData(chunk: Buffer): void {
+    const sink = this.sink;
+    if (sink === null) {
+      this.chunks.push(chunk);
+      this.length += chunk.length;
+      return;
+    }
+    if (!sink.write(chunk)) {
+      const s = this.session;
+      s.parser.pause();
+      sink.onDrain(() => s.resumeParser());
+    }
+  }
+
+  bodyEnded(): void {
+    this.ended = true;
+    const d = this.bodyEnd;
+    this.bodyEnd = null;
+    // Streamed bodies went to the sink already.
+    d?.resolve(this.sink === null ? this.takeBody() : NO_BODY);
+  }
+
+  /** The parser failed while the body was awaited: true if that wait took the error. */
+  bodyFailed(error: Http1Error): boolean {
+    const d = this.bodyEnd;
+    if (d === null) return false;
+    this.bodyEnd = null;
+    d.reject(error);
+    return true;
+  }
+
+  clientClosed(): void {
+    const d = this.bodyEnd;
+    this.bodyEnd = null;
+    d?.reject(clientDisconnected());
+  }
+
+  /** Let the parser read the body; null if it is complete, else a promise of the end. */
+  private bodyRead(): Promise<Buffer> | null {
+    const s = this.session;
+    if (!this.ended && s.parseError === null) s.resumeParser();
+    if (s.parseError !== null) throw s.parseError;
+    if (this.ended) return null;
+    this.bodyEnd = new Deferred<Buffer>();
+    return this.bodyEnd.promise;
+  }
+
+  private takeBody(): Buffer {
+    // No body (most requests): one shared empty buffer, not a new one per request.
+    if (this.length === 0) {
+      this.chunks = [];
+      return NO_BODY;
+    }
+    const b = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
+    this.chunks = [];
+    this.length = 0;
+    return b;
+  }
+
+  // --- the response ------------------------------------------------------------------------------
+
+  sendInterim(head: ResponseHeadInfo): void {
+    this.session.write(serializeResponseHead(head));
+  }
+
+  sendResponse(response: Response, from: ResponseHeadInfo | null): void {
+    const bodiless = bodilessResponse(this.head.method, response.statusCode);
+    const body = response.rawContent;
+    let fields = response.headers.fields;
+    if (!bodiless) fields = fixLength(fields, body, true);
+    const pristine = from !== null && fields === from.headers && response.statusCode === from.statusCode && response.reason === from.reason;
+    const head = serializeResponse(response, fields, { validate: !pristine, checked: from?.headers });
+    const trailers = (): RawHeaders | null => response.trailers?.fields ?? null;
+    let data: Buffer;
+    if (bodiless || !body || body.length === 0) data = !bodiless && isChunked(fields) ? Buffer.concat([head, encodeLastChunk(trailers())]) : head;
+    else if (isChunked(fields)) data = Buffer.concat([head, encodeChunk(body), encodeLastChunk(trailers())]);
+    else data = Buffer.concat([head, body], head.length + body.length);
+    this.session.write(data);
+    this.headSent = true;
+    if (!this.head.keepAlive || (from !== null && !from.keepAlive)) return;
+    // The server's own Connection: close is in `from.keepAlive` already; look again only at
+    // headers an addon set or changed.
+    this.keepAlive = (from !== null && fields === from.headers) || !saysClose(getHeader(fields, 'connection'));
+  }
+
+  startResponse(response: Response, from: ResponseHeadInfo, lengthMayChange: boolean): BodyWriter {
+    let fields = response.headers.fields;
+    const bodiless = bodilessResponse(this.head.method, response.statusCode);
+    let chunked = !bodiless && isChunked(fields);
+    let untilClose = false;
+    if (!bodiless && lengthMayChange && getHeader(fields, 'content-length') !== undefined) {
+      if (this.head.httpVersion === 'HTTP/1.1') {
+        fields = toChunked(fields);
+        chunked = true;
+      } else {
+        fields = withoutContentLength(fields);
+        untilClose = true;
+      }
+    }
+    if (!bodiless && !chunked && getHeader(fields, 'content-length') === undefined) untilClose = true;
+    const out = this.session.stream;
+    out.cork();
+    this.session.write(serializeResponse(response, fields));
+    process.nextTick(() => out.uncork());
+    this.headSent = true;
+    this.keepAlive = this.head.keepAlive && !untilClose && from.keepAlive;
+    return new Http1BodyWriter(out, chunked);
+  }
+
+  fail(status: number, message: string): void {
+    this.keepAlive = false;
+    if (this.headSent) this.session.conn.destroy();
+    else this.session.writeError(status, message);
+  }
+
+  abort(): void {
+    this.keepAlive = false;
+    this.session.conn.destroy();
+  }
+
+  upgrade(flow: HTTPFlow, server: UpgradedStream): void {
+    const s = this.session;
+    s.write(serializeResponse(flow.response!, flow.response!.headers.fields));
+    this.headSent = true;
+    s.conn.upgraded(flow, { stream: s.stream, rest: s.handOver() }, server);
+  }
+}
+
+function newRequest(head: RequestHead, host: string, port: number, scheme: string, authority: string): Request {
+  return new Request({
+    host,
+    port,
+    method: head.method,
+    scheme,
+    authority,
+    path: head.path,
+    httpVersion: head.httpVersion,
+    headers: Headers.fromRaw(head.headers),
+    content: null,
+    timestampStart: Date.now() / 1000,
+  });
+}
+
+/**
+ * The response head's bytes. A head an addon changed must be checked (CR/LF in a value would
+ * split the message); that failure is reported as the server response's protocol error.
+ */
+function serializeResponse(r: Response, fields: RawHeaders, options?: { validate: boolean; checked: RawHeaders | undefined }): Buffer {
+  try {
+    return serializeResponseHead({ httpVersion: r.httpVersion, statusCode: r.statusCode, reason: r.reason, headers: fields }, options);
+  } catch (err) {
+    if (err instanceof Http1Error) throw new UpstreamError(`HTTP protocol error in server response: ${err.message}`);
+    throw err;
+  }
+}
+
+function toHead(r: Response): { httpVersion: string; statusCode: number; reason: string; headers: RawHeaders } {
+  return { httpVersion: r.httpVersion, statusCode: r.statusCode, reason: r.reason, headers: r.headers.fields };
+}
