@@ -41,9 +41,10 @@ export async function renderOptions() {
   for (const owner of owners) {
     out.push(`## ${owner}`, '', '| Option | Type | Default | Flag | Description |', '|---|---|---|---|---|');
     for (const o of options.filter((x) => x.owner === owner)) {
-      const f = flags.filter((x) => x.option === o.name).flatMap(flagForms);
+      const f = o.unimplemented ? [] : flags.filter((x) => x.option === o.name).flatMap(flagForms);
+      const help = o.unimplemented ? `**Not implemented yet** (${o.unimplemented}): only the default is accepted. ${o.help}` : o.help;
       const type = `${o.type}${o.choices ? ` (${o.choices.join(', ')})` : ''}`;
-      out.push(`| ${code(o.name)} | ${cell(type)} | ${code(JSON.stringify(o.default))} | ${f.join(', ')} | ${cell(o.help)} |`);
+      out.push(`| ${code(o.name)} | ${cell(type)} | ${code(JSON.stringify(o.default))} | ${f.join(', ')} | ${cell(help)} |`);
     }
     out.push('');
   }

@@ -53,7 +53,7 @@ describe('mitmts build', () => {
     const empty = tempDir('mitmts-build-run-');
     copyFileSync(join(dir, 'out/tiny.mjs'), join(empty, 'tiny.mjs'));
     const version = await run([join(empty, 'tiny.mjs'), '--version'], empty);
-    expect(version.out).toMatch(/^Mitmts: 2\.0\.0\n/);
+    expect(version.out).toMatch(/^tiny: 2\.0\.0\n/);
 
     const child = spawn(process.execPath, [join(empty, 'tiny.mjs'), '--listen-host', '127.0.0.1', '--listen-port', '0', '--confdir', join(empty, 'conf'), '--set', 'local_value=bundled'], {
       cwd: empty,
