@@ -22,7 +22,7 @@ import * as external from './scenarios/external.mjs';
 import * as store from './scenarios/store.mjs';
 
 /** Scenarios with `optional` set run only when named in --only. */
-const SCENARIOS = { a, b, c, d, e, flows: external.flows, scripts: external.scripts, websocket: external.websocket, web: external.web, store };
+const SCENARIOS = { a, b, c, d, e, flows: external.flows, scripts: external.scripts, websocket: external.websocket, sse: external.sse, web: external.web, store };
 
 function usage() {
   return `usage: node bench/run.js [options]

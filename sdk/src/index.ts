@@ -5,6 +5,7 @@
  */
 export * from '@mitmts/core';
 export { createProxy, type CreateProxyOptions, type EmbeddedProxy } from './proxy.js';
+export { parseRunTag, runTagCredentials, RUN_METADATA, RUN_TAG_USER, type RunTag } from './runtag.js';
 export type { CommandSignatures, CommandArgs, CommandResult } from './commands.js';
 export {
   defineAddon,

@@ -163,7 +163,7 @@ describe('TLS interception', () => {
     await new Promise((res) => setTimeout(res, 100));
     const line = proxy.logs.find((e) => e.message.includes('does not trust'))!;
     expect(line.level).toBe('warn');
-    expect(line.message).toContain(`The client does not trust the proxy's certificate for localhost`);
+    expect(line.message).toContain(`does not trust the proxy's certificate for localhost (TLS alert 48 unknown_ca)`);
     expect(line.message).toContain(proxy.caCertPath);
     expect(tlsEvents).toContain('failed_client');
   });

@@ -28,10 +28,10 @@ export type Subcommand = (argv: string[], io: CliIO) => Promise<number>;
 
 /** `--help`'s line for the subcommands this package knows; others are listed by name. */
 const SUBCOMMAND_HELP: Readonly<Record<string, string>> = {
-  flows: 'read, filter and convert flow files (.mitm, HAR, stores)',
+  flows: 'read flow files (.mitm, HAR, stores) as JSON lines; flows convert IN OUT --to 17|21',
   new: 'create a script, addon or custom build project',
   build: 'bundle a manifest into one file that runs with Node alone',
-  run: 'run a program with its traffic through mitmts',
+  run: 'run COMMAND with its HTTP(S) traffic through the proxy',
 };
 
 /**
@@ -96,6 +96,26 @@ export function formatCommands(kernel: Kernel): string {
 }
 
 /**
+ * A kernel as the `mitmts` command runs one: logging to `io` (termlog's normal output to
+ * `out`, default `io.stdout`), keeping no flows in memory (like mitmdump, a long capture must
+ * not grow without bound). Load the distribution with `loadManifest` next.
+ */
+export function distributionKernel(io: CliIO, out: () => NodeJS.WritableStream = () => io.stdout): Kernel {
+  const kernel = new Kernel({
+    termlog: {
+      get out() {
+        return out();
+      },
+      get err() {
+        return io.stderr;
+      },
+    },
+  });
+  kernel.flows.limit = 0;
+  return kernel;
+}
+
+/**
  * The `mitmts` command line (mitmdump's flags). Loads the distribution's addons, applies
  * config.yaml and argv, starts the kernel and runs until SIGINT/SIGTERM or until an addon asks
  * to shut down. Returns the exit code.
@@ -121,18 +141,7 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
   // Output piped into a reader that stopped (`mitmts ... | head`): end quietly, as a Unix tool
   // does. Without this, each failed write is reported, to the same broken pipe, without end.
   for (const stream of [io.stdout, io.stderr]) stream.on('error', brokenPipe);
-  const kernel = new Kernel({
-    termlog: {
-      get out() {
-        return io.stdout;
-      },
-      get err() {
-        return io.stderr;
-      },
-    },
-  });
-  // Like mitmdump, keep no flows in memory (a long capture must not grow without bound).
-  kernel.flows.limit = 0;
+  const kernel = distributionKernel(io);
   let started = false;
   try {
     await loadFlowFormats(dist);

@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import { OptionsError } from '../kernel/errors.js';
 import type { OptionsManager } from '../options/manager.js';
 import { HostMatcher } from './hosts.js';
+import { liveMatcher, type LiveMatcher } from './http/live.js';
 import { parseModes, type ProxyMode } from './modes.js';
 import { nodeTlsVersion } from './options.js';
 import { parseSize } from './sizes.js';
@@ -19,6 +20,8 @@ export interface RuntimeConfig {
   readonly streamLargeBodies: number | null;
   readonly bodySizeLimit: number | null;
   readonly storeStreamedBodies: boolean;
+  /** `live_bodies`: which responses go to the client as they arrive, recorded whole (null: none). */
+  readonly liveBodies: LiveMatcher | null;
   readonly validateInbound: boolean;
   readonly connectionStrategy: 'eager' | 'lazy';
   readonly ignoreHosts: HostMatcher;
@@ -131,6 +134,7 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     streamLargeBodies: parseSize('stream_large_bodies', optStr('stream_large_bodies')),
     bodySizeLimit: parseSize('body_size_limit', optStr('body_size_limit')),
     storeStreamedBodies: bool('store_streamed_bodies'),
+    liveBodies: liveMatcher(str('live_bodies')),
     validateInbound: bool('validate_inbound_headers'),
     connectionStrategy: str('connection_strategy') as 'eager' | 'lazy',
     ignoreHosts,

@@ -47,6 +47,11 @@ const EMPTY = Buffer.alloc(0);
 export class ClientConnection implements ConnectionContext, ExchangeContext {
   readonly client: Client;
   readonly connector: DirectConnector;
+  /**
+   * The client's byte stream: the socket, or the TLS stream when the client speaks TLS to the
+   * proxy itself (`HTTPS_PROXY=https://...`). Layers read and write this, never the socket.
+   */
+  stream: Duplex;
   private done = false;
 
   constructor(
@@ -62,6 +67,7 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
       proxyMode: proxyMode.fullSpec,
     });
     this.connector = new DirectConnector(this);
+    this.stream = socket;
   }
 
   get server(): Server {
@@ -138,8 +144,8 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
    * TCP), which `next_layer` may change.
    */
   async tunnel(target: { host: string; port: number }, initial: Buffer): Promise<void> {
-    if (this.ignored(target.host, target.port)) return this.passthrough(this.socket, initial, target);
-    const first = initial.length > 0 ? { from: 'client' as const, data: initial } : await firstBytes(this.socket, this.connector.transport);
+    if (this.ignored(target.host, target.port)) return this.passthrough(this.stream, initial, target);
+    const first = initial.length > 0 ? { from: 'client' as const, data: initial } : await firstBytes(this.stream, this.connector.transport);
     if (!first) return this.destroy();
     const cfg = this.config;
     const clientData = first.from === 'client' ? first.data : EMPTY;
@@ -153,14 +159,14 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
     };
     const r = this.hooks.trigger('next_layer', nl);
     if (r) await r;
-    if (nl.ignoreConnection || nl.layer === 'passthrough') return this.passthrough(this.socket, clientData, target, serverData);
+    if (nl.ignoreConnection || nl.layer === 'passthrough') return this.passthrough(this.stream, clientData, target, serverData);
     switch (nl.layer) {
       case 'tls':
         return this.intercept(target, clientData);
       case 'http':
-        return this.serveHttp1(this.socket, { scheme: 'http', ...target }, clientData);
+        return this.serveHttp1(this.stream, { scheme: 'http', ...target }, clientData);
       case 'tcp':
-        return this.tcp(this.socket, clientData, serverData, target, null);
+        return this.tcp(this.stream, clientData, serverData, target, null);
       default:
         this.log.info(`${this.describe()}: no layer for this connection (raw TCP is off); closing it.`);
         return this.destroy();
@@ -174,9 +180,9 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
       case 'closed':
         return this.destroy();
       case 'not-tls':
-        return this.tcp(this.socket, t.data, EMPTY, target, null);
+        return this.tcp(this.stream, t.data, EMPTY, target, null);
       case 'passthrough':
-        return this.passthrough(this.socket, t.data, target);
+        return this.passthrough(this.stream, t.data, target);
     }
     const https: Target = { scheme: 'https', ...target };
     if (innerLayerByAlpn(t.alpn) === 'http1') return this.serveHttp1(t.stream, https, null);

@@ -1,5 +1,6 @@
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { OptionSpec, OptionValue } from '../options/types.js';
+import { LIVE_BODIES_DEFAULT } from './http/live.js';
 
 const TLS_VERSIONS = ['UNBOUNDED', 'SSL3', 'TLS1', 'TLS1_1', 'TLS1_2', 'TLS1_3'];
 
@@ -41,7 +42,8 @@ function checkVersionRange(side: 'client' | 'server', end: 'min' | 'max') {
 export const PROXY_OPTIONS: readonly OptionSpec[] = [
   { name: 'store_streamed_bodies', type: 'bool', default: false, help: 'Store HTTP request and response bodies when streamed (see `stream_large_bodies`). This increases memory consumption, but makes it possible to inspect streamed bodies.' },
   { name: 'connection_strategy', type: 'str', default: 'eager', choices: ['eager', 'lazy'], help: 'Determine when server connections should be established. When set to lazy, mitmts tries to defer establishing an upstream connection as long as possible. This makes it possible to use server replay while being offline. When set to eager, mitmts can detect protocols with server-side greetings, as well as accurately mirror TLS ALPN negotiation.' },
-  { name: 'stream_large_bodies', type: 'str?', default: null, help: 'Stream data to the client if request or response body exceeds the given threshold. If streamed, the body will not be stored in any way, and such responses cannot be modified. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.' },
+  { name: 'stream_large_bodies', type: 'str?', default: null, help: 'Stream data to the client if request or response body exceeds the given threshold (by its Content-Length, or once a body of unknown length has grown past it). If streamed, the body will not be stored (unless store_streamed_bodies), and such responses cannot be modified. It does not make slow bodies live: an event stream smaller than the threshold is held until it ends; live_bodies does that. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.' },
+  { name: 'live_bodies', type: 'str', default: LIVE_BODIES_DEFAULT, help: 'Responses matching this filter go to the client chunk by chunk as they arrive (each Server-Sent Event as it is sent) and are still recorded whole; the response_chunk and sse_event hooks see them as they pass, response fires at the end. Default: event streams. Empty: none (mitmproxy holds every response until it ends).' },
   { name: 'body_size_limit', type: 'str?', default: null, help: 'Byte size limit of HTTP request and response bodies. Understands k/m/g suffixes, i.e. 3m for 3 megabytes.' },
   { name: 'keep_host_header', type: 'bool', default: false, help: 'Reverse Proxy: Keep the original host header instead of rewriting it to the reverse proxy target.' },
   { name: 'proxy_debug', type: 'bool', default: false, help: 'Enable debug logs in the proxy core.' },

@@ -161,7 +161,7 @@ describe('main', () => {
     const t = io();
     expect(await main(['--help'], dist(), t.io, { build: async () => 0 })).toBe(0);
     expect(t.out()).toMatch(/^usage: mitmts \[options\] \[filter \.\.\.\]\n {7}mitmts flows \.\.\.\n {7}mitmts build \.\.\.\n/);
-    expect(t.out()).toMatch(/\n {2}flows {15}read, filter and convert flow files/);
+    expect(t.out()).toMatch(/\n {2}flows {15}read flow files \(\.mitm, HAR, stores\) as JSON lines/);
     expect(t.out()).toContain('\nProxy options:\n');
     expect(t.out()).not.toContain('--show-ignored-hosts');
     expect(t.out()).not.toContain('--http3');

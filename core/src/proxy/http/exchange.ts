@@ -4,6 +4,7 @@ import type { Logger } from '../../kernel/log.js';
 import type { RuntimeConfig } from '../config.js';
 import { clientDisconnected, UpstreamError } from '../errors.js';
 import { BodyRelay, type StreamFunction } from './body.js';
+import { LiveBody } from './live.js';
 import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
 import { andThen, settle, type Step } from './step.js';
 
@@ -177,9 +178,11 @@ export class HttpExchange {
     if (head.statusCode === 101) return this.switchProtocols();
     const threshold = this.cfg.streamLargeBodies;
     const setting = streamSetting(this.flow.response!.stream, head.contentLength, threshold);
-    if (setting) return this.streamResponse(head, setting);
+    if (setting) return this.streamResponse(head, setting, null);
+    // A live body (an event stream): forwarded as it arrives, recorded, its hooks fired.
+    if (this.cfg.liveBodies?.(this.flow)) return this.streamResponse(head, false, new LiveBody(this.flow, this.table));
     // An unknown-length body that outgrows stream_large_bodies is streamed from there on.
-    return andThen(this.server!.readBody(threshold), (body) => (body === null ? this.streamResponse(head, true) : this.bufferedResponse(head, body)));
+    return andThen(this.server!.readBody(threshold), (body) => (body === null ? this.streamResponse(head, true, null) : this.bufferedResponse(head, body)));
   }
 
   private bufferedResponse(head: ResponseHeadInfo, body: Buffer): Step {
@@ -195,11 +198,13 @@ export class HttpExchange {
     });
   }
 
-  private streamResponse(head: ResponseHeadInfo, setting: StreamSetting): Promise<void> {
+  /** Stream the response body (a live one is kept whole and tapped by its hooks). */
+  private streamResponse(head: ResponseHeadInfo, setting: StreamSetting, live: LiveBody | null): Promise<void> {
     const server = this.server!;
     const response = this.flow.response!;
     const fn = typeof setting === 'function' ? this.guard(setting, 'response') : null;
-    const relay = new BodyRelay(this.client.startResponse(response, head, fn !== null), fn, this.cfg.storeStreamedBodies);
+    const keep = live !== null || this.cfg.storeStreamedBodies;
+    const relay = new BodyRelay(this.client.startResponse(response, head, fn !== null), fn, keep, live?.tap ?? null);
     const gone = this.client.closed.then(() => Promise.reject(clientDisconnected()));
     return Promise.race([server.streamBody(relay), gone]).then(() => {
       this.checkStreamFailure();
@@ -207,7 +212,7 @@ export class HttpExchange {
       const t = server.trailers;
       if (t) response.trailers = Headers.fromRaw(t);
       response.timestampEnd = now();
-      return andThen(this.hook('response'), () => server.release());
+      return andThen(andThen(live?.finish(), () => this.hook('response')), () => server.release());
     });
   }
 

@@ -7,8 +7,9 @@ import type { ClientConnection } from '../connection.js';
 import { UpstreamError } from '../errors.js';
 import { firstBytes } from '../relay.js';
 import type { UpstreamTls } from '../transport.js';
-import { acceptTls, clientDistrustsCert } from './accept.js';
+import { acceptTls } from './accept.js';
 import { ClientHelloError, parseClientHello } from './clienthello.js';
+import { describeClientTlsFailure } from './hints.js';
 import { tlsVersionName } from './info.js';
 
 /** How a TLS interception attempt ended. */
@@ -65,6 +66,26 @@ export async function interceptTls(conn: ClientConnection, target: Target, initi
   return { kind: 'intercepted', stream, alpn: stream.alpnProtocol || null, upstream };
 }
 
+/**
+ * TLS to the proxy itself (a client with `HTTPS_PROXY=https://...`, regular mode): the handshake
+ * with a leaf for the name the client asked for (its SNI, else the proxy's address), HTTP/1.1 by
+ * ALPN, the usual TLS hooks. The decrypted stream, or null (the client left, the handshake failed:
+ * logged, hooks fired).
+ */
+export async function acceptProxyTls(conn: ClientConnection, initial: Buffer): Promise<tls.TLSSocket | null> {
+  const read = await readClientHello(conn, initial);
+  if (read.kind !== 'hello') {
+    if (read.kind === 'not-tls') conn.log.info(`${conn.describe()}: the bytes sent to the proxy are neither TLS nor HTTP; closing the connection.`);
+    return null;
+  }
+  const { hello, data } = read;
+  conn.client.sni = hello.sni;
+  conn.client.alpnOffers = hello.alpnProtocols.map((p) => Buffer.from(p, 'latin1'));
+  const self = { host: conn.socket.localAddress ?? '127.0.0.1', port: conn.socket.localPort ?? 0 };
+  const alpn = hello.alpnProtocols.includes('http/1.1') ? ['http/1.1'] : [];
+  return handshake(conn, self, hello, data, alpn, null);
+}
+
 /** The ClientHello, reading more bytes while it is incomplete. */
 async function readClientHello(conn: ClientConnection, initial: Buffer): Promise<{ kind: 'hello'; hello: ClientHello; data: Buffer } | TlsOutcome> {
   let data = initial;
@@ -72,7 +93,7 @@ async function readClientHello(conn: ClientConnection, initial: Buffer): Promise
     for (;;) {
       const hello = parseClientHello(data);
       if (hello) return { kind: 'hello', hello, data };
-      const more = await firstBytes(conn.socket, null);
+      const more = await firstBytes(conn.stream, null);
       if (!more) return { kind: 'closed' };
       data = Buffer.concat([data, more.data]);
     }
@@ -129,19 +150,13 @@ async function handshake(
     // CertStore.handshakeContext); an addon may have given its own context or PEMs.
     const s = tlsData.settings;
     const ctx = s.secureContext ?? (s.cert === certPem && s.key === entry.keyPem ? certs.handshakeContext(entry) : addonContext(certs, s));
-    stream = await acceptTls(conn.socket, data, s, ctx);
+    stream = await acceptTls(conn.stream, data, s, ctx);
   } catch (err) {
     const e = err as Error;
     const name = hello.sni ?? target.host;
     client.error = `Client TLS handshake failed: ${e.message}`;
-    if (clientDistrustsCert(e)) {
-      conn.log.warn(
-        `${conn.describe()}: Client TLS handshake failed. The client does not trust the proxy's certificate for ${name} (${e.message.replace(/^.*?:(?=[^:]*$)/, '').trim()}). ` +
-          `Install the mitmts CA certificate in the client: ${conn.runtime.caCertPath} (see https://docs.mitmproxy.org/stable/concepts-certificates/).`,
-      );
-    } else {
-      conn.log.info(`${conn.describe()}: Client TLS handshake failed for ${name}: ${e.message}`);
-    }
+    const hint = describeClientTlsFailure({ error: e, clientHello: hello, serverName: name, caCertPath: conn.runtime.caCertPath });
+    conn.log[hint.level](`${conn.describe()}: ${hint.message}`);
     const r2 = conn.hooks.trigger('tls_failed_client', tlsData);
     if (r2) await r2;
     return null;
