@@ -82,7 +82,8 @@ beforeAll(async () => {
       }
     });
   });
-  proxy = await createProxy({ addons: [Recorder, Behaviour] });
+  // Behaviour throws on purpose (/boom): only logged.
+  proxy = await createProxy({ addons: [Recorder, Behaviour], addonErrors: 'log' });
   rec = proxy.kernel.get<Recorder>('recorder')!;
 });
 

@@ -39,7 +39,7 @@ const sh = (cmd: string, args: string[]): Promise<{ code: number; out: string; e
 
 /** The recorded flow for a path: the client spoke TLS to the proxy. */
 function flowFor(path: string): HTTPFlow {
-  const f = proxy.flows.all().find((x) => x.type === 'http' && (x as HTTPFlow).request.path === path) as HTTPFlow | undefined;
+  const f = proxy.flows.all().find((x): x is HTTPFlow => x.type === 'http' && (x as HTTPFlow).request.path === path);
   expect(f, `no flow for ${path}`).toBeDefined();
   return f!;
 }

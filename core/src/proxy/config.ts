@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import type { WebSocketRetention } from '../flow/websocket.js';
 import { OptionsError } from '../kernel/errors.js';
 import type { OptionsManager } from '../options/manager.js';
 import { HostMatcher } from './hosts.js';
@@ -42,6 +43,16 @@ export interface RuntimeConfig {
   readonly ecdhCurveClient: string | null;
   readonly ecdhCurveServer: string | null;
   readonly requestClientCert: boolean;
+  /** `websocket`: WebSocket connections are relayed message by message (else as TCP). */
+  readonly websocket: boolean;
+  /** `websocket_max_message_size` in bytes. */
+  readonly websocketMaxMessageSize: number;
+  /** `websocket_messages_keep` / `websocket_messages_keep_size`; null keeps every message. */
+  readonly websocketRetention: WebSocketRetention | null;
+  /** `http2`: offer HTTP/2 to clients (ALPN h2, cleartext prior knowledge) and to servers. */
+  readonly http2: boolean;
+  /** `http2_ping_keepalive`: seconds of silence before a PING on a server HTTP/2 connection (0: never). */
+  readonly http2PingKeepalive: number;
   /** The secure context for verifying servers (built on first use, then shared). */
   upstreamContext(): tls.SecureContext;
 }
@@ -155,6 +166,11 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     ecdhCurveClient: optStr('tls_ecdh_curve_client'),
     ecdhCurveServer: optStr('tls_ecdh_curve_server'),
     requestClientCert: bool('request_client_cert'),
+    websocket: bool('websocket'),
+    websocketMaxMessageSize: positiveSize(o, 'websocket_max_message_size'),
+    websocketRetention: webSocketRetention(o),
+    http2: bool('http2'),
+    http2PingKeepalive: o.get<number>('http2_ping_keepalive'),
     upstreamContext(): tls.SecureContext {
       if (!ctx) {
         // As mitmproxy: the trusted CA options replace the default store; else Node's bundled
@@ -164,4 +180,17 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
       return ctx;
     },
   };
+}
+
+function positiveSize(o: OptionsManager, name: string): number {
+  const n = parseSize(name, o.get<string>(name))!;
+  if (n < 1) throw new OptionsError(`Option ${name}: must be at least 1 byte, got ${JSON.stringify(o.get<string>(name))}.`);
+  return n;
+}
+
+function webSocketRetention(o: OptionsManager): WebSocketRetention | null {
+  const count = o.get<number>('websocket_messages_keep'); // at least 0 (the option's bound)
+  const bytes = parseSize('websocket_messages_keep_size', o.get<string | null>('websocket_messages_keep_size'));
+  if (count === 0 && bytes === null) return null;
+  return { ...(count > 0 ? { maxMessages: count } : {}), ...(bytes !== null ? { maxBytes: bytes } : {}) };
 }

@@ -10,6 +10,7 @@ import { fixLength, hostHeaderValue, toChunked } from './outbound.js';
 import { getHeader, isChunked } from './raw-headers.js';
 import { ResponseParser } from './response-parser.js';
 import { serializeRequestHead } from './serialize.js';
+import { h1RequestFields, h1Version, HTTP2 } from '../http2/translate.js';
 import type { RawHeaders, ResponseHandler, ResponseHead } from './types.js';
 
 /**
@@ -192,7 +193,8 @@ export class Http1ServerSide implements ServerSide {
   startRequest(request: Request, from: ReceivedRequest | null, lengthMayChange: boolean): BodyWriter {
     let fields = withHost(request, request.headers.fields);
     const declared = getHeader(fields, 'content-length') !== undefined;
-    if (lengthMayChange && declared) fields = toChunked(fields);
+    // an HTTP/2 body of unknown length needs chunked coding on HTTP/1
+    if ((lengthMayChange && declared) || (request.httpVersion === HTTP2 && !declared && !isChunked(fields))) fields = toChunked(fields);
     this.conn.begin(request.method);
     this.conn.transport.write(serializeHead(request, fields, from));
     return new Http1BodyWriter(this.conn.transport.socket, isChunked(fields));
@@ -251,8 +253,10 @@ export class Http1ServerSide implements ServerSide {
     this.conn.finish(this, this.ended && this.head !== null && this.head.keepAlive);
   }
 
-  abort(): void {
+  abort(reason = 'The exchange was aborted.'): void {
     this.conn.finish(this, false);
+    // the connection is gone from under the exchange: whoever waits for it hears why
+    if (!this.ended) this.fail(new UpstreamError(reason));
   }
 
   // --- events from the connection ------------------------------------------------------------
@@ -349,12 +353,13 @@ function bufferedRequest(req: Request, body: Buffer, from: ReceivedRequest | nul
 }
 
 function withHost(req: Request, fields: RawHeaders): RawHeaders {
-  if (getHeader(fields, 'host') !== undefined || req.httpVersion === 'HTTP/2.0') return fields;
+  if (req.httpVersion === HTTP2) return h1RequestFields(req);
+  if (getHeader(fields, 'host') !== undefined) return fields;
   return [[Buffer.from('Host'), Buffer.from(hostHeaderValue(req.host, req.port, req.scheme), 'latin1')], ...fields];
 }
 
 /** Bytes no addon touched came through the parser's checks: no need to check them again. */
 function serializeHead(req: Request, fields: RawHeaders, from: ReceivedRequest | null): Buffer {
   const pristine = from !== null && req.headers.fields === from.headers && req.method === from.method && req.path === from.path;
-  return serializeRequestHead({ method: req.method, target: req.path, httpVersion: req.httpVersion, headers: fields }, { validate: !pristine, checked: from?.headers });
+  return serializeRequestHead({ method: req.method, target: req.path, httpVersion: h1Version(req.httpVersion), headers: fields }, { validate: !pristine, checked: from?.headers });
 }

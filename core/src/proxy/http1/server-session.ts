@@ -14,6 +14,7 @@ import { Http1Error } from './errors.js';
 import { bodilessResponse, fixLength, saysClose, toChunked, withoutContentLength } from './outbound.js';
 import { getHeader, isChunked } from './raw-headers.js';
 import { RequestParser } from './request-parser.js';
+import { h1Reason, h1Version, HTTP2 } from '../http2/translate.js';
 import { serializeResponseHead } from './serialize.js';
 import type { Http1Handler, RawHeaders, RequestHead } from './types.js';
 
@@ -36,8 +37,8 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
   closed = false;
   /** The stream now belongs to another layer (CONNECT tunnel, upgrade). */
   private handedOver = false;
-  /** Resolves when the client stream closes. */
-  readonly clientGone = new Deferred();
+  /** The client stream closed (each request's `closed` resolves then). */
+  clientLeft = false;
   private readonly exchangeDone = (): void => this.finishExchange();
   private readonly exchangeFailed = (err: unknown): void => this.abort(err);
 
@@ -59,7 +60,7 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
     stream.on('end', () => this.parser.finish());
     stream.on('close', () => {
       this.closed = true;
-      this.clientGone.resolve();
+      this.clientLeft = true;
       this.current?.clientClosed();
     });
     if (initial && initial.length > 0) this.parser.push(initial);
@@ -233,6 +234,8 @@ export class Http1Request implements ClientSide {
   private bodyEnd: Deferred<Buffer> | null = null;
   /** Bytes of the response went out (no error page possible any more). */
   private headSent = false;
+  /** {@link closed}, made when first asked for: per request, so that waiters end with it. */
+  private gone: Deferred | null = null;
 
   constructor(
     private readonly session: Http1ServerSession,
@@ -245,7 +248,11 @@ export class Http1Request implements ClientSide {
   }
 
   get closed(): Promise<void> {
-    return this.session.clientGone.promise;
+    if (this.gone === null) {
+      this.gone = new Deferred();
+      if (this.session.clientLeft) this.gone.resolve();
+    }
+    return this.gone.promise;
   }
 
   // --- the request body ------------------------------------------------------------------------
@@ -301,6 +308,7 @@ export class Http1Request implements ClientSide {
     const d = this.bodyEnd;
     this.bodyEnd = null;
     d?.reject(clientDisconnected());
+    this.gone?.resolve();
   }
 
   /** Let the parser read the body; null if it is complete, else a promise of the end. */
@@ -328,7 +336,7 @@ export class Http1Request implements ClientSide {
   // --- the response ------------------------------------------------------------------------------
 
   sendInterim(head: ResponseHeadInfo): void {
-    this.session.write(serializeResponseHead(head));
+    this.session.write(serializeResponseHead({ httpVersion: h1Version(head.httpVersion), statusCode: head.statusCode, reason: h1Reason(head), headers: head.headers }));
   }
 
   sendResponse(response: Response, from: ResponseHeadInfo | null): void {
@@ -365,7 +373,15 @@ export class Http1Request implements ClientSide {
         untilClose = true;
       }
     }
-    if (!bodiless && !chunked && getHeader(fields, 'content-length') === undefined) untilClose = true;
+    if (!bodiless && !chunked && getHeader(fields, 'content-length') === undefined) {
+      // HTTP/2 frames bodies itself: an HTTP/1.1 client gets chunked coding instead of a close
+      if (response.httpVersion === HTTP2 && this.head.httpVersion === 'HTTP/1.1') {
+        fields = toChunked(fields);
+        chunked = true;
+      } else {
+        untilClose = true;
+      }
+    }
     const out = this.session.stream;
     out.cork();
     this.session.write(serializeResponse(response, fields));
@@ -415,7 +431,7 @@ function newRequest(head: RequestHead, host: string, port: number, scheme: strin
  */
 function serializeResponse(r: Response, fields: RawHeaders, options?: { validate: boolean; checked: RawHeaders | undefined }): Buffer {
   try {
-    return serializeResponseHead({ httpVersion: r.httpVersion, statusCode: r.statusCode, reason: r.reason, headers: fields }, options);
+    return serializeResponseHead({ httpVersion: h1Version(r.httpVersion), statusCode: r.statusCode, reason: h1Reason(r), headers: fields }, options);
   } catch (err) {
     if (err instanceof Http1Error) throw new UpstreamError(`HTTP protocol error in server response: ${err.message}`);
     throw err;

@@ -6,9 +6,11 @@ import { acceptProxyTls } from '../tls/intercept.js';
 
 /**
  * Regular mode (an explicit HTTP proxy): the first layer is HTTP/1 with requests in absolute
- * form and CONNECT for tunnels, in the clear or, when the client opens with a TLS ClientHello
- * (`HTTPS_PROXY=https://...`), inside TLS to the proxy itself (as mitmproxy). As mitmproxy,
- * `next_layer` is asked for it too (an addon may look at the first bytes, or drop the connection).
+ * form and CONNECT for tunnels, or cleartext HTTP/2 with prior knowledge (each request names its
+ * destination in `:scheme` and `:authority`), in the clear or, when the client opens with a TLS
+ * ClientHello (`HTTPS_PROXY=https://...`), inside TLS to the proxy itself (as mitmproxy). As
+ * mitmproxy, `next_layer` is asked for it too (an addon may look at the first bytes, or drop the
+ * connection).
  */
 export async function regularMode(conn: ClientConnection): Promise<void> {
   const first = await firstBytes(conn.socket, null);
@@ -35,5 +37,5 @@ export async function regularMode(conn: ClientConnection): Promise<void> {
       return conn.destroy();
     }
   }
-  conn.serveHttp1(conn.stream, null, initial);
+  return conn.serveHttp(conn.stream, null, initial);
 }
