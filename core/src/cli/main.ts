@@ -145,7 +145,7 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
   let started = false;
   try {
     await loadFlowFormats(dist);
-    await loadManifest(kernel, dist);
+    await kernel.trusting(() => loadManifest(kernel, dist));
     const extra = optionFlags(kernel.options.list());
     let args: ParsedArgs;
     try {

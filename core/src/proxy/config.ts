@@ -20,6 +20,15 @@ export interface RuntimeConfig {
   readonly listenPort: number | null;
   readonly streamLargeBodies: number | null;
   readonly bodySizeLimit: number | null;
+  /**
+   * `max_buffered_body` when it applies (neither `stream_large_bodies` nor `body_size_limit` is
+   * set), else null: bodies past it are streamed with a warning.
+   */
+  readonly bufferCeiling: number | null;
+  /** `request_head_timeout` in seconds (0: none). */
+  readonly requestHeadTimeout: number;
+  /** `keep_hop_by_hop_headers`: forward hop-by-hop headers as mitmproxy does. */
+  readonly keepHopByHop: boolean;
   readonly storeStreamedBodies: boolean;
   /** `live_bodies`: which responses go to the client as they arrive, recorded whole (null: none). */
   readonly liveBodies: LiveMatcher | null;
@@ -138,12 +147,17 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
   const maxClient = nodeTlsVersion(str('tls_version_client_max'));
   const minServer = nodeTlsVersion(str('tls_version_server_min'));
   const maxServer = nodeTlsVersion(str('tls_version_server_max'));
+  const streamLargeBodies = parseSize('stream_large_bodies', optStr('stream_large_bodies'));
+  const bodySizeLimit = parseSize('body_size_limit', optStr('body_size_limit'));
   return {
     modes: parseModes(list('mode'), str('listen_host'), o.get<number | null>('listen_port')),
     listenHost: str('listen_host'),
     listenPort: o.get<number | null>('listen_port'),
-    streamLargeBodies: parseSize('stream_large_bodies', optStr('stream_large_bodies')),
-    bodySizeLimit: parseSize('body_size_limit', optStr('body_size_limit')),
+    streamLargeBodies,
+    bodySizeLimit,
+    bufferCeiling: streamLargeBodies === null && bodySizeLimit === null ? parseSize('max_buffered_body', optStr('max_buffered_body') || null) : null,
+    requestHeadTimeout: o.get<number>('request_head_timeout'),
+    keepHopByHop: bool('keep_hop_by_hop_headers'),
     storeStreamedBodies: bool('store_streamed_bodies'),
     liveBodies: liveMatcher(str('live_bodies')),
     validateInbound: bool('validate_inbound_headers'),

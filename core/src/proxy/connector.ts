@@ -281,7 +281,7 @@ export class DirectConnector implements Connector, Http2ConnOwner {
   }
 
   private http1On(t: ServerTransport): Http1ClientConn {
-    return new Http1ClientConn(t, this.env.config.validateInbound, (msg) => this.debug(msg));
+    return new Http1ClientConn(t, this.env.config.validateInbound, (msg) => this.debug(msg), this.env.config.keepHopByHop);
   }
 
   private http2On(t: ServerTransport): Http2ClientConn {

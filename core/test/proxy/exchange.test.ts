@@ -247,6 +247,32 @@ describe('streaming', () => {
     expect(t.log).toContain('client.sendResponse 200 from server "0123"');
   });
 
+  it('streams past the default ceiling (max_buffered_body), marks the body as not kept and warns naming the option', async () => {
+    const t = setup({ server: { body: [Buffer.from('aaaa'), Buffer.from('bbbb')] }, cfg: { bufferCeiling: 5 } });
+    await t.run();
+    expect(t.log).toContain('client.startResponse 200');
+    expect(t.flow.response!.stream).toBe(true);
+    expect(t.flow.response!.rawContent).toBeNull();
+    const warn = t.logs.filter((e) => e.level === 'warn');
+    expect(warn).toHaveLength(1);
+    expect(warn[0]!.message).toMatch(/response body of 8 bytes .* larger than max_buffered_body \(5 bytes\): streamed/);
+  });
+
+  it('streams an unknown-length body once it outgrows the default ceiling, with the warning', async () => {
+    const t = setup({ server: { body: [Buffer.from('0123456789')], contentLength: -1 }, cfg: { bufferCeiling: 5 } });
+    await t.run();
+    expect(t.log).toContain('server.readBody limit=5');
+    expect(t.flow.response!.stream).toBe(true);
+    expect(t.logs.filter((e) => e.level === 'warn')[0]!.message).toContain('response body over 5 bytes');
+  });
+
+  it('stream_large_bodies set: streamed without the ceiling warning', async () => {
+    const t = setup({ server: { body: [Buffer.from('aaaa'), Buffer.from('bbbb')] }, cfg: { streamLargeBodies: 5, bufferCeiling: null } });
+    await t.run();
+    expect(t.flow.response!.stream).toBe(true);
+    expect(t.logs.filter((e) => e.level === 'warn')).toEqual([]);
+  });
+
   it('keeps a copy of streamed bodies with store_streamed_bodies', async () => {
     const t = setup({
       server: { body: [Buffer.from('resp-'), Buffer.from('body')] },

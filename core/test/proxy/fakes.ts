@@ -36,7 +36,7 @@ export function context(table: HookTable, cfg: Partial<RuntimeConfig> = {}, logs
   log.onEntry((e) => logs.push(e));
   return {
     client: new Client({ peername: ['127.0.0.1', 1234], sockname: ['127.0.0.1', 8080], timestampStart: 0 }),
-    config: { streamLargeBodies: null, bodySizeLimit: null, storeStreamedBodies: false, ...cfg } as RuntimeConfig,
+    config: { streamLargeBodies: null, bodySizeLimit: null, bufferCeiling: null, storeStreamedBodies: false, ...cfg } as RuntimeConfig,
     hooks: table,
     log,
     describe: () => 'client',

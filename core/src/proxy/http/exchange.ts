@@ -5,6 +5,7 @@ import type { RuntimeConfig } from '../config.js';
 import { CLIENT_DISCONNECTED, clientDisconnected, UpstreamError } from '../errors.js';
 import { isWebSocketHandshake } from '../websocket/handshake.js';
 import { BodyRelay, type StreamFunction } from './body.js';
+import { streamedForSize, streamThreshold } from './ceiling.js';
 import { LiveBody } from './live.js';
 import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
 import { andThen, settle, type Step } from './step.js';
@@ -125,8 +126,11 @@ export class HttpExchange {
   private readRequest(): Step {
     const client = this.client;
     const request = this.flow.request;
-    const setting = streamSetting(request.stream, client.contentLength, this.cfg.streamLargeBodies);
-    if (setting) return this.streamRequest(setting);
+    const setting = streamSetting(request.stream, client.contentLength, streamThreshold(this.ctx));
+    if (setting) {
+      if (!request.stream) streamedForSize(this.ctx, this.flow, request, client.contentLength);
+      return this.streamRequest(setting);
+    }
     if (client.expectContinue && client.hasBody) {
       client.sendInterim(CONTINUE);
       request.headers.delete('expect');
@@ -211,13 +215,21 @@ export class HttpExchange {
 
   private responseBody(head: ResponseHeadInfo): Step {
     if (head.statusCode === 101) return this.switchProtocols();
-    const threshold = this.cfg.streamLargeBodies;
-    const setting = streamSetting(this.flow.response!.stream, head.contentLength, threshold);
-    if (setting) return this.streamResponse(head, setting, null);
+    const threshold = streamThreshold(this.ctx);
+    const response = this.flow.response!;
+    const setting = streamSetting(response.stream, head.contentLength, threshold);
+    if (setting) {
+      if (!response.stream) streamedForSize(this.ctx, this.flow, response, head.contentLength);
+      return this.streamResponse(head, setting, null);
+    }
     // A live body (an event stream): forwarded as it arrives, recorded, its hooks fired.
     if (this.cfg.liveBodies?.(this.flow)) return this.streamResponse(head, false, new LiveBody(this.flow, this.table));
-    // An unknown-length body that outgrows stream_large_bodies is streamed from there on.
-    return andThen(this.server!.readBody(threshold), (body) => (body === null ? this.streamResponse(head, true, null) : this.bufferedResponse(head, body)));
+    // An unknown-length body that outgrows the threshold is streamed from there on.
+    return andThen(this.server!.readBody(threshold), (body) => {
+      if (body !== null) return this.bufferedResponse(head, body);
+      streamedForSize(this.ctx, this.flow, response, -1);
+      return this.streamResponse(head, true, null);
+    });
   }
 
   private bufferedResponse(head: ResponseHeadInfo, body: Buffer): Step {

@@ -1,5 +1,6 @@
 import type { NextLayer } from '../../hooks/data.js';
 import type { ClientConnection } from '../connection.js';
+import { headTimeouts } from '../http1/head-timeout.js';
 import { firstBytes } from '../relay.js';
 import { looksLikeTls } from '../tls/clienthello.js';
 import { acceptProxyTls } from '../tls/intercept.js';
@@ -13,7 +14,11 @@ import { acceptProxyTls } from '../tls/intercept.js';
  * connection).
  */
 export async function regularMode(conn: ClientConnection): Promise<void> {
+  // request_head_timeout covers the wait for the first bytes too (a client that never sends).
+  const timeout = conn.config.requestHeadTimeout;
+  const wait = timeout > 0 ? headTimeouts.waitForFirstBytes(conn.socket, timeout * 1000, () => conn.destroy()) : null;
   const first = await firstBytes(conn.socket, null);
+  wait?.done();
   if (!first) return conn.destroy();
   let initial: Buffer | null = first.data;
   if (looksLikeTls(initial)) {
