@@ -3,17 +3,22 @@
 //   node bench/flows.mjs [--flows N] [--keep]       (npm run bench runs it with the defaults)
 //
 // Debian's mitmproxy 8.1.1 reads flow format 17 at most, so the comparison file is written at
-// format 17 (the layout mitmdump 8.1.1 writes: same flows, downgraded key for key). Both sides
-// read that same file and apply the same filter; mitmts also migrates every record 17 -> 21 on
-// the way, work the Python side does not have to do. mitmts on its native format 21 file is
-// printed as an extra line. Python runs once (it is slow); mitmts runs 3 times, best taken.
+// format 17 (FlowWriter's { format: 17 }: the layout mitmdump 8.1.1 writes). Both sides read
+// that same file and apply the same filter; mitmts also migrates every record 17 -> 21 on the
+// way, work the Python side does not have to do. Two comparisons:
+// - in process: mitmts's FlowReader + filter against mitmproxy's FlowReader + flowfilter;
+// - end to end: the `mitmts flows` command (process start included) printing one JSON line per
+//   match, against a Python script doing the same with FlowReader + flowfilter; then the recon
+//   outputs timed alone (--group endpoint, --schema, the default fields with bodies).
+// Wall time, and CPU time of the child processes (bash's `times`: robust on a busy machine).
+// Python runs once (it is slow); mitmts runs 3 times, best taken.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { encodeFlowState, FlowReader, FlowWriter, parseFilter } from '../core/dist/index.js';
+import { FlowReader, FlowWriter, parseFilter } from '../core/dist/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -111,27 +116,6 @@ function makeState(i) {
   };
 }
 
-/** The same flow as mitmdump 8.1.1 writes it (format 17), key for key. */
-function toFormat17(s) {
-  const c = s.client_conn;
-  const v = s.server_conn;
-  const client = {
-    address: c.peername, alpn: c.alpn, cipher_name: c.cipher, id: c.id, mitmcert: c.mitmcert, sni: c.sni,
-    timestamp_end: c.timestamp_end, timestamp_start: c.timestamp_start, timestamp_tls_setup: c.timestamp_tls_setup,
-    tls_established: c.timestamp_tls_setup !== null, tls_extensions: [], tls_version: c.tls_version, state: 0,
-    sockname: c.sockname, error: c.error, tls: c.tls, certificate_list: c.certificate_list, alpn_offers: c.alpn_offers, cipher_list: c.cipher_list,
-  };
-  const server = {
-    address: v.address, alpn: v.alpn, id: v.id, ip_address: v.peername, sni: v.sni, source_address: v.sockname,
-    timestamp_end: v.timestamp_end, timestamp_start: v.timestamp_start, timestamp_tcp_setup: v.timestamp_tcp_setup,
-    timestamp_tls_setup: v.timestamp_tls_setup, tls_established: v.timestamp_tls_setup !== null, tls_version: v.tls_version, via: null,
-    state: 0, error: v.error, tls: v.tls, certificate_list: v.certificate_list, alpn_offers: v.alpn_offers, cipher_name: v.cipher,
-    cipher_list: v.cipher_list, via2: v.via,
-  };
-  const { backup: _b, ...rest } = s;
-  return { ...rest, version: 17, client_conn: client, server_conn: server };
-}
-
 // ---------------------------------------------------------------------------------------------
 
 function mitmtsRun(path, filter) {
@@ -181,21 +165,86 @@ function pythonRun(path) {
   return { ...JSON.parse(r.stdout), version: probe.stdout.trim() };
 }
 
+// ---------------------------------------------------------------------------------------------
+// End to end: whole processes, as a user (or a model's tool call) runs them.
+
+const BIN = join(HERE, '../bin/mitmts.js');
+const LIST_FIELDS = 'id,request.method,request.url,response.status_code';
+const PY_E2E = `
+import json, sys
+from mitmproxy import flowfilter, io
+flt = flowfilter.parse(sys.argv[2])
+out = sys.stdout
+with open(sys.argv[1], "rb") as fp:
+    for f in io.FlowReader(fp).stream():
+        if flt(f):
+            out.write(json.dumps({"id": f.id, "request.method": f.request.method, "request.url": f.request.url,
+                                  "response.status_code": f.response.status_code if f.response else None}) + "\\n")
+`;
+
+/** Run argv under bash, output discarded: wall seconds, CPU seconds of the process, output lines. */
+function timed(argv) {
+  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('bash', ['-c', `${quoted} | wc -l; times`], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
+  const [lines, , children] = r.stdout.trim().split('\n');
+  const [user, sys] = children.trim().split(/\s+/).map((x) => {
+    const m = /(\d+)m([\d.]+)s/.exec(x);
+    return Number(m[1]) * 60 + Number(m[2]);
+  });
+  return { seconds, cpu: user + sys, lines: Number(lines) };
+}
+
+function bestOf(argv, runs = 3) {
+  let b;
+  for (let i = 0; i < runs; i++) {
+    const r = timed(argv);
+    b = b ? { ...b, seconds: Math.min(b.seconds, r.seconds), cpu: Math.min(b.cpu, r.cpu) } : r;
+  }
+  return b;
+}
+
+function endToEnd(file, pyVersion) {
+  const mitmts = (...args) => [process.execPath, BIN, 'flows', file, ...args];
+  const e2eLine = (r) => `${r.seconds.toFixed(2)} s wall, ${r.cpu.toFixed(2)} s CPU, ${fmt(r.lines)} lines`;
+  console.log(`end to end (whole processes, ${fmt(N)} flows, output discarded):`);
+  const list = bestOf(mitmts(FILTER, '--fields', LIST_FIELDS, '--max-line', '0'));
+  console.log(`  mitmts flows FILE FILTER --fields ${LIST_FIELDS}: ${e2eLine(list)}`);
+  if (pyVersion) {
+    const py = timed([PYTHON, '-c', PY_E2E, file, FILTER]);
+    console.log(`  mitmproxy ${pyVersion} FlowReader + flowfilter script, same lines:     ${e2eLine(py)}`);
+    if (py.lines !== list.lines) {
+      console.log(`  WARNING: the outputs differ (mitmproxy ${py.lines} lines, mitmts ${list.lines}); the comparison is not fair`);
+      process.exitCode = 1;
+    }
+    console.log(`  ratio end to end: ${(py.seconds / list.seconds).toFixed(1)}x by wall clock, ${(py.cpu / list.cpu).toFixed(1)}x by CPU time  (target: at least 10x)`);
+  }
+  for (const [label, args] of [
+    ['--group endpoint', ['--group', 'endpoint']],
+    ['--group endpoint --schema', ['--schema']],
+    ['default fields (bodies as values, redacted)', []],
+    ['--summary', ['--summary']],
+  ]) {
+    console.log(`  mitmts flows FILE ${label}: ${e2eLine(bestOf(mitmts(...args)))}`);
+  }
+}
+
 const fmt = (x) => Math.round(x).toLocaleString('en-US');
 const dir = mkdtempSync(join(tmpdir(), 'mitmts-bench-'));
 try {
   const f21 = join(dir, 'flows-21.mitm');
   const f17 = join(dir, 'flows-17.mitm');
   const w21 = new FlowWriter(f21);
-  const parts17 = [];
+  const w17 = new FlowWriter(f17, { format: 17 });
   for (let i = 0; i < N; i++) {
     const s = makeState(i);
     w21.add(s);
-    parts17.push(encodeFlowState(toFormat17(s)));
+    w17.add(s);
   }
   await w21.close();
-  writeFileSync(f17, Buffer.concat(parts17));
-  parts17.length = 0;
+  await w17.close();
 
   const filter = parseFilter(FILTER);
   console.log(`flows benchmark: ${fmt(N)} mixed HTTP flows (JSON API, form POSTs, gzip HTML, images, 404s, errors; 80% TLS)`);
@@ -223,6 +272,7 @@ try {
         `${(rate(m17) / rate(py)).toFixed(1)}x by wall clock  (target: at least 10x)`,
     );
   }
+  endToEnd(f17, py.skipped ? null : py.version);
   if (KEEP) console.log(`files kept in ${dir}`);
 } finally {
   if (!KEEP) rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // `npm run bench`: mitmts against a direct connection and against mitmdump (when installed), in
 // one run, as separate processes. See bench/README.md.
 //
-//   node bench/run.js [--only a,b,c,d,e,flows,scripts,web] [--quick] [--no-mitmdump] [--profile]
+//   node bench/run.js [--only a,b,c,d,e,f,g,flows,scripts,websocket,web] [--quick] [--no-mitmdump] [--profile]
 //                     [--connections N] [--duration S] [--no-wrk]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,11 +18,13 @@ import * as b from './scenarios/b-https.mjs';
 import * as c from './scenarios/c-handshakes.mjs';
 import * as d from './scenarios/d-download.mjs';
 import * as e from './scenarios/e-startup.mjs';
+import * as f from './scenarios/f-h2.mjs';
+import * as g from './scenarios/g-websocket.mjs';
 import * as external from './scenarios/external.mjs';
 import * as store from './scenarios/store.mjs';
 
 /** Scenarios with `optional` set run only when named in --only. */
-const SCENARIOS = { a, b, c, d, e, flows: external.flows, scripts: external.scripts, websocket: external.websocket, web: external.web, store };
+const SCENARIOS = { a, b, c, d, e, f, g, flows: external.flows, scripts: external.scripts, websocket: external.websocket, sse: external.sse, web: external.web, store };
 
 function usage() {
   return `usage: node bench/run.js [options]
@@ -35,7 +37,7 @@ function usage() {
   --connections N    keep-alive connections for (a) and (b) (default 32)
   --duration S       measured seconds for (a), (b), (c) (default 5; warm-up 2)
   --no-wrk           use the Node load generator for (a) even if wrk is installed
-  --repeat N         measure (a)-(d) N times, targets interleaved, and keep the median round
+  --repeat N         measure (a)-(d), (f) N times, targets interleaved, and keep the median round
                      per target (default 1; 3 on a machine with other load)
   --wait-idle S      before each measurement, wait up to S seconds for other load on the
                      machine to fall below 15% of the CPU (default 0: just report it)

@@ -1,7 +1,7 @@
 // Benchmarks other parts of the project keep in their own files, run as child processes when
 // present: bench/flows.mjs (flow-file read/filter), bench/scripts.mjs (script reload) and
 // bench/websocket.mjs (the WebSocket relay's CPU per message), bench/web.mjs (the web UI in
-// Chromium). Their
+// Chromium), bench/sse.mjs (live event streams). Their
 // output is printed as is and kept in the results; they print their own ratios. With --quick
 // they get MITMTS_BENCH_QUICK=1 in the environment.
 import { existsSync } from 'node:fs';
@@ -39,4 +39,5 @@ function external(file, title) {
 export const flows = external('flows.mjs', 'Flow files: read and filter (bench/flows.mjs)');
 export const scripts = external('scripts.mjs', 'Scripts: reload (bench/scripts.mjs)');
 export const websocket = external('websocket.mjs', 'WebSocket relay: CPU per message (bench/websocket.mjs)');
+export const sse = external('sse.mjs', 'Live SSE: first-event latency, recorded bodies (bench/sse.mjs)');
 export const web = external('web.mjs', 'Web UI: first paint, live rows, body search (bench/web.mjs)');

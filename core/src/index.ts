@@ -26,7 +26,7 @@ export * from './hooks/data.js';
 export * from './hooks/decorators.js';
 export { HookDispatcher, HookTable, type AddonRecord } from './hooks/dispatcher.js';
 
-export { main, applyCommandLine, formatOptions, formatCommands, expandHome, type CliIO, type Subcommand } from './cli/main.js';
+export { main, applyCommandLine, distributionKernel, formatOptions, formatCommands, expandHome, type CliIO, type Subcommand } from './cli/main.js';
 export { parseArgs, usageText, optionFlags, type ParsedArgs } from './cli/argv.js';
 export { FLAGS, type FlagSpec, type FlagKind } from './cli/flags.js';
 export { loadManifest, loadFlowFormats, addonsOf, type Distribution } from './cli/manifest.js';
@@ -36,5 +36,6 @@ export { CLIENT_REPLAY, type ClientReplay } from './proxy/replay.js';
 export { parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec } from './proxy/modes.js';
 export { PROXY_OPTIONS } from './proxy/options.js';
 export { parseSize } from './proxy/sizes.js';
+export { liveMatcher, LIVE_BODIES_DEFAULT, type LiveMatcher } from './proxy/http/live.js';
 export * as http1 from './proxy/http1/index.js';
 export * from './io/index.js';

@@ -13,8 +13,11 @@
  *
  * Commands nobody declared still work through the untyped overload (`Promise<unknown>`).
  */
+import type { Flow } from '@mitmts/core';
+
 export interface CommandSignatures {
   'proxyserver.active_connections': () => number;
+  'inject.websocket': (flow: Flow, to_client: boolean, message: Buffer, is_text?: boolean) => void;
 }
 
 /** A command's parameters, each also accepted as a string (parsed by its declared type, as on a command line). */

@@ -5,6 +5,13 @@
  */
 export * from '@mitmts/core';
 export { createProxy, type CreateProxyOptions, type EmbeddedProxy } from './proxy.js';
+export { parseRunTag, runTagCredentials, RUN_METADATA, RUN_TAG_USER, type RunTag } from './runtag.js';
+// Embedding for tests (issue 17, point 5): the child-process environment, waiting for flows,
+// addon exceptions, stub rules and typed options.
+export { proxyEnv, type ProxyEnv } from './env.js';
+export { AddonError, type FlowMatcher, type WaitForFlowOptions } from './wait.js';
+export { Rules, RuleBuilder, type Rule, type RuleMatcher, type PassThroughTransform } from './rules.js';
+export type { CoreOptionValues, AddonOptionValues, ProxyOptions } from './options.js';
 export type { CommandSignatures, CommandArgs, CommandResult } from './commands.js';
 export {
   parseModifySpec,

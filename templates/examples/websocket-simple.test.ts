@@ -3,8 +3,8 @@ import { WebSocketMessage } from '@mitmts/sdk';
 import { twebsocketflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
 import { ScriptLoader } from '@mitmts/addon-script';
 
-// The proxy runtime does not speak WebSocket yet (upgrades are relayed untouched), so this
-// example runs through the test harness: the script loaded as with -s, its hook fired on a flow.
+// The script loaded as with -s, its hook fired on a test flow by the harness (the proxy fires the
+// same hook for each message of a live connection; mitmts's own tests cover that with real peers).
 let tctx: TestContext;
 beforeAll(async () => {
   tctx = await withAddons([ScriptLoader], { scripts: [new URL('websocket-simple.ts', import.meta.url).pathname] });

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertStore } from '../../core/dist/certs/index.js';
@@ -57,6 +58,34 @@ describe('hook watchdog (hook_watchdog=1, a real script addon)', { timeout: 90_0
       expect(await child.exited).toEqual({ code: null, signal: 'SIGINT' });
       expect(child.err).toMatch(BLOCKED);
       expect(child.err).toMatch(/SIGINT while the event loop is blocked/);
+    } finally {
+      await child.stop();
+    }
+  });
+});
+
+/** POST `body` to a closed port through the proxy (it answers 502); resolves with the status line. */
+function post(port: number, body: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write(`POST http://127.0.0.1:1/ HTTP/1.1\r\nHost: 127.0.0.1:1\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
+    let data = '';
+    s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+    s.on('close', () => resolve(data.split('\r\n')[0]!));
+    s.on('error', () => undefined);
+  });
+}
+
+describe('hook watchdog, lazily (the default build only)', { timeout: 90_000 }, () => {
+  it('no watchdog thread for the default addons; a block in one of them is reported afterwards and starts it', async () => {
+    // modify_body runs its regex on V8's engine: (a+)+$ on "aaa...!" backtracks for seconds.
+    const child = mitmts(['--set', `confdir=${confdir}`, '-p', '0', '--set', 'hook_watchdog=1', '--set', 'termlog_verbosity=debug', '--set', 'modify_body=/~q/(a+)+$/x']);
+    try {
+      const port = await listeningPort(child);
+      expect(await proxyRoundTrip(port, '/fast')).toMatch(/^HTTP\/1\.1 502 /);
+      expect(child.all).not.toMatch(/SIGTERM and SIGINT are guarded/);
+      expect(await post(port, `${'a'.repeat(26)}!`)).toMatch(/^HTTP\/1\.1 502 /);
+      await child.waitFor(/\[warn\] The event loop was blocked for \d+\.\d s \(the last addon hook called: addon \w+: hook request\) \(see hook_watchdog\); the watchdog thread watches from now on\./);
+      await child.waitFor(/Hook watchdog: SIGTERM and SIGINT are guarded\./);
     } finally {
       await child.stop();
     }

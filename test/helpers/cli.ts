@@ -55,3 +55,27 @@ export function startMitmts(args: readonly string[], confdir = confdirWithCa()):
     void exited.then((code) => reject(new Error(`mitmts exited (${code}) before listening:\n${out}`)));
   });
 }
+
+/** What a mitmts run that ended by itself left. */
+export interface FinishedMitmts {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/**
+ * Run `mitmts ARGS` (no listen address: for `-n` runs that end by themselves, e.g. `-n -C`,
+ * `-n -r`) and wait for its exit; it is killed after `timeoutMs`.
+ */
+export function runMitmts(args: readonly string[], confdir = confdirWithCa(), timeoutMs = 60_000): Promise<FinishedMitmts> {
+  const child = spawn(process.execPath, ['bin/mitmts.js', '--set', `confdir=${confdir}`, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d));
+  child.stderr.on('data', (d: Buffer) => (output += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    }),
+  );
+}

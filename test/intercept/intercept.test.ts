@@ -12,6 +12,8 @@ import { httpServer, type Upstream } from '../helpers/servers.js';
 let upstream: Upstream;
 let proxy: EmbeddedProxy;
 const seen: string[] = [];
+/** Flows the error hook saw, with their error then. */
+const errors: string[] = [];
 
 beforeAll(async () => {
   upstream = await httpServer((req, res) => {
@@ -19,7 +21,8 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`served ${req.url}`);
   });
-  proxy = await createProxy({ addons: [...Core, Intercept], options: { intercept: '~u /hold' } });
+  const errorHook = { name: 'errors', error: (f: HTTPFlow) => void errors.push(`${f.request.path}: ${f.error?.msg}`) };
+  proxy = await createProxy({ addons: [...Core, Intercept, errorHook], options: { intercept: '~u /hold' } });
 });
 afterAll(async () => {
   await proxy.close();
@@ -94,16 +97,19 @@ describe('intercept on the wire', () => {
     await proxy.command('flow.kill', '~u /hold/2');
     await expect(client.done).rejects.toThrow(/socket hang up|ECONNRESET/);
     expect(seen).not.toContain('/hold/2');
+    expect(errors).toContain('/hold/2: Connection killed.');
   });
 
-  it('a client that disconnects while its flow is held ends that flow cleanly', async () => {
+  it('a client that disconnects while its flow is held ends that flow cleanly, as "Client disconnected." (mitmproxy\'s error)', async () => {
     const client = nodeGet('/hold/3');
     client.done.catch(() => undefined);
     const flow = await heldAt('/hold/3', 'request');
     client.abort();
-    await until(() => flow.error !== null, 'the flow to fail');
+    await until(() => errors.some((e) => e.startsWith('/hold/3')), 'the error hook');
     expect(flow.intercepted).toBe(false);
-    expect(flow.error!.msg).toBe('Connection killed.');
+    expect(flow.live).toBe(false);
+    expect(flow.error!.msg).toBe('Client disconnected.');
+    expect(errors.filter((e) => e.startsWith('/hold/3'))).toEqual(['/hold/3: Client disconnected.']);
     expect(seen).not.toContain('/hold/3');
     // Nothing stays behind: the connection is gone, no flow is held.
     let open = -1;

@@ -12,8 +12,8 @@ describe('templates/examples', () => {
     for (const f of files) expect(readdirSync(EXAMPLES), f).toContain(f.replace(/\.ts$/, '.test.ts'));
   });
 
-  it('type-checks and passes its own suite (each example through a real proxy)', { timeout: 300_000 }, async () => {
-    const r = await projectTest(EXAMPLES);
+  it('type-checks and passes its own suite (each example through a real proxy)', { timeout: 480_000 }, async () => {
+    const r = await projectTest(EXAMPLES, 420_000);
     expect(r.out).toMatch(/Test Files\s+\d+ passed/);
     expect(r.out).not.toMatch(/failed/);
     expect(r.code).toBe(0);

@@ -4,10 +4,11 @@ import { addon, type HTTPFlow, inject, LOG, type Logger } from '@mitmts/sdk';
 const H2C_TOKENS = new Set(['upgrade', 'http2-settings']);
 
 /**
- * mitmts speaks HTTP/2 only inside TLS (mitmproxy's `disable_h2c`): an HTTP/1 request asking to
- * upgrade to cleartext HTTP/2 (`Upgrade: h2c`) loses that offer (Upgrade, HTTP2-Settings and
- * their Connection tokens), so client and server go on in HTTP/1; an HTTP/2 prior-knowledge
- * request (`PRI * HTTP/2.0`) is killed.
+ * mitmproxy's `disable_h2c`: an HTTP/1 request asking to upgrade to cleartext HTTP/2
+ * (`Upgrade: h2c`) loses that offer (Upgrade, HTTP2-Settings and their Connection tokens), so
+ * client and server go on in HTTP/1; a flow with an HTTP/2 prior-knowledge request (`PRI * HTTP/2.0`)
+ * is killed (mitmts's runtime makes none: it serves prior knowledge as HTTP/2 with `http2` on,
+ * and answers the preface with a 505 with it off).
  */
 @addon({ name: 'disableh2c', description: 'Remove h2c upgrade offers; kill HTTP/2 prior-knowledge requests.' })
 export class DisableH2C {

@@ -4,7 +4,7 @@
  * cases and stay in this package. `auto` picks by content type and content, as mitmproxy's
  * render priorities do.
  */
-import { Message, parseContentType, Request } from '@mitmts/sdk';
+import { Message, parseContentType, parseSse, Request } from '@mitmts/sdk';
 import { escapeControl } from './human.js';
 
 /** What a view gets besides the bytes. */
@@ -155,8 +155,29 @@ export const query: ContentView = {
   priority: (data, ctx) => (data.length === 0 && ctx.http instanceof Request && ctx.http.query.size > 0 ? 0.3 : 0),
 };
 
+/**
+ * Server-Sent Events: one line per event, `event [id]: data`, JSON data compact (multi-line data
+ * indented under its event).
+ */
+export const sse: ContentView = {
+  name: 'sse',
+  prettify(data) {
+    const lines = parseSse(data.toString('utf8')).map((e) => {
+      let d = e.data;
+      try {
+        d = JSON.stringify(JSON.parse(d));
+      } catch {
+        d = d.replace(/\n/g, '\n    ');
+      }
+      return `${e.event}${e.id !== undefined ? ` [${e.id}]` : ''}: ${d}`;
+    });
+    return escapeControl(lines.join('\n'));
+  },
+  priority: (data, ctx) => (data.length > 0 && ctx.contentType === 'text/event-stream' ? 1 : 0),
+};
+
 /** Every view by name; `auto` is resolved by {@link pickView}. */
-export const VIEWS: ReadonlyMap<string, ContentView> = new Map([raw, text, hex, json, urlencoded, query].map((v) => [v.name, v]));
+export const VIEWS: ReadonlyMap<string, ContentView> = new Map([raw, text, hex, json, urlencoded, query, sse].map((v) => [v.name, v]));
 
 /** The choices of `dumper_default_contentview`. */
 export const VIEW_NAMES: readonly string[] = ['auto', ...VIEWS.keys()];

@@ -17,6 +17,7 @@ describe('content views', () => {
     ['application/x-ndjson', '{"a":1}', 'json'],
     ['text/plain', '{"a":1}', 'raw'],
     ['application/x-www-form-urlencoded', 'a=1', 'urlencoded'],
+    ['text/event-stream', 'data: 1\n\n', 'sse'],
     [null, Buffer.from([0, 1, 2, 3, 4, 5]), 'hex'],
     [null, Buffer.from('grüße, ünïcödé'), 'raw'],
     [null, '', 'raw'],
@@ -41,6 +42,11 @@ describe('content views', () => {
     const chosen = prettify(r.rawContent, r, 'json');
     expect(chosen.error).toBe(true);
     expect(chosen.text).toMatch(/^Couldn't parse as json:\n/);
+  });
+
+  it('shows Server-Sent Events one per line (JSON data compact, the id in brackets)', () => {
+    const r = resp('text/event-stream', 'id: 1\ndata: { "delta": "Hel" }\n\nevent: done\ndata: line one\ndata: line two\n\n: a comment\ndata: [DONE]\n\n');
+    expect(prettify(r.rawContent, r, 'auto')).toEqual({ text: 'message [1]: {"delta":"Hel"}\ndone: line one\n    line two\nmessage: [DONE]', view: 'sse', error: false });
   });
 
   it('says when content is missing', () => {

@@ -5,7 +5,8 @@ import { addon, type Client, type Filter, filterOption, type Flow, inject, LOG, 
  * at the response, at each TCP, UDP and WebSocket message and DNS query or answer, a matching
  * flow is marked intercepted and its connection waits until `flow.resume` or `flow.kill` (the
  * corecommands addon). Other connections go on meanwhile. A client that disconnects while its
- * flow is held gets that flow killed, so the exchange ends and nothing stays behind.
+ * flow is held gets that flow killed, so the exchange ends and nothing stays behind (the
+ * exchange gives the flow mitmproxy's error, "Client disconnected.").
  */
 @addon({ name: 'intercept', description: 'Hold matching flows until they are resumed or killed.' })
 export class Intercept {

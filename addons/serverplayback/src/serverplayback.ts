@@ -4,7 +4,6 @@ import {
   CommandError,
   expandHome,
   type Flow,
-  FlowReader,
   HTTPFlow,
   inject,
   KERNEL,
@@ -13,6 +12,7 @@ import {
   type Logger,
   option,
   OptionsError,
+  readFlowsFromPathsSync,
   Response,
 } from '@mitmts/sdk';
 import { matchKey, type MatchOptions } from './matchkey.js';
@@ -201,14 +201,10 @@ export class ServerPlayback {
   }
 
   private readFiles(paths: readonly string[], error: (msg: string) => Error): Flow[] {
-    const flows: Flow[] = [];
-    for (const p of paths) {
-      try {
-        for (const f of new FlowReader(expandHome(p))) flows.push(f);
-      } catch (err) {
-        throw error(`cannot read flows from ${p}: ${(err as Error).message}`);
-      }
+    try {
+      return readFlowsFromPathsSync(paths.map(expandHome));
+    } catch (err) {
+      throw error((err as Error).message);
     }
-    return flows;
   }
 }

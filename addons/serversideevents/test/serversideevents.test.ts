@@ -3,13 +3,15 @@ import { createProxy, Response, type EmbeddedProxy } from '@mitmts/sdk';
 import { localServer, requestVia, tflow, withAddon, type LocalServer } from '@mitmts/sdk/testing';
 import { ServerSideEvents } from '../src/index.js';
 
+const HELD = 'server-sent events are held until the response ends';
+
 describe('serversideevents (unit)', () => {
-  it('warns about a buffered event stream, not about a streamed one or other content', async () => {
+  it('without a proxy runtime (no live_bodies): warns about a held event stream, not about a streamed one or other content', async () => {
     const tctx = await withAddon(ServerSideEvents);
     const sse = tflow({ resp: Response.make(200, '', { 'content-type': 'text/event-stream; charset=utf-8' }) });
     await tctx.trigger('responseheaders', sse);
     expect(tctx.messages('warn')).toEqual([
-      'http://address:22/path: server-sent events are held until the response ends, because it is not streamed. Stream it: set flow.response.stream = true in a script (responseheaders), or use stream_large_bodies.',
+      `http://address:22/path: ${HELD}, because live_bodies does not match this response. Make it live: --set live_bodies='~ts text/event-stream' (the default), or set flow.response.stream = true in a script (responseheaders).`,
     ]);
     const streamed = tflow({ resp: Response.make(200, '', { 'content-type': 'text/event-stream' }) });
     streamed.response!.stream = true;
@@ -35,9 +37,16 @@ describe('serversideevents (end to end)', () => {
     await server.close();
   });
 
-  it('the events arrive (once the stream ends) and the log says why they were held', async () => {
+  it('live by default: the events arrive and nothing is said', async () => {
+    const { body } = await requestVia(proxy, `${server.url}/live`);
+    expect(body.toString()).toBe('data: one\n\ndata: two\n\n');
+    expect(proxy.logs.some((e) => e.message.includes(HELD))).toBe(false);
+  });
+
+  it("with live_bodies '' the events arrive once the stream ends, and the log says why they were held", async () => {
+    proxy.kernel.options.update({ live_bodies: '' });
     const { body } = await requestVia(proxy, `${server.url}/events`);
     expect(body.toString()).toBe('data: one\n\ndata: two\n\n');
-    expect(proxy.logs.some((e) => e.level === 'warn' && e.message.startsWith(`${server.url}/events: server-sent events are held`))).toBe(true);
+    expect(proxy.logs.some((e) => e.level === 'warn' && e.message.startsWith(`${server.url}/events: ${HELD}`))).toBe(true);
   });
 });

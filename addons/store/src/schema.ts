@@ -67,11 +67,13 @@ CREATE TABLE IF NOT EXISTS records (
  * docs/flow-store.md for the measured price), so columns that are rarely selective (scheme,
  * method, type, http_version) or that filters only search inside (url, path, content types)
  * have none: their filters scan the narrow rows, never the records. Marks, comments and errors
- * are rare: partial indexes over the few rows that have one.
+ * are rare: partial indexes over the few rows that have one. The status index also holds what
+ * the host filters (`~d`, `~domain`) and the type checks read, so that `~c 404 & ~d example`
+ * is answered from the index alone, without a lookup in the table per flow with that status.
  */
 export const CREATE_INDEXES = [
   'CREATE INDEX IF NOT EXISTS flows_host ON flows(host)',
-  'CREATE INDEX IF NOT EXISTS flows_status ON flows(status)',
+  'CREATE INDEX IF NOT EXISTS flows_status_host ON flows(status, type, has_response, ascii, host, pretty_host)',
   'CREATE INDEX IF NOT EXISTS flows_ts ON flows(ts_created)',
   "CREATE INDEX IF NOT EXISTS flows_marked ON flows(marked) WHERE marked <> ''",
   "CREATE INDEX IF NOT EXISTS flows_comment ON flows(comment) WHERE comment <> ''",

@@ -65,7 +65,8 @@ export class StoreSession {
     const db = StoreDatabase.open(path, { bodyThreshold: opts.bodyThreshold });
     let thread: WriterThread;
     try {
-      thread = await WriterThread.start(path);
+      // Its worker starts with the first flow written: an idle proxy does not pay for it.
+      thread = await WriterThread.lazy(path);
     } catch (err) {
       db.close();
       throw err;

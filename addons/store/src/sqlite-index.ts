@@ -11,6 +11,9 @@ import {
   type BodySearchResult,
   bodyHits,
   bodyRegex,
+  countBefore,
+  type CountOptions,
+  type Cursor,
   decodeCursor,
   encodeCursor,
   type Filter,
@@ -26,6 +29,7 @@ import {
   sortValue,
   toFilter,
   windowLimit,
+  windowOffset,
 } from '@mitmts/sdk';
 import type { StoreDatabase } from './db.js';
 import { filterRawTest, type RawTest, searchRawTest } from './raw-filter.js';
@@ -68,6 +72,17 @@ function plan(input: FlowFilterInput): Plan {
   return { filter, pre: prefilter(filter), raw: filter ? filterRawTest(filter.ast) : null };
 }
 
+/** The rows before a cursor in its order, as SQL. */
+function beforeSql(c: Cursor): Sql {
+  return { sql: `(${SORT_SQL[c.sort]}, seq) ${c.desc ? '>' : '<'} (?, ?)`, params: [c.value, c.seq] };
+}
+
+/** A plan restricted to the rows satisfying `cond` too (an exact condition on the columns). */
+function restrict(p: Plan, cond: Sql): Plan {
+  const both = (a: Sql): Sql => ({ sql: `(${a.sql}) AND (${cond.sql})`, params: [...a.params, ...cond.params] });
+  return { ...p, pre: { where: both(p.pre.where), sure: both(p.pre.sure), exact: p.pre.exact } };
+}
+
 export class SqliteFlowIndex implements FlowIndex {
   readonly name: string;
 
@@ -86,7 +101,7 @@ export class SqliteFlowIndex implements FlowIndex {
     const after = query.after ? decodeCursor(query.after, sort, desc) : null;
     const budget: Budget = { left: scanBudget(query.scanLimit), last: null };
     const rows: FlowRow[] = [];
-    for await (const r of this.rows(plan(query.filter), sort, desc, after ? [after.value, after.seq] : null, budget)) {
+    for await (const r of this.rows(plan(query.filter), sort, desc, after ? [after.value, after.seq] : null, budget, windowOffset(query.offset))) {
       rows.push(toFlowRow(r));
       if (rows.length > limit) break;
     }
@@ -97,9 +112,10 @@ export class SqliteFlowIndex implements FlowIndex {
     return { rows: out, next };
   }
 
-  async count(filter?: FlowFilterInput): Promise<number> {
+  async count(filter?: FlowFilterInput, options?: CountOptions): Promise<number> {
     await this.opts.beforeRead?.();
-    const p = plan(filter);
+    const before = countBefore(options);
+    const p = before ? restrict(plan(filter), beforeSql(before)) : plan(filter);
     const { where, sure } = p.pre;
     const count = (c: Sql): number => this.store.db.prepare(`SELECT count(*) FROM flows WHERE ${c.sql}`).pluck().get(...c.params) as number;
     if (p.pre.exact) return count(where);
@@ -169,17 +185,28 @@ export class SqliteFlowIndex implements FlowIndex {
     for (const { record } of this.stored(filter)) yield record;
   }
 
-  /** Stored flows matching `filter` in seq order: the record, and the flow if deciding needed it. */
+  /**
+   * Stored flows matching `filter` in seq order: the record, and the flow if deciding needed it.
+   * First the matching seqs, from the columns alone (so SQLite can answer from an index that
+   * holds the filtered columns, instead of a table lookup per candidate in seq order), then
+   * their records in chunks.
+   */
   private *stored(filter: Filter | null): Generator<{ r: StoredRow; record: Buffer; flow: Flow | null }> {
     const p = plan(filter);
     const { where, sure } = p.pre;
-    const stmt = this.store.db.prepare(`SELECT seq, type, record, ext, (${sure.sql}) AS sure FROM ${WITH_RECORDS} WHERE (${where.sql}) AND seq > ? ORDER BY seq LIMIT ${CHUNK}`);
-    let last = 0;
-    for (;;) {
-      const chunk = stmt.all(...sure.params, ...where.params, last) as StoredRow[];
-      if (chunk.length === 0) return;
-      for (const r of chunk) {
-        last = r.seq;
+    // seq * 2 + sure: one number per candidate.
+    const seqs = this.store.db.prepare(`SELECT seq * 2 + coalesce((${sure.sql}), 0) FROM flows WHERE ${where.sql}`).pluck().all(...sure.params, ...where.params) as number[];
+    seqs.sort((a, b) => a - b);
+    const fetch = this.store.db.prepare(`SELECT seq, type, record, ext FROM ${WITH_RECORDS} WHERE seq IN (${Array(CHUNK).fill('?').join(', ')}) ORDER BY seq`);
+    for (let i = 0; i < seqs.length; i += CHUNK) {
+      const part = seqs.slice(i, i + CHUNK);
+      const ids = part.map((x) => Math.floor(x / 2));
+      while (ids.length < CHUNK) ids.push(-1);
+      const rows = fetch.all(...ids) as Array<Omit<StoredRow, 'sure'>>;
+      let k = 0;
+      for (const row of rows) {
+        while (Math.floor(part[k]! / 2) !== row.seq) k++;
+        const r: StoredRow = { ...row, sure: part[k]! % 2 };
         const record = this.store.record(r);
         if (r.sure || p.filter === null) {
           yield { r, record, flow: null };
@@ -195,28 +222,42 @@ export class SqliteFlowIndex implements FlowIndex {
    * Rows matching in the given order, after a keyset position, in chunks; undecided ones are
    * decoded, at most `budget.left` of them (then it stops, `budget.last` where it stopped).
    */
-  private async *rows(p: Plan, sort: FlowSortKey, desc: boolean, after: [string | number, number] | null, budget: Budget = { left: Infinity, last: null }): AsyncGenerator<Scanned> {
+  private async *rows(
+    p: Plan,
+    sort: FlowSortKey,
+    desc: boolean,
+    after: [string | number, number] | null,
+    budget: Budget = { left: Infinity, last: null },
+    offset = 0,
+  ): AsyncGenerator<Scanned> {
     const { where, sure } = p.pre;
     const order = SORT_SQL[sort];
     const dir = desc ? 'DESC' : 'ASC';
     const keyset = `(${order}, seq) ${desc ? '<' : '>'} (?, ?)`;
     const [cols, from] = p.pre.exact ? [ROW_SELECT, 'flows'] : [`${ROW_SELECT}, record, ext`, WITH_RECORDS];
-    const sql = (withKeyset: boolean): string =>
-      `SELECT ${cols}, ${order} AS sort_value, (${sure.sql}) AS sure FROM ${from} WHERE (${where.sql})${withKeyset ? ` AND ${keyset}` : ''} ORDER BY ${order} ${dir}, seq ${dir} LIMIT ${CHUNK}`;
-    const first = this.store.db.prepare(sql(false));
-    const next = this.store.db.prepare(sql(true));
+    // An exact prefilter skips `offset` rows in SQL; otherwise they are skipped here, once filtered.
+    let sqlOffset = p.pre.exact ? offset : 0;
+    let skip = offset - sqlOffset;
+    const sql = (withKeyset: boolean, withOffset: boolean): string =>
+      `SELECT ${cols}, ${order} AS sort_value, (${sure.sql}) AS sure FROM ${from} WHERE (${where.sql})${withKeyset ? ` AND ${keyset}` : ''} ORDER BY ${order} ${dir}, seq ${dir} LIMIT ${CHUNK}${withOffset ? ' OFFSET ?' : ''}`;
+    const next = this.store.db.prepare(sql(true, false));
     let pos = after;
     for (;;) {
       const params: unknown[] = [...sure.params, ...where.params];
       if (pos) params.push(pos[0], pos[1]);
-      const chunk = (pos ? next : first).all(...params) as Scanned[];
+      if (sqlOffset > 0) params.push(sqlOffset);
+      const stmt = sqlOffset > 0 || !pos ? this.store.db.prepare(sql(pos !== null, sqlOffset > 0)) : next;
+      sqlOffset = 0;
+      const chunk = stmt.all(...params) as Scanned[];
       for (const r of chunk) {
         if (!r.sure && p.filter !== null) {
           if (budget.left === 0) return;
           budget.left--;
         }
         pos = budget.last = [r.sort_value, r.seq];
-        if (r.sure || p.filter === null || this.check(r, this.store.record(r), p)) yield r;
+        if (!(r.sure || p.filter === null || this.check(r, this.store.record(r), p))) continue;
+        if (skip > 0) skip--;
+        else yield r;
       }
       if (chunk.length < CHUNK) return;
       await tick();

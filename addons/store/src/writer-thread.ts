@@ -19,8 +19,10 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const zstd = require(workerData.zstd);
-const level = { compressionLevel: workerData.level };
-const compress = (r) => (r.length >= workerData.compressMin ? zstd.compress(r, level) : r);
+// One compressor, its parameters set once (zstd.compress sets them up again for every record).
+const compressor = new zstd.Compressor();
+compressor.setParameters({ compressionLevel: workerData.level });
+const compress = (r) => (r.length >= workerData.compressMin ? compressor.compress(r) : r);
 const fail = (err) => ({ code: err && err.code, message: String((err && err.message) || err) });
 let db, flows, records, begin, commit;
 try {
@@ -44,10 +46,13 @@ parentPort.on('message', (m) => {
     return;
   }
   try {
+    const { n, cols, values, lengths, blob, ext } = m;
+    const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
     begin.run();
-    for (const row of m.rows) {
-      const seq = flows.get(row.slice(0, -2));
-      records.run(seq, compress(row[row.length - 2]), row[row.length - 1]);
+    for (let i = 0, at = 0; i < n; i++) {
+      const seq = flows.get(values.slice(i * cols, (i + 1) * cols));
+      const record = bytes.subarray(at, (at += lengths[i]));
+      records.run(seq, compress(record), ext[i]);
     }
     commit.run();
     parentPort.postMessage({ id: m.id });
@@ -70,23 +75,65 @@ function toStoreError(e: { code?: string; message: string }, path: string, doing
   return storeError(Object.assign(new Error(e.message), { code: e.code }), path, doing);
 }
 
+/** A batch as posted: the column values of every row in one flat array, the records in one buffer. */
+interface PackedBatch {
+  readonly n: number;
+  readonly cols: number;
+  readonly values: unknown[];
+  readonly lengths: number[];
+  readonly blob: Uint8Array;
+  readonly ext: Array<string | null>;
+}
+
+/**
+ * Rows (column values, then record and ext) as one message: structured cloning copies a flat
+ * array of numbers and strings cheaply, while a Buffer per record costs a copy of its whole
+ * backing store each; the records are concatenated into one buffer of their own, transferred.
+ */
+function packBatch(rows: readonly unknown[][]): PackedBatch {
+  const cols = rows.length ? rows[0]!.length - 2 : 0;
+  const values: unknown[] = [];
+  const lengths: number[] = [];
+  const ext: Array<string | null> = [];
+  let total = 0;
+  for (const row of rows) total += (row[cols] as Buffer).length;
+  // Not from Buffer's shared pool: this memory is handed over to the worker.
+  const blob = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const row of rows) {
+    for (let c = 0; c < cols; c++) values.push(row[c]);
+    const record = row[cols] as Buffer;
+    blob.set(record, at);
+    at += record.length;
+    lengths.push(record.length);
+    ext.push(row[cols + 1] as string | null);
+  }
+  return { n: rows.length, cols, values, lengths, blob, ext };
+}
+
 export class WriterThread {
-  private readonly worker: Worker;
+  private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: () => void; reject: (err: StoreError) => void }>();
   private readonly idle: Array<() => void> = [];
-  private readonly stopped: Promise<void>;
+  private stopped: Promise<void> = Promise.resolve();
+  /** Why the worker could not open its connection (later writes fail with it). */
+  private failure: StoreError | null = null;
 
   private constructor(
     private readonly path: string,
-    WorkerClass: typeof Worker,
-    ready: (r: Reply) => void,
-  ) {
+    private readonly WorkerClass: typeof Worker,
+    private readonly ready: (r: Reply) => void = () => undefined,
+  ) {}
+
+  /** The worker, started on first use. */
+  private run(): Worker {
+    if (this.worker) return this.worker;
     const resolve = createRequire(import.meta.url).resolve;
-    this.worker = new WorkerClass(`(() => {${WORKER_SOURCE}})()`, {
+    const worker = new this.WorkerClass(`(() => {${WORKER_SOURCE}})()`, {
       eval: true,
       workerData: {
-        path,
+        path: this.path,
         sqlite: resolve('better-sqlite3'),
         zstd: resolve('zstd-napi'),
         level: COMPRESS_LEVEL,
@@ -96,9 +143,14 @@ export class WriterThread {
         upsertRecord: UPSERT_RECORD,
       },
     });
-    this.stopped = new Promise((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.on('message', (r: Reply) => {
-      if (r.ready !== undefined) return ready(r);
+    this.worker = worker;
+    this.stopped = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (r: Reply) => {
+      if (r.ready !== undefined) {
+        // Batches posted before the connection failed get no answer: fail them here.
+        if (!r.ready) this.fail(toStoreError(r.error!, this.path, 'open'));
+        return this.ready(r);
+      }
       if (r.id === undefined) return;
       const p = this.pending.get(r.id);
       this.pending.delete(r.id);
@@ -106,11 +158,15 @@ export class WriterThread {
       else p?.resolve();
       if (this.pending.size === 0) for (const f of this.idle.splice(0)) f();
     });
-    this.worker.on('error', (err) => {
-      for (const p of this.pending.values()) p.reject(toStoreError(err, this.path, 'write to'));
-      this.pending.clear();
-      for (const f of this.idle.splice(0)) f();
-    });
+    worker.on('error', (err) => this.fail(toStoreError(err, this.path, 'write to')));
+    return worker;
+  }
+
+  private fail(err: StoreError): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const f of this.idle.splice(0)) f();
   }
 
   /** Start the worker and open its connection; throws StoreError if it cannot. */
@@ -118,8 +174,19 @@ export class WriterThread {
     // Loaded here: a proxy that never opens a store never loads worker_threads.
     const { Worker: WorkerClass } = await import('node:worker_threads');
     return new Promise((resolve, reject) => {
-      const t: WriterThread = new WriterThread(path, WorkerClass, (r) => (r.ready ? resolve(t) : (void t.worker.terminate(), reject(toStoreError(r.error!, path, 'open')))));
+      const t: WriterThread = new WriterThread(path, WorkerClass, (r) => (r.ready ? resolve(t) : (void t.worker?.terminate(), reject(toStoreError(r.error!, path, 'open')))));
+      t.run();
     });
+  }
+
+  /**
+   * A writer thread that starts its worker (a V8 isolate with SQLite loaded: ~9 MiB) with the
+   * first batch, so an idle proxy with a store does not pay for it. The caller has checked that
+   * the database opens; if the worker's connection still fails, the first batch fails with why.
+   */
+  static async lazy(path: string): Promise<WriterThread> {
+    const { Worker: WorkerClass } = await import('node:worker_threads');
+    return new WriterThread(path, WorkerClass);
   }
 
   /** Batches posted and not yet committed (or failed). */
@@ -128,11 +195,15 @@ export class WriterThread {
   }
 
   /** Commit these rows (`StoreDatabase.packed` output) in one transaction. */
-  write(rows: unknown[][]): Promise<void> {
+  write(rows: readonly unknown[][]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const worker = this.run();
     const id = this.nextId++;
+    const message = { id, ...packBatch(rows) };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, rows });
+      // The records travel as one buffer, moved to the worker (not copied record by record).
+      worker.postMessage(message, [message.blob.buffer as ArrayBuffer]);
     });
   }
 
@@ -145,7 +216,10 @@ export class WriterThread {
   /** Wait for the posted batches, close the worker's connection, end the worker. */
   async stop(): Promise<void> {
     await this.settled();
-    this.worker.postMessage('stop');
+    const worker = this.worker;
+    if (!worker) return;
+    if (this.failure) await worker.terminate();
+    else worker.postMessage('stop');
     await this.stopped;
   }
 }

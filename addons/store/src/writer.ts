@@ -2,8 +2,11 @@
  * The one writer of a store: flows that changed are collected during an event-loop turn and
  * written together at its end (one transaction, an upsert per flow), so a flow that changes
  * several times in a turn is written once. The flows are encoded here; compression and the
- * transaction run in the writer thread (writer-thread.ts). A crash loses at most the batches
- * not committed yet (the last turn's, and at most {@link MAX_OUTSTANDING} in the thread).
+ * transaction run in the writer thread (writer-thread.ts). One batch is in the thread at a time:
+ * while it commits, changes gather here and go out together when it is done (group commit), so
+ * under load a transaction carries many flows instead of each turn's few, and a flow changed
+ * meanwhile is encoded once. A crash loses at most what is not committed yet: the batch in the
+ * thread and the changes gathered since.
  *
  * A flow still in progress is written once it has been in progress for `inflightMs` (and then
  * at most once per `inflightMs` while it goes on), and again when it completes. Most flows
@@ -15,8 +18,12 @@ import type { StoreDatabase } from './db.js';
 import { storeError, type StoreError } from './errors.js';
 import type { WriterThread } from './writer-thread.js';
 
-/** Batches posted to the writer thread and not committed yet, at most: then flows wait here (deduplicated). */
-export const MAX_OUTSTANDING = 4;
+/**
+ * Batches posted to the writer thread and not committed yet, at most: then flows wait here
+ * (deduplicated) and go in the next batch. One: every commit (a WAL append of the pages it
+ * touched, the same index pages over and over) then carries every flow that changed meanwhile.
+ */
+export const MAX_OUTSTANDING = 1;
 /**
  * Flows waiting for the writer thread, at most: beyond this the recorder's hook waits until half
  * of them are written, which slows the traffic down to what the store can write, instead of

@@ -7,12 +7,21 @@ import { join } from 'node:path';
 
 export const BIN = join(import.meta.dirname, '../../../bin/mitmts.js');
 
-/** An origin on 127.0.0.1: `/status/N` answers N, `/bytes/N` N bytes (varying with `?i=`), anything else "ok". */
+/**
+ * An origin on 127.0.0.1: `/status/N` answers N, `/bytes/N` N bytes (varying with `?i=`),
+ * `/api/users/N` a JSON record with a token in it, anything else "ok".
+ */
 export async function origin(): Promise<{ port: number; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const status = /^\/status\/(\d+)/.exec(url.pathname);
     const bytes = /^\/bytes\/(\d+)/.exec(url.pathname);
+    const user = /^\/api\/users\/(\d+)/.exec(url.pathname);
+    if (user) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: Number(user[1]), name: `user ${user[1]}`, token: 'tok-0123456789abcdef' }));
+      return;
+    }
     if (bytes) {
       const n = Number(bytes[1]);
       const seed = Number(url.searchParams.get('i') ?? 0);
@@ -38,9 +47,9 @@ export async function origin(): Promise<{ port: number; close: () => Promise<voi
 }
 
 /** GET an absolute URL through a proxy; resolves with the status once the body is read. */
-export function get(proxyPort: number, url: string, agent?: http.Agent): Promise<number> {
+export function get(proxyPort: number, url: string, agent?: http.Agent, headers: http.OutgoingHttpHeaders = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: proxyPort, path: url, agent: agent ?? false, headers: { host: new URL(url).host } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port: proxyPort, path: url, agent: agent ?? false, headers: { host: new URL(url).host, ...headers } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
       res.on('error', reject);

@@ -54,6 +54,25 @@ describe('the SQLite index answers like the in-memory one', () => {
     }
   });
 
+  it.each(['host', 'status', 'size'] as const)('windows by position (offset) and positions of cursors (count before) agree, sorted by %s', async (sort) => {
+    for (const filter of [undefined, '~c 200', '!~h content']) {
+      for (const desc of [false, true]) {
+        const whole = (await pages(memory, { filter, sort, desc, limit: 1000 })).flat();
+        for (const offset of [0, 1, 5, whole.length - 2, whole.length + 3]) {
+          for (const index of [sqlite, memory]) {
+            const w = await index.window({ filter, sort, desc, offset, limit: 3 });
+            expect(w.rows.map((r) => r.id)).toEqual(whole.slice(offset, offset + 3));
+          }
+        }
+        const rows = (await sqlite.window({ filter, sort, desc, limit: 1000 })).rows;
+        for (const i of [0, 3, rows.length - 1]) {
+          expect(await sqlite.count(filter, { before: rows[i]!.cursor })).toBe(i);
+          expect(await memory.count(filter, { before: rows[i]!.cursor })).toBe(i);
+        }
+      }
+    }
+  });
+
   it('rows carry the same fields', async () => {
     const a = (await sqlite.window({ limit: 1000 })).rows;
     const b = (await memory.window({ limit: 1000 })).rows;

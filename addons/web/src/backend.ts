@@ -49,27 +49,35 @@ export interface FlowEntry extends Cursor {
 
 /**
  * What the web view needs from a flow store. Reads may be answered from a snapshot taken at the
- * last {@link sync}: the view calls `sync()` once per update batch, then reads.
+ * last {@link sync}: the view calls `sync()` once per update batch, then reads. Reads are
+ * asynchronous: a disk store waits for its writer before it answers.
  */
 export interface FlowBackend {
-  /** The flow with this id. */
-  get(id: string): Flow | undefined;
-  /** Every flow, in arrival order (for `GET /flows` and `.mitm` downloads). */
+  /** The flow with this id (from memory, or read back from a store). */
+  get(id: string): Promise<Flow | undefined>;
+  /** The flow with this id if it is the one in memory (live), without reading a store. */
+  live(id: string): Flow | undefined;
+  /** The flows in memory, in arrival order (for `GET /flows` and `.mitm` downloads). */
   all(): Iterable<Flow>;
-  /** Number of flows. */
-  readonly size: number;
+  /** Number of flows (in the store, if one backs the backend). */
+  total(): Promise<number>;
 
   /** Rows matching the query. */
-  count(q: FlowQuery): number;
+  count(q: FlowQuery): Promise<number>;
   /** Up to `limit` rows starting at position `offset` (0-based) in the query's order. */
-  slice(q: FlowQuery, offset: number, limit: number): FlowEntry[];
+  slice(q: FlowQuery, offset: number, limit: number): Promise<FlowEntry[]>;
   /** Up to `limit` rows starting at `cursor` (inclusive) in the query's order: keyset paging. */
-  from(q: FlowQuery, cursor: Cursor, limit: number): FlowEntry[];
+  from(q: FlowQuery, cursor: Cursor, limit: number): Promise<FlowEntry[]>;
   /** How many rows of the query come before `cursor` (whether or not a row is at the cursor). */
-  rank(q: FlowQuery, cursor: Cursor): number;
+  rank(q: FlowQuery, cursor: Cursor): Promise<number>;
 
   /** A flow was added or changed (its sort keys or filter result may differ now). */
   put(flow: Flow): void;
+  /**
+   * Why flows cannot be deleted through this backend (a store keeps every flow it recorded), or
+   * null if they can.
+   */
+  readonly deleteRefused: string | null;
   /** Forget a flow. */
   remove(id: string): boolean;
   /** Forget every flow. */

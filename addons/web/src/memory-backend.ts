@@ -108,11 +108,17 @@ export class MemoryBackend implements FlowBackend {
     this.unsubscribe();
   }
 
-  get size(): number {
+  readonly deleteRefused = null;
+
+  async total(): Promise<number> {
     return this.seqs.size;
   }
 
-  get(id: string): Flow | undefined {
+  async get(id: string): Promise<Flow | undefined> {
+    return this.byId.get(id);
+  }
+
+  live(id: string): Flow | undefined {
     return this.byId.get(id);
   }
 
@@ -168,11 +174,11 @@ export class MemoryBackend implements FlowBackend {
     if (ix && --ix.users <= 0) this.indexes.delete(k);
   }
 
-  count(q: FlowQuery): number {
+  async count(q: FlowQuery): Promise<number> {
     return this.index(q).rows.length;
   }
 
-  slice(q: FlowQuery, offset: number, limit: number): FlowEntry[] {
+  async slice(q: FlowQuery, offset: number, limit: number): Promise<FlowEntry[]> {
     const rows = this.index(q).rows;
     const n = rows.length;
     offset = Math.max(0, offset);
@@ -180,7 +186,7 @@ export class MemoryBackend implements FlowBackend {
     return rows.slice(Math.max(0, n - offset - limit), Math.max(0, n - offset)).reverse();
   }
 
-  from(q: FlowQuery, cursor: Cursor, limit: number): FlowEntry[] {
+  async from(q: FlowQuery, cursor: Cursor, limit: number): Promise<FlowEntry[]> {
     const rows = this.index(q).rows;
     if (!q.sort.desc) {
       const i = bound(rows, cursor, false);
@@ -190,7 +196,7 @@ export class MemoryBackend implements FlowBackend {
     return rows.slice(Math.max(0, j - limit), j).reverse();
   }
 
-  rank(q: FlowQuery, cursor: Cursor): number {
+  async rank(q: FlowQuery, cursor: Cursor): Promise<number> {
     const rows = this.index(q).rows;
     return q.sort.desc ? rows.length - bound(rows, cursor, true) : bound(rows, cursor, false);
   }

@@ -32,8 +32,8 @@ const MAX_CONTENT = 64 << 20;
 /** Export formats the export addon renders (`export` command); `har` is built here. */
 export const EXPORT_FORMATS = ['curl', 'httpie', 'raw', 'raw_request', 'raw_response', 'fetch', 'python-requests', 'har'] as const;
 
-function flowOf(ctx: ApiContext, id: string): Flow {
-  const f = ctx.backend.get(id);
+async function flowOf(ctx: ApiContext, id: string): Promise<Flow> {
+  const f = await ctx.backend.get(id);
   if (!f) throw new HttpError(404, `No flow with id ${id}.`);
   return f;
 }
@@ -91,7 +91,7 @@ function resultJson(v: unknown): unknown {
   return v;
 }
 
-const flowList: Handler = (ctx, _req, res, _p, url) => {
+const flowList: Handler = async (ctx, _req, res, _p, url) => {
   const q = url.searchParams;
   if (!q.has('limit') && !q.has('sort')) {
     sendJson(res, 200, matching(ctx, url).map(flowJson));
@@ -103,8 +103,7 @@ const flowList: Handler = (ctx, _req, res, _p, url) => {
   const limit = Math.min(10_000, Math.max(0, Number(q.get('limit') ?? 100) || 0));
   const offset = Math.max(0, Number(q.get('offset') ?? 0) || 0);
   ctx.backend.sync();
-  const count = ctx.backend.count(query);
-  const rows = ctx.backend.slice(query, offset, limit);
+  const [count, rows] = await Promise.all([ctx.backend.count(query), ctx.backend.slice(query, offset, limit)]);
   sendJson(res, 200, { count, offset, flows: rows.map((r) => flowJson(r.flow)) });
 };
 
@@ -135,7 +134,7 @@ const allIntercepted =
   };
 
 const flowAction: Handler = async (ctx, _req, res, [id, action]) => {
-  const f = flowOf(ctx, id!);
+  const f = await flowOf(ctx, id!);
   switch (action) {
     case 'resume':
       await callOnFlow(ctx.kernel.commands, 'flow.resume', f);
@@ -161,17 +160,18 @@ const flowAction: Handler = async (ctx, _req, res, [id, action]) => {
   sendJson(res, 200, flowJson(f));
 };
 
-const flowGet: Handler = (ctx, _req, res, [id]) => sendJson(res, 200, flowJson(flowOf(ctx, id!)));
+const flowGet: Handler = async (ctx, _req, res, [id]) => sendJson(res, 200, flowJson(await flowOf(ctx, id!)));
 
 const flowPut: Handler = async (ctx, req, res, [id]) => {
-  const f = flowOf(ctx, id!);
+  const f = await flowOf(ctx, id!);
   applyEdit(f, await readJson(req));
   await changed(ctx, [f]);
   sendJson(res, 200, flowJson(f));
 };
 
 const flowDelete: Handler = async (ctx, _req, res, [id]) => {
-  const f = flowOf(ctx, id!);
+  const f = await flowOf(ctx, id!);
+  checkDeletable(ctx);
   if (f.killable) {
     if (ctx.kernel.commands.has('flow.kill')) await callOnFlow(ctx.kernel.commands, 'flow.kill', f);
     else f.kill();
@@ -181,8 +181,8 @@ const flowDelete: Handler = async (ctx, _req, res, [id]) => {
   sendJson(res, 200, { removed: f.id });
 };
 
-const contentGet: Handler = (ctx, _req, res, [id, part]) => {
-  const f = flowOf(ctx, id!);
+const contentGet: Handler = async (ctx, _req, res, [id, part]) => {
+  const f = await flowOf(ctx, id!);
   if (part === 'messages') {
     const list = streamMessages(f, 0, Infinity);
     if (list === null) throw new HttpError(400, `Flow ${f.id} has no messages.`);
@@ -202,7 +202,7 @@ const contentGet: Handler = (ctx, _req, res, [id, part]) => {
 };
 
 const contentPost: Handler = async (ctx, req, res, [id, part]) => {
-  const f = flowOf(ctx, id!);
+  const f = await flowOf(ctx, id!);
   if (part === 'messages') throw new HttpError(400, 'Messages cannot be replaced by an upload.');
   const m = messageOf(f, part!);
   const body = await readBody(req, MAX_CONTENT);
@@ -212,8 +212,8 @@ const contentPost: Handler = async (ctx, req, res, [id, part]) => {
   sendJson(res, 200, flowJson(f));
 };
 
-const messagesGet: Handler = (ctx, _req, res, [id], url) => {
-  const f = flowOf(ctx, id!);
+const messagesGet: Handler = async (ctx, _req, res, [id], url) => {
+  const f = await flowOf(ctx, id!);
   const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
   const limit = Math.min(10_000, Math.max(1, Number(url.searchParams.get('limit') ?? 1000) || 1000));
   const list = streamMessages(f, offset, limit);
@@ -222,7 +222,7 @@ const messagesGet: Handler = (ctx, _req, res, [id], url) => {
 };
 
 const exportFlow: Handler = async (ctx, _req, res, [id, format]) => {
-  const f = flowOf(ctx, id!);
+  const f = await flowOf(ctx, id!);
   if (format === 'har') {
     sendText(res, 200, serializeHar(flowsToHar([f])).toString('utf8'), 'application/json; charset=utf-8');
     return;
@@ -238,7 +238,14 @@ const exportHar: Handler = (ctx, _req, res, _p, url) => {
   sendText(res, 200, serializeHar(flowsToHar(matching(ctx, url))).toString('utf8'), 'application/json; charset=utf-8');
 };
 
+/** 409 if the backend keeps every flow (a store): nothing is deleted then. */
+function checkDeletable(ctx: ApiContext): void {
+  const why = ctx.backend.deleteRefused;
+  if (why !== null) throw new HttpError(409, why);
+}
+
 function clearAll(ctx: ApiContext): void {
+  checkDeletable(ctx);
   const flows = [...ctx.backend.all()];
   ctx.backend.clear();
   ctx.hub.cleared(flows);

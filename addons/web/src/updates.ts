@@ -39,6 +39,9 @@ export class UpdateHub {
   private readonly removed: string[] = [];
   private reset = false;
   private timer: NodeJS.Timeout | null = null;
+  /** The batch being sent, and whether another was asked for meanwhile. */
+  private flushing: Promise<void> | null = null;
+  private again = false;
   private immediate: NodeJS.Immediate | null = null;
   private version = 0;
   /** Unsent bytes after which a client is dropped. */
@@ -122,18 +125,38 @@ export class UpdateHub {
     }
   }
 
-  /** Send what changed since the last batch. */
-  flush(): void {
+  /**
+   * Send what changed since the last batch. Views read the backend asynchronously: one batch
+   * goes out at a time. A call while one is being sent asks for another right after it; the
+   * promise resolves when the batch being sent (this one, or the one in progress) is out.
+   */
+  flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
+    if (this.flushing) {
+      this.again = true;
+      return this.flushing;
+    }
+    const run = this.sendBatch().catch((err: unknown) => this.opts.log.warn(`Web UI update failed: ${(err as Error).message}`));
+    this.flushing = run.finally(() => {
+      this.flushing = null;
+      if (this.again) {
+        this.again = false;
+        void this.flush();
+      }
+    });
+    return this.flushing;
+  }
+
+  private async sendBatch(): Promise<void> {
     this.backend.sync();
     const legacy: string[] = [];
     if (this.hasLegacy()) {
       if (this.reset) legacy.push(JSON.stringify({ type: 'flows/reset', payload: null } satisfies ServerMessage));
       for (const [flow, kind] of this.changed) {
-        if (this.backend.get(flow.id) !== flow) continue;
+        if (this.backend.live(flow.id) !== flow) continue;
         const type = kind === 'add' ? 'flows/add' : 'flows/update';
         legacy.push(JSON.stringify({ type, payload: { flow: flowJson(flow), matching_filters: {} } } satisfies ServerMessage));
       }
@@ -143,6 +166,7 @@ export class UpdateHub {
     this.reset = false;
     this.changed.clear();
     this.removed.length = 0;
+    const views: Array<Promise<void>> = [];
     for (const c of this.clients) {
       if (c.view === null) {
         for (const m of legacy) if (!this.send(c, m)) break;
@@ -151,9 +175,15 @@ export class UpdateHub {
       if (!anyChange && !c.dirty) continue;
       const force = c.dirty;
       c.dirty = false;
-      const delta = c.view.diff(force);
-      if (delta) this.send(c, JSON.stringify({ type: 'view/update', payload: delta } satisfies ServerMessage));
+      const view = c.view;
+      views.push(
+        view.diff(force).then((delta) => {
+          // The page may have gone, or set another view, while the backend answered.
+          if (delta && c.view === view) this.send(c, JSON.stringify({ type: 'view/update', payload: delta } satisfies ServerMessage));
+        }),
+      );
     }
+    await Promise.all(views);
   }
 
   private hasLegacy(): boolean {
@@ -163,13 +193,13 @@ export class UpdateHub {
 
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), this.opts.frameMs);
+    this.timer = setTimeout(() => void this.flush(), this.opts.frameMs);
   }
 
   /** Answer a page's request at once (after pending I/O), not after a frame. */
   private scheduleSoon(): void {
     if (this.immediate) return;
-    this.immediate = setImmediate(() => this.flush());
+    this.immediate = setImmediate(() => void this.flush());
   }
 
   private onMessage(c: UiClient, text: string): void {
@@ -191,9 +221,15 @@ export class UpdateHub {
     } else if (msg?.type === 'view/window') {
       c.view ??= this.newView();
       this.backend.sync();
-      c.view.setWindow(Number(msg.payload?.offset) || 0, Number(msg.payload?.limit) || 0);
-      c.dirty = true;
-      this.scheduleSoon();
+      const view = c.view;
+      view.setWindow(Number(msg.payload?.offset) || 0, Number(msg.payload?.limit) || 0).then(
+        () => {
+          if (c.view !== view) return;
+          c.dirty = true;
+          this.scheduleSoon();
+        },
+        (err: unknown) => this.opts.log.warn(`Web UI window request failed: ${(err as Error).message}`),
+      );
     }
   }
 

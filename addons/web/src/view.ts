@@ -74,14 +74,14 @@ export class FlowView {
   }
 
   /** The page shows rows from `offset` on, `limit` of them. */
-  setWindow(offset: number, limit: number): void {
+  async setWindow(offset: number, limit: number): Promise<void> {
     this.limit = Math.max(0, Math.min(MAX_WINDOW, Math.floor(limit)));
-    const count = this.backend.count(this.query);
+    const count = await this.backend.count(this.query);
     offset = Math.max(0, Math.floor(offset));
     if (offset === 0) this.placement = { kind: 'start' };
     else if (offset + this.limit >= count) this.placement = { kind: 'end' };
     else {
-      const [first] = this.backend.slice(this.query, offset, 1);
+      const [first] = await this.backend.slice(this.query, offset, 1);
       this.placement = first ? { kind: 'anchor', cursor: { key: first.key, seq: first.seq } } : { kind: 'end' };
     }
   }
@@ -92,26 +92,26 @@ export class FlowView {
   }
 
   /** The rows the page should show now, with their offset. */
-  private window(count: number): { offset: number; rows: FlowEntry[] } {
+  private async window(count: number): Promise<{ offset: number; rows: FlowEntry[] }> {
     const q = this.query;
     const p = this.placement;
     if (this.limit === 0) return { offset: 0, rows: [] };
-    if (p.kind === 'start') return { offset: 0, rows: this.backend.slice(q, 0, this.limit) };
+    if (p.kind === 'start') return { offset: 0, rows: await this.backend.slice(q, 0, this.limit) };
     if (p.kind === 'end') {
       const offset = Math.max(0, count - this.limit);
-      return { offset, rows: this.backend.slice(q, offset, this.limit) };
+      return { offset, rows: await this.backend.slice(q, offset, this.limit) };
     }
-    return { offset: this.backend.rank(q, p.cursor), rows: this.backend.from(q, p.cursor, this.limit) };
+    const [offset, rows] = await Promise.all([this.backend.rank(q, p.cursor), this.backend.from(q, p.cursor, this.limit)]);
+    return { offset, rows };
   }
 
   /**
    * What changed for the page since the last call (null: nothing). The backend must be synced.
    * `force` sends counts even if unchanged (after a filter change, so the page hears back).
    */
-  diff(force = false): ViewDelta | null {
-    const count = this.backend.count(this.query);
-    const total = this.backend.size;
-    const { offset, rows } = this.window(count);
+  async diff(force = false): Promise<ViewDelta | null> {
+    const [count, total] = await Promise.all([this.backend.count(this.query), this.backend.total()]);
+    const { offset, rows } = await this.window(count);
     const ops = windowOps(this.shown, rows, this.opts);
     if (!force && ops.length === 0 && count === this.sentCount && total === this.sentTotal && offset === this.sentOffset) return null;
     this.shown = rows.map((e) => ({ id: e.flow.id, v: this.opts.version(e) }));

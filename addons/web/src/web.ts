@@ -3,7 +3,7 @@ import { addon, inject, KERNEL, type Kernel, LOG, type Logger, option, OptionsEr
 import type { WebState } from './protocol.js';
 import type { WebServer } from './server.js';
 import type { WebLive } from './live.js';
-import type { MemoryBackend } from './memory-backend.js';
+import type { FlowBackend } from './backend.js';
 
 const VERSION = '0.1.0';
 const WEB_OPTIONS = new Set(['web', 'web_host', 'web_port', 'web_password']);
@@ -22,7 +22,7 @@ function openBrowser(url: string, log: Logger): void {
 
 interface Running {
   readonly server: WebServer;
-  readonly backend: MemoryBackend;
+  readonly backend: FlowBackend & { close?(): void };
   readonly live: WebLive;
   readonly offLog: () => void;
   readonly flowLimit: number;
@@ -68,8 +68,10 @@ export class Web {
   }
 
   configure(updated: ReadonlySet<string>): void {
-    // Keep every flow from the start (flows read with -r arrive before the server runs).
-    if (updated.has('web') && this.web && !this.running_) this.keepFlows();
+    // Keep every flow from the start (flows read with -r arrive before the server runs), unless
+    // a store keeps them.
+    const flows = this.kernel.flows;
+    if (updated.has('web') && this.web && !this.running_ && flows.index === flows.memory) this.keepFlows();
     if (updated.has('web_port') && (this.web_port < 0 || this.web_port > 65535)) {
       throw new OptionsError(`Option web_port: ${this.web_port} is not a port (0-65535).`);
     }
@@ -113,11 +115,29 @@ export class Web {
     return this.savedLimit;
   }
 
-  private async start(): Promise<void> {
-    const [{ WebServer }, { MemoryBackend }, { WebLive }] = await Promise.all([import('./server.js'), import('./memory-backend.js'), import('./live.js')]);
+  /**
+   * The backend the view reads: the store's index when a store is plugged into the kernel (it
+   * keeps every flow, so the kernel's memory bound stays as the store set it), else the flows
+   * in memory, all of them kept while the UI runs.
+   */
+  private async backend(): Promise<{ backend: Running['backend']; flowLimit: number }> {
     const flows = this.kernel.flows;
+    if (flows.index !== flows.memory) {
+      // Undo keepFlows(): the store holds every flow; memory keeps what the store's bound says.
+      if (flows.limit === Infinity && this.savedLimit > 0) flows.limit = this.savedLimit;
+      const { IndexBackend } = await import('./index-backend.js');
+      this.log.info(`Web UI reads flows from the store (${flows.index.name}).`);
+      return { backend: new IndexBackend(flows, flows.index), flowLimit: flows.limit };
+    }
+    const { MemoryBackend } = await import('./memory-backend.js');
     const flowLimit = this.keepFlows();
-    const backend = new MemoryBackend(flows);
+    return { backend: new MemoryBackend(flows), flowLimit };
+  }
+
+  private async start(): Promise<void> {
+    const [{ WebServer }, { WebLive }] = await Promise.all([import('./server.js'), import('./live.js')]);
+    const flows = this.kernel.flows;
+    const { backend, flowLimit } = await this.backend();
     let server: WebServer;
     try {
       server = await WebServer.start(this.kernel, backend, {
@@ -128,7 +148,7 @@ export class Web {
         state: () => this.state(),
       });
     } catch (err) {
-      backend.close();
+      backend.close?.();
       flows.limit = flowLimit;
       this.log.error(`Web UI cannot listen on ${this.web_host}:${this.web_port}: ${(err as Error).message}. The proxy keeps running without it.`);
       return;
@@ -148,7 +168,7 @@ export class Web {
     r.offLog();
     if (this.kernel.addons.find(r.live)) await this.kernel.remove(r.live);
     await r.server.close();
-    r.backend.close();
+    r.backend.close?.();
     this.kernel.flows.limit = r.flowLimit;
   }
 

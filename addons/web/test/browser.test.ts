@@ -1,7 +1,9 @@
 // The web UI in headless Chromium (Debian's, driven by playwright-core) against a running proxy
-// with curl as the client: live rows, filters and their errors, a held request edited and
-// resumed, export and replay, auth, and the virtual table at 20,000 flows. Screenshots go to
-// test-artifacts/web/ (ignored by git). Chromium is installed by the test where it can be.
+// with curl as the client: live rows, filters and their errors, the intercept addon's filter
+// set in the page and a held request edited and resumed or killed, export (the curl command run)
+// and client replay (seen by the server), auth, and the virtual table at 20,000 flows, with the
+// real intercept, export and clientplayback addons. Screenshots go to test-artifacts/web/
+// (ignored by git). Chromium is installed by the test where it can be.
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,10 @@ import { parseFilter, type HTTPFlow } from '@mitmts/sdk';
 import { tflow, treq } from '@mitmts/sdk/testing';
 import { Core } from '@mitmts/addon-corecommands';
 import { ensureChromium } from '../../../test/helpers/browser.js';
-import { HoldAddon, startWeb, type WebRig } from './helpers.js';
+import { Intercept } from '@mitmts/addon-intercept';
+import { Export } from '@mitmts/addon-export';
+import { ClientPlayback } from '@mitmts/addon-clientplayback';
+import { startWeb, type WebRig } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -33,7 +38,6 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
   let rig: WebRig;
   let browser: Browser;
   let page: Page;
-  const hold = new HoldAddon();
 
   const curl = (path: string, ...args: string[]): Promise<{ stdout: string }> => run('curl', ['-s', '-x', rig.proxy.url, ...args, `${rig.upstream}${path}`]);
   const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
@@ -45,7 +49,7 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    rig = await startWeb([Core, hold]);
+    rig = await startWeb([Core, Intercept, Export, ClientPlayback]);
     browser = await chromium.launch({ executablePath: (tools as { chromium: string }).chromium, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
     await page.goto(`${rig.base}/?token=${rig.token}`);
@@ -91,7 +95,11 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     await setFilter('');
   });
 
-  it('holds a request, edits a header in the page, resumes it: the server sees the edit', async () => {
+  it('sets the intercept filter in the page; a held request is edited and resumed: the server sees the edit', async () => {
+    const box = page.locator('input[name=intercept]');
+    await box.fill('~u /hold & ~q');
+    await box.press('Enter');
+    await expect.poll(() => rig.proxy.kernel.options.get('intercept')).toBe('~u /hold & ~q');
     const done = curl('/hold/ui', '-H', 'x-token: before');
     await row('/hold/ui').locator('.tag', { hasText: 'held' }).waitFor();
     await row('/hold/ui').click();
@@ -108,25 +116,45 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     await row('/hold/ui').locator('.c-status', { hasText: '200' }).waitFor();
   });
 
-  it('exports as curl (the export command\'s output) and replays, or says which addon is missing', async () => {
+  it('kills a held request from the page: the server never sees it, curl gets no response, the flow shows the error', async () => {
+    const before = rig.last;
+    const done = curl('/hold/kill', '-w', '%{http_code}').then(
+      () => 'answered',
+      (e: { code: number }) => `curl exit ${e.code}`,
+    );
+    await row('/hold/kill').locator('.tag', { hasText: 'held' }).waitFor();
+    await row('/hold/kill').click();
+    await page.locator('.toolbar button', { hasText: 'Kill' }).click();
+    expect(await done).toBe('curl exit 52');
+    expect(rig.last).toBe(before);
+    await page.locator('p.error', { hasText: 'Error: Connection killed.' }).waitFor();
+    rig.proxy.kernel.options.update({ intercept: null });
+  });
+
+  it('exports as curl: the text is the export command\'s, and running it reaches the server', async () => {
     await row('/live/one').click();
     await page.locator('.toolbar select[aria-label=export]').selectOption('curl');
     const flow = rig.proxy.flows.all().find((f) => (f as HTTPFlow).request.path === '/live/one')!;
-    if (rig.proxy.kernel.commands.has('export')) {
-      const text = await page.locator('.export-text').inputValue();
-      expect(text).toBe(String(await rig.proxy.kernel.commands.call('export', 'curl', flow)));
-      await page.locator('.modal button', { hasText: 'Close' }).click();
-    } else {
-      await expect(page.locator('.notice').textContent()).resolves.toMatch(/Export as curl: This build has no export command: load the export addon/);
-    }
-    const replay = page.locator('.toolbar button', { hasText: 'Replay' });
-    if (rig.proxy.kernel.commands.has('replay.client')) {
-      await replay.click();
-      await page.locator('.flow-row .tag', { hasText: 'replay' }).first().waitFor();
-    } else {
-      await expect(replay.isDisabled()).resolves.toBe(true);
-    }
+    const text = await page.locator('.export-text').inputValue();
+    expect(text).toBe(await rig.proxy.command('export', 'curl', flow));
     await shot('export');
+    await page.locator('.modal button', { hasText: 'Close' }).click();
+    const { stdout } = await run('sh', ['-c', `${text} -s`]);
+    expect(stdout).toBe('hello /live/one');
+  });
+
+  it('replays a flow from the page: the server sees the request again, the row is tagged replay with the new response', async () => {
+    await curl('/replay/me', '-H', 'x-n: 1');
+    await curl('/live/after');
+    await row('/replay/me').click();
+    await page.locator('.toolbar button', { hasText: 'Replay' }).click();
+    await expect.poll(() => rig.last?.path).toBe('/replay/me');
+    expect(rig.last!.headers['x-n']).toBe('1');
+    await row('/replay/me').locator('.tag', { hasText: 'replay' }).waitFor();
+    await row('/replay/me').locator('.c-status', { hasText: '200' }).waitFor();
+    const flow = rig.proxy.flows.all().find((f) => (f as HTTPFlow).request.path === '/replay/me') as HTTPFlow;
+    expect([flow.isReplay, flow.live]).toEqual(['request', false]);
+    await shot('replay');
   });
 
   it('marks, comments, duplicates and deletes from the toolbar', async () => {

@@ -3,6 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createProxy, type AddonInput, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { Web } from '@mitmts/addon-web';
+import WebSocket from 'ws';
+import type { FlowRow, ServerMessage, ViewDelta } from '../src/protocol.js';
 
 export interface WebRig {
   readonly proxy: EmbeddedProxy;
@@ -99,4 +101,63 @@ export async function api(rig: WebRig, method: string, path: string, body?: unkn
   const res = await fetch(`${rig.base}${path}`, { method, headers: h, body: payload, redirect: 'manual' });
   const text = await res.text();
   return { status: res.status, text, json: () => JSON.parse(text) as unknown, headers: res.headers };
+}
+
+/** A WebSocket client that queues messages and waits for one that passes a test. */
+export class UiClient {
+  readonly ws: WebSocket;
+  private readonly queue: ServerMessage[] = [];
+  private waiter: (() => void) | null = null;
+  rows: FlowRow[] = [];
+  count = 0;
+
+  constructor(url: string, headers: Record<string, string>) {
+    this.ws = new WebSocket(url, { headers });
+    this.ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as ServerMessage;
+      if (m.type === 'view/update') this.apply(m.payload);
+      this.queue.push(m);
+      this.waiter?.();
+    });
+  }
+
+  static async open(r: WebRig): Promise<UiClient> {
+    const c = new UiClient(`${r.base.replace('http', 'ws')}/updates`, { authorization: `Bearer ${r.token}` });
+    await new Promise((resolve, reject) => {
+      c.ws.once('open', resolve);
+      c.ws.once('error', reject);
+    });
+    return c;
+  }
+
+  send(m: unknown): void {
+    this.ws.send(JSON.stringify(m));
+  }
+
+  /** The next message (from now on) that passes `test`. */
+  async next(test: (m: ServerMessage) => boolean): Promise<ServerMessage> {
+    for (;;) {
+      const i = this.queue.findIndex(test);
+      if (i >= 0) return this.queue.splice(0, i + 1).pop()!;
+      await new Promise<void>((r) => (this.waiter = r));
+    }
+  }
+
+  /** Wait until the window shows these paths. */
+  async until(test: () => boolean): Promise<void> {
+    while (!test()) await this.next((m) => m.type === 'view/update');
+  }
+
+  paths(): string[] {
+    return this.rows.map((r) => new URL(r.url).pathname);
+  }
+
+  private apply(d: ViewDelta): void {
+    this.count = d.count;
+    const removed = new Set(d.ops.filter((o) => o[0] === 'r').map((o) => o[1] as string));
+    const rows = this.rows.filter((r) => !removed.has(r.id));
+    for (const o of d.ops) if (o[0] === 'i') rows.splice(o[1], 0, o[2]);
+    for (const o of d.ops) if (o[0] === 'u') rows[rows.findIndex((r) => r.id === o[1].id)] = o[1];
+    this.rows = rows;
+  }
 }

@@ -54,9 +54,9 @@ function setup(n = 0, make: (i: number) => HTTPFlow = (i) => flow(`/p${i}`)) {
     version: (e: FlowEntry) => versions.get(e.flow) ?? 0,
   });
   const page = new Page();
-  const step = (): ViewDelta | null => {
+  const step = async (): Promise<ViewDelta | null> => {
     backend.sync();
-    const d = view.diff();
+    const d = await view.diff();
     page.apply(d);
     return d;
   };
@@ -78,202 +78,202 @@ function flow(path: string, status?: number): HTTPFlow {
 const paths = (page: Page): string[] => page.rows.map((r) => (r as unknown as { url: string }).url);
 
 describe('FlowView windows', () => {
-  it('shows the first rows of a window and the count', () => {
+  it('shows the first rows of a window and the count', async () => {
     const t = setup(10);
-    t.view.setWindow(0, 4);
-    const d = t.step()!;
+    await t.view.setWindow(0, 4);
+    const d = (await t.step())!;
     expect(d.count).toBe(10);
     expect(d.total).toBe(10);
     expect(d.offset).toBe(0);
     expect(paths(t.page)).toEqual(['/p0', '/p1', '/p2', '/p3']);
-    expect(t.step()).toBeNull();
+    expect(await t.step()).toBeNull();
   });
 
-  it('a window pinned at the start keeps its rows when flows arrive after it; only the count changes', () => {
+  it('a window pinned at the start keeps its rows when flows arrive after it; only the count changes', async () => {
     const t = setup(10);
-    t.view.setWindow(0, 4);
-    t.step();
+    await t.view.setWindow(0, 4);
+    await t.step();
     t.add(flow('/new'));
-    const d = t.step()!;
+    const d = (await t.step())!;
     expect(d.ops).toEqual([]);
     expect(d.count).toBe(11);
     expect(paths(t.page)).toEqual(['/p0', '/p1', '/p2', '/p3']);
   });
 
-  it('a window at the end follows new flows (tail)', () => {
+  it('a window at the end follows new flows (tail)', async () => {
     const t = setup(10);
-    t.view.setWindow(6, 4);
-    t.step();
+    await t.view.setWindow(6, 4);
+    await t.step();
     expect(paths(t.page)).toEqual(['/p6', '/p7', '/p8', '/p9']);
     t.add(flow('/p10'));
     t.add(flow('/p11'));
-    const d = t.step()!;
+    const d = (await t.step())!;
     expect(d.offset).toBe(8);
     expect(paths(t.page)).toEqual(['/p8', '/p9', '/p10', '/p11']);
     expect(d.ops.filter((o) => o[0] === 'r')).toHaveLength(2);
     expect(d.ops.filter((o) => o[0] === 'i')).toHaveLength(2);
   });
 
-  it('a window in the middle stays on its rows when rows are inserted above it (the offset moves)', () => {
+  it('a window in the middle stays on its rows when rows are inserted above it (the offset moves)', async () => {
     const t = setup(20, (i) => flow(`/p${i}`, 200 + i));
     t.view.set('', { column: 'status', desc: false });
-    t.view.setWindow(5, 3);
-    t.step();
+    await t.view.setWindow(5, 3);
+    await t.step();
     expect(paths(t.page)).toEqual(['/p5', '/p6', '/p7']);
     t.add(flow('/low', 100));
-    const d = t.step()!;
+    const d = (await t.step())!;
     expect(d.offset).toBe(6);
     expect(d.ops).toEqual([]);
     expect(paths(t.page)).toEqual(['/p5', '/p6', '/p7']);
   });
 
-  it('sends updates for changed rows in the window, nothing for changes outside it', () => {
+  it('sends updates for changed rows in the window, nothing for changes outside it', async () => {
     const t = setup(10);
-    t.view.setWindow(0, 3);
-    t.step();
+    await t.view.setWindow(0, 3);
+    await t.step();
     t.flows[1]!.comment = 'hi';
     t.touch(t.flows[1]!);
-    let d = t.step()!;
+    let d = (await t.step())!;
     expect(d.ops).toHaveLength(1);
     expect(d.ops[0]![0]).toBe('u');
     t.touch(t.flows[8]!);
-    d = t.step()!;
+    d = (await t.step())!;
     expect(d).toBeNull();
   });
 
-  it('caps a window at MAX_WINDOW rows', () => {
+  it('caps a window at MAX_WINDOW rows', async () => {
     const t = setup(600);
-    t.view.setWindow(0, 10_000);
-    t.step();
+    await t.view.setWindow(0, 10_000);
+    await t.step();
     expect(t.page.rows).toHaveLength(500);
   });
 });
 
 describe('FlowView filters', () => {
-  it('narrows to matching flows, counts them, and follows changes that make a flow match', () => {
+  it('narrows to matching flows, counts them, and follows changes that make a flow match', async () => {
     const t = setup(10, (i) => flow(`/p${i}`, i % 2 ? 404 : 200));
-    t.view.setWindow(0, 10);
-    t.step();
+    await t.view.setWindow(0, 10);
+    await t.step();
     const r = t.view.set('~c 404', { column: 'seq', desc: false });
     expect(r.error).toBeUndefined();
     expect(r.describe).toBe('response code is 404');
-    t.step();
+    await t.step();
     expect(t.page.count).toBe(5);
     expect(paths(t.page)).toEqual(['/p1', '/p3', '/p5', '/p7', '/p9']);
     t.flows[0]!.response!.statusCode = 404;
     t.touch(t.flows[0]!);
-    t.step();
+    await t.step();
     expect(paths(t.page)).toEqual(['/p0', '/p1', '/p3', '/p5', '/p7', '/p9']);
     t.flows[3]!.response!.statusCode = 200;
     t.touch(t.flows[3]!);
-    t.step();
+    await t.step();
     expect(paths(t.page)).toEqual(['/p0', '/p1', '/p5', '/p7', '/p9']);
     expect(t.page.count).toBe(5);
   });
 
-  it('refuses a filter that does not parse with the parser\'s message, and keeps the old one', () => {
+  it('refuses a filter that does not parse with the parser\'s message, and keeps the old one', async () => {
     const t = setup(4, (i) => flow(`/p${i}`, i ? 404 : 200));
     t.view.set('~c 404', { column: 'seq', desc: false });
-    t.view.setWindow(0, 10);
-    t.step();
+    await t.view.setWindow(0, 10);
+    await t.step();
     const r = t.view.set('~c', { column: 'seq', desc: false });
     expect(r.error).toMatch(/^Invalid filter expression at position \d+: /);
     expect(r.position).toBeTypeOf('number');
     expect(t.view.filterText).toBe('~c 404');
-    t.step();
+    await t.step();
     expect(t.page.count).toBe(3);
   });
 
-  it('searches bodies (~bs) on the server', () => {
+  it('searches bodies (~bs) on the server', async () => {
     const t = setup(6, (i) => {
       const f = flow(`/p${i}`, 200);
       f.response!.text = i === 4 ? 'the needle is here' : 'hay';
       return f;
     });
     t.view.set('~bs needle', { column: 'seq', desc: false });
-    t.view.setWindow(0, 10);
-    t.step();
+    await t.view.setWindow(0, 10);
+    await t.step();
     expect(paths(t.page)).toEqual(['/p4']);
   });
 });
 
 describe('FlowView sort orders', () => {
-  it('sorts ascending and descending, ties in arrival order, and re-sorts a row whose key changes', () => {
+  it('sorts ascending and descending, ties in arrival order, and re-sorts a row whose key changes', async () => {
     const statuses = [500, 200, 404, 200, 301];
     const t = setup(5, (i) => flow(`/p${i}`, statuses[i]));
     t.view.set('', { column: 'status', desc: false });
-    t.view.setWindow(0, 10);
-    t.step();
+    await t.view.setWindow(0, 10);
+    await t.step();
     expect(paths(t.page)).toEqual(['/p1', '/p3', '/p4', '/p2', '/p0']);
     t.view.set('', { column: 'status', desc: true });
-    t.step();
+    await t.step();
     expect(paths(t.page)).toEqual(['/p0', '/p2', '/p4', '/p3', '/p1']);
     t.flows[1]!.response!.statusCode = 450;
     t.touch(t.flows[1]!);
-    const d = t.step()!;
+    const d = (await t.step())!;
     expect(paths(t.page)).toEqual(['/p0', '/p1', '/p2', '/p4', '/p3']);
     expect(d.ops.filter((o) => o[0] === 'r').map((o) => o[1])).toEqual([t.flows[1]!.id]);
   });
 
-  it('a descending window pinned at the start shows new flows at the top', () => {
+  it('a descending window pinned at the start shows new flows at the top', async () => {
     const t = setup(5);
     t.view.set('', { column: 'seq', desc: true });
-    t.view.setWindow(0, 3);
-    t.step();
+    await t.view.setWindow(0, 3);
+    await t.step();
     expect(paths(t.page)).toEqual(['/p4', '/p3', '/p2']);
     t.add(flow('/p5'));
-    t.step();
+    await t.step();
     expect(paths(t.page)).toEqual(['/p5', '/p4', '/p3']);
   });
 
-  it('sorts by url, method, size and duration', () => {
+  it('sorts by url, method, size and duration', async () => {
     const t = setup(3, (i) => flow(['/b', '/c', '/a'][i]!));
     for (const column of ['url', 'method', 'size', 'duration', 'host', 'created', 'type'] as const) {
       expect(t.view.set('', { column, desc: false }).error).toBeUndefined();
     }
     t.view.set('', { column: 'url', desc: false });
-    t.view.setWindow(0, 10);
-    t.step();
+    await t.view.setWindow(0, 10);
+    await t.step();
     expect(paths(t.page)).toEqual(['/a', '/b', '/c']);
     expect(t.view.set('', { column: 'nope' as 'url', desc: false }).error).toMatch(/Unknown sort column "nope"/);
   });
 });
 
 describe('FlowView removals', () => {
-  it('removes a deleted row from the window and pulls the next one in', () => {
+  it('removes a deleted row from the window and pulls the next one in', async () => {
     const t = setup(6);
-    t.view.setWindow(0, 3);
-    t.step();
+    await t.view.setWindow(0, 3);
+    await t.step();
     t.backend.remove(t.flows[1]!.id);
-    const d = t.step()!;
+    const d = (await t.step())!;
     expect(d.count).toBe(5);
     expect(d.total).toBe(5);
     expect(paths(t.page)).toEqual(['/p0', '/p2', '/p3']);
     expect(t.store.get(t.flows[1]!.id)).toBeUndefined();
   });
 
-  it('an anchored window whose anchor row is deleted keeps its place', () => {
+  it('an anchored window whose anchor row is deleted keeps its place', async () => {
     const t = setup(10);
-    t.view.setWindow(4, 3);
-    t.step();
+    await t.view.setWindow(4, 3);
+    await t.step();
     expect(paths(t.page)).toEqual(['/p4', '/p5', '/p6']);
     t.backend.remove(t.flows[4]!.id);
-    t.step();
+    await t.step();
     expect(t.page.offset).toBe(4);
     expect(paths(t.page)).toEqual(['/p5', '/p6', '/p7']);
   });
 
-  it('clear empties the window and the kernel store', () => {
+  it('clear empties the window and the kernel store', async () => {
     const t = setup(6);
-    t.view.setWindow(0, 3);
-    t.step();
+    await t.view.setWindow(0, 3);
+    await t.step();
     t.backend.clear();
-    const d = t.step()!;
+    const d = (await t.step())!;
     expect(d.count).toBe(0);
     expect(t.page.rows).toEqual([]);
     expect(t.store.size).toBe(0);
     t.add(flow('/after'));
-    t.step();
+    await t.step();
     expect(paths(t.page)).toEqual(['/after']);
   });
 });
@@ -289,7 +289,7 @@ describe('windowOps', () => {
     return ops;
   };
 
-  it('turns any window into any other (moves, swaps, overlaps, empty)', () => {
+  it('turns any window into any other (moves, swaps, overlaps, empty)', async () => {
     check(['a', 'b', 'c'], ['a', 'b', 'c']);
     check(['a', 'b'], ['b', 'a']);
     check(['a', 'b', 'c', 'd'], ['d', 'a', 'c', 'b']);
@@ -300,7 +300,7 @@ describe('windowOps', () => {
     expect(check(['a', 'b', 'c'], ['a', 'b', 'c'])).toEqual([]);
   });
 
-  it('sends only what changed for a window that scrolled by one row', () => {
+  it('sends only what changed for a window that scrolled by one row', async () => {
     const ops = check(['a', 'b', 'c'], ['b', 'c', 'd']);
     expect(ops).toEqual([['r', 'a'], ['i', 2, { id: 'd', v: 1 }]]);
   });

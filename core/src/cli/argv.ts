@@ -175,7 +175,11 @@ export function parseArgs(argv: readonly string[], extra: readonly FlagSpec[] = 
 export function usageText(extra: readonly FlagSpec[] = [], declared: (option: string) => boolean = () => true): string {
   const lines = [
     'usage: mitmts [options] [filter ...]',
-    '       mitmts flows FILE... [FILTER] [--fields ...] [--limit N] [--summary]',
+    '       mitmts run [options] [--proxy URL] [--] COMMAND [ARGS...]',
+    '                             run COMMAND with its HTTP(S) traffic through the proxy (see mitmts run --help)',
+    '       mitmts flows FILE... [FILTER] [--group endpoint] [--schema] [--budget BYTES] [--fields ...]',
+    '                             read flow files as JSON lines (see mitmts flows --help)',
+    '       mitmts flows convert IN OUT --to 17|21',
     '',
     'options:',
     '  -h, --help            show this help and exit',

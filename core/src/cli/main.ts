@@ -87,6 +87,26 @@ export function formatCommands(kernel: Kernel): string {
 }
 
 /**
+ * A kernel as the `mitmts` command runs one: logging to `io` (termlog's normal output to
+ * `out`, default `io.stdout`), keeping no flows in memory (like mitmdump, a long capture must
+ * not grow without bound). Load the distribution with `loadManifest` next.
+ */
+export function distributionKernel(io: CliIO, out: () => NodeJS.WritableStream = () => io.stdout): Kernel {
+  const kernel = new Kernel({
+    termlog: {
+      get out() {
+        return out();
+      },
+      get err() {
+        return io.stderr;
+      },
+    },
+  });
+  kernel.flows.limit = 0;
+  return kernel;
+}
+
+/**
  * The `mitmts` command line (mitmdump's flags). Loads the distribution's addons, applies
  * config.yaml and argv, starts the kernel and runs until SIGINT/SIGTERM or until an addon asks
  * to shut down. Returns the exit code.
@@ -108,22 +128,11 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
     io.stdout.write(`Mitmts: ${dist.version}\nNode.js: ${process.version}\nPlatform: ${process.platform}-${process.arch}\n`);
     return 0;
   }
-  const kernel = new Kernel({
-    termlog: {
-      get out() {
-        return io.stdout;
-      },
-      get err() {
-        return io.stderr;
-      },
-    },
-  });
-  // Like mitmdump, keep no flows in memory (a long capture must not grow without bound).
-  kernel.flows.limit = 0;
+  const kernel = distributionKernel(io);
   let started = false;
   try {
     await loadFlowFormats(dist);
-    await loadManifest(kernel, dist);
+    await kernel.trusting(() => loadManifest(kernel, dist));
     const extra = optionFlags(kernel.options.list());
     let args: ParsedArgs;
     try {

@@ -118,6 +118,7 @@ export class HookTable {
 export class HookDispatcher {
   private records: AddonRecord[] = [];
   private current: HookTable;
+  private errorListeners: Array<(addon: string, hook: string, err: unknown) => void> = [];
 
   constructor(
     private readonly log: Logger,
@@ -224,6 +225,18 @@ export class HookDispatcher {
     const message = e && typeof e.message === 'string' ? e.message : String(err);
     const stack = e && typeof e.stack === 'string' ? `\n${e.stack}` : '';
     this.log.error(`addon ${addon}: ${hook} failed: ${message}${stack}`);
+    for (const l of this.errorListeners) l(addon, hook, err);
+  }
+
+  /**
+   * Be told of every hook failure (after it is logged), e.g. to fail a test (`createProxy`'s
+   * `addonErrors: 'throw'`). Returns a function that stops the listener.
+   */
+  onError(listener: (addon: string, hook: string, err: unknown) => void): () => void {
+    this.errorListeners = [...this.errorListeners, listener];
+    return () => {
+      this.errorListeners = this.errorListeners.filter((l) => l !== listener);
+    };
   }
 
   private build(records: readonly AddonRecord[] = this.records): HookTable {

@@ -1,4 +1,5 @@
 import type { DNSFlow, Flow, HTTPFlow, TCPFlow, UDPFlow, Client } from '../flow/index.js';
+import type { SseEvent } from '../io/sse.js';
 import type {
   ClientHelloData,
   Loader,
@@ -11,7 +12,8 @@ import type {
 } from './data.js';
 
 /**
- * Every hook mitmproxy has, with its arguments: the one list. `@hook('response')` on a method
+ * Every hook mitmproxy has, with its arguments, and mitmts's own (`response_chunk`,
+ * `sse_event`): the one list. `@hook('response')` on a method
  * whose parameters do not fit `HookMap['response']` does not compile. Hooks the runtime does not
  * fire yet are listed too, so addons can be written against them today.
  */
@@ -59,6 +61,13 @@ export interface HookMap {
   http_connect_upstream: [flow: HTTPFlow];
   http_connected: [flow: HTTPFlow];
   http_connect_error: [flow: HTTPFlow];
+  /**
+   * mitmts: each chunk of a live response body (`live_bodies`) as it goes to the client (as sent:
+   * still content-encoded), before `response`. To change the bytes, use a stream function.
+   */
+  response_chunk: [flow: HTTPFlow, chunk: Buffer];
+  /** mitmts: each Server-Sent Event of a live `text/event-stream` response as it passes (decoded). */
+  sse_event: [flow: HTTPFlow, event: SseEvent];
 
   // WebSocket
   websocket_start: [flow: HTTPFlow];
@@ -109,7 +118,7 @@ export const HOOK_NAMES = [
   'tls_clienthello', 'tls_start_client', 'tls_start_server', 'tls_established_client',
   'tls_established_server', 'tls_failed_client', 'tls_failed_server',
   'requestheaders', 'request', 'responseheaders', 'response', 'error', 'http_connect',
-  'http_connect_upstream', 'http_connected', 'http_connect_error',
+  'http_connect_upstream', 'http_connected', 'http_connect_error', 'response_chunk', 'sse_event',
   'websocket_start', 'websocket_message', 'websocket_end',
   'tcp_start', 'tcp_message', 'tcp_end', 'tcp_error',
   'udp_start', 'udp_message', 'udp_end', 'udp_error',

@@ -19,7 +19,12 @@
  *   ends it (SIGKILL if that fails within a second).
  *
  * One worker per process (~10 MiB RSS, ~30 ms to start), shared by every kernel that enables it,
- * started when the first one does and then kept (idle while none does).
+ * and then kept (idle while none does). It starts lazily: once code outside the distribution's
+ * default build joins a kernel ({@link armWatchdog}: a `-s` script, an embedder's addon), or once
+ * the heartbeat finds that the event loop was blocked for a second or more (a default-build hook
+ * running a user's regex on a huge body; that first block is reported afterwards, with the hook
+ * that ran last, and the worker watches from then on). A `mitmts` with only its own addons never
+ * pays for the worker.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -52,6 +57,14 @@ const retainers = new Map<WatchdogLog, number>();
 let worker: Worker | null = null;
 let heartbeat: NodeJS.Timeout | null = null;
 let signalsGuarded = false;
+/** Code outside the default build was loaded (or a block was seen): the worker may start. */
+let armed = false;
+/** The current limit (0: nobody watches). */
+let limit = 0;
+/** When the heartbeat last ran (it notices blocks while the worker does not run). */
+let lastBeat = 0;
+/** A late heartbeat by this much starts the worker. */
+const LAG_ARM_MS = 1000;
 
 /** The id the dispatcher writes for this addon's handler of this hook (stable per pair). */
 export function handlerId(addon: string, hook: string): number {
@@ -75,14 +88,40 @@ export function watchBlocks(log: WatchdogLog, seconds: number): void {
   // With nobody watching, the worker idles rather than ends: kernels that start and stop often
   // (tests, embedders) do not pay its start-up each time.
   const limitMs = retainers.size === 0 ? 0 : Math.min(...retainers.values());
+  limit = limitMs;
   if (worker) worker.postMessage({ limitMs });
-  else if (limitMs > 0) startWorker(limitMs);
+  else if (limitMs > 0 && armed) startWorker(limitMs);
   if (heartbeat && limitMs === 0) clearInterval(heartbeat);
   if (limitMs === 0) heartbeat = null;
   else if (!heartbeat) {
-    heartbeat = setInterval(() => HOOK_SLOT[BEAT]++, HEARTBEAT_MS);
+    lastBeat = Date.now();
+    heartbeat = setInterval(beat, HEARTBEAT_MS);
     heartbeat.unref();
   }
+}
+
+/**
+ * Start the worker now (if a kernel watches; else once one does): code outside the default
+ * build is loaded, whose hooks may block.
+ */
+export function armWatchdog(): void {
+  armed = true;
+  if (worker === null && limit > 0) startWorker(limit);
+}
+
+/** The main thread's heartbeat; without the worker, it also notices that a block happened. */
+function beat(): void {
+  HOOK_SLOT[BEAT]++;
+  const now = Date.now();
+  const late = now - lastBeat - HEARTBEAT_MS;
+  lastBeat = now;
+  if (worker !== null || late < LAG_ARM_MS) return;
+  if (late >= limit) {
+    const label = labels[Math.abs(HOOK_SLOT[RUNNING]!)];
+    const last = label ? ` (the last addon hook called: ${label})` : '';
+    for (const log of retainers.keys()) log.warn(`The event loop was blocked for ${(late / 1000).toFixed(1)} s${last} (see hook_watchdog); the watchdog thread watches from now on.`);
+  }
+  armWatchdog();
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * A stable, bounded JSON view of flows for `mitmts flows`: named fields (dotted paths with
- * mitmproxy's snake_case names), bodies decoded and cut to a byte budget with the cut marked.
+ * mitmproxy's snake_case names), bodies decoded and rendered for reading (JSON as values, forms
+ * as objects, binary summarised; see recon/body.ts), secrets redacted unless asked not to.
  * A field that does not apply to a flow (a response field of a TCP flow) is null.
  */
 import type { Client, Server } from '../flow/connection.js';
@@ -11,23 +12,13 @@ import type { Headers } from '../flow/headers.js';
 import type { HTTPFlow } from '../flow/http-flow.js';
 import type { Message } from '../flow/message.js';
 import type { TCPFlow, UDPFlow } from '../flow/tcp-flow.js';
-import { parseContentType } from '../flow/content-type.js';
-import { decodeText } from '../flow/charset.js';
+import { pathTemplate } from './recon/endpoints.js';
+import { renderBody, pairsObject, type BodyJson, type BodyOptions } from './recon/body.js';
+import { certJson, certListJson } from './recon/certs.js';
+import { NO_LIMITS, shrink, type JsonObject, type JsonValue } from './recon/json.js';
+import { Redactor, redacted } from './recon/redact.js';
 
-/** JSON-compatible output values. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-
-/** A body as printed: decoded, cut to the budget, text or base64. */
-export interface BodyJson {
-  [key: string]: JsonValue;
-  /** Size of the decoded body in bytes (before the cut). */
-  size: number;
-  /** True when `data` holds only the first `max-body` bytes. */
-  truncated: boolean;
-  /** `utf-8` (text) or `base64` (binary, or text in an undecodable charset). */
-  encoding: 'utf-8' | 'base64';
-  data: string;
-}
+export type { JsonValue, BodyJson };
 
 export interface FlowJsonOptions {
   /** Byte budget per body (after decoding). */
@@ -36,6 +27,25 @@ export interface FlowJsonOptions {
   maxMessages: number;
   /** Source file name, for the `file` field. */
   file?: string;
+  /** Secrets out of headers, URLs and bodies (default: on). */
+  redactor?: Redactor;
+  /** Binary bodies and messages: `summary` (type, size, sha256; the default) or `base64`. */
+  binary?: 'summary' | 'base64';
+}
+
+const REDACT = new Redactor(true);
+
+function bodyOptions(o: FlowJsonOptions): BodyOptions {
+  return { maxBody: o.maxBody, binary: o.binary ?? 'summary', redactor: o.redactor ?? REDACT };
+}
+const red = (o: FlowJsonOptions): Redactor => o.redactor ?? REDACT;
+
+/**
+ * Print a body: decoded content rendered for reading and cut to `max` bytes (redaction on,
+ * binary summarised; see {@link renderBody} for the choices).
+ */
+export function bodyJson(content: Buffer, contentType: string | undefined, max: number, options: Partial<BodyOptions> = {}): BodyJson {
+  return renderBody(content, contentType, { maxBody: max, binary: options.binary ?? 'summary', redactor: options.redactor ?? REDACT });
 }
 
 type Getter = (f: AnyFlow, o: FlowJsonOptions) => JsonValue;
@@ -44,62 +54,7 @@ const isHttp = (f: AnyFlow): f is HTTPFlow => f.type === 'http';
 const isDns = (f: AnyFlow): f is DNSFlow => f.type === 'dns';
 const hasMessages = (f: AnyFlow): f is TCPFlow | UDPFlow => f.type === 'tcp' || f.type === 'udp';
 
-/** Back off to a UTF-8 character boundary so a cut never splits a character. */
-function utf8Cut(b: Buffer, max: number): Buffer {
-  if (b.length <= max) return b;
-  let end = max;
-  // Drop continuation bytes, then the lead byte if its sequence did not fit.
-  let k = end;
-  while (k > 0 && k > end - 4 && (b[k - 1]! & 0xc0) === 0x80) k--;
-  if (k > 0 && k > end - 4) {
-    const lead = b[k - 1]!;
-    const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-    if (need > 1 && k - 1 + need > end) end = k - 1;
-  }
-  return b.subarray(0, end);
-}
-
-/** Charsets whose text can be cut at any byte (after the UTF-8 boundary fix). */
-const CUTTABLE = /^(utf-?8|us-ascii|ascii|iso-8859-1|latin-?1|windows-1252|cp1252)$/i;
-
-/** More than 30% control characters (other than tab, CR, LF) among the first 100: binary. */
-function mostlyControl(text: string): boolean {
-  const n = Math.min(text.length, 100);
-  let ctl = 0;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 9 || (c > 13 && c < 32) || c === 127 || c === 0xfffd) ctl++;
-  }
-  return n > 0 && ctl / n > 0.3;
-}
-
-/**
- * Print a body: decoded content; text if it decodes strictly in its charset (default UTF-8) and
- * is not mostly control characters, else base64; cut to `max` bytes.
- */
-export function bodyJson(content: Buffer, contentType: string | undefined, max: number): BodyJson {
-  const size = content.length;
-  let charset = 'utf-8';
-  if (contentType) {
-    const ct = parseContentType(contentType);
-    const cs = ct?.[2].get('charset');
-    if (typeof cs === 'string' && cs) charset = cs;
-  }
-  if (CUTTABLE.test(charset)) {
-    const cut = /^utf-?8$/i.test(charset) ? utf8Cut(content, max) : content.subarray(0, max);
-    let text: string | undefined;
-    try {
-      text = decodeText(cut, charset, true);
-    } catch {
-      text = undefined;
-    }
-    if (text !== undefined && !mostlyControl(text)) return { size, truncated: cut.length < size, encoding: 'utf-8', data: text };
-  }
-  const cut = content.subarray(0, max);
-  return { size, truncated: cut.length < size, encoding: 'base64', data: cut.toString('base64') };
-}
-
-function messageBody(m: Message | null, max: number): JsonValue {
+function messageBody(m: Message | null, o: FlowJsonOptions): JsonValue {
   if (m === null) return null;
   let content: Buffer | null;
   try {
@@ -108,10 +63,21 @@ function messageBody(m: Message | null, max: number): JsonValue {
     content = m.rawContent;
   }
   if (content === null) return null;
-  return bodyJson(content, m.headers.get('content-type'), max);
+  return renderBody(content, m.headers.get('content-type'), bodyOptions(o));
 }
 
-const headerPairs = (h: Headers | null): JsonValue => (h === null ? null : h.items(true).map(([k, v]) => [k, v]));
+const headerPairs = (h: Headers | null, o: FlowJsonOptions): JsonValue => (h === null ? null : h.items(true).map(([k, v]) => [k, red(o).header(k, v)]));
+
+/** Set-Cookie headers as `{name: {value, ...attributes}}` (valueless attributes as true). */
+function responseCookies(r: NonNullable<HTTPFlow['response']>, o: FlowJsonOptions): JsonValue {
+  const out: JsonObject = {};
+  for (const [name, [value, attrs]] of r.cookies.items(true)) {
+    const c: JsonObject = { value: red(o).enabled ? redacted(value) : value };
+    for (const [k, v] of attrs.items(true)) c[k] = v ?? true;
+    out[name] = c;
+  }
+  return out;
+}
 
 function conn(server: boolean): Record<string, Getter> {
   const g = (pick: (c: Client | Server) => JsonValue): Getter => (f) => pick(server ? f.serverConn : f.clientConn);
@@ -127,11 +93,16 @@ function conn(server: boolean): Record<string, Getter> {
     timestamp_start: g((c) => c.timestampStart),
     timestamp_tls_setup: g((c) => c.timestampTlsSetup),
     timestamp_end: g((c) => c.timestampEnd),
+    certificate_list: g((c) => certListJson(c.certificateList)),
   };
   if (server) {
     fields.address = g((c) => ((c as Server).address ? [...(c as Server).address!] : null));
     fields.timestamp_tcp_setup = g((c) => (c as Server).timestampTcpSetup);
-  } else fields.proxy_mode = g((c) => (c as Client).proxyMode);
+    fields.certificate = g((c) => (c.certificateList[0] ? certJson(c.certificateList[0]) : null));
+  } else {
+    fields.proxy_mode = g((c) => (c as Client).proxyMode);
+    fields.mitmcert = g((c) => ((c as Client).mitmcert ? certJson((c as Client).mitmcert!) : null));
+  }
   return fields;
 }
 
@@ -152,7 +123,7 @@ function messagesJson(f: AnyFlow, o: FlowJsonOptions): JsonValue {
     const ws = 'type' in m;
     const out: { [key: string]: JsonValue } = { from_client: m.fromClient, timestamp: m.timestamp };
     if (ws) out.type = m.type === 1 ? 'text' : m.type === 2 ? 'binary' : m.type;
-    out.content = bodyJson(m.content, ws && m.type === 1 ? 'text/plain; charset=utf-8' : undefined, o.maxBody);
+    out.content = renderBody(m.content, ws && m.type === 1 ? 'text/plain; charset=utf-8' : undefined, bodyOptions(o));
     return out;
   });
 }
@@ -185,31 +156,35 @@ export const FLOW_FIELDS: Readonly<Record<string, Getter>> = {
   comment: (f) => f.comment,
   is_replay: (f) => f.isReplay,
   intercepted: (f) => f.intercepted,
-  metadata: (f) => JSON.parse(JSON.stringify(f.metadata, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))) as JsonValue,
+  metadata: (f, o) => red(o).json(shrink(f.metadata, NO_LIMITS)),
   error: (f) => f.error?.msg ?? null,
   'error.timestamp': (f) => f.error?.timestamp ?? null,
   ...Object.fromEntries(Object.entries(conn(false)).map(([k, g]) => [`client_conn.${k}`, g])),
   ...Object.fromEntries(Object.entries(conn(true)).map(([k, g]) => [`server_conn.${k}`, g])),
   'request.method': req((f) => f.request.method),
-  'request.url': req((f) => f.request.prettyUrl),
+  'request.url': req((f, o) => red(o).url(f.request.prettyUrl)),
   'request.scheme': req((f) => f.request.scheme),
   'request.host': req((f) => f.request.prettyHost),
   'request.port': req((f) => f.request.port),
-  'request.path': req((f) => f.request.path),
+  'request.path': req((f, o) => red(o).url(f.request.path)),
+  'request.path_template': req((f) => pathTemplate(f.request.path || '/')),
+  'request.query': req((f, o) => pairsObject(f.request.query.items(true), (k, v) => red(o).param(k, v))),
+  'request.cookies': req((f, o) => pairsObject(f.request.cookies.items(true), (_k, v) => (red(o).enabled ? redacted(v) : v))),
   'request.http_version': req((f) => f.request.httpVersion),
-  'request.headers': req((f) => headerPairs(f.request.headers)),
+  'request.headers': req((f, o) => headerPairs(f.request.headers, o)),
   'request.content_type': req((f) => mediaType(f.request.headers.get('content-type'))),
-  'request.content': req((f, o) => messageBody(f.request, o.maxBody)),
-  'request.trailers': req((f) => headerPairs(f.request.trailers)),
+  'request.content': req((f, o) => messageBody(f.request, o)),
+  'request.trailers': req((f, o) => headerPairs(f.request.trailers, o)),
   'request.timestamp_start': req((f) => f.request.timestampStart),
   'request.timestamp_end': req((f) => f.request.timestampEnd),
   'response.status_code': resp((r) => r.statusCode),
   'response.reason': resp((r) => r.reason),
   'response.http_version': resp((r) => r.httpVersion),
-  'response.headers': resp((r) => headerPairs(r.headers)),
+  'response.headers': resp((r, o) => headerPairs(r.headers, o)),
+  'response.cookies': resp(responseCookies),
   'response.content_type': resp((r) => mediaType(r.headers.get('content-type'))),
-  'response.content': resp((r, o) => messageBody(r, o.maxBody)),
-  'response.trailers': resp((r) => headerPairs(r.trailers)),
+  'response.content': resp((r, o) => messageBody(r, o)),
+  'response.trailers': resp((r, o) => headerPairs(r.trailers, o)),
   'response.timestamp_start': resp((r) => r.timestampStart),
   'response.timestamp_end': resp((r) => r.timestampEnd),
   'websocket.messages': (f, o) => (isHttp(f) && f.websocket !== null ? messagesJson(f, o) : null),
@@ -225,8 +200,8 @@ export const FLOW_FIELDS: Readonly<Record<string, Getter>> = {
 
 /** Fields printed when `--fields` is not given. */
 export const DEFAULT_FIELDS: readonly string[] = [
-  'id', 'type', 'timestamp_created', 'request.method', 'request.url', 'response.status_code',
-  'response.content_type', 'response.content', 'error',
+  'id', 'type', 'timestamp_created', 'request.method', 'request.url', 'request.content',
+  'response.status_code', 'response.content_type', 'response.content', 'error',
 ];
 
 /** `--fields` named a field that does not exist. */
@@ -248,8 +223,11 @@ export class FlowFields {
       const m = HEADER_FIELD.exec(name);
       if (m !== null) {
         const header = m[2]!;
-        const getter: Getter =
-          m[1] === 'request' ? req((f) => f.request.headers.get(header) ?? null) : resp((r) => r.headers.get(header) ?? null);
+        const value = (h: Headers, o: FlowJsonOptions): JsonValue => {
+          const v = h.get(header);
+          return v === undefined ? null : red(o).header(header, v);
+        };
+        const getter: Getter = m[1] === 'request' ? req((f, o) => value(f.request.headers, o)) : resp((r, o) => value(r.headers, o));
         return [name, getter];
       }
       throw new UnknownFieldError(

@@ -1,160 +1,116 @@
 /**
- * `mitmts flows FILE... [FILTER]`: read `.mitm` or HAR files, filter them, print one JSON
- * object per flow (NDJSON) or a summary. Output is bounded (bodies cut to `--max-body`,
- * messages to `--max-messages`, flows to `--limit`) and stable (fields in the order asked for,
- * flows in file order), so programs can consume it.
+ * `mitmts flows FILE... [FILTER]`: read `.mitm`, HAR or store files, filter them, print one JSON
+ * object per flow (NDJSON), per distinct request (`--dedup`), per endpoint (`--group`,
+ * `--schema`) or a summary. Built for reading by people and models: every line bounded
+ * (`--max-line`), the whole output bounded (`--budget`), secrets redacted, bodies rendered as
+ * values; stable (fields in the order asked for, flows in file order).
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { FilterError } from '../filter/errors.js';
 import { parseFilter, type Filter } from '../filter/filter.js';
+import { runConvertCommand } from './convert-command.js';
 import { FlowReadError } from './errors.js';
-import { DEFAULT_FIELDS, FLOW_FIELDS, FlowFields, UnknownFieldError } from './flow-json.js';
-import { SummaryCounter } from './flow-summary.js';
+import { parseFlowsArgs, UsageError, BYTES_PER_TOKEN, DEFAULT_MAX_LINE, type FlowsArgs } from './flows-args.js';
+import { DEFAULT_FIELDS, FLOW_FIELDS, FlowFields, UnknownFieldError, type FlowJsonOptions } from './flow-json.js';
+import { DedupList, FlowList, Groups, Summary, type FlowSink } from './flows-sinks.js';
+import { RecordOutput } from './recon/output.js';
+import { Redactor } from './recon/redact.js';
+import { prepareFlowFile } from './formats.js';
 import { FlowReader } from './reader.js';
 
+export { parseFlowsArgs } from './flows-args.js';
+
 export const FLOWS_HELP = `Usage: mitmts flows FILE... [FILTER] [options]
+       mitmts flows convert IN OUT --to 17|21 [FILTER]
 
-Read mitmproxy flow files (.mitm, any format version mitmproxy reads) or HAR files, keep the
-flows matching FILTER (mitmproxy filter syntax, e.g. '~d example.com & ~c 200'), and print one
-JSON object per flow, one per line. FILE may be - for standard input.
+Read mitmproxy flow files (.mitm, any format version mitmproxy reads), HAR files or flow store
+databases (--set store=flows.db; their indexes answer the filter), keep the flows matching
+FILTER (mitmproxy filter syntax, e.g. '~d example.com & ~c 200'), and print one JSON object per
+flow, one per line. FILE may be - for standard input.
 
-The last argument is the filter when it is not an existing file; use --filter when a filter
-could be mistaken for a file name.
+The last argument is the filter unless it is an existing file or looks like one (starting with
+/, ./, ../ or ~/, or ending in .mitm, .har, .json, .db, ...): a missing file is an error, never
+a filter. Use --filter when a filter could be mistaken for a file name.
 
-Options:
-  --fields LIST       comma-separated fields to print, in this order
+Output:
+  --fields LIST       comma-separated fields to print, in this order; +a,+b adds to the default
                       (default: ${DEFAULT_FIELDS.join(',')})
   --filter EXPR       the filter expression (instead of the positional FILTER)
-  --max-body N        bytes of each decoded body to print (default 1024); longer bodies are cut
-                      and marked "truncated": true; "size" is always the full decoded size
+  --dedup             print each distinct request (method, URL, body) once, with "count"
+  --group endpoint    one line per endpoint (method, host, path with ids as {id}): count,
+                      statuses, content types, query parameter names and one example
+  --schema            with the groups, the inferred shape of JSON request and response bodies
+                      (and of event-stream events), merged over every flow of the endpoint
+  --summary           one line of counts by type, host, method, status and content type
+  --list-fields       print the available field names, one per line
+
+Bounds (for reading by people and models):
+  --max-body N        bytes of each decoded body (default 1024); longer bodies are cut or,
+                      when structured, shrunk, and marked "truncated": true
+  --max-line N        bytes per output line, headers included (default ${DEFAULT_MAX_LINE}; 0: no bound);
+                      longer lines get their values shortened and "_cut" added
+  --budget BYTES      stop printing before the output passes BYTES (k, m suffixes); a last line
+                      "_truncated" says how many flows (or endpoints) were left out
+  --budget-tokens N   the same in model tokens, counted as ${BYTES_PER_TOKEN} bytes each
   --max-messages N    messages printed per WebSocket/TCP/UDP flow (default 20)
   --limit N           stop after N matching flows
-  --summary           print one JSON object with counts by type, host, method, status and
-                      content type instead of the flows
-  --list-fields       print the available field names, one per line
+
+Content:
+  --no-redact         print secrets as they are. By default the values of Authorization,
+                      Proxy-Authorization, Cookie, Set-Cookie and of every header, query, form
+                      and JSON key naming a secret (api key, token, secret, password, session,
+                      ...) and credential-looking text (JWTs, Bearer tokens, sk-... keys) print as
+                      "<redacted N chars>"
+  --binary MODE       binary bodies: summary (type, size, sha256; default) or base64 (the first
+                      --max-body bytes)
   -h, --help          show this help
 
-Fields use mitmproxy's names: id, type, request.method, request.url, request.headers,
-request.headers.<name>, request.content, response.status_code, response.headers,
-response.content, websocket.messages, messages, error, ... (see --list-fields).
-A body prints as {"size", "truncated", "encoding": "utf-8"|"base64", "data"}.
+Fields use mitmproxy's names: id, type, request.method, request.url, request.query,
+request.cookies, request.headers, request.headers.<name>, request.content,
+response.status_code, response.headers, response.cookies, response.content,
+server_conn.certificate, server_conn.certificate_list, websocket.messages, messages, error, ...
+(see --list-fields). A body prints as {"size", "encoding", "truncated", "data"}: encoding is
+"json" (data is the parsed value), "form" or "multipart" (an object of fields), "sse" (a list
+of events), "ndjson", "utf-8" (text), "base64", or "binary" (no data: "type" and "sha256"), or "empty".
 A field that does not apply to a flow prints as null.
 
 Exit status: 0 on success (also when nothing matched), 1 if a file could not be read (the flows
-before the problem are printed), 2 for a usage error.`;
+before the problem are printed), 2 for a usage error or a missing or unreadable file.`;
 
-interface Args {
-  files: string[];
-  filter: string | undefined;
-  fields: string[];
-  maxBody: number;
-  maxMessages: number;
-  limit: number;
-  summary: boolean;
-  listFields: boolean;
-  help: boolean;
-}
+/** Read size: nothing keeps the flows, so large reads cost no memory and save system calls. */
+const READ_CHUNK = 1 << 20;
 
-class UsageError extends Error {}
-
-function intArg(name: string, v: string | undefined): number {
-  if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${name} needs a non-negative integer, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
-  return Number(v);
-}
-
-export function parseFlowsArgs(argv: readonly string[]): Args {
-  const a: Args = {
-    files: [],
-    filter: undefined,
-    fields: [...DEFAULT_FIELDS],
-    maxBody: 1024,
-    maxMessages: 20,
-    limit: Infinity,
-    summary: false,
-    listFields: false,
-    help: false,
-  };
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    let value: string | undefined;
-    if (arg === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith('--') && arg.includes('=')) {
-      value = arg.slice(arg.indexOf('=') + 1);
-      arg = arg.slice(0, arg.indexOf('='));
-    }
-    const next = (): string | undefined => value ?? argv[++i];
-    switch (arg) {
-      case '-h':
-      case '--help':
-        a.help = true;
-        break;
-      case '--fields': {
-        const v = next();
-        if (!v) throw new UsageError('--fields needs a comma-separated list of fields');
-        a.fields = v.split(',').map((s) => s.trim()).filter(Boolean);
-        break;
-      }
-      case '--filter':
-        a.filter = next();
-        if (a.filter === undefined) throw new UsageError('--filter needs an expression');
-        break;
-      case '--max-body':
-        a.maxBody = intArg('--max-body', next());
-        break;
-      case '--max-messages':
-        a.maxMessages = intArg('--max-messages', next());
-        break;
-      case '--limit':
-        a.limit = intArg('--limit', next());
-        break;
-      case '--summary':
-        a.summary = true;
-        break;
-      case '--list-fields':
-        a.listFields = true;
-        break;
-      default:
-        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown option ${arg}`);
-        positional.push(arg);
-    }
+/** Why a file cannot be read, or null when it can. */
+function unreadable(file: string): string | null {
+  try {
+    if (statSync(file).isDirectory()) return `${file}: is a directory, not a flow file`;
+    accessSync(file, constants.R_OK);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `${file}: no such file. Give the flow files first, then the filter (or use --filter).`;
+    if (code === 'EACCES' || code === 'EPERM') return `${file}: cannot read it (permission denied)`;
+    return `${file}: cannot read it (${(e as Error).message})`;
   }
-  if (a.filter === undefined && positional.length >= 2) {
-    const last = positional[positional.length - 1]!;
-    if (last !== '-' && !existsSync(last)) a.filter = positional.pop();
-  }
-  a.files = positional;
-  return a;
 }
 
-/** Write a line, waiting when the stream asks for it; false once the reader went away. */
-function writer(out: NodeJS.WritableStream): (line: string) => Promise<boolean> {
-  let closed = false;
-  out.on('error', () => (closed = true));
-  return async (line) => {
-    if (closed) return false;
-    if (out.write(line + '\n')) return true;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        out.off('drain', done);
-        out.off('error', fail);
-        out.off('close', fail);
-        resolve();
-      };
-      const fail = (): void => {
-        closed = true;
-        done();
-      };
-      out.on('drain', done);
-      out.on('error', fail);
-      out.on('close', fail);
-    });
-    return !closed;
-  };
+/** The sink for the output the arguments ask for. */
+function sinkFor(args: FlowsArgs, out: NodeJS.WritableStream, fields: FlowFields): FlowSink {
+  const options: FlowJsonOptions = { maxBody: args.maxBody, maxMessages: args.maxMessages, redactor: new Redactor(args.redact), binary: args.binary };
+  const limits = { maxLine: args.maxLine, budget: args.budget };
+  if (args.summary) return new Summary(new RecordOutput(out, limits, 'summaries'));
+  if (args.group !== null) {
+    const example = args.fieldsGiven ? fields : new FlowFields(GROUP_EXAMPLE_FIELDS);
+    return new Groups(new RecordOutput(out, limits, 'endpoints'), example, options, args.schema);
+  }
+  const output = new RecordOutput(out, limits, 'flows');
+  return args.dedup ? new DedupList(output, fields, options) : new FlowList(output, fields, options);
 }
+
+/** The fields of a group's example, unless --fields says otherwise. */
+const GROUP_EXAMPLE_FIELDS = [
+  'request.url', 'request.headers', 'request.content', 'response.status_code', 'response.headers', 'response.content',
+];
 
 /**
  * Run `mitmts flows` with its arguments (without the `flows` word). Resolves to the exit code.
@@ -170,7 +126,8 @@ export async function runFlowsCommand(
     err.write(`mitmts flows: ${msg}\n`);
     return code;
   };
-  let args: Args;
+  if (argv[0] === 'convert') return runConvertCommand(argv.slice(1), out, err, stdin);
+  let args: FlowsArgs;
   let fields: FlowFields;
   let filter: Filter | null = null;
   try {
@@ -193,36 +150,35 @@ export async function runFlowsCommand(
     throw e;
   }
   for (const f of args.files) {
-    if (f !== '-' && !existsSync(f)) {
-      return fail(`${f}: no such file. Give the flow files first, then the filter (or use --filter).`, 2);
-    }
+    const why = f === '-' ? null : unreadable(f);
+    if (why !== null) return fail(why, 2);
   }
 
-  const write = writer(out);
-  const summary = args.summary ? new SummaryCounter() : null;
-  let printed = 0;
+  const sink = sinkFor(args, out, fields);
+  let matched = 0;
   try {
     for (const file of args.files) {
-      if (printed >= args.limit) break;
+      if (matched >= args.limit) break;
       const source = file === '-' ? stdin : file;
       const name = file === '-' ? '<stdin>' : file;
-      for await (const flow of new FlowReader(source, { name, filter })) {
-        printed++;
-        if (summary !== null) summary.add(flow);
-        else if (!(await write(JSON.stringify(fields.extract(flow, { maxBody: args.maxBody, maxMessages: args.maxMessages, file: name }))))) {
-          return 0; // the reader closed the pipe (e.g. `| head`)
-        }
-        if (printed >= args.limit) break;
+      if (file !== '-') await prepareFlowFile(file); // a registered format (the store) loads its reader first
+      const reader = new FlowReader(source, { name, chunkSize: READ_CHUNK, filter });
+      // Files are read synchronously (no thread-pool round trip per chunk); stdin is a stream.
+      for await (const flow of file === '-' ? reader : { [Symbol.iterator]: () => reader[Symbol.iterator]() }) {
+        matched++;
+        const more = sink.add(flow, name);
+        if (more === false || (more !== true && !(await more))) return 0; // the reader closed the pipe (e.g. `| head`)
+        if (matched >= args.limit) break;
       }
     }
   } catch (e) {
     if (e instanceof FlowReadError) {
-      if (summary !== null) await write(JSON.stringify(summary.result()));
+      await sink.finish();
       return fail(e.message, 1);
     }
     if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('E')) return fail(e.message, 1);
     throw e;
   }
-  if (summary !== null) await write(JSON.stringify(summary.result()));
+  await sink.finish();
   return 0;
 }

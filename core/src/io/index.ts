@@ -9,9 +9,10 @@ export { pyFloatRepr, parsePyFloat } from './pyfloat.js';
 export { encodeFlowState } from './state-schema.js';
 export { checkFlowState } from './state-check.js';
 export { migrateFlowState, migrateStep, setFastMigration, MigrationContext, MIGRATABLE_VERSIONS, UnsupportedVersionError } from './migrations.js';
-export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, type FlowReaderOptions, type FlowSource } from './reader.js';
+export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, readFlowsFromPathsSync, type FlowReaderOptions, type FlowSource } from './reader.js';
 export { registerFlowFileFormat, flowFileFormatOf, prepareFlowFile, type FlowFile, type FlowFileFormat } from './formats.js';
-export { FlowWriter, FilteredFlowWriter, encodeFlow, type FlowSink, type FlowWriterOptions } from './writer.js';
+export { FlowWriter, FilteredFlowWriter, encodeFlow, WRITABLE_FORMATS, type WritableFormat, type FlowSink, type FlowWriterOptions } from './writer.js';
+export { downgradeTo17, encodeFlowState17, FLOW_FORMAT_17 } from './downgrade.js';
 export { harToFlows, harToFlowStates, parseIsoTimestamp } from './har-import.js';
 export {
   flowsToHar,
@@ -33,3 +34,8 @@ export {
 export { FlowFields, FLOW_FIELDS, DEFAULT_FIELDS, UnknownFieldError, bodyJson, type BodyJson, type JsonValue, type FlowJsonOptions } from './flow-json.js';
 export { SummaryCounter, type FlowSummary, type SummaryTable } from './flow-summary.js';
 export { runFlowsCommand, parseFlowsArgs, FLOWS_HELP } from './flows-command.js';
+export { CONVERT_HELP } from './convert-command.js';
+export { Redactor, isSecretName, redactText } from './recon/redact.js';
+export { pathTemplate, isIdSegment } from './recon/endpoints.js';
+export { Shape } from './recon/shape.js';
+export { SseParser, parseSse, isEventStream, type SseEvent } from './sse.js';

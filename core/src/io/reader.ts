@@ -205,3 +205,19 @@ export async function readFlowsFromPaths(paths: Iterable<string>): Promise<AnyFl
   }
   return flows;
 }
+
+/**
+ * {@link readFlowsFromPaths}, synchronously (for an option read in `configure`, whose error must
+ * reject the update). The error says `cannot read flows from PATH: why`.
+ */
+export function readFlowsFromPathsSync(paths: Iterable<string>): AnyFlow[] {
+  const flows: AnyFlow[] = [];
+  for (const path of paths) {
+    try {
+      for (const f of new FlowReader(path)) flows.push(f);
+    } catch (e) {
+      throw new Error(`cannot read flows from ${path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return flows;
+}

@@ -25,22 +25,22 @@ const SERVER: TnetDictSchema = {
   order: [...CONNECTION_ORDER, 'address', 'timestamp_tcp_setup', 'via'],
 };
 
-const ERROR: TnetDictSchema = { fields: { timestamp: FLOAT }, order: ['msg', 'timestamp'] };
+export const ERROR_SCHEMA: TnetDictSchema = { fields: { timestamp: FLOAT }, order: ['msg', 'timestamp'] };
 
 const MESSAGE_ORDER = ['http_version', 'headers', 'content', 'trailers', 'timestamp_start', 'timestamp_end'] as const;
 const MESSAGE_FLOATS = { timestamp_start: FLOAT, timestamp_end: FLOAT };
 
-const REQUEST: TnetDictSchema = {
+export const REQUEST_SCHEMA: TnetDictSchema = {
   fields: MESSAGE_FLOATS,
   order: [...MESSAGE_ORDER, 'host', 'port', 'method', 'scheme', 'authority', 'path'],
 };
 
-const RESPONSE: TnetDictSchema = {
+export const RESPONSE_SCHEMA: TnetDictSchema = {
   fields: MESSAGE_FLOATS,
   order: [...MESSAGE_ORDER, 'status_code', 'reason'],
 };
 
-const WEBSOCKET: TnetDictSchema = {
+export const WEBSOCKET_SCHEMA: TnetDictSchema = {
   fields: {
     messages: { items: { tuple: [undefined, undefined, undefined, FLOAT, undefined, undefined] } },
     timestamp_end: FLOAT,
@@ -48,7 +48,7 @@ const WEBSOCKET: TnetDictSchema = {
   order: ['messages', 'closed_by_client', 'close_code', 'close_reason', 'timestamp_end'],
 };
 
-const TCP_MESSAGES: TnetSchema = { items: { tuple: [undefined, undefined, FLOAT] } };
+export const TCP_MESSAGES_SCHEMA: TnetSchema = { items: { tuple: [undefined, undefined, FLOAT] } };
 
 const DNS_QUESTION: TnetDictSchema = { fields: {}, order: ['name', 'type', 'class_'] };
 const DNS_RR: TnetDictSchema = { fields: {}, order: ['name', 'type', 'class_', 'ttl', 'data'] };
@@ -79,7 +79,7 @@ const FLOW_ORDER = [
  */
 function flowSchema(type: string): TnetDictSchema {
   const fields: TnetDictSchema['fields'] = {
-    error: ERROR,
+    error: ERROR_SCHEMA,
     client_conn: CLIENT,
     server_conn: SERVER,
     timestamp_created: FLOAT,
@@ -87,10 +87,10 @@ function flowSchema(type: string): TnetDictSchema {
   };
   switch (type) {
     case 'http':
-      return { fields: { ...fields, request: REQUEST, response: RESPONSE, websocket: WEBSOCKET }, order: [...FLOW_ORDER, 'request', 'response', 'websocket'] };
+      return { fields: { ...fields, request: REQUEST_SCHEMA, response: RESPONSE_SCHEMA, websocket: WEBSOCKET_SCHEMA }, order: [...FLOW_ORDER, 'request', 'response', 'websocket'] };
     case 'tcp':
     case 'udp':
-      return { fields: { ...fields, messages: TCP_MESSAGES }, order: [...FLOW_ORDER, 'messages'] };
+      return { fields: { ...fields, messages: TCP_MESSAGES_SCHEMA }, order: [...FLOW_ORDER, 'messages'] };
     case 'dns':
       return { fields: { ...fields, request: DNS_MESSAGE, response: DNS_MESSAGE }, order: [...FLOW_ORDER, 'request', 'response'] };
     default:

@@ -1,14 +1,20 @@
 /**
  * Writing flow files: one tnetstring record per flow, format 21, byte for byte the layout
  * mitmproxy's `FlowWriter` produces (see state-schema.ts). Files written here open in current
- * mitmproxy; `+path`-style appending is `{ append: true }`.
+ * mitmproxy; `{ format: 17 }` writes what mitmproxy 7 and 8 read (downgrade.ts).
+ * `+path`-style appending is `{ append: true }`.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseFilter, type Filter } from '../filter/filter.js';
 import type { Flow } from '../flow/flow.js';
 import { flowFromState } from '../flow/from-state.js';
 import { FLOW_FORMAT_VERSION, type FlowState } from '../flow/state.js';
+import { downgradeTo17, encodeFlowState17, FLOW_FORMAT_17 } from './downgrade.js';
 import { encodeFlowState } from './state-schema.js';
+
+/** Flow formats the writer can produce. */
+export const WRITABLE_FORMATS = [FLOW_FORMAT_17, FLOW_FORMAT_VERSION] as const;
+export type WritableFormat = (typeof WRITABLE_FORMATS)[number];
 
 /** Where flows go: a file path, an open file descriptor or a writable stream. */
 export type FlowSink = string | number | NodeJS.WritableStream;
@@ -16,21 +22,31 @@ export type FlowSink = string | number | NodeJS.WritableStream;
 export interface FlowWriterOptions {
   /** Append to an existing file instead of replacing it (paths only). */
   append?: boolean;
+  /**
+   * Flow format to write: 21 (current mitmproxy; the default) or 17 (mitmproxy 7 and 8). At 17,
+   * UDP and DNS flows, which that format cannot hold, are skipped and counted in `skipped`.
+   */
+  format?: WritableFormat;
 }
 
 function isFlow(x: Flow | FlowState): x is Flow {
   return typeof (x as Flow).getState === 'function';
 }
 
-/** The record bytes for one flow (or format 21 state). */
-export function encodeFlow(flow: Flow | FlowState): Buffer {
+/** The format 21 state of a flow; throws for a state of another version. */
+function currentState(flow: Flow | FlowState): FlowState {
   const state = isFlow(flow) ? flow.getState() : flow;
   if (state.version !== FLOW_FORMAT_VERSION) {
     throw new TypeError(
-      `cannot write a flow state of format version ${String(state.version)}: FlowWriter writes format ${FLOW_FORMAT_VERSION} only; load it with flowFromState() or migrateFlowState() first`,
+      `cannot write a flow state of format version ${String(state.version)}: FlowWriter takes format ${FLOW_FORMAT_VERSION} states only; load it with flowFromState() or migrateFlowState() first`,
     );
   }
-  return encodeFlowState(state);
+  return state;
+}
+
+/** The record bytes for one flow (or format 21 state). */
+export function encodeFlow(flow: Flow | FlowState): Buffer {
+  return encodeFlowState(currentState(flow));
 }
 
 /**
@@ -49,8 +65,15 @@ export class FlowWriter {
   private readonly stream: NodeJS.WritableStream | null = null;
   /** Flows written so far. */
   count = 0;
+  /** Flows not written because the chosen format cannot hold them (UDP and DNS at format 17). */
+  skipped = 0;
+  readonly format: WritableFormat;
 
   constructor(sink: FlowSink, options: FlowWriterOptions = {}) {
+    this.format = options.format ?? FLOW_FORMAT_VERSION;
+    if (!(WRITABLE_FORMATS as readonly number[]).includes(this.format)) {
+      throw new TypeError(`cannot write flow format ${String(options.format)}: FlowWriter writes format ${WRITABLE_FORMATS.join(' or ')}`);
+    }
     if (typeof sink === 'string') {
       this.fd = openSync(sink, options.append ? 'a' : 'w');
       this.ownsFd = true;
@@ -65,7 +88,10 @@ export class FlowWriter {
 
   /** Write one flow (a Flow or a format 21 state). */
   add(flow: Flow | FlowState): void {
-    this.write(encodeFlow(flow));
+    if (this.format === FLOW_FORMAT_VERSION) return this.write(encodeFlow(flow));
+    const old = downgradeTo17(currentState(flow));
+    if (old === null) this.skipped++;
+    else this.write(encodeFlowState17(old));
   }
 
   protected write(record: Buffer): void {

@@ -5,7 +5,7 @@ import type { CommandSpec } from '../commands/types.js';
 import { getClassMeta, type AddonOrder, type ClassMeta, type InjectionKey } from '../hooks/decorators.js';
 import type { Loader } from '../hooks/data.js';
 import { HookDispatcher, type AddonRecord } from '../hooks/dispatcher.js';
-import { watchBlocks } from '../hooks/watchdog.js';
+import { armWatchdog, watchBlocks } from '../hooks/watchdog.js';
 import type { HookMap, HookName, HookResult } from '../hooks/hookmap.js';
 import { CORE_OPTIONS } from '../options/core-options.js';
 import { OptionsManager } from '../options/manager.js';
@@ -41,6 +41,8 @@ export class Kernel {
   /** Flows seen (bounded; `flows.limit`), for commands' flow specs and embedders. */
   readonly flows = new FlowStore();
   private stateValue: KernelState = 'new';
+  /** Addons added now belong to the distribution's default build (see {@link trusting}). */
+  private trustAdded = false;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly exitWaiters: Array<(code: number) => void> = [];
   private exitCode: number | null = null;
@@ -94,8 +96,23 @@ export class Kernel {
     return out;
   }
 
+  /**
+   * Run `load` (which adds the distribution's default-build addons) without starting the hook
+   * watchdog's thread for them; any other addon added to a kernel starts it (see
+   * `hook_watchdog`): scripts and embedders' addons are the code that may block.
+   */
+  async trusting<T>(load: () => Promise<T>): Promise<T> {
+    this.trustAdded = true;
+    try {
+      return await load();
+    } finally {
+      this.trustAdded = false;
+    }
+  }
+
   /** Add one addon at a chain position; returns its record. */
   async addRecord(input: AddonInput, index?: number): Promise<AddonRecord> {
+    if (!this.trustAdded) armWatchdog();
     return runWithKernel(this, async () => {
       const record = this.materialize(input, null, new Set(this.addons.names()));
       await this.loadRecord(record);

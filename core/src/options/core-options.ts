@@ -34,6 +34,6 @@ export const CORE_OPTIONS: readonly OptionSpec[] = [
   { name: 'key_size', type: 'int', default: 2048, help: 'TLS key size for certificates and CA.' },
   { name: 'protobuf_definitions', type: 'str?', default: null, help: 'Path to a .proto file that is used to resolve Protobuf field names when pretty printing.' },
   { name: 'tcp_timeout', type: 'int', default: 600, min: 0, help: 'Close a TCP connection if no data has been received for this many seconds. Use 0 to disable.' },
-  { name: 'hook_watchdog', type: 'int', default: 5, min: 0, help: 'Report an addon hook that blocks the event loop (synchronous code that does not return) for this many seconds, naming the addon and the hook, and let SIGTERM/SIGINT end mitmts while it is blocked. 0 turns the watchdog off (it costs one worker thread, about 10 MiB). Not in mitmproxy.' },
+  { name: 'hook_watchdog', type: 'int', default: 5, min: 0, help: 'Report an addon hook that blocks the event loop (synchronous code that does not return) for this many seconds, naming the addon and the hook, and let SIGTERM/SIGINT end mitmts while it is blocked. 0 turns the watchdog off. Its worker thread (about 10 MiB) starts only once a script or an addon outside the default build is loaded, or once the event loop was blocked for a second (that first block is reported afterwards). Not in mitmproxy.' },
   { name: 'termlog_verbosity', type: 'str', default: 'info', choices: ['error', 'warn', 'info', 'alert', 'debug'], help: 'Log verbosity.' },
 ];

@@ -1,9 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import type { WebSocketRetention } from '../flow/websocket.js';
 import { OptionsError } from '../kernel/errors.js';
 import type { OptionsManager } from '../options/manager.js';
 import { HostMatcher } from './hosts.js';
+import { liveMatcher, type LiveMatcher } from './http/live.js';
 import { parseModes, type ProxyMode } from './modes.js';
 import { nodeTlsVersion } from './options.js';
 import { parseSize } from './sizes.js';
@@ -18,7 +20,18 @@ export interface RuntimeConfig {
   readonly listenPort: number | null;
   readonly streamLargeBodies: number | null;
   readonly bodySizeLimit: number | null;
+  /**
+   * `max_buffered_body` when it applies (neither `stream_large_bodies` nor `body_size_limit` is
+   * set), else null: bodies past it are streamed with a warning.
+   */
+  readonly bufferCeiling: number | null;
+  /** `request_head_timeout` in seconds (0: none). */
+  readonly requestHeadTimeout: number;
+  /** `keep_hop_by_hop_headers`: forward hop-by-hop headers as mitmproxy does. */
+  readonly keepHopByHop: boolean;
   readonly storeStreamedBodies: boolean;
+  /** `live_bodies`: which responses go to the client as they arrive, recorded whole (null: none). */
+  readonly liveBodies: LiveMatcher | null;
   readonly validateInbound: boolean;
   readonly connectionStrategy: 'eager' | 'lazy';
   readonly ignoreHosts: HostMatcher;
@@ -39,6 +52,16 @@ export interface RuntimeConfig {
   readonly ecdhCurveClient: string | null;
   readonly ecdhCurveServer: string | null;
   readonly requestClientCert: boolean;
+  /** `websocket`: WebSocket connections are relayed message by message (else as TCP). */
+  readonly websocket: boolean;
+  /** `websocket_max_message_size` in bytes. */
+  readonly websocketMaxMessageSize: number;
+  /** `websocket_messages_keep` / `websocket_messages_keep_size`; null keeps every message. */
+  readonly websocketRetention: WebSocketRetention | null;
+  /** `http2`: offer HTTP/2 to clients (ALPN h2, cleartext prior knowledge) and to servers. */
+  readonly http2: boolean;
+  /** `http2_ping_keepalive`: seconds of silence before a PING on a server HTTP/2 connection (0: never). */
+  readonly http2PingKeepalive: number;
   /** The secure context for verifying servers (built on first use, then shared). */
   upstreamContext(): tls.SecureContext;
 }
@@ -124,13 +147,19 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
   const maxClient = nodeTlsVersion(str('tls_version_client_max'));
   const minServer = nodeTlsVersion(str('tls_version_server_min'));
   const maxServer = nodeTlsVersion(str('tls_version_server_max'));
+  const streamLargeBodies = parseSize('stream_large_bodies', optStr('stream_large_bodies'));
+  const bodySizeLimit = parseSize('body_size_limit', optStr('body_size_limit'));
   return {
     modes: parseModes(list('mode'), str('listen_host'), o.get<number | null>('listen_port')),
     listenHost: str('listen_host'),
     listenPort: o.get<number | null>('listen_port'),
-    streamLargeBodies: parseSize('stream_large_bodies', optStr('stream_large_bodies')),
-    bodySizeLimit: parseSize('body_size_limit', optStr('body_size_limit')),
+    streamLargeBodies,
+    bodySizeLimit,
+    bufferCeiling: streamLargeBodies === null && bodySizeLimit === null ? parseSize('max_buffered_body', optStr('max_buffered_body') || null) : null,
+    requestHeadTimeout: o.get<number>('request_head_timeout'),
+    keepHopByHop: bool('keep_hop_by_hop_headers'),
     storeStreamedBodies: bool('store_streamed_bodies'),
+    liveBodies: liveMatcher(str('live_bodies')),
     validateInbound: bool('validate_inbound_headers'),
     connectionStrategy: str('connection_strategy') as 'eager' | 'lazy',
     ignoreHosts,
@@ -151,6 +180,11 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     ecdhCurveClient: optStr('tls_ecdh_curve_client'),
     ecdhCurveServer: optStr('tls_ecdh_curve_server'),
     requestClientCert: bool('request_client_cert'),
+    websocket: bool('websocket'),
+    websocketMaxMessageSize: positiveSize(o, 'websocket_max_message_size'),
+    websocketRetention: webSocketRetention(o),
+    http2: bool('http2'),
+    http2PingKeepalive: o.get<number>('http2_ping_keepalive'),
     upstreamContext(): tls.SecureContext {
       if (!ctx) {
         // As mitmproxy: the trusted CA options replace the default store; else Node's bundled
@@ -160,4 +194,17 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
       return ctx;
     },
   };
+}
+
+function positiveSize(o: OptionsManager, name: string): number {
+  const n = parseSize(name, o.get<string>(name))!;
+  if (n < 1) throw new OptionsError(`Option ${name}: must be at least 1 byte, got ${JSON.stringify(o.get<string>(name))}.`);
+  return n;
+}
+
+function webSocketRetention(o: OptionsManager): WebSocketRetention | null {
+  const count = o.get<number>('websocket_messages_keep'); // at least 0 (the option's bound)
+  const bytes = parseSize('websocket_messages_keep_size', o.get<string | null>('websocket_messages_keep_size'));
+  if (count === 0 && bytes === null) return null;
+  return { ...(count > 0 ? { maxMessages: count } : {}), ...(bytes !== null ? { maxBytes: bytes } : {}) };
 }

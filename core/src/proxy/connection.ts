@@ -13,12 +13,14 @@ import type { Target, UpgradedStream } from './http/sides.js';
 import { Http1ServerSession } from './http1/server-session.js';
 import type { RequestHead } from './http1/index.js';
 import { idleSweeper } from './idle.js';
-import { innerLayerByAlpn, innerLayerByBytes, tunnelLayer } from './layers.js';
+import { Http2ServerSession } from './http2/server-session.js';
+import { innerLayerByAlpn, innerLayerByBytes, startsWithPreface, tunnelLayer } from './layers.js';
 import type { ProxyMode } from './modes.js';
 import { firstBytes, pipeBoth } from './relay.js';
 import { relayTcp } from './tcp.js';
 import { interceptTls } from './tls/intercept.js';
 import type { UpstreamTls } from './transport.js';
+import { type LiveWebSockets, relayWebSocket } from './websocket/layer.js';
 
 /** What connections need from the proxy server. */
 export interface ProxyRuntime {
@@ -30,6 +32,8 @@ export interface ProxyRuntime {
   /** The CA certificate file users install, for the "does not trust" hint. */
   readonly caCertPath: string;
   track(flow: Flow): void;
+  /** Live WebSocket relays, by flow. */
+  readonly webSockets: LiveWebSockets;
   opened(conn: ClientConnection): void;
   closed(conn: ClientConnection): void;
 }
@@ -47,6 +51,11 @@ const EMPTY = Buffer.alloc(0);
 export class ClientConnection implements ConnectionContext, ExchangeContext {
   readonly client: Client;
   readonly connector: DirectConnector;
+  /**
+   * The client's byte stream: the socket, or the TLS stream when the client speaks TLS to the
+   * proxy itself (`HTTPS_PROXY=https://...`). Layers read and write this, never the socket.
+   */
+  stream: Duplex;
   private done = false;
 
   constructor(
@@ -62,6 +71,7 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
       proxyMode: proxyMode.fullSpec,
     });
     this.connector = new DirectConnector(this);
+    this.stream = socket;
   }
 
   get server(): Server {
@@ -119,6 +129,32 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
     stream.resume();
   }
 
+  /**
+   * HTTP/2 on `stream` (ALPN `h2`, or a cleartext stream that started with the preface): each
+   * stream one flow; requests go to `target`, or where their `:scheme`/`:authority` say when null.
+   */
+  serveHttp2(stream: Duplex, target: Target | null, initial: Buffer | null): void {
+    new Http2ServerSession(this, stream, target, initial);
+    stream.resume();
+  }
+
+  /**
+   * HTTP on a cleartext stream: HTTP/2 with prior knowledge when it starts with the connection
+   * preface (gRPC's cleartext form; only with the `http2` option), else HTTP/1. Regular mode
+   * calls it with no target, reverse mode with its fixed one.
+   */
+  async serveHttp(stream: Duplex, target: Target | null, initial: Buffer | null): Promise<void> {
+    if (!this.config.http2) return this.serveHttp1(stream, target, initial);
+    let data = initial ?? EMPTY;
+    for (;;) {
+      const h2 = data.length > 0 ? startsWithPreface(data) : null;
+      if (h2 !== null) return h2 ? this.serveHttp2(stream, target, data) : this.serveHttp1(stream, target, data);
+      const more = await firstBytes(stream, null);
+      if (!more) return this.destroy();
+      data = data.length > 0 ? Buffer.concat([data, more.data]) : more.data;
+    }
+  }
+
   /** A CONNECT request on an HTTP/1 session: see {@link handleConnect}. */
   connect(req: TunnelRequest, head: RequestHead): Promise<void> {
     return handleConnect(this, req, head);
@@ -138,8 +174,8 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
    * TCP), which `next_layer` may change.
    */
   async tunnel(target: { host: string; port: number }, initial: Buffer): Promise<void> {
-    if (this.ignored(target.host, target.port)) return this.passthrough(this.socket, initial, target);
-    const first = initial.length > 0 ? { from: 'client' as const, data: initial } : await firstBytes(this.socket, this.connector.transport);
+    if (this.ignored(target.host, target.port)) return this.passthrough(this.stream, initial, target);
+    const first = initial.length > 0 ? { from: 'client' as const, data: initial } : await firstBytes(this.stream, this.connector.transport);
     if (!first) return this.destroy();
     const cfg = this.config;
     const clientData = first.from === 'client' ? first.data : EMPTY;
@@ -153,14 +189,14 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
     };
     const r = this.hooks.trigger('next_layer', nl);
     if (r) await r;
-    if (nl.ignoreConnection || nl.layer === 'passthrough') return this.passthrough(this.socket, clientData, target, serverData);
+    if (nl.ignoreConnection || nl.layer === 'passthrough') return this.passthrough(this.stream, clientData, target, serverData);
     switch (nl.layer) {
       case 'tls':
         return this.intercept(target, clientData);
       case 'http':
-        return this.serveHttp1(this.socket, { scheme: 'http', ...target }, clientData);
+        return this.serveHttp(this.stream, { scheme: 'http', ...target }, clientData);
       case 'tcp':
-        return this.tcp(this.socket, clientData, serverData, target, null);
+        return this.tcp(this.stream, clientData, serverData, target, null);
       default:
         this.log.info(`${this.describe()}: no layer for this connection (raw TCP is off); closing it.`);
         return this.destroy();
@@ -174,12 +210,14 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
       case 'closed':
         return this.destroy();
       case 'not-tls':
-        return this.tcp(this.socket, t.data, EMPTY, target, null);
+        return this.tcp(this.stream, t.data, EMPTY, target, null);
       case 'passthrough':
-        return this.passthrough(this.socket, t.data, target);
+        return this.passthrough(this.stream, t.data, target);
     }
     const https: Target = { scheme: 'https', ...target };
-    if (innerLayerByAlpn(t.alpn) === 'http1') return this.serveHttp1(t.stream, https, null);
+    const layer = innerLayerByAlpn(t.alpn);
+    if (layer === 'http1') return this.serveHttp1(t.stream, https, null);
+    if (layer === 'http2') return this.serveHttp2(t.stream, https, null);
     const inner = await firstBytes(t.stream, this.connector.transport);
     if (!inner) return this.destroy();
     if (innerLayerByBytes(inner, this.config.rawTcp) === 'http1') return this.serveHttp1(t.stream, https, inner.from === 'client' ? inner.data : null);
@@ -200,11 +238,29 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
   }
 
   /**
-   * After a 101 upgrade: both raw streams and the bytes each side sent past the heads. Relayed
-   * untouched today; the WebSocket layer takes over here.
+   * After a 101 upgrade: both raw streams and the bytes each side sent past the heads. A
+   * WebSocket handshake (the exchange gave the flow `flow.websocket`; not with `websocket` off)
+   * goes to the WebSocket layer; any other protocol is relayed as a TCP flow (`rawtcp`), or the
+   * connection is closed, as mitmproxy does.
    */
-  upgraded(_flow: HTTPFlow, client: UpgradedStream, server: UpgradedStream): void {
-    pipeBoth(client.stream, client.rest, server.stream, server.rest);
+  upgraded(flow: HTTPFlow, client: UpgradedStream, server: UpgradedStream): void {
+    const fail = (err: unknown): void => {
+      this.log.error(`${this.describe()}: internal error: ${(err as Error)?.stack ?? String(err)}`);
+      this.destroy();
+    };
+    if (flow.websocket !== null) {
+      relayWebSocket(this, flow, client, server).catch(fail);
+    } else if (this.config.rawTcp) {
+      relayTcp(this, client.stream, client.rest, { server: flow.serverConn, socket: server.stream }, server.rest).catch(fail);
+    } else {
+      this.log.warn(`${this.describe()}: the server switched protocols (101), but no protocol is enabled to upgrade to (websocket, rawtcp); closing the connection.`);
+      this.destroy();
+    }
+  }
+
+  /** Live WebSocket relays of this proxy, by flow (for `inject.websocket`). */
+  get webSockets(): LiveWebSockets {
+    return this.runtime.webSockets;
   }
 
   /** The client stream was ended by its layer (pending writes flush): drop the server side. */

@@ -4,13 +4,16 @@
  * becomes the flow's error and the text of the 502 page.
  */
 export class UpstreamError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'UpstreamError';
   }
 }
 
+/** A flow's error when its client went away before the exchange ended (mitmproxy's words). */
+export const CLIENT_DISCONNECTED = 'Client disconnected.';
+
 /** The client went away while its request was being read or its response written. */
 export function clientDisconnected(): UpstreamError {
-  return new UpstreamError('Client disconnected.');
+  return new UpstreamError(CLIENT_DISCONNECTED);
 }

@@ -4,15 +4,27 @@
  * may change in `next_layer` start here.
  */
 import type { LayerName } from '../hooks/data.js';
+import { PREFACE } from './http2/constants.js';
 import type { FirstBytes } from './relay.js';
 import { looksLikeTls } from './tls/clienthello.js';
 
-/** ALPN ids of the HTTP versions the proxy speaks (`h2` joins with the HTTP/2 layer). */
+/** ALPN ids of the HTTP/1 versions the proxy speaks. */
 const HTTP1_ALPNS: ReadonlySet<string> = new Set(['http/1.1', 'http/1.0']);
 const HTTP_METHOD = /^[A-Z]{3,10} /;
 
 /** The protocol layers inside an intercepted TLS stream. */
-export type InnerLayer = 'http1' | 'tcp';
+export type InnerLayer = 'http1' | 'http2' | 'tcp';
+
+/**
+ * Is this the start of the HTTP/2 connection preface (`PRI * HTTP/2.0...`, a cleartext client
+ * with prior knowledge)? `true`/`false` once the bytes decide, null while they are a shorter
+ * prefix of it (read more).
+ */
+export function startsWithPreface(data: Buffer): boolean | null {
+  const n = Math.min(data.length, PREFACE.length);
+  for (let i = 0; i < n; i++) if (data[i] !== PREFACE[i]) return false;
+  return n === PREFACE.length ? true : null;
+}
 
 /** Does this start like an HTTP/1 request line (`METHOD SP`)? */
 export function looksLikeHttp1(data: Buffer): boolean {
@@ -24,6 +36,7 @@ export function looksLikeHttp1(data: Buffer): boolean {
  * HTTP (none negotiated): then the first bytes decide ({@link innerLayerByBytes}).
  */
 export function innerLayerByAlpn(alpn: string | null): InnerLayer | null {
+  if (alpn === 'h2') return 'http2';
   return alpn !== null && HTTP1_ALPNS.has(alpn) ? 'http1' : null;
 }
 

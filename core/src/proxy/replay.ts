@@ -38,7 +38,6 @@ export interface ReplayRuntime {
 }
 
 const EMPTY = Buffer.alloc(0);
-const NEVER = new Promise<void>(() => undefined);
 const DISCARD: BodyWriter = { write: () => true, retained: false, onDrain: () => undefined, end: () => undefined };
 
 /** The proxy runtime's client replay. */
@@ -120,7 +119,8 @@ class ReplayClient implements ClientSide {
   readonly expectContinue = false;
   readonly received = null;
   readonly trailers: HeaderPairs | null = null;
-  readonly closed = NEVER;
+  /** Never resolves: there is no client to leave. One per replay, so that its waiters go with it. */
+  readonly closed = new Promise<void>(() => undefined);
 
   constructor(private readonly flow: HTTPFlow) {
     this.contentLength = flow.request.rawContent?.length ?? 0;

@@ -17,6 +17,8 @@ import { listenAddress, type ProxyMode } from './modes.js';
 import { MODE_HANDLERS } from './modes/index.js';
 import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
 import { CLIENT_REPLAY, ClientReplayer } from './replay.js';
+import { CloseCode } from './websocket/errors.js';
+import { injectWebSocket, type LiveWebSockets } from './websocket/layer.js';
 
 /** A listening proxy server. */
 export interface ListenAddress {
@@ -40,6 +42,7 @@ export class ProxyServer implements ProxyRuntime {
   caCertPath = '';
   private servers: Array<{ server: net.Server; address: ListenAddress }> = [];
   private readonly connections = new Set<ClientConnection>();
+  readonly webSockets: LiveWebSockets = new Map();
   private certsDirty = true;
   private isRunning = false;
   private fdPressure: FdPressure | undefined;
@@ -122,6 +125,15 @@ export class ProxyServer implements ProxyRuntime {
     return this.connections.size;
   }
 
+  @command('inject.websocket', {
+    args: ['flow', { name: 'to_client', type: 'bool' }, { name: 'message', type: 'bytes' }, { name: 'is_text', type: 'bool', optional: true }],
+    help: 'Inject a WebSocket message into a live WebSocket flow: to the client if to_client is true, else to the server; a text message unless is_text is false. It is recorded with `injected` set, passes the websocket_message hook like any message, and goes out uncompressed at the next message boundary of that direction. A flow that is not a live WebSocket connection gets a warning.',
+  })
+  injectWebSocket(flow: Flow, toClient: boolean, message: Buffer, isText?: boolean): void {
+    const why = injectWebSocket(this.webSockets, flow, toClient, message, isText ?? true);
+    if (why !== null) this.log.warn(why);
+  }
+
   private async loadCerts(): Promise<void> {
     if (!this.certsDirty && this.certs) return;
     const o = this.kernel.options;
@@ -198,6 +210,8 @@ export class ProxyServer implements ProxyRuntime {
     const servers = this.servers;
     this.servers = [];
     this.fds.stop();
+    // WebSocket peers get a close frame (1001) and their flows end (websocket_end) before the sockets go.
+    for (const relay of this.webSockets.values()) relay.close(CloseCode.GOING_AWAY, 'proxy shutting down');
     for (const c of this.connections) c.destroy();
     await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }

@@ -1,19 +1,26 @@
 import type { Duplex } from 'node:stream';
-import { FlowError, TCPFlow, TCPMessage } from '../flow/index.js';
+import { FlowError, TCPFlow, TCPMessage, type Server } from '../flow/index.js';
+import type { HookTable } from '../hooks/dispatcher.js';
 import type { ClientConnection } from './connection.js';
-import type { ServerTransport } from './transport.js';
 
 /**
  * The raw TCP layer: a TCPFlow with `tcp_start`, one `tcp_message` per chunk in either
  * direction (an addon may change `flow.messages.at(-1).content`), then `tcp_end` or `tcp_error`.
  * Chunks of one direction are delivered in order; the two directions do not wait for each other.
+ * A killed flow (in `tcp_start`, in `tcp_message`, or by a command between two messages) stops:
+ * nothing more is forwarded, both connections close, and `tcp_error` fires with the kill.
  */
-export async function relayTcp(conn: ClientConnection, client: Duplex, clientData: Buffer, sc: ServerTransport, serverData: Buffer): Promise<void> {
+export async function relayTcp(conn: ClientConnection, client: Duplex, clientData: Buffer, sc: { readonly server: Server; readonly socket: Duplex }, serverData: Buffer): Promise<void> {
   const table = conn.hooks;
   const flow = new TCPFlow(conn.client, sc.server, true);
   conn.track(flow);
   const s = table.triggerFlow('tcp_start', flow);
   if (s) await s;
+  if (killed(flow)) {
+    client.destroy();
+    sc.socket.destroy();
+    return tcpEnd(table, flow);
+  }
   const server = sc.socket;
   const hasHooks = table.has('tcp_message');
   let error: string | null = null;
@@ -22,6 +29,8 @@ export async function relayTcp(conn: ClientConnection, client: Duplex, clientDat
   const lane = (from: Duplex, to: Duplex, fromClient: boolean): ((chunk: Buffer) => void) => {
     let queue: Promise<void> = Promise.resolve();
     return (chunk: Buffer) => {
+      if (finished) return;
+      if (killed(flow)) return stop();
       const msg = new TCPMessage(fromClient, chunk);
       flow.messages.push(msg);
       if (!hasHooks) {
@@ -35,12 +44,14 @@ export async function relayTcp(conn: ClientConnection, client: Duplex, clientDat
       queue = queue.then(async () => {
         const r = table.triggerFlow('tcp_message', flow);
         if (r) await r;
+        if (killed(flow)) return stop();
         if (msg.content.length > 0) to.write(msg.content);
         from.resume();
       });
     };
   };
 
+  let stop = (): void => undefined;
   const toServer = lane(client, server, true);
   const toClient = lane(server, client, false);
   client.on('data', toServer);
@@ -53,6 +64,7 @@ export async function relayTcp(conn: ClientConnection, client: Duplex, clientDat
       server.destroy();
       resolve();
     };
+    stop = finish;
     client.once('close', finish);
     server.once('close', finish);
     client.on('end', () => server.end());
@@ -65,13 +77,17 @@ export async function relayTcp(conn: ClientConnection, client: Duplex, clientDat
   client.resume();
   server.resume();
   await done;
+  if (error && !killed(flow)) flow.error = new FlowError(error);
+  return tcpEnd(table, flow);
+}
+
+/** The flow is over: `tcp_error` if it has an error (a kill among them), else `tcp_end`. */
+async function tcpEnd(table: HookTable, flow: TCPFlow): Promise<void> {
   flow.live = false;
-  if (error) {
-    flow.error = new FlowError(error);
-    const r = table.triggerFlow('tcp_error', flow);
-    if (r) await r;
-  } else {
-    const r = table.triggerFlow('tcp_end', flow);
-    if (r) await r;
-  }
+  const r = table.triggerFlow(flow.error ? 'tcp_error' : 'tcp_end', flow);
+  if (r) await r;
+}
+
+function killed(flow: TCPFlow): boolean {
+  return flow.error !== null && flow.error.msg === FlowError.KILLED_MESSAGE;
 }

@@ -188,8 +188,11 @@ export class ServerTransport {
    */
   private onPooledRead(view: Buffer, pool: ReadPool): void {
     if (this.detached) {
-      pool.reuse = false;
-      this.socket.emit('data', view);
+      // A relay keeps what it reads (queued writes, WebSocket messages): small reads get a copy of
+      // their own size, so that a 64 KiB buffer is neither allocated nor kept per read.
+      const small = view.length <= COPY_DETACHED_READS_UP_TO;
+      if (!small) pool.reuse = false;
+      this.socket.emit('data', small ? Buffer.from(view) : view);
       return;
     }
     const r = this.reader;
@@ -225,6 +228,8 @@ export class ServerTransport {
 }
 
 const READ_SIZE = 64 * 1024;
+/** Reads of a detached socket up to this size are copied out of the pooled buffer. */
+const COPY_DETACHED_READS_UP_TO = 16 * 1024;
 
 /**
  * Read buffers for one connection (net's `onread`): the same 64 KiB buffer serves every read
@@ -333,7 +338,7 @@ async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv
     socket.destroy();
     const r2 = table.trigger('tls_failed_server', data);
     if (r2) await r2;
-    throw new UpstreamError(server.error);
+    throw new UpstreamError(server.error, { cause: err });
   });
   server.timestampTlsSetup = Date.now() / 1000;
   server.tlsVersion = tlsVersionName(tlsSocket.getProtocol());

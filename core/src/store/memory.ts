@@ -5,8 +5,8 @@
  */
 import { parseFilter, type Filter } from '../filter/filter.js';
 import type { Flow } from '../flow/flow.js';
-import { MAX_WINDOW, type BodySearchMatch, type BodySearchQuery, type BodySearchResult, type FlowFilterInput, type FlowIndex, type FlowRow, type FlowQuery, type FlowWindow, type FlowWindowRow } from './query.js';
-import { bodyHits, bodyRegex, compareRows, decodeCursor, encodeCursor, flowRow, isAfter, sortValue } from './row.js';
+import { MAX_WINDOW, type BodySearchMatch, type CountOptions, type BodySearchQuery, type BodySearchResult, type FlowFilterInput, type FlowIndex, type FlowRow, type FlowQuery, type FlowWindow, type FlowWindowRow } from './query.js';
+import { bodyHits, bodyRegex, compareRows, type Cursor, decodeCursor, encodeCursor, flowRow, isAfter, isBefore, sortValue } from './row.js';
 
 /** A filter input as a compiled filter (null: every flow). Throws FilterError for a bad expression. */
 export function toFilter(input: FlowFilterInput): Filter | null {
@@ -19,6 +19,20 @@ export function windowLimit(limit: number | undefined, fallback = 100): number {
   if (limit === undefined) return fallback;
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${String(limit)}.`);
   return Math.min(limit, MAX_WINDOW);
+}
+
+/** A query's offset (default 0). */
+export function windowOffset(n: number | undefined): number {
+  if (n === undefined) return 0;
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`offset must be 0 or a positive integer, got ${String(n)}.`);
+  return n;
+}
+
+/** The cursor a count stops before, if any (see {@link FlowIndex.count}). */
+export function countBefore(options: CountOptions | undefined): Cursor | null {
+  const text = options?.before;
+  if (!text) return null;
+  return decodeCursor(text);
 }
 
 /** A query's scan limit (at least 1; default: none). */
@@ -41,6 +55,7 @@ export class MemoryFlowIndex implements FlowIndex {
 
   async window(query: FlowQuery = {}): Promise<FlowWindow> {
     const filter = toFilter(query.filter);
+    let skip = windowOffset(query.offset);
     const sort = query.sort ?? 'seq';
     const desc = query.desc ?? false;
     const limit = windowLimit(query.limit);
@@ -65,17 +80,25 @@ export class MemoryFlowIndex implements FlowIndex {
           continue;
         }
       }
+      last = row;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
       if (rows.length === limit) return { rows, next: rows[limit - 1]!.cursor };
       rows.push({ ...row, cursor: cursor(row) });
-      last = row;
     }
     return { rows, next: null };
   }
 
-  async count(filter?: FlowFilterInput): Promise<number> {
+  async count(filter?: FlowFilterInput, options?: CountOptions): Promise<number> {
     const f = toFilter(filter);
+    const before = countBefore(options);
     let n = 0;
-    for (const e of this.kept.entries()) if (!f || f.match(e.flow)) n++;
+    for (const e of this.kept.entries()) {
+      if (before && !isBefore(flowRow(e.flow, e.seq), before)) continue;
+      if (!f || f.match(e.flow)) n++;
+    }
     return n;
   }
 

@@ -90,6 +90,12 @@ export interface FlowQuery {
   /** Rows per window (default 100, at most {@link MAX_WINDOW}). */
   readonly limit?: number;
   /**
+   * Skip this many matching rows first (after `after`, if given): a window by position, e.g. for
+   * a scrollbar jump. The SQLite index skips in SQL when its prefilter is exact; otherwise the
+   * skipped rows are filtered like the returned ones (and count against `scanLimit`).
+   */
+  readonly offset?: number;
+  /**
    * Stop after running the filter on this many flows, even if the window is not full; `next`
    * then continues the scan (default: no limit). The SQLite index counts only the flows its
    * SQL prefilter could not decide. A UI sets it to stay responsive on filters no index can
@@ -104,6 +110,12 @@ export const MAX_WINDOW = 10_000;
 /** A row with the cursor that continues after it. */
 export interface FlowWindowRow extends FlowRow {
   readonly cursor: string;
+}
+
+/** Options of {@link FlowIndex.count}. */
+export interface CountOptions {
+  /** Count only the rows before this cursor (a {@link FlowWindow.next} or {@link FlowWindowRow.cursor}). */
+  readonly before?: string | null;
 }
 
 /** A page of rows. */
@@ -176,8 +188,12 @@ export interface FlowIndex {
   readonly name: string;
   /** A window of rows: filter, sort, keyset cursor, limit. */
   window(query?: FlowQuery): Promise<FlowWindow>;
-  /** How many flows match `filter` (all flows without one). */
-  count(filter?: FlowFilterInput): Promise<number>;
+  /**
+   * How many flows match `filter` (all flows without one). With `before` (a cursor, as in
+   * {@link FlowQuery.after}): only those that come before the cursor's row in its order, i.e.
+   * the position of that row in the window of the cursor's sort.
+   */
+  count(filter?: FlowFilterInput, options?: CountOptions): Promise<number>;
   /**
    * One flow by id: the live object while the kernel still keeps it in memory, else a copy read
    * back from the store (changes to a copy are saved when an `update` hook fires for it).

@@ -170,8 +170,8 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.sort, c.desc ? 1 : 0, c.value, c.seq])).toString('base64url');
 }
 
-/** Parse a cursor made by {@link encodeCursor}; it must belong to `sort`/`desc`. */
-export function decodeCursor(text: string, sort: FlowSortKey, desc: boolean): Cursor {
+/** Parse a cursor made by {@link encodeCursor}; it must belong to `sort`/`desc` when given. */
+export function decodeCursor(text: string, sort?: FlowSortKey, desc?: boolean): Cursor {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
@@ -182,6 +182,7 @@ export function decodeCursor(text: string, sort: FlowSortKey, desc: boolean): Cu
   if (!(FLOW_SORT_KEYS as readonly unknown[]).includes(s) || (typeof value !== 'string' && typeof value !== 'number') || typeof seq !== 'number') {
     throw new CursorError(`Invalid cursor ${JSON.stringify(text)}: pass the "next" (or a row's "cursor") of an earlier window unchanged.`);
   }
+  if (sort === undefined || desc === undefined) return { sort: s as FlowSortKey, desc: d === 1, value, seq };
   if (s !== sort || (d === 1) !== desc) {
     throw new CursorError(`This cursor belongs to a window sorted by ${String(s)}${d === 1 ? ' (descending)' : ''}, not by ${sort}${desc ? ' (descending)' : ''}: start again without "after".`);
   }
@@ -197,11 +198,21 @@ export function compareRows(a: FlowRow, b: FlowRow, key: FlowSortKey): number {
   return a.seq - b.seq;
 }
 
-/** True if `row` comes after the cursor in its sort order. */
-export function isAfter(row: FlowRow, c: Cursor): boolean {
+/** Where `row` is relative to the cursor in its sort order: < 0 before, > 0 after, 0 at it. */
+function fromCursor(row: FlowRow, c: Cursor): number {
   const v = sortValue(row, c.sort);
   const cmp = v < c.value ? -1 : v > c.value ? 1 : row.seq - c.seq;
-  return c.desc ? cmp < 0 : cmp > 0;
+  return c.desc ? -cmp : cmp;
+}
+
+/** True if `row` comes after the cursor in its sort order. */
+export function isAfter(row: FlowRow, c: Cursor): boolean {
+  return fromCursor(row, c) > 0;
+}
+
+/** True if `row` comes before the cursor in its sort order. */
+export function isBefore(row: FlowRow, c: Cursor): boolean {
+  return fromCursor(row, c) < 0;
 }
 
 /** Bytes a flow holds in memory, roughly: bodies, headers, messages, plus a fixed overhead. */

@@ -2,32 +2,20 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bodyJson, DEFAULT_FIELDS, FLOWS_HELP, parseFlowsArgs, runFlowsCommand, tnetstring } from '../../src/io/index.js';
+import { bodyJson, DEFAULT_FIELDS, FLOWS_HELP, parseFlowsArgs, tnetstring } from '../../src/io/index.js';
 import { expected, FLOWS_MITM } from './fixtures.js';
+import { runFlows } from './run-flows.js';
 
 const HAR = fileURLToPath(new URL('../../../test/fixtures/har/browser.har', import.meta.url));
 const exp = expected();
+/** The PNG the fixture server sent (mitmproxy's own dump of the flow). */
+const pngBytes = (): Buffer => Buffer.from(exp.flows.find((f) => f.request.path === '/image.png')!.response.content, 'base64');
 
-async function run(argv: string[], stdin?: NodeJS.ReadableStream): Promise<{ code: number; out: string; err: string; lines: any[] }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  out.on('data', (c: Buffer) => o.push(c));
-  err.on('data', (c: Buffer) => e.push(c));
-  const code = await runFlowsCommand(argv, out, err, stdin);
-  const text = Buffer.concat(o).toString('utf8');
-  let lines: any[] = [];
-  try {
-    lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  } catch {
-    lines = [];
-  }
-  return { code, out: text, err: Buffer.concat(e).toString('utf8'), lines };
-}
+const run = runFlows;
 
 describe('mitmts flows', () => {
   it('prints every flow with the default fields, in file order', async () => {
@@ -43,9 +31,10 @@ describe('mitmts flows', () => {
       timestamp_created: exp.flows[0].timestamp_created,
       'request.method': 'GET',
       'request.url': exp.flows[0].request.pretty_url,
+      'request.content': { size: 0, encoding: 'empty' },
       'response.status_code': 200,
       'response.content_type': 'text/plain',
-      'response.content': { size: 35, truncated: false, encoding: 'utf-8', data: 'hello from the fixture server, x=1\n' },
+      'response.content': { size: 35, encoding: 'utf-8', truncated: false, data: 'hello from the fixture server, x=1\n' },
       error: null,
     });
     const tcp = r.lines[14];
@@ -68,21 +57,33 @@ describe('mitmts flows', () => {
     expect(r.lines).toHaveLength(1);
     const [l] = r.lines;
     expect(Object.keys(l)).toEqual(['request.method', 'request.url', 'response.status_code', 'response.headers', 'response.headers.set-cookie', 'request.headers.COOKIE']);
-    expect(l['response.headers']).toEqual(exp.flows[4].response.headers);
-    expect(l['response.headers.set-cookie']).toBe('session=abc123; Path=/; HttpOnly, theme=dark; Path=/app; SameSite=Lax; Max-Age=3600');
-    expect(l['request.headers.COOKIE']).toBe('prior=1; other=two');
+    expect(l['response.headers']).toEqual(
+      exp.flows[4].response.headers.map(([k, v]: [string, string]) => [k, k === 'Set-Cookie' ? v.replace(/^(\w+)=(\w+)/, (_m: string, n: string, x: string) => `${n}=<redacted ${x.length} chars>`) : v]),
+    );
+    expect(l['response.headers.set-cookie']).toBe('session=<redacted 6 chars>; Path=/; HttpOnly, theme=dark; Path=/app; SameSite=Lax; Max-Age=3600');
+    expect(l['request.headers.COOKIE']).toBe('prior=<redacted 1 char>; other=<redacted 3 chars>');
+    const raw = await run([FLOWS_MITM, '~hs set-cookie', '--no-redact', '--fields', 'response.headers,response.headers.set-cookie,request.headers.COOKIE']);
+    expect(raw.lines[0]['response.headers']).toEqual(exp.flows[4].response.headers);
+    expect(raw.lines[0]['response.headers.set-cookie']).toBe('session=abc123; Path=/; HttpOnly, theme=dark; Path=/app; SameSite=Lax; Max-Age=3600');
+    expect(raw.lines[0]['request.headers.COOKIE']).toBe('prior=1; other=two');
   });
 
-  it('decodes bodies (gzip, br, h2) and cuts them at --max-body without splitting characters', async () => {
+  it('decodes bodies (gzip, br, h2), prints JSON as values, summarises binary, cuts at --max-body', async () => {
     const r = await run([FLOWS_MITM, '~bs décodé | ~bs GzipPayload | ~ts image', '--fields', 'request.url,response.content', '--max-body', '20']);
     const [gz, br, png] = r.lines;
-    expect(gz['response.content']).toEqual({ size: 58, truncated: true, encoding: 'utf-8', data: '{"compressed":"gzip"' });
+    // JSON is shrunk (not cut mid-token) to fit 20 bytes, and says so.
+    expect(gz['response.content']).toMatchObject({ size: 58, encoding: 'json', truncated: true });
+    expect(Buffer.byteLength(JSON.stringify(gz['response.content'].data))).toBeLessThanOrEqual(20);
     expect(br['response.content'].truncated).toBe(true);
     expect(Buffer.byteLength(br['response.content'].data)).toBeLessThanOrEqual(20);
-    expect(png['response.content']).toMatchObject({ encoding: 'base64', truncated: true, size: 70 });
-    expect(Buffer.from(png['response.content'].data, 'base64').length).toBe(20);
+    expect(png['response.content']).toEqual({ size: 70, encoding: 'binary', type: 'image/png', sha256: createHash('sha256').update(pngBytes()).digest('hex') });
+    const whole = await run([FLOWS_MITM, '~bs GzipPayload', '--fields', 'response.content']);
+    expect(whole.lines[0]['response.content']).toEqual({ size: 58, encoding: 'json', truncated: false, data: { compressed: 'gzip', items: [1, 2, 3], note: 'GzipPayload' } });
+    const b64 = await run([FLOWS_MITM, '~ts image', '--fields', 'response.content', '--max-body', '20', '--binary', 'base64']);
+    expect(b64.lines[0]['response.content']).toMatchObject({ encoding: 'base64', truncated: true, size: 70 });
+    expect(Buffer.from(b64.lines[0]['response.content'].data, 'base64')).toEqual(pngBytes().subarray(0, 20));
     // Cutting "héllo" after the first byte of "é" backs off to "h".
-    expect(bodyJson(Buffer.from('héllo'), 'text/plain; charset=utf-8', 2)).toEqual({ size: 6, truncated: true, encoding: 'utf-8', data: 'h' });
+    expect(bodyJson(Buffer.from('héllo'), 'text/plain; charset=utf-8', 2)).toEqual({ size: 6, encoding: 'utf-8', truncated: true, data: 'h' });
     expect(bodyJson(Buffer.from('héllo'), undefined, 3).data).toBe('hé');
   });
 
@@ -90,7 +91,9 @@ describe('mitmts flows', () => {
     const r = await run([FLOWS_MITM, '~websocket | ~tcp', '--fields', 'websocket.messages,websocket.message_count,messages,message_count', '--max-messages', '2']);
     expect(r.lines[0]['websocket.messages']).toHaveLength(2);
     expect(r.lines[0]['websocket.message_count']).toBe(6);
-    expect(r.lines[0]['websocket.messages'][1]).toMatchObject({ from_client: true, type: 'binary', content: { encoding: 'base64', data: 'AAH+/w==' } });
+    expect(r.lines[0]['websocket.messages'][1]).toMatchObject({ from_client: true, type: 'binary', content: { size: 4, encoding: 'binary', type: 'application/octet-stream' } });
+    const b64 = await run([FLOWS_MITM, '~websocket', '--fields', 'websocket.messages', '--max-messages', '2', '--binary', 'base64']);
+    expect(b64.lines[0]['websocket.messages'][1].content).toMatchObject({ encoding: 'base64', data: 'AAH+/w==' });
     expect(r.lines[1].messages).toHaveLength(2);
     expect(r.lines[1].message_count).toBe(4);
   });
@@ -177,5 +180,8 @@ describe('mitmts flows', () => {
     expect(parseFlowsArgs([FLOWS_MITM, HAR])).toMatchObject({ files: [FLOWS_MITM, HAR], filter: undefined });
     expect(parseFlowsArgs([FLOWS_MITM])).toMatchObject({ files: [FLOWS_MITM], filter: undefined });
     expect(parseFlowsArgs(['--', '--odd-name', 'x'])).toMatchObject({ files: ['--odd-name'], filter: 'x' });
+    // Names that look like files are files (then missing), whatever else they could be.
+    for (const f of ['gone.mitm', 'gone.har', 'flows.db', './gone', '/tmp/gone', '~/gone']) expect(parseFlowsArgs([FLOWS_MITM, f]).files, f).toEqual([FLOWS_MITM, f]);
+    expect(parseFlowsArgs([FLOWS_MITM, 'example.com/api'])).toMatchObject({ files: [FLOWS_MITM], filter: 'example.com/api' });
   });
 });

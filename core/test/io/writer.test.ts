@@ -93,7 +93,7 @@ describe('FlowWriter', () => {
   });
 
   it('refuses states of another format version', () => {
-    expect(() => encodeFlow({ ...flows[0]!.getState(), version: 17 })).toThrow(/writes format 21 only/);
+    expect(() => encodeFlow({ ...flows[0]!.getState(), version: 17 })).toThrow(/takes format 21 states only/);
   });
 
   it('writes the backup of a modified flow as a nested format 21 state', () => {

@@ -68,26 +68,87 @@ describe('hook order', () => {
 });
 
 describe('kill', () => {
+  // As mitmproxy's check_killed: a kill before the response hook fires `error`; after it, not.
   const cases: Array<[HookName, string[]]> = [
-    ['requestheaders', ['hook requestheaders', 'client.abort']],
-    ['request', ['hook requestheaders', 'client.readBody', 'hook request', 'client.abort']],
-    ['responseheaders', ['hook requestheaders', 'client.readBody', 'hook request', 'connector.serverFor', 'server.send GET ""', 'hook responseheaders', 'server.abort', 'client.abort']],
+    ['requestheaders', ['hook requestheaders', 'hook error', 'client.abort']],
+    ['request', ['hook requestheaders', 'client.readBody', 'hook request', 'hook error', 'client.abort']],
+    ['responseheaders', ['hook requestheaders', 'client.readBody', 'hook request', 'connector.serverFor', 'server.send GET ""', 'hook responseheaders', 'hook error', 'server.abort', 'client.abort']],
     ['response', ['hook requestheaders', 'client.readBody', 'hook request', 'connector.serverFor', 'server.send GET ""', 'hook responseheaders', 'server.readBody limit=null', 'hook response', 'server.abort', 'client.abort']],
   ];
   for (const [hook, expected] of cases) {
-    it(`in ${hook}: nothing more is sent, both halves are dropped`, () => {
+    it(`in ${hook}: nothing more is sent, both halves are dropped${hook === 'response' ? '' : ', error fires'}`, () => {
       const t = setup({ hooks: { [hook]: (f: HTTPFlow) => f.kill() } });
       expect(t.run()).toBeUndefined();
       expect(t.log).toEqual(expected);
       expect(t.flow.error!.msg).toBe(FlowError.KILLED_MESSAGE);
+      expect(t.flow.live).toBe(false);
     });
   }
+
+  it('in responseheaders of an addon\'s answer: error fires, nothing is sent', () => {
+    const t = setup({ hooks: { request: (f) => void (f.response = Response.make(299)), responseheaders: (f) => f.kill() } });
+    t.run();
+    expect(t.log.slice(-3)).toEqual(['hook responseheaders', 'hook error', 'client.abort']);
+  });
 
   it('in an async hook too', async () => {
     const t = setup({ hooks: { request: async (f) => f.kill() } });
     await t.run();
-    expect(t.log.at(-1)).toBe('client.abort');
+    expect(t.log.slice(-2)).toEqual(['hook error', 'client.abort']);
     expect(t.log).not.toContain('connector.serverFor');
+  });
+
+  it('not again when the error hook kills a failed flow', () => {
+    const t = setup({ connector: { refuse: 'no route' }, hooks: { error: (f) => f.kill() } });
+    t.run();
+    expect(t.log.filter((e) => e === 'hook error')).toHaveLength(1);
+    expect(t.log.at(-1)).toBe('client.abort');
+  });
+});
+
+describe('the client leaves while a hook waits (a held flow)', () => {
+  for (const [hook, emits] of [['request', true], ['response', false]] as const) {
+    it(`in ${hook}: the flow ends with "Client disconnected."${emits ? ' and the error hook' : ''}, even when it was killed for it`, async () => {
+      let release = (): void => undefined;
+      const t = setup({ hooks: { [hook]: (f: HTTPFlow) => new Promise<void>((r) => (release = () => (f.kill(), r()))) } });
+      const r = t.run();
+      await new Promise((res) => setImmediate(res));
+      // What the intercept addon does for a client that left, in the same turn: kill its held flows.
+      release();
+      t.client.disconnect();
+      await r;
+      expect(t.flow.error!.msg).toBe('Client disconnected.');
+      expect(t.flow.live).toBe(false);
+      expect(t.log.includes('hook error')).toBe(emits);
+      expect(t.log.at(-1)).toBe('client.abort');
+      expect(t.log).not.toContain(hook === 'request' ? 'connector.serverFor' : 'client.sendResponse 200 from server "hello"');
+    });
+  }
+
+  it('a flow killed by the user before the client left keeps "Connection killed."', async () => {
+    const t = setup({ hooks: { request: async (f) => f.kill() } });
+    await t.run();
+    t.client.disconnect();
+    expect(t.flow.error!.msg).toBe(FlowError.KILLED_MESSAGE);
+  });
+});
+
+describe('live', () => {
+  it('a flow is live during its hooks and not after its exchange (fast path and async path)', async () => {
+    const seen: boolean[] = [];
+    const t = setup({ hooks: { request: (f) => void seen.push(f.live), response: (f) => void seen.push(f.live) } });
+    t.run();
+    const a = setup({ hooks: { response: async (f) => void seen.push(f.live) }, server: { async: true } });
+    await a.run();
+    expect(seen).toEqual([true, true, true]);
+    expect([t.flow.live, a.flow.live]).toEqual([false, false]);
+  });
+
+  it('a failed flow is not live after its error hook', () => {
+    const t = setup({ connector: { refuse: 'no route' }, hooks: { error: (f) => void t.log.push(`live in error: ${f.live}`) } });
+    t.run();
+    expect(t.log).toContain('live in error: true');
+    expect(t.flow.live).toBe(false);
   });
 });
 
@@ -186,6 +247,32 @@ describe('streaming', () => {
     expect(t.log).toContain('client.sendResponse 200 from server "0123"');
   });
 
+  it('streams past the default ceiling (max_buffered_body), marks the body as not kept and warns naming the option', async () => {
+    const t = setup({ server: { body: [Buffer.from('aaaa'), Buffer.from('bbbb')] }, cfg: { bufferCeiling: 5 } });
+    await t.run();
+    expect(t.log).toContain('client.startResponse 200');
+    expect(t.flow.response!.stream).toBe(true);
+    expect(t.flow.response!.rawContent).toBeNull();
+    const warn = t.logs.filter((e) => e.level === 'warn');
+    expect(warn).toHaveLength(1);
+    expect(warn[0]!.message).toMatch(/response body of 8 bytes .* larger than max_buffered_body \(5 bytes\): streamed/);
+  });
+
+  it('streams an unknown-length body once it outgrows the default ceiling, with the warning', async () => {
+    const t = setup({ server: { body: [Buffer.from('0123456789')], contentLength: -1 }, cfg: { bufferCeiling: 5 } });
+    await t.run();
+    expect(t.log).toContain('server.readBody limit=5');
+    expect(t.flow.response!.stream).toBe(true);
+    expect(t.logs.filter((e) => e.level === 'warn')[0]!.message).toContain('response body over 5 bytes');
+  });
+
+  it('stream_large_bodies set: streamed without the ceiling warning', async () => {
+    const t = setup({ server: { body: [Buffer.from('aaaa'), Buffer.from('bbbb')] }, cfg: { streamLargeBodies: 5, bufferCeiling: null } });
+    await t.run();
+    expect(t.flow.response!.stream).toBe(true);
+    expect(t.logs.filter((e) => e.level === 'warn')).toEqual([]);
+  });
+
   it('keeps a copy of streamed bodies with store_streamed_bodies', async () => {
     const t = setup({
       server: { body: [Buffer.from('resp-'), Buffer.from('body')] },
@@ -207,10 +294,16 @@ describe('streaming', () => {
     expect(t.flow.request.rawContent).toBeNull();
   });
 
-  it('forwards the server 100 Continue to a client that streams its body', async () => {
+  it('forwards the server 100 Continue to a client that streams its body, and other interim responses', async () => {
     const t = setup({ client: { expectContinue: true, body: [Buffer.from('abc')] }, server: { interim: [100, 102] }, hooks: { requestheaders: (f) => void (f.request.stream = true) }, method: 'POST' });
     await t.run();
-    expect(t.log.filter((e) => e.startsWith('client.interim'))).toEqual(['client.interim 100']);
+    expect(t.log.filter((e) => e.startsWith('client.interim'))).toEqual(['client.interim 100', 'client.interim 102']);
+  });
+
+  it('forwards 103 Early Hints for a buffered request, but not the server 100 (the proxy answered its own)', async () => {
+    const t = setup({ client: { expectContinue: true, body: [Buffer.from('abc')] }, server: { interim: [100, 103] }, method: 'POST' });
+    await t.run();
+    expect(t.log.filter((e) => e.startsWith('client.interim'))).toEqual(['client.interim 100', 'client.interim 103']);
   });
 });
 

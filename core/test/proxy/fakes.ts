@@ -20,13 +20,13 @@ const later = <T>(v: T): Promise<T> => new Promise((r) => setImmediate(() => r(v
 
 /** A hook table with one handler per hook (each also logged as `hook <name>`). */
 export function hookTable(log: Log, hooks: Partial<Record<HookName, FlowHook>> = {}, names: HookName[] = ['requestheaders', 'request', 'responseheaders', 'response', 'error']): HookTable {
-  const map = new Map<HookName, Array<{ addon: string; fn: (...a: unknown[]) => unknown; self: object }>>();
+  const map = new Map<HookName, Array<{ addon: string; fn: (...a: unknown[]) => unknown; self: object; id: number }>>();
   for (const name of names) {
     const fn = (flow: unknown): unknown => {
       log.push(`hook ${name}`);
       return hooks[name]?.(flow as HTTPFlow);
     };
-    map.set(name, [{ addon: 'test', fn, self: {} }]);
+    map.set(name, [{ addon: 'test', fn, self: {}, id: 0 }]);
   }
   return new HookTable(map, (addon, hook, err) => log.push(`hook ${hook} threw: ${(err as Error).message}`), () => undefined);
 }
@@ -36,7 +36,7 @@ export function context(table: HookTable, cfg: Partial<RuntimeConfig> = {}, logs
   log.onEntry((e) => logs.push(e));
   return {
     client: new Client({ peername: ['127.0.0.1', 1234], sockname: ['127.0.0.1', 8080], timestampStart: 0 }),
-    config: { streamLargeBodies: null, bodySizeLimit: null, storeStreamedBodies: false, ...cfg } as RuntimeConfig,
+    config: { streamLargeBodies: null, bodySizeLimit: null, bufferCeiling: null, storeStreamedBodies: false, ...cfg } as RuntimeConfig,
     hooks: table,
     log,
     describe: () => 'client',

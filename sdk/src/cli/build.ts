@@ -58,9 +58,12 @@ export function readManifest(path: string): BuildManifest {
   return { name: m.name, addons: m.addons, ...(m.version !== undefined ? { version: m.version } : {}) };
 }
 
-/** The generated entry module: static imports of every addon, then the mitmdump command line. */
+/**
+ * The generated entry module: static imports of every addon, then the mitmdump command line
+ * with the `run` subcommand (`mitmts run -- COMMAND` works with every build).
+ */
 export function entrySource(manifest: BuildManifest): string {
-  const lines = [`import { main, ProxyServer } from '@mitmts/sdk';`];
+  const lines = [`import { main, ProxyServer } from '@mitmts/sdk';`, `import { runCommand } from '@mitmts/sdk/run';`];
   manifest.addons.forEach((spec, i) => lines.push(`import * as addon${i} from ${JSON.stringify(spec)};`));
   lines.push(
     `const modules = new Map([${manifest.addons.map((spec, i) => `[${JSON.stringify(spec)}, addon${i}]`).join(', ')}]);`,
@@ -72,7 +75,7 @@ export function entrySource(manifest: BuildManifest): string {
     `  builtins: [ProxyServer],`,
     `};`,
     `const io = { get stdout() { return process.stdout; }, get stderr() { return process.stderr; } };`,
-    `const code = await main(process.argv.slice(2), dist, io);`,
+    `const code = await main(process.argv.slice(2), dist, io, { run: runCommand(dist) });`,
     `process.exitCode = code;`,
     `setTimeout(() => process.exit(code), 1000).unref();`,
   );

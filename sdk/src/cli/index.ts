@@ -14,3 +14,4 @@ export {
   type BuildProxyOptions,
   type BuildProxyResult,
 } from './build.js';
+export { runCommand, splitRunArgv, runEnvironment, shellLine, RUN_HELP, type RunArgs } from './run.js';

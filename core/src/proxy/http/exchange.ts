@@ -1,9 +1,12 @@
-import { FlowError, Headers, HTTPFlow, Response, type Client, type Flow, type Request, type StreamSetting } from '../../flow/index.js';
+import { FlowError, Headers, HTTPFlow, Response, WebSocketData, type Client, type Flow, type Request, type StreamSetting } from '../../flow/index.js';
 import type { HookTable } from '../../hooks/dispatcher.js';
 import type { Logger } from '../../kernel/log.js';
 import type { RuntimeConfig } from '../config.js';
-import { clientDisconnected, UpstreamError } from '../errors.js';
+import { CLIENT_DISCONNECTED, clientDisconnected, UpstreamError } from '../errors.js';
+import { isWebSocketHandshake } from '../websocket/handshake.js';
 import { BodyRelay, type StreamFunction } from './body.js';
+import { streamedForSize, streamThreshold } from './ceiling.js';
+import { LiveBody } from './live.js';
 import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
 import { andThen, settle, type Step } from './step.js';
 
@@ -30,8 +33,15 @@ const NONE: Buffer[] = [];
 /** The body of a request without one. */
 const NO_BODY = Buffer.alloc(0);
 
-/** Thrown out of a hook step when the hook killed the flow; ends the exchange without an answer. */
-class Killed extends Error {}
+/**
+ * Thrown out of a hook step when the hook killed the flow (or the client left meanwhile); ends
+ * the exchange without an answer. As mitmproxy, a kill before the response hook fires `error`.
+ */
+class Killed extends Error {
+  constructor(readonly emitErrorHook: boolean) {
+    super('killed');
+  }
+}
 
 /**
  * One HTTP exchange, protocol-neutral: everything hooks can observe. The order
@@ -50,6 +60,11 @@ export class HttpExchange {
   private upstreamPhase = false;
   /** A stream function threw (the flow's error); the exchange ends once its pumps stop. */
   private streamFailure: string | null = null;
+  /** The client waits for the server's `100 Continue` before it sends its (streamed) body. */
+  private continueWanted = false;
+  /** The client left while a hook waited (watched from the first hook that waits). */
+  private clientLeft = false;
+  private watchingClient = false;
 
   constructor(
     readonly flow: HTTPFlow,
@@ -79,14 +94,31 @@ export class HttpExchange {
     try {
       r = this.begin();
     } catch (err) {
-      return settle(() => this.failed(err), done, failed);
+      return this.settleFailure(err, done, failed);
     }
-    if (r instanceof Promise) r.then(done, (err: unknown) => settle(() => this.failed(err), done, failed));
-    else done();
+    if (r instanceof Promise) r.then(() => this.ended(done), (err: unknown) => this.settleFailure(err, done, failed));
+    else this.ended(done);
+  }
+
+  /**
+   * The exchange is over, and so is the flow's life (mitmproxy's `flow_done`): `live` turns
+   * false, unless a WebSocket layer carries the flow on.
+   */
+  private ended(then: () => void): void {
+    if (this.flow.websocket === null) this.flow.live = false;
+    then();
+  }
+
+  private settleFailure(err: unknown, done: () => void, failed: (err: unknown) => void): void {
+    settle(
+      () => this.failed(err),
+      () => this.ended(done),
+      (e: unknown) => this.ended(() => failed(e)),
+    );
   }
 
   private begin(): Step {
-    return andThen(this.hook('requestheaders'), () => this.readRequest());
+    return andThen(this.hook('requestheaders', true), () => this.readRequest());
   }
 
   // --- the request -------------------------------------------------------------------------
@@ -94,8 +126,11 @@ export class HttpExchange {
   private readRequest(): Step {
     const client = this.client;
     const request = this.flow.request;
-    const setting = streamSetting(request.stream, client.contentLength, this.cfg.streamLargeBodies);
-    if (setting) return this.streamRequest(setting);
+    const setting = streamSetting(request.stream, client.contentLength, streamThreshold(this.ctx));
+    if (setting) {
+      if (!request.stream) streamedForSize(this.ctx, this.flow, request, client.contentLength);
+      return this.streamRequest(setting);
+    }
     if (client.expectContinue && client.hasBody) {
       client.sendInterim(CONTINUE);
       request.headers.delete('expect');
@@ -105,7 +140,7 @@ export class HttpExchange {
       const t = client.trailers;
       if (t) request.trailers = Headers.fromRaw(t);
       request.timestampEnd = now();
-      return andThen(this.hook('request'), () => this.requestDone());
+      return andThen(this.hook('request', true), () => this.requestDone());
     });
   }
 
@@ -115,10 +150,10 @@ export class HttpExchange {
     // Answered by an addon: the server is never contacted. As mitmproxy, `responseheaders` fires
     // for that response too, then `response`.
     response.timestampStart = now();
-    return andThen(this.hook('responseheaders'), () => {
+    return andThen(this.hook('responseheaders', true), () => {
       const r = this.flow.response;
       if (r === null) return this.forward();
-      return andThen(this.hook('response'), () => this.client.sendResponse(this.flow.response!, null));
+      return andThen(this.hook('response', false), () => this.client.sendResponse(this.flow.response!, null));
     });
   }
 
@@ -129,7 +164,7 @@ export class HttpExchange {
       this.server = server;
       const request = this.flow.request;
       server.send(request, request.rawContent ?? NO_BODY, this.client.received);
-      return andThen(server.response(null, this.cfg.bodySizeLimit), (head) => this.responseHeaders(head));
+      return andThen(server.response(this.interim, this.cfg.bodySizeLimit), (head) => this.responseHeaders(head));
     });
   }
 
@@ -141,7 +176,8 @@ export class HttpExchange {
       const request = this.flow.request;
       const fn = typeof setting === 'function' ? this.guard(setting, 'request') : null;
       const relay = new BodyRelay(server.startRequest(request, this.client.received, fn !== null), fn, this.cfg.storeStreamedBodies);
-      const head = server.response(this.client.expectContinue ? (h) => this.forwardContinue(h) : null, this.cfg.bodySizeLimit);
+      this.continueWanted = this.client.expectContinue;
+      const head = server.response(this.interim, this.cfg.bodySizeLimit);
       return andThen(this.client.streamBody(relay), () => {
         this.checkStreamFailure();
         const kept = relay.kept();
@@ -149,15 +185,19 @@ export class HttpExchange {
         const t = this.client.trailers;
         if (t) request.trailers = Headers.fromRaw(t);
         request.timestampEnd = now();
-        return andThen(this.hook('request'), () => andThen(head, (h) => this.responseHeaders(h)));
+        return andThen(this.hook('request', true), () => andThen(head, (h) => this.responseHeaders(h)));
       });
     });
   }
 
-  /** The client sent its body without waiting: only the server's `100 Continue` goes back. */
-  private forwardContinue(head: ResponseHeadInfo): void {
-    if (head.statusCode === 100) this.client.sendInterim(head);
-  }
+  /**
+   * The server's interim responses go to the client as they come (103 Early Hints among them);
+   * a `100 Continue` only to a client that waits for it before it streams its body (a buffered
+   * request was answered by the proxy's own).
+   */
+  private readonly interim = (head: ResponseHeadInfo): void => {
+    if (head.statusCode !== 100 || this.continueWanted) this.client.sendInterim(head);
+  };
 
   // --- the response ------------------------------------------------------------------------
 
@@ -170,16 +210,26 @@ export class HttpExchange {
       content: null,
       timestampStart: now(),
     });
-    return andThen(this.hook('responseheaders'), () => this.responseBody(head));
+    return andThen(this.hook('responseheaders', true), () => this.responseBody(head));
   }
 
   private responseBody(head: ResponseHeadInfo): Step {
     if (head.statusCode === 101) return this.switchProtocols();
-    const threshold = this.cfg.streamLargeBodies;
-    const setting = streamSetting(this.flow.response!.stream, head.contentLength, threshold);
-    if (setting) return this.streamResponse(head, setting);
-    // An unknown-length body that outgrows stream_large_bodies is streamed from there on.
-    return andThen(this.server!.readBody(threshold), (body) => (body === null ? this.streamResponse(head, true) : this.bufferedResponse(head, body)));
+    const threshold = streamThreshold(this.ctx);
+    const response = this.flow.response!;
+    const setting = streamSetting(response.stream, head.contentLength, threshold);
+    if (setting) {
+      if (!response.stream) streamedForSize(this.ctx, this.flow, response, head.contentLength);
+      return this.streamResponse(head, setting, null);
+    }
+    // A live body (an event stream): forwarded as it arrives, recorded, its hooks fired.
+    if (this.cfg.liveBodies?.(this.flow)) return this.streamResponse(head, false, new LiveBody(this.flow, this.table));
+    // An unknown-length body that outgrows the threshold is streamed from there on.
+    return andThen(this.server!.readBody(threshold), (body) => {
+      if (body !== null) return this.bufferedResponse(head, body);
+      streamedForSize(this.ctx, this.flow, response, -1);
+      return this.streamResponse(head, true, null);
+    });
   }
 
   private bufferedResponse(head: ResponseHeadInfo, body: Buffer): Step {
@@ -189,17 +239,19 @@ export class HttpExchange {
     const t = server.trailers;
     if (t) response.trailers = Headers.fromRaw(t);
     response.timestampEnd = now();
-    return andThen(this.hook('response'), () => {
+    return andThen(this.hook('response', false), () => {
       this.client.sendResponse(this.flow.response!, head);
       server.release();
     });
   }
 
-  private streamResponse(head: ResponseHeadInfo, setting: StreamSetting): Promise<void> {
+  /** Stream the response body (a live one is kept whole and tapped by its hooks). */
+  private streamResponse(head: ResponseHeadInfo, setting: StreamSetting, live: LiveBody | null): Promise<void> {
     const server = this.server!;
     const response = this.flow.response!;
     const fn = typeof setting === 'function' ? this.guard(setting, 'response') : null;
-    const relay = new BodyRelay(this.client.startResponse(response, head, fn !== null), fn, this.cfg.storeStreamedBodies);
+    const keep = live !== null || this.cfg.storeStreamedBodies;
+    const relay = new BodyRelay(this.client.startResponse(response, head, fn !== null), fn, keep, live?.tap ?? null);
     const gone = this.client.closed.then(() => Promise.reject(clientDisconnected()));
     return Promise.race([server.streamBody(relay), gone]).then(() => {
       this.checkStreamFailure();
@@ -207,24 +259,56 @@ export class HttpExchange {
       const t = server.trailers;
       if (t) response.trailers = Headers.fromRaw(t);
       response.timestampEnd = now();
-      return andThen(this.hook('response'), () => server.release());
+      return andThen(andThen(live?.finish(), () => this.hook('response', false)), () => server.release());
     });
   }
 
-  /** 101 Switching Protocols: HTTP ends here; both streams go on to the next layer. */
+  /**
+   * 101 Switching Protocols: HTTP ends here; both streams go on to the next layer. As mitmproxy,
+   * a WebSocket handshake (with `websocket` on) gets `flow.websocket` before the `response` hook,
+   * so that addons can tell a WebSocket connection follows.
+   */
   private switchProtocols(): Step {
-    this.flow.response!.timestampEnd = now();
-    return andThen(this.hook('response'), () => this.client.upgrade(this.flow, this.server!.takeOver()));
+    const flow = this.flow;
+    flow.response!.timestampEnd = now();
+    if (this.cfg.websocket && isWebSocketHandshake(flow.request.headers, 101, flow.response!.headers)) flow.websocket = new WebSocketData();
+    return andThen(this.hook('response', false), () => this.client.upgrade(this.flow, this.server!.takeOver()));
   }
 
   // --- hooks and failures ------------------------------------------------------------------
 
-  /** Run a flow hook; a flow the hook killed ends the exchange. */
-  private hook(name: FlowHook): Step {
+  /**
+   * Run a flow hook; a flow the hook killed ends the exchange (with the `error` hook if
+   * `emitErrorHook`: mitmproxy's `check_killed`). A client that leaves while the hook waits (a
+   * held flow) ends it too, with the flow's error "Client disconnected." even if the flow was
+   * killed because of that (the intercept addon kills the held flows of a client that left).
+   */
+  private hook(name: FlowHook, emitErrorHook: boolean): Step {
     const flow = this.flow;
     const r = this.table.triggerFlow(name as 'request', flow);
-    if (r) return r.then(() => checkKilled(flow));
-    checkKilled(flow);
+    if (r) {
+      this.watchClient();
+      return r.then(() => this.afterHook(emitErrorHook));
+    }
+    checkKilled(flow, emitErrorHook);
+  }
+
+  private watchClient(): void {
+    if (this.watchingClient) return;
+    this.watchingClient = true;
+    void this.client.closed.then(() => {
+      this.clientLeft = true;
+    });
+  }
+
+  private afterHook(emitErrorHook: boolean): void {
+    const flow = this.flow;
+    if (this.clientLeft) {
+      if (flow.error === null || flow.error.msg === FlowError.KILLED_MESSAGE) flow.error = new FlowError(CLIENT_DISCONNECTED);
+      flow.live = false;
+      throw new Killed(emitErrorHook);
+    }
+    checkKilled(flow, emitErrorHook);
   }
 
   /** Run a step; what it throws or rejects with goes to {@link failed}. */
@@ -239,7 +323,7 @@ export class HttpExchange {
   }
 
   private failed(err: unknown): Step {
-    if (err instanceof Killed) return this.abort();
+    if (err instanceof Killed) return err.emitErrorHook ? andThen(this.table.triggerFlow('error', this.flow), () => this.abort()) : this.abort();
     if (this.upstreamPhase && err instanceof UpstreamError) {
       this.upstreamPhase = false;
       const message = this.streamFailure ?? err.message;
@@ -258,7 +342,7 @@ export class HttpExchange {
     this.server?.abort();
     const flow = this.flow;
     return andThen(failFlow(this.ctx, this.table, flow, message), () => {
-      checkKilled(flow);
+      checkKilled(flow, false);
       this.client.fail(502, message);
     });
   }
@@ -316,8 +400,8 @@ function streamSetting(own: StreamSetting, contentLength: number, threshold: num
   return threshold !== null && contentLength > threshold;
 }
 
-function checkKilled(flow: HTTPFlow): void {
-  if (flow.error !== null && flow.error.msg === FlowError.KILLED_MESSAGE) throw new Killed('killed');
+function checkKilled(flow: HTTPFlow, emitErrorHook: boolean): void {
+  if (flow.error !== null && flow.error.msg === FlowError.KILLED_MESSAGE) throw new Killed(emitErrorHook);
 }
 
 function now(): number {

@@ -155,8 +155,11 @@ export interface ServerSide {
   takeOver(): UpgradedStream;
   /** The response was read to its end: the connection goes back to the connector (or closes). */
   release(): void;
-  /** Give up on this exchange (error, kill): HTTP/1 closes the connection, HTTP/2 resets the stream. */
-  abort(): void;
+  /**
+   * Give up on this exchange (error, kill, the client left): HTTP/1 closes the connection,
+   * HTTP/2 resets the stream. A pending wait for the response fails with `reason`.
+   */
+  abort(reason?: string): void;
 }
 
 /**

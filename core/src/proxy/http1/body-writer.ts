@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { BodyWriter } from '../http/sides.js';
-import { encodeChunk, encodeLastChunk } from './chunked.js';
+import { CHUNK_END, chunkHeader, encodeChunk, encodeLastChunk } from './chunked.js';
 import type { RawHeaders } from './types.js';
 
 /**
@@ -28,4 +28,30 @@ export class Http1BodyWriter implements BodyWriter {
   end(trailers: RawHeaders | null): void {
     if (this.chunked) this.out.write(encodeLastChunk(trailers));
   }
+}
+
+/**
+ * A head and a whole body in one corked write (one `writev`), without copying the body: as it
+ * is, or as one chunk and the last chunk with the trailers. `body` null or empty: no body bytes
+ * (a chunked message still gets its last chunk unless `bodiless`).
+ */
+export function writeMessage(out: Writable, head: Buffer, body: Buffer | null, chunked: boolean, trailers: RawHeaders | null, bodiless = false): void {
+  const n = body === null ? 0 : body.length;
+  if (bodiless || (n === 0 && !chunked)) {
+    out.write(head);
+    return;
+  }
+  out.cork();
+  out.write(head);
+  if (chunked) {
+    if (n > 0) {
+      out.write(chunkHeader(n));
+      out.write(body);
+      out.write(CHUNK_END);
+    }
+    out.write(encodeLastChunk(trailers));
+  } else {
+    out.write(body);
+  }
+  out.uncork();
 }

@@ -3,13 +3,15 @@ import { Deferred } from '../deferred.js';
 import { UpstreamError } from '../errors.js';
 import type { BodyWriter, ReceivedRequest, ResponseHeadInfo, ServerSide, UpgradedStream } from '../http/sides.js';
 import type { ServerTransport, TransportReader } from '../transport.js';
-import { Http1BodyWriter } from './body-writer.js';
-import { encodeChunk, encodeLastChunk } from './chunked.js';
+import { Http1BodyWriter, writeMessage } from './body-writer.js';
+import { BodyCollector } from './collector.js';
 import type { Http1Error } from './errors.js';
 import { fixLength, hostHeaderValue, toChunked } from './outbound.js';
 import { getHeader, isChunked } from './raw-headers.js';
+import { withoutHopByHop } from './hop-by-hop.js';
 import { ResponseParser } from './response-parser.js';
 import { serializeRequestHead } from './serialize.js';
+import { h1RequestFields, h1Version, HTTP2 } from '../http2/translate.js';
 import type { RawHeaders, ResponseHandler, ResponseHead } from './types.js';
 
 /**
@@ -29,7 +31,10 @@ export class Http1ClientConn implements TransportReader, ResponseHandler {
    * head, a buffered body, a queued client write): that read buffer must not be reused.
    */
   lent = false;
-  /** A body is being streamed through: pooled reads are handed on without a copy. */
+  /**
+   * A body is being streamed through, or collected into its own buffer: pooled reads are handed
+   * on without a copy.
+   */
   streaming = false;
 
   constructor(
@@ -38,6 +43,8 @@ export class Http1ClientConn implements TransportReader, ResponseHandler {
     strict: boolean,
     /** Debug log for the stray bytes of a dirty connection. */
     private readonly debug: (message: string) => void,
+    /** `keep_hop_by_hop_headers`: forward the client's hop-by-hop headers (mitmproxy's behaviour). */
+    readonly keepHopByHop = false,
   ) {
     this.parser = new ResponseParser(this, { strict });
     transport.attach(this);
@@ -169,8 +176,7 @@ export class Http1ServerSide implements ServerSide {
   private head: ResponseHead | null = null;
   private headWait: Deferred<ResponseHeadInfo> | null = null;
   private onInterim: ((head: ResponseHeadInfo) => void) | null = null;
-  private chunks: Buffer[] = [];
-  private length = 0;
+  private readonly body = new BodyCollector();
   private ended = false;
   private end: Deferred | null = null;
   private limit: number | null = null;
@@ -186,13 +192,14 @@ export class Http1ServerSide implements ServerSide {
 
   send(request: Request, body: Buffer, from: ReceivedRequest | null): void {
     this.conn.begin(request.method);
-    this.conn.transport.write(bufferedRequest(request, body, from));
+    writeBufferedRequest(this.conn, request, body, from);
   }
 
   startRequest(request: Request, from: ReceivedRequest | null, lengthMayChange: boolean): BodyWriter {
-    let fields = withHost(request, request.headers.fields);
+    let fields = forServer(this.conn, withHost(request, request.headers.fields));
     const declared = getHeader(fields, 'content-length') !== undefined;
-    if (lengthMayChange && declared) fields = toChunked(fields);
+    // an HTTP/2 body of unknown length needs chunked coding on HTTP/1
+    if ((lengthMayChange && declared) || (request.httpVersion === HTTP2 && !declared && !isChunked(fields))) fields = toChunked(fields);
     this.conn.begin(request.method);
     this.conn.transport.write(serializeHead(request, fields, from));
     return new Http1BodyWriter(this.conn.transport.socket, isChunked(fields));
@@ -210,25 +217,26 @@ export class Http1ServerSide implements ServerSide {
   readBody(limit: number | null): Buffer | null | Promise<Buffer | null> {
     this.limit = limit;
     const parser = this.conn.parser;
+    const head = this.head;
+    if (head !== null && head.bodyKind === 'length' && (limit === null || head.contentLength <= limit)) this.body.expect(head.contentLength);
     if (!this.ended && this.failure === null) {
-      if (limit !== null && this.length > limit) return null;
+      if (limit !== null && this.body.length > limit) return null;
       parser.resume();
     }
     if (this.failure !== null) throw this.failure;
-    if (this.ended) return this.takeBody();
-    if (limit !== null && this.length > limit) {
+    if (this.ended) return this.body.take();
+    if (limit !== null && this.body.length > limit) {
       parser.pause();
       return null;
     }
     this.overflow = new Deferred<boolean>();
-    return this.overflow.promise.then((over) => (over ? null : this.takeBody()));
+    return this.overflow.promise.then((over) => (over ? null : this.body.take()));
   }
 
   streamBody(into: BodyWriter): void | Promise<void> {
     this.sink = into;
-    const buffered = this.chunks;
-    this.chunks = [];
-    this.length = 0;
+    this.conn.streaming = false;
+    const buffered = this.body.drain();
     let ready = true;
     for (const b of buffered) if (!into.write(b)) ready = false;
     if (this.ended) {
@@ -251,8 +259,10 @@ export class Http1ServerSide implements ServerSide {
     this.conn.finish(this, this.ended && this.head !== null && this.head.keepAlive);
   }
 
-  abort(): void {
+  abort(reason = 'The exchange was aborted.'): void {
     this.conn.finish(this, false);
+    // the connection is gone from under the exchange: whoever waits for it hears why
+    if (!this.ended) this.fail(new UpstreamError(reason));
   }
 
   // --- events from the connection ------------------------------------------------------------
@@ -275,10 +285,10 @@ export class Http1ServerSide implements ServerSide {
       if (sink.retained) this.conn.lent = true;
       return;
     }
-    this.conn.lent = true;
-    this.chunks.push(chunk);
-    this.length += chunk.length;
-    if (this.limit !== null && this.length > this.limit && this.overflow) {
+    const body = this.body;
+    if (body.add(chunk)) this.conn.streaming = true;
+    else this.conn.lent = true;
+    if (this.limit !== null && body.length > this.limit && this.overflow) {
       this.conn.parser.pause();
       this.overflow.resolve(true);
     }
@@ -290,6 +300,7 @@ export class Http1ServerSide implements ServerSide {
 
   onEnd(): void {
     this.ended = true;
+    this.conn.streaming = false;
     this.overflow?.resolve(false);
     if (this.sink !== null && this.end !== null) {
       this.sink.end(this.trailers);
@@ -318,13 +329,6 @@ export class Http1ServerSide implements ServerSide {
     this.end?.reject(err);
   }
 
-  private takeBody(): Buffer {
-    const b = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
-    this.chunks = [];
-    this.length = 0;
-    return b;
-  }
-
   private pauseUntilDrain(into: BodyWriter): void {
     const parser = this.conn.parser;
     if (parser.isPaused) return;
@@ -338,23 +342,31 @@ export class Http1ServerSide implements ServerSide {
   }
 }
 
-/** Head and whole body of a buffered request, in one Buffer: origin-form target, Host added if missing, framing fixed. */
-function bufferedRequest(req: Request, body: Buffer, from: ReceivedRequest | null): Buffer {
-  const fields = fixLength(withHost(req, req.headers.fields), body, false);
-  const head = serializeHead(req, fields, from);
-  const chunked = isChunked(fields);
-  if (body.length === 0) return chunked ? Buffer.concat([head, encodeLastChunk(req.trailers?.fields ?? null)]) : head;
-  if (chunked) return Buffer.concat([head, encodeChunk(body), encodeLastChunk(req.trailers?.fields ?? null)]);
-  return Buffer.concat([head, body], head.length + body.length);
+/**
+ * Head and whole body of a buffered request (origin-form target, Host added if missing, framing
+ * fixed) in one corked write; the body is not copied.
+ */
+function writeBufferedRequest(conn: Http1ClientConn, req: Request, body: Buffer, from: ReceivedRequest | null): void {
+  const fields = fixLength(forServer(conn, withHost(req, req.headers.fields)), body, false);
+  writeMessage(conn.transport.socket, serializeHead(req, fields, from), body, isChunked(fields), req.trailers?.fields ?? null);
+}
+
+/**
+ * The request's fields without the client's hop-by-hop headers (unless keep_hop_by_hop_headers).
+ * Proxy-Authorization stays only on the way to an upstream proxy.
+ */
+function forServer(conn: Http1ClientConn, fields: RawHeaders): RawHeaders {
+  return conn.keepHopByHop ? fields : withoutHopByHop(fields, { request: true, keepProxyAuthorization: conn.server.via !== null });
 }
 
 function withHost(req: Request, fields: RawHeaders): RawHeaders {
-  if (getHeader(fields, 'host') !== undefined || req.httpVersion === 'HTTP/2.0') return fields;
+  if (req.httpVersion === HTTP2) return h1RequestFields(req);
+  if (getHeader(fields, 'host') !== undefined) return fields;
   return [[Buffer.from('Host'), Buffer.from(hostHeaderValue(req.host, req.port, req.scheme), 'latin1')], ...fields];
 }
 
 /** Bytes no addon touched came through the parser's checks: no need to check them again. */
 function serializeHead(req: Request, fields: RawHeaders, from: ReceivedRequest | null): Buffer {
   const pristine = from !== null && req.headers.fields === from.headers && req.method === from.method && req.path === from.path;
-  return serializeRequestHead({ method: req.method, target: req.path, httpVersion: req.httpVersion, headers: fields }, { validate: !pristine, checked: from?.headers });
+  return serializeRequestHead({ method: req.method, target: req.path, httpVersion: h1Version(req.httpVersion), headers: fields }, { validate: !pristine, checked: from?.headers });
 }

@@ -114,7 +114,10 @@ function writeHeaders(out: Buffer, o: number, headers: OutboundHeaders, validate
     const name = f[0];
     const value = f[1];
     if (validate) {
-      if (checked !== undefined && checked[c] === f) c++;
+      // `headers` may be `checked` with fields removed (hop-by-hop) or replaced: look ahead.
+      let k = c;
+      if (checked !== undefined) while (k < checked.length && checked[k] !== f) k++;
+      if (checked !== undefined && k < checked.length) c = k + 1;
       else checkField(name, value, side);
     }
     out.set(name, o);

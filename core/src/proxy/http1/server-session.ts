@@ -8,12 +8,15 @@ import { HttpExchange } from '../http/exchange.js';
 import type { BodyWriter, ClientSide, ResponseHeadInfo, Target, UpgradedStream } from '../http/sides.js';
 import { andThen } from '../http/step.js';
 import type { TunnelRequest } from '../connect.js';
-import { Http1BodyWriter } from './body-writer.js';
-import { encodeChunk, encodeLastChunk } from './chunked.js';
+import { Http1BodyWriter, writeMessage } from './body-writer.js';
+import { BodyCollector } from './collector.js';
+import { headTimeouts, type HeadWaiter } from './head-timeout.js';
+import { responseFieldsForClient } from './hop-by-hop.js';
 import { Http1Error } from './errors.js';
 import { bodilessResponse, fixLength, saysClose, toChunked, withoutContentLength } from './outbound.js';
 import { getHeader, isChunked } from './raw-headers.js';
 import { RequestParser } from './request-parser.js';
+import { h1Reason, h1Version, HTTP2 } from '../http2/translate.js';
 import { serializeResponseHead } from './serialize.js';
 import type { Http1Handler, RawHeaders, RequestHead } from './types.js';
 
@@ -27,17 +30,19 @@ const NO_BODY = Buffer.alloc(0);
  * {@link Http1Request} as its client side; keep-alive and pipelined requests follow in order.
  * CONNECT goes to the connection (a tunnel), a 101 hands the stream to the next layer.
  */
-export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequest {
+export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequest, HeadWaiter {
   readonly parser: RequestParser;
   /** The request being handled. */
   private current: Http1Request | null = null;
   parseError: Http1Error | null = null;
   private active = false;
+  /** A request head was received on this stream (after it, idle time between requests is tcp_timeout's). */
+  private served = false;
   closed = false;
   /** The stream now belongs to another layer (CONNECT tunnel, upgrade). */
   private handedOver = false;
-  /** Resolves when the client stream closes. */
-  readonly clientGone = new Deferred();
+  /** The client stream closed (each request's `closed` resolves then). */
+  clientLeft = false;
   private readonly exchangeDone = (): void => this.finishExchange();
   private readonly exchangeFailed = (err: unknown): void => this.abort(err);
 
@@ -59,10 +64,11 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
     stream.on('end', () => this.parser.finish());
     stream.on('close', () => {
       this.closed = true;
-      this.clientGone.resolve();
+      this.clientLeft = true;
       this.current?.clientClosed();
     });
     if (initial && initial.length > 0) this.parser.push(initial);
+    if (cfg.requestHeadTimeout > 0) headTimeouts.watch(this, cfg.requestHeadTimeout * 1000);
   }
 
   // --- request parser events -------------------------------------------------------------
@@ -70,6 +76,7 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
   onHead(head: RequestHead): void {
     this.parser.pause();
     this.active = true;
+    this.served = true;
     if (head.method === 'CONNECT') return this.connectRequest(head);
     const request = this.makeRequest(head);
     if (!request) return this.finishExchange();
@@ -98,6 +105,23 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
     this.conn.log.info(`${this.conn.describe()}: bad request: ${error.message}`);
     this.writeError(error.status, error.message);
     this.close();
+  }
+
+  // --- request_head_timeout (see HeadTimeouts) ---------------------------------------------
+
+  headState(): 'done' | 'busy' | 'waiting' {
+    if (this.closed || this.handedOver) return 'done';
+    if (this.active) return 'busy';
+    return !this.served || this.parser.bufferedBytes > 0 ? 'waiting' : 'busy';
+  }
+
+  headTimedOut(seconds: number): void {
+    const started = this.parser.bufferedBytes > 0;
+    this.conn.log.debug(`${this.conn.describe()}: ${started ? 'request head not complete' : 'no request'} after ${seconds} s (request_head_timeout): closing the connection.`);
+    if (started) this.writeError(408, `Request head not complete after ${seconds} s (request_head_timeout).`);
+    this.close();
+    // Do not wait for the client to close its side: the descriptor goes once the answer is out.
+    this.stream.end(() => this.conn.destroy());
   }
 
   // --- requests ------------------------------------------------------------------------------
@@ -225,14 +249,15 @@ export class Http1Request implements ClientSide {
   trailers: RawHeaders | null = null;
   /** The connection may carry the next request after this exchange. */
   keepAlive = false;
-  private chunks: Buffer[] = [];
-  private length = 0;
+  private readonly body = new BodyCollector();
   private ended = false;
   private sink: BodyWriter | null = null;
   /** Resolves with the body (once whole) when a reader waits for it. */
   private bodyEnd: Deferred<Buffer> | null = null;
   /** Bytes of the response went out (no error page possible any more). */
   private headSent = false;
+  /** {@link closed}, made when first asked for: per request, so that waiters end with it. */
+  private gone: Deferred | null = null;
 
   constructor(
     private readonly session: Http1ServerSession,
@@ -245,21 +270,24 @@ export class Http1Request implements ClientSide {
   }
 
   get closed(): Promise<void> {
-    return this.session.clientGone.promise;
+    if (this.gone === null) {
+      this.gone = new Deferred();
+      if (this.session.clientLeft) this.gone.resolve();
+    }
+    return this.gone.promise;
   }
 
   // --- the request body ------------------------------------------------------------------------
 
   readBody(): Buffer | Promise<Buffer> {
+    if (this.head.bodyKind === 'length') this.body.expect(this.contentLength);
     const wait = this.bodyRead();
-    return wait === null ? this.takeBody() : wait;
+    return wait === null ? this.body.take() : wait;
   }
 
   streamBody(into: BodyWriter): void | Promise<void> {
     this.sink = into;
-    for (const b of this.chunks) into.write(b);
-    this.chunks = [];
-    this.length = 0;
+    for (const b of this.body.drain()) into.write(b);
     return andThen(this.bodyRead() ?? undefined, () => {
       this.sink = null;
       into.end(this.trailers);
@@ -269,8 +297,7 @@ export class Http1Request implements ClientSide {
   onData(chunk: Buffer): void {
     const sink = this.sink;
     if (sink === null) {
-      this.chunks.push(chunk);
-      this.length += chunk.length;
+      this.body.add(chunk);
       return;
     }
     if (!sink.write(chunk)) {
@@ -285,7 +312,7 @@ export class Http1Request implements ClientSide {
     const d = this.bodyEnd;
     this.bodyEnd = null;
     // Streamed bodies went to the sink already.
-    d?.resolve(this.sink === null ? this.takeBody() : NO_BODY);
+    d?.resolve(this.sink === null ? this.body.take() : NO_BODY);
   }
 
   /** The parser failed while the body was awaited: true if that wait took the error. */
@@ -301,6 +328,7 @@ export class Http1Request implements ClientSide {
     const d = this.bodyEnd;
     this.bodyEnd = null;
     d?.reject(clientDisconnected());
+    this.gone?.resolve();
   }
 
   /** Let the parser read the body; null if it is complete, else a promise of the end. */
@@ -313,22 +341,10 @@ export class Http1Request implements ClientSide {
     return this.bodyEnd.promise;
   }
 
-  private takeBody(): Buffer {
-    // No body (most requests): one shared empty buffer, not a new one per request.
-    if (this.length === 0) {
-      this.chunks = [];
-      return NO_BODY;
-    }
-    const b = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.length);
-    this.chunks = [];
-    this.length = 0;
-    return b;
-  }
-
   // --- the response ------------------------------------------------------------------------------
 
   sendInterim(head: ResponseHeadInfo): void {
-    this.session.write(serializeResponseHead(head));
+    this.session.write(serializeResponseHead({ httpVersion: h1Version(head.httpVersion), statusCode: head.statusCode, reason: h1Reason(head), headers: head.headers }));
   }
 
   sendResponse(response: Response, from: ResponseHeadInfo | null): void {
@@ -336,19 +352,20 @@ export class Http1Request implements ClientSide {
     const body = response.rawContent;
     let fields = response.headers.fields;
     if (!bodiless) fields = fixLength(fields, body, true);
-    const pristine = from !== null && fields === from.headers && response.statusCode === from.statusCode && response.reason === from.reason;
-    const head = serializeResponse(response, fields, { validate: !pristine, checked: from?.headers });
-    const trailers = (): RawHeaders | null => response.trailers?.fields ?? null;
-    let data: Buffer;
-    if (bodiless || !body || body.length === 0) data = !bodiless && isChunked(fields) ? Buffer.concat([head, encodeLastChunk(trailers())]) : head;
-    else if (isChunked(fields)) data = Buffer.concat([head, encodeChunk(body), encodeLastChunk(trailers())]);
-    else data = Buffer.concat([head, body], head.length + body.length);
-    this.session.write(data);
-    this.headSent = true;
-    if (!this.head.keepAlive || (from !== null && !from.keepAlive)) return;
     // The server's own Connection: close is in `from.keepAlive` already; look again only at
     // headers an addon set or changed.
-    this.keepAlive = (from !== null && fields === from.headers) || !saysClose(getHeader(fields, 'connection'));
+    this.keepAlive = this.head.keepAlive && (from === null || from.keepAlive) && ((from !== null && fields === from.headers) || !saysClose(getHeader(fields, 'connection')));
+    fields = this.hopByHop(fields);
+    const pristine = from !== null && fields === from.headers && response.statusCode === from.statusCode && response.reason === from.reason;
+    const head = serializeResponse(response, fields, { validate: !pristine, checked: from?.headers });
+    if (!this.session.closed) writeMessage(this.session.stream, head, body, isChunked(fields), response.trailers?.fields ?? null, bodiless);
+    this.headSent = true;
+  }
+
+  /** Without the server's hop-by-hop headers, with the proxy's own Connection (unless keep_hop_by_hop_headers). */
+  private hopByHop(fields: RawHeaders): RawHeaders {
+    if (this.session.conn.config.keepHopByHop) return fields;
+    return responseFieldsForClient(fields, this.keepAlive, this.head.httpVersion === 'HTTP/1.0');
   }
 
   startResponse(response: Response, from: ResponseHeadInfo, lengthMayChange: boolean): BodyWriter {
@@ -365,13 +382,21 @@ export class Http1Request implements ClientSide {
         untilClose = true;
       }
     }
-    if (!bodiless && !chunked && getHeader(fields, 'content-length') === undefined) untilClose = true;
+    if (!bodiless && !chunked && getHeader(fields, 'content-length') === undefined) {
+      // HTTP/2 frames bodies itself: an HTTP/1.1 client gets chunked coding instead of a close
+      if (response.httpVersion === HTTP2 && this.head.httpVersion === 'HTTP/1.1') {
+        fields = toChunked(fields);
+        chunked = true;
+      } else {
+        untilClose = true;
+      }
+    }
+    this.keepAlive = this.head.keepAlive && !untilClose && from.keepAlive;
     const out = this.session.stream;
     out.cork();
-    this.session.write(serializeResponse(response, fields));
+    this.session.write(serializeResponse(response, this.hopByHop(fields)));
     process.nextTick(() => out.uncork());
     this.headSent = true;
-    this.keepAlive = this.head.keepAlive && !untilClose && from.keepAlive;
     return new Http1BodyWriter(out, chunked);
   }
 
@@ -415,7 +440,7 @@ function newRequest(head: RequestHead, host: string, port: number, scheme: strin
  */
 function serializeResponse(r: Response, fields: RawHeaders, options?: { validate: boolean; checked: RawHeaders | undefined }): Buffer {
   try {
-    return serializeResponseHead({ httpVersion: r.httpVersion, statusCode: r.statusCode, reason: r.reason, headers: fields }, options);
+    return serializeResponseHead({ httpVersion: h1Version(r.httpVersion), statusCode: r.statusCode, reason: h1Reason(r), headers: fields }, options);
   } catch (err) {
     if (err instanceof Http1Error) throw new UpstreamError(`HTTP protocol error in server response: ${err.message}`);
     throw err;

@@ -1,19 +1,40 @@
 import type { NextLayer } from '../../hooks/data.js';
 import type { ClientConnection } from '../connection.js';
+import { headTimeouts } from '../http1/head-timeout.js';
 import { firstBytes } from '../relay.js';
+import { looksLikeTls } from '../tls/clienthello.js';
+import { acceptProxyTls } from '../tls/intercept.js';
 
 /**
  * Regular mode (an explicit HTTP proxy): the first layer is HTTP/1 with requests in absolute
- * form and CONNECT for tunnels. As mitmproxy, `next_layer` is asked for it too (an addon may look
- * at the first bytes, or drop the connection).
+ * form and CONNECT for tunnels, or cleartext HTTP/2 with prior knowledge (each request names its
+ * destination in `:scheme` and `:authority`), in the clear or, when the client opens with a TLS
+ * ClientHello (`HTTPS_PROXY=https://...`), inside TLS to the proxy itself (as mitmproxy). As
+ * mitmproxy, `next_layer` is asked for it too (an addon may look at the first bytes, or drop the
+ * connection).
  */
 export async function regularMode(conn: ClientConnection): Promise<void> {
-  let initial: Buffer | null = null;
+  // request_head_timeout covers the wait for the first bytes too (a client that never sends).
+  const timeout = conn.config.requestHeadTimeout;
+  const wait = timeout > 0 ? headTimeouts.waitForFirstBytes(conn.socket, timeout * 1000, () => conn.destroy()) : null;
+  const first = await firstBytes(conn.socket, null);
+  wait?.done();
+  if (!first) return conn.destroy();
+  let initial: Buffer | null = first.data;
+  if (looksLikeTls(initial)) {
+    const tls = await acceptProxyTls(conn, initial);
+    if (!tls) return conn.destroy();
+    conn.stream = tls;
+    initial = null;
+  }
   if (conn.hooks.has('next_layer')) {
-    const first = await firstBytes(conn.socket, null);
-    if (!first) return conn.destroy();
-    initial = first.data;
-    const nl: NextLayer = { context: conn, dataClient: () => first.data, dataServer: () => Buffer.alloc(0), layer: 'http', ignoreConnection: false };
+    if (initial === null) {
+      const inner = await firstBytes(conn.stream, null);
+      if (!inner) return conn.destroy();
+      initial = inner.data;
+    }
+    const data = initial;
+    const nl: NextLayer = { context: conn, dataClient: () => data, dataServer: () => Buffer.alloc(0), layer: 'http', ignoreConnection: false };
     const r = conn.hooks.trigger('next_layer', nl);
     if (r) await r;
     if (nl.layer !== 'http' || nl.ignoreConnection) {
@@ -21,5 +42,5 @@ export async function regularMode(conn: ClientConnection): Promise<void> {
       return conn.destroy();
     }
   }
-  conn.serveHttp1(conn.socket, null, initial);
+  return conn.serveHttp(conn.stream, null, initial);
 }

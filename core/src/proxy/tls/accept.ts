@@ -1,14 +1,15 @@
-import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import type { TlsSettings } from '../../hooks/data.js';
+import type { ClientHello, TlsSettings } from '../../hooks/data.js';
+import { describeClientTlsFailure } from './hints.js';
 
 /**
- * Run the client-side TLS handshake on a socket whose first bytes (the ClientHello) were already
- * read: they are put back, then Node's TLSSocket takes the socket over (its native handle, no JS
- * stream in between). The TLS socket is created before this function returns (what
+ * Run the client-side TLS handshake on a client stream whose first bytes (the ClientHello) were
+ * already read: they are put back, then Node's TLSSocket takes the stream over (a socket: its
+ * native handle, no JS stream in between; a TLS stream to the proxy itself: TLS inside TLS). The TLS socket is created before this function returns (what
  * `CertStore.handshakeContext` needs); `settings` gives ALPN and client certificate requests.
  */
-export function acceptTls(socket: net.Socket, buffered: Buffer, settings: TlsSettings, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
+export function acceptTls(socket: Duplex, buffered: Buffer, settings: TlsSettings, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
   socket.removeAllListeners('data');
   socket.removeAllListeners('end');
   socket.pause();
@@ -43,9 +44,12 @@ export function acceptTls(socket: net.Socket, buffered: Buffer, settings: TlsSet
   });
 }
 
-/** Does this handshake error mean the client rejected our certificate? */
-export function clientDistrustsCert(err: Error): boolean {
-  return /alert (unknown ca|bad certificate|certificate unknown|unsupported certificate)|ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN)/i.test(
-    `${err.message} ${(err as NodeJS.ErrnoException).code ?? ''}`,
-  );
+/**
+ * Does this handshake error mean the client rejected our certificate? Either it sent a distrust
+ * alert, or it is a client that rejects by closing without one (Node.js, Java's HttpClient:
+ * pass its ClientHello to tell). The log line and the fix: `describeClientTlsFailure` in
+ * hints.ts.
+ */
+export function clientDistrustsCert(err: Error, clientHello: ClientHello | null = null): boolean {
+  return describeClientTlsFailure({ error: err, clientHello, serverName: '', caCertPath: '' }).distrust;
 }

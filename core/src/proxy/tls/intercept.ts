@@ -2,13 +2,16 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import type { Cert } from '../../certs/cert.js';
 import type { CertStore } from '../../certs/store.js';
+import { Server } from '../../flow/index.js';
 import type { ClientHello, ClientHelloData, TlsData, TlsSettings } from '../../hooks/data.js';
 import type { ClientConnection } from '../connection.js';
+import { refusedAlpn } from '../connector.js';
 import { UpstreamError } from '../errors.js';
 import { firstBytes } from '../relay.js';
 import type { UpstreamTls } from '../transport.js';
-import { acceptTls, clientDistrustsCert } from './accept.js';
+import { acceptTls } from './accept.js';
 import { ClientHelloError, parseClientHello } from './clienthello.js';
+import { describeClientTlsFailure } from './hints.js';
 import { tlsVersionName } from './info.js';
 
 /** How a TLS interception attempt ended. */
@@ -48,21 +51,42 @@ export async function interceptTls(conn: ClientConnection, target: Target, initi
   if (r) await r;
   if (chd.ignoreConnection) return { kind: 'passthrough', data };
 
-  const http1 = hello.alpnProtocols.filter((p) => p === 'http/1.1' || p === 'http/1.0');
+  const offers = hello.alpnProtocols;
+  const http1 = offers.filter((p) => p === 'http/1.1' || p === 'http/1.0');
+  const h2 = cfg.http2 && offers.includes('h2');
   const upstream: UpstreamTls = {
     sni: hello.sni ?? (net.isIP(target.host) ? null : target.host),
-    alpn: hello.alpnProtocols.length === 0 ? [] : http1.length ? http1 : ['http/1.1'],
+    alpn: offers.length === 0 ? [] : [...(h2 ? ['h2'] : []), ...(http1.length ? http1 : ['http/1.1'])],
   };
   if (chd.establishServerTlsFirst) await serverTlsFirst(conn, target, upstream);
   const server = conn.connector.transport?.server;
   const serverTls = server !== undefined && server.tls;
   const negotiated = serverTls ? server.alpn?.toString('latin1') : undefined;
-  // The client gets what the server chose; else HTTP/1.1 if offered.
-  const alpn = negotiated ? [negotiated] : hello.alpnProtocols.includes('http/1.1') ? ['http/1.1'] : http1;
+  const alpn = clientAlpn(offers, negotiated, h2, http1);
   const upstreamCert = cfg.upstreamCert && serverTls ? (server.certificateList[0] ?? null) : null;
   const stream = await handshake(conn, target, hello, data, alpn, upstreamCert);
   if (stream === null) return { kind: 'closed' };
   return { kind: 'intercepted', stream, alpn: stream.alpnProtocol || null, upstream };
+}
+
+/**
+ * TLS to the proxy itself (a client with `HTTPS_PROXY=https://...`, regular mode): the handshake
+ * with a leaf for the name the client asked for (its SNI, else the proxy's address), HTTP/1.1 by
+ * ALPN, the usual TLS hooks. The decrypted stream, or null (the client left, the handshake failed:
+ * logged, hooks fired).
+ */
+export async function acceptProxyTls(conn: ClientConnection, initial: Buffer): Promise<tls.TLSSocket | null> {
+  const read = await readClientHello(conn, initial);
+  if (read.kind !== 'hello') {
+    if (read.kind === 'not-tls') conn.log.info(`${conn.describe()}: the bytes sent to the proxy are neither TLS nor HTTP; closing the connection.`);
+    return null;
+  }
+  const { hello, data } = read;
+  conn.client.sni = hello.sni;
+  conn.client.alpnOffers = hello.alpnProtocols.map((p) => Buffer.from(p, 'latin1'));
+  const self = { host: conn.socket.localAddress ?? '127.0.0.1', port: conn.socket.localPort ?? 0 };
+  const alpn = hello.alpnProtocols.includes('http/1.1') ? ['http/1.1'] : [];
+  return handshake(conn, self, hello, data, alpn, null);
 }
 
 /** The ClientHello, reading more bytes while it is incomplete. */
@@ -72,7 +96,7 @@ async function readClientHello(conn: ClientConnection, initial: Buffer): Promise
     for (;;) {
       const hello = parseClientHello(data);
       if (hello) return { kind: 'hello', hello, data };
-      const more = await firstBytes(conn.socket, null);
+      const more = await firstBytes(conn.stream, null);
       if (!more) return { kind: 'closed' };
       data = Buffer.concat([data, more.data]);
     }
@@ -93,12 +117,30 @@ async function serverTlsFirst(conn: ClientConnection, target: Target, upstream: 
   try {
     let t = connector.transport;
     if (!t || !t.alive) t = await connector.connectTo(connector.server, null);
-    await t.startTls(upstream);
+    try {
+      await t.startTls(upstream);
+    } catch (err) {
+      // an HTTP/2-only server refused HTTP/1.1: connect again offering h2 (the client's HTTP/1 is translated)
+      if (!conn.config.http2 || upstream.alpn.includes('h2') || !refusedAlpn(err)) throw err;
+      t = await connector.connectTo(new Server({ address: [target.host, target.port] }), null);
+      await t.startTls({ ...upstream, alpn: ['h2'] });
+    }
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;
     connector.tunnelError = { ...target, message: err.message };
     connector.close();
   }
+}
+
+/**
+ * The ALPN protocols the client is offered: the server's choice when the client offered it (as
+ * mitmproxy); HTTP/1 when the server took `h2` that the client did not offer (translated);
+ * without a choice from the server, `h2` (when `http2` is on and offered) before HTTP/1.1.
+ */
+function clientAlpn(offers: readonly string[], negotiated: string | undefined, h2: boolean, http1: readonly string[]): string[] {
+  if (negotiated && offers.includes(negotiated)) return [negotiated];
+  const h1 = offers.includes('http/1.1') ? ['http/1.1'] : [...http1];
+  return h2 ? ['h2', ...h1] : h1;
 }
 
 /** The client-side handshake with the leaf for this host; null (logged, hooks fired) if it fails. */
@@ -129,19 +171,13 @@ async function handshake(
     // CertStore.handshakeContext); an addon may have given its own context or PEMs.
     const s = tlsData.settings;
     const ctx = s.secureContext ?? (s.cert === certPem && s.key === entry.keyPem ? certs.handshakeContext(entry) : addonContext(certs, s));
-    stream = await acceptTls(conn.socket, data, s, ctx);
+    stream = await acceptTls(conn.stream, data, s, ctx);
   } catch (err) {
     const e = err as Error;
     const name = hello.sni ?? target.host;
     client.error = `Client TLS handshake failed: ${e.message}`;
-    if (clientDistrustsCert(e)) {
-      conn.log.warn(
-        `${conn.describe()}: Client TLS handshake failed. The client does not trust the proxy's certificate for ${name} (${e.message.replace(/^.*?:(?=[^:]*$)/, '').trim()}). ` +
-          `Install the mitmts CA certificate in the client: ${conn.runtime.caCertPath} (see https://docs.mitmproxy.org/stable/concepts-certificates/).`,
-      );
-    } else {
-      conn.log.info(`${conn.describe()}: Client TLS handshake failed for ${name}: ${e.message}`);
-    }
+    const hint = describeClientTlsFailure({ error: e, clientHello: hello, serverName: name, caCertPath: conn.runtime.caCertPath });
+    conn.log[hint.level](`${conn.describe()}: ${hint.message}`);
     const r2 = conn.hooks.trigger('tls_failed_client', tlsData);
     if (r2) await r2;
     return null;

@@ -72,8 +72,12 @@ class Lane {
   readonly reader: FrameReader;
   readonly assembler: MessageAssembler;
   readonly deflate: DeflateDirection | null;
-  /** Bytes for the receiving peer, waiting for the next flush (adjacent views merged). */
+  /** Bytes for the receiving peer, waiting for the next flush; then {@link run}. */
   out: Buffer[] = [];
+  /** The first view of the current run of contiguous views (merged into one write), or null. */
+  run: Buffer | null = null;
+  /** Where the current run ends in its buffer (byte offset). */
+  runEnd = 0;
   /** Messages injected into this lane, sent at the next message boundary. */
   readonly injected: WebSocketMessage[] = [];
   /** An async hook is running: frames wait. */
@@ -333,25 +337,27 @@ export class WebSocketRelay {
     }
   }
 
-  /** Queue bytes for a lane's receiver, merging views that continue the previous one (one write for many frames). */
+  /** Queue bytes for a lane's receiver; views that continue the previous one extend its run (one write for many frames). */
   private emit(lane: Lane, b: Buffer): void {
-    const out = lane.out;
-    const n = out.length;
-    if (n > 0) {
-      const last = out[n - 1]!;
-      if (last.buffer === b.buffer && last.byteOffset + last.length === b.byteOffset) {
-        out[n - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + b.length);
+    const run = lane.run;
+    if (run !== null) {
+      if (run.buffer === b.buffer && lane.runEnd === b.byteOffset) {
+        lane.runEnd += b.length;
         return;
       }
+      lane.out.push(runView(run, lane.runEnd));
     }
-    out.push(b);
+    lane.run = b;
+    lane.runEnd = b.byteOffset + b.length;
   }
 
   private flush(): void {
     for (const lane of [this.c2s, this.s2c]) {
-      if (lane.out.length === 0) continue;
+      if (lane.run === null) continue;
       const pieces = lane.out;
+      pieces.push(runView(lane.run, lane.runEnd));
       lane.out = [];
+      lane.run = null;
       for (const p of pieces) this.o.send(!lane.fromClient, p);
     }
   }
@@ -364,6 +370,11 @@ export class WebSocketRelay {
     this.s2c.deflate?.close();
     this.o.onEnd(how);
   }
+}
+
+/** One view over a run that starts with `first` and ends at byte offset `end` of its buffer. */
+function runView(first: Buffer, end: number): Buffer {
+  return end === first.byteOffset + first.length ? first : Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /**

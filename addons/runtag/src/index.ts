@@ -1,0 +1,2 @@
+export { RunTagger } from './runtag.js';
+export { RunTagger as default } from './runtag.js';
