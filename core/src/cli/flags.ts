@@ -23,10 +23,12 @@ export interface FlagSpec {
   readonly metavar?: string;
   readonly help: string;
   readonly choices?: readonly string[];
+  /** The `--help` section (flags generated from an addon's options: that addon). */
+  readonly group?: string;
 }
 
 export const FLAGS: readonly FlagSpec[] = [
-  { long: 'mode', short: 'm', option: 'mode', kind: 'append', metavar: 'MODE', help: 'The proxy server type(s) to spawn (repeatable): regular, upstream:SPEC, reverse:SPEC, socks5, ... Listen address per mode: MODE@[HOST:]PORT.' },
+  { long: 'mode', short: 'm', option: 'mode', kind: 'append', metavar: 'MODE', help: 'The proxy server type(s) to spawn (repeatable): regular only in this build, other modes are refused; MODE@[HOST:]PORT sets its listen address.' },
   { long: 'listen-host', option: 'listen_host', kind: 'str', metavar: 'HOST', help: 'Address to bind proxy server(s) to (default 127.0.0.1; 0.0.0.0 or :: for every interface).' },
   { long: 'listen-port', short: 'p', option: 'listen_port', kind: 'int', metavar: 'PORT', help: 'Port to bind proxy server(s) to (default 8080 for regular mode).' },
   { long: 'server', short: 'n', shortValue: false, option: 'server', kind: 'bool', help: 'Start a proxy server (-n / --no-server: do not).' },
