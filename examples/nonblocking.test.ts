@@ -19,7 +19,10 @@ describe('nonblocking', () => {
     // Send the fast request once the slow one waits in the hook (the example logs it).
     const waiting = new Promise<void>((resolve) => {
       const off = proxy.kernel.log.onEntry((e) => {
-        if (e.message.startsWith('handle request:')) (off(), resolve());
+        if (e.message.startsWith('handle request:')) {
+          off();
+          resolve();
+        }
       });
     });
     const slow = send(proxy, `${up.url}/slow`).then(() => order.push('slow'));

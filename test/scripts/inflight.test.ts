@@ -40,7 +40,10 @@ describe('hot reload under traffic', () => {
 
     const waiting = new Promise<void>((resolve) => {
       const off = proxy.kernel.log.onEntry((e) => {
-        if (e.message === 'v1: /slow waits') (off(), resolve());
+        if (e.message === 'v1: /slow waits') {
+          off();
+          resolve();
+        }
       });
     });
     const slow = getViaProxy(proxy, `${up.url}/slow`);
