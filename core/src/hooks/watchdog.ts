@@ -208,7 +208,7 @@ function watchdogMain(req: NodeJS.Require): void {
   };
 
   function describeBlock(stale: number): string {
-    const v = Atomics.load(slots, RUNNING);
+    const v = Atomics.load(slots, 0);
     const s = (stale / 1000).toFixed(1);
     const signals = signalHandles.length > 0 ? ' SIGTERM and SIGINT still stop the process.' : '';
     if (v > 0) return `${label(v) ?? 'a hook'} has blocked the event loop for ${s} s: nothing else runs until it returns (a synchronous loop?).${signals}`;
@@ -231,7 +231,7 @@ function watchdogMain(req: NodeJS.Require): void {
     if (stale < limitMs) return;
     if (!reported) {
       reported = true;
-      const v = Atomics.load(slots, RUNNING);
+      const v = Atomics.load(slots, 0);
       blocker = v > 0 ? label(v) : undefined;
       say(describeBlock(stale));
     }
