@@ -9,7 +9,7 @@ export default defineConfig({
   },
   test: {
     include: ['core/test/**/*.test.ts', 'sdk/test/**/*.test.ts', 'addons/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**', 'templates/**'],
+    exclude: ['**/node_modules/**', '**/dist/**', 'packages/*/templates/**', 'examples/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A custom mitmts build for the benchmark: the default distribution (bin/mitmts.js) plus the
+// A custom mitmts build for the benchmark: the default distribution (packages/mitmts) plus the
 // same response hook as hook.ts, compiled in. The harness uses it when `mitmts -s` cannot load
 // a script yet (no script addon in the build); the work per flow is the same either way.
 import { readFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ class BenchHook {
 // What `@hook('response')` does in TypeScript.
 hook('response')(BenchHook.prototype, 'response', Object.getOwnPropertyDescriptor(BenchHook.prototype, 'response'));
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+const pkg = JSON.parse(readFileSync(new URL('../../packages/mitmts/package.json', import.meta.url), 'utf8'));
 const dist = {
   name: 'mitmts-bench',
   version: pkg.version,

@@ -24,6 +24,8 @@ export * from './commands/types.js';
 export * from './hooks/hookmap.js';
 export * from './hooks/data.js';
 export * from './hooks/decorators.js';
+export { UNFIRED_HOOKS } from './hooks/unfired.js';
+export { handledHooks, looksLikeHook } from './hooks/checks.js';
 export { HookDispatcher, HookTable, type AddonRecord } from './hooks/dispatcher.js';
 
 export { main, applyCommandLine, distributionKernel, formatOptions, formatCommands, expandHome, type CliIO, type Subcommand } from './cli/main.js';

@@ -14,6 +14,17 @@ export { Rules, RuleBuilder, type Rule, type RuleMatcher, type PassThroughTransf
 export type { CoreOptionValues, AddonOptionValues, ProxyOptions } from './options.js';
 export type { CommandSignatures, CommandArgs, CommandResult } from './commands.js';
 export {
+  defineAddon,
+  type AddonDefinition,
+  type CheckedOption,
+  type CommandDefinition,
+  type DefinedAddon,
+  type DefinedAddonContext,
+  type DefinedHooks,
+  type OptionDefinition,
+  type OptionValues,
+} from './define.js';
+export {
   parseModifySpec,
   filterOption,
   parseReplacement,

@@ -1,5 +1,3 @@
-import { createServer, request, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Kernel, type AddonInput, type HookMap, type HookName, type LogEntry, type LogLevel } from '@mitmts/core';
 
 /**
@@ -89,62 +87,6 @@ export async function withAddons(addons: readonly AddonInput[], options: Readonl
   return tctx;
 }
 
-/** A local HTTP server for end-to-end tests. */
-export interface LocalServer {
-  readonly server: Server;
-  readonly port: number;
-  /** `http://127.0.0.1:PORT` */
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** Start an HTTP server on 127.0.0.1 and a free port. */
-export async function localServer(handler: RequestListener): Promise<LocalServer> {
-  const server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
-}
-
-/** What {@link requestVia} got back. */
-export interface ProxiedResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
-}
-
-/**
- * One HTTP request through a running proxy with Node's http client, as a proxy client sends it:
- * absolute-form target, Host header naming the target (not the proxy).
- */
-export function requestVia(
-  proxy: { readonly host: string; readonly port: number },
-  url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<ProxiedResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: proxy.host, port: proxy.port, method: opts.method ?? 'GET', path: url, headers: { host: new URL(url).host, ...opts.headers }, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
 export {
   tflow,
   ttcpflow,
@@ -158,3 +100,15 @@ export {
   terr,
   twebsocket,
 } from '@mitmts/core/flow/testing';
+export {
+  startOrigin,
+  requestVia,
+  waitForFlow,
+  type Origin,
+  type OriginHandler,
+  type OriginOptions,
+  type OriginRequest,
+  type ProxiedRequestInit,
+  type ProxiedResponse,
+  type ProxyEndpoint,
+} from './e2e.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { entrySource, installationNodePaths, names, scaffold } from '@mitmts/sdk/cli';
 
-const TEMPLATES = join(import.meta.dirname, '../../templates');
+const TEMPLATES = join(import.meta.dirname, '../../packages/mitmts/templates');
 
 describe('@mitmts/sdk/cli', () => {
   it.each([

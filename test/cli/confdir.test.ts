@@ -24,7 +24,7 @@ describe('mitmts with a confdir that cannot be created', () => {
     const { code } = await child.exited;
     expect(code).toBe(1);
     expect(child.err).toMatch(message);
-    expect(child.err).toMatch(/Choose a writable directory with --set confdir=DIR\./);
+    expect(child.err).toMatch(/Choose a writable directory with the option confdir \(on the command line: --set confdir=DIR\)\./);
     expect(child.err).not.toMatch(/\n\s+at /); // no stack trace
     expect(child.out).not.toMatch(/listening/);
   });

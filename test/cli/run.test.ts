@@ -66,7 +66,7 @@ describe('mitmts run', () => {
   it('captures a Node.js program that knows nothing of proxies (fetch, node:https, node:http), tagged, with its exit code', { timeout: 60_000 }, async () => {
     const file = join(dir, 'node.mitm');
     // -s and -w work as with mitmts itself: the script's header is in the saved flows.
-    const script = join(import.meta.dirname, '../../templates/examples/http-add-header.ts');
+    const script = join(import.meta.dirname, '../../examples/http-add-header.ts');
     const r = await mitmts(['run', ...base(), '-q', '-s', script, '-w', file, '--', process.execPath, join(FIXTURES, 'client.mjs'), secure.url, plain.url, '3']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('fetch 200 origin saw POST /fetch {"via":"fetch"}\nhttps 200 origin saw GET /https\nhttp 200 origin saw GET /http\n');
@@ -153,6 +153,6 @@ describe('mitmts run', () => {
     const help = await mitmts(['run', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: mitmts run \[options\]/);
-    expect((await mitmts(['--help'])).stdout).toContain('mitmts run [options] [--proxy URL] [--] COMMAND [ARGS...]');
+    expect((await mitmts(['--help'])).stdout).toMatch(/^  run +run COMMAND with its HTTP\(S\) traffic through the proxy$/m);
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addon, createProxy, FlowReader, FlowWriter, hook, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { h2cOrigin, h2cThrough, h2Origin, h2Request, h2Through } from '../helpers/h2.js';
+import { h2cOrigin, h2Origin, h2Request, h2Through } from '../helpers/h2.js';
 import { curl, httpServer, rawExchange, testCa, type TestCa } from '../helpers/servers.js';
 
 const FIXTURE_CA = join(import.meta.dirname, '../fixtures/mitmproxy-ca');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { ProxyAgent, fetch } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Cert, createProxy, type ClientHelloData, type EmbeddedProxy, type HTTPFlow, type TCPFlow, type TlsData } from '@mitmts/sdk';
 import { curl, httpsServer, tcpServer, testCa, type Upstream } from '../helpers/servers.js';
 
@@ -298,8 +298,7 @@ describe('TLS interception', () => {
         req.end();
       });
       expect(reply).toBe('echo:PING');
-      await new Promise((r) => setTimeout(r, 100));
-      expect(seen).toEqual(['start', '> ping', '< echo:PING', 'end']);
+      await vi.waitFor(() => expect(seen).toEqual(['start', '> ping', '< echo:PING', 'end']));
     } finally {
       await p.close();
       await echo.close();

@@ -7,11 +7,13 @@ import { ScriptLoader, type ScriptEvent } from '@mitmts/addon-script';
 import { getViaProxy, upstream } from './http.js';
 
 const version = (tag: string, delayMs: number): string => `
-import type { HTTPFlow } from '@mitmts/sdk';
+import { ctx, type HTTPFlow } from '@mitmts/sdk';
 export default {
   name: 'tagger',
   async request(flow: HTTPFlow): Promise<void> {
-    if (flow.request.path === '/slow') await new Promise((r) => setTimeout(r, ${delayMs}));
+    if (flow.request.path !== '/slow') return;
+    ctx.log.info('${tag}: /slow waits');
+    await new Promise((r) => setTimeout(r, ${delayMs}));
   },
   response(flow: HTTPFlow): void {
     flow.response!.headers.set('x-version', '${tag}');
@@ -36,8 +38,16 @@ describe('hot reload under traffic', () => {
     cleanup.push(proxy.close);
     const loader = proxy.kernel.get<ScriptLoader>('script')!;
 
+    const waiting = new Promise<void>((resolve) => {
+      const off = proxy.kernel.log.onEntry((e) => {
+        if (e.message === 'v1: /slow waits') {
+          off();
+          resolve();
+        }
+      });
+    });
     const slow = getViaProxy(proxy, `${up.url}/slow`);
-    await new Promise((r) => setTimeout(r, 100));
+    await waiting;
     const loaded = new Promise<ScriptEvent>((resolve) => loader.onEvent((e) => e.type !== 'removed' && resolve(e)));
     writeFileSync(file, version('v2', 0));
     expect((await loaded).type).toBe('loaded');

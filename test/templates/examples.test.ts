@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectTest, REPO } from './run.js';
 
-const EXAMPLES = join(REPO, 'templates/examples');
+const EXAMPLES = join(REPO, 'examples');
 
-describe('templates/examples', () => {
+describe('examples', () => {
   it('every example has a test beside it', () => {
     const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !['support.ts', 'vitest.config.ts'].includes(f));
     expect(files.length).toBeGreaterThanOrEqual(12);

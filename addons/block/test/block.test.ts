@@ -1,9 +1,8 @@
-import { request } from 'node:http';
-import { createServer, connect, type AddressInfo, type Server } from 'node:net';
+import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, tclientConn, type Client } from '@mitmts/sdk';
-import { withAddon, withAddons } from '@mitmts/sdk/testing';
+import { requestVia, startOrigin, withAddon, withAddons, type Origin } from '@mitmts/sdk/testing';
 import { Block } from '@mitmts/addon-block';
 
 function client(host: string, mode = 'regular'): Client {
@@ -103,25 +102,15 @@ function privateAddress(): string | undefined {
 }
 
 describe('block through a running proxy', () => {
-  let upstream: Server;
-  let upstreamPort: number;
+  let origin: Origin;
   beforeAll(async () => {
-    upstream = createServer((s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok'));
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    upstreamPort = (upstream.address() as AddressInfo).port;
+    origin = await startOrigin((_req, res) => res.end('ok'));
   });
-  afterAll(() => upstream.close());
+  afterAll(() => origin.close());
 
-  function get(proxyHost: string, proxyPort: number, localAddress?: string): Promise<string> {
-    return new Promise((resolve) => {
-      const req = request({ host: proxyHost, port: proxyPort, path: `http://127.0.0.1:${upstreamPort}/`, localAddress }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d));
-        res.on('end', () => resolve(`${res.statusCode} ${body}`));
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
-      req.end();
-    });
+  async function get(proxyHost: string, proxyPort: number, localAddress?: string): Promise<string> {
+    const r = await requestVia({ host: proxyHost, port: proxyPort }, `${origin.url}/`, localAddress ? { localAddress } : {});
+    return `${r.status} ${r.text}`;
   }
 
   it('serves loopback clients even with both options on', async () => {
@@ -139,7 +128,7 @@ describe('block through a running proxy', () => {
     try {
       // The client talks to the proxy from this machine's LAN address, not from loopback.
       const raw = await new Promise<string>((resolve) => {
-        const s = connect({ host: lan!, port: proxy.port, localAddress: lan! }, () => s.write(`GET http://127.0.0.1:${upstreamPort}/ HTTP/1.1\r\nhost: x\r\n\r\n`));
+        const s = connect({ host: lan!, port: proxy.port, localAddress: lan! }, () => s.write(`GET ${origin.url}/ HTTP/1.1\r\nhost: x\r\n\r\n`));
         let got = '';
         s.on('data', (d: Buffer) => (got += d));
         s.on('close', () => resolve(got));

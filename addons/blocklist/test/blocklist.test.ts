@@ -1,8 +1,6 @@
-import { request } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, FlowError, Response } from '@mitmts/sdk';
-import { tflow, withAddon } from '@mitmts/sdk/testing';
+import { createProxy, FlowError, Response, type EmbeddedProxy } from '@mitmts/sdk';
+import { requestVia, startOrigin, tflow, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { BlockList } from '@mitmts/addon-blocklist';
 
 async function blocked(specs: string[], flow = tflow()) {
@@ -72,11 +70,7 @@ describe('blocklist', () => {
     const f = tflow();
     await tctx.trigger('request', f);
     expect(f.response!.statusCode).toBe(404);
-    try {
-      tctx.configure({ block_list: ['x'] });
-    } catch (err) {
-      expect((err as { code: string }).code).toBe('MITMTS_ERR_OPTION_INVALID');
-    }
+    expect(() => tctx.configure({ block_list: ['x'] })).toThrow(expect.objectContaining({ code: 'MITMTS_ERR_OPTION_INVALID' }));
   });
 
   it('accepts --set style specs', async () => {
@@ -92,41 +86,25 @@ describe('blocklist', () => {
 });
 
 describe('blocklist through a running proxy', () => {
-  let upstream: Server;
-  let port: number;
-  let hits = 0;
+  let origin: Origin;
   beforeAll(async () => {
-    upstream = createServer((s) => {
-      hits++;
-      s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
-    });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    port = (upstream.address() as AddressInfo).port;
+    origin = await startOrigin((_req, res) => res.end('ok'));
   });
-  afterAll(() => upstream.close());
+  afterAll(() => origin.close());
 
-  function get(proxyPort: number, path: string): Promise<string> {
-    return new Promise((resolve) => {
-      const req = request({ host: '127.0.0.1', port: proxyPort, path: `http://127.0.0.1:${port}${path}`, agent: false }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d));
-        res.on('end', () => resolve(`${res.statusCode} ${res.headers['server'] ?? '-'} ${JSON.stringify(body)}`));
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
-      req.end();
-    });
+  async function get(proxy: EmbeddedProxy, path: string): Promise<string> {
+    const r = await requestVia(proxy, `${origin.url}${path}`);
+    return `${r.status} ${r.headers['server'] ?? '-'} ${JSON.stringify(r.text)}`;
   }
 
   it('answers blocked requests itself, closes 444 connections, forwards the rest', async () => {
     const proxy = await createProxy({ addons: [BlockList], options: { block_list: ['|~u /ads/|404', ':~u /tracker:444'] } });
     try {
-      hits = 0;
-      expect(await get(proxy.port, '/ads/banner.png')).toBe('404 mitmts ""');
-      expect(hits).toBe(0);
-      expect(await get(proxy.port, '/tracker.js')).toBe('error ECONNRESET');
-      expect(hits).toBe(0);
-      expect(await get(proxy.port, '/index.html')).toBe('200 - "ok"');
-      expect(hits).toBe(1);
+      expect(await get(proxy, '/ads/banner.png')).toBe('404 mitmts ""');
+      await expect(get(proxy, '/tracker.js')).rejects.toMatchObject({ code: 'ECONNRESET' });
+      expect(origin.requests).toEqual([]);
+      expect(await get(proxy, '/index.html')).toBe('200 - "ok"');
+      expect(origin.requests.map((r) => r.url)).toEqual(['/index.html']);
       const blockedFlows = proxy.flows.all().filter((f) => f.metadata['blocklisted'] === true);
       expect(blockedFlows.length).toBe(2);
     } finally {

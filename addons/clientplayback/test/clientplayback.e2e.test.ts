@@ -3,10 +3,10 @@
 // the replay, and flow.revert brings the first response back.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { localServer, requestVia, type LocalServer } from '@mitmts/sdk/testing';
+import { requestVia, startOrigin, type Origin } from '@mitmts/sdk/testing';
 import { ClientPlayback } from '../src/index.js';
 
-let server: LocalServer;
+let server: Origin;
 let proxy: EmbeddedProxy;
 const seen: string[] = [];
 const hooks: string[] = [];
@@ -14,13 +14,9 @@ let replayed: (f: HTTPFlow) => void = () => undefined;
 
 beforeAll(async () => {
   let n = 0;
-  server = await localServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d));
-    req.on('end', () => {
-      seen.push(`${req.method} ${req.url} ${req.headers['x-id']} ${body}`);
-      res.end(`answer ${++n}`);
-    });
+  server = await startOrigin((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers['x-id']} ${req.body.toString()}`);
+    res.end(`answer ${++n}`);
   });
   const watch = {
     name: 'watch',

@@ -43,7 +43,7 @@ export class Core {
   // --- options ---------------------------------------------------------------------------
 
   @command('set', {
-    args: ['str', { name: 'value', type: 'str[]', optional: true }],
+    args: [{ name: 'option', type: 'str' }, { name: 'value', type: 'str[]', optional: true }],
     help:
       'Set an option. When the value is omitted, booleans are set to true, strings and integers are set to None ' +
       '(if permitted), and sequences are emptied. Boolean values can be true, false or toggle. ' +
@@ -107,7 +107,7 @@ export class Core {
     this.kernel.options.reset();
   }
 
-  @command('options.reset.one', { args: ['str'], help: 'Reset one option to its default.' })
+  @command('options.reset.one', { args: [{ name: 'name', type: 'str' }], help: 'Reset one option to its default.' })
   optionsResetOne(name: string): void {
     if (!this.kernel.options.has(name)) throw new CommandError(`No such option: ${name}`);
     this.kernel.options.resetOne(name);

@@ -1,11 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addon, createProxy, HTTPFlow, option, parseConfig, type Flow } from '@mitmts/sdk';
-import { tflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
+import { requestVia, startOrigin, tflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
 import { AntiCache } from '@mitmts/addon-anticache';
 import { Comment, Core, serializeOptions } from '@mitmts/addon-corecommands';
 
@@ -199,29 +197,20 @@ describe('flow commands', () => {
 
 describe('through a running proxy', () => {
   it('`set` changes what the proxy does to the next request, and flow commands see its flows', async () => {
-    const got: Array<string | undefined> = [];
-    const up = http.createServer((req, res) => {
-      got.push(req.headers['if-none-match'] as string | undefined);
-      res.end('ok');
-    });
-    await new Promise<void>((r) => up.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(up.address() as AddressInfo).port}/`;
+    const origin = await startOrigin((_req, res) => res.end('ok'));
     const proxy = await createProxy({ addons: [Core, Comment, AntiCache] });
-    const fetchVia = (): Promise<void> =>
-      new Promise((resolve, reject) => {
-        http.get({ host: proxy.host, port: proxy.port, path: url, headers: { 'if-none-match': '"v1"' } }, (res) => res.resume().on('end', resolve)).on('error', reject);
-      });
+    const fetchVia = () => requestVia(proxy, `${origin.url}/`, { headers: { 'if-none-match': '"v1"' } });
     try {
       await fetchVia();
       await proxy.kernel.commands.execute('set anticache true');
       await fetchVia();
-      expect(got).toEqual(['"v1"', undefined]);
+      expect(origin.requests.map((r) => r.headers['if-none-match'])).toEqual(['"v1"', undefined]);
       await proxy.kernel.commands.execute('flow.mark "~h if-none-match" :star:');
       const flows = proxy.flows.all() as HTTPFlow[];
       expect(flows.map((f) => f.marked)).toEqual([':star:', '']);
     } finally {
       await proxy.close();
-      await new Promise((r) => up.close(r));
+      await origin.close();
     }
   });
 });

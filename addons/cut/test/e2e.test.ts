@@ -5,16 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy } from '@mitmts/sdk';
-import { localServer, type LocalServer } from '@mitmts/sdk/testing';
+import { startOrigin, type Origin } from '@mitmts/sdk/testing';
 import { Cut } from '../src/index.js';
 
-let server: LocalServer;
+let server: Origin;
 let base: string;
 let proxy: EmbeddedProxy;
 
 beforeAll(async () => {
-  server = await localServer((req, res) => {
-    req.resume();
+  server = await startOrigin((req, res) => {
     res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'text/plain' });
     res.end(`body of ${req.url}`);
   });

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Headers, Request, type EmbeddedProxy } from '@mitmts/sdk';
-import { localServer, requestVia, tflow, withAddon, type LocalServer } from '@mitmts/sdk/testing';
+import { startOrigin, requestVia, tflow, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { DisableH2C } from '../src/index.js';
 
 const H2C = { connection: 'keep-alive, Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA' };
@@ -37,11 +37,11 @@ describe('disableh2c (unit)', () => {
 });
 
 describe('disableh2c (end to end)', () => {
-  let server: LocalServer;
+  let server: Origin;
   let proxy: EmbeddedProxy;
   const seen: IncomingHttpHeaders[] = [];
   beforeAll(async () => {
-    server = await localServer((req, res) => {
+    server = await startOrigin((req, res) => {
       seen.push(req.headers);
       res.end('still HTTP/1');
     });

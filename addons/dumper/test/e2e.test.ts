@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy } from '@mitmts/sdk';
+import { requestVia } from '@mitmts/sdk/testing';
 import { Dumper } from '@mitmts/addon-dumper';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -34,17 +34,11 @@ function upstreamServer(): Server {
   });
 }
 
-function get(proxyPort: number, url: string, body?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { host: new URL(url).host, 'user-agent': 'e2e', accept: '*/*' };
-    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const req = request({ host: '127.0.0.1', port: proxyPort, path: url, method: body === undefined ? 'GET' : 'POST', headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+async function get(proxyPort: number, url: string, body?: string): Promise<number> {
+  const headers: Record<string, string> = { 'user-agent': 'e2e', accept: '*/*' };
+  if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+  const r = await requestVia({ host: '127.0.0.1', port: proxyPort }, url, { method: body === undefined ? 'GET' : 'POST', headers, ...(body !== undefined ? { body } : {}) });
+  return r.status;
 }
 
 async function traffic(proxyPort: number, upstreamPort: number): Promise<void> {
@@ -93,8 +87,9 @@ async function runProcess(cmd: string, args: (port: number) => string[], upstrea
   child.stderr!.on('data', (d: Buffer) => (err += d));
   try {
     await waitForPort(port, child, () => out + err);
+    // Each flow is printed in its response hook, before the client gets the response: once the
+    // traffic is done, everything is written (flushed at the latest when the process exits).
     await traffic(port, upstreamPort);
-    await new Promise((r) => setTimeout(r, 200));
   } finally {
     child.kill('SIGINT');
     await new Promise((r) => child.once('exit', r));

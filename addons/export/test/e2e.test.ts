@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { localServer, requestVia, type LocalServer } from '@mitmts/sdk/testing';
+import { startOrigin, requestVia, type Origin } from '@mitmts/sdk/testing';
 import { canInstall, installDebianPackages, which } from '../../../scripts/debian.mjs';
 import { Export } from '../src/index.js';
 
@@ -19,21 +19,17 @@ interface Seen {
   body: Buffer;
 }
 
-let server: LocalServer;
+let server: Origin;
 let base: string;
 let proxy: EmbeddedProxy;
 const seen: Seen[] = [];
 
 beforeAll(async () => {
-  server = await localServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('end', () => {
-      const headers: Array<[string, string]> = [];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
-      seen.push({ method: req.method!, url: req.url!, headers, body: Buffer.concat(chunks) });
-      res.end('ok');
-    });
+  server = await startOrigin((req, res) => {
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!]);
+    seen.push({ method: req.method, url: req.url, headers, body: req.body });
+    res.end('ok');
   });
   base = server.url;
   proxy = await createProxy({ addons: [Export] });

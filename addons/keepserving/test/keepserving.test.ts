@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { addon, command, createProxy, option } from '@mitmts/sdk';
 import { withAddons } from '@mitmts/sdk/testing';
 import { KeepServing } from '@mitmts/addon-keepserving';
@@ -24,12 +24,24 @@ class FakeReplay {
   }
 }
 
-/** Resolves with the exit code, or 'running' if none was requested within `ms`. */
-function exitWithin(kernel: { whenExitRequested(): Promise<number> }, ms: number): Promise<number | 'running'> {
-  return Promise.race([kernel.whenExitRequested(), new Promise<'running'>((r) => setTimeout(() => r('running'), ms))]);
+/** The exit code asked for so far, or 'running'. */
+function exitState(kernel: { whenExitRequested(): Promise<number> }): Promise<number | 'running'> {
+  return Promise.race([kernel.whenExitRequested(), Promise.resolve('running' as const)]);
+}
+
+/**
+ * The exit code asked for within `ms` of (fake) time, or 'running'. keepserving checks on a
+ * timer: advancing fake timers runs exactly the checks that time would, with no real waiting.
+ */
+async function exitWithin(kernel: { whenExitRequested(): Promise<number> }, ms: number): Promise<number | 'running'> {
+  await vi.advanceTimersByTimeAsync(ms);
+  return exitState(kernel);
 }
 
 describe('keepserving', () => {
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }));
+  afterEach(() => vi.useRealTimers());
+
   it('declares keepserving, off by default', async () => {
     const tctx = await withAddons([KeepServing]);
     expect(tctx.kernel.options.get('keepserving')).toBe(false);
@@ -86,17 +98,33 @@ describe('keepserving', () => {
   });
 });
 
+/** Resolves after keepserving has checked for work `n` more times (checking every 5 ms). */
+function checks(ks: KeepServing, n: number): Promise<void> {
+  ks.interval = 5;
+  const check = ks.keepgoing.bind(ks);
+  let seen = 0;
+  return new Promise((resolve) => {
+    ks.keepgoing = async () => {
+      const busy = await check();
+      if (++seen === n) resolve();
+      return busy;
+    };
+  });
+}
+
 describe('keepserving with a running proxy', () => {
   it('waits for open client connections before exiting', async () => {
     const proxy = await createProxy({ addons: [FakeReader, KeepServing], options: { rfile: 'dump.mitm' } });
     try {
       const client = connect(proxy.port, proxy.host);
       await new Promise<void>((r) => client.once('connect', () => r()));
+      const checked = checks(proxy.kernel.get<KeepServing>('keepserving')!, 3);
       proxy.kernel.get<FakeReader>('fakereader')!.reading = false;
       // A client is still connected: the proxy must not go away under it.
-      expect(await exitWithin(proxy.kernel, 400)).toBe('running');
+      await checked;
+      expect(await exitState(proxy.kernel)).toBe('running');
       client.end();
-      expect(await exitWithin(proxy.kernel, 3000)).toBe(0);
+      expect(await proxy.kernel.whenExitRequested()).toBe(0);
     } finally {
       await proxy.close();
     }

@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Headers, OptionsError, Response, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { terr, tflow, treq, withAddon, type TestContext } from '@mitmts/sdk/testing';
+import { startOrigin, terr, tflow, treq, withAddon, type Origin, type TestContext } from '@mitmts/sdk/testing';
 import { MapRemote } from '../src/index.js';
 
 const run = promisify(execFile);
@@ -119,19 +117,13 @@ describe('map_remote (unit)', () => {
 });
 
 describe('map_remote (end to end)', () => {
-  let upstream: Server;
+  let origin: Origin;
   let port: number;
-  let seen: Array<{ url: string; headers: IncomingHttpHeaders }>;
   let proxy: EmbeddedProxy;
 
   beforeAll(async () => {
-    seen = [];
-    upstream = createServer((req, res) => {
-      seen.push({ url: req.url!, headers: req.headers });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(`upstream saw ${req.headers.host} ${req.url}`);
-    });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    port = (upstream.address() as AddressInfo).port;
+    origin = await startOrigin((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(`upstream saw ${req.headers.host} ${req.url}`));
+    port = origin.port;
     // The mapped-from host does not exist: only the rewrite gets the request anywhere.
     proxy = await createProxy({
       addons: [MapRemote],
@@ -141,13 +133,13 @@ describe('map_remote (end to end)', () => {
 
   afterAll(async () => {
     await proxy.close();
-    await new Promise((r) => upstream.close(r));
+    await origin.close();
   });
 
   it('sends an HTTP request to the mapped server with a matching Host header', async () => {
     const { stdout } = await run('curl', ['-s', '-x', proxy.url, 'http://remote.test/old/page?q=1']);
     expect(stdout).toBe(`upstream saw 127.0.0.1:${port} /new/page?q=1`);
-    expect(seen.at(-1)!.headers.host).toBe(`127.0.0.1:${port}`);
+    expect(origin.requests.at(-1)!.headers.host).toBe(`127.0.0.1:${port}`);
   });
 
   it('maps an intercepted HTTPS request to a plain HTTP server', async () => {

@@ -1,14 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Headers, OptionsError, Response, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { terr, tflow, treq, tresp, withAddon, type TestContext } from '@mitmts/sdk/testing';
+import { startOrigin, terr, tflow, treq, tresp, withAddon, type Origin, type TestContext } from '@mitmts/sdk/testing';
 import { ModifyBody } from '../src/index.js';
 
 const run = promisify(execFile);
@@ -163,23 +161,11 @@ describe('modify_body (unit)', () => {
 });
 
 describe('modify_body (end to end)', () => {
-  let upstream: Server;
-  let base: string;
+  let origin: Origin;
   let proxy: EmbeddedProxy;
-  let received: string[];
 
   beforeAll(async () => {
-    received = [];
-    upstream = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push(Buffer.concat(chunks).toString());
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('Hello World, your token is t0k3n');
-      });
-    });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    origin = await startOrigin((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('Hello World, your token is t0k3n'));
     proxy = await createProxy({
       addons: [ModifyBody],
       options: { modify_body: ['|~q|password=[^&]*|password=REDACTED', '|~s|World|mitmts', '|~s|token is \\w+|token is hidden'], stream_large_bodies: '10m' },
@@ -188,12 +174,12 @@ describe('modify_body (end to end)', () => {
 
   afterAll(async () => {
     await proxy.close();
-    await new Promise((r) => upstream.close(r));
+    await origin.close();
   });
 
   it('rewrites the request body the server receives and the response body curl gets', async () => {
-    const { stdout } = await run('curl', ['-s', '-x', proxy.url, '-d', 'user=bob&password=hunter2&x=1', `${base}/login`]);
-    expect(received.at(-1)).toBe('user=bob&password=REDACTED&x=1');
+    const { stdout } = await run('curl', ['-s', '-x', proxy.url, '-d', 'user=bob&password=hunter2&x=1', `${origin.url}/login`]);
+    expect(origin.requests.at(-1)!.body.toString()).toBe('user=bob&password=REDACTED&x=1');
     expect(stdout).toBe('Hello mitmts, your token is hidden');
   });
 

@@ -1,13 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Headers, OptionsError, Response, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { terr, tflow, treq, tresp, withAddon, type TestContext } from '@mitmts/sdk/testing';
+import { startOrigin, terr, tflow, treq, tresp, withAddon, type Origin, type TestContext } from '@mitmts/sdk/testing';
 import { ModifyHeaders } from '../src/index.js';
 
 const run = promisify(execFile);
@@ -147,19 +145,11 @@ describe('modify_headers (unit)', () => {
 });
 
 describe('modify_headers (end to end)', () => {
-  let upstream: Server;
-  let base: string;
+  let origin: Origin;
   let proxy: EmbeddedProxy;
-  let seen: IncomingHttpHeaders[];
 
   beforeAll(async () => {
-    seen = [];
-    upstream = createServer((req, res) => {
-      seen.push(req.headers);
-      res.writeHead(200, { server: 'upstream/1.0', 'x-powered-by': 'php' }).end('ok');
-    });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    origin = await startOrigin((_req, res) => res.writeHead(200, { server: 'upstream/1.0', 'x-powered-by': 'php' }).end('ok'));
     proxy = await createProxy({
       addons: [ModifyHeaders],
       options: { modify_headers: ['/~q/user-agent/mitmts-test', '/~q/x-debug/', '/~s/x-powered-by/', '/~s/x-proxied/yes'] },
@@ -168,13 +158,13 @@ describe('modify_headers (end to end)', () => {
 
   afterAll(async () => {
     await proxy.close();
-    await new Promise((r) => upstream.close(r));
+    await origin.close();
   });
 
   it('the server sees the rewritten request headers and curl the rewritten response headers', async () => {
-    const { stdout } = await run('curl', ['-s', '-i', '-x', proxy.url, '-H', 'X-Debug: 1', `${base}/`]);
-    expect(seen.at(-1)!['user-agent']).toBe('mitmts-test');
-    expect(seen.at(-1)!['x-debug']).toBeUndefined();
+    const { stdout } = await run('curl', ['-s', '-i', '-x', proxy.url, '-H', 'X-Debug: 1', `${origin.url}/`]);
+    expect(origin.requests.at(-1)!.headers['user-agent']).toBe('mitmts-test');
+    expect(origin.requests.at(-1)!.headers['x-debug']).toBeUndefined();
     const head = stdout.split('\r\n\r\n')[0]!.toLowerCase();
     expect(head).toContain('\r\nx-proxied: yes');
     expect(head).toContain('\r\nserver: upstream/1.0');

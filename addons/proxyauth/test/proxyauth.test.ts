@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertStore, createProxy, type EmbeddedProxy, type HTTPFlow, type Socks5AuthData } from '@mitmts/sdk';
-import { tflow, withAddons } from '@mitmts/sdk/testing';
+import { createProxy, type EmbeddedProxy, type HTTPFlow, type Socks5AuthData } from '@mitmts/sdk';
+import { startOrigin, tflow, withAddons, type Origin } from '@mitmts/sdk/testing';
 import { apr1, parseBasicAuth, ProxyAuth } from '@mitmts/addon-proxyauth';
 
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -107,23 +104,18 @@ describe('authentication', () => {
 });
 
 describe('through a running proxy', () => {
-  let up: http.Server;
+  let origin: Origin;
   let upUrl: string;
   let proxy: EmbeddedProxy;
-  const seen: Array<string | undefined> = [];
 
   beforeAll(async () => {
-    up = http.createServer((req, res) => {
-      seen.push(req.headers['proxy-authorization'] as string | undefined);
-      res.end(`hello ${req.url}`);
-    });
-    await new Promise<void>((r) => up.listen(0, '127.0.0.1', r));
-    upUrl = `http://127.0.0.1:${(up.address() as AddressInfo).port}`;
+    origin = await startOrigin((req, res) => res.end(`hello ${req.url}`));
+    upUrl = origin.url;
     proxy = await createProxy({ addons: [ProxyAuth], options: { proxyauth: 'alice:s3cret' } });
   });
   afterAll(async () => {
     await proxy.close();
-    await new Promise((r) => up.close(r));
+    await origin.close();
   });
 
   // Asynchronous: the proxy runs in this process and must keep serving while curl waits.
@@ -133,35 +125,28 @@ describe('through a running proxy', () => {
     });
 
   it('answers 407 without credentials and never contacts the server', async () => {
-    const before = seen.length;
+    const before = origin.requests.length;
     const out = await curl(['-x', proxy.url, `${upUrl}/no-auth`]);
     expect(out.endsWith('\n407')).toBe(true);
-    expect(seen.length).toBe(before);
+    expect(origin.requests.length).toBe(before);
   });
 
   it('forwards with credentials (curl -U), without the Proxy-Authorization header', async () => {
     const out = await curl(['-x', proxy.url, '-U', 'alice:s3cret', `${upUrl}/with-auth`]);
     expect(out).toBe('hello /with-auth\n200');
-    expect(seen.at(-1)).toBeUndefined();
+    expect(origin.requests.at(-1)!.headers['proxy-authorization']).toBeUndefined();
   });
 
   it('authenticates a CONNECT once for the HTTPS requests in its tunnel', async () => {
-    // An HTTPS origin with a certificate from a throwaway CA; the proxy does not verify it.
-    const store = await CertStore.fromConfdir(mkdtempSync(join(tmpdir(), 'mitmts-origin-ca-')));
-    const cert = store.getCert('localhost', ['localhost']);
-    const origin = https.createServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) => {
-      seen.push(req.headers['proxy-authorization'] as string | undefined);
-      res.end(`secure ${req.url}`);
-    });
-    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
-    const p = await createProxy({ addons: [ProxyAuth], options: { proxyauth: 'alice:s3cret', ssl_insecure: true } });
+    const secure = await startOrigin((req, res) => res.end(`secure ${req.url}`), { tls: true });
+    const p = await createProxy({ addons: [ProxyAuth], options: { proxyauth: 'alice:s3cret', ssl_verify_upstream_trusted_ca: secure.caCertPath } });
     try {
-      const url = `https://localhost:${(origin.address() as AddressInfo).port}`;
+      const url = secure.url;
       const refused = await curl(['-x', p.url, '--cacert', p.caCertPath, '-w', '\n%{http_connect}', `${url}/no-auth`]);
       expect(refused.endsWith('\n407')).toBe(true);
       const ok = await curl(['-x', p.url, '-U', 'alice:s3cret', '--cacert', p.caCertPath, `${url}/a`, `${url}/b`]);
       expect(ok).toBe('secure /a\n200secure /b\n200');
-      expect(seen.slice(-2)).toEqual([undefined, undefined]);
+      expect(secure.requests.map((r) => r.headers['proxy-authorization'])).toEqual([undefined, undefined]);
       const inner = (p.flows.all() as HTTPFlow[]).filter((f) => f.request.method === 'GET');
       expect(inner.map((f) => [f.request.path, f.metadata.proxyauth])).toEqual([
         ['/a', ['alice', 's3cret']],
@@ -169,7 +154,7 @@ describe('through a running proxy', () => {
       ]);
     } finally {
       await p.close();
-      await new Promise((r) => origin.close(r));
+      await secure.close();
     }
   });
 });

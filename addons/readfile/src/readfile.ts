@@ -86,6 +86,11 @@ export class ReadFile {
     return this.task !== null;
   }
 
+  /** Resolves once the flow file being read, if any, is read (for tests and embedders). */
+  async idle(): Promise<void> {
+    await this.task;
+  }
+
   /**
    * Read flows from a source into the addon chain; resolves with the number of flows loaded.
    * Read errors are logged (a damaged file keeps the flows before the damage).

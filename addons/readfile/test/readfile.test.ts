@@ -37,7 +37,8 @@ function writeFlows(path: string, flows: Flow[]): void {
 }
 
 async function untilRead(tctx: TestContext): Promise<void> {
-  for (let i = 0; i < 400 && (await tctx.call('readfile.reading')); i++) await new Promise((r) => setTimeout(r, 5));
+  await tctx.addon<ReadFile>('readfile').idle();
+  expect(await tctx.call('readfile.reading')).toBe(false);
 }
 
 describe('readfile', () => {

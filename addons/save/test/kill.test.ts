@@ -1,47 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { request } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlowReader, type HTTPFlow } from '@mitmts/sdk';
+import { requestVia } from '@mitmts/sdk/testing';
 
 const ROOT = join(import.meta.dirname, '../../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
-function get(proxyPort: number, url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: proxyPort, path: url, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('save_stream_file survives SIGKILL', () => {
   let upstream: Server;
@@ -71,20 +37,26 @@ describe('save_stream_file survives SIGKILL', () => {
   it('keeps every completed flow, loses only the one in progress, and the file stays readable', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mitmts-kill-'));
     const file = join(dir, 'flows.mitm');
-    const port = await freePort();
-    const child = spawn(process.execPath, ['bin/mitmts.js', '-q', '-p', String(port), '--set', `confdir=${dir}`, '-w', file], {
+    const child = spawn(process.execPath, ['bin/mitmts.js', '--listen-host', '127.0.0.1', '-p', '0', '--set', 'flow_detail=0', '--set', `confdir=${dir}`, '-w', file], {
       cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
     const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
+    const listening = new Promise<number>((resolve) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        const m = /listening at \S*:(\d+)/.exec((stdout += d));
+        if (m) resolve(Number(m[1]));
+      });
+    });
     try {
-      await waitForPort(port);
-      for (let i = 0; i < 3; i++) expect(await get(port, `http://127.0.0.1:${upstreamPort}/done/${i}`)).toBe('ok');
+      const proxy = { host: '127.0.0.1', port: await listening };
+      for (let i = 0; i < 3; i++) expect((await requestVia(proxy, `http://127.0.0.1:${upstreamPort}/done/${i}`)).text).toBe('ok');
       // A fourth request is in flight (the server holds it) when the process dies.
       const inFlight = new Promise<void>((r) => (hanging = r));
-      get(port, `http://127.0.0.1:${upstreamPort}/hang`).catch(() => undefined);
+      requestVia(proxy, `http://127.0.0.1:${upstreamPort}/hang`).catch(() => undefined);
       await inFlight;
     } finally {
       child.kill('SIGKILL');

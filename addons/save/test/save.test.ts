@@ -1,11 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createProxy, FlowReader, type Flow } from '@mitmts/sdk';
-import { tdnsflow, tflow, ttcpflow, tudpflow, twebsocketflow, withAddons } from '@mitmts/sdk/testing';
+import { requestVia, startOrigin, tdnsflow, tflow, ttcpflow, tudpflow, twebsocketflow, withAddons, type Origin } from '@mitmts/sdk/testing';
 import { Save } from '@mitmts/addon-save';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'mitmts-save-'));
@@ -121,10 +119,20 @@ describe('save: save_stream_file', () => {
     await tctx.done();
   });
 
-  it('does nothing without save_stream_file', async () => {
+  it('does nothing without save_stream_file: keeps no flow, writes nothing, logs no error', async () => {
     const tctx = await withAddons([Save]);
-    await tctx.trigger('response', tflow({ resp: true }));
+    // Unsaved: a flow completed and one still in progress (those are written on shutdown).
+    const completed = tflow({ resp: true });
+    await tctx.trigger('response', completed);
+    const unfinished = tflow();
+    await tctx.trigger('requestheaders', unfinished);
+    const path = join(tmp(), 'from-now.mitm');
+    tctx.configure({ save_stream_file: path });
+    const saved = tflow({ resp: true });
+    await tctx.trigger('response', saved);
     await tctx.done();
+    expect(read(path).map((f) => f.id)).toEqual([saved.id]);
+    expect(tctx.messages('error')).toEqual([]);
   });
 
   it('rejects a bad filter and an unusable path, keeping the previous state', async () => {
@@ -188,29 +196,17 @@ describe('save: the save.file command', () => {
 });
 
 describe('save through a running proxy', () => {
-  let upstream: Server;
-  let port: number;
+  let origin: Origin;
   beforeAll(async () => {
-    upstream = createServer((s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello'));
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    port = (upstream.address() as AddressInfo).port;
+    origin = await startOrigin((_req, res) => res.end('hello'));
   });
-  afterAll(() => upstream.close());
+  afterAll(() => origin.close());
 
   it('streams the proxied flows to the file as they complete', async () => {
     const path = join(tmp(), 'live.mitm');
     const proxy = await createProxy({ addons: [Save], options: { save_stream_file: path } });
     try {
-      for (const p of ['/one', '/two']) {
-        await new Promise<void>((resolve, reject) => {
-          const req = request({ host: proxy.host, port: proxy.port, path: `http://127.0.0.1:${port}${p}`, agent: false }, (res) => {
-            res.resume();
-            res.on('end', resolve);
-          });
-          req.on('error', reject);
-          req.end();
-        });
-      }
+      for (const p of ['/one', '/two']) await requestVia(proxy, `${origin.url}${p}`);
       // Written before close: no buffering in between.
       const flows = read(path) as Array<Flow & { request: { path: string }; response: { content: Buffer } }>;
       expect(flows.map((f) => f.request.path)).toEqual(['/one', '/two']);

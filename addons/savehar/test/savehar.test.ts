@@ -1,12 +1,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createProxy, FlowReader, type Har, type HTTPFlow } from '@mitmts/sdk';
-import { tflow, twebsocketflow, withAddons } from '@mitmts/sdk/testing';
+import { requestVia, startOrigin, tflow, twebsocketflow, withAddons } from '@mitmts/sdk/testing';
 import { Save } from '@mitmts/addon-save';
 import { SaveHar } from '@mitmts/addon-savehar';
 
@@ -66,20 +64,15 @@ describe('hardump', () => {
   });
 
   it('dumps real traffic through a running proxy on shutdown', async () => {
-    const up = http.createServer((req, res) => res.end(`hi ${req.url}`));
-    await new Promise<void>((r) => up.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(up.address() as AddressInfo).port}`;
+    const origin = await startOrigin((req, res) => res.end(`hi ${req.url}`));
+    const url = origin.url;
     const path = tmp('live.har');
     const proxy = await createProxy({ addons: [SaveHar], options: { hardump: path } });
     try {
-      for (const p of ['/one', '/two']) {
-        await new Promise<void>((resolve, reject) => {
-          http.get({ host: proxy.host, port: proxy.port, path: `${url}${p}`, headers: { host: new URL(url).host } }, (res) => res.resume().on('end', resolve)).on('error', reject);
-        });
-      }
+      for (const p of ['/one', '/two']) await requestVia(proxy, `${url}${p}`);
     } finally {
       await proxy.close();
-      await new Promise((r) => up.close(r));
+      await origin.close();
     }
     const entries = readHar(path).log.entries;
     expect(entries.map((e) => [e.request.url, e.response.status, e.response.content.text])).toEqual([

@@ -4,7 +4,7 @@ import type { Kernel, Logger } from '@mitmts/sdk';
 import { ScriptBuildError, ScriptCompiler, type NpmModules } from './bundle.js';
 import { describeScriptError } from './errors.js';
 import { evaluateBundle } from './evaluate.js';
-import { addonsFromExports } from './exports.js';
+import { addonsFromExports, unfiredHookWarnings } from './exports.js';
 import { SourceMapLookup } from './sourcemap.js';
 import { bundleFilename, registerBundle, unregisterBundle } from './stack.js';
 import { FileWatcher } from './watch.js';
@@ -93,7 +93,9 @@ export class Script {
     let wrapper: object | null = null;
     try {
       const exports = evaluateBundle(bundle, this.path, filename, this.host.hostModules, this.host.npm);
-      wrapper = { name: `scriptmanager:${this.path}`, addons: addonsFromExports(exports, this.path) };
+      const addons = addonsFromExports(exports, this.path);
+      for (const w of unfiredHookWarnings(addons, this.path)) log.warn(w);
+      wrapper = { name: `scriptmanager:${this.path}`, addons };
       if (this.wrapper && kernel.addons.find(this.wrapper)) await kernel.replace(this.wrapper, wrapper);
       else await this.host.add(this, wrapper);
     } catch (err) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addonsFromExports, scriptStem } from '../src/exports.js';
+import { hook, type HTTPFlow } from '@mitmts/sdk';
+import { addonsFromExports, scriptStem, unfiredHookWarnings } from '../src/exports.js';
 
 class A {}
 const b = { name: 'b' };
@@ -39,6 +40,33 @@ describe('addonsFromExports', () => {
     }
     expect((err as { code?: string }).code).toBe('MITMTS_ERR_ADDON_INVALID');
     expect((err as Error).message).toMatch(message);
+  });
+
+  it.each([
+    ['export function responze', { responze: request }, 'export function responze is no hook. Did you mean response?'],
+    ['export function responseHeaders', { responseHeaders: request }, 'export function responseHeaders is no hook. Did you mean responseheaders?'],
+    ['export function reqeust', { reqeust: request, request }, 'export function reqeust is no hook. Did you mean request?'],
+    ['a method requst on an object addon', { default: { name: 'o', requst: request } }, "the default export's method requst is no hook. Did you mean request?"],
+  ])('rejects %s, naming the hook it resembles', (_what, exports, message) => {
+    expect(() => addonsFromExports(exports, '/x/s.ts')).toThrow(expect.objectContaining({ code: 'MITMTS_ERR_UNKNOWN_HOOK', message: expect.stringContaining(`/x/s.ts: ${message}`) }));
+  });
+
+  it('leaves helper functions with other names alone', () => {
+    expect(addonsFromExports({ request, parse: request, respond: request, tcp: request }, '/x/s.ts')).toEqual([{ name: 's', request }]);
+  });
+
+  it('lists the hooks an addon handles that this build never fires, children included', () => {
+    class Dns {
+      @hook('dns_request') answer(): void {}
+      @hook('response') stamp(_f: HTTPFlow): void {}
+    }
+    const parent = { name: 'p', udp_message: request, addons: [{ name: 'child', quic_start_client: request }] };
+    expect(unfiredHookWarnings([Dns, parent], '/x/s.ts')).toEqual([
+      'script /x/s.ts: the dns_request hook never fires in this build (DNS mode is not built yet).',
+      'script /x/s.ts: the udp_message hook never fires in this build (UDP is not built yet).',
+      'script /x/s.ts: the quic_start_client hook never fires in this build (QUIC and HTTP/3 are not built yet).',
+    ]);
+    expect(unfiredHookWarnings([{ name: 'fine', request, response: request }], '/x/s.ts')).toEqual([]);
   });
 
   it('names scripts by their stem', () => {

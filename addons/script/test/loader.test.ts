@@ -194,6 +194,8 @@ describe('hot reload', () => {
     ['a throwing load', `export default {\n  name: 'broken',\n  load() { throw new TypeError('load boom'); },\n};`, /broken\.ts:3:18: addon broken: load failed: load boom/],
     ['an unresolved import', `import x from 'not-installed-pkg';\nexport default x;`, /broken\.ts:1:15: Cannot find package "not-installed-pkg" .*npm install not-installed-pkg/],
     ['no addon', `export const x = 1;`, /provides no addon/],
+    ['a hook decorator naming no hook (unchecked types)', `import { hook } from '@mitmts/sdk';\nexport default class Typo {\n  @hook('responsheaders' as never) h(): void {}\n}`, /broken\.ts:3:\d+: @hook\("responsheaders"\): no such hook\. Did you mean responseheaders\?/],
+    ['an exported function named almost like a hook', `export function responze(flow: unknown): void {}`, /broken\.ts: export function responze is no hook\. Did you mean response\?/],
     ['a constructor parameter without @inject', `import type { Logger } from '@mitmts/sdk';\nexport default class NoInject {\n  constructor(readonly log: Logger) {}\n}`, /constructor parameter 1 has no injection token\. Add @inject\(TOKEN\)/],
   ])('%s: reports file and line, keeps the previous version, loads the next good save', async (_what, bad, message) => {
     const dir = tempDir();
@@ -212,6 +214,13 @@ describe('hot reload', () => {
     await loaded;
     expect(await versionOf(tctx)).toBe('good2');
     expect(tctx.messages('info')).toContain('good1 done');
+  });
+
+  it('warns about hooks this build never fires, and loads the script', async () => {
+    const p = put(tempDir(), 'ws.ts', `export function websocket_message(flow: unknown): void {}\nexport function request(flow: unknown): void {}`);
+    const { tctx } = await start([p]);
+    expect(tctx.kernel.addons.names()).toContain('ws');
+    expect(tctx.messages('warn')).toEqual([`script ${p}: the websocket_message hook never fires in this build (WebSocket connections are relayed untouched: the WebSocket layer is not wired in yet).`]);
   });
 
   it('keeps the previous version\'s commands when the new version fails to load', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Response, type EmbeddedProxy } from '@mitmts/sdk';
-import { localServer, requestVia, tflow, withAddon, type LocalServer } from '@mitmts/sdk/testing';
+import { startOrigin, requestVia, tflow, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { ServerSideEvents } from '../src/index.js';
 
 const HELD = 'server-sent events are held until the response ends';
@@ -22,10 +22,10 @@ describe('serversideevents (unit)', () => {
 });
 
 describe('serversideevents (end to end)', () => {
-  let server: LocalServer;
+  let server: Origin;
   let proxy: EmbeddedProxy;
   beforeAll(async () => {
-    server = await localServer((_req, res) => {
+    server = await startOrigin((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: one\n\n');
       res.end('data: two\n\n');

@@ -1,8 +1,6 @@
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Headers, OptionsError, type EmbeddedProxy } from '@mitmts/sdk';
-import { tflow, treq, withAddon } from '@mitmts/sdk/testing';
+import { requestVia, startOrigin, tflow, treq, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { StickyAuth } from '../src/index.js';
 
 const withAuth = (host: string, auth: string) =>
@@ -106,40 +104,24 @@ describe('stickyauth (unit)', () => {
 });
 
 describe('stickyauth (end to end)', () => {
-  let upstream: Server;
-  let base: string;
-  let seen: IncomingHttpHeaders[];
+  let origin: Origin;
   let proxy: EmbeddedProxy;
 
-  const get = (path: string, headers: Record<string, string> = {}) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request({ host: proxy.host, port: proxy.port, path: base + path, agent: false, headers: { host: new URL(base).host, ...headers } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode!));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = async (path: string, headers: Record<string, string> = {}): Promise<number> => (await requestVia(proxy, `${origin.url}${path}`, { headers })).status;
 
   beforeAll(async () => {
-    seen = [];
-    upstream = createServer((req, res) => {
-      seen.push(req.headers);
-      res.writeHead(req.headers.authorization === 'Basic dXNlcjpwdw==' ? 200 : 401).end();
-    });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    origin = await startOrigin((req, res) => res.writeHead(req.headers.authorization === 'Basic dXNlcjpwdw==' ? 200 : 401).end());
     proxy = await createProxy({ addons: [StickyAuth], options: { stickyauth: '~d 127.0.0.1' } });
   });
 
   afterAll(async () => {
     await proxy.close();
-    await new Promise((r) => upstream.close(r));
+    await origin.close();
   });
 
   it('logs in once, then unauthenticated requests through the proxy are authorized', async () => {
     expect(await get('/login', { authorization: 'Basic dXNlcjpwdw==' })).toBe(200);
     expect(await get('/private')).toBe(200);
-    expect(seen.at(-1)!.authorization).toBe('Basic dXNlcjpwdw==');
+    expect(origin.requests.at(-1)!.headers.authorization).toBe('Basic dXNlcjpwdw==');
   });
 });

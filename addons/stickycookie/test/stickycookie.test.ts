@@ -1,8 +1,6 @@
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Headers, OptionsError, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { tflow, treq, tresp, withAddon, type TestContext } from '@mitmts/sdk/testing';
+import { requestVia, startOrigin, tflow, treq, tresp, withAddon, type Origin, type TestContext } from '@mitmts/sdk/testing';
 import { StickyCookie } from '../src/index.js';
 
 /** A flow to host:port/path whose response sets the given Set-Cookie headers. */
@@ -103,39 +101,26 @@ describe('stickycookie (unit)', () => {
 });
 
 describe('stickycookie (end to end)', () => {
-  let upstream: Server;
-  let base: string;
-  let seen: IncomingHttpHeaders[];
+  let origin: Origin;
   let proxy: EmbeddedProxy;
 
-  const get = (path: string, headers: Record<string, string> = {}) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: proxy.host, port: proxy.port, path: base + path, agent: false, headers: { host: new URL(base).host, ...headers } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = async (path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> => {
+    const r = await requestVia(proxy, `${origin.url}${path}`, { headers });
+    return { status: r.status, body: r.text };
+  };
 
   beforeAll(async () => {
-    seen = [];
-    upstream = createServer((req, res) => {
-      seen.push(req.headers);
+    origin = await startOrigin((req, res) => {
       if (req.url === '/login') res.writeHead(200, { 'set-cookie': ['session=s3cr3t; Path=/; HttpOnly', 'theme=dark'] }).end('welcome');
       else if (req.url === '/logout') res.writeHead(200, { 'set-cookie': 'session=; Max-Age=0' }).end('bye');
       else res.writeHead(req.headers.cookie?.includes('session=s3cr3t') ? 200 : 403).end(req.headers.cookie ?? '');
     });
-    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
     proxy = await createProxy({ addons: [StickyCookie], options: { stickycookie: '~d 127.0.0.1' } });
   });
 
   afterAll(async () => {
     await proxy.close();
-    await new Promise((r) => upstream.close(r));
+    await origin.close();
   });
 
   it('a client without cookie support stays logged in, keeps its own cookies, and logs out', async () => {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compress, decompress } from 'zstd-napi';
+import { loadZstd } from './zstd.js';
 import { StoreError, storeError } from './errors.js';
 
 export class BodyFiles {
@@ -30,7 +30,7 @@ export class BodyFiles {
       }
       if (existsSync(path)) return hash;
       const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, compress(body, { compressionLevel: 1 }));
+      writeFileSync(tmp, loadZstd().compress(body, { compressionLevel: 1 }));
       renameSync(tmp, path);
     } catch (err) {
       throw storeError(err, path, 'write the body file');
@@ -47,6 +47,6 @@ export class BodyFiles {
     } catch (err) {
       throw new StoreError('MITMTS_ERR_STORE_CORRUPT', `The body file ${path} is missing or unreadable (${(err as Error).message}): the flow's body cannot be restored.`, { cause: err });
     }
-    return decompress(data);
+    return loadZstd().decompress(data);
   }
 }

@@ -6,6 +6,8 @@
 export type StoreErrorCode =
   /** better-sqlite3 is not installed (or its native module does not load). */
   | 'MITMTS_ERR_STORE_SQLITE'
+  /** zstd-napi is not installed (or its native module does not load). */
+  | 'MITMTS_ERR_STORE_ZSTD'
   /** The file cannot be opened or created (missing directory, permissions). */
   | 'MITMTS_ERR_STORE_OPEN'
   /** The file is not a SQLite database, or is damaged. */

@@ -4,7 +4,7 @@
  * `ext` (`{"request": "<sha256>", "response": "<sha256>"}`). Unpacking restores the record byte
  * for byte, so exporting to `.mitm` is a copy.
  */
-import { compress, decompress } from 'zstd-napi';
+import { loadZstd } from './zstd.js';
 import type { BodyFiles } from './bodies.js';
 import { encodeBytes, replaceAt, valueAt } from './tnet.js';
 
@@ -19,7 +19,7 @@ const LEVEL = { compressionLevel: COMPRESS_LEVEL };
 
 /** A record as stored: compressed unless short. (The writer thread does the same, with these constants.) */
 export function compressRecord(record: Buffer): Buffer {
-  return record.length >= COMPRESS_MIN ? compress(record, LEVEL) : record;
+  return record.length >= COMPRESS_MIN ? loadZstd().compress(record, LEVEL) : record;
 }
 /** zstd frames start with 28 b5 2f fd; tnetstring records with a digit. */
 const isZstd = (b: Buffer): boolean => b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
@@ -59,7 +59,7 @@ export class RecordCodec {
 
   /** The record a stored form came from. */
   unpack(blob: Buffer, ext: string | null): Buffer {
-    let record = isZstd(blob) ? decompress(blob) : blob;
+    let record = isZstd(blob) ? loadZstd().decompress(blob) : blob;
     if (ext !== null) {
       const bodies = JSON.parse(ext) as ExternalBodies<string>;
       for (const side of ['request', 'response'] as const) {

@@ -52,8 +52,11 @@ describe('kill -9 while recording', () => {
     try {
       expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
       const done = store.db.prepare('SELECT count(*) FROM flows WHERE has_response = 1').pluck().get() as number;
-      // A batch is what completed in one event-loop turn: at most one response per connection.
-      expect(seen - done, `${seen} responses received (${rate.toFixed(0)}/s), ${done} stored`).toBeLessThanOrEqual(connections);
+      // Not committed at the kill: the last turn's flows (at most one response per connection) and
+      // the group-commit batch in the writer thread with the flows gathering behind it, i.e. what
+      // completed during one commit (bounded here by a quarter second of the measured rate).
+      const uncommitted = connections + Math.ceil(rate * 0.25);
+      expect(seen - done, `${seen} responses received (${rate.toFixed(0)}/s), ${done} stored`).toBeLessThanOrEqual(uncommitted);
       expect(done).toBeLessThanOrEqual(seen + connections);
       expect(seen).toBeGreaterThan(500);
       console.info(`store kill -9: ${seen} responses received at ${rate.toFixed(0)}/s, ${done} complete flows stored (${seen - done} missing)`);

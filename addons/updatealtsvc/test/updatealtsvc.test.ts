@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, Response, type EmbeddedProxy } from '@mitmts/sdk';
-import { localServer, tflow, withAddon, type LocalServer } from '@mitmts/sdk/testing';
+import { startOrigin, tflow, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { rewriteAltSvc, UpdateAltSvc } from '../src/index.js';
 
 describe('rewriteAltSvc', () => {
@@ -49,10 +49,10 @@ describe('updatealtsvc (unit)', () => {
 });
 
 describe('updatealtsvc (end to end)', () => {
-  let server: LocalServer;
+  let server: Origin;
   let proxy: EmbeddedProxy;
   beforeAll(async () => {
-    server = await localServer((req, res) => {
+    server = await startOrigin((req, res) => {
       res.setHeader('alt-svc', req.url === '/only-h3' ? 'h3=":443"; ma=86400' : 'h3=":443"; ma=86400, h2=":443"; ma=86400');
       res.end('ok');
     });

@@ -3,7 +3,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ServerMessage } from '../src/protocol.js';
 import { startWeb, UiClient as Client, viaProxy, type WebRig } from './helpers.js';
 
 let rig: WebRig;

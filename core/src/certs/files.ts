@@ -108,7 +108,7 @@ export async function makeConfdir(confdir: string): Promise<void> {
 function confdirError(confdir: string, cause: string, e?: unknown): CertError {
   return new CertError(
     'MITMTS_ERR_CONFDIR',
-    `Cannot use ${confdir} as the confdir: ${cause}. Choose a writable directory with --set confdir=DIR.`,
+    `Cannot use ${confdir} as the confdir: ${cause}. Choose a writable directory with the option confdir (on the command line: --set confdir=DIR).`,
     confdir,
     e === undefined ? undefined : { cause: e },
   );

@@ -28,6 +28,7 @@ export function optionFlags(options: readonly OptionInfo[]): FlagSpec[] {
       option: o.name,
       kind: o.type === 'bool' ? 'bool' : o.type === 'str[]' ? 'append' : o.type === 'int' || o.type === 'int?' ? 'int' : 'str',
       help: o.help,
+      group: `Options of ${o.owner}`,
       ...(o.choices ? { choices: o.choices } : {}),
     }));
 }
@@ -167,19 +168,43 @@ export function parseArgs(argv: readonly string[], extra: readonly FlagSpec[] = 
   return out;
 }
 
+/** mitmdump's option groups, for `--help` (flags not listed here: "Other options"). */
+const FLAG_GROUPS: Readonly<Record<string, string>> = {
+  scripts: 'Common options', rfile: 'Common options', 'save-stream-file': 'Common options', 'flow-detail': 'Common options',
+  confdir: 'Common options', anticache: 'Common options', anticomp: 'Common options', stickycookie: 'Common options', stickyauth: 'Common options',
+  mode: 'Proxy options', 'listen-host': 'Proxy options', 'listen-port': 'Proxy options', server: 'Proxy options', 'ignore-hosts': 'Proxy options',
+  'allow-hosts': 'Proxy options', 'tcp-hosts': 'Proxy options', 'upstream-auth': 'Proxy options', proxyauth: 'Proxy options',
+  'store-streamed-bodies': 'Proxy options', rawtcp: 'Proxy options', http2: 'Proxy options', showhost: 'Proxy options', 'show-ignored-hosts': 'Proxy options',
+  'ssl-insecure': 'SSL', certs: 'SSL', 'cert-passphrase': 'SSL',
+  'client-replay': 'Client replay', 'server-replay': 'Server replay', 'server-replay-kill-extra': 'Server replay', 'server-replay-extra': 'Server replay',
+  'server-replay-reuse': 'Server replay', 'server-replay-refresh': 'Server replay',
+  'map-local': 'Map local and map remote', 'map-remote': 'Map local and map remote', 'modify-body': 'Modify body and headers', 'modify-headers': 'Modify body and headers',
+};
+
+/** What `--help` describes besides the flags. */
+export interface UsageInfo {
+  /** The program's name (a custom build's own). */
+  readonly name?: string;
+  /** Subcommands, name to one-line description. */
+  readonly subcommands?: Readonly<Record<string, string>>;
+}
+
 /**
- * The usage text: `mitmts --help`, and after a usage error. With `declared`, a flag is listed
- * only if its option is declared (by the kernel or a loaded addon): `-S` shows once server
- * replay is in the build, never before.
+ * The usage text of `--help`, grouped as mitmdump's. With `declared`, a flag is listed only if
+ * its option is declared (by the kernel or a loaded addon) and implemented: `-S` shows once
+ * server replay is in the build, never before. Flags generated from addon options (`extra`) are
+ * grouped by the addon that declares them (their `group`).
  */
-export function usageText(extra: readonly FlagSpec[] = [], declared: (option: string) => boolean = () => true): string {
-  const lines = [
-    'usage: mitmts [options] [filter ...]',
-    '       mitmts run [options] [--proxy URL] [--] COMMAND [ARGS...]',
-    '                             run COMMAND with its HTTP(S) traffic through the proxy (see mitmts run --help)',
-    '       mitmts flows FILE... [FILTER] [--group endpoint] [--schema] [--budget BYTES] [--fields ...]',
-    '                             read flow files as JSON lines (see mitmts flows --help)',
-    '       mitmts flows convert IN OUT --to 17|21',
+export function usageText(extra: readonly FlagSpec[] = [], declared: (option: string) => boolean = () => true, info: UsageInfo = {}): string {
+  const name = info.name ?? 'mitmts';
+  const subcommands = Object.entries(info.subcommands ?? {});
+  const lines = [`usage: ${name} [options] [filter ...]`];
+  for (const [sub] of subcommands) lines.push(`       ${name} ${sub} ...`);
+  if (subcommands.length > 0) {
+    lines.push('', 'subcommands (each has its own --help):');
+    for (const [sub, help] of subcommands) lines.push(`  ${sub.padEnd(20)}${help}`);
+  }
+  lines.push(
     '',
     'options:',
     '  -h, --help            show this help and exit',
@@ -189,16 +214,24 @@ export function usageText(extra: readonly FlagSpec[] = [], declared: (option: st
     '  --set option[=value]  set an option; repeat for sequences; bare name = true for bools',
     '  -q, --quiet           quiet (termlog_verbosity=error, flow_detail=0)',
     '  -v, --verbose         verbose (termlog_verbosity=debug, flow_detail=2)',
-  ];
+  );
+  const groups = new Map<string, string[]>();
   for (const f of [...FLAGS, ...extra]) {
     if (!declared(f.option)) continue;
-    const names = [f.short ? `-${f.short}` : null, f.kind === 'bool' ? `--${f.long}, --no-${f.long}` : `--${f.long}`].filter(Boolean).join(', ');
-    const meta = f.kind === 'bool' ? '' : ` ${f.metavar ?? f.option.toUpperCase()}`;
-    const left = `  ${names}${meta}`;
-    lines.push(left.length < 24 ? left.padEnd(24) + firstSentence(f.help) : `${left}\n${' '.repeat(24)}${firstSentence(f.help)}`);
+    const group = FLAG_GROUPS[f.long] ?? f.group ?? 'Other options';
+    if (!groups.has(group)) groups.set(group, []);
+    groups.get(group)!.push(flagLine(f));
   }
+  for (const [group, flagLines] of groups) lines.push('', `${group}:`, ...flagLines);
   lines.push('', 'A trailing filter expression sets dumper_filter, save_stream_filter and readfile_filter.');
   return lines.join('\n') + '\n';
+}
+
+function flagLine(f: FlagSpec): string {
+  const names = [f.short ? `-${f.short}` : null, f.kind === 'bool' ? `--${f.long}, --no-${f.long}` : `--${f.long}`].filter(Boolean).join(', ');
+  const meta = f.kind === 'bool' ? '' : ` ${f.metavar ?? f.option.toUpperCase()}`;
+  const left = `  ${names}${meta}`;
+  return left.length < 24 ? left.padEnd(24) + firstSentence(f.help) : `${left}\n${' '.repeat(24)}${firstSentence(f.help)}`;
 }
 
 function firstSentence(s: string): string {

@@ -23,6 +23,8 @@ export interface FlagSpec {
   readonly metavar?: string;
   readonly help: string;
   readonly choices?: readonly string[];
+  /** The `--help` section (flags generated from an addon's options: that addon). */
+  readonly group?: string;
 }
 
 export const FLAGS: readonly FlagSpec[] = [

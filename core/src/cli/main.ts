@@ -26,6 +26,14 @@ export function expandHome(p: string): string {
 /** Subcommands a distribution can add (`flows`, `new`, `build`). */
 export type Subcommand = (argv: string[], io: CliIO) => Promise<number>;
 
+/** `--help`'s line for the subcommands this package knows; others are listed by name. */
+const SUBCOMMAND_HELP: Readonly<Record<string, string>> = {
+  flows: 'read flow files (.mitm, HAR, stores) as JSON lines; flows convert IN OUT --to 17|21',
+  new: 'create a script, addon or custom build project',
+  build: 'bundle a manifest into one file that runs with Node alone',
+  run: 'run COMMAND with its HTTP(S) traffic through the proxy',
+};
+
 /**
  * Apply the command line and config.yaml to a kernel's options. Precedence, lowest first:
  * defaults < config.yaml < `--set` < dedicated flags < the positional filter (mitmts puts
@@ -71,6 +79,7 @@ export function formatOptions(kernel: Kernel): string {
   const out: string[] = [];
   for (const o of kernel.options.list()) {
     for (const line of wrap(o.help, 96)) out.push(`# ${line}`);
+    if (o.unimplemented) out.push(`# Not implemented yet (${o.unimplemented}): only the default is accepted.`);
     const range = o.min !== undefined || o.max !== undefined ? `, ${rangeText(o)}` : '';
     out.push(`# Type ${TYPE_DESCRIPTIONS[o.type]}${o.choices ? `, one of: ${o.choices.join(', ')}` : ''}${range}. Default: ${JSON.stringify(o.default)}. Declared by ${o.owner}.`);
     out.push(`${o.name}: ${JSON.stringify(o.value)}`, '');
@@ -125,9 +134,13 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
   const all: Record<string, Subcommand> = { flows, ...subcommands };
   if (first !== undefined && Object.hasOwn(all, first)) return all[first]!(rest, io);
   if (argv.includes('--version')) {
-    io.stdout.write(`Mitmts: ${dist.version}\nNode.js: ${process.version}\nPlatform: ${process.platform}-${process.arch}\n`);
+    // mitmdump's first line is "Mitmproxy: VERSION"; a custom build names itself.
+    io.stdout.write(`${dist.name === 'mitmts' ? 'Mitmts' : dist.name}: ${dist.version}\nNode.js: ${process.version}\nPlatform: ${process.platform}-${process.arch}\n`);
     return 0;
   }
+  // Output piped into a reader that stopped (`mitmts ... | head`): end quietly, as a Unix tool
+  // does. Without this, each failed write is reported, to the same broken pipe, without end.
+  for (const stream of [io.stdout, io.stderr]) stream.on('error', brokenPipe);
   const kernel = distributionKernel(io);
   let started = false;
   try {
@@ -138,11 +151,13 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
     try {
       args = parseArgs(argv, extra);
     } catch (err) {
-      io.stderr.write(`mitmts: ${(err as Error).message}\n\n${usageText(extra, (o) => kernel.options.has(o))}`);
+      io.stderr.write(`${dist.name}: ${(err as Error).message} See ${dist.name} --help.\n`);
       return 1;
     }
     if (args.help) {
-      io.stdout.write(usageText(extra, (o) => kernel.options.has(o)));
+      const implemented = (o: string): boolean => kernel.options.has(o) && kernel.options.info(o).unimplemented === undefined;
+      const subs = Object.fromEntries(Object.keys(all).map((k) => [k, SUBCOMMAND_HELP[k] ?? '']));
+      io.stdout.write(usageText(extra, implemented, { name: dist.name, subcommands: subs }));
       return 0;
     }
     await applyCommandLine(kernel, args);
@@ -187,10 +202,15 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
     return code;
   } catch (err) {
     const message = err instanceof MitmtsError || (err as Error)?.name === 'OptionsError' ? (err as Error).message : ((err as Error)?.stack ?? String(err));
-    io.stderr.write(`mitmts: ${message}\n`);
+    io.stderr.write(`${dist.name}: ${message}\n`);
     if (started) await kernel.shutdown().catch(() => undefined);
     return 1;
   }
+}
+
+function brokenPipe(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
 }
 
 /** Warn once when the proxy listens beyond loopback without proxyauth (see exposure.ts). */

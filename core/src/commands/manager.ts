@@ -28,7 +28,7 @@ export class CommandManager {
 
   /** Register a command; `self` is `this` for the call (parameter names are read from `fn`). */
   add(spec: CommandSpec, fn: (...args: never[]) => unknown, owner: string, self?: unknown): void {
-    if (!/^[a-z0-9_][a-z0-9_.\-]*$/i.test(spec.name)) {
+    if (!/^[a-z0-9_][a-z0-9_.-]*$/i.test(spec.name)) {
       throw new CommandError(`Invalid command name ${JSON.stringify(spec.name)} (declared by ${owner}): use dotted words, e.g. myaddon.run.`, 'MITMTS_ERR_COMMAND_DUPLICATE');
     }
     const existing = this.commands.get(spec.name);

@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import zstd from 'zstd-napi';
+import { zstd } from './zstd.js';
 
 /** The content encodings mitmts can decode and encode (plus their aliases). */
 export const CONTENT_ENCODINGS = ['identity', 'none', 'gzip', 'deflate', 'deflateraw', 'br', 'zstd'] as const;
@@ -35,7 +35,7 @@ function unbrotli(buf: Buffer): Buffer {
 
 function unzstd(buf: Buffer): Buffer {
   if (buf.length === 0) return Buffer.alloc(0);
-  return zstd.decompress(buf);
+  return zstd().decompress(buf);
 }
 
 const decoders: Record<string, (b: Buffer) => Buffer> = {
@@ -55,7 +55,7 @@ const encoders: Record<string, (b: Buffer) => Buffer> = {
   deflate: (b) => zlib.deflateSync(b),
   deflateraw: (b) => zlib.deflateSync(b),
   br: (b) => zlib.brotliCompressSync(b),
-  zstd: (b) => zstd.compress(b),
+  zstd: (b) => zstd().compress(b),
 };
 
 /** True if `encoding` (case-insensitive) is one mitmts can decode and encode. */

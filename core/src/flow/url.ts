@@ -74,7 +74,7 @@ export function isValidPort(port: number): boolean {
  * @throws UrlError without a valid host or port.
  */
 export function parseUrl(url: string): [scheme: string, host: string, port: number, path: string] {
-  // eslint-disable-next-line no-control-regex
+   
   let rest = url.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '').replace(/[\t\r\n]/g, '');
   let scheme = '';
   const colon = rest.indexOf(':');

@@ -1,10 +1,13 @@
 import type { ArgSpec, ArgValues, CommandSpec } from '../commands/types.js';
+import { didYouMean, MitmtsError } from '../kernel/errors.js';
+import { registry } from '../kernel/registry.js';
 import type { OptionSpec, OptionTypeName, OptionValue } from '../options/types.js';
-import type { HookHandler, HookName } from './hookmap.js';
+import { HOOK_NAMES, isHookName, type HookHandler, type HookName } from './hookmap.js';
 
 /**
- * Decorator metadata lives in WeakMaps keyed by the class, never in a global registry, so a
- * reloaded script's old classes are garbage-collected with their metadata.
+ * Decorator metadata lives in a WeakMap keyed by the class, never in a list of classes, so a
+ * reloaded script's old classes are garbage-collected with their metadata. The WeakMap is the
+ * process-wide registry's: an addon decorated by another copy of @mitmts/core keeps its metadata.
  */
 
 /** A DI token: a symbol that remembers the type of what it resolves to. */
@@ -13,8 +16,17 @@ export type Token<T> = symbol & { readonly __type?: T };
 /** Anything that can be injected: a typed token, or a class registered in the kernel container. */
 export type InjectionKey<T = unknown> = Token<T> | (abstract new (...args: never[]) => T);
 
+/** A new token, unique to this call. */
 export function token<T>(description: string): Token<T> {
   return Symbol(description) as Token<T>;
+}
+
+/**
+ * A token every copy of @mitmts/core in the process agrees on (`Symbol.for(key)`): the kernel's
+ * services use these, so `@inject(OPTIONS)` from another copy resolves too. Namespace the key.
+ */
+export function sharedToken<T>(key: string): Token<T> {
+  return Symbol.for(key) as Token<T>;
 }
 
 /** Where an addon sits in the chain: `pre` addons run first, `post` addons last, others in manifest order. */
@@ -51,7 +63,7 @@ export interface ClassMeta {
   readonly injects: Array<InjectionKey | undefined>;
 }
 
-const META = new WeakMap<object, ClassMeta>();
+const META = registry.classMeta as WeakMap<object, ClassMeta>;
 
 function own(ctor: object): ClassMeta {
   let m = META.get(ctor);
@@ -145,10 +157,15 @@ export function command<const A extends readonly ArgSpec[] = []>(
 /**
  * Run a method on a hook: `@hook('response') onResponse(flow: HTTPFlow) {}`. The method's
  * parameters must fit the hook (see HookMap); it may return a promise, which is awaited.
+ * @throws MitmtsError (`MITMTS_ERR_UNKNOWN_HOOK`) for a name that is no hook (possible in plain
+ * JavaScript), with the close names.
  */
 export function hook<K extends HookName>(
   name: K,
 ): <M extends HookHandler<K>>(target: object, key: string | symbol, desc: TypedPropertyDescriptor<M>) => void {
+  if (!isHookName(name)) {
+    throw new MitmtsError('MITMTS_ERR_UNKNOWN_HOOK', `@hook(${JSON.stringify(name)}): no such hook.${didYouMean(name, HOOK_NAMES)} The hooks are listed in docs/hooks.md.`);
+  }
   return (target, key) => {
     own(target.constructor).hooks.push({ key, hook: name });
   };

@@ -103,7 +103,7 @@ export function shapeBuilder(node: ShapeNode): DictBuilder | undefined {
   // A literal `"__proto__": x` would set the prototype; the computed form defines a property.
   const props = keys.map((k, i) => `${k === '__proto__' ? '["__proto__"]' : JSON.stringify(k)}: v[b + ${i}]`);
   try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- one object literal per key sequence (see above)
+    // One object literal per key sequence (see above).
     node.build = new Function('v', 'b', `return { ${props.join(', ')} };`) as DictBuilder;
     builderCount++;
   } catch {

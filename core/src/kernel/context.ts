@@ -2,8 +2,7 @@ import type { CommandManager } from '../commands/manager.js';
 import type { OptionsManager } from '../options/manager.js';
 import type { Kernel } from './kernel.js';
 import type { Logger } from './log.js';
-
-let current: Kernel | undefined;
+import { registry } from './registry.js';
 
 /**
  * Make `kernel` the current context for `ctx` and run `fn`. The kernel sets itself current
@@ -15,17 +14,19 @@ let current: Kernel | undefined;
  * live next to other kernels use injection (`@inject(OPTIONS)`), which is always exact.
  */
 export function runWithKernel<T>(kernel: Kernel, fn: () => T): T {
-  current = kernel;
+  registry.currentKernel = kernel;
   return fn();
 }
 
 /** Set the current kernel (the dispatcher calls this before each hook). */
 export function enterKernel(kernel: Kernel): void {
-  current = kernel;
+  registry.currentKernel = kernel;
 }
 
 /** The kernel that most recently dispatched a hook or ran start-up work. */
 export function currentKernel(): Kernel {
+  // Process-wide (the registry): a script's `ctx` from another copy of @mitmts/core sees it too.
+  const current = registry.currentKernel as Kernel | undefined;
   if (!current) throw new Error('ctx is used outside of a running mitmts kernel: create one first (createProxy, or the test harness).');
   return current;
 }

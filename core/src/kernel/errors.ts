@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'MITMTS_ERR_OPTION_CHOICE'
   | 'MITMTS_ERR_OPTION_RANGE'
   | 'MITMTS_ERR_OPTION_VALUE'
+  | 'MITMTS_ERR_OPTION_UNIMPLEMENTED'
   | 'MITMTS_ERR_OPTION_DUPLICATE'
   | 'MITMTS_ERR_OPTION_INVALID'
   | 'MITMTS_ERR_CONFIG_FILE'
@@ -23,12 +24,39 @@ export type ErrorCode =
   | 'MITMTS_ERR_CLI_USAGE'
   | 'MITMTS_ERR_MANIFEST';
 
+const BRAND = Symbol.for('mitmts.brand');
+
+/**
+ * `value instanceof cls`, also true for an instance of the same class from another copy of
+ * @mitmts/core (an addon that brought its own): classes carry a `Symbol.for` brand, and an
+ * instance matches when a class on its prototype chain has the same brand.
+ */
+function isInstance(cls: object, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(cls, value)) return true;
+  if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(cls, BRAND)) return false;
+  const brand = (cls as { [BRAND]: string })[BRAND];
+  for (let p: unknown = Object.getPrototypeOf(value); p; p = Object.getPrototypeOf(p)) {
+    const ctor = (p as { constructor?: unknown }).constructor;
+    if (typeof ctor === 'function' && Object.prototype.hasOwnProperty.call(ctor, BRAND) && (ctor as unknown as { [BRAND]: string })[BRAND] === brand) return true;
+  }
+  return false;
+}
+
+function brand(cls: object, name: string): void {
+  Object.defineProperty(cls, BRAND, { value: `mitmts.${name}` });
+}
+
 export class MitmtsError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = 'MitmtsError';
+  }
+
+  /** Recognises errors of the same class from another copy of @mitmts/core. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
   }
 }
 
@@ -57,7 +85,18 @@ export class AddonHalt extends Error {
     super('AddonHalt');
     this.name = 'AddonHalt';
   }
+
+  /** Recognises an AddonHalt from another copy of @mitmts/core. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
+  }
 }
+
+// The classes the kernel tells apart with `instanceof` (the dispatcher: halt, rejected options).
+brand(MitmtsError, 'MitmtsError');
+brand(OptionsError, 'OptionsError');
+brand(CommandError, 'CommandError');
+brand(AddonHalt, 'AddonHalt');
 
 /**
  * Order names by code unit, as Python's sorted() does (mitmproxy's listings). Not localeCompare:
@@ -72,7 +111,7 @@ export function closeMatches(word: string, candidates: Iterable<string>, max = 3
   const scored: Array<[number, string]> = [];
   const limit = Math.max(2, Math.floor(word.length / 3));
   for (const c of candidates) {
-    const d = distance(word, c);
+    const d = editDistance(word, c);
     if (d <= limit || c.startsWith(word) || (word.length >= 4 && c.includes(word))) scored.push([d, c]);
   }
   scored.sort((a, b) => a[0] - b[0] || compareNames(a[1], b[1]));
@@ -87,7 +126,7 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
 }
 
 /** Edit distance counting a swap of two neighbours as one edit (optimal string alignment). */
-function distance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   if (a === b) return 0;
   const d: number[][] = [];
   for (let i = 0; i <= a.length; i++) d.push([i]);

@@ -276,7 +276,7 @@ export class Kernel {
     scoped.registerInstance(LOG, this.log.child(meta.addon?.name ?? ctor.name.toLowerCase()));
     const args: unknown[] = [];
     for (let i = 0; i < count; i++) {
-      const key = meta.injects[i] ?? paramTypes[i];
+      const key = serviceToken(scoped, meta.injects[i] ?? paramTypes[i]);
       if (key === undefined || key === Object || key === String || key === Number || key === Boolean) {
         throw new MitmtsError(
           'MITMTS_ERR_INJECT',
@@ -408,6 +408,28 @@ export class Kernel {
     this.commands.removeOwner(record.name);
     record.children.forEach((c) => this.unregisterCommands(c));
   }
+}
+
+const SERVICE = Symbol.for('mitmts.serviceToken');
+
+/**
+ * A kernel service class (`constructor(options: OptionsManager)`, injected by its type) from
+ * another copy of @mitmts/core is not this copy's class: it names the shared token to use.
+ */
+function serviceToken(container: DependencyContainer, key: unknown): unknown {
+  if (typeof key !== 'function' || container.isRegistered(key as never, true)) return key;
+  return Object.prototype.hasOwnProperty.call(key, SERVICE) ? (key as unknown as { [SERVICE]: unknown })[SERVICE] : key;
+}
+
+for (const [cls, service] of [
+  [Kernel, KERNEL],
+  [OptionsManager, OPTIONS],
+  [CommandManager, COMMANDS],
+  [Logger, LOG],
+  [HookDispatcher, ADDONS],
+  [FlowStore, FLOWS],
+] as const) {
+  Object.defineProperty(cls, SERVICE, { value: service });
 }
 
 function isClass(input: AddonInput): input is abstract new (...args: never[]) => object {

@@ -222,6 +222,12 @@ export class OptionsManager {
     const get = (name: string): OptionValue => (typed.has(name) ? typed.get(name)! : this.get(name));
     for (const [name, value] of typed) {
       const spec = this.entries.get(name)!.spec;
+      if (spec.unimplemented !== undefined && !valuesEqual(value, spec.default)) {
+        throw new OptionsError(
+          `Option ${name}${whereOf(name)}: ${spec.unimplemented} in mitmts yet, so only its default (${JSON.stringify(spec.default)}) is accepted.`,
+          'MITMTS_ERR_OPTION_UNIMPLEMENTED',
+        );
+      }
       const why = spec.check?.(value, get);
       if (why !== undefined) throw new OptionsError(`Option ${name}${whereOf(name)}: ${why}`, 'MITMTS_ERR_OPTION_VALUE');
     }

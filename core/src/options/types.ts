@@ -32,6 +32,12 @@ export interface OptionSpec<T extends OptionTypeName = OptionTypeName> {
   /** Largest allowed value (for `int` and `int?` options). */
   readonly max?: number;
   /**
+   * Set when the option is declared (for mitmproxy compatibility) but this build does not do
+   * what it asks yet: what is missing, e.g. `QUIC and HTTP/3 are not implemented`. Any value
+   * but the default is refused with that reason; `--help` lists no flag for it.
+   */
+  readonly unimplemented?: string;
+  /**
    * A check beyond type, choices and bounds, run whenever the option changes (before any
    * addon's `configure` sees the value): return why `value` is bad (a phrase completing
    * "Option NAME: ...", naming the fix), or undefined. `get` reads other options as they will be

@@ -431,7 +431,7 @@ export function peerChain(socket: tls.TLSSocket): Cert[] {
 export function tlsErrorText(err: Error): string {
   const e = err as NodeJS.ErrnoException & { reason?: string };
   if (e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN' || e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || e.code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || e.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || e.code === 'CERT_HAS_EXPIRED') {
-    return `certificate verify failed: ${e.message} (${e.code}). Use --ssl-insecure (-k) to skip verification, or --set ssl_verify_upstream_trusted_ca=<ca.pem> to trust the server's CA.`;
+    return `certificate verify failed: ${e.message} (${e.code}). Set the option ssl_insecure to skip verification (-k), or ssl_verify_upstream_trusted_ca to a PEM file to trust the server's CA.`;
   }
   return e.reason ?? e.message;
 }

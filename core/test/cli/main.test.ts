@@ -30,7 +30,7 @@ class Demo {
 }
 
 function dist(): Distribution {
-  return { name: 'test', version: '9.9.9', addons: ['demo'], importer: async () => ({ default: Demo }) };
+  return { name: 'mitmts', version: '9.9.9', addons: ['demo'], importer: async () => ({ default: Demo }) };
 }
 
 function io() {
@@ -145,10 +145,35 @@ describe('main', () => {
     expect(t.out()).toBe('demo.hello name:str -> str\n    Say hello.\n');
   });
 
-  it('prints usage for an unknown flag and exits 1', async () => {
+  it('says in one line what is wrong with the command line, pointing at --help, and exits 1', async () => {
     const t = io();
     expect(await main(['--frobnicate'], dist(), t.io)).toBe(1);
-    expect(t.err()).toMatch(/^mitmts: Unknown flag: --frobnicate\.\n\nusage: mitmts/);
+    expect(t.err()).toBe('mitmts: Unknown flag: --frobnicate. See mitmts --help.\n');
+  });
+
+  it('refuses a declared option this build does not implement, naming what is missing', async () => {
+    const t = io();
+    expect(await main(['--confdir', confdir(), '--set', 'http3=true'], dist(), t.io)).toBe(1);
+    expect(t.err()).toBe('mitmts: Option http3 (from --set): QUIC and HTTP/3 are not implemented in mitmts yet, so only its default (false) is accepted.\n');
+  });
+
+  it('lists its subcommands in --help, and no flag for an unimplemented option', async () => {
+    const t = io();
+    expect(await main(['--help'], dist(), t.io, { build: async () => 0 })).toBe(0);
+    expect(t.out()).toMatch(/^usage: mitmts \[options\] \[filter \.\.\.\]\n {7}mitmts flows \.\.\.\n {7}mitmts build \.\.\.\n/);
+    expect(t.out()).toMatch(/\n {2}flows {15}read flow files \(\.mitm, HAR, stores\) as JSON lines/);
+    expect(t.out()).toContain('\nProxy options:\n');
+    expect(t.out()).not.toContain('--show-ignored-hosts');
+    expect(t.out()).not.toContain('--http3');
+  });
+
+  it('names a custom build in its usage errors and version', async () => {
+    const t = io();
+    const custom = { ...dist(), name: 'tinyproxy' };
+    expect(await main(['--frobnicate'], custom, t.io)).toBe(1);
+    expect(await main(['--version'], custom, t.io)).toBe(0);
+    expect(t.err()).toBe('tinyproxy: Unknown flag: --frobnicate. See tinyproxy --help.\n');
+    expect(t.out()).toMatch(/^tinyproxy: 9\.9\.9\n/);
   });
 
   it('reports a bad option value and exits 1', async () => {

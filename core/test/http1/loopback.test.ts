@@ -21,7 +21,7 @@ import {
   serializeResponseHead,
   toRawHeaders,
 } from '../../src/proxy/http1/index.js';
-import { Recorder, str } from './helpers.js';
+import { str } from './helpers.js';
 
 const closers: Array<() => void> = [];
 afterEach(() => {

@@ -1,5 +1,4 @@
 /** HAR import (browser-made and our own) and export (HAR 1.2 as browsers import it). */
-import { readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

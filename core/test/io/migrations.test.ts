@@ -21,7 +21,7 @@ import {
 import { FLOWS_MITM } from './fixtures.js';
 import { readFileSync } from 'node:fs';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 type D = Record<string, any>;
 const B = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -42,7 +42,10 @@ function py2(v: unknown): Buffer {
       const inner: Buffer[] = [];
       const saved = parts.splice(0);
       if (Array.isArray(x)) x.forEach(put);
-      else for (const [k, val] of Object.entries(x as D)) (put(k), put(val));
+      else for (const [k, val] of Object.entries(x as D)) {
+        put(k);
+        put(val);
+      }
       inner.push(...parts.splice(0));
       parts.push(...saved);
       const body = Buffer.concat(inner);
@@ -459,7 +462,7 @@ describe('migration chain', () => {
   it('reports a version error with the record position when reading', () => {
     let err: any;
     try {
-      [...new FlowReader(py2({ version: 99, type: 'http' }))];
+      Array.from(new FlowReader(py2({ version: 99, type: 'http' })));
     } catch (e) {
       err = e;
     }

@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import { runFlowsCommand } from '../../src/io/index.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 export async function runFlows(argv: string[], stdin?: NodeJS.ReadableStream): Promise<{ code: number; out: string; err: string; lines: any[] }> {
   const out = new PassThrough();
   const err = new PassThrough();

@@ -315,7 +315,7 @@ describe('Kernel', () => {
     const k = new Kernel();
     await k.add({
       name: 'legacy',
-      load(loader: { addOption: Function; addCommand: Function }) {
+      load(loader: { addOption: (...args: unknown[]) => unknown; addCommand: (...args: unknown[]) => unknown }) {
         loader.addOption('legacy_mode', 'str', 'a', 'Mode.', ['a', 'b']);
         loader.addCommand('legacy.mode', () => k.options.get('legacy_mode'), { returns: 'str' });
       },

@@ -39,12 +39,19 @@ class Typed {
   }
   // @ts-expect-error configure gets the set of changed names
   @hook('configure') badConfigure(_updated: string): void {}
-  // @ts-expect-error no such hook
-  @hook('respons') typo(_flow: HTTPFlow): void {}
   // @ts-expect-error the command declares an int argument
   @command('typed.bad', { args: ['int'] }) bad(_s: string): void {}
   // @ts-expect-error the command declares no arguments but the method needs one
   @command('typed.bad2') bad2(_s: string): void {}
+}
+
+/** Decorating runs when the class is defined: a name TypeScript rejects also throws at run time. */
+function defineTypo(): object {
+  class Typo {
+    // @ts-expect-error no such hook
+    @hook('responsheaders') typo(_flow: HTTPFlow): void {}
+  }
+  return Typo;
 }
 
 class WrongOptionType {
@@ -70,5 +77,9 @@ describe('typed hook map', () => {
     expectTypeOf<HookMap['tcp_message']>().toEqualTypeOf<[flow: TCPFlow]>();
     expectTypeOf<HookMap['running']>().toEqualTypeOf<[]>();
     expect([Typed, WrongOptionType, MitmproxyStyle].every((c) => typeof c === 'function')).toBe(true);
+  });
+
+  it('rejects a hook name that does not exist when the class is defined (untyped JavaScript)', () => {
+    expect(defineTypo).toThrow(expect.objectContaining({ code: 'MITMTS_ERR_UNKNOWN_HOOK', message: expect.stringContaining('@hook("responsheaders"): no such hook. Did you mean responseheaders?') }));
   });
 });

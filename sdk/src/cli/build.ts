@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Plugin } from 'esbuild';
 import type { CliIO, Subcommand } from '@mitmts/core';
 
 /**
@@ -82,43 +81,6 @@ export function entrySource(manifest: BuildManifest): string {
   return lines.join('\n');
 }
 
-/**
- * zstd-napi is a native module, which a single-file build cannot carry. The bundle gets a stand-in
- * that uses Node's own zstd where it exists (Node 22.15+), else a zstd-napi installed beside the
- * bundle, else explains: everything but zstd bodies works without it.
- */
-const ZSTD_SHIM = `
-import { createRequire } from 'node:module';
-import zlib from 'node:zlib';
-let impl = null;
-function load() {
-  if (impl) return impl;
-  if (typeof zlib.zstdCompressSync === 'function') {
-    impl = { compress: (b) => zlib.zstdCompressSync(b), decompress: (b) => zlib.zstdDecompressSync(b) };
-    return impl;
-  }
-  try {
-    impl = createRequire(import.meta.url)('zstd-napi');
-  } catch {
-    throw new Error('zstd is not available in this single-file build: install zstd-napi beside it (npm install zstd-napi) or run it with Node 22.15 or later.');
-  }
-  return impl;
-}
-export const compress = (b) => load().compress(b);
-export const decompress = (b) => load().decompress(b);
-export default { compress, decompress };
-`;
-
-function nativeShims(): Plugin {
-  return {
-    name: 'mitmts-native-shims',
-    setup(build) {
-      build.onResolve({ filter: /^zstd-napi$/ }, () => ({ path: 'zstd-napi', namespace: 'mitmts-shim' }));
-      build.onLoad({ filter: /.*/, namespace: 'mitmts-shim' }, () => ({ contents: ZSTD_SHIM, loader: 'js', resolveDir: process.cwd() }));
-    },
-  };
-}
-
 /** `node_modules` folders above this package: where the running mitmts finds its packages. */
 export function installationNodePaths(): string[] {
   const out: string[] = [];
@@ -160,7 +122,6 @@ export async function buildProxy(opts: BuildProxyOptions): Promise<BuildProxyRes
       // The script addon compiles scripts with esbuild, a native tool: it loads it when needed.
       external: ['esbuild'],
       tsconfigRaw: { compilerOptions: { experimentalDecorators: true, useDefineForClassFields: true } },
-      plugins: [nativeShims()],
     });
     return {
       outfile,

@@ -81,6 +81,6 @@ export function toRawHeaders(pairs: Iterable<readonly [string, string]>): RawHea
 }
 
 function encode(s: string): Buffer {
-  // eslint-disable-next-line no-control-regex
+   
   return Buffer.from(s, /[^\u0000-\u00ff]/.test(s) ? 'utf8' : 'latin1');
 }

@@ -184,7 +184,7 @@ function checkVersion(v: string, side: Http1Side): void {
   }
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 const NON_LATIN1 = /[^\u0000-\u00ff]/;
 
 /** Whether every char fits in one latin1 byte (else the string goes out as UTF-8). */

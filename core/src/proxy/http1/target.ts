@@ -4,7 +4,7 @@
  */
 import { HOST } from './chars.js';
 import { HeadError, Http1ErrorCodes } from './errors.js';
-import type { TargetForm, TargetParts } from './types.js';
+import type { TargetParts } from './types.js';
 
 const BAD = Http1ErrorCodes.BAD_TARGET;
 

@@ -112,7 +112,7 @@ export class DnsUdpListener {
 
   private peer(from: dgram.RemoteInfo): UdpPeer {
     const key = `${from.address}|${from.port}`;
-    let p = this.peers.get(key);
+    const p = this.peers.get(key);
     if (p) return p;
     const local = this.socket.address();
     const client = new Client({

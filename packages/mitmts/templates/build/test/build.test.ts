@@ -1,46 +1,28 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy } from '@mitmts/sdk';
 import { buildProxy } from '@mitmts/sdk/cli';
+import { requestVia, startOrigin, type Origin } from '@mitmts/sdk/testing';
 import { Greeting } from '../src/greeting.js';
 
-let upstream: http.Server;
-let upstreamUrl = '';
-
+let origin: Origin;
 beforeAll(async () => {
-  upstream = http.createServer((req, res) => res.end(`upstream ${req.url}`));
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  origin = await startOrigin((req, res) => res.end(`upstream ${req.url}`));
 });
-afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
-
-/** A real HTTP client request through the proxy. */
-function get(proxyPort: number, url: string): Promise<{ body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: proxyPort, path: url, headers: { host: new URL(url).host }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d));
-      res.on('end', () => resolve({ body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+afterAll(() => origin.close());
 
 describe('__name__', () => {
   it('stamps responses and answers for __name__.proxy (embedded with createProxy)', async () => {
     const proxy = await createProxy({ addons: [Greeting], options: { greeting: 'hi' } });
     try {
-      const up = await get(proxy.port, `${upstreamUrl}/x`);
-      expect(up.body).toBe('upstream /x');
+      const up = await requestVia(proxy, `${origin.url}/x`);
+      expect(up.text).toBe('upstream /x');
       expect(up.headers['x-__name__']).toBe('hi');
-      const own = await get(proxy.port, 'http://__name__.proxy/');
-      expect(own.body).toBe('hi');
+      const own = await requestVia(proxy, 'http://__name__.proxy/');
+      expect(own.text).toBe('hi');
     } finally {
       await proxy.close();
     }
@@ -69,8 +51,8 @@ describe('__name__', () => {
         child.stderr.on('data', onData);
         child.on('exit', (code) => reject(new Error(`the build exited with ${code}: ${log}`)));
       });
-      const r = await get(port, `${upstreamUrl}/built`);
-      expect(r.body).toBe('upstream /built');
+      const r = await requestVia({ host: '127.0.0.1', port }, `${origin.url}/built`);
+      expect(r.text).toBe('upstream /built');
       expect(r.headers['x-__name__']).toBe('built');
     } finally {
       child.kill('SIGTERM');

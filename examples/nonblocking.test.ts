@@ -16,8 +16,17 @@ afterAll(async () => {
 describe('nonblocking', () => {
   it('lets other requests through while one waits in an async hook', async () => {
     const order: string[] = [];
+    // Send the fast request once the slow one waits in the hook (the example logs it).
+    const waiting = new Promise<void>((resolve) => {
+      const off = proxy.kernel.log.onEntry((e) => {
+        if (e.message.startsWith('handle request:')) {
+          off();
+          resolve();
+        }
+      });
+    });
     const slow = send(proxy, `${up.url}/slow`).then(() => order.push('slow'));
-    await new Promise((r) => setTimeout(r, 50));
+    await waiting;
     const fast = send(proxy, `${up.url}/fast`).then(() => order.push('fast'));
     await Promise.all([slow, fast]);
     expect(order).toEqual(['fast', 'slow']);
