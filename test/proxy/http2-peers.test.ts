@@ -209,7 +209,7 @@ describe.skipIf(missing !== null)('nghttp and nghttpd', () => {
       await proxy.close();
       origin.stop();
     }
-  }, 300_000);
+  }, 400_000);
 });
 
 describe.skipIf(noPython !== null)('a hostile python3-h2 client', () => {
