@@ -36,6 +36,9 @@ async function chain(...steps) {
   return true;
 }
 
+// Reruns check only what changed: ESLint's cache (by content: a checkout changes mtimes) and the
+// tests' tsc build info live in node_modules/.cache, which a clean clone starts without.
+const ESLINT_CACHE = ['--cache', '--cache-strategy', 'content', '--cache-location', 'node_modules/.cache/mitmts/eslint'];
 const node = process.execPath;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const checks = await Promise.all([
@@ -48,7 +51,7 @@ const checks = await Promise.all([
         'tsconfig.test.json',
       ]),
   ),
-  step('eslint .', node, [BIN('eslint', 'bin/eslint.js'), '.']),
+  step('eslint .', node, [BIN('eslint', 'bin/eslint.js'), ...ESLINT_CACHE, '.']),
 ]);
 if (checks.includes(false)) process.exit(1);
 
