@@ -38,7 +38,13 @@ async function chain(...steps) {
 
 // Reruns check only what changed: ESLint's cache (by content: a checkout changes mtimes) and the
 // tests' tsc build info live in node_modules/.cache, which a clean clone starts without.
-const ESLINT_CACHE = ['--cache', '--cache-strategy', 'content', '--cache-location', 'node_modules/.cache/mitmts/eslint'];
+const ESLINT_CACHE = [
+  '--cache',
+  '--cache-strategy',
+  'content',
+  '--cache-location',
+  'node_modules/.cache/mitmts/eslint',
+];
 const node = process.execPath;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const checks = await Promise.all([
