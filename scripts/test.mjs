@@ -1,5 +1,5 @@
 // `npm test`: build, type-check the tests and lint, then vitest (arguments go to vitest:
-// `npm test -- test/proxy` runs one folder after the same checks).
+// `npm test -- test/proxy` runs one folder after the same checks, without coverage).
 //
 // ESLint needs no build, and the build and the type checks are single-threaded for most of their
 // run: the two chains run side by side (on 2 cores this saves ESLint's ~35 s). Each step's output
@@ -61,8 +61,19 @@ const checks = await Promise.all([
 ]);
 if (checks.includes(false)) process.exit(1);
 
-const vitest = spawn(node, [BIN('vitest', 'vitest.mjs'), 'run', ...process.argv.slice(2)], {
-  cwd: ROOT,
-  stdio: 'inherit',
-});
-vitest.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
+// With arguments, one vitest run of what they select. Without, the packages' own tests with
+// coverage (each package's floor enforced: vitest.config.ts), then the end-to-end tests, whose
+// proxies mostly run as child processes that coverage does not see anyway.
+const vitest = (args) =>
+  step(`vitest run ${args.join(' ')}`, node, [BIN('vitest', 'vitest.mjs'), 'run', ...args], { buffered: false });
+const args = process.argv.slice(2);
+const runs =
+  args.length > 0
+    ? [args]
+    : [
+        ['--project', 'packages', '--coverage.enabled'],
+        ['--project', 'e2e'],
+      ];
+let ok = true;
+for (const run of runs) ok = (await vitest(run)) && ok;
+process.exit(ok ? 0 : 1);
