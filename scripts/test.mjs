@@ -2,8 +2,8 @@
 // `npm test -- test/proxy` runs one folder after the same checks, without coverage).
 //
 // ESLint needs no build, and the build and the type checks are single-threaded for most of their
-// run: the two chains run side by side (on 2 cores this saves ESLint's ~35 s). Each step's output
-// is printed in one piece when it ends, with its time, so the two chains never interleave.
+// run: they run on two lines side by side (on 2 cores this saves ESLint's ~35 s). Each step's
+// output is printed in one piece when it ends, with its time, so the two lines never interleave.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -31,11 +31,6 @@ function step(name, cmd, args, { buffered = true } = {}) {
   });
 }
 
-async function chain(...steps) {
-  for (const s of steps) if (!(await s())) return false;
-  return true;
-}
-
 // Reruns check only what changed: ESLint's cache (by content: a checkout changes mtimes) and the
 // tests' tsc build info live in node_modules/.cache, which a clean clone starts without.
 const ESLINT_CACHE = [
@@ -47,17 +42,17 @@ const ESLINT_CACHE = [
 ];
 const node = process.execPath;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const tsc = (what, project) =>
+  step(`tsc -p ${project} (${what} type-check)`, node, [BIN('typescript', 'bin/tsc'), '-p', project]);
+
+// Two lines of work: the build then the tests' type check; ESLint then (once the build is done)
+// the examples' type check, which needs the built declarations.
+const build = step('npm run build', npm, ['run', '--silent', 'build']);
 const checks = await Promise.all([
-  chain(
-    () => step('npm run build', npm, ['run', '--silent', 'build']),
-    () =>
-      step('tsc -p tsconfig.test.json (the tests type-check)', node, [
-        BIN('typescript', 'bin/tsc'),
-        '-p',
-        'tsconfig.test.json',
-      ]),
+  build.then((ok) => ok && tsc('the tests', 'tsconfig.test.json')),
+  step('eslint .', node, [BIN('eslint', 'bin/eslint.js'), ...ESLINT_CACHE, '.']).then(
+    async (ok) => (await build) && (await tsc('the examples', 'examples')) && ok,
   ),
-  step('eslint .', node, [BIN('eslint', 'bin/eslint.js'), ...ESLINT_CACHE, '.']),
 ]);
 if (checks.includes(false)) process.exit(1);
 
