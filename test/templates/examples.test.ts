@@ -7,7 +7,9 @@ const EXAMPLES = join(REPO, 'examples');
 
 describe('examples', () => {
   it('every example has a test beside it', () => {
-    const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !['support.ts', 'vitest.config.ts'].includes(f));
+    const files = readdirSync(EXAMPLES).filter(
+      (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !['support.ts', 'vitest.config.ts'].includes(f),
+    );
     expect(files.length).toBeGreaterThanOrEqual(12);
     for (const f of files) expect(readdirSync(EXAMPLES), f).toContain(f.replace(/\.ts$/, '.test.ts'));
   });

@@ -18,7 +18,13 @@ export interface RunResult {
 }
 
 /** Run a command to completion (killed after `timeoutMs`); resolves with its exit code and output. */
-export function runCommand(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<RunResult> {
+export function runCommand(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
