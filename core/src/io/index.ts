@@ -7,6 +7,7 @@ export * as tnetstring from './tnetstring.js';
 export { TnetFloat, type TnetValue } from './tnetstring.js';
 export { pyFloatRepr, parsePyFloat } from './pyfloat.js';
 export { encodeFlowState } from './state-schema.js';
+export { FlowRecordEncoder, type CutBodies } from './flow-encoder.js';
 export { checkFlowState } from './state-check.js';
 export { migrateFlowState, migrateStep, setFastMigration, MigrationContext, MIGRATABLE_VERSIONS, UnsupportedVersionError } from './migrations.js';
 export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, readFlowsFromPathsSync, type FlowReaderOptions, type FlowSource } from './reader.js';
