@@ -3,19 +3,21 @@
  * `encodeFlowState(flow.getState())` produces (format 21, mitmproxy's layout), without building
  * the state first. `getState()` copies every header pair, converts strings to Buffers and
  * deep-copies metadata, all to be thrown away once encoded; here the HTTP messages are written
- * from the live objects into one reused buffer, with the keys pre-encoded. Connections, errors
- * and WebSocket data (small, or rare) go through their `getState()`; flows of other types, and
- * flows holding a backup (whose state decides whether the backup is written), take the
- * `getState()` path whole.
+ * and connections from the live objects into one reused buffer, with the keys pre-encoded.
+ * Errors and WebSocket data (small, or rare) go through their `getState()`; flows of other
+ * types, and flows holding a backup (whose state decides whether the backup is written), take
+ * the `getState()` path whole.
  */
 import { deepCopyState } from '../flow/bytes.js';
+import type { Cert } from '../certs/cert.js';
+import type { Client, Connection, Server } from '../flow/connection.js';
 import type { Flow } from '../flow/flow.js';
 import type { HTTPFlow } from '../flow/http-flow.js';
 import type { Headers } from '../flow/headers.js';
 import type { Message } from '../flow/message.js';
 import { FLOW_FORMAT_VERSION, type FlowState, type MessageState } from '../flow/state.js';
 import { pyFloatRepr } from './pyfloat.js';
-import { CLIENT_SCHEMA, ERROR_SCHEMA, schemaForFlowType, SERVER_SCHEMA, WEBSOCKET_SCHEMA } from './state-schema.js';
+import { ERROR_SCHEMA, schemaForFlowType, WEBSOCKET_SCHEMA } from './state-schema.js';
 import { put, ReverseWriter } from './tnet-encode.js';
 
 /** `<len>:<key>;`: a dict key as tnetstring text. */
@@ -51,7 +53,9 @@ const K = Object.fromEntries(
     'authority',
     'path',
     'status_code',
-    'reason',
+    'reason', 'peername', 'sockname', 'transport_protocol', 'tls', 'certificate_list', 'alpn', 'alpn_offers', 'cipher',
+    'cipher_list', 'tls_version', 'sni', 'timestamp_tls_setup', 'mitmcert', 'proxy_mode', 'address', 'timestamp_tcp_setup',
+    'via',
   ].map((k) => [k, key(k)]),
 ) as Record<string, Buffer>;
 const TYPE_HTTP = Buffer.from('4:http;', 'latin1');
@@ -123,9 +127,9 @@ export class FlowRecordEncoder {
     if (flow.error) put(w, flow.error.getState(), ERROR_SCHEMA);
     else w.bytes(NULL);
     w.bytes(K.error!);
-    put(w, flow.clientConn.getState(), CLIENT_SCHEMA);
+    connection(w, flow.clientConn, null);
     w.bytes(K.client_conn!);
-    put(w, flow.serverConn.getState(), SERVER_SCHEMA);
+    connection(w, flow.serverConn, flow.serverConn);
     w.bytes(K.server_conn!);
     put(w, flow.intercepted, undefined);
     w.bytes(K.intercepted!);
@@ -211,6 +215,75 @@ export class FlowRecordEncoder {
 function hasBackup(flow: Flow): boolean {
   // `_backup` is private to Flow; reading it here keeps the check free (modified() builds a state).
   return (flow as unknown as { _backup: FlowState | null })._backup !== null;
+}
+
+/** The private certificate fields of connections (getState() reads them the same way). */
+interface ConnectionCerts {
+  _certificateList: Cert[] | null;
+  _certificatePems: Buffer[] | null;
+  _mitmcert: Cert | null | undefined;
+  _mitmcertPem: Buffer | null;
+}
+
+/** A client (`server` null) or server connection, keys as in CLIENT_SCHEMA / SERVER_SCHEMA. */
+function connection(w: ReverseWriter, c: Connection, server: Server | null): void {
+  const certs = c as unknown as ConnectionCerts;
+  w.byte(125 /* '}' */);
+  const mark = w.size;
+  put(w, c.peername, undefined);
+  w.bytes(K.peername!);
+  put(w, c.sockname, undefined);
+  w.bytes(K.sockname!);
+  put(w, c.id, undefined);
+  w.bytes(K.id!);
+  put(w, c.transportProtocol, undefined);
+  w.bytes(K.transport_protocol!);
+  put(w, c.error, undefined);
+  w.bytes(K.error!);
+  put(w, c.tls, undefined);
+  w.bytes(K.tls!);
+  w.byte(93 /* ']' */);
+  const list = w.size;
+  const parsed = certs._certificateList;
+  if (parsed === null) {
+    const pems = certs._certificatePems!;
+    for (let i = pems.length - 1; i >= 0; i--) bytes(w, pems[i]!);
+  } else for (let i = parsed.length - 1; i >= 0; i--) bytes(w, parsed[i]!.toPem());
+  w.prefix(list);
+  w.bytes(K.certificate_list!);
+  put(w, c.alpn, undefined);
+  w.bytes(K.alpn!);
+  put(w, c.alpnOffers, undefined);
+  w.bytes(K.alpn_offers!);
+  put(w, c.cipher, undefined);
+  w.bytes(K.cipher!);
+  put(w, c.cipherList, undefined);
+  w.bytes(K.cipher_list!);
+  put(w, c.tlsVersion, undefined);
+  w.bytes(K.tls_version!);
+  put(w, c.sni, undefined);
+  w.bytes(K.sni!);
+  float(w, c.timestampStart);
+  w.bytes(K.timestamp_start!);
+  float(w, c.timestampEnd);
+  w.bytes(K.timestamp_end!);
+  float(w, c.timestampTlsSetup);
+  w.bytes(K.timestamp_tls_setup!);
+  if (server === null) {
+    const cert = certs._mitmcert;
+    put(w, cert === undefined ? certs._mitmcertPem : cert ? cert.toPem() : null, undefined);
+    w.bytes(K.mitmcert!);
+    put(w, (c as Client).proxyMode, undefined);
+    w.bytes(K.proxy_mode!);
+  } else {
+    put(w, server.address, undefined);
+    w.bytes(K.address!);
+    float(w, server.timestampTcpSetup);
+    w.bytes(K.timestamp_tcp_setup!);
+    put(w, server.via, undefined);
+    w.bytes(K.via!);
+  }
+  w.prefix(mark);
 }
 
 function entry(w: ReverseWriter, value: Buffer, k: Buffer): void {

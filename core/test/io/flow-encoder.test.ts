@@ -84,8 +84,15 @@ function varied(): Flow[] {
   return out;
 }
 
+/** Recorded HTTPS flows with their certificates parsed (as live flows hold them), not only as PEM bytes. */
+function parsedCerts(): Flow[] {
+  const out = recorded(FLOWS_MITM).filter((f) => f.serverConn.certificateList.length > 0);
+  for (const f of out) void f.clientConn.mitmcert;
+  return out;
+}
+
 describe('FlowRecordEncoder', () => {
-  const flows = [...recorded(FLOWS_MITM), ...recorded(FIXTURE_DIR + 'modified.mitm'), ...varied()];
+  const flows = [...recorded(FLOWS_MITM), ...recorded(FIXTURE_DIR + 'modified.mitm'), ...parsedCerts(), ...varied()];
 
   it('writes exactly the getState() record, flow after flow through one reused buffer', () => {
     const enc = new FlowRecordEncoder();
@@ -96,6 +103,7 @@ describe('FlowRecordEncoder', () => {
       expect(Buffer.compare(encodeFlow(f), expected)).toBe(0);
     }
     expect(new Set(flows.map((f) => f.type))).toEqual(new Set(['http', 'tcp', 'udp', 'dns']));
+    expect(parsedCerts().length).toBeGreaterThan(0);
   });
 
   it('cuts bodies over a size out of the record, leaving empty content, as the state path does', () => {
