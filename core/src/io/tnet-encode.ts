@@ -33,6 +33,9 @@ export interface TnetTupleSchema {
   tuple: ReadonlyArray<TnetSchema | undefined>;
 }
 
+/** Strings and byte values up to this length are copied by a loop, not by a native call. */
+const SHORT = 64;
+
 /** Back-to-front writer: data occupies `buf[pos..]`. Reusable: {@link reset} keeps the buffer. */
 export class ReverseWriter {
   buf: Buffer;
@@ -65,21 +68,42 @@ export class ReverseWriter {
     this.buf[--this.pos] = c;
   }
   bytes(src: Uint8Array): void {
-    this.ensure(src.length);
-    this.pos -= src.length;
-    this.buf.set(src, this.pos);
+    const n = src.length;
+    this.ensure(n);
+    this.pos -= n;
+    // A loop beats TypedArray#set's call overhead for the short values records are mostly made of.
+    if (n > SHORT) this.buf.set(src, this.pos);
+    else for (let i = 0, b = this.buf, p = this.pos; i < n; i++) b[p + i] = src[i]!;
   }
   utf8(s: string): number {
+    const len = s.length;
+    if (len <= SHORT && this.shortAscii(s)) return len;
     const n = Buffer.byteLength(s, 'utf8');
     this.ensure(n);
     this.pos -= n;
-    if (n === s.length) (this.buf as RawBuffer).latin1Write(s, this.pos, n);
+    if (n === len) (this.buf as RawBuffer).latin1Write(s, this.pos, n);
     else (this.buf as RawBuffer).utf8Write(s, this.pos, n);
     return n;
   }
+  /** Write a short string if it is ASCII (then its UTF-8 and latin1 bytes are its char codes); false if it is not. */
+  private shortAscii(s: string): boolean {
+    const n = s.length;
+    this.ensure(n);
+    const b = this.buf;
+    const p = this.pos - n;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return false;
+      b[p + i] = c;
+    }
+    this.pos = p;
+    return true;
+  }
+
   /** Write a string whose characters are all below U+0100, one byte each; returns its length. */
   latin1(s: string): number {
     const n = s.length;
+    if (n <= SHORT && this.shortAscii(s)) return n;
     this.ensure(n);
     this.pos -= n;
     (this.buf as RawBuffer).latin1Write(s, this.pos, n);
