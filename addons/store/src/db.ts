@@ -11,7 +11,7 @@ import { flowFromState, flowRow, type Flow, type FlowRow, FlowReadError, FlowRea
 import { BodyFiles } from './bodies.js';
 import { StoreError, storeError } from './errors.js';
 import { compressRecord, type ExternalBodies, RecordCodec } from './record.js';
-import { APPLICATION_ID, CREATE_INDEXES, CREATE_TABLE, rowValues, SCHEMA_VERSION, UPSERT_FLOW, UPSERT_RECORD } from './schema.js';
+import { APPLICATION_ID, CREATE_INDEXES, CREATE_TABLE, MIGRATE_INDEXES, rowValues, SCHEMA_VERSION, UPSERT_FLOW, UPSERT_RECORD } from './schema.js';
 
 export type Database = BetterSqlite3.Database;
 type Sqlite = typeof BetterSqlite3;
@@ -210,4 +210,6 @@ function checkOrCreate(db: Database, path: string, readonly: boolean): void {
   if (version > SCHEMA_VERSION) {
     throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} was written by a newer mitmts (store layout ${version}; this one reads up to ${SCHEMA_VERSION}): upgrade mitmts to read it.`);
   }
+  // Readers use whatever indexes the file has; a writer brings them up to date.
+  if (!readonly) db.exec(MIGRATE_INDEXES);
 }

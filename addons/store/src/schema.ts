@@ -80,6 +80,17 @@ export const CREATE_INDEXES = [
   'CREATE INDEX IF NOT EXISTS flows_error ON flows(seq) WHERE error IS NOT NULL',
 ];
 
+/** Indexes of earlier versions of this layout that {@link CREATE_INDEXES} replaced (`flows_status`: by `flows_status_host`). */
+export const DROPPED_INDEXES = ['flows_status'];
+
+/**
+ * Bring an existing store's indexes up to date (run when it is opened for writing): a store
+ * written by an earlier mitmts gets the indexes it lacks and loses the ones replaced. The tables
+ * are unchanged, so `user_version` stays. Building an index over a large store takes a while
+ * (seconds for a million flows), once.
+ */
+export const MIGRATE_INDEXES = [...CREATE_INDEXES, ...DROPPED_INDEXES.map((i) => `DROP INDEX IF EXISTS ${i}`)].join('; ');
+
 /** Upsert a flow's row by id (a row keeps its seq); returns the seq. Parameters: {@link rowValues}. */
 export const UPSERT_FLOW = `INSERT INTO flows (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
 ON CONFLICT(id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')} RETURNING seq`;
