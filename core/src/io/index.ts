@@ -10,7 +10,7 @@ export { encodeFlowState } from './state-schema.js';
 export { FlowRecordEncoder, type CutBodies } from './flow-encoder.js';
 export { checkFlowState } from './state-check.js';
 export { migrateFlowState, migrateStep, setFastMigration, MigrationContext, MIGRATABLE_VERSIONS, UnsupportedVersionError } from './migrations.js';
-export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, readFlowsFromPathsSync, type FlowReaderOptions, type FlowSource } from './reader.js';
+export { FlowReader, readStates, readStatesSync, readFlowsFromPaths, readFlowsFromPathsSync, readFlowsForOption, type FlowReaderOptions, type FlowSource } from './reader.js';
 export { registerFlowFileFormat, flowFileFormatOf, prepareFlowFile, type FlowFile, type FlowFileFormat } from './formats.js';
 export { FlowWriter, FilteredFlowWriter, encodeFlow, WRITABLE_FORMATS, type WritableFormat, type FlowSink, type FlowWriterOptions } from './writer.js';
 export { downgradeTo17, encodeFlowState17, FLOW_FORMAT_17 } from './downgrade.js';
