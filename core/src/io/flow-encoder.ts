@@ -53,8 +53,23 @@ const K = Object.fromEntries(
     'authority',
     'path',
     'status_code',
-    'reason', 'peername', 'sockname', 'transport_protocol', 'tls', 'certificate_list', 'alpn', 'alpn_offers', 'cipher',
-    'cipher_list', 'tls_version', 'sni', 'timestamp_tls_setup', 'mitmcert', 'proxy_mode', 'address', 'timestamp_tcp_setup',
+    'reason',
+    'peername',
+    'sockname',
+    'transport_protocol',
+    'tls',
+    'certificate_list',
+    'alpn',
+    'alpn_offers',
+    'cipher',
+    'cipher_list',
+    'tls_version',
+    'sni',
+    'timestamp_tls_setup',
+    'mitmcert',
+    'proxy_mode',
+    'address',
+    'timestamp_tcp_setup',
     'via',
   ].map((k) => [k, key(k)]),
 ) as Record<string, Buffer>;
@@ -122,8 +137,7 @@ export class FlowRecordEncoder {
     const mark = w.size;
     entry(w, VERSION, K.version!);
     entry(w, TYPE_HTTP, K.type!);
-    put(w, flow.id, undefined);
-    w.bytes(K.id!);
+    field(w, flow.id, K.id!);
     if (flow.error) put(w, flow.error.getState(), ERROR_SCHEMA);
     else w.bytes(NULL);
     w.bytes(K.error!);
@@ -131,12 +145,9 @@ export class FlowRecordEncoder {
     w.bytes(K.client_conn!);
     connection(w, flow.serverConn, flow.serverConn);
     w.bytes(K.server_conn!);
-    put(w, flow.intercepted, undefined);
-    w.bytes(K.intercepted!);
-    put(w, flow.isReplay, undefined);
-    w.bytes(K.is_replay!);
-    put(w, flow.marked, undefined);
-    w.bytes(K.marked!);
+    field(w, flow.intercepted, K.intercepted!);
+    field(w, flow.isReplay, K.is_replay!);
+    field(w, flow.marked, K.marked!);
     const metadata = flow.metadata;
     let empty = true;
     for (const _ in metadata) {
@@ -144,13 +155,10 @@ export class FlowRecordEncoder {
       break;
     }
     // deepCopyState drops undefined and function values, as getState() does.
-    if (empty) w.bytes(EMPTY_DICT);
-    else put(w, deepCopyState(metadata), undefined);
-    w.bytes(K.metadata!);
-    put(w, flow.comment, undefined);
-    w.bytes(K.comment!);
-    float(w, flow.timestampCreated);
-    w.bytes(K.timestamp_created!);
+    if (empty) entry(w, EMPTY_DICT, K.metadata!);
+    else field(w, deepCopyState(metadata), K.metadata!);
+    field(w, flow.comment, K.comment!);
+    floatField(w, flow.timestampCreated, K.timestamp_created!);
     entry(w, NULL, K.backup!);
     this.message(flow, 'request', cutOver);
     w.bytes(K.request!);
@@ -182,16 +190,12 @@ export class FlowRecordEncoder {
     if (m.trailers) headers(w, m.trailers);
     else w.bytes(NULL);
     w.bytes(K.trailers!);
-    float(w, m.timestampStart);
-    w.bytes(K.timestamp_start!);
-    float(w, m.timestampEnd);
-    w.bytes(K.timestamp_end!);
+    floatField(w, m.timestampStart, K.timestamp_start!);
+    floatField(w, m.timestampEnd, K.timestamp_end!);
     if (side === 'request') {
       const r = flow.request;
-      put(w, r.host, undefined);
-      w.bytes(K.host!);
-      put(w, r.port, undefined);
-      w.bytes(K.port!);
+      field(w, r.host, K.host!);
+      field(w, r.port, K.port!);
       latin1Bytes(w, r.rawMethod);
       w.bytes(K.method!);
       latin1Bytes(w, r.scheme);
@@ -202,8 +206,7 @@ export class FlowRecordEncoder {
       w.bytes(K.path!);
     } else {
       const r = flow.response!;
-      put(w, r.statusCode, undefined);
-      w.bytes(K.status_code!);
+      field(w, r.statusCode, K.status_code!);
       latin1Bytes(w, r.reason);
       w.bytes(K.reason!);
     }
@@ -230,18 +233,12 @@ function connection(w: ReverseWriter, c: Connection, server: Server | null): voi
   const certs = c as unknown as ConnectionCerts;
   w.byte(125 /* '}' */);
   const mark = w.size;
-  put(w, c.peername, undefined);
-  w.bytes(K.peername!);
-  put(w, c.sockname, undefined);
-  w.bytes(K.sockname!);
-  put(w, c.id, undefined);
-  w.bytes(K.id!);
-  put(w, c.transportProtocol, undefined);
-  w.bytes(K.transport_protocol!);
-  put(w, c.error, undefined);
-  w.bytes(K.error!);
-  put(w, c.tls, undefined);
-  w.bytes(K.tls!);
+  field(w, c.peername, K.peername!);
+  field(w, c.sockname, K.sockname!);
+  field(w, c.id, K.id!);
+  field(w, c.transportProtocol, K.transport_protocol!);
+  field(w, c.error, K.error!);
+  field(w, c.tls, K.tls!);
   w.byte(93 /* ']' */);
   const list = w.size;
   const parsed = certs._certificateList;
@@ -251,39 +248,37 @@ function connection(w: ReverseWriter, c: Connection, server: Server | null): voi
   } else for (let i = parsed.length - 1; i >= 0; i--) bytes(w, parsed[i]!.toPem());
   w.prefix(list);
   w.bytes(K.certificate_list!);
-  put(w, c.alpn, undefined);
-  w.bytes(K.alpn!);
-  put(w, c.alpnOffers, undefined);
-  w.bytes(K.alpn_offers!);
-  put(w, c.cipher, undefined);
-  w.bytes(K.cipher!);
-  put(w, c.cipherList, undefined);
-  w.bytes(K.cipher_list!);
-  put(w, c.tlsVersion, undefined);
-  w.bytes(K.tls_version!);
-  put(w, c.sni, undefined);
-  w.bytes(K.sni!);
-  float(w, c.timestampStart);
-  w.bytes(K.timestamp_start!);
-  float(w, c.timestampEnd);
-  w.bytes(K.timestamp_end!);
-  float(w, c.timestampTlsSetup);
-  w.bytes(K.timestamp_tls_setup!);
+  field(w, c.alpn, K.alpn!);
+  field(w, c.alpnOffers, K.alpn_offers!);
+  field(w, c.cipher, K.cipher!);
+  field(w, c.cipherList, K.cipher_list!);
+  field(w, c.tlsVersion, K.tls_version!);
+  field(w, c.sni, K.sni!);
+  floatField(w, c.timestampStart, K.timestamp_start!);
+  floatField(w, c.timestampEnd, K.timestamp_end!);
+  floatField(w, c.timestampTlsSetup, K.timestamp_tls_setup!);
   if (server === null) {
     const cert = certs._mitmcert;
-    put(w, cert === undefined ? certs._mitmcertPem : cert ? cert.toPem() : null, undefined);
-    w.bytes(K.mitmcert!);
-    put(w, (c as Client).proxyMode, undefined);
-    w.bytes(K.proxy_mode!);
+    field(w, cert === undefined ? certs._mitmcertPem : cert ? cert.toPem() : null, K.mitmcert!);
+    field(w, (c as Client).proxyMode, K.proxy_mode!);
   } else {
-    put(w, server.address, undefined);
-    w.bytes(K.address!);
-    float(w, server.timestampTcpSetup);
-    w.bytes(K.timestamp_tcp_setup!);
-    put(w, server.via, undefined);
-    w.bytes(K.via!);
+    field(w, server.address, K.address!);
+    floatField(w, server.timestampTcpSetup, K.timestamp_tcp_setup!);
+    field(w, server.via, K.via!);
   }
   w.prefix(mark);
+}
+
+/** A value (written by its type, as getState()'s would be) and its key. */
+function field(w: ReverseWriter, value: unknown, k: Buffer): void {
+  put(w, value, undefined);
+  w.bytes(k);
+}
+
+/** A float (or null) and its key. */
+function floatField(w: ReverseWriter, value: number | null, k: Buffer): void {
+  float(w, value);
+  w.bytes(k);
 }
 
 function entry(w: ReverseWriter, value: Buffer, k: Buffer): void {
