@@ -8,7 +8,7 @@
 // template in 2,000 has "needle-7f3a" in its response body (the body search's target).
 // The database is kept in .bench-data/store-cache/ and reused while the generator is unchanged.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmt, mib, table } from './format.mjs';
 import { ROOT } from './proxies.mjs';
@@ -82,11 +82,16 @@ async function database(env, n) {
   return { path, generated: { seconds, perSecond: n / seconds } };
 }
 
-/** `mitmts flows ARGS` as a child process: wall time and lines printed. */
-function cli(args) {
+const CPU_AT_EXIT = join(ROOT, 'bench/lib/cpu-at-exit.cjs');
+
+/** `mitmts flows ARGS` as a child process: wall time, its CPU time (user + system) and lines printed. */
+function cli(env, args) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mitmts.js'), 'flows', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cpuFile = join(env.dataDir, `flows-cpu-${process.pid}.json`);
+    rmSync(cpuFile, { force: true });
+    const childEnv = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${CPU_AT_EXIT}`, MITMTS_BENCH_CPU_FILE: cpuFile };
+    const child = spawn(process.execPath, [join(ROOT, 'bin/mitmts.js'), 'flows', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let lines = 0;
     let err = '';
     child.stdout.on('data', (c) => {
@@ -94,7 +99,16 @@ function cli(args) {
     });
     child.stderr.on('data', (c) => (err += c));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ seconds: (performance.now() - t0) / 1000, lines }) : reject(new Error(`mitmts flows ${args.join(' ')}: exit ${code}: ${err.trim()}`))));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`mitmts flows ${args.join(' ')}: exit ${code}: ${err.trim()}`));
+      const seconds = (performance.now() - t0) / 1000;
+      let cpuSeconds = null;
+      if (existsSync(cpuFile)) {
+        const { user, system } = JSON.parse(readFileSync(cpuFile, 'utf8'));
+        cpuSeconds = (user + system) / 1e6;
+      }
+      resolve({ seconds, cpuSeconds, lines });
+    });
   });
 }
 
@@ -115,10 +129,11 @@ export async function queryBenchmarks(env, _dir, n) {
     ['notmatched', ['!(~c 200 | ~c 404 | ~c 301 | ~c 304) & ~m PUT'], 'negations and a method'],
     ['body', ['~b needle-7f3a'], 'body search: every flow decoded'],
   ];
-  const rows = [['mitmts flows DB ...', 'seconds', 'flows printed', 'how']];
+  const rows = [['mitmts flows DB ...', 'seconds', 'CPU s', 'flows printed', 'how']];
   for (const [key, args, how] of cliRuns) {
-    out.cli[key] = await cli([db.path, ...args]);
-    rows.push([`'${args[0]}'`, out.cli[key].seconds.toFixed(2), fmt(out.cli[key].lines), how]);
+    out.cli[key] = await cli(env, [db.path, ...args]);
+    const c = out.cli[key];
+    rows.push([`'${args[0]}'`, c.seconds.toFixed(2), c.cpuSeconds === null ? '-' : c.cpuSeconds.toFixed(2), fmt(c.lines), how]);
   }
   env.log(table(rows));
 

@@ -141,6 +141,22 @@ describe('mitmts -w through a site, then mitmts -n -C against it', () => {
     );
   });
 
+  it('replays from a store database (-C flows.db, read asynchronously): the site sees the same requests', async () => {
+    const db = join(dir, 'replayed.db');
+    const run = await runMitmts(['-n', '-C', db, ...trustSite], confdir);
+    expect(run.code, run.output).toBe(0);
+    expect(seen.splice(0).map((s) => [s.scheme, s.method, s.target, s.body])).toEqual(recorded.map((s) => [s.scheme, s.method, s.target, s.body]));
+  });
+
+  it('a damaged store file given to -C stops the start with an error naming it', async () => {
+    const bad = join(dir, 'damaged.db');
+    writeFileSync(bad, Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.alloc(4000, 0x5a)]));
+    const run = await runMitmts(['-n', '-C', bad], confdir);
+    expect(run.code).not.toBe(0);
+    expect(run.output).toMatch(/client_replay: cannot read flows from .*damaged\.db/);
+    expect(seen).toHaveLength(0);
+  });
+
   it('a replay killed by a script (-s) never reaches the site; the others go on', async () => {
     const script = join(dir, 'kill-form.ts');
     writeFileSync(

@@ -19,7 +19,10 @@ if (missing) console.warn(`server replay: the Chromium part is skipped: ${missin
 describe('mitmts -w, then mitmts -S with the site stopped', () => {
   let site: Upstream;
   let url: string;
-  const rec = join(mkdtempSync(join(tmpdir(), 'mitmts-replay-')), 'rec.mitm');
+  const dir = mkdtempSync(join(tmpdir(), 'mitmts-replay-'));
+  const rec = join(dir, 'rec.mitm');
+  /** The same recording in a store database. */
+  const db = join(dir, 'rec.db');
   const recorded: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -38,7 +41,7 @@ describe('mitmts -w, then mitmts -S with the site stopped', () => {
     });
     url = `http://localhost:${site.port}`;
 
-    const recorder = await startMitmts(['--flow-detail', '0', '-w', rec]);
+    const recorder = await startMitmts(['--flow-detail', '0', '-w', rec, '--set', `store=${db}`]);
     for (const [key, args] of [
       ['page', [`${url}/`]],
       ['api', [`${url}/api?x=1`]],
@@ -73,6 +76,17 @@ describe('mitmts -w, then mitmts -S with the site stopped', () => {
       // Another body is another request: not recorded, answered with the configured status.
       const other = await curl(['-x', replay.url, '-d', 'a=2', '-w', '%{http_code}', `${url}/form`]);
       expect(other.stdout).toBe('404');
+    } finally {
+      await replay.stop();
+    }
+  });
+
+  it('serves it from a store database too (-S flows.db, read asynchronously)', async () => {
+    const replay = await startMitmts(['--flow-detail', '0', '-S', db, '--set', 'server_replay_reuse', '--set', 'server_replay_extra=404']);
+    try {
+      expect((await curl(['-x', replay.url, `${url}/`])).stdout).toBe(recorded['page']);
+      expect((await curl(['-x', replay.url, '-d', 'a=1', `${url}/form`])).stdout).toBe(recorded['form']);
+      expect((await curl(['-x', replay.url, '-w', '%{http_code}', `${url}/never`])).stdout).toBe('404');
     } finally {
       await replay.stop();
     }

@@ -15,7 +15,7 @@ import {
   type Logger,
   option,
   OptionsError,
-  readFlowsFromPathsSync,
+  readFlowsForOption,
 } from '@mitmts/sdk';
 import { describeFlow, replayProblem } from './check.js';
 
@@ -55,7 +55,7 @@ export class ClientPlayback {
     @inject(LOG) private readonly log: Logger,
   ) {}
 
-  configure(updated: ReadonlySet<string>): void {
+  configure(updated: ReadonlySet<string>): void | Promise<void> {
     if (updated.has('client_replay_concurrency')) {
       const n = this.client_replay_concurrency;
       if (n !== -1 && n < 1) {
@@ -64,8 +64,8 @@ export class ClientPlayback {
     }
     if (updated.has('client_replay') && this.client_replay.length > 0) {
       // Read here: a missing or damaged file is an error of the option (at start-up, mitmts
-      // exits with it); nothing is queued then.
-      this.replay(this.readFiles(this.client_replay, (msg) => new OptionsError(`client_replay: ${msg}`)));
+      // exits with it); nothing is queued then. A store database is read asynchronously.
+      return this.readFiles(this.client_replay, (msg) => new OptionsError(`client_replay: ${msg}`), (flows) => this.replay(flows));
     } else if (updated.has('client_replay_concurrency')) {
       this.pump();
     }
@@ -106,8 +106,8 @@ export class ClientPlayback {
   }
 
   @command('replay.client.file', { args: ['path'], help: 'Load flows from file, and add them to the replay queue.' })
-  loadFile(path: string): void {
-    this.replay(this.readFiles([path], (msg) => new CommandError(msg)));
+  loadFile(path: string): void | Promise<void> {
+    return this.readFiles([path], (msg) => new CommandError(msg), (flows) => this.replay(flows));
   }
 
   @command('replay.client.count', { returns: 'int', help: 'The number of flows queued for replay or being replayed.' })
@@ -182,11 +182,22 @@ export class ClientPlayback {
     return rest;
   }
 
-  private readFiles(paths: readonly string[], error: (msg: string) => Error): Flow[] {
-    try {
-      return readFlowsFromPathsSync(paths.map(expandHome));
-    } catch (err) {
+  /**
+   * The files' flows, then `use(flows)`: at once for flow files, after a promise (which start-up
+   * awaits) for files whose format loads its reader first (store databases, `-C flows.db`).
+   */
+  private readFiles(paths: readonly string[], error: (msg: string) => Error, use: (flows: Flow[]) => void): void | Promise<void> {
+    const fail = (err: unknown): never => {
       throw error((err as Error).message);
+    };
+    let flows: Flow[] | Promise<Flow[]>;
+    try {
+      flows = readFlowsForOption(paths.map(expandHome));
+    } catch (err) {
+      return fail(err);
     }
+    if (Array.isArray(flows)) return use(flows);
+    return flows.then(use, fail);
   }
+
 }

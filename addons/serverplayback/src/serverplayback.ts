@@ -12,7 +12,7 @@ import {
   type Logger,
   option,
   OptionsError,
-  readFlowsFromPathsSync,
+  readFlowsForOption,
   Response,
 } from '@mitmts/sdk';
 import { matchKey, type MatchOptions } from './matchkey.js';
@@ -103,7 +103,7 @@ export class ServerPlayback {
     @inject(LOG) private readonly log: Logger,
   ) {}
 
-  configure(updated: ReadonlySet<string>): void {
+  configure(updated: ReadonlySet<string>): void | Promise<void> {
     if (updated.has('server_replay_kill_extra') && this.server_replay_kill_extra) {
       this.log.warn("server_replay_kill_extra has been deprecated, please update your config to use server_replay_extra='kill'.");
     }
@@ -111,9 +111,9 @@ export class ServerPlayback {
       this.log.warn('server_replay_nopop has been renamed to server_replay_reuse, please update your config.');
     }
     if (updated.has('server_replay') && this.server_replay.length > 0) {
-      // Read here, synchronously: a missing or damaged file is an error of the option (at
-      // start-up, mitmts exits with it) and the previous state stays.
-      this.replay(this.readFiles(this.server_replay, (msg) => new OptionsError(`server_replay: ${msg}`)));
+      // Read here, synchronously (a store database asynchronously): a missing or damaged file is
+      // an error of the option (at start-up, mitmts exits with it) and the previous state stays.
+      return this.readFiles(this.server_replay, (msg) => new OptionsError(`server_replay: ${msg}`), (flows) => this.replay(flows));
     } else if (MATCH_OPTIONS.some((o) => updated.has(o))) {
       this.replay([...this.flowmap.values()].flat());
     }
@@ -139,8 +139,8 @@ export class ServerPlayback {
   }
 
   @command('replay.server.file', { args: ['path'], help: 'Replay server responses from a flow file (replaces the flows being replayed).' })
-  loadFile(path: string): void {
-    this.replay(this.readFiles([path], (msg) => new CommandError(msg)));
+  loadFile(path: string): void | Promise<void> {
+    return this.readFiles([path], (msg) => new CommandError(msg), (flows) => this.replay(flows));
   }
 
   @command('replay.server.stop', { help: 'Stop server replay.' })
@@ -200,11 +200,22 @@ export class ServerPlayback {
     };
   }
 
-  private readFiles(paths: readonly string[], error: (msg: string) => Error): Flow[] {
-    try {
-      return readFlowsFromPathsSync(paths.map(expandHome));
-    } catch (err) {
+  /**
+   * The files' flows, then `use(flows)`: at once for flow files, after a promise (which start-up
+   * awaits) for files whose format loads its reader first (store databases, `-C flows.db`).
+   */
+  private readFiles(paths: readonly string[], error: (msg: string) => Error, use: (flows: Flow[]) => void): void | Promise<void> {
+    const fail = (err: unknown): never => {
       throw error((err as Error).message);
+    };
+    let flows: Flow[] | Promise<Flow[]>;
+    try {
+      flows = readFlowsForOption(paths.map(expandHome));
+    } catch (err) {
+      return fail(err);
     }
+    if (Array.isArray(flows)) return use(flows);
+    return flows.then(use, fail);
   }
+
 }

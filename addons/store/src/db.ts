@@ -7,11 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { encodeFlowState, flowFromState, flowRow, type Flow, type FlowRow, FlowReadError, FlowReadErrorCode, tnetstring, type FlowState } from '@mitmts/sdk';
+import { flowFromState, flowRow, type Flow, type FlowRow, FlowReadError, FlowReadErrorCode, FlowRecordEncoder, tnetstring, type FlowState } from '@mitmts/sdk/flows';
 import { BodyFiles } from './bodies.js';
 import { StoreError, storeError } from './errors.js';
 import { compressRecord, type ExternalBodies, RecordCodec } from './record.js';
-import { APPLICATION_ID, CREATE_INDEXES, CREATE_TABLE, rowValues, SCHEMA_VERSION, UPSERT_FLOW, UPSERT_RECORD } from './schema.js';
+import { APPLICATION_ID, CREATE_INDEXES, CREATE_TABLE, MIGRATE_INDEXES, rowValues, SCHEMA_VERSION, UPSERT_FLOW, UPSERT_RECORD } from './schema.js';
 
 export type Database = BetterSqlite3.Database;
 type Sqlite = typeof BetterSqlite3;
@@ -54,6 +54,8 @@ export interface StoreItem {
 export class StoreDatabase {
   readonly db: Database;
   readonly codec: RecordCodec;
+  /** Flows to records through one reused buffer (flows are encoded one at a time, on this thread). */
+  private readonly encoder = new FlowRecordEncoder();
   private upsertFlow: BetterSqlite3.Statement | null = null;
   private upsertRecord: BetterSqlite3.Statement | null = null;
   private readonly begin: BetterSqlite3.Statement;
@@ -101,22 +103,35 @@ export class StoreDatabase {
     return this.writeRecords(this.items(flows));
   }
 
-  /** Flows as what is stored for them: the state encoded without bodies over the threshold (cut out, to go to files). */
+  /** Flows as what is stored for them: the record without bodies over the threshold (cut out, to go to files). */
   *items(flows: Iterable<Flow>): Generator<StoreItem> {
-    const threshold = this.codec.threshold;
     for (const flow of flows) {
-      const state = flow.getState();
-      let bodies: ExternalBodies | undefined;
-      if (state.type === 'http') {
-        for (const side of ['request', 'response'] as const) {
-          const m = state[side];
-          if (!m?.content || m.content.length <= threshold) continue;
-          (bodies ??= {})[side] = m.content;
-          state[side] = { ...m, content: Buffer.alloc(0) } as never;
-        }
-      }
-      yield { row: flowRow(flow, 0), record: encodeFlowState(state), ...(bodies ? { bodies } : {}) };
+      const record = Buffer.from(this.encoder.encode(flow, this.codec.threshold));
+      const bodies = this.cutBodies();
+      yield { row: flowRow(flow, 0), record, ...(bodies ? { bodies } : {}) };
     }
+  }
+
+  /**
+   * Each flow's row values, then its record (large bodies cut out into files, not compressed
+   * yet) and `ext`, as {@link packed} yields them, encoded straight from the flow. The record is
+   * a view into the encoder's buffer, valid until the next flow is asked for: copy it first.
+   */
+  *rows(flows: Iterable<Flow>): Generator<unknown[]> {
+    for (const flow of flows) {
+      const whole = this.encoder.encode(flow, this.codec.threshold);
+      const { record, ext } = this.codec.cut(whole, this.cutBodies() ?? {});
+      const values = rowValues(flowRow(flow, 0));
+      values.push(record, ext);
+      yield values;
+    }
+  }
+
+  /** The bodies the encoder cut out of the last record, if any. */
+  private cutBodies(): ExternalBodies | undefined {
+    const { request, response } = this.encoder.cut;
+    if (!request && !response) return undefined;
+    return { ...(request ? { request } : {}), ...(response ? { response } : {}) };
   }
 
   /**
@@ -195,4 +210,6 @@ function checkOrCreate(db: Database, path: string, readonly: boolean): void {
   if (version > SCHEMA_VERSION) {
     throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} was written by a newer mitmts (store layout ${version}; this one reads up to ${SCHEMA_VERSION}): upgrade mitmts to read it.`);
   }
+  // Readers use whatever indexes the file has; a writer brings them up to date.
+  if (!readonly) db.exec(MIGRATE_INDEXES);
 }

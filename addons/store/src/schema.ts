@@ -5,7 +5,7 @@
  * tnetstring record (zstd compressed; large bodies cut out into files, listed in `ext`), kept
  * apart so that scans of the columns read narrow rows. Rows are upserted by flow id.
  */
-import type { FlowRow, FlowSortKey, FlowType, ReplayKind } from '@mitmts/sdk';
+import type { FlowRow, FlowSortKey, FlowType, ReplayKind } from '@mitmts/sdk/flows';
 
 /** `PRAGMA application_id`: marks a SQLite file as a mitmts store ('mtts'). */
 export const APPLICATION_ID = 0x6d747473;
@@ -79,6 +79,17 @@ export const CREATE_INDEXES = [
   "CREATE INDEX IF NOT EXISTS flows_comment ON flows(comment) WHERE comment <> ''",
   'CREATE INDEX IF NOT EXISTS flows_error ON flows(seq) WHERE error IS NOT NULL',
 ];
+
+/** Indexes of earlier versions of this layout that {@link CREATE_INDEXES} replaced (`flows_status`: by `flows_status_host`). */
+export const DROPPED_INDEXES = ['flows_status'];
+
+/**
+ * Bring an existing store's indexes up to date (run when it is opened for writing): a store
+ * written by an earlier mitmts gets the indexes it lacks and loses the ones replaced. The tables
+ * are unchanged, so `user_version` stays. Building an index over a large store takes a while
+ * (seconds for a million flows), once.
+ */
+export const MIGRATE_INDEXES = [...CREATE_INDEXES, ...DROPPED_INDEXES.map((i) => `DROP INDEX IF EXISTS ${i}`)].join('; ');
 
 /** Upsert a flow's row by id (a row keeps its seq); returns the seq. Parameters: {@link rowValues}. */
 export const UPSERT_FLOW = `INSERT INTO flows (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})

@@ -86,29 +86,44 @@ interface PackedBatch {
 }
 
 /**
- * Rows (column values, then record and ext) as one message: structured cloning copies a flat
- * array of numbers and strings cheaply, while a Buffer per record costs a copy of its whole
- * backing store each; the records are concatenated into one buffer of their own, transferred.
+ * Rows (column values, then record and ext) gathered into one message: structured cloning copies
+ * a flat array of numbers and strings cheaply, while a Buffer per record costs a copy of its
+ * whole backing store each; the records are copied into one buffer of their own as they come
+ * (a record may be a view of the encoder's reused buffer), and that buffer is transferred.
  */
-function packBatch(rows: readonly unknown[][]): PackedBatch {
-  const cols = rows.length ? rows[0]!.length - 2 : 0;
-  const values: unknown[] = [];
-  const lengths: number[] = [];
-  const ext: Array<string | null> = [];
-  let total = 0;
-  for (const row of rows) total += (row[cols] as Buffer).length;
+export class BatchBuilder {
+  private readonly values: unknown[] = [];
+  private readonly lengths: number[] = [];
+  private readonly ext: Array<string | null> = [];
+  private cols = 0;
+  private size = 0;
   // Not from Buffer's shared pool: this memory is handed over to the worker.
-  const blob = Buffer.allocUnsafeSlow(total);
-  let at = 0;
-  for (const row of rows) {
-    for (let c = 0; c < cols; c++) values.push(row[c]);
+  private blob = Buffer.allocUnsafeSlow(64 * 1024);
+
+  /** Add a row (`StoreDatabase.rows` or `packed` output); its record is copied now. */
+  add(row: readonly unknown[]): void {
+    const cols = (this.cols = row.length - 2);
+    for (let c = 0; c < cols; c++) this.values.push(row[c]);
     const record = row[cols] as Buffer;
-    blob.set(record, at);
-    at += record.length;
-    lengths.push(record.length);
-    ext.push(row[cols + 1] as string | null);
+    const end = this.size + record.length;
+    if (end > this.blob.length) {
+      let n = this.blob.length * 2;
+      while (n < end) n *= 2;
+      const next = Buffer.allocUnsafeSlow(n);
+      this.blob.copy(next, 0, 0, this.size);
+      this.blob = next;
+    }
+    this.blob.set(record, this.size);
+    this.size = end;
+    this.lengths.push(record.length);
+    this.ext.push(row[cols + 1] as string | null);
   }
-  return { n: rows.length, cols, values, lengths, blob, ext };
+
+  /** The message to post. */
+  packed(): PackedBatch {
+    const { values, lengths, ext } = this;
+    return { n: lengths.length, cols: this.cols, values, lengths, blob: this.blob.subarray(0, this.size), ext };
+  }
 }
 
 export class WriterThread {
@@ -194,12 +209,12 @@ export class WriterThread {
     return this.pending.size;
   }
 
-  /** Commit these rows (`StoreDatabase.packed` output) in one transaction. */
-  write(rows: readonly unknown[][]): Promise<void> {
+  /** Commit a batch of rows in one transaction. */
+  write(batch: BatchBuilder): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const worker = this.run();
     const id = this.nextId++;
-    const message = { id, ...packBatch(rows) };
+    const message = { id, ...batch.packed() };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // The records travel as one buffer, moved to the worker (not copied record by record).

@@ -16,7 +16,7 @@
 import type { DNSFlow, Flow, HTTPFlow } from '@mitmts/sdk';
 import type { StoreDatabase } from './db.js';
 import { storeError, type StoreError } from './errors.js';
-import type { WriterThread } from './writer-thread.js';
+import { BatchBuilder, type WriterThread } from './writer-thread.js';
 
 /**
  * Batches posted to the writer thread and not committed yet, at most: then flows wait here
@@ -154,9 +154,9 @@ export class StoreWriter {
         break;
       }
     }
-    let rows: unknown[][];
+    const rows = new BatchBuilder();
     try {
-      rows = [...this.store.packed(this.store.items(batch))];
+      for (const row of this.store.rows(batch)) rows.add(row);
     } catch (err) {
       this.lost(storeError(err, this.store.path, 'write to'), batch.length);
       return;

@@ -221,3 +221,25 @@ export function readFlowsFromPathsSync(paths: Iterable<string>): AnyFlow[] {
   }
   return flows;
 }
+
+/**
+ * The flows of an option's files, read in `configure`: synchronously (so that an error rejects
+ * the update) unless a file is in a registered format that loads its reading code first (a
+ * store database), then asynchronously: a promise, which the kernel's start-up awaits (an error
+ * stops the start). Errors as {@link readFlowsFromPathsSync}'s.
+ */
+export function readFlowsForOption(paths: readonly string[]): AnyFlow[] | Promise<AnyFlow[]> {
+  if (!paths.some((p) => flowFileFormatOf(p)?.prepare)) return readFlowsFromPathsSync(paths);
+  return (async () => {
+    const flows: AnyFlow[] = [];
+    for (const path of paths) {
+      try {
+        for await (const f of new FlowReader(path)) flows.push(f);
+      } catch (e) {
+        throw new Error(`cannot read flows from ${path}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    return flows;
+  })();
+}
+

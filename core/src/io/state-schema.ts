@@ -5,7 +5,7 @@
  * order, byte for byte what mitmproxy writes.
  */
 import type { FlowState } from '../flow/state.js';
-import { encode, FLOAT, type TnetDictSchema, type TnetSchema } from './tnetstring.js';
+import { encode, FLOAT, type TnetDictSchema, type TnetSchema } from './tnet-encode.js';
 
 const CONNECTION_ORDER = [
   'peername', 'sockname', 'id', 'transport_protocol', 'error', 'tls', 'certificate_list', 'alpn',
@@ -15,12 +15,12 @@ const CONNECTION_ORDER = [
 
 const CONNECTION_FLOATS = { timestamp_start: FLOAT, timestamp_end: FLOAT, timestamp_tls_setup: FLOAT };
 
-const CLIENT: TnetDictSchema = {
+export const CLIENT_SCHEMA: TnetDictSchema = {
   fields: CONNECTION_FLOATS,
   order: [...CONNECTION_ORDER, 'mitmcert', 'proxy_mode'],
 };
 
-const SERVER: TnetDictSchema = {
+export const SERVER_SCHEMA: TnetDictSchema = {
   fields: { ...CONNECTION_FLOATS, timestamp_tcp_setup: FLOAT },
   order: [...CONNECTION_ORDER, 'address', 'timestamp_tcp_setup', 'via'],
 };
@@ -80,8 +80,8 @@ const FLOW_ORDER = [
 function flowSchema(type: string): TnetDictSchema {
   const fields: TnetDictSchema['fields'] = {
     error: ERROR_SCHEMA,
-    client_conn: CLIENT,
-    server_conn: SERVER,
+    client_conn: CLIENT_SCHEMA,
+    server_conn: SERVER_SCHEMA,
     timestamp_created: FLOAT,
     backup: undefined, // filled in below (recursive, depends on the backup's own type)
   };

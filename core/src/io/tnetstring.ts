@@ -5,17 +5,15 @@
  *
  * Decoding is the hot path of reading flow files: it works on one Buffer with offsets, returns
  * bytes payloads as zero-copy views (`subarray`) of that Buffer, and allocates nothing besides
- * the resulting values. Encoding writes back to front into one growing Buffer, so every length
- * prefix is known when it is written (no intermediate strings or per-value Buffers).
+ * the resulting values. Encoding is in tnet-encode.ts.
  */
 import { TnetstringDepthError, TnetstringError } from './errors.js';
-import { parseDecimalBytes, parsePyFloat, pyFloatRepr } from './pyfloat.js';
+import { parseDecimalBytes, parsePyFloat } from './pyfloat.js';
+import { TnetFloat } from './tnet-float.js';
 import { SHAPE_ROOT, shapeBuilder, shapeChild, type ShapeNode, type TnetDict } from './dict-shapes.js';
 
-/** A float that must be written as `^` even if its value is integral (`1.0`). */
-export class TnetFloat {
-  constructor(readonly value: number) {}
-}
+export { TnetFloat } from './tnet-float.js';
+export { encode, FLOAT, type TnetDictSchema, type TnetListSchema, type TnetSchema, type TnetTupleSchema } from './tnet-encode.js';
 
 /** Any value a tnetstring can carry. Bytes decode to `Buffer`, text to `string`. */
 export type TnetValue =
@@ -438,183 +436,4 @@ export function measure(buf: Buffer, offset: number, end: number, base = 0): num
     throw e;
   }
   return P - offset + len + 1;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Encoding
-
-/**
- * Which values to write as floats. A schema node is `FLOAT` (numbers here are `^`), a dict
- * schema (`{ fields, order }`: per-key schemas and the canonical key order), a list schema
- * (`{ items }`) or a tuple schema (`{ tuple }`). Values outside the schema are written
- * generically: integral numbers as `#`, others as `^`.
- */
-export type TnetSchema = typeof FLOAT | TnetDictSchema | TnetListSchema | TnetTupleSchema;
-export const FLOAT = 'float' as const;
-export interface TnetDictSchema {
-  fields: { [key: string]: TnetSchema | undefined };
-  /** Keys written first, in this order; other keys follow in insertion order. */
-  order?: readonly string[];
-}
-export interface TnetListSchema {
-  items: TnetSchema;
-}
-export interface TnetTupleSchema {
-  tuple: ReadonlyArray<TnetSchema | undefined>;
-}
-
-/** Back-to-front writer: data occupies `buf[pos..]`. */
-class ReverseWriter {
-  buf: Buffer;
-  pos: number;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-    this.pos = size;
-  }
-  ensure(n: number): void {
-    if (this.pos >= n) return;
-    const used = this.buf.length - this.pos;
-    let size = this.buf.length * 2;
-    while (size - used < n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, size - used, this.pos);
-    this.buf = next;
-    this.pos = size - used;
-  }
-  /** Write an ASCII string (digits, literals). */
-  ascii(s: string): void {
-    const n = s.length;
-    this.ensure(n);
-    this.pos -= n;
-    const b = this.buf;
-    const p = this.pos;
-    for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
-  }
-  byte(c: number): void {
-    this.ensure(1);
-    this.buf[--this.pos] = c;
-  }
-  bytes(src: Uint8Array): void {
-    this.ensure(src.length);
-    this.pos -= src.length;
-    this.buf.set(src, this.pos);
-  }
-  utf8(s: string): number {
-    const n = Buffer.byteLength(s, 'utf8');
-    this.ensure(n);
-    this.pos -= n;
-    if (n === s.length) (this.buf as RawBuffer).latin1Write(s, this.pos, n);
-    else (this.buf as RawBuffer).utf8Write(s, this.pos, n);
-    return n;
-  }
-  /** Bytes written so far (stable across buffer growth, unlike `pos`). */
-  get size(): number {
-    return this.buf.length - this.pos;
-  }
-  /** Prefix `<len>:` in front of what was written since `mark` (a previous `size`). */
-  prefix(mark: number): void {
-    const len = this.size - mark;
-    this.byte(58 /* ':' */);
-    this.ascii(String(len));
-  }
-  result(): Buffer {
-    return this.buf.subarray(this.pos);
-  }
-}
-
-function intString(v: number): string {
-  return Math.abs(v) < 1e21 ? String(v) : BigInt(v).toString();
-}
-
-function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined): void {
-  if (v === null || v === undefined) {
-    w.ascii('0:~');
-    return;
-  }
-  switch (typeof v) {
-    case 'boolean':
-      w.ascii(v ? '4:true!' : '5:false!');
-      return;
-    case 'number': {
-      const isFloat = schema === FLOAT || !Number.isInteger(v);
-      const s = isFloat ? pyFloatRepr(v) : intString(v);
-      w.byte(isFloat ? 94 /* '^' */ : 35 /* '#' */);
-      w.ascii(s);
-      w.byte(58 /* ':' */);
-      w.ascii(String(s.length));
-      return;
-    }
-    case 'bigint': {
-      const s = v.toString();
-      w.ascii(`${s.length}:${s}#`);
-      return;
-    }
-    case 'string': {
-      w.byte(59 /* ';' */);
-      const n = w.utf8(v);
-      w.byte(58 /* ':' */);
-      w.ascii(String(n));
-      return;
-    }
-    case 'object':
-      break;
-    default:
-      throw new TypeError(`cannot encode a ${typeof v} as tnetstring`);
-  }
-  if (v instanceof Uint8Array) {
-    w.byte(44 /* ',' */);
-    w.bytes(v);
-    w.byte(58 /* ':' */);
-    w.ascii(String(v.length));
-    return;
-  }
-  if (v instanceof TnetFloat) {
-    put(w, v.value, FLOAT);
-    return;
-  }
-  w.byte(Array.isArray(v) ? 93 /* ']' */ : 125 /* '}' */);
-  const mark = w.size;
-  if (Array.isArray(v)) {
-    const items = schema !== undefined && schema !== FLOAT && 'items' in schema ? schema.items : undefined;
-    const tuple = schema !== undefined && schema !== FLOAT && 'tuple' in schema ? schema.tuple : undefined;
-    for (let i = v.length - 1; i >= 0; i--) put(w, v[i], items ?? tuple?.[i]);
-  } else {
-    const obj = v as { [key: string]: unknown };
-    const dict = schema !== undefined && schema !== FLOAT && 'fields' in schema ? schema : undefined;
-    const order = dict?.order;
-    // Entries are written back to front, so the file holds them in reverse order of the
-    // object (or schema) order: exactly what mitmproxy's writer produces for its dicts.
-    if (order === undefined) {
-      for (const k in obj) putEntry(w, k, obj[k], dict);
-    } else {
-      let written = 0;
-      for (let i = 0; i < order.length; i++) {
-        const k = order[i]!;
-        if (Object.prototype.hasOwnProperty.call(obj, k)) {
-          putEntry(w, k, obj[k], dict);
-          written++;
-        }
-      }
-      // Keys beyond the schema's order are rare (states have exactly the schema's keys): look
-      // for them only when there are some, not with a scan of the order per key.
-      if (written !== Object.keys(obj).length) for (const k in obj) if (!order.includes(k)) putEntry(w, k, obj[k], dict);
-    }
-  }
-  w.prefix(mark);
-}
-
-function putEntry(w: ReverseWriter, key: string, value: unknown, dict: TnetDictSchema | undefined): void {
-  put(w, value, dict?.fields[key]);
-  put(w, key, undefined);
-}
-
-/**
- * Encode a value. Numbers are written as `#` when integral and `^` otherwise, unless `schema`
- * marks them as floats; `TnetFloat` forces `^`. Objects are dicts with text keys; `undefined`
- * is written as null.
- */
-export function encode(value: unknown, schema?: TnetSchema): Buffer {
-  const w = new ReverseWriter(4096);
-  put(w, value, schema);
-  return w.result();
 }

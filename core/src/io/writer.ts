@@ -10,6 +10,7 @@ import type { Flow } from '../flow/flow.js';
 import { flowFromState } from '../flow/from-state.js';
 import { FLOW_FORMAT_VERSION, type FlowState } from '../flow/state.js';
 import { downgradeTo17, encodeFlowState17, FLOW_FORMAT_17 } from './downgrade.js';
+import { FlowRecordEncoder } from './flow-encoder.js';
 import { encodeFlowState } from './state-schema.js';
 
 /** Flow formats the writer can produce. */
@@ -44,9 +45,12 @@ function currentState(flow: Flow | FlowState): FlowState {
   return state;
 }
 
+/** Flows are encoded straight to their records (flow-encoder.ts), into one reused buffer. */
+const encoder = new FlowRecordEncoder();
+
 /** The record bytes for one flow (or format 21 state). */
 export function encodeFlow(flow: Flow | FlowState): Buffer {
-  return encodeFlowState(currentState(flow));
+  return isFlow(flow) ? Buffer.from(encoder.encode(flow)) : encodeFlowState(currentState(flow));
 }
 
 /**
