@@ -5,32 +5,8 @@
  * of rows (keyset on the sort), yielding to the event loop between chunks, so a query never
  * stalls the proxy serving in the same process.
  */
-import {
-  type BodySearchMatch,
-  type BodySearchQuery,
-  type BodySearchResult,
-  bodyHits,
-  bodyRegex,
-  countBefore,
-  type CountOptions,
-  type Cursor,
-  decodeCursor,
-  encodeCursor,
-  type Filter,
-  type Flow,
-  type FlowFilterInput,
-  type FlowIndex,
-  type FlowQuery,
-  type FlowRow,
-  type FlowSortKey,
-  type FlowWindow,
-  type FlowWindowRow,
-  scanBudget,
-  sortValue,
-  toFilter,
-  windowLimit,
-  windowOffset,
-} from '@mitmts/sdk';
+import { type Filter, type Flow } from '@mitmts/sdk';
+import { type BodySearchMatch, type BodySearchQuery, type BodySearchResult, bodyHits, bodyRegex, countBefore, type CountOptions, type Cursor, decodeCursor, encodeCursor, type FlowFilterInput, type FlowIndex, type FlowQuery, type FlowRow, type FlowSortKey, type FlowWindow, type FlowWindowRow, scanBudget, sortValue, toFilter, windowLimit, windowOffset } from '@mitmts/sdk/store';
 import type { StoreDatabase } from './db.js';
 import { filterRawTest, type RawTest, searchRawTest } from './raw-filter.js';
 import { ROW_SELECT, SORT_SQL, toFlowRow, type DbRow } from './schema.js';
