@@ -139,6 +139,7 @@ export {
   DNSOpCode,
   DNSResponseCode,
   dnsTypeName,
+  dnswire,
   ipBytes,
   parseContentType,
   isEventStream,
@@ -217,7 +218,8 @@ export { CertStore, Cert, caPaths, type CaPaths, type CertStoreOptions } from '@
 
 /**
  * Values of mitmproxy-compatible options: `/filter/pattern/replacement` specs, Python regular
- * expressions and templates as mitmproxy's options take them, sizes, modes, live bodies.
+ * expressions and templates as mitmproxy's options take them, sizes, modes, live bodies;
+ * `setUpstreamProxy` routes one flow through an upstream proxy (or directly).
  */
 export {
   compilePyPattern,
@@ -226,11 +228,13 @@ export {
   pySub,
   parseMode,
   parseSize,
+  setUpstreamProxy,
   liveMatcher,
   type PyPattern,
   type PyTemplate,
   type PyRegexOptions,
   type ProxyMode,
+  type Via,
   type LiveMatcher,
 } from '@mitmts/core';
 export {
