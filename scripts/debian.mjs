@@ -31,7 +31,8 @@ export function installDebianPackages(packages, { log = () => undefined, timeout
   for (const update of [false, true]) {
     try {
       if (update) execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env, timeout: timeoutMs });
-      execFileSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: ['ignore', 'ignore', 'pipe'], env, timeout: timeoutMs });
+      // Test files run in parallel workers: a second install waits for the first one's dpkg lock.
+      execFileSync('apt-get', ['install', '-y', '-qq', '-o', 'DPkg::Lock::Timeout=300', ...packages], { stdio: ['ignore', 'ignore', 'pipe'], env, timeout: timeoutMs });
       return null;
     } catch (err) {
       why = String(err.stderr ?? err.message).trim().split('\n').pop() ?? String(err);

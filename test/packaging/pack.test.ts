@@ -29,7 +29,10 @@ function expectOk(r: { code: number | null; out: string }): void {
 }
 
 /** A long-running mitmts (or built) proxy; resolves with its port once it listens. */
-function startProxy(args: readonly string[], cwd: string): { child: ChildProcess; port: Promise<number>; output: () => string } {
+function startProxy(
+  args: readonly string[],
+  cwd: string,
+): { child: ChildProcess; port: Promise<number>; output: () => string } {
   const child = spawn(process.execPath, args, { cwd, env: offlineEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const port = new Promise<number>((resolve, reject) => {
@@ -46,13 +49,19 @@ function startProxy(args: readonly string[], cwd: string): { child: ChildProcess
 }
 
 /** GET `url` through the proxy at `port` (absolute-form, as a client configured with a proxy sends it). */
-function viaProxy(port: number, url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function viaProxy(
+  port: number,
+  url: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: url, headers: { host: new URL(url).host }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: url, headers: { host: new URL(url).host }, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -95,13 +104,20 @@ describe('the packed packages, installed offline into an empty project', () => {
   });
 
   it('packs each package with its LICENSE, README and built files, and nothing from the repository', () => {
-    expect(packed.map((p) => p.name)).toEqual(expect.arrayContaining(['mitmts', '@mitmts/core', '@mitmts/sdk', '@mitmts/addon-script']));
+    expect(packed.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['mitmts', '@mitmts/core', '@mitmts/sdk', '@mitmts/addon-script']),
+    );
     for (const p of packed) {
       expect(p.files, p.name).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json']));
-      expect(p.files.filter((f) => /(^|\/)(test|src)\/|\.tsbuildinfo$|\.log$/.test(f) && !f.startsWith('templates/')), p.name).toEqual([]);
+      expect(
+        p.files.filter((f) => /(^|\/)(test|src)\/|\.tsbuildinfo$|\.log$/.test(f) && !f.startsWith('templates/')),
+        p.name,
+      ).toEqual([]);
     }
     const cli = packed.find((p) => p.name === 'mitmts')!;
-    expect(cli.files).toEqual(expect.arrayContaining(['bin/mitmts.js', 'dist/mitmts.mjs', 'templates/script/__name__.ts']));
+    expect(cli.files).toEqual(
+      expect.arrayContaining(['bin/mitmts.js', 'dist/mitmts.mjs', 'templates/script/__name__.ts']),
+    );
   });
 
   it('runs npx mitmts --version', { timeout: 60_000 }, async () => {
@@ -113,7 +129,20 @@ describe('the packed packages, installed offline into an empty project', () => {
   it('proxies a request through a -s TypeScript script', { timeout: 60_000 }, async () => {
     writeFileSync(join(app, 'stamp.ts'), SCRIPT);
     await timed('mitmts -s stamp.ts + a request', async () => {
-      const p = startProxy([join(app, 'node_modules/.bin/mitmts'), '-s', 'stamp.ts', '--listen-host', '127.0.0.1', '-p', '0', '--set', `confdir=${join(dir, 'conf')}`], app);
+      const p = startProxy(
+        [
+          join(app, 'node_modules/.bin/mitmts'),
+          '-s',
+          'stamp.ts',
+          '--listen-host',
+          '127.0.0.1',
+          '-p',
+          '0',
+          '--set',
+          `confdir=${join(dir, 'conf')}`,
+        ],
+        app,
+      );
       children.push(p.child);
       const r = await viaProxy(await p.port, `${originUrl}/hello`);
       expect(r.body).toBe('origin /hello');
@@ -129,28 +158,47 @@ describe('the packed packages, installed offline into an empty project', () => {
     // The generated projects become workspaces of the project: one more offline install checks
     // that what their package.json files ask for resolves to the packed versions.
     const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ ...pkg, workspaces: ['tag-it', 'stamp', 'edge'] }, null, 2));
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ ...pkg, workspaces: ['tag-it', 'stamp', 'edge'] }, null, 2),
+    );
     expectOk(await timed('npm install (the generated projects)', () => run('npm', ['install'], app)));
-    for (const [project, tests] of [['tag-it', 2], ['stamp', 3], ['edge', 2]] as const) {
-      const t = await timed(`npm test (${project})`, () => run('npm', ['test'], join(app, project)));
-      expect(t.out, t.out).toMatch(new RegExp(`Tests\\s+${tests} passed`));
-      expectOk(t);
-    }
+    // The three suites are independent: they run side by side (each waits on its proxies and
+    // child processes part of the time).
+    const projects = [
+      ['tag-it', 2],
+      ['stamp', 3],
+      ['edge', 2],
+    ] as const;
+    const results = await timed('npm test (the three projects, side by side)', () =>
+      Promise.all(projects.map(([project]) => run('npm', ['test'], join(app, project)))),
+    );
+    projects.forEach(([, tests], i) => {
+      expect(results[i]!.out, results[i]!.out).toMatch(new RegExp(`Tests\\s+${tests} passed`));
+      expectOk(results[i]!);
+    });
   });
 
-  it('builds one file with mitmts build that serves requests from an empty directory', { timeout: 120_000 }, async () => {
-    const edge = join(app, 'edge');
-    expectOk(await timed('mitmts build', () => run('npm', ['run', 'build'], edge)));
-    const lonely = tempDir('mitmts-pack-run-');
-    copyFileSync(join(edge, 'dist/edge.mjs'), join(lonely, 'edge.mjs'));
-    const p = startProxy([join(lonely, 'edge.mjs'), '--listen-host', '127.0.0.1', '-p', '0', '--set', `confdir=${join(lonely, 'conf')}`], lonely);
-    children.push(p.child);
-    const port = await p.port;
-    const own = await viaProxy(port, 'http://edge.proxy/');
-    expect(own.body).toBe('hello from edge');
-    const up = await viaProxy(port, `${originUrl}/x`);
-    expect(up.body).toBe('origin /x');
-    expect(up.headers['x-edge']).toBe('hello from edge');
-    p.child.kill('SIGTERM');
-  });
+  it(
+    'builds one file with mitmts build that serves requests from an empty directory',
+    { timeout: 120_000 },
+    async () => {
+      const edge = join(app, 'edge');
+      expectOk(await timed('mitmts build', () => run('npm', ['run', 'build'], edge)));
+      const lonely = tempDir('mitmts-pack-run-');
+      copyFileSync(join(edge, 'dist/edge.mjs'), join(lonely, 'edge.mjs'));
+      const p = startProxy(
+        [join(lonely, 'edge.mjs'), '--listen-host', '127.0.0.1', '-p', '0', '--set', `confdir=${join(lonely, 'conf')}`],
+        lonely,
+      );
+      children.push(p.child);
+      const port = await p.port;
+      const own = await viaProxy(port, 'http://edge.proxy/');
+      expect(own.body).toBe('hello from edge');
+      const up = await viaProxy(port, `${originUrl}/x`);
+      expect(up.body).toBe('origin /x');
+      expect(up.headers['x-edge']).toBe('hello from edge');
+      p.child.kill('SIGTERM');
+    },
+  );
 });

@@ -18,7 +18,13 @@ export interface RunResult {
 }
 
 /** Run a command to completion (killed after `timeoutMs`); resolves with its exit code and output. */
-export function runCommand(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<RunResult> {
+export function runCommand(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
@@ -36,15 +42,4 @@ export function runCommand(cmd: string, args: readonly string[], cwd: string, en
 /** Run a Node program to completion; resolves with its exit code and output. */
 export function run(args: readonly string[], cwd: string, timeoutMs = 120_000): Promise<RunResult> {
   return runCommand(process.execPath, args, cwd, { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, timeoutMs);
-}
-
-/**
- * A generated project's `npm test`: type-check, then its vitest suite. The suite gets most of
- * the caller's budget (the examples' suite starts a proxy per file: on a loaded machine it
- * outlasted the default 120 s and was cut off mid-output).
- */
-export async function projectTest(dir: string, timeoutMs = 280_000): Promise<RunResult> {
-  const tsc = await run([join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir);
-  if (tsc.code !== 0) return tsc;
-  return run([join(REPO, 'node_modules/vitest/vitest.mjs'), 'run'], dir, timeoutMs);
 }

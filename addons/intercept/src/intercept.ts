@@ -1,4 +1,14 @@
-import { addon, type Client, type Filter, filterOption, type Flow, inject, LOG, type Logger, option } from '@mitmts/sdk';
+import {
+  addon,
+  type Client,
+  type Filter,
+  filterOption,
+  type Flow,
+  inject,
+  LOG,
+  type Logger,
+  option,
+} from '@mitmts/sdk';
 
 /**
  * Holds flows that match the `intercept` filter (mitmproxy's `intercept` addon): at the request,
@@ -54,7 +64,10 @@ export class Intercept {
   /** Release (kill) the held flows of a client that went away: their exchanges end now. */
   client_disconnected(client: Client): void {
     const gone = this.release((f) => f.clientConn === client);
-    if (gone > 0) this.log.info(`intercept: client ${client.peername?.join(':') ?? ''} disconnected; killed ${gone} intercepted flow${gone === 1 ? '' : 's'}.`);
+    if (gone > 0)
+      this.log.info(
+        `intercept: client ${client.peername?.join(':') ?? ''} disconnected; killed ${gone} intercepted flow${gone === 1 ? '' : 's'}.`,
+      );
   }
 
   /** At shutdown, no exchange may wait for a resume that never comes. */
@@ -64,7 +77,7 @@ export class Intercept {
 
   /** Is `f` one to hold? Replayed flows and flows loaded from files (not live) are not. */
   shouldIntercept(f: Flow): boolean {
-    return this.intercept_active && this.filter !== null && f.live && f.isReplay === null && this.filter(f);
+    return this.filter !== null && this.intercept_active && f.live && f.isReplay === null && this.filter(f);
   }
 
   private process(f: Flow): void {

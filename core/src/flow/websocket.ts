@@ -13,6 +13,13 @@ export enum WebSocketOpcode {
 }
 
 /**
+ * Date.now() when this module loaded. A message the proxy receives keeps its time as milliseconds
+ * since then: a small integer stored in the object, where a timestamp in seconds would be one more
+ * heap number per message (a long WebSocket session keeps millions of messages).
+ */
+const EPOCH_MS = Date.now();
+
+/**
  * One WebSocket message (reassembled from its frames). Content is always bytes; text messages
  * also expose {@link text}.
  */
@@ -21,21 +28,77 @@ export class WebSocketMessage {
   type: number;
   /** True if the client sent it. */
   fromClient: boolean;
-  content: Buffer;
-  /** When it was received or created, seconds since the epoch. */
-  timestamp: number;
   /** True if mitmts did not forward it. */
   dropped: boolean;
   /** True if it was injected (did not come from a peer). */
   injected: boolean;
+  // A received message keeps where its bytes are (memory, offset, length) and makes `content` the
+  // first time it is read: kept messages then cost no Buffer object each until someone looks.
+  #content: Buffer | null;
+  #memory: ArrayBufferLike | null = null;
+  #offset = 0;
+  #length = 0;
+  /** The timestamp in seconds, or null: then EPOCH_MS + #sinceEpochMs. */
+  #timestamp: number | null;
+  #sinceEpochMs = 0;
 
-  constructor(type: number, fromClient: boolean, content: Buffer, timestamp?: number, dropped = false, injected = false) {
+  constructor(
+    type: number,
+    fromClient: boolean,
+    content: Buffer,
+    timestamp?: number,
+    dropped = false,
+    injected = false,
+  ) {
     this.type = type;
     this.fromClient = fromClient;
-    this.content = content;
-    this.timestamp = timestamp ?? Date.now() / 1000; // 0.0 is a valid saved timestamp, not "now"
+    this.#content = content;
+    this.#timestamp = timestamp ?? Date.now() / 1000; // 0.0 is a valid saved timestamp, not "now"
     this.dropped = dropped;
     this.injected = injected;
+  }
+
+  /**
+   * A message just received by the proxy, over `payload` (which must not be written to later):
+   * timestamped now, its `content` a view of the same bytes made when first read.
+   * @internal The WebSocket relay's constructor.
+   */
+  static received(type: number, fromClient: boolean, payload: Buffer): WebSocketMessage {
+    const m = new WebSocketMessage(type, fromClient, payload, 0);
+    m.#content = null;
+    m.#memory = payload.buffer;
+    m.#offset = payload.byteOffset;
+    m.#length = payload.length;
+    m.#timestamp = null;
+    m.#sinceEpochMs = Date.now() - EPOCH_MS;
+    return m;
+  }
+
+  /** The message's bytes. */
+  get content(): Buffer {
+    return (this.#content ??= Buffer.from(this.#memory!, this.#offset, this.#length));
+  }
+
+  set content(v: Buffer) {
+    this.#content = v;
+    this.#memory = null;
+  }
+
+  /**
+   * Whether `content` was read or set since the message was made (else it is the bytes it was
+   * received with). @internal For the relay: an untouched message is forwarded as it came.
+   */
+  get contentTouched(): boolean {
+    return this.#content !== null;
+  }
+
+  /** When it was received or created, seconds since the epoch. */
+  get timestamp(): number {
+    return this.#timestamp ?? (EPOCH_MS + this.#sinceEpochMs) / 1000;
+  }
+
+  set timestamp(v: number) {
+    this.#timestamp = v;
   }
 
   static fromState(state: WebSocketMessageState): WebSocketMessage {
@@ -66,7 +129,9 @@ export class WebSocketMessage {
   private assertText(): void {
     if (!this.isText) {
       const name = WebSocketOpcode[this.type] ?? String(this.type);
-      throw new Error(`${name.charAt(0)}${name.slice(1).toLowerCase()} WebSocket frames do not have a 'text' attribute.`);
+      throw new Error(
+        `${name.charAt(0)}${name.slice(1).toLowerCase()} WebSocket frames do not have a 'text' attribute.`,
+      );
     }
   }
 
@@ -160,7 +225,8 @@ export class WebSocketData {
     const maxN = r.maxMessages ?? Infinity;
     const maxB = r.maxBytes ?? Infinity;
     const n = this.messages.length;
-    if (n > maxN + Math.max(64, Math.floor(maxN / 8)) || this.keptBytes > maxB + Math.max(4096, maxB / 8)) this.trim(maxN, maxB);
+    if (n > maxN + Math.max(64, Math.floor(maxN / 8)) || this.keptBytes > maxB + Math.max(4096, maxB / 8))
+      this.trim(maxN, maxB);
   }
 
   private trim(maxN: number, maxB: number): void {

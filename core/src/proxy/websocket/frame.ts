@@ -63,11 +63,29 @@ export interface FrameInit {
 }
 
 /** XOR `src[from, to)` with `key` (key index 0 at `from`) into `dst` starting at `dstOff`. */
-export function applyMask(src: Buffer, from: number, to: number, key: Buffer | Uint8Array, dst: Buffer, dstOff: number): void {
-  const k0 = key[0]!;
-  const k1 = key[1]!;
-  const k2 = key[2]!;
-  const k3 = key[3]!;
+export function applyMask(
+  src: Buffer,
+  from: number,
+  to: number,
+  key: Buffer | Uint8Array,
+  dst: Buffer,
+  dstOff: number,
+): void {
+  xorMask(src, from, to, key[0]!, key[1]!, key[2]!, key[3]!, dst, dstOff);
+}
+
+/** {@link applyMask} with the key as four bytes (no view made for a key inside a frame). */
+export function xorMask(
+  src: Buffer,
+  from: number,
+  to: number,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number,
+  dst: Buffer,
+  dstOff: number,
+): void {
   let i = from;
   let o = dstOff;
   const end4 = to - ((to - from) & 3);
@@ -79,8 +97,9 @@ export function applyMask(src: Buffer, from: number, to: number, key: Buffer | U
     i += 4;
     o += 4;
   }
-  let k = 0;
-  while (i < to) dst[o++] = src[i++]! ^ key[k++]!;
+  if (i < to) dst[o++] = src[i++]! ^ k0;
+  if (i < to) dst[o++] = src[i++]! ^ k1;
+  if (i < to) dst[o] = src[i]! ^ k2;
 }
 
 // Masking keys must be unpredictable (RFC 6455 section 10.3); fetching them from the CSPRNG 4 bytes

@@ -6,7 +6,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { WebSocketError, WebSocketErrorCodes as C } from './errors.js';
-import { type Frame, MAX_CONTROL_PAYLOAD, Opcode, applyMask, isControl } from './frame.js';
+import { type Frame, MAX_CONTROL_PAYLOAD, Opcode, isControl, xorMask } from './frame.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -119,11 +119,20 @@ export class FrameReader {
     if (len === 126) len = b.readUInt16BE(q + 2);
     else if (len === 127) {
       const hi = b.readUInt32BE(q + 2);
-      if (hi & 0x80000000) throw this.error(C.BAD_LENGTH, 'invalid frame length', 'the most significant bit of a 64-bit payload length must be 0');
+      if (hi & 0x80000000)
+        throw this.error(
+          C.BAD_LENGTH,
+          'invalid frame length',
+          'the most significant bit of a 64-bit payload length must be 0',
+        );
       len = hi * 0x100000000 + b.readUInt32BE(q + 6);
     }
     if (len > this.maxPayload) {
-      throw this.error(C.TOO_BIG, 'message too big', `a frame of ${len} bytes exceeds the limit of ${this.maxPayload} bytes`);
+      throw this.error(
+        C.TOO_BIG,
+        'message too big',
+        `a frame of ${len} bytes exceeds the limit of ${this.maxPayload} bytes`,
+      );
     }
     const total = head + keyLen + len;
     if (!this.ensure(total)) return null;
@@ -134,7 +143,8 @@ export class FrameReader {
     let payload: Buffer;
     if (masked) {
       payload = Buffer.allocUnsafe(len);
-      applyMask(f, dataStart, end, f.subarray(start + head, dataStart), payload, 0);
+      const k = start + head;
+      xorMask(f, dataStart, end, f[k]!, f[k + 1]!, f[k + 2]!, f[k + 3]!, payload, 0);
     } else payload = f.subarray(dataStart, end);
     const raw = f.subarray(start, end);
     this.pos = end;
@@ -154,16 +164,33 @@ export class FrameReader {
       );
     }
     if (rsv & ~this.allowedRsv) {
-      throw this.error(C.RESERVED_BITS, 'reserved bits set', `RSV bits 0b${rsv.toString(2).padStart(3, '0')} are set but no negotiated extension defines them`);
+      throw this.error(
+        C.RESERVED_BITS,
+        'reserved bits set',
+        `RSV bits 0b${rsv.toString(2).padStart(3, '0')} are set but no negotiated extension defines them`,
+      );
     }
     if (isControl(opcode)) {
-      if (!fin) throw this.error(C.BAD_CONTROL_FRAME, 'fragmented control frame', `control frame (opcode ${opcode}) without FIN`);
+      if (!fin)
+        throw this.error(
+          C.BAD_CONTROL_FRAME,
+          'fragmented control frame',
+          `control frame (opcode ${opcode}) without FIN`,
+        );
       if (len7 > MAX_CONTROL_PAYLOAD) {
-        throw this.error(C.BAD_CONTROL_FRAME, 'control frame too long', `control frame (opcode ${opcode}) payloads are at most 125 bytes`);
+        throw this.error(
+          C.BAD_CONTROL_FRAME,
+          'control frame too long',
+          `control frame (opcode ${opcode}) payloads are at most 125 bytes`,
+        );
       }
       if (rsv) throw this.error(C.RESERVED_BITS, 'reserved bits set', `RSV bits on a control frame (opcode ${opcode})`);
     } else if (opcode === Opcode.CONTINUATION && rsv) {
-      throw this.error(C.RESERVED_BITS, 'reserved bits set', 'RSV bits on a continuation frame (permessage-deflate sets RSV1 on the first frame only)');
+      throw this.error(
+        C.RESERVED_BITS,
+        'reserved bits set',
+        'RSV bits on a continuation frame (permessage-deflate sets RSV1 on the first frame only)',
+      );
     }
   }
 

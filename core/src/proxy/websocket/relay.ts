@@ -94,8 +94,14 @@ class Lane {
     o: WebSocketRelayOptions,
   ) {
     this.assembler = new MessageAssembler(o);
-    this.deflate = o.deflate ? new DeflateDirection(o.deflate, fromClient, { level: o.deflateLevel, viaHandle: o.zlibViaHandle }) : null;
-    this.reader = new FrameReader({ masked: fromClient, allowedRsv: o.deflate ? RSV1 : 0, maxPayload: this.assembler.wireLimit(o.deflate != null) });
+    this.deflate = o.deflate
+      ? new DeflateDirection(o.deflate, fromClient, { level: o.deflateLevel, viaHandle: o.zlibViaHandle })
+      : null;
+    this.reader = new FrameReader({
+      masked: fromClient,
+      allowedRsv: o.deflate ? RSV1 : 0,
+      maxPayload: this.assembler.wireLimit(o.deflate != null),
+    });
   }
 }
 
@@ -154,7 +160,9 @@ export class WebSocketRelay {
   inject(toClient: boolean, content: Buffer | string, isText = true): WebSocketMessage {
     const lane = toClient ? this.s2c : this.c2s;
     if (this.done || lane.closeSent || lane.closed) {
-      throw new Error(`Cannot inject a WebSocket message to the ${toClient ? 'client' : 'server'}: the connection is ${this.done ? 'closed' : 'closing'}.`);
+      throw new Error(
+        `Cannot inject a WebSocket message to the ${toClient ? 'client' : 'server'}: the connection is ${this.done ? 'closed' : 'closing'}.`,
+      );
     }
     const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     const m = new WebSocketMessage(isText ? Opcode.TEXT : Opcode.BINARY, !toClient, body, undefined, false, true);
@@ -242,17 +250,23 @@ export class WebSocketRelay {
   /** One complete message (from the wire, or injected when `asm` is null). */
   private message(lane: Lane, asm: AssembledMessage | null, injected: WebSocketMessage | null): void {
     let msg: WebSocketMessage;
+    let content: Buffer;
     if (asm !== null) {
-      let content: Buffer;
       if (asm.compressed) {
         content = lane.deflate!.inflate(asm.payloads, lane.assembler.maxMessageSize);
         if (asm.opcode === Opcode.TEXT && !isUtf8(content)) {
-          throw new WebSocketError(C.INVALID_UTF8, 'invalid UTF-8 in text message', 'a compressed text message is not valid UTF-8 once inflated');
+          throw new WebSocketError(
+            C.INVALID_UTF8,
+            'invalid UTF-8 in text message',
+            'a compressed text message is not valid UTF-8 once inflated',
+          );
         }
       } else content = asm.payloads.length === 1 ? asm.payloads[0]! : Buffer.concat(asm.payloads, asm.size);
-      msg = new WebSocketMessage(asm.opcode, lane.fromClient, content);
-    } else msg = injected!;
-    const content = msg.content;
+      msg = WebSocketMessage.received(asm.opcode, lane.fromClient, content);
+    } else {
+      msg = injected!;
+      content = msg.content;
+    }
     const type = msg.type;
     this.data.addMessage(msg);
     const hook = this.o.onMessage;
@@ -285,13 +299,21 @@ export class WebSocketRelay {
   }
 
   /** Send a message on after the hook: original frames when possible, else encoded again. */
-  private forward(lane: Lane, asm: AssembledMessage | null, msg: WebSocketMessage, content: Buffer, type: number): void {
+  private forward(
+    lane: Lane,
+    asm: AssembledMessage | null,
+    msg: WebSocketMessage,
+    content: Buffer,
+    type: number,
+  ): void {
     if (lane.closeSent) return; // a proxy-sent close went out while a hook ran
     if (msg.dropped) {
       if (asm?.compressed) lane.deflate!.diverge();
       return;
     }
-    const changed = msg.type !== type || (msg.content !== content && !msg.content.equals(content));
+    // Content never read or set by a hook is the content received (no Buffer made to find out).
+    const changed =
+      msg.type !== type || (msg.contentTouched && msg.content !== content && !msg.content.equals(content));
     if (asm !== null && !changed && !(asm.compressed && lane.deflate!.mustReencode)) {
       for (const raw of asm.frames) this.emit(lane, raw);
       return;
@@ -306,7 +328,13 @@ export class WebSocketRelay {
       off += sizes[i]!;
       this.emit(
         lane,
-        serializeFrame({ fin: i === sizes.length - 1, rsv: i === 0 && compress ? RSV1 : 0, opcode: i === 0 ? opcode : Opcode.CONTINUATION, payload: part, mask: lane.fromClient }),
+        serializeFrame({
+          fin: i === sizes.length - 1,
+          rsv: i === 0 && compress ? RSV1 : 0,
+          opcode: i === 0 ? opcode : Opcode.CONTINUATION,
+          payload: part,
+          mask: lane.fromClient,
+        }),
       );
     }
   }
@@ -374,7 +402,9 @@ export class WebSocketRelay {
 
 /** One view over a run that starts with `first` and ends at byte offset `end` of its buffer. */
 function runView(first: Buffer, end: number): Buffer {
-  return end === first.byteOffset + first.length ? first : Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
+  return end === first.byteOffset + first.length
+    ? first
+    : Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /**
