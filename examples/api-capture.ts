@@ -17,7 +17,7 @@ import {
   Redactor,
   RUN_METADATA,
   type Filter,
-  type Headers,
+  type HTTPHeaders,
   type HTTPFlow,
   type JsonValue,
   type Message,
@@ -124,7 +124,7 @@ class ApiCapture {
     };
   }
 
-  private headers(h: Headers): Record<string, string | string[]> {
+  private headers(h: HTTPHeaders): Record<string, string | string[]> {
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of h.items(true)) {
       const name = k.toLowerCase();

@@ -2,10 +2,10 @@
  * Answer a request from the proxy itself: the server is never contacted.
  * Run: mitmts -s http-reply-from-proxy.ts   (mitmproxy: examples/addons/http-reply-from-proxy.py)
  */
-import { Response, type HTTPFlow } from '@mitmts/sdk';
+import { HTTPResponse, type HTTPFlow } from '@mitmts/sdk';
 
 export function request(flow: HTTPFlow): void {
   if (flow.request.prettyUrl === 'http://example.com/path') {
-    flow.response = Response.make(200, 'Hello World', { 'Content-Type': 'text/html' });
+    flow.response = HTTPResponse.make(200, 'Hello World', { 'Content-Type': 'text/html' });
   }
 }

@@ -8,7 +8,14 @@ import ts from 'typescript';
 
 const SDK = fileURLToPath(new URL('../sdk/', import.meta.url));
 /** Entry points (package.json exports) and their declaration files. */
-export const ENTRIES = { sdk: 'dist/index.d.ts', testing: 'dist/testing.d.ts', formats: 'dist/formats.d.ts', flows: 'dist/flows.d.ts', cli: 'dist/cli/index.d.ts' };
+export const ENTRIES = {
+  sdk: 'dist/index.d.ts',
+  testing: 'dist/testing.d.ts',
+  formats: 'dist/formats.d.ts',
+  store: 'dist/store.d.ts',
+  host: 'dist/host.d.ts',
+  cli: 'dist/cli/index.d.ts',
+};
 
 export function reportPath(entry) {
   return `${SDK}api/${entry}.api.md`;

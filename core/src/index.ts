@@ -41,5 +41,6 @@ export { PROXY_OPTIONS } from './proxy/options.js';
 export { parseSize } from './proxy/sizes.js';
 export { liveMatcher, LIVE_BODIES_DEFAULT, type LiveMatcher } from './proxy/http/live.js';
 export * as http1 from './proxy/http1/index.js';
+export { assembleRequest, assembleResponse } from './proxy/http1/assemble.js';
 export * as dnswire from './proxy/dns/index.js';
 export * from './io/index.js';

@@ -99,7 +99,13 @@ export {
   tresp,
   terr,
   twebsocket,
-} from '@mitmts/core/flow/testing';
+  tdnsreq,
+  tdnsresp,
+  type TFlowOptions,
+  type TStreamFlowOptions,
+  type TWebSocketFlowOptions,
+  type TDNSFlowOptions,
+} from '@mitmts/core';
 export {
   startOrigin,
   requestVia,

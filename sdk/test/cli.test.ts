@@ -40,7 +40,7 @@ describe('@mitmts/sdk/cli', () => {
 
   it('generates a build entry that hands the manifest to the command line', () => {
     const src = entrySource({ name: 'p', version: '1.0.0', addons: ['@mitmts/addon-script'] });
-    expect(src).toContain(`import { main, ProxyServer } from '@mitmts/sdk';`);
+    expect(src).toContain(`import { main, ProxyServer } from '@mitmts/core';`);
     expect(src).toContain(`name: "p",\n  version: "1.0.0",`);
     expect(src).toContain('await main(process.argv.slice(2), dist,');
   });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Response, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { createProxy, HTTPResponse, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { requestVia, startOrigin, waitForFlow, type Origin } from '@mitmts/sdk/testing';
 
 /** Refuses CONNECTs to port 1, kills requests for /kill, stamps the rest. */
 const policy = {
   name: 'policy',
   http_connect(flow: HTTPFlow): void {
-    if (flow.request.port === 1) flow.response = Response.make(403, 'no tunnel for you');
+    if (flow.request.port === 1) flow.response = HTTPResponse.make(403, 'no tunnel for you');
   },
   request(flow: HTTPFlow): void {
     if (flow.request.path === '/kill') flow.kill();

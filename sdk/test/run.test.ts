@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FLAGS } from '@mitmts/sdk';
+import { FLAGS } from '@mitmts/core';
 import { runEnvironment, shellLine, splitRunArgv } from '@mitmts/sdk/cli';
 
 describe('mitmts run: arguments', () => {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { FlowReader, FlowWriter, tflow, tudpflow, twebsocketflow } from '@mitmts/sdk';
+import { FlowReader, FlowWriter } from '@mitmts/sdk';
+import { tflow, tudpflow, twebsocketflow } from '@mitmts/sdk/testing';
 import { ensureTools, MITMDUMP, PYTHON_MITMPROXY } from '../helpers/tools.js';
 
 const BIN = join(import.meta.dirname, '../../bin/mitmts.js');

@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AddonError, createProxy, Kernel, ProxyServer, type EmbeddedProxy, type HTTPFlow, type ProxyOptions } from '@mitmts/sdk';
+import { ProxyServer } from '@mitmts/core';
+import { AddonError, createProxy, Kernel, type EmbeddedProxy, type HTTPFlow, type ProxyOptions } from '@mitmts/sdk';
 import { httpServer, httpsServer, type TestCa, type Upstream } from '../helpers/servers.js';
 
 interface Run {

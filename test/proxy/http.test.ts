@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createProxy, hook, addon, Response, type EmbeddedProxy, type HTTPFlow, type Client, type NextLayer, type ServerConnectionHookData } from '@mitmts/sdk';
+import { createProxy, hook, addon, HTTPResponse, type EmbeddedProxy, type HTTPFlow, type Client, type NextLayer, type ServerConnectionHookData } from '@mitmts/sdk';
 import { curl, httpServer, rawExchange, tcpServer, tempFile, type Upstream } from '../helpers/servers.js';
 
 /** Records the hooks each flow went through, in order. */
@@ -33,7 +33,7 @@ class Recorder {
 class Behaviour {
   @hook('request') request(f: HTTPFlow): void {
     const p = f.request.path;
-    if (p === '/answer') f.response = Response.make(299, 'from the proxy', { 'x-by': 'mitmts' });
+    if (p === '/answer') f.response = HTTPResponse.make(299, 'from the proxy', { 'x-by': 'mitmts' });
     if (p === '/kill') f.kill();
     if (p.startsWith('/boom')) throw new Error('addon exploded');
     if (p === '/rewrite') f.request.headers.set('X-Added', 'yes');

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Response, type EmbeddedProxy, type HookName, type HTTPFlow, type TCPFlow } from '@mitmts/sdk';
+import { createProxy, HTTPResponse, type EmbeddedProxy, type HookName, type HTTPFlow, type TCPFlow } from '@mitmts/sdk';
 import { httpServer, tcpServer, type Upstream } from '../helpers/servers.js';
 
 /** A GET through the proxy; resolves with the status, or the client error once the proxy cuts it. */
@@ -34,7 +34,7 @@ describe('a killed HTTP flow', () => {
     // Kills at the hook named by the path's first segment; /answer-then-kill answers in request.
     const killer = (name: HookName) => (f: HTTPFlow) => {
       events.push(`${f.request.path} ${name}${f.error ? `: ${f.error.msg}` : ''}`);
-      if (f.request.path === '/answer-then-kill' && name === 'request') f.response = Response.make(200, 'from addon');
+      if (f.request.path === '/answer-then-kill' && name === 'request') f.response = HTTPResponse.make(200, 'from addon');
       const at = f.request.path === '/answer-then-kill' ? 'responseheaders' : f.request.path.slice(1);
       if (at === name && f.killable) f.kill();
     };

@@ -391,8 +391,8 @@ describe('TLS interception', () => {
   });
 
   it('lets http_connect refuse a CONNECT', async () => {
-    const { Response } = await import('@mitmts/sdk');
-    const p = await createProxy({ addons: [{ name: 'no', http_connect: (f: HTTPFlow) => void (f.response = Response.make(403, 'no tunnels')) }] });
+    const { HTTPResponse } = await import('@mitmts/sdk');
+    const p = await createProxy({ addons: [{ name: 'no', http_connect: (f: HTTPFlow) => void (f.response = HTTPResponse.make(403, 'no tunnels')) }] });
     try {
       const r = await curl(['-i', '-x', p.url, `${up.url}/x`]);
       expect(r.code).not.toBe(0);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type tls from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlowReader, FlowWriter, Request, type HTTPFlow } from '@mitmts/sdk';
+import { FlowReader, FlowWriter, HTTPRequest, type HTTPFlow } from '@mitmts/sdk';
 import { tflow } from '@mitmts/sdk/testing';
 import { confdirWithCa, runMitmts, startMitmts } from '../helpers/cli.js';
 import { curl, httpServer, httpsServer, type TestCa, type Upstream } from '../helpers/servers.js';
@@ -59,7 +59,7 @@ function flowFile(name: string, urls: readonly string[]): string {
   const path = join(dir, name);
   const w = new FlowWriter(path);
   for (const u of urls) {
-    const f = tflow({ req: Request.make('GET', u) });
+    const f = tflow({ req: HTTPRequest.make('GET', u) });
     f.live = false;
     w.add(f);
   }

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Headers, type EmbeddedProxy } from '@mitmts/sdk';
+import { createProxy, HTTPHeaders, type EmbeddedProxy } from '@mitmts/sdk';
 import { requestVia, startOrigin, tflow, treq, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { AntiCache } from '../src/index.js';
 
 const conditional = () =>
   treq({
-    headers: new Headers([
+    headers: new HTTPHeaders([
       ['If-Modified-Since', 'Wed, 21 Oct 2015 07:28:00 GMT'],
       ['if-none-match', '"abc"'],
       ['accept', '*/*'],

@@ -1,13 +1,13 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Headers, type EmbeddedProxy } from '@mitmts/sdk';
+import { createProxy, HTTPHeaders, type EmbeddedProxy } from '@mitmts/sdk';
 import { requestVia, startOrigin, tflow, treq, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { AntiComp } from '../src/index.js';
 
 describe('anticomp (unit)', () => {
   it('does nothing while the option is off', async () => {
     const tctx = await withAddon(AntiComp);
-    const f = tflow({ req: treq({ headers: new Headers([['Accept-Encoding', 'gzip, br']]) }) });
+    const f = tflow({ req: treq({ headers: new HTTPHeaders([['Accept-Encoding', 'gzip, br']]) }) });
     await tctx.trigger('request', f);
     expect(f.request.headers.get('accept-encoding')).toBe('gzip, br');
   });
@@ -15,7 +15,7 @@ describe('anticomp (unit)', () => {
   it('replaces Accept-Encoding with identity, or adds it', async () => {
     const tctx = await withAddon(AntiComp);
     tctx.configure({ anticomp: true });
-    const f = tflow({ req: treq({ headers: new Headers([['Accept-Encoding', 'gzip, br'], ['accept-encoding', 'zstd']]) }) });
+    const f = tflow({ req: treq({ headers: new HTTPHeaders([['Accept-Encoding', 'gzip, br'], ['accept-encoding', 'zstd']]) }) });
     await tctx.trigger('request', f);
     expect(f.request.headers.getAll('accept-encoding')).toEqual(['identity']);
     const bare = tflow();

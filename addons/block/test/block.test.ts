@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, tclientConn, type Client } from '@mitmts/sdk';
+import { createProxy, type Client } from '@mitmts/sdk';
+import { tclientConn } from '@mitmts/sdk/testing';
 import { requestVia, startOrigin, withAddon, withAddons, type Origin } from '@mitmts/sdk/testing';
 import { Block } from '@mitmts/addon-block';
 

@@ -1,4 +1,4 @@
-import { addon, option, OptionsError, Response, type AddonHooks, type HTTPFlow } from '@mitmts/sdk';
+import { addon, option, OptionsError, HTTPResponse, type AddonHooks, type HTTPFlow } from '@mitmts/sdk';
 import { NO_RESPONSE, parseSpec, type BlockSpec } from './spec.js';
 
 /**
@@ -45,7 +45,7 @@ export class BlockList implements AddonHooks {
       const item = items[i]!;
       if (!item.filter(flow)) continue;
       flow.metadata['blocklisted'] = true;
-      if (item.statusCode !== NO_RESPONSE) flow.response = Response.make(item.statusCode, '', { Server: 'mitmts' });
+      if (item.statusCode !== NO_RESPONSE) flow.response = HTTPResponse.make(item.statusCode, '', { Server: 'mitmts' });
       else if (flow.killable) flow.kill();
     }
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, FlowError, Response, type EmbeddedProxy } from '@mitmts/sdk';
+import { createProxy, FlowError, HTTPResponse, type EmbeddedProxy } from '@mitmts/sdk';
 import { requestVia, startOrigin, tflow, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { BlockList } from '@mitmts/addon-blocklist';
 
@@ -79,8 +79,8 @@ describe('blocklist', () => {
     expect(tctx.addon<BlockList>('blocklist').items.map((i) => i.statusCode)).toEqual([404, 444]);
   });
 
-  it('builds responses that look like Response.make', () => {
-    const r = Response.make(404, '', { Server: 'mitmts' });
+  it('builds responses that look like HTTPResponse.make', () => {
+    const r = HTTPResponse.make(404, '', { Server: 'mitmts' });
     expect(r.headers.get('content-length')).toBe('0');
   });
 });

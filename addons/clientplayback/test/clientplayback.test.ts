@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLIENT_REPLAY, CommandError, FlowWriter, Kernel, OptionsError, Request, type ClientReplay, type Flow, type HTTPFlow } from '@mitmts/sdk';
+import { CLIENT_REPLAY, CommandError, FlowWriter, Kernel, OptionsError, HTTPRequest, type ClientReplay, type Flow, type HTTPFlow } from '@mitmts/sdk';
 import { tflow, ttcpflow, twebsocketflow, withAddons, TestContext } from '@mitmts/sdk/testing';
 import { ClientPlayback, replayProblem } from '../src/index.js';
 
@@ -48,7 +48,7 @@ async function playback(options: Record<string, unknown> = {}, opts: { running?:
 
 /** A recorded flow as read from a file: a response, not live. */
 function recorded(path = '/a'): HTTPFlow {
-  const f = tflow({ req: Request.make('POST', `http://example.com${path}`, 'body'), resp: true });
+  const f = tflow({ req: HTTPRequest.make('POST', `http://example.com${path}`, 'body'), resp: true });
   f.live = false;
   return f;
 }

@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandError, Request, Response } from '@mitmts/sdk';
+import { CommandError, HTTPRequest, HTTPResponse } from '@mitmts/sdk';
 import { tflow, withAddon } from '@mitmts/sdk/testing';
 import { Cut, extract, toCsv } from '../src/index.js';
 
 const flow = (): ReturnType<typeof tflow> => {
-  const f = tflow({ req: Request.make('POST', 'http://example.com:8080/p?q=1', 'hello, "world"\n', { 'Content-Type': 'text/plain' }), resp: Response.make(404, Buffer.from([0x00, 0xff])) });
+  const f = tflow({ req: HTTPRequest.make('POST', 'http://example.com:8080/p?q=1', 'hello, "world"\n', { 'Content-Type': 'text/plain' }), resp: HTTPResponse.make(404, Buffer.from([0x00, 0xff])) });
   f.marked = ':default:';
   return f;
 };

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Headers, Request, type EmbeddedProxy } from '@mitmts/sdk';
+import { createProxy, HTTPHeaders, HTTPRequest, type EmbeddedProxy } from '@mitmts/sdk';
 import { startOrigin, requestVia, tflow, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { DisableH2C } from '../src/index.js';
 
@@ -9,7 +9,7 @@ const H2C = { connection: 'keep-alive, Upgrade, HTTP2-Settings', upgrade: 'h2c',
 describe('disableh2c (unit)', () => {
   it('removes the h2c offer and keeps the other Connection tokens', async () => {
     const tctx = await withAddon(DisableH2C);
-    const f = tflow({ req: Request.make('GET', 'http://example.com/', '', new Headers(Object.entries({ ...H2C, accept: '*/*' }))) });
+    const f = tflow({ req: HTTPRequest.make('GET', 'http://example.com/', '', new HTTPHeaders(Object.entries({ ...H2C, accept: '*/*' }))) });
     await tctx.trigger('request', f);
     expect(f.request.headers.items(true).filter(([k]) => k !== 'content-length')).toEqual([
       ['connection', 'keep-alive'],
@@ -20,14 +20,14 @@ describe('disableh2c (unit)', () => {
 
   it('leaves other upgrades (WebSocket) alone', async () => {
     const tctx = await withAddon(DisableH2C);
-    const f = tflow({ req: Request.make('GET', 'http://example.com/', '', { connection: 'Upgrade', upgrade: 'websocket' }) });
+    const f = tflow({ req: HTTPRequest.make('GET', 'http://example.com/', '', { connection: 'Upgrade', upgrade: 'websocket' }) });
     await tctx.trigger('request', f);
     expect(f.request.headers.get('upgrade')).toBe('websocket');
   });
 
   it('kills an HTTP/2 prior-knowledge request', async () => {
     const tctx = await withAddon(DisableH2C);
-    const f = tflow({ req: Request.make('PRI', 'http://example.com/') });
+    const f = tflow({ req: HTTPRequest.make('PRI', 'http://example.com/') });
     f.request.path = '*';
     f.request.httpVersion = 'HTTP/2.0';
     f.live = true;

@@ -4,7 +4,7 @@
  * cases and stay in this package. `auto` picks by content type and content, as mitmproxy's
  * render priorities do.
  */
-import { Message, parseContentType, parseSse, Request } from '@mitmts/sdk';
+import { Message, parseContentType, parseSse, HTTPRequest } from '@mitmts/sdk';
 import { escapeControl } from './human.js';
 
 /** What a view gets besides the bytes. */
@@ -149,10 +149,10 @@ export const urlencoded: ContentView = {
 export const query: ContentView = {
   name: 'query',
   prettify(_data, ctx) {
-    const q = ctx.http instanceof Request ? ctx.http.query.items(true) : [];
+    const q = ctx.http instanceof HTTPRequest ? ctx.http.query.items(true) : [];
     return escapeControl(formatPairs(q));
   },
-  priority: (data, ctx) => (data.length === 0 && ctx.http instanceof Request && ctx.http.query.size > 0 ? 0.3 : 0),
+  priority: (data, ctx) => (data.length === 0 && ctx.http instanceof HTTPRequest && ctx.http.query.size > 0 ? 0.3 : 0),
 };
 
 /**

@@ -10,7 +10,7 @@ import {
   WebSocketOpcode,
   type DNSFlow,
   type Flow,
-  type Headers,
+  type HTTPHeaders,
   type HTTPFlow,
   type Message,
   type TCPFlow,
@@ -65,11 +65,11 @@ function clientLabel(l: Lines, flow: Flow): string {
   return '';
 }
 
-function echoHeaders(l: Lines, headers: Headers): void {
+function echoHeaders(l: Lines, headers: HTTPHeaders): void {
   for (const [k, v] of headers.fields) l.echo(`${l.style(bytesToEscaped(k), { fg: 'blue' })}: ${bytesToEscaped(v)}`, 4);
 }
 
-function echoTrailers(l: Lines, trailers: Headers | null): void {
+function echoTrailers(l: Lines, trailers: HTTPHeaders | null): void {
   if (!trailers || trailers.fields.length === 0) return;
   l.echo('--- HTTP Trailers', 4, { fg: 'magenta' });
   echoHeaders(l, trailers);

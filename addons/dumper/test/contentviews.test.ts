@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Headers, Request, Response } from '@mitmts/sdk';
+import { HTTPHeaders, HTTPRequest, HTTPResponse } from '@mitmts/sdk';
 import { formatPairs, hexdump, isMostlyBinary, pickView, prettify, VIEW_NAMES } from '../src/contentviews.js';
 
-function resp(contentType: string | null, body: Buffer | string): Response {
-  return Response.make(200, Buffer.from(body), contentType ? { 'content-type': contentType } : undefined);
+function resp(contentType: string | null, body: Buffer | string): HTTPResponse {
+  return HTTPResponse.make(200, Buffer.from(body), contentType ? { 'content-type': contentType } : undefined);
 }
 
 describe('content views', () => {
@@ -27,7 +27,7 @@ describe('content views', () => {
   });
 
   it('shows a request query when there is no body', () => {
-    const req = Request.make('GET', 'http://x/p?a=1&long=2');
+    const req = HTTPRequest.make('GET', 'http://x/p?a=1&long=2');
     expect(prettify(req.rawContent, req, 'auto')).toEqual({ text: 'a:    1\nlong: 2', view: 'query', error: false });
   });
 
@@ -58,7 +58,7 @@ describe('content views', () => {
   });
 
   it('decodes with the declared charset in the text view', () => {
-    const r = new Response({ statusCode: 200, headers: new Headers([['content-type', 'text/plain; charset=latin1']]), content: Buffer.from([0x66, 0xfc, 0x72]) });
+    const r = new HTTPResponse({ statusCode: 200, headers: new HTTPHeaders([['content-type', 'text/plain; charset=latin1']]), content: Buffer.from([0x66, 0xfc, 0x72]) });
     expect(prettify(r.rawContent, r, 'text').text).toBe('für');
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Headers, type Flow, type HookName } from '@mitmts/sdk';
+import { HTTPHeaders, type Flow, type HookName } from '@mitmts/sdk';
 import { tdnsflow, tflow, ttcpflow, tudpflow, twebsocketflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
 import { Dumper } from '@mitmts/addon-dumper';
 
@@ -56,7 +56,7 @@ const CASES: Record<string, Case> = {
     }),
   },
   'size-1': { detail: 1, hook: 'response', flow: http((f) => (f.response!.content = Buffer.alloc(2000, 'x'))) },
-  'trailers-2': { detail: 2, hook: 'response', flow: http((f) => (f.response!.trailers = new Headers([['trailer', 'value']]))) },
+  'trailers-2': { detail: 2, hook: 'response', flow: http((f) => (f.response!.trailers = new HTTPHeaders([['trailer', 'value']]))) },
   'mapped-1': { detail: 1, hook: 'response', flow: http((f) => (f.clientConn.peername = ['::ffff:10.0.0.1', 1234])) },
   'v6-1': { detail: 1, hook: 'response', flow: http((f) => (f.clientConn.peername = ['2001:db8::1', 1234])) },
   'showhost-1': { detail: 1, hook: 'response', flow: http(), options: { showhost: true } },

@@ -2,14 +2,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandError, Headers, Request, Response, Server } from '@mitmts/sdk';
+import { CommandError, HTTPHeaders, HTTPRequest, HTTPResponse, Server } from '@mitmts/sdk';
 import { tflow, withAddon } from '@mitmts/sdk/testing';
 import { Export } from '../src/index.js';
 
 const post = (): ReturnType<typeof tflow> =>
   tflow({
-    req: Request.make('POST', 'http://example.com/path?q=1', '{"a": "it\'s"}', new Headers([['content-type', 'application/json'], ['x-empty', ''], ['accept-encoding', 'gzip']])),
-    resp: Response.make(200, 'ok', { 'content-type': 'text/plain' }),
+    req: HTTPRequest.make('POST', 'http://example.com/path?q=1', '{"a": "it\'s"}', new HTTPHeaders([['content-type', 'application/json'], ['x-empty', ''], ['accept-encoding', 'gzip']])),
+    resp: HTTPResponse.make(200, 'ok', { 'content-type': 'text/plain' }),
   });
 
 describe('export (unit)', () => {
@@ -27,15 +27,15 @@ describe('export (unit)', () => {
 
   it('curl: a GET stays short; HEAD uses --head; a bodiless POST sends content-length: 0', async () => {
     const tctx = await withAddon(Export);
-    expect(await tctx.call('export', 'curl', tflow({ req: Request.make('GET', 'http://example.com/') }))).toBe('curl http://example.com/');
-    expect(await tctx.call('export', 'curl', tflow({ req: Request.make('HEAD', 'http://example.com/') }))).toBe('curl --head http://example.com/');
-    expect(await tctx.call('export', 'curl', tflow({ req: Request.make('POST', 'http://example.com/') }))).toBe("curl -H 'content-length: 0' -X POST http://example.com/");
+    expect(await tctx.call('export', 'curl', tflow({ req: HTTPRequest.make('GET', 'http://example.com/') }))).toBe('curl http://example.com/');
+    expect(await tctx.call('export', 'curl', tflow({ req: HTTPRequest.make('HEAD', 'http://example.com/') }))).toBe('curl --head http://example.com/');
+    expect(await tctx.call('export', 'curl', tflow({ req: HTTPRequest.make('POST', 'http://example.com/') }))).toBe("curl -H 'content-length: 0' -X POST http://example.com/");
   });
 
   it('curl: --resolve pins the original server address with export_preserve_original_ip', async () => {
     const tctx = await withAddon(Export);
     tctx.configure({ export_preserve_original_ip: true });
-    const f = tflow({ req: Request.make('GET', 'http://example.com/') });
+    const f = tflow({ req: HTTPRequest.make('GET', 'http://example.com/') });
     f.serverConn = new Server({ address: ['example.com', 80], peername: ['93.184.216.34', 80] });
     expect(await tctx.call('export', 'curl', f)).toBe("curl --resolve 'example.com:80:[93.184.216.34]' http://example.com/");
   });
@@ -93,7 +93,7 @@ describe('export (unit)', () => {
 
   it('export.file writes the exact bytes; export shows non-UTF-8 bytes as \\xNN', async () => {
     const tctx = await withAddon(Export);
-    const f = tflow({ resp: Response.make(200, Buffer.from([0x00, 0xff, 0x41])) });
+    const f = tflow({ resp: HTTPResponse.make(200, Buffer.from([0x00, 0xff, 0x41])) });
     const path = join(mkdtempSync(join(tmpdir(), 'mitmts-export-')), 'resp.bin');
     await tctx.call('export.file', 'raw_response', f, path);
     expect(readFileSync(path).subarray(-3)).toEqual(Buffer.from([0x00, 0xff, 0x41]));

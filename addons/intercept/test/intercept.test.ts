@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { OptionsError, Request } from '@mitmts/sdk';
+import { OptionsError, HTTPRequest } from '@mitmts/sdk';
 import { tclientConn, tflow, ttcpflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
 import { Intercept } from '../src/index.js';
 
 const live = (url = 'http://example.com/hold'): ReturnType<typeof tflow> => {
-  const f = tflow({ req: Request.make('GET', url) });
+  const f = tflow({ req: HTTPRequest.make('GET', url) });
   f.live = true;
   return f;
 };

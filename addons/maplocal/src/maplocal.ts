@@ -1,11 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
-import { addon, inject, LOG, option, Response, type AddonHooks, type HookResult, type HTTPFlow, type Logger } from '@mitmts/sdk';
+import { addon, inject, LOG, option, HTTPResponse, type AddonHooks, type HookResult, type HTTPFlow, type Logger } from '@mitmts/sdk';
 import { fileCandidates, findFile } from './files.js';
 import { contentTypeFor } from './mime.js';
 import { parseMapLocalSpec, type MapLocalSpec } from './spec.js';
 
-function notFound(body: string): Response {
-  return Response.make(404, body + '\n', { 'Content-Type': 'text/plain; charset=utf-8', Server: 'mitmts' });
+function notFound(body: string): HTTPResponse {
+  return HTTPResponse.make(404, body + '\n', { 'Content-Type': 'text/plain; charset=utf-8', Server: 'mitmts' });
 }
 
 /**
@@ -72,7 +72,7 @@ export class MapLocal implements AddonHooks {
         tried.push(file);
         continue;
       }
-      flow.response = Response.make(200, contents, { Server: 'mitmts', 'Content-Type': contentTypeFor(file) });
+      flow.response = HTTPResponse.make(200, contents, { Server: 'mitmts', 'Content-Type': contentTypeFor(file) });
       return;
     }
     if (tried.length > 0) {

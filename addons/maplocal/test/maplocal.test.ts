@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, OptionsError, Response, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { createProxy, OptionsError, HTTPResponse, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { tflow, treq, withAddon, type TestContext } from '@mitmts/sdk/testing';
 import { MapLocal } from '../src/index.js';
 
@@ -148,7 +148,7 @@ describe('map_local (unit)', () => {
 
   it('leaves flows alone that are answered, failed or not live, and URLs no rule matches', async () => {
     const answered = get('http://example.com/static/about');
-    answered.response = Response.make(204);
+    answered.response = HTTPResponse.make(204);
     await tctx.trigger('request', answered);
     expect(answered.response.statusCode).toBe(204);
     const dead = tflow({ req: get('http://example.com/static/about').request, live: false });

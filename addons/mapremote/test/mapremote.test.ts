@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Headers, OptionsError, Response, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { createProxy, HTTPHeaders, OptionsError, HTTPResponse, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { startOrigin, terr, tflow, treq, withAddon, type Origin, type TestContext } from '@mitmts/sdk/testing';
 import { MapRemote } from '../src/index.js';
 
@@ -9,7 +9,7 @@ const run = promisify(execFile);
 
 function flowTo(scheme: string, host: string, port: number, path: string, withHost = true): HTTPFlow {
   const hp = (scheme === 'http' && port === 80) || (scheme === 'https' && port === 443) ? host : `${host}:${port}`;
-  return tflow({ req: treq({ scheme, host, port, path, headers: new Headers(withHost ? [['Host', hp]] : []) }) });
+  return tflow({ req: treq({ scheme, host, port, path, headers: new HTTPHeaders(withHost ? [['Host', hp]] : []) }) });
 }
 
 async function mapped(tctx: TestContext, f: HTTPFlow): Promise<HTTPFlow> {
@@ -59,7 +59,7 @@ describe('map_remote (unit)', () => {
   it('matches against the pretty URL (Host header) and honours the filter', async () => {
     const tctx = await withAddon(MapRemote);
     tctx.configure({ map_remote: ['|~m GET|//shown.example/|//target.example/'] });
-    const f = tflow({ req: treq({ host: '10.0.0.1', port: 80, path: '/x', headers: new Headers([['Host', 'shown.example']]) }) });
+    const f = tflow({ req: treq({ host: '10.0.0.1', port: 80, path: '/x', headers: new HTTPHeaders([['Host', 'shown.example']]) }) });
     await tctx.trigger('request', f);
     expect([f.request.host, f.request.headers.get('host')]).toEqual(['target.example', 'target.example']);
     const post = flowTo('http', 'shown.example', 80, '/x');
@@ -82,7 +82,7 @@ describe('map_remote (unit)', () => {
     expect((await mapped(tctx, flowTo('http', 'example.com', 80, '/'))).request.host).toBe('example.com');
     tctx.configure({ map_remote: ['|example.com|example.org'] });
     const answered = flowTo('http', 'example.com', 80, '/');
-    answered.response = Response.make(200);
+    answered.response = HTTPResponse.make(200);
     const failed = flowTo('http', 'example.com', 80, '/');
     failed.error = terr();
     const dead = flowTo('http', 'example.com', 80, '/');

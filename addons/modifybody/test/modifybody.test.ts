@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Headers, OptionsError, Response, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { createProxy, HTTPHeaders, OptionsError, HTTPResponse, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { startOrigin, terr, tflow, treq, tresp, withAddon, type Origin, type TestContext } from '@mitmts/sdk/testing';
 import { ModifyBody } from '../src/index.js';
 
@@ -75,7 +75,7 @@ describe('modify_body (unit)', () => {
     const tctx = await withAddon(ModifyBody);
     tctx.configure({ modify_body: ['/~s/secret/public'] });
     const f = exchange('');
-    f.response = tresp({ headers: new Headers([['content-encoding', 'gzip']]), content: gzipSync('the secret') });
+    f.response = tresp({ headers: new HTTPHeaders([['content-encoding', 'gzip']]), content: gzipSync('the secret') });
     await tctx.trigger('response', f);
     expect(f.response.headers.get('content-encoding')).toBe('gzip');
     expect(gunzipSync(f.response.rawContent!).toString()).toBe('the public');
@@ -85,7 +85,7 @@ describe('modify_body (unit)', () => {
     const tctx = await withAddon(ModifyBody);
     tctx.configure({ modify_body: ['/~s/a/b'] });
     const f = exchange('');
-    f.response = tresp({ headers: new Headers([['content-encoding', 'gzip']]), content: Buffer.from('not gzip a') });
+    f.response = tresp({ headers: new HTTPHeaders([['content-encoding', 'gzip']]), content: Buffer.from('not gzip a') });
     await tctx.trigger('response', f);
     expect(f.response.rawContent!.toString()).toBe('not gzip a');
     expect(tctx.hasLog(/^modify_body: cannot decode the response body of /, 'warn')).toBe(true);
@@ -119,7 +119,7 @@ describe('modify_body (unit)', () => {
     const tctx = await withAddon(ModifyBody);
     tctx.configure({ modify_body: ['/a/b'] });
     const answered = exchange('a');
-    answered.response = Response.make(200, 'a');
+    answered.response = HTTPResponse.make(200, 'a');
     await tctx.trigger('request', answered);
     expect(answered.request.text).toBe('a');
     const failed = exchange('a', 'a');

@@ -1,4 +1,4 @@
-import { addon, inject, LOG, option, readReplacement, type AddonHooks, type Headers, type HookResult, type HTTPFlow, type Logger } from '@mitmts/sdk';
+import { addon, inject, LOG, option, readReplacement, type AddonHooks, type HTTPHeaders, type HookResult, type HTTPFlow, type Logger } from '@mitmts/sdk';
 import { badValue, fileValue, parseModifyHeadersSpec, type ModifyHeadersSpec } from './spec.js';
 
 /**
@@ -38,7 +38,7 @@ export class ModifyHeaders implements AddonHooks {
     return this.run(flow, flow.response.headers);
   }
 
-  private run(flow: HTTPFlow, headers: Headers): HookResult {
+  private run(flow: HTTPFlow, headers: HTTPHeaders): HookResult {
     // Filters see the unmodified flow; then every matching name is removed before any is set,
     // so several rules for one name add several headers.
     const matching = this.specs.filter((s) => s.matches(flow));
@@ -48,7 +48,7 @@ export class ModifyHeaders implements AddonHooks {
   }
 
   /** Add the values from `from` on; synchronous until an `@file` value has to be read. */
-  private add(headers: Headers, specs: readonly ModifyHeadersSpec[], from: number): HookResult {
+  private add(headers: HTTPHeaders, specs: readonly ModifyHeadersSpec[], from: number): HookResult {
     for (let i = from; i < specs.length; i++) {
       const spec = specs[i]!;
       if (spec.value.file === null) {

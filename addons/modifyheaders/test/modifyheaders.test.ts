@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Headers, OptionsError, Response, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { createProxy, HTTPHeaders, OptionsError, HTTPResponse, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { startOrigin, terr, tflow, treq, tresp, withAddon, type Origin, type TestContext } from '@mitmts/sdk/testing';
 import { ModifyHeaders } from '../src/index.js';
 
@@ -12,14 +12,14 @@ const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'mitmts-modifyheaders-'));
 
 function flow(reqHeaders: Array<[string, string]> = [], respHeaders: Array<[string, string]> | null = null): HTTPFlow {
-  const f = tflow({ req: treq({ headers: new Headers(reqHeaders) }) });
-  if (respHeaders) f.response = tresp({ headers: new Headers(respHeaders) });
+  const f = tflow({ req: treq({ headers: new HTTPHeaders(reqHeaders) }) });
+  if (respHeaders) f.response = tresp({ headers: new HTTPHeaders(respHeaders) });
   return f;
 }
 
 async function through(tctx: TestContext, f: HTTPFlow, respHeaders: Array<[string, string]>): Promise<HTTPFlow> {
   await tctx.trigger('request', f);
-  f.response = tresp({ headers: new Headers(respHeaders) });
+  f.response = tresp({ headers: new HTTPHeaders(respHeaders) });
   await tctx.trigger('response', f);
   return f;
 }
@@ -100,7 +100,7 @@ describe('modify_headers (unit)', () => {
     const tctx = await withAddon(ModifyHeaders);
     tctx.configure({ modify_headers: ['/x/1'] });
     const answered = flow();
-    answered.response = Response.make(200);
+    answered.response = HTTPResponse.make(200);
     await tctx.trigger('request', answered);
     expect(answered.request.headers.has('x')).toBe(false);
     const failed = flow([], []);

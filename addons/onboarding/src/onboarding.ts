@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { addon, caPaths, type HookResult, type HTTPFlow, inject, LOG, type Logger, OPTIONS, option, type OptionsManager, Response } from '@mitmts/sdk';
+import { addon, caPaths, type HookResult, type HTTPFlow, inject, LOG, type Logger, OPTIONS, option, type OptionsManager, HTTPResponse } from '@mitmts/sdk';
 import { onboardingPage } from './page.js';
 
 /** The CA certificate as each download offers it. */
@@ -51,12 +51,12 @@ export class Onboarding {
   private async serve(f: HTTPFlow): Promise<void> {
     const path = f.request.path.split('?')[0]!;
     if (path === '/' || path === '/index.html') {
-      f.response = Response.make(200, onboardingPage(this.onboarding_host), HTML);
+      f.response = HTTPResponse.make(200, onboardingPage(this.onboarding_host), HTML);
       return;
     }
     const kind = /^\/cert\/(pem|cer|p12)$/.exec(path)?.[1] as keyof typeof FILES | undefined;
     if (!kind) {
-      f.response = Response.make(404, 'Not found. The onboarding app serves /, /cert/pem, /cert/cer and /cert/p12.\n', { 'Content-Type': 'text/plain; charset=utf-8' });
+      f.response = HTTPResponse.make(404, 'Not found. The onboarding app serves /, /cert/pem, /cert/cer and /cert/p12.\n', { 'Content-Type': 'text/plain; charset=utf-8' });
       return;
     }
     const paths = caPaths(this.options.get<string>('confdir'), 'mitmproxy');
@@ -66,10 +66,10 @@ export class Onboarding {
       if (kind === 'cer') data = new X509Certificate(data).raw;
     } catch (err) {
       this.log.warn(`onboarding: cannot read the CA certificate in ${paths.confdir}: ${(err as Error).message}`);
-      f.response = Response.make(500, `The CA certificate cannot be read from ${paths.confdir}: ${(err as Error).message}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
+      f.response = HTTPResponse.make(500, `The CA certificate cannot be read from ${paths.confdir}: ${(err as Error).message}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
       return;
     }
-    f.response = Response.make(200, data, {
+    f.response = HTTPResponse.make(200, data, {
       'Content-Type': FILES[kind].type,
       'Content-Disposition': `attachment; filename=${FILES[kind].name}`,
       'Cache-Control': 'no-store',

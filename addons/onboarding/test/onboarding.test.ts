@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caPaths, CertStore, createProxy, Request, type EmbeddedProxy } from '@mitmts/sdk';
+import { caPaths, CertStore, createProxy, HTTPRequest, type EmbeddedProxy } from '@mitmts/sdk';
 import { tflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
 import { Onboarding } from '../src/index.js';
 
@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 
 const get = async (tctx: TestContext, url: string, mode = 'regular'): Promise<ReturnType<typeof tflow>> => {
-  const f = tflow({ req: Request.make('GET', url) });
+  const f = tflow({ req: HTTPRequest.make('GET', url) });
   f.live = true;
   f.clientConn.proxyMode = mode;
   await tctx.trigger('request', f);
@@ -53,7 +53,7 @@ describe('onboarding (unit)', () => {
     const tctx = await withAddons([Onboarding], { confdir, onboarding_host: 'ca.test', onboarding_port: 8080 });
     expect((await get(tctx, 'http://ca.test:8080/')).response?.statusCode).toBe(200);
     expect((await get(tctx, 'http://mitm.it/')).response).toBeNull();
-    const transparent = tflow({ req: Request.make('GET', 'http://10.0.0.1:8080/') });
+    const transparent = tflow({ req: HTTPRequest.make('GET', 'http://10.0.0.1:8080/') });
     transparent.live = true;
     transparent.clientConn.proxyMode = 'transparent';
     transparent.request.headers.set('host', 'ca.test:8080');

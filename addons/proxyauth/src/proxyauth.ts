@@ -1,4 +1,4 @@
-import { addon, type AddonHooks, type Client, type HTTPFlow, option, OptionsError, parseMode, Response, RESPONSES, type Socks5AuthData } from '@mitmts/sdk';
+import { addon, type AddonHooks, type Client, type HTTPFlow, option, OptionsError, parseMode, HTTPResponse, RESPONSES, type Socks5AuthData } from '@mitmts/sdk';
 import { htpasswdValidator, type Validator } from './htpasswd.js';
 
 const REALM = 'mitmproxy';
@@ -52,10 +52,10 @@ function isHttpProxy(client: Client): boolean {
 }
 
 /** The answer to a request without valid credentials. */
-export function authRequired(isProxy: boolean): Response {
+export function authRequired(isProxy: boolean): HTTPResponse {
   const status = isProxy ? 407 : 401;
   const reason = RESPONSES[status]!;
-  return Response.make(status, `<html><head><title>${status} ${reason}</title></head><body><h1>${status} ${reason}</h1></body></html>`, {
+  return HTTPResponse.make(status, `<html><head><title>${status} ${reason}</title></head><body><h1>${status} ${reason}</h1></body></html>`, {
     [isProxy ? 'Proxy-Authenticate' : 'WWW-Authenticate']: `Basic realm="${REALM}"`,
     'Content-Type': 'text/html',
   });

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createProxy, Headers, parseRunTag, runTagCredentials, type EmbeddedProxy } from '@mitmts/sdk';
+import { createProxy, HTTPHeaders, parseRunTag, runTagCredentials, type EmbeddedProxy } from '@mitmts/sdk';
 import { tclientConn, tflow, treq, withAddon } from '@mitmts/sdk/testing';
 import { RunTagger } from '../src/index.js';
 
 const TAG = { id: 'a1b2c3', cmd: "node client.mjs --flag 'x y'" };
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 const { user, password } = runTagCredentials(TAG);
-const withAuth = (auth: string) => treq({ headers: new Headers([['proxy-authorization', auth], ['accept', '*/*']]) });
+const withAuth = (auth: string) => treq({ headers: new HTTPHeaders([['proxy-authorization', auth], ['accept', '*/*']]) });
 
 describe('runtag (unit)', () => {
   it('reads the tag from Proxy-Authorization into the metadata and removes the credentials', async () => {

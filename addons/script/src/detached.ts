@@ -1,12 +1,5 @@
-import {
-  getClassMeta,
-  LOG,
-  MitmtsError,
-  type AddonInput,
-  type AddonRecord,
-  type InjectionKey,
-  type Kernel,
-} from '@mitmts/sdk';
+import { LOG, MitmtsError, type AddonInput, type InjectionKey, type Kernel } from '@mitmts/sdk';
+import { getClassMeta, type AddonRecord } from '@mitmts/sdk/host';
 
 /**
  * Addons built outside the chain, for `script.run`: constructed with injection like the kernel

@@ -1,4 +1,5 @@
-import type { Flow, HookName, HookTable, HTTPFlow, TCPFlow, UDPFlow, DNSFlow } from '@mitmts/sdk';
+import type { Flow, HookName, HTTPFlow, TCPFlow, UDPFlow, DNSFlow } from '@mitmts/sdk';
+import { type HookTable } from '@mitmts/sdk/host';
 
 /**
  * Fire the hooks a flow of this type would have seen live, in order (mitmproxy's

@@ -13,7 +13,7 @@ import {
   option,
   OptionsError,
   readFlowsForOption,
-  Response,
+  HTTPResponse,
 } from '@mitmts/sdk';
 import { matchKey, type MatchOptions } from './matchkey.js';
 
@@ -174,7 +174,7 @@ export class ServerPlayback {
       return;
     }
     this.log.warn(`server_playback: returned ${extra} non-replay request ${f.request.url}`);
-    f.response = Response.make(Number(extra));
+    f.response = HTTPResponse.make(Number(extra));
     f.isReplay = 'response';
   }
 

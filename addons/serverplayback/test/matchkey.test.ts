@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Headers, Request } from '@mitmts/sdk';
+import { HTTPHeaders, HTTPRequest } from '@mitmts/sdk';
 import { tflow } from '@mitmts/sdk/testing';
 import { matchKey, type MatchOptions } from '../src/index.js';
 
 const NONE: MatchOptions = { ignoreContent: false, ignoreHost: false, ignorePort: false, ignoreParams: [], ignorePayloadParams: [], useHeaders: [] };
 
 function flow(method: string, url: string, body = '', headers: Record<string, string> = {}): ReturnType<typeof tflow> {
-  return tflow({ req: Request.make(method, url, body, new Headers(Object.entries(headers))) });
+  return tflow({ req: HTTPRequest.make(method, url, body, new HTTPHeaders(Object.entries(headers))) });
 }
 
 const key = (f: ReturnType<typeof tflow>, o: Partial<MatchOptions> = {}): string => matchKey(f, { ...NONE, ...o });

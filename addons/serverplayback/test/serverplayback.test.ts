@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { CommandError, createProxy, FlowWriter, Headers, HTTPFlow, OptionsError, Request, Response, type EmbeddedProxy } from '@mitmts/sdk';
+import { CommandError, createProxy, FlowWriter, HTTPHeaders, HTTPFlow, OptionsError, HTTPRequest, HTTPResponse, type EmbeddedProxy } from '@mitmts/sdk';
 import { requestVia, tflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
 import { ServerPlayback } from '../src/index.js';
 
 function recorded(method: string, url: string, status: number, body: string, headers: Record<string, string> = {}): HTTPFlow {
-  return tflow({ req: Request.make(method, url), resp: Response.make(status, body, new Headers(Object.entries(headers))) });
+  return tflow({ req: HTTPRequest.make(method, url), resp: HTTPResponse.make(status, body, new HTTPHeaders(Object.entries(headers))) });
 }
 
 function flowFile(...flows: HTTPFlow[]): string {
@@ -19,7 +19,7 @@ function flowFile(...flows: HTTPFlow[]): string {
 }
 
 const live = (method: string, url: string): HTTPFlow => {
-  const f = tflow({ req: Request.make(method, url) });
+  const f = tflow({ req: HTTPRequest.make(method, url) });
   f.live = true;
   return f;
 };

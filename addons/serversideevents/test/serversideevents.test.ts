@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Response, type EmbeddedProxy } from '@mitmts/sdk';
+import { createProxy, HTTPResponse, type EmbeddedProxy } from '@mitmts/sdk';
 import { startOrigin, requestVia, tflow, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { ServerSideEvents } from '../src/index.js';
 
@@ -8,12 +8,12 @@ const HELD = 'server-sent events are held until the response ends';
 describe('serversideevents (unit)', () => {
   it('without a proxy runtime (no live_bodies): warns about a held event stream, not about a streamed one or other content', async () => {
     const tctx = await withAddon(ServerSideEvents);
-    const sse = tflow({ resp: Response.make(200, '', { 'content-type': 'text/event-stream; charset=utf-8' }) });
+    const sse = tflow({ resp: HTTPResponse.make(200, '', { 'content-type': 'text/event-stream; charset=utf-8' }) });
     await tctx.trigger('responseheaders', sse);
     expect(tctx.messages('warn')).toEqual([
       `http://address:22/path: ${HELD}, because live_bodies does not match this response. Make it live: --set live_bodies='~ts text/event-stream' (the default), or set flow.response.stream = true in a script (responseheaders).`,
     ]);
-    const streamed = tflow({ resp: Response.make(200, '', { 'content-type': 'text/event-stream' }) });
+    const streamed = tflow({ resp: HTTPResponse.make(200, '', { 'content-type': 'text/event-stream' }) });
     streamed.response!.stream = true;
     await tctx.trigger('responseheaders', streamed);
     await tctx.trigger('responseheaders', tflow({ resp: true }));

@@ -4,7 +4,8 @@
  * that saw it. `tableDdl` creates the matching table.
  */
 import { hostname } from 'node:os';
-import { type Flow, flowRow, type Headers, type HTTPFlow, type Message } from '@mitmts/sdk';
+import { type Flow, type HTTPHeaders, type HTTPFlow, type Message } from '@mitmts/sdk';
+import { flowRow } from '@mitmts/sdk/store';
 
 export interface RowOptions {
   /** Include bodies (decoded, UTF-8 with invalid bytes replaced), at most `bodyMax` bytes each. */
@@ -54,7 +55,7 @@ export function clickhouseTime(seconds: number): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')}.${frac}`;
 }
 
-const pairs = (h: Headers | undefined): Array<[string, string]> => (h ? h.fields.map(([k, v]) => [k.toString('latin1'), v.toString('latin1')]) : []);
+const pairs = (h: HTTPHeaders | undefined): Array<[string, string]> => (h ? h.fields.map(([k, v]) => [k.toString('latin1'), v.toString('latin1')]) : []);
 
 function body(m: Message | null | undefined, o: RowOptions): string {
   if (!o.bodies || !m?.rawContent) return '';

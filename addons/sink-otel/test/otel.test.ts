@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProxy, FlowError, Headers } from '@mitmts/sdk';
+import { createProxy, FlowError, HTTPHeaders } from '@mitmts/sdk';
 import { type TestContext, tflow, withAddons } from '@mitmts/sdk/testing';
 import { flowToSpan, OTelSink, redactUrl } from '@mitmts/addon-sink-otel';
 
@@ -84,7 +84,7 @@ describe('OpenTelemetry sink', () => {
     cleanup.push(otlp.close);
     const tctx = await sink({ otel_endpoint: otlp.url, otel_service_name: 'edge-proxy', otel_headers: ['authorization=Bearer t0k'] });
     const ok = tflow({ resp: true });
-    ok.request.headers = new Headers([['Host', 'address:22'], ['User-Agent', 'curl/8.5'], ['x-secret', 'SECRETHEADER']]);
+    ok.request.headers = new HTTPHeaders([['Host', 'address:22'], ['User-Agent', 'curl/8.5'], ['x-secret', 'SECRETHEADER']]);
     ok.request.text = 'SECRETREQUESTBODY';
     ok.response!.text = 'SECRETRESPONSEBODY';
     const notFound = tflow({ resp: true });

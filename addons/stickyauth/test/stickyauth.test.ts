@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Headers, OptionsError, type EmbeddedProxy } from '@mitmts/sdk';
+import { createProxy, HTTPHeaders, OptionsError, type EmbeddedProxy } from '@mitmts/sdk';
 import { requestVia, startOrigin, tflow, treq, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { StickyAuth } from '../src/index.js';
 
 const withAuth = (host: string, auth: string) =>
-  tflow({ req: treq({ host, headers: new Headers([['Authorization', auth]]) }) });
-const withoutAuth = (host: string) => tflow({ req: treq({ host, headers: new Headers() }) });
+  tflow({ req: treq({ host, headers: new HTTPHeaders([['Authorization', auth]]) }) });
+const withoutAuth = (host: string) => tflow({ req: treq({ host, headers: new HTTPHeaders() }) });
 
 describe('stickyauth (unit)', () => {
   it('does nothing while the option is unset', async () => {
@@ -57,7 +57,7 @@ describe('stickyauth (unit)', () => {
   it('keeps the bytes of a non-ASCII credential', async () => {
     const tctx = await withAddon(StickyAuth);
     tctx.configure({ stickyauth: '.' });
-    const f = tflow({ req: treq({ headers: new Headers([[Buffer.from('authorization'), Buffer.from([0x42, 0xff, 0x00])]]) }) });
+    const f = tflow({ req: treq({ headers: new HTTPHeaders([[Buffer.from('authorization'), Buffer.from([0x42, 0xff, 0x00])]]) }) });
     await tctx.trigger('request', f);
     const g = withoutAuth('address');
     await tctx.trigger('request', g);
@@ -67,7 +67,7 @@ describe('stickyauth (unit)', () => {
   it('remembers several Authorization headers joined with a comma, as mitmproxy reads them', async () => {
     const tctx = await withAddon(StickyAuth);
     tctx.configure({ stickyauth: '.' });
-    await tctx.trigger('request', tflow({ req: treq({ headers: new Headers([['Authorization', 'Basic a'], ['authorization', 'Bearer b']]) }) }));
+    await tctx.trigger('request', tflow({ req: treq({ headers: new HTTPHeaders([['Authorization', 'Basic a'], ['authorization', 'Bearer b']]) }) }));
     const g = withoutAuth('address');
     await tctx.trigger('request', g);
     expect(g.request.headers.getAll('authorization')).toEqual(['Basic a, Bearer b']);

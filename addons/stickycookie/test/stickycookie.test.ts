@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Headers, OptionsError, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { createProxy, HTTPHeaders, OptionsError, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { requestVia, startOrigin, tflow, treq, tresp, withAddon, type Origin, type TestContext } from '@mitmts/sdk/testing';
 import { StickyCookie } from '../src/index.js';
 
@@ -7,12 +7,12 @@ import { StickyCookie } from '../src/index.js';
 function setting(setCookies: string[], host = 'www.example.com', port = 80, path = '/'): HTTPFlow {
   return tflow({
     req: treq({ host, port, path }),
-    resp: tresp({ headers: new Headers(setCookies.map((c) => ['Set-Cookie', c] as [string, string])) }),
+    resp: tresp({ headers: new HTTPHeaders(setCookies.map((c) => ['Set-Cookie', c] as [string, string])) }),
   });
 }
 
 function to(host = 'www.example.com', port = 80, path = '/', cookie?: string): HTTPFlow {
-  return tflow({ req: treq({ host, port, path, headers: new Headers(cookie === undefined ? [] : [['Cookie', cookie]]) }) });
+  return tflow({ req: treq({ host, port, path, headers: new HTTPHeaders(cookie === undefined ? [] : [['Cookie', cookie]]) }) });
 }
 
 async function sent(tctx: TestContext, f: HTTPFlow): Promise<string | undefined> {

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { flowFromState, flowRow, type Flow, type FlowRow, FlowReadError, FlowReadErrorCode, FlowRecordEncoder, tnetstring, type FlowState } from '@mitmts/sdk/flows';
+import { flowFromState, flowRow, type Flow, type FlowRow, FlowReadError, FlowReadErrorCode, FlowRecordEncoder, tnetstring, type FlowState } from '@mitmts/sdk/store';
 import { BodyFiles } from './bodies.js';
 import { StoreError, storeError } from './errors.js';
 import { compressRecord, type ExternalBodies, RecordCodec } from './record.js';

@@ -6,7 +6,7 @@
  * and decoding it (the expensive part of a scan) is skipped. Bodies kept in files and DNS flows
  * (searched as text) are always decoded.
  */
-import { type FilterNode, regexLiterals, type LiteralPattern } from '@mitmts/sdk/flows';
+import { type FilterNode, regexLiterals, type LiteralPattern } from '@mitmts/sdk/store';
 
 /** Does the record (decompressed, bodies spliced back or not) possibly match? */
 export type RawTest = (record: Buffer) => boolean;

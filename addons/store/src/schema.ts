@@ -5,7 +5,7 @@
  * tnetstring record (zstd compressed; large bodies cut out into files, listed in `ext`), kept
  * apart so that scans of the columns read narrow rows. Rows are upserted by flow id.
  */
-import type { FlowRow, FlowSortKey, FlowType, ReplayKind } from '@mitmts/sdk/flows';
+import type { FlowRow, FlowSortKey, FlowType, ReplayKind } from '@mitmts/sdk/store';
 
 /** `PRAGMA application_id`: marks a SQLite file as a mitmts store ('mtts'). */
 export const APPLICATION_ID = 0x6d747473;

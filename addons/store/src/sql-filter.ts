@@ -12,7 +12,7 @@
  * admits every row with a non-ASCII character in a searched column (`ascii = 0`), and the real
  * filter decides those.
  */
-import { regexLiterals, type Filter, type FilterNode, type LiteralBranch } from '@mitmts/sdk/flows';
+import { regexLiterals, type Filter, type FilterNode, type LiteralBranch } from '@mitmts/sdk/store';
 
 /** A SQL condition with its bound parameters (`?`, in order). */
 export interface Sql {

@@ -30,7 +30,7 @@ import {
   toFilter,
   windowLimit,
   windowOffset,
-} from '@mitmts/sdk/flows';
+} from '@mitmts/sdk/store';
 import type { StoreDatabase } from './db.js';
 import { filterRawTest, type RawTest, searchRawTest } from './raw-filter.js';
 import { ROW_SELECT, SORT_SQL, toFlowRow, type DbRow } from './schema.js';

@@ -1,6 +1,6 @@
 // Flows of every kind and in every corner the SQL prefilters care about, for the store's tests.
 import { join } from 'node:path';
-import { type Flow, FlowReader, Headers, TCPMessage } from '@mitmts/sdk';
+import { type Flow, FlowReader, HTTPHeaders, TCPMessage } from '@mitmts/sdk';
 import { tdnsflow, tflow, ttcpflow, tudpflow, twebsocketflow, terr } from '@mitmts/sdk/testing';
 
 const FIXTURE = join(import.meta.dirname, '../../../test/fixtures/mitmproxy-8.1.1/flows.mitm');
@@ -33,13 +33,13 @@ export function corpus(): Flow[] {
     f.request.path = '/dav/*star?[x]';
   });
   http((f) => {
-    f.response!.headers = new Headers([
+    f.response!.headers = new HTTPHeaders([
       ['Content-Type', 'text/html; charset=utf-8'],
       ['content-type', 'application/json'],
     ]);
   });
-  http((f) => (f.response!.headers = new Headers([['content-type', '']])));
-  http((f) => (f.request.headers = new Headers([['Host', 'virtual.example.net'], ['content-type', 'application/x-www-form-urlencoded']])));
+  http((f) => (f.response!.headers = new HTTPHeaders([['content-type', '']])));
+  http((f) => (f.request.headers = new HTTPHeaders([['Host', 'virtual.example.net'], ['content-type', 'application/x-www-form-urlencoded']])));
   http((f) => {
     f.marked = ':default:';
     f.comment = 'first line\nsecond LINE';
@@ -53,7 +53,7 @@ export function corpus(): Flow[] {
   http(() => undefined, { resp: false });
   // A compressed body: its text is not in the record's bytes (the raw test must not skip it).
   http((f) => {
-    f.response!.headers = new Headers([['content-type', 'text/plain'], ['Content-Encoding', 'gzip']]);
+    f.response!.headers = new HTTPHeaders([['content-type', 'text/plain'], ['Content-Encoding', 'gzip']]);
     f.response!.content = Buffer.from('a gzipped needle');
   });
   flows.push(twebsocketflow());

@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CursorError, encodeFlow, FLOW_SORT_KEYS, type Flow, type FlowIndex, type FlowQuery, FlowStore } from '@mitmts/sdk';
+import { encodeFlow, type Flow, FlowStore } from '@mitmts/sdk';
+import { CursorError, FLOW_SORT_KEYS, type FlowIndex, type FlowQuery } from '@mitmts/sdk/store';
 import { SqliteFlowIndex, StoreDatabase } from '@mitmts/addon-store/engine';
 import { corpus } from './corpus.js';
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, Response, type EmbeddedProxy } from '@mitmts/sdk';
+import { createProxy, HTTPResponse, type EmbeddedProxy } from '@mitmts/sdk';
 import { startOrigin, tflow, withAddon, type Origin } from '@mitmts/sdk/testing';
 import { rewriteAltSvc, UpdateAltSvc } from '../src/index.js';
 
@@ -19,7 +19,7 @@ describe('rewriteAltSvc', () => {
 
 describe('updatealtsvc (unit)', () => {
   const flow = (mode: string, altSvc: string): ReturnType<typeof tflow> => {
-    const f = tflow({ resp: Response.make(200, '', { 'alt-svc': altSvc }) });
+    const f = tflow({ resp: HTTPResponse.make(200, '', { 'alt-svc': altSvc }) });
     f.clientConn.proxyMode = mode;
     f.clientConn.sockname = ['127.0.0.1', 8443];
     return f;

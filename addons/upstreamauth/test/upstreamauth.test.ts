@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Headers, HTTPFlow, Request, Server } from '@mitmts/sdk';
+import { HTTPHeaders, HTTPFlow, HTTPRequest, Server } from '@mitmts/sdk';
 import { tflow, withAddons } from '@mitmts/sdk/testing';
 import { parseUpstreamAuth, UpstreamAuth } from '@mitmts/addon-upstreamauth';
 
@@ -23,7 +23,7 @@ describe('upstream_auth', () => {
   it('adds Proxy-Authorization to the CONNECT sent upstream', async () => {
     const tctx = await withAddons([UpstreamAuth], { upstream_auth: 'alice:s3cret' });
     const f = new HTTPFlow(tflow().clientConn, new Server({ address: ['example.com', 443] }));
-    f.request = new Request({ host: 'example.com', port: 443, method: 'CONNECT', scheme: '', authority: 'example.com:443', path: '', httpVersion: 'HTTP/1.1', headers: new Headers(), content: Buffer.alloc(0), timestampStart: 0 });
+    f.request = new HTTPRequest({ host: 'example.com', port: 443, method: 'CONNECT', scheme: '', authority: 'example.com:443', path: '', httpVersion: 'HTTP/1.1', headers: new HTTPHeaders(), content: Buffer.alloc(0), timestampStart: 0 });
     await tctx.trigger('http_connect_upstream', f);
     expect(f.request.headers.get('proxy-authorization')).toBe(ALICE);
   });

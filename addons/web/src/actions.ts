@@ -4,7 +4,7 @@
  * build without it answers 501 naming what to load. Editing follows mitmweb's `PUT /flows/:id`.
  */
 import type { CommandManager, Flow, HTTPFlow } from '@mitmts/sdk';
-import { Headers } from '@mitmts/sdk';
+import { HTTPHeaders } from '@mitmts/sdk';
 import { HttpError } from './http-util.js';
 
 /** Commands the API uses and who provides them. */
@@ -39,11 +39,11 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function headerPairs(v: unknown, where: string): Headers {
+function headerPairs(v: unknown, where: string): HTTPHeaders {
   if (!Array.isArray(v) || !v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string')) {
     throw new HttpError(400, `${where} must be a list of [name, value] pairs of strings.`);
   }
-  return new Headers(v as Array<[string, string]>);
+  return new HTTPHeaders(v as Array<[string, string]>);
 }
 
 function str(v: unknown, where: string): string {

@@ -4,7 +4,7 @@
  * hashes instead (bodies come from `content.data`).
  */
 import { createHash } from 'node:crypto';
-import type { Client, DNSFlow, Flow, Headers, HTTPFlow, Message, Server, TCPFlow } from '@mitmts/sdk';
+import type { Client, DNSFlow, Flow, HTTPHeaders, HTTPFlow, Message, Server, TCPFlow } from '@mitmts/sdk';
 import { dnsTypeName } from '@mitmts/sdk';
 import type { FlowRow, WebConnection, WebFlow, WebMessage, WebStreamMessage } from './protocol.js';
 import { flowEnd, flowHost, flowSize, flowStart, flowUrl } from './sortkeys.js';
@@ -12,7 +12,7 @@ import { flowEnd, flowHost, flowSize, flowStart, flowUrl } from './sortkeys.js';
 const isHttp = (f: Flow): f is HTTPFlow => f.type === 'http';
 
 /** `type/subtype` of a Content-Type header, lower case; null without one. */
-export function mediaType(h: Headers | undefined): string | null {
+export function mediaType(h: HTTPHeaders | undefined): string | null {
   const v = h?.get('content-type');
   return v ? v.split(';')[0]!.trim().toLowerCase() : null;
 }
@@ -85,7 +85,7 @@ function connection(c: Client | Server, server: Server | null): WebConnection {
   return out;
 }
 
-const headerList = (h: Headers | null): Array<[string, string]> | null => (h === null ? null : h.items(true));
+const headerList = (h: HTTPHeaders | null): Array<[string, string]> | null => (h === null ? null : h.items(true));
 
 function message(m: Message): WebMessage {
   const raw = m.rawContent;

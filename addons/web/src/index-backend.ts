@@ -6,7 +6,8 @@
  * keyset windows and ranks use cursors. A row's flow is the live one while the kernel keeps
  * it, else a copy read back from the store (a few recent copies are kept).
  */
-import { encodeCursor, type Flow, type FlowFilterInput, type FlowIndex, type FlowSortKey, type FlowStore, type FlowWindowRow, sortValue } from '@mitmts/sdk';
+import { type Flow, type FlowStore } from '@mitmts/sdk';
+import { encodeCursor, type FlowFilterInput, type FlowIndex, type FlowSortKey, type FlowWindowRow, sortValue } from '@mitmts/sdk/store';
 import type { Cursor, FlowBackend, FlowEntry, FlowQuery, SortColumn } from './backend.js';
 
 /** The index's sort key for each view column (the same orders as sortkeys.ts). */

@@ -64,7 +64,7 @@ export const halt = { name: 'halt', response() { throw new AddonHalt(); } };
 
 const SCENARIO = `
 import { Kernel } from '@mitmts/core';
-import { tflow, tresp } from '@mitmts/core/flow/testing';
+import { tflow, tresp } from '@mitmts/core';
 import { Stamp, ByType, halt } from '../b/addon.mjs';
 
 const kernel = new Kernel();

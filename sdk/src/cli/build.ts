@@ -62,7 +62,7 @@ export function readManifest(path: string): BuildManifest {
  * with the `run` subcommand (`mitmts run -- COMMAND` works with every build).
  */
 export function entrySource(manifest: BuildManifest): string {
-  const lines = [`import { main, ProxyServer } from '@mitmts/sdk';`, `import { runCommand } from '@mitmts/sdk/run';`];
+  const lines = [`import { main, ProxyServer } from '@mitmts/core';`, `import { runCommand } from '@mitmts/sdk/run';`];
   manifest.addons.forEach((spec, i) => lines.push(`import * as addon${i} from ${JSON.stringify(spec)};`));
   lines.push(
     `const modules = new Map([${manifest.addons.map((spec, i) => `[${JSON.stringify(spec)}, addon${i}]`).join(', ')}]);`,

@@ -1,4 +1,4 @@
-import { addon, hook, option, Response, type HTTPFlow } from '@mitmts/sdk';
+import { addon, hook, option, HTTPResponse, type HTTPFlow } from '@mitmts/sdk';
 
 /**
  * The build's own addon: answers requests for http://__name__.proxy/ itself and stamps every
@@ -12,7 +12,7 @@ export class Greeting {
   @hook('request')
   answer(flow: HTTPFlow): void {
     if (flow.request.prettyHost !== '__name__.proxy') return;
-    flow.response = Response.make(200, this.greeting, { 'content-type': 'text/plain' });
+    flow.response = HTTPResponse.make(200, this.greeting, { 'content-type': 'text/plain' });
   }
 
   @hook('response')
