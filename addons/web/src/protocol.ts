@@ -156,7 +156,10 @@ export interface WebFlow {
   } | null;
   /** TCP/UDP flows: message count and bytes. */
   messages_meta?: { contentLength: number; count: number; timestamp_last: number | null };
-  dns?: { questions: Array<{ name: string; type: string }>; answers: Array<{ name: string; type: string; ttl: number; data: string }> | null };
+  dns?: {
+    questions: Array<{ name: string; type: string }>;
+    answers: Array<{ name: string; type: string; ttl: number; data: string }> | null;
+  };
 }
 
 /** One WebSocket/TCP/UDP message (`GET /flows/:id/messages`). */
@@ -192,7 +195,12 @@ export interface WebOption {
 
 export interface WebCommand {
   help: string;
-  parameters: Array<{ name: string; type: string; kind: 'POSITIONAL_OR_KEYWORD' | 'VAR_POSITIONAL'; optional: boolean }>;
+  parameters: Array<{
+    name: string;
+    type: string;
+    kind: 'POSITIONAL_OR_KEYWORD' | 'VAR_POSITIONAL';
+    optional: boolean;
+  }>;
   return_type: string | null;
   signature_help: string;
 }

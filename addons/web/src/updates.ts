@@ -48,7 +48,7 @@ export class UpdateHub {
   maxBuffered: number;
 
   constructor(
-    private readonly backend: FlowBackend,
+    private backend: FlowBackend,
     private readonly opts: HubOptions,
   ) {
     this.maxBuffered = opts.maxBuffered;
@@ -61,6 +61,17 @@ export class UpdateHub {
   /** The current version of a flow (changes whenever the flow is touched). */
   versionOf(flow: Flow): number {
     return this.versions.get(flow) ?? 0;
+  }
+
+  /** Read `backend` from now on: every page's view moves to it and gets its window again. */
+  useBackend(backend: FlowBackend): void {
+    this.backend = backend;
+    for (const c of this.clients) {
+      if (c.view === null) continue;
+      c.view.moveTo(backend);
+      c.dirty = true;
+    }
+    this.scheduleSoon();
   }
 
   /** A flow was added or changed (a deleted flow that is still live stays deleted). */
@@ -139,7 +150,9 @@ export class UpdateHub {
       this.again = true;
       return this.flushing;
     }
-    const run = this.sendBatch().catch((err: unknown) => this.opts.log.warn(`Web UI update failed: ${(err as Error).message}`));
+    const run = this.sendBatch().catch((err: unknown) =>
+      this.opts.log.warn(`Web UI update failed: ${(err as Error).message}`),
+    );
     this.flushing = run.finally(() => {
       this.flushing = null;
       if (this.again) {
@@ -158,9 +171,12 @@ export class UpdateHub {
       for (const [flow, kind] of this.changed) {
         if (this.backend.live(flow.id) !== flow) continue;
         const type = kind === 'add' ? 'flows/add' : 'flows/update';
-        legacy.push(JSON.stringify({ type, payload: { flow: flowJson(flow), matching_filters: {} } } satisfies ServerMessage));
+        legacy.push(
+          JSON.stringify({ type, payload: { flow: flowJson(flow), matching_filters: {} } } satisfies ServerMessage),
+        );
       }
-      for (const id of this.removed) legacy.push(JSON.stringify({ type: 'flows/remove', payload: id } satisfies ServerMessage));
+      for (const id of this.removed)
+        legacy.push(JSON.stringify({ type: 'flows/remove', payload: id } satisfies ServerMessage));
     }
     const anyChange = this.reset || this.changed.size > 0 || this.removed.length > 0;
     this.reset = false;
@@ -179,7 +195,8 @@ export class UpdateHub {
       views.push(
         view.diff(force).then((delta) => {
           // The page may have gone, or set another view, while the backend answered.
-          if (delta && c.view === view) this.send(c, JSON.stringify({ type: 'view/update', payload: delta } satisfies ServerMessage));
+          if (delta && c.view === view)
+            this.send(c, JSON.stringify({ type: 'view/update', payload: delta } satisfies ServerMessage));
         }),
       );
     }
