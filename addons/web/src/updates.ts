@@ -44,6 +44,8 @@ export class UpdateHub {
   private again = false;
   private immediate: NodeJS.Immediate | null = null;
   private version = 0;
+  /** When the last batch started (performance.now()). */
+  private lastBatch = -Infinity;
   /** Unsent bytes after which a client is dropped. */
   maxBuffered: number;
 
@@ -164,6 +166,7 @@ export class UpdateHub {
   }
 
   private async sendBatch(): Promise<void> {
+    this.lastBatch = performance.now();
     this.backend.sync();
     const legacy: string[] = [];
     if (this.hasLegacy()) {
@@ -208,9 +211,14 @@ export class UpdateHub {
     return false;
   }
 
+  /**
+   * A batch goes out one frame interval after the previous one: at once (after pending I/O)
+   * when the last was longer ago, so a lone change is not held back for a whole interval.
+   */
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => void this.flush(), this.opts.frameMs);
+    const wait = Math.max(0, this.lastBatch + this.opts.frameMs - performance.now());
+    this.timer = setTimeout(() => void this.flush(), wait);
   }
 
   /** Answer a page's request at once (after pending I/O), not after a frame. */

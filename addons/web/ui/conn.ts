@@ -3,6 +3,7 @@
  * asks for windows and applies the deltas it gets back.
  */
 import type { ClientMessage, FlowRow, RowOp, ServerMessage, ViewDelta } from '../src/protocol.js';
+import { batch } from '@preact/signals';
 import { getJson } from './api.js';
 import * as s from './state.js';
 
@@ -37,25 +38,29 @@ export function setView(filter: string, sort = s.sort.value): void {
 }
 
 function applyOps(list: FlowRow[], ops: RowOp[]): FlowRow[] {
-  const out = list.slice();
   const removed = new Set<string>();
   for (const op of ops) if (op[0] === 'r') removed.add(op[1]);
-  const kept = removed.size ? out.filter((r) => !removed.has(r.id)) : out;
+  const kept = removed.size ? list.filter((r) => !removed.has(r.id)) : list.slice();
   for (const op of ops) if (op[0] === 'i') kept.splice(op[1], 0, op[2]);
+  let at: Map<string, number> | null = null;
   for (const op of ops) {
     if (op[0] !== 'u') continue;
-    const i = kept.findIndex((r) => r.id === op[1].id);
-    if (i >= 0) kept[i] = op[1];
+    at ??= new Map(kept.map((r, i) => [r.id, i]));
+    const i = at.get(op[1].id);
+    if (i !== undefined) kept[i] = op[1];
   }
   return kept;
 }
 
 function applyDelta(d: ViewDelta): void {
   const before = s.offset.value;
-  s.rows.value = applyOps(s.rows.value, d.ops);
-  s.offset.value = d.offset;
-  s.count.value = d.count;
-  s.total.value = d.total;
+  // One change for the components that read them (they render once, at the next frame).
+  batch(() => {
+    s.rows.value = applyOps(s.rows.value, d.ops);
+    s.offset.value = d.offset;
+    s.count.value = d.count;
+    s.total.value = d.total;
+  });
   onDelta(before, requested);
   requested = d.offset;
 }
