@@ -40,6 +40,11 @@ type Handler = (
   url: URL,
 ) => Promise<void> | void;
 
+/** What the readfile addon offers: a read flow loaded into the addon chain (its hooks fired). */
+interface FlowLoader {
+  loadFlow(flow: Flow): Promise<void>;
+}
+
 /** Biggest upload: a `.mitm` file for `POST /flows/dump`. */
 const MAX_DUMP = 512 << 20;
 /** Biggest body upload (`POST .../content.data`). */
@@ -188,7 +193,13 @@ const upload: Handler = async (ctx, req, res) => {
     throw new HttpError(400, (err as Error).message);
   }
   clearAll(ctx);
-  for (const f of flows) addFlow(ctx, f);
+  // As mitmweb's upload (the master's load_flow): each flow goes through its hooks, as if it
+  // happened now, when the readfile addon (which does that for -r) is loaded.
+  const reader = ctx.kernel.get<Partial<FlowLoader>>('readfile');
+  for (const f of flows) {
+    if (typeof reader?.loadFlow === 'function') await reader.loadFlow(f);
+    addFlow(ctx, f);
+  }
   sendJson(res, 200, { loaded: flows.length });
 };
 
