@@ -349,7 +349,7 @@ async function main() {
     await page.waitForFunction(
       (n) => parseInt(document.querySelector('.spacer')?.style.height ?? '0', 10) >= n * 22,
       N + l.done,
-      { timeout: 60_000, polling: 100 },
+      { timeout: 180_000, polling: 100 },
     );
     const cpu = cpuSecondsOf(m.child.pid) - cpu0;
     if (prof) await prof.stop();
