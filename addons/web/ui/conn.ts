@@ -54,21 +54,42 @@ function applyOps(list: FlowRow[], ops: RowOp[]): FlowRow[] {
 
 function applyDelta(d: ViewDelta): void {
   const before = s.offset.value;
-  // One change for the components that read them (they render once, at the next frame).
-  batch(() => {
-    s.rows.value = applyOps(s.rows.value, d.ops);
-    s.offset.value = d.offset;
-    s.count.value = d.count;
-    s.total.value = d.total;
-  });
+  s.rows.value = applyOps(s.rows.value, d.ops);
+  s.offset.value = d.offset;
+  s.count.value = d.count;
+  s.total.value = d.total;
   onDelta(before, requested);
   requested = d.offset;
+}
+
+/** Deltas received since the last frame. */
+let pendingDeltas: ViewDelta[] = [];
+let frameTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Deltas are applied at the next animation frame, all that came since the last one in a single
+ * batch: the table renders and lays out once per frame, however many deltas a busy proxy (or a
+ * page that fell behind) finds queued. A timer stands in where frames do not run (a hidden tab),
+ * so deltas never pile up.
+ */
+function queueDelta(d: ViewDelta): void {
+  if (pendingDeltas.push(d) > 1) return;
+  requestAnimationFrame(applyPending);
+  frameTimer = setTimeout(applyPending, 250);
+}
+
+function applyPending(): void {
+  if (frameTimer !== null) clearTimeout(frameTimer);
+  frameTimer = null;
+  const deltas = pendingDeltas;
+  pendingDeltas = [];
+  if (deltas.length > 0) batch(() => deltas.forEach(applyDelta));
 }
 
 function onMessage(m: ServerMessage): void {
   switch (m.type) {
     case 'view/update':
-      applyDelta(m.payload);
+      queueDelta(m.payload);
       break;
     case 'view/filter':
       s.filterError.value = m.payload.error ?? null;
@@ -93,6 +114,7 @@ export function connect(): void {
   ws.onopen = () => {
     s.connected.value = true;
     s.rows.value = [];
+    pendingDeltas = [];
     const limit = lastWindow.limit;
     lastWindow = { offset: -1, limit: 0 };
     sendMsg({ type: 'view/set', payload: { filter: s.filterText.value, sort: s.sort.value } });

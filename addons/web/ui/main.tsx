@@ -1,5 +1,5 @@
 /** The mitmts web UI: flow table, detail pane, options, log. */
-import { options, render } from 'preact';
+import { render } from 'preact';
 import { connect } from './conn.js';
 import { Detail } from './Detail.js';
 import { FilterBar } from './FilterBar.js';
@@ -43,11 +43,6 @@ function App() {
     </div>
   );
 }
-
-// Render at most once per frame, just before it is painted: deltas that arrive within one frame
-// (a busy proxy sends one every 30 ms, a slow page may find several queued) cost one render and
-// one layout, not one each.
-options.debounceRendering = (cb) => requestAnimationFrame(cb);
 
 connect();
 render(<App />, document.getElementById('app')!);
