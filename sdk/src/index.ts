@@ -184,6 +184,7 @@ export {
   readFlowsForOption,
   encodeFlow,
   flowsToHar,
+  flowToHarEntry,
   serializeHar,
   harToFlows,
   Redactor,

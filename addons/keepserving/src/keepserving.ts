@@ -1,4 +1,14 @@
-import { addon, COMMANDS, inject, KERNEL, OPTIONS, option, type CommandManager, type Kernel, type OptionsManager } from '@mitmts/sdk';
+import {
+  addon,
+  COMMANDS,
+  inject,
+  KERNEL,
+  OPTIONS,
+  option,
+  type CommandManager,
+  type Kernel,
+  type OptionsManager,
+} from '@mitmts/sdk';
 
 /** Options that start work keepserving waits for (those that exist in this build). */
 const WORK_OPTIONS = ['client_replay', 'server_replay', 'rfile'] as const;
@@ -8,7 +18,18 @@ const WORK_OPTIONS = ['client_replay', 'server_replay', 'rfile'] as const;
  * and open client connections (a replayed response may still be on its way out; mitmproxy
  * issue 7569). Commands no loaded addon provides count as "nothing left".
  */
-const CHECKS = ['readfile.reading', 'replay.client.count', 'replay.server.count', 'proxyserver.active_connections'] as const;
+const CHECKS = [
+  'readfile.reading',
+  'replay.client.count',
+  'replay.server.count',
+  'proxyserver.active_connections',
+] as const;
+
+/**
+ * Options that open an interactive tool (the web UI): while one is on, the user looks at the
+ * flows there, so the proxy keeps serving (as mitmweb, which never exits by itself).
+ */
+const INTERACTIVE_OPTIONS = ['web'] as const;
 
 /**
  * Exit once reading a flow file (`-r`) or client/server replay is done, unless `keepserving`
@@ -37,7 +58,7 @@ export class KeepServing {
   ) {}
 
   running(): void {
-    if (this.keepserving || this.timer) return;
+    if (this.keepserving || this.timer || this.interactive()) return;
     if (!WORK_OPTIONS.some((name) => this.hasWork(name))) return;
     this.watch();
   }
@@ -56,6 +77,11 @@ export class KeepServing {
     return false;
   }
 
+  /** Is an interactive tool (the web UI) on? */
+  private interactive(): boolean {
+    return INTERACTIVE_OPTIONS.some((name) => this.options.has(name) && this.options.get(name) === true);
+  }
+
   private hasWork(name: string): boolean {
     if (!this.options.has(name)) return false;
     const v = this.options.get(name);
@@ -67,7 +93,8 @@ export class KeepServing {
       this.keepgoing().then(
         (busy) => {
           if (this.timer === null) return;
-          if (busy) this.watch();
+          if (this.interactive()) this.timer = null;
+          else if (busy) this.watch();
           else {
             this.timer = null;
             this.kernel.requestShutdown(0);

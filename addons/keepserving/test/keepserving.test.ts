@@ -17,11 +17,18 @@ class FakeReader {
 /** Stands in for client replay: declares `client_replay` and answers `replay.client.count`. */
 @addon({ name: 'fakereplay' })
 class FakeReplay {
-  @option({ type: 'str[]', default: [], help: 'Replay client requests from a saved file.' }) client_replay!: readonly string[];
+  @option({ type: 'str[]', default: [], help: 'Replay client requests from a saved file.' })
+  client_replay!: readonly string[];
   count = 2;
   @command('replay.client.count', { returns: 'int' }) pending(): number {
     return this.count;
   }
+}
+
+/** Stands in for the web UI: declares `web`. */
+@addon({ name: 'fakeweb' })
+class FakeWeb {
+  @option({ type: 'bool', default: false, help: 'Start the web UI.' }) web!: boolean;
 }
 
 /** The exit code asked for so far, or 'running'. */
@@ -54,6 +61,19 @@ describe('keepserving', () => {
     tctx.addon<FakeReader>('fakereader').reading = false;
     expect(await exitWithin(tctx.kernel, 3000)).toBe(0);
     await tctx.done();
+  });
+
+  it('keeps serving while the web UI is on, as mitmweb (the flows read are shown there)', async () => {
+    const tctx = await withAddons([FakeReader, FakeWeb, KeepServing], { rfile: 'dump.mitm', web: true });
+    tctx.addon<FakeReader>('fakereader').reading = false;
+    expect(await exitWithin(tctx.kernel, 3000)).toBe('running');
+    await tctx.done();
+    // Turned on while reading: keepserving stops watching instead of exiting.
+    const later = await withAddons([FakeReader, FakeWeb, KeepServing], { rfile: 'dump.mitm' });
+    later.kernel.options.update({ web: true });
+    later.addon<FakeReader>('fakereader').reading = false;
+    expect(await exitWithin(later.kernel, 3000)).toBe('running');
+    await later.done();
   });
 
   it('waits for client replay too', async () => {

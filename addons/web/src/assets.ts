@@ -27,7 +27,11 @@ export async function loadAssets(): Promise<Assets> {
   const out = new Map<string, Asset>();
   for (const [name, f] of Object.entries(files)) {
     const body = Buffer.from(f.text, 'utf8');
-    out.set(name, { type: f.type, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+    out.set(name, {
+      type: f.type,
+      body,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`,
+    });
   }
   return { index: out.get('index.html')?.body ?? null, files: out };
 }

@@ -57,8 +57,14 @@ export interface FlowBackend {
   get(id: string): Promise<Flow | undefined>;
   /** The flow with this id if it is the one in memory (live), without reading a store. */
   live(id: string): Flow | undefined;
-  /** The flows in memory, in arrival order (for `GET /flows` and `.mitm` downloads). */
+  /** The flows in memory, in arrival order (the live ones: intercepted flows, a clear). */
   all(): Iterable<Flow>;
+  /**
+   * Every flow matching `filter` in arrival order, those only in the store included, a few at a
+   * time (for `GET /flows`, `.mitm` and HAR downloads, which stream them): a flow the kernel
+   * still keeps is the live one.
+   */
+  flows(filter: QueryFilter | null): AsyncIterable<Flow>;
   /** Number of flows (in the store, if one backs the backend). */
   total(): Promise<number>;
 

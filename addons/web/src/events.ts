@@ -9,7 +9,13 @@ export class EventLog {
   constructor(private readonly limit = 5000) {}
 
   add(e: LogEntry): WebEvent {
-    const ev: WebEvent = { id: this.nextId++, level: e.level, message: e.message, timestamp: e.timestamp, ...(e.addon ? { addon: e.addon } : {}) };
+    const ev: WebEvent = {
+      id: this.nextId++,
+      level: e.level,
+      message: e.message,
+      timestamp: e.timestamp,
+      ...(e.addon ? { addon: e.addon } : {}),
+    };
     this.entries.push(ev);
     // Trim in steps, not per entry: a log storm stays O(1) per entry.
     if (this.entries.length > this.limit + (this.limit >> 3)) this.entries.splice(0, this.entries.length - this.limit);

@@ -101,10 +101,18 @@ function message(m: Message): WebMessage {
   };
 }
 
-function messagesMeta(list: ReadonlyArray<{ content: Buffer; timestamp: number }>): { contentLength: number; count: number; timestamp_last: number | null } {
+function messagesMeta(list: ReadonlyArray<{ content: Buffer; timestamp: number }>): {
+  contentLength: number;
+  count: number;
+  timestamp_last: number | null;
+} {
   let n = 0;
   for (const m of list) n += m.content.length;
-  return { contentLength: n, count: list.length, timestamp_last: list.length ? list[list.length - 1]!.timestamp : null };
+  return {
+    contentLength: n,
+    count: list.length,
+    timestamp_last: list.length ? list[list.length - 1]!.timestamp : null,
+  };
 }
 
 /** mitmweb's flow JSON (bodies left out). */
@@ -126,7 +134,16 @@ export function flowJson(f: Flow): WebFlow {
   };
   if (isHttp(f)) {
     const r = f.request;
-    out.request = { ...message(r), method: r.method, scheme: r.scheme, host: r.host, port: r.port, path: r.path, pretty_host: r.prettyHost, url: r.prettyUrl };
+    out.request = {
+      ...message(r),
+      method: r.method,
+      scheme: r.scheme,
+      host: r.host,
+      port: r.port,
+      path: r.path,
+      pretty_host: r.prettyHost,
+      url: r.prettyUrl,
+    };
     const resp = f.response;
     out.response = resp ? { ...message(resp), status_code: resp.statusCode, reason: resp.reason } : null;
     const ws = f.websocket;
@@ -143,7 +160,9 @@ export function flowJson(f: Flow): WebFlow {
     const d = f as DNSFlow;
     out.dns = {
       questions: d.request.questions.map((q) => ({ name: q.name, type: dnsTypeName(q.type) })),
-      answers: d.response ? d.response.answers.map((a) => ({ name: a.name, type: dnsTypeName(a.type), ttl: a.ttl, data: a.toString() })) : null,
+      answers: d.response
+        ? d.response.answers.map((a) => ({ name: a.name, type: dnsTypeName(a.type), ttl: a.ttl, data: a.toString() }))
+        : null,
     };
   } else {
     out.messages_meta = messagesMeta((f as TCPFlow).messages);

@@ -8,7 +8,7 @@
  */
 import { type Flow, type FlowStore } from '@mitmts/sdk';
 import { encodeCursor, type FlowFilterInput, type FlowIndex, type FlowSortKey, type FlowWindowRow, sortValue } from '@mitmts/sdk/store';
-import type { Cursor, FlowBackend, FlowEntry, FlowQuery, SortColumn } from './backend.js';
+import type { Cursor, FlowBackend, FlowEntry, FlowQuery, QueryFilter, SortColumn } from './backend.js';
 
 /** The index's sort key for each view column (the same orders as sortkeys.ts). */
 const SORT: Readonly<Record<SortColumn, FlowSortKey>> = {
@@ -34,22 +34,26 @@ export class IndexBackend implements FlowBackend {
   private changed = false;
 
   constructor(
-    private readonly flows: FlowStore,
+    private readonly kept: FlowStore,
     private readonly index: FlowIndex,
   ) {
     this.deleteRefused = `Flows recorded in a store (${index.name}) cannot be deleted from the web UI: the store keeps every flow. Stop recording (unset the store option) or use another store file to start afresh.`;
   }
 
   async get(id: string): Promise<Flow | undefined> {
-    return this.flows.get(id) ?? this.copy(id);
+    return this.kept.get(id) ?? this.copy(id);
   }
 
   live(id: string): Flow | undefined {
-    return this.flows.get(id);
+    return this.kept.get(id);
   }
 
   all(): Iterable<Flow> {
-    return this.flows.all();
+    return this.kept.all();
+  }
+
+  async *flows(filter: QueryFilter | null): AsyncIterable<Flow> {
+    for await (const f of this.index.flows(filter?.match ?? null)) yield this.kept.get(f.id) ?? f;
   }
 
   total(): Promise<number> {
@@ -76,7 +80,13 @@ export class IndexBackend implements FlowBackend {
     // Skipping is linear in the rows skipped: start from the nearer end.
     if (offset > total / 2) {
       const n = Math.min(limit, total - offset);
-      const w = await this.index.window({ filter: filterOf(q), sort, desc: !q.sort.desc, offset: total - offset - n, limit: n });
+      const w = await this.index.window({
+        filter: filterOf(q),
+        sort,
+        desc: !q.sort.desc,
+        offset: total - offset - n,
+        limit: n,
+      });
       return this.entries([...w.rows].reverse(), sort);
     }
     const w = await this.index.window({ filter: filterOf(q), sort, desc: q.sort.desc, offset, limit });
@@ -95,7 +105,9 @@ export class IndexBackend implements FlowBackend {
 
   rank(q: FlowQuery, cursor: Cursor): Promise<number> {
     const sort = SORT[q.sort.column];
-    return this.index.count(filterOf(q), { before: encodeCursor({ sort, desc: q.sort.desc, value: cursor.key, seq: cursor.seq }) });
+    return this.index.count(filterOf(q), {
+      before: encodeCursor({ sort, desc: q.sort.desc, value: cursor.key, seq: cursor.seq }),
+    });
   }
 
   put(flow: Flow): void {
@@ -122,7 +134,7 @@ export class IndexBackend implements FlowBackend {
   private async entries(rows: readonly FlowWindowRow[], sort: FlowSortKey): Promise<FlowEntry[]> {
     const out: FlowEntry[] = [];
     for (const row of rows) {
-      const flow = this.flows.get(row.id) ?? (await this.copy(row.id));
+      const flow = this.kept.get(row.id) ?? (await this.copy(row.id));
       if (flow) out.push({ flow, seq: row.seq, key: sortValue(row, sort) });
     }
     return out;

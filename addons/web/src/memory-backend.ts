@@ -5,7 +5,7 @@
  * and windows without scanning. Building an index for a new filter scans every flow once.
  */
 import type { Flow, FlowStore } from '@mitmts/sdk';
-import type { Cursor, FlowBackend, FlowEntry, FlowQuery, SortColumn } from './backend.js';
+import type { Cursor, FlowBackend, FlowEntry, FlowQuery, QueryFilter, SortColumn } from './backend.js';
 import { compareCursors, sortKey } from './sortkeys.js';
 
 interface Row extends FlowEntry {
@@ -124,6 +124,12 @@ export class MemoryBackend implements FlowBackend {
 
   all(): Iterable<Flow> {
     return this.seqs.keys();
+  }
+
+  async *flows(filter: QueryFilter | null): AsyncIterable<Flow> {
+    this.sync();
+    // A snapshot of the matching rows (the query's index, dropped at the next sync if unused).
+    for (const row of [...this.index({ filter, sort: { column: 'seq', desc: false } }).rows]) yield row.flow;
   }
 
   put(flow: Flow): void {

@@ -156,7 +156,10 @@ export interface WebFlow {
   } | null;
   /** TCP/UDP flows: message count and bytes. */
   messages_meta?: { contentLength: number; count: number; timestamp_last: number | null };
-  dns?: { questions: Array<{ name: string; type: string }>; answers: Array<{ name: string; type: string; ttl: number; data: string }> | null };
+  dns?: {
+    questions: Array<{ name: string; type: string }>;
+    answers: Array<{ name: string; type: string; ttl: number; data: string }> | null;
+  };
 }
 
 /** One WebSocket/TCP/UDP message (`GET /flows/:id/messages`). */
@@ -192,7 +195,12 @@ export interface WebOption {
 
 export interface WebCommand {
   help: string;
-  parameters: Array<{ name: string; type: string; kind: 'POSITIONAL_OR_KEYWORD' | 'VAR_POSITIONAL'; optional: boolean }>;
+  parameters: Array<{
+    name: string;
+    type: string;
+    kind: 'POSITIONAL_OR_KEYWORD' | 'VAR_POSITIONAL';
+    optional: boolean;
+  }>;
   return_type: string | null;
   signature_help: string;
 }
@@ -215,6 +223,24 @@ export type ServerMessage =
   | { type: 'options/update'; payload: Record<string, WebOption> }
   | { type: 'state/update'; payload: WebState }
   | { type: 'view/filter'; payload: ViewFilterResult }
-  | { type: 'view/update'; payload: ViewDelta };
+  | { type: 'view/update'; payload: ViewDelta }
+  | { type: 'flows/filterUpdate'; payload: FilterUpdate };
 
-export type ClientMessage = { type: 'view/set'; payload: ViewSet } | { type: 'view/window'; payload: ViewWindow };
+/** mitmweb's `flows/updateFilter`: a named filter whose result `flows/add|update` carry in `matching_filters`. */
+export interface UpdateFilter {
+  name: string;
+  /** A filter expression; empty matches every flow. */
+  expr: string;
+}
+
+/** The answer: every matching flow's id (mitmweb's), or the filter's error (a mitmts addition). */
+export interface FilterUpdate {
+  name: string;
+  matching_flow_ids: string[];
+  error?: string;
+}
+
+export type ClientMessage =
+  | { type: 'view/set'; payload: ViewSet }
+  | { type: 'view/window'; payload: ViewWindow }
+  | { type: 'flows/updateFilter'; payload: UpdateFilter };

@@ -5,24 +5,45 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Flow, HTTPFlow, Kernel, Message, OptionInfo } from '@mitmts/sdk';
-import { encodeFlow, FILTER_HELP, FlowReader, flowsToHar, parseFilter, serializeHar, TYPE_DESCRIPTIONS } from '@mitmts/sdk';
+import {
+  encodeFlow,
+  FILTER_HELP,
+  FlowReader,
+  flowsToHar,
+  flowToHarEntry,
+  parseFilter,
+  serializeHar,
+  TYPE_DESCRIPTIONS,
+} from '@mitmts/sdk';
 import { applyEdit, callOnFlow } from './actions.js';
 import { SORT_COLUMNS, type FlowBackend, type FlowQuery, type SortColumn } from './backend.js';
 import type { EventLog } from './events.js';
 import { flowJson, streamMessages } from './flow-json.js';
-import { HttpError, readBody, readJson, sendBytes, sendJson, sendText } from './http-util.js';
+import { HttpError, readBody, readJson, sendBytes, sendJson, sendText, streamOut, toJson } from './http-util.js';
 import type { WebCommand, WebOption, WebState } from './protocol.js';
 import type { UpdateHub } from './updates.js';
 
 export interface ApiContext {
   readonly kernel: Kernel;
-  readonly backend: FlowBackend;
+  /** Changes when a store is plugged in or out. */
+  backend: FlowBackend;
   readonly hub: UpdateHub;
   readonly events: EventLog;
   state(): WebState;
 }
 
-type Handler = (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> | void;
+type Handler = (
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: string[],
+  url: URL,
+) => Promise<void> | void;
+
+/** What the readfile addon offers: a read flow loaded into the addon chain (its hooks fired). */
+interface FlowLoader {
+  loadFlow(flow: Flow): Promise<void>;
+}
 
 /** Biggest upload: a `.mitm` file for `POST /flows/dump`. */
 const MAX_DUMP = 512 << 20;
@@ -30,7 +51,16 @@ const MAX_DUMP = 512 << 20;
 const MAX_CONTENT = 64 << 20;
 
 /** Export formats the export addon renders (`export` command); `har` is built here. */
-export const EXPORT_FORMATS = ['curl', 'httpie', 'raw', 'raw_request', 'raw_response', 'fetch', 'python-requests', 'har'] as const;
+export const EXPORT_FORMATS = [
+  'curl',
+  'httpie',
+  'raw',
+  'raw_request',
+  'raw_response',
+  'fetch',
+  'python-requests',
+  'har',
+] as const;
 
 async function flowOf(ctx: ApiContext, id: string): Promise<Flow> {
   const f = await ctx.backend.get(id);
@@ -56,12 +86,45 @@ function queryFilter(url: URL): FlowQuery['filter'] {
   }
 }
 
-function matching(ctx: ApiContext, url: URL): Flow[] {
-  const filter = queryFilter(url);
-  const out: Flow[] = [];
-  for (const f of ctx.backend.all()) if (!filter || filter.match(f)) out.push(f);
-  return out;
+/** Every flow the `filter` parameter selects, the store's included, in arrival order. */
+function matching(ctx: ApiContext, url: URL): AsyncIterable<Flow> {
+  return ctx.backend.flows(queryFilter(url));
 }
+
+/** `pieces` as one JSON array, element by element. */
+async function* jsonArray(pieces: AsyncIterable<string>): AsyncIterable<string> {
+  let sep = '[';
+  for await (const p of pieces) {
+    yield sep + p;
+    sep = ',';
+  }
+  yield sep === '[' ? '[]' : ']';
+}
+
+async function* flowJsons(flows: AsyncIterable<Flow>): AsyncIterable<string> {
+  for await (const f of flows) yield toJson(flowJson(f));
+}
+
+async function* mitmRecords(flows: AsyncIterable<Flow>): AsyncIterable<Buffer> {
+  for await (const f of flows) yield encodeFlow(f);
+}
+
+/** A HAR document of the HTTP flows among `flows`, entry by entry (the same document {@link flowsToHar} builds). */
+async function* harDocument(flows: AsyncIterable<Flow>): AsyncIterable<string> {
+  const empty = JSON.stringify(flowsToHar([]));
+  const end = empty.lastIndexOf('[]') + 1;
+  yield empty.slice(0, end);
+  const serversSeen = new Set<string>();
+  let sep = '';
+  for await (const f of flows) {
+    if (f.type !== 'http') continue;
+    yield sep + JSON.stringify(flowToHarEntry(f as HTTPFlow, serversSeen));
+    sep = ',';
+  }
+  yield empty.slice(end);
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Flows changed through the API: let every addon (and the view) hear of it. */
 async function changed(ctx: ApiContext, flows: Flow[]): Promise<void> {
@@ -74,7 +137,13 @@ function addFlow(ctx: ApiContext, f: Flow): void {
 }
 
 function optionJson(o: OptionInfo): WebOption {
-  return { type: TYPE_DESCRIPTIONS[o.type], default: o.default, value: o.value, help: o.help, ...(o.choices ? { choices: o.choices } : {}) };
+  return {
+    type: TYPE_DESCRIPTIONS[o.type],
+    default: o.default,
+    value: o.value,
+    help: o.help,
+    ...(o.choices ? { choices: o.choices } : {}),
+  };
 }
 
 export function optionsJson(kernel: Kernel, names?: ReadonlySet<string>): Record<string, WebOption> {
@@ -86,7 +155,8 @@ export function optionsJson(kernel: Kernel, names?: ReadonlySet<string>): Record
 /** A command's result as JSON: flows as their flow JSON. */
 function resultJson(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(resultJson);
-  if (v && typeof v === 'object' && typeof (v as Flow).getState === 'function' && typeof (v as Flow).id === 'string') return flowJson(v as Flow);
+  if (v && typeof v === 'object' && typeof (v as Flow).getState === 'function' && typeof (v as Flow).id === 'string')
+    return flowJson(v as Flow);
   if (Buffer.isBuffer(v)) return v.toString('latin1');
   return v;
 }
@@ -94,12 +164,16 @@ function resultJson(v: unknown): unknown {
 const flowList: Handler = async (ctx, _req, res, _p, url) => {
   const q = url.searchParams;
   if (!q.has('limit') && !q.has('sort')) {
-    sendJson(res, 200, matching(ctx, url).map(flowJson));
+    await streamOut(res, JSON_TYPE, jsonArray(flowJsons(matching(ctx, url))));
     return;
   }
   const column = (q.get('sort') ?? 'seq') as SortColumn;
-  if (!SORT_COLUMNS.includes(column)) throw new HttpError(400, `Unknown sort column ${JSON.stringify(column)}: use one of ${SORT_COLUMNS.join(', ')}.`);
-  const query: FlowQuery = { filter: queryFilter(url), sort: { column, desc: q.get('desc') === 'true' || q.get('desc') === '1' } };
+  if (!SORT_COLUMNS.includes(column))
+    throw new HttpError(400, `Unknown sort column ${JSON.stringify(column)}: use one of ${SORT_COLUMNS.join(', ')}.`);
+  const query: FlowQuery = {
+    filter: queryFilter(url),
+    sort: { column, desc: q.get('desc') === 'true' || q.get('desc') === '1' },
+  };
   const limit = Math.min(10_000, Math.max(0, Number(q.get('limit') ?? 100) || 0));
   const offset = Math.max(0, Number(q.get('offset') ?? 0) || 0);
   ctx.backend.sync();
@@ -107,10 +181,8 @@ const flowList: Handler = async (ctx, _req, res, _p, url) => {
   sendJson(res, 200, { count, offset, flows: rows.map((r) => flowJson(r.flow)) });
 };
 
-const dump: Handler = (ctx, _req, res, _p, url) => {
-  const chunks = matching(ctx, url).map((f) => encodeFlow(f));
-  sendBytes(res, Buffer.concat(chunks), 'flows.mitm');
-};
+const dump: Handler = (ctx, _req, res, _p, url) =>
+  streamOut(res, 'application/octet-stream', mitmRecords(matching(ctx, url)), 'flows.mitm');
 
 const upload: Handler = async (ctx, req, res) => {
   const body = await readBody(req, MAX_DUMP);
@@ -121,7 +193,13 @@ const upload: Handler = async (ctx, req, res) => {
     throw new HttpError(400, (err as Error).message);
   }
   clearAll(ctx);
-  for (const f of flows) addFlow(ctx, f);
+  // As mitmweb's upload (the master's load_flow): each flow goes through its hooks, as if it
+  // happened now, when the readfile addon (which does that for -r) is loaded.
+  const reader = ctx.kernel.get<Partial<FlowLoader>>('readfile');
+  for (const f of flows) {
+    if (typeof reader?.loadFlow === 'function') await reader.loadFlow(f);
+    addFlow(ctx, f);
+  }
   sendJson(res, 200, { loaded: flows.length });
 };
 
@@ -186,7 +264,10 @@ const contentGet: Handler = async (ctx, _req, res, [id, part]) => {
   if (part === 'messages') {
     const list = streamMessages(f, 0, Infinity);
     if (list === null) throw new HttpError(400, `Flow ${f.id} has no messages.`);
-    const raw = f.type === 'http' ? (f as HTTPFlow).websocket!.messages : (f as unknown as { messages: Array<{ content: Buffer }> }).messages;
+    const raw =
+      f.type === 'http'
+        ? (f as HTTPFlow).websocket!.messages
+        : (f as unknown as { messages: Array<{ content: Buffer }> }).messages;
     sendBytes(res, Buffer.concat(raw.map((m) => m.content)), `${f.id}-messages.bin`);
     return;
   }
@@ -228,15 +309,16 @@ const exportFlow: Handler = async (ctx, _req, res, [id, format]) => {
     return;
   }
   if (!(EXPORT_FORMATS as readonly string[]).includes(format!)) {
-    throw new HttpError(400, `Unknown export format ${JSON.stringify(format)}: use one of ${EXPORT_FORMATS.join(', ')}.`);
+    throw new HttpError(
+      400,
+      `Unknown export format ${JSON.stringify(format)}: use one of ${EXPORT_FORMATS.join(', ')}.`,
+    );
   }
   const out = await callOnFlow(ctx.kernel.commands, 'export', f, format);
   sendText(res, 200, Buffer.isBuffer(out) ? out.toString('latin1') : String(out));
 };
 
-const exportHar: Handler = (ctx, _req, res, _p, url) => {
-  sendText(res, 200, serializeHar(flowsToHar(matching(ctx, url))).toString('utf8'), 'application/json; charset=utf-8');
-};
+const exportHar: Handler = (ctx, _req, res, _p, url) => streamOut(res, JSON_TYPE, harDocument(matching(ctx, url)));
 
 /** 409 if the backend keeps every flow (a store): nothing is deleted then. */
 function checkDeletable(ctx: ApiContext): void {
@@ -291,7 +373,8 @@ const commandRun: Handler = async (ctx, req, res, [name]) => {
 
 const optionsPut: Handler = async (ctx, req, res) => {
   const body = await readJson(req);
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'The body must be a JSON object of option names and values.');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new HttpError(400, 'The body must be a JSON object of option names and values.');
   try {
     ctx.kernel.options.update(body as Record<string, unknown>);
   } catch (err) {
@@ -301,7 +384,11 @@ const optionsPut: Handler = async (ctx, req, res) => {
 };
 
 const optionsSave: Handler = async (ctx, _req, res) => {
-  if (!ctx.kernel.commands.has('options.save')) throw new HttpError(501, 'This build has no options.save command: load the core commands addon (@mitmts/addon-corecommands).');
+  if (!ctx.kernel.commands.has('options.save'))
+    throw new HttpError(
+      501,
+      'This build has no options.save command: load the core commands addon (@mitmts/addon-corecommands).',
+    );
   const confdir = ctx.kernel.options.get<string>('confdir');
   const path = `${confdir.replace(/\/$/, '')}/config.yaml`;
   try {
@@ -343,7 +430,10 @@ export const ROUTES: ReadonlyArray<readonly [string, RegExp, Handler]> = [
 ];
 
 /** The route for a request: its handler and captured params, or why there is none. */
-export function route(method: string, path: string): { handler: Handler; params: string[] } | 'not-found' | 'bad-method' {
+export function route(
+  method: string,
+  path: string,
+): { handler: Handler; params: string[] } | 'not-found' | 'bad-method' {
   let pathMatched = false;
   for (const [m, re, handler] of ROUTES) {
     const hit = re.exec(path);

@@ -45,10 +45,15 @@ export class WebServer {
 
   private constructor(
     private readonly kernel: Kernel,
-    readonly backend: FlowBackend,
+    private backend_: FlowBackend,
     private readonly opts: WebServerOptions,
   ) {
-    this.hub = new UpdateHub(backend, { log: opts.log, maxBuffered: opts.maxBuffered ?? 16 << 20, frameMs: opts.frameMs ?? 30 });
+    const backend = backend_;
+    this.hub = new UpdateHub(backend, {
+      log: opts.log,
+      maxBuffered: opts.maxBuffered ?? 16 << 20,
+      frameMs: opts.frameMs ?? 30,
+    });
     this.auth = new Auth(opts.token, opts.host);
     this.ctx = { kernel, backend, hub: this.hub, events: this.events, state: opts.state };
     this.http = createServer((req, res) => void this.handle(req, res));
@@ -69,6 +74,18 @@ export class WebServer {
     });
     s.port = (s.http.address() as AddressInfo).port;
     return s;
+  }
+
+  /** The backend the API and the views read. */
+  get backend(): FlowBackend {
+    return this.backend_;
+  }
+
+  /** Read `backend` from now on (the API at once, the pages' views from their next update). */
+  useBackend(backend: FlowBackend): void {
+    this.backend_ = backend;
+    this.ctx.backend = backend;
+    this.hub.useBackend(backend);
   }
 
   get address(): { host: string; port: number } {
@@ -113,7 +130,11 @@ export class WebServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    if (!this.auth.hostOk(req)) throw new HttpError(403, 'Invalid Host header: open the web UI by its loopback address (127.0.0.1 or localhost).');
+    if (!this.auth.hostOk(req))
+      throw new HttpError(
+        403,
+        'Invalid Host header: open the web UI by its loopback address (127.0.0.1 or localhost).',
+      );
     const url = new URL(req.url ?? '/', 'http://web.invalid');
     const path = url.pathname;
     if (path === '/favicon.ico') {
@@ -123,22 +144,39 @@ export class WebServer {
     const asset = method === 'GET' && path.startsWith('/static/') ? this.assets?.files.get(path.slice(8)) : undefined;
     if (asset) {
       // The page's code and styles hold no data: served without the token so the login page can use them.
-      res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache', etag: asset.etag, 'x-content-type-options': 'nosniff' });
+      res.writeHead(200, {
+        'content-type': asset.type,
+        'content-length': asset.body.length,
+        'cache-control': 'no-cache',
+        etag: asset.etag,
+        'x-content-type-options': 'nosniff',
+      });
       res.end(req.headers['if-none-match'] === asset.etag ? undefined : asset.body);
       return;
     }
     const auth = this.auth.check(req, url);
     const page = method === 'GET' && (path === '/' || path === '/index.html');
-    if (auth === 'wrong') throw new HttpError(403, 'Invalid token: use the URL printed when mitmts started, or web_password.');
+    if (auth === 'wrong')
+      throw new HttpError(403, 'Invalid token: use the URL printed when mitmts started, or web_password.');
     if (auth === 'missing') {
-      if (page) sendText(res, 401, loginPage(), 'text/html; charset=utf-8', { 'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'" });
-      else throw new HttpError(401, 'Authentication required: pass ?token=... or an "Authorization: Bearer ..." header (the token is printed when mitmts starts).');
+      if (page)
+        sendText(res, 401, loginPage(), 'text/html; charset=utf-8', {
+          'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'",
+        });
+      else
+        throw new HttpError(
+          401,
+          'Authentication required: pass ?token=... or an "Authorization: Bearer ..." header (the token is printed when mitmts starts).',
+        );
       return;
     }
     const explicitToken = url.searchParams.has('token') || req.headers.authorization !== undefined;
     // XSRF matters only for the cookie a browser sends by itself; a request that names the token is not forgeable.
     if (!READ_ONLY.has(method) && !explicitToken && !this.auth.xsrfOk(req)) {
-      throw new HttpError(403, 'XSRF check failed: send the value of the _mitmproxy_xsrf cookie in an X-XSRFToken header.');
+      throw new HttpError(
+        403,
+        'XSRF check failed: send the value of the _mitmproxy_xsrf cookie in an X-XSRFToken header.',
+      );
     }
     if (page) {
       this.servePage(req, res, explicitToken);
@@ -152,7 +190,8 @@ export class WebServer {
 
   private servePage(req: IncomingMessage, res: ServerResponse, login: boolean): void {
     const index = this.assets?.index;
-    if (!index) throw new HttpError(503, 'The web UI page is not built: run `npm run build` (the API works without it).');
+    if (!index)
+      throw new HttpError(503, 'The web UI page is not built: run `npm run build` (the API works without it).');
     const cookies: string[] = [];
     if (login) cookies.push(this.auth.authCookie());
     if (!/(?:^|;\s*)_mitmproxy_xsrf=/.test(req.headers.cookie ?? '')) cookies.push(Auth.xsrfCookie());
@@ -162,7 +201,8 @@ export class WebServer {
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
       'x-frame-options': 'DENY',
-      'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-src 'none'",
+      'content-security-policy':
+        "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-src 'none'",
       ...(cookies.length ? { 'set-cookie': cookies } : {}),
     });
     res.end(index);

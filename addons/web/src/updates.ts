@@ -6,11 +6,11 @@
  * do not read are dropped once their unsent data passes a bound: the proxy never buffers
  * without limit for a stuck browser.
  */
-import type { Flow, Logger } from '@mitmts/sdk';
+import { type Filter, type Flow, type Logger, parseFilter } from '@mitmts/sdk';
 import type { WebSocket } from 'ws';
 import type { FlowBackend, FlowEntry } from './backend.js';
 import { flowJson, flowRow } from './flow-json.js';
-import type { ClientMessage, ServerMessage, SortSpecJson, WebEvent } from './protocol.js';
+import type { ClientMessage, ServerMessage, SortSpecJson, WebEvent, WebFlow } from './protocol.js';
 import { FlowView } from './view.js';
 
 export interface HubOptions {
@@ -24,6 +24,8 @@ export interface HubOptions {
 interface UiClient {
   readonly ws: WebSocket;
   view: FlowView | null;
+  /** mitmweb's named filters (`flows/updateFilter`), evaluated for its `flows/add|update`. */
+  readonly filters: Map<string, Filter | null>;
   /** The page asked for something: answer in the next batch even if no flow changed. */
   dirty: boolean;
 }
@@ -44,11 +46,13 @@ export class UpdateHub {
   private again = false;
   private immediate: NodeJS.Immediate | null = null;
   private version = 0;
+  /** When the last batch started (performance.now()). */
+  private lastBatch = -Infinity;
   /** Unsent bytes after which a client is dropped. */
   maxBuffered: number;
 
   constructor(
-    private readonly backend: FlowBackend,
+    private backend: FlowBackend,
     private readonly opts: HubOptions,
   ) {
     this.maxBuffered = opts.maxBuffered;
@@ -61,6 +65,17 @@ export class UpdateHub {
   /** The current version of a flow (changes whenever the flow is touched). */
   versionOf(flow: Flow): number {
     return this.versions.get(flow) ?? 0;
+  }
+
+  /** Read `backend` from now on: every page's view moves to it and gets its window again. */
+  useBackend(backend: FlowBackend): void {
+    this.backend = backend;
+    for (const c of this.clients) {
+      if (c.view === null) continue;
+      c.view.moveTo(backend);
+      c.dirty = true;
+    }
+    this.scheduleSoon();
   }
 
   /** A flow was added or changed (a deleted flow that is still live stays deleted). */
@@ -93,7 +108,7 @@ export class UpdateHub {
   }
 
   attach(ws: WebSocket): void {
-    const client: UiClient = { ws, view: null, dirty: false };
+    const client: UiClient = { ws, view: null, filters: new Map(), dirty: false };
     this.clients.add(client);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) return;
@@ -139,7 +154,9 @@ export class UpdateHub {
       this.again = true;
       return this.flushing;
     }
-    const run = this.sendBatch().catch((err: unknown) => this.opts.log.warn(`Web UI update failed: ${(err as Error).message}`));
+    const run = this.sendBatch().catch((err: unknown) =>
+      this.opts.log.warn(`Web UI update failed: ${(err as Error).message}`),
+    );
     this.flushing = run.finally(() => {
       this.flushing = null;
       if (this.again) {
@@ -151,17 +168,18 @@ export class UpdateHub {
   }
 
   private async sendBatch(): Promise<void> {
+    this.lastBatch = performance.now();
     this.backend.sync();
-    const legacy: string[] = [];
+    // mitmweb-style clients: each changed flow's JSON once, its `matching_filters` per client.
+    const legacy: Array<{ flow: Flow; type: 'flows/add' | 'flows/update'; json: WebFlow }> = [];
     if (this.hasLegacy()) {
-      if (this.reset) legacy.push(JSON.stringify({ type: 'flows/reset', payload: null } satisfies ServerMessage));
       for (const [flow, kind] of this.changed) {
         if (this.backend.live(flow.id) !== flow) continue;
-        const type = kind === 'add' ? 'flows/add' : 'flows/update';
-        legacy.push(JSON.stringify({ type, payload: { flow: flowJson(flow), matching_filters: {} } } satisfies ServerMessage));
+        legacy.push({ flow, type: kind === 'add' ? 'flows/add' : 'flows/update', json: flowJson(flow) });
       }
-      for (const id of this.removed) legacy.push(JSON.stringify({ type: 'flows/remove', payload: id } satisfies ServerMessage));
     }
+    const reset = this.reset;
+    const removed = [...this.removed];
     const anyChange = this.reset || this.changed.size > 0 || this.removed.length > 0;
     this.reset = false;
     this.changed.clear();
@@ -169,7 +187,7 @@ export class UpdateHub {
     const views: Array<Promise<void>> = [];
     for (const c of this.clients) {
       if (c.view === null) {
-        for (const m of legacy) if (!this.send(c, m)) break;
+        this.sendLegacy(c, reset, legacy, removed);
         continue;
       }
       if (!anyChange && !c.dirty) continue;
@@ -179,11 +197,60 @@ export class UpdateHub {
       views.push(
         view.diff(force).then((delta) => {
           // The page may have gone, or set another view, while the backend answered.
-          if (delta && c.view === view) this.send(c, JSON.stringify({ type: 'view/update', payload: delta } satisfies ServerMessage));
+          if (delta && c.view === view)
+            this.send(c, JSON.stringify({ type: 'view/update', payload: delta } satisfies ServerMessage));
         }),
       );
     }
     await Promise.all(views);
+  }
+
+  private sendLegacy(
+    c: UiClient,
+    reset: boolean,
+    changed: ReadonlyArray<{ flow: Flow; type: 'flows/add' | 'flows/update'; json: WebFlow }>,
+    removed: readonly string[],
+  ): void {
+    if (reset && !this.send(c, JSON.stringify({ type: 'flows/reset', payload: null } satisfies ServerMessage))) return;
+    for (const { flow, type, json } of changed) {
+      const matching: Record<string, boolean> = {};
+      for (const [name, f] of c.filters) matching[name] = matches(f, flow);
+      if (
+        !this.send(
+          c,
+          JSON.stringify({ type, payload: { flow: json, matching_filters: matching } } satisfies ServerMessage),
+        )
+      )
+        return;
+    }
+    for (const id of removed)
+      if (!this.send(c, JSON.stringify({ type: 'flows/remove', payload: id } satisfies ServerMessage))) return;
+  }
+
+  /** mitmweb's `flows/updateFilter`: remember the filter, answer with every matching flow's id. */
+  private async updateFilter(c: UiClient, name: string, expr: string): Promise<void> {
+    let filter: Filter | null = null;
+    const text = expr.trim();
+    if (text) {
+      try {
+        filter = parseFilter(text);
+      } catch (err) {
+        c.filters.delete(name);
+        const payload = { name, matching_flow_ids: [], error: (err as Error).message };
+        this.send(c, JSON.stringify({ type: 'flows/filterUpdate', payload } satisfies ServerMessage));
+        return;
+      }
+    }
+    c.filters.set(name, filter);
+    const ids: string[] = [];
+    this.backend.sync();
+    for await (const f of this.backend.flows(filter ? { text, match: filter } : null)) ids.push(f.id);
+    // A newer filter of the same name answers for itself.
+    if (c.filters.get(name) !== filter) return;
+    this.send(
+      c,
+      JSON.stringify({ type: 'flows/filterUpdate', payload: { name, matching_flow_ids: ids } } satisfies ServerMessage),
+    );
   }
 
   private hasLegacy(): boolean {
@@ -191,9 +258,14 @@ export class UpdateHub {
     return false;
   }
 
+  /**
+   * A batch goes out one frame interval after the previous one: at once (after pending I/O)
+   * when the last was longer ago, so a lone change is not held back for a whole interval.
+   */
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => void this.flush(), this.opts.frameMs);
+    const wait = Math.max(0, this.lastBatch + this.opts.frameMs - performance.now());
+    this.timer = setTimeout(() => void this.flush(), wait);
   }
 
   /** Answer a page's request at once (after pending I/O), not after a frame. */
@@ -218,6 +290,11 @@ export class UpdateHub {
       this.send(c, JSON.stringify({ type: 'view/filter', payload: result } satisfies ServerMessage));
       c.dirty = true;
       this.scheduleSoon();
+    } else if (msg?.type === 'flows/updateFilter') {
+      const name = String(msg.payload?.name ?? '');
+      this.updateFilter(c, name, String(msg.payload?.expr ?? '')).catch((err: unknown) =>
+        this.opts.log.warn(`Web UI filter ${name} failed: ${(err as Error).message}`),
+      );
     } else if (msg?.type === 'view/window') {
       c.view ??= this.newView();
       this.backend.sync();
@@ -258,5 +335,15 @@ export class UpdateHub {
     if (!this.clients.delete(c)) return;
     c.view?.close();
     c.view = null;
+  }
+}
+
+/** A filter's verdict on a flow (null matches all; a filter that throws does not match). */
+function matches(filter: Filter | null, flow: Flow): boolean {
+  if (filter === null) return true;
+  try {
+    return filter.match(flow);
+  } catch {
+    return false;
   }
 }

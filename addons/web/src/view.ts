@@ -34,10 +34,23 @@ export class FlowView {
   private sentOffset = -1;
 
   constructor(
-    private readonly backend: FlowBackend,
+    private backend: FlowBackend,
     private readonly opts: ViewOptions,
   ) {
     backend.acquire(this.query);
+  }
+
+  /**
+   * Read another backend from now on (a store was plugged in or out): same filter, sort and
+   * window size; a window anchored at a row goes back to the start (the row's cursor belongs
+   * to the old backend), the end stays the end. The next diff sends the whole window.
+   */
+  moveTo(backend: FlowBackend): void {
+    this.backend.release(this.query);
+    this.backend = backend;
+    backend.acquire(this.query);
+    if (this.placement.kind === 'anchor') this.placement = { kind: 'start' };
+    this.resetShown();
   }
 
   get filterText(): string {
@@ -54,12 +67,18 @@ export class FlowView {
    */
   set(filter: string, sort: SortSpec): ViewFilterResult {
     if (!SORT_COLUMNS.includes(sort.column)) {
-      return { filter, error: `Unknown sort column ${JSON.stringify(sort.column)}: use one of ${SORT_COLUMNS.join(', ')}.` };
+      return {
+        filter,
+        error: `Unknown sort column ${JSON.stringify(sort.column)}: use one of ${SORT_COLUMNS.join(', ')}.`,
+      };
     }
     let next: FlowQuery;
     const text = filter.trim();
     try {
-      next = { filter: text ? { text, match: parseFilter(text) } : null, sort: { column: sort.column, desc: !!sort.desc } };
+      next = {
+        filter: text ? { text, match: parseFilter(text) } : null,
+        sort: { column: sort.column, desc: !!sort.desc },
+      };
     } catch (err) {
       const e = err as Error & { position?: number };
       return { filter, error: e.message, ...(typeof e.position === 'number' ? { position: e.position } : {}) };
@@ -101,7 +120,10 @@ export class FlowView {
       const offset = Math.max(0, count - this.limit);
       return { offset, rows: await this.backend.slice(q, offset, this.limit) };
     }
-    const [offset, rows] = await Promise.all([this.backend.rank(q, p.cursor), this.backend.from(q, p.cursor, this.limit)]);
+    const [offset, rows] = await Promise.all([
+      this.backend.rank(q, p.cursor),
+      this.backend.from(q, p.cursor, this.limit),
+    ]);
     return { offset, rows };
   }
 
@@ -113,7 +135,14 @@ export class FlowView {
     const [count, total] = await Promise.all([this.backend.count(this.query), this.backend.total()]);
     const { offset, rows } = await this.window(count);
     const ops = windowOps(this.shown, rows, this.opts);
-    if (!force && ops.length === 0 && count === this.sentCount && total === this.sentTotal && offset === this.sentOffset) return null;
+    if (
+      !force &&
+      ops.length === 0 &&
+      count === this.sentCount &&
+      total === this.sentTotal &&
+      offset === this.sentOffset
+    )
+      return null;
     this.shown = rows.map((e) => ({ id: e.flow.id, v: this.opts.version(e) }));
     this.sentCount = count;
     this.sentTotal = total;
@@ -133,7 +162,11 @@ export class FlowView {
  * (ascending), then in-place updates for rows whose version changed. A row that moved is
  * removed and inserted again.
  */
-export function windowOps(old: ReadonlyArray<{ id: string; v: number }>, rows: readonly FlowEntry[], opts: ViewOptions): RowOp[] {
+export function windowOps(
+  old: ReadonlyArray<{ id: string; v: number }>,
+  rows: readonly FlowEntry[],
+  opts: ViewOptions,
+): RowOp[] {
   const next = new Map<string, FlowEntry>();
   for (const e of rows) next.set(e.flow.id, e);
   const removes: RowOp[] = [];

@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { addon, inject, KERNEL, type Kernel, LOG, type Logger, option, OptionsError } from '@mitmts/sdk';
+import {
+  addon,
+  inject,
+  KERNEL,
+  type Kernel,
+  LOG,
+  type Logger,
+  option,
+  OptionsError,
+} from '@mitmts/sdk';
+import type { FlowIndex } from '@mitmts/sdk/store';
 import type { WebState } from './protocol.js';
 import type { WebServer } from './server.js';
 import type { WebLive } from './live.js';
@@ -22,10 +32,14 @@ function openBrowser(url: string, log: Logger): void {
 
 interface Running {
   readonly server: WebServer;
-  readonly backend: FlowBackend & { close?(): void };
+  backend: FlowBackend & { close?(): void };
+  /** The kernel's index the backend reads (a store's, or the memory one). */
+  index: FlowIndex;
   readonly live: WebLive;
   readonly offLog: () => void;
-  readonly flowLimit: number;
+  readonly offIndex: () => void;
+  /** The flow limit to restore when the UI stops. */
+  flowLimit: number;
 }
 
 /**
@@ -35,7 +49,11 @@ interface Running {
  */
 @addon({ name: 'web', description: 'The web UI: flows live in the browser, a REST and WebSocket API.' })
 export class Web {
-  @option({ type: 'bool', default: false, help: 'Start the web UI (like mitmweb): open the URL it prints, token included.' })
+  @option({
+    type: 'bool',
+    default: false,
+    help: 'Start the web UI (like mitmweb): open the URL it prints, token included.',
+  })
   web!: boolean;
 
   @option({ type: 'str', default: '127.0.0.1', help: 'Web UI host.' })
@@ -44,10 +62,18 @@ export class Web {
   @option({ type: 'int', default: 8081, help: 'Web UI port (0: any free port).' })
   web_port!: number;
 
-  @option({ type: 'str?', default: null, help: 'Password for the web UI (used as the token). Default: a random token, printed at start with the full URL.' })
+  @option({
+    type: 'str?',
+    default: null,
+    help: 'Password for the web UI (used as the token). Default: a random token, printed at start with the full URL.',
+  })
   web_password!: string | null;
 
-  @option({ type: 'bool', default: true, help: 'Open a browser on the web UI when it starts (never fails if none can be opened).' })
+  @option({
+    type: 'bool',
+    default: true,
+    help: 'Open a browser on the web UI when it starts (never fails if none can be opened).',
+  })
   web_open_browser!: boolean;
 
   private running_: Running | null = null;
@@ -76,7 +102,9 @@ export class Web {
       throw new OptionsError(`Option web_port: ${this.web_port} is not a port (0-65535).`);
     }
     if (updated.has('web_password') && this.web_password?.startsWith('$argon2')) {
-      throw new OptionsError('Option web_password: argon2 hashes are not supported by mitmts; give the password itself.');
+      throw new OptionsError(
+        'Option web_password: argon2 hashes are not supported by mitmts; give the password itself.',
+      );
     }
     this.running_?.server.optionsChanged(updated);
     if (this.isRunning && [...updated].some((n) => WEB_OPTIONS.has(n))) this.restart();
@@ -103,6 +131,22 @@ export class Web {
     this.work = this.work.then(async () => {
       await this.stop();
       if (this.isRunning && this.web) await this.start();
+    });
+    void this.kernel.track(this.work);
+  }
+
+  /** The kernel's flow index changed (a store was plugged in or out): read the new one. */
+  private switchBackend(): void {
+    this.work = this.work.then(async () => {
+      const r = this.running_;
+      if (!r || r.index === this.kernel.flows.index) return;
+      const old = r.backend;
+      r.index = this.kernel.flows.index;
+      const { backend, flowLimit } = await this.backend();
+      r.backend = backend;
+      r.flowLimit = flowLimit;
+      r.server.useBackend(backend);
+      old.close?.();
     });
     void this.kernel.track(this.work);
   }
@@ -150,13 +194,17 @@ export class Web {
     } catch (err) {
       backend.close?.();
       flows.limit = flowLimit;
-      this.log.error(`Web UI cannot listen on ${this.web_host}:${this.web_port}: ${(err as Error).message}. The proxy keeps running without it.`);
+      this.log.error(
+        `Web UI cannot listen on ${this.web_host}:${this.web_port}: ${(err as Error).message}. The proxy keeps running without it.`,
+      );
       return;
     }
     const live = new WebLive((f) => server.hub.touched(f));
     await this.kernel.add(live);
     const offLog = this.kernel.log.onEntry((e) => server.hub.event(server.events.add(e)));
-    this.running_ = { server, backend, live, offLog, flowLimit };
+    // A store opened (or closed) while the UI runs is read at once, without a restart.
+    const offIndex = flows.onIndexChange(() => this.switchBackend());
+    this.running_ = { server, backend, index: flows.index, live, offLog, offIndex, flowLimit };
     this.log.info(`Web server listening at ${server.url}`);
     if (this.web_open_browser) openBrowser(server.url, this.log);
   }
@@ -166,6 +214,7 @@ export class Web {
     if (!r) return;
     this.running_ = null;
     r.offLog();
+    r.offIndex();
     if (this.kernel.addons.find(r.live)) await this.kernel.remove(r.live);
     await r.server.close();
     r.backend.close?.();
@@ -173,7 +222,9 @@ export class Web {
   }
 
   private state(): WebState {
-    const proxy = this.kernel.get<{ addresses?: ReadonlyArray<{ mode: string; host: string; port: number }> }>('proxyserver');
+    const proxy = this.kernel.get<{ addresses?: ReadonlyArray<{ mode: string; host: string; port: number }> }>(
+      'proxyserver',
+    );
     return {
       version: VERSION,
       platform: `${process.platform}-${process.arch}`,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlowReader, type HTTPFlow } from '@mitmts/sdk';
 import { withAddons } from '@mitmts/sdk/testing';
 import { Core } from '@mitmts/addon-corecommands';
+import { ReadFile } from '@mitmts/addon-readfile';
 import { Web } from '@mitmts/addon-web';
 import type { WebFlow } from '../src/protocol.js';
 import { api, HoldAddon, startWeb, viaProxy, type WebRig } from './helpers.js';
@@ -58,10 +59,18 @@ describe('auth', () => {
     const res = await new Promise<number>((resolve, reject) => {
       const u = new URL(rig.base);
       import('node:http').then(({ request }) => {
-        const req = request({ host: u.hostname, port: u.port, path: '/state', headers: { host: 'attacker.example:80', authorization: `Bearer ${rig.token}` } }, (r) => {
-          r.resume();
-          resolve(r.statusCode!);
-        });
+        const req = request(
+          {
+            host: u.hostname,
+            port: u.port,
+            path: '/state',
+            headers: { host: 'attacker.example:80', authorization: `Bearer ${rig.token}` },
+          },
+          (r) => {
+            r.resume();
+            resolve(r.statusCode!);
+          },
+        );
         req.on('error', reject);
         req.end();
       }, reject);
@@ -87,7 +96,10 @@ describe('flows', () => {
 
   it('pages flows with filter, sort, offset and limit; a bad filter is a 400 with the filter error', async () => {
     for (const p of ['/page/1', '/page/2', '/page/3']) await viaProxy(rig, 'GET', p);
-    const res = (await api(rig, 'GET', '/flows?filter=~u%20/page/&sort=url&desc=true&limit=2&offset=0')).json() as { count: number; flows: WebFlow[] };
+    const res = (await api(rig, 'GET', '/flows?filter=~u%20/page/&sort=url&desc=true&limit=2&offset=0')).json() as {
+      count: number;
+      flows: WebFlow[];
+    };
     expect(res.count).toBe(3);
     expect(res.flows.map((f) => f.request!.path)).toEqual(['/page/3', '/page/2']);
     const bad = await api(rig, 'GET', '/flows?filter=~c%20abc&limit=1');
@@ -98,17 +110,27 @@ describe('flows', () => {
   it('marks, comments and edits a flow (PUT), reverts it, and refuses bad edits without changing anything', async () => {
     await viaProxy(rig, 'GET', '/edit/me');
     const f = await byPath('/edit/me');
-    let res = await api(rig, 'PUT', `/flows/${f.id}`, { marked: ':star:', comment: 'look', request: { method: 'PATCH', headers: [['x-a', '1']], content: 'new body' }, response: { status_code: 418 } });
+    let res = await api(rig, 'PUT', `/flows/${f.id}`, {
+      marked: ':star:',
+      comment: 'look',
+      request: { method: 'PATCH', headers: [['x-a', '1']], content: 'new body' },
+      response: { status_code: 418 },
+    });
     expect(res.status).toBe(200);
     const edited = res.json() as WebFlow;
     expect(edited).toMatchObject({ marked: ':star:', comment: 'look', modified: true });
     expect(edited.request).toMatchObject({ method: 'PATCH', contentLength: 8 });
-    expect(edited.request!.headers).toEqual([['x-a', '1'], ['content-length', '8']]);
+    expect(edited.request!.headers).toEqual([
+      ['x-a', '1'],
+      ['content-length', '8'],
+    ]);
     expect(edited.response!.status_code).toBe(418);
     res = await api(rig, 'PUT', `/flows/${f.id}`, { request: { method: 'GET', port: 'many' } });
     expect(res.status).toBe(400);
     expect(res.text).toMatch(/request.port must be an integer/);
-    expect((await api(rig, 'PUT', `/flows/${f.id}`, { request: { colour: 'red' } })).text).toMatch(/Unknown update request.colour/);
+    expect((await api(rig, 'PUT', `/flows/${f.id}`, { request: { colour: 'red' } })).text).toMatch(
+      /Unknown update request.colour/,
+    );
     expect(((await api(rig, 'GET', `/flows/${f.id}`)).json() as WebFlow).request!.method).toBe('PATCH');
     res = await api(rig, 'POST', `/flows/${f.id}/revert`);
     expect(res.json()).toMatchObject({ modified: false, request: { method: 'GET' }, response: { status_code: 200 } });
@@ -118,7 +140,12 @@ describe('flows', () => {
     await viaProxy(rig, 'GET', '/url/one');
     const f = await byPath('/url/one');
     const res = await api(rig, 'PUT', `/flows/${f.id}`, { request: { url: 'https://example.com:8443/two?q=1' } });
-    expect((res.json() as WebFlow).request).toMatchObject({ scheme: 'https', host: 'example.com', port: 8443, path: '/two?q=1' });
+    expect((res.json() as WebFlow).request).toMatchObject({
+      scheme: 'https',
+      host: 'example.com',
+      port: 8443,
+      path: '/two?q=1',
+    });
     expect((await api(rig, 'PUT', `/flows/${f.id}`, { request: { url: 'not a url' } })).status).toBe(400);
   });
 
@@ -175,7 +202,10 @@ describe('flows', () => {
   it('replays and exports through their addons, or answers 501 naming the addon to load', async () => {
     await viaProxy(rig, 'GET', '/export');
     const f = await byPath('/export');
-    for (const [method, path, command] of [['POST', `/flows/${f.id}/replay`, 'replay.client'], ['GET', `/flows/${f.id}/export/curl`, 'export']] as const) {
+    for (const [method, path, command] of [
+      ['POST', `/flows/${f.id}/replay`, 'replay.client'],
+      ['GET', `/flows/${f.id}/export/curl`, 'export'],
+    ] as const) {
       const res = await api(rig, method, path);
       if (rig.proxy.kernel.commands.has(command)) expect(res.status).toBe(200);
       else {
@@ -184,14 +214,18 @@ describe('flows', () => {
         expect(res.text).toMatch(/@mitmts\/addon-/);
       }
     }
-    const har = (await api(rig, 'GET', `/flows/${f.id}/export/har`)).json() as { log: { entries: Array<{ request: { url: string } }> } };
+    const har = (await api(rig, 'GET', `/flows/${f.id}/export/har`)).json() as {
+      log: { entries: Array<{ request: { url: string } }> };
+    };
     expect(har.log.entries[0]!.request.url).toBe(`${rig.upstream}/export`);
     expect((await api(rig, 'GET', `/flows/${f.id}/export/zip`)).status).toBe(400);
   });
 
   it('downloads flows as .mitm and uploads them back (replacing the view)', async () => {
     await viaProxy(rig, 'GET', '/dump/a');
-    const dump = await fetch(`${rig.base}/flows/dump?filter=~u%20/dump/`, { headers: { authorization: `Bearer ${rig.token}` } });
+    const dump = await fetch(`${rig.base}/flows/dump?filter=~u%20/dump/`, {
+      headers: { authorization: `Bearer ${rig.token}` },
+    });
     const bytes = Buffer.from(await dump.arrayBuffer());
     const read = [...new FlowReader(bytes)] as HTTPFlow[];
     expect(read.map((f) => f.request.path)).toEqual(['/dump/a']);
@@ -200,10 +234,33 @@ describe('flows', () => {
     expect((await flows()).map((f) => f.request!.path)).toEqual(['/dump/a']);
     expect((await api(rig, 'POST', '/flows/dump', Buffer.from('garbage'))).status).toBe(400);
   });
+
+  it("fires the hooks of uploaded flows with the readfile addon loaded, as mitmweb's upload does", async () => {
+    const seen: string[] = [];
+    const recorder = {
+      name: 'test.recorder',
+      request: (f: HTTPFlow) => void seen.push(`request ${f.request.path}`),
+      response: (f: HTTPFlow) => void seen.push(`response ${f.request.path}`),
+    };
+    const second = await startWeb([ReadFile, recorder]);
+    try {
+      await viaProxy(rig, 'GET', '/upload/hooks');
+      const dump = await fetch(`${rig.base}/flows/dump?filter=${encodeURIComponent('~u /upload/hooks')}`, {
+        headers: { authorization: `Bearer ${rig.token}` },
+      });
+      const up = await api(second, 'POST', '/flows/dump', Buffer.from(await dump.arrayBuffer()));
+      expect(up.json()).toEqual({ loaded: 1 });
+      expect(seen).toEqual(['request /upload/hooks', 'response /upload/hooks']);
+      const listed = (await api(second, 'GET', '/flows')).json() as WebFlow[];
+      expect(listed.map((f) => f.request!.path)).toEqual(['/upload/hooks']);
+    } finally {
+      await second.close();
+    }
+  });
 });
 
 describe('options, commands, events, state', () => {
-  it('lists options as mitmweb does and sets them with the command line\'s validation errors', async () => {
+  it("lists options as mitmweb does and sets them with the command line's validation errors", async () => {
     const opts = (await api(rig, 'GET', '/options')).json() as Record<string, { type: string; value: unknown }>;
     expect(opts['web_port']).toMatchObject({ type: 'int' });
     expect(opts['anticache']).toBeUndefined();
@@ -224,15 +281,22 @@ describe('options, commands, events, state', () => {
   it('lists and runs commands (mitmweb: {value} or {error})', async () => {
     const cmds = (await api(rig, 'GET', '/commands')).json() as Record<string, { signature_help: string }>;
     expect(cmds['flow.mark']!.signature_help).toMatch(/^flow.mark/);
-    expect((await api(rig, 'POST', '/commands/proxyserver.active_connections', { arguments: [] })).json()).toHaveProperty('value');
-    expect(((await api(rig, 'POST', '/commands/nope', { arguments: [] })).json() as { error: string }).error).toMatch(/Unknown command: nope/);
+    expect(
+      (await api(rig, 'POST', '/commands/proxyserver.active_connections', { arguments: [] })).json(),
+    ).toHaveProperty('value');
+    expect(((await api(rig, 'POST', '/commands/nope', { arguments: [] })).json() as { error: string }).error).toMatch(
+      /Unknown command: nope/,
+    );
   });
 
   it('keeps the event log and reports state and filter help', async () => {
     rig.proxy.kernel.log.warn('something to see');
     const events = (await api(rig, 'GET', '/events')).json() as Array<{ message: string; level: string }>;
     expect(events.some((e) => e.message === 'something to see' && e.level === 'warn')).toBe(true);
-    const state = (await api(rig, 'GET', '/state')).json() as { servers: Array<{ port: number }>; features: Record<string, boolean> };
+    const state = (await api(rig, 'GET', '/state')).json() as {
+      servers: Array<{ port: number }>;
+      features: Record<string, boolean>;
+    };
     expect(state.servers[0]!.port).toBe(rig.proxy.port);
     expect(state.features).toHaveProperty('intercept');
     const help = (await api(rig, 'GET', '/filter-help')).json() as { commands: Array<[string, string]> };
@@ -283,7 +347,11 @@ describe('without corecommands or with the UI off', () => {
   it('a port in use is logged and the proxy keeps running', async () => {
     const r = await startWeb();
     try {
-      const tctx = await withAddons([Web], { web: true, web_port: Number(new URL(r.base).port), web_open_browser: false });
+      const tctx = await withAddons([Web], {
+        web: true,
+        web_port: Number(new URL(r.base).port),
+        web_open_browser: false,
+      });
       await tctx.addon<Web>('web').settled();
       expect(tctx.hasLog(/Web UI cannot listen on .*EADDRINUSE.*keeps running/, 'error')).toBe(true);
       await tctx.done();

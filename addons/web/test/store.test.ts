@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '@mitmts/addon-store';
+import { FlowReader, type HTTPFlow } from '@mitmts/sdk';
 import type { WebFlow } from '../src/protocol.js';
 import { api, startWeb, UiClient, viaProxy, type WebRig } from './helpers.js';
 
@@ -62,7 +63,16 @@ describe('the web UI over a SQLite store', () => {
     expect(paths(json)).toEqual([0, 3, 6, 9, 12, 15, 18, 21, 24, 27].map(pathOf).sort());
     // A body search: only the text bodies say hello; the real filter decides on decoded records.
     const hello = await list(`filter=${encodeURIComponent('~bs "hello /text/1"')}&limit=100`);
-    expect(paths(hello)).toEqual(['/text/1', '/text/10', '/text/11', '/text/13', '/text/14', '/text/16', '/text/17', '/text/19']);
+    expect(paths(hello)).toEqual([
+      '/text/1',
+      '/text/10',
+      '/text/11',
+      '/text/13',
+      '/text/14',
+      '/text/16',
+      '/text/17',
+      '/text/19',
+    ]);
   });
 
   it('serves a flow evicted from memory, read back from the store', async () => {
@@ -92,6 +102,40 @@ describe('the web UI over a SQLite store', () => {
     }
   });
 
+  it('lists, dumps and exports every stored flow, not only the ones in memory, streamed', async () => {
+    const all = await api(rig, 'GET', '/flows');
+    expect(all.status).toBe(200);
+    // Streamed (chunked), not one string with a length.
+    expect(all.headers.get('content-length')).toBeNull();
+    const listed = (all.json() as WebFlow[]).map((f) => f.request!.path);
+    expect(listed.slice(0, FLOWS)).toEqual(Array.from({ length: FLOWS }, (_, i) => pathOf(i)));
+    expect(rig.proxy.kernel.flows.size).toBeLessThan(listed.length);
+    const json = await api(rig, 'GET', `/flows?filter=${encodeURIComponent('~u /json/')}`);
+    expect((json.json() as WebFlow[]).map((f) => f.request!.path)).toEqual(
+      [0, 3, 6, 9, 12, 15, 18, 21, 24, 27].map(pathOf),
+    );
+
+    const dump = await fetch(`${rig.base}/flows/dump?filter=${encodeURIComponent('~u /text/')}`, {
+      headers: { authorization: `Bearer ${rig.token}` },
+    });
+    expect(dump.headers.get('content-disposition')).toMatch(/flows\.mitm/);
+    const read = [...new FlowReader(Buffer.from(await dump.arrayBuffer()))] as HTTPFlow[];
+    expect(read.slice(0, 20).map((f) => f.request.path)).toEqual(
+      Array.from({ length: FLOWS }, (_, i) => pathOf(i)).filter((p) => p.startsWith('/text/')),
+    );
+    // The oldest flow's body comes back from the store's record.
+    expect(read[0]!.response!.text).toBe('hello /text/1');
+
+    const har = (await api(rig, 'GET', '/flows/export.har')).json() as {
+      log: { version: string; entries: Array<{ request: { url: string }; response: { status: number } }> };
+    };
+    expect(har.log.version).toBe('1.2');
+    expect(har.log.entries.slice(0, FLOWS).map((e) => new URL(e.request.url).pathname)).toEqual(
+      Array.from({ length: FLOWS }, (_, i) => pathOf(i)),
+    );
+    expect(har.log.entries.every((e) => e.response.status === 200)).toBe(true);
+  });
+
   it('refuses to delete flows the store keeps, saying why', async () => {
     const [f] = (await list('limit=1&offset=0')).flows;
     const del = await api(rig, 'DELETE', `/flows/${f!.id}`);
@@ -100,5 +144,50 @@ describe('the web UI over a SQLite store', () => {
     const clear = await api(rig, 'POST', '/clear');
     expect(clear.status).toBe(409);
     expect((await list('limit=1')).count).toBe(FLOWS + 1);
+  });
+});
+
+describe('a store opened while the web UI runs', () => {
+  it('is read at once: the view, the REST lists and evicted flows come from it, no restart', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'mitmts-web-late-store-'));
+    const late = await startWeb([Store]);
+    try {
+      const server = late.web.server;
+      for (const p of ['/before/1', '/before/2', '/before/3']) await viaProxy(late, 'GET', p);
+      const c = await UiClient.open(late);
+      c.send({ type: 'view/set', payload: { filter: '', sort: { column: 'seq', desc: false } } });
+      c.send({ type: 'view/window', payload: { offset: 0, limit: 50 } });
+      await c.until(() => c.count === 3);
+
+      const flows = late.proxy.kernel.flows;
+      const plugged = new Promise<void>((resolve) => {
+        const off = flows.onIndexChange(() => {
+          off();
+          resolve();
+        });
+      });
+      late.proxy.kernel.options.update({ store: join(d, 'flows.db'), store_memory_flows: 2 });
+      await plugged;
+      await late.web.settled();
+      expect(late.proxy.kernel.flows.index.name).toMatch(/^sqlite:/);
+      for (let i = 0; i < 6; i++) await viaProxy(late, 'GET', `/after/${i}`);
+      const stored = await late.proxy.kernel.flows.index.count();
+      expect(stored).toBeGreaterThanOrEqual(6);
+      // The same server (and token): nothing restarted.
+      expect(late.web.server).toBe(server);
+      await c.until(() => c.count === stored && c.paths().includes('/after/5'));
+      const page = (await api(late, 'GET', '/flows?limit=100')).json() as Page;
+      expect(page.count).toBe(stored);
+      const listed = ((await api(late, 'GET', '/flows')).json() as WebFlow[]).map((f) => f.request!.path);
+      expect(listed.filter((p) => p.startsWith('/after/'))).toEqual([0, 1, 2, 3, 4, 5].map((i) => `/after/${i}`));
+      // Memory keeps 2; the first /after/ flow is read back from the store.
+      const first = page.flows.find((f) => f.request!.path === '/after/0')!;
+      expect(late.proxy.kernel.flows.get(first.id)).toBeUndefined();
+      expect((await api(late, 'GET', `/flows/${first.id}`)).status).toBe(200);
+      c.ws.close();
+    } finally {
+      await late.close();
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });

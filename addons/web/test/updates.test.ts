@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { FilterUpdate } from '../src/protocol.js';
 import { startWeb, UiClient as Client, viaProxy, type WebRig } from './helpers.js';
 
 let rig: WebRig;
@@ -15,7 +16,9 @@ describe('/updates', () => {
   it('a view gets its window and then deltas as flows arrive; a filter narrows it', async () => {
     const c = await Client.open(rig);
     c.send({ type: 'view/set', payload: { filter: '~u /ws/', sort: { column: 'seq', desc: false } } });
-    expect(await c.next((m) => m.type === 'view/filter')).toMatchObject({ payload: { filter: '~u /ws/', describe: 'url matches //ws//i' } });
+    expect(await c.next((m) => m.type === 'view/filter')).toMatchObject({
+      payload: { filter: '~u /ws/', describe: 'url matches //ws//i' },
+    });
     c.send({ type: 'view/window', payload: { offset: 0, limit: 50 } });
     await viaProxy(rig, 'GET', '/ws/1');
     await viaProxy(rig, 'GET', '/other');
@@ -27,20 +30,66 @@ describe('/updates', () => {
     c.ws.close();
   });
 
-  it('an invalid filter gets the parser\'s error and the view keeps the old filter', async () => {
+  it("an invalid filter gets the parser's error and the view keeps the old filter", async () => {
     const c = await Client.open(rig);
     c.send({ type: 'view/set', payload: { filter: '~b', sort: { column: 'seq', desc: false } } });
     const m = await c.next((x) => x.type === 'view/filter');
-    expect(m.payload).toMatchObject({ filter: '~b', error: expect.stringMatching(/^Invalid filter expression at position 2: /) });
+    expect(m.payload).toMatchObject({
+      filter: '~b',
+      error: expect.stringMatching(/^Invalid filter expression at position 2: /),
+    });
     c.ws.close();
   });
 
-  it('a client without a view gets mitmweb\'s flows/add and flows/update messages', async () => {
+  it("a client without a view gets mitmweb's flows/add and flows/update messages", async () => {
     const c = await Client.open(rig);
     await viaProxy(rig, 'GET', '/legacy');
-    const add = await c.next((m) => m.type === 'flows/add' && (m.payload as { flow: { request?: { path: string } } }).flow.request?.path === '/legacy');
+    const add = await c.next(
+      (m) =>
+        m.type === 'flows/add' &&
+        (m.payload as { flow: { request?: { path: string } } }).flow.request?.path === '/legacy',
+    );
     expect(add.payload).toHaveProperty('matching_filters');
     c.ws.close();
+  });
+
+  it("answers mitmweb's flows/updateFilter with the matching ids, then marks new flows by each named filter", async () => {
+    await viaProxy(rig, 'GET', '/uf/1');
+    const c = await Client.open(rig);
+    try {
+      c.send({ type: 'flows/updateFilter', payload: { name: 'search', expr: '~u /uf/' } });
+      const first = (await c.next((m) => m.type === 'flows/filterUpdate')).payload as FilterUpdate;
+      const ids = first.matching_flow_ids;
+      expect(first.name).toBe('search');
+      expect(ids.length).toBeGreaterThanOrEqual(1);
+      const all = (await (
+        await fetch(`${rig.base}/flows`, { headers: { authorization: `Bearer ${rig.token}` } })
+      ).json()) as Array<{ id: string; request: { path: string } }>;
+      expect(ids).toEqual(all.filter((f) => f.request.path.startsWith('/uf/')).map((f) => f.id));
+      c.send({ type: 'flows/updateFilter', payload: { name: 'highlight', expr: '~u /uf/2' } });
+      await c.next((m) => m.type === 'flows/filterUpdate' && (m.payload as FilterUpdate).name === 'highlight');
+      await viaProxy(rig, 'GET', '/uf/2');
+      await viaProxy(rig, 'GET', '/not-uf');
+      const added = async (path: string): Promise<Record<string, boolean>> =>
+        (
+          (
+            await c.next(
+              (m) =>
+                m.type === 'flows/add' &&
+                (m.payload as { flow: { request?: { path: string } } }).flow.request?.path === path,
+            )
+          ).payload as { matching_filters: Record<string, boolean> }
+        ).matching_filters;
+      expect(await added('/uf/2')).toEqual({ search: true, highlight: true });
+      expect(await added('/not-uf')).toEqual({ search: false, highlight: false });
+      // A filter that does not parse: the parser's message, and the name matches nothing.
+      c.send({ type: 'flows/updateFilter', payload: { name: 'search', expr: '~u (' } });
+      const bad = (await c.next((m) => m.type === 'flows/filterUpdate')).payload as FilterUpdate;
+      expect(bad).toMatchObject({ name: 'search', matching_flow_ids: [] });
+      expect(bad.error).toMatch(/./);
+    } finally {
+      c.ws.close();
+    }
   });
 
   it('refuses WebSocket connections without the token, with a wrong one, or from another origin', async () => {
@@ -87,7 +136,11 @@ describe('a client that does not read', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
       expect(server.hub.size).toBe(1);
-      expect(r.proxy.logs.some((e) => e.level === 'warn' && /Web UI client dropped: it did not read its updates/.test(e.message))).toBe(true);
+      expect(
+        r.proxy.logs.some(
+          (e) => e.level === 'warn' && /Web UI client dropped: it did not read its updates/.test(e.message),
+        ),
+      ).toBe(true);
       // The reading client got everything, and the proxy still serves.
       await good.next((m) => m.type === 'events/add' && m.payload.message.startsWith(`${sent - 1} `));
       expect((await viaProxy(r, 'GET', '/still/here')).status).toBe(200);

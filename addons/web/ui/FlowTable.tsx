@@ -28,7 +28,13 @@ function statusClass(r: FlowRow): string {
 }
 
 function Row({ r, index }: { r: FlowRow; index: number }) {
-  const cls = ['flow-row', r.id === s.selectedId.value ? 'sel' : '', r.intercepted ? 'held' : '', r.marked ? 'marked' : '', index % 2 ? 'odd' : ''].join(' ');
+  const cls = [
+    'flow-row',
+    r.id === s.selectedId.value ? 'sel' : '',
+    r.intercepted ? 'held' : '',
+    r.marked ? 'marked' : '',
+    index % 2 ? 'odd' : '',
+  ].join(' ');
   return (
     <div class={cls} style={{ top: `${index * H}px` }} data-id={r.id} onMouseDown={() => (s.selectedId.value = r.id)}>
       <span class="c-n">{index + 1}</span>
@@ -93,7 +99,8 @@ export function FlowTable() {
   // Follow the end while the user is at the bottom.
   useLayoutEffect(() => {
     const el = scroller.current!;
-    if (follow.current) el.scrollTop = el.scrollHeight;
+    // The end, computed (reading scrollHeight would force a layout of its own).
+    if (follow.current) el.scrollTop = Math.max(0, s.count.value * H - viewport.height);
     const win = window.__mitmtsRowLatency;
     if (win) {
       const now = Date.now();
@@ -121,7 +128,9 @@ export function FlowTable() {
   };
 
   const off = s.offset.value;
-  const first = Math.floor(viewport.top / H) - 2;
+  // Following the end: the rows of the end, in this render (the scroll event comes a frame later).
+  const top = follow.current ? Math.max(0, s.count.value * H - viewport.height) : viewport.top;
+  const first = Math.floor(top / H) - 2;
   const last = first + visibleRows + 4;
   const shown: Array<[FlowRow, number]> = [];
   s.rows.value.forEach((r, i) => {

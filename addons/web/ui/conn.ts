@@ -3,6 +3,7 @@
  * asks for windows and applies the deltas it gets back.
  */
 import type { ClientMessage, FlowRow, RowOp, ServerMessage, ViewDelta } from '../src/protocol.js';
+import { batch } from '@preact/signals';
 import { getJson } from './api.js';
 import * as s from './state.js';
 
@@ -37,15 +38,16 @@ export function setView(filter: string, sort = s.sort.value): void {
 }
 
 function applyOps(list: FlowRow[], ops: RowOp[]): FlowRow[] {
-  const out = list.slice();
   const removed = new Set<string>();
   for (const op of ops) if (op[0] === 'r') removed.add(op[1]);
-  const kept = removed.size ? out.filter((r) => !removed.has(r.id)) : out;
+  const kept = removed.size ? list.filter((r) => !removed.has(r.id)) : list.slice();
   for (const op of ops) if (op[0] === 'i') kept.splice(op[1], 0, op[2]);
+  let at: Map<string, number> | null = null;
   for (const op of ops) {
     if (op[0] !== 'u') continue;
-    const i = kept.findIndex((r) => r.id === op[1].id);
-    if (i >= 0) kept[i] = op[1];
+    at ??= new Map(kept.map((r, i) => [r.id, i]));
+    const i = at.get(op[1].id);
+    if (i !== undefined) kept[i] = op[1];
   }
   return kept;
 }
@@ -60,10 +62,34 @@ function applyDelta(d: ViewDelta): void {
   requested = d.offset;
 }
 
+/** Deltas received since the last frame. */
+let pendingDeltas: ViewDelta[] = [];
+let frameTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Deltas are applied at the next animation frame, all that came since the last one in a single
+ * batch: the table renders and lays out once per frame, however many deltas a busy proxy (or a
+ * page that fell behind) finds queued. A timer stands in where frames do not run (a hidden tab),
+ * so deltas never pile up.
+ */
+function queueDelta(d: ViewDelta): void {
+  if (pendingDeltas.push(d) > 1) return;
+  requestAnimationFrame(applyPending);
+  frameTimer = setTimeout(applyPending, 250);
+}
+
+function applyPending(): void {
+  if (frameTimer !== null) clearTimeout(frameTimer);
+  frameTimer = null;
+  const deltas = pendingDeltas;
+  pendingDeltas = [];
+  if (deltas.length > 0) batch(() => deltas.forEach(applyDelta));
+}
+
 function onMessage(m: ServerMessage): void {
   switch (m.type) {
     case 'view/update':
-      applyDelta(m.payload);
+      queueDelta(m.payload);
       break;
     case 'view/filter':
       s.filterError.value = m.payload.error ?? null;
@@ -88,6 +114,7 @@ export function connect(): void {
   ws.onopen = () => {
     s.connected.value = true;
     s.rows.value = [];
+    pendingDeltas = [];
     const limit = lastWindow.limit;
     lastWindow = { offset: -1, limit: 0 };
     sendMsg({ type: 'view/set', payload: { filter: s.filterText.value, sort: s.sort.value } });

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { guardSignals } from '../hooks/watchdog.js';
 import { Kernel } from '../kernel/kernel.js';
-import { MitmtsError } from '../kernel/errors.js';
+import { MitmtsError, OptionsError } from '../kernel/errors.js';
 import { readConfigFile } from '../options/config.js';
 import { TYPE_DESCRIPTIONS } from '../options/types.js';
 import { rangeText } from '../options/values.js';
@@ -32,7 +32,30 @@ const SUBCOMMAND_HELP: Readonly<Record<string, string>> = {
   new: 'create a script, addon or custom build project',
   build: 'bundle a manifest into one file that runs with Node alone',
   run: 'run COMMAND with its HTTP(S) traffic through the proxy',
+  web: 'the proxy with the web UI (like mitmweb): prints the URL with its token, opens a browser',
 };
+
+/** `mitmts web --help`'s first lines (the flags that follow are mitmts's own). */
+const WEB_HELP = (name: string): string => `usage: ${name} web [options] [filter ...]
+
+Start the proxy with the web UI on (mitmweb's job), with mitmts's options (below); the web UI's
+are --web-host, --web-port (default 8081), --web-password and --no-web-open-browser. The URL to
+open, token included, is printed at start. Flows are shown in the browser, not printed
+(flow_detail 0 unless given); flows read with -r stay on show until the proxy is stopped.
+
+`;
+
+/**
+ * \`mitmts web\`: the option values it implies, below the command line's and config.yaml's
+ * (they are applied first), except \`web\` itself, applied after them.
+ */
+function webDefaults(kernel: Kernel, name: string): void {
+  if (!kernel.options.has('web'))
+    throw new OptionsError(
+      `the web subcommand needs the web UI addon, which this build lacks: add @mitmts/addon-web to its manifest's addons.`,
+    );
+  kernel.options.update({ flow_detail: 0 }, { defer: true, source: { label: `${name} web`, optional: true } });
+}
 
 /**
  * Apply the command line and config.yaml to a kernel's options. Precedence, lowest first:
@@ -43,20 +66,29 @@ const SUBCOMMAND_HELP: Readonly<Record<string, string>> = {
 export async function applyCommandLine(kernel: Kernel, args: ParsedArgs): Promise<void> {
   const opts = kernel.options;
   const confdirFlag = args.flags.get('confdir')?.value as string | undefined;
-  const confdirSet = [...args.sets].reverse().find((s) => s.startsWith('confdir='))?.slice('confdir='.length);
+  const confdirSet = [...args.sets]
+    .reverse()
+    .find((s) => s.startsWith('confdir='))
+    ?.slice('confdir='.length);
   const confdir = expandHome(confdirFlag ?? confdirSet ?? (opts.get('confdir') as string));
   for (const name of ['config.yaml', 'config.yml']) {
     const file = await readConfigFile(join(confdir, name));
     if (!file) continue;
     const scripts = file.values['scripts'];
     if (Array.isArray(scripts)) {
-      file.values['scripts'] = scripts.map((p: unknown) => (typeof p === 'string' && !isAbsolute(expandHome(p)) ? resolve(dirname(file.path), p) : p));
+      file.values['scripts'] = scripts.map((p: unknown) =>
+        typeof p === 'string' && !isAbsolute(expandHome(p)) ? resolve(dirname(file.path), p) : p,
+      );
     }
     // One update per file (each update runs every configure listener), each key's line kept for errors.
-    opts.update(file.values, { defer: true, source: (key) => ({ label: `${file.path}:${file.lines[key]} (key ${key})` }) });
+    opts.update(file.values, {
+      defer: true,
+      source: (key) => ({ label: `${file.path}:${file.lines[key]} (key ${key})` }),
+    });
   }
   opts.set(args.sets, { defer: true, source: { label: '--set' } });
-  for (const [option, { value, flag }] of args.flags) opts.update({ [option]: value }, { defer: true, source: { label: flag } });
+  for (const [option, { value, flag }] of args.flags)
+    opts.update({ [option]: value }, { defer: true, source: { label: flag } });
   // flow_detail belongs to the dumper addon, which a custom build may leave out.
   if (args.quiet) {
     opts.update({ termlog_verbosity: 'error' }, { source: { label: '-q' } });
@@ -81,7 +113,9 @@ export function formatOptions(kernel: Kernel): string {
     for (const line of wrap(o.help, 96)) out.push(`# ${line}`);
     if (o.unimplemented) out.push(`# Not implemented yet (${o.unimplemented}): only the default is accepted.`);
     const range = o.min !== undefined || o.max !== undefined ? `, ${rangeText(o)}` : '';
-    out.push(`# Type ${TYPE_DESCRIPTIONS[o.type]}${o.choices ? `, one of: ${o.choices.join(', ')}` : ''}${range}. Default: ${JSON.stringify(o.default)}. Declared by ${o.owner}.`);
+    out.push(
+      `# Type ${TYPE_DESCRIPTIONS[o.type]}${o.choices ? `, one of: ${o.choices.join(', ')}` : ''}${range}. Default: ${JSON.stringify(o.default)}. Declared by ${o.owner}.`,
+    );
     out.push(`${o.name}: ${JSON.stringify(o.value)}`, '');
   }
   return out.join('\n');
@@ -120,8 +154,16 @@ export function distributionKernel(io: CliIO, out: () => NodeJS.WritableStream =
  * config.yaml and argv, starts the kernel and runs until SIGINT/SIGTERM or until an addon asks
  * to shut down. Returns the exit code.
  */
-export async function main(argv: readonly string[], dist: Distribution, io: CliIO, subcommands: Record<string, Subcommand> = {}): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  dist: Distribution,
+  io: CliIO,
+  subcommands: Record<string, Subcommand> = {},
+): Promise<number> {
   const [first, ...rest] = argv;
+  // `mitmts web ...` is mitmts with the web UI on (mitmweb): the same flags, the same kernel.
+  const web = first === 'web' && !Object.hasOwn(subcommands, 'web');
+  if (web) argv = rest;
   const flows: Subcommand = async (a, o) => {
     try {
       await loadFlowFormats(dist);
@@ -135,7 +177,9 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
   if (first !== undefined && Object.hasOwn(all, first)) return all[first]!(rest, io);
   if (argv.includes('--version')) {
     // mitmdump's first line is "Mitmproxy: VERSION"; a custom build names itself.
-    io.stdout.write(`${dist.name === 'mitmts' ? 'Mitmts' : dist.name}: ${dist.version}\nNode.js: ${process.version}\nPlatform: ${process.platform}-${process.arch}\n`);
+    io.stdout.write(
+      `${dist.name === 'mitmts' ? 'Mitmts' : dist.name}: ${dist.version}\nNode.js: ${process.version}\nPlatform: ${process.platform}-${process.arch}\n`,
+    );
     return 0;
   }
   // Output piped into a reader that stopped (`mitmts ... | head`): end quietly, as a Unix tool
@@ -155,12 +199,19 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
       return 1;
     }
     if (args.help) {
-      const implemented = (o: string): boolean => kernel.options.has(o) && kernel.options.info(o).unimplemented === undefined;
-      const subs = Object.fromEntries(Object.keys(all).map((k) => [k, SUBCOMMAND_HELP[k] ?? '']));
-      io.stdout.write(usageText(extra, implemented, { name: dist.name, subcommands: subs }));
+      const implemented = (o: string): boolean =>
+        kernel.options.has(o) && kernel.options.info(o).unimplemented === undefined;
+      const names = [...Object.keys(all), ...(kernel.options.has('web') ? ['web'] : [])];
+      const subs = Object.fromEntries(names.map((k) => [k, SUBCOMMAND_HELP[k] ?? '']));
+      io.stdout.write(
+        (web ? WEB_HELP(dist.name) : '') +
+          usageText(extra, implemented, { name: dist.name, subcommands: web ? {} : subs }),
+      );
       return 0;
     }
+    if (web) webDefaults(kernel, dist.name);
     await applyCommandLine(kernel, args);
+    if (web) kernel.options.update({ web: true }, { source: { label: `${dist.name} web` } });
     if (args.options || args.commands) {
       // Configure (so -s scripts load and declare their options and commands), never serve.
       await kernel.start({ running: false });
@@ -180,7 +231,8 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
       process.on('SIGTERM', onSignal);
     });
     // Last resort: a bug in one connection's code must not take the proxy down for everyone.
-    const onCrash = (err: unknown): void => kernel.log.error(`internal error (the proxy keeps running): ${(err as Error)?.stack ?? String(err)}`);
+    const onCrash = (err: unknown): void =>
+      kernel.log.error(`internal error (the proxy keeps running): ${(err as Error)?.stack ?? String(err)}`);
     if (io.signals !== false) {
       process.on('uncaughtException', onCrash);
       process.on('unhandledRejection', onCrash);
@@ -201,7 +253,10 @@ export async function main(argv: readonly string[], dist: Distribution, io: CliI
     await kernel.shutdown();
     return code;
   } catch (err) {
-    const message = err instanceof MitmtsError || (err as Error)?.name === 'OptionsError' ? (err as Error).message : ((err as Error)?.stack ?? String(err));
+    const message =
+      err instanceof MitmtsError || (err as Error)?.name === 'OptionsError'
+        ? (err as Error).message
+        : ((err as Error)?.stack ?? String(err));
     io.stderr.write(`${dist.name}: ${message}\n`);
     if (started) await kernel.shutdown().catch(() => undefined);
     return 1;

@@ -24,6 +24,7 @@ interface Entry {
 export class FlowStore {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners: Array<(flow: Flow) => void> = [];
+  private readonly indexListeners: Array<(index: FlowIndex) => void> = [];
   private nextSeq = 1;
   private bytesKept = 0;
   private limitValue: number;
@@ -87,9 +88,29 @@ export class FlowStore {
    */
   useIndex(index: FlowIndex): () => void {
     this.plugged = index;
+    this.indexChanged();
     return () => {
-      if (this.plugged === index) this.plugged = null;
+      if (this.plugged !== index) return;
+      this.plugged = null;
+      this.indexChanged();
     };
+  }
+
+  /**
+   * Called whenever {@link index} changes (a store plugged in or unplugged), so a reader that
+   * holds on to an index (the web UI's view) switches at once. Returns a function that unsubscribes.
+   */
+  onIndexChange(listener: (index: FlowIndex) => void): () => void {
+    this.indexListeners.push(listener);
+    return () => {
+      const i = this.indexListeners.indexOf(listener);
+      if (i >= 0) this.indexListeners.splice(i, 1);
+    };
+  }
+
+  private indexChanged(): void {
+    const index = this.index;
+    for (const l of [...this.indexListeners]) l(index);
   }
 
   /** Add a flow (again: it moves to the newest end), then evict what the policy says. */
@@ -172,7 +193,10 @@ export class FlowStore {
     try {
       filter = parseFilter(spec);
     } catch (err) {
-      throw new CommandError(`Invalid flow spec ${JSON.stringify(spec)}: ${(err as Error).message}`, 'MITMTS_ERR_COMMAND_ARGS');
+      throw new CommandError(
+        `Invalid flow spec ${JSON.stringify(spec)}: ${(err as Error).message}`,
+        'MITMTS_ERR_COMMAND_ARGS',
+      );
     }
     return this.all().filter((f) => filter.match(f));
   }

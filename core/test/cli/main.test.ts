@@ -18,7 +18,9 @@ class Demo {
   @option({ type: 'str[]', default: [], help: 'Specs.' }) map_local!: readonly string[];
   static log: string[] = [];
   running(): void {
-    Demo.log.push(`running anticomp=${this.anticomp} flow_detail=${this.flow_detail} filter=${this.dumper_filter} map_local=${this.map_local.join('+')}`);
+    Demo.log.push(
+      `running anticomp=${this.anticomp} flow_detail=${this.flow_detail} filter=${this.dumper_filter} map_local=${this.map_local.join('+')}`,
+    );
     if (ctx.options.get('listen_port') === 1) ctx.kernel.requestShutdown(3);
   }
   done(): void {
@@ -63,13 +65,18 @@ describe('option precedence', () => {
     // mitmts: --set beats config.yaml (mitmproxy does the reverse; issue 5069).
     expect((await resolve(['--set', 'anticomp=false'], 'anticomp: true\n')).options.get('anticomp')).toBe(false);
     expect((await resolve(['--set', 'anticomp=true', '--no-anticomp'], '')).options.get('anticomp')).toBe(false);
-    expect((await resolve(['--set', 'flow_detail=3', '--flow-detail', '4'], 'flow_detail: 2\n')).options.get('flow_detail')).toBe(4);
+    expect(
+      (await resolve(['--set', 'flow_detail=3', '--flow-detail', '4'], 'flow_detail: 2\n')).options.get('flow_detail'),
+    ).toBe(4);
     const k = await resolve(['--set', 'dumper_filter=~q', '~s'], 'dumper_filter: "~a"\n');
     expect(k.options.get('dumper_filter')).toBe('~s');
   });
 
   it('repeats --set for sequences and lets -q/-v set verbosity', async () => {
-    const k = await resolve(['--set', 'map_local=|a|b|c', '--set', 'map_local=|d|e|f', '-q'], 'map_local: ["|x|y|z"]\n');
+    const k = await resolve(
+      ['--set', 'map_local=|a|b|c', '--set', 'map_local=|d|e|f', '-q'],
+      'map_local: ["|x|y|z"]\n',
+    );
     expect(k.options.get('map_local')).toEqual(['|a|b|c', '|d|e|f']);
     expect(k.options.get('termlog_verbosity')).toBe('error');
     expect(k.options.get('flow_detail')).toBe(0);
@@ -80,7 +87,9 @@ describe('option precedence', () => {
     await k.add(Demo);
     const dir = confdir('anticomp: true\n\nlisten_prot: 9\n');
     await applyCommandLine(k, parseArgs(['--confdir', dir]));
-    await expect(k.start()).rejects.toThrowError(`Unknown option: listen_prot (from ${join(dir, 'config.yaml')}:3 (key listen_prot)). Did you mean listen_port?`);
+    await expect(k.start()).rejects.toThrowError(
+      `Unknown option: listen_prot (from ${join(dir, 'config.yaml')}:3 (key listen_prot)). Did you mean listen_port?`,
+    );
   });
 
   it('names file and line for a config value of the wrong type', async () => {
@@ -109,7 +118,9 @@ describe('config.yaml at scale', () => {
     expect(k.options.get('flow_detail')).toBe(3);
     // The unknown keys were deferred with their own line each.
     expect(k.options.pendingDeferred()).toHaveLength(20_000);
-    expect(k.options.pendingDeferred()[19_999]!.source.label).toBe(`${join(dir, 'config.yaml')}:20002 (key script_option_19999)`);
+    expect(k.options.pendingDeferred()[19_999]!.source.label).toBe(
+      `${join(dir, 'config.yaml')}:20002 (key script_option_19999)`,
+    );
   });
 
   it('reports a key set twice with both lines', async () => {
@@ -125,8 +136,12 @@ describe('main', () => {
   it('runs until an addon asks to stop, firing running and done', async () => {
     Demo.log = [];
     const t = io();
-    const code = await main(['--confdir', confdir(), '-p', '1', '--anticomp', '--set', 'map_local=|a|b|c', '~q'], dist(), t.io);
-    expect(t.err()).toBe("");
+    const code = await main(
+      ['--confdir', confdir(), '-p', '1', '--anticomp', '--set', 'map_local=|a|b|c', '~q'],
+      dist(),
+      t.io,
+    );
+    expect(t.err()).toBe('');
     expect(code).toBe(3);
     expect(Demo.log).toEqual(['running anticomp=true flow_detail=1 filter=~q map_local=|a|b|c', 'done']);
   });
@@ -154,17 +169,31 @@ describe('main', () => {
   it('refuses a declared option this build does not implement, naming what is missing', async () => {
     const t = io();
     expect(await main(['--confdir', confdir(), '--set', 'http3=true'], dist(), t.io)).toBe(1);
-    expect(t.err()).toBe('mitmts: Option http3 (from --set): QUIC and HTTP/3 are not implemented in mitmts yet, so only its default (false) is accepted.\n');
+    expect(t.err()).toBe(
+      'mitmts: Option http3 (from --set): QUIC and HTTP/3 are not implemented in mitmts yet, so only its default (false) is accepted.\n',
+    );
   });
 
   it('lists its subcommands in --help, and no flag for an unimplemented option', async () => {
     const t = io();
     expect(await main(['--help'], dist(), t.io, { build: async () => 0 })).toBe(0);
-    expect(t.out()).toMatch(/^usage: mitmts \[options\] \[filter \.\.\.\]\n {7}mitmts flows \.\.\.\n {7}mitmts build \.\.\.\n/);
+    expect(t.out()).toMatch(
+      /^usage: mitmts \[options\] \[filter \.\.\.\]\n {7}mitmts flows \.\.\.\n {7}mitmts build \.\.\.\n/,
+    );
     expect(t.out()).toMatch(/\n {2}flows {15}read flow files \(\.mitm, HAR, stores\) as JSON lines/);
     expect(t.out()).toContain('\nProxy options:\n');
     expect(t.out()).not.toContain('--show-ignored-hosts');
     expect(t.out()).not.toContain('--http3');
+  });
+
+  it('refuses `web` in a build without the web UI addon, and does not list it', async () => {
+    const t = io();
+    expect(await main(['web', '--confdir', confdir(), '-p', '0'], dist(), t.io)).toBe(1);
+    expect(t.err()).toBe(
+      "mitmts: the web subcommand needs the web UI addon, which this build lacks: add @mitmts/addon-web to its manifest's addons.\n",
+    );
+    expect(await main(['--help'], dist(), t.io)).toBe(0);
+    expect(t.out()).not.toContain('mitmts web');
   });
 
   it('names a custom build in its usage errors and version', async () => {

@@ -61,10 +61,18 @@ describe('FlowStore retention', () => {
     const s = new FlowStore();
     expect(s.index).toBe(s.memory);
     const other = { name: 'other' } as FlowIndex;
+    const seen: string[] = [];
+    const off = s.onIndexChange((ix) => seen.push(ix.name));
     const unplug = s.useIndex(other);
     expect(s.index).toBe(other);
     unplug();
+    unplug();
     expect(s.index).toBe(s.memory);
+    // Each change told once (a second unplug changes nothing); none after unsubscribing.
+    expect(seen).toEqual(['other', 'memory']);
+    off();
+    s.useIndex(other);
+    expect(seen).toHaveLength(2);
   });
 });
 
@@ -86,7 +94,13 @@ describe('the in-memory index', () => {
     const { s, flows } = store();
     const w1 = await s.memory.window({ filter: '~c 404 | ~c 500', sort: 'status', desc: true, limit: 2 });
     expect(w1.rows.map((r) => r.id)).toEqual([flows[2]!.id, flows[3]!.id]);
-    const w2 = await s.memory.window({ filter: '~c 404 | ~c 500', sort: 'status', desc: true, limit: 2, after: w1.next });
+    const w2 = await s.memory.window({
+      filter: '~c 404 | ~c 500',
+      sort: 'status',
+      desc: true,
+      limit: 2,
+      after: w1.next,
+    });
     expect(w2.rows.map((r) => r.id)).toEqual([flows[1]!.id]);
     expect(w2.next).toBeNull();
     const byPath = await s.memory.window({ filter: '~http', sort: 'url' });
@@ -108,7 +122,9 @@ describe('the in-memory index', () => {
     flows[1]!.response!.rawContent = Buffer.from('some text with a Needle in it');
     const r = await s.memory.searchBodies({ pattern: 'needle' });
     expect(r.matches.map((m) => m.row.id)).toEqual([flows[1]!.id]);
-    expect(r.matches[0]!.hits).toEqual([{ part: 'response', offset: 17, length: 6, snippet: 'some text with a Needle in it' }]);
+    expect(r.matches[0]!.hits).toEqual([
+      { part: 'response', offset: 17, length: 6, snippet: 'some text with a Needle in it' },
+    ]);
     expect((await s.memory.searchBodies({ pattern: 'needle', caseSensitive: true })).matches).toEqual([]);
     expect((await s.memory.searchBodies({ pattern: 'needle', side: 'request' })).matches).toEqual([]);
     const capped = await s.memory.searchBodies({ pattern: 'x', scanLimit: 2 });
