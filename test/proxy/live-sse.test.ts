@@ -124,6 +124,39 @@ describe('live Server-Sent Events through the proxy, recorded whole', () => {
     }
   });
 
+  it('live_bodies_keep_size: a long stream keeps forwarding, the flow keeps its first bytes and says how many it left out', async () => {
+    proxy.kernel.options.update({ live_bodies_keep_size: '100' });
+    const logged = proxy.logs.length;
+    try {
+      const dispatcher = new ProxyAgent(proxy.url);
+      const hooked = live.responseHook('/capped');
+      const arrives = live.streamArrives();
+      const client = reading((await fetch(`${plain.url}/capped`, { dispatcher })).body!);
+      const stream = await arrives;
+      for (let i = 0; i < EVENTS.length; i++) {
+        stream.write(EVENTS[i]!);
+        await client.output.waitFor(`"n":${i}`);
+      }
+      stream.end();
+      await client.done;
+      await dispatcher.close();
+      const all = EVENTS.join('');
+      expect(client.output.all).toBe(all);
+      const flow = await hooked;
+      expect(flow.response!.rawContent!.toString()).toBe(all.slice(0, 100));
+      expect(flow.metadata.live_body_omitted).toEqual({ kept: 100, omitted: all.length - 100 });
+      // The hooks still saw every event, past the cut too.
+      expect(live.seen.filter((s) => s.startsWith(`event ${flow.id}`))).toHaveLength(EVENTS.length);
+      const warnings = proxy.logs
+        .slice(logged)
+        .filter((e) => e.level === 'warn' && e.message.includes('live_bodies_keep_size'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.message).toContain(`/capped passed live_bodies_keep_size (100 bytes)`);
+    } finally {
+      proxy.kernel.options.update({ live_bodies_keep_size: '64m' });
+    }
+  });
+
   it("with live_bodies '' the stream is held until it ends (mitmproxy's behaviour), and recorded", async () => {
     proxy.kernel.options.update({ live_bodies: '' });
     try {

@@ -32,6 +32,8 @@ export interface RuntimeConfig {
   readonly storeStreamedBodies: boolean;
   /** `live_bodies`: which responses go to the client as they arrive, recorded whole (null: none). */
   readonly liveBodies: LiveMatcher | null;
+  /** `live_bodies_keep_size`: how many bytes of a live body a flow keeps (null: all). */
+  readonly liveBodiesKeep: number | null;
   readonly validateInbound: boolean;
   readonly connectionStrategy: 'eager' | 'lazy';
   readonly ignoreHosts: HostMatcher;
@@ -155,11 +157,15 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     listenPort: o.get<number | null>('listen_port'),
     streamLargeBodies,
     bodySizeLimit,
-    bufferCeiling: streamLargeBodies === null && bodySizeLimit === null ? parseSize('max_buffered_body', optStr('max_buffered_body') || null) : null,
+    bufferCeiling:
+      streamLargeBodies === null && bodySizeLimit === null
+        ? parseSize('max_buffered_body', optStr('max_buffered_body') || null)
+        : null,
     requestHeadTimeout: o.get<number>('request_head_timeout'),
     keepHopByHop: bool('keep_hop_by_hop_headers'),
     storeStreamedBodies: bool('store_streamed_bodies'),
     liveBodies: liveMatcher(str('live_bodies')),
+    liveBodiesKeep: parseSize('live_bodies_keep_size', optStr('live_bodies_keep_size') || null),
     validateInbound: bool('validate_inbound_headers'),
     connectionStrategy: str('connection_strategy') as 'eager' | 'lazy',
     ignoreHosts,
@@ -198,7 +204,8 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
 
 function positiveSize(o: OptionsManager, name: string): number {
   const n = parseSize(name, o.get<string>(name))!;
-  if (n < 1) throw new OptionsError(`Option ${name}: must be at least 1 byte, got ${JSON.stringify(o.get<string>(name))}.`);
+  if (n < 1)
+    throw new OptionsError(`Option ${name}: must be at least 1 byte, got ${JSON.stringify(o.get<string>(name))}.`);
   return n;
 }
 
