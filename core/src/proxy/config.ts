@@ -157,10 +157,7 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     listenPort: o.get<number | null>('listen_port'),
     streamLargeBodies,
     bodySizeLimit,
-    bufferCeiling:
-      streamLargeBodies === null && bodySizeLimit === null
-        ? parseSize('max_buffered_body', optStr('max_buffered_body') || null)
-        : null,
+    bufferCeiling: streamLargeBodies === null && bodySizeLimit === null ? parseSize('max_buffered_body', optStr('max_buffered_body') || null) : null,
     requestHeadTimeout: o.get<number>('request_head_timeout'),
     keepHopByHop: bool('keep_hop_by_hop_headers'),
     storeStreamedBodies: bool('store_streamed_bodies'),
@@ -204,8 +201,7 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
 
 function positiveSize(o: OptionsManager, name: string): number {
   const n = parseSize(name, o.get<string>(name))!;
-  if (n < 1)
-    throw new OptionsError(`Option ${name}: must be at least 1 byte, got ${JSON.stringify(o.get<string>(name))}.`);
+  if (n < 1) throw new OptionsError(`Option ${name}: must be at least 1 byte, got ${JSON.stringify(o.get<string>(name))}.`);
   return n;
 }
 

@@ -57,18 +57,16 @@ export function markOmitted(flow: HTTPFlow, kept: number, omitted: number): void
 }
 
 /**
- * The keep limit of a live body (`live_bodies_keep_size`): once it is passed, the flow is marked
- * and one warning names the option (the exchange updates the count at the end).
+ * The keep limit of a live body (`live_bodies_keep_size`): once it is passed, one warning names
+ * the option (the exchange marks the flow with {@link markOmitted} once the body ended).
  */
 export function liveKeepLimit(flow: HTTPFlow, bytes: number, log: Logger, where: string): KeepLimit {
   return {
     bytes,
-    reached: () => {
-      markOmitted(flow, bytes, 0);
+    reached: () =>
       log.warn(
         `${where}: live body of ${flow.request.method} ${flow.request.prettyUrl} passed live_bodies_keep_size (${bytes} bytes): it still goes to the client and the hooks, but the flow keeps only its first ${bytes} bytes (metadata ${LIVE_BODY_OMITTED} counts the rest). Raise live_bodies_keep_size (or set it empty) to keep more.`,
-      );
-    },
+      ),
   };
 }
 
