@@ -62,6 +62,8 @@ export interface CoreOptionValues {
   readonly listen_port?: number | null;
   /** Responses matching this filter go to the client chunk by chunk as they arrive (each Server-Sent Event as it is sent) and are still recorded whole; the response_chunk and sse_event hooks see them as they pass, response fires at the end. */
   readonly live_bodies?: string;
+  /** How much of a live body (live_bodies) a flow keeps in memory: past it the rest still goes to the client and through the response_chunk and sse_event hooks, but the flow keeps only the first bytes, its metadata says how many were left out (live_body_omitted: kept and omitted bytes), and a warning names this option. */
+  readonly live_bodies_keep_size?: string | null;
   /** Largest HTTP request or response body held in memory for the hooks when neither stream_large_bodies nor body_size_limit is set: a larger body is streamed (the flow keeps no copy of it: its stream is true and its content missing) and a warning names this option. */
   readonly max_buffered_body?: string | null;
   /** The proxy server type(s) to spawn. */

@@ -93,6 +93,17 @@ describe('trust hints from real clients', () => {
     expect(e.message).toContain(`curl --cacert ${proxy.caCertPath}`);
   });
 
+  it.skipIf(missingCurl !== null)('curl speaking TLS to the proxy itself (an https:// proxy): names --proxy-cacert', async () => {
+    // Trusts the sites behind the proxy (--cacert) but not the proxy (no --proxy-cacert).
+    const proxyTls = proxy.url.replace(/^http:/, 'https:');
+    const e = await hintFor(() => sh('curl', ['-sS', '--cacert', proxy.caCertPath, '-x', proxyTls, `${up.url}/x`]));
+    expect(e.message).toContain("does not trust the proxy's own certificate (TLS to the proxy, an https:// proxy URL) for 127.0.0.1");
+    expect(e.message).toContain(`curl --proxy-cacert ${proxy.caCertPath}`);
+    expect(e.message).not.toContain('curl --cacert');
+    // With --proxy-cacert it goes through.
+    expect(await sh('curl', ['-sS', '--proxy-cacert', proxy.caCertPath, '--cacert', proxy.caCertPath, '-x', proxyTls, `${up.url}/x`])).toEqual({ code: 0, out: 'secure' });
+  });
+
   it.skipIf(missingJava !== null)("Java (HttpsURLConnection and HttpClient): names Java and keytool, alert or not", { timeout: 120_000 }, async () => {
     const conn = tempFile(
       'Conn.java',

@@ -33,6 +33,8 @@ export interface RuntimeConfig {
   readonly storeStreamedBodies: boolean;
   /** `live_bodies`: which responses go to the client as they arrive, recorded whole (null: none). */
   readonly liveBodies: LiveMatcher | null;
+  /** `live_bodies_keep_size`: how many bytes of a live body a flow keeps (null: all). */
+  readonly liveBodiesKeep: number | null;
   readonly validateInbound: boolean;
   readonly connectionStrategy: 'eager' | 'lazy';
   readonly ignoreHosts: HostMatcher;
@@ -183,6 +185,7 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     keepHopByHop: bool('keep_hop_by_hop_headers'),
     storeStreamedBodies: bool('store_streamed_bodies'),
     liveBodies: liveMatcher(str('live_bodies')),
+    liveBodiesKeep: parseSize('live_bodies_keep_size', optStr('live_bodies_keep_size') || null),
     validateInbound: bool('validate_inbound_headers'),
     connectionStrategy: str('connection_strategy') as 'eager' | 'lazy',
     ignoreHosts,

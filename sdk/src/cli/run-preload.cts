@@ -10,7 +10,7 @@
  *   that open a CONNECT tunnel through the proxy for each connection (TLS, when any, runs
  *   inside the tunnel, verified against Node's CAs plus NODE_EXTRA_CA_CERTS).
  * Both follow HTTPS_PROXY / HTTP_PROXY and NO_PROXY from the environment, and do nothing when no
- * proxy is set. A CommonJS file on purpose: `--require` works in NODE_OPTIONS on every Node
+ * proxy is set. An https:// proxy URL gets TLS to the proxy (undici does that itself). A CommonJS file on purpose: `--require` works in NODE_OPTIONS on every Node
  * version, where `--import` makes Node older than 18.19 refuse to start.
  */
 import http from 'node:http';
@@ -46,7 +46,13 @@ function tunnel(proxyUrl: string, target: TunnelTarget, done: (err: Error | null
   const proxy = new URL(proxyUrl);
   const auth = proxy.username ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n` : '';
   const hostport = `${target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host}:${target.port}`;
-  const socket = net.connect(Number(proxy.port || 80), proxy.hostname.replace(/^\[|\]$/g, ''));
+  const host = proxy.hostname.replace(/^\[|\]$/g, '');
+  // An https:// proxy: TLS to the proxy first (verified against Node's CAs plus
+  // NODE_EXTRA_CA_CERTS), then CONNECT inside it.
+  const secure = proxy.protocol === 'https:';
+  const socket = secure
+    ? tls.connect({ host, port: Number(proxy.port || 443), ALPNProtocols: ['http/1.1'], ...(net.isIP(host) ? {} : { servername: host }) })
+    : net.connect(Number(proxy.port || 80), host);
   let head = Buffer.alloc(0);
   const fail = (err: Error): void => {
     socket.destroy();
@@ -68,7 +74,7 @@ function tunnel(proxyUrl: string, target: TunnelTarget, done: (err: Error | null
   };
   socket.on('data', onData);
   socket.on('error', fail);
-  socket.once('connect', () => socket.write(`CONNECT ${hostport} HTTP/1.1\r\nHost: ${hostport}\r\n${auth}\r\n`));
+  socket.once(secure ? 'secureConnect' : 'connect', () => socket.write(`CONNECT ${hostport} HTTP/1.1\r\nHost: ${hostport}\r\n${auth}\r\n`));
 }
 
 type Callback = (err: Error | null, stream: Duplex) => void;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
@@ -49,9 +49,10 @@ Flows get metadata "mitmts.run" (the command line) and "mitmts.run_id" (one id p
 filter them with ~meta, read them with mitmts flows FILE --fields +metadata.
 
 Options:
-  --proxy URL     use a proxy that is already running (http://host:port) instead of starting
-                  one; its CA is read from --confdir (default ~/.mitmproxy). Its flows are
-                  tagged when it runs the runtag addon (the default build does).
+  --proxy URL     use a proxy that is already running (http://host:port, or https://host:port
+                  to speak TLS to it) instead of starting one; its CA is read from --confdir
+                  (default ~/.mitmproxy). Its flows are tagged when it runs the runtag addon
+                  (the default build does).
   --bypass HOSTS  comma-separated hosts (and domains) COMMAND reaches directly
   -h, --help      show this help
 Any other option before COMMAND is a mitmts option (mitmts --help). The proxy logs to standard
@@ -132,9 +133,28 @@ function preloadPath(): string | null {
   }
 }
 
-/** The environment for the command: proxies, CAs, the Node preload. */
-export function runEnvironment(base: NodeJS.ProcessEnv, o: { proxyUrl: string; bypass: string; caCert: string; caBundle: string; preload: string | null }): NodeJS.ProcessEnv {
+/**
+ * curl trusts an https:// proxy only through `--proxy-cacert` (CURL_CA_BUNDLE is for servers):
+ * a curl home of its own whose `.curlrc` is the user's (if any) plus that line. Returns the
+ * directory for CURL_HOME.
+ */
+function curlHomeTrusting(dir: string, caBundle: string, base: NodeJS.ProcessEnv): string {
+  const home = join(dir, 'curl-home');
+  mkdirSync(home, { recursive: true });
+  const candidates = [base.CURL_HOME && join(base.CURL_HOME, '.curlrc'), base.XDG_CONFIG_HOME && join(base.XDG_CONFIG_HOME, 'curlrc'), base.HOME && join(base.HOME, '.curlrc')];
+  const own = candidates.find((f): f is string => typeof f === 'string' && existsSync(f));
+  const mine = `# mitmts run: trust the proxy's certificate (TLS to the proxy)\nproxy-cacert = "${caBundle.replace(/[\\"]/g, '\\$&')}"\n`;
+  writeFileSync(join(home, '.curlrc'), `${own !== undefined ? `${readFileSync(own, 'utf8').trimEnd()}\n` : ''}${mine}`);
+  return home;
+}
+
+/** The environment for the command: proxies, CAs, the Node preload (and curl's home for an https:// proxy). */
+export function runEnvironment(
+  base: NodeJS.ProcessEnv,
+  o: { proxyUrl: string; bypass: string; caCert: string; caBundle: string; preload: string | null; curlHome?: string },
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
+  if (o.curlHome !== undefined) env.CURL_HOME = o.curlHome;
   for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) env[k] = o.proxyUrl;
   for (const k of ['ALL_PROXY', 'all_proxy']) delete env[k];
   env.NO_PROXY = env.no_proxy = o.bypass;
@@ -242,7 +262,7 @@ export function runCommand(dist: Distribution): Subcommand {
         } catch {
           return usage(`--proxy ${JSON.stringify(run.proxy)} is not a URL (e.g. http://127.0.0.1:8080)`);
         }
-        if (proxyUrl.protocol !== 'http:') return usage(`--proxy must be an http:// URL, got ${proxyUrl.protocol}// (TLS to the proxy is not supported yet)`);
+        if (proxyUrl.protocol !== 'http:' && proxyUrl.protocol !== 'https:') return usage(`--proxy must be an http:// or https:// URL, got ${proxyUrl.protocol}//`);
         const others = [...args.flags.keys()].filter((o) => o !== 'confdir');
         if (others.length > 0 || args.sets.some((s) => !s.startsWith('confdir='))) {
           return usage(`with --proxy, the running proxy's own options apply; only --confdir (where its CA is) is taken here`);
@@ -270,7 +290,8 @@ export function runCommand(dist: Distribution): Subcommand {
       if (started && kernel.get('runtag') === undefined) kernel.log.warn(`mitmts run: this build has no runtag addon: flows will not be tagged with the command line`);
       if (proxyUrl.username) kernel.log.info('mitmts run: the proxy URL has its own credentials: they are used as given, and flows are not tagged');
       kernel.log.info(`mitmts run: ${cmd} (run ${tag.id}) through the proxy at ${proxyUrl.href}`);
-      const env = runEnvironment(process.env, { proxyUrl: taggedUrl(proxyUrl, tag), bypass: run.bypass, caCert, caBundle, preload });
+      const curlHome = proxyUrl.protocol === 'https:' ? curlHomeTrusting(tmp, caBundle, process.env) : undefined;
+      const env = runEnvironment(process.env, { proxyUrl: taggedUrl(proxyUrl, tag), bypass: run.bypass, caCert, caBundle, preload, curlHome });
       // Last resort, as in mitmts itself: a bug in one connection must not take the proxy away
       // from the command.
       const onCrash = (err: unknown): void => kernel.log.error(`internal error (the proxy keeps running): ${(err as Error)?.stack ?? String(err)}`);

@@ -8,6 +8,13 @@ const EMPTY = Buffer.alloc(0);
 /** Sees each chunk that goes through (after the stream function), e.g. a per-chunk hook. */
 export type ChunkTap = (chunk: Buffer) => void;
 
+/** How much of a body a {@link BodyRelay} keeps, and whom it tells once it keeps no more. */
+export interface KeepLimit {
+  readonly bytes: number;
+  /** Called once, when the first byte past the limit goes through. */
+  readonly reached: () => void;
+}
+
 /**
  * Sits between a streamed body's producer and its receiver: runs the flow's stream function on
  * each chunk (and once more with an empty chunk at the end, to flush), keeps a copy of what went
@@ -16,12 +23,18 @@ export type ChunkTap = (chunk: Buffer) => void;
  */
 export class BodyRelay implements BodyWriter {
   private readonly parts: Buffer[] | null;
+  /** Bytes kept so far. */
+  private keptBytes = 0;
+  /** Bytes that went through past the keep limit (not kept). */
+  omitted = 0;
 
   constructor(
     private readonly out: BodyWriter,
     private readonly fn: StreamFunction | null,
     keep: boolean,
     private readonly tap: ChunkTap | null = null,
+    /** Keep at most this much (the first bytes); null: everything. */
+    private readonly limit: KeepLimit | null = null,
   ) {
     this.parts = keep ? [] : null;
   }
@@ -54,10 +67,30 @@ export class BodyRelay implements BodyWriter {
     return this.parts === null ? null : Buffer.concat(this.parts);
   }
 
+  /** Keep a copy (the data may sit in a read buffer that is reused for the next read), up to the limit. */
+  private keep(data: Buffer): void {
+    const limit = this.limit;
+    if (limit === null) {
+      this.parts!.push(Buffer.from(data));
+      return;
+    }
+    const room = limit.bytes - this.keptBytes;
+    if (room >= data.length) {
+      this.parts!.push(Buffer.from(data));
+      this.keptBytes += data.length;
+      return;
+    }
+    if (room > 0) {
+      this.parts!.push(Buffer.from(data.subarray(0, room)));
+      this.keptBytes += room;
+    }
+    if (this.omitted === 0) limit.reached();
+    this.omitted += data.length - Math.max(room, 0);
+  }
+
   private send(data: Buffer): boolean {
     if (data.length === 0) return true;
-    // A copy: the data may sit in a read buffer that is reused for the next read.
-    this.parts?.push(Buffer.from(data));
+    if (this.parts !== null) this.keep(data);
     this.tap?.(data);
     return this.out.write(data);
   }

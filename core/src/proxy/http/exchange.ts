@@ -6,7 +6,7 @@ import { CLIENT_DISCONNECTED, clientDisconnected, UpstreamError } from '../error
 import { isWebSocketHandshake } from '../websocket/handshake.js';
 import { BodyRelay, type StreamFunction } from './body.js';
 import { streamedForSize, streamThreshold } from './ceiling.js';
-import { LiveBody } from './live.js';
+import { LiveBody, liveKeepLimit, markOmitted } from './live.js';
 import type { ClientSide, Connector, ResponseHeadInfo, ServerSide } from './sides.js';
 import { andThen, settle, type Step } from './step.js';
 
@@ -251,11 +251,14 @@ export class HttpExchange {
     const response = this.flow.response!;
     const fn = typeof setting === 'function' ? this.guard(setting, 'response') : null;
     const keep = live !== null || this.cfg.storeStreamedBodies;
-    const relay = new BodyRelay(this.client.startResponse(response, head, fn !== null), fn, keep, live?.tap ?? null);
+    const cap = live !== null ? this.cfg.liveBodiesKeep : null;
+    const limit = cap !== null ? liveKeepLimit(this.flow, cap, this.ctx.log, this.ctx.describe()) : null;
+    const relay = new BodyRelay(this.client.startResponse(response, head, fn !== null), fn, keep, live?.tap ?? null, limit);
     const gone = this.client.closed.then(() => Promise.reject(clientDisconnected()));
     return Promise.race([server.streamBody(relay), gone]).then(() => {
       this.checkStreamFailure();
       response.rawContent = relay.kept();
+      if (relay.omitted > 0) markOmitted(this.flow, cap!, relay.omitted);
       const t = server.trailers;
       if (t) response.trailers = Headers.fromRaw(t);
       response.timestampEnd = now();

@@ -3,7 +3,9 @@
  * the client chunk by chunk as it arrives, is still recorded whole in the flow, and hooks see it
  * as it passes: `response_chunk` for each chunk, `sse_event` for each Server-Sent Event (decoded
  * first when the stream is gzip'd, deflate'd or br'd). The `response` hook fires at the end with
- * the whole body, after every chunk and event hook.
+ * the whole body, after every chunk and event hook. A flow keeps the first
+ * `live_bodies_keep_size` bytes of a live body; the rest still goes through, counted in its
+ * metadata.
  */
 import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
@@ -13,7 +15,8 @@ import type { HookTable } from '../../hooks/dispatcher.js';
 import type { HookResult } from '../../hooks/hookmap.js';
 import { isEventStream, SseParser, type SseEvent } from '../../io/sse.js';
 import { OptionsError } from '../../kernel/errors.js';
-import type { ChunkTap } from './body.js';
+import type { Logger } from '../../kernel/log.js';
+import type { ChunkTap, KeepLimit } from './body.js';
 
 /** The default of `live_bodies`: event streams (answered without a filter: no cost per response). */
 export const LIVE_BODIES_DEFAULT = '~ts text/event-stream';
@@ -34,6 +37,37 @@ export function liveMatcher(spec: string): LiveMatcher | null {
   } catch (err) {
     throw new OptionsError(`Option live_bodies: ${(err as Error).message}`);
   }
+}
+
+/** The flow metadata key of a live body cut by `live_bodies_keep_size`: `{ kept, omitted }` bytes. */
+export const LIVE_BODY_OMITTED = 'live_body_omitted';
+
+/** What {@link LIVE_BODY_OMITTED} holds. */
+export interface LiveBodyOmitted {
+  /** Bytes the flow kept (the first ones of the body, as sent: still encoded). */
+  readonly kept: number;
+  /** Bytes that went to the client past them, not kept. */
+  readonly omitted: number;
+}
+
+/** Note in the flow that its live body keeps only its first `kept` bytes, `omitted` more went through. */
+export function markOmitted(flow: HTTPFlow, kept: number, omitted: number): void {
+  const mark: LiveBodyOmitted = { kept, omitted };
+  flow.metadata[LIVE_BODY_OMITTED] = mark;
+}
+
+/**
+ * The keep limit of a live body (`live_bodies_keep_size`): once it is passed, one warning names
+ * the option (the exchange marks the flow with {@link markOmitted} once the body ended).
+ */
+export function liveKeepLimit(flow: HTTPFlow, bytes: number, log: Logger, where: string): KeepLimit {
+  return {
+    bytes,
+    reached: () =>
+      log.warn(
+        `${where}: live body of ${flow.request.method} ${flow.request.prettyUrl} passed live_bodies_keep_size (${bytes} bytes): it still goes to the client and the hooks, but the flow keeps only its first ${bytes} bytes (metadata ${LIVE_BODY_OMITTED} counts the rest). Raise live_bodies_keep_size (or set it empty) to keep more.`,
+      ),
+  };
 }
 
 type Decoder = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress;

@@ -105,8 +105,13 @@ export function closedDuringHandshake(err: Error): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || /closed the connection during the TLS handshake|socket hang up/i.test(err.message);
 }
 
-/** The exact fix for a client of this kind that does not trust the proxy's CA at `ca`. */
-export function trustFix(kind: TlsClientKind, ca: string): string {
+/**
+ * The exact fix for a client of this kind that does not trust the proxy's CA at `ca`; `toProxy`:
+ * the certificate was the proxy's own (TLS to the proxy, an https:// proxy URL), which curl
+ * trusts only through `--proxy-cacert` (`--cacert`, CURL_CA_BUNDLE and SSL_CERT_FILE are for
+ * the sites behind it).
+ */
+export function trustFix(kind: TlsClientKind, ca: string, toProxy = false): string {
   const run = "or start it under 'mitmts run -- <command>', which sets all of this for one process";
   switch (kind) {
     case 'node':
@@ -114,9 +119,14 @@ export function trustFix(kind: TlsClientKind, ca: string): string {
     case 'python':
       return `set REQUESTS_CA_BUNDLE=${ca} (requests) or SSL_CERT_FILE=${ca} (urllib, httpx, aiohttp) in its environment; both replace the system CAs, which is fine for traffic through the proxy; ${run}`;
     case 'curl':
-      return `curl --cacert ${ca} (or CURL_CA_BUNDLE=${ca} in its environment), ${run}`;
+      return toProxy
+        ? `curl --proxy-cacert ${ca} (the CA of an https:// proxy; --cacert or CURL_CA_BUNDLE=${ca} for the sites behind it), ${run}`
+        : `curl --cacert ${ca} (or CURL_CA_BUNDLE=${ca} in its environment), ${run}`;
     case 'openssl':
-      return `set SSL_CERT_FILE=${ca} in its environment (OpenSSL clients; REQUESTS_CA_BUNDLE for Python requests, --cacert for curl), ${run}`;
+      // curl sends no ALPN h2 to a proxy, so it looks like any OpenSSL client there.
+      return toProxy
+        ? `for curl: curl --proxy-cacert ${ca} (the CA of an https:// proxy; --cacert is for the sites behind it); other OpenSSL clients: SSL_CERT_FILE=${ca} in their environment (REQUESTS_CA_BUNDLE for Python requests); ${run}`
+        : `set SSL_CERT_FILE=${ca} in its environment (OpenSSL clients; REQUESTS_CA_BUNDLE for Python requests, --cacert for curl), ${run}`;
     case 'java':
       return (
         `import the CA into a trust store: keytool -importcert -noprompt -alias mitmts -file ${ca} -keystore mitmts-truststore.p12 -storetype PKCS12 -storepass changeit, ` +
@@ -143,6 +153,8 @@ export interface ClientTlsFailure {
   readonly caCertPath: string;
   /** User-Agent of the client's CONNECT request, when the caller has it. */
   readonly userAgent?: string | null;
+  /** The handshake was TLS to the proxy itself (an https:// proxy URL), not to a site through it. */
+  readonly toProxy?: boolean;
 }
 
 /** The log line for a failed client handshake. */
@@ -159,14 +171,16 @@ export interface TlsFailureReport {
 export function describeClientTlsFailure(f: ClientTlsFailure): TlsFailureReport {
   const client = guessTlsClient(f.clientHello, f.userAgent);
   const who = client.kind === 'unknown' ? 'The client' : `The client (${client.name}, from ${client.evidence})`;
-  const fix = `Fix: ${trustFix(client.kind, f.caCertPath)}.`;
+  const toProxy = f.toProxy ?? false;
+  const fix = `Fix: ${trustFix(client.kind, f.caCertPath, toProxy)}.`;
+  const cert = toProxy ? `the proxy's own certificate (TLS to the proxy, an https:// proxy URL) for ${f.serverName}` : `the proxy's certificate for ${f.serverName}`;
   const alert = alertOf(f.error);
   if (alert !== null && alert in DISTRUST_ALERTS) {
     return {
       level: 'warn',
       distrust: true,
       client,
-      message: `Client TLS handshake failed. ${who} does not trust the proxy's certificate for ${f.serverName} (TLS alert ${alert} ${DISTRUST_ALERTS[alert]}). ${fix}`,
+      message: `Client TLS handshake failed. ${who} does not trust ${cert} (TLS alert ${alert} ${DISTRUST_ALERTS[alert]}). ${fix}`,
     };
   }
   if (closedDuringHandshake(f.error)) {
@@ -176,7 +190,7 @@ export function describeClientTlsFailure(f: ClientTlsFailure): TlsFailureReport 
         distrust: true,
         client,
         message:
-          `Client TLS handshake failed. ${who} does not trust the proxy's certificate for ${f.serverName}: ` +
+          `Client TLS handshake failed. ${who} does not trust ${cert}: ` +
           `it closed the connection during the handshake without a TLS alert, which is how ${client.name} rejects an untrusted certificate. ${fix}`,
       };
     }
@@ -186,7 +200,7 @@ export function describeClientTlsFailure(f: ClientTlsFailure): TlsFailureReport 
       client,
       message:
         `Client TLS handshake failed for ${f.serverName}: the client closed the connection during the handshake, without a TLS alert. ` +
-        `If it does not trust the proxy's certificate (Node.js and Java clients close like this): ${trustFix(client.kind, f.caCertPath)}.`,
+        `If it does not trust the proxy's certificate (Node.js and Java clients close like this): ${trustFix(client.kind, f.caCertPath, toProxy)}.`,
     };
   }
   return { level: 'info', distrust: false, client, message: `Client TLS handshake failed for ${f.serverName}: ${f.error.message.trim()}` };

@@ -88,7 +88,7 @@ export async function acceptProxyTls(conn: ClientConnection, initial: Buffer): P
   conn.client.alpnOffers = hello.alpnProtocols.map((p) => Buffer.from(p, 'latin1'));
   const self = { host: conn.socket.localAddress ?? '127.0.0.1', port: conn.socket.localPort ?? 0 };
   const alpn = hello.alpnProtocols.includes('http/1.1') ? ['http/1.1'] : [];
-  return handshake(conn, self, hello, data, alpn, null);
+  return handshake(conn, self, hello, data, alpn, null, true);
 }
 
 /** The ClientHello, reading more bytes while it is incomplete. */
@@ -153,6 +153,8 @@ async function handshake(
   data: Buffer,
   alpn: string[],
   upstreamCert: Cert | null,
+  /** TLS to the proxy itself (the trust hint differs for curl). */
+  toProxy = false,
 ): Promise<tls.TLSSocket | null> {
   const certs = conn.runtime.certs;
   const client = conn.client;
@@ -178,7 +180,7 @@ async function handshake(
     const e = err as Error;
     const name = hello.sni ?? target.host;
     client.error = `Client TLS handshake failed: ${e.message}`;
-    const hint = describeClientTlsFailure({ error: e, clientHello: hello, serverName: name, caCertPath: conn.runtime.caCertPath });
+    const hint = describeClientTlsFailure({ error: e, clientHello: hello, serverName: name, caCertPath: conn.runtime.caCertPath, toProxy });
     conn.log[hint.level](`${conn.describe()}: ${hint.message}`);
     const r2 = conn.hooks.trigger('tls_failed_client', tlsData);
     if (r2) await r2;
