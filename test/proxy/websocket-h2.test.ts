@@ -2,7 +2,8 @@
 // node:http2 client doing the extended CONNECT itself (with `ws` framing on the stream), to a
 // node:http2 origin that announces SETTINGS_ENABLE_CONNECT_PROTOCOL (the WebSocket stays on
 // HTTP/2 upstream) and to an HTTP/1.1-only `ws` server (the proxy translates to an Upgrade
-// request); messages edited by an addon; the flow's .mitm round trip.
+// request); headless Chromium opening wss:// on its HTTP/2 connection to the origin (through the
+// proxy, which announced extended CONNECT); messages edited by an addon; the flow's .mitm round trip.
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -10,14 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { chromium } from 'playwright-core';
+import WS from 'ws';
 import { addon, createProxy, FlowReader, FlowWriter, hook, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { browserProfile, ensureChromium } from '../helpers/browser.js';
 import { h2Origin, h2Through } from '../helpers/h2.js';
 import { wsServer, type WsServer } from '../helpers/websocket.js';
 
 /** `ws` framing on a stream that is already a WebSocket (an extended CONNECT's stream); `client` masks. */
-function wsOn(stream: Duplex, client: boolean): WebSocket {
-  const ws = new WebSocket(null as unknown as string, undefined, { autoPong: true });
+function wsOn(stream: Duplex, client: boolean): WS {
+  const ws = new WS(null as unknown as string, undefined, { autoPong: true });
   (ws as unknown as { _isServer: boolean })._isServer = !client;
   (ws as unknown as { setSocket(s: Duplex, head: Buffer, o: object): void }).setSocket(stream, Buffer.alloc(0), {
     maxPayload: 64 * 1024 * 1024,
@@ -60,6 +63,11 @@ const seen: http2.IncomingHttpHeaders[] = [];
 beforeAll(async () => {
   h2 = await h2Origin(
     (stream, headers) => {
+      if (headers[':method'] === 'GET') {
+        stream.respond({ ':status': 200, 'content-type': 'text/html' });
+        stream.end('<!doctype html><title>h2 page</title>');
+        return;
+      }
       seen.push(headers);
       stream.respond({ ':status': 200, 'x-origin': 'h2' });
       const ws = wsOn(stream, false);
@@ -85,7 +93,7 @@ afterAll(async () => {
 async function openThrough(
   port: number,
   path: string,
-): Promise<{ session: http2.ClientHttp2Session; ws: WebSocket; headers: http2.IncomingHttpHeaders }> {
+): Promise<{ session: http2.ClientHttp2Session; ws: WS; headers: http2.IncomingHttpHeaders }> {
   const session = await h2Through(proxy.port, 'localhost', port, await caPem());
   // the proxy announced SETTINGS_ENABLE_CONNECT_PROTOCOL (Node refuses :protocol otherwise)
   if (!session.remoteSettings.enableConnectProtocol) await once(session, 'remoteSettings');
@@ -113,7 +121,7 @@ async function caPem(): Promise<Buffer> {
 }
 
 /** Send each message and collect its answer. */
-async function chat(ws: WebSocket, messages: Array<string | Buffer>): Promise<string[]> {
+async function chat(ws: WS, messages: Array<string | Buffer>): Promise<string[]> {
   const out: string[] = [];
   for (const m of messages) {
     const got = once(ws, 'message') as Promise<[Buffer, boolean]>;
@@ -218,4 +226,72 @@ describe('WebSocket over HTTP/2 (RFC 8441) through the proxy', () => {
     again.close();
     session.close();
   });
+});
+
+const tools = ensureChromium();
+const missing = 'missing' in tools ? tools.missing : null;
+if (missing) console.warn(`Chromium WebSocket-over-HTTP/2 test skipped: ${missing}`);
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe.skipIf(missing !== null)('Chromium: wss:// over its HTTP/2 connection through the proxy', () => {
+  it('opens the WebSocket with an extended CONNECT; 50 messages echoed, one edited; the flow is the HTTP/2 handshake', async () => {
+    const { chromium: executablePath, certutil } = tools as { chromium: string; certutil: string };
+    const browser = await chromium.launch({
+      executablePath,
+      args: [...CHROMIUM_ARGS, `--proxy-server=${proxy.url}`, '--proxy-bypass-list=<-loopback>'],
+      env: { ...process.env, HOME: browserProfile(certutil, proxy.caCertPath) },
+    });
+    try {
+      const ended = log.nextEnd();
+      const page = await browser.newPage();
+      // the page itself comes over HTTP/2, so the WebSocket can share that connection (RFC 8441)
+      const res = await page.goto(`https://localhost:${h2.port}/`);
+      expect(res!.status()).toBe(200);
+      const result = await page.evaluate(async (url: string) => {
+        const ws = new WebSocket(url);
+        await new Promise((resolve, reject) => {
+          ws.onopen = resolve;
+          ws.onerror = () => reject(new Error('WebSocket failed to open'));
+        });
+        const answers: string[] = [];
+        for (let i = 0; i < 50; i++) {
+          const got = new Promise<string>((resolve) => (ws.onmessage = (e) => resolve(String(e.data))));
+          ws.send(i === 10 ? 'edit me' : `message ${i}`);
+          answers.push(await got);
+        }
+        const closed = new Promise<number>((resolve) => (ws.onclose = (e) => resolve(e.code)));
+        ws.close(1000, 'page done');
+        return {
+          answers,
+          closeCode: await closed,
+          protocol: (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol,
+        };
+      }, `wss://localhost:${h2.port}/chromium`);
+      expect(result.protocol).toBe('h2');
+      expect(result.answers[10]).toBe('h2 echo: edited by the proxy');
+      expect(result.answers.filter((a, i) => a === `h2 echo: message ${i}`)).toHaveLength(49);
+      expect(result.closeCode).toBe(1000);
+      const flow = await ended;
+      expect([
+        flow.request.method,
+        flow.request.httpVersion,
+        flow.request.headers.get(':protocol'),
+        flow.request.path,
+      ]).toEqual(['CONNECT', 'HTTP/2.0', 'websocket', '/chromium']);
+      expect(flow.request.headers.get('user-agent')).toMatch(/HeadlessChrome/);
+      expect(flow.websocket!.messages).toHaveLength(100);
+      expect(flow.websocket).toMatchObject({ closedByClient: true, closeCode: 1000, closeReason: 'page done' });
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 });
