@@ -202,6 +202,19 @@ describe('WebSocket over HTTP/2 (RFC 8441) through the proxy', () => {
     expect([flow.websocket!.closeCode, flow.websocket!.closeReason]).toEqual([4000, 'custom']);
   });
 
+  it('with websocket off the proxy does not announce extended CONNECT', async () => {
+    proxy.kernel.options.update({ websocket: false });
+    try {
+      const session = await h2Through(proxy.port, 'localhost', h2.port, await caPem());
+      // a PING's answer comes after the proxy's SETTINGS (its first frame): they are applied by then
+      await new Promise<void>((resolve, reject) => session.ping((err) => (err ? reject(err) : resolve())));
+      expect(session.remoteSettings.enableConnectProtocol).toBe(false);
+      session.close();
+    } finally {
+      proxy.kernel.options.update({ websocket: true });
+    }
+  });
+
   it('a client that resets the stream ends the flow once with 1006; the connection carries other streams on', async () => {
     const ended = log.nextEnd();
     const { session, ws } = await openThrough(h2.port, '/h2-reset');
