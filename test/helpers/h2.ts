@@ -8,12 +8,20 @@ import tls from 'node:tls';
 import { testCa } from './servers.js';
 
 /** CONNECT `host:port` through the proxy, then TLS offering `alpn`, trusting `ca`. */
-export function tunnel(proxyPort: number, host: string, port: number, ca: string | Buffer, alpn: string[] = ['h2']): Promise<tls.TLSSocket> {
+export function tunnel(
+  proxyPort: number,
+  host: string,
+  port: number,
+  ca: string | Buffer,
+  alpn: string[] = ['h2'],
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: `${host}:${port}` });
     req.on('connect', (res, socket) => {
       if (res.statusCode !== 200) return reject(new Error(`CONNECT answered ${res.statusCode}`));
-      const t = tls.connect({ socket, ca, servername: net.isIP(host) ? undefined : host, ALPNProtocols: alpn }, () => resolve(t));
+      const t = tls.connect({ socket, ca, servername: net.isIP(host) ? undefined : host, ALPNProtocols: alpn }, () =>
+        resolve(t),
+      );
       t.on('error', reject);
     });
     req.on('error', reject);
@@ -22,10 +30,18 @@ export function tunnel(proxyPort: number, host: string, port: number, ca: string
 }
 
 /** An HTTP/2 session to `https://host:port` through the proxy (CONNECT + TLS interception). */
-export async function h2Through(proxyPort: number, host: string, port: number, ca: string | Buffer, settings?: http2.Settings): Promise<http2.ClientHttp2Session> {
+export async function h2Through(
+  proxyPort: number,
+  host: string,
+  port: number,
+  ca: string | Buffer,
+  settings?: http2.Settings,
+): Promise<http2.ClientHttp2Session> {
   const socket = await tunnel(proxyPort, host, port, ca);
   if (socket.alpnProtocol !== 'h2') throw new Error(`the proxy negotiated ${String(socket.alpnProtocol)}, not h2`);
-  return connected(http2.connect(`https://${host}:${port}`, { createConnection: () => socket, ...(settings ? { settings } : {}) }));
+  return connected(
+    http2.connect(`https://${host}:${port}`, { createConnection: () => socket, ...(settings ? { settings } : {}) }),
+  );
 }
 
 /** Cleartext HTTP/2 with prior knowledge to the proxy (regular mode); requests name `origin` in `:scheme`/`:authority`. */
@@ -54,37 +70,82 @@ export interface H2Result {
   rstCode: number;
 }
 
+/** Per session, the requests waiting for their stream to close: a session error rejects them all. */
+const waiting = new WeakMap<http2.ClientHttp2Session, Set<(err: Error) => void>>();
+
+/** The rejecters of `session`'s open requests, behind one 'error' listener per session (not one per request). */
+function errorWaiters(session: http2.ClientHttp2Session): Set<(err: Error) => void> {
+  let set = waiting.get(session);
+  if (set === undefined) {
+    const waiters = new Set<(err: Error) => void>();
+    session.on('error', (err: Error) => {
+      for (const reject of waiters) reject(err);
+      waiters.clear();
+    });
+    waiting.set(session, waiters);
+    set = waiters;
+  }
+  return set;
+}
+
 /** One request on a session; resolves when the stream closes (normally or reset). */
-export function h2Request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer | string, opts: http2.ClientSessionRequestOptions = {}): Promise<H2Result> {
+export function h2Request(
+  session: http2.ClientHttp2Session,
+  headers: http2.OutgoingHttpHeaders,
+  body?: Buffer | string,
+  opts: http2.ClientSessionRequestOptions = {},
+): Promise<H2Result> {
   return new Promise((resolve, reject) => {
     const stream = session.request(headers, { endStream: body === undefined, ...opts });
-    const r: H2Result = { status: 0, headers: {}, rawHeaders: [], body: Buffer.alloc(0), trailers: null, interim: [], rstCode: 0 };
+    const r: H2Result = {
+      status: 0,
+      headers: {},
+      rawHeaders: [],
+      body: Buffer.alloc(0),
+      trailers: null,
+      interim: [],
+      rstCode: 0,
+    };
     const chunks: Buffer[] = [];
     stream.on('headers', (h) => r.interim.push(h));
-    stream.on('response', (h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, _flags: number, raw: unknown) => {
-      r.status = Number(h[':status']);
-      r.headers = h;
-      r.rawHeaders = (raw as unknown as string[]) ?? [];
-    });
+    stream.on(
+      'response',
+      (h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, _flags: number, raw: unknown) => {
+        r.status = Number(h[':status']);
+        r.headers = h;
+        r.rawHeaders = (raw as unknown as string[]) ?? [];
+      },
+    );
     stream.on('trailers', (t) => (r.trailers = t));
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('error', () => undefined);
+    const waiters = errorWaiters(session);
     stream.on('close', () => {
-      session.off('error', reject);
+      waiters.delete(reject);
       r.body = Buffer.concat(chunks);
       r.rstCode = stream.rstCode ?? 0;
       resolve(r);
     });
-    session.on('error', reject);
+    waiters.add(reject);
     if (body !== undefined) stream.end(body);
   });
 }
 
 /** A node:http2 TLS origin (certificate from the test CA for localhost and 127.0.0.1). */
 export async function h2Origin(
-  onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, session: http2.ServerHttp2Session) => void,
+  onStream: (
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    session: http2.ServerHttp2Session,
+  ) => void,
   options: Partial<http2.SecureServerOptions> = {},
-): Promise<{ server: http2.Http2SecureServer; port: number; caCertPath: string; sessions: http2.ServerHttp2Session[]; close(): Promise<void> }> {
+): Promise<{
+  server: http2.Http2SecureServer;
+  port: number;
+  caCertPath: string;
+  sessions: http2.ServerHttp2Session[];
+  close(): Promise<void>;
+}> {
   const ca = await testCa();
   const server = http2.createSecureServer({ ...ca.issue('localhost', '127.0.0.1'), ...options });
   const sessions: http2.ServerHttp2Session[] = [];
@@ -104,7 +165,9 @@ export async function h2Origin(
 }
 
 /** A cleartext node:http2 origin (h2c with prior knowledge only). */
-export async function h2cOrigin(onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void): Promise<{ port: number; close(): Promise<void> }> {
+export async function h2cOrigin(
+  onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http2.createServer();
   const sessions: http2.ServerHttp2Session[] = [];
   server.on('session', (s) => sessions.push(s));

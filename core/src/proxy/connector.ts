@@ -7,6 +7,7 @@ import { Http2ClientConn, NotHttp2Error, type Http2ConnOwner } from './http2/cli
 import type { Http2Connection } from './http2/connection.js';
 import type { Http2ServerSide } from './http2/server-side.js';
 import { HTTP2 } from './http2/translate.js';
+import { isWebSocketTunnel } from './websocket/handshake.js';
 import type { Connector, ServerSide } from './http/sides.js';
 import { ServerTransport, type TransportEnv, type UpstreamTls } from './transport.js';
 import { formatAddress, sameVia, type Via } from './upstream-proxy.js';
@@ -97,10 +98,38 @@ export class DirectConnector implements Connector, Http2ConnOwner {
     const req = flow.request;
     const te = this.tunnelError;
     if (te && te.host === req.host && te.port === req.port) throw new UpstreamError(te.message);
+    if (req.httpVersion === HTTP2 && isWebSocketTunnel(req.method, req.headers)) return this.webSocketServer(flow);
     return this.acquire(flow, (c) => {
       flow.serverConn = c.server;
       return c instanceof Http2ClientConn ? c.exchange(flow) : c.exchange();
     });
+  }
+
+  /**
+   * A WebSocket extended CONNECT (RFC 8441) from an HTTP/2 client: an HTTP/2 connection whose
+   * server announced SETTINGS_ENABLE_CONNECT_PROTOCOL carries it as one; otherwise it goes as an
+   * HTTP/1.1 Upgrade request (`h1RequestFields`) on an HTTP/1.1 connection (one offering only
+   * `http/1.1` when the server's HTTP/2 has no extended CONNECT).
+   */
+  private async webSocketServer(flow: HTTPFlow): Promise<ServerSide> {
+    const found = await this.acquire<ServerSide | Http2ClientConn>(flow, (c) => {
+      flow.serverConn = c.server;
+      return c instanceof Http2ClientConn ? c : c.exchange();
+    });
+    if (!(found instanceof Http2ClientConn)) return found;
+    try {
+      await found.ready;
+    } catch (err) {
+      throw new UpstreamError(`Cannot open the WebSocket: ${(err as Error).message}.`);
+    }
+    if (found.h2.remoteSettings.enableConnectProtocol && found.accepting) return found.exchange(flow);
+    const req = flow.request;
+    this.debug(`${req.host}:${req.port} does not take WebSockets over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL); using HTTP/1.1 for ${req.path}.`);
+    const server = new Server({ address: [req.host, req.port], via: flow.serverConn.via });
+    flow.serverConn = server;
+    const c = this.http1On(await ServerTransport.open(server, this.env, req.scheme === 'https' ? { sni: this.sni(req), alpn: ['http/1.1'] } : null, true));
+    this.conns.push(c);
+    return c.exchange();
   }
 
   /** An exchange waits for or reads a response. */

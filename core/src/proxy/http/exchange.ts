@@ -3,7 +3,7 @@ import type { HookTable } from '../../hooks/dispatcher.js';
 import type { Logger } from '../../kernel/log.js';
 import type { RuntimeConfig } from '../config.js';
 import { CLIENT_DISCONNECTED, clientDisconnected, UpstreamError } from '../errors.js';
-import { isWebSocketHandshake } from '../websocket/handshake.js';
+import { isWebSocketHandshake, isWebSocketTunnel } from '../websocket/handshake.js';
 import { BodyRelay, type StreamFunction } from './body.js';
 import { streamedForSize, streamThreshold } from './ceiling.js';
 import { LiveBody, liveKeepLimit, markOmitted } from './live.js';
@@ -214,7 +214,7 @@ export class HttpExchange {
   }
 
   private responseBody(head: ResponseHeadInfo): Step {
-    if (head.statusCode === 101) return this.switchProtocols();
+    if (head.statusCode === 101 || (head.statusCode < 300 && this.webSocketTunnel())) return this.switchProtocols();
     const threshold = streamThreshold(this.ctx);
     const response = this.flow.response!;
     const setting = streamSetting(response.stream, head.contentLength, threshold);
@@ -266,15 +266,21 @@ export class HttpExchange {
     });
   }
 
+  /** The request is a WebSocket extended CONNECT (RFC 8441; HTTP/2 clients send one only when the proxy announced it, with `websocket` on). */
+  private webSocketTunnel(): boolean {
+    const r = this.flow.request;
+    return isWebSocketTunnel(r.method, r.headers);
+  }
+
   /**
-   * 101 Switching Protocols: HTTP ends here; both streams go on to the next layer. As mitmproxy,
+   * 101 Switching Protocols, or a 2xx to a WebSocket extended CONNECT: HTTP ends here; both streams go on to the next layer. As mitmproxy,
    * a WebSocket handshake (with `websocket` on) gets `flow.websocket` before the `response` hook,
    * so that addons can tell a WebSocket connection follows.
    */
   private switchProtocols(): Step {
     const flow = this.flow;
     flow.response!.timestampEnd = now();
-    if (this.cfg.websocket && isWebSocketHandshake(flow.request.headers, 101, flow.response!.headers)) flow.websocket = new WebSocketData();
+    if (this.webSocketTunnel() || (this.cfg.websocket && isWebSocketHandshake(flow.request.headers, 101, flow.response!.headers))) flow.websocket = new WebSocketData();
     return andThen(this.hook('response', false), () => this.client.upgrade(this.flow, this.server!.takeOver()));
   }
 

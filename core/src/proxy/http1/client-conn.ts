@@ -11,7 +11,7 @@ import { getHeader, isChunked } from './raw-headers.js';
 import { withoutHopByHop } from './hop-by-hop.js';
 import { ResponseParser } from './response-parser.js';
 import { serializeRequestHead } from './serialize.js';
-import { h1RequestFields, h1Version, HTTP2 } from '../http2/translate.js';
+import { h1Method, h1RequestFields, h1Version, HTTP2 } from '../http2/translate.js';
 import type { RawHeaders, ResponseHandler, ResponseHead } from './types.js';
 
 /**
@@ -191,7 +191,7 @@ export class Http1ServerSide implements ServerSide {
   }
 
   send(request: Request, body: Buffer, from: ReceivedRequest | null): void {
-    this.conn.begin(request.method);
+    this.conn.begin(h1Method(request));
     writeBufferedRequest(this.conn, request, body, from);
   }
 
@@ -200,7 +200,7 @@ export class Http1ServerSide implements ServerSide {
     const declared = getHeader(fields, 'content-length') !== undefined;
     // an HTTP/2 body of unknown length needs chunked coding on HTTP/1
     if ((lengthMayChange && declared) || (request.httpVersion === HTTP2 && !declared && !isChunked(fields))) fields = toChunked(fields);
-    this.conn.begin(request.method);
+    this.conn.begin(h1Method(request));
     this.conn.transport.write(serializeHead(request, fields, from, this.conn.transport.forwardProxy));
     return new Http1BodyWriter(this.conn.transport.socket, isChunked(fields));
   }
@@ -372,5 +372,5 @@ function withHost(req: Request, fields: RawHeaders): RawHeaders {
 function serializeHead(req: Request, fields: RawHeaders, from: ReceivedRequest | null, absolute: boolean): Buffer {
   const pristine = !absolute && from !== null && req.headers.fields === from.headers && req.method === from.method && req.path === from.path;
   const target = absolute ? `${req.scheme}://${hostHeaderValue(req.host, req.port, req.scheme)}${req.path}` : req.path;
-  return serializeRequestHead({ method: req.method, target, httpVersion: h1Version(req.httpVersion), headers: fields }, { validate: !pristine, checked: from?.headers });
+  return serializeRequestHead({ method: h1Method(req), target, httpVersion: h1Version(req.httpVersion), headers: fields }, { validate: !pristine, checked: from?.headers });
 }

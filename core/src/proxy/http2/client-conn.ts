@@ -222,6 +222,7 @@ export class Http2ClientConn implements TransportReader, Http2Handler {
   }
 
   onStreamClose(id: number): void {
+    this.streams.get(id)?.closed();
     this.streams.delete(id);
     this.drains.forget(id);
     this.pump();

@@ -12,6 +12,7 @@ import { ErrorCode, errorCodeName } from './constants.js';
 import { Http2Error, Http2ErrorCodes } from './errors.js';
 import type { Http2ServerSession } from './server-session.js';
 import { Http2ServerSide } from './server-side.js';
+import { Http2StreamDuplex } from './tunnel.js';
 import { HTTP2, toH2Fields } from './translate.js';
 import type { Http2Head, ResetCause } from './types.js';
 
@@ -19,6 +20,7 @@ const EMPTY = Buffer.alloc(0);
 const L_EXPECT = lower('expect');
 const L_100_CONTINUE = lower('100-continue');
 const L_CONTENT_LENGTH = lower('content-length');
+const L_SEC_WEBSOCKET_ACCEPT = lower('sec-websocket-accept');
 
 /** A request body over `body_size_limit`: answered with 413 (as the HTTP/1 codec does). */
 export class RequestBodyTooLarge extends Error {
@@ -44,6 +46,8 @@ export class Http2Request implements ClientSide, Connector {
   readonly expectContinue: boolean;
   readonly received: Http2Head;
   readonly body: InboundBody;
+  /** An extended CONNECT (RFC 8441): the stream's DATA is the tunnel's, not a request body. */
+  readonly tunnel: Http2StreamDuplex | null;
   /** The exchange's flow (set once it starts). */
   flow: HTTPFlow | null = null;
   private server: ServerSide | null = null;
@@ -61,13 +65,15 @@ export class Http2Request implements ClientSide, Connector {
     head: Http2Head,
     endStream: boolean,
   ) {
-    this.contentLength = endStream ? 0 : head.contentLength;
-    this.hasBody = !endStream;
-    this.expectContinue = !endStream && expects100(head.headers);
+    const tunnel = head.protocol !== '';
+    this.tunnel = tunnel && !endStream ? new Http2StreamDuplex(session.h2, session.drains, id) : null;
+    this.contentLength = endStream || tunnel ? 0 : head.contentLength;
+    this.hasBody = !endStream && !tunnel;
+    this.expectContinue = this.hasBody && expects100(head.headers);
     this.received = head;
     const limit = session.conn.config.bodySizeLimit;
     this.body = new InboundBody(session.h2, id, limit, (size) => new RequestBodyTooLarge(size, limit!));
-    this.body.ended = endStream;
+    this.body.ended = !this.hasBody;
   }
 
   get trailers(): HeaderPairs | null {
@@ -159,7 +165,17 @@ export class Http2Request implements ClientSide, Connector {
     this.session.h2.reset(this.id, ErrorCode.CANCEL);
   }
 
-  upgrade(_flow: HTTPFlow, server: UpgradedStream): void {
+  upgrade(flow: HTTPFlow, server: UpgradedStream): void {
+    const tunnel = this.tunnel;
+    if (tunnel !== null && flow.websocket !== null) {
+      // RFC 8441: the WebSocket handshake is answered with 200 (an HTTP/1.1 server's 101 too); then the stream is the WebSocket
+      const response = flow.response!;
+      const fields = toH2Fields(response.headers.fields, false).filter(([n]) => !(n.length === 20 && equalsLower(n, 0, L_SEC_WEBSOCKET_ACCEPT)));
+      this.send(() => this.session.h2.sendHeaders(this.id, { status: response.statusCode === 101 ? 200 : response.statusCode, headers: fields }, false));
+      this.headSent = true;
+      this.session.conn.upgraded(flow, { stream: tunnel, rest: EMPTY }, server);
+      return;
+    }
     // HTTP/2 has no 101 (RFC 9113 section 8.6); a server that switched protocols anyway is cut.
     server.stream.destroy();
     this.session.conn.log.info(`${this.session.conn.describe()}: the server answered an HTTP/2 request with 101 Switching Protocols; HTTP/2 cannot switch protocols, stream ${this.id} reset.`);
@@ -175,6 +191,7 @@ export class Http2Request implements ClientSide, Connector {
     this.body.fail(new UpstreamError(this.gone));
     this.closedWait?.resolve();
     this.server?.abort(this.gone);
+    this.tunnel?.gone();
   }
 
   /** The fields of a response for this client: HTTP/1 ones without the connection-specific fields. */

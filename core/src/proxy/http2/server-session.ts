@@ -13,7 +13,10 @@ import { ErrorCode } from './constants.js';
 import type { Http2Error } from './errors.js';
 import { Http2Request, RequestBodyTooLarge } from './request-side.js';
 import { HTTP2 } from './translate.js';
+import { PROTOCOL_FIELD } from '../websocket/handshake.js';
 import type { Http2Handler, Http2Head, ResetCause } from './types.js';
+
+const PROTOCOL_NAME = Buffer.from(PROTOCOL_FIELD, 'latin1');
 
 /**
  * HTTP/2 on one client stream (a decrypted TLS stream that negotiated `h2`, or a cleartext
@@ -38,7 +41,8 @@ export class Http2ServerSession implements Http2Handler {
     readonly target: Target | null,
     initial: Buffer | null,
   ) {
-    this.h2 = new Http2Connection('server', this, { validateHeaders: conn.config.validateInbound });
+    // RFC 8441: with `websocket` on, clients may open WebSockets on a stream (see docs/ARCHITECTURE.md)
+    this.h2 = new Http2Connection('server', this, { validateHeaders: conn.config.validateInbound, enableConnectProtocol: conn.config.websocket });
     this.drains = new DrainWaiters(this.h2, stream);
     conn.connector.clientLeg = this.h2;
     stream.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -83,8 +87,9 @@ export class Http2ServerSession implements Http2Handler {
 
   onData(id: number, chunk: Buffer, endStream: boolean): void {
     const side = this.streams.get(id);
-    if (side !== undefined) side.body.data(chunk, endStream);
-    else this.h2.consume(id, chunk.length);
+    if (side === undefined) this.h2.consume(id, chunk.length);
+    else if (side.tunnel !== null) side.tunnel.data(chunk, endStream);
+    else side.body.data(chunk, endStream);
   }
 
   onTrailers(id: number, trailers: Array<[Buffer, Buffer]>): void {
@@ -100,6 +105,7 @@ export class Http2ServerSession implements Http2Handler {
     if (side === undefined) return;
     this.streams.delete(id);
     this.drains.forget(id);
+    side.tunnel?.gone();
     // closed before its request ended: the codec refused the rest (a stream error)
     if (!side.body.ended) side.clientGone(ErrorCode.PROTOCOL_ERROR, 'peer');
   }
@@ -165,6 +171,8 @@ export class Http2ServerSession implements Http2Handler {
   /** Nothing more is read for this request: acknowledge what is held, stop a body nobody reads. */
   private release(side: Http2Request): void {
     side.body.discard();
+    // an extended CONNECT the server refused: no tunnel follows the response
+    if (side.tunnel !== null && side.flow?.websocket == null) side.tunnel.destroy();
     if (side.body.ended || !this.h2.isOpen(side.id)) return;
     const h2 = this.h2;
     const id = side.id;
@@ -178,7 +186,9 @@ export class Http2ServerSession implements Http2Handler {
    * cannot be one (answered here: no destination, CONNECT, a declared body over the limit).
    */
   private makeRequest(id: number, head: Http2Head, endStream: boolean): Request | null {
-    if (head.method === 'CONNECT') return this.refuse(id, endStream, 501, 'CONNECT over HTTP/2 is not supported by mitmts.');
+    const tunnel = head.protocol !== '';
+    if (tunnel && head.protocol.toLowerCase() !== 'websocket') return this.refuse(id, endStream, 501, `Extended CONNECT for ${JSON.stringify(head.protocol)}: only websocket is supported by mitmts.`);
+    if (head.method === 'CONNECT' && !tunnel) return this.refuse(id, endStream, 501, 'CONNECT over HTTP/2 is not supported by mitmts.');
     const limit = this.conn.config.bodySizeLimit;
     if (limit !== null && head.contentLength > limit) {
       return this.refuse(id, endStream, 413, `Request body of ${head.contentLength} bytes (content-length) exceeds body_size_limit of ${limit} bytes.`);
@@ -213,7 +223,7 @@ export class Http2ServerSession implements Http2Handler {
       authority: rewrite ?? head.authority,
       path: head.path,
       httpVersion: HTTP2,
-      headers: Headers.fromRaw(head.headers),
+      headers: Headers.fromRaw(tunnel ? [[PROTOCOL_NAME, Buffer.from(head.protocol, 'latin1')], ...head.headers] : head.headers),
       content: null,
       timestampStart: Date.now() / 1000,
     });

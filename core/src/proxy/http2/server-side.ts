@@ -8,7 +8,10 @@ import type { Http2ClientConn } from './client-conn.js';
 import { ErrorCode, errorCodeName } from './constants.js';
 import { Http2Error, Http2ErrorCodes } from './errors.js';
 import { h2RequestInit, HTTP2 } from './translate.js';
+import { Http2StreamDuplex } from './tunnel.js';
 import type { Http2Head, Http2RequestInit, ResetCause } from './types.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** Stream not opened yet (waiting for the server's concurrency limit). */
 const UNOPENED = 0;
@@ -45,6 +48,8 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
   private inbound: InboundBody | null = null;
   private failure: Error | null = null;
   private finished = false;
+  /** The stream of an extended CONNECT the server accepted (RFC 8441): the WebSocket's bytes. */
+  private tunnel: Http2StreamDuplex | null = null;
 
   constructor(
     /** The connection the stream is on (another one after a GOAWAY retry). */
@@ -82,7 +87,8 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
     const h2 = this.conn.h2;
     const body = this.body;
     const trailers = this.requestTrailers;
-    const ends = !this.streaming && (body === null || body.length === 0) && trailers === null;
+    // an extended CONNECT (RFC 8441) keeps its stream open: the tunnel's bytes follow the response
+    const ends = !this.streaming && (body === null || body.length === 0) && trailers === null && this.init!.protocol === undefined;
     try {
       this.id = h2.openStream(this.init!, ends);
     } catch (err) {
@@ -155,7 +161,11 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
   }
 
   takeOver(): UpgradedStream {
-    throw new UpstreamError('HTTP/2 has no protocol switch (101).');
+    const tunnel = this.tunnel;
+    if (tunnel === null) throw new UpstreamError('HTTP/2 has no protocol switch (101).');
+    // the connection keeps this exchange as a user until the tunnel closes
+    tunnel.once('close', () => this.finish());
+    return { stream: tunnel, rest: EMPTY };
   }
 
   release(): void {
@@ -181,6 +191,7 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
       return;
     }
     if (endStream) this.inbound!.ended = true;
+    else if (this.init!.protocol !== undefined && head.status >= 200 && head.status < 300) this.tunnel = new Http2StreamDuplex(this.conn.h2, this.conn.drains, this.id);
     this.head = info;
     const w = this.headWait;
     this.headWait = null;
@@ -192,7 +203,13 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
   }
 
   onData(chunk: Buffer, endStream: boolean): void {
-    this.inbound?.data(chunk, endStream);
+    if (this.tunnel !== null) this.tunnel.data(chunk, endStream);
+    else this.inbound?.data(chunk, endStream);
+  }
+
+  /** The stream closed (both ends, or a reset): a tunnel on it is over. */
+  closed(): void {
+    this.tunnel?.gone();
   }
 
   onTrailers(trailers: HeaderPairs): void {
@@ -205,6 +222,7 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
    * stops what we still send. Otherwise the exchange fails.
    */
   onReset(code: number, cause: ResetCause): void {
+    if (this.tunnel !== null) return this.tunnel.gone();
     if (this.inbound?.ended && this.head !== null) return;
     const unprocessed = cause === 'goaway' || (cause === 'peer' && code === ErrorCode.REFUSED_STREAM);
     if (unprocessed && this.head === null && !this.sent && !this.finished) {

@@ -10,6 +10,7 @@ import { RESPONSES } from '../../flow/status-codes.js';
 import type { HeaderPairs, ReceivedRequest } from '../http/sides.js';
 import { equalsLower, latin1, lower } from '../http1/chars.js';
 import { hostHeaderValue } from '../http1/outbound.js';
+import { generateKey, isWebSocketTunnel, PROTOCOL_FIELD, WEBSOCKET_VERSION } from '../websocket/handshake.js';
 import type { Http2RequestInit } from './types.js';
 
 /** The version string of messages that came over HTTP/2. */
@@ -25,6 +26,8 @@ const L_TRAILERS = lower('trailers');
 const L_HOST = lower('host');
 const L_COOKIE = lower('cookie');
 const L_CONTENT_LENGTH = lower('content-length');
+const L_PROTOCOL = lower(PROTOCOL_FIELD);
+const L_SEC_WEBSOCKET_VERSION = lower('sec-websocket-version');
 
 const HOST = Buffer.from('Host', 'latin1');
 const COOKIE_SEP = Buffer.from('; ', 'latin1');
@@ -98,6 +101,16 @@ function firstValue(fields: HeaderPairs, lit: Uint8Array): Buffer | undefined {
  */
 export function h2RequestInit(req: Request, from: ReceivedRequest | null, lengthMayChange: boolean): Http2RequestInit {
   let fields = req.headers.fields;
+  let protocol = '';
+  if (req.method === 'CONNECT') {
+    // an extended CONNECT (RFC 8441): the flow keeps `:protocol` as a field, the wire as a pseudo-header
+    const at = fields.findIndex(([n]) => named(n, L_PROTOCOL));
+    if (at >= 0) {
+      protocol = textOf(fields[at]![1]);
+      fields = fields.filter((_, i) => i !== at);
+      from = null;
+    }
+  }
   let authority: string;
   if (req.httpVersion === HTTP2) {
     if (from === null || fields !== from.headers) fields = toH2Fields(fields, false);
@@ -108,7 +121,9 @@ export function h2RequestInit(req: Request, from: ReceivedRequest | null, length
     fields = toH2Fields(fields, true);
   }
   if (lengthMayChange) fields = fields.filter(([n]) => !named(n, L_CONTENT_LENGTH));
-  return { method: req.method, scheme: req.scheme, authority, path: req.path, headers: fields };
+  const init: Http2RequestInit = { method: req.method, scheme: req.scheme, authority, path: req.path, headers: fields };
+  if (protocol !== '') init.protocol = protocol;
+  return init;
 }
 
 function textOf(b: Buffer | undefined): string {
@@ -125,10 +140,16 @@ export function h1RequestFields(req: Request): HeaderPairs {
   if (req.httpVersion !== HTTP2) return fields;
   const out: HeaderPairs = [];
   if (firstValue(fields, L_HOST) === undefined) out.push([HOST, Buffer.from(req.authority || hostHeaderValue(req.host, req.port, req.scheme), 'latin1')]);
+  if (h1Method(req) !== req.method) {
+    // a WebSocket extended CONNECT (RFC 8441) becomes an HTTP/1.1 Upgrade request (RFC 6455 section 4.1)
+    out.push(...WEBSOCKET_UPGRADE, [SEC_WEBSOCKET_KEY, Buffer.from(generateKey(), 'latin1')]);
+    if (firstValue(fields, L_SEC_WEBSOCKET_VERSION) === undefined) out.push([SEC_WEBSOCKET_VERSION, Buffer.from(WEBSOCKET_VERSION, 'latin1')]);
+  }
   let cookieAt = -1;
   const crumbs: Buffer[] = [];
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
+    if (named(f[0], L_PROTOCOL)) continue;
     if (named(f[0], L_COOKIE)) {
       if (cookieAt < 0) {
         cookieAt = out.length;
@@ -142,6 +163,18 @@ export function h1RequestFields(req: Request): HeaderPairs {
   }
   if (crumbs.length > 1) out[cookieAt] = [out[cookieAt]![0], Buffer.concat(crumbs)];
   return out;
+}
+
+const WEBSOCKET_UPGRADE: HeaderPairs = [
+  [Buffer.from('Connection', 'latin1'), Buffer.from('Upgrade', 'latin1')],
+  [Buffer.from('Upgrade', 'latin1'), Buffer.from('websocket', 'latin1')],
+];
+const SEC_WEBSOCKET_KEY = Buffer.from('Sec-WebSocket-Key', 'latin1');
+const SEC_WEBSOCKET_VERSION = Buffer.from('Sec-WebSocket-Version', 'latin1');
+
+/** The method on an HTTP/1 start line: a WebSocket extended CONNECT from HTTP/2 goes as the GET of an Upgrade request. */
+export function h1Method(req: Request): string {
+  return req.httpVersion === HTTP2 && isWebSocketTunnel(req.method, req.headers) ? 'GET' : req.method;
 }
 
 /** The HTTP version on an HTTP/1 start line for a message (one that came over HTTP/2 goes as HTTP/1.1). */

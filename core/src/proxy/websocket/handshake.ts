@@ -141,6 +141,33 @@ export function checkUpgradeResponse(request: HeaderSource, statusCode: number, 
   if (accept.length !== 1 || accept[0] !== expected) {
     responseError(`Sec-WebSocket-Accept is ${JSON.stringify(accept.join(', '))}, expected ${JSON.stringify(expected)} for key ${JSON.stringify(key)}.`, 'Sec-WebSocket-Accept');
   }
+  return agreement(request, response);
+}
+
+/**
+ * `:protocol` of an HTTP/2 extended CONNECT (RFC 8441), as the flow keeps it: a header field of
+ * that name, first among the request's fields (the flow model has no pseudo-header fields; a
+ * `.mitm` file carries it like any header).
+ */
+export const PROTOCOL_FIELD = ':protocol';
+
+/** An HTTP/2 extended CONNECT for a WebSocket (RFC 8441 section 4): `CONNECT` with `:protocol websocket`. */
+export function isWebSocketTunnel(method: string, request: HeaderSource): boolean {
+  return method === 'CONNECT' && request.getAll(PROTOCOL_FIELD)[0]?.toLowerCase() === 'websocket';
+}
+
+/**
+ * The server's answer to a WebSocket extended CONNECT: any 2xx from an HTTP/2 server (RFC 8441
+ * section 5), or the 101 of an HTTP/1.1 server the proxy asked with an Upgrade request (the proxy
+ * made that request's key, which the client never saw). Subprotocol and extensions as for a 101.
+ */
+export function checkTunnelResponse(request: HeaderSource, statusCode: number, response: HeaderSource): Agreement {
+  if (statusCode !== 101 && (statusCode < 200 || statusCode > 299)) responseError(`The server answered the WebSocket extended CONNECT with ${statusCode}.`);
+  return agreement(request, response);
+}
+
+/** Subprotocol and extensions the server chose among the client's offers. */
+function agreement(request: HeaderSource, response: HeaderSource): Agreement {
   const protocols = listOf(response, 'sec-websocket-protocol');
   if (protocols.length > 1) responseError(`The server chose several subprotocols: ${protocols.join(', ')}.`, 'Sec-WebSocket-Protocol');
   const protocol = protocols[0] ?? null;

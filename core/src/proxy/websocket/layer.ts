@@ -1,6 +1,7 @@
 /**
- * The WebSocket layer: what follows a WebSocket handshake (an HTTP/1 101 today) on a live
- * connection. It wires both peers' streams to a {@link WebSocketRelay} and runs the flow's hooks:
+ * The WebSocket layer: what follows a WebSocket handshake (an HTTP/1 101, or an HTTP/2 extended
+ * CONNECT answered with 200, RFC 8441: then both streams are HTTP/2 streams as Duplexes) on a
+ * live connection. It wires both peers' streams to a {@link WebSocketRelay} and runs the flow's hooks:
  * `websocket_start`, one `websocket_message` per message (either direction, injected ones too),
  * `websocket_end` exactly once however the connection ends (close handshake, protocol error or
  * limit, a peer's TCP connection lost, the flow killed, the close timeout).
@@ -18,7 +19,7 @@ import type { RuntimeConfig } from '../config.js';
 import type { UpgradedStream } from '../http/sides.js';
 import { pipeBoth } from '../relay.js';
 import { CloseCode, type WebSocketError, WebSocketHandshakeError } from './errors.js';
-import { type Agreement, checkUpgradeResponse } from './handshake.js';
+import { type Agreement, checkTunnelResponse, checkUpgradeResponse, isWebSocketTunnel } from './handshake.js';
 import { type RelayEnd, WebSocketRelay } from './relay.js';
 
 /** How long a peer has to answer a close frame before both connections are closed. */
@@ -96,7 +97,9 @@ export async function relayWebSocket(ctx: WebSocketContext, flow: HTTPFlow, clie
   server.stream.pause();
   let agreement: Agreement;
   try {
-    agreement = checkUpgradeResponse(flow.request.headers, flow.response!.statusCode, flow.response!.headers);
+    const { request, response } = flow;
+    const check = isWebSocketTunnel(request.method, request.headers) ? checkTunnelResponse : checkUpgradeResponse;
+    agreement = check(request.headers, response!.statusCode, response!.headers);
   } catch (err) {
     if (!(err instanceof WebSocketHandshakeError)) throw err;
     return relayBytes(ctx, flow, client, server, `the handshake cannot be decoded: ${err.message}`);
