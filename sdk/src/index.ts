@@ -11,6 +11,8 @@ export { parseRunTag, runTagCredentials, RUN_METADATA, RUN_TAG_USER, type RunTag
 export { proxyEnv, type ProxyEnv } from './env.js';
 export { AddonError, type FlowMatcher, type WaitForFlowOptions } from './wait.js';
 export { Rules, RuleBuilder, type Rule, type RuleMatcher, type PassThroughTransform } from './rules.js';
+// Flow files named by an option or a command (clientplayback, serverplayback).
+export { withFlowFiles, type FlowFileOrigin } from './flowfiles.js';
 export type { CoreOptionValues, AddonOptionValues, ProxyOptions } from './options.js';
 export type { CommandSignatures, CommandArgs, CommandResult } from './commands.js';
 export {

@@ -3,8 +3,6 @@ import {
   CLIENT_REPLAY,
   type ClientReplay,
   command,
-  CommandError,
-  expandHome,
   type Flow,
   FlowError,
   type HTTPFlow,
@@ -15,7 +13,7 @@ import {
   type Logger,
   option,
   OptionsError,
-  readFlowsFromPathsSync,
+  withFlowFiles,
 } from '@mitmts/sdk';
 import { describeFlow, replayProblem } from './check.js';
 
@@ -55,7 +53,7 @@ export class ClientPlayback {
     @inject(LOG) private readonly log: Logger,
   ) {}
 
-  configure(updated: ReadonlySet<string>): void {
+  configure(updated: ReadonlySet<string>): void | Promise<void> {
     if (updated.has('client_replay_concurrency')) {
       const n = this.client_replay_concurrency;
       if (n !== -1 && n < 1) {
@@ -65,7 +63,7 @@ export class ClientPlayback {
     if (updated.has('client_replay') && this.client_replay.length > 0) {
       // Read here: a missing or damaged file is an error of the option (at start-up, mitmts
       // exits with it); nothing is queued then.
-      this.replay(this.readFiles(this.client_replay, (msg) => new OptionsError(`client_replay: ${msg}`)));
+      return withFlowFiles(this.client_replay, { option: 'client_replay' }, (flows) => this.replay(flows));
     } else if (updated.has('client_replay_concurrency')) {
       this.pump();
     }
@@ -106,8 +104,8 @@ export class ClientPlayback {
   }
 
   @command('replay.client.file', { args: ['path'], help: 'Load flows from file, and add them to the replay queue.' })
-  loadFile(path: string): void {
-    this.replay(this.readFiles([path], (msg) => new CommandError(msg)));
+  loadFile(path: string): void | Promise<void> {
+    return withFlowFiles([path], { command: 'replay.client.file' }, (flows) => this.replay(flows));
   }
 
   @command('replay.client.count', { returns: 'int', help: 'The number of flows queued for replay or being replayed.' })
@@ -180,13 +178,5 @@ export class ClientPlayback {
     this.queue = [];
     this.head = 0;
     return rest;
-  }
-
-  private readFiles(paths: readonly string[], error: (msg: string) => Error): Flow[] {
-    try {
-      return readFlowsFromPathsSync(paths.map(expandHome));
-    } catch (err) {
-      throw error((err as Error).message);
-    }
   }
 }

@@ -1,8 +1,6 @@
 import {
   addon,
   command,
-  CommandError,
-  expandHome,
   type Flow,
   HTTPFlow,
   inject,
@@ -11,9 +9,8 @@ import {
   LOG,
   type Logger,
   option,
-  OptionsError,
-  readFlowsFromPathsSync,
   Response,
+  withFlowFiles,
 } from '@mitmts/sdk';
 import { matchKey, type MatchOptions } from './matchkey.js';
 
@@ -103,7 +100,7 @@ export class ServerPlayback {
     @inject(LOG) private readonly log: Logger,
   ) {}
 
-  configure(updated: ReadonlySet<string>): void {
+  configure(updated: ReadonlySet<string>): void | Promise<void> {
     if (updated.has('server_replay_kill_extra') && this.server_replay_kill_extra) {
       this.log.warn("server_replay_kill_extra has been deprecated, please update your config to use server_replay_extra='kill'.");
     }
@@ -111,9 +108,9 @@ export class ServerPlayback {
       this.log.warn('server_replay_nopop has been renamed to server_replay_reuse, please update your config.');
     }
     if (updated.has('server_replay') && this.server_replay.length > 0) {
-      // Read here, synchronously: a missing or damaged file is an error of the option (at
-      // start-up, mitmts exits with it) and the previous state stays.
-      this.replay(this.readFiles(this.server_replay, (msg) => new OptionsError(`server_replay: ${msg}`)));
+      // Read here: a missing or damaged file is an error of the option (at start-up, mitmts
+      // exits with it) and the previous state stays.
+      return withFlowFiles(this.server_replay, { option: 'server_replay' }, (flows) => this.replay(flows));
     } else if (MATCH_OPTIONS.some((o) => updated.has(o))) {
       this.replay([...this.flowmap.values()].flat());
     }
@@ -139,8 +136,8 @@ export class ServerPlayback {
   }
 
   @command('replay.server.file', { args: ['path'], help: 'Replay server responses from a flow file (replaces the flows being replayed).' })
-  loadFile(path: string): void {
-    this.replay(this.readFiles([path], (msg) => new CommandError(msg)));
+  loadFile(path: string): void | Promise<void> {
+    return withFlowFiles([path], { command: 'replay.server.file' }, (flows) => this.replay(flows));
   }
 
   @command('replay.server.stop', { help: 'Stop server replay.' })
@@ -198,13 +195,5 @@ export class ServerPlayback {
       ignorePayloadParams: this.server_replay_ignore_payload_params,
       useHeaders: this.server_replay_use_headers,
     };
-  }
-
-  private readFiles(paths: readonly string[], error: (msg: string) => Error): Flow[] {
-    try {
-      return readFlowsFromPathsSync(paths.map(expandHome));
-    } catch (err) {
-      throw error((err as Error).message);
-    }
   }
 }
