@@ -1,7 +1,7 @@
 // `npm run bench`: mitmts against a direct connection and against mitmdump (when installed), in
 // one run, as separate processes. See bench/README.md.
 //
-//   node bench/run.js [--only a,b,c,d,e,f,g,flows,scripts,websocket,web] [--quick] [--no-mitmdump] [--profile]
+//   node bench/run.js [--only a,b,c,d,e,f,g,reverse,flows,scripts,websocket,sse,web] [--quick] [--no-mitmdump] [--profile]
 //                     [--connections N] [--duration S] [--no-wrk]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,11 +20,12 @@ import * as d from './scenarios/d-download.mjs';
 import * as e from './scenarios/e-startup.mjs';
 import * as f from './scenarios/f-h2.mjs';
 import * as g from './scenarios/g-websocket.mjs';
+import * as reverse from './scenarios/reverse.mjs';
 import * as external from './scenarios/external.mjs';
 import * as store from './scenarios/store.mjs';
 
 /** Scenarios with `optional` set run only when named in --only. */
-const SCENARIOS = { a, b, c, d, e, f, g, flows: external.flows, scripts: external.scripts, websocket: external.websocket, sse: external.sse, web: external.web, store };
+const SCENARIOS = { a, b, c, d, e, f, g, reverse, flows: external.flows, scripts: external.scripts, websocket: external.websocket, sse: external.sse, web: external.web, store };
 
 function usage() {
   return `usage: node bench/run.js [options]
@@ -34,9 +35,9 @@ function usage() {
   --no-mitmdump      skip mitmdump even if installed
   --profile          run mitmts under node --cpu-prof and print the top 15 self-time frames
                      per scenario (slows mitmts down: numbers are not for the targets)
-  --connections N    keep-alive connections for (a) and (b) (default 32)
+  --connections N    keep-alive connections for (a), (b) and (reverse) (default 32)
   --duration S       measured seconds for (a), (b), (c) (default 5; warm-up 2)
-  --no-wrk           use the Node load generator for (a) even if wrk is installed
+  --no-wrk           use the Node load generator for (a) and (reverse) even if wrk is installed
   --repeat N         measure (a)-(d), (f) N times, targets interleaved, and keep the median round
                      per target (default 1; 3 on a machine with other load)
   --wait-idle S      before each measurement, wait up to S seconds for other load on the
@@ -89,7 +90,7 @@ async function main() {
   installCleanup();
   const selected = opts.only ?? Object.keys(SCENARIOS).filter((k) => !SCENARIOS[k].optional);
   const mitmdump = opts.mitmdump ? mitmdumpAvailable() : null;
-  const needsWrk = (selected.includes('a') || selected.includes('store')) && opts.wrk;
+  const needsWrk = ['a', 'reverse', 'store'].some((s) => selected.includes(s)) && opts.wrk;
   const env = new BenchEnv({
     quick: opts.quick,
     mitmdump: mitmdump !== null,
@@ -129,7 +130,7 @@ async function main() {
   else if (!mitmdump) env.log(`mitmdump not found at ${MITMDUMP}: mitmdump not compared.`);
 
   const results = { meta, scenarios: {}, errors: {}, summary: [], profiles: [] };
-  const needsUpstream = selected.some((s) => ['a', 'b', 'c', 'd', 'store'].includes(s));
+  const needsUpstream = selected.some((s) => ['a', 'b', 'c', 'd', 'reverse', 'store'].includes(s));
   try {
     if (needsUpstream) {
       const up = await env.startUpstream();

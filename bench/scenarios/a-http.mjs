@@ -10,36 +10,14 @@ export const title = '(a) HTTP/1.1 keep-alive small GETs, response hook loaded';
 export async function run(env) {
   const up = env.upstream;
   const hostHeader = `127.0.0.1:${up.http}`;
-  const generator = env.wrk ? `wrk (-t1 -c${env.connections})` : `Node generator (${env.connections} connections)`;
-  env.log(`  load generator: ${generator}; ${env.warmupS} s warm-up, ${env.durationS} s measured`);
-
-  const measure = async (label, port, viaProxy, pids) => {
-    if (env.wrk) {
-      const script = viaProxy ? writeProxyScript(env.dataDir, up.http) : writeDirectScript(env.dataDir, up.http);
-      const url = `http://127.0.0.1:${port}/`;
-      await runWrk(env.wrk, { url, script, connections: env.connections, seconds: env.warmupS });
-      const backgroundBusy = await env.background(label);
-      const m = await withCpu(pids, () => runWrk(env.wrk, { url, script, connections: env.connections, seconds: env.durationS }));
-      delete m.result.raw;
-      return { ...m.result, cpu: cpuBy(pids, m.cpu), cpuUsPerRequest: perRequest(pids, m.cpuSplit, m.result.requests), backgroundBusy };
-    }
-    const request = `GET ${viaProxy ? `http://${hostHeader}/` : '/'} HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`;
-    const cfg = { mode: 'requests', proxy: viaProxy ? port : null, target: { host: '127.0.0.1', port: up.http }, tls: null, request, connections: env.connections, warmupMs: env.warmupS * 1000, durationMs: env.durationS * 1000 };
-    const backgroundBusy = await env.background(label);
-    const m = await withCpu(pids, () => env.loadgen(cfg, (env.warmupS + env.durationS + 60) * 1000));
-    return { ...m.result, cpu: cpuBy(pids, m.cpu), cpuUsPerRequest: perRequest(pids, m.cpuSplit, m.result.totalRequests), backgroundBusy };
-  };
-  const cpuBy = (pids, cpu) => ({ proxy: pids.length > 1 ? cpu[pids[0]] : null, upstream: cpu[up.pid], system: cpu.system });
-  // CPU time per request (µs, user + kernel): robust to other load on the machine, unlike req/s.
-  const perRequest = (pids, split, n) => ({ proxy: pids.length > 1 ? perUnit(split[pids[0]], n) : null, upstream: perUnit(split[up.pid], n) });
-
+  const generator = describeGenerator(env);
   const round = async () => {
-    const r = { direct: await measure('direct', up.http, false, [up.pid]) };
+    const r = { direct: await measureKeepAlive(env, 'direct', up.http, false, [up.pid]) };
     for (const kind of env.proxies) {
       const p = await env.startProxy(kind, { hook: true });
       try {
         await checkHook(env, p, hostHeader);
-        r[kind] = { ...(await measure(kind, p.port, true, [p.pid, up.pid])), hookVia: p.hookVia };
+        r[kind] = { ...(await measureKeepAlive(env, kind, p.port, true, [p.pid, up.pid])), hookVia: p.hookVia };
       } finally {
         await env.stopProxy(p, 'a');
       }
@@ -51,9 +29,50 @@ export async function run(env) {
   return res;
 }
 
-/** One request through the proxy: the response must be 200 and carry the hook's header. */
-async function checkHook(env, p, hostHeader) {
-  const r = await env.loadgen({ mode: 'probe', proxy: p.port, target: { host: '127.0.0.1', port: env.upstream.http }, tls: null, request: `GET http://${hostHeader}/ HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n` });
+/** The load generator in use, logged once per scenario. */
+export function describeGenerator(env) {
+  const generator = env.wrk ? `wrk (-t1 -c${env.connections})` : `Node generator (${env.connections} connections)`;
+  env.log(`  load generator: ${generator}; ${env.warmupS} s warm-up, ${env.durationS} s measured`);
+  return generator;
+}
+
+/**
+ * Keep-alive GETs of `http://127.0.0.1:UPSTREAM/` sent to `port`: in absolute form when
+ * `absolute` (an HTTP proxy), else in origin form (the origin itself, or a reverse proxy).
+ * `pids`: [proxy, upstream] or [upstream]; their CPU time is measured per request.
+ */
+export async function measureKeepAlive(env, label, port, absolute, pids) {
+  const up = env.upstream;
+  const hostHeader = `127.0.0.1:${up.http}`;
+  const cpuBy = (cpu) => ({ proxy: pids.length > 1 ? cpu[pids[0]] : null, upstream: cpu[up.pid], system: cpu.system });
+  // CPU time per request (µs, user + kernel): robust to other load on the machine, unlike req/s.
+  const perRequest = (split, n) => ({ proxy: pids.length > 1 ? perUnit(split[pids[0]], n) : null, upstream: perUnit(split[up.pid], n) });
+  if (env.wrk) {
+    const script = absolute ? writeProxyScript(env.dataDir, up.http) : writeDirectScript(env.dataDir, up.http);
+    const url = `http://127.0.0.1:${port}/`;
+    await runWrk(env.wrk, { url, script, connections: env.connections, seconds: env.warmupS });
+    const backgroundBusy = await env.background(label);
+    const m = await withCpu(pids, () => runWrk(env.wrk, { url, script, connections: env.connections, seconds: env.durationS }));
+    delete m.result.raw;
+    return { ...m.result, cpu: cpuBy(m.cpu), cpuUsPerRequest: perRequest(m.cpuSplit, m.result.requests), backgroundBusy };
+  }
+  const request = `GET ${absolute ? `http://${hostHeader}/` : '/'} HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`;
+  const target = absolute ? { host: '127.0.0.1', port: up.http } : { host: '127.0.0.1', port };
+  const cfg = { mode: 'requests', proxy: absolute ? port : null, target, tls: null, request, connections: env.connections, warmupMs: env.warmupS * 1000, durationMs: env.durationS * 1000 };
+  const backgroundBusy = await env.background(label);
+  const m = await withCpu(pids, () => env.loadgen(cfg, (env.warmupS + env.durationS + 60) * 1000));
+  return { ...m.result, cpu: cpuBy(m.cpu), cpuUsPerRequest: perRequest(m.cpuSplit, m.result.totalRequests), backgroundBusy };
+}
+
+/**
+ * One request through the proxy (in absolute form to an HTTP proxy, else in origin form): the
+ * response must be 200 and carry the hook's header.
+ */
+export async function checkHook(env, p, hostHeader, absolute = true) {
+  const probe = absolute
+    ? { proxy: p.port, target: { host: '127.0.0.1', port: env.upstream.http }, request: `GET http://${hostHeader}/ HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n` }
+    : { proxy: null, target: { host: '127.0.0.1', port: p.port }, request: `GET / HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n` };
+  const r = await env.loadgen({ mode: 'probe', tls: null, ...probe });
   if (r.status !== 200 || !/\r\nx-bench: 1\r\n/i.test(r.head)) {
     throw new Error(`${p.kind} did not run the response hook (status ${r.status}, no "x-bench: 1" header):\n${r.head}`);
   }

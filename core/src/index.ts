@@ -35,9 +35,11 @@ export { loadManifest, loadFlowFormats, addonsOf, type Distribution } from './cl
 
 export { ProxyServer, type ListenAddress } from './proxy/server.js';
 export { CLIENT_REPLAY, type ClientReplay } from './proxy/replay.js';
-export { parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec } from './proxy/modes.js';
+export { modeDescription, parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec } from './proxy/modes.js';
+export { setUpstreamProxy, type Via } from './proxy/upstream-proxy.js';
 export { PROXY_OPTIONS } from './proxy/options.js';
 export { parseSize } from './proxy/sizes.js';
 export { liveMatcher, LIVE_BODIES_DEFAULT, type LiveMatcher } from './proxy/http/live.js';
 export * as http1 from './proxy/http1/index.js';
+export * as dnswire from './proxy/dns/index.js';
 export * from './io/index.js';

@@ -42,7 +42,7 @@ export interface CoreOptionValues {
   readonly http2?: boolean;
   /** Send a PING frame if an HTTP/2 connection is idle for more than the specified number of seconds to prevent the remote site from closing it. */
   readonly http2_ping_keepalive?: number;
-  /** Enable/disable support for QUIC and HTTP/3. */
+  /** Enable/disable support for QUIC and HTTP/3 (mitmproxy enables it by default). */
   readonly http3?: boolean;
   /** Include host header with CONNECT requests. */
   readonly http_connect_send_host_header?: boolean;

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { caPaths, FlowStore, HTTPFlow, Kernel, ProxyServer, type AddonInput, type LogEntry } from '@mitmts/core';
+import { caPaths, FlowStore, HTTPFlow, Kernel, ProxyServer, type AddonInput, type ListenAddress, type LogEntry } from '@mitmts/core';
 import type { CommandArgs, CommandResult, CommandSignatures } from './commands.js';
 import { proxyEnv, type ProxyEnv } from './env.js';
 import { AddonError, FlowWaiter, type FlowMatcher, type WaitForFlowOptions } from './wait.js';
@@ -45,6 +45,8 @@ export interface EmbeddedProxy {
   readonly port: number;
   /** `http://host:port`: what clients use as their proxy. */
   readonly url: string;
+  /** Every listener, one per `mode` entry in order (`host`, `port`, and the mode spec). */
+  readonly addresses: readonly ListenAddress[];
   /** Flows seen so far (live objects; they fill in as exchanges progress). */
   readonly flows: FlowStore;
   /** Log entries so far. */
@@ -129,6 +131,7 @@ export async function createProxy(opts: CreateProxyOptions = {}): Promise<Embedd
     host,
     port: address.port,
     url,
+    addresses: server.addresses.map((a) => ({ ...a, host: a.host === '*' ? '127.0.0.1' : a.host })),
     flows: kernel.flows,
     logs,
     confdir,

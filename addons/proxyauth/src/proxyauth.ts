@@ -1,4 +1,4 @@
-import { addon, type AddonHooks, type Client, type HTTPFlow, option, OptionsError, parseMode, Response, RESPONSES } from '@mitmts/sdk';
+import { addon, type AddonHooks, type Client, type HTTPFlow, option, OptionsError, parseMode, Response, RESPONSES, type Socks5AuthData } from '@mitmts/sdk';
 import { htpasswdValidator, type Validator } from './htpasswd.js';
 
 const REALM = 'mitmproxy';
@@ -89,6 +89,22 @@ export class ProxyAuth implements AddonHooks {
     if (!updated.has('proxyauth')) return;
     this.validator = parseProxyAuth(this.proxyauth);
     this.valid.clear();
+  }
+
+  /**
+   * SOCKS5 username/password (the socks5 mode asks for them when proxyauth is set): valid ones
+   * authenticate the connection, as a CONNECT does, so the requests in it need no header.
+   */
+  socks5_auth(data: Socks5AuthData): void | Promise<void> {
+    const validator = this.validator;
+    if (!validator) return;
+    const decide = (ok: boolean): void => {
+      if (!ok) return;
+      data.valid = true;
+      this.authenticated.set(data.clientConn, [data.username, data.password]);
+    };
+    const ok = validator(data.username, data.password);
+    return typeof ok === 'boolean' ? decide(ok) : ok.then(decide);
   }
 
   // The hooks stay synchronous unless a check has to wait (bcrypt): with proxyauth unset, or

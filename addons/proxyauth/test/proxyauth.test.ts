@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { createProxy, type EmbeddedProxy, type HTTPFlow, type Socks5AuthData } from '@mitmts/sdk';
 import { startOrigin, tflow, withAddons, type Origin } from '@mitmts/sdk/testing';
 import { apr1, parseBasicAuth, ProxyAuth } from '@mitmts/addon-proxyauth';
 
@@ -158,3 +158,33 @@ describe('through a running proxy', () => {
     }
   });
 });
+
+describe('socks5_auth', () => {
+  const data = (f: HTTPFlow, password: string): Socks5AuthData => ({ clientConn: f.clientConn, username: 'alice', password, valid: false });
+
+  it('accepts the right credentials and authenticates the requests of that connection', async () => {
+    const tctx = await withAddons([ProxyAuth], { proxyauth: 'alice:s3cret' });
+    const f = tflow();
+    f.clientConn.proxyMode = 'socks5';
+    const d = data(f, 's3cret');
+    await tctx.trigger('socks5_auth', d);
+    expect(d.valid).toBe(true);
+    await tctx.trigger('requestheaders', f);
+    expect([f.response, f.metadata.proxyauth]).toEqual([null, ['alice', 's3cret']]);
+  });
+
+  it('refuses wrong credentials (bcrypt too), and does nothing while proxyauth is unset', async () => {
+    const tctx = await withAddons([ProxyAuth], { proxyauth: `@${htpasswd([`alice:${bcrypt.hashSync('s3cret', 4)}`])}` });
+    const wrong = data(tflow(), 'nope');
+    await tctx.trigger('socks5_auth', wrong);
+    expect(wrong.valid).toBe(false);
+    const right = data(tflow(), 's3cret');
+    await tctx.trigger('socks5_auth', right);
+    expect(right.valid).toBe(true);
+    const off = await withAddons([ProxyAuth]);
+    const d = data(tflow(), 'x');
+    await off.trigger('socks5_auth', d);
+    expect(d.valid).toBe(false);
+  });
+});
+

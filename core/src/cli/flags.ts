@@ -28,7 +28,7 @@ export interface FlagSpec {
 }
 
 export const FLAGS: readonly FlagSpec[] = [
-  { long: 'mode', short: 'm', option: 'mode', kind: 'append', metavar: 'MODE', help: 'The proxy server type(s) to spawn (repeatable): regular only in this build, other modes are refused; MODE@[HOST:]PORT sets its listen address.' },
+  { long: 'mode', short: 'm', option: 'mode', kind: 'append', metavar: 'MODE', help: 'The proxy server type(s) to spawn (repeatable): regular, transparent, socks5, reverse:SPEC, upstream:SPEC, dns. Listen address per mode: MODE@[HOST:]PORT.' },
   { long: 'listen-host', option: 'listen_host', kind: 'str', metavar: 'HOST', help: 'Address to bind proxy server(s) to (default 127.0.0.1; 0.0.0.0 or :: for every interface).' },
   { long: 'listen-port', short: 'p', option: 'listen_port', kind: 'int', metavar: 'PORT', help: 'Port to bind proxy server(s) to (default 8080 for regular mode).' },
   { long: 'server', short: 'n', shortValue: false, option: 'server', kind: 'bool', help: 'Start a proxy server (-n / --no-server: do not).' },

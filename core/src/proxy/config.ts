@@ -4,6 +4,7 @@ import tls from 'node:tls';
 import type { WebSocketRetention } from '../flow/websocket.js';
 import { OptionsError } from '../kernel/errors.js';
 import type { OptionsManager } from '../options/manager.js';
+import { clientCertLookup, type ClientCertLookup } from './client-certs.js';
 import { HostMatcher } from './hosts.js';
 import { liveMatcher, type LiveMatcher } from './http/live.js';
 import { parseModes, type ProxyMode } from './modes.js';
@@ -52,6 +53,12 @@ export interface RuntimeConfig {
   readonly ecdhCurveClient: string | null;
   readonly ecdhCurveServer: string | null;
   readonly requestClientCert: boolean;
+  /** `http_connect_send_host_header`: CONNECT requests to upstream proxies carry a Host header. */
+  readonly connectSendHostHeader: boolean;
+  /** `proxyauth` is set: SOCKS5 clients must send a username and password (checked by the `socks5_auth` hook). */
+  readonly proxyAuth: boolean;
+  /** `client_certs`: the certificate to present to the server with this name (SNI, else address host). */
+  readonly clientCertFor: ClientCertLookup;
   /** `websocket`: WebSocket connections are relayed message by message (else as TCP). */
   readonly websocket: boolean;
   /** `websocket_max_message_size` in bytes. */
@@ -62,8 +69,23 @@ export interface RuntimeConfig {
   readonly http2: boolean;
   /** `http2_ping_keepalive`: seconds of silence before a PING on a server HTTP/2 connection (0: never). */
   readonly http2PingKeepalive: number;
-  /** The secure context for verifying servers (built on first use, then shared). */
-  upstreamContext(): tls.SecureContext;
+  /**
+   * The secure context for connections to servers: the trusted CAs (built on first use, then
+   * shared), and the settings node:tls only takes from a context (it ignores them next to one):
+   * TLS versions, ciphers, curves, a client certificate. One context per distinct setting, shared.
+   */
+  upstreamContext(settings?: UpstreamContextSettings): tls.SecureContext;
+}
+
+/** What an upstream secure context holds besides the CAs. */
+export type UpstreamContextSettings = Pick<tls.SecureContextOptions, 'cert' | 'key' | 'minVersion' | 'maxVersion' | 'ciphers' | 'ecdhCurve'>;
+
+/** Distinct upstream contexts kept (settings come from options and hooks: few, but bounded). */
+const CONTEXTS_KEPT = 64;
+
+function settingsKey(s: UpstreamContextSettings): string {
+  const pem = (v: unknown): string => (Array.isArray(v) ? v.map(pem).join('') : v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('latin1') : String(v));
+  return [s.minVersion, s.maxVersion, s.ciphers, s.ecdhCurve, pem(s.cert), pem(s.key)].map((v) => v ?? '').join('\0');
 }
 
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
@@ -142,6 +164,7 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     throw new OptionsError(`Cannot read the trusted CAs for upstream verification: ${(err as Error).message}`);
   }
   let ctx: tls.SecureContext | undefined;
+  const contexts = new Map<string, tls.SecureContext>();
   const sslInsecure = bool('ssl_insecure');
   const minClient = nodeTlsVersion(str('tls_version_client_min'));
   const maxClient = nodeTlsVersion(str('tls_version_client_max'));
@@ -180,18 +203,27 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     ecdhCurveClient: optStr('tls_ecdh_curve_client'),
     ecdhCurveServer: optStr('tls_ecdh_curve_server'),
     requestClientCert: bool('request_client_cert'),
+    connectSendHostHeader: bool('http_connect_send_host_header'),
+    proxyAuth: o.has('proxyauth') && !!o.get<string | null>('proxyauth'),
+    clientCertFor: clientCertLookup(optStr('client_certs')),
     websocket: bool('websocket'),
     websocketMaxMessageSize: positiveSize(o, 'websocket_max_message_size'),
     websocketRetention: webSocketRetention(o),
     http2: bool('http2'),
     http2PingKeepalive: o.get<number>('http2_ping_keepalive'),
-    upstreamContext(): tls.SecureContext {
-      if (!ctx) {
-        // As mitmproxy: the trusted CA options replace the default store; else Node's bundled
-        // roots plus the system's bundle. With ssl_insecure nothing is verified: no CAs to load.
-        ctx = tls.createSecureContext(sslInsecure ? {} : { ca: trusted ?? defaultTrustedCas() });
+    upstreamContext(settings?: UpstreamContextSettings): tls.SecureContext {
+      // As mitmproxy: the trusted CA options replace the default store; else Node's bundled
+      // roots plus the system's bundle. With ssl_insecure nothing is verified: no CAs to load.
+      const ca = (): { ca?: string[] } => (sslInsecure ? {} : { ca: trusted ?? defaultTrustedCas() });
+      const key = settings ? settingsKey(settings) : '';
+      if (key.replace(/\0/g, '') === '') return (ctx ??= tls.createSecureContext(ca()));
+      let c = contexts.get(key);
+      if (!c) {
+        c = tls.createSecureContext({ ...ca(), ...settings });
+        if (contexts.size >= CONTEXTS_KEPT) contexts.delete(contexts.keys().next().value!);
+        contexts.set(key, c);
       }
-      return ctx;
+      return c;
     },
   };
 }

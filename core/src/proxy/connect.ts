@@ -26,7 +26,7 @@ const CONNECTION_ESTABLISHED = Buffer.from('HTTP/1.1 200 Connection established\
 export async function handleConnect(conn: ClientConnection, req: TunnelRequest, head: RequestHead): Promise<void> {
   const table = conn.hooks;
   const now = Date.now() / 1000;
-  const server = new Server({ address: [head.host, head.port] });
+  const server = conn.connector.newServer(head.host, head.port);
   const flow = new HTTPFlow(conn.client, server, true);
   flow.request = new Request({
     host: head.host,
@@ -52,7 +52,7 @@ export async function handleConnect(conn: ClientConnection, req: TunnelRequest, 
     return;
   }
   const target = { host: flow.request.host, port: flow.request.port };
-  if (target.host !== head.host || target.port !== head.port) flow.serverConn = server.address ? new Server({ address: [target.host, target.port] }) : server;
+  if (target.host !== head.host || target.port !== head.port) flow.serverConn = new Server({ address: [target.host, target.port], via: flow.serverConn.via });
   conn.connector.server = flow.serverConn;
   if (conn.config.connectionStrategy === 'eager' || conn.ignored(target.host, target.port)) {
     try {

@@ -38,6 +38,14 @@ export interface ProxyRuntime {
   closed(conn: ClientConnection): void;
 }
 
+/** Where an intercepted TLS stream goes when the mode fixes it (see {@link ClientConnection.intercept}). */
+export interface TlsRoute {
+  /** TLS towards the server, or null for a plain server. */
+  readonly server: UpstreamTls | null;
+  /** The HTTP target inside; null: no HTTP, relay the decrypted bytes as TCP. */
+  readonly http: Target | null;
+}
+
 /** Starts a connection's first layer for its proxy mode (see `modes/`). */
 export type ModeHandler = (conn: ClientConnection) => Promise<void>;
 
@@ -203,9 +211,13 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
     }
   }
 
-  /** TLS interception; inside, the protocol the negotiated ALPN names (no ALPN: the first bytes). */
-  private async intercept(target: { host: string; port: number }, initial: Buffer): Promise<void> {
-    const t = await interceptTls(this, target, initial);
+  /**
+   * TLS interception; inside, the protocol the negotiated ALPN names (no ALPN: the first bytes).
+   * In a tunnel the server speaks TLS too; a mode with a fixed target (reverse) gives a `route`:
+   * the server's TLS (null: plain) and the HTTP target inside (null: relay TCP, as `reverse:tls`).
+   */
+  async intercept(target: { host: string; port: number }, initial: Buffer, route?: TlsRoute): Promise<void> {
+    const t = await interceptTls(this, target, initial, route?.server);
     switch (t.kind) {
       case 'closed':
         return this.destroy();
@@ -214,24 +226,27 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
       case 'passthrough':
         return this.passthrough(this.stream, t.data, target);
     }
-    const https: Target = { scheme: 'https', ...target };
+    const upstream = route ? route.server : t.upstream;
+    if (route?.http === null) return this.tcp(t.stream, EMPTY, EMPTY, target, upstream);
+    const https: Target = route?.http ?? { scheme: 'https', ...target };
     const layer = innerLayerByAlpn(t.alpn);
     if (layer === 'http1') return this.serveHttp1(t.stream, https, null);
     if (layer === 'http2') return this.serveHttp2(t.stream, https, null);
     const inner = await firstBytes(t.stream, this.connector.transport);
     if (!inner) return this.destroy();
     if (innerLayerByBytes(inner, this.config.rawTcp) === 'http1') return this.serveHttp1(t.stream, https, inner.from === 'client' ? inner.data : null);
-    return this.tcp(t.stream, inner.from === 'client' ? inner.data : EMPTY, inner.from === 'server' ? inner.data : EMPTY, target, t.upstream);
+    return this.tcp(t.stream, inner.from === 'client' ? inner.data : EMPTY, inner.from === 'server' ? inner.data : EMPTY, target, upstream);
   }
 
-  private async tcp(stream: Duplex, clientData: Buffer, serverData: Buffer, target: { host: string; port: number }, tlsOpts: UpstreamTls | null): Promise<void> {
+  /** Raw TCP (`tcp_*` hooks) between `stream` and the server at `target` (with TLS if `tlsOpts`). */
+  async tcp(stream: Duplex, clientData: Buffer, serverData: Buffer, target: { host: string; port: number }, tlsOpts: UpstreamTls | null): Promise<void> {
     const t = await this.connector.forRelay(target, tlsOpts);
     if (!t) return this.destroy();
     await relayTcp(this, stream, clientData, t, Buffer.concat([serverData, t.detach()]));
   }
 
   /** Pass bytes through untouched (ignore_hosts): no flow, no hooks beyond the connection ones. */
-  private async passthrough(stream: Duplex, clientData: Buffer, target: { host: string; port: number }, serverData: Buffer = EMPTY): Promise<void> {
+  async passthrough(stream: Duplex, clientData: Buffer, target: { host: string; port: number }, serverData: Buffer = EMPTY): Promise<void> {
     const t = await this.connector.forRelay(target, null);
     if (!t) return this.destroy();
     pipeBoth(stream, clientData, t.socket, Buffer.concat([serverData, t.detach()]));

@@ -9,6 +9,7 @@ import type { Http2ServerSide } from './http2/server-side.js';
 import { HTTP2 } from './http2/translate.js';
 import type { Connector, ServerSide } from './http/sides.js';
 import { ServerTransport, type TransportEnv, type UpstreamTls } from './transport.js';
+import { formatAddress, sameVia, type Via } from './upstream-proxy.js';
 
 /** What a connector needs from where it runs: the transport's hooks and settings, a log. */
 export interface ConnectorEnv extends TransportEnv {
@@ -34,9 +35,9 @@ export function refusedAlpn(err: unknown): boolean {
 }
 
 /**
- * The connector of one client connection without an upstream proxy. It keeps the server
- * connections this client's requests use and reuses them while requests go to the same place
- * (address and TLS):
+ * The connector of one client connection. It keeps the server connections this client's
+ * requests use and reuses them while requests go to the same place (address, TLS and upstream
+ * proxy, `Server.via`):
  *
  * - an HTTP/1 connection while it is clean and idle (its last response ended, nothing unread);
  *   requests that arrive while it is busy (an HTTP/2 client's concurrent streams) get their own
@@ -46,7 +47,8 @@ export function refusedAlpn(err: unknown): boolean {
  *
  * Which protocol a new TLS connection speaks is the server's choice among what the client's
  * protocol allows: `h2` and `http/1.1` for HTTP/2 requests, `http/1.1` for HTTP/1 ones (an
- * HTTP/2-only server that refuses it gets a second connection offering `h2`). CONNECT, TLS
+ * HTTP/2-only server that refuses it gets a second connection offering `h2`). Through an upstream
+ * proxy, HTTPS goes in a CONNECT tunnel and plain HTTP in absolute form, both HTTP/1.1. CONNECT, TLS
  * interception and relays use the primary {@link transport} (an eager connect is reused by the
  * tunnel's first request). Idle connections to another place are closed when a new one opens.
  */
@@ -57,6 +59,8 @@ export class DirectConnector implements Connector, Http2ConnOwner {
   transport: ServerTransport | null = null;
   /** An eager connect for a CONNECT tunnel failed: requests into the tunnel get this error. */
   tunnelError: { host: string; port: number; message: string } | null = null;
+  /** The upstream proxy new servers go through (upstream mode); a flow may choose another (`setUpstreamProxy`). */
+  defaultVia: Via | null = null;
   /** The client's HTTP/2 connection, if it speaks HTTP/2 (corked while a server's bytes are processed). */
   clientLeg: Http2Connection | null = null;
   private conns: ServerConn[] = [];
@@ -68,8 +72,13 @@ export class DirectConnector implements Connector, Http2ConnOwner {
   constructor(
     private readonly env: ConnectorEnv,
     /** SNI for new HTTPS connections. */
-    private readonly sni: (req: Request) => string | null = (req) => (net.isIP(req.host) ? env.client.sni : req.host),
+    public sni: (req: Request) => string | null = (req) => (net.isIP(req.host) ? env.client.sni : req.host),
   ) {}
+
+  /** A server to connect to, through the default upstream proxy if there is one. */
+  newServer(host: string, port: number): Server {
+    return new Server({ address: [host, port], via: this.defaultVia });
+  }
 
   serverConnFor(host: string, port: number): Server {
     const conns = this.conns;
@@ -81,7 +90,7 @@ export class DirectConnector implements Connector, Http2ConnOwner {
     const t = this.transport;
     const a = t?.server.address;
     if (t && t.alive && a && a[0] === host && a[1] === port) return t.server;
-    return new Server({ address: [host, port] });
+    return this.newServer(host, port);
   }
 
   serverFor(flow: HTTPFlow): ServerSide | Promise<ServerSide> {
@@ -114,7 +123,7 @@ export class DirectConnector implements Connector, Http2ConnOwner {
   async forRelay(target: { host: string; port: number }, tlsOpts: UpstreamTls | null): Promise<ServerTransport | null> {
     if (this.transport && this.transport.alive) return this.transport;
     try {
-      return await this.connectTo(this.server.address ? this.server : new Server({ address: [target.host, target.port] }), tlsOpts);
+      return await this.connectTo(this.server.address ? this.server : this.newServer(target.host, target.port), tlsOpts);
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       this.env.log.info(`${this.env.describe()}: ${err.message}`);
@@ -181,14 +190,13 @@ export class DirectConnector implements Connector, Http2ConnOwner {
    */
   private acquire<T>(flow: HTTPFlow, use: (c: ServerConn) => T): T | Promise<T> {
     const req = flow.request;
-    const tls = req.scheme === 'https';
     const conns = this.conns;
     for (let i = conns.length - 1; i >= 0; i--) {
       const c = conns[i]!;
-      if (free(c) && goesTo(c.server, req.host, req.port, tls)) return use(c);
+      if (free(c) && goesTo(c.server, flow)) return use(c);
     }
     const t = this.transport;
-    if (t !== null && this.unclaimed(t) && goesTo(t.server, req.host, req.port, tls) && (tls || req.httpVersion !== HTTP2)) {
+    if (t !== null && this.unclaimed(t) && goesTo(t.server, flow) && (req.scheme === 'https' || req.httpVersion !== HTTP2)) {
       const c = this.adopt(t);
       this.conns.push(c);
       return use(c);
@@ -205,18 +213,19 @@ export class DirectConnector implements Connector, Http2ConnOwner {
 
   private async open<T>(flow: HTTPFlow, use: (c: ServerConn) => T): Promise<T> {
     const req = flow.request;
-    const key = `${req.scheme}://${req.host}:${req.port}`;
+    const via = flow.serverConn.via;
+    const key = `${req.scheme}://${req.host}:${req.port}${via ? ` via ${via[0]}://${formatAddress(via[1])}` : ''}`;
     const wait = this.opening.get(key);
     if (wait !== undefined && !this.http1Only.has(key)) {
       // the connection being opened may be HTTP/2: then it carries this request too
       await wait.catch(() => undefined);
       return this.acquire(flow, use);
     }
-    this.dropIdle(req);
+    this.dropIdle(flow);
     let server = flow.serverConn;
     const a = server.address;
     if (!a || a[0] !== req.host || a[1] !== req.port || server.timestampStart !== null) {
-      server = new Server({ address: [req.host, req.port] });
+      server = new Server({ address: [req.host, req.port], via: server.via });
       flow.serverConn = server;
     }
     this.server = server;
@@ -238,6 +247,11 @@ export class DirectConnector implements Connector, Http2ConnOwner {
     const req = flow.request;
     const cfg = this.env.config;
     const h2 = cfg.http2 && req.httpVersion === HTTP2;
+    if (server.via !== null) {
+      // Through an upstream proxy, HTTPS needs a CONNECT tunnel; plain HTTP goes in absolute form.
+      const https = req.scheme === 'https';
+      return this.http1On(await ServerTransport.open(server, this.env, https ? { sni: this.sni(req), alpn: ['http/1.1'] } : null, !https, https));
+    }
     if (req.scheme !== 'https') {
       if (!h2 || this.http1Only.has(key)) return this.http1On(await ServerTransport.open(server, this.env, null, true));
       return this.priorKnowledge(flow, server, key);
@@ -249,7 +263,7 @@ export class DirectConnector implements Connector, Http2ConnOwner {
     } catch (err) {
       if (h2 || !cfg.http2 || !refusedAlpn(err)) throw err;
       this.debug(`${req.host}:${req.port} refused HTTP/1.1 (no application protocol); connecting again offering h2.`);
-      const again = new Server({ address: [req.host, req.port] });
+      const again = new Server({ address: [req.host, req.port], via: server.via });
       flow.serverConn = again;
       t = await ServerTransport.open(again, this.env, { sni, alpn: ['h2'] });
     }
@@ -290,12 +304,11 @@ export class DirectConnector implements Connector, Http2ConnOwner {
   }
 
   /** Before a new connection opens: close idle ones that cannot serve it (the HTTP/1 one-slot behaviour), forget closed ones. */
-  private dropIdle(req: Request): void {
-    const tls = req.scheme === 'https';
+  private dropIdle(flow: HTTPFlow): void {
     const keep: ServerConn[] = [];
     for (const c of this.conns) {
       if (!c.transport.alive) continue;
-      if (c.busy || (free(c) && goesTo(c.server, req.host, req.port, tls))) keep.push(c);
+      if (c.busy || (free(c) && goesTo(c.server, flow))) keep.push(c);
       else c.transport.close();
     }
     this.conns = keep;
@@ -309,7 +322,9 @@ function free(c: ServerConn): boolean {
   return c instanceof Http2ClientConn ? c.accepting : c.reusable;
 }
 
-function goesTo(server: Server, host: string, port: number, tls: boolean): boolean {
+/** The connection of `server` can carry the flow's request: same address, TLS and upstream proxy. */
+function goesTo(server: Server, flow: HTTPFlow): boolean {
+  const req = flow.request;
   const a = server.address;
-  return a !== null && a[0] === host && a[1] === port && server.tls === tls;
+  return a !== null && a[0] === req.host && a[1] === req.port && server.tls === (req.scheme === 'https') && sameVia(flow.serverConn.via, server.via);
 }

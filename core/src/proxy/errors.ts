@@ -4,7 +4,12 @@
  * becomes the flow's error and the text of the 502 page.
  */
 export class UpstreamError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    /** The system error code of a failed connect (`ECONNREFUSED`, `ENOTFOUND`, ...), when there is one. */
+    readonly code?: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = 'UpstreamError';
   }

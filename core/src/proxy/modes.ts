@@ -147,6 +147,7 @@ export function parseModes(specs: readonly string[], listenHost: string, listenP
   for (const m of modes) {
     if (m.transport === 'none' || m.type === 'local' || m.type === 'tun') continue;
     const { host, port } = listenAddress(m, listenHost, listenPort);
+    if (port === 0) continue; // any free port: never the same as another
     const protos = m.transport === 'both' ? ['tcp', 'udp'] : [m.transport];
     for (const p of protos) {
       const key = `${host}:${port}/${p}`;
@@ -157,4 +158,31 @@ export function parseModes(specs: readonly string[], listenHost: string, listenP
     }
   }
   return modes;
+}
+
+/**
+ * How a listener of this mode introduces itself in the log, as mitmproxy does: `HTTP(S) proxy`,
+ * `SOCKS v5 proxy`, `Reverse proxy to https://example.com`, ...
+ */
+export function modeDescription(mode: ProxyMode): string {
+  switch (mode.type) {
+    case 'regular':
+      return 'HTTP(S) proxy';
+    case 'transparent':
+      return 'Transparent proxy';
+    case 'upstream':
+      return 'HTTP(S) proxy (upstream mode)';
+    case 'reverse':
+      return `Reverse proxy to ${mode.data}`;
+    case 'socks5':
+      return 'SOCKS v5 proxy';
+    case 'dns':
+      return 'DNS server';
+    case 'wireguard':
+      return 'WireGuard server';
+    case 'local':
+      return 'Local redirector';
+    case 'tun':
+      return 'TUN interface';
+  }
 }

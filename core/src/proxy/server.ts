@@ -13,8 +13,9 @@ import { KERNEL, LOG } from '../kernel/tokens.js';
 import { ClientConnection, type ProxyRuntime } from './connection.js';
 import { buildConfig, type RuntimeConfig } from './config.js';
 import { FdPressure } from './fdlimit.js';
-import { listenAddress, type ProxyMode } from './modes.js';
-import { MODE_HANDLERS } from './modes/index.js';
+import { listenAddress, modeDescription, type ProxyMode } from './modes.js';
+import { DnsUdpListener } from './modes/dns.js';
+import { LISTENER_SETUP, listensOnUdp, MODE_HANDLERS, modeRefusal } from './modes/index.js';
 import { nodeTlsVersion, PROXY_OPTIONS } from './options.js';
 import { CLIENT_REPLAY, ClientReplayer } from './replay.js';
 import { CloseCode } from './websocket/errors.js';
@@ -40,7 +41,7 @@ export class ProxyServer implements ProxyRuntime {
   config!: RuntimeConfig;
   certs!: CertStore;
   caCertPath = '';
-  private servers: Array<{ server: net.Server; address: ListenAddress }> = [];
+  private servers: Array<{ server: net.Server; address: ListenAddress; udp: DnsUdpListener | null }> = [];
   private readonly connections = new Set<ClientConnection>();
   readonly webSockets: LiveWebSockets = new Map();
   private certsDirty = true;
@@ -89,6 +90,8 @@ export class ProxyServer implements ProxyRuntime {
   configure(updated: ReadonlySet<string>): void {
     const cfg = buildConfig(this.kernel.options);
     for (const m of cfg.modes) {
+      const refused = modeRefusal(m);
+      if (refused !== null) throw new OptionsError(refused);
       if (!MODE_HANDLERS[m.type]) {
         throw new OptionsError(`Proxy mode ${m.fullSpec} is not supported by mitmts yet (supported: ${Object.keys(MODE_HANDLERS).join(', ')}).`);
       }
@@ -180,20 +183,23 @@ export class ProxyServer implements ProxyRuntime {
           reject(
             new OptionsError(
               err.code === 'EADDRINUSE'
-                ? `Cannot listen on ${host || '*'}:${port}: the address is already in use. Stop the other program or choose another port with -p.`
-                : `Cannot listen on ${host || '*'}:${port}: ${err.message}`,
+                ? `Cannot listen on ${host || '*'}:${port} for mode ${mode.fullSpec}: the address is already in use. Stop the other program or choose another port (-p, or MODE@PORT).`
+                : `Cannot listen on ${host || '*'}:${port} for mode ${mode.fullSpec}: ${err.message}`,
             ),
           );
         });
         server.listen({ port: port ?? 8080, ...(host ? { host } : {}) }, () => resolve());
       });
       server.on('error', (err: NodeJS.ErrnoException) => {
-        if (!this.fds.report(err)) this.log.error(`Proxy server error: ${err.message}`);
+        if (!this.fds.report(err)) this.log.error(`Proxy server error (${mode.fullSpec}): ${err.message}`);
       });
       const a = server.address() as net.AddressInfo;
       const address: ListenAddress = { mode: mode.fullSpec, host: host || '*', port: a.port };
-      this.servers.push({ server, address });
-      this.log.info(`HTTP(S) proxy listening at ${address.host}:${address.port}.`);
+      const entry = { server, address, udp: null as DnsUdpListener | null };
+      this.servers.push(entry);
+      LISTENER_SETUP[mode.type]?.(server, mode.fullSpec, this.log);
+      if (listensOnUdp(mode)) entry.udp = await DnsUdpListener.listen(this, mode, host, a.port).catch((err: Error) => Promise.reject(new OptionsError(err.message)));
+      this.log.info(`${modeDescription(mode)} listening at ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}.`);
     }
     this.fds.start();
   }
@@ -213,7 +219,7 @@ export class ProxyServer implements ProxyRuntime {
     // WebSocket peers get a close frame (1001) and their flows end (websocket_end) before the sockets go.
     for (const relay of this.webSockets.values()) relay.close(CloseCode.GOING_AWAY, 'proxy shutting down');
     for (const c of this.connections) c.destroy();
-    await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await Promise.all(servers.map(({ server, udp }) => Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), udp?.close()])));
   }
 
   private async restart(): Promise<void> {

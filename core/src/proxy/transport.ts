@@ -4,10 +4,12 @@ import { Cert } from '../certs/cert.js';
 import { ConnectionStatus, type Client, type Server } from '../flow/index.js';
 import type { ConnectionContext, ServerConnectionHookData, TlsData, TlsSettings } from '../hooks/data.js';
 import type { HookTable } from '../hooks/dispatcher.js';
-import type { RuntimeConfig } from './config.js';
+import type { ClientCert } from './client-certs.js';
+import type { RuntimeConfig, UpstreamContextSettings } from './config.js';
 import { UpstreamError } from './errors.js';
 import { idleSweeper } from './idle.js';
 import { tlsVersionName } from './tls/info.js';
+import { formatAddress, proxyHandshake } from './upstream-proxy.js';
 
 /** TLS towards the server. */
 export interface UpstreamTls {
@@ -58,6 +60,8 @@ export class ServerTransport {
   socket: net.Socket | tls.TLSSocket;
   private closed = false;
   private closeError: Error | null = null;
+  /** The client certificate sent in the TLS handshake, until the server sends a first byte. */
+  private silentAfterCert: string | null = null;
   private reader: TransportReader | null = null;
   /** Bytes that came while no reader was attached. */
   private pending: Buffer[] = [];
@@ -68,13 +72,19 @@ export class ServerTransport {
     if (r !== null) r.onRead(chunk, false);
     else this.hold(chunk);
   };
-  private readonly onEndOfStream = (): void => this.reader?.onReadEnd();
+  private readonly onEndOfStream = (): void => {
+    // After a TLS error, or a silent close right after we sent a client certificate, "the server
+    // closed the connection" says less than the reason: the reader gets that on close (onLost).
+    if (this.closeError === null && this.silentAfterCert === null) this.reader?.onReadEnd();
+  };
 
   private constructor(
     readonly server: Server,
     socket: net.Socket,
     private readonly env: TransportEnv,
     pool: ReadPool | null,
+    /** Requests on this connection go to an upstream proxy in absolute form (plain HTTP via `server.via`). */
+    readonly forwardProxy = false,
   ) {
     this.socket = socket;
     if (pool) pool.attach((view) => this.onPooledRead(view, pool));
@@ -85,25 +95,28 @@ export class ServerTransport {
   /**
    * Open a connection to `server.address`: `server_connect`, TCP, `server_connected` (or
    * `server_connect_error`), then TLS with `tlsOpts`. Rejects with an UpstreamError naming the
-   * cause. `pooledReads` reads plain TCP into one reused buffer (not for TLS).
+   * cause. `pooledReads` reads plain TCP into one reused buffer (not for TLS). With `server.via`
+   * the TCP connection goes to that upstream proxy: a `tunnel` is opened with CONNECT, else
+   * (plain HTTP) requests go to the proxy in absolute form.
    */
-  static async open(server: Server, env: TransportEnv, tlsOpts: UpstreamTls | null, pooledReads = false): Promise<ServerTransport> {
+  static async open(server: Server, env: TransportEnv, tlsOpts: UpstreamTls | null, pooledReads = false, tunnel = true): Promise<ServerTransport> {
     const table = env.hooks;
     const cfg = env.config;
     const data: ServerConnectionHookData = { server, client: env.client };
     const r = table.trigger('server_connect', data);
     if (r) await r;
     if (server.error) throw new UpstreamError(server.error);
-    const [host, port] = server.address!;
-    const pool = pooledReads && !tlsOpts ? new ReadPool() : null;
+    const via = server.via;
+    const [host, port] = via ? via[1] : server.address!;
+    const pool = pooledReads && !tlsOpts && (!via || via[0] === 'http') ? new ReadPool() : null;
     let socket: net.Socket;
     try {
       socket = await tcpConnect(host, port, cfg.connectAddr, pool);
     } catch (err) {
-      server.error = connectErrorMessage(host, port, err);
+      server.error = `${connectErrorMessage(host, port, err)}${via ? ` (the upstream proxy of ${formatAddress(server.address!)})` : ''}`;
       const r2 = table.trigger('server_connect_error', data);
       if (r2) await r2;
-      throw new UpstreamError(server.error);
+      throw new UpstreamError(server.error, (err as NodeJS.ErrnoException).code, { cause: err });
     }
     const now = Date.now() / 1000;
     server.peername = [socket.remoteAddress ?? host, socket.remotePort ?? port];
@@ -117,7 +130,17 @@ export class ServerTransport {
       const why = `no data for ${cfg.tcpTimeout} s (tcp_timeout)`;
       idleSweeper.watch(socket, cfg.tcpTimeout * 1000, () => void socket.destroy(Object.assign(new Error(why), { code: 'ETIMEDOUT' })));
     }
-    const t = new ServerTransport(server, socket, env, pool);
+    let rest: Buffer | null = null;
+    if (via) {
+      const p = await proxyHandshake(socket, server, env, tunnel).catch((err: unknown) => {
+        if (err instanceof UpstreamError) server.error = err.message;
+        throw err;
+      });
+      socket = p.socket;
+      rest = p.rest;
+    }
+    const t = new ServerTransport(server, socket, env, pool, via !== null && !tunnel);
+    if (rest !== null && rest.length > 0) t.hold(rest);
     if (tlsOpts) await t.startTls(tlsOpts);
     return t;
   }
@@ -136,9 +159,15 @@ export class ServerTransport {
     const raw = this.socket as net.Socket;
     raw.removeListener('data', this.onChunk);
     raw.removeListener('end', this.onEndOfStream);
-    const t = await upstreamTls(raw, this.server, this.env, opts);
+    const { socket: t, clientCert } = await upstreamTls(raw, this.server, this.env, opts);
     this.socket = t;
     this.listen(t);
+    if (clientCert !== null) {
+      // TLS 1.3: a server that refuses our client certificate does so after our side of the
+      // handshake ended, often by closing without a word. Say so if it does.
+      this.silentAfterCert = clientCert;
+      t.once('data', () => (this.silentAfterCert = null));
+    }
   }
 
   /** A protocol client takes the server's bytes from now on. */
@@ -211,7 +240,7 @@ export class ServerTransport {
     s.on('data', this.onChunk);
     s.on('end', this.onEndOfStream);
     s.on('error', (err) => {
-      this.closeError = err;
+      this.closeError = certificateRequired(err) ?? err;
     });
   }
 
@@ -221,7 +250,12 @@ export class ServerTransport {
     const server = this.server;
     server.timestampEnd = Date.now() / 1000;
     server.state = ConnectionStatus.CLOSED;
-    this.reader?.onLost(this.closeError);
+    const cert = this.silentAfterCert;
+    // A server that rejects a TLS 1.3 client certificate closes after the handshake; our first
+    // write may then fail (EPIPE) before the close is read: say what it probably means either way.
+    const lost = this.closeError;
+    const why = cert === null ? lost : new Error(`${lost?.message ?? 'the server closed the TLS connection right after the handshake'}; it may have rejected the client certificate ${cert} (client_certs)`);
+    this.reader?.onLost(why);
     const r = this.env.hooks.trigger('server_disconnected', { server, client: this.env.client });
     if (r) r.catch(() => undefined);
   }
@@ -295,13 +329,24 @@ function connectErrorMessage(host: string, port: number, err: unknown): string {
   return `Failed to connect to ${host}:${port}: ${reason}${e.code ? ` (${e.code})` : ''}`;
 }
 
-async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv, opts: UpstreamTls): Promise<tls.TLSSocket> {
+/** `client_certs` for this server (its SNI, else its address host), as an UpstreamError when the file is bad. */
+function clientCertFor(cfg: RuntimeConfig, server: Server, sni: string | null): ClientCert | null {
+  try {
+    return cfg.clientCertFor(sni ?? server.address![0]);
+  } catch (err) {
+    throw new UpstreamError(`Cannot use the client certificate for ${sni ?? server.address![0]}: ${(err as Error).message}`);
+  }
+}
+
+async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv, opts: UpstreamTls): Promise<{ socket: tls.TLSSocket; clientCert: string | null }> {
   const cfg = env.config;
   const table = env.hooks;
   server.tls = true;
   server.sni = opts.sni;
   server.alpnOffers = opts.alpn.map((a) => Buffer.from(a));
+  const cc = clientCertFor(cfg, server, opts.sni);
   const settings: TlsSettings = {
+    ...(cc ? { cert: cc.pem, key: cc.pem } : {}),
     servername: opts.sni,
     alpnProtocols: [...opts.alpn],
     rejectUnauthorized: !cfg.sslInsecure,
@@ -314,19 +359,16 @@ async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv
   const r = table.trigger('tls_start_server', data);
   if (r) await r;
   const s = data.settings;
+  // The client certificate we present, by its file (or the hook that set it).
+  const sent = s.cert && s.key ? (s.cert === cc?.pem ? cc.path : '(set in tls_start_server)') : null;
   const tlsSocket = await new Promise<tls.TLSSocket>((resolve, reject) => {
     const t = tls.connect({
       socket,
       ...(s.servername ? { servername: s.servername } : {}),
       ...(s.alpnProtocols && s.alpnProtocols.length ? { ALPNProtocols: s.alpnProtocols } : {}),
       rejectUnauthorized: s.rejectUnauthorized ?? true,
-      secureContext: s.ca ? tls.createSecureContext({ ca: s.ca }) : cfg.upstreamContext(),
-      ...(s.minVersion ? { minVersion: s.minVersion } : {}),
-      ...(s.maxVersion ? { maxVersion: s.maxVersion } : {}),
-      ...(s.ciphers ? { ciphers: s.ciphers } : {}),
-      ...(s.ecdhCurve ? { ecdhCurve: s.ecdhCurve } : {}),
-      ...(s.cert ? { cert: s.cert } : {}),
-      ...(s.key ? { key: s.key } : {}),
+      // node:tls ignores versions, ciphers, curves, cert and key next to a secureContext: they go into it.
+      secureContext: s.ca ? tls.createSecureContext({ ca: s.ca, ...contextSettings(s) }) : cfg.upstreamContext(contextSettings(s)),
     });
     t.once('secureConnect', () => {
       t.removeListener('error', reject);
@@ -334,11 +376,11 @@ async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv
     });
     t.once('error', reject);
   }).catch(async (err: Error) => {
-    server.error = `TLS handshake with ${server.address![0]}:${server.address![1]} failed: ${tlsErrorText(err)}`;
+    server.error = `TLS handshake with ${server.address![0]}:${server.address![1]} failed: ${tlsErrorText(err)}${clientCertHint(err, sent)}`;
     socket.destroy();
     const r2 = table.trigger('tls_failed_server', data);
     if (r2) await r2;
-    throw new UpstreamError(server.error, { cause: err });
+    throw new UpstreamError(server.error, undefined, { cause: err });
   });
   server.timestampTlsSetup = Date.now() / 1000;
   server.tlsVersion = tlsVersionName(tlsSocket.getProtocol());
@@ -347,7 +389,30 @@ async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv
   server.certificateList = peerChain(tlsSocket);
   const r3 = table.trigger('tls_established_server', data);
   if (r3) await r3;
-  return tlsSocket;
+  return { socket: tlsSocket, clientCert: sent };
+}
+
+/** The settings that belong in the secure context (a client certificate only with its key). */
+function contextSettings(s: TlsSettings): UpstreamContextSettings {
+  return {
+    ...(s.cert && s.key ? { cert: s.cert, key: s.key } : {}),
+    ...(s.minVersion ? { minVersion: s.minVersion } : {}),
+    ...(s.maxVersion ? { maxVersion: s.maxVersion } : {}),
+    ...(s.ciphers ? { ciphers: s.ciphers } : {}),
+    ...(s.ecdhCurve ? { ecdhCurve: s.ecdhCurve } : {}),
+  };
+}
+
+/** A TLS 1.3 server's "certificate required" alert (after the handshake), in words; else null. */
+function certificateRequired(err: NodeJS.ErrnoException): Error | null {
+  if (err.code !== 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') return null;
+  return new Error('the server requires a client certificate (TLS alert "certificate required"): set client_certs to a PEM file with the certificate and its key');
+}
+
+/** What a failed handshake may say about client certificates (`sent`: the one presented, or null). */
+function clientCertHint(err: NodeJS.ErrnoException, sent: string | null): string {
+  if (sent !== null) return ` (the server may have rejected the client certificate ${sent})`;
+  return err.code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' ? ' (if the server requires a client certificate, set client_certs)' : '';
 }
 
 /** The peer's certificate chain, leaf first. */

@@ -16,6 +16,11 @@ export interface Target {
   readonly scheme: 'http' | 'https';
   readonly host: string;
   readonly port: number;
+  /**
+   * Reverse mode: every request goes to this target (absolute-form ones too), and its Host header
+   * becomes `hostHeader`, unless that is null (`keep_host_header`).
+   */
+  readonly reverse?: { readonly hostHeader: string | null };
 }
 
 /**

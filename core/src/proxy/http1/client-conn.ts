@@ -201,7 +201,7 @@ export class Http1ServerSide implements ServerSide {
     // an HTTP/2 body of unknown length needs chunked coding on HTTP/1
     if ((lengthMayChange && declared) || (request.httpVersion === HTTP2 && !declared && !isChunked(fields))) fields = toChunked(fields);
     this.conn.begin(request.method);
-    this.conn.transport.write(serializeHead(request, fields, from));
+    this.conn.transport.write(serializeHead(request, fields, from, this.conn.transport.forwardProxy));
     return new Http1BodyWriter(this.conn.transport.socket, isChunked(fields));
   }
 
@@ -343,20 +343,20 @@ export class Http1ServerSide implements ServerSide {
 }
 
 /**
- * Head and whole body of a buffered request (origin-form target, Host added if missing, framing
- * fixed) in one corked write; the body is not copied.
+ * Head and whole body of a buffered request (origin-form target, absolute form to an upstream proxy, Host
+ * added if missing, framing fixed) in one corked write; the body is not copied.
  */
 function writeBufferedRequest(conn: Http1ClientConn, req: Request, body: Buffer, from: ReceivedRequest | null): void {
   const fields = fixLength(forServer(conn, withHost(req, req.headers.fields)), body, false);
-  writeMessage(conn.transport.socket, serializeHead(req, fields, from), body, isChunked(fields), req.trailers?.fields ?? null);
+  writeMessage(conn.transport.socket, serializeHead(req, fields, from, conn.transport.forwardProxy), body, isChunked(fields), req.trailers?.fields ?? null);
 }
 
 /**
  * The request's fields without the client's hop-by-hop headers (unless keep_hop_by_hop_headers).
- * Proxy-Authorization stays only on the way to an upstream proxy.
+ * Proxy-Authorization stays only on requests that go to an upstream proxy (absolute form), not into its tunnels.
  */
 function forServer(conn: Http1ClientConn, fields: RawHeaders): RawHeaders {
-  return conn.keepHopByHop ? fields : withoutHopByHop(fields, { request: true, keepProxyAuthorization: conn.server.via !== null });
+  return conn.keepHopByHop ? fields : withoutHopByHop(fields, { request: true, keepProxyAuthorization: conn.transport.forwardProxy });
 }
 
 function withHost(req: Request, fields: RawHeaders): RawHeaders {
@@ -365,8 +365,12 @@ function withHost(req: Request, fields: RawHeaders): RawHeaders {
   return [[Buffer.from('Host'), Buffer.from(hostHeaderValue(req.host, req.port, req.scheme), 'latin1')], ...fields];
 }
 
-/** Bytes no addon touched came through the parser's checks: no need to check them again. */
-function serializeHead(req: Request, fields: RawHeaders, from: ReceivedRequest | null): Buffer {
-  const pristine = from !== null && req.headers.fields === from.headers && req.method === from.method && req.path === from.path;
-  return serializeRequestHead({ method: req.method, target: req.path, httpVersion: h1Version(req.httpVersion), headers: fields }, { validate: !pristine, checked: from?.headers });
+/**
+ * Bytes no addon touched came through the parser's checks: no need to check them again. To an
+ * upstream proxy (`absolute`) the target is the whole URL, checked (its host may be an addon's).
+ */
+function serializeHead(req: Request, fields: RawHeaders, from: ReceivedRequest | null, absolute: boolean): Buffer {
+  const pristine = !absolute && from !== null && req.headers.fields === from.headers && req.method === from.method && req.path === from.path;
+  const target = absolute ? `${req.scheme}://${hostHeaderValue(req.host, req.port, req.scheme)}${req.path}` : req.path;
+  return serializeRequestHead({ method: req.method, target, httpVersion: h1Version(req.httpVersion), headers: fields }, { validate: !pristine, checked: from?.headers });
 }

@@ -142,8 +142,11 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
         this.rejectForm(head, 'origin');
         return null;
       }
-      const absolute = head.form === 'absolute';
-      return newRequest(head, absolute ? head.host : t.host, absolute ? head.port : t.port, t.scheme, '');
+      const absolute = head.form === 'absolute' && !t.reverse;
+      const request = newRequest(head, absolute ? head.host : t.host, absolute ? head.port : t.port, t.scheme, '');
+      const host = t.reverse?.hostHeader;
+      if (host) request.headers.set('Host', host);
+      return request;
     }
     if (head.form !== 'absolute') {
       this.rejectForm(head, 'absolute');

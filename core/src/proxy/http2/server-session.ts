@@ -203,18 +203,22 @@ export class Http2ServerSession implements Http2Handler {
       }
       port = p ?? (scheme === 'https' ? 443 : 80);
     }
-    return new Request({
+    // reverse mode: the target's authority replaces the client's (as Host does on HTTP/1), unless keep_host_header
+    const rewrite = t?.reverse?.hostHeader ?? null;
+    const request = new Request({
       host,
       port,
       method: head.method,
       scheme,
-      authority: head.authority,
+      authority: rewrite ?? head.authority,
       path: head.path,
       httpVersion: HTTP2,
       headers: Headers.fromRaw(head.headers),
       content: null,
       timestampStart: Date.now() / 1000,
     });
+    if (rewrite !== null && request.headers.has('host')) request.headers.set('Host', rewrite);
+    return request;
   }
 
   /** Answer a request that never becomes a flow with an error page; a body still coming is cut off. */

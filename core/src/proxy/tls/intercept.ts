@@ -31,9 +31,11 @@ type Target = { readonly host: string; readonly port: number };
  * Intercept the TLS stream that starts with `initial`: read the ClientHello, ask the policy
  * (`tls_clienthello`, ignore_hosts by SNI, upstream-first for `upstream_cert`, ALPN, the leaf
  * certificate), run the handshake (`tls_start_client`, then `tls_established_client` or
- * `tls_failed_client` with a hint when the client distrusts our CA).
+ * `tls_failed_client` with a hint when the client distrusts our CA). `modeServerTls` is given when
+ * the mode decides the server's TLS (reverse: null for a plain server): then no server handshake
+ * happens here; an open TLS server connection still shapes the certificate and ALPN.
  */
-export async function interceptTls(conn: ClientConnection, target: Target, initial: Buffer): Promise<TlsOutcome> {
+export async function interceptTls(conn: ClientConnection, target: Target, initial: Buffer, modeServerTls?: UpstreamTls | null): Promise<TlsOutcome> {
   const read = await readClientHello(conn, initial);
   if (read.kind !== 'hello') return read;
   const { hello, data } = read;
@@ -58,7 +60,7 @@ export async function interceptTls(conn: ClientConnection, target: Target, initi
     sni: hello.sni ?? (net.isIP(target.host) ? null : target.host),
     alpn: offers.length === 0 ? [] : [...(h2 ? ['h2'] : []), ...(http1.length ? http1 : ['http/1.1'])],
   };
-  if (chd.establishServerTlsFirst) await serverTlsFirst(conn, target, upstream);
+  if (chd.establishServerTlsFirst && modeServerTls === undefined) await serverTlsFirst(conn, target, upstream);
   const server = conn.connector.transport?.server;
   const serverTls = server !== undefined && server.tls;
   const negotiated = serverTls ? server.alpn?.toString('latin1') : undefined;

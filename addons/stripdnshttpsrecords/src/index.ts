@@ -1,0 +1,2 @@
+export { StripDnsHttpsRecords } from './stripdnshttpsrecords.js';
+export { StripDnsHttpsRecords as default } from './stripdnshttpsrecords.js';

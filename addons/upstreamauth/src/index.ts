@@ -1,0 +1,2 @@
+export { UpstreamAuth, parseUpstreamAuth } from './upstreamauth.js';
+export { UpstreamAuth as default } from './upstreamauth.js';
