@@ -52,10 +52,11 @@ export class HeadTimeouts {
   }
 
   /**
-   * A connection whose mode waits for its first bytes (to tell TLS from HTTP) before any HTTP/1
-   * session exists: `close` runs if none came within `timeoutMs`; call `done()` once they came.
+   * A wait on a connection before any HTTP/1 session exists (its first bytes, to tell TLS from
+   * HTTP; the client's TLS handshake): `close` runs if it did not end within `timeoutMs`; call
+   * `done()` once it ended.
    */
-  waitForFirstBytes(socket: { readonly destroyed: boolean }, timeoutMs: number, close: () => void): { done(): void } {
+  expectWithin(socket: { readonly destroyed: boolean }, timeoutMs: number, close: () => void): { done(): void } {
     let waiting = true;
     this.watch(
       { headState: () => (waiting && !socket.destroyed ? 'waiting' : 'done'), headTimedOut: close },
