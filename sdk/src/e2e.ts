@@ -24,6 +24,8 @@ import { CertStore, parseFilter, type Flow, type HookName, type Kernel } from '@
 /** A request an origin received, body included. */
 export interface OriginRequest {
   readonly method: string;
+  /** `1.1` or `1.0`, as the request line said. */
+  readonly httpVersion: string;
   /** The request target as received (`/path?query`). */
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
@@ -47,6 +49,8 @@ export interface Origin {
   readonly port: number;
   /** Every request received so far, in order. */
   readonly requests: readonly OriginRequest[];
+  /** How many connections the origin accepted so far (TCP connections, TLS or not). */
+  readonly connections: number;
   /** The CA that signed a TLS origin's certificate (PEM file; null for plain HTTP): give it to the proxy as `ssl_verify_upstream_trusted_ca`. */
   readonly caCertPath: string | null;
   close(): Promise<void>;
@@ -74,7 +78,7 @@ export async function startOrigin(handler: OriginHandler = echoTarget, opts: Ori
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: OriginRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
+      const r: OriginRequest = { method: req.method ?? '', httpVersion: req.httpVersion, url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
       requests.push(r);
       handler(r, res);
     });
@@ -87,6 +91,8 @@ export async function startOrigin(handler: OriginHandler = echoTarget, opts: Ori
   } else {
     server = http.createServer(listener);
   }
+  let connections = 0;
+  server.on('connection', () => void connections++);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -94,6 +100,9 @@ export async function startOrigin(handler: OriginHandler = echoTarget, opts: Ori
     url: ca ? `https://localhost:${port}` : `http://127.0.0.1:${port}`,
     port,
     requests,
+    get connections() {
+      return connections;
+    },
     caCertPath: ca ? ca.caCertPath : null,
     close: () =>
       new Promise<void>((resolve) => {

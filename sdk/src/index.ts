@@ -181,7 +181,6 @@ export {
   FlowWriter,
   readFlowsFromPaths,
   readFlowsFromPathsSync,
-  readFlowsForOption,
   encodeFlow,
   flowsToHar,
   flowToHarEntry,
@@ -256,6 +255,9 @@ export { CLIENT_REPLAY, type ClientReplay } from '@mitmts/core';
 
 /** Embedding a proxy: `createProxy`, the child-process environment, waiting for flows, stub rules. */
 export { createProxy, type CreateProxyOptions, type EmbeddedProxy } from './proxy.js';
+
+/** Flow files named by an option or a command (`client_replay`, `replay.server.file`, ...), read the same way in every addon. */
+export { withFlowFiles, type FlowFileOrigin } from './flowfiles.js';
 export { proxyEnv, type ProxyEnv } from './env.js';
 export type { FlowMatcher, WaitForFlowOptions } from './wait.js';
 export { Rules, RuleBuilder, type Rule, type RuleMatcher, type PassThroughTransform } from './rules.js';

@@ -2,19 +2,26 @@
  * request_head_timeout (issue 16, slowloris): a client whose request head does not complete in
  * time gets a 408 and is closed; a connection that never sends its first request is closed; an
  * idle keep-alive connection between requests is left to tcp_timeout; other clients are served
- * meanwhile. Raw sockets for the slow clients, curl for the normal one.
+ * meanwhile; a client that sends its ClientHello and then stalls is closed too. Raw sockets for
+ * the slow clients, curl for the normal one.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createProxy, type EmbeddedProxy } from '@mitmts/sdk';
+import { createProxy, type EmbeddedProxy, type TlsData } from '@mitmts/sdk';
 import { curl, httpServer, type Upstream } from '../helpers/servers.js';
 
 let proxy: EmbeddedProxy;
 let origin: Upstream;
+const tlsFailures: string[] = [];
 
 beforeAll(async () => {
   origin = await httpServer((_req, res) => res.end('ok'));
-  proxy = await createProxy({ options: { request_head_timeout: 1 } });
+  const failures = {
+    name: 'tlsfailures',
+    tls_failed_client: (d: TlsData) => void tlsFailures.push(d.conn.error ?? ''),
+  };
+  proxy = await createProxy({ options: { request_head_timeout: 1 }, addons: [failures] });
 });
 
 afterAll(async () => {
@@ -64,4 +71,42 @@ it('a connection that never sends a request is closed without an answer; an idle
     check();
   });
   kept.socket.destroy();
+});
+
+/** A real ClientHello (Node's), taken from a server that never answers it. */
+async function clientHello(): Promise<Buffer> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const hello = new Promise<Buffer>((r) =>
+    server.once('connection', (s) => s.once('data', (d: Buffer) => (r(d), s.destroy()))),
+  );
+  const c = tls.connect({
+    port: (server.address() as net.AddressInfo).port,
+    host: '127.0.0.1',
+    servername: 'localhost',
+  });
+  c.on('error', () => undefined);
+  try {
+    return await hello;
+  } finally {
+    c.destroy();
+    server.close();
+  }
+}
+
+it('a client that sends its ClientHello into a CONNECT tunnel and stalls is closed after request_head_timeout', async () => {
+  const hello = await clientHello();
+  const stalled = client();
+  stalled.socket.write(`CONNECT localhost:${origin.port} HTTP/1.1\r\nHost: localhost:${origin.port}\r\n\r\n`);
+  await new Promise<void>((r) => {
+    const check = (): void => void (stalled.received().includes('\r\n\r\n') ? r() : stalled.socket.once('data', check));
+    check();
+  });
+  expect(stalled.received()).toMatch(/^HTTP\/1\.1 200 /);
+  stalled.socket.write(hello);
+  // Never answers the ServerHello: only the handshake deadline ends this (tcp_timeout is 600 s).
+  await stalled.closed;
+  expect(tlsFailures).toContain(
+    'Client TLS handshake failed: the TLS handshake did not complete within 1 s (request_head_timeout)',
+  );
 });

@@ -2,7 +2,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createProxy, hook, addon, HTTPResponse, type EmbeddedProxy, type HTTPFlow, type Client, type NextLayer, type ServerConnectionHookData } from '@mitmts/sdk';
-import { curl, httpServer, rawExchange, tcpServer, tempFile, type Upstream } from '../helpers/servers.js';
+import { startOrigin, type Origin } from '@mitmts/sdk/testing';
+import { curl, httpServer, rawExchange, tcpServer, tempFile } from '../helpers/servers.js';
 
 /** Records the hooks each flow went through, in order. */
 @addon({ name: 'recorder' })
@@ -43,44 +44,39 @@ class Behaviour {
   }
 }
 
-let up: Upstream;
+let up: Origin;
 let proxy: EmbeddedProxy;
 let rec: Recorder;
-const seen: Array<{ path: string; headers: string[]; body: string }> = [];
 
 beforeAll(async () => {
-  up = await httpServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d));
-    req.on('end', () => {
-      seen.push({ path: req.url ?? '', headers: req.rawHeaders, body });
-      const u = new URL(req.url ?? '/', 'http://x');
-      switch (u.pathname) {
-        case '/chunked':
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          res.write('part one, ');
-          res.end('part two');
-          return;
-        case '/nocontent':
-          res.writeHead(204);
-          return res.end();
-        case '/notmodified':
-          res.writeHead(304, { etag: '"x"' });
-          return res.end();
-        case '/cl':
-          res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '7' });
-          return res.end('content');
-        case '/echo':
-          res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(body)) });
-          return res.end(body);
-        case '/close':
-          res.writeHead(200, { connection: 'close', 'content-length': '6' });
-          return res.end('closed');
-        default:
-          res.writeHead(200, { 'content-type': 'text/plain', 'X-Upstream-Case': 'Kept' });
-          res.end(`hello ${u.pathname}`);
-      }
-    });
+  up = await startOrigin((req, res) => {
+    const body = req.body.toString('utf8');
+    const u = new URL(req.url, 'http://x');
+    switch (u.pathname) {
+      case '/chunked':
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('part one, ');
+        res.end('part two');
+        return;
+      case '/nocontent':
+        res.writeHead(204);
+        return res.end();
+      case '/notmodified':
+        res.writeHead(304, { etag: '"x"' });
+        return res.end();
+      case '/cl':
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '7' });
+        return res.end('content');
+      case '/echo':
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(body)) });
+        return res.end(body);
+      case '/close':
+        res.writeHead(200, { connection: 'close', 'content-length': '6' });
+        return res.end('closed');
+      default:
+        res.writeHead(200, { 'content-type': 'text/plain', 'X-Upstream-Case': 'Kept' });
+        res.end(`hello ${u.pathname}`);
+    }
   });
   // Behaviour throws on purpose (/boom): only logged.
   proxy = await createProxy({ addons: [Recorder, Behaviour], addonErrors: 'log' });
@@ -113,15 +109,15 @@ describe('HTTP/1.1 through the proxy', () => {
   it('forwards header order and case as received', async () => {
     const r = await rawExchange(proxy.port, `GET ${up.url}/case HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\nX-lower: a\r\nX-UPPER: b\r\nx-MiXeD: c\r\nConnection: close\r\n\r\n`);
     expect(r.response).toMatch(/^HTTP\/1\.1 200 OK/);
-    const s = seen.find((x) => x.path === '/case')!;
+    const s = up.requests.find((x) => x.url === '/case')!;
     // Connection is hop-by-hop: not forwarded (keep_hop_by_hop_headers; see hop-by-hop.test.ts).
-    expect(s.headers).toEqual(['Host', `127.0.0.1:${up.port}`, 'X-lower', 'a', 'X-UPPER', 'b', 'x-MiXeD', 'c']);
+    expect(s.rawHeaders).toEqual(['Host', `127.0.0.1:${up.port}`, 'X-lower', 'a', 'X-UPPER', 'b', 'x-MiXeD', 'c']);
   });
 
   it('sends an addon header change upstream', async () => {
     await curl(['-x', proxy.url, `${up.url}/rewrite`]);
-    const s = seen.find((x) => x.path === '/rewrite')!;
-    expect(s.headers).toContain('X-Added');
+    const s = up.requests.find((x) => x.url === '/rewrite')!;
+    expect(s.rawHeaders).toContain('X-Added');
   });
 
   it('keeps the client connection alive and reuses the upstream connection', async () => {
@@ -165,12 +161,12 @@ describe('HTTP/1.1 through the proxy', () => {
   });
 
   it('lets an addon answer in the request hook without contacting the server', async () => {
-    const n = seen.length;
+    const n = up.requests.length;
     const r = await curl(['-i', '-x', proxy.url, `${up.url}/answer`]);
     expect(r.stdout).toMatch(/^HTTP\/1\.1 299 /);
     expect(r.stdout).toContain('x-by: mitmts');
     expect(r.stdout.endsWith('from the proxy')).toBe(true);
-    expect(seen.length).toBe(n);
+    expect(up.requests.length).toBe(n);
     // As mitmproxy: the addon's response also goes through responseheaders, then response.
     expect(rec.events.filter((e) => e.endsWith(' /answer'))).toEqual(['requestheaders /answer', 'request /answer', 'responseheaders /answer', 'response /answer']);
   });
@@ -185,10 +181,10 @@ describe('HTTP/1.1 through the proxy', () => {
   });
 
   it('kills a flow: the connection closes, the server never sees it', async () => {
-    const n = seen.length;
+    const n = up.requests.length;
     const r = await curl(['-x', proxy.url, `${up.url}/kill`]);
     expect(r.code).toBe(52);
-    expect(seen.length).toBe(n);
+    expect(up.requests.length).toBe(n);
   });
 
   it('a throwing addon changes nothing for the flow', async () => {

@@ -2,14 +2,13 @@
 // interception, --http2-prior-knowledge in regular mode), Node's http2 as client and origin
 // (stream limits, cancels, GOAWAY, resets, out-of-order hooks), HTTPS HTTP/1.1 origins for the
 // translation both ways, and the .mitm round trip of HTTP/2 flows.
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
-import https from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addon, createProxy, FlowReader, FlowWriter, hook, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
+import { startOrigin, type Origin } from '@mitmts/sdk/testing';
 import { h2cOrigin, h2Origin, h2Request, h2Through } from '../helpers/h2.js';
 import { curl, httpServer, rawExchange, testCa, type TestCa } from '../helpers/servers.js';
 
@@ -68,7 +67,8 @@ let proxyCa: string;
 /** The proxy's CA certificate (PEM), for Node clients. */
 let caPem: Buffer;
 let h2: Awaited<ReturnType<typeof h2Origin>>;
-let h1: { port: number; close(): Promise<void>; seen: Array<{ url: string; version: string; raw: string[]; body: string }> };
+/** An HTTPS HTTP/1.1 origin (certificate from startOrigin's CA: the proxy trusts both CAs). */
+let h1: Origin;
 /** Streams the h2 origin saw, in arrival order: path and the origin's stream id. */
 const h2Seen: Array<{ path: string; id: number }> = [];
 
@@ -103,21 +103,18 @@ beforeAll(async () => {
       }
     });
   });
-  const seen: typeof h1.seen = [];
-  const server = https.createServer(ca.issue('localhost', '127.0.0.1'), (req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d));
-    req.on('end', () => {
-      seen.push({ url: req.url ?? '', version: req.httpVersion, raw: req.rawHeaders, body });
+  h1 = await startOrigin(
+    (req, res) => {
       res.writeHead(200, { 'X-Mixed-Case': 'Kept', 'Content-Type': 'text/plain' });
       res.end(`h1 ${req.url}`);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  h1 = { port: (server.address() as net.AddressInfo).port, seen, close: () => new Promise((r) => server.close(() => r())) };
-  server.on('connection', (s: net.Socket) => s.setNoDelay(true));
+    },
+    { tls: true },
+  );
+  // The upstream CAs: the test CA (the h2 origins) and startOrigin's (the HTTP/1.1 origins).
+  const trusted = join(confdir, 'upstream-cas.pem');
+  writeFileSync(trusted, Buffer.concat([readFileSync(ca.caCertPath), readFileSync(h1.caCertPath!)]));
   watch = new Watch();
-  proxy = await createProxy({ confdir, addons: [watch], options: { ssl_verify_upstream_trusted_ca: ca.caCertPath } });
+  proxy = await createProxy({ confdir, addons: [watch], options: { ssl_verify_upstream_trusted_ca: trusted } });
   proxyCa = proxy.caCertPath;
   caPem = readFileSync(proxyCa);
 });
@@ -167,11 +164,11 @@ describe('HTTP/2 through CONNECT and TLS interception (curl --http2)', () => {
     expect(r.stdout).toMatch(/x-mixed-case: Kept\r\n/);
     expect(r.stdout).not.toMatch(/^(connection|keep-alive):/im);
     expect(r.stdout).toMatch(/h1 \/h1-from-h2 ?2$/);
-    const seen = h1.seen.find((s) => s.url === '/h1-from-h2')!;
-    expect(seen.version).toBe('1.1');
-    expect(seen.raw.slice(0, 2)).toEqual(['Host', `localhost:${h1.port}`]);
-    expect(seen.raw.filter((_, i) => i % 2 === 0 && seen.raw[i]!.toLowerCase() === 'cookie').length).toBe(1);
-    expect(seen.raw[seen.raw.findIndex((x) => x.toLowerCase() === 'cookie') + 1]).toBe('a=1; b=2');
+    const seen = h1.requests.find((s) => s.url === '/h1-from-h2')!;
+    expect(seen.httpVersion).toBe('1.1');
+    expect(seen.rawHeaders.slice(0, 2)).toEqual(['Host', `localhost:${h1.port}`]);
+    expect(seen.rawHeaders.filter((_, i) => i % 2 === 0 && seen.rawHeaders[i]!.toLowerCase() === 'cookie').length).toBe(1);
+    expect(seen.rawHeaders[seen.rawHeaders.findIndex((x) => x.toLowerCase() === 'cookie') + 1]).toBe('a=1; b=2');
     const f = watch.flow('/h1-from-h2');
     expect(f.request.httpVersion).toBe('HTTP/2.0');
     expect(f.response!.httpVersion).toBe('HTTP/1.1');
@@ -183,16 +180,16 @@ describe('HTTP/2 through CONNECT and TLS interception (curl --http2)', () => {
   it('concurrent streams to an HTTP/1.1-only origin (lazy): one connection per concurrent stream, reused once free', async () => {
     // the origin answers only when all five requests are in: serialized on one connection they would never be
     const waiting: Array<() => void> = [];
-    let connections = 0;
-    const server = https.createServer(ca.issue('localhost', '127.0.0.1'), (req, res) => {
-      const answer = (): void => void res.end(`h1 ${req.url}`);
-      if (req.url === '/later') return answer();
-      waiting.push(answer);
-      if (waiting.length === 5) for (const w of waiting) w();
-    });
-    server.on('connection', () => connections++);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as net.AddressInfo).port;
+    const origin = await startOrigin(
+      (req, res) => {
+        const answer = (): void => void res.end(`h1 ${req.url}`);
+        if (req.url === '/later') return answer();
+        waiting.push(answer);
+        if (waiting.length === 5) for (const w of waiting) w();
+      },
+      { tls: true },
+    );
+    const port = origin.port;
     try {
       await withStrategy('lazy', async () => {
         const s = await h2Through(proxy.port, 'localhost', port, caPem);
@@ -201,10 +198,9 @@ describe('HTTP/2 through CONNECT and TLS interception (curl --http2)', () => {
         expect((await h2Request(s, { [PATH]: '/later' })).body.toString()).toBe('h1 /later');
         s.close();
       });
-      expect(connections).toBe(5);
+      expect(origin.connections).toBe(5);
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await origin.close();
     }
   });
 

@@ -3,8 +3,6 @@ import {
   CLIENT_REPLAY,
   type ClientReplay,
   command,
-  CommandError,
-  expandHome,
   type Flow,
   FlowError,
   type HTTPFlow,
@@ -15,7 +13,7 @@ import {
   type Logger,
   option,
   OptionsError,
-  readFlowsForOption,
+  withFlowFiles,
 } from '@mitmts/sdk';
 import { describeFlow, replayProblem } from './check.js';
 
@@ -64,8 +62,8 @@ export class ClientPlayback {
     }
     if (updated.has('client_replay') && this.client_replay.length > 0) {
       // Read here: a missing or damaged file is an error of the option (at start-up, mitmts
-      // exits with it); nothing is queued then. A store database is read asynchronously.
-      return this.readFiles(this.client_replay, (msg) => new OptionsError(`client_replay: ${msg}`), (flows) => this.replay(flows));
+      // exits with it); nothing is queued then.
+      return withFlowFiles(this.client_replay, { option: 'client_replay' }, (flows) => this.replay(flows));
     } else if (updated.has('client_replay_concurrency')) {
       this.pump();
     }
@@ -107,7 +105,7 @@ export class ClientPlayback {
 
   @command('replay.client.file', { args: ['path'], help: 'Load flows from file, and add them to the replay queue.' })
   loadFile(path: string): void | Promise<void> {
-    return this.readFiles([path], (msg) => new CommandError(msg), (flows) => this.replay(flows));
+    return withFlowFiles([path], { command: 'replay.client.file' }, (flows) => this.replay(flows));
   }
 
   @command('replay.client.count', { returns: 'int', help: 'The number of flows queued for replay or being replayed.' })
@@ -181,23 +179,4 @@ export class ClientPlayback {
     this.head = 0;
     return rest;
   }
-
-  /**
-   * The files' flows, then `use(flows)`: at once for flow files, after a promise (which start-up
-   * awaits) for files whose format loads its reader first (store databases, `-C flows.db`).
-   */
-  private readFiles(paths: readonly string[], error: (msg: string) => Error, use: (flows: Flow[]) => void): void | Promise<void> {
-    const fail = (err: unknown): never => {
-      throw error((err as Error).message);
-    };
-    let flows: Flow[] | Promise<Flow[]>;
-    try {
-      flows = readFlowsForOption(paths.map(expandHome));
-    } catch (err) {
-      return fail(err);
-    }
-    if (Array.isArray(flows)) return use(flows);
-    return flows.then(use, fail);
-  }
-
 }

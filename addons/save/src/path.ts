@@ -1,6 +1,5 @@
 /** `save_stream_file` / `save.file` path specs: a leading `+` appends, `~` is the home directory. */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { expandHome } from '@mitmts/sdk';
 
 export interface PathSpec {
   /** The path, `~` expanded, `+` removed (may still contain strftime directives). */
@@ -11,7 +10,5 @@ export interface PathSpec {
 
 export function parsePathSpec(spec: string): PathSpec {
   const append = spec.startsWith('+');
-  const p = append ? spec.slice(1) : spec;
-  const path = p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
-  return { path, append };
+  return { path: expandHome(append ? spec.slice(1) : spec), append };
 }

@@ -4,6 +4,7 @@ import {
   command,
   CommandError,
   type AddonHooks,
+  expandHome,
   type Filter,
   filterOption,
   type Flow,
@@ -62,7 +63,7 @@ export class SaveHar implements AddonHooks {
       return;
     }
     try {
-      writeFileSync(path, bytes);
+      writeFileSync(expandHome(path), bytes);
     } catch (err) {
       throw new CommandError(`Cannot save the HAR file ${path}: ${(err as Error).message}`);
     }

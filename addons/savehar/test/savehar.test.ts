@@ -32,6 +32,19 @@ describe('save.har', () => {
     expect([...new FlowReader(path)].map((f) => (f as HTTPFlow).request.url)).toEqual(flows.map((f) => f.request.url));
   });
 
+  it('writes ~/ paths to the home directory (as mitmproxy expands a command path)', async () => {
+    const tctx = await withAddons([SaveHar]);
+    const home = process.env['HOME'];
+    const dir = mkdtempSync(join(tmpdir(), 'mitmts-savehar-home-'));
+    process.env['HOME'] = dir;
+    try {
+      await tctx.call('save.har', [tflow({ resp: true })], '~/home.har');
+    } finally {
+      process.env['HOME'] = home;
+    }
+    expect(readHar(join(dir, 'home.har')).log.entries).toHaveLength(1);
+  });
+
   it('reports a path it cannot write as a command error', async () => {
     const tctx = await withAddons([SaveHar]);
     await expect(tctx.call('save.har', [tflow({ resp: true })], '/nonexistent/dir/x.har')).rejects.toThrow(/Cannot save the HAR file \/nonexistent\/dir\/x\.har/);

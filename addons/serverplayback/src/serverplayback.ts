@@ -1,8 +1,6 @@
 import {
   addon,
   command,
-  CommandError,
-  expandHome,
   type Flow,
   HTTPFlow,
   inject,
@@ -11,9 +9,8 @@ import {
   LOG,
   type Logger,
   option,
-  OptionsError,
-  readFlowsForOption,
   HTTPResponse,
+  withFlowFiles,
 } from '@mitmts/sdk';
 import { matchKey, type MatchOptions } from './matchkey.js';
 
@@ -111,9 +108,9 @@ export class ServerPlayback {
       this.log.warn('server_replay_nopop has been renamed to server_replay_reuse, please update your config.');
     }
     if (updated.has('server_replay') && this.server_replay.length > 0) {
-      // Read here, synchronously (a store database asynchronously): a missing or damaged file is
-      // an error of the option (at start-up, mitmts exits with it) and the previous state stays.
-      return this.readFiles(this.server_replay, (msg) => new OptionsError(`server_replay: ${msg}`), (flows) => this.replay(flows));
+      // Read here: a missing or damaged file is an error of the option (at start-up, mitmts
+      // exits with it) and the previous state stays.
+      return withFlowFiles(this.server_replay, { option: 'server_replay' }, (flows) => this.replay(flows));
     } else if (MATCH_OPTIONS.some((o) => updated.has(o))) {
       this.replay([...this.flowmap.values()].flat());
     }
@@ -140,7 +137,7 @@ export class ServerPlayback {
 
   @command('replay.server.file', { args: ['path'], help: 'Replay server responses from a flow file (replaces the flows being replayed).' })
   loadFile(path: string): void | Promise<void> {
-    return this.readFiles([path], (msg) => new CommandError(msg), (flows) => this.replay(flows));
+    return withFlowFiles([path], { command: 'replay.server.file' }, (flows) => this.replay(flows));
   }
 
   @command('replay.server.stop', { help: 'Stop server replay.' })
@@ -199,23 +196,4 @@ export class ServerPlayback {
       useHeaders: this.server_replay_use_headers,
     };
   }
-
-  /**
-   * The files' flows, then `use(flows)`: at once for flow files, after a promise (which start-up
-   * awaits) for files whose format loads its reader first (store databases, `-C flows.db`).
-   */
-  private readFiles(paths: readonly string[], error: (msg: string) => Error, use: (flows: Flow[]) => void): void | Promise<void> {
-    const fail = (err: unknown): never => {
-      throw error((err as Error).message);
-    };
-    let flows: Flow[] | Promise<Flow[]>;
-    try {
-      flows = readFlowsForOption(paths.map(expandHome));
-    } catch (err) {
-      return fail(err);
-    }
-    if (Array.isArray(flows)) return use(flows);
-    return flows.then(use, fail);
-  }
-
 }

@@ -1,5 +1,5 @@
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { expandHome } from '../certs/files.js';
 import { guardSignals } from '../hooks/watchdog.js';
 import { Kernel } from '../kernel/kernel.js';
 import { MitmtsError, OptionsError } from '../kernel/errors.js';
@@ -18,10 +18,7 @@ export interface CliIO {
   readonly signals?: boolean;
 }
 
-/** `~` and `~/x` expanded. */
-export function expandHome(p: string): string {
-  return p === '~' ? homedir() : p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;
-}
+export { expandHome };
 
 /** Subcommands a distribution can add (`flows`, `new`, `build`). */
 export type Subcommand = (argv: string[], io: CliIO) => Promise<number>;

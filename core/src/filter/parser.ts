@@ -12,7 +12,9 @@
  *
  * Operators must end at a word end (whitespace, a non-ASCII character or the end), so `~q&~s`
  * and `(~q)` are errors; regex arguments and bare words are unquoted words (anything but
- * whitespace and `()~'"`) or quoted strings with backslash escapes.
+ * whitespace and `()~'"`) or quoted strings with backslash escapes. Inside quotes a backslash
+ * escapes any character (only `\t \n \r \f` are control characters), so `~b "\d+"` is the regex
+ * `d+`, as in mitmproxy 8.1.1: the regex `\d+` is written unquoted or as `"\\d+"`.
  *
  * This follows shared/reference/flowfilter.md, which differs from what mitmproxy's pyparsing
  * grammar does in two corners (checked against a replica of that grammar on pyparsing 3.3.2):

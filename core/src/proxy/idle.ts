@@ -1,11 +1,30 @@
 import type { Socket } from 'node:net';
+import { Sweeper, type SweepEntry } from './sweeper.js';
 
-interface Watched {
-  readonly socket: Socket;
-  readonly timeoutMs: number;
-  readonly onIdle: () => boolean | void;
-  bytes: number;
-  since: number;
+/** A socket watched for idleness: its byte counters at the last sweep that saw them move. */
+class IdleWatch implements SweepEntry {
+  private bytes: number;
+  private since = Date.now();
+
+  constructor(
+    private readonly socket: Socket,
+    readonly timeoutMs: number,
+    private readonly onIdle: () => boolean | void,
+  ) {
+    this.bytes = socket.bytesRead + socket.bytesWritten;
+  }
+
+  sweep(now: number): boolean {
+    const bytes = this.socket.bytesRead + this.socket.bytesWritten;
+    if (bytes !== this.bytes) {
+      this.bytes = bytes;
+      this.since = now;
+    } else if (now - this.since >= this.timeoutMs) {
+      if (this.onIdle() !== true) return false;
+      this.since = now;
+    }
+    return true;
+  }
 }
 
 /**
@@ -16,9 +35,7 @@ interface Watched {
  * A socket is closed between `timeoutMs` and `timeoutMs` + one sweep period after its last byte.
  */
 export class IdleSweeper {
-  private readonly watched = new Set<Watched>();
-  private timer: NodeJS.Timeout | null = null;
-  private periodMs = 1000;
+  private readonly sweeper = new Sweeper();
 
   /**
    * Call `onIdle` once `socket` has moved no byte for `timeoutMs`; stops when it closes, or after
@@ -26,41 +43,9 @@ export class IdleSweeper {
    */
   watch(socket: Socket, timeoutMs: number, onIdle: () => boolean | void): void {
     if (socket.destroyed) return;
-    const w: Watched = { socket, timeoutMs, onIdle, bytes: socket.bytesRead + socket.bytesWritten, since: Date.now() };
-    this.watched.add(w);
-    socket.once('close', () => this.unwatch(w));
-    const period = Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4)));
-    if (this.timer === null || period < this.periodMs) this.start(period);
-  }
-
-  private unwatch(w: Watched): void {
-    this.watched.delete(w);
-    if (this.watched.size === 0 && this.timer !== null) {
-      clearInterval(this.timer);
-      this.timer = null;
-      this.periodMs = 1000;
-    }
-  }
-
-  private start(period: number): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.periodMs = period;
-    this.timer = setInterval(() => this.sweep(), period);
-    this.timer.unref();
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const w of this.watched) {
-      const bytes = w.socket.bytesRead + w.socket.bytesWritten;
-      if (bytes !== w.bytes) {
-        w.bytes = bytes;
-        w.since = now;
-      } else if (now - w.since >= w.timeoutMs) {
-        if (w.onIdle() === true) w.since = now;
-        else this.unwatch(w);
-      }
-    }
+    const w = new IdleWatch(socket, timeoutMs, onIdle);
+    this.sweeper.register(w);
+    socket.once('close', () => this.sweeper.unregister(w));
   }
 }
 

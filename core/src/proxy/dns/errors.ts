@@ -1,4 +1,5 @@
 /** Coded errors of the DNS wire codec: what is wrong, in which section and record, at which byte. */
+import { ProtocolError } from '../protocol-error.js';
 
 /** Stable codes of {@link DnsWireError}. */
 export const DnsWireErrorCodes = {
@@ -18,15 +19,7 @@ export const DnsWireErrorCodes = {
 export type DnsWireErrorCode = (typeof DnsWireErrorCodes)[keyof typeof DnsWireErrorCodes];
 
 /** A DNS message or record that cannot be read or written. */
-export class DnsWireError extends Error {
+export class DnsWireError extends ProtocolError<DnsWireErrorCode> {
   override readonly name = 'DnsWireError';
-  readonly code: DnsWireErrorCode;
-  /** Byte offset in the message where the problem is, or -1. */
-  readonly offset: number;
-
-  constructor(code: DnsWireErrorCode, message: string, offset = -1) {
-    super(message);
-    this.code = code;
-    this.offset = offset;
-  }
+  readonly protocol = 'dns';
 }

@@ -2,6 +2,7 @@
  * Coded errors of the HTTP/1 codec. Every error names what was wrong and where, and carries the
  * HTTP status the proxy should answer with.
  */
+import { ProtocolError } from '../protocol-error.js';
 
 /** Stable codes of {@link Http1Error}; tests and the runtime branch on these, never on text. */
 export const Http1ErrorCodes = {
@@ -84,27 +85,21 @@ export type Http1Side = 'request' | 'response';
  * 413 for a response body over `body_size_limit`). After an error the parser is dead; the
  * runtime answers (if it can) and closes that connection only.
  */
-export class Http1Error extends Error {
+export class Http1Error extends ProtocolError<Http1ErrorCode> {
   override readonly name = 'Http1Error';
-  /** Stable code, see {@link Http1ErrorCodes}. */
-  readonly code: Http1ErrorCode;
+  readonly protocol = 'http1';
   /** HTTP status to answer the client with. */
   readonly status: number;
   /** Whether the bad bytes came from the client (request) or the server (response). */
   readonly side: Http1Side;
-  /** Byte offset in the connection's stream (in this direction) where the problem is, or -1. */
-  readonly offset: number;
   /** Name of the offending header, as received, if a header is to blame. */
   readonly header: string | undefined;
 
   constructor(code: Http1ErrorCode, message: string, side: Http1Side, offset = -1, header?: string) {
-    super(message);
-    this.code = code;
+    super(code, message, offset);
     this.side = side;
-    this.offset = offset;
     this.header = header;
-    this.status =
-      side === 'request' || code === Http1ErrorCodes.BODY_TOO_LARGE ? REQUEST_STATUS[code] : 502;
+    this.status = side === 'request' || code === Http1ErrorCodes.BODY_TOO_LARGE ? REQUEST_STATUS[code] : 502;
   }
 }
 

@@ -1,3 +1,5 @@
+import { Sweeper, type SweepEntry } from '../sweeper.js';
+
 /** What the head-timeout sweep asks of an HTTP/1 session. */
 export interface HeadWaiter {
   /**
@@ -11,11 +13,27 @@ export interface HeadWaiter {
   headTimedOut(seconds: number): void;
 }
 
-interface Watched {
-  readonly waiter: HeadWaiter;
-  readonly timeoutMs: number;
+/** A session watched for its request head: since when it waits (0: not waiting). */
+class HeadWatch implements SweepEntry {
   /** When the wait was first seen (the connection's start for its first request); 0: not waiting. */
-  since: number;
+  private since = Date.now();
+
+  constructor(
+    private readonly waiter: HeadWaiter,
+    readonly timeoutMs: number,
+  ) {}
+
+  sweep(now: number): boolean {
+    const state = this.waiter.headState();
+    if (state === 'done') return false;
+    if (state === 'busy') this.since = 0;
+    else if (this.since === 0) this.since = now;
+    else if (now - this.since >= this.timeoutMs) {
+      this.waiter.headTimedOut(this.timeoutMs / 1000);
+      return false;
+    }
+    return true;
+  }
 }
 
 /**
@@ -26,54 +44,25 @@ interface Watched {
  * at most 1 s) after its head's first byte, or after the connection opened for its first request.
  */
 export class HeadTimeouts {
-  private readonly watched = new Set<Watched>();
-  private timer: NodeJS.Timeout | null = null;
-  private periodMs = 1000;
+  private readonly sweeper = new Sweeper();
 
   /** Watch `waiter` from now on (its first head is due within `timeoutMs`). */
   watch(waiter: HeadWaiter, timeoutMs: number): void {
-    this.watched.add({ waiter, timeoutMs, since: Date.now() });
-    const period = Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4)));
-    if (this.timer === null || period < this.periodMs) this.start(period);
+    this.sweeper.register(new HeadWatch(waiter, timeoutMs));
   }
 
   /**
-   * A connection whose mode waits for its first bytes (to tell TLS from HTTP) before any HTTP/1
-   * session exists: `close` runs if none came within `timeoutMs`; call `done()` once they came.
+   * A wait on a connection before any HTTP/1 session exists (its first bytes, to tell TLS from
+   * HTTP; the client's TLS handshake): `close` runs if it did not end within `timeoutMs`; call
+   * `done()` once it ended.
    */
-  waitForFirstBytes(socket: { readonly destroyed: boolean }, timeoutMs: number, close: () => void): { done(): void } {
+  expectWithin(socket: { readonly destroyed: boolean }, timeoutMs: number, close: () => void): { done(): void } {
     let waiting = true;
-    this.watch({ headState: () => (waiting && !socket.destroyed ? 'waiting' : 'done'), headTimedOut: close }, timeoutMs);
+    this.watch(
+      { headState: () => (waiting && !socket.destroyed ? 'waiting' : 'done'), headTimedOut: close },
+      timeoutMs,
+    );
     return { done: () => void (waiting = false) };
-  }
-
-  private start(period: number): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.periodMs = period;
-    this.timer = setInterval(() => this.sweep(), period);
-    this.timer.unref();
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const w of this.watched) {
-      const state = w.waiter.headState();
-      if (state === 'done') {
-        this.watched.delete(w);
-      } else if (state === 'busy') {
-        w.since = 0;
-      } else if (w.since === 0) {
-        w.since = now;
-      } else if (now - w.since >= w.timeoutMs) {
-        this.watched.delete(w);
-        w.waiter.headTimedOut(w.timeoutMs / 1000);
-      }
-    }
-    if (this.watched.size === 0 && this.timer !== null) {
-      clearInterval(this.timer);
-      this.timer = null;
-      this.periodMs = 1000;
-    }
   }
 }
 

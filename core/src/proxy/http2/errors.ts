@@ -2,6 +2,7 @@
  * Coded errors of the HTTP/2 codec. Every error says what was wrong, on which stream, and which
  * RFC 9113 error code went (or goes) to the peer.
  */
+import { ProtocolError } from '../protocol-error.js';
 import { ErrorCode, errorCodeName } from './constants.js';
 
 /** Stable codes of {@link Http2Error}; tests and the runtime branch on these, never on text. */
@@ -47,10 +48,9 @@ export type Http2ErrorCodeName = (typeof Http2ErrorCodes)[keyof typeof Http2Erro
  * on that stream and the others go on. Errors thrown by the sending methods (`BAD_OUTBOUND`,
  * `STREAM_STATE`, `CANNOT_OPEN`) sent nothing.
  */
-export class Http2Error extends Error {
+export class Http2Error extends ProtocolError<Http2ErrorCodeName> {
   override readonly name = 'Http2Error';
-  /** Stable code, see {@link Http2ErrorCodes}. */
-  readonly code: Http2ErrorCodeName;
+  readonly protocol = 'http2';
   /** RFC 9113 error code sent in RST_STREAM / GOAWAY (see `ErrorCode`). */
   readonly errorCode: number;
   /** The stream concerned, or 0 for the whole connection. */
@@ -58,9 +58,14 @@ export class Http2Error extends Error {
   /** Name of the offending header field, if one is to blame. */
   readonly header: string | undefined;
 
-  constructor(code: Http2ErrorCodeName, message: string, errorCode: number = ErrorCode.PROTOCOL_ERROR, streamId = 0, header?: string) {
-    super(message);
-    this.code = code;
+  constructor(
+    code: Http2ErrorCodeName,
+    message: string,
+    errorCode: number = ErrorCode.PROTOCOL_ERROR,
+    streamId = 0,
+    header?: string,
+  ) {
+    super(code, message);
     this.errorCode = errorCode;
     this.streamId = streamId;
     this.header = header;

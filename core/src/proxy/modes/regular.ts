@@ -16,7 +16,7 @@ import { acceptProxyTls } from '../tls/intercept.js';
 export async function regularMode(conn: ClientConnection): Promise<void> {
   // request_head_timeout covers the wait for the first bytes too (a client that never sends).
   const timeout = conn.config.requestHeadTimeout;
-  const wait = timeout > 0 ? headTimeouts.waitForFirstBytes(conn.socket, timeout * 1000, () => conn.destroy()) : null;
+  const wait = timeout > 0 ? headTimeouts.expectWithin(conn.socket, timeout * 1000, () => conn.destroy()) : null;
   const first = await firstBytes(conn.socket, null);
   wait?.done();
   if (!first) return conn.destroy();

@@ -2,6 +2,7 @@
  * Coded errors of the SOCKS5 codec (RFC 1928, RFC 1929). Each says what the client sent, what was
  * expected, and how to fix the client's configuration when that is the likely cause.
  */
+import { ProtocolError } from '../protocol-error.js';
 
 /** Stable codes of {@link Socks5Error}; tests and the runtime branch on these, never on text. */
 export const Socks5ErrorCodes = {
@@ -25,15 +26,7 @@ export const Socks5ErrorCodes = {
 export type Socks5ErrorCode = (typeof Socks5ErrorCodes)[keyof typeof Socks5ErrorCodes];
 
 /** A SOCKS5 handshake that cannot go on. */
-export class Socks5Error extends Error {
+export class Socks5Error extends ProtocolError<Socks5ErrorCode> {
   override readonly name = 'Socks5Error';
-  readonly code: Socks5ErrorCode;
-  /** Byte offset in the client's stream where the problem is, or -1. */
-  readonly offset: number;
-
-  constructor(code: Socks5ErrorCode, message: string, offset = -1) {
-    super(message);
-    this.code = code;
-    this.offset = offset;
-  }
+  readonly protocol = 'socks5';
 }

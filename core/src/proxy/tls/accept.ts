@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { ClientHello, TlsSettings } from '../../hooks/data.js';
+import { headTimeouts } from '../http1/head-timeout.js';
 import { describeClientTlsFailure } from './hints.js';
 
 /**
@@ -8,8 +9,16 @@ import { describeClientTlsFailure } from './hints.js';
  * already read: they are put back, then Node's TLSSocket takes the stream over (a socket: its
  * native handle, no JS stream in between; a TLS stream to the proxy itself: TLS inside TLS). The TLS socket is created before this function returns (what
  * `CertStore.handshakeContext` needs); `settings` gives ALPN and client certificate requests.
+ * A handshake not complete within `timeoutSeconds` (`request_head_timeout`; 0: no limit) fails:
+ * a client that sends its ClientHello and then stalls holds no connection until `tcp_timeout`.
  */
-export function acceptTls(socket: Duplex, buffered: Buffer, settings: TlsSettings, secureContext: tls.SecureContext): Promise<tls.TLSSocket> {
+export function acceptTls(
+  socket: Duplex,
+  buffered: Buffer,
+  settings: TlsSettings,
+  secureContext: tls.SecureContext,
+  timeoutSeconds = 0,
+): Promise<tls.TLSSocket> {
   socket.removeAllListeners('data');
   socket.removeAllListeners('end');
   socket.pause();
@@ -31,7 +40,14 @@ export function acceptTls(socket: Duplex, buffered: Buffer, settings: TlsSetting
       cleanup();
       reject(new Error('the client closed the connection during the TLS handshake'));
     };
+    const deadline =
+      timeoutSeconds > 0
+        ? headTimeouts.expectWithin(t, timeoutSeconds * 1000, () =>
+            onError(new Error(`the TLS handshake did not complete within ${timeoutSeconds} s (request_head_timeout)`)),
+          )
+        : null;
     const cleanup = (): void => {
+      deadline?.done();
       t.removeListener('error', onError);
       t.removeListener('close', onClose);
     };

@@ -175,7 +175,7 @@ async function handshake(
     // CertStore.handshakeContext); an addon may have given its own context or PEMs.
     const s = tlsData.settings;
     const ctx = s.secureContext ?? (s.cert === certPem && s.key === entry.keyPem ? certs.handshakeContext(entry) : addonContext(certs, s));
-    stream = await acceptTls(conn.stream, data, s, ctx);
+    stream = await acceptTls(conn.stream, data, s, ctx, conn.config.requestHeadTimeout);
   } catch (err) {
     const e = err as Error;
     const name = hello.sni ?? target.host;

@@ -3,6 +3,7 @@
  * sends when it fails the connection (RFC 6455 section 7.4.1); a handshake error says which
  * header of which message is wrong.
  */
+import { ProtocolError } from '../protocol-error.js';
 
 /** Close codes the codec sends or checks (RFC 6455 section 7.4.1, IANA registry). */
 export const CloseCode = {
@@ -72,25 +73,22 @@ export type WebSocketSide = 'client' | 'server';
  * are what the proxy sends in its close frames when it fails the connection; the reason is short
  * (a close frame's payload is at most 125 bytes), the message says what and where in full.
  */
-export class WebSocketError extends Error {
+export class WebSocketError extends ProtocolError<WebSocketErrorCode> {
   override readonly name = 'WebSocketError';
-  /** Stable code, see {@link WebSocketErrorCodes}. */
-  readonly code: WebSocketErrorCode;
+  readonly protocol = 'websocket';
   /** Close code to fail the connection with (1002, 1007 or 1009). */
   readonly closeCode: number;
   /** Short close reason for the close frame (ASCII, <= 123 bytes). */
   readonly closeReason: string;
   /** The peer whose bytes were bad, when known. */
   side: WebSocketSide | undefined;
-  /** Byte offset in that direction's stream where the bad frame starts, or -1. */
-  offset: number;
+  /** Byte offset in that direction's stream where the bad frame starts, or -1 (the relay fills it in). */
+  declare offset: number;
 
   constructor(code: WebSocketErrorCode, closeReason: string, detail: string, offset = -1) {
-    super(detail ? `${closeReason}: ${detail}` : closeReason);
-    this.code = code;
+    super(code, detail ? `${closeReason}: ${detail}` : closeReason, offset);
     this.closeCode = CLOSE_CODE[code];
     this.closeReason = closeReason.slice(0, 123);
-    this.offset = offset;
     this.side = undefined;
   }
 
@@ -113,18 +111,18 @@ export const WebSocketHandshakeErrorCodes = {
 } as const;
 
 /** One of the {@link WebSocketHandshakeErrorCodes} values. */
-export type WebSocketHandshakeErrorCode = (typeof WebSocketHandshakeErrorCodes)[keyof typeof WebSocketHandshakeErrorCodes];
+export type WebSocketHandshakeErrorCode =
+  (typeof WebSocketHandshakeErrorCodes)[keyof typeof WebSocketHandshakeErrorCodes];
 
 /** A WebSocket opening handshake that cannot be used; `header` names the field at fault. */
-export class WebSocketHandshakeError extends Error {
+export class WebSocketHandshakeError extends ProtocolError<WebSocketHandshakeErrorCode> {
   override readonly name = 'WebSocketHandshakeError';
-  readonly code: WebSocketHandshakeErrorCode;
+  readonly protocol = 'websocket';
   /** The header field at fault, when one is. */
   readonly header: string | undefined;
 
   constructor(code: WebSocketHandshakeErrorCode, message: string, header?: string) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.header = header;
   }
 }
