@@ -73,11 +73,19 @@ async function main() {
 
     const leafNew = timeIt(1000, (i) => store.getCert(`leaf${i}.example.com`, [`leaf${i}.example.com`]));
     const leafCached = timeIt(100_000, () => store.getCert('leaf999.example.com', ['leaf999.example.com']));
-    const ctxNew = timeIt(300, (i) => store.secureContext(store.getCert(`ctx${i}.example.com`, [`ctx${i}.example.com`])));
-    const ctxCached = timeIt(100_000, () => store.secureContext(store.getCert('ctx299.example.com', ['ctx299.example.com'])));
+    const ctxNew = timeIt(300, (i) =>
+      store.secureContext(store.getCert(`ctx${i}.example.com`, [`ctx${i}.example.com`])),
+    );
+    const ctxCached = timeIt(100_000, () =>
+      store.secureContext(store.getCert('ctx299.example.com', ['ctx299.example.com'])),
+    );
 
-    console.log(`CA key generation, RSA 2048: native ${nativeKeygen.toFixed(0)} ms, forge pure JS ${forgeKeygen.toFixed(0)} ms`);
-    console.log(`CA creation with all files (fromConfdir, new): ${createCa.toFixed(0)} ms; loading existing: ${loadCa.toFixed(1)} ms`);
+    console.log(
+      `CA key generation, RSA 2048: native ${nativeKeygen.toFixed(0)} ms, forge pure JS ${forgeKeygen.toFixed(0)} ms`,
+    );
+    console.log(
+      `CA creation with all files (fromConfdir, new): ${createCa.toFixed(0)} ms; loading existing: ${loadCa.toFixed(1)} ms`,
+    );
     console.log(`first new host, cold, verified handshake end to end: ${firstHost.toFixed(1)} ms`);
     console.log(`leaf generation, new host: ${us(leafNew)}; cached: ${us(leafCached)}`);
     console.log(`leaf + secure context, new host: ${us(ctxNew)}; cached: ${us(ctxCached)}`);

@@ -5,12 +5,24 @@ import { Client, HTTPFlow, Headers, Request, Response, Server, parseFilter } fro
 
 const N = 50_000;
 const hosts = ['example.com', 'api.example.com', 'cdn.example.net', 'tracker.ads.test', 'mitmproxy.org'];
-const paths = ['/', '/api/v1/users', '/api/v1/orders?id=42', '/static/app.js', '/img/logo.png', '/login', '/search?q=mitm'];
+const paths = [
+  '/',
+  '/api/v1/users',
+  '/api/v1/orders?id=42',
+  '/static/app.js',
+  '/img/logo.png',
+  '/login',
+  '/search?q=mitm',
+];
 const types = ['text/html; charset=utf-8', 'application/json', 'application/javascript', 'image/png', 'text/css'];
 const codes = [200, 200, 200, 301, 404, 500];
 
 function makeFlow(i) {
-  const client = new Client({ peername: ['10.0.0.' + (i % 250), 40000 + (i % 20000)], sockname: ['0.0.0.0', 8080], timestampStart: 1 });
+  const client = new Client({
+    peername: ['10.0.0.' + (i % 250), 40000 + (i % 20000)],
+    sockname: ['0.0.0.0', 8080],
+    timestampStart: 1,
+  });
   const server = new Server({ address: [hosts[i % hosts.length], 443] });
   const f = new HTTPFlow(client, server, false);
   const host = hosts[i % hosts.length];
@@ -55,7 +67,9 @@ function makeFlow(i) {
 let t0 = performance.now();
 const flows = Array.from({ length: N }, (_, i) => makeFlow(i));
 const buildMs = performance.now() - t0;
-console.log(`built ${N} flows in ${buildMs.toFixed(0)} ms (${Math.round(N / (buildMs / 1000)).toLocaleString('en-US')} flows/s)`);
+console.log(
+  `built ${N} flows in ${buildMs.toFixed(0)} ms (${Math.round(N / (buildMs / 1000)).toLocaleString('en-US')} flows/s)`,
+);
 
 const exprs = [
   '~c 404',
@@ -84,5 +98,7 @@ for (const e of exprs) {
   for (let r = 0; r < rounds; r++) for (const fl of flows) if (f(fl)) hits++;
   const ms = performance.now() - t0;
   const rate = Math.round((rounds * N) / (ms / 1000));
-  console.log(`${e.padEnd(40)} ${rate.toLocaleString('en-US').padStart(12)} matches/s  (${hits / (rounds + 1)} hits, parsed in ${parseUs.toFixed(0)} µs)`);
+  console.log(
+    `${e.padEnd(40)} ${rate.toLocaleString('en-US').padStart(12)} matches/s  (${hits / (rounds + 1)} hits, parsed in ${parseUs.toFixed(0)} µs)`,
+  );
 }

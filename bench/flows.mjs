@@ -39,7 +39,7 @@ const CERT = tlsFixture.serverConn.getState().certificate_list[0];
 // Deterministic, mixed, realistic flows.
 
 let seed = 42;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
 const B = (s) => Buffer.from(s);
 const hdrs = (pairs) => pairs.map(([k, v]) => [B(k), B(v)]);
@@ -52,15 +52,38 @@ const PNG = Buffer.alloc(6000, 0x89);
 function conn(i, tls, host, port, t) {
   const id = `00000000-0000-4000-8000-${String(Math.floor(i / 8)).padStart(12, '0')}`;
   const common = {
-    id, transport_protocol: 'tcp', error: null, tls, alpn: tls ? B('http/1.1') : null, alpn_offers: tls ? [B('h2'), B('http/1.1')] : [],
-    cipher: tls ? 'TLS_AES_256_GCM_SHA384' : null, cipher_list: [], tls_version: tls ? 'TLSv1.3' : null, sni: tls ? host : null,
-    timestamp_start: t, timestamp_end: null, timestamp_tls_setup: tls ? t + 0.004 : null,
+    id,
+    transport_protocol: 'tcp',
+    error: null,
+    tls,
+    alpn: tls ? B('http/1.1') : null,
+    alpn_offers: tls ? [B('h2'), B('http/1.1')] : [],
+    cipher: tls ? 'TLS_AES_256_GCM_SHA384' : null,
+    cipher_list: [],
+    tls_version: tls ? 'TLSv1.3' : null,
+    sni: tls ? host : null,
+    timestamp_start: t,
+    timestamp_end: null,
+    timestamp_tls_setup: tls ? t + 0.004 : null,
   };
   return {
-    client: { ...common, peername: [`192.168.1.${(i % 200) + 2}`, 40000 + (i % 20000)], sockname: ['127.0.0.1', 8080], certificate_list: [], mitmcert: null, proxy_mode: 'regular' },
+    client: {
+      ...common,
+      peername: [`192.168.1.${(i % 200) + 2}`, 40000 + (i % 20000)],
+      sockname: ['127.0.0.1', 8080],
+      certificate_list: [],
+      mitmcert: null,
+      proxy_mode: 'regular',
+    },
     server: {
-      ...common, id: id.replace('4000', '4001'), peername: ['93.184.216.34', port], sockname: ['10.0.0.2', 50000 + (i % 10000)],
-      certificate_list: tls ? [CERT] : [], address: [host, port], timestamp_tcp_setup: t + 0.002, via: null,
+      ...common,
+      id: id.replace('4000', '4001'),
+      peername: ['93.184.216.34', port],
+      sockname: ['10.0.0.2', 50000 + (i % 10000)],
+      certificate_list: tls ? [CERT] : [],
+      address: [host, port],
+      timestamp_tcp_setup: t + 0.002,
+      via: null,
     },
   };
 }
@@ -75,10 +98,23 @@ function makeState(i) {
   let method = 'GET';
   let path = `/api/v1/items/${i % 997}?page=${i % 7}&sort=desc`;
   let reqBody = B('');
-  let reqHeaders = [['host', host], ['user-agent', pick(AGENTS)], ['accept', '*/*'], ['accept-encoding', 'gzip, deflate, br'], ['cookie', `sid=${(i * 7919) % 100000}; theme=dark`]];
+  let reqHeaders = [
+    ['host', host],
+    ['user-agent', pick(AGENTS)],
+    ['accept', '*/*'],
+    ['accept-encoding', 'gzip, deflate, br'],
+    ['cookie', `sid=${(i * 7919) % 100000}; theme=dark`],
+  ];
   let status = 200;
-  let respHeaders = [['content-type', 'application/json'], ['cache-control', i % 5 ? 'max-age=60' : 'no-store'], ['server', 'nginx'], ['date', 'mon, 20 nov 2023 10:00:00 gmt']];
-  let respBody = B(JSON.stringify({ id: i, items: Array.from({ length: 8 }, (_, k) => ({ k, name: `item-${k}`, price: k * 3.5 })) }));
+  let respHeaders = [
+    ['content-type', 'application/json'],
+    ['cache-control', i % 5 ? 'max-age=60' : 'no-store'],
+    ['server', 'nginx'],
+    ['date', 'mon, 20 nov 2023 10:00:00 gmt'],
+  ];
+  let respBody = B(
+    JSON.stringify({ id: i, items: Array.from({ length: 8 }, (_, k) => ({ k, name: `item-${k}`, price: k * 3.5 })) }),
+  );
   if (kind < 0.15) {
     method = 'POST';
     path = '/api/v1/orders';
@@ -87,11 +123,18 @@ function makeState(i) {
     status = 201;
   } else if (kind < 0.35) {
     path = `/articles/${i % 301}.html`;
-    respHeaders = [['content-type', 'text/html; charset=utf-8'], ['content-encoding', 'gzip'], ['vary', 'accept-encoding']];
+    respHeaders = [
+      ['content-type', 'text/html; charset=utf-8'],
+      ['content-encoding', 'gzip'],
+      ['vary', 'accept-encoding'],
+    ];
     respBody = HTML_GZ;
   } else if (kind < 0.5) {
     path = `/img/${i % 113}.png`;
-    respHeaders = [['content-type', 'image/png'], ['cache-control', 'max-age=86400']];
+    respHeaders = [
+      ['content-type', 'image/png'],
+      ['cache-control', 'max-age=86400'],
+    ];
     respBody = PNG.subarray(0, 500 + (i % 5500));
   } else if (kind < 0.55) {
     path = `/api/v1/missing/${i}`;
@@ -100,18 +143,45 @@ function makeState(i) {
   respHeaders.push(['content-length', String(respBody.length)]);
   const failed = kind > 0.985;
   return {
-    version: 21, type: 'http', id: `10000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    version: 21,
+    type: 'http',
+    id: `10000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
     error: failed ? { msg: 'Connection killed.', timestamp: t + 0.05 } : null,
-    client_conn: client, server_conn: server, intercepted: false, is_replay: null, marked: i % 50 === 0 ? ':default:' : '',
-    metadata: {}, comment: '', timestamp_created: t, backup: null,
+    client_conn: client,
+    server_conn: server,
+    intercepted: false,
+    is_replay: null,
+    marked: i % 50 === 0 ? ':default:' : '',
+    metadata: {},
+    comment: '',
+    timestamp_created: t,
+    backup: null,
     request: {
-      http_version: B('HTTP/1.1'), headers: hdrs(reqHeaders), content: reqBody, trailers: null, timestamp_start: t, timestamp_end: t + 0.001,
-      host, port, method: B(method), scheme: B(tls ? 'https' : 'http'), authority: B(''), path: B(path),
+      http_version: B('HTTP/1.1'),
+      headers: hdrs(reqHeaders),
+      content: reqBody,
+      trailers: null,
+      timestamp_start: t,
+      timestamp_end: t + 0.001,
+      host,
+      port,
+      method: B(method),
+      scheme: B(tls ? 'https' : 'http'),
+      authority: B(''),
+      path: B(path),
     },
-    response: failed ? null : {
-      http_version: B('HTTP/1.1'), headers: hdrs(respHeaders), content: respBody, trailers: null, timestamp_start: t + 0.03, timestamp_end: t + 0.035,
-      status_code: status, reason: B(status === 200 ? 'OK' : status === 201 ? 'Created' : 'Not Found'),
-    },
+    response: failed
+      ? null
+      : {
+          http_version: B('HTTP/1.1'),
+          headers: hdrs(respHeaders),
+          content: respBody,
+          trailers: null,
+          timestamp_start: t + 0.03,
+          timestamp_end: t + 0.035,
+          status_code: status,
+          reason: B(status === 200 ? 'OK' : status === 201 ? 'Created' : 'Not Found'),
+        },
     websocket: null,
   };
 }
@@ -190,10 +260,13 @@ function timed(argv) {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
   const [lines, , children] = r.stdout.trim().split('\n');
-  const [user, sys] = children.trim().split(/\s+/).map((x) => {
-    const m = /(\d+)m([\d.]+)s/.exec(x);
-    return Number(m[1]) * 60 + Number(m[2]);
-  });
+  const [user, sys] = children
+    .trim()
+    .split(/\s+/)
+    .map((x) => {
+      const m = /(\d+)m([\d.]+)s/.exec(x);
+      return Number(m[1]) * 60 + Number(m[2]);
+    });
   return { seconds, cpu: user + sys, lines: Number(lines) };
 }
 
@@ -216,10 +289,14 @@ function endToEnd(file, pyVersion) {
     const py = timed([PYTHON, '-c', PY_E2E, file, FILTER]);
     console.log(`  mitmproxy ${pyVersion} FlowReader + flowfilter script, same lines:     ${e2eLine(py)}`);
     if (py.lines !== list.lines) {
-      console.log(`  WARNING: the outputs differ (mitmproxy ${py.lines} lines, mitmts ${list.lines}); the comparison is not fair`);
+      console.log(
+        `  WARNING: the outputs differ (mitmproxy ${py.lines} lines, mitmts ${list.lines}); the comparison is not fair`,
+      );
       process.exitCode = 1;
     }
-    console.log(`  ratio end to end: ${(py.seconds / list.seconds).toFixed(1)}x by wall clock, ${(py.cpu / list.cpu).toFixed(1)}x by CPU time  (target: at least 10x)`);
+    console.log(
+      `  ratio end to end: ${(py.seconds / list.seconds).toFixed(1)}x by wall clock, ${(py.cpu / list.cpu).toFixed(1)}x by CPU time  (target: at least 10x)`,
+    );
   }
   for (const [label, args] of [
     ['--group endpoint', ['--group', 'endpoint']],
@@ -247,16 +324,23 @@ try {
   await w17.close();
 
   const filter = parseFilter(FILTER);
-  console.log(`flows benchmark: ${fmt(N)} mixed HTTP flows (JSON API, form POSTs, gzip HTML, images, 404s, errors; 80% TLS)`);
+  console.log(
+    `flows benchmark: ${fmt(N)} mixed HTTP flows (JSON API, form POSTs, gzip HTML, images, 404s, errors; 80% TLS)`,
+  );
   console.log(`filter: ${FILTER}`);
-  console.log(`file: format 17 ${(statSync(f17).size / 1e6).toFixed(1)} MB (what mitmproxy 8.1.1 reads), format 21 ${(statSync(f21).size / 1e6).toFixed(1)} MB`);
+  console.log(
+    `file: format 17 ${(statSync(f17).size / 1e6).toFixed(1)} MB (what mitmproxy 8.1.1 reads), format 21 ${(statSync(f21).size / 1e6).toFixed(1)} MB`,
+  );
   const m17 = best(f17, filter);
   const m21 = best(f21, filter);
   const py = existsSync(PYTHON) ? pythonRun(f17) : { skipped: `${PYTHON} not found` };
   const rate = (r) => r.flows / r.seconds;
   const cpuRate = (r) => r.flows / r.cpu;
-  const line = (r) => `${fmt(rate(r))} flows/s wall, ${fmt(cpuRate(r))} flows/s CPU  (${r.seconds.toFixed(3)} s, ${r.matched} matched)`;
-  console.log(`load average ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs (CPU-time rates are the robust ones on a busy machine)`);
+  const line = (r) =>
+    `${fmt(rate(r))} flows/s wall, ${fmt(cpuRate(r))} flows/s CPU  (${r.seconds.toFixed(3)} s, ${r.matched} matched)`;
+  console.log(
+    `load average ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} CPUs (CPU-time rates are the robust ones on a busy machine)`,
+  );
   console.log(`mitmts   read+filter format 17 (migrating to 21): ${line(m17)}`);
   console.log(`mitmts   read+filter format 21:                   ${line(m21)}`);
   if (py.skipped) {
@@ -264,7 +348,9 @@ try {
   } else {
     console.log(`mitmproxy ${py.version} FlowReader+flowfilter, same format 17 file: ${line(py)}`);
     if (py.matched !== m17.matched || py.flows !== m17.flows) {
-      console.log(`WARNING: the readers disagree (mitmproxy ${py.flows}/${py.matched}, mitmts ${m17.flows}/${m17.matched}); the comparison is not fair`);
+      console.log(
+        `WARNING: the readers disagree (mitmproxy ${py.flows}/${py.matched}, mitmts ${m17.flows}/${m17.matched}); the comparison is not fair`,
+      );
       process.exitCode = 1;
     }
     console.log(

@@ -111,7 +111,11 @@ class RelayUp extends Sink {
     if (end) {
       hook(flow, 'response');
       down.sendHeaders(flow.id, flow.response, false);
-      down.sendData(flow.id, flow.responseBody.length === 1 ? flow.responseBody[0] : Buffer.concat(flow.responseBody), true);
+      down.sendData(
+        flow.id,
+        flow.responseBody.length === 1 ? flow.responseBody[0] : Buffer.concat(flow.responseBody),
+        true,
+      );
     }
   }
   onTrailers() {}
@@ -171,7 +175,11 @@ function run(n) {
   const startDone = done;
   while (done - startDone < n) {
     client.cork();
-    for (let i = 0; i < BATCH; i++) client.openStream({ method: 'GET', scheme: 'https', authority: '127.0.0.1:8443', path: '/f', headers: REQ_HEADERS }, true);
+    for (let i = 0; i < BATCH; i++)
+      client.openStream(
+        { method: 'GET', scheme: 'https', authority: '127.0.0.1:8443', path: '/f', headers: REQ_HEADERS },
+        true,
+      );
     client.uncork();
     pump();
   }
@@ -188,11 +196,16 @@ function measure(viaRelay) {
 const rounds = [];
 for (let i = 0; i < 3; i++) rounds.push(measure(true) - measure(false));
 rounds.sort((a, b) => a - b);
-console.log(`h2 codec relay (no sockets, no TLS), ${BATCH} streams per read: ${rounds[1].toFixed(2)} us CPU per stream (median of ${rounds.map((r) => r.toFixed(2)).join(', ')}; ${STREAMS} streams each)`);
+console.log(
+  `h2 codec relay (no sockets, no TLS), ${BATCH} streams per read: ${rounds[1].toFixed(2)} us CPU per stream (median of ${rounds.map((r) => r.toFixed(2)).join(', ')}; ${STREAMS} streams each)`,
+);
 
 // ------------------------------------------------------------------ HPACK alone
 const CHROME = [
-  ['user-agent', 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'],
+  [
+    'user-agent',
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+  ],
   ['accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8'],
   ['accept-encoding', 'gzip, deflate, br'],
   ['accept-language', 'en-US,en;q=0.9'],
@@ -209,9 +222,12 @@ const P = staticName(':path');
 const enc = new HpackEncoder();
 const dec = new HpackDecoder(4096, 65536);
 const out = { buf: Buffer.alloc(1 << 16), pos: 0 };
-const sink = { n: 0, field() {
-  this.n++;
-} };
+const sink = {
+  n: 0,
+  field() {
+    this.n++;
+  },
+};
 let path = 0;
 function encodeHead(paths) {
   out.pos = 0;
@@ -233,4 +249,6 @@ const len = encodeHead(paths);
 t = cpu();
 for (let i = 0; i < N; i++) dec.decode(out.buf, 0, len, sink);
 const decUs = (cpu() - t) / N;
-console.log(`HPACK, a Chrome-like request head (13 fields, repeated, new path each time): encode ${encUs.toFixed(2)} us, decode ${decUs.toFixed(2)} us (block ${len} bytes)`);
+console.log(
+  `HPACK, a Chrome-like request head (13 fields, repeated, new path each time): encode ${encUs.toFixed(2)} us, decode ${decUs.toFixed(2)} us (block ${len} bytes)`,
+);

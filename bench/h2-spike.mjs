@@ -209,7 +209,8 @@ async function relay() {
     forwardRequestHead(id, head, end) {
       const flow = new Flow(id, head);
       this.flows.set(id, flow);
-      if (!this.server.canOpenStream()) throw new Error('relay-only mode has no queue; raise the upstream stream limit');
+      if (!this.server.canOpenStream())
+        throw new Error('relay-only mode has no queue; raise the upstream stream limit');
       flow.upstreamId = this.server.openStream(head, end);
       this.byUp.set(flow.upstreamId, flow);
     }
@@ -222,10 +223,22 @@ async function relay() {
 
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
-    const down = new tls.TLSSocket(socket, { isServer: true, secureContext: ctx, ALPNProtocols: ['h2'], requestCert: false, rejectUnauthorized: false });
+    const down = new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext: ctx,
+      ALPNProtocols: ['h2'],
+      requestCert: false,
+      rejectUnauthorized: false,
+    });
     down.once('secure', () => {
       if (down.alpnProtocol !== 'h2') return down.destroy();
-      const up = tls.connect({ host: '127.0.0.1', port: Number(upPort), ALPNProtocols: ['h2'], rejectUnauthorized: false, servername: 'localhost' });
+      const up = tls.connect({
+        host: '127.0.0.1',
+        port: Number(upPort),
+        ALPNProtocols: ['h2'],
+        rejectUnauthorized: false,
+        servername: 'localhost',
+      });
       up.setNoDelay(true);
       new Session(down, up);
     });
@@ -268,13 +281,16 @@ function forkRole(role, args, execArgv = []) {
 }
 
 async function h2load(url, n, c, m) {
-  const r = await runToEnd('h2load', 'h2load', ['-n', String(n), '-c', String(c), '-m', String(m), '-t', '1', url], { timeoutMs: 600_000 });
+  const r = await runToEnd('h2load', 'h2load', ['-n', String(n), '-c', String(c), '-m', String(m), '-t', '1', url], {
+    timeoutMs: 600_000,
+  });
   const text = r.out + r.err;
   const rps = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(text);
   const done = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded/.exec(text);
   if (!rps || !done) throw new Error(`h2load output not understood:\n${text}`);
   const ok = Number(done[1]);
-  if (ok !== n) throw new Error(`h2load: only ${ok} of ${n} requests succeeded:\n${text.split('\n').slice(-12).join('\n')}`);
+  if (ok !== n)
+    throw new Error(`h2load: only ${ok} of ${n} requests succeeded:\n${text.split('\n').slice(-12).join('\n')}`);
   return { rps: Number(rps[1]) };
 }
 
@@ -325,12 +341,24 @@ async function main() {
     const through = await withCpu([r.child.pid], () => h2load(`https://127.0.0.1:${relayPort}/f`, n, clients, streams));
     const cpu = perUnit(through.cpuSplit[r.child.pid], n);
 
-    console.log(`h2 spike: h2load -n ${n} -c ${clients} -m ${streams} -t 1, ${bodySize}-byte responses from ${upstreamKind}, relay ${relayOnly ? 'codec only (no flows, no hooks)' : 'with flow objects + 2 sync hooks per stream'}`);
+    console.log(
+      `h2 spike: h2load -n ${n} -c ${clients} -m ${streams} -t 1, ${bodySize}-byte responses from ${upstreamKind}, relay ${relayOnly ? 'codec only (no flows, no hooks)' : 'with flow objects + 2 sync hooks per stream'}`,
+    );
     console.log(`  direct to ${upstreamKind}:   ${direct.rps.toFixed(0)} req/s`);
-    console.log(`  through the relay:   ${through.result.rps.toFixed(0)} req/s (${((100 * through.result.rps) / direct.rps).toFixed(0)}% of direct)`);
-    console.log(`  relay CPU per stream: ${cpu.total.toFixed(1)} us (user ${cpu.user.toFixed(1)}, sys ${cpu.sys.toFixed(1)}); relay busy ${(100 * through.cpu[r.child.pid]).toFixed(0)}% of a core`);
+    console.log(
+      `  through the relay:   ${through.result.rps.toFixed(0)} req/s (${((100 * through.result.rps) / direct.rps).toFixed(0)}% of direct)`,
+    );
+    console.log(
+      `  relay CPU per stream: ${cpu.total.toFixed(1)} us (user ${cpu.user.toFixed(1)}, sys ${cpu.sys.toFixed(1)}); relay busy ${(100 * through.cpu[r.child.pid]).toFixed(0)}% of a core`,
+    );
     console.log(`  gate (issue 10): <= 50 us per stream: ${cpu.total <= 50 ? 'PASS' : 'MISS'}`);
-    console.log(`  machine: load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; other work before the run took ${(100 * (busyBefore ?? 0)).toFixed(0)}% of all cores; during the relay run ${(100 * (through.cpu.system ?? 0)).toFixed(0)}%`);
+    console.log(
+      `  machine: load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(
+          ' ',
+        )}; other work before the run took ${(100 * (busyBefore ?? 0)).toFixed(0)}% of all cores; during the relay run ${(100 * (through.cpu.system ?? 0)).toFixed(0)}%`,
+    );
     r.child.kill('SIGTERM');
     await new Promise((res) => (r.child.exitCode !== null ? res() : r.child.once('exit', res)));
     await stopAll();

@@ -49,7 +49,8 @@ const origin = http.createServer((req, res) => {
     while (left > 0) {
       const n = Math.min(left, SLICE.length);
       left -= n;
-      if (!res.write(n === SLICE.length ? SLICE : SLICE.subarray(0, n)) && left > 0) return void res.once('drain', pump);
+      if (!res.write(n === SLICE.length ? SLICE : SLICE.subarray(0, n)) && left > 0)
+        return void res.once('drain', pump);
     }
     res.end();
   };
@@ -89,7 +90,10 @@ function download(port, bytes) {
       }
     });
     s.on('error', reject);
-    s.on('close', () => got < bytes && reject(new Error(`connection closed after ${got} of ${bytes} bytes (${head.slice(0, 80)})`)));
+    s.on(
+      'close',
+      () => got < bytes && reject(new Error(`connection closed after ${got} of ${bytes} bytes (${head.slice(0, 80)})`)),
+    );
     s.write(`GET ${ORIGIN}/big?bytes=${bytes} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
   });
 }
@@ -103,7 +107,9 @@ async function downloadCase(label, bytes, sets) {
     const peak = memOf(p.pid).hwm;
     const mbps = bytes / 1e6 / (r.totalMs / 1000);
     const cpuPerGb = ((cpu - cpu0) / (bytes / 1e9)).toFixed(2);
-    console.log(`  ${label}: peak RSS ${mib(peak)}, first body byte after ${r.firstMs.toFixed(1)} ms, ${r.totalMs.toFixed(0)} ms total (${mbps.toFixed(0)} MB/s, ${cpuPerGb} CPU s/GB), ${r.status}`);
+    console.log(
+      `  ${label}: peak RSS ${mib(peak)}, first body byte after ${r.firstMs.toFixed(1)} ms, ${r.totalMs.toFixed(0)} ms total (${mbps.toFixed(0)} MB/s, ${cpuPerGb} CPU s/GB), ${r.status}`,
+    );
     return { peak, firstMs: r.firstMs };
   } finally {
     await p.stop();
@@ -158,15 +164,18 @@ function httpsConn(port, request) {
     s.on('error', reject);
     s.once('data', (d) => {
       if (!d.toString('latin1').startsWith('HTTP/1.1 200')) return reject(new Error(`CONNECT refused: ${d}`));
-      const t = tls.connect({ socket: s, servername: 'bench.test', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
-        if (!request) return resolve(t);
-        let buf = '';
-        t.on('data', (x) => {
-          buf += x.toString('latin1');
-          if (buf.endsWith('hello world\n')) resolve(t);
-        });
-        t.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-      });
+      const t = tls.connect(
+        { socket: s, servername: 'bench.test', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] },
+        () => {
+          if (!request) return resolve(t);
+          let buf = '';
+          t.on('data', (x) => {
+            buf += x.toString('latin1');
+            if (buf.endsWith('hello world\n')) resolve(t);
+          });
+          t.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        },
+      );
       t.on('error', reject);
     });
     s.write(`CONNECT 127.0.0.1:${TLS_PORT} HTTP/1.1\r\nHost: 127.0.0.1:${TLS_PORT}\r\n\r\n`);
@@ -188,7 +197,9 @@ async function idleCase(label, n, open, sets = []) {
       socks.push(...(await Promise.all(batch)));
     }
     const after = await settledRss(p.pid);
-    console.log(`  ${label}: ${((after - before) / n / KiB).toFixed(1)} KiB per connection (${n} connections, RSS ${mib(before)} -> ${mib(after)})`);
+    console.log(
+      `  ${label}: ${((after - before) / n / KiB).toFixed(1)} KiB per connection (${n} connections, RSS ${mib(before)} -> ${mib(after)})`,
+    );
   } finally {
     for (const s of socks) s.destroy();
     await p.stop();
@@ -199,10 +210,35 @@ async function idle() {
   // The HTTPS cases need a TLS origin: the proxy connects to it for the certificate's names.
   const { execFileSync } = await import('node:child_process');
   const keyDir = mkdtempSync(join(tmpdir(), 'mitmts-hardening-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(keyDir, 'k.pem'), '-out', join(keyDir, 'c.pem'), '-days', '1', '-subj', '/CN=bench.test', '-addext', 'subjectAltName=DNS:bench.test,IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      join(keyDir, 'k.pem'),
+      '-out',
+      join(keyDir, 'c.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=bench.test',
+      '-addext',
+      'subjectAltName=DNS:bench.test,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   const { readFileSync } = await import('node:fs');
   const { createServer } = await import('node:https');
-  const secure = createServer({ key: readFileSync(join(keyDir, 'k.pem')), cert: readFileSync(join(keyDir, 'c.pem')) }, (_q, r) => r.end('hello world\n'));
+  const secure = createServer(
+    { key: readFileSync(join(keyDir, 'k.pem')), cert: readFileSync(join(keyDir, 'c.pem')) },
+    (_q, r) => r.end('hello world\n'),
+  );
   secure.keepAliveTimeout = 120_000;
   await new Promise((r) => secure.listen(0, '127.0.0.1', r));
   TLS_PORT = secure.address().port;
@@ -212,7 +248,12 @@ async function idle() {
     await idleCase('TCP, no request yet', n, plainConn);
     await idleCase('HTTP after one request (client side + pooled server side)', n, httpConn);
     const trust = [`ssl_verify_upstream_trusted_ca=${join(keyDir, 'c.pem')}`];
-    await idleCase('HTTPS intercepted, no request yet (client TLS; server TLS for the certificate)', n, (port) => httpsConn(port, false), trust);
+    await idleCase(
+      'HTTPS intercepted, no request yet (client TLS; server TLS for the certificate)',
+      n,
+      (port) => httpsConn(port, false),
+      trust,
+    );
     await idleCase('HTTPS after one request', n, (port) => httpsConn(port, true), trust);
   } finally {
     secure.closeAllConnections();
@@ -257,7 +298,11 @@ async function slowloris() {
     const base = await timedRequests(p.port, 200);
     // The slow clients run in a child process, so that their writes do not delay the timed
     // requests in this one.
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--slow-clients', String(p.port), String(n), ORIGIN], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--slow-clients', String(p.port), String(n), ORIGIN],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     const ready = new Promise((r) => child.stdout.once('data', r));
@@ -268,8 +313,12 @@ async function slowloris() {
     await finished;
     const { closed, with408 } = JSON.parse(out.slice(out.indexOf('{')));
     console.log(`slowloris (${n} clients, one header byte per second each; request_head_timeout=${timeout}):`);
-    console.log(`  normal requests on fresh connections: p50 ${pct(base, 0.5).toFixed(2)} ms, p99 ${pct(base, 0.99).toFixed(2)} ms alone; p50 ${pct(during, 0.5).toFixed(2)} ms, p99 ${pct(during, 0.99).toFixed(2)} ms beside the slow clients (all 200 answered)`);
-    console.log(`  slow clients closed: ${closed.length}/${n} (${with408} with a 408), ${pct(closed, 0).toFixed(2)}-${pct(closed, 1).toFixed(2)} s after connecting (median ${pct(closed, 0.5).toFixed(2)} s); proxy RSS with them ${mib(rssWith)}`);
+    console.log(
+      `  normal requests on fresh connections: p50 ${pct(base, 0.5).toFixed(2)} ms, p99 ${pct(base, 0.99).toFixed(2)} ms alone; p50 ${pct(during, 0.5).toFixed(2)} ms, p99 ${pct(during, 0.99).toFixed(2)} ms beside the slow clients (all 200 answered)`,
+    );
+    console.log(
+      `  slow clients closed: ${closed.length}/${n} (${with408} with a 408), ${pct(closed, 0).toFixed(2)}-${pct(closed, 1).toFixed(2)} s after connecting (median ${pct(closed, 0.5).toFixed(2)} s); proxy RSS with them ${mib(rssWith)}`,
+    );
   } finally {
     await p.stop();
   }
@@ -301,7 +350,9 @@ async function slowClients(port, n, originUrl) {
   while (slow.some((c) => c.closedAfter === null) && performance.now() < deadline) await sleep(100);
   clearInterval(drip);
   const closed = slow.filter((c) => c.closedAfter !== null).map((c) => c.closedAfter);
-  process.stdout.write(JSON.stringify({ closed, with408: slow.filter((c) => c.got.startsWith('HTTP/1.1 408')).length }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ closed, with408: slow.filter((c) => c.got.startsWith('HTTP/1.1 408')).length }) + '\n',
+  );
   for (const c of slow) c.s.destroy();
 }
 

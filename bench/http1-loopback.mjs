@@ -31,7 +31,8 @@ if (role === 'server') {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.send(server.address().port));
 } else if (role === 'forwarder') {
-  const { RequestParser, ResponseParser, serializeRequestHead, serializeResponseHead, encodeChunk, encodeLastChunk } = await codec();
+  const { RequestParser, ResponseParser, serializeRequestHead, serializeResponseHead, encodeChunk, encodeLastChunk } =
+    await codec();
   const upstreamPort = Number(process.argv[3]);
   const validate = process.argv[4] !== 'novalidate';
   const server = net.createServer((client) => {

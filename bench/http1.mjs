@@ -114,7 +114,17 @@ function llhttp(kind, buf) {
   const type = kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE;
   parser.initialize(type, {});
   parser[HTTPParser.kOnHeaders] = () => {};
-  parser[HTTPParser.kOnHeadersComplete] = (versionMajor, versionMinor, headers, method, url, statusCode, statusMessage, upgrade, shouldKeepAlive) => {
+  parser[HTTPParser.kOnHeadersComplete] = (
+    versionMajor,
+    versionMinor,
+    headers,
+    method,
+    url,
+    statusCode,
+    statusMessage,
+    upgrade,
+    shouldKeepAlive,
+  ) => {
     sink += headers.length + (url ? url.length : 0) + statusCode + (shouldKeepAlive ? 1 : 0);
     return 0;
   };
@@ -141,7 +151,12 @@ const responseHead = lastRes;
 const rows = [];
 const row = (name, fn, note = '') => {
   const rate = measure(fn);
-  rows.push({ benchmark: name, 'msgs/s': Math.round(rate).toLocaleString('en-US'), 'ns/msg': Math.round(1e9 / rate), note });
+  rows.push({
+    benchmark: name,
+    'msgs/s': Math.round(rate).toLocaleString('en-US'),
+    'ns/msg': Math.round(1e9 / rate),
+    note,
+  });
 };
 
 row('parse minimal GET (3 lines)', parseReq(MINIMAL_GET));

@@ -25,12 +25,29 @@ import * as external from './scenarios/external.mjs';
 import * as store from './scenarios/store.mjs';
 
 /** Scenarios with `optional` set run only when named in --only. */
-const SCENARIOS = { a, b, c, d, e, f, g, reverse, flows: external.flows, scripts: external.scripts, websocket: external.websocket, sse: external.sse, web: external.web, store };
+const SCENARIOS = {
+  a,
+  b,
+  c,
+  d,
+  e,
+  f,
+  g,
+  reverse,
+  flows: external.flows,
+  scripts: external.scripts,
+  websocket: external.websocket,
+  sse: external.sse,
+  web: external.web,
+  store,
+};
 
 function usage() {
   return `usage: node bench/run.js [options]
   --only LIST        scenarios to run, comma-separated: ${Object.keys(SCENARIOS).join(',')}
-                     (default: all but the optional ones: ${Object.keys(SCENARIOS).filter((k) => SCENARIOS[k].optional).join(',')})
+                     (default: all but the optional ones: ${Object.keys(SCENARIOS)
+                       .filter((k) => SCENARIOS[k].optional)
+                       .join(',')})
   --quick            short runs (1 s warm-up, 2 s measured, 256 MiB download, fewer repeats)
   --no-mitmdump      skip mitmdump even if installed
   --profile          run mitmts under node --cpu-prof and print the top 15 self-time frames
@@ -46,7 +63,17 @@ function usage() {
 }
 
 function parseArgs(argv) {
-  const o = { only: null, quick: false, mitmdump: true, profile: false, connections: 32, duration: null, wrk: true, waitIdle: 0, repeat: 1 };
+  const o = {
+    only: null,
+    quick: false,
+    mitmdump: true,
+    profile: false,
+    connections: 32,
+    duration: null,
+    wrk: true,
+    waitIdle: 0,
+    repeat: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -54,7 +81,11 @@ function parseArgs(argv) {
       if (v === undefined) throw new Error(`${a} needs a value.\n\n${usage()}`);
       return v;
     };
-    if (a === '--only') o.only = next().split(',').map((s) => s.trim()).filter(Boolean);
+    if (a === '--only')
+      o.only = next()
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (a.startsWith('--only=')) o.only = a.slice(7).split(',').filter(Boolean);
     else if (a === '--quick') o.quick = true;
     else if (a === '--no-mitmdump') o.mitmdump = false;
@@ -69,7 +100,9 @@ function parseArgs(argv) {
       process.exit(0);
     } else throw new Error(`Unknown argument ${a}.\n\n${usage()}`);
   }
-  for (const s of o.only ?? []) if (!SCENARIOS[s]) throw new Error(`Unknown scenario "${s}" in --only; known: ${Object.keys(SCENARIOS).join(', ')}.`);
+  for (const s of o.only ?? [])
+    if (!SCENARIOS[s])
+      throw new Error(`Unknown scenario "${s}" in --only; known: ${Object.keys(SCENARIOS).join(', ')}.`);
   if (!(o.connections > 0)) throw new Error('--connections must be a positive number.');
   if (!(Number.isInteger(o.repeat) && o.repeat >= 1)) throw new Error('--repeat must be a whole number, 1 or more.');
   if (!(o.waitIdle >= 0)) throw new Error('--wait-idle must be a number of seconds (0 or more).');
@@ -119,13 +152,19 @@ async function main() {
     durationS: env.durationS,
     repeat: env.repeat,
   };
-  env.log(`mitmts benchmarks (${meta.date}, commit ${meta.commit ?? '?'}, Node ${meta.node}${meta.mitmdump ? `, ${meta.mitmdump}` : ', mitmdump not compared'})`);
-  env.log(`Machine: ${cpus} core(s) (${meta.cpuModel}). The load generator, the upstream server and the proxy all share them, so`);
+  env.log(
+    `mitmts benchmarks (${meta.date}, commit ${meta.commit ?? '?'}, Node ${meta.node}${meta.mitmdump ? `, ${meta.mitmdump}` : ', mitmdump not compared'})`,
+  );
+  env.log(
+    `Machine: ${cpus} core(s) (${meta.cpuModel}). The load generator, the upstream server and the proxy all share them, so`,
+  );
   env.log(`each figure is for the whole system on this machine; ratios taken in the same run are the comparable part.`);
   meta.backgroundBusy = await machineBusy(1000);
   env.log(`Background load before starting: ${(100 * (meta.backgroundBusy ?? 0)).toFixed(1)}% of all cores busy.`);
-  if (meta.backgroundBusy > 0.1) env.log('WARNING: something else is using the CPU; numbers will be lower and noisier than on an idle machine.');
-  if (opts.profile) env.log('--profile: mitmts runs under --cpu-prof in every scenario; its numbers are slowed down by the profiler.');
+  if (meta.backgroundBusy > 0.1)
+    env.log('WARNING: something else is using the CPU; numbers will be lower and noisier than on an idle machine.');
+  if (opts.profile)
+    env.log('--profile: mitmts runs under --cpu-prof in every scenario; its numbers are slowed down by the profiler.');
   if (!opts.mitmdump) env.log('--no-mitmdump: mitmdump not compared.');
   else if (!mitmdump) env.log(`mitmdump not found at ${MITMDUMP}: mitmdump not compared.`);
 
@@ -145,7 +184,14 @@ async function main() {
       } catch (err) {
         results.errors[key] = err.message;
         env.log(`  FAILED: ${err.message.replace(/\n/g, '\n  ')}`);
-        results.summary.push({ scenario: key, metric: clip(s.title, 60), value: 'failed', target: '-', pass: false, extra: err.message.split('\n')[0] });
+        results.summary.push({
+          scenario: key,
+          metric: clip(s.title, 60),
+          value: 'failed',
+          target: '-',
+          pass: false,
+          extra: err.message.split('\n')[0],
+        });
       }
     }
   } finally {
@@ -169,9 +215,18 @@ function printSummary(env, results) {
   if (!results.summary.length) return;
   const rows = [['', 'figure', 'value', 'target', 'result', 'detail']];
   for (const r of results.summary) {
-    rows.push([r.scenario, r.metric, r.value, r.target, r.pass === null ? 'info' : r.pass ? 'PASS' : 'MISS', clip(r.extra ?? '', 90)]);
+    rows.push([
+      r.scenario,
+      r.metric,
+      r.value,
+      r.target,
+      r.pass === null ? 'info' : r.pass ? 'PASS' : 'MISS',
+      clip(r.extra ?? '', 90),
+    ]);
   }
-  env.log(`\nSummary (issue 4 targets)${env.profile ? ' [under --profile: not representative]' : ''}${env.quick ? ' [--quick: short runs]' : ''}`);
+  env.log(
+    `\nSummary (issue 4 targets)${env.profile ? ' [under --profile: not representative]' : ''}${env.quick ? ' [--quick: short runs]' : ''}`,
+  );
   env.log(table(rows));
 }
 
@@ -180,4 +235,3 @@ main().catch(async (err) => {
   await stopAll();
   process.exit(2);
 });
-

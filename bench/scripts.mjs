@@ -91,7 +91,11 @@ gc();
 const after = process.memoryUsage();
 const mib = (b) => (b / 1048576).toFixed(1);
 
-console.log(`script reload latency (write -> new addon answers hooks), median of ${SAVES}: ${median.toFixed(1)} ms (min ${latencies[0].toFixed(1)}, max ${latencies[SAVES - 1].toFixed(1)})`);
-console.log(`script memory after ${RELOADS} reloads: heap ${after.heapUsed - before.heapUsed >= 0 ? '+' : ''}${mib(after.heapUsed - before.heapUsed)} MiB (${mib(before.heapUsed)} -> ${mib(after.heapUsed)}), rss ${after.rss - before.rss >= 0 ? '+' : ''}${mib(after.rss - before.rss)} MiB`);
+console.log(
+  `script reload latency (write -> new addon answers hooks), median of ${SAVES}: ${median.toFixed(1)} ms (min ${latencies[0].toFixed(1)}, max ${latencies[SAVES - 1].toFixed(1)})`,
+);
+console.log(
+  `script memory after ${RELOADS} reloads: heap ${after.heapUsed - before.heapUsed >= 0 ? '+' : ''}${mib(after.heapUsed - before.heapUsed)} MiB (${mib(before.heapUsed)} -> ${mib(after.heapUsed)}), rss ${after.rss - before.rss >= 0 ? '+' : ''}${mib(after.rss - before.rss)} MiB`,
+);
 await tctx.done();
 rmSync(dir, { recursive: true, force: true });

@@ -16,11 +16,19 @@ import { DeflateDirection, Opcode, RSV1, WebSocketRelay, serializeFrame } from '
 const args = process.argv.slice(2);
 const quick = process.env.MITMTS_BENCH_QUICK === '1';
 const seconds = Number(args[args.indexOf('--seconds') + 1]) || (quick ? 0.5 : 1.5);
-const TAKEOVER = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+const TAKEOVER = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
 const STREAM = 2000; // messages per relay (a new relay, flow data and zlib contexts every STREAM messages)
 
 /** STREAM small JSON-ish text messages, as a trading or chat app sends them. */
-const TEXTS = Array.from({ length: STREAM }, (_, i) => `{"type":"tick","seq":${i},"sym":"ABC","px":${100 + (i % 7)}.25}`);
+const TEXTS = Array.from(
+  { length: STREAM },
+  (_, i) => `{"type":"tick","seq":${i},"sym":"ABC","px":${100 + (i % 7)}.25}`,
+);
 
 /** Client frames for the texts: masked, compressed with context takeover when asked. */
 function clientFrames(compress) {
@@ -71,7 +79,9 @@ const rows = [];
 function row(name, r) {
   rows.push({ name, ...r });
   const pad = (s, n) => String(s).padEnd(n);
-  console.log(`${pad(name, 58)} ${pad(Math.round(r.rate).toLocaleString('en-US') + ' msg/s', 18)} CPU ${r.cpuUs.toFixed(2)} us/msg  (wall ${r.wallUs.toFixed(2)} us/msg)`);
+  console.log(
+    `${pad(name, 58)} ${pad(Math.round(r.rate).toLocaleString('en-US') + ' msg/s', 18)} CPU ${r.cpuUs.toFixed(2)} us/msg  (wall ${r.wallUs.toFixed(2)} us/msg)`,
+  );
 }
 
 console.log(`WebSocket relay, ${TEXTS[0].length}-byte masked text messages, client to server; ${seconds} s per case`);
@@ -80,10 +90,15 @@ row('unmodified, no hook, 16 messages per read', measure(relayCase({ batch: 16 }
 row('unmodified, sync no-op websocket_message hook', measure(relayCase({ hook: () => undefined })));
 row('changed by the hook (re-encoded and masked)', measure(relayCase({ hook: (m) => void (m.text = 'x' + m.text) })));
 row('permessage-deflate, unmodified (inflated for the flow)', measure(relayCase({ compress: true })));
-row('permessage-deflate, every message changed (re-deflated)', measure(relayCase({ compress: true, hook: (m) => void (m.text = 'x' + m.text) })));
+row(
+  'permessage-deflate, every message changed (re-deflated)',
+  measure(relayCase({ compress: true, hook: (m) => void (m.text = 'x' + m.text) })),
+);
 
 const target = rows[0].cpuUs;
-console.log(`\ntarget (issue 11): proxy CPU per unmodified message <= 2 us: ${target.toFixed(2)} us -> ${target <= 2 ? 'PASS' : 'MISS'}`);
+console.log(
+  `\ntarget (issue 11): proxy CPU per unmodified message <= 2 us: ${target.toFixed(2)} us -> ${target <= 2 ? 'PASS' : 'MISS'}`,
+);
 
 if (args.includes('--zlib') || !quick) zlibRoutes();
 
@@ -118,7 +133,10 @@ function zlibRoutes() {
   let win = null;
   const dictInflate = per((i) => {
     if (i % STREAM === 0) win = null;
-    const o = zlib.inflateRawSync(Buffer.concat([compressed[i % STREAM], TAIL]), win ? { dictionary: win, finishFlush: Z_SYNC_FLUSH } : { finishFlush: Z_SYNC_FLUSH });
+    const o = zlib.inflateRawSync(
+      Buffer.concat([compressed[i % STREAM], TAIL]),
+      win ? { dictionary: win, finishFlush: Z_SYNC_FLUSH } : { finishFlush: Z_SYNC_FLUSH },
+    );
     const w = win ? Buffer.concat([win, o]) : o;
     win = w.length > 32768 ? w.subarray(w.length - 32768) : w;
   }, 5_000);
@@ -129,8 +147,12 @@ function zlibRoutes() {
     const w = dwin ? Buffer.concat([dwin, t]) : t;
     dwin = w.length > 32768 ? w.subarray(w.length - 32768) : w;
   }, 2_000);
-  console.log(`  zlib handle driven synchronously (zlib-sync.ts):   inflate ${handleInflate.toFixed(2)}  deflate ${handleDeflate.toFixed(2)}`);
-  console.log(`  inflateRawSync/deflateRawSync + window dictionary: inflate ${dictInflate.toFixed(2)}  deflate ${dictDeflate.toFixed(2)}`);
+  console.log(
+    `  zlib handle driven synchronously (zlib-sync.ts):   inflate ${handleInflate.toFixed(2)}  deflate ${handleDeflate.toFixed(2)}`,
+  );
+  console.log(
+    `  inflateRawSync/deflateRawSync + window dictionary: inflate ${dictInflate.toFixed(2)}  deflate ${dictDeflate.toFixed(2)}`,
+  );
   return asyncStream(compressed);
 }
 

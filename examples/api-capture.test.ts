@@ -63,7 +63,11 @@ describe('api-capture', () => {
   it('writes one JSON line per exchange: request, response, parsed events, timings; secrets redacted', async () => {
     const headers = { authorization: 'Bearer sk-live-0123456789abcdefghijklmnop', 'content-type': 'application/json' };
     expect((await send(proxy, `${base}/v1/models`, { headers })).status).toBe(200);
-    const stream = await send(proxy, `${base}/v1/stream`, { method: 'POST', headers, body: JSON.stringify({ model: 'm-1', stream: true, password: 'hunter2' }) });
+    const stream = await send(proxy, `${base}/v1/stream`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'm-1', stream: true, password: 'hunter2' }),
+    });
     expect(stream.body).toBe(EVENTS.join(''));
     expect((await send(proxy, `${base}/v1/stream-gzip`, { headers: { 'accept-encoding': 'gzip' } })).status).toBe(200);
     await send(proxy, `${base}/other`);
@@ -71,8 +75,15 @@ describe('api-capture', () => {
 
     const [models, sse, gz, ...rest] = records();
     expect(rest).toEqual([]);
-    expect(models!.request).toMatchObject({ method: 'GET', url: `${base}/v1/models`, headers: { authorization: 'Bearer <redacted 34 chars>' } });
-    expect(models!.response).toMatchObject({ status: 200, body: { data: [{ id: 'm-1' }], api_key_hint: '<redacted 4 chars>' } });
+    expect(models!.request).toMatchObject({
+      method: 'GET',
+      url: `${base}/v1/models`,
+      headers: { authorization: 'Bearer <redacted 34 chars>' },
+    });
+    expect(models!.response).toMatchObject({
+      status: 200,
+      body: { data: [{ id: 'm-1' }], api_key_hint: '<redacted 4 chars>' },
+    });
     expect(sse!.request.body).toEqual({ model: 'm-1', stream: true, password: '<redacted 7 chars>' });
     const want = [
       { event: 'message_start', data: { type: 'message_start', usage: { input_tokens: 3 } } },

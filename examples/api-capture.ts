@@ -29,8 +29,21 @@ export interface CaptureRecord {
   /** The command line of the process (mitmts run), or null. */
   run: string | null;
   started: string;
-  request: { method: string; url: string; http_version: string; headers: Record<string, string | string[]>; body: JsonValue };
-  response: { status: number; reason: string; http_version: string; headers: Record<string, string | string[]>; body: JsonValue; events?: SseRecord[] } | null;
+  request: {
+    method: string;
+    url: string;
+    http_version: string;
+    headers: Record<string, string | string[]>;
+    body: JsonValue;
+  };
+  response: {
+    status: number;
+    reason: string;
+    http_version: string;
+    headers: Record<string, string | string[]>;
+    body: JsonValue;
+    events?: SseRecord[];
+  } | null;
   error: string | null;
   /** Milliseconds: sending the request, waiting for the response head, receiving the body, all. */
   timings_ms: { send: number | null; wait: number | null; receive: number | null; total: number | null };
@@ -51,7 +64,11 @@ class ApiCapture {
   @option({ type: 'str?', default: null, help: 'Only capture the exchanges matching this filter expression.' })
   api_capture_filter!: string | null;
 
-  @option({ type: 'bool', default: true, help: 'Replace secrets (Authorization, cookies, API keys, tokens, passwords) with "<redacted N chars>".' })
+  @option({
+    type: 'bool',
+    default: true,
+    help: 'Replace secrets (Authorization, cookies, API keys, tokens, passwords) with "<redacted N chars>".',
+  })
   api_capture_redact!: boolean;
 
   private out: WriteStream | null = null;
@@ -96,13 +113,20 @@ class ApiCapture {
   record(flow: HTTPFlow): CaptureRecord {
     const req = flow.request;
     const resp = flow.response;
-    const ms = (a: number | null | undefined, b: number | null | undefined): number | null => (a == null || b == null ? null : Math.round((b - a) * 1000 * 10) / 10);
+    const ms = (a: number | null | undefined, b: number | null | undefined): number | null =>
+      a == null || b == null ? null : Math.round((b - a) * 1000 * 10) / 10;
     const run = flow.metadata[RUN_METADATA.cmd];
     return {
       id: flow.id,
       run: typeof run === 'string' ? run : null,
       started: new Date(req.timestampStart * 1000).toISOString(),
-      request: { method: req.method, url: this.redactor.url(req.prettyUrl), http_version: req.httpVersion, headers: this.headers(req.headers), body: this.body(req) },
+      request: {
+        method: req.method,
+        url: this.redactor.url(req.prettyUrl),
+        http_version: req.httpVersion,
+        headers: this.headers(req.headers),
+        body: this.body(req),
+      },
       response:
         resp === null
           ? null
@@ -151,7 +175,11 @@ class ApiCapture {
     if (text === null) return [];
     return parseSse(text).map((e) => {
       const data = parseJson(e.data);
-      return { event: e.event, ...(e.id !== undefined ? { id: e.id } : {}), data: data === undefined ? this.redactor.text(e.data) : this.redactor.json(data) };
+      return {
+        event: e.event,
+        ...(e.id !== undefined ? { id: e.id } : {}),
+        data: data === undefined ? this.redactor.text(e.data) : this.redactor.json(data),
+      };
     });
   }
 }

@@ -18,7 +18,9 @@ describe('filter-flows', () => {
     await send(proxy, `${up.url}/api/users`, { method: 'POST', body: 'x' });
     await send(proxy, `${up.url}/api/users`);
     await send(proxy, `${up.url}/other`, { method: 'POST', body: 'x' });
-    expect(messages(proxy, 'info').filter((m) => m.startsWith('Flow matches'))).toEqual([`Flow matches filter: POST ${up.url}/api/users -> 200`]);
+    expect(messages(proxy, 'info').filter((m) => m.startsWith('Flow matches'))).toEqual([
+      `Flow matches filter: POST ${up.url}/api/users -> 200`,
+    ]);
   });
 
   it('rejects an invalid filter, keeping the previous one', () => {

@@ -3,7 +3,18 @@
  * Run: mitmts -s filter-flows.ts --set flowfilter='~u /api/ & ~c 200'
  * (mitmproxy: examples/addons/filter-flows.py)
  */
-import { addon, inject, option, parseFilter, FilterError, LOG, OptionsError, type Filter, type HTTPFlow, type Logger } from '@mitmts/sdk';
+import {
+  addon,
+  inject,
+  option,
+  parseFilter,
+  FilterError,
+  LOG,
+  OptionsError,
+  type Filter,
+  type HTTPFlow,
+  type Logger,
+} from '@mitmts/sdk';
 
 @addon({ name: 'filter' })
 class FilterFlows {
@@ -26,7 +37,9 @@ class FilterFlows {
 
   response(flow: HTTPFlow): void {
     if (this.filter?.match(flow)) {
-      this.log.info(`Flow matches filter: ${flow.request.method} ${flow.request.prettyUrl} -> ${flow.response!.statusCode}`);
+      this.log.info(
+        `Flow matches filter: ${flow.request.method} ${flow.request.prettyUrl} -> ${flow.response!.statusCode}`,
+      );
     }
   }
 }

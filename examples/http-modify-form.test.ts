@@ -15,7 +15,11 @@ afterAll(async () => {
 
 describe('http-modify-form', () => {
   it('adds a field to a submitted form', async () => {
-    const r = await send(proxy, `${up.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice' });
+    const r = await send(proxy, `${up.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'user=alice',
+    });
     const echo = JSON.parse(r.body) as Echo;
     expect(echo.body).toBe('user=alice&mitmproxy=rocks');
   });

@@ -6,7 +6,10 @@ let up: Upstream;
 let proxy: EmbeddedProxy;
 beforeAll(async () => {
   up = await upstream();
-  proxy = await proxyWith('http-redirect-requests.ts', { redirect_from: 'example.org', redirect_to: `127.0.0.1:${up.port}` });
+  proxy = await proxyWith('http-redirect-requests.ts', {
+    redirect_from: 'example.org',
+    redirect_to: `127.0.0.1:${up.port}`,
+  });
 });
 afterAll(async () => {
   await proxy.close();
@@ -24,7 +27,9 @@ describe('http-redirect-requests', () => {
   });
 
   it('rejects a target without a port, keeping the previous one', async () => {
-    expect(() => proxy.kernel.options.update({ redirect_to: 'nowhere' })).toThrow('redirect_to: expected host:port, got "nowhere".');
+    expect(() => proxy.kernel.options.update({ redirect_to: 'nowhere' })).toThrow(
+      'redirect_to: expected host:port, got "nowhere".',
+    );
     expect(proxy.kernel.options.get('redirect_to')).toBe(`127.0.0.1:${up.port}`);
     expect((await send(proxy, 'http://example.org/again')).status).toBe(200);
   });

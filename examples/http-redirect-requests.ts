@@ -7,7 +7,11 @@ import { addon, option, OptionsError, type HTTPFlow } from '@mitmts/sdk';
 
 @addon({ name: 'redirect' })
 class Redirect {
-  @option({ type: 'str', default: 'example.org', help: 'Requests for this host (as the client named it) are redirected.' })
+  @option({
+    type: 'str',
+    default: 'example.org',
+    help: 'Requests for this host (as the client named it) are redirected.',
+  })
   redirect_from!: string;
 
   @option({ type: 'str', default: 'mitmproxy.org:80', help: 'Where redirected requests go: host:port.' })

@@ -16,7 +16,9 @@ afterAll(async () => {
 describe('internet-in-mirror', () => {
   it('flips pages by inserting a style sheet into their head', async () => {
     const r = await send(proxy, `${up.url}/page`);
-    expect(r.body).toBe('<html><head><title>t</title><style>body {transform: scaleX(-1);}</style></head><body>page</body></html>');
+    expect(r.body).toBe(
+      '<html><head><title>t</title><style>body {transform: scaleX(-1);}</style></head><body>page</body></html>',
+    );
     expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.body));
   });
 });

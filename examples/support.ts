@@ -34,7 +34,12 @@ export async function upstream(): Promise<Upstream> {
         res.end('<html><head><title>t</title></head><body>page</body></html>');
         return;
       }
-      const echo: Echo = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
+      const echo: Echo = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(echo));
     });
@@ -51,14 +56,27 @@ export interface Reply {
 }
 
 /** Send a request through the proxy with Node's HTTP client (absolute-form, as browsers do). */
-export function send(proxy: EmbeddedProxy, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+export function send(
+  proxy: EmbeddedProxy,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: proxy.host, port: proxy.port, method: init.method ?? 'GET', path: url, headers: { host: new URL(url).host, ...init.headers }, agent: false },
+      {
+        host: proxy.host,
+        port: proxy.port,
+        method: init.method ?? 'GET',
+        path: url,
+        headers: { host: new URL(url).host, ...init.headers },
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
         res.on('error', reject);
       },
     );
@@ -69,7 +87,10 @@ export function send(proxy: EmbeddedProxy, url: string, init: { method?: string;
 
 /** A proxy running one example file as a script (`mitmts -s <file>`), with options. */
 export function proxyWith(example: string, options: Record<string, unknown> = {}): Promise<EmbeddedProxy> {
-  return createProxy({ addons: [ScriptLoader], options: { scripts: [join(import.meta.dirname, example)], ...options } });
+  return createProxy({
+    addons: [ScriptLoader],
+    options: { scripts: [join(import.meta.dirname, example)], ...options },
+  });
 }
 
 /** Messages logged so far, optionally at one level. */

@@ -8,7 +8,9 @@ export function websocket_message(flow: HTTPFlow): void {
   // The latest message.
   const message = flow.websocket!.messages.at(-1)!;
   // Was it sent by the client or by the server?
-  ctx.log.info(`${message.fromClient ? 'Client' : 'Server'} sent a message: ${JSON.stringify(message.content.toString())}`);
+  ctx.log.info(
+    `${message.fromClient ? 'Client' : 'Server'} sent a message: ${JSON.stringify(message.content.toString())}`,
+  );
   // Change it...
   message.content = Buffer.from(message.content.toString().replace(/^Hello/, 'HAPPY'));
   // ...or drop it: the other side never sees it.

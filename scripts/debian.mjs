@@ -32,10 +32,18 @@ export function installDebianPackages(packages, { log = () => undefined, timeout
     try {
       if (update) execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env, timeout: timeoutMs });
       // Test files run in parallel workers: a second install waits for the first one's dpkg lock.
-      execFileSync('apt-get', ['install', '-y', '-qq', '-o', 'DPkg::Lock::Timeout=300', ...packages], { stdio: ['ignore', 'ignore', 'pipe'], env, timeout: timeoutMs });
+      execFileSync('apt-get', ['install', '-y', '-qq', '-o', 'DPkg::Lock::Timeout=300', ...packages], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env,
+        timeout: timeoutMs,
+      });
       return null;
     } catch (err) {
-      why = String(err.stderr ?? err.message).trim().split('\n').pop() ?? String(err);
+      why =
+        String(err.stderr ?? err.message)
+          .trim()
+          .split('\n')
+          .pop() ?? String(err);
     }
   }
   return `apt-get install ${packages.join(' ')} failed: ${why}`;
@@ -52,11 +60,15 @@ export function ensureCommands(commands, options = {}) {
   const absent = Object.keys(commands).filter((c) => paths[c] === null);
   if (absent.length === 0) return { paths };
   const packages = [...new Set(absent.map((c) => commands[c]))];
-  if (!canInstall()) return { missing: `${absent.join(', ')} not installed (Debian ${packages.join(', ')}), and this user cannot install them (needs root and apt-get)` };
+  if (!canInstall())
+    return {
+      missing: `${absent.join(', ')} not installed (Debian ${packages.join(', ')}), and this user cannot install them (needs root and apt-get)`,
+    };
   const failed = installDebianPackages(packages, options);
   if (failed !== null) throw new Error(`cannot install ${packages.join(', ')}: ${failed}`);
   paths = find();
   const still = Object.keys(commands).filter((c) => paths[c] === null);
-  if (still.length > 0) throw new Error(`${still.join(', ')} still missing after apt-get install ${packages.join(' ')}`);
+  if (still.length > 0)
+    throw new Error(`${still.join(', ')} still missing after apt-get install ${packages.join(' ')}`);
   return { paths };
 }

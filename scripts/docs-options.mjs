@@ -23,10 +23,18 @@ function flagForms(f) {
 export async function renderOptions() {
   const cli = JSON.parse(readFileSync(new URL('packages/mitmts/package.json', ROOT), 'utf8'));
   const kernel = new Kernel();
-  await loadManifest(kernel, { name: 'mitmts', version: cli.version, addons: cli.mitmts.addons, importer: (s) => import(s), builtins: [ProxyServer] });
+  await loadManifest(kernel, {
+    name: 'mitmts',
+    version: cli.version,
+    addons: cli.mitmts.addons,
+    importer: (s) => import(s),
+    builtins: [ProxyServer],
+  });
   const options = kernel.options.list();
   const flags = [...FLAGS, ...optionFlags(options)];
-  const owners = [...new Set(options.map((o) => o.owner))].sort((a, b) => (a === 'core' ? -1 : b === 'core' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const owners = [...new Set(options.map((o) => o.owner))].sort((a, b) =>
+    a === 'core' ? -1 : b === 'core' ? 1 : a < b ? -1 : a > b ? 1 : 0,
+  );
   const out = [
     '# Options',
     '',
@@ -34,7 +42,7 @@ export async function renderOptions() {
     '',
     `Every option of the default build (${options.length}), by the addon that declares it. Set one with`,
     '`--set name=value`, its flag, `config.yaml` in the confdir, or the `set` command; `mitmts',
-    '--options` prints them with their current values. The types are mitmproxy\'s: `str?` and',
+    "--options` prints them with their current values. The types are mitmproxy's: `str?` and",
     '`int?` may be unset (`null`), `str[]` takes one value per use of its flag.',
     '',
   ];
@@ -42,9 +50,13 @@ export async function renderOptions() {
     out.push(`## ${owner}`, '', '| Option | Type | Default | Flag | Description |', '|---|---|---|---|---|');
     for (const o of options.filter((x) => x.owner === owner)) {
       const f = o.unimplemented ? [] : flags.filter((x) => x.option === o.name).flatMap(flagForms);
-      const help = o.unimplemented ? `**Not implemented yet** (${o.unimplemented}): only the default is accepted. ${o.help}` : o.help;
+      const help = o.unimplemented
+        ? `**Not implemented yet** (${o.unimplemented}): only the default is accepted. ${o.help}`
+        : o.help;
       const type = `${o.type}${o.choices ? ` (${o.choices.join(', ')})` : ''}`;
-      out.push(`| ${code(o.name)} | ${cell(type)} | ${code(JSON.stringify(o.default))} | ${f.join(', ')} | ${cell(help)} |`);
+      out.push(
+        `| ${code(o.name)} | ${cell(type)} | ${code(JSON.stringify(o.default))} | ${f.join(', ')} | ${cell(help)} |`,
+      );
     }
     out.push('');
   }

@@ -6,7 +6,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Kernel, ProxyServer } from '@mitmts/core';
 
 const file = new URL('../sdk/src/options.ts', import.meta.url);
-const TS = { bool: 'boolean', str: 'string', int: 'number', 'str?': 'string | null', 'int?': 'number | null', 'str[]': 'readonly string[]' };
+const TS = {
+  bool: 'boolean',
+  str: 'string',
+  int: 'number',
+  'str?': 'string | null',
+  'int?': 'number | null',
+  'str[]': 'readonly string[]',
+};
 
 const k = new Kernel({ termlog: false });
 await k.add(ProxyServer);

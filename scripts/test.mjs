@@ -40,19 +40,28 @@ const ESLINT_CACHE = [
   '--cache-location',
   'node_modules/.cache/mitmts/eslint',
 ];
+const PRETTIER_CACHE = ['--cache', '--cache-location', 'node_modules/.cache/mitmts/prettier', '--log-level', 'warn'];
 const node = process.execPath;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const tsc = (what, project) =>
   step(`tsc -p ${project} (${what} type-check)`, node, [BIN('typescript', 'bin/tsc'), '-p', project]);
 
-// Two lines of work: the build then the tests' type check; ESLint then (once the build is done)
-// the examples' type check, which needs the built declarations.
+// Two lines of work: the build then the tests' type check; ESLint, Prettier's check, then (once
+// the build is done) the examples' type check, which needs the built declarations.
 const build = step('npm run build', npm, ['run', '--silent', 'build']);
 const checks = await Promise.all([
   build.then((ok) => ok && tsc('the tests', 'tsconfig.test.json')),
-  step('eslint .', node, [BIN('eslint', 'bin/eslint.js'), ...ESLINT_CACHE, '.']).then(
-    async (ok) => (await build) && (await tsc('the examples', 'examples')) && ok,
-  ),
+  step('eslint .', node, [BIN('eslint', 'bin/eslint.js'), ...ESLINT_CACHE, '.'])
+    .then(
+      async (ok) =>
+        (await step('prettier --check .', node, [
+          BIN('prettier', 'bin/prettier.cjs'),
+          ...PRETTIER_CACHE,
+          '--check',
+          '.',
+        ])) && ok,
+    )
+    .then(async (ok) => (await build) && (await tsc('the examples', 'examples')) && ok),
 ]);
 if (checks.includes(false)) process.exit(1);
 

@@ -39,7 +39,14 @@ export function copyLicenses() {
  */
 export function packAll(dest, env = process.env) {
   mkdirSync(dest, { recursive: true });
-  const args = ['pack', '--json', '--ignore-scripts', '--pack-destination', dest, ...publishable().flatMap((w) => ['-w', w.pkg.name])];
+  const args = [
+    'pack',
+    '--json',
+    '--ignore-scripts',
+    '--pack-destination',
+    dest,
+    ...publishable().flatMap((w) => ['-w', w.pkg.name]),
+  ];
   const r = spawnSync('npm', args, { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`npm pack failed:\n${r.stderr}${r.stdout}`);
   return JSON.parse(r.stdout.slice(r.stdout.indexOf('[')));

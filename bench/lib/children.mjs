@@ -60,7 +60,9 @@ export class Child {
   /** The command line and the tail of the output, for an error message. */
   describe() {
     const tail = (this.err.trim() || this.out.trim()).split('\n').slice(-15).join('\n    ');
-    const how = this.exitInfo ? `exited (${this.exitInfo.error ? this.exitInfo.error.message : `code ${this.exitInfo.code}, signal ${this.exitInfo.signal}`})` : 'running';
+    const how = this.exitInfo
+      ? `exited (${this.exitInfo.error ? this.exitInfo.error.message : `code ${this.exitInfo.code}, signal ${this.exitInfo.signal}`})`
+      : 'running';
     return `${this.label} [pid ${this.pid}] ${how}: ${this.cmd} ${this.args.join(' ')}${tail ? `\n    ${tail}` : ''}`;
   }
 

@@ -36,11 +36,13 @@ export class BenchEnv {
     let busy = await machineBusy(300);
     let waited = false;
     while (busy > 0.15 && performance.now() < deadline) {
-      if (!waited) this.log(`  waiting for the machine to go idle before ${label} (${(100 * busy).toFixed(0)}% busy)...`);
+      if (!waited)
+        this.log(`  waiting for the machine to go idle before ${label} (${(100 * busy).toFixed(0)}% busy)...`);
       waited = true;
       busy = await machineBusy(1000);
     }
-    if (busy > 0.15) this.log(`  note: ${(100 * busy).toFixed(0)}% of the CPU was busy with other work right before ${label}`);
+    if (busy > 0.15)
+      this.log(`  note: ${(100 * busy).toFixed(0)}% of the CPU was busy with other work right before ${label}`);
     return busy;
   }
 
@@ -81,7 +83,9 @@ export class BenchEnv {
 
   async startUpstream() {
     this.cert = upstreamCert(this.dataDir);
-    const child = new Child('upstream', process.execPath, [UPSTREAM, this.cert.keyPath, this.cert.certPath], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = new Child('upstream', process.execPath, [UPSTREAM, this.cert.keyPath, this.cert.certPath], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     const msg = await new Promise((resolve, reject) => {
       child.proc.once('message', resolve);
       child.exited.then(() => reject(new Error(`The upstream server did not start.\n  ${child.describe()}`)));
@@ -101,7 +105,9 @@ export class BenchEnv {
       // reported below
     }
     if (!res || res.failed || r.code !== 0) {
-      throw new Error(`load generator (${cfg.mode}) failed: ${res?.failed ?? `exit ${r.code}`}${r.err.trim() ? `\n  ${r.err.trim().split('\n').slice(-10).join('\n  ')}` : ''}`);
+      throw new Error(
+        `load generator (${cfg.mode}) failed: ${res?.failed ?? `exit ${r.code}`}${r.err.trim() ? `\n  ${r.err.trim().split('\n').slice(-10).join('\n  ')}` : ''}`,
+      );
     }
     return res;
   }
@@ -118,8 +124,18 @@ export class BenchEnv {
     if (!p.profilePath) return null;
     try {
       const summary = summarizeProfile(p.profilePath, ROOT);
-      this.log(`\n  CPU profile of mitmts, scenario ${scenario} (${p.profilePath}):\n${formatProfile(summary, 15).replace(/^/gm, '    ')}\n`);
-      const kept = { scenario, path: p.profilePath, busyMs: summary.busyMs, idleMs: summary.idleMs, top: summary.frames.slice(0, 15), files: summary.files.slice(0, 10), categories: summary.categories };
+      this.log(
+        `\n  CPU profile of mitmts, scenario ${scenario} (${p.profilePath}):\n${formatProfile(summary, 15).replace(/^/gm, '    ')}\n`,
+      );
+      const kept = {
+        scenario,
+        path: p.profilePath,
+        busyMs: summary.busyMs,
+        idleMs: summary.idleMs,
+        top: summary.frames.slice(0, 15),
+        files: summary.files.slice(0, 10),
+        categories: summary.categories,
+      };
       this.profiles.push(kept);
       return kept;
     } catch (err) {

@@ -40,7 +40,8 @@ export function ratio(a, b) {
 export function table(rows, indent = '  ') {
   const widths = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, String(c).length)));
-  const line = (r) => indent + r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  const line = (r) =>
+    indent + r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
   return [line(rows[0]), indent + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -58,8 +59,14 @@ export function throughputRatios(res) {
     mitmtsVsDirect: ratio(res.mitmts?.rps, res.direct?.rps),
     mitmtsVsMitmdump: ratio(res.mitmts?.rps, res.mitmdump?.rps),
     mitmdumpVsDirect: ratio(res.mitmdump?.rps, res.direct?.rps),
-    mitmtsCpuPerRequestVsOrigin: ratio(res.mitmts?.cpuUsPerRequest?.proxy?.total, res.direct?.cpuUsPerRequest?.upstream?.total),
-    mitmdumpCpuPerRequestVsMitmts: ratio(res.mitmdump?.cpuUsPerRequest?.proxy?.total, res.mitmts?.cpuUsPerRequest?.proxy?.total),
+    mitmtsCpuPerRequestVsOrigin: ratio(
+      res.mitmts?.cpuUsPerRequest?.proxy?.total,
+      res.direct?.cpuUsPerRequest?.upstream?.total,
+    ),
+    mitmdumpCpuPerRequestVsMitmts: ratio(
+      res.mitmdump?.cpuUsPerRequest?.proxy?.total,
+      res.mitmts?.cpuUsPerRequest?.proxy?.total,
+    ),
     mitmtsVsDirectPaired: pairedRatio(res.mitmts, res.direct),
   };
 }
@@ -74,7 +81,10 @@ export function pairedRatio(a, b) {
   const ra = a?.rounds;
   const rb = b?.rounds;
   if (!ra || !rb || ra.length < 2 || ra.length !== rb.length) return null;
-  const rs = ra.map((x, i) => ratio(x, rb[i])).filter((x) => x !== null).sort((x, y) => x - y);
+  const rs = ra
+    .map((x, i) => ratio(x, rb[i]))
+    .filter((x) => x !== null)
+    .sort((x, y) => x - y);
   return rs.length ? rs[Math.floor((rs.length - 1) / 2)] : null;
 }
 

@@ -25,7 +25,13 @@ export function h2Docs(dataDir, smallBytes, bigBytes) {
 /** nghttpd serving `docs`, over TLS with `cert`, or cleartext (h2c) when `cert` is null. */
 export async function nghttpd(path, docs, cert) {
   const port = await freePort();
-  const args = ['-a', '127.0.0.1', '-d', docs, ...(cert ? [String(port), cert.keyPath, cert.certPath] : ['--no-tls', String(port)])];
+  const args = [
+    '-a',
+    '127.0.0.1',
+    '-d',
+    docs,
+    ...(cert ? [String(port), cert.keyPath, cert.certPath] : ['--no-tls', String(port)]),
+  ];
   const child = new Child(cert ? 'nghttpd' : 'nghttpd-h2c', path, args);
   await waitForPort(port, { child });
   return { child, pid: child.pid, port };
@@ -33,7 +39,12 @@ export async function nghttpd(path, docs, cert) {
 
 /** The TLS relay floor in its own process (bench/lib/tls-relay.mjs) in front of `upstreamPort`. */
 export async function tlsRelay(upstreamPort, cert) {
-  const child = new Child('tls-relay', process.execPath, [join(ROOT, 'bench/lib/tls-relay.mjs'), String(upstreamPort), cert.keyPath, cert.certPath]);
+  const child = new Child('tls-relay', process.execPath, [
+    join(ROOT, 'bench/lib/tls-relay.mjs'),
+    String(upstreamPort),
+    cert.keyPath,
+    cert.certPath,
+  ]);
   const port = await new Promise((resolve, reject) => {
     child.onOutput((s) => {
       const m = /"port":(\d+)/.exec(s);
@@ -54,7 +65,11 @@ export async function h2load(path, args, url, timeoutMs = 600_000) {
   const fin = /finished in ([\d.]+)(m?s), ([\d.]+) req\/s/.exec(text);
   const done = /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded/.exec(text);
   const codes = /status codes: (\d+) 2xx/.exec(text);
-  if (!fin || !done || !codes) throw new Error(`h2load output not understood:\n${text.split('\n').slice(-15).join('\n')}`);
-  if (done[2] !== done[1] || codes[1] !== done[1]) throw new Error(`h2load: ${done[2]} of ${done[1]} requests succeeded (${codes[1]} 2xx):\n${text.split('\n').slice(-15).join('\n')}`);
+  if (!fin || !done || !codes)
+    throw new Error(`h2load output not understood:\n${text.split('\n').slice(-15).join('\n')}`);
+  if (done[2] !== done[1] || codes[1] !== done[1])
+    throw new Error(
+      `h2load: ${done[2]} of ${done[1]} requests succeeded (${codes[1]} 2xx):\n${text.split('\n').slice(-15).join('\n')}`,
+    );
   return { rps: Number(fin[3]), seconds: Number(fin[1]) / (fin[2] === 'ms' ? 1000 : 1) };
 }

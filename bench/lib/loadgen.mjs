@@ -53,7 +53,13 @@ async function openSocket(servername) {
     await once(sock, 'connect');
     if (!cfg.tls) return sock;
     if (viaProxy) await connectTunnel(sock, cfg.target);
-    const t = tls.connect({ socket: sock, servername, ca, rejectUnauthorized: ca !== undefined, ALPNProtocols: ['http/1.1'] });
+    const t = tls.connect({
+      socket: sock,
+      servername,
+      ca,
+      rejectUnauthorized: ca !== undefined,
+      ALPNProtocols: ['http/1.1'],
+    });
     await once(t, 'secureConnect');
     t.setNoDelay(true);
     return t;
@@ -70,7 +76,12 @@ function percentile(sorted, p) {
 
 function latencySummary(lat) {
   const s = Float64Array.from(lat).sort();
-  return { p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s.length ? s[s.length - 1] : null };
+  return {
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s.length ? s[s.length - 1] : null,
+  };
 }
 
 /**
@@ -78,7 +89,18 @@ function latencySummary(lat) {
  * whether to count; they call `ctx.error(err)` on failures.
  */
 async function timed(startOne, parallel) {
-  const ctx = { measuring: false, stopped: false, errors: 0, warmupErrors: 0, lastError: null, count: 0, total: 0, bad: 0, lat: [], reconnects: 0 };
+  const ctx = {
+    measuring: false,
+    stopped: false,
+    errors: 0,
+    warmupErrors: 0,
+    lastError: null,
+    count: 0,
+    total: 0,
+    bad: 0,
+    lat: [],
+    reconnects: 0,
+  };
   ctx.error = (err) => {
     if (ctx.measuring) ctx.errors++;
     else ctx.warmupErrors++;
@@ -185,7 +207,17 @@ async function handshake() {
     );
   };
   const { ctx, seconds } = await timed(one, cfg.concurrency);
-  return { handshakes: ctx.count, totalHandshakes: ctx.total, seconds, perSecond: ctx.count / seconds, names: n, errors: ctx.errors, warmupErrors: ctx.warmupErrors, lastError: ctx.lastError, latencyMs: latencySummary(ctx.lat) };
+  return {
+    handshakes: ctx.count,
+    totalHandshakes: ctx.total,
+    seconds,
+    perSecond: ctx.count / seconds,
+    names: n,
+    errors: ctx.errors,
+    warmupErrors: ctx.warmupErrors,
+    lastError: ctx.lastError,
+    latencyMs: latencySummary(ctx.lat),
+  };
 }
 
 async function handshakeSeq() {
@@ -215,7 +247,18 @@ async function probe() {
     sock.write(Buffer.from(cfg.request, 'latin1'));
   });
   sock.destroy();
-  return { ...result, peer: peer && Object.keys(peer).length ? { subject: peer.subject, issuer: peer.issuer?.CN ?? null, san: peer.subjectaltname ?? null, fingerprint: peer.fingerprint256 } : null };
+  return {
+    ...result,
+    peer:
+      peer && Object.keys(peer).length
+        ? {
+            subject: peer.subject,
+            issuer: peer.issuer?.CN ?? null,
+            san: peer.subjectaltname ?? null,
+            fingerprint: peer.fingerprint256,
+          }
+        : null,
+  };
 }
 
 async function download() {
@@ -224,7 +267,10 @@ async function download() {
   let ttfb = null;
   const t0 = performance.now();
   const result = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`download not finished after ${cfg.timeoutMs} ms (${bytes} bytes so far)`)), cfg.timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`download not finished after ${cfg.timeoutMs} ms (${bytes} bytes so far)`)),
+      cfg.timeoutMs,
+    );
     const reader = new ResponseReader(
       (status, body) => {
         clearTimeout(timer);

@@ -55,22 +55,43 @@ export function summarizeProfile(path, root) {
     totalMs: total / 1000,
     idleMs: idle / 1000,
     busyMs: busy / 1000,
-    frames: [...frames.values()].sort((a, b) => b.selfUs - a.selfUs).map((f) => ({ name: f.name, where: f.where, ...out(f.selfUs) })),
+    frames: [...frames.values()]
+      .sort((a, b) => b.selfUs - a.selfUs)
+      .map((f) => ({ name: f.name, where: f.where, ...out(f.selfUs) })),
     files: [...files.entries()].sort((a, b) => b[1] - a[1]).map(([file, us]) => ({ file, ...out(us) })),
     categories: [...cats.entries()].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, ...out(us) })),
   };
 }
 
-const SOCKET_NATIVE = new Set(['writeBuffer', 'writev', 'writeUtf8String', 'writeLatin1String', 'read', 'readStart', 'readStop', 'close', 'shutdown', 'connect', 'setNoDelay']);
+const SOCKET_NATIVE = new Set([
+  'writeBuffer',
+  'writev',
+  'writeUtf8String',
+  'writeLatin1String',
+  'read',
+  'readStart',
+  'readStop',
+  'close',
+  'shutdown',
+  'connect',
+  'setNoDelay',
+]);
 
 /** A coarse bucket for a frame: where the busy time goes at a glance. */
 function category(name, file) {
   if (name === '(garbage collector)') return 'garbage collection';
   if (name === '(program)') return '(program: V8/native outside JS)';
-  if (SOCKET_NATIVE.has(name) && file === '(native/builtin)') return 'native stream read/write (syscalls; + encryption on TLS sockets)';
-  if (/async_hooks|promiseInitHook|promiseBeforeHook|promiseAfterHook|promiseResolveHook/.test(file + name)) return 'async_hooks / AsyncLocalStorage';
-  if (/^node:(_tls|internal\/tls|internal\/crypto)|^node:tls/.test(file) || ['initRead', 'signOneShot'].includes(name)) return 'TLS and crypto (Node + OpenSSL)';
-  if (/^node:internal\/(modules|deps\/cjs-module-lexer|bootstrap)|^node:internal\/url/.test(file) || ['openFileHandle', 'readFileUtf8', 'internalModuleStat'].includes(name)) return 'module loading';
+  if (SOCKET_NATIVE.has(name) && file === '(native/builtin)')
+    return 'native stream read/write (syscalls; + encryption on TLS sockets)';
+  if (/async_hooks|promiseInitHook|promiseBeforeHook|promiseAfterHook|promiseResolveHook/.test(file + name))
+    return 'async_hooks / AsyncLocalStorage';
+  if (/^node:(_tls|internal\/tls|internal\/crypto)|^node:tls/.test(file) || ['initRead', 'signOneShot'].includes(name))
+    return 'TLS and crypto (Node + OpenSSL)';
+  if (
+    /^node:internal\/(modules|deps\/cjs-module-lexer|bootstrap)|^node:internal\/url/.test(file) ||
+    ['openFileHandle', 'readFileUtf8', 'internalModuleStat'].includes(name)
+  )
+    return 'module loading';
   if (/^(core|sdk|addons|bench)\//.test(file)) return 'mitmts code';
   if (file.includes('node_modules/')) return 'dependencies (node_modules)';
   if (file.startsWith('node:')) return 'Node internals (streams, net, events, timers)';
@@ -79,14 +100,20 @@ function category(name, file) {
 
 /** The top `n` frames (and top files) as printable lines. */
 export function formatProfile(summary, n = 15) {
-  const lines = [`busy ${summary.busyMs.toFixed(0)} ms of ${summary.totalMs.toFixed(0)} ms sampled (idle ${summary.idleMs.toFixed(0)} ms); % of busy time`];
+  const lines = [
+    `busy ${summary.busyMs.toFixed(0)} ms of ${summary.totalMs.toFixed(0)} ms sampled (idle ${summary.idleMs.toFixed(0)} ms); % of busy time`,
+  ];
   lines.push('  self ms    %   function  (location)');
   for (const f of summary.frames.slice(0, n)) {
-    lines.push(`  ${f.selfMs.toFixed(1).padStart(7)} ${f.pct.toFixed(1).padStart(5)}  ${f.name}${f.where ? `  (${f.where})` : ''}`);
+    lines.push(
+      `  ${f.selfMs.toFixed(1).padStart(7)} ${f.pct.toFixed(1).padStart(5)}  ${f.name}${f.where ? `  (${f.where})` : ''}`,
+    );
   }
   lines.push('  by file:');
-  for (const f of summary.files.slice(0, 8)) lines.push(`  ${f.selfMs.toFixed(1).padStart(7)} ${f.pct.toFixed(1).padStart(5)}  ${f.file}`);
+  for (const f of summary.files.slice(0, 8))
+    lines.push(`  ${f.selfMs.toFixed(1).padStart(7)} ${f.pct.toFixed(1).padStart(5)}  ${f.file}`);
   lines.push('  by kind:');
-  for (const c of summary.categories) lines.push(`  ${c.selfMs.toFixed(1).padStart(7)} ${c.pct.toFixed(1).padStart(5)}  ${c.name}`);
+  for (const c of summary.categories)
+    lines.push(`  ${c.selfMs.toFixed(1).padStart(7)} ${c.pct.toFixed(1).padStart(5)}  ${c.name}`);
   return lines.join('\n');
 }

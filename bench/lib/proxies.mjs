@@ -37,7 +37,9 @@ export async function startProxy(kind, o) {
     } catch (err) {
       if (!/unknown option:? scripts/i.test(err.message)) throw err;
       mitmtsHookVia = 'custom-build';
-      process.stderr.write(`[bench] mitmts -s is not available yet (${oneLine(err.message)}); loading the hook through a custom build (bench/addons/hook-build.mjs) instead.\n`);
+      process.stderr.write(
+        `[bench] mitmts -s is not available yet (${oneLine(err.message)}); loading the hook through a custom build (bench/addons/hook-build.mjs) instead.\n`,
+      );
     }
   }
   return startOnce(kind, { ...o, hookVia: o.hook ? (kind === 'mitmts' ? mitmtsHookVia : 'script') : null });
@@ -51,7 +53,9 @@ function oneLine(msg) {
 let freshCount = 0;
 
 async function startOnce(kind, o) {
-  const confdir = o.freshConfdir ? join(o.dataDir, `confdir-fresh-${kind}-${process.pid}-${freshCount++}`) : join(o.dataDir, `confdir-${kind}`);
+  const confdir = o.freshConfdir
+    ? join(o.dataDir, `confdir-fresh-${kind}-${process.pid}-${freshCount++}`)
+    : join(o.dataDir, `confdir-${kind}`);
   mkdirSync(confdir, { recursive: true });
   const sets = o.sets ?? [];
   const quiet = o.quiet ?? true;

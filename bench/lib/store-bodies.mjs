@@ -18,17 +18,26 @@ function startOrigin() {
     res.end(pool.subarray(off, off + MIB));
   });
   server.keepAliveTimeout = 60_000;
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: server.address().port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: server.address().port })),
+  );
 }
 
 function get(agent, proxyPort, url) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: proxyPort, path: url, agent, headers: { Host: new URL(url).host } }, (res) => {
-      let n = 0;
-      res.on('data', (c) => (n += c.length));
-      res.on('end', () => (res.statusCode === 200 && n === MIB ? resolve(n) : reject(new Error(`GET ${url}: status ${res.statusCode}, ${n} bytes`))));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: proxyPort, path: url, agent, headers: { Host: new URL(url).host } },
+      (res) => {
+        let n = 0;
+        res.on('data', (c) => (n += c.length));
+        res.on('end', () =>
+          res.statusCode === 200 && n === MIB
+            ? resolve(n)
+            : reject(new Error(`GET ${url}: status ${res.statusCode}, ${n} bytes`)),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -32,13 +32,30 @@ async function templates() {
     const f = tflow({ resp: true });
     const h = j % 100;
     f.request.host = h === 0 ? 'example.com' : h === 1 ? 'api.example.org' : `svc${j % 200}.internal.net`;
-    f.request.method = pick(j, [['GET', 800], ['POST', 150], ['PUT', 50]]);
+    f.request.method = pick(j, [
+      ['GET', 800],
+      ['POST', 150],
+      ['PUT', 50],
+    ]);
     f.request.path = `/api/v1/items/${j}?page=${j % 7}`;
-    f.response.statusCode = pick(j * 7 + 3, [[200, 850], [404, 50], [301, 40], [500, 30], [304, 30]]);
-    const ct = pick(j * 13 + 1, [['application/json', 700], ['text/html; charset=utf-8', 150], ['application/javascript', 100], ['image/png', 50]]);
+    f.response.statusCode = pick(j * 7 + 3, [
+      [200, 850],
+      [404, 50],
+      [301, 40],
+      [500, 30],
+      [304, 30],
+    ]);
+    const ct = pick(j * 13 + 1, [
+      ['application/json', 700],
+      ['text/html; charset=utf-8', 150],
+      ['application/javascript', 100],
+      ['image/png', 50],
+    ]);
     f.response.headers = new Headers([['content-type', ct]]);
     const needle = j === 1234 ? ' needle-7f3a ' : '';
-    f.response.content = Buffer.from(`{"id": ${j}, "items": [${Array.from({ length: 12 }, (_, k) => `{"k": ${k}, "name": "item ${j}-${k}"}`).join(', ')}]${needle}}`);
+    f.response.content = Buffer.from(
+      `{"id": ${j}, "items": [${Array.from({ length: 12 }, (_, k) => `{"k": ${k}, "name": "item ${j}-${k}"}`).join(', ')}]${needle}}`,
+    );
     const record = encodeFlow(f);
     const id = Buffer.from(f.id, 'latin1');
     out.push({ row: flowRow(f, 0), record, idAt: record.indexOf(id) });
@@ -90,8 +107,16 @@ function cli(env, args) {
     const t0 = performance.now();
     const cpuFile = join(env.dataDir, `flows-cpu-${process.pid}.json`);
     rmSync(cpuFile, { force: true });
-    const childEnv = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${CPU_AT_EXIT}`, MITMTS_BENCH_CPU_FILE: cpuFile };
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mitmts.js'), 'flows', ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const childEnv = {
+      ...process.env,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${CPU_AT_EXIT}`,
+      MITMTS_BENCH_CPU_FILE: cpuFile,
+    };
+    const child = spawn(process.execPath, [join(ROOT, 'bin/mitmts.js'), 'flows', ...args], {
+      cwd: ROOT,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let lines = 0;
     let err = '';
     child.stdout.on('data', (c) => {
@@ -120,7 +145,10 @@ async function timed(fn) {
 
 export async function queryBenchmarks(env, _dir, n) {
   const db = await database(env, n);
-  if (db.generated) env.log(`  generated ${fmt(n)} flows through the store's writer in ${db.generated.seconds.toFixed(1)} s (${fmt(db.generated.perSecond)} flows/s); ${mib(statSync(db.path).size)} on disk`);
+  if (db.generated)
+    env.log(
+      `  generated ${fmt(n)} flows through the store's writer in ${db.generated.seconds.toFixed(1)} s (${fmt(db.generated.perSecond)} flows/s); ${mib(statSync(db.path).size)} on disk`,
+    );
   else env.log(`  reusing ${db.path.slice(ROOT.length + 1)} (${mib(statSync(db.path).size)})`);
   const out = { flows: n, generated: db.generated, cli: {}, api: {} };
   const cliRuns = [
@@ -133,7 +161,13 @@ export async function queryBenchmarks(env, _dir, n) {
   for (const [key, args, how] of cliRuns) {
     out.cli[key] = await cli(env, [db.path, ...args]);
     const c = out.cli[key];
-    rows.push([`'${args[0]}'`, c.seconds.toFixed(2), c.cpuSeconds === null ? '-' : c.cpuSeconds.toFixed(2), fmt(c.lines), how]);
+    rows.push([
+      `'${args[0]}'`,
+      c.seconds.toFixed(2),
+      c.cpuSeconds === null ? '-' : c.cpuSeconds.toFixed(2),
+      fmt(c.lines),
+      how,
+    ]);
   }
   env.log(table(rows));
 
@@ -145,17 +179,31 @@ export async function queryBenchmarks(env, _dir, n) {
       ['count()', () => index.count()],
       ["count('~c 404')", () => index.count('~c 404')],
       ["count('~d example')", () => index.count('~d example')],
-      ["window sort=host limit=100", () => index.window({ sort: 'host', limit: 100 })],
-      ["window '~c 404' sort=size desc", () => index.window({ filter: '~c 404', sort: 'size', desc: true, limit: 100 })],
-      ["window '~hq x-none' scanLimit=10000", () => index.window({ filter: '~hq x-none', limit: 100, scanLimit: 10_000 })],
-      ["window '~b needle-7f3a' scanLimit=10000", () => index.window({ filter: '~b needle-7f3a', limit: 100, scanLimit: 10_000 })],
-      ["searchBodies scanLimit=10000", () => index.searchBodies({ pattern: 'needle-7f3a', scanLimit: 10_000 })],
+      ['window sort=host limit=100', () => index.window({ sort: 'host', limit: 100 })],
+      [
+        "window '~c 404' sort=size desc",
+        () => index.window({ filter: '~c 404', sort: 'size', desc: true, limit: 100 }),
+      ],
+      [
+        "window '~hq x-none' scanLimit=10000",
+        () => index.window({ filter: '~hq x-none', limit: 100, scanLimit: 10_000 }),
+      ],
+      [
+        "window '~b needle-7f3a' scanLimit=10000",
+        () => index.window({ filter: '~b needle-7f3a', limit: 100, scanLimit: 10_000 }),
+      ],
+      ['searchBodies scanLimit=10000', () => index.searchBodies({ pattern: 'needle-7f3a', scanLimit: 10_000 })],
     ];
     const arows = [['query interface', 'ms', 'result']];
     for (const [label, fn] of api) {
       const r = await timed(fn);
       const v = r.value;
-      const shown = typeof v === 'number' ? fmt(v) : v.rows ? `${v.rows.length} rows, next ${v.next ? 'yes' : 'no'}` : `${v.matches.length} matches in ${fmt(v.scanned)} scanned`;
+      const shown =
+        typeof v === 'number'
+          ? fmt(v)
+          : v.rows
+            ? `${v.rows.length} rows, next ${v.next ? 'yes' : 'no'}`
+            : `${v.matches.length} matches in ${fmt(v.scanned)} scanned`;
       out.api[label] = { ms: r.seconds * 1000, result: shown };
       arows.push([label, (r.seconds * 1000).toFixed(1), shown]);
     }

@@ -62,10 +62,23 @@ export async function sinkCosts(n) {
   try {
     const { ClickHouseSink } = await import('@mitmts/addon-sink-clickhouse');
     const { OTelSink } = await import('@mitmts/addon-sink-otel');
-    const clickhouse = await measure(ClickHouseSink, { clickhouse_url: `http://127.0.0.1:${port}`, clickhouse_create: false, clickhouse_batch: 1000, clickhouse_flush_ms: 10 }, n, async (tctx, sent) => {
-      while (!new RegExp(`: ${sent} rows in`).test(await tctx.call('clickhouse.status'))) await new Promise((r) => setTimeout(r, 5));
-    });
-    const otel = await measure(OTelSink, { otel_endpoint: `http://127.0.0.1:${port}/v1/traces` }, n, (tctx) => tctx.call('otel.flush'));
+    const clickhouse = await measure(
+      ClickHouseSink,
+      {
+        clickhouse_url: `http://127.0.0.1:${port}`,
+        clickhouse_create: false,
+        clickhouse_batch: 1000,
+        clickhouse_flush_ms: 10,
+      },
+      n,
+      async (tctx, sent) => {
+        while (!new RegExp(`: ${sent} rows in`).test(await tctx.call('clickhouse.status')))
+          await new Promise((r) => setTimeout(r, 5));
+      },
+    );
+    const otel = await measure(OTelSink, { otel_endpoint: `http://127.0.0.1:${port}/v1/traces` }, n, (tctx) =>
+      tctx.call('otel.flush'),
+    );
     child.send('rows');
     const rows = await new Promise((r) => child.once('message', (m) => r(m.rows)));
     return { clickhouse: { ...clickhouse, rowsReceived: rows }, otel };

@@ -34,10 +34,13 @@ export function canConnect(port, host = '127.0.0.1') {
 export async function waitForPort(port, { child, timeoutMs = 20_000, intervalMs = 2 } = {}) {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    if (child && !child.alive) throw new Error(`${child.label} exited before listening on port ${port}.\n  ${child.describe()}`);
+    if (child && !child.alive)
+      throw new Error(`${child.label} exited before listening on port ${port}.\n  ${child.describe()}`);
     if (await canConnect(port)) return performance.now();
     if (performance.now() > deadline) {
-      throw new Error(`Nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms.${child ? `\n  ${child.describe()}` : ''}`);
+      throw new Error(
+        `Nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms.${child ? `\n  ${child.describe()}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -120,7 +123,10 @@ export async function withCpu(pids, task) {
   pids.forEach((p, i) => {
     const after = cpuTimesOf(p);
     const b = before[i];
-    cpuSplit[p] = after === null || b === null ? null : { user: after.user - b.user, sys: after.sys - b.sys, minflt: after.minflt - b.minflt };
+    cpuSplit[p] =
+      after === null || b === null
+        ? null
+        : { user: after.user - b.user, sys: after.sys - b.sys, minflt: after.minflt - b.minflt };
     cpuSeconds[p] = cpuSplit[p] === null ? null : cpuSplit[p].user + cpuSplit[p].sys;
     cpu[p] = cpuSeconds[p] === null ? null : cpuSeconds[p] / wall;
   });
@@ -130,7 +136,9 @@ export async function withCpu(pids, task) {
 
 export function cpuCount() {
   try {
-    return readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
+    return readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('processor')).length;
   } catch {
     return null;
   }
@@ -142,5 +150,9 @@ export function cpuCount() {
  */
 export function perUnit(split, n, scale = 1e6) {
   if (!split || !n) return null;
-  return { total: (scale * (split.user + split.sys)) / n, user: (scale * split.user) / n, sys: (scale * split.sys) / n };
+  return {
+    total: (scale * (split.user + split.sys)) / n,
+    user: (scale * split.user) / n,
+    sys: (scale * split.sys) / n,
+  };
 }

@@ -14,7 +14,13 @@ const server = net.createServer({ noDelay: true }, (socket) => {
   const down = new tls.TLSSocket(socket, { isServer: true, secureContext, ALPNProtocols: ['h2'] });
   down.on('error', () => socket.destroy());
   down.once('secure', () => {
-    const up = tls.connect({ host: '127.0.0.1', port: Number(upPort), ALPNProtocols: [down.alpnProtocol || 'h2'], rejectUnauthorized: false, noDelay: true });
+    const up = tls.connect({
+      host: '127.0.0.1',
+      port: Number(upPort),
+      ALPNProtocols: [down.alpnProtocol || 'h2'],
+      rejectUnauthorized: false,
+      noDelay: true,
+    });
     up.on('error', () => down.destroy());
     down.pipe(up);
     up.pipe(down);

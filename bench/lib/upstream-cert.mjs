@@ -25,7 +25,15 @@ export function upstreamCert(dir) {
     cert.setIssuer(attrs);
     cert.setExtensions([
       { name: 'basicConstraints', cA: false },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 2, value: 'bench.test' }, { type: 2, value: '*.bench.test' }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 2, value: 'bench.test' },
+          { type: 2, value: '*.bench.test' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ]);
     cert.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create());
     writeFileSync(keyPath, privateKey);

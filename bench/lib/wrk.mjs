@@ -11,7 +11,9 @@ export function findWrk({ install = true, log = () => undefined } = {}) {
   if (p || !install) return p;
   const failed = installDebianPackages(['wrk'], { log, timeoutMs: 180_000 });
   if (failed === null && which('wrk')) return which('wrk');
-  log(`wrk is not installed and could not be installed (${failed ?? 'not on PATH after install'}); using the Node load generator.`);
+  log(
+    `wrk is not installed and could not be installed (${failed ?? 'not on PATH after install'}); using the Node load generator.`,
+  );
   return null;
 }
 
@@ -22,7 +24,12 @@ export function findWrk({ install = true, log = () => undefined } = {}) {
  */
 export function writeProxyScript(dir, upstreamPort) {
   const path = join(dir, `wrk-proxy-${upstreamPort}.lua`);
-  writeFileSync(path, [`wrk.path = "http://127.0.0.1:${upstreamPort}/"`, `wrk.headers["Host"] = "127.0.0.1:${upstreamPort}"`, ''].join('\n'));
+  writeFileSync(
+    path,
+    [`wrk.path = "http://127.0.0.1:${upstreamPort}/"`, `wrk.headers["Host"] = "127.0.0.1:${upstreamPort}"`, ''].join(
+      '\n',
+    ),
+  );
   return path;
 }
 
@@ -66,7 +73,20 @@ export function parseWrk(out) {
 
 /** Run wrk once: `{ ...parsed, raw }`. Throws with wrk's output if it fails or prints no rate. */
 export async function runWrk(bin, { url, script, connections, threads = 1, seconds, timeoutS = 10 }) {
-  const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', `${timeoutS}s`, '--latency', '-s', script, url];
+  const args = [
+    '-t',
+    String(threads),
+    '-c',
+    String(connections),
+    '-d',
+    `${seconds}s`,
+    '--timeout',
+    `${timeoutS}s`,
+    '--latency',
+    '-s',
+    script,
+    url,
+  ];
   const r = await runToEnd('wrk', bin, args, { timeoutMs: (seconds + 30) * 1000 });
   const parsed = parseWrk(r.out);
   if (r.code !== 0 || parsed.rps === null) {

@@ -72,8 +72,16 @@ function server() {
       s,
       (head) => {
         const key = /sec-websocket-key: *(\S+)/i.exec(head)[1];
-        const ext = /sec-websocket-extensions: *permessage-deflate/i.test(head) ? `Sec-WebSocket-Extensions: ${NO_TAKEOVER}\r\n` : '';
-        s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${createHash('sha1').update(key + GUID).digest('base64')}\r\n${ext}\r\n`);
+        const ext = /sec-websocket-extensions: *permessage-deflate/i.test(head)
+          ? `Sec-WebSocket-Extensions: ${NO_TAKEOVER}\r\n`
+          : '';
+        s.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${createHash(
+            'sha1',
+          )
+            .update(key + GUID)
+            .digest('base64')}\r\n${ext}\r\n`,
+        );
       },
       (buf) => {
         const out = [];
@@ -82,7 +90,11 @@ function server() {
           const payload = Buffer.from(b.subarray(off + head + 4, off + head + 4 + len));
           for (let i = 0; i < len; i++) payload[i] ^= key[i & 3];
           if ((b[off] & 0x0f) === 0x8) return void s.end();
-          out.push(Buffer.from([b[off], len < 126 ? len : 126]), len < 126 ? Buffer.alloc(0) : Buffer.from([len >> 8, len & 255]), payload);
+          out.push(
+            Buffer.from([b[off], len < 126 ? len : 126]),
+            len < 126 ? Buffer.alloc(0) : Buffer.from([len >> 8, len & 255]),
+            payload,
+          );
         });
         if (out.length) s.write(Buffer.concat(out));
         return used;
@@ -125,7 +137,11 @@ async function client(cfg) {
           framed(
             s,
             (head) => {
-              const why = !head.startsWith('HTTP/1.1 101') ? `upgrade refused: ${head.split('\r\n')[0]}` : cfg.deflate && !/permessage-deflate/i.test(head) ? 'permessage-deflate was not agreed' : null;
+              const why = !head.startsWith('HTTP/1.1 101')
+                ? `upgrade refused: ${head.split('\r\n')[0]}`
+                : cfg.deflate && !/permessage-deflate/i.test(head)
+                  ? 'permessage-deflate was not agreed'
+                  : null;
               if (why) {
                 reject(new Error(why));
                 return false;
@@ -137,7 +153,11 @@ async function client(cfg) {
               if (n === 0) return used;
               total += n;
               if (measuring) measured += n;
-              s.write(n <= cfg.window ? block.subarray(0, n * frame.length) : Buffer.concat(Array.from({ length: n }, () => frame)));
+              s.write(
+                n <= cfg.window
+                  ? block.subarray(0, n * frame.length)
+                  : Buffer.concat(Array.from({ length: n }, () => frame)),
+              );
               return used;
             },
           );
@@ -153,12 +173,15 @@ async function client(cfg) {
   measuring = false;
   const seconds = (performance.now() - t0) / 1000;
   for (const s of sockets) s.destroy();
-  process.stdout.write(`${JSON.stringify({ echoes: measured, seconds, rate: measured / seconds, totalEchoes: total })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ echoes: measured, seconds, rate: measured / seconds, totalEchoes: total })}\n`,
+  );
 }
 
 const [mode, json] = process.argv.slice(2);
 if (mode === 'server') server();
-else if (mode === 'client') client(JSON.parse(json)).catch((e) => process.stdout.write(`${JSON.stringify({ failed: e.message })}\n`));
+else if (mode === 'client')
+  client(JSON.parse(json)).catch((e) => process.stdout.write(`${JSON.stringify({ failed: e.message })}\n`));
 else {
   process.stderr.write('usage: node ws-peers.mjs server | client JSON\n');
   process.exit(2);

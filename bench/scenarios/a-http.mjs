@@ -24,7 +24,12 @@ export async function run(env) {
     }
     return r;
   };
-  const res = { generator, connections: env.connections, seconds: env.durationS, ...(await env.repeated(round, (r) => r.rps)) };
+  const res = {
+    generator,
+    connections: env.connections,
+    seconds: env.durationS,
+    ...(await env.repeated(round, (r) => r.rps)),
+  };
   report(env, res);
   return res;
 }
@@ -46,22 +51,46 @@ export async function measureKeepAlive(env, label, port, absolute, pids) {
   const hostHeader = `127.0.0.1:${up.http}`;
   const cpuBy = (cpu) => ({ proxy: pids.length > 1 ? cpu[pids[0]] : null, upstream: cpu[up.pid], system: cpu.system });
   // CPU time per request (µs, user + kernel): robust to other load on the machine, unlike req/s.
-  const perRequest = (split, n) => ({ proxy: pids.length > 1 ? perUnit(split[pids[0]], n) : null, upstream: perUnit(split[up.pid], n) });
+  const perRequest = (split, n) => ({
+    proxy: pids.length > 1 ? perUnit(split[pids[0]], n) : null,
+    upstream: perUnit(split[up.pid], n),
+  });
   if (env.wrk) {
     const script = absolute ? writeProxyScript(env.dataDir, up.http) : writeDirectScript(env.dataDir, up.http);
     const url = `http://127.0.0.1:${port}/`;
     await runWrk(env.wrk, { url, script, connections: env.connections, seconds: env.warmupS });
     const backgroundBusy = await env.background(label);
-    const m = await withCpu(pids, () => runWrk(env.wrk, { url, script, connections: env.connections, seconds: env.durationS }));
+    const m = await withCpu(pids, () =>
+      runWrk(env.wrk, { url, script, connections: env.connections, seconds: env.durationS }),
+    );
     delete m.result.raw;
-    return { ...m.result, cpu: cpuBy(m.cpu), cpuUsPerRequest: perRequest(m.cpuSplit, m.result.requests), backgroundBusy };
+    return {
+      ...m.result,
+      cpu: cpuBy(m.cpu),
+      cpuUsPerRequest: perRequest(m.cpuSplit, m.result.requests),
+      backgroundBusy,
+    };
   }
   const request = `GET ${absolute ? `http://${hostHeader}/` : '/'} HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`;
   const target = absolute ? { host: '127.0.0.1', port: up.http } : { host: '127.0.0.1', port };
-  const cfg = { mode: 'requests', proxy: absolute ? port : null, target, tls: null, request, connections: env.connections, warmupMs: env.warmupS * 1000, durationMs: env.durationS * 1000 };
+  const cfg = {
+    mode: 'requests',
+    proxy: absolute ? port : null,
+    target,
+    tls: null,
+    request,
+    connections: env.connections,
+    warmupMs: env.warmupS * 1000,
+    durationMs: env.durationS * 1000,
+  };
   const backgroundBusy = await env.background(label);
   const m = await withCpu(pids, () => env.loadgen(cfg, (env.warmupS + env.durationS + 60) * 1000));
-  return { ...m.result, cpu: cpuBy(m.cpu), cpuUsPerRequest: perRequest(m.cpuSplit, m.result.totalRequests), backgroundBusy };
+  return {
+    ...m.result,
+    cpu: cpuBy(m.cpu),
+    cpuUsPerRequest: perRequest(m.cpuSplit, m.result.totalRequests),
+    backgroundBusy,
+  };
 }
 
 /**
@@ -70,8 +99,16 @@ export async function measureKeepAlive(env, label, port, absolute, pids) {
  */
 export async function checkHook(env, p, hostHeader, absolute = true) {
   const probe = absolute
-    ? { proxy: p.port, target: { host: '127.0.0.1', port: env.upstream.http }, request: `GET http://${hostHeader}/ HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n` }
-    : { proxy: null, target: { host: '127.0.0.1', port: p.port }, request: `GET / HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n` };
+    ? {
+        proxy: p.port,
+        target: { host: '127.0.0.1', port: env.upstream.http },
+        request: `GET http://${hostHeader}/ HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`,
+      }
+    : {
+        proxy: null,
+        target: { host: '127.0.0.1', port: p.port },
+        request: `GET / HTTP/1.1\r\nHost: ${hostHeader}\r\n\r\n`,
+      };
   const r = await env.loadgen({ mode: 'probe', tls: null, ...probe });
   if (r.status !== 200 || !/\r\nx-bench: 1\r\n/i.test(r.head)) {
     throw new Error(`${p.kind} did not run the response hook (status ${r.status}, no "x-bench: 1" header):\n${r.head}`);
@@ -79,19 +116,64 @@ export async function checkHook(env, p, hostHeader, absolute = true) {
 }
 
 export function report(env, res) {
-  const rows = [['', 'req/s', 'p50', 'p99', 'errors', 'non-200', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU/req (user+sys)', 'origin CPU/req (user+sys)', 'vs direct', 'rounds']];
+  const rows = [
+    [
+      '',
+      'req/s',
+      'p50',
+      'p99',
+      'errors',
+      'non-200',
+      'proxy CPU',
+      'upstream CPU',
+      'machine busy',
+      'proxy CPU/req (user+sys)',
+      'origin CPU/req (user+sys)',
+      'vs direct',
+      'rounds',
+    ],
+  ];
   for (const k of ['direct', ...env.proxies]) {
     const r = res[k];
     if (!r) continue;
-    rows.push([k, fmt(r.rps), ms(r.latencyMs?.p50), ms(r.latencyMs?.p99), fmt(r.errors), fmt(r.non200), pct(r.cpu?.proxy), pct(r.cpu?.upstream), pct(r.cpu?.system), usSplit(r.cpuUsPerRequest?.proxy), usSplit(r.cpuUsPerRequest?.upstream), pct(ratio(r.rps, res.direct.rps)), rounds(r)]);
+    rows.push([
+      k,
+      fmt(r.rps),
+      ms(r.latencyMs?.p50),
+      ms(r.latencyMs?.p99),
+      fmt(r.errors),
+      fmt(r.non200),
+      pct(r.cpu?.proxy),
+      pct(r.cpu?.upstream),
+      pct(r.cpu?.system),
+      usSplit(r.cpuUsPerRequest?.proxy),
+      usSplit(r.cpuUsPerRequest?.upstream),
+      pct(ratio(r.rps, res.direct.rps)),
+      rounds(r),
+    ]);
   }
   env.log(table(rows));
   res.ratios = throughputRatios(res);
-  env.log(`  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}${pairedNote(res)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}, mitmdump/direct ${pct(res.ratios.mitmdumpVsDirect)}`);
-  env.log(`  CPU per request: mitmts ${times(res.ratios.mitmtsCpuPerRequestVsOrigin)} the origin's (direct run), mitmdump ${times(res.ratios.mitmdumpCpuPerRequestVsMitmts)} mitmts's`);
-  env.log('  (proxy/upstream CPU: share of one core; machine busy: share of all cores; CPU/req: CPU time of that process per request, user + kernel)');
+  env.log(
+    `  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}${pairedNote(res)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}, mitmdump/direct ${pct(res.ratios.mitmdumpVsDirect)}`,
+  );
+  env.log(
+    `  CPU per request: mitmts ${times(res.ratios.mitmtsCpuPerRequestVsOrigin)} the origin's (direct run), mitmdump ${times(res.ratios.mitmdumpCpuPerRequestVsMitmts)} mitmts's`,
+  );
+  env.log(
+    '  (proxy/upstream CPU: share of one core; machine busy: share of all cores; CPU/req: CPU time of that process per request, user + kernel)',
+  );
 }
 
 export function summary(res) {
-  return [{ scenario: 'a', metric: 'HTTP keep-alive req/s, mitmts/direct (hook loaded)', value: pct(res.ratios.mitmtsVsDirect), target: '>= 50%', pass: res.ratios.mitmtsVsDirect >= 0.5, extra: `${fmt(res.mitmts?.rps)} vs ${fmt(res.direct?.rps)} req/s${pairedNote(res)}; mitmdump ${pct(res.ratios.mitmdumpVsDirect)}; mitmts ${usSplit(res.mitmts?.cpuUsPerRequest?.proxy)} CPU/req` }];
+  return [
+    {
+      scenario: 'a',
+      metric: 'HTTP keep-alive req/s, mitmts/direct (hook loaded)',
+      value: pct(res.ratios.mitmtsVsDirect),
+      target: '>= 50%',
+      pass: res.ratios.mitmtsVsDirect >= 0.5,
+      extra: `${fmt(res.mitmts?.rps)} vs ${fmt(res.direct?.rps)} req/s${pairedNote(res)}; mitmdump ${pct(res.ratios.mitmdumpVsDirect)}; mitmts ${usSplit(res.mitmts?.cpuUsPerRequest?.proxy)} CPU/req`,
+    },
+  ];
 }

@@ -14,8 +14,23 @@ export async function run(env) {
   const download = async (proxy, pids) => {
     const request = `GET ${proxy === null ? path : `http://${authority}${path}`} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`;
     const backgroundBusy = await env.background(proxy === null ? 'the direct download' : 'the proxied download');
-    const { result, cpu, cpuSplit } = await withCpu(pids, () => env.loadgen({ mode: 'download', proxy, target: { host: '127.0.0.1', port: up.http }, tls: null, request, timeoutMs: 600_000 }, 660_000));
-    if (result.status !== 200 || result.bytes !== bytes) throw new Error(`download through ${proxy === null ? 'nothing' : `port ${proxy}`}: status ${result.status}, ${result.bytes} of ${bytes} bytes`);
+    const { result, cpu, cpuSplit } = await withCpu(pids, () =>
+      env.loadgen(
+        {
+          mode: 'download',
+          proxy,
+          target: { host: '127.0.0.1', port: up.http },
+          tls: null,
+          request,
+          timeoutMs: 600_000,
+        },
+        660_000,
+      ),
+    );
+    if (result.status !== 200 || result.bytes !== bytes)
+      throw new Error(
+        `download through ${proxy === null ? 'nothing' : `port ${proxy}`}: status ${result.status}, ${result.bytes} of ${bytes} bytes`,
+      );
     const perGB = (pid) => perUnit(cpuSplit[pid], bytes / 1e9, 1);
     const proxySplit = proxy === null ? null : cpuSplit[pids[0]];
     return {
@@ -35,7 +50,12 @@ export async function run(env) {
         const before = memOf(p.pid);
         const d = await download(p.port, [p.pid, up.pid]);
         const after = memOf(p.pid);
-        r[kind] = { ...d, rssBeforeBytes: before?.rss ?? null, peakRssBytes: after?.hwm ?? null, rssAfterBytes: after?.rss ?? null };
+        r[kind] = {
+          ...d,
+          rssBeforeBytes: before?.rss ?? null,
+          peakRssBytes: after?.hwm ?? null,
+          rssAfterBytes: after?.rss ?? null,
+        };
       } finally {
         await env.stopProxy(p, 'd');
       }
@@ -48,22 +68,72 @@ export async function run(env) {
 }
 
 function report(env, res) {
-  const rows = [['', 'MB/s', 'seconds', 'first byte', 'proxy RSS before', 'peak RSS (VmHWM)', 'proxy CPU', 'upstream CPU', 'machine busy', 'proxy CPU s/GB (user+sys)', 'page faults/MB', 'vs direct', 'rounds']];
+  const rows = [
+    [
+      '',
+      'MB/s',
+      'seconds',
+      'first byte',
+      'proxy RSS before',
+      'peak RSS (VmHWM)',
+      'proxy CPU',
+      'upstream CPU',
+      'machine busy',
+      'proxy CPU s/GB (user+sys)',
+      'page faults/MB',
+      'vs direct',
+      'rounds',
+    ],
+  ];
   for (const k of ['direct', ...env.proxies]) {
     const r = res[k];
     if (!r) continue;
-    rows.push([k, fmt(r.mbPerSec), r.seconds.toFixed(2), `${r.ttfbMs.toFixed(1)} ms`, mib(r.rssBeforeBytes), mib(r.peakRssBytes), pct(r.cpu.proxy), pct(r.cpu.upstream), pct(r.cpu.system), r.cpuSecondsPerGB.proxy === null ? '-' : `${r.cpuSecondsPerGB.proxy.total.toFixed(2)} (${r.cpuSecondsPerGB.proxy.user.toFixed(2)}+${r.cpuSecondsPerGB.proxy.sys.toFixed(2)})`,
-      r.proxyPageFaultsPerMB === null ? '-' : r.proxyPageFaultsPerMB.toFixed(1), pct(ratio(r.mbPerSec, res.direct.mbPerSec)), rounds(r)]);
+    rows.push([
+      k,
+      fmt(r.mbPerSec),
+      r.seconds.toFixed(2),
+      `${r.ttfbMs.toFixed(1)} ms`,
+      mib(r.rssBeforeBytes),
+      mib(r.peakRssBytes),
+      pct(r.cpu.proxy),
+      pct(r.cpu.upstream),
+      pct(r.cpu.system),
+      r.cpuSecondsPerGB.proxy === null
+        ? '-'
+        : `${r.cpuSecondsPerGB.proxy.total.toFixed(2)} (${r.cpuSecondsPerGB.proxy.user.toFixed(2)}+${r.cpuSecondsPerGB.proxy.sys.toFixed(2)})`,
+      r.proxyPageFaultsPerMB === null ? '-' : r.proxyPageFaultsPerMB.toFixed(1),
+      pct(ratio(r.mbPerSec, res.direct.mbPerSec)),
+      rounds(r),
+    ]);
   }
   env.log(table(rows));
-  res.ratios = { mitmtsVsDirect: ratio(res.mitmts?.mbPerSec, res.direct?.mbPerSec), mitmtsVsMitmdump: ratio(res.mitmts?.mbPerSec, res.mitmdump?.mbPerSec) };
-  env.log(`  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}; CPU s/GB: proxy CPU seconds per 10^9 bytes relayed`);
+  res.ratios = {
+    mitmtsVsDirect: ratio(res.mitmts?.mbPerSec, res.direct?.mbPerSec),
+    mitmtsVsMitmdump: ratio(res.mitmts?.mbPerSec, res.mitmdump?.mbPerSec),
+  };
+  env.log(
+    `  mitmts/direct ${pct(res.ratios.mitmtsVsDirect)}, mitmts/mitmdump ${times(res.ratios.mitmtsVsMitmdump)}; CPU s/GB: proxy CPU seconds per 10^9 bytes relayed`,
+  );
 }
 
 export function summary(res) {
   const m = res.mitmts;
   return [
-    { scenario: 'd', metric: `streamed download through mitmts (${mib(res.bytes)})`, value: `${fmt(m?.mbPerSec)} MB/s`, target: '>= 1,000 MB/s', pass: m?.mbPerSec >= 1000, extra: `direct ${fmt(res.direct?.mbPerSec)}, mitmdump ${fmt(res.mitmdump?.mbPerSec)} MB/s` },
-    { scenario: 'd', metric: 'peak RSS of mitmts during the download', value: mib(m?.peakRssBytes), target: '< 100 MiB', pass: m?.peakRssBytes < 100 * 1048576, extra: `mitmdump ${mib(res.mitmdump?.peakRssBytes)}` },
+    {
+      scenario: 'd',
+      metric: `streamed download through mitmts (${mib(res.bytes)})`,
+      value: `${fmt(m?.mbPerSec)} MB/s`,
+      target: '>= 1,000 MB/s',
+      pass: m?.mbPerSec >= 1000,
+      extra: `direct ${fmt(res.direct?.mbPerSec)}, mitmdump ${fmt(res.mitmdump?.mbPerSec)} MB/s`,
+    },
+    {
+      scenario: 'd',
+      metric: 'peak RSS of mitmts during the download',
+      value: mib(m?.peakRssBytes),
+      target: '< 100 MiB',
+      pass: m?.peakRssBytes < 100 * 1048576,
+      extra: `mitmdump ${mib(res.mitmdump?.peakRssBytes)}`,
+    },
   ];
 }

@@ -26,7 +26,12 @@ export async function run(env) {
       try {
         await new Promise((r) => setTimeout(r, idleMs));
         const mem = memOf(p.pid);
-        starts.push({ listeningMs: p.listeningMs, logLineMs: p.listeningLogMs(), idleRssBytes: mem?.rss ?? null, idleHwmBytes: mem?.hwm ?? null });
+        starts.push({
+          listeningMs: p.listeningMs,
+          logLineMs: p.listeningLogMs(),
+          idleRssBytes: mem?.rss ?? null,
+          idleHwmBytes: mem?.hwm ?? null,
+        });
       } finally {
         await p.stop();
       }
@@ -57,17 +62,44 @@ function report(env, res) {
   const rows = [['', 'to listening (TCP)', 'to log line', 'idle RSS', 'idle VmHWM', 'first start (new CA)']];
   for (const k of env.proxies) {
     const r = res[k];
-    if (r) rows.push([k, ms(r.listeningMs), ms(r.logLineMs), mib(r.idleRssBytes), mib(r.idleHwmBytes), ms(r.freshConfdirListeningMs)]);
+    if (r)
+      rows.push([
+        k,
+        ms(r.listeningMs),
+        ms(r.logLineMs),
+        mib(r.idleRssBytes),
+        mib(r.idleHwmBytes),
+        ms(r.freshConfdirListeningMs),
+      ]);
   }
   env.log(table(rows));
-  res.ratios = { listeningMitmtsVsMitmdump: ratio(res.mitmts?.listeningMs, res.mitmdump?.listeningMs), idleRssMitmtsVsMitmdump: ratio(res.mitmts?.idleRssBytes, res.mitmdump?.idleRssBytes) };
-  env.log(`  mitmts/mitmdump: start-up time ${times(res.ratios.listeningMitmtsVsMitmdump)}, idle RSS ${times(res.ratios.idleRssMitmtsVsMitmdump)} (lower is better)`);
+  res.ratios = {
+    listeningMitmtsVsMitmdump: ratio(res.mitmts?.listeningMs, res.mitmdump?.listeningMs),
+    idleRssMitmtsVsMitmdump: ratio(res.mitmts?.idleRssBytes, res.mitmdump?.idleRssBytes),
+  };
+  env.log(
+    `  mitmts/mitmdump: start-up time ${times(res.ratios.listeningMitmtsVsMitmdump)}, idle RSS ${times(res.ratios.idleRssMitmtsVsMitmdump)} (lower is better)`,
+  );
 }
 
 export function summary(res) {
   const m = res.mitmts;
   return [
-    { scenario: 'e', metric: 'idle RSS of mitmts', value: mib(m?.idleRssBytes), target: '< 60 MiB', pass: m?.idleRssBytes < 60 * 1048576, extra: `mitmdump ${mib(res.mitmdump?.idleRssBytes)}` },
-    { scenario: 'e', metric: 'mitmts spawn to listening', value: ms(m?.listeningMs), target: '< 300 ms', pass: m?.listeningMs < 300, extra: `mitmdump ${ms(res.mitmdump?.listeningMs)}; new CA ${ms(m?.freshConfdirListeningMs)}` },
+    {
+      scenario: 'e',
+      metric: 'idle RSS of mitmts',
+      value: mib(m?.idleRssBytes),
+      target: '< 60 MiB',
+      pass: m?.idleRssBytes < 60 * 1048576,
+      extra: `mitmdump ${mib(res.mitmdump?.idleRssBytes)}`,
+    },
+    {
+      scenario: 'e',
+      metric: 'mitmts spawn to listening',
+      value: ms(m?.listeningMs),
+      target: '< 300 ms',
+      pass: m?.listeningMs < 300,
+      extra: `mitmdump ${ms(res.mitmdump?.listeningMs)}; new CA ${ms(m?.freshConfdirListeningMs)}`,
+    },
   ];
 }

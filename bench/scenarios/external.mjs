@@ -26,12 +26,22 @@ function external(file, title) {
       });
       const output = (r.out + (r.err.trim() ? `\n[stderr]\n${r.err}` : '')).trimEnd();
       env.log(output.replace(/^/gm, '  | '));
-      if (r.code !== 0) throw new Error(`bench/${file} exited with code ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}.`);
+      if (r.code !== 0)
+        throw new Error(`bench/${file} exited with code ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}.`);
       return { seconds: (performance.now() - t0) / 1000, output };
     },
     summary(res) {
       if (res.skipped) return [];
-      return [{ scenario: file.replace('.mjs', ''), metric: `bench/${file} (see its output for its ratio)`, value: 'ran', target: '-', pass: null, extra: '' }];
+      return [
+        {
+          scenario: file.replace('.mjs', ''),
+          metric: `bench/${file} (see its output for its ratio)`,
+          value: 'ran',
+          target: '-',
+          pass: null,
+          extra: '',
+        },
+      ];
     },
   };
 }

@@ -27,20 +27,36 @@ export async function run(env) {
   const n = env.quick ? 20_000 : 100_000;
   const load = ['-c', '4', '-m', '20', '-t', '1'];
   const https = `https://127.0.0.1:${origin.port}`;
-  env.log(`  origin: nghttpd over TLS (pid ${origin.pid}), ${SMALL}-byte file; h2load -n ${n} ${load.join(' ')}; warm-up ${n / 10} first`);
+  env.log(
+    `  origin: nghttpd over TLS (pid ${origin.pid}), ${SMALL}-byte file; h2load -n ${n} ${load.join(' ')}; warm-up ${n / 10} first`,
+  );
 
   /** How h2load reaches a proxy: reverse mode over TLS, or regular mode over h2c. */
-  const via = (p) => (p.reverse ? { args: [], url: `https://127.0.0.1:${p.port}` } : { args: [`--connect-to=127.0.0.1:${p.port}`, '-H', ':scheme: https'], url: `http://127.0.0.1:${origin.port}` });
+  const via = (p) =>
+    p.reverse
+      ? { args: [], url: `https://127.0.0.1:${p.port}` }
+      : { args: [`--connect-to=127.0.0.1:${p.port}`, '-H', ':scheme: https'], url: `http://127.0.0.1:${origin.port}` };
 
   const small = async (label, pids, args, url, count) => {
     await h2load(paths.h2load, ['-n', String(Math.max(1000, count / 10)), ...load, ...args], `${url}/f`);
     const backgroundBusy = await env.background(label);
-    const { result, cpu, cpuSplit } = await withCpu(pids, () => h2load(paths.h2load, ['-n', String(count), ...load, ...args], `${url}/f`));
-    return { ...result, n: count, backgroundBusy, cpu: cpu[pids[0]], system: cpu.system, cpuPerStream: perUnit(cpuSplit[pids[0]], count) };
+    const { result, cpu, cpuSplit } = await withCpu(pids, () =>
+      h2load(paths.h2load, ['-n', String(count), ...load, ...args], `${url}/f`),
+    );
+    return {
+      ...result,
+      n: count,
+      backgroundBusy,
+      cpu: cpu[pids[0]],
+      system: cpu.system,
+      cpuPerStream: perUnit(cpuSplit[pids[0]], count),
+    };
   };
   const download = async (label, pids, args, url) => {
     const backgroundBusy = await env.background(label);
-    const { result, cpu } = await withCpu(pids, () => h2load(paths.h2load, ['-n', '1', '-c', '1', '-m', '1', '-w', '30', '-W', '30', ...args], `${url}/big`));
+    const { result, cpu } = await withCpu(pids, () =>
+      h2load(paths.h2load, ['-n', '1', '-c', '1', '-m', '1', '-w', '30', '-W', '30', ...args], `${url}/big`),
+    );
     return { mbPerSec: BIG / 1e6 / result.seconds, seconds: result.seconds, backgroundBusy, cpu: cpu[pids[0]] };
   };
 
@@ -57,7 +73,10 @@ export async function run(env) {
     for (const kind of env.proxies) {
       const count = kind === 'mitmdump' ? Math.max(2000, n / 20) : n;
       const p = await startH2Proxy(env, kind, origin.port, []);
-      if (kind === 'mitmts') res.mitmtsPath = p.reverse ? 'reverse mode, TLS on both legs' : 'regular mode, cleartext HTTP/2 to the proxy (reverse mode not in this build), TLS to the origin';
+      if (kind === 'mitmts')
+        res.mitmtsPath = p.reverse
+          ? 'reverse mode, TLS on both legs'
+          : 'regular mode, cleartext HTTP/2 to the proxy (reverse mode not in this build), TLS to the origin';
       try {
         const v = via(p);
         res.small[kind] = await small(`${kind} h2load`, [p.pid, origin.pid], v.args, v.url, count);
@@ -68,7 +87,11 @@ export async function run(env) {
       try {
         const v = via(d);
         const before = memOf(d.pid);
-        res.download[kind] = { ...(await download(`the ${kind} download`, [d.pid], v.args, v.url)), rssBefore: before?.rss ?? null, peakRss: memOf(d.pid)?.hwm ?? null };
+        res.download[kind] = {
+          ...(await download(`the ${kind} download`, [d.pid], v.args, v.url)),
+          rssBefore: before?.rss ?? null,
+          peakRss: memOf(d.pid)?.hwm ?? null,
+        };
       } finally {
         await env.stopProxy(d, 'f');
       }
@@ -98,7 +121,14 @@ function report(env, res) {
     const r = s[k];
     if (!r) continue;
     const c = r.cpuPerStream;
-    rows.push([`${k} (${fmt(r.n)})`, fmt(r.rps), k === 'direct' || !c ? '-' : `${c.total.toFixed(1)} us (${c.user.toFixed(1)}+${c.sys.toFixed(1)})`, k === 'direct' ? '-' : pct(r.cpu), pct(r.system), pct(ratio(r.rps, s.direct?.rps))]);
+    rows.push([
+      `${k} (${fmt(r.n)})`,
+      fmt(r.rps),
+      k === 'direct' || !c ? '-' : `${c.total.toFixed(1)} us (${c.user.toFixed(1)}+${c.sys.toFixed(1)})`,
+      k === 'direct' ? '-' : pct(r.cpu),
+      pct(r.system),
+      pct(ratio(r.rps, s.direct?.rps)),
+    ]);
   }
   env.log(table(rows));
   const d = res.download;
@@ -106,7 +136,14 @@ function report(env, res) {
   for (const k of ['direct', 'floor', 'mitmts', 'mitmdump']) {
     const r = d[k];
     if (!r) continue;
-    drows.push([k === 'floor' ? 'TLS relay (floor)' : k, fmt(r.mbPerSec), r.seconds.toFixed(2), mib(r.peakRss ?? null), mib(r.rssBefore ?? null), pct(ratio(r.mbPerSec, d.floor?.mbPerSec))]);
+    drows.push([
+      k === 'floor' ? 'TLS relay (floor)' : k,
+      fmt(r.mbPerSec),
+      r.seconds.toFixed(2),
+      mib(r.peakRss ?? null),
+      mib(r.rssBefore ?? null),
+      pct(ratio(r.mbPerSec, d.floor?.mbPerSec)),
+    ]);
   }
   env.log(table(drows));
   env.log(`  mitmts: ${res.mitmtsPath}; mitmdump: reverse mode, TLS on both legs; MB = 10^6 bytes`);
@@ -115,7 +152,9 @@ function report(env, res) {
     vsMitmdump: ratio(s.mitmts?.rps, s.mitmdump?.rps),
     downloadVsFloor: ratio(d.mitmts?.mbPerSec, d.floor?.mbPerSec),
   };
-  env.log(`  mitmts/direct ${pct(res.ratios.vsDirect)}, mitmts/mitmdump ${times(res.ratios.vsMitmdump)}, download mitmts/TLS relay ${pct(res.ratios.downloadVsFloor)}`);
+  env.log(
+    `  mitmts/direct ${pct(res.ratios.vsDirect)}, mitmts/mitmdump ${times(res.ratios.vsMitmdump)}, download mitmts/TLS relay ${pct(res.ratios.downloadVsFloor)}`,
+  );
 }
 
 export function summary(res) {
@@ -123,10 +162,45 @@ export function summary(res) {
   const cpu = m?.cpuPerStream?.total;
   const d = res.download.mitmts;
   return [
-    { scenario: 'f', metric: 'mitmts CPU per small HTTP/2 stream', value: cpu === undefined ? '-' : `${cpu.toFixed(1)} us`, target: '<= 50 us', pass: cpu <= 50, extra: res.mitmtsPath },
-    { scenario: 'f', metric: 'HTTP/2 req/s through mitmts vs direct', value: pct(res.ratios.vsDirect), target: '>= 30%', pass: res.ratios.vsDirect >= 0.3, extra: `${fmt(m?.rps)} vs ${fmt(res.small.direct?.rps)} req/s` },
-    { scenario: 'f', metric: 'HTTP/2 req/s through mitmts vs mitmdump', value: times(res.ratios.vsMitmdump), target: '>= 10x', pass: res.ratios.vsMitmdump === null ? null : res.ratios.vsMitmdump >= 10, extra: `mitmdump ${fmt(res.small.mitmdump?.rps)} req/s` },
-    { scenario: 'f', metric: '64 MiB HTTP/2 download vs TLS relay floor', value: pct(res.ratios.downloadVsFloor), target: '>= 50%', pass: res.ratios.downloadVsFloor >= 0.5, extra: `${fmt(d?.mbPerSec)} vs ${fmt(res.download.floor?.mbPerSec)} MB/s` },
-    { scenario: 'f', metric: 'peak RSS of mitmts during the HTTP/2 download', value: mib(d?.peakRss ?? null), target: '< 100 MiB', pass: d?.peakRss < 100 * 1048576, extra: `mitmdump ${mib(res.download.mitmdump?.peakRss ?? null)}` },
+    {
+      scenario: 'f',
+      metric: 'mitmts CPU per small HTTP/2 stream',
+      value: cpu === undefined ? '-' : `${cpu.toFixed(1)} us`,
+      target: '<= 50 us',
+      pass: cpu <= 50,
+      extra: res.mitmtsPath,
+    },
+    {
+      scenario: 'f',
+      metric: 'HTTP/2 req/s through mitmts vs direct',
+      value: pct(res.ratios.vsDirect),
+      target: '>= 30%',
+      pass: res.ratios.vsDirect >= 0.3,
+      extra: `${fmt(m?.rps)} vs ${fmt(res.small.direct?.rps)} req/s`,
+    },
+    {
+      scenario: 'f',
+      metric: 'HTTP/2 req/s through mitmts vs mitmdump',
+      value: times(res.ratios.vsMitmdump),
+      target: '>= 10x',
+      pass: res.ratios.vsMitmdump === null ? null : res.ratios.vsMitmdump >= 10,
+      extra: `mitmdump ${fmt(res.small.mitmdump?.rps)} req/s`,
+    },
+    {
+      scenario: 'f',
+      metric: '64 MiB HTTP/2 download vs TLS relay floor',
+      value: pct(res.ratios.downloadVsFloor),
+      target: '>= 50%',
+      pass: res.ratios.downloadVsFloor >= 0.5,
+      extra: `${fmt(d?.mbPerSec)} vs ${fmt(res.download.floor?.mbPerSec)} MB/s`,
+    },
+    {
+      scenario: 'f',
+      metric: 'peak RSS of mitmts during the HTTP/2 download',
+      value: mib(d?.peakRss ?? null),
+      target: '< 100 MiB',
+      pass: d?.peakRss < 100 * 1048576,
+      extra: `mitmdump ${mib(res.download.mitmdump?.peakRss ?? null)}`,
+    },
   ];
 }

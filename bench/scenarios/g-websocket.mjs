@@ -16,7 +16,9 @@ const CONNECTIONS = 8;
 const WINDOW = 64;
 
 async function echoServer(root) {
-  const child = new Child('ws-echo', process.execPath, [join(root, PEERS), 'server'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = new Child('ws-echo', process.execPath, [join(root, PEERS), 'server'], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   const msg = await new Promise((resolve, reject) => {
     child.proc.once('message', resolve);
     child.exited.then(() => reject(new Error(`The WebSocket echo server did not start.\n  ${child.describe()}`)));
@@ -25,25 +27,41 @@ async function echoServer(root) {
 }
 
 async function generator(env, cfg) {
-  const r = await runToEnd('ws-load', process.execPath, [join(env.root, PEERS), 'client', JSON.stringify(cfg)], { cwd: env.root, timeoutMs: (cfg.warmupMs + cfg.durationMs) * 3 + 60_000 });
+  const r = await runToEnd('ws-load', process.execPath, [join(env.root, PEERS), 'client', JSON.stringify(cfg)], {
+    cwd: env.root,
+    timeoutMs: (cfg.warmupMs + cfg.durationMs) * 3 + 60_000,
+  });
   let res = null;
   try {
     res = JSON.parse(r.out.trim().split('\n').pop());
   } catch {
     // reported below
   }
-  if (!res || res.failed || r.code !== 0) throw new Error(`WebSocket load generator failed: ${res?.failed ?? `exit ${r.code}`}${r.err.trim() ? `\n  ${r.err.trim()}` : ''}`);
+  if (!res || res.failed || r.code !== 0)
+    throw new Error(
+      `WebSocket load generator failed: ${res?.failed ?? `exit ${r.code}`}${r.err.trim() ? `\n  ${r.err.trim()}` : ''}`,
+    );
   return res;
 }
 
 export async function run(env) {
   const server = await echoServer(env.root);
-  env.log(`  ${CONNECTIONS} connections x ${WINDOW} messages in flight, 47-byte masked text; ${env.warmupS} s warm-up, ${env.durationS} s measured; echo server pid ${server.pid}`);
+  env.log(
+    `  ${CONNECTIONS} connections x ${WINDOW} messages in flight, 47-byte masked text; ${env.warmupS} s warm-up, ${env.durationS} s measured; echo server pid ${server.pid}`,
+  );
   const res = { connections: CONNECTIONS, window: WINDOW, seconds: env.durationS };
   try {
     for (const deflate of [false, true]) {
       const measure = async (label, proxy, pids) => {
-        const cfg = { proxy: proxy?.port ?? null, target: { host: '127.0.0.1', port: server.port }, connections: CONNECTIONS, window: WINDOW, warmupMs: env.warmupS * 1000, durationMs: env.durationS * 1000, deflate };
+        const cfg = {
+          proxy: proxy?.port ?? null,
+          target: { host: '127.0.0.1', port: server.port },
+          connections: CONNECTIONS,
+          window: WINDOW,
+          warmupMs: env.warmupS * 1000,
+          durationMs: env.durationS * 1000,
+          deflate,
+        };
         const backgroundBusy = await env.background(label);
         const m = await withCpu(pids, () => generator(env, cfg));
         // Every echo crossed the proxy twice; CPU over the whole run (warm-up included) per message relayed.
@@ -91,15 +109,36 @@ function targets(env, deflate) {
 }
 const KEEP = 'mitmts keep 1000';
 
-const usMsg = (x) => (x && Number.isFinite(x.total) ? `${x.total.toFixed(2)} µs (${x.user.toFixed(2)}+${x.sys.toFixed(2)})` : '-');
+const usMsg = (x) =>
+  x && Number.isFinite(x.total) ? `${x.total.toFixed(2)} µs (${x.user.toFixed(2)}+${x.sys.toFixed(2)})` : '-';
 
 function report(env, key, r) {
   env.log(`  ${key === 'plain' ? 'no extension' : 'permessage-deflate (no context takeover)'}:`);
-  const rows = [['', 'echoes/s', 'vs direct', 'proxy CPU', 'echo server CPU', 'machine busy', 'proxy CPU/message (user+sys)', 'rounds']];
+  const rows = [
+    [
+      '',
+      'echoes/s',
+      'vs direct',
+      'proxy CPU',
+      'echo server CPU',
+      'machine busy',
+      'proxy CPU/message (user+sys)',
+      'rounds',
+    ],
+  ];
   for (const k of ['direct', 'mitmts', KEEP, 'mitmdump']) {
     const x = r[k];
     if (!x) continue;
-    rows.push([k, fmt(x.rate), pct(ratio(x.rate, r.direct.rate)), pct(x.cpu.proxy), pct(x.cpu.server), pct(x.cpu.system), usMsg(x.cpuUsPerMessage), rounds(x)]);
+    rows.push([
+      k,
+      fmt(x.rate),
+      pct(ratio(x.rate, r.direct.rate)),
+      pct(x.cpu.proxy),
+      pct(x.cpu.server),
+      pct(x.cpu.system),
+      usMsg(x.cpuUsPerMessage),
+      rounds(x),
+    ]);
   }
   env.log(table(rows));
   const mt = r.mitmts?.cpuUsPerMessage?.total;
@@ -125,10 +164,24 @@ export function summary(res) {
     });
     const kept = r[KEEP]?.cpuUsPerMessage?.total ?? null;
     if (kept !== null) {
-      rows.push({ scenario: 'g', metric: 'WebSocket proxy CPU per unmodified message, keeping 1,000', value: `${kept.toFixed(2)} µs`, target: '<= 2 µs', pass: kept <= 2, extra: `websocket_messages_keep=1000; echoes/s ${pct(ratio(r[KEEP].rate, r.direct?.rate))} of direct` });
+      rows.push({
+        scenario: 'g',
+        metric: 'WebSocket proxy CPU per unmodified message, keeping 1,000',
+        value: `${kept.toFixed(2)} µs`,
+        target: '<= 2 µs',
+        pass: kept <= 2,
+        extra: `websocket_messages_keep=1000; echoes/s ${pct(ratio(r[KEEP].rate, r.direct?.rate))} of direct`,
+      });
     }
     if (md !== null && mt !== null) {
-      rows.push({ scenario: 'g', metric: `WebSocket CPU per message, mitmdump/mitmts${label}`, value: times(md / mt), target: key === 'plain' ? '>= 10x' : '-', pass: key === 'plain' ? md / mt >= 10 : null, extra: `mitmdump ${md.toFixed(2)} µs, echoes/s ${pct(ratio(r.mitmdump?.rate, r.direct?.rate))} of direct` });
+      rows.push({
+        scenario: 'g',
+        metric: `WebSocket CPU per message, mitmdump/mitmts${label}`,
+        value: times(md / mt),
+        target: key === 'plain' ? '>= 10x' : '-',
+        pass: key === 'plain' ? md / mt >= 10 : null,
+        extra: `mitmdump ${md.toFixed(2)} µs, echoes/s ${pct(ratio(r.mitmdump?.rate, r.direct?.rate))} of direct`,
+      });
     }
   }
   return rows;

@@ -17,14 +17,22 @@ export async function run(env) {
       const p = await env.startProxy(kind, { hook: true, sets });
       try {
         await checkHook(env, p, hostHeader, false);
-        r[kind] = { ...(await measureKeepAlive(env, `${kind} (reverse)`, p.port, false, [p.pid, up.pid])), hookVia: p.hookVia };
+        r[kind] = {
+          ...(await measureKeepAlive(env, `${kind} (reverse)`, p.port, false, [p.pid, up.pid])),
+          hookVia: p.hookVia,
+        };
       } finally {
         await env.stopProxy(p, 'reverse');
       }
     }
     return r;
   };
-  const res = { generator, connections: env.connections, seconds: env.durationS, ...(await env.repeated(round, (r) => r.rps)) };
+  const res = {
+    generator,
+    connections: env.connections,
+    seconds: env.durationS,
+    ...(await env.repeated(round, (r) => r.rps)),
+  };
   reportA(env, res);
   return res;
 }

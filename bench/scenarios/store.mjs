@@ -24,25 +24,39 @@ export const optional = true;
 const VARIANTS = [
   { key: 'off', label: 'store off', sets: () => [] },
   { key: 'store', label: 'store on', sets: (dir) => [`store=${join(dir, 'tp.db')}`] },
-  { key: 'store0', label: 'store on, inflight 0', sets: (dir) => [`store=${join(dir, 'tp0.db')}`, 'store_inflight_ms=0'] },
+  {
+    key: 'store0',
+    label: 'store on, inflight 0',
+    sets: (dir) => [`store=${join(dir, 'tp0.db')}`, 'store_inflight_ms=0'],
+  },
   { key: 'save', label: 'save_stream_file', sets: (dir) => [`save_stream_file=${join(dir, 'tp.mitm')}`] },
 ];
 
 async function throughput(env, dir) {
-  if (!env.wrk) throw new Error('the store throughput benchmark needs wrk (it measures scenario (a)\'s load)');
+  if (!env.wrk) throw new Error("the store throughput benchmark needs wrk (it measures scenario (a)'s load)");
   const up = env.upstream;
   const script = writeProxyScript(env.dataDir, up.http);
   const round = async () => {
     const r = {};
     for (const v of VARIANTS) {
-      for (const f of ['tp.db', 'tp.db-wal', 'tp.db-shm', 'tp0.db', 'tp0.db-wal', 'tp0.db-shm', 'tp.mitm']) rmSync(join(dir, f), { force: true });
+      for (const f of ['tp.db', 'tp.db-wal', 'tp.db-shm', 'tp0.db', 'tp0.db-wal', 'tp0.db-shm', 'tp.mitm'])
+        rmSync(join(dir, f), { force: true });
       const p = await env.startProxy('mitmts', { hook: true, sets: v.sets(dir), tag: `store-${v.key}` });
       try {
         const url = `http://127.0.0.1:${p.port}/`;
         await runWrk(env.wrk, { url, script, connections: env.connections, seconds: env.warmupS });
         const backgroundBusy = await env.background(v.label);
-        const m = await withCpu([p.pid], () => runWrk(env.wrk, { url, script, connections: env.connections, seconds: env.durationS }));
-        r[v.key] = { rps: m.result.rps, requests: m.result.requests, non200: m.result.non200, cpuUs: perUnit(m.cpuSplit[p.pid], m.result.requests), rss: memOf(p.pid)?.rss ?? null, backgroundBusy };
+        const m = await withCpu([p.pid], () =>
+          runWrk(env.wrk, { url, script, connections: env.connections, seconds: env.durationS }),
+        );
+        r[v.key] = {
+          rps: m.result.rps,
+          requests: m.result.requests,
+          non200: m.result.non200,
+          cpuUs: perUnit(m.cpuSplit[p.pid], m.result.requests),
+          rss: memOf(p.pid)?.rss ?? null,
+          backgroundBusy,
+        };
       } finally {
         await env.stopProxy(p, `store-${v.key}`);
       }
@@ -56,7 +70,9 @@ export async function run(env) {
   const dir = join(env.dataDir, 'store');
   rmSync(dir, { recursive: true, force: true });
   const res = {};
-  env.log(`  1. throughput: wrk -c${env.connections}, ${env.warmupS} s warm-up, ${env.durationS} s measured, response hook loaded (as in (a))`);
+  env.log(
+    `  1. throughput: wrk -c${env.connections}, ${env.warmupS} s warm-up, ${env.durationS} s measured, response hook loaded (as in (a))`,
+  );
   res.throughput = await throughput(env, dir);
   const off = res.throughput.off;
   const rows = [['', 'req/s', 'vs off', 'proxy CPU/req', 'RSS after', 'non-2xx']];
@@ -66,23 +82,41 @@ export async function run(env) {
   }
   env.log(table(rows));
   res.storeCost = 1 - ratio(res.throughput.store.rps, off.rps);
-  env.log(`  the store costs ${pct(res.storeCost)} of the req/s (target < 15%); written at the request too: ${pct(1 - ratio(res.throughput.store0.rps, off.rps))}`);
+  env.log(
+    `  the store costs ${pct(res.storeCost)} of the req/s (target < 15%); written at the request too: ${pct(1 - ratio(res.throughput.store0.rps, off.rps))}`,
+  );
 
   env.log('\n  2. memory: 1 GiB of distinct 1 MiB bodies through the proxy with the store on');
   res.memory = await captureBodies(env, dir, env.quick ? 256 : 1024);
-  env.log(`  ${res.memory.bodies} bodies (${mib(res.memory.bytes)}) in ${res.memory.seconds.toFixed(1)} s; proxy RSS at the end ${mib(res.memory.rss)}, peak ${mib(res.memory.hwm)} (target < 150 MiB); ${fmt(res.memory.stored)} flows in the store, ${res.memory.bodyFiles} body files`);
+  env.log(
+    `  ${res.memory.bodies} bodies (${mib(res.memory.bytes)}) in ${res.memory.seconds.toFixed(1)} s; proxy RSS at the end ${mib(res.memory.rss)}, peak ${mib(res.memory.hwm)} (target < 150 MiB); ${fmt(res.memory.stored)} flows in the store, ${res.memory.bodyFiles} body files`,
+  );
 
   env.log(`\n  3. queries over ${fmt(env.quick ? 100_000 : 1_000_000)} flows`);
   res.queries = await queryBenchmarks(env, dir, env.quick ? 100_000 : 1_000_000);
 
   const n = env.quick ? 5000 : 20_000;
-  env.log(`\n  4. sinks: ${fmt(n)} flows through each, CPU of the proxy's thread per flow (receivers in another process)`);
+  env.log(
+    `\n  4. sinks: ${fmt(n)} flows through each, CPU of the proxy's thread per flow (receivers in another process)`,
+  );
   res.sinks = await sinkCosts(n);
-  env.log(table([
-    ['sink', 'CPU per flow', 'flows/s of one core at 100%', 'received'],
-    ['ClickHouse (batches of 1,000)', `${res.sinks.clickhouse.cpuUsPerFlow.toFixed(1)} µs`, fmt(1e6 / res.sinks.clickhouse.cpuUsPerFlow), `${fmt(res.sinks.clickhouse.rowsReceived)} rows`],
-    ['OpenTelemetry (OTLP/HTTP JSON)', `${res.sinks.otel.cpuUsPerFlow.toFixed(1)} µs`, fmt(1e6 / res.sinks.otel.cpuUsPerFlow), ''],
-  ]));
+  env.log(
+    table([
+      ['sink', 'CPU per flow', 'flows/s of one core at 100%', 'received'],
+      [
+        'ClickHouse (batches of 1,000)',
+        `${res.sinks.clickhouse.cpuUsPerFlow.toFixed(1)} µs`,
+        fmt(1e6 / res.sinks.clickhouse.cpuUsPerFlow),
+        `${fmt(res.sinks.clickhouse.rowsReceived)} rows`,
+      ],
+      [
+        'OpenTelemetry (OTLP/HTTP JSON)',
+        `${res.sinks.otel.cpuUsPerFlow.toFixed(1)} µs`,
+        fmt(1e6 / res.sinks.otel.cpuUsPerFlow),
+        '',
+      ],
+    ]),
+  );
   return res;
 }
 
@@ -90,8 +124,29 @@ export function summary(res) {
   const t = res.throughput;
   const q = res.queries;
   return [
-    { scenario: 'store', metric: 'req/s with the store on, vs off', value: pct(1 - res.storeCost), target: '>= 85%', pass: res.storeCost < 0.15, extra: `${fmt(t.store.rps)} vs ${fmt(t.off.rps)} req/s; save_stream_file ${pct(ratio(t.save.rps, t.off.rps))}; at the request too ${pct(ratio(t.store0.rps, t.off.rps))}` },
-    { scenario: 'store', metric: 'proxy RSS after 1 GiB of bodies captured', value: mib(res.memory.hwm), target: '< 150 MiB', pass: res.memory.hwm < 150 * 1048576, extra: `end ${mib(res.memory.rss)}; ${mib(res.memory.bytes)} captured` },
-    { scenario: 'store', metric: `mitmts flows DB '~d example & ~c 404' (${fmt(q.flows)} flows)`, value: `${q.cli.indexed.seconds.toFixed(2)} s`, target: '< 1 s', pass: q.cli.indexed.seconds < 1, extra: `${q.cli.indexed.cpuSeconds === null ? '' : `${q.cli.indexed.cpuSeconds.toFixed(2)} s CPU; `}${fmt(q.cli.indexed.lines)} flows printed; body search ${q.cli.body.seconds.toFixed(1)} s` },
+    {
+      scenario: 'store',
+      metric: 'req/s with the store on, vs off',
+      value: pct(1 - res.storeCost),
+      target: '>= 85%',
+      pass: res.storeCost < 0.15,
+      extra: `${fmt(t.store.rps)} vs ${fmt(t.off.rps)} req/s; save_stream_file ${pct(ratio(t.save.rps, t.off.rps))}; at the request too ${pct(ratio(t.store0.rps, t.off.rps))}`,
+    },
+    {
+      scenario: 'store',
+      metric: 'proxy RSS after 1 GiB of bodies captured',
+      value: mib(res.memory.hwm),
+      target: '< 150 MiB',
+      pass: res.memory.hwm < 150 * 1048576,
+      extra: `end ${mib(res.memory.rss)}; ${mib(res.memory.bytes)} captured`,
+    },
+    {
+      scenario: 'store',
+      metric: `mitmts flows DB '~d example & ~c 404' (${fmt(q.flows)} flows)`,
+      value: `${q.cli.indexed.seconds.toFixed(2)} s`,
+      target: '< 1 s',
+      pass: q.cli.indexed.seconds < 1,
+      extra: `${q.cli.indexed.cpuSeconds === null ? '' : `${q.cli.indexed.cpuSeconds.toFixed(2)} s CPU; `}${fmt(q.cli.indexed.lines)} flows printed; body search ${q.cli.body.seconds.toFixed(1)} s`,
+    },
   ];
 }

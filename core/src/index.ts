@@ -28,14 +28,30 @@ export { UNFIRED_HOOKS } from './hooks/unfired.js';
 export { handledHooks, looksLikeHook } from './hooks/checks.js';
 export { HookDispatcher, HookTable, type AddonRecord } from './hooks/dispatcher.js';
 
-export { main, applyCommandLine, distributionKernel, formatOptions, formatCommands, expandHome, type CliIO, type Subcommand } from './cli/main.js';
+export {
+  main,
+  applyCommandLine,
+  distributionKernel,
+  formatOptions,
+  formatCommands,
+  expandHome,
+  type CliIO,
+  type Subcommand,
+} from './cli/main.js';
 export { parseArgs, usageText, optionFlags, type ParsedArgs } from './cli/argv.js';
 export { FLAGS, type FlagSpec, type FlagKind } from './cli/flags.js';
 export { loadManifest, loadFlowFormats, addonsOf, type Distribution } from './cli/manifest.js';
 
 export { ProxyServer, type ListenAddress } from './proxy/server.js';
 export { CLIENT_REPLAY, type ClientReplay } from './proxy/replay.js';
-export { modeDescription, parseMode, parseModes, parseServerSpec, type ProxyMode, type ServerSpec } from './proxy/modes.js';
+export {
+  modeDescription,
+  parseMode,
+  parseModes,
+  parseServerSpec,
+  type ProxyMode,
+  type ServerSpec,
+} from './proxy/modes.js';
 export { setUpstreamProxy, type Via } from './proxy/upstream-proxy.js';
 export { PROXY_OPTIONS } from './proxy/options.js';
 export { parseSize } from './proxy/sizes.js';

@@ -5,7 +5,15 @@
  * kernel, and a flow file format's reader (the store's) runs inside it. `@mitmts/sdk/store`
  * re-exports this; the objects are the same ones the package root exports.
  */
-export { flowFromState, type Flow, type FlowState, type FlowType, type ReplayKind, type HTTPFlow, type DNSFlow } from './flow/index.js';
+export {
+  flowFromState,
+  type Flow,
+  type FlowState,
+  type FlowType,
+  type ReplayKind,
+  type HTTPFlow,
+  type DNSFlow,
+} from './flow/index.js';
 export type { Filter, FilterNode } from './filter/index.js';
 export { FlowReadError, FlowReadErrorCode } from './io/errors.js';
 export { FlowRecordEncoder } from './io/flow-encoder.js';

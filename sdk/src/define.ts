@@ -38,10 +38,14 @@ export interface OptionDefinition<T extends OptionTypeName = OptionTypeName> {
 }
 
 /** The definition an option entry must satisfy: its default must fit its own type. */
-export type CheckedOption<D> = D extends { readonly type: infer T extends OptionTypeName } ? OptionDefinition<T> : OptionDefinition;
+export type CheckedOption<D> = D extends { readonly type: infer T extends OptionTypeName }
+  ? OptionDefinition<T>
+  : OptionDefinition;
 
 /** The current values of a set of options, by name and typed; assigning one sets the option. */
-export type OptionValues<O> = { -readonly [K in keyof O]: O[K] extends { readonly type: infer T extends OptionTypeName } ? OptionValue<T> : never };
+export type OptionValues<O> = {
+  -readonly [K in keyof O]: O[K] extends { readonly type: infer T extends OptionTypeName } ? OptionValue<T> : never;
+};
 
 /** What hooks and commands of a defined addon get as `this`. */
 export interface DefinedAddonContext<O> {
@@ -98,11 +102,14 @@ export type DefinedAddon<O> = new (options: OptionsManager, log: Logger) => Defi
  *
  * Returns a class, so each kernel that loads it gets its own instance (and its own options).
  */
-export function defineAddon<const O extends Readonly<Record<string, OptionDefinition>> = Record<never, never>, const C extends Readonly<Record<string, readonly ArgSpec[]>> = Record<never, never>>(
-  def: AddonDefinition<O, C>,
-): DefinedAddon<O> {
+export function defineAddon<
+  const O extends Readonly<Record<string, OptionDefinition>> = Record<never, never>,
+  const C extends Readonly<Record<string, readonly ArgSpec[]>> = Record<never, never>,
+>(def: AddonDefinition<O, C>): DefinedAddon<O> {
   const options = Object.entries((def.options ?? {}) as Readonly<Record<string, OptionDefinition>>);
-  const commands = Object.entries((def.commands ?? {}) as Readonly<Record<string, CommandDefinition<readonly ArgSpec[], O>>>);
+  const commands = Object.entries(
+    (def.commands ?? {}) as Readonly<Record<string, CommandDefinition<readonly ArgSpec[], O>>>,
+  );
   const hooks = (def.hooks ?? {}) as Readonly<Record<string, (...args: unknown[]) => HookResult>>;
 
   class Defined implements DefinedAddonContext<O> {
@@ -114,7 +121,11 @@ export function defineAddon<const O extends Readonly<Record<string, OptionDefini
     ) {
       const values = {};
       for (const [name] of options) {
-        Object.defineProperty(values, name, { enumerable: true, get: () => manager.get(name), set: (v: unknown) => manager.update({ [name]: v }) });
+        Object.defineProperty(values, name, {
+          enumerable: true,
+          get: () => manager.get(name),
+          set: (v: unknown) => manager.update({ [name]: v }),
+        });
       }
       this.options = values as OptionValues<O>;
     }
@@ -122,7 +133,11 @@ export function defineAddon<const O extends Readonly<Record<string, OptionDefini
     load(loader: Loader): HookResult {
       for (const [name, o] of options) loader.addOption(name, o.type, o.default, o.help, o.choices);
       for (const [name, c] of commands) {
-        const spec = { ...(c.help !== undefined ? { help: c.help } : {}), ...(c.args ? { args: c.args } : {}), ...(c.returns ? { returns: c.returns } : {}) };
+        const spec = {
+          ...(c.help !== undefined ? { help: c.help } : {}),
+          ...(c.args ? { args: c.args } : {}),
+          ...(c.returns ? { returns: c.returns } : {}),
+        };
         loader.addCommand(name, c.run.bind(this) as (...args: never[]) => unknown, spec);
       }
       return hooks.load?.call(this, loader);
@@ -130,11 +145,19 @@ export function defineAddon<const O extends Readonly<Record<string, OptionDefini
   }
   for (const [name, fn] of Object.entries(hooks)) {
     if (!isHookName(name)) {
-      throw new MitmtsError('MITMTS_ERR_UNKNOWN_HOOK', `defineAddon ${def.name}: hooks.${name} is no hook.${didYouMean(name, HOOK_NAMES)} The hooks are listed in docs/hooks.md.`);
+      throw new MitmtsError(
+        'MITMTS_ERR_UNKNOWN_HOOK',
+        `defineAddon ${def.name}: hooks.${name} is no hook.${didYouMean(name, HOOK_NAMES)} The hooks are listed in docs/hooks.md.`,
+      );
     }
-    if (name !== 'load') Object.defineProperty(Defined.prototype, name, { value: fn, writable: true, configurable: true });
+    if (name !== 'load')
+      Object.defineProperty(Defined.prototype, name, { value: fn, writable: true, configurable: true });
   }
-  addon({ name: def.name, ...(def.order ? { order: def.order } : {}), ...(def.description ? { description: def.description } : {}) })(Defined);
+  addon({
+    name: def.name,
+    ...(def.order ? { order: def.order } : {}),
+    ...(def.description ? { description: def.description } : {}),
+  })(Defined);
   inject(OPTIONS)(Defined, undefined, 0);
   inject(LOG)(Defined, undefined, 1);
   return Defined;

@@ -66,7 +66,10 @@ let testCa: Promise<{ store: CertStore; caCertPath: string }> | undefined;
 function originCa(): Promise<{ store: CertStore; caCertPath: string }> {
   testCa ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mitmts-origin-ca-'));
-    return { store: await CertStore.fromConfdir(dir, { basename: 'origin' }), caCertPath: join(dir, 'origin-ca-cert.pem') };
+    return {
+      store: await CertStore.fromConfdir(dir, { basename: 'origin' }),
+      caCertPath: join(dir, 'origin-ca-cert.pem'),
+    };
   })();
   return testCa;
 }
@@ -78,7 +81,14 @@ export async function startOrigin(handler: OriginHandler = echoTarget, opts: Ori
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: OriginRequest = { method: req.method ?? '', httpVersion: req.httpVersion, url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
+      const r: OriginRequest = {
+        method: req.method ?? '',
+        httpVersion: req.httpVersion,
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks),
+      };
       requests.push(r);
       handler(r, res);
     });
@@ -160,17 +170,32 @@ function read(req: http.ClientRequest, body: string | Buffer | undefined): Promi
  * proxy refuses resolves with the proxy's answer). Rejects with the socket error (e.g.
  * `ECONNRESET`) when the proxy closes the connection without an answer.
  */
-export async function requestVia(proxy: ProxyEndpoint, url: string, init: ProxiedRequestInit = {}): Promise<ProxiedResponse> {
+export async function requestVia(
+  proxy: ProxyEndpoint,
+  url: string,
+  init: ProxiedRequestInit = {},
+): Promise<ProxiedResponse> {
   const u = new URL(url);
   const method = init.method ?? 'GET';
   const headers = { host: u.host, ...init.headers };
   const local = init.localAddress !== undefined ? { localAddress: init.localAddress } : {};
   if (u.protocol === 'http:') {
-    return read(http.request({ host: proxy.host, port: proxy.port, method, path: url, headers, agent: false, ...local }), init.body);
+    return read(
+      http.request({ host: proxy.host, port: proxy.port, method, path: url, headers, agent: false, ...local }),
+      init.body,
+    );
   }
   if (!proxy.caCertPath) throw new Error(`requestVia ${url}: an HTTPS request needs the proxy's CA (caCertPath).`);
   const port = u.port || '443';
-  const connect = http.request({ host: proxy.host, port: proxy.port, method: 'CONNECT', path: `${u.hostname}:${port}`, headers: { host: `${u.hostname}:${port}`, ...init.headers }, agent: false, ...local });
+  const connect = http.request({
+    host: proxy.host,
+    port: proxy.port,
+    method: 'CONNECT',
+    path: `${u.hostname}:${port}`,
+    headers: { host: `${u.hostname}:${port}`, ...init.headers },
+    agent: false,
+    ...local,
+  });
   connect.end();
   const tunnel = await new Promise<{ socket: Socket } | ProxiedResponse>((resolve, reject) => {
     // Node reports every answer to a CONNECT here, whatever its status, with the bytes after the head.
@@ -182,18 +207,36 @@ export async function requestVia(proxy: ProxyEndpoint, url: string, init: Proxie
     connect.on('error', reject);
   });
   if (!('socket' in tunnel)) return tunnel;
-  const secure = tls.connect({ socket: tunnel.socket, ca: readFileSync(proxy.caCertPath), ...(isIP(u.hostname) ? {} : { servername: u.hostname }) });
+  const secure = tls.connect({
+    socket: tunnel.socket,
+    ca: readFileSync(proxy.caCertPath),
+    ...(isIP(u.hostname) ? {} : { servername: u.hostname }),
+  });
   await once(secure, 'secureConnect');
-  return read(http.request({ createConnection: () => secure, method, path: `${u.pathname}${u.search}`, headers }), init.body);
+  return read(
+    http.request({ createConnection: () => secure, method, path: `${u.pathname}${u.search}`, headers }),
+    init.body,
+  );
 }
 
 /** Hooks after which a flow is finished: its response or error is final. */
-const FINISHING: readonly HookName[] = ['response', 'error', 'tcp_end', 'tcp_error', 'udp_end', 'udp_error', 'dns_response', 'dns_error', 'websocket_end'];
+const FINISHING: readonly HookName[] = [
+  'response',
+  'error',
+  'tcp_end',
+  'tcp_error',
+  'udp_end',
+  'udp_error',
+  'dns_response',
+  'dns_error',
+  'websocket_end',
+];
 
 /** An HTTP flow already holding its whole response, or any flow with an error. */
 function finishedEarlier(flow: Flow): boolean {
   if (flow.error !== null) return true;
-  const response = flow.type === 'http' ? (flow as Flow & { response: { timestampEnd: number | null } | null }).response : null;
+  const response =
+    flow.type === 'http' ? (flow as Flow & { response: { timestampEnd: number | null } | null }).response : null;
   return response !== null && response.timestampEnd !== null;
 }
 
@@ -207,7 +250,11 @@ let watchers = 0;
  * wait is on the proxy's own hooks, never a timer loop: it rejects only after `timeout` ms
  * (default 10 s), listing the flows it saw.
  */
-export async function waitForFlow(proxy: { readonly kernel: Kernel }, match: string | ((flow: Flow) => boolean) = () => true, opts: { timeout?: number } = {}): Promise<Flow> {
+export async function waitForFlow(
+  proxy: { readonly kernel: Kernel },
+  match: string | ((flow: Flow) => boolean) = () => true,
+  opts: { timeout?: number } = {},
+): Promise<Flow> {
   const test = typeof match === 'string' ? parseFilter(match) : match;
   const timeout = opts.timeout ?? 10_000;
   let settle: (flow: Flow) => void = () => undefined;
@@ -223,8 +270,17 @@ export async function waitForFlow(proxy: { readonly kernel: Kernel }, match: str
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const seen = proxy.kernel.flows.all().map((f) => `${f.type} ${'request' in f ? (f as Flow & { request: { prettyUrl: string } }).request.prettyUrl : f.id}`);
-      reject(new Error(`waitForFlow: no finished flow matching ${typeof match === 'string' ? match : 'the predicate'} within ${timeout} ms (flows seen: ${seen.join(', ') || 'none'}).`));
+      const seen = proxy.kernel.flows
+        .all()
+        .map(
+          (f) =>
+            `${f.type} ${'request' in f ? (f as Flow & { request: { prettyUrl: string } }).request.prettyUrl : f.id}`,
+        );
+      reject(
+        new Error(
+          `waitForFlow: no finished flow matching ${typeof match === 'string' ? match : 'the predicate'} within ${timeout} ms (flows seen: ${seen.join(', ') || 'none'}).`,
+        ),
+      );
     }, timeout);
   });
   try {

@@ -4,5 +4,11 @@
  * format modules before it reads anything, so they must stay this light: a format loads its
  * reading code in `prepare()`.
  */
-export { registerFlowFileFormat, flowFileFormatOf, prepareFlowFile, type FlowFile, type FlowFileFormat } from '@mitmts/core/io/formats';
+export {
+  registerFlowFileFormat,
+  flowFileFormatOf,
+  prepareFlowFile,
+  type FlowFile,
+  type FlowFileFormat,
+} from '@mitmts/core/io/formats';
 export { FlowReadError, FlowReadErrorCode, type FlowReadErrorDetails } from '@mitmts/core/io/errors';

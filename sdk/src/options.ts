@@ -33,7 +33,7 @@ export interface CoreOptionValues {
   /** Set the local IP address that mitmts should use when connecting to upstream servers. */
   readonly connect_addr?: string | null;
   /** Determine when server connections should be established. */
-  readonly connection_strategy?: "eager" | "lazy";
+  readonly connection_strategy?: 'eager' | 'lazy';
   /** Flow content view lines limit. */
   readonly content_view_lines_cutoff?: number;
   /** Report an addon hook that blocks the event loop (synchronous code that does not return) for this many seconds, naming the addon and the hook, and let SIGTERM/SIGINT end mitmts while it is blocked. */
@@ -55,7 +55,7 @@ export interface CoreOptionValues {
   /** TLS key size for certificates and CA. */
   readonly key_size?: number;
   /** Key pair of the certificates mitmts generates for intercepted hosts (always signed by the CA): one ECDSA P-256 key shared by all of them (fast handshakes), or the CA's own key pair as mitmproxy does (for clients without ECDSA support). */
-  readonly leaf_key?: "ecdsa" | "ca";
+  readonly leaf_key?: 'ecdsa' | 'ca';
   /** Address to bind proxy server(s) to (may be overridden for individual modes, see `mode`). */
   readonly listen_host?: string;
   /** Port to bind proxy server(s) to (may be overridden for individual modes, see `mode`). */
@@ -101,19 +101,19 @@ export interface CoreOptionValues {
   /** Close a TCP connection if no data has been received for this many seconds. */
   readonly tcp_timeout?: number;
   /** Log verbosity. */
-  readonly termlog_verbosity?: "error" | "warn" | "info" | "alert" | "debug";
+  readonly termlog_verbosity?: 'error' | 'warn' | 'info' | 'alert' | 'debug';
   /** Use a specific elliptic curve for ECDHE key exchange on client connections. */
   readonly tls_ecdh_curve_client?: string | null;
   /** Use a specific elliptic curve for ECDHE key exchange on server connections. */
   readonly tls_ecdh_curve_server?: string | null;
   /** Set the maximum TLS version for client connections. */
-  readonly tls_version_client_max?: "UNBOUNDED" | "SSL3" | "TLS1" | "TLS1_1" | "TLS1_2" | "TLS1_3";
+  readonly tls_version_client_max?: 'UNBOUNDED' | 'SSL3' | 'TLS1' | 'TLS1_1' | 'TLS1_2' | 'TLS1_3';
   /** Set the minimum TLS version for client connections. */
-  readonly tls_version_client_min?: "UNBOUNDED" | "SSL3" | "TLS1" | "TLS1_1" | "TLS1_2" | "TLS1_3";
+  readonly tls_version_client_min?: 'UNBOUNDED' | 'SSL3' | 'TLS1' | 'TLS1_1' | 'TLS1_2' | 'TLS1_3';
   /** Set the maximum TLS version for server connections. */
-  readonly tls_version_server_max?: "UNBOUNDED" | "SSL3" | "TLS1" | "TLS1_1" | "TLS1_2" | "TLS1_3";
+  readonly tls_version_server_max?: 'UNBOUNDED' | 'SSL3' | 'TLS1' | 'TLS1_1' | 'TLS1_2' | 'TLS1_3';
   /** Set the minimum TLS version for server connections. */
-  readonly tls_version_server_min?: "UNBOUNDED" | "SSL3" | "TLS1" | "TLS1_1" | "TLS1_2" | "TLS1_3";
+  readonly tls_version_server_min?: 'UNBOUNDED' | 'SSL3' | 'TLS1' | 'TLS1_1' | 'TLS1_2' | 'TLS1_3';
   /** Generic UDP SSL proxy mode for all hosts that match the pattern. */
   readonly udp_hosts?: readonly string[];
   /** Connect to upstream server to look up certificate details. */

@@ -1,7 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { caPaths, FlowStore, HTTPFlow, Kernel, ProxyServer, type AddonInput, type ListenAddress, type LogEntry } from '@mitmts/core';
+import {
+  caPaths,
+  FlowStore,
+  HTTPFlow,
+  Kernel,
+  ProxyServer,
+  type AddonInput,
+  type ListenAddress,
+  type LogEntry,
+} from '@mitmts/core';
 import type { CommandArgs, CommandResult, CommandSignatures } from './commands.js';
 import { proxyEnv, type ProxyEnv } from './env.js';
 import { AddonError, FlowWaiter, type FlowMatcher, type WaitForFlowOptions } from './wait.js';
@@ -110,7 +119,12 @@ export async function createProxy(opts: CreateProxyOptions = {}): Promise<Embedd
   }
   const [server] = (await kernel.add(ProxyServer, ...(opts.addons ?? []), rules, waiter)) as [ProxyServer];
   kernel.options.update(
-    { confdir, listen_host: opts.listenHost ?? '127.0.0.1', listen_port: opts.listenPort ?? 0, ...(opts.options ?? {}) },
+    {
+      confdir,
+      listen_host: opts.listenHost ?? '127.0.0.1',
+      listen_port: opts.listenPort ?? 0,
+      ...(opts.options ?? {}),
+    },
     { defer: true },
   );
   let exitCode: number | null = null;
@@ -120,7 +134,10 @@ export async function createProxy(opts: CreateProxyOptions = {}): Promise<Embedd
   const address = server.addresses[0];
   if (!address || exitCode !== null) {
     await kernel.shutdown();
-    const why = logs.filter((e) => e.level === 'error').map((e) => e.message).join('; ');
+    const why = logs
+      .filter((e) => e.level === 'error')
+      .map((e) => e.message)
+      .join('; ');
     throw new Error(`The proxy did not start${why ? `: ${why}` : ''}.`);
   }
   const host = address.host === '*' ? '127.0.0.1' : address.host;
@@ -146,7 +163,10 @@ export async function createProxy(opts: CreateProxyOptions = {}): Promise<Embedd
     close: async () => {
       await kernel.shutdown();
       if (errors.length > 0) {
-        const more = errors.length > 1 ? ` (and ${errors.length - 1} more addon exception${errors.length > 2 ? 's' : ''}: see addonErrors)` : '';
+        const more =
+          errors.length > 1
+            ? ` (and ${errors.length - 1} more addon exception${errors.length > 2 ? 's' : ''}: see addonErrors)`
+            : '';
         throw new AddonError(errors[0]!.addon, errors[0]!.hook, errors[0]!.cause, more);
       }
     },

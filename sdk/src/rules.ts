@@ -63,7 +63,8 @@ export class RuleBuilder {
 
   /** Handle only the next `n` matching requests; later ones go to the next rule (or the server). */
   times(n: number): this {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`times(n) needs a whole number of requests, 1 or more, got ${n}.`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`times(n) needs a whole number of requests, 1 or more, got ${n}.`);
     this.limit = n;
     return this;
   }
@@ -88,8 +89,13 @@ export class RuleBuilder {
   /** Answer with `value` as JSON (`content-type: application/json`); the server is not contacted. */
   replyJson(value: unknown, options: { status?: number; headers?: Record<string, string> } = {}): Rule {
     const body = JSON.stringify(value);
-    if (body === undefined) throw new TypeError('replyJson(value) needs a value JSON can encode (not undefined or a function).');
-    return this.add({ kind: 'reply', make: () => Response.make(options.status ?? 200, body, { 'content-type': 'application/json', ...options.headers }) });
+    if (body === undefined)
+      throw new TypeError('replyJson(value) needs a value JSON can encode (not undefined or a function).');
+    return this.add({
+      kind: 'reply',
+      make: () =>
+        Response.make(options.status ?? 200, body, { 'content-type': 'application/json', ...options.headers }),
+    });
   }
 
   /** Answer with what `make(flow)` returns (e.g. depending on the request). */

@@ -24,7 +24,10 @@ export const RUN_METADATA = { cmd: 'mitmts.run', id: 'mitmts.run_id' } as const;
 /** `user:password` for a tag (URL-safe as is: base64url). */
 export function runTagCredentials(tag: RunTag): { user: string; password: string } {
   const cmd = tag.cmd.length > MAX_CMD ? `${tag.cmd.slice(0, MAX_CMD - 1)}…` : tag.cmd;
-  return { user: RUN_TAG_USER, password: Buffer.from(JSON.stringify({ id: tag.id, cmd }), 'utf8').toString('base64url') };
+  return {
+    user: RUN_TAG_USER,
+    password: Buffer.from(JSON.stringify({ id: tag.id, cmd }), 'utf8').toString('base64url'),
+  };
 }
 
 /** The tag in a `Proxy-Authorization` value, or null when it holds other credentials. */
@@ -36,10 +39,14 @@ export function parseRunTag(proxyAuthorization: string | undefined): RunTag | nu
   try {
     // Clients percent-decode the URL's user info before encoding it; some do not.
     if (colon < 0 || decodeURIComponent(plain.slice(0, colon)) !== RUN_TAG_USER) return null;
-    const v = JSON.parse(Buffer.from(decodeURIComponent(plain.slice(colon + 1)), 'base64url').toString('utf8')) as unknown;
+    const v = JSON.parse(
+      Buffer.from(decodeURIComponent(plain.slice(colon + 1)), 'base64url').toString('utf8'),
+    ) as unknown;
     if (v === null || typeof v !== 'object') return null;
     const { id, cmd } = v as Record<string, unknown>;
-    return typeof id === 'string' && typeof cmd === 'string' ? { id: id.slice(0, 64), cmd: cmd.slice(0, MAX_CMD) } : null;
+    return typeof id === 'string' && typeof cmd === 'string'
+      ? { id: id.slice(0, 64), cmd: cmd.slice(0, MAX_CMD) }
+      : null;
   } catch {
     return null;
   }

@@ -55,7 +55,11 @@ export function parseModifySpec(option: string, spec: string, opts: ParseModifyS
   const rest = spec.slice(1);
   const first = rest.indexOf(sep);
   if (first < 0) {
-    throw new SpecError(option, spec, `expected 2 or 3 parts separated by '${sep}' (the spec's first character), found 1; the form is ${form}`);
+    throw new SpecError(
+      option,
+      spec,
+      `expected 2 or 3 parts separated by '${sep}' (the spec's first character), found 1; the form is ${form}`,
+    );
   }
   const second = rest.indexOf(sep, first + 1);
   let matches = matchAll;
@@ -79,7 +83,18 @@ export function parseModifySpec(option: string, spec: string, opts: ParseModifyS
   return { matches, subject, replacement };
 }
 
-const SIMPLE_ESCAPES: Record<string, number> = { '\\': 0x5c, "'": 0x27, '"': 0x22, a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11 };
+const SIMPLE_ESCAPES: Record<string, number> = {
+  '\\': 0x5c,
+  "'": 0x27,
+  '"': 0x22,
+  a: 7,
+  b: 8,
+  f: 12,
+  n: 10,
+  r: 13,
+  t: 9,
+  v: 11,
+};
 const isOct = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '7';
 const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c);
 
@@ -128,7 +143,8 @@ export function escapedStrToBytes(text: string): Buffer {
 }
 
 /** A replacement as given in a spec: literal bytes, or a file (`@path`) read each time it is used. */
-export type Replacement = { readonly file: null; readonly bytes: Buffer } | { readonly file: string; readonly bytes: null };
+export type Replacement =
+  { readonly file: null; readonly bytes: Buffer } | { readonly file: string; readonly bytes: null };
 
 /**
  * Check a spec's replacement as mitmproxy's `parse_modify_spec` does: `@path` must name a

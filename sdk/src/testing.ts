@@ -78,7 +78,10 @@ export async function withAddon(...addons: AddonInput[]): Promise<TestContext> {
   return withAddons(addons);
 }
 
-export async function withAddons(addons: readonly AddonInput[], options: Readonly<Record<string, unknown>> = {}): Promise<TestContext> {
+export async function withAddons(
+  addons: readonly AddonInput[],
+  options: Readonly<Record<string, unknown>> = {},
+): Promise<TestContext> {
   const kernel = new Kernel();
   const tctx = new TestContext(kernel);
   await kernel.add(...addons);

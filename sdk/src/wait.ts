@@ -61,8 +61,17 @@ export class FlowWaiter {
       const timer = setTimeout(() => {
         this.waiters.delete(w);
         const flows = this.matching();
-        const list = flows.slice(-10).map((f) => `${f.request.method} ${f.request.url} ${f.response ? f.response.statusCode : f.error ? `(${f.error.msg})` : '(in progress)'}`);
-        reject(new Error(`No HTTP flow matching ${describe(match)} within ${timeout} ms; ${flows.length} seen${list.length ? `, last: ${list.join('; ')}` : ''}.`));
+        const list = flows
+          .slice(-10)
+          .map(
+            (f) =>
+              `${f.request.method} ${f.request.url} ${f.response ? f.response.statusCode : f.error ? `(${f.error.msg})` : '(in progress)'}`,
+          );
+        reject(
+          new Error(
+            `No HTTP flow matching ${describe(match)} within ${timeout} ms; ${flows.length} seen${list.length ? `, last: ${list.join('; ')}` : ''}.`,
+          ),
+        );
       }, timeout);
       const w: Waiter = {
         test,

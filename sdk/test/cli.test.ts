@@ -22,13 +22,23 @@ describe('@mitmts/sdk/cli', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mitmts-scaffold-'));
     const files = scaffold({ kind: 'addon', name: 'head-tag', templates: TEMPLATES, dir, version: '9.8.7' });
     expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual(
-      ['README.md', 'package.json', 'src/head-tag.ts', 'src/index.ts', 'test/head-tag.test.ts', 'tsconfig.build.json', 'tsconfig.json'].map((f) => `head-tag/${f}`),
+      [
+        'README.md',
+        'package.json',
+        'src/head-tag.ts',
+        'src/index.ts',
+        'test/head-tag.test.ts',
+        'tsconfig.build.json',
+        'tsconfig.json',
+      ].map((f) => `head-tag/${f}`),
     );
     const src = readFileSync(join(dir, 'head-tag/src/head-tag.ts'), 'utf8');
     expect(src).toContain("@addon({ name: 'head-tag' })\nexport class HeadTag {");
     expect(src).toContain('head_tag!: string | null;');
     expect(src).not.toMatch(/__[a-zA-Z_]+__/);
-    expect(JSON.parse(readFileSync(join(dir, 'head-tag/package.json'), 'utf8')).peerDependencies).toEqual({ '@mitmts/sdk': '^9.8.7' });
+    expect(JSON.parse(readFileSync(join(dir, 'head-tag/package.json'), 'utf8')).peerDependencies).toEqual({
+      '@mitmts/sdk': '^9.8.7',
+    });
   });
 
   it('writes a script into the given directory itself', () => {
@@ -45,7 +55,7 @@ describe('@mitmts/sdk/cli', () => {
     expect(src).toContain('await main(process.argv.slice(2), dist,');
   });
 
-  it('finds the installation\'s node_modules', () => {
+  it("finds the installation's node_modules", () => {
     expect(installationNodePaths()).toContain(join(import.meta.dirname, '../../node_modules'));
   });
 });

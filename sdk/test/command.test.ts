@@ -56,8 +56,14 @@ describe('createProxy().command()', () => {
   });
 
   it('fails as the command manager does', async () => {
-    await expect(proxy.command('calc.ad', 1, 2)).rejects.toMatchObject({ code: 'MITMTS_ERR_UNKNOWN_COMMAND', message: expect.stringContaining('Did you mean calc.add?') });
-    await expect(proxy.command('calc.add', 'two', 3)).rejects.toMatchObject({ code: 'MITMTS_ERR_COMMAND_ARGS', message: expect.stringContaining('argument a expects an integer, got "two"') });
+    await expect(proxy.command('calc.ad', 1, 2)).rejects.toMatchObject({
+      code: 'MITMTS_ERR_UNKNOWN_COMMAND',
+      message: expect.stringContaining('Did you mean calc.add?'),
+    });
+    await expect(proxy.command('calc.add', 'two', 3)).rejects.toMatchObject({
+      code: 'MITMTS_ERR_COMMAND_ARGS',
+      message: expect.stringContaining('argument a expects an integer, got "two"'),
+    });
     await expect(proxy.command('calc.add', 1)).rejects.toMatchObject({ code: 'MITMTS_ERR_COMMAND_ARGS' });
     const err = await proxy.command('calc.fail').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandError);

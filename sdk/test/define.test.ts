@@ -73,7 +73,12 @@ describe('defineAddon', () => {
         // @ts-expect-error no such hook
         hooks: { responze() {} },
       });
-    expect(define).toThrow(expect.objectContaining({ code: 'MITMTS_ERR_UNKNOWN_HOOK', message: expect.stringContaining('defineAddon typo: hooks.responze is no hook. Did you mean response?') }));
+    expect(define).toThrow(
+      expect.objectContaining({
+        code: 'MITMTS_ERR_UNKNOWN_HOOK',
+        message: expect.stringContaining('defineAddon typo: hooks.responze is no hook. Did you mean response?'),
+      }),
+    );
   });
 
   it('type-checks hooks, options and commands as the decorators do', () => {

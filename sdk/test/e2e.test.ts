@@ -32,9 +32,18 @@ describe('@mitmts/sdk/testing through-the-proxy helpers', () => {
   });
 
   it('sends plain HTTP in absolute form, and the origin records what it got', async () => {
-    const r = await requestVia(proxy, `${origin.url}/a?b=1`, { method: 'POST', headers: { 'x-test': '1' }, body: 'hello' });
+    const r = await requestVia(proxy, `${origin.url}/a?b=1`, {
+      method: 'POST',
+      headers: { 'x-test': '1' },
+      body: 'hello',
+    });
     expect([r.status, r.text, r.headers['x-policy']]).toEqual([200, 'origin POST /a?b=1', 'seen']);
-    expect(origin.requests.at(-1)).toMatchObject({ method: 'POST', url: '/a?b=1', headers: { 'x-test': '1' }, body: Buffer.from('hello') });
+    expect(origin.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      url: '/a?b=1',
+      headers: { 'x-test': '1' },
+      body: Buffer.from('hello'),
+    });
   });
 
   it('sends HTTPS through a CONNECT tunnel, trusting the proxy CA; the proxy trusts the origin CA', async () => {
@@ -43,7 +52,7 @@ describe('@mitmts/sdk/testing through-the-proxy helpers', () => {
     expect(secure.url).toMatch(/^https:\/\/localhost:\d+$/);
   });
 
-  it('resolves with the proxy\'s answer to a refused CONNECT', async () => {
+  it("resolves with the proxy's answer to a refused CONNECT", async () => {
     const r = await requestVia(proxy, 'https://localhost:1/');
     expect(r.status).toBe(403);
   });
@@ -63,6 +72,8 @@ describe('@mitmts/sdk/testing through-the-proxy helpers', () => {
   });
 
   it('names what it saw when no flow matches in time', async () => {
-    await expect(waitForFlow(proxy, '~u /never', { timeout: 50 })).rejects.toThrow(/^waitForFlow: no finished flow matching ~u \/never within 50 ms \(flows seen: http http:\/\/127\.0\.0\.1:\d+\/a\?b=1/);
+    await expect(waitForFlow(proxy, '~u /never', { timeout: 50 })).rejects.toThrow(
+      /^waitForFlow: no finished flow matching ~u \/never within 50 ms \(flows seen: http http:\/\/127\.0\.0\.1:\d+\/a\?b=1/,
+    );
   });
 });

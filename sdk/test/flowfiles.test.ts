@@ -2,14 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  CommandError,
-  type Flow,
-  FlowWriter,
-  type HTTPFlow,
-  OptionsError,
-  withFlowFiles,
-} from '@mitmts/sdk';
+import { CommandError, type Flow, FlowWriter, type HTTPFlow, OptionsError, withFlowFiles } from '@mitmts/sdk';
 import { registerFlowFileFormat } from '@mitmts/sdk/formats';
 import { tflow } from '@mitmts/sdk/testing';
 

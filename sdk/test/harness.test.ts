@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { addon, command, hook, inject, option, LOG, OPTIONS, type HTTPFlow, type Logger, type OptionsManager } from '@mitmts/sdk';
+import {
+  addon,
+  command,
+  hook,
+  inject,
+  option,
+  LOG,
+  OPTIONS,
+  type HTTPFlow,
+  type Logger,
+  type OptionsManager,
+} from '@mitmts/sdk';
 import { withAddon, withAddons } from '@mitmts/sdk/testing';
 
 @addon({ name: 'greeter' })

@@ -12,24 +12,37 @@ describe('mitmts run: arguments', () => {
       bypass: '',
       help: false,
     });
-    expect(split('--anticache', '-p', '0', 'curl', '-x', 'y')).toMatchObject({ proxyArgs: ['--anticache', '-p', '0'], command: ['curl', '-x', 'y'] });
-    expect(split('--listen-port=0', '--proxy=http://h:1', '--bypass', 'a.com,b', 'ls')).toMatchObject({ proxyArgs: ['--listen-port=0'], proxy: 'http://h:1', bypass: 'a.com,b', command: ['ls'] });
+    expect(split('--anticache', '-p', '0', 'curl', '-x', 'y')).toMatchObject({
+      proxyArgs: ['--anticache', '-p', '0'],
+      command: ['curl', '-x', 'y'],
+    });
+    expect(split('--listen-port=0', '--proxy=http://h:1', '--bypass', 'a.com,b', 'ls')).toMatchObject({
+      proxyArgs: ['--listen-port=0'],
+      proxy: 'http://h:1',
+      bypass: 'a.com,b',
+      command: ['ls'],
+    });
     expect(split('--help')).toMatchObject({ help: true, command: [] });
     expect(() => split('-w')).toThrow('-w needs a value');
   });
 
   it('shows a command line as a shell would', () => {
-    expect(shellLine(['node', 'client.mjs', '--name', "it's me", 'a b', 'x=1'])).toBe(`node client.mjs --name 'it'\\''s me' 'a b' x=1`);
+    expect(shellLine(['node', 'client.mjs', '--name', "it's me", 'a b', 'x=1'])).toBe(
+      `node client.mjs --name 'it'\\''s me' 'a b' x=1`,
+    );
   });
 
   it('sets the proxy, the CAs and the Node preload for the command alone', () => {
-    const env = runEnvironment({ PATH: '/bin', NODE_OPTIONS: '--max-old-space-size=100', ALL_PROXY: 'socks5://x', HTTPS_PROXY: 'old' }, {
-      proxyUrl: 'http://u:p@127.0.0.1:1',
-      bypass: 'localhost',
-      caCert: '/c/ca.pem',
-      caBundle: '/t/bundle.pem',
-      preload: '/p/run preload.cjs',
-    });
+    const env = runEnvironment(
+      { PATH: '/bin', NODE_OPTIONS: '--max-old-space-size=100', ALL_PROXY: 'socks5://x', HTTPS_PROXY: 'old' },
+      {
+        proxyUrl: 'http://u:p@127.0.0.1:1',
+        bypass: 'localhost',
+        caCert: '/c/ca.pem',
+        caBundle: '/t/bundle.pem',
+        preload: '/p/run preload.cjs',
+      },
+    );
     expect(env).toEqual({
       PATH: '/bin',
       HTTP_PROXY: 'http://u:p@127.0.0.1:1',

@@ -2,7 +2,15 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { escapedStrToBytes, matchAll, OptionsError, parseModifySpec, parseReplacement, readReplacement, SpecError } from '@mitmts/sdk';
+import {
+  escapedStrToBytes,
+  matchAll,
+  OptionsError,
+  parseModifySpec,
+  parseReplacement,
+  readReplacement,
+  SpecError,
+} from '@mitmts/sdk';
 import { tflow } from '@mitmts/sdk/testing';
 
 describe('parseModifySpec', () => {
@@ -121,7 +129,10 @@ describe('parseReplacement / readReplacement', () => {
 
 describe('filterOption', () => {
   it('compiles a filter option, null for none, and names the option on errors', async () => {
-    const { filterOption, tflow } = await import('@mitmts/sdk').then(async (sdk) => ({ ...sdk, tflow: (await import('@mitmts/sdk/testing')).tflow }));
+    const { filterOption, tflow } = await import('@mitmts/sdk').then(async (sdk) => ({
+      ...sdk,
+      tflow: (await import('@mitmts/sdk/testing')).tflow,
+    }));
     expect(filterOption('dumper_filter', null)).toBeNull();
     expect(filterOption('dumper_filter', '')).toBeNull();
     expect(filterOption('dumper_filter', '~q')!(tflow())).toBe(true);

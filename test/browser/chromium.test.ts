@@ -17,8 +17,10 @@ class Marker {
   }
 }
 
-const PAGE = '<!doctype html><html><head><title>t</title><script src="/app.js"></script></head><body><p id="origin">from the origin</p></body></html>';
-const APP_JS = 'document.addEventListener("DOMContentLoaded", () => document.body.insertAdjacentHTML("beforeend", "<p id=\\"js\\">script ran</p>"));';
+const PAGE =
+  '<!doctype html><html><head><title>t</title><script src="/app.js"></script></head><body><p id="origin">from the origin</p></body></html>';
+const APP_JS =
+  'document.addEventListener("DOMContentLoaded", () => document.body.insertAdjacentHTML("beforeend", "<p id=\\"js\\">script ran</p>"));';
 
 const tools = ensureChromium();
 const missing = 'missing' in tools ? tools.missing : null;
@@ -51,7 +53,10 @@ describe.skipIf(missing !== null)('Chromium through the proxy', () => {
     await secure?.close();
   });
 
-  const flowsFor = (url: string): HTTPFlow[] => proxy.flows.all().filter((f): f is HTTPFlow => 'request' in f && (f as HTTPFlow).request.prettyUrl.startsWith(url)) as HTTPFlow[];
+  const flowsFor = (url: string): HTTPFlow[] =>
+    proxy.flows
+      .all()
+      .filter((f): f is HTTPFlow => 'request' in f && (f as HTTPFlow).request.prettyUrl.startsWith(url)) as HTTPFlow[];
 
   it('loads a plain HTTP page and its script through the proxy, as changed by an addon', async () => {
     const home = browserProfile(certutil);
@@ -61,7 +66,12 @@ describe.skipIf(missing !== null)('Chromium through the proxy', () => {
     expect(dom).toContain('<p id="mitmts">seen by mitmts: http</p>');
     expect(dom).toContain('<p id="js">script ran</p>');
     const flows = flowsFor(url);
-    expect(flows.map((f) => f.request.path).filter((p) => p !== '/favicon.ico').sort()).toEqual(['/app.js', '/page']);
+    expect(
+      flows
+        .map((f) => f.request.path)
+        .filter((p) => p !== '/favicon.ico')
+        .sort(),
+    ).toEqual(['/app.js', '/page']);
     expect(flows[0]!.request.headers.get('user-agent')).toMatch(/HeadlessChrome/);
   }, 90_000);
 
@@ -74,7 +84,12 @@ describe.skipIf(missing !== null)('Chromium through the proxy', () => {
       expect(dom).toContain('<p id="mitmts">seen by mitmts: https</p>');
       expect(dom).toContain('<p id="js">script ran</p>');
       const flows = flowsFor(url);
-      expect(flows.map((f) => f.request.path).filter((p) => p !== '/favicon.ico').sort()).toEqual(['/app.js', '/page']);
+      expect(
+        flows
+          .map((f) => f.request.path)
+          .filter((p) => p !== '/favicon.ico')
+          .sort(),
+      ).toEqual(['/app.js', '/page']);
       // Intercepted, not passed through: the proxy saw the TLS handshake and the plaintext.
       expect(flows[0]!.clientConn.tlsEstablished).toBe(true);
       expect(flows[0]!.clientConn.sni).toBe(host === 'localhost' ? 'localhost' : null);
@@ -88,7 +103,10 @@ describe.skipIf(missing !== null)('Chromium through the proxy', () => {
     expect(dom, stderr).not.toContain('from the origin');
     // The browser's own wording of the refusal differs between Chromium versions (older ones
     // print ERR_CERT_AUTHORITY_INVALID on stderr, 150 does not): the proxy's hint is the product.
-    const warnings = proxy.logs.slice(before).filter((l) => l.level === 'warn').map((l) => l.message);
+    const warnings = proxy.logs
+      .slice(before)
+      .filter((l) => l.level === 'warn')
+      .map((l) => l.message);
     expect(warnings.some((m) => m.includes('does not trust the proxy') && m.includes(proxy.caCertPath))).toBe(true);
     expect(flowsFor(`https://localhost:${secure.port}/untrusted`)).toHaveLength(0);
   }, 90_000);

@@ -8,7 +8,16 @@ import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { browserProfile, ensureChromium } from '../helpers/browser.js';
 import { h2Origin } from '../helpers/h2.js';
 
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const N = 100;
 const PAGE = `<!doctype html><html><head><title>h2</title></head><body>${Array.from({ length: N }, (_, i) => `<img src="/img/${i}.svg" width="1" height="1">`).join('')}</body></html>`;
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>';
@@ -57,11 +66,23 @@ describe.skipIf(missing !== null)('Chromium over HTTP/2 through the proxy', () =
     const url = `https://localhost:${origin.port}/page`;
     const response = await page.goto(url, { waitUntil: 'load' });
     expect(response?.status()).toBe(200);
-    const entries = await page.evaluate(() => [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map((e) => [e.name, e.nextHopProtocol]));
+    const entries = await page.evaluate(() =>
+      [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map((e) => [
+        e.name,
+        e.nextHopProtocol,
+      ]),
+    );
     expect(entries).toHaveLength(N + 1);
     expect(new Set(entries.map(([, p]) => p))).toEqual(new Set(['h2']));
     await page.close();
-    const flows = proxy.flows.all().filter((f): f is HTTPFlow => 'request' in f && (f as HTTPFlow).request.port === origin.port && (f as HTTPFlow).request.method !== 'CONNECT') as HTTPFlow[];
+    const flows = proxy.flows
+      .all()
+      .filter(
+        (f): f is HTTPFlow =>
+          'request' in f &&
+          (f as HTTPFlow).request.port === origin.port &&
+          (f as HTTPFlow).request.method !== 'CONNECT',
+      ) as HTTPFlow[];
     const paths = flows.map((f) => f.request.path).filter((p) => p !== '/favicon.ico');
     expect(paths.sort()).toEqual(['/page', ...Array.from({ length: N }, (_, i) => `/img/${i}.svg`)].sort());
     expect(new Set(flows.map((f) => f.request.httpVersion))).toEqual(new Set(['HTTP/2.0']));

@@ -22,7 +22,16 @@ describe.skipIf(missing !== null)('onboarding in Chromium', () => {
     proxy = await createProxy({ addons: [Onboarding] });
     browser = await chromium.launch({
       executablePath: (tools as { chromium: string }).chromium,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       proxy: { server: proxy.url },
     });
   }, 120_000);
@@ -46,7 +55,10 @@ describe.skipIf(missing !== null)('onboarding in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'onboarding.png'), fullPage: true });
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('.files a[href="/cert/pem"]').click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('.files a[href="/cert/pem"]').click(),
+    ]);
     expect(download.suggestedFilename()).toBe('mitmproxy-ca-cert.pem');
     const saved = join(ARTIFACTS, 'downloaded-ca-cert.pem');
     await download.saveAs(saved);

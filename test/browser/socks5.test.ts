@@ -29,7 +29,8 @@ describe.skipIf(missing !== null)('Chromium through a socks5 listener', () => {
         {
           name: 'mark',
           response: (f: HTTPFlow) => {
-            if (f.response?.headers.get('content-type')?.startsWith('text/html')) f.response.text = f.response.text!.replace('</body>', '<p id="mitmts">seen in socks5</p></body>');
+            if (f.response?.headers.get('content-type')?.startsWith('text/html'))
+              f.response.text = f.response.text!.replace('</body>', '<p id="mitmts">seen in socks5</p></body>');
           },
         },
       ],
@@ -48,6 +49,11 @@ describe.skipIf(missing !== null)('Chromium through a socks5 listener', () => {
     expect(dom, stderr).toContain('<p id="page">/page over socks</p>');
     expect(dom).toContain('<p id="mitmts">seen in socks5</p>');
     const f = proxy.flows.all().find((x) => (x as HTTPFlow).request?.path === '/page') as HTTPFlow;
-    expect([f.request.scheme, f.request.host, f.clientConn.sni, f.clientConn.proxyMode]).toEqual(['https', 'localhost', 'localhost', 'socks5@0']);
+    expect([f.request.scheme, f.request.host, f.clientConn.sni, f.clientConn.proxyMode]).toEqual([
+      'https',
+      'localhost',
+      'localhost',
+      'socks5@0',
+    ]);
   }, 90_000);
 });

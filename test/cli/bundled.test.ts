@@ -7,7 +7,11 @@ const BUNDLE = join(REPO, 'packages/mitmts/dist/mitmts.mjs');
 const BIN = join(REPO, 'packages/mitmts/bin/mitmts.js');
 
 function commands(args: readonly string[], env: NodeJS.ProcessEnv = {}): string {
-  return execFileSync(process.execPath, [...args, '--commands'], { cwd: REPO, env: { ...process.env, ...env }, encoding: 'utf8' });
+  return execFileSync(process.execPath, [...args, '--commands'], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
 }
 
 describe('the bundled default build', () => {

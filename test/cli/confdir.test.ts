@@ -7,7 +7,11 @@ import { mitmts, tempDir } from '../helpers/process.js';
 // SIGTERM waited for it). Each case must end at once with one line naming the cause and the fix.
 describe('mitmts with a confdir that cannot be created', () => {
   const cases: Array<[string, () => string, RegExp]> = [
-    ['under /proc', () => '/proc/mitmts-confdir-test/sub', /Cannot use \/proc\/mitmts-confdir-test\/sub as the confdir: cannot create \/proc\/mitmts-confdir-test: the file system does not allow new directories there/],
+    [
+      'under /proc',
+      () => '/proc/mitmts-confdir-test/sub',
+      /Cannot use \/proc\/mitmts-confdir-test\/sub as the confdir: cannot create \/proc\/mitmts-confdir-test: the file system does not allow new directories there/,
+    ],
     [
       'below a file',
       () => {
@@ -24,7 +28,9 @@ describe('mitmts with a confdir that cannot be created', () => {
     const { code } = await child.exited;
     expect(code).toBe(1);
     expect(child.err).toMatch(message);
-    expect(child.err).toMatch(/Choose a writable directory with the option confdir \(on the command line: --set confdir=DIR\)\./);
+    expect(child.err).toMatch(
+      /Choose a writable directory with the option confdir \(on the command line: --set confdir=DIR\)\./,
+    );
     expect(child.err).not.toMatch(/\n\s+at /); // no stack trace
     expect(child.out).not.toMatch(/listening/);
   });

@@ -2,7 +2,8 @@ import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Child, MITMTS_BIN, listeningPort, proxyRoundTrip, tempDir } from '../helpers/process.js';
 
-const WARNING = /\[warn\] Out of file descriptors \(EMFILE\): the limit \(ulimit -n\) is 64, so new clients are refused/g;
+const WARNING =
+  /\[warn\] Out of file descriptors \(EMFILE\): the limit \(ulimit -n\) is 64, so new clients are refused/g;
 
 function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -15,7 +16,10 @@ function open(port: number): Promise<Socket> {
 describe('mitmts out of file descriptors', () => {
   it('logs EMFILE once per burst with the limit, and serves again afterwards', async () => {
     // A shell lowers the limit (Node raises the soft limit to the hard one, so set both).
-    const child = new Child('/bin/sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${MITMTS_BIN}" --set confdir=${tempDir()} -p 0`]);
+    const child = new Child('/bin/sh', [
+      '-c',
+      `ulimit -n 64 && exec "${process.execPath}" "${MITMTS_BIN}" --set confdir=${tempDir()} -p 0`,
+    ]);
     try {
       const port = await listeningPort(child);
       const sockets = await Promise.all(Array.from({ length: 100 }, () => open(port)));

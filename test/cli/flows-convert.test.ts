@@ -50,17 +50,25 @@ describe.skipIf(missing !== null)('format 17 for mitmproxy 8.x', () => {
     await w.close();
 
     const conv = await run(process.execPath, [BIN, 'flows', 'convert', in21, out17, '--to', '17']);
-    expect(conv.stderr).toBe(`mitmts flows convert: wrote ${flows.length + 2} flows at format 17 to ${out17}; left out 1 UDP/DNS flows, which format 17 cannot hold\n`);
+    expect(conv.stderr).toBe(
+      `mitmts flows convert: wrote ${flows.length + 2} flows at format 17 to ${out17}; left out 1 UDP/DNS flows, which format 17 cannot hold\n`,
+    );
 
     const dump = await run('mitmdump', ['-n', '-r', out17, '--set', `confdir=${dir}`], { timeout: 60_000 });
-    for (const f of flows.filter((x) => x.type === 'http')) expect(dump.stdout).toContain((f as { request: { path: string } }).request.path.split('?')[0]);
+    for (const f of flows.filter((x) => x.type === 'http'))
+      expect(dump.stdout).toContain((f as { request: { path: string } }).request.path.split('?')[0]);
     expect(dump.stdout).toContain('/edited');
     expect(dump.stderr).not.toMatch(/error|exception|traceback/i);
 
     const py = await run('/usr/bin/python3', ['-c', PY, out17]);
     const loaded = JSON.parse(py.stdout) as Array<Record<string, unknown>>;
     expect(loaded.map((l) => l.id)).toEqual([...flows, edited, ws].map((f) => f.id));
-    expect(loaded[flows.length]).toMatchObject({ url: 'http://address:22/edited', status: 200, backup: true, metadata: { 'mitmts.run': 'node client.mjs' } });
+    expect(loaded[flows.length]).toMatchObject({
+      url: 'http://address:22/edited',
+      status: 200,
+      backup: true,
+      metadata: { 'mitmts.run': 'node client.mjs' },
+    });
     expect(loaded[flows.length + 1]).toMatchObject({ type: 'http', ws: 3 });
   });
 });
@@ -70,9 +78,22 @@ describe('mitmts flows convert', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mitmts-convert-'));
     const out = join(dir, 'keep.mitm');
     writeFileSync(out, 'precious');
-    const bad = await run(process.execPath, [BIN, 'flows', 'convert', FIXTURE, out, '--to', '19']).catch((e: { code: number; stderr: string }) => e);
-    expect(bad).toMatchObject({ code: 2, stderr: expect.stringMatching(/--to takes a flow format this version writes \(17 or 21\), got "19"/) });
-    const gone = await run(process.execPath, [BIN, 'flows', 'convert', join(dir, 'nope.mitm'), out, '--to', '17']).catch((e: { code: number; stderr: string }) => e);
+    const bad = await run(process.execPath, [BIN, 'flows', 'convert', FIXTURE, out, '--to', '19']).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--to takes a flow format this version writes \(17 or 21\), got "19"/),
+    });
+    const gone = await run(process.execPath, [
+      BIN,
+      'flows',
+      'convert',
+      join(dir, 'nope.mitm'),
+      out,
+      '--to',
+      '17',
+    ]).catch((e: { code: number; stderr: string }) => e);
     expect(gone).toMatchObject({ code: 2, stderr: `mitmts flows convert: ${join(dir, 'nope.mitm')}: no such file\n` });
     expect((await import('node:fs')).readFileSync(out, 'utf8')).toBe('precious');
   });

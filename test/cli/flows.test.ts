@@ -9,8 +9,18 @@ const run = promisify(execFile);
 
 describe('mitmts flows (through the real command line)', () => {
   it('prints one JSON object per matching flow', async () => {
-    const { stdout } = await run(process.execPath, [BIN, 'flows', FIXTURE, '~m POST', '--fields', 'request.method,response.status_code']);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { stdout } = await run(process.execPath, [
+      BIN,
+      'flows',
+      FIXTURE,
+      '~m POST',
+      '--fields',
+      'request.method,response.status_code',
+    ]);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(l['request.method']).toBe('POST');
   });
@@ -22,7 +32,9 @@ describe('mitmts flows (through the real command line)', () => {
   });
 
   it('exits 2 with a message on a bad filter', async () => {
-    const err = await run(process.execPath, [BIN, 'flows', FIXTURE, '~x nope']).catch((e: { code: number; stderr: string }) => e);
+    const err = await run(process.execPath, [BIN, 'flows', FIXTURE, '~x nope']).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect((err as { code: number }).code).toBe(2);
     expect((err as { stderr: string }).stderr).toMatch(/filter/i);
   });

@@ -43,8 +43,25 @@ describe('mitmts listens on loopback unless told otherwise', () => {
 
 describe('exposureNotice', () => {
   it('names every listener reachable from outside, and none on loopback', () => {
-    expect(exposureNotice([{ host: '127.0.0.1', port: 8080 }, { host: '::1', port: 8080 }], null)).toBeNull();
-    expect(exposureNotice([{ host: '*', port: 8080 }, { host: '::', port: 8081 }, { host: '127.0.0.1', port: 1 }], null)).toMatch(/^The proxy at \*:8080, \[::\]:8081 accepts/);
+    expect(
+      exposureNotice(
+        [
+          { host: '127.0.0.1', port: 8080 },
+          { host: '::1', port: 8080 },
+        ],
+        null,
+      ),
+    ).toBeNull();
+    expect(
+      exposureNotice(
+        [
+          { host: '*', port: 8080 },
+          { host: '::', port: 8081 },
+          { host: '127.0.0.1', port: 1 },
+        ],
+        null,
+      ),
+    ).toMatch(/^The proxy at \*:8080, \[::\]:8081 accepts/);
     expect(exposureNotice([{ host: '0.0.0.0', port: 8080 }], 'any')).toBeNull();
   });
 });

@@ -10,7 +10,9 @@ const BIN = join(import.meta.dirname, '../../bin/mitmts.js');
 const run = promisify(execFile);
 
 async function refusal(spec: string): Promise<{ code: number; stderr: string }> {
-  const err = (await run(process.execPath, [BIN, '--mode', spec, '--set', `confdir=${confdirWithCa()}`], { timeout: 30_000 }).catch((e: unknown) => e)) as { code: number; stderr: string };
+  const err = (await run(process.execPath, [BIN, '--mode', spec, '--set', `confdir=${confdirWithCa()}`], {
+    timeout: 30_000,
+  }).catch((e: unknown) => e)) as { code: number; stderr: string };
   return { code: err.code, stderr: err.stderr };
 }
 
@@ -19,8 +21,16 @@ const SEE = 'see docs/modes.md.';
 describe('mitmts --mode', () => {
   // Every refusal's wording is in core/test/proxy/modes.test.ts; here, the command line's exit.
   it.each([
-    ['wireguard', "wireguard mode needs a userspace WireGuard stack mitmts does not have. On Linux, run kernel WireGuard (wg-quick) and send the WireGuard interface's traffic into transparent mode with TPROXY; " + SEE],
-    ['reverse:http3://example.com', 'HTTP/3 and QUIC need QUIC, which Node 20 does not have. Use reverse:https://example.com instead: clients fall back to HTTP/1.1 or HTTP/2 over TCP; ' + SEE],
+    [
+      'wireguard',
+      "wireguard mode needs a userspace WireGuard stack mitmts does not have. On Linux, run kernel WireGuard (wg-quick) and send the WireGuard interface's traffic into transparent mode with TPROXY; " +
+        SEE,
+    ],
+    [
+      'reverse:http3://example.com',
+      'HTTP/3 and QUIC need QUIC, which Node 20 does not have. Use reverse:https://example.com instead: clients fall back to HTTP/1.1 or HTTP/2 over TCP; ' +
+        SEE,
+    ],
   ])('refuses %s, saying what to use instead', async (spec, why) => {
     const r = await refusal(spec);
     expect(r.code).toBe(1);
@@ -40,7 +50,23 @@ describe('mitmts --mode', () => {
   });
 
   it('starts one listener per mode, each logged with its mode, all with one addon chain', async () => {
-    const child = spawn(process.execPath, [BIN, '--set', `confdir=${confdirWithCa()}`, '--listen-host', '127.0.0.1', '--mode', 'regular@0', '--mode', 'socks5@0', '--mode', 'reverse:https://example.com@0', '--mode', 'upstream:http://127.0.0.1:3128@0', '--mode', 'dns@0']);
+    const child = spawn(process.execPath, [
+      BIN,
+      '--set',
+      `confdir=${confdirWithCa()}`,
+      '--listen-host',
+      '127.0.0.1',
+      '--mode',
+      'regular@0',
+      '--mode',
+      'socks5@0',
+      '--mode',
+      'reverse:https://example.com@0',
+      '--mode',
+      'upstream:http://127.0.0.1:3128@0',
+      '--mode',
+      'dns@0',
+    ]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));
@@ -54,7 +80,10 @@ describe('mitmts --mode', () => {
           }
         });
       });
-      const lines = out.split('\n').filter((l) => l.includes(' listening at ')).map((l) => l.replace(/:\d+\.$/, ''));
+      const lines = out
+        .split('\n')
+        .filter((l) => l.includes(' listening at '))
+        .map((l) => l.replace(/:\d+\.$/, ''));
       expect(lines).toEqual([
         'HTTP(S) proxy listening at 127.0.0.1',
         'SOCKS v5 proxy listening at 127.0.0.1',

@@ -8,7 +8,9 @@ const DIST = join(import.meta.dirname, '../fixtures/cli/dist.mjs');
 
 function run(signal: NodeJS.Signals): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DIST, '-n', '--confdir', mkdtempSync(join(tmpdir(), 'mitmts-sig-'))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [DIST, '-n', '--confdir', mkdtempSync(join(tmpdir(), 'mitmts-sig-'))], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let sent = false;
     child.stdout.on('data', (d: Buffer) => {

@@ -31,15 +31,22 @@ describe('hook watchdog (hook_watchdog=1, a real script addon)', { timeout: 90_0
       expect(await proxyRoundTrip(port, '/busy')).toMatch(/^HTTP\/1\.1 502 /);
       // (stderr and the proxied response travel apart: wait for the report rather than assume it)
       await child.waitFor(new RegExp(BLOCKED.source));
-      await child.waitFor(/\[warn\] addon slowaddon: hook request blocked the event loop for 1\.\d s \(see hook_watchdog\)\./);
+      await child.waitFor(
+        /\[warn\] addon slowaddon: hook request blocked the event loop for 1\.\d s \(see hook_watchdog\)\./,
+      );
       // Never returns: reported, and SIGTERM still ends the process.
       const before = child.mark();
       void proxyRoundTrip(port, '/spin');
-      await child.waitFor(/blocked the event loop for \d\.\d s: nothing else runs until it returns \(a synchronous loop\?\)\. SIGTERM and SIGINT still stop the process\./, before);
+      await child.waitFor(
+        /blocked the event loop for \d\.\d s: nothing else runs until it returns \(a synchronous loop\?\)\. SIGTERM and SIGINT still stop the process\./,
+        before,
+      );
       expect(child.all.match(BLOCKED)).toHaveLength(2);
       child.proc.kill('SIGTERM');
       expect(await child.exited).toEqual({ code: null, signal: 'SIGTERM' });
-      expect(child.err).toMatch(/\[error\] SIGTERM while the event loop is blocked: exiting without the usual shutdown\.\n$/);
+      expect(child.err).toMatch(
+        /\[error\] SIGTERM while the event loop is blocked: exiting without the usual shutdown\.\n$/,
+      );
     } finally {
       await child.stop();
     }
@@ -67,7 +74,11 @@ describe('hook watchdog (hook_watchdog=1, a real script addon)', { timeout: 90_0
 /** POST `body` to a closed port through the proxy (it answers 502); resolves with the status line. */
 function post(port: number, body: string): Promise<string> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.write(`POST http://127.0.0.1:1/ HTTP/1.1\r\nHost: 127.0.0.1:1\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
+    const s = connect(port, '127.0.0.1', () =>
+      s.write(
+        `POST http://127.0.0.1:1/ HTTP/1.1\r\nHost: 127.0.0.1:1\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      ),
+    );
     let data = '';
     s.on('data', (d: Buffer) => (data += d.toString('latin1')));
     s.on('close', () => resolve(data.split('\r\n')[0]!));
@@ -78,13 +89,26 @@ function post(port: number, body: string): Promise<string> {
 describe('hook watchdog, lazily (the default build only)', { timeout: 90_000 }, () => {
   it('no watchdog thread for the default addons; a block in one of them is reported afterwards and starts it', async () => {
     // modify_body runs its regex on V8's engine: (a+)+$ on "aaa...!" backtracks for seconds.
-    const child = mitmts(['--set', `confdir=${confdir}`, '-p', '0', '--set', 'hook_watchdog=1', '--set', 'termlog_verbosity=debug', '--set', 'modify_body=/~q/(a+)+$/x']);
+    const child = mitmts([
+      '--set',
+      `confdir=${confdir}`,
+      '-p',
+      '0',
+      '--set',
+      'hook_watchdog=1',
+      '--set',
+      'termlog_verbosity=debug',
+      '--set',
+      'modify_body=/~q/(a+)+$/x',
+    ]);
     try {
       const port = await listeningPort(child);
       expect(await proxyRoundTrip(port, '/fast')).toMatch(/^HTTP\/1\.1 502 /);
       expect(child.all).not.toMatch(/SIGTERM and SIGINT are guarded/);
       expect(await post(port, `${'a'.repeat(26)}!`)).toMatch(/^HTTP\/1\.1 502 /);
-      await child.waitFor(/\[warn\] The event loop was blocked for \d+\.\d s \(the last addon hook called: addon \w+: hook request\) \(see hook_watchdog\); the watchdog thread watches from now on\./);
+      await child.waitFor(
+        /\[warn\] The event loop was blocked for \d+\.\d s \(the last addon hook called: addon \w+: hook request\) \(see hook_watchdog\); the watchdog thread watches from now on\./,
+      );
       await child.waitFor(/Hook watchdog: SIGTERM and SIGINT are guarded\./);
     } finally {
       await child.stop();

@@ -14,7 +14,7 @@ const rows = new Map(
 );
 
 describe('docs/hooks.md', () => {
-  it('has one row for each of the 48 hooks (mitmproxy\'s 46 and live bodies\' two), and no other', () => {
+  it("has one row for each of the 48 hooks (mitmproxy's 46 and live bodies' two), and no other", () => {
     expect(HOOK_NAMES).toHaveLength(48);
     expect([...rows.keys()].sort()).toEqual([...HOOK_NAMES].sort());
   });

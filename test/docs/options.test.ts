@@ -6,6 +6,8 @@ describe('docs/options.md', () => {
   it('is what the option registry of the default build says (else: npm run docs:options)', async () => {
     const fresh = await renderOptions();
     expect(fresh).toMatch(/^## core$/m);
-    expect(readFileSync(OPTIONS_DOC, 'utf8'), 'docs/options.md is stale: run npm run docs:options and commit it').toBe(fresh);
+    expect(readFileSync(OPTIONS_DOC, 'utf8'), 'docs/options.md is stale: run npm run docs:options and commit it').toBe(
+      fresh,
+    );
   });
 });

@@ -26,11 +26,12 @@ function runWith(env: Readonly<Record<string, string>>, file: string, args: read
 }
 
 const seen: string[] = [];
-const echo = (scheme: string) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
-  seen.push(`${scheme} ${req.method} ${req.url} ${req.headers['x-added'] ?? ''}`);
-  res.setHeader('content-type', 'text/plain');
-  res.end(`${scheme} says hi to ${req.url}`);
-};
+const echo =
+  (scheme: string) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    seen.push(`${scheme} ${req.method} ${req.url} ${req.headers['x-added'] ?? ''}`);
+    res.setHeader('content-type', 'text/plain');
+    res.end(`${scheme} says hi to ${req.url}`);
+  };
 
 let site: Upstream;
 let secure: Upstream & { ca: TestCa };
@@ -79,7 +80,7 @@ describe('proxy.env: a child process goes through the proxy and trusts its CA, w
     expect(flow.request.headers.get('user-agent')).toMatch(/^python-requests/);
   });
 
-  it('a Node child process: fetch through undici\'s EnvHttpProxyAgent, HTTPS trusted by NODE_EXTRA_CA_CERTS', async () => {
+  it("a Node child process: fetch through undici's EnvHttpProxyAgent, HTTPS trusted by NODE_EXTRA_CA_CERTS", async () => {
     const script =
       "const { EnvHttpProxyAgent, fetch } = require('undici');\n" +
       'fetch(process.argv[1], { dispatcher: new EnvHttpProxyAgent() }).then(async (r) => console.log(r.status, await r.text()), (e) => { console.error(e.cause ?? e); process.exit(1); });';
@@ -104,8 +105,10 @@ describe('waitForFlow and httpFlows', () => {
     );
   });
 
-  it('rejects a filter that does not parse, with the filter language\'s message', () => {
-    expect(() => proxy.waitForFlow('~c abc')).toThrow('Invalid filter expression at position 3: expected an integer argument after ~c');
+  it("rejects a filter that does not parse, with the filter language's message", () => {
+    expect(() => proxy.waitForFlow('~c abc')).toThrow(
+      'Invalid filter expression at position 3: expected an integer argument after ~c',
+    );
   });
 });
 
@@ -167,7 +170,16 @@ describe('rules', () => {
 });
 
 describe('addon exceptions', () => {
-  const thrower = { name: 'thrower', response: (f: HTTPFlow) => void (f.request.path === '/boom' && (() => { throw new Error('kaboom'); })()) };
+  const thrower = {
+    name: 'thrower',
+    response: (f: HTTPFlow) =>
+      void (
+        f.request.path === '/boom' &&
+        (() => {
+          throw new Error('kaboom');
+        })()
+      ),
+  };
 
   it('fail the test by default: a pending waitForFlow rejects with it and close() rejects after closing', async () => {
     const p = await createProxy({ addons: [thrower] });
@@ -184,7 +196,9 @@ describe('addon exceptions', () => {
     const p = await createProxy({ addons: [thrower], addonErrors: 'log' });
     await runWith(p.env, 'curl', ['-sS', `${site.url}/boom`]);
     await p.waitForFlow('~u /boom');
-    expect(p.logs.some((e) => e.level === 'error' && e.message.startsWith('addon thrower: response failed: kaboom'))).toBe(true);
+    expect(
+      p.logs.some((e) => e.level === 'error' && e.message.startsWith('addon thrower: response failed: kaboom')),
+    ).toBe(true);
     expect(p.addonErrors).toEqual([]);
     await p.close();
   });
@@ -195,11 +209,22 @@ describe('typed options', () => {
     const k = new Kernel({ termlog: false });
     await k.add(ProxyServer);
     const text = readFileSync(join(import.meta.dirname, '../../sdk/src/options.ts'), 'utf8');
-    const TS: Record<string, string> = { bool: 'boolean', str: 'string', int: 'number', 'str?': 'string | null', 'int?': 'number | null', 'str[]': 'readonly string[]' };
+    const TS: Record<string, string> = {
+      bool: 'boolean',
+      str: 'string',
+      int: 'number',
+      'str?': 'string | null',
+      'int?': 'number | null',
+      'str[]': 'readonly string[]',
+    };
     for (const name of k.options.names()) {
       const info = k.options.info(name);
-      const type = info.choices ? [...info.choices.map((c) => JSON.stringify(c)), ...(info.type.endsWith('?') ? ['null'] : [])].join(' | ') : TS[info.type];
-      expect(text, `${name} (regenerate: npm run build && node scripts/option-types.mjs)`).toContain(`  readonly ${name}?: ${type};\n`);
+      const type = info.choices
+        ? [...info.choices.map((c) => JSON.stringify(c)), ...(info.type.endsWith('?') ? ['null'] : [])].join(' | ')
+        : TS[info.type];
+      expect(text, `${name} (regenerate: npm run build && node scripts/option-types.mjs)`).toContain(
+        `  readonly ${name}?: ${type};\n`,
+      );
     }
     await k.shutdown();
   });

@@ -19,11 +19,15 @@ export function ensureChromium(): { chromium: string; certutil: string } | { mis
   };
   const have = found();
   if (have) return have;
-  if (!canInstall()) return { missing: 'chromium and certutil are not installed, and this user cannot install them (needs root and apt-get)' };
+  if (!canInstall())
+    return {
+      missing: 'chromium and certutil are not installed, and this user cannot install them (needs root and apt-get)',
+    };
   const failed = installDebianPackages(['chromium', 'libnss3-tools']);
   if (failed !== null) throw new Error(`Cannot run the browser tests: ${failed}`);
   const now = found();
-  if (!now) throw new Error('Cannot run the browser tests: chromium or certutil is still missing after apt-get install.');
+  if (!now)
+    throw new Error('Cannot run the browser tests: chromium or certutil is still missing after apt-get install.');
   return now;
 }
 
@@ -41,7 +45,12 @@ export function browserProfile(certutil: string, caCertPath?: string): string {
  * Load `url` in headless Chromium through the proxy at `proxyUrl` and return the DOM after load
  * (scripts run). Loopback addresses go through the proxy too (`<-loopback>`).
  */
-export function dumpDom(chromium: string, home: string, proxyUrl: string, url: string): Promise<{ dom: string; stderr: string }> {
+export function dumpDom(
+  chromium: string,
+  home: string,
+  proxyUrl: string,
+  url: string,
+): Promise<{ dom: string; stderr: string }> {
   const args = [
     '--headless',
     '--no-sandbox',
@@ -59,9 +68,15 @@ export function dumpDom(chromium: string, home: string, proxyUrl: string, url: s
     url,
   ];
   return new Promise((resolve, reject) => {
-    execFile(chromium, args, { env: { ...process.env, HOME: home }, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err && (err as { killed?: boolean }).killed) reject(new Error(`chromium timed out loading ${url}:\n${stderr.slice(-2000)}`));
-      else resolve({ dom: stdout, stderr });
-    });
+    execFile(
+      chromium,
+      args,
+      { env: { ...process.env, HOME: home }, encoding: 'utf8', timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err && (err as { killed?: boolean }).killed)
+          reject(new Error(`chromium timed out loading ${url}:\n${stderr.slice(-2000)}`));
+        else resolve({ dom: stdout, stderr });
+      },
+    );
   });
 }

@@ -24,7 +24,18 @@ export interface ChildProxy {
 export async function childProxy(sets: string[] = []): Promise<ChildProxy> {
   const confdir = mkdtempSync(join(tmpdir(), 'mitmts-child-'));
   cpSync(FIXTURE_CA, confdir, { recursive: true });
-  const args = [BIN, '-p', '0', '--listen-host', '127.0.0.1', '--set', `confdir=${confdir}`, '--flow-detail', '0', ...sets.flatMap((s) => ['--set', s])];
+  const args = [
+    BIN,
+    '-p',
+    '0',
+    '--listen-host',
+    '127.0.0.1',
+    '--set',
+    `confdir=${confdir}`,
+    '--flow-detail',
+    '0',
+    ...sets.flatMap((s) => ['--set', s]),
+  ];
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (out += d));

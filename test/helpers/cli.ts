@@ -26,10 +26,14 @@ export interface RunningMitmts {
 
 /** Start `mitmts ARGS -p 0 --listen-host 127.0.0.1`; resolves once it listens. */
 export function startMitmts(args: readonly string[], confdir = confdirWithCa()): Promise<RunningMitmts> {
-  const child = spawn(process.execPath, ['bin/mitmts.js', '--set', `confdir=${confdir}`, '-p', '0', '--listen-host', '127.0.0.1', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/mitmts.js', '--set', `confdir=${confdir}`, '-p', '0', '--listen-host', '127.0.0.1', ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -66,8 +70,15 @@ export interface FinishedMitmts {
  * Run `mitmts ARGS` (no listen address: for `-n` runs that end by themselves, e.g. `-n -C`,
  * `-n -r`) and wait for its exit; it is killed after `timeoutMs`.
  */
-export function runMitmts(args: readonly string[], confdir = confdirWithCa(), timeoutMs = 60_000): Promise<FinishedMitmts> {
-  const child = spawn(process.execPath, ['bin/mitmts.js', '--set', `confdir=${confdir}`, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runMitmts(
+  args: readonly string[],
+  confdir = confdirWithCa(),
+  timeoutMs = 60_000,
+): Promise<FinishedMitmts> {
+  const child = spawn(process.execPath, ['bin/mitmts.js', '--set', `confdir=${confdir}`, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d));
   child.stderr.on('data', (d: Buffer) => (output += d));

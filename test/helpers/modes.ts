@@ -7,6 +7,9 @@ export const FIXTURE_CA_CERT = join(import.meta.dirname, '../fixtures/mitmproxy-
 /** The port of the listener whose mode spec starts with `prefix`. */
 export function listenerPort(proxy: EmbeddedProxy, prefix: string): number {
   const a = proxy.addresses.find((x) => x.mode.startsWith(prefix));
-  if (!a) throw new Error(`no listener for a mode starting with ${prefix} (have: ${proxy.addresses.map((x) => x.mode).join(', ')})`);
+  if (!a)
+    throw new Error(
+      `no listener for a mode starting with ${prefix} (have: ${proxy.addresses.map((x) => x.mode).join(', ')})`,
+    );
   return a.port;
 }

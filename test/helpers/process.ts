@@ -21,7 +21,11 @@ export class Child {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(command: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    this.proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
+    this.proc = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+    });
     const wake = (): void => {
       for (const w of this.waiters.splice(0)) w();
     };
@@ -56,7 +60,9 @@ export class Child {
       const m = this.out.slice(since.out).match(re) ?? this.err.slice(since.err).match(re);
       if (m) return m;
       if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
-        throw new Error(`process exited (${this.proc.exitCode ?? this.proc.signalCode}) before printing ${re}:\n${this.all}`);
+        throw new Error(
+          `process exited (${this.proc.exitCode ?? this.proc.signalCode}) before printing ${re}:\n${this.all}`,
+        );
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
@@ -86,7 +92,9 @@ export async function listeningPort(child: Child): Promise<number> {
  */
 export function proxyRoundTrip(port: number, path = '/'): Promise<string> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.write(`GET http://127.0.0.1:1${path} HTTP/1.1\r\nHost: 127.0.0.1:1\r\nConnection: close\r\n\r\n`));
+    const s = connect(port, '127.0.0.1', () =>
+      s.write(`GET http://127.0.0.1:1${path} HTTP/1.1\r\nHost: 127.0.0.1:1\r\nConnection: close\r\n\r\n`),
+    );
     let data = '';
     s.on('data', (d: Buffer) => (data += d.toString('latin1')));
     s.on('close', () => resolve(data.split('\r\n')[0]!));

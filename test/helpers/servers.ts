@@ -49,7 +49,10 @@ export function testCa(): Promise<TestCa> {
 }
 
 /** A local HTTPS server whose certificate (for localhost and 127.0.0.1) the test CA signed. */
-export async function httpsServer(handler: http.RequestListener, names: string[] = ['localhost', '127.0.0.1']): Promise<Upstream & { server: https.Server; ca: TestCa }> {
+export async function httpsServer(
+  handler: http.RequestListener,
+  names: string[] = ['localhost', '127.0.0.1'],
+): Promise<Upstream & { server: https.Server; ca: TestCa }> {
   const ca = await testCa();
   const server = https.createServer(ca.issue(...names), handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -58,7 +61,9 @@ export async function httpsServer(handler: http.RequestListener, names: string[]
 }
 
 /** A raw TCP server: full control over what goes on the wire. */
-export async function tcpServer(onConnection: (socket: net.Socket) => void): Promise<Upstream & { server: net.Server }> {
+export async function tcpServer(
+  onConnection: (socket: net.Socket) => void,
+): Promise<Upstream & { server: net.Server }> {
   const server = net.createServer(onConnection);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
@@ -80,9 +85,14 @@ export interface CurlResult {
 /** Run curl with arguments; never throws on a non-zero exit (the test asserts on `code`). */
 export function curl(args: string[], timeoutMs = 15_000): Promise<CurlResult> {
   return new Promise((resolve) => {
-    execFile('curl', ['-sS', '--max-time', String(timeoutMs / 1000), ...args], { maxBuffer: 64 * 1024 * 1024, encoding: 'latin1' }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'curl',
+      ['-sS', '--max-time', String(timeoutMs / 1000), ...args],
+      { maxBuffer: 64 * 1024 * 1024, encoding: 'latin1' },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -94,7 +104,11 @@ export function tempFile(name: string, content: string | Buffer): string {
 }
 
 /** Send raw bytes to host:port and collect everything until the peer closes (or timeout). */
-export function rawExchange(port: number, data: Buffer | string, timeoutMs = 5000): Promise<{ response: string; closed: boolean }> {
+export function rawExchange(
+  port: number,
+  data: Buffer | string,
+  timeoutMs = 5000,
+): Promise<{ response: string; closed: boolean }> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     let response = '';

@@ -15,7 +15,11 @@ export interface ToolSpec {
 }
 
 /** A command on PATH. */
-export const command = (cmd: string, packages: readonly string[]): ToolSpec => ({ name: cmd, packages, present: () => which(cmd) !== null });
+export const command = (cmd: string, packages: readonly string[]): ToolSpec => ({
+  name: cmd,
+  packages,
+  present: () => which(cmd) !== null,
+});
 
 /** A Python module importable by Debian's /usr/bin/python3. */
 export const pythonModule = (module: string, packages: readonly string[]): ToolSpec => ({

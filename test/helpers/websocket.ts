@@ -32,7 +32,11 @@ export interface WsServer {
 export async function wsServer(o: { tls?: boolean; deflate?: boolean; maxPayload?: number } = {}): Promise<WsServer> {
   const ca = await testCa();
   const server = o.tls ? https.createServer(ca.issue('localhost', '127.0.0.1')) : http.createServer();
-  const wss = new WebSocketServer({ server, perMessageDeflate: o.deflate ? { threshold: 0 } : false, maxPayload: o.maxPayload ?? 100 * 1024 * 1024 });
+  const wss = new WebSocketServer({
+    server,
+    perMessageDeflate: o.deflate ? { threshold: 0 } : false,
+    maxPayload: o.maxPayload ?? 100 * 1024 * 1024,
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as net.AddressInfo).port;
@@ -59,7 +63,9 @@ export function echo(s: WsServer): void {
 export function connectTunnel(proxyPort: number, host: string, port: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: `${host}:${port}` });
-    req.on('connect', (res, socket) => (res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT answered ${res.statusCode}`))));
+    req.on('connect', (res, socket) =>
+      res.statusCode === 200 ? resolve(socket) : reject(new Error(`CONNECT answered ${res.statusCode}`)),
+    );
     req.on('error', reject);
     req.end();
   });
@@ -75,7 +81,10 @@ class TunnelAgent extends http.Agent {
     super();
   }
 
-  override createConnection(o: { host?: string; port?: number | string; servername?: string }, cb: (err: Error | null, s?: Duplex) => void): undefined {
+  override createConnection(
+    o: { host?: string; port?: number | string; servername?: string },
+    cb: (err: Error | null, s?: Duplex) => void,
+  ): undefined {
     const host = o.host ?? 'localhost';
     connectTunnel(this.proxyPort, host, Number(o.port)).then(
       (socket) => {
@@ -93,9 +102,17 @@ class TunnelAgent extends http.Agent {
  * A `ws` client for `url` through the proxy: wss:// through a CONNECT tunnel (the proxy's CA
  * trusted), ws:// as an absolute-form upgrade request (`GET ws-url-as-http HTTP/1.1`).
  */
-export function wsClient(proxy: { port: number; ca: string }, url: string, opts: ClientOptions & { deflate?: boolean } = {}): WebSocket {
+export function wsClient(
+  proxy: { port: number; ca: string },
+  url: string,
+  opts: ClientOptions & { deflate?: boolean } = {},
+): WebSocket {
   const { deflate, ...rest } = opts;
-  const base: ClientOptions = { perMessageDeflate: deflate ? { threshold: 0 } : false, maxPayload: 100 * 1024 * 1024, ...rest };
+  const base: ClientOptions = {
+    perMessageDeflate: deflate ? { threshold: 0 } : false,
+    maxPayload: 100 * 1024 * 1024,
+    ...rest,
+  };
   if (url.startsWith('wss:')) return new WebSocket(url, { ...base, agent: new TunnelAgent(proxy.port, proxy.ca) });
   const u = new URL(url);
   return new WebSocket(url, {
@@ -130,7 +147,8 @@ export async function echoRoundTrips(ws: WebSocket, msgs: Array<string | Buffer>
     let i = 0;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const m = msgs[i]!;
-      if (isBinary !== (typeof m !== 'string') || !data.equals(bytesOf(m))) reject(new Error(`echo ${i} differs (${data.length} bytes, binary ${isBinary})`));
+      if (isBinary !== (typeof m !== 'string') || !data.equals(bytesOf(m)))
+        reject(new Error(`echo ${i} differs (${data.length} bytes, binary ${isBinary})`));
       if (++i === msgs.length) resolve();
     });
   });
@@ -156,7 +174,10 @@ export function pythonWebsockets(): string | null {
   };
   if (existsSync(PYTHON) && check()) return null;
   if (!canInstall()) return 'python3-websockets is missing and this process cannot install Debian packages';
-  return installDebianPackages(['python3', 'python3-websockets']) ?? (check() ? null : 'python3-websockets did not import after installing');
+  return (
+    installDebianPackages(['python3', 'python3-websockets']) ??
+    (check() ? null : 'python3-websockets did not import after installing')
+  );
 }
 
 /** Result line of the Python client. */
@@ -172,16 +193,27 @@ export interface PythonResult {
  * Python `websockets` through the proxy (a CONNECT tunnel for wss://, an absolute-form upgrade
  * for ws://): `n` echo round trips like {@link testMessages} (some fragmented), a ping, close 4000.
  */
-export function pythonClient(proxyPort: number, url: string, deflate: boolean, n: number, caCertPath: string): Promise<PythonResult> {
+export function pythonClient(
+  proxyPort: number,
+  url: string,
+  deflate: boolean,
+  n: number,
+  caCertPath: string,
+): Promise<PythonResult> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, [PROXY_CLIENT_PY, String(proxyPort), url, deflate ? 'deflate' : 'plain', String(n), caCertPath], { timeout: 120_000 }, (err, stdout, stderr) => {
-      const last = stdout.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(last) as PythonResult);
-      } catch {
-        reject(new Error(`python client failed: ${err?.message ?? ''}\n${stdout}\n${stderr}`));
-      }
-    });
+    execFile(
+      PYTHON,
+      [PROXY_CLIENT_PY, String(proxyPort), url, deflate ? 'deflate' : 'plain', String(n), caCertPath],
+      { timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const last = stdout.trim().split('\n').pop() ?? '';
+        try {
+          resolve(JSON.parse(last) as PythonResult);
+        } catch {
+          reject(new Error(`python client failed: ${err?.message ?? ''}\n${stdout}\n${stderr}`));
+        }
+      },
+    );
   });
 }
 
@@ -199,7 +231,9 @@ export class HookLog {
   }
   websocket_end(f: HTTPFlow): void {
     this.events.push(`end ${f.websocket!.closeCode} live=${f.live}`);
-    this.waiters = this.waiters.filter((w) => (w.path === undefined || w.path === f.request.path ? void w.resolve(f) : true));
+    this.waiters = this.waiters.filter((w) =>
+      w.path === undefined || w.path === f.request.path ? void w.resolve(f) : true,
+    );
   }
   response(f: HTTPFlow): void {
     if (f.response?.statusCode === 101) this.events.push(`response websocket=${f.websocket !== null}`);

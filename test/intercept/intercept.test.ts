@@ -67,7 +67,14 @@ async function until(test: () => boolean, what: string): Promise<void> {
 /** The flow for `path` once it is held at `stage`. */
 async function heldAt(path: string, stage: 'request' | 'response'): Promise<HTTPFlow> {
   const find = (): HTTPFlow | undefined =>
-    proxy.flows.all().find((f): f is HTTPFlow => f.intercepted && (f as HTTPFlow).request.path === path && ((f as HTTPFlow).response !== null) === (stage === 'response')) as HTTPFlow | undefined;
+    proxy.flows
+      .all()
+      .find(
+        (f): f is HTTPFlow =>
+          f.intercepted &&
+          (f as HTTPFlow).request.path === path &&
+          ((f as HTTPFlow).response !== null) === (stage === 'response'),
+      ) as HTTPFlow | undefined;
   await until(() => find() !== undefined, `${path} held at ${stage}`);
   return find()!;
 }
@@ -113,8 +120,13 @@ describe('intercept on the wire', () => {
     expect(seen).not.toContain('/hold/3');
     // Nothing stays behind: the connection is gone, no flow is held.
     let open = -1;
-    await until(() => (void proxy.command('proxyserver.active_connections').then((n) => (open = n)), open === 0), 'the connection to close');
+    await until(
+      () => (void proxy.command('proxyserver.active_connections').then((n) => (open = n)), open === 0),
+      'the connection to close',
+    );
     expect(proxy.flows.all().filter((f) => f.intercepted)).toEqual([]);
-    expect(proxy.logs.some((e) => /intercept: client .* disconnected; killed 1 intercepted flow/.test(e.message))).toBe(true);
+    expect(proxy.logs.some((e) => /intercept: client .* disconnected; killed 1 intercepted flow/.test(e.message))).toBe(
+      true,
+    );
   });
 });

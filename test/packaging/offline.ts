@@ -20,7 +20,16 @@ const NO_NETWORK = 'http://127.0.0.1:9';
  * proxies, and a PATH without this repository's `node_modules/.bin` (which `npm test` adds).
  */
 export function offlineEnv(): Record<string, string> {
-  const keep = ['HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'USER', 'npm_config_cache', 'npm_config_registry', 'npm_config_userconfig'];
+  const keep = [
+    'HOME',
+    'TMPDIR',
+    'LANG',
+    'LC_ALL',
+    'USER',
+    'npm_config_cache',
+    'npm_config_registry',
+    'npm_config_userconfig',
+  ];
   const env: Record<string, string> = {};
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k]!;
   env.PATH = (process.env.PATH ?? '')
@@ -93,7 +102,9 @@ function tarballUrl(registry: string, name: string, version: string): string {
  * so `npm ci --offline` fetches tarballs only, by URL and integrity, from the npm cache.
  */
 export function writeOfflineProject(dir: string, packed: readonly Packed[], devDependencies: readonly string[]): void {
-  const repoLock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const repoLock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
   const registry = process.env.npm_config_registry ?? 'https://registry.npmjs.org/';
   const ours = new Map(packed.map((p) => [p.name, p]));
   const packages: Record<string, LockEntry> = {};
@@ -101,7 +112,10 @@ export function writeOfflineProject(dir: string, packed: readonly Packed[], devD
   const edges = (e: LockEntry): Array<[string, boolean]> => [
     ...Object.keys(e.dependencies ?? {}).map((n): [string, boolean] => [n, false]),
     ...Object.keys(e.optionalDependencies ?? {}).map((n): [string, boolean] => [n, true]),
-    ...Object.keys(e.peerDependencies ?? {}).map((n): [string, boolean] => [n, e.peerDependenciesMeta?.[n]?.optional === true]),
+    ...Object.keys(e.peerDependencies ?? {}).map((n): [string, boolean] => [
+      n,
+      e.peerDependenciesMeta?.[n]?.optional === true,
+    ]),
   ];
   const add = (name: string, optional: boolean, from: string): void => {
     const key = `node_modules/${name}`;
@@ -109,9 +123,27 @@ export function writeOfflineProject(dir: string, packed: readonly Packed[], devD
     let entry: LockEntry;
     const p = ours.get(name);
     if (p) {
-      const { dependencies, optionalDependencies, peerDependencies, peerDependenciesMeta, bin, engines, license } = p.pkg;
-      entry = { version: p.version, resolved: `file:${relative(dir, p.file)}`, integrity: `sha512-${createHash('sha512').update(readFileSync(p.file)).digest('base64')}` };
-      Object.assign(entry, JSON.parse(JSON.stringify({ license, dependencies, optionalDependencies, peerDependencies, peerDependenciesMeta, bin, engines })));
+      const { dependencies, optionalDependencies, peerDependencies, peerDependenciesMeta, bin, engines, license } =
+        p.pkg;
+      entry = {
+        version: p.version,
+        resolved: `file:${relative(dir, p.file)}`,
+        integrity: `sha512-${createHash('sha512').update(readFileSync(p.file)).digest('base64')}`,
+      };
+      Object.assign(
+        entry,
+        JSON.parse(
+          JSON.stringify({
+            license,
+            dependencies,
+            optionalDependencies,
+            peerDependencies,
+            peerDependenciesMeta,
+            bin,
+            engines,
+          }),
+        ),
+      );
     } else {
       const locked = repoLock.packages[key];
       if (!locked || locked.link) {
@@ -119,7 +151,9 @@ export function writeOfflineProject(dir: string, packed: readonly Packed[], devD
         throw new Error(`${name} (needed by ${from}) is not in package-lock.json: run npm install in the repository.`);
       }
       // dev/devOptional/peer describe the repository's tree, not this project's: npm recomputes them.
-      entry = Object.fromEntries(Object.entries(locked).filter(([k]) => k !== 'dev' && k !== 'devOptional' && k !== 'peer'));
+      entry = Object.fromEntries(
+        Object.entries(locked).filter(([k]) => k !== 'dev' && k !== 'devOptional' && k !== 'peer'),
+      );
       entry.resolved = tarballUrl(registry, name, locked.version!);
     }
     packages[key] = entry;
@@ -127,13 +161,32 @@ export function writeOfflineProject(dir: string, packed: readonly Packed[], devD
   };
 
   const deps = Object.fromEntries(packed.map((p) => [p.name, `file:${relative(dir, p.file)}`]));
-  const devDeps = Object.fromEntries(devDependencies.map((n) => [n, repoLock.packages[`node_modules/${n}`]?.version ?? 'missing']));
+  const devDeps = Object.fromEntries(
+    devDependencies.map((n) => [n, repoLock.packages[`node_modules/${n}`]?.version ?? 'missing']),
+  );
   for (const n of Object.keys(deps)) add(n, false, 'the project');
   for (const n of Object.keys(devDeps)) add(n, false, 'the project');
   // zstd-napi (optional) compiles zstd from source when no prebuilt binary can be downloaded:
   // minutes of CPU. Denying its build script also shows that mitmts runs without it.
-  const pkg = { name: 'offline-project', version: '1.0.0', private: true, type: 'module', dependencies: deps, devDependencies: devDeps, allowScripts: { 'zstd-napi': false } };
+  const pkg = {
+    name: 'offline-project',
+    version: '1.0.0',
+    private: true,
+    type: 'module',
+    dependencies: deps,
+    devDependencies: devDeps,
+    allowScripts: { 'zstd-napi': false },
+  };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
-  const lock = { name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true, packages: { '': { name: pkg.name, version: pkg.version, dependencies: deps, devDependencies: devDeps }, ...packages } };
+  const lock = {
+    name: pkg.name,
+    version: pkg.version,
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': { name: pkg.name, version: pkg.version, dependencies: deps, devDependencies: devDeps },
+      ...packages,
+    },
+  };
   writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
 }

@@ -18,7 +18,12 @@ const BLOCK = Buffer.alloc(MiB, 0x61);
  * An origin that answers one request with `head`, then `first` MiB of body, then holds the rest
  * (`rest` MiB) until `release()`; a close-delimited body ends with the connection.
  */
-async function holdingOrigin(head: string, first: number, rest: number, closeAtEnd: boolean): Promise<Upstream & { release: () => void }> {
+async function holdingOrigin(
+  head: string,
+  first: number,
+  rest: number,
+  closeAtEnd: boolean,
+): Promise<Upstream & { release: () => void }> {
   let socket: net.Socket | null = null;
   let released = false;
   const sendRest = (): void => {
@@ -53,9 +58,15 @@ async function holdingOrigin(head: string, first: number, rest: number, closeAtE
 }
 
 /** curl through the proxy; `onFirstByte` runs when the first body byte reaches curl's stdout. */
-function download(proxy: EmbeddedProxy, url: string, onFirstByte: () => void): Promise<{ code: number; bytes: number }> {
+function download(
+  proxy: EmbeddedProxy,
+  url: string,
+  onFirstByte: () => void,
+): Promise<{ code: number; bytes: number }> {
   return new Promise((resolve) => {
-    const c = spawn('curl', ['-sS', '--max-time', '60', '-x', proxy.url, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn('curl', ['-sS', '--max-time', '60', '-x', proxy.url, url], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let bytes = 0;
     c.stdout.on('data', (d: Buffer) => {
       if (bytes === 0) onFirstByte();
@@ -92,7 +103,11 @@ describe('max_buffered_body', () => {
     expect(flows[0]!.response!.stream).toBe(true);
     expect(flows[0]!.response!.rawContent).toBeNull();
     const warn = proxy!.logs.filter((e) => e.level === 'warn');
-    expect(warn.map((e) => e.message)).toEqual([expect.stringMatching(/response body of 83886080 bytes of GET http:\/\/127\.0\.0\.1:\d+\/big is larger than max_buffered_body \(67108864 bytes\): streamed/)]);
+    expect(warn.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /response body of 83886080 bytes of GET http:\/\/127\.0\.0\.1:\d+\/big is larger than max_buffered_body \(67108864 bytes\): streamed/,
+      ),
+    ]);
   });
 
   it('a close-delimited body is streamed once it outgrows max_buffered_body', async () => {
@@ -103,7 +118,9 @@ describe('max_buffered_body', () => {
     expect(got).toEqual({ code: 0, bytes: 5 * MiB });
     expect(flows[0]!.response!.stream).toBe(true);
     expect(flows[0]!.response!.rawContent).toBeNull();
-    expect(proxy!.logs.some((e) => e.level === 'warn' && e.message.includes('response body over 1048576 bytes'))).toBe(true);
+    expect(proxy!.logs.some((e) => e.level === 'warn' && e.message.includes('response body over 1048576 bytes'))).toBe(
+      true,
+    );
   });
 
   it('body_size_limit set: bodies up to it are buffered as in mitmproxy (the ceiling does not apply)', async () => {
@@ -119,6 +136,8 @@ describe('max_buffered_body', () => {
   });
 
   it('refuses a bad size with a message naming the option', async () => {
-    await expect(start({ max_buffered_body: '12x' })).rejects.toThrow(/max_buffered_body.*invalid size specification "12x"/);
+    await expect(start({ max_buffered_body: '12x' })).rejects.toThrow(
+      /max_buffered_body.*invalid size specification "12x"/,
+    );
   });
 });

@@ -43,16 +43,24 @@ async function misbehaving(first: string): Promise<Upstream & { connections: () 
  * Two requests in a row on one keep-alive client connection through the proxy; `between` runs
  * after the first response.
  */
-async function twoRequests(proxy: EmbeddedProxy, up: Upstream, firstMethod: string, between?: () => Promise<void>): Promise<Array<{ status: number; body: string }>> {
+async function twoRequests(
+  proxy: EmbeddedProxy,
+  up: Upstream,
+  firstMethod: string,
+  between?: () => Promise<void>,
+): Promise<Array<{ status: number; body: string }>> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const one = (method: string, path: string): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
-      const req = http.request({ host: proxy.host, port: proxy.port, method, path: `${up.url}${path}`, agent }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString('latin1')));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        { host: proxy.host, port: proxy.port, method, path: `${up.url}${path}`, agent },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString('latin1')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -81,7 +89,11 @@ describe('a server connection with bytes after the response is not reused', () =
     ['bytes past Content-Length', 'GET', `HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst${SMUGGLED}`],
     ['a body on a 204', 'GET', `HTTP/1.1 204 No Content\r\n\r\n${SMUGGLED}`],
     ['a body on a HEAD response', 'HEAD', `HTTP/1.1 200 OK\r\nContent-Length: ${SMUGGLED.length}\r\n\r\n${SMUGGLED}`],
-    ['a pipelined server (the next response sent ahead)', 'GET', `HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst${honest(99).replace('honest 99', 'ahead 99!')}`],
+    [
+      'a pipelined server (the next response sent ahead)',
+      'GET',
+      `HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst${honest(99).replace('honest 99', 'ahead 99!')}`,
+    ],
   ];
   for (const [name, method, first] of cases) {
     it(name, async () => {
@@ -94,7 +106,14 @@ describe('a server connection with bytes after the response is not reused', () =
         expect(up.connections()).toBe(2);
         const second = flows.filter((f) => f.request.port === up.port && f.request.path === '/second');
         expect(second.map((f) => f.response?.text)).toEqual(['honest 2']);
-        expect(proxy.logs.some((e) => e.level === 'debug' && e.message.includes(`127.0.0.1:${up.port} sent `) && e.message.includes('bytes after the end of a response'))).toBe(true);
+        expect(
+          proxy.logs.some(
+            (e) =>
+              e.level === 'debug' &&
+              e.message.includes(`127.0.0.1:${up.port} sent `) &&
+              e.message.includes('bytes after the end of a response'),
+          ),
+        ).toBe(true);
       } finally {
         await up.close();
       }

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy } from '@mitmts/sdk';
 import { curl, rawExchange, tcpServer, type Upstream } from '../helpers/servers.js';
 
-const RESPONSE = 'HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nUpgrade: foo\r\nX-End: 1\r\nContent-Length: 2\r\n\r\nok';
+const RESPONSE =
+  'HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nUpgrade: foo\r\nX-End: 1\r\nContent-Length: 2\r\n\r\nok';
 
 let origin: Upstream;
 /** Request heads the origin received, by path. */
@@ -64,7 +65,7 @@ describe('default: hop-by-hop headers are removed', () => {
     expect(head).toContain('\r\nTE: trailers');
   });
 
-  it('from the response, which carries the proxy\'s own Connection', async () => {
+  it("from the response, which carries the proxy's own Connection", async () => {
     const r = await rawExchange(proxy.port, HOP_REQUEST('/back'));
     const head = r.response.slice(0, r.response.indexOf('\r\n\r\n'));
     // The client asked to close: the proxy says so itself.
@@ -74,7 +75,18 @@ describe('default: hop-by-hop headers are removed', () => {
   });
 
   it('curl: a keep-alive client gets no Connection header and keeps its connection', async () => {
-    const r = await curl(['-D', '-', '-w', '[connects %{num_connects}]', '-x', proxy.url, '-H', 'Proxy-Authorization: Basic Zm9vOmJhcg==', `${origin.url}/curl1`, `${origin.url}/curl2`]);
+    const r = await curl([
+      '-D',
+      '-',
+      '-w',
+      '[connects %{num_connects}]',
+      '-x',
+      proxy.url,
+      '-H',
+      'Proxy-Authorization: Basic Zm9vOmJhcg==',
+      `${origin.url}/curl1`,
+      `${origin.url}/curl2`,
+    ]);
     expect(r.stdout.match(/HTTP\/1\.1 200 OK\r\n/g)).toHaveLength(2);
     expect(r.stdout.match(/\[connects \d\]/g)).toEqual(['[connects 1]', '[connects 0]']);
     expect(r.stdout).not.toMatch(/^(connection|keep-alive|upgrade|x-hop):/im);
@@ -83,14 +95,18 @@ describe('default: hop-by-hop headers are removed', () => {
   });
 
   it('a request that upgrades keeps Connection: upgrade and Upgrade', async () => {
-    await rawExchange(proxy.port, `GET ${origin.url}/up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`, 2000);
+    await rawExchange(
+      proxy.port,
+      `GET ${origin.url}/up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      2000,
+    );
     const head = heads.get('/up')!;
     expect(head).toContain('\r\nConnection: Upgrade');
     expect(head).toContain('\r\nUpgrade: websocket');
   });
 });
 
-describe('keep_hop_by_hop_headers: mitmproxy\'s behaviour', () => {
+describe("keep_hop_by_hop_headers: mitmproxy's behaviour", () => {
   let proxy: EmbeddedProxy;
   beforeAll(async () => {
     proxy = await createProxy({ options: { keep_hop_by_hop_headers: true } });
@@ -101,7 +117,17 @@ describe('keep_hop_by_hop_headers: mitmproxy\'s behaviour', () => {
 
   it('forwards every header both ways as received', async () => {
     const r = await rawExchange(proxy.port, HOP_REQUEST('/kept'));
-    expect(names(heads.get('/kept')!)).toEqual(['host', 'connection', 'x-named', 'keep-alive', 'proxy-connection', 'te', 'upgrade', 'proxy-authorization', 'x-keep']);
+    expect(names(heads.get('/kept')!)).toEqual([
+      'host',
+      'connection',
+      'x-named',
+      'keep-alive',
+      'proxy-connection',
+      'te',
+      'upgrade',
+      'proxy-authorization',
+      'x-keep',
+    ]);
     const head = r.response.slice(0, r.response.indexOf('\r\n\r\n'));
     expect(names(head)).toEqual(['connection', 'x-hop', 'keep-alive', 'upgrade', 'x-end', 'content-length']);
   });

@@ -1,7 +1,17 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createProxy, hook, addon, HTTPResponse, type EmbeddedProxy, type HTTPFlow, type Client, type NextLayer, type ServerConnectionHookData } from '@mitmts/sdk';
+import {
+  createProxy,
+  hook,
+  addon,
+  HTTPResponse,
+  type EmbeddedProxy,
+  type HTTPFlow,
+  type Client,
+  type NextLayer,
+  type ServerConnectionHookData,
+} from '@mitmts/sdk';
 import { startOrigin, type Origin } from '@mitmts/sdk/testing';
 import { curl, httpServer, rawExchange, tcpServer, tempFile } from '../helpers/servers.js';
 
@@ -103,11 +113,19 @@ describe('HTTP/1.1 through the proxy', () => {
     expect(f.serverConn.address).toEqual(['127.0.0.1', up.port]);
     expect(f.serverConn.peername?.[0]).toBe('127.0.0.1');
     expect(f.clientConn.peername[0]).toBe('127.0.0.1');
-    expect(rec.events.filter((e) => e.endsWith('/plain'))).toEqual(['requestheaders /plain', 'request /plain', 'responseheaders /plain', 'response /plain']);
+    expect(rec.events.filter((e) => e.endsWith('/plain'))).toEqual([
+      'requestheaders /plain',
+      'request /plain',
+      'responseheaders /plain',
+      'response /plain',
+    ]);
   });
 
   it('forwards header order and case as received', async () => {
-    const r = await rawExchange(proxy.port, `GET ${up.url}/case HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\nX-lower: a\r\nX-UPPER: b\r\nx-MiXeD: c\r\nConnection: close\r\n\r\n`);
+    const r = await rawExchange(
+      proxy.port,
+      `GET ${up.url}/case HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\nX-lower: a\r\nX-UPPER: b\r\nx-MiXeD: c\r\nConnection: close\r\n\r\n`,
+    );
     expect(r.response).toMatch(/^HTTP\/1\.1 200 OK/);
     const s = up.requests.find((x) => x.url === '/case')!;
     // Connection is hop-by-hop: not forwarded (keep_hop_by_hop_headers; see hop-by-hop.test.ts).
@@ -131,7 +149,9 @@ describe('HTTP/1.1 through the proxy', () => {
 
   it('handles chunked responses, request bodies, HEAD, 204 and 304', async () => {
     expect((await curl(['-x', proxy.url, `${up.url}/chunked`])).stdout).toBe('part one, part two');
-    expect((await curl(['-x', proxy.url, '--data-binary', 'a request body', `${up.url}/echo`])).stdout).toBe('a request body');
+    expect((await curl(['-x', proxy.url, '--data-binary', 'a request body', `${up.url}/echo`])).stdout).toBe(
+      'a request body',
+    );
     const head = await curl(['-I', '-x', proxy.url, `${up.url}/plain`]);
     expect(head.code).toBe(0);
     expect(head.stdout).toMatch(/^HTTP\/1\.1 200 OK/);
@@ -168,7 +188,12 @@ describe('HTTP/1.1 through the proxy', () => {
     expect(r.stdout.endsWith('from the proxy')).toBe(true);
     expect(up.requests.length).toBe(n);
     // As mitmproxy: the addon's response also goes through responseheaders, then response.
-    expect(rec.events.filter((e) => e.endsWith(' /answer'))).toEqual(['requestheaders /answer', 'request /answer', 'responseheaders /answer', 'response /answer']);
+    expect(rec.events.filter((e) => e.endsWith(' /answer'))).toEqual([
+      'requestheaders /answer',
+      'request /answer',
+      'responseheaders /answer',
+      'response /answer',
+    ]);
   });
 
   it('lets an addon modify the response body (Content-Length follows, chunked stays chunked)', async () => {
@@ -190,7 +215,11 @@ describe('HTTP/1.1 through the proxy', () => {
   it('a throwing addon changes nothing for the flow', async () => {
     const r = await curl(['-x', proxy.url, `${up.url}/boom`]);
     expect(r.stdout).toBe('hello /boom');
-    expect(proxy.logs.some((e) => e.level === 'error' && e.message.startsWith('addon behaviour: request failed: addon exploded'))).toBe(true);
+    expect(
+      proxy.logs.some(
+        (e) => e.level === 'error' && e.message.startsWith('addon behaviour: request failed: addon exploded'),
+      ),
+    ).toBe(true);
   });
 
   it('answers 502 with an error page and an error flow when the upstream refuses', async () => {
@@ -226,7 +255,10 @@ describe('HTTP/1.1 through the proxy', () => {
     const bad = await rawExchange(proxy.port, 'GARBAGE\r\n\r\n');
     expect(bad.response).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(bad.closed).toBe(true);
-    const smuggle = await rawExchange(proxy.port, `POST ${up.url}/x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`);
+    const smuggle = await rawExchange(
+      proxy.port,
+      `POST ${up.url}/x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    );
     expect(smuggle.response).toMatch(/^HTTP\/1\.1 400 Bad Request/);
     expect(await good).toContain('hello /slow-good');
   });
@@ -261,11 +293,17 @@ describe('connection_strategy', () => {
         s.close(() => r(port));
       });
     });
-    const eager = await rawExchange(proxy.port, `CONNECT 127.0.0.1:${free} HTTP/1.1\r\nHost: 127.0.0.1:${free}\r\n\r\n`);
+    const eager = await rawExchange(
+      proxy.port,
+      `CONNECT 127.0.0.1:${free} HTTP/1.1\r\nHost: 127.0.0.1:${free}\r\n\r\n`,
+    );
     expect(eager.response).toMatch(/^HTTP\/1\.1 502 Bad Gateway/);
     const p = await createProxy({ options: { connection_strategy: 'lazy' } });
     try {
-      const lazy = await rawExchange(p.port, `CONNECT 127.0.0.1:${free} HTTP/1.1\r\nHost: x\r\n\r\nGET /inside HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      const lazy = await rawExchange(
+        p.port,
+        `CONNECT 127.0.0.1:${free} HTTP/1.1\r\nHost: x\r\n\r\nGET /inside HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      );
       expect(lazy.response).toMatch(/^HTTP\/1\.1 200 Connection established\r\n\r\nHTTP\/1\.1 502 Bad Gateway/);
       expect(lazy.response).toContain('connection refused');
     } finally {
@@ -276,7 +314,9 @@ describe('connection_strategy', () => {
 
 describe('connection hooks', () => {
   it('refuses a client whose client_connected hook sets an error', async () => {
-    const p = await createProxy({ addons: [{ name: 'refuse', client_connected: (c: Client) => void (c.error = 'not welcome') }] });
+    const p = await createProxy({
+      addons: [{ name: 'refuse', client_connected: (c: Client) => void (c.error = 'not welcome') }],
+    });
     try {
       const r = await curl(['-x', p.url, `${up.url}/x`]);
       expect(r.code).not.toBe(0);
@@ -290,7 +330,12 @@ describe('connection hooks', () => {
     const layers: string[] = [];
     const p = await createProxy({
       options: { ssl_insecure: true },
-      addons: [{ name: 'nl', next_layer: (d: NextLayer) => void layers.push(`${d.layer}:${d.dataClient().toString('latin1', 0, 7)}`) }],
+      addons: [
+        {
+          name: 'nl',
+          next_layer: (d: NextLayer) => void layers.push(`${d.layer}:${d.dataClient().toString('latin1', 0, 7)}`),
+        },
+      ],
     });
     try {
       expect((await curl(['-x', p.url, `${up.url}/nl`])).stdout).toBe('hello /nl');
@@ -328,7 +373,16 @@ describe('connection hooks', () => {
       expect(r.stdout).toContain('blocked by policy');
       await curl(['-x', p.url, `${up.url}/ok`]);
       await new Promise((r2) => setTimeout(r2, 100));
-      expect(events).toEqual(['client_connected', 'server_connect', 'client_disconnected', 'client_connected', 'server_connect', 'server_connected', 'client_disconnected', 'server_disconnected']);
+      expect(events).toEqual([
+        'client_connected',
+        'server_connect',
+        'client_disconnected',
+        'client_connected',
+        'server_connect',
+        'server_connected',
+        'client_disconnected',
+        'server_disconnected',
+      ]);
     } finally {
       await p.close();
     }
@@ -359,7 +413,13 @@ describe('body limits and streaming', () => {
 
   it('streams with a transform function set in responseheaders', async () => {
     const p = await createProxy({
-      addons: [{ name: 'upper', responseheaders: (f: HTTPFlow) => void (f.response!.stream = (c: Buffer) => Buffer.from(c.toString('latin1').toUpperCase(), 'latin1')) }],
+      addons: [
+        {
+          name: 'upper',
+          responseheaders: (f: HTTPFlow) =>
+            void (f.response!.stream = (c: Buffer) => Buffer.from(c.toString('latin1').toUpperCase(), 'latin1')),
+        },
+      ],
     });
     try {
       expect((await curl(['-x', p.url, `${up.url}/chunked`])).stdout).toBe('PART ONE, PART TWO');
@@ -375,7 +435,10 @@ describe('body limits and streaming', () => {
         {
           name: 'bad',
           responseheaders: (f: HTTPFlow) => {
-            if (f.request.path === '/plain') f.response!.stream = () => { throw new Error('transform broke'); };
+            if (f.request.path === '/plain')
+              f.response!.stream = () => {
+                throw new Error('transform broke');
+              };
           },
         },
       ],
@@ -383,7 +446,11 @@ describe('body limits and streaming', () => {
     try {
       const r = await curl(['-x', p.url, `${up.url}/plain`]);
       expect(r.code).not.toBe(0);
-      expect(p.logs.some((e) => e.level === 'error' && e.message.includes('response stream function failed: transform broke'))).toBe(true);
+      expect(
+        p.logs.some(
+          (e) => e.level === 'error' && e.message.includes('response stream function failed: transform broke'),
+        ),
+      ).toBe(true);
       const again = await rawExchange(p.port, `GET ${up.url}/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       expect(again.response).toMatch(/^HTTP\/1\.1 200 OK/);
     } finally {
@@ -392,10 +459,14 @@ describe('body limits and streaming', () => {
   });
 
   it('streams request bodies upstream when asked in requestheaders', async () => {
-    const p = await createProxy({ addons: [{ name: 's', requestheaders: (f: HTTPFlow) => void (f.request.stream = true) }] });
+    const p = await createProxy({
+      addons: [{ name: 's', requestheaders: (f: HTTPFlow) => void (f.request.stream = true) }],
+    });
     try {
       const body = 'y'.repeat(300_000);
-      expect((await curl(['-x', p.url, '--data-binary', `@${tempFile('body', body)}`, `${up.url}/echo`])).stdout).toBe(body);
+      expect((await curl(['-x', p.url, '--data-binary', `@${tempFile('body', body)}`, `${up.url}/echo`])).stdout).toBe(
+        body,
+      );
     } finally {
       await p.close();
     }
@@ -409,8 +480,13 @@ describe('body limits and streaming', () => {
         setTimeout(() => s.resetAndDestroy(), 50);
       });
     });
-    const p = await createProxy({ addons: [{ name: 'e', error: (f: HTTPFlow) => void errors.push(f.error!.msg) }], options: { stream_large_bodies: '10k' } });
-    const p2 = await createProxy({ addons: [{ name: 'e', error: (f: HTTPFlow) => void errors.push(`buffered: ${f.error!.msg}`) }] });
+    const p = await createProxy({
+      addons: [{ name: 'e', error: (f: HTTPFlow) => void errors.push(f.error!.msg) }],
+      options: { stream_large_bodies: '10k' },
+    });
+    const p2 = await createProxy({
+      addons: [{ name: 'e', error: (f: HTTPFlow) => void errors.push(`buffered: ${f.error!.msg}`) }],
+    });
     try {
       const streamed = await curl(['-x', p.url, `${resetter.url}/reset`]);
       expect(streamed.code).not.toBe(0);
@@ -449,12 +525,15 @@ describe('body limits and streaming', () => {
       let peak = before;
       const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
       const received = await new Promise<number>((resolve, reject) => {
-        const req = http.request({ host: p.host, port: p.port, path: `${big.url}/big`, headers: { host: `127.0.0.1:${big.port}` } }, (res) => {
-          let n = 0;
-          res.on('data', (d: Buffer) => (n += d.length));
-          res.on('end', () => resolve(n));
-          res.on('error', reject);
-        });
+        const req = http.request(
+          { host: p.host, port: p.port, path: `${big.url}/big`, headers: { host: `127.0.0.1:${big.port}` } },
+          (res) => {
+            let n = 0;
+            res.on('data', (d: Buffer) => (n += d.length));
+            res.on('end', () => resolve(n));
+            res.on('error', reject);
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -479,7 +558,10 @@ describe('streamed bodies with store_streamed_bodies', () => {
       res.end(body);
     });
     const seen: HTTPFlow[] = [];
-    const p = await createProxy({ options: { stream_large_bodies: '100k', store_streamed_bodies: true }, addons: [{ name: 'keep', response: (f: HTTPFlow) => void seen.push(f) }] });
+    const p = await createProxy({
+      options: { stream_large_bodies: '100k', store_streamed_bodies: true },
+      addons: [{ name: 'keep', response: (f: HTTPFlow) => void seen.push(f) }],
+    });
     try {
       const got = await new Promise<Buffer>((resolve, reject) => {
         const req = http.request({ host: p.host, port: p.port, path: `${big.url}/big` }, (res) => {
@@ -529,7 +611,10 @@ describe('tcp_timeout', () => {
     const held: net.Socket[] = [];
     const silent = await tcpServer((sock) => void held.push(sock));
     const errors: string[] = [];
-    const p = await createProxy({ options: { tcp_timeout: 1 }, addons: [{ name: 'err', error: (f: HTTPFlow) => void errors.push(f.error?.msg ?? '') }] });
+    const p = await createProxy({
+      options: { tcp_timeout: 1 },
+      addons: [{ name: 'err', error: (f: HTTPFlow) => void errors.push(f.error?.msg ?? '') }],
+    });
     try {
       const started = Date.now();
       const r = await rawExchange(p.port, `GET ${silent.url}/silent HTTP/1.1\r\nHost: x\r\n\r\n`, 8000);

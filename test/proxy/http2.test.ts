@@ -95,7 +95,11 @@ beforeAll(async () => {
       } else if (path === '/rst') {
         stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
       } else if (path.startsWith('/echo') || path.startsWith('/stream-up')) {
-        stream.respond({ ':status': 200, 'x-method': String(headers[METHOD]), 'x-trailer': JSON.stringify(stream.sentTrailers ?? null) });
+        stream.respond({
+          ':status': 200,
+          'x-method': String(headers[METHOD]),
+          'x-trailer': JSON.stringify(stream.sentTrailers ?? null),
+        });
         stream.end(body);
       } else {
         stream.respond({ ':status': 200, 'content-type': 'text/plain', 'x-second': 'b', 'x-first': 'a' });
@@ -137,7 +141,17 @@ async function withStrategy<T>(strategy: 'eager' | 'lazy', f: () => Promise<T>):
 
 describe('HTTP/2 through CONNECT and TLS interception (curl --http2)', () => {
   it('h2 to an h2 origin: one HTTP/2.0 flow per stream, hooks in order, fields as received', async () => {
-    const r = await curl(['--http2', '--cacert', proxyCa, '-x', proxy.url, '-w', ' %{http_version}\\n', `https://localhost:${h2.port}/one`, `https://localhost:${h2.port}/two`]);
+    const r = await curl([
+      '--http2',
+      '--cacert',
+      proxyCa,
+      '-x',
+      proxy.url,
+      '-w',
+      ' %{http_version}\\n',
+      `https://localhost:${h2.port}/one`,
+      `https://localhost:${h2.port}/two`,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('h2 /one 2\nh2 /two 2\n');
     for (const path of ['/one', '/two']) {
@@ -147,8 +161,18 @@ describe('HTTP/2 through CONNECT and TLS interception (curl --http2)', () => {
       expect(f.request.authority).toBe(`localhost:${h2.port}`);
       expect([f.request.scheme, f.request.host, f.request.port]).toEqual(['https', 'localhost', h2.port]);
       expect(f.request.headers.fields.map(([n]) => n.toString())).toEqual(['user-agent', 'accept']);
-      expect(f.response!.headers.fields.map(([n]) => n.toString())).toEqual(['content-type', 'x-second', 'x-first', 'date']);
-      expect(watch.events.filter((e) => e.endsWith(` ${path}`))).toEqual([`requestheaders ${path}`, `request ${path}`, `responseheaders ${path}`, `response ${path}`]);
+      expect(f.response!.headers.fields.map(([n]) => n.toString())).toEqual([
+        'content-type',
+        'x-second',
+        'x-first',
+        'date',
+      ]);
+      expect(watch.events.filter((e) => e.endsWith(` ${path}`))).toEqual([
+        `requestheaders ${path}`,
+        `request ${path}`,
+        `responseheaders ${path}`,
+        `response ${path}`,
+      ]);
     }
     // one client connection, one server connection: both streams on it
     expect(watch.flow('/one').clientConn.id).toBe(watch.flow('/two').clientConn.id);
@@ -158,7 +182,22 @@ describe('HTTP/2 through CONNECT and TLS interception (curl --http2)', () => {
 
   it('h2 to an HTTP/1.1-only origin (lazy): Host from :authority, cookie crumbs joined, connection fields dropped', async () => {
     const r = await withStrategy('lazy', () =>
-      curl(['--http2', '--cacert', proxyCa, '-x', proxy.url, '-H', 'cookie: a=1', '-H', 'cookie: b=2', '-D', '-', '-w', '%{http_version}', `https://localhost:${h1.port}/h1-from-h2`]),
+      curl([
+        '--http2',
+        '--cacert',
+        proxyCa,
+        '-x',
+        proxy.url,
+        '-H',
+        'cookie: a=1',
+        '-H',
+        'cookie: b=2',
+        '-D',
+        '-',
+        '-w',
+        '%{http_version}',
+        `https://localhost:${h1.port}/h1-from-h2`,
+      ]),
     );
     expect(r.stdout).toMatch(/^HTTP\/2 200 \r\n/m);
     expect(r.stdout).toMatch(/x-mixed-case: Kept\r\n/);
@@ -167,7 +206,9 @@ describe('HTTP/2 through CONNECT and TLS interception (curl --http2)', () => {
     const seen = h1.requests.find((s) => s.url === '/h1-from-h2')!;
     expect(seen.httpVersion).toBe('1.1');
     expect(seen.rawHeaders.slice(0, 2)).toEqual(['Host', `localhost:${h1.port}`]);
-    expect(seen.rawHeaders.filter((_, i) => i % 2 === 0 && seen.rawHeaders[i]!.toLowerCase() === 'cookie').length).toBe(1);
+    expect(seen.rawHeaders.filter((_, i) => i % 2 === 0 && seen.rawHeaders[i]!.toLowerCase() === 'cookie').length).toBe(
+      1,
+    );
     expect(seen.rawHeaders[seen.rawHeaders.findIndex((x) => x.toLowerCase() === 'cookie') + 1]).toBe('a=1; b=2');
     const f = watch.flow('/h1-from-h2');
     expect(f.request.httpVersion).toBe('HTTP/2.0');
@@ -205,18 +246,41 @@ describe('HTTP/2 through CONNECT and TLS interception (curl --http2)', () => {
   });
 
   it('eager: the client is offered what the server took (HTTP/1.1 here)', async () => {
-    const r = await curl(['--http2', '--cacert', proxyCa, '-x', proxy.url, '-w', ' %{http_version}', `https://localhost:${h1.port}/eager-h1`]);
+    const r = await curl([
+      '--http2',
+      '--cacert',
+      proxyCa,
+      '-x',
+      proxy.url,
+      '-w',
+      ' %{http_version}',
+      `https://localhost:${h1.port}/eager-h1`,
+    ]);
     expect(r.stdout).toBe('h1 /eager-h1 1.1');
   });
 
   it('an HTTP/1.1 client to an HTTP/2-only origin (allowHTTP1: false): translated, eager and lazy', async () => {
-    const only = await h2Origin((stream, headers) => {
-      stream.respond({ ':status': 200 });
-      stream.end(`h2-only ${String(headers[PATH])} ${String(headers[':authority'])}`);
-    }, { allowHTTP1: false });
+    const only = await h2Origin(
+      (stream, headers) => {
+        stream.respond({ ':status': 200 });
+        stream.end(`h2-only ${String(headers[PATH])} ${String(headers[':authority'])}`);
+      },
+      { allowHTTP1: false },
+    );
     try {
       for (const strategy of ['eager', 'lazy'] as const) {
-        const r = await withStrategy(strategy, () => curl(['--http1.1', '--cacert', proxyCa, '-x', proxy.url, '-w', ' %{http_version}', `https://localhost:${only.port}/${strategy}`]));
+        const r = await withStrategy(strategy, () =>
+          curl([
+            '--http1.1',
+            '--cacert',
+            proxyCa,
+            '-x',
+            proxy.url,
+            '-w',
+            ' %{http_version}',
+            `https://localhost:${only.port}/${strategy}`,
+          ]),
+        );
         expect(r.stdout).toBe(`h2-only /${strategy} localhost:${only.port} 1.1`);
         const f = watch.flow(`/${strategy}`);
         expect([f.request.httpVersion, f.response!.httpVersion]).toEqual(['HTTP/1.1', 'HTTP/2.0']);
@@ -237,9 +301,16 @@ describe('cleartext HTTP/2 with prior knowledge in regular mode', () => {
     try {
       const via = ['--http2-prior-knowledge', '--connect-to', `::127.0.0.1:${proxy.port}`, '-w', ' %{http_version}'];
       expect((await curl([...via, `http://127.0.0.1:${c.port}/pk`])).stdout).toBe('h2c /pk 2');
-      expect((await curl([...via, `http://127.0.0.1:${plain.port}/pk1`])).stdout).toBe(`plain /pk1 1.1 127.0.0.1:${plain.port} 2`);
+      expect((await curl([...via, `http://127.0.0.1:${plain.port}/pk1`])).stdout).toBe(
+        `plain /pk1 1.1 127.0.0.1:${plain.port} 2`,
+      );
       const f = watch.flow('/pk');
-      expect([f.request.scheme, f.request.authority, f.request.httpVersion, f.clientConn.tls]).toEqual(['http', `127.0.0.1:${c.port}`, 'HTTP/2.0', false]);
+      expect([f.request.scheme, f.request.authority, f.request.httpVersion, f.clientConn.tls]).toEqual([
+        'http',
+        `127.0.0.1:${c.port}`,
+        'HTTP/2.0',
+        false,
+      ]);
     } finally {
       await c.close();
       await plain.close();
@@ -252,19 +323,46 @@ describe('the http2 option off', () => {
     proxy.kernel.options.update({ http2: false });
     try {
       // lazy: with http2 on the client would get h2 here
-      const r = await withStrategy('lazy', () => curl(['--http2', '--cacert', proxyCa, '-x', proxy.url, '-w', ' %{http_version}', `https://localhost:${h1.port}/off`]));
+      const r = await withStrategy('lazy', () =>
+        curl([
+          '--http2',
+          '--cacert',
+          proxyCa,
+          '-x',
+          proxy.url,
+          '-w',
+          ' %{http_version}',
+          `https://localhost:${h1.port}/off`,
+        ]),
+      );
       expect(r.stdout).toBe('h1 /off 1.1');
       expect(watch.flow('/off').request.httpVersion).toBe('HTTP/1.1');
       // an h2-only origin is not offered h2: the upstream handshake fails, the client gets a 502
-      const only = await h2Origin((stream) => stream.respond({ ':status': 204 }, { endStream: true }), { allowHTTP1: false });
+      const only = await h2Origin((stream) => stream.respond({ ':status': 204 }, { endStream: true }), {
+        allowHTTP1: false,
+      });
       try {
-        const r2 = await curl(['--http2', '--cacert', proxyCa, '-x', proxy.url, '-w', ' %{http_code} %{http_version}', `https://localhost:${only.port}/off-h2only`]);
+        const r2 = await curl([
+          '--http2',
+          '--cacert',
+          proxyCa,
+          '-x',
+          proxy.url,
+          '-w',
+          ' %{http_code} %{http_version}',
+          `https://localhost:${only.port}/off-h2only`,
+        ]);
         expect(r2.stdout).toMatch(/ 502 1\.1$/);
       } finally {
         await only.close();
       }
-      const pri = await rawExchange(proxy.port, Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from('000000040000000000', 'hex')]));
-      expect(pri.response).toMatch(/^HTTP\/1\.1 505 [^]*HTTP version &#34;HTTP\/2\.0&#34; is not supported over HTTP\/1 framing/);
+      const pri = await rawExchange(
+        proxy.port,
+        Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from('000000040000000000', 'hex')]),
+      );
+      expect(pri.response).toMatch(
+        /^HTTP\/1\.1 505 [^]*HTTP version &#34;HTTP\/2\.0&#34; is not supported over HTTP\/1 framing/,
+      );
       expect(pri.closed).toBe(true);
     } finally {
       proxy.kernel.options.update({ http2: true });
@@ -381,7 +479,7 @@ describe('streams on one connection (Node http2 client)', () => {
     expect(watch.flow('/stream-up-cancel').error?.msg).toBe('Client reset the stream: CANCEL (0x8).');
     // mid-response: the response streams (stream_large_bodies), the client cancels after its first bytes
     proxy.kernel.options.update({ stream_large_bodies: '1k' });
-    const big = await h2Origin((stream, headers) => {
+    const big = (await h2Origin((stream, headers) => {
       if (headers[PATH] !== '/big-cancel') {
         stream.respond({ ':status': 200 });
         stream.end('small');
@@ -395,7 +493,7 @@ describe('streams on one connection (Node http2 client)', () => {
       };
       stream.on('close', () => (big.rst = stream.rstCode ?? -1));
       pump();
-    }) as Awaited<ReturnType<typeof h2Origin>> & { rst?: number };
+    })) as Awaited<ReturnType<typeof h2Origin>> & { rst?: number };
     try {
       const s2 = await h2Through(proxy.port, 'localhost', big.port, caPem);
       const down = s2.request({ [PATH]: '/big-cancel' });
@@ -404,7 +502,9 @@ describe('streams on one connection (Node http2 client)', () => {
       await until(() => big.rst !== undefined);
       expect(big.rst).toBe(http2.constants.NGHTTP2_CANCEL);
       await until(() => watch.events.some((e) => e.startsWith('error /big-cancel')));
-      expect(watch.flow('/big-cancel').error?.msg).toMatch(/^Client (reset the stream: CANCEL \(0x8\)|disconnected)\.$/);
+      expect(watch.flow('/big-cancel').error?.msg).toMatch(
+        /^Client (reset the stream: CANCEL \(0x8\)|disconnected)\.$/,
+      );
       // the connection still works
       expect((await h2Request(s2, { [PATH]: '/after-cancel' })).status).toBe(200);
       s2.close();
@@ -514,7 +614,12 @@ describe('streams on one connection (Node http2 client)', () => {
       s.close();
       expect(Buffer.concat(chunks).toString()).toBe('answered early');
       const events = watch.events.filter((e) => e.endsWith(' /stream-up-early'));
-      expect(events).toEqual(['requestheaders /stream-up-early', 'request /stream-up-early', 'responseheaders /stream-up-early', 'response /stream-up-early']);
+      expect(events).toEqual([
+        'requestheaders /stream-up-early',
+        'request /stream-up-early',
+        'responseheaders /stream-up-early',
+        'response /stream-up-early',
+      ]);
     } finally {
       await early.close();
     }
@@ -529,9 +634,9 @@ describe('.mitm files', () => {
     for (const f of flows) w.add(f);
     await w.close();
     const back = [...new FlowReader(file)] as HTTPFlow[];
-    expect(back.map((f) => [f.request.httpVersion, f.response!.httpVersion, f.request.authority, f.request.path])).toEqual(
-      flows.map((f) => ['HTTP/2.0', 'HTTP/2.0', `localhost:${h2.port}`, f.request.path]),
-    );
+    expect(
+      back.map((f) => [f.request.httpVersion, f.response!.httpVersion, f.request.authority, f.request.path]),
+    ).toEqual(flows.map((f) => ['HTTP/2.0', 'HTTP/2.0', `localhost:${h2.port}`, f.request.path]));
     expect(back[1]!.response!.headers.fields.map(([n]) => n.toString())).toEqual(['x-b', 'x-a', 'date']);
     expect(back[1]!.response!.trailers?.get('x-checksum')).toBe('abc');
   });

@@ -10,11 +10,14 @@ import { httpServer, tcpServer, type Upstream } from '../helpers/servers.js';
 /** A GET through the proxy; resolves with the status, or the client error once the proxy cuts it. */
 function get(proxy: EmbeddedProxy, url: string): Promise<string> {
   return new Promise((resolve) => {
-    const req = http.request({ host: proxy.host, port: proxy.port, path: url, headers: { host: new URL(url).host }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(String(res.statusCode)));
-      res.on('error', (e) => resolve(e.message));
-    });
+    const req = http.request(
+      { host: proxy.host, port: proxy.port, path: url, headers: { host: new URL(url).host }, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(String(res.statusCode)));
+        res.on('error', (e) => resolve(e.message));
+      },
+    );
     req.on('error', (e) => resolve(e.message));
     req.end();
   });
@@ -34,11 +37,14 @@ describe('a killed HTTP flow', () => {
     // Kills at the hook named by the path's first segment; /answer-then-kill answers in request.
     const killer = (name: HookName) => (f: HTTPFlow) => {
       events.push(`${f.request.path} ${name}${f.error ? `: ${f.error.msg}` : ''}`);
-      if (f.request.path === '/answer-then-kill' && name === 'request') f.response = HTTPResponse.make(200, 'from addon');
+      if (f.request.path === '/answer-then-kill' && name === 'request')
+        f.response = HTTPResponse.make(200, 'from addon');
       const at = f.request.path === '/answer-then-kill' ? 'responseheaders' : f.request.path.slice(1);
       if (at === name && f.killable) f.kill();
     };
-    const hooks = Object.fromEntries((['requestheaders', 'request', 'responseheaders', 'response', 'error'] as const).map((n) => [n, killer(n)]));
+    const hooks = Object.fromEntries(
+      (['requestheaders', 'request', 'responseheaders', 'response', 'error'] as const).map((n) => [n, killer(n)]),
+    );
     proxy = await createProxy({ addons: [{ name: 'killer', ...hooks }] });
   });
   afterAll(async () => {
@@ -46,7 +52,12 @@ describe('a killed HTTP flow', () => {
     await upstream?.close();
   });
 
-  for (const [hook, reached] of [['requestheaders', false], ['request', false], ['responseheaders', true], ['response', true]] as const) {
+  for (const [hook, reached] of [
+    ['requestheaders', false],
+    ['request', false],
+    ['responseheaders', true],
+    ['response', true],
+  ] as const) {
     it(`in ${hook}: the client is cut off${hook === 'response' ? ', and no error hook fires (as mitmproxy)' : ' and the error hook fires'}`, async () => {
       events.length = 0;
       const out = await get(proxy, `${upstream.url}/${hook}`);
@@ -60,7 +71,7 @@ describe('a killed HTTP flow', () => {
     });
   }
 
-  it('killed in responseheaders of an addon\'s answer: the error hook fires, the server is never contacted', async () => {
+  it("killed in responseheaders of an addon's answer: the error hook fires, the server is never contacted", async () => {
     events.length = 0;
     expect(await get(proxy, `${upstream.url}/answer-then-kill`)).toMatch(/socket hang up|ECONNRESET/);
     expect(seen).not.toContain('/answer-then-kill');
@@ -91,18 +102,24 @@ describe('a killed TCP flow (tcp_hosts)', () => {
   /** CONNECT to the echo server through the proxy; the raw tunnel socket. */
   function tunnel(proxy: EmbeddedProxy): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: proxy.host, port: proxy.port, method: 'CONNECT', path: `127.0.0.1:${echo.port}` });
+      const req = http.request({
+        host: proxy.host,
+        port: proxy.port,
+        method: 'CONNECT',
+        path: `127.0.0.1:${echo.port}`,
+      });
       req.on('connect', (_res, socket) => resolve(socket));
       req.on('error', reject);
       req.end();
     });
   }
 
-  const closed = (s: net.Socket): Promise<string> => new Promise((resolve) => {
-    let data = '';
-    s.on('data', (d: Buffer) => (data += d));
-    s.on('close', () => resolve(data));
-  });
+  const closed = (s: net.Socket): Promise<string> =>
+    new Promise((resolve) => {
+      let data = '';
+      s.on('data', (d: Buffer) => (data += d));
+      s.on('close', () => resolve(data));
+    });
 
   it('killed in tcp_message: the message is not forwarded, both connections close, tcp_error fires', async () => {
     const events: string[] = [];

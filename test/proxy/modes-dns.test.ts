@@ -4,13 +4,34 @@ import dgram from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, DNSClass, DNSMessage, DNSQuestion, DNSResourceRecord, DNSType, dnswire, ipBytes, type DNSFlow, type EmbeddedProxy } from '@mitmts/sdk';
+import {
+  createProxy,
+  DNSClass,
+  DNSMessage,
+  DNSQuestion,
+  DNSResourceRecord,
+  DNSType,
+  dnswire,
+  ipBytes,
+  type DNSFlow,
+  type EmbeddedProxy,
+} from '@mitmts/sdk';
 import { DnsResolver } from '@mitmts/addon-dnsresolver';
 import { StripDnsHttpsRecords } from '@mitmts/addon-stripdnshttpsrecords';
 import { confdirWithCa } from '../helpers/cli.js';
 import { listenerPort } from '../helpers/modes.js';
 
-const { addressHint, frameTcp, packMessage, packSvcb, parseSvcb, svcbAlpn, SvcParamKey, TcpMessageReader, unpackMessage } = dnswire;
+const {
+  addressHint,
+  frameTcp,
+  packMessage,
+  packSvcb,
+  parseSvcb,
+  svcbAlpn,
+  SvcParamKey,
+  TcpMessageReader,
+  unpackMessage,
+} = dnswire;
 
 /** The name server's zone. */
 function answer(q: DNSQuestion): DNSResourceRecord[] | null {
@@ -24,7 +45,15 @@ function answer(q: DNSQuestion): DNSResourceRecord[] | null {
       return [new DNSResourceRecord(q.name, DNSType.TXT, DNSClass.IN, 300, Buffer.from('\x05hello', 'latin1'))];
     case DNSType.HTTPS: {
       const alpn = Buffer.from('\x02h3\x02h2', 'latin1');
-      const data = packSvcb({ priority: 1, targetName: '', params: [[SvcParamKey.ALPN, alpn], [SvcParamKey.IPV4HINT, addressHint(['192.0.2.10'])], [SvcParamKey.ECH, Buffer.from('fake-ech-config')]] });
+      const data = packSvcb({
+        priority: 1,
+        targetName: '',
+        params: [
+          [SvcParamKey.ALPN, alpn],
+          [SvcParamKey.IPV4HINT, addressHint(['192.0.2.10'])],
+          [SvcParamKey.ECH, Buffer.from('fake-ech-config')],
+        ],
+      });
       return [new DNSResourceRecord(q.name, DNSType.HTTPS, DNSClass.IN, 300, data)];
     }
     default:
@@ -68,7 +97,8 @@ beforeAll(async () => {
         // An addon answers one name itself: the name server is never asked.
         dns_request: (f: DNSFlow) => {
           hooks.push(`request ${f.request.questions[0]!.name}`);
-          if (f.request.questions[0]!.name === 'by-addon.test') f.response = f.request.succeed([DNSResourceRecord.A('by-addon.test', '198.51.100.7')]);
+          if (f.request.questions[0]!.name === 'by-addon.test')
+            f.response = f.request.succeed([DNSResourceRecord.A('by-addon.test', '198.51.100.7')]);
         },
         dns_response: (f: DNSFlow) => void hooks.push(`response ${f.request.questions[0]!.name}`),
         dns_error: (f: DNSFlow) => void hooks.push(`error ${f.request.questions[0]!.name}: ${f.error?.msg}`),
@@ -101,7 +131,18 @@ function rawQuery(port: number, name: string, type: number): Promise<DNSMessage>
       resolve(unpackMessage(m));
     });
     s.on('error', reject);
-    s.send(packMessage(new DNSMessage({ id: 4242, query: true, recursionDesired: true, questions: [new DNSQuestion(name, type, DNSClass.IN)] })), port, '127.0.0.1');
+    s.send(
+      packMessage(
+        new DNSMessage({
+          id: 4242,
+          query: true,
+          recursionDesired: true,
+          questions: [new DNSQuestion(name, type, DNSClass.IN)],
+        }),
+      ),
+      port,
+      '127.0.0.1',
+    );
   });
 }
 
@@ -109,14 +150,18 @@ describe('dns mode', () => {
   it('logs the listeners as mitmproxy does', () => {
     const lines = proxy.logs.map((e) => e.message);
     expect(lines).toContain(`DNS server listening at 127.0.0.1:${listenerPort(proxy, 'dns')}.`);
-    expect(lines).toContain(`Reverse proxy to dns://127.0.0.1:${nsPort} listening at 127.0.0.1:${listenerPort(proxy, 'reverse:dns')}.`);
+    expect(lines).toContain(
+      `Reverse proxy to dns://127.0.0.1:${nsPort} listening at 127.0.0.1:${listenerPort(proxy, 'reverse:dns')}.`,
+    );
   });
 
   it('answers A and AAAA from the name servers (dnsresolver), as DNS flows with their hooks', async () => {
     const r = resolverFor('dns');
     expect(await r.resolve4('example.test')).toEqual(['192.0.2.10']);
     expect(await r.resolve6('example.test')).toEqual(['2001:db8::10']);
-    const f = proxy.flows.all().find((x) => x.type === 'dns' && (x as DNSFlow).request.questions[0]!.type === DNSType.A) as DNSFlow;
+    const f = proxy.flows
+      .all()
+      .find((x) => x.type === 'dns' && (x as DNSFlow).request.questions[0]!.type === DNSType.A) as DNSFlow;
     expect(f.response!.answers.map(String)).toEqual(['192.0.2.10']);
     expect([f.clientConn.proxyMode, f.clientConn.transportProtocol, f.live]).toEqual(['dns@0', 'udp', false]);
     expect(hooks).toContain('response example.test');
@@ -147,7 +192,9 @@ describe('dns mode', () => {
     expect(d.params.map(([k]) => k)).toEqual([SvcParamKey.ALPN, SvcParamKey.IPV4HINT]);
     proxy.kernel.options.update({ strip_ech: false });
     try {
-      const kept = parseSvcb((await rawQuery(listenerPort(proxy, 'dns'), 'example.test', DNSType.HTTPS)).answers[0]!.data);
+      const kept = parseSvcb(
+        (await rawQuery(listenerPort(proxy, 'dns'), 'example.test', DNSType.HTTPS)).answers[0]!.data,
+      );
       expect(svcbAlpn(kept)).toEqual(['h2']);
       expect(kept.params.map(([k]) => k)).toContain(SvcParamKey.ECH);
     } finally {
@@ -158,7 +205,19 @@ describe('dns mode', () => {
   it('DNS over TCP on the same port', async () => {
     const port = listenerPort(proxy, 'dns');
     const m = await new Promise<DNSMessage>((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => s.write(frameTcp(packMessage(new DNSMessage({ id: 7, query: true, questions: [new DNSQuestion('example.test', DNSType.A, DNSClass.IN)] })))));
+      const s = net.connect(port, '127.0.0.1', () =>
+        s.write(
+          frameTcp(
+            packMessage(
+              new DNSMessage({
+                id: 7,
+                query: true,
+                questions: [new DNSQuestion('example.test', DNSType.A, DNSClass.IN)],
+              }),
+            ),
+          ),
+        ),
+      );
       const reader = new TcpMessageReader();
       s.on('data', (d: Buffer) => {
         const [msg] = reader.push(d);
@@ -196,7 +255,9 @@ describe('reverse:dns', () => {
     expect(await r.resolveTxt('example.test')).toEqual([['hello']]);
     expect(await r.resolve4('example.test')).toEqual(['192.0.2.10']);
     expect(asked).toEqual([`example.test ${DNSType.TXT}`, `example.test ${DNSType.A}`]);
-    const f = proxy.flows.all().find((x) => x.type === 'dns' && x.clientConn.proxyMode.startsWith('reverse:dns')) as DNSFlow;
+    const f = proxy.flows
+      .all()
+      .find((x) => x.type === 'dns' && x.clientConn.proxyMode.startsWith('reverse:dns')) as DNSFlow;
     expect(f.serverConn.address).toEqual(['127.0.0.1', nsPort]);
   });
 });
@@ -204,7 +265,11 @@ describe('reverse:dns', () => {
 describe('dns mode without a resolver addon', () => {
   it('answers SERVFAIL and fires dns_error with what to do', async () => {
     const errors: string[] = [];
-    const bare = await createProxy({ confdir: confdirWithCa(), options: { mode: ['dns@0'] }, addons: [{ name: 'e', dns_error: (f: DNSFlow) => void errors.push(f.error!.msg) }] });
+    const bare = await createProxy({
+      confdir: confdirWithCa(),
+      options: { mode: ['dns@0'] },
+      addons: [{ name: 'e', dns_error: (f: DNSFlow) => void errors.push(f.error!.msg) }],
+    });
     try {
       const m = await new Promise<DNSMessage>((resolve) => {
         const s = dgram.createSocket('udp4');
@@ -212,7 +277,17 @@ describe('dns mode without a resolver addon', () => {
           s.close();
           resolve(unpackMessage(x));
         });
-        s.send(packMessage(new DNSMessage({ id: 9, query: true, questions: [new DNSQuestion('example.test', DNSType.A, DNSClass.IN)] })), bare.port, '127.0.0.1');
+        s.send(
+          packMessage(
+            new DNSMessage({
+              id: 9,
+              query: true,
+              questions: [new DNSQuestion('example.test', DNSType.A, DNSClass.IN)],
+            }),
+          ),
+          bare.port,
+          '127.0.0.1',
+        );
       });
       expect(m.responseCode).toBe(2);
       expect(errors[0]).toMatch(/^No addon answered this DNS query .* load the dnsresolver addon/);

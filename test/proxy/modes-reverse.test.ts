@@ -31,7 +31,9 @@ beforeAll(async () => {
   secure = await httpsServer(handler);
   echo = await tcpServer((s) => s.on('data', (d: Buffer) => s.write(Buffer.concat([Buffer.from('echo:'), d]))));
   const { key, cert } = secure.ca.issue('localhost');
-  tlsEcho = tls.createServer({ key, cert }, (s) => s.on('data', (d: Buffer) => s.write(Buffer.concat([Buffer.from('tls-echo:'), d]))));
+  tlsEcho = tls.createServer({ key, cert }, (s) =>
+    s.on('data', (d: Buffer) => s.write(Buffer.concat([Buffer.from('tls-echo:'), d]))),
+  );
   await new Promise<void>((r) => tlsEcho.listen(0, '127.0.0.1', r));
   const tlsEchoPort = (tlsEcho.address() as net.AddressInfo).port;
   proxy = await createProxy({
@@ -71,7 +73,9 @@ afterAll(async () => {
 
 describe('reverse mode', () => {
   it('logs one line per listener naming the mode, as mitmproxy', () => {
-    const lines = proxy.logs.filter((e) => e.message.includes(' listening at ')).map((e) => e.message.replace(/:\d+\.$/, ''));
+    const lines = proxy.logs
+      .filter((e) => e.message.includes(' listening at '))
+      .map((e) => e.message.replace(/:\d+\.$/, ''));
     expect(lines).toEqual([
       `Reverse proxy to http://127.0.0.1:${plain.port} listening at 127.0.0.1`,
       `Reverse proxy to https://localhost:${secure.port} listening at 127.0.0.1`,
@@ -92,11 +96,19 @@ describe('reverse mode', () => {
     expect(f.serverConn.address).toEqual(['127.0.0.1', plain.port]);
   });
 
-  it('HTTP/2 to reverse:http (h2c prior knowledge): HTTP/1.1 to the target, Host rewritten; curl --http2 to reverse:https gets the target\'s HTTP/1.1', async () => {
-    const h2c = await curl(['--http2-prior-knowledge', `http://127.0.0.1:${port('reverse:http://127.0.0.1:' + plain.port)}/h2c`]);
+  it("HTTP/2 to reverse:http (h2c prior knowledge): HTTP/1.1 to the target, Host rewritten; curl --http2 to reverse:https gets the target's HTTP/1.1", async () => {
+    const h2c = await curl([
+      '--http2-prior-knowledge',
+      `http://127.0.0.1:${port('reverse:http://127.0.0.1:' + plain.port)}/h2c`,
+    ]);
     expect(h2c.stderr).toBe('');
     expect(h2c.stdout).toBe(`http /h2c for 127.0.0.1:${plain.port}`);
-    const h2 = await curl(['--http2', '--cacert', proxy.caCertPath, `https://localhost:${port('reverse:https://localhost:' + secure.port)}/h2`]);
+    const h2 = await curl([
+      '--http2',
+      '--cacert',
+      proxy.caCertPath,
+      `https://localhost:${port('reverse:https://localhost:' + secure.port)}/h2`,
+    ]);
     expect(h2.stderr).toBe('');
     expect(h2.stdout).toBe(`https /h2 for localhost:${secure.port}`);
     expect(flows.find((x) => x.request.path === '/h2c')!.request.httpVersion).toBe('HTTP/2.0');
@@ -106,14 +118,23 @@ describe('reverse mode', () => {
 
   it('an absolute-form request still goes to the target', async () => {
     const p = port('reverse:http://127.0.0.1:' + plain.port);
-    const r = await rawExchange(p, 'GET http://elsewhere.example/abs HTTP/1.1\r\nHost: elsewhere.example\r\nConnection: close\r\n\r\n');
+    const r = await rawExchange(
+      p,
+      'GET http://elsewhere.example/abs HTTP/1.1\r\nHost: elsewhere.example\r\nConnection: close\r\n\r\n',
+    );
     expect(r.response).toMatch(/^HTTP\/1\.1 200 /);
     expect(r.response).toContain(`http /abs for 127.0.0.1:${plain.port}`);
   });
 
   it('curl to reverse:https over TLS: a certificate for the name asked for, the target over verified TLS', async () => {
     const p = port('reverse:https://');
-    const r = await curl(['--cacert', proxy.caCertPath, '--resolve', `api.example:${p}:127.0.0.1`, `https://api.example:${p}/secure`]);
+    const r = await curl([
+      '--cacert',
+      proxy.caCertPath,
+      '--resolve',
+      `api.example:${p}:127.0.0.1`,
+      `https://api.example:${p}/secure`,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`https /secure for localhost:${secure.port}`);
     const f = flows.find((x) => x.request.path === '/secure')!;
@@ -130,7 +151,11 @@ describe('reverse mode', () => {
   it('keep_host_header keeps the client Host header (and its SNI towards the server)', async () => {
     proxy.kernel.options.update({ keep_host_header: true });
     try {
-      const r = await curl([`http://127.0.0.1:${port('reverse:http://127.0.0.1:' + plain.port)}/keep`, '-H', 'Host: public.example']);
+      const r = await curl([
+        `http://127.0.0.1:${port('reverse:http://127.0.0.1:' + plain.port)}/keep`,
+        '-H',
+        'Host: public.example',
+      ]);
       expect(r.stdout).toBe('http /keep for public.example');
     } finally {
       proxy.kernel.options.update({ keep_host_header: false });
@@ -158,13 +183,24 @@ describe('reverse mode', () => {
     const f = await ended;
     expect(f.clientConn.proxyMode).toBe(`reverse:tcp://127.0.0.1:${echo.port}@0`);
     expect(tcpEvents).toContain(`start ${echo.port}`);
-    expect(f.messages.map((m) => `${m.fromClient ? '>' : '<'}${m.content.toString()}`)).toEqual(['>PING', '<echo:PING']);
+    expect(f.messages.map((m) => `${m.fromClient ? '>' : '<'}${m.content.toString()}`)).toEqual([
+      '>PING',
+      '<echo:PING',
+    ]);
   });
 
   it('reverse:tls terminates the client TLS and relays TCP over TLS to the target', async () => {
     const ended = new Promise<TCPFlow>((r) => (tcpEnded = r));
     const got = await new Promise<string>((resolve, reject) => {
-      const s = tls.connect({ port: port('reverse:tls://'), host: '127.0.0.1', servername: 'db.example', ca: readFileSync(proxy.caCertPath) }, () => s.write('hello'));
+      const s = tls.connect(
+        {
+          port: port('reverse:tls://'),
+          host: '127.0.0.1',
+          servername: 'db.example',
+          ca: readFileSync(proxy.caCertPath),
+        },
+        () => s.write('hello'),
+      );
       s.on('data', (d: Buffer) => {
         resolve(d.toString());
         s.end();

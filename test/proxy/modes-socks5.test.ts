@@ -39,7 +39,10 @@ beforeAll(async () => {
   authed = await createProxy({
     confdir: confdirWithCa(),
     options: { ...options, proxyauth: 'bob:s3cret' },
-    addons: [new ProxyAuth(), { name: 'authwatch', socks5_auth: (d: Socks5AuthData) => void authCalls.push([d.username, d.valid]) }],
+    addons: [
+      new ProxyAuth(),
+      { name: 'authwatch', socks5_auth: (d: Socks5AuthData) => void authCalls.push([d.username, d.valid]) },
+    ],
   });
 });
 
@@ -51,7 +54,8 @@ afterAll(async () => {
 });
 
 const socks = (p: EmbeddedProxy): string => `127.0.0.1:${listenerPort(p, 'socks5')}`;
-const lastHttp = (p: EmbeddedProxy, path: string): HTTPFlow => p.flows.all().find((f) => (f as HTTPFlow).request?.path === path) as HTTPFlow;
+const lastHttp = (p: EmbeddedProxy, path: string): HTTPFlow =>
+  p.flows.all().find((f) => (f as HTTPFlow).request?.path === path) as HTTPFlow;
 
 describe('socks5 mode without authentication', () => {
   it('logs the listener as mitmproxy does', () => {
@@ -94,7 +98,12 @@ describe('socks5 mode without authentication', () => {
       s.on('data', (d: Buffer) => {
         if (state === 0) {
           state = 1; // 05 00: no authentication
-          s.write(Buffer.concat([Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]), Buffer.from([greeter.port >> 8, greeter.port & 0xff])]));
+          s.write(
+            Buffer.concat([
+              Buffer.from([5, 1, 0, 1, 127, 0, 0, 1]),
+              Buffer.from([greeter.port >> 8, greeter.port & 0xff]),
+            ]),
+          );
         } else if (state === 1) {
           state = 2; // the reply; the greeting may follow in the same chunk
           out += d.subarray(10).toString();
@@ -106,7 +115,9 @@ describe('socks5 mode without authentication', () => {
       s.write(Buffer.from([5, 1, 0]));
     });
     expect(got).toBe('220 hello\r\n250 got EHLO me\r\n');
-    const f = (await proxy.flows.waitFor((x) => x.type === 'tcp' && (x as TCPFlow).serverConn.address?.[1] === greeter.port && !x.live)) as TCPFlow;
+    const f = (await proxy.flows.waitFor(
+      (x) => x.type === 'tcp' && (x as TCPFlow).serverConn.address?.[1] === greeter.port && !x.live,
+    )) as TCPFlow;
     expect(f.messages.map((m) => m.fromClient)).toEqual([false, true, false]);
   });
 
@@ -119,27 +130,34 @@ describe('socks5 mode without authentication', () => {
       s.on('error', reject);
     });
     expect([...answer]).toEqual([5, 0xff]);
-    expect(proxy.logs.map((e) => e.message).join('\n')).toContain('SOCKS5 client offers no acceptable authentication method (offered: username/password); this proxy accepts clients without authentication only');
+    expect(proxy.logs.map((e) => e.message).join('\n')).toContain(
+      'SOCKS5 client offers no acceptable authentication method (offered: username/password); this proxy accepts clients without authentication only',
+    );
   });
 
   it('an unreachable target gets reply 05 (connection refused), logged', async () => {
     const r = await curl(['--socks5', socks(proxy), 'http://127.0.0.1:1/']);
     expect(r.code).toBe(97);
     expect(r.stderr).toMatch(/\(5\)|Connection refused/i);
-    expect(proxy.logs.map((e) => e.message).join('\n')).toContain('SOCKS5 CONNECT to 127.0.0.1:1 failed: Failed to connect to 127.0.0.1:1: connection refused (ECONNREFUSED)');
+    expect(proxy.logs.map((e) => e.message).join('\n')).toContain(
+      'SOCKS5 CONNECT to 127.0.0.1:1 failed: Failed to connect to 127.0.0.1:1: connection refused (ECONNREFUSED)',
+    );
   });
 
   it('an HTTP proxy client at the SOCKS5 listener is told what to use', async () => {
     const r = await curl(['-x', `http://${socks(proxy)}`, `http://localhost:${plain.port}/wrong-kind`]);
     expect(r.code).not.toBe(0);
-    expect(proxy.logs.map((e) => e.message).join('\n')).toMatch(/An HTTP request \("GET"\) arrived at a SOCKS5 listener\. Use an HTTP proxy listener \(mode regular\)/);
+    expect(proxy.logs.map((e) => e.message).join('\n')).toMatch(
+      /An HTTP request \("GET"\) arrived at a SOCKS5 listener\. Use an HTTP proxy listener \(mode regular\)/,
+    );
   });
 
   it('counts the connections of every listener in proxyserver.active_connections', async () => {
     const a = net.connect(listenerPort(proxy, 'socks5'), '127.0.0.1');
     const b = net.connect(listenerPort(proxy, 'regular'), '127.0.0.1');
     await Promise.all([a, b].map((s) => new Promise((r) => s.once('connect', r))));
-    const count = async (): Promise<number> => (await proxy.kernel.commands.call('proxyserver.active_connections')) as number;
+    const count = async (): Promise<number> =>
+      (await proxy.kernel.commands.call('proxyserver.active_connections')) as number;
     for (let i = 0; i < 100 && (await count()) < 2; i++) await new Promise((r) => setImmediate(r));
     expect(await count()).toBe(2);
     a.destroy();
@@ -149,22 +167,38 @@ describe('socks5 mode without authentication', () => {
 
 describe('socks5 mode with proxyauth (username/password, socks5_auth)', () => {
   it('right credentials: through, and the requests in the connection carry them', async () => {
-    const r = await curl(['--socks5-hostname', socks(authed), '--proxy-user', 'bob:s3cret', `http://localhost:${plain.port}/authed`]);
+    const r = await curl([
+      '--socks5-hostname',
+      socks(authed),
+      '--proxy-user',
+      'bob:s3cret',
+      `http://localhost:${plain.port}/authed`,
+    ]);
     expect(r.stdout).toBe('/authed at 127.0.0.1');
     expect(lastHttp(authed, '/authed').metadata.proxyauth).toEqual(['bob', 's3cret']);
     expect(authCalls).toContainEqual(['bob', true]);
   });
 
   it('wrong credentials: refused, and the log says why and for which user', async () => {
-    const r = await curl(['--socks5-hostname', socks(authed), '--proxy-user', 'bob:wrong', `http://localhost:${plain.port}/denied`]);
+    const r = await curl([
+      '--socks5-hostname',
+      socks(authed),
+      '--proxy-user',
+      'bob:wrong',
+      `http://localhost:${plain.port}/denied`,
+    ]);
     expect(r.code).toBe(97);
-    expect(authed.logs.map((e) => e.message).join('\n')).toContain('SOCKS5 authentication failed: wrong username or password. (user "bob")');
+    expect(authed.logs.map((e) => e.message).join('\n')).toContain(
+      'SOCKS5 authentication failed: wrong username or password. (user "bob")',
+    );
     expect(lastHttp(authed, '/denied')).toBeUndefined();
   });
 
   it('no credentials: refused, and the log says how to give them', async () => {
     const r = await curl(['--socks5-hostname', socks(authed), `http://localhost:${plain.port}/anon`]);
     expect(r.code).toBe(97);
-    expect(authed.logs.map((e) => e.message).join('\n')).toContain('this proxy requires username/password authentication (proxyauth is set)');
+    expect(authed.logs.map((e) => e.message).join('\n')).toContain(
+      'this proxy requires username/password authentication (proxyauth is set)',
+    );
   });
 });

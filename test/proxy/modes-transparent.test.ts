@@ -24,7 +24,10 @@ const BIN = join(import.meta.dirname, '../../bin/mitmts.js');
 function why(): string | null {
   if (process.platform !== 'linux') return `transparent mode needs Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'creating network namespaces and nftables rules needs root';
-  const tools = ensureCommands({ ip: 'iproute2', nft: 'nftables', curl: 'curl' }, { log: (m: string) => console.warn(m) }) as { missing?: string };
+  const tools = ensureCommands(
+    { ip: 'iproute2', nft: 'nftables', curl: 'curl' },
+    { log: (m: string) => console.warn(m) },
+  ) as { missing?: string };
   return tools.missing ?? null;
 }
 const skip = why();
@@ -34,7 +37,11 @@ const id = randomBytes(3).toString('hex');
 const NS = { client: `mitmts-${id}-c`, proxy: `mitmts-${id}-p`, server: `mitmts-${id}-s` };
 
 function sh(args: string[], input?: string): string {
-  return execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', ...(input ? { input } : {}), stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync(args[0]!, args.slice(1), {
+    encoding: 'utf8',
+    ...(input ? { input } : {}),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 const inNs = (ns: string, ...args: string[]): string[] => ['ip', 'netns', 'exec', ns, ...args];
 
@@ -116,9 +123,25 @@ describe.skipIf(skip !== null)('transparent mode in network namespaces', () => {
     writeFileSync(join(dir, 'server.mjs'), SERVER);
     writeFileSync(join(dir, 'server.key'), key);
     writeFileSync(join(dir, 'server.crt'), cert);
-    server = await start(inNs(NS.server, process.execPath, join(dir, 'server.mjs'), join(dir, 'server.key'), join(dir, 'server.crt')), /ready/, 'the server');
+    server = await start(
+      inNs(NS.server, process.execPath, join(dir, 'server.mjs'), join(dir, 'server.key'), join(dir, 'server.crt')),
+      /ready/,
+      'the server',
+    );
     proxy = await start(
-      inNs(NS.proxy, process.execPath, BIN, '--mode', 'transparent@0.0.0.0:8080', '--set', `confdir=${confdirWithCa()}`, '--set', `ssl_verify_upstream_trusted_ca=${ca.caCertPath}`, '-w', flowsFile),
+      inNs(
+        NS.proxy,
+        process.execPath,
+        BIN,
+        '--mode',
+        'transparent@0.0.0.0:8080',
+        '--set',
+        `confdir=${confdirWithCa()}`,
+        '--set',
+        `ssl_verify_upstream_trusted_ca=${ca.caCertPath}`,
+        '-w',
+        flowsFile,
+      ),
       /Transparent proxy listening at 0\.0\.0\.0:8080\./,
       'mitmts',
     );
@@ -140,7 +163,9 @@ describe.skipIf(skip !== null)('transparent mode in network namespaces', () => {
   it('TPROXY: curl in the client namespace reaches the server through mitmts, which records the original destination', async () => {
     expect(curlIn('http://10.99.2.5/tproxy')).toBe('/tproxy at 10.99.2.5:80 from 10.99.2.1');
     // HTTPS: intercepted with a certificate for the SNI, the server verified by its own CA.
-    expect(curlIn('--cacert', FIXTURE_CA_CERT, '--resolve', 'server.test:443:10.99.2.5', 'https://server.test/tproxy-tls')).toBe('/tproxy-tls at 10.99.2.5:443 from 10.99.2.1');
+    expect(
+      curlIn('--cacert', FIXTURE_CA_CERT, '--resolve', 'server.test:443:10.99.2.5', 'https://server.test/tproxy-tls'),
+    ).toBe('/tproxy-tls at 10.99.2.5:443 from 10.99.2.1');
   });
 
   it('REDIRECT: the original destination comes from the conntrack table', () => {
@@ -171,7 +196,12 @@ describe.skipIf(skip !== null)('transparent mode in network namespaces', () => {
     expect(plain.clientConn.peername?.[0]).toBe('10.99.1.2');
     expect(plain.clientConn.proxyMode).toBe('transparent@0.0.0.0:8080');
     const secure = byPath.get('/tproxy-tls')!;
-    expect([secure.request.scheme, secure.request.host, secure.request.port, secure.clientConn.sni]).toEqual(['https', '10.99.2.5', 443, 'server.test']);
+    expect([secure.request.scheme, secure.request.host, secure.request.port, secure.clientConn.sni]).toEqual([
+      'https',
+      '10.99.2.5',
+      443,
+      'server.test',
+    ]);
     expect(secure.serverConn.sni).toBe('server.test');
     expect(byPath.get('/redirect')!.serverConn.address).toEqual(['10.99.2.6', 80]);
     expect(proxy.output()).not.toMatch(/TPROXY is off/);

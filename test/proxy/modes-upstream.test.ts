@@ -29,7 +29,10 @@ function upstreamProxy(name: string, ca: string, extra: Record<string, unknown> 
   return createProxy({
     confdir: confdirWithCa(),
     options: { ssl_verify_upstream_trusted_ca: ca, ...extra },
-    addons: [new ProxyAuth(), { name: `hop-${name}`, requestheaders: (f: HTTPFlow) => void f.request.headers.set('X-Hop', name) }],
+    addons: [
+      new ProxyAuth(),
+      { name: `hop-${name}`, requestheaders: (f: HTTPFlow) => void f.request.headers.set('X-Hop', name) },
+    ],
   });
 }
 
@@ -59,10 +62,16 @@ beforeAll(async () => {
         // Per-flow upstream on the regular listener: 127.0.0.1 through one, localhost through two.
         // A whole tunnel through one upstream: chosen on the CONNECT.
         http_connect: (f: HTTPFlow) => {
-          if (f.request.host === '127.0.0.1' && f.request.port === secure.port) setUpstreamProxy(f, ['http', ['127.0.0.1', open1.port]]);
+          if (f.request.host === '127.0.0.1' && f.request.port === secure.port)
+            setUpstreamProxy(f, ['http', ['127.0.0.1', open1.port]]);
         },
         requestheaders: (f: HTTPFlow) => {
-          if (f.clientConn.proxyMode !== 'regular@0' || f.request.path.startsWith('/direct') || f.request.path.startsWith('/whole')) return;
+          if (
+            f.clientConn.proxyMode !== 'regular@0' ||
+            f.request.path.startsWith('/direct') ||
+            f.request.path.startsWith('/whole')
+          )
+            return;
           setUpstreamProxy(f, `http://127.0.0.1:${f.request.host === '127.0.0.1' ? open1.port : open2.port}`);
         },
         response: (f: HTTPFlow) => void flows.push(f),
@@ -80,7 +89,9 @@ afterAll(async () => {
 
 describe('upstream mode, chained through a second mitmts that requires proxyauth', () => {
   it('logs the listener as mitmproxy does', () => {
-    expect(proxy.logs.map((e) => e.message)).toContain(`HTTP(S) proxy (upstream mode) listening at 127.0.0.1:${listener('upstream:')}.`);
+    expect(proxy.logs.map((e) => e.message)).toContain(
+      `HTTP(S) proxy (upstream mode) listening at 127.0.0.1:${listener('upstream:')}.`,
+    );
   });
 
   it('plain HTTP goes to the upstream proxy in absolute form with Proxy-Authorization from upstream_auth', async () => {
@@ -95,12 +106,20 @@ describe('upstream mode, chained through a second mitmts that requires proxyauth
   });
 
   it('HTTPS goes through a CONNECT to the upstream (http_connect_upstream fires), then TLS inside', async () => {
-    const r = await curl(['-x', `http://127.0.0.1:${listener('upstream:')}`, '--cacert', proxy.caCertPath, `${secure.url}/tls`]);
+    const r = await curl([
+      '-x',
+      `http://127.0.0.1:${listener('upstream:')}`,
+      '--cacert',
+      proxy.caCertPath,
+      `${secure.url}/tls`,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('/tls via auth auth=-');
     const c = connectUpstream.find((x) => x.request.port === secure.port)!;
     expect(c.request.method).toBe('CONNECT');
-    expect(c.request.headers.get('proxy-authorization')).toBe(`Basic ${Buffer.from('alice:s3cret').toString('base64')}`);
+    expect(c.request.headers.get('proxy-authorization')).toBe(
+      `Basic ${Buffer.from('alice:s3cret').toString('base64')}`,
+    );
     expect(c.request.headers.get('host')).toBe(`localhost:${secure.port}`);
     const f = flows.find((x) => x.request.path === '/tls')!;
     expect(f.serverConn.via).toEqual(['http', ['127.0.0.1', auth.port]]);
@@ -112,7 +131,15 @@ describe('upstream mode, chained through a second mitmts that requires proxyauth
     proxy.kernel.options.update({ connection_strategy: 'lazy' });
     let r;
     try {
-      r = await curl(['--http2', '-x', `http://127.0.0.1:${listener('upstream:')}`, '--cacert', proxy.caCertPath, `${secure.url}/h2-one`, `${secure.url}/h2-two`]);
+      r = await curl([
+        '--http2',
+        '-x',
+        `http://127.0.0.1:${listener('upstream:')}`,
+        '--cacert',
+        proxy.caCertPath,
+        `${secure.url}/h2-one`,
+        `${secure.url}/h2-two`,
+      ]);
     } finally {
       proxy.kernel.options.update({ connection_strategy: 'eager' });
     }
@@ -133,17 +160,29 @@ describe('upstream mode, chained through a second mitmts that requires proxyauth
     try {
       const r = await curl(['-i', '-x', `http://127.0.0.1:${listener('upstream:')}`, `${plain.url}/wrong`]);
       expect(r.stdout).toMatch(/^HTTP\/1\.1 407 /);
-      const s = await curl(['-x', `http://127.0.0.1:${listener('upstream:')}`, '--cacert', proxy.caCertPath, `${secure.url}/wrong-tls`]);
+      const s = await curl([
+        '-x',
+        `http://127.0.0.1:${listener('upstream:')}`,
+        '--cacert',
+        proxy.caCertPath,
+        `${secure.url}/wrong-tls`,
+      ]);
       expect(s.stderr).toContain('CONNECT tunnel failed, response 502');
-      const connect = proxy.flows.all().find((x) => (x as HTTPFlow).request?.method === 'CONNECT' && x.error !== null) as HTTPFlow;
-      expect(connect.error!.msg).toBe(`Upstream proxy 127.0.0.1:${auth.port} refused HTTP CONNECT request: 407 Proxy Authentication Required`);
+      const connect = proxy.flows
+        .all()
+        .find((x) => (x as HTTPFlow).request?.method === 'CONNECT' && x.error !== null) as HTTPFlow;
+      expect(connect.error!.msg).toBe(
+        `Upstream proxy 127.0.0.1:${auth.port} refused HTTP CONNECT request: 407 Proxy Authentication Required`,
+      );
     } finally {
       proxy.kernel.options.update({ upstream_auth: 'alice:s3cret' });
     }
   });
 
   it('upstream_auth refuses a value without user:pass', () => {
-    expect(() => proxy.kernel.options.update({ upstream_auth: 'nocolon' })).toThrow(/Invalid upstream auth specification: "nocolon"/);
+    expect(() => proxy.kernel.options.update({ upstream_auth: 'nocolon' })).toThrow(
+      /Invalid upstream auth specification: "nocolon"/,
+    );
   });
 });
 
@@ -167,23 +206,44 @@ describe('per-flow upstream proxies (setUpstreamProxy)', () => {
   });
 
   it('an HTTPS request inside a CONNECT tunnel goes through the chosen upstream with its own CONNECT', async () => {
-    const r = await curl(['-x', `http://127.0.0.1:${listener('regular')}`, '--cacert', proxy.caCertPath, `${secure.url}/tunnelled`]);
+    const r = await curl([
+      '-x',
+      `http://127.0.0.1:${listener('regular')}`,
+      '--cacert',
+      proxy.caCertPath,
+      `${secure.url}/tunnelled`,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('/tunnelled via two auth=-');
-    expect(flows.find((x) => x.request.path === '/tunnelled')!.serverConn.via).toEqual(['http', ['127.0.0.1', open2.port]]);
+    expect(flows.find((x) => x.request.path === '/tunnelled')!.serverConn.via).toEqual([
+      'http',
+      ['127.0.0.1', open2.port],
+    ]);
   });
 
   it('an upstream chosen in http_connect carries the whole tunnel (its eager connection too)', async () => {
-    const r = await curl(['-x', `http://127.0.0.1:${listener('regular')}`, '--cacert', proxy.caCertPath, `https://127.0.0.1:${secure.port}/whole-tunnel`]);
+    const r = await curl([
+      '-x',
+      `http://127.0.0.1:${listener('regular')}`,
+      '--cacert',
+      proxy.caCertPath,
+      `https://127.0.0.1:${secure.port}/whole-tunnel`,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('/whole-tunnel via one auth=-');
-    const connect = proxy.flows.all().find((x) => (x as HTTPFlow).request?.method === 'CONNECT' && (x as HTTPFlow).request.host === '127.0.0.1') as HTTPFlow;
+    const connect = proxy.flows
+      .all()
+      .find(
+        (x) => (x as HTTPFlow).request?.method === 'CONNECT' && (x as HTTPFlow).request.host === '127.0.0.1',
+      ) as HTTPFlow;
     expect(connect.serverConn.via).toEqual(['http', ['127.0.0.1', open1.port]]);
     expect(flows.find((x) => x.request.path === '/whole-tunnel')!.serverConn).toBe(connect.serverConn);
   });
 
   it('refuses a bad upstream spec with a message naming it', () => {
     const f = flows[0]!;
-    expect(() => setUpstreamProxy(f, 'socks5://x:1')).toThrow('Invalid upstream proxy "socks5://x:1": Invalid scheme: socks5 (expected http://host:port or https://host:port).');
+    expect(() => setUpstreamProxy(f, 'socks5://x:1')).toThrow(
+      'Invalid upstream proxy "socks5://x:1": Invalid scheme: socks5 (expected http://host:port or https://host:port).',
+    );
   });
 });

@@ -26,7 +26,10 @@ beforeAll(async () => {
   secure = await httpsServer((req, res) => res.end(`secure ${req.url}`));
   proxy = await createProxy({ options: { ssl_verify_upstream_trusted_ca: secure.ca.caCertPath } });
   tlsProxyUrl = `https://localhost:${proxy.port}`;
-  bundle = tempFile('bundle.pem', readFileSync(proxy.caCertPath, 'latin1') + readFileSync(secure.ca.caCertPath, 'latin1'));
+  bundle = tempFile(
+    'bundle.pem',
+    readFileSync(proxy.caCertPath, 'latin1') + readFileSync(secure.ca.caCertPath, 'latin1'),
+  );
 });
 afterAll(async () => {
   await proxy?.close();
@@ -35,7 +38,11 @@ afterAll(async () => {
 });
 
 const sh = (cmd: string, args: string[]): Promise<{ code: number; out: string; err: string }> =>
-  new Promise((resolve) => execFile(cmd, args, { timeout: 60_000 }, (e, stdout, stderr) => resolve({ code: e ? 1 : 0, out: stdout, err: stderr })));
+  new Promise((resolve) =>
+    execFile(cmd, args, { timeout: 60_000 }, (e, stdout, stderr) =>
+      resolve({ code: e ? 1 : 0, out: stdout, err: stderr }),
+    ),
+  );
 
 /** The recorded flow for a path: the client spoke TLS to the proxy. */
 function flowFor(path: string): HTTPFlow {
@@ -45,16 +52,35 @@ function flowFor(path: string): HTTPFlow {
 }
 
 describe('TLS to the proxy itself', () => {
-  it.skipIf(missingCurl !== null)('curl --proxy https://: an HTTP origin, and an HTTPS origin through CONNECT inside the TLS', async () => {
-    const a = await sh('curl', ['-sS', '--proxy', tlsProxyUrl, '--proxy-cacert', proxy.caCertPath, `${plain.url}/curl`]);
-    expect(a.err).toBe('');
-    expect(a.out).toBe('plain /curl');
-    expect(flowFor('/curl').clientConn.tls).toBe(true);
-    const b = await sh('curl', ['-sS', '--proxy', tlsProxyUrl, '--proxy-cacert', proxy.caCertPath, '--cacert', proxy.caCertPath, `${secure.url}/curl-tls`]);
-    expect(b.err).toBe('');
-    expect(b.out).toBe('secure /curl-tls');
-    expect(flowFor('/curl-tls').request.scheme).toBe('https');
-  });
+  it.skipIf(missingCurl !== null)(
+    'curl --proxy https://: an HTTP origin, and an HTTPS origin through CONNECT inside the TLS',
+    async () => {
+      const a = await sh('curl', [
+        '-sS',
+        '--proxy',
+        tlsProxyUrl,
+        '--proxy-cacert',
+        proxy.caCertPath,
+        `${plain.url}/curl`,
+      ]);
+      expect(a.err).toBe('');
+      expect(a.out).toBe('plain /curl');
+      expect(flowFor('/curl').clientConn.tls).toBe(true);
+      const b = await sh('curl', [
+        '-sS',
+        '--proxy',
+        tlsProxyUrl,
+        '--proxy-cacert',
+        proxy.caCertPath,
+        '--cacert',
+        proxy.caCertPath,
+        `${secure.url}/curl-tls`,
+      ]);
+      expect(b.err).toBe('');
+      expect(b.out).toBe('secure /curl-tls');
+      expect(flowFor('/curl-tls').request.scheme).toBe('https');
+    },
+  );
 
   it('Node fetch through undici ProxyAgent with an https: proxy URL', async () => {
     const ca = readFileSync(proxy.caCertPath, 'latin1');
@@ -68,10 +94,17 @@ describe('TLS to the proxy itself', () => {
     const py = [
       'import sys, requests',
       "proxies = {'http': sys.argv[1], 'https': sys.argv[1]}",
-      "print(requests.get(sys.argv[2], proxies=proxies, verify=sys.argv[4]).text)",
-      "print(requests.get(sys.argv[3], proxies=proxies, verify=sys.argv[4]).text)",
+      'print(requests.get(sys.argv[2], proxies=proxies, verify=sys.argv[4]).text)',
+      'print(requests.get(sys.argv[3], proxies=proxies, verify=sys.argv[4]).text)',
     ].join('\n');
-    const r = await sh('/usr/bin/python3', ['-c', py, tlsProxyUrl, `${plain.url}/python`, `${secure.url}/python-tls`, bundle]);
+    const r = await sh('/usr/bin/python3', [
+      '-c',
+      py,
+      tlsProxyUrl,
+      `${plain.url}/python`,
+      `${secure.url}/python-tls`,
+      bundle,
+    ]);
     // (Debian's requests 2.28 / urllib3 1.26 do not verify an HTTPS proxy for http:// URLs and
     // warn about it on stderr: a client limitation, not an error.)
     expect(r.err).not.toMatch(/Error|Traceback/);

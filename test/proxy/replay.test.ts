@@ -4,7 +4,18 @@
  */
 import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addon, CLIENT_REPLAY, command, createProxy, hook, inject, type ClientReplay, type EmbeddedProxy, type Flow, type HTTPFlow } from '@mitmts/sdk';
+import {
+  addon,
+  CLIENT_REPLAY,
+  command,
+  createProxy,
+  hook,
+  inject,
+  type ClientReplay,
+  type EmbeddedProxy,
+  type Flow,
+  type HTTPFlow,
+} from '@mitmts/sdk';
 import { curl, httpsServer, type TestCa, type Upstream } from '../helpers/servers.js';
 
 /** An addon that replays flows, as clientplayback will: the runtime's ClientReplay by injection. */
@@ -47,7 +58,11 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d));
     req.on('end', () => {
-      seen.push({ sni: (req.socket as tls.TLSSocket).servername, replayed: req.headers['x-replayed'] as string | undefined, body });
+      seen.push({
+        sni: (req.socket as tls.TLSSocket).servername,
+        replayed: req.headers['x-replayed'] as string | undefined,
+        body,
+      });
       res.end(`answer ${++n} to ${body}`);
     });
   });
@@ -62,16 +77,32 @@ afterAll(async () => {
 
 describe('client replay', () => {
   it('replays a recorded HTTPS flow to the real server, with SNI, through the hooks', async () => {
-    const live = await curl(['-s', '--cacert', proxy.caCertPath, '-x', proxy.url, '--data-binary', 'the body', `${up.url}/replay-me`]);
+    const live = await curl([
+      '-s',
+      '--cacert',
+      proxy.caCertPath,
+      '-x',
+      proxy.url,
+      '--data-binary',
+      'the body',
+      `${up.url}/replay-me`,
+    ]);
     expect(live.stdout).toBe('answer 1 to the body');
-    const flow = proxy.flows.all().find((f): f is HTTPFlow => f.type === 'http' && (f as HTTPFlow).request.path === '/replay-me')!;
+    const flow = proxy.flows
+      .all()
+      .find((f): f is HTTPFlow => f.type === 'http' && (f as HTTPFlow).request.path === '/replay-me')!;
     expect(flow.response!.text).toBe('answer 1 to the body');
     const liveServer = flow.serverConn;
     replayer.events.length = 0;
 
     await proxy.kernel.commands.call('test.replay', [flow]);
 
-    expect(replayer.events).toEqual(['requestheaders request', 'request request', 'responseheaders request', 'response request']);
+    expect(replayer.events).toEqual([
+      'requestheaders request',
+      'request request',
+      'responseheaders request',
+      'response request',
+    ]);
     expect(flow.isReplay).toBe('request');
     expect(flow.live).toBe(false);
     expect(flow.error).toBeNull();
@@ -84,7 +115,9 @@ describe('client replay', () => {
   });
 
   it('puts a server that cannot be reached into flow.error', async () => {
-    const flow = proxy.flows.all().find((f): f is HTTPFlow => f.type === 'http' && (f as HTTPFlow).request.path === '/replay-me')!;
+    const flow = proxy.flows
+      .all()
+      .find((f): f is HTTPFlow => f.type === 'http' && (f as HTTPFlow).request.path === '/replay-me')!;
     flow.request.port = 1;
     replayer.events.length = 0;
     await proxy.kernel.resolve(CLIENT_REPLAY).replay(flow);

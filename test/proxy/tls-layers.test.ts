@@ -16,7 +16,15 @@ function tunnel(proxy: EmbeddedProxy, port: number, alpn: string[]): Promise<tls
     const req = http.request({ host: proxy.host, port: proxy.port, method: 'CONNECT', path: `localhost:${port}` });
     req.on('connect', (res, socket) => {
       if (res.statusCode !== 200) return reject(new Error(`CONNECT answered ${res.statusCode}`));
-      const t = tls.connect({ socket, ca: readFileSync(proxy.caCertPath), servername: 'localhost', ...(alpn.length ? { ALPNProtocols: alpn } : {}) }, () => resolve(t));
+      const t = tls.connect(
+        {
+          socket,
+          ca: readFileSync(proxy.caCertPath),
+          servername: 'localhost',
+          ...(alpn.length ? { ALPNProtocols: alpn } : {}),
+        },
+        () => resolve(t),
+      );
       t.on('error', reject);
     });
     req.on('error', reject);
@@ -48,7 +56,13 @@ beforeAll(async () => {
   echoPort = (echo.address() as net.AddressInfo).port;
   proxy = await createProxy({
     options: { ssl_verify_upstream_trusted_ca: ca.caCertPath },
-    addons: [{ name: 'watch', response: (f: HTTPFlow) => void httpFlows.push(f), tcp_end: (f: TCPFlow) => void tcpFlows.push(f) }],
+    addons: [
+      {
+        name: 'watch',
+        response: (f: HTTPFlow) => void httpFlows.push(f),
+        tcp_end: (f: TCPFlow) => void tcpFlows.push(f),
+      },
+    ],
   });
 });
 
@@ -93,11 +107,16 @@ describe('the layer inside TLS', () => {
       };
       check();
     });
-    expect(flow.messages.map((m) => m.content.toString('latin1'))).toEqual(['\x00\x01 binary hello', 'echo:\x00\x01 binary hello']);
+    expect(flow.messages.map((m) => m.content.toString('latin1'))).toEqual([
+      '\x00\x01 binary hello',
+      'echo:\x00\x01 binary hello',
+    ]);
   });
 
   it('no ALPN with rawtcp off: HTTP/1 for any bytes (a 400 for these)', async () => {
-    const p = await createProxy({ options: { rawtcp: false, ssl_verify_upstream_trusted_ca: (await testCa()).caCertPath } });
+    const p = await createProxy({
+      options: { rawtcp: false, ssl_verify_upstream_trusted_ca: (await testCa()).caCertPath },
+    });
     try {
       const t = await tunnel(p, echoPort, []);
       const reply = readAll(t);

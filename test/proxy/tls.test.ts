@@ -6,18 +6,35 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { ProxyAgent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Cert, createProxy, type ClientHelloData, type EmbeddedProxy, type HTTPFlow, type TCPFlow, type TlsData } from '@mitmts/sdk';
+import {
+  Cert,
+  createProxy,
+  type ClientHelloData,
+  type EmbeddedProxy,
+  type HTTPFlow,
+  type TCPFlow,
+  type TlsData,
+} from '@mitmts/sdk';
 import { curl, httpsServer, tcpServer, testCa, type Upstream } from '../helpers/servers.js';
 
 const FIXTURE_CA = join(import.meta.dirname, '../fixtures/mitmproxy-ca');
 
 /** CONNECT through the proxy, then TLS with the given CA; resolves with the TLS socket. */
-function connectTls(proxyPort: number, host: string, port: number, ca: string | Buffer, servername = host): Promise<tls.TLSSocket> {
+function connectTls(
+  proxyPort: number,
+  host: string,
+  port: number,
+  ca: string | Buffer,
+  servername = host,
+): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: `${host}:${port}` });
     req.on('connect', (res, socket) => {
       if (res.statusCode !== 200) return reject(new Error(`CONNECT answered ${res.statusCode}`));
-      const t = tls.connect({ socket, ca, servername: net.isIP(servername) ? undefined : servername, ...(net.isIP(host) ? { host } : {}) }, () => resolve(t));
+      const t = tls.connect(
+        { socket, ca, servername: net.isIP(servername) ? undefined : servername, ...(net.isIP(host) ? { host } : {}) },
+        () => resolve(t),
+      );
       t.on('error', reject);
     });
     req.on('error', reject);
@@ -42,10 +59,13 @@ const tlsEvents: string[] = [];
 const flows: HTTPFlow[] = [];
 
 beforeAll(async () => {
-  up = await httpsServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(`secure ${req.url}`);
-  }, ['localhost', '127.0.0.1', 'alt.test']);
+  up = await httpsServer(
+    (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`secure ${req.url}`);
+    },
+    ['localhost', '127.0.0.1', 'alt.test'],
+  );
   proxy = await createProxy({
     options: { ssl_verify_upstream_trusted_ca: up.ca.caCertPath },
     addons: [
@@ -70,7 +90,14 @@ afterAll(async () => {
 
 describe('TLS interception', () => {
   it('creates the CA files as mitmproxy does, private keys 0600', () => {
-    for (const f of ['mitmproxy-ca.pem', 'mitmproxy-ca-cert.pem', 'mitmproxy-ca-cert.cer', 'mitmproxy-ca.p12', 'mitmproxy-ca-cert.p12', 'mitmproxy-dhparam.pem']) {
+    for (const f of [
+      'mitmproxy-ca.pem',
+      'mitmproxy-ca-cert.pem',
+      'mitmproxy-ca-cert.cer',
+      'mitmproxy-ca.p12',
+      'mitmproxy-ca-cert.p12',
+      'mitmproxy-dhparam.pem',
+    ]) {
       expect(statSync(join(proxy.confdir, f)).isFile()).toBe(true);
     }
     expect(statSync(join(proxy.confdir, 'mitmproxy-ca.pem')).mode & 0o777).toBe(0o600);
@@ -84,7 +111,13 @@ describe('TLS interception', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^HTTP\/1\.1 200 Connection established\r\n\r\nHTTP\/1\.1 200 OK/);
     expect(r.stdout.endsWith('secure /curl')).toBe(true);
-    expect(tlsEvents).toEqual(['clienthello localhost', 'start_server', 'established_server TLSv1.3', 'start_client', 'established_client localhost']);
+    expect(tlsEvents).toEqual([
+      'clienthello localhost',
+      'start_server',
+      'established_server TLSv1.3',
+      'start_client',
+      'established_client localhost',
+    ]);
     const f = flows.find((x) => x.request.path === '/curl')!;
     expect(f.request.scheme).toBe('https');
     expect(f.request.url).toBe(`https://localhost:${up.port}/curl`);
@@ -113,10 +146,22 @@ describe('TLS interception', () => {
   it("works with Node's https through CONNECT", async () => {
     const https = await import('node:https');
     const body = await new Promise<string>((resolve, reject) => {
-      const connectReq = http.request({ host: '127.0.0.1', port: proxy.port, method: 'CONNECT', path: `localhost:${up.port}` });
+      const connectReq = http.request({
+        host: '127.0.0.1',
+        port: proxy.port,
+        method: 'CONNECT',
+        path: `localhost:${up.port}`,
+      });
       connectReq.on('connect', (_res, socket) => {
         const req = https.request(
-          { host: 'localhost', port: up.port, path: '/node-https', ca: readFileSync(proxy.caCertPath), createConnection: () => tls.connect({ socket, servername: 'localhost', ca: readFileSync(proxy.caCertPath) }) },
+          {
+            host: 'localhost',
+            port: up.port,
+            path: '/node-https',
+            ca: readFileSync(proxy.caCertPath),
+            createConnection: () =>
+              tls.connect({ socket, servername: 'localhost', ca: readFileSync(proxy.caCertPath) }),
+          },
           (res) => {
             let out = '';
             res.on('data', (d: Buffer) => (out += d));
@@ -142,7 +187,11 @@ describe('TLS interception', () => {
       'print(opener.open(sys.argv[3]).read().decode())',
     ].join('\n');
     // Async: the proxy runs in this process and must keep serving while Python waits.
-    const { stdout } = await promisify(execFile)('python3', ['-c', script, proxy.url, proxy.caCertPath, `${up.url}/python`], { encoding: 'utf8' });
+    const { stdout } = await promisify(execFile)(
+      'python3',
+      ['-c', script, proxy.url, proxy.caCertPath, `${up.url}/python`],
+      { encoding: 'utf8' },
+    );
     expect(stdout.trim()).toBe('secure /python');
   });
 
@@ -177,7 +226,9 @@ describe('TLS interception', () => {
       expect(r.stdout).toContain('certificate verify failed');
       const k = await createProxy({ options: { ssl_insecure: true } });
       try {
-        expect((await curl(['--cacert', k.caCertPath, '-x', k.url, `${up.url}/insecure`])).stdout).toBe('secure /insecure');
+        expect((await curl(['--cacert', k.caCertPath, '-x', k.url, `${up.url}/insecure`])).stdout).toBe(
+          'secure /insecure',
+        );
       } finally {
         await k.close();
       }
@@ -191,13 +242,15 @@ describe('TLS interception', () => {
     cpSync(up.ca.caCertPath, join(dir, 'upstream.pem'));
     const p = await createProxy({ options: { ssl_verify_upstream_trusted_confdir: dir } });
     try {
-      expect((await curl(['--cacert', p.caCertPath, '-x', p.url, `${up.url}/trusted-dir`])).stdout).toBe('secure /trusted-dir');
+      expect((await curl(['--cacert', p.caCertPath, '-x', p.url, `${up.url}/trusted-dir`])).stdout).toBe(
+        'secure /trusted-dir',
+      );
     } finally {
       await p.close();
     }
   });
 
-  it("keeps using an existing mitmproxy CA from the confdir", async () => {
+  it('keeps using an existing mitmproxy CA from the confdir', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mitmts-existing-'));
     cpSync(FIXTURE_CA, dir, { recursive: true });
     const before = readFileSync(join(dir, 'mitmproxy-ca.pem'), 'latin1');
@@ -217,14 +270,18 @@ describe('TLS interception', () => {
       const ca = await testCa();
       const r = await curl(['--cacert', ca.caCertPath, '-x', p.url, `${up.url}/passthrough`]);
       expect(r.stdout).toBe('secure /passthrough');
-      expect(p.flows.all().filter((f) => f.type === 'http' && (f as HTTPFlow).request.method !== 'CONNECT')).toHaveLength(0);
+      expect(
+        p.flows.all().filter((f) => f.type === 'http' && (f as HTTPFlow).request.method !== 'CONNECT'),
+      ).toHaveLength(0);
     } finally {
       await p.close();
     }
   });
 
   it('intercepts only allow_hosts: other hosts pass through untouched', async () => {
-    const p = await createProxy({ options: { allow_hosts: ['^127\\.0\\.0\\.1:'], ssl_verify_upstream_trusted_ca: up.ca.caCertPath } });
+    const p = await createProxy({
+      options: { allow_hosts: ['^127\\.0\\.0\\.1:'], ssl_verify_upstream_trusted_ca: up.ca.caCertPath },
+    });
     try {
       const ca = await testCa();
       // localhost is not allowed: passed through, the client verifies the real server certificate.
@@ -233,7 +290,10 @@ describe('TLS interception', () => {
       // 127.0.0.1 is allowed: intercepted, the client must trust the proxy's CA.
       const intercepted = await curl(['--cacert', p.caCertPath, '-x', p.url, `https://127.0.0.1:${up.port}/allowed`]);
       expect(intercepted.stdout).toBe('secure /allowed');
-      const paths = p.flows.all().filter((f): f is HTTPFlow => f.type === 'http').map((f) => f.request.path);
+      const paths = p.flows
+        .all()
+        .filter((f): f is HTTPFlow => f.type === 'http')
+        .map((f) => f.request.path);
       expect(paths).toContain('/allowed');
       expect(paths).not.toContain('/not-allowed');
     } finally {
@@ -245,9 +305,20 @@ describe('TLS interception', () => {
     const silent = await httpsServer(() => undefined);
     const p = await createProxy({ options: { tcp_timeout: 1, ssl_verify_upstream_trusted_ca: silent.ca.caCertPath } });
     try {
-      const r = await curl(['--cacert', p.caCertPath, '-x', p.url, '-s', '-w', '\n%{http_code}', `${silent.url}/silent`]);
+      const r = await curl([
+        '--cacert',
+        p.caCertPath,
+        '-x',
+        p.url,
+        '-s',
+        '-w',
+        '\n%{http_code}',
+        `${silent.url}/silent`,
+      ]);
       expect(r.stdout).toMatch(/no data for 1 s \(tcp_timeout\)[\s\S]*\n502$/);
-      const f = p.flows.all().find((x): x is HTTPFlow => x.type === 'http' && (x as HTTPFlow).request.path === '/silent');
+      const f = p.flows
+        .all()
+        .find((x): x is HTTPFlow => x.type === 'http' && (x as HTTPFlow).request.path === '/silent');
       expect(f?.error?.msg).toBe('Server connection lost: no data for 1 s (tcp_timeout)');
     } finally {
       silent.server.closeAllConnections();
@@ -257,10 +328,14 @@ describe('TLS interception', () => {
   });
 
   it('lets tls_clienthello ignore a connection', async () => {
-    const p = await createProxy({ addons: [{ name: 'ign', tls_clienthello: (d: ClientHelloData) => void (d.ignoreConnection = true) }] });
+    const p = await createProxy({
+      addons: [{ name: 'ign', tls_clienthello: (d: ClientHelloData) => void (d.ignoreConnection = true) }],
+    });
     try {
       const ca = await testCa();
-      expect((await curl(['--cacert', ca.caCertPath, '-x', p.url, `${up.url}/hello-ignore`])).stdout).toBe('secure /hello-ignore');
+      expect((await curl(['--cacert', ca.caCertPath, '-x', p.url, `${up.url}/hello-ignore`])).stdout).toBe(
+        'secure /hello-ignore',
+      );
     } finally {
       await p.close();
     }
@@ -286,7 +361,12 @@ describe('TLS interception', () => {
     });
     try {
       const reply = await new Promise<string>((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port: p.port, method: 'CONNECT', path: `127.0.0.1:${echo.port}` });
+        const req = http.request({
+          host: '127.0.0.1',
+          port: p.port,
+          method: 'CONNECT',
+          path: `127.0.0.1:${echo.port}`,
+        });
         req.on('connect', (_res, socket) => {
           socket.write('ping');
           socket.once('data', (d: Buffer) => {
@@ -341,9 +421,16 @@ describe('TLS interception', () => {
     const reused: boolean[] = [];
     for (let i = 0; i < 4; i++) {
       const t = await new Promise<tls.TLSSocket>((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port: proxy.port, method: 'CONNECT', path: `localhost:${up.port}` });
+        const req = http.request({
+          host: '127.0.0.1',
+          port: proxy.port,
+          method: 'CONNECT',
+          path: `localhost:${up.port}`,
+        });
         req.on('connect', (_res, socket) => {
-          const s = tls.connect({ socket, ca, servername: 'localhost', ...(session ? { session } : {}) }, () => resolve(s));
+          const s = tls.connect({ socket, ca, servername: 'localhost', ...(session ? { session } : {}) }, () =>
+            resolve(s),
+          );
           s.on('session', (x: Buffer) => (session = x));
           s.on('error', reject);
         });
@@ -392,7 +479,9 @@ describe('TLS interception', () => {
 
   it('lets http_connect refuse a CONNECT', async () => {
     const { HTTPResponse } = await import('@mitmts/sdk');
-    const p = await createProxy({ addons: [{ name: 'no', http_connect: (f: HTTPFlow) => void (f.response = HTTPResponse.make(403, 'no tunnels')) }] });
+    const p = await createProxy({
+      addons: [{ name: 'no', http_connect: (f: HTTPFlow) => void (f.response = HTTPResponse.make(403, 'no tunnels')) }],
+    });
     try {
       const r = await curl(['-i', '-x', p.url, `${up.url}/x`]);
       expect(r.code).not.toBe(0);

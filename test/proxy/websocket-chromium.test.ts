@@ -6,7 +6,16 @@ import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { browserProfile, ensureChromium } from '../helpers/browser.js';
 import { echo, HookLog, wsServer, type WsServer } from '../helpers/websocket.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const tools = ensureChromium();
 const missing = 'missing' in tools ? tools.missing : null;
@@ -49,8 +58,17 @@ describe.skipIf(missing !== null)('Chromium WebSocket through the proxy', () => 
       });
       const echoes: string[] = [];
       for (let i = 0; i < 100; i++) {
-        const msg = i % 2 === 0 ? `chromium says ${i} ${'é'.repeat(i)}` : new Uint8Array(Array.from({ length: i * 10 }, (_, j) => (i + j) & 255));
-        const got = new Promise<string>((resolve) => (ws.onmessage = (e) => resolve(typeof e.data === 'string' ? e.data : Array.from(new Uint8Array(e.data as ArrayBuffer)).join(','))));
+        const msg =
+          i % 2 === 0
+            ? `chromium says ${i} ${'é'.repeat(i)}`
+            : new Uint8Array(Array.from({ length: i * 10 }, (_, j) => (i + j) & 255));
+        const got = new Promise<string>(
+          (resolve) =>
+            (ws.onmessage = (e) =>
+              resolve(
+                typeof e.data === 'string' ? e.data : Array.from(new Uint8Array(e.data as ArrayBuffer)).join(','),
+              )),
+        );
         ws.send(msg);
         const want = typeof msg === 'string' ? msg : Array.from(msg).join(',');
         if ((await got) !== want) throw new Error(`echo ${i} differs`);

@@ -63,7 +63,9 @@ function collect(ws: WebSocket, n: number): Promise<string[]> {
 describe('hooks change messages', () => {
   it('a hook edits message 10 of 100 (and an async one message 20) on a compressed connection: the server decodes all 100', async () => {
     const up = await server({ deflate: true });
-    const received = new Promise<string[]>((resolve) => up.wss.on('connection', (peer) => void collect(peer, 100).then(resolve)));
+    const received = new Promise<string[]>((resolve) =>
+      up.wss.on('connection', (peer) => void collect(peer, 100).then(resolve)),
+    );
     const ended = log.nextEnd('/edit');
     const ws = wsClient(through(), `${up.url}/edit`, { deflate: true });
     await once(ws, 'open');
@@ -73,7 +75,9 @@ describe('hooks change messages', () => {
     const got = await received;
     expect(got[9]).toBe('CHANGED BY HOOK');
     expect(got[19]).toBe(`${words(20).toUpperCase()} (after an await)`);
-    expect(got.filter((_, i) => i !== 9 && i !== 19)).toEqual(Array.from({ length: 100 }, (_, i) => words(i + 1)).filter((_, i) => i !== 9 && i !== 19));
+    expect(got.filter((_, i) => i !== 9 && i !== 19)).toEqual(
+      Array.from({ length: 100 }, (_, i) => words(i + 1)).filter((_, i) => i !== 9 && i !== 19),
+    );
     ws.close();
     const f = await ended;
     expect(f.websocket!.messages[9]!.text).toBe('CHANGED BY HOOK');
@@ -82,7 +86,9 @@ describe('hooks change messages', () => {
 
   it('a dropped message never reaches the server; the next one does', async () => {
     const up = await server({ deflate: true });
-    const received = new Promise<string[]>((resolve) => up.wss.on('connection', (peer) => void collect(peer, 1).then(resolve)));
+    const received = new Promise<string[]>((resolve) =>
+      up.wss.on('connection', (peer) => void collect(peer, 1).then(resolve)),
+    );
     const ended = log.nextEnd('/drop');
     const ws = wsClient(through(), `${up.url}/drop`, { deflate: true });
     await once(ws, 'open');
@@ -99,7 +105,9 @@ describe('hooks change messages', () => {
 
   it('a hook that kills the flow closes both peers with 1001; websocket_end fires once', async () => {
     const up = await server();
-    const serverClose = new Promise<number>((resolve) => up.wss.on('connection', (peer) => peer.on('close', (code) => resolve(code))));
+    const serverClose = new Promise<number>((resolve) =>
+      up.wss.on('connection', (peer) => peer.on('close', (code) => resolve(code))),
+    );
     const ended = log.nextEnd('/kill');
     const ws = wsClient(through(), `${up.url}/kill`);
     await once(ws, 'open');
@@ -125,7 +133,9 @@ describe('hooks change messages', () => {
     const ended = log.nextEnd('/kill-outside');
     const ws = wsClient(through(), `${up.url}/kill-outside`);
     await once(ws, 'open');
-    const flow = proxy.flows.all().find((f) => f.type === 'http' && (f as HTTPFlow).request.path === '/kill-outside') as HTTPFlow;
+    const flow = proxy.flows
+      .all()
+      .find((f) => f.type === 'http' && (f as HTTPFlow).request.path === '/kill-outside') as HTTPFlow;
     flow.kill();
     ws.send('after the kill');
     expect(((await once(ws, 'close')) as [number])[0]).toBe(1001);
@@ -142,7 +152,11 @@ describe('inject.websocket', () => {
     const ended = log.nextEnd('/inject');
     const ws = wsClient(through(), `${up.url}/inject`, { deflate: true });
     await once(ws, 'open');
-    const flow = proxy.flows.all().find((f) => f.type === 'http' && (f as HTTPFlow).request.path === '/inject' && (f as HTTPFlow).websocket) as HTTPFlow;
+    const flow = proxy.flows
+      .all()
+      .find(
+        (f) => f.type === 'http' && (f as HTTPFlow).request.path === '/inject' && (f as HTTPFlow).websocket,
+      ) as HTTPFlow;
     const got = new Promise<Array<[string, boolean]>>((resolve) => {
       const out: Array<[string, boolean]> = [];
       ws.on('message', (d: Buffer, binary) => {
@@ -179,12 +193,14 @@ describe('inject.websocket', () => {
     const f = await ended;
     const before = proxy.logs.length;
     await proxy.command('inject.websocket', f, true, Buffer.from('too late'));
-    expect(proxy.logs.slice(before).map((e) => `${e.level} ${e.message}`)).toEqual(['warn Flow is not from a live WebSocket connection.']);
+    expect(proxy.logs.slice(before).map((e) => `${e.level} ${e.message}`)).toEqual([
+      'warn Flow is not from a live WebSocket connection.',
+    ]);
   });
 });
 
 describe('closing', () => {
-  it('server-initiated close: code and reason reach the client and are recorded as the server\'s', async () => {
+  it("server-initiated close: code and reason reach the client and are recorded as the server's", async () => {
     const up = await server();
     up.wss.on('connection', (peer) => peer.on('message', () => peer.close(4001, 'server says bye')));
     const ended = log.nextEnd('/server-close');
@@ -217,35 +233,47 @@ describe('closing', () => {
     const f = await ended;
     expect(f.websocket).toMatchObject({ closedByClient: true, closeCode: 1009, closeReason: 'message too big' });
     expect(f.websocket!.messages).toHaveLength(0);
-    expect(proxy.logs.some((e) => e.level === 'info' && /WebSocket protocol error from the client .*exceeds the limit of 16777216 bytes/.test(e.message))).toBe(true);
+    expect(
+      proxy.logs.some(
+        (e) =>
+          e.level === 'info' &&
+          /WebSocket protocol error from the client .*exceeds the limit of 16777216 bytes/.test(e.message),
+      ),
+    ).toBe(true);
   });
 
-  it.each(['server', 'client'] as const)('the %s\'s TCP connection lost without a close frame: the other peer sees 1006, websocket_end fires exactly once', async (lost) => {
-    const up = await server();
-    const serverClose = new Promise<number>((resolve) =>
-      up.wss.on('connection', (peer) => {
-        peer.on('message', () => peer.send('pong'));
-        peer.on('message', () => lost === 'server' && (peer as unknown as { _socket: { destroy(): void } })._socket.destroy());
-        peer.on('close', (code) => resolve(code));
-      }),
-    );
-    const ended = log.nextEnd('/lost');
-    const gone = log.nextDisconnect();
-    const ws = wsClient(through(), `${up.url}/lost`);
-    await once(ws, 'open');
-    ws.send('ping?');
-    if (lost === 'client') {
-      await once(ws, 'message');
-      ws.terminate();
-    }
-    const f = await ended;
-    expect(f.websocket).toMatchObject({ closedByClient: lost === 'client', closeCode: 1006 });
-    expect(f.error).toBeNull(); // as mitmproxy 8.1.1: the close code says it, the flow has no error
-    if (lost === 'server') expect(((await once(ws, 'close')) as [number])[0]).toBe(1006);
-    else expect(await serverClose).toBe(1006);
-    await gone;
-    expect(log.count('end')).toBe(1);
-  });
+  it.each(['server', 'client'] as const)(
+    "the %s's TCP connection lost without a close frame: the other peer sees 1006, websocket_end fires exactly once",
+    async (lost) => {
+      const up = await server();
+      const serverClose = new Promise<number>((resolve) =>
+        up.wss.on('connection', (peer) => {
+          peer.on('message', () => peer.send('pong'));
+          peer.on(
+            'message',
+            () => lost === 'server' && (peer as unknown as { _socket: { destroy(): void } })._socket.destroy(),
+          );
+          peer.on('close', (code) => resolve(code));
+        }),
+      );
+      const ended = log.nextEnd('/lost');
+      const gone = log.nextDisconnect();
+      const ws = wsClient(through(), `${up.url}/lost`);
+      await once(ws, 'open');
+      ws.send('ping?');
+      if (lost === 'client') {
+        await once(ws, 'message');
+        ws.terminate();
+      }
+      const f = await ended;
+      expect(f.websocket).toMatchObject({ closedByClient: lost === 'client', closeCode: 1006 });
+      expect(f.error).toBeNull(); // as mitmproxy 8.1.1: the close code says it, the flow has no error
+      if (lost === 'server') expect(((await once(ws, 'close')) as [number])[0]).toBe(1006);
+      else expect(await serverClose).toBe(1006);
+      await gone;
+      expect(log.count('end')).toBe(1);
+    },
+  );
 });
 
 describe('options', () => {
@@ -297,14 +325,20 @@ describe('options', () => {
     const ws = wsClient(through(), `${up.url}/`);
     const [code] = (await once(ws, 'close')) as [number];
     expect(code).toBe(1006);
-    expect(proxy.logs.some((e) => e.level === 'warn' && /no protocol is enabled to upgrade to/.test(e.message))).toBe(true);
+    expect(proxy.logs.some((e) => e.level === 'warn' && /no protocol is enabled to upgrade to/.test(e.message))).toBe(
+      true,
+    );
   });
 
   it('bad values are refused with the option named', () => {
     expect(() => proxy.kernel.options.update({ websocket_max_message_size: 'lots' })).toThrow(OptionsError);
-    expect(() => proxy.kernel.options.update({ websocket_max_message_size: 'lots' })).toThrow(/websocket_max_message_size/);
+    expect(() => proxy.kernel.options.update({ websocket_max_message_size: 'lots' })).toThrow(
+      /websocket_max_message_size/,
+    );
     expect(() => proxy.kernel.options.update({ websocket_max_message_size: '0' })).toThrow(/at least 1 byte/);
     expect(() => proxy.kernel.options.update({ websocket_messages_keep: -1 })).toThrow(/websocket_messages_keep/);
-    expect(() => proxy.kernel.options.update({ websocket_messages_keep_size: '1x' })).toThrow(/websocket_messages_keep_size/);
+    expect(() => proxy.kernel.options.update({ websocket_messages_keep_size: '1x' })).toThrow(
+      /websocket_messages_keep_size/,
+    );
   });
 });

@@ -12,9 +12,16 @@ import { startMitmts, type RunningMitmts } from '../helpers/cli.js';
 import { wsClient, wsServer, type WsServer } from '../helpers/websocket.js';
 
 /** What the client sends (text, binary, non-ASCII, one message in several frames' worth). */
-const SENT: Array<string | Buffer> = ['hello websocket', 'second text frame', Buffer.from([0xfe, 0xff, 0, 1, 0xff, 0xfe]), 'Ünïcode ünïcödé', 'x'.repeat(5000)];
+const SENT: Array<string | Buffer> = [
+  'hello websocket',
+  'second text frame',
+  Buffer.from([0xfe, 0xff, 0, 1, 0xff, 0xfe]),
+  'Ünïcode ünïcödé',
+  'x'.repeat(5000),
+];
 /** The server's answer to a message. */
-const answer = (m: Buffer, binary: boolean): Buffer => (binary ? Buffer.from(m).reverse() : Buffer.from(`echo: ${m.toString()}`));
+const answer = (m: Buffer, binary: boolean): Buffer =>
+  binary ? Buffer.from(m).reverse() : Buffer.from(`echo: ${m.toString()}`);
 
 describe('WebSocket flows in files written by the command line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mitmts-wsfiles-'));

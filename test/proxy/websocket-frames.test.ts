@@ -14,11 +14,19 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
 /** One frame, by hand (RFC 6455 section 5.2). */
-function frame(opcode: number, payload: Buffer | string, o: { fin?: boolean; rsv?: number; mask?: number[] } = {}): Buffer {
+function frame(
+  opcode: number,
+  payload: Buffer | string,
+  o: { fin?: boolean; rsv?: number; mask?: number[] } = {},
+): Buffer {
   const p = Buffer.from(payload);
   const len = p.length < 126 ? [p.length] : p.length < 65536 ? [126, p.length >> 8, p.length & 255] : null;
   if (!len) throw new Error('test frames stay under 64 KiB');
-  const head = Buffer.from([((o.fin ?? true) ? 0x80 : 0) | ((o.rsv ?? 0) << 4) | opcode, (o.mask ? 0x80 : 0) | len[0]!, ...len.slice(1)]);
+  const head = Buffer.from([
+    ((o.fin ?? true) ? 0x80 : 0) | ((o.rsv ?? 0) << 4) | opcode,
+    (o.mask ? 0x80 : 0) | len[0]!,
+    ...len.slice(1),
+  ]);
   if (!o.mask) return Buffer.concat([head, p]);
   const masked = Buffer.from(p.map((b, i) => b ^ o.mask![i % 4]!));
   return Buffer.concat([head, Buffer.from(o.mask), masked]);
@@ -85,9 +93,13 @@ beforeAll(async () => {
     const reader = new Reader(socket);
     void reader.head().then((request) => {
       const key = /sec-websocket-key: *(\S+)/i.exec(request)![1]!;
-      const accept = createHash('sha1').update(key + GUID).digest('base64');
+      const accept = createHash('sha1')
+        .update(key + GUID)
+        .digest('base64');
       const ext = extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '';
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${ext}\r\n`);
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${ext}\r\n`,
+      );
       nextPeer({ socket, reader, request });
     });
   });
@@ -98,13 +110,19 @@ afterAll(async () => {
 });
 
 /** A client by hand through the proxy (absolute form), and the server's side of the same connection. */
-async function connect(path: string, offer: string, agree: string): Promise<{ client: net.Socket; cr: Reader; server: RawPeer; head: string }> {
+async function connect(
+  path: string,
+  offer: string,
+  agree: string,
+): Promise<{ client: net.Socket; cr: Reader; server: RawPeer; head: string }> {
   extensions = agree;
   const server = new Promise<RawPeer>((resolve) => (nextPeer = resolve));
   const client = net.connect(proxy.port, '127.0.0.1');
   const cr = new Reader(client);
   const ext = offer ? `Sec-WebSocket-Extensions: ${offer}\r\n` : '';
-  client.write(`GET http://127.0.0.1:${up.port}${path} HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n${ext}\r\n`);
+  client.write(
+    `GET http://127.0.0.1:${up.port}${path} HTTP/1.1\r\nHost: 127.0.0.1:${up.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n${ext}\r\n`,
+  );
   const head = await cr.head();
   return { client, cr, server: await server, head };
 }
@@ -132,7 +150,12 @@ describe('raw-socket peers through the proxy', () => {
     const expected = Buffer.concat([ping, ...data]);
     expect((await server.reader.bytes(expected.length)).equals(expected)).toBe(true);
     const pong = frame(10, 'pong');
-    const fromServer = [frame(2, Buffer.from([1, 2, 3]), { fin: false }), frame(0, Buffer.from([4, 5]), { fin: false }), frame(0, Buffer.alloc(0)), frame(1, 'last')];
+    const fromServer = [
+      frame(2, Buffer.from([1, 2, 3]), { fin: false }),
+      frame(0, Buffer.from([4, 5]), { fin: false }),
+      frame(0, Buffer.alloc(0)),
+      frame(1, 'last'),
+    ];
     server.socket.write(Buffer.concat([fromServer[0]!, pong, ...fromServer.slice(1)]));
     const sb = Buffer.concat([pong, ...fromServer]);
     expect((await cr.bytes(sb.length)).equals(sb)).toBe(true);
@@ -156,11 +179,18 @@ describe('raw-socket peers through the proxy', () => {
 
   it('compressed frames (RSV1, fragmented) arrive as sent and are recorded decoded', async () => {
     const ended = log.nextEnd('/deflate');
-    const { client, cr, server } = await connect('/deflate', 'permessage-deflate; client_max_window_bits', 'permessage-deflate');
+    const { client, cr, server } = await connect(
+      '/deflate',
+      'permessage-deflate; client_max_window_bits',
+      'permessage-deflate',
+    );
     const text = 'compressed words, compressed words, compressed words';
     const z = deflated(text);
     const cut = z.length >> 1;
-    const fromClient = Buffer.concat([frame(1, z.subarray(0, cut), { fin: false, rsv: 4, mask: [7, 7, 7, 7] }), frame(0, z.subarray(cut), { mask: [8, 8, 8, 8] })]);
+    const fromClient = Buffer.concat([
+      frame(1, z.subarray(0, cut), { fin: false, rsv: 4, mask: [7, 7, 7, 7] }),
+      frame(0, z.subarray(cut), { mask: [8, 8, 8, 8] }),
+    ]);
     writeInPieces(client, fromClient, 3);
     expect((await server.reader.bytes(fromClient.length)).equals(fromClient)).toBe(true);
     const fromServer = frame(2, deflated('\x00\x01binary\x02'), { rsv: 4 });
@@ -185,7 +215,13 @@ describe('raw-socket peers through the proxy', () => {
     const f = await ended;
     expect(f.websocket!.messages).toEqual([]);
     expect(f.websocket!.timestampEnd).not.toBeNull();
-    expect(proxy.logs.some((e) => /WebSocket messages of http:\/\/127\.0\.0\.1:\d+\/unknown-ext are relayed as bytes: extension x-test-ext is not supported/.test(e.message))).toBe(true);
+    expect(
+      proxy.logs.some((e) =>
+        /WebSocket messages of http:\/\/127\.0\.0\.1:\d+\/unknown-ext are relayed as bytes: extension x-test-ext is not supported/.test(
+          e.message,
+        ),
+      ),
+    ).toBe(true);
     client.destroy();
   });
 

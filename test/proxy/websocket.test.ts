@@ -6,7 +6,18 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { bytesOf, echo, echoRoundTrips, HookLog, pythonClient, pythonWebsockets, testMessages, wsClient, wsServer, type WsServer } from '../helpers/websocket.js';
+import {
+  bytesOf,
+  echo,
+  echoRoundTrips,
+  HookLog,
+  pythonClient,
+  pythonWebsockets,
+  testMessages,
+  wsClient,
+  wsServer,
+  type WsServer,
+} from '../helpers/websocket.js';
 
 const N = 1000;
 

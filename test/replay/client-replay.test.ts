@@ -39,7 +39,14 @@ function recording(seen: Seen[], scheme: 'http' | 'https') {
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
       const sni = scheme === 'https' ? (req.socket as tls.TLSSocket).servername || null : null;
-      seen.push({ scheme, sni, method: req.method!, target: req.url!, headers: req.rawHeaders, body: Buffer.concat(chunks) });
+      seen.push({
+        scheme,
+        sni,
+        method: req.method!,
+        target: req.url!,
+        headers: req.rawHeaders,
+        body: Buffer.concat(chunks),
+      });
       res.end(`answer to ${req.method} ${req.url}`);
     });
   };
@@ -88,7 +95,17 @@ describe('mitmts -w through a site, then mitmts -n -C against it', () => {
     for (const args of [
       ['-H', 'X-Trace: abc', '-H', 'Accept: text/html', `${site.url}/page?x=1&y=two`],
       ['-d', 'a=1&b=2', `${site.url}/form`],
-      ['--cacert', proxyCa, '-X', 'PUT', '-H', 'Content-Type: application/octet-stream', '--data-binary', `@${upload}`, `${secure.url}/api/upload`],
+      [
+        '--cacert',
+        proxyCa,
+        '-X',
+        'PUT',
+        '-H',
+        'Content-Type: application/octet-stream',
+        '--data-binary',
+        `@${upload}`,
+        `${secure.url}/api/upload`,
+      ],
       ['--cacert', proxyCa, '-H', 'Authorization: Bearer t0ken', `${secure.url}/secure?q=%20`],
     ]) {
       const r = await curl(['-x', recorder.url, ...args]);
@@ -134,8 +151,18 @@ describe('mitmts -w through a site, then mitmts -n -C against it', () => {
     const run = await runMitmts(['-n', '-C', rec, '--set', `store=${db}`, ...trustSite], confdir);
     expect(run.code, run.output).toBe(0);
     expect(seen.splice(0)).toHaveLength(4);
-    const list = await exec(process.execPath, [join(import.meta.dirname, '../../bin/mitmts.js'), 'flows', db, '~replayq', '--fields', 'request.method,request.path,response.status_code,is_replay']);
-    const rows = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const list = await exec(process.execPath, [
+      join(import.meta.dirname, '../../bin/mitmts.js'),
+      'flows',
+      db,
+      '~replayq',
+      '--fields',
+      'request.method,request.path,response.status_code,is_replay',
+    ]);
+    const rows = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((r) => [r['request.method'], r['request.path'], r['response.status_code'], r.is_replay])).toEqual(
       recorded.map((s) => [s.method, s.target, 200, 'request']),
     );
@@ -145,7 +172,9 @@ describe('mitmts -w through a site, then mitmts -n -C against it', () => {
     const db = join(dir, 'replayed.db');
     const run = await runMitmts(['-n', '-C', db, ...trustSite], confdir);
     expect(run.code, run.output).toBe(0);
-    expect(seen.splice(0).map((s) => [s.scheme, s.method, s.target, s.body])).toEqual(recorded.map((s) => [s.scheme, s.method, s.target, s.body]));
+    expect(seen.splice(0).map((s) => [s.scheme, s.method, s.target, s.body])).toEqual(
+      recorded.map((s) => [s.scheme, s.method, s.target, s.body]),
+    );
   });
 
   it('a damaged store file given to -C stops the start with an error naming it', async () => {
@@ -163,7 +192,7 @@ describe('mitmts -w through a site, then mitmts -n -C against it', () => {
       script,
       "import type { HTTPFlow } from '@mitmts/sdk';\n" +
         "export function request(flow: HTTPFlow): void {\n  if (flow.request.path === '/form') flow.kill();\n}\n" +
-        "export function error(flow: HTTPFlow): void {\n  console.log(`error hook: ${flow.request.path}: ${flow.error?.msg}`);\n}\n",
+        'export function error(flow: HTTPFlow): void {\n  console.log(`error hook: ${flow.request.path}: ${flow.error?.msg}`);\n}\n',
     );
     const out = join(dir, 'killed.mitm');
     const run = await runMitmts(['-n', '-C', rec, '-w', out, '-s', script, ...trustSite], confdir);
@@ -225,16 +254,22 @@ describe('mitmts -n -C, other cases', () => {
   it.each([
     ['-1', 3, 3],
     ['2', 4, 2],
-  ] as const)('client_replay_concurrency=%s: the site sees requests overlap (at most as many as allowed)', async (setting, total, atOnce) => {
-    const up = await gated(atOnce, total);
-    try {
-      const file = flowFile(`gate${setting}.mitm`, Array.from({ length: total }, (_, i) => `${up.url}/c/${i}`));
-      const run = await runMitmts(['-n', '-C', file, '--set', `client_replay_concurrency=${setting}`], confdir);
-      expect(run.code, run.output).toBe(0);
-      expect(up.maxAtOnce()).toBe(atOnce);
-      expect(run.output.match(/<< 200 OK/g)).toHaveLength(total);
-    } finally {
-      await up.close();
-    }
-  });
+  ] as const)(
+    'client_replay_concurrency=%s: the site sees requests overlap (at most as many as allowed)',
+    async (setting, total, atOnce) => {
+      const up = await gated(atOnce, total);
+      try {
+        const file = flowFile(
+          `gate${setting}.mitm`,
+          Array.from({ length: total }, (_, i) => `${up.url}/c/${i}`),
+        );
+        const run = await runMitmts(['-n', '-C', file, '--set', `client_replay_concurrency=${setting}`], confdir);
+        expect(run.code, run.output).toBe(0);
+        expect(up.maxAtOnce()).toBe(atOnce);
+        expect(run.output.match(/<< 200 OK/g)).toHaveLength(total);
+      } finally {
+        await up.close();
+      }
+    },
+  );
 });

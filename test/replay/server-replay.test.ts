@@ -9,8 +9,10 @@ import { browserProfile, dumpDom, ensureChromium } from '../helpers/browser.js';
 import { startMitmts } from '../helpers/cli.js';
 import { curl, httpServer, type Upstream } from '../helpers/servers.js';
 
-const PAGE = '<!doctype html><html><head><title>site</title><script src="/app.js"></script></head><body><p id="origin">from the origin</p></body></html>';
-const APP_JS = 'document.addEventListener("DOMContentLoaded", () => document.body.insertAdjacentHTML("beforeend", "<p id=\\"js\\">script ran</p>"));';
+const PAGE =
+  '<!doctype html><html><head><title>site</title><script src="/app.js"></script></head><body><p id="origin">from the origin</p></body></html>';
+const APP_JS =
+  'document.addEventListener("DOMContentLoaded", () => document.body.insertAdjacentHTML("beforeend", "<p id=\\"js\\">script ran</p>"));';
 
 const tools = ensureChromium();
 const missing = 'missing' in tools ? tools.missing : null;
@@ -34,8 +36,10 @@ describe('mitmts -w, then mitmts -S with the site stopped', () => {
       req.on('end', () => {
         if (req.url === '/app.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(APP_JS);
         else if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-        else if (req.url === '/api?x=1') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hits }));
-        else if (req.url === '/form') res.writeHead(201, { 'content-type': 'text/plain' }).end(`posted ${Buffer.concat(chunks)} as hit ${hits}`);
+        else if (req.url === '/api?x=1')
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hits }));
+        else if (req.url === '/form')
+          res.writeHead(201, { 'content-type': 'text/plain' }).end(`posted ${Buffer.concat(chunks)} as hit ${hits}`);
         else res.writeHead(404).end('no such page');
       });
     });
@@ -52,7 +56,12 @@ describe('mitmts -w, then mitmts -S with the site stopped', () => {
       recorded[key] = r.stdout;
     }
     if (!missing) {
-      const { dom, stderr } = await dumpDom((tools as { chromium: string }).chromium, browserProfile((tools as { certutil: string }).certutil), recorder.url, `${url}/`);
+      const { dom, stderr } = await dumpDom(
+        (tools as { chromium: string }).chromium,
+        browserProfile((tools as { certutil: string }).certutil),
+        recorder.url,
+        `${url}/`,
+      );
       expect(dom, stderr).toContain('<p id="js">script ran</p>');
     }
     expect(await recorder.stop()).toBe(0);
@@ -68,7 +77,16 @@ describe('mitmts -w, then mitmts -S with the site stopped', () => {
   });
 
   it('serves it to curl, byte for byte, with server_replay_extra for what was never recorded', async () => {
-    const replay = await startMitmts(['--flow-detail', '0', '-S', rec, '--set', 'server_replay_reuse', '--set', 'server_replay_extra=404']);
+    const replay = await startMitmts([
+      '--flow-detail',
+      '0',
+      '-S',
+      rec,
+      '--set',
+      'server_replay_reuse',
+      '--set',
+      'server_replay_extra=404',
+    ]);
     try {
       expect((await curl(['-x', replay.url, `${url}/`])).stdout).toBe(recorded['page']);
       expect((await curl(['-x', replay.url, `${url}/api?x=1`])).stdout).toBe(recorded['api']);
@@ -82,7 +100,16 @@ describe('mitmts -w, then mitmts -S with the site stopped', () => {
   });
 
   it('serves it from a store database too (-S flows.db, read asynchronously)', async () => {
-    const replay = await startMitmts(['--flow-detail', '0', '-S', db, '--set', 'server_replay_reuse', '--set', 'server_replay_extra=404']);
+    const replay = await startMitmts([
+      '--flow-detail',
+      '0',
+      '-S',
+      db,
+      '--set',
+      'server_replay_reuse',
+      '--set',
+      'server_replay_extra=404',
+    ]);
     try {
       expect((await curl(['-x', replay.url, `${url}/`])).stdout).toBe(recorded['page']);
       expect((await curl(['-x', replay.url, '-d', 'a=1', `${url}/form`])).stdout).toBe(recorded['form']);
@@ -92,26 +119,46 @@ describe('mitmts -w, then mitmts -S with the site stopped', () => {
     }
   });
 
-  it.skipIf(missing !== null)('serves it to headless Chromium (page and script)', async () => {
-    const replay = await startMitmts(['--flow-detail', '0', '-S', rec, '--set', 'server_replay_reuse']);
-    try {
-      const { dom, stderr } = await dumpDom((tools as { chromium: string }).chromium, browserProfile((tools as { certutil: string }).certutil), replay.url, `${url}/`);
-      expect(dom, stderr).toContain('<p id="origin">from the origin</p>');
-      expect(dom).toContain('<p id="js">script ran</p>');
-    } finally {
-      await replay.stop();
-    }
-  }, 90_000);
+  it.skipIf(missing !== null)(
+    'serves it to headless Chromium (page and script)',
+    async () => {
+      const replay = await startMitmts(['--flow-detail', '0', '-S', rec, '--set', 'server_replay_reuse']);
+      try {
+        const { dom, stderr } = await dumpDom(
+          (tools as { chromium: string }).chromium,
+          browserProfile((tools as { certutil: string }).certutil),
+          replay.url,
+          `${url}/`,
+        );
+        expect(dom, stderr).toContain('<p id="origin">from the origin</p>');
+        expect(dom).toContain('<p id="js">script ran</p>');
+      } finally {
+        await replay.stop();
+      }
+    },
+    90_000,
+  );
 
   it('without reuse, each recorded response is served once and mitmts exits when all are served', async () => {
     // Chromium's own background requests failed (no network): only answered flows are replayed.
     const answered = ([...new FlowReader(rec)] as HTTPFlow[]).filter((f) => f.response);
-    expect(answered.map((f) => f.request.path)).toEqual(expect.arrayContaining(['/', '/api?x=1', '/form', ...(missing ? [] : ['/app.js'])]));
+    expect(answered.map((f) => f.request.path)).toEqual(
+      expect.arrayContaining(['/', '/api?x=1', '/form', ...(missing ? [] : ['/app.js'])]),
+    );
     const replay = await startMitmts(['--flow-detail', '0', '-S', rec]);
     for (const f of answered) {
       expect(replay.child.exitCode).toBeNull();
       const args = f.request.method === 'POST' ? ['-d', f.request.text ?? ''] : [];
-      const r = await curl(['-x', replay.url, '-w', '%{http_code}', '-o', '/dev/null', ...args, `${url}${f.request.path}`]);
+      const r = await curl([
+        '-x',
+        replay.url,
+        '-w',
+        '%{http_code}',
+        '-o',
+        '/dev/null',
+        ...args,
+        `${url}${f.request.path}`,
+      ]);
       expect(r.stdout).toBe(String(f.response!.statusCode));
     }
     expect(await replay.exited).toBe(0);

@@ -38,7 +38,9 @@ describe('no stray files in the repository', () => {
   });
 
   it('tracks none (git ls-files)', () => {
-    const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+    const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\0')
+      .filter(Boolean);
     expect(tracked.length).toBeGreaterThan(100);
     expect(tracked.map((p) => [p, strayKind(p)]).filter(([, k]) => k !== null)).toEqual([]);
   });

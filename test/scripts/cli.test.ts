@@ -26,9 +26,13 @@ describe('mitmts -s', () => {
     );
     const up = await upstream();
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, '-s', script, '--listen-host', '127.0.0.1', '--listen-port', String(port), '--confdir', join(dir, 'conf')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, '-s', script, '--listen-host', '127.0.0.1', '--listen-port', String(port), '--confdir', join(dir, 'conf')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));

@@ -16,15 +16,23 @@ export async function upstream(): Promise<{ url: string; close(): Promise<void> 
 }
 
 /** GET an absolute URL through an HTTP proxy (a real client on a real socket). */
-export function getViaProxy(proxy: { host: string; port: number }, url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+export function getViaProxy(
+  proxy: { host: string; port: number },
+  url: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = http.request({ host: proxy.host, port: proxy.port, path: url, headers: { host: u.host }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: proxy.host, port: proxy.port, path: url, headers: { host: u.host }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -42,44 +42,70 @@ export default Local;
 `;
 
 describe('mitmts build', () => {
-  it('bundles a manifest into one file that runs from an empty directory with a real client', { timeout: 120_000 }, async () => {
-    const dir = tempDir('mitmts-build-');
-    writeFileSync(join(dir, 'local.ts'), LOCAL_ADDON);
-    writeFileSync(join(dir, 'mitmts.json'), JSON.stringify({ name: 'tiny', version: '2.0.0', addons: ['./local.ts', '@mitmts/addon-script'] }));
-    const built = await run([BIN, 'build', '--manifest', join(dir, 'mitmts.json'), '-o', join(dir, 'out/tiny.mjs')], dir);
-    expect(built.out).toMatch(/^Built .*tiny\.mjs \(\d+ KiB, \d+ modules\)/);
-    expect(built.code).toBe(0);
+  it(
+    'bundles a manifest into one file that runs from an empty directory with a real client',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tempDir('mitmts-build-');
+      writeFileSync(join(dir, 'local.ts'), LOCAL_ADDON);
+      writeFileSync(
+        join(dir, 'mitmts.json'),
+        JSON.stringify({ name: 'tiny', version: '2.0.0', addons: ['./local.ts', '@mitmts/addon-script'] }),
+      );
+      const built = await run(
+        [BIN, 'build', '--manifest', join(dir, 'mitmts.json'), '-o', join(dir, 'out/tiny.mjs')],
+        dir,
+      );
+      expect(built.out).toMatch(/^Built .*tiny\.mjs \(\d+ KiB, \d+ modules\)/);
+      expect(built.code).toBe(0);
 
-    const empty = tempDir('mitmts-build-run-');
-    copyFileSync(join(dir, 'out/tiny.mjs'), join(empty, 'tiny.mjs'));
-    const version = await run([join(empty, 'tiny.mjs'), '--version'], empty);
-    expect(version.out).toMatch(/^tiny: 2\.0\.0\n/);
+      const empty = tempDir('mitmts-build-run-');
+      copyFileSync(join(dir, 'out/tiny.mjs'), join(empty, 'tiny.mjs'));
+      const version = await run([join(empty, 'tiny.mjs'), '--version'], empty);
+      expect(version.out).toMatch(/^tiny: 2\.0\.0\n/);
 
-    const child = spawn(process.execPath, [join(empty, 'tiny.mjs'), '--listen-host', '127.0.0.1', '--listen-port', '0', '--confdir', join(empty, 'conf'), '--set', 'local_value=bundled'], {
-      cwd: empty,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    try {
-      const port = await new Promise<number>((resolve, reject) => {
-        const onData = (d: Buffer): void => {
-          log += d;
-          const m = /listening at [^\s]*:(\d+)/.exec(log);
-          if (m) resolve(Number(m[1]));
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.on('exit', (code) => reject(new Error(`exited with ${code}: ${log}`)));
-      });
-      const r = await get(port, `${upstreamUrl}/a`);
-      expect(r.body).toBe('upstream /a');
-      expect(r.headers['x-local']).toBe('bundled');
-      // zstd-napi is native: the bundle loads it from beside itself, or explains, instead of failing to start.
-      expect(log).toMatch(/zstd: (available|.*zstd is not available: use Node 22\.15 or later, or install the native zstd-napi package)/);
-    } finally {
-      child.kill('SIGTERM');
-    }
-  });
+      const child = spawn(
+        process.execPath,
+        [
+          join(empty, 'tiny.mjs'),
+          '--listen-host',
+          '127.0.0.1',
+          '--listen-port',
+          '0',
+          '--confdir',
+          join(empty, 'conf'),
+          '--set',
+          'local_value=bundled',
+        ],
+        {
+          cwd: empty,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let log = '';
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          const onData = (d: Buffer): void => {
+            log += d;
+            const m = /listening at [^\s]*:(\d+)/.exec(log);
+            if (m) resolve(Number(m[1]));
+          };
+          child.stdout.on('data', onData);
+          child.stderr.on('data', onData);
+          child.on('exit', (code) => reject(new Error(`exited with ${code}: ${log}`)));
+        });
+        const r = await get(port, `${upstreamUrl}/a`);
+        expect(r.body).toBe('upstream /a');
+        expect(r.headers['x-local']).toBe('bundled');
+        // zstd-napi is native: the bundle loads it from beside itself, or explains, instead of failing to start.
+        expect(log).toMatch(
+          /zstd: (available|.*zstd is not available: use Node 22\.15 or later, or install the native zstd-napi package)/,
+        );
+      } finally {
+        child.kill('SIGTERM');
+      }
+    },
+  );
 
   it('writes an entry module importing the addons in manifest order', () => {
     const src = entrySource({ name: 'n', addons: ['a', './b.ts'] });

@@ -55,7 +55,9 @@ describe('anticache (end to end)', () => {
   });
 
   it('turns a conditional GET into a full 200 through a running proxy', async () => {
-    const r = await requestVia(proxy, `${origin.url}/`, { headers: { 'if-none-match': '"v1"', 'if-modified-since': 'Wed, 21 Oct 2015 07:28:00 GMT' } });
+    const r = await requestVia(proxy, `${origin.url}/`, {
+      headers: { 'if-none-match': '"v1"', 'if-modified-since': 'Wed, 21 Oct 2015 07:28:00 GMT' },
+    });
     expect(r.status).toBe(200);
     expect(r.text).toBe('fresh');
     expect(origin.requests.at(-1)!.headers['if-none-match']).toBeUndefined();

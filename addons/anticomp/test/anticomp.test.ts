@@ -15,7 +15,14 @@ describe('anticomp (unit)', () => {
   it('replaces Accept-Encoding with identity, or adds it', async () => {
     const tctx = await withAddon(AntiComp);
     tctx.configure({ anticomp: true });
-    const f = tflow({ req: treq({ headers: new HTTPHeaders([['Accept-Encoding', 'gzip, br'], ['accept-encoding', 'zstd']]) }) });
+    const f = tflow({
+      req: treq({
+        headers: new HTTPHeaders([
+          ['Accept-Encoding', 'gzip, br'],
+          ['accept-encoding', 'zstd'],
+        ]),
+      }),
+    });
     await tctx.trigger('request', f);
     expect(f.request.headers.getAll('accept-encoding')).toEqual(['identity']);
     const bare = tflow();
@@ -31,7 +38,8 @@ describe('anticomp (end to end)', () => {
   beforeAll(async () => {
     // Compress whenever the client allows gzip, as real servers do.
     origin = await startOrigin((req, res) => {
-      if (/gzip/.test(req.headers['accept-encoding'] ?? '')) res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('plain text'));
+      if (/gzip/.test(req.headers['accept-encoding'] ?? ''))
+        res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('plain text'));
       else res.writeHead(200).end('plain text');
     });
     proxy = await createProxy({ addons: [AntiComp], options: { anticomp: true } });

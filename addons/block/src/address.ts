@@ -22,9 +22,20 @@ function net(cidr: string): Net {
 
 /** Not globally reachable (IANA IPv4 special-purpose registry), as Python's `_private_networks`. */
 const V4_PRIVATE = [
-  '0.0.0.0/8', '10.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
-  '192.0.0.170/31', '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24',
-  '203.0.113.0/24', '240.0.0.0/4', '255.255.255.255/32',
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.0.170/31',
+  '192.0.2.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '240.0.0.0/4',
+  '255.255.255.255/32',
 ].map(net);
 /** Globally reachable exceptions inside the ranges above. */
 const V4_PRIVATE_EXCEPTIONS = ['192.0.0.9/32', '192.0.0.10/32'].map(net);
@@ -33,10 +44,26 @@ const V4_SHARED = net('100.64.0.0/10');
 
 /** Not globally reachable (IANA IPv6 special-purpose registry), as Python's `_private_networks`. */
 const V6_PRIVATE = [
-  '::1/128', '::/128', '::ffff:0:0/96', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32',
-  '2002::/16', '3fff::/20', 'fc00::/7', 'fe80::/10',
+  '::1/128',
+  '::/128',
+  '::ffff:0:0/96',
+  '64:ff9b:1::/48',
+  '100::/64',
+  '2001::/23',
+  '2001:db8::/32',
+  '2002::/16',
+  '3fff::/20',
+  'fc00::/7',
+  'fe80::/10',
 ].map(net);
-const V6_PRIVATE_EXCEPTIONS = ['2001:1::1/128', '2001:1::2/128', '2001:3::/32', '2001:4:112::/48', '2001:20::/28', '2001:30::/28'].map(net);
+const V6_PRIVATE_EXCEPTIONS = [
+  '2001:1::1/128',
+  '2001:1::2/128',
+  '2001:3::/32',
+  '2001:4:112::/48',
+  '2001:20::/28',
+  '2001:30::/28',
+].map(net);
 
 function within(ip: IpBytes, n: Net): boolean {
   if (ip.length !== n.bytes.length) return false;
@@ -60,7 +87,10 @@ export function parseIp(text: string): IpBytes | null {
   let v4tail: number[] = [];
   const lastColon = s.lastIndexOf(':');
   if (s.includes('.', lastColon)) {
-    v4tail = s.slice(lastColon + 1).split('.').map(Number);
+    v4tail = s
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
     head = `${s.slice(0, lastColon + 1)}0:0`;
   }
   const [left, right] = head.includes('::') ? (head.split('::') as [string, string]) : [head, null];
@@ -98,7 +128,8 @@ export function isPrivate(ip: IpBytes): boolean {
     const v4 = unmapIpv4(ip);
     if (v4 !== ip) return isPrivate(v4);
   }
-  const [nets, exceptions] = ip.length === 4 ? [V4_PRIVATE, V4_PRIVATE_EXCEPTIONS] : [V6_PRIVATE, V6_PRIVATE_EXCEPTIONS];
+  const [nets, exceptions] =
+    ip.length === 4 ? [V4_PRIVATE, V4_PRIVATE_EXCEPTIONS] : [V6_PRIVATE, V6_PRIVATE_EXCEPTIONS];
   return nets.some((n) => within(ip, n)) && !exceptions.some((n) => within(ip, n));
 }
 

@@ -60,7 +60,9 @@ describe('address classification (Python ipaddress semantics)', () => {
   it('parses IPv4, IPv6, embedded IPv4 and zones; rejects other text', () => {
     expect([...parseIp('1.2.3.4')!]).toEqual([1, 2, 3, 4]);
     expect([...parseIp('::ffff:1.2.3.4')!]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 1, 2, 3, 4]);
-    expect([...parseIp('2001:db8::8:800:200c:417a')!]).toEqual([0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 8, 8, 0, 0x20, 0x0c, 0x41, 0x7a]);
+    expect([...parseIp('2001:db8::8:800:200c:417a')!]).toEqual([
+      0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 8, 8, 0, 0x20, 0x0c, 0x41, 0x7a,
+    ]);
     expect([...parseIp('1:2:3:4:5:6:7:8')!]).toEqual([0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8]);
     expect(parseIp('fe80::1%eth0')!.length).toBe(16);
     expect(parseIp('localhost')).toBeNull();

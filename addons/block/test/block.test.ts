@@ -13,7 +13,11 @@ function client(host: string, mode = 'regular'): Client {
   return c;
 }
 
-async function verdict(options: Record<string, unknown>, host: string, mode?: string): Promise<{ error: string | null; warnings: string[] }> {
+async function verdict(
+  options: Record<string, unknown>,
+  host: string,
+  mode?: string,
+): Promise<{ error: string | null; warnings: string[] }> {
   const tctx = await withAddons([Block], options);
   const c = client(host, mode);
   await tctx.trigger('client_connected', c);
@@ -62,17 +66,20 @@ const CASES: Array<[boolean, boolean, boolean, string]> = [
 ];
 
 describe('block', () => {
-  it.each(CASES)('block_global=%s block_private=%s: killed=%s for %s', async (blockGlobal, blockPrivate, killed, host) => {
-    const { error, warnings } = await verdict({ block_global: blockGlobal, block_private: blockPrivate }, host);
-    if (killed) {
-      const which = blockGlobal ? 'block_global' : 'block_private';
-      expect(error).toBe(`Connection killed by ${which}.`);
-      expect(warnings).toEqual([`Client connection from ${host} killed by ${which} option.`]);
-    } else {
-      expect(error).toBeNull();
-      expect(warnings).toEqual([]);
-    }
-  });
+  it.each(CASES)(
+    'block_global=%s block_private=%s: killed=%s for %s',
+    async (blockGlobal, blockPrivate, killed, host) => {
+      const { error, warnings } = await verdict({ block_global: blockGlobal, block_private: blockPrivate }, host);
+      if (killed) {
+        const which = blockGlobal ? 'block_global' : 'block_private';
+        expect(error).toBe(`Connection killed by ${which}.`);
+        expect(warnings).toEqual([`Client connection from ${host} killed by ${which} option.`]);
+      } else {
+        expect(error).toBeNull();
+        expect(warnings).toEqual([]);
+      }
+    },
+  );
 
   it('declares the options with mitmproxy defaults', async () => {
     const tctx = await withAddon(Block);
@@ -110,7 +117,11 @@ describe('block through a running proxy', () => {
   afterAll(() => origin.close());
 
   async function get(proxyHost: string, proxyPort: number, localAddress?: string): Promise<string> {
-    const r = await requestVia({ host: proxyHost, port: proxyPort }, `${origin.url}/`, localAddress ? { localAddress } : {});
+    const r = await requestVia(
+      { host: proxyHost, port: proxyPort },
+      `${origin.url}/`,
+      localAddress ? { localAddress } : {},
+    );
     return `${r.status} ${r.text}`;
   }
 
@@ -124,24 +135,33 @@ describe('block through a running proxy', () => {
   });
 
   const lan = privateAddress();
-  it.runIf(lan !== undefined)('closes the connection of a client from a private address when block_private is set', async () => {
-    const proxy = await createProxy({ addons: [Block], listenHost: '0.0.0.0', options: { block_private: true } });
-    try {
-      // The client talks to the proxy from this machine's LAN address, not from loopback.
-      const raw = await new Promise<string>((resolve) => {
-        const s = connect({ host: lan!, port: proxy.port, localAddress: lan! }, () => s.write(`GET ${origin.url}/ HTTP/1.1\r\nhost: x\r\n\r\n`));
-        let got = '';
-        s.on('data', (d: Buffer) => (got += d));
-        s.on('close', () => resolve(got));
-        s.on('error', () => undefined);
-      });
-      expect(raw).toBe('');
-      expect(proxy.logs.some((e) => e.level === 'warn' && e.message === `Client connection from ${lan} killed by block_private option.`)).toBe(true);
-      // The same client is served once the option is off again.
-      proxy.kernel.options.update({ block_private: false });
-      expect(await get(lan!, proxy.port, lan)).toBe('200 ok');
-    } finally {
-      await proxy.close();
-    }
-  });
+  it.runIf(lan !== undefined)(
+    'closes the connection of a client from a private address when block_private is set',
+    async () => {
+      const proxy = await createProxy({ addons: [Block], listenHost: '0.0.0.0', options: { block_private: true } });
+      try {
+        // The client talks to the proxy from this machine's LAN address, not from loopback.
+        const raw = await new Promise<string>((resolve) => {
+          const s = connect({ host: lan!, port: proxy.port, localAddress: lan! }, () =>
+            s.write(`GET ${origin.url}/ HTTP/1.1\r\nhost: x\r\n\r\n`),
+          );
+          let got = '';
+          s.on('data', (d: Buffer) => (got += d));
+          s.on('close', () => resolve(got));
+          s.on('error', () => undefined);
+        });
+        expect(raw).toBe('');
+        expect(
+          proxy.logs.some(
+            (e) => e.level === 'warn' && e.message === `Client connection from ${lan} killed by block_private option.`,
+          ),
+        ).toBe(true);
+        // The same client is served once the option is off again.
+        proxy.kernel.options.update({ block_private: false });
+        expect(await get(lan!, proxy.port, lan)).toBe('200 ok');
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 });

@@ -65,12 +65,16 @@ describe('blocklist', () => {
   it('rejects a bad spec naming the option and the spec, and keeps the previous rules', async () => {
     const tctx = await withAddon(BlockList);
     tctx.configure({ block_list: ['/~q/404'] });
-    expect(() => tctx.configure({ block_list: ['/~q/404', '/~q/999'] })).toThrow('Cannot parse block_list option /~q/999: Invalid HTTP status code: 999');
+    expect(() => tctx.configure({ block_list: ['/~q/404', '/~q/999'] })).toThrow(
+      'Cannot parse block_list option /~q/999: Invalid HTTP status code: 999',
+    );
     expect(tctx.kernel.options.get('block_list')).toEqual(['/~q/404']);
     const f = tflow();
     await tctx.trigger('request', f);
     expect(f.response!.statusCode).toBe(404);
-    expect(() => tctx.configure({ block_list: ['x'] })).toThrow(expect.objectContaining({ code: 'MITMTS_ERR_OPTION_INVALID' }));
+    expect(() => tctx.configure({ block_list: ['x'] })).toThrow(
+      expect.objectContaining({ code: 'MITMTS_ERR_OPTION_INVALID' }),
+    );
   });
 
   it('accepts --set style specs', async () => {
@@ -98,7 +102,10 @@ describe('blocklist through a running proxy', () => {
   }
 
   it('answers blocked requests itself, closes 444 connections, forwards the rest', async () => {
-    const proxy = await createProxy({ addons: [BlockList], options: { block_list: ['|~u /ads/|404', ':~u /tracker:444'] } });
+    const proxy = await createProxy({
+      addons: [BlockList],
+      options: { block_list: ['|~u /ads/|404', ':~u /tracker:444'] },
+    });
     try {
       expect(await get(proxy, '/ads/banner.png')).toBe('404 mitmts ""');
       await expect(get(proxy, '/tracker.js')).rejects.toMatchObject({ code: 'ECONNRESET' });

@@ -29,8 +29,14 @@ describe('parseSpec', () => {
 
   it.each([
     ['', 'Empty spec; expected /flow-filter/status-code.'],
-    ['/~u foo', "Invalid number of parameters (2 are expected, separated by '/', the spec's first character; found 1)."],
-    ['/~u a/b/404', "Invalid number of parameters (2 are expected, separated by '/', the spec's first character; found 3)."],
+    [
+      '/~u foo',
+      "Invalid number of parameters (2 are expected, separated by '/', the spec's first character; found 1).",
+    ],
+    [
+      '/~u a/b/404',
+      "Invalid number of parameters (2 are expected, separated by '/', the spec's first character; found 3).",
+    ],
     ['/~u foo/abc', 'Invalid HTTP status code: abc'],
     ['/~u foo/', 'Invalid HTTP status code: '],
     ['/~u foo/999', 'Invalid HTTP status code: 999'],

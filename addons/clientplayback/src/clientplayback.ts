@@ -57,7 +57,9 @@ export class ClientPlayback {
     if (updated.has('client_replay_concurrency')) {
       const n = this.client_replay_concurrency;
       if (n !== -1 && n < 1) {
-        throw new OptionsError(`client_replay_concurrency must be -1 (no limit) or a number of requests at once (1 or more), got ${n}.`);
+        throw new OptionsError(
+          `client_replay_concurrency must be -1 (no limit) or a number of requests at once (1 or more), got ${n}.`,
+        );
       }
     }
     if (updated.has('client_replay') && this.client_replay.length > 0) {
@@ -80,7 +82,10 @@ export class ClientPlayback {
     this.takeQueued();
   }
 
-  @command('replay.client', { args: ['flows'], help: "Add flows to the replay queue, skipping flows that can't be replayed." })
+  @command('replay.client', {
+    args: ['flows'],
+    help: "Add flows to the replay queue, skipping flows that can't be replayed.",
+  })
   replay(flows: readonly Flow[]): void {
     const queued: HTTPFlow[] = [];
     for (const f of flows) {

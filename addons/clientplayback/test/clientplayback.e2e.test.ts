@@ -35,7 +35,11 @@ afterAll(async () => {
 
 describe('clientplayback in a running proxy', () => {
   it('replays a live-recorded flow from the store: the server sees it again, its hooks fire, revert undoes it', async () => {
-    const live = await requestVia(proxy, `${server.url}/again?x=1`, { method: 'POST', body: 'payload', headers: { 'x-id': '7' } });
+    const live = await requestVia(proxy, `${server.url}/again?x=1`, {
+      method: 'POST',
+      body: 'payload',
+      headers: { 'x-id': '7' },
+    });
     expect(live.body.toString()).toBe('answer 1');
     const flow = proxy.flows.all()[0] as HTTPFlow;
     expect(flow.live).toBe(false);
@@ -61,7 +65,11 @@ describe('clientplayback in a running proxy', () => {
     f.live = true;
     try {
       await proxy.command('replay.client', [f]);
-      expect(proxy.logs.some((e) => e.level === 'warn' && e.message.startsWith("Can't replay live flow. (POST http://127.0.0.1:"))).toBe(true);
+      expect(
+        proxy.logs.some(
+          (e) => e.level === 'warn' && e.message.startsWith("Can't replay live flow. (POST http://127.0.0.1:"),
+        ),
+      ).toBe(true);
       expect(await proxy.command('replay.client.count')).toBe(0);
     } finally {
       f.live = false;

@@ -5,7 +5,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLIENT_REPLAY, CommandError, FlowWriter, Kernel, OptionsError, HTTPRequest, type ClientReplay, type Flow, type HTTPFlow } from '@mitmts/sdk';
+import {
+  CLIENT_REPLAY,
+  CommandError,
+  FlowWriter,
+  Kernel,
+  OptionsError,
+  HTTPRequest,
+  type ClientReplay,
+  type Flow,
+  type HTTPFlow,
+} from '@mitmts/sdk';
 import { tflow, ttcpflow, twebsocketflow, withAddons, TestContext } from '@mitmts/sdk/testing';
 import { ClientPlayback, replayProblem } from '../src/index.js';
 
@@ -35,7 +45,10 @@ class FakeReplay implements ClientReplay {
 }
 
 /** A kernel with the addon and a fake runtime (registered before start, as ProxyServer does). */
-async function playback(options: Record<string, unknown> = {}, opts: { running?: boolean; runtime?: boolean } = {}): Promise<{ tctx: TestContext; fake: FakeReplay }> {
+async function playback(
+  options: Record<string, unknown> = {},
+  opts: { running?: boolean; runtime?: boolean } = {},
+): Promise<{ tctx: TestContext; fake: FakeReplay }> {
   const kernel = new Kernel();
   const fake = new FakeReplay();
   if (opts.runtime !== false) kernel.container.registerInstance(CLIENT_REPLAY, fake);
@@ -63,7 +76,7 @@ function flowFile(...flows: Flow[]): string {
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-describe('replayProblem (mitmproxy\'s checks)', () => {
+describe("replayProblem (mitmproxy's checks)", () => {
   const live = recorded();
   live.live = true;
   const held = recorded();
@@ -156,7 +169,9 @@ describe('clientplayback (unit)', () => {
   it.each([0, -2])('refuses client_replay_concurrency %i with an options error', async (n) => {
     const { tctx } = await playback();
     expect(() => tctx.configure({ client_replay_concurrency: n })).toThrow(OptionsError);
-    expect(() => tctx.configure({ client_replay_concurrency: n })).toThrow(`client_replay_concurrency must be -1 (no limit) or a number of requests at once (1 or more), got ${n}.`);
+    expect(() => tctx.configure({ client_replay_concurrency: n })).toThrow(
+      `client_replay_concurrency must be -1 (no limit) or a number of requests at once (1 or more), got ${n}.`,
+    );
   });
 
   it('replays the files of client_replay once running, adding their flows to the flow store', async () => {
@@ -182,16 +197,20 @@ describe('clientplayback (unit)', () => {
   it('refuses a missing or damaged file: an options error naming it at start-up, a command error at run time', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mitmts-cp-'));
     const missing = join(dir, 'nope.mitm');
-    await expect(playback({ client_replay: [missing] })).rejects.toThrow(`client_replay: cannot read flows from ${missing}`);
+    await expect(playback({ client_replay: [missing] })).rejects.toThrow(
+      `client_replay: cannot read flows from ${missing}`,
+    );
     const bad = join(dir, 'bad.mitm');
     writeFileSync(bad, 'not a flow file');
     const { tctx, fake } = await playback();
-    expect(() => tctx.configure({ client_replay: [bad] })).toThrow(/client_replay: cannot read flows from .*bad\.mitm: .*not a tnetstring/);
+    expect(() => tctx.configure({ client_replay: [bad] })).toThrow(
+      /client_replay: cannot read flows from .*bad\.mitm: .*not a tnetstring/,
+    );
     await expect(tctx.call('replay.client.file', bad)).rejects.toThrow(CommandError);
     expect(fake.started).toEqual([]);
   });
 
-  it('replay.client.file queues a file\'s flows', async () => {
+  it("replay.client.file queues a file's flows", async () => {
     const { tctx, fake } = await playback();
     await tctx.call('replay.client.file', flowFile(recorded('/f')));
     expect(fake.started.map((f) => f.request.path)).toEqual(['/f']);

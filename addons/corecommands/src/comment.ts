@@ -5,7 +5,10 @@ import { addon, command, inject, KERNEL, type Flow, type Kernel } from '@mitmts/
 export class Comment {
   constructor(@inject(KERNEL) private readonly kernel: Kernel) {}
 
-  @command('flow.comment', { args: ['flows', 'str'], help: 'Set the comment of the given flows (an empty string removes it).' })
+  @command('flow.comment', {
+    args: ['flows', 'str'],
+    help: 'Set the comment of the given flows (an empty string removes it).',
+  })
   comment(flows: Flow[], comment: string): void {
     for (const f of flows) f.comment = comment;
     void this.kernel.trigger('update', flows);

@@ -43,7 +43,10 @@ export class Core {
   // --- options ---------------------------------------------------------------------------
 
   @command('set', {
-    args: [{ name: 'option', type: 'str' }, { name: 'value', type: 'str[]', optional: true }],
+    args: [
+      { name: 'option', type: 'str' },
+      { name: 'value', type: 'str[]', optional: true },
+    ],
     help:
       'Set an option. When the value is omitted, booleans are set to true, strings and integers are set to None ' +
       '(if permitted), and sequences are emptied. Boolean values can be true, false or toggle. ' +
@@ -59,7 +62,10 @@ export class Core {
     }
   }
 
-  @command('options.load', { args: ['path'], help: 'Load options from a YAML file (as config.yaml); options no addon declares yet are kept for later.' })
+  @command('options.load', {
+    args: ['path'],
+    help: 'Load options from a YAML file (as config.yaml); options no addon declares yet are kept for later.',
+  })
   optionsLoad(path: string): void {
     const file = expandHome(path);
     let text: string;
@@ -122,9 +128,15 @@ export class Core {
     this.updated(intercepted);
   }
 
-  @command('flow.mark', { args: ['flows', 'marker'], help: 'Mark flows with a marker (an emoji short name like :default:), or unmark them with "".' })
+  @command('flow.mark', {
+    args: ['flows', 'marker'],
+    help: 'Mark flows with a marker (an emoji short name like :default:), or unmark them with "".',
+  })
   mark(flows: Flow[], marker: string): void {
-    if (!MARKER.test(marker)) throw new CommandError(`Invalid marker value ${JSON.stringify(marker)}: use "" to unmark, or an emoji short name such as :default: or :star:.`);
+    if (!MARKER.test(marker))
+      throw new CommandError(
+        `Invalid marker value ${JSON.stringify(marker)}: use "" to unmark, or an emoji short name such as :default: or :star:.`,
+      );
     for (const f of flows) f.marked = marker;
     this.updated(flows);
   }
@@ -214,7 +226,10 @@ export class Core {
     this.log.alert(`Set ${attr} on ${changed.length} flows.`);
   }
 
-  @command('flow.decode', { args: ['flows', { name: 'part', type: 'choice', choices: ['request', 'response'] }], help: 'Decode the request or response body of flows.' })
+  @command('flow.decode', {
+    args: ['flows', { name: 'part', type: 'choice', choices: ['request', 'response'] }],
+    help: 'Decode the request or response body of flows.',
+  })
   decode(flows: Flow[], part: string): void {
     const changed = this.eachPart(flows, part as Part, (f, m) => {
       f.backup();
@@ -244,7 +259,11 @@ export class Core {
   }
 
   @command('flow.encode', {
-    args: ['flows', { name: 'part', type: 'choice', choices: ['request', 'response'] }, { name: 'encoding', type: 'choice', choices: 'flow.encode.options' }],
+    args: [
+      'flows',
+      { name: 'part', type: 'choice', choices: ['request', 'response'] },
+      { name: 'encoding', type: 'choice', choices: 'flow.encode.options' },
+    ],
     help: 'Encode the request or response body of flows that have no encoding yet.',
   })
   encode(flows: Flow[], part: string, encoding: string): void {

@@ -72,7 +72,12 @@ describe('options.save, options.load, options.reset', () => {
     tctx.set('flag=true', 'words=x', 'words=y z', 'label=it\'s "quoted"');
     await tctx.call('options.save', file);
     const text = readFileSync(file, 'utf8');
-    expect(parseConfig(text, file).values).toEqual({ count: 3, flag: true, label: 'it\'s "quoted"', words: ['x', 'y z'] });
+    expect(parseConfig(text, file).values).toEqual({
+      count: 3,
+      flag: true,
+      label: 'it\'s "quoted"',
+      words: ['x', 'y z'],
+    });
     expect(text).not.toContain('not_an_option');
   });
 
@@ -89,7 +94,9 @@ describe('options.save, options.load, options.reset', () => {
     writeFileSync(file, 'count: lots\n');
     await expect(b.call('options.load', file)).rejects.toThrow(/count/);
     expect(b.kernel.options.get('count')).toBe(7);
-    await expect(b.call('options.load', join(tmp(), 'missing.yaml'))).rejects.toThrow(/Cannot load options from .*missing\.yaml/);
+    await expect(b.call('options.load', join(tmp(), 'missing.yaml'))).rejects.toThrow(
+      /Cannot load options from .*missing\.yaml/,
+    );
   });
 
   it('resets every option, or one', async () => {
@@ -152,7 +159,9 @@ describe('flow commands', () => {
     await tctx.command('flow.set @all reason Gone');
     expect(flow.response!.reason).toBe('Gone');
     await expect(tctx.command('flow.set @all status_code abc')).rejects.toThrow('Status code is not an integer: abc');
-    await expect(tctx.command('flow.set @all colour red')).rejects.toThrow(/one of host, status_code, method, path, url, reason/);
+    await expect(tctx.command('flow.set @all colour red')).rejects.toThrow(
+      /one of host, status_code, method, path, url, reason/,
+    );
     expect(tctx.hasLog('Set reason on 1 flows.')).toBe(true);
   });
 
@@ -183,7 +192,9 @@ describe('flow commands', () => {
     const flow = f as HTTPFlow;
     flow.response!.headers.set('content-encoding', 'gzip');
     flow.response!.rawContent = Buffer.from('not gzip');
-    await expect(tctx.command('flow.decode @all response')).rejects.toThrow(`Cannot decode the body of flow ${flow.id}`);
+    await expect(tctx.command('flow.decode @all response')).rejects.toThrow(
+      `Cannot decode the body of flow ${flow.id}`,
+    );
   });
 
   it('comments flows', async () => {

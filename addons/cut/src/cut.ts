@@ -41,12 +41,16 @@ export class Cut {
       if (cuts.length === 1 && flows.length === 1) {
         const v = rows[0]![0]!;
         const data = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
-        if (append && existsSync(file) && statSync(file).size > 0) appendFileSync(file, Buffer.concat([Buffer.from('\n'), data]));
+        if (append && existsSync(file) && statSync(file).size > 0)
+          appendFileSync(file, Buffer.concat([Buffer.from('\n'), data]));
         else if (append) appendFileSync(file, data);
         else writeFileSync(file, data);
         this.log.alert('Saved single cut.');
       } else if (file.endsWith('.json')) {
-        if (append) throw new CommandError(`Cannot append to ${file}: a JSON file holds one array (save to a new file, or to CSV).`);
+        if (append)
+          throw new CommandError(
+            `Cannot append to ${file}: a JSON file holds one array (save to a new file, or to CSV).`,
+          );
         writeFileSync(file, `${JSON.stringify(toJson(cuts, rows), null, 2)}\n`);
         this.log.alert(`Saved ${cuts.length} cuts over ${flows.length} flows as JSON.`);
       } else {

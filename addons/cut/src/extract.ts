@@ -40,7 +40,8 @@ export function extract(spec: string, f: Flow): CutValue {
       const headers = (current as { headers?: { get(n: string): string | undefined } } | null)?.headers;
       return headers?.get(header[1]!.trim()) ?? '';
     }
-    if (last && isAddress(current) && (part === 'host' || part === 'port')) return String(current[part === 'host' ? 0 : 1]);
+    if (last && isAddress(current) && (part === 'host' || part === 'port'))
+      return String(current[part === 'host' ? 0 : 1]);
     current = attribute(current, part, spec);
     if (current === null || current === undefined) return '';
   }
@@ -75,7 +76,8 @@ export function cutText(v: CutValue): string {
     for (const b of v) {
       if (b === 0x27 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
       else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-      else out += b === 0x0a ? '\\n' : b === 0x0d ? '\\r' : b === 0x09 ? '\\t' : `\\x${b.toString(16).padStart(2, '0')}`;
+      else
+        out += b === 0x0a ? '\\n' : b === 0x0d ? '\\r' : b === 0x09 ? '\\t' : `\\x${b.toString(16).padStart(2, '0')}`;
     }
     return `${out}'`;
   }

@@ -14,7 +14,10 @@ export function toCsv(rows: readonly (readonly CutValue[])[]): string {
 export type CutJson = string | { base64: string };
 
 /** Rows as JSON: one object per flow, keyed by cut spec. */
-export function toJson(cuts: readonly string[], rows: readonly (readonly CutValue[])[]): Array<Record<string, CutJson>> {
+export function toJson(
+  cuts: readonly string[],
+  rows: readonly (readonly CutValue[])[],
+): Array<Record<string, CutJson>> {
   return rows.map((r) => Object.fromEntries(cuts.map((c, i) => [c, jsonValue(r[i]!)])));
 }
 

@@ -8,7 +8,12 @@ import { tflow, withAddon } from '@mitmts/sdk/testing';
 import { Cut, extract, toCsv } from '../src/index.js';
 
 const flow = (): ReturnType<typeof tflow> => {
-  const f = tflow({ req: HTTPRequest.make('POST', 'http://example.com:8080/p?q=1', 'hello, "world"\n', { 'Content-Type': 'text/plain' }), resp: HTTPResponse.make(404, Buffer.from([0x00, 0xff])) });
+  const f = tflow({
+    req: HTTPRequest.make('POST', 'http://example.com:8080/p?q=1', 'hello, "world"\n', {
+      'Content-Type': 'text/plain',
+    }),
+    resp: HTTPResponse.make(404, Buffer.from([0x00, 0xff])),
+  });
   f.marked = ':default:';
   return f;
 };
@@ -46,11 +51,18 @@ describe('extract', () => {
 
   it('refuses internal attributes and methods', () => {
     expect(() => extract('request._host', flow())).toThrow(CommandError);
-    expect(() => extract('request.copy', flow())).toThrow('Invalid cut spec request.copy: copy is a method, not a value.');
+    expect(() => extract('request.copy', flow())).toThrow(
+      'Invalid cut spec request.copy: copy is a method, not a value.',
+    );
   });
 
   it('writes CSV as Python does: quotes where needed, bytes that are not UTF-8 as a bytes repr', () => {
-    expect(toCsv([['a', 'b,c', 'say "hi"', 'x\ny'], [Buffer.from('ü'), Buffer.from([0x00, 0x27, 0xff])]])).toBe(`a,"b,c","say ""hi""","x\ny"\r\nü,b'\\x00\\'\\xff'\r\n`);
+    expect(
+      toCsv([
+        ['a', 'b,c', 'say "hi"', 'x\ny'],
+        [Buffer.from('ü'), Buffer.from([0x00, 0x27, 0xff])],
+      ]),
+    ).toBe(`a,"b,c","say ""hi""","x\ny"\r\nü,b'\\x00\\'\\xff'\r\n`);
   });
 });
 
@@ -71,7 +83,11 @@ describe('cut (commands)', () => {
     tctx.kernel.flows.add(tflow({ resp: true }));
     const csv = tmp('cut.csv');
     await tctx.command(`cut.save @all request.method,request.content,response.status_code ${csv}`);
-    const read = execFileSync('/usr/bin/python3', ['-c', 'import csv,sys,json; print(json.dumps(list(csv.reader(open(sys.argv[1], newline="")))))', csv]);
+    const read = execFileSync('/usr/bin/python3', [
+      '-c',
+      'import csv,sys,json; print(json.dumps(list(csv.reader(open(sys.argv[1], newline="")))))',
+      csv,
+    ]);
     expect(JSON.parse(read.toString())).toEqual([
       ['POST', 'hello, "world"\n', '404'],
       ['GET', 'content', '200'],
@@ -96,7 +112,11 @@ describe('cut (commands)', () => {
     const tctx = await withAddon(Cut);
     tctx.kernel.flows.add(flow());
     tctx.kernel.flows.add(tflow());
-    await expect(tctx.command(`cut.save @all request.method,request.path +${tmp('x.json')}`)).rejects.toThrow(/Cannot append to .*x\.json: a JSON file holds one array/);
-    await expect(tctx.command('cut.save @all request.method /nonexistent-dir/x.csv')).rejects.toThrow(/Cannot save cuts to \/nonexistent-dir\/x\.csv/);
+    await expect(tctx.command(`cut.save @all request.method,request.path +${tmp('x.json')}`)).rejects.toThrow(
+      /Cannot append to .*x\.json: a JSON file holds one array/,
+    );
+    await expect(tctx.command('cut.save @all request.method /nonexistent-dir/x.csv')).rejects.toThrow(
+      /Cannot save cuts to \/nonexistent-dir\/x\.csv/,
+    );
   });
 });

@@ -17,7 +17,12 @@ describe('disableh2c (unit)', () => {
   it('removes the h2c offer and keeps the other Connection tokens', async () => {
     const tctx = await withAddon(DisableH2C);
     const f = tflow({
-      req: HTTPRequest.make('GET', 'http://example.com/', '', new HTTPHeaders(Object.entries({ ...H2C, accept: '*/*' }))),
+      req: HTTPRequest.make(
+        'GET',
+        'http://example.com/',
+        '',
+        new HTTPHeaders(Object.entries({ ...H2C, accept: '*/*' })),
+      ),
     });
     await tctx.trigger('requestheaders', f);
     expect(f.request.headers.items(true).filter(([k]) => k !== 'content-length')).toEqual([

@@ -7,7 +7,9 @@ import { DnsResolver, parseHosts, parseNameServer } from '@mitmts/addon-dnsresol
 const { packMessage, unpackMessage } = dnswire;
 
 function query(name: string, type: number, mode = 'dns'): ReturnType<typeof tdnsflow> {
-  const f = tdnsflow({ req: new DNSMessage({ id: 1, query: true, questions: [new DNSQuestion(name, type, DNSClass.IN)] }) });
+  const f = tdnsflow({
+    req: new DNSMessage({ id: 1, query: true, questions: [new DNSQuestion(name, type, DNSClass.IN)] }),
+  });
   f.clientConn.proxyMode = mode;
   return f;
 }
@@ -20,7 +22,10 @@ beforeAll(async () => {
   ns.on('message', (msg, from) => {
     const m = unpackMessage(msg);
     const q = m.questions[0]!;
-    const answer = q.name === 'a.test' ? m.succeed(q.type === DNSType.A ? [DNSResourceRecord.A('a.test', '192.0.2.1', 120)] : []) : m.fail(3);
+    const answer =
+      q.name === 'a.test'
+        ? m.succeed(q.type === DNSType.A ? [DNSResourceRecord.A('a.test', '192.0.2.1', 120)] : [])
+        : m.fail(3);
     ns.send(packMessage(answer), from.port, from.address);
   });
   await new Promise<void>((r) => ns.bind(0, '127.0.0.1', r));
@@ -34,7 +39,9 @@ describe('dnsresolver', () => {
     expect(parseNameServer('127.0.0.1:5353')).toEqual(['127.0.0.1', 5353]);
     expect(parseNameServer('[::1]:5353')).toEqual(['::1', 5353]);
     expect(parseNameServer('2001:db8::1')).toEqual(['2001:db8::1', 53]);
-    expect(() => parseNameServer('dns.example')).toThrow('Option dns_name_servers: "dns.example" is not an IP address (or ip:port, [ipv6]:port).');
+    expect(() => parseNameServer('dns.example')).toThrow(
+      'Option dns_name_servers: "dns.example" is not an IP address (or ip:port, [ipv6]:port).',
+    );
   });
 
   it('parses hosts files (comments, aliases, both families)', () => {
@@ -45,7 +52,10 @@ describe('dnsresolver', () => {
   });
 
   it('answers A from the name servers with their TTL; NXDOMAIN for unknown names', async () => {
-    const tctx = await withAddons([DnsResolver], { dns_name_servers: [`127.0.0.1:${nsPort}`], dns_use_hosts_file: false });
+    const tctx = await withAddons([DnsResolver], {
+      dns_name_servers: [`127.0.0.1:${nsPort}`],
+      dns_use_hosts_file: false,
+    });
     const f = query('a.test', DNSType.A);
     await tctx.trigger('dns_request', f);
     expect(f.response!.answers.map((r) => [String(r), r.ttl])).toEqual([['192.0.2.1', 120]]);

@@ -50,7 +50,8 @@ function utf8SequenceLength(d: Buffer, i: number): number {
   if (n === 0 || i + n > d.length) return 0;
   for (let k = 1; k < n; k++) if ((d[i + k]! & 0xc0) !== 0x80) return 0;
   const b1 = d[i + 1]!;
-  if ((b === 0xe0 && b1 < 0xa0) || (b === 0xed && b1 > 0x9f) || (b === 0xf0 && b1 < 0x90) || (b === 0xf4 && b1 > 0x8f)) return 0;
+  if ((b === 0xe0 && b1 < 0xa0) || (b === 0xed && b1 > 0x9f) || (b === 0xf0 && b1 < 0x90) || (b === 0xf4 && b1 > 0x8f))
+    return 0;
   return n;
 }
 
@@ -91,7 +92,9 @@ export function hexdump(data: Buffer): string {
   const lines: string[] = [];
   for (let i = 0; i < data.length; i += 16) {
     const part = data.subarray(i, i + 16);
-    const hex = Array.from(part, (b) => b.toString(16).padStart(2, '0')).join(' ').padEnd(47);
+    const hex = Array.from(part, (b) => b.toString(16).padStart(2, '0'))
+      .join(' ')
+      .padEnd(47);
     const ascii = Array.from(part, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
     lines.push(`${i.toString(16).padStart(10, '0')} ${hex}   ${ascii}`);
   }
@@ -177,7 +180,9 @@ export const sse: ContentView = {
 };
 
 /** Every view by name; `auto` is resolved by {@link pickView}. */
-export const VIEWS: ReadonlyMap<string, ContentView> = new Map([raw, text, hex, json, urlencoded, query, sse].map((v) => [v.name, v]));
+export const VIEWS: ReadonlyMap<string, ContentView> = new Map(
+  [raw, text, hex, json, urlencoded, query, sse].map((v) => [v.name, v]),
+);
 
 /** The choices of `dumper_default_contentview`. */
 export const VIEW_NAMES: readonly string[] = ['auto', ...VIEWS.keys()];

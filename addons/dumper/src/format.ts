@@ -35,9 +35,20 @@ export interface FormatSettings {
 }
 
 const WS_CLOSE_REASONS: Record<number, string> = {
-  1000: 'NORMAL_CLOSURE', 1001: 'GOING_AWAY', 1002: 'PROTOCOL_ERROR', 1003: 'UNSUPPORTED_DATA', 1005: 'NO_STATUS_RCVD',
-  1006: 'ABNORMAL_CLOSURE', 1007: 'INVALID_FRAME_PAYLOAD_DATA', 1008: 'POLICY_VIOLATION', 1009: 'MESSAGE_TOO_BIG',
-  1010: 'MANDATORY_EXT', 1011: 'INTERNAL_ERROR', 1012: 'SERVICE_RESTART', 1013: 'TRY_AGAIN_LATER', 1015: 'TLS_HANDSHAKE_FAILED',
+  1000: 'NORMAL_CLOSURE',
+  1001: 'GOING_AWAY',
+  1002: 'PROTOCOL_ERROR',
+  1003: 'UNSUPPORTED_DATA',
+  1005: 'NO_STATUS_RCVD',
+  1006: 'ABNORMAL_CLOSURE',
+  1007: 'INVALID_FRAME_PAYLOAD_DATA',
+  1008: 'POLICY_VIOLATION',
+  1009: 'MESSAGE_TOO_BIG',
+  1010: 'MANDATORY_EXT',
+  1011: 'INTERNAL_ERROR',
+  1012: 'SERVICE_RESTART',
+  1013: 'TRY_AGAIN_LATER',
+  1015: 'TLS_HANDSHAKE_FAILED',
 };
 
 /** Collects the lines of one event; `echo` is mitmproxy's `Dumper.echo`. */
@@ -97,7 +108,9 @@ export function requestLine(l: Lines, flow: HTTPFlow): void {
   if (l.s.detail === 1 && url.length > l.s.urlWidth) url = `${url.slice(0, l.s.urlWidth)}…`;
   const respVersion = flow.response ? flow.response.httpVersion : 'HTTP/1.1';
   const version = !(req.isHttp10 || req.isHttp11) || req.httpVersion !== respVersion ? ` ${req.httpVersion}` : '';
-  l.echo(`${client}: ${l.style(escapeControl(method), { fg: methodColor, bold: true })} ${l.style(escapeControl(url), { bold: true })}${version}`);
+  l.echo(
+    `${client}: ${l.style(escapeControl(method), { fg: methodColor, bold: true })} ${l.style(escapeControl(url), { bold: true })}${version}`,
+  );
 }
 
 export function responseLine(l: Lines, flow: HTTPFlow): void {
@@ -105,13 +118,21 @@ export function responseLine(l: Lines, flow: HTTPFlow): void {
   const replayText = flow.isReplay === 'response' ? '[replay]' : '';
   const replay = replayText ? l.style(replayText, { fg: 'yellow', bold: true }) : '';
   const code = resp.statusCode;
-  const color = code >= 200 && code < 300 ? 'green' : code >= 300 && code < 400 ? 'magenta' : code >= 400 && code < 600 ? 'red' : null;
+  const color =
+    code >= 200 && code < 300
+      ? 'green'
+      : code >= 300 && code < 400
+        ? 'magenta'
+        : code >= 400 && code < 600
+          ? 'red'
+          : null;
   const codeText = l.style(String(code), { fg: color, bold: true, blink: code === 418 });
   const reasonText = resp.isHttp2 || resp.isHttp3 ? (RESPONSES[code] ?? '') : resp.reason;
   const reason = l.style(escapeControl(reasonText), { fg: color, bold: true });
   const raw = resp.rawContent;
   const size = l.style(raw === null ? '(content missing)' : prettySize(raw.length), { bold: true });
-  const version = !(resp.isHttp10 || resp.isHttp11) || flow.request.httpVersion !== resp.httpVersion ? `${resp.httpVersion} ` : '';
+  const version =
+    !(resp.isHttp10 || resp.isHttp11) || flow.request.httpVersion !== resp.httpVersion ? `${resp.httpVersion} ` : '';
   let arrows = l.style(' <<', { bold: true });
   if (l.s.detail === 1) {
     // Aligns the status code under the method of the request line.
@@ -144,7 +165,9 @@ export function websocketMessage(l: Lines, f: HTTPFlow): void {
   if (!m) return;
   const dir = m.fromClient ? '->' : '<-';
   const type = (WebSocketOpcode[m.type] ?? String(m.type)).toLowerCase();
-  l.echo(`${formatAddress(f.clientConn.peername)} ${dir} WebSocket ${type} message ${dir} ${formatAddress(f.serverConn.address)}${f.request.path}`);
+  l.echo(
+    `${formatAddress(f.clientConn.peername)} ${dir} WebSocket ${type} message ${dir} ${formatAddress(f.serverConn.address)}${f.request.path}`,
+  );
   if (l.s.detail >= 3) echoMessage(l, m.content, null);
 }
 
@@ -153,12 +176,17 @@ export function websocketEnd(l: Lines, f: HTTPFlow): void {
   if (!ws) return;
   const code = ws.closeCode;
   if (code === 1000 || code === 1001 || code === 1005) {
-    l.echo(`WebSocket connection closed by ${ws.closedByClient ? 'client' : 'server'}: ${code} ${ws.closeReason ?? ''}`);
+    l.echo(
+      `WebSocket connection closed by ${ws.closedByClient ? 'client' : 'server'}: ${code} ${ws.closeReason ?? ''}`,
+    );
     return;
   }
-  let why = code !== null && WS_CLOSE_REASONS[code] ? WS_CLOSE_REASONS[code] : `UNKNOWN_ERROR=${code === null ? 'None' : code}`;
+  let why =
+    code !== null && WS_CLOSE_REASONS[code] ? WS_CLOSE_REASONS[code] : `UNKNOWN_ERROR=${code === null ? 'None' : code}`;
   if (ws.closeReason) why += ` (reason: ${ws.closeReason})`;
-  l.echo(`Error in WebSocket connection to ${formatAddress(f.serverConn.address)}: WebSocket Error: ${why}`, 0, { fg: 'red' });
+  l.echo(`Error in WebSocket connection to ${formatAddress(f.serverConn.address)}: WebSocket Error: ${why}`, 0, {
+    fg: 'red',
+  });
 }
 
 export function streamMessage(l: Lines, f: TCPFlow | UDPFlow): void {
@@ -170,7 +198,11 @@ export function streamMessage(l: Lines, f: TCPFlow | UDPFlow): void {
 }
 
 export function streamError(l: Lines, f: TCPFlow | UDPFlow): void {
-  l.echo(`Error in ${f.type.toUpperCase()} connection to ${formatAddress(f.serverConn.address)}: ${f.error?.msg ?? ''}`, 0, { fg: 'red' });
+  l.echo(
+    `Error in ${f.type.toUpperCase()} connection to ${formatAddress(f.serverConn.address)}: ${f.error?.msg ?? ''}`,
+    0,
+    { fg: 'red' },
+  );
 }
 
 const OPCODE_NAMES = new Map<number, string>(Object.entries(DNSOpCode).map(([k, v]) => [v, k]));
@@ -180,10 +212,19 @@ function dnsQuery(l: Lines, f: DNSFlow): void {
   const opcode = OPCODE_NAMES.get(f.request.opCode) ?? `OPCODE(${f.request.opCode})`;
   const type = q ? dnsTypeName(q.type) : '';
   const color = type === 'A' ? 'green' : type === 'AAAA' ? 'magenta' : 'red';
-  l.echo(`${clientLabel(l, f)}: ${l.style(`DNS ${opcode} (${type})`, { fg: color })} ${l.style(q?.name ?? '', { bold: true })}`);
+  l.echo(
+    `${clientLabel(l, f)}: ${l.style(`DNS ${opcode} (${type})`, { fg: color })} ${l.style(q?.name ?? '', { bold: true })}`,
+  );
 }
 
-const RCODE_NAMES: Record<number, string> = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED' };
+const RCODE_NAMES: Record<number, string> = {
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+};
 
 export function dnsResponse(l: Lines, f: DNSFlow): void {
   const resp = f.response;

@@ -9,7 +9,16 @@ export interface Style {
   blink?: boolean;
 }
 
-const COLORS: Record<Color, number> = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, white: 37, bright_blue: 94 };
+const COLORS: Record<Color, number> = {
+  red: 31,
+  green: 32,
+  yellow: 33,
+  blue: 34,
+  magenta: 35,
+  cyan: 36,
+  white: 37,
+  bright_blue: 94,
+};
 
 /** Wrap `text` in the codes for `style` (nothing for an empty style). */
 export function ansi(text: string, style: Style): string {

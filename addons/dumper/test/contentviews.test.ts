@@ -33,7 +33,9 @@ describe('content views', () => {
 
   it('pretty-prints JSON with four spaces, keeping key order and non-ASCII', () => {
     const r = resp('application/json', '{"z":[1,{"é":null}],"a":true}');
-    expect(prettify(r.rawContent, r, 'auto').text).toBe('{\n    "z": [\n        1,\n        {\n            "é": null\n        }\n    ],\n    "a": true\n}');
+    expect(prettify(r.rawContent, r, 'auto').text).toBe(
+      '{\n    "z": [\n        1,\n        {\n            "é": null\n        }\n    ],\n    "a": true\n}',
+    );
   });
 
   it('falls back to raw when auto picked a view that fails, reports the failure of a chosen one', () => {
@@ -45,8 +47,15 @@ describe('content views', () => {
   });
 
   it('shows Server-Sent Events one per line (JSON data compact, the id in brackets)', () => {
-    const r = resp('text/event-stream', 'id: 1\ndata: { "delta": "Hel" }\n\nevent: done\ndata: line one\ndata: line two\n\n: a comment\ndata: [DONE]\n\n');
-    expect(prettify(r.rawContent, r, 'auto')).toEqual({ text: 'message [1]: {"delta":"Hel"}\ndone: line one\n    line two\nmessage: [DONE]', view: 'sse', error: false });
+    const r = resp(
+      'text/event-stream',
+      'id: 1\ndata: { "delta": "Hel" }\n\nevent: done\ndata: line one\ndata: line two\n\n: a comment\ndata: [DONE]\n\n',
+    );
+    expect(prettify(r.rawContent, r, 'auto')).toEqual({
+      text: 'message [1]: {"delta":"Hel"}\ndone: line one\n    line two\nmessage: [DONE]',
+      view: 'sse',
+      error: false,
+    });
   });
 
   it('says when content is missing', () => {
@@ -58,7 +67,11 @@ describe('content views', () => {
   });
 
   it('decodes with the declared charset in the text view', () => {
-    const r = new HTTPResponse({ statusCode: 200, headers: new HTTPHeaders([['content-type', 'text/plain; charset=latin1']]), content: Buffer.from([0x66, 0xfc, 0x72]) });
+    const r = new HTTPResponse({
+      statusCode: 200,
+      headers: new HTTPHeaders([['content-type', 'text/plain; charset=latin1']]),
+      content: Buffer.from([0x66, 0xfc, 0x72]),
+    });
     expect(prettify(r.rawContent, r, 'text').text).toBe('für');
   });
 
@@ -69,8 +82,18 @@ describe('content views', () => {
   });
 
   it('pads pair keys to the longest, at most 30', () => {
-    expect(formatPairs([['a', '1'], ['bbb', '2']])).toBe('a:   1\nbbb: 2');
-    expect(formatPairs([['k'.repeat(40), 'v'], ['a', '1']]).split('\n')[1]).toBe(`a:${' '.repeat(30)}1`);
+    expect(
+      formatPairs([
+        ['a', '1'],
+        ['bbb', '2'],
+      ]),
+    ).toBe('a:   1\nbbb: 2');
+    expect(
+      formatPairs([
+        ['k'.repeat(40), 'v'],
+        ['a', '1'],
+      ]).split('\n')[1],
+    ).toBe(`a:${' '.repeat(30)}1`);
   });
 
   it('judges binary data like is_mostly_bin, but lets UTF-8 text be text', () => {

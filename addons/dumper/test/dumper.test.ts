@@ -6,7 +6,10 @@ import { tdnsflow, tflow, ttcpflow, tudpflow, twebsocketflow, withAddons, type T
 import { Dumper } from '@mitmts/addon-dumper';
 
 /** mitmdump 8.1.1's output for the same flows (see fixtures/mitmdump-8.1.1.py). */
-const EXPECTED = JSON.parse(readFileSync(new URL('./fixtures/mitmdump-8.1.1.json', import.meta.url), 'utf8')) as Record<string, string>;
+const EXPECTED = JSON.parse(readFileSync(new URL('./fixtures/mitmdump-8.1.1.json', import.meta.url), 'utf8')) as Record<
+  string,
+  string
+>;
 
 interface Case {
   detail: number;
@@ -15,16 +18,30 @@ interface Case {
   options?: Record<string, unknown>;
 }
 
-const http = (mutate: (f: ReturnType<typeof tflow>) => void = () => undefined) => () => {
-  const f = tflow({ resp: true });
-  mutate(f);
-  return f;
-};
+const http =
+  (mutate: (f: ReturnType<typeof tflow>) => void = () => undefined) =>
+  () => {
+    const f = tflow({ resp: true });
+    mutate(f);
+    return f;
+  };
 
 const CASES: Record<string, Case> = {
-  'h2-1': { detail: 1, hook: 'response', flow: http((f) => ((f.request.httpVersion = 'HTTP/2.0'), (f.response!.httpVersion = 'HTTP/2.0'), (f.response!.reason = ''))) },
+  'h2-1': {
+    detail: 1,
+    hook: 'response',
+    flow: http(
+      (f) => ((f.request.httpVersion = 'HTTP/2.0'), (f.response!.httpVersion = 'HTTP/2.0'), (f.response!.reason = '')),
+    ),
+  },
   'h10-resp-1': { detail: 1, hook: 'response', flow: http((f) => (f.response!.httpVersion = 'HTTP/1.0')) },
-  'teapot-1': { detail: 1, hook: 'response', flow: http((f) => ((f.request.method = 'DELETE'), (f.response!.statusCode = 418), (f.response!.reason = "I'm a teapot"))) },
+  'teapot-1': {
+    detail: 1,
+    hook: 'response',
+    flow: http(
+      (f) => ((f.request.method = 'DELETE'), (f.response!.statusCode = 418), (f.response!.reason = "I'm a teapot")),
+    ),
+  },
   'replay-resp-1': { detail: 1, hook: 'response', flow: http((f) => (f.isReplay = 'response')) },
   'replay-req-1': { detail: 1, hook: 'response', flow: http((f) => (f.isReplay = 'request')) },
   'missing-1': { detail: 1, hook: 'response', flow: http((f) => (f.response!.rawContent = null)) },
@@ -37,7 +54,11 @@ const CASES: Record<string, Case> = {
       f.response!.content = Buffer.from('{"b": [1, 2], "a": {"x": null}}');
     }),
   },
-  'bin-3': { detail: 3, hook: 'response', flow: http((f) => (f.response!.content = Buffer.from(Array.from({ length: 40 }, (_, i) => i)))) },
+  'bin-3': {
+    detail: 3,
+    hook: 'response',
+    flow: http((f) => (f.response!.content = Buffer.from(Array.from({ length: 40 }, (_, i) => i)))),
+  },
   'hdr-2': {
     detail: 2,
     hook: 'response',
@@ -46,7 +67,11 @@ const CASES: Record<string, Case> = {
       f.request.content = Buffer.alloc(0);
     }),
   },
-  'query-3': { detail: 3, hook: 'response', flow: http((f) => ((f.request.path = '/path?a=1&bb=2&a=3'), (f.request.content = Buffer.alloc(0)))) },
+  'query-3': {
+    detail: 3,
+    hook: 'response',
+    flow: http((f) => ((f.request.path = '/path?a=1&bb=2&a=3'), (f.request.content = Buffer.alloc(0)))),
+  },
   'form-3': {
     detail: 3,
     hook: 'response',
@@ -56,17 +81,33 @@ const CASES: Record<string, Case> = {
     }),
   },
   'size-1': { detail: 1, hook: 'response', flow: http((f) => (f.response!.content = Buffer.alloc(2000, 'x'))) },
-  'trailers-2': { detail: 2, hook: 'response', flow: http((f) => (f.response!.trailers = new HTTPHeaders([['trailer', 'value']]))) },
+  'trailers-2': {
+    detail: 2,
+    hook: 'response',
+    flow: http((f) => (f.response!.trailers = new HTTPHeaders([['trailer', 'value']]))),
+  },
   'mapped-1': { detail: 1, hook: 'response', flow: http((f) => (f.clientConn.peername = ['::ffff:10.0.0.1', 1234])) },
   'v6-1': { detail: 1, hook: 'response', flow: http((f) => (f.clientConn.peername = ['2001:db8::1', 1234])) },
   'showhost-1': { detail: 1, hook: 'response', flow: http(), options: { showhost: true } },
-  'long-1': { detail: 1, hook: 'response', flow: http((f) => (f.request.url = `http://address:22/${'x'.repeat(100)}`)) },
-  'long-2': { detail: 2, hook: 'response', flow: http((f) => (f.request.url = `http://address:22/${'x'.repeat(100)}`)) },
+  'long-1': {
+    detail: 1,
+    hook: 'response',
+    flow: http((f) => (f.request.url = `http://address:22/${'x'.repeat(100)}`)),
+  },
+  'long-2': {
+    detail: 2,
+    hook: 'response',
+    flow: http((f) => (f.request.url = `http://address:22/${'x'.repeat(100)}`)),
+  },
   'ws-msg-1': { detail: 1, hook: 'websocket_message', flow: () => twebsocketflow() },
   'ws-msg-3': { detail: 3, hook: 'websocket_message', flow: () => twebsocketflow() },
   'ws-end-1': { detail: 1, hook: 'websocket_end', flow: () => twebsocketflow() },
   'ws-err-1': { detail: 1, hook: 'websocket_end', flow: () => twebsocketflow({ closeCode: 1006 }) },
-  'ws-unknown-1': { detail: 1, hook: 'websocket_end', flow: () => twebsocketflow({ closeCode: 4000, closeReason: 'bye' }) },
+  'ws-unknown-1': {
+    detail: 1,
+    hook: 'websocket_end',
+    flow: () => twebsocketflow({ closeCode: 4000, closeReason: 'bye' }),
+  },
   'tcp-msg-1': { detail: 1, hook: 'tcp_message', flow: () => ttcpflow() },
   'tcp-msg-3': { detail: 3, hook: 'tcp_message', flow: () => ttcpflow() },
   'tcp-err-1': { detail: 1, hook: 'tcp_error', flow: () => ttcpflow({ err: true }) },
@@ -129,8 +170,12 @@ describe('dumper output, line by line as mitmdump prints it', () => {
   });
 
   it('prints UDP messages and errors like TCP ones', async () => {
-    expect(await dump({ detail: 1, hook: 'udp_message', flow: () => tudpflow() })).toBe('127.0.0.1:22 <- udp <- address:22\n');
-    expect(await dump({ detail: 1, hook: 'udp_error', flow: () => tudpflow({ err: true }) })).toBe('Error in UDP connection to address:22: error\n');
+    expect(await dump({ detail: 1, hook: 'udp_message', flow: () => tudpflow() })).toBe(
+      '127.0.0.1:22 <- udp <- address:22\n',
+    );
+    expect(await dump({ detail: 1, hook: 'udp_error', flow: () => tudpflow({ err: true }) })).toBe(
+      'Error in UDP connection to address:22: error\n',
+    );
   });
 
   it('prints the response code when a DNS answer is empty', async () => {
@@ -140,7 +185,9 @@ describe('dumper output, line by line as mitmdump prints it', () => {
       d.response!.responseCode = 3;
       return d;
     };
-    expect(await dump({ detail: 1, hook: 'dns_response', flow: f })).toBe('127.0.0.1:22: DNS QUERY (A) dns.google\n << NXDOMAIN\n');
+    expect(await dump({ detail: 1, hook: 'dns_response', flow: f })).toBe(
+      '127.0.0.1:22: DNS QUERY (A) dns.google\n << NXDOMAIN\n',
+    );
   });
 
   it('cuts bodies at content_view_lines_cutoff lines at detail 3, not at 4', async () => {
@@ -164,9 +211,9 @@ describe('dumper output, line by line as mitmdump prints it', () => {
 
   it('uses the chosen content view', async () => {
     const f = http((f) => (f.response!.content = Buffer.from('AB')));
-    expect(await dump({ detail: 3, hook: 'response', flow: f, options: { dumper_default_contentview: 'hex' } })).toContain(
-      `\n    0000000000 ${'41 42'.padEnd(47)}   AB\n`,
-    );
+    expect(
+      await dump({ detail: 3, hook: 'response', flow: f, options: { dumper_default_contentview: 'hex' } }),
+    ).toContain(`\n    0000000000 ${'41 42'.padEnd(47)}   AB\n`);
     const bad = await dump({ detail: 3, hook: 'response', flow: f, options: { dumper_default_contentview: 'json' } });
     expect(bad).toContain("\n    Couldn't parse as json:\n");
   });

@@ -29,7 +29,14 @@ function upstreamServer(): Server {
       const length = /content-length: (\d+)/i.exec(buf.slice(0, end));
       if (length && buf.length < end + 4 + Number(length[1])) return;
       const [status, type, body] = answers[path!] ?? answers['/missing']!;
-      s.end(Buffer.concat([Buffer.from(`HTTP/1.1 ${status}\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`), body]));
+      s.end(
+        Buffer.concat([
+          Buffer.from(
+            `HTTP/1.1 ${status}\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+          ),
+          body,
+        ]),
+      );
     });
   });
 }
@@ -37,7 +44,11 @@ function upstreamServer(): Server {
 async function get(proxyPort: number, url: string, body?: string): Promise<number> {
   const headers: Record<string, string> = { 'user-agent': 'e2e', accept: '*/*' };
   if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-  const r = await requestVia({ host: '127.0.0.1', port: proxyPort }, url, { method: body === undefined ? 'GET' : 'POST', headers, ...(body !== undefined ? { body } : {}) });
+  const r = await requestVia({ host: '127.0.0.1', port: proxyPort }, url, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
   return r.status;
 }
 
@@ -80,7 +91,11 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
 /** Run a proxy process, send the traffic through it, stop it, return its stdout. */
 async function runProcess(cmd: string, args: (port: number) => string[], upstreamPort: number): Promise<string> {
   const port = await freePort();
-  const child = spawn(cmd, args(port), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COLUMNS: '80' } });
+  const child = spawn(cmd, args(port), {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, COLUMNS: '80' },
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
@@ -160,7 +175,10 @@ describe('dumper through a running proxy', () => {
         s.on('close', () => resolve());
         s.on('error', reject);
       });
-      await proxy.flows.waitFor((f) => f.type === 'tcp' && f.error === null && (f as unknown as { messages: unknown[] }).messages.length === 2, 2000);
+      await proxy.flows.waitFor(
+        (f) => f.type === 'tcp' && f.error === null && (f as unknown as { messages: unknown[] }).messages.length === 2,
+        2000,
+      );
     } finally {
       await proxy.close();
       echo.close();
@@ -172,12 +190,30 @@ describe('dumper through a running proxy', () => {
   });
 
   const mitmdump = spawnSync('mitmdump', ['--version'], { stdio: 'ignore' }).status === 0;
-  it.runIf(mitmdump).each([1, 2, 3])('prints what mitmdump prints at --flow-detail %i (mitmts CLI vs installed mitmdump)', async (detail) => {
-    const common = ['--flow-detail', String(detail), '--set', 'termlog_verbosity=error'];
-    const ours = await runProcess(process.execPath, (p) => ['bin/mitmts.js', '-p', String(p), '--set', `confdir=${mkdtempSync(join(tmpdir(), 'mitmts-d-'))}`, ...common], upstreamPort);
-    const theirs = await runProcess('mitmdump', (p) => ['-p', String(p), '--set', `confdir=${mkdtempSync(join(tmpdir(), 'mitmdump-d-'))}`, ...common], upstreamPort);
-    expect(theirs.length).toBeGreaterThan(0);
-    // mitmdump 8.1.1 sorts JSON keys (current mitmproxy does not); this body is sorted already.
-    expect(normalize(ours)).toBe(normalize(theirs));
-  });
+  it.runIf(mitmdump).each([1, 2, 3])(
+    'prints what mitmdump prints at --flow-detail %i (mitmts CLI vs installed mitmdump)',
+    async (detail) => {
+      const common = ['--flow-detail', String(detail), '--set', 'termlog_verbosity=error'];
+      const ours = await runProcess(
+        process.execPath,
+        (p) => [
+          'bin/mitmts.js',
+          '-p',
+          String(p),
+          '--set',
+          `confdir=${mkdtempSync(join(tmpdir(), 'mitmts-d-'))}`,
+          ...common,
+        ],
+        upstreamPort,
+      );
+      const theirs = await runProcess(
+        'mitmdump',
+        (p) => ['-p', String(p), '--set', `confdir=${mkdtempSync(join(tmpdir(), 'mitmdump-d-'))}`, ...common],
+        upstreamPort,
+      );
+      expect(theirs.length).toBeGreaterThan(0);
+      // mitmdump 8.1.1 sorts JSON keys (current mitmproxy does not); this body is sorted already.
+      expect(normalize(ours)).toBe(normalize(theirs));
+    },
+  );
 });

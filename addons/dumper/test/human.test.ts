@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { bytesToEscaped, cutAfterNLines, escapeControl, formatAddress, indent, prettySize, pyFixed } from '../src/human.js';
+import {
+  bytesToEscaped,
+  cutAfterNLines,
+  escapeControl,
+  formatAddress,
+  indent,
+  prettySize,
+  pyFixed,
+} from '../src/human.js';
 import { ansi } from '../src/style.js';
 
 describe('human helpers (mitmproxy.utils.human / strutils)', () => {
@@ -42,7 +50,9 @@ describe('human helpers (mitmproxy.utils.human / strutils)', () => {
   });
 
   it('escapes bytes like bytes_to_escaped_str', () => {
-    expect(bytesToEscaped(Buffer.from('ab\x00\xff\'"\\\t\n\xe4\x7f', 'latin1'))).toBe('ab\\x00\\xff\'"\\\\\\t\\n\\xe4\\x7f');
+    expect(bytesToEscaped(Buffer.from('ab\x00\xff\'"\\\t\n\xe4\x7f', 'latin1'))).toBe(
+      'ab\\x00\\xff\'"\\\\\\t\\n\\xe4\\x7f',
+    );
     expect(bytesToEscaped(Buffer.from('a\tb\r\n'), true)).toBe('a\tb\r\n');
     expect(bytesToEscaped(Buffer.from('plain'))).toBe('plain');
   });

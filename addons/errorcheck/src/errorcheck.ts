@@ -44,7 +44,9 @@ export class ErrorCheck {
     if (n === 0) return;
     const plural = n > 1 ? 's' : '';
     this.stderr.write(
-      this.repeatErrors ? `Error${plural} logged during startup:\n${this.errors.join('\n')}\n` : `Error${plural} logged during startup, exiting...\n`,
+      this.repeatErrors
+        ? `Error${plural} logged during startup:\n${this.errors.join('\n')}\n`
+        : `Error${plural} logged during startup, exiting...\n`,
     );
     this.kernel.requestShutdown(1);
   }

@@ -68,7 +68,8 @@ describe('errorcheck', () => {
 
   it('ignores errors logged after start-up', async () => {
     const tctx = await withAddons([noisy('running', ['later']), ErrorCheck]);
-    if (!tctx.hasLog('later', 'error')) await new Promise<void>((resolve) => tctx.kernel.log.onEntry((e) => e.message === 'later' && resolve()));
+    if (!tctx.hasLog('later', 'error'))
+      await new Promise<void>((resolve) => tctx.kernel.log.onEntry((e) => e.message === 'later' && resolve()));
     expect(await exitState(tctx.kernel)).toBe('running');
     expect(tctx.addon<ErrorCheck>('errorcheck').errors).toEqual([]);
   });
@@ -77,10 +78,14 @@ describe('errorcheck', () => {
 function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const dist = join(import.meta.dirname, 'fixtures/dist.mjs');
-    const child = spawn(process.execPath, [dist, '-n', '--set', `confdir=${mkdtempSync(join(tmpdir(), 'mitmts-ec-'))}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
+    const child = spawn(
+      process.execPath,
+      [dist, '-n', '--set', `confdir=${mkdtempSync(join(tmpdir(), 'mitmts-ec-'))}`],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -111,7 +116,9 @@ describe('errorcheck on the command line', () => {
   it('exits 1 after printing the start-up errors, as mitmdump does', async () => {
     const { code, stderr } = await run({ MITMTS_TEST_FAIL: 'cannot load script x.py,second problem' });
     expect(code).toBe(1);
-    expect(stderr).toBe('[error] cannot load script x.py\n[error] second problem\nErrors logged during startup, exiting...\n');
+    expect(stderr).toBe(
+      '[error] cannot load script x.py\n[error] second problem\nErrors logged during startup, exiting...\n',
+    );
   });
 
   it('keeps running after a clean start', async () => {

@@ -36,7 +36,8 @@ export function curlCommand(f: Flow, o: CurlOptions = {}): string {
   args.push(r.prettyUrl);
   let cmd = args.map(shQuote).join(' ');
   if (!data) return cmd;
-  if (data.length <= INLINE_BODY_LIMIT && isPlainText(data)) return `${cmd} --data-raw ${shQuote(data.toString('utf8'))}`;
+  if (data.length <= INLINE_BODY_LIMIT && isPlainText(data))
+    return `${cmd} --data-raw ${shQuote(data.toString('utf8'))}`;
   cmd = `${printfBytes(data)} | ${cmd} --data-binary @-`;
   return cmd;
 }

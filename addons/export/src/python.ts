@@ -35,10 +35,19 @@ export function pythonRequestsCommand(f: Flow): string {
     if (e) e[1].push(v);
     else merged.set(k.toLowerCase(), [k, [v]]);
   }
-  const lines = ['import requests', '', 'response = requests.request(', `    ${JSON.stringify(r.method)},`, `    ${JSON.stringify(r.prettyUrl)},`];
+  const lines = [
+    'import requests',
+    '',
+    'response = requests.request(',
+    `    ${JSON.stringify(r.method)},`,
+    `    ${JSON.stringify(r.prettyUrl)},`,
+  ];
   if (merged.size > 0) {
     lines.push('    headers={');
-    for (const [k, vs] of merged.values()) lines.push(`        ${JSON.stringify(k)}: ${JSON.stringify(vs.join(k.toLowerCase() === 'cookie' ? '; ' : ', '))},`);
+    for (const [k, vs] of merged.values())
+      lines.push(
+        `        ${JSON.stringify(k)}: ${JSON.stringify(vs.join(k.toLowerCase() === 'cookie' ? '; ' : ', '))},`,
+      );
     lines.push('    },');
   }
   const data = body(r);

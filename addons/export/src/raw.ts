@@ -22,7 +22,10 @@ export function raw(f: Flow): Buffer {
   const hasResponse = http?.response?.rawContent != null;
   if (hasRequest && hasResponse) {
     const parts = [rawRequest(f), rawResponse(f)];
-    if (http!.websocket) parts.push(Buffer.from(http!.websocket.messages.map((m) => `${m.fromClient ? '>>' : '<<'} ${m}`).join('\n'), 'utf8'));
+    if (http!.websocket)
+      parts.push(
+        Buffer.from(http!.websocket.messages.map((m) => `${m.fromClient ? '>>' : '<<'} ${m}`).join('\n'), 'utf8'),
+      );
     return Buffer.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [SEPARATOR, p])));
   }
   if (hasRequest) return rawRequest(f);

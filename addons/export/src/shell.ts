@@ -51,7 +51,17 @@ export function printfBytes(bytes: Buffer): string {
       continue;
     }
     flush(i);
-    parts.push(b === 0x25 ? '%%' : b === 0x5c ? '\\\\' : b === 0x0a ? '\\n' : b === 0x09 ? '\\t' : `\\${b.toString(8).padStart(3, '0')}`);
+    parts.push(
+      b === 0x25
+        ? '%%'
+        : b === 0x5c
+          ? '\\\\'
+          : b === 0x0a
+            ? '\\n'
+            : b === 0x09
+              ? '\\t'
+              : `\\${b.toString(8).padStart(3, '0')}`,
+    );
   }
   flush(bytes.length);
   return `printf '${parts.join('')}'`;

@@ -8,14 +8,31 @@ import { Export } from '../src/index.js';
 
 const post = (): ReturnType<typeof tflow> =>
   tflow({
-    req: HTTPRequest.make('POST', 'http://example.com/path?q=1', '{"a": "it\'s"}', new HTTPHeaders([['content-type', 'application/json'], ['x-empty', ''], ['accept-encoding', 'gzip']])),
+    req: HTTPRequest.make(
+      'POST',
+      'http://example.com/path?q=1',
+      '{"a": "it\'s"}',
+      new HTTPHeaders([
+        ['content-type', 'application/json'],
+        ['x-empty', ''],
+        ['accept-encoding', 'gzip'],
+      ]),
+    ),
     resp: HTTPResponse.make(200, 'ok', { 'content-type': 'text/plain' }),
   });
 
 describe('export (unit)', () => {
   it('lists the formats', async () => {
     const tctx = await withAddon(Export);
-    expect(await tctx.call('export.formats')).toEqual(['curl', 'fetch', 'httpie', 'python-requests', 'raw', 'raw_request', 'raw_response']);
+    expect(await tctx.call('export.formats')).toEqual([
+      'curl',
+      'fetch',
+      'httpie',
+      'python-requests',
+      'raw',
+      'raw_request',
+      'raw_response',
+    ]);
   });
 
   it('curl: headers, an empty header, --compressed, method, URL and the body quoted', async () => {
@@ -27,9 +44,15 @@ describe('export (unit)', () => {
 
   it('curl: a GET stays short; HEAD uses --head; a bodiless POST sends content-length: 0', async () => {
     const tctx = await withAddon(Export);
-    expect(await tctx.call('export', 'curl', tflow({ req: HTTPRequest.make('GET', 'http://example.com/') }))).toBe('curl http://example.com/');
-    expect(await tctx.call('export', 'curl', tflow({ req: HTTPRequest.make('HEAD', 'http://example.com/') }))).toBe('curl --head http://example.com/');
-    expect(await tctx.call('export', 'curl', tflow({ req: HTTPRequest.make('POST', 'http://example.com/') }))).toBe("curl -H 'content-length: 0' -X POST http://example.com/");
+    expect(await tctx.call('export', 'curl', tflow({ req: HTTPRequest.make('GET', 'http://example.com/') }))).toBe(
+      'curl http://example.com/',
+    );
+    expect(await tctx.call('export', 'curl', tflow({ req: HTTPRequest.make('HEAD', 'http://example.com/') }))).toBe(
+      'curl --head http://example.com/',
+    );
+    expect(await tctx.call('export', 'curl', tflow({ req: HTTPRequest.make('POST', 'http://example.com/') }))).toBe(
+      "curl -H 'content-length: 0' -X POST http://example.com/",
+    );
   });
 
   it('curl: --resolve pins the original server address with export_preserve_original_ip', async () => {
@@ -37,7 +60,9 @@ describe('export (unit)', () => {
     tctx.configure({ export_preserve_original_ip: true });
     const f = tflow({ req: HTTPRequest.make('GET', 'http://example.com/') });
     f.serverConn = new Server({ address: ['example.com', 80], peername: ['93.184.216.34', 80] });
-    expect(await tctx.call('export', 'curl', f)).toBe("curl --resolve 'example.com:80:[93.184.216.34]' http://example.com/");
+    expect(await tctx.call('export', 'curl', f)).toBe(
+      "curl --resolve 'example.com:80:[93.184.216.34]' http://example.com/",
+    );
   });
 
   it('httpie: items, stdin body, Content-Type kept', async () => {
@@ -74,7 +99,8 @@ describe('export (unit)', () => {
 
   it('raw formats: HTTP/1 bytes of request, response and both', async () => {
     const tctx = await withAddon(Export);
-    const req = 'POST /path?q=1 HTTP/1.1\r\ncontent-type: application/json\r\nx-empty: \r\naccept-encoding: gzip\r\ncontent-length: 13\r\n\r\n{"a": "it\'s"}';
+    const req =
+      'POST /path?q=1 HTTP/1.1\r\ncontent-type: application/json\r\nx-empty: \r\naccept-encoding: gzip\r\ncontent-length: 13\r\n\r\n{"a": "it\'s"}';
     const resp = 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok';
     expect(await tctx.call('export', 'raw_request', post())).toBe(req);
     expect(await tctx.call('export', 'raw_response', post())).toBe(resp);
@@ -104,7 +130,9 @@ describe('export (unit)', () => {
     const tctx = await withAddon(Export);
     await expect(tctx.call('export', 'wget', post())).rejects.toThrow('No such export format: wget');
     await expect(tctx.call('export', 'raw_response', tflow())).rejects.toThrow("Can't export flow with no response.");
-    await expect(tctx.command('export wget @all')).rejects.toThrow(/argument format expects one of curl, fetch, httpie/);
+    await expect(tctx.command('export wget @all')).rejects.toThrow(
+      /argument format expects one of curl, fetch, httpie/,
+    );
     tctx.kernel.flows.add(post());
     tctx.kernel.flows.add(post());
     await expect(tctx.command('export curl @all')).rejects.toThrow(/exactly one flow \(it selected 2\)/);

@@ -10,8 +10,11 @@ const live = (url = 'http://example.com/hold'): ReturnType<typeof tflow> => {
 };
 
 /** Fire a flow hook as the runtime does: the promise settles only once the flow is resumed. */
-const runtimeHook = (tctx: TestContext, name: 'request' | 'response' | 'tcp_message', f: Parameters<TestContext['trigger']>[1]): Promise<void> =>
-  Promise.resolve(tctx.kernel.addons.triggerFlow(name, f as never));
+const runtimeHook = (
+  tctx: TestContext,
+  name: 'request' | 'response' | 'tcp_message',
+  f: Parameters<TestContext['trigger']>[1],
+): Promise<void> => Promise.resolve(tctx.kernel.addons.triggerFlow(name, f as never));
 
 describe('intercept (unit)', () => {
   it('does nothing without a filter, even when active', async () => {

@@ -1,5 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
-import { addon, inject, LOG, option, HTTPResponse, type AddonHooks, type HookResult, type HTTPFlow, type Logger } from '@mitmts/sdk';
+import {
+  addon,
+  inject,
+  LOG,
+  option,
+  HTTPResponse,
+  type AddonHooks,
+  type HookResult,
+  type HTTPFlow,
+  type Logger,
+} from '@mitmts/sdk';
 import { fileCandidates, findFile } from './files.js';
 import { contentTypeFor } from './mime.js';
 import { parseMapLocalSpec, type MapLocalSpec } from './spec.js';
@@ -59,7 +69,8 @@ export class MapLocal implements AddonHooks {
           return;
         }
         const found = await findFile(spec.root, c.files);
-        if (found.file === null && found.outside) this.log.warn(`map_local: ${url} resolves outside ${spec.root} through a symlink; not served.`);
+        if (found.file === null && found.outside)
+          this.log.warn(`map_local: ${url} resolves outside ${spec.root} through a symlink; not served.`);
         file = found.file;
         if (file === null) tried.push(...c.relative.map((r) => `${r} in ${spec.root}`));
       }

@@ -1,6 +1,14 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { compilePyPattern, expandHome, parseModifySpec, PyRegexError, SpecError, type Filter, type PyPattern } from '@mitmts/sdk';
+import {
+  compilePyPattern,
+  expandHome,
+  parseModifySpec,
+  PyRegexError,
+  SpecError,
+  type Filter,
+  type PyPattern,
+} from '@mitmts/sdk';
 
 /** One parsed map_local rule. */
 export interface MapLocalSpec {
@@ -27,7 +35,8 @@ export function parseMapLocalSpec(spec: string): MapLocalSpec {
   try {
     regex = compilePyPattern(subject);
   } catch (err) {
-    if (err instanceof PyRegexError) throw new SpecError('map_local', spec, `invalid regular expression '${subject}' (${err.message})`);
+    if (err instanceof PyRegexError)
+      throw new SpecError('map_local', spec, `invalid regular expression '${subject}' (${err.message})`);
     throw err;
   }
   if (replacement === '') throw new SpecError('map_local', spec, 'the file-or-directory-path is empty');

@@ -23,14 +23,26 @@ describe('fileCandidates', () => {
     ['example.com/static', 'https://example.com/static/', ['index.html']],
     ['example.com/static', 'https://example.com/static', ['index.html']],
     ['example.com/static', 'https://example.com/static/dir/', ['dir', 'dir/index.html']],
-    ['example.com/static', 'https://example.com/static/a%20b.txt', ['a b.txt', 'a b.txt/index.html', 'a_b.txt', 'a_b.txt/index.html']],
+    [
+      'example.com/static',
+      'https://example.com/static/a%20b.txt',
+      ['a b.txt', 'a b.txt/index.html', 'a_b.txt', 'a_b.txt/index.html'],
+    ],
     ['example.com/index.php\\?page=(.+)', 'https://example.com/index.php?page=about', ['about', 'about/index.html']],
-    ['example.com/(.*)', 'https://example.com/x.js?v=1', ['x.js?v=1', 'x.js?v=1/index.html', 'x.js_v=1', 'x.js_v=1/index.html']],
+    [
+      'example.com/(.*)',
+      'https://example.com/x.js?v=1',
+      ['x.js?v=1', 'x.js?v=1/index.html', 'x.js_v=1', 'x.js_v=1/index.html'],
+    ],
     ['example.com(/.*)', 'https://example.com//lead', ['lead', 'lead/index.html']],
     ['example.com/(a)?', 'https://example.com/b', ['index.html']],
     ['example.com/', 'https://example.com/%C3%A9t%C3%A9', ['été', 'été/index.html', '_t_', '_t_/index.html']],
     ['example.com/', 'https://example.com/....//x', ['....//x', '....//x/index.html']],
-    ['example.com/', 'https://example.com/%252e%252e%252fsecret', ['%2e%2e%2fsecret', '%2e%2e%2fsecret/index.html', '_2e_2e_2fsecret', '_2e_2e_2fsecret/index.html']],
+    [
+      'example.com/',
+      'https://example.com/%252e%252e%252fsecret',
+      ['%2e%2e%2fsecret', '%2e%2e%2fsecret/index.html', '_2e_2e_2fsecret', '_2e_2e_2fsecret/index.html'],
+    ],
   ];
   it.each(cases)('%s on %s', (regex, url, relative) => {
     const c = candidates(regex, url);
@@ -80,7 +92,9 @@ describe('findFile', () => {
   symlinkSync(join(root, 'a.txt'), join(root, 'inner-link.txt'));
 
   it('returns the first regular file, skipping directories and missing files', async () => {
-    expect(await findFile(root, [join(root, 'missing'), join(root, 'dir'), join(root, 'dir', 'index.html')])).toEqual({ file: join(root, 'dir', 'index.html') });
+    expect(await findFile(root, [join(root, 'missing'), join(root, 'dir'), join(root, 'dir', 'index.html')])).toEqual({
+      file: join(root, 'dir', 'index.html'),
+    });
     expect(await findFile(root, [join(root, 'nothing')])).toEqual({ file: null, outside: false });
   });
 

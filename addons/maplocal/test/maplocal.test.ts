@@ -32,7 +32,14 @@ writeFileSync(single, '{"mapped":true}');
 /** A GET flow for `url`, taken verbatim (`new URL` would resolve `..` segments away). */
 function get(url: string): HTTPFlow {
   const [, scheme, host, port, path] = /^(https?):\/\/([^/:]+)(?::(\d+))?(\/.*)?$/.exec(url)!;
-  return tflow({ req: treq({ scheme: scheme!, host: host!, port: port ? Number(port) : scheme === 'https' ? 443 : 80, path: path ?? '/' }) });
+  return tflow({
+    req: treq({
+      scheme: scheme!,
+      host: host!,
+      port: port ? Number(port) : scheme === 'https' ? 443 : 80,
+      path: path ?? '/',
+    }),
+  });
 }
 
 async function fetchVia(tctx: TestContext, url: string): Promise<HTTPFlow> {
@@ -45,12 +52,21 @@ describe('map_local specs', () => {
   it('rejects bad specs naming the option, the spec and the problem', async () => {
     const tctx = await withAddon(MapLocal);
     const bad: Array<[string, RegExp]> = [
-      ['|example.com/[|' + www, /^Invalid map_local spec '\|example\.com\/\[\|.*': invalid regular expression 'example\.com\/\[' \(unterminated character set at position 12\)\.$/],
-      ['|example.com|' + join(tmp, 'nope'), /^Invalid map_local spec '.*': invalid file path '.*\/nope' \(ENOENT: no such file or directory/],
+      [
+        '|example.com/[|' + www,
+        /^Invalid map_local spec '\|example\.com\/\[\|.*': invalid regular expression 'example\.com\/\[' \(unterminated character set at position 12\)\.$/,
+      ],
+      [
+        '|example.com|' + join(tmp, 'nope'),
+        /^Invalid map_local spec '.*': invalid file path '.*\/nope' \(ENOENT: no such file or directory/,
+      ],
       ['|example.com|', /: the file-or-directory-path is empty\.$/],
       ['|~zz|example.com|' + www, /: invalid flow filter '~zz': /],
       ['abc', /: expected 2 or 3 parts separated by 'a'/],
-      ['', /^Invalid map_local spec '': the spec is empty; expected \[\/flow-filter\]\/url-regex\/file-or-directory-path/],
+      [
+        '',
+        /^Invalid map_local spec '': the spec is empty; expected \[\/flow-filter\]\/url-regex\/file-or-directory-path/,
+      ],
     ];
     for (const [spec, message] of bad) {
       let err: unknown;
@@ -67,7 +83,9 @@ describe('map_local specs', () => {
   it('a list with one bad spec leaves the previous rules active', async () => {
     const tctx = await withAddon(MapLocal);
     tctx.configure({ map_local: [`|example.com/static|${www}`] });
-    expect(() => tctx.configure({ map_local: [`|example.org|${www}`, '|example.net|/does/not/exist'] })).toThrow(/example\.net/);
+    expect(() => tctx.configure({ map_local: [`|example.org|${www}`, '|example.net|/does/not/exist'] })).toThrow(
+      /example\.net/,
+    );
     expect(tctx.kernel.options.get('map_local')).toEqual([`|example.com/static|${www}`]);
     expect((await fetchVia(tctx, 'http://example.com/static/about')).response?.text).toBe('about page');
     expect((await fetchVia(tctx, 'http://example.org/about')).response).toBeNull();
@@ -135,8 +153,15 @@ describe('map_local (unit)', () => {
   it('answers 404 with a clear body when no candidate exists', async () => {
     const f = await fetchVia(tctx, 'http://example.com/static/missing.js');
     expect(f.response!.statusCode).toBe(404);
-    expect(f.response!.text).toBe('404 Not Found: map_local has no local file for http://example.com/static/missing.js.\n');
-    expect(tctx.hasLog(`none of the local file candidates exist: missing.js in ${www}, missing.js/index.html in ${www}`, 'info')).toBe(true);
+    expect(f.response!.text).toBe(
+      '404 Not Found: map_local has no local file for http://example.com/static/missing.js.\n',
+    );
+    expect(
+      tctx.hasLog(
+        `none of the local file candidates exist: missing.js in ${www}, missing.js/index.html in ${www}`,
+        'info',
+      ),
+    ).toBe(true);
   });
 
   it('uses the first rule that finds a file', async () => {
@@ -231,13 +256,31 @@ describe('map_local (end to end)', () => {
     expect(stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(stdout).toMatch(/\r\nContent-Type: text\/css\r\n/i);
     expect(stdout.endsWith('\r\n\r\nbody{}')).toBe(true);
-    const https = await run('curl', ['-s', '--cacert', proxy.caCertPath, '-x', proxy.url, 'https://maplocal.test/static/docs/']);
+    const https = await run('curl', [
+      '-s',
+      '--cacert',
+      proxy.caCertPath,
+      '-x',
+      proxy.url,
+      'https://maplocal.test/static/docs/',
+    ]);
     expect(https.stdout).toBe('<h1>docs</h1>');
   });
 
   it('refuses traversal sent verbatim by curl --path-as-is', async () => {
-    for (const path of ['/static/../secret.txt', '/static/%2e%2e%2fsecret.txt', '/static/..%2f..%2f..%2fetc%2fpasswd']) {
-      const { stdout } = await run('curl', ['-s', '-i', '--path-as-is', '-x', proxy.url, `http://maplocal.test${path}`]);
+    for (const path of [
+      '/static/../secret.txt',
+      '/static/%2e%2e%2fsecret.txt',
+      '/static/..%2f..%2f..%2fetc%2fpasswd',
+    ]) {
+      const { stdout } = await run('curl', [
+        '-s',
+        '-i',
+        '--path-as-is',
+        '-x',
+        proxy.url,
+        `http://maplocal.test${path}`,
+      ]);
       expect(stdout, path).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
       expect(stdout, path).toContain('its path leaves the mapped directory');
       expect(stdout, path).not.toContain('SECRET');

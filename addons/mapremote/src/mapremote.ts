@@ -38,7 +38,9 @@ export class MapRemote implements AddonHooks {
       try {
         flow.request.url = next;
       } catch (err) {
-        this.log.warn(`map_remote: rule ${spec.spec} turned ${url} into ${next}, which is not a valid URL (${(err as Error).message}); the request is left unchanged.`);
+        this.log.warn(
+          `map_remote: rule ${spec.spec} turned ${url} into ${next}, which is not a valid URL (${(err as Error).message}); the request is left unchanged.`,
+        );
       }
     }
   }

@@ -1,4 +1,13 @@
-import { compilePyPattern, compilePyTemplate, parseModifySpec, PyRegexError, SpecError, type Filter, type PyPattern, type PyTemplate } from '@mitmts/sdk';
+import {
+  compilePyPattern,
+  compilePyTemplate,
+  parseModifySpec,
+  PyRegexError,
+  SpecError,
+  type Filter,
+  type PyPattern,
+  type PyTemplate,
+} from '@mitmts/sdk';
 
 /** One parsed map_remote rule. */
 export interface MapRemoteSpec {
@@ -22,14 +31,16 @@ export function parseMapRemoteSpec(spec: string): MapRemoteSpec {
   try {
     regex = compilePyPattern(subject);
   } catch (err) {
-    if (err instanceof PyRegexError) throw new SpecError('map_remote', spec, `invalid regular expression '${subject}' (${err.message})`);
+    if (err instanceof PyRegexError)
+      throw new SpecError('map_remote', spec, `invalid regular expression '${subject}' (${err.message})`);
     throw err;
   }
   let template: PyTemplate;
   try {
     template = compilePyTemplate(replacement, regex);
   } catch (err) {
-    if (err instanceof PyRegexError) throw new SpecError('map_remote', spec, `invalid replacement '${replacement}' (${err.message})`);
+    if (err instanceof PyRegexError)
+      throw new SpecError('map_remote', spec, `invalid replacement '${replacement}' (${err.message})`);
     throw err;
   }
   return { spec, matches, regex, template };

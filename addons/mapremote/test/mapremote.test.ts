@@ -30,7 +30,12 @@ describe('map_remote (unit)', () => {
     const tctx = await withAddon(MapRemote);
     tctx.configure({ map_remote: ['|^https://example\\.com/api/|http://localhost:8000/v2/'] });
     const f = await mapped(tctx, flowTo('https', 'example.com', 443, '/api/users?id=1'));
-    expect([f.request.scheme, f.request.host, f.request.port, f.request.path]).toEqual(['http', 'localhost', 8000, '/v2/users?id=1']);
+    expect([f.request.scheme, f.request.host, f.request.port, f.request.path]).toEqual([
+      'http',
+      'localhost',
+      8000,
+      '/v2/users?id=1',
+    ]);
     expect(f.request.headers.getAll('host')).toEqual(['localhost:8000']);
   });
 
@@ -59,7 +64,9 @@ describe('map_remote (unit)', () => {
   it('matches against the pretty URL (Host header) and honours the filter', async () => {
     const tctx = await withAddon(MapRemote);
     tctx.configure({ map_remote: ['|~m GET|//shown.example/|//target.example/'] });
-    const f = tflow({ req: treq({ host: '10.0.0.1', port: 80, path: '/x', headers: new HTTPHeaders([['Host', 'shown.example']]) }) });
+    const f = tflow({
+      req: treq({ host: '10.0.0.1', port: 80, path: '/x', headers: new HTTPHeaders([['Host', 'shown.example']]) }),
+    });
     await tctx.trigger('request', f);
     expect([f.request.host, f.request.headers.get('host')]).toEqual(['target.example', 'target.example']);
     const post = flowTo('http', 'shown.example', 80, '/x');
@@ -74,7 +81,12 @@ describe('map_remote (unit)', () => {
     const f = await mapped(tctx, flowTo('http', 'example.com', 80, '/'));
     expect(f.request.url).toBe('http://example.com/');
     expect(f.request.headers.get('host')).toBe('example.com');
-    expect(tctx.hasLog(/^map_remote: rule .* turned http:\/\/example\.com\/ into http:\/\/exa mple\.com\/, which is not a valid URL/, 'warn')).toBe(true);
+    expect(
+      tctx.hasLog(
+        /^map_remote: rule .* turned http:\/\/example\.com\/ into http:\/\/exa mple\.com\/, which is not a valid URL/,
+        'warn',
+      ),
+    ).toBe(true);
   });
 
   it('does nothing without rules, and skips answered, failed and dead flows', async () => {
@@ -94,9 +106,18 @@ describe('map_remote (unit)', () => {
     const tctx = await withAddon(MapRemote);
     tctx.configure({ map_remote: ['|example.com|example.org'] });
     const bad: Array<[string, string]> = [
-      ['|exa(mple|x', "Invalid map_remote spec '|exa(mple|x': invalid regular expression 'exa(mple' (missing ), unterminated subpattern at position 3)."],
-      ['|example|\\1', "Invalid map_remote spec '|example|\\1': invalid replacement '\\1' (invalid group reference 1 at position 1)."],
-      ['|(x)|\\g<nope>', "Invalid map_remote spec '|(x)|\\g<nope>': invalid replacement '\\g<nope>' (unknown group name 'nope' at position 3)."],
+      [
+        '|exa(mple|x',
+        "Invalid map_remote spec '|exa(mple|x': invalid regular expression 'exa(mple' (missing ), unterminated subpattern at position 3).",
+      ],
+      [
+        '|example|\\1',
+        "Invalid map_remote spec '|example|\\1': invalid replacement '\\1' (invalid group reference 1 at position 1).",
+      ],
+      [
+        '|(x)|\\g<nope>',
+        "Invalid map_remote spec '|(x)|\\g<nope>': invalid replacement '\\g<nope>' (unknown group name 'nope' at position 3).",
+      ],
       ['|~h|a|b', "Invalid map_remote spec '|~h|a|b': invalid flow filter '~h': "],
       ['|onlyone', "Invalid map_remote spec '|onlyone': expected 2 or 3 parts separated by '|'"],
     ];
@@ -122,12 +143,17 @@ describe('map_remote (end to end)', () => {
   let proxy: EmbeddedProxy;
 
   beforeAll(async () => {
-    origin = await startOrigin((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(`upstream saw ${req.headers.host} ${req.url}`));
+    origin = await startOrigin((req, res) =>
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`upstream saw ${req.headers.host} ${req.url}`),
+    );
     port = origin.port;
     // The mapped-from host does not exist: only the rewrite gets the request anywhere.
     proxy = await createProxy({
       addons: [MapRemote],
-      options: { map_remote: [`|^https?://remote\\.test/old/|http://127.0.0.1:${port}/new/`], connection_strategy: 'lazy' },
+      options: {
+        map_remote: [`|^https?://remote\\.test/old/|http://127.0.0.1:${port}/new/`],
+        connection_strategy: 'lazy',
+      },
     });
   });
 
@@ -143,7 +169,14 @@ describe('map_remote (end to end)', () => {
   });
 
   it('maps an intercepted HTTPS request to a plain HTTP server', async () => {
-    const { stdout } = await run('curl', ['-s', '--cacert', proxy.caCertPath, '-x', proxy.url, 'https://remote.test/old/secure']);
+    const { stdout } = await run('curl', [
+      '-s',
+      '--cacert',
+      proxy.caCertPath,
+      '-x',
+      proxy.url,
+      'https://remote.test/old/secure',
+    ]);
     expect(stdout).toBe(`upstream saw 127.0.0.1:${port} /new/secure`);
     const flow = proxy.flows.all().at(-1) as HTTPFlow;
     expect(flow.request.url).toBe(`http://127.0.0.1:${port}/new/secure`);

@@ -45,7 +45,9 @@ export class ModifyBody implements AddonHooks {
       // Parse everything first: one bad spec rejects the update and the old rules stay.
       this.specs = this.modifyBody.map(parseModifyBodySpec);
     }
-    const streaming = this.options.has('stream_large_bodies') ? this.options.get<string | null>('stream_large_bodies') : null;
+    const streaming = this.options.has('stream_large_bodies')
+      ? this.options.get<string | null>('stream_large_bodies')
+      : null;
     if (this.specs.length > 0 && streaming && (updated.has('modify_body') || updated.has('stream_large_bodies'))) {
       this.log.alert('Both modify_body and stream_large_bodies are active. Streamed bodies will not be modified.');
     }
@@ -87,7 +89,9 @@ export class ModifyBody implements AddonHooks {
     try {
       content = message.content;
     } catch (err) {
-      this.log.warn(`modify_body: cannot decode the ${flow.response ? 'response' : 'request'} body of ${flow.request.url}: ${(err as Error).message}`);
+      this.log.warn(
+        `modify_body: cannot decode the ${flow.response ? 'response' : 'request'} body of ${flow.request.url}: ${(err as Error).message}`,
+      );
       return false;
     }
     if (content === null) return true;
@@ -109,7 +113,9 @@ export class ModifyBody implements AddonHooks {
     try {
       return compilePyTemplate(bytes.toString('latin1'), spec.regex);
     } catch (err) {
-      this.log.warn(`modify_body: replacement file ${spec.replacement.file} is not a valid replacement template (${(err as Error).message}); rule ${spec.spec} skipped.`);
+      this.log.warn(
+        `modify_body: replacement file ${spec.replacement.file} is not a valid replacement template (${(err as Error).message}); rule ${spec.spec} skipped.`,
+      );
       return null;
     }
   }

@@ -31,7 +31,10 @@ export interface ModifyBodySpec {
  * @throws SpecError naming modify_body, the spec and the problem.
  */
 export function parseModifyBodySpec(spec: string): ModifyBodySpec {
-  const { matches, subject, replacement } = parseModifySpec('modify_body', spec, { subjectName: 'regex', replacementName: '[@]replacement' });
+  const { matches, subject, replacement } = parseModifySpec('modify_body', spec, {
+    subjectName: 'regex',
+    replacementName: '[@]replacement',
+  });
   let pattern: string;
   try {
     pattern = escapedStrToBytes(subject).toString('latin1');
@@ -42,7 +45,8 @@ export function parseModifyBodySpec(spec: string): ModifyBodySpec {
   try {
     regex = compilePyPattern(pattern, { binary: true, dotAll: true });
   } catch (err) {
-    if (err instanceof PyRegexError) throw new SpecError('modify_body', spec, `invalid regular expression '${subject}' (${err.message})`);
+    if (err instanceof PyRegexError)
+      throw new SpecError('modify_body', spec, `invalid regular expression '${subject}' (${err.message})`);
     throw err;
   }
   const r = parseReplacement('modify_body', spec, replacement);
@@ -51,7 +55,8 @@ export function parseModifyBodySpec(spec: string): ModifyBodySpec {
     try {
       template = compilePyTemplate(r.bytes.toString('latin1'), regex);
     } catch (err) {
-      if (err instanceof PyRegexError) throw new SpecError('modify_body', spec, `invalid replacement '${replacement}' (${err.message})`);
+      if (err instanceof PyRegexError)
+        throw new SpecError('modify_body', spec, `invalid replacement '${replacement}' (${err.message})`);
       throw err;
     }
   }

@@ -58,7 +58,10 @@ describe('modify_body (unit)', () => {
         '/~s/\\d{3}/NNN',
       ],
     });
-    const f = exchange('', Buffer.concat([Buffer.from('mail bob@example.com <!--a\nb--> 1234 café '), Buffer.from([0, 255])]));
+    const f = exchange(
+      '',
+      Buffer.concat([Buffer.from('mail bob@example.com <!--a\nb--> 1234 café '), Buffer.from([0, 255])]),
+    );
     await tctx.trigger('response', f);
     expect(f.response!.content!.toString()).toBe('mail bob at example.org  NNN4 CAFE NUL-FF');
   });
@@ -85,7 +88,10 @@ describe('modify_body (unit)', () => {
     const tctx = await withAddon(ModifyBody);
     tctx.configure({ modify_body: ['/~s/a/b'] });
     const f = exchange('');
-    f.response = tresp({ headers: new HTTPHeaders([['content-encoding', 'gzip']]), content: Buffer.from('not gzip a') });
+    f.response = tresp({
+      headers: new HTTPHeaders([['content-encoding', 'gzip']]),
+      content: Buffer.from('not gzip a'),
+    });
     await tctx.trigger('response', f);
     expect(f.response.rawContent!.toString()).toBe('not gzip a');
     expect(tctx.hasLog(/^modify_body: cannot decode the response body of /, 'warn')).toBe(true);
@@ -136,11 +142,23 @@ describe('modify_body (unit)', () => {
     const tctx = await withAddon(ModifyBody);
     tctx.configure({ modify_body: ['/a/b'] });
     const bad: Array<[string, string]> = [
-      ['/fo(o/x', "Invalid modify_body spec '/fo(o/x': invalid regular expression 'fo(o' (missing ), unterminated subpattern at position 2)."],
+      [
+        '/fo(o/x',
+        "Invalid modify_body spec '/fo(o/x': invalid regular expression 'fo(o' (missing ), unterminated subpattern at position 2).",
+      ],
       ['/\\x4/x', "Invalid modify_body spec '/\\x4/x': bad escape in regex '\\x4': invalid \\x escape at position 0."],
-      ['/a/\\x4', "Invalid modify_body spec '/a/\\x4': bad escape in replacement '\\x4': invalid \\x escape at position 0."],
-      ['/a/\\\\1', "Invalid modify_body spec '/a/\\\\1': invalid replacement '\\\\1' (invalid group reference 1 at position 1)."],
-      ['|a|@/no/such/file', "Invalid modify_body spec '|a|@/no/such/file': cannot read replacement file '/no/such/file' (ENOENT"],
+      [
+        '/a/\\x4',
+        "Invalid modify_body spec '/a/\\x4': bad escape in replacement '\\x4': invalid \\x escape at position 0.",
+      ],
+      [
+        '/a/\\\\1',
+        "Invalid modify_body spec '/a/\\\\1': invalid replacement '\\\\1' (invalid group reference 1 at position 1).",
+      ],
+      [
+        '|a|@/no/such/file',
+        "Invalid modify_body spec '|a|@/no/such/file': cannot read replacement file '/no/such/file' (ENOENT",
+      ],
       ['/~b/a/b', "Invalid modify_body spec '/~b/a/b': invalid flow filter '~b': "],
     ];
     for (const [spec, message] of bad) {
@@ -165,10 +183,15 @@ describe('modify_body (end to end)', () => {
   let proxy: EmbeddedProxy;
 
   beforeAll(async () => {
-    origin = await startOrigin((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('Hello World, your token is t0k3n'));
+    origin = await startOrigin((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('Hello World, your token is t0k3n'),
+    );
     proxy = await createProxy({
       addons: [ModifyBody],
-      options: { modify_body: ['|~q|password=[^&]*|password=REDACTED', '|~s|World|mitmts', '|~s|token is \\w+|token is hidden'], stream_large_bodies: '10m' },
+      options: {
+        modify_body: ['|~q|password=[^&]*|password=REDACTED', '|~s|World|mitmts', '|~s|token is \\w+|token is hidden'],
+        stream_large_bodies: '10m',
+      },
     });
   });
 
@@ -178,12 +201,25 @@ describe('modify_body (end to end)', () => {
   });
 
   it('rewrites the request body the server receives and the response body curl gets', async () => {
-    const { stdout } = await run('curl', ['-s', '-x', proxy.url, '-d', 'user=bob&password=hunter2&x=1', `${origin.url}/login`]);
+    const { stdout } = await run('curl', [
+      '-s',
+      '-x',
+      proxy.url,
+      '-d',
+      'user=bob&password=hunter2&x=1',
+      `${origin.url}/login`,
+    ]);
     expect(origin.requests.at(-1)!.body.toString()).toBe('user=bob&password=REDACTED&x=1');
     expect(stdout).toBe('Hello mitmts, your token is hidden');
   });
 
   it('warns that streamed bodies are not modified', () => {
-    expect(proxy.logs.some((e) => e.level === 'alert' && e.message === 'Both modify_body and stream_large_bodies are active. Streamed bodies will not be modified.')).toBe(true);
+    expect(
+      proxy.logs.some(
+        (e) =>
+          e.level === 'alert' &&
+          e.message === 'Both modify_body and stream_large_bodies are active. Streamed bodies will not be modified.',
+      ),
+    ).toBe(true);
   });
 });

@@ -1,4 +1,15 @@
-import { addon, inject, LOG, option, readReplacement, type AddonHooks, type HTTPHeaders, type HookResult, type HTTPFlow, type Logger } from '@mitmts/sdk';
+import {
+  addon,
+  inject,
+  LOG,
+  option,
+  readReplacement,
+  type AddonHooks,
+  type HTTPHeaders,
+  type HookResult,
+  type HTTPFlow,
+  type Logger,
+} from '@mitmts/sdk';
 import { badValue, fileValue, parseModifyHeadersSpec, type ModifyHeadersSpec } from './spec.js';
 
 /**
@@ -73,7 +84,9 @@ export class ModifyHeaders implements AddonHooks {
     }
     const why = badValue(bytes);
     if (why) {
-      this.log.warn(`modify_headers: ${spec.value.file} cannot be used as the value of ${spec.name.toString('latin1')}: ${why}; rule ${spec.spec} skipped.`);
+      this.log.warn(
+        `modify_headers: ${spec.value.file} cannot be used as the value of ${spec.name.toString('latin1')}: ${why}; rule ${spec.spec} skipped.`,
+      );
       return null;
     }
     return bytes;

@@ -1,4 +1,11 @@
-import { escapedStrToBytes, parseModifySpec, parseReplacement, SpecError, type Filter, type Replacement } from '@mitmts/sdk';
+import {
+  escapedStrToBytes,
+  parseModifySpec,
+  parseReplacement,
+  SpecError,
+  type Filter,
+  type Replacement,
+} from '@mitmts/sdk';
 
 /** One parsed modify_headers rule. */
 export interface ModifyHeadersSpec {
@@ -48,7 +55,8 @@ export function parseModifyHeadersSpec(spec: string): ModifyHeadersSpec {
   } catch (err) {
     throw new SpecError('modify_headers', spec, `bad escape in header name '${subject}': ${(err as Error).message}`);
   }
-  if (!TOKEN.test(name.toString('latin1'))) throw new SpecError('modify_headers', spec, `'${subject}' is not a valid HTTP header name`);
+  if (!TOKEN.test(name.toString('latin1')))
+    throw new SpecError('modify_headers', spec, `'${subject}' is not a valid HTTP header name`);
   const value = parseReplacement('modify_headers', spec, replacement);
   const why = value.file === null ? badValue(value.bytes) : null;
   if (why) throw new SpecError('modify_headers', spec, why);

@@ -34,8 +34,19 @@ describe('modify_headers (unit)', () => {
   it('without a filter sets the header on the request and on the response', async () => {
     const tctx = await withAddon(ModifyHeaders);
     tctx.configure({ modify_headers: ['/one/two'] });
-    const f = await through(tctx, flow([['One', 'x'], ['one', 'y'], ['keep', 'k']]), [['ONE', 'z']]);
-    expect(f.request.headers.items(true)).toEqual([['keep', 'k'], ['one', 'two']]);
+    const f = await through(
+      tctx,
+      flow([
+        ['One', 'x'],
+        ['one', 'y'],
+        ['keep', 'k'],
+      ]),
+      [['ONE', 'z']],
+    );
+    expect(f.request.headers.items(true)).toEqual([
+      ['keep', 'k'],
+      ['one', 'two'],
+    ]);
     expect(f.response!.headers.items(true)).toEqual([['one', 'two']]);
   });
 
@@ -50,9 +61,15 @@ describe('modify_headers (unit)', () => {
   it('an empty value removes the header; several rules for one name add several headers', async () => {
     const tctx = await withAddon(ModifyHeaders);
     tctx.configure({ modify_headers: ['/~q/cookie/', '/~s/set-cookie/a=1', '/~s/set-cookie/b=2', '/~s/server/'] });
-    const f = await through(tctx, flow([['Cookie', 'c=1']]), [['Set-Cookie', 'old=1'], ['Server', 'nginx']]);
+    const f = await through(tctx, flow([['Cookie', 'c=1']]), [
+      ['Set-Cookie', 'old=1'],
+      ['Server', 'nginx'],
+    ]);
     expect(f.request.headers.has('cookie')).toBe(false);
-    expect(f.response!.headers.items(true)).toEqual([['set-cookie', 'a=1'], ['set-cookie', 'b=2']]);
+    expect(f.response!.headers.items(true)).toEqual([
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+    ]);
   });
 
   it('filters see the unmodified flow', async () => {
@@ -69,7 +86,9 @@ describe('modify_headers (unit)', () => {
     tctx.configure({ modify_headers: ['/x-bytes/caf\\xe9 \\\\ é'] });
     const f = flow();
     await tctx.trigger('request', f);
-    expect(f.request.headers.getAllRaw('x-bytes')).toEqual([Buffer.concat([Buffer.from('caf\xe9 \\ ', 'latin1'), Buffer.from('é')])]);
+    expect(f.request.headers.getAllRaw('x-bytes')).toEqual([
+      Buffer.concat([Buffer.from('caf\xe9 \\ ', 'latin1'), Buffer.from('é')]),
+    ]);
   });
 
   it('reads an @file value on every use, without its final line break', async () => {
@@ -88,7 +107,9 @@ describe('modify_headers (unit)', () => {
     const c = flow([['authorization', 'mine']]);
     await tctx.trigger('request', c);
     expect(c.request.headers.has('authorization')).toBe(false);
-    expect(tctx.hasLog(/cannot be used as the value of authorization: a header value cannot contain a line break/, 'warn')).toBe(true);
+    expect(
+      tctx.hasLog(/cannot be used as the value of authorization: a header value cannot contain a line break/, 'warn'),
+    ).toBe(true);
     rmSync(file);
     const d = flow();
     await tctx.trigger('request', d);
@@ -120,10 +141,19 @@ describe('modify_headers (unit)', () => {
       ['//value', "Invalid modify_headers spec '//value': the header-name is empty."],
       ['/bad name/v', "Invalid modify_headers spec '/bad name/v': 'bad name' is not a valid HTTP header name."],
       ['/x-a:b/v', "Invalid modify_headers spec '/x-a:b/v': 'x-a:b' is not a valid HTTP header name."],
-      ['/x-crlf/a\\r\\nInjected: 1', "Invalid modify_headers spec '/x-crlf/a\\r\\nInjected: 1': a header value cannot contain a line break (CR or LF)."],
+      [
+        '/x-crlf/a\\r\\nInjected: 1',
+        "Invalid modify_headers spec '/x-crlf/a\\r\\nInjected: 1': a header value cannot contain a line break (CR or LF).",
+      ],
       ['/x-nul/a\\0', "Invalid modify_headers spec '/x-nul/a\\0': a header value cannot contain a NUL byte."],
-      ['/x\\x4/v', "Invalid modify_headers spec '/x\\x4/v': bad escape in header name 'x\\x4': invalid \\x escape at position 1."],
-      ['|x|@/no/such/file', "Invalid modify_headers spec '|x|@/no/such/file': cannot read replacement file '/no/such/file' (ENOENT"],
+      [
+        '/x\\x4/v',
+        "Invalid modify_headers spec '/x\\x4/v': bad escape in header name 'x\\x4': invalid \\x escape at position 1.",
+      ],
+      [
+        '|x|@/no/such/file',
+        "Invalid modify_headers spec '|x|@/no/such/file': cannot read replacement file '/no/such/file' (ENOENT",
+      ],
       ['/~q &/x/v', "Invalid modify_headers spec '/~q &/x/v': invalid flow filter '~q &': "],
       ['x', "Invalid modify_headers spec 'x': expected 2 or 3 parts separated by 'x'"],
     ];
@@ -149,10 +179,14 @@ describe('modify_headers (end to end)', () => {
   let proxy: EmbeddedProxy;
 
   beforeAll(async () => {
-    origin = await startOrigin((_req, res) => res.writeHead(200, { server: 'upstream/1.0', 'x-powered-by': 'php' }).end('ok'));
+    origin = await startOrigin((_req, res) =>
+      res.writeHead(200, { server: 'upstream/1.0', 'x-powered-by': 'php' }).end('ok'),
+    );
     proxy = await createProxy({
       addons: [ModifyHeaders],
-      options: { modify_headers: ['/~q/user-agent/mitmts-test', '/~q/x-debug/', '/~s/x-powered-by/', '/~s/x-proxied/yes'] },
+      options: {
+        modify_headers: ['/~q/user-agent/mitmts-test', '/~q/x-debug/', '/~s/x-powered-by/', '/~s/x-proxied/yes'],
+      },
     });
   });
 

@@ -1,6 +1,18 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { addon, caPaths, type HookResult, type HTTPFlow, inject, LOG, type Logger, OPTIONS, option, type OptionsManager, HTTPResponse } from '@mitmts/sdk';
+import {
+  addon,
+  caPaths,
+  type HookResult,
+  type HTTPFlow,
+  inject,
+  LOG,
+  type Logger,
+  OPTIONS,
+  option,
+  type OptionsManager,
+  HTTPResponse,
+} from '@mitmts/sdk';
 import { onboardingPage } from './page.js';
 
 /** The CA certificate as each download offers it. */
@@ -56,7 +68,11 @@ export class Onboarding {
     }
     const kind = /^\/cert\/(pem|cer|p12)$/.exec(path)?.[1] as keyof typeof FILES | undefined;
     if (!kind) {
-      f.response = HTTPResponse.make(404, 'Not found. The onboarding app serves /, /cert/pem, /cert/cer and /cert/p12.\n', { 'Content-Type': 'text/plain; charset=utf-8' });
+      f.response = HTTPResponse.make(
+        404,
+        'Not found. The onboarding app serves /, /cert/pem, /cert/cer and /cert/p12.\n',
+        { 'Content-Type': 'text/plain; charset=utf-8' },
+      );
       return;
     }
     const paths = caPaths(this.options.get<string>('confdir'), 'mitmproxy');
@@ -66,7 +82,11 @@ export class Onboarding {
       if (kind === 'cer') data = new X509Certificate(data).raw;
     } catch (err) {
       this.log.warn(`onboarding: cannot read the CA certificate in ${paths.confdir}: ${(err as Error).message}`);
-      f.response = HTTPResponse.make(500, `The CA certificate cannot be read from ${paths.confdir}: ${(err as Error).message}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
+      f.response = HTTPResponse.make(
+        500,
+        `The CA certificate cannot be read from ${paths.confdir}: ${(err as Error).message}\n`,
+        { 'Content-Type': 'text/plain; charset=utf-8' },
+      );
       return;
     }
     f.response = HTTPResponse.make(200, data, {

@@ -67,13 +67,27 @@ const PLATFORMS: readonly Section[] = [
     id: 'firefox',
     title: 'Firefox',
     file: 'pem',
-    steps: ['<b>Settings &gt; Privacy &amp; Security &gt; Certificates &gt; View Certificates &gt; Authorities &gt; Import</b>, then tick <b>Trust this CA to identify websites</b>.'],
+    steps: [
+      '<b>Settings &gt; Privacy &amp; Security &gt; Certificates &gt; View Certificates &gt; Authorities &gt; Import</b>, then tick <b>Trust this CA to identify websites</b>.',
+    ],
   },
 ];
 
 const TOOLS: readonly Section[] = [
-  { id: 'curl', title: 'curl', file: 'pem', steps: [`<code>curl --cacert ${F}.pem -x http://PROXY https://example.com</code>, or <code>export CURL_CA_BUNDLE=$PWD/${F}.pem</code>`] },
-  { id: 'node', title: 'Node.js', file: 'pem', steps: [`<code>export NODE_EXTRA_CA_CERTS=$PWD/${F}.pem</code> (added to Node's built-in CAs; read at start-up)`] },
+  {
+    id: 'curl',
+    title: 'curl',
+    file: 'pem',
+    steps: [
+      `<code>curl --cacert ${F}.pem -x http://PROXY https://example.com</code>, or <code>export CURL_CA_BUNDLE=$PWD/${F}.pem</code>`,
+    ],
+  },
+  {
+    id: 'node',
+    title: 'Node.js',
+    file: 'pem',
+    steps: [`<code>export NODE_EXTRA_CA_CERTS=$PWD/${F}.pem</code> (added to Node's built-in CAs; read at start-up)`],
+  },
   {
     id: 'python',
     title: 'Python',
@@ -88,7 +102,9 @@ const TOOLS: readonly Section[] = [
     id: 'java',
     title: 'Java',
     file: 'cer',
-    steps: [`<code>keytool -importcert -alias mitmproxy -file ${F}.cer -cacerts -storepass changeit -noprompt</code> (Java 9 and later; older: <code>-keystore $JAVA_HOME/jre/lib/security/cacerts</code>)`],
+    steps: [
+      `<code>keytool -importcert -alias mitmproxy -file ${F}.cer -cacerts -storepass changeit -noprompt</code> (Java 9 and later; older: <code>-keystore $JAVA_HOME/jre/lib/security/cacerts</code>)`,
+    ],
   },
 ];
 

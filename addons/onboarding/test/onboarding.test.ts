@@ -28,7 +28,15 @@ describe('onboarding (unit)', () => {
     const page = await get(tctx, 'http://mitm.it/');
     expect(page.response?.statusCode).toBe(200);
     expect(page.response?.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    for (const needle of ['NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'SSL_CERT_FILE', 'keytool -importcert', 'curl --cacert', 'certutil.exe', 'update-ca-certificates']) {
+    for (const needle of [
+      'NODE_EXTRA_CA_CERTS',
+      'REQUESTS_CA_BUNDLE',
+      'SSL_CERT_FILE',
+      'keytool -importcert',
+      'curl --cacert',
+      'certutil.exe',
+      'update-ca-certificates',
+    ]) {
       expect(page.response?.text).toContain(needle);
     }
     const paths = caPaths(confdir, 'mitmproxy');
@@ -83,7 +91,9 @@ describe('onboarding (end to end)', () => {
 
   const curl = (url: string): Promise<Buffer> =>
     new Promise((resolve, reject) =>
-      execFile('curl', ['-sS', '--fail', '-x', proxy.url, url], { encoding: 'buffer' }, (err, out) => (err ? reject(err) : resolve(out))),
+      execFile('curl', ['-sS', '--fail', '-x', proxy.url, url], { encoding: 'buffer' }, (err, out) =>
+        err ? reject(err) : resolve(out),
+      ),
     );
 
   it('curl -x ... http://mitm.it/cert/pem is the CA file, byte for byte', async () => {

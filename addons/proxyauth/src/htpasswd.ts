@@ -52,7 +52,8 @@ export function htpasswdValidator(path: string): Validator {
     const line = lines[i]!.trim();
     if (line === '' || line.startsWith('#')) continue;
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new OptionsError(`${path}:${i + 1}: expected "user:hash", got ${JSON.stringify(line.slice(0, 40))}.`);
+    if (colon <= 0)
+      throw new OptionsError(`${path}:${i + 1}: expected "user:hash", got ${JSON.stringify(line.slice(0, 40))}.`);
     const user = line.slice(0, colon);
     const check = checkFor(line.slice(colon + 1));
     if (!check) {

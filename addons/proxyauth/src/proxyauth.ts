@@ -1,4 +1,15 @@
-import { addon, type AddonHooks, type Client, type HTTPFlow, option, OptionsError, parseMode, HTTPResponse, RESPONSES, type Socks5AuthData } from '@mitmts/sdk';
+import {
+  addon,
+  type AddonHooks,
+  type Client,
+  type HTTPFlow,
+  option,
+  OptionsError,
+  parseMode,
+  HTTPResponse,
+  RESPONSES,
+  type Socks5AuthData,
+} from '@mitmts/sdk';
 import { htpasswdValidator, type Validator } from './htpasswd.js';
 
 const REALM = 'mitmproxy';
@@ -12,15 +23,22 @@ export function parseProxyAuth(spec: string | null): Validator | null {
   if (spec === 'any') return () => true;
   if (spec.startsWith('@')) return htpasswdValidator(spec.slice(1));
   if (spec.startsWith('ldap')) {
-    throw new OptionsError('Invalid proxyauth specification: LDAP authentication is not supported by mitmts; use user:pass, any or @path-to-htpasswd.');
+    throw new OptionsError(
+      'Invalid proxyauth specification: LDAP authentication is not supported by mitmts; use user:pass, any or @path-to-htpasswd.',
+    );
   }
   if (spec.includes(':')) {
     const parts = spec.split(':');
-    if (parts.length !== 2) throw new OptionsError(`Invalid single-user auth specification ${JSON.stringify(spec)}: expected user:pass (one colon).`);
+    if (parts.length !== 2)
+      throw new OptionsError(
+        `Invalid single-user auth specification ${JSON.stringify(spec)}: expected user:pass (one colon).`,
+      );
     const [user, pass] = parts as [string, string];
     return (u, p) => u === user && p === pass;
   }
-  throw new OptionsError(`Invalid proxyauth specification ${JSON.stringify(spec)}: expected user:pass, any, @path-to-htpasswd or ldap[s]:...`);
+  throw new OptionsError(
+    `Invalid proxyauth specification ${JSON.stringify(spec)}: expected user:pass, any, @path-to-htpasswd or ldap[s]:...`,
+  );
 }
 
 /** `Basic base64(user:pass)` -> [user, pass], or null. The password may contain colons (RFC 7617). */
@@ -55,10 +73,14 @@ function isHttpProxy(client: Client): boolean {
 export function authRequired(isProxy: boolean): HTTPResponse {
   const status = isProxy ? 407 : 401;
   const reason = RESPONSES[status]!;
-  return HTTPResponse.make(status, `<html><head><title>${status} ${reason}</title></head><body><h1>${status} ${reason}</h1></body></html>`, {
-    [isProxy ? 'Proxy-Authenticate' : 'WWW-Authenticate']: `Basic realm="${REALM}"`,
-    'Content-Type': 'text/html',
-  });
+  return HTTPResponse.make(
+    status,
+    `<html><head><title>${status} ${reason}</title></head><body><h1>${status} ${reason}</h1></body></html>`,
+    {
+      [isProxy ? 'Proxy-Authenticate' : 'WWW-Authenticate']: `Basic realm="${REALM}"`,
+      'Content-Type': 'text/html',
+    },
+  );
 }
 
 /**

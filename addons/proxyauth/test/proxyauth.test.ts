@@ -31,12 +31,20 @@ describe('proxyauth option', () => {
     const tctx = await withAddons([ProxyAuth]);
     const empty = `@${htpasswd([])}`;
     for (const ok of ['user:pass', 'any', empty]) expect(() => tctx.configure({ proxyauth: ok })).not.toThrow();
-    expect(() => tctx.configure({ proxyauth: 'nocolon' })).toThrow('Invalid proxyauth specification "nocolon": expected user:pass, any, @path-to-htpasswd or ldap[s]:...');
+    expect(() => tctx.configure({ proxyauth: 'nocolon' })).toThrow(
+      'Invalid proxyauth specification "nocolon": expected user:pass, any, @path-to-htpasswd or ldap[s]:...',
+    );
     expect(() => tctx.configure({ proxyauth: 'a:b:c' })).toThrow('Invalid single-user auth specification "a:b:c"');
-    expect(() => tctx.configure({ proxyauth: 'ldap:localhost:cn=x:pw:dc=y' })).toThrow(/LDAP authentication is not supported/);
-    expect(() => tctx.configure({ proxyauth: '@/nonexistent/htpasswd' })).toThrow(/Could not open htpasswd file: \/nonexistent\/htpasswd/);
+    expect(() => tctx.configure({ proxyauth: 'ldap:localhost:cn=x:pw:dc=y' })).toThrow(
+      /LDAP authentication is not supported/,
+    );
+    expect(() => tctx.configure({ proxyauth: '@/nonexistent/htpasswd' })).toThrow(
+      /Could not open htpasswd file: \/nonexistent\/htpasswd/,
+    );
     const bad = htpasswd(['alice:{SHA}x', 'bob:plaintext']);
-    expect(() => tctx.configure({ proxyauth: `@${bad}` })).toThrow(`${bad}:2: the password hash of user "bob" is in a format mitmts does not support`);
+    expect(() => tctx.configure({ proxyauth: `@${bad}` })).toThrow(
+      `${bad}:2: the password hash of user "bob" is in a format mitmts does not support`,
+    );
     // A rejected value leaves the previous one active.
     expect(tctx.kernel.options.get('proxyauth')).toBe(empty);
   });
@@ -77,7 +85,11 @@ describe('authentication', () => {
     const md5 = execFileSync('openssl', ['passwd', '-apr1', '-salt', 'q1w2e3r4', 'pw-md5']).toString().trim();
     const bc = bcrypt.hashSync('pw-bcrypt', 4).replace(/^\$2b\$/, '$2y$');
     const file = `@${htpasswd(['# users', `sha:${sha}`, `md5:${md5}`, `bc:${bc}`, ''])}`;
-    for (const [user, pass] of [['sha', 'pw-sha'], ['md5', 'pw-md5'], ['bc', 'pw-bcrypt']] as const) {
+    for (const [user, pass] of [
+      ['sha', 'pw-sha'],
+      ['md5', 'pw-md5'],
+      ['bc', 'pw-bcrypt'],
+    ] as const) {
       expect((await requestHeaders(file, basic(user, pass))).response, user).toBeNull();
       expect((await requestHeaders(file, basic(user, `${pass}x`))).response?.statusCode, user).toBe(407);
     }
@@ -85,7 +97,12 @@ describe('authentication', () => {
   });
 
   it('computes Apache MD5 hashes as openssl does', () => {
-    for (const [pw, salt] of [['secret', 'abcdefgh'], ['', 'x'], ['a'.repeat(40), '12345678'], ['pässwörd', 's4lt']] as const) {
+    for (const [pw, salt] of [
+      ['secret', 'abcdefgh'],
+      ['', 'x'],
+      ['a'.repeat(40), '12345678'],
+      ['pässwörd', 's4lt'],
+    ] as const) {
       expect(apr1(pw, salt)).toBe(execFileSync('openssl', ['passwd', '-apr1', '-salt', salt, pw]).toString().trim());
     }
   });
@@ -121,7 +138,12 @@ describe('through a running proxy', () => {
   // Asynchronous: the proxy runs in this process and must keep serving while curl waits.
   const curl = (args: string[]): Promise<string> =>
     new Promise((resolve) => {
-      execFile('curl', ['-s', '-o', '-', '-w', '\n%{http_code}', ...args], { encoding: 'utf8', timeout: 15_000 }, (_err, stdout) => resolve(stdout));
+      execFile(
+        'curl',
+        ['-s', '-o', '-', '-w', '\n%{http_code}', ...args],
+        { encoding: 'utf8', timeout: 15_000 },
+        (_err, stdout) => resolve(stdout),
+      );
     });
 
   it('answers 407 without credentials and never contacts the server', async () => {
@@ -139,7 +161,10 @@ describe('through a running proxy', () => {
 
   it('authenticates a CONNECT once for the HTTPS requests in its tunnel', async () => {
     const secure = await startOrigin((req, res) => res.end(`secure ${req.url}`), { tls: true });
-    const p = await createProxy({ addons: [ProxyAuth], options: { proxyauth: 'alice:s3cret', ssl_verify_upstream_trusted_ca: secure.caCertPath } });
+    const p = await createProxy({
+      addons: [ProxyAuth],
+      options: { proxyauth: 'alice:s3cret', ssl_verify_upstream_trusted_ca: secure.caCertPath },
+    });
     try {
       const url = secure.url;
       const refused = await curl(['-x', p.url, '--cacert', p.caCertPath, '-w', '\n%{http_connect}', `${url}/no-auth`]);
@@ -160,7 +185,12 @@ describe('through a running proxy', () => {
 });
 
 describe('socks5_auth', () => {
-  const data = (f: HTTPFlow, password: string): Socks5AuthData => ({ clientConn: f.clientConn, username: 'alice', password, valid: false });
+  const data = (f: HTTPFlow, password: string): Socks5AuthData => ({
+    clientConn: f.clientConn,
+    username: 'alice',
+    password,
+    valid: false,
+  });
 
   it('accepts the right credentials and authenticates the requests of that connection', async () => {
     const tctx = await withAddons([ProxyAuth], { proxyauth: 'alice:s3cret' });
@@ -174,7 +204,9 @@ describe('socks5_auth', () => {
   });
 
   it('refuses wrong credentials (bcrypt too), and does nothing while proxyauth is unset', async () => {
-    const tctx = await withAddons([ProxyAuth], { proxyauth: `@${htpasswd([`alice:${bcrypt.hashSync('s3cret', 4)}`])}` });
+    const tctx = await withAddons([ProxyAuth], {
+      proxyauth: `@${htpasswd([`alice:${bcrypt.hashSync('s3cret', 4)}`])}`,
+    });
     const wrong = data(tflow(), 'nope');
     await tctx.trigger('socks5_auth', wrong);
     expect(wrong.valid).toBe(false);
@@ -187,4 +219,3 @@ describe('socks5_auth', () => {
     expect(d.valid).toBe(false);
   });
 });
-

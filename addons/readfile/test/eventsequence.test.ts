@@ -10,11 +10,25 @@ describe('eventSequence (mitmproxy eventsequence.iterate)', () => {
     ['request only', () => tflow(), ['requestheaders', 'request']],
     ['response', () => tflow({ resp: true }), ['requestheaders', 'request', 'responseheaders', 'response']],
     ['error', () => tflow({ err: true }), ['requestheaders', 'request', 'error']],
-    ['response and error', () => tflow({ resp: true, err: true }), ['requestheaders', 'request', 'responseheaders', 'response', 'error']],
+    [
+      'response and error',
+      () => tflow({ resp: true, err: true }),
+      ['requestheaders', 'request', 'responseheaders', 'response', 'error'],
+    ],
     [
       'websocket',
       () => twebsocketflow(),
-      ['requestheaders', 'request', 'responseheaders', 'response', 'websocket_start', 'websocket_message', 'websocket_message', 'websocket_message', 'websocket_end'],
+      [
+        'requestheaders',
+        'request',
+        'responseheaders',
+        'response',
+        'websocket_start',
+        'websocket_message',
+        'websocket_message',
+        'websocket_message',
+        'websocket_end',
+      ],
     ],
     ['tcp', () => ttcpflow(), ['tcp_start', 'tcp_message', 'tcp_message', 'tcp_end']],
     ['tcp error', () => ttcpflow({ err: true }), ['tcp_start', 'tcp_message', 'tcp_message', 'tcp_error']],
@@ -35,7 +49,13 @@ describe('eventSequence (mitmproxy eventsequence.iterate)', () => {
       seen.push(`${hook}:${ws.messages.length}`);
       if (hook === 'websocket_message') expect(ws.messages.at(-1)).toBe(all[ws.messages.length - 1]);
     }
-    expect(seen.slice(4)).toEqual(['websocket_start:0', 'websocket_message:1', 'websocket_message:2', 'websocket_message:3', 'websocket_end:3']);
+    expect(seen.slice(4)).toEqual([
+      'websocket_start:0',
+      'websocket_message:1',
+      'websocket_message:2',
+      'websocket_message:3',
+      'websocket_end:3',
+    ]);
     expect(f.websocket!.messages).toEqual(all);
   });
 

@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { addon, createProxy, FlowReader, FlowWriter, flowsToHar, serializeHar, type Flow, type HookName, type HTTPFlow } from '@mitmts/sdk';
+import {
+  addon,
+  createProxy,
+  FlowReader,
+  FlowWriter,
+  flowsToHar,
+  serializeHar,
+  type Flow,
+  type HookName,
+  type HTTPFlow,
+} from '@mitmts/sdk';
 import { tflow, ttcpflow, twebsocketflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
 import { ReadFile } from '@mitmts/addon-readfile';
 
@@ -25,8 +35,24 @@ const confdirWithCa = (): string => {
 class Recorder {
   readonly seen: string[] = [];
   constructor() {
-    const hooks: HookName[] = ['requestheaders', 'request', 'responseheaders', 'response', 'error', 'websocket_start', 'websocket_message', 'websocket_end', 'tcp_start', 'tcp_message', 'tcp_end', 'tcp_error', 'update'];
-    for (const h of hooks) (this as Record<string, unknown>)[h] = (f: Flow | Flow[]) => this.seen.push(`${h}:${Array.isArray(f) ? f[0]!.id.slice(0, 4) : f.id.slice(0, 4)}`);
+    const hooks: HookName[] = [
+      'requestheaders',
+      'request',
+      'responseheaders',
+      'response',
+      'error',
+      'websocket_start',
+      'websocket_message',
+      'websocket_end',
+      'tcp_start',
+      'tcp_message',
+      'tcp_end',
+      'tcp_error',
+      'update',
+    ];
+    for (const h of hooks)
+      (this as Record<string, unknown>)[h] = (f: Flow | Flow[]) =>
+        this.seen.push(`${h}:${Array.isArray(f) ? f[0]!.id.slice(0, 4) : f.id.slice(0, 4)}`);
   }
 }
 
@@ -224,7 +250,11 @@ describe('mitmts -r on the command line', () => {
   });
 
   it('keeps running with keepserving', async () => {
-    const { code, stdout, exitedEarly } = await mitmts(['-n', '-r', FIXTURE, '--set', 'keepserving'], undefined, (out) => out === MITMDUMP_OUTPUT);
+    const { code, stdout, exitedEarly } = await mitmts(
+      ['-n', '-r', FIXTURE, '--set', 'keepserving'],
+      undefined,
+      (out) => out === MITMDUMP_OUTPUT,
+    );
     expect(stdout).toBe(MITMDUMP_OUTPUT);
     expect(exitedEarly).toBe(false);
     expect(code).toBe(0);
@@ -235,6 +265,8 @@ describe('mitmts -r on the command line', () => {
     const { code, stdout, stderr } = await mitmts(['-n', '-r', missing]);
     expect(code).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr).toBe(`[error] Cannot load flows: ENOENT: no such file or directory, stat '${missing}'\nError logged during startup, exiting...\n`);
+    expect(stderr).toBe(
+      `[error] Cannot load flows: ENOENT: no such file or directory, stat '${missing}'\nError logged during startup, exiting...\n`,
+    );
   });
 });

@@ -1,4 +1,14 @@
-import { addon, parseRunTag, RUN_METADATA, type AddonHooks, type Client, type Flow, type HTTPFlow, type RunTag, type TCPFlow } from '@mitmts/sdk';
+import {
+  addon,
+  parseRunTag,
+  RUN_METADATA,
+  type AddonHooks,
+  type Client,
+  type Flow,
+  type HTTPFlow,
+  type RunTag,
+  type TCPFlow,
+} from '@mitmts/sdk';
 
 /**
  * Tags the flows of a process started by `mitmts run` with its command line. The process sends

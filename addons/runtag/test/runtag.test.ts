@@ -8,7 +8,13 @@ import { RunTagger } from '../src/index.js';
 const TAG = { id: 'a1b2c3', cmd: "node client.mjs --flag 'x y'" };
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 const { user, password } = runTagCredentials(TAG);
-const withAuth = (auth: string) => treq({ headers: new HTTPHeaders([['proxy-authorization', auth], ['accept', '*/*']]) });
+const withAuth = (auth: string) =>
+  treq({
+    headers: new HTTPHeaders([
+      ['proxy-authorization', auth],
+      ['accept', '*/*'],
+    ]),
+  });
 
 describe('runtag (unit)', () => {
   it('reads the tag from Proxy-Authorization into the metadata and removes the credentials', async () => {
@@ -39,7 +45,11 @@ describe('runtag (unit)', () => {
     await tctx.trigger('requestheaders', other);
     expect(other.request.headers.get('proxy-authorization')).toBe(basic('alice', 'secret'));
     expect(other.metadata).toEqual({});
-    for (const bad of [basic(user, 'not-base64-json'), 'Bearer x', basic(user, Buffer.from('{"id":1}').toString('base64url'))]) {
+    for (const bad of [
+      basic(user, 'not-base64-json'),
+      'Bearer x',
+      basic(user, Buffer.from('{"id":1}').toString('base64url')),
+    ]) {
       expect(parseRunTag(bad), bad).toBeNull();
     }
   });
@@ -72,7 +82,12 @@ describe('runtag (through a proxy)', () => {
     const port = (origin.address() as AddressInfo).port;
     const body = await new Promise<string>((resolve, reject) => {
       const req = request(
-        { host: proxy.host, port: proxy.port, path: `http://127.0.0.1:${port}/tagged`, headers: { 'proxy-authorization': basic(user, password) } },
+        {
+          host: proxy.host,
+          port: proxy.port,
+          path: `http://127.0.0.1:${port}/tagged`,
+          headers: { 'proxy-authorization': basic(user, password) },
+        },
         (res) => {
           let b = '';
           res.on('data', (c: Buffer) => (b += c));
@@ -84,7 +99,9 @@ describe('runtag (through a proxy)', () => {
     });
     expect(body).toBe('ok');
     expect(seen).toEqual([undefined]);
-    const flow = proxy.flows.all().find((f) => f.type === 'http' && (f as import('@mitmts/sdk').HTTPFlow).request.path === '/tagged')!;
+    const flow = proxy.flows
+      .all()
+      .find((f) => f.type === 'http' && (f as import('@mitmts/sdk').HTTPFlow).request.path === '/tagged')!;
     expect(flow.metadata).toEqual({ 'mitmts.run': TAG.cmd, 'mitmts.run_id': TAG.id });
   });
 });

@@ -37,10 +37,26 @@ describe('save_stream_file survives SIGKILL', () => {
   it('keeps every completed flow, loses only the one in progress, and the file stays readable', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mitmts-kill-'));
     const file = join(dir, 'flows.mitm');
-    const child = spawn(process.execPath, ['bin/mitmts.js', '--listen-host', '127.0.0.1', '-p', '0', '--set', 'flow_detail=0', '--set', `confdir=${dir}`, '-w', file], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/mitmts.js',
+        '--listen-host',
+        '127.0.0.1',
+        '-p',
+        '0',
+        '--set',
+        'flow_detail=0',
+        '--set',
+        `confdir=${dir}`,
+        '-w',
+        file,
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d));
@@ -53,7 +69,8 @@ describe('save_stream_file survives SIGKILL', () => {
     });
     try {
       const proxy = { host: '127.0.0.1', port: await listening };
-      for (let i = 0; i < 3; i++) expect((await requestVia(proxy, `http://127.0.0.1:${upstreamPort}/done/${i}`)).text).toBe('ok');
+      for (let i = 0; i < 3; i++)
+        expect((await requestVia(proxy, `http://127.0.0.1:${upstreamPort}/done/${i}`)).text).toBe('ok');
       // A fourth request is in flight (the server holds it) when the process dies.
       const inFlight = new Promise<void>((r) => (hanging = r));
       requestVia(proxy, `http://127.0.0.1:${upstreamPort}/hang`).catch(() => undefined);

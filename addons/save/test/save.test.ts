@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createProxy, FlowReader, type Flow } from '@mitmts/sdk';
-import { requestVia, startOrigin, tdnsflow, tflow, ttcpflow, tudpflow, twebsocketflow, withAddons, type Origin } from '@mitmts/sdk/testing';
+import {
+  requestVia,
+  startOrigin,
+  tdnsflow,
+  tflow,
+  ttcpflow,
+  tudpflow,
+  twebsocketflow,
+  withAddons,
+  type Origin,
+} from '@mitmts/sdk/testing';
 import { Save } from '@mitmts/addon-save';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'mitmts-save-'));
@@ -37,7 +47,14 @@ describe('save: save_stream_file', () => {
     await tctx.trigger('response', ws);
     expect(read(path)).toEqual([]);
     await tctx.trigger('websocket_end', ws);
-    const flows = [ttcpflow(), ttcpflow({ err: true }), tudpflow(), tudpflow({ err: true }), tdnsflow({ resp: true }), tdnsflow({ err: true })];
+    const flows = [
+      ttcpflow(),
+      ttcpflow({ err: true }),
+      tudpflow(),
+      tudpflow({ err: true }),
+      tdnsflow({ resp: true }),
+      tdnsflow({ err: true }),
+    ];
     await tctx.trigger('tcp_end', flows[0] as never);
     await tctx.trigger('tcp_error', flows[1] as never);
     await tctx.trigger('udp_end', flows[2] as never);
@@ -142,7 +159,9 @@ describe('save: save_stream_file', () => {
     expect(() => tctx.configure({ save_stream_filter: '~bogus' })).toThrow(/^Invalid save_stream_filter "~bogus": /);
     const blocker = join(dir, 'file');
     writeFileSync(blocker, '');
-    expect(() => tctx.configure({ save_stream_file: join(blocker, 'x.mitm') })).toThrow(`Cannot open save_stream_file ${join(blocker, 'x.mitm')}: `);
+    expect(() => tctx.configure({ save_stream_file: join(blocker, 'x.mitm') })).toThrow(
+      `Cannot open save_stream_file ${join(blocker, 'x.mitm')}: `,
+    );
     await tctx.trigger('response', tflow({ resp: true }));
     expect(read(path).length).toBe(1);
     await tctx.done();
@@ -191,7 +210,9 @@ describe('save: the save.file command', () => {
   it('reports a path it cannot write as a command error', async () => {
     const dir = tmp();
     const tctx = await withAddons([Save]);
-    await expect(tctx.call('save.file', [tflow()], join(dir, 'missing/dir/x.mitm'))).rejects.toThrow(/^Cannot save flows to .*missing\/dir\/x\.mitm: ENOENT/);
+    await expect(tctx.call('save.file', [tflow()], join(dir, 'missing/dir/x.mitm'))).rejects.toThrow(
+      /^Cannot save flows to .*missing\/dir\/x\.mitm: ENOENT/,
+    );
   });
 });
 

@@ -55,7 +55,10 @@ export class SaveHar implements AddonHooks {
     if (updated.has('hardump') && !this.hardump) this.flows.length = 0;
   }
 
-  @command('save.har', { args: ['flows', 'path'], help: 'Export flows to an HAR (HTTP Archive) file (.zhar: compressed; -: standard output).' })
+  @command('save.har', {
+    args: ['flows', 'path'],
+    help: 'Export flows to an HAR (HTTP Archive) file (.zhar: compressed; -: standard output).',
+  })
   saveHar(flows: Flow[], path: string): void {
     const bytes = serializeHar(flowsToHar(flows), { compress: path.endsWith('.zhar') });
     if (path === '-') {

@@ -47,7 +47,9 @@ describe('save.har', () => {
 
   it('reports a path it cannot write as a command error', async () => {
     const tctx = await withAddons([SaveHar]);
-    await expect(tctx.call('save.har', [tflow({ resp: true })], '/nonexistent/dir/x.har')).rejects.toThrow(/Cannot save the HAR file \/nonexistent\/dir\/x\.har/);
+    await expect(tctx.call('save.har', [tflow({ resp: true })], '/nonexistent/dir/x.har')).rejects.toThrow(
+      /Cannot save the HAR file \/nonexistent\/dir\/x\.har/,
+    );
   });
 });
 

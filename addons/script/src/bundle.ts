@@ -25,7 +25,15 @@ export interface Bundle {
 }
 
 /** The free names a bundle's code expects, in order. */
-export const BUNDLE_PARAMS = ['exports', 'require', 'module', '__filename', '__dirname', '__mitmts_npm', '__mitmts_meta'] as const;
+export const BUNDLE_PARAMS = [
+  'exports',
+  'require',
+  'module',
+  '__filename',
+  '__dirname',
+  '__mitmts_npm',
+  '__mitmts_meta',
+] as const;
 
 /** A build that esbuild rejected: syntax errors, unresolved imports, ... with their locations. */
 export class ScriptBuildError extends MitmtsError {
@@ -69,10 +77,21 @@ function externals(host: ReadonlySet<string>, npm: NpmModules): Plugin {
         if (host.has(args.path) || isBuiltin(args.path)) return { path: args.path, external: true };
         // require() keeps Node's CommonJS semantics: resolved beside the script at run time.
         if (args.kind === 'require-call' || args.kind === 'require-resolve') return { path: args.path, external: true };
-        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: SKIP });
+        const r = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: SKIP,
+        });
         if (r.errors.length > 0 || r.external) {
           const pkg = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0]!;
-          return { errors: [{ text: `Cannot find package "${args.path}" from ${args.resolveDir}. Install it beside the script: npm install ${pkg}` }] };
+          return {
+            errors: [
+              {
+                text: `Cannot find package "${args.path}" from ${args.resolveDir}. Install it beside the script: npm install ${pkg}`,
+              },
+            ],
+          };
         }
         return { path: r.path, namespace: NPM };
       });
@@ -99,7 +118,11 @@ function reexports(path: string, names: readonly string[]): string {
 }
 
 /** esbuild options for a script (exported for the custom-build tool and tests). */
-export function scriptBuildOptions(path: string, host: ReadonlySet<string>, npm: NpmModules): BuildOptions & { metafile: true; write: false } {
+export function scriptBuildOptions(
+  path: string,
+  host: ReadonlySet<string>,
+  npm: NpmModules,
+): BuildOptions & { metafile: true; write: false } {
   const dir = dirname(path);
   return {
     entryPoints: [path],
@@ -127,7 +150,12 @@ export function scriptBuildOptions(path: string, host: ReadonlySet<string>, npm:
 }
 
 /** Turn a finished build into a {@link Bundle}. */
-export function toBundle(dir: string, outputs: ReadonlyArray<{ path: string; text: string }>, metafile: Metafile, warnings: readonly Message[]): Bundle {
+export function toBundle(
+  dir: string,
+  outputs: ReadonlyArray<{ path: string; text: string }>,
+  metafile: Metafile,
+  warnings: readonly Message[],
+): Bundle {
   const js = outputs.find((o) => o.path.endsWith('.js'));
   const map = outputs.find((o) => o.path.endsWith('.js.map'));
   if (!js || !map) throw new Error('esbuild produced no output for the script.');
@@ -136,7 +164,12 @@ export function toBundle(dir: string, outputs: ReadonlyArray<{ path: string; tex
   const inputs = Object.keys(metafile.inputs)
     .filter((k) => !k.startsWith(`${NPM}:`))
     .map((k) => resolve(dir, k));
-  return { code, map: JSON.parse(map.text) as RawSourceMap, inputs, warnings: warnings.map((w) => formatMessage(dir, w)) };
+  return {
+    code,
+    map: JSON.parse(map.text) as RawSourceMap,
+    inputs,
+    warnings: warnings.map((w) => formatMessage(dir, w)),
+  };
 }
 
 /**
@@ -188,7 +221,9 @@ function asBuildError(dir: string, err: unknown, path: string): Error {
   const failure = err as Partial<BuildFailure>;
   if (!Array.isArray(failure.errors)) return err as Error;
   const files = new Set<string>([path]);
-  for (const m of failure.errors) if (m.location && (m.location.namespace === 'file' || m.location.namespace === '')) files.add(resolve(dir, m.location.file));
+  for (const m of failure.errors)
+    if (m.location && (m.location.namespace === 'file' || m.location.namespace === ''))
+      files.add(resolve(dir, m.location.file));
   const text = failure.errors.map((m) => formatMessage(dir, m)).join('\n');
   return new ScriptBuildError(text || (err as Error).message, [...files]);
 }
@@ -197,7 +232,8 @@ function asBuildError(dir: string, err: unknown, path: string): Error {
 export function formatMessage(dir: string, m: Message): string {
   const loc = m.location;
   if (!loc) return m.text;
-  const file = loc.namespace === 'file' || loc.namespace === '' ? resolve(dir, loc.file) : `${loc.namespace}:${loc.file}`;
+  const file =
+    loc.namespace === 'file' || loc.namespace === '' ? resolve(dir, loc.file) : `${loc.namespace}:${loc.file}`;
   const head = `${file}:${loc.line}:${loc.column + 1}: ${m.text}`;
   if (!loc.lineText) return head;
   return `${head}\n    ${loc.lineText}\n    ${' '.repeat(loc.column)}^`;

@@ -10,11 +10,17 @@ export function detachedRecord(kernel: Kernel, input: AddonInput, parent: AddonR
   const instance = typeof input === 'function' ? construct(kernel, input as new (...a: unknown[]) => object) : input;
   const meta = getClassMeta(instance.constructor);
   const ownName = (instance as { name?: unknown }).name;
-  const name = meta.addon?.name ?? (typeof ownName === 'string' && ownName ? ownName : instance.constructor.name.toLowerCase() || 'addon');
+  const name =
+    meta.addon?.name ??
+    (typeof ownName === 'string' && ownName ? ownName : instance.constructor.name.toLowerCase() || 'addon');
   for (const o of meta.options) {
     if (!kernel.options.has(o.spec.name)) continue;
     const optionName = o.spec.name;
-    Object.defineProperty(instance, o.key, { configurable: true, enumerable: true, get: () => kernel.options.get(optionName) });
+    Object.defineProperty(instance, o.key, {
+      configurable: true,
+      enumerable: true,
+      get: () => kernel.options.get(optionName),
+    });
   }
   const children: AddonRecord[] = [];
   const record: AddonRecord = { name, instance, order: meta.addon?.order ?? 'normal', meta, children, parent };
@@ -31,7 +37,10 @@ function construct(kernel: Kernel, ctor: new (...a: unknown[]) => object): objec
   for (let i = 0; i < count; i++) {
     const key = meta.injects[i] as InjectionKey | undefined;
     if (key === undefined) {
-      throw new MitmtsError('MITMTS_ERR_INJECT', `Cannot construct addon ${name}: constructor parameter ${i + 1} has no injection token. Add @inject(TOKEN) to it.`);
+      throw new MitmtsError(
+        'MITMTS_ERR_INJECT',
+        `Cannot construct addon ${name}: constructor parameter ${i + 1} has no injection token. Add @inject(TOKEN) to it.`,
+      );
     }
     args.push(key === LOG ? kernel.log.child(meta.addon?.name ?? ctor.name.toLowerCase()) : kernel.resolve(key));
   }

@@ -15,7 +15,8 @@ export function describeScriptError(path: string, err: unknown, inputs: readonly
 }
 
 function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.name === 'Error' || err.name === 'MitmtsError' ? err.message : `${err.name}: ${err.message}`;
+  if (err instanceof Error)
+    return err.name === 'Error' || err.name === 'MitmtsError' ? err.message : `${err.name}: ${err.message}`;
   return String(err);
 }
 

@@ -17,10 +17,14 @@ export function addonsFromExports(exports: Readonly<Record<string, unknown>>, pa
   const push = (a: unknown, where: string): void => {
     if (seen.has(a)) return;
     if (a === null || (typeof a !== 'object' && typeof a !== 'function')) {
-      throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `${path}: ${where} must be an addon (a class or an object), got ${a === null ? 'null' : typeof a}.`);
+      throw new MitmtsError(
+        'MITMTS_ERR_ADDON_INVALID',
+        `${path}: ${where} must be an addon (a class or an object), got ${a === null ? 'null' : typeof a}.`,
+      );
     }
     seen.add(a);
-    if (Object.getPrototypeOf(a) === Object.prototype) rejectLookalikes(a as Record<string, unknown>, path, `${where}'s method`);
+    if (Object.getPrototypeOf(a) === Object.prototype)
+      rejectLookalikes(a as Record<string, unknown>, path, `${where}'s method`);
     out.push(a as AddonInput);
   };
   const hooks: Record<string, unknown> = {};
@@ -33,10 +37,15 @@ export function addonsFromExports(exports: Readonly<Record<string, unknown>>, pa
     }
   }
   rejectLookalikes(exports, path, 'export function');
-  if (hasHooks) push({ name: typeof exports.name === 'string' && exports.name ? exports.name : scriptStem(path), ...hooks }, 'the module');
+  if (hasHooks)
+    push(
+      { name: typeof exports.name === 'string' && exports.name ? exports.name : scriptStem(path), ...hooks },
+      'the module',
+    );
   const list = exports.addons;
   if (list !== undefined) {
-    if (!Array.isArray(list)) throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `${path}: export const addons must be an array of addons.`);
+    if (!Array.isArray(list))
+      throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `${path}: export const addons must be an array of addons.`);
     list.forEach((a, i) => push(a, `addons[${i}]`));
   }
   const def = exports.default;

@@ -1,7 +1,19 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as sdk from '@mitmts/sdk';
-import { addon, command, expandHome, inject, option, KERNEL, LOG, OptionsError, type Flow, type Kernel, type Logger } from '@mitmts/sdk';
+import {
+  addon,
+  command,
+  expandHome,
+  inject,
+  option,
+  KERNEL,
+  LOG,
+  OptionsError,
+  type Flow,
+  type Kernel,
+  type Logger,
+} from '@mitmts/sdk';
 import { compileOnce, type NpmModules } from './bundle.js';
 import { detachedRecord } from './detached.js';
 import { describeScriptError } from './errors.js';
@@ -30,7 +42,11 @@ const HOST_MODULES: ReadonlyMap<string, unknown> = new Map([
  */
 @addon({ name: 'script' })
 export class ScriptLoader implements ScriptHost {
-  @option({ type: 'str[]', default: [], help: 'Execute a script (.ts, .mts, .js, .mjs). May be passed multiple times.' })
+  @option({
+    type: 'str[]',
+    default: [],
+    help: 'Execute a script (.ts, .mts, .js, .mjs). May be passed multiple times.',
+  })
   scripts!: string[];
 
   readonly hostModules = HOST_MODULES;
@@ -115,7 +131,9 @@ export class ScriptLoader implements ScriptHost {
   // --- ScriptHost ---------------------------------------------------------------------
 
   enqueue(work: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(work).catch((err: unknown) => this.log.error(`script loader: ${(err as Error)?.stack ?? String(err)}`));
+    const next = this.queue
+      .then(work)
+      .catch((err: unknown) => this.log.error(`script loader: ${(err as Error)?.stack ?? String(err)}`));
     this.queue = next;
     return next;
   }
@@ -189,7 +207,14 @@ export class ScriptLoader implements ScriptHost {
 
 /** A `scripts` entry as a path: quotes and spaces stripped, `~` expanded, made absolute. */
 export function resolveScriptPath(entry: string): string {
-  return resolve(expandHome(entry.trim().replace(/^(['"])(.*)\1$/, '$2').trim()));
+  return resolve(
+    expandHome(
+      entry
+        .trim()
+        .replace(/^(['"])(.*)\1$/, '$2')
+        .trim(),
+    ),
+  );
 }
 
 /** Every entry resolved; a missing file or a duplicate is an OptionsError (the update is rejected). */

@@ -89,7 +89,12 @@ export class Script {
     this.watcher.set(bundle.inputs);
     for (const w of bundle.warnings) log.warn(`script ${this.path}: ${w}`);
     const filename = bundleFilename(this.path);
-    registerBundle(filename, new SourceMapLookup(bundle.map, (s) => (s.includes(':') && !s.startsWith('/') ? s : resolve(dirname(this.path), s))));
+    registerBundle(
+      filename,
+      new SourceMapLookup(bundle.map, (s) =>
+        s.includes(':') && !s.startsWith('/') ? s : resolve(dirname(this.path), s),
+      ),
+    );
     let wrapper: object | null = null;
     try {
       const exports = evaluateBundle(bundle, this.path, filename, this.host.hostModules, this.host.npm);

@@ -65,7 +65,8 @@ export function decodeMappings(mappings: string): Segment[][] {
         if (i >= n) throw new Error('Malformed source map: a VLQ value ends early.');
         const ch = mappings.charCodeAt(i++);
         digit = ch < 128 ? DIGIT[ch]! : -1;
-        if (digit < 0) throw new Error(`Malformed source map: ${JSON.stringify(String.fromCharCode(ch))} is not base64.`);
+        if (digit < 0)
+          throw new Error(`Malformed source map: ${JSON.stringify(String.fromCharCode(ch))} is not base64.`);
         value += (digit & 31) * 2 ** shift;
         shift += 5;
       } while (digit & 32);

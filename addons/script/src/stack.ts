@@ -81,7 +81,8 @@ function mapSite(site: NodeJS.CallSite): NodeJS.CallSite {
         case 'getColumnNumber':
           return () => pos.column;
         case 'toString':
-          return () => target.toString().replace(`${file}:${line}:${column}`, `${pos.source}:${pos.line}:${pos.column}`);
+          return () =>
+            target.toString().replace(`${file}:${line}:${column}`, `${pos.source}:${pos.line}:${pos.column}`);
         default: {
           const v = Reflect.get(target, key, target) as unknown;
           return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;

@@ -17,7 +17,10 @@ describe('addonsFromExports', () => {
   });
 
   it('gathers module-level hook functions into one addon named after the file', () => {
-    const [mod, other] = addonsFromExports({ request, helper: () => 1, addons: [b] }, '/x/my-script.ts') as [Record<string, unknown>, unknown];
+    const [mod, other] = addonsFromExports({ request, helper: () => 1, addons: [b] }, '/x/my-script.ts') as [
+      Record<string, unknown>,
+      unknown,
+    ];
     expect(mod).toEqual({ name: 'my-script', request });
     expect(other).toBe(b);
   });
@@ -44,15 +47,34 @@ describe('addonsFromExports', () => {
 
   it.each([
     ['export function responze', { responze: request }, 'export function responze is no hook. Did you mean response?'],
-    ['export function responseHeaders', { responseHeaders: request }, 'export function responseHeaders is no hook. Did you mean responseheaders?'],
-    ['export function reqeust', { reqeust: request, request }, 'export function reqeust is no hook. Did you mean request?'],
-    ['a method requst on an object addon', { default: { name: 'o', requst: request } }, "the default export's method requst is no hook. Did you mean request?"],
+    [
+      'export function responseHeaders',
+      { responseHeaders: request },
+      'export function responseHeaders is no hook. Did you mean responseheaders?',
+    ],
+    [
+      'export function reqeust',
+      { reqeust: request, request },
+      'export function reqeust is no hook. Did you mean request?',
+    ],
+    [
+      'a method requst on an object addon',
+      { default: { name: 'o', requst: request } },
+      "the default export's method requst is no hook. Did you mean request?",
+    ],
   ])('rejects %s, naming the hook it resembles', (_what, exports, message) => {
-    expect(() => addonsFromExports(exports, '/x/s.ts')).toThrow(expect.objectContaining({ code: 'MITMTS_ERR_UNKNOWN_HOOK', message: expect.stringContaining(`/x/s.ts: ${message}`) }));
+    expect(() => addonsFromExports(exports, '/x/s.ts')).toThrow(
+      expect.objectContaining({
+        code: 'MITMTS_ERR_UNKNOWN_HOOK',
+        message: expect.stringContaining(`/x/s.ts: ${message}`),
+      }),
+    );
   });
 
   it('leaves helper functions with other names alone', () => {
-    expect(addonsFromExports({ request, parse: request, respond: request, tcp: request }, '/x/s.ts')).toEqual([{ name: 's', request }]);
+    expect(addonsFromExports({ request, parse: request, respond: request, tcp: request }, '/x/s.ts')).toEqual([
+      { name: 's', request },
+    ]);
   });
 
   it('lists the hooks an addon handles that this build never fires, children included', () => {

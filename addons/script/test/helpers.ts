@@ -17,7 +17,12 @@ export function put(dir: string, name: string, text: string): string {
 }
 
 /** The next event for `path` matching `type`, or a timeout error naming what was awaited. */
-export function nextEvent(loader: ScriptLoader, path: string, type: ScriptEvent['type'] | 'settled' = 'settled', ms = 10_000): Promise<ScriptEvent> {
+export function nextEvent(
+  loader: ScriptLoader,
+  path: string,
+  type: ScriptEvent['type'] | 'settled' = 'settled',
+  ms = 10_000,
+): Promise<ScriptEvent> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();

@@ -12,7 +12,10 @@ afterEach(async () => {
   for (const t of open.splice(0)) await t.done();
 });
 
-async function start(scripts: string[], options: Record<string, unknown> = {}): Promise<{ tctx: TestContext; loader: ScriptLoader }> {
+async function start(
+  scripts: string[],
+  options: Record<string, unknown> = {},
+): Promise<{ tctx: TestContext; loader: ScriptLoader }> {
   const tctx = await withAddons([ScriptLoader], { scripts, ...options });
   open.push(tctx);
   const loader = tctx.addon<ScriptLoader>('script');
@@ -54,9 +57,13 @@ export default Counter;
     expect(tctx.addon<{ options: unknown }>('counter').options).toBe(tctx.kernel.options);
   });
 
-  it('gives a script anywhere on disk the running proxy\'s own SDK', async () => {
+  it("gives a script anywhere on disk the running proxy's own SDK", async () => {
     const dir = tempDir();
-    const p = put(dir, 'same.ts', `import * as sdk from '@mitmts/sdk';\nexport const addons = [{ name: 'same', sdk }];`);
+    const p = put(
+      dir,
+      'same.ts',
+      `import * as sdk from '@mitmts/sdk';\nexport const addons = [{ name: 'same', sdk }];`,
+    );
     const { tctx } = await start([p]);
     const a = tctx.addon<{ sdk: typeof sdk }>('same');
     expect(a.sdk.HTTPFlow).toBe(sdk.HTTPFlow);
@@ -64,12 +71,42 @@ export default Counter;
   });
 
   it.each([
-    ['an instance as default export', 'x.ts', `export default { name: 'inst', request(f: any) { f.request.headers.set('x-by', 'inst'); } };`, 'inst'],
-    ['an array of addons', 'x.ts', `class One { request(f: any) { f.request.headers.set('x-by', 'one'); } }\nexport default [new One()];`, 'one'],
-    ['export const addons', 'x.mts', `export const addons = [{ name: 'listed', request(f: any) { f.request.headers.set('x-by', 'listed'); } }];`, 'listed'],
-    ['bare hook functions (mitmproxy anatomy2)', 'anatomy2.js', `export function request(flow) { flow.request.headers.set('x-by', 'anatomy2'); }`, 'anatomy2'],
-    ['CommonJS exports in a .js file', 'cjs.js', `exports.addons = [{ name: 'cjs', request(f) { f.request.headers.set('x-by', 'cjs'); } }];`, 'cjs'],
-    ['an .mjs file', 'm.mjs', `export default { name: 'mjs', request(f) { f.request.headers.set('x-by', 'mjs'); } };`, 'mjs'],
+    [
+      'an instance as default export',
+      'x.ts',
+      `export default { name: 'inst', request(f: any) { f.request.headers.set('x-by', 'inst'); } };`,
+      'inst',
+    ],
+    [
+      'an array of addons',
+      'x.ts',
+      `class One { request(f: any) { f.request.headers.set('x-by', 'one'); } }\nexport default [new One()];`,
+      'one',
+    ],
+    [
+      'export const addons',
+      'x.mts',
+      `export const addons = [{ name: 'listed', request(f: any) { f.request.headers.set('x-by', 'listed'); } }];`,
+      'listed',
+    ],
+    [
+      'bare hook functions (mitmproxy anatomy2)',
+      'anatomy2.js',
+      `export function request(flow) { flow.request.headers.set('x-by', 'anatomy2'); }`,
+      'anatomy2',
+    ],
+    [
+      'CommonJS exports in a .js file',
+      'cjs.js',
+      `exports.addons = [{ name: 'cjs', request(f) { f.request.headers.set('x-by', 'cjs'); } }];`,
+      'cjs',
+    ],
+    [
+      'an .mjs file',
+      'm.mjs',
+      `export default { name: 'mjs', request(f) { f.request.headers.set('x-by', 'mjs'); } };`,
+      'mjs',
+    ],
   ])('takes %s', async (_what, file, source, name) => {
     const p = put(tempDir(), file, source);
     const { tctx } = await start([p]);
@@ -82,9 +119,21 @@ export default Counter;
   it('imports relative modules and npm packages (CommonJS and ESM-only) installed beside the script', async () => {
     const dir = tempDir();
     put(dir, 'node_modules/cjs-pkg/package.json', JSON.stringify({ name: 'cjs-pkg', main: 'index.js' }));
-    put(dir, 'node_modules/cjs-pkg/index.js', `module.exports = function shout(s) { return s.toUpperCase(); }; module.exports.tag = 'cjs';`);
-    put(dir, 'node_modules/esm-pkg/package.json', JSON.stringify({ name: 'esm-pkg', type: 'module', exports: { '.': { import: './index.js' } } }));
-    put(dir, 'node_modules/esm-pkg/index.js', `export default function wrap(s) { return '[' + s + ']'; }\nexport const tag = 'esm';`);
+    put(
+      dir,
+      'node_modules/cjs-pkg/index.js',
+      `module.exports = function shout(s) { return s.toUpperCase(); }; module.exports.tag = 'cjs';`,
+    );
+    put(
+      dir,
+      'node_modules/esm-pkg/package.json',
+      JSON.stringify({ name: 'esm-pkg', type: 'module', exports: { '.': { import: './index.js' } } }),
+    );
+    put(
+      dir,
+      'node_modules/esm-pkg/index.js',
+      `export default function wrap(s) { return '[' + s + ']'; }\nexport const tag = 'esm';`,
+    );
     put(dir, 'package.json', JSON.stringify({ type: 'module' }));
     put(dir, 'lib/util.ts', `export const suffix = (s: string): string => s + '!';`);
     const p = put(
@@ -110,7 +159,9 @@ export default { name: 'deps', request(f: any) {
 
   it('rejects a missing script and a duplicate, naming the path', async () => {
     const p = put(tempDir(), 'a.ts', 'export default { name: "a" };');
-    await expect(withAddons([ScriptLoader], { scripts: ['/nonexistent/x.ts'] })).rejects.toThrow('No such script: /nonexistent/x.ts');
+    await expect(withAddons([ScriptLoader], { scripts: ['/nonexistent/x.ts'] })).rejects.toThrow(
+      'No such script: /nonexistent/x.ts',
+    );
     const { tctx } = await start([]);
     expect(() => tctx.configure({ scripts: [p, ` "${p}" `] })).toThrow(`Duplicate script: ${p}`);
     expect(tctx.kernel.options.get('scripts')).toEqual([]);
@@ -148,7 +199,7 @@ export default { name: 'deps', request(f: any) {
 });
 
 describe('hot reload', () => {
-  it('on save: new load, configure with every option, running; old done; options keep the user\'s values', async () => {
+  it("on save: new load, configure with every option, running; old done; options keep the user's values", async () => {
     const p = put(tempDir(), 'life.ts', lifecycleScript('v1'));
     const { tctx, loader } = await start([p], { life_value: 'mine' });
     expect(tctx.messages('info')).toEqual([`Loading script ${p}`, 'v1 load', 'v1 configure mine', 'v1 running']);
@@ -157,7 +208,13 @@ describe('hot reload', () => {
     writeFileSync(p, lifecycleScript('v2'));
     expect(await loaded).toMatchObject({ type: 'loaded', version: 2 });
     // The new version loads and configures before the old one leaves (a failed load keeps the old).
-    expect(tctx.messages('info')).toEqual([`Loading script ${p}`, 'v2 load', 'v2 configure mine', 'v1 done', 'v2 running']);
+    expect(tctx.messages('info')).toEqual([
+      `Loading script ${p}`,
+      'v2 load',
+      'v2 configure mine',
+      'v1 done',
+      'v2 running',
+    ]);
     expect(await versionOf(tctx)).toBe('v2');
     expect(tctx.kernel.options.get('life_value')).toBe('mine');
   });
@@ -165,7 +222,11 @@ describe('hot reload', () => {
   it('reloads when a relative module the script imports changes', async () => {
     const dir = tempDir();
     put(dir, 'lib/tag.ts', `export const TAG = 'one';`);
-    const p = put(dir, 'rel.ts', `import { TAG } from './lib/tag';\nexport default { name: 'rel', request(f: any) { f.request.headers.set('x-version', TAG); } };`);
+    const p = put(
+      dir,
+      'rel.ts',
+      `import { TAG } from './lib/tag';\nexport default { name: 'rel', request(f: any) { f.request.headers.set('x-version', TAG); } };`,
+    );
     const { tctx, loader } = await start([p]);
     expect(await versionOf(tctx)).toBe('one');
     const loaded = nextEvent(loader, p, 'loaded');
@@ -187,16 +248,52 @@ describe('hot reload', () => {
   });
 
   it.each([
-    ['a syntax error', `export default { name: 'broken', request( };`, /broken\.ts:1:\d+: .*\n    export default .*\n\s+\^/],
-    ['an error esbuild reports on valid syntax', `let a = 1;\nlet a = 2;\nexport default { name: 'broken' };`, /broken\.ts:2:5: The symbol "a" has already been declared/],
-    ['a throw at module level', `const x = 1;\nthrow new Error('top-level boom');\nexport default { name: 'broken' };`, /broken\.ts:2:7: top-level boom\n\s+at .*broken\.ts:2:7/],
-    ['a throwing constructor', `class Broken {\n  constructor() {\n    throw new Error('ctor boom');\n  }\n}\nexport default Broken;`, /broken\.ts:3:11: addon Broken: constructor failed: ctor boom/],
-    ['a throwing load', `export default {\n  name: 'broken',\n  load() { throw new TypeError('load boom'); },\n};`, /broken\.ts:3:18: addon broken: load failed: load boom/],
-    ['an unresolved import', `import x from 'not-installed-pkg';\nexport default x;`, /broken\.ts:1:15: Cannot find package "not-installed-pkg" .*npm install not-installed-pkg/],
+    [
+      'a syntax error',
+      `export default { name: 'broken', request( };`,
+      /broken\.ts:1:\d+: .*\n    export default .*\n\s+\^/,
+    ],
+    [
+      'an error esbuild reports on valid syntax',
+      `let a = 1;\nlet a = 2;\nexport default { name: 'broken' };`,
+      /broken\.ts:2:5: The symbol "a" has already been declared/,
+    ],
+    [
+      'a throw at module level',
+      `const x = 1;\nthrow new Error('top-level boom');\nexport default { name: 'broken' };`,
+      /broken\.ts:2:7: top-level boom\n\s+at .*broken\.ts:2:7/,
+    ],
+    [
+      'a throwing constructor',
+      `class Broken {\n  constructor() {\n    throw new Error('ctor boom');\n  }\n}\nexport default Broken;`,
+      /broken\.ts:3:11: addon Broken: constructor failed: ctor boom/,
+    ],
+    [
+      'a throwing load',
+      `export default {\n  name: 'broken',\n  load() { throw new TypeError('load boom'); },\n};`,
+      /broken\.ts:3:18: addon broken: load failed: load boom/,
+    ],
+    [
+      'an unresolved import',
+      `import x from 'not-installed-pkg';\nexport default x;`,
+      /broken\.ts:1:15: Cannot find package "not-installed-pkg" .*npm install not-installed-pkg/,
+    ],
     ['no addon', `export const x = 1;`, /provides no addon/],
-    ['a hook decorator naming no hook (unchecked types)', `import { hook } from '@mitmts/sdk';\nexport default class Typo {\n  @hook('responsheaders' as never) h(): void {}\n}`, /broken\.ts:3:\d+: @hook\("responsheaders"\): no such hook\. Did you mean responseheaders\?/],
-    ['an exported function named almost like a hook', `export function responze(flow: unknown): void {}`, /broken\.ts: export function responze is no hook\. Did you mean response\?/],
-    ['a constructor parameter without @inject', `import type { Logger } from '@mitmts/sdk';\nexport default class NoInject {\n  constructor(readonly log: Logger) {}\n}`, /constructor parameter 1 has no injection token\. Add @inject\(TOKEN\)/],
+    [
+      'a hook decorator naming no hook (unchecked types)',
+      `import { hook } from '@mitmts/sdk';\nexport default class Typo {\n  @hook('responsheaders' as never) h(): void {}\n}`,
+      /broken\.ts:3:\d+: @hook\("responsheaders"\): no such hook\. Did you mean responseheaders\?/,
+    ],
+    [
+      'an exported function named almost like a hook',
+      `export function responze(flow: unknown): void {}`,
+      /broken\.ts: export function responze is no hook\. Did you mean response\?/,
+    ],
+    [
+      'a constructor parameter without @inject',
+      `import type { Logger } from '@mitmts/sdk';\nexport default class NoInject {\n  constructor(readonly log: Logger) {}\n}`,
+      /constructor parameter 1 has no injection token\. Add @inject\(TOKEN\)/,
+    ],
   ])('%s: reports file and line, keeps the previous version, loads the next good save', async (_what, bad, message) => {
     const dir = tempDir();
     const p = put(dir, 'broken.ts', lifecycleScript('good1'));
@@ -217,13 +314,19 @@ describe('hot reload', () => {
   });
 
   it('warns about hooks this build never fires, and loads the script', async () => {
-    const p = put(tempDir(), 'ws.ts', `export function websocket_message(flow: unknown): void {}\nexport function request(flow: unknown): void {}`);
+    const p = put(
+      tempDir(),
+      'ws.ts',
+      `export function websocket_message(flow: unknown): void {}\nexport function request(flow: unknown): void {}`,
+    );
     const { tctx } = await start([p]);
     expect(tctx.kernel.addons.names()).toContain('ws');
-    expect(tctx.messages('warn')).toEqual([`script ${p}: the websocket_message hook never fires in this build (WebSocket connections are relayed untouched: the WebSocket layer is not wired in yet).`]);
+    expect(tctx.messages('warn')).toEqual([
+      `script ${p}: the websocket_message hook never fires in this build (WebSocket connections are relayed untouched: the WebSocket layer is not wired in yet).`,
+    ]);
   });
 
-  it('keeps the previous version\'s commands when the new version fails to load', async () => {
+  it("keeps the previous version's commands when the new version fails to load", async () => {
     const cmd = (tag: string, load = '') =>
       `import { addon, command } from '@mitmts/sdk';\n` +
       `@addon({ name: 'cmd' }) class C { ${load} @command('cmd.tag', { returns: 'str' }) tag(): string { return '${tag}'; } }\nexport default C;`;
@@ -248,7 +351,9 @@ class Strict {
 export default Strict;`;
     const p = put(tempDir(), 'strict.ts', src('s1'));
     const { tctx, loader } = await start([p], { strict_n: 50 });
-    expect(tctx.messages('error')[0]).toMatch(/^error in script .*strict\.ts: .*strict\.ts:6:\d+: OptionsError: strict_n must be <= 10/);
+    expect(tctx.messages('error')[0]).toMatch(
+      /^error in script .*strict\.ts: .*strict\.ts:6:\d+: OptionsError: strict_n must be <= 10/,
+    );
     expect(await versionOf(tctx)).toBe('s1');
     tctx.configure({ strict_n: 5 });
     const loaded = nextEvent(loader, p, 'loaded');
@@ -267,14 +372,24 @@ export default Strict;`;
     const loaded = nextEvent(loader, p, 'loaded');
     writeFileSync(p, lifecycleScript('late'));
     await loaded;
-    expect(tctx.kernel.addons.names()).toEqual(['script', `scriptmanager:${p}`, 'life', `scriptmanager:${other}`, 'other']);
+    expect(tctx.kernel.addons.names()).toEqual([
+      'script',
+      `scriptmanager:${p}`,
+      'life',
+      `scriptmanager:${other}`,
+      'other',
+    ]);
     expect(tctx.messages('info')).toContain('late running');
   });
 
-  it('maps stack traces of errors in hooks to the user\'s file and line', async () => {
+  it("maps stack traces of errors in hooks to the user's file and line", async () => {
     const dir = tempDir();
     put(dir, 'lib/fail.ts', `export function fail(): never {\n  throw new Error('deep boom');\n}`);
-    const p = put(dir, 'trace.ts', `import { fail } from './lib/fail';\n\nexport default {\n  name: 'trace',\n  request() {\n    fail();\n  },\n};`);
+    const p = put(
+      dir,
+      'trace.ts',
+      `import { fail } from './lib/fail';\n\nexport default {\n  name: 'trace',\n  request() {\n    fail();\n  },\n};`,
+    );
     const { tctx } = await start([p]);
     await tctx.trigger('request', tflow());
     const msg = tctx.messages('error').find((m) => m.includes('deep boom'))!;
@@ -301,7 +416,7 @@ export default Strict;`;
 });
 
 describe('script.run', () => {
-  it('runs a script on flows: configure, running, then each flow\'s hooks; no load, not added to the chain', async () => {
+  it("runs a script on flows: configure, running, then each flow's hooks; no load, not added to the chain", async () => {
     const dir = tempDir();
     const p = put(
       dir,
@@ -324,7 +439,13 @@ export default Runner;
     tctx.kernel.flows.add(flows[0]!);
     tctx.kernel.flows.add(flows[1]!);
     await tctx.command(`script.run @all ${p}`);
-    expect(tctx.messages('info')).toEqual(['run configure', 'run running', 'run request /path', 'run response', 'run request /path']);
+    expect(tctx.messages('info')).toEqual([
+      'run configure',
+      'run running',
+      'run request /path',
+      'run response',
+      'run request /path',
+    ]);
     expect(flows[0]!.response!.headers.get('x-run')).toBe('yes');
     expect(tctx.kernel.addons.names()).toEqual(['script']);
     expect(registeredBundles()).toBe(0);
@@ -332,7 +453,11 @@ export default Runner;
 
   it('logs a missing script and a broken one', async () => {
     const dir = tempDir();
-    const bad = put(dir, 'bad.ts', `export default {\n  name: 'bad',\n  request() { throw new Error('run boom'); },\n};`);
+    const bad = put(
+      dir,
+      'bad.ts',
+      `export default {\n  name: 'bad',\n  request() { throw new Error('run boom'); },\n};`,
+    );
     const { tctx } = await start([]);
     await tctx.call('script.run', [tflow()], join(dir, 'nope.ts'));
     expect(tctx.messages('error')).toEqual([`No such script: ${join(dir, 'nope.ts')}`]);

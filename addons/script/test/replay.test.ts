@@ -4,9 +4,25 @@ import { tdnsflow, terr, tflow, ttcpflow, tudpflow, twebsocketflow, withAddon } 
 import { replayFlow, replaySequence } from '../src/replay.js';
 
 const HOOKS: HookName[] = [
-  'requestheaders', 'request', 'responseheaders', 'response', 'error', 'websocket_start', 'websocket_message', 'websocket_end',
-  'tcp_start', 'tcp_message', 'tcp_end', 'tcp_error', 'udp_start', 'udp_message', 'udp_end', 'udp_error',
-  'dns_request', 'dns_response', 'dns_error',
+  'requestheaders',
+  'request',
+  'responseheaders',
+  'response',
+  'error',
+  'websocket_start',
+  'websocket_message',
+  'websocket_end',
+  'tcp_start',
+  'tcp_message',
+  'tcp_end',
+  'tcp_error',
+  'udp_start',
+  'udp_message',
+  'udp_end',
+  'udp_error',
+  'dns_request',
+  'dns_response',
+  'dns_error',
 ];
 
 async function record(flow: Flow): Promise<string[]> {
@@ -39,8 +55,15 @@ describe('script.run replay sequence', () => {
   it('replays WebSocket messages one at a time, as they arrived', async () => {
     const f = twebsocketflow();
     expect(await record(f)).toEqual([
-      'requestheaders:3', 'request:3', 'responseheaders:3', 'response:3',
-      'websocket_start:0', 'websocket_message:1', 'websocket_message:2', 'websocket_message:3', 'websocket_end:3',
+      'requestheaders:3',
+      'request:3',
+      'responseheaders:3',
+      'response:3',
+      'websocket_start:0',
+      'websocket_message:1',
+      'websocket_message:2',
+      'websocket_message:3',
+      'websocket_end:3',
     ]);
   });
 

@@ -42,7 +42,8 @@ function bodyKey(flow: HTTPFlow, ignore: readonly string[]): unknown {
   const r = flow.request;
   if (ignore.length > 0) {
     const multipart = r.multipartForm.items(true);
-    if (multipart.length > 0) return multipart.filter(([k]) => !ignore.includes(k)).map(([k, v]) => [k, v.toString('latin1')]);
+    if (multipart.length > 0)
+      return multipart.filter(([k]) => !ignore.includes(k)).map(([k, v]) => [k, v.toString('latin1')]);
     const form = r.urlencodedForm.items(true);
     if (form.length > 0) return form.filter(([k]) => !ignore.includes(k));
   }

@@ -67,7 +67,11 @@ export class ServerPlayback {
   })
   server_replay_refresh!: boolean;
 
-  @option({ type: 'str[]', default: [], help: 'Request headers that need to match while searching for a saved flow to replay.' })
+  @option({
+    type: 'str[]',
+    default: [],
+    help: 'Request headers that need to match while searching for a saved flow to replay.',
+  })
   server_replay_use_headers!: readonly string[];
 
   @option({ type: 'str[]', default: [], help: 'Replay server responses from a saved file.' })
@@ -76,7 +80,11 @@ export class ServerPlayback {
   @option({ type: 'bool', default: false, help: 'Ignore request content while searching for a saved flow to replay.' })
   server_replay_ignore_content!: boolean;
 
-  @option({ type: 'str[]', default: [], help: 'Request parameters to be ignored while searching for a saved flow to replay.' })
+  @option({
+    type: 'str[]',
+    default: [],
+    help: 'Request parameters to be ignored while searching for a saved flow to replay.',
+  })
   server_replay_ignore_params!: readonly string[];
 
   @option({
@@ -86,10 +94,18 @@ export class ServerPlayback {
   })
   server_replay_ignore_payload_params!: readonly string[];
 
-  @option({ type: 'bool', default: false, help: 'Ignore request destination host while searching for a saved flow to replay.' })
+  @option({
+    type: 'bool',
+    default: false,
+    help: 'Ignore request destination host while searching for a saved flow to replay.',
+  })
   server_replay_ignore_host!: boolean;
 
-  @option({ type: 'bool', default: false, help: 'Ignore request destination port while searching for a saved flow to replay.' })
+  @option({
+    type: 'bool',
+    default: false,
+    help: 'Ignore request destination port while searching for a saved flow to replay.',
+  })
   server_replay_ignore_port!: boolean;
 
   /** Recorded flows with a response, by match key, in recorded order. */
@@ -102,7 +118,9 @@ export class ServerPlayback {
 
   configure(updated: ReadonlySet<string>): void | Promise<void> {
     if (updated.has('server_replay_kill_extra') && this.server_replay_kill_extra) {
-      this.log.warn("server_replay_kill_extra has been deprecated, please update your config to use server_replay_extra='kill'.");
+      this.log.warn(
+        "server_replay_kill_extra has been deprecated, please update your config to use server_replay_extra='kill'.",
+      );
     }
     if (updated.has('server_replay_nopop') && this.server_replay_nopop) {
       this.log.warn('server_replay_nopop has been renamed to server_replay_reuse, please update your config.');
@@ -116,7 +134,10 @@ export class ServerPlayback {
     }
   }
 
-  @command('replay.server', { args: ['flows'], help: 'Replay server responses from flows (replaces the flows being replayed).' })
+  @command('replay.server', {
+    args: ['flows'],
+    help: 'Replay server responses from flows (replaces the flows being replayed).',
+  })
   replay(flows: readonly Flow[]): void {
     this.flowmap = new Map();
     this.addFlows(flows);
@@ -135,7 +156,10 @@ export class ServerPlayback {
     void this.kernel.trigger('update', []);
   }
 
-  @command('replay.server.file', { args: ['path'], help: 'Replay server responses from a flow file (replaces the flows being replayed).' })
+  @command('replay.server.file', {
+    args: ['path'],
+    help: 'Replay server responses from a flow file (replaces the flows being replayed).',
+  })
   loadFile(path: string): void | Promise<void> {
     return withFlowFiles([path], { command: 'replay.server.file' }, (flows) => this.replay(flows));
   }

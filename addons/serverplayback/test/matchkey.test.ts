@@ -3,7 +3,14 @@ import { HTTPHeaders, HTTPRequest } from '@mitmts/sdk';
 import { tflow } from '@mitmts/sdk/testing';
 import { matchKey, type MatchOptions } from '../src/index.js';
 
-const NONE: MatchOptions = { ignoreContent: false, ignoreHost: false, ignorePort: false, ignoreParams: [], ignorePayloadParams: [], useHeaders: [] };
+const NONE: MatchOptions = {
+  ignoreContent: false,
+  ignoreHost: false,
+  ignorePort: false,
+  ignoreParams: [],
+  ignorePayloadParams: [],
+  useHeaders: [],
+};
 
 function flow(method: string, url: string, body = '', headers: Record<string, string> = {}): ReturnType<typeof tflow> {
   return tflow({ req: HTTPRequest.make(method, url, body, new HTTPHeaders(Object.entries(headers))) });
@@ -32,11 +39,21 @@ describe('matchKey', () => {
   });
 
   it('ignores host, port, content and query parameters when asked', () => {
-    expect(key(flow('GET', 'http://example.org/a?x=1&y=2'), { ignoreHost: true })).toBe(key(base, { ignoreHost: true }));
-    expect(key(flow('GET', 'http://example.com:8080/a?x=1&y=2'), { ignorePort: true })).toBe(key(base, { ignorePort: true }));
-    expect(key(flow('GET', 'http://example.com/a?x=1&y=2', 'body'), { ignoreContent: true })).toBe(key(base, { ignoreContent: true }));
-    expect(key(flow('GET', 'http://example.com/a?x=9&y=2'), { ignoreParams: ['x'] })).toBe(key(base, { ignoreParams: ['x'] }));
-    expect(key(flow('GET', 'http://example.com/a?x=9&y=2'), { ignoreParams: ['y'] })).not.toBe(key(base, { ignoreParams: ['y'] }));
+    expect(key(flow('GET', 'http://example.org/a?x=1&y=2'), { ignoreHost: true })).toBe(
+      key(base, { ignoreHost: true }),
+    );
+    expect(key(flow('GET', 'http://example.com:8080/a?x=1&y=2'), { ignorePort: true })).toBe(
+      key(base, { ignorePort: true }),
+    );
+    expect(key(flow('GET', 'http://example.com/a?x=1&y=2', 'body'), { ignoreContent: true })).toBe(
+      key(base, { ignoreContent: true }),
+    );
+    expect(key(flow('GET', 'http://example.com/a?x=9&y=2'), { ignoreParams: ['x'] })).toBe(
+      key(base, { ignoreParams: ['x'] }),
+    );
+    expect(key(flow('GET', 'http://example.com/a?x=9&y=2'), { ignoreParams: ['y'] })).not.toBe(
+      key(base, { ignoreParams: ['y'] }),
+    );
   });
 
   it('uses the host the client named (Host header), not the address', () => {
@@ -49,13 +66,17 @@ describe('matchKey', () => {
   });
 
   it('ignores the listed form fields of urlencoded and multipart bodies', () => {
-    const form = (body: string): ReturnType<typeof tflow> => flow('POST', 'http://example.com/f', body, { 'content-type': 'application/x-www-form-urlencoded' });
+    const form = (body: string): ReturnType<typeof tflow> =>
+      flow('POST', 'http://example.com/f', body, { 'content-type': 'application/x-www-form-urlencoded' });
     const o = { ignorePayloadParams: ['token'] };
     expect(key(form('a=1&token=x'), o)).toBe(key(form('a=1&token=y'), o));
     expect(key(form('a=1&token=x'), o)).not.toBe(key(form('a=2&token=x'), o));
     const multipart = (token: string): ReturnType<typeof tflow> => {
       const f = flow('POST', 'http://example.com/f');
-      f.request.multipartForm = [['a', '1'], ['token', token]];
+      f.request.multipartForm = [
+        ['a', '1'],
+        ['token', token],
+      ];
       return f;
     };
     const m1 = multipart('x');

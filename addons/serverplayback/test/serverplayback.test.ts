@@ -2,12 +2,31 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { CommandError, createProxy, FlowWriter, HTTPHeaders, HTTPFlow, OptionsError, HTTPRequest, HTTPResponse, type EmbeddedProxy } from '@mitmts/sdk';
+import {
+  CommandError,
+  createProxy,
+  FlowWriter,
+  HTTPHeaders,
+  HTTPFlow,
+  OptionsError,
+  HTTPRequest,
+  HTTPResponse,
+  type EmbeddedProxy,
+} from '@mitmts/sdk';
 import { requestVia, tflow, withAddons, type TestContext } from '@mitmts/sdk/testing';
 import { ServerPlayback } from '../src/index.js';
 
-function recorded(method: string, url: string, status: number, body: string, headers: Record<string, string> = {}): HTTPFlow {
-  return tflow({ req: HTTPRequest.make(method, url), resp: HTTPResponse.make(status, body, new HTTPHeaders(Object.entries(headers))) });
+function recorded(
+  method: string,
+  url: string,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): HTTPFlow {
+  return tflow({
+    req: HTTPRequest.make(method, url),
+    resp: HTTPResponse.make(status, body, new HTTPHeaders(Object.entries(headers))),
+  });
 }
 
 function flowFile(...flows: HTTPFlow[]): string {
@@ -47,7 +66,12 @@ describe('serverplayback (unit)', () => {
     const tctx = await replaying({ server_replay: [file] });
     expect(await tctx.call('replay.server.count')).toBe(3);
     const bodies: Array<string | null> = [];
-    for (const url of ['http://example.com/a', 'http://example.com/a', 'http://example.com/a', 'http://example.com/c']) {
+    for (const url of [
+      'http://example.com/a',
+      'http://example.com/a',
+      'http://example.com/a',
+      'http://example.com/c',
+    ]) {
       const f = live('GET', url);
       await tctx.trigger('request', f);
       bodies.push(f.response?.text ?? null);
@@ -71,19 +95,31 @@ describe('serverplayback (unit)', () => {
 
   it.each([
     ['kill', (f: HTTPFlow) => expect(f.error?.msg).toBe('Connection killed.')],
-    ['404', (f: HTTPFlow) => expect([f.response?.statusCode, f.response?.rawContent?.length, f.isReplay]).toEqual([404, 0, 'response'])],
+    [
+      '404',
+      (f: HTTPFlow) =>
+        expect([f.response?.statusCode, f.response?.rawContent?.length, f.isReplay]).toEqual([404, 0, 'response']),
+    ],
     ['forward', (f: HTTPFlow) => expect([f.response, f.error]).toEqual([null, null])],
   ] as const)('handles requests without a recording with server_replay_extra=%s', async (extra, check) => {
     const tctx = await replaying({ server_replay: [file], server_replay_extra: extra });
     const f = live('GET', 'http://example.com/unknown');
     await tctx.trigger('request', f);
     check(f);
-    if (extra !== 'forward') expect(tctx.hasLog(/server_playback: (killed|returned 404) non-replay request http:\/\/example.com\/unknown/, 'warn')).toBe(true);
+    if (extra !== 'forward')
+      expect(
+        tctx.hasLog(/server_playback: (killed|returned 404) non-replay request http:\/\/example.com\/unknown/, 'warn'),
+      ).toBe(true);
   });
 
   it('kills with the deprecated server_replay_kill_extra, and says it is deprecated', async () => {
     const tctx = await replaying({ server_replay: [file], server_replay_kill_extra: true });
-    expect(tctx.hasLog("server_replay_kill_extra has been deprecated, please update your config to use server_replay_extra='kill'", 'warn')).toBe(true);
+    expect(
+      tctx.hasLog(
+        "server_replay_kill_extra has been deprecated, please update your config to use server_replay_extra='kill'",
+        'warn',
+      ),
+    ).toBe(true);
     const f = live('GET', 'http://example.com/unknown');
     await tctx.trigger('request', f);
     expect(f.error?.msg).toBe('Connection killed.');
@@ -146,7 +182,9 @@ describe('serverplayback (unit)', () => {
     writeFileSync(bad, 'this is no flow file');
     const missing = join(tmpdir(), 'mitmts-no-such-dir', 'rec.mitm');
     await expect(replaying({ server_replay: [missing] })).rejects.toThrow(OptionsError);
-    await expect(replaying({ server_replay: [missing] })).rejects.toThrow(`server_replay: cannot read flows from ${missing}`);
+    await expect(replaying({ server_replay: [missing] })).rejects.toThrow(
+      `server_replay: cannot read flows from ${missing}`,
+    );
     const tctx = await replaying({ server_replay: [file] });
     expect(() => tctx.configure({ server_replay: [bad] })).toThrow(/server_replay: cannot read flows from .*bad\.mitm/);
     expect(await tctx.call('replay.server.count')).toBe(3);
@@ -157,7 +195,11 @@ describe('serverplayback (unit)', () => {
     const tctx = await replaying({});
     const o = tctx.kernel.options;
     expect(o.info('server_replay_extra').choices).toEqual(['forward', 'kill', '204', '400', '404', '500']);
-    expect([o.get('server_replay'), o.get('server_replay_refresh'), o.get('server_replay_reuse')]).toEqual([[], true, false]);
+    expect([o.get('server_replay'), o.get('server_replay_refresh'), o.get('server_replay_reuse')]).toEqual([
+      [],
+      true,
+      false,
+    ]);
   });
 });
 
@@ -165,8 +207,13 @@ describe('serverplayback (end to end)', () => {
   let proxy: EmbeddedProxy;
   beforeAll(async () => {
     // The recorded server does not exist: port 9 on loopback (discard) refuses connections.
-    const rec = flowFile(recorded('GET', 'http://127.0.0.1:9/page', 200, 'recorded page', { 'content-type': 'text/plain' }));
-    proxy = await createProxy({ addons: [ServerPlayback], options: { server_replay: [rec], server_replay_extra: '404' } });
+    const rec = flowFile(
+      recorded('GET', 'http://127.0.0.1:9/page', 200, 'recorded page', { 'content-type': 'text/plain' }),
+    );
+    proxy = await createProxy({
+      addons: [ServerPlayback],
+      options: { server_replay: [rec], server_replay_extra: '404' },
+    });
   });
   afterAll(() => proxy.close());
 

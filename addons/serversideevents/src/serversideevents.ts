@@ -1,4 +1,15 @@
-import { addon, type HTTPFlow, inject, isEventStream, LOG, liveMatcher, type LiveMatcher, type Logger, OPTIONS, type OptionsManager } from '@mitmts/sdk';
+import {
+  addon,
+  type HTTPFlow,
+  inject,
+  isEventStream,
+  LOG,
+  liveMatcher,
+  type LiveMatcher,
+  type Logger,
+  OPTIONS,
+  type OptionsManager,
+} from '@mitmts/sdk';
 
 /**
  * Server-sent events (`text/event-stream`) are live by default (`live_bodies`): each event goes
@@ -7,7 +18,10 @@ import { addon, type HTTPFlow, inject, isEventStream, LOG, liveMatcher, type Liv
  * whole response is in (mitmproxy's behaviour, mitmproxy issue 4469): this addon says so for each
  * one it sees, with the way out.
  */
-@addon({ name: 'serversideevents', description: 'Warn when a server-sent event stream is held instead of forwarded live.' })
+@addon({
+  name: 'serversideevents',
+  description: 'Warn when a server-sent event stream is held instead of forwarded live.',
+})
 export class ServerSideEvents {
   private live: LiveMatcher | null = null;
   private liveSpec: string | null = null;

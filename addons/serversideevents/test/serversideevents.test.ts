@@ -47,6 +47,8 @@ describe('serversideevents (end to end)', () => {
     proxy.kernel.options.update({ live_bodies: '' });
     const { body } = await requestVia(proxy, `${server.url}/events`);
     expect(body.toString()).toBe('data: one\n\ndata: two\n\n');
-    expect(proxy.logs.some((e) => e.level === 'warn' && e.message.startsWith(`${server.url}/events: ${HELD}`))).toBe(true);
+    expect(proxy.logs.some((e) => e.level === 'warn' && e.message.startsWith(`${server.url}/events: ${HELD}`))).toBe(
+      true,
+    );
   });
 });

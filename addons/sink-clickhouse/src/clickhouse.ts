@@ -20,8 +20,18 @@ import { BatchQueue } from './queue.js';
 import { type ClickHouseRow, DEFAULT_INSTANCE, flowToRow, type RowOptions, tableDdl } from './row.js';
 
 const OPTIONS = [
-  'clickhouse_url', 'clickhouse_database', 'clickhouse_table', 'clickhouse_user', 'clickhouse_password', 'clickhouse_create',
-  'clickhouse_bodies', 'clickhouse_body_max', 'clickhouse_batch', 'clickhouse_flush_ms', 'clickhouse_queue', 'clickhouse_filter',
+  'clickhouse_url',
+  'clickhouse_database',
+  'clickhouse_table',
+  'clickhouse_user',
+  'clickhouse_password',
+  'clickhouse_create',
+  'clickhouse_bodies',
+  'clickhouse_body_max',
+  'clickhouse_batch',
+  'clickhouse_flush_ms',
+  'clickhouse_queue',
+  'clickhouse_filter',
   'clickhouse_instance',
 ];
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -44,7 +54,11 @@ interface Connection {
  */
 @addon({ name: 'clickhouse', description: 'Stream flows into ClickHouse.' })
 export class ClickHouseSink {
-  @option({ type: 'str?', default: null, help: 'ClickHouse HTTP(S) URL, e.g. http://localhost:8123: send one row per flow there.' })
+  @option({
+    type: 'str?',
+    default: null,
+    help: 'ClickHouse HTTP(S) URL, e.g. http://localhost:8123: send one row per flow there.',
+  })
   clickhouse_url!: string | null;
 
   @option({ type: 'str', default: 'default', help: 'The ClickHouse database.' })
@@ -62,7 +76,11 @@ export class ClickHouseSink {
   @option({ type: 'bool', default: true, help: 'Create the table (CREATE TABLE IF NOT EXISTS) when connecting.' })
   clickhouse_create!: boolean;
 
-  @option({ type: 'bool', default: false, help: 'Include request and response bodies (decoded, as UTF-8 text), at most clickhouse_body_max bytes each.' })
+  @option({
+    type: 'bool',
+    default: false,
+    help: 'Include request and response bodies (decoded, as UTF-8 text), at most clickhouse_body_max bytes each.',
+  })
   clickhouse_bodies!: boolean;
 
   @option({ type: 'str', default: '4k', help: 'The most bytes of each body sent, with clickhouse_bodies.' })
@@ -74,13 +92,21 @@ export class ClickHouseSink {
   @option({ type: 'int', default: 1000, help: 'Send a partial batch after this many milliseconds.' })
   clickhouse_flush_ms!: number;
 
-  @option({ type: 'int', default: 100000, help: 'The most rows waiting while ClickHouse is slow or down; beyond it the oldest are dropped (counted in clickhouse.status).' })
+  @option({
+    type: 'int',
+    default: 100000,
+    help: 'The most rows waiting while ClickHouse is slow or down; beyond it the oldest are dropped (counted in clickhouse.status).',
+  })
   clickhouse_queue!: number;
 
   @option({ type: 'str?', default: null, help: 'Only send flows matching this filter.' })
   clickhouse_filter!: string | null;
 
-  @option({ type: 'str', default: DEFAULT_INSTANCE, help: 'This instance\'s name in the rows (default: the host name).' })
+  @option({
+    type: 'str',
+    default: DEFAULT_INSTANCE,
+    help: "This instance's name in the rows (default: the host name).",
+  })
   clickhouse_instance!: string;
 
   private conn: Connection | null = null;
@@ -90,7 +116,10 @@ export class ClickHouseSink {
   configure(updated: ReadonlySet<string>): void | Promise<void> {
     if (!OPTIONS.some((o) => updated.has(o))) return;
     for (const name of ['clickhouse_database', 'clickhouse_table'] as const) {
-      if (!IDENTIFIER.test(this[name])) throw new OptionsError(`Option ${name}: ${JSON.stringify(this[name])} is not a plain identifier (letters, digits, _).`);
+      if (!IDENTIFIER.test(this[name]))
+        throw new OptionsError(
+          `Option ${name}: ${JSON.stringify(this[name])} is not a plain identifier (letters, digits, _).`,
+        );
     }
     for (const name of ['clickhouse_batch', 'clickhouse_flush_ms', 'clickhouse_queue'] as const) {
       if (!(this[name] > 0)) throw new OptionsError(`Option ${name} must be a positive number, got ${this[name]}.`);
@@ -101,7 +130,9 @@ export class ClickHouseSink {
       try {
         new URL(this.clickhouse_url);
       } catch {
-        throw new OptionsError(`Option clickhouse_url: ${JSON.stringify(this.clickhouse_url)} is not a URL (e.g. http://localhost:8123).`);
+        throw new OptionsError(
+          `Option clickhouse_url: ${JSON.stringify(this.clickhouse_url)} is not a URL (e.g. http://localhost:8123).`,
+        );
       }
     }
     return this.reconnect({ bodies: this.clickhouse_bodies, bodyMax, instance: this.clickhouse_instance }, filter);
@@ -159,7 +190,13 @@ export class ClickHouseSink {
     if (!url) return;
     const { createClient, ClickHouseLogLevel } = await import('@clickhouse/client');
     // The client's own logger is off: failures are reported here, once, through the proxy's log.
-    const client = createClient({ url, database: this.clickhouse_database, username: this.clickhouse_user, password: this.clickhouse_password, log: { level: ClickHouseLogLevel.OFF } });
+    const client = createClient({
+      url,
+      database: this.clickhouse_database,
+      username: this.clickhouse_user,
+      password: this.clickhouse_password,
+      log: { level: ClickHouseLogLevel.OFF },
+    });
     const table = this.clickhouse_table;
     let created = !this.clickhouse_create;
     const send = async (values: ClickHouseRow[]): Promise<void> => {
@@ -170,10 +207,17 @@ export class ClickHouseSink {
       }
       await client.insert({ table, values, format: 'JSONEachRow' });
     };
-    const queue = new BatchQueue<ClickHouseRow>(send, { batch: this.clickhouse_batch, flushMs: this.clickhouse_flush_ms, max: this.clickhouse_queue }, (err, attempt, retryInMs) => {
-      // The first failure, then every tenth: a server that stays down must not flood the log.
-      if (attempt === 1 || attempt % 10 === 0) this.log.warn(`ClickHouse at ${url}: ${err.message} (attempt ${attempt}; retrying in ${retryInMs} ms; ${queue.stats.queued} rows queued, ${queue.stats.dropped} dropped)`);
-    });
+    const queue = new BatchQueue<ClickHouseRow>(
+      send,
+      { batch: this.clickhouse_batch, flushMs: this.clickhouse_flush_ms, max: this.clickhouse_queue },
+      (err, attempt, retryInMs) => {
+        // The first failure, then every tenth: a server that stays down must not flood the log.
+        if (attempt === 1 || attempt % 10 === 0)
+          this.log.warn(
+            `ClickHouse at ${url}: ${err.message} (attempt ${attempt}; retrying in ${retryInMs} ms; ${queue.stats.queued} rows queued, ${queue.stats.dropped} dropped)`,
+          );
+      },
+    );
     this.conn = { client, queue, rows, filter };
     this.log.info(`Sending flows to ClickHouse at ${url} (${this.clickhouse_database}.${table}).`);
   }
@@ -184,7 +228,10 @@ export class ClickHouseSink {
     if (!c) return;
     await c.queue.close(CLOSE_TIMEOUT_MS);
     const s = c.queue.stats;
-    if (s.queued > 0 || s.dropped > 0) this.log.warn(`ClickHouse: ${s.queued} rows not sent at shutdown, ${s.dropped} dropped while the server was unreachable.`);
+    if (s.queued > 0 || s.dropped > 0)
+      this.log.warn(
+        `ClickHouse: ${s.queued} rows not sent at shutdown, ${s.dropped} dropped while the server was unreachable.`,
+      );
     await c.client.close();
   }
 }

@@ -64,7 +64,14 @@ export class BatchQueue<T> {
   }
 
   get stats(): QueueStats {
-    return { queued: this.waiting.length + (this.inflight?.length ?? 0), sent: this.sent, batches: this.batches, dropped: this.dropped, retries: this.retries, lastError: this.lastError };
+    return {
+      queued: this.waiting.length + (this.inflight?.length ?? 0),
+      sent: this.sent,
+      batches: this.batches,
+      dropped: this.dropped,
+      retries: this.retries,
+      lastError: this.lastError,
+    };
   }
 
   /** Send what waits (retrying as usual); resolves once empty, or after `timeoutMs`. Then stops. */
@@ -122,7 +129,10 @@ export class BatchQueue<T> {
         this.failures++;
         this.retries++;
         this.lastError = err.message;
-        const delay = Math.min(this.opts.maxBackoffMs ?? 30_000, (this.opts.backoffMs ?? 500) * 2 ** (this.failures - 1));
+        const delay = Math.min(
+          this.opts.maxBackoffMs ?? 30_000,
+          (this.opts.backoffMs ?? 500) * 2 ** (this.failures - 1),
+        );
         this.onError(err, this.failures, delay);
         if (!this.closed) this.kick(delay);
       },

@@ -55,7 +55,8 @@ export function clickhouseTime(seconds: number): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')}.${frac}`;
 }
 
-const pairs = (h: HTTPHeaders | undefined): Array<[string, string]> => (h ? h.fields.map(([k, v]) => [k.toString('latin1'), v.toString('latin1')]) : []);
+const pairs = (h: HTTPHeaders | undefined): Array<[string, string]> =>
+  h ? h.fields.map(([k, v]) => [k.toString('latin1'), v.toString('latin1')]) : [];
 
 function body(m: Message | null | undefined, o: RowOptions): string {
   if (!o.bodies || !m?.rawContent) return '';

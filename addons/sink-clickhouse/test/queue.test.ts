@@ -3,7 +3,10 @@ import { BatchQueue } from '@mitmts/addon-sink-clickhouse';
 
 afterEach(() => vi.useRealTimers());
 
-function recorder(fail: () => boolean = () => false): { batches: number[][]; send: (items: number[]) => Promise<void> } {
+function recorder(fail: () => boolean = () => false): {
+  batches: number[][];
+  send: (items: number[]) => Promise<void>;
+} {
   const batches: number[][] = [];
   return {
     batches,
@@ -21,7 +24,10 @@ describe('BatchQueue', () => {
     const q = new BatchQueue(r.send, { batch: 3, flushMs: 100, max: 100 });
     for (let i = 0; i < 7; i++) q.push(i);
     await vi.advanceTimersByTimeAsync(0);
-    expect(r.batches).toEqual([[0, 1, 2], [3, 4, 5]]);
+    expect(r.batches).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
     await vi.advanceTimersByTimeAsync(100);
     expect(r.batches).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
     expect(q.stats).toMatchObject({ queued: 0, sent: 7, batches: 3, dropped: 0 });
@@ -32,14 +38,20 @@ describe('BatchQueue', () => {
     let down = 3;
     const r = recorder(() => down-- > 0);
     const errors: Array<[number, number]> = [];
-    const q = new BatchQueue(r.send, { batch: 2, flushMs: 10, max: 100, backoffMs: 100 }, (_e, attempt, delay) => errors.push([attempt, delay]));
+    const q = new BatchQueue(r.send, { batch: 2, flushMs: 10, max: 100, backoffMs: 100 }, (_e, attempt, delay) =>
+      errors.push([attempt, delay]),
+    );
     q.push(1);
     q.push(2);
     q.push(3);
     await vi.advanceTimersByTimeAsync(0);
     expect(q.stats.lastError).toBe('server down');
     await vi.advanceTimersByTimeAsync(100 + 200 + 400);
-    expect(errors).toEqual([[1, 100], [2, 200], [3, 400]]);
+    expect(errors).toEqual([
+      [1, 100],
+      [2, 200],
+      [3, 400],
+    ]);
     await vi.advanceTimersByTimeAsync(20);
     expect(r.batches).toEqual([[1, 2], [3]]);
     expect(q.stats).toMatchObject({ retries: 3, lastError: null, queued: 0 });
@@ -56,7 +68,10 @@ describe('BatchQueue', () => {
     up = true;
     await vi.advanceTimersByTimeAsync(200);
     // The batch that was in flight is kept; of the rest, the newest.
-    expect(r.batches.flat()).toEqual([...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 15 }, (_, i) => 85 + i)]);
+    expect(r.batches.flat()).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => i),
+      ...Array.from({ length: 15 }, (_, i) => 85 + i),
+    ]);
   });
 
   it('close() sends what waits, then stops taking rows', async () => {
@@ -71,7 +86,12 @@ describe('BatchQueue', () => {
   });
 
   it('close() gives up after its timeout when the server stays down', async () => {
-    const q = new BatchQueue(() => Promise.reject(new Error('down')), { batch: 10, flushMs: 10, max: 100, backoffMs: 10 });
+    const q = new BatchQueue(() => Promise.reject(new Error('down')), {
+      batch: 10,
+      flushMs: 10,
+      max: 100,
+      backoffMs: 10,
+    });
     q.push(1);
     const t0 = performance.now();
     await q.close(200);

@@ -1,6 +1,17 @@
 import type { BasicTracerProvider, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Tracer } from '@opentelemetry/api';
-import { addon, command, type Filter, filterOption, type HTTPFlow, inject, LOG, type Logger, option, OptionsError } from '@mitmts/sdk';
+import {
+  addon,
+  command,
+  type Filter,
+  filterOption,
+  type HTTPFlow,
+  inject,
+  LOG,
+  type Logger,
+  option,
+  OptionsError,
+} from '@mitmts/sdk';
 import { flowToSpan } from './span.js';
 
 const OPTIONS = ['otel_endpoint', 'otel_service_name', 'otel_headers', 'otel_filter'];
@@ -19,7 +30,10 @@ export function parseHeaders(specs: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of specs) {
     const i = s.indexOf('=');
-    if (i <= 0) throw new OptionsError(`Option otel_headers: ${JSON.stringify(s)} is not name=value (e.g. authorization=Bearer xyz).`);
+    if (i <= 0)
+      throw new OptionsError(
+        `Option otel_headers: ${JSON.stringify(s)} is not name=value (e.g. authorization=Bearer xyz).`,
+      );
     out[s.slice(0, i).trim()] = s.slice(i + 1).trim();
   }
   return out;
@@ -33,13 +47,21 @@ export function parseHeaders(specs: readonly string[]): Record<string, string> {
  */
 @addon({ name: 'otel', description: 'Export flows as OpenTelemetry spans.' })
 export class OTelSink {
-  @option({ type: 'str?', default: null, help: 'OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces: export one span per HTTP flow there.' })
+  @option({
+    type: 'str?',
+    default: null,
+    help: 'OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces: export one span per HTTP flow there.',
+  })
   otel_endpoint!: string | null;
 
   @option({ type: 'str', default: 'mitmts', help: 'The service.name of the exported spans.' })
   otel_service_name!: string;
 
-  @option({ type: 'str[]', default: [], help: 'Extra HTTP headers for the collector, as name=value (e.g. authorization=Bearer xyz).' })
+  @option({
+    type: 'str[]',
+    default: [],
+    help: 'Extra HTTP headers for the collector, as name=value (e.g. authorization=Bearer xyz).',
+  })
   otel_headers!: readonly string[];
 
   @option({ type: 'str?', default: null, help: 'Only export flows matching this filter.' })
@@ -60,7 +82,9 @@ export class OTelSink {
       try {
         new URL(this.otel_endpoint);
       } catch {
-        throw new OptionsError(`Option otel_endpoint: ${JSON.stringify(this.otel_endpoint)} is not a URL (e.g. http://localhost:4318/v1/traces).`);
+        throw new OptionsError(
+          `Option otel_endpoint: ${JSON.stringify(this.otel_endpoint)} is not a URL (e.g. http://localhost:4318/v1/traces).`,
+        );
       }
     }
     return this.restart(headers, filter);
@@ -70,13 +94,18 @@ export class OTelSink {
     await this.stop();
   }
 
-  @command('otel.status', { help: 'Where spans go, how many were exported, how many were lost in failed exports.', returns: 'str' })
+  @command('otel.status', {
+    help: 'Where spans go, how many were exported, how many were lost in failed exports.',
+    returns: 'str',
+  })
   status(): string {
     if (!this.exporting) return 'off (option otel_endpoint is not set)';
     return `exporting to ${this.otel_endpoint}: ${this.exported} spans exported, ${this.lost} lost${this.lastError ? `, last error: ${this.lastError}` : ''}`;
   }
 
-  @command('otel.flush', { help: 'Export the spans waiting in the batch now (a failed export is counted in otel.status).' })
+  @command('otel.flush', {
+    help: 'Export the spans waiting in the batch now (a failed export is counted in otel.status).',
+  })
   async flush(): Promise<void> {
     await this.exporting?.provider.forceFlush().catch(() => undefined);
   }
@@ -115,7 +144,13 @@ export class OTelSink {
       resource: resources.resourceFromAttributes({ 'service.name': this.otel_service_name }),
       spanProcessors: [new sdk.BatchSpanProcessor(exporter)],
     });
-    this.exporting = { provider, tracer: provider.getTracer('mitmts'), filter, client: api.SpanKind.CLIENT, errorCode: api.SpanStatusCode.ERROR };
+    this.exporting = {
+      provider,
+      tracer: provider.getTracer('mitmts'),
+      filter,
+      client: api.SpanKind.CLIENT,
+      errorCode: api.SpanStatusCode.ERROR,
+    };
     this.log.info(`Exporting flows as OpenTelemetry spans to ${url}.`);
   }
 
@@ -131,7 +166,10 @@ export class OTelSink {
             this.lost += spans.length;
             const first = this.lastError === null;
             this.lastError = result.error?.message ?? 'export failed';
-            if (first) this.log.warn(`OpenTelemetry collector at ${url}: ${this.lastError} (${spans.length} spans lost; see otel.status)`);
+            if (first)
+              this.log.warn(
+                `OpenTelemetry collector at ${url}: ${this.lastError} (${spans.length} spans lost; see otel.status)`,
+              );
           }
           done(result);
         }),

@@ -21,7 +21,18 @@ import {
 } from '@opentelemetry/semantic-conventions';
 
 /** The methods semconv knows; others are reported as `_OTHER` with the original beside. */
-const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE', 'QUERY']);
+const KNOWN_METHODS = new Set([
+  'CONNECT',
+  'DELETE',
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'PATCH',
+  'POST',
+  'PUT',
+  'TRACE',
+  'QUERY',
+]);
 /** Query parameters whose values semconv says to redact in `url.full`. */
 const SECRET_PARAMS = new Set(['AWSAccessKeyId', 'Signature', 'sig', 'X-Goog-Signature']);
 
@@ -98,5 +109,11 @@ export function flowToSpan(flow: HTTPFlow): SpanData {
   }
   const start = req.timestampStart;
   const end = flow.websocket?.timestampEnd ?? resp?.timestampEnd ?? flow.error?.timestamp ?? start;
-  return { name: KNOWN_METHODS.has(method) ? method : 'HTTP', startTime: start * 1000, endTime: Math.max(end, start) * 1000, attributes, error };
+  return {
+    name: KNOWN_METHODS.has(method) ? method : 'HTTP',
+    startTime: start * 1000,
+    endTime: Math.max(end, start) * 1000,
+    attributes,
+    error,
+  };
 }

@@ -26,7 +26,12 @@ interface Received {
 }
 
 /** An OTLP/HTTP receiver: POST /v1/traces with JSON; `fail` requests answer 503 first. */
-async function receiver(): Promise<{ url: string; received: Received[]; fail: { n: number }; close: () => Promise<void> }> {
+async function receiver(): Promise<{
+  url: string;
+  received: Received[];
+  fail: { n: number };
+  close: () => Promise<void>;
+}> {
   const received: Received[] = [];
   const fail = { n: 0 };
   const server = http.createServer((req, res) => {
@@ -42,7 +47,12 @@ async function receiver(): Promise<{ url: string; received: Received[]; fail: { 
         res.writeHead(400, { 'content-type': 'application/json' }).end('{"code":3,"message":"bad batch"}');
         return;
       }
-      const body = JSON.parse(raw) as { resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: OtlpValue }> }; scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
+      const body = JSON.parse(raw) as {
+        resourceSpans: Array<{
+          resource: { attributes: Array<{ key: string; value: OtlpValue }> };
+          scopeSpans: Array<{ spans: OtlpSpan[] }>;
+        }>;
+      };
       for (const rs of body.resourceSpans) {
         const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue;
         received.push({ headers: req.headers, raw, service, spans: rs.scopeSpans.flatMap((s) => s.spans) });
@@ -82,9 +92,17 @@ describe('OpenTelemetry sink', () => {
   it('exports one CLIENT span per HTTP flow with the stable HTTP attributes, and no bodies', async () => {
     const otlp = await receiver();
     cleanup.push(otlp.close);
-    const tctx = await sink({ otel_endpoint: otlp.url, otel_service_name: 'edge-proxy', otel_headers: ['authorization=Bearer t0k'] });
+    const tctx = await sink({
+      otel_endpoint: otlp.url,
+      otel_service_name: 'edge-proxy',
+      otel_headers: ['authorization=Bearer t0k'],
+    });
     const ok = tflow({ resp: true });
-    ok.request.headers = new HTTPHeaders([['Host', 'address:22'], ['User-Agent', 'curl/8.5'], ['x-secret', 'SECRETHEADER']]);
+    ok.request.headers = new HTTPHeaders([
+      ['Host', 'address:22'],
+      ['User-Agent', 'curl/8.5'],
+      ['x-secret', 'SECRETHEADER'],
+    ]);
     ok.request.text = 'SECRETREQUESTBODY';
     ok.response!.text = 'SECRETRESPONSEBODY';
     const notFound = tflow({ resp: true });
@@ -117,12 +135,18 @@ describe('OpenTelemetry sink', () => {
     expect(BigInt(spans[0]!.startTimeUnixNano)).toBe(BigInt(Math.round(ok.request.timestampStart * 1e6)) * 1000n);
     expect(spans[0]!.status?.code ?? 0).toBe(0);
     expect(spans[1]!.name).toBe('HTTP');
-    expect(attrs(spans[1]!)).toMatchObject({ 'http.request.method': '_OTHER', 'http.request.method_original': 'PURGE', 'http.response.status_code': 404, 'error.type': '404' });
+    expect(attrs(spans[1]!)).toMatchObject({
+      'http.request.method': '_OTHER',
+      'http.request.method_original': 'PURGE',
+      'http.response.status_code': 404,
+      'error.type': '404',
+    });
     expect(spans[1]!.status).toMatchObject({ code: 2, message: 'HTTP 404' });
     expect(attrs(spans[2]!)).toMatchObject({ 'error.type': 'killed' });
     expect(spans[2]!.status).toMatchObject({ code: 2, message: 'Connection killed.' });
     const everything = otlp.received.map((r) => r.raw).join('');
-    for (const secret of ['SECRETREQUESTBODY', 'SECRETRESPONSEBODY', 'SECRETHEADER']) expect(everything).not.toContain(secret);
+    for (const secret of ['SECRETREQUESTBODY', 'SECRETRESPONSEBODY', 'SECRETHEADER'])
+      expect(everything).not.toContain(secret);
     expect(await tctx.call('otel.status')).toBe(`exporting to ${otlp.url}: 3 spans exported, 0 lost`);
   });
 
@@ -150,10 +174,23 @@ describe('OpenTelemetry sink', () => {
     await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
     cleanup.push(() => new Promise((r) => origin.close(r)));
     const port = (origin.address() as AddressInfo).port;
-    const proxy = await createProxy({ addons: [OTelSink], options: { otel_endpoint: otlp.url, otel_filter: '~c 404' } });
+    const proxy = await createProxy({
+      addons: [OTelSink],
+      options: { otel_endpoint: otlp.url, otel_filter: '~c 404' },
+    });
     for (const path of ['/ok', '/missing']) {
       await new Promise<void>((resolve, reject) => {
-        http.get({ host: proxy.host, port: proxy.port, path: `http://127.0.0.1:${port}${path}`, headers: { host: `127.0.0.1:${port}` } }, (res) => res.resume().on('end', resolve)).on('error', reject);
+        http
+          .get(
+            {
+              host: proxy.host,
+              port: proxy.port,
+              path: `http://127.0.0.1:${port}${path}`,
+              headers: { host: `127.0.0.1:${port}` },
+            },
+            (res) => res.resume().on('end', resolve),
+          )
+          .on('error', reject);
       });
     }
     await proxy.close();
@@ -163,7 +200,9 @@ describe('OpenTelemetry sink', () => {
 
   it('rejects bad option values', async () => {
     const tctx = await sink({});
-    expect(() => tctx.configure({ otel_headers: ['no-equals'] })).toThrow(/otel_headers: "no-equals" is not name=value/);
+    expect(() => tctx.configure({ otel_headers: ['no-equals'] })).toThrow(
+      /otel_headers: "no-equals" is not name=value/,
+    );
     expect(() => tctx.configure({ otel_endpoint: 'nope' })).toThrow(/otel_endpoint: "nope" is not a URL/);
     expect(await tctx.call('otel.status')).toBe('off (option otel_endpoint is not set)');
   });
@@ -171,7 +210,9 @@ describe('OpenTelemetry sink', () => {
 
 describe('spans', () => {
   it('redact credentials and signatures in url.full', () => {
-    expect(redactUrl('https://user:pw@example.com/a?Signature=abc&x=1')).toBe('https://example.com/a?Signature=REDACTED&x=1');
+    expect(redactUrl('https://user:pw@example.com/a?Signature=abc&x=1')).toBe(
+      'https://example.com/a?Signature=REDACTED&x=1',
+    );
     expect(redactUrl('http://example.com/a?b=%20')).toBe('http://example.com/a?b=%20');
   });
 

@@ -27,7 +27,10 @@ export class StickyAuth implements AddonHooks {
     const sent = req.headers.getAllRaw('authorization');
     if (sent.length > 0) {
       // Remembered from every request, as mitmproxy does; the filter only decides where it is added.
-      this.hosts.set(req.host, sent.length === 1 ? sent[0]! : Buffer.concat(sent.flatMap((v, i) => (i ? [COMMA, v] : [v]))));
+      this.hosts.set(
+        req.host,
+        sent.length === 1 ? sent[0]! : Buffer.concat(sent.flatMap((v, i) => (i ? [COMMA, v] : [v]))),
+      );
     } else if (this.flt(flow)) {
       const auth = this.hosts.get(req.host);
       if (auth !== undefined) req.headers.set('authorization', auth);

@@ -57,7 +57,9 @@ describe('stickyauth (unit)', () => {
   it('keeps the bytes of a non-ASCII credential', async () => {
     const tctx = await withAddon(StickyAuth);
     tctx.configure({ stickyauth: '.' });
-    const f = tflow({ req: treq({ headers: new HTTPHeaders([[Buffer.from('authorization'), Buffer.from([0x42, 0xff, 0x00])]]) }) });
+    const f = tflow({
+      req: treq({ headers: new HTTPHeaders([[Buffer.from('authorization'), Buffer.from([0x42, 0xff, 0x00])]]) }),
+    });
     await tctx.trigger('request', f);
     const g = withoutAuth('address');
     await tctx.trigger('request', g);
@@ -67,7 +69,17 @@ describe('stickyauth (unit)', () => {
   it('remembers several Authorization headers joined with a comma, as mitmproxy reads them', async () => {
     const tctx = await withAddon(StickyAuth);
     tctx.configure({ stickyauth: '.' });
-    await tctx.trigger('request', tflow({ req: treq({ headers: new HTTPHeaders([['Authorization', 'Basic a'], ['authorization', 'Bearer b']]) }) }));
+    await tctx.trigger(
+      'request',
+      tflow({
+        req: treq({
+          headers: new HTTPHeaders([
+            ['Authorization', 'Basic a'],
+            ['authorization', 'Bearer b'],
+          ]),
+        }),
+      }),
+    );
     const g = withoutAuth('address');
     await tctx.trigger('request', g);
     expect(g.request.headers.getAll('authorization')).toEqual(['Basic a, Bearer b']);
@@ -83,7 +95,9 @@ describe('stickyauth (unit)', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(OptionsError);
-    expect((err as Error).message).toMatch(/^Invalid stickyauth "~m POST & \(": Invalid filter expression at position \d+: /);
+    expect((err as Error).message).toMatch(
+      /^Invalid stickyauth "~m POST & \(": Invalid filter expression at position \d+: /,
+    );
     expect(tctx.kernel.options.get('stickyauth')).toBe('~m POST');
     await tctx.trigger('request', withAuth('a.example', 'Bearer t'));
     const post = withoutAuth('a.example');
@@ -107,10 +121,13 @@ describe('stickyauth (end to end)', () => {
   let origin: Origin;
   let proxy: EmbeddedProxy;
 
-  const get = async (path: string, headers: Record<string, string> = {}): Promise<number> => (await requestVia(proxy, `${origin.url}${path}`, { headers })).status;
+  const get = async (path: string, headers: Record<string, string> = {}): Promise<number> =>
+    (await requestVia(proxy, `${origin.url}${path}`, { headers })).status;
 
   beforeAll(async () => {
-    origin = await startOrigin((req, res) => res.writeHead(req.headers.authorization === 'Basic dXNlcjpwdw==' ? 200 : 401).end());
+    origin = await startOrigin((req, res) =>
+      res.writeHead(req.headers.authorization === 'Basic dXNlcjpwdw==' ? 200 : 401).end(),
+    );
     proxy = await createProxy({ addons: [StickyAuth], options: { stickyauth: '~d 127.0.0.1' } });
   });
 

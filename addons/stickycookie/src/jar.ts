@@ -32,7 +32,11 @@ export function domainMatches(host: string, domain: string): boolean {
 /** RFC 6265 path-match: `cookiePath` is `requestPath` or a prefix of it ending at a `/`. */
 export function pathMatches(requestPath: string, cookiePath: string): boolean {
   if (!requestPath.startsWith(cookiePath)) return false;
-  return requestPath.length === cookiePath.length || cookiePath.endsWith('/') || requestPath.charCodeAt(cookiePath.length) === 0x2f;
+  return (
+    requestPath.length === cookiePath.length ||
+    cookiePath.endsWith('/') ||
+    requestPath.charCodeAt(cookiePath.length) === 0x2f
+  );
 }
 
 /**
@@ -95,7 +99,13 @@ export class CookieJar {
    * `[name, value]` pairs for a request to `host:port` with URL path `path` (no query), leaving
    * out names in `skip`. Cookies that have expired meanwhile are dropped from the jar.
    */
-  cookiesFor(host: string, port: number, path: string, now: number, skip?: ReadonlySet<string>): Array<[string, string]> {
+  cookiesFor(
+    host: string,
+    port: number,
+    path: string,
+    now: number,
+    skip?: ReadonlySet<string>,
+  ): Array<[string, string]> {
     const h = host.toLowerCase();
     const out: Array<[string, string]> = [];
     for (const [key, origin] of this.origins) {
@@ -114,7 +124,12 @@ export class CookieJar {
 
   /** Every entry, for inspection: `[domain, port, path, [[name, value], ...]]`. */
   entries(): Array<[string, number, string, Array<[string, string]>]> {
-    return [...this.origins.values()].map((o) => [o.domain, o.port, o.path, [...o.cookies].map(([n, c]) => [n, c.value])]);
+    return [...this.origins.values()].map((o) => [
+      o.domain,
+      o.port,
+      o.path,
+      [...o.cookies].map(([n, c]) => [n, c.value]),
+    ]);
   }
 
   clear(): void {

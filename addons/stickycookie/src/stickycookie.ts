@@ -12,7 +12,10 @@ function urlPath(target: string): string {
  * matching responses are remembered per (domain, port, path), and matching requests get the
  * cookies whose domain and path cover them, except those they already send.
  */
-@addon({ name: 'stickycookie', description: 'Remember Set-Cookie per domain and path and replay cookies on matching requests.' })
+@addon({
+  name: 'stickycookie',
+  description: 'Remember Set-Cookie per domain and path and replay cookies on matching requests.',
+})
 export class StickyCookie implements AddonHooks {
   @option({ type: 'str?', default: null, help: 'Set sticky cookie filter. Matched against requests.' })
   stickycookie!: string | null;

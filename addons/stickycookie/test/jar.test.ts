@@ -46,9 +46,25 @@ describe('expiryOf', () => {
     expect(expiryOf(attrs([['max-age', '0']]), NOW)).toBe(-Infinity);
     expect(expiryOf(attrs([['max-age', '-5']]), NOW)).toBe(-Infinity);
     expect(expiryOf(attrs([['expires', 'Wed, 21 Oct 2015 07:28:00 GMT']]), NOW)).toBe(1445412480);
-    expect(expiryOf(attrs([['expires', 'Wed, 21 Oct 2015 07:28:00 GMT'], ['max-age', '60']]), NOW)).toBe(NOW + 60);
+    expect(
+      expiryOf(
+        attrs([
+          ['expires', 'Wed, 21 Oct 2015 07:28:00 GMT'],
+          ['max-age', '60'],
+        ]),
+        NOW,
+      ),
+    ).toBe(NOW + 60);
     expect(expiryOf(attrs([['expires', 'not a date']]), NOW)).toBeNull();
-    expect(expiryOf(attrs([['max-age', 'soon'], ['expires', 'Wed, 21 Oct 2015 07:28:00 GMT']]), NOW)).toBe(1445412480);
+    expect(
+      expiryOf(
+        attrs([
+          ['max-age', 'soon'],
+          ['expires', 'Wed, 21 Oct 2015 07:28:00 GMT'],
+        ]),
+        NOW,
+      ),
+    ).toBe(1445412480);
   });
 });
 
@@ -65,7 +81,11 @@ describe('CookieJar', () => {
       ['.example.com', 80, '/', [['c', '3']]],
       ['example.com', 8080, '/', [['d', '4']]],
     ]);
-    expect(jar.cookiesFor('EXAMPLE.COM', 80, '/api/v1', NOW)).toEqual([['a', '1'], ['b', '2'], ['c', '3']]);
+    expect(jar.cookiesFor('EXAMPLE.COM', 80, '/api/v1', NOW)).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+    ]);
     expect(jar.cookiesFor('api.example.com', 80, '/', NOW)).toEqual([['c', '3']]);
     expect(jar.cookiesFor('example.com', 8080, '/', NOW)).toEqual([['d', '4']]);
     expect(jar.cookiesFor('example.org', 80, '/', NOW)).toEqual([]);
@@ -86,7 +106,10 @@ describe('CookieJar', () => {
     jar.store('h', 80, 'a', '1', attrs(), NOW);
     jar.store('h', 80, 'b', '1', attrs(), NOW);
     jar.store('h', 80, 'a', '2', attrs(), NOW);
-    expect(jar.cookiesFor('h', 80, '/', NOW)).toEqual([['a', '2'], ['b', '1']]);
+    expect(jar.cookiesFor('h', 80, '/', NOW)).toEqual([
+      ['a', '2'],
+      ['b', '1'],
+    ]);
     jar.store('h', 80, 'a', 'x', attrs([['Max-Age', '0']]), NOW);
     expect(jar.cookiesFor('h', 80, '/', NOW)).toEqual([['b', '1']]);
     jar.store('h', 80, 'b', 'x', attrs([['expires', 'Thu, 01 Jan 1970 00:00:00 GMT']]), NOW);
@@ -99,7 +122,10 @@ describe('CookieJar', () => {
     const jar = new CookieJar();
     jar.store('h', 80, 'short', '1', attrs([['max-age', '10']]), NOW);
     jar.store('h', 80, 'session', '1', attrs(), NOW);
-    expect(jar.cookiesFor('h', 80, '/', NOW + 9)).toEqual([['short', '1'], ['session', '1']]);
+    expect(jar.cookiesFor('h', 80, '/', NOW + 9)).toEqual([
+      ['short', '1'],
+      ['session', '1'],
+    ]);
     expect(jar.cookiesFor('h', 80, '/', NOW + 10)).toEqual([['session', '1']]);
     expect(jar.entries()).toEqual([['h', 80, '/', [['session', '1']]]]);
   });

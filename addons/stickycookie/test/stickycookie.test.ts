@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, HTTPHeaders, OptionsError, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { requestVia, startOrigin, tflow, treq, tresp, withAddon, type Origin, type TestContext } from '@mitmts/sdk/testing';
+import {
+  requestVia,
+  startOrigin,
+  tflow,
+  treq,
+  tresp,
+  withAddon,
+  type Origin,
+  type TestContext,
+} from '@mitmts/sdk/testing';
 import { StickyCookie } from '../src/index.js';
 
 /** A flow to host:port/path whose response sets the given Set-Cookie headers. */
@@ -12,7 +21,9 @@ function setting(setCookies: string[], host = 'www.example.com', port = 80, path
 }
 
 function to(host = 'www.example.com', port = 80, path = '/', cookie?: string): HTTPFlow {
-  return tflow({ req: treq({ host, port, path, headers: new HTTPHeaders(cookie === undefined ? [] : [['Cookie', cookie]]) }) });
+  return tflow({
+    req: treq({ host, port, path, headers: new HTTPHeaders(cookie === undefined ? [] : [['Cookie', cookie]]) }),
+  });
 }
 
 async function sent(tctx: TestContext, f: HTTPFlow): Promise<string | undefined> {
@@ -80,7 +91,9 @@ describe('stickycookie (unit)', () => {
     tctx.configure({ stickycookie: '~d example.com & ~m GET' });
     await tctx.trigger('response', setting(['other=1'], 'example.org'));
     await tctx.trigger('response', setting(['a=1']));
-    expect(tctx.addon<StickyCookie>('stickycookie').jar.entries()).toEqual([['www.example.com', 80, '/', [['a', '1']]]]);
+    expect(tctx.addon<StickyCookie>('stickycookie').jar.entries()).toEqual([
+      ['www.example.com', 80, '/', [['a', '1']]],
+    ]);
     const post = to();
     post.request.method = 'POST';
     expect(await sent(tctx, post)).toBeUndefined();
@@ -111,7 +124,8 @@ describe('stickycookie (end to end)', () => {
 
   beforeAll(async () => {
     origin = await startOrigin((req, res) => {
-      if (req.url === '/login') res.writeHead(200, { 'set-cookie': ['session=s3cr3t; Path=/; HttpOnly', 'theme=dark'] }).end('welcome');
+      if (req.url === '/login')
+        res.writeHead(200, { 'set-cookie': ['session=s3cr3t; Path=/; HttpOnly', 'theme=dark'] }).end('welcome');
       else if (req.url === '/logout') res.writeHead(200, { 'set-cookie': 'session=; Max-Age=0' }).end('bye');
       else res.writeHead(req.headers.cookie?.includes('session=s3cr3t') ? 200 : 403).end(req.headers.cookie ?? '');
     });
@@ -127,7 +141,10 @@ describe('stickycookie (end to end)', () => {
     expect((await get('/private')).status).toBe(403);
     expect((await get('/login')).body).toBe('welcome');
     expect(await get('/private')).toEqual({ status: 200, body: 'session=s3cr3t; theme=dark' });
-    expect(await get('/private', { cookie: 'theme=light' })).toEqual({ status: 200, body: 'theme=light; session=s3cr3t' });
+    expect(await get('/private', { cookie: 'theme=light' })).toEqual({
+      status: 200,
+      body: 'theme=light; session=s3cr3t',
+    });
     await get('/logout');
     expect(await get('/private')).toEqual({ status: 403, body: 'theme=dark' });
     expect(proxy.flows.all().filter((f) => (f as HTTPFlow).metadata['stickycookie']).length).toBe(4); // private, private, logout, private

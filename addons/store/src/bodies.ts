@@ -45,7 +45,11 @@ export class BodyFiles {
     try {
       data = readFileSync(path);
     } catch (err) {
-      throw new StoreError('MITMTS_ERR_STORE_CORRUPT', `The body file ${path} is missing or unreadable (${(err as Error).message}): the flow's body cannot be restored.`, { cause: err });
+      throw new StoreError(
+        'MITMTS_ERR_STORE_CORRUPT',
+        `The body file ${path} is missing or unreadable (${(err as Error).message}): the flow's body cannot be restored.`,
+        { cause: err },
+      );
     }
     return loadZstd().decompress(data);
   }

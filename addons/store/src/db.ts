@@ -7,11 +7,30 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { flowFromState, flowRow, type Flow, type FlowRow, FlowReadError, FlowReadErrorCode, FlowRecordEncoder, tnetstring, type FlowState } from '@mitmts/sdk/store';
+import {
+  flowFromState,
+  flowRow,
+  type Flow,
+  type FlowRow,
+  FlowReadError,
+  FlowReadErrorCode,
+  FlowRecordEncoder,
+  tnetstring,
+  type FlowState,
+} from '@mitmts/sdk/store';
 import { BodyFiles } from './bodies.js';
 import { StoreError, storeError } from './errors.js';
 import { compressRecord, type ExternalBodies, RecordCodec } from './record.js';
-import { APPLICATION_ID, CREATE_INDEXES, CREATE_TABLE, MIGRATE_INDEXES, rowValues, SCHEMA_VERSION, UPSERT_FLOW, UPSERT_RECORD } from './schema.js';
+import {
+  APPLICATION_ID,
+  CREATE_INDEXES,
+  CREATE_TABLE,
+  MIGRATE_INDEXES,
+  rowValues,
+  SCHEMA_VERSION,
+  UPSERT_FLOW,
+  UPSERT_RECORD,
+} from './schema.js';
 
 export type Database = BetterSqlite3.Database;
 type Sqlite = typeof BetterSqlite3;
@@ -187,7 +206,11 @@ export class StoreDatabase {
       const state = tnetstring.decode(record) as unknown as FlowState;
       return flowFromState(state, true);
     } catch (err) {
-      throw new FlowReadError(FlowReadErrorCode.CORRUPT, `${this.path}: the flow stored as seq ${seq} cannot be read: ${(err as Error).message}`, { record: seq, cause: err });
+      throw new FlowReadError(
+        FlowReadErrorCode.CORRUPT,
+        `${this.path}: the flow stored as seq ${seq} cannot be read: ${(err as Error).message}`,
+        { record: seq, cause: err },
+      );
     }
   }
 
@@ -201,14 +224,28 @@ function checkOrCreate(db: Database, path: string, readonly: boolean): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (app === 0 && version === 0) {
     const tables = db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() as number;
-    if (tables > 0) throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} is a SQLite database but not a mitmts store (it has other tables): choose another file.`);
-    if (readonly) throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} is an empty SQLite database, not a mitmts store.`);
-    db.exec(`${CREATE_TABLE}; ${CREATE_INDEXES.join('; ')}; PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION}`);
+    if (tables > 0)
+      throw new StoreError(
+        'MITMTS_ERR_STORE_FOREIGN',
+        `${path} is a SQLite database but not a mitmts store (it has other tables): choose another file.`,
+      );
+    if (readonly)
+      throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} is an empty SQLite database, not a mitmts store.`);
+    db.exec(
+      `${CREATE_TABLE}; ${CREATE_INDEXES.join('; ')}; PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION}`,
+    );
     return;
   }
-  if (app !== APPLICATION_ID) throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} is a SQLite database but not a mitmts store (application_id ${app}): choose another file.`);
+  if (app !== APPLICATION_ID)
+    throw new StoreError(
+      'MITMTS_ERR_STORE_FOREIGN',
+      `${path} is a SQLite database but not a mitmts store (application_id ${app}): choose another file.`,
+    );
   if (version > SCHEMA_VERSION) {
-    throw new StoreError('MITMTS_ERR_STORE_FOREIGN', `${path} was written by a newer mitmts (store layout ${version}; this one reads up to ${SCHEMA_VERSION}): upgrade mitmts to read it.`);
+    throw new StoreError(
+      'MITMTS_ERR_STORE_FOREIGN',
+      `${path} was written by a newer mitmts (store layout ${version}; this one reads up to ${SCHEMA_VERSION}): upgrade mitmts to read it.`,
+    );
   }
   // Readers use whatever indexes the file has; a writer brings them up to date.
   if (!readonly) db.exec(MIGRATE_INDEXES);

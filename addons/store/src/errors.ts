@@ -61,12 +61,31 @@ export function storeError(err: unknown, path: string, doing: string): StoreErro
     );
   }
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
-    return new StoreError('MITMTS_ERR_STORE_FULL', `Cannot ${doing} ${path}: the disk is full (${detail}). Free some space; flows that could not be written are counted in store.status.`, {
-      cause: err,
-    });
+    return new StoreError(
+      'MITMTS_ERR_STORE_FULL',
+      `Cannot ${doing} ${path}: the disk is full (${detail}). Free some space; flows that could not be written are counted in store.status.`,
+      {
+        cause: err,
+      },
+    );
   }
-  if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOENT' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code.startsWith('SQLITE_READONLY')) {
-    return new StoreError('MITMTS_ERR_STORE_OPEN', `Cannot ${doing} ${path}: ${detail}. Check that the directory exists and is writable.`, { cause: err });
+  if (
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code === 'ENOENT' ||
+    code === 'ENOTDIR' ||
+    code === 'EEXIST' ||
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'EROFS' ||
+    code.startsWith('SQLITE_READONLY')
+  ) {
+    return new StoreError(
+      'MITMTS_ERR_STORE_OPEN',
+      `Cannot ${doing} ${path}: ${detail}. Check that the directory exists and is writable.`,
+      { cause: err },
+    );
   }
-  return new StoreError('MITMTS_ERR_STORE_IO', `Cannot ${doing} ${path}: ${detail}${code ? ` (${code})` : ''}.`, { cause: err });
+  return new StoreError('MITMTS_ERR_STORE_IO', `Cannot ${doing} ${path}: ${detail}${code ? ` (${code})` : ''}.`, {
+    cause: err,
+  });
 }

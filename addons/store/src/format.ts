@@ -18,7 +18,10 @@ let engine: typeof import('./engine.js') | null = null;
 function readError(err: unknown, path: string): FlowReadError {
   if (err instanceof FlowReadError) return err;
   const e = err instanceof StoreError ? err : storeError(err, path, 'read');
-  const code = e.code === 'MITMTS_ERR_STORE_FOREIGN' && /newer mitmts/.test(e.message) ? FlowReadErrorCode.VERSION : FlowReadErrorCode.CORRUPT;
+  const code =
+    e.code === 'MITMTS_ERR_STORE_FOREIGN' && /newer mitmts/.test(e.message)
+      ? FlowReadErrorCode.VERSION
+      : FlowReadErrorCode.CORRUPT;
   return new FlowReadError(code, e.message, { cause: e });
 }
 
@@ -38,7 +41,10 @@ export const storeFlowFormat: FlowFileFormat = {
   },
   open(path: string): FlowFile {
     if (engine === null) {
-      throw new FlowReadError(FlowReadErrorCode.CORRUPT, `${path} is a mitmts store: read it asynchronously (for await ... of new FlowReader(path)), or await prepareFlowFile(path) first.`);
+      throw new FlowReadError(
+        FlowReadErrorCode.CORRUPT,
+        `${path} is a mitmts store: read it asynchronously (for await ... of new FlowReader(path)), or await prepareFlowFile(path) first.`,
+      );
     }
     let db: import('./engine.js').StoreDatabase;
     try {

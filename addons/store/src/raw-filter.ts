@@ -31,7 +31,15 @@ function bodyTest(re: RegExp): RawTest {
 
 /** A raw test for a body search's pattern (a `~b` regex), or null if the pattern is not a plain literal. */
 export function searchRawTest(pattern: string, caseSensitive: boolean): RawTest | null {
-  const lit = regexLiterals({ kind: 'op', op: 'b', arg: pattern, bare: false, pos: 0, ignoreCase: !caseSensitive, re: null });
+  const lit = regexLiterals({
+    kind: 'op',
+    op: 'b',
+    arg: pattern,
+    bare: false,
+    pos: 0,
+    ignoreCase: !caseSensitive,
+    re: null,
+  });
   const re = lit && literalRegex(lit);
   return re ? bodyTest(re) : null;
 }

@@ -11,7 +11,10 @@ import { encodeBytes, replaceAt, valueAt } from './tnet.js';
 /** Records shorter than this are stored as they are (compression would not pay). */
 export const COMPRESS_MIN = 128;
 const CONTENT = Buffer.from('content', 'latin1');
-const PATHS = { request: [Buffer.from('request', 'latin1'), CONTENT], response: [Buffer.from('response', 'latin1'), CONTENT] } as const;
+const PATHS = {
+  request: [Buffer.from('request', 'latin1'), CONTENT],
+  response: [Buffer.from('response', 'latin1'), CONTENT],
+} as const;
 const EMPTY = encodeBytes(Buffer.alloc(0));
 /** zstd level 1: the fastest; flow records still shrink to about half. */
 export const COMPRESS_LEVEL = 1;
@@ -22,7 +25,8 @@ export function compressRecord(record: Buffer): Buffer {
   return record.length >= COMPRESS_MIN ? loadZstd().compress(record, LEVEL) : record;
 }
 /** zstd frames start with 28 b5 2f fd; tnetstring records with a digit. */
-const isZstd = (b: Buffer): boolean => b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
+const isZstd = (b: Buffer): boolean =>
+  b.length >= 4 && b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd;
 
 /** Per side, a body (when writing) or its hash (as stored in `ext`). */
 export type ExternalBodies<T = Buffer> = Partial<Record<'request' | 'response', T>>;

@@ -14,13 +14,49 @@ export const SCHEMA_VERSION = 1;
 
 /** The indexed columns, in insert order (`seq` is assigned by SQLite). */
 export const COLUMNS = [
-  'id', 'type', 'ts_created', 'ts_start', 'ts_end', 'method', 'scheme', 'host', 'pretty_host', 'port', 'path', 'url',
-  'http_version', 'status', 'has_response', 'req_ctype', 'resp_ctype', 'req_size', 'resp_size', 'websocket', 'marked',
-  'comment', 'error', 'is_replay', 'intercepted', 'tls', 'src', 'dst', 'ascii',
+  'id',
+  'type',
+  'ts_created',
+  'ts_start',
+  'ts_end',
+  'method',
+  'scheme',
+  'host',
+  'pretty_host',
+  'port',
+  'path',
+  'url',
+  'http_version',
+  'status',
+  'has_response',
+  'req_ctype',
+  'resp_ctype',
+  'req_size',
+  'resp_size',
+  'websocket',
+  'marked',
+  'comment',
+  'error',
+  'is_replay',
+  'intercepted',
+  'tls',
+  'src',
+  'dst',
+  'ascii',
 ] as const;
 
 /** The columns {@link COLUMNS}'s `ascii` flag covers: the ones filters search with LIKE/GLOB. */
-const SEARCHED = (r: FlowRow): string => r.host + r.prettyHost + r.url + r.method + r.requestContentType + r.responseContentType + r.clientAddress + r.serverAddress + r.marked + r.comment;
+const SEARCHED = (r: FlowRow): string =>
+  r.host +
+  r.prettyHost +
+  r.url +
+  r.method +
+  r.requestContentType +
+  r.responseContentType +
+  r.clientAddress +
+  r.serverAddress +
+  r.marked +
+  r.comment;
 const NON_ASCII = /[^\x00-\x7f]/;
 
 export const CREATE_TABLE = `
@@ -89,11 +125,15 @@ export const DROPPED_INDEXES = ['flows_status'];
  * are unchanged, so `user_version` stays. Building an index over a large store takes a while
  * (seconds for a million flows), once.
  */
-export const MIGRATE_INDEXES = [...CREATE_INDEXES, ...DROPPED_INDEXES.map((i) => `DROP INDEX IF EXISTS ${i}`)].join('; ');
+export const MIGRATE_INDEXES = [...CREATE_INDEXES, ...DROPPED_INDEXES.map((i) => `DROP INDEX IF EXISTS ${i}`)].join(
+  '; ',
+);
 
 /** Upsert a flow's row by id (a row keeps its seq); returns the seq. Parameters: {@link rowValues}. */
 export const UPSERT_FLOW = `INSERT INTO flows (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
-ON CONFLICT(id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')} RETURNING seq`;
+ON CONFLICT(id) DO UPDATE SET ${COLUMNS.slice(1)
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ')} RETURNING seq`;
 
 /** Store a flow's record. Parameters: seq, record, ext. */
 export const UPSERT_RECORD = 'INSERT OR REPLACE INTO records (seq, record, ext) VALUES (?, ?, ?)';
@@ -117,10 +157,35 @@ export const SORT_SQL: Readonly<Record<FlowSortKey, string>> = {
 /** The column values of a row, in {@link COLUMNS} order. */
 export function rowValues(r: FlowRow): unknown[] {
   return [
-    r.id, r.type, r.timestampCreated, r.timestampStart, r.timestampEnd, r.method, r.scheme, r.host, r.prettyHost, r.port,
-    r.path, r.url, r.httpVersion, r.status ?? 0, r.hasResponse ? 1 : 0, r.requestContentType, r.responseContentType,
-    r.requestSize, r.responseSize, r.websocket ? 1 : 0, r.marked, r.comment, r.error, r.isReplay, r.intercepted ? 1 : 0,
-    r.tls ? 1 : 0, r.clientAddress, r.serverAddress, NON_ASCII.test(SEARCHED(r)) ? 0 : 1,
+    r.id,
+    r.type,
+    r.timestampCreated,
+    r.timestampStart,
+    r.timestampEnd,
+    r.method,
+    r.scheme,
+    r.host,
+    r.prettyHost,
+    r.port,
+    r.path,
+    r.url,
+    r.httpVersion,
+    r.status ?? 0,
+    r.hasResponse ? 1 : 0,
+    r.requestContentType,
+    r.responseContentType,
+    r.requestSize,
+    r.responseSize,
+    r.websocket ? 1 : 0,
+    r.marked,
+    r.comment,
+    r.error,
+    r.isReplay,
+    r.intercepted ? 1 : 0,
+    r.tls ? 1 : 0,
+    r.clientAddress,
+    r.serverAddress,
+    NON_ASCII.test(SEARCHED(r)) ? 0 : 1,
   ];
 }
 

@@ -66,20 +66,31 @@ function not(p: Sql): Sql {
   return { sql: `NOT (${p.sql})`, params: p.params };
 }
 
-const both = (f: (parts: readonly Sql[]) => Sql, cs: readonly Cond[]): Cond => ({ n: f(cs.map((c) => c.n)), s: f(cs.map((c) => c.s)) });
+const both = (f: (parts: readonly Sql[]) => Sql, cs: readonly Cond[]): Cond => ({
+  n: f(cs.map((c) => c.n)),
+  s: f(cs.map((c) => c.s)),
+});
 
 /** Some searched column of the row holds a non-ASCII character (the writer sets `ascii`). */
 const NON_ASCII = raw('ascii = 0');
 
 function likePattern(b: LiteralBranch): string {
   let p = b.anchoredStart ? '' : '%';
-  for (const c of b.chars) p += c === -1 ? '_' : /[%_\\]/.test(String.fromCodePoint(c)) ? `\\${String.fromCodePoint(c)}` : String.fromCodePoint(c);
+  for (const c of b.chars)
+    p +=
+      c === -1
+        ? '_'
+        : /[%_\\]/.test(String.fromCodePoint(c))
+          ? `\\${String.fromCodePoint(c)}`
+          : String.fromCodePoint(c);
   return `${p}%`;
 }
 
 function globPattern(b: LiteralBranch): string {
   let p = b.anchoredStart ? '' : '*';
-  for (const c of b.chars) p += c === -1 ? '?' : /[*?[]/.test(String.fromCodePoint(c)) ? `[${String.fromCodePoint(c)}]` : String.fromCodePoint(c);
+  for (const c of b.chars)
+    p +=
+      c === -1 ? '?' : /[*?[]/.test(String.fromCodePoint(c)) ? `[${String.fromCodePoint(c)}]` : String.fromCodePoint(c);
   return `${p}*`;
 }
 
@@ -110,7 +121,15 @@ function branchCond(col: string, b: LiteralBranch, folded: boolean): Cond {
 function regexOn(node: Extract<FilterNode, { kind: 'op' }>, cols: readonly string[], folded = false): Cond | null {
   const lit = regexLiterals(node);
   if (!lit) return null;
-  return both(or, cols.map((col) => both(or, lit.branches.map((b) => branchCond(col, b, folded)))));
+  return both(
+    or,
+    cols.map((col) =>
+      both(
+        or,
+        lit.branches.map((b) => branchCond(col, b, folded)),
+      ),
+    ),
+  );
 }
 
 /** A Content-Type column: values joined by newlines, `''` when there are none. */
@@ -126,7 +145,17 @@ const HTTP = raw("type = 'http'");
 const HTTP_OR_DNS = raw("type IN ('http', 'dns')");
 const ASSET = raw(
   "type = 'http' AND has_response = 1 AND (" +
-    ['text/javascript', 'application/x-javascript', 'application/javascript', 'text/css', 'image/', 'font/', 'application/font'].map((t) => `instr(resp_ctype, '${t}') > 0`).join(' OR ') +
+    [
+      'text/javascript',
+      'application/x-javascript',
+      'application/javascript',
+      'text/css',
+      'image/',
+      'font/',
+      'application/font',
+    ]
+      .map((t) => `instr(resp_ctype, '${t}') > 0`)
+      .join(' OR ') +
     ')',
 );
 
@@ -214,6 +243,7 @@ function nodeCond(node: FilterNode): Cond {
 export function prefilter(filter: Filter | null): Prefilter {
   if (filter === null) return { where: TRUE, sure: TRUE, exact: true };
   const c = nodeCond(filter.ast);
-  const exact = c.n.sql === c.s.sql && c.n.params.length === c.s.params.length && c.n.params.every((p, i) => p === c.s.params[i]);
+  const exact =
+    c.n.sql === c.s.sql && c.n.params.length === c.s.params.length && c.n.params.every((p, i) => p === c.s.params[i]);
   return { where: c.n, sure: c.s, exact };
 }

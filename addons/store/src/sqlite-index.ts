@@ -101,14 +101,26 @@ export class SqliteFlowIndex implements FlowIndex {
     const after = query.after ? decodeCursor(query.after, sort, desc) : null;
     const budget: Budget = { left: scanBudget(query.scanLimit), last: null };
     const rows: FlowRow[] = [];
-    for await (const r of this.rows(plan(query.filter), sort, desc, after ? [after.value, after.seq] : null, budget, windowOffset(query.offset))) {
+    for await (const r of this.rows(
+      plan(query.filter),
+      sort,
+      desc,
+      after ? [after.value, after.seq] : null,
+      budget,
+      windowOffset(query.offset),
+    )) {
       rows.push(toFlowRow(r));
       if (rows.length > limit) break;
     }
-    const out: FlowWindowRow[] = rows.slice(0, limit).map((r) => ({ ...r, cursor: encodeCursor({ sort, desc, value: sortValue(r, sort), seq: r.seq }) }));
+    const out: FlowWindowRow[] = rows
+      .slice(0, limit)
+      .map((r) => ({ ...r, cursor: encodeCursor({ sort, desc, value: sortValue(r, sort), seq: r.seq }) }));
     if (rows.length > limit) return { rows: out, next: out[out.length - 1]!.cursor };
     // Out of budget: continue after the last row looked at.
-    const next = budget.left === 0 && budget.last ? encodeCursor({ sort, desc, value: budget.last[0], seq: budget.last[1] }) : null;
+    const next =
+      budget.left === 0 && budget.last
+        ? encodeCursor({ sort, desc, value: budget.last[0], seq: budget.last[1] })
+        : null;
     return { rows: out, next };
   }
 
@@ -117,11 +129,22 @@ export class SqliteFlowIndex implements FlowIndex {
     const before = countBefore(options);
     const p = before ? restrict(plan(filter), beforeSql(before)) : plan(filter);
     const { where, sure } = p.pre;
-    const count = (c: Sql): number => this.store.db.prepare(`SELECT count(*) FROM flows WHERE ${c.sql}`).pluck().get(...c.params) as number;
+    const count = (c: Sql): number =>
+      this.store.db
+        .prepare(`SELECT count(*) FROM flows WHERE ${c.sql}`)
+        .pluck()
+        .get(...c.params) as number;
     if (p.pre.exact) return count(where);
     let n = count({ sql: `(${where.sql}) AND (${sure.sql})`, params: [...where.params, ...sure.params] });
     // The candidates SQL could not decide are decoded.
-    const undecided: Plan = { ...p, pre: { where: { sql: `(${where.sql}) AND NOT (${sure.sql})`, params: [...where.params, ...sure.params] }, sure: { sql: '0', params: [] }, exact: false } };
+    const undecided: Plan = {
+      ...p,
+      pre: {
+        where: { sql: `(${where.sql}) AND NOT (${sure.sql})`, params: [...where.params, ...sure.params] },
+        sure: { sql: '0', params: [] },
+        exact: false,
+      },
+    };
     for await (const _ of this.rows(undecided, 'seq', false, null)) n++;
     return n;
   }
@@ -130,7 +153,8 @@ export class SqliteFlowIndex implements FlowIndex {
     const live = this.opts.live?.(id);
     if (live) return live;
     await this.opts.beforeRead?.();
-    const r = this.store.db.prepare(`SELECT seq, record, ext FROM ${WITH_RECORDS} WHERE id = ?`).get(id) as { seq: number; record: Buffer; ext: string | null } | undefined;
+    const r = this.store.db.prepare(`SELECT seq, record, ext FROM ${WITH_RECORDS} WHERE id = ?`).get(id) as
+      { seq: number; record: Buffer; ext: string | null } | undefined;
     return r ? this.store.flow(r, r.seq) : undefined;
   }
 
@@ -145,11 +169,18 @@ export class SqliteFlowIndex implements FlowIndex {
     const matches: BodySearchMatch[] = [];
     let scanned = 0;
     const { where, sure } = p.pre;
-    const stmt = this.store.db.prepare(`SELECT ${ROW_SELECT}, record, ext, (${sure.sql}) AS sure FROM ${WITH_RECORDS} WHERE (${where.sql}) AND seq < ? ORDER BY seq DESC LIMIT ?`);
+    const stmt = this.store.db.prepare(
+      `SELECT ${ROW_SELECT}, record, ext, (${sure.sql}) AS sure FROM ${WITH_RECORDS} WHERE (${where.sql}) AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    );
     const next = (): string => encodeCursor({ sort: 'seq', desc: true, value: before, seq: before });
     for (;;) {
       if (scanned >= scanLimit) return { matches, scanned, next: next() };
-      const chunk = stmt.all(...sure.params, ...where.params, before, Math.min(CHUNK, scanLimit - scanned)) as Scanned[];
+      const chunk = stmt.all(
+        ...sure.params,
+        ...where.params,
+        before,
+        Math.min(CHUNK, scanLimit - scanned),
+      ) as Scanned[];
       if (chunk.length === 0) return { matches, scanned, next: null };
       for (const r of chunk) {
         scanned++;
@@ -195,9 +226,14 @@ export class SqliteFlowIndex implements FlowIndex {
     const p = plan(filter);
     const { where, sure } = p.pre;
     // seq * 2 + sure: one number per candidate.
-    const seqs = this.store.db.prepare(`SELECT seq * 2 + coalesce((${sure.sql}), 0) FROM flows WHERE ${where.sql}`).pluck().all(...sure.params, ...where.params) as number[];
+    const seqs = this.store.db
+      .prepare(`SELECT seq * 2 + coalesce((${sure.sql}), 0) FROM flows WHERE ${where.sql}`)
+      .pluck()
+      .all(...sure.params, ...where.params) as number[];
     seqs.sort((a, b) => a - b);
-    const fetch = this.store.db.prepare(`SELECT seq, type, record, ext FROM ${WITH_RECORDS} WHERE seq IN (${Array(CHUNK).fill('?').join(', ')}) ORDER BY seq`);
+    const fetch = this.store.db.prepare(
+      `SELECT seq, type, record, ext FROM ${WITH_RECORDS} WHERE seq IN (${Array(CHUNK).fill('?').join(', ')}) ORDER BY seq`,
+    );
     for (let i = 0; i < seqs.length; i += CHUNK) {
       const part = seqs.slice(i, i + CHUNK);
       const ids = part.map((x) => Math.floor(x / 2));

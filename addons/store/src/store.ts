@@ -1,5 +1,21 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { addon, command, CommandError, type Filter, flowsToHar, inject, KERNEL, type Kernel, LOG, type Logger, option, OptionsError, parseFilter, parseSize, serializeHar } from '@mitmts/sdk';
+import {
+  addon,
+  command,
+  CommandError,
+  type Filter,
+  flowsToHar,
+  inject,
+  KERNEL,
+  type Kernel,
+  LOG,
+  type Logger,
+  option,
+  OptionsError,
+  parseFilter,
+  parseSize,
+  serializeHar,
+} from '@mitmts/sdk';
 import type { StoreError } from './errors.js';
 import type { StoreSession, SessionOptions } from './session.js';
 
@@ -38,10 +54,18 @@ export class Store {
   })
   store_inflight_ms!: number;
 
-  @option({ type: 'int', default: 1000, help: 'While a store is open, keep at most this many flows in memory (older ones are read back from the store).' })
+  @option({
+    type: 'int',
+    default: 1000,
+    help: 'While a store is open, keep at most this many flows in memory (older ones are read back from the store).',
+  })
   store_memory_flows!: number;
 
-  @option({ type: 'str', default: '64m', help: 'While a store is open, keep at most this many bytes of flows in memory. A number of bytes with an optional k, m or g suffix.' })
+  @option({
+    type: 'str',
+    default: '64m',
+    help: 'While a store is open, keep at most this many bytes of flows in memory. A number of bytes with an optional k, m or g suffix.',
+  })
   store_memory_bytes!: string;
 
   private session: StoreSession | null = null;
@@ -63,11 +87,21 @@ export class Store {
     for (const name of ['store_memory_flows', 'store_inflight_ms'] as const) {
       if (this[name] < 0) throw new OptionsError(`Option ${name} must be 0 or more, got ${this[name]}.`);
     }
-    if (this.session && this.session.db.path === this.store && !updated.has('store_body_threshold') && !updated.has('store_inflight_ms')) {
+    if (
+      this.session &&
+      this.session.db.path === this.store &&
+      !updated.has('store_body_threshold') &&
+      !updated.has('store_inflight_ms')
+    ) {
       this.session.bound(this.store_memory_flows, memoryBytes);
       return;
     }
-    return this.reopen({ bodyThreshold: threshold, inflightMs: this.store_inflight_ms, memoryFlows: this.store_memory_flows, memoryBytes });
+    return this.reopen({
+      bodyThreshold: threshold,
+      inflightMs: this.store_inflight_ms,
+      memoryFlows: this.store_memory_flows,
+      memoryBytes,
+    });
   }
 
   private async reopen(opts: Omit<SessionOptions, 'onError'>): Promise<void> {
@@ -77,7 +111,10 @@ export class Store {
     try {
       // Loaded with the first store: a proxy without one never loads the writer (nor its worker thread's module).
       const { StoreSession } = await import('./session.js');
-      this.session = await StoreSession.open(this.kernel, path, { ...opts, onError: (err, lost) => this.failed(err, lost) });
+      this.session = await StoreSession.open(this.kernel, path, {
+        ...opts,
+        onError: (err, lost) => this.failed(err, lost),
+      });
       this.log.info(`Recording flows in ${path}.`);
     } catch (err) {
       this.disable(err as Error);
@@ -88,7 +125,10 @@ export class Store {
     await this.close();
   }
 
-  @command('store.status', { help: 'The store: its file, flows written, flows lost, and why it is off if it is.', returns: 'str' })
+  @command('store.status', {
+    help: 'The store: its file, flows written, flows lost, and why it is off if it is.',
+    returns: 'str',
+  })
   status(): string {
     if (!this.session) return this.failure ? `off: ${this.failure}` : 'off (option store is not set)';
     const s = this.session.writer.stats;
@@ -147,7 +187,10 @@ export class Store {
     const s = this.session;
     this.session = null;
     this.disable(err);
-    if (s) void s.close(false).catch((e: unknown) => this.log.debug(`closing the store after an error: ${(e as Error).message}`));
+    if (s)
+      void s
+        .close(false)
+        .catch((e: unknown) => this.log.debug(`closing the store after an error: ${(e as Error).message}`));
   }
 }
 

@@ -25,7 +25,7 @@ function element(buf: Buffer, off: number): Element {
 function dictValue(buf: Buffer, off: number, key: Buffer): number {
   const dict = element(buf, off);
   if (buf[dict.end] !== 0x7d) return -1;
-  for (let i = dict.start; i < dict.end; ) {
+  for (let i = dict.start; i < dict.end;) {
     const k = element(buf, i);
     const v = k.end + 1;
     if (k.end - k.start === key.length && buf.compare(key, 0, key.length, k.start, k.end) === 0) return v;
@@ -55,7 +55,12 @@ export function replaceAt(record: Buffer, path: readonly Buffer[], value: Buffer
   if (inner === null) return null;
   const vEnd = element(record, v).end + 1;
   const payloadLength = v - el.start + inner.length + (el.end - vEnd);
-  return Buffer.concat([Buffer.from(`${payloadLength}:`, 'latin1'), record.subarray(el.start, v), inner, record.subarray(vEnd, el.end + 1)]);
+  return Buffer.concat([
+    Buffer.from(`${payloadLength}:`, 'latin1'),
+    record.subarray(el.start, v),
+    inner,
+    record.subarray(vEnd, el.end + 1),
+  ]);
 }
 
 /** `bytes` as a tnetstring bytes value. */

@@ -189,7 +189,9 @@ export class WriterThread {
     // Loaded here: a proxy that never opens a store never loads worker_threads.
     const { Worker: WorkerClass } = await import('node:worker_threads');
     return new Promise((resolve, reject) => {
-      const t: WriterThread = new WriterThread(path, WorkerClass, (r) => (r.ready ? resolve(t) : (void t.worker?.terminate(), reject(toStoreError(r.error!, path, 'open')))));
+      const t: WriterThread = new WriterThread(path, WorkerClass, (r) =>
+        r.ready ? resolve(t) : (void t.worker?.terminate(), reject(toStoreError(r.error!, path, 'open'))),
+      );
       t.run();
     });
   }

@@ -52,7 +52,11 @@ export function settled(flow: Flow): boolean {
   switch (flow.type) {
     case 'http': {
       const f = flow as HTTPFlow;
-      return f.response !== null && f.response.timestampEnd !== null && (f.websocket === null || f.websocket.timestampEnd !== null);
+      return (
+        f.response !== null &&
+        f.response.timestampEnd !== null &&
+        (f.websocket === null || f.websocket.timestampEnd !== null)
+      );
     }
     case 'dns':
       return (flow as DNSFlow).response !== null;
@@ -209,6 +213,12 @@ export class StoreWriter {
   }
 
   get stats(): WriterStats {
-    return { written: this.written, batches: this.batches, dropped: this.dropped, pending: this.dirty.size + this.inflight.size, throttled: this.throttled };
+    return {
+      written: this.written,
+      batches: this.batches,
+      dropped: this.dropped,
+      pending: this.dirty.size + this.inflight.size,
+      throttled: this.throttled,
+    };
   }
 }

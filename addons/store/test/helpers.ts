@@ -26,7 +26,8 @@ export async function origin(): Promise<{ port: number; close: () => Promise<voi
       const n = Number(bytes[1]);
       const seed = Number(url.searchParams.get('i') ?? 0);
       const body = Buffer.alloc(n);
-      for (let i = 0; i < n; i += 4) body.writeUInt32LE(((i + 1) * 2654435761 + seed * 40503) >>> 0, Math.min(i, n - 4));
+      for (let i = 0; i < n; i += 4)
+        body.writeUInt32LE(((i + 1) * 2654435761 + seed * 40503) >>> 0, Math.min(i, n - 4));
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
       res.end(body);
       return;
@@ -47,13 +48,27 @@ export async function origin(): Promise<{ port: number; close: () => Promise<voi
 }
 
 /** GET an absolute URL through a proxy; resolves with the status once the body is read. */
-export function get(proxyPort: number, url: string, agent?: http.Agent, headers: http.OutgoingHttpHeaders = {}): Promise<number> {
+export function get(
+  proxyPort: number,
+  url: string,
+  agent?: http.Agent,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: proxyPort, path: url, agent: agent ?? false, headers: { host: new URL(url).host, ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: proxyPort,
+        path: url,
+        agent: agent ?? false,
+        headers: { host: new URL(url).host, ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -61,7 +76,9 @@ export function get(proxyPort: number, url: string, agent?: http.Agent, headers:
 
 /** `mitmts ARGS` as a child process, resolved once it listens (its port parsed from the log). */
 export async function mitmts(args: string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, '-p', '0', '--listen-host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, '-p', '0', '--listen-host', '127.0.0.1', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));

@@ -37,42 +37,52 @@ async function pages(index: FlowIndex, q: FlowQuery): Promise<string[][]> {
 
 describe('the SQLite index answers like the in-memory one', () => {
   const filters = [undefined, '~c 200', '~d example | ~tcp', '!~h content', '~b needle'];
-  it.each(FLOW_SORT_KEYS.flatMap((sort) => [false, true].flatMap((desc) => filters.map((filter) => ({ sort, desc, filter })))))('window %o', async (q) => {
+  it.each(
+    FLOW_SORT_KEYS.flatMap((sort) =>
+      [false, true].flatMap((desc) => filters.map((filter) => ({ sort, desc, filter }))),
+    ),
+  )('window %o', async (q) => {
     const a = await pages(sqlite, { ...q, limit: 4 });
     const b = await pages(memory, { ...q, limit: 4 });
     expect(a).toEqual(b);
     expect(a.flat().length).toBe(await memory.count(q.filter));
   });
 
-  it.each(['~h content', '~b e & ~c 200', '!~hs json'])('with a scanLimit, pages are partial but together complete: %s', async (filter) => {
-    for (const index of [sqlite, memory]) {
-      for (const desc of [false, true]) {
-        const whole = (await pages(index, { filter, sort: 'host', desc, limit: 1000 })).flat();
-        const partial = await pages(index, { filter, sort: 'host', desc, limit: 3, scanLimit: 2 });
-        expect(partial.flat()).toEqual(whole);
-        expect(partial.some((p) => p.length < 3 && p !== partial.at(-1))).toBe(true);
+  it.each(['~h content', '~b e & ~c 200', '!~hs json'])(
+    'with a scanLimit, pages are partial but together complete: %s',
+    async (filter) => {
+      for (const index of [sqlite, memory]) {
+        for (const desc of [false, true]) {
+          const whole = (await pages(index, { filter, sort: 'host', desc, limit: 1000 })).flat();
+          const partial = await pages(index, { filter, sort: 'host', desc, limit: 3, scanLimit: 2 });
+          expect(partial.flat()).toEqual(whole);
+          expect(partial.some((p) => p.length < 3 && p !== partial.at(-1))).toBe(true);
+        }
       }
-    }
-  });
+    },
+  );
 
-  it.each(['host', 'status', 'size'] as const)('windows by position (offset) and positions of cursors (count before) agree, sorted by %s', async (sort) => {
-    for (const filter of [undefined, '~c 200', '!~h content']) {
-      for (const desc of [false, true]) {
-        const whole = (await pages(memory, { filter, sort, desc, limit: 1000 })).flat();
-        for (const offset of [0, 1, 5, whole.length - 2, whole.length + 3]) {
-          for (const index of [sqlite, memory]) {
-            const w = await index.window({ filter, sort, desc, offset, limit: 3 });
-            expect(w.rows.map((r) => r.id)).toEqual(whole.slice(offset, offset + 3));
+  it.each(['host', 'status', 'size'] as const)(
+    'windows by position (offset) and positions of cursors (count before) agree, sorted by %s',
+    async (sort) => {
+      for (const filter of [undefined, '~c 200', '!~h content']) {
+        for (const desc of [false, true]) {
+          const whole = (await pages(memory, { filter, sort, desc, limit: 1000 })).flat();
+          for (const offset of [0, 1, 5, whole.length - 2, whole.length + 3]) {
+            for (const index of [sqlite, memory]) {
+              const w = await index.window({ filter, sort, desc, offset, limit: 3 });
+              expect(w.rows.map((r) => r.id)).toEqual(whole.slice(offset, offset + 3));
+            }
+          }
+          const rows = (await sqlite.window({ filter, sort, desc, limit: 1000 })).rows;
+          for (const i of [0, 3, rows.length - 1]) {
+            expect(await sqlite.count(filter, { before: rows[i]!.cursor })).toBe(i);
+            expect(await memory.count(filter, { before: rows[i]!.cursor })).toBe(i);
           }
         }
-        const rows = (await sqlite.window({ filter, sort, desc, limit: 1000 })).rows;
-        for (const i of [0, 3, rows.length - 1]) {
-          expect(await sqlite.count(filter, { before: rows[i]!.cursor })).toBe(i);
-          expect(await memory.count(filter, { before: rows[i]!.cursor })).toBe(i);
-        }
       }
-    }
-  });
+    },
+  );
 
   it('rows carry the same fields', async () => {
     const a = (await sqlite.window({ limit: 1000 })).rows;
@@ -96,7 +106,12 @@ describe('the SQLite index answers like the in-memory one', () => {
       do {
         const r = await index.searchBodies({ pattern: 'e', scanLimit: 7, limit: 3, after });
         expect(r.scanned).toBeLessThanOrEqual(7);
-        out.push(...r.matches.map((m): [string, string[]] => [m.row.id, m.hits.map((h) => `${h.part}${h.message ?? ''}@${h.offset}+${h.length}:${h.snippet}`)]));
+        out.push(
+          ...r.matches.map((m): [string, string[]] => [
+            m.row.id,
+            m.hits.map((h) => `${h.part}${h.message ?? ''}@${h.offset}+${h.length}:${h.snippet}`),
+          ]),
+        );
         after = r.next;
       } while (after);
       return out;

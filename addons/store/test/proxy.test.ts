@@ -18,13 +18,21 @@ beforeAll(async () => {
   up = await origin();
   dir = mkdtempSync(join(tmpdir(), 'mitmts-store-e2e-'));
   db = join(dir, 'flows.db');
-  const proxy = await mitmts(['--set', `store=${db}`, '--set', 'store_body_threshold=1k', '--set', `confdir=${join(dir, 'conf')}`]);
+  const proxy = await mitmts([
+    '--set',
+    `store=${db}`,
+    '--set',
+    'store_body_threshold=1k',
+    '--set',
+    `confdir=${join(dir, 'conf')}`,
+  ]);
   const base = `http://127.0.0.1:${up.port}`;
   expect(await get(proxy.port, `${base}/status/200`)).toBe(200);
   expect(await get(proxy.port, `${base}/status/404`)).toBe(404);
   expect(await get(proxy.port, `${base}/bytes/5000?i=1`)).toBe(200);
   const auth = { authorization: 'Bearer sk-live-0123456789abcdef' };
-  for (const id of [7, 8]) expect(await get(proxy.port, `${base}/api/users/${id}?api_key=k-${id}`, undefined, auth)).toBe(200);
+  for (const id of [7, 8])
+    expect(await get(proxy.port, `${base}/api/users/${id}?api_key=k-${id}`, undefined, auth)).toBe(200);
   const exited = new Promise((r) => proxy.child.once('exit', r));
   proxy.child.kill('SIGTERM');
   await exited;
@@ -37,12 +45,23 @@ describe('a database recorded by a real proxy', () => {
     // (the API key in the query is redacted: mitmts flows does that by default)
     const all = await run(['flows', db, '--fields', 'request.url,response.status_code']);
     expect(all.code).toBe(0);
-    expect(all.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+    expect(
+      all.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    ).toEqual([
       { 'request.url': `http://127.0.0.1:${up.port}/status/200`, 'response.status_code': 200 },
       { 'request.url': `http://127.0.0.1:${up.port}/status/404`, 'response.status_code': 404 },
       { 'request.url': `http://127.0.0.1:${up.port}/bytes/5000?i=1`, 'response.status_code': 200 },
-      { 'request.url': `http://127.0.0.1:${up.port}/api/users/7?api_key=%3Credacted%203%20chars%3E`, 'response.status_code': 200 },
-      { 'request.url': `http://127.0.0.1:${up.port}/api/users/8?api_key=%3Credacted%203%20chars%3E`, 'response.status_code': 200 },
+      {
+        'request.url': `http://127.0.0.1:${up.port}/api/users/7?api_key=%3Credacted%203%20chars%3E`,
+        'response.status_code': 200,
+      },
+      {
+        'request.url': `http://127.0.0.1:${up.port}/api/users/8?api_key=%3Credacted%203%20chars%3E`,
+        'response.status_code': 200,
+      },
     ]);
     const nf = await run(['flows', db, '~d 127.0.0.1 & ~c 404', '--fields', 'request.path']);
     expect(nf.stdout).toBe('{"request.path":"/status/404"}\n');
@@ -51,17 +70,37 @@ describe('a database recorded by a real proxy', () => {
   });
 
   it('mitmts flows recon options work on it: redaction, --group endpoint --schema, --budget', async () => {
-    const one = await run(['flows', db, '~u /api/users/8', '--fields', 'request.headers.authorization,request.query,response.content']);
+    const one = await run([
+      'flows',
+      db,
+      '~u /api/users/8',
+      '--fields',
+      'request.headers.authorization,request.query,response.content',
+    ]);
     expect(one.code).toBe(0);
     expect(JSON.parse(one.stdout)).toEqual({
       'request.headers.authorization': 'Bearer <redacted 24 chars>',
       'request.query': { api_key: '<redacted 3 chars>' },
-      'response.content': { size: 55, encoding: 'json', truncated: false, data: { id: 8, name: 'user 8', token: '<redacted 20 chars>' } },
+      'response.content': {
+        size: 55,
+        encoding: 'json',
+        truncated: false,
+        data: { id: 8, name: 'user 8', token: '<redacted 20 chars>' },
+      },
     });
     const groups = await run(['flows', db, '~d 127.0.0.1', '--group', 'endpoint', '--schema']);
     expect(groups.code).toBe(0);
-    const users = groups.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((g) => g.path === '/api/users/{id}');
-    expect(users).toMatchObject({ count: 2, statuses: { '200': 2 }, query_params: ['api_key'], response_schema: { id: 'integer', name: 'string', token: 'string' } });
+    const users = groups.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((g) => g.path === '/api/users/{id}');
+    expect(users).toMatchObject({
+      count: 2,
+      statuses: { '200': 2 },
+      query_params: ['api_key'],
+      response_schema: { id: 'integer', name: 'string', token: 'string' },
+    });
     expect(JSON.stringify(users)).not.toContain('0123456789abcdef');
     const budget = await run(['flows', db, '--budget', '300']);
     expect(budget.code).toBe(0);

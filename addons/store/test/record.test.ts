@@ -19,7 +19,11 @@ describe('stored records', () => {
     const store = StoreDatabase.open(join(tmp(), 'f.db'));
     const flows = [tflow({ resp: true }), tflow({ err: true }), ttcpflow()];
     store.writeBatch(flows);
-    const rows = store.db.prepare('SELECT seq, record, ext FROM records ORDER BY seq').all() as Array<{ seq: number; record: Buffer; ext: string | null }>;
+    const rows = store.db.prepare('SELECT seq, record, ext FROM records ORDER BY seq').all() as Array<{
+      seq: number;
+      record: Buffer;
+      ext: string | null;
+    }>;
     rows.forEach((r, i) => {
       expect(r.record.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])); // zstd
       expect(r.record.length).toBeLessThan(encodeFlow(flows[i]!).length);
@@ -40,7 +44,11 @@ describe('stored records', () => {
     const twin = tflow({ resp: true });
     twin.response!.rawContent = big;
     store.writeBatch([f, twin]);
-    const rows = store.db.prepare('SELECT seq, record, ext FROM records ORDER BY seq').all() as Array<{ seq: number; record: Buffer; ext: string | null }>;
+    const rows = store.db.prepare('SELECT seq, record, ext FROM records ORDER BY seq').all() as Array<{
+      seq: number;
+      record: Buffer;
+      ext: string | null;
+    }>;
     expect(Object.keys(JSON.parse(rows[0]!.ext!) as object).sort()).toEqual(['request', 'response']);
     expect(rows[0]!.record.length).toBeLessThan(1000);
     // Equal bodies are stored once.
@@ -75,7 +83,11 @@ describe('stored records', () => {
     f.response!.rawContent = Buffer.alloc(100, 'z');
     store.writeBatch([f]);
     const other = StoreDatabase.open(join(tmp(), 'g.db'));
-    const r = store.db.prepare('SELECT seq, record, ext FROM records').get() as { seq: number; record: Buffer; ext: string | null };
+    const r = store.db.prepare('SELECT seq, record, ext FROM records').get() as {
+      seq: number;
+      record: Buffer;
+      ext: string | null;
+    };
     // The same row read through a store whose body directory does not have the file.
     expect(() => other.flow(r, r.seq)).toThrow(/body file .* is missing/);
     store.close();
@@ -90,13 +102,28 @@ describe('stored records', () => {
     // The layout as the first mitmts stores had it: a plain status index, no covering one.
     old.db.exec('DROP INDEX flows_status_host; CREATE INDEX flows_status ON flows(status)');
     old.close();
-    const indexes = (s: StoreDatabase): string[] => s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'flows\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[];
+    const indexes = (s: StoreDatabase): string[] =>
+      s.db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'flows\\_%' ESCAPE '\\' ORDER BY name",
+        )
+        .pluck()
+        .all() as string[];
     const reader = StoreDatabase.open(path, { readonly: true });
     expect(indexes(reader)).toContain('flows_status');
     reader.close();
     const store = StoreDatabase.open(path);
-    expect(indexes(store)).toEqual(['flows_comment', 'flows_error', 'flows_host', 'flows_marked', 'flows_status_host', 'flows_ts']);
-    const plan = store.db.prepare("EXPLAIN QUERY PLAN SELECT seq FROM flows WHERE status = 404 AND host LIKE '%example%'").all() as Array<{ detail: string }>;
+    expect(indexes(store)).toEqual([
+      'flows_comment',
+      'flows_error',
+      'flows_host',
+      'flows_marked',
+      'flows_status_host',
+      'flows_ts',
+    ]);
+    const plan = store.db
+      .prepare("EXPLAIN QUERY PLAN SELECT seq FROM flows WHERE status = 404 AND host LIKE '%example%'")
+      .all() as Array<{ detail: string }>;
     expect(plan.map((p) => p.detail).join('\n')).toMatch(/COVERING INDEX flows_status_host/);
     expect([...new FlowReader(path)].map((f) => f.id)).toEqual(flows.map((f) => f.id));
     store.close();

@@ -20,7 +20,14 @@ describe('kill -9 while recording', () => {
   it('the database opens afterwards and at most the last batch is missing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mitmts-store-kill-'));
     const db = join(dir, 'flows.db');
-    const proxy = await mitmts(['--set', 'flow_detail=0', '--set', `store=${db}`, '--set', `confdir=${join(dir, 'conf')}`]);
+    const proxy = await mitmts([
+      '--set',
+      'flow_detail=0',
+      '--set',
+      `store=${db}`,
+      '--set',
+      `confdir=${join(dir, 'conf')}`,
+    ]);
     const connections = 16;
     const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
     let completed = 0;
@@ -56,10 +63,14 @@ describe('kill -9 while recording', () => {
       // the group-commit batch in the writer thread with the flows gathering behind it, i.e. what
       // completed during one commit (bounded here by a quarter second of the measured rate).
       const uncommitted = connections + Math.ceil(rate * 0.25);
-      expect(seen - done, `${seen} responses received (${rate.toFixed(0)}/s), ${done} stored`).toBeLessThanOrEqual(uncommitted);
+      expect(seen - done, `${seen} responses received (${rate.toFixed(0)}/s), ${done} stored`).toBeLessThanOrEqual(
+        uncommitted,
+      );
       expect(done).toBeLessThanOrEqual(seen + connections);
       expect(seen).toBeGreaterThan(500);
-      console.info(`store kill -9: ${seen} responses received at ${rate.toFixed(0)}/s, ${done} complete flows stored (${seen - done} missing)`);
+      console.info(
+        `store kill -9: ${seen} responses received at ${rate.toFixed(0)}/s, ${done} complete flows stored (${seen - done} missing)`,
+      );
     } finally {
       store.close();
     }
@@ -88,21 +99,31 @@ const disk = smallDisk();
 if (typeof disk === 'string') console.warn(`store: the full-disk test is skipped: ${disk}`);
 
 describe('a full disk', () => {
-  it.skipIf(typeof disk === 'string')('is reported with the count of lost flow writes, and the proxy keeps serving', async () => {
-    const { dir, release } = disk as Exclude<typeof disk, string>;
-    const proxy = await createProxy({ addons: [Store], options: { store: join(dir, 'flows.db'), store_body_threshold: '1m' } });
-    try {
-      // Distinct 64 KiB bodies that do not compress: 2 MiB fill up after ~30 flows.
-      for (let i = 0; i < 60; i++) expect(await get(proxy.port, `http://127.0.0.1:${up.port}/bytes/65536?i=${i}`)).toBe(200);
-      await new Promise((r) => setImmediate(r));
-      const errors = proxy.logs.filter((e) => e.level === 'error').map((e) => e.message);
-      expect(errors.some((m) => /the disk is full/.test(m) && /flow writes lost/.test(m)), errors.join('\n')).toBe(true);
-      const status = (await proxy.kernel.commands.call('store.status')) as string;
-      expect(status).toMatch(/^recording in .*, [1-9]\d* lost/);
-      expect(await get(proxy.port, `http://127.0.0.1:${up.port}/status/201`)).toBe(201);
-    } finally {
-      await proxy.close();
-      release();
-    }
-  });
+  it.skipIf(typeof disk === 'string')(
+    'is reported with the count of lost flow writes, and the proxy keeps serving',
+    async () => {
+      const { dir, release } = disk as Exclude<typeof disk, string>;
+      const proxy = await createProxy({
+        addons: [Store],
+        options: { store: join(dir, 'flows.db'), store_body_threshold: '1m' },
+      });
+      try {
+        // Distinct 64 KiB bodies that do not compress: 2 MiB fill up after ~30 flows.
+        for (let i = 0; i < 60; i++)
+          expect(await get(proxy.port, `http://127.0.0.1:${up.port}/bytes/65536?i=${i}`)).toBe(200);
+        await new Promise((r) => setImmediate(r));
+        const errors = proxy.logs.filter((e) => e.level === 'error').map((e) => e.message);
+        expect(
+          errors.some((m) => /the disk is full/.test(m) && /flow writes lost/.test(m)),
+          errors.join('\n'),
+        ).toBe(true);
+        const status = (await proxy.kernel.commands.call('store.status')) as string;
+        expect(status).toMatch(/^recording in .*, [1-9]\d* lost/);
+        expect(await get(proxy.port, `http://127.0.0.1:${up.port}/status/201`)).toBe(201);
+      } finally {
+        await proxy.close();
+        release();
+      }
+    },
+  );
 });

@@ -20,7 +20,10 @@ afterAll(() => store.close());
 
 /** Ids the SQL condition alone selects. */
 function sqlIds(where: { sql: string; params: readonly unknown[] }): string[] {
-  return (store.db.prepare(`SELECT id FROM flows WHERE ${where.sql} ORDER BY seq`).pluck().all(...where.params) as string[]);
+  return store.db
+    .prepare(`SELECT id FROM flows WHERE ${where.sql} ORDER BY seq`)
+    .pluck()
+    .all(...where.params) as string[];
 }
 
 describe.each([false, true])('SQL prefilters (case-sensitive %s)', (caseSensitive) => {
@@ -56,7 +59,9 @@ describe('which prefilters are exact', () => {
 
   it('narrows the candidates to what an index can find', () => {
     const pre = prefilter(parseFilter('~d example & ~c 404'));
-    const plan = store.db.prepare(`EXPLAIN QUERY PLAN SELECT seq FROM flows WHERE ${pre.where.sql}`).all(...pre.where.params) as Array<{ detail: string }>;
+    const plan = store.db
+      .prepare(`EXPLAIN QUERY PLAN SELECT seq FROM flows WHERE ${pre.where.sql}`)
+      .all(...pre.where.params) as Array<{ detail: string }>;
     // A covering index: the host columns are read from the index, no table lookup per status match.
     expect(plan.map((p) => p.detail).join('\n')).toMatch(/USING COVERING INDEX flows_status_host/);
   });

@@ -30,7 +30,12 @@ async function live(tctx: TestContext, flow: HTTPFlow, hooks: Array<'request' | 
 function rows(path: string): Array<{ id: string; status: number; has_response: number; marked: string }> {
   const db = StoreDatabase.open(path, { readonly: true });
   try {
-    return db.db.prepare('SELECT id, status, has_response, marked FROM flows ORDER BY seq').all() as Array<{ id: string; status: number; has_response: number; marked: string }>;
+    return db.db.prepare('SELECT id, status, has_response, marked FROM flows ORDER BY seq').all() as Array<{
+      id: string;
+      status: number;
+      has_response: number;
+      marked: string;
+    }>;
   } finally {
     db.close();
   }
@@ -81,7 +86,10 @@ describe('store: recording', () => {
     const inProgress = tflow();
     await live(tctx, inProgress, ['request']);
     await tctx.done();
-    expect(rows(path)).toMatchObject([{ id: f.id, marked: ':default:' }, { id: inProgress.id, has_response: 0 }]);
+    expect(rows(path)).toMatchObject([
+      { id: f.id, marked: ':default:' },
+      { id: inProgress.id, has_response: 0 },
+    ]);
   });
 
   it('plugs its index into the kernel and bounds the flows kept in memory', async () => {
@@ -154,23 +162,35 @@ describe('store: export', () => {
     expect(readFileSync(join(dir, 'nf.mitm'))).toEqual(encodeFlow(flows[1]!));
     // HAR holds HTTP flows only: the TCP flow is left out.
     expect(await tctx.call('store.export', '@all', join(dir, 'f.har'))).toBe(2);
-    const har = JSON.parse(readFileSync(join(dir, 'f.har'), 'utf8')) as { log: { entries: Array<{ response: { status: number } }> } };
+    const har = JSON.parse(readFileSync(join(dir, 'f.har'), 'utf8')) as {
+      log: { entries: Array<{ response: { status: number } }> };
+    };
     expect(har.log.entries.map((e) => e.response.status)).toEqual([200, 404]);
     await expect(tctx.call('store.export', '~x', join(dir, 'x.mitm'))).rejects.toThrow(/store.export: .*~x/);
   });
 
   it('says when no store is open', async () => {
     const tctx = await start({});
-    await expect(tctx.call('store.export', '@all', join(tmp(), 'x.mitm'))).rejects.toThrow(/no store is open \(off \(option store is not set\)\)/);
+    await expect(tctx.call('store.export', '@all', join(tmp(), 'x.mitm'))).rejects.toThrow(
+      /no store is open \(off \(option store is not set\)\)/,
+    );
   });
 });
 
 describe('store: a database it cannot use turns the store off, and says so', () => {
   it.each([
-    ['not a database', (p: string) => writeFileSync(p, 'hello, this is text and not SQLite at all '.repeat(200)), /is not a usable SQLite database/],
-    ['damaged', (p: string) => writeFileSync(p, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4096, 0xff)])), /is not a usable SQLite database/],
     [
-      'another application\'s database',
+      'not a database',
+      (p: string) => writeFileSync(p, 'hello, this is text and not SQLite at all '.repeat(200)),
+      /is not a usable SQLite database/,
+    ],
+    [
+      'damaged',
+      (p: string) => writeFileSync(p, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4096, 0xff)])),
+      /is not a usable SQLite database/,
+    ],
+    [
+      "another application's database",
       (p: string) => {
         const db = new (loadSqlite())(p);
         db.exec('CREATE TABLE t (x)');
@@ -178,9 +198,14 @@ describe('store: a database it cannot use turns the store off, and says so', () 
       },
       /is a SQLite database but not a mitmts store/,
     ],
-    ['under a file, not a directory', (p: string) => writeFileSync(join(p, '..', '..'), 'a file'), /Cannot open .*Check that the directory exists and is writable/],
+    [
+      'under a file, not a directory',
+      (p: string) => writeFileSync(join(p, '..', '..'), 'a file'),
+      /Cannot open .*Check that the directory exists and is writable/,
+    ],
   ])('%s', async (what, make, message) => {
-    const path = what === 'under a file, not a directory' ? join(tmp(), 'file', 'sub', 'flows.db') : join(tmp(), 'flows.db');
+    const path =
+      what === 'under a file, not a directory' ? join(tmp(), 'file', 'sub', 'flows.db') : join(tmp(), 'flows.db');
     make(path);
     const tctx = await start({ store: path });
     expect(tctx.hasLog(message, 'error')).toBe(true);

@@ -10,7 +10,11 @@ const { editSvcbRecord, stripEch, stripHttp3 } = dnswire;
  */
 @addon({ name: 'stripdnshttpsrecords', description: 'Remove HTTP/3 and ECH from DNS HTTPS records.' })
 export class StripDnsHttpsRecords implements AddonHooks {
-  @option({ type: 'bool', default: true, help: 'Strip Encrypted ClientHello (ECH) data from DNS HTTPS records so that mitmts can generate matching certificates.' })
+  @option({
+    type: 'bool',
+    default: true,
+    help: 'Strip Encrypted ClientHello (ECH) data from DNS HTTPS records so that mitmts can generate matching certificates.',
+  })
   strip_ech!: boolean;
 
   dns_response(flow: DNSFlow): void {

@@ -53,7 +53,10 @@ describe('updatealtsvc (end to end)', () => {
   let proxy: EmbeddedProxy;
   beforeAll(async () => {
     server = await startOrigin((req, res) => {
-      res.setHeader('alt-svc', req.url === '/only-h3' ? 'h3=":443"; ma=86400' : 'h3=":443"; ma=86400, h2=":443"; ma=86400');
+      res.setHeader(
+        'alt-svc',
+        req.url === '/only-h3' ? 'h3=":443"; ma=86400' : 'h3=":443"; ma=86400, h2=":443"; ma=86400',
+      );
       res.end('ok');
     });
     proxy = await createProxy({ addons: [UpdateAltSvc] });
@@ -64,7 +67,11 @@ describe('updatealtsvc (end to end)', () => {
   });
 
   const headersVia = (url: string): Promise<string> =>
-    new Promise((resolve, reject) => execFile('curl', ['-sS', '-D', '-', '-o', '/dev/null', '-x', proxy.url, url], (err, out) => (err ? reject(err) : resolve(out))));
+    new Promise((resolve, reject) =>
+      execFile('curl', ['-sS', '-D', '-', '-o', '/dev/null', '-x', proxy.url, url], (err, out) =>
+        err ? reject(err) : resolve(out),
+      ),
+    );
 
   it('curl never sees an HTTP/3 advertisement', async () => {
     expect(await headersVia(`${server.url}/`)).toMatch(/\r\nalt-svc: h2=":443"; ma=86400\r\n/i);

@@ -4,7 +4,9 @@ import { addon, option, OptionsError, parseMode, type AddonHooks, type Client, t
 export function parseUpstreamAuth(spec: string | null): string | null {
   if (!spec) return null;
   if (spec.split(':').length !== 2) {
-    throw new OptionsError(`Invalid upstream auth specification: ${JSON.stringify(spec)} (expected username:password, one colon).`);
+    throw new OptionsError(
+      `Invalid upstream auth specification: ${JSON.stringify(spec)} (expected username:password, one colon).`,
+    );
   }
   return `Basic ${Buffer.from(spec, 'utf8').toString('base64')}`;
 }

@@ -16,14 +16,27 @@ describe('upstream_auth', () => {
   it('parses user:pass into a Basic header value, and refuses anything else', () => {
     expect(parseUpstreamAuth('alice:s3cret')).toBe(ALICE);
     expect(parseUpstreamAuth(null)).toBeNull();
-    expect(() => parseUpstreamAuth('alice')).toThrow('Invalid upstream auth specification: "alice" (expected username:password, one colon).');
+    expect(() => parseUpstreamAuth('alice')).toThrow(
+      'Invalid upstream auth specification: "alice" (expected username:password, one colon).',
+    );
     expect(() => parseUpstreamAuth('a:b:c')).toThrow(/Invalid upstream auth specification/);
   });
 
   it('adds Proxy-Authorization to the CONNECT sent upstream', async () => {
     const tctx = await withAddons([UpstreamAuth], { upstream_auth: 'alice:s3cret' });
     const f = new HTTPFlow(tflow().clientConn, new Server({ address: ['example.com', 443] }));
-    f.request = new HTTPRequest({ host: 'example.com', port: 443, method: 'CONNECT', scheme: '', authority: 'example.com:443', path: '', httpVersion: 'HTTP/1.1', headers: new HTTPHeaders(), content: Buffer.alloc(0), timestampStart: 0 });
+    f.request = new HTTPRequest({
+      host: 'example.com',
+      port: 443,
+      method: 'CONNECT',
+      scheme: '',
+      authority: 'example.com:443',
+      path: '',
+      httpVersion: 'HTTP/1.1',
+      headers: new HTTPHeaders(),
+      content: Buffer.alloc(0),
+      timestampStart: 0,
+    });
     await tctx.trigger('http_connect_upstream', f);
     expect(f.request.headers.get('proxy-authorization')).toBe(ALICE);
   });
@@ -45,7 +58,9 @@ describe('upstream_auth', () => {
     await tctx.trigger('requestheaders', reverse);
     await tctx.trigger('requestheaders', regular);
     expect(reverse.request.headers.get('authorization')).toBe(ALICE);
-    expect(regular.request.headers.has('authorization') || regular.request.headers.has('proxy-authorization')).toBe(false);
+    expect(regular.request.headers.has('authorization') || regular.request.headers.has('proxy-authorization')).toBe(
+      false,
+    );
   });
 
   it('does nothing while unset', async () => {

@@ -7,7 +7,14 @@
  * it, else a copy read back from the store (a few recent copies are kept).
  */
 import { type Flow, type FlowStore } from '@mitmts/sdk';
-import { encodeCursor, type FlowFilterInput, type FlowIndex, type FlowSortKey, type FlowWindowRow, sortValue } from '@mitmts/sdk/store';
+import {
+  encodeCursor,
+  type FlowFilterInput,
+  type FlowIndex,
+  type FlowSortKey,
+  type FlowWindowRow,
+  sortValue,
+} from '@mitmts/sdk/store';
 import type { Cursor, FlowBackend, FlowEntry, FlowQuery, QueryFilter, SortColumn } from './backend.js';
 
 /** The index's sort key for each view column (the same orders as sortkeys.ts). */

@@ -1,14 +1,5 @@
 import { spawn } from 'node:child_process';
-import {
-  addon,
-  inject,
-  KERNEL,
-  type Kernel,
-  LOG,
-  type Logger,
-  option,
-  OptionsError,
-} from '@mitmts/sdk';
+import { addon, inject, KERNEL, type Kernel, LOG, type Logger, option, OptionsError } from '@mitmts/sdk';
 import type { FlowIndex } from '@mitmts/sdk/store';
 import type { WebState } from './protocol.js';
 import type { WebServer } from './server.js';

@@ -26,9 +26,22 @@ const run = promisify(execFile);
 interface PageNode {
   readonly textContent: string | null;
 }
-declare const document: { querySelector(s: string): PageNode | null; querySelectorAll(s: string): Iterable<PageNode> & { readonly length: number }; readonly cookie: string };
+declare const document: {
+  querySelector(s: string): PageNode | null;
+  querySelectorAll(s: string): Iterable<PageNode> & { readonly length: number };
+  readonly cookie: string;
+};
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/web/', import.meta.url));
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const tools = ensureChromium();
 const missing = 'missing' in tools ? tools.missing : null;
@@ -39,7 +52,8 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
   let browser: Browser;
   let page: Page;
 
-  const curl = (path: string, ...args: string[]): Promise<{ stdout: string }> => run('curl', ['-s', '-x', rig.proxy.url, ...args, `${rig.upstream}${path}`]);
+  const curl = (path: string, ...args: string[]): Promise<{ stdout: string }> =>
+    run('curl', ['-s', '-x', rig.proxy.url, ...args, `${rig.upstream}${path}`]);
   const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
   const row = (text: string) => page.locator('.flow-row', { hasText: text });
 
@@ -70,7 +84,7 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     await shot('live');
   });
 
-  it('narrows with a filter and shows an invalid filter\'s error (the CLI\'s message)', async () => {
+  it("narrows with a filter and shows an invalid filter's error (the CLI's message)", async () => {
     await setFilter('~u /live/two');
     await page.waitForFunction(() => document.querySelectorAll('.flow-row').length === 1);
     await expect(page.locator('.flow-row').textContent()).resolves.toContain('/live/two');
@@ -131,7 +145,7 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     rig.proxy.kernel.options.update({ intercept: null });
   });
 
-  it('exports as curl: the text is the export command\'s, and running it reaches the server', async () => {
+  it("exports as curl: the text is the export command's, and running it reaches the server", async () => {
     await row('/live/one').click();
     await page.locator('.toolbar select[aria-label=export]').selectOption('curl');
     const flow = rig.proxy.flows.all().find((f) => (f as HTTPFlow).request.path === '/live/one')!;
@@ -165,28 +179,38 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     await page.locator('.toolbar button', { hasText: 'Comment' }).click();
     await page.locator('.comment', { hasText: 'a note' }).waitFor();
     await page.locator('.toolbar button', { hasText: 'Duplicate' }).click();
-    await page.waitForFunction(() => [...document.querySelectorAll('.flow-row')].filter((r) => r.textContent!.includes('/live/two')).length === 2);
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('.flow-row')].filter((r) => r.textContent!.includes('/live/two')).length === 2,
+    );
     await row('/live/two').last().click();
     await page.locator('.toolbar button', { hasText: 'Delete' }).click();
-    await page.waitForFunction(() => [...document.querySelectorAll('.flow-row')].filter((r) => r.textContent!.includes('/live/two')).length === 1);
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('.flow-row')].filter((r) => r.textContent!.includes('/live/two')).length === 1,
+    );
   });
 
   it('shows JSON bodies pretty-printed and the connection details', async () => {
     await curl('/json/x', '-d', 'a=1');
     await row('/json/x').click();
     await page.locator('.tabs button', { hasText: 'response' }).click();
-    await expect(page.locator('pre.body.json').textContent()).resolves.toBe(JSON.stringify({ path: '/json/x', body: 'a=1' }, null, 2));
+    await expect(page.locator('pre.body.json').textContent()).resolves.toBe(
+      JSON.stringify({ path: '/json/x', body: 'a=1' }, null, 2),
+    );
     await page.locator('.tabs button', { hasText: 'connection' }).click();
     await page.locator('.kv th', { hasText: 'address' }).waitFor();
     await shot('detail');
   });
 
-  it('sets options with the command line\'s errors', async () => {
+  it("sets options with the command line's errors", async () => {
     await page.locator('header button', { hasText: 'Options' }).click();
     const input = page.locator('tr[data-option=tcp_timeout] input');
     await input.fill('soon');
     await input.press('Enter');
-    await expect(page.locator('tr[data-option=tcp_timeout] .error').textContent()).resolves.toBe('Option tcp_timeout: expected int, got "soon".');
+    await expect(page.locator('tr[data-option=tcp_timeout] .error').textContent()).resolves.toBe(
+      'Option tcp_timeout: expected int, got "soon".',
+    );
     await input.fill('30');
     await input.press('Enter');
     await page.locator('tr[data-option=tcp_timeout] .error').waitFor({ state: 'detached' });

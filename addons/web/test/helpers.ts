@@ -58,7 +58,11 @@ export async function startWeb(addons: AddonInput[] = [], options: Record<string
     });
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  const proxy = await createProxy({ addons: [Web, ...addons], options: { web: true, web_port: 0, web_open_browser: false, ...options }, keepFlows: 100 });
+  const proxy = await createProxy({
+    addons: [Web, ...addons],
+    options: { web: true, web_port: 0, web_open_browser: false, ...options },
+    keepFlows: 100,
+  });
   const web = proxy.kernel.get<Web>('web')!;
   await web.settled();
   const url = new URL(web.server!.url);
@@ -76,21 +80,43 @@ export async function startWeb(addons: AddonInput[] = [], options: Record<string
 }
 
 /** A request through the proxy (absolute-form, as a proxied client sends it). */
-export function viaProxy(rig: WebRig, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+export function viaProxy(
+  rig: WebRig,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const host = new URL(rig.upstream).host;
-    const req = http.request({ host: rig.proxy.host, port: rig.proxy.port, method, path: `${rig.upstream}${path}`, headers: { host, ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = http.request(
+      {
+        host: rig.proxy.host,
+        port: rig.proxy.port,
+        method,
+        path: `${rig.upstream}${path}`,
+        headers: { host, ...headers },
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** A request to the web API with the token (Bearer) unless `headers` say otherwise. */
-export async function api(rig: WebRig, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; text: string; json: () => unknown; headers: Headers }> {
+export async function api(
+  rig: WebRig,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+): Promise<{ status: number; text: string; json: () => unknown; headers: Headers }> {
   const h: Record<string, string> = headers ?? { authorization: `Bearer ${rig.token}` };
   let payload: string | Buffer | undefined;
   if (Buffer.isBuffer(body)) payload = body;

@@ -26,7 +26,11 @@ class Page {
 
 function applyOps(rows: FlowRow[], ops: RowOp[]): void {
   for (const op of ops) {
-    if (op[0] === 'r') rows.splice(rows.findIndex((r) => r.id === op[1]), 1);
+    if (op[0] === 'r')
+      rows.splice(
+        rows.findIndex((r) => r.id === op[1]),
+        1,
+      );
   }
   for (const op of ops) if (op[0] === 'i') rows.splice(op[1], 0, op[2]);
   for (const op of ops) {
@@ -50,7 +54,8 @@ function setup(n = 0, make: (i: number) => HTTPFlow = (i) => flow(`/p${i}`)) {
     backend.put(f);
   };
   const view = new FlowView(backend, {
-    row: (e: FlowEntry) => ({ id: e.flow.id, v: versions.get(e.flow) ?? 0, url: (e.flow as HTTPFlow).request.path }) as unknown as FlowRow,
+    row: (e: FlowEntry) =>
+      ({ id: e.flow.id, v: versions.get(e.flow) ?? 0, url: (e.flow as HTTPFlow).request.path }) as unknown as FlowRow,
     version: (e: FlowEntry) => versions.get(e.flow) ?? 0,
   });
   const page = new Page();
@@ -171,7 +176,7 @@ describe('FlowView filters', () => {
     expect(t.page.count).toBe(5);
   });
 
-  it('refuses a filter that does not parse with the parser\'s message, and keeps the old one', async () => {
+  it("refuses a filter that does not parse with the parser's message, and keeps the old one", async () => {
     const t = setup(4, (i) => flow(`/p${i}`, i ? 404 : 200));
     t.view.set('~c 404', { column: 'seq', desc: false });
     await t.view.setWindow(0, 10);
@@ -282,7 +287,11 @@ describe('windowOps', () => {
   const entry = (id: string) => ({ flow: { id }, key: 0, seq: 0 }) as unknown as FlowEntry;
   const opts = { row: (e: FlowEntry) => ({ id: e.flow.id, v: 1 }) as FlowRow, version: () => 1 };
   const check = (before: string[], after: string[]): RowOp[] => {
-    const ops = windowOps(before.map((id) => ({ id, v: 1 })), after.map(entry), opts);
+    const ops = windowOps(
+      before.map((id) => ({ id, v: 1 })),
+      after.map(entry),
+      opts,
+    );
     const rows = before.map((id) => ({ id, v: 1 }) as FlowRow);
     applyOps(rows, ops);
     expect(rows.map((r) => r.id)).toEqual(after);
@@ -302,6 +311,9 @@ describe('windowOps', () => {
 
   it('sends only what changed for a window that scrolled by one row', async () => {
     const ops = check(['a', 'b', 'c'], ['b', 'c', 'd']);
-    expect(ops).toEqual([['r', 'a'], ['i', 2, { id: 'd', v: 1 }]]);
+    expect(ops).toEqual([
+      ['r', 'a'],
+      ['i', 2, { id: 'd', v: 1 }],
+    ]);
   });
 });

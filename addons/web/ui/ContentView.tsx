@@ -151,7 +151,11 @@ export function ContentView({ url, length, type }: { url: string; length: number
   return (
     <div class="content">
       <div class="content-bar">
-        <select value={view} onChange={(e) => setView((e.target as HTMLSelectElement).value as ViewName)} aria-label="content view">
+        <select
+          value={view}
+          onChange={(e) => setView((e.target as HTMLSelectElement).value as ViewName)}
+          aria-label="content view"
+        >
           {VIEWS.map((v) => (
             <option value={v}>{v === 'auto' && bytes ? `auto (${autoView(type, bytes)})` : v}</option>
           ))}

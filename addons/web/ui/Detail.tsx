@@ -33,7 +33,9 @@ function MessagePart({ flow, part }: { flow: WebFlow; part: 'request' | 'respons
   if (!m) return <p class="muted">{flow.error ? `No response: ${flow.error.msg}` : 'No response yet.'}</p>;
   if (editing) return <EditForm flow={flow} part={part} onDone={() => setEditing(false)} />;
   const first =
-    part === 'request' ? `${flow.request!.method} ${flow.request!.url} ${m.http_version}` : `${m.http_version} ${flow.response!.status_code} ${flow.response!.reason}`;
+    part === 'request'
+      ? `${flow.request!.method} ${flow.request!.url} ${m.http_version}`
+      : `${m.http_version} ${flow.response!.status_code} ${flow.response!.reason}`;
   return (
     <div>
       <div class="first-line">
@@ -133,7 +135,14 @@ function Timing({ flow }: { flow: WebFlow }) {
 function Export({ flow }: { flow: WebFlow }) {
   const [out, setOut] = useState<{ format: string; text: string } | null>(null);
   const run = (format: string): void =>
-    void act(`Export as ${format}`, async () => setOut({ format, text: await send<string>('GET', `${flowPath(flow.id)}/export/${format}`).then((t) => (typeof t === 'string' ? t : JSON.stringify(t, null, 4))) }));
+    void act(`Export as ${format}`, async () =>
+      setOut({
+        format,
+        text: await send<string>('GET', `${flowPath(flow.id)}/export/${format}`).then((t) =>
+          typeof t === 'string' ? t : JSON.stringify(t, null, 4),
+        ),
+      }),
+    );
   return (
     <span class="export">
       <select aria-label="export" onChange={(e) => run((e.target as HTMLSelectElement).value)} value="">
@@ -149,7 +158,8 @@ function Export({ flow }: { flow: WebFlow }) {
           <div class="modal-box">
             <h4>Export as {out.format}</h4>
             <textarea readOnly rows={14} class="export-text" value={out.text} />
-            <button onClick={() => void navigator.clipboard?.writeText(out.text)}>Copy</button> <button onClick={() => setOut(null)}>Close</button>
+            <button onClick={() => void navigator.clipboard?.writeText(out.text)}>Copy</button>{' '}
+            <button onClick={() => setOut(null)}>Close</button>
           </div>
         </div>
       ) : null}
@@ -170,7 +180,9 @@ function Toolbar({ flow }: { flow: WebFlow }) {
       <button disabled={!flow.killable} onClick={() => void act('Kill', () => post(id, 'kill'))}>
         Kill
       </button>
-      <button onClick={() => void act('Mark', () => edit(id, { marked: flow.marked ? '' : ':default:' }))}>{flow.marked ? 'Unmark' : 'Mark'}</button>
+      <button onClick={() => void act('Mark', () => edit(id, { marked: flow.marked ? '' : ':default:' }))}>
+        {flow.marked ? 'Unmark' : 'Mark'}
+      </button>
       <button
         onClick={() => {
           const c = prompt('Comment', flow.comment);
@@ -180,7 +192,11 @@ function Toolbar({ flow }: { flow: WebFlow }) {
         Comment
       </button>
       <button onClick={() => void act('Duplicate', () => post(id, 'duplicate'))}>Duplicate</button>
-      <button disabled={features ? !features.replay : false} title={features && !features.replay ? 'needs the client replay addon' : ''} onClick={() => void act('Replay', () => post(id, 'replay'))}>
+      <button
+        disabled={features ? !features.replay : false}
+        title={features && !features.replay ? 'needs the client replay addon' : ''}
+        onClick={() => void act('Replay', () => post(id, 'replay'))}
+      >
         Replay
       </button>
       <button disabled={!flow.modified} onClick={() => void act('Revert', () => post(id, 'revert'))}>
@@ -229,7 +245,9 @@ export function Detail() {
         ))}
       </nav>
       <div class="tab-body">
-        {current === 'request' || current === 'response' ? <MessagePart key={`${flow.id}-${current}`} flow={flow} part={current} /> : null}
+        {current === 'request' || current === 'response' ? (
+          <MessagePart key={`${flow.id}-${current}`} flow={flow} part={current} />
+        ) : null}
         {current === 'messages' ? <Messages flow={flow} /> : null}
         {current === 'connection' ? (
           <>

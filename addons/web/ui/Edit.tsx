@@ -40,24 +40,55 @@ export function EditForm({ flow, part, onDone }: { flow: WebFlow; part: 'request
       <div class="edit-line">
         {part === 'request' ? (
           <>
-            <input name="method" aria-label="method" value={first} onInput={(e) => setFirst((e.target as HTMLInputElement).value)} size={8} />
-            <input name="url" aria-label="url" value={url} onInput={(e) => setUrl((e.target as HTMLInputElement).value)} class="grow" />
+            <input
+              name="method"
+              aria-label="method"
+              value={first}
+              onInput={(e) => setFirst((e.target as HTMLInputElement).value)}
+              size={8}
+            />
+            <input
+              name="url"
+              aria-label="url"
+              value={url}
+              onInput={(e) => setUrl((e.target as HTMLInputElement).value)}
+              class="grow"
+            />
           </>
         ) : (
-          <input name="status" aria-label="status code" value={first} onInput={(e) => setFirst((e.target as HTMLInputElement).value)} size={5} />
+          <input
+            name="status"
+            aria-label="status code"
+            value={first}
+            onInput={(e) => setFirst((e.target as HTMLInputElement).value)}
+            size={5}
+          />
         )}
       </div>
       <label>
         Headers (one "name: value" per line)
-        <textarea name="headers" rows={8} value={headers} onInput={(e) => setHeaders((e.target as HTMLTextAreaElement).value)} />
+        <textarea
+          name="headers"
+          rows={8}
+          value={headers}
+          onInput={(e) => setHeaders((e.target as HTMLTextAreaElement).value)}
+        />
       </label>
       <label>
         Body
-        <textarea name="body" rows={8} value={body ?? ''} onInput={(e) => setBody((e.target as HTMLTextAreaElement).value)} />
+        <textarea
+          name="body"
+          rows={8}
+          value={body ?? ''}
+          onInput={(e) => setBody((e.target as HTMLTextAreaElement).value)}
+        />
       </label>
       {error ? <p class="error">{error}</p> : null}
       <div>
-        <button type="submit">Save</button> <button type="button" onClick={onDone}>Cancel</button>
+        <button type="submit">Save</button>{' '}
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
       </div>
     </form>
   );

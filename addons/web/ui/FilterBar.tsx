@@ -20,7 +20,9 @@ export function FilterBar() {
   useEffect(() => setIntercept(String(interceptOpt?.value ?? '')), [interceptOpt?.value]);
   const setInterceptOption = (): void => {
     setInterceptError(null);
-    send('PUT', '/options', { intercept: intercept.trim() === '' ? null : intercept.trim() }).catch((e: Error) => setInterceptError(e.message));
+    send('PUT', '/options', { intercept: intercept.trim() === '' ? null : intercept.trim() }).catch((e: Error) =>
+      setInterceptError(e.message),
+    );
   };
   return (
     <div class="filterbar">
@@ -48,7 +50,10 @@ export function FilterBar() {
           />
         </label>
       ) : null}
-      <button title="Resume every held flow" onClick={() => void act('Resume all', () => send('POST', '/flows/resume'))}>
+      <button
+        title="Resume every held flow"
+        onClick={() => void act('Resume all', () => send('POST', '/flows/resume'))}
+      >
         Resume all
       </button>
       <button title="Delete every flow" onClick={() => void act('Clear', () => send('POST', '/clear'))}>
@@ -58,8 +63,16 @@ export function FilterBar() {
         {s.count.value === s.total.value ? `${s.total.value} flows` : `${s.count.value} of ${s.total.value} flows`}
         {s.connected.value ? '' : ' (disconnected)'}
       </span>
-      {s.filterError.value ? <div class="filter-error" role="alert">{s.filterError.value}</div> : null}
-      {interceptError ? <div class="filter-error" role="alert">{interceptError}</div> : null}
+      {s.filterError.value ? (
+        <div class="filter-error" role="alert">
+          {s.filterError.value}
+        </div>
+      ) : null}
+      {interceptError ? (
+        <div class="filter-error" role="alert">
+          {interceptError}
+        </div>
+      ) : null}
     </div>
   );
 }

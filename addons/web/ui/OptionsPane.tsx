@@ -15,7 +15,8 @@ function parse(o: WebOption, text: string): unknown {
   return text;
 }
 
-const show = (o: WebOption): string => (Array.isArray(o.value) ? o.value.join('\n') : o.value === null ? '' : String(o.value));
+const show = (o: WebOption): string =>
+  Array.isArray(o.value) ? o.value.join('\n') : o.value === null ? '' : String(o.value);
 
 function OptionRow({ name, o }: { name: string; o: WebOption }) {
   const [error, setError] = useState<string | null>(null);
@@ -28,7 +29,10 @@ function OptionRow({ name, o }: { name: string; o: WebOption }) {
     );
   };
   let input;
-  if (o.type === 'bool') input = <input type="checkbox" checked={o.value === true} onChange={(e) => put((e.target as HTMLInputElement).checked)} />;
+  if (o.type === 'bool')
+    input = (
+      <input type="checkbox" checked={o.value === true} onChange={(e) => put((e.target as HTMLInputElement).checked)} />
+    );
   else if (o.choices && o.type !== 'sequence of str')
     input = (
       <select value={String(o.value ?? '')} onChange={(e) => put((e.target as HTMLSelectElement).value)}>
@@ -54,7 +58,11 @@ function OptionRow({ name, o }: { name: string; o: WebOption }) {
       <th>{name}</th>
       <td>
         {input}
-        {error ? <div class="error" role="alert">{error}</div> : null}
+        {error ? (
+          <div class="error" role="alert">
+            {error}
+          </div>
+        ) : null}
       </td>
       <td class="help">
         {o.help} <span class="muted">({o.type})</span>

@@ -30,7 +30,10 @@ export interface NewCaOptions {
  * cRLSign (critical), SubjectKeyIdentifier; signed with SHA-256.
  */
 export function createCa(opts: NewCaOptions): NewCa {
-  const { privateKey: key, publicKey } = generateKeyPairSync('rsa', { modulusLength: opts.keySize, publicExponent: 65537 });
+  const { privateKey: key, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: opts.keySize,
+    publicExponent: 65537,
+  });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const now = (opts.now ?? new Date()).getTime();
   const subject = name([
@@ -62,7 +65,9 @@ export function createCa(opts: NewCaOptions): NewCa {
  */
 export function keyIdentifier(spki: Buffer): Buffer {
   const bitString = children(spki, readTlv(spki, 0))[1]!;
-  return createHash('sha1').update(spki.subarray(bitString.start + 1, bitString.end)).digest();
+  return createHash('sha1')
+    .update(spki.subarray(bitString.start + 1, bitString.end))
+    .digest();
 }
 
 /** KeyUsage BIT STRING with keyCertSign (bit 5) and cRLSign (bit 6): one unused bit, 0x06. */

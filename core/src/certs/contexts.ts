@@ -96,7 +96,12 @@ export class SecureContexts {
 
   private createShared(entry: CertEntry): SecureContext {
     if (this.unshareable) return this.own(entry);
-    const ctx = createSecureContext({ ...this.options, key: this.sharedKeyPem, cert: entry.certPem, dhparam: this.dhparams });
+    const ctx = createSecureContext({
+      ...this.options,
+      key: this.sharedKeyPem,
+      cert: entry.certPem,
+      dhparam: this.dhparams,
+    });
     const native = (ctx as unknown as { context?: Partial<NativeContext> }).context;
     if (typeof native?.setCert !== 'function') {
       // Without the internal setter (a future Node), every entry gets its own context: this one.

@@ -44,7 +44,8 @@ export function bool(v: boolean): Asn1 {
 
 /** A non-negative INTEGER from its big-endian magnitude (a leading 0x00 is added when needed). */
 export function uint(bytes: Buffer | number): Asn1 {
-  if (typeof bytes === 'number') return asn1.create(Class.UNIVERSAL, Type.INTEGER, false, asn1.integerToDer(bytes).getBytes());
+  if (typeof bytes === 'number')
+    return asn1.create(Class.UNIVERSAL, Type.INTEGER, false, asn1.integerToDer(bytes).getBytes());
   let i = 0;
   while (i < bytes.length - 1 && bytes[i] === 0) i++;
   const mag = bytes.subarray(i);
@@ -104,10 +105,14 @@ export function extension(id: string, critical: boolean, value: Asn1 | Buffer): 
 export function preEncoded(der: Buffer): Asn1 {
   const t = readTlv(der, 0);
   const tag = der[0]!;
-  return asn1.create((tag & 0xc0) as forge.asn1.Class, (tag & 0x3f) as forge.asn1.Type, false, der.subarray(t.start, t.end).toString('latin1'));
+  return asn1.create(
+    (tag & 0xc0) as forge.asn1.Class,
+    (tag & 0x3f) as forge.asn1.Type,
+    false,
+    der.subarray(t.start, t.end).toString('latin1'),
+  );
 }
 
 export function toBuffer(node: Asn1): Buffer {
   return Buffer.from(asn1.toDer(node).getBytes(), 'latin1');
 }
-

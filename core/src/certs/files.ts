@@ -99,7 +99,8 @@ export async function makeConfdir(confdir: string): Promise<void> {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue; // made meanwhile by another process
       // ENOENT for a directory whose parent exists: a file system that takes no new entries (/proc).
-      const why = code === 'ENOENT' ? `the file system does not allow new directories there (${errnoText(e)})` : errnoText(e);
+      const why =
+        code === 'ENOENT' ? `the file system does not allow new directories there (${errnoText(e)})` : errnoText(e);
       throw confdirError(confdir, `cannot create ${dir}: ${why}`, e);
     }
   }
@@ -164,7 +165,12 @@ export async function readCa(path: string, passphrase: string | null): Promise<L
   try {
     cert = Cert.fromPem(certBlocks[0]!.pem);
   } catch (e) {
-    throw new CertError('MITMTS_ERR_CA_INVALID', `The CA certificate in ${path} cannot be parsed: ${(e as Error).message}`, path, { cause: e });
+    throw new CertError(
+      'MITMTS_ERR_CA_INVALID',
+      `The CA certificate in ${path} cannot be parsed: ${(e as Error).message}`,
+      path,
+      { cause: e },
+    );
   }
   if (!cert.x509.checkPrivateKey(key)) {
     throw new CertError(
@@ -190,7 +196,9 @@ export function loadPrivateKey(pem: string, passphrase: string | null, path: str
     );
   }
   try {
-    return createPrivateKey(encrypted ? { key: pem, format: 'pem', passphrase: passphrase! } : { key: pem, format: 'pem' });
+    return createPrivateKey(
+      encrypted ? { key: pem, format: 'pem', passphrase: passphrase! } : { key: pem, format: 'pem' },
+    );
   } catch (e) {
     if (encrypted) {
       throw new CertError(
@@ -200,7 +208,12 @@ export function loadPrivateKey(pem: string, passphrase: string | null, path: str
         { cause: e },
       );
     }
-    throw new CertError('MITMTS_ERR_CERT_FILE_INVALID', `Cannot parse the private key in ${path}: ${(e as Error).message}`, path, { cause: e });
+    throw new CertError(
+      'MITMTS_ERR_CERT_FILE_INVALID',
+      `Cannot parse the private key in ${path}: ${(e as Error).message}`,
+      path,
+      { cause: e },
+    );
   }
 }
 

@@ -1,16 +1,5 @@
 import type { Cert } from './cert.js';
-import {
-  extension,
-  implicitCons,
-  implicitPrim,
-  name,
-  OID,
-  oid,
-  preEncoded,
-  seq,
-  toBuffer,
-  type Asn1,
-} from './der.js';
+import { extension, implicitCons, implicitPrim, name, OID, oid, preEncoded, seq, toBuffer, type Asn1 } from './der.js';
 import { keyIdentifier } from './ca.js';
 import { ipBytes } from './names.js';
 import { randomSerial, signTbs, type Signer } from './sign.js';
@@ -61,7 +50,8 @@ export class LeafFactory {
 
   /** Build and sign a leaf; returns its DER. */
   create(req: LeafRequest, now: number = Date.now()): Buffer {
-    const cn = req.commonName !== null && req.commonName.length > 0 && req.commonName.length < 64 ? req.commonName : null;
+    const cn =
+      req.commonName !== null && req.commonName.length > 0 && req.commonName.length < 64 ? req.commonName : null;
     const subjectAttrs: Array<[string, string]> = [];
     if (cn !== null) subjectAttrs.push([OID.commonName, cn]);
     if (req.organization !== null) subjectAttrs.push([OID.organizationName, req.organization]);

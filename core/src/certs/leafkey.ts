@@ -22,7 +22,11 @@ export interface LeafKey {
 /** A new ECDSA P-256 key pair (native key generation, well under a millisecond). */
 export function createLeafKey(): LeafKey {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { key: privateKey, spki: publicKey.export({ type: 'spki', format: 'der' }), pem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
+  return {
+    key: privateKey,
+    spki: publicKey.export({ type: 'spki', format: 'der' }),
+    pem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  };
 }
 
 /** The CA's own key pair as the leaf key (mitmproxy's choice). `pem` must be the key's PEM. */

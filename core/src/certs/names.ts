@@ -105,7 +105,7 @@ function formatIpv6(b: Uint8Array): string {
   // Longest run of two or more zero groups; the first one wins a tie (RFC 5952 4.2.3).
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -16,7 +16,6 @@ export const OID = {
   ed25519: '1.3.101.112',
 } as const;
 
-
 /** Decode the value bytes of a DER OBJECT IDENTIFIER into dotted form (`2.5.29.17`). */
 export function oidFromDer(b: Uint8Array): string {
   const subs: number[] = [];

@@ -1,4 +1,3 @@
-
 /**
  * A PKCS#12 file (no password, unencrypted bags, SHA-1 MAC over the empty password) holding
  * `certPem` and, if given, the RSA private key `keyPem`, both with friendlyName `friendlyName`.

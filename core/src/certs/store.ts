@@ -114,7 +114,8 @@ export class CertStore {
     this.caKey = init.caKey;
     this.signer = signerFor(init.caKey);
     this.leafKeyType = init.opts.leafKey ?? 'ecdsa';
-    this.leafKey = this.leafKeyType === 'ca' ? caLeafKey(init.caKey, init.ca.tbs().publicKey, this.caKeyPem) : createLeafKey();
+    this.leafKey =
+      this.leafKeyType === 'ca' ? caLeafKey(init.caKey, init.ca.tbs().publicKey, this.caKeyPem) : createLeafKey();
     this.leaves = new LeafFactory(init.ca, this.signer, this.leafKey.spki);
     // With extra certificates in the CA file, mitmproxy serves the CA file as the chain.
     this.defaultChainPem = init.extraChainPem.length > 0 ? [this.caCertPem, ...init.extraChainPem] : [];
@@ -151,7 +152,15 @@ export class CertStore {
           'then install the new CA certificate in your clients.',
       );
     }
-    return new CertStore({ paths, ca: loaded.cert, caKey: loaded.key, extraChainPem: loaded.extraChainPem, dhparams, warnings, opts });
+    return new CertStore({
+      paths,
+      ca: loaded.cert,
+      caKey: loaded.key,
+      extraChainPem: loaded.extraChainPem,
+      dhparams,
+      warnings,
+      opts,
+    });
   }
 
   /**
@@ -164,7 +173,12 @@ export class CertStore {
    * `organization` and `crlUrl` only affect a newly generated certificate (the cache key is
    * (CN, SANs), as in mitmproxy).
    */
-  getCert(commonName: string | null, sans: readonly string[], organization: string | null = null, crlUrl: string | null = null): CertEntry {
+  getCert(
+    commonName: string | null,
+    sans: readonly string[],
+    organization: string | null = null,
+    crlUrl: string | null = null,
+  ): CertEntry {
     const cn = commonName === null ? null : normalizeName(commonName);
     const names = normalizeAll(sans);
     if (this.custom.size > 0) {
@@ -280,9 +294,19 @@ export class CertStore {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        throw new CertError('MITMTS_ERR_CERT_FILE_MISSING', `Certificate file does not exist: ${path} (certs option "${spec}").`, path, { cause: e });
+        throw new CertError(
+          'MITMTS_ERR_CERT_FILE_MISSING',
+          `Certificate file does not exist: ${path} (certs option "${spec}").`,
+          path,
+          { cause: e },
+        );
       }
-      throw new CertError('MITMTS_ERR_CERT_FILE_INVALID', `Cannot read certificate file ${path} (certs option "${spec}"): ${(e as Error).message}`, path, { cause: e });
+      throw new CertError(
+        'MITMTS_ERR_CERT_FILE_INVALID',
+        `Cannot read certificate file ${path} (certs option "${spec}"): ${(e as Error).message}`,
+        path,
+        { cause: e },
+      );
     }
     const entry = this.entryFromPem(text, path, passphrase);
     if (entry.cert.isCa) {
@@ -310,7 +334,12 @@ export class CertStore {
     try {
       cert = Cert.fromPem(certs[0]!.pem);
     } catch (e) {
-      throw new CertError('MITMTS_ERR_CERT_FILE_INVALID', `Cannot parse the first certificate in ${path}: ${(e as Error).message}`, path, { cause: e });
+      throw new CertError(
+        'MITMTS_ERR_CERT_FILE_INVALID',
+        `Cannot parse the first certificate in ${path}: ${(e as Error).message}`,
+        path,
+        { cause: e },
+      );
     }
     const keyBlock = blocks.find((b) => b.label.endsWith('PRIVATE KEY'));
     let keyPem: string;
@@ -337,7 +366,12 @@ export class CertStore {
     return { cert, certPem: certs[0]!.pem, keyPem, chainPem: certs.slice(1).map((b) => b.pem) };
   }
 
-  private newEntry(cn: string | null, sans: readonly string[], organization: string | null, crlUrl: string | null): CertEntry {
+  private newEntry(
+    cn: string | null,
+    sans: readonly string[],
+    organization: string | null,
+    crlUrl: string | null,
+  ): CertEntry {
     const der = this.leaves.create({ commonName: cn, sans, organization, crlUrl });
     const certPem = toPem('CERTIFICATE', der);
     return { cert: Cert.lazyFromDer(der, certPem), certPem, keyPem: this.leafKey.pem, chainPem: this.defaultChainPem };

@@ -31,7 +31,7 @@ export function readTlv(buf: Buffer, offset: number): Tlv {
 /** The children of a constructed TLV. */
 export function children(buf: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let o = parent.start; o < parent.end; ) {
+  for (let o = parent.start; o < parent.end;) {
     const t = readTlv(buf, o);
     out.push(t);
     o = t.end;
@@ -59,6 +59,7 @@ export function toPem(label: string, der: Buffer): string {
 export function pemBlocks(text: string): Array<{ label: string; pem: string }> {
   const out: Array<{ label: string; pem: string }> = [];
   const re = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) out.push({ label: m[1]!, pem: m[0].replace(/\r\n?/g, '\n') + '\n' });
+  for (let m = re.exec(text); m !== null; m = re.exec(text))
+    out.push({ label: m[1]!, pem: m[0].replace(/\r\n?/g, '\n') + '\n' });
   return out;
 }

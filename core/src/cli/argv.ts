@@ -26,7 +26,14 @@ export function optionFlags(options: readonly OptionInfo[]): FlagSpec[] {
     .map((o) => ({
       long: o.name.replace(/_/g, '-'),
       option: o.name,
-      kind: o.type === 'bool' ? 'bool' : o.type === 'str[]' ? 'append' : o.type === 'int' || o.type === 'int?' ? 'int' : 'str',
+      kind:
+        o.type === 'bool'
+          ? 'bool'
+          : o.type === 'str[]'
+            ? 'append'
+            : o.type === 'int' || o.type === 'int?'
+              ? 'int'
+              : 'str',
       help: o.help,
       group: `Options of ${o.owner}`,
       ...(o.choices ? { choices: o.choices } : {}),
@@ -78,7 +85,8 @@ export function parseArgs(argv: readonly string[], extra: readonly FlagSpec[] = 
       }
       if (negated) usage(`Unknown flag: ${name}.`);
       const raw = takeValue(name, inline);
-      if (f.choices && !f.choices.includes(raw)) usage(`${name}: invalid choice "${raw}" (choose from ${f.choices.join(', ')}).`);
+      if (f.choices && !f.choices.includes(raw))
+        usage(`${name}: invalid choice "${raw}" (choose from ${f.choices.join(', ')}).`);
       if (f.kind === 'int') {
         if (!/^[-+]?\d+$/.test(raw)) usage(`${name} expects an integer, got "${raw}".`);
         out.flags.set(f.option, { value: Number.parseInt(raw, 10), flag: name });
@@ -135,7 +143,9 @@ export function parseArgs(argv: readonly string[], extra: readonly FlagSpec[] = 
           continue;
         }
       }
-      usage(`Unknown flag: ${name}.${didYouMean(name, [...byLong.keys()].map((k) => `--${k}`).concat(['--set', '--quiet', '--verbose', '--version', '--options', '--commands', '--help']))}`);
+      usage(
+        `Unknown flag: ${name}.${didYouMean(name, [...byLong.keys()].map((k) => `--${k}`).concat(['--set', '--quiet', '--verbose', '--version', '--options', '--commands', '--help']))}`,
+      );
     }
     if (arg.length > 1 && arg.startsWith('-') && !/^-\d/.test(arg)) {
       const letter = arg[1]!;
@@ -170,15 +180,42 @@ export function parseArgs(argv: readonly string[], extra: readonly FlagSpec[] = 
 
 /** mitmdump's option groups, for `--help` (flags not listed here: "Other options"). */
 const FLAG_GROUPS: Readonly<Record<string, string>> = {
-  scripts: 'Common options', rfile: 'Common options', 'save-stream-file': 'Common options', 'flow-detail': 'Common options',
-  confdir: 'Common options', anticache: 'Common options', anticomp: 'Common options', stickycookie: 'Common options', stickyauth: 'Common options',
-  mode: 'Proxy options', 'listen-host': 'Proxy options', 'listen-port': 'Proxy options', server: 'Proxy options', 'ignore-hosts': 'Proxy options',
-  'allow-hosts': 'Proxy options', 'tcp-hosts': 'Proxy options', 'upstream-auth': 'Proxy options', proxyauth: 'Proxy options',
-  'store-streamed-bodies': 'Proxy options', rawtcp: 'Proxy options', http2: 'Proxy options', showhost: 'Proxy options', 'show-ignored-hosts': 'Proxy options',
-  'ssl-insecure': 'SSL', certs: 'SSL', 'cert-passphrase': 'SSL',
-  'client-replay': 'Client replay', 'server-replay': 'Server replay', 'server-replay-kill-extra': 'Server replay', 'server-replay-extra': 'Server replay',
-  'server-replay-reuse': 'Server replay', 'server-replay-refresh': 'Server replay',
-  'map-local': 'Map local and map remote', 'map-remote': 'Map local and map remote', 'modify-body': 'Modify body and headers', 'modify-headers': 'Modify body and headers',
+  scripts: 'Common options',
+  rfile: 'Common options',
+  'save-stream-file': 'Common options',
+  'flow-detail': 'Common options',
+  confdir: 'Common options',
+  anticache: 'Common options',
+  anticomp: 'Common options',
+  stickycookie: 'Common options',
+  stickyauth: 'Common options',
+  mode: 'Proxy options',
+  'listen-host': 'Proxy options',
+  'listen-port': 'Proxy options',
+  server: 'Proxy options',
+  'ignore-hosts': 'Proxy options',
+  'allow-hosts': 'Proxy options',
+  'tcp-hosts': 'Proxy options',
+  'upstream-auth': 'Proxy options',
+  proxyauth: 'Proxy options',
+  'store-streamed-bodies': 'Proxy options',
+  rawtcp: 'Proxy options',
+  http2: 'Proxy options',
+  showhost: 'Proxy options',
+  'show-ignored-hosts': 'Proxy options',
+  'ssl-insecure': 'SSL',
+  certs: 'SSL',
+  'cert-passphrase': 'SSL',
+  'client-replay': 'Client replay',
+  'server-replay': 'Server replay',
+  'server-replay-kill-extra': 'Server replay',
+  'server-replay-extra': 'Server replay',
+  'server-replay-reuse': 'Server replay',
+  'server-replay-refresh': 'Server replay',
+  'map-local': 'Map local and map remote',
+  'map-remote': 'Map local and map remote',
+  'modify-body': 'Modify body and headers',
+  'modify-headers': 'Modify body and headers',
 };
 
 /** What `--help` describes besides the flags. */
@@ -195,7 +232,11 @@ export interface UsageInfo {
  * server replay is in the build, never before. Flags generated from addon options (`extra`) are
  * grouped by the addon that declares them (their `group`).
  */
-export function usageText(extra: readonly FlagSpec[] = [], declared: (option: string) => boolean = () => true, info: UsageInfo = {}): string {
+export function usageText(
+  extra: readonly FlagSpec[] = [],
+  declared: (option: string) => boolean = () => true,
+  info: UsageInfo = {},
+): string {
   const name = info.name ?? 'mitmts';
   const subcommands = Object.entries(info.subcommands ?? {});
   const lines = [`usage: ${name} [options] [filter ...]`];
@@ -228,10 +269,14 @@ export function usageText(extra: readonly FlagSpec[] = [], declared: (option: st
 }
 
 function flagLine(f: FlagSpec): string {
-  const names = [f.short ? `-${f.short}` : null, f.kind === 'bool' ? `--${f.long}, --no-${f.long}` : `--${f.long}`].filter(Boolean).join(', ');
+  const names = [f.short ? `-${f.short}` : null, f.kind === 'bool' ? `--${f.long}, --no-${f.long}` : `--${f.long}`]
+    .filter(Boolean)
+    .join(', ');
   const meta = f.kind === 'bool' ? '' : ` ${f.metavar ?? f.option.toUpperCase()}`;
   const left = `  ${names}${meta}`;
-  return left.length < 24 ? left.padEnd(24) + firstSentence(f.help) : `${left}\n${' '.repeat(24)}${firstSentence(f.help)}`;
+  return left.length < 24
+    ? left.padEnd(24) + firstSentence(f.help)
+    : `${left}\n${' '.repeat(24)}${firstSentence(f.help)}`;
 }
 
 function firstSentence(s: string): string {

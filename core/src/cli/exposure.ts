@@ -26,6 +26,6 @@ export function exposureNotice(addresses: readonly ListenerAddress[], proxyauth:
   const where = open.map((a) => `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`).join(', ');
   return (
     `The proxy at ${where} accepts clients from other machines and proxyauth is not set: anyone who reaches it can use it, ` +
-    'also to reach services on this host\'s loopback. Set --proxyauth, or --listen-host 127.0.0.1 to accept local clients only.'
+    "also to reach services on this host's loopback. Set --proxyauth, or --listen-host 127.0.0.1 to accept local clients only."
   );
 }

@@ -25,7 +25,11 @@ export async function loadFlowFormats(dist: Distribution): Promise<void> {
     try {
       await dist.importer(spec);
     } catch (err) {
-      throw new MitmtsError('MITMTS_ERR_MANIFEST', `Cannot load flow format package ${spec}: ${(err as Error).message}`, { cause: err });
+      throw new MitmtsError(
+        'MITMTS_ERR_MANIFEST',
+        `Cannot load flow format package ${spec}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 }
@@ -35,7 +39,10 @@ export function addonsOf(mod: unknown, from: string): AddonInput[] {
   const m = mod as { default?: unknown; addons?: unknown };
   const pick = m.addons ?? m.default;
   if (pick === undefined || pick === null) {
-    throw new MitmtsError('MITMTS_ERR_MANIFEST', `${from} exports no addon: export default an addon class (or an array), or export const addons = [...].`);
+    throw new MitmtsError(
+      'MITMTS_ERR_MANIFEST',
+      `${from} exports no addon: export default an addon class (or an array), or export const addons = [...].`,
+    );
   }
   return (Array.isArray(pick) ? pick : [pick]) as AddonInput[];
 }
@@ -47,7 +54,9 @@ export async function loadManifest(kernel: Kernel, dist: Distribution): Promise<
       try {
         return [spec, await dist.importer(spec)] as const;
       } catch (err) {
-        throw new MitmtsError('MITMTS_ERR_MANIFEST', `Cannot load addon package ${spec}: ${(err as Error).message}`, { cause: err });
+        throw new MitmtsError('MITMTS_ERR_MANIFEST', `Cannot load addon package ${spec}: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }),
   );

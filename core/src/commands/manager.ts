@@ -29,7 +29,10 @@ export class CommandManager {
   /** Register a command; `self` is `this` for the call (parameter names are read from `fn`). */
   add(spec: CommandSpec, fn: (...args: never[]) => unknown, owner: string, self?: unknown): void {
     if (!/^[a-z0-9_][a-z0-9_.-]*$/i.test(spec.name)) {
-      throw new CommandError(`Invalid command name ${JSON.stringify(spec.name)} (declared by ${owner}): use dotted words, e.g. myaddon.run.`, 'MITMTS_ERR_COMMAND_DUPLICATE');
+      throw new CommandError(
+        `Invalid command name ${JSON.stringify(spec.name)} (declared by ${owner}): use dotted words, e.g. myaddon.run.`,
+        'MITMTS_ERR_COMMAND_DUPLICATE',
+      );
     }
     const existing = this.commands.get(spec.name);
     if (existing && existing.info.owner !== owner) {
@@ -161,7 +164,10 @@ export class CommandManager {
       case 'cutspec':
         return word === '' ? [] : word.split(',').map((s) => s.trim());
       case 'bytes':
-        return Buffer.from(word.replace(/\\x([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+        return Buffer.from(
+          word.replace(/\\x([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        );
       case 'choice': {
         const choices = typeof p.choices === 'string' ? ((await this.call(p.choices)) as string[]) : (p.choices ?? []);
         if (!choices.includes(word)) bad(`one of ${choices.join(', ')}`);
@@ -180,7 +186,10 @@ export class CommandManager {
   private lookup(name: string): Registered {
     const c = this.commands.get(name);
     if (!c) {
-      throw new CommandError(`Unknown command: ${name}.${didYouMean(name, this.commands.keys())}`, 'MITMTS_ERR_UNKNOWN_COMMAND');
+      throw new CommandError(
+        `Unknown command: ${name}.${didYouMean(name, this.commands.keys())}`,
+        'MITMTS_ERR_UNKNOWN_COMMAND',
+      );
     }
     return c;
   }
@@ -188,8 +197,11 @@ export class CommandManager {
   private arity(info: CommandInfo, given: number): CommandError {
     const required = info.args.filter((a) => !a.optional).length;
     const variadic = info.args.at(-1)?.type === 'str[]';
-    const expected =
-      variadic ? `at least ${required - 1}` : required === info.args.length ? `${required}` : `${required} to ${info.args.length}`;
+    const expected = variadic
+      ? `at least ${required - 1}`
+      : required === info.args.length
+        ? `${required}`
+        : `${required} to ${info.args.length}`;
     return new CommandError(
       `Command ${info.name} takes ${expected} argument${expected === '1' ? '' : 's'}, got ${given}. Usage: ${info.signature}`,
       'MITMTS_ERR_COMMAND_ARGS',
@@ -219,7 +231,13 @@ export function paramNames(fn: (...args: never[]) => unknown): string[] {
   if (!m) return [];
   return m[1]!
     .split(',')
-    .map((p) => p.replace(/\/\*.*?\*\//g, '').replace(/=.*$/s, '').replace(/^\.\.\./, '').trim())
+    .map((p) =>
+      p
+        .replace(/\/\*.*?\*\//g, '')
+        .replace(/=.*$/s, '')
+        .replace(/^\.\.\./, '')
+        .trim(),
+    )
     .filter(Boolean);
 }
 

@@ -28,7 +28,11 @@ export class FilterError extends Error {
   readonly detail: string;
 
   constructor(code: FilterErrorCode, expression: string, position: number, detail: string) {
-    super(code === FilterErrorCode.EMPTY ? 'Empty filter expression' : `Invalid filter expression at position ${position}: ${detail}`);
+    super(
+      code === FilterErrorCode.EMPTY
+        ? 'Empty filter expression'
+        : `Invalid filter expression at position ${position}: ${detail}`,
+    );
     this.name = 'FilterError';
     this.code = code;
     this.position = position;

@@ -38,7 +38,6 @@ const isHttp = (f: Flow): f is HTTPFlow => f.type === 'http';
 const isDns = (f: Flow): f is DNSFlow => f.type === 'dns';
 const isStream = (f: Flow): f is TCPFlow | UDPFlow => f.type === 'tcp' || f.type === 'udp';
 
-
 function contentType(re: RegexTester, h: Headers): boolean {
   for (const [k, v] of h.fields) if (equalsAsciiCI(k, 'content-type') && re.test(latin1(v))) return true;
   return false;
@@ -113,104 +112,149 @@ const unary = (name: string, describe: string, help: string, m: Matcher): Operat
 
 /** Every operator, keyed by name (without `~`). */
 export const OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map(
-  ([
-    unary('all', 'any flow', 'Match all flows', () => true),
-    unary('http', 'is an HTTP flow', 'Match HTTP flows', isHttp),
-    unary('websocket', 'is a WebSocket flow', 'Match WebSocket flows', (f) => isHttp(f) && f.websocket !== null),
-    unary('tcp', 'is a TCP flow', 'Match TCP flows', (f) => f.type === 'tcp'),
-    unary('udp', 'is a UDP flow', 'Match UDP flows', (f) => f.type === 'udp'),
-    unary('dns', 'is a DNS flow', 'Match DNS flows', isDns),
-    unary('q', 'has no response', 'Match request with no response', (f) => (isHttp(f) || isDns(f)) && !f.response),
-    unary('s', 'has a response', 'Match response', (f) => (isHttp(f) || isDns(f)) && !!f.response),
-    unary('e', 'has an error', 'Match error', (f) => !!f.error),
-    unary('marked', 'is marked', 'Match marked flows', (f) => !!f.marked),
-    unary('replay', 'is replayed', 'Match replayed flows', (f) => f.isReplay !== null),
-    unary('replayq', 'is a replayed client request', 'Match replayed client request', (f) => f.isReplay === 'request'),
-    unary('replays', 'is a replayed server response', 'Match replayed server response', (f) => f.isReplay === 'response'),
-    unary('a', 'response is an asset', 'Match asset in response: CSS, JavaScript, images, fonts.', (f) => {
-      if (!isHttp(f) || !f.response) return false;
-      const h = f.response.headers;
-      return ASSET_TYPES.some((re) => contentType(re, h));
-    }),
-    regex('u', 'url', 'URL', (re) => (f) => {
-      if (isHttp(f)) return !!f.request && re.test(f.request.prettyUrl);
-      if (isDns(f)) return !!f.request && f.request.questions.length > 0 && re.test(f.request.questions[0]!.name);
-      return false;
-    }),
-    regex('d', 'domain', 'Domain', (re) => (f) => isHttp(f) && (re.test(f.request.host) || re.test(f.request.prettyHost))),
-    regex('m', 'method', 'Method', (re) => (f) => isHttp(f) && re.test(f.request.rawMethod), { binary: true }),
-    regex(
-      'h',
-      'header',
-      'Header',
-      (re) => (f) => isHttp(f) && (re.test(f.request.headers.toString()) || (!!f.response && re.test(f.response.headers.toString()))),
-      { binary: true, reFlags: 'm' },
-    ),
-    regex('hq', 'request header', 'Request header', (re) => (f) => isHttp(f) && re.test(f.request.headers.toString()), {
-      binary: true,
-      reFlags: 'm',
-    }),
-    regex('hs', 'response header', 'Response header', (re) => (f) => isHttp(f) && !!f.response && re.test(f.response.headers.toString()), {
-      binary: true,
-      reFlags: 'm',
-    }),
-    regex(
-      't',
-      'content type',
-      'Content-type header',
-      (re) => (f) => isHttp(f) && (contentType(re, f.request.headers) || (!!f.response && contentType(re, f.response.headers))),
-      { binary: true },
-    ),
-    regex('tq', 'request content type', 'Request Content-Type header', (re) => (f) => isHttp(f) && contentType(re, f.request.headers), {
-      binary: true,
-    }),
-    regex(
-      'ts',
-      'response content type',
-      'Response Content-Type header',
-      (re) => (f) => isHttp(f) && !!f.response && contentType(re, f.response.headers),
-      { binary: true },
-    ),
-    regex('b', 'body', 'Body', (re) => (f) => bodies(re, f, 'all'), { binary: true, reFlags: 's' }),
-    regex('bq', 'request body', 'Request body', (re) => (f) => bodies(re, f, 'client'), { binary: true, reFlags: 's' }),
-    regex('bs', 'response body', 'Response body', (re) => (f) => bodies(re, f, 'server'), { binary: true, reFlags: 's' }),
-    regex('src', 'source address', 'Match source address', (re) => (f) => {
-      const p = f.clientConn?.peername;
-      return !!p && re.test(`${p[0]}:${p[1]}`);
-    }),
-    regex('dst', 'destination address', 'Match destination address', (re) => (f) => {
-      const a = f.serverConn?.address;
-      return !!a && re.test(`${a[0]}:${a[1]}`);
-    }),
-    regex(
-      'meta',
-      'metadata',
-      'Flow metadata',
-      (re) => (f) =>
-        re.test(
-          Object.entries(f.metadata)
-            .map(([k, v]) => `${k}: ${pyStr(v)}`)
-            .join('\n'),
-        ),
-      { reFlags: 'm' },
-    ),
-    regex('marker', 'marker', 'Match marked flows with specified marker', (re) => (f) => re.test(f.marked)),
-    regex('comment', 'comment', 'Flow comment', (re) => (f) => re.test(f.comment), { reFlags: 'm' }),
-    {
-      name: 'c',
-      arg: 'int',
-      describe: 'response code is',
-      help: 'HTTP response code',
-      build: (n) => (f) => isHttp(f) && !!f.response && f.response.statusCode === n,
-    },
-  ] satisfies OperatorSpec[]).map((op): [string, OperatorSpec] => [op.name, op]),
+  (
+    [
+      unary('all', 'any flow', 'Match all flows', () => true),
+      unary('http', 'is an HTTP flow', 'Match HTTP flows', isHttp),
+      unary('websocket', 'is a WebSocket flow', 'Match WebSocket flows', (f) => isHttp(f) && f.websocket !== null),
+      unary('tcp', 'is a TCP flow', 'Match TCP flows', (f) => f.type === 'tcp'),
+      unary('udp', 'is a UDP flow', 'Match UDP flows', (f) => f.type === 'udp'),
+      unary('dns', 'is a DNS flow', 'Match DNS flows', isDns),
+      unary('q', 'has no response', 'Match request with no response', (f) => (isHttp(f) || isDns(f)) && !f.response),
+      unary('s', 'has a response', 'Match response', (f) => (isHttp(f) || isDns(f)) && !!f.response),
+      unary('e', 'has an error', 'Match error', (f) => !!f.error),
+      unary('marked', 'is marked', 'Match marked flows', (f) => !!f.marked),
+      unary('replay', 'is replayed', 'Match replayed flows', (f) => f.isReplay !== null),
+      unary(
+        'replayq',
+        'is a replayed client request',
+        'Match replayed client request',
+        (f) => f.isReplay === 'request',
+      ),
+      unary(
+        'replays',
+        'is a replayed server response',
+        'Match replayed server response',
+        (f) => f.isReplay === 'response',
+      ),
+      unary('a', 'response is an asset', 'Match asset in response: CSS, JavaScript, images, fonts.', (f) => {
+        if (!isHttp(f) || !f.response) return false;
+        const h = f.response.headers;
+        return ASSET_TYPES.some((re) => contentType(re, h));
+      }),
+      regex('u', 'url', 'URL', (re) => (f) => {
+        if (isHttp(f)) return !!f.request && re.test(f.request.prettyUrl);
+        if (isDns(f)) return !!f.request && f.request.questions.length > 0 && re.test(f.request.questions[0]!.name);
+        return false;
+      }),
+      regex(
+        'd',
+        'domain',
+        'Domain',
+        (re) => (f) => isHttp(f) && (re.test(f.request.host) || re.test(f.request.prettyHost)),
+      ),
+      regex('m', 'method', 'Method', (re) => (f) => isHttp(f) && re.test(f.request.rawMethod), { binary: true }),
+      regex(
+        'h',
+        'header',
+        'Header',
+        (re) => (f) =>
+          isHttp(f) &&
+          (re.test(f.request.headers.toString()) || (!!f.response && re.test(f.response.headers.toString()))),
+        { binary: true, reFlags: 'm' },
+      ),
+      regex(
+        'hq',
+        'request header',
+        'Request header',
+        (re) => (f) => isHttp(f) && re.test(f.request.headers.toString()),
+        {
+          binary: true,
+          reFlags: 'm',
+        },
+      ),
+      regex(
+        'hs',
+        'response header',
+        'Response header',
+        (re) => (f) => isHttp(f) && !!f.response && re.test(f.response.headers.toString()),
+        {
+          binary: true,
+          reFlags: 'm',
+        },
+      ),
+      regex(
+        't',
+        'content type',
+        'Content-type header',
+        (re) => (f) =>
+          isHttp(f) && (contentType(re, f.request.headers) || (!!f.response && contentType(re, f.response.headers))),
+        { binary: true },
+      ),
+      regex(
+        'tq',
+        'request content type',
+        'Request Content-Type header',
+        (re) => (f) => isHttp(f) && contentType(re, f.request.headers),
+        {
+          binary: true,
+        },
+      ),
+      regex(
+        'ts',
+        'response content type',
+        'Response Content-Type header',
+        (re) => (f) => isHttp(f) && !!f.response && contentType(re, f.response.headers),
+        { binary: true },
+      ),
+      regex('b', 'body', 'Body', (re) => (f) => bodies(re, f, 'all'), { binary: true, reFlags: 's' }),
+      regex('bq', 'request body', 'Request body', (re) => (f) => bodies(re, f, 'client'), {
+        binary: true,
+        reFlags: 's',
+      }),
+      regex('bs', 'response body', 'Response body', (re) => (f) => bodies(re, f, 'server'), {
+        binary: true,
+        reFlags: 's',
+      }),
+      regex('src', 'source address', 'Match source address', (re) => (f) => {
+        const p = f.clientConn?.peername;
+        return !!p && re.test(`${p[0]}:${p[1]}`);
+      }),
+      regex('dst', 'destination address', 'Match destination address', (re) => (f) => {
+        const a = f.serverConn?.address;
+        return !!a && re.test(`${a[0]}:${a[1]}`);
+      }),
+      regex(
+        'meta',
+        'metadata',
+        'Flow metadata',
+        (re) => (f) =>
+          re.test(
+            Object.entries(f.metadata)
+              .map(([k, v]) => `${k}: ${pyStr(v)}`)
+              .join('\n'),
+          ),
+        { reFlags: 'm' },
+      ),
+      regex('marker', 'marker', 'Match marked flows with specified marker', (re) => (f) => re.test(f.marked)),
+      regex('comment', 'comment', 'Flow comment', (re) => (f) => re.test(f.comment), { reFlags: 'm' }),
+      {
+        name: 'c',
+        arg: 'int',
+        describe: 'response code is',
+        help: 'HTTP response code',
+        build: (n) => (f) => isHttp(f) && !!f.response && f.response.statusCode === n,
+      },
+    ] satisfies OperatorSpec[]
+  ).map((op): [string, OperatorSpec] => [op.name, op]),
 );
 
 /** `[syntax, help]` pairs for every operator and the combinators, sorted as mitmproxy shows them. */
 export const FILTER_HELP: ReadonlyArray<readonly [string, string]> = [
-  ...Array.from(OPERATORS.values(), (op) => [`~${op.name}${op.arg === 'regex' ? ' regex' : op.arg === 'int' ? ' int' : ''}`, op.help] as const).sort(
-    (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0),
-  ),
+  ...Array.from(
+    OPERATORS.values(),
+    (op) => [`~${op.name}${op.arg === 'regex' ? ' regex' : op.arg === 'int' ? ' int' : ''}`, op.help] as const,
+  ).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
   ['!', 'unary not'],
   ['&', 'and'],
   ['|', 'or'],

@@ -49,7 +49,7 @@ export type FilterNode =
 
 const isWs = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
 const isPrintable = (code: number): boolean => code >= 0x21 && code <= 0x7e;
-const WORD_STOP = "()~'\" \t\n\r";
+const WORD_STOP = '()~\'" \t\n\r';
 const ESCAPES: Record<string, string> = { t: '\t', n: '\n', r: '\r', f: '\f' };
 
 /** Parse `text` into a tree; regexes are compiled here so that errors carry positions. */
@@ -162,22 +162,40 @@ class Parser {
       for (let i = name.length - 1; i > 0; i--) {
         if (OPERATORS.has(name.slice(0, i)) && !/[A-Za-z0-9]/.test(name[i]!)) {
           const op = `~${name.slice(0, i)}`;
-          this.fail(start + 1 + i, `${op} must be followed by whitespace or the end of the expression, not '${name[i]}' (write '${op} ${name.slice(i)}')`);
+          this.fail(
+            start + 1 + i,
+            `${op} must be followed by whitespace or the end of the expression, not '${name[i]}' (write '${op} ${name.slice(i)}')`,
+          );
         }
       }
       this.fail(start, `unknown operator ~${name}`, FilterErrorCode.UNKNOWN_OPERATOR);
     }
     this.pos = end;
-    if (spec.arg === 'none') return { kind: 'op', op: name, arg: null, bare: false, pos: start, ignoreCase: false, re: null };
+    if (spec.arg === 'none')
+      return { kind: 'op', op: name, arg: null, bare: false, pos: start, ignoreCase: false, re: null };
     this.skipWs();
     const argPos = this.pos;
     if (spec.arg === 'int') {
-      while (this.pos < this.text.length && this.text.charCodeAt(this.pos) >= 0x30 && this.text.charCodeAt(this.pos) <= 0x39) this.pos++;
+      while (
+        this.pos < this.text.length &&
+        this.text.charCodeAt(this.pos) >= 0x30 &&
+        this.text.charCodeAt(this.pos) <= 0x39
+      )
+        this.pos++;
       if (this.pos === argPos) this.fail(argPos, `expected an integer argument after ~${name}`);
-      return { kind: 'op', op: name, arg: Number(this.text.slice(argPos, this.pos)), bare: false, pos: start, ignoreCase: false, re: null };
+      return {
+        kind: 'op',
+        op: name,
+        arg: Number(this.text.slice(argPos, this.pos)),
+        bare: false,
+        pos: start,
+        ignoreCase: false,
+        re: null,
+      };
     }
     const next = this.text[argPos];
-    if (next === undefined || next === '(' || next === ')' || next === '~') this.fail(argPos, `expected a regex argument after ~${name}`);
+    if (next === undefined || next === '(' || next === ')' || next === '~')
+      this.fail(argPos, `expected a regex argument after ~${name}`);
     return this.regexNode(name, this.parseArgument(), start, false, argPos);
   }
 
@@ -199,7 +217,8 @@ class Parser {
     for (;;) {
       const c = this.text[i];
       if (c === undefined) this.fail(start, `unterminated quoted string: missing closing ${q}`);
-      if (c === '\n' || c === '\r') this.fail(i, `quoted strings cannot contain a line break (write \\n or \\r instead)`);
+      if (c === '\n' || c === '\r')
+        this.fail(i, `quoted strings cannot contain a line break (write \\n or \\r instead)`);
       if (c === q) break;
       if (c === '\\') {
         const n = this.text[i + 1];

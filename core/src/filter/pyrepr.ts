@@ -81,7 +81,13 @@ export function pyRepr(v: unknown): string {
   if (v instanceof Map) return '{' + Array.from(v, ([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ') + '}';
   if (v instanceof Set) return v.size ? '{' + Array.from(v, pyRepr).join(', ') + '}' : 'set()';
   if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    return '{' + Object.entries(v).map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`).join(', ') + '}';
+    return (
+      '{' +
+      Object.entries(v)
+        .map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`)
+        .join(', ') +
+      '}'
+    );
   }
   return String(v);
 }

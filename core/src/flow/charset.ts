@@ -19,7 +19,19 @@ function norm(name: string): string {
   return name.trim().toLowerCase().replace(/_/g, '-');
 }
 
-const LATIN1 = new Set(['latin-1', 'latin1', 'iso-8859-1', 'iso8859-1', 'iso-8859-1:1987', '8859', 'cp819', 'l1', 'iso-ir-100', 'csisolatin1', 'latin']);
+const LATIN1 = new Set([
+  'latin-1',
+  'latin1',
+  'iso-8859-1',
+  'iso8859-1',
+  'iso-8859-1:1987',
+  '8859',
+  'cp819',
+  'l1',
+  'iso-ir-100',
+  'csisolatin1',
+  'latin',
+]);
 const ASCII = new Set(['ascii', 'us-ascii', '646', 'ansi-x3.4-1968', 'us']);
 const UTF8 = new Set(['utf-8', 'utf8', 'u8', 'utf', 'cp65001', 'unicode-1-1-utf-8']);
 
@@ -79,7 +91,8 @@ export function decodeText(buf: Buffer, charset: string, strict = true): string 
   if (ASCII.has(c)) {
     if (strict) {
       const i = buf.findIndex((b) => b >= 0x80);
-      if (i !== -1) throw new CharsetError(`'ascii' codec can't decode byte 0x${buf[i]!.toString(16)} in position ${i}`);
+      if (i !== -1)
+        throw new CharsetError(`'ascii' codec can't decode byte 0x${buf[i]!.toString(16)} in position ${i}`);
       return buf.toString('latin1');
     }
     return buf.toString('latin1').replace(/[\x80-\xff]/g, '\ufffd');
@@ -94,8 +107,10 @@ export function decodeText(buf: Buffer, charset: string, strict = true): string 
     if (c === 'utf-16le' || c === 'utf-16-le') return platformDecoder('utf-16le', strict, true).decode(buf);
     if (c === 'utf-16be' || c === 'utf-16-be') return platformDecoder('utf-16be', strict, true).decode(buf);
     if (c === 'utf-32' || c === 'utf32') {
-      if (buf[0] === 0 && buf[1] === 0 && buf[2] === 0xfe && buf[3] === 0xff) return decodeUtf32(buf.subarray(4), false, strict);
-      if (buf[0] === 0xff && buf[1] === 0xfe && buf[2] === 0 && buf[3] === 0) return decodeUtf32(buf.subarray(4), true, strict);
+      if (buf[0] === 0 && buf[1] === 0 && buf[2] === 0xfe && buf[3] === 0xff)
+        return decodeUtf32(buf.subarray(4), false, strict);
+      if (buf[0] === 0xff && buf[1] === 0xfe && buf[2] === 0 && buf[3] === 0)
+        return decodeUtf32(buf.subarray(4), true, strict);
       return decodeUtf32(buf, true, strict);
     }
     if (c === 'utf-32le' || c === 'utf-32-le') return decodeUtf32(buf, true, strict);
@@ -111,12 +126,15 @@ export function decodeText(buf: Buffer, charset: string, strict = true): string 
 export function encodeText(s: string, charset: string): Buffer {
   const c = norm(charset);
   if (UTF8.has(c)) return Buffer.from(s, 'utf8');
-  if (c === 'utf-8-sig' || c === 'utf8-sig') return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(s, 'utf8')]);
+  if (c === 'utf-8-sig' || c === 'utf8-sig')
+    return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(s, 'utf8')]);
   if (LATIN1.has(c) || ASCII.has(c)) {
     const max = LATIN1.has(c) ? 0xff : 0x7f;
     for (let i = 0; i < s.length; i++) {
       if (s.charCodeAt(i) > max) {
-        throw new CharsetError(`'${charset}' codec can't encode character U+${s.charCodeAt(i).toString(16).padStart(4, '0')} in position ${i}`);
+        throw new CharsetError(
+          `'${charset}' codec can't encode character U+${s.charCodeAt(i).toString(16).padStart(4, '0')} in position ${i}`,
+        );
       }
     }
     return Buffer.from(s, 'latin1');
@@ -127,5 +145,7 @@ export function encodeText(s: string, charset: string): Buffer {
   if (c === 'utf-32' || c === 'utf32') return encodeUtf32(s, true, true);
   if (c === 'utf-32le' || c === 'utf-32-le') return encodeUtf32(s, true, false);
   if (c === 'utf-32be' || c === 'utf-32-be') return encodeUtf32(s, false, false);
-  throw new CharsetError(`cannot encode text as '${charset}': only UTF-8/16/32, latin-1 and ASCII are supported for writing`);
+  throw new CharsetError(
+    `cannot encode text as '${charset}': only UTF-8/16/32, latin-1 and ASCII are supported for writing`,
+  );
 }

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Cert } from '../certs/cert.js';
-import type { Address, ClientState, ConnectionState as ConnectionStateData, ServerState, TlsVersionName } from './state.js';
+import type {
+  Address,
+  ClientState,
+  ConnectionState as ConnectionStateData,
+  ServerState,
+  TlsVersionName,
+} from './state.js';
 import { StateError, StateKeys } from './state-keys.js';
 
 /** Socket state of a live connection (mitmproxy's `ConnectionState`; not serialized). */
@@ -13,13 +19,37 @@ export enum ConnectionStatus {
 
 export type TransportProtocol = 'tcp' | 'udp';
 
-const TLS_VERSIONS: ReadonlySet<string> = new Set(['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3', 'DTLSv0.9', 'DTLSv1', 'DTLSv1.2', 'QUICv1']);
+const TLS_VERSIONS: ReadonlySet<string> = new Set([
+  'SSLv3',
+  'TLSv1',
+  'TLSv1.1',
+  'TLSv1.2',
+  'TLSv1.3',
+  'DTLSv0.9',
+  'DTLSv1',
+  'DTLSv1.2',
+  'QUICv1',
+]);
 
 export { StateError, checkKeys } from './state-keys.js';
 
 const CONNECTION_KEYS = [
-  'id', 'peername', 'sockname', 'transport_protocol', 'error', 'tls', 'certificate_list', 'alpn', 'alpn_offers',
-  'cipher', 'cipher_list', 'tls_version', 'sni', 'timestamp_start', 'timestamp_end', 'timestamp_tls_setup',
+  'id',
+  'peername',
+  'sockname',
+  'transport_protocol',
+  'error',
+  'tls',
+  'certificate_list',
+  'alpn',
+  'alpn_offers',
+  'cipher',
+  'cipher_list',
+  'tls_version',
+  'sni',
+  'timestamp_start',
+  'timestamp_end',
+  'timestamp_tls_setup',
 ] as const;
 
 /** Common fields accepted by the {@link Client} and {@link Server} constructors. */
@@ -143,7 +173,8 @@ export abstract class Connection {
       transport_protocol: this.transportProtocol,
       error: this.error,
       tls: this.tls,
-      certificate_list: this._certificateList === null ? this._certificatePems!.slice() : this._certificateList.map((c) => c.toPem()),
+      certificate_list:
+        this._certificateList === null ? this._certificatePems!.slice() : this._certificateList.map((c) => c.toPem()),
       alpn: this.alpn,
       alpn_offers: this.alpnOffers.slice(),
       cipher: this.cipher,
@@ -159,7 +190,9 @@ export abstract class Connection {
   /** Load the common fields; with `adopt`, the state's arrays are taken over instead of copied. */
   protected setConnectionState(s: ConnectionStateData, what: string, adopt: boolean): void {
     if (s.transport_protocol !== 'tcp' && s.transport_protocol !== 'udp') {
-      throw new StateError(`Invalid transport_protocol in ${what} state: '${String(s.transport_protocol)}' (expected 'tcp' or 'udp').`);
+      throw new StateError(
+        `Invalid transport_protocol in ${what} state: '${String(s.transport_protocol)}' (expected 'tcp' or 'udp').`,
+      );
     }
     if (s.tls_version !== null && !TLS_VERSIONS.has(s.tls_version)) {
       throw new StateError(`Invalid tls_version in ${what} state: '${String(s.tls_version)}'.`);
@@ -212,7 +245,13 @@ const CLIENT_KEYS = new StateKeys([...CONNECTION_KEYS, 'mitmcert', 'proxy_mode']
 const NO_ADDRESS: Address = Object.freeze(['', 0]) as unknown as Address;
 const NONE: never[] = Object.freeze([]) as unknown as never[];
 const LOADING_CLIENT: ClientInit = Object.freeze({
-  id: '', peername: NO_ADDRESS, sockname: NO_ADDRESS, timestampStart: 0, certificateList: NONE, alpnOffers: NONE, cipherList: NONE,
+  id: '',
+  peername: NO_ADDRESS,
+  sockname: NO_ADDRESS,
+  timestampStart: 0,
+  certificateList: NONE,
+  alpnOffers: NONE,
+  cipherList: NONE,
 });
 const LOADING_SERVER: ServerInit = Object.freeze({ id: '', certificateList: NONE, alpnOffers: NONE, cipherList: NONE });
 

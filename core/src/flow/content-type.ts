@@ -39,8 +39,10 @@ function asciiSearch(content: Buffer, re: RegExp): RegExpExecArray | null {
  */
 export function inferContentEncoding(contentType: string, content: Buffer = Buffer.alloc(0)): string {
   let enc: string | undefined;
-  if (content.length >= 4 && content[0] === 0 && content[1] === 0 && content[2] === 0xfe && content[3] === 0xff) enc = 'utf-32be';
-  else if (content.length >= 4 && content[0] === 0xff && content[1] === 0xfe && content[2] === 0 && content[3] === 0) enc = 'utf-32le';
+  if (content.length >= 4 && content[0] === 0 && content[1] === 0 && content[2] === 0xfe && content[3] === 0xff)
+    enc = 'utf-32be';
+  else if (content.length >= 4 && content[0] === 0xff && content[1] === 0xfe && content[2] === 0 && content[3] === 0)
+    enc = 'utf-32le';
   else if (content.length >= 2 && content[0] === 0xfe && content[1] === 0xff) enc = 'utf-16be';
   else if (content.length >= 2 && content[0] === 0xff && content[1] === 0xfe) enc = 'utf-16le';
   else if (content.length >= 3 && content[0] === 0xef && content[1] === 0xbb && content[2] === 0xbf) enc = 'utf-8-sig';

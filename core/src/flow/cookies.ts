@@ -91,7 +91,11 @@ function hasSpecial(s: string): boolean {
   return false;
 }
 
-function formatPairs(pairs: Iterable<readonly [string, string | null]>, specials: readonly string[] = [], sep = '; '): string {
+function formatPairs(
+  pairs: Iterable<readonly [string, string | null]>,
+  specials: readonly string[] = [],
+  sep = '; ',
+): string {
   const vals: string[] = [];
   for (const [k, v] of pairs) {
     if (v === null) {
@@ -160,7 +164,9 @@ export function parseSetCookieHeaders(lines: Iterable<string>): SetCookie[] {
 }
 
 /** Format cookies as one Set-Cookie header value (several are joined with `, `). */
-export function formatSetCookieHeader(cookies: Iterable<readonly [string, string, CookieAttrs | Iterable<readonly [string, string | null]>]>): string {
+export function formatSetCookieHeader(
+  cookies: Iterable<readonly [string, string, CookieAttrs | Iterable<readonly [string, string | null]>]>,
+): string {
   const out: string[] = [];
   for (const [name, value, attrs] of cookies) {
     const pairs: Array<readonly [string, string | null]> = [[name, value]];

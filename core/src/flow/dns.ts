@@ -4,8 +4,24 @@ import { checkKeys, type Client, type Server } from './connection.js';
 
 /** Common DNS record types. */
 export const DNSType = {
-  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35,
-  DS: 43, RRSIG: 46, NSEC: 47, DNSKEY: 48, SVCB: 64, HTTPS: 65, ANY: 255,
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  HINFO: 13,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  NAPTR: 35,
+  DS: 43,
+  RRSIG: 46,
+  NSEC: 47,
+  DNSKEY: 48,
+  SVCB: 64,
+  HTTPS: 65,
+  ANY: 255,
 } as const;
 
 /** DNS classes. */
@@ -84,7 +100,7 @@ function ipv6(data: Buffer): string {
   // Compress the longest run of zero groups, as Python's ipaddress does.
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;
@@ -139,7 +155,8 @@ export class DNSResourceRecord {
     try {
       if (this.type === DNSType.A && this.data.length === 4) return Array.from(this.data).join('.');
       if (this.type === DNSType.AAAA && this.data.length === 16) return ipv6(this.data);
-      if (this.type === DNSType.NS || this.type === DNSType.CNAME || this.type === DNSType.PTR) return unpackDomainName(this.data);
+      if (this.type === DNSType.NS || this.type === DNSType.CNAME || this.type === DNSType.PTR)
+        return unpackDomainName(this.data);
       if (this.type === DNSType.TXT) return this.data.toString('utf8');
       if (this.type === DNSType.A || this.type === DNSType.AAAA) throw new Error('bad length');
     } catch {
@@ -150,8 +167,20 @@ export class DNSResourceRecord {
 }
 
 const MESSAGE_KEYS = [
-  'id', 'query', 'op_code', 'authoritative_answer', 'truncation', 'recursion_desired', 'recursion_available', 'reserved',
-  'response_code', 'questions', 'answers', 'authorities', 'additionals', 'timestamp',
+  'id',
+  'query',
+  'op_code',
+  'authoritative_answer',
+  'truncation',
+  'recursion_desired',
+  'recursion_available',
+  'reserved',
+  'response_code',
+  'questions',
+  'answers',
+  'authorities',
+  'additionals',
+  'timestamp',
 ];
 
 /** Fields of a DNS message. */

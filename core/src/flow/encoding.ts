@@ -71,7 +71,9 @@ export function decode(buf: Buffer, encoding: string): Buffer {
   const e = encoding.toLowerCase();
   const fn = decoders[e];
   if (!fn || !Object.prototype.hasOwnProperty.call(decoders, e)) {
-    throw new ContentEncodingError(`Unknown content encoding '${encoding}': expected one of ${CONTENT_ENCODINGS.join(', ')}.`);
+    throw new ContentEncodingError(
+      `Unknown content encoding '${encoding}': expected one of ${CONTENT_ENCODINGS.join(', ')}.`,
+    );
   }
   try {
     return fn(buf);
@@ -91,11 +93,15 @@ export function encode(buf: Buffer, encoding: string): Buffer {
   const e = encoding.toLowerCase();
   const fn = encoders[e];
   if (!fn || !Object.prototype.hasOwnProperty.call(encoders, e)) {
-    throw new ContentEncodingError(`Unknown content encoding '${encoding}': expected one of ${CONTENT_ENCODINGS.join(', ')}.`);
+    throw new ContentEncodingError(
+      `Unknown content encoding '${encoding}': expected one of ${CONTENT_ENCODINGS.join(', ')}.`,
+    );
   }
   try {
     return fn(buf);
   } catch (err) {
-    throw new ContentEncodingError(`Cannot encode with content encoding '${encoding}': ${(err as Error).message}`, { cause: err });
+    throw new ContentEncodingError(`Cannot encode with content encoding '${encoding}': ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }

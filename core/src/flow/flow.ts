@@ -34,8 +34,19 @@ export function loadFlow(state: FlowState, adopt = false): Flow {
 const LOADING_METADATA: Record<string, unknown> = Object.freeze({});
 
 export const BASE_FLOW_KEYS = [
-  'version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay', 'marked',
-  'metadata', 'comment', 'timestamp_created', 'backup',
+  'version',
+  'type',
+  'id',
+  'error',
+  'client_conn',
+  'server_conn',
+  'intercepted',
+  'is_replay',
+  'marked',
+  'metadata',
+  'comment',
+  'timestamp_created',
+  'backup',
 ] as const;
 
 /** The keys of a flow state of `type` with `extra` keys beyond the base ones. */
@@ -118,7 +129,8 @@ export abstract class Flow {
    * @throws FlowControlError if the flow is not killable.
    */
   kill(): void {
-    if (!this.killable) throw new FlowControlError(`Flow ${this.id} is not killable: it is not live or was already killed.`);
+    if (!this.killable)
+      throw new FlowControlError(`Flow ${this.id} is not killable: it is not live or was already killed.`);
     this.error = new FlowError(FlowError.KILLED_MESSAGE);
     this.resume();
     this.live = false;
@@ -230,9 +242,12 @@ export abstract class Flow {
 
   protected setBaseState(state: BaseFlowState, keys: StateKeys, adopt: boolean): void {
     keys.check(state);
-    if (state.type !== this.type) throw new StateError(`Cannot load a '${state.type}' flow state into a ${this.type} flow.`);
+    if (state.type !== this.type)
+      throw new StateError(`Cannot load a '${state.type}' flow state into a ${this.type} flow.`);
     if (state.version !== FLOW_FORMAT_VERSION) {
-      throw new StateError(`Flow state has version ${state.version}, expected ${FLOW_FORMAT_VERSION}: migrate it first (core/src/io).`);
+      throw new StateError(
+        `Flow state has version ${state.version}, expected ${FLOW_FORMAT_VERSION}: migrate it first (core/src/io).`,
+      );
     }
     this.id = state.id;
     this.error = state.error ? FlowError.fromState(state.error) : null;

@@ -6,9 +6,7 @@ export type HeaderInput = Buffer | string;
 
 /** Anything {@link Headers} can be built from. */
 export type HeadersInit =
-  | Headers
-  | Iterable<readonly [HeaderInput, HeaderInput]>
-  | Record<string, HeaderInput | HeaderInput[]>;
+  Headers | Iterable<readonly [HeaderInput, HeaderInput]> | Record<string, HeaderInput | HeaderInput[]>;
 
 const keyCache = new Map<string, string>();
 

@@ -47,7 +47,8 @@ export class HTTPFlow extends Flow {
     const base = this.baseState();
     const ws = this.websocket;
     // mitmproxy's WebSocketData state takes no extra keys: what retention left out goes in metadata.
-    if (ws !== null && ws.omittedMessages > 0) base.metadata[WEBSOCKET_OMITTED] = { messages: ws.omittedMessages, bytes: ws.omittedBytes };
+    if (ws !== null && ws.omittedMessages > 0)
+      base.metadata[WEBSOCKET_OMITTED] = { messages: ws.omittedMessages, bytes: ws.omittedBytes };
     return this.withBackup({
       ...base,
       type: 'http',
@@ -63,7 +64,12 @@ export class HTTPFlow extends Flow {
     this.response = state.response ? Response.fromState(state.response, adopt) : null;
     this.websocket = state.websocket ? WebSocketData.fromState(state.websocket) : null;
     const omitted = this.metadata[WEBSOCKET_OMITTED] as { messages?: unknown; bytes?: unknown } | undefined;
-    if (this.websocket !== null && omitted !== null && typeof omitted === 'object' && typeof omitted.messages === 'number') {
+    if (
+      this.websocket !== null &&
+      omitted !== null &&
+      typeof omitted === 'object' &&
+      typeof omitted.messages === 'number'
+    ) {
       this.websocket.omittedMessages = omitted.messages;
       this.websocket.omittedBytes = typeof omitted.bytes === 'number' ? omitted.bytes : 0;
       if (this.metadata === state.metadata) this.metadata = { ...this.metadata };

@@ -196,7 +196,11 @@ export abstract class Message {
     try {
       bytes = encodeText(text, enc);
     } catch {
-      const ct = parseContentType(this.headers.get('content-type') ?? '') ?? ['text', 'plain', new Map<string, string>()];
+      const ct = parseContentType(this.headers.get('content-type') ?? '') ?? [
+        'text',
+        'plain',
+        new Map<string, string>(),
+      ];
       ct[2].set('charset', 'utf-8');
       this.headers.set('content-type', assembleContentType(...ct));
       bytes = Buffer.from(text, 'utf8');

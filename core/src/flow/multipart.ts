@@ -23,7 +23,10 @@ const NAME = /\bname="([^"]+)"/;
  * Parse a multipart/form-data body into `[name, value]` byte pairs. Parts without a
  * `name="..."` in their Content-Disposition are skipped; an unusable content type gives `[]`.
  */
-export function decodeMultipart(contentType: string | undefined | null, content: Buffer | null): Array<[Buffer, Buffer]> {
+export function decodeMultipart(
+  contentType: string | undefined | null,
+  content: Buffer | null,
+): Array<[Buffer, Buffer]> {
   const boundary = boundaryOf(contentType);
   if (boundary === null || content === null) return [];
   const delim = Buffer.from('--' + boundary, 'latin1');
@@ -62,7 +65,10 @@ export function decodeMultipart(contentType: string | undefined | null, content:
  * Content-Disposition with its name and, as mitmproxy writes it, `Content-Type: text/plain;
  * charset=utf-8`. @throws Error if a value contains the boundary line.
  */
-export function encodeMultipart(contentType: string | undefined | null, parts: Iterable<readonly [Buffer | string, Buffer | string]>): Buffer {
+export function encodeMultipart(
+  contentType: string | undefined | null,
+  parts: Iterable<readonly [Buffer | string, Buffer | string]>,
+): Buffer {
   const raw = boundaryOf(contentType);
   if (raw === null) return Buffer.alloc(0);
   const boundary = quote(raw);

@@ -380,7 +380,10 @@ export class Request extends Message {
     const semi = p.lastIndexOf(';');
     const slash = p.lastIndexOf('/');
     const bare = semi > slash ? p.slice(0, semi) : p;
-    return bare.split('/').filter((x) => x).map(url.unquote);
+    return bare
+      .split('/')
+      .filter((x) => x)
+      .map(url.unquote);
   }
 
   set pathComponents(components: Iterable<string>) {
@@ -406,7 +409,10 @@ export class Request extends Message {
   constrainEncoding(): void {
     const ae = this.headers.get('accept-encoding');
     if (ae) {
-      this.headers.set('accept-encoding', ['gzip', 'identity', 'deflate', 'br', 'zstd'].filter((e) => ae.includes(e)).join(', '));
+      this.headers.set(
+        'accept-encoding',
+        ['gzip', 'identity', 'deflate', 'br', 'zstd'].filter((e) => ae.includes(e)).join(', '),
+      );
     }
   }
 

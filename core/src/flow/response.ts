@@ -93,7 +93,10 @@ export class Response extends Message {
 
   override toString(): string {
     const raw = this.rawContent;
-    const details = raw && raw.length ? `${this.headers.get('content-type') ?? 'unknown content type'}, ${raw.length}b` : 'no content';
+    const details =
+      raw && raw.length
+        ? `${this.headers.get('content-type') ?? 'unknown content type'}, ${raw.length}b`
+        : 'no content';
     return `Response(${this.statusCode}, ${details})`;
   }
 
@@ -107,7 +110,10 @@ export class Response extends Message {
   }
 
   private getCookies(): Array<[string, ResponseCookie]> {
-    return parseSetCookieHeaders(this.headers.getAll('set-cookie')).map(([name, value, attrs]) => [name, [value, attrs]]);
+    return parseSetCookieHeaders(this.headers.getAll('set-cookie')).map(([name, value, attrs]) => [
+      name,
+      [value, attrs],
+    ]);
   }
 
   private setCookies(pairs: Iterable<readonly [string, ResponseCookie]>): void {

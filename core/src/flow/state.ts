@@ -10,8 +10,7 @@ export const FLOW_FORMAT_VERSION = 21;
 export type Address = [host: string, port: number] | [host: string, port: number, flowinfo: number, scopeid: number];
 
 export type TlsVersionName =
-  | 'SSLv3' | 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'
-  | 'DTLSv0.9' | 'DTLSv1' | 'DTLSv1.2' | 'QUICv1';
+  'SSLv3' | 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' | 'DTLSv0.9' | 'DTLSv1' | 'DTLSv1.2' | 'QUICv1';
 
 export interface ConnectionState {
   id: string;
@@ -77,7 +76,14 @@ export interface ResponseState extends MessageState {
 }
 
 /** `[type (opcode 1 text, 2 binary), from_client, content, timestamp, dropped, injected]` */
-export type WebSocketMessageState = [type: number, fromClient: boolean, content: Buffer, timestamp: number, dropped: boolean, injected: boolean];
+export type WebSocketMessageState = [
+  type: number,
+  fromClient: boolean,
+  content: Buffer,
+  timestamp: number,
+  dropped: boolean,
+  injected: boolean,
+];
 
 export interface WebSocketDataState {
   messages: WebSocketMessageState[];
@@ -90,8 +96,18 @@ export interface WebSocketDataState {
 /** `[from_client, content, timestamp]` */
 export type TCPMessageState = [fromClient: boolean, content: Buffer, timestamp: number];
 
-export interface DNSQuestionState { name: string; type: number; class_: number }
-export interface DNSResourceRecordState { name: string; type: number; class_: number; ttl: number; data: Buffer }
+export interface DNSQuestionState {
+  name: string;
+  type: number;
+  class_: number;
+}
+export interface DNSResourceRecordState {
+  name: string;
+  type: number;
+  class_: number;
+  ttl: number;
+  data: Buffer;
+}
 export interface DNSMessageState {
   id: number;
   query: boolean;

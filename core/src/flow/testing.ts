@@ -212,7 +212,13 @@ export function ttcpflow(opts: TStreamFlowOptions<TCPMessage> = {}): TCPFlow {
   const f = new TCPFlow(clientConn, opts.serverConn ?? tserverConn());
   f.timestampCreated = clientConn.timestampStart;
   const m = opts.messages ?? true;
-  f.messages = m === true ? [new TCPMessage(true, Buffer.from('hello'), 946681204.2), new TCPMessage(false, Buffer.from("it's me"), 946681204.5)] : m || [];
+  f.messages =
+    m === true
+      ? [
+          new TCPMessage(true, Buffer.from('hello'), 946681204.2),
+          new TCPMessage(false, Buffer.from("it's me"), 946681204.5),
+        ]
+      : m || [];
   f.error = opts.err === true ? terr() : opts.err || null;
   f.live = true;
   return f;
@@ -227,7 +233,13 @@ export function tudpflow(opts: TStreamFlowOptions<UDPMessage> = {}): UDPFlow {
   const f = new UDPFlow(clientConn, serverConn);
   f.timestampCreated = clientConn.timestampStart;
   const m = opts.messages ?? true;
-  f.messages = m === true ? [new UDPMessage(true, Buffer.from('hello'), 946681204.2), new UDPMessage(false, Buffer.from("it's me"), 946681204.5)] : m || [];
+  f.messages =
+    m === true
+      ? [
+          new UDPMessage(true, Buffer.from('hello'), 946681204.2),
+          new UDPMessage(false, Buffer.from("it's me"), 946681204.5),
+        ]
+      : m || [];
   f.error = opts.err === true ? terr() : opts.err || null;
   f.live = true;
   return f;

@@ -44,7 +44,8 @@ function isDnsName(h: string): boolean {
       len = 0;
       continue;
     }
-    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f;
+    const ok =
+      (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f;
     if (!ok || ++len > 63) return false;
   }
   return len > 0;
@@ -74,7 +75,6 @@ export function isValidPort(port: number): boolean {
  * @throws UrlError without a valid host or port.
  */
 export function parseUrl(url: string): [scheme: string, host: string, port: number, path: string] {
-   
   let rest = url.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, '').replace(/[\t\r\n]/g, '');
   let scheme = '';
   const colon = rest.indexOf(':');
@@ -113,7 +113,8 @@ export function parseUrl(url: string): [scheme: string, host: string, port: numb
   }
   let port: number | null = null;
   if (portStr !== '') {
-    if (!/^[0-9]+$/.test(portStr)) throw new UrlError(`Port could not be cast to integer value: '${portStr}' in URL '${url}'.`);
+    if (!/^[0-9]+$/.test(portStr))
+      throw new UrlError(`Port could not be cast to integer value: '${portStr}' in URL '${url}'.`);
     port = Number(portStr);
     if (!isValidPort(port)) throw new UrlError(`Port out of range 0-65535: ${portStr} in URL '${url}'.`);
   }

@@ -145,11 +145,20 @@ export interface CommandInput<A extends readonly ArgSpec[]> {
 export function command<const A extends readonly ArgSpec[] = []>(
   name: string,
   input: CommandInput<A> = {},
-): <M extends (...args: ArgValues<A>) => unknown>(target: object, key: string | symbol, desc: TypedPropertyDescriptor<M>) => void {
+): <M extends (...args: ArgValues<A>) => unknown>(
+  target: object,
+  key: string | symbol,
+  desc: TypedPropertyDescriptor<M>,
+) => void {
   return (target, key) => {
     own(target.constructor).commands.push({
       key,
-      spec: { name, help: input.help ?? '', args: input.args ?? [], ...(input.returns ? { returns: input.returns } : {}) },
+      spec: {
+        name,
+        help: input.help ?? '',
+        args: input.args ?? [],
+        ...(input.returns ? { returns: input.returns } : {}),
+      },
     });
   };
 }
@@ -164,7 +173,10 @@ export function hook<K extends HookName>(
   name: K,
 ): <M extends HookHandler<K>>(target: object, key: string | symbol, desc: TypedPropertyDescriptor<M>) => void {
   if (!isHookName(name)) {
-    throw new MitmtsError('MITMTS_ERR_UNKNOWN_HOOK', `@hook(${JSON.stringify(name)}): no such hook.${didYouMean(name, HOOK_NAMES)} The hooks are listed in docs/hooks.md.`);
+    throw new MitmtsError(
+      'MITMTS_ERR_UNKNOWN_HOOK',
+      `@hook(${JSON.stringify(name)}): no such hook.${didYouMean(name, HOOK_NAMES)} The hooks are listed in docs/hooks.md.`,
+    );
   }
   return (target, key) => {
     own(target.constructor).hooks.push({ key, hook: name });
@@ -176,7 +188,9 @@ export function hook<K extends HookName>(
  * parameter: `constructor(@inject(OPTIONS) private options: OptionsManager) {}`. Needed where no
  * `design:paramtypes` metadata exists (esbuild-compiled scripts), harmless elsewhere.
  */
-export function inject<T>(key: InjectionKey<T>): (target: object, prop: string | symbol | undefined, index: number) => void {
+export function inject<T>(
+  key: InjectionKey<T>,
+): (target: object, prop: string | symbol | undefined, index: number) => void {
   return (target, _prop, index) => {
     own(target).injects[index] = key as InjectionKey;
   };

@@ -87,7 +87,13 @@ export class HookTable {
     if (this.handlers.has('update')) return this.trigger('update', [flow] as never);
   }
 
-  private async continueAsync(list: readonly Handler[], i: number, pending: PromiseLike<unknown>, name: HookName, args: readonly unknown[]): Promise<void> {
+  private async continueAsync(
+    list: readonly Handler[],
+    i: number,
+    pending: PromiseLike<unknown>,
+    name: HookName,
+    args: readonly unknown[],
+  ): Promise<void> {
     try {
       await pending;
     } catch (err) {
@@ -285,4 +291,3 @@ function handlersOf(r: AddonRecord): Array<[HookName, (...args: unknown[]) => un
   }
   return out;
 }
-

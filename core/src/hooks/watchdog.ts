@@ -119,7 +119,10 @@ function beat(): void {
   if (late >= limit) {
     const label = labels[Math.abs(HOOK_SLOT[RUNNING]!)];
     const last = label ? ` (the last addon hook called: ${label})` : '';
-    for (const log of retainers.keys()) log.warn(`The event loop was blocked for ${(late / 1000).toFixed(1)} s${last} (see hook_watchdog); the watchdog thread watches from now on.`);
+    for (const log of retainers.keys())
+      log.warn(
+        `The event loop was blocked for ${(late / 1000).toFixed(1)} s${last} (see hook_watchdog); the watchdog thread watches from now on.`,
+      );
   }
   armWatchdog();
 }
@@ -211,8 +214,10 @@ function watchdogMain(req: NodeJS.Require): void {
     const v = Atomics.load(slots, 0);
     const s = (stale / 1000).toFixed(1);
     const signals = signalHandles.length > 0 ? ' SIGTERM and SIGINT still stop the process.' : '';
-    if (v > 0) return `${label(v) ?? 'a hook'} has blocked the event loop for ${s} s: nothing else runs until it returns (a synchronous loop?).${signals}`;
-    const last = v < 0 ? ` (the last hook called: ${label(v)}; code after an await in it runs outside the dispatcher)` : '';
+    if (v > 0)
+      return `${label(v) ?? 'a hook'} has blocked the event loop for ${s} s: nothing else runs until it returns (a synchronous loop?).${signals}`;
+    const last =
+      v < 0 ? ` (the last hook called: ${label(v)}; code after an await in it runs outside the dispatcher)` : '';
     return `The event loop has been blocked for ${s} s outside the addon hooks' synchronous calls${last}.${signals}`;
   }
 
@@ -276,7 +281,8 @@ function watchdogMain(req: NodeJS.Require): void {
         if (!/^\d+$/.test(pid)) continue;
         try {
           const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-          if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid) process.kill(Number(pid), 'SIGTERM');
+          if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid)
+            process.kill(Number(pid), 'SIGTERM');
         } catch {
           // gone meanwhile, or not ours to read
         }
@@ -291,7 +297,13 @@ function watchdogMain(req: NodeJS.Require): void {
     try {
       // Deprecated internal binding (see the module comment); its warning is not for users.
       (process as { noDeprecation?: boolean }).noDeprecation = true;
-      const { Signal } = (process as unknown as { binding(name: string): { Signal: new () => { onsignal: (n: number) => void; start(n: number): number; close(): void; unref(): void } } }).binding('signal_wrap');
+      const { Signal } = (
+        process as unknown as {
+          binding(name: string): {
+            Signal: new () => { onsignal: (n: number) => void; start(n: number): number; close(): void; unref(): void };
+          };
+        }
+      ).binding('signal_wrap');
       const { signals } = (req('node:os') as typeof import('node:os')).constants;
       for (const name of ['SIGTERM', 'SIGINT'] as const) {
         const h = new Signal();

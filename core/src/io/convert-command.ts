@@ -37,12 +37,17 @@ function parseConvertArgs(argv: readonly string[]): ConvertArgs | 'help' {
   let filter: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     if (flag === '-h' || flag === '--help') return 'help';
     if (flag === '--to') {
       const v = inline ?? argv[++i];
       if (!(WRITABLE_FORMATS as readonly number[]).includes(Number(v))) {
-        throw new ConvertUsage(`--to takes a flow format this version writes (${WRITABLE_FORMATS.join(' or ')}), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+        throw new ConvertUsage(
+          `--to takes a flow format this version writes (${WRITABLE_FORMATS.join(' or ')}), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+        );
       }
       format = Number(v) as WritableFormat;
     } else if (flag === '--filter') {
@@ -60,7 +65,12 @@ function parseConvertArgs(argv: readonly string[]): ConvertArgs | 'help' {
 }
 
 /** Run `mitmts flows convert` (arguments after `convert`). Resolves to the exit code. */
-export async function runConvertCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream, stdin: NodeJS.ReadableStream): Promise<number> {
+export async function runConvertCommand(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+  stdin: NodeJS.ReadableStream,
+): Promise<number> {
   const fail = (msg: string, code: number): number => {
     err.write(`mitmts flows convert: ${msg}\n`);
     return code;
@@ -75,7 +85,8 @@ export async function runConvertCommand(argv: string[], out: NodeJS.WritableStre
     }
     if (args.filter !== undefined) filter = parseFilter(args.filter);
   } catch (e) {
-    if (e instanceof ConvertUsage || e instanceof FilterError) return fail(`${e.message}\nRun 'mitmts flows convert --help' for usage.`, 2);
+    if (e instanceof ConvertUsage || e instanceof FilterError)
+      return fail(`${e.message}\nRun 'mitmts flows convert --help' for usage.`, 2);
     throw e;
   }
   const { input, output, format } = args;
@@ -87,7 +98,8 @@ export async function runConvertCommand(argv: string[], out: NodeJS.WritableStre
     const first = await flows.next();
     writer = new FlowWriter(output === '-' ? out : output, { format });
     try {
-      for (let r = first; !r.done; r = await flows.next()) if (filter === null || filter.match(r.value)) writer.add(r.value);
+      for (let r = first; !r.done; r = await flows.next())
+        if (filter === null || filter.match(r.value)) writer.add(r.value);
     } finally {
       await writer.close();
     }
@@ -98,7 +110,10 @@ export async function runConvertCommand(argv: string[], out: NodeJS.WritableStre
     if (typeof code === 'string') return fail((e as Error).message, input === '-' ? 1 : 2);
     throw e;
   }
-  const skipped = writer.skipped > 0 ? `; left out ${writer.skipped} UDP/DNS flows, which format ${format} cannot hold` : '';
-  err.write(`mitmts flows convert: wrote ${writer.count} flows at format ${format} to ${output === '-' ? '<stdout>' : output}${skipped}\n`);
+  const skipped =
+    writer.skipped > 0 ? `; left out ${writer.skipped} UDP/DNS flows, which format ${format} cannot hold` : '';
+  err.write(
+    `mitmts flows convert: wrote ${writer.count} flows at format ${format} to ${output === '-' ? '<stdout>' : output}${skipped}\n`,
+  );
   return 0;
 }

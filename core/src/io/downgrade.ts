@@ -15,7 +15,13 @@
  * the original (tested on files mitmdump 8.1.1 wrote).
  */
 import type { FlowState } from '../flow/state.js';
-import { ERROR_SCHEMA, REQUEST_SCHEMA, RESPONSE_SCHEMA, TCP_MESSAGES_SCHEMA, WEBSOCKET_SCHEMA } from './state-schema.js';
+import {
+  ERROR_SCHEMA,
+  REQUEST_SCHEMA,
+  RESPONSE_SCHEMA,
+  TCP_MESSAGES_SCHEMA,
+  WEBSOCKET_SCHEMA,
+} from './state-schema.js';
 import { FLOAT, encode, type TnetDictSchema } from './tnetstring.js';
 
 /** The flow format mitmproxy 7 and 8 write. */
@@ -26,7 +32,8 @@ export const FLOW_FORMAT_17 = 17;
 type D = Record<string, any>;
 
 const quic = (v: unknown): unknown => (v === 'QUICv1' ? 'QUIC' : v);
-const connState = (c: D, ended: boolean): number => (ended || c.timestamp_end != null || c.timestamp_start == null ? 0 : 3);
+const connState = (c: D, ended: boolean): number =>
+  ended || c.timestamp_end != null || c.timestamp_start == null ? 0 : 3;
 
 function client17(c: D, ended: boolean): D {
   return {

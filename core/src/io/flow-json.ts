@@ -44,8 +44,17 @@ const red = (o: FlowJsonOptions): Redactor => o.redactor ?? REDACT;
  * Print a body: decoded content rendered for reading and cut to `max` bytes (redaction on,
  * binary summarised; see {@link renderBody} for the choices).
  */
-export function bodyJson(content: Buffer, contentType: string | undefined, max: number, options: Partial<BodyOptions> = {}): BodyJson {
-  return renderBody(content, contentType, { maxBody: max, binary: options.binary ?? 'summary', redactor: options.redactor ?? REDACT });
+export function bodyJson(
+  content: Buffer,
+  contentType: string | undefined,
+  max: number,
+  options: Partial<BodyOptions> = {},
+): BodyJson {
+  return renderBody(content, contentType, {
+    maxBody: max,
+    binary: options.binary ?? 'summary',
+    redactor: options.redactor ?? REDACT,
+  });
 }
 
 type Getter = (f: AnyFlow, o: FlowJsonOptions) => JsonValue;
@@ -66,7 +75,8 @@ function messageBody(m: Message | null, o: FlowJsonOptions): JsonValue {
   return renderBody(content, m.headers.get('content-type'), bodyOptions(o));
 }
 
-const headerPairs = (h: Headers | null, o: FlowJsonOptions): JsonValue => (h === null ? null : h.items(true).map(([k, v]) => [k, red(o).header(k, v)]));
+const headerPairs = (h: Headers | null, o: FlowJsonOptions): JsonValue =>
+  h === null ? null : h.items(true).map(([k, v]) => [k, red(o).header(k, v)]);
 
 /** Set-Cookie headers as `{name: {value, ...attributes}}` (valueless attributes as true). */
 function responseCookies(r: NonNullable<HTTPFlow['response']>, o: FlowJsonOptions): JsonValue {
@@ -80,7 +90,10 @@ function responseCookies(r: NonNullable<HTTPFlow['response']>, o: FlowJsonOption
 }
 
 function conn(server: boolean): Record<string, Getter> {
-  const g = (pick: (c: Client | Server) => JsonValue): Getter => (f) => pick(server ? f.serverConn : f.clientConn);
+  const g =
+    (pick: (c: Client | Server) => JsonValue): Getter =>
+    (f) =>
+      pick(server ? f.serverConn : f.clientConn);
   const fields: Record<string, Getter> = {
     id: g((c) => c.id),
     peername: g((c) => (c.peername ? [...c.peername] : null)),
@@ -129,17 +142,26 @@ function messagesJson(f: AnyFlow, o: FlowJsonOptions): JsonValue {
 }
 
 function lastTimestamp(f: AnyFlow): number | null {
-  if (isHttp(f)) return f.websocket?.timestampEnd ?? f.response?.timestampEnd ?? f.error?.timestamp ?? f.request.timestampEnd ?? null;
+  if (isHttp(f))
+    return (
+      f.websocket?.timestampEnd ?? f.response?.timestampEnd ?? f.error?.timestamp ?? f.request.timestampEnd ?? null
+    );
   if (isDns(f)) return f.response?.timestamp ?? f.error?.timestamp ?? null;
   const ms = (f as TCPFlow).messages;
   return ms.length ? ms[ms.length - 1]!.timestamp : (f.error?.timestamp ?? null);
 }
 
-const req = (pick: (f: HTTPFlow, o: FlowJsonOptions) => JsonValue): Getter => (f, o) => (isHttp(f) ? pick(f, o) : null);
-const resp = (pick: (r: NonNullable<HTTPFlow['response']>, o: FlowJsonOptions) => JsonValue): Getter => (f, o) =>
-  isHttp(f) && f.response !== null ? pick(f.response, o) : null;
+const req =
+  (pick: (f: HTTPFlow, o: FlowJsonOptions) => JsonValue): Getter =>
+  (f, o) =>
+    isHttp(f) ? pick(f, o) : null;
+const resp =
+  (pick: (r: NonNullable<HTTPFlow['response']>, o: FlowJsonOptions) => JsonValue): Getter =>
+  (f, o) =>
+    isHttp(f) && f.response !== null ? pick(f.response, o) : null;
 
-const mediaType = (v: string | undefined): JsonValue => (v === undefined ? null : v.split(';')[0]!.trim().toLowerCase());
+const mediaType = (v: string | undefined): JsonValue =>
+  v === undefined ? null : v.split(';')[0]!.trim().toLowerCase();
 
 /** Every field `--fields` accepts (besides `request.headers.<name>` and `response.headers.<name>`). */
 export const FLOW_FIELDS: Readonly<Record<string, Getter>> = {
@@ -169,7 +191,9 @@ export const FLOW_FIELDS: Readonly<Record<string, Getter>> = {
   'request.path': req((f, o) => red(o).url(f.request.path)),
   'request.path_template': req((f) => pathTemplate(f.request.path || '/')),
   'request.query': req((f, o) => pairsObject(f.request.query.items(true), (k, v) => red(o).param(k, v))),
-  'request.cookies': req((f, o) => pairsObject(f.request.cookies.items(true), (_k, v) => (red(o).enabled ? redacted(v) : v))),
+  'request.cookies': req((f, o) =>
+    pairsObject(f.request.cookies.items(true), (_k, v) => (red(o).enabled ? redacted(v) : v)),
+  ),
   'request.http_version': req((f) => f.request.httpVersion),
   'request.headers': req((f, o) => headerPairs(f.request.headers, o)),
   'request.content_type': req((f) => mediaType(f.request.headers.get('content-type'))),
@@ -200,8 +224,16 @@ export const FLOW_FIELDS: Readonly<Record<string, Getter>> = {
 
 /** Fields printed when `--fields` is not given. */
 export const DEFAULT_FIELDS: readonly string[] = [
-  'id', 'type', 'timestamp_created', 'request.method', 'request.url', 'request.content',
-  'response.status_code', 'response.content_type', 'response.content', 'error',
+  'id',
+  'type',
+  'timestamp_created',
+  'request.method',
+  'request.url',
+  'request.content',
+  'response.status_code',
+  'response.content_type',
+  'response.content',
+  'error',
 ];
 
 /** `--fields` named a field that does not exist. */
@@ -227,7 +259,8 @@ export class FlowFields {
           const v = h.get(header);
           return v === undefined ? null : red(o).header(header, v);
         };
-        const getter: Getter = m[1] === 'request' ? req((f, o) => value(f.request.headers, o)) : resp((r, o) => value(r.headers, o));
+        const getter: Getter =
+          m[1] === 'request' ? req((f, o) => value(f.request.headers, o)) : resp((r, o) => value(r.headers, o));
         return [name, getter];
       }
       throw new UnknownFieldError(

@@ -38,14 +38,20 @@ export const BYTES_PER_TOKEN = 3;
 export const DEFAULT_MAX_LINE = 8192;
 
 function intArg(name: string, v: string | undefined): number {
-  if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${name} needs a non-negative integer, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+  if (v === undefined || !/^\d+$/.test(v))
+    throw new UsageError(
+      `${name} needs a non-negative integer, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+    );
   return Number(v);
 }
 
 /** A byte count with an optional k or m suffix (powers of 1024). */
 function sizeArg(name: string, v: string | undefined): number {
   const m = v === undefined ? null : /^(\d+)([km]?)$/i.exec(v);
-  if (m === null) throw new UsageError(`${name} needs a number of bytes (k and m suffixes allowed, e.g. 64k), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+  if (m === null)
+    throw new UsageError(
+      `${name} needs a number of bytes (k and m suffixes allowed, e.g. 64k), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+    );
   return Number(m[1]) * (m[2]!.toLowerCase() === 'k' ? 1024 : m[2]!.toLowerCase() === 'm' ? 1024 * 1024 : 1);
 }
 
@@ -99,9 +105,14 @@ export function parseFlowsArgs(argv: readonly string[]): FlowsArgs {
       case '--fields': {
         const v = next();
         if (!v) throw new UsageError('--fields needs a comma-separated list of fields');
-        const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+        const names = v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         // `+name` adds to the default fields instead of replacing them.
-        a.fields = names.every((n) => n.startsWith('+')) ? [...DEFAULT_FIELDS, ...names.map((n) => n.slice(1))] : names.map((n) => n.replace(/^\+/, ''));
+        a.fields = names.every((n) => n.startsWith('+'))
+          ? [...DEFAULT_FIELDS, ...names.map((n) => n.slice(1))]
+          : names.map((n) => n.replace(/^\+/, ''));
         a.fieldsGiven = true;
         break;
       }
@@ -117,7 +128,8 @@ export function parseFlowsArgs(argv: readonly string[]): FlowsArgs {
         break;
       case '--max-line':
         a.maxLine = intArg('--max-line', next());
-        if (a.maxLine !== 0 && a.maxLine < MIN_MAX_LINE) throw new UsageError(`--max-line must be 0 (no bound) or at least ${MIN_MAX_LINE} bytes, got ${a.maxLine}`);
+        if (a.maxLine !== 0 && a.maxLine < MIN_MAX_LINE)
+          throw new UsageError(`--max-line must be 0 (no bound) or at least ${MIN_MAX_LINE} bytes, got ${a.maxLine}`);
         break;
       case '--budget':
         a.budget = sizeArg('--budget', next());
@@ -133,7 +145,10 @@ export function parseFlowsArgs(argv: readonly string[]): FlowsArgs {
         break;
       case '--group': {
         const v = next();
-        if (v !== 'endpoint') throw new UsageError(`--group takes 'endpoint' (method, host and path template), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+        if (v !== 'endpoint')
+          throw new UsageError(
+            `--group takes 'endpoint' (method, host and path template), got ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+          );
         a.group = v;
         break;
       }
@@ -149,7 +164,10 @@ export function parseFlowsArgs(argv: readonly string[]): FlowsArgs {
         break;
       case '--binary': {
         const v = next();
-        if (v !== 'summary' && v !== 'base64') throw new UsageError(`--binary takes 'summary' or 'base64', got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+        if (v !== 'summary' && v !== 'base64')
+          throw new UsageError(
+            `--binary takes 'summary' or 'base64', got ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+          );
         a.binary = v;
         break;
       }
@@ -161,8 +179,10 @@ export function parseFlowsArgs(argv: readonly string[]): FlowsArgs {
         positional.push(arg);
     }
   }
-  if (a.summary && a.group !== null) throw new UsageError('--summary and --group/--schema are two different outputs: pick one');
-  if (a.dedup && (a.summary || a.group !== null)) throw new UsageError('--dedup applies to the flow list; --summary and --group already aggregate');
+  if (a.summary && a.group !== null)
+    throw new UsageError('--summary and --group/--schema are two different outputs: pick one');
+  if (a.dedup && (a.summary || a.group !== null))
+    throw new UsageError('--dedup applies to the flow list; --summary and --group already aggregate');
   if (a.filter === undefined && positional.length >= 2) {
     const last = positional[positional.length - 1]!;
     if (last !== '-' && !existsSync(last) && !looksLikeFile(last)) a.filter = positional.pop();

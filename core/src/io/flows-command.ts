@@ -88,7 +88,8 @@ function unreadable(file: string): string | null {
     return null;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `${file}: no such file. Give the flow files first, then the filter (or use --filter).`;
+    if (code === 'ENOENT')
+      return `${file}: no such file. Give the flow files first, then the filter (or use --filter).`;
     if (code === 'EACCES' || code === 'EPERM') return `${file}: cannot read it (permission denied)`;
     return `${file}: cannot read it (${(e as Error).message})`;
   }
@@ -96,7 +97,12 @@ function unreadable(file: string): string | null {
 
 /** The sink for the output the arguments ask for. */
 function sinkFor(args: FlowsArgs, out: NodeJS.WritableStream, fields: FlowFields): FlowSink {
-  const options: FlowJsonOptions = { maxBody: args.maxBody, maxMessages: args.maxMessages, redactor: new Redactor(args.redact), binary: args.binary };
+  const options: FlowJsonOptions = {
+    maxBody: args.maxBody,
+    maxMessages: args.maxMessages,
+    redactor: new Redactor(args.redact),
+    binary: args.binary,
+  };
   const limits = { maxLine: args.maxLine, budget: args.budget };
   if (args.summary) return new Summary(new RecordOutput(out, limits, 'summaries'));
   if (args.group !== null) {
@@ -109,7 +115,12 @@ function sinkFor(args: FlowsArgs, out: NodeJS.WritableStream, fields: FlowFields
 
 /** The fields of a group's example, unless --fields says otherwise. */
 const GROUP_EXAMPLE_FIELDS = [
-  'request.url', 'request.headers', 'request.content', 'response.status_code', 'response.headers', 'response.content',
+  'request.url',
+  'request.headers',
+  'request.content',
+  'response.status_code',
+  'response.headers',
+  'response.content',
 ];
 
 /**
@@ -176,7 +187,8 @@ export async function runFlowsCommand(
       await sink.finish();
       return fail(e.message, 1);
     }
-    if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('E')) return fail(e.message, 1);
+    if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('E'))
+      return fail(e.message, 1);
     throw e;
   }
   await sink.finish();

@@ -127,7 +127,8 @@ export function isMostlyBinary(b: Buffer): boolean {
   return bin / n > 0.3;
 }
 
-const nv = (items: Iterable<[string, string]>): HarNameValue[] => Array.from(items, ([name, value]) => ({ name, value }));
+const nv = (items: Iterable<[string, string]>): HarNameValue[] =>
+  Array.from(items, ([name, value]) => ({ name, value }));
 
 /** Python `len(str(headers))`: code points of the `name: value\r\n` block. */
 function headersSize(h: Headers): number {

@@ -36,7 +36,10 @@ function headers(list: Json, where: string): Headers {
     let value: unknown;
     if (Array.isArray(h)) [name, value] = h;
     else if (h !== null && typeof h === 'object') ({ name, value } = h);
-    need(typeof name === 'string' && typeof value === 'string', `${where}[${i}] is not a {name, value} object or a [name, value] pair of strings`);
+    need(
+      typeof name === 'string' && typeof value === 'string',
+      `${where}[${i}] is not a {name, value} object or a [name, value] pair of strings`,
+    );
     fields.push([name, value]);
   });
   return new Headers(fields.map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')]));
@@ -44,7 +47,8 @@ function headers(list: Json, where: string): Headers {
 
 /** `datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()`, keeping microseconds. */
 export function parseIsoTimestamp(s: string): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}:?\d{2}(?::?\d{2})?)?$/.exec(s);
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}:?\d{2}(?::?\d{2})?)?$/.exec(s);
   if (m === null) throw new HarError(`startedDateTime ${JSON.stringify(s)} is not an ISO 8601 date and time`);
   const [, y, mo, d, h, mi, sec, frac, tz] = m;
   const fields = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec ?? 0)] as const;
@@ -53,7 +57,9 @@ export function parseIsoTimestamp(s: string): number {
   let offset = 0;
   if (tz !== 'Z') {
     const digits = tz.slice(1).replace(/:/g, '');
-    offset = (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4)) * 60 + Number(digits.slice(4, 6) || 0)) * (tz[0] === '-' ? -1 : 1);
+    offset =
+      (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4)) * 60 + Number(digits.slice(4, 6) || 0)) *
+      (tz[0] === '-' ? -1 : 1);
   }
   return Date.UTC(...fields) / 1000 - offset + fraction;
 }
@@ -72,7 +78,8 @@ function responseBody(content: Json, hdrs: Headers): Buffer {
     return Buffer.from(text, 'base64');
   }
   need(typeof text === 'string', 'response.content.text is not a string');
-  const charset = typeof encoding === 'string' && encoding ? encoding : inferContentEncoding(hdrs.get('content-type') ?? '');
+  const charset =
+    typeof encoding === 'string' && encoding ? encoding : inferContentEncoding(hdrs.get('content-type') ?? '');
   try {
     return encodeText(text, charset);
   } catch {
@@ -97,7 +104,9 @@ function entryToFlow(e: Json, i: number): HTTPFlow {
   const port = req.url.startsWith('http://') ? 80 : 443;
   const client = new Client({ peername: ['127.0.0.1', 0], sockname: ['127.0.0.1', 0], timestampStart: start });
   client.timestampEnd = end;
-  const server = new Server({ address: typeof e.serverIPAddress === 'string' && e.serverIPAddress ? [e.serverIPAddress, port] : null });
+  const server = new Server({
+    address: typeof e.serverIPAddress === 'string' && e.serverIPAddress ? [e.serverIPAddress, port] : null,
+  });
   const flow = new HTTPFlow(client, server);
 
   const postText: unknown = req.postData?.text ?? '';
@@ -125,7 +134,8 @@ function entryToFlow(e: Json, i: number): HTTPFlow {
   flow.request = request;
   flow.response = response;
   flow.timestampCreated = start;
-  if (e._webSocketMessages !== undefined) flow.websocket = webSocketData(e._webSocketMessages, `${where}._webSocketMessages`);
+  if (e._webSocketMessages !== undefined)
+    flow.websocket = webSocketData(e._webSocketMessages, `${where}._webSocketMessages`);
   return flow;
 }
 

@@ -53,7 +53,8 @@ function backslashReplace(b: Buffer, ascii: boolean): string {
 function convertUnicode(data: D): D {
   if ('type' in data) data.type = str(data.type);
   if ('id' in data) data.id = str(data.id);
-  if (data.request && 'first_line_format' in data.request) data.request.first_line_format = str(data.request.first_line_format);
+  if (data.request && 'first_line_format' in data.request)
+    data.request.first_line_format = str(data.request.first_line_format);
   if (data.error && 'msg' in data.error) data.error.msg = str(data.error.msg);
   return data;
 }
@@ -74,324 +75,447 @@ type Converter = (data: D, ctx: MigrationContext) => D;
 const CONVERTERS: ReadonlyMap<string, Converter> = new Map<string, Converter>([
   ['0.11', (d) => ((d.version = [0, 12]), d)],
   ['0.12', (d) => ((d.version = [0, 13]), d)],
-  ['0.13', (d) => {
-    const req = d.request;
-    const resp = d.response;
-    req.first_line_format = req.form_in;
-    delete req.form_in;
-    req.http_version = httpVersionFromTuple(req.httpversion);
-    delete req.httpversion;
-    resp.http_version = httpVersionFromTuple(resp.httpversion);
-    delete resp.httpversion;
-    resp.status_code = resp.code;
-    delete resp.code;
-    resp.body = resp.content;
-    delete resp.content;
-    delete d.server_conn.state;
-    d.server_conn.via = null;
-    d.version = [0, 14];
-    return d;
-  }],
-  ['0.14', (d) => ((d.version = [0, 15]), d)],
-  ['0.15', (d) => {
-    for (const m of ['request', 'response']) {
-      if (d[m] && 'body' in d[m]) {
-        d[m].content = d[m].body;
-        delete d[m].body;
-      }
-    }
-    if (d.response && 'msg' in d.response) {
-      d.response.reason = d.response.msg;
-      delete d.response.msg;
-    }
-    delete d.request.form_out;
-    d.version = [0, 16];
-    return d;
-  }],
-  ['0.16', (d) => {
-    d.server_conn.peer_address = null;
-    d.version = [0, 17];
-    return d;
-  }],
-  ['0.17', (d) => {
-    convertUnicode(d);
-    d.server_conn.ip_address = d.server_conn.peer_address ?? null;
-    delete d.server_conn.peer_address;
-    d.marked = false;
-    d.version = [0, 18];
-    return d;
-  }],
-  ['0.18', (d) => {
-    convertUnicode(d);
-    delete d.request.stickyauth;
-    delete d.request.stickycookie;
-    Object.assign(d.client_conn, { sni: null, alpn_proto_negotiated: null, cipher_name: null, tls_version: null });
-    d.server_conn.alpn_proto_negotiated = null;
-    if (d.server_conn.via) d.server_conn.via.alpn_proto_negotiated = null;
-    d.mode = 'regular';
-    d.metadata = {};
-    d.version = [0, 19];
-    return d;
-  }],
-  ['0.19', (d) => {
-    convertUnicode(d);
-    d.version = [1, 0, 0];
-    return d;
-  }],
-  ['1.0', (d) => {
-    const flat = (a: D | null | undefined): unknown => (a ? a.address : a);
-    d.version = [2, 0, 0];
-    d.client_conn.address = flat(d.client_conn.address);
-    const s = d.server_conn;
-    s.address = flat(s.address);
-    s.source_address = flat(s.source_address);
-    if (s.ip_address) s.ip_address = flat(s.ip_address);
-    if (s.via) {
-      s.via.address = flat(s.via.address);
-      s.via.source_address = flat(s.via.source_address);
-      if (s.via.ip_address) s.via.ip_address = flat(s.via.ip_address);
-    }
-    return d;
-  }],
-  ['2.0', (d) => {
-    d.version = [3, 0, 0];
-    d.client_conn.mitmcert = null;
-    d.server_conn.tls_version = null;
-    if (d.server_conn.via) d.server_conn.via.tls_version = null;
-    return d;
-  }],
-  ['3.0', (d) => ((d.version = 4), d)],
-  ['4', (d, ctx) => {
-    d.version = 5;
-    const key = (c: D, addr: unknown): string => JSON.stringify([c.timestamp_start ?? null, ...(Array.isArray(addr) ? addr.map((x) => str(x)) : [addr ?? null])]);
-    const idFor = (map: Map<string, string>, k: string): string => {
-      let id = map.get(k);
-      if (id === undefined) map.set(k, (id = randomUUID()));
-      return id;
-    };
-    d.client_conn.id = idFor(ctx.clientConnIds, key(d.client_conn, d.client_conn.address));
-    d.server_conn.id = idFor(ctx.serverConnIds, key(d.server_conn, d.server_conn.source_address));
-    if (d.server_conn.via) d.server_conn.via.id = idFor(ctx.serverConnIds, key(d.server_conn.via, d.server_conn.via.source_address));
-    return d;
-  }],
-  ['5', (d) => {
-    d.version = 6;
-    forConns(d, (c) => {
-      c.tls_established = c.ssl_established;
-      delete c.ssl_established;
-      c.timestamp_tls_setup = c.timestamp_ssl_setup;
-      delete c.timestamp_ssl_setup;
-    }, true);
-    return d;
-  }],
-  ['6', (d) => {
-    d.version = 7;
-    d.client_conn.tls_extensions = null;
-    return d;
-  }],
-  ['7', (d) => {
-    d.version = 8;
-    if (d.request) d.request.trailers = null;
-    if (d.response) d.response.trailers = null;
-    return d;
-  }],
-  ['8', (d) => {
-    d.version = 9;
-    let requestReplay = false;
-    let responseReplay = false;
-    if (d.request) {
-      delete d.request.first_line_format;
-      d.request.authority = Buffer.alloc(0);
-      requestReplay = Boolean(d.request.is_replay);
-      delete d.request.is_replay;
-    }
-    if (d.response) {
-      responseReplay = Boolean(d.response.is_replay);
-      delete d.response.is_replay;
-    }
-    d.is_replay = requestReplay ? 'request' : responseReplay ? 'response' : null;
-    return d;
-  }],
-  ['9', (d) => {
-    d.version = 10;
-    const conv = (c: D): void => {
-      c.state = 0;
-      c.error = null;
-      c.tls = c.tls_established;
-      const alpn = c.alpn_proto_negotiated;
-      c.alpn_offers = alpn ? [alpn] : null;
-      const cipher = c.cipher_name;
-      c.cipher_list = cipher ? [cipher] : null;
-    };
-    const client = d.client_conn;
-    client.sockname = ['', 0];
-    const cc = client.clientcert;
-    delete client.clientcert;
-    client.certificate_list = cc ? [cc] : [];
-    conv(client);
-    const server = (s: D): void => {
-      const crt = s.cert;
-      delete s.cert;
-      s.certificate_list = crt ? [crt] : [];
-      s.cipher_name = null;
-      s.via2 = null;
-      conv(s);
-    };
-    server(d.server_conn);
-    if (d.server_conn.via) server(d.server_conn.via);
-    return d;
-  }],
-  ['10', (d) => {
-    d.version = 11;
-    forConns(d, (c) => {
-      c.sni = Buffer.isBuffer(c.sni) ? backslashReplace(c.sni, true) : c.sni;
-      c.alpn = c.alpn_proto_negotiated;
-      delete c.alpn_proto_negotiated;
-      c.alpn_offers = c.alpn_offers || [];
-      c.cipher_list = c.cipher_list || [];
-    }, true);
-    return d;
-  }],
-  ['11', (d, ctx) => {
-    d.version = 12;
-    const meta: D = d.metadata ?? {};
-    if (!('websocket_handshake' in meta)) {
-      d.websocket = null;
-      // A handshake flow: remember it (as it is now) for the WebSocket flow that follows.
-      if ('websocket' in meta) ctx.websocketHandshakes.set(String(d.id), structuredCloneState(d));
+  [
+    '0.13',
+    (d) => {
+      const req = d.request;
+      const resp = d.response;
+      req.first_line_format = req.form_in;
+      delete req.form_in;
+      req.http_version = httpVersionFromTuple(req.httpversion);
+      delete req.httpversion;
+      resp.http_version = httpVersionFromTuple(resp.httpversion);
+      delete resp.httpversion;
+      resp.status_code = resp.code;
+      delete resp.code;
+      resp.body = resp.content;
+      delete resp.content;
+      delete d.server_conn.state;
+      d.server_conn.via = null;
+      d.version = [0, 14];
       return d;
-    }
-    // An old separate WebSocket flow: merge it into its handshake flow, which is then read a
-    // second time (mitmproxy notes this in the metadata).
-    const ws = d;
-    const handshakeId = String(str(meta.websocket_handshake));
-    let flow = ctx.websocketHandshakes.get(handshakeId);
-    ctx.websocketHandshakes.delete(handshakeId);
-    if (flow === undefined) {
-      flow = {
-        client_conn: ws.client_conn,
-        error: ws.error,
-        id: ws.id,
-        intercepted: ws.intercepted,
-        is_replay: ws.is_replay,
-        marked: ws.marked,
-        metadata: {},
-        mode: 'transparent',
-        request: {
-          authority: Buffer.alloc(0),
-          content: null,
-          headers: [],
-          host: 'unknown',
-          http_version: Buffer.from('HTTP/1.1'),
-          method: Buffer.from('GET'),
-          path: Buffer.from('/'),
-          port: 80,
-          scheme: Buffer.from('http'),
-          timestamp_end: 0,
-          timestamp_start: 0,
-          trailers: null,
-        },
-        response: null,
-        server_conn: ws.server_conn,
-        type: 'http',
-        version: 12,
-      };
-    }
-    flow.metadata.duplicated =
-      'This WebSocket flow has been migrated from an old file format version and may appear duplicated.';
-    flow.websocket = {
-      messages: ws.messages,
-      closed_by_client: str(ws.close_sender) === 'client',
-      close_code: ws.close_code,
-      close_reason: ws.close_reason,
-      timestamp_end: flow.server_conn?.timestamp_end ?? null,
-    };
-    flow.version = 12;
-    return flow;
-  }],
-  ['12', (d) => {
-    d.version = 13;
-    d.marked = d.marked ? ':default:' : '';
-    return d;
-  }],
-  ['13', (d) => {
-    d.version = 14;
-    d.comment = '';
-    if (d.response && d.response.timestamp_start == null) {
-      d.response.timestamp_start = d.request.timestamp_end;
-      d.response.timestamp_end = d.request.timestamp_end + 1;
-    }
-    return d;
-  }],
-  ['14', (d) => {
-    d.version = 15;
-    if (d.websocket) d.websocket.messages = d.websocket.messages.map((m: unknown[]) => [...m, false]);
-    return d;
-  }],
-  ['15', (d) => {
-    d.version = 16;
-    d.timestamp_created = ('request' in d ? d.request : d.client_conn).timestamp_start;
-    return d;
-  }],
-  ['16', (d) => {
-    d.version = 17;
-    delete d.mode;
-    return d;
-  }],
-  ['17', (d) => {
-    d.version = 18;
-    d.client_conn.proxy_mode = 'regular';
-    return d;
-  }],
-  ['18', (d) => {
-    d.version = 19;
-    const client = d.client_conn;
-    const server = d.server_conn;
-    client.peername = client.address ?? null;
-    delete client.address;
-    if (client.timestamp_start == null) client.timestamp_start = 0.0;
-    delete client.tls_extensions;
-    server.peername = server.ip_address ?? null;
-    delete server.ip_address;
-    server.sockname = server.source_address ?? null;
-    delete server.source_address;
-    server.via = server.via2 ?? null;
-    delete server.via2;
-    for (const c of [client, server]) {
-      delete c.tls_established;
-      c.cipher = c.cipher_name ?? null;
-      delete c.cipher_name;
-      if (!('transport_protocol' in c)) c.transport_protocol = 'tcp';
-      for (const name of ['peername', 'sockname', 'address']) {
-        const a = c[name];
-        if (Array.isArray(a) && Buffer.isBuffer(a[0])) a[0] = backslashReplace(a[0], false);
+    },
+  ],
+  ['0.14', (d) => ((d.version = [0, 15]), d)],
+  [
+    '0.15',
+    (d) => {
+      for (const m of ['request', 'response']) {
+        if (d[m] && 'body' in d[m]) {
+          d[m].content = d[m].body;
+          delete d[m].body;
+        }
       }
-    }
-    if (server.sni === true) server.sni = server.address[0];
-    return d;
-  }],
-  ['19', (d) => {
-    d.version = 20;
-    delete d.client_conn.state;
-    delete d.server_conn.state;
-    return d;
-  }],
-  ['20', (d) => {
-    d.version = 21;
-    for (const c of [d.client_conn, d.server_conn]) if (c.tls_version === 'QUIC') c.tls_version = 'QUICv1';
-    return d;
-  }],
+      if (d.response && 'msg' in d.response) {
+        d.response.reason = d.response.msg;
+        delete d.response.msg;
+      }
+      delete d.request.form_out;
+      d.version = [0, 16];
+      return d;
+    },
+  ],
+  [
+    '0.16',
+    (d) => {
+      d.server_conn.peer_address = null;
+      d.version = [0, 17];
+      return d;
+    },
+  ],
+  [
+    '0.17',
+    (d) => {
+      convertUnicode(d);
+      d.server_conn.ip_address = d.server_conn.peer_address ?? null;
+      delete d.server_conn.peer_address;
+      d.marked = false;
+      d.version = [0, 18];
+      return d;
+    },
+  ],
+  [
+    '0.18',
+    (d) => {
+      convertUnicode(d);
+      delete d.request.stickyauth;
+      delete d.request.stickycookie;
+      Object.assign(d.client_conn, { sni: null, alpn_proto_negotiated: null, cipher_name: null, tls_version: null });
+      d.server_conn.alpn_proto_negotiated = null;
+      if (d.server_conn.via) d.server_conn.via.alpn_proto_negotiated = null;
+      d.mode = 'regular';
+      d.metadata = {};
+      d.version = [0, 19];
+      return d;
+    },
+  ],
+  [
+    '0.19',
+    (d) => {
+      convertUnicode(d);
+      d.version = [1, 0, 0];
+      return d;
+    },
+  ],
+  [
+    '1.0',
+    (d) => {
+      const flat = (a: D | null | undefined): unknown => (a ? a.address : a);
+      d.version = [2, 0, 0];
+      d.client_conn.address = flat(d.client_conn.address);
+      const s = d.server_conn;
+      s.address = flat(s.address);
+      s.source_address = flat(s.source_address);
+      if (s.ip_address) s.ip_address = flat(s.ip_address);
+      if (s.via) {
+        s.via.address = flat(s.via.address);
+        s.via.source_address = flat(s.via.source_address);
+        if (s.via.ip_address) s.via.ip_address = flat(s.via.ip_address);
+      }
+      return d;
+    },
+  ],
+  [
+    '2.0',
+    (d) => {
+      d.version = [3, 0, 0];
+      d.client_conn.mitmcert = null;
+      d.server_conn.tls_version = null;
+      if (d.server_conn.via) d.server_conn.via.tls_version = null;
+      return d;
+    },
+  ],
+  ['3.0', (d) => ((d.version = 4), d)],
+  [
+    '4',
+    (d, ctx) => {
+      d.version = 5;
+      const key = (c: D, addr: unknown): string =>
+        JSON.stringify([
+          c.timestamp_start ?? null,
+          ...(Array.isArray(addr) ? addr.map((x) => str(x)) : [addr ?? null]),
+        ]);
+      const idFor = (map: Map<string, string>, k: string): string => {
+        let id = map.get(k);
+        if (id === undefined) map.set(k, (id = randomUUID()));
+        return id;
+      };
+      d.client_conn.id = idFor(ctx.clientConnIds, key(d.client_conn, d.client_conn.address));
+      d.server_conn.id = idFor(ctx.serverConnIds, key(d.server_conn, d.server_conn.source_address));
+      if (d.server_conn.via)
+        d.server_conn.via.id = idFor(ctx.serverConnIds, key(d.server_conn.via, d.server_conn.via.source_address));
+      return d;
+    },
+  ],
+  [
+    '5',
+    (d) => {
+      d.version = 6;
+      forConns(
+        d,
+        (c) => {
+          c.tls_established = c.ssl_established;
+          delete c.ssl_established;
+          c.timestamp_tls_setup = c.timestamp_ssl_setup;
+          delete c.timestamp_ssl_setup;
+        },
+        true,
+      );
+      return d;
+    },
+  ],
+  [
+    '6',
+    (d) => {
+      d.version = 7;
+      d.client_conn.tls_extensions = null;
+      return d;
+    },
+  ],
+  [
+    '7',
+    (d) => {
+      d.version = 8;
+      if (d.request) d.request.trailers = null;
+      if (d.response) d.response.trailers = null;
+      return d;
+    },
+  ],
+  [
+    '8',
+    (d) => {
+      d.version = 9;
+      let requestReplay = false;
+      let responseReplay = false;
+      if (d.request) {
+        delete d.request.first_line_format;
+        d.request.authority = Buffer.alloc(0);
+        requestReplay = Boolean(d.request.is_replay);
+        delete d.request.is_replay;
+      }
+      if (d.response) {
+        responseReplay = Boolean(d.response.is_replay);
+        delete d.response.is_replay;
+      }
+      d.is_replay = requestReplay ? 'request' : responseReplay ? 'response' : null;
+      return d;
+    },
+  ],
+  [
+    '9',
+    (d) => {
+      d.version = 10;
+      const conv = (c: D): void => {
+        c.state = 0;
+        c.error = null;
+        c.tls = c.tls_established;
+        const alpn = c.alpn_proto_negotiated;
+        c.alpn_offers = alpn ? [alpn] : null;
+        const cipher = c.cipher_name;
+        c.cipher_list = cipher ? [cipher] : null;
+      };
+      const client = d.client_conn;
+      client.sockname = ['', 0];
+      const cc = client.clientcert;
+      delete client.clientcert;
+      client.certificate_list = cc ? [cc] : [];
+      conv(client);
+      const server = (s: D): void => {
+        const crt = s.cert;
+        delete s.cert;
+        s.certificate_list = crt ? [crt] : [];
+        s.cipher_name = null;
+        s.via2 = null;
+        conv(s);
+      };
+      server(d.server_conn);
+      if (d.server_conn.via) server(d.server_conn.via);
+      return d;
+    },
+  ],
+  [
+    '10',
+    (d) => {
+      d.version = 11;
+      forConns(
+        d,
+        (c) => {
+          c.sni = Buffer.isBuffer(c.sni) ? backslashReplace(c.sni, true) : c.sni;
+          c.alpn = c.alpn_proto_negotiated;
+          delete c.alpn_proto_negotiated;
+          c.alpn_offers = c.alpn_offers || [];
+          c.cipher_list = c.cipher_list || [];
+        },
+        true,
+      );
+      return d;
+    },
+  ],
+  [
+    '11',
+    (d, ctx) => {
+      d.version = 12;
+      const meta: D = d.metadata ?? {};
+      if (!('websocket_handshake' in meta)) {
+        d.websocket = null;
+        // A handshake flow: remember it (as it is now) for the WebSocket flow that follows.
+        if ('websocket' in meta) ctx.websocketHandshakes.set(String(d.id), structuredCloneState(d));
+        return d;
+      }
+      // An old separate WebSocket flow: merge it into its handshake flow, which is then read a
+      // second time (mitmproxy notes this in the metadata).
+      const ws = d;
+      const handshakeId = String(str(meta.websocket_handshake));
+      let flow = ctx.websocketHandshakes.get(handshakeId);
+      ctx.websocketHandshakes.delete(handshakeId);
+      if (flow === undefined) {
+        flow = {
+          client_conn: ws.client_conn,
+          error: ws.error,
+          id: ws.id,
+          intercepted: ws.intercepted,
+          is_replay: ws.is_replay,
+          marked: ws.marked,
+          metadata: {},
+          mode: 'transparent',
+          request: {
+            authority: Buffer.alloc(0),
+            content: null,
+            headers: [],
+            host: 'unknown',
+            http_version: Buffer.from('HTTP/1.1'),
+            method: Buffer.from('GET'),
+            path: Buffer.from('/'),
+            port: 80,
+            scheme: Buffer.from('http'),
+            timestamp_end: 0,
+            timestamp_start: 0,
+            trailers: null,
+          },
+          response: null,
+          server_conn: ws.server_conn,
+          type: 'http',
+          version: 12,
+        };
+      }
+      flow.metadata.duplicated =
+        'This WebSocket flow has been migrated from an old file format version and may appear duplicated.';
+      flow.websocket = {
+        messages: ws.messages,
+        closed_by_client: str(ws.close_sender) === 'client',
+        close_code: ws.close_code,
+        close_reason: ws.close_reason,
+        timestamp_end: flow.server_conn?.timestamp_end ?? null,
+      };
+      flow.version = 12;
+      return flow;
+    },
+  ],
+  [
+    '12',
+    (d) => {
+      d.version = 13;
+      d.marked = d.marked ? ':default:' : '';
+      return d;
+    },
+  ],
+  [
+    '13',
+    (d) => {
+      d.version = 14;
+      d.comment = '';
+      if (d.response && d.response.timestamp_start == null) {
+        d.response.timestamp_start = d.request.timestamp_end;
+        d.response.timestamp_end = d.request.timestamp_end + 1;
+      }
+      return d;
+    },
+  ],
+  [
+    '14',
+    (d) => {
+      d.version = 15;
+      if (d.websocket) d.websocket.messages = d.websocket.messages.map((m: unknown[]) => [...m, false]);
+      return d;
+    },
+  ],
+  [
+    '15',
+    (d) => {
+      d.version = 16;
+      d.timestamp_created = ('request' in d ? d.request : d.client_conn).timestamp_start;
+      return d;
+    },
+  ],
+  [
+    '16',
+    (d) => {
+      d.version = 17;
+      delete d.mode;
+      return d;
+    },
+  ],
+  [
+    '17',
+    (d) => {
+      d.version = 18;
+      d.client_conn.proxy_mode = 'regular';
+      return d;
+    },
+  ],
+  [
+    '18',
+    (d) => {
+      d.version = 19;
+      const client = d.client_conn;
+      const server = d.server_conn;
+      client.peername = client.address ?? null;
+      delete client.address;
+      if (client.timestamp_start == null) client.timestamp_start = 0.0;
+      delete client.tls_extensions;
+      server.peername = server.ip_address ?? null;
+      delete server.ip_address;
+      server.sockname = server.source_address ?? null;
+      delete server.source_address;
+      server.via = server.via2 ?? null;
+      delete server.via2;
+      for (const c of [client, server]) {
+        delete c.tls_established;
+        c.cipher = c.cipher_name ?? null;
+        delete c.cipher_name;
+        if (!('transport_protocol' in c)) c.transport_protocol = 'tcp';
+        for (const name of ['peername', 'sockname', 'address']) {
+          const a = c[name];
+          if (Array.isArray(a) && Buffer.isBuffer(a[0])) a[0] = backslashReplace(a[0], false);
+        }
+      }
+      if (server.sni === true) server.sni = server.address[0];
+      return d;
+    },
+  ],
+  [
+    '19',
+    (d) => {
+      d.version = 20;
+      delete d.client_conn.state;
+      delete d.server_conn.state;
+      return d;
+    },
+  ],
+  [
+    '20',
+    (d) => {
+      d.version = 21;
+      for (const c of [d.client_conn, d.server_conn]) if (c.tls_version === 'QUIC') c.tls_version = 'QUICv1';
+      return d;
+    },
+  ],
 ]);
 
 /** Connection keys exactly as mitmproxy 7 and 8 write them at format 17. */
 const CLIENT_17 = new Set([
-  'address', 'alpn', 'cipher_name', 'id', 'mitmcert', 'sni', 'timestamp_end', 'timestamp_start', 'timestamp_tls_setup',
-  'tls_established', 'tls_extensions', 'tls_version', 'state', 'sockname', 'error', 'tls', 'certificate_list', 'alpn_offers', 'cipher_list',
+  'address',
+  'alpn',
+  'cipher_name',
+  'id',
+  'mitmcert',
+  'sni',
+  'timestamp_end',
+  'timestamp_start',
+  'timestamp_tls_setup',
+  'tls_established',
+  'tls_extensions',
+  'tls_version',
+  'state',
+  'sockname',
+  'error',
+  'tls',
+  'certificate_list',
+  'alpn_offers',
+  'cipher_list',
 ]);
 const SERVER_17 = new Set([
-  'address', 'alpn', 'id', 'ip_address', 'sni', 'source_address', 'timestamp_end', 'timestamp_start', 'timestamp_tcp_setup',
-  'timestamp_tls_setup', 'tls_established', 'tls_version', 'via', 'state', 'error', 'tls', 'certificate_list', 'alpn_offers',
-  'cipher_name', 'cipher_list', 'via2',
+  'address',
+  'alpn',
+  'id',
+  'ip_address',
+  'sni',
+  'source_address',
+  'timestamp_end',
+  'timestamp_start',
+  'timestamp_tcp_setup',
+  'timestamp_tls_setup',
+  'tls_established',
+  'tls_version',
+  'via',
+  'state',
+  'error',
+  'tls',
+  'certificate_list',
+  'alpn_offers',
+  'cipher_name',
+  'cipher_list',
+  'via2',
 ]);
 
 /**
@@ -536,7 +660,10 @@ export const MIGRATABLE_VERSIONS: readonly string[] = [...CONVERTERS.keys()];
  * Throws {@link UnsupportedVersionError} for unknown or too new versions; a converter meeting
  * a state without the keys its version requires throws a TypeError.
  */
-export function migrateFlowState(state: Record<string, unknown>, ctx: MigrationContext = new MigrationContext()): FlowState {
+export function migrateFlowState(
+  state: Record<string, unknown>,
+  ctx: MigrationContext = new MigrationContext(),
+): FlowState {
   let data = state as D;
   for (;;) {
     const v = data.version;
@@ -558,7 +685,13 @@ export function migrateFlowState(state: Record<string, unknown>, ctx: MigrationC
   }
   // A modified flow carries its earlier state, written at the same (old) version: migrate it too.
   const backup = data.backup;
-  if (backup !== null && typeof backup === 'object' && !Array.isArray(backup) && !Buffer.isBuffer(backup) && 'version' in backup) {
+  if (
+    backup !== null &&
+    typeof backup === 'object' &&
+    !Array.isArray(backup) &&
+    !Buffer.isBuffer(backup) &&
+    'version' in backup
+  ) {
     data.backup = migrateFlowState(backup, ctx);
   }
   return data as FlowState;
@@ -568,7 +701,10 @@ export function migrateFlowState(state: Record<string, unknown>, ctx: MigrationC
  * Apply exactly one converter (the one for the state's current version). For tests and tools
  * that want to look at intermediate formats.
  */
-export function migrateStep(state: Record<string, unknown>, ctx: MigrationContext = new MigrationContext()): Record<string, unknown> {
+export function migrateStep(
+  state: Record<string, unknown>,
+  ctx: MigrationContext = new MigrationContext(),
+): Record<string, unknown> {
   const key = versionKey(state.version);
   const convert = key === undefined ? undefined : CONVERTERS.get(key);
   if (convert === undefined) throw new UnsupportedVersionError(key ?? String(state.version), false);

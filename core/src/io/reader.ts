@@ -8,7 +8,15 @@ import type { Filter } from '../filter/filter.js';
 import type { FlowState } from '../flow/state.js';
 import { FlowReadError, FlowReadErrorCode } from './errors.js';
 import { flowFileFormatOf, type FlowFile } from './formats.js';
-import { asyncChunks, DEFAULT_CHUNK_SIZE, type FlowSource, ownsChunks, sourceName, sourcePath, syncChunks } from './sources.js';
+import {
+  asyncChunks,
+  DEFAULT_CHUNK_SIZE,
+  type FlowSource,
+  ownsChunks,
+  sourceName,
+  sourcePath,
+  syncChunks,
+} from './sources.js';
 import { FlowStateDecoder } from './state-decoder.js';
 
 export type { FlowSource } from './sources.js';
@@ -101,7 +109,8 @@ export async function* readStates(source: FlowSource, options: FlowReaderOptions
   const decoder = new FlowStateDecoder();
   try {
     const owned = ownsChunks(source);
-    for await (const chunk of asyncChunks(source, options.chunkSize ?? DEFAULT_CHUNK_SIZE)) yield* decoder.push(chunk, owned);
+    for await (const chunk of asyncChunks(source, options.chunkSize ?? DEFAULT_CHUNK_SIZE))
+      yield* decoder.push(chunk, owned);
     yield* decoder.end();
   } catch (e) {
     throw named(e, name);
@@ -242,4 +251,3 @@ export function readFlowsForOption(paths: readonly string[]): AnyFlow[] | Promis
     return flows;
   })();
 }
-

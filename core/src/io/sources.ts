@@ -13,12 +13,7 @@ import { fileURLToPath } from 'node:url';
  * or any iterable / async iterable of byte chunks.
  */
 export type FlowSource =
-  | string
-  | URL
-  | Uint8Array
-  | NodeJS.ReadableStream
-  | AsyncIterable<Uint8Array | string>
-  | Iterable<Uint8Array>;
+  string | URL | Uint8Array | NodeJS.ReadableStream | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array>;
 
 /**
  * Read size for files: large enough to amortize syscalls, small enough to stay cache friendly.

@@ -13,9 +13,18 @@ const isBytes: Check = (v) => Buffer.isBuffer(v);
 const isInt: Check = (v) => typeof v === 'number' && Number.isInteger(v);
 const isNum: Check = (v) => typeof v === 'number';
 const isBool: Check = (v) => typeof v === 'boolean';
-const opt = (c: Check): Check => (v) => v === null || c(v);
-const list = (c: Check): Check => (v) => Array.isArray(v) && v.every(c);
-const oneOf = (...xs: unknown[]): Check => (v) => xs.includes(v);
+const opt =
+  (c: Check): Check =>
+  (v) =>
+    v === null || c(v);
+const list =
+  (c: Check): Check =>
+  (v) =>
+    Array.isArray(v) && v.every(c);
+const oneOf =
+  (...xs: unknown[]): Check =>
+  (v) =>
+    xs.includes(v);
 const isAddress: Check = (v) =>
   Array.isArray(v) && (v.length === 2 || v.length === 4) && isStr(v[0]) && v.slice(1).every(isInt);
 const isHeaders: Check = list((p) => Array.isArray(p) && p.length === 2 && isBytes(p[0]) && isBytes(p[1]));
@@ -63,10 +72,25 @@ const MESSAGE: Shape = {
   timestamp_start: isNum,
   timestamp_end: opt(isNum),
 };
-const REQUEST: Shape = { ...MESSAGE, host: isStr, port: isInt, method: isBytes, scheme: isBytes, authority: isBytes, path: isBytes };
+const REQUEST: Shape = {
+  ...MESSAGE,
+  host: isStr,
+  port: isInt,
+  method: isBytes,
+  scheme: isBytes,
+  authority: isBytes,
+  path: isBytes,
+};
 const RESPONSE: Shape = { ...MESSAGE, status_code: isInt, reason: isBytes };
 const WS_MESSAGE: Check = (m) =>
-  Array.isArray(m) && m.length === 6 && isInt(m[0]) && isBool(m[1]) && isBytes(m[2]) && isNum(m[3]) && isBool(m[4]) && isBool(m[5]);
+  Array.isArray(m) &&
+  m.length === 6 &&
+  isInt(m[0]) &&
+  isBool(m[1]) &&
+  isBytes(m[2]) &&
+  isNum(m[3]) &&
+  isBool(m[4]) &&
+  isBool(m[5]);
 const WEBSOCKET: Shape = {
   messages: list(WS_MESSAGE),
   closed_by_client: opt(isBool),
@@ -78,9 +102,20 @@ const TCP_MESSAGE: Check = (m) => Array.isArray(m) && m.length === 3 && isBool(m
 const QUESTION: Shape = { name: isStr, type: isInt, class_: isInt };
 const RR: Shape = { name: isStr, type: isInt, class_: isInt, ttl: isInt, data: isBytes };
 const DNS_MESSAGE: Shape = {
-  id: isInt, query: isBool, op_code: isInt, authoritative_answer: isBool, truncation: isBool,
-  recursion_desired: isBool, recursion_available: isBool, reserved: isInt, response_code: isInt,
-  questions: isDict, answers: isDict, authorities: isDict, additionals: isDict, timestamp: opt(isNum),
+  id: isInt,
+  query: isBool,
+  op_code: isInt,
+  authoritative_answer: isBool,
+  truncation: isBool,
+  recursion_desired: isBool,
+  recursion_available: isBool,
+  reserved: isInt,
+  response_code: isInt,
+  questions: isDict,
+  answers: isDict,
+  authorities: isDict,
+  additionals: isDict,
+  timestamp: opt(isNum),
 };
 const ERROR: Shape = { msg: isStr, timestamp: isNum };
 const BASE: Shape = {
@@ -99,7 +134,13 @@ const BASE: Shape = {
   backup: isDict,
 };
 
-function shape(v: unknown, s: Shape, path: string, out: string[], nested: { [key: string]: (v: unknown, p: string) => void } = {}): void {
+function shape(
+  v: unknown,
+  s: Shape,
+  path: string,
+  out: string[],
+  nested: { [key: string]: (v: unknown, p: string) => void } = {},
+): void {
   if (!isDict(v)) {
     out.push(`${path}: expected a dict`);
     return;
@@ -131,7 +172,12 @@ function dnsMessage(v: unknown, p: string, out: string[]): void {
     if (!Array.isArray(x)) out.push(`${q}: expected a list`);
     else x.forEach((item, i) => shape(item, s, `${q}[${i}]`, out));
   };
-  shape(v, DNS_MESSAGE, p, out, { questions: sub(QUESTION), answers: sub(RR), authorities: sub(RR), additionals: sub(RR) });
+  shape(v, DNS_MESSAGE, p, out, {
+    questions: sub(QUESTION),
+    answers: sub(RR),
+    authorities: sub(RR),
+    additionals: sub(RR),
+  });
 }
 
 /** Problems of `state` against format 21 (empty when it is a valid state). */

@@ -53,7 +53,11 @@ export function decodeRecord(rec: RawRecord, ctx: MigrationContext): FlowState {
     state = migrateFlowState(dict, ctx);
   } catch (e) {
     if (e instanceof UnsupportedVersionError) {
-      throw new FlowReadError(FlowReadErrorCode.VERSION, `${where(rec)}: ${e.message}.`, { offset: rec.offset, record: rec.index, cause: e });
+      throw new FlowReadError(FlowReadErrorCode.VERSION, `${where(rec)}: ${e.message}.`, {
+        offset: rec.offset,
+        record: rec.index,
+        cause: e,
+      });
     }
     const shown = versionKey(version) ?? JSON.stringify(version) ?? 'missing';
     throw new FlowReadError(

@@ -8,8 +8,21 @@ import type { FlowState } from '../flow/state.js';
 import { encode, FLOAT, type TnetDictSchema, type TnetSchema } from './tnet-encode.js';
 
 const CONNECTION_ORDER = [
-  'peername', 'sockname', 'id', 'transport_protocol', 'error', 'tls', 'certificate_list', 'alpn',
-  'alpn_offers', 'cipher', 'cipher_list', 'tls_version', 'sni', 'timestamp_start', 'timestamp_end',
+  'peername',
+  'sockname',
+  'id',
+  'transport_protocol',
+  'error',
+  'tls',
+  'certificate_list',
+  'alpn',
+  'alpn_offers',
+  'cipher',
+  'cipher_list',
+  'tls_version',
+  'sni',
+  'timestamp_start',
+  'timestamp_end',
   'timestamp_tls_setup',
 ] as const;
 
@@ -61,15 +74,37 @@ const DNS_MESSAGE: TnetDictSchema = {
     timestamp: FLOAT,
   },
   order: [
-    'id', 'query', 'op_code', 'authoritative_answer', 'truncation', 'recursion_desired',
-    'recursion_available', 'reserved', 'response_code', 'questions', 'answers', 'authorities',
-    'additionals', 'timestamp',
+    'id',
+    'query',
+    'op_code',
+    'authoritative_answer',
+    'truncation',
+    'recursion_desired',
+    'recursion_available',
+    'reserved',
+    'response_code',
+    'questions',
+    'answers',
+    'authorities',
+    'additionals',
+    'timestamp',
   ],
 };
 
 const FLOW_ORDER = [
-  'version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay',
-  'marked', 'metadata', 'comment', 'timestamp_created', 'backup',
+  'version',
+  'type',
+  'id',
+  'error',
+  'client_conn',
+  'server_conn',
+  'intercepted',
+  'is_replay',
+  'marked',
+  'metadata',
+  'comment',
+  'timestamp_created',
+  'backup',
 ] as const;
 
 /**
@@ -87,12 +122,18 @@ function flowSchema(type: string): TnetDictSchema {
   };
   switch (type) {
     case 'http':
-      return { fields: { ...fields, request: REQUEST_SCHEMA, response: RESPONSE_SCHEMA, websocket: WEBSOCKET_SCHEMA }, order: [...FLOW_ORDER, 'request', 'response', 'websocket'] };
+      return {
+        fields: { ...fields, request: REQUEST_SCHEMA, response: RESPONSE_SCHEMA, websocket: WEBSOCKET_SCHEMA },
+        order: [...FLOW_ORDER, 'request', 'response', 'websocket'],
+      };
     case 'tcp':
     case 'udp':
       return { fields: { ...fields, messages: TCP_MESSAGES_SCHEMA }, order: [...FLOW_ORDER, 'messages'] };
     case 'dns':
-      return { fields: { ...fields, request: DNS_MESSAGE, response: DNS_MESSAGE }, order: [...FLOW_ORDER, 'request', 'response'] };
+      return {
+        fields: { ...fields, request: DNS_MESSAGE, response: DNS_MESSAGE },
+        order: [...FLOW_ORDER, 'request', 'response'],
+      };
     default:
       return { fields, order: FLOW_ORDER };
   }

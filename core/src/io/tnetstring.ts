@@ -13,19 +13,18 @@ import { TnetFloat } from './tnet-float.js';
 import { SHAPE_ROOT, shapeBuilder, shapeChild, type ShapeNode, type TnetDict } from './dict-shapes.js';
 
 export { TnetFloat } from './tnet-float.js';
-export { encode, FLOAT, type TnetDictSchema, type TnetListSchema, type TnetSchema, type TnetTupleSchema } from './tnet-encode.js';
+export {
+  encode,
+  FLOAT,
+  type TnetDictSchema,
+  type TnetListSchema,
+  type TnetSchema,
+  type TnetTupleSchema,
+} from './tnet-encode.js';
 
 /** Any value a tnetstring can carry. Bytes decode to `Buffer`, text to `string`. */
 export type TnetValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Buffer
-  | TnetFloat
-  | TnetValue[]
-  | { [key: string]: TnetValue };
+  null | boolean | number | bigint | string | Buffer | TnetFloat | TnetValue[] | { [key: string]: TnetValue };
 
 /** Node's Buffer methods without argument normalization (present on every Buffer, untyped). */
 interface RawBuffer extends Buffer {
@@ -85,32 +84,59 @@ function prefixError(buf: Buffer, start: number, i: number, end: number): never 
   if (i >= end) {
     const truncated = end === E;
     const where = truncated ? 'the input ends' : 'its enclosing list or dict ends';
-    if (i === start) throw new TnetstringError(`expected a tnetstring length prefix at byte ${B + start}, but ${where}`, B + start, truncated);
-    throw new TnetstringError(`${where} inside the length prefix that starts at byte ${B + start}`, B + start, truncated);
+    if (i === start)
+      throw new TnetstringError(
+        `expected a tnetstring length prefix at byte ${B + start}, but ${where}`,
+        B + start,
+        truncated,
+      );
+    throw new TnetstringError(
+      `${where} inside the length prefix that starts at byte ${B + start}`,
+      B + start,
+      truncated,
+    );
   }
   const c = buf[i]!;
   if (c >= 48 && c <= 57) {
-    throw new TnetstringError(`length prefix at byte ${B + start} is longer than ${MAX_PREFIX_DIGITS} digits`, B + start, false);
+    throw new TnetstringError(
+      `length prefix at byte ${B + start} is longer than ${MAX_PREFIX_DIGITS} digits`,
+      B + start,
+      false,
+    );
   }
-  if (c === 58 /* ':' */) throw new TnetstringError(`expected a decimal length prefix before ':' at byte ${B + i}`, B + i, false);
-  throw new TnetstringError(`expected a decimal length prefix and ':' at byte ${B + i}, found ${describeByte(c)}`, B + i, false);
+  if (c === 58 /* ':' */)
+    throw new TnetstringError(`expected a decimal length prefix before ':' at byte ${B + i}`, B + i, false);
+  throw new TnetstringError(
+    `expected a decimal length prefix and ':' at byte ${B + i}, found ${describeByte(c)}`,
+    B + i,
+    false,
+  );
 }
 
 function decodeInt(buf: Buffer, s: number, e: number): number | bigint {
   let i = s;
   let neg = false;
-  if (i < e && (buf[i] === 45 /* '-' */ || buf[i] === 43 /* '+' */)) {
-    neg = buf[i] === 45 /* '-' */;
+  if (i < e && (buf[i] === 45 /* '-' */ || buf[i] === 43) /* '+' */) {
+    neg = buf[i] === 45; /* '-' */
     i++;
   }
-  if (i === e) throw new TnetstringError(`invalid integer literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
+  if (i === e)
+    throw new TnetstringError(
+      `invalid integer literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`,
+      B + s,
+      false,
+    );
   let n = 0;
   for (let j = i; j < e; j++) {
     const c = buf[j]!;
     if (c < 48 /* '0' */ || c > 57 /* '9' */) {
-      throw new TnetstringError(`invalid integer literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
+      throw new TnetstringError(
+        `invalid integer literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`,
+        B + s,
+        false,
+      );
     }
-    n = n * 10 + (c - 48 /* '0' */);
+    n = n * 10 + (c - 48) /* '0' */;
   }
   if (e - i > 15 && n > Number.MAX_SAFE_INTEGER) {
     const big = BigInt(latin1(buf, i, e));
@@ -124,12 +150,14 @@ function decodeFloat(buf: Buffer, s: number, e: number): number {
   if (fast !== undefined) return fast;
   const text = latin1(buf, s, e);
   const v = parsePyFloat(text);
-  if (v === undefined) throw new TnetstringError(`invalid float literal ${JSON.stringify(text)} at byte ${B + s}`, B + s, false);
+  if (v === undefined)
+    throw new TnetstringError(`invalid float literal ${JSON.stringify(text)} at byte ${B + s}`, B + s, false);
   return v;
 }
 
 function setKey(obj: { [key: string]: TnetValue }, key: string, value: TnetValue): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
 
@@ -138,7 +166,11 @@ function keyString(k: TnetValue, at: number): string {
   if (typeof k === 'string') return k;
   if (Buffer.isBuffer(k)) return k.toString('utf8');
   if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return String(k);
-  throw new TnetstringError(`dict key at byte ${B + at} is not a string (found ${k === null ? 'null' : Array.isArray(k) ? 'list' : typeof k})`, B + at, false);
+  throw new TnetstringError(
+    `dict key at byte ${B + at} is not a string (found ${k === null ? 'null' : Array.isArray(k) ? 'list' : typeof k})`,
+    B + at,
+    false,
+  );
 }
 
 // Dict keys repeat in every record (`timestamp_start`, `headers`, ...). Decoding them through a
@@ -159,13 +191,19 @@ function readKey(buf: Buffer, end: number): string {
     const tag = buf[e];
     if (tag === 59 /* ';' */ || tag === 44 /* ',' */) {
       // Length and three sample bytes pick the slot; the comparison below checks every byte.
-      let h = len === 0 ? 0 : Math.imul(len, 0x9e3779b1) ^ Math.imul(buf[s]!, 0x85ebca6b) ^ Math.imul(buf[e - 1]!, 0xc2b2ae35) ^ Math.imul(buf[s + (len >> 1)]!, 0x27d4eb2f);
+      let h =
+        len === 0
+          ? 0
+          : Math.imul(len, 0x9e3779b1) ^
+            Math.imul(buf[s]!, 0x85ebca6b) ^
+            Math.imul(buf[e - 1]!, 0xc2b2ae35) ^
+            Math.imul(buf[s + (len >> 1)]!, 0x27d4eb2f);
       h ^= h >>> 13;
       h = Math.imul(h, 0x5bd1e995);
       h ^= h >>> 15;
       P = e + 1;
       // Two-way set associative: look at two neighbouring slots.
-      const slot = (h & (KEY_CACHE_SLOTS - 1)) & ~1;
+      const slot = h & (KEY_CACHE_SLOTS - 1) & ~1;
       for (let w = slot; w < slot + 2; w++) {
         const cached = keyCacheBytes[w];
         if (cached === undefined || cached.length !== len) continue;
@@ -210,7 +248,15 @@ function readValue(buf: Buffer, end: number): TnetValue {
       return decodeFloat(buf, s, e);
     case 33 /* '!' */:
       if (len === 4 && buf[s] === 116 && buf[s + 1] === 114 && buf[s + 2] === 117 && buf[s + 3] === 101) return true;
-      if (len === 5 && buf[s] === 102 && buf[s + 1] === 97 && buf[s + 2] === 108 && buf[s + 3] === 115 && buf[s + 4] === 101) return false;
+      if (
+        len === 5 &&
+        buf[s] === 102 &&
+        buf[s + 1] === 97 &&
+        buf[s + 2] === 108 &&
+        buf[s + 3] === 115 &&
+        buf[s + 4] === 101
+      )
+        return false;
       return literalError('boolean', buf, s, e);
     case 126 /* '~' */:
       if (len !== 0) nullError(at, len);
@@ -334,7 +380,12 @@ function readDict(buf: Buffer, at: number, s: number, e: number): TnetDict {
     } else {
       KEYS[SP] = readKey(buf, e);
     }
-    if (P >= e) throw new TnetstringError(`dict at byte ${B + at} has a key without a value (key at byte ${B + keyAt})`, B + keyAt, false);
+    if (P >= e)
+      throw new TnetstringError(
+        `dict at byte ${B + at} has a key without a value (key at byte ${B + keyAt})`,
+        B + keyAt,
+        false,
+      );
     const slot = SP++;
     VALS[slot] = readValue(buf, e);
   }
@@ -360,7 +411,11 @@ function pathKeys(node: ShapeNode, base: number): void {
 
 function overrunError(at: number, len: number, s: number, end: number): never {
   if (end === E) {
-    throw new TnetstringError(`tnetstring at byte ${B + at} declares ${len} payload bytes but the input ends after ${Math.max(0, end - s)}`, B + at, true);
+    throw new TnetstringError(
+      `tnetstring at byte ${B + at} declares ${len} payload bytes but the input ends after ${Math.max(0, end - s)}`,
+      B + at,
+      true,
+    );
   }
   throw new TnetstringError(
     `value at byte ${B + at} declares ${len} payload bytes, more than the ${Math.max(0, end - s)} left in its enclosing list or dict`,
@@ -374,7 +429,11 @@ function nullError(at: number, len: number): never {
 }
 
 function literalError(kind: 'boolean', buf: Buffer, s: number, e: number): never {
-  throw new TnetstringError(`invalid ${kind} literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`, B + s, false);
+  throw new TnetstringError(
+    `invalid ${kind} literal ${JSON.stringify(latin1(buf, s, e))} at byte ${B + s}`,
+    B + s,
+    false,
+  );
 }
 
 function tagError(tag: number, at: number, e: number): never {

@@ -76,7 +76,9 @@ export class FlowWriter {
   constructor(sink: FlowSink, options: FlowWriterOptions = {}) {
     this.format = options.format ?? FLOW_FORMAT_VERSION;
     if (!(WRITABLE_FORMATS as readonly number[]).includes(this.format)) {
-      throw new TypeError(`cannot write flow format ${String(options.format)}: FlowWriter writes format ${WRITABLE_FORMATS.join(' or ')}`);
+      throw new TypeError(
+        `cannot write flow format ${String(options.format)}: FlowWriter writes format ${WRITABLE_FORMATS.join(' or ')}`,
+      );
     }
     if (typeof sink === 'string') {
       this.fd = openSync(sink, options.append ? 'a' : 'w');
@@ -121,7 +123,8 @@ export class FlowWriter {
       return;
     }
     const s = this.stream;
-    if (s !== null) await new Promise<void>((resolve, reject) => s.write(Buffer.alloc(0), (e) => (e ? reject(e) : resolve())));
+    if (s !== null)
+      await new Promise<void>((resolve, reject) => s.write(Buffer.alloc(0), (e) => (e ? reject(e) : resolve())));
   }
 }
 

@@ -27,7 +27,10 @@ export function enterKernel(kernel: Kernel): void {
 export function currentKernel(): Kernel {
   // Process-wide (the registry): a script's `ctx` from another copy of @mitmts/core sees it too.
   const current = registry.currentKernel as Kernel | undefined;
-  if (!current) throw new Error('ctx is used outside of a running mitmts kernel: create one first (createProxy, or the test harness).');
+  if (!current)
+    throw new Error(
+      'ctx is used outside of a running mitmts kernel: create one first (createProxy, or the test harness).',
+    );
   return current;
 }
 

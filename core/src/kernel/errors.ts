@@ -37,7 +37,12 @@ function isInstance(cls: object, value: unknown): boolean {
   const brand = (cls as { [BRAND]: string })[BRAND];
   for (let p: unknown = Object.getPrototypeOf(value); p; p = Object.getPrototypeOf(p)) {
     const ctor = (p as { constructor?: unknown }).constructor;
-    if (typeof ctor === 'function' && Object.prototype.hasOwnProperty.call(ctor, BRAND) && (ctor as unknown as { [BRAND]: string })[BRAND] === brand) return true;
+    if (
+      typeof ctor === 'function' &&
+      Object.prototype.hasOwnProperty.call(ctor, BRAND) &&
+      (ctor as unknown as { [BRAND]: string })[BRAND] === brand
+    )
+      return true;
   }
   return false;
 }
@@ -116,7 +121,10 @@ export function closeMatches(word: string, candidates: Iterable<string>, max = 3
   }
   scored.sort((a, b) => a[0] - b[0] || compareNames(a[1], b[1]));
   const best = scored[0]?.[0] ?? 0;
-  return scored.filter(([d]) => d <= best).slice(0, max).map(([, c]) => c);
+  return scored
+    .filter(([d]) => d <= best)
+    .slice(0, max)
+    .map(([, c]) => c);
 }
 
 export function didYouMean(word: string, candidates: Iterable<string>): string {

@@ -65,10 +65,22 @@ export class Kernel {
     this.container.registerInstance(HookDispatcher, this.addons);
     if (opts.coreOptions !== false) for (const spec of CORE_OPTIONS) this.options.declare(spec, 'core');
     if (opts.termlog) {
-      const verbosity = (): LogLevel => (this.options.has('termlog_verbosity') ? this.options.get<LogLevel>('termlog_verbosity') : 'info');
+      const verbosity = (): LogLevel =>
+        this.options.has('termlog_verbosity') ? this.options.get<LogLevel>('termlog_verbosity') : 'info';
       const t = typeof opts.termlog === 'object' ? opts.termlog : {};
       // Not spread: the streams may be getters that open stdout/stderr only when used.
-      this.log.onEntry(termLog({ get out() { return t.out; }, get err() { return t.err; }, ...(t.color !== undefined ? { color: t.color } : {}), verbosity }));
+      this.log.onEntry(
+        termLog({
+          get out() {
+            return t.out;
+          },
+          get err() {
+            return t.err;
+          },
+          ...(t.color !== undefined ? { color: t.color } : {}),
+          verbosity,
+        }),
+      );
     }
     this.options.onConfigure((updated) => {
       if (this.stateValue !== 'running' && this.stateValue !== 'starting') return;
@@ -130,7 +142,11 @@ export class Kernel {
   async replace(old: object, input: AddonInput): Promise<AddonRecord> {
     return runWithKernel(this, async () => {
       const oldRecord = this.addons.find(old);
-      if (!oldRecord || oldRecord.parent) throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', 'replace(): the old addon is not a top-level addon of this kernel.');
+      if (!oldRecord || oldRecord.parent)
+        throw new MitmtsError(
+          'MITMTS_ERR_ADDON_INVALID',
+          'replace(): the old addon is not a top-level addon of this kernel.',
+        );
       const taken = new Set(this.addons.names());
       const drop = (r: AddonRecord): void => {
         taken.delete(r.name);
@@ -153,8 +169,16 @@ export class Kernel {
   /** Remove an addon (by instance or name): it gets `done` and its commands go. */
   async remove(addon: object | string): Promise<void> {
     const record = typeof addon === 'string' ? this.addons.get(addon) : this.addons.find(addon);
-    if (!record) throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `No such addon: ${typeof addon === 'string' ? addon : addon.constructor.name}.`);
-    if (record.parent) throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `Addon ${record.name} is a child of ${record.parent.name}; remove the parent.`);
+    if (!record)
+      throw new MitmtsError(
+        'MITMTS_ERR_ADDON_INVALID',
+        `No such addon: ${typeof addon === 'string' ? addon : addon.constructor.name}.`,
+      );
+    if (record.parent)
+      throw new MitmtsError(
+        'MITMTS_ERR_ADDON_INVALID',
+        `Addon ${record.name} is a child of ${record.parent.name}; remove the parent.`,
+      );
     this.addons.remove(record);
     await this.finish(record);
     this.unregisterCommands(record);
@@ -191,7 +215,8 @@ export class Kernel {
    * (unless `running: false`).
    */
   async start(opts: { running?: boolean } = {}): Promise<void> {
-    if (this.stateValue !== 'new') throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `Kernel already ${this.stateValue}.`);
+    if (this.stateValue !== 'new')
+      throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `Kernel already ${this.stateValue}.`);
     await runWithKernel(this, async () => {
       this.stateValue = 'starting';
       try {
@@ -251,12 +276,18 @@ export class Kernel {
   private materialize(input: AddonInput, parent: AddonRecord | null, taken: Set<string>): AddonRecord {
     const instance = isClass(input) ? this.construct(input) : input;
     if (instance === null || typeof instance !== 'object') {
-      throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', `An addon must be a class or an object, got ${instance === null ? 'null' : typeof instance}.`);
+      throw new MitmtsError(
+        'MITMTS_ERR_ADDON_INVALID',
+        `An addon must be a class or an object, got ${instance === null ? 'null' : typeof instance}.`,
+      );
     }
     const meta = getClassMeta(instance.constructor);
     const name = addonName(instance, meta);
     if (taken.has(name)) {
-      throw new MitmtsError('MITMTS_ERR_ADDON_DUPLICATE', `An addon named ${name} is already loaded; addon names must be unique (set one with @addon({ name })).`);
+      throw new MitmtsError(
+        'MITMTS_ERR_ADDON_DUPLICATE',
+        `An addon named ${name} is already loaded; addon names must be unique (set one with @addon({ name })).`,
+      );
     }
     taken.add(name);
     const order: AddonOrder = meta.addon?.order ?? 'normal';
@@ -296,7 +327,11 @@ export class Kernel {
     try {
       return new (ctor as unknown as new (...a: unknown[]) => object)(...args);
     } catch (err) {
-      throw new MitmtsError('MITMTS_ERR_ADDON_LOAD', `addon ${name}: constructor failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      throw new MitmtsError(
+        'MITMTS_ERR_ADDON_LOAD',
+        `addon ${name}: constructor failed: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err },
+      );
     }
   }
 
@@ -317,11 +352,17 @@ export class Kernel {
       const load = (r.instance as { load?: unknown }).load;
       const loadHooks = r.meta.hooks.filter((h) => h.hook === 'load');
       try {
-        if (typeof load === 'function' && !r.meta.hooks.some((h) => h.key === 'load')) await load.call(r.instance, this.loader(r));
-        for (const h of loadHooks) await (r.instance as Record<string | symbol, (l: Loader) => unknown>)[h.key]!(this.loader(r));
+        if (typeof load === 'function' && !r.meta.hooks.some((h) => h.key === 'load'))
+          await load.call(r.instance, this.loader(r));
+        for (const h of loadHooks)
+          await (r.instance as Record<string | symbol, (l: Loader) => unknown>)[h.key]!(this.loader(r));
       } catch (err) {
         if (err instanceof OptionsError) throw err;
-        throw new MitmtsError('MITMTS_ERR_ADDON_LOAD', `addon ${r.name}: load failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+        throw new MitmtsError(
+          'MITMTS_ERR_ADDON_LOAD',
+          `addon ${r.name}: load failed: ${(err as Error)?.message ?? String(err)}`,
+          { cause: err },
+        );
       }
       for (const child of r.children) await visit(child);
     };
@@ -346,9 +387,18 @@ export class Kernel {
 
   private loader(r: AddonRecord): Loader {
     return {
-      addOption: <T extends OptionTypeName>(spec: string | OptionSpec<T>, type?: T, defaultValue?: OptionValue<T>, help?: string, choices?: readonly string[]) => {
+      addOption: <T extends OptionTypeName>(
+        spec: string | OptionSpec<T>,
+        type?: T,
+        defaultValue?: OptionValue<T>,
+        help?: string,
+        choices?: readonly string[],
+      ) => {
         if (typeof spec !== 'string') return this.options.declare(spec, r.name);
-        this.options.declare({ name: spec, type: type!, default: defaultValue!, help: help ?? '', ...(choices ? { choices } : {}) }, r.name);
+        this.options.declare(
+          { name: spec, type: type!, default: defaultValue!, help: help ?? '', ...(choices ? { choices } : {}) },
+          r.name,
+        );
       },
       addCommand: (name: string, fn: (...args: never[]) => unknown, spec?: Omit<CommandSpec, 'name'>) => {
         this.commands.add({ ...spec, name }, fn, r.name);
@@ -393,7 +443,8 @@ export class Kernel {
   /** A replacement failed to load: the old addon's commands point at it again; new names go. */
   private restoreCommands(old: AddonRecord, tried: readonly AddonRecord[]): void {
     const oldNames = this.commandNames(old);
-    for (const r of tried) for (const c of r.meta.commands) if (!oldNames.has(c.spec.name)) this.commands.remove(c.spec.name);
+    for (const r of tried)
+      for (const c of r.meta.commands) if (!oldNames.has(c.spec.name)) this.commands.remove(c.spec.name);
     const walk = (r: AddonRecord): void => {
       for (const c of r.meta.commands) {
         const fn = (r.instance as Record<string | symbol, unknown>)[c.key];
@@ -442,7 +493,10 @@ function addonName(instance: object, meta: ClassMeta): string {
   if (typeof own === 'string' && own) return own;
   const ctorName = instance.constructor?.name;
   if (ctorName && ctorName !== 'Object') return ctorName.toLowerCase();
-  throw new MitmtsError('MITMTS_ERR_ADDON_INVALID', 'An addon object needs a name: give it a `name` property or use a class with @addon({ name }).');
+  throw new MitmtsError(
+    'MITMTS_ERR_ADDON_INVALID',
+    'An addon object needs a name: give it a `name` property or use a class with @addon({ name }).',
+  );
 }
 
 function describeKey(key: unknown): string {

@@ -32,7 +32,9 @@ export class Logger {
 
   log(level: LogLevel, message: string): void {
     const entry: LogEntry =
-      this.addon === undefined ? { level, message, timestamp: Date.now() / 1000 } : { level, message, timestamp: Date.now() / 1000, addon: this.addon };
+      this.addon === undefined
+        ? { level, message, timestamp: Date.now() / 1000 }
+        : { level, message, timestamp: Date.now() / 1000, addon: this.addon };
     for (const l of this.listeners) {
       try {
         l(entry);
@@ -69,14 +71,21 @@ export interface TermLogOptions {
   verbosity: () => LogLevel;
 }
 
-const COLORS: Record<LogLevel, string> = { debug: '\x1b[2m', info: '', alert: '\x1b[35m', warn: '\x1b[33m', error: '\x1b[31m' };
+const COLORS: Record<LogLevel, string> = {
+  debug: '\x1b[2m',
+  info: '',
+  alert: '\x1b[35m',
+  warn: '\x1b[33m',
+  error: '\x1b[31m',
+};
 
 /** The terminal printer, honouring `termlog_verbosity` (`-q` = error, `-v` = debug). */
 export function termLog(opts: TermLogOptions): LogListener {
   return (entry) => {
     if (LOG_LEVELS[entry.level] < LOG_LEVELS[opts.verbosity()]) return;
     // Streams are looked up on the first line printed: a quiet proxy never opens stdout.
-    const stream = LOG_LEVELS[entry.level] >= LOG_LEVELS.warn ? (opts.err ?? process.stderr) : (opts.out ?? process.stdout);
+    const stream =
+      LOG_LEVELS[entry.level] >= LOG_LEVELS.warn ? (opts.err ?? process.stderr) : (opts.out ?? process.stdout);
     const color = opts.color ?? (stream as { isTTY?: boolean }).isTTY === true;
     const prefix = entry.level === 'info' ? '' : `[${entry.level}] `;
     const text = `${prefix}${entry.message}`;

@@ -58,7 +58,11 @@ export function parseConfig(text: string, path: string): ConfigFile {
     throw new OptionsError(`${where}: invalid YAML: ${first.message.split('\n')[0]}`, 'MITMTS_ERR_CONFIG_FILE');
   }
   // No prototype: a key named __proto__ is just an (unknown) option name.
-  const out: ConfigFile = { path, values: Object.create(null) as Record<string, unknown>, lines: Object.create(null) as Record<string, number> };
+  const out: ConfigFile = {
+    path,
+    values: Object.create(null) as Record<string, unknown>,
+    lines: Object.create(null) as Record<string, number>,
+  };
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return out;
   if (!isMap(doc.contents)) {
     const line = doc.contents.range ? lineCounter.linePos(doc.contents.range[0]).line : 1;
@@ -71,9 +75,17 @@ export function parseConfig(text: string, path: string): ConfigFile {
     const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
     const line = isScalar(item.key) && item.key.range ? lineCounter.linePos(item.key.range[0]).line : 0;
     if (Object.hasOwn(out.lines, key)) {
-      throw new OptionsError(`${path}:${line}: option ${key} is set twice (first on line ${out.lines[key]}); remove one of them.`, 'MITMTS_ERR_CONFIG_FILE');
+      throw new OptionsError(
+        `${path}:${line}: option ${key} is set twice (first on line ${out.lines[key]}); remove one of them.`,
+        'MITMTS_ERR_CONFIG_FILE',
+      );
     }
-    const value: unknown = item.value === null ? null : isScalar(item.value) ? item.value.value : (item.value as { toJSON(): unknown }).toJSON();
+    const value: unknown =
+      item.value === null
+        ? null
+        : isScalar(item.value)
+          ? item.value.value
+          : (item.value as { toJSON(): unknown }).toJSON();
     out.values[key] = value;
     out.lines[key] = line;
   }

@@ -168,7 +168,9 @@ export class OptionsManager {
       if (!e) continue;
       typed.set(
         name,
-        d.kind === 'typed' ? checkValue(e.spec, d.value, ` (from ${d.source.label})`) : parseValues(e.spec, d.values, e.value, ` (from ${d.source.label})`),
+        d.kind === 'typed'
+          ? checkValue(e.spec, d.value, ` (from ${d.source.label})`)
+          : parseValues(e.spec, d.values, e.value, ` (from ${d.source.label})`),
       );
     }
     if (typed.size === 0) return [];
@@ -193,7 +195,10 @@ export class OptionsManager {
     const [first] = this.pendingDeferred();
     if (first) {
       const err = this.unknown(first.name);
-      throw new OptionsError(`${err.message.replace(/\.( Did|$)/, ` (from ${first.source.label}).$1`)}`, 'MITMTS_ERR_UNKNOWN_OPTION');
+      throw new OptionsError(
+        `${err.message.replace(/\.( Did|$)/, ` (from ${first.source.label}).$1`)}`,
+        'MITMTS_ERR_UNKNOWN_OPTION',
+      );
     }
   }
 
@@ -229,7 +234,8 @@ export class OptionsManager {
         );
       }
       const why = spec.check?.(value, get);
-      if (why !== undefined) throw new OptionsError(`Option ${name}${whereOf(name)}: ${why}`, 'MITMTS_ERR_OPTION_VALUE');
+      if (why !== undefined)
+        throw new OptionsError(`Option ${name}${whereOf(name)}: ${why}`, 'MITMTS_ERR_OPTION_VALUE');
     }
   }
 
@@ -261,6 +267,9 @@ export class OptionsManager {
   }
 
   private unknown(name: string): OptionsError {
-    return new OptionsError(`Unknown option: ${name}.${didYouMean(name, this.entries.keys())}`, 'MITMTS_ERR_UNKNOWN_OPTION');
+    return new OptionsError(
+      `Unknown option: ${name}.${didYouMean(name, this.entries.keys())}`,
+      'MITMTS_ERR_UNKNOWN_OPTION',
+    );
   }
 }

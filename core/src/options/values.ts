@@ -44,7 +44,10 @@ export function checkValue(spec: OptionSpec, value: unknown, where = ''): Option
 function checkRange(spec: OptionSpec, value: number, where: string): number {
   const { min, max } = spec;
   if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
-    throw new OptionsError(`Option ${spec.name}${where}: ${value} is out of range: expected ${rangeText(spec)}.`, 'MITMTS_ERR_OPTION_RANGE');
+    throw new OptionsError(
+      `Option ${spec.name}${where}: ${value} is out of range: expected ${rangeText(spec)}.`,
+      'MITMTS_ERR_OPTION_RANGE',
+    );
   }
   return value;
 }
@@ -72,7 +75,12 @@ function checkChoice(spec: OptionSpec, value: string): void {
  * `values` holds every value given for this option (`--set name=a --set name=b`), `undefined`
  * entries stand for a bare `--set name`.
  */
-export function parseValues(spec: OptionSpec, values: ReadonlyArray<string | undefined>, current: OptionValue, where = ''): OptionValue {
+export function parseValues(
+  spec: OptionSpec,
+  values: ReadonlyArray<string | undefined>,
+  current: OptionValue,
+  where = '',
+): OptionValue {
   if (spec.type === 'str[]') {
     const list = values.filter((v): v is string => v !== undefined);
     return checkValue(spec, list, where);
@@ -97,7 +105,10 @@ export function parseValues(spec: OptionSpec, values: ReadonlyArray<string | und
     case 'int?': {
       if (raw === undefined) {
         if (spec.type === 'int?') return null;
-        throw new OptionsError(`Option ${spec.name} needs a value: --set ${spec.name}=<int>.`, 'MITMTS_ERR_OPTION_TYPE');
+        throw new OptionsError(
+          `Option ${spec.name} needs a value: --set ${spec.name}=<int>.`,
+          'MITMTS_ERR_OPTION_TYPE',
+        );
       }
       if (!/^[-+]?\d+$/.test(raw.trim())) {
         throw new OptionsError(

@@ -24,7 +24,9 @@ const NONE: ClientCertLookup = () => null;
 function readPem(path: string): ClientCert {
   const pem = readFileSync(path, 'latin1');
   if (!pem.includes('-----BEGIN CERTIFICATE-----') || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
-    throw new Error(`${path} must hold a certificate and its private key in PEM form (one file, e.g. cat client.crt client.key > ${path}).`);
+    throw new Error(
+      `${path} must hold a certificate and its private key in PEM form (one file, e.g. cat client.crt client.key > ${path}).`,
+    );
   }
   try {
     tls.createSecureContext({ cert: pem, key: pem });

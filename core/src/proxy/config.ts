@@ -80,13 +80,23 @@ export interface RuntimeConfig {
 }
 
 /** What an upstream secure context holds besides the CAs. */
-export type UpstreamContextSettings = Pick<tls.SecureContextOptions, 'cert' | 'key' | 'minVersion' | 'maxVersion' | 'ciphers' | 'ecdhCurve'>;
+export type UpstreamContextSettings = Pick<
+  tls.SecureContextOptions,
+  'cert' | 'key' | 'minVersion' | 'maxVersion' | 'ciphers' | 'ecdhCurve'
+>;
 
 /** Distinct upstream contexts kept (settings come from options and hooks: few, but bounded). */
 const CONTEXTS_KEPT = 64;
 
 function settingsKey(s: UpstreamContextSettings): string {
-  const pem = (v: unknown): string => (Array.isArray(v) ? v.map(pem).join('') : v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('latin1') : String(v));
+  const pem = (v: unknown): string =>
+    Array.isArray(v)
+      ? v.map(pem).join('')
+      : v === undefined
+        ? ''
+        : Buffer.isBuffer(v)
+          ? v.toString('latin1')
+          : String(v);
   return [s.minVersion, s.maxVersion, s.ciphers, s.ecdhCurve, pem(s.cert), pem(s.key)].map((v) => v ?? '').join('\0');
 }
 
@@ -180,7 +190,10 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
     listenPort: o.get<number | null>('listen_port'),
     streamLargeBodies,
     bodySizeLimit,
-    bufferCeiling: streamLargeBodies === null && bodySizeLimit === null ? parseSize('max_buffered_body', optStr('max_buffered_body') || null) : null,
+    bufferCeiling:
+      streamLargeBodies === null && bodySizeLimit === null
+        ? parseSize('max_buffered_body', optStr('max_buffered_body') || null)
+        : null,
     requestHeadTimeout: o.get<number>('request_head_timeout'),
     keepHopByHop: bool('keep_hop_by_hop_headers'),
     storeStreamedBodies: bool('store_streamed_bodies'),
@@ -233,7 +246,8 @@ export function buildConfig(o: OptionsManager): RuntimeConfig {
 
 function positiveSize(o: OptionsManager, name: string): number {
   const n = parseSize(name, o.get<string>(name))!;
-  if (n < 1) throw new OptionsError(`Option ${name}: must be at least 1 byte, got ${JSON.stringify(o.get<string>(name))}.`);
+  if (n < 1)
+    throw new OptionsError(`Option ${name}: must be at least 1 byte, got ${JSON.stringify(o.get<string>(name))}.`);
   return n;
 }
 

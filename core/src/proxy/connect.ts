@@ -47,12 +47,23 @@ export async function handleConnect(conn: ClientConnection, req: TunnelRequest, 
   const refusal = flow.response;
   if (refusal && (refusal.statusCode < 200 || refusal.statusCode >= 300)) {
     const body = refusal.rawContent ?? Buffer.alloc(0);
-    req.respond(Buffer.concat([serializeResponseHead({ httpVersion: 'HTTP/1.1', statusCode: refusal.statusCode, reason: refusal.reason, headers: refusal.headers.fields }), body]));
+    req.respond(
+      Buffer.concat([
+        serializeResponseHead({
+          httpVersion: 'HTTP/1.1',
+          statusCode: refusal.statusCode,
+          reason: refusal.reason,
+          headers: refusal.headers.fields,
+        }),
+        body,
+      ]),
+    );
     req.close();
     return;
   }
   const target = { host: flow.request.host, port: flow.request.port };
-  if (target.host !== head.host || target.port !== head.port) flow.serverConn = new Server({ address: [target.host, target.port], via: flow.serverConn.via });
+  if (target.host !== head.host || target.port !== head.port)
+    flow.serverConn = new Server({ address: [target.host, target.port], via: flow.serverConn.via });
   conn.connector.server = flow.serverConn;
   if (conn.config.connectionStrategy === 'eager' || conn.ignored(target.host, target.port)) {
     try {
@@ -66,13 +77,25 @@ export async function handleConnect(conn: ClientConnection, req: TunnelRequest, 
       return;
     }
   }
-  flow.response = new Response({ httpVersion: 'HTTP/1.1', statusCode: 200, reason: 'Connection established', headers: new Headers(), content: Buffer.alloc(0), timestampStart: now, timestampEnd: now });
+  flow.response = new Response({
+    httpVersion: 'HTTP/1.1',
+    statusCode: 200,
+    reason: 'Connection established',
+    headers: new Headers(),
+    content: Buffer.alloc(0),
+    timestampStart: now,
+    timestampEnd: now,
+  });
   req.respond(CONNECTION_ESTABLISHED);
   await triggerFlow(table, 'http_connected', flow);
   await conn.tunnel(target, req.takeOver());
 }
 
-async function triggerFlow(table: HookTable, name: 'http_connect' | 'http_connected' | 'http_connect_error', flow: HTTPFlow): Promise<void> {
+async function triggerFlow(
+  table: HookTable,
+  name: 'http_connect' | 'http_connected' | 'http_connect_error',
+  flow: HTTPFlow,
+): Promise<void> {
   const r = table.triggerFlow(name, flow);
   if (r) await r;
 }

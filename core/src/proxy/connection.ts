@@ -183,7 +183,10 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
    */
   async tunnel(target: { host: string; port: number }, initial: Buffer): Promise<void> {
     if (this.ignored(target.host, target.port)) return this.passthrough(this.stream, initial, target);
-    const first = initial.length > 0 ? { from: 'client' as const, data: initial } : await firstBytes(this.stream, this.connector.transport);
+    const first =
+      initial.length > 0
+        ? { from: 'client' as const, data: initial }
+        : await firstBytes(this.stream, this.connector.transport);
     if (!first) return this.destroy();
     const cfg = this.config;
     const clientData = first.from === 'client' ? first.data : EMPTY;
@@ -197,7 +200,8 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
     };
     const r = this.hooks.trigger('next_layer', nl);
     if (r) await r;
-    if (nl.ignoreConnection || nl.layer === 'passthrough') return this.passthrough(this.stream, clientData, target, serverData);
+    if (nl.ignoreConnection || nl.layer === 'passthrough')
+      return this.passthrough(this.stream, clientData, target, serverData);
     switch (nl.layer) {
       case 'tls':
         return this.intercept(target, clientData);
@@ -234,19 +238,37 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
     if (layer === 'http2') return this.serveHttp2(t.stream, https, null);
     const inner = await firstBytes(t.stream, this.connector.transport);
     if (!inner) return this.destroy();
-    if (innerLayerByBytes(inner, this.config.rawTcp) === 'http1') return this.serveHttp1(t.stream, https, inner.from === 'client' ? inner.data : null);
-    return this.tcp(t.stream, inner.from === 'client' ? inner.data : EMPTY, inner.from === 'server' ? inner.data : EMPTY, target, upstream);
+    if (innerLayerByBytes(inner, this.config.rawTcp) === 'http1')
+      return this.serveHttp1(t.stream, https, inner.from === 'client' ? inner.data : null);
+    return this.tcp(
+      t.stream,
+      inner.from === 'client' ? inner.data : EMPTY,
+      inner.from === 'server' ? inner.data : EMPTY,
+      target,
+      upstream,
+    );
   }
 
   /** Raw TCP (`tcp_*` hooks) between `stream` and the server at `target` (with TLS if `tlsOpts`). */
-  async tcp(stream: Duplex, clientData: Buffer, serverData: Buffer, target: { host: string; port: number }, tlsOpts: UpstreamTls | null): Promise<void> {
+  async tcp(
+    stream: Duplex,
+    clientData: Buffer,
+    serverData: Buffer,
+    target: { host: string; port: number },
+    tlsOpts: UpstreamTls | null,
+  ): Promise<void> {
     const t = await this.connector.forRelay(target, tlsOpts);
     if (!t) return this.destroy();
     await relayTcp(this, stream, clientData, t, Buffer.concat([serverData, t.detach()]));
   }
 
   /** Pass bytes through untouched (ignore_hosts): no flow, no hooks beyond the connection ones. */
-  async passthrough(stream: Duplex, clientData: Buffer, target: { host: string; port: number }, serverData: Buffer = EMPTY): Promise<void> {
+  async passthrough(
+    stream: Duplex,
+    clientData: Buffer,
+    target: { host: string; port: number },
+    serverData: Buffer = EMPTY,
+  ): Promise<void> {
     const t = await this.connector.forRelay(target, null);
     if (!t) return this.destroy();
     pipeBoth(stream, clientData, t.socket, Buffer.concat([serverData, t.detach()]));
@@ -266,9 +288,13 @@ export class ClientConnection implements ConnectionContext, ExchangeContext {
     if (flow.websocket !== null) {
       relayWebSocket(this, flow, client, server).catch(fail);
     } else if (this.config.rawTcp) {
-      relayTcp(this, client.stream, client.rest, { server: flow.serverConn, socket: server.stream }, server.rest).catch(fail);
+      relayTcp(this, client.stream, client.rest, { server: flow.serverConn, socket: server.stream }, server.rest).catch(
+        fail,
+      );
     } else {
-      this.log.warn(`${this.describe()}: the server switched protocols (101), but no protocol is enabled to upgrade to (websocket, rawtcp); closing the connection.`);
+      this.log.warn(
+        `${this.describe()}: the server switched protocols (101), but no protocol is enabled to upgrade to (websocket, rawtcp); closing the connection.`,
+      );
       this.destroy();
     }
   }

@@ -32,7 +32,10 @@ type ServerConn = Http1ClientConn | Http2ClientConn;
  * protocols offered (an HTTP/2-only server asked for HTTP/1.1).
  */
 export function refusedAlpn(err: unknown): boolean {
-  return err instanceof UpstreamError && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL';
+  return (
+    err instanceof UpstreamError &&
+    (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL'
+  );
 }
 
 /**
@@ -124,10 +127,19 @@ export class DirectConnector implements Connector, Http2ConnOwner {
     }
     if (found.h2.remoteSettings.enableConnectProtocol && found.accepting) return found.exchange(flow);
     const req = flow.request;
-    this.debug(`${req.host}:${req.port} does not take WebSockets over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL); using HTTP/1.1 for ${req.path}.`);
+    this.debug(
+      `${req.host}:${req.port} does not take WebSockets over HTTP/2 (no SETTINGS_ENABLE_CONNECT_PROTOCOL); using HTTP/1.1 for ${req.path}.`,
+    );
     const server = new Server({ address: [req.host, req.port], via: flow.serverConn.via });
     flow.serverConn = server;
-    const c = this.http1On(await ServerTransport.open(server, this.env, req.scheme === 'https' ? { sni: this.sni(req), alpn: ['http/1.1'] } : null, true));
+    const c = this.http1On(
+      await ServerTransport.open(
+        server,
+        this.env,
+        req.scheme === 'https' ? { sni: this.sni(req), alpn: ['http/1.1'] } : null,
+        true,
+      ),
+    );
     this.conns.push(c);
     return c.exchange();
   }
@@ -152,7 +164,10 @@ export class DirectConnector implements Connector, Http2ConnOwner {
   async forRelay(target: { host: string; port: number }, tlsOpts: UpstreamTls | null): Promise<ServerTransport | null> {
     if (this.transport && this.transport.alive) return this.transport;
     try {
-      return await this.connectTo(this.server.address ? this.server : this.newServer(target.host, target.port), tlsOpts);
+      return await this.connectTo(
+        this.server.address ? this.server : this.newServer(target.host, target.port),
+        tlsOpts,
+      );
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       this.env.log.info(`${this.env.describe()}: ${err.message}`);
@@ -188,7 +203,10 @@ export class DirectConnector implements Connector, Http2ConnOwner {
 
   moveStream(side: Http2ServerSide): void {
     const flow = side.flow;
-    const why = (msg: string): void => side.fail(new UpstreamError(`The server sent GOAWAY before processing the request, and sending it again failed: ${msg}`));
+    const why = (msg: string): void =>
+      side.fail(
+        new UpstreamError(`The server sent GOAWAY before processing the request, and sending it again failed: ${msg}`),
+      );
     const adopt = (c: ServerConn): void => {
       if (c instanceof Http2ClientConn) c.adopt(side);
       else why('the new connection does not speak HTTP/2');
@@ -225,7 +243,12 @@ export class DirectConnector implements Connector, Http2ConnOwner {
       if (free(c) && goesTo(c.server, flow)) return use(c);
     }
     const t = this.transport;
-    if (t !== null && this.unclaimed(t) && goesTo(t.server, flow) && (req.scheme === 'https' || req.httpVersion !== HTTP2)) {
+    if (
+      t !== null &&
+      this.unclaimed(t) &&
+      goesTo(t.server, flow) &&
+      (req.scheme === 'https' || req.httpVersion !== HTTP2)
+    ) {
       const c = this.adopt(t);
       this.conns.push(c);
       return use(c);
@@ -279,7 +302,15 @@ export class DirectConnector implements Connector, Http2ConnOwner {
     if (server.via !== null) {
       // Through an upstream proxy, HTTPS needs a CONNECT tunnel; plain HTTP goes in absolute form.
       const https = req.scheme === 'https';
-      return this.http1On(await ServerTransport.open(server, this.env, https ? { sni: this.sni(req), alpn: ['http/1.1'] } : null, !https, https));
+      return this.http1On(
+        await ServerTransport.open(
+          server,
+          this.env,
+          https ? { sni: this.sni(req), alpn: ['http/1.1'] } : null,
+          !https,
+          https,
+        ),
+      );
     }
     if (req.scheme !== 'https') {
       if (!h2 || this.http1Only.has(key)) return this.http1On(await ServerTransport.open(server, this.env, null, true));
@@ -324,7 +355,12 @@ export class DirectConnector implements Connector, Http2ConnOwner {
   }
 
   private http1On(t: ServerTransport): Http1ClientConn {
-    return new Http1ClientConn(t, this.env.config.validateInbound, (msg) => this.debug(msg), this.env.config.keepHopByHop);
+    return new Http1ClientConn(
+      t,
+      this.env.config.validateInbound,
+      (msg) => this.debug(msg),
+      this.env.config.keepHopByHop,
+    );
   }
 
   private http2On(t: ServerTransport): Http2ClientConn {
@@ -355,5 +391,11 @@ function free(c: ServerConn): boolean {
 function goesTo(server: Server, flow: HTTPFlow): boolean {
   const req = flow.request;
   const a = server.address;
-  return a !== null && a[0] === req.host && a[1] === req.port && server.tls === (req.scheme === 'https') && sameVia(flow.serverConn.via, server.via);
+  return (
+    a !== null &&
+    a[0] === req.host &&
+    a[1] === req.port &&
+    server.tls === (req.scheme === 'https') &&
+    sameVia(flow.serverConn.via, server.via)
+  );
 }

@@ -27,7 +27,9 @@ export function fdMessage(code: 'EMFILE' | 'ENFILE', limits = openFileLimits()):
       'connections fail. Raise it with sysctl fs.file-max, or close other programs.'
     );
   }
-  const limit = limits ? `the limit (ulimit -n) is ${limits.soft}` : 'the process reached its open-file limit (ulimit -n)';
+  const limit = limits
+    ? `the limit (ulimit -n) is ${limits.soft}`
+    : 'the process reached its open-file limit (ulimit -n)';
   const raise =
     limits && limits.hard !== limits.soft
       ? `Raise it up to the hard limit with \`ulimit -n ${limits.hard}\` before starting mitmts`

@@ -18,7 +18,8 @@ export interface ProxyMode {
   readonly server?: ServerSpec;
 }
 
-export type ModeType = 'regular' | 'transparent' | 'socks5' | 'upstream' | 'reverse' | 'wireguard' | 'local' | 'tun' | 'dns';
+export type ModeType =
+  'regular' | 'transparent' | 'socks5' | 'upstream' | 'reverse' | 'wireguard' | 'local' | 'tun' | 'dns';
 
 export interface ServerSpec {
   readonly scheme: string;
@@ -55,7 +56,8 @@ export function parseMode(spec: string): ProxyMode {
   const colon = head.indexOf(':');
   const name = (colon < 0 ? head : head.slice(0, colon)).toLowerCase();
   const data = colon < 0 ? '' : head.slice(colon + 1);
-  if (name === 'osproxy') fail('osproxy mode has been renamed to local mode. Thanks for trying our experimental features!');
+  if (name === 'osproxy')
+    fail('osproxy mode has been renamed to local mode. Thanks for trying our experimental features!');
   if (!(name in DEFAULT_PORTS)) fail(`unknown mode`);
   const type = name as ModeType;
   if (NO_DATA.has(type) && data) fail('mode takes no arguments');
@@ -74,7 +76,13 @@ export function parseMode(spec: string): ProxyMode {
   if (type === 'reverse' || type === 'upstream') {
     if (!data) fail(`${type} mode needs a server, e.g. ${type}:https://example.com`);
     try {
-      server = parseServerSpec(data, type === 'upstream' ? 'http' : 'https', type === 'upstream' ? ['http', 'https'] : ['http', 'https', 'http3', 'tls', 'dtls', 'tcp', 'udp', 'dns', 'quic']);
+      server = parseServerSpec(
+        data,
+        type === 'upstream' ? 'http' : 'https',
+        type === 'upstream'
+          ? ['http', 'https']
+          : ['http', 'https', 'http3', 'tls', 'dtls', 'tcp', 'udp', 'dns', 'quic'],
+      );
     } catch (err) {
       fail((err as Error).message);
     }
@@ -94,7 +102,16 @@ export function parseMode(spec: string): ProxyMode {
                 : 'tcp'
             : 'tcp';
   const defaultPort = type === 'reverse' && server?.scheme === 'dns' ? 53 : DEFAULT_PORTS[type];
-  return { fullSpec: spec, type, data, customListenHost, customListenPort, defaultPort, transport, ...(server ? { server } : {}) };
+  return {
+    fullSpec: spec,
+    type,
+    data,
+    customListenHost,
+    customListenPort,
+    defaultPort,
+    transport,
+    ...(server ? { server } : {}),
+  };
 }
 
 /** `[scheme://]host[:port][/]`, no path; IPv6 in brackets. */
@@ -120,7 +137,10 @@ export function parseServerSpec(spec: string, defaultScheme: string, schemes: re
     host = c < 0 ? rest : rest.slice(0, c);
     portText = c < 0 ? undefined : rest.slice(c + 1);
   }
-  if (!host || (!isIP(host) && !/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i.test(host))) {
+  if (
+    !host ||
+    (!isIP(host) && !/^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i.test(host))
+  ) {
     throw new Error(`Invalid hostname: ${host}`);
   }
   let port: number;
@@ -136,7 +156,11 @@ export function parseServerSpec(spec: string, defaultScheme: string, schemes: re
 }
 
 /** Where a mode listens: spec host, else `listen_host`; spec port, else `listen_port`, else the default. */
-export function listenAddress(mode: ProxyMode, listenHost: string, listenPort: number | null): { host: string; port: number | null } {
+export function listenAddress(
+  mode: ProxyMode,
+  listenHost: string,
+  listenPort: number | null,
+): { host: string; port: number | null } {
   return { host: mode.customListenHost ?? listenHost, port: mode.customListenPort ?? listenPort ?? mode.defaultPort };
 }
 
@@ -152,7 +176,10 @@ export function parseModes(specs: readonly string[], listenHost: string, listenP
     for (const p of protos) {
       const key = `${host}:${port}/${p}`;
       if (seen.has(key)) {
-        throw new OptionsError(`Cannot spawn multiple servers on the same address: ${host}:${port}`, 'MITMTS_ERR_OPTION_INVALID');
+        throw new OptionsError(
+          `Cannot spawn multiple servers on the same address: ${host}:${port}`,
+          'MITMTS_ERR_OPTION_INVALID',
+        );
       }
       seen.set(key, m.fullSpec);
     }

@@ -46,7 +46,10 @@ export class ClientReplayer implements ClientReplay {
 
   replay(flow: HTTPFlow): Promise<void> {
     const config = this.runtime.config;
-    if (config === undefined) return Promise.reject(new Error('Client replay needs a configured proxy runtime: replay after the kernel started.'));
+    if (config === undefined)
+      return Promise.reject(
+        new Error('Client replay needs a configured proxy runtime: replay after the kernel started.'),
+      );
     flow.isReplay = 'request';
     flow.response = null;
     flow.error = null;

@@ -28,7 +28,17 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-const CERT_OPTIONS = new Set(['confdir', 'certs', 'cert_passphrase', 'key_size', 'leaf_key', 'tls_version_client_min', 'tls_version_client_max', 'ciphers_client', 'tls_ecdh_curve_client']);
+const CERT_OPTIONS = new Set([
+  'confdir',
+  'certs',
+  'cert_passphrase',
+  'key_size',
+  'leaf_key',
+  'tls_version_client_min',
+  'tls_version_client_max',
+  'ciphers_client',
+  'tls_ecdh_curve_client',
+]);
 const LISTEN_OPTIONS = new Set(['mode', 'listen_host', 'listen_port', 'server']);
 
 /**
@@ -93,13 +103,19 @@ export class ProxyServer implements ProxyRuntime {
       const refused = modeRefusal(m);
       if (refused !== null) throw new OptionsError(refused);
       if (!MODE_HANDLERS[m.type]) {
-        throw new OptionsError(`Proxy mode ${m.fullSpec} is not supported by mitmts yet (supported: ${Object.keys(MODE_HANDLERS).join(', ')}).`);
+        throw new OptionsError(
+          `Proxy mode ${m.fullSpec} is not supported by mitmts yet (supported: ${Object.keys(MODE_HANDLERS).join(', ')}).`,
+        );
       }
     }
     this.config = cfg;
     if ([...updated].some((n) => CERT_OPTIONS.has(n))) this.certsDirty = true;
     if (this.isRunning && [...updated].some((n) => LISTEN_OPTIONS.has(n) || CERT_OPTIONS.has(n))) {
-      void this.kernel.track(this.restart().catch((err: unknown) => this.log.error(`Cannot restart the proxy servers: ${(err as Error).message}`)));
+      void this.kernel.track(
+        this.restart().catch((err: unknown) =>
+          this.log.error(`Cannot restart the proxy servers: ${(err as Error).message}`),
+        ),
+      );
     }
   }
 
@@ -123,13 +139,21 @@ export class ProxyServer implements ProxyRuntime {
     await this.stop();
   }
 
-  @command('proxyserver.active_connections', { help: 'The number of client connections open right now.', returns: 'int' })
+  @command('proxyserver.active_connections', {
+    help: 'The number of client connections open right now.',
+    returns: 'int',
+  })
   activeConnections(): number {
     return this.connections.size;
   }
 
   @command('inject.websocket', {
-    args: ['flow', { name: 'to_client', type: 'bool' }, { name: 'message', type: 'bytes' }, { name: 'is_text', type: 'bool', optional: true }],
+    args: [
+      'flow',
+      { name: 'to_client', type: 'bool' },
+      { name: 'message', type: 'bytes' },
+      { name: 'is_text', type: 'bool', optional: true },
+    ],
     help: 'Inject a WebSocket message into a live WebSocket flow: to the client if to_client is true, else to the server; a text message unless is_text is false. It is recorded with `injected` set, passes the websocket_message hook like any message, and goes out uncompressed at the next message boundary of that direction. A flow that is not a live WebSocket connection gets a warning.',
   })
   injectWebSocket(flow: Flow, toClient: boolean, message: Buffer, isText?: boolean): void {
@@ -198,8 +222,13 @@ export class ProxyServer implements ProxyRuntime {
       const entry = { server, address, udp: null as DnsUdpListener | null };
       this.servers.push(entry);
       LISTENER_SETUP[mode.type]?.(server, mode.fullSpec, this.log);
-      if (listensOnUdp(mode)) entry.udp = await DnsUdpListener.listen(this, mode, host, a.port).catch((err: Error) => Promise.reject(new OptionsError(err.message)));
-      this.log.info(`${modeDescription(mode)} listening at ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}.`);
+      if (listensOnUdp(mode))
+        entry.udp = await DnsUdpListener.listen(this, mode, host, a.port).catch((err: Error) =>
+          Promise.reject(new OptionsError(err.message)),
+        );
+      this.log.info(
+        `${modeDescription(mode)} listening at ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}.`,
+      );
     }
     this.fds.start();
   }
@@ -219,7 +248,11 @@ export class ProxyServer implements ProxyRuntime {
     // WebSocket peers get a close frame (1001) and their flows end (websocket_end) before the sockets go.
     for (const relay of this.webSockets.values()) relay.close(CloseCode.GOING_AWAY, 'proxy shutting down');
     for (const c of this.connections) c.destroy();
-    await Promise.all(servers.map(({ server, udp }) => Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), udp?.close()])));
+    await Promise.all(
+      servers.map(({ server, udp }) =>
+        Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), udp?.close()]),
+      ),
+    );
   }
 
   private async restart(): Promise<void> {

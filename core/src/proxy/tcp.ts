@@ -10,7 +10,13 @@ import type { ClientConnection } from './connection.js';
  * A killed flow (in `tcp_start`, in `tcp_message`, or by a command between two messages) stops:
  * nothing more is forwarded, both connections close, and `tcp_error` fires with the kill.
  */
-export async function relayTcp(conn: ClientConnection, client: Duplex, clientData: Buffer, sc: { readonly server: Server; readonly socket: Duplex }, serverData: Buffer): Promise<void> {
+export async function relayTcp(
+  conn: ClientConnection,
+  client: Duplex,
+  clientData: Buffer,
+  sc: { readonly server: Server; readonly socket: Duplex },
+  serverData: Buffer,
+): Promise<void> {
   const table = conn.hooks;
   const flow = new TCPFlow(conn.client, sc.server, true);
   conn.track(flow);

@@ -99,7 +99,13 @@ export class ServerTransport {
    * the TCP connection goes to that upstream proxy: a `tunnel` is opened with CONNECT, else
    * (plain HTTP) requests go to the proxy in absolute form.
    */
-  static async open(server: Server, env: TransportEnv, tlsOpts: UpstreamTls | null, pooledReads = false, tunnel = true): Promise<ServerTransport> {
+  static async open(
+    server: Server,
+    env: TransportEnv,
+    tlsOpts: UpstreamTls | null,
+    pooledReads = false,
+    tunnel = true,
+  ): Promise<ServerTransport> {
     const table = env.hooks;
     const cfg = env.config;
     const data: ServerConnectionHookData = { server, client: env.client };
@@ -128,7 +134,11 @@ export class ServerTransport {
     if (r3) await r3;
     if (cfg.tcpTimeout > 0) {
       const why = `no data for ${cfg.tcpTimeout} s (tcp_timeout)`;
-      idleSweeper.watch(socket, cfg.tcpTimeout * 1000, () => void socket.destroy(Object.assign(new Error(why), { code: 'ETIMEDOUT' })));
+      idleSweeper.watch(
+        socket,
+        cfg.tcpTimeout * 1000,
+        () => void socket.destroy(Object.assign(new Error(why), { code: 'ETIMEDOUT' })),
+      );
     }
     let rest: Buffer | null = null;
     if (via) {
@@ -254,7 +264,12 @@ export class ServerTransport {
     // A server that rejects a TLS 1.3 client certificate closes after the handshake; our first
     // write may then fail (EPIPE) before the close is read: say what it probably means either way.
     const lost = this.closeError;
-    const why = cert === null ? lost : new Error(`${lost?.message ?? 'the server closed the TLS connection right after the handshake'}; it may have rejected the client certificate ${cert} (client_certs)`);
+    const why =
+      cert === null
+        ? lost
+        : new Error(
+            `${lost?.message ?? 'the server closed the TLS connection right after the handshake'}; it may have rejected the client certificate ${cert} (client_certs)`,
+          );
     this.reader?.onLost(why);
     const r = this.env.hooks.trigger('server_disconnected', { server, client: this.env.client });
     if (r) r.catch(() => undefined);
@@ -296,9 +311,20 @@ export class ReadPool {
   }
 }
 
-function tcpConnect(host: string, port: number, localAddress: string | null, pool: ReadPool | null): Promise<net.Socket> {
+function tcpConnect(
+  host: string,
+  port: number,
+  localAddress: string | null,
+  pool: ReadPool | null,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true, ...(localAddress ? { localAddress } : {}), ...(pool ? { onread: pool.onread } : {}) });
+    const socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      ...(localAddress ? { localAddress } : {}),
+      ...(pool ? { onread: pool.onread } : {}),
+    });
     const timer = setTimeout(() => {
       socket.destroy(Object.assign(new Error(`timed out after ${CONNECT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' }));
     }, CONNECT_TIMEOUT_MS);
@@ -334,11 +360,18 @@ function clientCertFor(cfg: RuntimeConfig, server: Server, sni: string | null): 
   try {
     return cfg.clientCertFor(sni ?? server.address![0]);
   } catch (err) {
-    throw new UpstreamError(`Cannot use the client certificate for ${sni ?? server.address![0]}: ${(err as Error).message}`);
+    throw new UpstreamError(
+      `Cannot use the client certificate for ${sni ?? server.address![0]}: ${(err as Error).message}`,
+    );
   }
 }
 
-async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv, opts: UpstreamTls): Promise<{ socket: tls.TLSSocket; clientCert: string | null }> {
+async function upstreamTls(
+  socket: net.Socket,
+  server: Server,
+  env: TransportEnv,
+  opts: UpstreamTls,
+): Promise<{ socket: tls.TLSSocket; clientCert: string | null }> {
   const cfg = env.config;
   const table = env.hooks;
   server.tls = true;
@@ -368,7 +401,9 @@ async function upstreamTls(socket: net.Socket, server: Server, env: TransportEnv
       ...(s.alpnProtocols && s.alpnProtocols.length ? { ALPNProtocols: s.alpnProtocols } : {}),
       rejectUnauthorized: s.rejectUnauthorized ?? true,
       // node:tls ignores versions, ciphers, curves, cert and key next to a secureContext: they go into it.
-      secureContext: s.ca ? tls.createSecureContext({ ca: s.ca, ...contextSettings(s) }) : cfg.upstreamContext(contextSettings(s)),
+      secureContext: s.ca
+        ? tls.createSecureContext({ ca: s.ca, ...contextSettings(s) })
+        : cfg.upstreamContext(contextSettings(s)),
     });
     t.once('secureConnect', () => {
       t.removeListener('error', reject);
@@ -406,13 +441,17 @@ function contextSettings(s: TlsSettings): UpstreamContextSettings {
 /** A TLS 1.3 server's "certificate required" alert (after the handshake), in words; else null. */
 function certificateRequired(err: NodeJS.ErrnoException): Error | null {
   if (err.code !== 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') return null;
-  return new Error('the server requires a client certificate (TLS alert "certificate required"): set client_certs to a PEM file with the certificate and its key');
+  return new Error(
+    'the server requires a client certificate (TLS alert "certificate required"): set client_certs to a PEM file with the certificate and its key',
+  );
 }
 
 /** What a failed handshake may say about client certificates (`sent`: the one presented, or null). */
 function clientCertHint(err: NodeJS.ErrnoException, sent: string | null): string {
   if (sent !== null) return ` (the server may have rejected the client certificate ${sent})`;
-  return err.code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' ? ' (if the server requires a client certificate, set client_certs)' : '';
+  return err.code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'
+    ? ' (if the server requires a client certificate, set client_certs)'
+    : '';
 }
 
 /** The peer's certificate chain, leaf first. */
@@ -430,7 +469,14 @@ export function peerChain(socket: tls.TLSSocket): Cert[] {
 
 export function tlsErrorText(err: Error): string {
   const e = err as NodeJS.ErrnoException & { reason?: string };
-  if (e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN' || e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || e.code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' || e.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || e.code === 'CERT_HAS_EXPIRED') {
+  if (
+    e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
+    e.code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+    e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+    e.code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ||
+    e.code === 'ERR_TLS_CERT_ALTNAME_INVALID' ||
+    e.code === 'CERT_HAS_EXPIRED'
+  ) {
     return `certificate verify failed: ${e.message} (${e.code}). Set the option ssl_insecure to skip verification (-k), or ssl_verify_upstream_trusted_ca to a PEM file to trust the server's CA.`;
   }
   return e.reason ?? e.message;

@@ -51,7 +51,9 @@ export function setUpstreamProxy(flow: HTTPFlow, proxy: string | Via | null): vo
     try {
       via = viaOf(parseServerSpec(proxy, 'http', ['http', 'https']));
     } catch (err) {
-      throw new Error(`Invalid upstream proxy ${JSON.stringify(proxy)}: ${(err as Error).message} (expected http://host:port or https://host:port).`);
+      throw new Error(
+        `Invalid upstream proxy ${JSON.stringify(proxy)}: ${(err as Error).message} (expected http://host:port or https://host:port).`,
+      );
     }
   } else via = [proxy[0], [proxy[1][0], proxy[1][1]]];
   const server = flow.serverConn;
@@ -72,7 +74,12 @@ const CONNECT_TIMEOUT_MS = 30_000;
  * bytes the proxy sent past its `200` (a server that speaks first).
  * @throws UpstreamError naming the proxy and what it answered.
  */
-export async function proxyHandshake(socket: net.Socket, server: Server, env: TransportEnv, tunnel: boolean): Promise<{ socket: net.Socket; rest: Buffer }> {
+export async function proxyHandshake(
+  socket: net.Socket,
+  server: Server,
+  env: TransportEnv,
+  tunnel: boolean,
+): Promise<{ socket: net.Socket; rest: Buffer }> {
   const [scheme, proxy] = server.via!;
   const where = formatAddress(proxy);
   let s: net.Socket = socket;
@@ -84,11 +91,30 @@ export async function proxyHandshake(socket: net.Socket, server: Server, env: Tr
   const headers = new Headers();
   if (env.config.connectSendHostHeader) headers.set('Host', authority);
   const now = Date.now() / 1000;
-  flow.request = new Request({ host, port, method: 'CONNECT', scheme: '', authority, path: '', httpVersion: 'HTTP/1.1', headers, content: Buffer.alloc(0), timestampStart: now, timestampEnd: now });
+  flow.request = new Request({
+    host,
+    port,
+    method: 'CONNECT',
+    scheme: '',
+    authority,
+    path: '',
+    httpVersion: 'HTTP/1.1',
+    headers,
+    content: Buffer.alloc(0),
+    timestampStart: now,
+    timestampEnd: now,
+  });
   const r = env.hooks.triggerFlow('http_connect_upstream', flow);
   if (r) await r;
   const req = flow.request;
-  s.write(serializeRequestHead({ method: 'CONNECT', target: req.authority || authority, httpVersion: 'HTTP/1.1', headers: req.headers.fields }));
+  s.write(
+    serializeRequestHead({
+      method: 'CONNECT',
+      target: req.authority || authority,
+      httpVersion: 'HTTP/1.1',
+      headers: req.headers.fields,
+    }),
+  );
   const { head, rest } = await connectResponse(s, where);
   if (head.statusCode < 200 || head.statusCode > 299) {
     s.destroy();
@@ -137,21 +163,32 @@ function connectResponse(s: net.Socket, where: string): Promise<{ head: Response
       {
         onHead: (head) => {
           parser.pause();
-          done(null, { head, rest: head.statusCode >= 200 && head.statusCode < 300 ? parser.takeRemaining() : Buffer.alloc(0) });
+          done(null, {
+            head,
+            rest: head.statusCode >= 200 && head.statusCode < 300 ? parser.takeRemaining() : Buffer.alloc(0),
+          });
         },
         onInformational: () => undefined,
         onData: () => undefined,
         onTrailers: () => undefined,
         onEnd: () => undefined,
-        onError: (e) => done(new UpstreamError(`Upstream proxy ${where} sent a malformed answer to CONNECT: ${e.message}`)),
+        onError: (e) =>
+          done(new UpstreamError(`Upstream proxy ${where} sent a malformed answer to CONNECT: ${e.message}`)),
       },
       { strict: false },
     );
     parser.next('CONNECT');
     const onData = (chunk: Buffer): void => parser.push(chunk);
-    const onClose = (): void => done(new UpstreamError(`Upstream proxy ${where} closed the connection without answering CONNECT.`));
+    const onClose = (): void =>
+      done(new UpstreamError(`Upstream proxy ${where} closed the connection without answering CONNECT.`));
     const onError = (err: Error): void => done(new UpstreamError(`Upstream proxy ${where}: ${err.message}`));
-    const timer = setTimeout(() => done(new UpstreamError(`Upstream proxy ${where} did not answer CONNECT within ${CONNECT_TIMEOUT_MS / 1000} s.`)), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        done(
+          new UpstreamError(`Upstream proxy ${where} did not answer CONNECT within ${CONNECT_TIMEOUT_MS / 1000} s.`),
+        ),
+      CONNECT_TIMEOUT_MS,
+    );
     s.on('data', onData);
     s.once('close', onClose);
     s.once('error', onError);

@@ -73,7 +73,13 @@ export function regexLiterals(node: Extract<FilterNode, { kind: 'op' }>): Litera
   const source = binary ? Buffer.from(node.arg, 'utf8').toString('latin1') : node.arg;
   let root: RNode;
   try {
-    root = parsePyRegex(source, binary, { i: node.ignoreCase, m: spec.reFlags === 'm', s: spec.reFlags === 's', x: false, a: binary }).node;
+    root = parsePyRegex(source, binary, {
+      i: node.ignoreCase,
+      m: spec.reFlags === 'm',
+      s: spec.reFlags === 's',
+      x: false,
+      a: binary,
+    }).node;
   } catch {
     return null;
   }

@@ -5,8 +5,31 @@
  */
 import { parseFilter, type Filter } from '../filter/filter.js';
 import type { Flow } from '../flow/flow.js';
-import { MAX_WINDOW, type BodySearchMatch, type CountOptions, type BodySearchQuery, type BodySearchResult, type FlowFilterInput, type FlowIndex, type FlowRow, type FlowQuery, type FlowWindow, type FlowWindowRow } from './query.js';
-import { bodyHits, bodyRegex, compareRows, type Cursor, decodeCursor, encodeCursor, flowRow, isAfter, isBefore, sortValue } from './row.js';
+import {
+  MAX_WINDOW,
+  type BodySearchMatch,
+  type CountOptions,
+  type BodySearchQuery,
+  type BodySearchResult,
+  type FlowFilterInput,
+  type FlowIndex,
+  type FlowRow,
+  type FlowQuery,
+  type FlowWindow,
+  type FlowWindowRow,
+} from './query.js';
+import {
+  bodyHits,
+  bodyRegex,
+  compareRows,
+  type Cursor,
+  decodeCursor,
+  encodeCursor,
+  flowRow,
+  isAfter,
+  isBefore,
+  sortValue,
+} from './row.js';
 
 /** A filter input as a compiled filter (null: every flow). Throws FilterError for a bad expression. */
 export function toFilter(input: FlowFilterInput): Filter | null {
@@ -17,7 +40,8 @@ export function toFilter(input: FlowFilterInput): Filter | null {
 /** The window size a query asks for, within 1 ... {@link MAX_WINDOW}. */
 export function windowLimit(limit: number | undefined, fallback = 100): number {
   if (limit === undefined) return fallback;
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${String(limit)}.`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`limit must be a positive integer, got ${String(limit)}.`);
   return Math.min(limit, MAX_WINDOW);
 }
 
@@ -118,7 +142,8 @@ export class MemoryFlowIndex implements FlowIndex {
     let lastSeq = -1;
     for (const e of newestFirst) {
       if (e.seq >= before) continue;
-      if (scanned >= scanLimit || matches.length >= limit) return { matches, scanned, next: encodeCursor({ sort: 'seq', desc: true, value: lastSeq, seq: lastSeq }) };
+      if (scanned >= scanLimit || matches.length >= limit)
+        return { matches, scanned, next: encodeCursor({ sort: 'seq', desc: true, value: lastSeq, seq: lastSeq }) };
       scanned++;
       lastSeq = e.seq;
       if (filter && !filter.match(e.flow)) continue;

@@ -68,7 +68,20 @@ export interface FlowRow {
 }
 
 /** What a window can be sorted by. `size` is request + response size; `duration` end - start. */
-export const FLOW_SORT_KEYS = ['seq', 'timestamp', 'method', 'url', 'host', 'port', 'status', 'size', 'duration', 'type', 'comment', 'version'] as const;
+export const FLOW_SORT_KEYS = [
+  'seq',
+  'timestamp',
+  'method',
+  'url',
+  'host',
+  'port',
+  'status',
+  'size',
+  'duration',
+  'type',
+  'comment',
+  'version',
+] as const;
 export type FlowSortKey = (typeof FLOW_SORT_KEYS)[number];
 
 /** A filter: an expression in mitmproxy's filter language, a compiled filter, or none (all flows). */

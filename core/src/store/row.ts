@@ -176,15 +176,25 @@ export function decodeCursor(text: string, sort?: FlowSortKey, desc?: boolean): 
   try {
     parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
   } catch {
-    throw new CursorError(`Invalid cursor ${JSON.stringify(text)}: pass the "next" (or a row's "cursor") of an earlier window unchanged.`);
+    throw new CursorError(
+      `Invalid cursor ${JSON.stringify(text)}: pass the "next" (or a row's "cursor") of an earlier window unchanged.`,
+    );
   }
   const [s, d, value, seq] = Array.isArray(parsed) ? (parsed as unknown[]) : [];
-  if (!(FLOW_SORT_KEYS as readonly unknown[]).includes(s) || (typeof value !== 'string' && typeof value !== 'number') || typeof seq !== 'number') {
-    throw new CursorError(`Invalid cursor ${JSON.stringify(text)}: pass the "next" (or a row's "cursor") of an earlier window unchanged.`);
+  if (
+    !(FLOW_SORT_KEYS as readonly unknown[]).includes(s) ||
+    (typeof value !== 'string' && typeof value !== 'number') ||
+    typeof seq !== 'number'
+  ) {
+    throw new CursorError(
+      `Invalid cursor ${JSON.stringify(text)}: pass the "next" (or a row's "cursor") of an earlier window unchanged.`,
+    );
   }
   if (sort === undefined || desc === undefined) return { sort: s as FlowSortKey, desc: d === 1, value, seq };
   if (s !== sort || (d === 1) !== desc) {
-    throw new CursorError(`This cursor belongs to a window sorted by ${String(s)}${d === 1 ? ' (descending)' : ''}, not by ${sort}${desc ? ' (descending)' : ''}: start again without "after".`);
+    throw new CursorError(
+      `This cursor belongs to a window sorted by ${String(s)}${d === 1 ? ' (descending)' : ''}, not by ${sort}${desc ? ' (descending)' : ''}: start again without "after".`,
+    );
   }
   return { sort, desc, value, seq };
 }
@@ -240,7 +250,11 @@ export function flowBytes(flow: Flow): number {
 
 /** A body search's regex: the pattern as `~b` compiles it (bytes, dot-all). */
 export function bodyRegex(pattern: string, caseSensitive = false): RegExp {
-  return compilePyRegex(Buffer.from(pattern, 'utf8').toString('latin1'), { binary: true, ignoreCase: !caseSensitive, dotAll: true });
+  return compilePyRegex(Buffer.from(pattern, 'utf8').toString('latin1'), {
+    binary: true,
+    ignoreCase: !caseSensitive,
+    dotAll: true,
+  });
 }
 
 function hitIn(re: RegExp, body: Buffer, part: BodyHit['part'], message?: number): BodyHit | null {

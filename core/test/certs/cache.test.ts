@@ -52,7 +52,9 @@ describe('CertStore cache', async () => {
 
   it('makes a new leaf key per store, kept out of the confdir', async () => {
     const other = await CertStore.fromConfdir(confdir);
-    expect(other.getCert('k1.example', ['k1.example']).keyPem).not.toBe(shared.getCert('k1.example', ['k1.example']).keyPem);
+    expect(other.getCert('k1.example', ['k1.example']).keyPem).not.toBe(
+      shared.getCert('k1.example', ['k1.example']).keyPem,
+    );
     expect(readdirSync(confdir).sort()).toEqual([
       'mitmproxy-ca-cert.cer',
       'mitmproxy-ca-cert.p12',

@@ -12,7 +12,10 @@ describe('custom serving certificates (certs option)', async () => {
   mkdirSync(files, { recursive: true });
   const lf = (pem: string): string => pem.replace(/\r\n/g, '\n');
 
-  const example = forgeCert({ cn: 'example.com', sans: [{ dns: 'example.com' }, { dns: '*.example.com' }, { ip: '192.0.2.1' }] });
+  const example = forgeCert({
+    cn: 'example.com',
+    sans: [{ dns: 'example.com' }, { dns: '*.example.com' }, { ip: '192.0.2.1' }],
+  });
   const examplePath = join(files, 'example.pem');
   writeFileSync(examplePath, example.certPem + example.keyPem);
 
@@ -53,7 +56,11 @@ describe('custom serving certificates (certs option)', async () => {
   it('keep the chain that follows the leaf', async () => {
     const s = await store();
     const ca = forgeCert({ cn: 'Custom CA', ca: true });
-    const leaf = forgeCert({ cn: 'chained.test', sans: [{ dns: 'chained.test' }], issuer: { certPem: ca.certPem, key: ca.key } });
+    const leaf = forgeCert({
+      cn: 'chained.test',
+      sans: [{ dns: 'chained.test' }],
+      issuer: { certPem: ca.certPem, key: ca.key },
+    });
     const p = join(files, 'chained.pem');
     writeFileSync(p, leaf.certPem + ca.certPem + leaf.keyPem);
     const entry = await s.addCertFromSpec(p);
@@ -76,11 +83,17 @@ describe('custom serving certificates (certs option)', async () => {
     const s = await CertStore.fromConfdir(confdir, { passphrase: 'pw' });
     const made = forgeCert({ cn: 'enc.test' });
     const p = join(files, 'enc.pem');
-    writeFileSync(p, made.certPem + (made.key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'pw' }) as string));
+    writeFileSync(
+      p,
+      made.certPem +
+        (made.key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'pw' }) as string),
+    );
     const entry = await s.addCertFromSpec(p);
     expect(entry.keyPem).not.toContain('ENCRYPTED');
     await expect((await store()).addCertFromSpec(p)).rejects.toMatchObject({ code: 'MITMTS_ERR_CERT_PASSPHRASE' });
-    await expect((await store()).addCertFromSpec(p, 'nope')).rejects.toMatchObject({ code: 'MITMTS_ERR_CERT_PASSPHRASE' });
+    await expect((await store()).addCertFromSpec(p, 'nope')).rejects.toMatchObject({
+      code: 'MITMTS_ERR_CERT_PASSPHRASE',
+    });
     expect((await (await store()).addCertFromSpec(p, 'pw')).cert.cn).toBe('enc.test');
   });
 

@@ -33,7 +33,7 @@ describe('CertStore.fromConfdir: a new CA', async () => {
   const dir = join(tempDir(), 'nested', 'confdir');
   const store = await CertStore.fromConfdir(dir);
 
-  it('creates the confdir and all of mitmproxy\'s files', () => {
+  it("creates the confdir and all of mitmproxy's files", () => {
     for (const f of FILES) expect(existsSync(join(dir, f)), f).toBe(true);
     expect(store.paths.caPem).toBe(join(dir, 'mitmproxy-ca.pem'));
   });
@@ -46,7 +46,9 @@ describe('CertStore.fromConfdir: a new CA', async () => {
 
   it('writes the key in traditional OpenSSL RSA format followed by the certificate', () => {
     const text = readFileSync(join(dir, 'mitmproxy-ca.pem'), 'utf8');
-    expect(text).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n[\s\S]+-----END RSA PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/);
+    expect(text).toMatch(
+      /^-----BEGIN RSA PRIVATE KEY-----\n[\s\S]+-----END RSA PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/,
+    );
     expect(text).not.toContain('\r');
     const certPart = text.slice(text.indexOf('-----BEGIN CERTIFICATE-----'));
     expect(certPart).toBe(readFileSync(join(dir, 'mitmproxy-ca-cert.pem'), 'utf8'));
@@ -54,7 +56,9 @@ describe('CertStore.fromConfdir: a new CA', async () => {
   });
 
   it('writes the .cer file with the same bytes as the cert .pem', () => {
-    expect(readFileSync(join(dir, 'mitmproxy-ca-cert.cer')).equals(readFileSync(join(dir, 'mitmproxy-ca-cert.pem')))).toBe(true);
+    expect(
+      readFileSync(join(dir, 'mitmproxy-ca-cert.cer')).equals(readFileSync(join(dir, 'mitmproxy-ca-cert.pem'))),
+    ).toBe(true);
   });
 
   it('writes PKCS#12 files: key + cert, and cert only, readable without a password', () => {
@@ -74,9 +78,12 @@ describe('CertStore.fromConfdir: a new CA', async () => {
     expect(store.dhparams.toString()).toBe(DEFAULT_DHPARAM);
   });
 
-  it('makes a CA certificate like mitmproxy\'s', () => {
+  it("makes a CA certificate like mitmproxy's", () => {
     const ca = store.ca;
-    expect(ca.subject).toEqual([['CN', 'mitmproxy'], ['O', 'mitmproxy']]);
+    expect(ca.subject).toEqual([
+      ['CN', 'mitmproxy'],
+      ['O', 'mitmproxy'],
+    ]);
     expect(ca.issuer).toEqual(ca.subject);
     expect(ca.isCa).toBe(true);
     expect(ca.keyinfo).toEqual(['RSA', 2048]);
@@ -154,8 +161,14 @@ describe('loading existing CA files', () => {
   }
 
   it.each([
-    ['traditional (PKCS#1) encrypted', () => ca.key.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 's3cret' }) as string],
-    ['PKCS#8 encrypted', () => ca.key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 's3cret' }) as string],
+    [
+      'traditional (PKCS#1) encrypted',
+      () => ca.key.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 's3cret' }) as string,
+    ],
+    [
+      'PKCS#8 encrypted',
+      () => ca.key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 's3cret' }) as string,
+    ],
   ])('loads a %s key with the passphrase', async (label, keyPem) => {
     const dir = confdirWith(label.replace(/\W/g, '_'), keyPem() + certPem);
     const store = await CertStore.fromConfdir(dir, { passphrase: 's3cret' });
@@ -168,7 +181,9 @@ describe('loading existing CA files', () => {
     const asMitmproxy = await CertStore.fromConfdir(dir, { passphrase: 's3cret', leafKey: 'ca' });
     expect(createPrivateKey(asMitmproxy.getCert('example.com', ['example.com']).keyPem).equals(ca.key)).toBe(true);
     await expect(CertStore.fromConfdir(dir)).rejects.toMatchObject({ code: 'MITMTS_ERR_CERT_PASSPHRASE' });
-    await expect(CertStore.fromConfdir(dir, { passphrase: 'wrong' })).rejects.toMatchObject({ code: 'MITMTS_ERR_CERT_PASSPHRASE' });
+    await expect(CertStore.fromConfdir(dir, { passphrase: 'wrong' })).rejects.toMatchObject({
+      code: 'MITMTS_ERR_CERT_PASSPHRASE',
+    });
   });
 
   it('ignores a passphrase for an unencrypted key (as mitmproxy)', async () => {
@@ -178,8 +193,16 @@ describe('loading existing CA files', () => {
   });
 
   it('warns about an expired CA, through warnings and the log callback', async () => {
-    const old = createCa({ keySize: 2048, commonName: 'mitmproxy', organization: 'mitmproxy', now: new Date(Date.now() - 11 * 365 * 86_400_000) });
-    const dir = confdirWith('expired', (old.key.export({ type: 'pkcs1', format: 'pem' }) as string) + toPem('CERTIFICATE', old.certDer));
+    const old = createCa({
+      keySize: 2048,
+      commonName: 'mitmproxy',
+      organization: 'mitmproxy',
+      now: new Date(Date.now() - 11 * 365 * 86_400_000),
+    });
+    const dir = confdirWith(
+      'expired',
+      (old.key.export({ type: 'pkcs1', format: 'pem' }) as string) + toPem('CERTIFICATE', old.certDer),
+    );
     const logged: Array<[string, string]> = [];
     const store = await CertStore.fromConfdir(dir, { log: (level, msg) => logged.push([level, msg]) });
     expect(store.ca.hasExpired).toBe(true);
@@ -200,7 +223,12 @@ describe('loading existing CA files', () => {
     expect(first[0]![1]).toMatch(/http:\/\/mitm\.it.*NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE/);
     const again: Array<[string, string]> = [];
     await CertStore.fromConfdir(dir, { log: (level, msg) => again.push([level, msg]) });
-    expect(again).toEqual([['debug', `Using the certificate authority in ${join(dir, 'mitmproxy-ca.pem')} (clients trust ${join(dir, 'mitmproxy-ca-cert.pem')}).`]]);
+    expect(again).toEqual([
+      [
+        'debug',
+        `Using the certificate authority in ${join(dir, 'mitmproxy-ca.pem')} (clients trust ${join(dir, 'mitmproxy-ca-cert.pem')}).`,
+      ],
+    ]);
   });
 
   it('serves extra certificates in the CA file as the chain of generated certificates', async () => {
@@ -222,7 +250,11 @@ describe('loading existing CA files', () => {
     const cases: Array<[string, string, string]> = [
       ['nokey', certPem, 'MITMTS_ERR_CA_INVALID'],
       ['nocert', ca.key.export({ type: 'pkcs1', format: 'pem' }) as string, 'MITMTS_ERR_CA_INVALID'],
-      ['mismatch', (other.key.export({ type: 'pkcs1', format: 'pem' }) as string) + certPem, 'MITMTS_ERR_CERT_KEY_MISMATCH'],
+      [
+        'mismatch',
+        (other.key.export({ type: 'pkcs1', format: 'pem' }) as string) + certPem,
+        'MITMTS_ERR_CERT_KEY_MISMATCH',
+      ],
     ];
     for (const [name, text, code] of cases) {
       const dir = confdirWith(name, text);
@@ -233,7 +265,6 @@ describe('loading existing CA files', () => {
     }
   });
 });
-
 
 describe('CertStore.fromConfdir: a confdir that cannot be created', () => {
   it('rejects with MITMTS_ERR_CONFDIR under /proc (no endless mkdir loop)', async () => {

@@ -29,7 +29,9 @@ describe('a CA made by mitmproxy', async () => {
     expect(leaf.x509.issuer).toBe(store.ca.x509.subject);
     // The leaf's issuer Name is the CA's subject, byte for byte; AKI = the CA's SKI.
     expect(leaf.tbs().issuer.equals(store.ca.tbs().subject)).toBe(true);
-    expect(leaf.tbs().extensions.get('2.5.29.35')!.value.subarray(-20).equals(store.ca.subjectKeyIdentifier!)).toBe(true);
+    expect(leaf.tbs().extensions.get('2.5.29.35')!.value.subarray(-20).equals(store.ca.subjectKeyIdentifier!)).toBe(
+      true,
+    );
     expect(leaf.x509.checkHost('example.com')).toBe('example.com');
     expect(leaf.x509.checkIP('192.0.2.7')).toBe('192.0.2.7');
     // The shared ECDSA leaf key, not the CA's RSA key; the CA's RSA key signs.
@@ -49,10 +51,17 @@ describe('a CA made by mitmproxy', async () => {
     const ours = await CertStore.fromConfdir(tempDir());
     // Same subject encoding (UTF8String CN and O), same extensions, same order and criticality.
     expect(ours.ca.tbs().subject.equals(store.ca.tbs().subject)).toBe(true);
-    const shape = (s: CertStore): Array<[string, boolean]> => [...s.ca.tbs().extensions].map(([oid, e]) => [oid, e.critical]);
+    const shape = (s: CertStore): Array<[string, boolean]> =>
+      [...s.ca.tbs().extensions].map(([oid, e]) => [oid, e.critical]);
     expect(shape(ours)).toEqual(shape(store));
-    expect(ours.ca.tbs().extensions.get('2.5.29.15')!.value.equals(store.ca.tbs().extensions.get('2.5.29.15')!.value)).toBe(true);
-    expect(ours.ca.tbs().extensions.get('2.5.29.19')!.value.equals(store.ca.tbs().extensions.get('2.5.29.19')!.value)).toBe(true);
-    expect(readFileSync(ours.paths.caPem, 'utf8').split('\n')[0]).toBe(readFileSync(store.paths.caPem, 'utf8').split('\n')[0]);
+    expect(
+      ours.ca.tbs().extensions.get('2.5.29.15')!.value.equals(store.ca.tbs().extensions.get('2.5.29.15')!.value),
+    ).toBe(true);
+    expect(
+      ours.ca.tbs().extensions.get('2.5.29.19')!.value.equals(store.ca.tbs().extensions.get('2.5.29.19')!.value),
+    ).toBe(true);
+    expect(readFileSync(ours.paths.caPem, 'utf8').split('\n')[0]).toBe(
+      readFileSync(store.paths.caPem, 'utf8').split('\n')[0],
+    );
   });
 });

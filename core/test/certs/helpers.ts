@@ -57,14 +57,19 @@ export function forgeCert(opts: {
   let signKey = fkey;
   if (opts.issuer) {
     cert.setIssuer(forge.pki.certificateFromPem(opts.issuer.certPem).subject.attributes);
-    signKey = forge.pki.privateKeyFromPem(opts.issuer.key.export({ type: 'pkcs1', format: 'pem' }) as string) as forge.pki.rsa.PrivateKey;
+    signKey = forge.pki.privateKeyFromPem(
+      opts.issuer.key.export({ type: 'pkcs1', format: 'pem' }) as string,
+    ) as forge.pki.rsa.PrivateKey;
   } else {
     cert.setIssuer(subject);
   }
   const exts: object[] = [];
   if (opts.ca) exts.push({ name: 'basicConstraints', cA: true, critical: true });
   if (opts.sans?.length) {
-    exts.push({ name: 'subjectAltName', altNames: opts.sans.map((s) => (s.ip ? { type: 7, ip: s.ip } : { type: 2, value: s.dns })) });
+    exts.push({
+      name: 'subjectAltName',
+      altNames: opts.sans.map((s) => (s.ip ? { type: 7, ip: s.ip } : { type: 2, value: s.dns })),
+    });
   }
   if (opts.crl) exts.push({ name: 'cRLDistributionPoints', altNames: [{ type: 6, value: opts.crl }] });
   cert.setExtensions(exts);

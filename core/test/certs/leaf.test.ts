@@ -38,7 +38,10 @@ describe('generated leaf certificates', async () => {
 
   it('put the CN in the subject, and O when given', () => {
     const { cert } = store.getCert('example.com', ['example.com'], 'Example Inc.');
-    expect(cert.subject).toEqual([['CN', 'example.com'], ['O', 'Example Inc.']]);
+    expect(cert.subject).toEqual([
+      ['CN', 'example.com'],
+      ['O', 'Example Inc.'],
+    ]);
     expect(cert.tbs().extensions.get(OID.subjectAltName)!.critical).toBe(false);
   });
 
@@ -70,10 +73,14 @@ describe('generated leaf certificates', async () => {
     expect([...ext.keys()]).toEqual([OID.extKeyUsage, OID.subjectAltName, OID.authorityKeyIdentifier]);
     expect(cert.x509.keyUsage).toEqual([OID.serverAuth]);
     // AuthorityKeyIdentifier ::= SEQUENCE { [0] keyIdentifier }
-    expect(ext.get(OID.authorityKeyIdentifier)!.value.toString('hex')).toBe('30168014' + store.ca.subjectKeyIdentifier!.toString('hex'));
+    expect(ext.get(OID.authorityKeyIdentifier)!.value.toString('hex')).toBe(
+      '30168014' + store.ca.subjectKeyIdentifier!.toString('hex'),
+    );
     expect(cert.subjectKeyIdentifier).toBeNull();
     expect(cert.isCa).toBe(false);
-    expect(cert.x509.publicKey.equals(store.getCert('other.example', ['other.example']).cert.x509.publicKey)).toBe(true);
+    expect(cert.x509.publicKey.equals(store.getCert('other.example', ['other.example']).cert.x509.publicKey)).toBe(
+      true,
+    );
     expect(cert.x509.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     expect(cert.issuer).toEqual(store.ca.subject);
     expect(cert.tbs().issuer.equals(store.ca.tbs().subject)).toBe(true);
@@ -86,7 +93,9 @@ describe('generated leaf certificates', async () => {
     expect(signatureAlgorithm(cert).toString('hex')).toBe('300d06092a864886f70d01010b0500');
     const der = cert.toDer();
     const tbs = children(der, readTlv(der, 0))[0]!;
-    expect(der.subarray(children(der, tbs)[0]!.headerStart, children(der, tbs)[0]!.end).toString('hex')).toBe('a003020102');
+    expect(der.subarray(children(der, tbs)[0]!.headerStart, children(der, tbs)[0]!.end).toString('hex')).toBe(
+      'a003020102',
+    );
   });
 
   it('get random positive 20-byte serials', () => {
@@ -122,18 +131,28 @@ describe('generated leaf certificates', async () => {
     mkdirSync(out, { recursive: true });
     const leaf = store.getCert('openssl.example', ['openssl.example', '127.0.0.1'], 'Org', 'http://crl.example/x.crl');
     writeFileSync(join(out, 'leaf.pem'), leaf.certPem);
-    const r = spawnSync('openssl', ['verify', '-purpose', 'sslserver', '-CAfile', store.paths.caCertPem, join(out, 'leaf.pem')], { encoding: 'utf8' });
+    const r = spawnSync(
+      'openssl',
+      ['verify', '-purpose', 'sslserver', '-CAfile', store.paths.caCertPem, join(out, 'leaf.pem')],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(`${join(out, 'leaf.pem')}: OK`);
-    const text = spawnSync('openssl', ['x509', '-noout', '-text', '-in', join(out, 'leaf.pem')], { encoding: 'utf8' }).stdout;
+    const text = spawnSync('openssl', ['x509', '-noout', '-text', '-in', join(out, 'leaf.pem')], {
+      encoding: 'utf8',
+    }).stdout;
     expect(text).toContain('DNS:openssl.example, IP Address:127.0.0.1');
     expect(text).toContain('URI:http://crl.example/x.crl');
     expect(text).toMatch(/Not After : .*\n/);
     // The empty CRL verifies against the CA too.
     writeFileSync(join(out, 'crl.der'), store.emptyCrl());
-    const crl = spawnSync('openssl', ['crl', '-inform', 'DER', '-in', join(out, 'crl.der'), '-CAfile', store.paths.caCertPem, '-noout', '-text'], {
-      encoding: 'utf8',
-    });
+    const crl = spawnSync(
+      'openssl',
+      ['crl', '-inform', 'DER', '-in', join(out, 'crl.der'), '-CAfile', store.paths.caCertPem, '-noout', '-text'],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(crl.stderr).toContain('verify OK');
     expect(crl.stdout).toContain('No Revoked Certificates');
   });
@@ -159,7 +178,10 @@ describe('leaves from a non-RSA CA', () => {
       }),
       signer,
     );
-    writeFileSync(join(dir, 'mitmproxy-ca.pem'), (privateKey.export({ type: 'sec1', format: 'pem' }) as string) + toPem('CERTIFICATE', der));
+    writeFileSync(
+      join(dir, 'mitmproxy-ca.pem'),
+      (privateKey.export({ type: 'sec1', format: 'pem' }) as string) + toPem('CERTIFICATE', der),
+    );
     const store = await CertStore.fromConfdir(dir);
     const { cert, keyPem } = store.getCert('ec.example', ['ec.example']);
     expect(cert.x509.verify(publicKey)).toBe(true);

@@ -22,9 +22,14 @@ describe('selectNames', () => {
   });
 
   it('falls back to the CONNECT host, else the local address, without SNI', () => {
-    expect(selectNames({ sni: null, connectHost: 'example.com', localAddress: '127.0.0.1', serverAddressHost: 'example.com' }).sans).toEqual([
-      'example.com',
-    ]);
+    expect(
+      selectNames({
+        sni: null,
+        connectHost: 'example.com',
+        localAddress: '127.0.0.1',
+        serverAddressHost: 'example.com',
+      }).sans,
+    ).toEqual(['example.com']);
     // mitmproxy's rule: the local address the client connected to.
     expect(selectNames({ localAddress: '127.0.0.1', serverAddressHost: '10.0.0.5' })).toMatchObject({
       cn: '127.0.0.1',
@@ -34,7 +39,12 @@ describe('selectNames', () => {
   });
 
   it('puts the upstream CN and SANs first, copies O, and derives the CRL URL', () => {
-    const n = selectNames({ sni: 'www.upstream.example', serverAddressHost: '203.0.113.9', upstreamCert: upstream, caSerial: 12345n });
+    const n = selectNames({
+      sni: 'www.upstream.example',
+      serverAddressHost: '203.0.113.9',
+      upstreamCert: upstream,
+      caSerial: 12345n,
+    });
     expect(n).toEqual({
       cn: 'upstream.example',
       sans: ['upstream.example', 'www.upstream.example', '203.0.113.9'],
@@ -51,7 +61,10 @@ describe('selectNames', () => {
   it('de-duplicates after normalization and drops names that cannot be encoded', () => {
     expect(selectNames({ sni: 'bücher.de', serverAddressHost: 'xn--bcher-kva.de' }).sans).toEqual(['xn--bcher-kva.de']);
     expect(selectNames({ sni: '0:0:0:0:0:0:0:1', serverAddressHost: '::1' }).sans).toEqual(['::1']);
-    expect(selectNames({ sni: 'bad name ü', serverAddressHost: 'ok.example' })).toMatchObject({ cn: 'ok.example', sans: ['ok.example'] });
+    expect(selectNames({ sni: 'bad name ü', serverAddressHost: 'ok.example' })).toMatchObject({
+      cn: 'ok.example',
+      sans: ['ok.example'],
+    });
   });
 
   it('gives no names when nothing is known', () => {

@@ -31,7 +31,9 @@ async function serve(store: CertStore, host: string): Promise<{ port: number; se
 }
 
 /** Connect, verify against the CA, exchange a line, return the server's certificate. */
-async function handshake(opts: ConnectionOptions): Promise<{ peer: PeerCertificate; protocol: string | null; cipher: string }> {
+async function handshake(
+  opts: ConnectionOptions,
+): Promise<{ peer: PeerCertificate; protocol: string | null; cipher: string }> {
   const sock = connect(opts);
   await once(sock, 'secureConnect');
   expect(sock.authorized).toBe(true);
@@ -43,7 +45,7 @@ async function handshake(opts: ConnectionOptions): Promise<{ peer: PeerCertifica
   return result;
 }
 
-describe('TLS handshakes with the store\'s certificates', async () => {
+describe("TLS handshakes with the store's certificates", async () => {
   const store = await CertStore.fromConfdir(tempDir());
   const { port } = await serve(store, '127.0.0.1');
   const ca = store.caCertPem;
@@ -77,7 +79,13 @@ describe('TLS handshakes with the store\'s certificates', async () => {
   });
 
   it('signs with the ECDSA leaf key, also over TLS 1.2 (ECDHE-ECDSA)', async () => {
-    const { cipher, protocol } = await handshake({ host: '127.0.0.1', port, servername: 'tls12.example.test', ca, maxVersion: 'TLSv1.2' });
+    const { cipher, protocol } = await handshake({
+      host: '127.0.0.1',
+      port,
+      servername: 'tls12.example.test',
+      ca,
+      maxVersion: 'TLSv1.2',
+    });
     expect(protocol).toBe('TLSv1.2');
     expect(cipher).toMatch(/^ECDHE-ECDSA-/);
   });
@@ -109,8 +117,13 @@ describe('TLS handshakes with a CA made by mitmproxy', async () => {
   const store = await CertStore.fromConfdir(dir);
   const { port } = await serve(store, '127.0.0.1');
 
-  it('verifies against the CA certificate users installed, also with mitmproxy\'s DH parameters', async () => {
-    const { peer } = await handshake({ host: '127.0.0.1', port, servername: 'trusted.example.test', ca: store.caCertPem });
+  it("verifies against the CA certificate users installed, also with mitmproxy's DH parameters", async () => {
+    const { peer } = await handshake({
+      host: '127.0.0.1',
+      port,
+      servername: 'trusted.example.test',
+      ca: store.caCertPem,
+    });
     expect(peer.subject.CN).toBe('trusted.example.test');
     expect(peer.pubkey!.length).toBe(65); // an uncompressed P-256 point
     const rsa = await CertStore.fromConfdir(dir, { leafKey: 'ca' });
@@ -167,7 +180,9 @@ describe('handshakes of new hosts through the shared context', async () => {
   it('present each connection its own leaf, verified against the CA', async () => {
     const names = ['one.shared.test', 'two.shared.test', 'three.shared.test', 'four.shared.test'];
     const { port, contexts } = await batchServer(store, names.length);
-    const results = await Promise.all(names.map((servername) => handshake({ host: '127.0.0.1', port, servername, ca: store.caCertPem })));
+    const results = await Promise.all(
+      names.map((servername) => handshake({ host: '127.0.0.1', port, servername, ca: store.caCertPem })),
+    );
     expect(results.map((r) => r.peer.subject.CN)).toEqual(names);
     expect(results.map((r) => r.peer.subjectaltname)).toEqual(names.map((n) => `DNS:${n}`));
     // All four went through the one shared context.
@@ -179,7 +194,9 @@ describe('handshakes of new hosts through the shared context', async () => {
     const names = ['again.shared.test', 'other.shared.test'];
     const { port, contexts } = await batchServer(store, names.length);
     for (let round = 0; round < 4; round++) {
-      const results = await Promise.all(names.map((servername) => handshake({ host: '127.0.0.1', port, servername, ca: store.caCertPem })));
+      const results = await Promise.all(
+        names.map((servername) => handshake({ host: '127.0.0.1', port, servername, ca: store.caCertPem })),
+      );
       expect(results.map((r) => r.peer.subject.CN)).toEqual(names);
     }
     // The first rounds shared one context; later rounds used each host's own.
@@ -191,7 +208,13 @@ describe('handshakes of new hosts through the shared context', async () => {
     let session: Buffer | undefined;
     const reused: boolean[] = [];
     for (let i = 0; i < 4; i++) {
-      const sock = connect({ host: '127.0.0.1', port, servername: 'resume.shared.test', ca: store.caCertPem, ...(session ? { session } : {}) });
+      const sock = connect({
+        host: '127.0.0.1',
+        port,
+        servername: 'resume.shared.test',
+        ca: store.caCertPem,
+        ...(session ? { session } : {}),
+      });
       sock.on('session', (s: Buffer) => (session = s));
       await once(sock, 'secureConnect');
       sock.write('ping\n');
@@ -204,4 +227,3 @@ describe('handshakes of new hosts through the shared context', async () => {
     expect(new Set(contexts).size).toBe(2);
   });
 });
-

@@ -3,7 +3,56 @@ import { optionFlags, parseArgs, usageText } from '../../src/cli/argv.js';
 
 describe('parseArgs', () => {
   it('maps mitmdump flags to options', () => {
-    const a = parseArgs(['-p', '8081', '--listen-host', '0.0.0.0', '-m', 'regular', '-m', 'socks5', '-s', 'a.ts', '-s', 'b.ts', '-w', 'out.mitm', '-r', 'in.mitm', '-n', '-k', '--anticache', '--no-anticomp', '--flow-detail', '3', '--confdir', '/tmp/c', '--stickycookie', '.', '--stickyauth', '.', '--map-local', '|x|/|./site', '--map-remote', '|a|b', '--modify-body', '/a/b', '--modify-headers', '/h/v', '-C', 'c.mitm', '-S', 's.mitm', '--ignore-hosts', 'x', '--allow-hosts', 'y', '--tcp-hosts', 'z', '--proxyauth', 'u:p']);
+    const a = parseArgs([
+      '-p',
+      '8081',
+      '--listen-host',
+      '0.0.0.0',
+      '-m',
+      'regular',
+      '-m',
+      'socks5',
+      '-s',
+      'a.ts',
+      '-s',
+      'b.ts',
+      '-w',
+      'out.mitm',
+      '-r',
+      'in.mitm',
+      '-n',
+      '-k',
+      '--anticache',
+      '--no-anticomp',
+      '--flow-detail',
+      '3',
+      '--confdir',
+      '/tmp/c',
+      '--stickycookie',
+      '.',
+      '--stickyauth',
+      '.',
+      '--map-local',
+      '|x|/|./site',
+      '--map-remote',
+      '|a|b',
+      '--modify-body',
+      '/a/b',
+      '--modify-headers',
+      '/h/v',
+      '-C',
+      'c.mitm',
+      '-S',
+      's.mitm',
+      '--ignore-hosts',
+      'x',
+      '--allow-hosts',
+      'y',
+      '--tcp-hosts',
+      'z',
+      '--proxyauth',
+      'u:p',
+    ]);
     const v = Object.fromEntries([...a.flags].map(([k, { value }]) => [k, value]));
     expect(v).toEqual({
       listen_port: 8081,
@@ -34,7 +83,20 @@ describe('parseArgs', () => {
   });
 
   it('collects --set, -q, -v, the meta flags and the positional filter', () => {
-    const a = parseArgs(['--set', 'a=1', '--set=b', '-q', '-v', '--options', '--commands', '--version', '~d', 'example.com', '&', '~s']);
+    const a = parseArgs([
+      '--set',
+      'a=1',
+      '--set=b',
+      '-q',
+      '-v',
+      '--options',
+      '--commands',
+      '--version',
+      '~d',
+      'example.com',
+      '&',
+      '~s',
+    ]);
     expect(a.sets).toEqual(['a=1', 'b']);
     expect([a.quiet, a.verbose, a.options, a.commands, a.version]).toEqual([true, true, true, true, true]);
     expect(a.filter).toBe('~d example.com & ~s');
@@ -43,13 +105,23 @@ describe('parseArgs', () => {
   it('accepts --flag=value, -pVALUE and flags generated from declared options', () => {
     const extra = optionFlags([
       { name: 'block_global', type: 'bool', default: true, help: '', owner: 'block', value: true },
-      { name: 'connection_strategy', type: 'str', default: 'eager', choices: ['eager', 'lazy'], help: '', owner: 'p', value: 'eager' },
+      {
+        name: 'connection_strategy',
+        type: 'str',
+        default: 'eager',
+        choices: ['eager', 'lazy'],
+        help: '',
+        owner: 'p',
+        value: 'eager',
+      },
     ]);
     const a = parseArgs(['--listen-port=9', '-p10', '--no-block-global', '--connection-strategy', 'lazy'], extra);
     expect(a.flags.get('listen_port')!.value).toBe(10);
     expect(a.flags.get('block_global')!.value).toBe(false);
     expect(a.flags.get('connection_strategy')!.value).toBe('lazy');
-    expect(() => parseArgs(['--connection-strategy', 'never'], extra)).toThrowError('--connection-strategy: invalid choice "never" (choose from eager, lazy).');
+    expect(() => parseArgs(['--connection-strategy', 'never'], extra)).toThrowError(
+      '--connection-strategy: invalid choice "never" (choose from eager, lazy).',
+    );
   });
 
   it('explains unknown flags, missing values and bad integers', () => {

@@ -54,8 +54,19 @@ print(m.packed.hex())
 function ours(m: DNSMessage): unknown[] {
   const rr = (r: DNSResourceRecord) => [r.name, r.type, r.class_, r.ttl, r.data.toString('hex')];
   return [
-    m.id, m.query, m.opCode, m.authoritativeAnswer, m.truncation, m.recursionDesired, m.recursionAvailable, m.reserved, m.responseCode,
-    m.questions.map((q) => [q.name, q.type, q.class_]), m.answers.map(rr), m.authorities.map(rr), m.additionals.map(rr),
+    m.id,
+    m.query,
+    m.opCode,
+    m.authoritativeAnswer,
+    m.truncation,
+    m.recursionDesired,
+    m.recursionAvailable,
+    m.reserved,
+    m.responseCode,
+    m.questions.map((q) => [q.name, q.type, q.class_]),
+    m.answers.map(rr),
+    m.authorities.map(rr),
+    m.additionals.map(rr),
   ];
 }
 
@@ -71,7 +82,13 @@ describe('DNS codec and mitmproxy 8.1.1', () => {
       questions: [new DNSQuestion('example.org', DNSType.HTTPS, 1)],
       answers: [
         DNSResourceRecord.CNAME('example.org', 'edge.example.net', 300),
-        new DNSResourceRecord('edge.example.net', DNSType.HTTPS, 1, 300, Buffer.from('000100000100030268320000', 'hex')),
+        new DNSResourceRecord(
+          'edge.example.net',
+          DNSType.HTTPS,
+          1,
+          300,
+          Buffer.from('000100000100030268320000', 'hex'),
+        ),
       ],
       additionals: [DNSResourceRecord.A('edge.example.net', '198.51.100.1')],
     });
@@ -85,7 +102,13 @@ describe('DNS codec and mitmproxy 8.1.1', () => {
     const { stdout } = await run(PYTHON, ['-c', WRITE]);
     const m = unpackMessage(Buffer.from(stdout.trim(), 'hex'));
     expect(m.answers.map(String)).toEqual(['cdn.example.net', '192.0.2.7', '2001:db8::7', 'v=spf1 -all']);
-    expect([m.id, m.query, m.authoritativeAnswer, m.recursionDesired, m.recursionAvailable]).toEqual([4242, false, true, true, true]);
+    expect([m.id, m.query, m.authoritativeAnswer, m.recursionDesired, m.recursionAvailable]).toEqual([
+      4242,
+      false,
+      true,
+      true,
+      true,
+    ]);
     const again = await run(PYTHON, ['-c', READ, packMessage(m).toString('hex')]);
     expect(JSON.parse(again.stdout)).toEqual(ours(m));
   });

@@ -29,13 +29,21 @@ describe('Python regex translation agrees with CPython re', () => {
     for (const [pattern, flags, binary, expected] of fixture.cases) {
       let re: RegExp | null = null;
       try {
-        re = compilePyRegex(binary ? latin1(pattern) : pattern, { binary, ignoreCase: !!(flags & 2), multiline: !!(flags & 8), dotAll: !!(flags & 16) });
+        re = compilePyRegex(binary ? latin1(pattern) : pattern, {
+          binary,
+          ignoreCase: !!(flags & 2),
+          multiline: !!(flags & 8),
+          dotAll: !!(flags & 16),
+        });
       } catch (err) {
         expect(err).toBeInstanceOf(PyRegexError);
       }
       fixture.subjects.forEach((s, i) => {
         const got = run(pattern, flags, binary, s, re);
-        if (got !== expected[i]) mismatches.push(`${JSON.stringify(pattern)} flags=${flags} ${binary ? 'bytes' : 'str'} on ${JSON.stringify(s)}: python ${expected[i]}, ours ${got}`);
+        if (got !== expected[i])
+          mismatches.push(
+            `${JSON.stringify(pattern)} flags=${flags} ${binary ? 'bytes' : 'str'} on ${JSON.stringify(s)}: python ${expected[i]}, ours ${got}`,
+          );
       });
     }
     expect(mismatches).toEqual([]);

@@ -14,14 +14,16 @@ const fixture = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, 'fixtu
 const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 
 describe('the linear-time engine (RE2 syntax on re2js) agrees with CPython re', () => {
-  it('gives Python\'s yes/no answer for every fixture pattern it can run', () => {
+  it("gives Python's yes/no answer for every fixture pattern it can run", () => {
     const mismatches: string[] = [];
     let translated = 0;
     for (const [pattern, flags, binary, expected] of fixture.cases) {
       const p = binary ? latin1(pattern) : pattern;
       let source: string;
       try {
-        source = emitRe2(parsePyRegex(p, binary, { i: !!(flags & 2), m: !!(flags & 8), s: !!(flags & 16), x: false, a: binary }).node);
+        source = emitRe2(
+          parsePyRegex(p, binary, { i: !!(flags & 2), m: !!(flags & 8), s: !!(flags & 16), x: false, a: binary }).node,
+        );
       } catch (err) {
         if (err instanceof PyRegexError || err instanceof Untranslatable) continue;
         throw err;
@@ -31,7 +33,10 @@ describe('the linear-time engine (RE2 syntax on re2js) agrees with CPython re', 
       fixture.subjects.forEach((s, i) => {
         const want = expected[i] !== '' && expected[i] !== 'E';
         const got = re.test(binary ? latin1(s) : s);
-        if (got !== want) mismatches.push(`${JSON.stringify(pattern)} flags=${flags} ${binary ? 'bytes' : 'str'} on ${JSON.stringify(s)}: python ${want}, re2 ${got} (${source})`);
+        if (got !== want)
+          mismatches.push(
+            `${JSON.stringify(pattern)} flags=${flags} ${binary ? 'bytes' : 'str'} on ${JSON.stringify(s)}: python ${want}, re2 ${got} (${source})`,
+          );
       });
     }
     expect(mismatches).toEqual([]);
@@ -40,14 +45,15 @@ describe('the linear-time engine (RE2 syntax on re2js) agrees with CPython re', 
 });
 
 describe('compileFilterRegex', () => {
-  it('keeps V8\'s engine for patterns a backtracking search runs in linear time', () => {
+  it("keeps V8's engine for patterns a backtracking search runs in linear time", () => {
     for (const p of ['example\\.com', '^/api/v1/', 'a|b|c', '\\d{1,3}\\.\\d{1,3}', '(?<=x)y', '(a)\\1']) {
       expect(compileFilterRegex(p), p).toBeInstanceOf(RegExp);
     }
   });
 
   it('classifies what makes backtracking slow', () => {
-    const risk = (p: string) => backtracking(parsePyRegex(p, false, { i: false, m: false, s: false, x: false, a: false }).node);
+    const risk = (p: string) =>
+      backtracking(parsePyRegex(p, false, { i: false, m: false, s: false, x: false, a: false }).node);
     expect(risk('a.*b')).toEqual({ unbounded: 1, complex: false });
     expect(risk('(a+)+$')).toEqual({ unbounded: 2, complex: true });
     expect(risk('(a|aa){1,30}$')).toEqual({ unbounded: 0, complex: true });
@@ -95,6 +101,8 @@ describe('compileFilterRegex', () => {
     }
     expect(err).toBeInstanceOf(FilterError);
     expect((err as FilterError).code).toBe(FilterErrorCode.INVALID_REGEX);
-    expect((err as Error).message).toMatch(/invalid regex in ~u "\(\?<=a\)b\+": the pattern repeats without bound .* it uses a lookbehind, which that engine cannot run/);
+    expect((err as Error).message).toMatch(
+      /invalid regex in ~u "\(\?<=a\)b\+": the pattern repeats without bound .* it uses a lookbehind, which that engine cannot run/,
+    );
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { FILTER_HELP, FilterError, FilterErrorCode, matchAll, OPERATORS, parseFilter, type FilterNode } from '../../src/filter/index.js';
+import {
+  FILTER_HELP,
+  FilterError,
+  FilterErrorCode,
+  matchAll,
+  OPERATORS,
+  parseFilter,
+  type FilterNode,
+} from '../../src/filter/index.js';
 import { tflow, ttcpflow } from '../../src/flow/index.js';
 
 /** Compact tree: `(and ~q (or ~c:404 ~c:200))`, regex args shown as `~u:/x/`. */
@@ -76,7 +84,7 @@ describe('arguments: words, quotes and escapes', () => {
     ["~u 'a b'", '~u:/a b/'],
     ['~u "a b"', '~u:/a b/'],
     ['~u "it\'s"', "~u:/it's/"],
-    ["~u 'say \"hi\"'", '~u:/say "hi"/'],
+    ['~u \'say "hi"\'', '~u:/say "hi"/'],
     ['~u "a\\"b"', '~u:/a"b/'],
     ["~u 'a\\'b'", "~u:/a'b/"],
     ['~u "a\\\\b"', '~u:/a\\b/'],
@@ -117,7 +125,12 @@ describe('errors (reference §5)', () => {
     ['~h [', FilterErrorCode.INVALID_REGEX, 3, 'invalid regex in ~h "[": unterminated character set at position 0'],
     ['~b ?', FilterErrorCode.INVALID_REGEX, 3, 'invalid regex in ~b "?": nothing to repeat at position 0'],
     ['(~q', FilterErrorCode.SYNTAX, 3, "expected ')' to close the '(' at position 0"],
-    ['~q)', FilterErrorCode.SYNTAX, 2, "~q must be followed by whitespace or the end of the expression, not ')' (write '~q )')"],
+    [
+      '~q)',
+      FilterErrorCode.SYNTAX,
+      2,
+      "~q must be followed by whitespace or the end of the expression, not ')' (write '~q )')",
+    ],
     ['()', FilterErrorCode.SYNTAX, 1, "expected an expression after '('"],
     ['~m get(', FilterErrorCode.SYNTAX, 7, "expected an expression after '('"],
     ["~u 'unterminated", FilterErrorCode.SYNTAX, 3, "unterminated quoted string: missing closing '"],
@@ -129,9 +142,24 @@ describe('errors (reference §5)', () => {
     ['~q &', FilterErrorCode.SYNTAX, 4, 'expected an expression after &'],
     ['~q |', FilterErrorCode.SYNTAX, 4, 'expected an expression after |'],
     ['~c 10 |', FilterErrorCode.SYNTAX, 7, 'expected an expression after |'],
-    ['~q&~s', FilterErrorCode.SYNTAX, 2, "~q must be followed by whitespace or the end of the expression, not '&' (write '~q &~s')"],
-    ['~s|~q', FilterErrorCode.SYNTAX, 2, "~s must be followed by whitespace or the end of the expression, not '|' (write '~s |~q')"],
-    ['(~q)', FilterErrorCode.SYNTAX, 3, "~q must be followed by whitespace or the end of the expression, not ')' (write '~q )')"],
+    [
+      '~q&~s',
+      FilterErrorCode.SYNTAX,
+      2,
+      "~q must be followed by whitespace or the end of the expression, not '&' (write '~q &~s')",
+    ],
+    [
+      '~s|~q',
+      FilterErrorCode.SYNTAX,
+      2,
+      "~s must be followed by whitespace or the end of the expression, not '|' (write '~s |~q')",
+    ],
+    [
+      '(~q)',
+      FilterErrorCode.SYNTAX,
+      3,
+      "~q must be followed by whitespace or the end of the expression, not ')' (write '~q )')",
+    ],
     ['~c200', FilterErrorCode.UNKNOWN_OPERATOR, 0, 'unknown operator ~c200'],
     ['~q ) ~s', FilterErrorCode.SYNTAX, 3, "unexpected ')' without a matching '('"],
     [')', FilterErrorCode.SYNTAX, 0, "unexpected ')' without a matching '('"],
@@ -189,10 +217,22 @@ describe('Filter objects', () => {
     ['(~q | ~s ) ~e', '(has no response or has a response) and has an error'],
     ['!~h x', 'not header matches /x/im'],
     ['!(~b x & ~m y)', 'not (body matches /x/is and method matches /y/i)'],
-    ['~all ~http ~websocket ~tcp ~udp ~dns', 'any flow and is an HTTP flow and is a WebSocket flow and is a TCP flow and is a UDP flow and is a DNS flow'],
-    ['~marked ~replay ~replayq ~replays ~a', 'is marked and is replayed and is a replayed client request and is a replayed server response and response is an asset'],
-    ['~d a ~hq b ~hs c ~t d ~tq e ~ts f', 'domain matches /a/i and request header matches /b/im and response header matches /c/im and content type matches /d/i and request content type matches /e/i and response content type matches /f/i'],
-    ['~bq a ~bs b ~src c ~dst d ~meta e ~marker f ~comment g', 'request body matches /a/is and response body matches /b/is and source address matches /c/i and destination address matches /d/i and metadata matches /e/im and marker matches /f/i and comment matches /g/im'],
+    [
+      '~all ~http ~websocket ~tcp ~udp ~dns',
+      'any flow and is an HTTP flow and is a WebSocket flow and is a TCP flow and is a UDP flow and is a DNS flow',
+    ],
+    [
+      '~marked ~replay ~replayq ~replays ~a',
+      'is marked and is replayed and is a replayed client request and is a replayed server response and response is an asset',
+    ],
+    [
+      '~d a ~hq b ~hs c ~t d ~tq e ~ts f',
+      'domain matches /a/i and request header matches /b/im and response header matches /c/im and content type matches /d/i and request content type matches /e/i and response content type matches /f/i',
+    ],
+    [
+      '~bq a ~bs b ~src c ~dst d ~meta e ~marker f ~comment g',
+      'request body matches /a/is and response body matches /b/is and source address matches /c/i and destination address matches /d/i and metadata matches /e/im and marker matches /f/i and comment matches /g/im',
+    ],
   ])('describes %s', (expr, text) => expect(String(parseFilter(expr))).toBe(text));
 
   it('are cached and shared', () => {

@@ -13,8 +13,21 @@ describe('connections', () => {
     const s = new Server({ address: ['example.com', 443] });
     expect(c.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(c.id).not.toBe(new Client({ peername: ['a', 1], sockname: ['b', 2], timestampStart: 1 }).id);
-    expect([c.connected, c.tls, c.tlsEstablished, c.proxyMode, c.transportProtocol, c.certificateList]).toEqual([true, false, false, 'regular', 'tcp', []]);
-    expect([s.connected, s.state, s.timestampStart, s.peername, s.via]).toEqual([false, ConnectionStatus.CLOSED, null, null, null]);
+    expect([c.connected, c.tls, c.tlsEstablished, c.proxyMode, c.transportProtocol, c.certificateList]).toEqual([
+      true,
+      false,
+      false,
+      'regular',
+      'tcp',
+      [],
+    ]);
+    expect([s.connected, s.state, s.timestampStart, s.peername, s.via]).toEqual([
+      false,
+      ConnectionStatus.CLOSED,
+      null,
+      null,
+      null,
+    ]);
     expect(String(c)).toBe('Client(127.0.0.1:5000, state=open)');
     expect(String(s)).toBe('Server(example.com:443, state=closed)');
   });
@@ -31,14 +44,47 @@ describe('connections', () => {
   it('state keys follow the format-21 schema exactly', () => {
     expect(Object.keys(tclientConn().getState()).sort()).toEqual(
       [
-        'id', 'peername', 'sockname', 'transport_protocol', 'error', 'tls', 'certificate_list', 'alpn', 'alpn_offers', 'cipher', 'cipher_list',
-        'tls_version', 'sni', 'timestamp_start', 'timestamp_end', 'timestamp_tls_setup', 'mitmcert', 'proxy_mode',
+        'id',
+        'peername',
+        'sockname',
+        'transport_protocol',
+        'error',
+        'tls',
+        'certificate_list',
+        'alpn',
+        'alpn_offers',
+        'cipher',
+        'cipher_list',
+        'tls_version',
+        'sni',
+        'timestamp_start',
+        'timestamp_end',
+        'timestamp_tls_setup',
+        'mitmcert',
+        'proxy_mode',
       ].sort(),
     );
     expect(Object.keys(tserverConn().getState()).sort()).toEqual(
       [
-        'id', 'peername', 'sockname', 'transport_protocol', 'error', 'tls', 'certificate_list', 'alpn', 'alpn_offers', 'cipher', 'cipher_list',
-        'tls_version', 'sni', 'timestamp_start', 'timestamp_end', 'timestamp_tls_setup', 'address', 'timestamp_tcp_setup', 'via',
+        'id',
+        'peername',
+        'sockname',
+        'transport_protocol',
+        'error',
+        'tls',
+        'certificate_list',
+        'alpn',
+        'alpn_offers',
+        'cipher',
+        'cipher_list',
+        'tls_version',
+        'sni',
+        'timestamp_start',
+        'timestamp_end',
+        'timestamp_tls_setup',
+        'address',
+        'timestamp_tcp_setup',
+        'via',
       ].sort(),
     );
   });
@@ -70,6 +116,8 @@ describe('connections', () => {
     const st = tclientConn().getState();
     expect(() => Client.fromState({ ...st, tls_version: 'TLSv9' as never })).toThrow(StateError);
     expect(() => Client.fromState({ ...st, transport_protocol: 'sctp' as never })).toThrow(/transport_protocol/);
-    expect(() => Client.fromState({ ...st, extra: 1 } as never)).toThrow(/Unexpected fields in client connection state: extra/);
+    expect(() => Client.fromState({ ...st, extra: 1 } as never)).toThrow(
+      /Unexpected fields in client connection state: extra/,
+    );
   });
 });

@@ -22,13 +22,29 @@ describe('cookie parsing and formatting', () => {
   });
 
   it('formats Cookie headers, quoting special values', () => {
-    expect(cookies.formatCookieHeader([['a', 'b'], ['c', 'x y'], ['d', 'q"\\']])).toBe('a=b; c="x y"; d="q\\"\\\\"');
+    expect(
+      cookies.formatCookieHeader([
+        ['a', 'b'],
+        ['c', 'x y'],
+        ['d', 'q"\\'],
+      ]),
+    ).toBe('a=b; c="x y"; d="q\\"\\\\"');
   });
 
   it('parses Set-Cookie with the comma form and expires dates', () => {
-    const parsed = cookies.parseSetCookieHeader('a=b; HttpOnly; Path=/; expires=Wed, 21 Oct 2015 07:28:00 GMT, c=d; Secure');
+    const parsed = cookies.parseSetCookieHeader(
+      'a=b; HttpOnly; Path=/; expires=Wed, 21 Oct 2015 07:28:00 GMT, c=d; Secure',
+    );
     expect(parsed.map(([n, v, a]) => [n, v, a.fields])).toEqual([
-      ['a', 'b', [['HttpOnly', null], ['Path', '/'], ['expires', 'Wed, 21 Oct 2015 07:28:00 GMT']]],
+      [
+        'a',
+        'b',
+        [
+          ['HttpOnly', null],
+          ['Path', '/'],
+          ['expires', 'Wed, 21 Oct 2015 07:28:00 GMT'],
+        ],
+      ],
       ['c', 'd', [['Secure', null]]],
     ]);
     expect(cookies.parseSetCookieHeader('')).toEqual([]);
@@ -42,7 +58,9 @@ describe('cookie parsing and formatting', () => {
       ['HttpOnly', null],
       ['Comment', 'x y'],
     ]);
-    expect(cookies.formatSetCookieHeader([['n', 'v', attrs]])).toBe('n=v; expires=Wed, 21 Oct 2015 07:28:00 GMT; Path=/a b; HttpOnly; Comment="x y"');
+    expect(cookies.formatSetCookieHeader([['n', 'v', attrs]])).toBe(
+      'n=v; expires=Wed, 21 Oct 2015 07:28:00 GMT; Path=/a b; HttpOnly; Comment="x y"',
+    );
   });
 
   it('CookieAttrs are case-insensitive and return the last value', () => {

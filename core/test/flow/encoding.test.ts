@@ -20,7 +20,11 @@ describe('content encodings', () => {
     expect(encoding.decode(zlib.brotliCompressSync(data), 'br')).toEqual(data);
     expect(encoding.decode(zstd.compress(data), 'zstd')).toEqual(data);
     // Two concatenated gzip members decode to the concatenation.
-    expect(encoding.decode(Buffer.concat([zlib.gzipSync(Buffer.from('a')), zlib.gzipSync(Buffer.from('b'))]), 'gzip').toString()).toBe('ab');
+    expect(
+      encoding
+        .decode(Buffer.concat([zlib.gzipSync(Buffer.from('a')), zlib.gzipSync(Buffer.from('b'))]), 'gzip')
+        .toString(),
+    ).toBe('ab');
   });
 
   it('decodes streamed zstd frames without a content size', async () => {
@@ -41,7 +45,9 @@ describe('content encodings', () => {
   it('rejects unknown encodings and corrupt data with ContentEncodingError', () => {
     expect(() => encoding.decode(data, 'x-unknown')).toThrow(ContentEncodingError);
     expect(() => encoding.encode(data, 'x-unknown')).toThrow(/Unknown content encoding 'x-unknown'/);
-    expect(() => encoding.decode(Buffer.from('not gzip'), 'gzip')).toThrow(/Cannot decode 8 bytes with content encoding 'gzip'/);
+    expect(() => encoding.decode(Buffer.from('not gzip'), 'gzip')).toThrow(
+      /Cannot decode 8 bytes with content encoding 'gzip'/,
+    );
     expect(() => encoding.decode(Buffer.from('garbage'), 'zstd')).toThrow(ContentEncodingError);
     expect(() => encoding.decode(data, 'toString')).toThrow(ContentEncodingError);
     expect(isSupportedEncoding('zstd')).toBe(true);

@@ -17,7 +17,21 @@ import {
   type FlowState,
 } from '../../src/flow/index.js';
 
-const BASE_KEYS = ['version', 'type', 'id', 'error', 'client_conn', 'server_conn', 'intercepted', 'is_replay', 'marked', 'metadata', 'comment', 'timestamp_created', 'backup'];
+const BASE_KEYS = [
+  'version',
+  'type',
+  'id',
+  'error',
+  'client_conn',
+  'server_conn',
+  'intercepted',
+  'is_replay',
+  'marked',
+  'metadata',
+  'comment',
+  'timestamp_created',
+  'backup',
+];
 
 describe('Flow control', () => {
   it('intercept/resume and waitForResume', async () => {
@@ -123,9 +137,16 @@ describe('Flow state', () => {
     expect(Object.keys(h).sort()).toEqual([...BASE_KEYS, 'request', 'response', 'websocket'].sort());
     expect(h.type).toBe('http');
     expect(typeof h.request.host).toBe('string');
-    for (const k of ['method', 'scheme', 'authority', 'path', 'http_version'] as const) expect(Buffer.isBuffer(h.request[k])).toBe(true);
+    for (const k of ['method', 'scheme', 'authority', 'path', 'http_version'] as const)
+      expect(Buffer.isBuffer(h.request[k])).toBe(true);
     expect(Buffer.isBuffer(h.response!.reason)).toBe(true);
-    expect(Object.keys(h.websocket!).sort()).toEqual(['close_code', 'close_reason', 'closed_by_client', 'messages', 'timestamp_end']);
+    expect(Object.keys(h.websocket!).sort()).toEqual([
+      'close_code',
+      'close_reason',
+      'closed_by_client',
+      'messages',
+      'timestamp_end',
+    ]);
     expect(h.websocket!.messages[0]).toEqual([2, true, Buffer.from('hello binary'), 946681203, false, false]);
     const t = ttcpflow().getState();
     expect(Object.keys(t).sort()).toEqual([...BASE_KEYS, 'messages'].sort());
@@ -144,7 +165,9 @@ describe('Flow state', () => {
     const s = tflow().getState();
     expect(() => flowFromState({ ...s, type: 'sctp' } as never)).toThrow(/Unknown flow type: 'sctp'/);
     expect(() => flowFromState({ ...s, version: 17 })).toThrow(/version 17, expected 21/);
-    expect(() => flowFromState({ ...s, surprise: true } as never)).toThrow(/Unexpected fields in http flow state: surprise/);
+    expect(() => flowFromState({ ...s, surprise: true } as never)).toThrow(
+      /Unexpected fields in http flow state: surprise/,
+    );
     const f = tflow();
     expect(() => f.setState(ttcpflow().getState() as never)).toThrow(/Unexpected fields in http flow state: messages/);
   });

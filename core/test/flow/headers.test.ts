@@ -114,7 +114,12 @@ describe('Headers', () => {
     h.has('a');
     h.toString();
     expect(h.fields).toBe(parsed);
-    for (const mutate of [(x: Headers) => x.add('b', '2'), (x: Headers) => x.insert(0, 'b', '2'), (x: Headers) => x.set('a', '2'), (x: Headers) => x.delete('a')]) {
+    for (const mutate of [
+      (x: Headers) => x.add('b', '2'),
+      (x: Headers) => x.insert(0, 'b', '2'),
+      (x: Headers) => x.set('a', '2'),
+      (x: Headers) => x.delete('a'),
+    ]) {
       const y = Headers.fromRaw(parsed);
       mutate(y);
       expect(y.fields).not.toBe(parsed);

@@ -72,7 +72,12 @@ describe('loading flows', () => {
     expect(new Server().id).toMatch(UUID);
     const state = tflow().getState();
     const g = flowFromState(state) as HTTPFlow;
-    expect([g.id, g.clientConn.id, g.serverConn.id, g.timestampCreated]).toEqual([state.id, state.client_conn.id, state.server_conn.id, state.timestamp_created]);
+    expect([g.id, g.clientConn.id, g.serverConn.id, g.timestampCreated]).toEqual([
+      state.id,
+      state.client_conn.id,
+      state.server_conn.id,
+      state.timestamp_created,
+    ]);
     // Loaded connections get their own arrays, not the loader's placeholders.
     g.clientConn.alpnOffers.push(Buffer.from('h2'));
     g.serverConn.cipherList.push('x');
@@ -128,7 +133,12 @@ describe('short latin1 fields', () => {
     state.request.http_version = Buffer.from('HTTP/2.0');
     state.response!.reason = Buffer.from([0x4f, 0x4b, 0xe9, 0xff]);
     const f = flowFromState(state, true) as HTTPFlow;
-    expect([f.request.method, f.request.rawMethod, f.request.httpVersion, f.response!.reason]).toEqual(['PATCH', 'pAtCh', 'HTTP/2.0', 'OK\xe9\xff']);
+    expect([f.request.method, f.request.rawMethod, f.request.httpVersion, f.response!.reason]).toEqual([
+      'PATCH',
+      'pAtCh',
+      'HTTP/2.0',
+      'OK\xe9\xff',
+    ]);
     const out = f.getState() as HTTPFlowState;
     expect(out.request.method).toEqual(Buffer.from('pAtCh'));
     expect(out.response!.reason).toEqual(Buffer.from([0x4f, 0x4b, 0xe9, 0xff]));
@@ -158,7 +168,9 @@ describe('StateKeys', () => {
 
   it('names every unexpected key, whatever order it learned', () => {
     keys.check({ a: 1, b: 2 });
-    expect(() => keys.check({ a: 1, b: 2, x: 0, y: 0 })).toThrow(new StateError('Unexpected fields in test state: x, y.'));
+    expect(() => keys.check({ a: 1, b: 2, x: 0, y: 0 })).toThrow(
+      new StateError('Unexpected fields in test state: x, y.'),
+    );
     expect(() => keys.check({ x: 0, a: 1 })).toThrow(/Unexpected fields in test state: x\./);
   });
 
@@ -180,16 +192,33 @@ describe('StateKeys', () => {
 
 describe('hot paths of filters', () => {
   it('Headers.toString gives the header block byte for byte as latin1, also past its scratch size', () => {
-    const h = new Headers([[Buffer.from('X-A'), Buffer.from([0xe9, 0xff, 0x20])], ['b', '']]);
+    const h = new Headers([
+      [Buffer.from('X-A'), Buffer.from([0xe9, 0xff, 0x20])],
+      ['b', ''],
+    ]);
     expect(h.toString()).toBe('X-A: \xe9\xff \r\nb: \r\n');
     expect(new Headers().toString()).toBe('');
-    const big = new Headers([['x', 'y'.repeat(10_000)], ['z', '1']]);
+    const big = new Headers([
+      ['x', 'y'.repeat(10_000)],
+      ['z', '1'],
+    ]);
     expect(big.toString()).toBe(`x: ${'y'.repeat(10_000)}\r\nz: 1\r\n`);
     expect(h.toString()).toBe('X-A: \xe9\xff \r\nb: \r\n');
   });
 
   it('parseAuthority without checks answers as the full parse does', () => {
-    for (const a of ['example.com', 'example.com:8080', '[::1]', '[::1]:443', '[abc]', '', 'bad host', 'a:b', 'xn--bcher-kva.example', 'ex_ample.com.']) {
+    for (const a of [
+      'example.com',
+      'example.com:8080',
+      '[::1]',
+      '[::1]:443',
+      '[abc]',
+      '',
+      'bad host',
+      'a:b',
+      'xn--bcher-kva.example',
+      'ex_ample.com.',
+    ]) {
       const slow = (() => {
         // The full parse, as before the shortcut: regex, brackets, validation.
         const m = /^([^:]+|\[.+\])(?::([0-9]+))?$/.exec(a);

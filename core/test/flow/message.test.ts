@@ -1,6 +1,15 @@
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ContentEncodingError, Headers, Response, treq, tresp, inferContentEncoding, decodeText, encodeText } from '../../src/flow/index.js';
+import {
+  ContentEncodingError,
+  Headers,
+  Response,
+  treq,
+  tresp,
+  inferContentEncoding,
+  decodeText,
+  encodeText,
+} from '../../src/flow/index.js';
 
 describe('Message content', () => {
   it('rawContent is the wire body, content the decoded one', () => {
@@ -134,15 +143,23 @@ describe('Message text and charsets', () => {
     expect(inferContentEncoding('text/plain', Buffer.from([0xef, 0xbb, 0xbf, 0x41]))).toBe('utf-8-sig');
     expect(inferContentEncoding('text/plain', Buffer.from([0xff, 0xfe, 0x41, 0]))).toBe('utf-16le');
     expect(inferContentEncoding('text/html', Buffer.from('<meta charset="windows-1251">'))).toBe('windows-1251');
-    expect(inferContentEncoding('application/xml', Buffer.from('<?xml version="1.0" encoding="ISO-8859-2"?>'))).toBe('ISO-8859-2');
+    expect(inferContentEncoding('application/xml', Buffer.from('<?xml version="1.0" encoding="ISO-8859-2"?>'))).toBe(
+      'ISO-8859-2',
+    );
     expect(inferContentEncoding('text/css', Buffer.from('@charset "koi8-r";'))).toBe('koi8-r');
     expect(inferContentEncoding('text/html; charset=gb2312')).toBe('gb18030');
-    const r = tresp({ headers: new Headers([['content-type', 'text/plain']]), content: Buffer.from([0xef, 0xbb, 0xbf, 0x68, 0x69]) });
+    const r = tresp({
+      headers: new Headers([['content-type', 'text/plain']]),
+      content: Buffer.from([0xef, 0xbb, 0xbf, 0x68, 0x69]),
+    });
     expect(r.text).toBe('hi');
   });
 
   it('strict text decoding fails on invalid bytes; non-strict falls back to lossy UTF-8', () => {
-    const r = tresp({ headers: new Headers([['content-type', 'application/json']]), content: Buffer.from([0x7b, 0xff, 0x7d]) });
+    const r = tresp({
+      headers: new Headers([['content-type', 'application/json']]),
+      content: Buffer.from([0x7b, 0xff, 0x7d]),
+    });
     expect(() => r.text).toThrow();
     expect(r.getText(false)).toBe('{\ufffd}');
   });
@@ -257,18 +274,32 @@ describe('cases from mitmproxy’s own test suite', () => {
 
   it('response cookies with parameters, empty values and several headers', () => {
     const r = tresp({
-      headers: new Headers([['Set-Cookie', 'cookiename=cookievalue;domain=example.com;expires=Wed Oct  21 16:29:41 2015;path=/; HttpOnly']]),
+      headers: new Headers([
+        ['Set-Cookie', 'cookiename=cookievalue;domain=example.com;expires=Wed Oct  21 16:29:41 2015;path=/; HttpOnly'],
+      ]),
     });
     const c = r.cookies;
     expect(c.size).toBe(1);
     const [value, attrs] = c.get('cookiename')!;
     expect(value).toBe('cookievalue');
     expect(attrs.size).toBe(4);
-    expect([attrs.get('domain'), attrs.get('expires'), attrs.get('path'), attrs.get('httponly')]).toEqual(['example.com', 'Wed Oct  21 16:29:41 2015', '/', null]);
-    const e = tresp({ headers: new Headers([['Set-Cookie', 'cookiename=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/']]) });
+    expect([attrs.get('domain'), attrs.get('expires'), attrs.get('path'), attrs.get('httponly')]).toEqual([
+      'example.com',
+      'Wed Oct  21 16:29:41 2015',
+      '/',
+      null,
+    ]);
+    const e = tresp({
+      headers: new Headers([['Set-Cookie', 'cookiename=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/']]),
+    });
     expect(e.cookies.get('cookiename')![0]).toBe('');
     expect(e.cookies.get('cookiename')![1].size).toBe(2);
-    const two = tresp({ headers: new Headers([['Set-Cookie', 'cookiename=cookievalue'], ['Set-Cookie', 'othercookie=othervalue']]) });
+    const two = tresp({
+      headers: new Headers([
+        ['Set-Cookie', 'cookiename=cookievalue'],
+        ['Set-Cookie', 'othercookie=othervalue'],
+      ]),
+    });
     expect(two.cookies.keys()).toEqual(['cookiename', 'othercookie']);
   });
 
@@ -283,6 +314,8 @@ describe('cases from mitmproxy’s own test suite', () => {
     r.headers.set('set-cookie', cookie);
     r.refresh();
     expect(r.headers.get('set-cookie')).not.toBe(cookie);
-    expect(r.headers.get('set-cookie')).toMatch(/^MOO=BAR; Expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT; Path=foo.com; Secure$/);
+    expect(r.headers.get('set-cookie')).toMatch(
+      /^MOO=BAR; Expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT; Path=foo.com; Secure$/,
+    );
   });
 });

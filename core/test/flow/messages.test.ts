@@ -24,7 +24,14 @@ import {
 describe('WebSocket data', () => {
   it('messages expose type, text, drop and state', () => {
     const m = new WebSocketMessage(WebSocketOpcode.TEXT, true, Buffer.from('hé'), 5);
-    expect([m.isText, m.text, m.fromClient, m.timestamp, m.dropped, m.injected]).toEqual([true, 'hé', true, 5, false, false]);
+    expect([m.isText, m.text, m.fromClient, m.timestamp, m.dropped, m.injected]).toEqual([
+      true,
+      'hé',
+      true,
+      5,
+      false,
+      false,
+    ]);
     m.text = 'new';
     expect(m.content.toString()).toBe('new');
     m.drop();
@@ -55,7 +62,8 @@ describe('WebSocket data', () => {
 
 describe('WebSocket retention', () => {
   // timestamps start at 1: the constructor takes 0 for "now"
-  const msg = (i: number, size = 1) => new WebSocketMessage(WebSocketOpcode.BINARY, i % 2 === 0, Buffer.alloc(size, i & 0xff), i + 1); // timestamps from 1, easy to tell from indexes
+  const msg = (i: number, size = 1) =>
+    new WebSocketMessage(WebSocketOpcode.BINARY, i % 2 === 0, Buffer.alloc(size, i & 0xff), i + 1); // timestamps from 1, easy to tell from indexes
 
   it('keeps everything without a retention, as mitmproxy', () => {
     const ws = new WebSocketData();
@@ -99,9 +107,18 @@ describe('WebSocket retention', () => {
     for (let i = 0; i < 200; i++) ws.addMessage(msg(i));
     const state = f.getState();
     expect(state.metadata[WEBSOCKET_OMITTED]).toEqual({ messages: ws.omittedMessages, bytes: ws.omittedBytes });
-    expect(Object.keys(state.websocket!).sort()).toEqual(['close_code', 'close_reason', 'closed_by_client', 'messages', 'timestamp_end']);
+    expect(Object.keys(state.websocket!).sort()).toEqual([
+      'close_code',
+      'close_reason',
+      'closed_by_client',
+      'messages',
+      'timestamp_end',
+    ]);
     const back = HTTPFlow.fromState(state);
-    expect([back.websocket!.omittedMessages, back.websocket!.omittedBytes]).toEqual([ws.omittedMessages, ws.omittedBytes]);
+    expect([back.websocket!.omittedMessages, back.websocket!.omittedBytes]).toEqual([
+      ws.omittedMessages,
+      ws.omittedBytes,
+    ]);
     expect(back.metadata[WEBSOCKET_OMITTED]).toBeUndefined();
     expect(back.getState()).toEqual(state);
     // a flow that left nothing out carries no such key
@@ -166,7 +183,12 @@ describe('test helpers', () => {
     expect([f.response, f.error, f.websocket, f.live]).toEqual([null, null, null, true]);
     expect(f.request.url).toBe('http://address:22/path');
     const g = tflow({ resp: true, err: true, ws: true, live: false });
-    expect([g.response!.statusCode, g.error!.msg, g.websocket!.messages.length, g.live]).toEqual([200, 'error', 3, false]);
+    expect([g.response!.statusCode, g.error!.msg, g.websocket!.messages.length, g.live]).toEqual([
+      200,
+      'error',
+      3,
+      false,
+    ]);
     expect(f.clientConn.peername).toEqual(['127.0.0.1', 22]);
     expect(f.serverConn.address).toEqual(['address', 22]);
     expect(f.clientConn.tlsEstablished).toBe(true);

@@ -4,7 +4,15 @@ import { Headers, MultiDict, Request, treq, UrlError } from '../../src/flow/inde
 describe('Request basics', () => {
   it('has mitmproxy attribute semantics', () => {
     const r = treq();
-    expect([r.host, r.port, r.method, r.scheme, r.authority, r.path, r.httpVersion]).toEqual(['address', 22, 'GET', 'http', '', '/path', 'HTTP/1.1']);
+    expect([r.host, r.port, r.method, r.scheme, r.authority, r.path, r.httpVersion]).toEqual([
+      'address',
+      22,
+      'GET',
+      'http',
+      '',
+      '/path',
+      'HTTP/1.1',
+    ]);
     expect(r.url).toBe('http://address:22/path');
     expect(r.prettyUrl).toBe('http://address:22/path');
     expect(r.prettyHost).toBe('address');
@@ -174,7 +182,20 @@ describe('Request basics', () => {
     expect(r.headers.has('x')).toBe(false);
     const s = r.getState();
     expect(Object.keys(s).sort()).toEqual(
-      ['authority', 'content', 'headers', 'host', 'http_version', 'method', 'path', 'port', 'scheme', 'timestamp_end', 'timestamp_start', 'trailers'].sort(),
+      [
+        'authority',
+        'content',
+        'headers',
+        'host',
+        'http_version',
+        'method',
+        'path',
+        'port',
+        'scheme',
+        'timestamp_end',
+        'timestamp_start',
+        'trailers',
+      ].sort(),
     );
     expect(s.path).toEqual(Buffer.from([0x2f, 0xff]));
     expect(Request.fromState(s).rawPath).toEqual(Buffer.from([0x2f, 0xff]));

@@ -18,7 +18,16 @@ describe('Response', () => {
     expect(r.reason).toBe('O\u00e9');
     expect(r.getState().reason).toEqual(Buffer.from([0x4f, 0xe9]));
     expect(Object.keys(r.getState()).sort()).toEqual(
-      ['content', 'headers', 'http_version', 'reason', 'status_code', 'timestamp_end', 'timestamp_start', 'trailers'].sort(),
+      [
+        'content',
+        'headers',
+        'http_version',
+        'reason',
+        'status_code',
+        'timestamp_end',
+        'timestamp_start',
+        'trailers',
+      ].sort(),
     );
     const c = r.copy();
     expect(c.getState()).toEqual(r.getState());
@@ -31,7 +40,14 @@ describe('Response', () => {
     r.headers.add('set-cookie', 'x=1, y=2; expires=Wed, 21 Oct 2015 07:28:00 GMT');
     const items = r.cookies.items(true);
     expect(items.map(([k, [v, a]]) => [k, v, a.fields])).toEqual([
-      ['sid', '123', [['Path', '/'], ['HttpOnly', null]]],
+      [
+        'sid',
+        '123',
+        [
+          ['Path', '/'],
+          ['HttpOnly', null],
+        ],
+      ],
       ['x', '1', []],
       ['y', '2', [['expires', 'Wed, 21 Oct 2015 07:28:00 GMT']]],
     ]);
@@ -48,7 +64,10 @@ describe('Response', () => {
     r.cookies.set('sid', [value + '4', attrs]);
     expect(r.headers.getAll('set-cookie')).toEqual(['sid=1234; Path=/; HttpOnly; Domain=example.com']);
     r.cookies.add('new', ['a b', new CookieAttrs([['Secure', null]])]);
-    expect(r.headers.getAll('set-cookie')).toEqual(['sid=1234; Path=/; HttpOnly; Domain=example.com', 'new="a b"; Secure']);
+    expect(r.headers.getAll('set-cookie')).toEqual([
+      'sid=1234; Path=/; HttpOnly; Domain=example.com',
+      'new="a b"; Secure',
+    ]);
     r.cookies.delete('sid');
     expect(r.headers.getAll('set-cookie')).toEqual(['new="a b"; Secure']);
     r.cookies = [];
@@ -72,6 +91,10 @@ describe('Response', () => {
     expect(r.headers.get('date')).toBe('Thu, 22 Oct 2015 07:28:00 GMT');
     expect(r.headers.get('expires')).toBe('Thu, 22 Oct 2015 08:28:00 GMT');
     expect(r.headers.get('last-modified')).toBe('garbage');
-    expect(r.headers.getAll('set-cookie')).toEqual(['a=b; expires=Thu, 22 Oct 2015 09:28:00 GMT; Path=/', 'c=d', '=novalue']);
+    expect(r.headers.getAll('set-cookie')).toEqual([
+      'a=b; expires=Thu, 22 Oct 2015 09:28:00 GMT; Path=/',
+      'c=d',
+      '=novalue',
+    ]);
   });
 });

@@ -37,8 +37,21 @@ describe('url helpers', () => {
       ['c', '  x'],
       ['', 'v'],
     ]);
-    expect(url.encodeQuery([['a b', 'c&d'], ['e', '']])).toBe('a+b=c%26d&e=');
-    expect(url.encodeQuery([['e', ''], ['f', '']], 'e&f')).toBe('e&f');
+    expect(
+      url.encodeQuery([
+        ['a b', 'c&d'],
+        ['e', ''],
+      ]),
+    ).toBe('a+b=c%26d&e=');
+    expect(
+      url.encodeQuery(
+        [
+          ['e', ''],
+          ['f', ''],
+        ],
+        'e&f',
+      ),
+    ).toBe('e&f');
   });
 });
 
@@ -59,9 +72,12 @@ describe('multipart', () => {
     ]);
     expect(() => encodeMultipart(ct, [['a', 'x\r\n--B0\r\n']])).toThrow(/contains the boundary/);
     expect(encodeMultipart('text/plain', [['a', 'b']]).length).toBe(0);
-    expect(decodeMultipart('multipart/form-data; boundary="q"', Buffer.from('--q\nContent-Disposition: form-data; name="k"\n\nv\n--q--'))).toEqual([
-      [Buffer.from('k'), Buffer.from('v')],
-    ]);
+    expect(
+      decodeMultipart(
+        'multipart/form-data; boundary="q"',
+        Buffer.from('--q\nContent-Disposition: form-data; name="k"\n\nv\n--q--'),
+      ),
+    ).toEqual([[Buffer.from('k'), Buffer.from('v')]]);
     expect(decodeMultipart(null, Buffer.from(''))).toEqual([]);
   });
 });

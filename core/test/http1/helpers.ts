@@ -69,7 +69,10 @@ export function requestParser(options?: Http1ParserOptions): { parser: RequestPa
 }
 
 /** A response parser expecting responses to `methods` in order. */
-export function responseParser(methods: string[], options?: Http1ParserOptions): { parser: ResponseParser; rec: Recorder } {
+export function responseParser(
+  methods: string[],
+  options?: Http1ParserOptions,
+): { parser: ResponseParser; rec: Recorder } {
   const rec = new Recorder();
   const parser = new ResponseParser(rec, options);
   const queue = [...methods];
@@ -88,7 +91,12 @@ export function parseRequests(input: string | string[], options?: Http1ParserOpt
   return rec;
 }
 
-export function parseResponses(input: string | string[], methods: string[] = ['GET'], options?: Http1ParserOptions, finish = false): Recorder {
+export function parseResponses(
+  input: string | string[],
+  methods: string[] = ['GET'],
+  options?: Http1ParserOptions,
+  finish = false,
+): Recorder {
   const { parser, rec } = responseParser(methods, options);
   for (const piece of Array.isArray(input) ? input : [input]) parser.push(Buffer.from(piece, 'latin1'));
   if (finish) parser.finish();

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { responseFieldsForClient, withoutHopByHop } from '../../src/proxy/http1/hop-by-hop.js';
 import type { RawHeaders } from '../../src/proxy/http1/types.js';
 
-const fields = (...pairs: Array<[string, string]>): RawHeaders => pairs.map(([n, v]) => [Buffer.from(n), Buffer.from(v)]);
+const fields = (...pairs: Array<[string, string]>): RawHeaders =>
+  pairs.map(([n, v]) => [Buffer.from(n), Buffer.from(v)]);
 const text = (f: RawHeaders): string[] => f.map(([n, v]) => `${n.toString()}: ${v.toString()}`);
 const REQUEST = { request: true, keepProxyAuthorization: false };
 
@@ -13,12 +14,26 @@ describe('withoutHopByHop', () => {
   });
 
   it('drops Connection and every field it names, in any case, over several Connection fields', () => {
-    const f = fields(['Host', 'a'], ['connection', 'X-One'], ['CONNECTION', 'x-two, close'], ['x-one', '1'], ['X-TWO', '2'], ['X-Three', '3']);
+    const f = fields(
+      ['Host', 'a'],
+      ['connection', 'X-One'],
+      ['CONNECTION', 'x-two, close'],
+      ['x-one', '1'],
+      ['X-TWO', '2'],
+      ['X-Three', '3'],
+    );
     expect(text(withoutHopByHop(f, REQUEST))).toEqual(['Host: a', 'X-Three: 3']);
   });
 
   it('keeps TE only as trailers, drops Keep-Alive, Proxy-Connection and Upgrade outside an upgrade', () => {
-    expect(text(withoutHopByHop(fields(['TE', 'gzip, Trailers'], ['Keep-Alive', '5'], ['Proxy-Connection', 'keep-alive'], ['Upgrade', 'h2c']), REQUEST))).toEqual(['TE: trailers']);
+    expect(
+      text(
+        withoutHopByHop(
+          fields(['TE', 'gzip, Trailers'], ['Keep-Alive', '5'], ['Proxy-Connection', 'keep-alive'], ['Upgrade', 'h2c']),
+          REQUEST,
+        ),
+      ),
+    ).toEqual(['TE: trailers']);
     expect(text(withoutHopByHop(fields(['TE', 'gzip']), REQUEST))).toEqual([]);
   });
 

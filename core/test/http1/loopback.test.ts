@@ -45,7 +45,9 @@ interface Exchange {
  * A raw TCP server that parses requests with RequestParser and answers each with `respond`.
  * Answers 100 Continue itself when the client asks for it.
  */
-async function rawServer(respond: (ex: Exchange) => string): Promise<{ port: number; seen: Exchange[]; errors: Http1Error[] }> {
+async function rawServer(
+  respond: (ex: Exchange) => string,
+): Promise<{ port: number; seen: Exchange[]; errors: Http1Error[] }> {
   const seen: Exchange[] = [];
   const errors: Http1Error[] = [];
   const server = net.createServer((socket) => {
@@ -78,7 +80,10 @@ async function rawServer(respond: (ex: Exchange) => string): Promise<{ port: num
   return { port: await listen(server), seen, errors };
 }
 
-function request(options: http.RequestOptions, body?: string | string[]): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+function request(
+  options: http.RequestOptions,
+  body?: string | string[],
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', ...options }, (res) => {
       let data = '';
@@ -98,11 +103,21 @@ function request(options: http.RequestOptions, body?: string | string[]): Promis
 
 describe('parsing what Node http clients send', () => {
   it('GET, Content-Length POST, chunked POST with keep-alive, header case kept', async () => {
-    const { port, seen, errors } = await rawServer((ex) => `HTTP/1.1 200 OK\r\nContent-Length: ${ex.body.length}\r\n\r\n${ex.body}`);
+    const { port, seen, errors } = await rawServer(
+      (ex) => `HTTP/1.1 200 OK\r\nContent-Length: ${ex.body.length}\r\n\r\n${ex.body}`,
+    );
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     closers.push(() => agent.destroy());
-    const r1 = await request({ port, agent, path: '/first?x=1', headers: { 'X-Mixed-CASE': 'v1', accept: 'text/plain' } });
-    const r2 = await request({ port, agent, method: 'POST', path: '/cl', headers: { 'Content-Length': '11' } }, 'hello world');
+    const r1 = await request({
+      port,
+      agent,
+      path: '/first?x=1',
+      headers: { 'X-Mixed-CASE': 'v1', accept: 'text/plain' },
+    });
+    const r2 = await request(
+      { port, agent, method: 'POST', path: '/cl', headers: { 'Content-Length': '11' } },
+      'hello world',
+    );
     const r3 = await request({ port, agent, method: 'POST', path: '/chunked' }, ['part one, ', 'part two']);
     expect([r1.status, r2.body, r3.body]).toEqual([200, 'hello world', 'part one, part two']);
     expect(errors).toEqual([]);
@@ -119,8 +134,13 @@ describe('parsing what Node http clients send', () => {
   });
 
   it('Expect: 100-continue', async () => {
-    const { port, seen } = await rawServer((ex) => `HTTP/1.1 200 OK\r\nContent-Length: ${ex.body.length}\r\n\r\n${ex.body}`);
-    const r = await request({ port, method: 'PUT', path: '/upload', headers: { Expect: '100-continue', 'Content-Length': '7' } }, 'payload');
+    const { port, seen } = await rawServer(
+      (ex) => `HTTP/1.1 200 OK\r\nContent-Length: ${ex.body.length}\r\n\r\n${ex.body}`,
+    );
+    const r = await request(
+      { port, method: 'PUT', path: '/upload', headers: { Expect: '100-continue', 'Content-Length': '7' } },
+      'payload',
+    );
     expect(r.body).toBe('payload');
     expect(seen[0]!.head.expectContinue).toBe(true);
   });
@@ -128,10 +148,13 @@ describe('parsing what Node http clients send', () => {
   it('chunked request with trailers', async () => {
     const { port, seen } = await rawServer(() => 'HTTP/1.1 204 No Content\r\n\r\n');
     await new Promise<void>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/t', headers: { Trailer: 'X-Digest' } }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/t', headers: { Trailer: 'X-Digest' } },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.write('abc');
       req.addTrailers({ 'X-Digest': 'sha=1' });
@@ -156,7 +179,10 @@ describe('parsing what Node http clients send', () => {
 });
 
 /** Sends raw request bytes to `port` and parses the responses with ResponseParser. */
-async function exchange(port: number, requests: Array<{ method: string; bytes: Buffer }>): Promise<Array<{ head: ResponseHead; body: string; info: number[] }>> {
+async function exchange(
+  port: number,
+  requests: Array<{ method: string; bytes: Buffer }>,
+): Promise<Array<{ head: ResponseHead; body: string; info: number[] }>> {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
   const results: Array<{ head: ResponseHead; body: string; info: number[] }> = [];
@@ -194,10 +220,20 @@ async function exchange(port: number, requests: Array<{ method: string; bytes: B
   return results;
 }
 
-const get = (method: string, path: string, extra: Array<[string, string]> = [], body = ''): { method: string; bytes: Buffer } => ({
+const get = (
+  method: string,
+  path: string,
+  extra: Array<[string, string]> = [],
+  body = '',
+): { method: string; bytes: Buffer } => ({
   method,
   bytes: Buffer.concat([
-    serializeRequestHead({ method, target: path, httpVersion: 'HTTP/1.1', headers: toRawHeaders([['Host', 'localhost'], ...extra]) }),
+    serializeRequestHead({
+      method,
+      target: path,
+      httpVersion: 'HTTP/1.1',
+      headers: toRawHeaders([['Host', 'localhost'], ...extra]),
+    }),
     Buffer.from(body),
   ]),
 });
@@ -245,7 +281,15 @@ describe('parsing what a Node http server answers', () => {
       get('HEAD', '/head-chunked'),
       get('GET', '/204'),
       get('GET', '/304'),
-      get('POST', '/echo', [['Expect', '100-continue'], ['Content-Length', '4']], 'data'),
+      get(
+        'POST',
+        '/echo',
+        [
+          ['Expect', '100-continue'],
+          ['Content-Length', '4'],
+        ],
+        'data',
+      ),
     ]);
     expect(results.map((r) => [r.head.statusCode, r.head.bodyKind, r.body, r.info])).toEqual([
       [200, 'chunked', 'hello world', []],

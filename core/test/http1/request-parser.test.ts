@@ -8,9 +8,27 @@ const head = (rec: Recorder, i = 0): RequestHead => rec.heads[i] as RequestHead;
 describe('RequestParser: framing', () => {
   const cases: Array<{ name: string; input: string; kind: string; cl: number; body: string; keepAlive?: boolean }> = [
     { name: 'GET without body', input: 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', kind: 'none', cl: -1, body: '' },
-    { name: 'Content-Length', input: 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello', kind: 'length', cl: 5, body: 'hello' },
-    { name: 'Content-Length: 0', input: 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n', kind: 'none', cl: 0, body: '' },
-    { name: 'content-length in odd case, OWS', input: 'POST / HTTP/1.1\r\ncOnTeNt-LeNgTh:\t 3 \t\r\n\r\nabc', kind: 'length', cl: 3, body: 'abc' },
+    {
+      name: 'Content-Length',
+      input: 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello',
+      kind: 'length',
+      cl: 5,
+      body: 'hello',
+    },
+    {
+      name: 'Content-Length: 0',
+      input: 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n',
+      kind: 'none',
+      cl: 0,
+      body: '',
+    },
+    {
+      name: 'content-length in odd case, OWS',
+      input: 'POST / HTTP/1.1\r\ncOnTeNt-LeNgTh:\t 3 \t\r\n\r\nabc',
+      kind: 'length',
+      cl: 3,
+      body: 'abc',
+    },
     {
       name: 'chunked',
       input: 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
@@ -18,12 +36,52 @@ describe('RequestParser: framing', () => {
       cl: -1,
       body: 'hello world',
     },
-    { name: 'chunked, upper-case hex and leading zeros', input: 'POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n00A\r\n0123456789\r\n000\r\n\r\n', kind: 'chunked', cl: -1, body: '0123456789' },
-    { name: 'gzip, chunked', input: 'POST / HTTP/1.1\r\nTransfer-Encoding: gzip ,  chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n', kind: 'chunked', cl: -1, body: 'x' },
-    { name: 'chunk extensions', input: 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b;c="d e"\r\nabc\r\n3 ; x\r\ndef\r\n0;last\r\n\r\n', kind: 'chunked', cl: -1, body: 'abcdef' },
-    { name: 'HTTP/1.0 default close', input: 'GET / HTTP/1.0\r\n\r\n', kind: 'none', cl: -1, body: '', keepAlive: false },
-    { name: 'HTTP/1.0 keep-alive', input: 'GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n', kind: 'none', cl: -1, body: '', keepAlive: true },
-    { name: 'HTTP/1.1 Connection: close', input: 'GET / HTTP/1.1\r\nConnection: foo, CLOSE\r\n\r\n', kind: 'none', cl: -1, body: '', keepAlive: false },
+    {
+      name: 'chunked, upper-case hex and leading zeros',
+      input: 'POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n00A\r\n0123456789\r\n000\r\n\r\n',
+      kind: 'chunked',
+      cl: -1,
+      body: '0123456789',
+    },
+    {
+      name: 'gzip, chunked',
+      input: 'POST / HTTP/1.1\r\nTransfer-Encoding: gzip ,  chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n',
+      kind: 'chunked',
+      cl: -1,
+      body: 'x',
+    },
+    {
+      name: 'chunk extensions',
+      input:
+        'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b;c="d e"\r\nabc\r\n3 ; x\r\ndef\r\n0;last\r\n\r\n',
+      kind: 'chunked',
+      cl: -1,
+      body: 'abcdef',
+    },
+    {
+      name: 'HTTP/1.0 default close',
+      input: 'GET / HTTP/1.0\r\n\r\n',
+      kind: 'none',
+      cl: -1,
+      body: '',
+      keepAlive: false,
+    },
+    {
+      name: 'HTTP/1.0 keep-alive',
+      input: 'GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n',
+      kind: 'none',
+      cl: -1,
+      body: '',
+      keepAlive: true,
+    },
+    {
+      name: 'HTTP/1.1 Connection: close',
+      input: 'GET / HTTP/1.1\r\nConnection: foo, CLOSE\r\n\r\n',
+      kind: 'none',
+      cl: -1,
+      body: '',
+      keepAlive: false,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -33,7 +91,10 @@ describe('RequestParser: framing', () => {
       expect(h.bodyKind).toBe(c.kind);
       expect(h.contentLength).toBe(c.cl);
       expect(h.keepAlive).toBe(c.keepAlive ?? true);
-      const data = rec.events.filter((e) => e.type === 'data').map((e) => (e.type === 'data' ? e.data : '')).join('');
+      const data = rec.events
+        .filter((e) => e.type === 'data')
+        .map((e) => (e.type === 'data' ? e.data : ''))
+        .join('');
       expect(data).toBe(c.body);
       expect(rec.events[rec.events.length - 1]).toEqual({ type: 'end' });
     });
@@ -53,8 +114,16 @@ describe('RequestParser: framing', () => {
   });
 
   it('reports trailers of a chunked body', () => {
-    const rec = parseRequests('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-A: 1\r\nx-b:  two words \r\n\r\n');
-    expect(rec.events.find((e) => e.type === 'trailers')).toEqual({ type: 'trailers', trailers: [['X-A', '1'], ['x-b', 'two words']] });
+    const rec = parseRequests(
+      'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-A: 1\r\nx-b:  two words \r\n\r\n',
+    );
+    expect(rec.events.find((e) => e.type === 'trailers')).toEqual({
+      type: 'trailers',
+      trailers: [
+        ['X-A', '1'],
+        ['x-b', 'two words'],
+      ],
+    });
   });
 
   it('flags Expect: 100-continue and upgrades', () => {
@@ -70,7 +139,9 @@ describe('RequestParser: framing', () => {
   });
 
   it('keeps header order, case and duplicates as received', () => {
-    const rec = parseRequests('GET / HTTP/1.1\r\nhost: x\r\nX-UPPER: A\r\nx-lower: b\r\nSet-Thing: 1\r\nSet-Thing: 2\r\nEmpty:\r\n\r\n');
+    const rec = parseRequests(
+      'GET / HTTP/1.1\r\nhost: x\r\nX-UPPER: A\r\nx-lower: b\r\nSet-Thing: 1\r\nSet-Thing: 2\r\nEmpty:\r\n\r\n',
+    );
     expect(str(head(rec).headers)).toEqual([
       ['host', 'x'],
       ['X-UPPER', 'A'],
@@ -83,7 +154,13 @@ describe('RequestParser: framing', () => {
   });
 
   it('keeps non-ASCII bytes in values and targets (latin1 round trip)', () => {
-    const raw = Buffer.concat([Buffer.from('GET /caf'), Buffer.from([0xc3, 0xa9]), Buffer.from(' HTTP/1.1\r\nX-Name: '), Buffer.from([0xff, 0x80]), Buffer.from('\r\n\r\n')]);
+    const raw = Buffer.concat([
+      Buffer.from('GET /caf'),
+      Buffer.from([0xc3, 0xa9]),
+      Buffer.from(' HTTP/1.1\r\nX-Name: '),
+      Buffer.from([0xff, 0x80]),
+      Buffer.from('\r\n\r\n'),
+    ]);
     const rec = new Recorder();
     new RequestParser(rec).push(raw);
     const h = head(rec);
@@ -95,11 +172,23 @@ describe('RequestParser: framing', () => {
 describe('RequestParser: request-target forms', () => {
   const cases: Array<[string, string, Partial<RequestHead>]> = [
     ['GET', '/a/b?c=d', { form: 'origin', path: '/a/b?c=d', host: '', port: 0, scheme: '', authority: '' }],
-    ['GET', 'http://example.com/x', { form: 'absolute', scheme: 'http', authority: 'example.com', host: 'example.com', port: 80, path: '/x' }],
-    ['GET', 'HTTPS://Example.com:8443', { form: 'absolute', scheme: 'https', authority: 'Example.com:8443', host: 'Example.com', port: 8443, path: '/' }],
+    [
+      'GET',
+      'http://example.com/x',
+      { form: 'absolute', scheme: 'http', authority: 'example.com', host: 'example.com', port: 80, path: '/x' },
+    ],
+    [
+      'GET',
+      'HTTPS://Example.com:8443',
+      { form: 'absolute', scheme: 'https', authority: 'Example.com:8443', host: 'Example.com', port: 8443, path: '/' },
+    ],
     ['GET', 'http://example.com?q=1', { form: 'absolute', host: 'example.com', port: 80, path: '/?q=1' }],
     ['GET', 'http://[::1]:8080/p', { form: 'absolute', host: '::1', port: 8080, authority: '[::1]:8080', path: '/p' }],
-    ['CONNECT', 'example.com:443', { form: 'authority', authority: 'example.com:443', host: 'example.com', port: 443, path: '', scheme: '' }],
+    [
+      'CONNECT',
+      'example.com:443',
+      { form: 'authority', authority: 'example.com:443', host: 'example.com', port: 443, path: '', scheme: '' },
+    ],
     ['CONNECT', '[2001:db8::1]:443', { form: 'authority', host: '2001:db8::1', port: 443 }],
     ['OPTIONS', '*', { form: 'asterisk', path: '*' }],
   ];
@@ -231,7 +320,12 @@ describe('RequestParser: end of stream and limits', () => {
   });
 
   it('closing inside a head, a Content-Length body or a chunked body is INCOMPLETE', () => {
-    for (const input of ['GET / HTTP/1.1\r\nHost', 'POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab', '\r']) {
+    for (const input of [
+      'GET / HTTP/1.1\r\nHost',
+      'POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc',
+      'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab',
+      '\r',
+    ]) {
       const rec = parseRequests(input, undefined, true);
       expect(rec.error?.code).toBe(Http1ErrorCodes.INCOMPLETE);
       expect(rec.error?.status).toBe(400);
@@ -246,7 +340,10 @@ describe('RequestParser: end of stream and limits', () => {
     parser.finish();
     expect(rec.take().map((e) => e.type)).toEqual(['head']);
     parser.resume();
-    expect(digest(rec.take())).toEqual([{ type: 'data', data: 'ab' }, { type: 'error', code: Http1ErrorCodes.INCOMPLETE }]);
+    expect(digest(rec.take())).toEqual([
+      { type: 'data', data: 'ab' },
+      { type: 'error', code: Http1ErrorCodes.INCOMPLETE },
+    ]);
   });
 
   it('rejects heads over maxHeadSize with 431, long request lines with 414', () => {
@@ -264,7 +361,9 @@ describe('RequestParser: end of stream and limits', () => {
     expect(exact.length).toBe(100);
     expect(parseRequests(exact, { maxHeadSize: 100 }).error).toBeUndefined();
     expect(parseRequests(exact.split(''), { maxHeadSize: 100 }).error).toBeUndefined();
-    expect(parseRequests(exact.replace('X: ', 'X: b'), { maxHeadSize: 100 }).error?.code).toBe(Http1ErrorCodes.HEAD_TOO_LARGE);
+    expect(parseRequests(exact.replace('X: ', 'X: b'), { maxHeadSize: 100 }).error?.code).toBe(
+      Http1ErrorCodes.HEAD_TOO_LARGE,
+    );
   });
 
   it('a 64 KiB head arriving byte by byte is parsed in linear time', () => {
@@ -288,8 +387,14 @@ describe('RequestParser: end of stream and limits', () => {
     expect(rec.error?.status).toBe(413);
     rec = parseRequests('POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789', { bodySizeLimit: 10 });
     expect(rec.error).toBeUndefined();
-    rec = parseRequests('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n5\r\nghijk\r\n0\r\n\r\n', { bodySizeLimit: 10 });
-    expect(digest(rec.events)).toEqual([expect.objectContaining({ type: 'head' }), { type: 'data', data: 'abcdef' }, { type: 'error', code: Http1ErrorCodes.BODY_TOO_LARGE }]);
+    rec = parseRequests('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n5\r\nghijk\r\n0\r\n\r\n', {
+      bodySizeLimit: 10,
+    });
+    expect(digest(rec.events)).toEqual([
+      expect.objectContaining({ type: 'head' }),
+      { type: 'data', data: 'abcdef' },
+      { type: 'error', code: Http1ErrorCodes.BODY_TOO_LARGE },
+    ]);
   });
 
   it('takes a bodySizeLimit set in onHead into account', () => {
@@ -331,7 +436,11 @@ describe('RequestParser: large bodies and odd starts', () => {
       },
     });
     const body = Buffer.alloc(size, 7);
-    const input = Buffer.concat([Buffer.from(`PUT /big HTTP/1.1\r\nContent-Length: ${size}\r\n\r\n`), body, Buffer.from('GET / HTTP/1.1\r\n\r\n')]);
+    const input = Buffer.concat([
+      Buffer.from(`PUT /big HTTP/1.1\r\nContent-Length: ${size}\r\n\r\n`),
+      body,
+      Buffer.from('GET / HTTP/1.1\r\n\r\n'),
+    ]);
     const pushed: Buffer[] = [];
     for (let i = 0; i < input.length; i += 65536) {
       const c = Buffer.from(input.subarray(i, i + 65536)); // fresh buffers, like socket reads
@@ -368,6 +477,9 @@ describe('RequestParser: large bodies and odd starts', () => {
   });
 
   it('skips empty lines before a request, even split', () => {
-    expect(digest(parseRequests(['\r', '\n\r\n', 'GET / HTTP/1.1\r\n\r\n']).events)).toMatchObject([{ type: 'head', headSize: 18 }, { type: 'end' }]);
+    expect(digest(parseRequests(['\r', '\n\r\n', 'GET / HTTP/1.1\r\n\r\n']).events)).toMatchObject([
+      { type: 'head', headSize: 18 },
+      { type: 'end' },
+    ]);
   });
 });

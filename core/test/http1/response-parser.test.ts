@@ -7,22 +7,150 @@ const body = (rec: Recorder): string => rec.events.map((e) => (e.type === 'data'
 const types = (rec: Recorder): string[] => rec.events.map((e) => e.type);
 
 describe('ResponseParser: framing by status and request method', () => {
-  const cases: Array<{ name: string; method: string; input: string; kind: string; body: string; end: boolean; keepAlive: boolean }> = [
-    { name: 'Content-Length', method: 'GET', input: 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc', kind: 'length', body: 'abc', end: true, keepAlive: true },
-    { name: 'chunked', method: 'GET', input: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', kind: 'chunked', body: 'abc', end: true, keepAlive: true },
-    { name: 'read until close', method: 'GET', input: 'HTTP/1.1 200 OK\r\n\r\nabc', kind: 'close', body: 'abc', end: false, keepAlive: false },
-    { name: 'gzip only: read until close', method: 'GET', input: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc', kind: 'close', body: 'abc', end: false, keepAlive: false },
-    { name: 'HEAD with Content-Length', method: 'HEAD', input: 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n', kind: 'none', body: '', end: true, keepAlive: true },
-    { name: 'HEAD with chunked', method: 'HEAD', input: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', kind: 'none', body: '', end: true, keepAlive: true },
-    { name: '204 with Content-Length', method: 'GET', input: 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n', kind: 'none', body: '', end: true, keepAlive: true },
-    { name: '304 with Content-Length', method: 'GET', input: 'HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n', kind: 'none', body: '', end: true, keepAlive: true },
-    { name: 'Content-Length: 0', method: 'POST', input: 'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n', kind: 'none', body: '', end: true, keepAlive: true },
-    { name: 'HTTP/1.0 with keep-alive', method: 'GET', input: 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx', kind: 'length', body: 'x', end: true, keepAlive: true },
-    { name: 'HTTP/1.0 without keep-alive', method: 'GET', input: 'HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx', kind: 'length', body: 'x', end: true, keepAlive: false },
-    { name: 'Connection: close', method: 'GET', input: 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx', kind: 'length', body: 'x', end: true, keepAlive: false },
-    { name: 'CONNECT 200: tunnel', method: 'CONNECT', input: 'HTTP/1.1 200 Connection established\r\n\r\n', kind: 'tunnel', body: '', end: true, keepAlive: false },
-    { name: 'CONNECT 407: normal body', method: 'CONNECT', input: 'HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 2\r\n\r\nno', kind: 'length', body: 'no', end: true, keepAlive: true },
-    { name: '101: tunnel', method: 'GET', input: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', kind: 'tunnel', body: '', end: true, keepAlive: false },
+  const cases: Array<{
+    name: string;
+    method: string;
+    input: string;
+    kind: string;
+    body: string;
+    end: boolean;
+    keepAlive: boolean;
+  }> = [
+    {
+      name: 'Content-Length',
+      method: 'GET',
+      input: 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc',
+      kind: 'length',
+      body: 'abc',
+      end: true,
+      keepAlive: true,
+    },
+    {
+      name: 'chunked',
+      method: 'GET',
+      input: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+      kind: 'chunked',
+      body: 'abc',
+      end: true,
+      keepAlive: true,
+    },
+    {
+      name: 'read until close',
+      method: 'GET',
+      input: 'HTTP/1.1 200 OK\r\n\r\nabc',
+      kind: 'close',
+      body: 'abc',
+      end: false,
+      keepAlive: false,
+    },
+    {
+      name: 'gzip only: read until close',
+      method: 'GET',
+      input: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc',
+      kind: 'close',
+      body: 'abc',
+      end: false,
+      keepAlive: false,
+    },
+    {
+      name: 'HEAD with Content-Length',
+      method: 'HEAD',
+      input: 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n',
+      kind: 'none',
+      body: '',
+      end: true,
+      keepAlive: true,
+    },
+    {
+      name: 'HEAD with chunked',
+      method: 'HEAD',
+      input: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n',
+      kind: 'none',
+      body: '',
+      end: true,
+      keepAlive: true,
+    },
+    {
+      name: '204 with Content-Length',
+      method: 'GET',
+      input: 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n',
+      kind: 'none',
+      body: '',
+      end: true,
+      keepAlive: true,
+    },
+    {
+      name: '304 with Content-Length',
+      method: 'GET',
+      input: 'HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n',
+      kind: 'none',
+      body: '',
+      end: true,
+      keepAlive: true,
+    },
+    {
+      name: 'Content-Length: 0',
+      method: 'POST',
+      input: 'HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n',
+      kind: 'none',
+      body: '',
+      end: true,
+      keepAlive: true,
+    },
+    {
+      name: 'HTTP/1.0 with keep-alive',
+      method: 'GET',
+      input: 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx',
+      kind: 'length',
+      body: 'x',
+      end: true,
+      keepAlive: true,
+    },
+    {
+      name: 'HTTP/1.0 without keep-alive',
+      method: 'GET',
+      input: 'HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx',
+      kind: 'length',
+      body: 'x',
+      end: true,
+      keepAlive: false,
+    },
+    {
+      name: 'Connection: close',
+      method: 'GET',
+      input: 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx',
+      kind: 'length',
+      body: 'x',
+      end: true,
+      keepAlive: false,
+    },
+    {
+      name: 'CONNECT 200: tunnel',
+      method: 'CONNECT',
+      input: 'HTTP/1.1 200 Connection established\r\n\r\n',
+      kind: 'tunnel',
+      body: '',
+      end: true,
+      keepAlive: false,
+    },
+    {
+      name: 'CONNECT 407: normal body',
+      method: 'CONNECT',
+      input: 'HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 2\r\n\r\nno',
+      kind: 'length',
+      body: 'no',
+      end: true,
+      keepAlive: true,
+    },
+    {
+      name: '101: tunnel',
+      method: 'GET',
+      input: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+      kind: 'tunnel',
+      body: '',
+      end: true,
+      keepAlive: false,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -63,7 +191,10 @@ describe('ResponseParser: framing by status and request method', () => {
 
   it('gives the same events for every split', () => {
     const inputs: Array<[string, string[]]> = [
-      ['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\nX-T: 1\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n', ['POST', 'GET']],
+      [
+        'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\nX-T: 1\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n',
+        ['POST', 'GET'],
+      ],
       ['HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcdHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', ['GET', 'HEAD']],
     ];
     for (const [input, methods] of inputs) {
@@ -75,7 +206,10 @@ describe('ResponseParser: framing by status and request method', () => {
 
 describe('ResponseParser: interim responses, upgrades, exchanges', () => {
   it('reports 100 Continue and 103 Early Hints, then the final response', () => {
-    const rec = parseResponses('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', ['POST']);
+    const rec = parseResponses(
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+      ['POST'],
+    );
     expect(digest(rec.events)).toMatchObject([
       { type: 'info', statusCode: 100 },
       { type: 'info', statusCode: 103, headers: [['Link', '</s.css>; rel=preload']] },

@@ -133,10 +133,15 @@ describe('request validation off (validate_inbound_headers=false)', () => {
   });
   it('accepts Transfer-Encoding on HTTP/1.0 and across several headers', () => {
     expect(parseRequests('POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', lax).error).toBeUndefined();
-    expect(parseRequests(req('Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'), lax).heads[0]!.bodyKind).toBe('chunked');
+    expect(
+      parseRequests(req('Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'), lax).heads[0]!
+        .bodyKind,
+    ).toBe('chunked');
   });
   it('still rejects what cannot be framed', () => {
-    expect(parseRequests(req('Content-Length: 1\r\nContent-Length: 2\r\n'), lax).error?.code).toBe(C.BAD_CONTENT_LENGTH);
+    expect(parseRequests(req('Content-Length: 1\r\nContent-Length: 2\r\n'), lax).error?.code).toBe(
+      C.BAD_CONTENT_LENGTH,
+    );
     expect(parseRequests(req('Content-Length: abc\r\n'), lax).error?.code).toBe(C.BAD_CONTENT_LENGTH);
     expect(parseRequests(req('Transfer-Encoding: gzip\r\n'), lax).error?.code).toBe(C.BAD_TRANSFER_ENCODING);
     expect(parseRequests(req('Transfer-Encoding: chunked, gzip\r\n'), lax).error?.code).toBe(C.BAD_TRANSFER_ENCODING);
@@ -174,7 +179,11 @@ describe('response validation', () => {
     });
   }
   it('lax mode reads TE over CL', () => {
-    const rec = parseResponses('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n', ['GET'], { strict: false });
+    const rec = parseResponses(
+      'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n',
+      ['GET'],
+      { strict: false },
+    );
     expect(rec.error).toBeUndefined();
     expect(rec.heads[0]!.bodyKind).toBe('chunked');
   });

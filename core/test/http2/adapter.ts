@@ -104,7 +104,11 @@ class ServerHandler implements Http2Handler {
  */
 export async function codecServer(
   onRequest: (r: Received) => void,
-  opts: { secureContext?: tls.SecureContext; options?: Http2Options; onHead?: (id: number, head: Http2Head, conn: Http2Connection) => void } = {},
+  opts: {
+    secureContext?: tls.SecureContext;
+    options?: Http2Options;
+    onHead?: (id: number, head: Http2Head, conn: Http2Connection) => void;
+  } = {},
 ): Promise<{ port: number; log: ServerLog; conns: Http2Connection[]; close: () => Promise<void> }> {
   const log: ServerLog = { errors: [], streamErrors: [], resets: [], received: [] };
   const conns: Http2Connection[] = [];
@@ -240,7 +244,13 @@ class ClientHandler implements Http2Handler {
 /** A codec client connection (TLS with ALPN h2 when `tls` is set, else h2c prior knowledge). */
 export async function codecClient(port: number, opts: { tls?: boolean; options?: Http2Options } = {}) {
   const socket: Socket = opts.tls
-    ? tls.connect({ host: '127.0.0.1', port, ALPNProtocols: ['h2'], rejectUnauthorized: false, servername: 'localhost' })
+    ? tls.connect({
+        host: '127.0.0.1',
+        port,
+        ALPNProtocols: ['h2'],
+        rejectUnauthorized: false,
+        servername: 'localhost',
+      })
     : net.connect(port, '127.0.0.1');
   await once(socket, opts.tls ? 'secureConnect' : 'connect');
   if (opts.tls) {
@@ -258,12 +268,25 @@ export async function codecClient(port: number, opts: { tls?: boolean; options?:
    * Sends a request (queued while the server's stream limit is reached) and resolves with the
    * whole response. `body` goes out in one sendData; `trailers` after it.
    */
-  const request = (init: Http2RequestInit, body?: Buffer, trailers?: RawHeaders, onOpen?: (id: number) => void): Promise<Response> =>
+  const request = (
+    init: Http2RequestInit,
+    body?: Buffer,
+    trailers?: RawHeaders,
+    onOpen?: (id: number) => void,
+  ): Promise<Response> =>
     new Promise((resolve) => {
       const go = (): void => {
         const end = body === undefined && trailers === undefined;
         const id = conn.openStream(init, end);
-        const res: Response = { id, head: null, informational: [], body: Buffer.alloc(0), trailers: [], reset: null, error: null };
+        const res: Response = {
+          id,
+          head: null,
+          informational: [],
+          body: Buffer.alloc(0),
+          trailers: [],
+          reset: null,
+          error: null,
+        };
         h.streams.set(id, { res, resolve, chunks: [] });
         if (body !== undefined) conn.sendData(id, body, trailers === undefined);
         if (trailers !== undefined) conn.sendTrailers(id, trailers);
@@ -295,5 +318,11 @@ export async function codecClient(port: number, opts: { tls?: boolean; options?:
 
 /** A request init from a URL path, for the codec client. */
 export function request(method: string, path: string, headers: Pairs = [], authority = 'localhost'): Http2RequestInit {
-  return { method, scheme: 'https', authority, path, headers: headers.map(([n, v]) => [Buffer.from(n), Buffer.from(v)]) };
+  return {
+    method,
+    scheme: 'https',
+    authority,
+    path,
+    headers: headers.map(([n, v]) => [Buffer.from(n), Buffer.from(v)]),
+  };
 }

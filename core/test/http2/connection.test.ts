@@ -5,7 +5,18 @@
  */
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Flag, type Frame, FrameType, Http2Connection, Http2ErrorCodes, PREFACE, SettingId, readSettings, splitFrames } from '../../src/proxy/http2/index.js';
+import {
+  ErrorCode,
+  Flag,
+  type Frame,
+  FrameType,
+  Http2Connection,
+  Http2ErrorCodes,
+  PREFACE,
+  SettingId,
+  readSettings,
+  splitFrames,
+} from '../../src/proxy/http2/index.js';
 import { REQ, Rec, get, pair, raw, rawClient, rawServer, str } from './helpers.js';
 
 describe('connection preface and SETTINGS', () => {
@@ -28,7 +39,12 @@ describe('connection preface and SETTINGS', () => {
       [FrameType.WINDOW_UPDATE, 0],
       [FrameType.SETTINGS, Flag.ACK],
     ]);
-    expect(readSettings(answer[0]!.payload)).toEqual(expect.arrayContaining([[SettingId.MAX_CONCURRENT_STREAMS, 7], [SettingId.ENABLE_CONNECT_PROTOCOL, 1]]));
+    expect(readSettings(answer[0]!.payload)).toEqual(
+      expect.arrayContaining([
+        [SettingId.MAX_CONCURRENT_STREAMS, 7],
+        [SettingId.ENABLE_CONNECT_PROTOCOL, 1],
+      ]),
+    );
     expect(s.of('settings')[0]!.settings.enablePush).toBe(false);
     client.receive(Buffer.concat(answer.map((f) => frameBytes(f))));
     expect(c.of('settings')[0]!.settings).toMatchObject({ maxConcurrentStreams: 7, enableConnectProtocol: true });
@@ -81,13 +97,30 @@ function frameBytes(f: Frame): Buffer {
 describe('requests and responses between two codec connections', () => {
   it('GET: the head arrives as sent, END_STREAM on HEADERS is kept, both sides close the stream', () => {
     const { client, server, c, s, pump } = pair();
-    const id = client.openStream(get('/a?b=1', [['user-agent', 'test/1'], ['accept', '*/*'], ['x-Case', 'MiXeD value']]), true);
+    const id = client.openStream(
+      get('/a?b=1', [
+        ['user-agent', 'test/1'],
+        ['accept', '*/*'],
+        ['x-Case', 'MiXeD value'],
+      ]),
+      true,
+    );
     expect(id).toBe(1);
     pump();
     const [h] = s.of('headers');
     expect(h).toMatchObject({ id: 1, end: true });
-    expect(h!.head).toMatchObject({ method: 'GET', scheme: 'https', authority: 'example.com', path: '/a?b=1', status: 0 });
-    expect(str(h!.head.headers)).toEqual([['user-agent', 'test/1'], ['accept', '*/*'], ['x-case', 'MiXeD value']]);
+    expect(h!.head).toMatchObject({
+      method: 'GET',
+      scheme: 'https',
+      authority: 'example.com',
+      path: '/a?b=1',
+      status: 0,
+    });
+    expect(str(h!.head.headers)).toEqual([
+      ['user-agent', 'test/1'],
+      ['accept', '*/*'],
+      ['x-case', 'MiXeD value'],
+    ]);
     server.sendHeaders(1, { status: 200, headers: raw([['content-type', 'text/plain']]) }, false);
     expect(server.sendData(1, Buffer.from('hello'), true)).toBe(true);
     expect(s.of('close')).toEqual([{ type: 'close', id: 1 }]);
@@ -101,14 +134,22 @@ describe('requests and responses between two codec connections', () => {
 
   it('POST with a body and trailers both ways; 100 and 103 before the final response', () => {
     const { client, server, c, s, pump } = pair();
-    const id = client.openStream({ method: 'POST', scheme: 'https', authority: 'h', path: '/up', headers: raw([['te', 'trailers']]) }, false);
+    const id = client.openStream(
+      { method: 'POST', scheme: 'https', authority: 'h', path: '/up', headers: raw([['te', 'trailers']]) },
+      false,
+    );
     client.sendData(id, Buffer.from('part1'), false);
     client.sendData(id, Buffer.from('part2'), false);
     client.sendTrailers(id, raw([['x-checksum', 'abc']]));
     pump();
     // (the recorder joins adjacent DATA events of a stream)
     expect(s.events.map((e) => e.type)).toEqual(['headers', 'data', 'trailers']);
-    expect(s.of('data').map((d) => d.data).join('')).toBe('part1part2');
+    expect(
+      s
+        .of('data')
+        .map((d) => d.data)
+        .join(''),
+    ).toBe('part1part2');
     expect(s.of('trailers')[0]!.trailers).toEqual([['x-checksum', 'abc']]);
     server.sendHeaders(id, { status: 100, headers: [] }, false);
     server.sendHeaders(id, { status: 103, headers: raw([['link', '</s.css>; rel=preload']]) }, false);
@@ -143,18 +184,29 @@ describe('requests and responses between two codec connections', () => {
     const { client, s, pump } = pair();
     const big = 'v'.repeat(20000);
     const c0 = (client as unknown as { out: { pending: number } }).out;
-    client.openStream(get('/', [['x-big', big], ['x-after', '1']]), true);
+    client.openStream(
+      get('/', [
+        ['x-big', big],
+        ['x-after', '1'],
+      ]),
+      true,
+    );
     expect(c0.pending).toBe(0);
     pump();
     const head = s.of('headers')[0]!.head;
-    expect(str(head.headers)).toEqual([['x-big', big], ['x-after', '1']]);
+    expect(str(head.headers)).toEqual([
+      ['x-big', big],
+      ['x-after', '1'],
+    ]);
   });
 
   it('byte-by-byte feeding gives the same events as whole chunks', () => {
     const build = () => {
       const p = rawServer();
       const { peer } = p;
-      peer.w.headers(1, peer.block([...REQ.slice(0, 3), [':path', '/x'], ['content-length', '6']]), Flag.END_HEADERS, { padding: 3 });
+      peer.w.headers(1, peer.block([...REQ.slice(0, 3), [':path', '/x'], ['content-length', '6']]), Flag.END_HEADERS, {
+        padding: 3,
+      });
       peer.w.data(1, Buffer.from('abc'), false, 2);
       peer.w.data(1, Buffer.from('def'), true);
       return p;
@@ -165,18 +217,33 @@ describe('requests and responses between two codec connections', () => {
     const bytes = split.peer.take();
     for (const b of bytes) split.conn.receive(Buffer.from([b]));
     expect(split.rec.events.map((e) => e.type)).toEqual(whole.rec.events.map((e) => e.type));
-    expect(split.rec.of('data').map((d) => d.data).join('')).toBe('abcdef');
-    expect(whole.rec.of('data').map((d) => d.data).join('')).toBe('abcdef');
+    expect(
+      split.rec
+        .of('data')
+        .map((d) => d.data)
+        .join(''),
+    ).toBe('abcdef');
+    expect(
+      whole.rec
+        .of('data')
+        .map((d) => d.data)
+        .join(''),
+    ).toBe('abcdef');
     expect(split.rec.of('headers')[0]!.head.path).toBe('/x');
   });
 
   it('padding and priority fields on HEADERS are skipped; a PRIORITY frame is ignored; self-dependency is a stream error', () => {
     const { peer, rec, send } = rawServer();
     peer.w.priority(3, 0, 200);
-    peer.w.headers(1, peer.block(REQ), Flag.END_HEADERS | Flag.END_STREAM, { padding: 10, priority: { dependency: 0, weight: 16, exclusive: true } });
+    peer.w.headers(1, peer.block(REQ), Flag.END_HEADERS | Flag.END_STREAM, {
+      padding: 10,
+      priority: { dependency: 0, weight: 16, exclusive: true },
+    });
     send();
     expect(rec.of('headers')[0]!.head.path).toBe('/');
-    peer.w.headers(3, peer.block(REQ), Flag.END_HEADERS | Flag.END_STREAM, { priority: { dependency: 3, weight: 1, exclusive: false } });
+    peer.w.headers(3, peer.block(REQ), Flag.END_HEADERS | Flag.END_STREAM, {
+      priority: { dependency: 3, weight: 1, exclusive: false },
+    });
     const frames = send();
     expect(rec.of('streamError')[0]!.error.message).toMatch(/depends on itself/);
     expect(frames.find((f) => f.type === FrameType.RST_STREAM)?.streamId).toBe(3);
@@ -206,7 +273,11 @@ describe('requests and responses between two codec connections', () => {
     const { peer, rec, send } = rawServer();
     peer.w.headers(1, Buffer.from([0xff, 0x7f]), Flag.END_HEADERS | Flag.END_STREAM); // index 254: no such entry
     const frames = send();
-    expect(rec.error).toMatchObject({ code: Http2ErrorCodes.COMPRESSION, errorCode: ErrorCode.COMPRESSION_ERROR, streamId: 0 });
+    expect(rec.error).toMatchObject({
+      code: Http2ErrorCodes.COMPRESSION,
+      errorCode: ErrorCode.COMPRESSION_ERROR,
+      streamId: 0,
+    });
     expect(frames.at(-1)!.type).toBe(FrameType.GOAWAY);
     expect(frames.at(-1)!.payload.readUInt32BE(4)).toBe(ErrorCode.COMPRESSION_ERROR);
   });
@@ -282,7 +353,9 @@ describe('stream ids and states', () => {
     client.start();
     client.openStream(get(), true);
     expect(client.canOpenStream()).toBe(false);
-    expect(() => client.openStream(get(), true)).toThrow(expect.objectContaining({ code: Http2ErrorCodes.CANNOT_OPEN }));
+    expect(() => client.openStream(get(), true)).toThrow(
+      expect.objectContaining({ code: Http2ErrorCodes.CANNOT_OPEN }),
+    );
     const { client: cl, server, s, pump } = pair({}, { maxConcurrentStreams: 2 });
     cl.openStream(get(), true);
     cl.openStream(get(), true);

@@ -12,7 +12,11 @@ function clock() {
   return c;
 }
 
-function expectCalm(r: ReturnType<typeof rawServer>, frames: ReturnType<ReturnType<typeof rawServer>['send']>, what: RegExp): void {
+function expectCalm(
+  r: ReturnType<typeof rawServer>,
+  frames: ReturnType<ReturnType<typeof rawServer>['send']>,
+  what: RegExp,
+): void {
   expect(r.rec.error).toMatchObject({ code: Http2ErrorCodes.FLOOD, errorCode: ErrorCode.ENHANCE_YOUR_CALM });
   expect(r.rec.error!.message).toMatch(what);
   const goaway = frames.find((f) => f.type === FrameType.GOAWAY)!;
@@ -111,7 +115,10 @@ describe('flood guards', () => {
     r.peer.w.headers(3, bomb, Flag.END_HEADERS | Flag.END_STREAM);
     r.peer.w.headers(5, r.peer.block([...REQ, ['x-after', 'ok']]), Flag.END_HEADERS | Flag.END_STREAM);
     r.send();
-    expect(r.rec.of('streamError')[0]!.error).toMatchObject({ code: Http2ErrorCodes.HEADER_LIST_TOO_LARGE, streamId: 3 });
+    expect(r.rec.of('streamError')[0]!.error).toMatchObject({
+      code: Http2ErrorCodes.HEADER_LIST_TOO_LARGE,
+      streamId: 3,
+    });
     expect(r.rec.of('headers').map((h) => h.id)).toEqual([1, 5]);
     expect(r.rec.of('headers')[1]!.head.headers.map(([n]) => n.toString())).toEqual(['x-after']);
     expect(r.conn.isClosed).toBe(false);

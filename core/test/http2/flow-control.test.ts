@@ -22,12 +22,16 @@ describe('receiving: windows follow the reader', () => {
     expect(peer.frames(rec.takeOut())).toEqual([]);
     conn.consume(1, 100);
     frames = peer.frames(rec.takeOut());
-    expect(frames.map((f) => [f.type, f.streamId, f.payload.readUInt32BE(0)])).toEqual([[FrameType.WINDOW_UPDATE, 1, 500]]);
+    expect(frames.map((f) => [f.type, f.streamId, f.payload.readUInt32BE(0)])).toEqual([
+      [FrameType.WINDOW_UPDATE, 1, 500],
+    ]);
     // 500 more fit, 501 do not
     peer.w.data(1, Buffer.alloc(501), false);
     frames = send();
     expect(rec.of('streamError')[0]!.error.code).toBe(Http2ErrorCodes.FLOW_CONTROL);
-    expect(frames.find((f) => f.type === FrameType.RST_STREAM)!.payload.readUInt32BE(0)).toBe(ErrorCode.FLOW_CONTROL_ERROR);
+    expect(frames.find((f) => f.type === FrameType.RST_STREAM)!.payload.readUInt32BE(0)).toBe(
+      ErrorCode.FLOW_CONTROL_ERROR,
+    );
   });
 
   it('a slow reader stops the sender at the window; consuming lets the rest through', () => {
@@ -57,7 +61,11 @@ describe('receiving: windows follow the reader', () => {
     peer.w.headers(1, peer.block(POST), Flag.END_HEADERS);
     for (let i = 0; i < 4; i++) peer.w.data(1, Buffer.alloc(16384), false);
     send();
-    expect(rec.error).toMatchObject({ code: Http2ErrorCodes.FLOW_CONTROL, errorCode: ErrorCode.FLOW_CONTROL_ERROR, streamId: 0 });
+    expect(rec.error).toMatchObject({
+      code: Http2ErrorCodes.FLOW_CONTROL,
+      errorCode: ErrorCode.FLOW_CONTROL_ERROR,
+      streamId: 0,
+    });
   });
 
   it('padding is counted by flow control and given back at once', () => {
@@ -151,7 +159,9 @@ describe('sending: queued DATA', () => {
     conn.sendData(id, Buffer.from('abcdef'), false);
     conn.sendData(id, Buffer.alloc(0), false);
     conn.sendData(id, Buffer.from('gh'), true);
-    expect(() => conn.sendData(id, Buffer.from('x'), false)).toThrow(expect.objectContaining({ code: Http2ErrorCodes.STREAM_STATE }));
+    expect(() => conn.sendData(id, Buffer.from('x'), false)).toThrow(
+      expect.objectContaining({ code: Http2ErrorCodes.STREAM_STATE }),
+    );
     peer.frames(rec.takeOut());
     peer.w.windowUpdate(id, 100);
     const frames = send();

@@ -4,7 +4,18 @@
  */
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Flag, FrameType, FrameWriter, readFrameHeader, readGoaway, readPriority, readSettings, splitFrames, unpadded } from '../../src/proxy/http2/index.js';
+import {
+  ErrorCode,
+  Flag,
+  FrameType,
+  FrameWriter,
+  readFrameHeader,
+  readGoaway,
+  readPriority,
+  readSettings,
+  splitFrames,
+  unpadded,
+} from '../../src/proxy/http2/index.js';
 
 const write = (f: (w: FrameWriter) => void): Buffer => {
   const w = new FrameWriter();
@@ -32,7 +43,10 @@ describe('frames', () => {
 
   it('HEADERS with padding and priority; PRIORITY; CONTINUATION; PUSH_PROMISE', () => {
     const b = write((w) => {
-      w.headers(1, Buffer.from([0x82]), Flag.END_HEADERS, { padding: 2, priority: { dependency: 5, weight: 256, exclusive: true } });
+      w.headers(1, Buffer.from([0x82]), Flag.END_HEADERS, {
+        padding: 2,
+        priority: { dependency: 5, weight: 256, exclusive: true },
+      });
       w.priority(7, 3, 1);
       w.continuation(1, Buffer.from([0x84]), true);
       w.pushPromise(1, 2, Buffer.from([0x86]), true);

@@ -65,7 +65,9 @@ describe('RFC 7541 C.1: integers', () => {
 describe('RFC 7541 C.2: single fields', () => {
   it('C.2.1 literal with indexing', () => {
     const dec = new HpackDecoder(4096, 65536);
-    expect(decode(dec, hex('400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572'))).toEqual([['custom-key', 'custom-header']]);
+    expect(decode(dec, hex('400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572'))).toEqual([
+      ['custom-key', 'custom-header'],
+    ]);
     expect(dec.table.size).toBe(55);
   });
   it('C.2.2 literal without indexing', () => {
@@ -89,21 +91,56 @@ describe('RFC 7541 C.2: single fields', () => {
 });
 
 const REQUESTS: Pairs[] = [
-  [[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'www.example.com']],
-  [[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'www.example.com'], ['cache-control', 'no-cache']],
-  [[':method', 'GET'], [':scheme', 'https'], [':path', '/index.html'], [':authority', 'www.example.com'], ['custom-key', 'custom-value']],
+  [
+    [':method', 'GET'],
+    [':scheme', 'http'],
+    [':path', '/'],
+    [':authority', 'www.example.com'],
+  ],
+  [
+    [':method', 'GET'],
+    [':scheme', 'http'],
+    [':path', '/'],
+    [':authority', 'www.example.com'],
+    ['cache-control', 'no-cache'],
+  ],
+  [
+    [':method', 'GET'],
+    [':scheme', 'https'],
+    [':path', '/index.html'],
+    [':authority', 'www.example.com'],
+    ['custom-key', 'custom-value'],
+  ],
 ];
-const C3 = ['8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d', '8286 84be 5808 6e6f 2d63 6163 6865', '8287 85bf 400a 6375 7374 6f6d 2d6b 6579 0c63 7573 746f 6d2d 7661 6c75 65'];
-const C4 = ['8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff', '8286 84be 5886 a8eb 1064 9cbf', '8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf'];
+const C3 = [
+  '8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d',
+  '8286 84be 5808 6e6f 2d63 6163 6865',
+  '8287 85bf 400a 6375 7374 6f6d 2d6b 6579 0c63 7573 746f 6d2d 7661 6c75 65',
+];
+const C4 = [
+  '8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff',
+  '8286 84be 5886 a8eb 1064 9cbf',
+  '8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf',
+];
 const C3_TABLES: Pairs[] = [
   [[':authority', 'www.example.com']],
-  [['cache-control', 'no-cache'], [':authority', 'www.example.com']],
-  [['custom-key', 'custom-value'], ['cache-control', 'no-cache'], [':authority', 'www.example.com']],
+  [
+    ['cache-control', 'no-cache'],
+    [':authority', 'www.example.com'],
+  ],
+  [
+    ['custom-key', 'custom-value'],
+    ['cache-control', 'no-cache'],
+    [':authority', 'www.example.com'],
+  ],
 ];
 const C3_SIZES = [57, 110, 164];
 
 describe('RFC 7541 C.3 / C.4: requests on one connection', () => {
-  for (const [name, vectors, huffman] of [['C.3 without Huffman', C3, false], ['C.4 with Huffman', C4, true]] as const) {
+  for (const [name, vectors, huffman] of [
+    ['C.3 without Huffman', C3, false],
+    ['C.4 with Huffman', C4, true],
+  ] as const) {
     it(`${name}: decodes with the right table after each request`, () => {
       const dec = new HpackDecoder(4096, 65536);
       vectors.forEach((v, i) => {
@@ -123,8 +160,18 @@ describe('RFC 7541 C.3 / C.4: requests on one connection', () => {
 });
 
 const RESPONSES: Pairs[] = [
-  [[':status', '302'], ['cache-control', 'private'], ['date', 'Mon, 21 Oct 2013 20:13:21 GMT'], ['location', 'https://www.example.com']],
-  [[':status', '307'], ['cache-control', 'private'], ['date', 'Mon, 21 Oct 2013 20:13:21 GMT'], ['location', 'https://www.example.com']],
+  [
+    [':status', '302'],
+    ['cache-control', 'private'],
+    ['date', 'Mon, 21 Oct 2013 20:13:21 GMT'],
+    ['location', 'https://www.example.com'],
+  ],
+  [
+    [':status', '307'],
+    ['cache-control', 'private'],
+    ['date', 'Mon, 21 Oct 2013 20:13:21 GMT'],
+    ['location', 'https://www.example.com'],
+  ],
   [
     [':status', '200'],
     ['cache-control', 'private'],
@@ -152,7 +199,10 @@ const C5_LAST_TABLE: Pairs = [
 ];
 
 describe('RFC 7541 C.5 / C.6: responses with a 256-byte table (evictions)', () => {
-  for (const [name, vectors] of [['C.5 without Huffman', C5], ['C.6 with Huffman', C6]] as const) {
+  for (const [name, vectors] of [
+    ['C.5 without Huffman', C5],
+    ['C.6 with Huffman', C6],
+  ] as const) {
     it(`${name}: decodes, evicting the oldest entries`, () => {
       const dec = new HpackDecoder(256, 65536);
       dec.table.resize(256);
@@ -211,18 +261,37 @@ describe('encoder', () => {
   };
   it('sends a repeated field as one index byte', () => {
     const enc = new HpackEncoder();
-    const f: Pairs = [['user-agent', 'h2load nghttp2/1.52.0'], ['x-custom', 'value']];
+    const f: Pairs = [
+      ['user-agent', 'h2load nghttp2/1.52.0'],
+      ['x-custom', 'value'],
+    ];
     encode(enc, f);
     expect(encode(enc, f)).toHaveLength(2);
   });
   it('lower-cases names it sends', () => {
-    const c = rt(new HpackEncoder(), new HpackDecoder(4096, 65536), [['Content-Type', 'text/html'], ['X-Thing', 'A']]);
-    expect(c.fields).toEqual([['content-type', 'text/html'], ['x-thing', 'A']]);
+    const c = rt(new HpackEncoder(), new HpackDecoder(4096, 65536), [
+      ['Content-Type', 'text/html'],
+      ['X-Thing', 'A'],
+    ]);
+    expect(c.fields).toEqual([
+      ['content-type', 'text/html'],
+      ['x-thing', 'A'],
+    ]);
   });
   it('keeps authorization, short cookies, forced and forwarded never-indexed values out of the table', () => {
     const enc = new HpackEncoder();
     const dec = new HpackDecoder(4096, 65536);
-    const c = rt(enc, dec, [['authorization', 'Basic abc'], ['cookie', 'a=1'], ['x-secret', 's3'], ['x-plain', 'p']], ['x-secret']);
+    const c = rt(
+      enc,
+      dec,
+      [
+        ['authorization', 'Basic abc'],
+        ['cookie', 'a=1'],
+        ['x-secret', 's3'],
+        ['x-plain', 'p'],
+      ],
+      ['x-secret'],
+    );
     expect(c.flags).toEqual([1, 1, 1, 0]);
     expect(tableOf(enc.table)).toEqual([['x-plain', 'p']]);
     // a value received never-indexed and forwarded unchanged (same Buffer) stays never-indexed
@@ -237,7 +306,10 @@ describe('encoder', () => {
   it('announces a smaller table size at the start of the next block, and the decoder follows', () => {
     const enc = new HpackEncoder();
     const dec = new HpackDecoder(4096, 65536);
-    rt(enc, dec, [['x-a', '1'], ['x-b', '2']]);
+    rt(enc, dec, [
+      ['x-a', '1'],
+      ['x-b', '2'],
+    ]);
     enc.setPeerTableSize(0);
     enc.setPeerTableSize(100);
     const block = encode(enc, [['x-c', '3']]);
@@ -252,7 +324,7 @@ describe('encoder', () => {
     const enc = new HpackEncoder({ maxTableSize: 512 });
     const dec = new HpackDecoder(4096, 1 << 20);
     let seed = 7;
-    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     for (let round = 0; round < 300; round++) {
       const f: Pairs = [];
       for (let i = 0; i < 1 + rnd(12); i++) f.push([`x-h${rnd(20)}`, 'v'.repeat(rnd(40)) + rnd(5)]);

@@ -41,7 +41,9 @@ describe.skipIf(missing !== null)('the codec (client role) against nghttpd', () 
     const server = await nghttpd(tools.nghttpd!, docs, certs, ['--echo-upload', '--trailer', 'x-served-by: nghttpd']);
     const client = await codecClient(server.port, { tls: true });
     try {
-      const small = await client.request(request('GET', '/small.txt', [['user-agent', 'mitmts-codec']], `localhost:${server.port}`));
+      const small = await client.request(
+        request('GET', '/small.txt', [['user-agent', 'mitmts-codec']], `localhost:${server.port}`),
+      );
       expect(small.head!.status).toBe(200);
       expect(small.body.toString()).toBe('small file\n');
       expect(small.trailers).toEqual([['x-served-by', 'nghttpd']]);
@@ -82,7 +84,10 @@ describe.skipIf(missing !== null)('the codec (client role) against nghttpd', () 
 
   it('a slow reader: without consume() nghttpd stops at the window; consuming brings the rest', async () => {
     const server = await nghttpd(tools.nghttpd!, docs, certs);
-    const client = await codecClient(server.port, { tls: true, options: { initialWindowSize: 65536, connectionWindowSize: 65536 * 2 } });
+    const client = await codecClient(server.port, {
+      tls: true,
+      options: { initialWindowSize: 65536, connectionWindowSize: 65536 * 2 },
+    });
     client.handler.autoConsume = false;
     try {
       const pending = client.request(request('GET', '/big.bin'));
@@ -104,7 +109,14 @@ describe.skipIf(missing !== null)('the codec (client role) against nghttpd', () 
 });
 
 describe('the codec (client role) against node:http2 servers', () => {
-  async function nodeServer(secure: boolean, handler: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, session: http2.ServerHttp2Session) => void) {
+  async function nodeServer(
+    secure: boolean,
+    handler: (
+      stream: http2.ServerHttp2Stream,
+      headers: http2.IncomingHttpHeaders,
+      session: http2.ServerHttp2Session,
+    ) => void,
+  ) {
     const server = secure
       ? http2.createSecureServer({ key: readFileSync(certs.keyPath), cert: readFileSync(certs.certPath) })
       : http2.createServer();
@@ -124,14 +136,32 @@ describe('the codec (client role) against node:http2 servers', () => {
       seen = headers;
       const c: Buffer[] = [];
       stream.on('data', (d: Buffer) => c.push(d));
-      stream.on('end', () => stream.respond({ ':status': 200, 'x-got': String(Buffer.concat(c).length) }, { endStream: true }));
+      stream.on('end', () =>
+        stream.respond({ ':status': 200, 'x-got': String(Buffer.concat(c).length) }, { endStream: true }),
+      );
     });
     const client = await codecClient(server.port);
     try {
-      const r = await client.request({ ...request('PUT', '/put?q=1', [['x-Mixed', 'Case Value'], ['cookie', 'a=1'], ['cookie', 'b=2']]), scheme: 'http' }, Buffer.from('0123456789'));
+      const r = await client.request(
+        {
+          ...request('PUT', '/put?q=1', [
+            ['x-Mixed', 'Case Value'],
+            ['cookie', 'a=1'],
+            ['cookie', 'b=2'],
+          ]),
+          scheme: 'http',
+        },
+        Buffer.from('0123456789'),
+      );
       expect(r.head!.status).toBe(200);
       expect(r.head!.headers.find(([n]) => n.toString() === 'x-got')![1].toString()).toBe('10');
-      expect(seen).toMatchObject({ ':method': 'PUT', ':path': '/put?q=1', ':scheme': 'http', 'x-mixed': 'Case Value', cookie: 'a=1; b=2' });
+      expect(seen).toMatchObject({
+        ':method': 'PUT',
+        ':path': '/put?q=1',
+        ':scheme': 'http',
+        'x-mixed': 'Case Value',
+        cookie: 'a=1; b=2',
+      });
     } finally {
       client.close();
       server.close();
@@ -148,7 +178,11 @@ describe('the codec (client role) against node:http2 servers', () => {
     });
     const client = await codecClient(server.port, { tls: true });
     try {
-      const r = await client.request(request('POST', '/rpc', [['te', 'trailers']]), Buffer.from('x'), raw([['x-req-trailer', '1']]));
+      const r = await client.request(
+        request('POST', '/rpc', [['te', 'trailers']]),
+        Buffer.from('x'),
+        raw([['x-req-trailer', '1']]),
+      );
       expect(r.informational.map((h) => h.status)).toEqual([100, 103]);
       expect(r.informational[1]!.headers.map(([n, v]) => `${n}: ${v}`)).toEqual(['link: </a.js>; rel=preload']);
       expect(r.head!.status).toBe(200);
@@ -170,7 +204,10 @@ describe('the codec (client role) against node:http2 servers', () => {
     });
     const client = await codecClient(server.port, { tls: true });
     try {
-      const [a, b] = await Promise.all([client.request(request('GET', '/refuse')), client.request(request('GET', '/ok'))]);
+      const [a, b] = await Promise.all([
+        client.request(request('GET', '/refuse')),
+        client.request(request('GET', '/ok')),
+      ]);
       expect(a.reset).toEqual({ code: ErrorCode.REFUSED_STREAM, cause: 'peer' });
       expect(b.head!.status).toBe(204);
     } finally {
@@ -222,7 +259,10 @@ describe('the codec (client role) against node:http2 servers', () => {
       };
       write();
     });
-    const client = await codecClient(server.port, { tls: true, options: { initialWindowSize: 128 * 1024, connectionWindowSize: 256 * 1024 } });
+    const client = await codecClient(server.port, {
+      tls: true,
+      options: { initialWindowSize: 128 * 1024, connectionWindowSize: 256 * 1024 },
+    });
     client.handler.autoConsume = false;
     try {
       const pending = client.request(request('GET', '/big'));

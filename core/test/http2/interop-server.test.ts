@@ -30,10 +30,32 @@ function app(r: Received): void {
   const { conn, id, head } = r;
   const path = head.path.split('?')[0];
   if (path === '/hello') {
-    conn.sendHeaders(id, { status: 200, headers: raw([['content-type', 'text/plain'], ['x-b', 'second? no, first'], ['x-a', 'Then This']]) }, false);
+    conn.sendHeaders(
+      id,
+      {
+        status: 200,
+        headers: raw([
+          ['content-type', 'text/plain'],
+          ['x-b', 'second? no, first'],
+          ['x-a', 'Then This'],
+        ]),
+      },
+      false,
+    );
     conn.sendData(id, Buffer.from('hello h2\n'), true);
   } else if (path === '/echo') {
-    conn.sendHeaders(id, { status: 200, headers: raw([['x-length', String(r.body.length)], ['x-sha', sha(r.body)], ['x-trailers', JSON.stringify(r.trailers)]]) }, false);
+    conn.sendHeaders(
+      id,
+      {
+        status: 200,
+        headers: raw([
+          ['x-length', String(r.body.length)],
+          ['x-sha', sha(r.body)],
+          ['x-trailers', JSON.stringify(r.trailers)],
+        ]),
+      },
+      false,
+    );
     conn.sendData(id, r.body, true);
   } else if (path === '/early') {
     conn.sendHeaders(id, { status: 103, headers: raw([['link', '</style.css>; rel=preload; as=style']]) }, false);
@@ -72,7 +94,12 @@ describe.skipIf(missing !== null)('curl and nghttp against the codec (server rol
       expect(text.indexOf('x-b: second? no, first')).toBeLessThan(text.indexOf('x-a: Then This'));
       expect(text.endsWith('\r\n\r\nhello h2\n')).toBe(true);
       const got = server.log.received[0]!.head;
-      expect(got).toMatchObject({ method: 'GET', scheme: 'https', authority: `localhost:${server.port}`, path: '/hello?x=1' });
+      expect(got).toMatchObject({
+        method: 'GET',
+        scheme: 'https',
+        authority: `localhost:${server.port}`,
+        path: '/hello?x=1',
+      });
       expect(str(got.headers).map(([n]) => n)).toEqual(['user-agent', 'accept']);
     } finally {
       await server.close();
@@ -85,20 +112,38 @@ describe.skipIf(missing !== null)('curl and nghttp against the codec (server rol
       const body = pattern(3 * 1024 * 1024 + 17);
       const file = join(certs.dir, 'upload.bin');
       writeFileSync(file, body);
-      const r = await run(tools.curl!, ['-sS', '--http2-prior-knowledge', '--data-binary', `@${file}`, '-D', join(certs.dir, 'h.txt'), `http://127.0.0.1:${server.port}/echo`]);
+      const r = await run(tools.curl!, [
+        '-sS',
+        '--http2-prior-knowledge',
+        '--data-binary',
+        `@${file}`,
+        '-D',
+        join(certs.dir, 'h.txt'),
+        `http://127.0.0.1:${server.port}/echo`,
+      ]);
       expect(r.err).toBe('');
       expect(sha(r.out)).toBe(sha(body));
-      expect(server.log.received[0]!.head).toMatchObject({ method: 'POST', scheme: 'http', contentLength: body.length });
+      expect(server.log.received[0]!.head).toMatchObject({
+        method: 'POST',
+        scheme: 'http',
+        contentLength: body.length,
+      });
     } finally {
       await server.close();
     }
   });
 
-  it('curl --http2: a 16 MiB download queued against curl\'s window arrives whole', async () => {
+  it("curl --http2: a 16 MiB download queued against curl's window arrives whole", async () => {
     const server = await codecServer(app, { secureContext: certs.secureContext });
     try {
       const n = 16 * 1024 * 1024;
-      const r = await run(tools.curl!, ['-sS', '--http2', '--cacert', certs.caCertPath, `https://localhost:${server.port}/big?n=${n}`]);
+      const r = await run(tools.curl!, [
+        '-sS',
+        '--http2',
+        '--cacert',
+        certs.caCertPath,
+        `https://localhost:${server.port}/big?n=${n}`,
+      ]);
       expect(r.err).toBe('');
       expect(r.out.length).toBe(n);
       expect(sha(r.out)).toBe(sha(pattern(n)));
@@ -119,7 +164,14 @@ describe.skipIf(missing !== null)('curl and nghttp against the codec (server rol
       expect(text.indexOf(':status: 103')).toBeLessThan(text.indexOf(':status: 200'));
       const file = join(certs.dir, 'up.txt');
       writeFileSync(file, 'payload from nghttp');
-      const up = await run(tools.nghttp!, ['-nv', '-d', file, '--trailer', 'x-sum: 42', `https://localhost:${server.port}/echo`]);
+      const up = await run(tools.nghttp!, [
+        '-nv',
+        '-d',
+        file,
+        '--trailer',
+        'x-sum: 42',
+        `https://localhost:${server.port}/echo`,
+      ]);
       expect(up.out.toString()).toMatch(/x-length: 19/);
       const got = server.log.received.find((x) => x.head.path === '/echo')!;
       expect(got.body.toString()).toBe('payload from nghttp');
@@ -154,14 +206,21 @@ describe('Node http2.connect against the codec (server role)', () => {
   function get(session: http2.ClientHttp2Session, path: string, opts?: { body?: Buffer }) {
     const req = session.request({ ':method': opts?.body ? 'POST' : 'GET', ':path': path }, { endStream: !opts?.body });
     if (opts?.body) req.end(opts.body);
-    return new Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: Buffer; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+    return new Promise<{
+      status: number;
+      headers: http2.IncomingHttpHeaders;
+      body: Buffer;
+      trailers: http2.IncomingHttpHeaders;
+    }>((resolve, reject) => {
       const chunks: Buffer[] = [];
       let headers: http2.IncomingHttpHeaders = {};
       let trailers: http2.IncomingHttpHeaders = {};
       req.on('response', (h) => (headers = h));
       req.on('trailers', (t) => (trailers = t));
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => resolve({ status: Number(headers[':status']), headers, body: Buffer.concat(chunks), trailers }));
+      req.on('end', () =>
+        resolve({ status: Number(headers[':status']), headers, body: Buffer.concat(chunks), trailers }),
+      );
       req.on('error', reject);
     });
   }
@@ -226,14 +285,17 @@ describe('Node http2.connect against the codec (server role)', () => {
 
   it('our GOAWAY lets open streams finish and stops new ones', async () => {
     let held: { id: number; conn: import('../../src/proxy/http2/index.js').Http2Connection } | null = null;
-    const server = await codecServer((r) => {
-      if (r.head.path === '/slow') {
-        held = { id: r.id, conn: r.conn };
-        r.conn.goaway();
-        return;
-      }
-      app(r);
-    }, { secureContext: certs.secureContext });
+    const server = await codecServer(
+      (r) => {
+        if (r.head.path === '/slow') {
+          held = { id: r.id, conn: r.conn };
+          r.conn.goaway();
+          return;
+        }
+        app(r);
+      },
+      { secureContext: certs.secureContext },
+    );
     const session = connect(server.port);
     try {
       const goaway = new Promise<number>((resolve) => session.on('goaway', (_code, last) => resolve(last)));
@@ -250,7 +312,10 @@ describe('Node http2.connect against the codec (server role)', () => {
 
   it('a 32 MiB download to a client with small windows: queued DATA follows its WINDOW_UPDATEs', async () => {
     const server = await codecServer(app, { secureContext: certs.secureContext });
-    const session = http2.connect(`https://localhost:${server.port}`, { ca: readFileSync(certs.caCertPath), settings: { initialWindowSize: 16384 } });
+    const session = http2.connect(`https://localhost:${server.port}`, {
+      ca: readFileSync(certs.caCertPath),
+      settings: { initialWindowSize: 16384 },
+    });
     session.on('error', () => undefined);
     try {
       const n = 32 * 1024 * 1024;

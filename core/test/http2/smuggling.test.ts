@@ -58,7 +58,9 @@ s.close()
 
 describe.skipIf(missing !== null)('smuggling attempts from python3-h2 (codec in server role, h2c)', () => {
   it('each bad request is reset with PROTOCOL_ERROR, only the good one reaches the app', async () => {
-    const server = await codecServer((r) => r.conn.sendHeaders(r.id, { status: 200, headers: raw([['x-path', r.head.path]]) }, true));
+    const server = await codecServer((r) =>
+      r.conn.sendHeaders(r.id, { status: 200, headers: raw([['x-path', r.head.path]]) }, true),
+    );
     try {
       const out = await run((py as { python: string }).python, ['-c', CLIENT, String(server.port)]);
       expect(out.err).toBe('');
@@ -67,7 +69,9 @@ describe.skipIf(missing !== null)('smuggling attempts from python3-h2 (codec in 
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as { reset?: number; code?: number; response?: number; goaway?: number });
-      expect(events.filter((e) => e.reset !== undefined)).toEqual([1, 3, 5, 7, 9, 11].map((id) => ({ reset: id, code: ErrorCode.PROTOCOL_ERROR })));
+      expect(events.filter((e) => e.reset !== undefined)).toEqual(
+        [1, 3, 5, 7, 9, 11].map((id) => ({ reset: id, code: ErrorCode.PROTOCOL_ERROR })),
+      );
       expect(events.filter((e) => e.response !== undefined).map((e) => e.response)).toEqual([13]);
       expect(events.some((e) => e.goaway !== undefined)).toBe(false);
       expect(server.log.received.map((r) => r.head.path)).toEqual(['/ok']);

@@ -33,7 +33,8 @@ export function ensurePythonH2(): { python: string } | { missing: string } {
     }
   };
   if (has()) return { python };
-  if (!canInstall()) return { missing: 'python3-h2 is not installed, and this user cannot install it (needs root and apt-get)' };
+  if (!canInstall())
+    return { missing: 'python3-h2 is not installed, and this user cannot install it (needs root and apt-get)' };
   const failed = installDebianPackages(['python3', 'python3-h2']);
   if (failed !== null) throw new Error(`cannot install python3-h2: ${failed}`);
   if (!has()) throw new Error('python3-h2 is still missing after apt-get install');
@@ -96,8 +97,15 @@ export async function listeningPort(child: ChildProcess, timeoutMs = 10_000): Pr
 }
 
 /** Starts nghttpd on 127.0.0.1, port 0, serving `docroot`; resolves with its port. */
-export async function nghttpd(nghttpdPath: string, docroot: string, certs: { keyPath: string; certPath: string }, extra: string[] = []) {
-  const child = spawn(nghttpdPath, ['-a', '127.0.0.1', '-d', docroot, ...extra, '0', certs.keyPath, certs.certPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function nghttpd(
+  nghttpdPath: string,
+  docroot: string,
+  certs: { keyPath: string; certPath: string },
+  extra: string[] = [],
+) {
+  const child = spawn(nghttpdPath, ['-a', '127.0.0.1', '-d', docroot, ...extra, '0', certs.keyPath, certs.certPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   try {
@@ -110,7 +118,11 @@ export async function nghttpd(nghttpdPath: string, docroot: string, certs: { key
 }
 
 /** Runs a command to its end; resolves with exit code, stdout and stderr (never rejects on a code). */
-export function run(cmd: string, args: string[], input?: Buffer): Promise<{ code: number | null; out: Buffer; err: string }> {
+export function run(
+  cmd: string,
+  args: string[],
+  input?: Buffer,
+): Promise<{ code: number | null; out: Buffer; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

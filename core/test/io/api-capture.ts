@@ -17,7 +17,18 @@ export const API_KEY = 'sk-test-0123456789abcdefghijklmnop';
 
 let t = 1_700_000_000;
 
-function api(method: string, path: string, opts: { reqHeaders?: Array<[string, string]>; reqBody?: string | Buffer; status?: number; type?: string; body?: string | Buffer; respHeaders?: Array<[string, string]> } = {}): HTTPFlow {
+function api(
+  method: string,
+  path: string,
+  opts: {
+    reqHeaders?: Array<[string, string]>;
+    reqBody?: string | Buffer;
+    status?: number;
+    type?: string;
+    body?: string | Buffer;
+    respHeaders?: Array<[string, string]>;
+  } = {},
+): HTTPFlow {
   t += 1;
   const req = treq({
     host: 'api.example.com',
@@ -25,7 +36,12 @@ function api(method: string, path: string, opts: { reqHeaders?: Array<[string, s
     scheme: 'https',
     method,
     path,
-    headers: new Headers([['host', 'api.example.com'], ['authorization', `Bearer ${TOKEN}`], ['user-agent', 'client/1.0'], ...(opts.reqHeaders ?? [])]),
+    headers: new Headers([
+      ['host', 'api.example.com'],
+      ['authorization', `Bearer ${TOKEN}`],
+      ['user-agent', 'client/1.0'],
+      ...(opts.reqHeaders ?? []),
+    ]),
     content: typeof opts.reqBody === 'string' ? Buffer.from(opts.reqBody) : (opts.reqBody ?? Buffer.alloc(0)),
     timestampStart: t,
     timestampEnd: t + 0.01,
@@ -44,7 +60,8 @@ function api(method: string, path: string, opts: { reqHeaders?: Array<[string, s
   return f;
 }
 
-const user = (id: number, extra: object = {}): string => JSON.stringify({ id, name: `user ${id}`, email: `u${id}@example.com`, created: '2024-01-02T03:04:05Z', ...extra });
+const user = (id: number, extra: object = {}): string =>
+  JSON.stringify({ id, name: `user ${id}`, email: `u${id}@example.com`, created: '2024-01-02T03:04:05Z', ...extra });
 
 /** The flows, in capture order. */
 export function apiFlows(): HTTPFlow[] {
@@ -63,8 +80,17 @@ export function apiFlows(): HTTPFlow[] {
       respHeaders: [['set-cookie', 'session=s3cr3t-session; Path=/; HttpOnly']],
     }),
     api('POST', '/v1/messages', {
-      reqHeaders: [['content-type', 'application/json'], ['x-api-key', API_KEY], ['cookie', 'session=s3cr3t-session; theme=dark']],
-      reqBody: JSON.stringify({ model: 'm-1', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      reqHeaders: [
+        ['content-type', 'application/json'],
+        ['x-api-key', API_KEY],
+        ['cookie', 'session=s3cr3t-session; theme=dark'],
+      ],
+      reqBody: JSON.stringify({
+        model: 'm-1',
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
       type: 'text/event-stream',
       body: gzipSync(
         'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","usage":{"input_tokens":3}}}\n\n' +
@@ -77,14 +103,21 @@ export function apiFlows(): HTTPFlow[] {
     api('POST', '/v1/files', {
       reqHeaders: [['content-type', 'multipart/form-data; boundary=XyZ']],
       reqBody: Buffer.concat([
-        Buffer.from('--XyZ\r\ncontent-disposition: form-data; name="purpose"\r\n\r\nfine-tune\r\n--XyZ\r\ncontent-disposition: form-data; name="file"; filename="a.bin"\r\n\r\n'),
+        Buffer.from(
+          '--XyZ\r\ncontent-disposition: form-data; name="purpose"\r\n\r\nfine-tune\r\n--XyZ\r\ncontent-disposition: form-data; name="file"; filename="a.bin"\r\n\r\n',
+        ),
         Buffer.from([0, 1, 2, 3, 0, 0, 0, 255, 254, 0, 7]),
         Buffer.from('\r\n--XyZ--\r\n'),
       ]),
       body: '{"id":"file-abc123def456ghi789","bytes":11}',
     }),
-    api('GET', '/v1/files/file-abc123def456ghi789/content', { type: 'image/png', body: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(300, 7)]) }),
-    api('GET', '/v1/orders/9f1c2b3a-0d4e-4f5a-8b6c-7d8e9f0a1b2c/items/42', { body: '[{"sku":"A-1","qty":2,"price":9.5},{"sku":"B-2","qty":1,"price":null}]' }),
+    api('GET', '/v1/files/file-abc123def456ghi789/content', {
+      type: 'image/png',
+      body: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(300, 7)]),
+    }),
+    api('GET', '/v1/orders/9f1c2b3a-0d4e-4f5a-8b6c-7d8e9f0a1b2c/items/42', {
+      body: '[{"sku":"A-1","qty":2,"price":9.5},{"sku":"B-2","qty":1,"price":null}]',
+    }),
     api('GET', '/v1/big-header', { reqHeaders: [['x-trace', 'x'.repeat(40_000)]], body: '{}' }),
     api('GET', '/v1/deep', { body: '['.repeat(5000) + ']'.repeat(5000) }),
   ];

@@ -18,7 +18,8 @@ function dictBytes(pairs: Array<[string, string]>): Buffer {
 function keyByKey(pairs: Array<[string, TnetValue]>): Record<string, TnetValue> {
   const o: Record<string, TnetValue> = {};
   for (const [k, v] of pairs) {
-    if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+    if (k === '__proto__')
+      Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
     else o[k] = v;
   }
   return o;
@@ -39,13 +40,28 @@ describe('dict shapes', () => {
   });
 
   it('keeps insertion order, duplicate keys (last value, first position) and integer-like keys as key by key', () => {
-    const pairs: Array<[string, string]> = [['z', '1:1#'], ['10', '1:2#'], ['a', '1:3#'], ['z', '1:4#'], ['2', '1:5#']];
-    const values: Array<[string, TnetValue]> = [['z', 1], ['10', 2], ['a', 3], ['z', 4], ['2', 5]];
+    const pairs: Array<[string, string]> = [
+      ['z', '1:1#'],
+      ['10', '1:2#'],
+      ['a', '1:3#'],
+      ['z', '1:4#'],
+      ['2', '1:5#'],
+    ];
+    const values: Array<[string, TnetValue]> = [
+      ['z', 1],
+      ['10', 2],
+      ['a', 3],
+      ['z', 4],
+      ['2', 5],
+    ];
     for (let i = 0; i < 3; i++) same(decode(dictBytes(pairs)), values);
   });
 
   it('never lets a __proto__ key set the prototype', () => {
-    const pairs: Array<[string, string]> = [['x', '1:1#'], ['__proto__', '0:}']];
+    const pairs: Array<[string, string]> = [
+      ['x', '1:1#'],
+      ['__proto__', '0:}'],
+    ];
     for (let i = 0; i < 3; i++) {
       const v = decode(dictBytes(pairs)) as Record<string, unknown>;
       expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
@@ -74,8 +90,16 @@ describe('dict shapes', () => {
     // 50 dicts whose first keys differ: more children than one node takes.
     for (let round = 0; round < 2; round++) {
       for (let i = 0; i < 50; i++) {
-        const pairs: Array<[string, string]> = [[`first${i}`, '0:~'], ['second', '1:1#'], [`third${i % 3}`, '4:true!']];
-        same(decode(dictBytes(pairs)), [[`first${i}`, null], ['second', 1], [`third${i % 3}`, true]]);
+        const pairs: Array<[string, string]> = [
+          [`first${i}`, '0:~'],
+          ['second', '1:1#'],
+          [`third${i % 3}`, '4:true!'],
+        ];
+        same(decode(dictBytes(pairs)), [
+          [`first${i}`, null],
+          ['second', 1],
+          [`third${i % 3}`, true],
+        ]);
       }
     }
   });

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { tdnsflow, tflow, ttcpflow, tudpflow, twebsocketflow } from '../../src/flow/index.js';
-import { downgradeTo17, FlowReader, FlowWriter, migrateFlowState, tnetstring, type TnetValue } from '../../src/io/index.js';
+import {
+  downgradeTo17,
+  FlowReader,
+  FlowWriter,
+  migrateFlowState,
+  tnetstring,
+  type TnetValue,
+} from '../../src/io/index.js';
 import { FIXTURE_DIR, FLOWS_MITM } from './fixtures.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'mitmts-17-'));
@@ -13,7 +20,7 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'mitmts-17-'));
 /** The records of a flow file, decoded as they are (no migration). */
 function records(bytes: Buffer): Array<Record<string, TnetValue>> {
   const out: Array<Record<string, TnetValue>> = [];
-  for (let pos = 0; pos < bytes.length; ) {
+  for (let pos = 0; pos < bytes.length;) {
     const { value, end } = tnetstring.decodeAt(bytes, pos);
     out.push(value as Record<string, TnetValue>);
     pos = end;
@@ -24,10 +31,19 @@ function records(bytes: Buffer): Array<Record<string, TnetValue>> {
 /** Sorted keys of free-form metadata: mitmproxy flips their order on every read-write cycle. */
 function sortMetadata(r: Record<string, TnetValue>): Record<string, TnetValue> {
   const m = r.metadata as Record<string, TnetValue>;
-  return { ...r, metadata: JSON.parse(JSON.stringify(m, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v))) };
+  return {
+    ...r,
+    metadata: JSON.parse(
+      JSON.stringify(m, (_k, v: unknown) =>
+        v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v,
+      ),
+    ),
+  };
 }
 
-async function write17(flows: Iterable<Parameters<FlowWriter['add']>[0]>): Promise<{ bytes: Buffer; writer: FlowWriter }> {
+async function write17(
+  flows: Iterable<Parameters<FlowWriter['add']>[0]>,
+): Promise<{ bytes: Buffer; writer: FlowWriter }> {
   const path = join(tmp(), 'out.mitm');
   const writer = new FlowWriter(path, { format: 17 });
   for (const f of flows) writer.add(f);
@@ -51,7 +67,8 @@ describe('format 17', () => {
       // Byte for byte too, wherever there is no metadata to flip.
       const raw = (b: Buffer): Buffer[] => {
         const out: Buffer[] = [];
-        for (let pos = 0; pos < b.length; pos = tnetstring.decodeAt(b, pos).end) out.push(b.subarray(pos, tnetstring.decodeAt(b, pos).end));
+        for (let pos = 0; pos < b.length; pos = tnetstring.decodeAt(b, pos).end)
+          out.push(b.subarray(pos, tnetstring.decodeAt(b, pos).end));
         return out;
       };
       const [rawWant, rawGot] = [raw(original), raw(bytes)];
@@ -82,15 +99,30 @@ describe('format 17', () => {
     f.serverConn.via = ['http', ['proxy', 3128]];
     const d = downgradeTo17(f.getState())!;
     expect(d.version).toBe(17);
-    expect(d.client_conn).toMatchObject({ address: f.clientConn.peername, cipher_name: f.clientConn.cipher, tls_version: 'QUIC', tls_established: true, tls_extensions: [] });
+    expect(d.client_conn).toMatchObject({
+      address: f.clientConn.peername,
+      cipher_name: f.clientConn.cipher,
+      tls_version: 'QUIC',
+      tls_established: true,
+      tls_extensions: [],
+    });
     expect(d.client_conn).not.toHaveProperty('proxy_mode');
     expect(d.client_conn).not.toHaveProperty('transport_protocol');
-    expect(d.server_conn).toMatchObject({ ip_address: f.serverConn.peername, source_address: f.serverConn.sockname, via: null, via2: ['http', ['proxy', 3128]] });
+    expect(d.server_conn).toMatchObject({
+      ip_address: f.serverConn.peername,
+      source_address: f.serverConn.sockname,
+      via: null,
+      via2: ['http', ['proxy', 3128]],
+    });
     expect(d.server_conn.tls_established).toBe(f.serverConn.timestampTlsSetup !== null);
     expect(d).not.toHaveProperty('backup');
     // And the converters bring it back (proxy_mode becomes mitmproxy 8's only mode, regular).
     const back = migrateFlowState(structuredClone(d));
-    expect(back.client_conn).toMatchObject({ peername: f.clientConn.peername, tls_version: 'QUICv1', proxy_mode: 'regular' });
+    expect(back.client_conn).toMatchObject({
+      peername: f.clientConn.peername,
+      tls_version: 'QUICv1',
+      proxy_mode: 'regular',
+    });
     expect(back.server_conn.via).toEqual(['http', ['proxy', 3128]]);
   });
 
@@ -107,7 +139,10 @@ describe('format 17', () => {
     const { bytes, writer } = await write17([tflow(), tudpflow(), tdnsflow(), ttcpflow()]);
     expect(writer.count).toBe(2);
     expect(writer.skipped).toBe(2);
-    expect(records(bytes).map((r) => [r.type, r.version])).toEqual([['http', 17], ['tcp', 17]]);
+    expect(records(bytes).map((r) => [r.type, r.version])).toEqual([
+      ['http', 17],
+      ['tcp', 17],
+    ]);
   });
 
   it('streams to a writable and refuses formats it cannot write', async () => {
@@ -118,6 +153,8 @@ describe('format 17', () => {
     w.add(tflow());
     await w.close();
     expect(records(Buffer.concat(chunks))[0]!.version).toBe(17);
-    expect(() => new FlowWriter(out, { format: 18 as 17 })).toThrow(/cannot write flow format 18: FlowWriter writes format 17 or 21/);
+    expect(() => new FlowWriter(out, { format: 18 as 17 })).toThrow(
+      /cannot write flow format 18: FlowWriter writes format 17 or 21/,
+    );
   });
 });

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 export const FIXTURE_DIR = fileURLToPath(new URL('../../../test/fixtures/mitmproxy-8.1.1/', import.meta.url));
 export const FLOWS_MITM = FIXTURE_DIR + 'flows.mitm';
 
- 
 export interface Expected {
   mitmproxy_version: string;
   flow_format_version: number;

@@ -13,7 +13,8 @@ import { runFlows } from './run-flows.js';
 const HAR = fileURLToPath(new URL('../../../test/fixtures/har/browser.har', import.meta.url));
 const exp = expected();
 /** The PNG the fixture server sent (mitmproxy's own dump of the flow). */
-const pngBytes = (): Buffer => Buffer.from(exp.flows.find((f) => f.request.path === '/image.png')!.response.content, 'base64');
+const pngBytes = (): Buffer =>
+  Buffer.from(exp.flows.find((f) => f.request.path === '/image.png')!.response.content, 'base64');
 
 const run = runFlows;
 
@@ -34,7 +35,12 @@ describe('mitmts flows', () => {
       'request.content': { size: 0, encoding: 'empty' },
       'response.status_code': 200,
       'response.content_type': 'text/plain',
-      'response.content': { size: 35, encoding: 'utf-8', truncated: false, data: 'hello from the fixture server, x=1\n' },
+      'response.content': {
+        size: 35,
+        encoding: 'utf-8',
+        truncated: false,
+        data: 'hello from the fixture server, x=1\n',
+      },
       error: null,
     });
     const tcp = r.lines[14];
@@ -46,53 +52,134 @@ describe('mitmts flows', () => {
     for (const { expr, matches } of exp.filters.filter((_, i) => i % 7 === 0)) {
       const r = await run([FLOWS_MITM, expr, '--fields', 'id']);
       expect(r.code, expr).toBe(0);
-      expect(r.lines.map((l) => l.id), expr).toEqual(matches);
+      expect(
+        r.lines.map((l) => l.id),
+        expr,
+      ).toEqual(matches);
     }
     const viaFlag = await run(['--filter', '~c 404', FLOWS_MITM, '--fields=id']);
     expect(viaFlag.lines).toEqual([{ id: exp.filters.find((f) => f.expr === '~c 404')!.matches[0] }]);
   });
 
   it('prints the fields asked for, in that order, headers as pairs and one header by name', async () => {
-    const r = await run([FLOWS_MITM, '~hs set-cookie', '--fields', 'request.method,request.url,response.status_code,response.headers,response.headers.set-cookie,request.headers.COOKIE']);
+    const r = await run([
+      FLOWS_MITM,
+      '~hs set-cookie',
+      '--fields',
+      'request.method,request.url,response.status_code,response.headers,response.headers.set-cookie,request.headers.COOKIE',
+    ]);
     expect(r.lines).toHaveLength(1);
     const [l] = r.lines;
-    expect(Object.keys(l)).toEqual(['request.method', 'request.url', 'response.status_code', 'response.headers', 'response.headers.set-cookie', 'request.headers.COOKIE']);
+    expect(Object.keys(l)).toEqual([
+      'request.method',
+      'request.url',
+      'response.status_code',
+      'response.headers',
+      'response.headers.set-cookie',
+      'request.headers.COOKIE',
+    ]);
     expect(l['response.headers']).toEqual(
-      exp.flows[4].response.headers.map(([k, v]: [string, string]) => [k, k === 'Set-Cookie' ? v.replace(/^(\w+)=(\w+)/, (_m: string, n: string, x: string) => `${n}=<redacted ${x.length} chars>`) : v]),
+      exp.flows[4].response.headers.map(([k, v]: [string, string]) => [
+        k,
+        k === 'Set-Cookie'
+          ? v.replace(/^(\w+)=(\w+)/, (_m: string, n: string, x: string) => `${n}=<redacted ${x.length} chars>`)
+          : v,
+      ]),
     );
-    expect(l['response.headers.set-cookie']).toBe('session=<redacted 6 chars>; Path=/; HttpOnly, theme=dark; Path=/app; SameSite=Lax; Max-Age=3600');
+    expect(l['response.headers.set-cookie']).toBe(
+      'session=<redacted 6 chars>; Path=/; HttpOnly, theme=dark; Path=/app; SameSite=Lax; Max-Age=3600',
+    );
     expect(l['request.headers.COOKIE']).toBe('prior=<redacted 1 char>; other=<redacted 3 chars>');
-    const raw = await run([FLOWS_MITM, '~hs set-cookie', '--no-redact', '--fields', 'response.headers,response.headers.set-cookie,request.headers.COOKIE']);
+    const raw = await run([
+      FLOWS_MITM,
+      '~hs set-cookie',
+      '--no-redact',
+      '--fields',
+      'response.headers,response.headers.set-cookie,request.headers.COOKIE',
+    ]);
     expect(raw.lines[0]['response.headers']).toEqual(exp.flows[4].response.headers);
-    expect(raw.lines[0]['response.headers.set-cookie']).toBe('session=abc123; Path=/; HttpOnly, theme=dark; Path=/app; SameSite=Lax; Max-Age=3600');
+    expect(raw.lines[0]['response.headers.set-cookie']).toBe(
+      'session=abc123; Path=/; HttpOnly, theme=dark; Path=/app; SameSite=Lax; Max-Age=3600',
+    );
     expect(raw.lines[0]['request.headers.COOKIE']).toBe('prior=1; other=two');
   });
 
   it('decodes bodies (gzip, br, h2), prints JSON as values, summarises binary, cuts at --max-body', async () => {
-    const r = await run([FLOWS_MITM, '~bs décodé | ~bs GzipPayload | ~ts image', '--fields', 'request.url,response.content', '--max-body', '20']);
+    const r = await run([
+      FLOWS_MITM,
+      '~bs décodé | ~bs GzipPayload | ~ts image',
+      '--fields',
+      'request.url,response.content',
+      '--max-body',
+      '20',
+    ]);
     const [gz, br, png] = r.lines;
     // JSON is shrunk (not cut mid-token) to fit 20 bytes, and says so.
     expect(gz['response.content']).toMatchObject({ size: 58, encoding: 'json', truncated: true });
     expect(Buffer.byteLength(JSON.stringify(gz['response.content'].data))).toBeLessThanOrEqual(20);
     expect(br['response.content'].truncated).toBe(true);
     expect(Buffer.byteLength(br['response.content'].data)).toBeLessThanOrEqual(20);
-    expect(png['response.content']).toEqual({ size: 70, encoding: 'binary', type: 'image/png', sha256: createHash('sha256').update(pngBytes()).digest('hex') });
+    expect(png['response.content']).toEqual({
+      size: 70,
+      encoding: 'binary',
+      type: 'image/png',
+      sha256: createHash('sha256').update(pngBytes()).digest('hex'),
+    });
     const whole = await run([FLOWS_MITM, '~bs GzipPayload', '--fields', 'response.content']);
-    expect(whole.lines[0]['response.content']).toEqual({ size: 58, encoding: 'json', truncated: false, data: { compressed: 'gzip', items: [1, 2, 3], note: 'GzipPayload' } });
-    const b64 = await run([FLOWS_MITM, '~ts image', '--fields', 'response.content', '--max-body', '20', '--binary', 'base64']);
+    expect(whole.lines[0]['response.content']).toEqual({
+      size: 58,
+      encoding: 'json',
+      truncated: false,
+      data: { compressed: 'gzip', items: [1, 2, 3], note: 'GzipPayload' },
+    });
+    const b64 = await run([
+      FLOWS_MITM,
+      '~ts image',
+      '--fields',
+      'response.content',
+      '--max-body',
+      '20',
+      '--binary',
+      'base64',
+    ]);
     expect(b64.lines[0]['response.content']).toMatchObject({ encoding: 'base64', truncated: true, size: 70 });
     expect(Buffer.from(b64.lines[0]['response.content'].data, 'base64')).toEqual(pngBytes().subarray(0, 20));
     // Cutting "héllo" after the first byte of "é" backs off to "h".
-    expect(bodyJson(Buffer.from('héllo'), 'text/plain; charset=utf-8', 2)).toEqual({ size: 6, encoding: 'utf-8', truncated: true, data: 'h' });
+    expect(bodyJson(Buffer.from('héllo'), 'text/plain; charset=utf-8', 2)).toEqual({
+      size: 6,
+      encoding: 'utf-8',
+      truncated: true,
+      data: 'h',
+    });
     expect(bodyJson(Buffer.from('héllo'), undefined, 3).data).toBe('hé');
   });
 
   it('bounds WebSocket and TCP messages with --max-messages', async () => {
-    const r = await run([FLOWS_MITM, '~websocket | ~tcp', '--fields', 'websocket.messages,websocket.message_count,messages,message_count', '--max-messages', '2']);
+    const r = await run([
+      FLOWS_MITM,
+      '~websocket | ~tcp',
+      '--fields',
+      'websocket.messages,websocket.message_count,messages,message_count',
+      '--max-messages',
+      '2',
+    ]);
     expect(r.lines[0]['websocket.messages']).toHaveLength(2);
     expect(r.lines[0]['websocket.message_count']).toBe(6);
-    expect(r.lines[0]['websocket.messages'][1]).toMatchObject({ from_client: true, type: 'binary', content: { size: 4, encoding: 'binary', type: 'application/octet-stream' } });
-    const b64 = await run([FLOWS_MITM, '~websocket', '--fields', 'websocket.messages', '--max-messages', '2', '--binary', 'base64']);
+    expect(r.lines[0]['websocket.messages'][1]).toMatchObject({
+      from_client: true,
+      type: 'binary',
+      content: { size: 4, encoding: 'binary', type: 'application/octet-stream' },
+    });
+    const b64 = await run([
+      FLOWS_MITM,
+      '~websocket',
+      '--fields',
+      'websocket.messages',
+      '--max-messages',
+      '2',
+      '--binary',
+      'base64',
+    ]);
     expect(b64.lines[0]['websocket.messages'][1].content).toMatchObject({ encoding: 'base64', data: 'AAH+/w==' });
     expect(r.lines[1].messages).toHaveLength(2);
     expect(r.lines[1].message_count).toBe(4);
@@ -109,13 +196,36 @@ describe('mitmts flows', () => {
     expect(r.lines).toEqual([
       {
         flows: 15,
-        by_type: [['http', 14], ['tcp', 1]],
-        by_host: [['127.0.0.1', 12], ['localhost', 2], ['127.0.0.2', 1]],
-        by_method: [['GET', 12], ['POST', 1], ['PUT', 1]],
-        by_status: [['200', 9], ['101', 1], ['201', 1], ['302', 1], ['404', 1], ['error', 1]],
+        by_type: [
+          ['http', 14],
+          ['tcp', 1],
+        ],
+        by_host: [
+          ['127.0.0.1', 12],
+          ['localhost', 2],
+          ['127.0.0.2', 1],
+        ],
+        by_method: [
+          ['GET', 12],
+          ['POST', 1],
+          ['PUT', 1],
+        ],
+        by_status: [
+          ['200', 9],
+          ['101', 1],
+          ['201', 1],
+          ['302', 1],
+          ['404', 1],
+          ['error', 1],
+        ],
         by_content_type: [
-          ['application/json', 3], ['text/html', 3], ['text/plain', 3], ['(none)', 2],
-          ['application/javascript', 1], ['image/png', 1], ['text/css', 1],
+          ['application/json', 3],
+          ['text/html', 3],
+          ['text/plain', 3],
+          ['(none)', 2],
+          ['application/javascript', 1],
+          ['image/png', 1],
+          ['text/css', 1],
         ],
       },
     ]);
@@ -142,7 +252,9 @@ describe('mitmts flows', () => {
     const r = await run([path, '--fields', 'id']);
     expect(r.code).toBe(1);
     expect(r.lines.map((l) => l.id)).toEqual(exp.flows.slice(0, 3).map((f) => f.id));
-    expect(r.err).toBe(`mitmts flows: ${path}: flow record #4 at byte ${cut} is cut short: it declares ${tnetstring.measure(bytes, cut, bytes.length)} bytes but the input ends after 100. The 3 complete flows before it were read. The file was probably still being written or was truncated; truncate it at byte ${cut} to drop the partial record.\n`);
+    expect(r.err).toBe(
+      `mitmts flows: ${path}: flow record #4 at byte ${cut} is cut short: it declares ${tnetstring.measure(bytes, cut, bytes.length)} bytes but the input ends after 100. The 3 complete flows before it were read. The file was probably still being written or was truncated; truncate it at byte ${cut} to drop the partial record.\n`,
+    );
     const empty = join(mkdtempSync(join(tmpdir(), 'mitmts-flows-')), 'empty.mitm');
     writeFileSync(empty, '');
     expect(await run([empty])).toMatchObject({ code: 0, out: '' });
@@ -181,7 +293,11 @@ describe('mitmts flows', () => {
     expect(parseFlowsArgs([FLOWS_MITM])).toMatchObject({ files: [FLOWS_MITM], filter: undefined });
     expect(parseFlowsArgs(['--', '--odd-name', 'x'])).toMatchObject({ files: ['--odd-name'], filter: 'x' });
     // Names that look like files are files (then missing), whatever else they could be.
-    for (const f of ['gone.mitm', 'gone.har', 'flows.db', './gone', '/tmp/gone', '~/gone']) expect(parseFlowsArgs([FLOWS_MITM, f]).files, f).toEqual([FLOWS_MITM, f]);
-    expect(parseFlowsArgs([FLOWS_MITM, 'example.com/api'])).toMatchObject({ files: [FLOWS_MITM], filter: 'example.com/api' });
+    for (const f of ['gone.mitm', 'gone.har', 'flows.db', './gone', '/tmp/gone', '~/gone'])
+      expect(parseFlowsArgs([FLOWS_MITM, f]).files, f).toEqual([FLOWS_MITM, f]);
+    expect(parseFlowsArgs([FLOWS_MITM, 'example.com/api'])).toMatchObject({
+      files: [FLOWS_MITM],
+      filter: 'example.com/api',
+    });
   });
 });

@@ -9,7 +9,12 @@ import type { Filter } from '../../src/filter/filter.js';
 import { parseFilter } from '../../src/filter/filter.js';
 import { tflow, ttcpflow } from '../../src/flow/testing.js';
 import type { Flow } from '../../src/flow/flow.js';
-import { flowFileFormatOf, prepareFlowFile, registerFlowFileFormat, type FlowFileFormat } from '../../src/io/formats.js';
+import {
+  flowFileFormatOf,
+  prepareFlowFile,
+  registerFlowFileFormat,
+  type FlowFileFormat,
+} from '../../src/io/formats.js';
 import { FlowReader, readStates } from '../../src/io/reader.js';
 import { FLOWS_MITM } from './fixtures.js';
 
@@ -105,7 +110,11 @@ describe('registered flow file formats', () => {
     const stdout = new PassThrough();
     let out = '';
     stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const code = await main(['flows', path, '~tcp', '--fields', 'type'], dist, { stdout, stderr: new PassThrough(), signals: false });
+    const code = await main(['flows', path, '~tcp', '--fields', 'type'], dist, {
+      stdout,
+      stderr: new PassThrough(),
+      signals: false,
+    });
     expect(code).toBe(0);
     expect(imported).toEqual(['fake-format-package']);
     expect(out).toBe('{"type":"tcp"}\n');
@@ -115,7 +124,13 @@ describe('registered flow file formats', () => {
     const stderr = new PassThrough();
     let err = '';
     stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const dist = { name: 't', version: '1', addons: [], flowFormats: ['broken'], importer: async () => Promise.reject(new Error('boom')) };
+    const dist = {
+      name: 't',
+      version: '1',
+      addons: [],
+      flowFormats: ['broken'],
+      importer: async () => Promise.reject(new Error('boom')),
+    };
     expect(await main(['flows', FLOWS_MITM], dist, { stdout: new PassThrough(), stderr, signals: false })).toBe(1);
     expect(err).toBe('mitmts flows: Cannot load flow format package broken: boom\n');
   });

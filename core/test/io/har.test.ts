@@ -61,7 +61,9 @@ describe('HAR export', () => {
     expect(e.timings.wait).toBeCloseTo(1000 * (f.response!.timestampStart - f.request.timestampEnd!), 6);
     expect(e.timings.connect).toBeCloseTo(1000 * (f.serverConn.timestampTcpSetup! - f.serverConn.timestampStart!), 6);
     expect(e.timings.ssl).toBe(-1);
-    const total = [e.timings.connect, e.timings.send, e.timings.wait, e.timings.receive].filter((x) => x >= 0).reduce((a, b) => a + b);
+    const total = [e.timings.connect, e.timings.send, e.timings.wait, e.timings.receive]
+      .filter((x) => x >= 0)
+      .reduce((a, b) => a + b);
     expect(e.time).toBeCloseTo(total, 6);
     expect(e.serverIPAddress).toBe('127.0.0.1');
     const tls = byPath('/secure');
@@ -83,7 +85,10 @@ describe('HAR export', () => {
 
   it('exports cookies, redirects, post data, errors and WebSocket messages', () => {
     const c = byPath('/cookies');
-    expect(c.request.cookies).toEqual([{ name: 'prior', value: '1' }, { name: 'other', value: 'two' }]);
+    expect(c.request.cookies).toEqual([
+      { name: 'prior', value: '1' },
+      { name: 'other', value: 'two' },
+    ]);
     expect(c.response.cookies).toEqual([
       { name: 'session', value: 'abc123', path: '/', domain: '', httpOnly: true, secure: false },
       { name: 'theme', value: 'dark', path: '/app', domain: '', httpOnly: false, secure: false, sameSite: 'Lax' },
@@ -93,7 +98,10 @@ describe('HAR export', () => {
     expect(form.request.postData).toEqual({
       mimeType: 'application/x-www-form-urlencoded',
       text: 'name=mitm&lang=ts',
-      params: [{ name: 'name', value: 'mitm' }, { name: 'lang', value: 'ts' }],
+      params: [
+        { name: 'name', value: 'mitm' },
+        { name: 'lang', value: 'ts' },
+      ],
     });
     expect(byPath('/plain').request.queryString).toEqual([{ name: 'x', value: '1' }]);
     const err = byPath('/refused');
@@ -191,8 +199,18 @@ describe('HAR import', () => {
       startedDateTime: '2024-01-02T03:04:05.000Z',
       time: 12,
       _resourceType: 'websocket',
-      request: { method: 'GET', url: 'wss://echo.example/socket', httpVersion: 'HTTP/1.1', headers: [{ name: 'Upgrade', value: 'websocket' }] },
-      response: { status: 101, httpVersion: 'HTTP/1.1', headers: [{ name: 'Upgrade', value: 'websocket' }], content: { size: 0, mimeType: 'x-unknown' } },
+      request: {
+        method: 'GET',
+        url: 'wss://echo.example/socket',
+        httpVersion: 'HTTP/1.1',
+        headers: [{ name: 'Upgrade', value: 'websocket' }],
+      },
+      response: {
+        status: 101,
+        httpVersion: 'HTTP/1.1',
+        headers: [{ name: 'Upgrade', value: 'websocket' }],
+        content: { size: 0, mimeType: 'x-unknown' },
+      },
       _webSocketMessages: [
         { type: 'send', time: 1704164645.5, opcode: 1, data: 'héllo' },
         { type: 'receive', time: 1704164645.6, opcode: 2, data: Buffer.from([0, 1, 254, 255]).toString('base64') },
@@ -206,10 +224,19 @@ describe('HAR import', () => {
       [1, true, Buffer.from('héllo').toString('hex'), 1704164645.5],
       [2, false, '0001feff', 1704164645.6],
     ]);
-    expect([ws.closeCode, ws.closeReason, ws.closedByClient, ws.timestampEnd]).toEqual([4000, 'bye', true, 1704164645.8]);
-    expect(() => harToFlows(JSON.stringify({ log: { entries: [{ ...entry, _webSocketMessages: [{ type: 'up', time: 1, opcode: 1, data: '' }] }] } }))).toThrow(
-      /log\.entries\[0\]\._webSocketMessages\[0\]\.type must be "send" or "receive"/,
-    );
+    expect([ws.closeCode, ws.closeReason, ws.closedByClient, ws.timestampEnd]).toEqual([
+      4000,
+      'bye',
+      true,
+      1704164645.8,
+    ]);
+    expect(() =>
+      harToFlows(
+        JSON.stringify({
+          log: { entries: [{ ...entry, _webSocketMessages: [{ type: 'up', time: 1, opcode: 1, data: '' }] }] },
+        }),
+      ),
+    ).toThrow(/log\.entries\[0\]\._webSocketMessages\[0\]\.type must be "send" or "receive"/);
   });
 
   it('rejects what is not HAR with a HAR error', () => {
@@ -223,7 +250,13 @@ describe('HAR import', () => {
       expect(err.code, bad).toBe(FlowReadErrorCode.HAR);
       expect(err.message).toMatch(/^Unable to read HAR file: .*Please provide a valid HAR file/);
     }
-    expect(() => [...new FlowReader(Buffer.from('{"log": {"entries": [{"startedDateTime": "yesterday", "time": 1, "request": {"method": "GET", "url": "http://a/", "headers": []}, "response": {"status": 200, "headers": []}}]}}'))]).toThrow(/startedDateTime "yesterday" is not an ISO 8601/);
+    expect(() => [
+      ...new FlowReader(
+        Buffer.from(
+          '{"log": {"entries": [{"startedDateTime": "yesterday", "time": 1, "request": {"method": "GET", "url": "http://a/", "headers": []}, "response": {"status": 200, "headers": []}}]}}',
+        ),
+      ),
+    ]).toThrow(/startedDateTime "yesterday" is not an ISO 8601/);
   });
 
   it('parses timestamps like datetime.fromisoformat and formats them like isoformat()', () => {

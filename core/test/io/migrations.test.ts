@@ -21,7 +21,6 @@ import {
 import { FLOWS_MITM } from './fixtures.js';
 import { readFileSync } from 'node:fs';
 
- 
 type D = Record<string, any>;
 const B = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -42,10 +41,11 @@ function py2(v: unknown): Buffer {
       const inner: Buffer[] = [];
       const saved = parts.splice(0);
       if (Array.isArray(x)) x.forEach(put);
-      else for (const [k, val] of Object.entries(x as D)) {
-        put(k);
-        put(val);
-      }
+      else
+        for (const [k, val] of Object.entries(x as D)) {
+          put(k);
+          put(val);
+        }
       inner.push(...parts.splice(0));
       parts.push(...saved);
       const body = Buffer.concat(inner);
@@ -94,7 +94,10 @@ function flow011(id = 'f-011'): D {
       host: 'example.com',
       port: 443,
       path: '/old?x=1',
-      headers: [['Host', 'example.com'], ['Accept', '*/*']],
+      headers: [
+        ['Host', 'example.com'],
+        ['Accept', '*/*'],
+      ],
       content: '',
       timestamp_start: 1400000000.9,
       timestamp_end: 1400000001.0,
@@ -118,7 +121,18 @@ function flow011(id = 'f-011'): D {
 describe('migration chain', () => {
   it('has a converter for every version from 0.11 to 20', () => {
     expect(MIGRATABLE_VERSIONS).toEqual([
-      '0.11', '0.12', '0.13', '0.14', '0.15', '0.16', '0.17', '0.18', '0.19', '1.0', '2.0', '3.0',
+      '0.11',
+      '0.12',
+      '0.13',
+      '0.14',
+      '0.15',
+      '0.16',
+      '0.17',
+      '0.18',
+      '0.19',
+      '1.0',
+      '2.0',
+      '3.0',
       ...Array.from({ length: 17 }, (_, i) => String(i + 4)),
     ]);
   });
@@ -221,7 +235,11 @@ describe('migration chain', () => {
   it('2.0 and 3.0: mitmcert and server tls_version added, then integer versions', () => {
     const d: D = { version: [2, 0, 0], client_conn: {}, server_conn: { via: null } };
     migrateStep(d);
-    expect(d).toEqual({ version: [3, 0, 0], client_conn: { mitmcert: null }, server_conn: { via: null, tls_version: null } });
+    expect(d).toEqual({
+      version: [3, 0, 0],
+      client_conn: { mitmcert: null },
+      server_conn: { via: null, tls_version: null },
+    });
     migrateStep(d);
     expect(d.version).toBe(4);
   });
@@ -277,14 +295,32 @@ describe('migration chain', () => {
   it('9 and 10: connection state, tls, certificate lists, alpn and sni as text', () => {
     const d: D = {
       version: 9,
-      client_conn: { tls_established: true, alpn_proto_negotiated: B('h2'), cipher_name: 'AES', clientcert: B('PEM'), sni: B('caf\xc3\xa9') },
+      client_conn: {
+        tls_established: true,
+        alpn_proto_negotiated: B('h2'),
+        cipher_name: 'AES',
+        clientcert: B('PEM'),
+        sni: B('caf\xc3\xa9'),
+      },
       server_conn: { tls_established: false, alpn_proto_negotiated: null, cert: null, sni: null, via: null },
     };
     migrateStep(d);
     expect(d.client_conn).toMatchObject({
-      state: 0, error: null, tls: true, sockname: ['', 0], certificate_list: [B('PEM')], alpn_offers: [B('h2')], cipher_list: ['AES'],
+      state: 0,
+      error: null,
+      tls: true,
+      sockname: ['', 0],
+      certificate_list: [B('PEM')],
+      alpn_offers: [B('h2')],
+      cipher_list: ['AES'],
     });
-    expect(d.server_conn).toMatchObject({ certificate_list: [], cipher_name: null, via2: null, alpn_offers: null, cipher_list: null });
+    expect(d.server_conn).toMatchObject({
+      certificate_list: [],
+      cipher_name: null,
+      via2: null,
+      alpn_offers: null,
+      cipher_list: null,
+    });
     migrateStep(d);
     expect(d.client_conn.sni).toBe('caf\\xc3\\xa9'); // ascii + backslashreplace, as mitmproxy
     expect(d.client_conn.alpn).toEqual(B('h2'));
@@ -294,7 +330,13 @@ describe('migration chain', () => {
   });
 
   describe('11: old WebSocket flows merge into their handshake flow', () => {
-    const handshake = (): D => ({ version: 11, id: 'hs', metadata: { websocket: true }, marked: false, server_conn: { timestamp_end: 9.5 } });
+    const handshake = (): D => ({
+      version: 11,
+      id: 'hs',
+      metadata: { websocket: true },
+      marked: false,
+      server_conn: { timestamp_end: 9.5 },
+    });
     const wsFlow = (hsId: string): D => ({
       version: 11,
       type: 'websocket',
@@ -330,7 +372,13 @@ describe('migration chain', () => {
     });
     it('makes up a dummy handshake when it is missing', () => {
       const merged = migrateStep(wsFlow('nope'), new MigrationContext()) as D;
-      expect(merged).toMatchObject({ id: 'ws', type: 'http', mode: 'transparent', response: null, client_conn: { c: 1 } });
+      expect(merged).toMatchObject({
+        id: 'ws',
+        type: 'http',
+        mode: 'transparent',
+        response: null,
+        client_conn: { c: 1 },
+      });
       expect(merged.request.host).toBe('unknown');
       expect(merged.websocket.closed_by_client).toBe(true);
     });
@@ -374,7 +422,12 @@ describe('migration chain', () => {
   });
 
   it('15, 16, 17: timestamp_created (HTTP and TCP), mode dropped, proxy_mode added', () => {
-    const http: D = { version: 15, request: { timestamp_start: 7.5 }, client_conn: { timestamp_start: 1 }, mode: 'regular' };
+    const http: D = {
+      version: 15,
+      request: { timestamp_start: 7.5 },
+      client_conn: { timestamp_start: 1 },
+      mode: 'regular',
+    };
     const tcp: D = { version: 15, client_conn: { timestamp_start: 3.5 } };
     migrateStep(http);
     migrateStep(tcp);
@@ -390,22 +443,51 @@ describe('migration chain', () => {
   it('18: connection field renames, bytes hosts to text, sni true to the address host', () => {
     const d: D = {
       version: 18,
-      client_conn: { address: [B('127.0.0.1'), 1], timestamp_start: null, tls_extensions: [], tls_established: false, cipher_name: 'C', sockname: ['', 0] },
+      client_conn: {
+        address: [B('127.0.0.1'), 1],
+        timestamp_start: null,
+        tls_extensions: [],
+        tls_established: false,
+        cipher_name: 'C',
+        sockname: ['', 0],
+      },
       server_conn: {
-        address: ['example.com', 443], ip_address: [B('1.2.3.4'), 443], source_address: null, via: null, via2: ['http', ['proxy', 8080]],
-        tls_established: true, cipher_name: null, sni: true, transport_protocol: 'udp',
+        address: ['example.com', 443],
+        ip_address: [B('1.2.3.4'), 443],
+        source_address: null,
+        via: null,
+        via2: ['http', ['proxy', 8080]],
+        tls_established: true,
+        cipher_name: null,
+        sni: true,
+        transport_protocol: 'udp',
       },
     };
     migrateStep(d);
-    expect(d.client_conn).toEqual({ peername: ['127.0.0.1', 1], timestamp_start: 0, cipher: 'C', transport_protocol: 'tcp', sockname: ['', 0] });
+    expect(d.client_conn).toEqual({
+      peername: ['127.0.0.1', 1],
+      timestamp_start: 0,
+      cipher: 'C',
+      transport_protocol: 'tcp',
+      sockname: ['', 0],
+    });
     expect(d.server_conn).toEqual({
-      address: ['example.com', 443], peername: ['1.2.3.4', 443], sockname: null, via: ['http', ['proxy', 8080]],
-      cipher: null, sni: 'example.com', transport_protocol: 'udp',
+      address: ['example.com', 443],
+      peername: ['1.2.3.4', 443],
+      sockname: null,
+      via: ['http', ['proxy', 8080]],
+      cipher: null,
+      sni: 'example.com',
+      transport_protocol: 'udp',
     });
   });
 
   it('19 and 20: connection state dropped, QUIC renamed QUICv1', () => {
-    const d: D = { version: 19, client_conn: { state: 3, tls_version: 'QUIC' }, server_conn: { state: 0, tls_version: 'TLSv1.3' } };
+    const d: D = {
+      version: 19,
+      client_conn: { state: 3, tls_version: 'QUIC' },
+      server_conn: { state: 0, tls_version: 'TLSv1.3' },
+    };
     migrateStep(d);
     migrateStep(d);
     expect(d).toEqual({ version: 21, client_conn: { tls_version: 'QUICv1' }, server_conn: { tls_version: 'TLSv1.3' } });
@@ -417,16 +499,62 @@ describe('migration chain', () => {
     // Format 17 states with the unusual cases: bytes hosts, sni true, QUIC, a missing timestamp;
     // `exact` has mitmproxy 8's key sets (fast path), `extra` one more key (step by step path).
     const client = {
-      address: [B('caf\xc3\xa9'), 1], alpn: null, cipher_name: 'C', id: 'c', mitmcert: null, sni: null, timestamp_end: null,
-      timestamp_start: null, timestamp_tls_setup: null, tls_established: true, tls_extensions: [], tls_version: 'QUIC', state: 0,
-      sockname: ['', 0], error: null, tls: true, certificate_list: [], alpn_offers: [], cipher_list: [],
+      address: [B('caf\xc3\xa9'), 1],
+      alpn: null,
+      cipher_name: 'C',
+      id: 'c',
+      mitmcert: null,
+      sni: null,
+      timestamp_end: null,
+      timestamp_start: null,
+      timestamp_tls_setup: null,
+      tls_established: true,
+      tls_extensions: [],
+      tls_version: 'QUIC',
+      state: 0,
+      sockname: ['', 0],
+      error: null,
+      tls: true,
+      certificate_list: [],
+      alpn_offers: [],
+      cipher_list: [],
     };
     const server = {
-      address: ['h', 2], alpn: null, id: 's', ip_address: null, sni: true, source_address: [B('\xff'), 3], timestamp_end: null,
-      timestamp_start: null, timestamp_tcp_setup: null, timestamp_tls_setup: null, tls_established: false, tls_version: 'QUIC', via: null,
-      state: 0, error: null, tls: false, certificate_list: [], alpn_offers: [], cipher_name: null, cipher_list: [], via2: null,
+      address: ['h', 2],
+      alpn: null,
+      id: 's',
+      ip_address: null,
+      sni: true,
+      source_address: [B('\xff'), 3],
+      timestamp_end: null,
+      timestamp_start: null,
+      timestamp_tcp_setup: null,
+      timestamp_tls_setup: null,
+      tls_established: false,
+      tls_version: 'QUIC',
+      via: null,
+      state: 0,
+      error: null,
+      tls: false,
+      certificate_list: [],
+      alpn_offers: [],
+      cipher_name: null,
+      cipher_list: [],
+      via2: null,
     };
-    const base = { version: 17, type: 'tcp', id: 'x', messages: [], error: null, intercepted: false, is_replay: null, marked: '', metadata: {}, comment: '', timestamp_created: 1.5 };
+    const base = {
+      version: 17,
+      type: 'tcp',
+      id: 'x',
+      messages: [],
+      error: null,
+      intercepted: false,
+      is_replay: null,
+      marked: '',
+      metadata: {},
+      comment: '',
+      timestamp_created: 1.5,
+    };
     const exact = tnetstring.encode({ ...base, client_conn: client, server_conn: server });
     const tricky = tnetstring.encode({ ...base, client_conn: { ...client, extra: 1 }, server_conn: server });
     for (const input of [raw, exact, tricky]) {
@@ -454,8 +582,12 @@ describe('migration chain', () => {
     const s: D = { version: 21, type: 'http' };
     expect(migrateFlowState(s)).toBe(s);
     expect(() => migrateFlowState({ version: [0, 10] })).toThrow(UnsupportedVersionError);
-    expect(() => migrateFlowState({ version: [0, 10] })).toThrow(/0\.10 cannot be read: the oldest format with a migration is 0\.11/);
-    expect(() => migrateFlowState({ version: 22 })).toThrow(/version 22 is newer than this mitmts understands \(21\); update mitmts/);
+    expect(() => migrateFlowState({ version: [0, 10] })).toThrow(
+      /0\.10 cannot be read: the oldest format with a migration is 0\.11/,
+    );
+    expect(() => migrateFlowState({ version: 22 })).toThrow(
+      /version 22 is newer than this mitmts understands \(21\); update mitmts/,
+    );
     expect(() => migrateFlowState({})).toThrow(/version missing/);
   });
 
@@ -468,6 +600,8 @@ describe('migration chain', () => {
     }
     expect(err.code).toBe(FlowReadErrorCode.VERSION);
     expect(err.offset).toBe(0);
-    expect(err.message).toMatch(/flow record #1 at byte 0: flow format version 99 is newer than this mitmts understands/);
+    expect(err.message).toMatch(
+      /flow record #1 at byte 0: flow format version 99 is newer than this mitmts understands/,
+    );
   });
 });

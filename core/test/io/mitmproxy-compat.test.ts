@@ -102,7 +102,9 @@ function dump(f: AnyFlow) {
             reason: s.reason,
             // mitmproxy 8.1.1 gave flag attributes (HttpOnly) the value ""; current mitmproxy, like
             // mitmts, gives them None so that "HttpOnly" and "HttpOnly=" stay distinct.
-            cookies: s.cookies.items(true).map(([k, [v, attrs]]) => [k, v, attrs.items(true).map(([a, x]) => [a, x ?? ''])]),
+            cookies: s.cookies
+              .items(true)
+              .map(([k, [v, attrs]]) => [k, v, attrs.items(true).map(([a, x]) => [a, x ?? ''])]),
           };
     const w = h.websocket;
     d.websocket =
@@ -123,7 +125,11 @@ function dump(f: AnyFlow) {
             timestamp_end: w.timestampEnd,
           };
   } else if (f.type === 'tcp') {
-    d.messages = (f as TCPFlow).messages.map((m) => ({ from_client: m.fromClient, content: b64(m.content), timestamp: m.timestamp }));
+    d.messages = (f as TCPFlow).messages.map((m) => ({
+      from_client: m.fromClient,
+      content: b64(m.content),
+      timestamp: m.timestamp,
+    }));
   }
   return d;
 }
@@ -140,8 +146,16 @@ describe('reading mitmdump 8.1.1 files (format 17)', () => {
     expect(f.some((x) => x.websocket !== null && x.websocket !== undefined)).toBe(true);
     expect(f.some((x) => x.error !== null)).toBe(true);
     expect(f.some((x) => x.type === 'tcp')).toBe(true);
-    expect(f.some((x) => x.response?.headers.some(([k, v]: string[]) => k.toLowerCase() === 'content-encoding' && v === 'br'))).toBe(true);
-    expect(f.some((x) => x.response?.headers.some(([k, v]: string[]) => k.toLowerCase() === 'content-encoding' && v === 'gzip'))).toBe(true);
+    expect(
+      f.some((x) =>
+        x.response?.headers.some(([k, v]: string[]) => k.toLowerCase() === 'content-encoding' && v === 'br'),
+      ),
+    ).toBe(true);
+    expect(
+      f.some((x) =>
+        x.response?.headers.some(([k, v]: string[]) => k.toLowerCase() === 'content-encoding' && v === 'gzip'),
+      ),
+    ).toBe(true);
     expect(f.some((x) => x.response?.cookies.length === 2)).toBe(true);
     expect(f.filter((x) => x.marked !== '').length).toBeGreaterThanOrEqual(3);
     expect(f.filter((x) => x.comment !== '').length).toBeGreaterThanOrEqual(3);
@@ -151,9 +165,12 @@ describe('reading mitmdump 8.1.1 files (format 17)', () => {
     expect(flows.map((f) => f.id)).toEqual(exp.flows.map((f) => f.id));
   });
 
-  it.each(exp.flows.map((f, i) => [i, f.request?.pretty_url ?? f.type, f] as const))('flow %i (%s): every field mitmproxy sees', (i, _name, want) => {
-    expect(dump(flows[i]!)).toEqual(want);
-  });
+  it.each(exp.flows.map((f, i) => [i, f.request?.pretty_url ?? f.type, f] as const))(
+    'flow %i (%s): every field mitmproxy sees',
+    (i, _name, want) => {
+      expect(dump(flows[i]!)).toEqual(want);
+    },
+  );
 
   it('reads the same synchronously and asynchronously, from a file, a Buffer and a stream of small chunks', async () => {
     const bytes = readFileSync(FLOWS_MITM);
@@ -210,7 +227,10 @@ describe('filters give mitmproxy answers on the recorded flows', () => {
     const differing = exp.filters.filter((x) => x.matches_8_1_1 !== undefined);
     for (const x of differing) {
       const sensitive = parseFilter(x.expr, { caseSensitive: true });
-      expect(flows.filter((f) => sensitive.match(f)).map((f) => f.id), x.expr).toEqual(x.matches_8_1_1);
+      expect(
+        flows.filter((f) => sensitive.match(f)).map((f) => f.id),
+        x.expr,
+      ).toEqual(x.matches_8_1_1);
     }
     expect(differing.length).toBeGreaterThan(0);
   });

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { encodeFlowState, FlowReadError, FlowReadErrorCode, FlowReader, readStates, tnetstring } from '../../src/io/index.js';
+import {
+  encodeFlowState,
+  FlowReadError,
+  FlowReadErrorCode,
+  FlowReader,
+  readStates,
+  tnetstring,
+} from '../../src/io/index.js';
 import { FLOWS_MITM } from './fixtures.js';
 
 const bytes = readFileSync(FLOWS_MITM);
@@ -12,13 +19,21 @@ const bytes = readFileSync(FLOWS_MITM);
 /** Byte offsets where each record starts, plus the end. */
 function boundaries(buf: Buffer): number[] {
   const out = [0];
-  while (out[out.length - 1]! < buf.length) out.push(out[out.length - 1]! + tnetstring.measure(buf, out[out.length - 1]!, buf.length));
+  while (out[out.length - 1]! < buf.length)
+    out.push(out[out.length - 1]! + tnetstring.measure(buf, out[out.length - 1]!, buf.length));
   return out;
 }
 const bounds = boundaries(bytes);
 
 /** Read everything; return the ids read and the error thrown (if any), sync and async alike. */
-async function readAll(input: Buffer | string): Promise<{ ids: string[]; error: FlowReadError | undefined; asyncIds: string[]; asyncError: FlowReadError | undefined }> {
+async function readAll(
+  input: Buffer | string,
+): Promise<{
+  ids: string[];
+  error: FlowReadError | undefined;
+  asyncIds: string[];
+  asyncError: FlowReadError | undefined;
+}> {
   const ids: string[] = [];
   let error: FlowReadError | undefined;
   try {
@@ -80,7 +95,11 @@ describe('reading bad input', () => {
     expect(r.ids).toEqual(allIds.slice(0, 2));
     expect(r.error!.code).toBe(FlowReadErrorCode.TRUNCATED);
     expect(r.error!.file).toBe(path);
-    expect(r.error!.message).toMatch(new RegExp(`^${path}: flow record #3 at byte ${bounds[2]} is cut short: the input ends inside its length prefix \\(2 bytes\\)`));
+    expect(r.error!.message).toMatch(
+      new RegExp(
+        `^${path}: flow record #3 at byte ${bounds[2]} is cut short: the input ends inside its length prefix \\(2 bytes\\)`,
+      ),
+    );
   });
 
   it('a corrupt record names its byte offset and what was expected', async () => {
@@ -107,7 +126,9 @@ describe('reading bad input', () => {
     expect(r.ids).toEqual(allIds.slice(0, 1));
     expect(r.error!.code).toBe(FlowReadErrorCode.CORRUPT);
     expect(r.error!.offset).toBe(bounds[1]);
-    expect(r.error!.message).toContain(`expected a decimal length prefix and ':' at byte ${bounds[1]}, found byte 0x0a`);
+    expect(r.error!.message).toContain(
+      `expected a decimal length prefix and ':' at byte ${bounds[1]}, found byte 0x0a`,
+    );
   });
 
   it('a non-flow file is corrupt at byte 0', async () => {
@@ -143,7 +164,9 @@ describe('reading bad input', () => {
     expect(r.ids).toEqual(allIds.slice(0, 1));
     expect(r.error!.code).toBe(FlowReadErrorCode.INVALID);
     expect(r.error!.offset).toBe(bounds[1]);
-    expect(r.error!.message).toMatch(new RegExp(`^flow record #2 at byte ${bounds[1]} is not a valid http flow: .*surprise`));
+    expect(r.error!.message).toMatch(
+      new RegExp(`^flow record #2 at byte ${bounds[1]} is not a valid http flow: .*surprise`),
+    );
     const unknown = tnetstring.encode({ ...first, type: 'quic' });
     const r2 = await readAll(unknown);
     expect(r2.error!.code).toBe(FlowReadErrorCode.INVALID);
@@ -173,6 +196,10 @@ describe('reading a record nested too deeply', () => {
     expect(seen).toEqual(allIds);
     expect(err).toBeInstanceOf(FlowReadError);
     expect((err as FlowReadError).code).toBe(FlowReadErrorCode.CORRUPT);
-    expect((err as Error).message).toMatch(new RegExp(`^${file}: flow record #${allIds.length + 1} at byte ${bytes.length} is damaged: .*more than 1000 levels deep`));
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^${file}: flow record #${allIds.length + 1} at byte ${bytes.length} is damaged: .*more than 1000 levels deep`,
+      ),
+    );
   });
 });

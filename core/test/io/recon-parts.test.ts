@@ -1,25 +1,75 @@
 /** The pieces of `mitmts flows` recon output, table-driven. */
 import { describe, expect, it } from 'vitest';
-import { bodyJson, isIdSegment, isSecretName, parseSse, pathTemplate, Redactor, redactText, Shape, SseParser, TnetFloat } from '../../src/io/index.js';
+import {
+  bodyJson,
+  isIdSegment,
+  isSecretName,
+  parseSse,
+  pathTemplate,
+  Redactor,
+  redactText,
+  Shape,
+  SseParser,
+  TnetFloat,
+} from '../../src/io/index.js';
 import { fitJson, shrink, NO_LIMITS } from '../../src/io/recon/json.js';
 import { boundedLine } from '../../src/io/recon/output.js';
 
 describe('secret names', () => {
   it.each([
-    'Authorization', 'proxy-authorization', 'Cookie', 'Set-Cookie', 'x-api-key', 'X-Goog-Api-Key', 'api_key', 'apiKey', 'APIKEY',
-    'access_token', 'refresh_token', 'id_token', 'client_secret', 'password', 'passwd', 'sessionId', 'session_id', 'sid',
-    'x-auth-token', 'X-Amz-Security-Token', 'X-Amz-Signature', 'sig', 'key', 'privateKey', 'x-csrf-token', 'jwt', 'credentials',
+    'Authorization',
+    'proxy-authorization',
+    'Cookie',
+    'Set-Cookie',
+    'x-api-key',
+    'X-Goog-Api-Key',
+    'api_key',
+    'apiKey',
+    'APIKEY',
+    'access_token',
+    'refresh_token',
+    'id_token',
+    'client_secret',
+    'password',
+    'passwd',
+    'sessionId',
+    'session_id',
+    'sid',
+    'x-auth-token',
+    'X-Amz-Security-Token',
+    'X-Amz-Signature',
+    'sig',
+    'key',
+    'privateKey',
+    'x-csrf-token',
+    'jwt',
+    'credentials',
   ])('%s is secret', (name) => expect(isSecretName(name)).toBe(true));
 
   it.each([
-    'content-type', 'user-agent', 'max_tokens', 'input_tokens', 'token_type', 'token_url', 'authorization_endpoint', 'author', 'keyboard',
-    'Sec-WebSocket-Key', 'monkey', 'session_count', 'host', 'x-request-id', 'model',
+    'content-type',
+    'user-agent',
+    'max_tokens',
+    'input_tokens',
+    'token_type',
+    'token_url',
+    'authorization_endpoint',
+    'author',
+    'keyboard',
+    'Sec-WebSocket-Key',
+    'monkey',
+    'session_count',
+    'host',
+    'x-request-id',
+    'model',
   ])('%s is not secret', (name) => expect(isSecretName(name)).toBe(false));
 
   it('finds credential formats in free text, keeping what is around them', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
     expect(redactText(`token ${jwt} end`)).toBe(`token <redacted ${jwt.length} chars> end`);
-    expect(redactText('curl -H "Authorization: Bearer abcdefghijklmnop"')).toBe('curl -H "Authorization: Bearer <redacted 16 chars>"');
+    expect(redactText('curl -H "Authorization: Bearer abcdefghijklmnop"')).toBe(
+      'curl -H "Authorization: Bearer <redacted 16 chars>"',
+    );
     expect(redactText('key=sk-ant-api03-abcdefghijklmnopqrstuvwxyz')).toBe('key=<redacted 39 chars>');
     expect(redactText('AKIAIOSFODNN7EXAMPLE is an example')).toBe('<redacted 20 chars> is an example');
     expect(redactText('nothing to see here, move along')).toBe('nothing to see here, move along');
@@ -71,22 +121,31 @@ describe('schema shapes', () => {
     return s.toJson();
   };
   it('merges examples with optional keys, nullables, unions and list items', () => {
-    expect(shape({ a: 1, b: 'x' }, { a: 2.5, c: null }, { a: 3, b: null })).toEqual({ a: 'number', 'b?': 'string|null', 'c?': 'null' });
+    expect(shape({ a: 1, b: 'x' }, { a: 2.5, c: null }, { a: 3, b: null })).toEqual({
+      a: 'number',
+      'b?': 'string|null',
+      'c?': 'null',
+    });
     expect(shape([{ id: 1 }, { id: 2, tag: 'x' }], [])).toEqual([{ id: 'integer', 'tag?': 'string' }]);
     expect(shape([], [])).toEqual([]);
-    expect(shape({ x: { y: 1 } }, { x: null }, { x: 'z' })).toEqual({ x: { oneOf: [{ y: 'integer' }, 'string', 'null'] } });
+    expect(shape({ x: { y: 1 } }, { x: null }, { x: 'z' })).toEqual({
+      x: { oneOf: [{ y: 'integer' }, 'string', 'null'] },
+    });
     expect(shape('550e8400-e29b-41d4-a716-446655440000', '6ba7b810-9dad-11d1-80b4-00c04fd430c8')).toBe('string(uuid)');
     expect(shape('2024-01-02T03:04:05Z', 'not a date')).toBe('string');
     expect(shape('https://a.example/x', 'http://b.example')).toBe('string(uri)');
     expect(shape(true, false)).toBe('boolean');
   });
   it('merges id-keyed maps into one {id} key', () => {
-    expect(shape({ '101': { n: 1 }, '102': { n: 2 } }, { '103': { n: 3, m: true } })).toEqual({ '{id}': { n: 'integer', 'm?': 'boolean' } });
+    expect(shape({ '101': { n: 1 }, '102': { n: 2 } }, { '103': { n: 3, m: true } })).toEqual({
+      '{id}': { n: 'integer', 'm?': 'boolean' },
+    });
   });
 });
 
 describe('server-sent events', () => {
-  const stream = 'data: one\n\n: comment\nevent: tick\nid: 7\nretry: 3000\ndata: {"n":1}\ndata: second line\n\ndata\n\nevent: last\r\ndata: x\r\n\r\n';
+  const stream =
+    'data: one\n\n: comment\nevent: tick\nid: 7\nretry: 3000\ndata: {"n":1}\ndata: second line\n\ndata\n\nevent: last\r\ndata: x\r\n\r\n';
   const want = [
     { event: 'message', data: 'one' },
     { event: 'tick', data: '{"n":1}\nsecond line', id: '7', retry: 3000 },
@@ -112,7 +171,9 @@ describe('server-sent events', () => {
 
 describe('bounded JSON', () => {
   it('shrinks strings, lists, objects and depth, marking each cut', () => {
-    expect(shrink({ s: 'abcdef', l: [1, 2, 3], o: { a: 1, b: 2, c: 3 }, d: [[[1]]] }, { str: 3, items: 2, depth: 2 })).toEqual({
+    expect(
+      shrink({ s: 'abcdef', l: [1, 2, 3], o: { a: 1, b: 2, c: 3 }, d: [[[1]]] }, { str: 3, items: 2, depth: 2 }),
+    ).toEqual({
       s: 'abc…[+3 chars]',
       l: [1, 2, '…[+1 item]'],
       '…': '+2 keys',
@@ -120,7 +181,11 @@ describe('bounded JSON', () => {
     expect(shrink([[[1]]], { str: 9, items: 9, depth: 2 })).toEqual([['…[1 item]']]);
     expect(shrink(10n ** 30n, NO_LIMITS)).toBe('1000000000000000000000000000000');
     // Metadata read from flow files: bytes and wrapped floats.
-    expect(shrink({ b: Buffer.from('text'), x: Buffer.from([0xff, 0]), f: new TnetFloat(1) }, NO_LIMITS)).toEqual({ b: 'text', x: 'base64:/wA=', f: 1 });
+    expect(shrink({ b: Buffer.from('text'), x: Buffer.from([0xff, 0]), f: new TnetFloat(1) }, NO_LIMITS)).toEqual({
+      b: 'text',
+      x: 'base64:/wA=',
+      f: 1,
+    });
   });
   it('fits a value within a byte budget with the loosest limits that work', () => {
     const v = { text: 'x'.repeat(5000), list: Array.from({ length: 500 }, (_, i) => i) };
@@ -139,22 +204,48 @@ describe('bounded JSON', () => {
 });
 
 describe('bodies', () => {
-  const body = (s: string | Buffer, ct?: string, max = 1024): unknown => bodyJson(typeof s === 'string' ? Buffer.from(s) : s, ct, max);
+  const body = (s: string | Buffer, ct?: string, max = 1024): unknown =>
+    bodyJson(typeof s === 'string' ? Buffer.from(s) : s, ct, max);
   it('renders by content type, falling back to text and to the binary summary', () => {
-    expect(body('{"a":[1,2]}', 'application/vnd.api+json')).toEqual({ size: 11, encoding: 'json', truncated: false, data: { a: [1, 2] } });
-    expect(body('{"a":1}\n{"a":2}\n', 'application/x-ndjson')).toEqual({ size: 16, encoding: 'ndjson', truncated: false, data: [{ a: 1 }, { a: 2 }] });
+    expect(body('{"a":[1,2]}', 'application/vnd.api+json')).toEqual({
+      size: 11,
+      encoding: 'json',
+      truncated: false,
+      data: { a: [1, 2] },
+    });
+    expect(body('{"a":1}\n{"a":2}\n', 'application/x-ndjson')).toEqual({
+      size: 16,
+      encoding: 'ndjson',
+      truncated: false,
+      data: [{ a: 1 }, { a: 2 }],
+    });
     expect(body('[1,2', 'application/json')).toEqual({ size: 4, encoding: 'utf-8', truncated: false, data: '[1,2' });
     expect(body('{"looks":"like json"}', 'text/plain')).toMatchObject({ encoding: 'json' });
-    expect(body('a=1&a=2&b=', 'application/x-www-form-urlencoded')).toMatchObject({ encoding: 'form', data: { a: ['1', '2'], b: '' } });
-    expect(body(Buffer.from('caf\xe9', 'latin1'), 'text/plain; charset=iso-8859-1')).toMatchObject({ encoding: 'utf-8', data: 'café' });
+    expect(body('a=1&a=2&b=', 'application/x-www-form-urlencoded')).toMatchObject({
+      encoding: 'form',
+      data: { a: ['1', '2'], b: '' },
+    });
+    expect(body(Buffer.from('caf\xe9', 'latin1'), 'text/plain; charset=iso-8859-1')).toMatchObject({
+      encoding: 'utf-8',
+      data: 'café',
+    });
     expect(body(Buffer.from([0, 1, 2, 3, 4, 5]), undefined)).toEqual({
       size: 6,
       encoding: 'binary',
       type: 'application/octet-stream',
       sha256: '17e88db187afd62c16e5debf3e6527cd006bc012bc90b51a810cd80c2d511f43',
     });
-    expect(body(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]), 'text/plain')).toMatchObject({ encoding: 'binary', type: 'application/gzip' });
-    expect(body('data: {"x":1}\n\ndata: [DONE]\n\n', 'text/event-stream')).toEqual({ size: 29, encoding: 'sse', events: 2, truncated: false, data: [{ data: { x: 1 } }, { data: '[DONE]' }] });
+    expect(body(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]), 'text/plain')).toMatchObject({
+      encoding: 'binary',
+      type: 'application/gzip',
+    });
+    expect(body('data: {"x":1}\n\ndata: [DONE]\n\n', 'text/event-stream')).toEqual({
+      size: 29,
+      encoding: 'sse',
+      events: 2,
+      truncated: false,
+      data: [{ data: { x: 1 } }, { data: '[DONE]' }],
+    });
     expect(body('', 'application/json')).toEqual({ size: 0, encoding: 'empty' });
   });
 });

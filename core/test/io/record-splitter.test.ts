@@ -38,9 +38,10 @@ describe('RecordSplitter', () => {
     for (const size of [1, 2, 3, 5, 7, 13, 64, 333, 4096, 65536]) {
       for (const owned of [true, false]) {
         const got = records(split(file, size), owned);
-        expect(got.map((r) => [r.offset, r.index, r.bytes.length]), `size ${size} owned ${owned}`).toEqual(
-          whole.map((r) => [r.offset, r.index, r.bytes.length]),
-        );
+        expect(
+          got.map((r) => [r.offset, r.index, r.bytes.length]),
+          `size ${size} owned ${owned}`,
+        ).toEqual(whole.map((r) => [r.offset, r.index, r.bytes.length]));
         got.forEach((r, i) => expect(r.bytes.equals(whole[i]!.bytes)).toBe(true));
       }
     }

@@ -2,8 +2,10 @@
 import { PassThrough } from 'node:stream';
 import { runFlowsCommand } from '../../src/io/index.js';
 
- 
-export async function runFlows(argv: string[], stdin?: NodeJS.ReadableStream): Promise<{ code: number; out: string; err: string; lines: any[] }> {
+export async function runFlows(
+  argv: string[],
+  stdin?: NodeJS.ReadableStream,
+): Promise<{ code: number; out: string; err: string; lines: any[] }> {
   const out = new PassThrough();
   const err = new PassThrough();
   const o: Buffer[] = [];
@@ -14,7 +16,10 @@ export async function runFlows(argv: string[], stdin?: NodeJS.ReadableStream): P
   const text = Buffer.concat(o).toString('utf8');
   let lines: any[] = [];
   try {
-    lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    lines = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   } catch {
     lines = [];
   }

@@ -8,13 +8,33 @@ const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 describe('pyFloatRepr: Python repr(float)', () => {
   // Pairs produced by CPython 3.11: repr(float(x)).
   const cases: Array<[number, string]> = [
-    [1, '1.0'], [946681200, '946681200.0'], [1e-5, '1e-05'], [0.0001, '0.0001'], [1e16, '1e+16'],
-    [1.5e16, '1.5e+16'], [123456789.125, '123456789.125'], [-0, '-0.0'], [0, '0.0'], [1e300, '1e+300'],
-    [2.5e-310, '2.5e-310'], [1234567890123456, '1234567890123456.0'], [9999999999999998, '9999999999999998.0'],
-    [0.1 + 0.2, '0.30000000000000004'], [1e22, '1e+22'], [5e-324, '5e-324'], [Infinity, 'inf'],
-    [-Infinity, '-inf'], [NaN, 'nan'], [-1e-7, '-1e-07'], [1.7e308, '1.7e+308'],
-    [12345678901234567890, '1.2345678901234567e+19'], [1795308226.2792192, '1795308226.2792192'],
-    [0.5, '0.5'], [-2.5, '-2.5'], [0.00012, '0.00012'], [0.000012, '1.2e-05'],
+    [1, '1.0'],
+    [946681200, '946681200.0'],
+    [1e-5, '1e-05'],
+    [0.0001, '0.0001'],
+    [1e16, '1e+16'],
+    [1.5e16, '1.5e+16'],
+    [123456789.125, '123456789.125'],
+    [-0, '-0.0'],
+    [0, '0.0'],
+    [1e300, '1e+300'],
+    [2.5e-310, '2.5e-310'],
+    [1234567890123456, '1234567890123456.0'],
+    [9999999999999998, '9999999999999998.0'],
+    [0.1 + 0.2, '0.30000000000000004'],
+    [1e22, '1e+22'],
+    [5e-324, '5e-324'],
+    [Infinity, 'inf'],
+    [-Infinity, '-inf'],
+    [NaN, 'nan'],
+    [-1e-7, '-1e-07'],
+    [1.7e308, '1.7e+308'],
+    [12345678901234567890, '1.2345678901234567e+19'],
+    [1795308226.2792192, '1795308226.2792192'],
+    [0.5, '0.5'],
+    [-2.5, '-2.5'],
+    [0.00012, '0.00012'],
+    [0.000012, '1.2e-05'],
   ];
   it.each(cases)('%s -> %s', (x, want) => {
     expect(pyFloatRepr(x)).toBe(want);
@@ -130,7 +150,9 @@ describe('tnetstring decode', () => {
   });
   it('rejects trailing data in decode() and reports positions relative to base', () => {
     expect(() => decode(b('0:~x'))).toThrow(/unexpected data after the tnetstring at byte 3/);
-    expect(() => decodeAt(b('xx1:a?'), 2, 6, 100)).toThrow(/type tag '\?' \(0x3f\) at byte 105 \(value starting at byte 102\)/);
+    expect(() => decodeAt(b('xx1:a?'), 2, 6, 100)).toThrow(
+      /type tag '\?' \(0x3f\) at byte 105 \(value starting at byte 102\)/,
+    );
   });
   it('measure() returns the record length or -1 for an incomplete prefix', () => {
     expect(measure(b('5:hello,rest'), 0, 12)).toBe(8);

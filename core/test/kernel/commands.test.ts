@@ -18,7 +18,9 @@ describe('lexer', () => {
   });
 
   it('rejects an unterminated quote with its position', () => {
-    expect(() => lex('cmd "oops')).toThrowError('Unterminated quote in command at position 4: "oops (close it with ").');
+    expect(() => lex('cmd "oops')).toThrowError(
+      'Unterminated quote in command at position 4: "oops (close it with ").',
+    );
   });
 });
 
@@ -26,16 +28,36 @@ describe('CommandManager', () => {
   function make(): { m: CommandManager; calls: unknown[][] } {
     const m = new CommandManager();
     const calls: unknown[][] = [];
-    m.add({ name: 'demo.add', help: 'Add two ints.', args: ['int', 'int'], returns: 'int' }, (a: number, b: number) => a + b, 'demo');
-    m.add({ name: 'demo.echo', help: 'Echo words.', args: ['str', 'str[]'] }, (first: string, rest: string[]) => {
-      calls.push([first, rest]);
-    }, 'demo');
-    m.add({ name: 'demo.flag', args: ['bool', { name: 'level', type: 'int', optional: true }] }, (on: boolean, level?: number) => [on, level], 'demo');
+    m.add(
+      { name: 'demo.add', help: 'Add two ints.', args: ['int', 'int'], returns: 'int' },
+      (a: number, b: number) => a + b,
+      'demo',
+    );
+    m.add(
+      { name: 'demo.echo', help: 'Echo words.', args: ['str', 'str[]'] },
+      (first: string, rest: string[]) => {
+        calls.push([first, rest]);
+      },
+      'demo',
+    );
+    m.add(
+      { name: 'demo.flag', args: ['bool', { name: 'level', type: 'int', optional: true }] },
+      (on: boolean, level?: number) => [on, level],
+      'demo',
+    );
     m.add({ name: 'demo.options', returns: 'str[]' }, () => ['gzip', 'br'], 'demo');
-    m.add({ name: 'demo.pick', args: [{ name: 'enc', type: 'choice', choices: 'demo.options' }] }, (enc: string) => enc, 'demo');
-    m.add({ name: 'demo.boom' }, () => {
-      throw new Error('kaboom');
-    }, 'demo');
+    m.add(
+      { name: 'demo.pick', args: [{ name: 'enc', type: 'choice', choices: 'demo.options' }] },
+      (enc: string) => enc,
+      'demo',
+    );
+    m.add(
+      { name: 'demo.boom' },
+      () => {
+        throw new Error('kaboom');
+      },
+      'demo',
+    );
     return { m, calls };
   }
 
@@ -57,9 +79,13 @@ describe('CommandManager', () => {
   it('explains unknown commands, wrong arity and wrong types', async () => {
     const { m } = make();
     await expect(m.execute('demo.ad 1 2')).rejects.toThrowError('Unknown command: demo.ad. Did you mean demo.add?');
-    await expect(m.execute('demo.add 1')).rejects.toThrowError('Command demo.add takes 2 arguments, got 1. Usage: demo.add a:int b:int -> int');
+    await expect(m.execute('demo.add 1')).rejects.toThrowError(
+      'Command demo.add takes 2 arguments, got 1. Usage: demo.add a:int b:int -> int',
+    );
     await expect(m.execute('demo.add 1 2 3')).rejects.toThrowError(/takes 2 arguments, got 3/);
-    await expect(m.execute('demo.add one 2')).rejects.toThrowError('Command demo.add: argument a expects an integer, got "one". Usage: demo.add a:int b:int -> int');
+    await expect(m.execute('demo.add one 2')).rejects.toThrowError(
+      'Command demo.add: argument a expects an integer, got "one". Usage: demo.add a:int b:int -> int',
+    );
     await expect(m.execute('demo.flag maybe')).rejects.toThrowError(/expects true or false/);
     await expect(m.execute('demo.pick zip')).rejects.toThrowError(/expects one of gzip, br/);
     expect(await codeOf(m.execute('nope'))).toBe('MITMTS_ERR_UNKNOWN_COMMAND');
@@ -84,6 +110,8 @@ describe('CommandManager', () => {
 
   it('rejects the same command name from two addons', () => {
     const { m } = make();
-    expect(() => m.add({ name: 'demo.add' }, () => 0, 'other')).toThrowError('Command demo.add is declared twice: by demo and by other.');
+    expect(() => m.add({ name: 'demo.add' }, () => 0, 'other')).toThrowError(
+      'Command demo.add is declared twice: by demo and by other.',
+    );
   });
 });

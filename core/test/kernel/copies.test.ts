@@ -20,9 +20,12 @@ function copyOfCore(dir: string, version?: string): string {
   cpSync(join(REPO, 'core/dist'), join(pkg, 'dist'), { recursive: true });
   cpSync(join(REPO, 'core/package.json'), join(pkg, 'package.json'));
   if (version) writeFileSync(join(pkg, 'dist/version.js'), `export const VERSION = ${JSON.stringify(version)};\n`);
-  const manifest = JSON.parse(readFileSync(join(REPO, 'core/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(REPO, 'core/package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
   for (const dep of [...Object.keys(manifest.dependencies), 'tslib']) {
-    if (existsSync(join(REPO, 'node_modules', dep))) symlinkSync(join(REPO, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
+    if (existsSync(join(REPO, 'node_modules', dep)))
+      symlinkSync(join(REPO, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
   }
   return pkg;
 }
@@ -92,7 +95,9 @@ console.log(JSON.stringify({
 await kernel.shutdown();
 `;
 
-function runScenario(versionB?: string): Promise<{ out: Record<string, unknown>; stderr: string; pathA: string; pathB: string }> {
+function runScenario(
+  versionB?: string,
+): Promise<{ out: Record<string, unknown>; stderr: string; pathA: string; pathB: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'mitmts-copies-'));
   const pathA = copyOfCore(join(dir, 'a'));
   const pathB = copyOfCore(join(dir, 'b'), versionB);

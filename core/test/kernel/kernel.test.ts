@@ -125,11 +125,38 @@ describe('Kernel', () => {
     const order: string[] = [];
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await k.add(
-      { name: 'a', async request() { await sleep(20); order.push('a'); } },
-      { name: 'b', request() { order.push('b'); } },
-      { name: 'c', async request() { await sleep(1); order.push('c'); } },
-      { name: 'd', async request() { throw new Error('late failure'); } },
-      { name: 'e', request() { order.push('e'); } },
+      {
+        name: 'a',
+        async request() {
+          await sleep(20);
+          order.push('a');
+        },
+      },
+      {
+        name: 'b',
+        request() {
+          order.push('b');
+        },
+      },
+      {
+        name: 'c',
+        async request() {
+          await sleep(1);
+          order.push('c');
+        },
+      },
+      {
+        name: 'd',
+        async request() {
+          throw new Error('late failure');
+        },
+      },
+      {
+        name: 'e',
+        request() {
+          order.push('e');
+        },
+      },
     );
     await k.start();
     const r = k.trigger('request', tflow());
@@ -150,7 +177,13 @@ describe('Kernel', () => {
     const k = new Kernel();
     const seen: string[] = [];
     await k.add(
-      { name: 'a', request: () => { seen.push('a'); throw new AddonHalt(); } },
+      {
+        name: 'a',
+        request: () => {
+          seen.push('a');
+          throw new AddonHalt();
+        },
+      },
       { name: 'b', request: () => void seen.push('b') },
     );
     await k.trigger('request', tflow());
@@ -174,7 +207,10 @@ describe('Kernel', () => {
     }
     const parent = {
       name: 'parent',
-      addons: [{ name: 'child1', request: () => void seen.push('child1') }, { name: 'child2', request: () => void seen.push('child2') }],
+      addons: [
+        { name: 'child1', request: () => void seen.push('child1') },
+        { name: 'child2', request: () => void seen.push('child2') },
+      ],
       request: () => void seen.push('parent'),
     };
     await k.add(Late, parent, { name: 'other', request: () => void seen.push('other') }, Early);
@@ -233,7 +269,7 @@ describe('Kernel', () => {
     expect(log.filter((e) => e.level === 'error')).toEqual([]);
   });
 
-  it('a replacement that fails to load leaves the old addon\'s commands pointing at the old addon', async () => {
+  it("a replacement that fails to load leaves the old addon's commands pointing at the old addon", async () => {
     const k = new Kernel();
     const [old] = (await k.add(Counter)) as [Counter];
     await k.start();
@@ -268,7 +304,9 @@ describe('Kernel', () => {
       constructor(readonly x: unknown) {}
     }
     const k = new Kernel();
-    await expect(k.add(NoToken)).rejects.toThrowError('Cannot construct addon NoToken: constructor parameter 1 has no injection token. Add @inject(TOKEN) (e.g. @inject(OPTIONS)) to it.');
+    await expect(k.add(NoToken)).rejects.toThrowError(
+      'Cannot construct addon NoToken: constructor parameter 1 has no injection token. Add @inject(TOKEN) (e.g. @inject(OPTIONS)) to it.',
+    );
   });
 
   it('gives two kernels in one process no shared state', async () => {
@@ -308,7 +346,9 @@ describe('Kernel', () => {
     const k = new Kernel();
     k.options.set(['counter_stpe=3'], { defer: true, source: { label: '--set' } });
     await k.add(Counter);
-    await expect(k.start()).rejects.toThrowError('Unknown option: counter_stpe (from --set). Did you mean counter_step?');
+    await expect(k.start()).rejects.toThrowError(
+      'Unknown option: counter_stpe (from --set). Did you mean counter_step?',
+    );
   });
 
   it('supports imperative options and commands in load()', async () => {

@@ -39,7 +39,11 @@ describe('terminal log', () => {
   it('gives every entry to add_log hooks, with the addon name for scoped loggers', async () => {
     const k = new Kernel();
     const seen: string[] = [];
-    await k.add({ name: 'collector', add_log: (e: { level: string; message: string; addon?: string }) => void seen.push(`${e.level}:${e.addon ?? '-'}:${e.message}`) });
+    await k.add({
+      name: 'collector',
+      add_log: (e: { level: string; message: string; addon?: string }) =>
+        void seen.push(`${e.level}:${e.addon ?? '-'}:${e.message}`),
+    });
     k.log.child('someone').warn('careful');
     k.log.info('plain');
     expect(seen).toEqual(['warn:someone:careful', 'info:-:plain']);

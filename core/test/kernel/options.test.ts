@@ -11,7 +11,10 @@ function manager(): OptionsManager {
   m.declare({ name: 'ignore_hosts', type: 'str[]', default: [], help: 'hosts' }, 'core');
   m.declare({ name: 'stickycookie', type: 'str?', default: null, help: 'filter' }, 'stickycookie');
   m.declare({ name: 'flow_detail', type: 'int', default: 1, help: 'detail' }, 'dumper');
-  m.declare({ name: 'connection_strategy', type: 'str', default: 'eager', choices: ['eager', 'lazy'], help: 'when' }, 'proxyserver');
+  m.declare(
+    { name: 'connection_strategy', type: 'str', default: 'eager', choices: ['eager', 'lazy'], help: 'when' },
+    'proxyserver',
+  );
   return m;
 }
 
@@ -45,7 +48,9 @@ describe('OptionsManager', () => {
     const m = manager();
     expect(() => m.update({ listen_port: 'x' })).toThrowError('Option listen_port: expected optional int, got "x".');
     expect(() => m.update({ anticache: 1 })).toThrowError('Option anticache: expected bool, got 1.');
-    expect(() => m.update({ ignore_hosts: 'a' })).toThrowError('Option ignore_hosts: expected sequence of str, got "a".');
+    expect(() => m.update({ ignore_hosts: 'a' })).toThrowError(
+      'Option ignore_hosts: expected sequence of str, got "a".',
+    );
     expect(() => m.set(['flow_detail=two'])).toThrowError('Option flow_detail: expected int, got "two".');
     expect(codeOf(() => m.update({ connection_strategy: 'sometimes' }))).toBe('MITMTS_ERR_OPTION_CHOICE');
   });
@@ -115,7 +120,9 @@ describe('OptionsManager', () => {
 
   it('rejects the same option from two owners, and keeps the value on re-declaration by the same owner', () => {
     const m = manager();
-    expect(codeOf(() => m.declare({ name: 'anticache', type: 'bool', default: false, help: '' }, 'other'))).toBe('MITMTS_ERR_OPTION_DUPLICATE');
+    expect(codeOf(() => m.declare({ name: 'anticache', type: 'bool', default: false, help: '' }, 'other'))).toBe(
+      'MITMTS_ERR_OPTION_DUPLICATE',
+    );
     m.update({ anticache: true });
     m.declare({ name: 'anticache', type: 'bool', default: false, help: 'reloaded' }, 'anticache');
     expect(m.get('anticache')).toBe(true);
@@ -124,7 +131,9 @@ describe('OptionsManager', () => {
 
   it('rejects a default of the wrong type at declaration', () => {
     const m = new OptionsManager();
-    expect(() => m.declare({ name: 'x', type: 'int', default: 'a' as never, help: '' }, 'a')).toThrowError('Option x (default): expected int, got "a".');
+    expect(() => m.declare({ name: 'x', type: 'int', default: 'a' as never, help: '' }, 'a')).toThrowError(
+      'Option x (default): expected int, got "a".',
+    );
   });
 
   it('resets to defaults', () => {
@@ -139,17 +148,24 @@ describe('OptionsManager', () => {
 
 describe('config.yaml', () => {
   it('reads typed values with their lines', () => {
-    const c = parseConfig('# comment\nanticache: true\nlisten_port: 8081\nignore_hosts:\n  - a\n  - b\n', '/x/config.yaml');
+    const c = parseConfig(
+      '# comment\nanticache: true\nlisten_port: 8081\nignore_hosts:\n  - a\n  - b\n',
+      '/x/config.yaml',
+    );
     expect(c.values).toEqual({ anticache: true, listen_port: 8081, ignore_hosts: ['a', 'b'] });
     expect(c.lines).toEqual({ anticache: 2, listen_port: 3, ignore_hosts: 4 });
   });
 
   it('reports invalid YAML with file and line', () => {
-    expect(() => parseConfig('anticache: true\nlisten_port: [1, 2\n', '/x/config.yaml')).toThrowError(/^\/x\/config\.yaml:3:1: invalid YAML/);
+    expect(() => parseConfig('anticache: true\nlisten_port: [1, 2\n', '/x/config.yaml')).toThrowError(
+      /^\/x\/config\.yaml:3:1: invalid YAML/,
+    );
   });
 
   it('rejects a file that is not a mapping', () => {
-    expect(() => parseConfig('just a string\n', '/x/config.yaml')).toThrowError('/x/config.yaml:1: expected a mapping of option names to values (e.g. "anticache: true"), found no keys.');
+    expect(() => parseConfig('just a string\n', '/x/config.yaml')).toThrowError(
+      '/x/config.yaml:1: expected a mapping of option names to values (e.g. "anticache: true"), found no keys.',
+    );
   });
 
   it('treats an empty file as no settings', () => {
@@ -167,28 +183,42 @@ describe('OptionsManager: bounds and checks', () => {
     const range = (end: 'min' | 'max') => (v: unknown, get: (n: string) => unknown) => {
       const lo = end === 'min' ? v : get('level_min');
       const hi = end === 'max' ? v : get('level_max');
-      return order.indexOf(String(lo)) > order.indexOf(String(hi)) ? `${String(lo)} is above ${String(hi)}.` : undefined;
+      return order.indexOf(String(lo)) > order.indexOf(String(hi))
+        ? `${String(lo)} is above ${String(hi)}.`
+        : undefined;
     };
-    m.declare({ name: 'level_min', type: 'str', default: 'low', choices: order, check: range('min'), help: 'min' }, 'x');
-    m.declare({ name: 'level_max', type: 'str', default: 'high', choices: order, check: range('max'), help: 'max' }, 'x');
+    m.declare(
+      { name: 'level_min', type: 'str', default: 'low', choices: order, check: range('min'), help: 'min' },
+      'x',
+    );
+    m.declare(
+      { name: 'level_max', type: 'str', default: 'high', choices: order, check: range('max'), help: 'max' },
+      'x',
+    );
     return m;
   }
 
   it('rejects ints out of range from code, --set and deferred values, naming the range', () => {
     const m = bounded();
     expect(codeOf(() => m.update({ flow_detail: 9 }))).toBe('MITMTS_ERR_OPTION_RANGE');
-    expect(() => m.set(['flow_detail=-1'], { source: { label: '--set' } })).toThrowError('Option flow_detail (from --set): -1 is out of range: expected an integer from 0 to 4.');
+    expect(() => m.set(['flow_detail=-1'], { source: { label: '--set' } })).toThrowError(
+      'Option flow_detail (from --set): -1 is out of range: expected an integer from 0 to 4.',
+    );
     expect(() => m.update({ listen_port: 70000 })).toThrowError('expected an integer from 0 to 65535');
     m.update({ flow_detail: 4, listen_port: null });
     expect(m.get('flow_detail')).toBe(4);
     const late = new OptionsManager();
     late.update({ depth: 11 }, { defer: true, source: { label: 'config.yaml:2' } });
     late.declare({ name: 'depth', type: 'int', default: 0, max: 10, help: 'd' }, 'x');
-    expect(() => late.processDeferred()).toThrowError('Option depth (from config.yaml:2): 11 is out of range: expected an integer of at most 10.');
+    expect(() => late.processDeferred()).toThrowError(
+      'Option depth (from config.yaml:2): 11 is out of range: expected an integer of at most 10.',
+    );
   });
 
   it('refuses a default outside its own bounds at declaration', () => {
-    expect(() => new OptionsManager().declare({ name: 'n', type: 'int', default: 5, max: 4, help: 'n' }, 'x')).toThrowError(/out of range/);
+    expect(() =>
+      new OptionsManager().declare({ name: 'n', type: 'int', default: 5, max: 4, help: 'n' }, 'x'),
+    ).toThrowError(/out of range/);
   });
 
   it('runs checks against the other options as they will be after the update, atomically', () => {
@@ -196,7 +226,9 @@ describe('OptionsManager: bounds and checks', () => {
     let configured = 0;
     m.onConfigure(() => configured++);
     expect(codeOf(() => m.update({ level_min: 'high', level_max: 'mid' }))).toBe('MITMTS_ERR_OPTION_VALUE');
-    expect(() => m.update({ level_max: 'low', level_min: 'mid' }, { source: { label: 'config.yaml:7' } })).toThrowError('Option level_max (from config.yaml:7): mid is above low.');
+    expect(() => m.update({ level_max: 'low', level_min: 'mid' }, { source: { label: 'config.yaml:7' } })).toThrowError(
+      'Option level_max (from config.yaml:7): mid is above low.',
+    );
     expect([m.get('level_min'), m.get('level_max'), configured]).toEqual(['low', 'high', 0]);
     // Moving both ends together is fine even though either change alone would be refused.
     m.update({ level_min: 'high' });

@@ -26,7 +26,10 @@ class Typed {
   @command('typed.add', { args: ['int', 'str'] }) add(_n: number, _s: string): number {
     return 0;
   }
-  @command('typed.flows', { args: ['flows', { name: 'level', type: 'int', optional: true }] }) flows(_f: Flow[], _l?: number): void {}
+  @command('typed.flows', { args: ['flows', { name: 'level', type: 'int', optional: true }] }) flows(
+    _f: Flow[],
+    _l?: number,
+  ): void {}
 
   // Wrong ones do not.
   // @ts-expect-error a response hook gets an HTTPFlow, not a TCPFlow
@@ -80,6 +83,11 @@ describe('typed hook map', () => {
   });
 
   it('rejects a hook name that does not exist when the class is defined (untyped JavaScript)', () => {
-    expect(defineTypo).toThrow(expect.objectContaining({ code: 'MITMTS_ERR_UNKNOWN_HOOK', message: expect.stringContaining('@hook("responsheaders"): no such hook. Did you mean responseheaders?') }));
+    expect(defineTypo).toThrow(
+      expect.objectContaining({
+        code: 'MITMTS_ERR_UNKNOWN_HOOK',
+        message: expect.stringContaining('@hook("responsheaders"): no such hook. Did you mean responseheaders?'),
+      }),
+    );
   });
 });

@@ -3,7 +3,9 @@ import { BodyRelay } from '../../src/proxy/http/body.js';
 import type { BodyWriter, HeaderPairs } from '../../src/proxy/http/sides.js';
 
 /** A receiver that takes `room` chunks before it asks the producer to pause. */
-function receiver(room = Infinity): BodyWriter & { got: string[]; ended: HeaderPairs | null | undefined; drains: Array<() => void> } {
+function receiver(
+  room = Infinity,
+): BodyWriter & { got: string[]; ended: HeaderPairs | null | undefined; drains: Array<() => void> } {
   const r = {
     got: [] as string[],
     ended: undefined as HeaderPairs | null | undefined,

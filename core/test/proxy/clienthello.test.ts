@@ -56,6 +56,8 @@ describe('ClientHello parsing', () => {
   it('rejects what is not a ClientHello', () => {
     expect(looksLikeTls(Buffer.from('GET / HTTP/1.1\r\n'))).toBe(false);
     expect(() => parseClientHello(Buffer.from('GET / HTTP/1.1\r\n\r\n'))).toThrow(ClientHelloError);
-    expect(() => parseClientHello(Buffer.from([0x16, 3, 1, 0, 4, 2, 0, 0, 0]))).toThrowError('expected a ClientHello (handshake type 1), got type 2');
+    expect(() => parseClientHello(Buffer.from([0x16, 3, 1, 0, 4, 2, 0, 0, 0]))).toThrowError(
+      'expected a ClientHello (handshake type 1), got type 2',
+    );
   });
 });

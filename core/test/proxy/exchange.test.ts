@@ -8,7 +8,19 @@ import type { HookName } from '../../src/hooks/hookmap.js';
 import type { LogEntry } from '../../src/kernel/log.js';
 import type { RuntimeConfig } from '../../src/proxy/config.js';
 import { HttpExchange } from '../../src/proxy/http/exchange.js';
-import { context, FakeClient, FakeConnector, FakeServer, flowFor, hookTable, pairs, request, type ClientOptions, type Log, type ServerOptions } from './fakes.js';
+import {
+  context,
+  FakeClient,
+  FakeConnector,
+  FakeServer,
+  flowFor,
+  hookTable,
+  pairs,
+  request,
+  type ClientOptions,
+  type Log,
+  type ServerOptions,
+} from './fakes.js';
 
 interface Setup {
   hooks?: Partial<Record<HookName, (f: HTTPFlow) => void | Promise<void>>>;
@@ -37,13 +49,26 @@ function run(exchange: HttpExchange): Promise<void> | undefined {
   return doneAtOnce ? undefined : p;
 }
 
-const OK_TAIL = ['hook responseheaders', 'server.readBody limit=null', 'hook response', 'client.sendResponse 200 from server "hello"', 'server.release'];
+const OK_TAIL = [
+  'hook responseheaders',
+  'server.readBody limit=null',
+  'hook response',
+  'client.sendResponse 200 from server "hello"',
+  'server.release',
+];
 
 describe('hook order', () => {
   it('runs requestheaders, request, responseheaders, response, and makes no promise while nothing waits', () => {
     const t = setup();
     expect(t.run()).toBeUndefined();
-    expect(t.log).toEqual(['hook requestheaders', 'client.readBody', 'hook request', 'connector.serverFor', 'server.send GET ""', ...OK_TAIL]);
+    expect(t.log).toEqual([
+      'hook requestheaders',
+      'client.readBody',
+      'hook request',
+      'connector.serverFor',
+      'server.send GET ""',
+      ...OK_TAIL,
+    ]);
     expect(t.flow.response!.text).toBe('hello');
     expect(t.flow.error).toBeNull();
   });
@@ -51,11 +76,24 @@ describe('hook order', () => {
   it('keeps the order when hooks, the connect and the server are async', async () => {
     const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
     const hooks = { requestheaders: tick, request: tick, responseheaders: tick, response: tick };
-    const t = setup({ hooks, connector: { async: true }, server: { async: true }, client: { async: true, body: [Buffer.from('up')] }, method: 'POST' });
+    const t = setup({
+      hooks,
+      connector: { async: true },
+      server: { async: true },
+      client: { async: true, body: [Buffer.from('up')] },
+      method: 'POST',
+    });
     const r = t.run();
     expect(r).toBeInstanceOf(Promise);
     await r;
-    expect(t.log).toEqual(['hook requestheaders', 'client.readBody', 'hook request', 'connector.serverFor', 'server.send POST "up"', ...OK_TAIL]);
+    expect(t.log).toEqual([
+      'hook requestheaders',
+      'client.readBody',
+      'hook request',
+      'connector.serverFor',
+      'server.send POST "up"',
+      ...OK_TAIL,
+    ]);
   });
 
   it('answers Expect: 100-continue itself for a buffered body and drops the header', () => {
@@ -72,8 +110,35 @@ describe('kill', () => {
   const cases: Array<[HookName, string[]]> = [
     ['requestheaders', ['hook requestheaders', 'hook error', 'client.abort']],
     ['request', ['hook requestheaders', 'client.readBody', 'hook request', 'hook error', 'client.abort']],
-    ['responseheaders', ['hook requestheaders', 'client.readBody', 'hook request', 'connector.serverFor', 'server.send GET ""', 'hook responseheaders', 'hook error', 'server.abort', 'client.abort']],
-    ['response', ['hook requestheaders', 'client.readBody', 'hook request', 'connector.serverFor', 'server.send GET ""', 'hook responseheaders', 'server.readBody limit=null', 'hook response', 'server.abort', 'client.abort']],
+    [
+      'responseheaders',
+      [
+        'hook requestheaders',
+        'client.readBody',
+        'hook request',
+        'connector.serverFor',
+        'server.send GET ""',
+        'hook responseheaders',
+        'hook error',
+        'server.abort',
+        'client.abort',
+      ],
+    ],
+    [
+      'response',
+      [
+        'hook requestheaders',
+        'client.readBody',
+        'hook request',
+        'connector.serverFor',
+        'server.send GET ""',
+        'hook responseheaders',
+        'server.readBody limit=null',
+        'hook response',
+        'server.abort',
+        'client.abort',
+      ],
+    ],
   ];
   for (const [hook, expected] of cases) {
     it(`in ${hook}: nothing more is sent, both halves are dropped${hook === 'response' ? '' : ', error fires'}`, () => {
@@ -85,8 +150,10 @@ describe('kill', () => {
     });
   }
 
-  it('in responseheaders of an addon\'s answer: error fires, nothing is sent', () => {
-    const t = setup({ hooks: { request: (f) => void (f.response = Response.make(299)), responseheaders: (f) => f.kill() } });
+  it("in responseheaders of an addon's answer: error fires, nothing is sent", () => {
+    const t = setup({
+      hooks: { request: (f) => void (f.response = Response.make(299)), responseheaders: (f) => f.kill() },
+    });
     t.run();
     expect(t.log.slice(-3)).toEqual(['hook responseheaders', 'hook error', 'client.abort']);
   });
@@ -107,10 +174,15 @@ describe('kill', () => {
 });
 
 describe('the client leaves while a hook waits (a held flow)', () => {
-  for (const [hook, emits] of [['request', true], ['response', false]] as const) {
+  for (const [hook, emits] of [
+    ['request', true],
+    ['response', false],
+  ] as const) {
     it(`in ${hook}: the flow ends with "Client disconnected."${emits ? ' and the error hook' : ''}, even when it was killed for it`, async () => {
       let release = (): void => undefined;
-      const t = setup({ hooks: { [hook]: (f: HTTPFlow) => new Promise<void>((r) => (release = () => (f.kill(), r()))) } });
+      const t = setup({
+        hooks: { [hook]: (f: HTTPFlow) => new Promise<void>((r) => (release = () => (f.kill(), r()))) },
+      });
       const r = t.run();
       await new Promise((res) => setImmediate(res));
       // What the intercept addon does for a client that left, in the same turn: kill its held flows.
@@ -121,7 +193,9 @@ describe('the client leaves while a hook waits (a held flow)', () => {
       expect(t.flow.live).toBe(false);
       expect(t.log.includes('hook error')).toBe(emits);
       expect(t.log.at(-1)).toBe('client.abort');
-      expect(t.log).not.toContain(hook === 'request' ? 'connector.serverFor' : 'client.sendResponse 200 from server "hello"');
+      expect(t.log).not.toContain(
+        hook === 'request' ? 'connector.serverFor' : 'client.sendResponse 200 from server "hello"',
+      );
     });
   }
 
@@ -145,7 +219,10 @@ describe('live', () => {
   });
 
   it('a failed flow is not live after its error hook', () => {
-    const t = setup({ connector: { refuse: 'no route' }, hooks: { error: (f) => void t.log.push(`live in error: ${f.live}`) } });
+    const t = setup({
+      connector: { refuse: 'no route' },
+      hooks: { error: (f) => void t.log.push(`live in error: ${f.live}`) },
+    });
     t.run();
     expect(t.log).toContain('live in error: true');
     expect(t.flow.live).toBe(false);
@@ -158,12 +235,21 @@ describe('an addon answers', () => {
       const t = setup({ hooks: { [hook]: (f: HTTPFlow) => void (f.response = Response.make(299, 'from addon')) } });
       t.run();
       expect(t.log).not.toContain('connector.serverFor');
-      expect(t.log.slice(-3)).toEqual(['hook responseheaders', 'hook response', 'client.sendResponse 299 from addon "from addon"']);
+      expect(t.log.slice(-3)).toEqual([
+        'hook responseheaders',
+        'hook response',
+        'client.sendResponse 299 from addon "from addon"',
+      ]);
     });
   }
 
   it('a response withdrawn in responseheaders sends the request on', () => {
-    const t = setup({ hooks: { request: (f) => void (f.response = Response.make(299)), responseheaders: (f) => void (f.response?.statusCode === 299 && (f.response = null)) } });
+    const t = setup({
+      hooks: {
+        request: (f) => void (f.response = Response.make(299)),
+        responseheaders: (f) => void (f.response?.statusCode === 299 && (f.response = null)),
+      },
+    });
     t.run();
     expect(t.log).toContain('connector.serverFor');
   });
@@ -171,9 +257,14 @@ describe('an addon answers', () => {
 
 describe('502 paths', () => {
   it('the connect fails (synchronously): error hook, then a 502 naming the cause', () => {
-    const t = setup({ connector: { refuse: 'Failed to connect to example.com:80: connection refused (ECONNREFUSED)' } });
+    const t = setup({
+      connector: { refuse: 'Failed to connect to example.com:80: connection refused (ECONNREFUSED)' },
+    });
     t.run();
-    expect(t.log.slice(-2)).toEqual(['hook error', 'client.fail 502: Failed to connect to example.com:80: connection refused (ECONNREFUSED)']);
+    expect(t.log.slice(-2)).toEqual([
+      'hook error',
+      'client.fail 502: Failed to connect to example.com:80: connection refused (ECONNREFUSED)',
+    ]);
     expect(t.flow.error!.msg).toContain('connection refused');
     expect(t.flow.response).toBeNull();
   });
@@ -187,21 +278,33 @@ describe('502 paths', () => {
   it('the server resets before the response head', async () => {
     const t = setup({ server: { async: true, failAt: 'head' } });
     await t.run();
-    expect(t.log.slice(-3)).toEqual(['server.abort', 'hook error', 'client.fail 502: Server closed the connection without a response.']);
+    expect(t.log.slice(-3)).toEqual([
+      'server.abort',
+      'hook error',
+      'client.fail 502: Server closed the connection without a response.',
+    ]);
     expect(t.log).not.toContain('hook responseheaders');
   });
 
   it('the server resets after the head, while the body is buffered', async () => {
     const t = setup({ server: { failAt: 'body' } });
     await t.run();
-    expect(t.log.slice(-3)).toEqual(['server.abort', 'hook error', 'client.fail 502: Server closed the connection before the response was complete.']);
+    expect(t.log.slice(-3)).toEqual([
+      'server.abort',
+      'hook error',
+      'client.fail 502: Server closed the connection before the response was complete.',
+    ]);
     expect(t.log).not.toContain('hook response');
   });
 
   it('the server resets while the body streams: the flow errs, the client exchange is cut', async () => {
     const t = setup({ server: { failAt: 'body', contentLength: 100 }, cfg: { streamLargeBodies: 10 } });
     await t.run();
-    expect(t.log.slice(-3)).toEqual(['server.abort', 'hook error', 'client.fail 502 (cut): Server connection lost: read ECONNRESET']);
+    expect(t.log.slice(-3)).toEqual([
+      'server.abort',
+      'hook error',
+      'client.fail 502 (cut): Server connection lost: read ECONNRESET',
+    ]);
     expect(t.flow.error!.msg).toBe('Server connection lost: read ECONNRESET');
   });
 
@@ -217,7 +320,10 @@ describe('502 paths', () => {
 
   it('an error of the client side (a malformed body) is thrown on, and the server dropped', async () => {
     const bad = new Error('malformed chunked body');
-    const t = setup({ client: { bodyError: bad, body: [Buffer.from('x')] }, hooks: { requestheaders: (f) => void (f.request.stream = true) } });
+    const t = setup({
+      client: { bodyError: bad, body: [Buffer.from('x')] },
+      hooks: { requestheaders: (f) => void (f.request.stream = true) },
+    });
     await expect(t.run()).rejects.toBe(bad);
     expect(t.log).toContain('server.abort');
     expect(t.log).not.toContain('hook error');
@@ -228,13 +334,22 @@ describe('streaming', () => {
   it('streams a response whose Content-Length exceeds stream_large_bodies; response fires at the end', async () => {
     const t = setup({ server: { body: [Buffer.from('aaaa'), Buffer.from('bbbb')] }, cfg: { streamLargeBodies: 5 } });
     await t.run();
-    expect(t.log.slice(-5)).toEqual(['client.startResponse 200', 'server.streamBody', 'client.endResponse', 'hook response', 'server.release']);
+    expect(t.log.slice(-5)).toEqual([
+      'client.startResponse 200',
+      'server.streamBody',
+      'client.endResponse',
+      'hook response',
+      'server.release',
+    ]);
     expect(Buffer.concat(t.client.streamed).toString()).toBe('aaaabbbb');
     expect(t.flow.response!.rawContent).toBeNull();
   });
 
   it('streams a body of unknown length once it outgrows stream_large_bodies', async () => {
-    const t = setup({ server: { body: [Buffer.from('0123456789')], contentLength: -1 }, cfg: { streamLargeBodies: 5 } });
+    const t = setup({
+      server: { body: [Buffer.from('0123456789')], contentLength: -1 },
+      cfg: { streamLargeBodies: 5 },
+    });
     await t.run();
     expect(t.log).toContain('server.readBody limit=5');
     expect(t.log).toContain('client.startResponse 200');
@@ -267,7 +382,10 @@ describe('streaming', () => {
   });
 
   it('stream_large_bodies set: streamed without the ceiling warning', async () => {
-    const t = setup({ server: { body: [Buffer.from('aaaa'), Buffer.from('bbbb')] }, cfg: { streamLargeBodies: 5, bufferCeiling: null } });
+    const t = setup({
+      server: { body: [Buffer.from('aaaa'), Buffer.from('bbbb')] },
+      cfg: { streamLargeBodies: 5, bufferCeiling: null },
+    });
     await t.run();
     expect(t.flow.response!.stream).toBe(true);
     expect(t.logs.filter((e) => e.level === 'warn')).toEqual([]);
@@ -277,7 +395,10 @@ describe('streaming', () => {
     const t = setup({
       server: { body: [Buffer.from('resp-'), Buffer.from('body')] },
       client: { body: [Buffer.from('req-'), Buffer.from('body')], contentLength: -1 },
-      hooks: { requestheaders: (f) => void (f.request.stream = true), responseheaders: (f) => void (f.response!.stream = true) },
+      hooks: {
+        requestheaders: (f) => void (f.request.stream = true),
+        responseheaders: (f) => void (f.response!.stream = true),
+      },
       cfg: { storeStreamedBodies: true },
       method: 'POST',
     });
@@ -288,20 +409,40 @@ describe('streaming', () => {
   });
 
   it('streams a request body: request fires once it is through, before the response', async () => {
-    const t = setup({ client: { body: [Buffer.from('abc')], async: true }, hooks: { requestheaders: (f) => void (f.request.stream = true) }, method: 'PUT' });
+    const t = setup({
+      client: { body: [Buffer.from('abc')], async: true },
+      hooks: { requestheaders: (f) => void (f.request.stream = true) },
+      method: 'PUT',
+    });
     await t.run();
-    expect(t.log.slice(0, 6)).toEqual(['hook requestheaders', 'connector.serverFor', 'server.startRequest PUT', 'client.streamBody', 'server.endRequest', 'hook request']);
+    expect(t.log.slice(0, 6)).toEqual([
+      'hook requestheaders',
+      'connector.serverFor',
+      'server.startRequest PUT',
+      'client.streamBody',
+      'server.endRequest',
+      'hook request',
+    ]);
     expect(t.flow.request.rawContent).toBeNull();
   });
 
   it('forwards the server 100 Continue to a client that streams its body, and other interim responses', async () => {
-    const t = setup({ client: { expectContinue: true, body: [Buffer.from('abc')] }, server: { interim: [100, 102] }, hooks: { requestheaders: (f) => void (f.request.stream = true) }, method: 'POST' });
+    const t = setup({
+      client: { expectContinue: true, body: [Buffer.from('abc')] },
+      server: { interim: [100, 102] },
+      hooks: { requestheaders: (f) => void (f.request.stream = true) },
+      method: 'POST',
+    });
     await t.run();
     expect(t.log.filter((e) => e.startsWith('client.interim'))).toEqual(['client.interim 100', 'client.interim 102']);
   });
 
   it('forwards 103 Early Hints for a buffered request, but not the server 100 (the proxy answered its own)', async () => {
-    const t = setup({ client: { expectContinue: true, body: [Buffer.from('abc')] }, server: { interim: [100, 103] }, method: 'POST' });
+    const t = setup({
+      client: { expectContinue: true, body: [Buffer.from('abc')] },
+      server: { interim: [100, 103] },
+      method: 'POST',
+    });
     await t.run();
     expect(t.log.filter((e) => e.startsWith('client.interim'))).toEqual(['client.interim 100', 'client.interim 103']);
   });
@@ -328,17 +469,38 @@ describe('stream functions', () => {
   });
 
   it('a throwing response stream function fails that flow and cuts that exchange only', async () => {
-    const t = setup({ hooks: { responseheaders: (f) => void (f.response!.stream = () => { throw new Error('transform broke'); }) } });
+    const t = setup({
+      hooks: {
+        responseheaders: (f) =>
+          void (f.response!.stream = () => {
+            throw new Error('transform broke');
+          }),
+      },
+    });
     await t.run();
     expect(t.flow.error!.msg).toBe('response stream function failed: transform broke');
-    expect(t.logs.some((e) => e.level === 'error' && e.message.includes('response stream function failed: transform broke'))).toBe(true);
+    expect(
+      t.logs.some((e) => e.level === 'error' && e.message.includes('response stream function failed: transform broke')),
+    ).toBe(true);
     expect(t.log).toContain('client.abort');
-    expect(t.log.slice(-2)).toEqual(['hook error', 'client.fail 502 (cut): response stream function failed: transform broke']);
+    expect(t.log.slice(-2)).toEqual([
+      'hook error',
+      'client.fail 502 (cut): response stream function failed: transform broke',
+    ]);
     expect(t.log).not.toContain('hook response');
   });
 
   it('a throwing request stream function fails the flow before any response', async () => {
-    const t = setup({ client: { body: [Buffer.from('x')] }, hooks: { requestheaders: (f) => void (f.request.stream = () => { throw new Error('nope'); }) }, method: 'POST' });
+    const t = setup({
+      client: { body: [Buffer.from('x')] },
+      hooks: {
+        requestheaders: (f) =>
+          void (f.request.stream = () => {
+            throw new Error('nope');
+          }),
+      },
+      method: 'POST',
+    });
     await t.run();
     expect(t.flow.error!.msg).toBe('request stream function failed: nope');
     expect(t.log).toContain('server.abort');
@@ -356,7 +518,11 @@ describe('limits and trailers', () => {
   });
 
   it('keeps the trailers of buffered bodies on the flow', () => {
-    const t = setup({ client: { body: [Buffer.from('x')], trailers: pairs(['X-Req-Trailer', '1']) }, server: { trailers: pairs(['X-Resp-Trailer', '2']) }, method: 'POST' });
+    const t = setup({
+      client: { body: [Buffer.from('x')], trailers: pairs(['X-Req-Trailer', '1']) },
+      server: { trailers: pairs(['X-Resp-Trailer', '2']) },
+      method: 'POST',
+    });
     t.run();
     expect(t.flow.request.trailers!.get('x-req-trailer')).toBe('1');
     expect(t.flow.response!.trailers!.get('x-resp-trailer')).toBe('2');
@@ -366,7 +532,10 @@ describe('limits and trailers', () => {
     const t = setup({
       client: { body: [Buffer.from('x')], trailers: pairs(['X-Req-Trailer', '1']) },
       server: { trailers: pairs(['X-Resp-Trailer', '2']) },
-      hooks: { requestheaders: (f) => void (f.request.stream = true), responseheaders: (f) => void (f.response!.stream = true) },
+      hooks: {
+        requestheaders: (f) => void (f.request.stream = true),
+        responseheaders: (f) => void (f.response!.stream = true),
+      },
       method: 'POST',
     });
     await t.run();
@@ -381,6 +550,11 @@ describe('protocol switch', () => {
   it('101: response fires, then both streams go to the next layer', () => {
     const t = setup({ server: { status: 101, body: [], headers: pairs(['Upgrade', 'websocket']) } });
     t.run();
-    expect(t.log.slice(-4)).toEqual(['hook responseheaders', 'hook response', 'server.takeOver', 'client.upgrade 101 rest=ws-bytes']);
+    expect(t.log.slice(-4)).toEqual([
+      'hook responseheaders',
+      'hook response',
+      'server.takeOver',
+      'client.upgrade 101 rest=ws-bytes',
+    ]);
   });
 });

@@ -9,17 +9,31 @@ import { Logger, type LogEntry } from '../../src/kernel/log.js';
 import type { RuntimeConfig } from '../../src/proxy/config.js';
 import { UpstreamError } from '../../src/proxy/errors.js';
 import type { ExchangeContext } from '../../src/proxy/http/exchange.js';
-import type { BodyWriter, ClientSide, Connector, HeaderPairs, ReceivedRequest, ResponseHeadInfo, ServerSide, UpgradedStream } from '../../src/proxy/http/sides.js';
+import type {
+  BodyWriter,
+  ClientSide,
+  Connector,
+  HeaderPairs,
+  ReceivedRequest,
+  ResponseHeadInfo,
+  ServerSide,
+  UpgradedStream,
+} from '../../src/proxy/http/sides.js';
 import { Duplex } from 'node:stream';
 
 export type Log = string[];
 type FlowHook = (flow: HTTPFlow) => void | Promise<void>;
 
-export const pairs = (...kv: Array<[string, string]>): HeaderPairs => kv.map(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
+export const pairs = (...kv: Array<[string, string]>): HeaderPairs =>
+  kv.map(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
 const later = <T>(v: T): Promise<T> => new Promise((r) => setImmediate(() => r(v)));
 
 /** A hook table with one handler per hook (each also logged as `hook <name>`). */
-export function hookTable(log: Log, hooks: Partial<Record<HookName, FlowHook>> = {}, names: HookName[] = ['requestheaders', 'request', 'responseheaders', 'response', 'error']): HookTable {
+export function hookTable(
+  log: Log,
+  hooks: Partial<Record<HookName, FlowHook>> = {},
+  names: HookName[] = ['requestheaders', 'request', 'responseheaders', 'response', 'error'],
+): HookTable {
   const map = new Map<HookName, Array<{ addon: string; fn: (...a: unknown[]) => unknown; self: object; id: number }>>();
   for (const name of names) {
     const fn = (flow: unknown): unknown => {
@@ -28,7 +42,11 @@ export function hookTable(log: Log, hooks: Partial<Record<HookName, FlowHook>> =
     };
     map.set(name, [{ addon: 'test', fn, self: {}, id: 0 }]);
   }
-  return new HookTable(map, (addon, hook, err) => log.push(`hook ${hook} threw: ${(err as Error).message}`), () => undefined);
+  return new HookTable(
+    map,
+    (addon, hook, err) => log.push(`hook ${hook} threw: ${(err as Error).message}`),
+    () => undefined,
+  );
 }
 
 export function context(table: HookTable, cfg: Partial<RuntimeConfig> = {}, logs: LogEntry[] = []): ExchangeContext {
@@ -36,7 +54,13 @@ export function context(table: HookTable, cfg: Partial<RuntimeConfig> = {}, logs
   log.onEntry((e) => logs.push(e));
   return {
     client: new Client({ peername: ['127.0.0.1', 1234], sockname: ['127.0.0.1', 8080], timestampStart: 0 }),
-    config: { streamLargeBodies: null, bodySizeLimit: null, bufferCeiling: null, storeStreamedBodies: false, ...cfg } as RuntimeConfig,
+    config: {
+      streamLargeBodies: null,
+      bodySizeLimit: null,
+      bufferCeiling: null,
+      storeStreamedBodies: false,
+      ...cfg,
+    } as RuntimeConfig,
     hooks: table,
     log,
     describe: () => 'client',
@@ -119,7 +143,9 @@ export class FakeClient implements ClientSide {
   }
 
   sendResponse(response: Response, from: ResponseHeadInfo | null): void {
-    this.log.push(`client.sendResponse ${response.statusCode} ${from ? 'from server' : 'from addon'} ${JSON.stringify(response.rawContent?.toString('latin1'))}`);
+    this.log.push(
+      `client.sendResponse ${response.statusCode} ${from ? 'from server' : 'from addon'} ${JSON.stringify(response.rawContent?.toString('latin1'))}`,
+    );
   }
 
   startResponse(response: Response, _from: ResponseHeadInfo, lengthMayChange: boolean): BodyWriter {
@@ -187,7 +213,14 @@ export class FakeServer implements ServerSide {
 
   private get head(): ResponseHeadInfo {
     const len = (this.o.body ?? []).reduce((n, b) => n + b.length, 0);
-    return { httpVersion: 'HTTP/1.1', statusCode: this.o.status ?? 200, reason: 'OK', headers: this.o.headers ?? pairs(['Content-Length', String(len)]), contentLength: this.o.contentLength ?? len, keepAlive: true };
+    return {
+      httpVersion: 'HTTP/1.1',
+      statusCode: this.o.status ?? 200,
+      reason: 'OK',
+      headers: this.o.headers ?? pairs(['Content-Length', String(len)]),
+      contentLength: this.o.contentLength ?? len,
+      keepAlive: true,
+    };
   }
 
   send(req: Request, body: Buffer): void {
@@ -208,10 +241,21 @@ export class FakeServer implements ServerSide {
     };
   }
 
-  response(onInterim: ((head: ResponseHeadInfo) => void) | null, bodySizeLimit: number | null): ResponseHeadInfo | Promise<ResponseHeadInfo> {
+  response(
+    onInterim: ((head: ResponseHeadInfo) => void) | null,
+    bodySizeLimit: number | null,
+  ): ResponseHeadInfo | Promise<ResponseHeadInfo> {
     this.bodySizeLimit = bodySizeLimit;
     const deliver = (): ResponseHeadInfo => {
-      for (const s of this.o.interim ?? []) onInterim?.({ httpVersion: 'HTTP/1.1', statusCode: s, reason: '', headers: [], contentLength: -1, keepAlive: true });
+      for (const s of this.o.interim ?? [])
+        onInterim?.({
+          httpVersion: 'HTTP/1.1',
+          statusCode: s,
+          reason: '',
+          headers: [],
+          contentLength: -1,
+          keepAlive: true,
+        });
       if (this.o.failAt === 'head') throw new UpstreamError('Server closed the connection without a response.');
       return this.head;
     };
@@ -221,7 +265,8 @@ export class FakeServer implements ServerSide {
   readBody(limit: number | null): Buffer | null | Promise<Buffer | null> {
     this.log.push(`server.readBody limit=${limit}`);
     const b = Buffer.concat(this.o.body ?? []);
-    if (this.o.failAt === 'body') return Promise.reject(new UpstreamError('Server closed the connection before the response was complete.'));
+    if (this.o.failAt === 'body')
+      return Promise.reject(new UpstreamError('Server closed the connection before the response was complete.'));
     if (limit !== null && b.length > limit) return null;
     this.trailers = this.o.trailers ?? null;
     return this.o.async ? later(b) : b;
@@ -241,7 +286,15 @@ export class FakeServer implements ServerSide {
 
   takeOver(): UpgradedStream {
     this.log.push('server.takeOver');
-    return { stream: new Duplex({ read() {}, write(_c, _e, cb) { cb(); } }), rest: Buffer.from('ws-bytes') };
+    return {
+      stream: new Duplex({
+        read() {},
+        write(_c, _e, cb) {
+          cb();
+        },
+      }),
+      rest: Buffer.from('ws-bytes'),
+    };
   }
 
   release(): void {

@@ -47,7 +47,9 @@ describe('TLS option values are checked when set', () => {
 
   it('refuses an empty TLS version range on either side, whichever end moves', () => {
     const m = proxyOptions();
-    expect(errorOf(() => m.update({ tls_version_client_min: 'TLS1_3', tls_version_client_max: 'TLS1_2' })).message).toBe(
+    expect(
+      errorOf(() => m.update({ tls_version_client_min: 'TLS1_3', tls_version_client_max: 'TLS1_2' })).message,
+    ).toBe(
       'Option tls_version_client_min: tls_version_client_min TLS1_3 is above tls_version_client_max TLS1_2, which leaves no TLS version to use. Raise the maximum or lower the minimum.',
     );
     m.update({ tls_version_server_min: 'TLS1_3' });

@@ -27,7 +27,10 @@ describe('transparent mode: the original destination', () => {
   });
 
   it('falls back to the Host header or the TLS SNI as a hint', () => {
-    expect(destinationHint(Buffer.from('GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n'))).toEqual({ host: 'example.com', port: 8080 });
+    expect(destinationHint(Buffer.from('GET / HTTP/1.1\r\nHost: example.com:8080\r\n\r\n'))).toEqual({
+      host: 'example.com',
+      port: 8080,
+    });
     expect(destinationHint(Buffer.from('GET / HTTP/1.1\r\nhost: [::1]\r\n\r\n'))).toEqual({ host: '::1', port: 80 });
     expect(destinationHint(Buffer.from('GET / HTTP/1.0\r\n\r\n'))).toBeNull();
     expect(destinationHint(Buffer.from('\x00\x01garbage'))).toBeNull();
@@ -42,7 +45,16 @@ function clientHello(name: string): Buffer {
   const host = Buffer.from(name);
   const sniList = Buffer.concat([Buffer.from([0]), u16(host.length), host]);
   const sni = Buffer.concat([u16(0), u16(sniList.length + 2), u16(sniList.length), sniList]);
-  const body = Buffer.concat([Buffer.from([3, 3]), Buffer.alloc(32), Buffer.from([0]), u16(2), u16(0x002f), Buffer.from([1, 0]), u16(sni.length), sni]);
+  const body = Buffer.concat([
+    Buffer.from([3, 3]),
+    Buffer.alloc(32),
+    Buffer.from([0]),
+    u16(2),
+    u16(0x002f),
+    Buffer.from([1, 0]),
+    u16(sni.length),
+    sni,
+  ]);
   const hs = Buffer.concat([Buffer.from([1, 0, body.length >> 8, body.length & 0xff]), body]);
   return Buffer.concat([Buffer.from([0x16, 3, 1]), u16(hs.length), hs]);
 }

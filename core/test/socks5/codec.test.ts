@@ -29,15 +29,23 @@ describe('Socks5ServerHandshake without authentication', () => {
     const s = noAuth();
     expect(s.push(hex('05 01 00'))).toEqual({ output: hex('05 00'), event: null });
     const p = s.push(Buffer.concat([hex('05 01 00 03 0b'), Buffer.from('example.com'), hex('01 bb')]));
-    expect(p).toEqual({ output: null, event: { kind: 'connect', target: { host: 'example.com', port: 443, type: 'domain' } } });
-    expect(s.answerConnect(Socks5Reply.SUCCEEDED, { host: '127.0.0.1', port: 50000 })).toEqual(hex('05 00 00 01 7f 00 00 01 c3 50'));
+    expect(p).toEqual({
+      output: null,
+      event: { kind: 'connect', target: { host: 'example.com', port: 443, type: 'domain' } },
+    });
+    expect(s.answerConnect(Socks5Reply.SUCCEEDED, { host: '127.0.0.1', port: 50000 })).toEqual(
+      hex('05 00 00 01 7f 00 00 01 c3 50'),
+    );
     expect(s.established).toBe(true);
   });
 
   it('reads IPv4 and IPv6 targets', () => {
     const v4 = noAuth();
     v4.push(hex('05 02 02 00'));
-    expect(v4.push(hex('05 01 00 01 c0 a8 01 02 00 50')).event).toEqual({ kind: 'connect', target: { host: '192.168.1.2', port: 80, type: 'ipv4' } });
+    expect(v4.push(hex('05 01 00 01 c0 a8 01 02 00 50')).event).toEqual({
+      kind: 'connect',
+      target: { host: '192.168.1.2', port: 80, type: 'ipv4' },
+    });
     const v6 = noAuth();
     v6.push(hex('05 01 00'));
     expect(v6.push(hex('05 01 00 04 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01 1f 90')).event).toEqual({
@@ -47,7 +55,11 @@ describe('Socks5ServerHandshake without authentication', () => {
   });
 
   it('handles the whole handshake in one chunk, byte by byte, and keeps the bytes after the request', () => {
-    const wire = Buffer.concat([hex('05 01 00'), encodeRequest('example.com', 443), Buffer.from('\x16\x03\x01 ClientHello')]);
+    const wire = Buffer.concat([
+      hex('05 01 00'),
+      encodeRequest('example.com', 443),
+      Buffer.from('\x16\x03\x01 ClientHello'),
+    ]);
     const whole = noAuth();
     const p = whole.push(wire);
     expect(p.output).toEqual(hex('05 00'));
@@ -75,12 +87,48 @@ describe('Socks5ServerHandshake without authentication', () => {
   });
 
   it.each([
-    ['BIND', '05 02 00 01 7f 00 00 01 00 50', C.COMMAND_NOT_SUPPORTED, Socks5Reply.COMMAND_NOT_SUPPORTED, /SOCKS5 BIND is not supported, only CONNECT/],
-    ['UDP ASSOCIATE', '05 03 00 01 00 00 00 00 00 00', C.COMMAND_NOT_SUPPORTED, Socks5Reply.COMMAND_NOT_SUPPORTED, /UDP ASSOCIATE is not supported/],
-    ['command 9', '05 09 00 01 00 00 00 00 00 00', C.COMMAND_NOT_SUPPORTED, Socks5Reply.COMMAND_NOT_SUPPORTED, /command 0x09 is not supported/],
-    ['address type 5', '05 01 00 05 00 00', C.ADDRESS_TYPE_NOT_SUPPORTED, Socks5Reply.ADDRESS_TYPE_NOT_SUPPORTED, /address type 5: only IPv4 \(1\), domain names \(3\) and IPv6 \(4\)/],
-    ['an empty domain name', '05 01 00 03 00 00 50', C.MALFORMED, Socks5Reply.GENERAL_FAILURE, /the domain name is empty/],
-    ['version 4 in the request', '04 01 00 01 00 00 00 00 00 00', C.MALFORMED, Socks5Reply.GENERAL_FAILURE, /version 0x04, expected 0x05/],
+    [
+      'BIND',
+      '05 02 00 01 7f 00 00 01 00 50',
+      C.COMMAND_NOT_SUPPORTED,
+      Socks5Reply.COMMAND_NOT_SUPPORTED,
+      /SOCKS5 BIND is not supported, only CONNECT/,
+    ],
+    [
+      'UDP ASSOCIATE',
+      '05 03 00 01 00 00 00 00 00 00',
+      C.COMMAND_NOT_SUPPORTED,
+      Socks5Reply.COMMAND_NOT_SUPPORTED,
+      /UDP ASSOCIATE is not supported/,
+    ],
+    [
+      'command 9',
+      '05 09 00 01 00 00 00 00 00 00',
+      C.COMMAND_NOT_SUPPORTED,
+      Socks5Reply.COMMAND_NOT_SUPPORTED,
+      /command 0x09 is not supported/,
+    ],
+    [
+      'address type 5',
+      '05 01 00 05 00 00',
+      C.ADDRESS_TYPE_NOT_SUPPORTED,
+      Socks5Reply.ADDRESS_TYPE_NOT_SUPPORTED,
+      /address type 5: only IPv4 \(1\), domain names \(3\) and IPv6 \(4\)/,
+    ],
+    [
+      'an empty domain name',
+      '05 01 00 03 00 00 50',
+      C.MALFORMED,
+      Socks5Reply.GENERAL_FAILURE,
+      /the domain name is empty/,
+    ],
+    [
+      'version 4 in the request',
+      '04 01 00 01 00 00 00 00 00 00',
+      C.MALFORMED,
+      Socks5Reply.GENERAL_FAILURE,
+      /version 0x04, expected 0x05/,
+    ],
   ])('refuses a request with %s and the matching reply', (_what, bytes, code, reply, message) => {
     const s = noAuth();
     s.push(hex('05 01 00'));
@@ -115,7 +163,10 @@ describe('Socks5ServerHandshake with username/password (RFC 1929)', () => {
     expect(p).toEqual({ output: null, event: { kind: 'credentials', username: 'user', password: 'pässword' } });
     expect(() => s.answerConnect(0)).toThrow();
     // the request was already buffered: it comes right after the verdict
-    expect(s.answerCredentials(true)).toEqual({ output: hex('01 00'), event: { kind: 'connect', target: { host: '::1', port: 80, type: 'ipv6' } } });
+    expect(s.answerCredentials(true)).toEqual({
+      output: hex('01 00'),
+      event: { kind: 'connect', target: { host: '::1', port: 80, type: 'ipv6' } },
+    });
   });
 
   it('answers wrong credentials with status 01 and fails', () => {
@@ -130,7 +181,9 @@ describe('Socks5ServerHandshake with username/password (RFC 1929)', () => {
   it('refuses a client without credentials, saying how to give them', () => {
     const p = withAuth().push(hex('05 01 00'));
     expect(p.output).toEqual(hex('05 ff'));
-    expect(failed(p.event).message).toMatch(/offered: no authentication\); this proxy requires username\/password authentication \(proxyauth is set\); give the client credentials, e\.g\. curl --socks5-hostname HOST:PORT --proxy-user USER:PASS/);
+    expect(failed(p.event).message).toMatch(
+      /offered: no authentication\); this proxy requires username\/password authentication \(proxyauth is set\); give the client credentials, e\.g\. curl --socks5-hostname HOST:PORT --proxy-user USER:PASS/,
+    );
   });
 
   it('refuses a bad subnegotiation version', () => {
@@ -144,8 +197,16 @@ describe('Socks5ServerHandshake with username/password (RFC 1929)', () => {
 
 describe('clients that do not speak SOCKS5 get a clear message', () => {
   it.each([
-    ['SOCKS4', '04 01 00 50 7f 00 00 01 00', /A SOCKS4 client connected to a SOCKS5 listener; SOCKS4 is not supported\. Configure the client for SOCKS5 \(e\.g\. curl --socks5-hostname/],
-    ['an HTTP proxy request', Buffer.from('GET http://example.com/ HTTP/1.1\r\n').toString('hex'), /An HTTP request \("GET"\) arrived at a SOCKS5 listener\. Use an HTTP proxy listener \(mode regular\)/],
+    [
+      'SOCKS4',
+      '04 01 00 50 7f 00 00 01 00',
+      /A SOCKS4 client connected to a SOCKS5 listener; SOCKS4 is not supported\. Configure the client for SOCKS5 \(e\.g\. curl --socks5-hostname/,
+    ],
+    [
+      'an HTTP proxy request',
+      Buffer.from('GET http://example.com/ HTTP/1.1\r\n').toString('hex'),
+      /An HTTP request \("GET"\) arrived at a SOCKS5 listener\. Use an HTTP proxy listener \(mode regular\)/,
+    ],
     ['CONNECT', Buffer.from('CONNECT example.com:443 HTTP/1.1\r\n').toString('hex'), /An HTTP request \("CONNECT"\)/],
     ['TLS', '16 03 01 02 00 01', /A TLS ClientHello arrived at a SOCKS5 listener/],
     ['garbage', 'ff fe', /Not a SOCKS5 client: the first byte is 0xff, SOCKS5 starts with 0x05/],
@@ -193,8 +254,10 @@ describe('Socks5ClientHandshake against the server side', () => {
       if (s.event?.kind === 'credentials') {
         const v = server.answerCredentials(s.event.password === password);
         toClient = Buffer.concat([toClient, v.output ?? Buffer.alloc(0)]);
-        if (v.event?.kind === 'connect') toClient = Buffer.concat([toClient, server.answerConnect(reply, { host: '10.1.2.3', port: 4321 })]);
-      } else if (s.event?.kind === 'connect') toClient = Buffer.concat([toClient, server.answerConnect(reply, { host: '10.1.2.3', port: 4321 })]);
+        if (v.event?.kind === 'connect')
+          toClient = Buffer.concat([toClient, server.answerConnect(reply, { host: '10.1.2.3', port: 4321 })]);
+      } else if (s.event?.kind === 'connect')
+        toClient = Buffer.concat([toClient, server.answerConnect(reply, { host: '10.1.2.3', port: 4321 })]);
       const c = client.push(toClient);
       if (c.event) return c.event;
       toServer = c.output;
@@ -207,16 +270,36 @@ describe('Socks5ClientHandshake against the server side', () => {
       kind: 'connected',
       bound: { host: '10.1.2.3', port: 4321, type: 'ipv4' },
     });
-    expect(converse(new Socks5ClientHandshake({ host: '::1', port: 80 }, { username: 'u', password: 'p' }), withAuth(), 'p', 0)?.kind).toBe('connected');
+    expect(
+      converse(
+        new Socks5ClientHandshake({ host: '::1', port: 80 }, { username: 'u', password: 'p' }),
+        withAuth(),
+        'p',
+        0,
+      )?.kind,
+    ).toBe('connected');
   });
 
   it('reports refused credentials, refused methods and failed connections', () => {
-    const bad = converse(new Socks5ClientHandshake({ host: 'h', port: 1 }, { username: 'u', password: 'x' }), withAuth(), 'p', 0);
+    const bad = converse(
+      new Socks5ClientHandshake({ host: 'h', port: 1 }, { username: 'u', password: 'x' }),
+      withAuth(),
+      'p',
+      0,
+    );
     expect(bad).toMatchObject({ kind: 'failed', error: { code: C.AUTH_FAILED } });
     const none = new Socks5ClientHandshake({ host: 'h', port: 1 }).push(hex('05 ff'));
     expect(none.event).toMatchObject({ kind: 'failed', error: { code: C.NO_ACCEPTABLE_METHOD } });
-    const refused = converse(new Socks5ClientHandshake({ host: 'h', port: 1 }), noAuth(), '', Socks5Reply.HOST_UNREACHABLE);
-    expect(refused).toMatchObject({ kind: 'failed', error: { code: C.REQUEST_FAILED, message: 'The SOCKS5 server could not connect to h:1: host unreachable.' } });
+    const refused = converse(
+      new Socks5ClientHandshake({ host: 'h', port: 1 }),
+      noAuth(),
+      '',
+      Socks5Reply.HOST_UNREACHABLE,
+    );
+    expect(refused).toMatchObject({
+      kind: 'failed',
+      error: { code: C.REQUEST_FAILED, message: 'The SOCKS5 server could not connect to h:1: host unreachable.' },
+    });
   });
 
   it('writes the RFC 1928 bytes', () => {

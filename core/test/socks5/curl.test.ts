@@ -51,7 +51,9 @@ async function socksServer(credentials: { username: string; password: string } |
       targets.push(`${type} ${host}:${port}`);
       const upstream = net.connect(port, names[host] ?? host);
       upstream.once('connect', () => {
-        client.write(hs.answerConnect(Socks5Reply.SUCCEEDED, { host: upstream.localAddress!, port: upstream.localPort! }));
+        client.write(
+          hs.answerConnect(Socks5Reply.SUCCEEDED, { host: upstream.localAddress!, port: upstream.localPort! }),
+        );
         const rest = hs.takeRemaining();
         if (rest.length) upstream.write(rest);
         client.pipe(upstream).pipe(client);
@@ -93,13 +95,33 @@ describe('SOCKS5 codec with curl', () => {
     if (why) return ctx.skip(why);
     const port = await origin();
     const socks = await socksServer({ username: 'alice', password: 's3cret' }, { 'origin.test': '127.0.0.1' });
-    const ok = await run('curl', ['-sS', '--socks5-hostname', `127.0.0.1:${socks.port}`, '--proxy-user', 'alice:s3cret', `http://origin.test:${port}/`]);
+    const ok = await run('curl', [
+      '-sS',
+      '--socks5-hostname',
+      `127.0.0.1:${socks.port}`,
+      '--proxy-user',
+      'alice:s3cret',
+      `http://origin.test:${port}/`,
+    ]);
     expect(ok.stdout).toBe(`hello from origin.test:${port}`);
-    await expect(run('curl', ['-sS', '--socks5-hostname', `127.0.0.1:${socks.port}`, '--proxy-user', 'alice:wrong', `http://origin.test:${port}/`])).rejects.toThrow(/authentication|User was rejected|SOCKS5/i);
-    await expect(run('curl', ['-sS', '--socks5-hostname', `127.0.0.1:${socks.port}`, `http://origin.test:${port}/`])).rejects.toThrow(/SOCKS5|authentication|No authentication method/i);
+    await expect(
+      run('curl', [
+        '-sS',
+        '--socks5-hostname',
+        `127.0.0.1:${socks.port}`,
+        '--proxy-user',
+        'alice:wrong',
+        `http://origin.test:${port}/`,
+      ]),
+    ).rejects.toThrow(/authentication|User was rejected|SOCKS5/i);
+    await expect(
+      run('curl', ['-sS', '--socks5-hostname', `127.0.0.1:${socks.port}`, `http://origin.test:${port}/`]),
+    ).rejects.toThrow(/SOCKS5|authentication|No authentication method/i);
     expect(socks.log).toEqual([
       'SOCKS5 authentication failed: wrong username or password.',
-      expect.stringMatching(/^SOCKS5 client offers no acceptable authentication method \(offered: no authentication(, GSSAPI)?\); this proxy requires username\/password/), // curl offers GSSAPI too
+      expect.stringMatching(
+        /^SOCKS5 client offers no acceptable authentication method \(offered: no authentication(, GSSAPI)?\); this proxy requires username\/password/,
+      ), // curl offers GSSAPI too
     ]);
   });
 
@@ -107,7 +129,9 @@ describe('SOCKS5 codec with curl', () => {
     const why = curlOrSkip();
     if (why) return ctx.skip(why);
     const socks = await socksServer(null, {});
-    await expect(run('curl', ['-sS', '--max-time', '5', '--proxy', `http://127.0.0.1:${socks.port}`, 'http://example.test/'])).rejects.toThrow();
+    await expect(
+      run('curl', ['-sS', '--max-time', '5', '--proxy', `http://127.0.0.1:${socks.port}`, 'http://example.test/']),
+    ).rejects.toThrow();
     expect(socks.log[0]).toMatch(/^An HTTP request \("GET"\) arrived at a SOCKS5 listener/);
   });
 });

@@ -2,11 +2,21 @@
 import { Buffer } from 'node:buffer';
 import { inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DeflateDirection, type DeflateParams, WebSocketError, WebSocketErrorCodes as C } from '../../src/proxy/websocket/index.js';
+import {
+  DeflateDirection,
+  type DeflateParams,
+  WebSocketError,
+  WebSocketErrorCodes as C,
+} from '../../src/proxy/websocket/index.js';
 import { SyncZlib } from '../../src/proxy/websocket/zlib-sync.js';
 import { hex, thrown } from './helpers.js';
 
-const TAKEOVER: DeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+const TAKEOVER: DeflateParams = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
 const NO_TAKEOVER: DeflateParams = { ...TAKEOVER, serverNoContextTakeover: true, clientNoContextTakeover: true };
 const TAIL = hex('00 00 ff ff');
 

@@ -29,7 +29,16 @@ import {
 } from '../../src/proxy/websocket/index.js';
 
 /** Read one HTTP/1 head with the codec's parser; resolves with the head and the bytes after it. */
-function readHead<H>(socket: net.Socket, parser: (h: { onHead(head: H): void; onData(): void; onTrailers(): void; onEnd(): void; onError(e: Error): void }) => { push(b: Buffer): void; takeRemaining(): Buffer; next?: unknown }): Promise<{ head: H; rest: Buffer }> {
+function readHead<H>(
+  socket: net.Socket,
+  parser: (h: {
+    onHead(head: H): void;
+    onData(): void;
+    onTrailers(): void;
+    onEnd(): void;
+    onError(e: Error): void;
+  }) => { push(b: Buffer): void; takeRemaining(): Buffer; next?: unknown },
+): Promise<{ head: H; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     let head: H | null = null;
     const p = parser({
@@ -113,7 +122,11 @@ export class Endpoint {
 
   /** Send one message (compressed when permessage-deflate was agreed). */
   send(content: Buffer | string, binary = typeof content !== 'string'): void {
-    this.write(binary ? Opcode.BINARY : Opcode.TEXT, typeof content === 'string' ? Buffer.from(content) : content, this.deflate !== null);
+    this.write(
+      binary ? Opcode.BINARY : Opcode.TEXT,
+      typeof content === 'string' ? Buffer.from(content) : content,
+      this.deflate !== null,
+    );
   }
 
   /** The next message received. */
@@ -145,7 +158,9 @@ function answerDeflate(offers: ReturnType<typeof checkUpgradeRequest>['deflateOf
 }
 
 /** A codec-built WebSocket echo server: each message goes back with the same type and content. */
-export async function startEchoServer(options: { deflate: boolean }): Promise<{ port: number; server: net.Server; endpoints: Endpoint[] }> {
+export async function startEchoServer(options: {
+  deflate: boolean;
+}): Promise<{ port: number; server: net.Server; endpoints: Endpoint[] }> {
   const endpoints: Endpoint[] = [];
   const server = net.createServer(async (socket) => {
     const { head, rest } = await requestHead(socket);
@@ -204,7 +219,11 @@ export async function startRelayProxy(
     const req = await requestHead(client);
     const upstream = net.connect(targetPort, '127.0.0.1');
     upstream.setNoDelay(true);
-    const raw = Buffer.concat([Buffer.from(`${req.head.method} ${req.head.target} ${req.head.httpVersion}\r\n`), ...req.head.headers.flatMap(([k, v]) => [k, Buffer.from(': '), v, Buffer.from('\r\n')]), Buffer.from('\r\n')]);
+    const raw = Buffer.concat([
+      Buffer.from(`${req.head.method} ${req.head.target} ${req.head.httpVersion}\r\n`),
+      ...req.head.headers.flatMap(([k, v]) => [k, Buffer.from(': '), v, Buffer.from('\r\n')]),
+      Buffer.from('\r\n'),
+    ]);
     upstream.write(raw);
     const res = await responseHead(upstream);
     client.write(
@@ -214,7 +233,11 @@ export async function startRelayProxy(
         Buffer.from('\r\n'),
       ]),
     );
-    const agreement = checkUpgradeResponse(rawHeaderSource(req.head.headers), res.head.statusCode, rawHeaderSource(res.head.headers));
+    const agreement = checkUpgradeResponse(
+      rawHeaderSource(req.head.headers),
+      res.head.statusCode,
+      rawHeaderSource(res.head.headers),
+    );
     const data = new WebSocketData();
     let endRelay: (how: RelayEnd) => void = () => undefined;
     const ended = new Promise<RelayEnd>((r) => (endRelay = r));

@@ -79,7 +79,11 @@ describe('FrameReader: incremental input', () => {
 
   it.each([1, 2, 3, 7, 100, 4096])('gives the same frames when fed %i bytes at a time', (size) => {
     const whole = readAll(client(), wire).map((f) => [f.opcode, f.payload.toString('hex'), f.raw.toString('hex')]);
-    const split = readAll(client(), ...pieces(wire, size)).map((f) => [f.opcode, f.payload.toString('hex'), f.raw.toString('hex')]);
+    const split = readAll(client(), ...pieces(wire, size)).map((f) => [
+      f.opcode,
+      f.payload.toString('hex'),
+      f.raw.toString('hex'),
+    ]);
     expect(split).toEqual(whole);
     expect(whole).toHaveLength(4);
   });
@@ -152,28 +156,39 @@ describe('FrameReader: frame rules', () => {
     const e = errorOf(() => r.read());
     expect(e.offset).toBe(6);
     e.side = 'server';
-    expect(e.describe()).toBe('WebSocket protocol error from the server (frame at byte 6): reserved opcode: opcode 3 is reserved');
+    expect(e.describe()).toBe(
+      'WebSocket protocol error from the server (frame at byte 6): reserved opcode: opcode 3 is reserved',
+    );
   });
 });
 
 describe('serializeFrame', () => {
   it('writes RFC 6455 section 5.7 bytes', () => {
     expect(serializeFrame({ opcode: Opcode.TEXT, payload: Buffer.from('Hello') })).toEqual(hex('81 05 48 65 6c 6c 6f'));
-    expect(serializeFrame({ opcode: Opcode.TEXT, payload: Buffer.from('Hello'), mask: hex('37 fa 21 3d') })).toEqual(hex('81 85 37 fa 21 3d 7f 9f 4d 51 58'));
-    expect(serializeFrame({ opcode: Opcode.TEXT, fin: false, payload: Buffer.from('Hel') })).toEqual(hex('01 03 48 65 6c'));
-    expect(serializeFrame({ opcode: Opcode.TEXT, rsv: RSV1, payload: hex('f2 48 cd c9 c9 07 00') })).toEqual(hex('c1 07 f2 48 cd c9 c9 07 00'));
+    expect(serializeFrame({ opcode: Opcode.TEXT, payload: Buffer.from('Hello'), mask: hex('37 fa 21 3d') })).toEqual(
+      hex('81 85 37 fa 21 3d 7f 9f 4d 51 58'),
+    );
+    expect(serializeFrame({ opcode: Opcode.TEXT, fin: false, payload: Buffer.from('Hel') })).toEqual(
+      hex('01 03 48 65 6c'),
+    );
+    expect(serializeFrame({ opcode: Opcode.TEXT, rsv: RSV1, payload: hex('f2 48 cd c9 c9 07 00') })).toEqual(
+      hex('c1 07 f2 48 cd c9 c9 07 00'),
+    );
   });
 
-  it.each([0, 125, 126, 65535, 65536, 200000])('uses the shortest length form and reads back (%i bytes, masked and not)', (n) => {
-    const payload = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) payload[i] = i & 0xff;
-    const unmasked = serializeFrame({ opcode: Opcode.BINARY, payload });
-    expect(unmasked.length).toBe(n + (n < 126 ? 2 : n < 65536 ? 4 : 10));
-    expect(readAll(server(), unmasked)[0]!.payload.equals(payload)).toBe(true);
-    const masked = serializeFrame({ opcode: Opcode.BINARY, payload, mask: true });
-    expect(masked.length).toBe(unmasked.length + 4);
-    expect(readAll(client(), masked)[0]!.payload.equals(payload)).toBe(true);
-  });
+  it.each([0, 125, 126, 65535, 65536, 200000])(
+    'uses the shortest length form and reads back (%i bytes, masked and not)',
+    (n) => {
+      const payload = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) payload[i] = i & 0xff;
+      const unmasked = serializeFrame({ opcode: Opcode.BINARY, payload });
+      expect(unmasked.length).toBe(n + (n < 126 ? 2 : n < 65536 ? 4 : 10));
+      expect(readAll(server(), unmasked)[0]!.payload.equals(payload)).toBe(true);
+      const masked = serializeFrame({ opcode: Opcode.BINARY, payload, mask: true });
+      expect(masked.length).toBe(unmasked.length + 4);
+      expect(readAll(client(), masked)[0]!.payload.equals(payload)).toBe(true);
+    },
+  );
 
   it('draws different masking keys', () => {
     const keys = new Set<string>();

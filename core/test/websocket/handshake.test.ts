@@ -21,14 +21,21 @@ const fails = (fn: () => unknown): WebSocketHandshakeError => thrown(fn, WebSock
 
 describe('parseExtensions', () => {
   it('parses names, parameters, quoted values and several extensions', () => {
-    expect(parseExtensions('permessage-deflate; client_max_window_bits, permessage-deflate;server_max_window_bits="10" ,x-foo')).toEqual([
+    expect(
+      parseExtensions(
+        'permessage-deflate; client_max_window_bits, permessage-deflate;server_max_window_bits="10" ,x-foo',
+      ),
+    ).toEqual([
       { name: 'permessage-deflate', params: [['client_max_window_bits', null]] },
       { name: 'permessage-deflate', params: [['server_max_window_bits', '10']] },
       { name: 'x-foo', params: [] },
     ]);
     expect(parseExtensions('')).toEqual([]);
     expect(parseExtensions(' , ')).toEqual([]);
-    expect(parseExtensions('Permessage-Deflate; Server_No_Context_Takeover')[0]).toEqual({ name: 'permessage-deflate', params: [['server_no_context_takeover', null]] });
+    expect(parseExtensions('Permessage-Deflate; Server_No_Context_Takeover')[0]).toEqual({
+      name: 'permessage-deflate',
+      params: [['server_no_context_takeover', null]],
+    });
   });
 
   it.each([
@@ -56,14 +63,26 @@ describe('permessage-deflate negotiation', () => {
       'permessage-deflate; client_max_window_bits; server_no_context_takeover, permessage-deflate; server_max_window_bits=20, permessage-deflate; foo, permessage-deflate',
     );
     expect(offers).toEqual([
-      { serverNoContextTakeover: true, clientNoContextTakeover: false, serverMaxWindowBits: null, clientMaxWindowBits: true },
-      { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: null, clientMaxWindowBits: null },
+      {
+        serverNoContextTakeover: true,
+        clientNoContextTakeover: false,
+        serverMaxWindowBits: null,
+        clientMaxWindowBits: true,
+      },
+      {
+        serverNoContextTakeover: false,
+        clientNoContextTakeover: false,
+        serverMaxWindowBits: null,
+        clientMaxWindowBits: null,
+      },
     ]);
     expect(invalid).toEqual([
       'permessage-deflate offer: server_max_window_bits must be a number from 8 to 15, got "20"',
       'permessage-deflate offer: unknown parameter foo',
     ]);
-    expect(parseDeflateOffers('permessage-deflate; client_no_context_takeover; client_no_context_takeover').invalid[0]).toMatch(/appears twice/);
+    expect(
+      parseDeflateOffers('permessage-deflate; client_no_context_takeover; client_no_context_takeover').invalid[0],
+    ).toMatch(/appears twice/);
     expect(parseDeflateOffers('permessage-deflate; server_no_context_takeover=1').invalid[0]).toMatch(/takes no value/);
   });
 
@@ -74,7 +93,11 @@ describe('permessage-deflate negotiation', () => {
       serverMaxWindowBits: 15,
       clientMaxWindowBits: 15,
     });
-    expect(acceptDeflateAnswer('permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=9')).toEqual({
+    expect(
+      acceptDeflateAnswer(
+        'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=9',
+      ),
+    ).toEqual({
       serverNoContextTakeover: true,
       clientNoContextTakeover: true,
       serverMaxWindowBits: 10,
@@ -85,16 +108,42 @@ describe('permessage-deflate negotiation', () => {
   });
 
   it('checks the answer against the offers as a client does', () => {
-    const offers = parseDeflateOffers('permessage-deflate; client_max_window_bits=12; server_max_window_bits=11; server_no_context_takeover').offers;
-    expect(acceptDeflateAnswer('permessage-deflate; server_max_window_bits=10; server_no_context_takeover', offers)!.clientMaxWindowBits).toBe(12);
-    expect(fails(() => acceptDeflateAnswer('permessage-deflate; server_max_window_bits=12; server_no_context_takeover', offers)).message).toMatch(/fits none of the client's offers/);
-    expect(fails(() => acceptDeflateAnswer('permessage-deflate; server_max_window_bits=10', offers)).message).toMatch(/fits none/);
-    expect(fails(() => acceptDeflateAnswer('permessage-deflate; server_max_window_bits=10; server_no_context_takeover; client_max_window_bits=13', offers)).message).toMatch(/fits none/);
+    const offers = parseDeflateOffers(
+      'permessage-deflate; client_max_window_bits=12; server_max_window_bits=11; server_no_context_takeover',
+    ).offers;
+    expect(
+      acceptDeflateAnswer('permessage-deflate; server_max_window_bits=10; server_no_context_takeover', offers)!
+        .clientMaxWindowBits,
+    ).toBe(12);
+    expect(
+      fails(() =>
+        acceptDeflateAnswer('permessage-deflate; server_max_window_bits=12; server_no_context_takeover', offers),
+      ).message,
+    ).toMatch(/fits none of the client's offers/);
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate; server_max_window_bits=10', offers)).message).toMatch(
+      /fits none/,
+    );
+    expect(
+      fails(() =>
+        acceptDeflateAnswer(
+          'permessage-deflate; server_max_window_bits=10; server_no_context_takeover; client_max_window_bits=13',
+          offers,
+        ),
+      ).message,
+    ).toMatch(/fits none/);
     const plain = parseDeflateOffers('permessage-deflate').offers;
-    expect(fails(() => acceptDeflateAnswer('permessage-deflate; client_max_window_bits=10', plain)).message).toMatch(/fits none/);
-    expect(fails(() => acceptDeflateAnswer('permessage-deflate', [])).message).toMatch(/did not offer permessage-deflate/);
-    expect(fails(() => acceptDeflateAnswer('permessage-deflate, permessage-deflate', plain)).message).toMatch(/more than once/);
-    expect(fails(() => acceptDeflateAnswer('permessage-deflate; client_max_window_bits', plain)).message).toMatch(/client_max_window_bits must be a number from 8 to 15, got no value/);
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate; client_max_window_bits=10', plain)).message).toMatch(
+      /fits none/,
+    );
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate', [])).message).toMatch(
+      /did not offer permessage-deflate/,
+    );
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate, permessage-deflate', plain)).message).toMatch(
+      /more than once/,
+    );
+    expect(fails(() => acceptDeflateAnswer('permessage-deflate; client_max_window_bits', plain)).message).toMatch(
+      /client_max_window_bits must be a number from 8 to 15, got no value/,
+    );
   });
 });
 
@@ -152,7 +201,12 @@ describe('handshake', () => {
     expect(isWebSocketHandshake(request, 200, answer)).toBe(false);
     const a = checkUpgradeResponse(request, 101, answer);
     expect(a.protocol).toBe('chat');
-    expect(a.deflate).toEqual({ serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 10 });
+    expect(a.deflate).toEqual({
+      serverNoContextTakeover: false,
+      clientNoContextTakeover: false,
+      serverMaxWindowBits: 15,
+      clientMaxWindowBits: 10,
+    });
     expect(a.unknownExtensions).toEqual([]);
   });
 
@@ -165,11 +219,26 @@ describe('handshake', () => {
     [200, [], /answered the WebSocket upgrade with 200, not 101/, undefined],
     [101, [['Upgrade', 'h2c']], /lacks "Upgrade: websocket"/, 'Upgrade'],
     [101, [['Connection', 'keep-alive']], /lacks "Connection: Upgrade"/, 'Connection'],
-    [101, [['Sec-WebSocket-Accept', 'AAAA']], /Sec-WebSocket-Accept is "AAAA", expected "s3pPLMBiTxaQ9kYGzzhZRbK\+xOo="/, 'Sec-WebSocket-Accept'],
+    [
+      101,
+      [['Sec-WebSocket-Accept', 'AAAA']],
+      /Sec-WebSocket-Accept is "AAAA", expected "s3pPLMBiTxaQ9kYGzzhZRbK\+xOo="/,
+      'Sec-WebSocket-Accept',
+    ],
     [101, [['Sec-WebSocket-Version', '8']], /names Sec-WebSocket-Version 8, not 13/, 'Sec-WebSocket-Version'],
-    [101, [['Sec-WebSocket-Protocol', 'other']], /chose subprotocol "other", which the client did not offer/, 'Sec-WebSocket-Protocol'],
+    [
+      101,
+      [['Sec-WebSocket-Protocol', 'other']],
+      /chose subprotocol "other", which the client did not offer/,
+      'Sec-WebSocket-Protocol',
+    ],
     [101, [['Sec-WebSocket-Protocol', 'chat, superchat']], /chose several subprotocols/, 'Sec-WebSocket-Protocol'],
-    [101, [['Sec-WebSocket-Extensions', 'x-webkit-deflate-frame']], /agreed to extension "x-webkit-deflate-frame", which the client did not offer/, 'Sec-WebSocket-Extensions'],
+    [
+      101,
+      [['Sec-WebSocket-Extensions', 'x-webkit-deflate-frame']],
+      /agreed to extension "x-webkit-deflate-frame", which the client did not offer/,
+      'Sec-WebSocket-Extensions',
+    ],
   ])('refuses a %i answer with %j', (status, changes, message, header) => {
     const pairs = new Map(base);
     for (const [k, v] of changes as Array<[string, string]>) pairs.set(k, v);
@@ -182,7 +251,11 @@ describe('handshake', () => {
   it('lists agreed extensions it cannot decode', () => {
     const req = request.copy();
     req.set('Sec-WebSocket-Extensions', 'permessage-deflate, x-custom');
-    const a = checkUpgradeResponse(req, 101, rawHeaderSource([...base, ['Sec-WebSocket-Extensions', 'x-custom; level=2']]));
+    const a = checkUpgradeResponse(
+      req,
+      101,
+      rawHeaderSource([...base, ['Sec-WebSocket-Extensions', 'x-custom; level=2']]),
+    );
     expect(a.deflate).toBeNull();
     expect(a.unknownExtensions).toEqual(['x-custom']);
   });

@@ -32,7 +32,10 @@ function pythonWebsockets(): string | null {
   const check = () => existsSync(PYTHON) && execFileOk(PYTHON, ['-c', 'import websockets']);
   if (check()) return null;
   if (!canInstall()) return 'python3-websockets is missing and this process cannot install Debian packages';
-  return installDebianPackages(['python3', 'python3-websockets']) ?? (check() ? null : 'python3-websockets did not import after installing');
+  return (
+    installDebianPackages(['python3', 'python3-websockets']) ??
+    (check() ? null : 'python3-websockets did not import after installing')
+  );
 }
 function execFileOk(cmd: string, args: string[]): boolean {
   try {
@@ -46,7 +49,7 @@ function execFileOk(cmd: string, args: string[]): boolean {
 /** Messages a Node peer sends: text and binary alternately, sizes up to ~3 KB (some compressible). */
 function messages(n: number): Array<string | Buffer> {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   return Array.from({ length: n }, (_, i) => {
     if (i % 2 === 0) return `text ${i} ` + 'é€𝄞'.repeat(Math.floor(rnd() * 40)) + 'x'.repeat(Math.floor(rnd() * 2000));
     const b = Buffer.alloc(Math.floor(rnd() * 3000));
@@ -83,7 +86,11 @@ describe.each([false, true])('codec interop (permessage-deflate: %s)', (deflate)
     }
     const echo = await startEchoServer({ deflate });
     track(echo.server);
-    const { stdout } = await run(PYTHON, [CLIENT_PY, `ws://127.0.0.1:${echo.port}/`, deflate ? 'deflate' : 'plain', String(N)], { timeout: 60_000 });
+    const { stdout } = await run(
+      PYTHON,
+      [CLIENT_PY, `ws://127.0.0.1:${echo.port}/`, deflate ? 'deflate' : 'plain', String(N)],
+      { timeout: 60_000 },
+    );
     const result = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(result).toMatchObject({ ok: true, count: N, close_code: 4000 });
     expect(result.extensions ?? '').toContain(deflate ? 'permessage-deflate' : '');
@@ -99,7 +106,11 @@ describe.each([false, true])('codec interop (permessage-deflate: %s)', (deflate)
   });
 
   it('codec client talks to a ws server: 1,000 messages echoed', async () => {
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: deflate ? { threshold: 0 } : false });
+    const wss = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      perMessageDeflate: deflate ? { threshold: 0 } : false,
+    });
     track(wss);
     await once(wss, 'listening');
     wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
@@ -117,7 +128,11 @@ describe.each([false, true])('codec interop (permessage-deflate: %s)', (deflate)
   });
 
   it('relay between a ws client and a ws server: 1,000 messages each way unchanged, recorded, closed', async () => {
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: deflate ? { threshold: 0 } : false });
+    const wss = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      perMessageDeflate: deflate ? { threshold: 0 } : false,
+    });
     track(wss);
     await once(wss, 'listening');
     wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
@@ -165,7 +180,9 @@ describe('relay interop: changed messages on a compressed connection', () => {
     for (let i = 1; i <= 100; i++) ws.send(`message ${i} the same words the same words`);
     await all;
     expect(received[9]).toBe('CHANGED BY HOOK');
-    expect(received.filter((_, i) => i !== 9)).toEqual(Array.from({ length: 100 }, (_, i) => `message ${i + 1} the same words the same words`).filter((_, i) => i !== 9));
+    expect(received.filter((_, i) => i !== 9)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `message ${i + 1} the same words the same words`).filter((_, i) => i !== 9),
+    );
     ws.close();
     await once(ws, 'close');
   });

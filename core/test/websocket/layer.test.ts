@@ -57,12 +57,25 @@ function handshakeFlow(): HTTPFlow {
 
 type Handler = (flow: HTTPFlow) => void | Promise<void>;
 
-function context(hooks: Partial<Record<HookName, Handler>>, logs: LogEntry[] = [], closeTimeoutMs?: number): WebSocketContext & { webSockets: LiveWebSockets } {
-  const map = new Map(Object.entries(hooks).map(([name, fn]) => [name as HookName, [{ addon: 'test', fn: fn as (...a: unknown[]) => unknown, self: {}, id: 0 }]]));
+function context(
+  hooks: Partial<Record<HookName, Handler>>,
+  logs: LogEntry[] = [],
+  closeTimeoutMs?: number,
+): WebSocketContext & { webSockets: LiveWebSockets } {
+  const map = new Map(
+    Object.entries(hooks).map(([name, fn]) => [
+      name as HookName,
+      [{ addon: 'test', fn: fn as (...a: unknown[]) => unknown, self: {}, id: 0 }],
+    ]),
+  );
   const log = new Logger();
   log.onEntry((e) => logs.push(e));
   return {
-    hooks: new HookTable(map, () => undefined, () => undefined),
+    hooks: new HookTable(
+      map,
+      () => undefined,
+      () => undefined,
+    ),
     log,
     config: { websocketMaxMessageSize: 16 * 1024 * 1024, websocketRetention: null } as RuntimeConfig,
     webSockets: new Map(),
@@ -77,7 +90,12 @@ async function rig(hooks: Partial<Record<HookName, Handler>>, logs: LogEntry[] =
   const [proxyServer, serverPeer] = await pair();
   const flow = handshakeFlow();
   const ctx = context(hooks, logs, closeTimeoutMs);
-  const done = relayWebSocket(ctx, flow, { stream: proxyClient, rest: Buffer.alloc(0) }, { stream: proxyServer, rest: Buffer.alloc(0) });
+  const done = relayWebSocket(
+    ctx,
+    flow,
+    { stream: proxyClient, rest: Buffer.alloc(0) },
+    { stream: proxyServer, rest: Buffer.alloc(0) },
+  );
   return { clientPeer, proxyClient, proxyServer, serverPeer, flow, ctx, done };
 }
 
@@ -152,7 +170,11 @@ describe('WebSocket layer', () => {
   it('a close frame nobody answers: both connections close after the close timeout, websocket_end once', async () => {
     const logs: LogEntry[] = [];
     const ends: string[] = [];
-    const r = await rig({ websocket_end: (f) => void ends.push(`${f.websocket!.closeCode} ${f.websocket!.closedByClient}`) }, logs, 50);
+    const r = await rig(
+      { websocket_end: (f) => void ends.push(`${f.websocket!.closeCode} ${f.websocket!.closedByClient}`) },
+      logs,
+      50,
+    );
     r.clientPeer.write(new PeerEncoder(true).control(8, Buffer.from([0x0f, 0xa0])));
     await Promise.all([once(r.serverPeer, 'data'), r.done]);
     await once(r.clientPeer, 'close');

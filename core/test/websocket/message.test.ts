@@ -19,7 +19,12 @@ import {
 import { hex, splits, thrown } from './helpers.js';
 
 function frame(opcode: number, payload: string | Buffer, fin = true, rsv = 0): Frame {
-  const wire = serializeFrame({ opcode, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, fin, rsv });
+  const wire = serializeFrame({
+    opcode,
+    payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+    fin,
+    rsv,
+  });
   const r = new FrameReader({ masked: false, allowedRsv: RSV1 });
   r.push(wire);
   return r.read()!;
@@ -39,7 +44,11 @@ describe('MessageAssembler', () => {
 
   it('collects fragments, keeping every original frame', () => {
     const a = new MessageAssembler();
-    const fs = [frame(Opcode.TEXT, 'He', false), frame(Opcode.CONTINUATION, 'll', false), frame(Opcode.CONTINUATION, 'o')];
+    const fs = [
+      frame(Opcode.TEXT, 'He', false),
+      frame(Opcode.CONTINUATION, 'll', false),
+      frame(Opcode.CONTINUATION, 'o'),
+    ];
     expect(a.add(fs[0]!)).toBeNull();
     expect(a.inProgress).toBe(true);
     expect(a.add(fs[1]!)).toBeNull();
@@ -139,7 +148,10 @@ describe('close payloads', () => {
   it('parses empty, code only, and code with reason', () => {
     expect(parseClosePayload(Buffer.alloc(0))).toEqual({ code: CloseCode.NO_STATUS, reason: '' });
     expect(parseClosePayload(hex('03 e8'))).toEqual({ code: 1000, reason: '' });
-    expect(parseClosePayload(Buffer.concat([hex('0f a0'), Buffer.from('bye ✓')]))).toEqual({ code: 4000, reason: 'bye ✓' });
+    expect(parseClosePayload(Buffer.concat([hex('0f a0'), Buffer.from('bye ✓')]))).toEqual({
+      code: 4000,
+      reason: 'bye ✓',
+    });
   });
 
   it.each([

@@ -48,7 +48,11 @@ export class PeerEncoder {
   }
 
   control(opcode: number, payload: string | Buffer = ''): Buffer {
-    return serializeFrame({ opcode, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, mask: this.isClient });
+    return serializeFrame({
+      opcode,
+      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+      mask: this.isClient,
+    });
   }
 }
 
@@ -84,7 +88,12 @@ export class PeerDecoder {
       const m = this.assembler.add(f);
       if (m) {
         const content = m.compressed ? this.deflate!.inflate(m.payloads, 1 << 30) : Buffer.concat(m.payloads);
-        this.messages.push({ opcode: m.opcode, content, compressed: m.compressed, fragments: m.payloads.map((p) => p.length) });
+        this.messages.push({
+          opcode: m.opcode,
+          content,
+          compressed: m.compressed,
+          fragments: m.payloads.map((p) => p.length),
+        });
       }
     }
     return this;

@@ -17,7 +17,12 @@ import {
 import { hex } from './helpers.js';
 import { PeerDecoder, PeerEncoder } from './peers.js';
 
-const TAKEOVER: DeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+const TAKEOVER: DeflateParams = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
 const NO_TAKEOVER: DeflateParams = { ...TAKEOVER, serverNoContextTakeover: true, clientNoContextTakeover: true };
 
 function harness(o: Partial<WebSocketRelayOptions> = {}) {
@@ -92,7 +97,12 @@ describe('WebSocketRelay: unchanged messages', () => {
   it('sends many messages of one chunk as one zero-copy view of that chunk', () => {
     const h = harness();
     const c = clientPeer();
-    const chunk = Buffer.concat([c.message('a'), c.message('b', { binary: true }), c.control(Opcode.PING), c.message('c')]);
+    const chunk = Buffer.concat([
+      c.message('a'),
+      c.message('b', { binary: true }),
+      c.control(Opcode.PING),
+      c.message('c'),
+    ]);
     h.relay.fromClient(chunk);
     expect(h.toServer).toHaveLength(1);
     expect(h.toServer[0]!.buffer).toBe(chunk.buffer);
@@ -102,7 +112,11 @@ describe('WebSocketRelay: unchanged messages', () => {
 
   it('gives the same output however the input is cut', () => {
     const c = clientPeer();
-    const wire = Buffer.concat([c.message('x'.repeat(300), { fragment: 100 }), c.message('y'), c.control(Opcode.PONG, 'z')]);
+    const wire = Buffer.concat([
+      c.message('x'.repeat(300), { fragment: 100 }),
+      c.message('y'),
+      c.control(Opcode.PONG, 'z'),
+    ]);
     const h = harness();
     for (let i = 0; i < wire.length; i++) h.relay.fromClient(wire.subarray(i, i + 1));
     expect(h.server().equals(wire)).toBe(true);
@@ -122,7 +136,9 @@ describe('WebSocketRelay: hooks', () => {
     const h = harness({ onMessage: (m) => void (m.text = m.text.toUpperCase()) });
     h.relay.fromClient(clientPeer().message('hello'));
     const d = new PeerDecoder(true).push(h.server());
-    expect(d.messages).toEqual([{ opcode: Opcode.TEXT, content: Buffer.from('HELLO'), compressed: false, fragments: [5] }]);
+    expect(d.messages).toEqual([
+      { opcode: Opcode.TEXT, content: Buffer.from('HELLO'), compressed: false, fragments: [5] },
+    ]);
     expect(h.data.messages[0]!.text).toBe('HELLO');
   });
 
@@ -132,7 +148,11 @@ describe('WebSocketRelay: hooks', () => {
     expect(new PeerDecoder(false).push(same.client()).messages[0]!.fragments).toEqual([3, 3, 3, 1]);
     const longer = harness({ onMessage: (m) => void (m.content = Buffer.alloc(9000, 0x61)) });
     longer.relay.fromServer(serverPeer().message('abcdefghij', { fragment: 3 }));
-    expect(new PeerDecoder(false).push(longer.client()).messages[0]!.fragments).toEqual([FRAGMENT_SIZE, FRAGMENT_SIZE, 1000]);
+    expect(new PeerDecoder(false).push(longer.client()).messages[0]!.fragments).toEqual([
+      FRAGMENT_SIZE,
+      FRAGMENT_SIZE,
+      1000,
+    ]);
   });
 
   it('changes the type', () => {
@@ -155,7 +175,10 @@ describe('WebSocketRelay: hooks', () => {
 
   it('holds a lane while an async hook runs, in order, without holding the other lane', async () => {
     const gates: Array<() => void> = [];
-    const h = harness({ onMessage: (m) => (m.fromClient ? new Promise<void>((r) => gates.push(r)).then(() => void (m.text += '!')) : undefined) });
+    const h = harness({
+      onMessage: (m) =>
+        m.fromClient ? new Promise<void>((r) => gates.push(r)).then(() => void (m.text += '!')) : undefined,
+    });
     const c = clientPeer();
     h.relay.fromClient(Buffer.concat([c.message('one'), c.message('two')]));
     h.relay.fromServer(serverPeer().message('down'));
@@ -195,7 +218,12 @@ describe('WebSocketRelay: injection', () => {
     const h = harness({ onMessage: (m) => void seen.push(m) });
     const toClient = h.relay.inject(true, 'from proxy');
     const toServer = h.relay.inject(false, Buffer.from([1, 2, 3]), false);
-    expect([toClient.fromClient, toClient.injected, toServer.fromClient, toServer.type]).toEqual([false, true, true, Opcode.BINARY]);
+    expect([toClient.fromClient, toClient.injected, toServer.fromClient, toServer.type]).toEqual([
+      false,
+      true,
+      true,
+      Opcode.BINARY,
+    ]);
     expect(seen).toEqual([toClient, toServer]);
     expect(new PeerDecoder(false).push(h.client()).texts).toEqual(['from proxy']);
     expect(new PeerDecoder(true).push(h.server()).messages[0]!.content).toEqual(Buffer.from([1, 2, 3]));
@@ -224,7 +252,9 @@ describe('WebSocketRelay: injection', () => {
   it('refuses to inject once a close went to that peer', () => {
     const h = harness();
     h.relay.fromClient(clientPeer().control(Opcode.CLOSE, hex('03 e8')));
-    expect(() => h.relay.inject(false, 'late')).toThrow('Cannot inject a WebSocket message to the server: the connection is closing.');
+    expect(() => h.relay.inject(false, 'late')).toThrow(
+      'Cannot inject a WebSocket message to the server: the connection is closing.',
+    );
     expect(h.relay.inject(true, 'still fine').injected).toBe(true);
   });
 });
@@ -289,7 +319,10 @@ describe('WebSocketRelay: control frames and close', () => {
   it('closes both sides itself when the proxy ends the connection', () => {
     const h = harness();
     h.relay.close(1001, 'proxy shutting down');
-    expect(parseClosePayload(new PeerDecoder(false).push(h.client()).controls[0]!.payload)).toEqual({ code: 1001, reason: 'proxy shutting down' });
+    expect(parseClosePayload(new PeerDecoder(false).push(h.client()).controls[0]!.payload)).toEqual({
+      code: 1001,
+      reason: 'proxy shutting down',
+    });
     expect(new PeerDecoder(true).push(h.server()).controls[0]!.opcode).toBe(Opcode.CLOSE);
     expect(h.ends).toEqual(['killed']);
     expect(h.data.closeCode).toBe(1001);
@@ -308,7 +341,10 @@ describe('WebSocketRelay: protocol errors and limits', () => {
     const h = harness();
     h.relay.fromClient(clientPeer().message('ok'));
     h.relay.fromClient(hex('81 02 68 69')); // unmasked from a client
-    expect(closesOf(h)).toEqual({ client: [{ code: 1002, reason: 'unmasked frame from client' }], server: [{ code: 1002, reason: 'unmasked frame from client' }] });
+    expect(closesOf(h)).toEqual({
+      client: [{ code: 1002, reason: 'unmasked frame from client' }],
+      server: [{ code: 1002, reason: 'unmasked frame from client' }],
+    });
     expect(new PeerDecoder(true).push(h.server()).texts).toEqual(['ok']);
     expect(h.errors.map((e) => [e.code, e.side, e.offset])).toEqual([[C.MASK, 'client', 8]]);
     expect(h.data).toMatchObject({ closedByClient: true, closeCode: 1002, closeReason: 'unmasked frame from client' });
@@ -333,12 +369,18 @@ describe('WebSocketRelay: protocol errors and limits', () => {
     const h = harness();
     h.relay.fromClient(clientPeer().control(Opcode.CLOSE, hex('03 ee'))); // 1006 may not be sent
     h.relay.fromServer(serverPeer().control(Opcode.CLOSE, hex('03 e8')));
-    expect(closesOf(h)).toEqual({ client: [{ code: 1002, reason: 'invalid close code' }], server: [{ code: 1002, reason: 'invalid close code' }] });
+    expect(closesOf(h)).toEqual({
+      client: [{ code: 1002, reason: 'invalid close code' }],
+      server: [{ code: 1002, reason: 'invalid close code' }],
+    });
   });
 });
 
 describe.each([true, false])('WebSocketRelay: permessage-deflate (zlib handle: %s)', (zlibViaHandle) => {
-  const texts = Array.from({ length: 6 }, (_, i) => `{"event":"tick","seq":${i},"payload":"the same words again and again"}`);
+  const texts = Array.from(
+    { length: 6 },
+    (_, i) => `{"event":"tick","seq":${i},"payload":"the same words again and again"}`,
+  );
 
   it('forwards compressed messages as they came and shows them decoded', () => {
     const h = harness({ deflate: TAKEOVER, zlibViaHandle });
@@ -350,7 +392,11 @@ describe.each([true, false])('WebSocketRelay: permessage-deflate (zlib handle: %
   });
 
   it('re-deflates the changed message and every later one of that direction with context takeover', () => {
-    const h = harness({ deflate: TAKEOVER, zlibViaHandle, onMessage: (m) => (m.text.includes('"seq":2') ? void (m.text = 'CHANGED') : undefined) });
+    const h = harness({
+      deflate: TAKEOVER,
+      zlibViaHandle,
+      onMessage: (m) => (m.text.includes('"seq":2') ? void (m.text = 'CHANGED') : undefined),
+    });
     const s = serverPeer(TAKEOVER);
     const frames = texts.map((t) => s.message(t, { compress: true }));
     h.relay.fromServer(Buffer.concat(frames));
@@ -367,14 +413,22 @@ describe.each([true, false])('WebSocketRelay: permessage-deflate (zlib handle: %
   });
 
   it('re-deflates after a dropped compressed message', () => {
-    const h = harness({ deflate: TAKEOVER, zlibViaHandle, onMessage: (m) => (m.text.includes('"seq":1') ? m.drop() : undefined) });
+    const h = harness({
+      deflate: TAKEOVER,
+      zlibViaHandle,
+      onMessage: (m) => (m.text.includes('"seq":1') ? m.drop() : undefined),
+    });
     const c = clientPeer(TAKEOVER);
     h.relay.fromClient(Buffer.concat(texts.map((t) => c.message(t, { compress: true }))));
     expect(new PeerDecoder(true, TAKEOVER).push(h.server()).texts).toEqual(texts.filter((_, i) => i !== 1));
   });
 
   it('forwards later messages as they came without context takeover', () => {
-    const h = harness({ deflate: NO_TAKEOVER, zlibViaHandle, onMessage: (m) => (m.text.includes('"seq":0') ? void (m.text = 'CHANGED') : undefined) });
+    const h = harness({
+      deflate: NO_TAKEOVER,
+      zlibViaHandle,
+      onMessage: (m) => (m.text.includes('"seq":0') ? void (m.text = 'CHANGED') : undefined),
+    });
     const s = serverPeer(NO_TAKEOVER);
     const frames = texts.map((t) => s.message(t, { compress: true }));
     h.relay.fromServer(Buffer.concat(frames));
@@ -429,7 +483,10 @@ describe('WebSocketRelay: the recorded flow in a .mitm file', () => {
     const { tflow } = await import('../../src/flow/index.js');
     const { FlowReader, encodeFlow } = await import('../../src/io/index.js');
     const flow = tflow({ resp: true });
-    const h = harness({ data: (flow.websocket = new WebSocketData()), onMessage: (m) => (m.text === 'drop me' ? m.drop() : undefined) });
+    const h = harness({
+      data: (flow.websocket = new WebSocketData()),
+      onMessage: (m) => (m.text === 'drop me' ? m.drop() : undefined),
+    });
     const c = clientPeer();
     h.relay.fromClient(Buffer.concat([c.message('hello'), c.message('drop me')]));
     h.relay.fromServer(serverPeer().message(Buffer.from([0, 1, 2]), { binary: true }));
@@ -440,7 +497,9 @@ describe('WebSocketRelay: the recorded flow in a .mitm file', () => {
     // the message tuple has mitmproxy's shape: [int, bool, bytes, float, bool (dropped), bool (injected)]
     expect(bytes.toString('latin1')).toMatch(/1:1#4:true!7:drop me,\d+:\d+\.\d+\^4:true!5:false!\]/);
     const [back] = [...new FlowReader(bytes)] as Array<typeof flow>;
-    expect(back!.websocket!.messages.map((m) => [m.type, m.fromClient, m.content.toString('hex'), m.dropped, m.injected])).toEqual([
+    expect(
+      back!.websocket!.messages.map((m) => [m.type, m.fromClient, m.content.toString('hex'), m.dropped, m.injected]),
+    ).toEqual([
       [1, true, Buffer.from('hello').toString('hex'), false, false],
       [1, true, Buffer.from('drop me').toString('hex'), true, false],
       [2, false, '000102', false, false],

@@ -53,7 +53,8 @@ if (argv[0] === 'flows') {
   // `new` and `build` load the SDK's tooling (and esbuild) only when asked for.
   const subcommands = {
     run: async (a, io) => (await import('@mitmts/sdk/run')).runCommand(dist)(a, io),
-    new: async (a, io) => (await import('@mitmts/sdk/cli')).newCommand(fileURLToPath(new URL('templates', pkgDir)), pkg.version)(a, io),
+    new: async (a, io) =>
+      (await import('@mitmts/sdk/cli')).newCommand(fileURLToPath(new URL('templates', pkgDir)), pkg.version)(a, io),
     build: async (a, io) => (await import('@mitmts/sdk/cli')).buildCommand()(a, io),
   };
   // Getters: stdout and stderr are opened only when something is printed.

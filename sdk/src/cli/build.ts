@@ -48,11 +48,14 @@ export function readManifest(path: string): BuildManifest {
     throw new Error(`Cannot read the build manifest ${path}: ${(err as Error).message}`);
   }
   const m = raw as Partial<BuildManifest> | null;
-  if (!m || typeof m !== 'object') throw new Error(`${path}: a manifest is a JSON object: { "name": "...", "addons": ["..."] }.`);
+  if (!m || typeof m !== 'object')
+    throw new Error(`${path}: a manifest is a JSON object: { "name": "...", "addons": ["..."] }.`);
   if (typeof m.name !== 'string' || !m.name) throw new Error(`${path}: "name" must be a non-empty string.`);
   if (m.version !== undefined && typeof m.version !== 'string') throw new Error(`${path}: "version" must be a string.`);
   if (!Array.isArray(m.addons) || m.addons.some((a) => typeof a !== 'string' || !a)) {
-    throw new Error(`${path}: "addons" must be a list of module names or relative paths, e.g. ["@mitmts/addon-anticache", "./src/my-addon.ts"].`);
+    throw new Error(
+      `${path}: "addons" must be a list of module names or relative paths, e.g. ["@mitmts/addon-anticache", "./src/my-addon.ts"].`,
+    );
   }
   return { name: m.name, addons: m.addons, ...(m.version !== undefined ? { version: m.version } : {}) };
 }
@@ -103,7 +106,12 @@ export async function buildProxy(opts: BuildProxyOptions): Promise<BuildProxyRes
   const outfile = resolve(opts.outfile);
   try {
     const r = await esbuild.build({
-      stdin: { contents: entrySource(manifest), resolveDir: dir, sourcefile: `${manifest.name}-entry.mjs`, loader: 'js' },
+      stdin: {
+        contents: entrySource(manifest),
+        resolveDir: dir,
+        sourcefile: `${manifest.name}-entry.mjs`,
+        loader: 'js',
+      },
       absWorkingDir: dir,
       bundle: true,
       platform: 'node',
@@ -118,7 +126,9 @@ export async function buildProxy(opts: BuildProxyOptions): Promise<BuildProxyRes
       logLevel: 'silent',
       nodePaths: [...(opts.nodePaths ?? installationNodePaths())],
       // CommonJS dependencies (node-forge, tsyringe) call require(): give the ES module one.
-      banner: { js: `import { createRequire as __mitmtsCreateRequire } from 'node:module';\nconst require = __mitmtsCreateRequire(import.meta.url);` },
+      banner: {
+        js: `import { createRequire as __mitmtsCreateRequire } from 'node:module';\nconst require = __mitmtsCreateRequire(import.meta.url);`,
+      },
       // The script addon compiles scripts with esbuild, a native tool: it loads it when needed.
       external: ['esbuild'],
       tsconfigRaw: { compilerOptions: { experimentalDecorators: true, useDefineForClassFields: true } },
@@ -130,7 +140,9 @@ export async function buildProxy(opts: BuildProxyOptions): Promise<BuildProxyRes
       warnings: r.warnings.map((w) => (w.location ? `${w.location.file}:${w.location.line}: ${w.text}` : w.text)),
     };
   } catch (err) {
-    const errors = (err as { errors?: Array<{ text: string; location: { file: string; line: number; column: number } | null }> }).errors;
+    const errors = (
+      err as { errors?: Array<{ text: string; location: { file: string; line: number; column: number } | null }> }
+    ).errors;
     if (!Array.isArray(errors)) throw err;
     throw new Error(
       `mitmts build failed (${manifestPath}):\n${errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}: ${e.text}` : e.text)).join('\n')}`,
@@ -169,9 +181,16 @@ export function buildCommand(defaults: { nodePaths?: readonly string[] } = {}): 
       return 2;
     }
     try {
-      const r = await buildProxy({ manifest, outfile, minify, ...(defaults.nodePaths ? { nodePaths: defaults.nodePaths } : {}) });
+      const r = await buildProxy({
+        manifest,
+        outfile,
+        minify,
+        ...(defaults.nodePaths ? { nodePaths: defaults.nodePaths } : {}),
+      });
       for (const w of r.warnings) io.stderr.write(`warning: ${w}\n`);
-      io.stdout.write(`Built ${r.outfile} (${(r.bytes / 1024).toFixed(0)} KiB, ${r.inputs} modules). Run it with: node ${r.outfile}\n`);
+      io.stdout.write(
+        `Built ${r.outfile} (${(r.bytes / 1024).toFixed(0)} KiB, ${r.inputs} modules). Run it with: node ${r.outfile}\n`,
+      );
       return 0;
     } catch (err) {
       io.stderr.write(`${(err as Error).message}\n`);

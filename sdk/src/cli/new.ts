@@ -31,7 +31,9 @@ export interface ScaffoldOptions {
 /** The placeholder values for a name: `my-tool` -> `MyTool`, `my_tool`. */
 export function names(name: string): Record<string, string> {
   if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) {
-    throw new Error(`Invalid name ${JSON.stringify(name)}: use lower-case letters, digits and dashes, starting with a letter (e.g. my-addon).`);
+    throw new Error(
+      `Invalid name ${JSON.stringify(name)}: use lower-case letters, digits and dashes, starting with a letter (e.g. my-addon).`,
+    );
   }
   const parts = name.split('-');
   return {
@@ -69,7 +71,8 @@ export function scaffold(opts: ScaffoldOptions): string[] {
   const target = opts.kind === 'script' ? base : join(base, opts.name);
   const plan = walk(source).map((from) => ({ from, to: join(target, substitute(relative(source, from), values)) }));
   // A script lands in an existing folder: its package.json and tsconfig.json are only added if missing.
-  const optional = opts.kind === 'script' ? new Set([join(target, 'package.json'), join(target, 'tsconfig.json')]) : new Set<string>();
+  const optional =
+    opts.kind === 'script' ? new Set([join(target, 'package.json'), join(target, 'tsconfig.json')]) : new Set<string>();
   const files = plan.filter((f) => !(optional.has(f.to) && existsSync(f.to)));
   const clash = files.find((f) => existsSync(f.to));
   if (clash && !opts.force) throw new Error(`${clash.to} already exists; pass --force to overwrite.`);
@@ -113,7 +116,14 @@ export function newCommand(templates: string, version: string): Subcommand {
       return 2;
     }
     try {
-      const files = scaffold({ kind: kind as TemplateKind, name, templates, version, force, ...(dir !== undefined ? { dir } : {}) });
+      const files = scaffold({
+        kind: kind as TemplateKind,
+        name,
+        templates,
+        version,
+        force,
+        ...(dir !== undefined ? { dir } : {}),
+      });
       const root = resolve(dir ?? '.');
       io.stdout.write(`Created ${kind} ${name}:\n${files.map((f) => `  ${relative(root, f)}`).join('\n')}\n`);
       const where = kind === 'script' ? '' : `cd ${relative(process.cwd(), join(root, name)) || '.'} && `;

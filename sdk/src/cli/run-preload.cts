@@ -21,7 +21,9 @@ import tls from 'node:tls';
 
 const env = process.env;
 const proxyFor = (secure: boolean): string | undefined =>
-  secure ? (env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy) : (env.HTTP_PROXY ?? env.http_proxy);
+  secure
+    ? (env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy)
+    : (env.HTTP_PROXY ?? env.http_proxy);
 
 /** NO_PROXY as curl reads it: `*`, or host names and domain suffixes, optionally with a port. */
 function bypassed(host: string, port: number): boolean {
@@ -44,14 +46,21 @@ interface TunnelTarget {
 /** A CONNECT tunnel to `target` through the proxy at `proxyUrl`; the socket once the proxy said 2xx. */
 function tunnel(proxyUrl: string, target: TunnelTarget, done: (err: Error | null, socket?: net.Socket) => void): void {
   const proxy = new URL(proxyUrl);
-  const auth = proxy.username ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n` : '';
+  const auth = proxy.username
+    ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n`
+    : '';
   const hostport = `${target.host.includes(':') && !target.host.startsWith('[') ? `[${target.host}]` : target.host}:${target.port}`;
   const host = proxy.hostname.replace(/^\[|\]$/g, '');
   // An https:// proxy: TLS to the proxy first (verified against Node's CAs plus
   // NODE_EXTRA_CA_CERTS), then CONNECT inside it.
   const secure = proxy.protocol === 'https:';
   const socket = secure
-    ? tls.connect({ host, port: Number(proxy.port || 443), ALPNProtocols: ['http/1.1'], ...(net.isIP(host) ? {} : { servername: host }) })
+    ? tls.connect({
+        host,
+        port: Number(proxy.port || 443),
+        ALPNProtocols: ['http/1.1'],
+        ...(net.isIP(host) ? {} : { servername: host }),
+      })
     : net.connect(Number(proxy.port || 80), host);
   let head = Buffer.alloc(0);
   const fail = (err: Error): void => {
@@ -62,19 +71,23 @@ function tunnel(proxyUrl: string, target: TunnelTarget, done: (err: Error | null
     head = Buffer.concat([head, chunk]);
     const end = head.indexOf('\r\n\r\n');
     if (end < 0) {
-      if (head.length > 16384) fail(new Error(`the proxy at ${proxy.host} sent an over-long answer to CONNECT ${hostport}`));
+      if (head.length > 16384)
+        fail(new Error(`the proxy at ${proxy.host} sent an over-long answer to CONNECT ${hostport}`));
       return;
     }
     socket.off('data', onData);
     socket.off('error', fail);
     const status = head.toString('latin1', 0, head.indexOf('\r\n'));
-    if (!/^HTTP\/1\.[01] 2\d\d/.test(status)) return fail(new Error(`the proxy at ${proxy.host} refused CONNECT ${hostport}: ${status}`));
+    if (!/^HTTP\/1\.[01] 2\d\d/.test(status))
+      return fail(new Error(`the proxy at ${proxy.host} refused CONNECT ${hostport}: ${status}`));
     if (end + 4 < head.length) socket.unshift(head.subarray(end + 4));
     done(null, socket);
   };
   socket.on('data', onData);
   socket.on('error', fail);
-  socket.once(secure ? 'secureConnect' : 'connect', () => socket.write(`CONNECT ${hostport} HTTP/1.1\r\nHost: ${hostport}\r\n${auth}\r\n`));
+  socket.once(secure ? 'secureConnect' : 'connect', () =>
+    socket.write(`CONNECT ${hostport} HTTP/1.1\r\nHost: ${hostport}\r\n${auth}\r\n`),
+  );
 }
 
 type Callback = (err: Error | null, stream: Duplex) => void;
@@ -91,7 +104,8 @@ class HttpsTunnelAgent extends https.Agent {
     const proxy = proxyFor(true);
     const target = targetOf(options, 443);
     const tlsOptions = options as tls.ConnectionOptions;
-    if (proxy === undefined || bypassed(target.host, target.port) || cb === undefined) return super.createConnection(options, cb);
+    if (proxy === undefined || bypassed(target.host, target.port) || cb === undefined)
+      return super.createConnection(options, cb);
     tunnel(proxy, target, (err, socket) => {
       if (err) return cb(err, socket!);
       const servername = tlsOptions.servername ?? (net.isIP(target.host) ? undefined : target.host);
@@ -106,7 +120,8 @@ class HttpTunnelAgent extends http.Agent {
   override createConnection(options: http.ClientRequestArgs, cb?: Callback): Duplex | null | undefined {
     const proxy = proxyFor(false);
     const target = targetOf(options, 80);
-    if (proxy === undefined || bypassed(target.host, target.port) || cb === undefined) return super.createConnection(options, cb);
+    if (proxy === undefined || bypassed(target.host, target.port) || cb === undefined)
+      return super.createConnection(options, cb);
     tunnel(proxy, target, (err, socket) => cb(err, socket!));
     return undefined;
   }
@@ -128,10 +143,15 @@ function routeFetchLazily(): void {
       const undici = require('undici') as typeof import('undici');
       undici.setGlobalDispatcher(new undici.EnvHttpProxyAgent());
     } catch (err) {
-      process.stderr.write(`mitmts run: global fetch is not routed through the proxy in this process (${(err as Error).message.split('\n')[0]})\n`);
+      process.stderr.write(
+        `mitmts run: global fetch is not routed through the proxy in this process (${(err as Error).message.split('\n')[0]})\n`,
+      );
     }
   };
-  globalThis.fetch = function fetch(input: Parameters<typeof nativeFetch>[0], init?: Parameters<typeof nativeFetch>[1]) {
+  globalThis.fetch = function fetch(
+    input: Parameters<typeof nativeFetch>[0],
+    init?: Parameters<typeof nativeFetch>[1],
+  ) {
     if (!installed) {
       install();
       globalThis.fetch = nativeFetch;

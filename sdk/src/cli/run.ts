@@ -110,7 +110,11 @@ export function splitRunArgv(argv: readonly string[], flags: readonly FlagSpec[]
     else {
       proxyArgs.push(a);
       if (inline !== undefined) continue;
-      const spec = name.startsWith('--') ? byLong.get(name.slice(2)) : name.length === 2 ? byShort.get(name[1]!) : undefined;
+      const spec = name.startsWith('--')
+        ? byLong.get(name.slice(2))
+        : name.length === 2
+          ? byShort.get(name[1]!)
+          : undefined;
       if (name === '--set' || (spec !== undefined && spec.kind !== 'bool')) proxyArgs.push(value(name));
     }
   }
@@ -141,7 +145,11 @@ function preloadPath(): string | null {
 function curlHomeTrusting(dir: string, caBundle: string, base: NodeJS.ProcessEnv): string {
   const home = join(dir, 'curl-home');
   mkdirSync(home, { recursive: true });
-  const candidates = [base.CURL_HOME && join(base.CURL_HOME, '.curlrc'), base.XDG_CONFIG_HOME && join(base.XDG_CONFIG_HOME, 'curlrc'), base.HOME && join(base.HOME, '.curlrc')];
+  const candidates = [
+    base.CURL_HOME && join(base.CURL_HOME, '.curlrc'),
+    base.XDG_CONFIG_HOME && join(base.XDG_CONFIG_HOME, 'curlrc'),
+    base.HOME && join(base.HOME, '.curlrc'),
+  ];
   const own = candidates.find((f): f is string => typeof f === 'string' && existsSync(f));
   const mine = `# mitmts run: trust the proxy's certificate (TLS to the proxy)\nproxy-cacert = "${caBundle.replace(/[\\"]/g, '\\$&')}"\n`;
   writeFileSync(join(home, '.curlrc'), `${own !== undefined ? `${readFileSync(own, 'utf8').trimEnd()}\n` : ''}${mine}`);
@@ -183,11 +191,17 @@ async function startProxy(kernel: Kernel, args: ParsedArgs): Promise<URL> {
   if (!explicit('listen_port')) defaults.listen_port = 0;
   if (!explicit('listen_host')) defaults.listen_host = '127.0.0.1';
   kernel.options.update(defaults, { source: { label: 'mitmts run' } });
-  if (kernel.options.get('server') === false) throw new RunUsageError('mitmts run needs the proxy server: drop -n / --no-server');
+  if (kernel.options.get('server') === false)
+    throw new RunUsageError('mitmts run needs the proxy server: drop -n / --no-server');
   await kernel.start();
   const address = kernel.get<ProxyServer>('proxyserver')?.addresses[0];
   if (address === undefined) throw new RunUsageError('the proxy did not start listening (see the errors above)');
-  const host = address.host === '*' || address.host === '0.0.0.0' || address.host === '' ? '127.0.0.1' : address.host === '::' ? '::1' : address.host;
+  const host =
+    address.host === '*' || address.host === '0.0.0.0' || address.host === ''
+      ? '127.0.0.1'
+      : address.host === '::'
+        ? '::1'
+        : address.host;
   return new URL(`http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
 }
 
@@ -198,7 +212,11 @@ const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQ
  * (same process group), so SIGINT is forwarded only when standard input is not a terminal (a
  * `kill -INT` aimed at mitmts): forwarding it too would interrupt the child twice.
  */
-function runChild(command: string[], env: NodeJS.ProcessEnv, io: CliIO): { child: ChildProcess; exit: Promise<number> } {
+function runChild(
+  command: string[],
+  env: NodeJS.ProcessEnv,
+  io: CliIO,
+): { child: ChildProcess; exit: Promise<number> } {
   const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env });
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of SIGNALS) {
@@ -211,7 +229,8 @@ function runChild(command: string[], env: NodeJS.ProcessEnv, io: CliIO): { child
   }
   const exit = new Promise<number>((resolve) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'ENOENT' ? 'command not found' : err.code === 'EACCES' ? 'permission denied' : err.message;
+      const why =
+        err.code === 'ENOENT' ? 'command not found' : err.code === 'EACCES' ? 'permission denied' : err.message;
       io.stderr.write(`mitmts run: cannot run ${command[0]}: ${why}\n`);
       resolve(err.code === 'ENOENT' ? 127 : 126);
     });
@@ -247,7 +266,8 @@ export function runCommand(dist: Distribution): Subcommand {
           io.stdout.write(RUN_HELP + '\n');
           return 0;
         }
-        if (run.command.length === 0) throw new RunUsageError('no command given: mitmts run [options] [--] COMMAND [ARGS...]');
+        if (run.command.length === 0)
+          throw new RunUsageError('no command given: mitmts run [options] [--] COMMAND [ARGS...]');
         args = parseArgs(run.proxyArgs, extra);
       } catch (err) {
         return usage((err as Error).message);
@@ -262,12 +282,19 @@ export function runCommand(dist: Distribution): Subcommand {
         } catch {
           return usage(`--proxy ${JSON.stringify(run.proxy)} is not a URL (e.g. http://127.0.0.1:8080)`);
         }
-        if (proxyUrl.protocol !== 'http:' && proxyUrl.protocol !== 'https:') return usage(`--proxy must be an http:// or https:// URL, got ${proxyUrl.protocol}//`);
+        if (proxyUrl.protocol !== 'http:' && proxyUrl.protocol !== 'https:')
+          return usage(`--proxy must be an http:// or https:// URL, got ${proxyUrl.protocol}//`);
         const others = [...args.flags.keys()].filter((o) => o !== 'confdir');
         if (others.length > 0 || args.sets.some((s) => !s.startsWith('confdir='))) {
-          return usage(`with --proxy, the running proxy's own options apply; only --confdir (where its CA is) is taken here`);
+          return usage(
+            `with --proxy, the running proxy's own options apply; only --confdir (where its CA is) is taken here`,
+          );
         }
-        confdir = expandHome((args.flags.get('confdir')?.value as string | undefined) ?? args.sets.findLast((s) => s.startsWith('confdir='))?.slice(8) ?? '~/.mitmproxy');
+        confdir = expandHome(
+          (args.flags.get('confdir')?.value as string | undefined) ??
+            args.sets.findLast((s) => s.startsWith('confdir='))?.slice(8) ??
+            '~/.mitmproxy',
+        );
       } else {
         try {
           proxyUrl = await startProxy(kernel, args);
@@ -286,15 +313,30 @@ export function runCommand(dist: Distribution): Subcommand {
       const cmd = shellLine(run.command);
       const tag: RunTag = { id: randomBytes(6).toString('hex'), cmd };
       const preload = preloadPath();
-      if (preload === null) kernel.log.warn('mitmts run: the Node.js preload was not found: Node programs will not send fetch/http traffic through the proxy unless they read HTTPS_PROXY themselves');
-      if (started && kernel.get('runtag') === undefined) kernel.log.warn(`mitmts run: this build has no runtag addon: flows will not be tagged with the command line`);
-      if (proxyUrl.username) kernel.log.info('mitmts run: the proxy URL has its own credentials: they are used as given, and flows are not tagged');
+      if (preload === null)
+        kernel.log.warn(
+          'mitmts run: the Node.js preload was not found: Node programs will not send fetch/http traffic through the proxy unless they read HTTPS_PROXY themselves',
+        );
+      if (started && kernel.get('runtag') === undefined)
+        kernel.log.warn(`mitmts run: this build has no runtag addon: flows will not be tagged with the command line`);
+      if (proxyUrl.username)
+        kernel.log.info(
+          'mitmts run: the proxy URL has its own credentials: they are used as given, and flows are not tagged',
+        );
       kernel.log.info(`mitmts run: ${cmd} (run ${tag.id}) through the proxy at ${proxyUrl.href}`);
       const curlHome = proxyUrl.protocol === 'https:' ? curlHomeTrusting(tmp, caBundle, process.env) : undefined;
-      const env = runEnvironment(process.env, { proxyUrl: taggedUrl(proxyUrl, tag), bypass: run.bypass, caCert, caBundle, preload, curlHome });
+      const env = runEnvironment(process.env, {
+        proxyUrl: taggedUrl(proxyUrl, tag),
+        bypass: run.bypass,
+        caCert,
+        caBundle,
+        preload,
+        curlHome,
+      });
       // Last resort, as in mitmts itself: a bug in one connection must not take the proxy away
       // from the command.
-      const onCrash = (err: unknown): void => kernel.log.error(`internal error (the proxy keeps running): ${(err as Error)?.stack ?? String(err)}`);
+      const onCrash = (err: unknown): void =>
+        kernel.log.error(`internal error (the proxy keeps running): ${(err as Error)?.stack ?? String(err)}`);
       process.on('uncaughtException', onCrash);
       process.on('unhandledRejection', onCrash);
       const { child, exit } = runChild(run.command, env, io);

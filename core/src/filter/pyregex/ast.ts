@@ -21,10 +21,7 @@ export interface PyFlags {
 /** `\d \D \w \W \s \S` */
 export type Category = 'd' | 'D' | 'w' | 'W' | 's' | 'S';
 
-export type SetItem =
-  | { k: 'char'; cp: number }
-  | { k: 'range'; lo: number; hi: number }
-  | { k: 'cat'; cat: Category };
+export type SetItem = { k: 'char'; cp: number } | { k: 'range'; lo: number; hi: number } | { k: 'cat'; cat: Category };
 
 export type RNode =
   | { t: 'seq'; items: RNode[] }

@@ -35,8 +35,22 @@ function lit(cp: number): string {
 }
 
 // Python's str.isspace() characters (also used by re2.ts).
-export const UNI_SPACE = [[0x09, 0x0d], [0x1c, 0x20], [0x85, 0x85], [0xa0, 0xa0], [0x1680, 0x1680], [0x2000, 0x200a], [0x2028, 0x2029], [0x202f, 0x202f], [0x205f, 0x205f], [0x3000, 0x3000]] as const;
-export const ASCII_SPACE = [[0x09, 0x0d], [0x20, 0x20]] as const;
+export const UNI_SPACE = [
+  [0x09, 0x0d],
+  [0x1c, 0x20],
+  [0x85, 0x85],
+  [0xa0, 0xa0],
+  [0x1680, 0x1680],
+  [0x2000, 0x200a],
+  [0x2028, 0x2029],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x3000, 0x3000],
+] as const;
+export const ASCII_SPACE = [
+  [0x09, 0x0d],
+  [0x20, 0x20],
+] as const;
 
 function rangesSrc(ranges: ReadonlyArray<readonly [number, number]>): string {
   return ranges.map(([lo, hi]) => (lo === hi ? lit(lo) : `${lit(lo)}-${lit(hi)}`)).join('');
@@ -58,8 +72,21 @@ const WORD = '[\\p{L}\\p{N}_]';
 
 // Case folds that lower()/upper() alone do not find (Python folds these together too).
 const SPECIAL_FOLDS: ReadonlyArray<readonly number[]> = [
-  [0x6b, 0x212a], [0x73, 0x17f], [0xe5, 0x212b], [0xb5, 0x3bc], [0x3c3, 0x3c2], [0x3b8, 0x3d1], [0x3b9, 0x1fbe, 0x345],
-  [0x3b2, 0x3d0], [0x3b5, 0x3f5], [0x3ba, 0x3f0], [0x3c0, 0x3d6], [0x3c1, 0x3f1], [0x3c6, 0x3d5], [0x1e61, 0x1e9b], [0xdf, 0x1e9e],
+  [0x6b, 0x212a],
+  [0x73, 0x17f],
+  [0xe5, 0x212b],
+  [0xb5, 0x3bc],
+  [0x3c3, 0x3c2],
+  [0x3b8, 0x3d1],
+  [0x3b9, 0x1fbe, 0x345],
+  [0x3b2, 0x3d0],
+  [0x3b5, 0x3f5],
+  [0x3ba, 0x3f0],
+  [0x3c0, 0x3d6],
+  [0x3c1, 0x3f1],
+  [0x3c6, 0x3d5],
+  [0x1e61, 0x1e9b],
+  [0xdf, 0x1e9e],
 ];
 
 function caseVariants(cp: number, ascii: boolean): number[] {
@@ -76,7 +103,10 @@ function caseVariants(cp: number, ascii: boolean): number[] {
   }
   for (const c of Array.from(out)) {
     for (const group of SPECIAL_FOLDS) {
-      if (group.includes(c) || group.some((g) => String.fromCodePoint(g).toUpperCase() === String.fromCodePoint(c).toUpperCase())) {
+      if (
+        group.includes(c) ||
+        group.some((g) => String.fromCodePoint(g).toUpperCase() === String.fromCodePoint(c).toUpperCase())
+      ) {
         for (const g of group) out.add(g);
       }
     }
@@ -116,7 +146,13 @@ function canUseJsI(node: RNode, binary: boolean): boolean {
         if (!n.i) ok = false;
         else anyI = true;
         if (n.a && !binary) ok = false;
-        if (binary && n.items.some((it) => (it.k === 'char' ? latin1Letter(it.cp, it.cp) : it.k === 'range' ? latin1Letter(it.lo, it.hi) : false))) ok = false;
+        if (
+          binary &&
+          n.items.some((it) =>
+            it.k === 'char' ? latin1Letter(it.cp, it.cp) : it.k === 'range' ? latin1Letter(it.lo, it.hi) : false,
+          )
+        )
+          ok = false;
         return;
       case 'ref':
         if (!n.i) ok = false;
@@ -194,7 +230,15 @@ function quant(min: number, max: number, lazy: boolean): string {
 
 /** True if `emit(n)` is a single atom a quantifier can follow directly. */
 function isAtom(n: RNode): boolean {
-  return n.t === 'char' || n.t === 'any' || n.t === 'set' || n.t === 'cat' || n.t === 'group' || n.t === 'ref' || n.t === 'atomic';
+  return (
+    n.t === 'char' ||
+    n.t === 'any' ||
+    n.t === 'set' ||
+    n.t === 'cat' ||
+    n.t === 'group' ||
+    n.t === 'ref' ||
+    n.t === 'atomic'
+  );
 }
 
 function emit(n: RNode, ctx: Ctx): string {

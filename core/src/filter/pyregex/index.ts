@@ -75,7 +75,8 @@ export function compileFilterRegex(pattern: string, opts: PyRegexOptions = {}): 
   } catch (err) {
     throw new PyRegexError(`cannot translate pattern for the linear-time engine (${(err as Error).message})`, 0);
   }
-  if (risk.unbounded === 1 && !risk.complex) return { test: (s) => (s.length <= BACKTRACK_SUBJECT_LIMIT ? js.test(s) : re2.test(s)) };
+  if (risk.unbounded === 1 && !risk.complex)
+    return { test: (s) => (s.length <= BACKTRACK_SUBJECT_LIMIT ? js.test(s) : re2.test(s)) };
   return { test: (s) => re2.test(s) };
 }
 

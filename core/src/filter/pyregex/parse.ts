@@ -278,7 +278,8 @@ class Parser {
           const name = this.readName(C('>'), 'group name');
           this.checkName(name, namePos);
           const prev = this.names.get(name);
-          if (prev !== undefined) this.err(`redefinition of group name '${name}' as group ${this.groups}; was group ${prev}`, namePos);
+          if (prev !== undefined)
+            this.err(`redefinition of group name '${name}' as group ${this.groups}; was group ${prev}`, namePos);
           return this.capture(name, nested, flags, start);
         }
         if (k === C('=')) {
@@ -320,7 +321,8 @@ class Parser {
       case '(':
         return this.err('conditional groups (?(id)yes|no) are not supported by mitmts filters', start);
       default:
-        if (FLAG_LETTERS.has(String.fromCodePoint(c)) || c === C('-')) return this.inlineFlags(c, nested, flags, start, atStart);
+        if (FLAG_LETTERS.has(String.fromCodePoint(c)) || c === C('-'))
+          return this.inlineFlags(c, nested, flags, start, atStart);
         return this.err(`unknown extension ?${this.ch(c)}`, start + 1);
     }
   }
@@ -335,7 +337,8 @@ class Parser {
         if (!this.binary && f === 'L') this.err("bad inline flags: cannot use 'L' flag with a str pattern");
         if (this.binary && f === 'u') this.err("bad inline flags: cannot use 'u' flag with a bytes pattern");
         add.add(f);
-        if (['a', 'u', 'L'].filter((x) => add.has(x)).length > 1) this.err("bad inline flags: flags 'a', 'u' and 'L' are incompatible");
+        if (['a', 'u', 'L'].filter((x) => add.has(x)).length > 1)
+          this.err("bad inline flags: flags 'a', 'u' and 'L' are incompatible");
         c = this.src[this.pos++];
         if (c === undefined) this.err('missing -, : or )');
         if (c === C(')') || c === C('-') || c === C(':')) break;
@@ -399,7 +402,8 @@ class Parser {
       if (v > 0x10ffff) this.err(`bad escape \\U${v.toString(16).padStart(8, '0')}`, start);
       return v;
     }
-    if (!this.binary && k === 'N') this.err('named Unicode escapes (\\N{...}) are not supported by mitmts filters', start);
+    if (!this.binary && k === 'N')
+      this.err('named Unicode escapes (\\N{...}) are not supported by mitmts filters', start);
     return null;
   }
 

@@ -18,7 +18,8 @@ export class Untranslatable extends Error {
 const MAX_REPEAT = 1000;
 
 function hex(cp: number): string {
-  if ((cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a)) return String.fromCharCode(cp);
+  if ((cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a))
+    return String.fromCharCode(cp);
   return `\\x{${cp.toString(16)}}`;
 }
 
@@ -71,7 +72,8 @@ function emitSet(n: Extract<RNode, { t: 'set' }>): string {
   const { body, negCats } = setItems(n.items, n.i, n.a);
   // Text patterns fold case with RE2's Unicode folding, Python's too; bytes fold ASCII by hand.
   const wrap = (cls: string): string => (n.i && !n.a ? `(?i:${cls})` : cls);
-  if (negCats.length === 0) return wrap(body === '' ? (n.neg ? '(?s:.)' : '[^\\x{0}-\\x{10ffff}]') : `[${n.neg ? '^' : ''}${body}]`);
+  if (negCats.length === 0)
+    return wrap(body === '' ? (n.neg ? '(?s:.)' : '[^\\x{0}-\\x{10ffff}]') : `[${n.neg ? '^' : ''}${body}]`);
   // A negated category in a class ([\W.]): RE2 classes cannot nest a negation; a union can.
   if (n.neg) throw new Untranslatable('uses a negated class containing \\D, \\W or \\S');
   const parts = negCats.map((c) => catClass(c, n.a));
@@ -135,7 +137,8 @@ function emit(n: RNode, tail: boolean): string {
     case 'repeat': {
       if (n.possessive) throw new Untranslatable('uses a possessive repeat');
       const finite = n.max !== Number.POSITIVE_INFINITY;
-      if (n.min > MAX_REPEAT || (finite && n.max > MAX_REPEAT)) throw new Untranslatable(`repeats more than ${MAX_REPEAT} times`);
+      if (n.min > MAX_REPEAT || (finite && n.max > MAX_REPEAT))
+        throw new Untranslatable(`repeats more than ${MAX_REPEAT} times`);
       const q = !finite ? `{${n.min},}` : n.min === n.max ? `{${n.min}}` : `{${n.min},${n.max}}`;
       return `(?:${emit(n.body, tail && n.max <= 1)})${q}`;
     }

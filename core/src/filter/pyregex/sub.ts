@@ -56,7 +56,16 @@ export function pyGroup(p: PyPattern, m: RegExpExecArray, n: number): string | u
   return js === undefined ? undefined : m[js];
 }
 
-const TEMPLATE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+const TEMPLATE_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+};
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 const isOct = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '7';
 const isAsciiLetter = (c: string): boolean => /^[A-Za-z]$/.test(c);

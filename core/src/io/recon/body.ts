@@ -92,7 +92,8 @@ const MAGIC: ReadonlyArray<[prefix: number[], type: string]> = [
 
 function sniff(b: Buffer): string | undefined {
   for (const [p, type] of MAGIC) if (p.every((x, i) => b[i] === x)) return type;
-  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return 'image/webp';
+  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP')
+    return 'image/webp';
   return undefined;
 }
 
@@ -117,7 +118,12 @@ function textJson(content: Buffer, charset: string, o: BodyOptions): BodyJson | 
     const text = asText(content, charset);
     if (text === undefined) return undefined;
     const cut = utf8Cut(Buffer.from(text, 'utf8'), o.maxBody);
-    return { size, encoding: 'utf-8', truncated: cut.length < Buffer.byteLength(text), data: o.redactor.text(cut.toString('utf8')) };
+    return {
+      size,
+      encoding: 'utf-8',
+      truncated: cut.length < Buffer.byteLength(text),
+      data: o.redactor.text(cut.toString('utf8')),
+    };
   }
   const cut = /^utf-?8$/i.test(charset) ? utf8Cut(content, o.maxBody) : content.subarray(0, o.maxBody);
   const text = asText(cut, charset);
@@ -129,7 +135,14 @@ function textJson(content: Buffer, charset: string, o: BodyOptions): BodyJson | 
  * A structured rendering (`data` a JSON value) shrunk to the budget; undefined if it cannot fit.
  * `cut`: the value was already shortened while parsing (nesting past the limit).
  */
-function structured(size: number, encoding: string, data: JsonValue, o: BodyOptions, extra: JsonObject = {}, cut = false): BodyJson | undefined {
+function structured(
+  size: number,
+  encoding: string,
+  data: JsonValue,
+  o: BodyOptions,
+  extra: JsonObject = {},
+  cut = false,
+): BodyJson | undefined {
   const fit = fitJson(data, o.maxBody);
   if (fit === undefined) return undefined;
   return { size, encoding, ...extra, truncated: cut || fit.cut, data: fit.value };
@@ -170,7 +183,10 @@ function eventData(data: string, r: Redactor): JsonValue {
 }
 
 /** Fields of a form (or a query) as an object: repeated names collect into a list. */
-export function pairsObject(pairs: Iterable<readonly [string, string]>, value: (name: string, v: string) => JsonValue): JsonObject {
+export function pairsObject(
+  pairs: Iterable<readonly [string, string]>,
+  value: (name: string, v: string) => JsonValue,
+): JsonObject {
   const out: JsonObject = {};
   for (const [k, v] of pairs) {
     const val = value(k, v);
@@ -188,7 +204,10 @@ function multipartJson(content: Buffer, contentType: string, o: BodyOptions): Bo
   const fields = parts.map(([name, value]): [string, JsonValue] => {
     const n = name.toString('latin1');
     const text = value.length <= o.maxBody ? asText(value, 'utf-8') : undefined;
-    return [n, text !== undefined ? o.redactor.param(n, text) : binaryJson(value, undefined, { ...o, binary: 'summary' })];
+    return [
+      n,
+      text !== undefined ? o.redactor.param(n, text) : binaryJson(value, undefined, { ...o, binary: 'summary' }),
+    ];
   });
   const out: JsonObject = {};
   for (const [k, v] of fields) out[k] = v;
@@ -229,17 +248,36 @@ export function renderBody(content: Buffer, contentType: string | undefined, o: 
       }
     } else if (media === 'application/x-www-form-urlencoded') {
       const text = asText(content, charset);
-      if (text !== undefined) out = structured(size, 'form', pairsObject(decodeQuery(text), (k, v) => r.param(k, v)), o);
+      if (text !== undefined)
+        out = structured(
+          size,
+          'form',
+          pairsObject(decodeQuery(text), (k, v) => r.param(k, v)),
+          o,
+        );
     } else if (media === 'multipart/form-data') {
       out = multipartJson(content, contentType!, o);
     } else if (/ndjson|jsonl|json-seq/.test(media)) {
       const text = asText(content, charset);
-      const values = text?.split(/\r?\n/).filter((l) => l.trim()).map((l) => parseJson(l));
-      if (values && values.length > 0 && values.every((v) => v !== undefined)) out = structured(size, 'ndjson', values.map((v) => r.json(v!)), o);
+      const values = text
+        ?.split(/\r?\n/)
+        .filter((l) => l.trim())
+        .map((l) => parseJson(l));
+      if (values && values.length > 0 && values.every((v) => v !== undefined))
+        out = structured(
+          size,
+          'ndjson',
+          values.map((v) => r.json(v!)),
+          o,
+        );
     }
     if (out !== undefined) return out;
   }
-  if (size <= PARSE_LIMIT && startsLikeJson(content) && (media === undefined || media.endsWith('json') || media.startsWith('text/'))) {
+  if (
+    size <= PARSE_LIMIT &&
+    startsLikeJson(content) &&
+    (media === undefined || media.endsWith('json') || media.startsWith('text/'))
+  ) {
     const text = asText(content, charset);
     const cuts = { n: 0 };
     const value = text === undefined ? undefined : parseJson(text, cuts);

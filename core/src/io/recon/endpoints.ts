@@ -45,7 +45,8 @@ export function pathTemplate(path: string): string {
     .map((seg) => {
       if (isIdSegment(seg)) return '{id}';
       const dot = seg.lastIndexOf('.');
-      if (dot > 0 && /^\.[A-Za-z0-9]{1,5}$/.test(seg.slice(dot)) && isIdSegment(seg.slice(0, dot))) return `{id}${seg.slice(dot)}`;
+      if (dot > 0 && /^\.[A-Za-z0-9]{1,5}$/.test(seg.slice(dot)) && isIdSegment(seg.slice(0, dot)))
+        return `{id}${seg.slice(dot)}`;
       return seg;
     })
     .join('/');
@@ -101,7 +102,8 @@ export class EndpointGroup {
     const resp = f.response;
     const status = resp !== null ? String(resp.statusCode) : f.error !== null ? 'error' : 'no response';
     bump(this.statuses, status);
-    if (f.request.rawContent !== null && f.request.rawContent.length > 0) bump(this.requestTypes, mediaOf(f.request.headers.get('content-type')));
+    if (f.request.rawContent !== null && f.request.rawContent.length > 0)
+      bump(this.requestTypes, mediaOf(f.request.headers.get('content-type')));
     if (resp !== null) bump(this.responseTypes, mediaOf(resp.headers.get('content-type')));
     const [, query] = splitPath(f.request.path);
     if (query) for (const [k] of decodeQuery(query)) if (this.params.size < 100) this.params.add(k);

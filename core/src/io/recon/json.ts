@@ -44,7 +44,8 @@ export const LEVELS: readonly ShrinkLimits[] = [
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** The marker a cut string ends with. */
-export const cutString = (s: string, keep: number): string => `${s.slice(0, keep)}…[+${plural(s.length - keep, 'char')}]`;
+export const cutString = (s: string, keep: number): string =>
+  `${s.slice(0, keep)}…[+${plural(s.length - keep, 'char')}]`;
 
 /**
  * A copy of `v` within `limits` (anything not JSON, e.g. undefined or a function, becomes
@@ -96,7 +97,8 @@ export function shrink(v: unknown, limits: ShrinkLimits, exempt = 0, depth = 0, 
   }
   const out: JsonObject = {};
   const n = Math.min(keys.length, max);
-  for (let i = 0; i < n; i++) out[keys[i]!] = shrink((v as Record<string, unknown>)[keys[i]!], limits, exempt, depth + 1, cuts);
+  for (let i = 0; i < n; i++)
+    out[keys[i]!] = shrink((v as Record<string, unknown>)[keys[i]!], limits, exempt, depth + 1, cuts);
   if (n < keys.length) {
     if (cuts) cuts.n++;
     out['…'] = `+${plural(keys.length - n, 'key')}`;
@@ -125,7 +127,11 @@ function tryStringify(v: JsonValue): string | undefined {
  * whether anything was cut. `undefined` when even the tightest level is too long (the caller
  * decides what to drop). `exempt` as in {@link shrink}.
  */
-export function fitJson(v: JsonValue, maxBytes: number, exempt = 0): { text: string; value: JsonValue; cut: boolean } | undefined {
+export function fitJson(
+  v: JsonValue,
+  maxBytes: number,
+  exempt = 0,
+): { text: string; value: JsonValue; cut: boolean } | undefined {
   const whole = tryStringify(v);
   if (whole !== undefined && Buffer.byteLength(whole) <= maxBytes) return { text: whole, value: v, cut: false };
   for (let i = 1; i < LEVELS.length; i++) {

@@ -13,9 +13,31 @@ import type { JsonValue } from './json.js';
 
 /** Words that make a name secret on their own. */
 const SECRET_WORDS = new Set([
-  'authorization', 'auth', 'cookie', 'token', 'secret', 'password', 'passwd', 'pwd', 'passphrase',
-  'apikey', 'session', 'sessionid', 'sid', 'credential', 'credentials', 'signature', 'sig', 'jwt',
-  'bearer', 'csrf', 'xsrf', 'otp', 'privatekey', 'accesskey', 'secretkey',
+  'authorization',
+  'auth',
+  'cookie',
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'pwd',
+  'passphrase',
+  'apikey',
+  'session',
+  'sessionid',
+  'sid',
+  'credential',
+  'credentials',
+  'signature',
+  'sig',
+  'jwt',
+  'bearer',
+  'csrf',
+  'xsrf',
+  'otp',
+  'privatekey',
+  'accesskey',
+  'secretkey',
 ]);
 /** Word pairs that make a name secret (`api_key`, `x-goog-api-key`, `privateKey`). */
 const SECRET_PAIRS = new Set(['api key', 'private key', 'access key', 'secret key']);
@@ -23,7 +45,26 @@ const SECRET_PAIRS = new Set(['api key', 'private key', 'access key', 'secret ke
  * A last word that makes a name describe a secret rather than hold one: `token_type`,
  * `token_url`, `session_count`, `authorization_endpoint`.
  */
-const DESCRIBING_WORDS = new Set(['type', 'types', 'count', 'limit', 'expires', 'expiry', 'ttl', 'length', 'size', 'kind', 'format', 'url', 'uri', 'endpoint', 'path', 'method', 'methods', 'scheme']);
+const DESCRIBING_WORDS = new Set([
+  'type',
+  'types',
+  'count',
+  'limit',
+  'expires',
+  'expiry',
+  'ttl',
+  'length',
+  'size',
+  'kind',
+  'format',
+  'url',
+  'uri',
+  'endpoint',
+  'path',
+  'method',
+  'methods',
+  'scheme',
+]);
 /** Whole names that are secret although their word is too common alone. */
 const SECRET_NAMES = new Set(['key', 'code_verifier', 'x-amz-security-token']);
 
@@ -73,7 +114,9 @@ const BEARER = /\b(Bearer|Basic|Digest|Token)\s+([^\s,;"']{8,})/gi;
 /** Replace credential-looking substrings of free text. */
 export function redactText(text: string): string {
   if (text.length < 16) return text;
-  return text.replace(BEARER, (_m, scheme: string, v: string) => `${scheme} ${redacted(v)}`).replace(SECRET_LOOKS, (m) => redacted(m));
+  return text
+    .replace(BEARER, (_m, scheme: string, v: string) => `${scheme} ${redacted(v)}`)
+    .replace(SECRET_LOOKS, (m) => redacted(m));
 }
 
 /**
@@ -124,7 +167,9 @@ export class Redactor {
         // keep the raw name
       }
       const value = p.slice(eq + 1);
-      return isSecretName(name) ? `${p.slice(0, eq)}=${encodeURIComponent(redacted(value))}` : `${p.slice(0, eq)}=${redactText(value)}`;
+      return isSecretName(name)
+        ? `${p.slice(0, eq)}=${encodeURIComponent(redacted(value))}`
+        : `${p.slice(0, eq)}=${redactText(value)}`;
     });
     return redactText(url.slice(0, q)) + '?' + parts.join('&') + (hash < 0 ? '' : url.slice(hash));
   }

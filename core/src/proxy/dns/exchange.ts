@@ -4,7 +4,15 @@
  * `flow.serverConn.address`), then the query goes to that server, then `dns_response`, or
  * `dns_error` and a SERVFAIL answer. The same for queries over UDP and over TCP.
  */
-import { DNSFlow, type DNSMessage, DNSResponseCode, FlowError, Server, type Client, type Flow } from '../../flow/index.js';
+import {
+  DNSFlow,
+  type DNSMessage,
+  DNSResponseCode,
+  FlowError,
+  Server,
+  type Client,
+  type Flow,
+} from '../../flow/index.js';
 import type { Address } from '../../flow/state.js';
 import type { HookTable } from '../../hooks/dispatcher.js';
 import type { Logger } from '../../kernel/log.js';
@@ -59,7 +67,9 @@ async function run(ctx: DnsContext, flow: DNSFlow): Promise<Buffer | null> {
         flow.response = unpackMessage(await forwardQuery(packMessage(flow.request), target, ctx.transport));
       } catch (err) {
         if (!(err instanceof UpstreamError || err instanceof DnsWireError)) throw err;
-        flow.error = new FlowError(err instanceof DnsWireError ? `Malformed DNS answer from ${target[0]}: ${err.message}` : err.message);
+        flow.error = new FlowError(
+          err instanceof DnsWireError ? `Malformed DNS answer from ${target[0]}: ${err.message}` : err.message,
+        );
       }
     }
   }
@@ -67,13 +77,19 @@ async function run(ctx: DnsContext, flow: DNSFlow): Promise<Buffer | null> {
     if (await hook(ctx.hooks, 'dns_response', flow)) return null;
     if (flow.response !== null) return packMessage(flow.response);
   }
-  ctx.log.debug(`${ctx.describe()}: DNS query for ${flow.request.questions[0]?.name ?? '?'} failed: ${flow.error?.msg}`);
+  ctx.log.debug(
+    `${ctx.describe()}: DNS query for ${flow.request.questions[0]?.name ?? '?'} failed: ${flow.error?.msg}`,
+  );
   if (await hook(ctx.hooks, 'dns_error', flow)) return null;
   return packMessage(flow.request.fail(DNSResponseCode.SERVFAIL));
 }
 
 /** Run a DNS hook; true if it killed the flow. */
-async function hook(table: HookTable, name: 'dns_request' | 'dns_response' | 'dns_error', flow: DNSFlow): Promise<boolean> {
+async function hook(
+  table: HookTable,
+  name: 'dns_request' | 'dns_response' | 'dns_error',
+  flow: DNSFlow,
+): Promise<boolean> {
   const r = table.triggerFlow(name, flow);
   if (r) await r;
   return flow.error?.msg === FlowError.KILLED_MESSAGE;

@@ -28,7 +28,15 @@ function overUdp(query: Buffer, [host, port]: Address): Promise<Buffer> {
       if (err) reject(err);
       else resolve(answer!);
     };
-    const timer = setTimeout(() => done(new UpstreamError(`DNS server ${formatAddress([host, port])} did not answer within ${DNS_TIMEOUT_MS / 1000} s.`)), DNS_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        done(
+          new UpstreamError(
+            `DNS server ${formatAddress([host, port])} did not answer within ${DNS_TIMEOUT_MS / 1000} s.`,
+          ),
+        ),
+      DNS_TIMEOUT_MS,
+    );
     socket.on('message', (msg, from) => {
       // Only the server's answer to this query (a spoofed or stray datagram is ignored).
       if (from.port === port && msg.length >= 2 && msg.readUInt16BE(0) === id) done(null, msg);
@@ -49,7 +57,10 @@ function overTcp(query: Buffer, [host, port]: Address): Promise<Buffer> {
       if (err) reject(err);
       else resolve(answer!);
     };
-    const timer = setTimeout(() => done(new UpstreamError(`DNS server ${where} did not answer within ${DNS_TIMEOUT_MS / 1000} s.`)), DNS_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => done(new UpstreamError(`DNS server ${where} did not answer within ${DNS_TIMEOUT_MS / 1000} s.`)),
+      DNS_TIMEOUT_MS,
+    );
     socket.on('connect', () => socket.write(frameTcp(query)));
     socket.on('data', (d: Buffer) => {
       const [answer] = reader.push(d);

@@ -15,14 +15,16 @@ const HEADER = 12;
 const DNAME = 39;
 
 function need(msg: Buffer, off: number, n: number, what: string): void {
-  if (off + n > msg.length) throw new DnsWireError(C.TRUNCATED, `${what} needs ${n} bytes at byte ${off}, the message has ${msg.length}`, off);
+  if (off + n > msg.length)
+    throw new DnsWireError(C.TRUNCATED, `${what} needs ${n} bytes at byte ${off}, the message has ${msg.length}`, off);
 }
 
 /** The rdata of a record with every embedded name decompressed (other types: the bytes as they are). */
 function rdata(msg: Buffer, type: number, start: number, end: number): Buffer {
   const name = (off: number) => {
     const r = readName(msg, off);
-    if (r.end > end) throw new DnsWireError(C.BAD_NAME, `a name in the record data at byte ${off} runs past the record`, off);
+    if (r.end > end)
+      throw new DnsWireError(C.BAD_NAME, `a name in the record data at byte ${off} runs past the record`, off);
     return r;
   };
   const tail = (off: number) => msg.subarray(off, end);
@@ -97,7 +99,8 @@ export function unpackMessage(msg: Buffer, timestamp: number | null = Date.now()
   const answers = section('answer', counts[1]);
   const authorities = section('authority', counts[2]);
   const additionals = section('additional', counts[3]);
-  if (off !== msg.length) throw new DnsWireError(C.TRAILING_DATA, `${msg.length - off} bytes after the last record (at byte ${off})`, off);
+  if (off !== msg.length)
+    throw new DnsWireError(C.TRAILING_DATA, `${msg.length - off} bytes after the last record (at byte ${off})`, off);
   return new DNSMessage({
     id: msg.readUInt16BE(0),
     query: (flags & 0x8000) === 0,
@@ -121,7 +124,8 @@ function located(e: unknown, where: string): unknown {
 }
 
 function range(value: number, max: number, what: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > max) throw new DnsWireError(C.OUT_OF_RANGE, `DNS message's ${what} ${value} is out of range (0-${max}).`);
+  if (!Number.isInteger(value) || value < 0 || value > max)
+    throw new DnsWireError(C.OUT_OF_RANGE, `DNS message's ${what} ${value} is out of range (0-${max}).`);
   return value;
 }
 
@@ -139,7 +143,9 @@ export function packMessage(m: DNSMessage): Buffer {
   flags |= range(m.responseCode, 0xf, 'response_code');
   head.writeUInt16BE(flags, 2);
   const records = [...m.answers, ...m.authorities, ...m.additionals];
-  [m.questions.length, m.answers.length, m.authorities.length, m.additionals.length].forEach((n, i) => head.writeUInt16BE(range(n, 0xffff, 'record count'), 4 + 2 * i));
+  [m.questions.length, m.answers.length, m.authorities.length, m.additionals.length].forEach((n, i) =>
+    head.writeUInt16BE(range(n, 0xffff, 'record count'), 4 + 2 * i),
+  );
   const parts: Buffer[] = [head];
   for (const q of m.questions) {
     const tc = Buffer.alloc(4);

@@ -21,7 +21,8 @@ export function readName(msg: Buffer, off: number): { name: string; end: number 
   let wire = 1;
   let lowest = off;
   for (;;) {
-    if (p >= msg.length) throw new DnsWireError(C.TRUNCATED, `the name at byte ${off} runs past the end of the message`, off);
+    if (p >= msg.length)
+      throw new DnsWireError(C.TRUNCATED, `the name at byte ${off} runs past the end of the message`, off);
     const len = msg[p]!;
     if (len === 0) {
       if (end < 0) end = p + 1;
@@ -29,16 +30,28 @@ export function readName(msg: Buffer, off: number): { name: string; end: number 
     }
     const kind = len & 0xc0;
     if (kind === 0xc0) {
-      if (p + 1 >= msg.length) throw new DnsWireError(C.TRUNCATED, `the name at byte ${off} ends inside a compression pointer`, p);
+      if (p + 1 >= msg.length)
+        throw new DnsWireError(C.TRUNCATED, `the name at byte ${off} ends inside a compression pointer`, p);
       const target = ((len & 0x3f) << 8) | msg[p + 1]!;
-      if (target >= lowest) throw new DnsWireError(C.BAD_NAME, `the name at byte ${off} has a compression pointer to byte ${target} that does not point backwards`, p);
+      if (target >= lowest)
+        throw new DnsWireError(
+          C.BAD_NAME,
+          `the name at byte ${off} has a compression pointer to byte ${target} that does not point backwards`,
+          p,
+        );
       if (end < 0) end = p + 2;
       lowest = target;
       p = target;
       continue;
     }
-    if (kind !== 0) throw new DnsWireError(C.BAD_NAME, `the name at byte ${off} has a label of unknown type 0x${kind.toString(16)}`, p);
-    if (p + 1 + len > msg.length) throw new DnsWireError(C.TRUNCATED, `a label of the name at byte ${off} runs past the end of the message`, p);
+    if (kind !== 0)
+      throw new DnsWireError(
+        C.BAD_NAME,
+        `the name at byte ${off} has a label of unknown type 0x${kind.toString(16)}`,
+        p,
+      );
+    if (p + 1 + len > msg.length)
+      throw new DnsWireError(C.TRUNCATED, `a label of the name at byte ${off} runs past the end of the message`, p);
     wire += len + 1;
     if (wire > MAX_NAME) throw new DnsWireError(C.BAD_NAME, `the name at byte ${off} is longer than 255 bytes`, p);
     labels.push(msg.toString('utf8', p + 1, p + 1 + len));

@@ -15,7 +15,15 @@ import { DnsWireError, DnsWireErrorCodes as C } from './errors.js';
 import { readName } from './names.js';
 
 /** SvcParamKeys (RFC 9460 section 14.3.2). */
-export const SvcParamKey = { MANDATORY: 0, ALPN: 1, NO_DEFAULT_ALPN: 2, PORT: 3, IPV4HINT: 4, ECH: 5, IPV6HINT: 6 } as const;
+export const SvcParamKey = {
+  MANDATORY: 0,
+  ALPN: 1,
+  NO_DEFAULT_ALPN: 2,
+  PORT: 3,
+  IPV4HINT: 4,
+  ECH: 5,
+  IPV6HINT: 6,
+} as const;
 
 /** SVCB/HTTPS record data. `params` are in ascending key order, values as on the wire. */
 export interface SvcbData {
@@ -33,9 +41,10 @@ function bad(message: string, offset = -1): never {
 /** Length-prefixed strings (alpn ids), each 1-255 bytes. */
 function readIds(v: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let p = 0; p < v.length; ) {
+  for (let p = 0; p < v.length;) {
     const n = v[p]!;
-    if (n === 0 || p + 1 + n > v.length) bad(`alpn has ${n === 0 ? 'an empty protocol id' : 'a protocol id running past the value'}`);
+    if (n === 0 || p + 1 + n > v.length)
+      bad(`alpn has ${n === 0 ? 'an empty protocol id' : 'a protocol id running past the value'}`);
     out.push(v.subarray(p + 1, p + 1 + n));
     p += 1 + n;
   }
@@ -70,7 +79,7 @@ export function parseSvcb(data: Buffer): SvcbData {
   const { name: targetName, end } = readName(data, 2);
   const params: Array<[number, Buffer]> = [];
   let last = -1;
-  for (let p = end; p < data.length; ) {
+  for (let p = end; p < data.length;) {
     if (p + 4 > data.length) bad(`a parameter header at byte ${p} runs past the data`, p);
     const key = data.readUInt16BE(p);
     const len = data.readUInt16BE(p + 2);
@@ -87,7 +96,8 @@ export function parseSvcb(data: Buffer): SvcbData {
     for (let i = 0; i < mandatory.length; i += 2) {
       const k = mandatory.readUInt16BE(i);
       if (k === SvcParamKey.MANDATORY) bad('mandatory lists itself');
-      if (i > 0 && k <= mandatory.readUInt16BE(i - 2)) bad('the keys in mandatory must be in strictly increasing order');
+      if (i > 0 && k <= mandatory.readUInt16BE(i - 2))
+        bad('the keys in mandatory must be in strictly increasing order');
       if (!params.some(([x]) => x === k)) bad(`mandatory lists ${keyName(k)}, which the record does not have`);
     }
   }
@@ -125,9 +135,12 @@ export function formatSvcb(d: SvcbData): string {
     if (k === SvcParamKey.ALPN) return `alpn=${svcbAlpn(d)!.join(',')}`;
     if (k === SvcParamKey.NO_DEFAULT_ALPN) return 'no-default-alpn';
     if (k === SvcParamKey.PORT) return `port=${v.readUInt16BE(0)}`;
-    if (k === SvcParamKey.MANDATORY) return `mandatory=${Array.from({ length: v.length / 2 }, (_, i) => keyName(v.readUInt16BE(2 * i))).join(',')}`;
-    if (k === SvcParamKey.IPV4HINT) return `ipv4hint=${Array.from({ length: v.length / 4 }, (_, i) => formatIp(v.subarray(4 * i, 4 * i + 4))).join(',')}`;
-    if (k === SvcParamKey.IPV6HINT) return `ipv6hint=${Array.from({ length: v.length / 16 }, (_, i) => formatIp(v.subarray(16 * i, 16 * i + 16))).join(',')}`;
+    if (k === SvcParamKey.MANDATORY)
+      return `mandatory=${Array.from({ length: v.length / 2 }, (_, i) => keyName(v.readUInt16BE(2 * i))).join(',')}`;
+    if (k === SvcParamKey.IPV4HINT)
+      return `ipv4hint=${Array.from({ length: v.length / 4 }, (_, i) => formatIp(v.subarray(4 * i, 4 * i + 4))).join(',')}`;
+    if (k === SvcParamKey.IPV6HINT)
+      return `ipv6hint=${Array.from({ length: v.length / 16 }, (_, i) => formatIp(v.subarray(16 * i, 16 * i + 16))).join(',')}`;
     if (k === SvcParamKey.ECH) return `ech=${v.toString('base64')}`;
     return `${keyName(k)}=${v.toString('hex')}`;
   });
@@ -140,7 +153,8 @@ function withoutKey(d: SvcbData, key: number): SvcbData {
   const mandatory = svcParam(d, SvcParamKey.MANDATORY);
   if (mandatory) {
     const keys: number[] = [];
-    for (let i = 0; i < mandatory.length; i += 2) if (mandatory.readUInt16BE(i) !== key) keys.push(mandatory.readUInt16BE(i));
+    for (let i = 0; i < mandatory.length; i += 2)
+      if (mandatory.readUInt16BE(i) !== key) keys.push(mandatory.readUInt16BE(i));
     params = params.filter(([k]) => k !== SvcParamKey.MANDATORY);
     if (keys.length) params.unshift([SvcParamKey.MANDATORY, Buffer.from(keys.flatMap((k) => [k >> 8, k & 0xff]))]);
   }

@@ -1,4 +1,14 @@
-import { FlowError, Headers, HTTPFlow, Response, WebSocketData, type Client, type Flow, type Request, type StreamSetting } from '../../flow/index.js';
+import {
+  FlowError,
+  Headers,
+  HTTPFlow,
+  Response,
+  WebSocketData,
+  type Client,
+  type Flow,
+  type Request,
+  type StreamSetting,
+} from '../../flow/index.js';
 import type { HookTable } from '../../hooks/dispatcher.js';
 import type { Logger } from '../../kernel/log.js';
 import type { RuntimeConfig } from '../config.js';
@@ -28,7 +38,14 @@ export interface ExchangeContext {
 type FlowHook = 'requestheaders' | 'request' | 'responseheaders' | 'response' | 'error';
 
 /** The proxy's own `100 Continue` (for buffered requests that expect one). */
-const CONTINUE: ResponseHeadInfo = { httpVersion: 'HTTP/1.1', statusCode: 100, reason: 'Continue', headers: [], contentLength: -1, keepAlive: true };
+const CONTINUE: ResponseHeadInfo = {
+  httpVersion: 'HTTP/1.1',
+  statusCode: 100,
+  reason: 'Continue',
+  headers: [],
+  contentLength: -1,
+  keepAlive: true,
+};
 const NONE: Buffer[] = [];
 /** The body of a request without one. */
 const NO_BODY = Buffer.alloc(0);
@@ -96,7 +113,11 @@ export class HttpExchange {
     } catch (err) {
       return this.settleFailure(err, done, failed);
     }
-    if (r instanceof Promise) r.then(() => this.ended(done), (err: unknown) => this.settleFailure(err, done, failed));
+    if (r instanceof Promise)
+      r.then(
+        () => this.ended(done),
+        (err: unknown) => this.settleFailure(err, done, failed),
+      );
     else this.ended(done);
   }
 
@@ -175,7 +196,11 @@ export class HttpExchange {
       this.server = server;
       const request = this.flow.request;
       const fn = typeof setting === 'function' ? this.guard(setting, 'request') : null;
-      const relay = new BodyRelay(server.startRequest(request, this.client.received, fn !== null), fn, this.cfg.storeStreamedBodies);
+      const relay = new BodyRelay(
+        server.startRequest(request, this.client.received, fn !== null),
+        fn,
+        this.cfg.storeStreamedBodies,
+      );
       this.continueWanted = this.client.expectContinue;
       const head = server.response(this.interim, this.cfg.bodySizeLimit);
       return andThen(this.client.streamBody(relay), () => {
@@ -253,7 +278,13 @@ export class HttpExchange {
     const keep = live !== null || this.cfg.storeStreamedBodies;
     const cap = live !== null ? this.cfg.liveBodiesKeep : null;
     const limit = cap !== null ? liveKeepLimit(this.flow, cap, this.ctx.log, this.ctx.describe()) : null;
-    const relay = new BodyRelay(this.client.startResponse(response, head, fn !== null), fn, keep, live?.tap ?? null, limit);
+    const relay = new BodyRelay(
+      this.client.startResponse(response, head, fn !== null),
+      fn,
+      keep,
+      live?.tap ?? null,
+      limit,
+    );
     const gone = this.client.closed.then(() => Promise.reject(clientDisconnected()));
     return Promise.race([server.streamBody(relay), gone]).then(() => {
       this.checkStreamFailure();
@@ -262,7 +293,10 @@ export class HttpExchange {
       const t = server.trailers;
       if (t) response.trailers = Headers.fromRaw(t);
       response.timestampEnd = now();
-      return andThen(andThen(live?.finish(), () => this.hook('response', false)), () => server.release());
+      return andThen(
+        andThen(live?.finish(), () => this.hook('response', false)),
+        () => server.release(),
+      );
     });
   }
 
@@ -280,7 +314,11 @@ export class HttpExchange {
   private switchProtocols(): Step {
     const flow = this.flow;
     flow.response!.timestampEnd = now();
-    if (this.webSocketTunnel() || (this.cfg.websocket && isWebSocketHandshake(flow.request.headers, 101, flow.response!.headers))) flow.websocket = new WebSocketData();
+    if (
+      this.webSocketTunnel() ||
+      (this.cfg.websocket && isWebSocketHandshake(flow.request.headers, 101, flow.response!.headers))
+    )
+      flow.websocket = new WebSocketData();
     return andThen(this.hook('response', false), () => this.client.upgrade(this.flow, this.server!.takeOver()));
   }
 
@@ -313,7 +351,8 @@ export class HttpExchange {
   private afterHook(emitErrorHook: boolean): void {
     const flow = this.flow;
     if (this.clientLeft) {
-      if (flow.error === null || flow.error.msg === FlowError.KILLED_MESSAGE) flow.error = new FlowError(CLIENT_DISCONNECTED);
+      if (flow.error === null || flow.error.msg === FlowError.KILLED_MESSAGE)
+        flow.error = new FlowError(CLIENT_DISCONNECTED);
       flow.live = false;
       throw new Killed(emitErrorHook);
     }
@@ -332,7 +371,8 @@ export class HttpExchange {
   }
 
   private failed(err: unknown): Step {
-    if (err instanceof Killed) return err.emitErrorHook ? andThen(this.table.triggerFlow('error', this.flow), () => this.abort()) : this.abort();
+    if (err instanceof Killed)
+      return err.emitErrorHook ? andThen(this.table.triggerFlow('error', this.flow), () => this.abort()) : this.abort();
     if (this.upstreamPhase && err instanceof UpstreamError) {
       this.upstreamPhase = false;
       const message = this.streamFailure ?? err.message;
@@ -387,7 +427,6 @@ export class HttpExchange {
     if (this.streamFailure !== null) throw new UpstreamError(this.streamFailure);
   }
 }
-
 
 /**
  * A flow failed before a response could be sent: its error, a debug line (the flow carries the

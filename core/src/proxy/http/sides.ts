@@ -146,7 +146,10 @@ export interface ServerSide {
    * codec refuses a declared length before the first byte). Rejects with an UpstreamError when
    * the server fails.
    */
-  response(onInterim: ((head: ResponseHeadInfo) => void) | null, bodySizeLimit: number | null): ResponseHeadInfo | Promise<ResponseHeadInfo>;
+  response(
+    onInterim: ((head: ResponseHeadInfo) => void) | null,
+    bodySizeLimit: number | null,
+  ): ResponseHeadInfo | Promise<ResponseHeadInfo>;
   /**
    * Buffer the response body. Resolves with it, or with null once it outgrows `limit` (then the
    * rest is to be streamed: call {@link streamBody}, which sends what was read so far first).

@@ -35,7 +35,14 @@ export class Http1BodyWriter implements BodyWriter {
  * is, or as one chunk and the last chunk with the trailers. `body` null or empty: no body bytes
  * (a chunked message still gets its last chunk unless `bodiless`).
  */
-export function writeMessage(out: Writable, head: Buffer, body: Buffer | null, chunked: boolean, trailers: RawHeaders | null, bodiless = false): void {
+export function writeMessage(
+  out: Writable,
+  head: Buffer,
+  body: Buffer | null,
+  chunked: boolean,
+  trailers: RawHeaders | null,
+  bodiless = false,
+): void {
   const n = body === null ? 0 : body.length;
   if (bodiless || (n === 0 && !chunked)) {
     out.write(head);

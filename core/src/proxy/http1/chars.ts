@@ -131,5 +131,7 @@ const hasLatin1Write = typeof (Buffer.prototype as unknown as Latin1Writer).lati
 
 /** Writes `s` (chars <= 0xff) as latin1 at `offset`; returns the number of bytes written. */
 export function writeLatin1(buf: Buffer, s: string, offset: number): number {
-  return hasLatin1Write ? (buf as unknown as Required<Latin1Writer>).latin1Write(s, offset) : buf.write(s, offset, 'latin1');
+  return hasLatin1Write
+    ? (buf as unknown as Required<Latin1Writer>).latin1Write(s, offset)
+    : buf.write(s, offset, 'latin1');
 }

@@ -165,7 +165,9 @@ export class Http1ClientConn implements TransportReader, ResponseHandler {
     const a = this.transport.server.address;
     const where = a ? `${a[0].includes(':') ? `[${a[0]}]` : a[0]}:${a[1]}` : 'the server';
     const preview = JSON.stringify(bytes.toString('latin1', 0, 64)) + (bytes.length > 64 ? '...' : '');
-    this.debug(`${where} sent ${bytes.length} bytes after the end of a response (${preview}): closing that server connection; the next request gets a new one.`);
+    this.debug(
+      `${where} sent ${bytes.length} bytes after the end of a response (${preview}): closing that server connection; the next request gets a new one.`,
+    );
     this.transport.close();
   }
 }
@@ -199,13 +201,17 @@ export class Http1ServerSide implements ServerSide {
     let fields = forServer(this.conn, withHost(request, request.headers.fields));
     const declared = getHeader(fields, 'content-length') !== undefined;
     // an HTTP/2 body of unknown length needs chunked coding on HTTP/1
-    if ((lengthMayChange && declared) || (request.httpVersion === HTTP2 && !declared && !isChunked(fields))) fields = toChunked(fields);
+    if ((lengthMayChange && declared) || (request.httpVersion === HTTP2 && !declared && !isChunked(fields)))
+      fields = toChunked(fields);
     this.conn.begin(h1Method(request));
     this.conn.transport.write(serializeHead(request, fields, from, this.conn.transport.forwardProxy));
     return new Http1BodyWriter(this.conn.transport.socket, isChunked(fields));
   }
 
-  response(onInterim: ((head: ResponseHeadInfo) => void) | null, bodySizeLimit: number | null): ResponseHeadInfo | Promise<ResponseHeadInfo> {
+  response(
+    onInterim: ((head: ResponseHeadInfo) => void) | null,
+    bodySizeLimit: number | null,
+  ): ResponseHeadInfo | Promise<ResponseHeadInfo> {
     this.onInterim = onInterim;
     this.conn.parser.bodySizeLimit = bodySizeLimit ?? Infinity;
     if (this.head !== null) return this.head;
@@ -218,7 +224,8 @@ export class Http1ServerSide implements ServerSide {
     this.limit = limit;
     const parser = this.conn.parser;
     const head = this.head;
-    if (head !== null && head.bodyKind === 'length' && (limit === null || head.contentLength <= limit)) this.body.expect(head.contentLength);
+    if (head !== null && head.bodyKind === 'length' && (limit === null || head.contentLength <= limit))
+      this.body.expect(head.contentLength);
     if (!this.ended && this.failure === null) {
       if (limit !== null && this.body.length > limit) return null;
       parser.resume();
@@ -348,7 +355,13 @@ export class Http1ServerSide implements ServerSide {
  */
 function writeBufferedRequest(conn: Http1ClientConn, req: Request, body: Buffer, from: ReceivedRequest | null): void {
   const fields = fixLength(forServer(conn, withHost(req, req.headers.fields)), body, false);
-  writeMessage(conn.transport.socket, serializeHead(req, fields, from, conn.transport.forwardProxy), body, isChunked(fields), req.trailers?.fields ?? null);
+  writeMessage(
+    conn.transport.socket,
+    serializeHead(req, fields, from, conn.transport.forwardProxy),
+    body,
+    isChunked(fields),
+    req.trailers?.fields ?? null,
+  );
 }
 
 /**
@@ -356,7 +369,9 @@ function writeBufferedRequest(conn: Http1ClientConn, req: Request, body: Buffer,
  * Proxy-Authorization stays only on requests that go to an upstream proxy (absolute form), not into its tunnels.
  */
 function forServer(conn: Http1ClientConn, fields: RawHeaders): RawHeaders {
-  return conn.keepHopByHop ? fields : withoutHopByHop(fields, { request: true, keepProxyAuthorization: conn.transport.forwardProxy });
+  return conn.keepHopByHop
+    ? fields
+    : withoutHopByHop(fields, { request: true, keepProxyAuthorization: conn.transport.forwardProxy });
 }
 
 function withHost(req: Request, fields: RawHeaders): RawHeaders {
@@ -370,7 +385,15 @@ function withHost(req: Request, fields: RawHeaders): RawHeaders {
  * upstream proxy (`absolute`) the target is the whole URL, checked (its host may be an addon's).
  */
 function serializeHead(req: Request, fields: RawHeaders, from: ReceivedRequest | null, absolute: boolean): Buffer {
-  const pristine = !absolute && from !== null && req.headers.fields === from.headers && req.method === from.method && req.path === from.path;
+  const pristine =
+    !absolute &&
+    from !== null &&
+    req.headers.fields === from.headers &&
+    req.method === from.method &&
+    req.path === from.path;
   const target = absolute ? `${req.scheme}://${hostHeaderValue(req.host, req.port, req.scheme)}${req.path}` : req.path;
-  return serializeRequestHead({ method: h1Method(req), target, httpVersion: h1Version(req.httpVersion), headers: fields }, { validate: !pristine, checked: from?.headers });
+  return serializeRequestHead(
+    { method: h1Method(req), target, httpVersion: h1Version(req.httpVersion), headers: fields },
+    { validate: !pristine, checked: from?.headers },
+  );
 }

@@ -43,7 +43,14 @@ export class BodyCollector {
   take(): Buffer {
     const w = this.whole;
     const c = this.chunks;
-    const b = w !== null ? w.subarray(0, this.length) : this.length === 0 ? EMPTY : c.length === 1 ? c[0]! : Buffer.concat(c, this.length);
+    const b =
+      w !== null
+        ? w.subarray(0, this.length)
+        : this.length === 0
+          ? EMPTY
+          : c.length === 1
+            ? c[0]!
+            : Buffer.concat(c, this.length);
     this.reset();
     return b;
   }

@@ -4,7 +4,20 @@
  * @internal
  */
 import type { Buffer } from 'node:buffer';
-import { COLON, CR, FastBuffer, HTAB, LF, SP, VALUE, describeByte, equalsLower, excerpt, latin1, lower } from './chars.js';
+import {
+  COLON,
+  CR,
+  FastBuffer,
+  HTAB,
+  LF,
+  SP,
+  VALUE,
+  describeByte,
+  equalsLower,
+  excerpt,
+  latin1,
+  lower,
+} from './chars.js';
 import { HeadError, Http1ErrorCodes } from './errors.js';
 import type { RawHeaders } from './types.js';
 
@@ -151,13 +164,21 @@ function badName(buf: Buffer, lineStart: number, pos: number, base: number): Hea
   const at = pos - base;
   const line = excerpt(buf, lineStart, lineEnd(buf, pos));
   if (c === LF || (c === CR && buf[pos + 1] !== LF)) {
-    return new HeadError(Http1ErrorCodes.BAD_LINE_ENDING, `Line ending without CRLF (${describeByte(c)}) at byte ${at} in header line ${line}.`, at);
+    return new HeadError(
+      Http1ErrorCodes.BAD_LINE_ENDING,
+      `Line ending without CRLF (${describeByte(c)}) at byte ${at} in header line ${line}.`,
+      at,
+    );
   }
   if (pos === lineStart && c === COLON) {
     return new HeadError(Http1ErrorCodes.BAD_HEADER, `Empty header name at byte ${at}: ${line}.`, at);
   }
   if (c === CR) {
-    return new HeadError(Http1ErrorCodes.BAD_HEADER, `Header line without a colon at byte ${lineStart - base}: ${line}.`, lineStart - base);
+    return new HeadError(
+      Http1ErrorCodes.BAD_HEADER,
+      `Header line without a colon at byte ${lineStart - base}: ${line}.`,
+      lineStart - base,
+    );
   }
   if (c === SP || c === HTAB) {
     return new HeadError(

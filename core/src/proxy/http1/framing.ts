@@ -34,15 +34,31 @@ export interface FramingResult {
  * Framing of a request: Transfer-Encoding ending in chunked, else Content-Length, else no body.
  * CONNECT never has a body.
  */
-export function requestFraming(scan: FieldScan, version: Http1Version, method: string, strict: boolean, out: FramingResult): void {
+export function requestFraming(
+  scan: FieldScan,
+  version: Http1Version,
+  method: string,
+  strict: boolean,
+  out: FramingResult,
+): void {
   if (strict && scan.hostCount > 1) {
-    throw new HeadError(Http1ErrorCodes.BAD_HOST, `Request has ${scan.hostCount} Host headers; exactly one is allowed (RFC 9112 section 3.2).`, -1, 'Host');
+    throw new HeadError(
+      Http1ErrorCodes.BAD_HOST,
+      `Request has ${scan.hostCount} Host headers; exactly one is allowed (RFC 9112 section 3.2).`,
+      -1,
+      'Host',
+    );
   }
   const cl = scan.contentLength.length === 0 ? -1 : contentLength(scan, strict);
   if (scan.transferEncoding.length !== 0) {
     const chunked = transferEncoding(scan, version, strict, true, 0);
     if (method === 'CONNECT') {
-      throw new HeadError(Http1ErrorCodes.BAD_TRANSFER_ENCODING, 'CONNECT request with a Transfer-Encoding header; CONNECT requests have no body.', -1, scan.teName);
+      throw new HeadError(
+        Http1ErrorCodes.BAD_TRANSFER_ENCODING,
+        'CONNECT request with a Transfer-Encoding header; CONNECT requests have no body.',
+        -1,
+        scan.teName,
+      );
     }
     if (!chunked) {
       throw new HeadError(
@@ -57,7 +73,12 @@ export function requestFraming(scan: FieldScan, version: Http1Version, method: s
     return;
   }
   if (method === 'CONNECT' && cl > 0) {
-    throw new HeadError(Http1ErrorCodes.BAD_CONTENT_LENGTH, `CONNECT request with Content-Length ${cl}; CONNECT requests have no body.`, -1, scan.clName);
+    throw new HeadError(
+      Http1ErrorCodes.BAD_CONTENT_LENGTH,
+      `CONNECT request with Content-Length ${cl}; CONNECT requests have no body.`,
+      -1,
+      scan.clName,
+    );
   }
   out.contentLength = cl;
   out.bodyKind = cl > 0 ? 'length' : 'none';
@@ -68,7 +89,14 @@ export function requestFraming(scan: FieldScan, version: Http1Version, method: s
  * tunnel for 101 and for 2xx to CONNECT; chunked if Transfer-Encoding ends in chunked, read until
  * close if it does not; else Content-Length; else read until close.
  */
-export function responseFraming(scan: FieldScan, version: Http1Version, status: number, requestMethod: string, strict: boolean, out: FramingResult): void {
+export function responseFraming(
+  scan: FieldScan,
+  version: Http1Version,
+  status: number,
+  requestMethod: string,
+  strict: boolean,
+  out: FramingResult,
+): void {
   const cl = scan.contentLength.length === 0 ? -1 : contentLength(scan, strict);
   const chunked = scan.transferEncoding.length === 0 ? null : transferEncoding(scan, version, strict, false, status);
   out.contentLength = chunked === null ? cl : -1;
@@ -100,7 +128,12 @@ function contentLength(scan: FieldScan, strict: boolean): number {
   for (const v of values) {
     for (const n of strict ? [decimal(v, 0, v.length, true, scan.clName)] : list(v, scan.clName)) {
       if (result >= 0 && n !== result) {
-        throw new HeadError(Http1ErrorCodes.BAD_CONTENT_LENGTH, `Conflicting Content-Length values ${quoted(values)}.`, -1, scan.clName);
+        throw new HeadError(
+          Http1ErrorCodes.BAD_CONTENT_LENGTH,
+          `Conflicting Content-Length values ${quoted(values)}.`,
+          -1,
+          scan.clName,
+        );
       }
       result = n;
     }
@@ -154,7 +187,13 @@ function badLength(v: Buffer, name: string): never {
  * Validates the Transfer-Encoding headers and returns whether chunked is the final coding.
  * `status` is 0 for requests.
  */
-function transferEncoding(scan: FieldScan, version: Http1Version, strict: boolean, request: boolean, status: number): boolean {
+function transferEncoding(
+  scan: FieldScan,
+  version: Http1Version,
+  strict: boolean,
+  request: boolean,
+  status: number,
+): boolean {
   const values = scan.transferEncoding;
   const te = scan.teName;
   if (strict) {
@@ -169,9 +208,14 @@ function transferEncoding(scan: FieldScan, version: Http1Version, strict: boolea
         te,
       );
     }
-    if (values.length > 1) fail(`${values.length} Transfer-Encoding headers (${quoted(values)}); exactly one is allowed, as a smuggling guard.`);
-    if (version !== 'HTTP/1.1') fail(`Transfer-Encoding ${quoted(values)} on an ${version} message; Transfer-Encoding needs HTTP/1.1.`);
-    if (!request && (status < 200 || status === 204)) fail(`Transfer-Encoding on a ${status} response, which cannot have a body.`);
+    if (values.length > 1)
+      fail(
+        `${values.length} Transfer-Encoding headers (${quoted(values)}); exactly one is allowed, as a smuggling guard.`,
+      );
+    if (version !== 'HTTP/1.1')
+      fail(`Transfer-Encoding ${quoted(values)} on an ${version} message; Transfer-Encoding needs HTTP/1.1.`);
+    if (!request && (status < 200 || status === 204))
+      fail(`Transfer-Encoding on a ${status} response, which cannot have a body.`);
     const codings = tokens(values[0]!, true, te);
     const normalized = codings.join(',');
     if (!KNOWN_CODINGS.has(normalized)) {
@@ -186,7 +230,12 @@ function transferEncoding(scan: FieldScan, version: Http1Version, strict: boolea
   for (const v of values) codings.push(...tokens(v, false, te));
   const i = codings.indexOf('chunked');
   if (i >= 0 && i !== codings.length - 1) {
-    throw new HeadError(Http1ErrorCodes.BAD_TRANSFER_ENCODING, `Transfer-Encoding ${quoted(values)} applies chunked before another coding; chunked must be last and only once.`, -1, te);
+    throw new HeadError(
+      Http1ErrorCodes.BAD_TRANSFER_ENCODING,
+      `Transfer-Encoding ${quoted(values)} applies chunked before another coding; chunked must be last and only once.`,
+      -1,
+      te,
+    );
   }
   return i >= 0;
 }
@@ -197,13 +246,23 @@ function tokens(v: Buffer, strict: boolean, name: string): string[] {
   forEachElement(v, (s, e) => {
     if (s === e) {
       if (strict) {
-        throw new HeadError(Http1ErrorCodes.BAD_TRANSFER_ENCODING, `Empty element in Transfer-Encoding ${excerpt(v, 0, v.length)}.`, -1, name);
+        throw new HeadError(
+          Http1ErrorCodes.BAD_TRANSFER_ENCODING,
+          `Empty element in Transfer-Encoding ${excerpt(v, 0, v.length)}.`,
+          -1,
+          name,
+        );
       }
       return;
     }
     for (let k = s; k < e; k++) {
       if (TOKEN[v[k]!] !== 1) {
-        throw new HeadError(Http1ErrorCodes.BAD_TRANSFER_ENCODING, `Invalid transfer coding in Transfer-Encoding ${excerpt(v, 0, v.length)}.`, -1, name);
+        throw new HeadError(
+          Http1ErrorCodes.BAD_TRANSFER_ENCODING,
+          `Invalid transfer coding in Transfer-Encoding ${excerpt(v, 0, v.length)}.`,
+          -1,
+          name,
+        );
       }
     }
     out.push(latin1(v, s, e).toLowerCase());

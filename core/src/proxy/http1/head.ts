@@ -15,8 +15,13 @@ import type { Http1Version, RawHeaders, RequestHead, ResponseHead } from './type
 /** `buf[i..i+7)` is `HTTP/1.` */
 function isHttp1Prefix(buf: Buffer, i: number): boolean {
   return (
-    buf[i] === 0x48 && buf[i + 1] === 0x54 && buf[i + 2] === 0x54 && buf[i + 3] === 0x50 &&
-    buf[i + 4] === 0x2f && buf[i + 5] === 0x31 && buf[i + 6] === 0x2e
+    buf[i] === 0x48 &&
+    buf[i + 1] === 0x54 &&
+    buf[i + 2] === 0x54 &&
+    buf[i + 3] === 0x50 &&
+    buf[i + 4] === 0x2f &&
+    buf[i + 5] === 0x31 &&
+    buf[i + 6] === 0x2e
   );
 }
 
@@ -24,17 +29,40 @@ function isHttp1Prefix(buf: Buffer, i: number): boolean {
  * Reads `HTTP/1.0` or `HTTP/1.1` at `i`; another well-formed `HTTP/x.y` raises 505, anything
  * else raises `code`.
  */
-function version(buf: Buffer, i: number, code: typeof Http1ErrorCodes.BAD_REQUEST_LINE | typeof Http1ErrorCodes.BAD_STATUS_LINE, base: number, what: string): Http1Version {
+function version(
+  buf: Buffer,
+  i: number,
+  code: typeof Http1ErrorCodes.BAD_REQUEST_LINE | typeof Http1ErrorCodes.BAD_STATUS_LINE,
+  base: number,
+  what: string,
+): Http1Version {
   if (isHttp1Prefix(buf, i)) {
     if (buf[i + 7] === 0x31) return 'HTTP/1.1';
     if (buf[i + 7] === 0x30) return 'HTTP/1.0';
   }
   const d = (k: number): boolean => buf[i + k]! >= 0x30 && buf[i + k]! <= 0x39;
   const shown = excerpt(buf, i, Math.min(buf.indexOf(CR, i), i + 16));
-  if (buf[i] === 0x48 && buf[i + 1] === 0x54 && buf[i + 2] === 0x54 && buf[i + 3] === 0x50 && buf[i + 4] === 0x2f && d(5) && buf[i + 6] === 0x2e && d(7)) {
-    throw new HeadError(Http1ErrorCodes.UNSUPPORTED_VERSION, `HTTP version ${shown} is not supported over HTTP/1 framing; use HTTP/1.0 or HTTP/1.1.`, i - base);
+  if (
+    buf[i] === 0x48 &&
+    buf[i + 1] === 0x54 &&
+    buf[i + 2] === 0x54 &&
+    buf[i + 3] === 0x50 &&
+    buf[i + 4] === 0x2f &&
+    d(5) &&
+    buf[i + 6] === 0x2e &&
+    d(7)
+  ) {
+    throw new HeadError(
+      Http1ErrorCodes.UNSUPPORTED_VERSION,
+      `HTTP version ${shown} is not supported over HTTP/1 framing; use HTTP/1.0 or HTTP/1.1.`,
+      i - base,
+    );
   }
-  throw new HeadError(code, `Invalid HTTP version ${shown} in the ${what} at byte ${i - base}; expected HTTP/1.0 or HTTP/1.1.`, i - base);
+  throw new HeadError(
+    code,
+    `Invalid HTTP version ${shown} in the ${what} at byte ${i - base}; expected HTTP/1.0 or HTTP/1.1.`,
+    i - base,
+  );
 }
 
 /** Common methods as constant strings, so parsing them allocates nothing. */
@@ -59,7 +87,13 @@ const framing: FramingResult = { bodyKind: 'none', contentLength: -1 };
  * Parses a request head in `buf[start..end)`, where `end` is just past the terminating empty
  * line. `scan` is the parser's scratch object.
  */
-export function parseRequestHead(buf: Buffer, start: number, end: number, strict: boolean, scan: FieldScan): RequestHead {
+export function parseRequestHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  strict: boolean,
+  scan: FieldScan,
+): RequestHead {
   // request-line = method SP request-target SP HTTP-version CRLF
   let pos = start;
   while (TOKEN[buf[pos]!] === 1) pos++;
@@ -103,7 +137,14 @@ export function parseRequestHead(buf: Buffer, start: number, end: number, strict
 }
 
 /** Parses a response head to a `requestMethod` request in `buf[start..end)`. */
-export function parseResponseHead(buf: Buffer, start: number, end: number, strict: boolean, scan: FieldScan, requestMethod: string): ResponseHead {
+export function parseResponseHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  strict: boolean,
+  scan: FieldScan,
+  requestMethod: string,
+): ResponseHead {
   // status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF
   const httpVersion = version(buf, start, Http1ErrorCodes.BAD_STATUS_LINE, start, 'status line');
   let pos = start + 8;
@@ -119,7 +160,10 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, stric
   if (buf[pos] === SP) {
     const reasonStart = ++pos;
     while (VALUE[buf[pos]!] === 1) pos++;
-    reason = pos - reasonStart === 2 && buf[reasonStart] === 0x4f && buf[reasonStart + 1] === 0x4b ? 'OK' : latin1(buf, reasonStart, pos);
+    reason =
+      pos - reasonStart === 2 && buf[reasonStart] === 0x4f && buf[reasonStart + 1] === 0x4b
+        ? 'OK'
+        : latin1(buf, reasonStart, pos);
   }
   if (buf[pos] !== CR || buf[pos + 1] !== LF) throw badStatusLine(buf, start, pos, 'reason phrase or line end');
   pos += 2;
@@ -136,7 +180,10 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, stric
     headers,
     bodyKind: kind,
     contentLength: framing.contentLength,
-    keepAlive: kind !== 'close' && kind !== 'tunnel' && (httpVersion === 'HTTP/1.1' ? !scan.close : scan.keepAlive && !scan.close),
+    keepAlive:
+      kind !== 'close' &&
+      kind !== 'tunnel' &&
+      (httpVersion === 'HTTP/1.1' ? !scan.close : scan.keepAlive && !scan.close),
     upgrade: statusCode === 101,
     expectContinue: false,
     headSize: end - start,
@@ -154,15 +201,31 @@ function badRequestLine(buf: Buffer, start: number, pos: number, what: string): 
   const c = buf[pos];
   const line = excerpt(buf, start, Math.max(buf.indexOf(LF, start) + 1, pos + 1), 80);
   if (c === LF || (c === CR && buf[pos + 1] !== LF)) {
-    return new HeadError(Http1ErrorCodes.BAD_LINE_ENDING, `Line ending without CRLF (${describeByte(c)}) at byte ${pos - start} in request line ${line}.`, pos - start);
+    return new HeadError(
+      Http1ErrorCodes.BAD_LINE_ENDING,
+      `Line ending without CRLF (${describeByte(c)}) at byte ${pos - start} in request line ${line}.`,
+      pos - start,
+    );
   }
   if (what === 'request-target' && c === CR) {
-    return new HeadError(Http1ErrorCodes.BAD_REQUEST_LINE, `Request line ${line} has no HTTP version; HTTP/0.9 is not supported.`, pos - start);
+    return new HeadError(
+      Http1ErrorCodes.BAD_REQUEST_LINE,
+      `Request line ${line} has no HTTP version; HTTP/0.9 is not supported.`,
+      pos - start,
+    );
   }
-  return new HeadError(Http1ErrorCodes.BAD_REQUEST_LINE, `Invalid ${what} in request line ${line}: unexpected ${describeByte(c)} at byte ${pos - start}. Expected "METHOD SP target SP HTTP/1.1".`, pos - start);
+  return new HeadError(
+    Http1ErrorCodes.BAD_REQUEST_LINE,
+    `Invalid ${what} in request line ${line}: unexpected ${describeByte(c)} at byte ${pos - start}. Expected "METHOD SP target SP HTTP/1.1".`,
+    pos - start,
+  );
 }
 
 function badStatusLine(buf: Buffer, start: number, pos: number, what: string): HeadError {
   const line = excerpt(buf, start, Math.max(buf.indexOf(LF, start) + 1, pos + 1), 80);
-  return new HeadError(Http1ErrorCodes.BAD_STATUS_LINE, `Invalid ${what} in status line ${line} at byte ${pos - start}. Expected "HTTP/1.1 SP 3DIGIT SP reason".`, pos - start);
+  return new HeadError(
+    Http1ErrorCodes.BAD_STATUS_LINE,
+    `Invalid ${what} in status line ${line} at byte ${pos - start}. Expected "HTTP/1.1 SP 3DIGIT SP reason".`,
+    pos - start,
+  );
 }

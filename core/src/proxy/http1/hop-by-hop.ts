@@ -54,7 +54,12 @@ export function withoutHopByHop(fields: RawHeaders, ctx: HopByHopContext): RawHe
     } else if (is(n, UPGRADE)) {
       hit = true;
       hasUpgrade = true;
-    } else if (is(n, KEEP_ALIVE) || is(n, PROXY_CONNECTION) || is(n, TE) || (is(n, PROXY_AUTHORIZATION) && !ctx.keepProxyAuthorization)) {
+    } else if (
+      is(n, KEEP_ALIVE) ||
+      is(n, PROXY_CONNECTION) ||
+      is(n, TE) ||
+      (is(n, PROXY_AUTHORIZATION) && !ctx.keepProxyAuthorization)
+    ) {
       hit = true;
     }
   }
@@ -70,7 +75,11 @@ export function withoutHopByHop(fields: RawHeaders, ctx: HopByHopContext): RawHe
       if (upgrading) out.push(f);
     } else if (is(n, TE)) {
       if (tokens(f[1]).some((t) => t === 'trailers' || t.startsWith('trailers;'))) out.push([n, TRAILERS]);
-    } else if (is(n, KEEP_ALIVE) || is(n, PROXY_CONNECTION) || (is(n, PROXY_AUTHORIZATION) && !ctx.keepProxyAuthorization)) {
+    } else if (
+      is(n, KEEP_ALIVE) ||
+      is(n, PROXY_CONNECTION) ||
+      (is(n, PROXY_AUTHORIZATION) && !ctx.keepProxyAuthorization)
+    ) {
       // dropped
     } else if (other.length === 0 || !other.includes(latin1(n, 0, n.length).toLowerCase())) {
       out.push(f);

@@ -28,7 +28,12 @@ export function encodeBody(headers: OutboundHeaders, body: Buffer | null, traile
 }
 
 /** A complete request (head, body, trailers) as one Buffer. See {@link encodeBody}. */
-export function serializeRequest(head: RequestHeadInit, body: Buffer | null, trailers?: OutboundHeaders | null, options?: SerializeOptions): Buffer {
+export function serializeRequest(
+  head: RequestHeadInit,
+  body: Buffer | null,
+  trailers?: OutboundHeaders | null,
+  options?: SerializeOptions,
+): Buffer {
   const h = serializeRequestHead(head, options);
   return join(h, encodeBody(head.headers, body, trailers));
 }

@@ -363,7 +363,11 @@ export abstract class Http1Parser<H> {
   }
 
   private badEnding(c: number, pos: number, where: string): number {
-    this.fail(Http1ErrorCodes.BAD_LINE_ENDING, `Line ending without CRLF (${describeByte(c)}) in ${where} at stream byte ${this.chunkBase + pos}.`, this.chunkBase + pos);
+    this.fail(
+      Http1ErrorCodes.BAD_LINE_ENDING,
+      `Line ending without CRLF (${describeByte(c)}) in ${where} at stream byte ${this.chunkBase + pos}.`,
+      this.chunkBase + pos,
+    );
     return pos;
   }
 
@@ -388,7 +392,10 @@ export abstract class Http1Parser<H> {
     }
     const allowance = this.maxHeadSize - this.partsLen;
     if (end < 0) {
-      const idx = len - pos > allowance ? view(chunk, pos, pos + allowance).indexOf(CRLFCRLF) : chunk.indexOf(CRLFCRLF, pos) - pos;
+      const idx =
+        len - pos > allowance
+          ? view(chunk, pos, pos + allowance).indexOf(CRLFCRLF)
+          : chunk.indexOf(CRLFCRLF, pos) - pos;
       if (idx >= 0) end = pos + idx + 4;
     }
     if (end < 0 || end - pos > allowance) {
@@ -436,11 +443,20 @@ export abstract class Http1Parser<H> {
     const isHead = this.state === S_HEAD;
     const what = isHead ? 'head' : 'trailer block';
     let firstLineDone = this.parts.some((p) => p.includes(LF));
-    if (!firstLineDone) firstLineDone = view(chunk, pos, Math.min(chunk.length, pos + this.maxHeadSize - this.partsLen)).includes(LF);
+    if (!firstLineDone)
+      firstLineDone = view(chunk, pos, Math.min(chunk.length, pos + this.maxHeadSize - this.partsLen)).includes(LF);
     if (isHead && this.side === 'request' && !firstLineDone) {
-      this.fail(Http1ErrorCodes.URI_TOO_LONG, `Request line longer than the ${this.maxHeadSize} byte head limit (request-target too long).`, this.msgStart);
+      this.fail(
+        Http1ErrorCodes.URI_TOO_LONG,
+        `Request line longer than the ${this.maxHeadSize} byte head limit (request-target too long).`,
+        this.msgStart,
+      );
     } else {
-      this.fail(Http1ErrorCodes.HEAD_TOO_LARGE, `Message ${what} larger than ${this.maxHeadSize} bytes (maxHeadSize).`, this.msgStart);
+      this.fail(
+        Http1ErrorCodes.HEAD_TOO_LARGE,
+        `Message ${what} larger than ${this.maxHeadSize} bytes (maxHeadSize).`,
+        this.msgStart,
+      );
     }
     return pos;
   }
@@ -512,7 +528,8 @@ export abstract class Http1Parser<H> {
             pos++;
             continue;
           }
-          if (this.chunkDigits === 0) return this.badChunk(pos, `expected a hexadecimal chunk size, got ${describeByte(c)}`);
+          if (this.chunkDigits === 0)
+            return this.badChunk(pos, `expected a hexadecimal chunk size, got ${describeByte(c)}`);
           if (c === CR) {
             this.state = S_CHUNK_SIZE_LF;
           } else if (c === 0x3b || c === SP || c === HTAB) {
@@ -525,13 +542,15 @@ export abstract class Http1Parser<H> {
           continue;
         }
         case S_CHUNK_EXT: {
-          if (++this.extBytes > this.maxHeadSize) return this.badChunk(pos, `chunk extensions longer than ${this.maxHeadSize} bytes in total`);
+          if (++this.extBytes > this.maxHeadSize)
+            return this.badChunk(pos, `chunk extensions longer than ${this.maxHeadSize} bytes in total`);
           if (c === CR) {
             if (!this.extSemicolon) return this.badChunk(pos, 'whitespace after the chunk size');
             this.state = S_CHUNK_SIZE_LF;
           } else if (!this.extSemicolon) {
             if (c === 0x3b) this.extSemicolon = true;
-            else if (c !== SP && c !== HTAB) return this.badChunk(pos, `unexpected ${describeByte(c)} after the chunk size`);
+            else if (c !== SP && c !== HTAB)
+              return this.badChunk(pos, `unexpected ${describeByte(c)} after the chunk size`);
           } else if (VALUE[c] !== 1) {
             return this.badChunk(pos, `invalid character ${describeByte(c)} in a chunk extension`);
           }
@@ -539,7 +558,8 @@ export abstract class Http1Parser<H> {
           continue;
         }
         case S_CHUNK_SIZE_LF: {
-          if (c !== LF) return this.badChunk(pos, `expected LF after CR of the chunk size line, got ${describeByte(c)}`);
+          if (c !== LF)
+            return this.badChunk(pos, `expected LF after CR of the chunk size line, got ${describeByte(c)}`);
           pos++;
           if (this.remaining === 0) {
             this.state = S_TRAILERS;
@@ -581,7 +601,11 @@ export abstract class Http1Parser<H> {
   }
 
   private badChunk(pos: number, what: string): number {
-    this.fail(Http1ErrorCodes.BAD_CHUNK, `Malformed chunked body: ${what} at stream byte ${this.chunkBase + pos}.`, this.chunkBase + pos);
+    this.fail(
+      Http1ErrorCodes.BAD_CHUNK,
+      `Malformed chunked body: ${what} at stream byte ${this.chunkBase + pos}.`,
+      this.chunkBase + pos,
+    );
     return pos;
   }
 

@@ -43,7 +43,11 @@ export function isChunked(headers: OutboundHeaders): boolean {
   let e = last.length;
   while (e > 0 && (last[e - 1] === SP || last[e - 1] === HTAB)) e--;
   const s = e - 7;
-  return s >= 0 && equalsLower(last, s, L_CHUNKED) && (s === 0 || last[s - 1] === 0x2c || last[s - 1] === SP || last[s - 1] === HTAB);
+  return (
+    s >= 0 &&
+    equalsLower(last, s, L_CHUNKED) &&
+    (s === 0 || last[s - 1] === 0x2c || last[s - 1] === SP || last[s - 1] === HTAB)
+  );
 }
 
 /**
@@ -81,6 +85,5 @@ export function toRawHeaders(pairs: Iterable<readonly [string, string]>): RawHea
 }
 
 function encode(s: string): Buffer {
-   
   return Buffer.from(s, /[^\u0000-\u00ff]/.test(s) ? 'utf8' : 'latin1');
 }

@@ -32,7 +32,8 @@ export class RequestParser extends Http1Parser<RequestHead> {
 
   /** Starts reading the next request (after the previous one's `onEnd`). */
   next(): void {
-    if (!this.isIdle) throw new Error('RequestParser.next() called while a request is still being read; wait for onEnd.');
+    if (!this.isIdle)
+      throw new Error('RequestParser.next() called while a request is still being read; wait for onEnd.');
     this.begin();
   }
 

@@ -30,7 +30,8 @@ export class ResponseParser extends Http1Parser<ResponseHead> {
    * each later exchange after the previous response's `onEnd`.
    */
   next(requestMethod: string): void {
-    if (!this.isIdle) throw new Error('ResponseParser.next() called while a response is still being read; wait for onEnd.');
+    if (!this.isIdle)
+      throw new Error('ResponseParser.next() called while a response is still being read; wait for onEnd.');
     this.method = requestMethod;
     this.begin();
   }
@@ -53,6 +54,10 @@ export class ResponseParser extends Http1Parser<ResponseHead> {
   }
 
   protected eofBeforeHead(): void {
-    this.fail(Http1ErrorCodes.NO_RESPONSE, `Server closed the connection without sending a response to the ${this.method} request.`, -1);
+    this.fail(
+      Http1ErrorCodes.NO_RESPONSE,
+      `Server closed the connection without sending a response to the ${this.method} request.`,
+      -1,
+    );
   }
 }

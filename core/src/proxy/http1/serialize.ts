@@ -76,7 +76,11 @@ export function serializeResponseHead(head: ResponseHeadInit, options?: Serializ
   if (validate) {
     checkVersion(httpVersion, 'response');
     if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 999) {
-      throw new Http1Error(Http1ErrorCodes.BAD_OUTBOUND, `Cannot send status code ${statusCode}: expected an integer from 100 to 999.`, 'response');
+      throw new Http1Error(
+        Http1ErrorCodes.BAD_OUTBOUND,
+        `Cannot send status code ${statusCode}: expected an integer from 100 to 999.`,
+        'response',
+      );
     }
     checkString(reason, VALUE, 'response', 'reason phrase', true, true);
   }
@@ -107,7 +111,14 @@ function headersSize(headers: OutboundHeaders): number {
   return size;
 }
 
-function writeHeaders(out: Buffer, o: number, headers: OutboundHeaders, validate: boolean, side: Http1Side, checked: OutboundHeaders | undefined): void {
+function writeHeaders(
+  out: Buffer,
+  o: number,
+  headers: OutboundHeaders,
+  validate: boolean,
+  side: Http1Side,
+  checked: OutboundHeaders | undefined,
+): void {
   let c = 0;
   for (let i = 0; i < headers.length; i++) {
     const f = headers[i]!;
@@ -149,7 +160,13 @@ export function checkField(name: Buffer, value: Buffer, side: Http1Side): void {
   }
   const i = firstInvalid(name, LAX_NAME);
   if (i >= 0) {
-    throw new Http1Error(Http1ErrorCodes.BAD_OUTBOUND, `Cannot send header name "${n}": it contains ${describeByte(name[i])}.`, side, -1, n);
+    throw new Http1Error(
+      Http1ErrorCodes.BAD_OUTBOUND,
+      `Cannot send header name "${n}": it contains ${describeByte(name[i])}.`,
+      side,
+      -1,
+      n,
+    );
   }
   const j = firstInvalid(value, VALUE);
   throw new Http1Error(
@@ -162,7 +179,14 @@ export function checkField(name: Buffer, value: Buffer, side: Http1Side): void {
 }
 
 /** Checks `s` against a byte class; chars above 0xff are allowed only if `wide` (sent as UTF-8). */
-function checkString(s: string, allowed: Uint8Array, side: Http1Side, what: string, wide: boolean, mayBeEmpty = false): void {
+function checkString(
+  s: string,
+  allowed: Uint8Array,
+  side: Http1Side,
+  what: string,
+  wide: boolean,
+  mayBeEmpty = false,
+): void {
   if (s.length === 0 && !mayBeEmpty) {
     throw new Http1Error(Http1ErrorCodes.BAD_OUTBOUND, `Cannot send an empty ${what}.`, side);
   }
@@ -180,11 +204,14 @@ function checkString(s: string, allowed: Uint8Array, side: Http1Side, what: stri
 
 function checkVersion(v: string, side: Http1Side): void {
   if (v !== 'HTTP/1.1' && v !== 'HTTP/1.0') {
-    throw new Http1Error(Http1ErrorCodes.BAD_OUTBOUND, `Cannot send HTTP version ${JSON.stringify(v)} over HTTP/1; use HTTP/1.0 or HTTP/1.1.`, side);
+    throw new Http1Error(
+      Http1ErrorCodes.BAD_OUTBOUND,
+      `Cannot send HTTP version ${JSON.stringify(v)} over HTTP/1; use HTTP/1.0 or HTTP/1.1.`,
+      side,
+    );
   }
 }
 
- 
 const NON_LATIN1 = /[^\u0000-\u00ff]/;
 
 /** Whether every char fits in one latin1 byte (else the string goes out as UTF-8). */

@@ -82,7 +82,10 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
     if (!request) return this.finishExchange();
     const side = new Http1Request(this, head);
     this.current = side;
-    HttpExchange.forRequest(this.conn, this.conn.connector, side, request).start(this.exchangeDone, this.exchangeFailed);
+    HttpExchange.forRequest(this.conn, this.conn.connector, side, request).start(
+      this.exchangeDone,
+      this.exchangeFailed,
+    );
   }
 
   onData(chunk: Buffer): void {
@@ -117,7 +120,9 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
 
   headTimedOut(seconds: number): void {
     const started = this.parser.bufferedBytes > 0;
-    this.conn.log.debug(`${this.conn.describe()}: ${started ? 'request head not complete' : 'no request'} after ${seconds} s (request_head_timeout): closing the connection.`);
+    this.conn.log.debug(
+      `${this.conn.describe()}: ${started ? 'request head not complete' : 'no request'} after ${seconds} s (request_head_timeout): closing the connection.`,
+    );
     if (started) this.writeError(408, `Request head not complete after ${seconds} s (request_head_timeout).`);
     this.close();
     // Do not wait for the client to close its side: the descriptor goes once the answer is out.
@@ -210,7 +215,15 @@ export class Http1ServerSession implements Http1Handler<RequestHead>, TunnelRequ
     const side = this.current;
     this.current = null;
     if (this.handedOver) return;
-    if (side === null || !side.keepAlive || this.closed || this.parseError || this.stream.destroyed || !this.parser.isIdle) return this.close();
+    if (
+      side === null ||
+      !side.keepAlive ||
+      this.closed ||
+      this.parseError ||
+      this.stream.destroyed ||
+      !this.parser.isIdle
+    )
+      return this.close();
     this.parser.next();
     this.resumeParser();
   }
@@ -347,7 +360,14 @@ export class Http1Request implements ClientSide {
   // --- the response ------------------------------------------------------------------------------
 
   sendInterim(head: ResponseHeadInfo): void {
-    this.session.write(serializeResponseHead({ httpVersion: h1Version(head.httpVersion), statusCode: head.statusCode, reason: h1Reason(head), headers: head.headers }));
+    this.session.write(
+      serializeResponseHead({
+        httpVersion: h1Version(head.httpVersion),
+        statusCode: head.statusCode,
+        reason: h1Reason(head),
+        headers: head.headers,
+      }),
+    );
   }
 
   sendResponse(response: Response, from: ResponseHeadInfo | null): void {
@@ -357,11 +377,19 @@ export class Http1Request implements ClientSide {
     if (!bodiless) fields = fixLength(fields, body, true);
     // The server's own Connection: close is in `from.keepAlive` already; look again only at
     // headers an addon set or changed.
-    this.keepAlive = this.head.keepAlive && (from === null || from.keepAlive) && ((from !== null && fields === from.headers) || !saysClose(getHeader(fields, 'connection')));
+    this.keepAlive =
+      this.head.keepAlive &&
+      (from === null || from.keepAlive) &&
+      ((from !== null && fields === from.headers) || !saysClose(getHeader(fields, 'connection')));
     fields = this.hopByHop(fields);
-    const pristine = from !== null && fields === from.headers && response.statusCode === from.statusCode && response.reason === from.reason;
+    const pristine =
+      from !== null &&
+      fields === from.headers &&
+      response.statusCode === from.statusCode &&
+      response.reason === from.reason;
     const head = serializeResponse(response, fields, { validate: !pristine, checked: from?.headers });
-    if (!this.session.closed) writeMessage(this.session.stream, head, body, isChunked(fields), response.trailers?.fields ?? null, bodiless);
+    if (!this.session.closed)
+      writeMessage(this.session.stream, head, body, isChunked(fields), response.trailers?.fields ?? null, bodiless);
     this.headSent = true;
   }
 
@@ -441,9 +469,16 @@ function newRequest(head: RequestHead, host: string, port: number, scheme: strin
  * The response head's bytes. A head an addon changed must be checked (CR/LF in a value would
  * split the message); that failure is reported as the server response's protocol error.
  */
-function serializeResponse(r: Response, fields: RawHeaders, options?: { validate: boolean; checked: RawHeaders | undefined }): Buffer {
+function serializeResponse(
+  r: Response,
+  fields: RawHeaders,
+  options?: { validate: boolean; checked: RawHeaders | undefined },
+): Buffer {
   try {
-    return serializeResponseHead({ httpVersion: h1Version(r.httpVersion), statusCode: r.statusCode, reason: h1Reason(r), headers: fields }, options);
+    return serializeResponseHead(
+      { httpVersion: h1Version(r.httpVersion), statusCode: r.statusCode, reason: h1Reason(r), headers: fields },
+      options,
+    );
   } catch (err) {
     if (err instanceof Http1Error) throw new UpstreamError(`HTTP protocol error in server response: ${err.message}`);
     throw err;

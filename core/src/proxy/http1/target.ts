@@ -43,7 +43,11 @@ export function parseTarget(method: string, target: string, offset: number, out:
   }
   const scheme = target.slice(0, sep).toLowerCase();
   if (scheme !== 'http' && scheme !== 'https') {
-    throw new HeadError(BAD, `Unsupported URL scheme "${clip(target.slice(0, sep))}" in request-target; only http and https are proxied.`, offset);
+    throw new HeadError(
+      BAD,
+      `Unsupported URL scheme "${clip(target.slice(0, sep))}" in request-target; only http and https are proxied.`,
+      offset,
+    );
   }
   const authStart = sep + 3;
   let authEnd = authStart;
@@ -61,14 +65,22 @@ export function parseTarget(method: string, target: string, offset: number, out:
 }
 
 /** Parses `host[:port]` in `s[start..end)`; `defaultPort` -1 means the port is required. */
-function parseAuthority(s: string, start: number, end: number, offset: number, out: TargetParts, defaultPort: number): void {
+function parseAuthority(
+  s: string,
+  start: number,
+  end: number,
+  offset: number,
+  out: TargetParts,
+  defaultPort: number,
+): void {
   const text = s.slice(start, end);
   if (start === end) throw new HeadError(BAD, 'Empty host in request-target.', offset + start);
   let hostEnd: number;
   let portStart: number;
   if (s.charCodeAt(start) === 0x5b /* [ */) {
     const close = s.indexOf(']', start);
-    if (close < 0 || close >= end) throw new HeadError(BAD, `Unclosed IPv6 literal in "${clip(text)}".`, offset + start);
+    if (close < 0 || close >= end)
+      throw new HeadError(BAD, `Unclosed IPv6 literal in "${clip(text)}".`, offset + start);
     out.host = s.slice(start + 1, close);
     if (!/^[0-9A-Fa-f:.]+(%25[A-Za-z0-9._~-]+)?$/.test(out.host)) {
       throw new HeadError(BAD, `Invalid IPv6 literal in "${clip(text)}".`, offset + start);
@@ -85,7 +97,11 @@ function parseAuthority(s: string, start: number, end: number, offset: number, o
     for (let i = start; i < hostEnd; i++) {
       const c = s.charCodeAt(i);
       if (c === 0x40 /* @ */) {
-        throw new HeadError(BAD, `User info ("user@host") is not allowed in request-target "${clip(text)}".`, offset + i);
+        throw new HeadError(
+          BAD,
+          `User info ("user@host") is not allowed in request-target "${clip(text)}".`,
+          offset + i,
+        );
       }
       if (c > 0xff || HOST[c] !== 1 || c === 0x3a || c === 0x5b || c === 0x5d) {
         throw new HeadError(BAD, `Invalid character ${JSON.stringify(s[i])} in host "${clip(text)}".`, offset + i);

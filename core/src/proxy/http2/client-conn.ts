@@ -138,7 +138,9 @@ export class Http2ClientConn implements TransportReader, Http2Handler {
   /** Why a stream ended with its connection (`onReset` cause `connection`). */
   lostReason(code: number): string {
     if (this.lost !== null) return this.lost;
-    return code === ErrorCode.CANCEL || code === ErrorCode.NO_ERROR ? 'Server connection closed.' : `Server closed the HTTP/2 connection: ${errorCodeName(code)}.`;
+    return code === ErrorCode.CANCEL || code === ErrorCode.NO_ERROR
+      ? 'Server connection closed.'
+      : `Server closed the HTTP/2 connection: ${errorCodeName(code)}.`;
   }
 
   private pump(): void {
@@ -157,7 +159,8 @@ export class Http2ClientConn implements TransportReader, Http2Handler {
     if (!this.gotBytes) {
       this.gotBytes = true;
       // prior knowledge: a server that speaks HTTP/2 starts with SETTINGS
-      if (chunk.length >= 4 && chunk[3] !== FrameType.SETTINGS) return this.notHttp2(`it answered ${JSON.stringify(chunk.toString('latin1', 0, Math.min(chunk.length, 24)))}`);
+      if (chunk.length >= 4 && chunk[3] !== FrameType.SETTINGS)
+        return this.notHttp2(`it answered ${JSON.stringify(chunk.toString('latin1', 0, Math.min(chunk.length, 24)))}`);
     }
     // the client's connection is corked until the exchanges this read resumed had their turn
     // (their promise reactions are queued during receive(), before this microtask)

@@ -19,7 +19,17 @@ import { checkOutboundFields, checkPseudo } from './outbound.js';
 import { Sender } from './sender.js';
 import { applyPeerSettings, defaultSettings, ourSettingsEntries, resolveOptions } from './settings.js';
 import { Stream } from './stream.js';
-import type { FloodLimits, Http2Handler, Http2Head, Http2Options, Http2RequestInit, Http2ResponseInit, Http2Role, Http2Settings, ResetCause } from './types.js';
+import type {
+  FloodLimits,
+  Http2Handler,
+  Http2Head,
+  Http2Options,
+  Http2RequestInit,
+  Http2ResponseInit,
+  Http2Role,
+  Http2Settings,
+  ResetCause,
+} from './types.js';
 
 /** Receive states. */
 const PREFACE_IN = 0;
@@ -29,7 +39,11 @@ const DEAD = 3;
 
 const DISCARD: HeaderSink = { field() {} };
 /** Errors of the sending API: thrown to the caller, never a reason to end the connection. */
-const API_ERRORS = new Set<string>([Http2ErrorCodes.BAD_OUTBOUND, Http2ErrorCodes.STREAM_STATE, Http2ErrorCodes.CANNOT_OPEN]);
+const API_ERRORS = new Set<string>([
+  Http2ErrorCodes.BAD_OUTBOUND,
+  Http2ErrorCodes.STREAM_STATE,
+  Http2ErrorCodes.CANNOT_OPEN,
+]);
 
 /**
  * An HTTP/2 connection endpoint (RFC 9113 with HPACK, RFC 7541), socket-free.
@@ -236,8 +250,11 @@ export class Http2Connection {
    * `onSettings` are the moments to look again.
    */
   canOpenStream(): boolean {
-    if (this.role !== 'client' || this.state === DEAD || this.goawayReceivedId >= 0 || this.nextLocalId > MAX_STREAM_ID) return false;
-    const limit = this.remoteSettingsSeen ? this.remoteSettings.maxConcurrentStreams : Math.min(this.provisionalLimit, this.remoteSettings.maxConcurrentStreams);
+    if (this.role !== 'client' || this.state === DEAD || this.goawayReceivedId >= 0 || this.nextLocalId > MAX_STREAM_ID)
+      return false;
+    const limit = this.remoteSettingsSeen
+      ? this.remoteSettings.maxConcurrentStreams
+      : Math.min(this.provisionalLimit, this.remoteSettings.maxConcurrentStreams);
     return this.localActive < limit;
   }
 
@@ -248,12 +265,25 @@ export class Http2Connection {
    */
   openStream(req: Http2RequestInit, endStream: boolean): number {
     if (!this.canOpenStream()) {
-      const why = this.role !== 'client' ? 'a server-role connection opens no streams' : this.state === DEAD ? 'the connection is closed' : this.goawayReceivedId >= 0 ? 'the server sent GOAWAY' : this.nextLocalId > MAX_STREAM_ID ? 'stream ids are used up' : `the server allows ${this.remoteSettings.maxConcurrentStreams} concurrent streams`;
+      const why =
+        this.role !== 'client'
+          ? 'a server-role connection opens no streams'
+          : this.state === DEAD
+            ? 'the connection is closed'
+            : this.goawayReceivedId >= 0
+              ? 'the server sent GOAWAY'
+              : this.nextLocalId > MAX_STREAM_ID
+                ? 'stream ids are used up'
+                : `the server allows ${this.remoteSettings.maxConcurrentStreams} concurrent streams`;
       throw new Http2Error(Http2ErrorCodes.CANNOT_OPEN, `cannot open a stream: ${why}`, 0);
     }
     const protocol = req.protocol ?? '';
     if (protocol !== '' && !this.remoteSettings.enableConnectProtocol) {
-      throw new Http2Error(Http2ErrorCodes.BAD_OUTBOUND, `:protocol ${protocol} needs the server's SETTINGS_ENABLE_CONNECT_PROTOCOL`, 0);
+      throw new Http2Error(
+        Http2ErrorCodes.BAD_OUTBOUND,
+        `:protocol ${protocol} needs the server's SETTINGS_ENABLE_CONNECT_PROTOCOL`,
+        0,
+      );
     }
     checkPseudo(':method', req.method, true);
     if (req.method === '') throw new Http2Error(Http2ErrorCodes.BAD_OUTBOUND, 'a request needs a :method', 0);
@@ -287,8 +317,10 @@ export class Http2Connection {
   sendHeaders(streamId: number, res: Http2ResponseInit, endStream: boolean): void {
     const s = this.live(streamId);
     if (s === null) return;
-    if (this.role !== 'server') throw this.misuse(streamId, 'a client-role connection sends requests with openStream()');
-    if (s.localEnded || s.headOut) throw this.misuse(streamId, `the ${s.localEnded ? 'stream was ended' : 'final response head was sent'} already`);
+    if (this.role !== 'server')
+      throw this.misuse(streamId, 'a client-role connection sends requests with openStream()');
+    if (s.localEnded || s.headOut)
+      throw this.misuse(streamId, `the ${s.localEnded ? 'stream was ended' : 'final response head was sent'} already`);
     const status = res.status;
     if (!Number.isInteger(status) || status < 100 || status > 999 || status === 101) {
       throw new Http2Error(Http2ErrorCodes.BAD_OUTBOUND, `status ${status} cannot be sent on HTTP/2`, 0, streamId);
@@ -408,7 +440,10 @@ export class Http2Connection {
       if (chunk[i] !== PREFACE[this.prefaceSeen + i]) {
         const text = chunk.subarray(0, Math.min(chunk.length, 16)).toString('latin1');
         const hint = /^[A-Z]+ \S/.test(text) ? ' (this looks like HTTP/1)' : '';
-        throw new Http2Error(Http2ErrorCodes.BAD_PREFACE, `the client did not send the HTTP/2 connection preface: byte ${this.prefaceSeen + i} differs${hint}`);
+        throw new Http2Error(
+          Http2ErrorCodes.BAD_PREFACE,
+          `the client did not send the HTTP/2 connection preface: byte ${this.prefaceSeen + i} differs${hint}`,
+        );
       }
     }
     this.prefaceSeen += n;
@@ -419,11 +454,17 @@ export class Http2Connection {
   /** One whole non-DATA frame. */
   private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
     if (this.blockStream !== 0 && type !== FrameType.CONTINUATION) {
-      throw new Http2Error(Http2ErrorCodes.PROTOCOL, `frame type ${type} on stream ${id} while the header block of stream ${this.blockStream} waits for CONTINUATION`);
+      throw new Http2Error(
+        Http2ErrorCodes.PROTOCOL,
+        `frame type ${type} on stream ${id} while the header block of stream ${this.blockStream} waits for CONTINUATION`,
+      );
     }
     if (this.state === FIRST_SETTINGS) {
       if (type !== FrameType.SETTINGS || flags & Flag.ACK) {
-        throw new Http2Error(Http2ErrorCodes.BAD_PREFACE, `the ${this.role === 'server' ? 'client' : 'server'}'s first frame is type ${type}, not SETTINGS`);
+        throw new Http2Error(
+          Http2ErrorCodes.BAD_PREFACE,
+          `the ${this.role === 'server' ? 'client' : 'server'}'s first frame is type ${type}, not SETTINGS`,
+        );
       }
       this.state = OPEN;
     }
@@ -445,12 +486,20 @@ export class Http2Connection {
       case FrameType.PRIORITY:
         if (id === 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, 'PRIORITY frame on stream 0');
         this.empty('PRIORITY frames');
-        if (payload.length !== 5) this.streamError(id, Http2ErrorCodes.FRAME_SIZE, `PRIORITY frame of ${payload.length} bytes (must be 5)`, ErrorCode.FRAME_SIZE_ERROR);
+        if (payload.length !== 5)
+          this.streamError(
+            id,
+            Http2ErrorCodes.FRAME_SIZE,
+            `PRIORITY frame of ${payload.length} bytes (must be 5)`,
+            ErrorCode.FRAME_SIZE_ERROR,
+          );
         return;
       case FrameType.PUSH_PROMISE:
         throw new Http2Error(
           Http2ErrorCodes.PROTOCOL,
-          this.role === 'server' ? 'a client sent PUSH_PROMISE' : `PUSH_PROMISE on stream ${id}: server push is disabled (SETTINGS_ENABLE_PUSH = 0)`,
+          this.role === 'server'
+            ? 'a client sent PUSH_PROMISE'
+            : `PUSH_PROMISE on stream ${id}: server push is disabled (SETTINGS_ENABLE_PUSH = 0)`,
         );
       default:
         // extension frames (ALTSVC, ORIGIN, ...) are ignored (RFC 9113 section 5.5)
@@ -461,12 +510,20 @@ export class Http2Connection {
   /** A DATA frame header (and pad length) was read. */
   private onDataStart(flags: number, id: number, length: number, padding: number): void {
     if (this.blockStream !== 0) {
-      throw new Http2Error(Http2ErrorCodes.PROTOCOL, `DATA on stream ${id} while the header block of stream ${this.blockStream} waits for CONTINUATION`);
+      throw new Http2Error(
+        Http2ErrorCodes.PROTOCOL,
+        `DATA on stream ${id} while the header block of stream ${this.blockStream} waits for CONTINUATION`,
+      );
     }
-    if (this.state === FIRST_SETTINGS) throw new Http2Error(Http2ErrorCodes.BAD_PREFACE, 'the first frame is DATA, not SETTINGS');
+    if (this.state === FIRST_SETTINGS)
+      throw new Http2Error(Http2ErrorCodes.BAD_PREFACE, 'the first frame is DATA, not SETTINGS');
     if (id === 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, 'DATA frame on stream 0');
     if (length > this.recvWindow) {
-      throw new Http2Error(Http2ErrorCodes.FLOW_CONTROL, `${length} bytes of DATA on stream ${id} with ${this.recvWindow} left in the connection window`, ErrorCode.FLOW_CONTROL_ERROR);
+      throw new Http2Error(
+        Http2ErrorCodes.FLOW_CONTROL,
+        `${length} bytes of DATA on stream ${id} with ${this.recvWindow} left in the connection window`,
+        ErrorCode.FLOW_CONTROL_ERROR,
+      );
     }
     this.recvWindow -= length;
     const end = (flags & Flag.END_STREAM) !== 0;
@@ -485,17 +542,31 @@ export class Http2Connection {
     }
     if (s.remoteEnded) {
       this.credit(length);
-      this.streamError(id, Http2ErrorCodes.STREAM_CLOSED, `DATA on stream ${id} after the peer ended it`, ErrorCode.STREAM_CLOSED);
+      this.streamError(
+        id,
+        Http2ErrorCodes.STREAM_CLOSED,
+        `DATA on stream ${id} after the peer ended it`,
+        ErrorCode.STREAM_CLOSED,
+      );
       return;
     }
     if (!s.headIn) {
       this.credit(length);
-      this.streamError(id, Http2ErrorCodes.PROTOCOL, `DATA on stream ${id} before its ${this.role === 'server' ? 'request' : 'response'} head`);
+      this.streamError(
+        id,
+        Http2ErrorCodes.PROTOCOL,
+        `DATA on stream ${id} before its ${this.role === 'server' ? 'request' : 'response'} head`,
+      );
       return;
     }
     if (length > s.recvWindow) {
       this.credit(length);
-      this.streamError(id, Http2ErrorCodes.FLOW_CONTROL, `${length} bytes of DATA on stream ${id} with ${s.recvWindow} left in its window`, ErrorCode.FLOW_CONTROL_ERROR);
+      this.streamError(
+        id,
+        Http2ErrorCodes.FLOW_CONTROL,
+        `${length} bytes of DATA on stream ${id} with ${s.recvWindow} left in its window`,
+        ErrorCode.FLOW_CONTROL_ERROR,
+      );
       return;
     }
     s.recvWindow -= length;
@@ -542,10 +613,14 @@ export class Http2Connection {
     }
     let selfDependent = false;
     if (flags & Flag.PRIORITY) {
-      if (end - start >= 4) selfDependent = ((payload.readUInt32BE(start) & 0x7fffffff) >>> 0) === id;
+      if (end - start >= 4) selfDependent = (payload.readUInt32BE(start) & 0x7fffffff) >>> 0 === id;
       start += 5;
     }
-    if (end < start) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `HEADERS frame on stream ${id}: padding and priority fields longer than the payload`);
+    if (end < start)
+      throw new Http2Error(
+        Http2ErrorCodes.PROTOCOL,
+        `HEADERS frame on stream ${id}: padding and priority fields longer than the payload`,
+      );
     const endStream = (flags & Flag.END_STREAM) !== 0;
     if (flags & Flag.END_HEADERS) {
       this.block(id, payload, start, end, endStream, selfDependent);
@@ -562,10 +637,17 @@ export class Http2Connection {
 
   private onContinuation(flags: number, id: number, payload: Buffer): void {
     if (this.blockStream === 0 || id !== this.blockStream) {
-      throw new Http2Error(Http2ErrorCodes.PROTOCOL, `CONTINUATION on stream ${id} ${this.blockStream === 0 ? 'without a header block to continue' : `while stream ${this.blockStream}'s block is open`}`);
+      throw new Http2Error(
+        Http2ErrorCodes.PROTOCOL,
+        `CONTINUATION on stream ${id} ${this.blockStream === 0 ? 'without a header block to continue' : `while stream ${this.blockStream}'s block is open`}`,
+      );
     }
     if (++this.blockContinuations > this.floods.maxContinuations) {
-      throw new Http2Error(Http2ErrorCodes.FLOOD, `more than ${this.floods.maxContinuations} CONTINUATION frames in one header block (CONTINUATION flood)`, ErrorCode.ENHANCE_YOUR_CALM);
+      throw new Http2Error(
+        Http2ErrorCodes.FLOOD,
+        `more than ${this.floods.maxContinuations} CONTINUATION frames in one header block (CONTINUATION flood)`,
+        ErrorCode.ENHANCE_YOUR_CALM,
+      );
     }
     if (payload.length === 0 && !(flags & Flag.END_HEADERS)) this.empty('empty CONTINUATION frames');
     this.blockParts.push(payload);
@@ -591,16 +673,27 @@ export class Http2Connection {
   private block(id: number, buf: Buffer, start: number, end: number, endStream: boolean, selfDependent: boolean): void {
     const s = this.streams.get(id);
     if (s === undefined || s.closed) {
-      if (this.role === 'server' && s === undefined && id > this.lastPeerStreamId) return this.newPeerStream(id, buf, start, end, endStream, selfDependent);
-      if (this.role === 'client' && id % 2 === 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `HEADERS on even stream ${id} (server push is disabled)`);
-      if (this.isIdle(id)) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `HEADERS on stream ${id}, which ${this.role === 'client' ? 'we never opened' : 'is not a valid new stream'}`);
+      if (this.role === 'server' && s === undefined && id > this.lastPeerStreamId)
+        return this.newPeerStream(id, buf, start, end, endStream, selfDependent);
+      if (this.role === 'client' && id % 2 === 0)
+        throw new Http2Error(Http2ErrorCodes.PROTOCOL, `HEADERS on even stream ${id} (server push is disabled)`);
+      if (this.isIdle(id))
+        throw new Http2Error(
+          Http2ErrorCodes.PROTOCOL,
+          `HEADERS on stream ${id}, which ${this.role === 'client' ? 'we never opened' : 'is not a valid new stream'}`,
+        );
       this.decoder.decode(buf, start, end, DISCARD);
       this.empty('frames on closed streams');
       return;
     }
     if (s.remoteEnded) {
       this.decoder.decode(buf, start, end, DISCARD);
-      return this.streamError(id, Http2ErrorCodes.STREAM_CLOSED, `HEADERS on stream ${id} after the peer ended it`, ErrorCode.STREAM_CLOSED);
+      return this.streamError(
+        id,
+        Http2ErrorCodes.STREAM_CLOSED,
+        `HEADERS on stream ${id} after the peer ended it`,
+        ErrorCode.STREAM_CLOSED,
+      );
     }
     const trailers = s.headIn;
     const kind = trailers ? BlockKind.TRAILERS : BlockKind.RESPONSE;
@@ -610,17 +703,27 @@ export class Http2Connection {
     const head = this.builder.finish();
     if (head === null) return this.malformed(id);
     if (head.status < 200) {
-      if (head.status === 101) return this.streamError(id, Http2ErrorCodes.PROTOCOL, 'status 101 on HTTP/2 (RFC 9113 section 8.6)');
-      if (endStream) return this.streamError(id, Http2ErrorCodes.PROTOCOL, `interim ${head.status} response with END_STREAM`);
+      if (head.status === 101)
+        return this.streamError(id, Http2ErrorCodes.PROTOCOL, 'status 101 on HTTP/2 (RFC 9113 section 8.6)');
+      if (endStream)
+        return this.streamError(id, Http2ErrorCodes.PROTOCOL, `interim ${head.status} response with END_STREAM`);
       this.handler.onInformational?.(id, head);
       return;
     }
     s.headIn = true;
-    if (this.validate && head.contentLength >= 0 && !s.headRequest && head.status !== 204 && head.status !== 304) s.expectedLength = head.contentLength;
+    if (this.validate && head.contentLength >= 0 && !s.headRequest && head.status !== 204 && head.status !== 304)
+      s.expectedLength = head.contentLength;
     this.deliverHead(s, head, endStream);
   }
 
-  private newPeerStream(id: number, buf: Buffer, start: number, end: number, endStream: boolean, selfDependent: boolean): void {
+  private newPeerStream(
+    id: number,
+    buf: Buffer,
+    start: number,
+    end: number,
+    endStream: boolean,
+    selfDependent: boolean,
+  ): void {
     if (id % 2 === 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `HEADERS from the client on even stream ${id}`);
     this.lastPeerStreamId = id;
     if (this.goawaySentId >= 0 && id > this.goawaySentId) {
@@ -631,13 +734,24 @@ export class Http2Connection {
     if (!this.decodeBlock(id, BlockKind.REQUEST, buf, start, end)) return;
     if (selfDependent) return this.streamError(id, Http2ErrorCodes.PROTOCOL, `stream ${id} depends on itself`);
     if (this.peerActive >= this.localSettings.maxConcurrentStreams) {
-      return this.streamError(id, Http2ErrorCodes.REFUSED_STREAM, `stream ${id} over our SETTINGS_MAX_CONCURRENT_STREAMS of ${this.localSettings.maxConcurrentStreams}`, ErrorCode.REFUSED_STREAM);
+      return this.streamError(
+        id,
+        Http2ErrorCodes.REFUSED_STREAM,
+        `stream ${id} over our SETTINGS_MAX_CONCURRENT_STREAMS of ${this.localSettings.maxConcurrentStreams}`,
+        ErrorCode.REFUSED_STREAM,
+      );
     }
     const head = this.builder.finish();
     if (head === null) return this.malformed(id);
     if (this.validate && head.contentLength >= 0 && head.method !== 'CONNECT') {
       if (endStream && head.contentLength !== 0) {
-        return this.streamError(id, Http2ErrorCodes.CONTENT_LENGTH, `request on stream ${id} announces content-length ${head.contentLength} but has no body`, ErrorCode.PROTOCOL_ERROR, 'content-length');
+        return this.streamError(
+          id,
+          Http2ErrorCodes.CONTENT_LENGTH,
+          `request on stream ${id} announces content-length ${head.contentLength} but has no body`,
+          ErrorCode.PROTOCOL_ERROR,
+          'content-length',
+        );
       }
     }
     const s = new Stream(id, true, this.streamRecvInitial, this.remoteSettings.initialWindowSize);
@@ -658,7 +772,8 @@ export class Http2Connection {
   }
 
   private onTrailersBlock(s: Stream, endStream: boolean): void {
-    if (!endStream) return this.streamError(s.id, Http2ErrorCodes.PROTOCOL, `trailers on stream ${s.id} without END_STREAM`);
+    if (!endStream)
+      return this.streamError(s.id, Http2ErrorCodes.PROTOCOL, `trailers on stream ${s.id} without END_STREAM`);
     if (s.expectedLength >= 0 && s.receivedLength !== s.expectedLength) return this.contentLengthError(s);
     s.remoteEnded = true;
     this.handler.onTrailers(s.id, this.builder.trailers);
@@ -670,7 +785,11 @@ export class Http2Connection {
     const b = this.builder;
     b.begin(kind);
     if (!this.decoder.decode(buf, start, end, b)) {
-      this.streamError(id, Http2ErrorCodes.HEADER_LIST_TOO_LARGE, `header list on stream ${id} over our SETTINGS_MAX_HEADER_LIST_SIZE of ${this.localSettings.maxHeaderListSize} bytes`);
+      this.streamError(
+        id,
+        Http2ErrorCodes.HEADER_LIST_TOO_LARGE,
+        `header list on stream ${id} over our SETTINGS_MAX_HEADER_LIST_SIZE of ${this.localSettings.maxHeaderListSize} bytes`,
+      );
       return false;
     }
     if (b.error !== null) {
@@ -682,7 +801,13 @@ export class Http2Connection {
 
   private malformed(id: number): void {
     const b = this.builder;
-    this.streamError(id, b.errorCode, `malformed header block on stream ${id}: ${b.error ?? 'invalid'}`, ErrorCode.PROTOCOL_ERROR, b.errorHeader);
+    this.streamError(
+      id,
+      b.errorCode,
+      `malformed header block on stream ${id}: ${b.error ?? 'invalid'}`,
+      ErrorCode.PROTOCOL_ERROR,
+      b.errorHeader,
+    );
   }
 
   private contentLengthError(s: Stream): void {
@@ -698,15 +823,22 @@ export class Http2Connection {
   private onSettingsFrame(flags: number, id: number, payload: Buffer): void {
     if (id !== 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `SETTINGS frame on stream ${id}`);
     if (flags & Flag.ACK) {
-      if (payload.length !== 0) throw new Http2Error(Http2ErrorCodes.FRAME_SIZE, 'SETTINGS ACK with a payload', ErrorCode.FRAME_SIZE_ERROR);
-      if (this.settingsAckPending === 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, 'SETTINGS ACK without SETTINGS to acknowledge');
+      if (payload.length !== 0)
+        throw new Http2Error(Http2ErrorCodes.FRAME_SIZE, 'SETTINGS ACK with a payload', ErrorCode.FRAME_SIZE_ERROR);
+      if (this.settingsAckPending === 0)
+        throw new Http2Error(Http2ErrorCodes.PROTOCOL, 'SETTINGS ACK without SETTINGS to acknowledge');
       this.settingsAckPending--;
       this.applyOurSettings();
       return;
     }
     if (!this.settingsBucket.take(this.now())) this.flood('SETTINGS frames', this.floods.settings);
     const entries = readSettings(payload);
-    if (entries === null) throw new Http2Error(Http2ErrorCodes.FRAME_SIZE, `SETTINGS frame of ${payload.length} bytes (not a multiple of 6)`, ErrorCode.FRAME_SIZE_ERROR);
+    if (entries === null)
+      throw new Http2Error(
+        Http2ErrorCodes.FRAME_SIZE,
+        `SETTINGS frame of ${payload.length} bytes (not a multiple of 6)`,
+        ErrorCode.FRAME_SIZE_ERROR,
+      );
     const rs = this.remoteSettings;
     const { windowDelta, tableSize } = applyPeerSettings(rs, entries, this.role);
     if (tableSize) this.encoder.setPeerTableSize(rs.headerTableSize);
@@ -714,7 +846,12 @@ export class Http2Connection {
       for (const s of this.streams.values()) {
         if (s.closed) continue;
         s.sendWindow += windowDelta;
-        if (s.sendWindow > MAX_WINDOW) throw new Http2Error(Http2ErrorCodes.FLOW_CONTROL, `SETTINGS_INITIAL_WINDOW_SIZE change overflows stream ${s.id}'s window`, ErrorCode.FLOW_CONTROL_ERROR);
+        if (s.sendWindow > MAX_WINDOW)
+          throw new Http2Error(
+            Http2ErrorCodes.FLOW_CONTROL,
+            `SETTINGS_INITIAL_WINDOW_SIZE change overflows stream ${s.id}'s window`,
+            ErrorCode.FLOW_CONTROL_ERROR,
+          );
       }
     }
     this.out.settings([], true);
@@ -733,13 +870,23 @@ export class Http2Connection {
   }
 
   private onWindowUpdate(id: number, payload: Buffer): void {
-    if (payload.length !== 4) throw new Http2Error(Http2ErrorCodes.FRAME_SIZE, `WINDOW_UPDATE of ${payload.length} bytes (must be 4)`, ErrorCode.FRAME_SIZE_ERROR);
+    if (payload.length !== 4)
+      throw new Http2Error(
+        Http2ErrorCodes.FRAME_SIZE,
+        `WINDOW_UPDATE of ${payload.length} bytes (must be 4)`,
+        ErrorCode.FRAME_SIZE_ERROR,
+      );
     const inc = payload.readUInt32BE(0) & 0x7fffffff;
     if (id === 0) {
       if (inc === 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, 'WINDOW_UPDATE of 0 on the connection');
       const sender = this.sender;
       sender.window += inc;
-      if (sender.window > MAX_WINDOW) throw new Http2Error(Http2ErrorCodes.FLOW_CONTROL, 'WINDOW_UPDATE overflows the connection window (over 2^31-1)', ErrorCode.FLOW_CONTROL_ERROR);
+      if (sender.window > MAX_WINDOW)
+        throw new Http2Error(
+          Http2ErrorCodes.FLOW_CONTROL,
+          'WINDOW_UPDATE overflows the connection window (over 2^31-1)',
+          ErrorCode.FLOW_CONTROL_ERROR,
+        );
       if (sender.waiting) {
         if (inc < 1024) this.empty('tiny WINDOW_UPDATEs');
         sender.flush();
@@ -754,7 +901,13 @@ export class Http2Connection {
     }
     if (inc === 0) return this.streamError(id, Http2ErrorCodes.PROTOCOL, `WINDOW_UPDATE of 0 on stream ${id}`);
     s.sendWindow += inc;
-    if (s.sendWindow > MAX_WINDOW) return this.streamError(id, Http2ErrorCodes.FLOW_CONTROL, `WINDOW_UPDATE overflows stream ${id}'s window (over 2^31-1)`, ErrorCode.FLOW_CONTROL_ERROR);
+    if (s.sendWindow > MAX_WINDOW)
+      return this.streamError(
+        id,
+        Http2ErrorCodes.FLOW_CONTROL,
+        `WINDOW_UPDATE overflows stream ${id}'s window (over 2^31-1)`,
+        ErrorCode.FLOW_CONTROL_ERROR,
+      );
     if (s.queue !== null) {
       if (inc < 1024) this.empty('tiny WINDOW_UPDATEs');
       this.sender.flush();
@@ -763,7 +916,12 @@ export class Http2Connection {
 
   private onRstStream(id: number, payload: Buffer): void {
     if (id === 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, 'RST_STREAM on stream 0');
-    if (payload.length !== 4) throw new Http2Error(Http2ErrorCodes.FRAME_SIZE, `RST_STREAM of ${payload.length} bytes (must be 4)`, ErrorCode.FRAME_SIZE_ERROR);
+    if (payload.length !== 4)
+      throw new Http2Error(
+        Http2ErrorCodes.FRAME_SIZE,
+        `RST_STREAM of ${payload.length} bytes (must be 4)`,
+        ErrorCode.FRAME_SIZE_ERROR,
+      );
     const code = payload.readUInt32BE(0);
     if (!this.resetBucket.take(this.now())) this.flood('stream resets (rapid reset)', this.floods.resets);
     const s = this.streams.get(id);
@@ -778,7 +936,12 @@ export class Http2Connection {
 
   private onPingFrame(flags: number, id: number, payload: Buffer): void {
     if (id !== 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `PING frame on stream ${id}`);
-    if (payload.length !== 8) throw new Http2Error(Http2ErrorCodes.FRAME_SIZE, `PING frame of ${payload.length} bytes (must be 8)`, ErrorCode.FRAME_SIZE_ERROR);
+    if (payload.length !== 8)
+      throw new Http2Error(
+        Http2ErrorCodes.FRAME_SIZE,
+        `PING frame of ${payload.length} bytes (must be 8)`,
+        ErrorCode.FRAME_SIZE_ERROR,
+      );
     if (flags & Flag.ACK) {
       this.handler.onPingAck?.(payload);
       return;
@@ -791,8 +954,14 @@ export class Http2Connection {
   private onGoawayFrame(id: number, payload: Buffer): void {
     if (id !== 0) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `GOAWAY frame on stream ${id}`);
     const g = readGoaway(payload);
-    if (g === null) throw new Http2Error(Http2ErrorCodes.FRAME_SIZE, `GOAWAY frame of ${payload.length} bytes (at least 8)`, ErrorCode.FRAME_SIZE_ERROR);
-    this.goawayReceivedId = this.goawayReceivedId < 0 ? g.lastStreamId : Math.min(this.goawayReceivedId, g.lastStreamId);
+    if (g === null)
+      throw new Http2Error(
+        Http2ErrorCodes.FRAME_SIZE,
+        `GOAWAY frame of ${payload.length} bytes (at least 8)`,
+        ErrorCode.FRAME_SIZE_ERROR,
+      );
+    this.goawayReceivedId =
+      this.goawayReceivedId < 0 ? g.lastStreamId : Math.min(this.goawayReceivedId, g.lastStreamId);
     this.goawayCode = g.errorCode;
     this.handler.onGoaway?.(g.lastStreamId, g.errorCode, g.debug);
     for (const s of [...this.streams.values()]) {
@@ -853,7 +1022,13 @@ export class Http2Connection {
   }
 
   /** Stream error: RST_STREAM, forget the stream, tell the handler. */
-  private streamError(id: number, code: Http2ErrorCodeName, message: string, errorCode: number = ErrorCode.PROTOCOL_ERROR, header?: string): void {
+  private streamError(
+    id: number,
+    code: Http2ErrorCodeName,
+    message: string,
+    errorCode: number = ErrorCode.PROTOCOL_ERROR,
+    header?: string,
+  ): void {
     const err = new Http2Error(code, message, errorCode, id, header);
     this.out.rstStream(id, errorCode);
     if (!this.resetBucket.take(this.now())) this.flood('stream errors', this.floods.resets);
@@ -865,7 +1040,11 @@ export class Http2Connection {
   }
 
   private flood(what: string, limit: { burst: number; perSecond: number }): never {
-    throw new Http2Error(Http2ErrorCodes.FLOOD, `too many ${what}: more than ${limit.burst} at once or ${limit.perSecond} per second`, ErrorCode.ENHANCE_YOUR_CALM);
+    throw new Http2Error(
+      Http2ErrorCodes.FLOOD,
+      `too many ${what}: more than ${limit.burst} at once or ${limit.perSecond} per second`,
+      ErrorCode.ENHANCE_YOUR_CALM,
+    );
   }
 
   /** Counts a frame that carries nothing toward the empty-frame flood guard. */
@@ -918,4 +1097,3 @@ export class Http2Connection {
     this.out.drain(this.writeOut);
   }
 }
-

@@ -94,7 +94,10 @@ export class FrameReader {
         case PAD_LENGTH: {
           const pad = buf[pos++]!;
           if (pad >= this.length) {
-            throw new Http2Error(Http2ErrorCodes.PROTOCOL, `DATA frame on stream ${this.streamId}: pad length ${pad} leaves no room in a ${this.length}-byte payload`);
+            throw new Http2Error(
+              Http2ErrorCodes.PROTOCOL,
+              `DATA frame on stream ${this.streamId}: pad length ${pad} leaves no room in a ${this.length}-byte payload`,
+            );
           }
           this.startData(pad);
           break;
@@ -151,7 +154,12 @@ export class FrameReader {
   private afterHeader(): void {
     if (this.type === FrameType.DATA) {
       if (this.flags & Flag.PADDED) {
-        if (this.length === 0) throw new Http2Error(Http2ErrorCodes.FRAME_SIZE, `padded DATA frame on stream ${this.streamId} without a pad length`, ErrorCode.FRAME_SIZE_ERROR);
+        if (this.length === 0)
+          throw new Http2Error(
+            Http2ErrorCodes.FRAME_SIZE,
+            `padded DATA frame on stream ${this.streamId} without a pad length`,
+            ErrorCode.FRAME_SIZE_ERROR,
+          );
         this.state = PAD_LENGTH;
       } else {
         this.startData(-1);

@@ -116,7 +116,12 @@ export class FrameWriter {
    * blocks in place; this is for raw frames). `padding` adds PADDED and that many zero bytes,
    * `priority` the PRIORITY flag and fields (weight 1-256).
    */
-  headers(streamId: number, fragment: Buffer, flags: number, options: { padding?: number; priority?: { dependency: number; weight: number; exclusive: boolean } } = {}): void {
+  headers(
+    streamId: number,
+    fragment: Buffer,
+    flags: number,
+    options: { padding?: number; priority?: { dependency: number; weight: number; exclusive: boolean } } = {},
+  ): void {
     const pad = options.padding;
     const prio = options.priority;
     const f = flags | (pad !== undefined ? Flag.PADDED : 0) | (prio ? Flag.PRIORITY : 0);

@@ -83,12 +83,17 @@ export function readPriority(buf: Buffer, off: number): PriorityFields {
 export function readSettings(payload: Buffer): Array<[number, number]> | null {
   if (payload.length % 6 !== 0) return null;
   const out: Array<[number, number]> = [];
-  for (let off = 0; off < payload.length; off += 6) out.push([payload.readUInt16BE(off), payload.readUInt32BE(off + 2)]);
+  for (let off = 0; off < payload.length; off += 6)
+    out.push([payload.readUInt16BE(off), payload.readUInt32BE(off + 2)]);
   return out;
 }
 
 /** GOAWAY fields; null if shorter than 8 bytes. `debug` is a view. */
 export function readGoaway(payload: Buffer): { lastStreamId: number; errorCode: number; debug: Buffer } | null {
   if (payload.length < 8) return null;
-  return { lastStreamId: payload.readUInt32BE(0) & 0x7fffffff, errorCode: payload.readUInt32BE(4), debug: payload.subarray(8) };
+  return {
+    lastStreamId: payload.readUInt32BE(0) & 0x7fffffff,
+    errorCode: payload.readUInt32BE(4),
+    debug: payload.subarray(8),
+  };
 }

@@ -30,7 +30,9 @@ function table(ok: (c: number) => boolean): Uint8Array {
 }
 const TCHAR = "!#$%&'*+-.^_`|~";
 /** Names under validation: lower-case tokens (RFC 9113 section 8.2.1 forbids upper case). */
-const STRICT_NAME = table((c) => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || TCHAR.includes(String.fromCharCode(c)));
+const STRICT_NAME = table(
+  (c) => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || TCHAR.includes(String.fromCharCode(c)),
+);
 /** Names without validation: anything but controls, space, DEL and ':' (so nothing can split an HTTP/1 line). */
 const LAX_NAME = table((c) => c > 0x20 && c !== 0x7f && c !== COLON);
 /** Bytes never allowed in a value: NUL, LF, CR. */
@@ -81,7 +83,13 @@ function pseudoBit(name: Buffer): number {
     case 5:
       return same(name, N_PATH) ? PSEUDO_PATH : 0;
     case 7:
-      return same(name, N_METHOD) ? PSEUDO_METHOD : same(name, N_SCHEME) ? PSEUDO_SCHEME : same(name, N_STATUS) ? PSEUDO_STATUS : 0;
+      return same(name, N_METHOD)
+        ? PSEUDO_METHOD
+        : same(name, N_SCHEME)
+          ? PSEUDO_SCHEME
+          : same(name, N_STATUS)
+            ? PSEUDO_STATUS
+            : 0;
     case 9:
       return same(name, N_PROTOCOL) ? PSEUDO_PROTOCOL : 0;
     case 10:
@@ -151,7 +159,8 @@ export class HeadBuilder implements HeaderSink {
     if (this.validate && name.length === 14 && same(name, N_CONTENT_LENGTH)) {
       const n = parseLength(value);
       if (n < 0) return this.fail(`invalid content-length ${JSON.stringify(latin1(value, 0, value.length))}`, name);
-      if (head.contentLength >= 0 && head.contentLength !== n) return this.fail(`two different content-length values (${head.contentLength} and ${n})`, name);
+      if (head.contentLength >= 0 && head.contentLength !== n)
+        return this.fail(`two different content-length values (${head.contentLength} and ${n})`, name);
       head.contentLength = n;
     }
     head.headers.push([name, value]);
@@ -172,8 +181,10 @@ export class HeadBuilder implements HeaderSink {
         if (seen & (PSEUDO_SCHEME | PSEUDO_PATH)) return this.failed('a CONNECT request with :scheme or :path');
       } else {
         if (!(seen & PSEUDO_SCHEME)) return this.failed('a request without :scheme');
-        if (!(seen & PSEUDO_PATH) || head.path === '') return this.failed('a request without :path, or with an empty one');
-        if (seen & PSEUDO_PROTOCOL && head.method !== 'CONNECT') return this.failed(`:protocol on a ${head.method} request (only extended CONNECT has one)`);
+        if (!(seen & PSEUDO_PATH) || head.path === '')
+          return this.failed('a request without :path, or with an empty one');
+        if (seen & PSEUDO_PROTOCOL && head.method !== 'CONNECT')
+          return this.failed(`:protocol on a ${head.method} request (only extended CONNECT has one)`);
       }
     } else if (this.kind === BlockKind.RESPONSE) {
       if (!(seen & PSEUDO_STATUS)) return this.failed('a response without :status');
@@ -190,12 +201,16 @@ export class HeadBuilder implements HeaderSink {
         ? PSEUDO_METHOD | PSEUDO_SCHEME | PSEUDO_AUTHORITY | PSEUDO_PATH | (this.connectProtocol ? PSEUDO_PROTOCOL : 0)
         : PSEUDO_STATUS;
     if ((bit & allowed) === 0) {
-      return this.fail(`${bit === 0 ? 'unknown' : 'unexpected'} pseudo-header ${shown(name)} in a ${this.kind === BlockKind.REQUEST ? 'request' : 'response'}`, name);
+      return this.fail(
+        `${bit === 0 ? 'unknown' : 'unexpected'} pseudo-header ${shown(name)} in a ${this.kind === BlockKind.REQUEST ? 'request' : 'response'}`,
+        name,
+      );
     }
     if (this.seen & bit) return this.fail(`pseudo-header ${shown(name)} twice`, name);
     this.seen |= bit;
     if (entry === null || !entry.checked) {
-      for (let i = 0; i < value.length; i++) if (BAD_VALUE[value[i]!]) return this.fail(`a CR, LF or NUL byte in ${shown(name)}`, name);
+      for (let i = 0; i < value.length; i++)
+        if (BAD_VALUE[value[i]!]) return this.fail(`a CR, LF or NUL byte in ${shown(name)}`, name);
       if (entry !== null) entry.checked = true;
     }
     const s = entry !== null ? entry.valueString() : latin1(value, 0, value.length);
@@ -226,23 +241,24 @@ export class HeadBuilder implements HeaderSink {
 
   /** Byte rules for one regular field; false (with `error` set) if it breaks one. */
   private checkField(name: Buffer, value: Buffer): boolean {
-    if (name.length === 0) return this.fail('an empty field name'), false;
+    if (name.length === 0) return (this.fail('an empty field name'), false);
     const ok = this.validate ? STRICT_NAME : LAX_NAME;
     for (let i = 0; i < name.length; i++) {
       if (!ok[name[i]!]) {
         const c = name[i]!;
         const what = c >= 0x41 && c <= 0x5a ? 'an upper-case letter' : `byte 0x${c.toString(16).padStart(2, '0')}`;
-        return this.fail(`${what} in field name ${JSON.stringify(shown(name))}`, name), false;
+        return (this.fail(`${what} in field name ${JSON.stringify(shown(name))}`, name), false);
       }
     }
     const n = value.length;
     for (let i = 0; i < n; i++) {
-      if (BAD_VALUE[value[i]!]) return this.fail(`a CR, LF or NUL byte in the value of ${shown(name)}`, name), false;
+      if (BAD_VALUE[value[i]!]) return (this.fail(`a CR, LF or NUL byte in the value of ${shown(name)}`, name), false);
     }
     if (this.validate && n > 0) {
       const a = value[0]!;
       const z = value[n - 1]!;
-      if (a === SP || a === HTAB || z === SP || z === HTAB) return this.fail(`whitespace around the value of ${shown(name)}`, name), false;
+      if (a === SP || a === HTAB || z === SP || z === HTAB)
+        return (this.fail(`whitespace around the value of ${shown(name)}`, name), false);
     }
     return true;
   }
@@ -252,7 +268,8 @@ export class HeadBuilder implements HeaderSink {
     let bad = false;
     switch (name.length) {
       case 2:
-        if (same(name, N_TE) && !sameLower(value, V_TRAILERS)) return this.fail('te other than "trailers"', name), false;
+        if (same(name, N_TE) && !sameLower(value, V_TRAILERS))
+          return (this.fail('te other than "trailers"', name), false);
         return true;
       case 7:
         bad = same(name, N_UPGRADE);
@@ -269,7 +286,7 @@ export class HeadBuilder implements HeaderSink {
       default:
         return true;
     }
-    if (bad) return this.fail(`connection-specific field ${shown(name)}`, name), false;
+    if (bad) return (this.fail(`connection-specific field ${shown(name)}`, name), false);
     return true;
   }
 

@@ -20,6 +20,16 @@ export {
 } from './types.js';
 export { DEFAULT_FLOOD_LIMITS } from './flood.js';
 export { FrameWriter } from './frame-writer.js';
-export { readFrameHeader, readGoaway, readPriority, readSettings, splitFrames, unpadded, type Frame, type FrameHeader, type PriorityFields } from './frames.js';
+export {
+  readFrameHeader,
+  readGoaway,
+  readPriority,
+  readSettings,
+  splitFrames,
+  unpadded,
+  type Frame,
+  type FrameHeader,
+  type PriorityFields,
+} from './frames.js';
 export type { RawHeaders } from '../http1/types.js';
 export type { OutboundHeaders } from '../http1/serialize.js';

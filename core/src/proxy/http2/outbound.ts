@@ -51,7 +51,10 @@ export function checkOutboundFields(fields: OutboundHeaders, what: string): void
     for (let j = 0; j < name.length; j++) {
       if (!NAME_OK[name[j]!]) {
         const shown = latin1(name, 0, name.length);
-        throw bad(`${what}: field name ${JSON.stringify(shown)} has byte 0x${name[j]!.toString(16).padStart(2, '0')} (pseudo-headers are set by the codec)`, shown);
+        throw bad(
+          `${what}: field name ${JSON.stringify(shown)} has byte 0x${name[j]!.toString(16).padStart(2, '0')} (pseudo-headers are set by the codec)`,
+          shown,
+        );
       }
     }
     for (let j = 0; j < value.length; j++) {
@@ -63,7 +66,10 @@ export function checkOutboundFields(fields: OutboundHeaders, what: string): void
     }
     if (connectionSpecific(name, value)) {
       const shown = latin1(name, 0, name.length);
-      throw bad(`${what}: ${shown} is connection-specific and not allowed in HTTP/2 (drop it when translating from HTTP/1)`, shown);
+      throw bad(
+        `${what}: ${shown} is connection-specific and not allowed in HTTP/2 (drop it when translating from HTTP/1)`,
+        shown,
+      );
     }
   }
 }

@@ -2,7 +2,15 @@ import type { HTTPFlow, Response, Server } from '../../flow/index.js';
 import { Deferred } from '../deferred.js';
 import { UpstreamError } from '../errors.js';
 import { errorResponse } from '../errorpage.js';
-import type { BodyWriter, ClientSide, Connector, HeaderPairs, ResponseHeadInfo, ServerSide, UpgradedStream } from '../http/sides.js';
+import type {
+  BodyWriter,
+  ClientSide,
+  Connector,
+  HeaderPairs,
+  ResponseHeadInfo,
+  ServerSide,
+  UpgradedStream,
+} from '../http/sides.js';
 import { andThen } from '../http/step.js';
 import { withContentLength } from '../http1/raw-headers.js';
 import { equalsLower, lower } from '../http1/chars.js';
@@ -32,7 +40,12 @@ export class RequestBodyTooLarge extends Error {
 }
 
 /** A body writer for a response without a body (HEAD, 204, 304): the stream already ended. */
-const NO_BODY: BodyWriter = { write: () => true, retained: false, onDrain: (resume) => process.nextTick(resume), end: () => undefined };
+const NO_BODY: BodyWriter = {
+  write: () => true,
+  retained: false,
+  onDrain: (resume) => process.nextTick(resume),
+  end: () => undefined,
+};
 
 /**
  * The client half of one request on an HTTP/2 stream (see {@link ClientSide}). It is also the
@@ -124,7 +137,13 @@ export class Http2Request implements ClientSide, Connector {
   // --- the response -------------------------------------------------------------------------
 
   sendInterim(head: ResponseHeadInfo): void {
-    this.send(() => this.session.h2.sendHeaders(this.id, { status: head.statusCode, headers: toH2Fields(head.headers, false) }, false));
+    this.send(() =>
+      this.session.h2.sendHeaders(
+        this.id,
+        { status: head.statusCode, headers: toH2Fields(head.headers, false) },
+        false,
+      ),
+    );
   }
 
   sendResponse(response: Response, from: ResponseHeadInfo | null): void {
@@ -146,7 +165,8 @@ export class Http2Request implements ClientSide, Connector {
   startResponse(response: Response, from: ResponseHeadInfo, lengthMayChange: boolean): BodyWriter {
     const bodiless = noBody(this.received.method, response.statusCode);
     let fields = this.responseFields(response, from);
-    if (lengthMayChange && !bodiless) fields = fields.filter(([n]) => !(n.length === 14 && equalsLower(n, 0, L_CONTENT_LENGTH)));
+    if (lengthMayChange && !bodiless)
+      fields = fields.filter(([n]) => !(n.length === 14 && equalsLower(n, 0, L_CONTENT_LENGTH)));
     this.send(() => this.session.h2.sendHeaders(this.id, { status: response.statusCode, headers: fields }, bodiless));
     this.headSent = true;
     return bodiless ? NO_BODY : new Http2BodyWriter(this.session.h2, this.session.drains, this.id);
@@ -170,15 +190,25 @@ export class Http2Request implements ClientSide, Connector {
     if (tunnel !== null && flow.websocket !== null) {
       // RFC 8441: the WebSocket handshake is answered with 200 (an HTTP/1.1 server's 101 too); then the stream is the WebSocket
       const response = flow.response!;
-      const fields = toH2Fields(response.headers.fields, false).filter(([n]) => !(n.length === 20 && equalsLower(n, 0, L_SEC_WEBSOCKET_ACCEPT)));
-      this.send(() => this.session.h2.sendHeaders(this.id, { status: response.statusCode === 101 ? 200 : response.statusCode, headers: fields }, false));
+      const fields = toH2Fields(response.headers.fields, false).filter(
+        ([n]) => !(n.length === 20 && equalsLower(n, 0, L_SEC_WEBSOCKET_ACCEPT)),
+      );
+      this.send(() =>
+        this.session.h2.sendHeaders(
+          this.id,
+          { status: response.statusCode === 101 ? 200 : response.statusCode, headers: fields },
+          false,
+        ),
+      );
       this.headSent = true;
       this.session.conn.upgraded(flow, { stream: tunnel, rest: EMPTY }, server);
       return;
     }
     // HTTP/2 has no 101 (RFC 9113 section 8.6); a server that switched protocols anyway is cut.
     server.stream.destroy();
-    this.session.conn.log.info(`${this.session.conn.describe()}: the server answered an HTTP/2 request with 101 Switching Protocols; HTTP/2 cannot switch protocols, stream ${this.id} reset.`);
+    this.session.conn.log.info(
+      `${this.session.conn.describe()}: the server answered an HTTP/2 request with 101 Switching Protocols; HTTP/2 cannot switch protocols, stream ${this.id} reset.`,
+    );
     this.session.h2.reset(this.id, ErrorCode.INTERNAL_ERROR);
   }
 
@@ -197,7 +227,9 @@ export class Http2Request implements ClientSide, Connector {
   /** The fields of a response for this client: HTTP/1 ones without the connection-specific fields. */
   private responseFields(response: Response, from: ResponseHeadInfo | null): HeaderPairs {
     const fields = response.headers.fields;
-    return response.httpVersion === HTTP2 && from !== null && fields === from.headers ? fields : toH2Fields(fields, false);
+    return response.httpVersion === HTTP2 && from !== null && fields === from.headers
+      ? fields
+      : toH2Fields(fields, false);
   }
 
   /** Send through the codec; fields it cannot send (an addon's CR/LF) are the response's error. */
@@ -205,7 +237,8 @@ export class Http2Request implements ClientSide, Connector {
     try {
       f();
     } catch (err) {
-      if (err instanceof Http2Error && err.code === Http2ErrorCodes.BAD_OUTBOUND) throw new UpstreamError(`Cannot send the response over HTTP/2: ${err.message}`);
+      if (err instanceof Http2Error && err.code === Http2ErrorCodes.BAD_OUTBOUND)
+        throw new UpstreamError(`Cannot send the response over HTTP/2: ${err.message}`);
       throw err;
     }
   }
@@ -214,7 +247,8 @@ export class Http2Request implements ClientSide, Connector {
 function expects100(fields: HeaderPairs): boolean {
   for (let i = 0; i < fields.length; i++) {
     const [n, v] = fields[i]!;
-    if (n.length === 6 && equalsLower(n, 0, L_EXPECT) && v.length === 12 && equalsLower(v, 0, L_100_CONTINUE)) return true;
+    if (n.length === 6 && equalsLower(n, 0, L_EXPECT) && v.length === 12 && equalsLower(v, 0, L_100_CONTINUE))
+      return true;
   }
   return false;
 }
@@ -230,7 +264,9 @@ function lengthFixed(fields: HeaderPairs, body: Buffer, bodiless: boolean): Head
   for (let i = 0; i < fields.length; i++) {
     const [n, v] = fields[i]!;
     if (n.length !== 14 || !equalsLower(n, 0, L_CONTENT_LENGTH)) continue;
-    return v.length > 0 && Number(v.toString('latin1')) === body.length ? fields : withContentLength(fields, body.length);
+    return v.length > 0 && Number(v.toString('latin1')) === body.length
+      ? fields
+      : withContentLength(fields, body.length);
   }
   return fields;
 }

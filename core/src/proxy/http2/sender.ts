@@ -51,7 +51,11 @@ export class Sender {
   request(id: number, req: Http2RequestInit, endStream: boolean): void {
     const protocol = req.protocol ?? '';
     const bound =
-      fieldBound(7, req.method.length) + fieldBound(7, req.scheme.length) + fieldBound(10, req.authority.length) + fieldBound(5, req.path.length) + fieldBound(9, protocol.length);
+      fieldBound(7, req.method.length) +
+      fieldBound(7, req.scheme.length) +
+      fieldBound(10, req.authority.length) +
+      fieldBound(5, req.path.length) +
+      fieldBound(9, protocol.length);
     const at = this.begin(id, bound + fieldsBound(req.headers), endStream);
     const enc = this.encoder;
     const out = this.out;

@@ -42,7 +42,10 @@ export class Http2ServerSession implements Http2Handler {
     initial: Buffer | null,
   ) {
     // RFC 8441: with `websocket` on, clients may open WebSockets on a stream (see docs/ARCHITECTURE.md)
-    this.h2 = new Http2Connection('server', this, { validateHeaders: conn.config.validateInbound, enableConnectProtocol: conn.config.websocket });
+    this.h2 = new Http2Connection('server', this, {
+      validateHeaders: conn.config.validateInbound,
+      enableConnectProtocol: conn.config.websocket,
+    });
     this.drains = new DrainWaiters(this.h2, stream);
     conn.connector.clientLeg = this.h2;
     stream.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -62,7 +65,9 @@ export class Http2ServerSession implements Http2Handler {
     try {
       this.h2.receive(chunk);
     } catch (err) {
-      this.conn.log.error(`${this.conn.describe()}: internal error in the HTTP/2 session: ${(err as Error)?.stack ?? String(err)}`);
+      this.conn.log.error(
+        `${this.conn.describe()}: internal error in the HTTP/2 session: ${(err as Error)?.stack ?? String(err)}`,
+      );
       this.conn.destroy();
     } finally {
       queueMicrotask(this.uncorkServers);
@@ -118,7 +123,9 @@ export class Http2ServerSession implements Http2Handler {
     // Malformed requests (smuggling attempts among them) end here: the codec reset the stream.
     // A request whose body broke the rules (content-length vs DATA) has a flow: it fails.
     this.conn.log.info(`${this.conn.describe()}: HTTP/2 stream ${err.streamId} refused: ${err.message}`);
-    this.streams.get(err.streamId)?.clientGone(err.errorCode, 'peer', `HTTP/2 protocol error in client request: ${err.message}`);
+    this.streams
+      .get(err.streamId)
+      ?.clientGone(err.errorCode, 'peer', `HTTP/2 protocol error in client request: ${err.message}`);
   }
 
   onError(err: Http2Error): void {
@@ -157,7 +164,9 @@ export class Http2ServerSession implements Http2Handler {
       side.fail(502, message);
     } else {
       message = `Internal error: ${(err as Error)?.message ?? String(err)}`;
-      log.error(`${this.conn.describe()}: internal error on HTTP/2 stream ${side.id}: ${(err as Error)?.stack ?? String(err)}`);
+      log.error(
+        `${this.conn.describe()}: internal error on HTTP/2 stream ${side.id}: ${(err as Error)?.stack ?? String(err)}`,
+      );
       this.h2.reset(side.id, ErrorCode.INTERNAL_ERROR);
     }
     const flow = side.flow;
@@ -187,11 +196,23 @@ export class Http2ServerSession implements Http2Handler {
    */
   private makeRequest(id: number, head: Http2Head, endStream: boolean): Request | null {
     const tunnel = head.protocol !== '';
-    if (tunnel && head.protocol.toLowerCase() !== 'websocket') return this.refuse(id, endStream, 501, `Extended CONNECT for ${JSON.stringify(head.protocol)}: only websocket is supported by mitmts.`);
-    if (head.method === 'CONNECT' && !tunnel) return this.refuse(id, endStream, 501, 'CONNECT over HTTP/2 is not supported by mitmts.');
+    if (tunnel && head.protocol.toLowerCase() !== 'websocket')
+      return this.refuse(
+        id,
+        endStream,
+        501,
+        `Extended CONNECT for ${JSON.stringify(head.protocol)}: only websocket is supported by mitmts.`,
+      );
+    if (head.method === 'CONNECT' && !tunnel)
+      return this.refuse(id, endStream, 501, 'CONNECT over HTTP/2 is not supported by mitmts.');
     const limit = this.conn.config.bodySizeLimit;
     if (limit !== null && head.contentLength > limit) {
-      return this.refuse(id, endStream, 413, `Request body of ${head.contentLength} bytes (content-length) exceeds body_size_limit of ${limit} bytes.`);
+      return this.refuse(
+        id,
+        endStream,
+        413,
+        `Request body of ${head.contentLength} bytes (content-length) exceeds body_size_limit of ${limit} bytes.`,
+      );
     }
     const t = this.target;
     let host: string;
@@ -204,12 +225,25 @@ export class Http2ServerSession implements Http2Handler {
     } else {
       scheme = head.scheme;
       const authority = head.authority || getHeader(head.headers, 'host') || '';
-      if (scheme !== 'http' && scheme !== 'https') return this.refuse(id, endStream, 400, `HTTP/2 request with :scheme ${JSON.stringify(scheme)}: only http and https can be proxied.`);
+      if (scheme !== 'http' && scheme !== 'https')
+        return this.refuse(
+          id,
+          endStream,
+          400,
+          `HTTP/2 request with :scheme ${JSON.stringify(scheme)}: only http and https can be proxied.`,
+        );
       let p: number | null;
       try {
         [host, p] = parseAuthority(authority, true);
       } catch {
-        return this.refuse(id, endStream, 400, authority ? `HTTP/2 request with an invalid :authority ${JSON.stringify(authority)}.` : 'HTTP/2 request without :authority or host: the destination is unknown.');
+        return this.refuse(
+          id,
+          endStream,
+          400,
+          authority
+            ? `HTTP/2 request with an invalid :authority ${JSON.stringify(authority)}.`
+            : 'HTTP/2 request without :authority or host: the destination is unknown.',
+        );
       }
       port = p ?? (scheme === 'https' ? 443 : 80);
     }
@@ -223,7 +257,9 @@ export class Http2ServerSession implements Http2Handler {
       authority: rewrite ?? head.authority,
       path: head.path,
       httpVersion: HTTP2,
-      headers: Headers.fromRaw(tunnel ? [[PROTOCOL_NAME, Buffer.from(head.protocol, 'latin1')], ...head.headers] : head.headers),
+      headers: Headers.fromRaw(
+        tunnel ? [[PROTOCOL_NAME, Buffer.from(head.protocol, 'latin1')], ...head.headers] : head.headers,
+      ),
       content: null,
       timestampStart: Date.now() / 1000,
     });
@@ -236,7 +272,17 @@ export class Http2ServerSession implements Http2Handler {
     this.conn.log.info(`${this.conn.describe()}: HTTP/2 stream ${id}: ${message}`);
     const r = errorResponse(status, message);
     const body = r.rawContent!;
-    this.h2.sendHeaders(id, { status, headers: [[Buffer.from('content-type'), Buffer.from('text/html')], [Buffer.from('content-length'), Buffer.from(String(body.length))]] }, false);
+    this.h2.sendHeaders(
+      id,
+      {
+        status,
+        headers: [
+          [Buffer.from('content-type'), Buffer.from('text/html')],
+          [Buffer.from('content-length'), Buffer.from(String(body.length))],
+        ],
+      },
+      false,
+    );
     this.h2.sendData(id, body, true);
     if (!endStream) this.h2.reset(id, ErrorCode.NO_ERROR);
     return null;

@@ -1,7 +1,14 @@
 import type { HTTPFlow, Request, Server } from '../../flow/index.js';
 import { Deferred } from '../deferred.js';
 import { UpstreamError } from '../errors.js';
-import type { BodyWriter, HeaderPairs, ReceivedRequest, ResponseHeadInfo, ServerSide, UpgradedStream } from '../http/sides.js';
+import type {
+  BodyWriter,
+  HeaderPairs,
+  ReceivedRequest,
+  ResponseHeadInfo,
+  ServerSide,
+  UpgradedStream,
+} from '../http/sides.js';
 import { endStream } from './body-out.js';
 import { InboundBody } from './body-in.js';
 import type { Http2ClientConn } from './client-conn.js';
@@ -88,7 +95,8 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
     const body = this.body;
     const trailers = this.requestTrailers;
     // an extended CONNECT (RFC 8441) keeps its stream open: the tunnel's bytes follow the response
-    const ends = !this.streaming && (body === null || body.length === 0) && trailers === null && this.init!.protocol === undefined;
+    const ends =
+      !this.streaming && (body === null || body.length === 0) && trailers === null && this.init!.protocol === undefined;
     try {
       this.id = h2.openStream(this.init!, ends);
     } catch (err) {
@@ -100,7 +108,13 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
       throw err;
     }
     this.conn.opened(this);
-    this.inbound = new InboundBody(h2, this.id, this.limit, (size) => new UpstreamError(`Response body exceeds body_size_limit of ${this.limit} bytes (${size} bytes so far).`));
+    this.inbound = new InboundBody(
+      h2,
+      this.id,
+      this.limit,
+      (size) =>
+        new UpstreamError(`Response body exceeds body_size_limit of ${this.limit} bytes (${size} bytes so far).`),
+    );
     if (!this.streaming) {
       if (body !== null && body.length > 0) h2.sendData(this.id, body, trailers === null);
       if (trailers !== null) endStream(h2, this.id, trailers);
@@ -142,7 +156,10 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
 
   // --- the response -----------------------------------------------------------------------------
 
-  response(onInterim: ((head: ResponseHeadInfo) => void) | null, bodySizeLimit: number | null): ResponseHeadInfo | Promise<ResponseHeadInfo> {
+  response(
+    onInterim: ((head: ResponseHeadInfo) => void) | null,
+    bodySizeLimit: number | null,
+  ): ResponseHeadInfo | Promise<ResponseHeadInfo> {
     this.onInterim = onInterim;
     this.limit = bodySizeLimit;
     if (this.inbound !== null) this.inbound.maxSize = bodySizeLimit;
@@ -183,15 +200,27 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
   // --- events from the connection -----------------------------------------------------------------
 
   onHead(head: Http2Head, endStream: boolean): void {
-    const info: ResponseHeadInfo = { httpVersion: HTTP2, statusCode: head.status, reason: '', headers: head.headers, contentLength: endStream ? 0 : head.contentLength, keepAlive: true };
+    const info: ResponseHeadInfo = {
+      httpVersion: HTTP2,
+      statusCode: head.status,
+      reason: '',
+      headers: head.headers,
+      contentLength: endStream ? 0 : head.contentLength,
+      keepAlive: true,
+    };
     const limit = this.limit;
     if (limit !== null && info.contentLength > limit) {
       this.conn.h2.reset(this.id, ErrorCode.CANCEL);
-      this.fail(new UpstreamError(`Response body of ${info.contentLength} bytes (content-length) exceeds body_size_limit of ${limit} bytes.`));
+      this.fail(
+        new UpstreamError(
+          `Response body of ${info.contentLength} bytes (content-length) exceeds body_size_limit of ${limit} bytes.`,
+        ),
+      );
       return;
     }
     if (endStream) this.inbound!.ended = true;
-    else if (this.init!.protocol !== undefined && head.status >= 200 && head.status < 300) this.tunnel = new Http2StreamDuplex(this.conn.h2, this.conn.drains, this.id);
+    else if (this.init!.protocol !== undefined && head.status >= 200 && head.status < 300)
+      this.tunnel = new Http2StreamDuplex(this.conn.h2, this.conn.drains, this.id);
     this.head = info;
     const w = this.headWait;
     this.headWait = null;
@@ -199,7 +228,14 @@ export class Http2ServerSide implements ServerSide, BodyWriter {
   }
 
   onInformational(head: Http2Head): void {
-    this.onInterim?.({ httpVersion: HTTP2, statusCode: head.status, reason: '', headers: head.headers, contentLength: -1, keepAlive: true });
+    this.onInterim?.({
+      httpVersion: HTTP2,
+      statusCode: head.status,
+      reason: '',
+      headers: head.headers,
+      contentLength: -1,
+      keepAlive: true,
+    });
   }
 
   onData(chunk: Buffer, endStream: boolean): void {

@@ -3,7 +3,15 @@
  * limits, the entries it announces, and the checks and effects of the peer's.
  * @internal
  */
-import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_WINDOW, ErrorCode, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, SettingId } from './constants.js';
+import {
+  DEFAULT_HEADER_TABLE_SIZE,
+  DEFAULT_WINDOW,
+  ErrorCode,
+  MAX_MAX_FRAME_SIZE,
+  MAX_WINDOW,
+  MIN_MAX_FRAME_SIZE,
+  SettingId,
+} from './constants.js';
 import { Http2Error, Http2ErrorCodes } from './errors.js';
 import { DEFAULT_FLOOD_LIMITS } from './flood.js';
 import type { FloodLimits, Http2Options, Http2Role, Http2Settings } from './types.js';
@@ -23,7 +31,8 @@ export function defaultSettings(): Http2Settings {
 
 function integer(name: string, v: number | undefined, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt;
-  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`HTTP/2 option ${name} must be an integer from ${min} to ${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new RangeError(`HTTP/2 option ${name} must be an integer from ${min} to ${max}, got ${v}`);
   return v;
 }
 
@@ -54,9 +63,21 @@ export function resolveOptions(role: Http2Role, o: Http2Options): ResolvedOption
     },
     validate: o.validateHeaders ?? true,
     huffman: o.huffman ?? true,
-    connectionWindowSize: integer('connectionWindowSize', o.connectionWindowSize, 1024 * 1024, DEFAULT_WINDOW, MAX_WINDOW),
+    connectionWindowSize: integer(
+      'connectionWindowSize',
+      o.connectionWindowSize,
+      1024 * 1024,
+      DEFAULT_WINDOW,
+      MAX_WINDOW,
+    ),
     maxHeaderBlockSize: integer('maxHeaderBlockSize', o.maxHeaderBlockSize, 2 * maxHeaderListSize, 1024, 0x7fffffff),
-    provisionalMaxConcurrentStreams: integer('provisionalMaxConcurrentStreams', o.provisionalMaxConcurrentStreams, 100, 1, 0x7fffffff),
+    provisionalMaxConcurrentStreams: integer(
+      'provisionalMaxConcurrentStreams',
+      o.provisionalMaxConcurrentStreams,
+      100,
+      1,
+      0x7fffffff,
+    ),
     floods: { ...DEFAULT_FLOOD_LIMITS, ...o.floods },
     now: o.now ?? Date.now,
   };
@@ -80,7 +101,11 @@ export function ourSettingsEntries(role: Http2Role, ls: Http2Settings): Array<[n
  * the stream send windows (SETTINGS_INITIAL_WINDOW_SIZE) and whether the header table size was
  * announced. Throws a connection {@link Http2Error} for a value RFC 9113 forbids.
  */
-export function applyPeerSettings(rs: Http2Settings, entries: ReadonlyArray<readonly [number, number]>, role: Http2Role): { windowDelta: number; tableSize: boolean } {
+export function applyPeerSettings(
+  rs: Http2Settings,
+  entries: ReadonlyArray<readonly [number, number]>,
+  role: Http2Role,
+): { windowDelta: number; tableSize: boolean } {
   let windowDelta = 0;
   let tableSize = false;
   for (const [key, v] of entries) {
@@ -91,19 +116,26 @@ export function applyPeerSettings(rs: Http2Settings, entries: ReadonlyArray<read
         break;
       case SettingId.ENABLE_PUSH:
         if (v > 1) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `SETTINGS_ENABLE_PUSH = ${v} (must be 0 or 1)`);
-        if (v === 1 && role === 'client') throw new Http2Error(Http2ErrorCodes.PROTOCOL, 'a server sent SETTINGS_ENABLE_PUSH = 1');
+        if (v === 1 && role === 'client')
+          throw new Http2Error(Http2ErrorCodes.PROTOCOL, 'a server sent SETTINGS_ENABLE_PUSH = 1');
         rs.enablePush = v === 1;
         break;
       case SettingId.MAX_CONCURRENT_STREAMS:
         rs.maxConcurrentStreams = v;
         break;
       case SettingId.INITIAL_WINDOW_SIZE:
-        if (v > MAX_WINDOW) throw new Http2Error(Http2ErrorCodes.FLOW_CONTROL, `SETTINGS_INITIAL_WINDOW_SIZE = ${v} (over 2^31-1)`, ErrorCode.FLOW_CONTROL_ERROR);
+        if (v > MAX_WINDOW)
+          throw new Http2Error(
+            Http2ErrorCodes.FLOW_CONTROL,
+            `SETTINGS_INITIAL_WINDOW_SIZE = ${v} (over 2^31-1)`,
+            ErrorCode.FLOW_CONTROL_ERROR,
+          );
         windowDelta += v - rs.initialWindowSize;
         rs.initialWindowSize = v;
         break;
       case SettingId.MAX_FRAME_SIZE:
-        if (v < MIN_MAX_FRAME_SIZE || v > MAX_MAX_FRAME_SIZE) throw new Http2Error(Http2ErrorCodes.PROTOCOL, `SETTINGS_MAX_FRAME_SIZE = ${v} (must be 16384 to 16777215)`);
+        if (v < MIN_MAX_FRAME_SIZE || v > MAX_MAX_FRAME_SIZE)
+          throw new Http2Error(Http2ErrorCodes.PROTOCOL, `SETTINGS_MAX_FRAME_SIZE = ${v} (must be 16384 to 16777215)`);
         rs.maxFrameSize = v;
         break;
       case SettingId.MAX_HEADER_LIST_SIZE:
@@ -111,7 +143,10 @@ export function applyPeerSettings(rs: Http2Settings, entries: ReadonlyArray<read
         break;
       case SettingId.ENABLE_CONNECT_PROTOCOL:
         if (v > 1 || (v === 0 && rs.enableConnectProtocol)) {
-          throw new Http2Error(Http2ErrorCodes.PROTOCOL, `SETTINGS_ENABLE_CONNECT_PROTOCOL = ${v} (must be 0 or 1, and cannot go back to 0)`);
+          throw new Http2Error(
+            Http2ErrorCodes.PROTOCOL,
+            `SETTINGS_ENABLE_CONNECT_PROTOCOL = ${v} (must be 0 or 1, and cannot go back to 0)`,
+          );
         }
         rs.enableConnectProtocol = v === 1;
         break;

@@ -79,7 +79,10 @@ export function toH2Fields(fields: HeaderPairs, dropHost: boolean): HeaderPairs 
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     const n = f[0];
-    const drop = connectionSpecific(n, f[1]) || (dropHost && named(n, L_HOST)) || (listed !== null && listed.has(latin1(n, 0, n.length).toLowerCase()));
+    const drop =
+      connectionSpecific(n, f[1]) ||
+      (dropHost && named(n, L_HOST)) ||
+      (listed !== null && listed.has(latin1(n, 0, n.length).toLowerCase()));
     if (drop) out ??= fields.slice(0, i);
     else if (out !== null) out.push(f);
   }
@@ -117,7 +120,10 @@ export function h2RequestInit(req: Request, from: ReceivedRequest | null, length
     authority = req.authority || textOf(firstValue(fields, L_HOST)) || hostHeaderValue(req.host, req.port, req.scheme);
   } else {
     const host = firstValue(fields, L_HOST);
-    authority = host !== undefined ? latin1(host, 0, host.length) : req.authority || hostHeaderValue(req.host, req.port, req.scheme);
+    authority =
+      host !== undefined
+        ? latin1(host, 0, host.length)
+        : req.authority || hostHeaderValue(req.host, req.port, req.scheme);
     fields = toH2Fields(fields, true);
   }
   if (lengthMayChange) fields = fields.filter(([n]) => !named(n, L_CONTENT_LENGTH));
@@ -139,11 +145,13 @@ export function h1RequestFields(req: Request): HeaderPairs {
   const fields = req.headers.fields;
   if (req.httpVersion !== HTTP2) return fields;
   const out: HeaderPairs = [];
-  if (firstValue(fields, L_HOST) === undefined) out.push([HOST, Buffer.from(req.authority || hostHeaderValue(req.host, req.port, req.scheme), 'latin1')]);
+  if (firstValue(fields, L_HOST) === undefined)
+    out.push([HOST, Buffer.from(req.authority || hostHeaderValue(req.host, req.port, req.scheme), 'latin1')]);
   if (h1Method(req) !== req.method) {
     // a WebSocket extended CONNECT (RFC 8441) becomes an HTTP/1.1 Upgrade request (RFC 6455 section 4.1)
     out.push(...WEBSOCKET_UPGRADE, [SEC_WEBSOCKET_KEY, Buffer.from(generateKey(), 'latin1')]);
-    if (firstValue(fields, L_SEC_WEBSOCKET_VERSION) === undefined) out.push([SEC_WEBSOCKET_VERSION, Buffer.from(WEBSOCKET_VERSION, 'latin1')]);
+    if (firstValue(fields, L_SEC_WEBSOCKET_VERSION) === undefined)
+      out.push([SEC_WEBSOCKET_VERSION, Buffer.from(WEBSOCKET_VERSION, 'latin1')]);
   }
   let cookieAt = -1;
   const crumbs: Buffer[] = [];
@@ -186,6 +194,10 @@ export function h1Version(httpVersion: string): string {
  * The reason phrase on an HTTP/1 status line: a response that came over HTTP/2 has none, so it
  * gets the standard phrase for its status (as mitmproxy); others keep theirs.
  */
-export function h1Reason(r: { readonly httpVersion: string; readonly statusCode: number; readonly reason: string }): string {
+export function h1Reason(r: {
+  readonly httpVersion: string;
+  readonly statusCode: number;
+  readonly reason: string;
+}): string {
   return r.httpVersion === HTTP2 && r.reason === '' ? (RESPONSES[r.statusCode] ?? '') : r.reason;
 }

@@ -20,19 +20,26 @@ export function plainIp(ip: string): string {
  * The first (original-direction) tuple of the TCP entry whose source is `client`, or null. Lines
  * look like `ipv4 2 tcp 6 431999 ESTABLISHED src=A dst=B sport=P dport=Q src=... [ASSURED] ...`.
  */
-export function findOriginal(table: string, client: { host: string; port: number }): { host: string; port: number } | null {
+export function findOriginal(
+  table: string,
+  client: { host: string; port: number },
+): { host: string; port: number } | null {
   const host = plainIp(client.host);
   const sport = `sport=${client.port} `;
   for (const line of table.split('\n')) {
     if (!line.includes(sport) || !/^\S+\s+\d+\s+tcp\s/.test(line)) continue;
     const m = /\bsrc=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)/.exec(line);
-    if (m && Number(m[3]) === client.port && plainIp(m[1]!) === host) return { host: plainIp(m[2]!), port: Number(m[4]) };
+    if (m && Number(m[3]) === client.port && plainIp(m[1]!) === host)
+      return { host: plainIp(m[2]!), port: Number(m[4]) };
   }
   return null;
 }
 
 /** Look the client up in the live table; null if it is not there (or the table cannot be read: `error`). */
-export async function conntrackOriginal(client: { host: string; port: number }): Promise<{ dest: { host: string; port: number } | null; error: string | null }> {
+export async function conntrackOriginal(client: {
+  host: string;
+  port: number;
+}): Promise<{ dest: { host: string; port: number } | null; error: string | null }> {
   let table: string;
   try {
     table = await readFile(CONNTRACK_TABLE, 'latin1');

@@ -77,7 +77,9 @@ export class DnsUdpListener {
   static listen(runtime: ProxyRuntime, mode: ProxyMode, host: string, port: number): Promise<DnsUdpListener> {
     const socket = dgram.createSocket({ type: net.isIPv6(host) || host === '' ? 'udp6' : 'udp4', reuseAddr: false });
     return new Promise((resolve, reject) => {
-      socket.once('error', (err) => reject(new Error(`Cannot listen on ${host || '*'}:${port}/udp for mode ${mode.fullSpec}: ${err.message}`)));
+      socket.once('error', (err) =>
+        reject(new Error(`Cannot listen on ${host || '*'}:${port}/udp for mode ${mode.fullSpec}: ${err.message}`)),
+      );
       socket.bind({ port, ...(host ? { address: host } : {}) }, () => {
         socket.removeAllListeners('error');
         resolve(new DnsUdpListener(runtime, mode, socket));
@@ -94,20 +96,26 @@ export class DnsUdpListener {
   private onMessage(msg: Buffer, from: dgram.RemoteInfo): void {
     const peer = this.peer(from);
     peer.lastSeen = Date.now();
-    void peer.ready.then(async () => {
-      if (peer.refused) return;
-      const ctx: DnsContext = {
-        client: peer.client,
-        hooks: this.runtime.hooks,
-        log: this.runtime.log,
-        target: dnsTarget(this.mode),
-        transport: 'udp',
-        describe: () => `${from.family === 'IPv6' ? `[${from.address}]` : from.address}:${from.port}`,
-        track: (f) => this.runtime.track(f),
-      };
-      const answer = await answerQuery(ctx, msg);
-      if (answer !== null) this.socket.send(answer, from.port, from.address);
-    }).catch((err: unknown) => this.runtime.log.error(`DNS query from ${from.address}:${from.port}: internal error: ${(err as Error)?.stack ?? String(err)}`));
+    void peer.ready
+      .then(async () => {
+        if (peer.refused) return;
+        const ctx: DnsContext = {
+          client: peer.client,
+          hooks: this.runtime.hooks,
+          log: this.runtime.log,
+          target: dnsTarget(this.mode),
+          transport: 'udp',
+          describe: () => `${from.family === 'IPv6' ? `[${from.address}]` : from.address}:${from.port}`,
+          track: (f) => this.runtime.track(f),
+        };
+        const answer = await answerQuery(ctx, msg);
+        if (answer !== null) this.socket.send(answer, from.port, from.address);
+      })
+      .catch((err: unknown) =>
+        this.runtime.log.error(
+          `DNS query from ${from.address}:${from.port}: internal error: ${(err as Error)?.stack ?? String(err)}`,
+        ),
+      );
   }
 
   private peer(from: dgram.RemoteInfo): UdpPeer {

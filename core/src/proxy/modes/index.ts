@@ -30,7 +30,9 @@ export function listensOnUdp(mode: ProxyMode): boolean {
 }
 
 /** Work a mode's TCP listener needs once it listens (transparent: `IP_TRANSPARENT`). */
-export const LISTENER_SETUP: Readonly<Partial<Record<ProxyMode['type'], (server: net.Server, spec: string, log: Logger) => void>>> = {
+export const LISTENER_SETUP: Readonly<
+  Partial<Record<ProxyMode['type'], (server: net.Server, spec: string, log: Logger) => void>>
+> = {
   transparent: prepareTransparentListener,
 };
 
@@ -54,7 +56,8 @@ export function modeRefusal(mode: ProxyMode): string | null {
         if (scheme === 'http3' || scheme === 'quic') {
           return `HTTP/3 and QUIC need QUIC, which Node 20 does not have. Use reverse:https://${mode.data.replace(/^[a-z0-9]+:\/\//i, '')} instead: clients fall back to HTTP/1.1 or HTTP/2 over TCP; ${SEE}.`;
         }
-        if (scheme === 'udp' || scheme === 'dtls') return `mitmts has no UDP relay (udp, dtls targets); it reverse-proxies TCP targets (http, https, tls, tcp) and DNS (dns); ${SEE}.`;
+        if (scheme === 'udp' || scheme === 'dtls')
+          return `mitmts has no UDP relay (udp, dtls targets); it reverse-proxies TCP targets (http, https, tls, tcp) and DNS (dns); ${SEE}.`;
         return null;
       }
       default:

@@ -34,11 +34,19 @@ export async function regularMode(conn: ClientConnection): Promise<void> {
       initial = inner.data;
     }
     const data = initial;
-    const nl: NextLayer = { context: conn, dataClient: () => data, dataServer: () => Buffer.alloc(0), layer: 'http', ignoreConnection: false };
+    const nl: NextLayer = {
+      context: conn,
+      dataClient: () => data,
+      dataServer: () => Buffer.alloc(0),
+      layer: 'http',
+      ignoreConnection: false,
+    };
     const r = conn.hooks.trigger('next_layer', nl);
     if (r) await r;
     if (nl.layer !== 'http' || nl.ignoreConnection) {
-      conn.log.info(`${conn.describe()}: next_layer chose ${nl.ignoreConnection ? 'to ignore the connection' : `layer ${nl.layer}`}, but a regular-mode connection has no target before its first request; closing it.`);
+      conn.log.info(
+        `${conn.describe()}: next_layer chose ${nl.ignoreConnection ? 'to ignore the connection' : `layer ${nl.layer}`}, but a regular-mode connection has no target before its first request; closing it.`,
+      );
       return conn.destroy();
     }
   }

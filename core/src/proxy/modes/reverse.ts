@@ -29,7 +29,9 @@ export async function reverseMode(conn: ClientConnection): Promise<void> {
   const target = { host: spec.host, port: spec.port };
   const isHttp = spec.scheme === 'http' || spec.scheme === 'https';
   const serverTls: UpstreamTls | null =
-    spec.scheme === 'https' || spec.scheme === 'tls' ? { sni: net.isIP(spec.host) ? null : spec.host, alpn: spec.scheme === 'https' ? ['http/1.1'] : [] } : null;
+    spec.scheme === 'https' || spec.scheme === 'tls'
+      ? { sni: net.isIP(spec.host) ? null : spec.host, alpn: spec.scheme === 'https' ? ['http/1.1'] : [] }
+      : null;
   const connector = conn.connector;
   connector.server = new Server({ address: [spec.host, spec.port] });
   // keep_host_header: the server sees what the client asked for, SNI included.
@@ -50,7 +52,8 @@ export async function reverseMode(conn: ClientConnection): Promise<void> {
   };
   const r = conn.hooks.trigger('next_layer', nl);
   if (r) await r;
-  if (nl.ignoreConnection || nl.layer === 'passthrough') return conn.passthrough(conn.socket, clientData, target, serverData);
+  if (nl.ignoreConnection || nl.layer === 'passthrough')
+    return conn.passthrough(conn.socket, clientData, target, serverData);
   const http: Target | null = isHttp
     ? {
         scheme: spec.scheme as 'http' | 'https',
@@ -78,7 +81,11 @@ export async function reverseMode(conn: ClientConnection): Promise<void> {
  * for `https`/`tls` targets so the server's certificate shapes ours. A failure is kept: the
  * client's requests get a 502 naming it (a relay logs it and closes).
  */
-async function eagerConnect(conn: ClientConnection, target: { host: string; port: number }, serverTls: UpstreamTls | null): Promise<void> {
+async function eagerConnect(
+  conn: ClientConnection,
+  target: { host: string; port: number },
+  serverTls: UpstreamTls | null,
+): Promise<void> {
   const connector = conn.connector;
   try {
     await connector.connectTo(connector.server, serverTls);

@@ -54,7 +54,12 @@ function handshake(conn: ClientConnection, hs: Socks5ServerHandshake): Promise<S
       if (event.kind === 'connect') return finish(event.target);
       user = event.username;
       socket.pause();
-      const data: Socks5AuthData = { clientConn: conn.client, username: event.username, password: event.password, valid: false };
+      const data: Socks5AuthData = {
+        clientConn: conn.client,
+        username: event.username,
+        password: event.password,
+        valid: false,
+      };
       const r = conn.hooks.trigger('socks5_auth', data);
       const answer = (): void => {
         const p = hs.answerCredentials(data.valid);

@@ -73,5 +73,7 @@ export function prepareTransparentListener(server: net.Server, spec: string, log
         `(load the nf_conntrack module, e.g. by adding the nftables nat rules first; the kernel needs CONFIG_NF_CONNTRACK_PROCFS). See docs/modes.md.`,
     );
   }
-  log.warn(`Transparent proxy: TPROXY is off (${why}); REDIRECT and DNAT rules still work, through ${CONNTRACK_TABLE}.`);
+  log.warn(
+    `Transparent proxy: TPROXY is off (${why}); REDIRECT and DNAT rules still work, through ${CONNTRACK_TABLE}.`,
+  );
 }

@@ -24,7 +24,10 @@ export async function transparentMode(conn: ClientConnection): Promise<void> {
   else {
     const found = await conntrackOriginal({ host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
     if (found.dest && (found.dest.host !== local.host || found.dest.port !== local.port)) dest = found.dest;
-    else why = found.error ?? `no TPROXY or REDIRECT rule sent it here (it was addressed to this proxy, ${local.host}:${local.port})`;
+    else
+      why =
+        found.error ??
+        `no TPROXY or REDIRECT rule sent it here (it was addressed to this proxy, ${local.host}:${local.port})`;
   }
   let initial: Buffer = Buffer.alloc(0);
   if (dest === null) {
@@ -33,10 +36,14 @@ export async function transparentMode(conn: ClientConnection): Promise<void> {
     initial = first.data;
     const hint = destinationHint(initial);
     if (hint === null || (isLocalAddress(hint.host) && hint.port === local.port)) {
-      conn.log.warn(`${conn.describe()}: transparent mode cannot tell where this connection was going: ${why}; and it names no other host (TLS SNI or HTTP Host). Closing it. See docs/modes.md for the nftables rules.`);
+      conn.log.warn(
+        `${conn.describe()}: transparent mode cannot tell where this connection was going: ${why}; and it names no other host (TLS SNI or HTTP Host). Closing it. See docs/modes.md for the nftables rules.`,
+      );
       return conn.destroy();
     }
-    conn.log.info(`${conn.describe()}: transparent mode: ${why}; going to ${hint.host}:${hint.port} as its ${looksLikeHttp1(initial) ? 'Host header' : 'TLS SNI'} says.`);
+    conn.log.info(
+      `${conn.describe()}: transparent mode: ${why}; going to ${hint.host}:${hint.port} as its ${looksLikeHttp1(initial) ? 'Host header' : 'TLS SNI'} says.`,
+    );
     dest = hint;
   }
   conn.connector.server = conn.connector.newServer(dest.host, dest.port);
@@ -48,10 +55,13 @@ export function destinationHint(data: Buffer): Address | null {
   if (looksLikeHttp1(data)) {
     const end = data.indexOf('\r\n\r\n');
     const head = data.toString('latin1', 0, end < 0 ? data.length : end);
-    const fields = head.split('\r\n').slice(1).map((l): [Buffer, Buffer] => {
-      const c = l.indexOf(':');
-      return [Buffer.from(l.slice(0, c), 'latin1'), Buffer.from(l.slice(c + 1).trim(), 'latin1')];
-    });
+    const fields = head
+      .split('\r\n')
+      .slice(1)
+      .map((l): [Buffer, Buffer] => {
+        const c = l.indexOf(':');
+        return [Buffer.from(l.slice(0, c), 'latin1'), Buffer.from(l.slice(c + 1).trim(), 'latin1')];
+      });
     const host = getHeader(fields, 'host');
     const m = host ? /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host) : null;
     return m ? { host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 80 } : null;

@@ -53,8 +53,10 @@ export function encodeAddress(host: string, port: number): Buffer {
   const portBytes = Buffer.from([port >> 8, port & 0xff]);
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
   const ip = ipBytes(bare);
-  if (ip !== null) return Buffer.concat([Buffer.from([ip.length === 4 ? AddressType.IPV4 : AddressType.IPV6]), ip, portBytes]);
+  if (ip !== null)
+    return Buffer.concat([Buffer.from([ip.length === 4 ? AddressType.IPV4 : AddressType.IPV6]), ip, portBytes]);
   const name = Buffer.from(bare, 'latin1');
-  if (name.length === 0 || name.length > 255) throw new RangeError(`A SOCKS5 domain name must be 1-255 bytes, got ${name.length}.`);
+  if (name.length === 0 || name.length > 255)
+    throw new RangeError(`A SOCKS5 domain name must be 1-255 bytes, got ${name.length}.`);
   return Buffer.concat([Buffer.from([AddressType.DOMAIN, name.length]), name, portBytes]);
 }

@@ -60,7 +60,9 @@ export class Socks5ClientHandshake extends HandshakeBuffer {
 
   /** The greeting: no authentication, plus username/password when credentials are given. */
   start(): Buffer {
-    return encodeGreeting(this.credentials ? [Socks5Method.NO_AUTH, Socks5Method.USERNAME_PASSWORD] : [Socks5Method.NO_AUTH]);
+    return encodeGreeting(
+      this.credentials ? [Socks5Method.NO_AUTH, Socks5Method.USERNAME_PASSWORD] : [Socks5Method.NO_AUTH],
+    );
   }
 
   push(chunk: Buffer): Socks5ClientProgress {
@@ -77,7 +79,12 @@ export class Socks5ClientHandshake extends HandshakeBuffer {
         } else if (m === Socks5Method.NO_AUTH) {
           out.push(encodeRequest(this.target.host, this.target.port));
           this.state = 'reply';
-        } else return this.fail(out, C.NO_ACCEPTABLE_METHOD, `The SOCKS5 server accepts none of the offered authentication methods (it answered 0x${m.toString(16).padStart(2, '0')}).`);
+        } else
+          return this.fail(
+            out,
+            C.NO_ACCEPTABLE_METHOD,
+            `The SOCKS5 server accepts none of the offered authentication methods (it answered 0x${m.toString(16).padStart(2, '0')}).`,
+          );
       } else if (this.state === 'auth' && b.length >= 2) {
         const status = b[1]!;
         this.take(2);
@@ -87,11 +94,16 @@ export class Socks5ClientHandshake extends HandshakeBuffer {
       } else if (this.state === 'reply' && b.length >= 4) {
         const addr = readAddress(b, 3);
         if (addr === null) break;
-        if ('atyp' in addr) return this.fail(out, C.MALFORMED, `The SOCKS5 server replied with address type ${addr.atyp}.`);
+        if ('atyp' in addr)
+          return this.fail(out, C.MALFORMED, `The SOCKS5 server replied with address type ${addr.atyp}.`);
         const rep = b[1]!;
         this.take(addr.end);
         if (rep !== Socks5Reply.SUCCEEDED) {
-          return this.fail(out, C.REQUEST_FAILED, `The SOCKS5 server could not connect to ${this.target.host}:${this.target.port}: ${REPLY_NAMES[rep] ?? `reply 0x${rep.toString(16)}`}.`);
+          return this.fail(
+            out,
+            C.REQUEST_FAILED,
+            `The SOCKS5 server could not connect to ${this.target.host}:${this.target.port}: ${REPLY_NAMES[rep] ?? `reply 0x${rep.toString(16)}`}.`,
+          );
         }
         this.state = 'done';
         return { output: join(out), event: { kind: 'connected', bound: addr.address } };

@@ -14,4 +14,11 @@ export {
   type Socks5ServerOptions,
   encodeReply,
 } from './server.js';
-export { REPLY_NAMES, type Socks5ClientProgress, Socks5ClientHandshake, encodeCredentials, encodeGreeting, encodeRequest } from './client.js';
+export {
+  REPLY_NAMES,
+  type Socks5ClientProgress,
+  Socks5ClientHandshake,
+  encodeCredentials,
+  encodeGreeting,
+  encodeRequest,
+} from './client.js';

@@ -60,9 +60,20 @@ type State = 'greeting' | 'auth' | 'auth-wait' | 'request' | 'connect-wait' | 'd
 
 /** Why bytes that are not SOCKS5 reached a SOCKS5 listener, and what to do about it. */
 function notSocks5(first: number, b: Buffer): Socks5Error {
-  const fix = 'Configure the client for SOCKS5 (e.g. curl --socks5-hostname HOST:PORT, Chromium --proxy-server=socks5://HOST:PORT).';
-  if (first === 0x04) return new Socks5Error(C.NOT_SOCKS5, `A SOCKS4 client connected to a SOCKS5 listener; SOCKS4 is not supported. ${fix}`, 0);
-  if (first === 0x16) return new Socks5Error(C.NOT_SOCKS5, `A TLS ClientHello arrived at a SOCKS5 listener: the client talks TLS directly. ${fix}`, 0);
+  const fix =
+    'Configure the client for SOCKS5 (e.g. curl --socks5-hostname HOST:PORT, Chromium --proxy-server=socks5://HOST:PORT).';
+  if (first === 0x04)
+    return new Socks5Error(
+      C.NOT_SOCKS5,
+      `A SOCKS4 client connected to a SOCKS5 listener; SOCKS4 is not supported. ${fix}`,
+      0,
+    );
+  if (first === 0x16)
+    return new Socks5Error(
+      C.NOT_SOCKS5,
+      `A TLS ClientHello arrived at a SOCKS5 listener: the client talks TLS directly. ${fix}`,
+      0,
+    );
   const head = b.toString('latin1', 0, Math.min(b.length, 16));
   if (/^[A-Z]{3,}[ ]?/.test(head)) {
     return new Socks5Error(
@@ -71,7 +82,11 @@ function notSocks5(first: number, b: Buffer): Socks5Error {
       0,
     );
   }
-  return new Socks5Error(C.NOT_SOCKS5, `Not a SOCKS5 client: the first byte is 0x${first.toString(16).padStart(2, '0')}, SOCKS5 starts with 0x05. ${fix}`, 0);
+  return new Socks5Error(
+    C.NOT_SOCKS5,
+    `Not a SOCKS5 client: the first byte is 0x${first.toString(16).padStart(2, '0')}, SOCKS5 starts with 0x05. ${fix}`,
+    0,
+  );
 }
 
 /** A reply: `05 REP 00` and the bound address (0.0.0.0:0 when not given). */
@@ -120,7 +135,13 @@ export class Socks5ServerHandshake extends HandshakeBuffer {
     const status = Buffer.from([0x01, ok ? 0x00 : 0x01]);
     if (!ok) {
       this.state = 'failed';
-      return { output: status, event: { kind: 'failed', error: new Socks5Error(C.AUTH_FAILED, 'SOCKS5 authentication failed: wrong username or password.') } };
+      return {
+        output: status,
+        event: {
+          kind: 'failed',
+          error: new Socks5Error(C.AUTH_FAILED, 'SOCKS5 authentication failed: wrong username or password.'),
+        },
+      };
     }
     this.state = 'request';
     return this.advance([status]);
@@ -138,7 +159,14 @@ export class Socks5ServerHandshake extends HandshakeBuffer {
 
   private advance(out: Buffer[]): Socks5Progress {
     for (;;) {
-      const step = this.state === 'greeting' ? this.greeting() : this.state === 'auth' ? this.credentials() : this.state === 'request' ? this.request() : null;
+      const step =
+        this.state === 'greeting'
+          ? this.greeting()
+          : this.state === 'auth'
+            ? this.credentials()
+            : this.state === 'request'
+              ? this.request()
+              : null;
       if (step === null) return { output: join(out), event: null };
       if (step.output) out.push(step.output);
       if (step.event) return { output: join(out), event: step.event };
@@ -156,7 +184,14 @@ export class Socks5ServerHandshake extends HandshakeBuffer {
     if (b[0] !== 0x05) return this.fail(notSocks5(b[0]!, b));
     if (b.length < 2) return null;
     const n = b[1]!;
-    if (n === 0) return this.fail(new Socks5Error(C.MALFORMED, 'Malformed SOCKS5 greeting: the client offers no authentication method (NMETHODS is 0).', 1));
+    if (n === 0)
+      return this.fail(
+        new Socks5Error(
+          C.MALFORMED,
+          'Malformed SOCKS5 greeting: the client offers no authentication method (NMETHODS is 0).',
+          1,
+        ),
+      );
     if (b.length < 2 + n) return null;
     const methods = [...b.subarray(2, 2 + n)];
     this.take(2 + n);
@@ -167,7 +202,11 @@ export class Socks5ServerHandshake extends HandshakeBuffer {
         ? `this proxy requires username/password authentication (proxyauth is set); give the client credentials, e.g. curl --socks5-hostname HOST:PORT --proxy-user USER:PASS`
         : 'this proxy accepts clients without authentication only (set proxyauth to use username/password)';
       return this.fail(
-        new Socks5Error(C.NO_ACCEPTABLE_METHOD, `SOCKS5 client offers no acceptable authentication method (offered: ${names}); ${why}.`, 2),
+        new Socks5Error(
+          C.NO_ACCEPTABLE_METHOD,
+          `SOCKS5 client offers no acceptable authentication method (offered: ${names}); ${why}.`,
+          2,
+        ),
         Buffer.from([0x05, Socks5Method.NO_ACCEPTABLE]),
       );
     }
@@ -180,7 +219,11 @@ export class Socks5ServerHandshake extends HandshakeBuffer {
     if (b.length < 2) return null;
     if (b[0] !== 0x01) {
       return this.fail(
-        new Socks5Error(C.MALFORMED, `Malformed SOCKS5 username/password request: version 0x${b[0]!.toString(16).padStart(2, '0')}, expected 0x01 (RFC 1929).`, this.consumed),
+        new Socks5Error(
+          C.MALFORMED,
+          `Malformed SOCKS5 username/password request: version 0x${b[0]!.toString(16).padStart(2, '0')}, expected 0x01 (RFC 1929).`,
+          this.consumed,
+        ),
         Buffer.from([0x01, 0x01]),
       );
     }
@@ -201,7 +244,11 @@ export class Socks5ServerHandshake extends HandshakeBuffer {
     const at = this.consumed;
     if (b[0] !== 0x05) {
       return this.fail(
-        new Socks5Error(C.MALFORMED, `Malformed SOCKS5 request: version 0x${b[0]!.toString(16).padStart(2, '0')}, expected 0x05.`, at),
+        new Socks5Error(
+          C.MALFORMED,
+          `Malformed SOCKS5 request: version 0x${b[0]!.toString(16).padStart(2, '0')}, expected 0x05.`,
+          at,
+        ),
         encodeReply(Socks5Reply.GENERAL_FAILURE),
       );
     }
@@ -210,19 +257,31 @@ export class Socks5ServerHandshake extends HandshakeBuffer {
     if (addr === null) return null;
     if ('atyp' in addr) {
       return this.fail(
-        new Socks5Error(C.ADDRESS_TYPE_NOT_SUPPORTED, `SOCKS5 request with address type ${addr.atyp}: only IPv4 (1), domain names (3) and IPv6 (4) exist.`, at + 3),
+        new Socks5Error(
+          C.ADDRESS_TYPE_NOT_SUPPORTED,
+          `SOCKS5 request with address type ${addr.atyp}: only IPv4 (1), domain names (3) and IPv6 (4) exist.`,
+          at + 3,
+        ),
         encodeReply(Socks5Reply.ADDRESS_TYPE_NOT_SUPPORTED),
       );
     }
     if (cmd !== Socks5Command.CONNECT) {
-      const name = cmd === Socks5Command.BIND ? 'BIND' : cmd === Socks5Command.UDP_ASSOCIATE ? 'UDP ASSOCIATE' : `command 0x${cmd.toString(16).padStart(2, '0')}`;
+      const name =
+        cmd === Socks5Command.BIND
+          ? 'BIND'
+          : cmd === Socks5Command.UDP_ASSOCIATE
+            ? 'UDP ASSOCIATE'
+            : `command 0x${cmd.toString(16).padStart(2, '0')}`;
       return this.fail(
         new Socks5Error(C.COMMAND_NOT_SUPPORTED, `SOCKS5 ${name} is not supported, only CONNECT (TCP).`, at + 1),
         encodeReply(Socks5Reply.COMMAND_NOT_SUPPORTED),
       );
     }
     if (addr.address.type === 'domain' && addr.address.host.length === 0) {
-      return this.fail(new Socks5Error(C.MALFORMED, 'Malformed SOCKS5 request: the domain name is empty.', at + 4), encodeReply(Socks5Reply.GENERAL_FAILURE));
+      return this.fail(
+        new Socks5Error(C.MALFORMED, 'Malformed SOCKS5 request: the domain name is empty.', at + 4),
+        encodeReply(Socks5Reply.GENERAL_FAILURE),
+      );
     }
     this.take(addr.end);
     this.state = 'connect-wait';

@@ -25,7 +25,8 @@ export function parseClientHello(buf: Buffer): ClientHello | null {
   let off = 0;
   while (need < 0 || have < need) {
     if (buf.length < off + 5) return null;
-    if (buf[off] !== 0x16) throw new ClientHelloError(`expected a TLS handshake record at byte ${off}, got content type ${buf[off]}`);
+    if (buf[off] !== 0x16)
+      throw new ClientHelloError(`expected a TLS handshake record at byte ${off}, got content type ${buf[off]}`);
     const len = buf.readUInt16BE(off + 3);
     if (buf.length < off + 5 + len) return null;
     const frag = buf.subarray(off + 5, off + 5 + len);
@@ -35,7 +36,8 @@ export function parseClientHello(buf: Buffer): ClientHello | null {
     if (need < 0) {
       const first = Buffer.concat(parts);
       if (first.length < 4) continue;
-      if (first[0] !== 0x01) throw new ClientHelloError(`expected a ClientHello (handshake type 1), got type ${first[0]}`);
+      if (first[0] !== 0x01)
+        throw new ClientHelloError(`expected a ClientHello (handshake type 1), got type ${first[0]}`);
       need = 4 + first.readUIntBE(1, 3);
       if (need > 1 << 17) throw new ClientHelloError(`ClientHello too large (${need} bytes)`);
     }

@@ -38,7 +38,8 @@ const DISTRUST_ALERTS: Readonly<Record<number, string>> = {
 };
 
 const isGrease = (v: number): boolean => (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
-const startsWith = (list: readonly number[], prefix: readonly number[]): boolean => prefix.every((v, i) => list[i] === v);
+const startsWith = (list: readonly number[], prefix: readonly number[]): boolean =>
+  prefix.every((v, i) => list[i] === v);
 
 /** Cipher suite orders that identify a client library's defaults. */
 const NODE_CIPHERS = [0x1302, 0x1303, 0x1301, 0xc02f, 0xc02b, 0xc030, 0xc02c];
@@ -46,10 +47,21 @@ const URLLIB3_CIPHERS = [0x1302, 0x1303, 0x1301, 0xc02c, 0xc030, 0xc02b, 0xc02f,
 const OPENSSL_DEFAULT_CIPHERS = [0x1302, 0x1303, 0x1301, 0xc02c, 0xc030, 0x009f, 0xcca9, 0xcca8, 0xccaa];
 
 /** Extension types by their use here. */
-const EXT = { encryptThenMac: 22, statusRequestV2: 17, sct: 18, recordSizeLimit: 28, delegatedCredentials: 34, renegotiationInfo: 0xff01 } as const;
+const EXT = {
+  encryptThenMac: 22,
+  statusRequestV2: 17,
+  sct: 18,
+  recordSizeLimit: 28,
+  delegatedCredentials: 34,
+  renegotiationInfo: 0xff01,
+} as const;
 
 function fromUserAgent(ua: string): TlsClientGuess | null {
-  const g = (kind: TlsClientKind, name: string): TlsClientGuess => ({ kind, name, evidence: `its User-Agent ${JSON.stringify(ua)}` });
+  const g = (kind: TlsClientKind, name: string): TlsClientGuess => ({
+    kind,
+    name,
+    evidence: `its User-Agent ${JSON.stringify(ua)}`,
+  });
   if (/^curl\//i.test(ua)) return g('curl', 'curl');
   if (/python-requests/i.test(ua)) return g('python', 'Python (requests)');
   if (/python|aiohttp|httpx|urllib3/i.test(ua)) return g('python', 'Python');
@@ -62,21 +74,41 @@ function fromUserAgent(ua: string): TlsClientGuess | null {
 }
 
 function fromClientHello(h: ClientHello): TlsClientGuess {
-  const g = (kind: TlsClientKind, name: string, how = 'its TLS ClientHello'): TlsClientGuess => ({ kind, name, evidence: how });
+  const g = (kind: TlsClientKind, name: string, how = 'its TLS ClientHello'): TlsClientGuess => ({
+    kind,
+    name,
+    evidence: how,
+  });
   const ext = new Set(h.extensions.map(([t]) => t));
   const cs = h.cipherSuites;
-  if (cs.some(isGrease)) return g('chromium', 'a Chromium-based browser (or another BoringSSL client)', 'the GREASE values in its TLS ClientHello');
+  if (cs.some(isGrease))
+    return g(
+      'chromium',
+      'a Chromium-based browser (or another BoringSSL client)',
+      'the GREASE values in its TLS ClientHello',
+    );
   if (ext.has(EXT.statusRequestV2)) return g('java', 'Java');
   if (ext.has(EXT.recordSizeLimit) && ext.has(EXT.delegatedCredentials)) return g('firefox', 'Firefox');
-  if (startsWith(cs, NODE_CIPHERS)) return g('node', 'Node.js', "Node.js's default cipher order in its TLS ClientHello");
-  if (startsWith(cs, URLLIB3_CIPHERS)) return g('python', 'Python (requests/urllib3)', "urllib3's cipher order in its TLS ClientHello");
+  if (startsWith(cs, NODE_CIPHERS))
+    return g('node', 'Node.js', "Node.js's default cipher order in its TLS ClientHello");
+  if (startsWith(cs, URLLIB3_CIPHERS))
+    return g('python', 'Python (requests/urllib3)', "urllib3's cipher order in its TLS ClientHello");
   if (startsWith(cs, OPENSSL_DEFAULT_CIPHERS)) {
     return h.alpnProtocols.includes('h2')
-      ? g('curl', 'curl (or another OpenSSL-based client)', "OpenSSL's default cipher order and ALPN h2 in its TLS ClientHello")
-      : g('openssl', 'an OpenSSL-based client (Python, curl, Ruby, PHP, ...)', "OpenSSL's default cipher order in its TLS ClientHello");
+      ? g(
+          'curl',
+          'curl (or another OpenSSL-based client)',
+          "OpenSSL's default cipher order and ALPN h2 in its TLS ClientHello",
+        )
+      : g(
+          'openssl',
+          'an OpenSSL-based client (Python, curl, Ruby, PHP, ...)',
+          "OpenSSL's default cipher order in its TLS ClientHello",
+        );
   }
   // Go's crypto/tls: no encrypt-then-MAC (every OpenSSL client sends it), asks for SCTs.
-  if (!ext.has(EXT.encryptThenMac) && ext.has(EXT.renegotiationInfo) && ext.has(EXT.sct)) return g('go', 'Go (probably)');
+  if (!ext.has(EXT.encryptThenMac) && ext.has(EXT.renegotiationInfo) && ext.has(EXT.sct))
+    return g('go', 'Go (probably)');
   return g('unknown', 'the client', 'nothing recognisable in its TLS ClientHello');
 }
 
@@ -102,7 +134,11 @@ export function alertOf(err: Error): number | null {
 /** Did the client end the handshake by closing (or resetting) the connection, without an alert? */
 export function closedDuringHandshake(err: Error): boolean {
   const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ECONNRESET' || code === 'EPIPE' || /closed the connection during the TLS handshake|socket hang up/i.test(err.message);
+  return (
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    /closed the connection during the TLS handshake|socket hang up/i.test(err.message)
+  );
 }
 
 /**
@@ -173,7 +209,9 @@ export function describeClientTlsFailure(f: ClientTlsFailure): TlsFailureReport 
   const who = client.kind === 'unknown' ? 'The client' : `The client (${client.name}, from ${client.evidence})`;
   const toProxy = f.toProxy ?? false;
   const fix = `Fix: ${trustFix(client.kind, f.caCertPath, toProxy)}.`;
-  const cert = toProxy ? `the proxy's own certificate (TLS to the proxy, an https:// proxy URL) for ${f.serverName}` : `the proxy's certificate for ${f.serverName}`;
+  const cert = toProxy
+    ? `the proxy's own certificate (TLS to the proxy, an https:// proxy URL) for ${f.serverName}`
+    : `the proxy's certificate for ${f.serverName}`;
   const alert = alertOf(f.error);
   if (alert !== null && alert in DISTRUST_ALERTS) {
     return {
@@ -203,5 +241,10 @@ export function describeClientTlsFailure(f: ClientTlsFailure): TlsFailureReport 
         `If it does not trust the proxy's certificate (Node.js and Java clients close like this): ${trustFix(client.kind, f.caCertPath, toProxy)}.`,
     };
   }
-  return { level: 'info', distrust: false, client, message: `Client TLS handshake failed for ${f.serverName}: ${f.error.message.trim()}` };
+  return {
+    level: 'info',
+    distrust: false,
+    client,
+    message: `Client TLS handshake failed for ${f.serverName}: ${f.error.message.trim()}`,
+  };
 }

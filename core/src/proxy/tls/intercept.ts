@@ -17,7 +17,12 @@ import { tlsVersionName } from './info.js';
 /** How a TLS interception attempt ended. */
 export type TlsOutcome =
   /** The client's TLS is terminated: the decrypted stream, the ALPN it negotiated, TLS for the server. */
-  | { readonly kind: 'intercepted'; readonly stream: tls.TLSSocket; readonly alpn: string | null; readonly upstream: UpstreamTls }
+  | {
+      readonly kind: 'intercepted';
+      readonly stream: tls.TLSSocket;
+      readonly alpn: string | null;
+      readonly upstream: UpstreamTls;
+    }
   /** `tls_clienthello` (or ignore_hosts by SNI) said pass it through: the bytes read so far. */
   | { readonly kind: 'passthrough'; readonly data: Buffer }
   /** Not a ClientHello after all: the bytes read so far, for a TCP relay. */
@@ -35,7 +40,12 @@ type Target = { readonly host: string; readonly port: number };
  * the mode decides the server's TLS (reverse: null for a plain server): then no server handshake
  * happens here; an open TLS server connection still shapes the certificate and ALPN.
  */
-export async function interceptTls(conn: ClientConnection, target: Target, initial: Buffer, modeServerTls?: UpstreamTls | null): Promise<TlsOutcome> {
+export async function interceptTls(
+  conn: ClientConnection,
+  target: Target,
+  initial: Buffer,
+  modeServerTls?: UpstreamTls | null,
+): Promise<TlsOutcome> {
   const read = await readClientHello(conn, initial);
   if (read.kind !== 'hello') return read;
   const { hello, data } = read;
@@ -80,7 +90,10 @@ export async function interceptTls(conn: ClientConnection, target: Target, initi
 export async function acceptProxyTls(conn: ClientConnection, initial: Buffer): Promise<tls.TLSSocket | null> {
   const read = await readClientHello(conn, initial);
   if (read.kind !== 'hello') {
-    if (read.kind === 'not-tls') conn.log.info(`${conn.describe()}: the bytes sent to the proxy are neither TLS nor HTTP; closing the connection.`);
+    if (read.kind === 'not-tls')
+      conn.log.info(
+        `${conn.describe()}: the bytes sent to the proxy are neither TLS nor HTTP; closing the connection.`,
+      );
     return null;
   }
   const { hello, data } = read;
@@ -92,7 +105,10 @@ export async function acceptProxyTls(conn: ClientConnection, initial: Buffer): P
 }
 
 /** The ClientHello, reading more bytes while it is incomplete. */
-async function readClientHello(conn: ClientConnection, initial: Buffer): Promise<{ kind: 'hello'; hello: ClientHello; data: Buffer } | TlsOutcome> {
+async function readClientHello(
+  conn: ClientConnection,
+  initial: Buffer,
+): Promise<{ kind: 'hello'; hello: ClientHello; data: Buffer } | TlsOutcome> {
   let data = initial;
   try {
     for (;;) {
@@ -139,7 +155,12 @@ async function serverTlsFirst(conn: ClientConnection, target: Target, upstream: 
  * mitmproxy); HTTP/1 when the server took `h2` that the client did not offer (translated);
  * without a choice from the server, `h2` (when `http2` is on and offered) before HTTP/1.1.
  */
-function clientAlpn(offers: readonly string[], negotiated: string | undefined, h2: boolean, http1: readonly string[]): string[] {
+function clientAlpn(
+  offers: readonly string[],
+  negotiated: string | undefined,
+  h2: boolean,
+  http1: readonly string[],
+): string[] {
   if (negotiated && offers.includes(negotiated)) return [negotiated];
   const h1 = offers.includes('http/1.1') ? ['http/1.1'] : [...http1];
   return h2 ? ['h2', ...h1] : h1;
@@ -158,7 +179,12 @@ async function handshake(
 ): Promise<tls.TLSSocket | null> {
   const certs = conn.runtime.certs;
   const client = conn.client;
-  const names = certs.selectNames({ sni: hello.sni, connectHost: target.host, serverAddressHost: target.host, upstreamCert });
+  const names = certs.selectNames({
+    sni: hello.sni,
+    connectHost: target.host,
+    serverAddressHost: target.host,
+    upstreamCert,
+  });
   const entry = certs.getCert(names.cn, names.sans, names.organization, names.crlUrl);
   const certPem = certs.chainText(entry);
   const tlsData: TlsData = {
@@ -174,13 +200,21 @@ async function handshake(
     // The context is resolved right before the TLS socket is created (synchronously, see
     // CertStore.handshakeContext); an addon may have given its own context or PEMs.
     const s = tlsData.settings;
-    const ctx = s.secureContext ?? (s.cert === certPem && s.key === entry.keyPem ? certs.handshakeContext(entry) : addonContext(certs, s));
+    const ctx =
+      s.secureContext ??
+      (s.cert === certPem && s.key === entry.keyPem ? certs.handshakeContext(entry) : addonContext(certs, s));
     stream = await acceptTls(conn.stream, data, s, ctx, conn.config.requestHeadTimeout);
   } catch (err) {
     const e = err as Error;
     const name = hello.sni ?? target.host;
     client.error = `Client TLS handshake failed: ${e.message}`;
-    const hint = describeClientTlsFailure({ error: e, clientHello: hello, serverName: name, caCertPath: conn.runtime.caCertPath, toProxy });
+    const hint = describeClientTlsFailure({
+      error: e,
+      clientHello: hello,
+      serverName: name,
+      caCertPath: conn.runtime.caCertPath,
+      toProxy,
+    });
     conn.log[hint.level](`${conn.describe()}: ${hint.message}`);
     const r2 = conn.hooks.trigger('tls_failed_client', tlsData);
     if (r2) await r2;
@@ -201,7 +235,9 @@ async function handshake(
 /** A context from the PEMs an addon put into `tls_start_client`'s settings. */
 function addonContext(certs: CertStore, s: TlsSettings): tls.SecureContext {
   if (s.cert === undefined || s.key === undefined) {
-    throw new Error('tls_start_client left a certificate without a key (or a key without a certificate) in data.settings: set both cert and key, or a secureContext.');
+    throw new Error(
+      'tls_start_client left a certificate without a key (or a key without a certificate) in data.settings: set both cert and key, or a secureContext.',
+    );
   }
   return certs.secureContextFromPem(s.cert, s.key);
 }

@@ -64,23 +64,46 @@ export class MessageAssembler {
   add(frame: Frame): AssembledMessage | null {
     let m = this.current;
     if (frame.opcode === Opcode.CONTINUATION) {
-      if (m === null) throw new WebSocketError(C.BAD_FRAGMENTATION, 'unexpected continuation frame', 'a continuation frame arrived with no fragmented message in progress');
+      if (m === null)
+        throw new WebSocketError(
+          C.BAD_FRAGMENTATION,
+          'unexpected continuation frame',
+          'a continuation frame arrived with no fragmented message in progress',
+        );
       if (m.frames.length >= this.maxFrames) {
-        throw new WebSocketError(C.TOO_BIG, 'message too big', `a message of more than ${this.maxFrames} frames exceeds the frame limit`);
+        throw new WebSocketError(
+          C.TOO_BIG,
+          'message too big',
+          `a message of more than ${this.maxFrames} frames exceeds the frame limit`,
+        );
       }
       m.frames.push(frame.raw);
       m.payloads.push(frame.payload);
       m.size += frame.payload.length;
     } else {
       if (m !== null) {
-        throw new WebSocketError(C.BAD_FRAGMENTATION, 'expected continuation frame', `a new data frame (opcode ${frame.opcode}) arrived inside a fragmented message`);
+        throw new WebSocketError(
+          C.BAD_FRAGMENTATION,
+          'expected continuation frame',
+          `a new data frame (opcode ${frame.opcode}) arrived inside a fragmented message`,
+        );
       }
-      m = { opcode: frame.opcode, compressed: (frame.rsv & RSV1) !== 0, frames: [frame.raw], payloads: [frame.payload], size: frame.payload.length };
+      m = {
+        opcode: frame.opcode,
+        compressed: (frame.rsv & RSV1) !== 0,
+        frames: [frame.raw],
+        payloads: [frame.payload],
+        size: frame.payload.length,
+      };
       if (m.opcode === Opcode.TEXT) this.utf8.reset();
     }
     if (m.size > this.wireLimit(m.compressed)) {
       this.current = null;
-      throw new WebSocketError(C.TOO_BIG, 'message too big', `a message of more than ${this.maxMessageSize} bytes exceeds the size limit`);
+      throw new WebSocketError(
+        C.TOO_BIG,
+        'message too big',
+        `a message of more than ${this.maxMessageSize} bytes exceeds the size limit`,
+      );
     }
     if (m.opcode === Opcode.TEXT && !m.compressed && !this.utf8.push(frame.payload, frame.fin)) {
       this.current = null;

@@ -29,11 +29,18 @@ export interface ClosePayload {
  */
 export function parseClosePayload(payload: Buffer): ClosePayload {
   if (payload.length === 0) return { code: CloseCode.NO_STATUS, reason: '' };
-  if (payload.length === 1) throw new WebSocketError(C.BAD_CLOSE, 'invalid close frame', 'a close payload of 1 byte has no room for the 2-byte code');
+  if (payload.length === 1)
+    throw new WebSocketError(
+      C.BAD_CLOSE,
+      'invalid close frame',
+      'a close payload of 1 byte has no room for the 2-byte code',
+    );
   const code = payload.readUInt16BE(0);
-  if (!isValidCloseCode(code)) throw new WebSocketError(C.BAD_CLOSE, 'invalid close code', `close code ${code} may not be sent`);
+  if (!isValidCloseCode(code))
+    throw new WebSocketError(C.BAD_CLOSE, 'invalid close code', `close code ${code} may not be sent`);
   const reason = payload.subarray(2);
-  if (!isUtf8(reason)) throw new WebSocketError(C.INVALID_UTF8, 'invalid close reason', 'the close reason is not UTF-8');
+  if (!isUtf8(reason))
+    throw new WebSocketError(C.INVALID_UTF8, 'invalid close reason', 'the close reason is not UTF-8');
   return { code, reason: reason.toString('utf8') };
 }
 
@@ -42,7 +49,8 @@ export function parseClosePayload(payload: Buffer): ClosePayload {
  * @throws RangeError for a code that may not be sent.
  */
 export function closePayload(code: number, reason = ''): Buffer {
-  if (!isValidCloseCode(code)) throw new RangeError(`Close code ${code} may not be sent (use 1000-1003, 1007-1014 or 3000-4999).`);
+  if (!isValidCloseCode(code))
+    throw new RangeError(`Close code ${code} may not be sent (use 1000-1003, 1007-1014 or 3000-4999).`);
   let r = Buffer.from(reason, 'utf8');
   if (r.length > MAX_CONTROL_PAYLOAD - 2) {
     let end = MAX_CONTROL_PAYLOAD - 2;

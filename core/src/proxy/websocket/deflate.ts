@@ -72,9 +72,17 @@ export class DeflateDirection {
       out = this.inflater.process(input, limit);
     } catch (e) {
       if (e instanceof OutputTooLarge) {
-        throw new WebSocketError(C.TOO_BIG, 'message too big', `the decompressed message exceeds the limit of ${limit} bytes`);
+        throw new WebSocketError(
+          C.TOO_BIG,
+          'message too big',
+          `the decompressed message exceeds the limit of ${limit} bytes`,
+        );
       }
-      throw new WebSocketError(C.BAD_COMPRESSION, 'invalid compressed data', `permessage-deflate data does not inflate (${(e as Error).message})`);
+      throw new WebSocketError(
+        C.BAD_COMPRESSION,
+        'invalid compressed data',
+        `permessage-deflate data does not inflate (${(e as Error).message})`,
+      );
     }
     // The sender resets per message, so the next message does not refer to this one: forgetting
     // the window keeps the inflater equivalent and is free.
@@ -87,9 +95,19 @@ export class DeflateDirection {
    * frames with RSV1 set on the first. Marks the direction diverged.
    */
   deflate(data: Buffer): Buffer {
-    this.deflater ??= new SyncZlib('deflate', { windowBits: this.windowBits, level: this.options.level, viaHandle: this.options.viaHandle });
+    this.deflater ??= new SyncZlib('deflate', {
+      windowBits: this.windowBits,
+      level: this.options.level,
+      viaHandle: this.options.viaHandle,
+    });
     let out = this.deflater.process(data);
-    if (out.length >= 4 && out[out.length - 4] === 0 && out[out.length - 3] === 0 && out[out.length - 2] === 0xff && out[out.length - 1] === 0xff) {
+    if (
+      out.length >= 4 &&
+      out[out.length - 4] === 0 &&
+      out[out.length - 3] === 0 &&
+      out[out.length - 2] === 0xff &&
+      out[out.length - 1] === 0xff
+    ) {
       out = out.subarray(0, out.length - 4);
     }
     if (!this.contextTakeover) this.deflater.reset();

@@ -38,7 +38,8 @@ export function parseExtensions(value: string): Extension[] {
     const start = i;
     while (i < n && !' \t,;="'.includes(value[i]!)) i++;
     const t = value.slice(start, i);
-    if (!TOKEN_CHARS.test(t)) fail(`Sec-WebSocket-Extensions: expected ${what} at character ${start + 1} of ${JSON.stringify(value)}`);
+    if (!TOKEN_CHARS.test(t))
+      fail(`Sec-WebSocket-Extensions: expected ${what} at character ${start + 1} of ${JSON.stringify(value)}`);
     return t;
   };
   const quoted = (): string => {
@@ -48,7 +49,10 @@ export function parseExtensions(value: string): Extension[] {
       if (value[i] === '\\' && i + 1 < n) i++;
       s += value[i++];
     }
-    if (i >= n) fail(`Sec-WebSocket-Extensions: unterminated quoted string at character ${start + 1} of ${JSON.stringify(value)}`);
+    if (i >= n)
+      fail(
+        `Sec-WebSocket-Extensions: unterminated quoted string at character ${start + 1} of ${JSON.stringify(value)}`,
+      );
     i++;
     // RFC 6455 section 9.1: a quoted value must still be a token once unquoted.
     if (!TOKEN_CHARS.test(s)) fail(`Sec-WebSocket-Extensions: quoted value "${s}" is not a token`);
@@ -78,7 +82,10 @@ export function parseExtensions(value: string): Extension[] {
       ext.params.push([name, v]);
     }
     out.push(ext);
-    if (i < n && value[i] !== ',') fail(`Sec-WebSocket-Extensions: unexpected ${JSON.stringify(value[i])} at character ${i + 1} of ${JSON.stringify(value)}`);
+    if (i < n && value[i] !== ',')
+      fail(
+        `Sec-WebSocket-Extensions: unexpected ${JSON.stringify(value[i])} at character ${i + 1} of ${JSON.stringify(value)}`,
+      );
   }
   return out;
 }
@@ -121,7 +128,12 @@ function windowBits(name: string, v: string | null, where: string): number {
 }
 
 function deflateParamsOf(ext: Extension, where: string, answer: boolean): DeflateOffer {
-  const o: DeflateOffer = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: null, clientMaxWindowBits: null };
+  const o: DeflateOffer = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: null,
+    clientMaxWindowBits: null,
+  };
   const seen = new Set<string>();
   for (const [k, v] of ext.params) {
     if (seen.has(k)) fail(`${where}: parameter ${k} appears twice`);
@@ -131,7 +143,8 @@ function deflateParamsOf(ext: Extension, where: string, answer: boolean): Deflat
       if (k === 'server_no_context_takeover') o.serverNoContextTakeover = true;
       else o.clientNoContextTakeover = true;
     } else if (k === 'server_max_window_bits') o.serverMaxWindowBits = windowBits(k, v, where);
-    else if (k === 'client_max_window_bits') o.clientMaxWindowBits = v === null && !answer ? true : windowBits(k, v, where);
+    else if (k === 'client_max_window_bits')
+      o.clientMaxWindowBits = v === null && !answer ? true : windowBits(k, v, where);
     else fail(`${where}: unknown parameter ${k}`);
   }
   return o;
@@ -177,7 +190,8 @@ export function acceptDeflateAnswer(header: string, offers?: readonly DeflateOff
     const fit = offers.find(
       (o) =>
         (answered === null || o.clientMaxWindowBits !== null) &&
-        (o.serverMaxWindowBits === null || (a.serverMaxWindowBits !== null && a.serverMaxWindowBits <= o.serverMaxWindowBits)) &&
+        (o.serverMaxWindowBits === null ||
+          (a.serverMaxWindowBits !== null && a.serverMaxWindowBits <= o.serverMaxWindowBits)) &&
         (!o.serverNoContextTakeover || a.serverNoContextTakeover) &&
         (typeof o.clientMaxWindowBits !== 'number' || answered === null || answered <= o.clientMaxWindowBits),
     );

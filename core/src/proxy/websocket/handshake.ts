@@ -7,7 +7,15 @@
 import { Buffer } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import { WebSocketHandshakeError, WebSocketHandshakeErrorCodes as HC } from './errors.js';
-import { type DeflateOffer, type DeflateParams, type Extension, PERMESSAGE_DEFLATE, acceptDeflateAnswer, parseDeflateOffers, parseExtensions } from './extensions.js';
+import {
+  type DeflateOffer,
+  type DeflateParams,
+  type Extension,
+  PERMESSAGE_DEFLATE,
+  acceptDeflateAnswer,
+  parseDeflateOffers,
+  parseExtensions,
+} from './extensions.js';
 
 /** The GUID of RFC 6455 section 1.3, appended to the key before hashing. */
 export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -33,7 +41,9 @@ export function rawHeaderSource(pairs: ReadonlyArray<readonly [Buffer | string, 
 
 /** `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(SHA-1(key + GUID)). */
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + WEBSOCKET_GUID)
+    .digest('base64');
 }
 
 /** A fresh `Sec-WebSocket-Key`: 16 random bytes, base64. */
@@ -50,14 +60,19 @@ function listOf(h: HeaderSource, name: string): string[] {
     .filter(Boolean);
 }
 
-const hasToken = (h: HeaderSource, name: string, token: string): boolean => listOf(h, name).some((v) => v.toLowerCase() === token);
+const hasToken = (h: HeaderSource, name: string, token: string): boolean =>
+  listOf(h, name).some((v) => v.toLowerCase() === token);
 
 /**
  * Whether an exchange switched to WebSocket, as mitmproxy decides it: a 101 answer with
  * `Upgrade: websocket` to a request with `Sec-WebSocket-Version: 13`.
  */
 export function isWebSocketHandshake(request: HeaderSource, statusCode: number, response: HeaderSource): boolean {
-  return statusCode === 101 && hasToken(response, 'upgrade', 'websocket') && listOf(request, 'sec-websocket-version').includes(WEBSOCKET_VERSION);
+  return (
+    statusCode === 101 &&
+    hasToken(response, 'upgrade', 'websocket') &&
+    listOf(request, 'sec-websocket-version').includes(WEBSOCKET_VERSION)
+  );
 }
 
 /** What an upgrade request asks for. */
@@ -82,16 +97,28 @@ function requestError(message: string, header?: string): never {
  */
 export function checkUpgradeRequest(method: string, headers: HeaderSource): UpgradeRequest {
   if (method !== 'GET') requestError(`A WebSocket upgrade must be a GET request, not ${method}.`);
-  if (!hasToken(headers, 'upgrade', 'websocket')) requestError('The upgrade request lacks "Upgrade: websocket".', 'Upgrade');
-  if (!hasToken(headers, 'connection', 'upgrade')) requestError('The upgrade request lacks "Connection: Upgrade".', 'Connection');
+  if (!hasToken(headers, 'upgrade', 'websocket'))
+    requestError('The upgrade request lacks "Upgrade: websocket".', 'Upgrade');
+  if (!hasToken(headers, 'connection', 'upgrade'))
+    requestError('The upgrade request lacks "Connection: Upgrade".', 'Connection');
   const versions = listOf(headers, 'sec-websocket-version');
   if (!versions.includes(WEBSOCKET_VERSION)) {
-    requestError(`Sec-WebSocket-Version must be 13, got ${versions.length ? versions.join(', ') : 'none'}.`, 'Sec-WebSocket-Version');
+    requestError(
+      `Sec-WebSocket-Version must be 13, got ${versions.length ? versions.join(', ') : 'none'}.`,
+      'Sec-WebSocket-Version',
+    );
   }
   const keys = headers.getAll('sec-websocket-key');
   const key = keys[0] ?? '';
-  if (keys.length !== 1 || Buffer.from(key, 'base64').length !== 16 || Buffer.from(key, 'base64').toString('base64') !== key) {
-    requestError(`Sec-WebSocket-Key must be one base64-encoded 16-byte value, got ${JSON.stringify(keys.join(', '))}.`, 'Sec-WebSocket-Key');
+  if (
+    keys.length !== 1 ||
+    Buffer.from(key, 'base64').length !== 16 ||
+    Buffer.from(key, 'base64').toString('base64') !== key
+  ) {
+    requestError(
+      `Sec-WebSocket-Key must be one base64-encoded 16-byte value, got ${JSON.stringify(keys.join(', '))}.`,
+      'Sec-WebSocket-Key',
+    );
   }
   const extHeader = headers.getAll('sec-websocket-extensions').join(', ');
   return {
@@ -126,11 +153,16 @@ function responseError(message: string, header?: string): never {
  */
 export function checkUpgradeResponse(request: HeaderSource, statusCode: number, response: HeaderSource): Agreement {
   if (statusCode !== 101) responseError(`The server answered the WebSocket upgrade with ${statusCode}, not 101.`);
-  if (!hasToken(response, 'upgrade', 'websocket')) responseError('The 101 answer lacks "Upgrade: websocket".', 'Upgrade');
-  if (!hasToken(response, 'connection', 'upgrade')) responseError('The 101 answer lacks "Connection: Upgrade".', 'Connection');
+  if (!hasToken(response, 'upgrade', 'websocket'))
+    responseError('The 101 answer lacks "Upgrade: websocket".', 'Upgrade');
+  if (!hasToken(response, 'connection', 'upgrade'))
+    responseError('The 101 answer lacks "Connection: Upgrade".', 'Connection');
   const versions = listOf(response, 'sec-websocket-version');
   if (versions.length > 0 && !versions.every((v) => v === WEBSOCKET_VERSION)) {
-    responseError(`The 101 answer names Sec-WebSocket-Version ${versions.join(', ')}, not 13.`, 'Sec-WebSocket-Version');
+    responseError(
+      `The 101 answer names Sec-WebSocket-Version ${versions.join(', ')}, not 13.`,
+      'Sec-WebSocket-Version',
+    );
   }
   if (!listOf(request, 'sec-websocket-version').includes(WEBSOCKET_VERSION)) {
     responseError('The upgrade request did not ask for Sec-WebSocket-Version 13.', 'Sec-WebSocket-Version');
@@ -139,7 +171,10 @@ export function checkUpgradeResponse(request: HeaderSource, statusCode: number, 
   const accept = response.getAll('sec-websocket-accept');
   const expected = acceptKey(key);
   if (accept.length !== 1 || accept[0] !== expected) {
-    responseError(`Sec-WebSocket-Accept is ${JSON.stringify(accept.join(', '))}, expected ${JSON.stringify(expected)} for key ${JSON.stringify(key)}.`, 'Sec-WebSocket-Accept');
+    responseError(
+      `Sec-WebSocket-Accept is ${JSON.stringify(accept.join(', '))}, expected ${JSON.stringify(expected)} for key ${JSON.stringify(key)}.`,
+      'Sec-WebSocket-Accept',
+    );
   }
   return agreement(request, response);
 }
@@ -162,24 +197,33 @@ export function isWebSocketTunnel(method: string, request: HeaderSource): boolea
  * made that request's key, which the client never saw). Subprotocol and extensions as for a 101.
  */
 export function checkTunnelResponse(request: HeaderSource, statusCode: number, response: HeaderSource): Agreement {
-  if (statusCode !== 101 && (statusCode < 200 || statusCode > 299)) responseError(`The server answered the WebSocket extended CONNECT with ${statusCode}.`);
+  if (statusCode !== 101 && (statusCode < 200 || statusCode > 299))
+    responseError(`The server answered the WebSocket extended CONNECT with ${statusCode}.`);
   return agreement(request, response);
 }
 
 /** Subprotocol and extensions the server chose among the client's offers. */
 function agreement(request: HeaderSource, response: HeaderSource): Agreement {
   const protocols = listOf(response, 'sec-websocket-protocol');
-  if (protocols.length > 1) responseError(`The server chose several subprotocols: ${protocols.join(', ')}.`, 'Sec-WebSocket-Protocol');
+  if (protocols.length > 1)
+    responseError(`The server chose several subprotocols: ${protocols.join(', ')}.`, 'Sec-WebSocket-Protocol');
   const protocol = protocols[0] ?? null;
   if (protocol !== null && !listOf(request, 'sec-websocket-protocol').includes(protocol)) {
-    responseError(`The server chose subprotocol ${JSON.stringify(protocol)}, which the client did not offer.`, 'Sec-WebSocket-Protocol');
+    responseError(
+      `The server chose subprotocol ${JSON.stringify(protocol)}, which the client did not offer.`,
+      'Sec-WebSocket-Protocol',
+    );
   }
   const offeredHeader = request.getAll('sec-websocket-extensions').join(', ');
   const offered = new Set(parseExtensions(offeredHeader).map((e) => e.name));
   const answerHeader = response.getAll('sec-websocket-extensions').join(', ');
   const extensions = parseExtensions(answerHeader);
   for (const e of extensions) {
-    if (!offered.has(e.name)) responseError(`The server agreed to extension ${JSON.stringify(e.name)}, which the client did not offer.`, 'Sec-WebSocket-Extensions');
+    if (!offered.has(e.name))
+      responseError(
+        `The server agreed to extension ${JSON.stringify(e.name)}, which the client did not offer.`,
+        'Sec-WebSocket-Extensions',
+      );
   }
   return {
     protocol,

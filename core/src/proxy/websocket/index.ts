@@ -13,9 +13,27 @@ export {
   type WebSocketHandshakeErrorCode,
   type WebSocketSide,
 } from './errors.js';
-export { type Frame, type FrameInit, MAX_CONTROL_PAYLOAD, Opcode, RSV1, RSV2, RSV3, applyMask, isControl, randomMaskKey, serializeFrame } from './frame.js';
+export {
+  type Frame,
+  type FrameInit,
+  MAX_CONTROL_PAYLOAD,
+  Opcode,
+  RSV1,
+  RSV2,
+  RSV3,
+  applyMask,
+  isControl,
+  randomMaskKey,
+  serializeFrame,
+} from './frame.js';
 export { FrameReader, type FrameReaderOptions } from './reader.js';
-export { type AssembledMessage, type AssemblerLimits, DEFAULT_MAX_FRAMES, DEFAULT_MAX_MESSAGE_SIZE, MessageAssembler } from './assembler.js';
+export {
+  type AssembledMessage,
+  type AssemblerLimits,
+  DEFAULT_MAX_FRAMES,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  MessageAssembler,
+} from './assembler.js';
 export { Utf8Validator } from './utf8.js';
 export { type ClosePayload, closePayload, isValidCloseCode, parseClosePayload, serializeClose } from './close.js';
 export {

@@ -92,7 +92,12 @@ class Peer {
  * permessage-deflate, a handshake answer a client would refuse) are relayed as bytes, with the
  * same start and end hooks and no messages, and the reason in the log.
  */
-export async function relayWebSocket(ctx: WebSocketContext, flow: HTTPFlow, client: UpgradedStream, server: UpgradedStream): Promise<void> {
+export async function relayWebSocket(
+  ctx: WebSocketContext,
+  flow: HTTPFlow,
+  client: UpgradedStream,
+  server: UpgradedStream,
+): Promise<void> {
   client.stream.pause();
   server.stream.pause();
   let agreement: Agreement;
@@ -105,7 +110,13 @@ export async function relayWebSocket(ctx: WebSocketContext, flow: HTTPFlow, clie
     return relayBytes(ctx, flow, client, server, `the handshake cannot be decoded: ${err.message}`);
   }
   if (agreement.unknownExtensions.length > 0) {
-    return relayBytes(ctx, flow, client, server, `extension ${agreement.unknownExtensions.join(', ')} is not supported`);
+    return relayBytes(
+      ctx,
+      flow,
+      client,
+      server,
+      `extension ${agreement.unknownExtensions.join(', ')} is not supported`,
+    );
   }
   const c = new Peer(client.stream);
   const s = new Peer(server.stream);
@@ -122,7 +133,10 @@ export async function relayWebSocket(ctx: WebSocketContext, flow: HTTPFlow, clie
     maxMessageSize: cfg.websocketMaxMessageSize,
     onMessage: () => {
       const table = ctx.hooks;
-      const r = table.has('websocket_message') || table.has('update') ? table.triggerFlow('websocket_message', flow) : undefined;
+      const r =
+        table.has('websocket_message') || table.has('update')
+          ? table.triggerFlow('websocket_message', flow)
+          : undefined;
       if (r) return r.then(() => closeIfKilled(flow, relay));
       closeIfKilled(flow, relay);
     },
@@ -137,7 +151,9 @@ export async function relayWebSocket(ctx: WebSocketContext, flow: HTTPFlow, clie
     },
     onError: (e: WebSocketError) => ctx.log.info(`${ctx.describe()}: ${e.describe()}`),
     onControl: (fromClient, opcode, payload) => {
-      ctx.log.debug(`${ctx.describe()}: WebSocket ${opcode === 9 ? 'ping' : 'pong'} from the ${fromClient ? 'client' : 'server'} (${payload.length} bytes)`);
+      ctx.log.debug(
+        `${ctx.describe()}: WebSocket ${opcode === 9 ? 'ping' : 'pong'} from the ${fromClient ? 'client' : 'server'} (${payload.length} bytes)`,
+      );
     },
     onHold: (fromClient, held) => (fromClient ? c : s).hold(held),
   });
@@ -158,7 +174,8 @@ export async function relayWebSocket(ctx: WebSocketContext, flow: HTTPFlow, clie
   const how = await end;
   ctx.webSockets.delete(flow);
   finishStreams(ctx.closeTimeoutMs ?? CLOSE_TIMEOUT_MS, c, s);
-  if (how === 'lost') ctx.log.debug(`${ctx.describe()}: WebSocket connection lost (${data.closedByClient ? 'client' : 'server'} side)`);
+  if (how === 'lost')
+    ctx.log.debug(`${ctx.describe()}: WebSocket connection lost (${data.closedByClient ? 'client' : 'server'} side)`);
   await endFlow(ctx, flow);
 }
 
@@ -183,7 +200,9 @@ function closeTimeout(ctx: WebSocketContext, relay: WebSocketRelay, c: Peer, s: 
   const ms = ctx.closeTimeoutMs ?? CLOSE_TIMEOUT_MS;
   const t = setTimeout(() => {
     if (relay.ended) return;
-    ctx.log.info(`${ctx.describe()}: no answer to the WebSocket close frame within ${ms / 1000} s; closing both connections.`);
+    ctx.log.info(
+      `${ctx.describe()}: no answer to the WebSocket close frame within ${ms / 1000} s; closing both connections.`,
+    );
     relay.connectionLost(true);
     c.stream.destroy();
     s.stream.destroy();
@@ -209,7 +228,13 @@ function finishStreams(ms: number, ...peers: Peer[]): void {
 }
 
 /** Relay a WebSocket connection as bytes (it cannot be decoded): start and end hooks, no messages. */
-async function relayBytes(ctx: WebSocketContext, flow: HTTPFlow, client: UpgradedStream, server: UpgradedStream, why: string): Promise<void> {
+async function relayBytes(
+  ctx: WebSocketContext,
+  flow: HTTPFlow,
+  client: UpgradedStream,
+  server: UpgradedStream,
+  why: string,
+): Promise<void> {
   ctx.log.info(`${ctx.describe()}: WebSocket messages of ${flow.request.prettyUrl} are relayed as bytes: ${why}.`);
   for (const st of [client.stream, server.stream]) st.on('error', () => undefined);
   const closed = new Promise<void>((resolve) => {
@@ -228,11 +253,19 @@ async function relayBytes(ctx: WebSocketContext, flow: HTTPFlow, client: Upgrade
  * `inject.websocket`: send `message` to the client (`toClient`) or the server of a live WebSocket
  * flow. Returns null when it was queued, else why not (the command logs it, as mitmproxy warns).
  */
-export function injectWebSocket(live: LiveWebSockets, flow: Flow, toClient: boolean, message: Buffer, isText: boolean): string | null {
+export function injectWebSocket(
+  live: LiveWebSockets,
+  flow: Flow,
+  toClient: boolean,
+  message: Buffer,
+  isText: boolean,
+): string | null {
   const relay = live.get(flow);
   if (relay === undefined) {
     const ws = flow.type === 'http' && (flow as HTTPFlow).websocket !== null;
-    return ws ? 'Flow is not from a live WebSocket connection.' : 'Cannot inject WebSocket messages into non-WebSocket flows.';
+    return ws
+      ? 'Flow is not from a live WebSocket connection.'
+      : 'Cannot inject WebSocket messages into non-WebSocket flows.';
   }
   try {
     relay.inject(toClient, message, isText);

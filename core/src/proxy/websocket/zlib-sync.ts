@@ -18,7 +18,15 @@ const { Z_SYNC_FLUSH } = zlib.constants;
 
 /** The zlib handle of a Node zlib stream, as Node's own `processChunkSync` drives it. */
 interface ZlibHandle {
-  writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void;
+  writeSync(
+    flush: number,
+    input: Buffer,
+    inOff: number,
+    inLen: number,
+    out: Buffer,
+    outOff: number,
+    outLen: number,
+  ): void;
 }
 interface ZlibInternals {
   _handle: ZlibHandle | null;
@@ -73,7 +81,11 @@ export class SyncZlib {
   }
 
   private create(): zlib.InflateRaw | zlib.DeflateRaw {
-    const o = { windowBits: Math.max(9, this.options.windowBits), level: this.options.level, memLevel: this.options.memLevel };
+    const o = {
+      windowBits: Math.max(9, this.options.windowBits),
+      level: this.options.level,
+      memLevel: this.options.memLevel,
+    };
     const s = this.mode === 'inflate' ? zlib.createInflateRaw({ windowBits: o.windowBits }) : zlib.createDeflateRaw(o);
     // Errors are read synchronously from `errored`; the stream's own 'error' event (next tick) must not crash the process.
     s.on('error', () => undefined);
@@ -131,11 +143,18 @@ export class SyncZlib {
   }
 
   private viaDictionary(input: Buffer, limit: number): Buffer {
-    const opts: zlib.ZlibOptions = { windowBits: Math.max(9, this.options.windowBits), finishFlush: Z_SYNC_FLUSH, maxOutputLength: Math.min(limit, buffer.kMaxLength) };
+    const opts: zlib.ZlibOptions = {
+      windowBits: Math.max(9, this.options.windowBits),
+      finishFlush: Z_SYNC_FLUSH,
+      maxOutputLength: Math.min(limit, buffer.kMaxLength),
+    };
     if (this.window) opts.dictionary = this.window;
     let out: Buffer;
     try {
-      out = this.mode === 'inflate' ? zlib.inflateRawSync(input, opts) : zlib.deflateRawSync(input, { ...opts, level: this.options.level, memLevel: this.options.memLevel });
+      out =
+        this.mode === 'inflate'
+          ? zlib.inflateRawSync(input, opts)
+          : zlib.deflateRawSync(input, { ...opts, level: this.options.level, memLevel: this.options.memLevel });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new OutputTooLarge(limit);
       throw e;

@@ -89,7 +89,10 @@ export class HpackDecoder {
         // dynamic table size update (section 6.3): only at the start of a block
         if (!sizeUpdateAllowed) throw fail('a dynamic table size update after the first field of a header block');
         const size = this.integer(5);
-        if (size > this.maxTableSize) throw fail(`a dynamic table size update to ${size} bytes, over our SETTINGS_HEADER_TABLE_SIZE of ${this.maxTableSize}`);
+        if (size > this.maxTableSize)
+          throw fail(
+            `a dynamic table size update to ${size} bytes, over our SETTINGS_HEADER_TABLE_SIZE of ${this.maxTableSize}`,
+          );
         table.resize(size);
         continue;
       } else {
@@ -124,7 +127,10 @@ export class HpackDecoder {
     if (index === 0) throw fail('index 0 in an indexed field');
     if (index <= STATIC_COUNT) return STATIC_TABLE[index]!;
     const e = this.table.get(index - STATIC_COUNT - 1);
-    if (e === undefined) throw fail(`index ${index} past the end of the tables (${STATIC_COUNT} static + ${this.table.count} dynamic entries)`);
+    if (e === undefined)
+      throw fail(
+        `index ${index} past the end of the tables (${STATIC_COUNT} static + ${this.table.count} dynamic entries)`,
+      );
     return e;
   }
 
@@ -152,7 +158,8 @@ export class HpackDecoder {
     const huffman = (this.buf[this.pos]! & 0x80) !== 0;
     const len = this.integer(7);
     const start = this.pos;
-    if (len > this.end - start) throw fail(`a string literal of ${len} bytes with ${this.end - start} left in the block`);
+    if (len > this.end - start)
+      throw fail(`a string literal of ${len} bytes with ${this.end - start} left in the block`);
     this.pos = start + len;
     if (!huffman) return view(this.buf, start, start + len);
     const bound = huffmanDecodedBound(len);
@@ -177,5 +184,9 @@ function copy(b: Buffer): Buffer {
 }
 
 function fail(what: string): Http2Error {
-  return new Http2Error(Http2ErrorCodes.COMPRESSION, `HPACK: the header block has ${what}`, ErrorCode.COMPRESSION_ERROR);
+  return new Http2Error(
+    Http2ErrorCodes.COMPRESSION,
+    `HPACK: the header block has ${what}`,
+    ErrorCode.COMPRESSION_ERROR,
+  );
 }

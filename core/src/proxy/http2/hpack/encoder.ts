@@ -90,7 +90,9 @@ for (let i = 1; i <= STATIC_COUNT; i++) {
 
 /** Names whose values are not worth indexing (they rarely repeat), as nghttp2 decides. */
 const NOT_INDEXED = new Set(
-  [':path', 'age', 'content-length', 'etag', 'if-modified-since', 'if-none-match', 'location', 'set-cookie'].map((n) => hashName(Buffer.from(n))),
+  [':path', 'age', 'content-length', 'etag', 'if-modified-since', 'if-none-match', 'location', 'set-cookie'].map((n) =>
+    hashName(Buffer.from(n)),
+  ),
 );
 const H_AUTHORIZATION = hashName(Buffer.from('authorization'));
 const H_PROXY_AUTHORIZATION = hashName(Buffer.from('proxy-authorization'));
@@ -149,7 +151,14 @@ export class HpackEncoder {
    * Encodes one field. `value[start..end)` are the value bytes. `neverIndex` forces a
    * never-indexed literal. Needs `fieldBound(name.length, end - start)` bytes of room.
    */
-  field(out: ByteSink, name: Buffer, value: Uint8Array, start: number, end: number, neverIndex: boolean): HeaderEntry | null {
+  field(
+    out: ByteSink,
+    name: Buffer,
+    value: Uint8Array,
+    start: number,
+    end: number,
+    neverIndex: boolean,
+  ): HeaderEntry | null {
     const nh = hashName(name);
     const ph = hashValue(nh, value, start, end);
     // exact matches: one index
@@ -195,7 +204,12 @@ export class HpackEncoder {
       integer(out, nameIndex, 4, 0x00);
     } else {
       integer(out, nameIndex, 6, 0x40);
-      const lname = nameIndex === 0 ? lowerCopy(name) : nameIndex <= STATIC_COUNT ? STATIC_TABLE[nameIndex]!.name : table.get(nameIndex - STATIC_COUNT - 1)!.name;
+      const lname =
+        nameIndex === 0
+          ? lowerCopy(name)
+          : nameIndex <= STATIC_COUNT
+            ? STATIC_TABLE[nameIndex]!.name
+            : table.get(nameIndex - STATIC_COUNT - 1)!.name;
       const v = Buffer.allocUnsafe(len);
       v.set(value.subarray(start, end));
       const entry = new HeaderEntry(lname, v);

@@ -7,7 +7,11 @@ import { addon, command, hook, inject, option, LOG, OptionsError, type HTTPFlow,
  */
 @addon({ name: '__name__' })
 export class __Name__ {
-  @option({ type: 'str?', default: null, help: 'Add the header x-__name__ with this value to every response. Unset: do nothing.' })
+  @option({
+    type: 'str?',
+    default: null,
+    help: 'Add the header x-__name__ with this value to every response. Unset: do nothing.',
+  })
   __name_snake__!: string | null;
 
   private count = 0;
@@ -17,7 +21,9 @@ export class __Name__ {
   configure(updated: ReadonlySet<string>): void {
     if (!updated.has('__name_snake__') || this.__name_snake__ === null) return;
     if (/[\r\n]/.test(this.__name_snake__)) {
-      throw new OptionsError(`__name_snake__: a header value cannot contain line breaks, got ${JSON.stringify(this.__name_snake__)}.`);
+      throw new OptionsError(
+        `__name_snake__: a header value cannot contain line breaks, got ${JSON.stringify(this.__name_snake__)}.`,
+      );
     }
   }
 

@@ -6,7 +6,11 @@ import { addon, hook, option, HTTPResponse, type HTTPFlow } from '@mitmts/sdk';
  */
 @addon({ name: 'greeting' })
 export class Greeting {
-  @option({ type: 'str', default: 'hello from __name__', help: 'Value of the x-__name__ response header, and the body served at http://__name__.proxy/.' })
+  @option({
+    type: 'str',
+    default: 'hello from __name__',
+    help: 'Value of the x-__name__ response header, and the body served at http://__name__.proxy/.',
+  })
   greeting!: string;
 
   @hook('request')

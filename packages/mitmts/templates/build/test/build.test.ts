@@ -35,10 +35,24 @@ describe('__name__', () => {
     // Copy it to an empty directory: no node_modules anywhere above it.
     const lonely = join(mkdtempSync(join(tmpdir(), '__name__-run-')), '__name__.mjs');
     copyFileSync(out, lonely);
-    const child = spawn(process.execPath, [lonely, '--listen-host', '127.0.0.1', '--listen-port', '0', '--confdir', join(lonely, '..', 'conf'), '--set', 'greeting=built'], {
-      cwd: join(lonely, '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        lonely,
+        '--listen-host',
+        '127.0.0.1',
+        '--listen-port',
+        '0',
+        '--confdir',
+        join(lonely, '..', 'conf'),
+        '--set',
+        'greeting=built',
+      ],
+      {
+        cwd: join(lonely, '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let log = '';
