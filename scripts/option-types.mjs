@@ -3,6 +3,8 @@
 // Run after `npm run build`: node scripts/option-types.mjs. test/embed/create-proxy.test.ts
 // fails when the file is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
 import { Kernel, ProxyServer } from '@mitmts/core';
 
 const file = new URL('../sdk/src/options.ts', import.meta.url);
@@ -31,5 +33,8 @@ await k.shutdown();
 const text = readFileSync(file, 'utf8');
 const start = text.indexOf('export interface CoreOptionValues {\n') + 'export interface CoreOptionValues {\n'.length;
 const end = text.indexOf('\n}\n', start);
-writeFileSync(file, text.slice(0, start) + lines.join('\n') + text.slice(end));
+// Written as Prettier lays it out (npm test checks the repository's formatting).
+const filepath = fileURLToPath(file);
+const fresh = text.slice(0, start) + lines.join('\n') + text.slice(end);
+writeFileSync(file, await prettier.format(fresh, { ...(await prettier.resolveConfig(filepath)), filepath }));
 console.log(`sdk/src/options.ts: ${lines.length / 2} options`);
