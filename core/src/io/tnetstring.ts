@@ -136,7 +136,7 @@ function decodeInt(buf: Buffer, s: number, e: number): number | bigint {
         false,
       );
     }
-    n = n * 10 + (c - 48) /* '0' */;
+    n = n * 10 + (c - 48); // c - '0'
   }
   if (e - i > 15 && n > Number.MAX_SAFE_INTEGER) {
     const big = BigInt(latin1(buf, i, e));

@@ -26,9 +26,7 @@ function boundaries(buf: Buffer): number[] {
 const bounds = boundaries(bytes);
 
 /** Read everything; return the ids read and the error thrown (if any), sync and async alike. */
-async function readAll(
-  input: Buffer | string,
-): Promise<{
+async function readAll(input: Buffer | string): Promise<{
   ids: string[];
   error: FlowReadError | undefined;
   asyncIds: string[];
