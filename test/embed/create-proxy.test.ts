@@ -220,7 +220,8 @@ describe('typed options', () => {
     for (const name of k.options.names()) {
       const info = k.options.info(name);
       const type = info.choices
-        ? [...info.choices.map((c) => JSON.stringify(c)), ...(info.type.endsWith('?') ? ['null'] : [])].join(' | ')
+        ? // as Prettier writes string literals (single quotes)
+          [...info.choices.map((c) => `'${c}'`), ...(info.type.endsWith('?') ? ['null'] : [])].join(' | ')
         : TS[info.type];
       expect(text, `${name} (regenerate: npm run build && node scripts/option-types.mjs)`).toContain(
         `  readonly ${name}?: ${type};\n`,
