@@ -202,9 +202,11 @@ describe.skipIf(missing !== null)('nghttp and nghttpd', () => {
       // external memory (ArrayBuffers included) moves by a few 64 KiB read buffers in flight
       expect(b.external - a.external, `external ${a.external} -> ${b.external}`).toBeLessThan(4 << 20);
       // Native memory settles early in the run (glibc keeps what V8's and libuv's threads freed:
-      // +7 to +15 MB between 10% and 30% here, then flat), so it is compared from half-way:
-      // 40,000 streams, 420 bytes each would pass 16 MiB.
-      expect(b.outsideHeap - m.outsideHeap, rss).toBeLessThan(16 << 20);
+      // +7 to +15 MB between 10% and 30% alone, then flat), so it is compared from half-way. With
+      // another test file running beside this one (npm test runs two), glibc's arenas moved it by
+      // up to +29 MB with the heap and external memory flat: the bound is 64 MiB, which 40,000
+      // streams keeping 1.7 KB of native memory each would still exceed.
+      expect(b.outsideHeap - m.outsideHeap, rss).toBeLessThan(64 << 20);
     } finally {
       await proxy.close();
       origin.stop();
