@@ -247,6 +247,7 @@ export class DirectConnector implements Connector, Http2ConnOwner {
       t !== null &&
       this.unclaimed(t) &&
       goesTo(t.server, flow) &&
+      t.server.tls === (req.scheme === 'https') &&
       (req.scheme === 'https' || req.httpVersion !== HTTP2)
     ) {
       const c = this.adopt(t);

@@ -36,7 +36,9 @@ export async function reverseMode(conn: ClientConnection): Promise<void> {
   connector.server = new Server({ address: [spec.host, spec.port] });
   // keep_host_header: the server sees what the client asked for, SNI included.
   if (cfg.keepHostHeader) connector.sni = (req) => conn.client.sni ?? hostSni(req);
-  if (cfg.connectionStrategy === 'eager') await eagerConnect(conn, target, serverTls);
+  // https: TCP only here; TLS follows the client's ClientHello with its ALPN (tls/intercept.ts),
+  // so an HTTP/2-only target is offered h2 when the client speaks it.
+  if (cfg.connectionStrategy === 'eager') await eagerConnect(conn, target, spec.scheme === 'https' ? null : serverTls);
 
   const first = await firstBytes(conn.socket, connector.transport);
   if (!first) return conn.destroy();

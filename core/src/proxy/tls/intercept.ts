@@ -71,6 +71,9 @@ export async function interceptTls(
     alpn: offers.length === 0 ? [] : [...(h2 ? ['h2'] : []), ...(http1.length ? http1 : ['http/1.1'])],
   };
   if (chd.establishServerTlsFirst && modeServerTls === undefined) await serverTlsFirst(conn, target, upstream);
+  else if (modeServerTls && eagerWithoutTls(conn))
+    // reverse:https connected eagerly over TCP: TLS to the target now, offering the client's ALPN
+    await serverTlsFirst(conn, target, { ...upstream, sni: modeServerTls.sni });
   const server = conn.connector.transport?.server;
   const serverTls = server !== undefined && server.tls;
   const negotiated = serverTls ? server.alpn?.toString('latin1') : undefined;
@@ -148,6 +151,12 @@ async function serverTlsFirst(conn: ClientConnection, target: Target, upstream: 
     connector.tunnelError = { ...target, message: err.message };
     connector.close();
   }
+}
+
+/** The mode's eager connection is open and has no TLS yet (reverse:https connects before the ClientHello). */
+function eagerWithoutTls(conn: ClientConnection): boolean {
+  const t = conn.connector.transport;
+  return t !== null && t.alive && !t.server.tls && conn.connector.tunnelError === null;
 }
 
 /**
