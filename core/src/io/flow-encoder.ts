@@ -17,26 +17,14 @@ import type { Headers } from '../flow/headers.js';
 import type { Message } from '../flow/message.js';
 import { FLOW_FORMAT_VERSION, type FlowState, type MessageState } from '../flow/state.js';
 import { pyFloatRepr } from './pyfloat.js';
-import { ERROR_SCHEMA, schemaForFlowType, WEBSOCKET_SCHEMA } from './state-schema.js';
+import { ERROR_SCHEMA, FLOW_ORDER, schemaForFlowType, WEBSOCKET_SCHEMA } from './state-schema.js';
 import { put, ReverseWriter } from './tnet-encode.js';
 
 /** `<len>:<key>;`: a dict key as tnetstring text. */
 const key = (k: string): Buffer => Buffer.from(`${k.length}:${k};`, 'latin1');
 const K = Object.fromEntries(
   [
-    'version',
-    'type',
-    'id',
-    'error',
-    'client_conn',
-    'server_conn',
-    'intercepted',
-    'is_replay',
-    'marked',
-    'metadata',
-    'comment',
-    'timestamp_created',
-    'backup',
+    ...FLOW_ORDER,
     'request',
     'response',
     'websocket',

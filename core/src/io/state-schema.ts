@@ -91,7 +91,8 @@ const DNS_MESSAGE: TnetDictSchema = {
   ],
 };
 
-const FLOW_ORDER = [
+/** The keys every flow's state starts with, in mitmproxy's order. */
+export const FLOW_ORDER = [
   'version',
   'type',
   'id',
