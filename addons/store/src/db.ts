@@ -30,6 +30,7 @@ import {
   SCHEMA_VERSION,
   UPSERT_FLOW,
   UPSERT_RECORD,
+  WRITER_PRAGMAS,
 } from './schema.js';
 
 export type Database = BetterSqlite3.Database;
@@ -103,8 +104,7 @@ export class StoreDatabase {
       checkOrCreate(db, path, readonly);
       if (!readonly) {
         db.pragma('journal_mode = WAL');
-        // WAL + NORMAL: a commit survives a crash of the process (not of the machine) without an fsync per batch.
-        db.pragma('synchronous = NORMAL');
+        for (const p of WRITER_PRAGMAS) db.pragma(p);
         // Take the write lock once now, so that a locked file is found at start-up, not at the first flow.
         db.exec('BEGIN IMMEDIATE; COMMIT');
         // While running, never block the proxy long on another writer's lock.

@@ -51,8 +51,11 @@ export class StoreSession {
     opts: SessionOptions,
   ) {
     const flows = kernel.flows;
-    this.writer = new StoreWriter(db, thread, opts.inflightMs, opts.onError, (batch) => {
-      for (const f of batch) flows.touch(f);
+    this.writer = new StoreWriter(db, thread, opts.inflightMs, opts.onError, {
+      has: (f) => flows.maxBytes !== Infinity && flows.get(f.id) === f,
+      written: (kept) => {
+        for (const f of kept) flows.touch(f);
+      },
     });
     this.index = new SqliteFlowIndex(db, { beforeRead: () => this.writer.settled(), live: (id) => flows.get(id) });
     this.recorder = new Recorder(this.writer);

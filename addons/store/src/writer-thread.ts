@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
 import { storeError, type StoreError } from './errors.js';
 import { COMPRESS_LEVEL, COMPRESS_MIN } from './record.js';
-import { UPSERT_FLOW, UPSERT_RECORD } from './schema.js';
+import { UPSERT_FLOW, UPSERT_RECORD, WRITER_PRAGMAS } from './schema.js';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -27,8 +27,7 @@ const fail = (err) => ({ code: err && err.code, message: String((err && err.mess
 let db, flows, records, begin, commit;
 try {
   db = new Database(workerData.path, { timeout: workerData.busyMs });
-  db.pragma('synchronous = NORMAL');
-  db.pragma('journal_size_limit = 67108864');
+  for (const p of workerData.pragmas) db.pragma(p);
   flows = db.prepare(workerData.upsertFlow).pluck();
   records = db.prepare(workerData.upsertRecord);
   begin = db.prepare('BEGIN');
@@ -96,25 +95,30 @@ export class BatchBuilder {
   private readonly lengths: number[] = [];
   private readonly ext: Array<string | null> = [];
   private cols = 0;
-  private size = 0;
+  private bytes = 0;
   // Not from Buffer's shared pool: this memory is handed over to the worker.
   private blob = Buffer.allocUnsafeSlow(64 * 1024);
+
+  /** Rows added. */
+  get size(): number {
+    return this.lengths.length;
+  }
 
   /** Add a row (`StoreDatabase.rows` or `packed` output); its record is copied now. */
   add(row: readonly unknown[]): void {
     const cols = (this.cols = row.length - 2);
     for (let c = 0; c < cols; c++) this.values.push(row[c]);
     const record = row[cols] as Buffer;
-    const end = this.size + record.length;
+    const end = this.bytes + record.length;
     if (end > this.blob.length) {
       let n = this.blob.length * 2;
       while (n < end) n *= 2;
       const next = Buffer.allocUnsafeSlow(n);
-      this.blob.copy(next, 0, 0, this.size);
+      this.blob.copy(next, 0, 0, this.bytes);
       this.blob = next;
     }
-    this.blob.set(record, this.size);
-    this.size = end;
+    this.blob.set(record, this.bytes);
+    this.bytes = end;
     this.lengths.push(record.length);
     this.ext.push(row[cols + 1] as string | null);
   }
@@ -122,7 +126,7 @@ export class BatchBuilder {
   /** The message to post. */
   packed(): PackedBatch {
     const { values, lengths, ext } = this;
-    return { n: lengths.length, cols: this.cols, values, lengths, blob: this.blob.subarray(0, this.size), ext };
+    return { n: lengths.length, cols: this.cols, values, lengths, blob: this.blob.subarray(0, this.bytes), ext };
   }
 }
 
@@ -154,6 +158,7 @@ export class WriterThread {
         level: COMPRESS_LEVEL,
         compressMin: COMPRESS_MIN,
         busyMs: 2000,
+        pragmas: WRITER_PRAGMAS,
         upsertFlow: UPSERT_FLOW,
         upsertRecord: UPSERT_RECORD,
       },

@@ -32,6 +32,14 @@ export const MAX_OUTSTANDING = 1;
 export const MAX_WAITING = 10_000;
 /** Flows encoded in one turn at most. */
 const MAX_BATCH = 1000;
+/**
+ * A batch goes to the writer thread at most this often (ms). Every commit rewrites the pages it
+ * touches (the tables' last pages, a leaf of each index) into the WAL, and every message to the
+ * thread has a fixed cost on both sides: per flow, a batch of 100 costs the thread about a third
+ * less than batches of 5 (docs/flow-store.md). Readers do not wait for it (they flush at once),
+ * and a crash loses at most this window's flows more.
+ */
+export const BATCH_WINDOW_MS = 50;
 
 export interface WriterStats {
   /** Flow writes committed (a flow written at its request and again at its response counts twice). */
@@ -65,12 +73,27 @@ export function settled(flow: Flow): boolean {
   }
 }
 
+/** The kernel's kept flows, re-measured once their write is committed (see `FlowStore.touch`). */
+export interface KeptFlows {
+  /** True if the kernel keeps this flow and measures its size. */
+  has(flow: Flow): boolean;
+  /** These kept flows were written. */
+  written(flows: readonly Flow[]): void;
+}
+
 export class StoreWriter {
+  /** Flows in progress to encode at the next flush (inflightMs 0, or swept), each once. */
   private readonly dirty = new Set<Flow>();
   /** Flows in progress with unwritten changes, and since when (ms). */
   private readonly inflight = new Map<Flow, number>();
+  /** The next batch: rows encoded so far (settled flows are encoded when they are marked). */
+  private batch = new BatchBuilder();
+  /** Its flows that the kernel keeps (the others are not held: a flow is garbage once encoded). */
+  private batchKept: Flow[] = [];
   private sweeper: NodeJS.Timeout | null = null;
   private scheduled = false;
+  /** When the last batch was posted (ms, `performance.now()`). */
+  private posted = -Infinity;
   private written = 0;
   private batches = 0;
   private dropped = 0;
@@ -92,34 +115,62 @@ export class StoreWriter {
     private readonly inflightMs: number,
     /** A batch failed: `lost` flow writes are gone. */
     private readonly onError: (err: StoreError, lost: number) => void,
-    /** A batch was committed (the kernel re-measures kept flows). */
-    private readonly onWritten: (flows: readonly Flow[]) => void = () => undefined,
+    /** The kernel's kept flows, re-measured after their write. */
+    private readonly kept: KeptFlows | null = null,
+    /** At most one batch per this many ms ({@link BATCH_WINDOW_MS}). */
+    private readonly windowMs = BATCH_WINDOW_MS,
   ) {}
 
   /**
-   * Write `flow` (again) at the end of this event-loop turn. Returns a promise only when the
-   * writer is {@link MAX_WAITING} flows behind: the caller (a hook) should wait for it.
+   * Write `flow` (again) with the next batch. A flow that is done changing is encoded now, so
+   * that the writer holds its row and record, not the flow (a flow kept alive across a garbage
+   * collection is copied and promoted: that cost more than encoding it). A flow in progress is
+   * encoded once at the flush, however often it changed. Returns a promise only when the writer
+   * is {@link MAX_WAITING} flows behind: the caller (a hook) should wait for it.
    */
   mark(flow: Flow): void | Promise<void> {
     if (this.closed) return;
-    if (this.inflightMs > 0 && !settled(flow)) {
-      if (!this.inflight.has(flow)) this.inflight.set(flow, Date.now());
-      this.sweeper ??= setInterval(() => this.sweep(), this.inflightMs).unref();
-      return;
+    if (!settled(flow)) {
+      if (this.inflightMs > 0) {
+        if (!this.inflight.has(flow)) this.inflight.set(flow, Date.now());
+        this.sweeper ??= setInterval(() => this.sweep(), this.inflightMs).unref();
+        return;
+      }
+      this.dirty.add(flow);
+    } else {
+      this.inflight.delete(flow);
+      this.dirty.delete(flow);
+      this.encode(flow);
     }
-    this.inflight.delete(flow);
-    this.dirty.add(flow);
     this.schedule();
-    if (this.dirty.size < MAX_WAITING) return;
+    if (this.waiting < MAX_WAITING) return;
     this.throttled++;
     return new Promise((resolve) => this.drained.push(resolve));
   }
 
-  private schedule(): void {
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.flushSoon);
+  /** Flows marked and not posted to the thread yet. */
+  private get waiting(): number {
+    return this.dirty.size + this.batch.size;
+  }
+
+  /** Add a flow's row to the next batch; a failure (a body file that cannot be written) loses this write. */
+  private encode(flow: Flow): void {
+    try {
+      for (const row of this.store.rows([flow])) this.batch.add(row);
+    } catch (err) {
+      this.lost(storeError(err, this.store.path, 'write to'), 1);
+      return;
     }
+    if (this.kept?.has(flow)) this.batchKept.push(flow);
+  }
+
+  /** Flush at the end of this turn, or when the batch window since the last batch has passed. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const wait = this.posted + this.windowMs - performance.now();
+    if (wait > 0) setTimeout(this.flushSoon, wait);
+    else setImmediate(this.flushSoon);
   }
 
   /** Flows in progress for long enough join the next batch. */
@@ -143,37 +194,36 @@ export class StoreWriter {
       for (const flow of this.inflight.keys()) this.dirty.add(flow);
       this.inflight.clear();
     }
-    if (this.dirty.size === 0) return;
+    if (this.waiting === 0) return;
     if (this.thread.outstanding >= MAX_OUTSTANDING) {
       this.blocked = true;
       return;
     }
-    // At most MAX_BATCH flows per turn: a backlog is encoded over several turns, never in one long one.
-    const batch: Flow[] = [];
+    // At most MAX_BATCH flows encoded per turn: a backlog is encoded over several turns, never in one long one.
+    let n = 0;
     for (const f of this.dirty) {
-      batch.push(f);
       this.dirty.delete(f);
-      if (batch.length === MAX_BATCH) {
+      this.encode(f);
+      if (++n === MAX_BATCH) {
         this.schedule();
         break;
       }
     }
-    const rows = new BatchBuilder();
-    try {
-      for (const row of this.store.rows(batch)) rows.add(row);
-    } catch (err) {
-      this.lost(storeError(err, this.store.path, 'write to'), batch.length);
-      return;
-    }
-    this.thread.write(rows).then(
+    const batch = this.batch;
+    const kept = this.batchKept;
+    if (batch.size === 0) return;
+    this.batch = new BatchBuilder();
+    this.batchKept = [];
+    this.posted = performance.now();
+    this.thread.write(batch).then(
       () => {
-        this.written += batch.length;
+        this.written += batch.size;
         this.batches++;
-        this.onWritten(batch);
+        if (kept.length) this.kept?.written(kept);
         this.resume();
       },
       (err: StoreError) => {
-        this.lost(err, batch.length);
+        this.lost(err, batch.size);
         this.resume();
       },
     );
@@ -182,7 +232,7 @@ export class StoreWriter {
   /** Resolves once every change so far is committed (or failed): for readers that must see everything. */
   async settled(): Promise<void> {
     this.flush(true);
-    while (this.dirty.size > 0 || this.thread.outstanding > 0) {
+    while (this.waiting > 0 || this.thread.outstanding > 0) {
       await this.thread.settled();
       this.flush(true);
     }
@@ -193,9 +243,11 @@ export class StoreWriter {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
     if (flush) await this.settled();
-    this.dropped += this.inflight.size + this.dirty.size;
+    this.dropped += this.inflight.size + this.waiting;
     this.inflight.clear();
     this.dirty.clear();
+    this.batch = new BatchBuilder();
+    this.batchKept = [];
     this.closed = true;
     for (const f of this.drained.splice(0)) f();
   }
@@ -206,7 +258,7 @@ export class StoreWriter {
   }
 
   private resume(): void {
-    if (this.dirty.size < MAX_WAITING / 2) for (const f of this.drained.splice(0)) f();
+    if (this.waiting < MAX_WAITING / 2) for (const f of this.drained.splice(0)) f();
     if (!this.blocked) return;
     this.blocked = false;
     this.schedule();
@@ -217,7 +269,7 @@ export class StoreWriter {
       written: this.written,
       batches: this.batches,
       dropped: this.dropped,
-      pending: this.dirty.size + this.inflight.size,
+      pending: this.waiting + this.inflight.size,
       throttled: this.throttled,
     };
   }

@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,8 +7,10 @@ import { encodeFlow, FlowReader } from '@mitmts/sdk';
 import { encodeFlowState } from '@mitmts/sdk/store';
 import { tflow, ttcpflow } from '@mitmts/sdk/testing';
 import { storeFlowFormat } from '@mitmts/addon-store';
-import { StoreDatabase } from '@mitmts/addon-store/engine';
+import { COMPRESS_MIN, StoreDatabase } from '@mitmts/addon-store/engine';
 
+const zstdCompress = (b: Buffer): Buffer =>
+  (createRequire(import.meta.url)('zstd-napi') as typeof import('zstd-napi')).compress(b);
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'mitmts-store-'));
 
 function bodyFiles(dir: string): string[] {
@@ -15,9 +18,11 @@ function bodyFiles(dir: string): string[] {
 }
 
 describe('stored records', () => {
-  it('are the .mitm bytes of the flow, compressed', () => {
+  it('are the .mitm bytes of the flow, compressed from COMPRESS_MIN bytes on', () => {
     const store = StoreDatabase.open(join(tmp(), 'f.db'));
-    const flows = [tflow({ resp: true }), tflow({ err: true }), ttcpflow()];
+    const large = tflow({ resp: true });
+    large.response!.rawContent = Buffer.from('{"items": [1, 2, 3]} '.repeat(300));
+    const flows = [tflow({ resp: true }), tflow({ err: true }), ttcpflow(), large];
     store.writeBatch(flows);
     const rows = store.db.prepare('SELECT seq, record, ext FROM records ORDER BY seq').all() as Array<{
       seq: number;
@@ -25,12 +30,36 @@ describe('stored records', () => {
       ext: string | null;
     }>;
     rows.forEach((r, i) => {
-      expect(r.record.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])); // zstd
-      expect(r.record.length).toBeLessThan(encodeFlow(flows[i]!).length);
+      const bytes = encodeFlow(flows[i]!);
+      if (bytes.length < COMPRESS_MIN)
+        expect(r.record).toEqual(bytes); // small: as they are
+      else {
+        expect(r.record.subarray(0, 4)).toEqual(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])); // zstd
+        expect(r.record.length).toBeLessThan(bytes.length / 4);
+      }
       // Byte for byte what the state path writes (the store encodes flows directly).
       expect(store.record(r)).toEqual(encodeFlowState(flows[i]!.getState()));
       expect(r.ext).toBeNull();
     });
+    expect(rows.filter((r) => r.record[0] === 0x28)).toHaveLength(1);
+    store.close();
+  });
+
+  it('reads small records that an earlier mitmts stored compressed', () => {
+    const store = StoreDatabase.open(join(tmp(), 'f.db'));
+    const f = tflow({ resp: true });
+    store.writeBatch([f]);
+    const raw = store.db.prepare('SELECT record FROM records').pluck().get() as Buffer;
+    expect(raw.length).toBeLessThan(COMPRESS_MIN);
+    store.db.prepare('UPDATE records SET record = ?').run(zstdCompress(raw));
+    const r = store.db.prepare('SELECT seq, record, ext FROM records').get() as {
+      seq: number;
+      record: Buffer;
+      ext: null;
+    };
+    expect(r.record[0]).toBe(0x28);
+    expect(store.record(r)).toEqual(encodeFlow(f));
+    expect(store.flow(r, r.seq).id).toBe(f.id);
     store.close();
   });
 
@@ -50,7 +79,8 @@ describe('stored records', () => {
       ext: string | null;
     }>;
     expect(Object.keys(JSON.parse(rows[0]!.ext!) as object).sort()).toEqual(['request', 'response']);
-    expect(rows[0]!.record.length).toBeLessThan(1000);
+    // The record holds neither body (2,000 and 300,000 bytes).
+    expect(rows[0]!.record.length).toBeLessThan(2000);
     // Equal bodies are stored once.
     expect(bodyFiles(`${path}.bodies`)).toHaveLength(2);
     // Buffer.equals: vitest compares large Buffers element by element.
