@@ -283,14 +283,14 @@ function float(w: ReverseWriter, v: number | null): void {
   w.byte(94 /* '^' */);
   w.ascii(s);
   w.byte(58 /* ':' */);
-  w.ascii(String(s.length));
+  w.uint(s.length);
 }
 
 function bytes(w: ReverseWriter, b: Uint8Array): void {
   w.byte(44 /* ',' */);
   w.bytes(b);
   w.byte(58 /* ':' */);
-  w.ascii(String(b.length));
+  w.uint(b.length);
 }
 
 /** A string as bytes, one byte per character (as `Buffer.from(s, 'latin1')`). */
@@ -298,7 +298,7 @@ function latin1Bytes(w: ReverseWriter, s: string): void {
   w.byte(44 /* ',' */);
   const n = w.latin1(s);
   w.byte(58 /* ':' */);
-  w.ascii(String(n));
+  w.uint(n);
 }
 
 /** Header fields as a list of `[name, value]` lists. */

@@ -63,6 +63,19 @@ export class ReverseWriter {
     const p = this.pos;
     for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
   }
+  /** Write a non-negative integer (a length) in decimal, without making a string of it. */
+  uint(n: number): void {
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    this.ensure(digits);
+    const b = this.buf;
+    let p = this.pos;
+    this.pos -= digits;
+    do {
+      b[--p] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+  }
   byte(c: number): void {
     this.ensure(1);
     this.buf[--this.pos] = c;
@@ -121,7 +134,7 @@ export class ReverseWriter {
   prefix(mark: number): void {
     const len = this.size - mark;
     this.byte(58 /* ':' */);
-    this.ascii(String(len));
+    this.uint(len);
   }
   result(): Buffer {
     return this.buf.subarray(this.pos);
@@ -148,7 +161,7 @@ export function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined
       w.byte(isFloat ? 94 /* '^' */ : 35 /* '#' */);
       w.ascii(s);
       w.byte(58 /* ':' */);
-      w.ascii(String(s.length));
+      w.uint(s.length);
       return;
     }
     case 'bigint': {
@@ -160,7 +173,7 @@ export function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined
       w.byte(59 /* ';' */);
       const n = w.utf8(v);
       w.byte(58 /* ':' */);
-      w.ascii(String(n));
+      w.uint(n);
       return;
     }
     case 'object':
@@ -172,7 +185,7 @@ export function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined
     w.byte(44 /* ',' */);
     w.bytes(v);
     w.byte(58 /* ':' */);
-    w.ascii(String(v.length));
+    w.uint(v.length);
     return;
   }
   if (v instanceof TnetFloat) {
