@@ -26,7 +26,7 @@ const FULL_REPORT_MS = 10_000;
 /**
  * Record every flow in a SQLite database (`--set store=flows.db`) as it progresses: written
  * when it completes (and while in progress, after `store_inflight_ms`), upserted by id, one
- * transaction per event-loop turn, in a writer thread. The
+ * transaction per batch (at most every 50 ms), in a writer thread. The
  * kernel then keeps only the newest flows in memory; the web UI, `mitmts flows flows.db` and
  * `mitmts -r flows.db` read the rest from the database. A database that cannot be used (damaged,
  * locked, not a store) turns the store off with a message; the proxy keeps serving.

@@ -1,13 +1,12 @@
 /**
- * The one writer of a store: flows that changed are collected during an event-loop turn and
- * written together at its end (one transaction, an upsert per flow), so a flow that changes
- * several times in a turn is written once. The flows are encoded here; compression and the
- * transaction run in the writer thread (writer-thread.ts). One batch is in the thread at a time:
- * while it commits, changes gather here and go out together when it is done (group commit), so
- * under load a transaction carries many flows instead of each turn's few, and a flow changed
- * meanwhile is encoded once. A crash loses at most what is not committed yet: the batch in the
- * thread and the changes gathered since.
- *
+ * The one writer of a store: flows that changed are written together (one transaction, an
+ * upsert per flow). A flow that is done changing is encoded when it is marked, so the writer
+ * holds its row and record, not the flow; a flow in progress is encoded once when the batch
+ * goes. Compression and the transaction run in the writer thread (writer-thread.ts). A batch
+ * goes at most every {@link BATCH_WINDOW_MS}, and one batch is in the thread at a time: while
+ * it commits, rows gather here and go out together when it is done (group commit), so under
+ * load a transaction carries many flows. A crash loses at most what is not committed yet: the
+ * batch in the thread and the rows gathered since. *
  * A flow still in progress is written once it has been in progress for `inflightMs` (and then
  * at most once per `inflightMs` while it goes on), and again when it completes. Most flows
  * complete sooner and are written once: writing every flow at its request too doubles the
