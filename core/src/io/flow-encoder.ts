@@ -86,6 +86,15 @@ export interface CutBodies {
  */
 export class FlowRecordEncoder {
   private w = new ReverseWriter(16 * 1024);
+  /**
+   * Each connection's last encoding and the field values it was made from. Flows on a
+   * keep-alive connection share its client and server connection objects, which rarely change
+   * between flows: the bytes are copied instead of encoding ~20 fields (floats among them) again.
+   * Entries go with their connections.
+   */
+  private readonly conns = new WeakMap<Connection, EncodedConnection>();
+  /** Scratch for the current field values of a connection (compared with the cached ones). */
+  private readonly values: unknown[] = [];
   /** Bodies left out of the last record by `cutOver`. */
   readonly cut: CutBodies = { request: null, response: null };
 
@@ -129,9 +138,9 @@ export class FlowRecordEncoder {
     if (flow.error) put(w, flow.error.getState(), ERROR_SCHEMA);
     else w.bytes(NULL);
     w.bytes(K.error!);
-    connection(w, flow.clientConn, null);
+    this.connection(flow.clientConn, null);
     w.bytes(K.client_conn!);
-    connection(w, flow.serverConn, flow.serverConn);
+    this.connection(flow.serverConn, flow.serverConn);
     w.bytes(K.server_conn!);
     field(w, flow.intercepted, K.intercepted!);
     field(w, flow.isReplay, K.is_replay!);
@@ -200,6 +209,73 @@ export class FlowRecordEncoder {
     }
     w.prefix(mark);
   }
+
+  /** A connection, from the cache when none of its fields changed since it was last encoded. */
+  private connection(c: Connection, server: Server | null): void {
+    const w = this.w;
+    const values = this.values;
+    connectionValues(c, server, values);
+    const cached = this.conns.get(c);
+    if (cached !== undefined && sameValues(cached.values, values)) {
+      w.bytes(cached.bytes);
+      return;
+    }
+    const end = w.size;
+    connection(w, c, server);
+    const bytes = Buffer.from(w.buf.subarray(w.pos, w.pos + (w.size - end)));
+    this.conns.set(c, { values: values.map(copyValue), bytes });
+  }
+}
+
+interface EncodedConnection {
+  readonly values: unknown[];
+  readonly bytes: Buffer;
+}
+
+/** Every value {@link connection} writes for `c`, into `out` (its previous contents replaced). */
+function connectionValues(c: Connection, server: Server | null, out: unknown[]): void {
+  const certs = c as unknown as ConnectionCerts;
+  out.length = 0;
+  out.push(
+    c.peername,
+    c.sockname,
+    c.id,
+    c.transportProtocol,
+    c.error,
+    c.tls,
+    certs._certificateList,
+    certs._certificatePems,
+    c.alpn,
+    c.alpnOffers,
+    c.cipher,
+    c.cipherList,
+    c.tlsVersion,
+    c.sni,
+    c.timestampStart,
+    c.timestampEnd,
+    c.timestampTlsSetup,
+  );
+  if (server === null) out.push(certs._mitmcert, certs._mitmcertPem, (c as Client).proxyMode);
+  else out.push(server.address, server.timestampTcpSetup, server.via);
+}
+
+/** Arrays (addresses, lists) by their elements, at any depth; everything else by identity. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+  return true;
+}
+
+function sameValues(a: unknown[], b: unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+  return true;
+}
+
+/** Arrays copied (so that a later change in place is seen), other values as they are. */
+function copyValue(v: unknown): unknown {
+  return Array.isArray(v) ? v.map(copyValue) : v;
 }
 
 /** True if the flow holds a backup: getState() then compares states to decide whether to write it. */

@@ -106,6 +106,35 @@ describe('FlowRecordEncoder', () => {
     expect(parsedCerts().length).toBeGreaterThan(0);
   });
 
+  it('re-encodes a connection it encoded before when any of its fields changed, in place too', () => {
+    const enc = new FlowRecordEncoder();
+    const a = tflow({ resp: true });
+    const b = tflow({ resp: true });
+    // Flows on one keep-alive connection share its connection objects.
+    b.clientConn = a.clientConn;
+    b.serverConn = a.serverConn;
+    const same = (f: HTTPFlow): void => expect(Buffer.compare(enc.encode(f), encodeFlowState(f.getState()))).toBe(0);
+    const changes: Array<() => void> = [
+      () => (a.clientConn.timestampEnd = 1700000000.25),
+      () => (a.serverConn.peername![1] = 4444), // an address changed in place
+      () => a.clientConn.alpnOffers.push(Buffer.from('h2')),
+      () => (a.clientConn.sni = 'other.example'),
+      () => (a.serverConn.tls = !a.serverConn.tls),
+      () => (a.serverConn.address = ['example.org', 8443]),
+      () => (a.serverConn.timestampTcpSetup = 1700000001.5),
+      () => (a.clientConn.proxyMode = 'transparent'),
+      () => a.serverConn.cipherList.push('TLS_AES_128_GCM_SHA256'),
+      () => (a.clientConn.error = 'connection reset'),
+    ];
+    same(a);
+    same(b);
+    for (const change of changes) {
+      change();
+      same(a);
+      same(b);
+    }
+  });
+
   it('cuts bodies over a size out of the record, leaving empty content, as the state path does', () => {
     const enc = new FlowRecordEncoder();
     for (const f of flows) {
