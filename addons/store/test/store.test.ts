@@ -27,6 +27,9 @@ async function live(tctx: TestContext, flow: HTTPFlow, hooks: Array<'request' | 
   for (const h of hooks) await tctx.kernel.addons.triggerFlow(h, flow);
 }
 
+/** Until the writer thread committed (its worker starts with the first batch: slow on a loaded machine). */
+const COMMITTED = { timeout: 15_000, interval: 20 };
+
 function rows(path: string): Array<{ id: string; status: number; has_response: number; marked: string }> {
   const db = StoreDatabase.open(path, { readonly: true });
   try {
@@ -53,7 +56,7 @@ describe('store: recording', () => {
       await tctx.kernel.addons.triggerFlow('response', f);
     }
     await expect(tctx.call('store.status')).resolves.toMatch(/0 flow writes in 0 batches, 0 lost, 2 pending/);
-    await vi.waitFor(() => expect(rows(path).map((r) => r.id)).toEqual([a.id, b.id]));
+    await vi.waitFor(() => expect(rows(path).map((r) => r.id)).toEqual([a.id, b.id]), COMMITTED);
     expect(await tctx.call('store.status')).toMatch(/2 flow writes in 1 batches, 0 lost, 0 pending/);
     expect(tctx.hasLog(`Recording flows in ${path}.`, 'info')).toBe(true);
   });
@@ -64,11 +67,11 @@ describe('store: recording', () => {
     const f = tflow();
     await live(tctx, f, ['request']);
     expect(rows(path)).toEqual([]);
-    await vi.waitFor(() => expect(rows(path)).toMatchObject([{ id: f.id, has_response: 0 }]));
+    await vi.waitFor(() => expect(rows(path)).toMatchObject([{ id: f.id, has_response: 0 }]), COMMITTED);
     f.response = tflow({ resp: true }).response;
     f.response!.statusCode = 404;
     await tctx.kernel.addons.triggerFlow('response', f);
-    await vi.waitFor(() => expect(rows(path)).toMatchObject([{ id: f.id, has_response: 1, status: 404 }]));
+    await vi.waitFor(() => expect(rows(path)).toMatchObject([{ id: f.id, has_response: 1, status: 404 }]), COMMITTED);
   });
 
   it('with store_inflight_ms=0 writes a flow at its request already', async () => {
@@ -76,7 +79,7 @@ describe('store: recording', () => {
     const tctx = await start({ store: path, store_inflight_ms: 0 });
     const f = tflow();
     await live(tctx, f, ['request']);
-    await vi.waitFor(() => expect(rows(path)).toMatchObject([{ id: f.id, has_response: 0 }]));
+    await vi.waitFor(() => expect(rows(path)).toMatchObject([{ id: f.id, has_response: 0 }]), COMMITTED);
   });
 
   it('saves changes made by commands (update) and writes what is pending at shutdown', async () => {
