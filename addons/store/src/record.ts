@@ -28,6 +28,7 @@ const EMPTY = encodeBytes(Buffer.alloc(0));
 export const COMPRESS_LEVEL = 1;
 
 let compressor: import('zstd-napi').Compressor | null = null;
+let decompressor: import('zstd-napi').Decompressor | null = null;
 
 /** A record as stored: compressed unless short. (The writer thread does the same, with these constants.) */
 export function compressRecord(record: Buffer): Buffer {
@@ -78,7 +79,8 @@ export class RecordCodec {
 
   /** The record a stored form came from. */
   unpack(blob: Buffer, ext: string | null): Buffer {
-    let record = isZstd(blob) ? loadZstd().decompress(blob) : blob;
+    // One context for every record (zstd.decompress sets one up per call).
+    let record = isZstd(blob) ? (decompressor ??= new (loadZstd().Decompressor)()).decompress(blob) : blob;
     if (ext !== null) {
       const bodies = JSON.parse(ext) as ExternalBodies<string>;
       for (const side of ['request', 'response'] as const) {
