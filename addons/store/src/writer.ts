@@ -6,7 +6,8 @@
  * goes at most every {@link BATCH_WINDOW_MS}, and one batch is in the thread at a time: while
  * it commits, rows gather here and go out together when it is done (group commit), so under
  * load a transaction carries many flows. A crash loses at most what is not committed yet: the
- * batch in the thread and the rows gathered since. *
+ * batch in the thread and the rows gathered since.
+ *
  * A flow still in progress is written once it has been in progress for `inflightMs` (and then
  * at most once per `inflightMs` while it goes on), and again when it completes. Most flows
  * complete sooner and are written once: writing every flow at its request too doubles the
