@@ -3,10 +3,12 @@
  * message's original frames so that an unchanged message can be forwarded byte for byte:
  * same fragment boundaries, same RSV bits, same compressed bytes, same masking keys.
  */
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import { WebSocketError, WebSocketErrorCodes as C } from './errors.js';
 import { type Frame, Opcode, RSV1 } from './frame.js';
-import { Utf8Validator } from './utf8.js';
+import { Utf8Validator, isValidUtf8 } from './utf8.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** A complete message as received. */
 export interface AssembledMessage {
@@ -46,10 +48,13 @@ export class MessageAssembler {
   readonly maxFrames: number;
   private current: AssembledMessage | null = null;
   private readonly utf8 = new Utf8Validator();
+  /** What {@link add} returns for a message of one frame (the common case), reused. */
+  private readonly single: AssembledMessage & { frames: [Buffer]; payloads: [Buffer] };
 
   constructor(limits: AssemblerLimits = {}) {
     this.maxMessageSize = limits.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.maxFrames = limits.maxFrames ?? DEFAULT_MAX_FRAMES;
+    this.single = { opcode: 0, compressed: false, frames: [EMPTY], payloads: [EMPTY], size: 0 };
   }
 
   /** Whether a fragmented message has started and not finished. */
@@ -59,10 +64,13 @@ export class MessageAssembler {
 
   /**
    * Add a data frame (text, binary or continuation). Returns the message when `frame` ends it.
+   * A message of one frame comes in an object that the next `add` reuses: use it (or copy what
+   * it holds) before adding another frame. The frame's Buffers are kept, not its object.
    * @throws WebSocketError BAD_FRAGMENTATION, TOO_BIG or INVALID_UTF8.
    */
   add(frame: Frame): AssembledMessage | null {
     let m = this.current;
+    if (m === null && frame.fin && frame.opcode !== Opcode.CONTINUATION) return this.one(frame);
     if (frame.opcode === Opcode.CONTINUATION) {
       if (m === null)
         throw new WebSocketError(
@@ -111,6 +119,29 @@ export class MessageAssembler {
     }
     this.current = frame.fin ? null : m;
     return frame.fin ? m : null;
+  }
+
+  /** A whole message in one frame: no arrays or message object made. */
+  private one(frame: Frame): AssembledMessage {
+    const m = this.single;
+    const payload = frame.payload;
+    const compressed = (frame.rsv & RSV1) !== 0;
+    if (payload.length > this.wireLimit(compressed)) {
+      throw new WebSocketError(
+        C.TOO_BIG,
+        'message too big',
+        `a message of more than ${this.maxMessageSize} bytes exceeds the size limit`,
+      );
+    }
+    if (frame.opcode === Opcode.TEXT && !compressed && !isValidUtf8(payload)) {
+      throw new WebSocketError(C.INVALID_UTF8, 'invalid UTF-8 in text message', 'a text message is not valid UTF-8');
+    }
+    m.opcode = frame.opcode;
+    m.compressed = compressed;
+    m.frames[0] = frame.raw;
+    m.payloads[0] = payload;
+    m.size = payload.length;
+    return m;
   }
 
   /**

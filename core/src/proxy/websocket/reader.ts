@@ -98,7 +98,17 @@ export class FrameReader {
    * @throws WebSocketError on a frame that breaks RFC 6455; the reader is unusable afterwards.
    */
   read(): Frame | null {
-    if (!this.ensure(2)) return null;
+    const f: Frame = { fin: false, rsv: 0, opcode: 0, masked: false, payload: EMPTY, raw: EMPTY };
+    return this.readInto(f) ? f : null;
+  }
+
+  /**
+   * {@link read} into a frame object the caller owns and reuses (the relay's hot path makes no
+   * object per frame). Returns false, leaving `out` as it was, until a whole frame has arrived.
+   * @throws WebSocketError as {@link read}.
+   */
+  readInto(out: Frame): boolean {
+    if (!this.ensure(2)) return false;
     const buf = this.buf;
     const p = this.pos;
     const b0 = buf[p]!;
@@ -113,7 +123,7 @@ export class FrameReader {
     if (len === 126) head = 4;
     else if (len === 127) head = 10;
     const keyLen = masked ? 4 : 0;
-    if (!this.ensure(head + keyLen)) return null;
+    if (!this.ensure(head + keyLen)) return false;
     const b = this.buf;
     const q = this.pos;
     if (len === 126) len = b.readUInt16BE(q + 2);
@@ -135,7 +145,7 @@ export class FrameReader {
       );
     }
     const total = head + keyLen + len;
-    if (!this.ensure(total)) return null;
+    if (!this.ensure(total)) return false;
     const f = this.buf;
     const start = this.pos;
     const dataStart = start + head + keyLen;
@@ -146,10 +156,15 @@ export class FrameReader {
       const k = start + head;
       xorMask(f, dataStart, end, f[k]!, f[k + 1]!, f[k + 2]!, f[k + 3]!, payload, 0);
     } else payload = f.subarray(dataStart, end);
-    const raw = f.subarray(start, end);
+    out.fin = fin;
+    out.rsv = rsv;
+    out.opcode = opcode;
+    out.masked = masked;
+    out.payload = payload;
+    out.raw = f.subarray(start, end);
     this.pos = end;
     this.consumed += total;
-    return { fin, rsv, opcode, masked, payload, raw };
+    return true;
   }
 
   private check(opcode: number, rsv: number, fin: boolean, masked: boolean, len7: number): void {

@@ -19,6 +19,8 @@ import type { DeflateParams } from './extensions.js';
 import { type Frame, Opcode, RSV1, serializeFrame } from './frame.js';
 import { FrameReader } from './reader.js';
 
+const EMPTY = Buffer.alloc(0);
+
 /** Size of the fragments of a changed message whose original was fragmented (as mitmproxy: servers differ in what they accept). */
 export const FRAGMENT_SIZE = 4000;
 
@@ -78,6 +80,10 @@ class Lane {
   run: Buffer | null = null;
   /** Where the current run ends in its buffer (byte offset). */
   runEnd = 0;
+  /** The frame being read (one object per lane, filled by {@link FrameReader.readInto}). */
+  readonly frame: Frame = { fin: false, rsv: 0, opcode: 0, masked: false, payload: EMPTY, raw: EMPTY };
+  /** `Date.now()` when the bytes being read arrived: the time of the messages they hold. */
+  arrivedMs = 0;
   /** Messages injected into this lane, sent at the next message boundary. */
   readonly injected: WebSocketMessage[] = [];
   /** An async hook is running: frames wait. */
@@ -198,6 +204,7 @@ export class WebSocketRelay {
 
   private receive(lane: Lane, chunk: Buffer): void {
     if (this.done || lane.closed) return;
+    lane.arrivedMs = Date.now();
     lane.reader.push(chunk);
     this.pump(lane);
   }
@@ -214,8 +221,8 @@ export class WebSocketRelay {
           continue;
         }
         if (lane.closed) break;
-        const frame = lane.reader.read();
-        if (frame === null) break;
+        const frame = lane.frame;
+        if (!lane.reader.readInto(frame)) break;
         if (frame.opcode >= Opcode.CLOSE) this.control(lane, frame);
         else {
           const m = lane.assembler.add(frame);
@@ -262,7 +269,14 @@ export class WebSocketRelay {
           );
         }
       } else content = asm.payloads.length === 1 ? asm.payloads[0]! : Buffer.concat(asm.payloads, asm.size);
-      msg = WebSocketMessage.received(asm.opcode, lane.fromClient, content);
+      msg = WebSocketMessage.received(
+        asm.opcode,
+        lane.fromClient,
+        content.buffer,
+        content.byteOffset,
+        content.length,
+        lane.arrivedMs,
+      );
     } else {
       msg = injected!;
       content = msg.content;

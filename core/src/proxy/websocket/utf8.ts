@@ -22,6 +22,11 @@ function validUtf8(b: Buffer, from: number, to: number): boolean {
 }
 
 /** Length of the sequence a lead byte starts, or 0 for a continuation or invalid byte. */
+/** Whether a whole message's bytes are valid UTF-8 (no fragment state involved). */
+export function isValidUtf8(b: Buffer): boolean {
+  return validUtf8(b, 0, b.length);
+}
+
 function sequenceLength(b: number): number {
   if (b < 0x80) return 1;
   if (b >= 0xc2 && b <= 0xdf) return 2;
