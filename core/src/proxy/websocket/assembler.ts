@@ -3,12 +3,10 @@
  * message's original frames so that an unchanged message can be forwarded byte for byte:
  * same fragment boundaries, same RSV bits, same compressed bytes, same masking keys.
  */
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import { WebSocketError, WebSocketErrorCodes as C } from './errors.js';
 import { type Frame, Opcode, RSV1 } from './frame.js';
 import { Utf8Validator, isValidUtf8 } from './utf8.js';
-
-const EMPTY = Buffer.alloc(0);
 
 /** A complete message as received. */
 export interface AssembledMessage {
@@ -48,13 +46,10 @@ export class MessageAssembler {
   readonly maxFrames: number;
   private current: AssembledMessage | null = null;
   private readonly utf8 = new Utf8Validator();
-  /** What {@link add} returns for a message of one frame (the common case), reused. */
-  private readonly single: AssembledMessage & { frames: [Buffer]; payloads: [Buffer] };
 
   constructor(limits: AssemblerLimits = {}) {
     this.maxMessageSize = limits.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.maxFrames = limits.maxFrames ?? DEFAULT_MAX_FRAMES;
-    this.single = { opcode: 0, compressed: false, frames: [EMPTY], payloads: [EMPTY], size: 0 };
   }
 
   /** Whether a fragmented message has started and not finished. */
@@ -64,13 +59,10 @@ export class MessageAssembler {
 
   /**
    * Add a data frame (text, binary or continuation). Returns the message when `frame` ends it.
-   * A message of one frame comes in an object that the next `add` reuses: use it (or copy what
-   * it holds) before adding another frame. The frame's Buffers are kept, not its object.
    * @throws WebSocketError BAD_FRAGMENTATION, TOO_BIG or INVALID_UTF8.
    */
   add(frame: Frame): AssembledMessage | null {
     let m = this.current;
-    if (m === null && frame.fin && frame.opcode !== Opcode.CONTINUATION) return this.one(frame);
     if (frame.opcode === Opcode.CONTINUATION) {
       if (m === null)
         throw new WebSocketError(
@@ -107,41 +99,36 @@ export class MessageAssembler {
     }
     if (m.size > this.wireLimit(m.compressed)) {
       this.current = null;
-      throw new WebSocketError(
-        C.TOO_BIG,
-        'message too big',
-        `a message of more than ${this.maxMessageSize} bytes exceeds the size limit`,
-      );
+      throw this.tooBig();
     }
     if (m.opcode === Opcode.TEXT && !m.compressed && !this.utf8.push(frame.payload, frame.fin)) {
       this.current = null;
-      throw new WebSocketError(C.INVALID_UTF8, 'invalid UTF-8 in text message', 'a text message is not valid UTF-8');
+      throw invalidUtf8();
     }
     this.current = frame.fin ? null : m;
     return frame.fin ? m : null;
   }
 
-  /** A whole message in one frame: no arrays or message object made. */
-  private one(frame: Frame): AssembledMessage {
-    const m = this.single;
-    const payload = frame.payload;
-    const compressed = (frame.rsv & RSV1) !== 0;
-    if (payload.length > this.wireLimit(compressed)) {
-      throw new WebSocketError(
-        C.TOO_BIG,
-        'message too big',
-        `a message of more than ${this.maxMessageSize} bytes exceeds the size limit`,
-      );
+  /**
+   * Check a message that is one frame (FIN set, no fragmented message in progress), payload at
+   * `bytes[from, to)`, as {@link add} would; for callers that take such frames past the assembler.
+   * @throws WebSocketError TOO_BIG or INVALID_UTF8.
+   */
+  checkWhole(opcode: number, compressed: boolean, bytes: Buffer, from: number, to: number): void {
+    if (to - from > this.wireLimit(compressed)) {
+      throw this.tooBig();
     }
-    if (frame.opcode === Opcode.TEXT && !compressed && !isValidUtf8(payload)) {
-      throw new WebSocketError(C.INVALID_UTF8, 'invalid UTF-8 in text message', 'a text message is not valid UTF-8');
+    if (opcode === Opcode.TEXT && !compressed && !isValidUtf8(bytes, from, to)) {
+      throw invalidUtf8();
     }
-    m.opcode = frame.opcode;
-    m.compressed = compressed;
-    m.frames[0] = frame.raw;
-    m.payloads[0] = payload;
-    m.size = payload.length;
-    return m;
+  }
+
+  private tooBig(): WebSocketError {
+    return new WebSocketError(
+      C.TOO_BIG,
+      'message too big',
+      `a message of more than ${this.maxMessageSize} bytes exceeds the size limit`,
+    );
   }
 
   /**
@@ -153,3 +140,6 @@ export class MessageAssembler {
     return compressed ? this.maxMessageSize + Math.ceil(this.maxMessageSize / 8192) + 64 : this.maxMessageSize;
   }
 }
+
+const invalidUtf8 = (): WebSocketError =>
+  new WebSocketError(C.INVALID_UTF8, 'invalid UTF-8 in text message', 'a text message is not valid UTF-8');

@@ -22,9 +22,9 @@ function validUtf8(b: Buffer, from: number, to: number): boolean {
 }
 
 /** Length of the sequence a lead byte starts, or 0 for a continuation or invalid byte. */
-/** Whether a whole message's bytes are valid UTF-8 (no fragment state involved). */
-export function isValidUtf8(b: Buffer): boolean {
-  return validUtf8(b, 0, b.length);
+/** Whether a whole message's bytes, `b[from, to)`, are valid UTF-8 (no fragment state involved). */
+export function isValidUtf8(b: Buffer, from = 0, to = b.length): boolean {
+  return validUtf8(b, from, to);
 }
 
 function sequenceLength(b: number): number {
