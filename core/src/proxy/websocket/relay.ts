@@ -94,6 +94,14 @@ class Lane {
   body: Buffer = EMPTY;
   bodyFrom = 0;
   bodyTo = 0;
+  /** Where the message being handled came from (set until it was forwarded, an async hook's wait included). */
+  source: Source = WHOLE;
+  /** Its frames when it had several ({@link FRAMES}). */
+  asm: AssembledMessage | null = null;
+  /** Whether it came compressed. */
+  compressed = false;
+  /** Its content as received; null: the bytes at `body[bodyFrom, bodyTo)`, made into a Buffer only if a hook touched the content. */
+  original: Buffer | null = null;
   /** `Date.now()` when the bytes being read arrived: the time of the messages they hold. */
   arrivedMs = 0;
   /** Messages injected into this lane, sent at the next message boundary. */
@@ -283,18 +291,23 @@ export class WebSocketRelay {
     lane.body = body;
     lane.bodyFrom = from;
     lane.bodyTo = to;
-    if (compressed) {
-      const content = this.inflate(lane, f.opcode, [body.subarray(from, to)]);
-      this.deliver(lane, WHOLE, null, true, this.received(lane, f.opcode, content, 0, content.length), content);
-    } else {
-      this.deliver(lane, WHOLE, null, false, this.received(lane, f.opcode, body, from, to), null);
-    }
+    const content = compressed ? this.inflate(lane, f.opcode, [body.subarray(from, to)]) : null;
+    this.deliver(
+      lane,
+      WHOLE,
+      null,
+      compressed,
+      content,
+      content === null
+        ? this.received(lane, f.opcode, body, from, to)
+        : this.received(lane, f.opcode, content, 0, content.length),
+    );
   }
 
   /** A message of several frames, or one injected (`asm` null). */
   private message(lane: Lane, asm: AssembledMessage | null, injected: WebSocketMessage | null): void {
     if (asm === null) {
-      this.deliver(lane, INJECTED, null, false, injected!, injected!.content);
+      this.deliver(lane, INJECTED, null, false, injected!.content, injected!);
       return;
     }
     const content = asm.compressed
@@ -303,7 +316,7 @@ export class WebSocketRelay {
         ? asm.payloads[0]!
         : Buffer.concat(asm.payloads, asm.size);
     const msg = this.received(lane, asm.opcode, content, 0, content.length);
-    this.deliver(lane, FRAMES, asm, asm.compressed, msg, content);
+    this.deliver(lane, FRAMES, asm, asm.compressed, content, msg);
   }
 
   private received(lane: Lane, opcode: number, b: Buffer, from: number, to: number): WebSocketMessage {
@@ -322,18 +335,19 @@ export class WebSocketRelay {
     return content;
   }
 
-  /**
-   * Record a message, run the hook, forward it. `original` is its content as received (null: the
-   * lane's `body`, made into a Buffer only if a hook touched the content).
-   */
+  /** Record a message, run the hook, forward it; what it came as is kept in the lane meanwhile. */
   private deliver(
     lane: Lane,
     source: Source,
     asm: AssembledMessage | null,
     compressed: boolean,
-    msg: WebSocketMessage,
     original: Buffer | null,
+    msg: WebSocketMessage,
   ): void {
+    lane.source = source;
+    lane.asm = asm;
+    lane.compressed = compressed;
+    lane.original = original;
     const type = msg.type;
     this.data.addMessage(msg);
     const hook = this.o.onMessage;
@@ -349,7 +363,7 @@ export class WebSocketRelay {
         const resume = (): void => {
           this.hold(lane, false);
           if (this.done) return;
-          this.forward(lane, source, asm, compressed, msg, original, type);
+          this.forward(lane, msg, type);
           this.flush();
           this.pump(lane);
         };
@@ -357,7 +371,7 @@ export class WebSocketRelay {
         return;
       }
     }
-    this.forward(lane, source, asm, compressed, msg, original, type);
+    this.forward(lane, msg, type);
   }
 
   private hold(lane: Lane, held: boolean): void {
@@ -365,16 +379,11 @@ export class WebSocketRelay {
     this.o.onHold?.(lane.fromClient, held);
   }
 
-  /** Send a message on after the hook: original frames when possible, else encoded again. */
-  private forward(
-    lane: Lane,
-    source: Source,
-    asm: AssembledMessage | null,
-    compressed: boolean,
-    msg: WebSocketMessage,
-    original: Buffer | null,
-    type: number,
-  ): void {
+  /** Send the lane's message on after the hook (`type`: before it): original frames when possible, else encoded again. */
+  private forward(lane: Lane, msg: WebSocketMessage, type: number): void {
+    const { source, asm, compressed, original } = lane;
+    lane.asm = null;
+    lane.original = null;
     if (lane.closeSent) return; // a proxy-sent close went out while a hook ran
     if (msg.dropped) {
       if (compressed) lane.deflate!.diverge();
