@@ -148,7 +148,7 @@ export function FlowTable() {
         ))}
       </div>
       <div class="tbody" ref={scroller} onScroll={onScroll} tabIndex={0}>
-        <div class="spacer" style={{ height: `${s.count.value * H}px` }}>
+        <div class="spacer" style={{ height: `${s.count.value * H}px` }} data-count={s.count.value}>
           {shown.map(([r, index]) => (
             <Row key={r.id} r={r} index={index} />
           ))}
