@@ -71,11 +71,12 @@ export function FlowTable() {
 
   const visibleRows = Math.ceil(viewport.height / H) + 1;
 
-  // Ask for the window around what is visible, with a screen of margin on each side.
+  // Ask for the window around what is visible, with a screen of margin on each side; at the
+  // bottom, the last rows (the server keeps that window at the end as flows arrive).
   const ask = (top: number, height: number): void => {
     const n = Math.ceil(height / H) + 1;
-    const first = Math.floor(top / H);
-    requestWindow(follow.current ? s.count.value - 3 * n : first - n, 3 * n);
+    if (follow.current) requestWindow(0, 2 * n, true);
+    else requestWindow(Math.floor(top / H) - n, 3 * n);
   };
 
   useEffect(() => {
@@ -116,7 +117,11 @@ export function FlowTable() {
 
   const onScroll = (): void => {
     const el = scroller.current!;
-    follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - H;
+    const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - H;
+    // Following the end (this table's own scroll as rows arrive): the rows shown follow the
+    // count, the window is the server's end. Nothing to render or ask for.
+    if (atEnd && follow.current) return;
+    follow.current = atEnd;
     setViewport({ top: el.scrollTop, height: el.clientHeight });
     ask(el.scrollTop, el.clientHeight);
   };
@@ -148,7 +153,8 @@ export function FlowTable() {
         ))}
       </div>
       <div class="tbody" ref={scroller} onScroll={onScroll} tabIndex={0}>
-        <div class="spacer" style={{ height: `${s.count.value * H}px` }} data-count={s.count.value}>
+        <div class="spacer" style={{ height: `${s.count.value * H}px` }} data-count={s.count.value} />
+        <div class="rows">
           {shown.map(([r, index]) => (
             <Row key={r.id} r={r} index={index} />
           ))}
