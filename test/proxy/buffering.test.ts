@@ -6,10 +6,11 @@
  * rest of the body goes out; curl is the client.
  */
 import { spawn } from 'node:child_process';
-import type net from 'node:net';
+import http2 from 'node:http2';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { tcpServer, type Upstream } from '../helpers/servers.js';
+import { httpServer, tcpServer, type Upstream } from '../helpers/servers.js';
 
 const MiB = 1024 * 1024;
 const BLOCK = Buffer.alloc(MiB, 0x61);
@@ -76,6 +77,35 @@ function download(
   });
 }
 
+/**
+ * An origin that counts the request body as it arrives: `reached(n)` resolves once it has `n`
+ * bytes; it answers with the total when the body ends.
+ */
+async function countingOrigin(): Promise<Upstream & { reached: (n: number) => Promise<void> }> {
+  let got = 0;
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const up = await httpServer((req, res) => {
+    req.on('data', (d: Buffer) => {
+      got += d.length;
+      for (const w of waiters.splice(0))
+        if (got >= w.n) w.resolve();
+        else waiters.push(w);
+    });
+    req.on('end', () => res.end(`got ${got}`));
+  });
+  return Object.assign(up, {
+    reached: (n: number) => new Promise<void>((resolve) => (got >= n ? resolve() : waiters.push({ n, resolve }))),
+  });
+}
+
+/** Resolves with `p`, or rejects after `ms` saying what did not happen. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms).unref()),
+  ]);
+}
+
 let proxy: EmbeddedProxy | null = null;
 let origin: Upstream | null = null;
 
@@ -121,6 +151,58 @@ describe('max_buffered_body', () => {
     expect(proxy!.logs.some((e) => e.level === 'warn' && e.message.includes('response body over 1048576 bytes'))).toBe(
       true,
     );
+  });
+
+  it('a chunked HTTP/1 upload is streamed once it outgrows max_buffered_body, its first bytes included', async () => {
+    const flows = await start({ max_buffered_body: '1m' });
+    const o = await countingOrigin();
+    origin = o;
+    const client = net.connect(proxy!.port, '127.0.0.1');
+    client.on('error', () => undefined);
+    let answer = '';
+    client.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    const chunk = (b: Buffer): string => `${b.length.toString(16)}\r\n`;
+    client.write(`POST ${o.url}/up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`);
+    for (let i = 0; i < 2; i++) client.write(chunk(BLOCK) + BLOCK.toString('latin1') + '\r\n', 'latin1');
+    // The client holds the rest until the origin has seen 1.5 MiB: buffering would hang here.
+    await within(o.reached(1.5 * MiB), 15_000, 'the origin saw 1.5 MiB of a 5 MiB chunked upload');
+    for (let i = 0; i < 3; i++) client.write(chunk(BLOCK) + BLOCK.toString('latin1') + '\r\n', 'latin1');
+    client.write('0\r\n\r\n');
+    await new Promise((r) => client.on('close', r));
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\ngot 5242880$/);
+    await proxy!.waitForFlow(() => true);
+    expect(flows[0]!.request.stream).toBe(true);
+    expect(flows[0]!.request.rawContent).toBeNull();
+    expect(
+      proxy!.logs.some((e) => e.level === 'warn' && e.message.includes('request body over 1048576 bytes of POST')),
+    ).toBe(true);
+  });
+
+  it('an HTTP/2 upload without content-length is streamed once it outgrows max_buffered_body', async () => {
+    const flows = await start({ max_buffered_body: '1m' });
+    const o = await countingOrigin();
+    origin = o;
+    // h2c with prior knowledge to the proxy; the origin is named by :authority (regular mode)
+    const session = http2.connect(`http://127.0.0.1:${proxy!.port}`);
+    try {
+      const req = session.request({ ':method': 'POST', ':path': '/up', ':authority': new URL(o.url).host });
+      let answer = '';
+      req.setEncoding('latin1');
+      req.on('data', (d: string) => (answer += d));
+      const ended = new Promise((r) => req.on('end', r));
+      req.write(BLOCK);
+      req.write(BLOCK);
+      await within(o.reached(1.5 * MiB), 15_000, 'the origin saw 1.5 MiB of a 5 MiB HTTP/2 upload');
+      for (let i = 0; i < 3; i++) req.write(BLOCK);
+      req.end();
+      await ended;
+      expect(answer).toBe('got 5242880');
+    } finally {
+      session.close();
+    }
+    await proxy!.waitForFlow(() => true);
+    expect(flows[0]!.request.stream).toBe(true);
+    expect(flows[0]!.request.httpVersion).toBe('HTTP/2.0');
   });
 
   it('body_size_limit set: bodies up to it are buffered as in mitmproxy (the ceiling does not apply)', async () => {

@@ -171,30 +171,3 @@ const HOOK_SET: ReadonlySet<string> = new Set(HOOK_NAMES);
 export function isHookName(name: string): name is HookName {
   return HOOK_SET.has(name);
 }
-
-/** Hooks whose first argument is a flow: the runtime waits for an intercepted flow to resume. */
-export const FLOW_HOOKS: ReadonlySet<HookName> = new Set<HookName>([
-  'requestheaders',
-  'request',
-  'responseheaders',
-  'response',
-  'error',
-  'http_connect',
-  'http_connect_upstream',
-  'http_connected',
-  'http_connect_error',
-  'websocket_start',
-  'websocket_message',
-  'websocket_end',
-  'tcp_start',
-  'tcp_message',
-  'tcp_end',
-  'tcp_error',
-  'udp_start',
-  'udp_message',
-  'udp_end',
-  'udp_error',
-  'dns_request',
-  'dns_response',
-  'dns_error',
-]);

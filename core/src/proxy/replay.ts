@@ -130,6 +130,7 @@ class ReplayClient implements ClientSide {
     this.hasBody = this.contentLength > 0;
   }
 
+  /** A replayed body is in memory already: never streamed for its size. */
   readBody(): Buffer {
     return this.flow.request.rawContent ?? EMPTY;
   }

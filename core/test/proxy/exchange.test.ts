@@ -381,6 +381,25 @@ describe('streaming', () => {
     expect(t.logs.filter((e) => e.level === 'warn')[0]!.message).toContain('response body over 5 bytes');
   });
 
+  it('streams an unknown-length request body once it outgrows the ceiling, what was read first included', async () => {
+    const t = setup({
+      client: { body: [Buffer.from('0123'), Buffer.from('456789')], contentLength: -1 },
+      cfg: { bufferCeiling: 5 },
+      method: 'POST',
+    });
+    await t.run();
+    expect(t.log.slice(0, 4)).toEqual([
+      'hook requestheaders',
+      'client.readBody limit=5',
+      'connector.serverFor',
+      'server.startRequest POST',
+    ]);
+    expect(t.log).toContain('client.streamBody');
+    expect(t.flow.request.stream).toBe(true);
+    expect(t.flow.request.rawContent).toBeNull();
+    expect(t.logs.filter((e) => e.level === 'warn')[0]!.message).toContain('request body over 5 bytes');
+  });
+
   it('stream_large_bodies set: streamed without the ceiling warning', async () => {
     const t = setup({
       server: { body: [Buffer.from('aaaa'), Buffer.from('bbbb')] },

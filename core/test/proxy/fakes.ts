@@ -118,11 +118,12 @@ export class FakeClient implements ClientSide {
     this.expectContinue = o.expectContinue ?? false;
   }
 
-  readBody(): Buffer | Promise<Buffer> {
-    this.log.push('client.readBody');
+  readBody(limit: number | null): Buffer | null | Promise<Buffer | null> {
+    this.log.push(limit === null ? 'client.readBody' : `client.readBody limit=${limit}`);
     if (this.o.bodyError) return Promise.reject(this.o.bodyError);
-    this.trailers = this.o.trailers ?? null;
     const b = Buffer.concat(this.o.body ?? []);
+    if (limit !== null && b.length > limit) return null;
+    this.trailers = this.o.trailers ?? null;
     return this.o.async ? later(b) : b;
   }
 

@@ -147,16 +147,24 @@ export class HttpExchange {
   private readRequest(): Step {
     const client = this.client;
     const request = this.flow.request;
-    const setting = streamSetting(request.stream, client.contentLength, streamThreshold(this.ctx));
+    const threshold = streamThreshold(this.ctx);
+    const setting = streamSetting(request.stream, client.contentLength, threshold);
     if (setting) {
       if (!request.stream) streamedForSize(this.ctx, this.flow, request, client.contentLength);
-      return this.streamRequest(setting);
+      return this.streamRequest(setting, client.expectContinue);
     }
-    if (client.expectContinue && client.hasBody) {
+    const answered = client.expectContinue && client.hasBody;
+    if (answered) {
       client.sendInterim(CONTINUE);
       request.headers.delete('expect');
     }
-    return andThen(client.readBody(), (body) => {
+    // A body of unknown length (chunked, HTTP/2 without content-length) that outgrows the
+    // threshold is streamed from there on, what was read first included.
+    return andThen(client.readBody(threshold), (body) => {
+      if (body === null) {
+        streamedForSize(this.ctx, this.flow, request, -1);
+        return this.streamRequest(true, client.expectContinue && !answered);
+      }
       request.rawContent = body;
       const t = client.trailers;
       if (t) request.trailers = Headers.fromRaw(t);
@@ -192,8 +200,11 @@ export class HttpExchange {
     });
   }
 
-  /** A streamed request: the body goes upstream as it arrives; `request` fires once it is through. */
-  private streamRequest(setting: StreamSetting): Step {
+  /**
+   * A streamed request: the body goes upstream as it arrives; `request` fires once it is through.
+   * `continueWanted`: the client waits for the server's `100 Continue` (the proxy did not answer it).
+   */
+  private streamRequest(setting: StreamSetting, continueWanted: boolean): Step {
     this.upstreamPhase = true;
     return andThen(this.connector.serverFor(this.flow), (server) => {
       this.server = server;
@@ -204,7 +215,7 @@ export class HttpExchange {
         fn,
         this.cfg.storeStreamedBodies,
       );
-      this.continueWanted = this.client.expectContinue;
+      this.continueWanted = continueWanted;
       const head = server.response((h) => this.interim(h), this.cfg.bodySizeLimit);
       return andThen(this.client.streamBody(relay), () => {
         this.checkStreamFailure();
@@ -445,7 +456,7 @@ export function failFlow(ctx: ExchangeContext, table: HookTable, flow: HTTPFlow,
 /**
  * Stream this body? The message's own setting (`flow.request.stream`, `flow.response.stream`),
  * else `stream_large_bodies` by the declared length. (A body of unknown length is measured as it
- * is buffered: see `ServerSide.readBody`.)
+ * is buffered: see `ClientSide.readBody` and `ServerSide.readBody`.)
  */
 function streamSetting(own: StreamSetting, contentLength: number, threshold: number | null): StreamSetting {
   if (own) return own;

@@ -92,10 +92,12 @@ export interface ClientSide {
   /** The request's trailers, once the body was read or streamed (null: none). */
   readonly trailers: HeaderPairs | null;
   /**
-   * The whole request body (the body_size_limit check belongs to the codec, which can refuse a
-   * declared length before the first byte). Synchronous when it is already here.
+   * Buffer the request body (the body_size_limit check belongs to the codec, which can refuse a
+   * declared length before the first byte). Synchronous when it is already here. Resolves with
+   * null once a body of unknown length outgrows `limit`: the side stops reading, and
+   * {@link streamBody} sends what was read so far first.
    */
-  readBody(): Buffer | Promise<Buffer>;
+  readBody(limit: number | null): Buffer | null | Promise<Buffer | null>;
   /** Stream the request body into `into` (backpressure honoured), then `into.end(trailers)`. */
   streamBody(into: BodyWriter): void | Promise<void>;
   /** An interim response: 100 Continue, 103 Early Hints. */

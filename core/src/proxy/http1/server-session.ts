@@ -268,8 +268,10 @@ export class Http1Request implements ClientSide {
   private readonly body = new BodyCollector();
   private ended = false;
   private sink: BodyWriter | null = null;
-  /** Resolves with the body (once whole) when a reader waits for it. */
-  private bodyEnd: Deferred<Buffer> | null = null;
+  /** A buffered body past this many bytes is to be streamed (see {@link readBody}). */
+  private limit: number | null = null;
+  /** Resolves with the body (once whole), or null once it outgrew the limit, when a reader waits. */
+  private bodyEnd: Deferred<Buffer | null> | null = null;
   /** Bytes of the response went out (no error page possible any more). */
   private headSent = false;
   /** {@link closed}, made when first asked for: per request, so that waiters end with it. */
@@ -295,10 +297,23 @@ export class Http1Request implements ClientSide {
 
   // --- the request body ------------------------------------------------------------------------
 
-  readBody(): Buffer | Promise<Buffer> {
+  readBody(limit: number | null): Buffer | null | Promise<Buffer | null> {
     if (this.head.bodyKind === 'length') this.body.expect(this.contentLength);
+    this.limit = limit;
     const wait = this.bodyRead();
-    return wait === null ? this.body.take() : wait;
+    if (wait === null) return this.body.take();
+    if (this.outgrown()) {
+      this.bodyEnd = null;
+      return null;
+    }
+    return wait;
+  }
+
+  /** The buffered body outgrew the limit: reading pauses until the exchange streams it. */
+  private outgrown(): boolean {
+    if (this.limit === null || this.body.length <= this.limit) return false;
+    this.session.parser.pause();
+    return true;
   }
 
   streamBody(into: BodyWriter): void | Promise<void> {
@@ -314,6 +329,11 @@ export class Http1Request implements ClientSide {
     const sink = this.sink;
     if (sink === null) {
       this.body.add(chunk);
+      const d = this.bodyEnd;
+      if (d !== null && this.outgrown()) {
+        this.bodyEnd = null;
+        d.resolve(null);
+      }
       return;
     }
     if (!sink.write(chunk)) {
@@ -348,12 +368,12 @@ export class Http1Request implements ClientSide {
   }
 
   /** Let the parser read the body; null if it is complete, else a promise of the end. */
-  private bodyRead(): Promise<Buffer> | null {
+  private bodyRead(): Promise<Buffer | null> | null {
     const s = this.session;
     if (!this.ended && s.parseError === null) s.resumeParser();
     if (s.parseError !== null) throw s.parseError;
     if (this.ended) return null;
-    this.bodyEnd = new Deferred<Buffer>();
+    this.bodyEnd = new Deferred<Buffer | null>();
     return this.bodyEnd.promise;
   }
 

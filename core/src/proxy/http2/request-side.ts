@@ -124,8 +124,8 @@ export class Http2Request implements ClientSide, Connector {
 
   // --- the request body ---------------------------------------------------------------------
 
-  readBody(): Buffer | Promise<Buffer> {
-    return this.body.read(null) as Buffer | Promise<Buffer>;
+  readBody(limit: number | null): Buffer | null | Promise<Buffer | null> {
+    return this.body.read(limit);
   }
 
   streamBody(into: BodyWriter): void | Promise<void> {
