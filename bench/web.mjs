@@ -40,6 +40,18 @@ const N = arg('--flows', 100_000);
 const RATE = arg('--rate', 1000);
 const SECONDS = arg('--seconds', QUICK ? 4 : 10);
 const SEARCH_N = arg('--search', 10_000);
+for (const [name, v] of [
+  ['--flows', N],
+  ['--rate', RATE],
+  ['--seconds', SECONDS],
+  ['--search', SEARCH_N],
+])
+  if (!(Number.isInteger(v) && v >= 1)) {
+    console.error(
+      `web.mjs: ${name} takes a whole number of 1 or more, not ${JSON.stringify(argv[argv.indexOf(name) + 1])}.`,
+    );
+    process.exit(2);
+  }
 const PROFILE_DIR = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : null;
 const TOKEN = 'benchtoken';
 const CHROMIUM_ARGS = [
@@ -93,6 +105,12 @@ function writeFlows(path, n, bodyBytes) {
   writeFileSync(path, Buffer.concat(chunks));
 }
 
+/** How many flows the web UI's server has. */
+async function serverCount(webPort) {
+  const r = await fetch(`http://127.0.0.1:${webPort}/flows?limit=0`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  return (await r.json()).count;
+}
+
 /** mitmts with the web UI, reading `file`; resolves once every flow is in the UI's store. */
 async function startMitmts(file, n, profile = false) {
   const [port, webPort] = [await freePort(), await freePort()];
@@ -124,10 +142,7 @@ async function startMitmts(file, n, profile = false) {
   const t0 = performance.now();
   let last = { count: -1, at: t0 };
   for (;;) {
-    const r = await fetch(`http://127.0.0.1:${webPort}/flows?limit=0`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    const { count } = await r.json();
+    const count = await serverCount(webPort);
     if (count >= n) break;
     if (count !== last.count) last = { count, at: performance.now() };
     else if (performance.now() - last.at > 15_000)
@@ -200,6 +215,30 @@ async function load(proxyPort, upstreamPort, rate, seconds) {
     await new Promise((r) => setTimeout(r, 20));
   agent.destroy();
   return { sent, done, failed, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Rows the page's table holds (its `data-count`; not the spacer's height, which Chromium
+ * writes back as `2.2e+06px` from a million pixels on).
+ */
+const rowsOnPage = (page) => page.evaluate(() => Number(document.querySelector('.spacer')?.dataset.count ?? 0));
+
+/**
+ * Until the page's table holds `n` rows. Fails when the count stops moving for 30 s, saying
+ * how far the page and the server got (a stall in the page, or in the proxy).
+ */
+async function waitForRows(page, webPort, n) {
+  let last = { rows: -1, at: performance.now() };
+  for (;;) {
+    const rows = await rowsOnPage(page);
+    if (rows >= n) return;
+    if (rows !== last.rows) last = { rows, at: performance.now() };
+    else if (performance.now() - last.at > 30_000) {
+      const count = await serverCount(webPort);
+      throw new Error(`the page shows ${rows} of ${n} rows, and no more for 30 s (the server has ${count} flows)`);
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }
 
 const TRACE_CATEGORIES = [
@@ -346,14 +385,15 @@ async function main() {
     const cpu0 = cpuSecondsOf(m.child.pid);
     const l = await load(m.port, upstream.address().port, RATE, SECONDS);
     // The newest flow's row (the last to arrive, not necessarily the last sent).
-    await page.waitForFunction(
-      (n) => parseInt(document.querySelector('.spacer')?.style.height ?? '0', 10) >= n * 22,
-      N + l.done,
-      { timeout: 180_000, polling: 100 },
+    // A stall still writes the profiles (they say where it stalled), then fails the run.
+    const stall = await waitForRows(page, m.webPort, N + l.done).then(
+      () => null,
+      (err) => err,
     );
     const cpu = cpuSecondsOf(m.child.pid) - cpu0;
     if (prof) await prof.stop();
     else await browser.stopTracing();
+    if (stall) throw stall;
     upstream.close();
     const lat = await page.evaluate(() => window.__mitmtsRowLatency);
     const longtasks = await page.evaluate(() => window.__longtasks);
@@ -414,8 +454,10 @@ async function main() {
     ws.send(JSON.stringify({ type: 'view/window', payload: { offset: 0, limit: 100 } }));
     await waitFor((x) => x.type === 'view/update');
     const times = [];
+    // Five needles spread over the flows (every 100th flow holds one: needle-0, needle-100, ...).
+    const needles = Math.ceil(SEARCH_N / 100);
     for (let k = 0; k < 5; k++) {
-      const needle = `needle-${k * 100}`;
+      const needle = `needle-${Math.floor((k * needles) / 5) * 100}`;
       t = performance.now();
       ws.send(
         JSON.stringify({

@@ -15,7 +15,7 @@ const r = await esbuild.build({
   outdir: `${here}dist/ui`,
   format: 'esm',
   target: ['chrome110', 'firefox110', 'safari16'],
-  minify: true,
+  minify: process.env.MITMTS_UI_MINIFY !== '0',
   jsx: 'automatic',
   jsxImportSource: 'preact',
   legalComments: 'none',

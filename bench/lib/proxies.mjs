@@ -1,8 +1,9 @@
 // Starting the proxies under test as separate processes, as users run them:
-//   mitmts:   node bin/mitmts.js -p PORT --listen-host 127.0.0.1 --confdir DIR -q [--set ...] [-s hook.ts]
+//   mitmts:   node [the bin's shebang flags] bin/mitmts.js -p PORT --listen-host 127.0.0.1 --confdir DIR -q [--set ...] [-s hook.ts]
 //   mitmdump: mitmdump -p PORT --listen-host 127.0.0.1 --set confdir=DIR -q [--set ...] [-s hook.py]
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { mitmtsNodeFlags } from '../../scripts/node-flags.mjs';
 import { Child } from './children.mjs';
 import { freePort, waitForPort } from './sys.mjs';
 
@@ -65,7 +66,8 @@ async function startOnce(kind, o) {
     let args;
     let profilePath = null;
     if (kind === 'mitmts') {
-      const node = [];
+      // the V8 flags the installed command starts with (its shebang line; `node bin/...` skips it)
+      const node = mitmtsNodeFlags();
       if (o.profileDir) {
         mkdirSync(o.profileDir, { recursive: true });
         const name = `mitmts-${o.tag ?? 'run'}-${Date.now()}.cpuprofile`;

@@ -72,7 +72,8 @@ describe.skipIf(missing !== null)('Chromium over HTTP/2 through the proxy', () =
         e.nextHopProtocol,
       ]),
     );
-    expect(entries).toHaveLength(N + 1);
+    // Chromium may list its favicon request among the resources (the flows below leave it out too)
+    expect(entries.filter(([name]) => !name!.endsWith('/favicon.ico'))).toHaveLength(N + 1);
     expect(new Set(entries.map(([, p]) => p))).toEqual(new Set(['h2']));
     await page.close();
     const flows = proxy.flows

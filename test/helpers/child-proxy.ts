@@ -1,9 +1,11 @@
-// mitmts as users run it (`node bin/mitmts.js`), in a child process, for tests that measure the
+// mitmts as users run it (`node bin/mitmts.js` with the V8 flags of the installed command's
+// shebang, scripts/node-flags.mjs), in a child process, for tests that measure the
 // proxy's own memory (VmRSS, VmHWM from /proc) apart from the test's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mitmtsNodeFlags } from '../../scripts/node-flags.mjs';
 
 const BIN = join(import.meta.dirname, '../../bin/mitmts.js');
 const FIXTURE_CA = join(import.meta.dirname, '../fixtures/mitmproxy-ca');
@@ -25,6 +27,7 @@ export async function childProxy(sets: string[] = []): Promise<ChildProxy> {
   const confdir = mkdtempSync(join(tmpdir(), 'mitmts-child-'));
   cpSync(FIXTURE_CA, confdir, { recursive: true });
   const args = [
+    ...mitmtsNodeFlags(),
     BIN,
     '-p',
     '0',

@@ -72,7 +72,7 @@ function nghttpVia(proxyPort: number, origin: string, path: string, extra: strin
 }
 
 describe.skipIf(missing !== null)('nghttp and nghttpd', () => {
-  it('through a child mitmts: trailers, server push refused, 103 Early Hints, and a 64 MiB body never held whole (peak RSS grows by less than the body)', async () => {
+  it('through a child mitmts: trailers, server push refused, 103 Early Hints, and a 64 MiB body never held whole (peak RSS under 100 MiB, growing by less than the body)', async () => {
     const origin = await nghttpd(paths.nghttpd!, docs, certs, [
       '--trailer',
       'x-origin-trailer: yes',
@@ -124,13 +124,16 @@ describe.skipIf(missing !== null)('nghttp and nghttpd', () => {
       expect(download.out.length).toBe(BIG);
       expect(sha(download.out)).toBe(sha(big));
       const after = proxy.memory();
-      // The body never sits in the proxy: the peak grows by less than the body's size. The rest
-      // of the growth is Node's TLS read buffers waiting for the next scavenge (HTTP/1 over TLS
-      // shows the same), so the absolute peak depends on the idle size of the build.
+      // The body never sits in the proxy: the peak grows by less than the body's size, and stays
+      // under issue 10's 100 MiB. What growth there is is Node's TLS read buffers waiting for the
+      // next scavenge; the bin's --max-semi-space-size=2 keeps that wait short (75 -> 87 MiB
+      // here, unbundled; 87 -> 120 MiB without the flag).
       const growth = after.hwm - before.rss;
       const mb = (n: number): string => `${(n / 1048576).toFixed(0)} MiB`;
+      const said = `peak RSS ${mb(after.hwm)}, ${mb(before.rss)} before the download`;
       console.log(`64 MiB over HTTP/2 through a child mitmts: RSS ${mb(before.rss)} before, peak ${mb(after.hwm)}`);
-      expect(growth, `peak RSS ${mb(after.hwm)}, ${mb(before.rss)} before the download`).toBeLessThan(BIG);
+      expect(growth, said).toBeLessThan(BIG);
+      expect(after.hwm, said).toBeLessThan(100 << 20);
     } finally {
       await proxy.stop();
       origin.stop();

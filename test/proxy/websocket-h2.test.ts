@@ -4,24 +4,45 @@
 // HTTP/2 upstream) and to an HTTP/1.1-only `ws` server (the proxy translates to an Upgrade
 // request); headless Chromium opening wss:// on its HTTP/2 connection to the origin (through the
 // proxy, which announced extended CONNECT); messages edited by an addon; the flow's .mitm round trip.
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { mkdtempSync } from 'node:fs';
 import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
 import WS from 'ws';
 import { addon, createProxy, FlowReader, FlowWriter, hook, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
 import { browserProfile, ensureChromium } from '../helpers/browser.js';
 import { h2Origin, h2Through } from '../helpers/h2.js';
-import { wsServer, type WsServer } from '../helpers/websocket.js';
+import { testCa } from '../helpers/servers.js';
+import { bytesOf, testMessages, wsServer, type WsServer } from '../helpers/websocket.js';
 
-/** `ws` framing on a stream that is already a WebSocket (an extended CONNECT's stream); `client` masks. */
-function wsOn(stream: Duplex, client: boolean): WS {
+const requireHere = createRequire(import.meta.url);
+const wsLib = (file: string): unknown => requireHere(join(dirname(requireHere.resolve('ws')), 'lib', file));
+/** `ws`'s own permessage-deflate (RFC 7692) and extension-header parser, for a stream `ws` did not open. */
+const PerMessageDeflate = wsLib('permessage-deflate.js') as new (o: object) => {
+  accept(configurations: object[]): object;
+};
+const parseExtensions = (wsLib('extension.js') as { parse(h: string): Record<string, object[]> }).parse;
+
+/**
+ * `ws` framing on a stream that is already a WebSocket (an extended CONNECT's stream); `client`
+ * masks. `deflate`: the `sec-websocket-extensions` answer the client got (permessage-deflate on).
+ */
+function wsOn(stream: Duplex, client: boolean, deflate?: string): WS {
   const ws = new WS(null as unknown as string, undefined, { autoPong: true });
   (ws as unknown as { _isServer: boolean })._isServer = !client;
+  if (deflate !== undefined) {
+    const pmd = new PerMessageDeflate({ isServer: !client, maxPayload: 64 * 1024 * 1024, threshold: 0 });
+    pmd.accept(parseExtensions(deflate)['permessage-deflate']!);
+    (ws as unknown as { _extensions: object })._extensions = { 'permessage-deflate': pmd };
+  }
   (ws as unknown as { setSocket(s: Duplex, head: Buffer, o: object): void }).setSocket(stream, Buffer.alloc(0), {
     maxPayload: 64 * 1024 * 1024,
     skipUTF8Validation: false,
@@ -93,6 +114,7 @@ afterAll(async () => {
 async function openThrough(
   port: number,
   path: string,
+  extra: http2.OutgoingHttpHeaders = {},
 ): Promise<{ session: http2.ClientHttp2Session; ws: WS; headers: http2.IncomingHttpHeaders }> {
   const session = await h2Through(proxy.port, 'localhost', port, await caPem());
   // the proxy announced SETTINGS_ENABLE_CONNECT_PROTOCOL (Node refuses :protocol otherwise)
@@ -107,11 +129,13 @@ async function openThrough(
       ':path': path,
       'sec-websocket-version': '13',
       origin: 'https://localhost',
+      ...extra,
     },
     { endStream: false },
   );
   const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
-  return { session, ws: wsOn(stream, true), headers };
+  const agreed = headers['sec-websocket-extensions'];
+  return { session, ws: wsOn(stream, true, typeof agreed === 'string' ? agreed : undefined), headers };
 }
 
 let pem: Buffer | null = null;
@@ -200,6 +224,107 @@ describe('WebSocket over HTTP/2 (RFC 8441) through the proxy', () => {
       flow.response!.httpVersion,
     ]).toEqual(['CONNECT', 'HTTP/2.0', 101, 'HTTP/1.1']);
     expect([flow.websocket!.closeCode, flow.websocket!.closeReason]).toEqual([4000, 'custom']);
+  });
+
+  it('permessage-deflate offered in the extended CONNECT to an HTTP/1.1 `ws` server behind the translation: 100 messages each way byte-identical, one edited (re-deflated), all decoding at both ends', async () => {
+    const dz = await wsServer({ tls: true, deflate: true });
+    const atServer: Array<[Buffer, boolean]> = [];
+    let serverAgreed = '';
+    dz.wss.on('connection', (ws) => {
+      serverAgreed = ws.extensions;
+      ws.on('message', (data: Buffer, isBinary) => {
+        atServer.push([data, isBinary]);
+        ws.send(data, { binary: isBinary });
+      });
+    });
+    try {
+      const ended = log.nextEnd();
+      const { session, ws, headers } = await openThrough(dz.port, '/deflate', {
+        'sec-websocket-extensions': 'permessage-deflate; client_max_window_bits',
+      });
+      expect(headers[':status']).toBe(200);
+      expect(String(headers['sec-websocket-extensions'])).toMatch(/^permessage-deflate/);
+      const sent = testMessages(100);
+      sent[10] = 'edit me';
+      const want = sent.map((m) => (m === 'edit me' ? 'edited by the proxy' : m));
+      const atClient: Array<[Buffer, boolean]> = [];
+      const all = new Promise<void>((resolve) =>
+        ws.on('message', (data: Buffer, isBinary: boolean) => {
+          atClient.push([data, isBinary]);
+          if (atClient.length === sent.length) resolve();
+        }),
+      );
+      for (const m of sent) ws.send(m);
+      await all;
+      const shown = (xs: Array<[Buffer, boolean]>): string[] => xs.map(([d, b]) => `${b} ${d.toString('hex')}`);
+      const expected = want.map((m) => `${typeof m !== 'string'} ${bytesOf(m).toString('hex')}`);
+      expect(shown(atServer)).toEqual(expected);
+      expect(shown(atClient)).toEqual(expected);
+      expect(serverAgreed).toBe('permessage-deflate');
+      ws.close(1000);
+      const flow = await ended;
+      session.close();
+      // the proxy inflated every message for the flow: 100 each way, as the peers sent them
+      const msgs = flow.websocket!.messages;
+      expect(msgs.length).toBe(200);
+      expect(msgs.filter((m) => m.fromClient).map((m) => `${!m.isText} ${m.content.toString('hex')}`)).toEqual(
+        expected,
+      );
+      expect(flow.response!.headers.get('sec-websocket-extensions')).toMatch(/^permessage-deflate/);
+    } finally {
+      await dz.close();
+    }
+  });
+
+  it("an HTTP/1.1 server's 101 whose Sec-WebSocket-Accept does not answer the key the proxy sent: the client gets 502 naming it", async () => {
+    const ca = await testCa();
+    const heads: string[] = [];
+    const raw = tls.createServer(ca.issue('localhost', '127.0.0.1'), (s) => {
+      let head = '';
+      s.on('error', () => undefined);
+      s.on('data', (d: Buffer) => {
+        head += d.toString('latin1');
+        if (!head.includes('\r\n\r\n') || heads.includes(head)) return;
+        heads.push(head);
+        s.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSBhbnN3ZXI=\r\n\r\n',
+        );
+      });
+    });
+    raw.listen(0, '127.0.0.1');
+    await once(raw, 'listening');
+    const port = (raw.address() as AddressInfo).port;
+    try {
+      const session = await h2Through(proxy.port, 'localhost', port, await caPem());
+      if (!session.remoteSettings.enableConnectProtocol) await once(session, 'remoteSettings');
+      const stream = session.request(
+        {
+          ':method': 'CONNECT',
+          ':protocol': 'websocket',
+          ':scheme': 'https',
+          ':authority': `localhost:${port}`,
+          ':path': '/wrong-accept',
+          'sec-websocket-version': '13',
+        },
+        { endStream: false },
+      );
+      const [h] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      await once(stream, 'end');
+      session.close();
+      expect(h[':status']).toBe(502);
+      const key = /^sec-websocket-key: *(\S+)\r$/im.exec(heads[0] ?? '')?.[1];
+      expect(key).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+      const body = Buffer.concat(chunks).toString().replaceAll('&#34;', '"').replaceAll('&#39;', "'");
+      expect(body).toContain('Sec-WebSocket-Accept is "bm90IHRoZSBhbnN3ZXI="');
+      expect(body).toContain(
+        `expected "${createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')}"`,
+      );
+      expect(body).toContain('The WebSocket was refused.');
+    } finally {
+      raw.close();
+    }
   });
 
   it('with websocket off the proxy does not announce extended CONNECT', async () => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mitmtsNodeFlags } from '../../scripts/node-flags.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -51,5 +52,10 @@ describe('package manifests', () => {
     expect(
       files.map((f) => [f, duplicateKeys(readFileSync(join(ROOT, f), 'utf8'))]).filter(([, d]) => d!.length > 0),
     ).toEqual([]);
+  });
+
+  it('npm start runs node with the flags of the installed command (its shebang line)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    expect(pkg.scripts.start).toBe(`npm run build && node ${[...mitmtsNodeFlags(), 'bin/mitmts.js'].join(' ')}`);
   });
 });

@@ -53,10 +53,11 @@ export class Onboarding {
   request(f: HTTPFlow): HookResult {
     if (!this.onboarding || f.response || f.error || !f.live) return;
     const r = f.request;
+    // the port first: it is a number, prettyHost parses the Host header (every request pays this)
+    if (r.port !== this.onboarding_port) return;
     const host = this.onboarding_host;
     // The target host decides in regular mode; elsewhere (transparent, reverse) the Host header.
     if (r.host !== host && (f.clientConn.proxyMode.startsWith('regular') || r.prettyHost !== host)) return;
-    if (r.port !== this.onboarding_port) return;
     return this.serve(f);
   }
 

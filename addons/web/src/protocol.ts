@@ -74,6 +74,12 @@ export interface ViewSet {
 export interface ViewWindow {
   offset: number;
   limit: number;
+  /**
+   * The last `limit` rows, following new ones (`offset` is ignored). A page at the bottom of
+   * its table asks once; its own count may be behind the server's, so an offset it computed
+   * would anchor the window a few rows short of the end.
+   */
+  end?: boolean;
 }
 
 /** The filter was accepted (`describe`: its description) or refused (`error`, as the CLI says it). */

@@ -299,7 +299,8 @@ export class UpdateHub {
       c.view ??= this.newView();
       this.backend.sync();
       const view = c.view;
-      view.setWindow(Number(msg.payload?.offset) || 0, Number(msg.payload?.limit) || 0).then(
+      const p = msg.payload;
+      view.setWindow(Number(p?.offset) || 0, Number(p?.limit) || 0, p?.end === true).then(
         () => {
           if (c.view !== view) return;
           c.dirty = true;

@@ -92,9 +92,16 @@ export class FlowView {
     return next.filter ? { filter, describe: next.filter.match.describe() } : { filter };
   }
 
-  /** The page shows rows from `offset` on, `limit` of them. */
-  async setWindow(offset: number, limit: number): Promise<void> {
+  /**
+   * The page shows rows from `offset` on, `limit` of them; with `end`, the last `limit` rows,
+   * following new ones.
+   */
+  async setWindow(offset: number, limit: number, end = false): Promise<void> {
     this.limit = Math.max(0, Math.min(MAX_WINDOW, Math.floor(limit)));
+    if (end) {
+      this.placement = { kind: 'end' };
+      return;
+    }
     const count = await this.backend.count(this.query);
     offset = Math.max(0, Math.floor(offset));
     if (offset === 0) this.placement = { kind: 'start' };

@@ -1,10 +1,10 @@
 // The server-side view without a browser: windows, deltas, filter changes, sort orders and
 // removals, over the in-memory backend.
 import { describe, expect, it } from 'vitest';
-import { FlowStore, type HTTPFlow } from '@mitmts/sdk';
+import { type Filter, type Flow, FlowStore, type HTTPFlow, parseFilter } from '@mitmts/sdk';
 import { tflow, treq, tresp } from '@mitmts/sdk/testing';
 import { MemoryBackend } from '../src/memory-backend.js';
-import type { FlowEntry } from '../src/backend.js';
+import type { FlowEntry, QueryFilter } from '../src/backend.js';
 import type { FlowRow, RowOp, ViewDelta } from '../src/protocol.js';
 import { FlowView, windowOps } from '../src/view.js';
 
@@ -117,6 +117,23 @@ describe('FlowView windows', () => {
     expect(paths(t.page)).toEqual(['/p8', '/p9', '/p10', '/p11']);
     expect(d.ops.filter((o) => o[0] === 'r')).toHaveLength(2);
     expect(d.ops.filter((o) => o[0] === 'i')).toHaveLength(2);
+  });
+
+  it('a window asked for at the end follows it, whatever offset a page with an old count computed', async () => {
+    const t = setup(10);
+    // The page saw 6 flows (offset 2, limit 4 was its end); the server has 10 by now.
+    await t.view.setWindow(2, 4, true);
+    await t.step();
+    expect(t.page.offset).toBe(6);
+    expect(paths(t.page)).toEqual(['/p6', '/p7', '/p8', '/p9']);
+    t.add(flow('/p10'));
+    await t.step();
+    expect(paths(t.page)).toEqual(['/p7', '/p8', '/p9', '/p10']);
+    // Without `end`, the same request anchors at /p2, short of the end.
+    await t.view.setWindow(2, 4);
+    t.add(flow('/p11'));
+    await t.step();
+    expect(paths(t.page)).toEqual(['/p2', '/p3', '/p4', '/p5']);
   });
 
   it('a window in the middle stays on its rows when rows are inserted above it (the offset moves)', async () => {
@@ -315,5 +332,55 @@ describe('windowOps', () => {
       ['r', 'a'],
       ['i', 2, { id: 'd', v: 1 }],
     ]);
+  });
+});
+
+describe('FlowView cost per batch', () => {
+  /** A parsed filter that counts its evaluations. */
+  function countingFilter(text: string): { filter: QueryFilter; calls: () => number } {
+    const inner = parseFilter(text);
+    let calls = 0;
+    const match = (f: Flow): boolean => (calls++, inner.match(f));
+    const filter = Object.assign(match, { match, pattern: text, ast: inner.ast, describe: () => inner.describe() });
+    return { filter: { text, match: filter as unknown as Filter }, calls: () => calls };
+  }
+
+  /** Work for one batch (100 new flows, 10 old ones changed) with `n` flows loaded. */
+  async function batchWork(n: number): Promise<{ row: number; version: number; match: number }> {
+    const t = setup(n);
+    const counter = countingFilter('~u /p');
+    const q = { filter: counter.filter, sort: { column: 'url' as const, desc: false } };
+    t.backend.acquire(q);
+    let row = 0;
+    let version = 0;
+    const view = new FlowView(t.backend, {
+      row: (e) => (row++, { id: e.flow.id, url: (e.flow as HTTPFlow).request.path } as unknown as FlowRow),
+      version: () => (version++, 0),
+    });
+    await view.setWindow(n, 50);
+    t.backend.sync();
+    await view.diff();
+    const base = { row, version, match: counter.calls() };
+    for (let i = 0; i < 100; i++) t.add(flow(`/q${i}`));
+    for (let i = 0; i < 10; i++) t.touch(t.flows[i * 7]!);
+    t.backend.sync();
+    const d = (await view.diff())!;
+    expect(d.count).toBe(n + 100);
+    expect((await t.backend.slice(q, 0, 3)).map((e) => (e.flow as HTTPFlow).request.path)).toEqual([
+      '/p0',
+      '/p1',
+      '/p10',
+    ]);
+    return { row: row - base.row, version: version - base.version, match: counter.calls() - base.match };
+  }
+
+  it('filters only the changed flows and reads only the window, whatever the flow count', async () => {
+    const small = await batchWork(1_000);
+    // The window (50 rows at the end): 50 new rows' JSON, the kept rows' versions; the filter
+    // runs once per changed flow in each index (the view's and the counting query's).
+    expect(small.row).toBe(50);
+    expect(small.version).toBeLessThanOrEqual(50);
+    expect(small.match).toBe(110);
+    expect(await batchWork(30_000)).toEqual(small);
   });
 });

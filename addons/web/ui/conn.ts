@@ -8,7 +8,8 @@ import { getJson } from './api.js';
 import * as s from './state.js';
 
 let ws: WebSocket | null = null;
-let lastWindow = { offset: 0, limit: 0 };
+/** The window the page last asked for (`end`: the last rows, following new ones). */
+let lastWindow = { offset: 0, limit: 0, end: false };
 /** Called after each applied delta with the offset before it (the table keeps rows still). */
 let onDelta: (before: number, requested: number) => void = () => undefined;
 /** Offset the page last asked for. */
@@ -22,19 +23,30 @@ export function setDeltaListener(fn: (before: number, requested: number) => void
   onDelta = fn;
 }
 
-/** Ask for rows [offset, offset + limit). */
-export function requestWindow(offset: number, limit: number): void {
-  offset = Math.max(0, Math.floor(offset));
-  if (offset === lastWindow.offset && limit === lastWindow.limit) return;
-  lastWindow = { offset, limit };
-  requested = offset;
-  sendMsg({ type: 'view/window', payload: { offset, limit } });
+/**
+ * Ask for rows [offset, offset + limit), or with `end` for the last `limit` rows, following new
+ * ones (the server keeps the window at the end: the page need not ask again as rows arrive).
+ */
+export function requestWindow(offset: number, limit: number, end = false): void {
+  offset = end ? 0 : Math.max(0, Math.floor(offset));
+  if (offset === lastWindow.offset && limit === lastWindow.limit && end === lastWindow.end) return;
+  lastWindow = { offset, limit, end };
+  if (!end) requested = offset;
+  sendWindow();
 }
 
+/** Send the window asked for last; an anchored one from where it is now (rows inserted above move it). */
+function sendWindow(): void {
+  const { limit, end } = lastWindow;
+  sendMsg({ type: 'view/window', payload: end ? { offset: 0, limit, end } : { offset: requested, limit } });
+}
+
+/** A new filter or sort order; the window the page shows is asked for again in the new order. */
 export function setView(filter: string, sort = s.sort.value): void {
   s.filterText.value = filter;
   s.sort.value = sort;
   sendMsg({ type: 'view/set', payload: { filter, sort } });
+  if (lastWindow.limit) sendWindow();
 }
 
 function applyOps(list: FlowRow[], ops: RowOp[]): FlowRow[] {
@@ -115,10 +127,8 @@ export function connect(): void {
     s.connected.value = true;
     s.rows.value = [];
     pendingDeltas = [];
-    const limit = lastWindow.limit;
-    lastWindow = { offset: -1, limit: 0 };
     sendMsg({ type: 'view/set', payload: { filter: s.filterText.value, sort: s.sort.value } });
-    if (limit) requestWindow(requested, limit);
+    if (lastWindow.limit) sendWindow();
   };
   ws.onmessage = (e) => onMessage(JSON.parse(e.data as string) as ServerMessage);
   ws.onclose = () => {

@@ -19,6 +19,8 @@ export enum WebSocketOpcode {
  */
 const EPOCH_MS = Date.now();
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * One WebSocket message (reassembled from its frames). Content is always bytes; text messages
  * also expose {@link text}.
@@ -59,18 +61,27 @@ export class WebSocketMessage {
   }
 
   /**
-   * A message just received by the proxy, over `payload` (which must not be written to later):
-   * timestamped now, its `content` a view of the same bytes made when first read.
+   * A message just received by the proxy, over `length` bytes at `offset` of `memory` (which
+   * must not be written to later): its `content` a view of those bytes made when first read.
+   * `nowMs` is `Date.now()` when its bytes arrived (the relay reads the clock once per read, not
+   * per message).
    * @internal The WebSocket relay's constructor.
    */
-  static received(type: number, fromClient: boolean, payload: Buffer): WebSocketMessage {
-    const m = new WebSocketMessage(type, fromClient, payload, 0);
+  static received(
+    type: number,
+    fromClient: boolean,
+    memory: ArrayBufferLike,
+    offset: number,
+    length: number,
+    nowMs: number,
+  ): WebSocketMessage {
+    const m = new WebSocketMessage(type, fromClient, EMPTY, 0);
     m.#content = null;
-    m.#memory = payload.buffer;
-    m.#offset = payload.byteOffset;
-    m.#length = payload.length;
+    m.#memory = memory;
+    m.#offset = offset;
+    m.#length = length;
     m.#timestamp = null;
-    m.#sinceEpochMs = Date.now() - EPOCH_MS;
+    m.#sinceEpochMs = nowMs - EPOCH_MS;
     return m;
   }
 
@@ -82,6 +93,11 @@ export class WebSocketMessage {
   set content(v: Buffer) {
     this.#content = v;
     this.#memory = null;
+  }
+
+  /** `content.length`, without making the `content` Buffer of a message nobody has looked at. */
+  get size(): number {
+    return this.#content === null ? this.#length : this.#content.length;
   }
 
   /**
@@ -221,7 +237,7 @@ export class WebSocketData {
     this.messages.push(message);
     const r = this.retention;
     if (r === null) return;
-    if (r.maxBytes !== undefined) this.keptBytes += message.content.length;
+    if (r.maxBytes !== undefined) this.keptBytes += message.size;
     const maxN = r.maxMessages ?? Infinity;
     const maxB = r.maxBytes ?? Infinity;
     const n = this.messages.length;
@@ -235,17 +251,17 @@ export class WebSocketData {
     if (maxB !== Infinity) {
       let bytes = 0;
       for (let i = msgs.length - 1; i >= cut; i--) {
-        bytes += msgs[i]!.content.length;
+        bytes += msgs[i]!.size;
         if (bytes > maxB && i < msgs.length - 1) {
           cut = i + 1;
-          bytes -= msgs[i]!.content.length;
+          bytes -= msgs[i]!.size;
           break;
         }
       }
       this.keptBytes = bytes;
     }
     if (cut === 0) return;
-    for (let i = 0; i < cut; i++) this.omittedBytes += msgs[i]!.content.length;
+    for (let i = 0; i < cut; i++) this.omittedBytes += msgs[i]!.size;
     this.omittedMessages += cut;
     msgs.splice(0, cut);
   }

@@ -49,6 +49,10 @@ export class HookTable {
 
   /** Call every handler of a hook in chain order. Returns a promise only if a handler was async. */
   trigger<K extends HookName>(name: K, ...args: HookMap[K]): HookResult {
+    return this.dispatch(name, args);
+  }
+
+  private dispatch(name: HookName, args: readonly unknown[]): HookResult {
     const list = this.handlers.get(name);
     if (list === undefined) return;
     this.enter();
@@ -74,17 +78,26 @@ export class HookTable {
    * listens. Returns a promise only when something had to be waited for.
    */
   triggerFlow<K extends HookName>(name: K, ...args: HookMap[K]): HookResult {
+    return this.triggerFlowWith(name, args);
+  }
+
+  /**
+   * {@link triggerFlow} with an argument tuple the caller made once and passes again for every
+   * event of the same flow (a hot path such as one `websocket_message` per message then makes no
+   * array per event). Its contents must not change.
+   */
+  triggerFlowWith<K extends HookName>(name: K, args: HookMap[K]): HookResult {
     const flow = args[0] as unknown as Interceptable;
-    const r = this.trigger(name, ...args);
+    const r = this.dispatch(name, args);
     if (r !== undefined) return r.then(() => this.afterFlowHook(flow));
     return this.afterFlowHook(flow);
   }
 
   private afterFlowHook(flow: Interceptable): HookResult {
     if (flow.intercepted) {
-      return flow.waitForResume().then(() => this.trigger('update', [flow] as never));
+      return flow.waitForResume().then(() => this.dispatch('update', [[flow]]));
     }
-    if (this.handlers.has('update')) return this.trigger('update', [flow] as never);
+    if (this.handlers.has('update')) return this.dispatch('update', [[flow]]);
   }
 
   private async continueAsync(

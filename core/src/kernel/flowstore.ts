@@ -228,10 +228,15 @@ export class FlowStore {
     return true;
   }
 
-  /** Evict the oldest flows until both bounds hold. */
+  /**
+   * Evict the oldest flows until both bounds hold. One iterator walks from the oldest: a Map
+   * keeps deleted slots until it rehashes, so a fresh `keys().next()` per eviction would step
+   * over every flow evicted so far (lowering the limit from 100,000 flows to 1,000 took 5 s).
+   */
   private enforce(): void {
+    const oldest = this.entries.keys();
     while (this.entries.size > this.limitValue || (this.bytesKept > this.maxBytesValue && this.entries.size > 0)) {
-      this.drop(this.entries.keys().next().value!);
+      this.drop(oldest.next().value!);
     }
   }
 }

@@ -123,6 +123,30 @@ describe('WebSocketRelay: unchanged messages', () => {
     expect(h.data.messages.map((m) => m.content.length)).toEqual([300, 1]);
   });
 
+  it('forwards one-frame messages a hook only read (sync or async) as they came, both ways', async () => {
+    const seen: string[] = [];
+    const h = harness({
+      onMessage: (m) => {
+        seen.push(m.text);
+        return m.fromClient ? Promise.resolve() : undefined;
+      },
+    });
+    const up = Buffer.concat([clientPeer().message('read me'), clientPeer().message('and me')]);
+    const down = Buffer.concat([serverPeer().message('read me too'), serverPeer().message('é€')]);
+    h.relay.fromClient(up);
+    h.relay.fromServer(down);
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual(['read me', 'read me too', 'é€', 'and me']);
+    expect(h.server().equals(up)).toBe(true);
+    expect(h.client().equals(down)).toBe(true);
+    expect(h.data.messages.map((m) => [m.fromClient, m.size, m.text])).toEqual([
+      [true, 7, 'read me'],
+      [false, 11, 'read me too'],
+      [false, 5, 'é€'],
+      [true, 6, 'and me'],
+    ]);
+  });
+
   it('treats content replaced by equal bytes as unchanged', () => {
     const h = harness({ onMessage: (m) => void (m.content = Buffer.from(m.content)) });
     const wire = clientPeer().message('same', { fragment: 1 });

@@ -1,5 +1,12 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The default mitmts distribution: the kernel plus the addons listed in package.json "mitmts.addons".
+// The V8 flag on the first line caps the young generation at 2 MiB per semi-space (Node 20 lets it
+// grow to 16): a relay's garbage is mostly small objects that point at socket read buffers
+// (malloc'd, outside the JS heap), which are freed only when a scavenge finds them dead; a young
+// generation grown to 16 MiB let ~25 MiB of them wait during a 64 MiB HTTP/2 download (peak RSS
+// 104 MiB; 86 MiB with the cap) for no measurable CPU saving on small streams. It only takes effect
+// at start-up, so `node bin/mitmts.js` needs it on its own command line (scripts/node-flags.mjs
+// reads it from here for the benchmarks and tests). See docs/ARCHITECTURE.md, "Memory".
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -193,7 +193,10 @@ export class HttpExchange {
       this.server = server;
       const request = this.flow.request;
       server.send(request, request.rawContent ?? NO_BODY, this.client.received);
-      return andThen(server.response(this.interim, this.cfg.bodySizeLimit), (head) => this.responseHeaders(head));
+      return andThen(
+        server.response((h) => this.interim(h), this.cfg.bodySizeLimit),
+        (head) => this.responseHeaders(head),
+      );
     });
   }
 
@@ -213,7 +216,7 @@ export class HttpExchange {
         this.cfg.storeStreamedBodies,
       );
       this.continueWanted = continueWanted;
-      const head = server.response(this.interim, this.cfg.bodySizeLimit);
+      const head = server.response((h) => this.interim(h), this.cfg.bodySizeLimit);
       return andThen(this.client.streamBody(relay), () => {
         this.checkStreamFailure();
         const kept = relay.kept();
@@ -229,11 +232,12 @@ export class HttpExchange {
   /**
    * The server's interim responses go to the client as they come (103 Early Hints among them);
    * a `100 Continue` only to a client that waits for it before it streams its body (a buffered
-   * request was answered by the proxy's own).
+   * request was answered by the proxy's own). A method, not an arrow-function field: the
+   * bundle keeps function names, which costs an `Object.defineProperty` per exchange for a field.
    */
-  private readonly interim = (head: ResponseHeadInfo): void => {
+  private interim(head: ResponseHeadInfo): void {
     if (head.statusCode !== 100 || this.continueWanted) this.client.sendInterim(head);
-  };
+  }
 
   // --- the response ------------------------------------------------------------------------
 

@@ -7,11 +7,12 @@ import { Http1BodyWriter, writeMessage } from './body-writer.js';
 import { BodyCollector } from './collector.js';
 import type { Http1Error } from './errors.js';
 import { fixLength, hostHeaderValue, toChunked } from './outbound.js';
-import { getHeader, isChunked } from './raw-headers.js';
+import { getHeader, getHeaders, isChunked } from './raw-headers.js';
 import { withoutHopByHop } from './hop-by-hop.js';
 import { ResponseParser } from './response-parser.js';
 import { serializeRequestHead } from './serialize.js';
 import { h1Method, h1RequestFields, h1Version, HTTP2 } from '../http2/translate.js';
+import { wrongAccept } from '../websocket/handshake.js';
 import type { RawHeaders, ResponseHandler, ResponseHead } from './types.js';
 
 /**
@@ -185,6 +186,11 @@ export class Http1ServerSide implements ServerSide {
   private overflow: Deferred<boolean> | null = null;
   private sink: BodyWriter | null = null;
   private failure: Error | null = null;
+  /**
+   * The `Sec-WebSocket-Key` of an Upgrade request the proxy made from an HTTP/2 extended CONNECT
+   * (RFC 8441; the client never saw the key, so only the proxy can check the server's answer).
+   */
+  private upgradeKey: string | null = null;
 
   constructor(private readonly conn: Http1ClientConn) {}
 
@@ -194,7 +200,7 @@ export class Http1ServerSide implements ServerSide {
 
   send(request: Request, body: Buffer, from: ReceivedRequest | null): void {
     this.conn.begin(h1Method(request));
-    writeBufferedRequest(this.conn, request, body, from);
+    this.upgradeKey = keyWeMade(request, writeBufferedRequest(this.conn, request, body, from));
   }
 
   startRequest(request: Request, from: ReceivedRequest | null, lengthMayChange: boolean): BodyWriter {
@@ -204,6 +210,7 @@ export class Http1ServerSide implements ServerSide {
     if ((lengthMayChange && declared) || (request.httpVersion === HTTP2 && !declared && !isChunked(fields)))
       fields = toChunked(fields);
     this.conn.begin(h1Method(request));
+    this.upgradeKey = keyWeMade(request, fields);
     this.conn.transport.write(serializeHead(request, fields, from, this.conn.transport.forwardProxy));
     return new Http1BodyWriter(this.conn.transport.socket, isChunked(fields));
   }
@@ -276,6 +283,16 @@ export class Http1ServerSide implements ServerSide {
 
   onHead(head: ResponseHead): void {
     this.conn.parser.pause();
+    const key = this.upgradeKey;
+    if (key !== null && head.statusCode === 101) {
+      const wrong = wrongAccept(key, getHeaders(head.headers, 'sec-websocket-accept'));
+      if (wrong !== null) {
+        this.abort(
+          `The server's answer to the WebSocket upgrade the proxy made from the client's HTTP/2 extended CONNECT is wrong: ${wrong} The WebSocket was refused.`,
+        );
+        return;
+      }
+    }
     this.head = head;
     this.headWait?.resolve(head);
   }
@@ -353,7 +370,12 @@ export class Http1ServerSide implements ServerSide {
  * Head and whole body of a buffered request (origin-form target, absolute form to an upstream proxy, Host
  * added if missing, framing fixed) in one corked write; the body is not copied.
  */
-function writeBufferedRequest(conn: Http1ClientConn, req: Request, body: Buffer, from: ReceivedRequest | null): void {
+function writeBufferedRequest(
+  conn: Http1ClientConn,
+  req: Request,
+  body: Buffer,
+  from: ReceivedRequest | null,
+): RawHeaders {
   const fields = fixLength(forServer(conn, withHost(req, req.headers.fields)), body, false);
   writeMessage(
     conn.transport.socket,
@@ -362,6 +384,14 @@ function writeBufferedRequest(conn: Http1ClientConn, req: Request, body: Buffer,
     isChunked(fields),
     req.trailers?.fields ?? null,
   );
+  return fields;
+}
+
+/** The `Sec-WebSocket-Key` the proxy put in `fields` when it made an Upgrade request of an HTTP/2 extended CONNECT, else null. */
+function keyWeMade(req: Request, fields: RawHeaders): string | null {
+  return req.httpVersion === HTTP2 && h1Method(req) !== req.method
+    ? (getHeader(fields, 'sec-websocket-key') ?? null)
+    : null;
 }
 
 /**

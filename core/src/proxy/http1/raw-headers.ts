@@ -25,6 +25,17 @@ export function getHeader(headers: OutboundHeaders, name: string): string | unde
   return latin1(v, 0, v.length);
 }
 
+/** Values of every header called `name` (any case), latin1-decoded, in order. */
+export function getHeaders(headers: OutboundHeaders, name: string): string[] {
+  const lit = lower(name);
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i++) {
+    const [n, v] = headers[i]!;
+    if (n.length === lit.length && equalsLower(n, 0, lit)) out.push(latin1(v, 0, v.length));
+  }
+  return out;
+}
+
 const L_TE = lower('transfer-encoding');
 const L_CL = lower('content-length');
 const L_CHUNKED = lower('chunked');

@@ -69,8 +69,6 @@ export class Http2Request implements ClientSide, Connector {
   /** Why the client can no longer receive the response (it reset the stream, or left). */
   private gone: string | null = null;
   private closedWait: Deferred | null = null;
-  readonly done = (): void => this.session.exchangeDone(this);
-  readonly failed = (err: unknown): void => this.session.exchangeFailed(this, err);
 
   constructor(
     private readonly session: Http2ServerSession,

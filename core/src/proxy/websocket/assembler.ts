@@ -6,7 +6,7 @@
 import type { Buffer } from 'node:buffer';
 import { WebSocketError, WebSocketErrorCodes as C } from './errors.js';
 import { type Frame, Opcode, RSV1 } from './frame.js';
-import { Utf8Validator } from './utf8.js';
+import { Utf8Validator, isValidUtf8 } from './utf8.js';
 
 /** A complete message as received. */
 export interface AssembledMessage {
@@ -99,18 +99,36 @@ export class MessageAssembler {
     }
     if (m.size > this.wireLimit(m.compressed)) {
       this.current = null;
-      throw new WebSocketError(
-        C.TOO_BIG,
-        'message too big',
-        `a message of more than ${this.maxMessageSize} bytes exceeds the size limit`,
-      );
+      throw this.tooBig();
     }
     if (m.opcode === Opcode.TEXT && !m.compressed && !this.utf8.push(frame.payload, frame.fin)) {
       this.current = null;
-      throw new WebSocketError(C.INVALID_UTF8, 'invalid UTF-8 in text message', 'a text message is not valid UTF-8');
+      throw invalidUtf8();
     }
     this.current = frame.fin ? null : m;
     return frame.fin ? m : null;
+  }
+
+  /**
+   * Check a message that is one frame (FIN set, no fragmented message in progress), payload at
+   * `bytes[from, to)`, as {@link add} would; for callers that take such frames past the assembler.
+   * @throws WebSocketError TOO_BIG or INVALID_UTF8.
+   */
+  checkWhole(opcode: number, compressed: boolean, bytes: Buffer, from: number, to: number): void {
+    if (to - from > this.wireLimit(compressed)) {
+      throw this.tooBig();
+    }
+    if (opcode === Opcode.TEXT && !compressed && !isValidUtf8(bytes, from, to)) {
+      throw invalidUtf8();
+    }
+  }
+
+  private tooBig(): WebSocketError {
+    return new WebSocketError(
+      C.TOO_BIG,
+      'message too big',
+      `a message of more than ${this.maxMessageSize} bytes exceeds the size limit`,
+    );
   }
 
   /**
@@ -122,3 +140,6 @@ export class MessageAssembler {
     return compressed ? this.maxMessageSize + Math.ceil(this.maxMessageSize / 8192) + 64 : this.maxMessageSize;
   }
 }
+
+const invalidUtf8 = (): WebSocketError =>
+  new WebSocketError(C.INVALID_UTF8, 'invalid UTF-8 in text message', 'a text message is not valid UTF-8');

@@ -168,15 +168,19 @@ export function checkUpgradeResponse(request: HeaderSource, statusCode: number, 
     responseError('The upgrade request did not ask for Sec-WebSocket-Version 13.', 'Sec-WebSocket-Version');
   }
   const key = request.getAll('sec-websocket-key')[0] ?? '';
-  const accept = response.getAll('sec-websocket-accept');
-  const expected = acceptKey(key);
-  if (accept.length !== 1 || accept[0] !== expected) {
-    responseError(
-      `Sec-WebSocket-Accept is ${JSON.stringify(accept.join(', '))}, expected ${JSON.stringify(expected)} for key ${JSON.stringify(key)}.`,
-      'Sec-WebSocket-Accept',
-    );
-  }
+  const wrong = wrongAccept(key, response.getAll('sec-websocket-accept'));
+  if (wrong !== null) responseError(wrong, 'Sec-WebSocket-Accept');
   return agreement(request, response);
+}
+
+/**
+ * Why the `Sec-WebSocket-Accept` values of a 101 do not answer `key` (RFC 6455 section 4.1: one
+ * value, base64(SHA-1(key + GUID))), or null when they do.
+ */
+export function wrongAccept(key: string, accept: readonly string[]): string | null {
+  const expected = acceptKey(key);
+  if (accept.length === 1 && accept[0] === expected) return null;
+  return `Sec-WebSocket-Accept is ${JSON.stringify(accept.join(', '))}, expected ${JSON.stringify(expected)} for key ${JSON.stringify(key)}.`;
 }
 
 /**

@@ -127,16 +127,13 @@ export async function relayWebSocket(
   let ended!: (how: RelayEnd) => void;
   const end = new Promise<RelayEnd>((resolve) => (ended = resolve));
 
+  const args: [HTTPFlow] = [flow]; // one tuple for every websocket_message of this flow
   const relay: WebSocketRelay = new WebSocketRelay({
     data,
     deflate: agreement.deflate,
     maxMessageSize: cfg.websocketMaxMessageSize,
     onMessage: () => {
-      const table = ctx.hooks;
-      const r =
-        table.has('websocket_message') || table.has('update')
-          ? table.triggerFlow('websocket_message', flow)
-          : undefined;
+      const r = ctx.hooks.triggerFlowWith('websocket_message', args);
       if (r) return r.then(() => closeIfKilled(flow, relay));
       closeIfKilled(flow, relay);
     },

@@ -10,6 +10,43 @@ import { type Frame, MAX_CONTROL_PAYLOAD, Opcode, isControl, xorMask } from './f
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A frame as {@link FrameReader.readInto} leaves it: where its bytes are in the received data,
+ * with no view made for them (a {@link Frame} has views).
+ */
+export interface FrameAt {
+  fin: boolean;
+  rsv: number;
+  opcode: number;
+  masked: boolean;
+  /** The received bytes that hold the whole frame, at `[start, end)`; its payload is at `[dataStart, end)`. */
+  chunk: Buffer;
+  start: number;
+  dataStart: number;
+  end: number;
+  /** A masked frame's payload, unmasked (a copy); null for an unmasked frame (its payload is in `chunk`). */
+  unmasked: Buffer | null;
+}
+
+/** A {@link FrameAt} to fill. */
+export const emptyFrameAt = (): FrameAt => ({
+  fin: false,
+  rsv: 0,
+  opcode: 0,
+  masked: false,
+  chunk: EMPTY,
+  start: 0,
+  dataStart: 0,
+  end: 0,
+  unmasked: null,
+});
+
+/** The frame's payload, unmasked (a view, or the unmasked copy). */
+export const payloadOf = (f: FrameAt): Buffer => f.unmasked ?? f.chunk.subarray(f.dataStart, f.end);
+
+/** The frame exactly as received (a view). */
+export const rawOf = (f: FrameAt): Buffer => f.chunk.subarray(f.start, f.end);
+
 /** Rules for one direction. */
 export interface FrameReaderOptions {
   /**
@@ -98,7 +135,19 @@ export class FrameReader {
    * @throws WebSocketError on a frame that breaks RFC 6455; the reader is unusable afterwards.
    */
   read(): Frame | null {
-    if (!this.ensure(2)) return null;
+    const f = emptyFrameAt();
+    if (!this.readInto(f)) return null;
+    return { fin: f.fin, rsv: f.rsv, opcode: f.opcode, masked: f.masked, payload: payloadOf(f), raw: rawOf(f) };
+  }
+
+  /**
+   * {@link read} into a frame object the caller owns and reuses, with no Buffer made for the
+   * frame's bytes (the relay's hot path). Returns false, leaving `out` as it was, until a whole
+   * frame has arrived.
+   * @throws WebSocketError as {@link read}.
+   */
+  readInto(out: FrameAt): boolean {
+    if (!this.ensure(2)) return false;
     const buf = this.buf;
     const p = this.pos;
     const b0 = buf[p]!;
@@ -113,7 +162,7 @@ export class FrameReader {
     if (len === 126) head = 4;
     else if (len === 127) head = 10;
     const keyLen = masked ? 4 : 0;
-    if (!this.ensure(head + keyLen)) return null;
+    if (!this.ensure(head + keyLen)) return false;
     const b = this.buf;
     const q = this.pos;
     if (len === 126) len = b.readUInt16BE(q + 2);
@@ -135,21 +184,29 @@ export class FrameReader {
       );
     }
     const total = head + keyLen + len;
-    if (!this.ensure(total)) return null;
+    if (!this.ensure(total)) return false;
     const f = this.buf;
     const start = this.pos;
     const dataStart = start + head + keyLen;
     const end = start + total;
-    let payload: Buffer;
+    let unmasked: Buffer | null = null;
     if (masked) {
-      payload = Buffer.allocUnsafe(len);
+      unmasked = Buffer.allocUnsafe(len);
       const k = start + head;
-      xorMask(f, dataStart, end, f[k]!, f[k + 1]!, f[k + 2]!, f[k + 3]!, payload, 0);
-    } else payload = f.subarray(dataStart, end);
-    const raw = f.subarray(start, end);
+      xorMask(f, dataStart, end, f[k]!, f[k + 1]!, f[k + 2]!, f[k + 3]!, unmasked, 0);
+    }
+    out.fin = fin;
+    out.rsv = rsv;
+    out.opcode = opcode;
+    out.masked = masked;
+    out.chunk = f;
+    out.start = start;
+    out.dataStart = dataStart;
+    out.end = end;
+    out.unmasked = unmasked;
     this.pos = end;
     this.consumed += total;
-    return { fin, rsv, opcode, masked, payload, raw };
+    return true;
   }
 
   private check(opcode: number, rsv: number, fin: boolean, masked: boolean, len7: number): void {

@@ -16,8 +16,10 @@ import { parseClosePayload, serializeClose } from './close.js';
 import { DeflateDirection } from './deflate.js';
 import { CloseCode, WebSocketError, WebSocketErrorCodes as C } from './errors.js';
 import type { DeflateParams } from './extensions.js';
-import { type Frame, Opcode, RSV1, serializeFrame } from './frame.js';
-import { FrameReader } from './reader.js';
+import { Opcode, RSV1, serializeFrame } from './frame.js';
+import { type FrameAt, FrameReader, emptyFrameAt, payloadOf, rawOf } from './reader.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** Size of the fragments of a changed message whose original was fragmented (as mitmproxy: servers differ in what they accept). */
 export const FRAGMENT_SIZE = 4000;
@@ -74,10 +76,34 @@ class Lane {
   readonly deflate: DeflateDirection | null;
   /** Bytes for the receiving peer, waiting for the next flush; then {@link run}. */
   out: Buffer[] = [];
-  /** The first view of the current run of contiguous views (merged into one write), or null. */
+  /** A Buffer over the memory of the current run of contiguous bytes (merged into one write), or null. */
   run: Buffer | null = null;
-  /** Where the current run ends in its buffer (byte offset). */
+  /** Where the current run starts and ends in that memory (byte offsets of `run.buffer`). */
+  runStart = 0;
   runEnd = 0;
+  /** The frame being read (one object per lane, filled by {@link FrameReader.readInto}). */
+  readonly frame: FrameAt = emptyFrameAt();
+  /**
+   * The message of one whole frame being handled (from the read to its forwarding, an async
+   * hook's wait included: the lane reads nothing meanwhile): its frame is `wire[wireStart,
+   * wireEnd)`, its payload as received `body[bodyFrom, bodyTo)` (the unmasked copy of a masked frame).
+   */
+  wire: Buffer = EMPTY;
+  wireStart = 0;
+  wireEnd = 0;
+  body: Buffer = EMPTY;
+  bodyFrom = 0;
+  bodyTo = 0;
+  /** Where the message being handled came from (set until it was forwarded, an async hook's wait included). */
+  source: Source = WHOLE;
+  /** Its frames when it had several ({@link FRAMES}). */
+  asm: AssembledMessage | null = null;
+  /** Whether it came compressed. */
+  compressed = false;
+  /** Its content as received; null: the bytes at `body[bodyFrom, bodyTo)`, made into a Buffer only if a hook touched the content. */
+  original: Buffer | null = null;
+  /** `Date.now()` when the bytes being read arrived: the time of the messages they hold. */
+  arrivedMs = 0;
   /** Messages injected into this lane, sent at the next message boundary. */
   readonly injected: WebSocketMessage[] = [];
   /** An async hook is running: frames wait. */
@@ -198,6 +224,7 @@ export class WebSocketRelay {
 
   private receive(lane: Lane, chunk: Buffer): void {
     if (this.done || lane.closed) return;
+    lane.arrivedMs = Date.now();
     lane.reader.push(chunk);
     this.pump(lane);
   }
@@ -214,11 +241,12 @@ export class WebSocketRelay {
           continue;
         }
         if (lane.closed) break;
-        const frame = lane.reader.read();
-        if (frame === null) break;
-        if (frame.opcode >= Opcode.CLOSE) this.control(lane, frame);
+        const f = lane.frame;
+        if (!lane.reader.readInto(f)) break;
+        if (f.opcode >= Opcode.CLOSE) this.control(lane, f);
+        else if (f.fin && f.opcode !== Opcode.CONTINUATION && !lane.assembler.inProgress) this.whole(lane, f);
         else {
-          const m = lane.assembler.add(frame);
+          const m = lane.assembler.add({ ...f, payload: payloadOf(f), raw: rawOf(f) });
           if (m !== null) this.message(lane, m, null);
         }
       }
@@ -233,40 +261,93 @@ export class WebSocketRelay {
     this.flush();
   }
 
-  private control(lane: Lane, f: Frame): void {
+  private control(lane: Lane, f: FrameAt): void {
     if (f.opcode !== Opcode.CLOSE) {
-      this.o.onControl?.(lane.fromClient, f.opcode, f.payload);
-      this.emit(lane, f.raw);
+      this.o.onControl?.(lane.fromClient, f.opcode, payloadOf(f));
+      this.emit(lane, f.chunk, f.start, f.end);
       return;
     }
-    const { code, reason } = parseClosePayload(f.payload);
+    const { code, reason } = parseClosePayload(payloadOf(f));
     this.record(lane.fromClient, code, reason);
-    this.emit(lane, f.raw);
+    this.emit(lane, f.chunk, f.start, f.end);
     lane.closed = true;
     lane.closeSent = true;
     if (this.c2s.closed && this.s2c.closed) this.finish('closed');
   }
 
-  /** One complete message (from the wire, or injected when `asm` is null). */
+  /**
+   * A message in one frame (the common case): checked, recorded and forwarded with no Buffer made
+   * for its frame or (unmasked) payload; the lane's `wire` and `body` say where they are.
+   */
+  private whole(lane: Lane, f: FrameAt): void {
+    const compressed = (f.rsv & RSV1) !== 0;
+    const body = f.unmasked ?? f.chunk;
+    const from = f.unmasked === null ? f.dataStart : 0;
+    const to = f.unmasked === null ? f.end : body.length;
+    lane.assembler.checkWhole(f.opcode, compressed, body, from, to);
+    lane.wire = f.chunk;
+    lane.wireStart = f.start;
+    lane.wireEnd = f.end;
+    lane.body = body;
+    lane.bodyFrom = from;
+    lane.bodyTo = to;
+    const content = compressed ? this.inflate(lane, f.opcode, [body.subarray(from, to)]) : null;
+    this.deliver(
+      lane,
+      WHOLE,
+      null,
+      compressed,
+      content,
+      content === null
+        ? this.received(lane, f.opcode, body, from, to)
+        : this.received(lane, f.opcode, content, 0, content.length),
+    );
+  }
+
+  /** A message of several frames, or one injected (`asm` null). */
   private message(lane: Lane, asm: AssembledMessage | null, injected: WebSocketMessage | null): void {
-    let msg: WebSocketMessage;
-    let content: Buffer;
-    if (asm !== null) {
-      if (asm.compressed) {
-        content = lane.deflate!.inflate(asm.payloads, lane.assembler.maxMessageSize);
-        if (asm.opcode === Opcode.TEXT && !isUtf8(content)) {
-          throw new WebSocketError(
-            C.INVALID_UTF8,
-            'invalid UTF-8 in text message',
-            'a compressed text message is not valid UTF-8 once inflated',
-          );
-        }
-      } else content = asm.payloads.length === 1 ? asm.payloads[0]! : Buffer.concat(asm.payloads, asm.size);
-      msg = WebSocketMessage.received(asm.opcode, lane.fromClient, content);
-    } else {
-      msg = injected!;
-      content = msg.content;
+    if (asm === null) {
+      this.deliver(lane, INJECTED, null, false, injected!.content, injected!);
+      return;
     }
+    const content = asm.compressed
+      ? this.inflate(lane, asm.opcode, asm.payloads)
+      : asm.payloads.length === 1
+        ? asm.payloads[0]!
+        : Buffer.concat(asm.payloads, asm.size);
+    const msg = this.received(lane, asm.opcode, content, 0, content.length);
+    this.deliver(lane, FRAMES, asm, asm.compressed, content, msg);
+  }
+
+  private received(lane: Lane, opcode: number, b: Buffer, from: number, to: number): WebSocketMessage {
+    return WebSocketMessage.received(opcode, lane.fromClient, b.buffer, b.byteOffset + from, to - from, lane.arrivedMs);
+  }
+
+  private inflate(lane: Lane, opcode: number, payloads: Buffer[]): Buffer {
+    const content = lane.deflate!.inflate(payloads, lane.assembler.maxMessageSize);
+    if (opcode === Opcode.TEXT && !isUtf8(content)) {
+      throw new WebSocketError(
+        C.INVALID_UTF8,
+        'invalid UTF-8 in text message',
+        'a compressed text message is not valid UTF-8 once inflated',
+      );
+    }
+    return content;
+  }
+
+  /** Record a message, run the hook, forward it; what it came as is kept in the lane meanwhile. */
+  private deliver(
+    lane: Lane,
+    source: Source,
+    asm: AssembledMessage | null,
+    compressed: boolean,
+    original: Buffer | null,
+    msg: WebSocketMessage,
+  ): void {
+    lane.source = source;
+    lane.asm = asm;
+    lane.compressed = compressed;
+    lane.original = original;
     const type = msg.type;
     this.data.addMessage(msg);
     const hook = this.o.onMessage;
@@ -282,7 +363,7 @@ export class WebSocketRelay {
         const resume = (): void => {
           this.hold(lane, false);
           if (this.done) return;
-          this.forward(lane, asm, msg, content, type);
+          this.forward(lane, msg, type);
           this.flush();
           this.pump(lane);
         };
@@ -290,7 +371,7 @@ export class WebSocketRelay {
         return;
       }
     }
-    this.forward(lane, asm, msg, content, type);
+    this.forward(lane, msg, type);
   }
 
   private hold(lane: Lane, held: boolean): void {
@@ -298,27 +379,28 @@ export class WebSocketRelay {
     this.o.onHold?.(lane.fromClient, held);
   }
 
-  /** Send a message on after the hook: original frames when possible, else encoded again. */
-  private forward(
-    lane: Lane,
-    asm: AssembledMessage | null,
-    msg: WebSocketMessage,
-    content: Buffer,
-    type: number,
-  ): void {
+  /** Send the lane's message on after the hook (`type`: before it): original frames when possible, else encoded again. */
+  private forward(lane: Lane, msg: WebSocketMessage, type: number): void {
+    const { source, asm, compressed, original } = lane;
+    lane.asm = null;
+    lane.original = null;
     if (lane.closeSent) return; // a proxy-sent close went out while a hook ran
     if (msg.dropped) {
-      if (asm?.compressed) lane.deflate!.diverge();
+      if (compressed) lane.deflate!.diverge();
       return;
     }
     // Content never read or set by a hook is the content received (no Buffer made to find out).
-    const changed =
-      msg.type !== type || (msg.contentTouched && msg.content !== content && !msg.content.equals(content));
-    if (asm !== null && !changed && !(asm.compressed && lane.deflate!.mustReencode)) {
-      for (const raw of asm.frames) this.emit(lane, raw);
+    let changed = msg.type !== type;
+    if (!changed && msg.contentTouched) {
+      const was = original ?? lane.body.subarray(lane.bodyFrom, lane.bodyTo);
+      changed = msg.content !== was && !msg.content.equals(was);
+    }
+    if (source !== INJECTED && !changed && !(compressed && lane.deflate!.mustReencode)) {
+      if (source === WHOLE) this.emit(lane, lane.wire, lane.wireStart, lane.wireEnd);
+      else for (const raw of asm!.frames) this.emit(lane, raw, 0, raw.length);
       return;
     }
-    const compress = asm !== null && asm.compressed;
+    const compress = source !== INJECTED && compressed;
     const payload = compress ? lane.deflate!.deflate(msg.content) : msg.content;
     const sizes = fragmentSizes(asm, payload.length);
     const opcode = msg.type === Opcode.TEXT ? Opcode.TEXT : Opcode.BINARY;
@@ -326,16 +408,14 @@ export class WebSocketRelay {
     for (let i = 0; i < sizes.length; i++) {
       const part = payload.subarray(off, off + sizes[i]!);
       off += sizes[i]!;
-      this.emit(
-        lane,
-        serializeFrame({
-          fin: i === sizes.length - 1,
-          rsv: i === 0 && compress ? RSV1 : 0,
-          opcode: i === 0 ? opcode : Opcode.CONTINUATION,
-          payload: part,
-          mask: lane.fromClient,
-        }),
-      );
+      const frame = serializeFrame({
+        fin: i === sizes.length - 1,
+        rsv: i === 0 && compress ? RSV1 : 0,
+        opcode: i === 0 ? opcode : Opcode.CONTINUATION,
+        payload: part,
+        mask: lane.fromClient,
+      });
+      this.emit(lane, frame, 0, frame.length);
     }
   }
 
@@ -361,33 +441,46 @@ export class WebSocketRelay {
     for (const lane of [this.c2s, this.s2c]) {
       if (lane.closeSent) continue;
       lane.closeSent = true;
-      this.emit(lane, serializeClose(code, reason, lane.fromClient));
+      const frame = serializeClose(code, reason, lane.fromClient);
+      this.emit(lane, frame, 0, frame.length);
     }
   }
 
-  /** Queue bytes for a lane's receiver; views that continue the previous one extend its run (one write for many frames). */
-  private emit(lane: Lane, b: Buffer): void {
+  /**
+   * Queue `b[start, end)` for a lane's receiver; bytes that continue the previous ones in memory
+   * extend its run (one write for many frames).
+   */
+  private emit(lane: Lane, b: Buffer, start: number, end: number): void {
     const run = lane.run;
+    const at = b.byteOffset + start;
     if (run !== null) {
-      if (run.buffer === b.buffer && lane.runEnd === b.byteOffset) {
-        lane.runEnd += b.length;
+      if (run.buffer === b.buffer && lane.runEnd === at) {
+        lane.runEnd = b.byteOffset + end;
         return;
       }
-      lane.out.push(runView(run, lane.runEnd));
+      lane.out.push(runView(run, lane.runStart, lane.runEnd));
     }
     lane.run = b;
-    lane.runEnd = b.byteOffset + b.length;
+    lane.runStart = at;
+    lane.runEnd = b.byteOffset + end;
   }
 
   private flush(): void {
-    for (const lane of [this.c2s, this.s2c]) {
-      if (lane.run === null) continue;
-      const pieces = lane.out;
-      pieces.push(runView(lane.run, lane.runEnd));
+    this.flushLane(this.c2s);
+    this.flushLane(this.s2c);
+  }
+
+  private flushLane(lane: Lane): void {
+    if (lane.run === null) return;
+    const toClient = !lane.fromClient;
+    const pieces = lane.out;
+    const last = runView(lane.run, lane.runStart, lane.runEnd);
+    lane.run = null;
+    if (pieces.length > 0) {
       lane.out = [];
-      lane.run = null;
-      for (const p of pieces) this.o.send(!lane.fromClient, p);
+      for (const p of pieces) this.o.send(toClient, p);
     }
+    this.o.send(toClient, last);
   }
 
   private finish(how: RelayEnd): void {
@@ -400,12 +493,16 @@ export class WebSocketRelay {
   }
 }
 
-/** One view over a run that starts with `first` and ends at byte offset `end` of its buffer. */
-function runView(first: Buffer, end: number): Buffer {
-  return end === first.byteOffset + first.length
-    ? first
-    : Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
+/** One view over a run of `b`'s memory from byte offset `start` to `end` (`b` itself when it is exactly that). */
+function runView(b: Buffer, start: number, end: number): Buffer {
+  return start === b.byteOffset && end === b.byteOffset + b.length ? b : Buffer.from(b.buffer, start, end - start);
 }
+
+/** Where a message came from, for {@link WebSocketRelay.forward}: one whole frame, several frames, or an injection. */
+type Source = 0 | 1 | 2;
+const WHOLE: Source = 0;
+const FRAMES: Source = 1;
+const INJECTED: Source = 2;
 
 /**
  * Fragment sizes for a message encoded again: one frame if the original was one frame (or the

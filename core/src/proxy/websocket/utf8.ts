@@ -22,6 +22,11 @@ function validUtf8(b: Buffer, from: number, to: number): boolean {
 }
 
 /** Length of the sequence a lead byte starts, or 0 for a continuation or invalid byte. */
+/** Whether a whole message's bytes, `b[from, to)`, are valid UTF-8 (no fragment state involved). */
+export function isValidUtf8(b: Buffer, from = 0, to = b.length): boolean {
+  return validUtf8(b, from, to);
+}
+
 function sequenceLength(b: number): number {
   if (b < 0x80) return 1;
   if (b >= 0xc2 && b <= 0xdf) return 2;
