@@ -80,7 +80,8 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     await row('/live/one').waitFor();
     await curl('/live/two');
     await row('/live/two').waitFor();
-    await expect(row('/live/two').locator('.c-status').textContent()).resolves.toBe('200');
+    // the row may show before the update that carries its response: wait for the status
+    await row('/live/two').locator('.c-status', { hasText: /^200$/ }).waitFor({ timeout: 10_000 });
     await shot('live');
   });
 
