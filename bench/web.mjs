@@ -31,6 +31,19 @@ import { ROOT } from './lib/proxies.mjs';
 import { cpuSecondsOf, freePort, machineBusy, waitForPort } from './lib/sys.mjs';
 
 const argv = process.argv.slice(2);
+const USAGE = 'usage: node bench/web.mjs [--flows N] [--rate R] [--seconds S] [--search N] [--profile DIR]';
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const FLAGS = new Set(['--flows', '--rate', '--seconds', '--search', '--profile']);
+for (let i = 0; i < argv.length; i += 2)
+  if (!FLAGS.has(argv[i]) || argv[i + 1] === undefined) {
+    console.error(
+      `web.mjs: ${FLAGS.has(argv[i]) ? `${argv[i]} needs a value` : `unknown option ${JSON.stringify(argv[i])}`}.\n${USAGE}`,
+    );
+    process.exit(2);
+  }
 const arg = (name, dflt) => {
   const i = argv.indexOf(name);
   return i >= 0 ? Number(argv[i + 1]) : dflt;
