@@ -21,15 +21,20 @@ import {
 import { BodyFiles } from './bodies.js';
 import { StoreError, storeError } from './errors.js';
 import { compressRecord, type ExternalBodies, RecordCodec } from './record.js';
+import { RecordsAppender, RecordsReader, recordsPath } from './records-file.js';
 import {
   APPLICATION_ID,
   CREATE_INDEXES,
   CREATE_TABLE,
+  LAYOUT_RECORDS_TABLE,
   MIGRATE_INDEXES,
+  recordSource,
+  type RecordSource,
   rowValues,
   SCHEMA_VERSION,
+  type StoredForm,
+  UPGRADE_LAYOUT_1,
   UPSERT_FLOW,
-  UPSERT_RECORD,
   WRITER_PRAGMAS,
 } from './schema.js';
 
@@ -77,19 +82,22 @@ export class StoreDatabase {
   /** Flows to records through one reused buffer (flows are encoded one at a time, on this thread). */
   private readonly encoder = new FlowRecordEncoder();
   private upsertFlow: BetterSqlite3.Statement | null = null;
-  private upsertRecord: BetterSqlite3.Statement | null = null;
-  private readonly begin: BetterSqlite3.Statement;
-  private readonly commit: BetterSqlite3.Statement;
+  private appender: RecordsAppender | null = null;
+  private readonly records: RecordsReader;
+  /** How rows are read with their records, for this file's layout. */
+  readonly source: RecordSource;
 
   private constructor(
     readonly path: string,
     db: Database,
     bodyThreshold: number,
+    /** The file's layout (`user_version`): {@link SCHEMA_VERSION}, or 1 for an old store opened to read. */
+    readonly layout: number,
   ) {
     this.db = db;
     this.codec = new RecordCodec(new BodyFiles(`${path}.bodies`), bodyThreshold);
-    this.begin = db.prepare('BEGIN');
-    this.commit = db.prepare('COMMIT');
+    this.records = new RecordsReader(recordsPath(path));
+    this.source = recordSource(layout);
   }
 
   /** Open (and create, unless read-only) the store at `path`. Throws {@link StoreError}. */
@@ -101,7 +109,7 @@ export class StoreDatabase {
       // Like save_stream_file: missing directories are created.
       if (!readonly) mkdirSync(dirname(path), { recursive: true });
       db = new Sqlite(path, { readonly, fileMustExist: readonly, timeout: 1000 });
-      checkOrCreate(db, path, readonly);
+      const layout = checkOrCreate(db, path, readonly);
       if (!readonly) {
         db.pragma('journal_mode = WAL');
         for (const p of WRITER_PRAGMAS) db.pragma(p);
@@ -110,7 +118,7 @@ export class StoreDatabase {
         // While running, never block the proxy long on another writer's lock.
         db.pragma('busy_timeout = 100');
       }
-      return new StoreDatabase(path, db, opts.bodyThreshold ?? 256 * 1024);
+      return new StoreDatabase(path, db, opts.bodyThreshold ?? 256 * 1024, layout);
     } catch (err) {
       db?.close();
       throw storeError(err, path, readonly ? 'read' : 'open');
@@ -155,26 +163,30 @@ export class StoreDatabase {
 
   /**
    * Upsert rows with their records (a flow's `encodeFlow` bytes and its `flowRow`) in one
-   * transaction, on this connection. For writers that already have the record (imports,
-   * benchmarks); a proxy writes through a `WriterThread` instead.
+   * transaction, on this connection: the records are appended to the records file (and flushed)
+   * inside the transaction, before its rows commit. For writers that already have the record
+   * (imports, benchmarks); a proxy writes through a `WriterThread` instead (the same steps).
    */
   writeRecords(items: Iterable<StoreItem>): number {
-    const flows = (this.upsertFlow ??= this.db.prepare(UPSERT_FLOW).pluck());
-    const records = (this.upsertRecord ??= this.db.prepare(UPSERT_RECORD));
-    let n = 0;
-    this.begin.run();
+    const flows = (this.upsertFlow ??= this.db.prepare(UPSERT_FLOW));
+    const appender = (this.appender ??= new RecordsAppender(recordsPath(this.path)));
+    const rows = [...this.packed(items)];
+    const stored = rows.map((row) => compressRecord(row.at(-2) as Buffer));
+    this.db.exec('BEGIN IMMEDIATE');
     try {
-      for (const row of this.packed(items)) {
-        const seq = flows.get(row.slice(0, -2)) as number;
-        records.run(seq, compressRecord(row.at(-2) as Buffer), row.at(-1));
-        n++;
-      }
-      this.commit.run();
+      let at = appender.append(stored);
+      rows.forEach((row, i) => {
+        const len = stored[i]!.length;
+        row.splice(-2, 1, at, len);
+        flows.run(row);
+        at += len;
+      });
+      this.db.exec('COMMIT');
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw err;
     }
-    return n;
+    return rows.length;
   }
 
   /**
@@ -190,14 +202,15 @@ export class StoreDatabase {
     }
   }
 
-  /** The record (the flow's tnetstring bytes) of a stored form. */
-  record(r: { record: Buffer; ext: string | null }): Buffer {
-    return this.codec.unpack(r.record, r.ext);
+  /** The record (the flow's tnetstring bytes) of the row `seq`, stored as `r`. Throws FlowReadError if it is missing. */
+  record(r: StoredForm, seq: number): Buffer {
+    const stored = r.record ?? this.records.read(r.rec_at ?? 0, r.rec_len ?? 0, seq);
+    return this.codec.unpack(stored, r.ext);
   }
 
   /** The flow a stored form holds. Throws FlowReadError for a damaged record. */
-  flow(r: { record: Buffer; ext: string | null }, seq: number): Flow {
-    return this.decode(this.record(r), seq);
+  flow(r: StoredForm, seq: number): Flow {
+    return this.decode(this.record(r, seq), seq);
   }
 
   /** The flow of a record (see {@link record}). */
@@ -215,11 +228,14 @@ export class StoreDatabase {
   }
 
   close(): void {
+    this.appender?.close();
+    this.records.close();
     if (this.db.open) this.db.close();
   }
 }
 
-function checkOrCreate(db: Database, path: string, readonly: boolean): void {
+/** Check the file (or create the tables); returns its layout, upgraded to the current one if opened for writing. */
+function checkOrCreate(db: Database, path: string, readonly: boolean): number {
   const app = db.pragma('application_id', { simple: true }) as number;
   const version = db.pragma('user_version', { simple: true }) as number;
   if (app === 0 && version === 0) {
@@ -234,7 +250,7 @@ function checkOrCreate(db: Database, path: string, readonly: boolean): void {
     db.exec(
       `${CREATE_TABLE}; ${CREATE_INDEXES.join('; ')}; PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION}`,
     );
-    return;
+    return SCHEMA_VERSION;
   }
   if (app !== APPLICATION_ID)
     throw new StoreError(
@@ -247,6 +263,9 @@ function checkOrCreate(db: Database, path: string, readonly: boolean): void {
       `${path} was written by a newer mitmts (store layout ${version}; this one reads up to ${SCHEMA_VERSION}): upgrade mitmts to read it.`,
     );
   }
-  // Readers use whatever indexes the file has; a writer brings them up to date.
-  if (!readonly) db.exec(MIGRATE_INDEXES);
+  // Readers use whatever indexes and layout the file has; a writer brings them up to date.
+  if (readonly) return version;
+  if (version === LAYOUT_RECORDS_TABLE) db.exec(UPGRADE_LAYOUT_1);
+  db.exec(MIGRATE_INDEXES);
+  return SCHEMA_VERSION;
 }

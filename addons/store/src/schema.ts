@@ -1,16 +1,23 @@
 /**
  * The database layout. `flows`: a row per flow with the {@link FlowRow} fields as columns (what
- * filters and sorts read), `seq` (the order flows were first stored in) and `ascii` (whether
- * every text column a filter searches is ASCII). `records`: per seq, the flow's full state as a
- * tnetstring record (zstd compressed; large bodies cut out into files, listed in `ext`), kept
- * apart so that scans of the columns read narrow rows. Rows are upserted by flow id.
+ * filters and sorts read), `seq` (the order flows were first stored in), `ascii` (whether every
+ * text column a filter searches is ASCII) and where the flow's record is: `rec_at` and `rec_len`,
+ * its bytes in the records file beside the database (`FILE.records`, records-file.ts: the flow's
+ * full state as a tnetstring record, zstd compressed from 2 KiB on), and `ext` (large bodies cut
+ * out into files). Rows are upserted by flow id.
+ *
+ * Layout 1 (stores written before the records file) kept the records in a `records` table (seq,
+ * record, ext). A layout 1 store opened for writing gets the new columns (its old records stay
+ * in that table, read as before); opened for reading, it is read as it is.
  */
 import type { FlowRow, FlowSortKey, FlowType, ReplayKind } from '@mitmts/sdk/store';
 
 /** `PRAGMA application_id`: marks a SQLite file as a mitmts store ('mtts'). */
 export const APPLICATION_ID = 0x6d747473;
 /** `PRAGMA user_version`: the layout version this code reads and writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+/** The first layout: records in the `records` table. Still read; upgraded when opened for writing. */
+export const LAYOUT_RECORDS_TABLE = 1;
 
 /** The indexed columns, in insert order (`seq` is assigned by SQLite). */
 export const COLUMNS = [
@@ -90,7 +97,10 @@ CREATE TABLE IF NOT EXISTS flows (
   tls INTEGER NOT NULL,
   src TEXT NOT NULL,
   dst TEXT NOT NULL,
-  ascii INTEGER NOT NULL
+  ascii INTEGER NOT NULL,
+  rec_at INTEGER,
+  rec_len INTEGER,
+  ext TEXT
 );
 CREATE TABLE IF NOT EXISTS records (
   seq INTEGER PRIMARY KEY,
@@ -140,14 +150,56 @@ export const MIGRATE_INDEXES = [...CREATE_INDEXES, ...DROPPED_INDEXES.map((i) =>
  */
 export const WRITER_PRAGMAS = ['synchronous = NORMAL', 'wal_autocheckpoint = 16384', 'journal_size_limit = 67108864'];
 
-/** Upsert a flow's row by id (a row keeps its seq); returns the seq. Parameters: {@link rowValues}. */
-export const UPSERT_FLOW = `INSERT INTO flows (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
-ON CONFLICT(id) DO UPDATE SET ${COLUMNS.slice(1)
-  .map((c) => `${c} = excluded.${c}`)
-  .join(', ')} RETURNING seq`;
+/** Where a row's record is: its offset and length in the records file, and the bodies cut out. */
+export const RECORD_COLUMNS = ['rec_at', 'rec_len', 'ext'] as const;
+const WRITTEN = [...COLUMNS, ...RECORD_COLUMNS];
 
-/** Store a flow's record. Parameters: seq, record, ext. */
-export const UPSERT_RECORD = 'INSERT OR REPLACE INTO records (seq, record, ext) VALUES (?, ?, ?)';
+/**
+ * Upsert a flow's row by id (a row keeps its seq). Parameters: {@link rowValues}, then the
+ * record's offset and length in the records file and `ext`.
+ */
+export const UPSERT_FLOW = `INSERT INTO flows (${WRITTEN.join(', ')}) VALUES (${WRITTEN.map(() => '?').join(', ')})
+ON CONFLICT(id) DO UPDATE SET ${WRITTEN.slice(1)
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ')}`;
+
+/**
+ * A layout 1 store opened for writing: the row gets the record's columns (ALTER TABLE ADD
+ * COLUMN changes no row), the old records stay in the `records` table.
+ */
+export const UPGRADE_LAYOUT_1 = `ALTER TABLE flows ADD COLUMN rec_at INTEGER; ALTER TABLE flows ADD COLUMN rec_len INTEGER; ALTER TABLE flows ADD COLUMN ext TEXT; PRAGMA user_version = ${SCHEMA_VERSION}`;
+
+/** How a layout's rows are read with their records: the tables, and the columns of a {@link StoredForm}. */
+export interface RecordSource {
+  readonly from: string;
+  readonly columns: string;
+}
+
+/**
+ * Per layout, the rows joined with where their records are. Layout 2: the records file, and
+ * for rows an upgraded layout 1 store had already, the `records` table (a LEFT JOIN: one probe
+ * of that table per row, empty in a new store). Layout 1: the `records` table only.
+ */
+export function recordSource(layout: number): RecordSource {
+  return layout === LAYOUT_RECORDS_TABLE
+    ? {
+        from: 'flows JOIN records USING (seq)',
+        columns: 'NULL AS rec_at, NULL AS rec_len, records.record AS record, records.ext AS ext',
+      }
+    : {
+        from: 'flows LEFT JOIN records USING (seq)',
+        columns:
+          'flows.rec_at AS rec_at, flows.rec_len AS rec_len, records.record AS record, coalesce(flows.ext, records.ext) AS ext',
+      };
+}
+
+/** Where a flow's stored record is: in the records file (`rec_at`, `rec_len`), or in a layout 1 row (`record`). */
+export interface StoredForm {
+  readonly rec_at: number | null;
+  readonly rec_len: number | null;
+  readonly record: Buffer | null;
+  readonly ext: string | null;
+}
 
 /** The SQL a sort key orders by (the same values as core's `sortValue`). */
 export const SORT_SQL: Readonly<Record<FlowSortKey, string>> = {

@@ -33,16 +33,14 @@ import {
 } from '@mitmts/sdk/store';
 import type { StoreDatabase } from './db.js';
 import { filterRawTest, type RawTest, searchRawTest } from './raw-filter.js';
-import { ROW_SELECT, SORT_SQL, toFlowRow, type DbRow } from './schema.js';
+import { ROW_SELECT, SORT_SQL, toFlowRow, type DbRow, type StoredForm } from './schema.js';
 import { prefilter, type Prefilter, type Sql } from './sql-filter.js';
 
-/** The rows with their records (kept in their own table so that column scans read narrow rows). */
-const WITH_RECORDS = 'flows JOIN records USING (seq)';
 /** Rows fetched per query while scanning. */
 const CHUNK = 500;
 
 /** A stored flow as selected; `sure`: the prefilter alone says it matches. */
-type StoredRow = { seq: number; type: string; record: Buffer; ext: string | null; sure: number };
+type StoredRow = StoredForm & { seq: number; type: string; sure: number };
 type Scanned = DbRow & StoredRow & { sort_value: string | number };
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -153,8 +151,9 @@ export class SqliteFlowIndex implements FlowIndex {
     const live = this.opts.live?.(id);
     if (live) return live;
     await this.opts.beforeRead?.();
-    const r = this.store.db.prepare(`SELECT seq, record, ext FROM ${WITH_RECORDS} WHERE id = ?`).get(id) as
-      { seq: number; record: Buffer; ext: string | null } | undefined;
+    const { from, columns } = this.store.source;
+    const r = this.store.db.prepare(`SELECT seq, ${columns} FROM ${from} WHERE id = ?`).get(id) as
+      (StoredForm & { seq: number }) | undefined;
     return r ? this.store.flow(r, r.seq) : undefined;
   }
 
@@ -169,8 +168,9 @@ export class SqliteFlowIndex implements FlowIndex {
     const matches: BodySearchMatch[] = [];
     let scanned = 0;
     const { where, sure } = p.pre;
+    const { from, columns } = this.store.source;
     const stmt = this.store.db.prepare(
-      `SELECT ${ROW_SELECT}, record, ext, (${sure.sql}) AS sure FROM ${WITH_RECORDS} WHERE (${where.sql}) AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      `SELECT ${ROW_SELECT}, ${columns}, (${sure.sql}) AS sure FROM ${from} WHERE (${where.sql}) AND seq < ? ORDER BY seq DESC LIMIT ?`,
     );
     const next = (): string => encodeCursor({ sort: 'seq', desc: true, value: before, seq: before });
     for (;;) {
@@ -185,7 +185,7 @@ export class SqliteFlowIndex implements FlowIndex {
       for (const r of chunk) {
         scanned++;
         before = r.seq;
-        const record = this.store.record(r);
+        const record = this.store.record(r, r.seq);
         if (hasPattern && !this.rawMayMatch(r, record, hasPattern)) continue;
         const flow = r.sure ? this.store.decode(record, r.seq) : this.check(r, record, p);
         if (!flow) continue;
@@ -231,8 +231,9 @@ export class SqliteFlowIndex implements FlowIndex {
       .pluck()
       .all(...sure.params, ...where.params) as number[];
     seqs.sort((a, b) => a - b);
+    const { from, columns } = this.store.source;
     const fetch = this.store.db.prepare(
-      `SELECT seq, type, record, ext FROM ${WITH_RECORDS} WHERE seq IN (${Array(CHUNK).fill('?').join(', ')}) ORDER BY seq`,
+      `SELECT seq, type, ${columns} FROM ${from} WHERE seq IN (${Array(CHUNK).fill('?').join(', ')}) ORDER BY seq`,
     );
     for (let i = 0; i < seqs.length; i += CHUNK) {
       const part = seqs.slice(i, i + CHUNK);
@@ -243,7 +244,7 @@ export class SqliteFlowIndex implements FlowIndex {
       for (const row of rows) {
         while (Math.floor(part[k]! / 2) !== row.seq) k++;
         const r: StoredRow = { ...row, sure: part[k]! % 2 };
-        const record = this.store.record(r);
+        const record = this.store.record(r, r.seq);
         if (r.sure || p.filter === null) {
           yield { r, record, flow: null };
           continue;
@@ -270,7 +271,8 @@ export class SqliteFlowIndex implements FlowIndex {
     const order = SORT_SQL[sort];
     const dir = desc ? 'DESC' : 'ASC';
     const keyset = `(${order}, seq) ${desc ? '<' : '>'} (?, ?)`;
-    const [cols, from] = p.pre.exact ? [ROW_SELECT, 'flows'] : [`${ROW_SELECT}, record, ext`, WITH_RECORDS];
+    const { from: joined, columns } = this.store.source;
+    const [cols, from] = p.pre.exact ? [ROW_SELECT, 'flows'] : [`${ROW_SELECT}, ${columns}`, joined];
     // An exact prefilter skips `offset` rows in SQL; otherwise they are skipped here, once filtered.
     let sqlOffset = p.pre.exact ? offset : 0;
     let skip = offset - sqlOffset;
@@ -291,7 +293,7 @@ export class SqliteFlowIndex implements FlowIndex {
           budget.left--;
         }
         pos = budget.last = [r.sort_value, r.seq];
-        if (!(r.sure || p.filter === null || this.check(r, this.store.record(r), p))) continue;
+        if (!(r.sure || p.filter === null || this.check(r, this.store.record(r, r.seq), p))) continue;
         if (skip > 0) skip--;
         else yield r;
       }

@@ -7,16 +7,20 @@
  *
  * The worker's code is inline (`eval`) so that a single-file build needs no second file; it
  * loads the same better-sqlite3 the store loaded, by its resolved path. Its transaction is the
- * one `StoreDatabase.writeRecords` runs (the same statements, from schema.ts).
+ * one `StoreDatabase.writeRecords` runs (the same statement, from schema.ts, and the same order:
+ * the write lock, the batch's records appended to the records file and flushed, then the rows,
+ * then the commit; see records-file.ts).
  */
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
 import { storeError, type StoreError } from './errors.js';
 import { COMPRESS_LEVEL, COMPRESS_MIN } from './record.js';
-import { UPSERT_FLOW, UPSERT_RECORD, WRITER_PRAGMAS } from './schema.js';
+import { recordsPath } from './records-file.js';
+import { UPSERT_FLOW, WRITER_PRAGMAS } from './schema.js';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
 const Database = require(workerData.sqlite);
 const zstd = require(workerData.zstd);
 // One compressor, its parameters set once (zstd.compress sets them up again for every record).
@@ -24,14 +28,14 @@ const compressor = new zstd.Compressor();
 compressor.setParameters({ compressionLevel: workerData.level });
 const compress = (r) => (r.length >= workerData.compressMin ? compressor.compress(r) : r);
 const fail = (err) => ({ code: err && err.code, message: String((err && err.message) || err) });
-let db, flows, records, begin, commit;
+let db, flows, begin, commit, fd;
 try {
   db = new Database(workerData.path, { timeout: workerData.busyMs });
   for (const p of workerData.pragmas) db.pragma(p);
-  flows = db.prepare(workerData.upsertFlow).pluck();
-  records = db.prepare(workerData.upsertRecord);
-  begin = db.prepare('BEGIN');
+  flows = db.prepare(workerData.upsertFlow);
+  begin = db.prepare('BEGIN IMMEDIATE');
   commit = db.prepare('COMMIT');
+  fd = fs.openSync(workerData.records, 'a');
   parentPort.postMessage({ ready: true });
 } catch (err) {
   parentPort.postMessage({ ready: false, error: fail(err) });
@@ -40,23 +44,34 @@ try {
 parentPort.on('message', (m) => {
   if (m === 'stop') {
     db.close();
+    fs.closeSync(fd);
     parentPort.postMessage({ stopped: true });
     parentPort.close();
     return;
   }
+  let end = -1;
   try {
     const { n, cols, values, lengths, blob, ext } = m;
     const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    const stored = new Array(n);
+    for (let i = 0, at = 0; i < n; i++) stored[i] = compress(bytes.subarray(at, (at += lengths[i])));
     begin.run();
-    for (let i = 0, at = 0; i < n; i++) {
-      const seq = flows.get(values.slice(i * cols, (i + 1) * cols));
-      const record = bytes.subarray(at, (at += lengths[i]));
-      records.run(seq, compress(record), ext[i]);
+    // The records first, flushed, so that no committed row points at bytes not on the disk.
+    let at = (end = fs.fstatSync(fd).size);
+    for (let i = 0; i < n; i += 1024) fs.writevSync(fd, stored.slice(i, i + 1024));
+    fs.fdatasyncSync(fd);
+    for (let i = 0; i < n; i++) {
+      const row = values.slice(i * cols, (i + 1) * cols);
+      row.push(at, stored[i].length, ext[i]);
+      at += stored[i].length;
+      flows.run(row);
     }
     commit.run();
     parentPort.postMessage({ id: m.id });
   } catch (err) {
     if (db.inTransaction) db.exec('ROLLBACK');
+    // A failed append (a full disk) is cut back; a tail no row points at would be harmless.
+    if (end >= 0) try { fs.ftruncateSync(fd, end); } catch {}
     parentPort.postMessage({ id: m.id, error: fail(err) });
   }
 });
@@ -153,6 +168,7 @@ export class WriterThread {
       eval: true,
       workerData: {
         path: this.path,
+        records: recordsPath(this.path),
         sqlite: resolve('better-sqlite3'),
         zstd: resolve('zstd-napi'),
         level: COMPRESS_LEVEL,
@@ -160,7 +176,6 @@ export class WriterThread {
         busyMs: 2000,
         pragmas: WRITER_PRAGMAS,
         upsertFlow: UPSERT_FLOW,
-        upsertRecord: UPSERT_RECORD,
       },
     });
     this.worker = worker;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy } from '@mitmts/sdk';
 import { Store } from '@mitmts/addon-store';
-import { StoreDatabase } from '@mitmts/addon-store/engine';
+import { SqliteFlowIndex, StoreDatabase } from '@mitmts/addon-store/engine';
 import { get, mitmts, origin } from './helpers.js';
 
 let up: Awaited<ReturnType<typeof origin>>;
@@ -67,6 +67,10 @@ describe('kill -9 while recording', () => {
         uncommitted,
       );
       expect(done).toBeLessThanOrEqual(seen + connections);
+      // Every stored row's record is in the records file (written and flushed before the row committed).
+      let read = 0;
+      for await (const f of new SqliteFlowIndex(store).flows()) if (f.type === 'http') read++;
+      expect(read).toBe(store.db.prepare('SELECT count(*) FROM flows').pluck().get());
       expect(seen).toBeGreaterThan(500);
       console.info(
         `store kill -9: ${seen} responses received at ${rate.toFixed(0)}/s, ${done} complete flows stored (${seen - done} missing)`,

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { FLOW_FORMAT_VERSION, type BaseFlowState, type FlowState, type Serializable } from './state.js';
 import { Client, Server } from './connection.js';
 import { StateError, StateKeys } from './state-keys.js';
 import { FlowError, FlowControlError } from './error.js';
 import { deepCopyState, stateEquals } from './bytes.js';
+import { newFlowId } from './flow-id.js';
 
 /** The flow types mitmts knows. */
 export type FlowType = FlowState['type'];
@@ -104,9 +104,9 @@ export abstract class Flow {
     this.metadata = loading ? LOADING_METADATA : {};
   }
 
-  /** Unique id (UUID), made on first use: most live flows never need one. */
+  /** Unique id (UUID; new ones are time-ordered, see flow-id.ts), made on first use: most live flows never need one. */
   get id(): string {
-    return (this._id ??= randomUUID());
+    return (this._id ??= newFlowId());
   }
 
   set id(v: string) {
@@ -194,7 +194,7 @@ export abstract class Flow {
   /** A copy with a new id; the copy is not live. */
   copy(): this {
     const state = this.getState();
-    state.id = randomUUID();
+    state.id = newFlowId();
     const f = loadFlow(state) as this;
     f.live = false;
     return f;

@@ -29,6 +29,8 @@ import { StateKeys } from '../../src/flow/state-keys.js';
 
 const pem = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/example-com.pem'));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** Flow ids: version 7 (time-ordered, flow-id.ts). */
+const UUID7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('loading flows', () => {
   it('round-trips every kind of flow, copying or adopting the state', () => {
@@ -62,8 +64,14 @@ describe('loading flows', () => {
   });
 
   it('gives new flows and connections fresh ids and times, and loaded ones those of their state', () => {
+    const before = Date.now();
     const f = new HTTPFlow(tclientConn(), tserverConn());
-    expect(f.id).toMatch(UUID);
+    expect(f.id).toMatch(UUID7);
+    // The first 48 bits are the time the id was made: ids sort in the order they were made (to the millisecond).
+    const ms = parseInt(f.id.slice(0, 8) + f.id.slice(9, 13), 16);
+    expect(ms).toBeGreaterThanOrEqual(before);
+    expect(ms).toBeLessThanOrEqual(Date.now());
+    expect(new HTTPFlow(tclientConn(), tserverConn()).id.slice(0, 13) >= f.id.slice(0, 13)).toBe(true);
     expect(f.timestampCreated).toBeGreaterThan(1.6e9);
     expect(f.metadata).toEqual({});
     f.metadata.x = 1; // a new flow's metadata is its own, mutable object
