@@ -16,7 +16,7 @@ import type { Worker } from 'node:worker_threads';
 import { storeError, type StoreError } from './errors.js';
 import { COMPRESS_LEVEL, COMPRESS_MIN } from './record.js';
 import { recordsPath } from './records-file.js';
-import { UPSERT_FLOW, WRITER_PRAGMAS } from './schema.js';
+import { COLUMNS, UPSERT_FLOW, WRITER_PRAGMAS } from './schema.js';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -28,6 +28,31 @@ const compressor = new zstd.Compressor();
 compressor.setParameters({ compressionLevel: workerData.level });
 const compress = (r) => (r.length >= workerData.compressMin ? compressor.compress(r) : r);
 const fail = (err) => ({ code: err && err.code, message: String((err && err.message) || err) });
+// A batch as BatchBuilder packs it: per value a tag (0 null, 1 float64, 2 UTF-8 text, 3 bytes),
+// then the value; a row ends after its ext (its record is the value before).
+function unpack({ n, blob }) {
+  const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  const rows = new Array(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const row = [];
+    for (let c = 0; c < workerData.values; c++) {
+      const t = b[at++];
+      if (t === 0) row.push(null);
+      else if (t === 1) {
+        row.push(b.readDoubleLE(at));
+        at += 8;
+      } else {
+        const len = b.readUInt32LE(at);
+        at += 4;
+        row.push(t === 2 ? b.toString('utf8', at, at + len) : b.subarray(at, at + len));
+        at += len;
+      }
+    }
+    rows[i] = row;
+  }
+  return rows;
+}
 let db, flows, begin, commit, fd;
 try {
   db = new Database(workerData.path, { timeout: workerData.busyMs });
@@ -51,18 +76,17 @@ parentPort.on('message', (m) => {
   }
   let end = -1;
   try {
-    const { n, cols, values, lengths, blob, ext } = m;
-    const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
-    const stored = new Array(n);
-    for (let i = 0, at = 0; i < n; i++) stored[i] = compress(bytes.subarray(at, (at += lengths[i])));
+    const rows = unpack(m);
+    const stored = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) stored[i] = compress(rows[i][rows[i].length - 2]);
     begin.run();
     // The records first, flushed, so that no committed row points at bytes not on the disk.
     let at = (end = fs.fstatSync(fd).size);
-    for (let i = 0; i < n; i += 1024) fs.writevSync(fd, stored.slice(i, i + 1024));
+    for (let i = 0; i < rows.length; i += 1024) fs.writevSync(fd, stored.slice(i, i + 1024));
     fs.fdatasyncSync(fd);
-    for (let i = 0; i < n; i++) {
-      const row = values.slice(i * cols, (i + 1) * cols);
-      row.push(at, stored[i].length, ext[i]);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      row.splice(row.length - 2, 1, at, stored[i].length);
       at += stored[i].length;
       flows.run(row);
     }
@@ -89,59 +113,101 @@ function toStoreError(e: { code?: string; message: string }, path: string, doing
   return storeError(Object.assign(new Error(e.message), { code: e.code }), path, doing);
 }
 
-/** A batch as posted: the column values of every row in one flat array, the records in one buffer. */
+/** A batch as posted: its rows, values and records, in one buffer (the layout: {@link BatchBuilder}). */
 interface PackedBatch {
   readonly n: number;
-  readonly cols: number;
-  readonly values: unknown[];
-  readonly lengths: number[];
   readonly blob: Uint8Array;
-  readonly ext: Array<string | null>;
 }
 
+/** Value tags in a packed batch. */
+const NULL = 0;
+const NUMBER = 1;
+const TEXT = 2;
+const BYTES = 3;
+/** Strings up to this many characters are written by a loop when they are ASCII (no native call). */
+const SHORT = 64;
+
 /**
- * Rows (column values, then record and ext) gathered into one message: structured cloning copies
- * a flat array of numbers and strings cheaply, while a Buffer per record costs a copy of its
- * whole backing store each; the records are copied into one buffer of their own as they come
- * (a record may be a view of the encoder's reused buffer), and that buffer is transferred.
+ * Rows (column values, then record and ext) packed into one buffer as they come, which is
+ * transferred to the worker, not copied. Each value is a tag byte, then: nothing (null), a
+ * float64 LE (number), or a uint32 LE length and that many bytes (text as UTF-8, or the
+ * record). Nothing of a batch is a JavaScript object while it waits for its turn (up to 50 ms):
+ * rows held as arrays of strings survived the proxy's young-generation collections, which
+ * copied and promoted them (the store's largest cost on the proxy's thread, in GC time), and
+ * structured cloning then copied them once more on each side.
  */
 export class BatchBuilder {
-  private readonly values: unknown[] = [];
-  private readonly lengths: number[] = [];
-  private readonly ext: Array<string | null> = [];
-  private cols = 0;
-  private bytes = 0;
+  private rows = 0;
+  private at = 0;
   // Not from Buffer's shared pool: this memory is handed over to the worker.
   private blob = Buffer.allocUnsafeSlow(64 * 1024);
 
   /** Rows added. */
   get size(): number {
-    return this.lengths.length;
+    return this.rows;
   }
 
-  /** Add a row (`StoreDatabase.rows` or `packed` output); its record is copied now. */
+  /** Add a row (`StoreDatabase.rows` or `packed` output); everything is copied now. */
   add(row: readonly unknown[]): void {
-    const cols = (this.cols = row.length - 2);
-    for (let c = 0; c < cols; c++) this.values.push(row[c]);
-    const record = row[cols] as Buffer;
-    const end = this.bytes + record.length;
+    for (let c = 0; c < row.length; c++) {
+      const v = row[c];
+      if (v === null || v === undefined) this.tag(NULL, 0);
+      else if (typeof v === 'number') {
+        this.tag(NUMBER, 8);
+        this.at = this.blob.writeDoubleLE(v, this.at);
+      } else if (typeof v === 'string') this.text(v);
+      else {
+        const b = v as Uint8Array;
+        this.tag(BYTES, 4 + b.length);
+        this.at = this.blob.writeUInt32LE(b.length, this.at);
+        this.blob.set(b, this.at);
+        this.at += b.length;
+      }
+    }
+    this.rows++;
+  }
+
+  /** A tag, with room for `n` more bytes after it. */
+  private tag(t: number, n: number): void {
+    const end = this.at + 1 + n;
     if (end > this.blob.length) {
-      let n = this.blob.length * 2;
-      while (n < end) n *= 2;
-      const next = Buffer.allocUnsafeSlow(n);
-      this.blob.copy(next, 0, 0, this.bytes);
+      let size = this.blob.length * 2;
+      while (size < end) size *= 2;
+      const next = Buffer.allocUnsafeSlow(size);
+      this.blob.copy(next, 0, 0, this.at);
       this.blob = next;
     }
-    this.blob.set(record, this.bytes);
-    this.bytes = end;
-    this.lengths.push(record.length);
-    this.ext.push(row[cols + 1] as string | null);
+    this.blob[this.at++] = t;
+  }
+
+  private text(s: string): void {
+    const n = s.length;
+    if (n <= SHORT) {
+      this.tag(TEXT, 4 + n);
+      const b = this.blob;
+      const p = this.at + 4;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[p + i] = c;
+      }
+      if (i === n) {
+        b.writeUInt32LE(n, this.at);
+        this.at = p + n;
+        return;
+      }
+      this.at--; // not ASCII: the tag again, with room for UTF-8
+    }
+    const len = Buffer.byteLength(s, 'utf8');
+    this.tag(TEXT, 4 + len);
+    this.at = this.blob.writeUInt32LE(len, this.at);
+    this.at += this.blob.write(s, this.at, 'utf8');
   }
 
   /** The message to post. */
   packed(): PackedBatch {
-    const { values, lengths, ext } = this;
-    return { n: lengths.length, cols: this.cols, values, lengths, blob: this.blob.subarray(0, this.bytes), ext };
+    return { n: this.rows, blob: this.blob.subarray(0, this.at) };
   }
 }
 
@@ -176,6 +242,8 @@ export class WriterThread {
         busyMs: 2000,
         pragmas: WRITER_PRAGMAS,
         upsertFlow: UPSERT_FLOW,
+        // Values per packed row: the columns, the record, ext.
+        values: COLUMNS.length + 2,
       },
     });
     this.worker = worker;

@@ -30,14 +30,20 @@ async function live(tctx: TestContext, flow: HTTPFlow, hooks: Array<'request' | 
 /** Until the writer thread committed (its worker starts with the first batch: slow on a loaded machine). */
 const COMMITTED = { timeout: 15_000, interval: 20 };
 
-function rows(path: string): Array<{ id: string; status: number; has_response: number; marked: string }> {
+function rows(
+  path: string,
+): Array<{ id: string; status: number; has_response: number; marked: string; comment: string; ascii: number }> {
   const db = StoreDatabase.open(path, { readonly: true });
   try {
-    return db.db.prepare('SELECT id, status, has_response, marked FROM flows ORDER BY seq').all() as Array<{
+    return db.db
+      .prepare('SELECT id, status, has_response, marked, comment, ascii FROM flows ORDER BY seq')
+      .all() as Array<{
       id: string;
       status: number;
       has_response: number;
       marked: string;
+      comment: string;
+      ascii: number;
     }>;
   } finally {
     db.close();
@@ -88,13 +94,15 @@ describe('store: recording', () => {
     const f = tflow({ resp: true });
     await live(tctx, f, ['response']);
     f.marked = ':default:';
+    // Text that is not ASCII, short and long, travels to the writer thread intact.
+    f.comment = `café ☕ ${'ü'.repeat(100)}`;
     await tctx.trigger('update', [f]);
     const inProgress = tflow();
     await live(tctx, inProgress, ['request']);
     await tctx.done();
     expect(rows(path)).toMatchObject([
-      { id: f.id, marked: ':default:' },
-      { id: inProgress.id, has_response: 0 },
+      { id: f.id, marked: ':default:', comment: f.comment, ascii: 0 },
+      { id: inProgress.id, has_response: 0, comment: '', ascii: 1 },
     ]);
   });
 

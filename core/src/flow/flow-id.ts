@@ -8,10 +8,17 @@
  */
 import { randomUUID } from 'node:crypto';
 
+let lastMs = -1;
+/** `tttttttt-tttt-7` for {@link lastMs}: made once per millisecond. */
+let prefix = '';
+
 /** A new flow id: a version 7 UUID (millisecond time, then random bits). */
 export function newFlowId(now = Date.now()): string {
-  const r = randomUUID();
-  const t = now.toString(16).padStart(12, '0');
-  // r: xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx; the time replaces the first 48 bits, 7 the version.
-  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(15)}`;
+  if (now !== lastMs) {
+    const t = now.toString(16).padStart(12, '0');
+    prefix = `${t.slice(0, 8)}-${t.slice(8, 12)}-7`;
+    lastMs = now;
+  }
+  // randomUUID: xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx; the time replaces the first 48 bits, 7 the version.
+  return prefix + randomUUID().slice(15);
 }
