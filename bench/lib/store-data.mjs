@@ -7,7 +7,7 @@
 // template's record is encoded once; every flow is a copy with its own id patched in. One
 // template in 2,000 has "needle-7f3a" in its response body (the body search's target).
 // The database is kept in .bench-data/store-cache/ and reused while the generator is unchanged.
-// Written as a bulk load: the secondary indexes are dropped first and built once at the end
+// The database and its records file (FILE.records) go together. Written as a bulk load: the secondary indexes are dropped first and built once at the end
 // (reopening the store for writing creates the indexes it lacks), which is how an import of a
 // large capture should write too; batches of 5,000 flows per transaction.
 import { spawn } from 'node:child_process';
@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { fmt, mib, table } from './format.mjs';
 import { ROOT } from './proxies.mjs';
 
-const GENERATOR_VERSION = 3;
+// 4: the records in the records file beside the database (store layout 2).
+const GENERATOR_VERSION = 4;
 const TEMPLATES = 2000;
 
 function pick(i, table) {
@@ -79,7 +80,7 @@ async function database(env, n) {
   if (existsSync(path)) return { path, generated: null };
   const { StoreDatabase } = await import('@mitmts/addon-store/engine');
   const tmp = `${path}.tmp`;
-  for (const s of ['', '-wal', '-shm']) rmSync(tmp + s, { force: true });
+  for (const s of ['', '-wal', '-shm', '.records']) rmSync(tmp + s, { force: true });
   const store = StoreDatabase.open(tmp);
   const indexes = store.db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
@@ -108,6 +109,8 @@ async function database(env, n) {
   // Opening for writing builds the missing indexes.
   StoreDatabase.open(tmp).close();
   const seconds = (performance.now() - t0) / 1000;
+  // The records file first: a database without it is not a finished one.
+  renameSync(`${tmp}.records`, `${path}.records`);
   renameSync(tmp, path);
   return { path, generated: { seconds, rowsSeconds, perSecond: n / seconds } };
 }
@@ -156,13 +159,16 @@ async function timed(fn) {
   return { seconds: (performance.now() - t0) / 1000, value };
 }
 
+/** Bytes of the database and its records file. */
+const onDisk = (path) => statSync(path).size + statSync(`${path}.records`).size;
+
 export async function queryBenchmarks(env, _dir, n) {
   const db = await database(env, n);
   if (db.generated)
     env.log(
-      `  generated ${fmt(n)} flows through the store's writer in ${db.generated.seconds.toFixed(1)} s (${fmt(db.generated.perSecond)} flows/s; rows ${db.generated.rowsSeconds.toFixed(1)} s, then the indexes); ${mib(statSync(db.path).size)} on disk`,
+      `  generated ${fmt(n)} flows through the store's writer in ${db.generated.seconds.toFixed(1)} s (${fmt(db.generated.perSecond)} flows/s; rows ${db.generated.rowsSeconds.toFixed(1)} s, then the indexes); ${mib(onDisk(db.path))} on disk (database and records file)`,
     );
-  else env.log(`  reusing ${db.path.slice(ROOT.length + 1)} (${mib(statSync(db.path).size)})`);
+  else env.log(`  reusing ${db.path.slice(ROOT.length + 1)} (${mib(onDisk(db.path))} with its records file)`);
   const out = { flows: n, generated: db.generated, cli: {}, api: {} };
   const cliRuns = [
     ['indexed', ['~d example & ~c 404'], 'host and status: exact SQL prefilter'],

@@ -147,9 +147,13 @@ export class StoreDatabase {
   *rows(flows: Iterable<Flow>): Generator<unknown[]> {
     for (const flow of flows) {
       const whole = this.encoder.encode(flow, this.codec.threshold);
-      const { record, ext } = this.codec.cut(whole, this.cutBodies() ?? {});
+      const bodies = this.cutBodies();
       const values = rowValues(flowRow(flow, 0));
-      values.push(record, ext);
+      if (bodies === undefined) values.push(whole, null);
+      else {
+        const { record, ext } = this.codec.cut(whole, bodies);
+        values.push(record, ext);
+      }
       yield values;
     }
   }

@@ -52,19 +52,24 @@ export const COLUMNS = [
   'ascii',
 ] as const;
 
-/** The columns {@link COLUMNS}'s `ascii` flag covers: the ones filters search with LIKE/GLOB. */
-const SEARCHED = (r: FlowRow): string =>
-  r.host +
-  r.prettyHost +
-  r.url +
-  r.method +
-  r.requestContentType +
-  r.responseContentType +
-  r.clientAddress +
-  r.serverAddress +
-  r.marked +
-  r.comment;
-const NON_ASCII = /[^\x00-\x7f]/;
+/** Every character below U+0080. */
+function ascii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** The {@link COLUMNS}'s `ascii` flag: every column filters search with LIKE/GLOB is ASCII (no string is built to find out). */
+const searchedAscii = (r: FlowRow): boolean =>
+  ascii(r.host) &&
+  ascii(r.prettyHost) &&
+  ascii(r.url) &&
+  ascii(r.method) &&
+  ascii(r.requestContentType) &&
+  ascii(r.responseContentType) &&
+  ascii(r.clientAddress) &&
+  ascii(r.serverAddress) &&
+  ascii(r.marked) &&
+  ascii(r.comment);
 
 export const CREATE_TABLE = `
 CREATE TABLE IF NOT EXISTS flows (
@@ -248,7 +253,7 @@ export function rowValues(r: FlowRow): unknown[] {
     r.tls ? 1 : 0,
     r.clientAddress,
     r.serverAddress,
-    NON_ASCII.test(SEARCHED(r)) ? 0 : 1,
+    searchedAscii(r) ? 1 : 0,
   ];
 }
 

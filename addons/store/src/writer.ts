@@ -16,6 +16,7 @@
 import type { DNSFlow, Flow, HTTPFlow } from '@mitmts/sdk';
 import type { StoreDatabase } from './db.js';
 import { storeError, type StoreError } from './errors.js';
+import { FlowList } from './flow-list.js';
 import { BatchBuilder, type WriterThread } from './writer-thread.js';
 
 /**
@@ -83,9 +84,9 @@ export interface KeptFlows {
 
 export class StoreWriter {
   /** Flows in progress to encode at the next flush (inflightMs 0, or swept), each once. */
-  private readonly dirty = new Set<Flow>();
+  private readonly dirty = new FlowList();
   /** Flows in progress with unwritten changes, and since when (ms). */
-  private readonly inflight = new Map<Flow, number>();
+  private readonly inflight = new FlowList();
   /** The next batch: rows encoded so far (settled flows are encoded when they are marked). */
   private batch = new BatchBuilder();
   /** Its flows that the kernel keeps (the others are not held: a flow is garbage once encoded). */
@@ -132,7 +133,7 @@ export class StoreWriter {
     if (this.closed) return;
     if (!settled(flow)) {
       if (this.inflightMs > 0) {
-        if (!this.inflight.has(flow)) this.inflight.set(flow, Date.now());
+        if (!this.inflight.has(flow)) this.inflight.add(flow, Date.now());
         this.sweeper ??= setInterval(() => this.sweep(), this.inflightMs).unref();
         return;
       }
@@ -175,12 +176,7 @@ export class StoreWriter {
 
   /** Flows in progress for long enough join the next batch. */
   private sweep(): void {
-    const due = Date.now() - this.inflightMs;
-    for (const [flow, since] of this.inflight) {
-      if (since > due) continue;
-      this.inflight.delete(flow);
-      this.dirty.add(flow);
-    }
+    for (const flow of this.inflight.takeDue(Date.now() - this.inflightMs)) this.dirty.add(flow);
     if (this.dirty.size) this.schedule();
     if (this.inflight.size === 0 && this.sweeper) {
       clearInterval(this.sweeper);
@@ -190,25 +186,15 @@ export class StoreWriter {
 
   /** Write what is pending now; with `inflight`, also the changes of flows in progress (for a reader that must see everything). */
   flush(inflight = false): void {
-    if (inflight) {
-      for (const flow of this.inflight.keys()) this.dirty.add(flow);
-      this.inflight.clear();
-    }
+    if (inflight) for (const flow of this.inflight.take()) this.dirty.add(flow);
     if (this.waiting === 0) return;
     if (this.thread.outstanding >= MAX_OUTSTANDING) {
       this.blocked = true;
       return;
     }
     // At most MAX_BATCH flows encoded per turn: a backlog is encoded over several turns, never in one long one.
-    let n = 0;
-    for (const f of this.dirty) {
-      this.dirty.delete(f);
-      this.encode(f);
-      if (++n === MAX_BATCH) {
-        this.schedule();
-        break;
-      }
-    }
+    for (const f of this.dirty.take(MAX_BATCH)) this.encode(f);
+    if (this.dirty.size) this.schedule();
     const batch = this.batch;
     const kept = this.batchKept;
     if (batch.size === 0) return;
@@ -244,8 +230,8 @@ export class StoreWriter {
     this.sweeper = null;
     if (flush) await this.settled();
     this.dropped += this.inflight.size + this.waiting;
-    this.inflight.clear();
-    this.dirty.clear();
+    this.inflight.take();
+    this.dirty.take();
     this.batch = new BatchBuilder();
     this.batchKept = [];
     this.closed = true;
