@@ -39,8 +39,9 @@ async function throughput(env, dir) {
   const round = async () => {
     const r = {};
     for (const v of VARIANTS) {
-      for (const f of ['tp.db', 'tp.db-wal', 'tp.db-shm', 'tp0.db', 'tp0.db-wal', 'tp0.db-shm', 'tp.mitm'])
-        rmSync(join(dir, f), { force: true });
+      for (const db of ['tp.db', 'tp0.db'])
+        for (const f of [db, `${db}-wal`, `${db}-shm`, `${db}.records`]) rmSync(join(dir, f), { force: true });
+      rmSync(join(dir, 'tp.mitm'), { force: true });
       const p = await env.startProxy('mitmts', { hook: true, sets: v.sets(dir), tag: `store-${v.key}` });
       try {
         const url = `http://127.0.0.1:${p.port}/`;
