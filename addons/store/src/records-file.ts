@@ -8,9 +8,10 @@
  * Order, so that a row never points at bytes that are not there: a batch's records are written
  * and flushed to the disk (fdatasync) before the transaction holding its rows commits, inside
  * that transaction (the database's write lock also serializes the appends of two writers). A
- * rewritten flow gets a new copy; the old bytes stay (the file only grows, like a `.mitm` file).
+ * rewritten flow gets a new copy; the old bytes stay (the file only grows, like a `.mitm` file,
+ * and bytes once written never change).
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writevSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, writevSync } from 'node:fs';
 import { FlowReadError, FlowReadErrorCode } from '@mitmts/sdk/store';
 
 /** The records file of the store at `path`. */
@@ -25,22 +26,14 @@ export class RecordsAppender {
   /**
    * Write `records` at the end of the file, one after the other, and flush them to the disk.
    * Returns the offset of the first. Call inside the write transaction, before its rows commit.
-   * If the write fails (a full disk), the file is cut back to where it was.
+   * A write that fails (a full disk) leaves what it wrote: no row points at it, and the next
+   * batch goes after it (bytes once written never change, so readers may read ahead).
    */
   append(records: readonly Uint8Array[]): number {
     const fd = (this.fd ??= openSync(this.path, 'a'));
     const at = fstatSync(fd).size;
-    try {
-      for (let i = 0; i < records.length; i += 1024) writevSync(fd, records.slice(i, i + 1024) as Uint8Array[]);
-      fdatasyncSync(fd);
-    } catch (err) {
-      try {
-        ftruncateSync(fd, at);
-      } catch {
-        // The write error is what matters; a tail no row points at is harmless.
-      }
-      throw err;
-    }
+    for (let i = 0; i < records.length; i += 1024) writevSync(fd, records.slice(i, i + 1024) as Uint8Array[]);
+    fdatasyncSync(fd);
     return at;
   }
 
@@ -50,14 +43,56 @@ export class RecordsAppender {
   }
 }
 
-/** Reads records by offset and length (positioned reads: a writer may be appending meanwhile). */
+/**
+ * Records read ahead in one positioned read once reads go from record to record: scans read
+ * the records of rows in seq order (or its reverse), which lie one after the other in the file,
+ * so one read of this many bytes serves a few hundred of them instead of a read per record.
+ * Reads that skip around (a filter's few matches among a million rows) read the record alone.
+ */
+const WINDOW = 256 * 1024;
+
+/**
+ * Reads records by offset and length (positioned reads: a writer may be appending meanwhile),
+ * through a read-ahead window when a record follows the one read before it: forward, or
+ * backward when it ends where the previous one starts (a newest-first scan). A window is never
+ * reused: records returned earlier stay valid.
+ */
 export class RecordsReader {
   private fd: number | null = null;
+  private window: Buffer = Buffer.alloc(0);
+  /** The file offset of `window[0]`. */
+  private windowAt = 0;
+  /** The previous record read: its start and end. */
+  private lastAt = -1;
+  private lastEnd = -1;
 
   constructor(readonly path: string) {}
 
   /** The `len` bytes at `at`; a FlowReadError naming the file if they are not all there. */
   read(at: number, len: number, seq: number): Buffer {
+    const backward = at + len === this.lastAt;
+    const sequential = backward || at === this.lastEnd;
+    this.lastAt = at;
+    this.lastEnd = at + len;
+    const from = at - this.windowAt;
+    if (from >= 0 && from + len <= this.window.length) return this.window.subarray(from, from + len);
+    const size = sequential ? Math.max(len, WINDOW) : len;
+    const start = backward ? Math.max(0, at + len - size) : at;
+    const buf = Buffer.allocUnsafe(size);
+    const got = this.fill(buf, start, seq);
+    this.window = buf.subarray(0, got);
+    this.windowAt = start;
+    if (at + len > start + got)
+      throw new FlowReadError(
+        FlowReadErrorCode.CORRUPT,
+        `${this.path}: the record of the flow stored as seq ${seq} (bytes ${at} to ${at + len}) is missing: the file ends at ${start + got}. It was cut short (copied while written, or damaged).`,
+        { record: seq },
+      );
+    return this.window.subarray(at - start, at - start + len);
+  }
+
+  /** Read into `buf` from `start` until it is full or the file ends; returns the bytes read. */
+  private fill(buf: Buffer, start: number, seq: number): number {
     let fd = this.fd;
     if (fd === null) {
       try {
@@ -70,24 +105,18 @@ export class RecordsReader {
         );
       }
     }
-    const out = Buffer.allocUnsafe(len);
     let got = 0;
-    while (got < len) {
-      const n = readSync(fd, out, got, len - got, at + got);
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, start + got);
       if (n === 0) break;
       got += n;
     }
-    if (got < len)
-      throw new FlowReadError(
-        FlowReadErrorCode.CORRUPT,
-        `${this.path}: the record of the flow stored as seq ${seq} (bytes ${at} to ${at + len}) is missing: the file ends at ${at + got}. It was cut short (copied while written, or damaged).`,
-        { record: seq },
-      );
-    return out;
+    return got;
   }
 
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    this.window = Buffer.alloc(0);
   }
 }

@@ -74,14 +74,13 @@ parentPort.on('message', (m) => {
     parentPort.close();
     return;
   }
-  let end = -1;
   try {
     const rows = unpack(m);
     const stored = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) stored[i] = compress(rows[i][rows[i].length - 2]);
     begin.run();
     // The records first, flushed, so that no committed row points at bytes not on the disk.
-    let at = (end = fs.fstatSync(fd).size);
+    let at = fs.fstatSync(fd).size;
     for (let i = 0; i < rows.length; i += 1024) fs.writevSync(fd, stored.slice(i, i + 1024));
     fs.fdatasyncSync(fd);
     for (let i = 0; i < rows.length; i++) {
@@ -94,8 +93,6 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ id: m.id });
   } catch (err) {
     if (db.inTransaction) db.exec('ROLLBACK');
-    // A failed append (a full disk) is cut back; a tail no row points at would be harmless.
-    if (end >= 0) try { fs.ftruncateSync(fd, end); } catch {}
     parentPort.postMessage({ id: m.id, error: fail(err) });
   }
 });
