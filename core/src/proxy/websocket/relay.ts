@@ -89,7 +89,7 @@ class Lane {
   /**
    * The message of one whole frame being handled (from the read to its forwarding, an async
    * hook's wait included: the lane reads nothing meanwhile): its frame is `wire[wireStart,
-   * wireEnd)`, its payload as received `body[bodyFrom, bodyTo)` (the unmasked copy of a masked frame).
+   * wireEnd)`, its content as logged in the flow's data `body[bodyFrom, bodyTo)` (unmasked).
    */
   wire: Buffer = EMPTY;
   wireStart = 0;
