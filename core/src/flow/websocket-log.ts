@@ -50,24 +50,34 @@ export class MessageLog {
   bytes: Buffer = EMPTY;
   offset = 0;
   length = 0;
+  /** After {@link append}: the content is known to be ASCII (copied byte by byte; false: not known). */
+  ascii = false;
 
   /**
    * Append a message whose content is `src[from, to)`. `adopt`: `src` is never written to again,
    * so a large message may keep a view of it instead of a copy (a socket read, an inflated
    * message; not a reused buffer). {@link bytes}/{@link offset} then say where the content is.
+   * {@link ascii} says whether the content was seen to be ASCII on the way.
    */
   append(type: number, fromClient: boolean, src: Buffer, from: number, to: number, adopt: boolean, ms: number): void {
     const n = to - from;
     if (n > SMALL && adopt) {
       this.record(type, fromClient, this.addSlab(src), from, n, ms);
       this.bytes = src;
+      this.ascii = false;
       return;
     }
     this.appendSpace(type, fromClient, n, ms);
     const dst = this.bytes;
     let at = this.offset;
-    if (n > 64) src.copy(dst, at, from, to);
-    else for (let i = from; i < to; i++) dst[at++] = src[i]!;
+    if (n > 64) {
+      src.copy(dst, at, from, to);
+      this.ascii = false;
+      return;
+    }
+    let bits = 0;
+    for (let i = from; i < to; i++) bits |= dst[at++] = src[i]!;
+    this.ascii = bits < 0x80;
   }
 
   /**

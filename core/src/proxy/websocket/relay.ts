@@ -301,22 +301,27 @@ export class WebSocketRelay {
       const c = f.chunk;
       const k = f.dataStart - 4;
       log = data.logSpace(opcode, true, f.end - f.dataStart, lane.arrivedMs);
-      xorMask(c, f.dataStart, f.end, c[k]!, c[k + 1]!, c[k + 2]!, c[k + 3]!, log.bytes, log.offset);
-      try {
-        lane.assembler.checkWhole(opcode, false, log.bytes, log.offset, log.offset + log.length);
-      } catch (e) {
-        log.pop();
-        throw e;
-      }
+      const bits = xorMask(c, f.dataStart, f.end, c[k]!, c[k + 1]!, c[k + 2]!, c[k + 3]!, log.bytes, log.offset);
+      this.checkLogged(lane, log, opcode, bits < 0x80);
     } else {
-      lane.assembler.checkWhole(opcode, false, f.chunk, f.dataStart, f.end);
       log = data.logMessage(opcode, false, f.chunk, f.dataStart, f.end, true, lane.arrivedMs);
+      this.checkLogged(lane, log, opcode, log.ascii);
     }
     data.logged(lane.fromClient);
     lane.body = log.bytes;
     lane.bodyFrom = log.offset;
     lane.bodyTo = log.offset + log.length;
     this.deliver(lane, WHOLE, null, compressed, content, opcode, null);
+  }
+
+  /** Check the message just logged (`ascii`: its bytes were seen to be ASCII); one that fails leaves the log. */
+  private checkLogged(lane: Lane, log: MessageLog, opcode: number, ascii: boolean): void {
+    try {
+      lane.assembler.checkWhole(opcode, false, log.bytes, log.offset, log.offset + log.length, ascii);
+    } catch (e) {
+      log.pop();
+      throw e;
+    }
   }
 
   /** A message of several frames, or one injected (`asm` null). */
