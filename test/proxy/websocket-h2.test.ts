@@ -179,6 +179,32 @@ async function chat(ws: WS, messages: Array<string | Buffer>): Promise<string[]>
   return out;
 }
 
+/** Messages as `binary hex` lines. */
+const shown = (xs: Array<[Buffer, boolean]>): string[] => xs.map(([d, b]) => `${b} ${d.toString('hex')}`);
+
+/**
+ * Send 100 text and binary messages (the 11th "edit me", which the Log addon rewrites) and wait
+ * for the 100 echoes: what the client got, and what both ends should have got.
+ */
+async function hundredEchoes(ws: WS): Promise<{ expected: string[]; atClient: string[] }> {
+  const sent = testMessages(100);
+  sent[10] = 'edit me';
+  const want = sent.map((m) => (m === 'edit me' ? 'edited by the proxy' : m));
+  const atClient: Array<[Buffer, boolean]> = [];
+  const all = new Promise<void>((resolve) =>
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      atClient.push([data, isBinary]);
+      if (atClient.length === sent.length) resolve();
+    }),
+  );
+  for (const m of sent) ws.send(m);
+  await all;
+  return {
+    expected: want.map((m) => `${typeof m !== 'string'} ${bytesOf(m).toString('hex')}`),
+    atClient: shown(atClient),
+  };
+}
+
 describe('WebSocket over HTTP/2 (RFC 8441) through the proxy', () => {
   it('to an HTTP/2 origin with extended CONNECT: messages relayed and edited, one flow with the handshake and the messages', async () => {
     const ended = log.nextEnd();
@@ -267,22 +293,9 @@ describe('WebSocket over HTTP/2 (RFC 8441) through the proxy', () => {
       });
       expect(headers[':status']).toBe(200);
       expect(String(headers['sec-websocket-extensions'])).toMatch(/^permessage-deflate/);
-      const sent = testMessages(100);
-      sent[10] = 'edit me';
-      const want = sent.map((m) => (m === 'edit me' ? 'edited by the proxy' : m));
-      const atClient: Array<[Buffer, boolean]> = [];
-      const all = new Promise<void>((resolve) =>
-        ws.on('message', (data: Buffer, isBinary: boolean) => {
-          atClient.push([data, isBinary]);
-          if (atClient.length === sent.length) resolve();
-        }),
-      );
-      for (const m of sent) ws.send(m);
-      await all;
-      const shown = (xs: Array<[Buffer, boolean]>): string[] => xs.map(([d, b]) => `${b} ${d.toString('hex')}`);
-      const expected = want.map((m) => `${typeof m !== 'string'} ${bytesOf(m).toString('hex')}`);
+      const { expected, atClient } = await hundredEchoes(ws);
       expect(shown(atServer)).toEqual(expected);
-      expect(shown(atClient)).toEqual(expected);
+      expect(atClient).toEqual(expected);
       expect(serverAgreed).toBe('permessage-deflate');
       ws.close(1000);
       const flow = await ended;
@@ -309,23 +322,10 @@ describe('WebSocket over HTTP/2 (RFC 8441) through the proxy', () => {
     // the extended CONNECT reached the origin as HTTP/2, with the offer
     expect([seen.at(-1)![':protocol'], seen.at(-1)![':path']]).toEqual(['websocket', '/h2-deflate']);
     expect(String(seen.at(-1)!['sec-websocket-extensions'])).toMatch(/^permessage-deflate/);
-    const sent = testMessages(100);
-    sent[10] = 'edit me';
-    const want = sent.map((m) => (m === 'edit me' ? 'edited by the proxy' : m));
-    const atClient: Array<[Buffer, boolean]> = [];
-    const all = new Promise<void>((resolve) =>
-      ws.on('message', (data: Buffer, isBinary: boolean) => {
-        atClient.push([data, isBinary]);
-        if (atClient.length === sent.length) resolve();
-      }),
-    );
     h2Deflated.length = 0;
-    for (const m of sent) ws.send(m);
-    await all;
-    const shown = (xs: Array<[Buffer, boolean]>): string[] => xs.map(([d, b]) => `${b} ${d.toString('hex')}`);
-    const expected = want.map((m) => `${typeof m !== 'string'} ${bytesOf(m).toString('hex')}`);
+    const { expected, atClient } = await hundredEchoes(ws);
     expect(shown(h2Deflated)).toEqual(expected);
-    expect(shown(atClient)).toEqual(expected);
+    expect(atClient).toEqual(expected);
     ws.close(1000);
     const flow = await ended;
     session.close();
