@@ -13,8 +13,11 @@ import { Buffer } from 'node:buffer';
 const SLAB = 64 * 1024;
 /** Messages up to this size are copied into a slab; larger ones keep (a view of) their own memory. */
 const SMALL = 2048;
-/** Numbers per message in {@link MessageLog.meta}: type | fromClient << 8, slab id, offset, length. */
+/** Numbers per message in a chunk of {@link MessageLog.metas}: type | fromClient << 8, slab id, offset, length. */
 const STRIDE = 4;
+/** Messages per chunk once there is more than one (a power of two: CHUNK_BITS). */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
 
 /** One message as {@link MessageLog.at} returns it (the caller copies what it needs). */
 export interface LoggedMessage {
@@ -36,8 +39,12 @@ export interface LoggedMessage {
 export class MessageLog {
   /** Messages held. */
   count = 0;
-  private meta = new Int32Array(64 * STRIDE);
-  private times = new Float64Array(64);
+  // Message k of the log is entry `head + k` of the chunks: chunk `(head + k) >> CHUNK_BITS`. A
+  // first chunk grows by doubling up to CHUNK messages; then chunks are added, never copied, and
+  // dropped from the front as the oldest messages go (a long session never moves its records).
+  private metas: Int32Array[] = [new Int32Array(64 * STRIDE)];
+  private times: Float64Array[] = [new Float64Array(64)];
+  private head = 0;
   /** Slabs by id (`slabs[id - firstSlab]`; null once no message uses it), and how many messages use each. */
   private slabs: Array<Buffer | null> = [];
   private uses: number[] = [];
@@ -105,16 +112,21 @@ export class MessageLog {
   }
 
   private record(type: number, fromClient: boolean, slabId: number, at: number, n: number, ms: number): void {
-    const i = this.count;
-    if (i === this.times.length) this.grow();
-    const o = i * STRIDE;
-    const meta = this.meta;
+    let j = this.head + this.count;
+    if (j >> CHUNK_BITS >= this.metas.length || (this.metas.length === 1 && j >= this.times[0]!.length)) {
+      this.grow();
+      j = this.head + this.count;
+    }
+    const c = j >> CHUNK_BITS;
+    const e = j & (CHUNK - 1);
+    const o = e * STRIDE;
+    const meta = this.metas[c]!;
     meta[o] = type | (fromClient ? 256 : 0);
     meta[o + 1] = slabId;
     meta[o + 2] = at;
     meta[o + 3] = n;
-    this.times[i] = ms;
-    this.count = i + 1;
+    this.times[c]![e] = ms;
+    this.count++;
     this.uses[slabId - this.firstSlab]!++;
     this.offset = at;
     this.length = n;
@@ -124,27 +136,35 @@ export class MessageLog {
   pop(): void {
     if (this.count === 0) return;
     this.count--;
-    const o = this.count * STRIDE;
-    const id = this.meta[o + 1]!;
-    if (id === this.slabId && this.meta[o + 2]! + this.meta[o + 3]! === this.used) this.used = this.meta[o + 2]!;
+    const [m, o] = this.where(this.count);
+    const id = m[o + 1]!;
+    if (id === this.slabId && m[o + 2]! + m[o + 3]! === this.used) this.used = m[o + 2]!;
     this.drop(id);
   }
 
   /** Content length of message `i`. */
   size(i: number): number {
-    return this.meta[i * STRIDE + 3]!;
+    const j = this.head + i;
+    return this.metas[j >> CHUNK_BITS]![(j & (CHUNK - 1)) * STRIDE + 3]!;
+  }
+
+  /** The chunk holding message `i`'s numbers and where they start in it. */
+  private where(i: number): [Int32Array, number] {
+    const j = this.head + i;
+    return [this.metas[j >> CHUNK_BITS]!, (j & (CHUNK - 1)) * STRIDE];
   }
 
   /** Message `i` (0: the oldest held), written into `out`. */
   at(i: number, out: LoggedMessage): LoggedMessage {
-    const o = i * STRIDE;
-    const m = this.meta;
+    const j = this.head + i;
+    const o = (j & (CHUNK - 1)) * STRIDE;
+    const m = this.metas[j >> CHUNK_BITS]!;
     out.type = m[o]! & 255;
     out.fromClient = (m[o]! & 256) !== 0;
     out.bytes = this.slabs[m[o + 1]! - this.firstSlab]!;
     out.offset = m[o + 2]!;
     out.length = m[o + 3]!;
-    out.ms = this.times[i]!;
+    out.ms = this.times[j >> CHUNK_BITS]![j & (CHUNK - 1)]!;
     return out;
   }
 
@@ -152,15 +172,29 @@ export class MessageLog {
   shift(n: number): void {
     if (n <= 0) return;
     if (n >= this.count) return this.clear();
-    for (let i = 0; i < n; i++) this.drop(this.meta[i * STRIDE + 1]!);
-    this.meta.copyWithin(0, n * STRIDE, this.count * STRIDE);
-    this.times.copyWithin(0, n, this.count);
+    for (let i = 0; i < n; i++) {
+      const [m, o] = this.where(i);
+      this.drop(m[o + 1]!);
+    }
+    this.head += n;
     this.count -= n;
+    const gone = this.head >> CHUNK_BITS;
+    if (gone > 0) {
+      this.metas.splice(0, gone);
+      this.times.splice(0, gone);
+      this.head -= gone << CHUNK_BITS;
+    }
   }
 
   /** Drop every message. The slab being filled is kept for the next ones. */
   clear(): void {
     this.count = 0;
+    this.head = 0;
+    // the last chunk is kept for the next messages (a log read after every message never allocates)
+    if (this.metas.length > 1) {
+      this.metas = [this.metas[this.metas.length - 1]!];
+      this.times = [this.times[this.times.length - 1]!];
+    }
     this.slabs = this.slab === null ? [] : [this.slab];
     this.uses = this.slab === null ? [] : [1]; // the slab being filled holds a use of its own
     if (this.slab !== null) this.firstSlab = this.slabId;
@@ -187,13 +221,22 @@ export class MessageLog {
     }
   }
 
+  /** Room for one more message: a first chunk below CHUNK doubles (moving its messages to its start), else a chunk is added. */
   private grow(): void {
-    const meta = new Int32Array(this.meta.length * 2);
-    meta.set(this.meta);
-    this.meta = meta;
-    const times = new Float64Array(this.times.length * 2);
-    times.set(this.times);
-    this.times = times;
+    const cap = this.times[0]!.length;
+    if (this.metas.length === 1 && cap < CHUNK) {
+      const size = Math.min(CHUNK, cap * 2);
+      const meta = new Int32Array(size * STRIDE);
+      meta.set(this.metas[0]!.subarray(this.head * STRIDE, (this.head + this.count) * STRIDE));
+      const times = new Float64Array(size);
+      times.set(this.times[0]!.subarray(this.head, this.head + this.count));
+      this.metas[0] = meta;
+      this.times[0] = times;
+      this.head = 0;
+      return;
+    }
+    this.metas.push(new Int32Array(CHUNK * STRIDE));
+    this.times.push(new Float64Array(CHUNK));
   }
 }
 

@@ -207,6 +207,24 @@ describe('WebSocket messages logged by the proxy (compact until read)', () => {
     }
   });
 
+  it('keeps its records in chunks: 20,000 messages, all kept or the last 5,000, read back right', () => {
+    for (const retention of [null, { maxMessages: 5000 }]) {
+      const ws = new WebSocketData();
+      ws.retention = retention;
+      for (let i = 0; i < 20_000; i++) {
+        log(ws, i, 1 + (i % 50));
+        if (i === 9_999) expect(ws.messages.at(-1)!.timestamp).toBe((1_000_000 + i) / 1000); // a read halfway
+      }
+      const kept = ws.messages;
+      expect(ws.omittedMessages + kept.length).toBe(20_000);
+      kept.forEach((m, k) => {
+        const i = ws.omittedMessages + k;
+        if (m.timestamp !== (1_000_000 + i) / 1000 || !m.content.equals(Buffer.alloc(1 + (i % 50), i & 0xff)))
+          throw new Error(`message ${i} read back wrong`);
+      });
+    }
+  });
+
   it('assigning messages drops what was logged and not read', () => {
     const ws = new WebSocketData();
     log(ws, 0, 10);
