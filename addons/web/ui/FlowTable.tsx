@@ -102,7 +102,14 @@ export function FlowTable() {
         top = Math.max(0, count * H - height);
         if (top !== scrolledTo) el.scrollTop = scrolledTo = top;
       }
-      const { shown, written } = pool.paint(s.rows.value, s.offset.value, Math.floor(top / H) - 2, slotsFor(height), s.selectedId.value, H);
+      const { shown, written } = pool.paint(
+        s.rows.value,
+        s.offset.value,
+        Math.floor(top / H) - 2,
+        slotsFor(height),
+        s.selectedId.value,
+        H,
+      );
       // Lay the rows out now, in this task: the next frame then only paints (JavaScript, layout
       // and paint in one task ran over 50 ms on a loaded machine).
       if (written > 0) void el.scrollHeight;
