@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseFilter, type HTTPFlow } from '@mitmts/sdk';
 import { tflow, treq } from '@mitmts/sdk/testing';
@@ -18,6 +19,7 @@ import { ensureChromium } from '../../../test/helpers/browser.js';
 import { Intercept } from '@mitmts/addon-intercept';
 import { Export } from '@mitmts/addon-export';
 import { ClientPlayback } from '@mitmts/addon-clientplayback';
+import { flowRow } from '../src/flow-json.js';
 import { startWeb, type WebRig } from './helpers.js';
 
 const run = promisify(execFile);
@@ -264,6 +266,58 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     expect(await page.locator('.flow-row').count()).toBeLessThan(100);
     await shot('many');
   }, 60_000);
+
+  it('row pool: rows rewritten a few per task (the time budget), states changing meanwhile, end as rewritten at once', async () => {
+    const bundle = await esbuild.build({
+      entryPoints: [fileURLToPath(new URL('../ui/rows.ts', import.meta.url))],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      globalName: 'rowsLib',
+      logLevel: 'silent',
+    });
+    const rows = Array.from({ length: 400 }, (_, i) => {
+      const f = tflow({ req: treq({ path: Buffer.from(`/pool/${i}`) }), resp: i % 3 !== 0 });
+      if (i % 5 === 0) f.marked = ':star:';
+      return flowRow(f, 1);
+    });
+    const p = await browser.newPage();
+    try {
+      await p.setContent('<div id="at-once"></div><div id="budget"></div>');
+      await p.addScriptTag({ content: bundle.outputFiles[0]!.text });
+      // Following the end of a list growing by 9 rows per step (a window of 40), a selection
+      // and a changed row on the way; one pool rewrites all at once, the other 3 elements per
+      // call, called 0-2 times per step (so states change while it is behind), then until done.
+      const result = (await p.evaluate(`(() => {
+        const ROWS = ${JSON.stringify(rows)};
+        const SLOTS = 24;
+        const once = new rowsLib.RowPool(document.getElementById('at-once'));
+        const budget = new rowsLib.RowPool(document.getElementById('budget'));
+        const look = (el) => [...el.children].filter((r) => r.className.startsWith('flow-row'))
+          .map((r) => r.style.top + ' ' + r.className + ' ' + r.dataset.id + ' ' + r.textContent).sort();
+        let state = null;
+        let calls = 0;
+        for (let step = 0; step < 30; step++) {
+          const end = 40 + step * 9;
+          if (step === 28) ROWS[285] = { ...ROWS[285], status: 500, url: ROWS[285].url + '?changed' };
+          const win = ROWS.slice(end - 40, end);
+          const selected = step >= 10 ? ROWS[end - 3].id : null;
+          state = [win, end - 40, end - SLOTS + 2, SLOTS, selected, 22];
+          once.paint(...state);
+          for (let k = 0; k < step % 3; k++, calls++) budget.paint(...state, 3);
+        }
+        while (!budget.paint(...state, 3).done) calls++;
+        return { once: look(document.getElementById('at-once')), budget: look(document.getElementById('budget')), calls };
+      })()`)) as { once: string[]; budget: string[]; calls: number };
+      expect(result.once).toHaveLength(22);
+      expect(result.once.join('\n')).toContain('?changed');
+      expect(result.once.join('\n')).toContain(' sel ');
+      expect(result.budget).toEqual(result.once);
+      expect(result.calls).toBeGreaterThan(20);
+    } finally {
+      await p.close();
+    }
+  });
 
   it('asks for the token (login page), refuses a wrong one, and refuses a POST without the XSRF header', async () => {
     const ctx = await browser.newContext();

@@ -23,6 +23,15 @@ const COLUMNS: Array<{ id: string; title: string; sort: SortColumn | null }> = [
 ];
 
 /**
+ * Milliseconds of the page's time one task may spend rewriting and laying out rows; what is
+ * left goes on in the next task. JavaScript, layout and paint of a frame's rows in one task took
+ * 20-30 ms of CPU and ran over 50 ms (a long task) on a loaded 2-core machine.
+ */
+const BUDGET_MS = 8;
+/** Rows a task rewrites however slow the last ones were (the table always moves on). */
+const MIN_ROWS_PER_TASK = 4;
+
+/**
  * Row elements for a viewport `height` pixels tall: the visible rows and a few more, an even
  * number (a row keeps its odd/even class in the element it moves to: no style change).
  */
@@ -78,19 +87,25 @@ export function FlowTable() {
 
   // The body (spacer, scroll position, rows) is written by an effect, not rendered: a delta
   // changes the signals it reads, and it rewrites only what changed, in the task that applied
-  // the delta (the frame that follows only lays out and paints).
+  // the delta, within a time budget: what is left goes on in a task of its own (the frame that
+  // follows only paints).
   useEffect(() => {
     const el = scroller.current!;
     const pool = new RowPool(rowsEl.current!);
     const viewport = signal({ top: el.scrollTop, height: el.clientHeight });
     const seen = new Set<string>();
+    const rest = new MessageChannel();
+    let restQueued = false;
     let shownCount = -1;
     let scrolledTo = -1;
+    /** Milliseconds per rewritten row element (its writes and layout), measured. */
+    let msPerRow = 0.5;
     const paint = (): void => {
+      const t0 = performance.now();
       const count = s.count.value;
       const { height } = viewport.value;
       // The spacer first, then the scroll position (a write that lays out what changed so far:
-      // only the spacer), then the rows (laid out once, in the next frame).
+      // only the spacer), then the rows.
       if (count !== shownCount) {
         shownCount = count;
         spacer.current!.style.height = `${count * H}px`;
@@ -102,18 +117,29 @@ export function FlowTable() {
         top = Math.max(0, count * H - height);
         if (top !== scrolledTo) el.scrollTop = scrolledTo = top;
       }
-      const { shown, written } = pool.paint(
+      const { shown, written, done } = pool.paint(
         s.rows.value,
         s.offset.value,
         Math.floor(top / H) - 2,
         slotsFor(height),
         s.selectedId.value,
         H,
+        Math.max(MIN_ROWS_PER_TASK, Math.floor(BUDGET_MS / msPerRow)),
       );
-      // Lay the rows out now, in this task: the next frame then only paints (JavaScript, layout
-      // and paint in one task ran over 50 ms on a loaded machine).
-      if (written > 0) void el.scrollHeight;
+      if (written > 0) {
+        // Lay the rows out now, in this task: the next frame then only paints.
+        void el.scrollHeight;
+        msPerRow = 0.7 * msPerRow + (0.3 * (performance.now() - t0)) / written;
+      }
       measureLatency(shown, seen);
+      if (!done && !restQueued) {
+        restQueued = true;
+        rest.port2.postMessage(null);
+      }
+    };
+    rest.port1.onmessage = () => {
+      restQueued = false;
+      paint();
     };
     const stop = effect(paint);
     const onViewport = (): void => {
@@ -140,6 +166,7 @@ export function FlowTable() {
       }
     });
     return () => {
+      rest.port1.close();
       stop();
       ro.disconnect();
     };

@@ -49,7 +49,7 @@ function write(s: Slot, look: RowLook): void {
   if (old?.id !== look.id) s.el.dataset.id = look.id;
   if (old?.statusCls !== look.statusCls) s.cells.status.className = look.statusCls;
   if (old?.title !== look.title) s.cells.url.title = look.title;
-  if ((old?.tags ?? '') !== look.tags) {
+  if (old === null || old.tags !== look.tags) {
     while (s.cells.url.firstChild !== s.url) s.cells.url.firstChild!.remove();
     for (const t of look.tags ? look.tags.split(' ') : []) {
       const b = document.createElement('b');
@@ -75,8 +75,11 @@ export class RowPool {
 
   /**
    * Show the rows at list positions [first, first + slots) of the window `rows` (starting at
-   * list position `offset`). Returns the rows that were not on screen before, and how many
-   * elements were rewritten.
+   * list position `offset`), rewriting at most `maxWrites` elements, the last positions first
+   * (following the end, the newest rows). With `done` false some elements still show what they
+   * showed before: paint again (the same or a newer state) to go on; each call rewrites only
+   * what still differs, so calls until `done` leave the elements as one call without a limit.
+   * Returns the rows that were not on screen before and how many elements were rewritten.
    */
   paint(
     rows: readonly FlowRow[],
@@ -85,33 +88,35 @@ export class RowPool {
     slots: number,
     selected: string | null,
     rowHeight: number,
-  ): { shown: FlowRow[]; written: number } {
+    maxWrites = Infinity,
+  ): { shown: FlowRow[]; written: number; done: boolean } {
     while (this.slots.length < slots) this.slots.push(newSlot(this.parent));
     while (this.slots.length > slots) this.slots.pop()!.el.remove();
     const shown: FlowRow[] = [];
     let written = 0;
     const plan = assignSlots(rows, offset, first, slots);
-    for (let i = 0; i < slots; i++) {
+    for (let k = slots - 1; k >= 0; k--) {
+      const i = (((first + k) % slots) + slots) % slots;
       const s = this.slots[i]!;
       const p = plan[i]!;
+      if (
+        p === null ? s.look === null : s.row === p.row && s.index === p.index && s.selected === (p.row.id === selected)
+      )
+        continue;
+      if (written === maxWrites) return { shown, written, done: false };
+      written++;
       if (p === null) {
-        if (s.look !== null) {
-          s.el.className = FREE;
-          written++;
-          s.look = null;
-          s.row = null;
-        }
+        s.el.className = FREE;
+        s.look = null;
+        s.row = null;
         continue;
       }
-      const isSel = p.row.id === selected;
-      if (s.row === p.row && s.index === p.index && s.selected === isSel) continue;
       if (s.row?.id !== p.row.id) shown.push(p.row);
       write(s, rowLook(p.row, p.index, selected, rowHeight));
-      written++;
       s.row = p.row;
       s.index = p.index;
-      s.selected = isSel;
+      s.selected = p.row.id === selected;
     }
-    return { shown, written };
+    return { shown, written, done: true };
   }
 }
