@@ -444,6 +444,11 @@ async function main() {
       JSON.parse(readFileSync(prof ? join(PROFILE_DIR, 'page-trace.json') : taskTrace, 'utf8')),
     );
     const overCpu = tasks.filter((t) => t.tdur > 50_000);
+    const overWall = tasks.filter((t) => t.dur > 50_000);
+    if (overWall.length)
+      console.log(
+        `  main-thread tasks over 50 ms of wall time, wall/CPU: ${overWall.map((t) => `${(t.dur / 1000).toFixed(0)}/${(t.tdur / 1000).toFixed(1)} ms`).join(', ')} (CPU far below wall: the thread waited for a core)`,
+      );
     console.log(
       `  page main-thread tasks: ${tasks.length}, ${(tasks.reduce((a, t) => a + t.tdur, 0) / 1000).toFixed(0)} ms CPU in ${(tasks.reduce((a, t) => a + t.dur, 0) / 1000).toFixed(0)} ms wall; over 50 ms of CPU: ${overCpu.length} (longest ${(Math.max(0, ...tasks.map((t) => t.tdur)) / 1000).toFixed(0)} ms CPU)`,
     );
