@@ -2,22 +2,12 @@
 // over HTTP/2 through the proxy, with the proxy's CA trusted in its NSS store (no certificate
 // errors ignored): the browser reports `h2` for every resource (Performance API), and every
 // stream is one HTTP/2.0 flow.
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { browserProfile, ensureChromium } from '../helpers/browser.js';
+import { ensureChromium, launchChromium } from '../helpers/browser.js';
 import { h2Origin } from '../helpers/h2.js';
 
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const N = 100;
 const PAGE = `<!doctype html><html><head><title>h2</title></head><body>${Array.from({ length: N }, (_, i) => `<img src="/img/${i}.svg" width="1" height="1">`).join('')}</body></html>`;
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>';
@@ -46,13 +36,7 @@ describe.skipIf(missing !== null)('Chromium over HTTP/2 through the proxy', () =
       }
     });
     proxy = await createProxy({ options: { ssl_verify_upstream_trusted_ca: origin.caCertPath } });
-    const { chromium: executablePath, certutil } = tools as { chromium: string; certutil: string };
-    const home = browserProfile(certutil, proxy.caCertPath);
-    browser = await chromium.launch({
-      executablePath,
-      args: [...ARGS, `--proxy-server=${proxy.url}`, '--proxy-bypass-list=<-loopback>'],
-      env: { ...process.env, HOME: home },
-    });
+    browser = await launchChromium(tools as { chromium: string; certutil: string }, proxy.url, proxy.caCertPath);
   }, 120_000);
 
   afterAll(async () => {

@@ -3,11 +3,11 @@
 // test-artifacts/ for people to look at.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, type EmbeddedProxy } from '@mitmts/sdk';
 import { Onboarding } from '@mitmts/addon-onboarding';
-import { ensureChromium } from '../helpers/browser.js';
+import { ensureChromium, launchChromium } from '../helpers/browser.js';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 const tools = ensureChromium();
@@ -20,20 +20,7 @@ describe.skipIf(missing !== null)('onboarding in Chromium', () => {
 
   beforeAll(async () => {
     proxy = await createProxy({ addons: [Onboarding] });
-    browser = await chromium.launch({
-      executablePath: (tools as { chromium: string }).chromium,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      proxy: { server: proxy.url },
-    });
+    browser = await launchChromium(tools as { chromium: string; certutil: string }, proxy.url);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -5,7 +5,20 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium as playwright, type Browser } from 'playwright-core';
 import { canInstall, installDebianPackages, which } from '../../scripts/debian.mjs';
+
+/** Flags every test browser runs with: no sandbox or GPU (containers), no QUIC (the proxy speaks TCP), no background traffic of its own. */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /**
  * Chromium and certutil: their paths, or why they are missing. Where packages can be installed
@@ -42,6 +55,22 @@ export function browserProfile(certutil: string, caCertPath?: string): string {
 }
 
 /**
+ * Headless Chromium (playwright-core) whose every request, loopback included, goes through the
+ * proxy at `proxyUrl`, with a fresh profile trusting `caCertPath` (the proxy's CA) if given.
+ */
+export function launchChromium(
+  tools: { chromium: string; certutil: string },
+  proxyUrl: string,
+  caCertPath?: string,
+): Promise<Browser> {
+  return playwright.launch({
+    executablePath: tools.chromium,
+    args: [...CHROMIUM_ARGS, `--proxy-server=${proxyUrl}`, '--proxy-bypass-list=<-loopback>'],
+    env: { ...process.env, HOME: browserProfile(tools.certutil, caCertPath) },
+  });
+}
+
+/**
  * Load `url` in headless Chromium through the proxy at `proxyUrl` and return the DOM after load
  * (scripts run). Loopback addresses go through the proxy too (`<-loopback>`).
  */
@@ -53,14 +82,7 @@ export function dumpDom(
 ): Promise<{ dom: string; stderr: string }> {
   const args = [
     '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-dev-shm-usage',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
+    ...CHROMIUM_ARGS,
     `--user-data-dir=${join(home, 'profile')}`,
     `--proxy-server=${proxyUrl}`,
     '--proxy-bypass-list=<-loopback>',

@@ -1,21 +1,10 @@
 // Headless Chromium (Debian's, driven by playwright-core) opens a wss:// WebSocket through the
 // proxy, with the proxy's CA in its NSS store, and echoes 100 messages; the flow records them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createProxy, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { browserProfile, ensureChromium } from '../helpers/browser.js';
+import { ensureChromium, launchChromium } from '../helpers/browser.js';
 import { echo, HookLog, wsServer, type WsServer } from '../helpers/websocket.js';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const tools = ensureChromium();
 const missing = 'missing' in tools ? tools.missing : null;
@@ -31,13 +20,7 @@ describe.skipIf(missing !== null)('Chromium WebSocket through the proxy', () => 
     up = await wsServer({ tls: true, deflate: true });
     echo(up);
     proxy = await createProxy({ addons: [log], options: { ssl_verify_upstream_trusted_ca: up.caCertPath } });
-    const { chromium: executablePath, certutil } = tools as { chromium: string; certutil: string };
-    const home = browserProfile(certutil, proxy.caCertPath);
-    browser = await chromium.launch({
-      executablePath,
-      args: [...CHROMIUM_ARGS, `--proxy-server=${proxy.url}`, '--proxy-bypass-list=<-loopback>'],
-      env: { ...process.env, HOME: home },
-    });
+    browser = await launchChromium(tools as { chromium: string; certutil: string }, proxy.url, proxy.caCertPath);
   }, 120_000);
 
   afterAll(async () => {

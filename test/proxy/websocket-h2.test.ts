@@ -15,10 +15,9 @@ import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium } from 'playwright-core';
 import WS from 'ws';
 import { addon, createProxy, FlowReader, FlowWriter, hook, type EmbeddedProxy, type HTTPFlow } from '@mitmts/sdk';
-import { browserProfile, ensureChromium } from '../helpers/browser.js';
+import { ensureChromium, launchChromium } from '../helpers/browser.js';
 import { h2Origin, h2Through } from '../helpers/h2.js';
 import { testCa } from '../helpers/servers.js';
 import { bytesOf, testMessages, wsServer, type WsServer } from '../helpers/websocket.js';
@@ -369,25 +368,10 @@ describe('WebSocket over HTTP/2 (RFC 8441) through the proxy', () => {
 const tools = ensureChromium();
 const missing = 'missing' in tools ? tools.missing : null;
 if (missing) console.warn(`Chromium WebSocket-over-HTTP/2 test skipped: ${missing}`);
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe.skipIf(missing !== null)('Chromium: wss:// over its HTTP/2 connection through the proxy', () => {
   it('opens the WebSocket with an extended CONNECT; 50 messages echoed, one edited; the flow is the HTTP/2 handshake', async () => {
-    const { chromium: executablePath, certutil } = tools as { chromium: string; certutil: string };
-    const browser = await chromium.launch({
-      executablePath,
-      args: [...CHROMIUM_ARGS, `--proxy-server=${proxy.url}`, '--proxy-bypass-list=<-loopback>'],
-      env: { ...process.env, HOME: browserProfile(certutil, proxy.caCertPath) },
-    });
+    const browser = await launchChromium(tools as { chromium: string; certutil: string }, proxy.url, proxy.caCertPath);
     try {
       const ended = log.nextEnd();
       const page = await browser.newPage();
