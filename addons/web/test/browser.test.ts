@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseFilter, type HTTPFlow } from '@mitmts/sdk';
 import { tflow, treq } from '@mitmts/sdk/testing';
 import { Core } from '@mitmts/addon-corecommands';
-import { ensureChromium } from '../../../test/helpers/browser.js';
+import { CHROMIUM_ARGS, ensureChromium } from '../../../test/helpers/browser.js';
 import { Intercept } from '@mitmts/addon-intercept';
 import { Export } from '@mitmts/addon-export';
 import { ClientPlayback } from '@mitmts/addon-clientplayback';
@@ -34,16 +34,6 @@ declare const document: {
   readonly cookie: string;
 };
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/web/', import.meta.url));
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const tools = ensureChromium();
 const missing = 'missing' in tools ? tools.missing : null;
@@ -75,7 +65,10 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     rig = await startWeb([Core, Intercept, Export, ClientPlayback]);
-    browser = await chromium.launch({ executablePath: (tools as { chromium: string }).chromium, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({
+      executablePath: (tools as { chromium: string }).chromium,
+      args: [...CHROMIUM_ARGS],
+    });
     page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
     await page.goto(`${rig.base}/?token=${rig.token}`);
     await page.waitForSelector('.counts');
