@@ -3,7 +3,7 @@
  * row elements (slots), each rewritten only where what it shows changed. Following the end at
  * 1,000 flows/s, a frame costs the rows that arrived, not the rows shown: a row that stays on
  * screen keeps its element and is not touched, a row that scrolls in rewrites the texts of the
- * element whose row scrolled out, and no element is created or removed (a slot without a row is
+ * element whose row scrolled out, and no row element is created or removed (a slot without a row is
  * hidden, not unmounted; creating and removing elements costs Chromium a layout tree rebuild).
  */
 import type { FlowRow } from '../src/protocol.js';
