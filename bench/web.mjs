@@ -5,6 +5,7 @@
 //   --profile DIR: during the live phase, profile mitmts (node --cpu-prof) and the page (a
 //   Chromium trace and a CPU profile of its JavaScript), write them to DIR and print where the
 //   time goes: the top functions of both, and what the page's long tasks spent their time on.
+//   The page is then served unminified (its profile names the page's own functions).
 //
 // 1. first paint: mitmts reads a .mitm file of N flows (`-r`), then the page is opened; the
 //    time from navigation start to the first flow row on screen (and the browser's first
@@ -26,6 +27,7 @@ import WebSocket from 'ws';
 import { encodeFlowState } from '../core/dist/index.js';
 import { tflow, treq, tresp } from '../sdk/dist/testing.js';
 import { Child, installCleanup, stopAll } from './lib/children.mjs';
+import { bundleUi } from '../addons/web/build-ui.mjs';
 import { formatProfile, summarizeProfile } from './lib/profile.mjs';
 import { ROOT } from './lib/proxies.mjs';
 import { cpuSecondsOf, freePort, machineBusy, waitForPort } from './lib/sys.mjs';
@@ -368,6 +370,10 @@ async function main() {
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.addInitScript(PROBES);
+    if (PROFILE_DIR) {
+      const js = (await bundleUi({ minify: false }))['app.js'];
+      await page.route('**/static/app.js*', (r) => r.fulfill({ contentType: js.type, body: js.text }));
+    }
     await page.goto(m.url);
     await page.waitForSelector('.flow-row');
     const firstRow = await page.evaluate(() => window.__firstRow);
@@ -438,6 +444,11 @@ async function main() {
       JSON.parse(readFileSync(prof ? join(PROFILE_DIR, 'page-trace.json') : taskTrace, 'utf8')),
     );
     const overCpu = tasks.filter((t) => t.tdur > 50_000);
+    const overWall = tasks.filter((t) => t.dur > 50_000);
+    if (overWall.length)
+      console.log(
+        `  main-thread tasks over 50 ms of wall time, wall/CPU: ${overWall.map((t) => `${(t.dur / 1000).toFixed(0)}/${(t.tdur / 1000).toFixed(1)} ms`).join(', ')} (CPU far below wall: the thread waited for a core)`,
+      );
     console.log(
       `  page main-thread tasks: ${tasks.length}, ${(tasks.reduce((a, t) => a + t.tdur, 0) / 1000).toFixed(0)} ms CPU in ${(tasks.reduce((a, t) => a + t.dur, 0) / 1000).toFixed(0)} ms wall; over 50 ms of CPU: ${overCpu.length} (longest ${(Math.max(0, ...tasks.map((t) => t.tdur)) / 1000).toFixed(0)} ms CPU)`,
     );

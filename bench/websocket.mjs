@@ -63,10 +63,12 @@ function relayCase({ compress = false, hook = null, batch = 1 }) {
   const chunks = [];
   for (let i = 0; i < frames.length; i += batch) chunks.push(Buffer.concat(frames.slice(i, i + batch)));
   return () => {
+    const data = new WebSocketData();
     const relay = new WebSocketRelay({
-      data: new WebSocketData(),
+      data,
       deflate: compress ? TAKEOVER : null,
-      onMessage: hook,
+      // the runtime's hook reads the message from the flow, as an addon does
+      onMessage: hook && (() => hook(data.messages.at(-1))),
       send: (_toClient, b) => (sink += b.length),
       onEnd: () => undefined,
     });

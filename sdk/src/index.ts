@@ -33,6 +33,7 @@ export {
   type HookMap,
   type HookName,
   type HookHandler,
+  type HookOptions,
   type HookResult,
   type Loader,
   type ConnectionContext,

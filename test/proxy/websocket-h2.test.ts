@@ -28,7 +28,16 @@ const wsLib = (file: string): unknown => requireHere(join(dirname(requireHere.re
 const PerMessageDeflate = wsLib('permessage-deflate.js') as new (o: object) => {
   accept(configurations: object[]): object;
 };
-const parseExtensions = (wsLib('extension.js') as { parse(h: string): Record<string, object[]> }).parse;
+/** The answer a `ws` server gives to a permessage-deflate offer (its parameters, as a header value). */
+function deflateAnswer(offer: string): string {
+  const pmd = new PerMessageDeflate({ isServer: true, threshold: 0 });
+  return extensionHeader.format({ 'permessage-deflate': pmd.accept(parseExtensions(offer)['permessage-deflate']!) });
+}
+const extensionHeader = wsLib('extension.js') as {
+  parse(h: string): Record<string, object[]>;
+  format(e: Record<string, object>): string;
+};
+const parseExtensions = extensionHeader.parse;
 
 /**
  * `ws` framing on a stream that is already a WebSocket (an extended CONNECT's stream); `client`
@@ -79,6 +88,8 @@ let h2: Awaited<ReturnType<typeof h2Origin>>;
 let h1: WsServer;
 /** What the HTTP/2 origin saw of each extended CONNECT. */
 const seen: http2.IncomingHttpHeaders[] = [];
+/** Messages the HTTP/2 origin got on its permessage-deflate WebSocket. */
+const h2Deflated: Array<[Buffer, boolean]> = [];
 
 beforeAll(async () => {
   h2 = await h2Origin(
@@ -89,6 +100,19 @@ beforeAll(async () => {
         return;
       }
       seen.push(headers);
+      const offer = headers['sec-websocket-extensions'];
+      if (headers[':path'] === '/h2-deflate' && typeof offer === 'string') {
+        // permessage-deflate on the HTTP/2 stream itself: the origin agrees and echoes as it got
+        // (elsewhere it declines the offer Chromium makes)
+        const agreed = deflateAnswer(offer);
+        stream.respond({ ':status': 200, 'x-origin': 'h2', 'sec-websocket-extensions': agreed });
+        const ws = wsOn(stream, false, offer);
+        ws.on('message', (data: Buffer, isBinary) => {
+          h2Deflated.push([data, isBinary]);
+          ws.send(data, { binary: isBinary });
+        });
+        return;
+      }
       stream.respond({ ':status': 200, 'x-origin': 'h2' });
       const ws = wsOn(stream, false);
       ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `h2 echo: ${String(data)}`, { binary: isBinary }));
@@ -153,6 +177,32 @@ async function chat(ws: WS, messages: Array<string | Buffer>): Promise<string[]>
     out.push(binary ? `binary ${data.toString('hex')}` : String(data));
   }
   return out;
+}
+
+/** Messages as `binary hex` lines. */
+const shown = (xs: Array<[Buffer, boolean]>): string[] => xs.map(([d, b]) => `${b} ${d.toString('hex')}`);
+
+/**
+ * Send 100 text and binary messages (the 11th "edit me", which the Log addon rewrites) and wait
+ * for the 100 echoes: what the client got, and what both ends should have got.
+ */
+async function hundredEchoes(ws: WS): Promise<{ expected: string[]; atClient: string[] }> {
+  const sent = testMessages(100);
+  sent[10] = 'edit me';
+  const want = sent.map((m) => (m === 'edit me' ? 'edited by the proxy' : m));
+  const atClient: Array<[Buffer, boolean]> = [];
+  const all = new Promise<void>((resolve) =>
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      atClient.push([data, isBinary]);
+      if (atClient.length === sent.length) resolve();
+    }),
+  );
+  for (const m of sent) ws.send(m);
+  await all;
+  return {
+    expected: want.map((m) => `${typeof m !== 'string'} ${bytesOf(m).toString('hex')}`),
+    atClient: shown(atClient),
+  };
 }
 
 describe('WebSocket over HTTP/2 (RFC 8441) through the proxy', () => {
@@ -243,22 +293,9 @@ describe('WebSocket over HTTP/2 (RFC 8441) through the proxy', () => {
       });
       expect(headers[':status']).toBe(200);
       expect(String(headers['sec-websocket-extensions'])).toMatch(/^permessage-deflate/);
-      const sent = testMessages(100);
-      sent[10] = 'edit me';
-      const want = sent.map((m) => (m === 'edit me' ? 'edited by the proxy' : m));
-      const atClient: Array<[Buffer, boolean]> = [];
-      const all = new Promise<void>((resolve) =>
-        ws.on('message', (data: Buffer, isBinary: boolean) => {
-          atClient.push([data, isBinary]);
-          if (atClient.length === sent.length) resolve();
-        }),
-      );
-      for (const m of sent) ws.send(m);
-      await all;
-      const shown = (xs: Array<[Buffer, boolean]>): string[] => xs.map(([d, b]) => `${b} ${d.toString('hex')}`);
-      const expected = want.map((m) => `${typeof m !== 'string'} ${bytesOf(m).toString('hex')}`);
+      const { expected, atClient } = await hundredEchoes(ws);
       expect(shown(atServer)).toEqual(expected);
-      expect(shown(atClient)).toEqual(expected);
+      expect(atClient).toEqual(expected);
       expect(serverAgreed).toBe('permessage-deflate');
       ws.close(1000);
       const flow = await ended;
@@ -273,6 +310,38 @@ describe('WebSocket over HTTP/2 (RFC 8441) through the proxy', () => {
     } finally {
       await dz.close();
     }
+  });
+
+  it('permessage-deflate on an HTTP/2 origin that speaks extended CONNECT itself (no translation): 100 messages each way byte-identical, one edited (re-deflated), all decoding at both ends', async () => {
+    const ended = log.nextEnd();
+    const { session, ws, headers } = await openThrough(h2.port, '/h2-deflate', {
+      'sec-websocket-extensions': 'permessage-deflate; client_max_window_bits',
+    });
+    expect(headers[':status']).toBe(200);
+    expect(String(headers['sec-websocket-extensions'])).toMatch(/^permessage-deflate/);
+    // the extended CONNECT reached the origin as HTTP/2, with the offer
+    expect([seen.at(-1)![':protocol'], seen.at(-1)![':path']]).toEqual(['websocket', '/h2-deflate']);
+    expect(String(seen.at(-1)!['sec-websocket-extensions'])).toMatch(/^permessage-deflate/);
+    h2Deflated.length = 0;
+    const { expected, atClient } = await hundredEchoes(ws);
+    expect(shown(h2Deflated)).toEqual(expected);
+    expect(atClient).toEqual(expected);
+    ws.close(1000);
+    const flow = await ended;
+    session.close();
+    expect([flow.request.method, flow.response!.statusCode, flow.response!.httpVersion]).toEqual([
+      'CONNECT',
+      200,
+      'HTTP/2.0',
+    ]);
+    expect(flow.response!.headers.get('sec-websocket-extensions')).toMatch(/^permessage-deflate/);
+    // the proxy inflated every message for the flow: 100 each way, as the peers sent them
+    const msgs = flow.websocket!.messages;
+    expect(msgs.length).toBe(200);
+    for (const fromClient of [true, false])
+      expect(
+        msgs.filter((m) => m.fromClient === fromClient).map((m) => `${!m.isText} ${m.content.toString('hex')}`),
+      ).toEqual(expected);
   });
 
   it("an HTTP/1.1 server's 101 whose Sec-WebSocket-Accept does not answer the key the proxy sent: the client gets 502 naming it", async () => {

@@ -1,4 +1,4 @@
-import { addon, option, type AddonHooks, type HTTPFlow } from '@mitmts/sdk';
+import { addon, hook, option, type AddonHooks, type HTTPFlow } from '@mitmts/sdk';
 
 /**
  * Strips the conditional-request headers (`If-Modified-Since`, `If-None-Match`) so servers send
@@ -13,6 +13,7 @@ export class AntiCache implements AddonHooks {
   })
   anticache!: boolean;
 
+  @hook('request', { activeWhen: (a: AntiCache): boolean => a.anticache })
   request(flow: HTTPFlow): void {
     if (this.anticache) flow.request.anticache();
   }

@@ -13,6 +13,13 @@ const conditional = () =>
   });
 
 describe('anticache (unit)', () => {
+  it('leaves its request hook out of the chain while the option is off (activeWhen)', async () => {
+    const tctx = await withAddon(AntiCache);
+    expect(tctx.kernel.addons.has('request')).toBe(false);
+    tctx.configure({ anticache: true });
+    expect(tctx.kernel.addons.has('request')).toBe(true);
+  });
+
   it('does nothing while the option is off', async () => {
     const tctx = await withAddon(AntiCache);
     const f = tflow({ req: conditional() });

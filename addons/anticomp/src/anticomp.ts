@@ -1,4 +1,4 @@
-import { addon, option, type AddonHooks, type HTTPFlow } from '@mitmts/sdk';
+import { addon, hook, option, type AddonHooks, type HTTPFlow } from '@mitmts/sdk';
 
 /**
  * Sets `Accept-Encoding: identity` on every request, asking servers for uncompressed responses
@@ -9,6 +9,7 @@ export class AntiComp implements AddonHooks {
   @option({ type: 'bool', default: false, help: 'Try to convince servers to send us un-compressed data.' })
   anticomp!: boolean;
 
+  @hook('request', { activeWhen: (a: AntiComp): boolean => a.anticomp })
   request(flow: HTTPFlow): void {
     if (this.anticomp) flow.request.anticomp();
   }

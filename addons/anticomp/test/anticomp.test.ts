@@ -5,6 +5,13 @@ import { requestVia, startOrigin, tflow, treq, withAddon, type Origin } from '@m
 import { AntiComp } from '../src/index.js';
 
 describe('anticomp (unit)', () => {
+  it('leaves its request hook out of the chain while the option is off (activeWhen)', async () => {
+    const tctx = await withAddon(AntiComp);
+    expect(tctx.kernel.addons.has('request')).toBe(false);
+    tctx.configure({ anticomp: true });
+    expect(tctx.kernel.addons.has('request')).toBe(true);
+  });
+
   it('does nothing while the option is off', async () => {
     const tctx = await withAddon(AntiComp);
     const f = tflow({ req: treq({ headers: new HTTPHeaders([['Accept-Encoding', 'gzip, br']]) }) });

@@ -1,4 +1,4 @@
-import { addon, option, OptionsError, HTTPResponse, type AddonHooks, type HTTPFlow } from '@mitmts/sdk';
+import { addon, hook, option, OptionsError, HTTPResponse, type AddonHooks, type HTTPFlow } from '@mitmts/sdk';
 import { NO_RESPONSE, parseSpec, type BlockSpec } from './spec.js';
 
 /**
@@ -38,6 +38,7 @@ export class BlockList implements AddonHooks {
     this.items = items;
   }
 
+  @hook('request', { activeWhen: (b: BlockList): boolean => b.items.length > 0 })
   request(flow: HTTPFlow): void {
     if (flow.response || flow.error || !flow.live) return;
     const items = this.items;

@@ -11,6 +11,15 @@ async function blocked(specs: string[], flow = tflow()) {
 }
 
 describe('blocklist', () => {
+  it('leaves its request hook out of the chain while the list is empty (activeWhen)', async () => {
+    const tctx = await withAddon(BlockList);
+    expect(tctx.kernel.addons.has('request')).toBe(false);
+    tctx.configure({ block_list: ['/~u address/403'] });
+    expect(tctx.kernel.addons.has('request')).toBe(true);
+    tctx.configure({ block_list: [] });
+    expect(tctx.kernel.addons.has('request')).toBe(false);
+  });
+
   it('answers a matching request with an empty response of that status', async () => {
     const f = await blocked(['/~u address/403']);
     expect(f.response!.statusCode).toBe(403);

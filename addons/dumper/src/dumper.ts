@@ -5,6 +5,7 @@ import {
   type Filter,
   filterOption,
   type Flow,
+  hook,
   type HTTPFlow,
   inject,
   option,
@@ -16,6 +17,9 @@ import {
 import { VIEW_NAMES } from './contentviews.js';
 import * as fmt from './format.js';
 import { colored, plain } from './style.js';
+
+/** The flow hooks print only at `flow_detail` above 0 (`-q` sets 0): below, they are left out of the chain. */
+const PRINTING = { activeWhen: (d: Dumper): boolean => d.flow_detail > 0 };
 
 /**
  * mitmdump's terminal output (mitmproxy's `dumper` addon): one line per request and one per
@@ -72,42 +76,52 @@ export class Dumper implements AddonHooks {
     return this.filter === null || this.filter(flow);
   }
 
+  @hook('response', PRINTING)
   response(flow: HTTPFlow): void {
     if (this.match(flow)) this.emit(fmt.httpFlow, flow);
   }
 
+  @hook('error', PRINTING)
   error(flow: HTTPFlow): void {
     if (this.match(flow)) this.emit(fmt.httpFlow, flow);
   }
 
+  @hook('websocket_message', PRINTING)
   websocket_message(flow: HTTPFlow): void {
     if (this.match(flow)) this.emit(fmt.websocketMessage, flow);
   }
 
+  @hook('websocket_end', PRINTING)
   websocket_end(flow: HTTPFlow): void {
     if (this.match(flow)) this.emit(fmt.websocketEnd, flow);
   }
 
+  @hook('tcp_message', PRINTING)
   tcp_message(flow: TCPFlow): void {
     if (this.match(flow)) this.emit(fmt.streamMessage, flow);
   }
 
+  @hook('tcp_error', PRINTING)
   tcp_error(flow: TCPFlow): void {
     if (this.match(flow)) this.emit(fmt.streamError, flow);
   }
 
+  @hook('udp_message', PRINTING)
   udp_message(flow: UDPFlow): void {
     if (this.match(flow)) this.emit(fmt.streamMessage, flow);
   }
 
+  @hook('udp_error', PRINTING)
   udp_error(flow: UDPFlow): void {
     if (this.match(flow)) this.emit(fmt.streamError, flow);
   }
 
+  @hook('dns_response', PRINTING)
   dns_response(flow: DNSFlow): void {
     if (this.match(flow)) this.emit(fmt.dnsResponse, flow);
   }
 
+  @hook('dns_error', PRINTING)
   dns_error(flow: DNSFlow): void {
     if (this.match(flow)) this.emit(fmt.dnsError, flow);
   }

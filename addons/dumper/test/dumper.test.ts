@@ -242,3 +242,13 @@ describe('dumper output, line by line as mitmdump prints it', () => {
     expect(() => tctx.configure({ dumper_default_contentview: 'nope' })).toThrow(/nope/);
   });
 });
+
+describe('dumper at flow_detail 0 (-q)', () => {
+  it('leaves its flow hooks out of the chain, and puts them back when the detail rises (activeWhen)', async () => {
+    const tctx = await withAddons([Dumper], { flow_detail: 0 });
+    const hooks = ['response', 'websocket_message', 'tcp_message', 'dns_response'] as const;
+    expect(hooks.filter((h) => tctx.kernel.addons.has(h))).toEqual([]);
+    tctx.configure({ flow_detail: 1 });
+    expect(hooks.filter((h) => tctx.kernel.addons.has(h))).toEqual(hooks);
+  });
+});

@@ -4,11 +4,15 @@ import {
   type Filter,
   filterOption,
   type Flow,
+  hook,
   inject,
   LOG,
   type Logger,
   option,
 } from '@mitmts/sdk';
+
+/** The flow hooks do something only while a filter is set and interception is on: else they are left out of the chain. */
+const HOLDING = { activeWhen: (i: Intercept): boolean => i.holding };
 
 /**
  * Holds flows that match the `intercept` filter (mitmproxy's `intercept` addon): at the request,
@@ -39,24 +43,31 @@ export class Intercept {
     this.intercept_active = this.filter !== null;
   }
 
+  @hook('request', HOLDING)
   request(f: Flow): void {
     this.process(f);
   }
+  @hook('response', HOLDING)
   response(f: Flow): void {
     this.process(f);
   }
+  @hook('tcp_message', HOLDING)
   tcp_message(f: Flow): void {
     this.process(f);
   }
+  @hook('udp_message', HOLDING)
   udp_message(f: Flow): void {
     this.process(f);
   }
+  @hook('dns_request', HOLDING)
   dns_request(f: Flow): void {
     this.process(f);
   }
+  @hook('dns_response', HOLDING)
   dns_response(f: Flow): void {
     this.process(f);
   }
+  @hook('websocket_message', HOLDING)
   websocket_message(f: Flow): void {
     this.process(f);
   }
@@ -75,9 +86,14 @@ export class Intercept {
     this.release(() => true);
   }
 
+  /** Whether flows can be held now (a filter is set and `intercept_active` is on). */
+  get holding(): boolean {
+    return this.filter !== null && this.intercept_active;
+  }
+
   /** Is `f` one to hold? Replayed flows and flows loaded from files (not live) are not. */
   shouldIntercept(f: Flow): boolean {
-    return this.filter !== null && this.intercept_active && f.live && f.isReplay === null && this.filter(f);
+    return this.holding && f.live && f.isReplay === null && this.filter!(f);
   }
 
   private process(f: Flow): void {

@@ -25,6 +25,18 @@ describe('intercept (unit)', () => {
     expect(f.intercepted).toBe(false);
   });
 
+  it('its flow hooks are left out of the chain while nothing can be held (activeWhen)', async () => {
+    const tctx = await withAddons([Intercept]);
+    const hooks = ['request', 'response', 'websocket_message', 'tcp_message'] as const;
+    expect(hooks.filter((h) => tctx.kernel.addons.has(h))).toEqual([]);
+    tctx.configure({ intercept: '~u /hold' });
+    expect(hooks.filter((h) => tctx.kernel.addons.has(h))).toEqual(hooks);
+    tctx.configure({ intercept_active: false });
+    expect(hooks.filter((h) => tctx.kernel.addons.has(h))).toEqual([]);
+    tctx.configure({ intercept_active: true });
+    expect(tctx.kernel.addons.has('websocket_message')).toBe(true);
+  });
+
   it('a filter turns interception on, clearing it turns it off', async () => {
     const tctx = await withAddons([Intercept]);
     tctx.configure({ intercept: '~u /hold' });

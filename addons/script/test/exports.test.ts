@@ -78,16 +78,32 @@ describe('addonsFromExports', () => {
   });
 
   it('lists the hooks an addon handles that this build never fires, children included', () => {
-    class Dns {
+    class Udp {
+      @hook('udp_start') opened(): void {}
       @hook('dns_request') answer(): void {}
       @hook('response') stamp(_f: HTTPFlow): void {}
     }
     const parent = { name: 'p', udp_message: request, addons: [{ name: 'child', quic_start_client: request }] };
-    expect(unfiredHookWarnings([Dns, parent], '/x/s.ts')).toEqual([
-      'script /x/s.ts: the dns_request hook never fires in this build (DNS mode is not built yet).',
-      'script /x/s.ts: the udp_message hook never fires in this build (UDP is not built yet).',
-      'script /x/s.ts: the quic_start_client hook never fires in this build (QUIC and HTTP/3 are not built yet).',
+    expect(unfiredHookWarnings([Udp, parent], '/x/s.ts')).toEqual([
+      'script /x/s.ts: the udp_start hook never fires in this build (mitmts proxies no UDP other than DNS: the dns mode makes DNS flows).',
+      'script /x/s.ts: the udp_message hook never fires in this build (mitmts proxies no UDP other than DNS: the dns mode makes DNS flows).',
+      'script /x/s.ts: the quic_start_client hook never fires in this build (QUIC and HTTP/3 are not built: h3 in Alt-Svc is stripped, so clients use HTTP/2 or HTTP/1.1).',
     ]);
+    // hooks the runtime fires (WebSocket, DNS, SOCKS5, upstream) are never warned about
+    expect(
+      unfiredHookWarnings(
+        [
+          {
+            name: 'w',
+            websocket_message: request,
+            dns_request: request,
+            socks5_auth: request,
+            http_connect_upstream: request,
+          },
+        ],
+        '/x/s.ts',
+      ),
+    ).toEqual([]);
     expect(unfiredHookWarnings([{ name: 'fine', request, response: request }], '/x/s.ts')).toEqual([]);
   });
 

@@ -316,13 +316,13 @@ describe('hot reload', () => {
   it('warns about hooks this build never fires, and loads the script', async () => {
     const p = put(
       tempDir(),
-      'ws.ts',
-      `export function websocket_message(flow: unknown): void {}\nexport function request(flow: unknown): void {}`,
+      'udp.ts',
+      `export function udp_message(flow: unknown): void {}\nexport function websocket_message(flow: unknown): void {}\nexport function request(flow: unknown): void {}`,
     );
     const { tctx } = await start([p]);
-    expect(tctx.kernel.addons.names()).toContain('ws');
+    expect(tctx.kernel.addons.names()).toContain('udp');
     expect(tctx.messages('warn')).toEqual([
-      `script ${p}: the websocket_message hook never fires in this build (WebSocket connections are relayed untouched: the WebSocket layer is not wired in yet).`,
+      `script ${p}: the udp_message hook never fires in this build (mitmts proxies no UDP other than DNS: the dns mode makes DNS flows).`,
     ]);
   });
 

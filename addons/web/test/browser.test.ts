@@ -10,14 +10,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseFilter, type HTTPFlow } from '@mitmts/sdk';
 import { tflow, treq } from '@mitmts/sdk/testing';
 import { Core } from '@mitmts/addon-corecommands';
-import { ensureChromium } from '../../../test/helpers/browser.js';
+import { CHROMIUM_ARGS, ensureChromium } from '../../../test/helpers/browser.js';
 import { Intercept } from '@mitmts/addon-intercept';
 import { Export } from '@mitmts/addon-export';
 import { ClientPlayback } from '@mitmts/addon-clientplayback';
+import { flowRow } from '../src/flow-json.js';
 import { startWeb, type WebRig } from './helpers.js';
 
 const run = promisify(execFile);
@@ -32,16 +34,6 @@ declare const document: {
   readonly cookie: string;
 };
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/web/', import.meta.url));
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const tools = ensureChromium();
 const missing = 'missing' in tools ? tools.missing : null;
@@ -57,6 +49,15 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
   const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
   const row = (text: string) => page.locator('.flow-row', { hasText: text });
 
+  /** The table's rows as shown: top, classes and cell texts, from the top down. */
+  const shownRows = (p: Page): Promise<string[]> =>
+    p.locator('.flow-row').evaluateAll((rows) =>
+      rows
+        .map((r) => [parseFloat((r as unknown as { style: { top: string } }).style.top), r] as const)
+        .sort((a, b) => a[0] - b[0])
+        .map(([top, r]) => `${top} ${r.className} ${[...r.children].map((c) => c.textContent).join('|')}`),
+    );
+
   async function setFilter(text: string): Promise<void> {
     await page.fill('input[name=filter]', text);
   }
@@ -64,7 +65,10 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     rig = await startWeb([Core, Intercept, Export, ClientPlayback]);
-    browser = await chromium.launch({ executablePath: (tools as { chromium: string }).chromium, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({
+      executablePath: (tools as { chromium: string }).chromium,
+      args: [...CHROMIUM_ARGS],
+    });
     page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
     await page.goto(`${rig.base}/?token=${rig.token}`);
     await page.waitForSelector('.counts');
@@ -234,18 +238,79 @@ describe.skipIf(missing !== null)('web UI in Chromium', () => {
     const n = await page.locator('.flow-row').count();
     expect(n).toBeGreaterThan(10);
     expect(n).toBeLessThan(100);
-    // Following the end, new rows take over the elements of the rows they push out (a few slots
-    // past the old end may be new); keyed by flow, every row element would be new.
-    await page.locator('.flow-row').evaluateAll((rows) => rows.forEach((r) => r.setAttribute('data-old', '')));
+    // Following the end, new rows take over the elements of the rows they push out: the table
+    // keeps its elements (those without a row too), it creates none.
+    await page.locator('.rows > *').evaluateAll((rows) => rows.forEach((r) => r.setAttribute('data-old', '')));
     for (let i = 0; i < 200; i++) add(`/more/${i}`);
     await urlShown('/more/199').waitFor();
     expect(await page.locator('.flow-row').count()).toBeGreaterThan(10);
-    expect(await page.locator('.flow-row:not([data-old])').count()).toBeLessThan(6);
+    expect(await page.locator('.rows > :not([data-old])').count()).toBe(0);
+    // The rows, after all those deltas, are what a page opened now shows at once.
+    const fresh = await browser.newPage({ viewport: page.viewportSize()! });
+    try {
+      await fresh.goto(`${rig.base}/?token=${rig.token}`);
+      await fresh.locator('.flow-row .c-url', { hasText: /\/more\/199$/ }).waitFor();
+      expect(await shownRows(page)).toEqual(await shownRows(fresh));
+    } finally {
+      await fresh.close();
+    }
     await page.locator('.tbody').evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
     await urlShown('/many/101\\d\\d').first().waitFor();
     expect(await page.locator('.flow-row').count()).toBeLessThan(100);
     await shot('many');
   }, 60_000);
+
+  it('row pool: rows rewritten a few per task (the time budget), states changing meanwhile, end as rewritten at once', async () => {
+    const bundle = await esbuild.build({
+      entryPoints: [fileURLToPath(new URL('../ui/rows.ts', import.meta.url))],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      globalName: 'rowsLib',
+      logLevel: 'silent',
+    });
+    const rows = Array.from({ length: 400 }, (_, i) => {
+      const f = tflow({ req: treq({ path: Buffer.from(`/pool/${i}`) }), resp: i % 3 !== 0 });
+      if (i % 5 === 0) f.marked = ':star:';
+      return flowRow(f, 1);
+    });
+    const p = await browser.newPage();
+    try {
+      await p.setContent('<div id="at-once"></div><div id="budget"></div>');
+      await p.addScriptTag({ content: bundle.outputFiles[0]!.text });
+      // Following the end of a list growing by 9 rows per step (a window of 40), a selection
+      // and a changed row on the way; one pool rewrites all at once, the other 3 elements per
+      // call, called 0-2 times per step (so states change while it is behind), then until done.
+      const result = (await p.evaluate(`(() => {
+        const ROWS = ${JSON.stringify(rows)};
+        const SLOTS = 24;
+        const once = new rowsLib.RowPool(document.getElementById('at-once'));
+        const budget = new rowsLib.RowPool(document.getElementById('budget'));
+        const look = (el) => [...el.children].filter((r) => r.className.startsWith('flow-row'))
+          .map((r) => r.style.top + ' ' + r.className + ' ' + r.dataset.id + ' ' + r.textContent).sort();
+        let state = null;
+        let calls = 0;
+        for (let step = 0; step < 30; step++) {
+          const end = 40 + step * 9;
+          if (step === 28) ROWS[285] = { ...ROWS[285], status: 500, url: ROWS[285].url + '?changed' };
+          const win = ROWS.slice(end - 40, end);
+          const selected = step >= 10 ? ROWS[end - 3].id : null;
+          state = [win, end - 40, end - SLOTS + 2, SLOTS, selected, 22];
+          once.paint(...state);
+          for (let k = 0; k < step % 3; k++, calls++) budget.paint(...state, 3);
+        }
+        while (!budget.paint(...state, 3).done) calls++;
+        return { once: look(document.getElementById('at-once')), budget: look(document.getElementById('budget')), calls };
+      })()`)) as { once: string[]; budget: string[]; calls: number };
+      expect(result.once).toHaveLength(22);
+      expect(result.once.join('\n')).toContain('?changed');
+      expect(result.once.join('\n')).toContain(' sel ');
+      expect(result.budget).toEqual(result.once);
+      expect(result.calls).toBeGreaterThan(20);
+    } finally {
+      await p.close();
+    }
+  });
 
   it('asks for the token (login page), refuses a wrong one, and refuses a POST without the XSRF header', async () => {
     const ctx = await browser.newContext();

@@ -3,10 +3,11 @@
  * server's window in the DOM, absolutely placed. Scrolling asks the server for the window
  * around the visible rows; at the bottom the table follows new flows.
  */
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { effect, signal } from '@preact/signals';
+import { useEffect, useRef } from 'preact/hooks';
 import type { FlowRow, SortColumn } from '../src/protocol.js';
 import { requestWindow, setDeltaListener, setView } from './conn.js';
-import { duration, size } from './format.js';
+import { RowPool } from './rows.js';
 import * as s from './state.js';
 
 const H = s.ROW_HEIGHT;
@@ -21,37 +22,22 @@ const COLUMNS: Array<{ id: string; title: string; sort: SortColumn | null }> = [
   { id: 'time', title: 'Time', sort: 'duration' },
 ];
 
-function statusClass(r: FlowRow): string {
-  if (r.error) return 'err';
-  if (r.status === null) return '';
-  return r.status >= 500 ? 's5' : r.status >= 400 ? 's4' : r.status >= 300 ? 's3' : 's2';
-}
+/**
+ * Milliseconds of the page's time one task may spend rewriting and laying out rows; what is
+ * left goes on in the next task. JavaScript, layout and paint of a frame's rows in one task took
+ * 20-30 ms of CPU and ran over 50 ms (a long task) on a loaded 2-core machine.
+ */
+const BUDGET_MS = 8;
+/** Rows a task rewrites however slow the last ones were (the table always moves on). */
+const MIN_ROWS_PER_TASK = 4;
 
-function Row({ r, index }: { r: FlowRow; index: number }) {
-  const cls = [
-    'flow-row',
-    r.id === s.selectedId.value ? 'sel' : '',
-    r.intercepted ? 'held' : '',
-    r.marked ? 'marked' : '',
-    index % 2 ? 'odd' : '',
-  ].join(' ');
-  return (
-    <div class={cls} style={{ top: `${index * H}px` }} data-id={r.id} onMouseDown={() => (s.selectedId.value = r.id)}>
-      <span class="c-n">{index + 1}</span>
-      <span class="c-method">{r.method}</span>
-      <span class="c-url" title={r.url}>
-        {r.intercepted ? <b class="tag">held</b> : null}
-        {r.is_replay ? <b class="tag">replay</b> : null}
-        {r.websocket ? <b class="tag">ws</b> : null}
-        {r.marked ? <b class="tag mark">★</b> : null}
-        {r.url}
-      </span>
-      <span class={`c-status ${statusClass(r)}`}>{r.error ? 'error' : (r.status ?? '')}</span>
-      <span class="c-type">{r.content_type ?? ''}</span>
-      <span class="c-size">{size(r.size)}</span>
-      <span class="c-time">{duration(r.duration)}</span>
-    </div>
-  );
+/**
+ * Row elements for a viewport `height` pixels tall: the visible rows and a few more, an even
+ * number (a row keeps its odd/even class in the element it moves to: no style change).
+ */
+function slotsFor(height: number): number {
+  const n = Math.ceil(height / H) + 6;
+  return n + (n % 2);
 }
 
 /** Latencies from the response to the row on screen (read by the benchmark). */
@@ -63,13 +49,33 @@ declare global {
   }
 }
 
+/**
+ * With the benchmark's probe set: for rows first shown now, the time from their response to the
+ * next animation frame (the frame that paints them).
+ */
+function measureLatency(shown: readonly FlowRow[], seen: Set<string>): void {
+  const win = window.__mitmtsRowLatency;
+  if (!win || shown.length === 0) return;
+  const since = window.__mitmtsLatencySince ?? 0;
+  const ends: number[] = [];
+  for (const r of shown) {
+    if (r.response_end && r.response_end * 1000 >= since && !seen.has(r.id)) {
+      seen.add(r.id);
+      ends.push(r.response_end * 1000);
+    }
+  }
+  if (ends.length)
+    requestAnimationFrame(() => {
+      const now = Date.now();
+      for (const t of ends) win.push(now - t);
+    });
+}
+
 export function FlowTable() {
   const scroller = useRef<HTMLDivElement>(null);
-  const [viewport, setViewport] = useState({ top: 0, height: 600 });
+  const spacer = useRef<HTMLDivElement>(null);
+  const rowsEl = useRef<HTMLDivElement>(null);
   const follow = useRef(true);
-  const seen = useRef(new Set<string>());
-
-  const visibleRows = Math.ceil(viewport.height / H) + 1;
 
   // Ask for the window around what is visible, with a screen of margin on each side; at the
   // bottom, the last rows (the server keeps that window at the end as flows arrive).
@@ -79,74 +85,104 @@ export function FlowTable() {
     else requestWindow(Math.floor(top / H) - n, 3 * n);
   };
 
+  // The body (spacer, scroll position, rows) is written by an effect, not rendered: a delta
+  // changes the signals it reads, and it rewrites only what changed, in the task that applied
+  // the delta, within a time budget: what is left goes on in a task of its own (the frame that
+  // follows only paints).
   useEffect(() => {
     const el = scroller.current!;
-    const measure = (): void => setViewport({ top: el.scrollTop, height: el.clientHeight });
-    measure();
-    ask(el.scrollTop, el.clientHeight);
-    const ro = new ResizeObserver(() => {
-      measure();
+    const pool = new RowPool(rowsEl.current!);
+    const viewport = signal({ top: el.scrollTop, height: el.clientHeight });
+    const seen = new Set<string>();
+    const rest = new MessageChannel();
+    let restQueued = false;
+    let shownCount = -1;
+    let scrolledTo = -1;
+    /** Milliseconds per rewritten row element (its writes and layout), measured. */
+    let msPerRow = 0.5;
+    const paint = (): void => {
+      const t0 = performance.now();
+      const count = s.count.value;
+      const { height } = viewport.value;
+      // The spacer first, then the scroll position (a write that lays out what changed so far:
+      // only the spacer), then the rows.
+      if (count !== shownCount) {
+        shownCount = count;
+        spacer.current!.style.height = `${count * H}px`;
+        spacer.current!.dataset.count = String(count);
+      }
+      let top = viewport.value.top;
+      if (follow.current) {
+        // The end, computed (reading scrollHeight would lay out the rows written last time).
+        top = Math.max(0, count * H - height);
+        if (top !== scrolledTo) el.scrollTop = scrolledTo = top;
+      }
+      const { shown, written, done } = pool.paint(
+        s.rows.value,
+        s.offset.value,
+        Math.floor(top / H) - 2,
+        slotsFor(height),
+        s.selectedId.value,
+        H,
+        Math.max(MIN_ROWS_PER_TASK, Math.floor(BUDGET_MS / msPerRow)),
+      );
+      if (written > 0) {
+        // Lay the rows out now, in this task: the next frame then only paints.
+        void el.scrollHeight;
+        msPerRow = 0.7 * msPerRow + (0.3 * (performance.now() - t0)) / written;
+      }
+      measureLatency(shown, seen);
+      if (!done && !restQueued) {
+        restQueued = true;
+        rest.port2.postMessage(null);
+      }
+    };
+    rest.port1.onmessage = () => {
+      restQueued = false;
+      paint();
+    };
+    const stop = effect(paint);
+    const onViewport = (): void => {
+      viewport.value = { top: el.scrollTop, height: el.clientHeight };
       ask(el.scrollTop, el.clientHeight);
-    });
+    };
+    const ro = new ResizeObserver(onViewport);
     ro.observe(el);
+    onScrollRef.current = () => {
+      const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - H;
+      // Following the end (this table's own scroll as rows arrive): the rows shown follow the
+      // count, the window is the server's end. Nothing to paint or ask for.
+      if (atEnd && follow.current) return;
+      follow.current = atEnd;
+      scrolledTo = -1;
+      onViewport();
+    };
     setDeltaListener((before, requested) => {
       // Rows inserted above an anchored window move it down: keep the same rows on screen.
       const shift = s.offset.value - requested;
-      if (!follow.current && shift !== 0 && before !== 0 && s.offset.value !== 0) el.scrollTop += shift * H;
-    });
-    return () => ro.disconnect();
-  }, []);
-
-  // Follow the end while the user is at the bottom.
-  useLayoutEffect(() => {
-    const el = scroller.current!;
-    // The end, computed (reading scrollHeight would force a layout of its own).
-    if (follow.current) el.scrollTop = Math.max(0, s.count.value * H - viewport.height);
-    const win = window.__mitmtsRowLatency;
-    if (win) {
-      const now = Date.now();
-      const since = window.__mitmtsLatencySince ?? 0;
-      for (const r of s.rows.value) {
-        if (r.response_end && r.response_end * 1000 >= since && !seen.current.has(r.id)) {
-          seen.current.add(r.id);
-          win.push(now - r.response_end * 1000);
-        }
+      if (!follow.current && shift !== 0 && before !== 0 && s.offset.value !== 0) {
+        el.scrollTop += shift * H;
+        viewport.value = { top: el.scrollTop, height: viewport.value.height };
       }
-    }
-  });
-
-  const onScroll = (): void => {
-    const el = scroller.current!;
-    const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - H;
-    // Following the end (this table's own scroll as rows arrive): the rows shown follow the
-    // count, the window is the server's end. Nothing to render or ask for.
-    if (atEnd && follow.current) return;
-    follow.current = atEnd;
-    setViewport({ top: el.scrollTop, height: el.clientHeight });
-    ask(el.scrollTop, el.clientHeight);
-  };
+    });
+    return () => {
+      rest.port1.close();
+      stop();
+      ro.disconnect();
+    };
+  }, []);
+  const onScrollRef = useRef<() => void>(() => undefined);
 
   const onSort = (c: SortColumn | null): void => {
     if (!c) return;
     const cur = s.sort.value;
     setView(s.filterText.value, { column: c, desc: cur.column === c ? !cur.desc : false });
   };
+  const onMouseDown = (e: MouseEvent): void => {
+    const id = (e.target as Element).closest<HTMLElement>('.flow-row')?.dataset.id;
+    if (id) s.selectedId.value = id;
+  };
 
-  const off = s.offset.value;
-  // Following the end: the rows of the end, in this render (the scroll event comes a frame later).
-  const top = follow.current ? Math.max(0, s.count.value * H - viewport.height) : viewport.top;
-  const first = Math.floor(top / H) - 2;
-  // Row elements are reused: the row at position i goes into slot i % slots, and the slots are
-  // rendered in their own order, so a row that scrolls out hands its element (spans, text nodes)
-  // to the one that scrolls in, which only changes their text and its top. Following the end
-  // at 1,000 flows/s replaces most rows every frame: creating them costs twice as much as
-  // rewriting them (style, layout tree, paint).
-  const slots = visibleRows + 5;
-  const shown: Array<[FlowRow, number]> = [];
-  s.rows.value.forEach((r, i) => {
-    if (off + i >= first && off + i < first + slots) shown.push([r, off + i]);
-  });
-  shown.sort((a, b) => (a[1] % slots) - (b[1] % slots));
   const sortCol = s.sort.value;
   return (
     <div class="table">
@@ -158,13 +194,9 @@ export function FlowTable() {
           </span>
         ))}
       </div>
-      <div class="tbody" ref={scroller} onScroll={onScroll} tabIndex={0}>
-        <div class="spacer" style={{ height: `${s.count.value * H}px` }} data-count={s.count.value} />
-        <div class="rows">
-          {shown.map(([r, index]) => (
-            <Row key={index % slots} r={r} index={index} />
-          ))}
-        </div>
+      <div class="tbody" ref={scroller} onScroll={() => onScrollRef.current()} tabIndex={0}>
+        <div class="spacer" ref={spacer} data-count="0" />
+        <div class="rows" ref={rowsEl} onMouseDown={onMouseDown} />
       </div>
     </div>
   );

@@ -1,6 +1,7 @@
 import type { WebSocketDataState, WebSocketMessageState } from './state.js';
 import { checkKeys } from './connection.js';
 import { decodeUtf8Strict } from './bytes.js';
+import { type LoggedMessage, MessageLog } from './websocket-log.js';
 
 /** WebSocket opcodes of data messages. */
 export enum WebSocketOpcode {
@@ -183,8 +184,16 @@ export interface WebSocketRetention {
  * was left out, so the flow never pretends to be complete.
  */
 export class WebSocketData {
-  messages: WebSocketMessage[] = [];
-  /** Bounds on `messages`, applied by {@link addMessage}; null keeps everything. Not saved. */
+  // Messages are in `#list`, then (newer ones) in `#log` until `messages` is read: the proxy logs
+  // what it relays compactly (see websocket-log.ts) and makes objects only for someone who looks.
+  #list: WebSocketMessage[] = [];
+  #log: MessageLog | null = null;
+  /** Messages ever moved out of the log (made into objects or left out): the number of the log's first. */
+  #logBase = 0;
+  /** Per direction (0: from the server, 1: from the client): the number of the message the relay handles, and its object once made. */
+  readonly #watch = [-1, -1];
+  readonly #made: [WebSocketMessage | null, WebSocketMessage | null] = [null, null];
+  /** Bounds on `messages`, applied as messages are added; null keeps everything. Not saved. */
   retention: WebSocketRetention | null = null;
   /** Messages left out of `messages` by the retention (saved in the flow's metadata). */
   omittedMessages = 0;
@@ -199,6 +208,24 @@ export class WebSocketData {
   closeReason: string | null = null;
   /** When the connection closed. */
   timestampEnd: number | null = null;
+
+  /**
+   * The messages, oldest first (mitmproxy's `messages` list). The same array every time it is
+   * read, until one is assigned; messages the proxy received since the last read are made into
+   * {@link WebSocketMessage} objects when it is read.
+   */
+  get messages(): WebSocketMessage[] {
+    if (this.#log !== null && this.#log.count > 0) this.flushLog();
+    return this.#list;
+  }
+
+  set messages(list: WebSocketMessage[]) {
+    this.#list = list;
+    if (this.#log !== null) {
+      this.#logBase += this.#log.count;
+      this.#log.clear();
+    }
+  }
 
   static fromState(state: WebSocketDataState): WebSocketData {
     const d = new WebSocketData();
@@ -226,8 +253,7 @@ export class WebSocketData {
   }
 
   /**
-   * Append a message (the relay calls this for every message, before the `websocket_message`
-   * hook, so `messages.at(-1)` is the current one), then apply the {@link retention}.
+   * Append a message object, then apply the {@link retention}.
    *
    * Trimming happens in batches so that a long session does not shift a big array per message:
    * the array grows to the bound plus an eighth (at least 64 messages) before the oldest are cut
@@ -235,35 +261,137 @@ export class WebSocketData {
    */
   addMessage(message: WebSocketMessage): void {
     this.messages.push(message);
+    this.retain(message.size);
+  }
+
+  /**
+   * Log a message the proxy received, its content `src[from, to)` (`adopt`: `src` is never
+   * written to again, so a large content may be kept without a copy); `ms` is `Date.now()` when
+   * it arrived. Returns the log, whose `bytes`/`offset`/`length` say where the content is now
+   * (the relay checks it there). Then {@link logged} (or `pop()` on the log if it failed a check).
+   * @internal The WebSocket relay's.
+   */
+  logMessage(
+    type: number,
+    fromClient: boolean,
+    src: Buffer,
+    from: number,
+    to: number,
+    adopt: boolean,
+    ms: number,
+  ): MessageLog {
+    const log = (this.#log ??= new MessageLog());
+    log.append(type, fromClient, src, from, to, adopt, ms);
+    return log;
+  }
+
+  /**
+   * {@link logMessage} for a content of `n` bytes the caller writes at the log's
+   * `bytes[offset, offset + n)` at once (a client's frame, unmasked into place).
+   * @internal The WebSocket relay's.
+   */
+  logSpace(type: number, fromClient: boolean, n: number, ms: number): MessageLog {
+    const log = (this.#log ??= new MessageLog());
+    log.appendSpace(type, fromClient, n, ms);
+    return log;
+  }
+
+  /**
+   * The message just logged passed its checks: it is the message of its direction the relay now
+   * handles ({@link made}), and the {@link retention} applies.
+   * @internal The WebSocket relay's.
+   */
+  logged(fromClient: boolean): void {
+    const log = this.#log!;
+    const d = fromClient ? 1 : 0;
+    this.#watch[d] = this.#logBase + log.count - 1;
+    this.#made[d] = null;
+    this.retain(log.length);
+  }
+
+  /**
+   * The object made for the message of this direction last {@link logged}, if `messages` was read
+   * since (someone may have changed it), else null (nobody saw it: it is as received).
+   * @internal The WebSocket relay's.
+   */
+  made(fromClient: boolean): WebSocketMessage | null {
+    const d = fromClient ? 1 : 0;
+    const m = this.#made[d];
+    this.#made[d] = null;
+    this.#watch[d] = -1;
+    return m;
+  }
+
+  /** Make objects of the logged messages, at the end of `#list`. */
+  private flushLog(): void {
+    const log = this.#log!;
+    const list = this.#list;
+    const e: LoggedMessage = { type: 0, fromClient: false, bytes: EMPTY, offset: 0, length: 0, ms: 0 };
+    for (let i = 0; i < log.count; i++) {
+      log.at(i, e);
+      const m = WebSocketMessage.received(
+        e.type,
+        e.fromClient,
+        e.bytes.buffer,
+        e.bytes.byteOffset + e.offset,
+        e.length,
+        e.ms,
+      );
+      list.push(m);
+      const n = this.#logBase + i;
+      if (n === this.#watch[0]) this.#made[0] = m;
+      else if (n === this.#watch[1]) this.#made[1] = m;
+    }
+    this.#logBase += log.count;
+    log.clear();
+  }
+
+  private get count(): number {
+    return this.#list.length + (this.#log?.count ?? 0);
+  }
+
+  /** Content size of message `k` of all held (`#list`, then the log). */
+  private sizeAt(k: number): number {
+    const list = this.#list;
+    return k < list.length ? list[k]!.size : this.#log!.size(k - list.length);
+  }
+
+  /** A message of `size` bytes was added: cut the oldest when the bounds (plus slack) are passed. */
+  private retain(size: number): void {
     const r = this.retention;
     if (r === null) return;
-    if (r.maxBytes !== undefined) this.keptBytes += message.size;
+    if (r.maxBytes !== undefined) this.keptBytes += size;
     const maxN = r.maxMessages ?? Infinity;
     const maxB = r.maxBytes ?? Infinity;
-    const n = this.messages.length;
-    if (n > maxN + Math.max(64, Math.floor(maxN / 8)) || this.keptBytes > maxB + Math.max(4096, maxB / 8))
+    if (this.count > maxN + Math.max(64, Math.floor(maxN / 8)) || this.keptBytes > maxB + Math.max(4096, maxB / 8))
       this.trim(maxN, maxB);
   }
 
   private trim(maxN: number, maxB: number): void {
-    const msgs = this.messages;
-    let cut = Math.max(0, msgs.length - Math.max(1, maxN));
+    const n = this.count;
+    let cut = Math.max(0, n - Math.max(1, maxN));
     if (maxB !== Infinity) {
       let bytes = 0;
-      for (let i = msgs.length - 1; i >= cut; i--) {
-        bytes += msgs[i]!.size;
-        if (bytes > maxB && i < msgs.length - 1) {
+      for (let i = n - 1; i >= cut; i--) {
+        const size = this.sizeAt(i);
+        bytes += size;
+        if (bytes > maxB && i < n - 1) {
           cut = i + 1;
-          bytes -= msgs[i]!.size;
+          bytes -= size;
           break;
         }
       }
       this.keptBytes = bytes;
     }
     if (cut === 0) return;
-    for (let i = 0; i < cut; i++) this.omittedBytes += msgs[i]!.size;
+    for (let i = 0; i < cut; i++) this.omittedBytes += this.sizeAt(i);
     this.omittedMessages += cut;
-    msgs.splice(0, cut);
+    const fromList = Math.min(cut, this.#list.length);
+    if (fromList > 0) this.#list.splice(0, fromList);
+    if (cut > fromList) {
+      this.#log!.shift(cut - fromList);
+      this.#logBase += cut - fromList;
+    }
   }
 
   toString(): string {

@@ -53,6 +53,24 @@ export interface CommandDecl {
 export interface HookDecl {
   readonly key: string | symbol;
   readonly hook: HookName;
+  /** See {@link HookOptions.activeWhen}. */
+  readonly activeWhen?: (addon: object) => boolean;
+}
+
+/** Hooks that always run: `activeWhen` is refused on them. */
+const LIFECYCLE_HOOKS: ReadonlySet<HookName> = new Set(['load', 'configure', 'running', 'done']);
+
+/** The options of {@link hook}. */
+export interface HookOptions<T extends object> {
+  /**
+   * Whether the handler runs at all, given the addon's current state: asked when the addon joins
+   * the chain and after every `configure` (option changes), never per event. While it answers
+   * false the dispatcher leaves the handler out of its table, so an idle handler on a hot hook
+   * (one `websocket_message` per message, one `request` per request) costs nothing. It must
+   * depend only on what `configure` sets (option values and what is derived from them). Not
+   * allowed on the lifecycle hooks (`load`, `configure`, `running`, `done`).
+   */
+  readonly activeWhen?: (addon: T) => boolean;
 }
 
 export interface ClassMeta {
@@ -166,20 +184,31 @@ export function command<const A extends readonly ArgSpec[] = []>(
 /**
  * Run a method on a hook: `@hook('response') onResponse(flow: HTTPFlow) {}`. The method's
  * parameters must fit the hook (see HookMap); it may return a promise, which is awaited.
+ * `options.activeWhen` leaves the handler out while the addon's options make it idle:
+ * `@hook('websocket_message', { activeWhen: (d: Dumper) => d.flow_detail > 0 })`.
  * @throws MitmtsError (`MITMTS_ERR_UNKNOWN_HOOK`) for a name that is no hook (possible in plain
- * JavaScript), with the close names.
+ * JavaScript), with the close names; (`MITMTS_ERR_ADDON_INVALID`) for `activeWhen` on a
+ * lifecycle hook.
  */
-export function hook<K extends HookName>(
+export function hook<K extends HookName, T extends object = object>(
   name: K,
-): <M extends HookHandler<K>>(target: object, key: string | symbol, desc: TypedPropertyDescriptor<M>) => void {
+  options: HookOptions<T> = {},
+): <M extends HookHandler<K>>(target: T, key: string | symbol, desc: TypedPropertyDescriptor<M>) => void {
   if (!isHookName(name)) {
     throw new MitmtsError(
       'MITMTS_ERR_UNKNOWN_HOOK',
       `@hook(${JSON.stringify(name)}): no such hook.${didYouMean(name, HOOK_NAMES)} The hooks are listed in docs/hooks.md.`,
     );
   }
+  const activeWhen = options.activeWhen as ((addon: object) => boolean) | undefined;
+  if (activeWhen !== undefined && LIFECYCLE_HOOKS.has(name)) {
+    throw new MitmtsError(
+      'MITMTS_ERR_ADDON_INVALID',
+      `@hook(${JSON.stringify(name)}, { activeWhen }): ${name} always runs; activeWhen is for event hooks (request, websocket_message, ...).`,
+    );
+  }
   return (target, key) => {
-    own(target.constructor).hooks.push({ key, hook: name });
+    own(target.constructor).hooks.push(activeWhen ? { key, hook: name, activeWhen } : { key, hook: name });
   };
 }
 

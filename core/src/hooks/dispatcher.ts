@@ -40,6 +40,8 @@ export class HookTable {
     private readonly handlers: ReadonlyMap<HookName, readonly Handler[]>,
     private readonly report: ErrorReporter,
     private readonly enter: () => void,
+    /** @internal What each `activeWhen` answered when the table was built (see HookDispatcher.refresh). */
+    readonly active: readonly boolean[] = [],
   ) {}
 
   /** Does any addon handle this hook? (Skip building hook data when none does.) */
@@ -258,10 +260,51 @@ export class HookDispatcher {
     };
   }
 
-  private build(records: readonly AddonRecord[] = this.records): HookTable {
-    const map = new Map<HookName, Handler[]>();
+  /**
+   * Ask the handlers declared with `activeWhen` again (after `configure`: options changed) and
+   * rebuild the table if any answer changed. Flows in flight read the new table at their next hook.
+   */
+  refresh(): void {
+    if (!this.conditional) return;
+    const now = this.active(this.records);
+    if (!sameActive(this.current.active, now)) this.current = this.build(this.records, now);
+  }
+
+  /** Whether some handler of the chain has an `activeWhen` (else {@link refresh} has nothing to do). */
+  private conditional = false;
+
+  /** For every handler with `activeWhen`, in chain order: does it run now? */
+  private active(records: readonly AddonRecord[]): boolean[] {
+    const out: boolean[] = [];
     const visit = (r: AddonRecord): void => {
-      for (const [name, fn] of handlersOf(r)) {
+      for (const [name, , activeWhen] of handlersOf(r)) if (activeWhen) out.push(this.isActive(r, name, activeWhen));
+      r.children.forEach(visit);
+    };
+    records.forEach(visit);
+    return out;
+  }
+
+  /** An `activeWhen` that throws is reported and counts as active (the handler runs, as without it). */
+  private isActive(r: AddonRecord, hook: HookName, activeWhen: (addon: object) => boolean): boolean {
+    try {
+      return activeWhen(r.instance) !== false;
+    } catch (err) {
+      this.reportError(r.name, `${hook} (activeWhen)`, err);
+      return true;
+    }
+  }
+
+  /** The table of `records`; `known`: what their `activeWhen`s answered just now (else they are asked). */
+  private build(records: readonly AddonRecord[] = this.records, known?: readonly boolean[]): HookTable {
+    const map = new Map<HookName, Handler[]>();
+    const active: boolean[] = [];
+    const visit = (r: AddonRecord): void => {
+      for (const [name, fn, activeWhen] of handlersOf(r)) {
+        if (activeWhen) {
+          const on = known ? known[active.length]! : this.isActive(r, name, activeWhen);
+          active.push(on);
+          if (!on) continue;
+        }
         let list = map.get(name);
         if (!list) map.set(name, (list = []));
         list.push({ addon: r.name, fn, self: r.instance, id: handlerId(r.name, name) });
@@ -269,7 +312,8 @@ export class HookDispatcher {
       r.children.forEach(visit);
     };
     records.forEach(visit);
-    return new HookTable(map, (addon, hook, err) => this.reportError(addon, hook, err), this.enter);
+    if (records === this.records) this.conditional = active.length > 0;
+    return new HookTable(map, (addon, hook, err) => this.reportError(addon, hook, err), this.enter, active);
   }
 }
 
@@ -288,13 +332,19 @@ function callWatched(h: Handler, args: readonly unknown[]): unknown {
   }
 }
 
-function handlersOf(r: AddonRecord): Array<[HookName, (...args: unknown[]) => unknown]> {
-  const out: Array<[HookName, (...args: unknown[]) => unknown]> = [];
+type HandlerEntry = [HookName, (...args: unknown[]) => unknown, ((addon: object) => boolean)?];
+
+function sameActive(a: readonly boolean[], b: readonly boolean[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function handlersOf(r: AddonRecord): HandlerEntry[] {
+  const out: HandlerEntry[] = [];
   const inst = r.instance as Record<string | symbol, unknown>;
   const decorated = new Set<string | symbol>();
   for (const h of r.meta.hooks) {
     const fn = inst[h.key];
-    if (typeof fn === 'function') out.push([h.hook, fn as (...args: unknown[]) => unknown]);
+    if (typeof fn === 'function') out.push([h.hook, fn as (...args: unknown[]) => unknown, h.activeWhen]);
     decorated.add(h.key);
   }
   for (const name of HOOK_NAMES) {

@@ -86,7 +86,13 @@ export class Kernel {
       if (this.stateValue !== 'running' && this.stateValue !== 'starting') return;
       if (updated.has('hook_watchdog')) this.watchHooks();
       const r = this.addons.trigger('configure', updated);
-      if (r) r.catch((err: unknown) => this.addons.reportError('kernel', 'configure', err));
+      // handlers declared with `activeWhen` are asked again once the addons have seen the change
+      if (r)
+        r.then(
+          () => this.addons.refresh(),
+          (err: unknown) => this.addons.reportError('kernel', 'configure', err),
+        );
+      else this.addons.refresh();
     });
     this.log.onEntry((entry) => {
       if (this.addons.has('add_log')) void this.addons.trigger('add_log', entry);
@@ -225,6 +231,7 @@ export class Kernel {
         while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
         this.options.processDeferred();
         this.options.assertNoPending();
+        this.addons.refresh();
       } catch (err) {
         this.stateValue = 'new';
         throw err;
@@ -383,6 +390,7 @@ export class Kernel {
 
   private async configureRecord(record: AddonRecord): Promise<void> {
     await this.addons.tableFor(record).trigger('configure', new Set(this.options.names()));
+    this.addons.refresh(); // a record already in the chain (addRecord) is asked for its activeWhen again
   }
 
   private loader(r: AddonRecord): Loader {

@@ -126,6 +126,114 @@ describe('WebSocket retention', () => {
   });
 });
 
+describe('WebSocket messages logged by the proxy (compact until read)', () => {
+  const TEXT = WebSocketOpcode.TEXT;
+  /** `n` bytes of `i`, at offset 3 of a larger buffer. */
+  const bytes = (i: number, n: number) => Buffer.alloc(n + 6, i & 0xff);
+  const log = (ws: WebSocketData, i: number, n: number, adopt = false) => {
+    ws.logMessage(TEXT, i % 2 === 0, bytes(i, n), 3, 3 + n, adopt, 1_000_000 + i);
+    ws.logged(i % 2 === 0);
+  };
+  const sizes = [10, 47, 3000, 100, 70_000, 2048, 2049, 0];
+
+  it('reads back every message in order, small and large, copied or kept, between objects added as such', () => {
+    const ws = new WebSocketData();
+    const list = ws.messages;
+    for (let i = 0; i < 400; i++) {
+      if (i % 50 === 7) ws.addMessage(new WebSocketMessage(TEXT, true, Buffer.from(`object ${i}`), 1000 + i / 1000));
+      else log(ws, i, sizes[i % sizes.length]!, i % 3 === 0);
+      if (i % 97 === 0) expect(ws.messages).toBe(list); // the same array at every read
+    }
+    expect(ws.messages).toBe(list);
+    expect(list).toHaveLength(400);
+    list.forEach((m, i) => {
+      if (i % 50 === 7) return expect(m.text).toBe(`object ${i}`);
+      const n = sizes[i % sizes.length]!;
+      expect([m.size, m.fromClient, m.type, m.timestamp]).toEqual([n, i % 2 === 0, TEXT, (1_000_000 + i) / 1000]);
+      expect(m.content.equals(Buffer.alloc(n, i & 0xff))).toBe(true);
+    });
+  });
+
+  it('writes a message into the space it asked for (a masked payload unmasked into place)', () => {
+    const ws = new WebSocketData();
+    for (const n of [5, 5000]) {
+      const l = ws.logSpace(TEXT, true, n, 1);
+      l.bytes.fill(0x61, l.offset, l.offset + n);
+      ws.logged(true);
+    }
+    expect(ws.messages.map((m) => m.text)).toEqual(['a'.repeat(5), 'a'.repeat(5000)]);
+  });
+
+  it('forgets a message that failed its check (pop)', () => {
+    const ws = new WebSocketData();
+    log(ws, 0, 10);
+    ws.logMessage(TEXT, true, bytes(1, 10), 3, 13, false, 1).pop();
+    log(ws, 2, 10);
+    expect(ws.messages.map((m) => m.content[0])).toEqual([0, 2]);
+  });
+
+  it('made(): null for a message nobody read, else its object, per direction', () => {
+    const ws = new WebSocketData();
+    log(ws, 0, 10); // from the client
+    expect(ws.made(true)).toBeNull();
+    log(ws, 2, 10); // from the client
+    log(ws, 1, 10); // from the server, while the client's is handled
+    const list = ws.messages;
+    expect(ws.made(true)).toBe(list[1]);
+    expect(ws.made(false)).toBe(list[2]);
+    expect(ws.made(false)).toBeNull(); // taken
+  });
+
+  it('applies the retention across objects and logged messages, counting what it left out', () => {
+    for (const retention of [{ maxMessages: 100 }, { maxBytes: 20_000 }]) {
+      const ws = new WebSocketData();
+      ws.retention = retention;
+      let total = 0;
+      for (let i = 0; i < 5000; i++) {
+        const n = sizes[i % sizes.length]! % 4000;
+        log(ws, i, n, i % 2 === 0);
+        total += n;
+        if (i % 333 === 0) expect(ws.messages.at(-1)!.timestamp).toBe((1_000_000 + i) / 1000);
+      }
+      const kept = ws.messages;
+      expect(ws.omittedMessages + kept.length).toBe(5000);
+      expect(ws.omittedBytes + kept.reduce((a, m) => a + m.size, 0)).toBe(total);
+      if (retention.maxMessages) expect(kept.length).toBeLessThanOrEqual(100 + 64);
+      else expect(kept.reduce((a, m) => a + m.size, 0)).toBeLessThanOrEqual(20_000 + 4096);
+      kept.forEach((m, k) => {
+        const i = ws.omittedMessages + k;
+        expect(m.content.equals(Buffer.alloc(sizes[i % sizes.length]! % 4000, i & 0xff))).toBe(true);
+      });
+    }
+  });
+
+  it('keeps its records in chunks: 20,000 messages, all kept or the last 5,000, read back right', () => {
+    for (const retention of [null, { maxMessages: 5000 }]) {
+      const ws = new WebSocketData();
+      ws.retention = retention;
+      for (let i = 0; i < 20_000; i++) {
+        log(ws, i, 1 + (i % 50));
+        if (i === 9_999) expect(ws.messages.at(-1)!.timestamp).toBe((1_000_000 + i) / 1000); // a read halfway
+      }
+      const kept = ws.messages;
+      expect(ws.omittedMessages + kept.length).toBe(20_000);
+      kept.forEach((m, k) => {
+        const i = ws.omittedMessages + k;
+        if (m.timestamp !== (1_000_000 + i) / 1000 || !m.content.equals(Buffer.alloc(1 + (i % 50), i & 0xff)))
+          throw new Error(`message ${i} read back wrong`);
+      });
+    }
+  });
+
+  it('assigning messages drops what was logged and not read', () => {
+    const ws = new WebSocketData();
+    log(ws, 0, 10);
+    ws.messages = [];
+    log(ws, 1, 10);
+    expect(ws.messages.map((m) => m.content[0])).toEqual([1]);
+  });
+});
+
 describe('TCP and UDP', () => {
   it('messages and flows', () => {
     const t = ttcpflow();

@@ -244,7 +244,7 @@ export async function startRelayProxy(
     const relay = new WebSocketRelay({
       data,
       deflate: agreement.deflate,
-      onMessage,
+      onMessage: onMessage ? () => onMessage(data.messages.at(-1)!) : null,
       send: (toClient, b) => (toClient ? client : upstream).write(b),
       onEnd: (how) => {
         endRelay(how);

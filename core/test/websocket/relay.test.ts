@@ -25,8 +25,13 @@ const TAKEOVER: DeflateParams = {
 };
 const NO_TAKEOVER: DeflateParams = { ...TAKEOVER, serverNoContextTakeover: true, clientNoContextTakeover: true };
 
-function harness(o: Partial<WebSocketRelayOptions> = {}) {
-  const data = new WebSocketData();
+/** Relay options, with `onMessage` given the message (`data.messages.at(-1)` when the relay calls it). */
+type HarnessOptions = Omit<Partial<WebSocketRelayOptions>, 'onMessage'> & {
+  onMessage?: ((m: WebSocketMessage) => void | Promise<void>) | null;
+};
+
+function harness({ onMessage, ...o }: HarnessOptions = {}) {
+  const data = o.data ?? new WebSocketData();
   const toClient: Buffer[] = [];
   const toServer: Buffer[] = [];
   const ends: RelayEnd[] = [];
@@ -39,6 +44,7 @@ function harness(o: Partial<WebSocketRelayOptions> = {}) {
     onError: (e) => errors.push(e),
     onHold: (f, h) => holds.push([f, h]),
     ...o,
+    onMessage: onMessage ? () => onMessage(data.messages.at(-1)!) : null,
   });
   return {
     relay,

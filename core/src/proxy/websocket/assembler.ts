@@ -112,13 +112,14 @@ export class MessageAssembler {
   /**
    * Check a message that is one frame (FIN set, no fragmented message in progress), payload at
    * `bytes[from, to)`, as {@link add} would; for callers that take such frames past the assembler.
+   * `ascii`: the caller saw only ASCII bytes (no UTF-8 check needed).
    * @throws WebSocketError TOO_BIG or INVALID_UTF8.
    */
-  checkWhole(opcode: number, compressed: boolean, bytes: Buffer, from: number, to: number): void {
+  checkWhole(opcode: number, compressed: boolean, bytes: Buffer, from: number, to: number, ascii = false): void {
     if (to - from > this.wireLimit(compressed)) {
       throw this.tooBig();
     }
-    if (opcode === Opcode.TEXT && !compressed && !isValidUtf8(bytes, from, to)) {
+    if (opcode === Opcode.TEXT && !compressed && !ascii && !isValidUtf8(bytes, from, to)) {
       throw invalidUtf8();
     }
   }

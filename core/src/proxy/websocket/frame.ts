@@ -74,7 +74,11 @@ export function applyMask(
   xorMask(src, from, to, key[0]!, key[1]!, key[2]!, key[3]!, dst, dstOff);
 }
 
-/** {@link applyMask} with the key as four bytes (no view made for a key inside a frame). */
+/**
+ * {@link applyMask} with the key as four bytes (no view made for a key inside a frame). Returns
+ * the OR of the bytes written: below 0x80 when they are all ASCII (a text message that needs no
+ * further UTF-8 check).
+ */
 export function xorMask(
   src: Buffer,
   from: number,
@@ -85,21 +89,28 @@ export function xorMask(
   k3: number,
   dst: Buffer,
   dstOff: number,
-): void {
+): number {
   let i = from;
   let o = dstOff;
+  let bits = 0;
   const end4 = to - ((to - from) & 3);
   while (i < end4) {
-    dst[o] = src[i]! ^ k0;
-    dst[o + 1] = src[i + 1]! ^ k1;
-    dst[o + 2] = src[i + 2]! ^ k2;
-    dst[o + 3] = src[i + 3]! ^ k3;
+    const a = src[i]! ^ k0;
+    const b = src[i + 1]! ^ k1;
+    const c = src[i + 2]! ^ k2;
+    const d = src[i + 3]! ^ k3;
+    dst[o] = a;
+    dst[o + 1] = b;
+    dst[o + 2] = c;
+    dst[o + 3] = d;
+    bits |= a | b | c | d;
     i += 4;
     o += 4;
   }
-  if (i < to) dst[o++] = src[i++]! ^ k0;
-  if (i < to) dst[o++] = src[i++]! ^ k1;
-  if (i < to) dst[o] = src[i]! ^ k2;
+  if (i < to) bits |= dst[o++] = src[i++]! ^ k0;
+  if (i < to) bits |= dst[o++] = src[i++]! ^ k1;
+  if (i < to) bits |= dst[o] = src[i]! ^ k2;
+  return bits;
 }
 
 // Masking keys must be unpredictable (RFC 6455 section 10.3); fetching them from the CSPRNG 4 bytes

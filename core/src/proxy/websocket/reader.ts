@@ -19,12 +19,15 @@ export interface FrameAt {
   rsv: number;
   opcode: number;
   masked: boolean;
-  /** The received bytes that hold the whole frame, at `[start, end)`; its payload is at `[dataStart, end)`. */
+  /**
+   * The received bytes that hold the whole frame, at `[start, end)`; its payload is at
+   * `[dataStart, end)` (still masked in a masked frame: the key is the 4 bytes before it).
+   */
   chunk: Buffer;
   start: number;
   dataStart: number;
   end: number;
-  /** A masked frame's payload, unmasked (a copy); null for an unmasked frame (its payload is in `chunk`). */
+  /** A masked frame's payload unmasked, once {@link payloadOf} made it (a copy); else null. */
   unmasked: Buffer | null;
 }
 
@@ -41,8 +44,17 @@ export const emptyFrameAt = (): FrameAt => ({
   unmasked: null,
 });
 
-/** The frame's payload, unmasked (a view, or the unmasked copy). */
-export const payloadOf = (f: FrameAt): Buffer => f.unmasked ?? f.chunk.subarray(f.dataStart, f.end);
+/** The frame's payload, unmasked: a view of an unmasked frame's, a copy (made once) of a masked frame's. */
+export function payloadOf(f: FrameAt): Buffer {
+  if (!f.masked) return f.chunk.subarray(f.dataStart, f.end);
+  if (f.unmasked === null) {
+    const c = f.chunk;
+    const k = f.dataStart - 4;
+    f.unmasked = Buffer.allocUnsafe(f.end - f.dataStart);
+    xorMask(c, f.dataStart, f.end, c[k]!, c[k + 1]!, c[k + 2]!, c[k + 3]!, f.unmasked, 0);
+  }
+  return f.unmasked;
+}
 
 /** The frame exactly as received (a view). */
 export const rawOf = (f: FrameAt): Buffer => f.chunk.subarray(f.start, f.end);
@@ -142,8 +154,9 @@ export class FrameReader {
 
   /**
    * {@link read} into a frame object the caller owns and reuses, with no Buffer made for the
-   * frame's bytes (the relay's hot path). Returns false, leaving `out` as it was, until a whole
-   * frame has arrived.
+   * frame's bytes (the relay's hot path): a masked payload stays masked in place until
+   * {@link payloadOf} (or the caller) unmasks it. Returns false, leaving `out` as it was, until a
+   * whole frame has arrived.
    * @throws WebSocketError as {@link read}.
    */
   readInto(out: FrameAt): boolean {
@@ -189,12 +202,6 @@ export class FrameReader {
     const start = this.pos;
     const dataStart = start + head + keyLen;
     const end = start + total;
-    let unmasked: Buffer | null = null;
-    if (masked) {
-      unmasked = Buffer.allocUnsafe(len);
-      const k = start + head;
-      xorMask(f, dataStart, end, f[k]!, f[k + 1]!, f[k + 2]!, f[k + 3]!, unmasked, 0);
-    }
     out.fin = fin;
     out.rsv = rsv;
     out.opcode = opcode;
@@ -203,7 +210,7 @@ export class FrameReader {
     out.start = start;
     out.dataStart = dataStart;
     out.end = end;
-    out.unmasked = unmasked;
+    out.unmasked = null;
     this.pos = end;
     this.consumed += total;
     return true;

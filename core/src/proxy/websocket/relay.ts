@@ -11,12 +11,13 @@
  */
 import { Buffer, isUtf8 } from 'node:buffer';
 import { type WebSocketData, WebSocketMessage } from '../../flow/websocket.js';
+import type { MessageLog } from '../../flow/websocket-log.js';
 import { type AssembledMessage, type AssemblerLimits, MessageAssembler } from './assembler.js';
 import { parseClosePayload, serializeClose } from './close.js';
 import { DeflateDirection } from './deflate.js';
 import { CloseCode, WebSocketError, WebSocketErrorCodes as C } from './errors.js';
 import type { DeflateParams } from './extensions.js';
-import { Opcode, RSV1, serializeFrame } from './frame.js';
+import { Opcode, RSV1, serializeFrame, xorMask } from './frame.js';
 import { type FrameAt, FrameReader, emptyFrameAt, payloadOf, rawOf } from './reader.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -44,11 +45,13 @@ export interface WebSocketRelayOptions extends AssemblerLimits {
   /** zlib level for messages the proxy compresses again (default zlib's default). */
   deflateLevel?: number;
   /**
-   * The `websocket_message` hook: called with each message after it was added to `data.messages`.
-   * It may change `content` or `type`, or call `drop()`. A returned promise holds this direction
-   * until it settles. Null or absent: no hook (messages are still recorded).
+   * The `websocket_message` hook: called for each message after it was added to `data`, where it
+   * is `data.messages.at(-1)` during the call. It may change that message's `content` or `type`,
+   * or call `drop()`. A returned promise holds this direction until it settles. Null or absent: no
+   * hook (messages are still recorded). A message nobody read from `data.messages` is never made
+   * into an object: it is forwarded as it came.
    */
-  onMessage?: ((message: WebSocketMessage) => void | Promise<void>) | null;
+  onMessage?: (() => void | Promise<void>) | null;
   /** Write bytes to a peer (`toClient`: to the client, else to the server). Called synchronously, in order. */
   send(toClient: boolean, bytes: Buffer): void;
   /**
@@ -86,7 +89,7 @@ class Lane {
   /**
    * The message of one whole frame being handled (from the read to its forwarding, an async
    * hook's wait included: the lane reads nothing meanwhile): its frame is `wire[wireStart,
-   * wireEnd)`, its payload as received `body[bodyFrom, bodyTo)` (the unmasked copy of a masked frame).
+   * wireEnd)`, its content as logged in the flow's data `body[bodyFrom, bodyTo)` (unmasked).
    */
   wire: Buffer = EMPTY;
   wireStart = 0;
@@ -276,38 +279,56 @@ export class WebSocketRelay {
   }
 
   /**
-   * A message in one frame (the common case): checked, recorded and forwarded with no Buffer made
-   * for its frame or (unmasked) payload; the lane's `wire` and `body` say where they are.
+   * A message in one frame (the common case): checked, logged in `data` (a masked payload is
+   * unmasked straight into the log) and forwarded with no Buffer or object made for it; the lane's
+   * `wire` and `body` say where its frame and content are.
    */
   private whole(lane: Lane, f: FrameAt): void {
     const compressed = (f.rsv & RSV1) !== 0;
-    const body = f.unmasked ?? f.chunk;
-    const from = f.unmasked === null ? f.dataStart : 0;
-    const to = f.unmasked === null ? f.end : body.length;
-    lane.assembler.checkWhole(f.opcode, compressed, body, from, to);
+    const data = this.data;
+    const opcode = f.opcode;
     lane.wire = f.chunk;
     lane.wireStart = f.start;
     lane.wireEnd = f.end;
-    lane.body = body;
-    lane.bodyFrom = from;
-    lane.bodyTo = to;
-    const content = compressed ? this.inflate(lane, f.opcode, [body.subarray(from, to)]) : null;
-    this.deliver(
-      lane,
-      WHOLE,
-      null,
-      compressed,
-      content,
-      content === null
-        ? this.received(lane, f.opcode, body, from, to)
-        : this.received(lane, f.opcode, content, 0, content.length),
-    );
+    let content: Buffer | null = null;
+    let log: MessageLog;
+    if (compressed) {
+      const payload = payloadOf(f);
+      lane.assembler.checkWhole(opcode, true, payload, 0, payload.length);
+      content = this.inflate(lane, opcode, [payload]);
+      log = data.logMessage(opcode, lane.fromClient, content, 0, content.length, true, lane.arrivedMs);
+    } else if (f.masked) {
+      const c = f.chunk;
+      const k = f.dataStart - 4;
+      log = data.logSpace(opcode, true, f.end - f.dataStart, lane.arrivedMs);
+      const bits = xorMask(c, f.dataStart, f.end, c[k]!, c[k + 1]!, c[k + 2]!, c[k + 3]!, log.bytes, log.offset);
+      this.checkLogged(lane, log, opcode, bits < 0x80);
+    } else {
+      log = data.logMessage(opcode, false, f.chunk, f.dataStart, f.end, true, lane.arrivedMs);
+      this.checkLogged(lane, log, opcode, log.ascii);
+    }
+    data.logged(lane.fromClient);
+    lane.body = log.bytes;
+    lane.bodyFrom = log.offset;
+    lane.bodyTo = log.offset + log.length;
+    this.deliver(lane, WHOLE, null, compressed, content, opcode, null);
+  }
+
+  /** Check the message just logged (`ascii`: its bytes were seen to be ASCII); one that fails leaves the log. */
+  private checkLogged(lane: Lane, log: MessageLog, opcode: number, ascii: boolean): void {
+    try {
+      lane.assembler.checkWhole(opcode, false, log.bytes, log.offset, log.offset + log.length, ascii);
+    } catch (e) {
+      log.pop();
+      throw e;
+    }
   }
 
   /** A message of several frames, or one injected (`asm` null). */
   private message(lane: Lane, asm: AssembledMessage | null, injected: WebSocketMessage | null): void {
     if (asm === null) {
-      this.deliver(lane, INJECTED, null, false, injected!.content, injected!);
+      this.data.addMessage(injected!);
+      this.deliver(lane, INJECTED, null, false, injected!.content, injected!.type, injected);
       return;
     }
     const content = asm.compressed
@@ -315,12 +336,9 @@ export class WebSocketRelay {
       : asm.payloads.length === 1
         ? asm.payloads[0]!
         : Buffer.concat(asm.payloads, asm.size);
-    const msg = this.received(lane, asm.opcode, content, 0, content.length);
-    this.deliver(lane, FRAMES, asm, asm.compressed, content, msg);
-  }
-
-  private received(lane: Lane, opcode: number, b: Buffer, from: number, to: number): WebSocketMessage {
-    return WebSocketMessage.received(opcode, lane.fromClient, b.buffer, b.byteOffset + from, to - from, lane.arrivedMs);
+    this.data.logMessage(asm.opcode, lane.fromClient, content, 0, content.length, true, lane.arrivedMs);
+    this.data.logged(lane.fromClient);
+    this.deliver(lane, FRAMES, asm, asm.compressed, content, asm.opcode, null);
   }
 
   private inflate(lane: Lane, opcode: number, payloads: Buffer[]): Buffer {
@@ -335,26 +353,28 @@ export class WebSocketRelay {
     return content;
   }
 
-  /** Record a message, run the hook, forward it; what it came as is kept in the lane meanwhile. */
+  /**
+   * Run the hook on a message already in `data` (`msg`: an injected one; null: the one logged
+   * last for this lane) and forward it; what it came as is kept in the lane meanwhile.
+   */
   private deliver(
     lane: Lane,
     source: Source,
     asm: AssembledMessage | null,
     compressed: boolean,
     original: Buffer | null,
-    msg: WebSocketMessage,
+    type: number,
+    msg: WebSocketMessage | null,
   ): void {
     lane.source = source;
     lane.asm = asm;
     lane.compressed = compressed;
     lane.original = original;
-    const type = msg.type;
-    this.data.addMessage(msg);
     const hook = this.o.onMessage;
     if (hook) {
       let r: void | Promise<void>;
       try {
-        r = hook(msg);
+        r = hook();
       } catch {
         r = undefined; // the hook dispatcher reports addon errors; the message goes on as it is now
       }
@@ -379,19 +399,25 @@ export class WebSocketRelay {
     this.o.onHold?.(lane.fromClient, held);
   }
 
-  /** Send the lane's message on after the hook (`type`: before it): original frames when possible, else encoded again. */
-  private forward(lane: Lane, msg: WebSocketMessage, type: number): void {
+  /**
+   * Send the lane's message on after the hook (`type`: before it; `msg` null: the message logged
+   * for this lane, whose object exists only if someone read `data.messages` meanwhile): original
+   * frames when possible, else encoded again.
+   */
+  private forward(lane: Lane, injected: WebSocketMessage | null, type: number): void {
     const { source, asm, compressed, original } = lane;
+    const msg = injected ?? this.data.made(lane.fromClient);
     lane.asm = null;
     lane.original = null;
     if (lane.closeSent) return; // a proxy-sent close went out while a hook ran
-    if (msg.dropped) {
+    // null: nobody read it from `data.messages`, so it is as it came.
+    if (msg !== null && msg.dropped) {
       if (compressed) lane.deflate!.diverge();
       return;
     }
     // Content never read or set by a hook is the content received (no Buffer made to find out).
-    let changed = msg.type !== type;
-    if (!changed && msg.contentTouched) {
+    let changed = msg !== null && msg.type !== type;
+    if (!changed && msg !== null && msg.contentTouched) {
       const was = original ?? lane.body.subarray(lane.bodyFrom, lane.bodyTo);
       changed = msg.content !== was && !msg.content.equals(was);
     }
@@ -400,10 +426,17 @@ export class WebSocketRelay {
       else for (const raw of asm!.frames) this.emit(lane, raw, 0, raw.length);
       return;
     }
+    // A compressed message re-deflated as it came has its inflated content in `original`.
+    const content = msg === null ? original! : msg.content;
     const compress = source !== INJECTED && compressed;
-    const payload = compress ? lane.deflate!.deflate(msg.content) : msg.content;
+    const payload = compress ? lane.deflate!.deflate(content) : content;
+    this.encode(lane, asm, compress, payload, msg === null ? type : msg.type);
+  }
+
+  /** Frames for a message encoded again: `payload` (already deflated when `compress`) as `type`, fragmented as {@link fragmentSizes} says. */
+  private encode(lane: Lane, asm: AssembledMessage | null, compress: boolean, payload: Buffer, type: number): void {
     const sizes = fragmentSizes(asm, payload.length);
-    const opcode = msg.type === Opcode.TEXT ? Opcode.TEXT : Opcode.BINARY;
+    const opcode = type === Opcode.TEXT ? Opcode.TEXT : Opcode.BINARY;
     let off = 0;
     for (let i = 0; i < sizes.length; i++) {
       const part = payload.subarray(off, off + sizes[i]!);
