@@ -30,6 +30,7 @@ import { Child, installCleanup, stopAll } from './lib/children.mjs';
 import { bundleUi } from '../addons/web/build-ui.mjs';
 import { formatProfile, summarizeProfile } from './lib/profile.mjs';
 import { ROOT } from './lib/proxies.mjs';
+import { CHROMIUM_ARGS } from '../scripts/chromium-args.mjs';
 import { cpuSecondsOf, freePort, machineBusy, waitForPort } from './lib/sys.mjs';
 
 const argv = process.argv.slice(2);
@@ -69,16 +70,6 @@ for (const [name, v] of [
   }
 const PROFILE_DIR = argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : null;
 const TOKEN = 'benchtoken';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 installCleanup();
 const dir = mkdtempSync(join(tmpdir(), 'mitmts-bench-web-'));
@@ -366,7 +357,7 @@ async function main() {
   if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
   const m = await startMitmts(file, N, PROFILE_DIR !== null);
   console.log(`  mitmts loaded them (-r) in ${m.loadSeconds.toFixed(1)} s`);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS] });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.addInitScript(PROBES);

@@ -6,19 +6,10 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium as playwright, type Browser } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../../scripts/chromium-args.mjs';
 import { canInstall, installDebianPackages, which } from '../../scripts/debian.mjs';
 
-/** Flags every test browser runs with: no sandbox or GPU (containers), no QUIC (the proxy speaks TCP), no background traffic of its own. */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM_ARGS };
 
 /**
  * Chromium and certutil: their paths, or why they are missing. Where packages can be installed
