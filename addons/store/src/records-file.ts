@@ -11,7 +11,7 @@
  * rewritten flow gets a new copy; the old bytes stay (the file only grows, like a `.mitm` file,
  * and bytes once written never change).
  */
-import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, writevSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import { FlowReadError, FlowReadErrorCode } from '@mitmts/sdk/store';
 
 /** The records file of the store at `path`. */
@@ -32,7 +32,19 @@ export class RecordsAppender {
   append(records: readonly Uint8Array[]): number {
     const fd = (this.fd ??= openSync(this.path, 'a'));
     const at = fstatSync(fd).size;
-    for (let i = 0; i < records.length; i += 1024) writevSync(fd, records.slice(i, i + 1024) as Uint8Array[]);
+    for (let i = 0; i < records.length; i += 1024) {
+      const part = records.slice(i, i + 1024) as Uint8Array[];
+      let written = writevSync(fd, part);
+      // A short write (the disk filling up) is not an error by itself: the rest is written
+      // record by record, which either completes or throws (ENOSPC), never returns with a gap.
+      for (const r of part) {
+        if (written >= r.length) written -= r.length;
+        else {
+          for (let at = written; at < r.length;) at += writeSync(fd, r, at, r.length - at);
+          written = 0;
+        }
+      }
+    }
     fdatasyncSync(fd);
     return at;
   }

@@ -124,6 +124,17 @@ describe('a full disk', () => {
         const status = (await proxy.kernel.commands.call('store.status')) as string;
         expect(status).toMatch(/^recording in .*, [1-9]\d* lost/);
         expect(await get(proxy.port, `http://127.0.0.1:${up.port}/status/201`)).toBe(201);
+        await proxy.close();
+        // every row that committed points at a whole record: the flows written before the disk filled all read back
+        const store = StoreDatabase.open(join(dir, 'flows.db'));
+        try {
+          let read = 0;
+          for await (const f of new SqliteFlowIndex(store).flows()) if (f.type === 'http') read++;
+          expect(read).toBe(store.db.prepare('SELECT count(*) FROM flows').pluck().get());
+          expect(read).toBeGreaterThan(0);
+        } finally {
+          store.close();
+        }
       } finally {
         await proxy.close();
         release();
