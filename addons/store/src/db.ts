@@ -19,6 +19,7 @@ import {
   type FlowState,
 } from '@mitmts/sdk/store';
 import { BodyFiles } from './bodies.js';
+import type { BatchBuilder } from './writer-thread.js';
 import { StoreError, storeError } from './errors.js';
 import { compressRecord, type ExternalBodies, RecordCodec } from './record.js';
 import { RecordsAppender, RecordsReader, recordsPath } from './records-file.js';
@@ -140,21 +141,17 @@ export class StoreDatabase {
   }
 
   /**
-   * Each flow's row values, then its record (large bodies cut out into files, not compressed
-   * yet) and `ext`, as {@link packed} yields them, encoded straight from the flow. The record is
-   * a view into the encoder's buffer, valid until the next flow is asked for: copy it first.
+   * Add a flow's row and its record (large bodies cut out into files, not compressed yet) to
+   * `batch`, encoded straight from the flow.
    */
-  *rows(flows: Iterable<Flow>): Generator<unknown[]> {
-    for (const flow of flows) {
-      const whole = this.encoder.encode(flow, this.codec.threshold);
-      const bodies = this.cutBodies();
-      const values = rowValues(flowRow(flow, 0));
-      if (bodies === undefined) values.push(whole, null);
-      else {
-        const { record, ext } = this.codec.cut(whole, bodies);
-        values.push(record, ext);
-      }
-      yield values;
+  addTo(batch: BatchBuilder, flow: Flow): void {
+    const whole = this.encoder.encode(flow, this.codec.threshold);
+    const bodies = this.cutBodies();
+    const row = flowRow(flow, 0);
+    if (bodies === undefined) batch.addRow(row, whole, null);
+    else {
+      const { record, ext } = this.codec.cut(whole, bodies);
+      batch.addRow(row, record, ext);
     }
   }
 

@@ -104,9 +104,14 @@ export abstract class Flow {
     this.metadata = loading ? LOADING_METADATA : {};
   }
 
-  /** Unique id (UUID; new ones are time-ordered, see flow-id.ts), made on first use: most live flows never need one. */
+  /**
+   * Unique id (UUID; new ones are time-ordered, see flow-id.ts), made on first use: most live
+   * flows never need one. Its time is the flow's creation (so ids sort as flows were created).
+   */
   get id(): string {
-    return (this._id ??= newFlowId());
+    if (this._id !== undefined) return this._id;
+    const ms = Math.floor(this.timestampCreated * 1000);
+    return (this._id = newFlowId(ms > 0 && ms < 2 ** 48 ? ms : Date.now()));
   }
 
   set id(v: string) {

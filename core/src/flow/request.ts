@@ -324,7 +324,7 @@ export class Request extends Message {
   /** Like {@link host}, but preferring the Host header / authority (useful in transparent mode). */
   get prettyHost(): string {
     const authority = this.hostHeader;
-    if (authority) return url.parseAuthority(authority, false)[0];
+    if (authority) return url.parseAuthorityCached(authority)[0];
     return this._host;
   }
 
@@ -333,7 +333,7 @@ export class Request extends Message {
     if (this.firstLineFormat === 'authority') return this.authority;
     const hostHeader = this.hostHeader;
     if (!hostHeader) return this.url;
-    const [h, p] = url.parseAuthority(hostHeader, false);
+    const [h, p] = url.parseAuthorityCached(hostHeader);
     const port = p ?? url.defaultPort(this._scheme) ?? 443;
     return url.unparse(this._scheme, h, port, this.path);
   }

@@ -165,6 +165,22 @@ export function parseAuthority(authority: string, check: boolean): [host: string
   return [authority, null];
 }
 
+let lastAuthority: string | null = null;
+let lastParts: readonly [host: string, port: number | null] = ['', null];
+
+/**
+ * `parseAuthority(authority, false)`, remembering the last answer: a flow's pretty host and
+ * pretty URL (its list row, the store's columns) both parse its Host header, and flows in a row
+ * mostly name the same host. The parts are shared: do not change them.
+ */
+export function parseAuthorityCached(authority: string): readonly [host: string, port: number | null] {
+  if (authority !== lastAuthority) {
+    lastParts = parseAuthority(authority, false);
+    lastAuthority = authority;
+  }
+  return lastParts;
+}
+
 /** Split a path into `[path, query, fragment]` (query and fragment without their markers). */
 export function splitPath(path: string): [path: string, query: string, fragment: string] {
   let p = path;

@@ -213,13 +213,13 @@ export class FlowRecordEncoder {
   /** A connection, from the cache when none of its fields changed since it was last encoded. */
   private connection(c: Connection, server: Server | null): void {
     const w = this.w;
-    const values = this.values;
-    connectionValues(c, server, values);
     const cached = this.conns.get(c);
-    if (cached !== undefined && sameValues(cached.values, values)) {
+    if (cached !== undefined && unchanged(cached.values, c, server)) {
       w.bytes(cached.bytes);
       return;
     }
+    const values = this.values;
+    connectionValues(c, server, values);
     const end = w.size;
     connection(w, c, server);
     const bytes = Buffer.from(w.buf.subarray(w.pos, w.pos + (w.size - end)));
@@ -267,10 +267,35 @@ function sameValue(a: unknown, b: unknown): boolean {
   return true;
 }
 
-function sameValues(a: unknown[], b: unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
-  return true;
+/**
+ * True if every value {@link connectionValues} lists for `c` is the same as in `v` (made by it
+ * earlier): compared field by field, without listing the current values first.
+ */
+function unchanged(v: unknown[], c: Connection, server: Server | null): boolean {
+  const certs = c as unknown as ConnectionCerts;
+  if (
+    !sameValue(v[0], c.peername) ||
+    !sameValue(v[1], c.sockname) ||
+    v[2] !== c.id ||
+    v[3] !== c.transportProtocol ||
+    v[4] !== c.error ||
+    v[5] !== c.tls ||
+    !sameValue(v[6], certs._certificateList) ||
+    !sameValue(v[7], certs._certificatePems) ||
+    v[8] !== c.alpn ||
+    !sameValue(v[9], c.alpnOffers) ||
+    v[10] !== c.cipher ||
+    !sameValue(v[11], c.cipherList) ||
+    v[12] !== c.tlsVersion ||
+    v[13] !== c.sni ||
+    v[14] !== c.timestampStart ||
+    v[15] !== c.timestampEnd ||
+    v[16] !== c.timestampTlsSetup
+  )
+    return false;
+  if (server === null)
+    return v[17] === certs._mitmcert && v[18] === certs._mitmcertPem && sameValue(v[19], (c as Client).proxyMode);
+  return sameValue(v[17], server.address) && v[18] === server.timestampTcpSetup && sameValue(v[19], server.via);
 }
 
 /** Arrays copied (so that a later change in place is seen), other values as they are. */

@@ -27,6 +27,14 @@ describe('url helpers', () => {
     expect(() => url.parseAuthority('a:99999', true)).toThrow(/Invalid authority/);
   });
 
+  it('parseAuthorityCached answers as the unchecked parseAuthority, the same host twice or alternating', () => {
+    const inputs = ['example.com:8080', 'example.com:8080', '[::1]:443', 'a b', 'a:99999', 'example.com:8080', 'h', ''];
+    for (const a of [...inputs, ...inputs.reverse()])
+      expect(url.parseAuthorityCached(a)).toEqual(url.parseAuthority(a, false));
+    // A repeat is the same answer, not parsed again.
+    expect(url.parseAuthorityCached('x.example:1')).toBe(url.parseAuthorityCached('x.example:1'));
+  });
+
   it('quote, unquote, query encoding', () => {
     expect(url.quote('a b/c€')).toBe('a%20b/c%E2%82%AC');
     expect(url.quote('a/b', '')).toBe('a%2Fb');

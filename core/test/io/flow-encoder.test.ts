@@ -125,6 +125,9 @@ describe('FlowRecordEncoder', () => {
       () => (a.clientConn.proxyMode = 'transparent'),
       () => a.serverConn.cipherList.push('TLS_AES_128_GCM_SHA256'),
       () => (a.clientConn.error = 'connection reset'),
+      () => (a.serverConn.via = ['http', ['proxy.example', 3128]]),
+      () => (a.serverConn.via![1] as [string, number])[1]++, // a nested list changed in place
+      () => (a.serverConn.timestampTlsSetup = 1700000002.75),
     ];
     same(a);
     same(b);
@@ -133,6 +136,26 @@ describe('FlowRecordEncoder', () => {
       same(a);
       same(b);
     }
+  });
+
+  it('copies an unchanged connection from its cache (the entry is kept, not made again)', () => {
+    const enc = new FlowRecordEncoder();
+    const a = tflow({ resp: true });
+    const b = tflow({ resp: true });
+    b.clientConn = a.clientConn;
+    b.serverConn = a.serverConn;
+    const conns = (enc as unknown as { conns: WeakMap<object, unknown> }).conns;
+    enc.encode(a);
+    const client = conns.get(a.clientConn);
+    const server = conns.get(a.serverConn);
+    expect(client).toBeDefined();
+    expect(Buffer.compare(enc.encode(b), encodeFlowState(b.getState()))).toBe(0);
+    expect(conns.get(a.clientConn)).toBe(client);
+    expect(conns.get(a.serverConn)).toBe(server);
+    a.clientConn.sni = 'changed.example';
+    enc.encode(b);
+    expect(conns.get(a.clientConn)).not.toBe(client);
+    expect(conns.get(a.serverConn)).toBe(server);
   });
 
   it('cuts bodies over a size out of the record, leaving empty content, as the state path does', () => {
