@@ -88,4 +88,17 @@ describe('store: packed batches', () => {
     await w.settled();
     expect(db.db.prepare('SELECT comment FROM flows').pluck().all()).toEqual(['changed after it completed']);
   });
+
+  it('does not hold a flow with large bodies for later: it is encoded at once, with those waiting', async () => {
+    const { writer: w } = await writer();
+    const held = (): number => (w as unknown as { done: unknown[] }).done.length;
+    w.mark(tflow({ resp: true }));
+    expect(held()).toBe(1);
+    const big = tflow({ resp: true });
+    big.response!.rawContent = Buffer.alloc(1 << 20);
+    w.mark(big);
+    expect(held()).toBe(0);
+    await w.settled();
+    expect(w.stats.written).toBe(2);
+  });
 });

@@ -138,6 +138,36 @@ describe('FlowRecordEncoder', () => {
     }
   });
 
+  it('writes whole-millisecond timestamps digit by digit exactly as Python repr does', () => {
+    const enc = new FlowRecordEncoder();
+    const values = [
+      0.001,
+      0.1,
+      0.5,
+      1,
+      12.345,
+      1765148000,
+      1765148000.1,
+      1765148000.12,
+      1765148000.123,
+      1765148000.005,
+      1765148000.05,
+      8796093022.207,
+      8796093022.208,
+      1e10 + 0.001,
+      0.0005,
+      1765148000.1234,
+      1e-5,
+    ];
+    for (let i = 0; i < 2000; i++) values.push(Math.round(Math.random() * 2e12) / 1000, Math.random() * 2e9);
+    for (const v of values) {
+      const f = tflow({ resp: true });
+      f.timestampCreated = v;
+      f.request.timestampStart = v;
+      expect(enc.encode(f).toString('latin1'), String(v)).toBe(encodeFlowState(f.getState()).toString('latin1'));
+    }
+  });
+
   it('copies an unchanged connection from its cache (the entry is kept, not made again)', () => {
     const enc = new FlowRecordEncoder();
     const a = tflow({ resp: true });
