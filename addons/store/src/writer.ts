@@ -41,17 +41,20 @@ export const MAX_WAITING = 10_000;
  */
 const ENCODE_TOGETHER = 16;
 /**
- * A flow done with bodies larger than this (bytes) is encoded at once, with those waiting: the
+ * An HTTP flow with bodies larger than this (bytes) is encoded at once, with those waiting: the
  * flows held for {@link ENCODE_TOGETHER} must not hold megabytes of bodies (1 MiB bodies held 16
  * at a time put the proxy's RSS over 150 MiB in the store benchmark).
  */
 const HOLD_BODIES = 64 * 1024;
 
-/** The bytes of an HTTP flow's bodies (0 for other flows). */
-function bodyBytes(flow: Flow): number {
-  if (flow.type !== 'http') return 0;
+/**
+ * May this flow wait to be encoded with the next few? Plain HTTP flows with small bodies (most):
+ * WebSocket, TCP and UDP flows may carry any amount of messages, and are few.
+ */
+function holdable(flow: Flow): boolean {
+  if (flow.type !== 'http') return false;
   const f = flow as HTTPFlow;
-  return (f.request.rawContent?.length ?? 0) + (f.response?.rawContent?.length ?? 0);
+  return !f.websocket && (f.request.rawContent?.length ?? 0) + (f.response?.rawContent?.length ?? 0) <= HOLD_BODIES;
 }
 /** Flows encoded in one turn at most. */
 const MAX_BATCH = 1000;
@@ -156,7 +159,8 @@ export class StoreWriter {
 
   /**
    * Write `flow` (again) with the next batch. A flow that is done changing is encoded soon, with
-   * the next few done ({@link ENCODE_TOGETHER}), so that the writer holds its row and record,
+   * the next few done ({@link ENCODE_TOGETHER}; at once unless {@link holdable}), so that the
+   * writer holds its row and record,
    * not the flow (a flow kept alive across a garbage collection is copied and promoted: that
    * cost more than encoding it). A flow in progress is
    * encoded once at the flush, however often it changed. Returns a promise only when the writer
@@ -174,7 +178,7 @@ export class StoreWriter {
     } else {
       this.inflight.delete(flow);
       this.dirty.delete(flow);
-      if (this.done.push(flow) >= ENCODE_TOGETHER || bodyBytes(flow) > HOLD_BODIES) this.encodeDone();
+      if (this.done.push(flow) >= ENCODE_TOGETHER || !holdable(flow)) this.encodeDone();
     }
     this.schedule();
     if (this.waiting < MAX_WAITING) return;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HTTPFlow } from '@mitmts/sdk';
 import { flowRow } from '@mitmts/sdk/store';
-import { tflow } from '@mitmts/sdk/testing';
+import { tflow, ttcpflow } from '@mitmts/sdk/testing';
 import { StoreDatabase, StoreWriter, WriterThread } from '@mitmts/addon-store/engine';
 import { COLUMNS, rowValues } from '../src/schema.js';
 
@@ -98,7 +98,14 @@ describe('store: packed batches', () => {
     big.response!.rawContent = Buffer.alloc(1 << 20);
     w.mark(big);
     expect(held()).toBe(0);
+    // Nor a TCP flow (any amount of messages).
+    w.mark(tflow({ resp: true }));
+    expect(held()).toBe(1);
+    const tcp = ttcpflow();
+    tcp.live = false;
+    w.mark(tcp);
+    expect(held()).toBe(0);
     await w.settled();
-    expect(w.stats.written).toBe(2);
+    expect(w.stats.written).toBe(4);
   });
 });
