@@ -82,6 +82,13 @@ export async function run(env) {
     rows.push([v.label, fmt(r.rps), pct(ratio(r.rps, off.rps)), usSplit(r.cpuUs), mib(r.rss), fmt(r.non200)]);
   }
   env.log(table(rows));
+  if (off.rounds) {
+    // The variants alternate within each round: a round's ratio compares like with like (this host's req/s drift between rounds).
+    const per = (key) => res.throughput[key].rounds.map((r, i) => pct(ratio(r, off.rounds[i]))).join(', ');
+    env.log(
+      `  per round, vs off: store on ${per('store')}; inflight 0 ${per('store0')}; save_stream_file ${per('save')}`,
+    );
+  }
   res.storeCost = 1 - ratio(res.throughput.store.rps, off.rps);
   env.log(
     `  the store costs ${pct(res.storeCost)} of the req/s (target < 15%); written at the request too: ${pct(1 - ratio(res.throughput.store0.rps, off.rps))}`,
