@@ -148,20 +148,25 @@ export class BatchBuilder {
   private blob: Buffer;
   private view: DataView;
 
+  /** False once a text written with `searched` set was not ASCII. */
+  private ascii = true;
+
   /** `memory`: an earlier batch's, handed back by the worker (see {@link WriterThread.batch}). */
   constructor(memory?: ArrayBuffer) {
     this.blob = memory ? Buffer.from(memory) : Buffer.allocUnsafeSlow(64 * 1024);
     this.view = new DataView(this.blob.buffer, this.blob.byteOffset, this.blob.byteLength);
   }
-  /** False once a text written with `searched` set was not ASCII. */
-  private ascii = true;
 
   /** Rows added. */
   get size(): number {
     return this.rows;
   }
 
-  /** Add a flow's row, its record and `ext`; everything is copied now. */
+  /**
+   * Add a flow's row, its record and `ext`; everything is copied now. The values are those of
+   * schema.ts's `rowValues`, in its order (which the direct write path binds as an array);
+   * addons/store/test/batch.test.ts compares the two column by column.
+   */
   addRow(r: FlowRow, record: Uint8Array, ext: string | null): void {
     this.room(0);
     this.ascii = true;

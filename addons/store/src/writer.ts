@@ -2,8 +2,9 @@
  * The one writer of a store: flows that changed are written together (one transaction, an
  * upsert per flow). Flows that are done changing are encoded a few at a time as they complete,
  * so the writer holds their rows and records, not the flows; a flow in progress is encoded once
- * when the batch goes. Compression and the transaction run in the writer thread (writer-thread.ts). A batch
- * goes at most every {@link BATCH_WINDOW_MS}, and one batch is in the thread at a time: while
+ * when the batch goes. Compression and the transaction run in the writer thread
+ * (writer-thread.ts). A batch goes at most every {@link BATCH_WINDOW_MS}, and one batch is in
+ * the thread at a time: while
  * it commits, rows gather here and go out together when it is done (group commit), so under
  * load a transaction carries many flows. A crash loses at most what is not committed yet: the
  * batch in the thread and the rows gathered since.
@@ -112,7 +113,7 @@ export class StoreWriter {
   private readonly dirty = new FlowList();
   /** Flows in progress with unwritten changes, and since when (ms). */
   private readonly inflight = new FlowList();
-  /** The next batch: rows encoded so far (settled flows are encoded when they are marked). */
+  /** The next batch: rows encoded so far. */
   private batch: BatchBuilder;
   /** Its flows that the kernel keeps (the others are not held: a flow is garbage once encoded). */
   private batchKept: Flow[] = [];
@@ -131,12 +132,6 @@ export class StoreWriter {
   private throttled = 0;
   /** Flows done changing, not encoded yet ({@link ENCODE_TOGETHER}). */
   private done: Flow[] = [];
-  private encodeDone(): void {
-    const done = this.done;
-    if (done.length === 0) return;
-    this.done = [];
-    for (const f of done) this.encode(f);
-  }
   private readonly flushSoon = (): void => {
     this.scheduled = false;
     this.flush();
@@ -160,11 +155,10 @@ export class StoreWriter {
   /**
    * Write `flow` (again) with the next batch. A flow that is done changing is encoded soon, with
    * the next few done ({@link ENCODE_TOGETHER}; at once unless {@link holdable}), so that the
-   * writer holds its row and record,
-   * not the flow (a flow kept alive across a garbage collection is copied and promoted: that
-   * cost more than encoding it). A flow in progress is
-   * encoded once at the flush, however often it changed. Returns a promise only when the writer
-   * is {@link MAX_WAITING} flows behind: the caller (a hook) should wait for it.
+   * writer holds its row and record, not the flow (a flow kept alive across a garbage collection
+   * is copied and promoted: that cost more than encoding it). A flow in progress is encoded once
+   * at the flush, however often it changed. Returns a promise only when the writer is
+   * {@link MAX_WAITING} flows behind: the caller (a hook) should wait for it.
    */
   mark(flow: Flow): void | Promise<void> {
     if (this.closed) return;
@@ -200,6 +194,14 @@ export class StoreWriter {
       return;
     }
     if (this.kept?.has(flow)) this.batchKept.push(flow);
+  }
+
+  /** Encode the flows done changing that wait ({@link ENCODE_TOGETHER}). */
+  private encodeDone(): void {
+    const done = this.done;
+    if (done.length === 0) return;
+    this.done = [];
+    for (const f of done) this.encode(f);
   }
 
   /** Flush at the end of this turn, or when the batch window since the last batch has passed. */

@@ -91,6 +91,15 @@ function parsedCerts(): Flow[] {
   return out;
 }
 
+/** Two flows on one keep-alive connection: they share its connection objects. */
+function flowsOnOneConnection(): [HTTPFlow, HTTPFlow] {
+  const a = tflow({ resp: true });
+  const b = tflow({ resp: true });
+  b.clientConn = a.clientConn;
+  b.serverConn = a.serverConn;
+  return [a, b];
+}
+
 describe('FlowRecordEncoder', () => {
   const flows = [...recorded(FLOWS_MITM), ...recorded(FIXTURE_DIR + 'modified.mitm'), ...parsedCerts(), ...varied()];
 
@@ -108,11 +117,7 @@ describe('FlowRecordEncoder', () => {
 
   it('re-encodes a connection it encoded before when any of its fields changed, in place too', () => {
     const enc = new FlowRecordEncoder();
-    const a = tflow({ resp: true });
-    const b = tflow({ resp: true });
-    // Flows on one keep-alive connection share its connection objects.
-    b.clientConn = a.clientConn;
-    b.serverConn = a.serverConn;
+    const [a, b] = flowsOnOneConnection();
     const same = (f: HTTPFlow): void => expect(Buffer.compare(enc.encode(f), encodeFlowState(f.getState()))).toBe(0);
     const changes: Array<() => void> = [
       () => (a.clientConn.timestampEnd = 1700000000.25),
@@ -170,10 +175,7 @@ describe('FlowRecordEncoder', () => {
 
   it('copies an unchanged connection from its cache (the entry is kept, not made again)', () => {
     const enc = new FlowRecordEncoder();
-    const a = tflow({ resp: true });
-    const b = tflow({ resp: true });
-    b.clientConn = a.clientConn;
-    b.serverConn = a.serverConn;
+    const [a, b] = flowsOnOneConnection();
     const conns = (enc as unknown as { conns: WeakMap<object, unknown> }).conns;
     enc.encode(a);
     const client = conns.get(a.clientConn);
