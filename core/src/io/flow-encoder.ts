@@ -16,9 +16,8 @@ import type { HTTPFlow } from '../flow/http-flow.js';
 import type { Headers } from '../flow/headers.js';
 import type { Message } from '../flow/message.js';
 import { FLOW_FORMAT_VERSION, type FlowState, type MessageState } from '../flow/state.js';
-import { pyFloatRepr } from './pyfloat.js';
 import { ERROR_SCHEMA, FLOW_ORDER, schemaForFlowType, WEBSOCKET_SCHEMA } from './state-schema.js';
-import { put, ReverseWriter } from './tnet-encode.js';
+import { put, putFloat, ReverseWriter } from './tnet-encode.js';
 
 /** `<len>:<key>;`: a dict key as tnetstring text. */
 const key = (k: string): Buffer => Buffer.from(`${k.length}:${k};`, 'latin1');
@@ -380,51 +379,7 @@ function float(w: ReverseWriter, v: number | null): void {
     w.bytes(NULL);
     return;
   }
-  const ms = Math.round(v * 1000);
-  if (ms > 0 && ms < MS_MAX && ms / 1000 === v) {
-    millis(w, ms);
-    return;
-  }
-  const s = pyFloatRepr(v);
-  w.byte(94 /* '^' */);
-  w.ascii(s);
-  w.byte(58 /* ':' */);
-  w.uint(s.length);
-}
-
-/** Below this many ms (2^43, year 2248), a double's neighbours are far closer than 0.001 apart. */
-const MS_MAX = 2 ** 43;
-
-/**
- * A float that is a whole number of milliseconds (a timestamp from `Date.now() / 1000`: most
- * of a flow's), as Python's repr writes it, digit by digit: `1765148000.12`, `1765148000.0`.
- * The decimal with at most three decimals is the shortest that reads back as the same double
- * (any other with three decimals or fewer is 0.001 or more away, far beyond half a step
- * between doubles of this size), so it is the repr. Made without `String(v)`, whose
- * shortest-digits search was the encoder's costliest step in the proxy.
- */
-function millis(w: ReverseWriter, ms: number): void {
-  w.byte(94 /* '^' */);
-  const mark = w.size;
-  let frac = ms % 1000;
-  if (frac === 0) {
-    w.byte(48 /* '0' */);
-  } else {
-    let digits = 3;
-    while (frac % 10 === 0) {
-      frac /= 10;
-      digits--;
-    }
-    for (let i = 0; i < digits; i++) {
-      w.byte(48 + (frac % 10));
-      frac = Math.floor(frac / 10);
-    }
-  }
-  w.byte(46 /* '.' */);
-  w.uint(Math.floor(ms / 1000));
-  const len = w.size - mark;
-  w.byte(58 /* ':' */);
-  w.uint(len);
+  putFloat(w, v);
 }
 
 function bytes(w: ReverseWriter, b: Uint8Array): void {

@@ -141,6 +141,55 @@ export class ReverseWriter {
   }
 }
 
+/** A float (`^`), as Python's repr writes it (mitmproxy's tnetstring floats). */
+export function putFloat(w: ReverseWriter, v: number): void {
+  const ms = Math.round(v * 1000);
+  if (ms > 0 && ms < MS_MAX && ms / 1000 === v) {
+    millis(w, ms);
+    return;
+  }
+  const s = pyFloatRepr(v);
+  w.byte(94 /* '^' */);
+  w.ascii(s);
+  w.byte(58 /* ':' */);
+  w.uint(s.length);
+}
+
+/** Below this many ms (2^43, year 2248), a double's neighbours are far closer than 0.001 apart. */
+const MS_MAX = 2 ** 43;
+
+/**
+ * A float that is a whole number of milliseconds (a timestamp from `Date.now() / 1000`: most
+ * of a flow's), as Python's repr writes it, digit by digit: `1765148000.12`, `1765148000.0`.
+ * The decimal with at most three decimals is the shortest that reads back as the same double
+ * (any other with three decimals or fewer is 0.001 or more away, far beyond half a step
+ * between doubles of this size), so it is the repr. Made without `String(v)`, whose
+ * shortest-digits search was the flow encoder's costliest step in the proxy.
+ */
+function millis(w: ReverseWriter, ms: number): void {
+  w.byte(94 /* '^' */);
+  const mark = w.size;
+  let frac = ms % 1000;
+  if (frac === 0) {
+    w.byte(48 /* '0' */);
+  } else {
+    let digits = 3;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      digits--;
+    }
+    for (let i = 0; i < digits; i++) {
+      w.byte(48 + (frac % 10));
+      frac = Math.floor(frac / 10);
+    }
+  }
+  w.byte(46 /* '.' */);
+  w.uint(Math.floor(ms / 1000));
+  const len = w.size - mark;
+  w.byte(58 /* ':' */);
+  w.uint(len);
+}
+
 function intString(v: number): string {
   return Math.abs(v) < 1e21 ? String(v) : BigInt(v).toString();
 }
@@ -156,9 +205,12 @@ export function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined
       w.ascii(v ? '4:true!' : '5:false!');
       return;
     case 'number': {
-      const isFloat = schema === FLOAT || !Number.isInteger(v);
-      const s = isFloat ? pyFloatRepr(v) : intString(v);
-      w.byte(isFloat ? 94 /* '^' */ : 35 /* '#' */);
+      if (schema === FLOAT || !Number.isInteger(v)) {
+        putFloat(w, v);
+        return;
+      }
+      const s = intString(v);
+      w.byte(35 /* '#' */);
       w.ascii(s);
       w.byte(58 /* ':' */);
       w.uint(s.length);

@@ -7,7 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Headers, tflow, tflows, twebsocketflow, type Flow, type HTTPFlow } from '../../src/flow/index.js';
-import { encodeFlow, encodeFlowState, FlowReader, FlowRecordEncoder } from '../../src/io/index.js';
+import {
+  encodeFlow,
+  encodeFlowState,
+  FlowReader,
+  FlowRecordEncoder,
+  pyFloatRepr,
+  tnetstring,
+  TnetFloat,
+} from '../../src/io/index.js';
 import { FIXTURE_DIR, FLOWS_MITM } from './fixtures.js';
 
 const recorded = (file: string): Flow[] => [...new FlowReader(readFileSync(file))];
@@ -170,6 +178,9 @@ describe('FlowRecordEncoder', () => {
       f.timestampCreated = v;
       f.request.timestampStart = v;
       expect(enc.encode(f).toString('latin1'), String(v)).toBe(encodeFlowState(f.getState()).toString('latin1'));
+      // Both paths write floats with putFloat: the repr itself is checked against pyFloatRepr.
+      const repr = pyFloatRepr(v);
+      expect(tnetstring.encode(new TnetFloat(v)).toString('latin1'), String(v)).toBe(`${repr.length}:${repr}^`);
     }
   });
 
