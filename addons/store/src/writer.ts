@@ -171,7 +171,8 @@ export class StoreWriter {
       this.dirty.add(flow);
     } else {
       this.inflight.delete(flow);
-      this.dirty.delete(flow);
+      // Usually empty (it holds flows only with store_inflight_ms 0, or swept ones, until the flush).
+      if (this.dirty.size) this.dirty.delete(flow);
       if (this.done.push(flow) >= ENCODE_TOGETHER || !holdable(flow)) this.encodeDone();
     }
     this.schedule();

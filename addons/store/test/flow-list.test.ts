@@ -25,4 +25,15 @@ describe('FlowList (the flows the writer holds for later)', () => {
     list.add(b);
     expect(list.has(b)).toBe(true);
   });
+
+  it('removes the first, a middle and the last flow, each with its time', () => {
+    const flows = [tflow(), tflow(), tflow(), tflow(), tflow()];
+    const list = new FlowList();
+    flows.forEach((f, i) => list.add(f, i * 10));
+    expect([list.delete(flows[0]!), list.delete(flows[4]!), list.delete(flows[2]!)]).toEqual([true, true, true]);
+    expect(list.size).toBe(2);
+    // The times moved with their flows: only the first remaining one (time 10) is due at 15.
+    expect(list.takeDue(15)).toEqual([flows[1]]);
+    expect(list.take()).toEqual([flows[3]]);
+  });
 });
