@@ -148,8 +148,12 @@ export function putFloat(w: ReverseWriter, v: number): void {
     millis(w, ms);
     return;
   }
-  const s = pyFloatRepr(v);
-  w.byte(94 /* '^' */);
+  asciiValue(w, pyFloatRepr(v), 94 /* '^' */);
+}
+
+/** A value whose payload is ASCII text (a number's digits), with its type byte. */
+function asciiValue(w: ReverseWriter, s: string, type: number): void {
+  w.byte(type);
   w.ascii(s);
   w.byte(58 /* ':' */);
   w.uint(s.length);
@@ -209,18 +213,12 @@ export function put(w: ReverseWriter, v: unknown, schema: TnetSchema | undefined
         putFloat(w, v);
         return;
       }
-      const s = intString(v);
-      w.byte(35 /* '#' */);
-      w.ascii(s);
-      w.byte(58 /* ':' */);
-      w.uint(s.length);
+      asciiValue(w, intString(v), 35 /* '#' */);
       return;
     }
-    case 'bigint': {
-      const s = v.toString();
-      w.ascii(`${s.length}:${s}#`);
+    case 'bigint':
+      asciiValue(w, v.toString(), 35 /* '#' */);
       return;
-    }
     case 'string': {
       w.byte(59 /* ';' */);
       const n = w.utf8(v);

@@ -23,10 +23,7 @@ const address = (a: readonly [string, number, ...unknown[]] | null | undefined):
 /** The fields every flow type has a say in; the rest default to "not HTTP". */
 type TypeFields = Pick<FlowRow, 'timestampStart' | 'timestampEnd' | 'host' | 'prettyHost' | 'port'> & Partial<FlowRow>;
 
-/**
- * One object literal with every field in one order: every row has the same shape (fast to build
- * and read). {@link httpRow} writes the same literal out; core/test/store/row.test.ts compares them.
- */
+/** One object literal with every field in one order: every row has the same shape (fast to build and read). */
 function row(flow: Flow, seq: number, t: TypeFields): FlowRow {
   return {
     seq,
@@ -61,18 +58,10 @@ function row(flow: Flow, seq: number, t: TypeFields): FlowRow {
   };
 }
 
-/**
- * An HTTP flow's row, written out in full (the same fields in the same order as {@link row}):
- * the most common type, built for every flow the store writes, without the intermediate object.
- */
 function httpRow(f: HTTPFlow, seq: number): FlowRow {
   const req = f.request;
   const resp = f.response;
-  return {
-    seq,
-    id: f.id,
-    type: 'http',
-    timestampCreated: f.timestampCreated,
+  return row(f, seq, {
     timestampStart: req.timestampStart,
     timestampEnd: f.websocket?.timestampEnd ?? resp?.timestampEnd ?? f.error?.timestamp ?? null,
     method: req.method,
@@ -90,15 +79,7 @@ function httpRow(f: HTTPFlow, seq: number): FlowRow {
     requestSize: req.rawContent?.length ?? 0,
     responseSize: resp?.rawContent?.length ?? 0,
     websocket: f.websocket !== null,
-    marked: f.marked,
-    comment: f.comment,
-    error: f.error ? f.error.msg : null,
-    isReplay: f.isReplay,
-    intercepted: f.intercepted,
-    tls: f.clientConn?.tls ?? false,
-    clientAddress: address(f.clientConn?.peername),
-    serverAddress: address(f.serverConn?.address),
-  };
+  });
 }
 
 function streamRow(f: TCPFlow | UDPFlow, seq: number): FlowRow {

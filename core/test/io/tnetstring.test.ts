@@ -112,6 +112,9 @@ describe('tnetstring decode', () => {
     expect(decode(b('20:12345678901234567890#'))).toBe(12345678901234567890n);
     expect(decode(b('16:9007199254740991#'))).toBe(9007199254740991);
     expect(decode(b('3:-12#'))).toBe(-12);
+    // And they are written back as they were read.
+    expect(encode(12345678901234567890n).toString()).toBe('20:12345678901234567890#');
+    expect(encode(-(2n ** 64n)).toString()).toBe('21:-18446744073709551616#');
   });
   it('decodes Python float literals', () => {
     expect(decode(b('5:1e-05^'))).toBe(1e-5);

@@ -4,7 +4,6 @@ import { flowRow } from '../../src/store/row.js';
 
 describe('flowRow', () => {
   it('gives every flow type a row of the same shape: the same fields in the same order', () => {
-    // httpRow writes its row out in full (the store builds one per flow); the others go through row().
     const keys = (f: Parameters<typeof flowRow>[0]): string[] => Object.keys(flowRow(f, 1));
     const http = keys(tflow({ resp: true }));
     expect(http).toHaveLength(29);
