@@ -7,8 +7,8 @@
  * young-generation collection. Measured on the proxy with the store on: 230-260 KB survived
  * and were promoted per scavenge (the flows, their messages and headers) instead of 25 KB,
  * scavenges took 2-7 ms instead of under 1, and the GC's helper threads did 10-20 µs of work
- * per request. Here the flows are in a plain array (in the order added; a flow that leaves is
- * spliced out) and membership is a WeakSet, whose entries never keep a flow alive.
+ * per request. Here the flows are in a plain array (in the order added; when a flow leaves, the
+ * later ones move up) and membership is a WeakSet, whose entries never keep a flow alive.
  */
 import type { Flow } from '@mitmts/sdk';
 

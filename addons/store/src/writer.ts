@@ -4,10 +4,9 @@
  * so the writer holds their rows and records, not the flows; a flow in progress is encoded once
  * when the batch goes. Compression and the transaction run in the writer thread
  * (writer-thread.ts). A batch goes at most every {@link BATCH_WINDOW_MS}, and one batch is in
- * the thread at a time: while
- * it commits, rows gather here and go out together when it is done (group commit), so under
- * load a transaction carries many flows. A crash loses at most what is not committed yet: the
- * batch in the thread and the rows gathered since.
+ * the thread at a time: while it commits, rows gather here and go out together when it is done
+ * (group commit), so under load a transaction carries many flows. A crash loses at most what
+ * is not committed yet: the batch in the thread and the rows gathered since.
  *
  * A flow still in progress is written once it has been in progress for `inflightMs` (and then
  * at most once per `inflightMs` while it goes on), and again when it completes. Most flows

@@ -6,9 +6,10 @@
  * instead of at a random leaf each, which costs a page write per flow per commit
  * (docs/flow-store.md).
  *
- * Made with the store on for every flow, so cheaply: the random bits come from a pool filled
- * 4 KiB at a time, and the id's characters are written into one reused buffer and read out as
- * one string (`randomUUID().slice()` and a concatenation cost ~3x more on the proxy's thread).
+ * Made with the store on for every flow, so cheaply: the random bits come from a pool refilled
+ * 4,000 bytes at a time, and the id's characters are written into one reused buffer and read
+ * out as one string (`randomUUID().slice()` and a concatenation cost ~3x more on the proxy's
+ * thread).
  */
 import { randomFillSync } from 'node:crypto';
 
