@@ -389,6 +389,28 @@ describe('connection hooks', () => {
   });
 });
 
+describe('a server that is gone before the request is sent', () => {
+  it('answers 502 at once, not never: the connection closed while an addon held server_connected', async () => {
+    // The server closes every connection as it comes; an addon's slow hook lets the close land
+    // between the connect and the request (as a TLS 1.3 server that refuses a missing client
+    // certificate does, right after its handshake).
+    const gone = await tcpServer((s) => s.destroy());
+    const p = await createProxy({
+      addons: [{ name: 'slow', server_connected: () => new Promise<void>((r) => setTimeout(r, 200)) }],
+    });
+    try {
+      const t0 = Date.now();
+      const r = await curl(['-i', '-x', p.url, `${gone.url}/x`], 10_000);
+      expect(r.stdout).toMatch(/^HTTP\/1\.1 502/);
+      expect(r.stdout).toContain('Server closed the connection without a response.');
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      await p.close();
+      await gone.close();
+    }
+  });
+});
+
 describe('body limits and streaming', () => {
   it('rejects a request body over body_size_limit with 413', async () => {
     const p = await createProxy({ options: { body_size_limit: '1k' } });

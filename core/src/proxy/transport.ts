@@ -60,6 +60,8 @@ export class ServerTransport {
   socket: net.Socket | tls.TLSSocket;
   private closed = false;
   private closeError: Error | null = null;
+  /** Why the connection closed, as its reader heard it (set on close). */
+  private lostWith: Error | null = null;
   /** The client certificate sent in the TLS handshake, until the server sends a first byte. */
   private silentAfterCert: string | null = null;
   private reader: TransportReader | null = null;
@@ -90,6 +92,8 @@ export class ServerTransport {
     if (pool) pool.attach((view) => this.onPooledRead(view, pool));
     this.listen(socket);
     socket.on('close', () => this.onSocketClose());
+    // Closed already (while an addon's server_connected hook ran, say): its close event is gone.
+    if (socket.destroyed) this.onSocketClose();
   }
 
   /**
@@ -157,6 +161,11 @@ export class ServerTransport {
 
   get alive(): boolean {
     return !this.closed && !this.socket.destroyed;
+  }
+
+  /** Why the connection closed (null: no reason known), for an exchange begun after it did. */
+  get closedReason(): Error | null {
+    return this.lostWith;
   }
 
   /** Bytes came while no reader was attached (a server that spoke first). */
@@ -251,6 +260,9 @@ export class ServerTransport {
     s.on('end', this.onEndOfStream);
     s.on('error', (err) => {
       this.closeError = certificateRequired(err) ?? err;
+      // A TLS error (a TLS 1.3 server's alert after the handshake) does not always destroy the
+      // socket: then no close would ever tell the exchange waiting on it why.
+      if (!s.destroyed) s.destroy();
     });
   }
 
@@ -270,6 +282,7 @@ export class ServerTransport {
         : new Error(
             `${lost?.message ?? 'the server closed the TLS connection right after the handshake'}; it may have rejected the client certificate ${cert} (client_certs)`,
           );
+    this.lostWith = why;
     this.reader?.onLost(why);
     const r = this.env.hooks.trigger('server_disconnected', { server, client: this.env.client });
     if (r) r.catch(() => undefined);

@@ -70,6 +70,10 @@ export class Http1ClientConn implements TransportReader, ResponseHandler {
     const side = new Http1ServerSide(this);
     this.current = side;
     this.clean = false;
+    // A new connection may be gone before its first exchange (a TLS 1.3 server that refuses a
+    // missing client certificate closes right after the handshake): the exchange fails at once
+    // with why, instead of waiting for a close that already happened.
+    if (!this.transport.alive) side.onClose(this.transport.closedReason);
     return side;
   }
 
